@@ -1,0 +1,32 @@
+//! What a provider implements: its own configuration and the list of its
+//! resources. Resources get at the configured client through whatever shared
+//! handle the provider gives them when it builds them.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::diagnostics::Diagnostics;
+use crate::resource::{ClientCapabilities, Resource};
+use crate::schema::Schema;
+use crate::value::Value;
+
+pub struct ConfigureRequest<'a> {
+    pub terraform_version: &'a str,
+    /// The provider block; may contain unknown values when it depends on
+    /// resources not yet created.
+    pub config: &'a Value,
+    pub client_capabilities: ClientCapabilities,
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The provider's local name, `offstate`: every type name starts with it.
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    async fn validate_config(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+    async fn configure(&self, req: &ConfigureRequest<'_>) -> Diagnostics;
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+}

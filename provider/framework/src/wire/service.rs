@@ -1,0 +1,553 @@
+//! The `tfplugin6.Provider` gRPC service, dispatching to a [`Provider`] and
+//! its [`Resource`]s.
+//!
+//! Rules kept here, once, for every resource:
+//! - user errors are diagnostics, never a failed RPC (`Status` is only for
+//!   calls naming a type this provider does not have);
+//! - every state or plan sent back has its write-only attributes nulled
+//!   (Terraform rejects anything else, OpenTofu would persist it);
+//! - a client that did not say `write_only_attributes_allowed` gets a clear
+//!   error in ValidateResourceConfig when a write-only attribute is set;
+//! - a panic in a handler becomes an error diagnostic naming the RPC, and its
+//!   message (which could hold anything) is not repeated.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use offstate_proto::tfplugin6 as pb;
+use pb::provider_server::Provider as Rpc;
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::provider::{ConfigureRequest, Provider};
+use crate::resource::*;
+use crate::schema::Schema;
+use crate::types::Type;
+use crate::value::Value;
+
+struct ResourceEntry {
+    resource: Arc<dyn Resource>,
+    schema: Schema,
+    ty: Type,
+}
+
+pub struct ProviderService<P: Provider> {
+    provider: Arc<P>,
+    provider_schema: Schema,
+    provider_ty: Type,
+    resources: HashMap<String, ResourceEntry>,
+}
+
+impl<P: Provider> ProviderService<P> {
+    pub fn new(provider: P) -> Self {
+        let provider_schema = provider.schema();
+        let provider_ty = provider_schema.value_type();
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| {
+                let schema = r.schema();
+                let ty = schema.value_type();
+                (r.type_name().to_string(), ResourceEntry { resource: r, schema, ty })
+            })
+            .collect();
+        ProviderService { provider: Arc::new(provider), provider_schema, provider_ty, resources }
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Status> {
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| Status::not_found(format!("unknown resource type {type_name:?}")))
+    }
+
+    fn server_capabilities() -> pb::ServerCapabilities {
+        pb::ServerCapabilities {
+            plan_destroy: true,
+            get_provider_schema_optional: false,
+            move_resource_state: true,
+            generate_resource_config: false,
+        }
+    }
+}
+
+/// Runs a handler, turning a panic into an error diagnostic.
+async fn guarded<F>(rpc: &'static str, fut: F) -> Result<F::Output, Diagnostic>
+where
+    F: Future,
+{
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(out) => Ok(out),
+        Err(_) => {
+            tracing::error!(rpc, "handler panicked");
+            Err(Diagnostic::error(
+                "Provider internal error",
+                format!(
+                    "The provider failed unexpectedly while handling {rpc}. Nothing was logged about the values \
+                     involved. Please report this issue with the Terraform command you ran."
+                ),
+            ))
+        }
+    }
+}
+
+fn enc(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    match convert::encode(v, ty) {
+        Ok(dv) => Some(dv),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// Nulls write-only attributes and encodes: every state or plan leaving the
+/// provider goes through here.
+fn outgoing(mut v: Value, entry: &ResourceEntry, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    entry.schema.block.null_write_only(&mut v);
+    enc(&v, &entry.ty, diags)
+}
+
+#[tonic::async_trait]
+impl<P: Provider> Rpc for ProviderService<P> {
+    async fn get_metadata(
+        &self,
+        _req: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(Self::server_capabilities()),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _req: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(convert::schema(&self.provider_schema)),
+            resource_schemas: self.resources.iter().map(|(k, e)| (k.clone(), convert::schema(&e.schema))).collect(),
+            server_capabilities: Some(Self::server_capabilities()),
+            ..Default::default()
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        match convert::decode(req.config.as_ref(), &self.provider_ty, "provider configuration") {
+            Ok(config) => match guarded("ValidateProviderConfig", self.provider.validate_config(&config)).await {
+                Ok(d) => diags.extend(d),
+                Err(d) => diags.push(d),
+            },
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: convert::diagnostics(&diags) }))
+    }
+
+    async fn configure_provider(
+        &self,
+        req: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        match convert::decode(req.config.as_ref(), &self.provider_ty, "provider configuration") {
+            Ok(config) => {
+                let creq = ConfigureRequest {
+                    terraform_version: &req.terraform_version,
+                    config: &config,
+                    client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+                };
+                match guarded("ConfigureProvider", self.provider.configure(&creq)).await {
+                    Ok(d) => diags.extend(d),
+                    Err(d) => diags.push(d),
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::configure_provider::Response { diagnostics: convert::diagnostics(&diags) }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let entry = self.resource(&req.type_name)?;
+        let caps = convert::capabilities(req.client_capabilities.as_ref());
+        let mut diags = Diagnostics::new();
+        match convert::decode(req.config.as_ref(), &entry.ty, "resource configuration") {
+            Ok(config) => {
+                if !caps.write_only_attributes_allowed {
+                    for p in entry.schema.block.write_only_paths_set(&config) {
+                        diags.attr_error(
+                            p.clone(),
+                            "Write-only attribute not allowed",
+                            format!(
+                                "The resource sets the write-only attribute {p}, and this Terraform client did not \
+                                 say it supports write-only attributes. They need Terraform 1.11 or later \
+                                 (or OpenTofu 1.11 or later)."
+                            ),
+                        );
+                    }
+                }
+                let vreq = ValidateConfigRequest { type_name: &req.type_name, config: &config, client_capabilities: caps };
+                match guarded("ValidateResourceConfig", entry.resource.validate_config(&vreq)).await {
+                    Ok(d) => diags.extend(d),
+                    Err(d) => diags.push(d),
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::validate_resource_config::Response { diagnostics: convert::diagnostics(&diags) }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let entry = self.resource(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        let mut upgraded = None;
+        match convert::raw_state_json(req.raw_state.as_ref()) {
+            Ok(raw) => {
+                let ureq = UpgradeStateRequest { version: req.version, raw_state: &raw };
+                let mut resp = UpgradeStateResponse::default();
+                let handled = guarded("UpgradeResourceState", entry.resource.upgrade_state(&ureq, &mut resp)).await;
+                match handled {
+                    Err(d) => diags.push(d),
+                    Ok(()) => {
+                        diags.extend(std::mem::take(&mut resp.diagnostics));
+                        // The resource left it to us: decode with the current schema.
+                        if resp.state.is_null() && !raw.is_null() && !diags.has_errors() {
+                            match crate::codec::from_json_value(&raw, &entry.ty) {
+                                Ok((v, dropped)) => {
+                                    if !dropped.is_empty() {
+                                        tracing::debug!(type_name = %req.type_name, ?dropped, "dropped attributes not in the schema");
+                                    }
+                                    resp.state = v;
+                                }
+                                Err(e) => diags.push(
+                                    Diagnostic::error(
+                                        "Invalid stored state",
+                                        format!("The stored state does not match the schema: {}.", e.message),
+                                    )
+                                    .at(e.path),
+                                ),
+                            }
+                        }
+                        if !diags.has_errors() {
+                            upgraded = outgoing(resp.state, entry, &mut diags);
+                        }
+                    }
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state: upgraded,
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = req.into_inner();
+        let entry = self.resource(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        let current = match convert::decode(req.current_state.as_ref(), &entry.ty, "current state") {
+            Ok(v) => v,
+            Err(d) => {
+                diags.push(d);
+                return Ok(Response::new(pb::read_resource::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                    ..Default::default()
+                }));
+            }
+        };
+        let rreq = ReadRequest {
+            current_state: &current,
+            private: &req.private,
+            client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+        };
+        let mut resp = ReadResponse { state: current.clone(), private: req.private.clone(), diagnostics: Diagnostics::new() };
+        let new_state = match guarded("ReadResource", entry.resource.read(&rreq, &mut resp)).await {
+            Ok(()) => {
+                diags.extend(std::mem::take(&mut resp.diagnostics));
+                outgoing(resp.state, entry, &mut diags)
+            }
+            Err(d) => {
+                diags.push(d);
+                outgoing(current.clone(), entry, &mut diags)
+            }
+        };
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            diagnostics: convert::diagnostics(&diags),
+            private: resp.private,
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        let entry = self.resource(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        let decoded = (|| {
+            Ok::<_, Diagnostic>((
+                convert::decode(req.prior_state.as_ref(), &entry.ty, "prior state")?,
+                convert::decode(req.proposed_new_state.as_ref(), &entry.ty, "proposed new state")?,
+                convert::decode(req.config.as_ref(), &entry.ty, "configuration")?,
+            ))
+        })();
+        let (mut prior, proposed, config) = match decoded {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(d);
+                return Ok(Response::new(pb::plan_resource_change::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                    ..Default::default()
+                }));
+            }
+        };
+        entry.schema.block.null_write_only(&mut prior);
+        let mut planned = proposed.clone();
+        entry.schema.block.null_write_only(&mut planned);
+        // When anything changes, computed attributes the configuration
+        // leaves unset are unknown until apply (the resource may know better
+        // and put the prior value back in modify_plan).
+        if !planned.is_null() && planned != prior {
+            for name in entry.schema.block.computed_unset(&config) {
+                planned.set(&name, Value::Unknown);
+            }
+        }
+        let mreq = ModifyPlanRequest {
+            config: &config,
+            prior_state: &prior,
+            proposed_new_state: &proposed,
+            prior_private: &req.prior_private,
+            client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+        };
+        let mut resp = ModifyPlanResponse {
+            planned_state: planned,
+            requires_replace: Vec::new(),
+            planned_private: req.prior_private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let mut planned_state = None;
+        match guarded("PlanResourceChange", entry.resource.modify_plan(&mreq, &mut resp)).await {
+            Ok(()) => {
+                diags.extend(std::mem::take(&mut resp.diagnostics));
+                planned_state = outgoing(std::mem::take(&mut resp.planned_state), entry, &mut diags);
+            }
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::plan_resource_change::Response {
+            planned_state,
+            requires_replace: resp.requires_replace.iter().map(convert::path).collect(),
+            planned_private: resp.planned_private,
+            diagnostics: convert::diagnostics(&diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        let entry = self.resource(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        let decoded = (|| {
+            Ok::<_, Diagnostic>((
+                convert::decode(req.prior_state.as_ref(), &entry.ty, "prior state")?,
+                convert::decode(req.planned_state.as_ref(), &entry.ty, "planned state")?,
+                convert::decode(req.config.as_ref(), &entry.ty, "configuration")?,
+            ))
+        })();
+        let (prior, planned, config) = match decoded {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(d);
+                return Ok(Response::new(pb::apply_resource_change::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                    ..Default::default()
+                }));
+            }
+        };
+        let (state, private) = if planned.is_null() {
+            let dreq = DeleteRequest { prior_state: &prior, prior_private: &req.planned_private };
+            let mut resp = DeleteResponse::default();
+            match guarded("ApplyResourceChange", entry.resource.delete(&dreq, &mut resp)).await {
+                Ok(()) => diags.extend(resp.diagnostics),
+                Err(d) => diags.push(d),
+            }
+            // On a failed delete the object still exists: keep it.
+            (if diags.has_errors() { prior.clone() } else { Value::Null }, req.planned_private.clone())
+        } else if prior.is_null() {
+            let creq = CreateRequest { config: &config, planned_state: &planned, planned_private: &req.planned_private };
+            let mut resp = CreateResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() };
+            match guarded("ApplyResourceChange", entry.resource.create(&creq, &mut resp)).await {
+                Ok(()) => diags.extend(resp.diagnostics),
+                Err(d) => diags.push(d),
+            }
+            (resp.state, resp.private)
+        } else {
+            let ureq = UpdateRequest {
+                config: &config,
+                prior_state: &prior,
+                planned_state: &planned,
+                planned_private: &req.planned_private,
+            };
+            let mut resp =
+                UpdateResponse { state: planned.clone(), private: req.planned_private.clone(), diagnostics: Diagnostics::new() };
+            match guarded("ApplyResourceChange", entry.resource.update(&ureq, &mut resp)).await {
+                Ok(()) => diags.extend(resp.diagnostics),
+                Err(d) => {
+                    diags.push(d);
+                    resp.state = prior.clone();
+                }
+            }
+            (resp.state, resp.private)
+        };
+        let new_state = if state.is_null() {
+            enc(&Value::Null, &entry.ty, &mut diags)
+        } else if !state.is_wholly_known() {
+            // Terraform rejects unknowns after apply; a failed create or
+            // update can leave some. Report instead of sending them.
+            if !diags.has_errors() {
+                diags.error(
+                    "Provider returned an incomplete object",
+                    "This is a bug in the provider: some attributes are still unknown after apply.",
+                );
+            }
+            if prior.is_null() {
+                None
+            } else {
+                outgoing(prior, entry, &mut diags)
+            }
+        } else {
+            outgoing(state, entry, &mut diags)
+        };
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state,
+            private,
+            diagnostics: convert::diagnostics(&diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let entry = self.resource(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        let ireq = ImportStateRequest {
+            id: &req.id,
+            identity: None,
+            client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+        };
+        let mut resp = ImportStateResponse::default();
+        let mut imported = Vec::new();
+        match guarded("ImportResourceState", entry.resource.import_state(&ireq, &mut resp)).await {
+            Ok(()) => {
+                diags.extend(std::mem::take(&mut resp.diagnostics));
+                if !diags.has_errors() && !resp.state.is_null() {
+                    if let Some(state) = outgoing(resp.state, entry, &mut diags) {
+                        imported.push(pb::import_resource_state::ImportedResource {
+                            type_name: req.type_name.clone(),
+                            state: Some(state),
+                            private: resp.private,
+                            identity: None,
+                        });
+                    }
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources: imported,
+            diagnostics: convert::diagnostics(&diags),
+            deferred: None,
+        }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        req: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let entry = self.resource(&req.target_type_name)?;
+        let mut diags = Diagnostics::new();
+        let mut target_state = None;
+        let mut target_private = Vec::new();
+        match convert::raw_state_json(req.source_state.as_ref()) {
+            Ok(raw) => {
+                let mreq = MoveStateRequest {
+                    source_provider_address: &req.source_provider_address,
+                    source_type_name: &req.source_type_name,
+                    source_schema_version: req.source_schema_version,
+                    source_state: &raw,
+                    source_private: &req.source_private,
+                };
+                let mut resp = MoveStateResponse::default();
+                match guarded("MoveResourceState", entry.resource.move_state(&mreq, &mut resp)).await {
+                    Ok(()) => {
+                        diags.extend(std::mem::take(&mut resp.diagnostics));
+                        if resp.target_state.is_null() && !diags.has_errors() {
+                            diags.error(
+                                "Unable to move resource state",
+                                format!(
+                                    "{} cannot be moved from {} ({}, schema version {}).",
+                                    req.target_type_name,
+                                    req.source_type_name,
+                                    req.source_provider_address,
+                                    req.source_schema_version
+                                ),
+                            );
+                        } else if !diags.has_errors() {
+                            target_state = outgoing(resp.target_state, entry, &mut diags);
+                            target_private = resp.target_private;
+                        }
+                    }
+                    Err(d) => diags.push(d),
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::move_resource_state::Response {
+            target_state,
+            diagnostics: convert::diagnostics(&diags),
+            target_private,
+            target_identity: None,
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _req: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        // Requests in flight finish on their own (each AWS call has its own
+        // timeout); there is no long-running work to cancel.
+        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+    }
+}
