@@ -1,0 +1,124 @@
+"""Bad input gets an error diagnostic on the right attribute (Terraform turns the provider's
+attribute path into the source range of that attribute), before anything reaches AWS."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness import hcl
+
+pytestmark = [pytest.mark.e2e, pytest.mark.bad_input]
+
+ADDR = "offstate_secret.s"
+
+
+def attr_lines(text: str, attrs: list[str]) -> set[int]:
+    """1-based line numbers where one of `attrs` is assigned."""
+    out = set()
+    for i, line in enumerate(text.splitlines(), 1):
+        if any(re.match(rf"\s*{re.escape(a)}\s*=", line) for a in attrs):
+            out.add(i)
+    return out
+
+
+def error_diagnostics_validate(ws) -> list[dict]:
+    res = ws.validate(expect=None)
+    data = res.json() if res.stdout.strip().startswith("{") else {}
+    return [d for d in data.get("diagnostics", []) if d.get("severity") == "error"]
+
+
+def error_diagnostics_plan(ws) -> list[dict]:
+    res = ws.tf("plan", "-input=false", "-json", expect=None)
+    assert res.rc != 0, "plan succeeded on bad input"
+    return [
+        m["diagnostic"]
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
+    ]
+
+
+def matching(diags: list[dict], lines: set[int], attrs: list[str]) -> list[dict]:
+    """Diagnostics that point at one of the attributes (by source range) or name it."""
+    out = []
+    for d in diags:
+        line = (d.get("range") or {}).get("start", {}).get("line")
+        text = f"{d.get('summary', '')} {d.get('detail', '')}"
+        if line in lines or any(re.search(rf"\b{re.escape(a)}\b", text) for a in attrs):
+            out.append(d)
+    return out
+
+
+def brief(diags: list[dict]) -> str:
+    return "\n".join(
+        f"  line {(d.get('range') or {}).get('start', {}).get('line')}: {d.get('summary')}: {d.get('detail', '')[:200]}"
+        for d in diags
+    ) or "  (no error diagnostics)"
+
+
+LONG = "a" * 513
+
+# (id, resource attrs, provider attrs, attributes the diagnostic may point at, phase)
+CASES = [
+    ("name-bad-chars", {"name": "bad name with spaces!"}, {}, ["name"], "validate"),
+    ("name-bad-char-hash", {"name": "db#creds"}, {}, ["name"], "validate"),
+    ("name-too-long", {"name": LONG}, {}, ["name"], "validate"),
+    ("name-empty", {"name": ""}, {}, ["name"], "validate"),
+    ("name-prefix-bad-chars", {"name_prefix": "bad prefix!"}, {}, ["name_prefix"], "validate"),
+    ("window-1", {"name": "ok", "recovery_window_in_days": 1}, {}, ["recovery_window_in_days"], "validate"),
+    ("window-6", {"name": "ok", "recovery_window_in_days": 6}, {}, ["recovery_window_in_days"], "validate"),
+    ("window-31", {"name": "ok", "recovery_window_in_days": 31}, {}, ["recovery_window_in_days"], "validate"),
+    ("window-negative", {"name": "ok", "recovery_window_in_days": -1}, {}, ["recovery_window_in_days"], "validate"),
+    ("name-and-prefix", {"name": "ok", "name_prefix": "ok-"}, {}, ["name", "name_prefix"], "validate"),
+    ("value-without-version", {"name": "ok", "value_wo_version": None}, {}, ["value_wo", "value_wo_version"], "validate"),
+    ("unknown-region", {"name": "ok"}, {"region": "xx-nowhere-9"}, ["region"], "plan"),
+]
+
+
+@pytest.mark.parametrize("case_id,attrs,prov,expect_attrs,phase", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_has_a_diagnostic_on_the_attribute(ws, sm, case_id, attrs, prov, expect_attrs, phase):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    attrs = dict(attrs)
+    if "value_wo_version" not in attrs:
+        attrs["value_wo_version"] = "1"
+    if "name" in attrs and attrs["name"] == "ok":
+        attrs["name"] = ws.name()
+    text = hcl.config(ws.endpoint, hcl.secret(**attrs), provider_attrs=prov)
+    ws.write(text)
+    lines = attr_lines(text, expect_attrs)
+
+    diags = error_diagnostics_validate(ws)
+    hits = matching(diags, lines, expect_attrs)
+    if not hits and phase == "plan":
+        diags = error_diagnostics_plan(ws)
+        hits = matching(diags, lines, expect_attrs)
+    assert hits, f"{case_id}: no error diagnostic on {expect_attrs} (lines {sorted(lines)}); got:\n{brief(diags)}"
+    assert ws.attributes(ADDR) is None
+    if "name" in attrs and attrs["name"]:
+        # nothing was created on the way
+        assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [ws.prefix]}])["SecretList"]
+    ws.sweep()
+
+
+GOOD = [
+    ("window-0", {"recovery_window_in_days": 0}),
+    ("window-7", {"recovery_window_in_days": 7}),
+    ("window-30", {"recovery_window_in_days": 30}),
+    ("name-all-allowed-chars", {"name": "a/b_c+d=e.f@g-h"}),
+    ("name-512", {"name": "b" * 512}),
+    ("version-number", {"value_wo_version": 3}),
+    ("no-value-no-version", {"value_wo_version": None, "value_var": None}),
+]
+
+
+@pytest.mark.parametrize("case_id,attrs", GOOD, ids=[g[0] for g in GOOD])
+def test_good_input_validates(ws, case_id, attrs):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    attrs = {"name": ws.name(), "value_wo_version": "1", **attrs}
+    ws.write(hcl.config(ws.endpoint, hcl.secret(**attrs)))
+    res = ws.validate(expect=None)
+    assert res.rc == 0, f"{case_id}: valid input rejected:\n{brief(res.json().get('diagnostics', []))}"
+    ws.sweep()
