@@ -1,0 +1,44 @@
+//! The smallest provider the runtime can serve: every RPC answers
+//! `Unimplemented` except GetProviderSchema, which returns an empty schema.
+//! The runtime integration tests launch it the way Terraform does.
+//!
+//! `OFFSTATE_EXAMPLE_TRANSPORT=tcp` makes it listen on loopback TCP instead
+//! of a unix socket (to exercise that path on unix).
+
+use std::process::ExitCode;
+
+use offstate_framework::runtime::{self, ServeOptions, Transport};
+use offstate_proto::tfplugin6::{self, provider_server::Provider};
+use tonic::{Request, Response, Status};
+
+#[derive(Debug, Default)]
+struct MinimalProvider;
+
+#[tonic::async_trait]
+impl Provider for MinimalProvider {
+    async fn get_provider_schema(
+        &self,
+        _request: Request<tfplugin6::get_provider_schema::Request>,
+    ) -> Result<Response<tfplugin6::get_provider_schema::Response>, Status> {
+        Ok(Response::new(tfplugin6::get_provider_schema::Response {
+            provider: Some(tfplugin6::Schema {
+                version: 0,
+                block: Some(tfplugin6::schema::Block::default()),
+            }),
+            ..Default::default()
+        }))
+    }
+}
+
+fn main() -> ExitCode {
+    runtime::check_magic_cookie();
+    offstate_framework::logging::init("provider.terraform-provider-minimal");
+    let transport = match std::env::var("OFFSTATE_EXAMPLE_TRANSPORT").as_deref() {
+        Ok("tcp") => Transport::Tcp,
+        _ => Transport::Auto,
+    };
+    runtime::run(
+        MinimalProvider,
+        ServeOptions::default().with_transport(transport),
+    )
+}

@@ -1,0 +1,298 @@
+//! Where the plugin listens, and the stream of (TLS-wrapped) connections
+//! handed to tonic.
+//!
+//! Like go-plugin's server: a unix domain socket on unix systems, loopback
+//! TCP elsewhere. go-plugin's *client* always sets `PLUGIN_MIN_PORT` and
+//! `PLUGIN_MAX_PORT` (defaults 10000..25000), so their presence does not
+//! mean "use TCP"; the Go server ignores them unless it runs on Windows.
+//!
+//! The socket lives in a fresh directory of its own, mode 0700, under
+//! `PLUGIN_UNIX_SOCKET_DIR` (else the system temp dir); the socket itself is
+//! chmod 0600. Only the user running Terraform can connect, before TLS is
+//! even involved. The directory is removed when the listener is dropped.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tonic::transport::server::Connected;
+
+use super::handshake::Address;
+use super::shutdown::Shutdown;
+use super::{RuntimeError, Transport};
+
+/// How long a client may take to finish the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A bound listener plus whatever must be cleaned up after it.
+#[derive(Debug)]
+pub(crate) struct PluginListener {
+    inner: Inner,
+    address: Address,
+    // Dropped last: removes the socket directory (and the socket in it).
+    _dir: Option<tempfile::TempDir>,
+}
+
+#[derive(Debug)]
+enum Inner {
+    #[cfg(unix)]
+    Unix(tokio::net::UnixListener),
+    Tcp(TcpListener),
+}
+
+impl PluginListener {
+    /// Binds according to `transport` and the handshake environment.
+    pub(crate) fn bind(
+        transport: Transport,
+        socket_dir: Option<&str>,
+        port_range: Option<(u16, u16)>,
+    ) -> Result<Self, RuntimeError> {
+        match transport {
+            Transport::Tcp => bind_tcp(port_range),
+            #[cfg(unix)]
+            Transport::Auto | Transport::Unix => bind_unix(socket_dir),
+            #[cfg(not(unix))]
+            Transport::Auto => bind_tcp(port_range),
+            #[cfg(not(unix))]
+            Transport::Unix => Err(RuntimeError::Listen(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "unix sockets are not available on this platform",
+            ))),
+        }
+    }
+
+    /// The address to announce in the handshake line.
+    pub(crate) fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// Starts accepting: each connection goes through the TLS handshake (when
+    /// `tls` is set) on its own task, so one slow client cannot hold up the
+    /// next. Accepting stops at shutdown. The returned guard keeps the socket
+    /// directory alive; drop it after the server has stopped.
+    pub(crate) fn incoming(
+        self,
+        tls: Option<TlsAcceptor>,
+        shutdown: Shutdown,
+    ) -> (
+        tokio_stream::wrappers::ReceiverStream<Result<Conn, io::Error>>,
+        ListenerGuard,
+    ) {
+        let (tx, rx) = mpsc::channel(16);
+        let PluginListener { inner, _dir, .. } = self;
+        tokio::spawn(accept_loop(inner, tls, shutdown, tx));
+        (
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+            ListenerGuard { _dir },
+        )
+    }
+}
+
+/// Keeps the private socket directory until dropped.
+#[derive(Debug)]
+pub(crate) struct ListenerGuard {
+    _dir: Option<tempfile::TempDir>,
+}
+
+#[cfg(unix)]
+fn bind_unix(socket_dir: Option<&str>) -> Result<PluginListener, RuntimeError> {
+    use std::os::unix::fs::PermissionsExt;
+
+    let base = socket_dir
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = tempfile::Builder::new()
+        .prefix("plugin")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(&base)
+        .map_err(RuntimeError::Listen)?;
+    // tempfile applies the mode through the umask-free mkdir(2) mode, but be
+    // explicit: nobody but us may traverse this directory.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+        .map_err(RuntimeError::Listen)?;
+    let path = dir.path().join("plugin.sock");
+    let listener = tokio::net::UnixListener::bind(&path).map_err(RuntimeError::Listen)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .map_err(RuntimeError::Listen)?;
+    Ok(PluginListener {
+        inner: Inner::Unix(listener),
+        address: Address::Unix(path),
+        _dir: Some(dir),
+    })
+}
+
+fn bind_tcp(port_range: Option<(u16, u16)>) -> Result<PluginListener, RuntimeError> {
+    // Without a range, let the kernel pick a free port.
+    let (min, max) = port_range.unwrap_or((0, 0));
+    let mut last_err = None;
+    for port in min..=max {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        match std::net::TcpListener::bind(addr) {
+            Ok(std_listener) => {
+                std_listener
+                    .set_nonblocking(true)
+                    .map_err(RuntimeError::Listen)?;
+                let listener = TcpListener::from_std(std_listener).map_err(RuntimeError::Listen)?;
+                let local = listener.local_addr().map_err(RuntimeError::Listen)?;
+                return Ok(PluginListener {
+                    inner: Inner::Tcp(listener),
+                    address: Address::Tcp(local),
+                    _dir: None,
+                });
+            }
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(RuntimeError::Listen(last_err.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::AddrInUse, "no free port in range")
+    })))
+}
+
+async fn accept_loop(
+    inner: Inner,
+    tls: Option<TlsAcceptor>,
+    shutdown: Shutdown,
+    tx: mpsc::Sender<Result<Conn, io::Error>>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.wait() => return,
+            accepted = accept(&inner) => accepted,
+        };
+        let stream = match accepted {
+            Ok(stream) => stream,
+            Err(e) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!(error = %e, "accepting a plugin connection failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        match &tls {
+            None => {
+                if tx.send(Ok(Conn::Plain(stream))).await.is_err() {
+                    return;
+                }
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(tls_stream)) => {
+                            let _ = tx.send(Ok(Conn::Tls(Box::new(tls_stream)))).await;
+                        }
+                        // A refused client (no or wrong certificate) ends
+                        // here; the error names no secret, only TLS terms.
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake refused"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                });
+            }
+        }
+    }
+}
+
+async fn accept(inner: &Inner) -> io::Result<Stream> {
+    match inner {
+        #[cfg(unix)]
+        Inner::Unix(l) => l.accept().await.map(|(s, _)| Stream::Unix(s)),
+        Inner::Tcp(l) => {
+            let (s, _) = l.accept().await?;
+            // gRPC is latency-bound request/response traffic.
+            let _ = s.set_nodelay(true);
+            Ok(Stream::Tcp(s))
+        }
+    }
+}
+
+/// A raw accepted stream.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+    Tcp(TcpStream),
+}
+
+/// A connection as tonic sees it: plain (TLS disabled by Terraform's
+/// `TF_DISABLE_PLUGIN_TLS`) or TLS.
+#[derive(Debug)]
+pub(crate) enum Conn {
+    Plain(Stream),
+    Tls(Box<tokio_rustls::server::TlsStream<Stream>>),
+}
+
+impl Connected for Conn {
+    type ConnectInfo = ();
+
+    fn connect_info(&self) -> Self::ConnectInfo {}
+}
+
+macro_rules! delegate_io {
+    ($ty:ty, $($variant:pat => $inner:ident),+ $(,)?) => {
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                match self.get_mut() {
+                    $($variant => Pin::new($inner).poll_read(cx, buf),)+
+                }
+            }
+        }
+
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                match self.get_mut() {
+                    $($variant => Pin::new($inner).poll_write(cx, buf),)+
+                }
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[io::IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                match self.get_mut() {
+                    $($variant => Pin::new($inner).poll_write_vectored(cx, bufs),)+
+                }
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                match self {
+                    $($variant => $inner.is_write_vectored(),)+
+                }
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                match self.get_mut() {
+                    $($variant => Pin::new($inner).poll_flush(cx),)+
+                }
+            }
+
+            fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                match self.get_mut() {
+                    $($variant => Pin::new($inner).poll_shutdown(cx),)+
+                }
+            }
+        }
+    };
+}
+
+#[cfg(unix)]
+delegate_io!(Stream, Stream::Unix(s) => s, Stream::Tcp(s) => s);
+#[cfg(not(unix))]
+delegate_io!(Stream, Stream::Tcp(s) => s);
+delegate_io!(Conn, Conn::Plain(s) => s, Conn::Tls(s) => s);

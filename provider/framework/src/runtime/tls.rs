@@ -1,0 +1,217 @@
+//! go-plugin AutoMTLS on the server side.
+//!
+//! Terraform generates a fresh self-signed client certificate for every
+//! plugin launch and passes it in `PLUGIN_CLIENT_CERT` (PEM). The plugin
+//! answers with its own fresh certificate in the handshake line; the client
+//! then trusts exactly that certificate, and the server must trust exactly
+//! the client's (go-plugin `server.go`: `ClientAuth:
+//! RequireAndVerifyClientCert`, `ClientCAs` = the client cert).
+//!
+//! Why a pinned-certificate verifier instead of rustls'
+//! `WebPkiClientVerifier`: go-plugin's client certificate is self-signed
+//! with `IsCA: true` (go-plugin `mtls.go`), and webpki refuses a CA
+//! certificate presented as an end-entity (`CaUsedAsEndEntity`), so the
+//! chain verifier would reject every real Terraform. Pinning is what the
+//! Go server's trust store amounts to anyway: one certificate, handed over
+//! out of band for this process only. We require the client to present
+//! that exact certificate (byte-for-byte DER) and to prove possession of
+//! its key through the TLS handshake signature, checked with the aws-lc-rs
+//! algorithms (the client key is ECDSA P-521/SHA-512, which only the
+//! aws-lc-rs backend verifies). Client authentication is mandatory.
+
+use std::sync::Arc;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+
+use super::RuntimeError;
+
+/// The host name go-plugin's client verifies the server certificate for.
+pub const SERVER_NAME: &str = "localhost";
+
+/// Server-side TLS material for one plugin process.
+pub struct ServerTls {
+    config: Arc<ServerConfig>,
+    cert_der: CertificateDer<'static>,
+}
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerTls").finish_non_exhaustive()
+    }
+}
+
+impl ServerTls {
+    /// Builds the server configuration from the client's PEM certificate:
+    /// generates a server certificate for `localhost` and requires the
+    /// client to authenticate with exactly `client_cert_pem`.
+    pub fn from_client_cert_pem(client_cert_pem: &str) -> Result<Self, RuntimeError> {
+        let client_cert = parse_single_cert(client_cert_pem)?;
+        let (cert_der, key_der) = generate_server_cert()?;
+
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let verifier = Arc::new(PinnedClientCert {
+            cert: client_cert,
+            algorithms: provider.signature_verification_algorithms,
+        });
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(RuntimeError::Tls)?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![cert_der.clone()], key_der)
+            .map_err(RuntimeError::Tls)?;
+        // gRPC runs over HTTP/2; grpc-go clients (Terraform) refuse a TLS
+        // server that does not negotiate ALPN "h2".
+        config.alpn_protocols = vec![b"h2".to_vec()];
+
+        Ok(Self {
+            config: Arc::new(config),
+            cert_der,
+        })
+    }
+
+    /// The rustls configuration for accepting connections.
+    pub fn config(&self) -> Arc<ServerConfig> {
+        Arc::clone(&self.config)
+    }
+
+    /// DER of the server certificate, for the handshake line.
+    pub fn cert_der(&self) -> &[u8] {
+        self.cert_der.as_ref()
+    }
+}
+
+/// Parses `PLUGIN_CLIENT_CERT`: PEM holding one certificate.
+fn parse_single_cert(pem: &str) -> Result<CertificateDer<'static>, RuntimeError> {
+    let mut reader = pem.as_bytes();
+    let mut certs = rustls_pemfile::certs(&mut reader);
+    match certs.next() {
+        Some(Ok(cert)) => Ok(cert),
+        Some(Err(e)) => Err(RuntimeError::ClientCert(e.to_string())),
+        None => Err(RuntimeError::ClientCert(
+            "no CERTIFICATE block in PLUGIN_CLIENT_CERT".to_string(),
+        )),
+    }
+}
+
+/// A fresh ECDSA P-256 certificate for `localhost`, self-signed, server
+/// authentication only, and not a CA: go-plugin's client puts it in its
+/// root pool and Go accepts a leaf that is itself a root; webpki-based
+/// clients (our tests) reject a CA certificate used as a leaf.
+fn generate_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), RuntimeError> {
+    use rcgen::{
+        CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose, IsCa,
+        KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+    };
+
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(RuntimeError::CertGen)?;
+    let mut params =
+        CertificateParams::new(vec![SERVER_NAME.to_string()]).map_err(RuntimeError::CertGen)?;
+    let mut dn = Dn::new();
+    dn.push(DnType::CommonName, SERVER_NAME);
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = params.self_signed(&key).map_err(RuntimeError::CertGen)?;
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    Ok((cert.der().clone(), key_der))
+}
+
+/// Accepts exactly one client certificate; see the module docs.
+#[derive(Debug)]
+struct PinnedClientCert {
+    cert: CertificateDer<'static>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ClientCertVerifier for PinnedClientCert {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    // An empty hint list tells the client to send whatever certificate it
+    // has; Go's client then sends its only one.
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.cert.as_ref() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// The aws-lc-rs crypto provider, for callers (tests) that build matching
+/// client configurations.
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_pem_without_certificate() {
+        let err = ServerTls::from_client_cert_pem("not a pem").unwrap_err();
+        assert!(matches!(err, RuntimeError::ClientCert(_)), "{err}");
+    }
+
+    #[test]
+    fn p521_scheme_is_verifiable() {
+        // go-plugin's client key is P-521; the handshake signature must be
+        // checkable with the provider we configure.
+        let schemes = crypto_provider()
+            .signature_verification_algorithms
+            .supported_schemes();
+        assert!(schemes.contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+    }
+
+    #[test]
+    fn server_cert_is_a_non_ca_localhost_leaf() {
+        let client = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let tls = ServerTls::from_client_cert_pem(&client.cert.pem()).unwrap();
+        assert!(!tls.cert_der().is_empty());
+        assert_eq!(tls.config().alpn_protocols, vec![b"h2".to_vec()]);
+    }
+}
