@@ -43,8 +43,31 @@ def pytest_runtest_makereport(item, call):
         path, lineno, reason = rep.longrepr
         rep.longrepr = (path, lineno, canaries.redact(reason))
     elif rep.longrepr is not None:
-        rep.longrepr = canaries.redact(str(rep.longrepr))
+        rep.longrepr = _Redacted(rep.longrepr)
     rep.sections = [(k, canaries.redact(v)) for k, v in rep.sections]
+
+
+class _Redacted:
+    """A failure report with canaries masked, keeping the one-line message for the summary."""
+
+    class _Crash:
+        def __init__(self, crash):
+            self.path = getattr(crash, "path", "")
+            self.lineno = getattr(crash, "lineno", 0)
+            self.message = canaries.redact(getattr(crash, "message", ""))
+
+    def __init__(self, longrepr):
+        self.text = canaries.redact(str(longrepr))
+        crash = getattr(longrepr, "reprcrash", None)
+        if crash is not None:
+            self.reprcrash = self._Crash(crash)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def toterminal(self, tw) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
 
 
 # ----------------------------------------------------------------------------------------------
