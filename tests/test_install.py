@@ -43,10 +43,12 @@ def test_init_from_filesystem_mirror_then_apply(tmp_path, session_dir, terraform
     ws.set_var("secret", c)
     name = f"offstate-e2e/install-{tmp_path.name}"
     ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)))
-    ws.init()
-    assert (ws.dir / ".terraform.lock.hcl").exists()
-    ws.apply()
-    store.assert_value(sm, name, c)
-    ws.assert_no_changes()
-    ws.destroy()
-    ws.sweep()
+    try:
+        ws.init()
+        assert (ws.dir / ".terraform.lock.hcl").exists()
+        ws.apply()
+        store.assert_value(sm, name, c)
+        ws.assert_no_changes()
+        ws.destroy()
+    finally:
+        ws.sweep()
