@@ -1,0 +1,25 @@
+//! Shared leaf crate of offstate: the pieces both the provider and `state-scrubber` need.
+//!
+//! - [`secret`]: [`SecretValue`], the redacting type every secret value travels in. Its
+//!   `Debug`/`Display` print a mask; the only ways out are the greppable
+//!   [`SecretValue::expose_secret`] and [`SecretValue::expose_str`].
+//! - [`reference`]: the `ref+awssecrets://NAME[?version_id=ID][#/json/key]` reference strings that
+//!   vals/helmfile already understand, parsed into [`SecretRef`].
+//! - [`store`]: the [`SecretStore`] trait in domain words, its AWS Secrets Manager implementation
+//!   ([`store::aws`], the only module that touches the AWS SDK) and an in-memory fake
+//!   ([`store::memory`]) for other crates' unit tests.
+//!
+//! The invariant of the project holds here too: no type in this crate prints, serialises or puts
+//! into an error the bytes of a secret value.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod name;
+pub mod reference;
+pub mod secret;
+pub mod store;
+
+pub use reference::{ParseRefError, SecretRef};
+pub use secret::{JsonSelectError, NotUtf8, SecretValue};
+pub use store::{SecretStore, StoreError};

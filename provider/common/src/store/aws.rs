@@ -1,0 +1,736 @@
+//! [`AwsSecretsManager`]: the [`SecretStore`] on AWS Secrets Manager. This is the only module
+//! that touches `aws-config` and `aws-sdk-secretsmanager`; SDK errors become [`StoreError`] in
+//! one function, [`map_sdk_error`].
+//!
+//! Configuration follows the AWS conventions users already have: the standard credential chain
+//! (environment, shared files and `profile`, SSO, web identity, ECS/IMDS), `AWS_REGION` or the
+//! profile's region unless `region` is set, `AWS_ENDPOINT_URL_SECRETS_MANAGER` /
+//! `AWS_ENDPOINT_URL` (read by aws-config itself) unless `endpoint` is set, an optional
+//! `assume_role` through STS, and the SDK's *standard* retry mode (exponential backoff with
+//! jitter, retry quota) with a configurable number of attempts.
+//!
+//! Logging: the SDK's orchestrator writes `trace!(request = ?request)` with the request body, and
+//! a CreateSecret/PutSecretValue body holds `SecretString`. So every call that carries or returns
+//! a value runs with a no-op tracing subscriber ([`quietly`]): whatever subscriber the process
+//! installs (even at TRACE), the SDK says nothing during those calls. Calls without a value keep
+//! the SDK's logs, which are useful for debugging credentials and endpoints. Never set the SDK's
+//! `LOG_SENSITIVE_BODIES`.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{AppName, BehaviorVersion, Region};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::primitives::Blob;
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, RotationRulesType, Tag};
+use aws_sdk_secretsmanager::Client;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use thiserror::Error;
+use tracing::instrument::WithSubscriber;
+
+use super::{
+    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PutValue, Rotation,
+    SecretMeta, SecretStore, StoreError, VersionInfo, VersionSelector, AWSCURRENT,
+};
+use crate::SecretValue;
+
+/// Attempts per call (first try included) when [`AwsStoreConfig::max_attempts`] is unset. Higher
+/// than the SDK's 3 because `terraform apply` on many secrets meets Secrets Manager's per-account
+/// rate limits.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// How to reach Secrets Manager. Every field is optional; `Default` means "as the AWS CLI would".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsStoreConfig {
+    /// Region; else `AWS_REGION` / `AWS_DEFAULT_REGION` / the profile's region.
+    pub region: Option<String>,
+    /// Shared-config profile; else `AWS_PROFILE` / `default`.
+    pub profile: Option<String>,
+    /// Secrets Manager endpoint URL (for example a local moto server); overrides the
+    /// `AWS_ENDPOINT_URL*` variables. Applies to Secrets Manager only, not to STS.
+    pub endpoint: Option<String>,
+    /// Role to assume (with the credentials found as above) before calling Secrets Manager.
+    pub assume_role: Option<AssumeRole>,
+    /// Attempts per call, first try included; else [`DEFAULT_MAX_ATTEMPTS`].
+    pub max_attempts: Option<u32>,
+}
+
+/// An STS `AssumeRole` step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssumeRole {
+    /// ARN of the role.
+    pub role_arn: String,
+    /// Session name (shows in CloudTrail); else the SDK makes one.
+    pub session_name: Option<String>,
+    /// External id the role's trust policy asks for.
+    pub external_id: Option<String>,
+    /// Session duration (900 s up to the role's maximum).
+    pub duration: Option<Duration>,
+}
+
+/// A configuration [`AwsSecretsManager::connect`] cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// `region` is not a region name.
+    #[error(transparent)]
+    InvalidRegion(#[from] InvalidRegion),
+    /// No region was set and none was found in the environment or the profile.
+    #[error(
+        "no AWS region: set region in the configuration, AWS_REGION, or a region in the profile"
+    )]
+    NoRegion,
+    /// `endpoint` is not an `http://` or `https://` URL with a host.
+    #[error("endpoint must be an http:// or https:// URL with a host")]
+    InvalidEndpoint,
+    /// `max_attempts` is 0.
+    #[error("max_attempts must be at least 1")]
+    InvalidMaxAttempts,
+    /// `assume_role.role_arn` is empty or not an ARN.
+    #[error("assume_role.role_arn must be an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)")]
+    InvalidRoleArn,
+}
+
+/// A region name that is not syntactically one (see [`validate_region`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{region:?} is not an AWS region name (like eu-west-1 or us-gov-west-1)")]
+pub struct InvalidRegion {
+    /// The rejected name (a region is configuration, not a secret).
+    pub region: String,
+}
+
+/// Checks the syntax of a region name: lowercase letters and digits in three or more
+/// `-`-separated parts, the first two letters, the last a number (`eu-west-1`,
+/// `us-gov-west-1`, `us-isob-east-1`). Whether the region exists is AWS's call.
+pub fn validate_region(region: &str) -> Result<(), InvalidRegion> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1].iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts.last().is_some_and(|p| {
+            !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidRegion {
+            region: region.to_owned(),
+        })
+    }
+}
+
+fn validate_endpoint(endpoint: &str) -> Result<(), ConnectError> {
+    let rest = endpoint
+        .strip_prefix("https://")
+        .or_else(|| endpoint.strip_prefix("http://"))
+        .ok_or(ConnectError::InvalidEndpoint)?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(ConnectError::InvalidEndpoint);
+    }
+    Ok(())
+}
+
+/// Secrets Manager through the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct AwsSecretsManager {
+    client: Client,
+    region: String,
+}
+
+impl AwsSecretsManager {
+    /// Resolves the configuration (region, profile, endpoint, role, retries) and builds a client.
+    /// Makes no network call: credentials are resolved, and the role assumed, on first use, so
+    /// credential problems show up as [`StoreError::AccessDenied`] or `Other` from the first call.
+    pub async fn connect(cfg: &AwsStoreConfig) -> Result<Self, ConnectError> {
+        if let Some(region) = &cfg.region {
+            validate_region(region)?;
+        }
+        if let Some(endpoint) = &cfg.endpoint {
+            validate_endpoint(endpoint)?;
+        }
+        let max_attempts = cfg.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+        if max_attempts == 0 {
+            return Err(ConnectError::InvalidMaxAttempts);
+        }
+        if let Some(role) = &cfg.assume_role {
+            if !role.role_arn.starts_with("arn:") || !role.role_arn.contains(":role/") {
+                return Err(ConnectError::InvalidRoleArn);
+            }
+        }
+
+        // Standard mode: exponential backoff with full jitter and a retry quota.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(max_attempts));
+        if let Ok(app) = AppName::new("offstate") {
+            loader = loader.app_name(app);
+        }
+        if let Some(region) = &cfg.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(profile) = &cfg.profile {
+            loader = loader.profile_name(profile);
+        }
+        let mut sdk = loader.load().await;
+        let region = sdk
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .ok_or(ConnectError::NoRegion)?;
+
+        if let Some(role) = &cfg.assume_role {
+            let mut builder = AssumeRoleProvider::builder(role.role_arn.clone()).configure(&sdk);
+            if let Some(name) = &role.session_name {
+                builder = builder.session_name(name.clone());
+            }
+            if let Some(id) = &role.external_id {
+                builder = builder.external_id(id.clone());
+            }
+            if let Some(d) = role.duration {
+                builder = builder.session_length(d);
+            }
+            let provider = builder.build().await;
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+        }
+
+        let mut conf = aws_sdk_secretsmanager::config::Builder::from(&sdk);
+        if let Some(endpoint) = &cfg.endpoint {
+            conf = conf.endpoint_url(endpoint.clone());
+        }
+        Ok(Self {
+            client: Client::from_conf(conf.build()),
+            region,
+        })
+    }
+
+    /// The region in use.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+/// Runs an SDK call with no tracing subscriber, so the SDK cannot log a request or response that
+/// holds a value (see the module docs).
+async fn quietly<F: Future>(call: F) -> F::Output {
+    call.with_subscriber(tracing::subscriber::NoSubscriber::default())
+        .await
+}
+
+/// The one place SDK errors become [`StoreError`]: service errors keep their AWS code and
+/// message; failures before or outside the service are named after the SDK's error kind. The
+/// raw HTTP response is never formatted (its body is the service's, and `Debug` of the
+/// `SdkError` would print it).
+fn map_sdk_error<E>(err: SdkError<E>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let status = service.raw().status().as_u16();
+            let code = e
+                .code()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("HTTP{status}"));
+            let message = e
+                .message()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("the service answered HTTP {status} with no message"));
+            StoreError::from_code(code, message)
+        }
+        SdkError::TimeoutError(_) => StoreError::Other {
+            code: "TimeoutError".to_owned(),
+            message: "the request to Secrets Manager timed out".to_owned(),
+        },
+        SdkError::DispatchFailure(_) => StoreError::Other {
+            code: "DispatchFailure".to_owned(),
+            message: DisplayErrorContext(&err).to_string(),
+        },
+        SdkError::ResponseError(_) => StoreError::Other {
+            code: "ResponseError".to_owned(),
+            message: DisplayErrorContext(&err).to_string(),
+        },
+        SdkError::ConstructionFailure(_) => StoreError::Other {
+            code: "ConstructionFailure".to_owned(),
+            message: DisplayErrorContext(&err).to_string(),
+        },
+        _ => StoreError::Other {
+            code: "SdkError".to_owned(),
+            message: DisplayErrorContext(&err).to_string(),
+        },
+    }
+}
+
+fn time(dt: Option<&aws_smithy_types::DateTime>) -> Option<SystemTime> {
+    dt.and_then(|d| SystemTime::try_from(*d).ok())
+}
+
+fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+fn sdk_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn rotation_of(
+    enabled: Option<bool>,
+    lambda_arn: Option<&str>,
+    rules: Option<&RotationRulesType>,
+) -> Rotation {
+    Rotation {
+        enabled: enabled.unwrap_or(false),
+        lambda_arn: lambda_arn.map(str::to_owned),
+        automatically_after_days: rules.and_then(RotationRulesType::automatically_after_days),
+        duration: rules.and_then(|r| r.duration()).map(str::to_owned),
+        schedule_expression: rules
+            .and_then(|r| r.schedule_expression())
+            .map(str::to_owned),
+    }
+}
+
+/// DescribeSecret's output and ListSecrets' entries have the same accessors but no common type.
+macro_rules! meta_of {
+    ($x:expr, $stages:ident) => {{
+        let x = $x;
+        let version_stages: BTreeMap<String, Vec<String>> = x
+            .$stages()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        SecretMeta {
+            arn: x.arn().unwrap_or_default().to_owned(),
+            name: x.name().unwrap_or_default().to_owned(),
+            description: x.description().map(str::to_owned),
+            kms_key_id: x.kms_key_id().map(str::to_owned),
+            tags: tags_of(x.tags()),
+            deleted_date: time(x.deleted_date()),
+            current_version_id: SecretMeta::current_of(&version_stages),
+            version_stages,
+            rotation: rotation_of(
+                x.rotation_enabled(),
+                x.rotation_lambda_arn(),
+                x.rotation_rules(),
+            ),
+            created_date: time(x.created_date()),
+            last_changed_date: time(x.last_changed_date()),
+        }
+    }};
+}
+
+fn string_value(value: &SecretValue) -> Result<String, StoreError> {
+    // The SDK wants an owned String; this copy is not zeroed on drop (nor are the SDK's own
+    // buffers), which is the SDK's limit, not a leak to any output.
+    value.expose_str().map(str::to_owned).map_err(|_| {
+        StoreError::from_code(
+            "InvalidParameterException",
+            "the value is not valid UTF-8, so it cannot be a SecretString; store it as binary",
+        )
+    })
+}
+
+#[async_trait]
+impl SecretStore for AwsSecretsManager {
+    async fn create(&self, request: CreateSecret) -> Result<SecretMeta, StoreError> {
+        let mut call = self
+            .client
+            .create_secret()
+            .name(&request.name)
+            .set_description(request.description.clone())
+            .set_kms_key_id(request.kms_key_id.clone())
+            .set_client_request_token(request.client_request_token.clone());
+        if !request.tags.is_empty() {
+            call = call.set_tags(Some(sdk_tags(&request.tags)));
+        }
+        match &request.value {
+            Some(v) if request.binary => {
+                call = call.secret_binary(Blob::new(v.expose_secret().to_vec()))
+            }
+            Some(v) => call = call.secret_string(string_value(v)?),
+            None => {}
+        }
+        let result = quietly(call.send()).await.map_err(map_sdk_error);
+        let out = match result {
+            Ok(out) => out,
+            Err(e) => {
+                let e = match &request.value {
+                    Some(v) => e.withhold_value(v),
+                    None => e,
+                };
+                // AWS answers InvalidRequestException for a name scheduled for deletion; some
+                // emulators (moto) answer ResourceExistsException. Look before reporting.
+                if let StoreError::AlreadyExists { code, .. } = &e {
+                    if let Ok(Some(meta)) = self.describe(&request.name).await {
+                        if meta.is_scheduled_for_deletion() {
+                            return Err(StoreError::ScheduledForDeletion {
+                                code: code.clone(),
+                                message: format!(
+                                    "a secret named {} is scheduled for deletion; restore it or wait",
+                                    request.name
+                                ),
+                            });
+                        }
+                    }
+                }
+                return Err(e);
+            }
+        };
+        let version_id = out.version_id().map(str::to_owned);
+        let version_stages: BTreeMap<String, Vec<String>> = version_id
+            .iter()
+            .map(|id| (id.clone(), vec![AWSCURRENT.to_owned()]))
+            .collect();
+        Ok(SecretMeta {
+            arn: out.arn().unwrap_or_default().to_owned(),
+            name: out.name().unwrap_or(&request.name).to_owned(),
+            description: request.description,
+            kms_key_id: request.kms_key_id,
+            tags: request.tags,
+            deleted_date: None,
+            current_version_id: version_id,
+            version_stages,
+            rotation: Rotation::default(),
+            created_date: None,
+            last_changed_date: None,
+        })
+    }
+
+    async fn describe(&self, secret_id: &str) -> Result<Option<SecretMeta>, StoreError> {
+        match self
+            .client
+            .describe_secret()
+            .secret_id(secret_id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(meta_of!(&out, version_ids_to_stages))),
+            Err(e) => match map_sdk_error(e) {
+                StoreError::NotFound { .. } => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn list_versions(&self, secret_id: &str) -> Result<Vec<VersionInfo>, StoreError> {
+        let mut pages = self
+            .client
+            .list_secret_version_ids()
+            .secret_id(secret_id)
+            .into_paginator()
+            .send();
+        let mut versions = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(map_sdk_error)?;
+            versions.extend(page.versions().iter().filter_map(|v| {
+                Some(VersionInfo {
+                    version_id: v.version_id()?.to_owned(),
+                    stages: v.version_stages().to_vec(),
+                    created_date: time(v.created_date()),
+                })
+            }));
+        }
+        Ok(versions)
+    }
+
+    async fn put_value(&self, request: PutValue) -> Result<String, StoreError> {
+        let mut call = self
+            .client
+            .put_secret_value()
+            .secret_id(&request.secret_id)
+            .set_client_request_token(request.client_request_token.clone());
+        call = if request.binary {
+            call.secret_binary(Blob::new(request.value.expose_secret().to_vec()))
+        } else {
+            call.secret_string(string_value(&request.value)?)
+        };
+        let out = quietly(call.send())
+            .await
+            .map_err(|e| map_sdk_error(e).withhold_value(&request.value))?;
+        out.version_id()
+            .map(str::to_owned)
+            .ok_or_else(|| StoreError::Other {
+                code: "MissingVersionId".to_owned(),
+                message: "PutSecretValue returned no VersionId".to_owned(),
+            })
+    }
+
+    async fn get_value(
+        &self,
+        secret_id: &str,
+        version: VersionSelector,
+    ) -> Result<FetchedValue, StoreError> {
+        let call = self.client.get_secret_value().secret_id(secret_id);
+        let call = match version {
+            VersionSelector::Current => call,
+            VersionSelector::Stage(stage) => call.version_stage(stage),
+            VersionSelector::Id(id) => call.version_id(id),
+        };
+        let mut out = quietly(call.send()).await.map_err(map_sdk_error)?;
+        // Move the value out of the SDK's output rather than copying it.
+        let (value, binary) = match (out.secret_string.take(), out.secret_binary.take()) {
+            (Some(s), _) => (SecretValue::from_string(s), false),
+            (None, Some(b)) => (SecretValue::from_bytes(b.into_inner()), true),
+            (None, None) => {
+                return Err(StoreError::Other {
+                    code: "MissingValue".to_owned(),
+                    message: "GetSecretValue returned neither SecretString nor SecretBinary"
+                        .to_owned(),
+                })
+            }
+        };
+        Ok(FetchedValue {
+            arn: out.arn.take().unwrap_or_default(),
+            name: out.name.take().unwrap_or_default(),
+            version_id: out.version_id.take().unwrap_or_default(),
+            stages: out.version_stages.take().unwrap_or_default(),
+            value,
+            binary,
+        })
+    }
+
+    async fn update_metadata(
+        &self,
+        secret_id: &str,
+        update: MetadataUpdate,
+    ) -> Result<(), StoreError> {
+        if update.description.is_none() && update.kms_key_id.is_none() {
+            return Ok(());
+        }
+        self.client
+            .update_secret()
+            .secret_id(secret_id)
+            .set_description(update.description)
+            .set_kms_key_id(update.kms_key_id)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(())
+    }
+
+    async fn tag(
+        &self,
+        secret_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .tag_resource()
+            .secret_id(secret_id)
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(())
+    }
+
+    async fn untag(&self, secret_id: &str, keys: &[String]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .untag_resource()
+            .secret_id(secret_id)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(())
+    }
+
+    async fn delete(&self, secret_id: &str, deletion: Deletion) -> Result<(), StoreError> {
+        let call = self.client.delete_secret().secret_id(secret_id);
+        let call = match deletion {
+            Deletion::RecoveryWindow(days) => call.recovery_window_in_days(days),
+            Deletion::Immediate => call.force_delete_without_recovery(true),
+        };
+        call.send().await.map_err(map_sdk_error)?;
+        Ok(())
+    }
+
+    async fn restore(&self, secret_id: &str) -> Result<(), StoreError> {
+        self.client
+            .restore_secret()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(())
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<SecretMeta>, StoreError> {
+        let filters: Vec<Filter> = [
+            (FilterNameStringType::Name, &filter.name_prefix),
+            (FilterNameStringType::TagKey, &filter.tag_key),
+            (FilterNameStringType::TagValue, &filter.tag_value),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| {
+            value
+                .as_ref()
+                .map(|v| Filter::builder().key(key).values(v).build())
+        })
+        .collect();
+        let mut call = self
+            .client
+            .list_secrets()
+            .include_planned_deletion(filter.include_planned_deletion);
+        if !filters.is_empty() {
+            call = call.set_filters(Some(filters));
+        }
+        let mut pages = call.into_paginator().send();
+        let mut secrets = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(map_sdk_error)?;
+            secrets.extend(
+                page.secret_list()
+                    .iter()
+                    .map(|entry| meta_of!(entry, secret_versions_to_stages)),
+            );
+        }
+        Ok(secrets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_table() {
+        for ok in [
+            "us-east-1",
+            "eu-west-1",
+            "eu-central-2",
+            "ap-southeast-4",
+            "us-gov-west-1",
+            "us-isob-east-1",
+            "cn-north-1",
+            "il-central-1",
+        ] {
+            assert_eq!(validate_region(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us_east_1",
+            "useast1",
+            "us-east-1a",
+            "usa-east-1",
+            "us--1",
+            "us-east-",
+            " us-east-1",
+            "us-east-123",
+        ] {
+            assert!(validate_region(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn endpoints_table() {
+        assert_eq!(validate_endpoint("http://127.0.0.1:4566"), Ok(()));
+        assert_eq!(
+            validate_endpoint("https://secretsmanager.eu-west-1.amazonaws.com/"),
+            Ok(())
+        );
+        for bad in [
+            "127.0.0.1:4566",
+            "ftp://x",
+            "http://",
+            "http:///x",
+            "https://a b",
+        ] {
+            assert_eq!(
+                validate_endpoint(bad),
+                Err(ConnectError::InvalidEndpoint),
+                "{bad}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn connect_validates_before_loading() {
+        let bad = |cfg: AwsStoreConfig| async move {
+            AwsSecretsManager::connect(&cfg).await.unwrap_err()
+        };
+        assert!(matches!(
+            bad(AwsStoreConfig {
+                region: Some("nowhere".into()),
+                ..Default::default()
+            })
+            .await,
+            ConnectError::InvalidRegion(_)
+        ));
+        assert_eq!(
+            bad(AwsStoreConfig {
+                region: Some("eu-west-1".into()),
+                max_attempts: Some(0),
+                ..Default::default()
+            })
+            .await,
+            ConnectError::InvalidMaxAttempts
+        );
+        assert_eq!(
+            bad(AwsStoreConfig {
+                region: Some("eu-west-1".into()),
+                endpoint: Some("localhost:4566".into()),
+                ..Default::default()
+            })
+            .await,
+            ConnectError::InvalidEndpoint
+        );
+        assert_eq!(
+            bad(AwsStoreConfig {
+                region: Some("eu-west-1".into()),
+                assume_role: Some(AssumeRole {
+                    role_arn: "admin".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await,
+            ConnectError::InvalidRoleArn
+        );
+    }
+
+    #[tokio::test]
+    async fn connect_with_explicit_settings_makes_no_call() {
+        let store = AwsSecretsManager::connect(&AwsStoreConfig {
+            region: Some("eu-west-1".into()),
+            endpoint: Some("http://127.0.0.1:9".into()),
+            assume_role: Some(AssumeRole {
+                role_arn: "arn:aws:iam::123456789012:role/deploy".into(),
+                session_name: Some("offstate".into()),
+                external_id: Some("ext".into()),
+                duration: Some(Duration::from_secs(900)),
+            }),
+            max_attempts: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        assert_eq!(store.region(), "eu-west-1");
+    }
+}

@@ -1,0 +1,806 @@
+//! [`MemoryStore`]: an in-process [`SecretStore`] with Secrets Manager's semantics, for the unit
+//! tests of the provider and the scrubber.
+//!
+//! Modelled behaviour (the same the moto test checks against the AWS store):
+//! - a put makes the new version `AWSCURRENT`, the previous current `AWSPREVIOUS`, and drops the
+//!   label-less versions (AWS deprecates them);
+//! - idempotency by client request token: same token and same value returns the same version and
+//!   changes nothing; same token and another value is `ResourceExistsException`;
+//! - scheduled deletion (7..=30 days) and restore; a create with the name of a secret scheduled
+//!   for deletion, and value calls on it, are `InvalidRequestException`s
+//!   ([`StoreError::ScheduledForDeletion`]);
+//! - errors carry real AWS codes, classified by [`StoreError::from_code`].
+//!
+//! Test helpers: [`MemoryStore::fail_next`] injects an error, [`MemoryStore::calls`] records which
+//! operations ran (to assert, say, that a refresh never read a value).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+use super::{
+    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PutValue, Rotation,
+    SecretMeta, SecretStore, StoreError, VersionInfo, VersionSelector, AWSCURRENT, AWSPREVIOUS,
+};
+use crate::name::validate_name;
+use crate::SecretValue;
+
+/// An in-memory Secrets Manager for one account and region.
+#[derive(Debug)]
+pub struct MemoryStore {
+    region: String,
+    account: String,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    secrets: Vec<Secret>,
+    counter: u64,
+    calls: Vec<&'static str>,
+    injected: VecDeque<StoreError>,
+}
+
+#[derive(Debug)]
+struct Secret {
+    arn: String,
+    name: String,
+    description: Option<String>,
+    kms_key_id: Option<String>,
+    tags: BTreeMap<String, String>,
+    deleted_date: Option<SystemTime>,
+    created_date: SystemTime,
+    last_changed_date: SystemTime,
+    /// Oldest first.
+    versions: Vec<Version>,
+}
+
+#[derive(Debug)]
+struct Version {
+    id: String,
+    stages: Vec<String>,
+    value: SecretValue,
+    binary: bool,
+    created_date: SystemTime,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new("us-east-1", "123456789012")
+    }
+}
+
+impl MemoryStore {
+    /// An empty store; ARNs use this region and account.
+    pub fn new(region: impl Into<String>, account: impl Into<String>) -> Self {
+        Self {
+            region: region.into(),
+            account: account.into(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Makes the next call (of any operation) fail with `error`. Several calls queue up.
+    pub fn fail_next(&self, error: StoreError) {
+        self.lock().injected.push_back(error);
+    }
+
+    /// The operations called so far, in order (`"create"`, `"describe"`, `"get_value"`, ...).
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.lock().calls.clone()
+    }
+
+    /// How many times `operation` was called.
+    pub fn call_count(&self, operation: &str) -> usize {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| **c == operation)
+            .count()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic in another test thread must not hide this store's state.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records the call and pops an injected error.
+    fn enter(&self, operation: &'static str) -> Result<MutexGuard<'_, State>, StoreError> {
+        let mut state = self.lock();
+        state.calls.push(operation);
+        match state.injected.pop_front() {
+            Some(e) => Err(e),
+            None => Ok(state),
+        }
+    }
+}
+
+fn not_found() -> StoreError {
+    StoreError::from_code(
+        "ResourceNotFoundException",
+        "Secrets Manager can't find the specified secret.",
+    )
+}
+
+fn marked_for_deletion() -> StoreError {
+    StoreError::from_code(
+        "InvalidRequestException",
+        "You can't perform this operation on the secret because it was marked for deletion.",
+    )
+}
+
+fn invalid_parameter(message: &str) -> StoreError {
+    StoreError::from_code("InvalidParameterException", message)
+}
+
+impl State {
+    fn next(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    fn find(&self, secret_id: &str) -> Option<usize> {
+        self.secrets
+            .iter()
+            .position(|s| s.arn == secret_id || s.name == secret_id)
+    }
+
+    fn get(&mut self, secret_id: &str) -> Result<&mut Secret, StoreError> {
+        let i = self.find(secret_id).ok_or_else(not_found)?;
+        Ok(&mut self.secrets[i])
+    }
+
+    fn live(&mut self, secret_id: &str) -> Result<&mut Secret, StoreError> {
+        let s = self.get(secret_id)?;
+        if s.deleted_date.is_some() {
+            return Err(marked_for_deletion());
+        }
+        Ok(s)
+    }
+
+    /// A version id in the UUID shape AWS uses, unique in this store.
+    fn new_version_id(&mut self) -> String {
+        let n = self.next();
+        format!("00000000-0000-4000-8000-{n:012x}")
+    }
+}
+
+fn check_token(token: &Option<String>) -> Result<(), StoreError> {
+    match token {
+        Some(t) if !(32..=64).contains(&t.len()) => Err(invalid_parameter(
+            "ClientRequestToken must be between 32 and 64 characters long.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_value(value: &SecretValue, binary: bool) -> Result<(), StoreError> {
+    if !binary && !value.is_utf8() {
+        return Err(invalid_parameter(
+            "A SecretString must be valid UTF-8; send the value as binary instead.",
+        ));
+    }
+    Ok(())
+}
+
+impl Secret {
+    fn meta(&self) -> SecretMeta {
+        let version_stages: BTreeMap<String, Vec<String>> = self
+            .versions
+            .iter()
+            .filter(|v| !v.stages.is_empty())
+            .map(|v| (v.id.clone(), v.stages.clone()))
+            .collect();
+        SecretMeta {
+            arn: self.arn.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            kms_key_id: self.kms_key_id.clone(),
+            tags: self.tags.clone(),
+            deleted_date: self.deleted_date,
+            current_version_id: SecretMeta::current_of(&version_stages),
+            version_stages,
+            rotation: Rotation::default(),
+            created_date: Some(self.created_date),
+            last_changed_date: Some(self.last_changed_date),
+        }
+    }
+
+    /// Adds a version, or returns the existing one for a repeated token with the same value.
+    fn put(&mut self, id: String, value: SecretValue, binary: bool) -> Result<String, StoreError> {
+        if let Some(existing) = self.versions.iter().find(|v| v.id == id) {
+            return if existing.binary == binary && existing.value.ct_eq(&value) {
+                Ok(id)
+            } else {
+                Err(StoreError::from_code(
+                    "ResourceExistsException",
+                    format!(
+                        "You can't use ClientRequestToken {id} because that value is already in use for a version of secret {}.",
+                        self.arn
+                    ),
+                ))
+            };
+        }
+        for v in &mut self.versions {
+            v.stages.retain(|s| s != AWSPREVIOUS);
+            if let Some(i) = v.stages.iter().position(|s| s == AWSCURRENT) {
+                v.stages[i] = AWSPREVIOUS.to_owned();
+            }
+        }
+        self.versions.retain(|v| !v.stages.is_empty());
+        let now = SystemTime::now();
+        self.versions.push(Version {
+            id: id.clone(),
+            stages: vec![AWSCURRENT.to_owned()],
+            value,
+            binary,
+            created_date: now,
+        });
+        self.last_changed_date = now;
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl SecretStore for MemoryStore {
+    async fn create(&self, request: CreateSecret) -> Result<SecretMeta, StoreError> {
+        let mut state = self.enter("create")?;
+        validate_name(&request.name).map_err(|e| invalid_parameter(&e.to_string()))?;
+        check_token(&request.client_request_token)?;
+        if let Some(value) = &request.value {
+            check_value(value, request.binary)?;
+        }
+        if let Some(i) = state.find(&request.name) {
+            let secret = &mut state.secrets[i];
+            if secret.deleted_date.is_some() {
+                return Err(StoreError::from_code(
+                    "InvalidRequestException",
+                    "You can't create this secret because a secret with this name is already scheduled for deletion.",
+                ));
+            }
+            // A retried create with the same token and value is a success, as on AWS.
+            if let (Some(token), Some(value)) = (&request.client_request_token, request.value) {
+                if secret.versions.iter().any(|v| &v.id == token) {
+                    secret.put(token.clone(), value, request.binary)?;
+                    return Ok(secret.meta());
+                }
+            }
+            return Err(StoreError::from_code(
+                "ResourceExistsException",
+                format!(
+                    "The operation failed because the secret {} already exists.",
+                    request.name
+                ),
+            ));
+        }
+        let n = state.next();
+        let suffix: String = format!("{n:06}")
+            .bytes()
+            .map(|b| char::from(b'a' + (b - b'0')))
+            .collect();
+        let now = SystemTime::now();
+        let mut secret = Secret {
+            arn: format!(
+                "arn:aws:secretsmanager:{}:{}:secret:{}-{}",
+                self.region, self.account, request.name, suffix
+            ),
+            name: request.name,
+            description: request.description,
+            kms_key_id: request.kms_key_id,
+            tags: request.tags,
+            deleted_date: None,
+            created_date: now,
+            last_changed_date: now,
+            versions: Vec::new(),
+        };
+        if let Some(value) = request.value {
+            let id = match request.client_request_token {
+                Some(t) => t,
+                None => state.new_version_id(),
+            };
+            secret.put(id, value, request.binary)?;
+        }
+        let meta = secret.meta();
+        state.secrets.push(secret);
+        Ok(meta)
+    }
+
+    async fn describe(&self, secret_id: &str) -> Result<Option<SecretMeta>, StoreError> {
+        let state = self.enter("describe")?;
+        Ok(state.find(secret_id).map(|i| state.secrets[i].meta()))
+    }
+
+    async fn list_versions(&self, secret_id: &str) -> Result<Vec<VersionInfo>, StoreError> {
+        let mut state = self.enter("list_versions")?;
+        let secret = state.get(secret_id)?;
+        Ok(secret
+            .versions
+            .iter()
+            .filter(|v| !v.stages.is_empty())
+            .map(|v| VersionInfo {
+                version_id: v.id.clone(),
+                stages: v.stages.clone(),
+                created_date: Some(v.created_date),
+            })
+            .collect())
+    }
+
+    async fn put_value(&self, request: PutValue) -> Result<String, StoreError> {
+        let mut state = self.enter("put_value")?;
+        check_token(&request.client_request_token)?;
+        check_value(&request.value, request.binary)?;
+        let id = match request.client_request_token {
+            Some(t) => t,
+            None => state.new_version_id(),
+        };
+        state
+            .live(&request.secret_id)?
+            .put(id, request.value, request.binary)
+    }
+
+    async fn get_value(
+        &self,
+        secret_id: &str,
+        version: VersionSelector,
+    ) -> Result<FetchedValue, StoreError> {
+        let mut state = self.enter("get_value")?;
+        let secret = state.live(secret_id)?;
+        let found = secret.versions.iter().find(|v| match &version {
+            VersionSelector::Current => v.stages.iter().any(|s| s == AWSCURRENT),
+            VersionSelector::Stage(stage) => v.stages.iter().any(|s| s == stage),
+            VersionSelector::Id(id) => &v.id == id,
+        });
+        let v = found.ok_or_else(|| {
+            StoreError::from_code(
+                "ResourceNotFoundException",
+                "Secrets Manager can't find the specified secret value for the requested version.",
+            )
+        })?;
+        Ok(FetchedValue {
+            arn: secret.arn.clone(),
+            name: secret.name.clone(),
+            version_id: v.id.clone(),
+            stages: v.stages.clone(),
+            value: v.value.clone(),
+            binary: v.binary,
+        })
+    }
+
+    async fn update_metadata(
+        &self,
+        secret_id: &str,
+        update: MetadataUpdate,
+    ) -> Result<(), StoreError> {
+        let mut state = self.enter("update_metadata")?;
+        let secret = state.live(secret_id)?;
+        if let Some(d) = update.description {
+            secret.description = Some(d);
+        }
+        if let Some(k) = update.kms_key_id {
+            secret.kms_key_id = Some(k);
+        }
+        secret.last_changed_date = SystemTime::now();
+        Ok(())
+    }
+
+    async fn tag(
+        &self,
+        secret_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.enter("tag")?;
+        let secret = state.get(secret_id)?;
+        secret
+            .tags
+            .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(())
+    }
+
+    async fn untag(&self, secret_id: &str, keys: &[String]) -> Result<(), StoreError> {
+        let mut state = self.enter("untag")?;
+        let secret = state.get(secret_id)?;
+        for k in keys {
+            secret.tags.remove(k);
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, secret_id: &str, deletion: Deletion) -> Result<(), StoreError> {
+        let mut state = self.enter("delete")?;
+        let i = state.find(secret_id).ok_or_else(not_found)?;
+        match deletion {
+            Deletion::Immediate => {
+                state.secrets.remove(i);
+            }
+            Deletion::RecoveryWindow(days) => {
+                if !(7..=30).contains(&days) {
+                    return Err(invalid_parameter(
+                        "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
+                    ));
+                }
+                let secret = &mut state.secrets[i];
+                if secret.deleted_date.is_some() {
+                    return Err(StoreError::from_code(
+                        "InvalidRequestException",
+                        "You tried to perform the operation on a secret that's currently marked deleted.",
+                    ));
+                }
+                secret.deleted_date = Some(SystemTime::now());
+            }
+        }
+        Ok(())
+    }
+
+    async fn restore(&self, secret_id: &str) -> Result<(), StoreError> {
+        let mut state = self.enter("restore")?;
+        state.get(secret_id)?.deleted_date = None;
+        Ok(())
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<SecretMeta>, StoreError> {
+        let state = self.enter("list")?;
+        let prefixed = |s: &str, p: &Option<String>| p.as_deref().is_none_or(|p| s.starts_with(p));
+        Ok(state
+            .secrets
+            .iter()
+            .filter(|s| filter.include_planned_deletion || s.deleted_date.is_none())
+            .filter(|s| prefixed(&s.name, &filter.name_prefix))
+            .filter(|s| {
+                filter.tag_key.is_none() || s.tags.keys().any(|k| prefixed(k, &filter.tag_key))
+            })
+            .filter(|s| {
+                filter.tag_value.is_none()
+                    || s.tags.values().any(|v| prefixed(v, &filter.tag_value))
+            })
+            .map(Secret::meta)
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN_A: &str = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
+    const TOKEN_B: &str = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
+
+    fn value(s: &str) -> SecretValue {
+        SecretValue::from_string(s.to_owned())
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    async fn create(store: &MemoryStore, name: &str, v: Option<&str>) -> SecretMeta {
+        store
+            .create(CreateSecret {
+                name: name.to_owned(),
+                value: v.map(value),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    #[test]
+    fn create_describe_and_stage_moves() {
+        block_on(async {
+            let store = MemoryStore::default();
+            let meta = create(&store, "prod/db", Some("one")).await;
+            assert!(meta
+                .arn
+                .starts_with("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-"));
+            let v1 = meta.current_version_id.clone().unwrap();
+
+            let by_arn = store.describe(&meta.arn).await.unwrap().unwrap();
+            assert_eq!(by_arn, meta);
+            assert_eq!(store.describe("nope").await.unwrap(), None);
+
+            let v2 = store
+                .put_value(PutValue {
+                    secret_id: "prod/db".into(),
+                    value: value("two"),
+                    client_request_token: Some(TOKEN_A.into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(v2, TOKEN_A);
+            let v3 = store
+                .put_value(PutValue {
+                    secret_id: "prod/db".into(),
+                    value: value("three"),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let versions = store.list_versions("prod/db").await.unwrap();
+            let stages: Vec<(&str, Vec<String>)> = versions
+                .iter()
+                .map(|v| (v.version_id.as_str(), v.stages.clone()))
+                .collect();
+            // v1 lost its last label and is gone, as AWS deprecates it.
+            assert_eq!(
+                stages,
+                vec![
+                    (v2.as_str(), vec![AWSPREVIOUS.to_owned()]),
+                    (v3.as_str(), vec![AWSCURRENT.to_owned()])
+                ]
+            );
+            assert_ne!(v1, v3);
+            let meta = store.describe("prod/db").await.unwrap().unwrap();
+            assert_eq!(meta.current_version_id.as_deref(), Some(v3.as_str()));
+
+            let cur = store
+                .get_value("prod/db", VersionSelector::Current)
+                .await
+                .unwrap();
+            assert_eq!(cur.value.expose_str().unwrap(), "three");
+            let prev = store
+                .get_value("prod/db", VersionSelector::Stage(AWSPREVIOUS.into()))
+                .await
+                .unwrap();
+            assert_eq!(prev.value.expose_str().unwrap(), "two");
+            let by_id = store
+                .get_value("prod/db", VersionSelector::Id(v2.clone()))
+                .await
+                .unwrap();
+            assert_eq!(by_id.version_id, v2);
+            let missing = store
+                .get_value("prod/db", VersionSelector::Id(v1))
+                .await
+                .unwrap_err();
+            assert!(missing.is_not_found());
+        });
+    }
+
+    #[test]
+    fn idempotent_put_by_token() {
+        block_on(async {
+            let store = MemoryStore::default();
+            create(&store, "s", Some("one")).await;
+            let put = |v: &str, token: &str| PutValue {
+                secret_id: "s".into(),
+                value: value(v),
+                client_request_token: Some(token.into()),
+                ..Default::default()
+            };
+            let a = store.put_value(put("two", TOKEN_A)).await.unwrap();
+            let again = store.put_value(put("two", TOKEN_A)).await.unwrap();
+            assert_eq!(a, again);
+            assert_eq!(
+                store.list_versions("s").await.unwrap().len(),
+                2,
+                "no new version"
+            );
+            let err = store.put_value(put("other", TOKEN_A)).await.unwrap_err();
+            assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err:?}");
+            assert!(!err.to_string().contains("other"));
+            // Binary with the same bytes is a different request.
+            let mut bin = put("two", TOKEN_A);
+            bin.binary = true;
+            assert!(store.put_value(bin).await.is_err());
+            store.put_value(put("three", TOKEN_B)).await.unwrap();
+            let short = store.put_value(put("x", "short")).await.unwrap_err();
+            assert!(matches!(short, StoreError::InvalidParameter { .. }));
+        });
+    }
+
+    #[test]
+    fn create_conflicts_and_idempotent_create() {
+        block_on(async {
+            let store = MemoryStore::default();
+            let req = CreateSecret {
+                name: "s".into(),
+                value: Some(value("v")),
+                client_request_token: Some(TOKEN_A.into()),
+                ..Default::default()
+            };
+            let first = store.create(req.clone()).await.unwrap();
+            let retried = store.create(req.clone()).await.unwrap();
+            assert_eq!(first, retried);
+            let mut other = req.clone();
+            other.value = Some(value("different"));
+            assert!(matches!(
+                store.create(other).await,
+                Err(StoreError::AlreadyExists { .. })
+            ));
+            let mut no_token = req;
+            no_token.client_request_token = None;
+            assert!(matches!(
+                store.create(no_token).await,
+                Err(StoreError::AlreadyExists { .. })
+            ));
+            let bad = store
+                .create(CreateSecret {
+                    name: "bad name".into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err();
+            assert!(matches!(bad, StoreError::InvalidParameter { .. }));
+            let not_utf8 = store
+                .create(CreateSecret {
+                    name: "b".into(),
+                    value: Some(SecretValue::from_bytes(vec![0xff])),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err();
+            assert!(matches!(not_utf8, StoreError::InvalidParameter { .. }));
+            let binary = store
+                .create(CreateSecret {
+                    name: "b".into(),
+                    value: Some(SecretValue::from_bytes(vec![0xff])),
+                    binary: true,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let got = store
+                .get_value(&binary.arn, VersionSelector::Current)
+                .await
+                .unwrap();
+            assert!(got.binary);
+            assert_eq!(got.value.expose_secret(), &[0xff]);
+            let empty = create(&store, "empty", None).await;
+            assert_eq!(empty.current_version_id, None);
+            assert!(store
+                .get_value("empty", VersionSelector::Current)
+                .await
+                .unwrap_err()
+                .is_not_found());
+        });
+    }
+
+    #[test]
+    fn scheduled_deletion_and_restore() {
+        block_on(async {
+            let store = MemoryStore::default();
+            create(&store, "s", Some("v")).await;
+            let bad_window = store
+                .delete("s", Deletion::RecoveryWindow(3))
+                .await
+                .unwrap_err();
+            assert!(matches!(bad_window, StoreError::InvalidParameter { .. }));
+            store
+                .delete("s", Deletion::RecoveryWindow(7))
+                .await
+                .unwrap();
+            let meta = store.describe("s").await.unwrap().unwrap();
+            assert!(meta.is_scheduled_for_deletion());
+
+            let again = store
+                .create(CreateSecret {
+                    name: "s".into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(again, StoreError::ScheduledForDeletion { .. }),
+                "{again:?}"
+            );
+            let put = store
+                .put_value(PutValue {
+                    secret_id: "s".into(),
+                    value: value("w"),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err();
+            assert!(matches!(put, StoreError::ScheduledForDeletion { .. }));
+            let get = store
+                .get_value("s", VersionSelector::Current)
+                .await
+                .unwrap_err();
+            assert!(matches!(get, StoreError::ScheduledForDeletion { .. }));
+            let twice = store
+                .delete("s", Deletion::RecoveryWindow(7))
+                .await
+                .unwrap_err();
+            assert!(matches!(twice, StoreError::ScheduledForDeletion { .. }));
+
+            assert!(store.list(&ListFilter::default()).await.unwrap().is_empty());
+            let with_deleted = ListFilter {
+                include_planned_deletion: true,
+                ..Default::default()
+            };
+            assert_eq!(store.list(&with_deleted).await.unwrap().len(), 1);
+
+            store.restore("s").await.unwrap();
+            assert!(!store
+                .describe("s")
+                .await
+                .unwrap()
+                .unwrap()
+                .is_scheduled_for_deletion());
+            store.delete("s", Deletion::Immediate).await.unwrap();
+            assert_eq!(store.describe("s").await.unwrap(), None);
+            assert!(store
+                .delete("s", Deletion::Immediate)
+                .await
+                .unwrap_err()
+                .is_not_found());
+            assert!(store.restore("s").await.unwrap_err().is_not_found());
+        });
+    }
+
+    #[test]
+    fn tags_metadata_list_and_helpers() {
+        block_on(async {
+            let store = MemoryStore::default();
+            create(&store, "app/a", None).await;
+            create(&store, "app/b", None).await;
+            create(&store, "other", None).await;
+            let tags: BTreeMap<String, String> = [
+                ("env".to_owned(), "prod".to_owned()),
+                ("team".to_owned(), "pay".to_owned()),
+            ]
+            .into();
+            store.tag("app/a", &tags).await.unwrap();
+            store.untag("app/a", &["team".to_owned()]).await.unwrap();
+            store
+                .update_metadata(
+                    "app/a",
+                    MetadataUpdate {
+                        description: Some("d".into()),
+                        kms_key_id: Some("alias/k".into()),
+                    },
+                )
+                .await
+                .unwrap();
+            let a = store.describe("app/a").await.unwrap().unwrap();
+            assert_eq!(a.tags, [("env".to_owned(), "prod".to_owned())].into());
+            assert_eq!(a.description.as_deref(), Some("d"));
+            assert_eq!(a.kms_key_id.as_deref(), Some("alias/k"));
+
+            let names = |v: Vec<SecretMeta>| v.into_iter().map(|m| m.name).collect::<Vec<_>>();
+            let by_prefix = ListFilter {
+                name_prefix: Some("app/".into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                names(store.list(&by_prefix).await.unwrap()),
+                ["app/a", "app/b"]
+            );
+            let by_tag = ListFilter {
+                tag_key: Some("env".into()),
+                tag_value: Some("pr".into()),
+                ..Default::default()
+            };
+            assert_eq!(names(store.list(&by_tag).await.unwrap()), ["app/a"]);
+
+            store.fail_next(StoreError::from_code("ThrottlingException", "slow down"));
+            assert!(matches!(
+                store.describe("app/a").await,
+                Err(StoreError::Throttled { .. })
+            ));
+            assert!(store.describe("app/a").await.is_ok());
+            assert_eq!(store.call_count("describe"), 3);
+            assert_eq!(store.call_count("get_value"), 0);
+            assert_eq!(store.calls().first(), Some(&"create"));
+        });
+    }
+
+    #[test]
+    fn debug_of_store_never_shows_values() {
+        block_on(async {
+            let store = MemoryStore::default();
+            create(&store, "s", Some("canary-mem-51c2")).await;
+            let fetched = store
+                .get_value("s", VersionSelector::Current)
+                .await
+                .unwrap();
+            for text in [format!("{store:?}"), format!("{fetched:?}")] {
+                assert!(!text.contains("canary-mem-51c2"), "{text}");
+            }
+        });
+    }
+}

@@ -1,0 +1,527 @@
+//! [`SecretStore`]: Secrets Manager in domain words, shared by the provider and the scrubber.
+//!
+//! Two implementations: [`aws::AwsSecretsManager`] (the only code that touches the AWS SDK) and
+//! [`memory::MemoryStore`] (an in-process fake with the same semantics, for unit tests).
+//!
+//! Every `secret_id` argument is a secret name or ARN, as Secrets Manager accepts.
+//! Values go in and out only as [`SecretValue`]; no type here prints one.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+use crate::SecretValue;
+
+pub mod aws;
+pub mod memory;
+
+/// The staging label of the current version.
+pub const AWSCURRENT: &str = "AWSCURRENT";
+/// The staging label Secrets Manager moves to the version that was current before a put.
+pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
+/// The staging label of a version being rotated in.
+pub const AWSPENDING: &str = "AWSPENDING";
+
+/// Secrets Manager operations offstate needs. Implementations are cheap to share (`Arc<dyn
+/// SecretStore>`), and every method is one API call or a paginated series of them.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// CreateSecret. With a `value`, the first version is created and carries `AWSCURRENT`.
+    /// A name that is scheduled for deletion fails with [`StoreError::ScheduledForDeletion`].
+    async fn create(&self, request: CreateSecret) -> Result<SecretMeta, StoreError>;
+
+    /// DescribeSecret. `Ok(None)` when the secret does not exist; a secret scheduled for
+    /// deletion is returned, with [`SecretMeta::deleted_date`] set. Reads no value.
+    async fn describe(&self, secret_id: &str) -> Result<Option<SecretMeta>, StoreError>;
+
+    /// ListSecretVersionIds (all pages, deprecated versions excluded). Reads no value.
+    async fn list_versions(&self, secret_id: &str) -> Result<Vec<VersionInfo>, StoreError>;
+
+    /// PutSecretValue: a new version takes `AWSCURRENT`; the old current one gets `AWSPREVIOUS`.
+    /// Returns the new version's id. Repeating a call with the same token and the same value
+    /// returns the same version and changes nothing; the same token with a different value fails
+    /// with [`StoreError::AlreadyExists`].
+    async fn put_value(&self, request: PutValue) -> Result<String, StoreError>;
+
+    /// GetSecretValue for one version.
+    async fn get_value(
+        &self,
+        secret_id: &str,
+        version: VersionSelector,
+    ) -> Result<FetchedValue, StoreError>;
+
+    /// UpdateSecret without a value: description and/or KMS key. `None` fields stay as they are.
+    async fn update_metadata(
+        &self,
+        secret_id: &str,
+        update: MetadataUpdate,
+    ) -> Result<(), StoreError>;
+
+    /// TagResource: adds or overwrites these tags.
+    async fn tag(&self, secret_id: &str, tags: &BTreeMap<String, String>)
+        -> Result<(), StoreError>;
+
+    /// UntagResource: removes these tag keys.
+    async fn untag(&self, secret_id: &str, keys: &[String]) -> Result<(), StoreError>;
+
+    /// DeleteSecret, either scheduled after a recovery window or immediate.
+    async fn delete(&self, secret_id: &str, deletion: Deletion) -> Result<(), StoreError>;
+
+    /// RestoreSecret: cancels a scheduled deletion.
+    async fn restore(&self, secret_id: &str) -> Result<(), StoreError>;
+
+    /// ListSecrets (all pages) matching every set field of `filter`.
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<SecretMeta>, StoreError>;
+}
+
+/// Input of [`SecretStore::create`]. Build it with struct syntax and `..Default::default()` so
+/// that new fields do not break callers.
+#[derive(Debug, Clone, Default)]
+pub struct CreateSecret {
+    /// Secret name (see [`crate::name::validate_name`]).
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// KMS key id, ARN or alias; `None` means the AWS managed key `aws/secretsmanager`.
+    pub kms_key_id: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// First value; `None` creates a secret with no version.
+    pub value: Option<SecretValue>,
+    /// Send `value` as `SecretBinary` instead of `SecretString` (a string value must be UTF-8).
+    pub binary: bool,
+    /// Idempotency token (32 to 64 characters); it becomes the first version's id. `None` lets
+    /// the SDK make one. Never derive it from the value: version ids are not secret and end up in
+    /// state.
+    pub client_request_token: Option<String>,
+}
+
+/// Input of [`SecretStore::put_value`].
+#[derive(Debug, Clone, Default)]
+pub struct PutValue {
+    /// Secret name or ARN.
+    pub secret_id: String,
+    /// The new value.
+    pub value: SecretValue,
+    /// Send as `SecretBinary` instead of `SecretString`.
+    pub binary: bool,
+    /// Idempotency token; it becomes the version id. Same caution as
+    /// [`CreateSecret::client_request_token`].
+    pub client_request_token: Option<String>,
+}
+
+/// Input of [`SecretStore::update_metadata`]. `None` leaves a field unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetadataUpdate {
+    /// New description (`Some("")` clears it).
+    pub description: Option<String>,
+    /// New KMS key; it applies to versions written from now on.
+    pub kms_key_id: Option<String>,
+}
+
+/// How to delete a secret. (AWS rejects a recovery window together with force-delete, so the
+/// two are one enum.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// Schedule the deletion after this many days (7 to 30); `RestoreSecret` works until then.
+    RecoveryWindow(i64),
+    /// `ForceDeleteWithoutRecovery`: delete now, no restore.
+    Immediate,
+}
+
+impl Deletion {
+    /// The deletion the provider's `recovery_window_in_days` asks for: `0` is immediate, any
+    /// other number a recovery window.
+    pub fn from_recovery_window_days(days: i64) -> Self {
+        if days == 0 {
+            Deletion::Immediate
+        } else {
+            Deletion::RecoveryWindow(days)
+        }
+    }
+}
+
+/// Which version [`SecretStore::get_value`] reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum VersionSelector {
+    /// The version with `AWSCURRENT`.
+    #[default]
+    Current,
+    /// The version with this staging label.
+    Stage(String),
+    /// This version id.
+    Id(String),
+}
+
+/// Filter of [`SecretStore::list`]. Fields are ANDed; string fields are prefix matches, as
+/// ListSecrets' filters are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Name prefix.
+    pub name_prefix: Option<String>,
+    /// Some tag key starts with this.
+    pub tag_key: Option<String>,
+    /// Some tag value starts with this.
+    pub tag_value: Option<String>,
+    /// Include secrets scheduled for deletion.
+    pub include_planned_deletion: bool,
+}
+
+/// What Secrets Manager says about a secret, without its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SecretMeta {
+    /// ARN (the provider's `id`).
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// KMS key, as AWS reports it (`None` for the AWS managed key).
+    pub kms_key_id: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// When set, the secret is scheduled for deletion (this is when it was deleted, the end of
+    /// the recovery window comes later).
+    pub deleted_date: Option<SystemTime>,
+    /// The version carrying `AWSCURRENT`, from `VersionIdsToStages`; `None` for a secret with no
+    /// value yet.
+    pub current_version_id: Option<String>,
+    /// Every version that has a staging label, and its labels.
+    pub version_stages: BTreeMap<String, Vec<String>>,
+    /// Rotation settings.
+    pub rotation: Rotation,
+    /// Creation time.
+    pub created_date: Option<SystemTime>,
+    /// Last change of the secret or its value.
+    pub last_changed_date: Option<SystemTime>,
+}
+
+impl SecretMeta {
+    /// Whether the secret is scheduled for deletion.
+    pub fn is_scheduled_for_deletion(&self) -> bool {
+        self.deleted_date.is_some()
+    }
+
+    /// Finds the version that carries `AWSCURRENT` in a `VersionIdsToStages`-like map.
+    pub(crate) fn current_of(version_stages: &BTreeMap<String, Vec<String>>) -> Option<String> {
+        version_stages
+            .iter()
+            .find(|(_, stages)| stages.iter().any(|s| s == AWSCURRENT))
+            .map(|(id, _)| id.clone())
+    }
+}
+
+/// Rotation settings of a secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Rotation {
+    /// Whether rotation is on.
+    pub enabled: bool,
+    /// The rotation Lambda.
+    pub lambda_arn: Option<String>,
+    /// `RotationRules.AutomaticallyAfterDays`.
+    pub automatically_after_days: Option<i64>,
+    /// `RotationRules.Duration`.
+    pub duration: Option<String>,
+    /// `RotationRules.ScheduleExpression`.
+    pub schedule_expression: Option<String>,
+}
+
+/// One version of a secret (from ListSecretVersionIds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VersionInfo {
+    /// Version id.
+    pub version_id: String,
+    /// Staging labels.
+    pub stages: Vec<String>,
+    /// Creation time.
+    pub created_date: Option<SystemTime>,
+}
+
+/// A value read by [`SecretStore::get_value`]. Its `Debug` masks the value.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FetchedValue {
+    /// ARN of the secret.
+    pub arn: String,
+    /// Name of the secret.
+    pub name: String,
+    /// The version read.
+    pub version_id: String,
+    /// Its staging labels.
+    pub stages: Vec<String>,
+    /// The value.
+    pub value: SecretValue,
+    /// Whether it was stored as `SecretBinary`.
+    pub binary: bool,
+}
+
+/// A failed store call: the AWS error code and message, classified. No variant ever holds a
+/// secret value: the AWS store withholds a service message that contains the value it sent.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// `ResourceNotFoundException`: no such secret (or version).
+    #[error("{code}: {message}")]
+    NotFound {
+        /// AWS error code.
+        code: String,
+        /// AWS message.
+        message: String,
+    },
+    /// `ResourceExistsException`: the name is taken, or an idempotency token was reused with
+    /// a different value.
+    #[error("{code}: {message}")]
+    AlreadyExists {
+        /// AWS error code.
+        code: String,
+        /// AWS message.
+        message: String,
+    },
+    /// `InvalidRequestException` about deletion: the secret is scheduled for deletion (restore it
+    /// or wait), or a create used the name of such a secret.
+    #[error("{code}: {message}")]
+    ScheduledForDeletion {
+        /// AWS error code.
+        code: String,
+        /// AWS message.
+        message: String,
+    },
+    /// `InvalidParameterException`, `ValidationException` or another `InvalidRequestException`.
+    #[error("{code}: {message}")]
+    InvalidParameter {
+        /// AWS error code.
+        code: String,
+        /// AWS message.
+        message: String,
+    },
+    /// Access denied or bad credentials.
+    #[error("{code}: {message}")]
+    AccessDenied {
+        /// AWS error code.
+        code: String,
+        /// AWS message.
+        message: String,
+    },
+    /// Throttled, after the SDK's retries.
+    #[error("{code}: {message}")]
+    Throttled {
+        /// AWS error code.
+        code: String,
+        /// AWS message.
+        message: String,
+    },
+    /// Anything else, including transport failures (code `DispatchFailure`, `TimeoutError`, ...).
+    #[error("{code}: {message}")]
+    Other {
+        /// AWS error code, or a name for a failure before or outside the service.
+        code: String,
+        /// Message.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// Classifies an AWS error code (and, for `InvalidRequestException`, its message). Both store
+    /// implementations build their errors here so they classify alike.
+    pub fn from_code(code: impl Into<String>, message: impl Into<String>) -> Self {
+        let code = code.into();
+        let message = message.into();
+        match code.as_str() {
+            "ResourceNotFoundException" => StoreError::NotFound { code, message },
+            "ResourceExistsException" => StoreError::AlreadyExists { code, message },
+            "InvalidRequestException" if mentions_deletion(&message) => {
+                StoreError::ScheduledForDeletion { code, message }
+            }
+            "InvalidRequestException"
+            | "InvalidParameterException"
+            | "ValidationException"
+            | "MalformedPolicyDocumentException"
+            | "InvalidNextTokenException" => StoreError::InvalidParameter { code, message },
+            "AccessDeniedException"
+            | "AccessDenied"
+            | "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "InvalidSignatureException"
+            | "SignatureDoesNotMatch"
+            | "ExpiredTokenException"
+            | "ExpiredToken"
+            | "MissingAuthenticationToken"
+            | "IncompleteSignature" => StoreError::AccessDenied { code, message },
+            "ThrottlingException"
+            | "Throttling"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "ProvisionedThroughputExceededException" => StoreError::Throttled { code, message },
+            _ => StoreError::Other { code, message },
+        }
+    }
+
+    /// The AWS error code (or transport failure name).
+    pub fn code(&self) -> &str {
+        self.parts().0
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        self.parts().1
+    }
+
+    /// Whether this is [`StoreError::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, StoreError::NotFound { .. })
+    }
+
+    /// Replaces the message when it contains `value`: defence in depth against a service (or a
+    /// fake) that echoes input into its error text.
+    pub fn withhold_value(self, value: &SecretValue) -> Self {
+        if !value.is_contained_in(self.message()) {
+            return self;
+        }
+        let withheld = "(message withheld: it contained the secret value)".to_owned();
+        let code = self.code().to_owned();
+        match self {
+            StoreError::NotFound { .. } => StoreError::NotFound {
+                code,
+                message: withheld,
+            },
+            StoreError::AlreadyExists { .. } => StoreError::AlreadyExists {
+                code,
+                message: withheld,
+            },
+            StoreError::ScheduledForDeletion { .. } => StoreError::ScheduledForDeletion {
+                code,
+                message: withheld,
+            },
+            StoreError::InvalidParameter { .. } => StoreError::InvalidParameter {
+                code,
+                message: withheld,
+            },
+            StoreError::AccessDenied { .. } => StoreError::AccessDenied {
+                code,
+                message: withheld,
+            },
+            StoreError::Throttled { .. } => StoreError::Throttled {
+                code,
+                message: withheld,
+            },
+            StoreError::Other { .. } => StoreError::Other {
+                code,
+                message: withheld,
+            },
+        }
+    }
+
+    fn parts(&self) -> (&str, &str) {
+        match self {
+            StoreError::NotFound { code, message }
+            | StoreError::AlreadyExists { code, message }
+            | StoreError::ScheduledForDeletion { code, message }
+            | StoreError::InvalidParameter { code, message }
+            | StoreError::AccessDenied { code, message }
+            | StoreError::Throttled { code, message }
+            | StoreError::Other { code, message } => (code, message),
+        }
+    }
+}
+
+/// AWS words an InvalidRequestException about a deleted secret in several ways: "already
+/// scheduled for deletion" (CreateSecret), "marked for deletion" (PutSecretValue,
+/// GetSecretValue, UpdateSecret), "currently marked deleted" (DeleteSecret).
+fn mentions_deletion(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("scheduled for deletion")
+        || m.contains("marked for deletion")
+        || m.contains("marked deleted")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(e: &StoreError) -> &'static str {
+        match e {
+            StoreError::NotFound { .. } => "NotFound",
+            StoreError::AlreadyExists { .. } => "AlreadyExists",
+            StoreError::ScheduledForDeletion { .. } => "ScheduledForDeletion",
+            StoreError::InvalidParameter { .. } => "InvalidParameter",
+            StoreError::AccessDenied { .. } => "AccessDenied",
+            StoreError::Throttled { .. } => "Throttled",
+            StoreError::Other { .. } => "Other",
+        }
+    }
+
+    #[test]
+    fn classification_table() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("ResourceNotFoundException", "Secrets Manager can't find the specified secret.", "NotFound"),
+            ("ResourceExistsException", "exists", "AlreadyExists"),
+            (
+                "InvalidRequestException",
+                "You can't create this secret because a secret with this name is already scheduled for deletion.",
+                "ScheduledForDeletion",
+            ),
+            (
+                "InvalidRequestException",
+                "You can't perform this operation on the secret because it was marked for deletion.",
+                "ScheduledForDeletion",
+            ),
+            (
+                "InvalidRequestException",
+                "You tried to perform the operation on a secret that's currently marked deleted.",
+                "ScheduledForDeletion",
+            ),
+            ("InvalidRequestException", "You can't use both", "InvalidParameter"),
+            ("InvalidParameterException", "bad", "InvalidParameter"),
+            ("ValidationException", "bad", "InvalidParameter"),
+            ("AccessDeniedException", "no", "AccessDenied"),
+            ("UnrecognizedClientException", "no", "AccessDenied"),
+            ("ExpiredTokenException", "no", "AccessDenied"),
+            ("ThrottlingException", "slow", "Throttled"),
+            ("LimitExceededException", "limit", "Other"),
+            ("DispatchFailure", "io", "Other"),
+        ];
+        for (code, message, want) in cases {
+            let e = StoreError::from_code(*code, *message);
+            assert_eq!(kind(&e), *want, "{code}: {message}");
+            assert_eq!(e.code(), *code);
+            assert_eq!(e.message(), *message);
+            assert_eq!(e.to_string(), format!("{code}: {message}"));
+        }
+    }
+
+    #[test]
+    fn withhold_value_replaces_echoing_messages() {
+        let v = SecretValue::from_string("canary-9d1e".to_owned());
+        let e = StoreError::from_code("InvalidParameterException", "bad value canary-9d1e here")
+            .withhold_value(&v);
+        assert!(matches!(e, StoreError::InvalidParameter { .. }));
+        assert!(!e.to_string().contains("canary-9d1e"));
+        assert_eq!(e.code(), "InvalidParameterException");
+        let untouched =
+            StoreError::from_code("ResourceNotFoundException", "nope").withhold_value(&v);
+        assert_eq!(untouched.message(), "nope");
+    }
+
+    #[test]
+    fn deletion_from_days() {
+        assert_eq!(Deletion::from_recovery_window_days(0), Deletion::Immediate);
+        assert_eq!(
+            Deletion::from_recovery_window_days(7),
+            Deletion::RecoveryWindow(7)
+        );
+    }
+
+    #[test]
+    fn current_of_finds_awscurrent() {
+        let mut m = BTreeMap::new();
+        m.insert("a".to_owned(), vec![AWSPREVIOUS.to_owned()]);
+        m.insert("b".to_owned(), vec![AWSCURRENT.to_owned(), "x".to_owned()]);
+        assert_eq!(SecretMeta::current_of(&m).as_deref(), Some("b"));
+        assert_eq!(SecretMeta::current_of(&BTreeMap::new()), None);
+    }
+}
