@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
 export PATH="$ROOT/tools:$PATH"
-PROVIDER_BIN="$ROOT/target/release/terraform-provider-offstate"
+PROVIDER_BIN="${OFFSTATE_PROVIDER_BIN:-$ROOT/target/release/terraform-provider-offstate}"
 SCRUBBER_BIN="$ROOT/target/release/state-scrubber"
 DEMO="$ROOT/target/demo"
 VERSION="$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1)"
