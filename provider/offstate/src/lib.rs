@@ -1,0 +1,9 @@
+//! terraform-provider-offstate: AWS Secrets Manager secrets with write-only
+//! values. The protocol lives in `offstate-framework`, Secrets Manager behind
+//! `offstate_common::SecretStore`; this crate is the resources in between.
+
+pub mod provider;
+pub mod region;
+pub mod secret;
+
+pub use provider::OffstateProvider;

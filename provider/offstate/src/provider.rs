@@ -1,0 +1,187 @@
+//! The `offstate` provider block: where Secrets Manager is and who we are.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use offstate_common::store::aws::{AssumeRole, AwsSecretsManager, AwsStoreConfig};
+use offstate_common::SecretStore;
+use offstate_framework::provider::ConfigureRequest;
+use offstate_framework::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting, Resource, Schema, Type, Value};
+
+use crate::region;
+use crate::secret::SecretResource;
+
+/// What resources need once the provider is configured.
+pub struct Configured {
+    pub store: Arc<dyn SecretStore>,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+/// Shared between the provider and its resources; filled by ConfigureProvider.
+#[derive(Clone, Default)]
+pub struct Handle(Arc<OnceLock<Configured>>);
+
+impl Handle {
+    pub fn get(&self) -> Result<&Configured, Diagnostic> {
+        self.0.get().ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                "The offstate provider was used before it was configured. This is a bug in Terraform or the provider.",
+            )
+        })
+    }
+    /// A handle already holding a store: for tests.
+    pub fn with(configured: Configured) -> Self {
+        let h = Handle::default();
+        let _ = h.0.set(configured);
+        h
+    }
+}
+
+#[derive(Default)]
+pub struct OffstateProvider {
+    handle: Handle,
+}
+
+impl OffstateProvider {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// A provider whose resources use `handle` (already configured in tests).
+    pub fn with_handle(handle: Handle) -> Self {
+        OffstateProvider { handle }
+    }
+}
+
+pub fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("Manages AWS Secrets Manager secrets whose values never enter Terraform state or plans.")
+            .attribute(Attribute::optional("region", Type::String).description(
+                "AWS region. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile's region.",
+            ))
+            .attribute(Attribute::optional("profile", Type::String).description("Named profile from the shared AWS config files."))
+            .attribute(Attribute::optional("endpoint", Type::String).description(
+                "Secrets Manager endpoint URL. Defaults to `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `AWS_ENDPOINT_URL`, then AWS.",
+            ))
+            .attribute(
+                Attribute::optional("skip_region_validation", Type::Bool)
+                    .description("Accept a region name this provider does not know (new or private regions)."),
+            )
+            .attribute(Attribute::optional("max_retries", Type::Number).description(
+                "Attempts per API call, retried with exponential backoff and jitter on throttling and transient errors. Default 5.",
+            ))
+            .attribute(
+                Attribute::optional("default_tags", Type::map(Type::String))
+                    .description("Tags added to every secret this provider manages; a resource's own `tags` win on conflict."),
+            )
+            .block(
+                "assume_role",
+                Nesting::Single,
+                Block::new("Assume an IAM role before calling Secrets Manager.")
+                    .attribute(Attribute::required("role_arn", Type::String).description("ARN of the role to assume."))
+                    .attribute(Attribute::optional("session_name", Type::String).description("Session name."))
+                    .attribute(Attribute::optional("external_id", Type::String).description("External id the role's trust policy requires."))
+                    .attribute(Attribute::optional("duration_seconds", Type::Number).description("Session duration in seconds.")),
+                0,
+                0,
+            ),
+    )
+}
+
+#[async_trait]
+impl offstate_framework::Provider for OffstateProvider {
+    fn type_name(&self) -> &'static str {
+        "offstate"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn validate_config(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let skip = config.get("skip_region_validation").as_bool().unwrap_or(false);
+        if let Some(r) = config.get("region").as_str() {
+            if let Err(why) = region::validate(r, skip) {
+                diags.attr_error(AttributePath::attr("region"), "Invalid AWS region", why);
+            }
+        }
+        if let Some(e) = config.get("endpoint").as_str() {
+            if !(e.starts_with("https://") || e.starts_with("http://")) {
+                diags.attr_error(
+                    AttributePath::attr("endpoint"),
+                    "Invalid endpoint",
+                    "The endpoint must be an http:// or https:// URL.",
+                );
+            }
+        }
+        if let Some(n) = config.get("max_retries").as_i64() {
+            if !(1..=25).contains(&n) {
+                diags.attr_error(AttributePath::attr("max_retries"), "Invalid max_retries", "Use a number from 1 to 25.");
+            }
+        }
+        let ar = config.get("assume_role");
+        if let Some(arn) = ar.get("role_arn").as_str() {
+            if !arn.starts_with("arn:") {
+                diags.attr_error(
+                    AttributePath::attr("assume_role").then_attr("role_arn"),
+                    "Invalid role ARN",
+                    "role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).",
+                );
+            }
+        }
+        diags
+    }
+
+    async fn configure(&self, req: &ConfigureRequest<'_>) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let c = req.config;
+        if !c.is_wholly_known() {
+            diags.error(
+                "Provider configuration not known",
+                "The offstate provider block depends on values that are not known until apply. Use values known at plan time (variables, locals, data sources).",
+            );
+            return diags;
+        }
+        let env_region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).ok();
+        let skip = c.get("skip_region_validation").as_bool().unwrap_or(false);
+        if let (None, Some(r)) = (c.get("region").as_str(), env_region.as_deref()) {
+            if let Err(why) = region::validate(r, skip) {
+                diags.error("Invalid AWS region", format!("AWS_REGION: {why}"));
+                return diags;
+            }
+        }
+        let ar = c.get("assume_role");
+        let cfg = AwsStoreConfig {
+            region: c.get("region").as_str().map(str::to_string),
+            profile: c.get("profile").as_str().map(str::to_string),
+            endpoint: c.get("endpoint").as_str().map(str::to_string),
+            assume_role: ar.get("role_arn").as_str().map(|arn| AssumeRole {
+                role_arn: arn.to_string(),
+                session_name: ar.get("session_name").as_str().map(str::to_string),
+                external_id: ar.get("external_id").as_str().map(str::to_string),
+                duration: ar.get("duration_seconds").as_i64().map(|s| std::time::Duration::from_secs(s.max(0) as u64)),
+            }),
+            max_attempts: c.get("max_retries").as_i64().map(|n| n as u32),
+        };
+        match AwsSecretsManager::connect(&cfg).await {
+            Ok(store) => {
+                let configured = Configured {
+                    store: Arc::new(store),
+                    default_tags: c.get("default_tags").as_string_map().unwrap_or_default(),
+                };
+                if self.handle.0.set(configured).is_err() {
+                    tracing::debug!("provider configured twice; keeping the first configuration");
+                }
+            }
+            Err(e) => diags.error("Cannot configure Secrets Manager client", format!("{e}.")),
+        }
+        diags
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(SecretResource::new(self.handle.clone()))]
+    }
+}

@@ -1,0 +1,81 @@
+//! Region names: a typo ("eu-west1", "us-east-7") should fail at validate,
+//! not as a DNS error at apply.
+
+/// Commercial, China and GovCloud regions known when this was written.
+/// `skip_region_validation` lets newer or private regions through.
+const KNOWN: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+pub fn validate(region: &str, skip_known_check: bool) -> Result<(), String> {
+    let shaped = {
+        let parts: Vec<&str> = region.split('-').collect();
+        parts.len() >= 3
+            && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+            && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+    };
+    if !shaped {
+        return Err(format!(
+            "{region:?} is not an AWS region name (they look like \"eu-west-1\")."
+        ));
+    }
+    if !skip_known_check && !KNOWN.contains(&region) {
+        return Err(format!(
+            "{region:?} is not a known AWS region. Check the spelling, or set skip_region_validation = true for a region this provider does not know yet."
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate;
+
+    #[test]
+    fn table() {
+        assert!(validate("eu-west-1", false).is_ok());
+        assert!(validate("us-gov-west-1", false).is_ok());
+        assert!(validate("mars-north-1", false).is_err());
+        assert!(validate("mars-north-1", true).is_ok());
+        assert!(validate("eu-west1", true).is_err());
+        assert!(validate("EU-WEST-1", true).is_err());
+        assert!(validate("", true).is_err());
+    }
+}

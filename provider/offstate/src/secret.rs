@@ -1,0 +1,535 @@
+//! `offstate_secret`: one Secrets Manager secret, its metadata in state and
+//! its value write-only.
+//!
+//! How the value is kept out of Terraform:
+//! - `value_wo` is write-only: Terraform sends it in config, the framework
+//!   nulls it in everything returned, and this file only ever turns it into a
+//!   `SecretValue` on its way to PutSecretValue/CreateSecret.
+//! - What is persisted is the trigger `value_wo_version` (set by the user)
+//!   and `version_id` (AWS's id of the AWSCURRENT version). Nothing derived
+//!   from the value, not even a hash.
+//! - Refresh uses DescribeSecret only: a value changed outside Terraform shows
+//!   as a new `version_id` (drift) and is not overwritten until the trigger
+//!   changes.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use offstate_common::name::{is_arn, validate_name, MAX_NAME_LEN};
+use offstate_common::store::{CreateSecret, Deletion, MetadataUpdate, PutValue, SecretMeta};
+use offstate_common::{SecretValue, StoreError};
+use offstate_framework::resource::*;
+use offstate_framework::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value};
+
+use crate::provider::Handle;
+
+pub const TYPE_NAME: &str = "offstate_secret";
+const DEFAULT_RECOVERY_WINDOW: i64 = 30;
+/// AWS adds nothing to a prefix; we add this many characters (timestamp + random).
+const PREFIX_SUFFIX_LEN: usize = 26;
+/// Secrets Manager's limit for SecretString and SecretBinary.
+const MAX_VALUE_BYTES: usize = 65_536;
+
+pub struct SecretResource {
+    handle: Handle,
+}
+
+impl SecretResource {
+    pub fn new(handle: Handle) -> Self {
+        SecretResource { handle }
+    }
+}
+
+pub fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new(
+            "An AWS Secrets Manager secret whose value is write-only: it goes from configuration to Secrets Manager \
+             and never into the plan or the state.",
+        )
+        .attribute(Attribute::computed("id", Type::String).description("The secret's ARN."))
+        .attribute(Attribute::computed("arn", Type::String).description("The secret's ARN."))
+        .attribute(
+            Attribute::optional_computed("name", Type::String)
+                .description("Name of the secret: 1-512 of `A-Za-z0-9/_+=.@-`. Changing it replaces the secret. Conflicts with `name_prefix`."),
+        )
+        .attribute(
+            Attribute::optional("name_prefix", Type::String)
+                .description("Creates a unique name beginning with this prefix. Changing it replaces the secret."),
+        )
+        .attribute(Attribute::optional("description", Type::String).description("Description of the secret."))
+        .attribute(Attribute::optional("kms_key_id", Type::String).description(
+            "KMS key (id, ARN or alias) that encrypts the secret's values. Defaults to the AWS managed key `aws/secretsmanager`.",
+        ))
+        .attribute(Attribute::optional("tags", Type::map(Type::String)).description("Tags of the secret."))
+        .attribute(
+            Attribute::computed("tags_all", Type::map(Type::String))
+                .description("`tags` merged with the provider's `default_tags`."),
+        )
+        .attribute(Attribute::optional_computed("recovery_window_in_days", Type::Number).description(
+            "Days Secrets Manager keeps a deleted secret before it is gone: 0 (delete at once) or 7 to 30. Default 30.",
+        ))
+        .attribute(
+            Attribute::optional("value_wo", Type::String)
+                .sensitive()
+                .write_only()
+                .description("The secret value. Write-only: it is sent to Secrets Manager and never stored in the plan or the state. Needs Terraform 1.11 or later."),
+        )
+        .attribute(Attribute::optional("value_wo_version", Type::String).description(
+            "Any string or number. Changing it writes `value_wo` as a new version (AWSCURRENT moves to it, the old one becomes AWSPREVIOUS). Required with `value_wo`.",
+        ))
+        .attribute(
+            Attribute::computed("version_id", Type::String)
+                .description("Id of the version carrying AWSCURRENT. A change made outside Terraform shows here as drift."),
+        ),
+    )
+}
+
+/// The configured value, as a redacting `SecretValue`. The one place config
+/// strings become secret bytes.
+fn configured_value(config: &Value) -> Option<SecretValue> {
+    config.get("value_wo").as_str().map(|s| SecretValue::from_string(s.to_string()))
+}
+
+/// `value_wo_version` as Terraform stored it. Numbers written in HCL arrive
+/// already converted to strings by Terraform; the schema type is string.
+fn trigger(v: &Value) -> Option<&str> {
+    v.get("value_wo_version").as_str()
+}
+
+fn merge_tags(default_tags: &BTreeMap<String, String>, tags: &Value) -> BTreeMap<String, String> {
+    let mut all = default_tags.clone();
+    all.extend(tags.as_string_map().unwrap_or_default());
+    all
+}
+
+fn tags_value(tags: &BTreeMap<String, String>) -> Value {
+    Value::string_map(tags)
+}
+
+/// Turns a store error into a diagnostic naming the API error and the secret,
+/// never a value (store errors cannot hold one: see `StoreError`).
+fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
+    let mut detail = format!("Secrets Manager {op} for secret {secret:?} failed: {}: {}", e.code(), e.message());
+    if let StoreError::ScheduledForDeletion { .. } = e {
+        detail.push_str(&format!(
+            "\n\nA secret with this name is scheduled for deletion. Restore it (aws secretsmanager restore-secret --secret-id {secret}) \
+             and import it with `terraform import`, wait until its recovery window ends, or use another name. \
+             Set recovery_window_in_days = 0 on secrets you expect to recreate."
+        ));
+    }
+    if let StoreError::AccessDenied { .. } = e {
+        detail.push_str("\n\nCheck the credentials and that they allow this Secrets Manager action on the secret.");
+    }
+    Diagnostic::error(format!("Secrets Manager {op} failed"), detail)
+}
+
+/// A name from a prefix: the prefix, a UTC timestamp and random digits,
+/// like the AWS provider's `terraform-2026...` names.
+fn name_from_prefix(prefix: &str) -> String {
+    use rand::Rng;
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let mut rng = rand::rng();
+    let random: String = (0..(PREFIX_SUFFIX_LEN - 10)).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect();
+    format!("{prefix}{secs:010}{random}")
+}
+
+/// The state written for a secret: everything from AWS plus the settings
+/// only Terraform knows (trigger, recovery window, configured tags).
+fn state_from(meta: &SecretMeta, base: &Value) -> Value {
+    let mut s = base.clone();
+    s.set("id", Value::string(&meta.arn));
+    s.set("arn", Value::string(&meta.arn));
+    s.set("name", Value::string(&meta.name));
+    s.set("version_id", Value::opt_string(meta.current_version_id.clone()));
+    s.set("tags_all", tags_value(&meta.tags));
+    s
+}
+
+fn check_value_size(v: &SecretValue, diags: &mut Diagnostics) -> bool {
+    if v.len() > MAX_VALUE_BYTES {
+        diags.attr_error(
+            AttributePath::attr("value_wo"),
+            "Secret value too large",
+            format!("Secrets Manager accepts at most {MAX_VALUE_BYTES} bytes; this value has {} bytes.", v.len()),
+        );
+        return false;
+    }
+    if v.is_empty() {
+        diags.attr_error(
+            AttributePath::attr("value_wo"),
+            "Empty secret value",
+            "Secrets Manager does not accept an empty value. Leave value_wo unset to create a secret without a value.",
+        );
+        return false;
+    }
+    true
+}
+
+#[async_trait]
+impl offstate_framework::Resource for SecretResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn validate_config(&self, req: &ValidateConfigRequest<'_>) -> Diagnostics {
+        let c = req.config;
+        let mut d = Diagnostics::new();
+        if let Some(name) = c.get("name").as_str() {
+            if let Err(e) = validate_name(name) {
+                d.attr_error(AttributePath::attr("name"), "Invalid secret name", format!("{e}."));
+            }
+        }
+        if let Some(prefix) = c.get("name_prefix").as_str() {
+            if prefix.len() + PREFIX_SUFFIX_LEN > MAX_NAME_LEN {
+                d.attr_error(
+                    AttributePath::attr("name_prefix"),
+                    "Invalid name prefix",
+                    format!("A prefix may be at most {} characters: {PREFIX_SUFFIX_LEN} are added to it.", MAX_NAME_LEN - PREFIX_SUFFIX_LEN),
+                );
+            } else if let Err(e) = validate_name(&format!("{prefix}x")) {
+                d.attr_error(AttributePath::attr("name_prefix"), "Invalid name prefix", format!("{e}."));
+            }
+        }
+        if !c.get("name").is_null() && !c.get("name_prefix").is_null() {
+            d.attr_error(
+                AttributePath::attr("name_prefix"),
+                "Conflicting configuration arguments",
+                "\"name_prefix\": conflicts with \"name\". Set one of them.",
+            );
+        }
+        if let Some(n) = c.get("recovery_window_in_days").as_number() {
+            let ok = n.as_i64().is_some_and(|n| n == 0 || (7..=30).contains(&n));
+            if !ok {
+                d.attr_error(
+                    AttributePath::attr("recovery_window_in_days"),
+                    "Invalid recovery window",
+                    format!("recovery_window_in_days must be 0 (delete immediately) or a whole number from 7 to 30, got {n}."),
+                );
+            }
+        }
+        let value_set = !c.get("value_wo").is_null();
+        let version_set = !c.get("value_wo_version").is_null();
+        if value_set && !version_set {
+            d.attr_error(
+                AttributePath::attr("value_wo_version"),
+                "Missing required argument",
+                "\"value_wo_version\" is required when \"value_wo\" is set: Terraform cannot see a write-only value change, \
+                 so this trigger tells the provider when to write a new version. Use any string or number (a date, a counter) \
+                 and change it whenever the value changes.",
+            );
+        }
+        if version_set && !value_set {
+            d.attr_warning(
+                AttributePath::attr("value_wo_version"),
+                "value_wo_version without value_wo",
+                "value_wo_version only has an effect together with value_wo.",
+            );
+        }
+        if let Some(v) = c.get("value_wo").as_str() {
+            if v.len() > MAX_VALUE_BYTES {
+                d.attr_error(
+                    AttributePath::attr("value_wo"),
+                    "Secret value too large",
+                    format!("Secrets Manager accepts at most {MAX_VALUE_BYTES} bytes; this value has {} bytes.", v.len()),
+                );
+            }
+        }
+        d
+    }
+
+    async fn modify_plan(&self, req: &ModifyPlanRequest<'_>, resp: &mut ModifyPlanResponse) {
+        if req.is_destroy() {
+            return;
+        }
+        let p = &mut resp.planned_state;
+        let config = req.config;
+        if config.get("recovery_window_in_days").is_null() {
+            p.set("recovery_window_in_days", Value::Number(offstate_framework::value::Number::Int(DEFAULT_RECOVERY_WINDOW)));
+        }
+        // tags_all is known at plan time whenever tags and default tags are.
+        let default_tags = match self.handle.get() {
+            Ok(c) => c.default_tags.clone(),
+            Err(_) => BTreeMap::new(),
+        };
+        if config.get("tags").is_wholly_known() {
+            p.set("tags_all", tags_value(&merge_tags(&default_tags, config.get("tags"))));
+        }
+        if req.is_create() {
+            if let Some(n) = config.get("name").as_str() {
+                p.set("name", Value::string(n));
+            }
+            return;
+        }
+        let prior = req.prior_state;
+        // Identity of the secret never changes in place.
+        for keep in ["id", "arn"] {
+            p.set(keep, prior.get(keep).clone());
+        }
+        if config.get("name").is_null() {
+            p.set("name", prior.get("name").clone());
+        }
+        let name_changed = match (config.get("name"), prior.get("name")) {
+            (Value::Null, _) => false,
+            (c, pr) => c != pr,
+        };
+        if name_changed {
+            resp.requires_replace.push(AttributePath::attr("name"));
+        }
+        if config.get("name_prefix") != prior.get("name_prefix") {
+            resp.requires_replace.push(AttributePath::attr("name_prefix"));
+            if config.get("name").is_null() {
+                p.set("name", Value::Unknown);
+            }
+        }
+        let trigger_changed = config.get("value_wo_version") != prior.get("value_wo_version");
+        if trigger_changed && !config.get("value_wo").is_null() {
+            p.set("version_id", Value::Unknown);
+        } else {
+            p.set("version_id", prior.get("version_id").clone());
+        }
+    }
+
+    async fn create(&self, req: &CreateRequest<'_>, resp: &mut CreateResponse) {
+        let c = match self.handle.get() {
+            Ok(c) => c,
+            Err(d) => return resp.diagnostics.push(d),
+        };
+        let config = req.config;
+        let planned = req.planned_state;
+        let name = match (config.get("name").as_str(), config.get("name_prefix").as_str()) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(prefix)) => name_from_prefix(prefix),
+            (None, None) => name_from_prefix("terraform-"),
+        };
+        let value = configured_value(config);
+        if let Some(v) = &value {
+            if !check_value_size(v, &mut resp.diagnostics) {
+                return;
+            }
+        }
+        let tags = merge_tags(&c.default_tags, config.get("tags"));
+        let request = CreateSecret {
+            name: name.clone(),
+            description: config.get("description").as_str().map(str::to_string),
+            kms_key_id: config.get("kms_key_id").as_str().map(str::to_string),
+            tags,
+            value,
+            binary: false,
+            // A fresh token per apply: retries of this call (SDK or a re-run
+            // apply that finds nothing in state) cannot make two versions.
+            client_request_token: Some(uuid::Uuid::new_v4().to_string()),
+        };
+        tracing::info!(secret = %name, "creating secret");
+        match c.store.create(request).await {
+            Ok(meta) => {
+                let mut base = planned.clone();
+                base.set("recovery_window_in_days", planned.get("recovery_window_in_days").clone());
+                resp.state = state_from(&meta, &base);
+            }
+            Err(e) => resp.diagnostics.push(store_diag("CreateSecret", &name, &e).at(AttributePath::attr("name"))),
+        }
+    }
+
+    async fn read(&self, req: &ReadRequest<'_>, resp: &mut ReadResponse) {
+        let c = match self.handle.get() {
+            Ok(c) => c,
+            Err(d) => return resp.diagnostics.push(d),
+        };
+        let prior = req.current_state;
+        let id = prior.get("arn").as_str().or_else(|| prior.get("id").as_str()).unwrap_or_default().to_string();
+        match c.store.describe(&id).await {
+            Ok(Some(meta)) if !meta.is_scheduled_for_deletion() => {
+                let mut s = state_from(&meta, prior);
+                s.set("description", Value::opt_string(meta.description.clone().filter(|d| !d.is_empty())));
+                // AWS may report the key as an ARN where the configuration
+                // used an alias or id: keep the configured spelling while a
+                // key is set on both sides.
+                if prior.get("kms_key_id").is_null() || meta.kms_key_id.is_none() {
+                    s.set("kms_key_id", Value::opt_string(meta.kms_key_id.clone()));
+                }
+                // `tags` holds what the configuration set: remote tags minus
+                // those that come, unchanged, from default_tags.
+                let own: BTreeMap<String, String> = meta
+                    .tags
+                    .iter()
+                    .filter(|(k, v)| c.default_tags.get(*k) != Some(*v) || prior.get("tags").get_map_key(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                if own.is_empty() && prior.get("tags").is_null() {
+                    s.set("tags", Value::Null);
+                } else {
+                    s.set("tags", tags_value(&own));
+                }
+                if s.get("recovery_window_in_days").is_null() {
+                    s.set("recovery_window_in_days", Value::Number(offstate_framework::value::Number::Int(DEFAULT_RECOVERY_WINDOW)));
+                }
+                if prior.get("version_id") != s.get("version_id") && !prior.get("version_id").is_null() {
+                    tracing::info!(secret = %meta.name, "current version changed outside Terraform");
+                }
+                resp.state = s;
+            }
+            Ok(_) => {
+                tracing::info!(secret = %id, "secret is gone or scheduled for deletion; removing it from state");
+                resp.state = Value::Null;
+            }
+            Err(e) => resp.diagnostics.push(store_diag("DescribeSecret", &id, &e)),
+        }
+    }
+
+    async fn update(&self, req: &UpdateRequest<'_>, resp: &mut UpdateResponse) {
+        let c = match self.handle.get() {
+            Ok(c) => c,
+            Err(d) => return resp.diagnostics.push(d),
+        };
+        let (config, prior) = (req.config, req.prior_state);
+        let arn = prior.get("arn").as_str().unwrap_or_default().to_string();
+        let mut state = req.planned_state.clone();
+
+        // Metadata first: it cannot fail because of the value.
+        let description = config.get("description").as_str().unwrap_or_default();
+        let kms = config.get("kms_key_id").as_str();
+        let update = MetadataUpdate {
+            description: (config.get("description") != prior.get("description")).then(|| description.to_string()),
+            // Unsetting the key goes back to the AWS managed key.
+            kms_key_id: (config.get("kms_key_id") != prior.get("kms_key_id"))
+                .then(|| kms.unwrap_or("alias/aws/secretsmanager").to_string()),
+        };
+        if update != MetadataUpdate::default() {
+            if let Err(e) = c.store.update_metadata(&arn, update).await {
+                resp.state = prior.clone();
+                return resp.diagnostics.push(store_diag("UpdateSecret", &arn, &e));
+            }
+        }
+        let want = merge_tags(&c.default_tags, config.get("tags"));
+        let have = prior.get("tags_all").as_string_map().unwrap_or_default();
+        let removed: Vec<String> = have.keys().filter(|k| !want.contains_key(*k)).cloned().collect();
+        let changed: BTreeMap<String, String> =
+            want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        if !removed.is_empty() {
+            if let Err(e) = c.store.untag(&arn, &removed).await {
+                resp.state = prior.clone();
+                return resp.diagnostics.push(store_diag("UntagResource", &arn, &e).at(AttributePath::attr("tags")));
+            }
+        }
+        if !changed.is_empty() {
+            if let Err(e) = c.store.tag(&arn, &changed).await {
+                resp.state = prior.clone();
+                return resp.diagnostics.push(store_diag("TagResource", &arn, &e).at(AttributePath::attr("tags")));
+            }
+        }
+        state.set("tags_all", tags_value(&want));
+
+        if trigger(config) != trigger(prior) {
+            match configured_value(config) {
+                Some(value) => {
+                    if !check_value_size(&value, &mut resp.diagnostics) {
+                        resp.state = prior.clone();
+                        return;
+                    }
+                    let put = PutValue {
+                        secret_id: arn.clone(),
+                        value,
+                        binary: false,
+                        client_request_token: Some(uuid::Uuid::new_v4().to_string()),
+                    };
+                    tracing::info!(secret = %arn, "writing a new version");
+                    match c.store.put_value(put).await {
+                        Ok(version_id) => state.set("version_id", Value::string(version_id)),
+                        Err(e) => {
+                            // Metadata changes went through; the value did not.
+                            let mut s = prior.clone();
+                            s.set("tags_all", tags_value(&want));
+                            for k in ["description", "kms_key_id", "tags", "recovery_window_in_days"] {
+                                s.set(k, state.get(k).clone());
+                            }
+                            resp.state = s;
+                            return resp.diagnostics.push(store_diag("PutSecretValue", &arn, &e).at(AttributePath::attr("value_wo")));
+                        }
+                    }
+                }
+                None => {
+                    state.set("version_id", prior.get("version_id").clone());
+                    resp.diagnostics.attr_warning(
+                        AttributePath::attr("value_wo_version"),
+                        "No value written",
+                        "value_wo_version changed but value_wo is not set, so no new version was written.",
+                    );
+                }
+            }
+        } else {
+            state.set("version_id", prior.get("version_id").clone());
+        }
+        resp.state = state;
+    }
+
+    async fn delete(&self, req: &DeleteRequest<'_>, resp: &mut DeleteResponse) {
+        let c = match self.handle.get() {
+            Ok(c) => c,
+            Err(d) => return resp.diagnostics.push(d),
+        };
+        let prior = req.prior_state;
+        let arn = prior.get("arn").as_str().unwrap_or_default();
+        let days = prior.get("recovery_window_in_days").as_i64().unwrap_or(DEFAULT_RECOVERY_WINDOW);
+        tracing::info!(secret = %arn, days, "deleting secret");
+        match c.store.delete(arn, Deletion::from_recovery_window_days(days)).await {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            // Already scheduled for deletion: nothing left to do.
+            Err(StoreError::ScheduledForDeletion { .. }) => {}
+            Err(e) => resp.diagnostics.push(store_diag("DeleteSecret", arn, &e)),
+        }
+    }
+
+    async fn import_state(&self, req: &ImportStateRequest<'_>, resp: &mut ImportStateResponse) {
+        let c = match self.handle.get() {
+            Ok(c) => c,
+            Err(d) => return resp.diagnostics.push(d),
+        };
+        let (id, trigger) = match req.id.split_once("?value_wo_version=") {
+            Some((id, v)) => (id, Some(v)),
+            None => (req.id, None),
+        };
+        if id.is_empty() || (!is_arn(id) && validate_name(id).is_err()) {
+            return resp.diagnostics.error(
+                "Invalid import id",
+                "Import an offstate_secret by its name or ARN, optionally followed by ?value_wo_version=V to adopt the \
+                 current value under that trigger (so the next plan has no changes).",
+            );
+        }
+        match c.store.describe(id).await {
+            Ok(Some(meta)) if !meta.is_scheduled_for_deletion() => {
+                // Only metadata: import never reads a value.
+                let ty = schema().value_type();
+                let Type::Object(attrs) = ty else { unreachable!("a schema block is an object") };
+                let mut s = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+                s.set("value_wo_version", Value::opt_string(trigger));
+                resp.state = state_from(&meta, &s);
+            }
+            Ok(Some(meta)) => resp.diagnostics.error(
+                "Cannot import a secret scheduled for deletion",
+                format!("Secret {:?} is scheduled for deletion. Restore it first (aws secretsmanager restore-secret).", meta.name),
+            ),
+            Ok(None) => resp.diagnostics.error(
+                "Cannot import non-existent remote object",
+                format!("No secret {id:?} was found in Secrets Manager in this region."),
+            ),
+            Err(e) => resp.diagnostics.push(store_diag("DescribeSecret", id, &e)),
+        }
+    }
+}
+
+/// Small helper on Value used above: whether a map value has a key.
+trait MapKey {
+    fn get_map_key(&self, k: &str) -> bool;
+}
+
+impl MapKey for Value {
+    fn get_map_key(&self, k: &str) -> bool {
+        matches!(self, Value::Map(m) if m.contains_key(k))
+    }
+}

@@ -1,0 +1,392 @@
+//! In-process tests over the tfplugin6 service, with the in-memory store:
+//! every RPC's response keeps `value_wo` null, bad input is a diagnostic on
+//! the right attribute, and the write-only capability is enforced.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use offstate_common::store::memory::MemoryStore;
+use offstate_common::store::{SecretStore, VersionSelector};
+use offstate_common::SecretValue;
+use offstate_framework::codec::{decode_msgpack, encode_msgpack};
+use offstate_framework::wire::ProviderService;
+use offstate_framework::{Type, Value};
+use offstate_proto::tfplugin6 as pb;
+use pb::provider_server::Provider as _;
+use terraform_provider_offstate::provider::{Configured, Handle};
+use terraform_provider_offstate::{secret, OffstateProvider};
+use tonic::Request;
+
+const TYPE: &str = "offstate_secret";
+
+fn canary() -> String {
+    format!("canary-{}", uuid_like())
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{n:x}{:x}", std::process::id())
+}
+
+struct Harness {
+    svc: ProviderService<OffstateProvider>,
+    store: Arc<MemoryStore>,
+    ty: Type,
+}
+
+fn harness() -> Harness {
+    let store = Arc::new(MemoryStore::default());
+    let handle = Handle::with(Configured {
+        store: store.clone(),
+        default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
+    });
+    Harness { svc: ProviderService::new(OffstateProvider::with_handle(handle)), store, ty: secret::schema().value_type() }
+}
+
+fn obj(pairs: &[(&str, Value)]) -> Value {
+    let Type::Object(attrs) = secret::schema().value_type() else { unreachable!() };
+    let mut v = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+    for (k, val) in pairs {
+        v.set(k, val.clone());
+    }
+    v
+}
+
+fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue { msgpack: encode_msgpack(v, ty).unwrap(), json: vec![] })
+}
+
+fn undv(d: &Option<pb::DynamicValue>, ty: &Type) -> Value {
+    match d {
+        Some(d) => decode_msgpack(&d.msgpack, ty).unwrap(),
+        None => Value::Null,
+    }
+}
+
+fn caps() -> Option<pb::ClientCapabilities> {
+    Some(pb::ClientCapabilities { deferral_allowed: false, write_only_attributes_allowed: true })
+}
+
+fn errors(diags: &[pb::Diagnostic]) -> Vec<(String, String)> {
+    diags
+        .iter()
+        .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .map(|d| {
+            let path = d
+                .attribute
+                .as_ref()
+                .map(|p| {
+                    p.steps
+                        .iter()
+                        .map(|s| match &s.selector {
+                            Some(pb::attribute_path::step::Selector::AttributeName(a)) => a.clone(),
+                            _ => "?".into(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(".")
+                })
+                .unwrap_or_default();
+            (path, d.summary.clone())
+        })
+        .collect()
+}
+
+/// Every encoded value leaving the provider, searched for the canary and
+/// decoded to check `value_wo` is null.
+fn assert_clean(v: &Option<pb::DynamicValue>, ty: &Type, canary: &str) {
+    if let Some(d) = v {
+        let bytes = &d.msgpack;
+        assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()), "canary in a response");
+        let val = decode_msgpack(bytes, ty).unwrap();
+        assert!(val.get("value_wo").is_null(), "value_wo not null in a response");
+    }
+}
+
+fn config(name: &str, value: &str, version: &str) -> Value {
+    obj(&[
+        ("name", Value::string(name)),
+        ("description", Value::string("d1")),
+        ("value_wo", Value::string(value)),
+        ("value_wo_version", Value::string(version)),
+        ("tags", Value::Map(BTreeMap::from([("env".to_string(), Value::string("prod"))]))),
+    ])
+}
+
+impl Harness {
+    async fn plan(&self, prior: &Value, config: &Value) -> pb::plan_resource_change::Response {
+        // Terraform's proposed new state: config for non-computed, prior for
+        // unset computed attributes.
+        let mut proposed = config.clone();
+        for k in ["id", "arn", "version_id", "tags_all", "recovery_window_in_days"] {
+            if proposed.get(k).is_null() {
+                proposed.set(k, prior.get(k).clone());
+            }
+        }
+        if proposed.get("name").is_null() {
+            proposed.set("name", prior.get("name").clone());
+        }
+        self.svc
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: TYPE.into(),
+                prior_state: dv(prior, &self.ty),
+                proposed_new_state: dv(&proposed, &self.ty),
+                config: dv(config, &self.ty),
+                client_capabilities: caps(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn apply(&self, prior: &Value, planned: &Value, config: &Value) -> pb::apply_resource_change::Response {
+        self.svc
+            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: TYPE.into(),
+                prior_state: dv(prior, &self.ty),
+                planned_state: dv(planned, &self.ty),
+                config: dv(config, &self.ty),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn read(&self, state: &Value) -> pb::read_resource::Response {
+        self.svc
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: TYPE.into(),
+                current_state: dv(state, &self.ty),
+                client_capabilities: caps(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn validate(&self, config: &Value, wo_allowed: bool) -> Vec<(String, String)> {
+        let r = self
+            .svc
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: TYPE.into(),
+                config: dv(config, &self.ty),
+                client_capabilities: Some(pb::ClientCapabilities {
+                    deferral_allowed: false,
+                    write_only_attributes_allowed: wo_allowed,
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        errors(&r.diagnostics)
+    }
+}
+
+#[tokio::test]
+async fn schema_marks_value_wo_write_only_and_sensitive() {
+    let h = harness();
+    let r = h.svc.get_provider_schema(Request::new(pb::get_provider_schema::Request {})).await.unwrap().into_inner();
+    let s = &r.resource_schemas[TYPE];
+    let a = s.block.as_ref().unwrap().attributes.iter().find(|a| a.name == "value_wo").unwrap();
+    assert!(a.write_only && a.sensitive && a.optional && !a.computed);
+    assert!(r.server_capabilities.unwrap().move_resource_state);
+}
+
+#[tokio::test]
+async fn write_only_needs_the_client_capability() {
+    let h = harness();
+    let c = config("app/db", "x", "1");
+    let errs = h.validate(&c, false).await;
+    assert_eq!(errs, vec![("value_wo".to_string(), "Write-only attribute not allowed".to_string())]);
+    assert!(h.validate(&c, true).await.is_empty());
+    // Without a value set, an old client is fine.
+    let mut no_value = c.clone();
+    no_value.set("value_wo", Value::Null);
+    no_value.set("value_wo_version", Value::Null);
+    assert!(h.validate(&no_value, false).await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_input_is_a_diagnostic_on_the_attribute() {
+    let h = harness();
+    let base = config("app/db", "x", "1");
+    let with = |k: &str, v: Value| {
+        let mut c = base.clone();
+        c.set(k, v);
+        c
+    };
+    let num = |n: i64| Value::Number(offstate_framework::value::Number::Int(n));
+    let cases = vec![
+        (with("name", Value::string("bad name!")), "name", "Invalid secret name"),
+        (with("name", Value::string(&"a".repeat(513))), "name", "Invalid secret name"),
+        (with("name", Value::string("")), "name", "Invalid secret name"),
+        (with("name_prefix", Value::string("pre-")), "name_prefix", "Conflicting configuration arguments"),
+        (with("recovery_window_in_days", num(3)), "recovery_window_in_days", "Invalid recovery window"),
+        (with("recovery_window_in_days", num(31)), "recovery_window_in_days", "Invalid recovery window"),
+        (with("value_wo_version", Value::Null), "value_wo_version", "Missing required argument"),
+        (with("value_wo", Value::string(&"v".repeat(65_537))), "value_wo", "Secret value too large"),
+    ];
+    for (c, attr, summary) in cases {
+        let errs = h.validate(&c, true).await;
+        assert!(
+            errs.iter().any(|(p, s)| p == attr && s == summary),
+            "expected {summary:?} at {attr}, got {errs:?}"
+        );
+    }
+    for ok in [0, 7, 30] {
+        assert!(h.validate(&with("recovery_window_in_days", num(ok)), true).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn unknown_region_is_a_provider_diagnostic() {
+    let h = harness();
+    let pty = terraform_provider_offstate::provider::schema().value_type();
+    let Type::Object(attrs) = pty.clone() else { unreachable!() };
+    let mut c = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+    c.set("region", Value::string("mars-north-1"));
+    let r = h
+        .svc
+        .validate_provider_config(Request::new(pb::validate_provider_config::Request { config: dv(&c, &pty) }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&r.diagnostics), vec![("region".to_string(), "Invalid AWS region".to_string())]);
+}
+
+#[tokio::test]
+async fn lifecycle_never_returns_the_value() {
+    let h = harness();
+    let secret1 = canary();
+    let c1 = config("app/db", &secret1, "1");
+
+    // create
+    let plan = h.plan(&Value::Null, &c1).await;
+    assert!(errors(&plan.diagnostics).is_empty(), "{:?}", plan.diagnostics);
+    assert_clean(&plan.planned_state, &h.ty, &secret1);
+    let planned = undv(&plan.planned_state, &h.ty);
+    assert!(planned.get("arn").is_unknown());
+    assert_eq!(planned.get("recovery_window_in_days").as_i64(), Some(30));
+    assert_eq!(planned.get("tags_all").as_string_map().unwrap().len(), 2);
+    let applied = h.apply(&Value::Null, &planned, &c1).await;
+    assert!(errors(&applied.diagnostics).is_empty(), "{:?}", applied.diagnostics);
+    assert_clean(&applied.new_state, &h.ty, &secret1);
+    let s1 = undv(&applied.new_state, &h.ty);
+    let v1 = s1.get("version_id").as_str().unwrap().to_string();
+    let got = h.store.get_value("app/db", VersionSelector::Current).await.unwrap();
+    assert!(got.value.ct_eq(&SecretValue::from_string(secret1.clone())));
+
+    // refresh, then plan again: no change
+    let read = h.read(&s1).await;
+    assert_clean(&read.new_state, &h.ty, &secret1);
+    assert_eq!(undv(&read.new_state, &h.ty), s1);
+    let plan2 = h.plan(&s1, &c1).await;
+    assert_eq!(undv(&plan2.planned_state, &h.ty), s1, "second plan must be a no-op");
+    assert!(plan2.requires_replace.is_empty());
+
+    // new trigger: in-place update writes a new version
+    let secret2 = canary();
+    let c2 = config("app/db", &secret2, "2");
+    let plan3 = h.plan(&s1, &c2).await;
+    assert_clean(&plan3.planned_state, &h.ty, &secret2);
+    assert!(plan3.requires_replace.is_empty());
+    let p3 = undv(&plan3.planned_state, &h.ty);
+    assert!(p3.get("version_id").is_unknown());
+    let a3 = h.apply(&s1, &p3, &c2).await;
+    assert!(errors(&a3.diagnostics).is_empty(), "{:?}", a3.diagnostics);
+    assert_clean(&a3.new_state, &h.ty, &secret2);
+    let s2 = undv(&a3.new_state, &h.ty);
+    assert_ne!(s2.get("version_id").as_str().unwrap(), v1);
+    let prev = h.store.get_value("app/db", VersionSelector::Stage("AWSPREVIOUS".into())).await.unwrap();
+    assert_eq!(prev.version_id, v1);
+
+    // rename: replace
+    let c3 = config("app/db2", &secret2, "2");
+    let plan4 = h.plan(&s2, &c3).await;
+    assert_eq!(plan4.requires_replace.len(), 1);
+
+    // import by name and ARN: no value, trigger adoptable
+    for id in ["app/db".to_string(), s2.get("arn").as_str().unwrap().to_string(), "app/db?value_wo_version=2".to_string()] {
+        let r = h
+            .svc
+            .import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: TYPE.into(),
+                id: id.clone(),
+                client_capabilities: caps(),
+                identity: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(errors(&r.diagnostics).is_empty(), "{:?}", r.diagnostics);
+        assert_clean(&r.imported_resources[0].state, &h.ty, &secret2);
+    }
+    assert_eq!(h.store.call_count("get_value"), 2, "only the test's own reads call GetSecretValue");
+
+    // upgrade: a stored state holding a value (written by a buggy client) comes back without it
+    let mut raw = serde_json::json!({"id": "x", "arn": "x", "name": "app/db", "recovery_window_in_days": 30});
+    raw["value_wo"] = serde_json::Value::String(secret2.clone());
+    let up = h
+        .svc
+        .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+            type_name: TYPE.into(),
+            version: 0,
+            raw_state: Some(pb::RawState { json: serde_json::to_vec(&raw).unwrap(), flatmap: Default::default() }),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(errors(&up.diagnostics).is_empty(), "{:?}", up.diagnostics);
+    assert_clean(&up.upgraded_state, &h.ty, &secret2);
+
+    // destroy
+    let plan5 = h.plan(&s2, &Value::Null).await;
+    assert!(errors(&plan5.diagnostics).is_empty());
+    let d = h.apply(&s2, &Value::Null, &Value::Null).await;
+    assert!(errors(&d.diagnostics).is_empty(), "{:?}", d.diagnostics);
+    let meta = h.store.describe("app/db").await.unwrap().unwrap();
+    assert!(meta.is_scheduled_for_deletion(), "window 30 schedules deletion");
+}
+
+#[tokio::test]
+async fn drift_shows_as_version_id_and_deletion_removes_from_state() {
+    let h = harness();
+    let secret1 = canary();
+    let c1 = config("app/drift", &secret1, "1");
+    let plan = h.plan(&Value::Null, &c1).await;
+    let applied = h.apply(&Value::Null, &undv(&plan.planned_state, &h.ty), &c1).await;
+    let s1 = undv(&applied.new_state, &h.ty);
+    h.store
+        .put_value(offstate_common::store::PutValue {
+            secret_id: "app/drift".into(),
+            value: SecretValue::from_string("changed-outside".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let read = undv(&h.read(&s1).await.new_state, &h.ty);
+    assert_ne!(read.get("version_id"), s1.get("version_id"));
+    // The plan after refresh is a no-op: the outside value is not overwritten.
+    let plan2 = undv(&h.plan(&read, &c1).await.planned_state, &h.ty);
+    assert_eq!(plan2, read);
+
+    h.store.delete("app/drift", offstate_common::store::Deletion::Immediate).await.unwrap();
+    let gone = h.read(&read).await;
+    assert!(undv(&gone.new_state, &h.ty).is_null());
+}
+
+#[tokio::test]
+async fn aws_errors_name_the_code_and_secret_not_the_value() {
+    let h = harness();
+    let secret1 = canary();
+    let c1 = config("app/err", &secret1, "1");
+    let plan = h.plan(&Value::Null, &c1).await;
+    h.store.fail_next(offstate_common::StoreError::from_code("AccessDeniedException", "not allowed"));
+    let applied = h.apply(&Value::Null, &undv(&plan.planned_state, &h.ty), &c1).await;
+    let d = &applied.diagnostics[0];
+    assert!(d.detail.contains("AccessDeniedException") && d.detail.contains("app/err"), "{}", d.detail);
+    assert!(!format!("{:?}", applied).contains(&secret1));
+}
