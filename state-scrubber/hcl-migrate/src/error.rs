@@ -1,0 +1,51 @@
+//! Typed errors. No variant carries a configuration value: parse errors name the file, the line and
+//! the column and give the parser's message, never the offending source line (it may hold a secret).
+
+use std::path::PathBuf;
+
+/// Why a migration could not be planned or written. Input files are never modified when planning fails.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    /// The path given is not a directory.
+    #[error("{path}: not a directory")]
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// Reading, writing or renaming a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `.tf` file is not valid HCL.
+    #[error("{path}:{line}:{column}: HCL parse error: {message}")]
+    Parse {
+        /// The file that failed to parse.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message (never the source text).
+        message: String,
+    },
+    /// A file changed on disk between planning and writing; nothing was written to it.
+    #[error("{path}: changed on disk since the migration was planned; plan again")]
+    Stale {
+        /// The file that changed.
+        path: PathBuf,
+    },
+}
+
+impl MigrateError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        MigrateError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

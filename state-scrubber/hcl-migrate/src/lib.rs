@@ -1,0 +1,240 @@
+//! Format-preserving migration of Terraform HCL away from secrets in state.
+//!
+//! [`plan_migration`] reads every `.tf` file under a directory (each directory is one module),
+//! decides the rewrites and returns a [`MigrationPlan`]: per file the original and the rewritten
+//! text, what changed and why, plus hazards ([`Warning`]) and things deliberately left alone
+//! ([`Note`]). Nothing is written until [`MigrationPlan::write`].
+//!
+//! Rewrites:
+//! - plain secret attributes with a write-only twin (`data/write-only.tsv`) become the twin plus
+//!   its version trigger, also inside nested and `dynamic` blocks;
+//! - secret-reading data sources, and `random_password`, become `ephemeral` blocks when every use
+//!   accepts an ephemeral value (a write-only argument, a provider, another ephemeral context);
+//! - `aws_secretsmanager_secret` + `aws_secretsmanager_secret_version` become one
+//!   `offstate_secret` with `moved` / `removed` blocks and a `required_providers` entry.
+//!
+//! Only the targeted spans change (plus the `=`/comment alignment `terraform fmt` wants in the runs
+//! they sit in); every other byte is kept. A second run changes nothing.
+
+mod align;
+mod diff;
+mod edit;
+mod error;
+mod module;
+mod planner;
+mod report;
+pub mod table;
+mod write;
+
+pub use error::MigrateError;
+pub use report::{EditKind, EditNote, Hazard, Note, Warning};
+
+use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+
+/// What to migrate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Also migrate modules in subdirectories (hidden directories such as `.terraform` are skipped).
+    pub recursive: bool,
+    /// Turn secret-reading data sources and `random_password` into ephemeral resources.
+    pub ephemeral: bool,
+    /// Turn `aws_secretsmanager_secret` + `_version` into `offstate_secret`.
+    pub offstate_secret: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            recursive: true,
+            ephemeral: true,
+            offstate_secret: true,
+        }
+    }
+}
+
+/// The rewrite of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// The file.
+    pub path: PathBuf,
+    /// Its content when planned.
+    pub original: String,
+    /// Its content after the migration.
+    pub rewritten: String,
+    /// What was done, by original line.
+    pub edits: Vec<EditNote>,
+    /// The original lines (1-based, inclusive ranges) that the rewrite may change: the edited
+    /// spans and the alignment runs around them. Every other line is kept byte for byte.
+    pub changed_lines: Vec<RangeInclusive<usize>>,
+}
+
+/// Everything a migration would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationPlan {
+    /// The directory planned.
+    pub root: PathBuf,
+    /// Files that change, in path order.
+    pub files: Vec<FileChange>,
+    /// Hazards to read before applying.
+    pub warnings: Vec<Warning>,
+    /// Things left alone, and why; requirements.
+    pub notes: Vec<Note>,
+}
+
+/// Plans the migration of every module under `dir`. Reads only; an error (I/O, or a parse error
+/// naming file, line and column) means no plan and nothing touched.
+pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, MigrateError> {
+    if !dir.is_dir() {
+        return Err(MigrateError::NotADirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    let mut plan = MigrationPlan {
+        root: dir.to_path_buf(),
+        ..MigrationPlan::default()
+    };
+    for module_dir in module::module_dirs(dir, opts.recursive)? {
+        let files = module::load_module(&module_dir)?;
+        if files.is_empty() {
+            continue;
+        }
+        let refs = module::collect_references(&files);
+        let outcome = planner::plan_module(&files, &refs, opts);
+        for (index, file) in files.into_iter().enumerate() {
+            if let Some(change) =
+                finish_file(file, &outcome.edits[index], outcome.notes[index].clone())
+            {
+                plan.files.push(change);
+            }
+        }
+        plan.warnings.extend(outcome.warnings);
+        plan.notes.extend(outcome.infos);
+    }
+    plan.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(plan)
+}
+
+fn finish_file(
+    file: module::SourceFile,
+    edits: &[edit::Edit],
+    mut notes: Vec<EditNote>,
+) -> Option<FileChange> {
+    let edits = edit::normalize(edits);
+    if edits.is_empty() {
+        return None;
+    }
+    let (text, new_ranges) = edit::apply(&file.src, &edits);
+    let mut touched = BTreeSet::new();
+    for range in &new_ranges {
+        touched.extend(align::line_of(&text, range.start)..=align::line_of(&text, range.end));
+    }
+    let rewritten = align::realign(&text, &touched);
+    if rewritten == file.src {
+        return None;
+    }
+    let mut original_lines = BTreeSet::new();
+    for edit in &edits {
+        original_lines.extend(
+            align::line_of(&file.src, edit.range.start)..=align::line_of(&file.src, edit.range.end),
+        );
+    }
+    let closure = align::alignment_closure(&file.src, &original_lines);
+    notes.sort_by_key(|note| note.line);
+    Some(FileChange {
+        path: file.path,
+        original: file.src,
+        rewritten,
+        edits: notes,
+        changed_lines: to_ranges(&closure),
+    })
+}
+
+/// 0-based line numbers → 1-based inclusive ranges.
+fn to_ranges(lines: &BTreeSet<usize>) -> Vec<RangeInclusive<usize>> {
+    let mut out: Vec<RangeInclusive<usize>> = Vec::new();
+    for &line in lines {
+        let line = line + 1;
+        match out.last_mut() {
+            Some(range) if *range.end() + 1 == line => *range = *range.start()..=line,
+            _ => out.push(line..=line),
+        }
+    }
+    out
+}
+
+impl MigrationPlan {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// A unified diff of every file, paths relative to the root. String literals assigned to
+    /// secret-looking arguments (and heredoc bodies under them) are shown as `***`.
+    pub fn unified_diff(&self) -> String {
+        self.files
+            .iter()
+            .map(|change| change.unified_diff(&self.root))
+            .collect()
+    }
+
+    /// Writes every rewritten file atomically (temporary file in the same directory, fsync,
+    /// rename, original permissions kept). Refuses, writing nothing, if any file changed on disk
+    /// since planning.
+    pub fn write(&self) -> Result<(), MigrateError> {
+        for change in &self.files {
+            let current = std::fs::read_to_string(&change.path)
+                .map_err(|e| MigrateError::io(&change.path, e))?;
+            if current != change.original {
+                return Err(MigrateError::Stale {
+                    path: change.path.clone(),
+                });
+            }
+        }
+        for change in &self.files {
+            write::write_atomically(&change.path, change.rewritten.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+impl FileChange {
+    /// The unified diff of this file, named relative to `root`.
+    pub fn unified_diff(&self, root: &Path) -> String {
+        let name = self
+            .path
+            .strip_prefix(root)
+            .unwrap_or(&self.path)
+            .display()
+            .to_string();
+        let old: Vec<&str> = self
+            .original
+            .split_inclusive('\n')
+            .map(|l| l.trim_end_matches('\n'))
+            .collect();
+        let new: Vec<&str> = self
+            .rewritten
+            .split_inclusive('\n')
+            .map(|l| l.trim_end_matches('\n'))
+            .collect();
+        let old_secret = write::sensitive_lines(&self.original);
+        let new_secret = write::sensitive_lines(&self.rewritten);
+        let show_old =
+            |i: usize| write::shown(old[i], old_secret.get(i).copied().unwrap_or_default());
+        let show_new =
+            |j: usize| write::shown(new[j], new_secret.get(j).copied().unwrap_or_default());
+        diff::unified(
+            &format!("a/{name}"),
+            &format!("b/{name}"),
+            &old,
+            &new,
+            3,
+            &show_old,
+            &show_new,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,359 @@
+//! Loading a directory of `.tf` files as Terraform modules (one module per directory), and the
+//! index of blocks and references that the rewrites are decided on.
+
+use crate::MigrateError;
+use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
+use hcl_edit::structure::{Attribute, Block, BlockLabel, Body};
+use hcl_edit::visit::{self, Visit};
+use hcl_edit::Span;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// One parsed `.tf` file.
+pub(crate) struct SourceFile {
+    pub path: PathBuf,
+    pub src: String,
+    pub body: Body,
+}
+
+/// Finds the module directories under `root` (itself first), skipping hidden directories such as
+/// `.terraform` (downloaded modules are not the user's code).
+pub(crate) fn module_dirs(root: &Path, recursive: bool) -> Result<Vec<PathBuf>, MigrateError> {
+    let mut out = vec![root.to_path_buf()];
+    if recursive {
+        let mut index = 0;
+        while index < out.len() {
+            let dir = out[index].clone();
+            let mut children = Vec::new();
+            for entry in std::fs::read_dir(&dir).map_err(|e| MigrateError::io(&dir, e))? {
+                let entry = entry.map_err(|e| MigrateError::io(&dir, e))?;
+                let name = entry.file_name();
+                let hidden = name.to_string_lossy().starts_with('.');
+                let file_type = entry
+                    .file_type()
+                    .map_err(|e| MigrateError::io(entry.path(), e))?;
+                if file_type.is_dir() && !hidden {
+                    children.push(entry.path());
+                }
+            }
+            children.sort();
+            out.extend(children);
+            index += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Reads and parses the `.tf` files of one directory, in name order.
+pub(crate) fn load_module(dir: &Path) -> Result<Vec<SourceFile>, MigrateError> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| MigrateError::io(dir, e))? {
+        let entry = entry.map_err(|e| MigrateError::io(dir, e))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|ext| ext == "tf") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let src = std::fs::read_to_string(&path).map_err(|e| MigrateError::io(&path, e))?;
+        let body = hcl_edit::parser::parse_body(&src).map_err(|e| MigrateError::Parse {
+            path: path.clone(),
+            line: e.location().line(),
+            column: e.location().column(),
+            message: e.message().to_owned(),
+        })?;
+        files.push(SourceFile { path, src, body });
+    }
+    Ok(files)
+}
+
+/// A block label as text.
+pub(crate) fn label(block: &Block, index: usize) -> Option<&str> {
+    block.labels.get(index).map(|label| match label {
+        BlockLabel::Ident(ident) => ident.as_str(),
+        BlockLabel::String(string) => string.as_str(),
+    })
+}
+
+/// Which top-level block a reference sits in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Resource { ty: String, name: String },
+    Data { ty: String, name: String },
+    Ephemeral { ty: String, name: String },
+    Provider(String),
+    Output { name: String, ephemeral: bool },
+    Local(String),
+    Module(String),
+    Other(String),
+}
+
+/// What kind of argument a reference sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Meta {
+    Argument,
+    ForEach,
+    Count,
+    DependsOn,
+    Lifecycle,
+    DynamicForEach,
+}
+
+/// Where a reference is used.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub owner: Owner,
+    /// Nested block names (dynamic blocks by label) and the attribute key.
+    pub path: Vec<String>,
+    /// Start of the attribute key, which identifies the attribute within its file.
+    pub key_start: usize,
+    pub meta: Meta,
+    /// Inside a `provisioner` or `connection` block, where ephemeral values are allowed.
+    pub in_provisioner: bool,
+}
+
+/// One traversal operator after the root.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    Attr(String, Range<usize>),
+    Other(Range<usize>),
+}
+
+/// A traversal that starts with a variable, e.g. `data.aws_x.y.secret_string`.
+#[derive(Debug, Clone)]
+pub(crate) struct Reference {
+    pub file: usize,
+    pub root: String,
+    pub root_span: Range<usize>,
+    pub steps: Vec<Step>,
+    pub site: Site,
+}
+
+impl Reference {
+    /// The name of attribute step `index` (0-based after the root), if it is one.
+    pub fn attr(&self, index: usize) -> Option<&str> {
+        match self.steps.get(index) {
+            Some(Step::Attr(name, _)) => Some(name),
+            _ => None,
+        }
+    }
+
+    pub fn step_span(&self, index: usize) -> Option<Range<usize>> {
+        self.steps.get(index).map(|step| match step {
+            Step::Attr(_, span) | Step::Other(span) => span.clone(),
+        })
+    }
+
+    /// `data.T.N` → the data source it names.
+    pub fn data_source(&self) -> Option<(&str, &str)> {
+        (self.root == "data").then(|| Some((self.attr(0)?, self.attr(1)?)))?
+    }
+
+    /// `T.N` → the managed resource it names, if `T` is `ty`.
+    pub fn resource_named(&self, ty: &str) -> Option<&str> {
+        (self.root == ty).then(|| self.attr(0))?
+    }
+
+    pub fn describe_site(&self) -> String {
+        describe_site(&self.site)
+    }
+}
+
+pub(crate) fn describe_site(site: &Site) -> String {
+    let path = site.path.join(".");
+    match &site.owner {
+        Owner::Resource { ty, name } => format!("`{ty}.{name}.{path}`"),
+        Owner::Data { ty, name } => format!("`data.{ty}.{name}.{path}`"),
+        Owner::Ephemeral { ty, name } => format!("`ephemeral.{ty}.{name}.{path}`"),
+        Owner::Provider(name) => format!("provider `{name}`"),
+        Owner::Output { name, .. } => format!("output `{name}`"),
+        Owner::Local(name) => format!("`local.{name}`"),
+        Owner::Module(name) => format!("module `{name}` (input `{path}`)"),
+        Owner::Other(kind) => format!("a `{kind}` block"),
+    }
+}
+
+/// Collects every reference in a module with the place it is used.
+pub(crate) fn collect_references(files: &[SourceFile]) -> Vec<Reference> {
+    let mut out = Vec::new();
+    for (file, source) in files.iter().enumerate() {
+        for block in source.body.blocks() {
+            let owner = match (block.ident.as_str(), label(block, 0), label(block, 1)) {
+                ("resource", Some(ty), Some(name)) => Owner::Resource {
+                    ty: ty.to_owned(),
+                    name: name.to_owned(),
+                },
+                ("data", Some(ty), Some(name)) => Owner::Data {
+                    ty: ty.to_owned(),
+                    name: name.to_owned(),
+                },
+                ("ephemeral", Some(ty), Some(name)) => Owner::Ephemeral {
+                    ty: ty.to_owned(),
+                    name: name.to_owned(),
+                },
+                ("provider", Some(name), _) => Owner::Provider(name.to_owned()),
+                ("output", Some(name), _) => Owner::Output {
+                    name: name.to_owned(),
+                    ephemeral: block
+                        .body
+                        .get_attribute("ephemeral")
+                        .is_some_and(|a| matches!(&a.value, Expression::Bool(b) if *b.value())),
+                },
+                ("module", Some(name), _) => Owner::Module(name.to_owned()),
+                ("locals", _, _) => {
+                    for attr in block.body.attributes() {
+                        let site = Site {
+                            owner: Owner::Local(attr.key.as_str().to_owned()),
+                            path: vec![attr.key.as_str().to_owned()],
+                            key_start: attr.key.span().map_or(0, |s| s.start),
+                            meta: Meta::Argument,
+                            in_provisioner: false,
+                        };
+                        collect_in(&attr.value, file, &site, &mut out);
+                    }
+                    continue;
+                }
+                (kind, _, _) => Owner::Other(kind.to_owned()),
+            };
+            walk_body(
+                &block.body,
+                file,
+                &owner,
+                &[],
+                true,
+                Meta::Argument,
+                false,
+                &mut out,
+            );
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_body(
+    body: &Body,
+    file: usize,
+    owner: &Owner,
+    path: &[String],
+    top: bool,
+    meta: Meta,
+    in_provisioner: bool,
+    out: &mut Vec<Reference>,
+) {
+    for attr in body.attributes() {
+        let key = attr.key.as_str();
+        let meta = match (top, key) {
+            (true, "for_each") => Meta::ForEach,
+            (true, "count") => Meta::Count,
+            (true, "depends_on") => Meta::DependsOn,
+            _ => meta,
+        };
+        let mut attr_path = path.to_vec();
+        attr_path.push(key.to_owned());
+        let site = Site {
+            owner: owner.clone(),
+            path: attr_path,
+            key_start: key_start(attr),
+            meta,
+            in_provisioner,
+        };
+        collect_in(&attr.value, file, &site, out);
+    }
+    for block in body.blocks() {
+        let ident = block.ident.as_str();
+        if ident == "dynamic" {
+            let name = label(block, 0).unwrap_or_default().to_owned();
+            let mut dyn_path = path.to_vec();
+            dyn_path.push(name);
+            for attr in block.body.attributes() {
+                let site = Site {
+                    owner: owner.clone(),
+                    path: dyn_path.clone(),
+                    key_start: key_start(attr),
+                    meta: if attr.key.as_str() == "for_each" {
+                        Meta::DynamicForEach
+                    } else {
+                        meta
+                    },
+                    in_provisioner,
+                };
+                collect_in(&attr.value, file, &site, out);
+            }
+            for content in block.body.get_blocks("content") {
+                walk_body(
+                    &content.body,
+                    file,
+                    owner,
+                    &dyn_path,
+                    false,
+                    meta,
+                    in_provisioner,
+                    out,
+                );
+            }
+            continue;
+        }
+        let meta = if top && ident == "lifecycle" {
+            Meta::Lifecycle
+        } else {
+            meta
+        };
+        let in_provisioner = in_provisioner || ident == "provisioner" || ident == "connection";
+        let mut block_path = path.to_vec();
+        block_path.push(ident.to_owned());
+        walk_body(
+            &block.body,
+            file,
+            owner,
+            &block_path,
+            false,
+            meta,
+            in_provisioner,
+            out,
+        );
+    }
+}
+
+fn key_start(attr: &Attribute) -> usize {
+    attr.key.span().map_or(0, |s| s.start)
+}
+
+fn collect_in(expr: &Expression, file: usize, site: &Site, out: &mut Vec<Reference>) {
+    struct Collector<'a> {
+        file: usize,
+        site: &'a Site,
+        out: &'a mut Vec<Reference>,
+    }
+    impl Visit for Collector<'_> {
+        fn visit_traversal(&mut self, node: &Traversal) {
+            if let (Expression::Variable(root), Some(root_span)) = (&node.expr, node.expr.span()) {
+                let steps = node
+                    .operators
+                    .iter()
+                    .map(|op| {
+                        let span = op.span().unwrap_or(0..0);
+                        match op.value() {
+                            TraversalOperator::GetAttr(ident) => {
+                                Step::Attr(ident.as_str().to_owned(), span)
+                            }
+                            _ => Step::Other(span),
+                        }
+                    })
+                    .collect();
+                self.out.push(Reference {
+                    file: self.file,
+                    root: root.as_str().to_owned(),
+                    root_span,
+                    steps,
+                    site: self.site.clone(),
+                });
+            }
+            visit::visit_traversal(self, node);
+        }
+    }
+    let mut collector = Collector { file, site, out };
+    collector.visit_expr(expr);
+}

@@ -1,0 +1,921 @@
+//! Decides the rewrites for one module and turns them into edits.
+//!
+//! Order matters: the `offstate_secret` pairs are chosen first (their version resource must not
+//! also get the `secret_string_wo` twin), then the write-only twins (they decide which arguments
+//! will be write-only), then the ephemeral conversions (which need to know that), then the edits
+//! that move text around (which render the smaller edits into the moved text).
+
+use crate::edit::{indent_at, line_end, line_number, line_start, render, Edit};
+use crate::module::{describe_site, label, Meta, Owner, Reference, SourceFile};
+use crate::report::{EditKind, EditNote, Hazard, Note, Warning};
+use crate::table::{is_write_only_key, rules_for};
+use crate::Options;
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Attribute, Block, Body};
+use hcl_edit::Span;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// Data sources that read a secret and have an ephemeral resource of the same name.
+const SECRET_DATA_SOURCES: [&str; 5] = [
+    "aws_secretsmanager_secret_version",
+    "aws_ssm_parameter",
+    "vault_kv_secret_v2",
+    "google_secret_manager_secret_version",
+    "azurerm_key_vault_secret",
+];
+
+/// Arguments of `aws_secretsmanager_secret` that `offstate_secret` has under the same name.
+const CARRIED: [&str; 6] = [
+    "name",
+    "name_prefix",
+    "description",
+    "kms_key_id",
+    "tags",
+    "recovery_window_in_days",
+];
+
+/// What one module's plan produced.
+pub(crate) struct ModulePlan {
+    pub edits: Vec<Vec<Edit>>,
+    pub notes: Vec<Vec<EditNote>>,
+    pub warnings: Vec<Warning>,
+    pub infos: Vec<Note>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Candidate {
+    Data { ty: String, name: String },
+    RandomPassword(String),
+}
+
+impl Candidate {
+    fn address(&self) -> String {
+        match self {
+            Candidate::Data { ty, name } => format!("data.{ty}.{name}"),
+            Candidate::RandomPassword(name) => format!("random_password.{name}"),
+        }
+    }
+
+    fn uses<'r>(&'r self, refs: &'r [Reference]) -> impl Iterator<Item = &'r Reference> + 'r {
+        refs.iter().filter(move |r| match self {
+            Candidate::Data { ty, name } => r.data_source() == Some((ty.as_str(), name.as_str())),
+            Candidate::RandomPassword(name) => r.resource_named("random_password") == Some(name),
+        })
+    }
+}
+
+struct Pair<'a> {
+    secret_file: usize,
+    secret: &'a Block,
+    version_file: usize,
+    version: &'a Block,
+    value: &'a Attribute,
+    value_version: Option<&'a Attribute>,
+}
+
+struct Planner<'a> {
+    files: &'a [SourceFile],
+    refs: &'a [Reference],
+    plan: ModulePlan,
+    /// (file, key start) of arguments that are, or are about to become, write-only.
+    wo_keys: HashSet<(usize, usize)>,
+    /// Provider source → newest first-version needed by a twin we introduced.
+    provider_versions: BTreeMap<String, String>,
+}
+
+pub(crate) fn plan_module(files: &[SourceFile], refs: &[Reference], opts: &Options) -> ModulePlan {
+    let mut planner = Planner {
+        files,
+        refs,
+        plan: ModulePlan {
+            edits: vec![Vec::new(); files.len()],
+            notes: vec![Vec::new(); files.len()],
+            warnings: Vec::new(),
+            infos: Vec::new(),
+        },
+        wo_keys: HashSet::new(),
+        provider_versions: BTreeMap::new(),
+    };
+    let pairs = if opts.offstate_secret {
+        planner.choose_pairs()
+    } else {
+        Vec::new()
+    };
+    let paired_versions: HashSet<(usize, usize)> = pairs
+        .iter()
+        .map(|p| (p.version_file, p.version.span().map_or(0, |s| s.start)))
+        .collect();
+    for pair in &pairs {
+        planner
+            .wo_keys
+            .insert((pair.version_file, key_start(pair.value)));
+    }
+    planner.write_only_twins(&paired_versions);
+    if opts.ephemeral {
+        planner.ephemeral();
+    }
+    planner.offstate(&pairs);
+    for (provider, version) in std::mem::take(&mut planner.provider_versions) {
+        if let Some(first) = files.first() {
+            let dir = first
+                .path
+                .parent()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default();
+            planner.plan.infos.push(Note {
+                path: dir,
+                line: 0,
+                message: format!(
+                    "the write-only arguments introduced here need provider {provider} >= {version} and Terraform >= 1.11"
+                ),
+            });
+        }
+    }
+    planner.plan
+}
+
+fn key_start(attr: &Attribute) -> usize {
+    attr.key.span().map_or(0, |s| s.start)
+}
+
+fn span_of(item: &impl Span) -> std::ops::Range<usize> {
+    item.span().unwrap_or(0..0)
+}
+
+fn is_literal(expr: &Expression) -> bool {
+    match expr {
+        Expression::String(_) => true,
+        Expression::StringTemplate(t) => t.iter().all(|e| e.is_literal()),
+        Expression::HeredocTemplate(h) => h.template.iter().all(|e| e.is_literal()),
+        _ => false,
+    }
+}
+
+fn version_newer(a: &str, b: &str) -> bool {
+    let parse = |v: &str| {
+        v.split('.')
+            .map(|p| p.parse::<u64>().unwrap_or(0))
+            .collect::<Vec<_>>()
+    };
+    parse(a) > parse(b)
+}
+
+/// Bodies reached from `body` through nested blocks named by `path` (dynamic blocks included).
+fn bodies_at<'b>(body: &'b Body, path: &[String], out: &mut Vec<&'b Body>) {
+    let Some((first, rest)) = path.split_first() else {
+        out.push(body);
+        return;
+    };
+    for block in body.blocks() {
+        if block.ident.as_str() == first {
+            bodies_at(&block.body, rest, out);
+        } else if block.ident.as_str() == "dynamic" && label(block, 0) == Some(first) {
+            for content in block.body.get_blocks("content") {
+                bodies_at(&content.body, rest, out);
+            }
+        }
+    }
+}
+
+impl<'a> Planner<'a> {
+    fn src(&self, file: usize) -> &'a str {
+        &self.files[file].src
+    }
+
+    fn line(&self, file: usize, pos: usize) -> usize {
+        line_number(self.src(file), pos)
+    }
+
+    fn edit(&mut self, file: usize, edit: Edit) {
+        self.plan.edits[file].push(edit);
+    }
+
+    fn note_edit(&mut self, file: usize, pos: usize, kind: EditKind, message: String) {
+        let line = self.line(file, pos);
+        self.plan.notes[file].push(EditNote {
+            line,
+            kind,
+            message,
+        });
+    }
+
+    fn warn(&mut self, file: usize, pos: usize, hazard: Hazard, message: String) {
+        self.plan.warnings.push(Warning {
+            path: self.files[file].path.clone(),
+            line: self.line(file, pos),
+            hazard,
+            message,
+        });
+    }
+
+    fn info(&mut self, file: usize, pos: usize, message: String) {
+        self.plan.infos.push(Note {
+            path: self.files[file].path.clone(),
+            line: self.line(file, pos),
+            message,
+        });
+    }
+
+    /// Top-level blocks `kind "ty" "name"` with their file.
+    fn blocks(&self, kind: &'a str) -> impl Iterator<Item = (usize, &'a Block)> + 'a {
+        self.files
+            .iter()
+            .enumerate()
+            .flat_map(move |(file, source)| {
+                source
+                    .body
+                    .blocks()
+                    .filter(move |block| block.ident.as_str() == kind)
+                    .map(move |block| (file, block))
+            })
+    }
+
+    // ----- offstate_secret pairs ---------------------------------------------------------------
+
+    fn choose_pairs(&mut self) -> Vec<Pair<'a>> {
+        let mut pairs = Vec::new();
+        let secrets: Vec<(usize, &Block)> = self
+            .blocks("resource")
+            .filter(|(_, b)| label(b, 0) == Some("aws_secretsmanager_secret"))
+            .collect();
+        for (secret_file, secret) in secrets {
+            let name = label(secret, 1).unwrap_or_default();
+            let mut reasons = Vec::new();
+            for attr in secret.body.attributes() {
+                let key = attr.key.as_str();
+                if CARRIED.contains(&key) || key == "provider" || key == "depends_on" {
+                    continue;
+                }
+                if key == "count" || key == "for_each" {
+                    reasons.push(format!("it uses `{key}`"));
+                } else {
+                    reasons.push(format!("`{key}` has no offstate_secret counterpart"));
+                }
+            }
+            for block in secret.body.blocks() {
+                if block.ident.as_str() != "lifecycle" {
+                    reasons.push(format!(
+                        "the `{}` block has no offstate_secret counterpart",
+                        block.ident.as_str()
+                    ));
+                }
+            }
+            let versions: Vec<(usize, &Block)> = self
+                .blocks("resource")
+                .filter(|(_, b)| label(b, 0) == Some("aws_secretsmanager_secret_version"))
+                .filter(|(_, b)| {
+                    b.body.get_attribute("secret_id").is_some_and(|a| match &a.value {
+                        Expression::Traversal(t) => {
+                            matches!(&t.expr, Expression::Variable(v) if v.as_str() == "aws_secretsmanager_secret")
+                                && t.operators.len() == 2
+                                && matches!(t.operators[0].value(), TraversalOperator::GetAttr(n) if n.as_str() == name)
+                                && matches!(t.operators[1].value(), TraversalOperator::GetAttr(n) if matches!(n.as_str(), "id" | "arn"))
+                        }
+                        _ => false,
+                    })
+                })
+                .collect();
+            let mut chosen = None;
+            match versions.as_slice() {
+                [] => {
+                    reasons.push("no `aws_secretsmanager_secret_version` sets its value".to_owned())
+                }
+                [(version_file, version)] => {
+                    let vname = label(version, 1).unwrap_or_default();
+                    let mut value = None;
+                    let mut value_version = None;
+                    for attr in version.body.attributes() {
+                        match attr.key.as_str() {
+                            "secret_id" | "depends_on" => {}
+                            "secret_string" | "secret_string_wo" => value = Some(attr),
+                            "secret_string_wo_version" => value_version = Some(attr),
+                            key => reasons.push(format!(
+                                "`aws_secretsmanager_secret_version.{vname}` sets `{key}`, which offstate_secret does not have"
+                            )),
+                        }
+                    }
+                    if version.body.blocks().next().is_some() {
+                        reasons.push(format!(
+                            "`aws_secretsmanager_secret_version.{vname}` has nested blocks"
+                        ));
+                    }
+                    match value {
+                        Some(value) => {
+                            chosen = Some((*version_file, *version, value, value_version))
+                        }
+                        None => reasons.push(format!(
+                            "`aws_secretsmanager_secret_version.{vname}` sets no `secret_string`"
+                        )),
+                    }
+                    for r in self.refs.iter().filter(|r| {
+                        r.resource_named("aws_secretsmanager_secret_version") == Some(vname)
+                    }) {
+                        if !matches!(r.attr(1), None | Some("arn" | "version_id" | "secret_id"))
+                            || r.steps.len() > 2 && r.attr(1).is_none()
+                        {
+                            reasons.push(format!(
+                                "`aws_secretsmanager_secret_version.{vname}.{}` is read in {}",
+                                r.attr(1).unwrap_or("?"),
+                                r.describe_site()
+                            ));
+                        }
+                    }
+                }
+                _ => reasons.push(format!("{} versions set its value", versions.len())),
+            }
+            for r in self
+                .refs
+                .iter()
+                .filter(|r| r.resource_named("aws_secretsmanager_secret") == Some(name))
+            {
+                let ok = match r.attr(1) {
+                    None => r.steps.len() == 1,
+                    Some(attr) => matches!(attr, "id" | "arn") || CARRIED.contains(&attr),
+                };
+                if !ok {
+                    reasons.push(format!(
+                        "`aws_secretsmanager_secret.{name}.{}` is read in {}",
+                        r.attr(1).unwrap_or("[...]"),
+                        r.describe_site()
+                    ));
+                }
+            }
+            let secret_start = span_of(secret).start;
+            match (reasons.is_empty(), chosen) {
+                (true, Some((version_file, version, value, value_version))) => pairs.push(Pair {
+                    secret_file,
+                    secret,
+                    version_file,
+                    version,
+                    value,
+                    value_version,
+                }),
+                _ => {
+                    reasons.dedup();
+                    self.info(
+                        secret_file,
+                        secret_start,
+                        format!(
+                            "`aws_secretsmanager_secret.{name}` not converted to offstate_secret: {}",
+                            reasons.join("; ")
+                        ),
+                    );
+                }
+            }
+        }
+        pairs
+    }
+
+    // ----- write-only twins --------------------------------------------------------------------
+
+    fn write_only_twins(&mut self, skip: &HashSet<(usize, usize)>) {
+        let resources: Vec<(usize, &Block)> = self.blocks("resource").collect();
+        for (file, block) in resources {
+            if skip.contains(&(file, span_of(block).start)) {
+                continue;
+            }
+            let (Some(ty), Some(name)) = (label(block, 0), label(block, 1)) else {
+                continue;
+            };
+            for rule in rules_for(ty) {
+                let mut bodies = Vec::new();
+                bodies_at(&block.body, &rule.path[..rule.path.len() - 1], &mut bodies);
+                for body in bodies {
+                    if body.has_attribute(&rule.twin) {
+                        continue;
+                    }
+                    let Some(attr) = body.get_attribute(rule.attribute()) else {
+                        continue;
+                    };
+                    if attr.value.is_null() {
+                        continue;
+                    }
+                    let path = format!("{ty}.{name}.{}", rule.path.join("."));
+                    let src = self.src(file);
+                    let key = span_of(&attr.key);
+                    let end = span_of(attr).end;
+                    let eol = line_end(src, end);
+                    let after = src[end..eol].trim();
+                    let before = &src[line_start(src, key.start)..key.start];
+                    if !before.trim().is_empty()
+                        || !(after.is_empty() || after.starts_with('#') || after.starts_with("//"))
+                    {
+                        self.info(file, key.start, format!("`{path}` shares its line with other code; rewrite it to `{}` by hand", rule.twin));
+                        continue;
+                    }
+                    let indent = indent_at(src, key.start).to_owned();
+                    self.edit(file, Edit::replace(key.clone(), rule.twin.clone()));
+                    let mut message = format!("`{path}` → `{}`", rule.twin);
+                    if let Some(version) = rule.version.as_ref().filter(|v| !body.has_attribute(v))
+                    {
+                        self.edit(file, Edit::insert(eol, format!("\n{indent}{version} = 1")));
+                        message.push_str(&format!(" + `{version} = 1`"));
+                    }
+                    self.note_edit(file, key.start, EditKind::WriteOnlyTwin, message);
+                    self.wo_keys.insert((file, key.start));
+                    let needed = self
+                        .provider_versions
+                        .entry(rule.provider.clone())
+                        .or_default();
+                    if version_newer(&rule.first_version, needed) {
+                        needed.clone_from(&rule.first_version);
+                    }
+                    if ty == "aws_db_instance" && rule.attribute() == "password" {
+                        self.warn(file, key.start, Hazard::MasterPasswordCleared, format!(
+                            "`{path}` → `password_wo`: on some hashicorp/aws versions the first apply clears the master password \
+                             (hashicorp/terraform-provider-aws#42582); check the plan, or set the password again right after"
+                        ));
+                    } else if let Some(version) = &rule.version {
+                        self.warn(file, key.start, Hazard::ValueResent, format!(
+                            "`{path}`: the first apply with `{version}` sends the value to the provider again; make sure it is the current one"
+                        ));
+                    }
+                    if is_literal(&attr.value) {
+                        self.warn(file, key.start, Hazard::LiteralSecret, format!(
+                            "`{path}` is a literal: it stays in the configuration and in plan JSON; pass it in through an ephemeral variable or resource"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    // ----- ephemeral ---------------------------------------------------------------------------
+
+    fn ephemeral(&mut self) {
+        let mut blocks: BTreeMap<Candidate, (usize, &'a Block)> = BTreeMap::new();
+        let data: Vec<(usize, &Block)> = self.blocks("data").collect();
+        for (file, block) in data {
+            let (Some(ty), Some(name)) = (label(block, 0), label(block, 1)) else {
+                continue;
+            };
+            if !SECRET_DATA_SOURCES.contains(&ty) {
+                continue;
+            }
+            if ty == "aws_ssm_parameter" {
+                if block
+                    .body
+                    .get_attribute("with_decryption")
+                    .is_some_and(|a| matches!(&a.value, Expression::Bool(b) if !*b.value()))
+                {
+                    continue;
+                }
+                if ssm_arn_edits(block).is_none() {
+                    self.info(file, span_of(block).start, format!(
+                        "`data.aws_ssm_parameter.{name}` left as a data source: the ephemeral `aws_ssm_parameter` is addressed by `arn`, \
+                         and `name` is neither an ARN literal nor `aws_ssm_parameter.<x>.name`"
+                    ));
+                    continue;
+                }
+            }
+            blocks.insert(
+                Candidate::Data {
+                    ty: ty.to_owned(),
+                    name: name.to_owned(),
+                },
+                (file, block),
+            );
+        }
+        let resources: Vec<(usize, &Block)> = self.blocks("resource").collect();
+        for (file, block) in resources {
+            if label(block, 0) != Some("random_password") {
+                continue;
+            }
+            let name = label(block, 1).unwrap_or_default();
+            let uses = Candidate::RandomPassword(name.to_owned())
+                .uses(self.refs)
+                .count();
+            if uses == 0 {
+                continue;
+            }
+            if block.body.has_attribute("keepers") {
+                self.info(file, span_of(block).start, format!(
+                    "`random_password.{name}` left as a resource: it uses `keepers`, which the ephemeral form does not have"
+                ));
+                continue;
+            }
+            if block.body.blocks().next().is_some() {
+                self.info(file, span_of(block).start, format!(
+                    "`random_password.{name}` left as a resource: it has a nested block (lifecycle?) the ephemeral form does not take"
+                ));
+                continue;
+            }
+            blocks.insert(Candidate::RandomPassword(name.to_owned()), (file, block));
+        }
+
+        // Optimistically convert everything, then drop candidates with a use that would not accept
+        // an ephemeral value, until nothing changes (candidates can feed each other and locals).
+        let mut converting: BTreeSet<Candidate> = blocks.keys().cloned().collect();
+        let mut rejected: Vec<(Candidate, String, Option<Hazard>)> = Vec::new();
+        loop {
+            let mut changed = false;
+            for candidate in converting.clone() {
+                for r in candidate.uses(self.refs) {
+                    if let Err((reason, hazard)) = self.verdict(r, &converting, &mut Vec::new()) {
+                        converting.remove(&candidate);
+                        rejected.push((candidate.clone(), reason, hazard));
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (candidate, reason, hazard) in rejected {
+            let (file, block) = blocks[&candidate];
+            let start = span_of(block).start;
+            let message = format!("`{}` not made ephemeral: {reason}", candidate.address());
+            if let Some(hazard) = hazard {
+                self.warn(file, start, hazard, message);
+            } else {
+                self.info(file, start, message);
+            }
+        }
+        for candidate in &converting {
+            let (file, block) = blocks[candidate];
+            let start = span_of(block).start;
+            self.edit(file, Edit::replace(span_of(&block.ident), "ephemeral"));
+            let uses: Vec<&Reference> = candidate.uses(self.refs).collect();
+            match candidate {
+                Candidate::Data { ty, name } => {
+                    if ty == "aws_ssm_parameter" {
+                        for edit in ssm_arn_edits(block).unwrap_or_default() {
+                            self.edit(file, edit);
+                        }
+                    }
+                    for r in uses {
+                        self.edit(r.file, Edit::replace(r.root_span.clone(), "ephemeral"));
+                    }
+                    self.note_edit(file, start, EditKind::Ephemeral, format!(
+                        "`data.{ty}.{name}` → `ephemeral.{ty}.{name}` (every use is write-only, a provider or ephemeral)"
+                    ));
+                }
+                Candidate::RandomPassword(name) => {
+                    for r in uses {
+                        self.edit(
+                            r.file,
+                            Edit::replace(r.root_span.clone(), "ephemeral.random_password"),
+                        );
+                    }
+                    let end = span_of(block).end;
+                    self.edit(
+                        file,
+                        Edit::insert(end, removed_block(&format!("random_password.{name}"))),
+                    );
+                    self.note_edit(file, start, EditKind::Ephemeral, format!(
+                        "`random_password.{name}` → `ephemeral.random_password.{name}`, with a `removed` block that forgets the old one"
+                    ));
+                    self.warn(file, start, Hazard::EphemeralRegenerates, format!(
+                        "`ephemeral.random_password.{name}` makes a new value on every run; the arguments it feeds take it only when \
+                         their version changes, so the first apply rotates the secret and the value is kept nowhere else \
+                         (consider `offstate_secret` with `generate`)"
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Whether the use `r` accepts an ephemeral value. `Err` carries the reason and, for the
+    /// classic hazards, which one it is.
+    fn verdict(
+        &self,
+        r: &Reference,
+        converting: &BTreeSet<Candidate>,
+        seen_locals: &mut Vec<String>,
+    ) -> Result<(), (String, Option<Hazard>)> {
+        let site = &r.site;
+        let owner = describe_site(site);
+        match site.meta {
+            Meta::ForEach | Meta::DynamicForEach => {
+                return Err((
+                    format!("it feeds `for_each` of {owner}"),
+                    Some(Hazard::FeedsRepetition),
+                ))
+            }
+            Meta::Count => {
+                return Err((
+                    format!("it feeds `count` of {owner}"),
+                    Some(Hazard::FeedsRepetition),
+                ))
+            }
+            _ => {}
+        }
+        if site.in_provisioner {
+            return Ok(());
+        }
+        match &site.owner {
+            Owner::Provider(_) | Owner::Ephemeral { .. } => Ok(()),
+            Owner::Resource { ty, name } => {
+                if site.meta == Meta::DependsOn {
+                    return Ok(());
+                }
+                if site.meta == Meta::Lifecycle {
+                    return Err((
+                        format!("it is used in the lifecycle of `{ty}.{name}`"),
+                        None,
+                    ));
+                }
+                if ty == "random_password"
+                    && converting.contains(&Candidate::RandomPassword(name.clone()))
+                {
+                    return Ok(());
+                }
+                let key = site.path.last().map(String::as_str).unwrap_or_default();
+                if is_write_only_key(key) || self.wo_keys.contains(&(r.file, site.key_start)) {
+                    Ok(())
+                } else {
+                    Err((
+                        format!("it is used in {owner}, which is not write-only"),
+                        None,
+                    ))
+                }
+            }
+            Owner::Data { ty, name } => {
+                if converting.contains(&Candidate::Data {
+                    ty: ty.clone(),
+                    name: name.clone(),
+                }) {
+                    Ok(())
+                } else {
+                    Err((
+                        format!("it is read by `data.{ty}.{name}`, which stays a data source"),
+                        None,
+                    ))
+                }
+            }
+            Owner::Local(name) => {
+                if seen_locals.contains(name) {
+                    return Ok(());
+                }
+                seen_locals.push(name.clone());
+                for use_ in self
+                    .refs
+                    .iter()
+                    .filter(|u| u.root == "local" && u.attr(0) == Some(name))
+                {
+                    if let Err((reason, hazard)) = self.verdict(use_, converting, seen_locals) {
+                        return Err((
+                            format!("it flows into `local.{name}`, and {reason}"),
+                            hazard,
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Owner::Output { name, ephemeral } => {
+                if *ephemeral {
+                    Ok(())
+                } else {
+                    Err((
+                        format!("it is used in output `{name}`"),
+                        Some(Hazard::UsedInOutput),
+                    ))
+                }
+            }
+            Owner::Module(_) => Err((
+                format!(
+                    "it is passed to {owner}; the module's variable would need `ephemeral = true`"
+                ),
+                None,
+            )),
+            Owner::Other(kind) => Err((format!("it is used in a `{kind}` block"), None)),
+        }
+    }
+
+    // ----- offstate_secret edits ---------------------------------------------------------------
+
+    fn offstate(&mut self, pairs: &[Pair<'a>]) {
+        for pair in pairs {
+            let name = label(pair.secret, 1).unwrap_or_default().to_owned();
+            let vname = label(pair.version, 1).unwrap_or_default().to_owned();
+            let secret_span = span_of(pair.secret);
+            let src = self.src(pair.secret_file);
+
+            // References elsewhere.
+            for r in self.refs {
+                if r.resource_named("aws_secretsmanager_secret") == Some(name.as_str()) {
+                    self.plan.edits[r.file]
+                        .push(Edit::replace(r.root_span.clone(), "offstate_secret"));
+                } else if r.resource_named("aws_secretsmanager_secret_version")
+                    == Some(vname.as_str())
+                {
+                    let through_name =
+                        r.root_span.start..r.step_span(0).map_or(r.root_span.end, |s| s.end);
+                    self.plan.edits[r.file].push(Edit::replace(
+                        through_name,
+                        format!("offstate_secret.{name}"),
+                    ));
+                    if r.attr(1) == Some("secret_id") {
+                        if let Some(span) = r.step_span(1) {
+                            self.plan.edits[r.file].push(Edit::replace(span, ".id"));
+                        }
+                    }
+                }
+            }
+
+            // The secret block becomes the offstate_secret.
+            self.edit(
+                pair.secret_file,
+                Edit::replace(span_of(&pair.secret.labels[0]), "\"offstate_secret\""),
+            );
+            if let Some(provider) = pair.secret.body.get_attribute("provider") {
+                let span = span_of(provider);
+                let start = line_start(src, span.start);
+                let end = (line_end(src, span.end) + 1).min(src.len());
+                self.edit(pair.secret_file, Edit::replace(start..end, ""));
+                self.warn(pair.secret_file, span.start, Hazard::ProviderArgumentDropped, format!(
+                    "`aws_secretsmanager_secret.{name}` had a `provider` argument; `offstate_secret` uses the offstate provider, \
+                     so configure its region and credentials to match"
+                ));
+            }
+            let version_src = self.src(pair.version_file);
+            let value = render(
+                version_src,
+                span_of(&pair.value.value),
+                &self.plan.edits[pair.version_file],
+            );
+            let value_version = pair.value_version.map_or_else(
+                || "1".to_owned(),
+                |a| {
+                    render(
+                        version_src,
+                        span_of(&a.value),
+                        &self.plan.edits[pair.version_file],
+                    )
+                },
+            );
+            let last_attr = pair
+                .secret
+                .body
+                .attributes()
+                .filter(|a| a.key.as_str() != "provider")
+                .map(|a| span_of(a).end)
+                .max();
+            let (at, separator, indent) = match last_attr {
+                Some(end) => (line_end(src, end), "\n\n", indent_at(src, end).to_owned()),
+                None => {
+                    let brace = src[secret_span.clone()]
+                        .find('{')
+                        .map_or(secret_span.start, |i| secret_span.start + i);
+                    (
+                        line_end(src, brace),
+                        "\n",
+                        format!("{}  ", indent_at(src, secret_span.start)),
+                    )
+                }
+            };
+            self.edit(
+                pair.secret_file,
+                Edit::insert(at, format!("{separator}{indent}value_wo = {value}\n{indent}value_wo_version = {value_version}")),
+            );
+            self.edit(
+                pair.secret_file,
+                Edit::insert(
+                    secret_span.end,
+                    format!("\n\nmoved {{\n  from = aws_secretsmanager_secret.{name}\n  to = offstate_secret.{name}\n}}"),
+                ),
+            );
+            // The version resource is forgotten, not destroyed: destroying it would delete the
+            // secret's current value (DeleteSecret is not called, but the version's stage moves).
+            let version_span = span_of(pair.version);
+            self.edit(
+                pair.version_file,
+                Edit {
+                    range: version_span.clone(),
+                    text: removed_block(&format!("aws_secretsmanager_secret_version.{vname}"))
+                        .trim_start()
+                        .to_owned(),
+                    swallows: true,
+                },
+            );
+            self.note_edit(pair.secret_file, secret_span.start, EditKind::OffstateSecret, format!(
+                "`aws_secretsmanager_secret.{name}` + `aws_secretsmanager_secret_version.{vname}` → `offstate_secret.{name}` \
+                 (`value_wo` from `secret_string`), with a `moved` block"
+            ));
+            self.note_edit(pair.version_file, version_span.start, EditKind::OffstateSecret, format!(
+                "`aws_secretsmanager_secret_version.{vname}` → `removed` block (lifecycle destroy = false)"
+            ));
+            if is_literal(&pair.value.value) {
+                self.warn(pair.version_file, span_of(pair.value).start, Hazard::LiteralSecret, format!(
+                    "`aws_secretsmanager_secret_version.{vname}.secret_string` is a literal: it stays in the configuration and in plan JSON"
+                ));
+            }
+        }
+        if let Some(first) = pairs.first() {
+            self.required_providers(first.secret_file);
+            self.info(first.secret_file, 0, "`moved` across resource types needs Terraform >= 1.8 and the offstate provider's MoveResourceState".to_owned());
+        }
+    }
+
+    fn required_providers(&mut self, fallback_file: usize) {
+        let terraform: Vec<(usize, &Block)> = self.blocks("terraform").collect();
+        for (_, block) in &terraform {
+            for rp in block.body.get_blocks("required_providers") {
+                if rp.body.has_attribute("offstate") {
+                    return;
+                }
+            }
+        }
+        for (file, block) in &terraform {
+            let src = self.src(*file);
+            if let Some(rp) = block.body.get_blocks("required_providers").next() {
+                let (at, indent) = match rp.body.attributes().map(|a| span_of(a).end).max() {
+                    Some(end) => (line_end(src, end), indent_at(src, end).to_owned()),
+                    None => {
+                        let span = span_of(rp);
+                        let brace = src[span.clone()]
+                            .find('{')
+                            .map_or(span.start, |i| span.start + i);
+                        (
+                            line_end(src, brace),
+                            format!("{}  ", indent_at(src, span.start)),
+                        )
+                    }
+                };
+                let text = format!(
+                    "\n{indent}offstate = {{\n{indent}  source = \"offstate/offstate\"\n{indent}}}"
+                );
+                self.edit(*file, Edit::insert(at, text));
+                self.note_edit(
+                    *file,
+                    at,
+                    EditKind::RequiredProviders,
+                    "added `offstate = { source = \"offstate/offstate\" }` to required_providers"
+                        .to_owned(),
+                );
+                return;
+            }
+        }
+        let rp = |indent: &str| {
+            format!(
+                "{indent}required_providers {{\n{indent}  offstate = {{\n{indent}    source = \"offstate/offstate\"\n{indent}  }}\n{indent}}}"
+            )
+        };
+        if let Some((file, block)) = terraform.first() {
+            let src = self.src(*file);
+            let span = span_of(*block);
+            let last = block.body.iter().map(|s| span_of(s).end).max();
+            let (at, text) = match last {
+                Some(end) => (
+                    line_end(src, end),
+                    format!("\n\n{}", rp(indent_at(src, end))),
+                ),
+                None => {
+                    let brace = src[span.clone()]
+                        .find('{')
+                        .map_or(span.start, |i| span.start + i);
+                    (
+                        line_end(src, brace),
+                        format!("\n{}", rp(&format!("{}  ", indent_at(src, span.start)))),
+                    )
+                }
+            };
+            self.edit(*file, Edit::insert(at, text));
+            self.note_edit(
+                *file,
+                at,
+                EditKind::RequiredProviders,
+                "added a `required_providers` block with `offstate`".to_owned(),
+            );
+            return;
+        }
+        let src = self.src(fallback_file);
+        let lead = if src.ends_with('\n') || src.is_empty() {
+            "\n"
+        } else {
+            "\n\n"
+        };
+        let text = format!("{lead}terraform {{\n{}\n}}\n", rp("  "));
+        self.edit(fallback_file, Edit::insert(src.len(), text));
+        self.note_edit(
+            fallback_file,
+            src.len(),
+            EditKind::RequiredProviders,
+            "added a `terraform` block requiring `offstate/offstate`".to_owned(),
+        );
+    }
+}
+
+fn removed_block(address: &str) -> String {
+    format!("\n\nremoved {{\n  from = {address}\n\n  lifecycle {{\n    destroy = false\n  }}\n}}")
+}
+
+/// The edits that address an ephemeral `aws_ssm_parameter` by `arn` instead of `name`, if the
+/// name is an ARN literal or the `name` of a managed parameter (whose `arn` we can use instead).
+fn ssm_arn_edits(block: &Block) -> Option<Vec<Edit>> {
+    let attr = block.body.get_attribute("name")?;
+    let key = Edit::replace(span_of(&attr.key), "arn");
+    match &attr.value {
+        Expression::String(s) if s.value().starts_with("arn:") => Some(vec![key]),
+        Expression::Traversal(t)
+            if matches!(&t.expr, Expression::Variable(v) if v.as_str() == "aws_ssm_parameter")
+                && t.operators.len() == 2
+                && matches!(t.operators[1].value(), TraversalOperator::GetAttr(n) if n.as_str() == "name") =>
+        {
+            Some(vec![key, Edit::replace(span_of(&t.operators[1]), ".arn")])
+        }
+        _ => None,
+    }
+}

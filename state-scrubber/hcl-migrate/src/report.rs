@@ -1,0 +1,100 @@
+//! What a plan tells the user: edits made, hazards to know about, and things left alone.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// What kind of rewrite an edit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EditKind {
+    /// A plain secret attribute became its write-only twin plus a version trigger.
+    WriteOnlyTwin,
+    /// A secret-reading data source (or `random_password`) became an `ephemeral` block.
+    Ephemeral,
+    /// `aws_secretsmanager_secret` + `_version` became one `offstate_secret`.
+    OffstateSecret,
+    /// The `offstate` entry was added to `required_providers`.
+    RequiredProviders,
+}
+
+/// One rewrite in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditNote {
+    /// 1-based line in the original file.
+    pub line: usize,
+    /// What was done.
+    pub kind: EditKind,
+    /// A sentence naming the addresses involved (never a value).
+    pub message: String,
+}
+
+/// A known migration hazard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Hazard {
+    /// `aws_db_instance.password` → `password_wo` can clear the master password
+    /// (hashicorp/terraform-provider-aws#42582).
+    MasterPasswordCleared,
+    /// Setting a version attribute for the first time makes the provider send the value again.
+    ValueResent,
+    /// The secret is a literal in the configuration: it stays in the code and in plan JSON.
+    LiteralSecret,
+    /// A secret value feeds `for_each` or `count`, so its source cannot become ephemeral.
+    FeedsRepetition,
+    /// A secret value is exposed through an output, so its source cannot become ephemeral.
+    UsedInOutput,
+    /// An ephemeral `random_password` makes a new value on every run.
+    EphemeralRegenerates,
+    /// A `provider` meta-argument was dropped because `offstate_secret` uses the offstate provider.
+    ProviderArgumentDropped,
+}
+
+/// A hazard found while planning, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// Which hazard.
+    pub hazard: Hazard,
+    /// What to do about it.
+    pub message: String,
+}
+
+/// Something left alone (with the reason) or worth knowing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line (0 for module-wide notes).
+    pub line: usize,
+    /// The explanation.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: warning: {}",
+            self.path.display(),
+            self.line,
+            self.message
+        )
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: note: {}", self.path.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}: note: {}",
+                self.path.display(),
+                self.line,
+                self.message
+            )
+        }
+    }
+}
