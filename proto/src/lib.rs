@@ -14,6 +14,11 @@
 
 use std::fmt;
 
+/// Re-exported so users of the generated types (for example
+/// `prost_types::Timestamp` in `OpenEphemeralResource.Response.renew_at`)
+/// need no separate dependency with a matching version.
+pub use prost_types;
+
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod tfplugin6 {
     tonic::include_proto!("tfplugin6");
