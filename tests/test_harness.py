@@ -34,6 +34,9 @@ def _all_encodings(value: str) -> dict[str, bytes]:
         "base64url": base64.urlsafe_b64encode(raw),
         "base64-of-json": base64.b64encode(esc),
         "sha256": hashlib.sha256(raw).hexdigest().encode(),
+        "hex": raw.hex().encode(),
+        "rust-debug-bytes": repr(list(raw)).encode()[1:-1],
+        "json-byte-array": json.dumps(list(raw), separators=(",", ":")).encode()[1:-1],
     }
 
 

@@ -111,6 +111,11 @@ def _needles(value: str) -> list[Needle]:
     for src_form, src in [("plain", raw)] + [(f"json{i}", e.encode()) for i, e in enumerate(_json_escaped(value))]:
         for form, b in _base64_needles(src):
             found.setdefault(b, f"{form}({src_form})")
+    # raw bytes as a Rust `{:?}` of a byte slice, a serde_json byte array, or hex
+    found.setdefault(", ".join(str(b) for b in raw).encode(), "decimal-bytes")
+    found.setdefault(",".join(str(b) for b in raw).encode(), "decimal-bytes-compact")
+    found.setdefault(raw.hex().encode(), "hex")
+    found.setdefault(raw.hex().upper().encode(), "HEX")
     # a digest of the value is a leak too: "never the value, never a hash of it"
     for algo in ("sha256", "sha1", "md5", "sha512"):
         d = hashlib.new(algo, raw).digest()
