@@ -62,7 +62,7 @@ note "endpoint: $ENDPOINT (pid $MOTO_PID)"
 
 # Dummy credentials: moto accepts anything, and nothing here may reach real AWS.
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SECRETS_MANAGER || true
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
 
@@ -139,7 +139,7 @@ for path, n in places.items():
 
 state = json.load(open("terraform.tfstate"))
 arn = next(r for r in state["resources"] if r["type"] == "offstate_secret")["instances"][0]["attributes"]["arn"]
-sm = boto3.client("secretsmanager", endpoint_url=sys.argv[1])
+sm = boto3.client("secretsmanager", endpoint_url=sys.argv[1], region_name=os.environ["AWS_REGION"])
 stored = json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])
 same = hmac.compare_digest(stored["password"].encode(), pw.encode())
 print(f"    {'ok ' if same else 'FAIL'} Secrets Manager holds the password (compared, not printed)")
