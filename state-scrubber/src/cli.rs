@@ -1,0 +1,190 @@
+//! Command line. Subcommands are variants of [`Command`]; each has its own args struct and run
+//! function, so `scrub`, `migrate` and `restore` can be added beside `audit`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::audit::{audit, AuditOptions};
+use crate::baseline::Baseline;
+use crate::finding::Severity;
+use crate::report;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "state-scrubber",
+    version,
+    about = "Find plaintext secrets in Terraform states and plans"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit states, plans (`terraform show -json`) and backend caches for plaintext secrets.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Files or directories (walked recursively for state-looking files); `-` reads stdin.
+    /// Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 only for findings of this severity or above: low, medium, high, critical.
+    #[arg(long, value_name = "SEVERITY", default_value = "low")]
+    pub fail_on: Severity,
+    /// Accept the findings recorded in this baseline file (matched by fingerprint).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings as accepted in FILE (exit status 0 unless there are errors).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Print nothing but errors (text format); the exit status tells the result.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Also show files without findings, pointers, fingerprints and per-file timing (on stderr).
+    #[arg(long, short, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Parallel workers (default: number of CPUs).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Colour: auto (on a terminal), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How a run ended; `main` maps it to the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0
+    Clean,
+    /// 1
+    Findings,
+    /// 2
+    Errors,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+            Outcome::Errors => 2,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Audit(args) => run_audit(args),
+    }
+}
+
+fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
+    use anyhow::Context as _;
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let report = audit(&AuditOptions {
+        paths: args.paths.clone(),
+        fail_on: args.fail_on,
+        baseline: args.baseline.clone(),
+        jobs,
+        progress: !args.quiet,
+    })?;
+
+    let mut stderr = std::io::stderr().lock();
+    for e in report.all_errors() {
+        writeln!(stderr, "error: {e}").context("writing to stderr")?;
+    }
+    if args.verbose {
+        for f in &report.files {
+            let mbps = if f.elapsed.as_secs_f64() > 0.0 {
+                f.bytes as f64 / 1e6 / f.elapsed.as_secs_f64()
+            } else {
+                0.0
+            };
+            writeln!(
+                stderr,
+                "scanned {} ({}, {} bytes, {:.1} ms, {:.0} MB/s): {} finding(s){}",
+                f.file,
+                f.kind.map(|k| k.as_str()).unwrap_or("unreadable"),
+                f.bytes,
+                f.elapsed.as_secs_f64() * 1e3,
+                mbps,
+                f.findings.len(),
+                if f.error.is_some() { ", error" } else { "" }
+            )
+            .context("writing to stderr")?;
+        }
+    }
+
+    let out = match args.format {
+        Format::Text if args.quiet => String::new(),
+        Format::Text => {
+            let color = match args.color {
+                ColorWhen::Always => true,
+                ColorWhen::Never => false,
+                ColorWhen::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            report::text::render(&report, &report::text::Style { color }, args.verbose)
+        }
+        Format::Json => report::json::render(&report),
+        Format::Sarif => report::sarif::render(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .context("writing the report")?;
+    stdout.flush().context("writing the report")?;
+
+    if let Some(path) = &args.write_baseline {
+        Baseline::from_findings(report.findings()).save(path)?;
+        if !args.quiet {
+            writeln!(
+                stderr,
+                "wrote baseline {} ({} findings)",
+                path.display(),
+                report.findings().count()
+            )
+            .context("writing to stderr")?;
+        }
+        return Ok(if report.has_errors() {
+            Outcome::Errors
+        } else {
+            Outcome::Clean
+        });
+    }
+    Ok(if report.has_errors() {
+        Outcome::Errors
+    } else if report.failing() > 0 {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}

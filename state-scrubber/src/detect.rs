@@ -1,0 +1,596 @@
+//! The four detection layers applied to one string value in its context.
+//!
+//! Order of work per value, cheapest first: is there any reason to look (a table row, a sensitive
+//! mark, a content keyword, a secret-looking key, JSON or base64 shape)? Only then the safe-lists,
+//! the regexes and the decoders run.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use base64::Engine as _;
+
+use crate::finding::{preview, value_group, Confidence, Kind, Layer, Severity};
+use crate::json::{Dom, Kind as JKind, NodeId, Parser};
+use crate::rules::{KeyRule, Rules, Strength};
+use crate::table::{Row, Table, Treat};
+
+/// The rules and table, plus the per-run salt of `value_group`.
+pub struct Engine {
+    pub rules: Rules,
+    pub table: Table,
+    salt: [u8; 32],
+    key_cache: RefCell<HashMap<String, Option<usize>>>,
+}
+
+/// Why the artifact itself says a value is sensitive (layer 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    SensitiveAttributes,
+    SensitiveValues,
+    PlanSensitive,
+    SensitiveOutput,
+    SensitiveVariable,
+}
+
+impl Mark {
+    pub fn rule_id(self) -> &'static str {
+        match self {
+            Mark::SensitiveAttributes => "mark.sensitive_attributes",
+            Mark::SensitiveValues => "mark.sensitive_values",
+            Mark::PlanSensitive => "mark.plan_sensitive",
+            Mark::SensitiveOutput => "mark.sensitive_output",
+            Mark::SensitiveVariable => "mark.sensitive_variable",
+        }
+    }
+    pub fn reason(self) -> &'static str {
+        match self {
+            Mark::SensitiveAttributes => "layer 1: listed in the instance's sensitive_attributes",
+            Mark::SensitiveValues => "layer 1: marked true in the resource's sensitive_values",
+            Mark::PlanSensitive => "layer 1: marked in the plan's before_sensitive/after_sensitive",
+            Mark::SensitiveOutput => "layer 1: the output is declared sensitive",
+            Mark::SensitiveVariable => "layer 1: the variable is declared sensitive",
+        }
+    }
+}
+
+/// Context of one value.
+pub struct Ctx<'a> {
+    /// Table row whose attribute covers this value, if any.
+    pub row: Option<&'a Row>,
+    /// Key name for layer 4 (last key on the path, or the `name` of a name/value pair).
+    pub key: Option<&'a str>,
+    pub mark: Option<Mark>,
+    /// Fix to give when no table row applies.
+    pub default_fix: &'a str,
+}
+
+/// A detection on one value (or on one value inside JSON held by it).
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub layer: Layer,
+    pub rule_id: String,
+    pub rule_name: String,
+    pub kind: Kind,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub reasons: Vec<String>,
+    pub fix: String,
+    pub inner_pointer: Option<String>,
+    pub decoded: Vec<&'static str>,
+    pub preview: String,
+    pub value_group: String,
+}
+
+struct ContentHit<'r> {
+    rule: &'r crate::rules::ContentRule,
+    decoded: Vec<&'static str>,
+}
+
+impl Engine {
+    pub fn new() -> Result<Engine, crate::Error> {
+        let mut salt = [0u8; 32];
+        rand::Rng::fill(&mut rand::rng(), &mut salt);
+        Self::with_salt(salt)
+    }
+
+    /// An engine whose `value_group` digests use `salt` (shared by the workers of one run).
+    pub fn with_salt(salt: [u8; 32]) -> Result<Engine, crate::Error> {
+        Ok(Engine {
+            rules: Rules::builtin()?,
+            table: Table::builtin()?,
+            salt,
+            key_cache: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// Layer-4 rule index for a key (cached: keys repeat across resources).
+    fn key_rule(&self, key: &str) -> Option<&KeyRule> {
+        if let Some(hit) = self.key_cache.borrow().get(key) {
+            return hit.map(|i| &self.rules.keys[i]);
+        }
+        let hit = if self.rules.is_safe_key(key) {
+            None
+        } else {
+            self.rules.keys.iter().position(|r| r.regex.is_match(key))
+        };
+        let mut cache = self.key_cache.borrow_mut();
+        if cache.len() < 100_000 {
+            cache.insert(key.to_string(), hit);
+        }
+        hit.map(|i| &self.rules.keys[i])
+    }
+
+    fn content(&self, value: &str) -> Option<ContentHit<'_>> {
+        if let Some(rule) = self.rules.content_match(value) {
+            return Some(ContentHit {
+                rule,
+                decoded: vec![],
+            });
+        }
+        let text = decode_base64_text(value)?;
+        let rule = self.rules.content_match(&text)?;
+        Some(ContentHit {
+            rule,
+            decoded: vec!["base64"],
+        })
+    }
+
+    /// Apply the layers to `value` in `ctx`; push what is found to `out`.
+    pub fn analyze(&self, value: &str, ctx: &Ctx<'_>, out: &mut Vec<Detection>) {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return;
+        }
+        let row = ctx
+            .row
+            .filter(|r| r.treat == Treat::Secret && value.chars().count() >= r.min_length);
+        let key_rule = ctx.key.and_then(|k| self.key_rule(k));
+        let looks_json = matches!(trimmed.as_bytes()[0], b'{' | b'[');
+        let has_keyword = !self.rules.candidates(value).is_empty();
+        let b64 = looks_base64(trimmed);
+        if row.is_none()
+            && ctx.mark.is_none()
+            && key_rule.is_none()
+            && !looks_json
+            && !has_keyword
+            && !b64
+        {
+            return;
+        }
+        if self.rules.is_safe_value(value, None) {
+            return;
+        }
+        let fix = ctx
+            .row
+            .map(|r| r.fix())
+            .unwrap_or_else(|| ctx.default_fix.to_string());
+
+        if row.is_some() || ctx.mark.is_some() {
+            let content = self.content(value);
+            // Identifiers that providers mark sensitive (admin_username, ...) are not secrets.
+            if row.is_none()
+                && content.is_none()
+                && ctx.key.is_some_and(|k| self.rules.is_safe_key(k))
+            {
+                return;
+            }
+            let mut reasons = Vec::new();
+            if let Some(m) = ctx.mark {
+                reasons.push(m.reason().to_string());
+            }
+            if let Some(r) = row {
+                reasons.push(format!(
+                    "layer 2: `{}` of `{}` is a secret attribute ({})",
+                    r.attribute,
+                    r.resource_type,
+                    r.kind.as_str()
+                ));
+            }
+            let mut d = Detection {
+                layer: if row.is_some() {
+                    Layer::AttributeTable
+                } else {
+                    Layer::SensitiveMark
+                },
+                rule_id: row
+                    .map(|r| r.rule_id())
+                    .unwrap_or_else(|| ctx.mark.map(|m| m.rule_id()).unwrap_or("").to_string()),
+                rule_name: row
+                    .map(|r| format!("{} {}", r.resource_type, r.attribute))
+                    .unwrap_or_else(|| "value marked sensitive by Terraform".to_string()),
+                kind: row
+                    .map(|r| r.kind)
+                    .unwrap_or_else(|| kind_from_key(ctx.key)),
+                severity: match row.map(|r| r.kind) {
+                    Some(Kind::PrivateKey | Kind::CertificateKey | Kind::CloudCredential) => {
+                        Severity::Critical
+                    }
+                    Some(_) => Severity::High,
+                    None => Severity::Medium,
+                },
+                confidence: if row.is_some() {
+                    Confidence::High
+                } else {
+                    Confidence::Medium
+                },
+                reasons,
+                fix,
+                inner_pointer: None,
+                decoded: vec![],
+                preview: preview(value),
+                value_group: value_group(&self.salt, value),
+            };
+            // A weak content rule (text assignment) does not replace the table's verdict.
+            if let Some(c) =
+                content.filter(|c| row.is_none() || c.rule.spec.severity >= Severity::High)
+            {
+                d.reasons
+                    .push(format!("layer 3: matches content rule {}", c.rule.spec.id));
+                d.layer = Layer::Content;
+                d.rule_id = c.rule.spec.id.clone();
+                d.rule_name = c.rule.spec.name.clone();
+                d.kind = c.rule.spec.kind;
+                d.severity = d.severity.max(c.rule.spec.severity);
+                d.confidence = Confidence::High;
+                d.decoded = c.decoded;
+            }
+            out.push(d);
+            return;
+        }
+
+        if has_keyword || b64 || looks_json {
+            // JSON held in a string: look at its leaves, with their own keys as context; a rule that
+            // is about the whole document (a service-account key) still matches the text.
+            if looks_json {
+                if let Ok((dom, root)) = Parser::parse_document(value.as_bytes()) {
+                    if let Some(rule) = self.rules.content_match(value) {
+                        if rule.spec.id == "gcp-service-account-key" {
+                            out.push(self.content_detection(
+                                value,
+                                rule,
+                                vec!["json-in-string"],
+                                None,
+                                fix,
+                            ));
+                            return;
+                        }
+                    }
+                    let before = out.len();
+                    self.analyze_inner(value.as_bytes(), &dom, root, &fix, out);
+                    for d in &mut out[before..] {
+                        d.decoded.insert(0, "json-in-string");
+                    }
+                    return;
+                }
+            }
+            if let Some(c) = self.content(value) {
+                out.push(self.content_detection(value, c.rule, c.decoded, None, fix));
+                return;
+            }
+        }
+
+        if let (Some(rule), Some(key)) = (key_rule, ctx.key) {
+            if let Some(d) = self.key_detection(key, value, rule, fix) {
+                out.push(d);
+            }
+        }
+    }
+
+    fn content_detection(
+        &self,
+        value: &str,
+        rule: &crate::rules::ContentRule,
+        decoded: Vec<&'static str>,
+        inner_pointer: Option<String>,
+        fix: String,
+    ) -> Detection {
+        Detection {
+            layer: Layer::Content,
+            rule_id: rule.spec.id.clone(),
+            rule_name: rule.spec.name.clone(),
+            kind: rule.spec.kind,
+            severity: rule.spec.severity,
+            confidence: if rule.spec.severity >= Severity::High {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            },
+            reasons: vec![format!(
+                "layer 3: matches content rule {} ({})",
+                rule.spec.id, rule.spec.name
+            )],
+            fix,
+            inner_pointer,
+            decoded,
+            preview: preview(value),
+            value_group: value_group(&self.salt, value),
+        }
+    }
+
+    fn key_detection(
+        &self,
+        key: &str,
+        value: &str,
+        rule: &KeyRule,
+        fix: String,
+    ) -> Option<Detection> {
+        let v = value.trim();
+        let spec = &rule.spec;
+        let e = crate::rules::entropy(v);
+        if v.chars().count() < spec.min_length
+            || e < spec.min_entropy
+            || self.rules.is_safe_value(v, Some(spec.strength))
+        {
+            return None;
+        }
+        let (severity, confidence) = match spec.strength {
+            Strength::Strong => (
+                Severity::High,
+                if e >= 3.0 {
+                    Confidence::High
+                } else {
+                    Confidence::Medium
+                },
+            ),
+            Strength::Medium => (Severity::Medium, Confidence::Medium),
+            Strength::Weak => (Severity::Low, Confidence::Low),
+        };
+        Some(Detection {
+            layer: Layer::KeyContext,
+            rule_id: spec.id.clone(),
+            rule_name: spec.name.clone(),
+            kind: kind_from_key(Some(key)),
+            severity,
+            confidence,
+            reasons: vec![format!(
+                "layer 4: key `{}` matches {} and the value has {:.1} bits of entropy per character",
+                key, spec.id, e
+            )],
+            fix,
+            inner_pointer: None,
+            decoded: vec![],
+            preview: preview(value),
+            value_group: value_group(&self.salt, value),
+        })
+    }
+
+    /// Layers 3 and 4 over the leaves of a JSON document held in a string.
+    fn analyze_inner(
+        &self,
+        src: &[u8],
+        dom: &Dom,
+        root: NodeId,
+        fix: &str,
+        out: &mut Vec<Detection>,
+    ) {
+        let mut path: Vec<Step<'_>> = Vec::new();
+        walk(src, dom, root, &mut path, None, &mut |path, key, value| {
+            let before = out.len();
+            let ctx = Ctx {
+                row: None,
+                key,
+                mark: None,
+                default_fix: fix,
+            };
+            self.analyze(value, &ctx, out);
+            if out.len() > before {
+                let p = pointer(path);
+                for d in &mut out[before..] {
+                    d.inner_pointer = Some(match &d.inner_pointer {
+                        Some(rest) => format!("{p}{rest}"),
+                        None => p.clone(),
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// One step of a path inside a unit tree.
+#[derive(Debug, Clone)]
+pub enum Step<'s> {
+    Key(Cow<'s, str>),
+    Idx(usize),
+}
+
+pub fn pointer(path: &[Step<'_>]) -> String {
+    let mut s = String::new();
+    for step in path {
+        s.push('/');
+        match step {
+            Step::Key(k) => crate::json::push_pointer_token(&mut s, k),
+            Step::Idx(i) => s.push_str(&i.to_string()),
+        }
+    }
+    s
+}
+
+/// Terraform-style attribute path: `a[0].b["k"]`.
+pub fn attribute_path(path: &[Step<'_>]) -> String {
+    let mut s = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                let ident = !k.is_empty()
+                    && k.chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if ident {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                } else {
+                    s.push_str(&format!(
+                        "[{}]",
+                        serde_json::to_string(k.as_ref()).unwrap_or_default()
+                    ));
+                }
+            }
+            Step::Idx(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Visit every string leaf under `id` with its path and key context. Objects shaped like
+/// `{"name": K, "value": V}` (ECS container environments, Helm sets) give V the key K.
+pub fn walk<'s>(
+    src: &'s [u8],
+    dom: &Dom,
+    id: NodeId,
+    path: &mut Vec<Step<'s>>,
+    key: Option<&str>,
+    f: &mut dyn FnMut(&[Step<'s>], Option<&str>, &str),
+) {
+    match dom.node(id).kind {
+        JKind::Str { .. } => {
+            if let Some(v) = dom.str(src, id) {
+                f(path, key, &v);
+            }
+        }
+        JKind::Array => {
+            for (i, el) in dom.elements(id).enumerate() {
+                path.push(Step::Idx(i));
+                walk(src, dom, el, path, key, f);
+                path.pop();
+            }
+        }
+        JKind::Object => {
+            let pair_name = ["name", "Name", "key", "Key"]
+                .iter()
+                .find_map(|k| dom.get(src, id, k))
+                .filter(|_| dom.len(id) <= 4)
+                .and_then(|n| dom.str(src, n));
+            for (k, v) in dom.members(id) {
+                let Some(kname) = dom.str(src, k) else {
+                    continue;
+                };
+                let ctx_key: Cow<'_, str> = match (&pair_name, kname.as_ref()) {
+                    (Some(n), "value" | "Value") => Cow::Owned(n.to_string()),
+                    _ => Cow::Owned(kname.to_string()),
+                };
+                path.push(Step::Key(kname));
+                walk(src, dom, v, path, Some(&ctx_key), f);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn kind_from_key(key: Option<&str>) -> Kind {
+    let k = key.unwrap_or("").to_ascii_lowercase();
+    if k.contains("pass") || k.contains("pwd") {
+        Kind::Password
+    } else if k.contains("private") {
+        Kind::PrivateKey
+    } else if k.contains("token") || k.contains("key") || k.contains("secret") {
+        Kind::Token
+    } else if k.contains("conn") {
+        Kind::ConnectionString
+    } else {
+        Kind::Other
+    }
+}
+
+fn looks_base64(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() >= 24
+        && b.len() % 4 == 0
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_'))
+        && !b.iter().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Base64 that decodes to mostly printable UTF-8 text.
+fn decode_base64_text(v: &str) -> Option<String> {
+    let t = v.trim();
+    if !looks_base64(t) {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(t)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(t))
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let printable = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .count();
+    (printable * 10 >= text.chars().count() * 9).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        Engine::new().unwrap()
+    }
+
+    fn run(e: &Engine, key: &str, value: &str) -> Vec<Detection> {
+        let mut out = vec![];
+        e.analyze(
+            value,
+            &Ctx {
+                row: None,
+                key: Some(key),
+                mark: None,
+                default_fix: "",
+            },
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn terraform_escapes_and_double_escaped_jsonencode_are_decoded() {
+        let e = engine();
+        // secret_string = jsonencode({password = "..."}) with a `<` written as \u003c by Terraform.
+        let outer = "{\"password\":\"a\\u003cQz9Lm2Xv8Rk4\"}";
+        let d = run(&e, "secret_string", outer);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].inner_pointer.as_deref(), Some("/password"));
+        assert_eq!(d[0].decoded, vec!["json-in-string"]);
+    }
+
+    #[test]
+    fn base64_text_is_decoded() {
+        let e = engine();
+        let script = "#!/bin/sh\nexport DB_PASSWORD=Zq8Lm2Xv9Rk4Tp7W\n";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(script);
+        let d = run(&e, "custom_data", &b64);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].decoded, vec!["base64"]);
+        assert!(!d[0].preview.contains("Zq8L"));
+    }
+
+    #[test]
+    fn look_alikes_are_not_reported() {
+        let e = engine();
+        for (k, v) in [
+            ("arn", "arn:aws:iam::123456789012:role/app"),
+            ("etag", "d41d8cd98f00b204e9800998ecf8427e"),
+            (
+                "source_code_hash",
+                "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+            ),
+            (
+                "public_key",
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGh0dHBzOi8vZXhhbXBsZS5jb20 user@host",
+            ),
+            ("password", "${var.password}"),
+            (
+                "kms_key_id",
+                "arn:aws:kms:eu-west-1:123456789012:key/6f1c3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f",
+            ),
+            ("id", "6f1c3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f"),
+        ] {
+            assert!(run(&e, k, v).is_empty(), "{k}");
+        }
+    }
+}

@@ -1,0 +1,1565 @@
+//! Reads one artifact (state v4/v3, `terraform show -json` of a state or plan, backend cache,
+//! OpenTofu-encrypted state) in one pass and turns its values into findings.
+//!
+//! The top level is streamed; each unit (one resource, one resource change, the outputs, the
+//! configuration) is parsed into a small tree, analysed and dropped.
+
+use std::borrow::Cow;
+
+use crate::detect::{attribute_path, pointer, Ctx, Detection, Engine, Mark, Step};
+use crate::finding::{fingerprint, Address, Finding};
+use crate::json::{pointer_of, Dom, Kind as JKind, NodeId, Parser, SyntaxError};
+use crate::table::{Row, Table, GENERIC_FIX, ROOT_OUTPUT};
+
+pub const OUTPUT_FIX: &str = "stop exporting the secret from the root module (outputs are stored in state in plaintext even when sensitive); pass it on with `ephemeral = true` outputs or read it where needed with `ephemeral \"offstate_secret_value\"`";
+pub const VARIABLE_FIX: &str = "declare the variable `ephemeral = true` (Terraform >= 1.10) so plans do not store it, and feed it only to write-only arguments";
+
+/// What a file turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    StateV4,
+    StateV3,
+    ShowState,
+    Plan,
+    BackendConfig,
+    Encrypted,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::StateV4 => "state_v4",
+            DocKind::StateV3 => "state_v3",
+            DocKind::ShowState => "show_json_state",
+            DocKind::Plan => "show_json_plan",
+            DocKind::BackendConfig => "backend_config",
+            DocKind::Encrypted => "opentofu_encrypted_state",
+        }
+    }
+}
+
+/// Why a file could not be read as an artifact. Messages never include input bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocError {
+    #[error("{file}:{}:{}: invalid JSON at {}: {}", .err.line, .err.column, ptr(&.err.pointer), .err.message)]
+    Syntax { file: String, err: SyntaxError },
+    #[error("{file}: empty file")]
+    Empty { file: String },
+    #[error("{file}: binary data, not JSON (byte offset {offset})")]
+    Binary { file: String, offset: usize },
+    #[error("{file}: a binary plan file (zip); convert it with `terraform show -json PLANFILE > plan.json`")]
+    BinaryPlan { file: String },
+    #[error("{file}:{line}:{column}: not a JSON object (a state or plan is a JSON object)")]
+    NotObject {
+        file: String,
+        line: u32,
+        column: u32,
+    },
+    #[error("{file}: invalid UTF-8 in a string at {line}:{column}")]
+    Utf8 {
+        file: String,
+        line: u32,
+        column: u32,
+    },
+    #[error(
+        "{file}:{line}:{column}: unsupported state format version {version} (supported: 1 to 4)"
+    )]
+    StateVersion {
+        file: String,
+        line: u32,
+        column: u32,
+        version: String,
+    },
+    #[error("{file}:{line}:{column}: unsupported format_version {version} (supported: 1.x)")]
+    FormatVersion {
+        file: String,
+        line: u32,
+        column: u32,
+        version: String,
+    },
+    #[error("{file}: not a Terraform state, plan or backend cache (no `version` or `format_version` member)")]
+    Unrecognized { file: String },
+}
+
+fn ptr(p: &str) -> Cow<'_, str> {
+    if p.is_empty() {
+        Cow::Borrowed("the document root")
+    } else {
+        Cow::Owned(format!("`{p}`"))
+    }
+}
+
+/// The result of scanning one artifact.
+#[derive(Debug)]
+pub struct Scanned {
+    pub kind: DocKind,
+    pub findings: Vec<Finding>,
+    pub bytes: usize,
+}
+
+struct Pos {
+    line: u32,
+    column: u32,
+}
+
+/// A value to report: where it is and what was found.
+struct Site<'a> {
+    section: &'a str,
+    address: &'a Address,
+    /// Pointer of the unit in the file and the path below it.
+    unit_pointer: &'a str,
+    rel: &'a [Step<'a>],
+    /// Attribute path (relative to the resource's attributes).
+    attr: &'a [Step<'a>],
+    pos: Pos,
+}
+
+pub struct Scanner<'e> {
+    engine: &'e Engine,
+    fp_key: &'e [u8],
+    file: String,
+    kind_hint: Option<DocKind>,
+    findings: Vec<Finding>,
+    dets: Vec<Detection>,
+}
+
+impl<'e> Scanner<'e> {
+    pub fn new(engine: &'e Engine, fp_key: &'e [u8], file: String) -> Self {
+        Scanner {
+            engine,
+            fp_key,
+            file,
+            kind_hint: None,
+            findings: Vec::new(),
+            dets: Vec::new(),
+        }
+    }
+
+    fn syntax(&self, err: SyntaxError) -> DocError {
+        DocError::Syntax {
+            file: self.file.clone(),
+            err,
+        }
+    }
+
+    /// Scan a whole artifact.
+    pub fn scan(mut self, src: &[u8]) -> Result<Scanned, DocError> {
+        let file = self.file.clone();
+        let body = src.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(src);
+        let first = body.iter().position(|b| !b" \t\r\n".contains(b));
+        let Some(first) = first else {
+            return Err(DocError::Empty { file });
+        };
+        if body.starts_with(b"PK\x03\x04") {
+            return Err(DocError::BinaryPlan { file });
+        }
+        let head = &body[..body.len().min(8192)];
+        if let Some(offset) = head.iter().position(|&b| b == 0) {
+            return Err(DocError::Binary { file, offset });
+        }
+        let mut p = Parser::new(src);
+        if body[first] != b'{' {
+            let (line, column) = p.position();
+            if body[first] >= 0x80 || (body[first] < 0x20 && !b"\t\r\n".contains(&body[first])) {
+                return Err(DocError::Binary {
+                    file,
+                    offset: first,
+                });
+            }
+            return Err(DocError::NotObject { file, line, column });
+        }
+
+        let mut version: Option<(String, Pos)> = None;
+        let mut format_version: Option<(String, Pos)> = None;
+        let mut seen_plan = false;
+        let mut seen_values = false;
+        let mut seen_backend = false;
+        let mut seen_modules = false;
+        let mut encrypted = false;
+        let mut variables: Option<(Dom, NodeId, String)> = None;
+        let mut sensitive_vars: Vec<String> = Vec::new();
+        let mut dom = Dom::default();
+
+        p.begin_object().map_err(|e| self.syntax(e))?;
+        let mut first_key = true;
+        while let Some((ks, ke, kesc)) = p.next_key(first_key).map_err(|e| self.syntax(e))? {
+            first_key = false;
+            p.push_key(ks, ke);
+            let key = crate::json::str_of(&src[ks..ke], kesc).unwrap_or(Cow::Borrowed(""));
+            let r: Result<(), SyntaxError> = match key.as_ref() {
+                "version" => {
+                    let (line, column) = p.position();
+                    dom.clear();
+                    let id = p.parse_into(&mut dom).map_err(|e| self.syntax(e))?;
+                    let v = match dom.node(id).kind {
+                        JKind::Number => dom.raw(src, id).to_string(),
+                        _ => "(not a number)".to_string(),
+                    };
+                    if !matches!(v.as_str(), "1" | "2" | "3" | "4") {
+                        return Err(DocError::StateVersion {
+                            file,
+                            line,
+                            column,
+                            version: v,
+                        });
+                    }
+                    version = Some((v, Pos { line, column }));
+                    Ok(())
+                }
+                "format_version" => {
+                    let (line, column) = p.position();
+                    dom.clear();
+                    let id = p.parse_into(&mut dom).map_err(|e| self.syntax(e))?;
+                    let v = dom.str(src, id).map(|s| s.into_owned()).unwrap_or_default();
+                    if !(v == "1" || v.starts_with("1.")) {
+                        return Err(DocError::FormatVersion {
+                            file,
+                            line,
+                            column,
+                            version: if v.is_empty() {
+                                "(not a string)".into()
+                            } else {
+                                v
+                            },
+                        });
+                    }
+                    format_version = Some((v, Pos { line, column }));
+                    Ok(())
+                }
+                "encrypted_data" | "encryption_version" => {
+                    encrypted = true;
+                    p.skip_value()
+                }
+                "resources" if format_version.is_none() => {
+                    self.kind_hint = Some(DocKind::StateV4);
+                    self.stream_array(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        s.v4_resource(src, dom, id, unit)
+                    })
+                }
+                "outputs" if format_version.is_none() => {
+                    self.kind_hint = Some(DocKind::StateV4);
+                    self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        s.outputs(src, dom, id, unit, "outputs")
+                    })
+                }
+                "modules" => {
+                    seen_modules = true;
+                    self.kind_hint = Some(DocKind::StateV3);
+                    self.stream_array(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        s.v3_module(src, dom, id, unit)
+                    })
+                }
+                "backend" => {
+                    seen_backend = true;
+                    self.kind_hint = Some(DocKind::BackendConfig);
+                    self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        s.backend(src, dom, id, unit)
+                    })
+                }
+                "values" => {
+                    seen_values = true;
+                    self.kind_hint.get_or_insert(DocKind::ShowState);
+                    self.stream_values(&mut p, &mut dom, "values")
+                }
+                "planned_values" => {
+                    seen_plan = true;
+                    self.kind_hint = Some(DocKind::Plan);
+                    self.stream_values(&mut p, &mut dom, "planned_values")
+                }
+                "prior_state" => {
+                    seen_plan = true;
+                    self.kind_hint = Some(DocKind::Plan);
+                    self.stream_prior_state(&mut p, &mut dom)
+                }
+                "resource_changes" | "resource_drift" => {
+                    seen_plan = true;
+                    self.kind_hint = Some(DocKind::Plan);
+                    let section = key.to_string();
+                    self.stream_array(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        s.change(src, dom, id, unit, &section)
+                    })
+                }
+                "deferred_changes" => {
+                    seen_plan = true;
+                    self.stream_array(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        if let Some(rc) = dom.get(src, id, "resource_change") {
+                            s.change(
+                                src,
+                                dom,
+                                rc,
+                                &format!("{unit}/resource_change"),
+                                "deferred_changes",
+                            )
+                        }
+                    })
+                }
+                "output_changes" => {
+                    seen_plan = true;
+                    self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        s.output_changes(src, dom, id, unit)
+                    })
+                }
+                "variables" if format_version.is_some() || seen_plan => {
+                    seen_plan = true;
+                    let unit = pointer_of(src, &p.path);
+                    let mut vdom = Dom::default();
+                    match p.parse_into(&mut vdom) {
+                        Ok(id) => {
+                            variables = Some((vdom, id, unit));
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                "configuration" => {
+                    seen_plan = true;
+                    self.kind_hint = Some(DocKind::Plan);
+                    let unit = pointer_of(src, &p.path);
+                    dom.clear();
+                    match p.parse_into(&mut dom) {
+                        Ok(id) => {
+                            self.configuration(src, &dom, id, &unit, &mut sensitive_vars);
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                _ => p.skip_value(),
+            };
+            r.map_err(|e| self.syntax(e))?;
+            p.pop();
+        }
+        p.finish().map_err(|e| self.syntax(e))?;
+
+        if let Some((vdom, id, unit)) = variables {
+            self.variables(src, &vdom, id, &unit, &sensitive_vars);
+        }
+
+        let kind = if encrypted {
+            DocKind::Encrypted
+        } else if format_version.is_some() {
+            if seen_plan {
+                DocKind::Plan
+            } else {
+                DocKind::ShowState
+            }
+        } else if let Some((v, _)) = &version {
+            if seen_backend && !seen_modules {
+                DocKind::BackendConfig
+            } else if v == "4" {
+                DocKind::StateV4
+            } else {
+                DocKind::StateV3
+            }
+        } else if seen_values && seen_plan {
+            DocKind::Plan
+        } else {
+            return Err(DocError::Unrecognized { file });
+        };
+        let _ = format_version.as_ref().map(|(_, p)| (p.line, p.column));
+        let _ = version.as_ref().map(|(_, p)| (p.line, p.column));
+        let mut findings = std::mem::take(&mut self.findings);
+        if kind == DocKind::Encrypted {
+            findings.clear();
+        }
+        for f in &mut findings {
+            f.document = kind.as_str().to_string();
+        }
+        Ok(Scanned {
+            kind,
+            findings,
+            bytes: src.len(),
+        })
+    }
+
+    /// Parse the next value as one unit and hand it to `f` with its pointer.
+    fn unit(
+        &mut self,
+        p: &mut Parser<'_>,
+        dom: &mut Dom,
+        f: impl FnOnce(&mut Self, &[u8], &Dom, NodeId, &str),
+    ) -> Result<(), SyntaxError> {
+        dom.clear();
+        let id = p.parse_into(dom)?;
+        let unit = pointer_of(p.src(), &p.path);
+        f(self, p.src(), dom, id, &unit);
+        Ok(())
+    }
+
+    /// Stream an array, handing each element to `f` as a unit.
+    fn stream_array(
+        &mut self,
+        p: &mut Parser<'_>,
+        dom: &mut Dom,
+        mut f: impl FnMut(&mut Self, &[u8], &Dom, NodeId, &str),
+    ) -> Result<(), SyntaxError> {
+        if p.peek_kind()? == b'n' {
+            return p.skip_value();
+        }
+        p.begin_array()?;
+        let mut i = 0;
+        while p.next_element(i == 0)? {
+            p.push_index(i);
+            dom.clear();
+            let id = p.parse_into(dom)?;
+            let unit = pointer_of(p.src(), &p.path);
+            f(self, p.src(), dom, id, &unit);
+            p.pop();
+            i += 1;
+        }
+        Ok(())
+    }
+
+    /// `values` / `planned_values`: `{outputs, root_module}`.
+    fn stream_values(
+        &mut self,
+        p: &mut Parser<'_>,
+        dom: &mut Dom,
+        section: &str,
+    ) -> Result<(), SyntaxError> {
+        if p.peek_kind()? == b'n' {
+            return p.skip_value();
+        }
+        p.begin_object()?;
+        let mut first = true;
+        while let Some((s, e, esc)) = p.next_key(first)? {
+            first = false;
+            p.push_key(s, e);
+            let k = crate::json::str_of(&p.src()[s..e], esc).unwrap_or_default();
+            match k.as_ref() {
+                "outputs" => {
+                    let sec = format!("{section}.outputs");
+                    self.unit(p, dom, |s, src, dom, id, unit| {
+                        s.outputs(src, dom, id, unit, &sec)
+                    })?
+                }
+                "root_module" => self.stream_module(p, dom, section, "")?,
+                _ => p.skip_value()?,
+            }
+            p.pop();
+        }
+        Ok(())
+    }
+
+    fn stream_prior_state(&mut self, p: &mut Parser<'_>, dom: &mut Dom) -> Result<(), SyntaxError> {
+        if p.peek_kind()? == b'n' {
+            return p.skip_value();
+        }
+        p.begin_object()?;
+        let mut first = true;
+        while let Some((s, e, esc)) = p.next_key(first)? {
+            first = false;
+            p.push_key(s, e);
+            let k = crate::json::str_of(&p.src()[s..e], esc).unwrap_or_default();
+            match k.as_ref() {
+                "values" => self.stream_values(p, dom, "prior_state")?,
+                _ => p.skip_value()?,
+            }
+            p.pop();
+        }
+        Ok(())
+    }
+
+    /// A module of `terraform show -json`: `{resources, child_modules, address}`.
+    fn stream_module(
+        &mut self,
+        p: &mut Parser<'_>,
+        dom: &mut Dom,
+        section: &str,
+        _module: &str,
+    ) -> Result<(), SyntaxError> {
+        if p.peek_kind()? == b'n' {
+            return p.skip_value();
+        }
+        p.begin_object()?;
+        let mut first = true;
+        while let Some((s, e, esc)) = p.next_key(first)? {
+            first = false;
+            p.push_key(s, e);
+            let k = crate::json::str_of(&p.src()[s..e], esc).unwrap_or_default();
+            match k.as_ref() {
+                "resources" => self.stream_array(p, dom, |s, src, dom, id, unit| {
+                    s.show_resource(src, dom, id, unit, section)
+                })?,
+                "child_modules" => {
+                    if p.peek_kind()? == b'n' {
+                        p.skip_value()?;
+                    } else {
+                        p.begin_array()?;
+                        let mut i = 0;
+                        while p.next_element(i == 0)? {
+                            p.push_index(i);
+                            self.stream_module(p, dom, section, "")?;
+                            p.pop();
+                            i += 1;
+                        }
+                    }
+                }
+                _ => p.skip_value()?,
+            }
+            p.pop();
+        }
+        Ok(())
+    }
+
+    // ---- units -------------------------------------------------------------------------------
+
+    fn push_dets(&mut self, site: &Site<'_>) {
+        for d in self.dets.drain(..) {
+            let address = site.address.display();
+            let attribute_path = attribute_path(site.attr);
+            let json_pointer = format!("{}{}", site.unit_pointer, pointer(site.rel));
+            let inner = d.inner_pointer.clone().unwrap_or_default();
+            let fp = fingerprint(
+                self.fp_key,
+                &address,
+                site.section,
+                &attribute_path,
+                &inner,
+                &d.rule_id,
+            );
+            self.findings.push(Finding {
+                file: self.file.clone(),
+                document: String::new(),
+                section: site.section.to_string(),
+                address,
+                resource: site.address.clone(),
+                attribute_path,
+                json_pointer,
+                inner_pointer: d.inner_pointer,
+                decoded: d.decoded.iter().map(|s| s.to_string()).collect(),
+                kind: d.kind,
+                rule_id: d.rule_id,
+                rule_name: d.rule_name,
+                layer: d.layer.number(),
+                layer_name: d.layer,
+                reasons: d.reasons,
+                severity: d.severity,
+                confidence: d.confidence,
+                fix: d.fix,
+                line: site.pos.line,
+                column: site.pos.column,
+                fingerprint: fp,
+                value_group: d.value_group,
+                preview: d.preview,
+            });
+        }
+    }
+
+    /// Walk the values under `id` (relative path prefix `rel`), applying rows and marks.
+    #[allow(clippy::too_many_arguments)]
+    fn values<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        id: NodeId,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        rel_prefix: &[Step<'s>],
+        rows: &[&Row],
+        marks: &Marks,
+        mark: Mark,
+        default_fix: &str,
+    ) {
+        let engine = self.engine;
+        let mut path: Vec<Step<'s>> = Vec::new();
+        let mut hits: Vec<(Vec<Step<'s>>, Pos, Vec<Detection>)> = Vec::new();
+        walk_nodes(src, dom, id, &mut path, None, &mut |path, key, node| {
+            let Some(value) = dom.str(src, node) else {
+                return;
+            };
+            let row = if rows.is_empty() {
+                None
+            } else {
+                let keys: Vec<&str> = path
+                    .iter()
+                    .filter_map(|s| match s {
+                        Step::Key(k) => Some(k.as_ref()),
+                        Step::Idx(_) => None,
+                    })
+                    .collect();
+                Table::lookup(rows, &keys)
+            };
+            let marked = (!marks.is_empty() && marks.covers(path)).then_some(mark);
+            let mut dets = Vec::new();
+            engine.analyze(
+                &value,
+                &Ctx {
+                    row,
+                    key,
+                    mark: marked,
+                    default_fix,
+                },
+                &mut dets,
+            );
+            if !dets.is_empty() {
+                let n = dom.node(node);
+                hits.push((
+                    path.to_vec(),
+                    Pos {
+                        line: n.line,
+                        column: n.column,
+                    },
+                    dets,
+                ));
+            }
+        });
+        for (path, pos, dets) in hits {
+            let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
+            rel.extend(path.iter().cloned());
+            self.dets = dets;
+            self.push_dets(&Site {
+                section,
+                address,
+                unit_pointer: unit,
+                rel: &rel,
+                attr: &path,
+                pos,
+            });
+        }
+    }
+
+    fn v4_resource(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        let s = |k: &str| {
+            dom.get(src, id, k)
+                .and_then(|n| dom.str(src, n))
+                .map(|c| c.into_owned())
+        };
+        let mode = s("mode").unwrap_or_else(|| "managed".into());
+        let rtype = s("type").unwrap_or_default();
+        let mut address = Address {
+            module: s("module").unwrap_or_default(),
+            mode: mode.clone(),
+            resource_type: rtype.clone(),
+            name: s("name").unwrap_or_default(),
+            index_key: None,
+            deposed: None,
+        };
+        let table_type = if mode == "data" {
+            format!("data.{rtype}")
+        } else {
+            rtype
+        };
+        let rows = self.engine.table.for_type(&table_type);
+        let Some(instances) = dom.get(src, id, "instances") else {
+            return;
+        };
+        for (i, inst) in dom.elements(instances).enumerate() {
+            address.index_key = dom
+                .get(src, inst, "index_key")
+                .map(|k| index_display(src, dom, k));
+            address.deposed = dom
+                .get(src, inst, "deposed")
+                .and_then(|n| dom.str(src, n))
+                .map(|c| c.into_owned());
+            let marks = dom
+                .get(src, inst, "sensitive_attributes")
+                .map(|m| Marks::from_state(src, dom, m))
+                .unwrap_or_default();
+            let ipath = format!("{unit}/instances/{i}");
+            if let Some(attrs) = dom.get(src, inst, "attributes") {
+                let rel = [Step::Key(Cow::Borrowed("attributes"))];
+                self.values(
+                    src,
+                    dom,
+                    attrs,
+                    "resources",
+                    &address,
+                    &ipath,
+                    &rel,
+                    &rows,
+                    &marks,
+                    Mark::SensitiveAttributes,
+                    GENERIC_FIX,
+                );
+            }
+            if let Some(flat) = dom.get(src, inst, "attributes_flat") {
+                self.flat(
+                    src,
+                    dom,
+                    flat,
+                    "resources",
+                    &address,
+                    &format!("{ipath}/attributes_flat"),
+                    &rows,
+                );
+            }
+        }
+    }
+
+    /// A flatmap (`attributes_flat` in v4, `primary.attributes` in v3): keys like `a.0.b`.
+    #[allow(clippy::too_many_arguments)]
+    fn flat(
+        &mut self,
+        src: &[u8],
+        dom: &Dom,
+        id: NodeId,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        rows: &[&Row],
+    ) {
+        for (k, v) in dom.members(id) {
+            let (Some(key), Some(value)) = (dom.str(src, k), dom.str(src, v)) else {
+                continue;
+            };
+            if key.ends_with(".#") || key.ends_with(".%") || key == "%" || key == "#" {
+                continue;
+            }
+            let steps: Vec<Step<'_>> = key
+                .split('.')
+                .map(|s| match s.parse::<usize>() {
+                    Ok(i) => Step::Idx(i),
+                    Err(_) => Step::Key(Cow::Owned(s.to_string())),
+                })
+                .collect();
+            let keys: Vec<&str> = steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Key(k) => Some(k.as_ref()),
+                    _ => None,
+                })
+                .collect();
+            let row = Table::lookup(rows, &keys);
+            let last = keys.last().copied();
+            let mut dets = Vec::new();
+            self.engine.analyze(
+                &value,
+                &Ctx {
+                    row,
+                    key: last,
+                    mark: None,
+                    default_fix: GENERIC_FIX,
+                },
+                &mut dets,
+            );
+            if dets.is_empty() {
+                continue;
+            }
+            let n = dom.node(v);
+            let rel = [Step::Key(Cow::Owned(key.to_string()))];
+            self.dets = dets;
+            self.push_dets(&Site {
+                section,
+                address,
+                unit_pointer: unit,
+                rel: &rel,
+                attr: &steps,
+                pos: Pos {
+                    line: n.line,
+                    column: n.column,
+                },
+            });
+        }
+    }
+
+    /// Root outputs: `{name: {value, type, sensitive}}`.
+    fn outputs(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str, section: &str) {
+        let rows = self.engine.table.for_type(ROOT_OUTPUT);
+        let _ = rows;
+        for (k, out) in dom.members(id) {
+            let Some(name) = dom.str(src, k) else {
+                continue;
+            };
+            let sensitive = dom
+                .get(src, out, "sensitive")
+                .is_some_and(|n| dom.node(n).kind == JKind::Bool(true));
+            let Some(value) = dom.get(src, out, "value") else {
+                continue;
+            };
+            let address = Address {
+                mode: "output".into(),
+                name: name.to_string(),
+                ..Default::default()
+            };
+            let marks = if sensitive {
+                Marks::all()
+            } else {
+                Marks::default()
+            };
+            let rel = [
+                Step::Key(Cow::Owned(name.to_string())),
+                Step::Key(Cow::Borrowed("value")),
+            ];
+            self.values_keyed(
+                src,
+                dom,
+                value,
+                section,
+                &address,
+                unit,
+                &rel,
+                &[],
+                &marks,
+                Mark::SensitiveOutput,
+                OUTPUT_FIX,
+                &name,
+            );
+        }
+    }
+
+    /// Like `values`, but a bare string value gets `key` as its key context.
+    #[allow(clippy::too_many_arguments)]
+    fn values_keyed<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        id: NodeId,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        rel: &[Step<'s>],
+        rows: &[&Row],
+        marks: &Marks,
+        mark: Mark,
+        fix: &str,
+        key: &str,
+    ) {
+        if matches!(dom.node(id).kind, JKind::Str { .. }) {
+            let Some(value) = dom.str(src, id) else {
+                return;
+            };
+            let mut dets = Vec::new();
+            self.engine.analyze(
+                &value,
+                &Ctx {
+                    row: rows.first().copied(),
+                    key: Some(key),
+                    mark: (!marks.is_empty()).then_some(mark),
+                    default_fix: fix,
+                },
+                &mut dets,
+            );
+            if dets.is_empty() {
+                return;
+            }
+            let n = dom.node(id);
+            self.dets = dets;
+            self.push_dets(&Site {
+                section,
+                address,
+                unit_pointer: unit,
+                rel,
+                attr: &[],
+                pos: Pos {
+                    line: n.line,
+                    column: n.column,
+                },
+            });
+        } else {
+            self.values(
+                src, dom, id, section, address, unit, rel, rows, marks, mark, fix,
+            );
+        }
+    }
+
+    /// `terraform show -json` resource: `{address, mode, type, name, index, values, sensitive_values}`.
+    fn show_resource(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str, section: &str) {
+        let address = show_address(src, dom, id);
+        let table_type = if address.mode == "data" {
+            format!("data.{}", address.resource_type)
+        } else {
+            address.resource_type.clone()
+        };
+        let rows = self.engine.table.for_type(&table_type);
+        let marks = dom
+            .get(src, id, "sensitive_values")
+            .map(|m| Marks::from_shape(src, dom, m))
+            .unwrap_or_default();
+        if let Some(values) = dom.get(src, id, "values") {
+            let rel = [Step::Key(Cow::Borrowed("values"))];
+            self.values(
+                src,
+                dom,
+                values,
+                section,
+                &address,
+                unit,
+                &rel,
+                &rows,
+                &marks,
+                Mark::SensitiveValues,
+                GENERIC_FIX,
+            );
+        }
+    }
+
+    /// Plan resource change: `{address, mode, type, name, index, change: {before, after, ...}}`.
+    fn change(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str, section: &str) {
+        let address = show_address(src, dom, id);
+        let table_type = if address.mode == "data" {
+            format!("data.{}", address.resource_type)
+        } else {
+            address.resource_type.clone()
+        };
+        let rows = self.engine.table.for_type(&table_type);
+        let Some(change) = dom.get(src, id, "change") else {
+            return;
+        };
+        for (side, sens) in [("before", "before_sensitive"), ("after", "after_sensitive")] {
+            let Some(values) = dom.get(src, change, side) else {
+                continue;
+            };
+            let marks = dom
+                .get(src, change, sens)
+                .map(|m| Marks::from_shape(src, dom, m))
+                .unwrap_or_default();
+            let sec = format!("{section}.{side}");
+            let rel = [
+                Step::Key(Cow::Borrowed("change")),
+                Step::Key(Cow::Borrowed(side)),
+            ];
+            self.values(
+                src,
+                dom,
+                values,
+                &sec,
+                &address,
+                unit,
+                &rel,
+                &rows,
+                &marks,
+                Mark::PlanSensitive,
+                GENERIC_FIX,
+            );
+        }
+    }
+
+    fn output_changes(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        for (k, ch) in dom.members(id) {
+            let Some(name) = dom.str(src, k) else {
+                continue;
+            };
+            let address = Address {
+                mode: "output".into(),
+                name: name.to_string(),
+                ..Default::default()
+            };
+            for (side, sens) in [("before", "before_sensitive"), ("after", "after_sensitive")] {
+                let Some(values) = dom.get(src, ch, side) else {
+                    continue;
+                };
+                let marks = dom
+                    .get(src, ch, sens)
+                    .map(|m| Marks::from_shape(src, dom, m))
+                    .unwrap_or_default();
+                let sec = format!("output_changes.{side}");
+                let rel = [
+                    Step::Key(Cow::Owned(name.to_string())),
+                    Step::Key(Cow::Borrowed(side)),
+                ];
+                self.values_keyed(
+                    src,
+                    dom,
+                    values,
+                    &sec,
+                    &address,
+                    unit,
+                    &rel,
+                    &[],
+                    &marks,
+                    Mark::PlanSensitive,
+                    OUTPUT_FIX,
+                    &name,
+                );
+            }
+        }
+    }
+
+    fn variables(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str, sensitive: &[String]) {
+        for (k, var) in dom.members(id) {
+            let Some(name) = dom.str(src, k) else {
+                continue;
+            };
+            let Some(value) = dom.get(src, var, "value") else {
+                continue;
+            };
+            let address = Address {
+                mode: "variable".into(),
+                name: name.to_string(),
+                ..Default::default()
+            };
+            let marks = if sensitive.iter().any(|s| s == name.as_ref()) {
+                Marks::all()
+            } else {
+                Marks::default()
+            };
+            let rel = [
+                Step::Key(Cow::Owned(name.to_string())),
+                Step::Key(Cow::Borrowed("value")),
+            ];
+            self.values_keyed(
+                src,
+                dom,
+                value,
+                "variables",
+                &address,
+                unit,
+                &rel,
+                &[],
+                &marks,
+                Mark::SensitiveVariable,
+                VARIABLE_FIX,
+                &name,
+            );
+        }
+    }
+
+    /// Plan `configuration`: literal `constant_value`s of resources and provider blocks, variable
+    /// defaults; collects the names of sensitive root variables.
+    fn configuration(
+        &mut self,
+        src: &[u8],
+        dom: &Dom,
+        id: NodeId,
+        unit: &str,
+        sensitive_vars: &mut Vec<String>,
+    ) {
+        if let Some(pc) = dom.get(src, id, "provider_config") {
+            for (k, prov) in dom.members(pc) {
+                let Some(key) = dom.str(src, k) else { continue };
+                let name = dom
+                    .get(src, prov, "name")
+                    .and_then(|n| dom.str(src, n))
+                    .map(|c| c.into_owned())
+                    .unwrap_or_else(|| key.to_string());
+                let Some(expr) = dom.get(src, prov, "expressions") else {
+                    continue;
+                };
+                let address = Address {
+                    mode: "provider".into(),
+                    name: key.to_string(),
+                    ..Default::default()
+                };
+                let rows = self.engine.table.for_type(&format!("provider.{name}"));
+                let rel = [
+                    Step::Key(Cow::Borrowed("provider_config")),
+                    Step::Key(Cow::Owned(key.to_string())),
+                    Step::Key(Cow::Borrowed("expressions")),
+                ];
+                self.expressions(src, dom, expr, &address, unit, &rel, &rows);
+            }
+        }
+        if let Some(root) = dom.get(src, id, "root_module") {
+            if let Some(vars) = dom.get(src, root, "variables") {
+                for (k, v) in dom.members(vars) {
+                    if dom
+                        .get(src, v, "sensitive")
+                        .is_some_and(|n| dom.node(n).kind == JKind::Bool(true))
+                    {
+                        if let Some(n) = dom.str(src, k) {
+                            sensitive_vars.push(n.into_owned());
+                        }
+                    }
+                }
+            }
+            let rel = vec![Step::Key(Cow::Borrowed("root_module"))];
+            self.config_module(src, dom, root, unit, rel, String::new());
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn config_module<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        module: NodeId,
+        unit: &str,
+        rel: Vec<Step<'s>>,
+        module_addr: String,
+    ) {
+        if let Some(res) = dom.get(src, module, "resources") {
+            for (i, r) in dom.elements(res).enumerate() {
+                let s = |k: &str| {
+                    dom.get(src, r, k)
+                        .and_then(|n| dom.str(src, n))
+                        .map(|c| c.into_owned())
+                };
+                let mode = s("mode").unwrap_or_else(|| "managed".into());
+                let rtype = s("type").unwrap_or_default();
+                let address = Address {
+                    module: module_addr.clone(),
+                    mode: mode.clone(),
+                    resource_type: rtype.clone(),
+                    name: s("name").unwrap_or_default(),
+                    index_key: None,
+                    deposed: None,
+                };
+                let table_type = if mode == "data" {
+                    format!("data.{rtype}")
+                } else {
+                    rtype
+                };
+                let rows = self.engine.table.for_type(&table_type);
+                let Some(expr) = dom.get(src, r, "expressions") else {
+                    continue;
+                };
+                let mut rel2 = rel.clone();
+                rel2.push(Step::Key(Cow::Borrowed("resources")));
+                rel2.push(Step::Idx(i));
+                rel2.push(Step::Key(Cow::Borrowed("expressions")));
+                self.expressions(src, dom, expr, &address, unit, &rel2, &rows);
+            }
+        }
+        if let Some(vars) = dom.get(src, module, "variables") {
+            for (k, v) in dom.members(vars) {
+                let Some(name) = dom.str(src, k) else {
+                    continue;
+                };
+                let Some(def) = dom.get(src, v, "default") else {
+                    continue;
+                };
+                let sensitive = dom
+                    .get(src, v, "sensitive")
+                    .is_some_and(|n| dom.node(n).kind == JKind::Bool(true));
+                let address = Address {
+                    module: module_addr.clone(),
+                    mode: "variable".into(),
+                    name: name.to_string(),
+                    ..Default::default()
+                };
+                let marks = if sensitive {
+                    Marks::all()
+                } else {
+                    Marks::default()
+                };
+                let mut rel2 = rel.clone();
+                rel2.push(Step::Key(Cow::Borrowed("variables")));
+                rel2.push(Step::Key(Cow::Owned(name.to_string())));
+                rel2.push(Step::Key(Cow::Borrowed("default")));
+                self.values_keyed(
+                    src,
+                    dom,
+                    def,
+                    "configuration",
+                    &address,
+                    unit,
+                    &rel2,
+                    &[],
+                    &marks,
+                    Mark::SensitiveVariable,
+                    VARIABLE_FIX,
+                    &name,
+                );
+            }
+        }
+        if let Some(calls) = dom.get(src, module, "module_calls") {
+            for (k, call) in dom.members(calls) {
+                let Some(name) = dom.str(src, k) else {
+                    continue;
+                };
+                let Some(m) = dom.get(src, call, "module") else {
+                    continue;
+                };
+                let addr = if module_addr.is_empty() {
+                    format!("module.{name}")
+                } else {
+                    format!("{module_addr}.module.{name}")
+                };
+                let mut rel2 = rel.clone();
+                rel2.push(Step::Key(Cow::Borrowed("module_calls")));
+                rel2.push(Step::Key(Cow::Owned(name.to_string())));
+                rel2.push(Step::Key(Cow::Borrowed("module")));
+                self.config_module(src, dom, m, unit, rel2, addr);
+            }
+        }
+    }
+
+    /// Expressions of a configuration block: only `constant_value`s hold values.
+    #[allow(clippy::too_many_arguments)]
+    fn expressions<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        id: NodeId,
+        address: &Address,
+        unit: &str,
+        rel: &[Step<'s>],
+        rows: &[&Row],
+    ) {
+        let engine = self.engine;
+        let mut path: Vec<Step<'s>> = Vec::new();
+        let mut hits: Vec<(Vec<Step<'s>>, Vec<Step<'s>>, Pos, Vec<Detection>)> = Vec::new();
+        walk_nodes(src, dom, id, &mut path, None, &mut |path, key, node| {
+            // keep only leaves under a constant_value
+            let Some(cv) = path
+                .iter()
+                .position(|s| matches!(s, Step::Key(k) if k == "constant_value"))
+            else {
+                return;
+            };
+            let Some(value) = dom.str(src, node) else {
+                return;
+            };
+            let attr: Vec<Step<'s>> = path
+                .iter()
+                .enumerate()
+                .filter(|(i, s)| {
+                    *i != cv && !matches!(s, Step::Idx(_)) || (*i > cv && matches!(s, Step::Idx(_)))
+                })
+                .map(|(_, s)| s.clone())
+                .collect();
+            let keys: Vec<&str> = path[..cv]
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Key(k) => Some(k.as_ref()),
+                    _ => None,
+                })
+                .collect();
+            let row = Table::lookup(rows, &keys);
+            let key = if cv + 1 == path.len() {
+                keys.last().copied()
+            } else {
+                key
+            };
+            let mut dets = Vec::new();
+            engine.analyze(
+                &value,
+                &Ctx {
+                    row,
+                    key,
+                    mark: None,
+                    default_fix: GENERIC_FIX,
+                },
+                &mut dets,
+            );
+            if !dets.is_empty() {
+                let n = dom.node(node);
+                hits.push((
+                    path.to_vec(),
+                    attr,
+                    Pos {
+                        line: n.line,
+                        column: n.column,
+                    },
+                    dets,
+                ));
+            }
+        });
+        for (path, attr, pos, dets) in hits {
+            let mut r: Vec<Step<'_>> = rel.to_vec();
+            r.extend(path.iter().cloned());
+            self.dets = dets;
+            self.push_dets(&Site {
+                section: "configuration",
+                address,
+                unit_pointer: unit,
+                rel: &r,
+                attr: &attr,
+                pos,
+            });
+        }
+    }
+
+    /// Backend cache `.terraform/terraform.tfstate`: `{backend: {type, config}}`.
+    fn backend(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        let btype = dom
+            .get(src, id, "type")
+            .and_then(|n| dom.str(src, n))
+            .map(|c| c.into_owned())
+            .unwrap_or_default();
+        let Some(config) = dom.get(src, id, "config") else {
+            return;
+        };
+        let address = Address {
+            mode: "backend".into(),
+            resource_type: btype.clone(),
+            ..Default::default()
+        };
+        let rows = self.engine.table.for_type(&format!("backend.{btype}"));
+        let rel = [Step::Key(Cow::Borrowed("config"))];
+        self.values(
+            src,
+            dom,
+            config,
+            "backend",
+            &address,
+            unit,
+            &rel,
+            &rows,
+            &Marks::default(),
+            Mark::SensitiveAttributes,
+            "pass backend credentials through environment variables, not -backend-config",
+        );
+    }
+
+    /// State v3 module: `{path, outputs, resources: {"type.name.N": {type, primary: {attributes}}}}`.
+    fn v3_module(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        let module = dom
+            .get(src, id, "path")
+            .map(|p| {
+                dom.elements(p)
+                    .skip(1)
+                    .filter_map(|n| dom.str(src, n))
+                    .map(|n| format!("module.{n}"))
+                    .collect::<Vec<_>>()
+                    .join(".")
+            })
+            .unwrap_or_default();
+        if let Some(outs) = dom.get(src, id, "outputs") {
+            if module.is_empty() {
+                self.outputs(src, dom, outs, &format!("{unit}/outputs"), "outputs");
+            }
+        }
+        let Some(res) = dom.get(src, id, "resources") else {
+            return;
+        };
+        for (k, r) in dom.members(res) {
+            let Some(key) = dom.str(src, k) else { continue };
+            let mut parts: Vec<&str> = key.split('.').collect();
+            let mode = if parts.first() == Some(&"data") {
+                parts.remove(0);
+                "data"
+            } else {
+                "managed"
+            };
+            let index_key = (parts.len() == 3).then(|| parts[2].to_string());
+            let rtype = dom
+                .get(src, r, "type")
+                .and_then(|n| dom.str(src, n))
+                .map(|c| c.into_owned())
+                .unwrap_or_else(|| parts.first().unwrap_or(&"").to_string());
+            let address = Address {
+                module: module.clone(),
+                mode: mode.into(),
+                resource_type: rtype.clone(),
+                name: parts.get(1).unwrap_or(&"").to_string(),
+                index_key,
+                deposed: None,
+            };
+            let table_type = if mode == "data" {
+                format!("data.{rtype}")
+            } else {
+                rtype
+            };
+            let rows = self.engine.table.for_type(&table_type);
+            let mut rp = String::new();
+            crate::json::push_pointer_token(&mut rp, &key);
+            if let Some(primary) = dom.get(src, r, "primary") {
+                if let Some(attrs) = dom.get(src, primary, "attributes") {
+                    self.flat(
+                        src,
+                        dom,
+                        attrs,
+                        "resources",
+                        &address,
+                        &format!("{unit}/resources/{rp}/primary/attributes"),
+                        &rows,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Visit string leaves with their node ids (for positions). `over` is the key context given by a
+/// `{"name": K, "value": V}` pair; otherwise the callback uses the last key of the path.
+fn walk_nodes<'s>(
+    src: &'s [u8],
+    dom: &Dom,
+    id: NodeId,
+    path: &mut Vec<Step<'s>>,
+    over: Option<&str>,
+    f: &mut dyn FnMut(&[Step<'s>], Option<&str>, NodeId),
+) {
+    match dom.node(id).kind {
+        JKind::Str { .. } => {
+            let key = over.or_else(|| last_key(path));
+            f(path, key, id)
+        }
+        JKind::Array => {
+            for (i, el) in dom.elements(id).enumerate() {
+                path.push(Step::Idx(i));
+                walk_nodes(src, dom, el, path, over, f);
+                path.pop();
+            }
+        }
+        JKind::Object => {
+            let pair_name = if dom.len(id) <= 4 {
+                ["name", "Name", "key", "Key"]
+                    .iter()
+                    .find_map(|k| dom.get(src, id, k))
+                    .and_then(|n| dom.str(src, n))
+            } else {
+                None
+            };
+            for (k, v) in dom.members(id) {
+                let Some(kname) = dom.str(src, k) else {
+                    continue;
+                };
+                let is_value = matches!(kname.as_ref(), "value" | "Value");
+                path.push(Step::Key(kname));
+                let o = if is_value { pair_name.as_deref() } else { None };
+                walk_nodes(src, dom, v, path, o, f);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn last_key<'a>(path: &'a [Step<'_>]) -> Option<&'a str> {
+    path.iter().rev().find_map(|s| match s {
+        Step::Key(k) => Some(k.as_ref()),
+        Step::Idx(_) => None,
+    })
+}
+
+fn index_display(src: &[u8], dom: &Dom, id: NodeId) -> String {
+    match dom.node(id).kind {
+        JKind::Str { .. } => {
+            serde_json::to_string(dom.str(src, id).as_deref().unwrap_or("")).unwrap_or_default()
+        }
+        _ => dom.raw(src, id).to_string(),
+    }
+}
+
+fn show_address(src: &[u8], dom: &Dom, id: NodeId) -> Address {
+    let s = |k: &str| {
+        dom.get(src, id, k)
+            .and_then(|n| dom.str(src, n))
+            .map(|c| c.into_owned())
+    };
+    let mode = s("mode").unwrap_or_else(|| "managed".into());
+    let rtype = s("type").unwrap_or_default();
+    let name = s("name").unwrap_or_default();
+    let full = s("address").unwrap_or_default();
+    // The module part is what precedes `[data.]type.name` in the address.
+    let tail = if mode == "data" {
+        format!("data.{rtype}.{name}")
+    } else {
+        format!("{rtype}.{name}")
+    };
+    let module = full
+        .find(&tail)
+        .map(|i| full[..i].trim_end_matches('.').to_string())
+        .unwrap_or_default();
+    Address {
+        module,
+        mode,
+        resource_type: rtype,
+        name,
+        index_key: dom
+            .get(src, id, "index")
+            .map(|k| index_display(src, dom, k)),
+        deposed: s("deposed").or_else(|| s("deposed_key")),
+    }
+}
+
+/// Paths the artifact marks sensitive. `all` marks everything below the unit.
+#[derive(Debug, Default)]
+pub struct Marks {
+    all: bool,
+    paths: Vec<Vec<MarkStep>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum MarkStep {
+    Key(String),
+    Idx(usize),
+}
+
+impl Marks {
+    fn all() -> Marks {
+        Marks {
+            all: true,
+            paths: vec![],
+        }
+    }
+    fn is_empty(&self) -> bool {
+        !self.all && self.paths.is_empty()
+    }
+
+    /// `sensitive_attributes`: `[[{"type":"get_attr","value":"a"},{"type":"index","value":{"value":0,"type":"number"}}]]`.
+    fn from_state(src: &[u8], dom: &Dom, id: NodeId) -> Marks {
+        let mut m = Marks::default();
+        for path in dom.elements(id) {
+            let mut steps = Vec::new();
+            for step in dom.elements(path) {
+                let ty = dom.get(src, step, "type").and_then(|n| dom.str(src, n));
+                let Some(v) = dom.get(src, step, "value") else {
+                    continue;
+                };
+                match ty.as_deref() {
+                    Some("get_attr") => {
+                        if let Some(s) = dom.str(src, v) {
+                            steps.push(MarkStep::Key(s.into_owned()));
+                        }
+                    }
+                    Some("index") => {
+                        let inner = dom.get(src, v, "value").unwrap_or(v);
+                        match dom.node(inner).kind {
+                            JKind::Number => steps.push(MarkStep::Idx(
+                                dom.raw(src, inner).parse().unwrap_or(usize::MAX),
+                            )),
+                            JKind::Str { .. } => {
+                                if let Some(s) = dom.str(src, inner) {
+                                    steps.push(MarkStep::Key(s.into_owned()));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if steps.is_empty() {
+                m.all = true;
+            } else {
+                m.paths.push(steps);
+            }
+        }
+        m
+    }
+
+    /// `sensitive_values` / `*_sensitive`: a shape with `true` at sensitive subtrees.
+    fn from_shape(src: &[u8], dom: &Dom, id: NodeId) -> Marks {
+        let mut m = Marks::default();
+        let mut path = Vec::new();
+        fn rec(src: &[u8], dom: &Dom, id: NodeId, path: &mut Vec<MarkStep>, m: &mut Marks) {
+            match dom.node(id).kind {
+                JKind::Bool(true) => {
+                    if path.is_empty() {
+                        m.all = true;
+                    } else {
+                        m.paths.push(path.clone());
+                    }
+                }
+                JKind::Object => {
+                    for (k, v) in dom.members(id) {
+                        if let Some(k) = dom.str(src, k) {
+                            path.push(MarkStep::Key(k.into_owned()));
+                            rec(src, dom, v, path, m);
+                            path.pop();
+                        }
+                    }
+                }
+                JKind::Array => {
+                    for (i, v) in dom.elements(id).enumerate() {
+                        path.push(MarkStep::Idx(i));
+                        rec(src, dom, v, path, m);
+                        path.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        rec(src, dom, id, &mut path, &mut m);
+        m
+    }
+
+    fn covers(&self, path: &[Step<'_>]) -> bool {
+        if self.all {
+            return true;
+        }
+        self.paths.iter().any(|mp| {
+            mp.len() <= path.len()
+                && mp.iter().zip(path).all(|(a, b)| match (a, b) {
+                    (MarkStep::Key(x), Step::Key(y)) => x == y.as_ref(),
+                    (MarkStep::Idx(x), Step::Idx(y)) => x == y,
+                    _ => false,
+                })
+        })
+    }
+}

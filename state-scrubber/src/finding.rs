@@ -1,0 +1,304 @@
+//! What a finding says. A finding never holds the secret value: only a masked preview (at most
+//! two leading characters and the length) and digests that cannot be reversed.
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Password,
+    GeneratedSecret,
+    Token,
+    PrivateKey,
+    CertificateKey,
+    CloudCredential,
+    ConnectionString,
+    Other,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Password => "password",
+            Kind::GeneratedSecret => "generated_secret",
+            Kind::Token => "token",
+            Kind::PrivateKey => "private_key",
+            Kind::CertificateKey => "certificate_key",
+            Kind::CloudCredential => "cloud_credential",
+            Kind::ConnectionString => "connection_string",
+            Kind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            _ => Err(format!(
+                "unknown severity `{s}` (low, medium, high, critical)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// The detection layer that produced a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    /// The artifact marks the value sensitive.
+    SensitiveMark,
+    /// The attribute is in the table of secret attributes.
+    AttributeTable,
+    /// The value matches a content rule.
+    Content,
+    /// Key name plus entropy.
+    KeyContext,
+}
+
+impl Layer {
+    pub fn number(self) -> u8 {
+        match self {
+            Layer::SensitiveMark => 1,
+            Layer::AttributeTable => 2,
+            Layer::Content => 3,
+            Layer::KeyContext => 4,
+        }
+    }
+}
+
+/// Where a resource lives: module path, mode, type, name, index key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// `module.a["x"].module.b`, empty for the root module.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub module: String,
+    /// `managed`, `data`, or a pseudo mode: `output`, `variable`, `backend`, `provider`.
+    pub mode: String,
+    #[serde(rename = "type", skip_serializing_if = "String::is_empty", default)]
+    pub resource_type: String,
+    pub name: String,
+    /// Index key as written in an address: `0` or `"key"`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub index_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub deposed: Option<String>,
+}
+
+impl Address {
+    /// The address as Terraform prints it.
+    pub fn display(&self) -> String {
+        let mut s = String::new();
+        if !self.module.is_empty() {
+            s.push_str(&self.module);
+            s.push('.');
+        }
+        match self.mode.as_str() {
+            "managed" => {
+                s.push_str(&self.resource_type);
+                s.push('.');
+                s.push_str(&self.name);
+            }
+            "data" => {
+                s.push_str("data.");
+                s.push_str(&self.resource_type);
+                s.push('.');
+                s.push_str(&self.name);
+            }
+            "output" => {
+                s.push_str("output.");
+                s.push_str(&self.name);
+            }
+            "variable" => {
+                s.push_str("var.");
+                s.push_str(&self.name);
+            }
+            other => {
+                s.push_str(other);
+                if !self.resource_type.is_empty() {
+                    s.push('.');
+                    s.push_str(&self.resource_type);
+                }
+                if !self.name.is_empty() {
+                    s.push('.');
+                    s.push_str(&self.name);
+                }
+            }
+        }
+        if let Some(k) = &self.index_key {
+            s.push('[');
+            s.push_str(k);
+            s.push(']');
+        }
+        if let Some(d) = &self.deposed {
+            s.push_str(" (deposed ");
+            s.push_str(d);
+            s.push(')');
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finding {
+    pub file: String,
+    /// What kind of artifact the file is (`state_v4`, `plan`, ...).
+    pub document: String,
+    /// The part of the artifact: `resources`, `outputs`, `resource_changes.after`, ...
+    pub section: String,
+    pub address: String,
+    pub resource: Address,
+    /// Attribute path in Terraform's notation, e.g. `master_user_options[0].master_user_password`.
+    pub attribute_path: String,
+    /// RFC 6901 pointer to the JSON value in the file.
+    pub json_pointer: String,
+    /// Pointer inside JSON held in that string value (`secret_string`, `jsonencode(...)`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub inner_pointer: Option<String>,
+    /// How the value was decoded before matching: `json-in-string`, `base64`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub decoded: Vec<String>,
+    pub kind: Kind,
+    pub rule_id: String,
+    pub rule_name: String,
+    pub layer: u8,
+    pub layer_name: Layer,
+    /// Every layer that recognised the value, with its reason.
+    pub reasons: Vec<String>,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub fix: String,
+    pub line: u32,
+    pub column: u32,
+    /// Keyed digest of file-independent identity (address, section, path, rule): what baselines match.
+    pub fingerprint: String,
+    /// Digest of the value under a random per-run salt that is never written: equal values found in
+    /// one run share it; it means nothing across runs and cannot be brute-forced offline.
+    pub value_group: String,
+    /// At most two leading characters and the length, e.g. `ab…(24 chars)`.
+    pub preview: String,
+}
+
+/// Masked preview of a value: at most two leading characters (only for values of 12+ characters,
+/// and only ASCII letters/digits/punctuation that is not a quote or backslash) and the length.
+pub fn preview(value: &str) -> String {
+    let n = value.chars().count();
+    let head: String = if n >= 12 {
+        value
+            .chars()
+            .take(2)
+            .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+            .collect()
+    } else {
+        String::new()
+    };
+    format!("{head}…({n} chars)")
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Default key of the fingerprint HMAC; override with `STATE_SCRUBBER_FINGERPRINT_KEY` to make
+/// fingerprints meaningless outside an organisation.
+pub const DEFAULT_FINGERPRINT_KEY: &[u8] = b"state-scrubber/fingerprint/v1";
+
+pub fn fingerprint(
+    key: &[u8],
+    address: &str,
+    section: &str,
+    path: &str,
+    inner: &str,
+    rule: &str,
+) -> String {
+    let mut mac = HmacSha256::new_from_slice(key).expect("hmac takes any key length");
+    for part in [address, section, path, inner, rule] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
+    }
+    hex(&mac.finalize().into_bytes()[..16])
+}
+
+/// Per-run salted digest of a value (see `Finding::value_group`).
+pub fn value_group(salt: &[u8; 32], value: &str) -> String {
+    let mut mac = HmacSha256::new_from_slice(salt).expect("hmac takes any key length");
+    mac.update(value.as_bytes());
+    hex(&mac.finalize().into_bytes()[..6])
+}
+
+pub fn hex(b: &[u8]) -> String {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for &x in b {
+        s.push(H[(x >> 4) as usize] as char);
+        s.push(H[(x & 15) as usize] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preview_shows_at_most_two_chars_and_length() {
+        assert_eq!(preview("short"), "…(5 chars)");
+        assert_eq!(preview("abcdefghijklmnop"), "ab…(16 chars)");
+        assert_eq!(preview("\"\\cdefghijklmnop"), "…(16 chars)");
+    }
+
+    #[test]
+    fn fingerprint_is_keyed_and_field_separated() {
+        let a = fingerprint(b"k", "aws_db_instance.a", "resources", "password", "", "r");
+        let b = fingerprint(b"k2", "aws_db_instance.a", "resources", "password", "", "r");
+        let c = fingerprint(b"k", "aws_db_instance.ap", "resources", "assword", "", "r");
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn addresses_print_like_terraform() {
+        let a = Address {
+            module: "module.db[\"eu\"]".into(),
+            mode: "data".into(),
+            resource_type: "aws_ssm_parameter".into(),
+            name: "p".into(),
+            index_key: Some("0".into()),
+            deposed: None,
+        };
+        assert_eq!(a.display(), "module.db[\"eu\"].data.aws_ssm_parameter.p[0]");
+    }
+}

@@ -1,0 +1,181 @@
+//! Where artifacts come from: files, directories walked recursively, stdin.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One input to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+impl Source {
+    pub fn label(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "<stdin>".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+}
+
+/// Does a file name look like a state, plan JSON or backend cache?
+pub fn looks_like_state(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".tfstate")
+        || lower.ends_with(".tfstate.backup")
+        || (lower.contains(".tfstate.") && lower.ends_with(".backup"))
+        || lower.ends_with(".tfstate.json")
+        || lower.ends_with(".tfplan.json")
+        || (lower.ends_with(".json") && (lower.contains("plan") || lower.contains("tfstate")))
+}
+
+/// Expand the command-line paths: files as given, directories walked (state-looking files only,
+/// skipping VCS and cache directories and `.terraform/` except its `terraform.tfstate`), `-` = stdin.
+/// Walk errors are returned alongside, so that one unreadable directory does not stop the run.
+pub fn collect(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
+    let mut out = Vec::new();
+    let mut errs = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            out.push(Source::Stdin);
+            continue;
+        }
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, &mut out, &mut errs),
+            Ok(_) => out.push(Source::File(p.clone())),
+            Err(e) => errs.push(InputError::Io {
+                path: p.display().to_string(),
+                message: e.kind().to_string(),
+            }),
+        }
+    }
+    (out, errs)
+}
+
+fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            errs.push(InputError::Io {
+                path: dir.display().to_string(),
+                message: e.kind().to_string(),
+            });
+            return;
+        }
+    };
+    let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    let in_dot_terraform = dir.file_name().is_some_and(|n| n == ".terraform");
+    for e in entries {
+        let path = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if ft.is_dir() {
+            // Inside .terraform only the backend cache matters (providers/ and modules/ are caches);
+            // other hidden directories (.git, .terragrunt-cache, ...) and node_modules are skipped.
+            if in_dot_terraform
+                || name == "node_modules"
+                || (name.starts_with('.') && name != ".terraform")
+            {
+                continue;
+            }
+            walk(&path, out, errs);
+        } else if ft.is_file() {
+            if in_dot_terraform {
+                if name == "terraform.tfstate" {
+                    out.push(Source::File(path));
+                }
+            } else if looks_like_state(&path) {
+                out.push(Source::File(path));
+            }
+        }
+    }
+}
+
+/// The bytes of a source: a read-only memory map for files (pages are read once, in order, and the
+/// kernel can drop them; no heap copy of a 1 GB state), a buffer for stdin.
+pub enum Bytes {
+    Map(memmap2::Mmap),
+    Heap(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Map(m) => m,
+            Bytes::Heap(v) => v,
+        }
+    }
+}
+
+pub fn read(source: &Source) -> Result<Bytes, InputError> {
+    match source {
+        Source::Stdin => {
+            let mut v = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut v)
+                .map_err(|e| InputError::Io {
+                    path: "<stdin>".into(),
+                    message: e.kind().to_string(),
+                })?;
+            Ok(Bytes::Heap(v))
+        }
+        Source::File(p) => {
+            let io = |e: std::io::Error| InputError::Io {
+                path: p.display().to_string(),
+                message: e.kind().to_string(),
+            };
+            let f = File::open(p).map_err(io)?;
+            let len = f.metadata().map_err(io)?.len();
+            if len == 0 {
+                return Ok(Bytes::Heap(Vec::new()));
+            }
+            // SAFETY: the map is read-only; a concurrent truncation would fault, as with any
+            // mmap reader. We never write through it, so the input is left untouched.
+            let map = unsafe { memmap2::MmapOptions::new().map(&f) };
+            match map {
+                Ok(m) => {
+                    #[cfg(unix)]
+                    let _ = m.advise(memmap2::Advice::Sequential);
+                    Ok(Bytes::Map(m))
+                }
+                Err(_) => {
+                    let mut v = Vec::with_capacity(len as usize);
+                    File::open(p).map_err(io)?.read_to_end(&mut v).map_err(io)?;
+                    Ok(Bytes::Heap(v))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_like_names() {
+        for (n, want) in [
+            ("terraform.tfstate", true),
+            ("terraform.tfstate.backup", true),
+            ("terraform.tfstate.1700000000.backup", true),
+            ("plan.json", true),
+            ("prod.tfplan.json", true),
+            ("main.tf", false),
+            ("package.json", false),
+        ] {
+            assert_eq!(looks_like_state(Path::new(n)), want, "{n}");
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! SARIF 2.1.0 for GitHub code scanning (and any SARIF viewer). Locations point at the line of the
+//! value in the state file; no snippet is written (GitHub would show the secret).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::audit::AuditReport;
+use crate::finding::{Finding, Severity};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub's `security-severity` (a CVSS-like score) drives its critical/high/medium/low labels.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+/// A relative path as a URI reference (forward slashes, percent-encoded where needed); absolute
+/// paths become file URIs.
+pub fn uri(path: &str) -> String {
+    let p = path.replace('\\', "/");
+    let p = p.strip_prefix("./").unwrap_or(&p).to_string();
+    let mut out = String::new();
+    if p.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn render(report: &AuditReport) -> String {
+    // One reporting descriptor per rule id seen, in a stable order.
+    let mut rules: BTreeMap<&str, &Finding> = BTreeMap::new();
+    for f in report.findings() {
+        let e = rules.entry(f.rule_id.as_str()).or_insert(f);
+        if f.severity > e.severity {
+            *e = f;
+        }
+    }
+    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
+    let descriptors: Vec<Value> = rules
+        .values()
+        .map(|f| {
+            json!({
+                "id": f.rule_id,
+                "name": camel(&f.rule_id),
+                "shortDescription": {"text": format!("Plaintext secret in Terraform state: {}", f.rule_name)},
+                "fullDescription": {"text": format!("A {} value is stored in plaintext in a Terraform state or plan ({}).", f.kind.as_str(), f.rule_name)},
+                "help": {"text": format!("Remove the secret from state. {}", f.fix)},
+                "defaultConfiguration": {"level": level(f.severity)},
+                "properties": {
+                    "tags": ["security", "secret", "terraform"],
+                    "security-severity": security_severity(f.severity),
+                    "precision": "high",
+                }
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings()
+        .map(|f| {
+            let mut path = f.attribute_path.clone();
+            if let Some(i) = &f.inner_pointer {
+                path.push_str(&format!(" (JSON {i})"));
+            }
+            json!({
+                "ruleId": f.rule_id,
+                "ruleIndex": index[f.rule_id.as_str()],
+                "level": level(f.severity),
+                "message": {"text": format!(
+                    "{} `{}` of `{}` holds a plaintext {} ({}, length shown: {}). Fix: {}",
+                    f.section, if path.is_empty() { "value".to_string() } else { path }, f.address,
+                    f.kind.as_str(), f.rule_name, f.preview, f.fix
+                )},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&f.file)},
+                        "region": {"startLine": f.line.max(1), "startColumn": f.column.max(1)}
+                    },
+                    "logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]
+                }],
+                "partialFingerprints": {"stateScrubberFingerprint/v1": f.fingerprint},
+                "properties": {
+                    "severity": f.severity.as_str(),
+                    "confidence": f.confidence,
+                    "kind": f.kind.as_str(),
+                    "layer": f.layer,
+                    "section": f.section,
+                    "attributePath": f.attribute_path,
+                    "jsonPointer": f.json_pointer,
+                    "innerPointer": f.inner_pointer,
+                    "reasons": f.reasons,
+                    "fix": f.fix,
+                    "preview": f.preview,
+                }
+            })
+        })
+        .collect();
+    let notifications: Vec<Value> = report
+        .all_errors()
+        .into_iter()
+        .map(|e| json!({"level": "error", "message": {"text": e}}))
+        .chain(
+            report
+                .files
+                .iter()
+                .filter(|f| f.kind == Some(crate::document::DocKind::Encrypted))
+                .map(|f| json!({"level": "note", "message": {"text": format!("{}: OpenTofu-encrypted state, not scanned", f.file)}})),
+        )
+        .collect();
+    let v = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "state-scrubber",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/offstate/offstate",
+                "rules": descriptors,
+            }},
+            "invocations": [{
+                "executionSuccessful": !report.has_errors(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    });
+    serde_json::to_string_pretty(&v).expect("sarif serialises") + "\n"
+}
+
+fn camel(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uris() {
+        assert_eq!(
+            super::uri("./envs/prod/terraform.tfstate"),
+            "envs/prod/terraform.tfstate"
+        );
+        assert_eq!(super::uri("a b/x.tfstate"), "a%20b/x.tfstate");
+        assert_eq!(super::uri("/abs/x.tfstate"), "file:///abs/x.tfstate");
+    }
+}

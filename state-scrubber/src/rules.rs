@@ -1,0 +1,334 @@
+//! Detection rules loaded from the data files in `rules/` (compiled into the binary).
+//!
+//! - `content.toml`: layer 3, values that are secrets whatever their key.
+//! - `context.toml`: layer 4, key-name context plus entropy, and the safe-lists.
+//! - `attributes.tsv`: layer 2, secret attributes per provider and resource type (see `table`).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::finding::{Kind, Severity};
+
+pub const CONTENT_TOML: &str = include_str!("../rules/content.toml");
+pub const CONTEXT_TOML: &str = include_str!("../rules/context.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("rules file {file}: {message}")]
+    Parse { file: &'static str, message: String },
+    #[error("rule {id}: invalid regex: {message}")]
+    Regex { id: String, message: String },
+    #[error("rule {id}: {message}")]
+    Invalid { id: String, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+struct ContentFile {
+    rule: Vec<ContentSpec>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct ContentSpec {
+    pub id: String,
+    pub name: String,
+    pub kind: Kind,
+    pub severity: Severity,
+    pub keywords: Vec<String>,
+    pub regex: String,
+    #[serde(default)]
+    pub secret_group: Option<usize>,
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+pub struct ContentRule {
+    pub spec: ContentSpec,
+    pub regex: Regex,
+}
+
+#[derive(Debug, Deserialize)]
+struct ContextFile {
+    key: Vec<KeySpec>,
+    safe_key: Vec<SafeKeySpec>,
+    safe_value: Vec<SafeValueSpec>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Strength {
+    Weak,
+    Medium,
+    Strong,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct KeySpec {
+    pub id: String,
+    pub name: String,
+    pub strength: Strength,
+    pub key_regex: String,
+    pub min_length: usize,
+    pub min_entropy: f64,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct SafeKeySpec {
+    pub id: String,
+    pub key_regex: String,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct SafeValueSpec {
+    pub id: String,
+    #[serde(rename = "for")]
+    pub applies: Vec<String>,
+    pub value_regex: String,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+pub struct KeyRule {
+    pub spec: KeySpec,
+    pub regex: Regex,
+}
+
+pub struct SafeValue {
+    pub spec: SafeValueSpec,
+    pub regex: Regex,
+    pub all: bool,
+}
+
+/// All rules of layers 3 and 4, compiled.
+pub struct Rules {
+    pub content: Vec<ContentRule>,
+    /// Keyword automaton; pattern i belongs to rule `keyword_rule[i]`.
+    prefilter: AhoCorasick,
+    keyword_rule: Vec<usize>,
+    pub keys: Vec<KeyRule>,
+    pub safe_keys: Vec<(SafeKeySpec, Regex)>,
+    pub safe_values: Vec<SafeValue>,
+}
+
+fn compile(id: &str, re: &str) -> Result<Regex, RuleError> {
+    Regex::new(re).map_err(|e| RuleError::Regex {
+        id: id.to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl Rules {
+    pub fn builtin() -> Result<Rules, RuleError> {
+        Self::from_sources(CONTENT_TOML, CONTEXT_TOML)
+    }
+
+    pub fn from_sources(content: &str, context: &str) -> Result<Rules, RuleError> {
+        let cf: ContentFile = toml::from_str(content).map_err(|e| RuleError::Parse {
+            file: "content.toml",
+            message: e.to_string(),
+        })?;
+        let xf: ContextFile = toml::from_str(context).map_err(|e| RuleError::Parse {
+            file: "context.toml",
+            message: e.to_string(),
+        })?;
+        let mut ids = std::collections::HashSet::new();
+        let mut rules = Vec::new();
+        let mut words = Vec::new();
+        let mut keyword_rule = Vec::new();
+        for spec in cf.rule {
+            if !ids.insert(spec.id.clone()) {
+                return Err(RuleError::Invalid {
+                    id: spec.id,
+                    message: "duplicate id".into(),
+                });
+            }
+            if spec.keywords.is_empty() {
+                return Err(RuleError::Invalid {
+                    id: spec.id,
+                    message: "a content rule needs at least one keyword".into(),
+                });
+            }
+            let regex = compile(&spec.id, &spec.regex)?;
+            for w in &spec.keywords {
+                words.push(w.to_ascii_lowercase());
+                keyword_rule.push(rules.len());
+            }
+            rules.push(ContentRule { spec, regex });
+        }
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(&words)
+            .map_err(|e| RuleError::Invalid {
+                id: "keywords".into(),
+                message: e.to_string(),
+            })?;
+        let mut keys = Vec::new();
+        for spec in xf.key {
+            if !ids.insert(spec.id.clone()) {
+                return Err(RuleError::Invalid {
+                    id: spec.id,
+                    message: "duplicate id".into(),
+                });
+            }
+            let regex = compile(&spec.id, &spec.key_regex)?;
+            keys.push(KeyRule { spec, regex });
+        }
+        let mut safe_keys = Vec::new();
+        for spec in xf.safe_key {
+            let re = compile(&spec.id, &spec.key_regex)?;
+            safe_keys.push((spec, re));
+        }
+        let mut safe_values = Vec::new();
+        for spec in xf.safe_value {
+            let regex = compile(&spec.id, &spec.value_regex)?;
+            let all = spec.applies.iter().any(|a| a == "all");
+            safe_values.push(SafeValue { spec, regex, all });
+        }
+        Ok(Rules {
+            content: rules,
+            prefilter,
+            keyword_rule,
+            keys,
+            safe_keys,
+            safe_values,
+        })
+    }
+
+    /// Content rules whose keywords occur in `text`, in file order.
+    pub fn candidates(&self, text: &str) -> Vec<usize> {
+        let mut hit: Vec<usize> = Vec::new();
+        for m in self.prefilter.find_overlapping_iter(text) {
+            let r = self.keyword_rule[m.pattern().as_usize()];
+            if !hit.contains(&r) {
+                hit.push(r);
+            }
+        }
+        hit.sort_unstable();
+        hit
+    }
+
+    /// The first content rule matching `text` with a non-placeholder secret part.
+    pub fn content_match(&self, text: &str) -> Option<&ContentRule> {
+        for i in self.candidates(text) {
+            let rule = &self.content[i];
+            for caps in rule.regex.captures_iter(text) {
+                let group = rule
+                    .spec
+                    .secret_group
+                    .unwrap_or(if caps.len() > 1 { 1 } else { 0 });
+                let Some(secret) = caps.get(group).or_else(|| caps.get(0)) else {
+                    continue;
+                };
+                let s = secret.as_str();
+                if self.is_safe_value(s, None) {
+                    continue;
+                }
+                if let Some(min) = rule.spec.min_entropy {
+                    if entropy(s) < min {
+                        continue;
+                    }
+                }
+                return Some(rule);
+            }
+        }
+        None
+    }
+
+    /// Is `value` safe-listed for a key rule of `strength` (`None`: the "all" lists only)?
+    pub fn is_safe_value(&self, value: &str, strength: Option<Strength>) -> bool {
+        let trimmed = value.trim();
+        self.safe_values.iter().any(|s| {
+            let applies = s.all
+                || strength.is_some_and(|st| {
+                    let name = match st {
+                        Strength::Strong => "strong",
+                        Strength::Medium => "medium",
+                        Strength::Weak => "weak",
+                    };
+                    s.spec.applies.iter().any(|a| a == name)
+                });
+            applies && s.regex.is_match(trimmed)
+        })
+    }
+
+    pub fn is_safe_key(&self, key: &str) -> bool {
+        self.safe_keys.iter().any(|(_, re)| re.is_match(key))
+    }
+
+    /// Layer 4: the key rule that makes `value` under `key` a secret.
+    pub fn key_match(&self, key: &str, value: &str) -> Option<&KeyRule> {
+        if self.is_safe_key(key) {
+            return None;
+        }
+        let rule = self.keys.iter().find(|r| r.regex.is_match(key))?;
+        let v = value.trim();
+        if v.chars().count() < rule.spec.min_length
+            || entropy(v) < rule.spec.min_entropy
+            || self.is_safe_value(v, Some(rule.spec.strength))
+        {
+            return None;
+        }
+        Some(rule)
+    }
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    let mut n = 0u32;
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    let n = n as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_compile_with_unique_ids() {
+        let r = Rules::builtin().unwrap();
+        assert!(r.content.len() >= 20);
+        assert!(r.keys.len() >= 4);
+    }
+
+    #[test]
+    fn entropy_table() {
+        for (s, lo, hi) in [
+            ("", 0.0, 0.0),
+            ("aaaa", 0.0, 0.0),
+            ("ab", 1.0, 1.0),
+            ("abcd", 2.0, 2.0),
+        ] {
+            let e = entropy(s);
+            assert!(e >= lo && e <= hi, "{s}: {e}");
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Layer 2: the table of secret attributes per provider and resource type (`rules/attributes.tsv`).
+
+use std::collections::HashMap;
+
+use crate::finding::Kind;
+
+pub const ATTRIBUTES_TSV: &str = include_str!("../rules/attributes.tsv");
+
+/// The pseudo resource type of root module outputs in the table.
+pub const ROOT_OUTPUT: &str = "(root module output)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Treat {
+    /// The whole value is a secret.
+    Secret,
+    /// The value may embed secrets: content and key rules look inside; the row gives the fix.
+    Scan,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub provider: String,
+    pub resource_type: String,
+    pub attribute: String,
+    /// `attribute` split on dots.
+    pub path: Vec<String>,
+    pub kind: Kind,
+    pub write_only: Option<String>,
+    pub wo_since: Option<String>,
+    pub treat: Treat,
+    pub ephemeral: Option<String>,
+    pub min_length: usize,
+}
+
+impl Row {
+    /// Stable rule id of a table row.
+    pub fn rule_id(&self) -> String {
+        format!("attr.{}.{}", self.resource_type, self.attribute)
+    }
+
+    /// What to do instead of keeping this attribute in state.
+    pub fn fix(&self) -> String {
+        if let Some(wo) = &self.write_only {
+            let since = self
+                .wo_since
+                .as_deref()
+                .map(|v| format!(" ({} >= {v}, Terraform >= 1.11)", self.provider))
+                .unwrap_or_default();
+            return format!(
+                "set the write-only `{wo}` instead of `{}`{since}; the value then never reaches state",
+                self.attribute
+            );
+        }
+        if let Some(e) = &self.ephemeral {
+            return format!("use {e} (Terraform >= 1.10) so the value is never persisted");
+        }
+        if self.resource_type.starts_with("backend.") {
+            return "pass backend credentials through environment variables, not -backend-config"
+                .into();
+        }
+        if self.resource_type.starts_with("provider.") {
+            return "give provider credentials through the environment or an ephemeral value, not a literal".into();
+        }
+        GENERIC_FIX.to_string()
+    }
+}
+
+pub const GENERIC_FIX: &str = "keep the value in Secrets Manager with `offstate_secret` (value_wo) and read it where needed with `ephemeral \"offstate_secret_value\"`";
+
+#[derive(Debug, thiserror::Error)]
+#[error("attributes.tsv line {line}: {message}")]
+pub struct TableError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// The rows, indexed by resource type (`data.` prefix for data sources).
+pub struct Table {
+    pub rows: Vec<Row>,
+    by_type: HashMap<String, Vec<usize>>,
+}
+
+impl Table {
+    pub fn builtin() -> Result<Table, TableError> {
+        Self::parse(ATTRIBUTES_TSV)
+    }
+
+    pub fn parse(tsv: &str) -> Result<Table, TableError> {
+        let mut rows = Vec::new();
+        let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut header = true;
+        for (i, line) in tsv.lines().enumerate() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            if header {
+                header = false;
+                continue;
+            }
+            let err = |m: &str| TableError {
+                line: i + 1,
+                message: m.to_string(),
+            };
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() != 9 {
+                return Err(err("expected 9 tab-separated columns"));
+            }
+            let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+            let kind: Kind = serde_json::from_value(serde_json::Value::String(f[3].to_string()))
+                .map_err(|_| err("unknown kind"))?;
+            let treat = match f[6] {
+                "secret" => Treat::Secret,
+                "scan" => Treat::Scan,
+                _ => return Err(err("treat must be secret or scan")),
+            };
+            let min_length = if f[8].is_empty() {
+                1
+            } else {
+                f[8].parse()
+                    .map_err(|_| err("min_length must be a number"))?
+            };
+            let row = Row {
+                provider: f[0].to_string(),
+                resource_type: f[1].to_string(),
+                attribute: f[2].to_string(),
+                path: f[2].split('.').map(str::to_string).collect(),
+                kind,
+                write_only: opt(f[4]),
+                wo_since: opt(f[5]),
+                treat,
+                ephemeral: opt(f[7]),
+                min_length,
+            };
+            by_type
+                .entry(row.resource_type.clone())
+                .or_default()
+                .push(rows.len());
+            rows.push(row);
+        }
+        Ok(Table { rows, by_type })
+    }
+
+    /// Rows of one resource type (`data.` prefixed for data sources).
+    pub fn for_type(&self, resource_type: &str) -> Vec<&Row> {
+        self.by_type
+            .get(resource_type)
+            .map(|v| v.iter().map(|&i| &self.rows[i]).collect())
+            .unwrap_or_default()
+    }
+
+    /// The row whose attribute path is a prefix of `path` (keys only, indices dropped).
+    pub fn lookup<'t>(rows: &[&'t Row], path: &[&str]) -> Option<&'t Row> {
+        rows.iter()
+            .copied()
+            .filter(|r| r.path.len() <= path.len() && r.path.iter().zip(path).all(|(a, b)| a == b))
+            .max_by_key(|r| r.path.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_table_parses_and_covers_the_facts_file() {
+        let t = Table::builtin().unwrap();
+        assert!(t.rows.len() >= 230, "{}", t.rows.len());
+        let rows = t.for_type("aws_db_instance");
+        let r = Table::lookup(&rows, &["password"]).unwrap();
+        assert_eq!(
+            r.write_only.as_deref(),
+            Some("password_wo + password_wo_version")
+        );
+        assert!(r.fix().contains("password_wo"));
+        let rows = t.for_type("aws_opensearch_domain");
+        assert!(Table::lookup(
+            &rows,
+            &[
+                "advanced_security_options",
+                "master_user_options",
+                "master_user_password"
+            ]
+        )
+        .is_some());
+        assert!(Table::lookup(&rows, &["advanced_security_options", "enabled"]).is_none());
+    }
+}
