@@ -263,6 +263,49 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Decodes msgpack whose type is not known in advance: maps become objects,
+/// arrays tuples. For messages whose wrapping differs between clients.
+pub fn decode_msgpack_untyped(bytes: &[u8]) -> Result<Value, CodecError> {
+    fn go(r: &mut Reader<'_>, depth: usize) -> Result<Value, CodecError> {
+        if depth > MAX_DEPTH {
+            return Err(err(&[], "value nested too deeply"));
+        }
+        Ok(match r.head(&[])? {
+            Head::Nil => Value::Null,
+            Head::Ext(n) => {
+                r.take(n, &[])?;
+                Value::Unknown
+            }
+            Head::Bool(b) => Value::Bool(b),
+            Head::Int(i) => Value::Number(Number::Int(i)),
+            Head::Uint(u) => Value::Number(i64::try_from(u).map(Number::Int).unwrap_or(Number::Big(u.to_string()))),
+            Head::Float(f) => Value::Number(Number::Float(f)),
+            Head::Str(n) | Head::Bin(n) => Value::String(r.string(n, &[])?),
+            Head::Array(n) => {
+                let mut v = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    v.push(go(r, depth + 1)?);
+                }
+                Value::Tuple(v)
+            }
+            Head::Map(n) => {
+                let mut m = BTreeMap::new();
+                for _ in 0..n {
+                    let k = r.key(&[])?;
+                    m.insert(k, go(r, depth + 1)?);
+                }
+                Value::Object(m)
+            }
+        })
+    }
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let v = go(&mut r, 0)?;
+    if r.pos != bytes.len() {
+        return Err(err(&[], "trailing bytes after msgpack value"));
+    }
+    Ok(v)
+}
+
 fn parse_number_text(s: &str) -> Option<Number> {
     if let Ok(i) = s.parse::<i64>() {
         return Some(Number::Int(i));

@@ -11,6 +11,7 @@
 //! No AWS here: this crate knows Terraform, not Secrets Manager.
 
 pub mod codec;
+pub mod datasource;
 pub mod diagnostics;
 pub mod path;
 pub mod provider;
@@ -19,6 +20,8 @@ pub mod schema;
 pub mod types;
 pub mod value;
 pub mod wire;
+pub mod logging;
+pub mod runtime;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use path::AttributePath;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::datasource::{DataSource, EphemeralResource, Function, ListResource};
 use crate::diagnostics::Diagnostics;
 use crate::resource::{ClientCapabilities, Resource};
 use crate::schema::Schema;
@@ -29,4 +30,16 @@ pub trait Provider: Send + Sync + 'static {
     }
     async fn configure(&self, req: &ConfigureRequest<'_>) -> Diagnostics;
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        Vec::new()
+    }
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
 }

@@ -156,11 +156,47 @@ pub struct MoveStateResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// One attribute of a resource identity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdentityAttribute {
+    pub name: String,
+    pub ty: crate::types::Type,
+    pub description: String,
+    pub required_for_import: bool,
+    pub optional_for_import: bool,
+}
+
+/// Resource identity (protocol 6.9, Terraform 1.12): the attributes that
+/// name the remote object, used by `import { identity = {...} }` and
+/// `terraform query`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdentitySchema {
+    pub version: i64,
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+impl IdentitySchema {
+    pub fn value_type(&self) -> crate::types::Type {
+        crate::types::Type::Object(self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect())
+    }
+}
+
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
     /// The full type name, for example `offstate_secret`.
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+
+    /// The identity schema, for resources that have one.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object described by `state` (never null for a
+    /// resource with an identity schema and a known state).
+    fn identity(&self, _state: &Value) -> Option<Value> {
+        None
+    }
 
     async fn validate_config(&self, _req: &ValidateConfigRequest<'_>) -> Diagnostics {
         Diagnostics::new()

@@ -154,3 +154,61 @@ pub fn raw_state_json(raw: Option<&pb::RawState>) -> Result<serde_json::Value, D
         raw.flatmap.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect(),
     ))
 }
+
+/// The configuration of a `list` block. Depending on the client it arrives
+/// as the `config { ... }` block's object or wrapped with the list block's
+/// own arguments; accept both, keeping only attributes of `ty`.
+pub fn decode_list_config(v: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostic> {
+    if let Ok(v) = decode(v, ty, "list configuration") {
+        return Ok(v);
+    }
+    let raw = v.map(|d| d.msgpack.as_slice()).unwrap_or_default();
+    let untyped = codec::decode_msgpack_untyped(raw)
+        .map_err(|e| Diagnostic::error("Invalid list configuration", format!("{e}.")))?;
+    let inner = match untyped.get("config") {
+        Value::Null => &untyped,
+        c => c,
+    };
+    let Type::Object(attrs) = ty else { return Ok(Value::Null) };
+    Ok(Value::Object(attrs.keys().map(|k| (k.clone(), inner.get(k).clone())).collect()))
+}
+
+pub fn identity_schema(i: &crate::resource::IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: i.version,
+        identity_attributes: i
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.clone(),
+                r#type: a.ty.to_json_bytes(),
+                required_for_import: a.required_for_import,
+                optional_for_import: a.optional_for_import,
+                description: a.description.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub fn function(d: &crate::datasource::FunctionDefinition) -> pb::Function {
+    pb::Function {
+        parameters: d
+            .parameters
+            .iter()
+            .map(|p| pb::function::Parameter {
+                name: p.name.clone(),
+                r#type: p.ty.to_json_bytes(),
+                allow_null_value: p.allow_null,
+                allow_unknown_values: false,
+                description: p.description.clone(),
+                description_kind: pb::StringKind::Markdown as i32,
+            })
+            .collect(),
+        variadic_parameter: None,
+        r#return: Some(pb::function::Return { r#type: d.return_type.to_json_bytes() }),
+        summary: d.summary.clone(),
+        description: d.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecation_message: String::new(),
+    }
+}

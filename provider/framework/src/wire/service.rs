@@ -22,6 +22,7 @@ use pb::provider_server::Provider as Rpc;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use crate::datasource::*;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::provider::{ConfigureRequest, Provider};
 use crate::resource::*;
@@ -33,6 +34,25 @@ struct ResourceEntry {
     resource: Arc<dyn Resource>,
     schema: Schema,
     ty: Type,
+    identity: Option<(IdentitySchema, Type)>,
+}
+
+impl ResourceEntry {
+    /// The identity of `state`, encoded, when the resource has one.
+    fn identity_of(&self, state: &Value, diags: &mut Diagnostics) -> Option<pb::ResourceIdentityData> {
+        let (_, ity) = self.identity.as_ref()?;
+        if state.is_null() {
+            return None;
+        }
+        let id = self.resource.identity(state)?;
+        enc(&id, ity, diags).map(|d| pb::ResourceIdentityData { identity_data: Some(d) })
+    }
+}
+
+struct Typed<T: ?Sized> {
+    item: Arc<T>,
+    schema: Schema,
+    ty: Type,
 }
 
 pub struct ProviderService<P: Provider> {
@@ -40,6 +60,10 @@ pub struct ProviderService<P: Provider> {
     provider_schema: Schema,
     provider_ty: Type,
     resources: HashMap<String, ResourceEntry>,
+    data_sources: HashMap<String, Typed<dyn DataSource>>,
+    ephemerals: HashMap<String, Typed<dyn EphemeralResource>>,
+    lists: HashMap<String, Typed<dyn ListResource>>,
+    functions: HashMap<String, (Arc<dyn Function>, FunctionDefinition)>,
 }
 
 impl<P: Provider> ProviderService<P> {
@@ -52,10 +76,59 @@ impl<P: Provider> ProviderService<P> {
             .map(|r| {
                 let schema = r.schema();
                 let ty = schema.value_type();
-                (r.type_name().to_string(), ResourceEntry { resource: r, schema, ty })
+                let identity = r.identity_schema().map(|i| {
+                    let t = i.value_type();
+                    (i, t)
+                });
+                (r.type_name().to_string(), ResourceEntry { resource: r, schema, ty, identity })
             })
             .collect();
-        ProviderService { provider: Arc::new(provider), provider_schema, provider_ty, resources }
+        fn typed<T: ?Sized>(item: Arc<T>, schema: Schema) -> Typed<T> {
+            let ty = schema.value_type();
+            Typed { item, schema, ty }
+        }
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name().to_string(), typed(d.clone(), d.schema())))
+            .collect();
+        let ephemerals = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|d| (d.type_name().to_string(), typed(d.clone(), d.schema())))
+            .collect();
+        let lists = provider
+            .list_resources()
+            .into_iter()
+            .map(|d| (d.type_name().to_string(), typed(d.clone(), d.schema())))
+            .collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|f| (f.name().to_string(), (f.clone(), f.definition())))
+            .collect();
+        ProviderService {
+            provider: Arc::new(provider),
+            provider_schema,
+            provider_ty,
+            resources,
+            data_sources,
+            ephemerals,
+            lists,
+            functions,
+        }
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&Typed<dyn DataSource>, Status> {
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| Status::not_found(format!("unknown data source type {type_name:?}")))
+    }
+
+    fn ephemeral(&self, type_name: &str) -> Result<&Typed<dyn EphemeralResource>, Status> {
+        self.ephemerals
+            .get(type_name)
+            .ok_or_else(|| Status::not_found(format!("unknown ephemeral resource type {type_name:?}")))
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Status> {
@@ -124,6 +197,22 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 .keys()
                 .map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() })
                 .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|k| pb::get_metadata::DataSourceMetadata { type_name: k.clone() })
+                .collect(),
+            ephemeral_resources: self
+                .ephemerals
+                .keys()
+                .map(|k| pb::get_metadata::EphemeralMetadata { type_name: k.clone() })
+                .collect(),
+            list_resources: self
+                .lists
+                .keys()
+                .map(|k| pb::get_metadata::ListResourceMetadata { type_name: k.clone() })
+                .collect(),
+            functions: self.functions.keys().map(|k| pb::get_metadata::FunctionMetadata { name: k.clone() }).collect(),
             ..Default::default()
         }))
     }
@@ -135,6 +224,14 @@ impl<P: Provider> Rpc for ProviderService<P> {
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(convert::schema(&self.provider_schema)),
             resource_schemas: self.resources.iter().map(|(k, e)| (k.clone(), convert::schema(&e.schema))).collect(),
+            data_source_schemas: self.data_sources.iter().map(|(k, e)| (k.clone(), convert::schema(&e.schema))).collect(),
+            ephemeral_resource_schemas: self
+                .ephemerals
+                .iter()
+                .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
+                .collect(),
+            list_resource_schemas: self.lists.iter().map(|(k, e)| (k.clone(), convert::schema(&e.schema))).collect(),
+            functions: self.functions.iter().map(|(k, (_, d))| (k.clone(), convert::function(d))).collect(),
             server_capabilities: Some(Self::server_capabilities()),
             ..Default::default()
         }))
@@ -285,20 +382,23 @@ impl<P: Provider> Rpc for ProviderService<P> {
             client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
         };
         let mut resp = ReadResponse { state: current.clone(), private: req.private.clone(), diagnostics: Diagnostics::new() };
-        let new_state = match guarded("ReadResource", entry.resource.read(&rreq, &mut resp)).await {
+        let (new_state, new_identity) = match guarded("ReadResource", entry.resource.read(&rreq, &mut resp)).await {
             Ok(()) => {
                 diags.extend(std::mem::take(&mut resp.diagnostics));
-                outgoing(resp.state, entry, &mut diags)
+                let identity = entry.identity_of(&resp.state, &mut diags);
+                (outgoing(std::mem::take(&mut resp.state), entry, &mut diags), identity)
             }
             Err(d) => {
                 diags.push(d);
-                outgoing(current.clone(), entry, &mut diags)
+                let identity = entry.identity_of(&current, &mut diags);
+                (outgoing(current.clone(), entry, &mut diags), identity)
             }
         };
         Ok(Response::new(pb::read_resource::Response {
             new_state,
             diagnostics: convert::diagnostics(&diags),
             private: resp.private,
+            new_identity,
             ..Default::default()
         }))
     }
@@ -352,15 +452,22 @@ impl<P: Provider> Rpc for ProviderService<P> {
             diagnostics: Diagnostics::new(),
         };
         let mut planned_state = None;
+        let mut planned_identity = None;
         match guarded("PlanResourceChange", entry.resource.modify_plan(&mreq, &mut resp)).await {
             Ok(()) => {
                 diags.extend(std::mem::take(&mut resp.diagnostics));
+                // The identity is known only once the object exists; before
+                // that, send none rather than unknowns.
+                if !prior.is_null() && !resp.planned_state.is_null() {
+                    planned_identity = entry.identity_of(&resp.planned_state, &mut diags);
+                }
                 planned_state = outgoing(std::mem::take(&mut resp.planned_state), entry, &mut diags);
             }
             Err(d) => diags.push(d),
         }
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state,
+            planned_identity,
             requires_replace: resp.requires_replace.iter().map(convert::path).collect(),
             planned_private: resp.planned_private,
             diagnostics: convert::diagnostics(&diags),
@@ -427,6 +534,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
             }
             (resp.state, resp.private)
         };
+        let new_identity = if state.is_wholly_known() { entry.identity_of(&state, &mut diags) } else { None };
         let new_state = if state.is_null() {
             enc(&Value::Null, &entry.ty, &mut diags)
         } else if !state.is_wholly_known() {
@@ -450,6 +558,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
             new_state,
             private,
             diagnostics: convert::diagnostics(&diags),
+            new_identity,
             ..Default::default()
         }))
     }
@@ -461,9 +570,19 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
+        let identity = match (&entry.identity, req.identity.as_ref().and_then(|i| i.identity_data.as_ref())) {
+            (Some((_, ity)), Some(data)) => match convert::decode(Some(data), ity, "import identity") {
+                Ok(v) => Some(v),
+                Err(d) => {
+                    diags.push(d);
+                    None
+                }
+            },
+            _ => None,
+        };
         let ireq = ImportStateRequest {
             id: &req.id,
-            identity: None,
+            identity: identity.as_ref(),
             client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
         };
         let mut resp = ImportStateResponse::default();
@@ -472,12 +591,13 @@ impl<P: Provider> Rpc for ProviderService<P> {
             Ok(()) => {
                 diags.extend(std::mem::take(&mut resp.diagnostics));
                 if !diags.has_errors() && !resp.state.is_null() {
+                    let identity = entry.identity_of(&resp.state, &mut diags);
                     if let Some(state) = outgoing(resp.state, entry, &mut diags) {
                         imported.push(pb::import_resource_state::ImportedResource {
                             type_name: req.type_name.clone(),
                             state: Some(state),
                             private: resp.private,
-                            identity: None,
+                            identity,
                         });
                     }
                 }
@@ -500,6 +620,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let mut diags = Diagnostics::new();
         let mut target_state = None;
         let mut target_private = Vec::new();
+        let mut target_identity = None;
         match convert::raw_state_json(req.source_state.as_ref()) {
             Ok(raw) => {
                 let mreq = MoveStateRequest {
@@ -525,6 +646,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
                                 ),
                             );
                         } else if !diags.has_errors() {
+                            target_identity = entry.identity_of(&resp.target_state, &mut diags);
                             target_state = outgoing(resp.target_state, entry, &mut diags);
                             target_private = resp.target_private;
                         }
@@ -538,8 +660,290 @@ impl<P: Provider> Rpc for ProviderService<P> {
             target_state,
             diagnostics: convert::diagnostics(&diags),
             target_private,
-            target_identity: None,
+            target_identity,
         }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _req: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .resources
+                .iter()
+                .filter_map(|(k, e)| e.identity.as_ref().map(|(i, _)| (k.clone(), convert::identity_schema(i))))
+                .collect(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        req: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = req.into_inner();
+        let entry = self.resource(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        let mut upgraded = None;
+        match (&entry.identity, convert::raw_state_json(req.raw_identity.as_ref())) {
+            (Some((_, ity)), Ok(raw)) => match crate::codec::from_json_value(&raw, ity) {
+                Ok((v, _)) => {
+                    upgraded = enc(&v, ity, &mut diags).map(|d| pb::ResourceIdentityData { identity_data: Some(d) })
+                }
+                Err(e) => diags.error("Invalid stored identity", format!("{e}.")),
+            },
+            (None, _) => diags.error("No identity", format!("{} has no resource identity.", req.type_name)),
+            (_, Err(d)) => diags.push(d),
+        }
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity: upgraded,
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        req: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let ds = self.data_source(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        match convert::decode(req.config.as_ref(), &ds.ty, "data source configuration") {
+            Ok(config) => match guarded("ValidateDataResourceConfig", ds.item.validate_config(&config)).await {
+                Ok(d) => diags.extend(d),
+                Err(d) => diags.push(d),
+            },
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: convert::diagnostics(&diags) }))
+    }
+
+    async fn read_data_source(
+        &self,
+        req: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = req.into_inner();
+        let ds = self.data_source(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        let mut state = None;
+        match convert::decode(req.config.as_ref(), &ds.ty, "data source configuration") {
+            Ok(config) => {
+                let rreq = ReadDataRequest {
+                    config: &config,
+                    client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+                };
+                let mut resp = ReadDataResponse { state: config.clone(), diagnostics: Diagnostics::new() };
+                match guarded("ReadDataSource", ds.item.read(&rreq, &mut resp)).await {
+                    Ok(()) => {
+                        diags.extend(resp.diagnostics);
+                        if !diags.has_errors() {
+                            ds.schema.block.null_write_only(&mut resp.state);
+                            state = enc(&resp.state, &ds.ty, &mut diags);
+                        }
+                    }
+                    Err(d) => diags.push(d),
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: convert::diagnostics(&diags),
+            deferred: None,
+        }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        req: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let e = self.ephemeral(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        match convert::decode(req.config.as_ref(), &e.ty, "ephemeral resource configuration") {
+            Ok(config) => match guarded("ValidateEphemeralResourceConfig", e.item.validate_config(&config)).await {
+                Ok(d) => diags.extend(d),
+                Err(d) => diags.push(d),
+            },
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::validate_ephemeral_resource_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        req: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        let e = self.ephemeral(&req.type_name)?;
+        let mut diags = Diagnostics::new();
+        let mut out = pb::open_ephemeral_resource::Response::default();
+        match convert::decode(req.config.as_ref(), &e.ty, "ephemeral resource configuration") {
+            Ok(config) => {
+                let oreq = OpenRequest {
+                    config: &config,
+                    client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+                };
+                let mut resp = OpenResponse { result: config.clone(), ..Default::default() };
+                match guarded("OpenEphemeralResource", e.item.open(&oreq, &mut resp)).await {
+                    Ok(()) => {
+                        diags.extend(std::mem::take(&mut resp.diagnostics));
+                        if !diags.has_errors() {
+                            out.result = enc(&resp.result, &e.ty, &mut diags);
+                            out.private = resp.private;
+                            out.renew_at = resp.renew_at.map(prost_types::Timestamp::from);
+                        }
+                    }
+                    Err(d) => diags.push(d),
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+        out.diagnostics = convert::diagnostics(&diags);
+        Ok(Response::new(out))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        req: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        let e = self.ephemeral(&req.type_name)?;
+        let mut resp = RenewResponse::default();
+        let mut diags = Diagnostics::new();
+        match guarded("RenewEphemeralResource", e.item.renew(req.private.as_deref(), &mut resp)).await {
+            Ok(()) => diags.extend(std::mem::take(&mut resp.diagnostics)),
+            Err(d) => diags.push(d),
+        }
+        Ok(Response::new(pb::renew_ephemeral_resource::Response {
+            diagnostics: convert::diagnostics(&diags),
+            renew_at: resp.renew_at.map(prost_types::Timestamp::from),
+            private: resp.private,
+        }))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        req: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        let req = req.into_inner();
+        let e = self.ephemeral(&req.type_name)?;
+        let diags = match guarded("CloseEphemeralResource", e.item.close(req.private.as_deref())).await {
+            Ok(d) => d,
+            Err(d) => d.into(),
+        };
+        Ok(Response::new(pb::close_ephemeral_resource::Response { diagnostics: convert::diagnostics(&diags) }))
+    }
+
+    async fn get_functions(
+        &self,
+        _req: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response {
+            functions: self.functions.iter().map(|(k, (_, d))| (k.clone(), convert::function(d))).collect(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        req: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        let req = req.into_inner();
+        let Some((f, def)) = self.functions.get(&req.name) else {
+            return Ok(Response::new(pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError { text: format!("unknown function {:?}", req.name), function_argument: None }),
+            }));
+        };
+        let mut args = Vec::with_capacity(req.arguments.len());
+        for (i, (arg, p)) in req.arguments.iter().zip(&def.parameters).enumerate() {
+            match convert::decode(Some(arg), &p.ty, "function argument") {
+                Ok(v) => args.push(v),
+                Err(d) => {
+                    return Ok(Response::new(pb::call_function::Response {
+                        result: None,
+                        error: Some(pb::FunctionError { text: d.detail, function_argument: Some(i as i64) }),
+                    }))
+                }
+            }
+        }
+        let outcome = match guarded("CallFunction", f.call(&args)).await {
+            Ok(r) => r,
+            Err(d) => Err(FunctionError { text: d.detail, argument: None }),
+        };
+        let mut diags = Diagnostics::new();
+        Ok(Response::new(match outcome {
+            Ok(v) => pb::call_function::Response { result: enc(&v, &def.return_type, &mut diags), error: None },
+            Err(e) => pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError { text: e.text, function_argument: e.argument }),
+            },
+        }))
+    }
+
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> Result<Response<std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::list_resource::Event, Status>> + Send + 'static>>>, Status> {
+        let req = req.into_inner();
+        let Some(l) = self.lists.get(&req.type_name) else {
+            return Err(Status::not_found(format!("unknown list resource type {:?}", req.type_name)));
+        };
+        let entry = self.resource(&req.type_name)?;
+        let mut events = Vec::new();
+        let mut diags = Diagnostics::new();
+        // The config arrives wrapped: the list block's own attributes plus `config`.
+        let config = match convert::decode_list_config(req.config.as_ref(), &l.ty) {
+            Ok(c) => c,
+            Err(d) => {
+                diags.push(d);
+                Value::Null
+            }
+        };
+        if !diags.has_errors() {
+            let lreq = ListRequest { config: &config, include_resource_object: req.include_resource_object, limit: req.limit };
+            let mut resp = ListResponse::default();
+            match guarded("ListResource", l.item.list(&lreq, &mut resp)).await {
+                Ok(()) => {
+                    diags.extend(std::mem::take(&mut resp.diagnostics));
+                    for r in resp.results {
+                        let mut d = Diagnostics::new();
+                        let identity = entry
+                            .identity
+                            .as_ref()
+                            .and_then(|(_, ity)| enc(&r.identity, ity, &mut d))
+                            .map(|v| pb::ResourceIdentityData { identity_data: Some(v) });
+                        let resource_object = r.resource_object.and_then(|o| outgoing(o, entry, &mut d));
+                        events.push(Ok(pb::list_resource::Event {
+                            identity,
+                            display_name: r.display_name,
+                            resource_object,
+                            diagnostic: convert::diagnostics(&d),
+                        }));
+                    }
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        if !diags.is_empty() {
+            events.push(Ok(pb::list_resource::Event { diagnostic: convert::diagnostics(&diags), ..Default::default() }));
+        }
+        Ok(Response::new(Box::pin(futures::stream::iter(events))))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        if !self.lists.contains_key(&req.type_name) {
+            return Err(Status::not_found(format!("unknown list resource type {:?}", req.type_name)));
+        }
+        Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics: Vec::new() }))
     }
 
     async fn stop_provider(
