@@ -9,12 +9,13 @@
 //! `assume_role` through STS, and the SDK's *standard* retry mode (exponential backoff with
 //! jitter, retry quota) with a configurable number of attempts.
 //!
-//! Logging: the SDK's orchestrator writes `trace!(request = ?request)` with the request body, and
-//! a CreateSecret/PutSecretValue body holds `SecretString`. So every call that carries or returns
-//! a value runs with a no-op tracing subscriber ([`quietly`]): whatever subscriber the process
-//! installs (even at TRACE), the SDK says nothing during those calls. Calls without a value keep
-//! the SDK's logs, which are useful for debugging credentials and endpoints. Never set the SDK's
-//! `LOG_SENSITIVE_BODIES`.
+//! Logging: the SDK's orchestrator writes `trace!(request = ?request, "transmitting request")`,
+//! and a CreateSecret/PutSecretValue body holds `SecretString`. In aws-smithy-runtime 1.16 the
+//! body is boxed by then and prints as `BoxBody`, but an in-memory body prints its bytes, so that
+//! is one SDK refactor away from a leak. Every call that carries or returns a value therefore
+//! runs with a no-op tracing subscriber ([`quietly`]): whatever subscriber the process installs
+//! (even at TRACE), the SDK says nothing during those calls. Calls without a value keep the SDK's
+//! logs, which help debug credentials and endpoints. Never set the SDK's `LOG_SENSITIVE_BODIES`.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -616,6 +617,44 @@ impl SecretStore for AwsSecretsManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts the events it is shown.
+    #[derive(Clone, Default)]
+    struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl tracing::Subscriber for Count {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, _: &tracing::Event<'_>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[tokio::test]
+    async fn quietly_hides_events_from_the_installed_subscriber() {
+        let count = Count::default();
+        async {
+            tracing::trace!("visible");
+            quietly(async {
+                tracing::trace!("hidden");
+                tokio::task::yield_now().await;
+                tracing::error!("hidden after a yield");
+            })
+            .await;
+            tracing::trace!("visible again");
+        }
+        .with_subscriber(count.clone())
+        .await;
+        assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn regions_table() {
