@@ -6,7 +6,7 @@
 //! that move text around (which render the smaller edits into the moved text).
 
 use crate::edit::{indent_at, line_end, line_number, line_start, render, Edit};
-use crate::module::{describe_site, label, Meta, Owner, Reference, SourceFile};
+use crate::module::{describe_site, label, Meta, Owner, Reference, SourceFile, Step};
 use crate::report::{EditKind, EditNote, Hazard, Note, Warning};
 use crate::table::{is_write_only_key, rules_for};
 use crate::Options;
@@ -390,7 +390,33 @@ impl<'a> Planner<'a> {
                     if attr.value.is_null() {
                         continue;
                     }
+                    // Only a SecureString parameter holds a secret; a plain `String` is config.
+                    if ty == "aws_ssm_parameter" {
+                        if let Some(Expression::String(kind)) =
+                            body.get_attribute("type").map(|a| &a.value)
+                        {
+                            if kind.value() != "SecureString" {
+                                continue;
+                            }
+                        }
+                    }
                     let path = format!("{ty}.{name}.{}", rule.path.join("."));
+                    // After the switch the plain attribute reads back as null; anything that reads
+                    // it would silently get null, so leave those alone.
+                    let reader = self.refs.iter().find(|r| {
+                        r.resource_named(ty) == Some(name)
+                            && r.steps.iter().skip(1).any(
+                                |step| matches!(step, Step::Attr(a, _) if a == rule.attribute()),
+                            )
+                    });
+                    if let Some(reader) = reader {
+                        let at = span_of(&attr.key).start;
+                        self.info(file, at, format!(
+                            "`{path}` left as it is: it is read in {}, which would get null once the value is write-only",
+                            reader.describe_site()
+                        ));
+                        continue;
+                    }
                     let src = self.src(file);
                     let key = span_of(&attr.key);
                     let end = span_of(attr).end;
@@ -444,6 +470,7 @@ impl<'a> Planner<'a> {
 
     fn ephemeral(&mut self) {
         let mut blocks: BTreeMap<Candidate, (usize, &'a Block)> = BTreeMap::new();
+        let mut not_addressable: Vec<(usize, &Block, String)> = Vec::new();
         let data: Vec<(usize, &Block)> = self.blocks("data").collect();
         for (file, block) in data {
             let (Some(ty), Some(name)) = (label(block, 0), label(block, 1)) else {
@@ -461,10 +488,7 @@ impl<'a> Planner<'a> {
                     continue;
                 }
                 if ssm_arn_edits(block).is_none() {
-                    self.info(file, span_of(block).start, format!(
-                        "`data.aws_ssm_parameter.{name}` left as a data source: the ephemeral `aws_ssm_parameter` is addressed by `arn`, \
-                         and `name` is neither an ARN literal nor `aws_ssm_parameter.<x>.name`"
-                    ));
+                    not_addressable.push((file, block, name.to_owned()));
                     continue;
                 }
             }
@@ -531,6 +555,30 @@ impl<'a> Planner<'a> {
                 self.warn(file, start, hazard, message);
             } else {
                 self.info(file, start, message);
+            }
+        }
+        // A parameter read by name would need its ARN; say so only if nothing else already
+        // rules the conversion out.
+        for (file, block, name) in not_addressable {
+            let candidate = Candidate::Data {
+                ty: "aws_ssm_parameter".to_owned(),
+                name: name.clone(),
+            };
+            let start = span_of(block).start;
+            let blocked = candidate
+                .uses(self.refs)
+                .find_map(|r| self.verdict(r, &converting, &mut Vec::new()).err());
+            match blocked {
+                Some((reason, Some(hazard))) => {
+                    self.warn(file, start, hazard, format!("`data.aws_ssm_parameter.{name}` not made ephemeral: {reason}"))
+                }
+                Some((reason, None)) => {
+                    self.info(file, start, format!("`data.aws_ssm_parameter.{name}` not made ephemeral: {reason}"))
+                }
+                None => self.info(file, start, format!(
+                    "`data.aws_ssm_parameter.{name}` left as a data source: the ephemeral `aws_ssm_parameter` is addressed by `arn`, \
+                     and `name` is neither an ARN literal nor `aws_ssm_parameter.<x>.name`; set `arn` by hand"
+                )),
             }
         }
         for candidate in &converting {

@@ -92,7 +92,21 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
         "hmac_key",
         "plaintext",
     ];
+    // Names, identifiers and version triggers point at a secret; they are not one.
+    const NOT_VALUES: [&str; 8] = [
+        "_id",
+        "_ids",
+        "_arn",
+        "_name",
+        "_version",
+        "_revision",
+        "_stage",
+        "_stages",
+    ];
     let lower = key.to_ascii_lowercase();
+    if lower == "secret" || NOT_VALUES.iter().any(|suffix| lower.ends_with(suffix)) {
+        return false;
+    }
     WORDS.iter().any(|word| lower.contains(word))
         || is_write_only_key(key)
         || write_only_rules()

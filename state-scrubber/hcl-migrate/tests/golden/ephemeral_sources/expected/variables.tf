@@ -1,0 +1,8 @@
+variable "signing_key" {
+  type      = string
+  sensitive = true
+}
+
+variable "key_vault_id" {
+  type = string
+}

@@ -1,0 +1,80 @@
+# Secrets this tool must not convert, each for its own reason.
+
+resource "aws_secretsmanager_secret" "with_policy" {
+  name   = "prod/shared/with-policy"
+  policy = data.aws_iam_policy_document.shared.json
+}
+
+resource "aws_secretsmanager_secret_version" "with_policy" {
+  secret_id     = aws_secretsmanager_secret.with_policy.id
+  secret_string = var.shared_value
+}
+
+resource "aws_secretsmanager_secret" "two_versions" {
+  name = "prod/shared/two-versions"
+}
+
+resource "aws_secretsmanager_secret_version" "blue" {
+  secret_id      = aws_secretsmanager_secret.two_versions.id
+  secret_string  = var.blue_value
+  version_stages = ["AWSCURRENT"]
+}
+
+resource "aws_secretsmanager_secret_version" "green" {
+  secret_id     = aws_secretsmanager_secret.two_versions.id
+  secret_string = var.green_value
+}
+
+resource "aws_secretsmanager_secret" "value_exported" {
+  name = "prod/shared/exported"
+}
+
+resource "aws_secretsmanager_secret_version" "value_exported" {
+  secret_id     = aws_secretsmanager_secret.value_exported.id
+  secret_string = var.exported_value
+}
+
+output "exported" {
+  value     = aws_secretsmanager_secret_version.value_exported.secret_string
+  sensitive = true
+}
+
+resource "random_password" "kept" {
+  length = 24
+  keepers = {
+    rotation = "2026-01"
+  }
+}
+
+resource "aws_ssm_parameter" "kept" {
+  name  = "/prod/shared/kept"
+  type  = "SecureString"
+  value = random_password.kept.result
+}
+
+resource "random_password" "shown" {
+  length = 16
+}
+
+output "initial_password" {
+  value     = random_password.shown.result
+  sensitive = true
+}
+
+data "aws_ssm_parameter" "by_name" {
+  name = "/prod/shared/by-name"
+}
+
+resource "aws_db_instance" "one_liner" {
+  identifier = "one-liner"
+  password   = data.aws_ssm_parameter.by_name.value
+}
+
+data "aws_iam_policy_document" "shared" {
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_db_instance" "inline" { password = var.inline_password }

@@ -1,0 +1,72 @@
+# Application credentials for the payments service.
+# The password is generated here and handed to the app via Secrets Manager.
+
+resource "random_password" "app" {
+  length  = 32
+  special = true
+}
+
+resource "aws_secretsmanager_secret" "app" {
+  name                    = "prod/payments/app-credentials"
+  description             = "Payments app credentials" # shown in the console
+  kms_key_id              = aws_kms_key.secrets.arn
+  recovery_window_in_days = 7
+
+  tags = merge(local.tags, {
+    purpose = "app-credentials"
+  })
+}
+
+# The current value. Rotation is manual for now.
+resource "aws_secretsmanager_secret_version" "app" {
+  secret_id = aws_secretsmanager_secret.app.id
+  secret_string = jsonencode({
+    username = "payments_app"
+    password = random_password.app.result
+  })
+}
+
+resource "aws_kms_key" "secrets" {
+  description = "Secrets for payments"
+}
+
+locals {
+  tags = {
+    service = "payments"
+    env     = "prod"
+  }
+}
+
+resource "aws_iam_policy" "read_app_secret" {
+  name = "read-app-secret"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = [aws_secretsmanager_secret.app.arn]
+    }]
+  })
+}
+
+resource "aws_lambda_function" "worker" {
+  function_name = "payments-worker"
+  role          = var.worker_role_arn
+  handler       = "index.handler"
+  runtime       = "nodejs20.x"
+  filename      = "worker.zip"
+
+  environment {
+    variables = {
+      SECRET_ARN = aws_secretsmanager_secret.app.arn
+      SECRET_VER = aws_secretsmanager_secret_version.app.version_id
+    }
+  }
+
+  depends_on = [aws_secretsmanager_secret_version.app]
+}
+
+output "app_secret_arn" {
+  description = "Where the app reads its credentials"
+  value       = aws_secretsmanager_secret.app.arn
+}

@@ -1,0 +1,3 @@
+variable "worker_role_arn" {
+  type = string
+}
