@@ -171,3 +171,75 @@ fn write_is_atomic_and_keeps_permissions() {
         .is_empty());
     assert!(matches!(plan.write(), Err(MigrateError::Stale { .. })));
 }
+
+/// A value built at run time, placed as a literal in every secret position we rewrite, must not
+/// appear in anything the plan prints.
+#[test]
+fn canary_never_printed() {
+    let canary = format!("cnry-{}-{}", std::process::id(), "q7x2");
+    let main = format!(
+        r#"resource "aws_secretsmanager_secret" "s" {{
+  name = "prod/canary"
+}}
+
+resource "aws_secretsmanager_secret_version" "s" {{
+  secret_id     = aws_secretsmanager_secret.s.id
+  secret_string = <<-EOT
+    {canary}
+  EOT
+}}
+
+resource "aws_db_instance" "db" {{
+  identifier = "db"
+  password   = "{canary}"
+}}
+
+resource "kubernetes_secret_v1" "k" {{
+  data = {{
+    token = "{canary}"
+  }}
+}}
+
+resource "aws_ssm_parameter" "p" {{
+  name  = "/p"
+  type  = "SecureString"
+  value = jsonencode({{ key = "{canary}" }})
+}}
+"#
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    assert_eq!(plan.files.len(), 1);
+    let mut printed = plan.unified_diff();
+    for warning in &plan.warnings {
+        printed.push_str(&warning.to_string());
+    }
+    for note in &plan.notes {
+        printed.push_str(&note.to_string());
+    }
+    for edit in &plan.files[0].edits {
+        printed.push_str(&edit.message);
+    }
+    assert!(printed.contains("value_wo"), "{printed}");
+    assert!(!printed.contains(&canary), "canary printed:\n{printed}");
+    // The rewrite itself keeps the value where it was put.
+    assert_eq!(plan.files[0].rewritten.matches(&canary).count(), 4);
+}
+
+#[test]
+fn switches_turn_rewrites_off() {
+    let main = "data \"aws_secretsmanager_secret_version\" \"d\" {\n  secret_id = \"x\"\n}\n\nprovider \"postgresql\" {\n  password = data.aws_secretsmanager_secret_version.d.secret_string\n}\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("main.tf"), main).expect("write");
+    let off = Options {
+        ephemeral: false,
+        ..Options::default()
+    };
+    assert!(plan_migration(dir.path(), &off).expect("plan").is_empty());
+    let on = plan_migration(dir.path(), &Options::default()).expect("plan");
+    assert!(on.files[0]
+        .rewritten
+        .starts_with("ephemeral \"aws_secretsmanager_secret_version\" \"d\""));
+    assert!(on.files[0]
+        .rewritten
+        .contains("password = ephemeral.aws_secretsmanager_secret_version.d.secret_string"));
+}
