@@ -3,7 +3,7 @@
 //! - [`secret`]: [`SecretValue`], the redacting type every secret value travels in. Its
 //!   `Debug`/`Display` print a mask; the only ways out are the greppable
 //!   [`SecretValue::expose_secret`] and [`SecretValue::expose_str`].
-//! - [`reference`]: the `ref+awssecrets://NAME[?version_id=ID][#/json/key]` reference strings that
+//! - [`reference`](mod@reference): the `ref+awssecrets://NAME[?version_id=ID][#/json/key]` reference strings that
 //!   vals/helmfile already understand, parsed into [`SecretRef`].
 //! - [`store`]: the [`SecretStore`] trait in domain words, its AWS Secrets Manager implementation
 //!   ([`store::aws`], the only module that touches the AWS SDK) and an in-memory fake
@@ -20,6 +20,6 @@ pub mod reference;
 pub mod secret;
 pub mod store;
 
-pub use reference::{ParseRefError, SecretRef};
+pub use reference::{ParseRefError, ResolveError, SecretRef};
 pub use secret::{JsonSelectError, NotUtf8, SecretValue};
 pub use store::{SecretStore, StoreError};

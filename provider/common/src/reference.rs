@@ -26,7 +26,8 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use crate::store::VersionSelector;
+use crate::store::{SecretStore, StoreError, VersionSelector};
+use crate::{JsonSelectError, SecretValue};
 
 /// The scheme prefix of a Secrets Manager reference.
 pub const SCHEME: &str = "ref+awssecrets://";
@@ -96,6 +97,29 @@ pub enum ParseRefError {
     },
 }
 
+/// Why [`SecretRef::resolve`] produced no value. Names the reference (which is not secret),
+/// never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// The store call failed.
+    #[error("reading {reference}: {error}")]
+    Store {
+        /// The reference, printed.
+        reference: String,
+        /// The store's error.
+        error: StoreError,
+    },
+    /// The value is not JSON or lacks the key.
+    #[error("reading {reference}: {error}")]
+    Json {
+        /// The reference, printed.
+        reference: String,
+        /// What went wrong.
+        error: JsonSelectError,
+    },
+}
+
 impl SecretRef {
     /// A reference to the current version of the whole value of `name` (a name or an ARN).
     pub fn new(name: impl Into<String>) -> Self {
@@ -142,6 +166,30 @@ impl SecretRef {
             (Some(id), _) => VersionSelector::Id(id.clone()),
             (None, Some(stage)) => VersionSelector::Stage(stage.clone()),
             (None, None) => VersionSelector::Current,
+        }
+    }
+
+    /// Reads the value this reference points to: GetSecretValue for [`SecretRef::selector`],
+    /// then the JSON member of [`SecretRef::json_pointer`] if any.
+    pub async fn resolve(&self, store: &dyn SecretStore) -> Result<SecretValue, ResolveError> {
+        let fetched = store
+            .get_value(&self.name, self.selector())
+            .await
+            .map_err(|error| ResolveError::Store {
+                reference: self.to_string(),
+                error,
+            })?;
+        match &self.json_pointer {
+            Some(keys) if !keys.is_empty() => {
+                fetched
+                    .value
+                    .select_json(keys)
+                    .map_err(|error| ResolveError::Json {
+                        reference: self.to_string(),
+                        error,
+                    })
+            }
+            _ => Ok(fetched.value),
         }
     }
 
@@ -464,6 +512,64 @@ mod tests {
         assert!(serde_json::from_str::<SecretRef>(r#""nope""#).is_err());
         assert!(SecretRef::is_reference("ref+awssecrets://x"));
         assert!(!SecretRef::is_reference("ref+vault://x"));
+    }
+
+    #[tokio::test]
+    async fn resolve_through_a_store() {
+        use crate::store::memory::MemoryStore;
+        use crate::store::{CreateSecret, PutValue};
+        let store = MemoryStore::default();
+        let meta = store
+            .create(CreateSecret {
+                name: "prod/db".into(),
+                value: Some(SecretValue::from_string(r#"{"password":"one"}"#.into())),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        store
+            .put_value(PutValue {
+                secret_id: "prod/db".into(),
+                value: SecretValue::from_string(r#"{"password":"two"}"#.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let read = |s: &str| SecretRef::parse(s).unwrap();
+        let cases = [
+            ("ref+awssecrets://prod/db#/password", "two"),
+            (
+                "ref+awssecrets://prod/db?version_stage=AWSPREVIOUS#/password",
+                "one",
+            ),
+            ("ref+awssecrets://prod/db", r#"{"password":"two"}"#),
+        ];
+        for (r, want) in cases {
+            let v = read(r).resolve(&store).await.unwrap();
+            assert_eq!(v.expose_str().unwrap(), want, "{r}");
+        }
+        let by_id = SecretRef::new(meta.arn.clone())
+            .with_version_id(meta.current_version_id.unwrap())
+            .with_json_pointer(["password"]);
+        assert_eq!(
+            by_id.resolve(&store).await.unwrap().expose_str().unwrap(),
+            "one"
+        );
+
+        let missing = read("ref+awssecrets://prod/db#/user")
+            .resolve(&store)
+            .await
+            .unwrap_err();
+        assert!(matches!(missing, ResolveError::Json { .. }));
+        assert_eq!(
+            missing.to_string(),
+            r#"reading ref+awssecrets://prod/db#/user: the secret's JSON has no key "user" at /"#
+        );
+        let gone = read("ref+awssecrets://nope")
+            .resolve(&store)
+            .await
+            .unwrap_err();
+        assert!(matches!(gone, ResolveError::Store { error, .. } if error.is_not_found()));
     }
 
     fn any_text() -> impl Strategy<Value = String> {

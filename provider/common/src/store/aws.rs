@@ -1,6 +1,6 @@
 //! [`AwsSecretsManager`]: the [`SecretStore`] on AWS Secrets Manager. This is the only module
 //! that touches `aws-config` and `aws-sdk-secretsmanager`; SDK errors become [`StoreError`] in
-//! one function, [`map_sdk_error`].
+//! one function, `map_sdk_error`.
 //!
 //! Configuration follows the AWS conventions users already have: the standard credential chain
 //! (environment, shared files and `profile`, SSO, web identity, ECS/IMDS), `AWS_REGION` or the
@@ -13,7 +13,7 @@
 //! and a CreateSecret/PutSecretValue body holds `SecretString`. In aws-smithy-runtime 1.16 the
 //! body is boxed by then and prints as `BoxBody`, but an in-memory body prints its bytes, so that
 //! is one SDK refactor away from a leak. Every call that carries or returns a value therefore
-//! runs with a no-op tracing subscriber ([`quietly`]): whatever subscriber the process installs
+//! runs with a no-op tracing subscriber (`quietly`): whatever subscriber the process installs
 //! (even at TRACE), the SDK says nothing during those calls. Calls without a value keep the SDK's
 //! logs, which help debug credentials and endpoints. Never set the SDK's `LOG_SENSITIVE_BODIES`.
 
