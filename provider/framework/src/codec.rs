@@ -24,7 +24,10 @@ pub struct CodecError {
 }
 
 fn err(path: &[Step], message: impl Into<String>) -> CodecError {
-    CodecError { path: AttributePath::from_steps(path.to_vec()), message: message.into() }
+    CodecError {
+        path: AttributePath::from_steps(path.to_vec()),
+        message: message.into(),
+    }
 }
 
 /// Nesting deeper than this is refused: Terraform schemas are shallow, and a
@@ -84,7 +87,10 @@ impl<'a> Reader<'a> {
         Ok(self.take(1, path)?[0])
     }
     fn be(&mut self, n: usize, path: &[Step]) -> Result<u64, CodecError> {
-        Ok(self.take(n, path)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        Ok(self
+            .take(n, path)?
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
 
     fn head(&mut self, path: &[Step]) -> Result<Head, CodecError> {
@@ -190,7 +196,9 @@ impl<'a> Reader<'a> {
                 Head::Float(f) => Ok(Value::Number(Number::Float(f))),
                 Head::Str(n) => {
                     let s = self.string(n, path)?;
-                    parse_number_text(&s).map(Value::Number).ok_or_else(|| err(path, "expected a number"))
+                    parse_number_text(&s)
+                        .map(Value::Number)
+                        .ok_or_else(|| err(path, "expected a number"))
                 }
                 _ => Err(err(path, "expected a number")),
             },
@@ -208,14 +216,21 @@ impl<'a> Reader<'a> {
                     out.push(self.value(et, path)?);
                     path.pop();
                 }
-                Ok(if matches!(ty, Type::Set(_)) { Value::Set(out) } else { Value::List(out) })
+                Ok(if matches!(ty, Type::Set(_)) {
+                    Value::Set(out)
+                } else {
+                    Value::List(out)
+                })
             }
             Type::Tuple(ets) => {
                 let Head::Array(n) = head else {
                     return Err(err(path, "expected a tuple"));
                 };
                 if n != ets.len() {
-                    return Err(err(path, format!("expected a tuple of {} elements", ets.len())));
+                    return Err(err(
+                        path,
+                        format!("expected a tuple of {} elements", ets.len()),
+                    ));
                 }
                 let mut out = Vec::with_capacity(n);
                 for (i, et) in ets.iter().enumerate() {
@@ -278,7 +293,11 @@ pub fn decode_msgpack_untyped(bytes: &[u8]) -> Result<Value, CodecError> {
             }
             Head::Bool(b) => Value::Bool(b),
             Head::Int(i) => Value::Number(Number::Int(i)),
-            Head::Uint(u) => Value::Number(i64::try_from(u).map(Number::Int).unwrap_or(Number::Big(u.to_string()))),
+            Head::Uint(u) => Value::Number(
+                i64::try_from(u)
+                    .map(Number::Int)
+                    .unwrap_or(Number::Big(u.to_string())),
+            ),
             Head::Float(f) => Value::Number(Number::Float(f)),
             Head::Str(n) | Head::Bin(n) => Value::String(r.string(n, &[])?),
             Head::Array(n) => {
@@ -322,7 +341,14 @@ fn parse_number_text(s: &str) -> Option<Number> {
     }
 }
 
-fn write_len(out: &mut Vec<u8>, n: usize, fix: Option<(u8, usize)>, m8: Option<u8>, m16: u8, m32: u8) {
+fn write_len(
+    out: &mut Vec<u8>,
+    n: usize,
+    fix: Option<(u8, usize)>,
+    m8: Option<u8>,
+    m16: u8,
+    m32: u8,
+) {
     if let Some((base, max)) = fix {
         if n <= max {
             out.push(base | n as u8);
@@ -366,7 +392,12 @@ fn write_int(out: &mut Vec<u8>, i: i64) {
     }
 }
 
-fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, path: &mut Vec<Step>) -> Result<(), CodecError> {
+fn write_value(
+    out: &mut Vec<u8>,
+    v: &Value,
+    ty: &Type,
+    path: &mut Vec<Step>,
+) -> Result<(), CodecError> {
     if path.len() > MAX_DEPTH {
         return Err(err(path, "value nested too deeply"));
     }
@@ -395,7 +426,9 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, path: &mut Vec<Step>) ->
         (Type::Number, Value::Number(n)) => {
             match n {
                 Number::Int(i) => write_int(out, *i),
-                Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => write_int(out, *f as i64),
+                Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                    write_int(out, *f as i64)
+                }
                 Number::Float(f) => {
                     out.push(0xcb);
                     out.extend_from_slice(&f.to_bits().to_be_bytes());
@@ -417,7 +450,9 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, path: &mut Vec<Step>) ->
             }
             Ok(())
         }
-        (Type::Tuple(ets), Value::Tuple(items) | Value::List(items)) if ets.len() == items.len() => {
+        (Type::Tuple(ets), Value::Tuple(items) | Value::List(items))
+            if ets.len() == items.len() =>
+        {
             write_len(out, items.len(), Some((0x90, 15)), None, 0xdc, 0xdd);
             for (i, (item, et)) in items.iter().zip(ets).enumerate() {
                 path.push(Step::Index(i as i64));
@@ -438,7 +473,10 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, path: &mut Vec<Step>) ->
         }
         (Type::Object(attrs), Value::Object(m)) => {
             if let Some(extra) = m.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(err(path, format!("attribute {extra:?} is not in the schema")));
+                return Err(err(
+                    path,
+                    format!("attribute {extra:?} is not in the schema"),
+                ));
             }
             write_len(out, attrs.len(), Some((0x80, 15)), None, 0xde, 0xdf);
             for (name, at) in attrs {
@@ -449,7 +487,10 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, path: &mut Vec<Step>) ->
             }
             Ok(())
         }
-        (ty, _) => Err(err(path, format!("value does not conform to type {}", ty.friendly_name()))),
+        (ty, _) => Err(err(
+            path,
+            format!("value does not conform to type {}", ty.friendly_name()),
+        )),
     }
 }
 
@@ -464,7 +505,9 @@ fn infer_type(v: &Value) -> Type {
         Value::Set(v) => Type::set(v.first().map(infer_type).unwrap_or(Type::Dynamic)),
         Value::Tuple(v) => Type::Tuple(v.iter().map(infer_type).collect()),
         Value::Map(m) => Type::map(m.values().next().map(infer_type).unwrap_or(Type::Dynamic)),
-        Value::Object(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), infer_type(v))).collect()),
+        Value::Object(m) => {
+            Type::Object(m.iter().map(|(k, v)| (k.clone(), infer_type(v))).collect())
+        }
     }
 }
 
@@ -474,8 +517,12 @@ fn infer_type(v: &Value) -> Type {
 /// does not know are dropped and reported in the second tuple element, so an
 /// upgrade can say what it discarded (names only).
 pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<(Value, Vec<String>), CodecError> {
-    let j: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| err(&[], format!("invalid JSON at line {} column {}", e.line(), e.column())))?;
+    let j: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        err(
+            &[],
+            format!("invalid JSON at line {} column {}", e.line(), e.column()),
+        )
+    })?;
     let mut dropped = Vec::new();
     let mut path = Vec::new();
     let v = from_json(&j, ty, &mut path, &mut dropped)?;
@@ -483,7 +530,10 @@ pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<(Value, Vec<String>), Code
 }
 
 /// Converts an already-parsed JSON value (see [`decode_json`]).
-pub fn from_json_value(j: &serde_json::Value, ty: &Type) -> Result<(Value, Vec<String>), CodecError> {
+pub fn from_json_value(
+    j: &serde_json::Value,
+    ty: &Type,
+) -> Result<(Value, Vec<String>), CodecError> {
     let mut dropped = Vec::new();
     let mut path = Vec::new();
     let v = from_json(j, ty, &mut path, &mut dropped)?;
@@ -504,7 +554,9 @@ fn from_json(
         return Ok(Value::Null);
     }
     match (ty, j) {
-        (Type::Dynamic, J::Object(o)) if o.contains_key("type") && o.contains_key("value") && o.len() == 2 => {
+        (Type::Dynamic, J::Object(o))
+            if o.contains_key("type") && o.contains_key("value") && o.len() == 2 =>
+        {
             let inner = Type::from_json(&o["type"]).map_err(|e| err(path, e.to_string()))?;
             from_json(&o["value"], &inner, path, dropped)
         }
@@ -512,9 +564,9 @@ fn from_json(
         (Type::Bool, J::Bool(b)) => Ok(Value::Bool(*b)),
         (Type::Bool, J::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
         (Type::Number, J::Number(n)) => Ok(Value::Number(json_number(n))),
-        (Type::Number, J::String(s)) => {
-            parse_number_text(s).map(Value::Number).ok_or_else(|| err(path, "expected a number"))
-        }
+        (Type::Number, J::String(s)) => parse_number_text(s)
+            .map(Value::Number)
+            .ok_or_else(|| err(path, "expected a number")),
         (Type::String, J::String(s)) => Ok(Value::String(s.clone())),
         // Terraform's JSON state converts primitives to strings where the
         // schema says string.
@@ -527,7 +579,11 @@ fn from_json(
                 out.push(from_json(item, et, path, dropped)?);
                 path.pop();
             }
-            Ok(if matches!(ty, Type::Set(_)) { Value::Set(out) } else { Value::List(out) })
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::Set(out)
+            } else {
+                Value::List(out)
+            })
         }
         (Type::Tuple(ets), J::Array(items)) if ets.len() == items.len() => {
             let mut out = Vec::with_capacity(items.len());
@@ -587,7 +643,11 @@ fn json_untyped(j: &serde_json::Value) -> Value {
         J::Number(n) => Value::Number(json_number(n)),
         J::String(s) => Value::String(s.clone()),
         J::Array(a) => Value::Tuple(a.iter().map(json_untyped).collect()),
-        J::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), json_untyped(v))).collect()),
+        J::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), json_untyped(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -615,8 +675,17 @@ mod tests {
             ("name", Value::Unknown),
             ("count", Value::Number(Number::Int(-5))),
             ("on", Value::Null),
-            ("tags", Value::Map([("a".to_string(), Value::string("b"))].into())),
-            ("list", Value::List(vec![Value::object([("region", Value::string("eu-west-1"))])])),
+            (
+                "tags",
+                Value::Map([("a".to_string(), Value::string("b"))].into()),
+            ),
+            (
+                "list",
+                Value::List(vec![Value::object([(
+                    "region",
+                    Value::string("eu-west-1"),
+                )])]),
+            ),
             ("set", Value::Set(vec![Value::string("x")])),
             ("dyn", Value::string("dynamic!")),
         ]);
@@ -627,11 +696,20 @@ mod tests {
     #[test]
     fn cty_unknown_encoding() {
         // cty writes unknown as fixext1 type 0 with one zero byte.
-        assert_eq!(encode_msgpack(&Value::Unknown, &Type::String).unwrap(), vec![0xd4, 0, 0]);
+        assert_eq!(
+            encode_msgpack(&Value::Unknown, &Type::String).unwrap(),
+            vec![0xd4, 0, 0]
+        );
         // Refined unknowns arrive as other extension types.
-        assert_eq!(decode_msgpack(&[0xc7, 2, 12, 0x80, 0xc0], &Type::String).unwrap(), Value::Unknown);
+        assert_eq!(
+            decode_msgpack(&[0xc7, 2, 12, 0x80, 0xc0], &Type::String).unwrap(),
+            Value::Unknown
+        );
         assert!(decode_msgpack(&[0xd4, 0, 0, 0xc0], &Type::String).is_err());
-        assert_eq!(decode_msgpack(&[0xc7, 1, 12, 0x80], &Type::String).unwrap(), Value::Unknown);
+        assert_eq!(
+            decode_msgpack(&[0xc7, 1, 12, 0x80], &Type::String).unwrap(),
+            Value::Unknown
+        );
     }
 
     #[test]
@@ -687,9 +765,16 @@ mod tests {
 
     #[test]
     fn json_raw_state() {
-        let ty = Type::object([("arn", Type::String), ("recovery_window_in_days", Type::Number), ("tags", Type::map(Type::String))]);
-        let (v, dropped) =
-            decode_json(br#"{"arn":"a","recovery_window_in_days":7,"tags":null,"secret_string":"x"}"#, &ty).unwrap();
+        let ty = Type::object([
+            ("arn", Type::String),
+            ("recovery_window_in_days", Type::Number),
+            ("tags", Type::map(Type::String)),
+        ]);
+        let (v, dropped) = decode_json(
+            br#"{"arn":"a","recovery_window_in_days":7,"tags":null,"secret_string":"x"}"#,
+            &ty,
+        )
+        .unwrap();
         assert_eq!(v.get("recovery_window_in_days").as_i64(), Some(7));
         assert!(v.get("tags").is_null());
         assert_eq!(dropped, vec!["secret_string".to_string()]);
@@ -708,11 +793,18 @@ mod tests {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5).prop_map(|items| {
                     let ty = Type::Tuple(items.iter().map(|(t, _)| t.clone()).collect());
-                    (ty, Value::Tuple(items.into_iter().map(|(_, v)| v).collect()))
+                    (
+                        ty,
+                        Value::Tuple(items.into_iter().map(|(_, v)| v).collect()),
+                    )
                 }),
                 prop::collection::btree_map("[a-z_]{1,8}", inner, 0..5).prop_map(|m| {
-                    let ty = Type::Object(m.iter().map(|(k, (t, _))| (k.clone(), t.clone())).collect());
-                    (ty, Value::Object(m.into_iter().map(|(k, (_, v))| (k, v)).collect()))
+                    let ty =
+                        Type::Object(m.iter().map(|(k, (t, _))| (k.clone(), t.clone())).collect());
+                    (
+                        ty,
+                        Value::Object(m.into_iter().map(|(k, (_, v))| (k, v)).collect()),
+                    )
                 }),
             ]
         })

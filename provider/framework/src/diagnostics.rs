@@ -26,10 +26,20 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, summary: summary.into(), detail: detail.into(), attribute: None }
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: None,
+        }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), attribute: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: None,
+        }
     }
     pub fn at(mut self, path: AttributePath) -> Self {
         self.attribute = Some(path);
@@ -71,10 +81,20 @@ impl Diagnostics {
     pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::error(summary, detail));
     }
-    pub fn attr_error(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn attr_error(
+        &mut self,
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Diagnostic::error(summary, detail).at(path));
     }
-    pub fn attr_warning(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn attr_warning(
+        &mut self,
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Diagnostic::warning(summary, detail).at(path));
     }
     pub fn extend(&mut self, other: Diagnostics) {

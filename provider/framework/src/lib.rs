@@ -13,15 +13,15 @@
 pub mod codec;
 pub mod datasource;
 pub mod diagnostics;
+pub mod logging;
 pub mod path;
 pub mod provider;
 pub mod resource;
+pub mod runtime;
 pub mod schema;
 pub mod types;
 pub mod value;
 pub mod wire;
-pub mod logging;
-pub mod runtime;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use path::AttributePath;

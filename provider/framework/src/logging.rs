@@ -172,7 +172,10 @@ impl HclogLayer {
         entry.insert("@level".into(), Json::from(level_name(level)));
         entry.insert("@message".into(), Json::from(message));
         entry.insert("@module".into(), Json::from(self.module.as_str()));
-        entry.insert("@timestamp".into(), Json::from(timestamp(SystemTime::now())));
+        entry.insert(
+            "@timestamp".into(),
+            Json::from(timestamp(SystemTime::now())),
+        );
         for (key, value) in fields {
             // Keys starting with '@' belong to hclog.
             if !key.starts_with('@') {
@@ -361,7 +364,12 @@ mod tests {
     fn events_are_hclog_json_lines() {
         let (sub, out) = capture(LevelFilter::TRACE);
         tracing::subscriber::with_default(sub, || {
-            tracing::info!(type_name = "offstate_secret", count = 3u64, ok = true, "Planned resource");
+            tracing::info!(
+                type_name = "offstate_secret",
+                count = 3u64,
+                ok = true,
+                "Planned resource"
+            );
             tracing::warn!("quote \" and newline \n stay one line");
         });
         let lines = lines(&out);

@@ -64,8 +64,13 @@ mod tests {
 
     #[test]
     fn display() {
-        let p = AttributePath::attr("replica").then_index(0).then_attr("region");
+        let p = AttributePath::attr("replica")
+            .then_index(0)
+            .then_attr("region");
         assert_eq!(p.to_string(), "replica[0].region");
-        assert_eq!(AttributePath::attr("tags").then_key("env").to_string(), r#"tags["env"]"#);
+        assert_eq!(
+            AttributePath::attr("tags").then_key("env").to_string(),
+            r#"tags["env"]"#
+        );
     }
 }

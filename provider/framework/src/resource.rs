@@ -177,7 +177,12 @@ pub struct IdentitySchema {
 
 impl IdentitySchema {
     pub fn value_type(&self) -> crate::types::Type {
-        crate::types::Type::Object(self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect())
+        crate::types::Type::Object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+        )
     }
 }
 
@@ -219,7 +224,12 @@ pub trait Resource: Send + Sync + 'static {
     /// Called for states written by an older schema version (and for the
     /// current version too: Terraform always asks). The default decodes the
     /// JSON with the current schema, dropping attributes it no longer has.
-    async fn upgrade_state(&self, _req: &UpgradeStateRequest<'_>, _resp: &mut UpgradeStateResponse) {}
+    async fn upgrade_state(
+        &self,
+        _req: &UpgradeStateRequest<'_>,
+        _resp: &mut UpgradeStateResponse,
+    ) {
+    }
 
     /// Accept a `moved` block from another resource type or provider. The
     /// default declines.

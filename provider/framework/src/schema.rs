@@ -42,16 +42,29 @@ impl Attribute {
         }
     }
     pub fn required(name: &str, ty: Type) -> Self {
-        Attribute { required: true, ..Self::base(name, ty) }
+        Attribute {
+            required: true,
+            ..Self::base(name, ty)
+        }
     }
     pub fn optional(name: &str, ty: Type) -> Self {
-        Attribute { optional: true, ..Self::base(name, ty) }
+        Attribute {
+            optional: true,
+            ..Self::base(name, ty)
+        }
     }
     pub fn computed(name: &str, ty: Type) -> Self {
-        Attribute { computed: true, ..Self::base(name, ty) }
+        Attribute {
+            computed: true,
+            ..Self::base(name, ty)
+        }
     }
     pub fn optional_computed(name: &str, ty: Type) -> Self {
-        Attribute { optional: true, computed: true, ..Self::base(name, ty) }
+        Attribute {
+            optional: true,
+            computed: true,
+            ..Self::base(name, ty)
+        }
     }
     pub fn description(mut self, d: &str) -> Self {
         self.description = d.to_string();
@@ -64,7 +77,11 @@ impl Attribute {
     /// Write-only: Terraform sends it in config and the framework nulls it in
     /// every state and plan it returns. Never computed (protocol rule).
     pub fn write_only(mut self) -> Self {
-        assert!(!self.computed, "write-only attribute {} cannot be computed", self.name);
+        assert!(
+            !self.computed,
+            "write-only attribute {} cannot be computed",
+            self.name
+        );
         self.write_only = true;
         self
     }
@@ -102,32 +119,59 @@ pub struct Block {
 
 impl Block {
     pub fn new(description: &str) -> Self {
-        Block { description: description.to_string(), ..Default::default() }
+        Block {
+            description: description.to_string(),
+            ..Default::default()
+        }
     }
     pub fn attribute(mut self, a: Attribute) -> Self {
-        debug_assert!(self.attribute_named(&a.name).is_none(), "duplicate attribute {}", a.name);
+        debug_assert!(
+            self.attribute_named(&a.name).is_none(),
+            "duplicate attribute {}",
+            a.name
+        );
         self.attributes.push(a);
         self
     }
-    pub fn block(mut self, type_name: &str, nesting: Nesting, block: Block, min_items: i64, max_items: i64) -> Self {
+    pub fn block(
+        mut self,
+        type_name: &str,
+        nesting: Nesting,
+        block: Block,
+        min_items: i64,
+        max_items: i64,
+    ) -> Self {
         if nesting == Nesting::Set {
             // Terraform: "NestingSet blocks may not contain WriteOnly attributes".
-            assert!(!block.has_write_only(), "set-nested block {type_name} cannot hold write-only attributes");
+            assert!(
+                !block.has_write_only(),
+                "set-nested block {type_name} cannot hold write-only attributes"
+            );
         }
-        self.block_types.push(NestedBlock { type_name: type_name.to_string(), block, nesting, min_items, max_items });
+        self.block_types.push(NestedBlock {
+            type_name: type_name.to_string(),
+            block,
+            nesting,
+            min_items,
+            max_items,
+        });
         self
     }
     pub fn attribute_named(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
     fn has_write_only(&self) -> bool {
-        self.attributes.iter().any(|a| a.write_only) || self.block_types.iter().any(|b| b.block.has_write_only())
+        self.attributes.iter().any(|a| a.write_only)
+            || self.block_types.iter().any(|b| b.block.has_write_only())
     }
 
     /// The object type of a value of this block.
     pub fn value_type(&self) -> Type {
-        let mut attrs: std::collections::BTreeMap<String, Type> =
-            self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect();
+        let mut attrs: std::collections::BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty.clone()))
+            .collect();
         for b in &self.block_types {
             let inner = b.block.value_type();
             let t = match b.nesting {
@@ -165,7 +209,9 @@ impl Block {
             }
         }
         for b in &self.block_types {
-            let Some(nested) = m.get_mut(&b.type_name) else { continue };
+            let Some(nested) = m.get_mut(&b.type_name) else {
+                continue;
+            };
             match nested {
                 Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
                     items.iter_mut().for_each(|i| b.block.null_write_only(i))
@@ -239,7 +285,11 @@ mod tests {
 
     fn block() -> Block {
         Block::new("t")
-            .attribute(Attribute::optional("value_wo", Type::String).write_only().sensitive())
+            .attribute(
+                Attribute::optional("value_wo", Type::String)
+                    .write_only()
+                    .sensitive(),
+            )
             .attribute(Attribute::computed("arn", Type::String))
             .block(
                 "replica",
@@ -260,7 +310,10 @@ mod tests {
             ("arn", Value::string("a")),
             (
                 "replica",
-                Value::List(vec![Value::object([("region", Value::string("r")), ("token_wo", Value::string("t"))])]),
+                Value::List(vec![Value::object([
+                    ("region", Value::string("r")),
+                    ("token_wo", Value::string("t")),
+                ])]),
             ),
         ]);
         let set = b.write_only_paths_set(&v);

@@ -57,7 +57,12 @@ impl Type {
             Type::Map(t) => J::Array(vec![J::from("map"), t.to_json()]),
             Type::Object(attrs) => J::Array(vec![
                 J::from("object"),
-                J::Object(attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect()),
+                J::Object(
+                    attrs
+                        .iter()
+                        .map(|(k, t)| (k.clone(), t.to_json()))
+                        .collect(),
+                ),
             ]),
             Type::Tuple(elems) => J::Array(vec![
                 J::from("tuple"),
@@ -89,9 +94,9 @@ impl Type {
                     "set" => Ok(Type::set(Type::from_json(&parts[1])?)),
                     "map" => Ok(Type::map(Type::from_json(&parts[1])?)),
                     "object" => {
-                        let attrs = parts[1]
-                            .as_object()
-                            .ok_or_else(|| TypeJsonError("object attributes must be a map".into()))?;
+                        let attrs = parts[1].as_object().ok_or_else(|| {
+                            TypeJsonError("object attributes must be a map".into())
+                        })?;
                         let mut out = BTreeMap::new();
                         for (k, t) in attrs {
                             out.insert(k.clone(), Type::from_json(t)?);
@@ -103,7 +108,10 @@ impl Type {
                             .as_array()
                             .ok_or_else(|| TypeJsonError("tuple elements must be a list".into()))?;
                         Ok(Type::Tuple(
-                            elems.iter().map(Type::from_json).collect::<Result<_, _>>()?,
+                            elems
+                                .iter()
+                                .map(Type::from_json)
+                                .collect::<Result<_, _>>()?,
                         ))
                     }
                     other => Err(TypeJsonError(format!("unknown type kind {other:?}"))),
@@ -155,7 +163,10 @@ mod tests {
         let cases = [
             Type::String,
             Type::map(Type::String),
-            Type::list(Type::object([("a", Type::Bool), ("b", Type::set(Type::Number))])),
+            Type::list(Type::object([
+                ("a", Type::Bool),
+                ("b", Type::set(Type::Number)),
+            ])),
             Type::Tuple(vec![Type::String, Type::Dynamic]),
         ];
         for t in cases {

@@ -92,7 +92,11 @@ impl Value {
     where
         I: IntoIterator<Item = (&'a String, &'a String)>,
     {
-        Value::Map(m.into_iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+        Value::Map(
+            m.into_iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
     }
     pub fn opt_string(s: Option<impl Into<String>>) -> Value {
         s.map(|s| Value::String(s.into())).unwrap_or(Value::Null)
@@ -108,7 +112,9 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown => false,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_wholly_known),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter().all(Value::is_wholly_known)
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             _ => true,
         }
@@ -230,7 +236,10 @@ mod tests {
     fn debug_never_prints_strings() {
         let v = Value::object([
             ("value_wo", Value::string("hunter2-canary")),
-            ("tags", Value::Map([("k".to_string(), Value::string("hunter2-canary"))].into())),
+            (
+                "tags",
+                Value::Map([("k".to_string(), Value::string("hunter2-canary"))].into()),
+            ),
             ("n", Value::Number(Number::Int(42))),
         ]);
         let s = format!("{v:?} {v:#?}");

@@ -2,6 +2,10 @@
 //! values. The protocol lives in `offstate-framework`, Secrets Manager behind
 //! `offstate_common::SecretStore`; this crate is the resources in between.
 
+pub mod data;
+pub mod ephemeral;
+pub mod function;
+pub mod generate;
 pub mod provider;
 pub mod region;
 pub mod secret;

@@ -10,5 +10,8 @@ use terraform_provider_offstate::OffstateProvider;
 fn main() -> ExitCode {
     runtime::check_magic_cookie();
     offstate_framework::logging::init("provider.terraform-provider-offstate");
-    runtime::run(ProviderService::new(OffstateProvider::new()), ServeOptions::default())
+    runtime::run(
+        ProviderService::new(OffstateProvider::new()),
+        ServeOptions::default(),
+    )
 }

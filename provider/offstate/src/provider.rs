@@ -7,10 +7,17 @@ use async_trait::async_trait;
 use offstate_common::store::aws::{AssumeRole, AwsSecretsManager, AwsStoreConfig};
 use offstate_common::SecretStore;
 use offstate_framework::provider::ConfigureRequest;
-use offstate_framework::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting, Resource, Schema, Type, Value};
+use offstate_framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting, Resource, Schema, Type,
+    Value,
+};
 
+use crate::data::{SecretData, SecretsData};
+use crate::ephemeral::{PasswordEphemeral, SecretValueEphemeral};
+use crate::function::RefFunction;
 use crate::region;
 use crate::secret::SecretResource;
+use offstate_framework::datasource::{DataSource, EphemeralResource, Function};
 
 /// What resources need once the provider is configured.
 pub struct Configured {
@@ -102,7 +109,10 @@ impl offstate_framework::Provider for OffstateProvider {
 
     async fn validate_config(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        let skip = config.get("skip_region_validation").as_bool().unwrap_or(false);
+        let skip = config
+            .get("skip_region_validation")
+            .as_bool()
+            .unwrap_or(false);
         if let Some(r) = config.get("region").as_str() {
             if let Err(why) = region::validate(r, skip) {
                 diags.attr_error(AttributePath::attr("region"), "Invalid AWS region", why);
@@ -119,7 +129,11 @@ impl offstate_framework::Provider for OffstateProvider {
         }
         if let Some(n) = config.get("max_retries").as_i64() {
             if !(1..=25).contains(&n) {
-                diags.attr_error(AttributePath::attr("max_retries"), "Invalid max_retries", "Use a number from 1 to 25.");
+                diags.attr_error(
+                    AttributePath::attr("max_retries"),
+                    "Invalid max_retries",
+                    "Use a number from 1 to 25.",
+                );
             }
         }
         let ar = config.get("assume_role");
@@ -145,7 +159,9 @@ impl offstate_framework::Provider for OffstateProvider {
             );
             return diags;
         }
-        let env_region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).ok();
+        let env_region = std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .ok();
         let skip = c.get("skip_region_validation").as_bool().unwrap_or(false);
         if let (None, Some(r)) = (c.get("region").as_str(), env_region.as_deref()) {
             if let Err(why) = region::validate(r, skip) {
@@ -162,7 +178,10 @@ impl offstate_framework::Provider for OffstateProvider {
                 role_arn: arn.to_string(),
                 session_name: ar.get("session_name").as_str().map(str::to_string),
                 external_id: ar.get("external_id").as_str().map(str::to_string),
-                duration: ar.get("duration_seconds").as_i64().map(|s| std::time::Duration::from_secs(s.max(0) as u64)),
+                duration: ar
+                    .get("duration_seconds")
+                    .as_i64()
+                    .map(|s| std::time::Duration::from_secs(s.max(0) as u64)),
             }),
             max_attempts: c.get("max_retries").as_i64().map(|n| n as u32),
         };
@@ -183,5 +202,23 @@ impl offstate_framework::Provider for OffstateProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![Arc::new(SecretResource::new(self.handle.clone()))]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![
+            Arc::new(SecretData::new(self.handle.clone())),
+            Arc::new(SecretsData::new(self.handle.clone())),
+        ]
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        vec![
+            Arc::new(SecretValueEphemeral::new(self.handle.clone())),
+            Arc::new(PasswordEphemeral),
+        ]
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        vec![Arc::new(RefFunction)]
     }
 }

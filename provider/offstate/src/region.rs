@@ -48,8 +48,14 @@ pub fn validate(region: &str, skip_known_check: bool) -> Result<(), String> {
     let shaped = {
         let parts: Vec<&str> = region.split('-').collect();
         parts.len() >= 3
-            && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-            && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            })
+            && parts
+                .last()
+                .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
     };
     if !shaped {
         return Err(format!(

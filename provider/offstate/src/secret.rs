@@ -19,7 +19,9 @@ use offstate_common::name::{is_arn, validate_name, MAX_NAME_LEN};
 use offstate_common::store::{CreateSecret, Deletion, MetadataUpdate, PutValue, SecretMeta};
 use offstate_common::{SecretValue, StoreError};
 use offstate_framework::resource::*;
-use offstate_framework::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value};
+use offstate_framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value,
+};
 
 use crate::provider::Handle;
 
@@ -88,7 +90,10 @@ pub fn schema() -> Schema {
 /// The configured value, as a redacting `SecretValue`. The one place config
 /// strings become secret bytes.
 fn configured_value(config: &Value) -> Option<SecretValue> {
-    config.get("value_wo").as_str().map(|s| SecretValue::from_string(s.to_string()))
+    config
+        .get("value_wo")
+        .as_str()
+        .map(|s| SecretValue::from_string(s.to_string()))
 }
 
 /// `value_wo_version` as Terraform stored it. Numbers written in HCL arrive
@@ -109,8 +114,12 @@ fn tags_value(tags: &BTreeMap<String, String>) -> Value {
 
 /// Turns a store error into a diagnostic naming the API error and the secret,
 /// never a value (store errors cannot hold one: see `StoreError`).
-fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
-    let mut detail = format!("Secrets Manager {op} for secret {secret:?} failed: {}: {}", e.code(), e.message());
+pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
+    let mut detail = format!(
+        "Secrets Manager {op} for secret {secret:?} failed: {}: {}",
+        e.code(),
+        e.message()
+    );
     if let StoreError::ScheduledForDeletion { .. } = e {
         detail.push_str(&format!(
             "\n\nA secret with this name is scheduled for deletion. Restore it (aws secretsmanager restore-secret --secret-id {secret}) \
@@ -128,9 +137,14 @@ fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
 /// like the AWS provider's `terraform-2026...` names.
 fn name_from_prefix(prefix: &str) -> String {
     use rand::Rng;
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut rng = rand::rng();
-    let random: String = (0..(PREFIX_SUFFIX_LEN - 10)).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect();
+    let random: String = (0..(PREFIX_SUFFIX_LEN - 10))
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect();
     format!("{prefix}{secs:010}{random}")
 }
 
@@ -141,7 +155,10 @@ fn state_from(meta: &SecretMeta, base: &Value) -> Value {
     s.set("id", Value::string(&meta.arn));
     s.set("arn", Value::string(&meta.arn));
     s.set("name", Value::string(&meta.name));
-    s.set("version_id", Value::opt_string(meta.current_version_id.clone()));
+    s.set(
+        "version_id",
+        Value::opt_string(meta.current_version_id.clone()),
+    );
     s.set("tags_all", tags_value(&meta.tags));
     s
 }
@@ -151,7 +168,10 @@ fn check_value_size(v: &SecretValue, diags: &mut Diagnostics) -> bool {
         diags.attr_error(
             AttributePath::attr("value_wo"),
             "Secret value too large",
-            format!("Secrets Manager accepts at most {MAX_VALUE_BYTES} bytes; this value has {} bytes.", v.len()),
+            format!(
+                "Secrets Manager accepts at most {MAX_VALUE_BYTES} bytes; this value has {} bytes.",
+                v.len()
+            ),
         );
         return false;
     }
@@ -181,7 +201,11 @@ impl offstate_framework::Resource for SecretResource {
         let mut d = Diagnostics::new();
         if let Some(name) = c.get("name").as_str() {
             if let Err(e) = validate_name(name) {
-                d.attr_error(AttributePath::attr("name"), "Invalid secret name", format!("{e}."));
+                d.attr_error(
+                    AttributePath::attr("name"),
+                    "Invalid secret name",
+                    format!("{e}."),
+                );
             }
         }
         if let Some(prefix) = c.get("name_prefix").as_str() {
@@ -192,7 +216,11 @@ impl offstate_framework::Resource for SecretResource {
                     format!("A prefix may be at most {} characters: {PREFIX_SUFFIX_LEN} are added to it.", MAX_NAME_LEN - PREFIX_SUFFIX_LEN),
                 );
             } else if let Err(e) = validate_name(&format!("{prefix}x")) {
-                d.attr_error(AttributePath::attr("name_prefix"), "Invalid name prefix", format!("{e}."));
+                d.attr_error(
+                    AttributePath::attr("name_prefix"),
+                    "Invalid name prefix",
+                    format!("{e}."),
+                );
             }
         }
         if !c.get("name").is_null() && !c.get("name_prefix").is_null() {
@@ -249,7 +277,12 @@ impl offstate_framework::Resource for SecretResource {
         let p = &mut resp.planned_state;
         let config = req.config;
         if config.get("recovery_window_in_days").is_null() {
-            p.set("recovery_window_in_days", Value::Number(offstate_framework::value::Number::Int(DEFAULT_RECOVERY_WINDOW)));
+            p.set(
+                "recovery_window_in_days",
+                Value::Number(offstate_framework::value::Number::Int(
+                    DEFAULT_RECOVERY_WINDOW,
+                )),
+            );
         }
         // tags_all is known at plan time whenever tags and default tags are.
         let default_tags = match self.handle.get() {
@@ -257,7 +290,10 @@ impl offstate_framework::Resource for SecretResource {
             Err(_) => BTreeMap::new(),
         };
         if config.get("tags").is_wholly_known() {
-            p.set("tags_all", tags_value(&merge_tags(&default_tags, config.get("tags"))));
+            p.set(
+                "tags_all",
+                tags_value(&merge_tags(&default_tags, config.get("tags"))),
+            );
         }
         if req.is_create() {
             if let Some(n) = config.get("name").as_str() {
@@ -281,7 +317,8 @@ impl offstate_framework::Resource for SecretResource {
             resp.requires_replace.push(AttributePath::attr("name"));
         }
         if config.get("name_prefix") != prior.get("name_prefix") {
-            resp.requires_replace.push(AttributePath::attr("name_prefix"));
+            resp.requires_replace
+                .push(AttributePath::attr("name_prefix"));
             if config.get("name").is_null() {
                 p.set("name", Value::Unknown);
             }
@@ -301,7 +338,10 @@ impl offstate_framework::Resource for SecretResource {
         };
         let config = req.config;
         let planned = req.planned_state;
-        let name = match (config.get("name").as_str(), config.get("name_prefix").as_str()) {
+        let name = match (
+            config.get("name").as_str(),
+            config.get("name_prefix").as_str(),
+        ) {
             (Some(n), _) => n.to_string(),
             (None, Some(prefix)) => name_from_prefix(prefix),
             (None, None) => name_from_prefix("terraform-"),
@@ -328,10 +368,15 @@ impl offstate_framework::Resource for SecretResource {
         match c.store.create(request).await {
             Ok(meta) => {
                 let mut base = planned.clone();
-                base.set("recovery_window_in_days", planned.get("recovery_window_in_days").clone());
+                base.set(
+                    "recovery_window_in_days",
+                    planned.get("recovery_window_in_days").clone(),
+                );
                 resp.state = state_from(&meta, &base);
             }
-            Err(e) => resp.diagnostics.push(store_diag("CreateSecret", &name, &e).at(AttributePath::attr("name"))),
+            Err(e) => resp
+                .diagnostics
+                .push(store_diag("CreateSecret", &name, &e).at(AttributePath::attr("name"))),
         }
     }
 
@@ -341,11 +386,19 @@ impl offstate_framework::Resource for SecretResource {
             Err(d) => return resp.diagnostics.push(d),
         };
         let prior = req.current_state;
-        let id = prior.get("arn").as_str().or_else(|| prior.get("id").as_str()).unwrap_or_default().to_string();
+        let id = prior
+            .get("arn")
+            .as_str()
+            .or_else(|| prior.get("id").as_str())
+            .unwrap_or_default()
+            .to_string();
         match c.store.describe(&id).await {
             Ok(Some(meta)) if !meta.is_scheduled_for_deletion() => {
                 let mut s = state_from(&meta, prior);
-                s.set("description", Value::opt_string(meta.description.clone().filter(|d| !d.is_empty())));
+                s.set(
+                    "description",
+                    Value::opt_string(meta.description.clone().filter(|d| !d.is_empty())),
+                );
                 // AWS may report the key as an ARN where the configuration
                 // used an alias or id: keep the configured spelling while a
                 // key is set on both sides.
@@ -357,7 +410,9 @@ impl offstate_framework::Resource for SecretResource {
                 let own: BTreeMap<String, String> = meta
                     .tags
                     .iter()
-                    .filter(|(k, v)| c.default_tags.get(*k) != Some(*v) || prior.get("tags").get_map_key(k))
+                    .filter(|(k, v)| {
+                        c.default_tags.get(*k) != Some(*v) || prior.get("tags").get_map_key(k)
+                    })
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 if own.is_empty() && prior.get("tags").is_null() {
@@ -366,9 +421,16 @@ impl offstate_framework::Resource for SecretResource {
                     s.set("tags", tags_value(&own));
                 }
                 if s.get("recovery_window_in_days").is_null() {
-                    s.set("recovery_window_in_days", Value::Number(offstate_framework::value::Number::Int(DEFAULT_RECOVERY_WINDOW)));
+                    s.set(
+                        "recovery_window_in_days",
+                        Value::Number(offstate_framework::value::Number::Int(
+                            DEFAULT_RECOVERY_WINDOW,
+                        )),
+                    );
                 }
-                if prior.get("version_id") != s.get("version_id") && !prior.get("version_id").is_null() {
+                if prior.get("version_id") != s.get("version_id")
+                    && !prior.get("version_id").is_null()
+                {
                     tracing::info!(secret = %meta.name, "current version changed outside Terraform");
                 }
                 resp.state = s;
@@ -394,7 +456,8 @@ impl offstate_framework::Resource for SecretResource {
         let description = config.get("description").as_str().unwrap_or_default();
         let kms = config.get("kms_key_id").as_str();
         let update = MetadataUpdate {
-            description: (config.get("description") != prior.get("description")).then(|| description.to_string()),
+            description: (config.get("description") != prior.get("description"))
+                .then(|| description.to_string()),
             // Unsetting the key goes back to the AWS managed key.
             kms_key_id: (config.get("kms_key_id") != prior.get("kms_key_id"))
                 .then(|| kms.unwrap_or("alias/aws/secretsmanager").to_string()),
@@ -407,19 +470,30 @@ impl offstate_framework::Resource for SecretResource {
         }
         let want = merge_tags(&c.default_tags, config.get("tags"));
         let have = prior.get("tags_all").as_string_map().unwrap_or_default();
-        let removed: Vec<String> = have.keys().filter(|k| !want.contains_key(*k)).cloned().collect();
-        let changed: BTreeMap<String, String> =
-            want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let removed: Vec<String> = have
+            .keys()
+            .filter(|k| !want.contains_key(*k))
+            .cloned()
+            .collect();
+        let changed: BTreeMap<String, String> = want
+            .iter()
+            .filter(|(k, v)| have.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if !removed.is_empty() {
             if let Err(e) = c.store.untag(&arn, &removed).await {
                 resp.state = prior.clone();
-                return resp.diagnostics.push(store_diag("UntagResource", &arn, &e).at(AttributePath::attr("tags")));
+                return resp
+                    .diagnostics
+                    .push(store_diag("UntagResource", &arn, &e).at(AttributePath::attr("tags")));
             }
         }
         if !changed.is_empty() {
             if let Err(e) = c.store.tag(&arn, &changed).await {
                 resp.state = prior.clone();
-                return resp.diagnostics.push(store_diag("TagResource", &arn, &e).at(AttributePath::attr("tags")));
+                return resp
+                    .diagnostics
+                    .push(store_diag("TagResource", &arn, &e).at(AttributePath::attr("tags")));
             }
         }
         state.set("tags_all", tags_value(&want));
@@ -444,11 +518,19 @@ impl offstate_framework::Resource for SecretResource {
                             // Metadata changes went through; the value did not.
                             let mut s = prior.clone();
                             s.set("tags_all", tags_value(&want));
-                            for k in ["description", "kms_key_id", "tags", "recovery_window_in_days"] {
+                            for k in [
+                                "description",
+                                "kms_key_id",
+                                "tags",
+                                "recovery_window_in_days",
+                            ] {
                                 s.set(k, state.get(k).clone());
                             }
                             resp.state = s;
-                            return resp.diagnostics.push(store_diag("PutSecretValue", &arn, &e).at(AttributePath::attr("value_wo")));
+                            return resp.diagnostics.push(
+                                store_diag("PutSecretValue", &arn, &e)
+                                    .at(AttributePath::attr("value_wo")),
+                            );
                         }
                     }
                 }
@@ -474,9 +556,16 @@ impl offstate_framework::Resource for SecretResource {
         };
         let prior = req.prior_state;
         let arn = prior.get("arn").as_str().unwrap_or_default();
-        let days = prior.get("recovery_window_in_days").as_i64().unwrap_or(DEFAULT_RECOVERY_WINDOW);
+        let days = prior
+            .get("recovery_window_in_days")
+            .as_i64()
+            .unwrap_or(DEFAULT_RECOVERY_WINDOW);
         tracing::info!(secret = %arn, days, "deleting secret");
-        match c.store.delete(arn, Deletion::from_recovery_window_days(days)).await {
+        match c
+            .store
+            .delete(arn, Deletion::from_recovery_window_days(days))
+            .await
+        {
             Ok(()) => {}
             Err(e) if e.is_not_found() => {}
             // Already scheduled for deletion: nothing left to do.

@@ -25,7 +25,10 @@ fn canary() -> String {
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{n:x}{:x}", std::process::id())
 }
 
@@ -41,11 +44,17 @@ fn harness() -> Harness {
         store: store.clone(),
         default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
     });
-    Harness { svc: ProviderService::new(OffstateProvider::with_handle(handle)), store, ty: secret::schema().value_type() }
+    Harness {
+        svc: ProviderService::new(OffstateProvider::with_handle(handle)),
+        store,
+        ty: secret::schema().value_type(),
+    }
 }
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
-    let Type::Object(attrs) = secret::schema().value_type() else { unreachable!() };
+    let Type::Object(attrs) = secret::schema().value_type() else {
+        unreachable!()
+    };
     let mut v = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
     for (k, val) in pairs {
         v.set(k, val.clone());
@@ -54,7 +63,10 @@ fn obj(pairs: &[(&str, Value)]) -> Value {
 }
 
 fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue { msgpack: encode_msgpack(v, ty).unwrap(), json: vec![] })
+    Some(pb::DynamicValue {
+        msgpack: encode_msgpack(v, ty).unwrap(),
+        json: vec![],
+    })
 }
 
 fn undv(d: &Option<pb::DynamicValue>, ty: &Type) -> Value {
@@ -65,7 +77,10 @@ fn undv(d: &Option<pb::DynamicValue>, ty: &Type) -> Value {
 }
 
 fn caps() -> Option<pb::ClientCapabilities> {
-    Some(pb::ClientCapabilities { deferral_allowed: false, write_only_attributes_allowed: true })
+    Some(pb::ClientCapabilities {
+        deferral_allowed: false,
+        write_only_attributes_allowed: true,
+    })
 }
 
 fn errors(diags: &[pb::Diagnostic]) -> Vec<(String, String)> {
@@ -97,9 +112,15 @@ fn errors(diags: &[pb::Diagnostic]) -> Vec<(String, String)> {
 fn assert_clean(v: &Option<pb::DynamicValue>, ty: &Type, canary: &str) {
     if let Some(d) = v {
         let bytes = &d.msgpack;
-        assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()), "canary in a response");
+        assert!(
+            !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
+            "canary in a response"
+        );
         let val = decode_msgpack(bytes, ty).unwrap();
-        assert!(val.get("value_wo").is_null(), "value_wo not null in a response");
+        assert!(
+            val.get("value_wo").is_null(),
+            "value_wo not null in a response"
+        );
     }
 }
 
@@ -109,7 +130,10 @@ fn config(name: &str, value: &str, version: &str) -> Value {
         ("description", Value::string("d1")),
         ("value_wo", Value::string(value)),
         ("value_wo_version", Value::string(version)),
-        ("tags", Value::Map(BTreeMap::from([("env".to_string(), Value::string("prod"))]))),
+        (
+            "tags",
+            Value::Map(BTreeMap::from([("env".to_string(), Value::string("prod"))])),
+        ),
     ])
 }
 
@@ -118,7 +142,13 @@ impl Harness {
         // Terraform's proposed new state: config for non-computed, prior for
         // unset computed attributes.
         let mut proposed = config.clone();
-        for k in ["id", "arn", "version_id", "tags_all", "recovery_window_in_days"] {
+        for k in [
+            "id",
+            "arn",
+            "version_id",
+            "tags_all",
+            "recovery_window_in_days",
+        ] {
             if proposed.get(k).is_null() {
                 proposed.set(k, prior.get(k).clone());
             }
@@ -140,7 +170,12 @@ impl Harness {
             .into_inner()
     }
 
-    async fn apply(&self, prior: &Value, planned: &Value, config: &Value) -> pb::apply_resource_change::Response {
+    async fn apply(
+        &self,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> pb::apply_resource_change::Response {
         self.svc
             .apply_resource_change(Request::new(pb::apply_resource_change::Request {
                 type_name: TYPE.into(),
@@ -188,9 +223,21 @@ impl Harness {
 #[tokio::test]
 async fn schema_marks_value_wo_write_only_and_sensitive() {
     let h = harness();
-    let r = h.svc.get_provider_schema(Request::new(pb::get_provider_schema::Request {})).await.unwrap().into_inner();
+    let r = h
+        .svc
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
     let s = &r.resource_schemas[TYPE];
-    let a = s.block.as_ref().unwrap().attributes.iter().find(|a| a.name == "value_wo").unwrap();
+    let a = s
+        .block
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .find(|a| a.name == "value_wo")
+        .unwrap();
     assert!(a.write_only && a.sensitive && a.optional && !a.computed);
     assert!(r.server_capabilities.unwrap().move_resource_state);
 }
@@ -200,7 +247,13 @@ async fn write_only_needs_the_client_capability() {
     let h = harness();
     let c = config("app/db", "x", "1");
     let errs = h.validate(&c, false).await;
-    assert_eq!(errs, vec![("value_wo".to_string(), "Write-only attribute not allowed".to_string())]);
+    assert_eq!(
+        errs,
+        vec![(
+            "value_wo".to_string(),
+            "Write-only attribute not allowed".to_string()
+        )]
+    );
     assert!(h.validate(&c, true).await.is_empty());
     // Without a value set, an old client is fine.
     let mut no_value = c.clone();
@@ -220,14 +273,46 @@ async fn bad_input_is_a_diagnostic_on_the_attribute() {
     };
     let num = |n: i64| Value::Number(offstate_framework::value::Number::Int(n));
     let cases = vec![
-        (with("name", Value::string("bad name!")), "name", "Invalid secret name"),
-        (with("name", Value::string(&"a".repeat(513))), "name", "Invalid secret name"),
-        (with("name", Value::string("")), "name", "Invalid secret name"),
-        (with("name_prefix", Value::string("pre-")), "name_prefix", "Conflicting configuration arguments"),
-        (with("recovery_window_in_days", num(3)), "recovery_window_in_days", "Invalid recovery window"),
-        (with("recovery_window_in_days", num(31)), "recovery_window_in_days", "Invalid recovery window"),
-        (with("value_wo_version", Value::Null), "value_wo_version", "Missing required argument"),
-        (with("value_wo", Value::string(&"v".repeat(65_537))), "value_wo", "Secret value too large"),
+        (
+            with("name", Value::string("bad name!")),
+            "name",
+            "Invalid secret name",
+        ),
+        (
+            with("name", Value::string("a".repeat(513))),
+            "name",
+            "Invalid secret name",
+        ),
+        (
+            with("name", Value::string("")),
+            "name",
+            "Invalid secret name",
+        ),
+        (
+            with("name_prefix", Value::string("pre-")),
+            "name_prefix",
+            "Conflicting configuration arguments",
+        ),
+        (
+            with("recovery_window_in_days", num(3)),
+            "recovery_window_in_days",
+            "Invalid recovery window",
+        ),
+        (
+            with("recovery_window_in_days", num(31)),
+            "recovery_window_in_days",
+            "Invalid recovery window",
+        ),
+        (
+            with("value_wo_version", Value::Null),
+            "value_wo_version",
+            "Missing required argument",
+        ),
+        (
+            with("value_wo", Value::string("v".repeat(65_537))),
+            "value_wo",
+            "Secret value too large",
+        ),
     ];
     for (c, attr, summary) in cases {
         let errs = h.validate(&c, true).await;
@@ -237,7 +322,10 @@ async fn bad_input_is_a_diagnostic_on_the_attribute() {
         );
     }
     for ok in [0, 7, 30] {
-        assert!(h.validate(&with("recovery_window_in_days", num(ok)), true).await.is_empty());
+        assert!(h
+            .validate(&with("recovery_window_in_days", num(ok)), true)
+            .await
+            .is_empty());
     }
 }
 
@@ -245,16 +333,23 @@ async fn bad_input_is_a_diagnostic_on_the_attribute() {
 async fn unknown_region_is_a_provider_diagnostic() {
     let h = harness();
     let pty = terraform_provider_offstate::provider::schema().value_type();
-    let Type::Object(attrs) = pty.clone() else { unreachable!() };
+    let Type::Object(attrs) = pty.clone() else {
+        unreachable!()
+    };
     let mut c = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
     c.set("region", Value::string("mars-north-1"));
     let r = h
         .svc
-        .validate_provider_config(Request::new(pb::validate_provider_config::Request { config: dv(&c, &pty) }))
+        .validate_provider_config(Request::new(pb::validate_provider_config::Request {
+            config: dv(&c, &pty),
+        }))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(errors(&r.diagnostics), vec![("region".to_string(), "Invalid AWS region".to_string())]);
+    assert_eq!(
+        errors(&r.diagnostics),
+        vec![("region".to_string(), "Invalid AWS region".to_string())]
+    );
 }
 
 #[tokio::test]
@@ -265,18 +360,30 @@ async fn lifecycle_never_returns_the_value() {
 
     // create
     let plan = h.plan(&Value::Null, &c1).await;
-    assert!(errors(&plan.diagnostics).is_empty(), "{:?}", plan.diagnostics);
+    assert!(
+        errors(&plan.diagnostics).is_empty(),
+        "{:?}",
+        plan.diagnostics
+    );
     assert_clean(&plan.planned_state, &h.ty, &secret1);
     let planned = undv(&plan.planned_state, &h.ty);
     assert!(planned.get("arn").is_unknown());
     assert_eq!(planned.get("recovery_window_in_days").as_i64(), Some(30));
     assert_eq!(planned.get("tags_all").as_string_map().unwrap().len(), 2);
     let applied = h.apply(&Value::Null, &planned, &c1).await;
-    assert!(errors(&applied.diagnostics).is_empty(), "{:?}", applied.diagnostics);
+    assert!(
+        errors(&applied.diagnostics).is_empty(),
+        "{:?}",
+        applied.diagnostics
+    );
     assert_clean(&applied.new_state, &h.ty, &secret1);
     let s1 = undv(&applied.new_state, &h.ty);
     let v1 = s1.get("version_id").as_str().unwrap().to_string();
-    let got = h.store.get_value("app/db", VersionSelector::Current).await.unwrap();
+    let got = h
+        .store
+        .get_value("app/db", VersionSelector::Current)
+        .await
+        .unwrap();
     assert!(got.value.ct_eq(&SecretValue::from_string(secret1.clone())));
 
     // refresh, then plan again: no change
@@ -284,7 +391,11 @@ async fn lifecycle_never_returns_the_value() {
     assert_clean(&read.new_state, &h.ty, &secret1);
     assert_eq!(undv(&read.new_state, &h.ty), s1);
     let plan2 = h.plan(&s1, &c1).await;
-    assert_eq!(undv(&plan2.planned_state, &h.ty), s1, "second plan must be a no-op");
+    assert_eq!(
+        undv(&plan2.planned_state, &h.ty),
+        s1,
+        "second plan must be a no-op"
+    );
     assert!(plan2.requires_replace.is_empty());
 
     // new trigger: in-place update writes a new version
@@ -300,7 +411,11 @@ async fn lifecycle_never_returns_the_value() {
     assert_clean(&a3.new_state, &h.ty, &secret2);
     let s2 = undv(&a3.new_state, &h.ty);
     assert_ne!(s2.get("version_id").as_str().unwrap(), v1);
-    let prev = h.store.get_value("app/db", VersionSelector::Stage("AWSPREVIOUS".into())).await.unwrap();
+    let prev = h
+        .store
+        .get_value("app/db", VersionSelector::Stage("AWSPREVIOUS".into()))
+        .await
+        .unwrap();
     assert_eq!(prev.version_id, v1);
 
     // rename: replace
@@ -309,7 +424,11 @@ async fn lifecycle_never_returns_the_value() {
     assert_eq!(plan4.requires_replace.len(), 1);
 
     // import by name and ARN: no value, trigger adoptable
-    for id in ["app/db".to_string(), s2.get("arn").as_str().unwrap().to_string(), "app/db?value_wo_version=2".to_string()] {
+    for id in [
+        "app/db".to_string(),
+        s2.get("arn").as_str().unwrap().to_string(),
+        "app/db?value_wo_version=2".to_string(),
+    ] {
         let r = h
             .svc
             .import_resource_state(Request::new(pb::import_resource_state::Request {
@@ -324,17 +443,25 @@ async fn lifecycle_never_returns_the_value() {
         assert!(errors(&r.diagnostics).is_empty(), "{:?}", r.diagnostics);
         assert_clean(&r.imported_resources[0].state, &h.ty, &secret2);
     }
-    assert_eq!(h.store.call_count("get_value"), 2, "only the test's own reads call GetSecretValue");
+    assert_eq!(
+        h.store.call_count("get_value"),
+        2,
+        "only the test's own reads call GetSecretValue"
+    );
 
     // upgrade: a stored state holding a value (written by a buggy client) comes back without it
-    let mut raw = serde_json::json!({"id": "x", "arn": "x", "name": "app/db", "recovery_window_in_days": 30});
+    let mut raw =
+        serde_json::json!({"id": "x", "arn": "x", "name": "app/db", "recovery_window_in_days": 30});
     raw["value_wo"] = serde_json::Value::String(secret2.clone());
     let up = h
         .svc
         .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
             type_name: TYPE.into(),
             version: 0,
-            raw_state: Some(pb::RawState { json: serde_json::to_vec(&raw).unwrap(), flatmap: Default::default() }),
+            raw_state: Some(pb::RawState {
+                json: serde_json::to_vec(&raw).unwrap(),
+                flatmap: Default::default(),
+            }),
         }))
         .await
         .unwrap()
@@ -348,7 +475,10 @@ async fn lifecycle_never_returns_the_value() {
     let d = h.apply(&s2, &Value::Null, &Value::Null).await;
     assert!(errors(&d.diagnostics).is_empty(), "{:?}", d.diagnostics);
     let meta = h.store.describe("app/db").await.unwrap().unwrap();
-    assert!(meta.is_scheduled_for_deletion(), "window 30 schedules deletion");
+    assert!(
+        meta.is_scheduled_for_deletion(),
+        "window 30 schedules deletion"
+    );
 }
 
 #[tokio::test]
@@ -357,7 +487,9 @@ async fn drift_shows_as_version_id_and_deletion_removes_from_state() {
     let secret1 = canary();
     let c1 = config("app/drift", &secret1, "1");
     let plan = h.plan(&Value::Null, &c1).await;
-    let applied = h.apply(&Value::Null, &undv(&plan.planned_state, &h.ty), &c1).await;
+    let applied = h
+        .apply(&Value::Null, &undv(&plan.planned_state, &h.ty), &c1)
+        .await;
     let s1 = undv(&applied.new_state, &h.ty);
     h.store
         .put_value(offstate_common::store::PutValue {
@@ -373,7 +505,10 @@ async fn drift_shows_as_version_id_and_deletion_removes_from_state() {
     let plan2 = undv(&h.plan(&read, &c1).await.planned_state, &h.ty);
     assert_eq!(plan2, read);
 
-    h.store.delete("app/drift", offstate_common::store::Deletion::Immediate).await.unwrap();
+    h.store
+        .delete("app/drift", offstate_common::store::Deletion::Immediate)
+        .await
+        .unwrap();
     let gone = h.read(&read).await;
     assert!(undv(&gone.new_state, &h.ty).is_null());
 }
@@ -384,9 +519,18 @@ async fn aws_errors_name_the_code_and_secret_not_the_value() {
     let secret1 = canary();
     let c1 = config("app/err", &secret1, "1");
     let plan = h.plan(&Value::Null, &c1).await;
-    h.store.fail_next(offstate_common::StoreError::from_code("AccessDeniedException", "not allowed"));
-    let applied = h.apply(&Value::Null, &undv(&plan.planned_state, &h.ty), &c1).await;
+    h.store.fail_next(offstate_common::StoreError::from_code(
+        "AccessDeniedException",
+        "not allowed",
+    ));
+    let applied = h
+        .apply(&Value::Null, &undv(&plan.planned_state, &h.ty), &c1)
+        .await;
     let d = &applied.diagnostics[0];
-    assert!(d.detail.contains("AccessDeniedException") && d.detail.contains("app/err"), "{}", d.detail);
+    assert!(
+        d.detail.contains("AccessDeniedException") && d.detail.contains("app/err"),
+        "{}",
+        d.detail
+    );
     assert!(!format!("{:?}", applied).contains(&secret1));
 }

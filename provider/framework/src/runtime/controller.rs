@@ -40,8 +40,7 @@ impl GrpcStdio for Stdio {
     async fn stream_stdio(
         &self,
         _request: Request<()>,
-    ) -> Result<Response<tonic::codegen::BoxStream<StdioData>>, Status>
-    {
+    ) -> Result<Response<tonic::codegen::BoxStream<StdioData>>, Status> {
         let shutdown = self.shutdown.clone();
         let stream = futures::stream::unfold(shutdown, |shutdown| async move {
             shutdown.wait().await;

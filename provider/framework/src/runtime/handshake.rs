@@ -63,7 +63,10 @@ impl fmt::Debug for HandshakeEnv {
         f.debug_struct("HandshakeEnv")
             .field("magic_cookie_set", &self.magic_cookie.is_some())
             .field("protocol_versions", &self.protocol_versions)
-            .field("client_cert", &self.client_cert_pem.as_ref().map(|_| "<pem>"))
+            .field(
+                "client_cert",
+                &self.client_cert_pem.as_ref().map(|_| "<pem>"),
+            )
             .field("unix_socket_dir", &self.unix_socket_dir)
             .field("min_port", &self.min_port)
             .field("max_port", &self.max_port)
@@ -134,7 +137,10 @@ impl HandshakeEnv {
         };
         match (self.min_port.as_deref(), self.max_port.as_deref()) {
             (Some(min), Some(max)) => {
-                let (min, max) = (parse("PLUGIN_MIN_PORT", min)?, parse("PLUGIN_MAX_PORT", max)?);
+                let (min, max) = (
+                    parse("PLUGIN_MIN_PORT", min)?,
+                    parse("PLUGIN_MAX_PORT", max)?,
+                );
                 if min > max {
                     return Err(RuntimeError::InvalidEnv {
                         name: "PLUGIN_MIN_PORT",
@@ -181,7 +187,11 @@ impl fmt::Display for Address {
 /// The certificate is the DER of the server leaf, base64 standard alphabet
 /// without padding (go-plugin uses `base64.RawStdEncoding` because the line
 /// cannot hold PEM's newlines).
-pub fn handshake_line(app_version: u32, address: &Address, server_cert_der: Option<&[u8]>) -> String {
+pub fn handshake_line(
+    app_version: u32,
+    address: &Address,
+    server_cert_der: Option<&[u8]>,
+) -> String {
     let cert = server_cert_der
         .map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der))
         .unwrap_or_default();
@@ -251,7 +261,10 @@ mod tests {
     #[test]
     fn port_range() {
         assert_eq!(env(&[]).port_range().unwrap(), None);
-        assert_eq!(env(&[("PLUGIN_MIN_PORT", "10000")]).port_range().unwrap(), None);
+        assert_eq!(
+            env(&[("PLUGIN_MIN_PORT", "10000")]).port_range().unwrap(),
+            None
+        );
         assert_eq!(
             env(&[("PLUGIN_MIN_PORT", "10000"), ("PLUGIN_MAX_PORT", "25000")])
                 .port_range()
@@ -280,6 +293,9 @@ mod tests {
             "1|6|unix|/tmp/plugin1/plugin.sock|grpc|+/8"
         );
         let tcp = Address::Tcp("127.0.0.1:10001".parse().unwrap());
-        assert_eq!(handshake_line(6, &tcp, None), "1|6|tcp|127.0.0.1:10001|grpc|");
+        assert_eq!(
+            handshake_line(6, &tcp, None),
+            "1|6|tcp|127.0.0.1:10001|grpc|"
+        );
     }
 }

@@ -226,7 +226,9 @@ pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), R
         .map(tls::ServerTls::from_client_cert_pem)
         .transpose()?;
     if tls.is_none() {
-        tracing::warn!("PLUGIN_CLIENT_CERT is not set: serving without TLS (TF_DISABLE_PLUGIN_TLS)");
+        tracing::warn!(
+            "PLUGIN_CLIENT_CERT is not set: serving without TLS (TF_DISABLE_PLUGIN_TLS)"
+        );
     }
 
     let listener = PluginListener::bind(
@@ -264,7 +266,7 @@ pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), R
         .map(|t| tokio_rustls::TlsAcceptor::from(t.config()));
     let (incoming, _socket_guard) = listener.incoming(acceptor, shutdown.clone());
 
-    let signal_task = tokio::spawn(watch_signals(shutdown.clone()));
+    let signal_task = watch_signals(shutdown.clone());
 
     let server_shutdown = shutdown.clone();
     let mut server = tokio::spawn(async move {
@@ -316,34 +318,41 @@ fn flatten(
     }
 }
 
-/// SIGINT is eaten (Terraform handles Ctrl-C and tells us via
+/// Installs the signal handlers now (so a signal arriving right after the
+/// handshake line is already handled) and returns the task that reacts to
+/// them: SIGINT is eaten (Terraform handles Ctrl-C and tells us via
 /// StopProvider, as go-plugin's server assumes); SIGTERM shuts down.
-async fn watch_signals(shutdown: Shutdown) {
+fn watch_signals(shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut int), Ok(mut term)) =
-            (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-        else {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
             tracing::warn!("could not install signal handlers");
-            return;
+            return tokio::spawn(async {});
         };
-        loop {
-            tokio::select! {
-                _ = int.recv() => tracing::trace!("plugin received SIGINT, ignoring"),
-                _ = term.recv() => {
-                    tracing::debug!("plugin received SIGTERM, shutting down");
-                    shutdown.trigger();
-                    return;
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = int.recv() => tracing::trace!("plugin received SIGINT, ignoring"),
+                    _ = term.recv() => {
+                        tracing::debug!("plugin received SIGTERM, shutting down");
+                        shutdown.trigger();
+                        return;
+                    }
                 }
             }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
         let _ = shutdown;
-        while tokio::signal::ctrl_c().await.is_ok() {
-            tracing::trace!("plugin received interrupt, ignoring");
-        }
+        tokio::spawn(async {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                tracing::trace!("plugin received interrupt, ignoring");
+            }
+        })
     }
 }

@@ -25,7 +25,9 @@ use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
+};
 
 use super::RuntimeError;
 
@@ -101,10 +103,11 @@ fn parse_single_cert(pem: &str) -> Result<CertificateDer<'static>, RuntimeError>
 /// authentication only, and not a CA: go-plugin's client puts it in its
 /// root pool and Go accepts a leaf that is itself a root; webpki-based
 /// clients (our tests) reject a CA certificate used as a leaf.
-fn generate_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), RuntimeError> {
+fn generate_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), RuntimeError>
+{
     use rcgen::{
-        CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose, IsCa,
-        KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+        CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
     };
 
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(RuntimeError::CertGen)?;

@@ -12,7 +12,10 @@ use crate::types::Type;
 use crate::value::Value;
 
 pub fn schema(s: &Schema) -> pb::Schema {
-    pb::Schema { version: s.version, block: Some(block(&s.block, s.version)) }
+    pb::Schema {
+        version: s.version,
+        block: Some(block(&s.block, s.version)),
+    }
 }
 
 fn block(b: &Block, version: i64) -> pb::schema::Block {
@@ -119,7 +122,10 @@ pub fn decode(v: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Val
     res.map_err(|e| {
         let d = Diagnostic::error(
             format!("Invalid {what}"),
-            format!("The provider could not decode the {what} sent by Terraform: {}.", e.message),
+            format!(
+                "The provider could not decode the {what} sent by Terraform: {}.",
+                e.message
+            ),
         );
         if e.path.is_root() {
             d
@@ -130,28 +136,42 @@ pub fn decode(v: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Val
 }
 
 pub fn encode(v: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostic> {
-    codec::encode_msgpack(v, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| {
-        Diagnostic::error(
-            "Provider produced a value it cannot encode",
-            format!("This is a bug in the provider: {e}. Please report it."),
-        )
-    })
+    codec::encode_msgpack(v, ty)
+        .map(|msgpack| pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        })
+        .map_err(|e| {
+            Diagnostic::error(
+                "Provider produced a value it cannot encode",
+                format!("This is a bug in the provider: {e}. Please report it."),
+            )
+        })
 }
 
 /// The raw state as JSON. Flatmap state (Terraform 0.11 and older) is
 /// turned into a flat JSON object; nothing in offstate ever wrote one.
 pub fn raw_state_json(raw: Option<&pb::RawState>) -> Result<serde_json::Value, Diagnostic> {
-    let Some(raw) = raw else { return Ok(serde_json::Value::Null) };
+    let Some(raw) = raw else {
+        return Ok(serde_json::Value::Null);
+    };
     if !raw.json.is_empty() {
         return serde_json::from_slice(&raw.json).map_err(|e| {
             Diagnostic::error(
                 "Invalid stored state",
-                format!("The stored state is not valid JSON (line {}, column {}).", e.line(), e.column()),
+                format!(
+                    "The stored state is not valid JSON (line {}, column {}).",
+                    e.line(),
+                    e.column()
+                ),
             )
         });
     }
     Ok(serde_json::Value::Object(
-        raw.flatmap.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect(),
+        raw.flatmap
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect(),
     ))
 }
 
@@ -169,8 +189,15 @@ pub fn decode_list_config(v: Option<&pb::DynamicValue>, ty: &Type) -> Result<Val
         Value::Null => &untyped,
         c => c,
     };
-    let Type::Object(attrs) = ty else { return Ok(Value::Null) };
-    Ok(Value::Object(attrs.keys().map(|k| (k.clone(), inner.get(k).clone())).collect()))
+    let Type::Object(attrs) = ty else {
+        return Ok(Value::Null);
+    };
+    Ok(Value::Object(
+        attrs
+            .keys()
+            .map(|k| (k.clone(), inner.get(k).clone()))
+            .collect(),
+    ))
 }
 
 pub fn identity_schema(i: &crate::resource::IdentitySchema) -> pb::ResourceIdentitySchema {
@@ -205,7 +232,9 @@ pub fn function(d: &crate::datasource::FunctionDefinition) -> pb::Function {
             })
             .collect(),
         variadic_parameter: None,
-        r#return: Some(pb::function::Return { r#type: d.return_type.to_json_bytes() }),
+        r#return: Some(pb::function::Return {
+            r#type: d.return_type.to_json_bytes(),
+        }),
         summary: d.summary.clone(),
         description: d.description.clone(),
         description_kind: pb::StringKind::Markdown as i32,

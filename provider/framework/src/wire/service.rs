@@ -39,13 +39,19 @@ struct ResourceEntry {
 
 impl ResourceEntry {
     /// The identity of `state`, encoded, when the resource has one.
-    fn identity_of(&self, state: &Value, diags: &mut Diagnostics) -> Option<pb::ResourceIdentityData> {
+    fn identity_of(
+        &self,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::ResourceIdentityData> {
         let (_, ity) = self.identity.as_ref()?;
         if state.is_null() {
             return None;
         }
         let id = self.resource.identity(state)?;
-        enc(&id, ity, diags).map(|d| pb::ResourceIdentityData { identity_data: Some(d) })
+        enc(&id, ity, diags).map(|d| pb::ResourceIdentityData {
+            identity_data: Some(d),
+        })
     }
 }
 
@@ -80,7 +86,15 @@ impl<P: Provider> ProviderService<P> {
                     let t = i.value_type();
                     (i, t)
                 });
-                (r.type_name().to_string(), ResourceEntry { resource: r, schema, ty, identity })
+                (
+                    r.type_name().to_string(),
+                    ResourceEntry {
+                        resource: r,
+                        schema,
+                        ty,
+                        identity,
+                    },
+                )
             })
             .collect();
         fn typed<T: ?Sized>(item: Arc<T>, schema: Schema) -> Typed<T> {
@@ -126,9 +140,9 @@ impl<P: Provider> ProviderService<P> {
     }
 
     fn ephemeral(&self, type_name: &str) -> Result<&Typed<dyn EphemeralResource>, Status> {
-        self.ephemerals
-            .get(type_name)
-            .ok_or_else(|| Status::not_found(format!("unknown ephemeral resource type {type_name:?}")))
+        self.ephemerals.get(type_name).ok_or_else(|| {
+            Status::not_found(format!("unknown ephemeral resource type {type_name:?}"))
+        })
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Status> {
@@ -179,7 +193,11 @@ fn enc(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue
 
 /// Nulls write-only attributes and encodes: every state or plan leaving the
 /// provider goes through here.
-fn outgoing(mut v: Value, entry: &ResourceEntry, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+fn outgoing(
+    mut v: Value,
+    entry: &ResourceEntry,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
     entry.schema.block.null_write_only(&mut v);
     enc(&v, &entry.ty, diags)
 }
@@ -195,24 +213,36 @@ impl<P: Provider> Rpc for ProviderService<P> {
             resources: self
                 .resources
                 .keys()
-                .map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() })
+                .map(|k| pb::get_metadata::ResourceMetadata {
+                    type_name: k.clone(),
+                })
                 .collect(),
             data_sources: self
                 .data_sources
                 .keys()
-                .map(|k| pb::get_metadata::DataSourceMetadata { type_name: k.clone() })
+                .map(|k| pb::get_metadata::DataSourceMetadata {
+                    type_name: k.clone(),
+                })
                 .collect(),
             ephemeral_resources: self
                 .ephemerals
                 .keys()
-                .map(|k| pb::get_metadata::EphemeralMetadata { type_name: k.clone() })
+                .map(|k| pb::get_metadata::EphemeralMetadata {
+                    type_name: k.clone(),
+                })
                 .collect(),
             list_resources: self
                 .lists
                 .keys()
-                .map(|k| pb::get_metadata::ListResourceMetadata { type_name: k.clone() })
+                .map(|k| pb::get_metadata::ListResourceMetadata {
+                    type_name: k.clone(),
+                })
                 .collect(),
-            functions: self.functions.keys().map(|k| pb::get_metadata::FunctionMetadata { name: k.clone() }).collect(),
+            functions: self
+                .functions
+                .keys()
+                .map(|k| pb::get_metadata::FunctionMetadata { name: k.clone() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -223,15 +253,31 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(convert::schema(&self.provider_schema)),
-            resource_schemas: self.resources.iter().map(|(k, e)| (k.clone(), convert::schema(&e.schema))).collect(),
-            data_source_schemas: self.data_sources.iter().map(|(k, e)| (k.clone(), convert::schema(&e.schema))).collect(),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
+                .collect(),
             ephemeral_resource_schemas: self
                 .ephemerals
                 .iter()
                 .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
                 .collect(),
-            list_resource_schemas: self.lists.iter().map(|(k, e)| (k.clone(), convert::schema(&e.schema))).collect(),
-            functions: self.functions.iter().map(|(k, (_, d))| (k.clone(), convert::function(d))).collect(),
+            list_resource_schemas: self
+                .lists
+                .iter()
+                .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
+                .collect(),
+            functions: self
+                .functions
+                .iter()
+                .map(|(k, (_, d))| (k.clone(), convert::function(d)))
+                .collect(),
             server_capabilities: Some(Self::server_capabilities()),
             ..Default::default()
         }))
@@ -243,14 +289,25 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
-        match convert::decode(req.config.as_ref(), &self.provider_ty, "provider configuration") {
-            Ok(config) => match guarded("ValidateProviderConfig", self.provider.validate_config(&config)).await {
+        match convert::decode(
+            req.config.as_ref(),
+            &self.provider_ty,
+            "provider configuration",
+        ) {
+            Ok(config) => match guarded(
+                "ValidateProviderConfig",
+                self.provider.validate_config(&config),
+            )
+            .await
+            {
                 Ok(d) => diags.extend(d),
                 Err(d) => diags.push(d),
             },
             Err(d) => diags.push(d),
         }
-        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn configure_provider(
@@ -259,7 +316,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
-        match convert::decode(req.config.as_ref(), &self.provider_ty, "provider configuration") {
+        match convert::decode(
+            req.config.as_ref(),
+            &self.provider_ty,
+            "provider configuration",
+        ) {
             Ok(config) => {
                 let creq = ConfigureRequest {
                     terraform_version: &req.terraform_version,
@@ -273,7 +334,9 @@ impl<P: Provider> Rpc for ProviderService<P> {
             }
             Err(d) => diags.push(d),
         }
-        Ok(Response::new(pb::configure_provider::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn validate_resource_config(
@@ -299,15 +362,26 @@ impl<P: Provider> Rpc for ProviderService<P> {
                         );
                     }
                 }
-                let vreq = ValidateConfigRequest { type_name: &req.type_name, config: &config, client_capabilities: caps };
-                match guarded("ValidateResourceConfig", entry.resource.validate_config(&vreq)).await {
+                let vreq = ValidateConfigRequest {
+                    type_name: &req.type_name,
+                    config: &config,
+                    client_capabilities: caps,
+                };
+                match guarded(
+                    "ValidateResourceConfig",
+                    entry.resource.validate_config(&vreq),
+                )
+                .await
+                {
                     Ok(d) => diags.extend(d),
                     Err(d) => diags.push(d),
                 }
             }
             Err(d) => diags.push(d),
         }
-        Ok(Response::new(pb::validate_resource_config::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn upgrade_resource_state(
@@ -320,9 +394,16 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let mut upgraded = None;
         match convert::raw_state_json(req.raw_state.as_ref()) {
             Ok(raw) => {
-                let ureq = UpgradeStateRequest { version: req.version, raw_state: &raw };
+                let ureq = UpgradeStateRequest {
+                    version: req.version,
+                    raw_state: &raw,
+                };
                 let mut resp = UpgradeStateResponse::default();
-                let handled = guarded("UpgradeResourceState", entry.resource.upgrade_state(&ureq, &mut resp)).await;
+                let handled = guarded(
+                    "UpgradeResourceState",
+                    entry.resource.upgrade_state(&ureq, &mut resp),
+                )
+                .await;
                 match handled {
                     Err(d) => diags.push(d),
                     Ok(()) => {
@@ -339,7 +420,10 @@ impl<P: Provider> Rpc for ProviderService<P> {
                                 Err(e) => diags.push(
                                     Diagnostic::error(
                                         "Invalid stored state",
-                                        format!("The stored state does not match the schema: {}.", e.message),
+                                        format!(
+                                            "The stored state does not match the schema: {}.",
+                                            e.message
+                                        ),
                                     )
                                     .at(e.path),
                                 ),
@@ -366,7 +450,8 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
-        let current = match convert::decode(req.current_state.as_ref(), &entry.ty, "current state") {
+        let current = match convert::decode(req.current_state.as_ref(), &entry.ty, "current state")
+        {
             Ok(v) => v,
             Err(d) => {
                 diags.push(d);
@@ -381,19 +466,27 @@ impl<P: Provider> Rpc for ProviderService<P> {
             private: &req.private,
             client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
         };
-        let mut resp = ReadResponse { state: current.clone(), private: req.private.clone(), diagnostics: Diagnostics::new() };
-        let (new_state, new_identity) = match guarded("ReadResource", entry.resource.read(&rreq, &mut resp)).await {
-            Ok(()) => {
-                diags.extend(std::mem::take(&mut resp.diagnostics));
-                let identity = entry.identity_of(&resp.state, &mut diags);
-                (outgoing(std::mem::take(&mut resp.state), entry, &mut diags), identity)
-            }
-            Err(d) => {
-                diags.push(d);
-                let identity = entry.identity_of(&current, &mut diags);
-                (outgoing(current.clone(), entry, &mut diags), identity)
-            }
+        let mut resp = ReadResponse {
+            state: current.clone(),
+            private: req.private.clone(),
+            diagnostics: Diagnostics::new(),
         };
+        let (new_state, new_identity) =
+            match guarded("ReadResource", entry.resource.read(&rreq, &mut resp)).await {
+                Ok(()) => {
+                    diags.extend(std::mem::take(&mut resp.diagnostics));
+                    let identity = entry.identity_of(&resp.state, &mut diags);
+                    (
+                        outgoing(std::mem::take(&mut resp.state), entry, &mut diags),
+                        identity,
+                    )
+                }
+                Err(d) => {
+                    diags.push(d);
+                    let identity = entry.identity_of(&current, &mut diags);
+                    (outgoing(current.clone(), entry, &mut diags), identity)
+                }
+            };
         Ok(Response::new(pb::read_resource::Response {
             new_state,
             diagnostics: convert::diagnostics(&diags),
@@ -413,7 +506,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let decoded = (|| {
             Ok::<_, Diagnostic>((
                 convert::decode(req.prior_state.as_ref(), &entry.ty, "prior state")?,
-                convert::decode(req.proposed_new_state.as_ref(), &entry.ty, "proposed new state")?,
+                convert::decode(
+                    req.proposed_new_state.as_ref(),
+                    &entry.ty,
+                    "proposed new state",
+                )?,
                 convert::decode(req.config.as_ref(), &entry.ty, "configuration")?,
             ))
         })();
@@ -453,7 +550,12 @@ impl<P: Provider> Rpc for ProviderService<P> {
         };
         let mut planned_state = None;
         let mut planned_identity = None;
-        match guarded("PlanResourceChange", entry.resource.modify_plan(&mreq, &mut resp)).await {
+        match guarded(
+            "PlanResourceChange",
+            entry.resource.modify_plan(&mreq, &mut resp),
+        )
+        .await
+        {
             Ok(()) => {
                 diags.extend(std::mem::take(&mut resp.diagnostics));
                 // The identity is known only once the object exists; before
@@ -461,7 +563,8 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 if !prior.is_null() && !resp.planned_state.is_null() {
                     planned_identity = entry.identity_of(&resp.planned_state, &mut diags);
                 }
-                planned_state = outgoing(std::mem::take(&mut resp.planned_state), entry, &mut diags);
+                planned_state =
+                    outgoing(std::mem::take(&mut resp.planned_state), entry, &mut diags);
             }
             Err(d) => diags.push(d),
         }
@@ -500,18 +603,46 @@ impl<P: Provider> Rpc for ProviderService<P> {
             }
         };
         let (state, private) = if planned.is_null() {
-            let dreq = DeleteRequest { prior_state: &prior, prior_private: &req.planned_private };
+            let dreq = DeleteRequest {
+                prior_state: &prior,
+                prior_private: &req.planned_private,
+            };
             let mut resp = DeleteResponse::default();
-            match guarded("ApplyResourceChange", entry.resource.delete(&dreq, &mut resp)).await {
+            match guarded(
+                "ApplyResourceChange",
+                entry.resource.delete(&dreq, &mut resp),
+            )
+            .await
+            {
                 Ok(()) => diags.extend(resp.diagnostics),
                 Err(d) => diags.push(d),
             }
             // On a failed delete the object still exists: keep it.
-            (if diags.has_errors() { prior.clone() } else { Value::Null }, req.planned_private.clone())
+            (
+                if diags.has_errors() {
+                    prior.clone()
+                } else {
+                    Value::Null
+                },
+                req.planned_private.clone(),
+            )
         } else if prior.is_null() {
-            let creq = CreateRequest { config: &config, planned_state: &planned, planned_private: &req.planned_private };
-            let mut resp = CreateResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() };
-            match guarded("ApplyResourceChange", entry.resource.create(&creq, &mut resp)).await {
+            let creq = CreateRequest {
+                config: &config,
+                planned_state: &planned,
+                planned_private: &req.planned_private,
+            };
+            let mut resp = CreateResponse {
+                state: Value::Null,
+                private: Vec::new(),
+                diagnostics: Diagnostics::new(),
+            };
+            match guarded(
+                "ApplyResourceChange",
+                entry.resource.create(&creq, &mut resp),
+            )
+            .await
+            {
                 Ok(()) => diags.extend(resp.diagnostics),
                 Err(d) => diags.push(d),
             }
@@ -523,9 +654,17 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 planned_state: &planned,
                 planned_private: &req.planned_private,
             };
-            let mut resp =
-                UpdateResponse { state: planned.clone(), private: req.planned_private.clone(), diagnostics: Diagnostics::new() };
-            match guarded("ApplyResourceChange", entry.resource.update(&ureq, &mut resp)).await {
+            let mut resp = UpdateResponse {
+                state: planned.clone(),
+                private: req.planned_private.clone(),
+                diagnostics: Diagnostics::new(),
+            };
+            match guarded(
+                "ApplyResourceChange",
+                entry.resource.update(&ureq, &mut resp),
+            )
+            .await
+            {
                 Ok(()) => diags.extend(resp.diagnostics),
                 Err(d) => {
                     diags.push(d);
@@ -534,7 +673,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
             }
             (resp.state, resp.private)
         };
-        let new_identity = if state.is_wholly_known() { entry.identity_of(&state, &mut diags) } else { None };
+        let new_identity = if state.is_wholly_known() {
+            entry.identity_of(&state, &mut diags)
+        } else {
+            None
+        };
         let new_state = if state.is_null() {
             enc(&Value::Null, &entry.ty, &mut diags)
         } else if !state.is_wholly_known() {
@@ -570,14 +713,19 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
-        let identity = match (&entry.identity, req.identity.as_ref().and_then(|i| i.identity_data.as_ref())) {
-            (Some((_, ity)), Some(data)) => match convert::decode(Some(data), ity, "import identity") {
-                Ok(v) => Some(v),
-                Err(d) => {
-                    diags.push(d);
-                    None
+        let identity = match (
+            &entry.identity,
+            req.identity.as_ref().and_then(|i| i.identity_data.as_ref()),
+        ) {
+            (Some((_, ity)), Some(data)) => {
+                match convert::decode(Some(data), ity, "import identity") {
+                    Ok(v) => Some(v),
+                    Err(d) => {
+                        diags.push(d);
+                        None
+                    }
                 }
-            },
+            }
             _ => None,
         };
         let ireq = ImportStateRequest {
@@ -587,7 +735,12 @@ impl<P: Provider> Rpc for ProviderService<P> {
         };
         let mut resp = ImportStateResponse::default();
         let mut imported = Vec::new();
-        match guarded("ImportResourceState", entry.resource.import_state(&ireq, &mut resp)).await {
+        match guarded(
+            "ImportResourceState",
+            entry.resource.import_state(&ireq, &mut resp),
+        )
+        .await
+        {
             Ok(()) => {
                 diags.extend(std::mem::take(&mut resp.diagnostics));
                 if !diags.has_errors() && !resp.state.is_null() {
@@ -631,7 +784,12 @@ impl<P: Provider> Rpc for ProviderService<P> {
                     source_private: &req.source_private,
                 };
                 let mut resp = MoveStateResponse::default();
-                match guarded("MoveResourceState", entry.resource.move_state(&mreq, &mut resp)).await {
+                match guarded(
+                    "MoveResourceState",
+                    entry.resource.move_state(&mreq, &mut resp),
+                )
+                .await
+                {
                     Ok(()) => {
                         diags.extend(std::mem::take(&mut resp.diagnostics));
                         if resp.target_state.is_null() && !diags.has_errors() {
@@ -672,7 +830,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
             identity_schemas: self
                 .resources
                 .iter()
-                .filter_map(|(k, e)| e.identity.as_ref().map(|(i, _)| (k.clone(), convert::identity_schema(i))))
+                .filter_map(|(k, e)| {
+                    e.identity
+                        .as_ref()
+                        .map(|(i, _)| (k.clone(), convert::identity_schema(i)))
+                })
                 .collect(),
             diagnostics: Vec::new(),
         }))
@@ -686,14 +848,22 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
         let mut upgraded = None;
-        match (&entry.identity, convert::raw_state_json(req.raw_identity.as_ref())) {
+        match (
+            &entry.identity,
+            convert::raw_state_json(req.raw_identity.as_ref()),
+        ) {
             (Some((_, ity)), Ok(raw)) => match crate::codec::from_json_value(&raw, ity) {
                 Ok((v, _)) => {
-                    upgraded = enc(&v, ity, &mut diags).map(|d| pb::ResourceIdentityData { identity_data: Some(d) })
+                    upgraded = enc(&v, ity, &mut diags).map(|d| pb::ResourceIdentityData {
+                        identity_data: Some(d),
+                    })
                 }
                 Err(e) => diags.error("Invalid stored identity", format!("{e}.")),
             },
-            (None, _) => diags.error("No identity", format!("{} has no resource identity.", req.type_name)),
+            (None, _) => diags.error(
+                "No identity",
+                format!("{} has no resource identity.", req.type_name),
+            ),
             (_, Err(d)) => diags.push(d),
         }
         Ok(Response::new(pb::upgrade_resource_identity::Response {
@@ -710,13 +880,20 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let ds = self.data_source(&req.type_name)?;
         let mut diags = Diagnostics::new();
         match convert::decode(req.config.as_ref(), &ds.ty, "data source configuration") {
-            Ok(config) => match guarded("ValidateDataResourceConfig", ds.item.validate_config(&config)).await {
+            Ok(config) => match guarded(
+                "ValidateDataResourceConfig",
+                ds.item.validate_config(&config),
+            )
+            .await
+            {
                 Ok(d) => diags.extend(d),
                 Err(d) => diags.push(d),
             },
             Err(d) => diags.push(d),
         }
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn read_data_source(
@@ -733,7 +910,10 @@ impl<P: Provider> Rpc for ProviderService<P> {
                     config: &config,
                     client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
                 };
-                let mut resp = ReadDataResponse { state: config.clone(), diagnostics: Diagnostics::new() };
+                let mut resp = ReadDataResponse {
+                    state: config.clone(),
+                    diagnostics: Diagnostics::new(),
+                };
                 match guarded("ReadDataSource", ds.item.read(&rreq, &mut resp)).await {
                     Ok(()) => {
                         diags.extend(resp.diagnostics);
@@ -761,16 +941,27 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let req = req.into_inner();
         let e = self.ephemeral(&req.type_name)?;
         let mut diags = Diagnostics::new();
-        match convert::decode(req.config.as_ref(), &e.ty, "ephemeral resource configuration") {
-            Ok(config) => match guarded("ValidateEphemeralResourceConfig", e.item.validate_config(&config)).await {
+        match convert::decode(
+            req.config.as_ref(),
+            &e.ty,
+            "ephemeral resource configuration",
+        ) {
+            Ok(config) => match guarded(
+                "ValidateEphemeralResourceConfig",
+                e.item.validate_config(&config),
+            )
+            .await
+            {
                 Ok(d) => diags.extend(d),
                 Err(d) => diags.push(d),
             },
             Err(d) => diags.push(d),
         }
-        Ok(Response::new(pb::validate_ephemeral_resource_config::Response {
-            diagnostics: convert::diagnostics(&diags),
-        }))
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response {
+                diagnostics: convert::diagnostics(&diags),
+            },
+        ))
     }
 
     async fn open_ephemeral_resource(
@@ -781,13 +972,20 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let e = self.ephemeral(&req.type_name)?;
         let mut diags = Diagnostics::new();
         let mut out = pb::open_ephemeral_resource::Response::default();
-        match convert::decode(req.config.as_ref(), &e.ty, "ephemeral resource configuration") {
+        match convert::decode(
+            req.config.as_ref(),
+            &e.ty,
+            "ephemeral resource configuration",
+        ) {
             Ok(config) => {
                 let oreq = OpenRequest {
                     config: &config,
                     client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
                 };
-                let mut resp = OpenResponse { result: config.clone(), ..Default::default() };
+                let mut resp = OpenResponse {
+                    result: config.clone(),
+                    ..Default::default()
+                };
                 match guarded("OpenEphemeralResource", e.item.open(&oreq, &mut resp)).await {
                     Ok(()) => {
                         diags.extend(std::mem::take(&mut resp.diagnostics));
@@ -814,7 +1012,12 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let e = self.ephemeral(&req.type_name)?;
         let mut resp = RenewResponse::default();
         let mut diags = Diagnostics::new();
-        match guarded("RenewEphemeralResource", e.item.renew(req.private.as_deref(), &mut resp)).await {
+        match guarded(
+            "RenewEphemeralResource",
+            e.item.renew(req.private.as_deref(), &mut resp),
+        )
+        .await
+        {
             Ok(()) => diags.extend(std::mem::take(&mut resp.diagnostics)),
             Err(d) => diags.push(d),
         }
@@ -831,11 +1034,18 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
         let req = req.into_inner();
         let e = self.ephemeral(&req.type_name)?;
-        let diags = match guarded("CloseEphemeralResource", e.item.close(req.private.as_deref())).await {
+        let diags = match guarded(
+            "CloseEphemeralResource",
+            e.item.close(req.private.as_deref()),
+        )
+        .await
+        {
             Ok(d) => d,
             Err(d) => d.into(),
         };
-        Ok(Response::new(pb::close_ephemeral_resource::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(pb::close_ephemeral_resource::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn get_functions(
@@ -843,7 +1053,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
         _req: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
         Ok(Response::new(pb::get_functions::Response {
-            functions: self.functions.iter().map(|(k, (_, d))| (k.clone(), convert::function(d))).collect(),
+            functions: self
+                .functions
+                .iter()
+                .map(|(k, (_, d))| (k.clone(), convert::function(d)))
+                .collect(),
             diagnostics: Vec::new(),
         }))
     }
@@ -856,7 +1070,10 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let Some((f, def)) = self.functions.get(&req.name) else {
             return Ok(Response::new(pb::call_function::Response {
                 result: None,
-                error: Some(pb::FunctionError { text: format!("unknown function {:?}", req.name), function_argument: None }),
+                error: Some(pb::FunctionError {
+                    text: format!("unknown function {:?}", req.name),
+                    function_argument: None,
+                }),
             }));
         };
         let mut args = Vec::with_capacity(req.arguments.len());
@@ -866,21 +1083,33 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 Err(d) => {
                     return Ok(Response::new(pb::call_function::Response {
                         result: None,
-                        error: Some(pb::FunctionError { text: d.detail, function_argument: Some(i as i64) }),
+                        error: Some(pb::FunctionError {
+                            text: d.detail,
+                            function_argument: Some(i as i64),
+                        }),
                     }))
                 }
             }
         }
         let outcome = match guarded("CallFunction", f.call(&args)).await {
             Ok(r) => r,
-            Err(d) => Err(FunctionError { text: d.detail, argument: None }),
+            Err(d) => Err(FunctionError {
+                text: d.detail,
+                argument: None,
+            }),
         };
         let mut diags = Diagnostics::new();
         Ok(Response::new(match outcome {
-            Ok(v) => pb::call_function::Response { result: enc(&v, &def.return_type, &mut diags), error: None },
+            Ok(v) => pb::call_function::Response {
+                result: enc(&v, &def.return_type, &mut diags),
+                error: None,
+            },
             Err(e) => pb::call_function::Response {
                 result: None,
-                error: Some(pb::FunctionError { text: e.text, function_argument: e.argument }),
+                error: Some(pb::FunctionError {
+                    text: e.text,
+                    function_argument: e.argument,
+                }),
             },
         }))
     }
@@ -888,10 +1117,24 @@ impl<P: Provider> Rpc for ProviderService<P> {
     async fn list_resource(
         &self,
         req: Request<pb::list_resource::Request>,
-    ) -> Result<Response<std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::list_resource::Event, Status>> + Send + 'static>>>, Status> {
+    ) -> Result<
+        Response<
+            std::pin::Pin<
+                Box<
+                    dyn futures::Stream<Item = Result<pb::list_resource::Event, Status>>
+                        + Send
+                        + 'static,
+                >,
+            >,
+        >,
+        Status,
+    > {
         let req = req.into_inner();
         let Some(l) = self.lists.get(&req.type_name) else {
-            return Err(Status::not_found(format!("unknown list resource type {:?}", req.type_name)));
+            return Err(Status::not_found(format!(
+                "unknown list resource type {:?}",
+                req.type_name
+            )));
         };
         let entry = self.resource(&req.type_name)?;
         let mut events = Vec::new();
@@ -905,7 +1148,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
             }
         };
         if !diags.has_errors() {
-            let lreq = ListRequest { config: &config, include_resource_object: req.include_resource_object, limit: req.limit };
+            let lreq = ListRequest {
+                config: &config,
+                include_resource_object: req.include_resource_object,
+                limit: req.limit,
+            };
             let mut resp = ListResponse::default();
             match guarded("ListResource", l.item.list(&lreq, &mut resp)).await {
                 Ok(()) => {
@@ -916,8 +1163,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
                             .identity
                             .as_ref()
                             .and_then(|(_, ity)| enc(&r.identity, ity, &mut d))
-                            .map(|v| pb::ResourceIdentityData { identity_data: Some(v) });
-                        let resource_object = r.resource_object.and_then(|o| outgoing(o, entry, &mut d));
+                            .map(|v| pb::ResourceIdentityData {
+                                identity_data: Some(v),
+                            });
+                        let resource_object =
+                            r.resource_object.and_then(|o| outgoing(o, entry, &mut d));
                         events.push(Ok(pb::list_resource::Event {
                             identity,
                             display_name: r.display_name,
@@ -930,7 +1180,10 @@ impl<P: Provider> Rpc for ProviderService<P> {
             }
         }
         if !diags.is_empty() {
-            events.push(Ok(pb::list_resource::Event { diagnostic: convert::diagnostics(&diags), ..Default::default() }));
+            events.push(Ok(pb::list_resource::Event {
+                diagnostic: convert::diagnostics(&diags),
+                ..Default::default()
+            }));
         }
         Ok(Response::new(Box::pin(futures::stream::iter(events))))
     }
@@ -941,9 +1194,14 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
         let req = req.into_inner();
         if !self.lists.contains_key(&req.type_name) {
-            return Err(Status::not_found(format!("unknown list resource type {:?}", req.type_name)));
+            return Err(Status::not_found(format!(
+                "unknown list resource type {:?}",
+                req.type_name
+            )));
         }
-        Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics: Vec::new() }))
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: Vec::new(),
+        }))
     }
 
     async fn stop_provider(
@@ -952,6 +1210,8 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         // Requests in flight finish on their own (each AWS call has its own
         // timeout); there is no long-running work to cancel.
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }

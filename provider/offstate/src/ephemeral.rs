@@ -1,0 +1,204 @@
+//! Ephemeral resources: values read or made at plan/apply time, handed to
+//! Terraform for write-only arguments and provider blocks, never persisted.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use offstate_common::store::{FetchedValue, VersionSelector};
+use offstate_common::SecretValue;
+use offstate_framework::datasource::{EphemeralResource, OpenRequest, OpenResponse};
+use offstate_framework::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
+
+use crate::generate::{spec_attributes, spec_from};
+use crate::provider::Handle;
+use crate::secret::store_diag;
+
+/// `ephemeral "offstate_secret_value"`.
+pub struct SecretValueEphemeral {
+    handle: Handle,
+    /// Each (secret, version) is read once per provider process: Terraform
+    /// opens an ephemeral resource in plan and again in apply, and several
+    /// blocks may read the same secret.
+    cache: Mutex<HashMap<(String, VersionSelector), FetchedValue>>,
+}
+
+impl SecretValueEphemeral {
+    pub fn new(handle: Handle) -> Self {
+        SecretValueEphemeral {
+            handle,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn fetch(
+        &self,
+        secret_id: &str,
+        selector: VersionSelector,
+    ) -> Result<FetchedValue, offstate_common::StoreError> {
+        let key = (secret_id.to_string(), selector.clone());
+        if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
+            return Ok(hit.clone());
+        }
+        let store = &self
+            .handle
+            .get()
+            .map_err(|_| {
+                offstate_common::StoreError::from_code("NotConfigured", "provider not configured")
+            })?
+            .store;
+        let fetched = store.get_value(secret_id, selector).await?;
+        self.cache
+            .lock()
+            .expect("cache lock")
+            .insert(key, fetched.clone());
+        Ok(fetched)
+    }
+}
+
+#[async_trait]
+impl EphemeralResource for SecretValueEphemeral {
+    fn type_name(&self) -> &'static str {
+        "offstate_secret_value"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new("Reads a secret value at plan and apply time without persisting it. Feed `value` to write-only arguments (`password_wo`, `value_wo`) or provider blocks.")
+                .attribute(Attribute::required("secret_id", Type::String).description("Name or ARN of the secret."))
+                .attribute(Attribute::optional("version_id", Type::String).description("A version id; conflicts with `version_stage`."))
+                .attribute(Attribute::optional("version_stage", Type::String).description("A staging label. Default `AWSCURRENT`."))
+                .attribute(Attribute::optional("json_key", Type::String).description("Return one top-level key of a JSON object secret instead of the whole value."))
+                .attribute(Attribute::computed("value", Type::String).sensitive().description("The value (base64 for a binary secret)."))
+                .attribute(Attribute::computed("binary", Type::Bool).description("Whether the secret is stored as SecretBinary."))
+                .attribute(Attribute::computed("arn", Type::String).description("ARN of the secret."))
+                .attribute(Attribute::computed("name", Type::String).description("Name of the secret."))
+                .attribute(Attribute::computed("read_version_id", Type::String).description("The version that was read.")),
+        )
+    }
+
+    async fn validate_config(&self, config: &Value) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        if !config.get("version_id").is_null() && !config.get("version_stage").is_null() {
+            d.attr_error(
+                AttributePath::attr("version_stage"),
+                "Conflicting configuration arguments",
+                "\"version_stage\": conflicts with \"version_id\". Set one of them.",
+            );
+        }
+        if config.get("json_key").as_str() == Some("") {
+            d.attr_error(
+                AttributePath::attr("json_key"),
+                "Invalid json_key",
+                "json_key must not be empty.",
+            );
+        }
+        d
+    }
+
+    async fn open(&self, req: &OpenRequest<'_>, resp: &mut OpenResponse) {
+        let c = req.config;
+        let secret_id = c.get("secret_id").as_str().unwrap_or_default().to_string();
+        let selector = match (
+            c.get("version_id").as_str(),
+            c.get("version_stage").as_str(),
+        ) {
+            (Some(id), _) => VersionSelector::Id(id.to_string()),
+            (None, Some(stage)) => VersionSelector::Stage(stage.to_string()),
+            (None, None) => VersionSelector::Current,
+        };
+        let fetched = match self.fetch(&secret_id, selector).await {
+            Ok(f) => f,
+            Err(e) => {
+                return resp.diagnostics.push(
+                    store_diag("GetSecretValue", &secret_id, &e)
+                        .at(AttributePath::attr("secret_id")),
+                )
+            }
+        };
+        let value: SecretValue = match c.get("json_key").as_str() {
+            Some(key) => match fetched.value.select_json(&[key]) {
+                Ok(v) => v,
+                Err(e) => {
+                    return resp.diagnostics.attr_error(
+                        AttributePath::attr("json_key"),
+                        "Cannot select json_key",
+                        format!(
+                            "Secret {:?} (version {}): {e}.",
+                            fetched.name, fetched.version_id
+                        ),
+                    )
+                }
+            },
+            None => fetched.value.clone(),
+        };
+        let text = if fetched.binary && c.get("json_key").is_null() {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(value.expose_secret())
+        } else {
+            match value.expose_str() {
+                Ok(s) => s.to_string(),
+                Err(_) => {
+                    return resp.diagnostics.attr_error(
+                        AttributePath::attr("secret_id"),
+                        "Secret is not text",
+                        format!("Secret {:?} holds bytes that are not UTF-8.", fetched.name),
+                    )
+                }
+            }
+        };
+        let r = &mut resp.result;
+        r.set("value", Value::String(text));
+        r.set("binary", Value::Bool(fetched.binary));
+        r.set("arn", Value::string(&fetched.arn));
+        r.set("name", Value::string(&fetched.name));
+        r.set("read_version_id", Value::string(&fetched.version_id));
+        tracing::debug!(secret = %fetched.name, version = %fetched.version_id, "opened secret value");
+    }
+}
+
+/// `ephemeral "offstate_password"`: a random password that exists only for
+/// this run.
+pub struct PasswordEphemeral;
+
+#[async_trait]
+impl EphemeralResource for PasswordEphemeral {
+    fn type_name(&self) -> &'static str {
+        "offstate_password"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            spec_attributes(Block::new(
+                "A random password generated for this run only (CSPRNG), never persisted.",
+            ))
+            .attribute(
+                Attribute::computed("result", Type::String)
+                    .sensitive()
+                    .description("The password."),
+            ),
+        )
+    }
+
+    async fn validate_config(&self, config: &Value) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        if config.is_wholly_known() {
+            spec_from(config, &AttributePath::root(), &mut d);
+        }
+        d
+    }
+
+    async fn open(&self, req: &OpenRequest<'_>, resp: &mut OpenResponse) {
+        let Some(spec) = spec_from(req.config, &AttributePath::root(), &mut resp.diagnostics)
+        else {
+            return;
+        };
+        let pw = spec.generate();
+        resp.result.set(
+            "result",
+            Value::String(pw.expose_str().unwrap_or_default().to_string()),
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! `provider::offstate::ref(secret_id, json_key)`: the reference string of
+//! DESIGN.md (`ref+awssecrets://NAME#/json/key`), as vals and helmfile read it.
+
+use async_trait::async_trait;
+use offstate_common::SecretRef;
+use offstate_framework::datasource::{Function, FunctionDefinition, FunctionError, Parameter};
+use offstate_framework::{Type, Value};
+
+pub struct RefFunction;
+
+#[async_trait]
+impl Function for RefFunction {
+    fn name(&self) -> &'static str {
+        "ref"
+    }
+
+    fn definition(&self) -> FunctionDefinition {
+        FunctionDefinition {
+            parameters: vec![
+                Parameter {
+                    name: "secret_id".into(),
+                    ty: Type::String,
+                    description: "Name or ARN of the secret.".into(),
+                    allow_null: false,
+                },
+                Parameter {
+                    name: "json_key".into(),
+                    ty: Type::String,
+                    description: "A key of a JSON secret (`a/b` for nested keys), or null for the whole value.".into(),
+                    allow_null: true,
+                },
+            ],
+            return_type: Type::String,
+            summary: "A ref+awssecrets:// reference to a secret".into(),
+            description: "Builds the reference string that vals, helmfile and state-scrubber resolve: `ref+awssecrets://NAME[#/json/key]`. It names the secret; it never reads it.".into(),
+        }
+    }
+
+    async fn call(&self, args: &[Value]) -> Result<Value, FunctionError> {
+        let id = args.first().and_then(Value::as_str).unwrap_or_default();
+        if id.is_empty() {
+            return Err(FunctionError {
+                text: "secret_id must not be empty".into(),
+                argument: Some(0),
+            });
+        }
+        let mut r = SecretRef::new(id);
+        if let Some(key) = args.get(1).and_then(Value::as_str) {
+            if key.is_empty() {
+                return Err(FunctionError {
+                    text: "json_key must not be empty (pass null for the whole value)".into(),
+                    argument: Some(1),
+                });
+            }
+            r = r.with_json_pointer(key.split('/'));
+        }
+        Ok(Value::String(r.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn builds_references() {
+        let f = RefFunction;
+        let v = f
+            .call(&[Value::string("prod/db"), Value::string("password")])
+            .await
+            .unwrap();
+        assert_eq!(v.as_str(), Some("ref+awssecrets://prod/db#/password"));
+        let v = f
+            .call(&[Value::string("prod/db"), Value::Null])
+            .await
+            .unwrap();
+        assert_eq!(v.as_str(), Some("ref+awssecrets://prod/db"));
+        assert_eq!(
+            f.call(&[Value::string(""), Value::Null])
+                .await
+                .unwrap_err()
+                .argument,
+            Some(0)
+        );
+    }
+}

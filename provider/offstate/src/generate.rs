@@ -1,0 +1,274 @@
+//! Password generation for `generate { ... }` and `ephemeral "offstate_password"`.
+//!
+//! The random source is `rand::rng()`: a ChaCha-based CSPRNG seeded and
+//! periodically reseeded from the operating system. Characters are drawn
+//! uniformly (rejection sampling inside `random_range`), the required minimum
+//! of each class is placed first, then the whole string is shuffled.
+
+use offstate_common::SecretValue;
+use offstate_framework::{Attribute, AttributePath, Block, Diagnostics, Type, Value};
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
+const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const NUMERIC: &str = "0123456789";
+/// The punctuation Secrets Manager's GetRandomPassword uses.
+const SPECIAL: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasswordSpec {
+    pub length: usize,
+    pub lower: bool,
+    pub upper: bool,
+    pub numeric: bool,
+    pub special: bool,
+    pub min_lower: usize,
+    pub min_upper: usize,
+    pub min_numeric: usize,
+    pub min_special: usize,
+    pub override_special: Option<String>,
+    pub exclude_characters: String,
+}
+
+impl Default for PasswordSpec {
+    fn default() -> Self {
+        PasswordSpec {
+            length: 32,
+            lower: true,
+            upper: true,
+            numeric: true,
+            special: true,
+            min_lower: 0,
+            min_upper: 0,
+            min_numeric: 0,
+            min_special: 0,
+            override_special: None,
+            exclude_characters: String::new(),
+        }
+    }
+}
+
+/// The attributes of a password spec, shared by the `generate` block and the
+/// ephemeral password resource.
+pub fn spec_attributes(mut b: Block) -> Block {
+    b = b
+        .attribute(
+            Attribute::optional("length", Type::Number)
+                .description("Length, 1 to 4096. Default 32."),
+        )
+        .attribute(
+            Attribute::optional("lower", Type::Bool)
+                .description("Use lowercase letters. Default true."),
+        )
+        .attribute(
+            Attribute::optional("upper", Type::Bool)
+                .description("Use uppercase letters. Default true."),
+        )
+        .attribute(
+            Attribute::optional("numeric", Type::Bool).description("Use digits. Default true."),
+        )
+        .attribute(
+            Attribute::optional("special", Type::Bool)
+                .description("Use punctuation. Default true."),
+        )
+        .attribute(
+            Attribute::optional("min_lower", Type::Number)
+                .description("At least this many lowercase letters."),
+        )
+        .attribute(
+            Attribute::optional("min_upper", Type::Number)
+                .description("At least this many uppercase letters."),
+        )
+        .attribute(
+            Attribute::optional("min_numeric", Type::Number)
+                .description("At least this many digits."),
+        )
+        .attribute(
+            Attribute::optional("min_special", Type::Number)
+                .description("At least this many punctuation characters."),
+        )
+        .attribute(
+            Attribute::optional("override_special", Type::String)
+                .description("The punctuation to use instead of the default set."),
+        )
+        .attribute(
+            Attribute::optional("exclude_characters", Type::String)
+                .description("Characters never to use."),
+        );
+    b
+}
+
+/// Reads a spec from a config object; errors are attribute diagnostics under `at`.
+pub fn spec_from(v: &Value, at: &AttributePath, out: &mut Diagnostics) -> Option<PasswordSpec> {
+    let d = PasswordSpec::default();
+    let mut local = Diagnostics::new();
+    let diags = &mut local;
+    let num = |name: &str, default: usize, diags: &mut Diagnostics| -> usize {
+        match v.get(name).as_number() {
+            None => default,
+            Some(n) => match n.as_i64() {
+                Some(i) if (0..=4096).contains(&i) => i as usize,
+                _ => {
+                    diags.attr_error(
+                        at.clone().then_attr(name),
+                        "Invalid number",
+                        format!("{name} must be a whole number from 0 to 4096."),
+                    );
+                    default
+                }
+            },
+        }
+    };
+    let flag = |name: &str, default: bool| v.get(name).as_bool().unwrap_or(default);
+    let spec = PasswordSpec {
+        length: num("length", d.length, diags),
+        lower: flag("lower", d.lower),
+        upper: flag("upper", d.upper),
+        numeric: flag("numeric", d.numeric),
+        special: flag("special", d.special),
+        min_lower: num("min_lower", 0, diags),
+        min_upper: num("min_upper", 0, diags),
+        min_numeric: num("min_numeric", 0, diags),
+        min_special: num("min_special", 0, diags),
+        override_special: v.get("override_special").as_str().map(str::to_string),
+        exclude_characters: v
+            .get("exclude_characters")
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    if let Err(why) = spec.check() {
+        diags.attr_error(at.clone(), "Impossible password settings", why);
+    }
+    let ok = !local.has_errors();
+    out.extend(local);
+    ok.then_some(spec)
+}
+
+impl PasswordSpec {
+    fn classes(&self) -> Vec<(Vec<char>, usize)> {
+        let keep = |set: &str| {
+            set.chars()
+                .filter(|c| !self.exclude_characters.contains(*c))
+                .collect::<Vec<_>>()
+        };
+        let special = self.override_special.as_deref().unwrap_or(SPECIAL);
+        let mut out = Vec::new();
+        if self.lower {
+            out.push((keep(LOWER), self.min_lower));
+        }
+        if self.upper {
+            out.push((keep(UPPER), self.min_upper));
+        }
+        if self.numeric {
+            out.push((keep(NUMERIC), self.min_numeric));
+        }
+        if self.special {
+            out.push((keep(special), self.min_special));
+        }
+        out
+    }
+
+    /// Why these settings cannot produce a password, if they cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.length == 0 {
+            return Err("length must be at least 1.".into());
+        }
+        let classes = self.classes();
+        if classes.iter().all(|(set, _)| set.is_empty()) {
+            return Err("no characters are left to choose from: enable a character class or exclude fewer characters.".into());
+        }
+        if let Some((_, min)) = classes.iter().find(|(set, min)| set.is_empty() && *min > 0) {
+            return Err(format!(
+                "a minimum of {min} is asked of a character class with no characters left."
+            ));
+        }
+        let mins: usize = classes.iter().map(|(_, m)| m).sum();
+        if mins > self.length {
+            return Err(format!(
+                "the minimums add up to {mins}, more than the length {}.",
+                self.length
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn generate(&self) -> SecretValue {
+        let mut rng = rand::rng();
+        let classes = self.classes();
+        let all: Vec<char> = classes
+            .iter()
+            .flat_map(|(set, _)| set.iter().copied())
+            .collect();
+        let mut out: Vec<char> = Vec::with_capacity(self.length);
+        for (set, min) in &classes {
+            for _ in 0..*min {
+                out.push(set[rng.random_range(0..set.len())]);
+            }
+        }
+        while out.len() < self.length {
+            out.push(all[rng.random_range(0..all.len())]);
+        }
+        out.shuffle(&mut rng);
+        SecretValue::from_string(out.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn respects_classes_minimums_and_exclusions() {
+        let spec = PasswordSpec {
+            length: 40,
+            special: false,
+            min_upper: 5,
+            min_numeric: 5,
+            exclude_characters: "0O1lI".into(),
+            ..Default::default()
+        };
+        for _ in 0..200 {
+            let p = spec.generate();
+            let s = p.expose_str().unwrap();
+            assert_eq!(s.chars().count(), 40);
+            assert!(s.chars().filter(char::is_ascii_uppercase).count() >= 5);
+            assert!(s.chars().filter(char::is_ascii_digit).count() >= 5);
+            assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
+            assert!(!s.contains(['0', 'O', '1', 'l', 'I']));
+        }
+    }
+
+    #[test]
+    fn two_passwords_differ() {
+        let spec = PasswordSpec::default();
+        assert!(!spec.generate().ct_eq(&spec.generate()));
+    }
+
+    #[test]
+    fn impossible_settings_are_explained() {
+        let s = PasswordSpec {
+            length: 4,
+            min_lower: 3,
+            min_upper: 3,
+            ..Default::default()
+        };
+        assert!(s.check().unwrap_err().contains("minimums"));
+        let s = PasswordSpec {
+            lower: false,
+            upper: false,
+            numeric: false,
+            special: false,
+            ..Default::default()
+        };
+        assert!(s.check().is_err());
+        let s = PasswordSpec {
+            numeric: true,
+            min_numeric: 1,
+            exclude_characters: NUMERIC.into(),
+            ..Default::default()
+        };
+        assert!(s.check().is_err());
+    }
+}
