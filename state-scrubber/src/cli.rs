@@ -154,7 +154,12 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             };
             report::text::render(&report, &report::text::Style { color }, args.verbose)
         }
-        Format::Json => report::json::render(&report),
+        Format::Json => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            report::json::write(&report, &mut stdout).context("writing the report")?;
+            stdout.flush().context("writing the report")?;
+            String::new()
+        }
         Format::Sarif => report::sarif::render(&report),
     };
     let mut stdout = std::io::stdout().lock();

@@ -147,7 +147,7 @@ impl Engine {
             .filter(|r| r.treat == Treat::Secret && value.chars().count() >= r.min_length);
         let key_rule = ctx.key.and_then(|k| self.key_rule(k));
         let looks_json = matches!(trimmed.as_bytes()[0], b'{' | b'[');
-        let has_keyword = !self.rules.candidates(value).is_empty();
+        let has_keyword = self.rules.any_keyword(value);
         let b64 = looks_base64(trimmed);
         if row.is_none()
             && ctx.mark.is_none()

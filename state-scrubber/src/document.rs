@@ -115,6 +115,9 @@ struct Site<'a> {
 }
 
 pub struct Scanner<'e> {
+    /// Called with an offset below which the input will not be read again (to drop mapped pages).
+    release: Option<&'e dyn Fn(usize)>,
+    released: usize,
     engine: &'e Engine,
     fp_key: &'e [u8],
     file: String,
@@ -126,12 +129,30 @@ pub struct Scanner<'e> {
 impl<'e> Scanner<'e> {
     pub fn new(engine: &'e Engine, fp_key: &'e [u8], file: String) -> Self {
         Scanner {
+            release: None,
+            released: 0,
             engine,
             fp_key,
             file,
             kind_hint: None,
             findings: Vec::new(),
             dets: Vec::new(),
+        }
+    }
+
+    /// Let the scanner tell the input's owner which prefix it is done with.
+    pub fn with_release(mut self, release: &'e dyn Fn(usize)) -> Self {
+        self.release = Some(release);
+        self
+    }
+
+    fn maybe_release(&mut self, offset: usize) {
+        const STEP: usize = 32 << 20;
+        if let Some(r) = self.release {
+            if offset >= self.released + STEP {
+                self.released = offset & !0xFFFF;
+                r(self.released);
+            }
         }
     }
 
@@ -406,6 +427,7 @@ impl<'e> Scanner<'e> {
             f(self, p.src(), dom, id, &unit);
             p.pop();
             i += 1;
+            self.maybe_release(p.offset());
         }
         Ok(())
     }
@@ -563,6 +585,19 @@ impl<'e> Scanner<'e> {
         default_fix: &str,
     ) {
         let engine = self.engine;
+        // Rows with a condition (`when`) apply only if the object says so (e.g. SecureString).
+        let rows: Vec<&Row> = rows
+            .iter()
+            .copied()
+            .filter(|r| {
+                r.when.as_ref().is_none_or(|(k, v)| {
+                    dom.get(src, id, k)
+                        .and_then(|n| dom.str(src, n))
+                        .is_some_and(|s| s == v.as_str())
+                })
+            })
+            .collect();
+        let rows = &rows[..];
         let mut path: Vec<Step<'s>> = Vec::new();
         let mut hits: Vec<(Vec<Step<'s>>, Pos, Vec<Detection>)> = Vec::new();
         walk_nodes(src, dom, id, &mut path, None, &mut |path, key, node| {
@@ -1337,6 +1372,24 @@ impl<'e> Scanner<'e> {
             let mut rp = String::new();
             crate::json::push_pointer_token(&mut rp, &key);
             if let Some(primary) = dom.get(src, r, "primary") {
+                if let Some(idn) = dom.get(src, primary, "id") {
+                    let rel = [Step::Key(Cow::Borrowed("id"))];
+                    let up = format!("{unit}/resources/{rp}/primary");
+                    self.values_keyed(
+                        src,
+                        dom,
+                        idn,
+                        "resources",
+                        &address,
+                        &up,
+                        &rel,
+                        &[],
+                        &Marks::default(),
+                        Mark::SensitiveAttributes,
+                        GENERIC_FIX,
+                        "id",
+                    );
+                }
                 if let Some(attrs) = dom.get(src, primary, "attributes") {
                     self.flat(
                         src,

@@ -171,6 +171,7 @@ impl Rules {
         }
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| RuleError::Invalid {
                 id: "keywords".into(),
@@ -206,6 +207,11 @@ impl Rules {
             safe_keys,
             safe_values,
         })
+    }
+
+    /// Does `text` contain any content-rule keyword? (The cheap first test of every value.)
+    pub fn any_keyword(&self, text: &str) -> bool {
+        self.prefilter.is_match(text)
     }
 
     /// Content rules whose keywords occur in `text`, in file order.

@@ -30,6 +30,8 @@ pub struct Row {
     pub treat: Treat,
     pub ephemeral: Option<String>,
     pub min_length: usize,
+    /// The row applies only when the resource's top-level attribute KEY equals VALUE.
+    pub when: Option<(String, String)>,
 }
 
 impl Row {
@@ -102,8 +104,8 @@ impl Table {
                 message: m.to_string(),
             };
             let f: Vec<&str> = line.split('\t').collect();
-            if f.len() != 9 {
-                return Err(err("expected 9 tab-separated columns"));
+            if f.len() != 10 {
+                return Err(err("expected 10 tab-separated columns"));
             }
             let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
             let kind: Kind = serde_json::from_value(serde_json::Value::String(f[3].to_string()))
@@ -130,6 +132,11 @@ impl Table {
                 treat,
                 ephemeral: opt(f[7]),
                 min_length,
+                when: match f[9].split_once('=') {
+                    Some((k, v)) => Some((k.to_string(), v.to_string())),
+                    None if f[9].is_empty() => None,
+                    None => return Err(err("when must be KEY=VALUE")),
+                },
             };
             by_type
                 .entry(row.resource_type.clone())

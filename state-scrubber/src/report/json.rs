@@ -4,7 +4,30 @@ use serde_json::{json, Value};
 
 use crate::audit::AuditReport;
 
+/// Write the report without building it in memory first: findings are serialised one by one.
+pub fn write(report: &AuditReport, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let head = head(report);
+    let text = serde_json::to_string_pretty(&head).expect("report serialises");
+    // `head` ends with `"findings": []\n}`; splice the findings into that array.
+    let cut = text
+        .rfind("\"findings\": []")
+        .expect("findings key present");
+    w.write_all(text[..cut].as_bytes())?;
+    w.write_all(b"\"findings\": [")?;
+    for (i, f) in report.findings().enumerate() {
+        w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *w, f)?;
+    }
+    w.write_all(b"\n  ]\n}\n")
+}
+
 pub fn render(report: &AuditReport) -> String {
+    let mut v = Vec::new();
+    write(report, &mut v).expect("writing to memory");
+    String::from_utf8(v).expect("JSON is UTF-8")
+}
+
+fn head(report: &AuditReport) -> Value {
     let files: Vec<Value> = report
         .files
         .iter()
@@ -23,7 +46,6 @@ pub fn render(report: &AuditReport) -> String {
             })
         })
         .collect();
-    let findings: Vec<&crate::finding::Finding> = report.findings().collect();
     let counts: serde_json::Map<String, Value> = super::severity_counts(report)
         .into_iter()
         .map(|(s, n)| (s.as_str().to_string(), json!(n)))
@@ -31,7 +53,7 @@ pub fn render(report: &AuditReport) -> String {
     let v = json!({
         "tool": {"name": "state-scrubber", "version": env!("CARGO_PKG_VERSION")},
         "summary": {
-            "findings": findings.len(),
+            "findings": report.findings().count(),
             "by_severity": counts,
             "failing": report.failing(),
             "fail_on": report.fail_on.map(|s| s.as_str()),
@@ -39,8 +61,8 @@ pub fn render(report: &AuditReport) -> String {
             "errors": report.all_errors().len(),
         },
         "files": files,
-        "findings": findings,
         "errors": report.all_errors(),
+        "findings": [],
     });
-    serde_json::to_string_pretty(&v).expect("report serialises") + "\n"
+    v
 }
