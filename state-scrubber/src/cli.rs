@@ -26,6 +26,12 @@ pub struct Cli {
 pub enum Command {
     /// Audit states, plans (`terraform show -json`) and backend caches for plaintext secrets.
     Audit(AuditArgs),
+    /// Move the secrets found in a state into Secrets Manager and rewrite the state to references.
+    Scrub(crate::scrub::cli::ScrubArgs),
+    /// Put back the values a scrub moved out of a state.
+    Restore(crate::scrub::cli::RestoreArgs),
+    /// Rewrite HCL to write-only attributes, ephemeral resources and offstate_secret.
+    Migrate(crate::migrate::MigrateArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,6 +104,9 @@ impl Outcome {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Audit(args) => run_audit(args),
+        Command::Scrub(args) => crate::scrub::cli::run_scrub(args),
+        Command::Restore(args) => crate::scrub::cli::run_restore(args),
+        Command::Migrate(args) => crate::migrate::run_migrate(args),
     }
 }
 

@@ -11,8 +11,10 @@ pub mod document;
 pub mod finding;
 pub mod input;
 pub mod json;
+pub mod migrate;
 pub mod report;
 pub mod rules;
+pub mod scrub;
 pub mod table;
 
 /// Errors that stop a whole run (per-file problems are reported per file instead).

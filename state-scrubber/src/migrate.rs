@@ -1,0 +1,63 @@
+//! `state-scrubber migrate DIR`: the CLI face of the `hcl-migrate` library. Prints a unified diff
+//! (secret literals masked by the library) and the warnings and notes; `--write` applies it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::cli::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// The configuration directory (modules in subdirectories are migrated too).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Rewrite the files. Without it: a unified diff, nothing written.
+    #[arg(long)]
+    pub write: bool,
+    /// Only this directory, not its subdirectories.
+    #[arg(long)]
+    pub no_recursive: bool,
+    /// Leave secret-reading data sources and random_password as they are.
+    #[arg(long)]
+    pub no_ephemeral: bool,
+    /// Leave aws_secretsmanager_secret(+_version) as they are.
+    #[arg(long)]
+    pub no_offstate_secret: bool,
+}
+
+pub fn run_migrate(args: MigrateArgs) -> anyhow::Result<Outcome> {
+    let opts = hcl_migrate::Options {
+        recursive: !args.no_recursive,
+        ephemeral: !args.no_ephemeral,
+        offstate_secret: !args.no_offstate_secret,
+    };
+    // Parse errors name file:line:column; main turns the error into exit status 2.
+    let plan = hcl_migrate::plan_migration(&args.dir, &opts)?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(plan.unified_diff().as_bytes())
+        .context("writing the diff")?;
+    out.flush().context("writing the diff")?;
+    let mut err = std::io::stderr().lock();
+    for w in &plan.warnings {
+        writeln!(err, "{w}").context("writing to stderr")?;
+    }
+    for n in &plan.notes {
+        writeln!(err, "{n}").context("writing to stderr")?;
+    }
+    if plan.is_empty() {
+        writeln!(err, "{}: nothing to migrate", args.dir.display()).context("writing to stderr")?;
+    } else if args.write {
+        plan.write()?;
+        writeln!(err, "migrated {} file(s)", plan.files.len()).context("writing to stderr")?;
+    } else {
+        writeln!(
+            err,
+            "dry run: {} file(s) would change; nothing was written (use --write)",
+            plan.files.len()
+        )
+        .context("writing to stderr")?;
+    }
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,234 @@
+//! Arguments and run functions of `scrub` and `restore` (the `Command` enum in `crate::cli`
+//! dispatches here).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::ValueEnum;
+use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig};
+
+use super::plan::Selection;
+use super::rewrite::{write_atomically, write_backup};
+use super::{names, render, restore, scrub, ScrubOptions};
+use crate::cli::Outcome;
+use crate::finding::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    AwsSecretsmanager,
+}
+
+/// Where Secrets Manager is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// The secret store.
+    #[arg(long, value_enum, default_value_t = StoreKind::AwsSecretsmanager)]
+    pub store: StoreKind,
+    /// AWS region (else AWS_REGION / the profile's region).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Secrets Manager endpoint URL (for example a local test server).
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// AWS shared-config profile.
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+impl StoreArgs {
+    async fn connect(&self) -> anyhow::Result<AwsSecretsManager> {
+        AwsSecretsManager::connect(&AwsStoreConfig {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint: self.endpoint.clone(),
+            ..Default::default()
+        })
+        .await
+        .context("connecting to Secrets Manager")
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScrubArgs {
+    /// The state file; `-` reads stdin and (with --write) writes the new state to stdout, for
+    /// `terraform state pull | state-scrubber scrub - --write ... | terraform state push -`.
+    #[arg(value_name = "STATE")]
+    pub state: PathBuf,
+    /// Secret names start with this (`<env>/<service>`).
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: String,
+    /// Store the values and rewrite the state. Without it: a redacted diff, nothing written.
+    #[arg(long)]
+    pub write: bool,
+    /// Only these: resource addresses or address prefixes, `ADDRESS.ATTRIBUTE`, or rule ids.
+    #[arg(long, value_name = "ADDR|RULE", num_args = 1..)]
+    pub only: Vec<String>,
+    /// Not these (same forms as --only).
+    #[arg(long, value_name = "ADDR|RULE", num_args = 1..)]
+    pub exclude: Vec<String>,
+    /// Ignore findings below this severity: low, medium, high, critical.
+    #[arg(long, value_name = "SEVERITY", default_value = "low")]
+    pub min_severity: Severity,
+    /// Also write the plaintext original to FILE (mode 0600) before the state changes.
+    #[arg(long, value_name = "FILE")]
+    pub backup: Option<PathBuf>,
+    /// Secret name template; placeholders {prefix} {module} {resource} {type} {name} {key}
+    /// {attribute} {lineage}.
+    #[arg(long, value_name = "TEMPLATE", default_value = names::DEFAULT_TEMPLATE)]
+    pub name_template: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// The scrubbed state file; `-` reads stdin and (with --write) writes to stdout.
+    #[arg(value_name = "STATE")]
+    pub state: PathBuf,
+    /// The prefix the scrub used (its manifest lives under it).
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: String,
+    /// Rewrite the state. Without it: what would be restored (lengths only).
+    #[arg(long)]
+    pub write: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+fn is_stdin(p: &Path) -> bool {
+    p.as_os_str() == "-"
+}
+
+fn read_input(p: &Path) -> anyhow::Result<(Vec<u8>, String)> {
+    if is_stdin(p) {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("reading the state from stdin")?;
+        Ok((buf, "(stdin)".into()))
+    } else {
+        let b = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        Ok((b, p.display().to_string()))
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// The report goes to stdout, unless stdout carries the state (pipeline mode).
+fn say(pipeline: bool, text: &str) -> anyhow::Result<()> {
+    if pipeline {
+        let mut e = std::io::stderr().lock();
+        e.write_all(text.as_bytes()).context("writing to stderr")?;
+    } else {
+        let mut o = std::io::stdout().lock();
+        o.write_all(text.as_bytes()).context("writing to stdout")?;
+        o.flush().context("writing to stdout")?;
+    }
+    Ok(())
+}
+
+fn emit_state(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if is_stdin(path) {
+        let mut o = std::io::stdout().lock();
+        o.write_all(bytes).context("writing the state to stdout")?;
+        o.flush().context("writing the state to stdout")?;
+    } else {
+        write_atomically(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
+    let pipeline = is_stdin(&args.state);
+    let (src, label) = read_input(&args.state)?;
+    let opts = ScrubOptions {
+        prefix: args.prefix.clone(),
+        name_template: args.name_template.clone(),
+        selection: Selection {
+            only: args.only.clone(),
+            exclude: args.exclude.clone(),
+            min_severity: args.min_severity,
+        },
+        write: args.write,
+    };
+    let rt = runtime()?;
+    let report = rt.block_on(async {
+        if args.write {
+            let store = args.store.connect().await?;
+            Ok::<_, anyhow::Error>(scrub(&src, &label, &opts, Some(&store)).await?)
+        } else {
+            Ok(scrub(&src, &label, &opts, None).await?)
+        }
+    })?;
+    say(pipeline, &render(&report))?;
+    if !args.write {
+        return Ok(Outcome::Clean);
+    }
+    let Some(out) = &report.output else {
+        if pipeline {
+            // Nothing changed: pass the state through so the pipeline pushes it unchanged.
+            emit_state(&args.state, &src)?;
+        }
+        return Ok(Outcome::Clean);
+    };
+    if let Some(b) = &args.backup {
+        write_backup(b, &src).with_context(|| format!("writing backup {}", b.display()))?;
+        say(
+            pipeline,
+            &format!(
+                "wrote plaintext backup {} (mode 0600): it holds the secrets; delete it once the scrubbed state is proven\n",
+                b.display()
+            ),
+        )?;
+    }
+    emit_state(&args.state, out)?;
+    if !pipeline {
+        say(
+            false,
+            &format!(
+                "wrote {} (serial {} -> {})\n",
+                label, report.serial_before, report.serial_after
+            ),
+        )?;
+    }
+    Ok(Outcome::Clean)
+}
+
+pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
+    let pipeline = is_stdin(&args.state);
+    let (src, label) = read_input(&args.state)?;
+    let rt = runtime()?;
+    let report = rt.block_on(async {
+        let store = args.store.connect().await?;
+        Ok::<_, anyhow::Error>(
+            restore::restore(&src, &label, &args.prefix, &store, args.write).await?,
+        )
+    })?;
+    say(pipeline, &restore::render(&report))?;
+    if !args.write {
+        return Ok(Outcome::Clean);
+    }
+    match &report.output {
+        Some(out) => {
+            emit_state(&args.state, out)?;
+            if !pipeline {
+                say(
+                    false,
+                    &format!(
+                        "wrote {} (serial {} -> {})\n",
+                        label, report.serial_before, report.serial_after
+                    ),
+                )?;
+            }
+        }
+        None if pipeline => emit_state(&args.state, &src)?,
+        None => {}
+    }
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,378 @@
+//! `state-scrubber scrub` and `restore`: move the secrets the audit finds in a state into Secrets
+//! Manager and rewrite the state to references (or to null where a write-only twin takes over),
+//! and put them back.
+//!
+//! Order of work, so that nothing is lost at any point: every value is stored, read back and
+//! compared; then the manifest is stored; only then is the state rewritten, in one atomic step.
+//! A crash before the rename leaves the old state and values that a re-run finds already stored.
+//!
+//! The library entry points ([`scrub`], [`restore::restore`]) take any
+//! [`SecretStore`], so tests use `MemoryStore`; the CLI connects to AWS.
+
+pub mod cli;
+pub mod names;
+pub mod plan;
+pub mod restore;
+pub mod rewrite;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use offstate_common::store::SecretStore;
+
+use crate::detect::Engine;
+use crate::document::{DocError, DocKind, Scanner};
+use crate::finding::DEFAULT_FINGERPRINT_KEY;
+use crate::table::Table;
+use plan::{Action, Item, Planner, Selection};
+use rewrite::{go_json_string, Doc, Edit, RewriteError};
+use store::{ManifestEntry, PutError, Stored};
+
+/// Why a scrub or restore stopped. Messages name the file, JSON paths, addresses and secret
+/// names, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum ScrubError {
+    #[error(transparent)]
+    Document(#[from] DocError),
+    #[error("{file}: a {kind} file is not a state; scrub and restore work on Terraform state files (v3, v4)")]
+    NotState { file: String, kind: &'static str },
+    #[error("{file}: the state has no `lineage` (a legacy state); run `terraform state push` once to give it one")]
+    NoLineage { file: String },
+    #[error("{file}: at JSON path `{pointer}`: {message}")]
+    At {
+        file: String,
+        pointer: String,
+        message: String,
+    },
+    #[error("{file}: {address} (JSON path `{pointer}`): secret {secret}: {error}")]
+    Store {
+        file: String,
+        address: String,
+        pointer: String,
+        secret: String,
+        error: PutError,
+    },
+    #[error("{file}: {error}")]
+    Rewrite { file: String, error: RewriteError },
+    #[error("{file}: {message}")]
+    Other { file: String, message: String },
+}
+
+/// What to scrub and how.
+#[derive(Debug, Clone)]
+pub struct ScrubOptions {
+    pub prefix: String,
+    pub name_template: String,
+    pub selection: Selection,
+    /// Store values and produce the rewritten state; otherwise plan only (no store call).
+    pub write: bool,
+}
+
+impl ScrubOptions {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        ScrubOptions {
+            prefix: prefix.into(),
+            name_template: names::DEFAULT_TEMPLATE.to_string(),
+            selection: Selection::default(),
+            write: false,
+        }
+    }
+}
+
+/// The outcome of a scrub.
+#[derive(Debug)]
+pub struct ScrubReport {
+    pub file: String,
+    pub kind: DocKind,
+    pub lineage: String,
+    pub serial_before: u64,
+    pub serial_after: u64,
+    pub items: Vec<Item>,
+    /// What the store did for each item (write mode).
+    pub stored: Vec<Stored>,
+    /// The rewritten state (write mode, when something changed).
+    pub output: Option<Vec<u8>>,
+    /// Name of the manifest secret (write mode).
+    pub manifest: Option<String>,
+    pub write: bool,
+}
+
+pub(crate) fn parse_state<'a>(
+    src: &'a [u8],
+    file: &str,
+) -> Result<(Doc<'a>, DocKind, Vec<crate::finding::Finding>, String, u64), ScrubError> {
+    let engine = Engine::new().map_err(|e| ScrubError::Other {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let scanned = Scanner::new(&engine, DEFAULT_FINGERPRINT_KEY, file.to_string()).scan(src)?;
+    if !matches!(scanned.kind, DocKind::StateV4 | DocKind::StateV3) {
+        return Err(ScrubError::NotState {
+            file: file.to_string(),
+            kind: scanned.kind.as_str(),
+        });
+    }
+    let doc = Doc::parse(src).map_err(|e| ScrubError::At {
+        file: file.to_string(),
+        pointer: e.pointer.clone(),
+        message: format!("{}:{}: {}", e.line, e.column, e.message),
+    })?;
+    let lineage = doc
+        .str_at("/lineage")
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| ScrubError::NoLineage {
+            file: file.to_string(),
+        })?;
+    let serial: u64 = doc
+        .node_at("/serial")
+        .filter(|&id| doc.kind(id) == crate::json::Kind::Number)
+        .and_then(|id| doc.raw(id).parse().ok())
+        .ok_or_else(|| ScrubError::Rewrite {
+            file: file.to_string(),
+            error: RewriteError::Serial,
+        })?;
+    Ok((doc, scanned.kind, scanned.findings, lineage, serial))
+}
+
+/// Scrub one state. In dry-run mode (`opts.write == false`) no store is needed and nothing is
+/// written; the rewrite is still computed and verified so that a dry run fails where a real run
+/// would.
+pub async fn scrub(
+    src: &[u8],
+    file: &str,
+    opts: &ScrubOptions,
+    store: Option<&dyn SecretStore>,
+) -> Result<ScrubReport, ScrubError> {
+    let (doc, kind, findings, lineage, serial) = parse_state(src, file)?;
+    let table = Table::builtin().map_err(|e| ScrubError::Other {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let planner = Planner {
+        doc: &doc,
+        file,
+        prefix: opts.prefix.trim_end_matches('/'),
+        template: &opts.name_template,
+        lineage: &lineage,
+        table: &table,
+    };
+    let mut items = planner.plan(&findings, &opts.selection)?;
+    let mut report = ScrubReport {
+        file: file.to_string(),
+        kind,
+        lineage: lineage.clone(),
+        serial_before: serial,
+        serial_after: serial,
+        items: vec![],
+        stored: vec![],
+        output: None,
+        manifest: None,
+        write: opts.write,
+    };
+    if items.is_empty() {
+        report.items = items;
+        return Ok(report);
+    }
+
+    if opts.write {
+        let store = store.ok_or_else(|| ScrubError::Other {
+            file: file.to_string(),
+            message: "--write needs a secret store".into(),
+        })?;
+        let serial_s = serial.to_string();
+        for it in &mut items {
+            let mut tags = BTreeMap::new();
+            tags.insert(store::TAG_LINEAGE.to_string(), store::tag_value(&lineage));
+            tags.insert(
+                store::TAG_ADDRESS.to_string(),
+                store::tag_value(&it.address),
+            );
+            tags.insert(
+                store::TAG_ATTRIBUTE.to_string(),
+                store::tag_value(&it.attribute_path),
+            );
+            tags.insert(store::TAG_MANAGED_BY.to_string(), "state-scrubber".into());
+            let token = store::token(&[&lineage, &serial_s, &it.pointer]);
+            let description = format!(
+                "Moved out of Terraform state by state-scrubber: {} {}",
+                it.address, it.attribute_path
+            );
+            let (version, stored) =
+                store::put_idempotent(store, &it.secret_name, &it.value, tags, &description, token)
+                    .await
+                    .map_err(|error| ScrubError::Store {
+                        file: file.to_string(),
+                        address: it.address.clone(),
+                        pointer: it.pointer.clone(),
+                        secret: it.secret_name.clone(),
+                        error,
+                    })?;
+            it.version_id = Some(version);
+            report.stored.push(stored);
+        }
+        let entries: Vec<ManifestEntry> = items.iter().map(manifest_entry).collect();
+        let manifest = store::manifest_name(&opts.prefix, &lineage);
+        store::save_manifest(store, &opts.prefix, &lineage, entries)
+            .await
+            .map_err(|error| ScrubError::Store {
+                file: file.to_string(),
+                address: "(manifest)".into(),
+                pointer: String::new(),
+                secret: manifest.clone(),
+                error,
+            })?;
+        report.manifest = Some(manifest);
+    }
+
+    let edits = edits_for(&items);
+    let (out, new_serial) =
+        rewrite::apply(src, &doc, &edits).map_err(|error| ScrubError::Rewrite {
+            file: file.to_string(),
+            error,
+        })?;
+    report.serial_after = new_serial;
+    if opts.write {
+        report.output = Some(out);
+    }
+    report.items = items;
+    Ok(report)
+}
+
+fn manifest_entry(it: &Item) -> ManifestEntry {
+    let (action, twin, version) = match &it.action {
+        Action::Reference => ("reference", None, None),
+        Action::NullForTwin { twin, version } => ("null", Some(twin.clone()), version.clone()),
+    };
+    ManifestEntry {
+        pointer: it.pointer.clone(),
+        address: it.address.clone(),
+        attribute: it.attribute_path.clone(),
+        locator: it.locator.clone(),
+        action: action.into(),
+        twin,
+        reference: it.reference().to_string(),
+        version_attribute: version,
+    }
+}
+
+fn edits_for(items: &[Item]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for it in items {
+        match &it.action {
+            Action::Reference => edits.push(Edit {
+                pointer: it.pointer.clone(),
+                json: go_json_string(&it.reference().to_string()),
+            }),
+            Action::NullForTwin { version, .. } => {
+                edits.push(Edit {
+                    pointer: it.pointer.clone(),
+                    json: "null".into(),
+                });
+                if let Some(v) = version {
+                    // Two nulled attributes may share a trigger (`passwords` and
+                    // `authentication_mode.passwords`): edit it once.
+                    if !edits.iter().any(|e| e.pointer == v.pointer) {
+                        edits.push(Edit {
+                            pointer: v.pointer.clone(),
+                            json: v.after.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    edits
+}
+
+/// The masked preview the diff shows for a value: its length only.
+pub fn masked(len: usize) -> String {
+    format!("<secret: {len} chars>")
+}
+
+/// The redacted, reviewable diff of a scrub.
+pub fn render(r: &ScrubReport) -> String {
+    let mut s = String::new();
+    if r.items.is_empty() {
+        let _ = writeln!(
+            s,
+            "{}: nothing to scrub (no selected finding holds a plaintext value)",
+            r.file
+        );
+        return s;
+    }
+    let _ = writeln!(s, "--- {} (serial {})", r.file, r.serial_before);
+    let _ = writeln!(
+        s,
+        "+++ {} (serial {}, lineage {})",
+        r.file, r.serial_after, r.lineage
+    );
+    for (i, it) in r.items.iter().enumerate() {
+        let path = if it.attribute_path.is_empty() {
+            "(value)"
+        } else {
+            it.attribute_path.as_str()
+        };
+        let _ = writeln!(
+            s,
+            "~ {} {}  [{}; {}]",
+            it.address,
+            path,
+            it.severity.as_str(),
+            it.rules.join(", ")
+        );
+        let n = it
+            .value
+            .expose_str()
+            .map(|v| v.chars().count())
+            .unwrap_or(it.value.len());
+        let _ = writeln!(s, "    - {}", masked(n));
+        let reference = it.reference().to_string();
+        let pending = if it.version_id.is_none() {
+            " (version id assigned on --write)"
+        } else {
+            ""
+        };
+        match &it.action {
+            Action::Reference => {
+                let _ = writeln!(s, "    + {reference}{pending}");
+            }
+            Action::NullForTwin { twin, version } => {
+                let v = version
+                    .as_ref()
+                    .map(|v| format!("; {} {} -> {}", v.attribute, v.before, v.after))
+                    .unwrap_or_default();
+                let _ = writeln!(s, "    + null (write-only twin {twin}{v})");
+                let _ = writeln!(s, "      value kept at {reference}{pending}");
+            }
+        }
+        if let Some(st) = r.stored.get(i) {
+            let _ = writeln!(s, "      secret {}: {}", it.secret_name, st.as_str());
+        }
+        let _ = writeln!(s, "      JSON path {}", it.pointer);
+    }
+    let resources: std::collections::BTreeSet<&str> =
+        r.items.iter().map(|i| i.address.as_str()).collect();
+    if r.write {
+        let _ = writeln!(
+            s,
+            "{} value(s) in {} resource(s) stored in Secrets Manager and read back{}",
+            r.items.len(),
+            resources.len(),
+            r.manifest
+                .as_deref()
+                .map(|m| format!("; manifest {m}"))
+                .unwrap_or_default()
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "dry run: {} value(s) in {} resource(s) would move to Secrets Manager; serial {} -> {}; nothing was written (use --write)",
+            r.items.len(),
+            resources.len(),
+            r.serial_before,
+            r.serial_after
+        );
+    }
+    s
+}

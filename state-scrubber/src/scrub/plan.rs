@@ -1,0 +1,356 @@
+//! From audit findings to a scrub plan: which values move, where to, and what replaces them.
+
+use std::collections::BTreeMap;
+
+use offstate_common::{SecretRef, SecretValue};
+
+use super::names::{secret_name, NameParts};
+use super::rewrite::{pointer_join, pointer_tokens, Doc};
+use super::ScrubError;
+use crate::finding::{Finding, Severity};
+use crate::json::Kind;
+use crate::table::{Row, Table};
+
+/// Which findings to act on.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Resource addresses, address prefixes (`module.db`), `ADDRESS.ATTRIBUTE`, or rule ids.
+    pub only: Vec<String>,
+    pub exclude: Vec<String>,
+    pub min_severity: Severity,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection {
+            only: vec![],
+            exclude: vec![],
+            min_severity: Severity::Low,
+        }
+    }
+}
+
+fn matches(sel: &str, f: &Finding) -> bool {
+    if sel == f.rule_id || sel == f.address {
+        return true;
+    }
+    if !f.attribute_path.is_empty() && sel == format!("{}.{}", f.address, f.attribute_path) {
+        return true;
+    }
+    // An address prefix: a module (`module.db`) or an unindexed resource (`aws_db_instance.x`).
+    f.address
+        .strip_prefix(sel)
+        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+impl Selection {
+    pub fn selects(&self, f: &Finding) -> bool {
+        f.severity >= self.min_severity
+            && (self.only.is_empty() || self.only.iter().any(|s| matches(s, f)))
+            && !self.exclude.iter().any(|s| matches(s, f))
+    }
+}
+
+/// Where an instance is, independent of its position in `resources` (which Terraform may change
+/// between the scrub and a restore).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Locator {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub module: String,
+    pub mode: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub name: String,
+    /// Compact JSON of `index_key` (`0`, `"eu"`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
+    /// Pointer below the instance object, e.g. `/attributes/password`.
+    pub rel: String,
+}
+
+/// A change to the write-only twin's version attribute.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VersionEdit {
+    pub pointer: String,
+    pub attribute: String,
+    /// Raw JSON before and after (a version trigger, not a secret).
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Replace the value with a `ref+awssecrets://` reference.
+    Reference,
+    /// Null the attribute: its write-only twin carries the value from now on.
+    NullForTwin {
+        twin: String,
+        version: Option<VersionEdit>,
+    },
+}
+
+/// One value to move.
+#[derive(Debug)]
+pub struct Item {
+    pub pointer: String,
+    pub address: String,
+    pub attribute_path: String,
+    pub rules: Vec<String>,
+    pub severity: Severity,
+    pub value: SecretValue,
+    pub secret_name: String,
+    pub action: Action,
+    pub locator: Option<Locator>,
+    /// Set once the value is stored and read back.
+    pub version_id: Option<String>,
+}
+
+impl Item {
+    /// The reference that replaces (or, for a nulled attribute, records) the value.
+    pub fn reference(&self) -> SecretRef {
+        let r = SecretRef::new(self.secret_name.clone());
+        match &self.version_id {
+            Some(v) => r.with_version_id(v.clone()),
+            None => r,
+        }
+    }
+}
+
+/// Parsed `write_only` column: `password_wo + password_wo_version`, `x_wo (top-level)`.
+struct Twin {
+    attr: String,
+    version: Option<String>,
+    top_level: bool,
+}
+
+fn twin_of(row: &Row) -> Option<Twin> {
+    let raw = row.write_only.as_deref()?;
+    let top_level = raw.contains("(top-level)");
+    let raw = raw.replace("(top-level)", "");
+    let mut parts = raw.split('+').map(str::trim).filter(|s| !s.is_empty());
+    Some(Twin {
+        attr: parts.next()?.to_string(),
+        version: parts.next().map(str::to_string),
+        top_level,
+    })
+}
+
+pub struct Planner<'d> {
+    pub doc: &'d Doc<'d>,
+    pub file: &'d str,
+    pub prefix: &'d str,
+    pub template: &'d str,
+    pub lineage: &'d str,
+    pub table: &'d Table,
+}
+
+impl Planner<'_> {
+    fn at(&self, pointer: &str, message: impl Into<String>) -> ScrubError {
+        ScrubError::At {
+            file: self.file.to_string(),
+            pointer: pointer.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Group the selected findings by value and decide each value's fate.
+    pub fn plan(&self, findings: &[Finding], sel: &Selection) -> Result<Vec<Item>, ScrubError> {
+        let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+        for f in findings.iter().filter(|f| sel.selects(f)) {
+            groups.entry(f.json_pointer.as_str()).or_default().push(f);
+        }
+        let mut items = Vec::new();
+        for (pointer, fs) in groups {
+            let first = fs[0];
+            let Some(value) = self.doc.str_at(pointer) else {
+                return Err(self.at(pointer, "the finding does not point at a string value"));
+            };
+            if SecretRef::is_reference(&value) {
+                continue; // already scrubbed
+            }
+            let mut rules: Vec<String> = fs.iter().map(|f| f.rule_id.clone()).collect();
+            rules.sort();
+            rules.dedup();
+            let severity = fs.iter().map(|f| f.severity).max().unwrap_or(Severity::Low);
+            let r = &first.resource;
+            let name = secret_name(
+                self.template,
+                &NameParts {
+                    prefix: self.prefix,
+                    module: &r.module,
+                    mode: &r.mode,
+                    resource_type: &r.resource_type,
+                    name: &r.name,
+                    index_key: r.index_key.as_deref(),
+                    deposed: r.deposed.as_deref(),
+                    attribute: &first.attribute_path,
+                    lineage: self.lineage,
+                },
+            )
+            .map_err(|e| self.at(pointer, e.to_string()))?;
+            let (locator, action) = self.v4_details(pointer);
+            items.push(Item {
+                pointer: pointer.to_string(),
+                address: first.address.clone(),
+                attribute_path: first.attribute_path.clone(),
+                rules,
+                severity,
+                value: SecretValue::from_string(value),
+                secret_name: name,
+                action,
+                locator,
+                version_id: None,
+            });
+        }
+        items.sort_by(|a, b| {
+            let pos = |p: &str| {
+                self.doc
+                    .node_at(p)
+                    .map(|id| self.doc.dom.node(id).start)
+                    .unwrap_or(0)
+            };
+            pos(&a.pointer).cmp(&pos(&b.pointer))
+        });
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for it in &items {
+            if let Some(other) = seen.insert(&it.secret_name, &it.pointer) {
+                return Err(self.at(
+                    &it.pointer,
+                    format!(
+                        "secret name {} is also made for `{other}`; change --name-template",
+                        it.secret_name
+                    ),
+                ));
+            }
+        }
+        Ok(items)
+    }
+
+    /// For a value in a v4 instance's `attributes`: where the instance is, and whether the
+    /// attribute has a write-only twin in this state's schema-shaped object.
+    fn v4_details(&self, pointer: &str) -> (Option<Locator>, Action) {
+        let toks = pointer_tokens(pointer);
+        let none = (None, Action::Reference);
+        if toks.len() < 6 || toks[0] != "resources" || toks[2] != "instances" {
+            return none;
+        }
+        let doc = self.doc;
+        let res_ptr = pointer_join(&toks[..2]);
+        let inst_ptr = pointer_join(&toks[..4]);
+        let (Some(res), Some(inst)) = (doc.node_at(&res_ptr), doc.node_at(&inst_ptr)) else {
+            return none;
+        };
+        let s = |id, k: &str| {
+            doc.dom
+                .get(doc.src, id, k)
+                .and_then(|n| doc.dom.str(doc.src, n))
+                .map(|c| c.into_owned())
+        };
+        let locator = Locator {
+            module: s(res, "module").unwrap_or_default(),
+            mode: s(res, "mode").unwrap_or_else(|| "managed".into()),
+            resource_type: s(res, "type").unwrap_or_default(),
+            name: s(res, "name").unwrap_or_default(),
+            index_key: doc
+                .dom
+                .get(doc.src, inst, "index_key")
+                .map(|k| compact(doc.raw(k))),
+            deposed: s(inst, "deposed"),
+            rel: pointer_join(&toks[4..]),
+        };
+        if toks[4] != "attributes" {
+            return (Some(locator), Action::Reference);
+        }
+        // Keys of the attribute path (array indices dropped), as the table wants them.
+        let mut keys: Vec<&str> = Vec::new();
+        let mut cur = doc.node_at(&pointer_join(&toks[..5]));
+        let mut last_is_key = false;
+        for t in &toks[5..] {
+            let Some(id) = cur else { break };
+            last_is_key = doc.kind(id) == Kind::Object;
+            if last_is_key {
+                keys.push(t);
+            }
+            cur = child(doc, id, t);
+        }
+        let table_type = if locator.mode == "data" {
+            format!("data.{}", locator.resource_type)
+        } else {
+            locator.resource_type.clone()
+        };
+        let rows = self.table.for_type(&table_type);
+        let attrs_ptr = pointer_join(&toks[..5]);
+        let Some(row) = Table::lookup(&rows, &keys) else {
+            return (Some(locator), Action::Reference);
+        };
+        // Only the attribute itself (not an element inside it) can be nulled for a twin.
+        if !last_is_key || row.path.len() != keys.len() {
+            return (Some(locator), Action::Reference);
+        }
+        if let Some((k, v)) = &row.when {
+            if s(doc.node_at(&attrs_ptr).unwrap_or(inst), k).as_deref() != Some(v.as_str()) {
+                return (Some(locator), Action::Reference);
+            }
+        }
+        let Some(twin) = twin_of(row) else {
+            return (Some(locator), Action::Reference);
+        };
+        let parent_ptr = if twin.top_level {
+            attrs_ptr
+        } else {
+            pointer_join(&toks[..toks.len() - 1])
+        };
+        let Some(parent) = doc.node_at(&parent_ptr) else {
+            return (Some(locator), Action::Reference);
+        };
+        // Terraform writes every schema attribute (write-only ones as null): a missing twin key
+        // means the provider version in this state has no twin, so nulling would lose the value
+        // from the configuration's point of view. Keep a reference instead.
+        if doc.dom.get(doc.src, parent, &twin.attr).is_none() {
+            return (Some(locator), Action::Reference);
+        }
+        let version = twin.version.and_then(|va| {
+            let id = doc.dom.get(doc.src, parent, &va)?;
+            // Set the trigger only where it is unset; `1` matches what `migrate` writes.
+            if doc.kind(id) != Kind::Null {
+                return None;
+            }
+            Some(VersionEdit {
+                pointer: format!("{parent_ptr}/{}", escape_token(&va)),
+                attribute: va,
+                before: "null".into(),
+                after: "1".into(),
+            })
+        });
+        (
+            Some(locator),
+            Action::NullForTwin {
+                twin: twin.attr,
+                version,
+            },
+        )
+    }
+}
+
+fn child(doc: &Doc<'_>, id: crate::json::NodeId, t: &str) -> Option<crate::json::NodeId> {
+    match doc.kind(id) {
+        Kind::Object => doc.dom.get(doc.src, id, t),
+        Kind::Array => doc.dom.elements(id).nth(t.parse().ok()?),
+        _ => None,
+    }
+}
+
+fn escape_token(t: &str) -> String {
+    let mut s = String::new();
+    crate::json::push_pointer_token(&mut s, t);
+    s
+}
+
+/// Compact JSON of a raw JSON value (index keys are small scalars).
+pub fn compact(raw: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| raw.to_string())
+}

@@ -1,0 +1,291 @@
+//! `state-scrubber restore`: put back every value a scrub moved out, from the references in the
+//! state and the scrub manifest (for attributes that became null for their write-only twin).
+//! `serial` + 1, same layout, same atomic write as scrub.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use offstate_common::store::SecretStore;
+use offstate_common::SecretRef;
+
+use super::plan::{compact, Locator};
+use super::rewrite::{go_json_string, pointer_join, pointer_tokens, Doc, Edit};
+use super::store::{load_manifest, manifest_name, ManifestEntry};
+use super::{masked, parse_state, ScrubError};
+use crate::json::{Kind, NodeId};
+
+#[derive(Debug)]
+pub struct Restored {
+    pub pointer: String,
+    pub address: String,
+    pub reference: String,
+    /// Length in characters of the value put back.
+    pub len: usize,
+}
+
+#[derive(Debug)]
+pub struct RestoreReport {
+    pub file: String,
+    pub serial_before: u64,
+    pub serial_after: u64,
+    pub manifest: Option<String>,
+    pub restored: Vec<Restored>,
+    /// Manifest entries left alone, and why (the state changed there since the scrub).
+    pub skipped: Vec<String>,
+    pub output: Option<Vec<u8>>,
+    pub write: bool,
+}
+
+fn find_instance(doc: &Doc<'_>, l: &Locator) -> Option<String> {
+    let resources = doc.node_at("/resources")?;
+    let s = |id, k: &str| {
+        doc.dom
+            .get(doc.src, id, k)
+            .and_then(|n| doc.dom.str(doc.src, n))
+            .map(|c| c.into_owned())
+    };
+    for (r, res) in doc.dom.elements(resources).enumerate() {
+        if s(res, "module").unwrap_or_default() != l.module
+            || s(res, "mode").unwrap_or_else(|| "managed".into()) != l.mode
+            || s(res, "type").unwrap_or_default() != l.resource_type
+            || s(res, "name").unwrap_or_default() != l.name
+        {
+            continue;
+        }
+        let Some(insts) = doc.dom.get(doc.src, res, "instances") else {
+            continue;
+        };
+        for (i, inst) in doc.dom.elements(insts).enumerate() {
+            let key = doc
+                .dom
+                .get(doc.src, inst, "index_key")
+                .map(|k| compact(doc.raw(k)));
+            if key == l.index_key && s(inst, "deposed") == l.deposed {
+                return Some(format!("/resources/{r}/instances/{i}"));
+            }
+        }
+    }
+    None
+}
+
+/// Where an entry's value (and its version trigger) are in this state.
+fn locate(doc: &Doc<'_>, e: &ManifestEntry) -> Option<(String, Option<String>)> {
+    let Some(l) = &e.locator else {
+        return Some((
+            e.pointer.clone(),
+            e.version_attribute.as_ref().map(|v| v.pointer.clone()),
+        ));
+    };
+    let inst = find_instance(doc, l)?;
+    let version = e.version_attribute.as_ref().map(|v| {
+        let t = pointer_tokens(&v.pointer);
+        format!("{inst}{}", pointer_join(&t[4.min(t.len())..]))
+    });
+    Some((format!("{inst}{}", l.rel), version))
+}
+
+fn strings(doc: &Doc<'_>, id: NodeId, path: &mut Vec<String>, out: &mut Vec<(String, NodeId)>) {
+    match doc.kind(id) {
+        Kind::Str { .. } => out.push((pointer_join(path), id)),
+        Kind::Object => {
+            for (k, v) in doc.dom.members(id) {
+                path.push(
+                    doc.dom
+                        .str(doc.src, k)
+                        .map(|c| c.into_owned())
+                        .unwrap_or_default(),
+                );
+                strings(doc, v, path, out);
+                path.pop();
+            }
+        }
+        Kind::Array => {
+            for (i, v) in doc.dom.elements(id).enumerate() {
+                path.push(i.to_string());
+                strings(doc, v, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+pub async fn restore(
+    src: &[u8],
+    file: &str,
+    prefix: &str,
+    store: &dyn SecretStore,
+    write: bool,
+) -> Result<RestoreReport, ScrubError> {
+    let (doc, _kind, _findings, lineage, serial) = parse_state(src, file)?;
+    let prefix = prefix.trim_end_matches('/');
+    let mname = manifest_name(prefix, &lineage);
+    let manifest = load_manifest(store, &mname)
+        .await
+        .map_err(|error| ScrubError::Store {
+            file: file.to_string(),
+            address: "(manifest)".into(),
+            pointer: String::new(),
+            secret: mname.clone(),
+            error,
+        })?;
+    let mut report = RestoreReport {
+        file: file.to_string(),
+        serial_before: serial,
+        serial_after: serial,
+        manifest: manifest.as_ref().map(|_| mname.clone()),
+        restored: vec![],
+        skipped: vec![],
+        output: None,
+        write,
+    };
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut done: BTreeSet<String> = BTreeSet::new();
+
+    let resolve = |reference: String, pointer: String, address: String| async move {
+        let r = SecretRef::parse(&reference).map_err(|e| ScrubError::At {
+            file: file.to_string(),
+            pointer: pointer.clone(),
+            message: e.to_string(),
+        })?;
+        let v = r.resolve(store).await.map_err(|e| ScrubError::At {
+            file: file.to_string(),
+            pointer: pointer.clone(),
+            message: format!("{address}: {e}"),
+        })?;
+        let text = v.expose_str().map_err(|_| ScrubError::At {
+            file: file.to_string(),
+            pointer: pointer.clone(),
+            message: format!("{reference} holds binary data; a state attribute is a string"),
+        })?;
+        Ok::<_, ScrubError>((go_json_string(text), text.chars().count()))
+    };
+
+    for e in manifest
+        .as_ref()
+        .map(|m| m.entries.as_slice())
+        .unwrap_or(&[])
+    {
+        let Some((ptr, vptr)) = locate(&doc, e) else {
+            report.skipped.push(format!(
+                "{} {}: not in this state any more",
+                e.address, e.attribute
+            ));
+            continue;
+        };
+        let Some(id) = doc.node_at(&ptr) else {
+            report
+                .skipped
+                .push(format!("{} {}: no value at {ptr}", e.address, e.attribute));
+            continue;
+        };
+        let expected = match e.action.as_str() {
+            "null" => doc.kind(id) == Kind::Null,
+            _ => doc.dom.str(doc.src, id).is_some_and(|s| s == e.reference),
+        };
+        if !expected {
+            report.skipped.push(format!(
+                "{} {}: changed since the scrub (JSON path {ptr}); left as is",
+                e.address, e.attribute
+            ));
+            continue;
+        }
+        let (json, len) = resolve(e.reference.clone(), ptr.clone(), e.address.clone()).await?;
+        edits.push(Edit {
+            pointer: ptr.clone(),
+            json,
+        });
+        if let (Some(v), Some(vp)) = (&e.version_attribute, vptr) {
+            if let Some(vid) = doc.node_at(&vp) {
+                if compact(doc.raw(vid)) == v.after {
+                    edits.push(Edit {
+                        pointer: vp,
+                        json: v.before.clone(),
+                    });
+                }
+            }
+        }
+        report.restored.push(Restored {
+            pointer: ptr.clone(),
+            address: e.address.clone(),
+            reference: e.reference.clone(),
+            len,
+        });
+        done.insert(ptr);
+    }
+
+    // References with no manifest entry (a lost manifest, or one scrubbed by hand): every
+    // `ref+awssecrets://PREFIX/...` string is resolved too.
+    let mut all = Vec::new();
+    strings(&doc, doc.root, &mut Vec::new(), &mut all);
+    let want = format!("{}{prefix}/", offstate_common::reference::SCHEME);
+    for (ptr, id) in all {
+        if done.contains(&ptr) || ptr == "/lineage" {
+            continue;
+        }
+        let Some(s) = doc.dom.str(doc.src, id) else {
+            continue;
+        };
+        if !s.starts_with(&want) {
+            continue;
+        }
+        let (json, len) = resolve(s.to_string(), ptr.clone(), String::new()).await?;
+        edits.push(Edit {
+            pointer: ptr.clone(),
+            json,
+        });
+        report.restored.push(Restored {
+            pointer: ptr,
+            address: String::new(),
+            reference: s.into_owned(),
+            len,
+        });
+    }
+
+    if report.restored.is_empty() {
+        return Ok(report);
+    }
+    let (out, new_serial) =
+        super::rewrite::apply(src, &doc, &edits).map_err(|error| ScrubError::Rewrite {
+            file: file.to_string(),
+            error,
+        })?;
+    report.serial_after = new_serial;
+    if write {
+        report.output = Some(out);
+    }
+    Ok(report)
+}
+
+pub fn render(r: &RestoreReport) -> String {
+    let mut s = String::new();
+    for k in &r.skipped {
+        let _ = writeln!(s, "warning: {k}");
+    }
+    if r.restored.is_empty() {
+        let _ = writeln!(s, "{}: nothing to restore", r.file);
+        return s;
+    }
+    let _ = writeln!(s, "--- {} (serial {})", r.file, r.serial_before);
+    let _ = writeln!(s, "+++ {} (serial {})", r.file, r.serial_after);
+    for it in &r.restored {
+        let who = if it.address.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", it.address)
+        };
+        let _ = writeln!(s, "~ {who}{}", it.pointer);
+        let _ = writeln!(s, "    - {}", it.reference);
+        let _ = writeln!(s, "    + {}", masked(it.len));
+    }
+    if r.write {
+        let _ = writeln!(s, "{} value(s) restored", r.restored.len());
+    } else {
+        let _ = writeln!(
+            s,
+            "dry run: {} value(s) would be restored; nothing was written (use --write)",
+            r.restored.len()
+        );
+    }
+    s
+}

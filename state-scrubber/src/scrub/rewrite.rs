@@ -1,0 +1,319 @@
+//! Span-based rewrite of a state file: only the bytes of the values that change are replaced
+//! (plus `serial`), so key order, indentation and every other byte stay as Terraform wrote them.
+//! After editing, the result is parsed again and compared, as JSON, with the original plus the
+//! intended edits; a mismatch is an error, never a written file.
+//!
+//! Also the atomic file write: temporary file in the same directory, fsync, rename, fsync of the
+//! directory, with the original's permissions (POSIX rename is atomic, so a reader or a crash
+//! sees either the old or the new file).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::json::{Dom, Kind, NodeId, Parser};
+
+/// One replacement of a whole JSON value.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    /// RFC 6901 pointer of the value.
+    pub pointer: String,
+    /// The new value as JSON text.
+    pub json: String,
+}
+
+/// A parsed document with byte spans.
+pub struct Doc<'a> {
+    pub src: &'a [u8],
+    pub dom: Dom,
+    pub root: NodeId,
+}
+
+/// Split an RFC 6901 pointer into unescaped tokens.
+pub fn pointer_tokens(pointer: &str) -> Vec<String> {
+    if pointer.is_empty() {
+        return vec![];
+    }
+    pointer
+        .strip_prefix('/')
+        .unwrap_or(pointer)
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+/// Join tokens into a pointer.
+pub fn pointer_join(tokens: &[String]) -> String {
+    let mut out = String::new();
+    for t in tokens {
+        out.push('/');
+        crate::json::push_pointer_token(&mut out, t);
+    }
+    out
+}
+
+impl<'a> Doc<'a> {
+    pub fn parse(src: &'a [u8]) -> Result<Doc<'a>, crate::json::SyntaxError> {
+        let (dom, root) = Parser::parse_document(src)?;
+        Ok(Doc { src, dom, root })
+    }
+
+    /// The node a pointer names.
+    pub fn node_at(&self, pointer: &str) -> Option<NodeId> {
+        let mut id = self.root;
+        for t in pointer_tokens(pointer) {
+            id = match self.dom.node(id).kind {
+                Kind::Object => self.dom.get(self.src, id, &t)?,
+                Kind::Array => {
+                    let i: usize = t.parse().ok()?;
+                    self.dom.elements(id).nth(i)?
+                }
+                _ => return None,
+            };
+        }
+        Some(id)
+    }
+
+    /// The string at a pointer (unescaped), if it is one.
+    pub fn str_at(&self, pointer: &str) -> Option<String> {
+        self.node_at(pointer)
+            .and_then(|id| self.dom.str(self.src, id))
+            .map(|s| s.into_owned())
+    }
+
+    /// The raw JSON text of the value at `id`.
+    pub fn raw(&self, id: NodeId) -> &'a str {
+        let (s, e) = self.span(id);
+        std::str::from_utf8(&self.src[s..e]).unwrap_or("")
+    }
+
+    /// Byte span of a whole value (strings include their quotes).
+    pub fn span(&self, id: NodeId) -> (usize, usize) {
+        let n = self.dom.node(id);
+        match n.kind {
+            Kind::Str { .. } => (n.start - 1, n.end + 1),
+            _ => (n.start, n.end),
+        }
+    }
+
+    pub fn kind(&self, id: NodeId) -> Kind {
+        self.dom.node(id).kind
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RewriteError {
+    #[error("no value at JSON path `{0}`")]
+    Missing(String),
+    #[error("two edits of JSON path `{0}`")]
+    Overlap(String),
+    #[error("`serial` is missing or not a non-negative integer")]
+    Serial,
+    #[error("the rewritten state does not parse back to the intended JSON (internal error; nothing written): {0}")]
+    Verify(String),
+}
+
+/// Apply `edits` and `serial + 1` to `src`. Returns the new bytes and the new serial.
+pub fn apply(src: &[u8], doc: &Doc<'_>, edits: &[Edit]) -> Result<(Vec<u8>, u64), RewriteError> {
+    let serial_id = doc.node_at("/serial").ok_or(RewriteError::Serial)?;
+    if doc.kind(serial_id) != Kind::Number {
+        return Err(RewriteError::Serial);
+    }
+    let serial: u64 = doc
+        .raw(serial_id)
+        .parse()
+        .map_err(|_| RewriteError::Serial)?;
+    let new_serial = serial + 1;
+
+    let mut spans: Vec<(usize, usize, &str, &str)> = Vec::with_capacity(edits.len() + 1);
+    let serial_text = new_serial.to_string();
+    let (s, e) = doc.span(serial_id);
+    spans.push((s, e, serial_text.as_str(), "/serial"));
+    for ed in edits {
+        let id = doc
+            .node_at(&ed.pointer)
+            .ok_or_else(|| RewriteError::Missing(ed.pointer.clone()))?;
+        let (s, e) = doc.span(id);
+        spans.push((s, e, ed.json.as_str(), ed.pointer.as_str()));
+    }
+    spans.sort_by_key(|x| x.0);
+    for w in spans.windows(2) {
+        if w[1].0 < w[0].1 {
+            return Err(RewriteError::Overlap(w[1].3.to_string()));
+        }
+    }
+    let mut out = Vec::with_capacity(src.len() + edits.len() * 64);
+    let mut at = 0;
+    for (s, e, text, _) in &spans {
+        out.extend_from_slice(&src[at..*s]);
+        out.extend_from_slice(text.as_bytes());
+        at = *e;
+    }
+    out.extend_from_slice(&src[at..]);
+    verify(src, &out, edits, new_serial)?;
+    Ok((out, new_serial))
+}
+
+/// Parse both versions and check that the output equals the input with the edits applied.
+/// Messages name pointers only.
+fn verify(src: &[u8], out: &[u8], edits: &[Edit], serial: u64) -> Result<(), RewriteError> {
+    let mut want: serde_json::Value = serde_json::from_slice(src)
+        .map_err(|e| RewriteError::Verify(format!("input: line {}", e.line())))?;
+    for ed in edits {
+        let v: serde_json::Value = serde_json::from_str(&ed.json)
+            .map_err(|_| RewriteError::Verify(format!("edit of `{}`", ed.pointer)))?;
+        *want
+            .pointer_mut(&ed.pointer)
+            .ok_or_else(|| RewriteError::Missing(ed.pointer.clone()))? = v;
+    }
+    *want.pointer_mut("/serial").ok_or(RewriteError::Serial)? = serial.into();
+    let got: serde_json::Value = serde_json::from_slice(out)
+        .map_err(|e| RewriteError::Verify(format!("output: line {}", e.line())))?;
+    if got != want {
+        return Err(RewriteError::Verify("content differs".into()));
+    }
+    Ok(())
+}
+
+/// Encode a string the way Go's `encoding/json` (and so Terraform) does: `<`, `>`, `&`, U+2028
+/// and U+2029 as `\u` escapes, `\n`, `\r`, `\t` short, other control characters as `\u00XX`.
+pub fn go_json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Write `bytes` to `path` atomically, keeping the permissions of the file it replaces.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".into());
+    let perms = std::fs::metadata(path).map(|m| m.permissions()).ok();
+    let mut rnd = [0u8; 6];
+    rand::Rng::fill(&mut rand::rng(), &mut rnd);
+    let tmp = dir.join(format!(
+        ".{file_name}.scrub-{}.tmp",
+        crate::finding::hex(&rnd)
+    ));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        if let Some(p) = &perms {
+            // Before any byte is written, so the temporary file is never wider than the original.
+            f.set_permissions(p.clone())?;
+        }
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        // The rename is durable only once the directory entry is (POSIX: fsync the directory).
+        std::fs::File::open(&dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Write a plaintext backup readable only by the owner (mode 0600), replacing any file there.
+pub fn write_backup(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    #[cfg(unix)]
+    {
+        // `mode` applies only on creation; an existing file may be wider.
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATE: &str = "{\n  \"version\": 4,\n  \"serial\": 7,\n  \"lineage\": \"l\",\n  \"resources\": [\n    {\n      \"a\": \"x\\u003cy\",\n      \"b\": [1, {\"c~/d\": \"e\"}]\n    }\n  ]\n}\n";
+
+    #[test]
+    fn no_edit_keeps_every_byte_but_serial() {
+        let doc = Doc::parse(STATE.as_bytes()).unwrap();
+        let (out, serial) = apply(STATE.as_bytes(), &doc, &[]).unwrap();
+        assert_eq!(serial, 8);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            STATE.replace("\"serial\": 7", "\"serial\": 8")
+        );
+    }
+
+    #[test]
+    fn edits_replace_only_their_spans() {
+        let doc = Doc::parse(STATE.as_bytes()).unwrap();
+        assert_eq!(doc.str_at("/resources/0/b/1/c~0~1d").as_deref(), Some("e"));
+        let edits = [
+            Edit {
+                pointer: "/resources/0/a".into(),
+                json: "null".into(),
+            },
+            Edit {
+                pointer: "/resources/0/b/1/c~0~1d".into(),
+                json: go_json_string("r<&>"),
+            },
+        ];
+        let (out, _) = apply(STATE.as_bytes(), &doc, &edits).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("\"a\": null,\n"));
+        assert!(out.contains("{\"c~/d\": \"r\\u003c\\u0026\\u003e\"}"));
+    }
+
+    #[test]
+    fn go_encoding() {
+        assert_eq!(
+            go_json_string("a\"b\\\n\u{1}<"),
+            "\"a\\\"b\\\\\\n\\u0001\\u003c\""
+        );
+    }
+
+    #[test]
+    fn missing_pointer_is_an_error() {
+        let doc = Doc::parse(STATE.as_bytes()).unwrap();
+        let e = apply(
+            STATE.as_bytes(),
+            &doc,
+            &[Edit {
+                pointer: "/nope".into(),
+                json: "1".into(),
+            }],
+        )
+        .unwrap_err();
+        assert!(matches!(e, RewriteError::Missing(_)));
+    }
+}
