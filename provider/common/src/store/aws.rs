@@ -28,15 +28,18 @@ use aws_config::{AppName, BehaviorVersion, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::primitives::Blob;
-use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, RotationRulesType, Tag};
+use aws_sdk_secretsmanager::types::{
+    Filter, FilterNameStringType, ReplicaRegionType, ReplicationStatusType, RotationRulesType, Tag,
+};
 use aws_sdk_secretsmanager::Client;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use thiserror::Error;
 use tracing::instrument::WithSubscriber;
 
 use super::{
-    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PutValue, Rotation,
-    SecretMeta, SecretStore, StoreError, VersionInfo, VersionSelector, AWSCURRENT,
+    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PolicyValidationError,
+    PutValue, Replica, ReplicaStatus, RotateRequest, Rotation, SecretMeta, SecretStore, StoreError,
+    VersionInfo, VersionSelector, AWSCURRENT,
 };
 use crate::SecretValue;
 
@@ -335,8 +338,24 @@ macro_rules! meta_of {
             ),
             created_date: time(x.created_date()),
             last_changed_date: time(x.last_changed_date()),
+            replicas: Vec::new(),
         }
     }};
+}
+
+fn replicas_of(statuses: &[ReplicationStatusType]) -> Vec<ReplicaStatus> {
+    statuses
+        .iter()
+        .filter_map(|r| {
+            Some(ReplicaStatus {
+                region: r.region()?.to_owned(),
+                kms_key_id: r.kms_key_id().map(str::to_owned),
+                status: r.status().map(|s| s.as_str().to_owned()),
+                status_message: r.status_message().map(str::to_owned),
+                last_accessed_date: time(r.last_accessed_date()),
+            })
+        })
+        .collect()
 }
 
 fn string_value(value: &SecretValue) -> Result<String, StoreError> {
@@ -413,6 +432,7 @@ impl SecretStore for AwsSecretsManager {
             rotation: Rotation::default(),
             created_date: None,
             last_changed_date: None,
+            replicas: Vec::new(),
         })
     }
 
@@ -424,7 +444,11 @@ impl SecretStore for AwsSecretsManager {
             .send()
             .await
         {
-            Ok(out) => Ok(Some(meta_of!(&out, version_ids_to_stages))),
+            Ok(out) => {
+                let mut meta = meta_of!(&out, version_ids_to_stages);
+                meta.replicas = replicas_of(out.replication_status());
+                Ok(Some(meta))
+            }
             Err(e) => match map_sdk_error(e) {
                 StoreError::NotFound { .. } => Ok(None),
                 other => Err(other),
@@ -611,6 +635,159 @@ impl SecretStore for AwsSecretsManager {
             );
         }
         Ok(secrets)
+    }
+
+    async fn rotate(
+        &self,
+        secret_id: &str,
+        request: RotateRequest,
+    ) -> Result<Option<String>, StoreError> {
+        let has_rules = request.automatically_after_days.is_some()
+            || request.schedule_expression.is_some()
+            || request.duration.is_some();
+        let rules = has_rules.then(|| {
+            RotationRulesType::builder()
+                .set_automatically_after_days(request.automatically_after_days)
+                .set_schedule_expression(request.schedule_expression.clone())
+                .set_duration(request.duration.clone())
+                .build()
+        });
+        let out = self
+            .client
+            .rotate_secret()
+            .secret_id(secret_id)
+            .set_rotation_lambda_arn(request.lambda_arn.clone())
+            .set_rotation_rules(rules)
+            .rotate_immediately(request.rotate_immediately)
+            .set_client_request_token(request.client_request_token.clone())
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(out.version_id().map(str::to_owned))
+    }
+
+    async fn cancel_rotation(&self, secret_id: &str) -> Result<(), StoreError> {
+        self.client
+            .cancel_rotate_secret()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(())
+    }
+
+    async fn put_policy(
+        &self,
+        secret_id: &str,
+        policy: &str,
+        block_public_policy: bool,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_resource_policy()
+            .secret_id(secret_id)
+            .resource_policy(policy)
+            .block_public_policy(block_public_policy)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(())
+    }
+
+    async fn get_policy(&self, secret_id: &str) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_resource_policy()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(out
+            .resource_policy()
+            .filter(|p| !p.trim().is_empty())
+            .map(str::to_owned))
+    }
+
+    async fn delete_policy(&self, secret_id: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_resource_policy()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(())
+    }
+
+    async fn validate_policy(
+        &self,
+        secret_id: Option<&str>,
+        policy: &str,
+    ) -> Result<Vec<PolicyValidationError>, StoreError> {
+        let out = self
+            .client
+            .validate_resource_policy()
+            .set_secret_id(secret_id.map(str::to_owned))
+            .resource_policy(policy)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        let mut errors: Vec<PolicyValidationError> = out
+            .validation_errors()
+            .iter()
+            .map(|e| PolicyValidationError {
+                check_name: e.check_name().unwrap_or_default().to_owned(),
+                message: e.error_message().unwrap_or_default().to_owned(),
+            })
+            .collect();
+        if errors.is_empty() && !out.policy_validation_passed() {
+            errors.push(PolicyValidationError {
+                check_name: "ValidateResourcePolicy".to_owned(),
+                message: "the policy did not pass validation".to_owned(),
+            });
+        }
+        Ok(errors)
+    }
+
+    async fn replicate(
+        &self,
+        secret_id: &str,
+        replicas: &[Replica],
+        force_overwrite: bool,
+    ) -> Result<Vec<ReplicaStatus>, StoreError> {
+        let regions: Vec<ReplicaRegionType> = replicas
+            .iter()
+            .map(|r| {
+                ReplicaRegionType::builder()
+                    .region(&r.region)
+                    .set_kms_key_id(r.kms_key_id.clone())
+                    .build()
+            })
+            .collect();
+        let out = self
+            .client
+            .replicate_secret_to_regions()
+            .secret_id(secret_id)
+            .set_add_replica_regions(Some(regions))
+            .force_overwrite_replica_secret(force_overwrite)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(replicas_of(out.replication_status()))
+    }
+
+    async fn remove_replica_regions(
+        &self,
+        secret_id: &str,
+        regions: &[String],
+    ) -> Result<Vec<ReplicaStatus>, StoreError> {
+        let out = self
+            .client
+            .remove_regions_from_replication()
+            .secret_id(secret_id)
+            .set_remove_replica_regions(Some(regions.to_vec()))
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(replicas_of(out.replication_status()))
     }
 }
 

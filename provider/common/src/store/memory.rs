@@ -9,7 +9,14 @@
 //! - scheduled deletion (7..=30 days) and restore; a create with the name of a secret scheduled
 //!   for deletion, and value calls on it, are `InvalidRequestException`s
 //!   ([`StoreError::ScheduledForDeletion`]);
-//! - errors carry real AWS codes, classified by [`StoreError::from_code`].
+//! - errors carry real AWS codes, classified by [`StoreError::from_code`];
+//! - rotation: RotateSecret records the Lambda and rules and turns rotation on; with
+//!   `rotate_immediately` a stand-in "Lambda" re-puts the current value as a new version (so
+//!   `AWSCURRENT` moves, as after a real rotation); CancelRotateSecret turns it off and, as on AWS,
+//!   fails on a secret that never had a Lambda;
+//! - resource policies: must be a JSON object with a `Statement`; with `block_public_policy` a
+//!   statement that allows `"Principal": "*"` is a `PublicPolicyException`;
+//! - replicas: added as `InSync`, the primary region refused, removal of unknown regions ignored.
 //!
 //! Test helpers: [`MemoryStore::fail_next`] injects an error, [`MemoryStore::calls`] records which
 //! operations ran (to assert, say, that a refresh never read a value).
@@ -21,8 +28,9 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 
 use super::{
-    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PutValue, Rotation,
-    SecretMeta, SecretStore, StoreError, VersionInfo, VersionSelector, AWSCURRENT, AWSPREVIOUS,
+    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PolicyValidationError,
+    PutValue, Replica, ReplicaStatus, RotateRequest, Rotation, SecretMeta, SecretStore, StoreError,
+    VersionInfo, VersionSelector, AWSCURRENT, AWSPREVIOUS,
 };
 use crate::name::validate_name;
 use crate::SecretValue;
@@ -55,6 +63,9 @@ struct Secret {
     last_changed_date: SystemTime,
     /// Oldest first.
     versions: Vec<Version>,
+    rotation: Rotation,
+    policy: Option<String>,
+    replicas: Vec<ReplicaStatus>,
 }
 
 #[derive(Debug)]
@@ -202,9 +213,10 @@ impl Secret {
             deleted_date: self.deleted_date,
             current_version_id: SecretMeta::current_of(&version_stages),
             version_stages,
-            rotation: Rotation::default(),
+            rotation: self.rotation.clone(),
             created_date: Some(self.created_date),
             last_changed_date: Some(self.last_changed_date),
+            replicas: self.replicas.clone(),
         }
     }
 
@@ -294,6 +306,9 @@ impl SecretStore for MemoryStore {
             created_date: now,
             last_changed_date: now,
             versions: Vec::new(),
+            rotation: Rotation::default(),
+            policy: None,
+            replicas: Vec::new(),
         };
         if let Some(value) = request.value {
             let id = match request.client_request_token {
@@ -456,6 +471,207 @@ impl SecretStore for MemoryStore {
             })
             .map(Secret::meta)
             .collect())
+    }
+
+    async fn rotate(
+        &self,
+        secret_id: &str,
+        request: RotateRequest,
+    ) -> Result<Option<String>, StoreError> {
+        let mut state = self.enter("rotate")?;
+        check_token(&request.client_request_token)?;
+        if let Some(days) = request.automatically_after_days {
+            if !(1..=1000).contains(&days) {
+                return Err(invalid_parameter(
+                    "RotationRules.AutomaticallyAfterDays must be within 1-1000.",
+                ));
+            }
+            if request.schedule_expression.is_some() {
+                return Err(invalid_parameter(
+                    "You can't specify both AutomaticallyAfterDays and ScheduleExpression.",
+                ));
+            }
+        }
+        let token = match request.client_request_token.clone() {
+            Some(t) => t,
+            None => state.new_version_id(),
+        };
+        let secret = state.live(secret_id)?;
+        let lambda = request
+            .lambda_arn
+            .clone()
+            .or_else(|| secret.rotation.lambda_arn.clone());
+        if lambda.is_none() {
+            return Err(StoreError::from_code(
+                "InvalidRequestException",
+                "You tried to enable rotation on a secret that doesn't already have a Lambda function ARN configured and you didn't include such an ARN as a parameter in this call.",
+            ));
+        }
+        secret.rotation = Rotation {
+            enabled: true,
+            lambda_arn: lambda,
+            automatically_after_days: request.automatically_after_days,
+            duration: request.duration,
+            schedule_expression: request.schedule_expression,
+        };
+        if !request.rotate_immediately {
+            return Ok(None);
+        }
+        let current = secret
+            .versions
+            .iter()
+            .find(|v| v.stages.iter().any(|s| s == AWSCURRENT))
+            .map(|v| (v.value.clone(), v.binary));
+        match current {
+            Some((value, binary)) => secret.put(token, value, binary).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn cancel_rotation(&self, secret_id: &str) -> Result<(), StoreError> {
+        let mut state = self.enter("cancel_rotation")?;
+        let secret = state.live(secret_id)?;
+        if secret.rotation.lambda_arn.is_none() {
+            return Err(StoreError::from_code(
+                "InvalidRequestException",
+                "You tried to cancel rotation on a secret that doesn't have a Lambda function ARN configured.",
+            ));
+        }
+        secret.rotation.enabled = false;
+        Ok(())
+    }
+
+    async fn put_policy(
+        &self,
+        secret_id: &str,
+        policy: &str,
+        block_public_policy: bool,
+    ) -> Result<(), StoreError> {
+        let mut state = self.enter("put_policy")?;
+        let secret = state.live(secret_id)?;
+        let findings = check_policy(policy);
+        if let Some(f) = findings.iter().find(|f| f.check_name == "ValidatePolicy") {
+            return Err(StoreError::from_code(
+                "MalformedPolicyDocumentException",
+                f.message.clone(),
+            ));
+        }
+        if block_public_policy && !findings.is_empty() {
+            return Err(StoreError::from_code(
+                "PublicPolicyException",
+                "You can't attach a resource-based policy that allows broad access to the secret.",
+            ));
+        }
+        secret.policy = Some(policy.to_owned());
+        Ok(())
+    }
+
+    async fn get_policy(&self, secret_id: &str) -> Result<Option<String>, StoreError> {
+        let mut state = self.enter("get_policy")?;
+        Ok(state.get(secret_id)?.policy.clone())
+    }
+
+    async fn delete_policy(&self, secret_id: &str) -> Result<(), StoreError> {
+        let mut state = self.enter("delete_policy")?;
+        state.live(secret_id)?.policy = None;
+        Ok(())
+    }
+
+    async fn validate_policy(
+        &self,
+        secret_id: Option<&str>,
+        policy: &str,
+    ) -> Result<Vec<PolicyValidationError>, StoreError> {
+        let mut state = self.enter("validate_policy")?;
+        if let Some(id) = secret_id {
+            state.get(id)?;
+        }
+        Ok(check_policy(policy))
+    }
+
+    async fn replicate(
+        &self,
+        secret_id: &str,
+        replicas: &[Replica],
+        _force_overwrite: bool,
+    ) -> Result<Vec<ReplicaStatus>, StoreError> {
+        let mut state = self.enter("replicate")?;
+        let primary = self.region.clone();
+        let secret = state.live(secret_id)?;
+        for r in replicas {
+            if r.region == primary {
+                return Err(invalid_parameter(
+                    "Invalid replica region: it is the primary region of the secret.",
+                ));
+            }
+            if secret.replicas.iter().any(|x| x.region == r.region) {
+                return Err(invalid_parameter(&format!(
+                    "The secret is already replicated to {}.",
+                    r.region
+                )));
+            }
+        }
+        for r in replicas {
+            secret.replicas.push(ReplicaStatus::new(
+                r.region.clone(),
+                r.kms_key_id.clone(),
+                Some("InSync".to_owned()),
+            ));
+        }
+        Ok(secret.replicas.clone())
+    }
+
+    async fn remove_replica_regions(
+        &self,
+        secret_id: &str,
+        regions: &[String],
+    ) -> Result<Vec<ReplicaStatus>, StoreError> {
+        let mut state = self.enter("remove_replica_regions")?;
+        let secret = state.live(secret_id)?;
+        secret.replicas.retain(|r| !regions.contains(&r.region));
+        Ok(secret.replicas.clone())
+    }
+}
+
+/// What the in-memory ValidateResourcePolicy finds: a document that is not a JSON object with a
+/// `Statement` (`ValidatePolicy`), or a statement allowing everyone (`BlockPublicPolicy`).
+fn check_policy(policy: &str) -> Vec<PolicyValidationError> {
+    let finding = |check: &str, message: &str| PolicyValidationError {
+        check_name: check.to_owned(),
+        message: message.to_owned(),
+    };
+    let doc: serde_json::Value = match serde_json::from_str(policy) {
+        Ok(v) => v,
+        Err(_) => return vec![finding("ValidatePolicy", "The policy is not valid JSON.")],
+    };
+    let statements = match doc.get("Statement") {
+        Some(serde_json::Value::Array(a)) => a.clone(),
+        Some(o @ serde_json::Value::Object(_)) => vec![o.clone()],
+        _ => {
+            return vec![finding(
+                "ValidatePolicy",
+                "The policy must be a JSON object with a Statement.",
+            )]
+        }
+    };
+    let public = statements.iter().any(|st| {
+        let allows = st.get("Effect").and_then(|e| e.as_str()) == Some("Allow");
+        let everyone = match st.get("Principal") {
+            Some(serde_json::Value::String(p)) => p == "*",
+            Some(serde_json::Value::Object(m)) => m.get("AWS").is_some_and(|a| {
+                a == "*" || a.as_array().is_some_and(|l| l.iter().any(|x| x == "*"))
+            }),
+            _ => false,
+        };
+        allows && everyone
+    });
+    if public {
+        vec![finding(
+            "BlockPublicPolicy",
+            "The policy allows broad access to the secret.",
+        )]
+    } else {
+        Vec::new()
     }
 }
 
@@ -786,6 +1002,103 @@ mod tests {
             assert_eq!(store.call_count("describe"), 3);
             assert_eq!(store.call_count("get_value"), 0);
             assert_eq!(store.calls().first(), Some(&"create"));
+        });
+    }
+
+    #[test]
+    fn rotation_policy_and_replicas() {
+        block_on(async {
+            let store = MemoryStore::default();
+            let meta = create(&store, "r", Some("v")).await;
+            let v1 = meta.current_version_id.unwrap();
+            let no_lambda = store
+                .rotate("r", RotateRequest::default())
+                .await
+                .unwrap_err();
+            assert!(matches!(no_lambda, StoreError::InvalidParameter { .. }));
+            assert!(store.cancel_rotation("r").await.is_err());
+            let bad_days = RotateRequest {
+                lambda_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:rot".into()),
+                automatically_after_days: Some(1001),
+                ..Default::default()
+            };
+            assert!(store.rotate("r", bad_days).await.is_err());
+            let req = RotateRequest {
+                lambda_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:rot".into()),
+                automatically_after_days: Some(30),
+                duration: Some("3h".into()),
+                rotate_immediately: true,
+                ..Default::default()
+            };
+            let rotated = store.rotate("r", req).await.unwrap().unwrap();
+            let meta = store.describe("r").await.unwrap().unwrap();
+            assert_ne!(rotated, v1);
+            assert_eq!(meta.current_version_id.as_deref(), Some(rotated.as_str()));
+            assert!(meta.rotation.enabled);
+            assert_eq!(meta.rotation.automatically_after_days, Some(30));
+            assert_eq!(meta.rotation.duration.as_deref(), Some("3h"));
+            let later = RotateRequest {
+                schedule_expression: Some("rate(10 days)".into()),
+                ..Default::default()
+            };
+            assert_eq!(store.rotate("r", later).await.unwrap(), None);
+            let meta = store.describe("r").await.unwrap().unwrap();
+            assert_eq!(meta.current_version_id.as_deref(), Some(rotated.as_str()));
+            assert_eq!(
+                meta.rotation.schedule_expression.as_deref(),
+                Some("rate(10 days)")
+            );
+            store.cancel_rotation("r").await.unwrap();
+            assert!(!store.describe("r").await.unwrap().unwrap().rotation.enabled);
+
+            assert_eq!(store.get_policy("r").await.unwrap(), None);
+            let public = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+            let err = store.put_policy("r", public, true).await.unwrap_err();
+            assert_eq!(err.code(), "PublicPolicyException");
+            assert!(matches!(
+                store.put_policy("r", "{", false).await,
+                Err(StoreError::InvalidParameter { .. })
+            ));
+            store.put_policy("r", public, false).await.unwrap();
+            assert_eq!(
+                store.get_policy("r").await.unwrap().as_deref(),
+                Some(public)
+            );
+            let found = store.validate_policy(Some("r"), public).await.unwrap();
+            assert_eq!(found[0].check_name, "BlockPublicPolicy");
+            let fine = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+            assert!(store.validate_policy(None, fine).await.unwrap().is_empty());
+            store.delete_policy("r").await.unwrap();
+            assert_eq!(store.get_policy("r").await.unwrap(), None);
+
+            let replicas = [
+                Replica {
+                    region: "eu-west-1".into(),
+                    kms_key_id: None,
+                },
+                Replica {
+                    region: "us-west-2".into(),
+                    kms_key_id: Some("alias/k".into()),
+                },
+            ];
+            let st = store.replicate("r", &replicas, false).await.unwrap();
+            assert_eq!(st.len(), 2);
+            assert!(store.replicate("r", &replicas[..1], false).await.is_err());
+            let primary = Replica {
+                region: "us-east-1".into(),
+                kms_key_id: None,
+            };
+            assert!(store.replicate("r", &[primary], false).await.is_err());
+            let meta = store.describe("r").await.unwrap().unwrap();
+            assert_eq!(meta.replicas[1].region, "us-west-2");
+            assert_eq!(meta.replicas[1].kms_key_id.as_deref(), Some("alias/k"));
+            assert_eq!(meta.replicas[1].status.as_deref(), Some("InSync"));
+            let left = store
+                .remove_replica_regions("r", &["eu-west-1".to_owned()])
+                .await
+                .unwrap();
+            assert_eq!(left.len(), 1);
+            assert_eq!(store.describe("r").await.unwrap().unwrap().replicas, left);
         });
     }
 

@@ -74,6 +74,129 @@ pub trait SecretStore: Send + Sync {
 
     /// ListSecrets (all pages) matching every set field of `filter`.
     async fn list(&self, filter: &ListFilter) -> Result<Vec<SecretMeta>, StoreError>;
+
+    /// RotateSecret: sets the rotation configuration (Lambda and/or schedule) and, with
+    /// [`RotateRequest::rotate_immediately`], starts a rotation now (without it, Secrets Manager
+    /// runs only the Lambda's `testSecret` step). Returns the id of the version the rotation
+    /// creates, when the service reports one. Never carries a value.
+    async fn rotate(
+        &self,
+        secret_id: &str,
+        request: RotateRequest,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// CancelRotateSecret: turns automatic rotation off (the Lambda and rules stay recorded).
+    async fn cancel_rotation(&self, secret_id: &str) -> Result<(), StoreError>;
+
+    /// PutResourcePolicy: attaches `policy` (a JSON document). With `block_public_policy`,
+    /// Secrets Manager refuses a policy that grants broad access.
+    async fn put_policy(
+        &self,
+        secret_id: &str,
+        policy: &str,
+        block_public_policy: bool,
+    ) -> Result<(), StoreError>;
+
+    /// GetResourcePolicy: the attached policy, `None` when there is none.
+    async fn get_policy(&self, secret_id: &str) -> Result<Option<String>, StoreError>;
+
+    /// DeleteResourcePolicy.
+    async fn delete_policy(&self, secret_id: &str) -> Result<(), StoreError>;
+
+    /// ValidateResourcePolicy: what the service finds wrong with `policy` (empty when it passes).
+    /// `secret_id` lets it check the policy against that secret. Endpoints without the
+    /// operation answer an error (moto, for one); callers decide whether that is fatal.
+    async fn validate_policy(
+        &self,
+        secret_id: Option<&str>,
+        policy: &str,
+    ) -> Result<Vec<PolicyValidationError>, StoreError>;
+
+    /// ReplicateSecretToRegions: adds replicas. `force_overwrite` replaces a secret of the same
+    /// name in a replica region. Returns the replication status after the call.
+    async fn replicate(
+        &self,
+        secret_id: &str,
+        replicas: &[Replica],
+        force_overwrite: bool,
+    ) -> Result<Vec<ReplicaStatus>, StoreError>;
+
+    /// RemoveRegionsFromReplication: deletes the replicas in `regions`. Returns the replication
+    /// status after the call.
+    async fn remove_replica_regions(
+        &self,
+        secret_id: &str,
+        regions: &[String],
+    ) -> Result<Vec<ReplicaStatus>, StoreError>;
+}
+
+/// Input of [`SecretStore::rotate`]. `RotationRules` carries either `automatically_after_days`
+/// or `schedule_expression` (AWS refuses both), and optionally `duration`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RotateRequest {
+    /// ARN of the rotation Lambda; `None` for secrets whose rotation a service manages.
+    pub lambda_arn: Option<String>,
+    /// Rotate every this many days (1 to 1000).
+    pub automatically_after_days: Option<i64>,
+    /// `cron(...)` or `rate(...)`.
+    pub schedule_expression: Option<String>,
+    /// Length of the rotation window, like `3h`.
+    pub duration: Option<String>,
+    /// Start a rotation now (AWS's default); `false` only tests the Lambda.
+    pub rotate_immediately: bool,
+    /// Idempotency token of the rotation's new version (32 to 64 characters).
+    pub client_request_token: Option<String>,
+}
+
+/// One finding of [`SecretStore::validate_policy`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyValidationError {
+    /// The check that failed (`BlockPublicPolicy`, `ValidatePolicy`, ...).
+    pub check_name: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A replica to create: a region and, optionally, the KMS key to encrypt it there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replica {
+    /// Region of the replica.
+    pub region: String,
+    /// KMS key in that region; `None` for the AWS managed key.
+    pub kms_key_id: Option<String>,
+}
+
+/// The state of one replica, from DescribeSecret's `ReplicationStatus`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReplicaStatus {
+    /// Region of the replica.
+    pub region: String,
+    /// KMS key of the replica, as AWS reports it.
+    pub kms_key_id: Option<String>,
+    /// `InSync`, `InProgress` or `Failed`.
+    pub status: Option<String>,
+    /// Why, when the status is `Failed`.
+    pub status_message: Option<String>,
+    /// Last time the replica was read.
+    pub last_accessed_date: Option<SystemTime>,
+}
+
+impl ReplicaStatus {
+    /// A status with the given fields (the struct is non-exhaustive, so other crates build it
+    /// here).
+    pub fn new(
+        region: impl Into<String>,
+        kms_key_id: Option<String>,
+        status: Option<String>,
+    ) -> Self {
+        ReplicaStatus {
+            region: region.into(),
+            kms_key_id,
+            status,
+            ..Default::default()
+        }
+    }
 }
 
 /// Input of [`SecretStore::create`]. Build it with struct syntax and `..Default::default()` so
@@ -197,6 +320,9 @@ pub struct SecretMeta {
     pub created_date: Option<SystemTime>,
     /// Last change of the secret or its value.
     pub last_changed_date: Option<SystemTime>,
+    /// Replicas and their status (DescribeSecret only; empty in ListSecrets results and for a
+    /// secret without replicas).
+    pub replicas: Vec<ReplicaStatus>,
 }
 
 impl SecretMeta {
@@ -341,6 +467,7 @@ impl StoreError {
             | "InvalidParameterException"
             | "ValidationException"
             | "MalformedPolicyDocumentException"
+            | "PublicPolicyException"
             | "InvalidNextTokenException" => StoreError::InvalidParameter { code, message },
             "AccessDeniedException"
             | "AccessDenied"
