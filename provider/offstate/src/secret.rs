@@ -19,6 +19,8 @@ use offstate_common::name::{is_arn, validate_name, MAX_NAME_LEN};
 use offstate_common::store::{CreateSecret, Deletion, MetadataUpdate, PutValue, SecretMeta};
 use offstate_common::{SecretValue, StoreError};
 use offstate_framework::resource::*;
+use offstate_framework::resource::{IdentityAttribute, IdentitySchema};
+use offstate_framework::Nesting;
 use offstate_framework::{
     Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value,
 };
@@ -81,19 +83,93 @@ pub fn schema() -> Schema {
             "Any string or number. Changing it writes `value_wo` as a new version (AWSCURRENT moves to it, the old one becomes AWSPREVIOUS). Required with `value_wo`.",
         ))
         .attribute(
+            Attribute::optional("binary_wo", Type::String)
+                .sensitive()
+                .write_only()
+                .description("A binary value, base64-encoded, stored as SecretBinary. Write-only; conflicts with `value_wo` and `generate`. Changes are written when `value_wo_version` changes."),
+        )
+        .attribute(Attribute::optional("compare_value", Type::Bool).description(
+            "Instead of a `value_wo_version` trigger, compare `value_wo` with the AWSCURRENT value at plan time (in memory, constant time) and write only when they differ. Needs `secretsmanager:GetSecretValue` at plan time. Nothing derived from the value is stored.",
+        ))
+        .block(
+            "generate",
+            Nesting::Single,
+            crate::generate::spec_attributes(Block::new(
+                "The provider generates the value (CSPRNG) and writes it; nobody sees it. A change of these settings or of `value_wo_version` generates a new value.",
+            ))
+            .attribute(Attribute::optional("json_template", Type::map(Type::String)).description(
+                "Make the value a JSON object with these fixed fields, the generated password going into `json_key`.",
+            ))
+            .attribute(Attribute::optional("json_key", Type::String).description(
+                "The field of the JSON object that holds the generated password (with `json_template`). Default `password`.",
+            )),
+            0,
+            0,
+        )
+        .attribute(
             Attribute::computed("version_id", Type::String)
                 .description("Id of the version carrying AWSCURRENT. A change made outside Terraform shows here as drift."),
         ),
     )
 }
 
-/// The configured value, as a redacting `SecretValue`. The one place config
-/// strings become secret bytes.
-fn configured_value(config: &Value) -> Option<SecretValue> {
-    config
-        .get("value_wo")
-        .as_str()
-        .map(|s| SecretValue::from_string(s.to_string()))
+/// Where the value comes from: `value_wo`, `binary_wo` or `generate`. The one
+/// place config strings become secret bytes. `Ok(None)`: no value configured.
+fn configured_value(config: &Value) -> Result<Option<(SecretValue, bool)>, Diagnostic> {
+    if let Some(s) = config.get("value_wo").as_str() {
+        return Ok(Some((SecretValue::from_string(s.to_string()), false)));
+    }
+    if let Some(b64) = config.get("binary_wo").as_str() {
+        use base64::Engine;
+        return base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map(|bytes| Some((SecretValue::from_bytes(bytes), true)))
+            .map_err(|_| {
+                Diagnostic::error(
+                    "Invalid binary_wo",
+                    "binary_wo must be standard base64 (use filebase64() or base64encode()).",
+                )
+                .at(AttributePath::attr("binary_wo"))
+            });
+    }
+    let g = config.get("generate");
+    if !g.is_null() {
+        let mut d = Diagnostics::new();
+        let Some(spec) = crate::generate::spec_from(g, &AttributePath::attr("generate"), &mut d)
+        else {
+            return Err(d
+                .0
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Diagnostic::error("Invalid generate block", "")));
+        };
+        let password = spec.generate();
+        let Some(template) = g.get("json_template").as_string_map() else {
+            return Ok(Some((password, false)));
+        };
+        let key = g.get("json_key").as_str().unwrap_or("password");
+        let mut obj: serde_json::Map<String, serde_json::Value> = template
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
+        obj.insert(
+            key.to_string(),
+            serde_json::Value::String(password.expose_str().unwrap_or_default().to_string()),
+        );
+        let text = serde_json::to_string(&obj).unwrap_or_default();
+        return Ok(Some((SecretValue::from_string(text), false)));
+    }
+    Ok(None)
+}
+
+/// Whether the configuration asks for a new version compared with `prior`:
+/// the trigger or the generator settings changed.
+fn write_requested(config: &Value, prior: &Value) -> bool {
+    trigger(config) != trigger(prior) || config.get("generate") != prior.get("generate")
+}
+
+fn compare_mode(config: &Value) -> bool {
+    config.get("compare_value").as_bool() == Some(true) && config.get("value_wo_version").is_null()
 }
 
 /// `value_wo_version` as Terraform stored it. Numbers written in HCL arrive
@@ -186,8 +262,132 @@ fn check_value_size(v: &SecretValue, diags: &mut Diagnostics) -> bool {
     true
 }
 
+impl SecretResource {
+    /// Compare mode: does the configured value differ from AWSCURRENT? The
+    /// current value is read into a `SecretValue`, compared in constant time
+    /// and dropped (zeroed); nothing about it is kept.
+    async fn value_differs(&self, config: &Value, prior: &Value) -> Result<bool, Diagnostic> {
+        let Some(want) = config.get("value_wo").as_str() else {
+            return Ok(false);
+        };
+        let c = self.handle.get()?;
+        let arn = prior.get("arn").as_str().unwrap_or_default();
+        match c
+            .store
+            .get_value(arn, offstate_common::store::VersionSelector::Current)
+            .await
+        {
+            Ok(have) => Ok(!have
+                .value
+                .ct_eq(&SecretValue::from_string(want.to_string()))),
+            Err(e) if e.is_not_found() => Ok(true),
+            Err(e) => {
+                Err(store_diag("GetSecretValue", arn, &e).at(AttributePath::attr("compare_value")))
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl offstate_framework::Resource for SecretResource {
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema {
+            version: 0,
+            attributes: vec![IdentityAttribute {
+                name: "arn".into(),
+                ty: Type::String,
+                description: "ARN of the secret.".into(),
+                required_for_import: true,
+                optional_for_import: false,
+            }],
+        })
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let arn = state.get("arn");
+        (!arn.is_null() && !arn.is_unknown()).then(|| Value::object([("arn", arn.clone())]))
+    }
+
+    async fn move_state(&self, req: &MoveStateRequest<'_>, resp: &mut MoveStateResponse) {
+        let from_aws = req.source_provider_address.ends_with("hashicorp/aws");
+        if !from_aws {
+            return;
+        }
+        let src = req.source_state;
+        let text = |k: &str| {
+            src.get(k)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let mut s = empty_state();
+        match req.source_type_name {
+            // Metadata moves over; there is no value in this source.
+            "aws_secretsmanager_secret" => {
+                let Some(arn) = text("arn").or_else(|| text("id")) else {
+                    return resp
+                        .diagnostics
+                        .error("Unable to move resource state", "The source has no arn.");
+                };
+                s.set("id", Value::string(&arn));
+                s.set("arn", Value::string(&arn));
+                s.set("name", Value::opt_string(text("name")));
+                s.set("name_prefix", Value::opt_string(text("name_prefix")));
+                s.set("description", Value::opt_string(text("description")));
+                s.set("kms_key_id", Value::opt_string(text("kms_key_id")));
+                let map = |k: &str| {
+                    src.get(k).and_then(|v| v.as_object()).map(|m| {
+                        m.iter()
+                            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                            .collect::<BTreeMap<_, _>>()
+                    })
+                };
+                s.set(
+                    "tags",
+                    map("tags")
+                        .filter(|m| !m.is_empty())
+                        .map(|m| tags_value(&m))
+                        .unwrap_or(Value::Null),
+                );
+                s.set("tags_all", tags_value(&map("tags_all").unwrap_or_default()));
+                let window = src
+                    .get("recovery_window_in_days")
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(DEFAULT_RECOVERY_WINDOW);
+                s.set(
+                    "recovery_window_in_days",
+                    Value::Number(offstate_framework::value::Number::Int(window)),
+                );
+            }
+            // The version resource carries the plaintext `secret_string`:
+            // only its ids are read; everything else is left behind.
+            "aws_secretsmanager_secret_version" => {
+                let Some(arn) = text("arn")
+                    .or_else(|| text("secret_id"))
+                    .filter(|a| is_arn(a))
+                else {
+                    return resp.diagnostics.error(
+                        "Unable to move resource state",
+                        "The source version's secret_id is not an ARN.",
+                    );
+                };
+                s.set("id", Value::string(&arn));
+                s.set("arn", Value::string(&arn));
+                s.set("version_id", Value::opt_string(text("version_id")));
+                s.set("tags_all", Value::Map(Default::default()));
+                s.set(
+                    "recovery_window_in_days",
+                    Value::Number(offstate_framework::value::Number::Int(
+                        DEFAULT_RECOVERY_WINDOW,
+                    )),
+                );
+            }
+            _ => return,
+        }
+        tracing::info!(source = req.source_type_name, "moved into offstate_secret; source attributes other than ids and metadata were dropped");
+        resp.target_state = s;
+    }
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -240,18 +440,44 @@ impl offstate_framework::Resource for SecretResource {
                 );
             }
         }
-        let value_set = !c.get("value_wo").is_null();
+        let sources: Vec<&str> = ["value_wo", "binary_wo", "generate"]
+            .into_iter()
+            .filter(|k| !c.get(k).is_null())
+            .collect();
+        if sources.len() > 1 {
+            d.attr_error(
+                AttributePath::attr(sources[1]),
+                "Conflicting configuration arguments",
+                format!(
+                    "\"{}\": conflicts with \"{}\". Set one source of the value.",
+                    sources[1], sources[0]
+                ),
+            );
+        }
+        if !c.get("generate").is_null() && c.get("generate").is_wholly_known() {
+            crate::generate::spec_from(c.get("generate"), &AttributePath::attr("generate"), &mut d);
+        }
+        let compare = c.get("compare_value").as_bool() == Some(true);
+        if compare && !c.get("binary_wo").is_null() {
+            d.attr_error(
+                AttributePath::attr("compare_value"),
+                "Invalid compare_value",
+                "compare_value works with value_wo only.",
+            );
+        }
+        let value_set = !c.get("value_wo").is_null() || !c.get("binary_wo").is_null();
         let version_set = !c.get("value_wo_version").is_null();
-        if value_set && !version_set {
+        if value_set && !version_set && !compare {
             d.attr_error(
                 AttributePath::attr("value_wo_version"),
                 "Missing required argument",
                 "\"value_wo_version\" is required when \"value_wo\" is set: Terraform cannot see a write-only value change, \
                  so this trigger tells the provider when to write a new version. Use any string or number (a date, a counter) \
-                 and change it whenever the value changes.",
+                 and change it whenever the value changes. Or set compare_value = true to have the provider \
+                 compare the value with Secrets Manager at plan time instead.",
             );
         }
-        if version_set && !value_set {
+        if version_set && !value_set && c.get("generate").is_null() {
             d.attr_warning(
                 AttributePath::attr("value_wo_version"),
                 "value_wo_version without value_wo",
@@ -323,8 +549,21 @@ impl offstate_framework::Resource for SecretResource {
                 p.set("name", Value::Unknown);
             }
         }
-        let trigger_changed = config.get("value_wo_version") != prior.get("value_wo_version");
-        if trigger_changed && !config.get("value_wo").is_null() {
+        let has_source = ["value_wo", "binary_wo", "generate"]
+            .iter()
+            .any(|k| !config.get(k).is_null());
+        let mut write = has_source && write_requested(config, prior);
+        if !write && compare_mode(config) {
+            write = match self.value_differs(config, prior).await {
+                Ok(d) => d,
+                Err(diag) => {
+                    resp.diagnostics.push(diag);
+                    false
+                }
+            };
+        }
+        let p = &mut resp.planned_state;
+        if write {
             p.set("version_id", Value::Unknown);
         } else {
             p.set("version_id", prior.get("version_id").clone());
@@ -346,7 +585,11 @@ impl offstate_framework::Resource for SecretResource {
             (None, Some(prefix)) => name_from_prefix(prefix),
             (None, None) => name_from_prefix("terraform-"),
         };
-        let value = configured_value(config);
+        let (value, binary) = match configured_value(config) {
+            Ok(Some((v, b))) => (Some(v), b),
+            Ok(None) => (None, false),
+            Err(d) => return resp.diagnostics.push(d),
+        };
         if let Some(v) = &value {
             if !check_value_size(v, &mut resp.diagnostics) {
                 return;
@@ -359,7 +602,7 @@ impl offstate_framework::Resource for SecretResource {
             kms_key_id: config.get("kms_key_id").as_str().map(str::to_string),
             tags,
             value,
-            binary: false,
+            binary,
             // A fresh token per apply: retries of this call (SDK or a re-run
             // apply that finds nothing in state) cannot make two versions.
             client_request_token: Some(uuid::Uuid::new_v4().to_string()),
@@ -498,53 +741,68 @@ impl offstate_framework::Resource for SecretResource {
         }
         state.set("tags_all", tags_value(&want));
 
-        if trigger(config) != trigger(prior) {
-            match configured_value(config) {
-                Some(value) => {
-                    if !check_value_size(&value, &mut resp.diagnostics) {
-                        resp.state = prior.clone();
-                        return;
-                    }
-                    let put = PutValue {
-                        secret_id: arn.clone(),
-                        value,
-                        binary: false,
-                        client_request_token: Some(uuid::Uuid::new_v4().to_string()),
-                    };
-                    tracing::info!(secret = %arn, "writing a new version");
-                    match c.store.put_value(put).await {
-                        Ok(version_id) => state.set("version_id", Value::string(version_id)),
-                        Err(e) => {
-                            // Metadata changes went through; the value did not.
-                            let mut s = prior.clone();
-                            s.set("tags_all", tags_value(&want));
-                            for k in [
-                                "description",
-                                "kms_key_id",
-                                "tags",
-                                "recovery_window_in_days",
-                            ] {
-                                s.set(k, state.get(k).clone());
-                            }
-                            resp.state = s;
-                            return resp.diagnostics.push(
-                                store_diag("PutSecretValue", &arn, &e)
-                                    .at(AttributePath::attr("value_wo")),
-                            );
-                        }
-                    }
-                }
-                None => {
-                    state.set("version_id", prior.get("version_id").clone());
-                    resp.diagnostics.attr_warning(
-                        AttributePath::attr("value_wo_version"),
-                        "No value written",
-                        "value_wo_version changed but value_wo is not set, so no new version was written.",
-                    );
+        let mut write = write_requested(config, prior);
+        if !write && compare_mode(config) {
+            // Check again: the value may have changed since plan.
+            match self.value_differs(config, prior).await {
+                Ok(d) => write = d,
+                Err(d) => {
+                    resp.state = prior.clone();
+                    return resp.diagnostics.push(d);
                 }
             }
-        } else {
-            state.set("version_id", prior.get("version_id").clone());
+        }
+        let desired = match configured_value(config) {
+            Ok(v) => v,
+            Err(d) => {
+                resp.state = prior.clone();
+                return resp.diagnostics.push(d);
+            }
+        };
+        match (write, desired) {
+            (true, Some((value, binary))) => {
+                if !check_value_size(&value, &mut resp.diagnostics) {
+                    resp.state = prior.clone();
+                    return;
+                }
+                let put = PutValue {
+                    secret_id: arn.clone(),
+                    value,
+                    binary,
+                    client_request_token: Some(uuid::Uuid::new_v4().to_string()),
+                };
+                tracing::info!(secret = %arn, "writing a new version");
+                match c.store.put_value(put).await {
+                    Ok(version_id) => state.set("version_id", Value::string(version_id)),
+                    Err(e) => {
+                        // Metadata changes went through; the value did not.
+                        let mut s = prior.clone();
+                        s.set("tags_all", tags_value(&want));
+                        for k in [
+                            "description",
+                            "kms_key_id",
+                            "tags",
+                            "recovery_window_in_days",
+                        ] {
+                            s.set(k, state.get(k).clone());
+                        }
+                        resp.state = s;
+                        return resp.diagnostics.push(
+                            store_diag("PutSecretValue", &arn, &e)
+                                .at(AttributePath::attr("value_wo")),
+                        );
+                    }
+                }
+            }
+            (true, None) => {
+                state.set("version_id", prior.get("version_id").clone());
+                resp.diagnostics.attr_warning(
+                    AttributePath::attr("value_wo_version"),
+                    "No value written",
+                    "value_wo_version changed but no value (value_wo, binary_wo or generate) is set, so no new version was written.",
+                );
+            }
+            (false, _) => state.set("version_id", prior.get("version_id").clone()),
         }
         resp.state = state;
     }
@@ -579,9 +837,14 @@ impl offstate_framework::Resource for SecretResource {
             Ok(c) => c,
             Err(d) => return resp.diagnostics.push(d),
         };
-        let (id, trigger) = match req.id.split_once("?value_wo_version=") {
+        let from_identity = req
+            .identity
+            .and_then(|i| i.get("arn").as_str())
+            .map(str::to_string);
+        let raw_id = from_identity.as_deref().unwrap_or(req.id);
+        let (id, trigger) = match raw_id.split_once("?value_wo_version=") {
             Some((id, v)) => (id, Some(v)),
-            None => (req.id, None),
+            None => (raw_id, None),
         };
         if id.is_empty() || (!is_arn(id) && validate_name(id).is_err()) {
             return resp.diagnostics.error(
@@ -593,9 +856,7 @@ impl offstate_framework::Resource for SecretResource {
         match c.store.describe(id).await {
             Ok(Some(meta)) if !meta.is_scheduled_for_deletion() => {
                 // Only metadata: import never reads a value.
-                let ty = schema().value_type();
-                let Type::Object(attrs) = ty else { unreachable!("a schema block is an object") };
-                let mut s = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+                let mut s = empty_state();
                 s.set("value_wo_version", Value::opt_string(trigger));
                 resp.state = state_from(&meta, &s);
             }
@@ -610,6 +871,14 @@ impl offstate_framework::Resource for SecretResource {
             Err(e) => resp.diagnostics.push(store_diag("DescribeSecret", id, &e)),
         }
     }
+}
+
+/// An object of this schema with every attribute null.
+fn empty_state() -> Value {
+    let Type::Object(attrs) = schema().value_type() else {
+        unreachable!("a schema block is an object")
+    };
+    Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect())
 }
 
 /// Small helper on Value used above: whether a map value has a key.
