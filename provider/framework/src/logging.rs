@@ -16,7 +16,8 @@
 //! The level comes from `TF_LOG_PROVIDER`, else `TF_LOG`: `trace`, `debug`,
 //! `info`, `warn`, `error`, `off` (any case); `json` means trace, as it does
 //! for Terraform; any other non-empty value means trace, as Terraform
-//! treats an unknown level. Unset or empty: off.
+//! treats an unknown level. Unset or empty: off. The level applies to this
+//! workspace's crates ([`OWN_TARGETS`]); dependencies log at WARN at most.
 //!
 //! **What is logged.** This crate logs type names, RPC names (the gRPC
 //! path), addresses and timings; never a request or response value, never
@@ -35,6 +36,7 @@ use serde_json::{Map, Value as Json};
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::{span, Event, Level, Subscriber};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
@@ -62,12 +64,27 @@ pub fn subscriber(
     level: LevelFilter,
     make_writer: impl Fn() -> Box<dyn std::io::Write> + Send + Sync + 'static,
 ) -> impl Subscriber + Send + Sync {
-    tracing_subscriber::registry().with(level).with(HclogLayer {
-        module: module.to_string(),
-        make_writer: Box::new(make_writer),
-        lock: Mutex::new(()),
-    })
+    // Our own crates log at the requested level; everything else (tonic,
+    // h2, hyper, rustls, the AWS SDK) at most at WARN. Their debug/trace
+    // output is noise to a Terraform user, and some of it may print
+    // request bodies, which would put secrets in TF_LOG=trace logs.
+    let targets = OWN_TARGETS.iter().fold(
+        Targets::new().with_default(level.min(LevelFilter::WARN)),
+        |targets, prefix| targets.with_target(*prefix, level),
+    );
+    tracing_subscriber::registry()
+        .with(targets)
+        .with(HclogLayer {
+            module: module.to_string(),
+            make_writer: Box::new(make_writer),
+            lock: Mutex::new(()),
+        })
 }
+
+/// Target prefixes logged at the requested level: this workspace's crates
+/// (`offstate_framework`, `offstate_common`, ...) and a provider binary
+/// named `terraform-provider-*`. Any other target is capped at WARN.
+pub const OWN_TARGETS: &[&str] = &["offstate", "terraform_provider"];
 
 /// The level Terraform asked for; see the module docs.
 pub fn level_from_env(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter {
@@ -396,6 +413,23 @@ mod tests {
         let lines = lines(&out);
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0]["@level"], "error");
+    }
+
+    #[test]
+    fn dependencies_are_capped_at_warn() {
+        let (sub, out) = capture(LevelFilter::TRACE);
+        tracing::subscriber::with_default(sub, || {
+            tracing::trace!(target: "h2::codec", "frame");
+            tracing::debug!(target: "aws_smithy_runtime::client", "request body");
+            tracing::warn!(target: "hyper::proto", "shown");
+            tracing::trace!(target: "offstate_framework::wire", "shown too");
+            tracing::trace!(target: "terraform_provider_offstate", "and this");
+        });
+        let messages: Vec<Json> = lines(&out)
+            .into_iter()
+            .map(|l| l["@message"].clone())
+            .collect();
+        assert_eq!(messages, ["shown", "shown too", "and this"]);
     }
 
     #[test]

@@ -1,0 +1,521 @@
+//! The plugin runtime, driven the way Terraform drives a provider: launch
+//! the example provider binary with go-plugin's environment, read the
+//! handshake line, connect over the unix socket with mutual TLS using a
+//! client certificate shaped like go-plugin's, call services, shut down.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use hyper_util::rt::TokioIo;
+use offstate_proto::plugin::{grpc_controller_client::GrpcControllerClient, Empty};
+use offstate_proto::tfplugin6::{self, provider_client::ProviderClient};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::net::{TcpStream, UnixStream};
+use tokio::process::{Child, ChildStderr, ChildStdout, Command};
+use tonic::transport::{Channel, Endpoint, Uri};
+use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+
+const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+// ---------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------
+
+/// The example provider, built by `cargo test` next to this test binary.
+fn example_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let path = dir.join("examples").join("minimal_provider");
+    assert!(
+        path.exists(),
+        "{} missing: run `cargo test --release -p offstate-framework` (it builds examples)",
+        path.display()
+    );
+    path
+}
+
+/// A client identity like go-plugin's `generateCert`: self-signed ECDSA
+/// P-521, CN and SAN `localhost`, IsCA, EKU client and server auth.
+struct ClientIdentity {
+    pem: String,
+    cert: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+fn go_plugin_like_identity() -> ClientIdentity {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
+    };
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, "localhost");
+    dn.push(DnType::OrganizationName, "HashiCorp");
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::KeyAgreement,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ClientAuth,
+        ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    let cert = params.self_signed(&key).unwrap();
+    ClientIdentity {
+        pem: cert.pem(),
+        cert: cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+    }
+}
+
+struct Launch {
+    client_cert_pem: Option<String>,
+    cookie: Option<&'static str>,
+    protocol_versions: &'static str,
+    tcp: bool,
+    socket_dir: Option<PathBuf>,
+    tf_log: Option<&'static str>,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Self {
+            client_cert_pem: None,
+            cookie: Some(COOKIE),
+            protocol_versions: "5,6",
+            tcp: false,
+            socket_dir: None,
+            tf_log: None,
+        }
+    }
+}
+
+fn command(launch: &Launch) -> Command {
+    let mut cmd = Command::new(example_binary());
+    // What go-plugin's client sets (client.go), minus what we vary.
+    cmd.env_remove("TF_LOG")
+        .env_remove("TF_LOG_PROVIDER")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .env_remove("PLUGIN_UNIX_SOCKET_DIR")
+        .env("PLUGIN_PROTOCOL_VERSIONS", launch.protocol_versions)
+        .env("PLUGIN_MIN_PORT", "10000")
+        .env("PLUGIN_MAX_PORT", "25000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(cookie) = launch.cookie {
+        cmd.env("TF_PLUGIN_MAGIC_COOKIE", cookie);
+    }
+    if let Some(pem) = &launch.client_cert_pem {
+        cmd.env("PLUGIN_CLIENT_CERT", pem);
+    }
+    if let Some(dir) = &launch.socket_dir {
+        cmd.env("PLUGIN_UNIX_SOCKET_DIR", dir);
+    }
+    if let Some(level) = launch.tf_log {
+        cmd.env("TF_LOG", level);
+    }
+    if launch.tcp {
+        cmd.env("OFFSTATE_EXAMPLE_TRANSPORT", "tcp");
+    }
+    cmd
+}
+
+/// A running plugin and what it announced.
+struct Plugin {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    // Drained from the start, as Terraform does: a plugin that logs more
+    // than a pipe buffer would otherwise block.
+    stderr: tokio::task::JoinHandle<String>,
+    network: String,
+    address: String,
+    server_cert: Option<CertificateDer<'static>>,
+}
+
+async fn start(launch: Launch) -> Plugin {
+    let mut child = command(&launch).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let stderr = tokio::spawn(stderr_text(child.stderr.take().unwrap()));
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stdout.read_line(&mut line))
+        .await
+        .expect("handshake line within 10 s")
+        .unwrap();
+    let line = line
+        .strip_suffix('\n')
+        .expect("handshake line ends with a newline");
+    let parts: Vec<&str> = line.split('|').collect();
+    assert_eq!(parts.len(), 6, "handshake line {line:?}");
+    assert_eq!(parts[0], "1", "core protocol");
+    assert_eq!(parts[1], "6", "app protocol");
+    assert_eq!(parts[4], "grpc");
+    let server_cert = (!parts[5].is_empty()).then(|| {
+        assert!(!parts[5].contains('='), "no base64 padding");
+        let der = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(parts[5])
+            .expect("raw std base64");
+        CertificateDer::from(der)
+    });
+    Plugin {
+        child,
+        stdout,
+        stderr,
+        network: parts[2].to_string(),
+        address: parts[3].to_string(),
+        server_cert,
+    }
+}
+
+impl Plugin {
+    /// Connects a channel; `identity` is the client certificate to present
+    /// (None: present none). Errors are returned as text, for the refusal
+    /// tests.
+    async fn channel(&self, identity: Option<&ClientIdentity>) -> Result<Channel, String> {
+        let tls = self.server_cert.as_ref().map(|server_cert| {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(server_cert.clone()).unwrap();
+            let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::aws_lc_rs::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots);
+            let mut config = match identity {
+                Some(id) => builder
+                    .with_client_auth_cert(
+                        vec![id.cert.clone()],
+                        PrivateKeyDer::Pkcs8(id.key.clone_key()),
+                    )
+                    .unwrap(),
+                None => builder.with_no_client_auth(),
+            };
+            config.alpn_protocols = vec![b"h2".to_vec()];
+            tokio_rustls::TlsConnector::from(Arc::new(config))
+        });
+        let network = self.network.clone();
+        let address = self.address.clone();
+        let connector = tower::service_fn(move |_: Uri| {
+            let (tls, network, address) = (tls.clone(), network.clone(), address.clone());
+            async move { connect(&network, &address, tls).await }
+        });
+        Endpoint::from_static("http://localhost")
+            .connect_timeout(Duration::from_secs(5))
+            .connect_with_connector(connector)
+            .await
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    async fn health(&self, identity: Option<&ClientIdentity>) -> Result<i32, String> {
+        let channel = self.channel(identity).await?;
+        let response = HealthClient::new(channel)
+            .check(HealthCheckRequest {
+                service: "plugin".to_string(),
+            })
+            .await
+            .map_err(|s| format!("{s:?}"))?;
+        Ok(response.into_inner().status)
+    }
+
+    /// Calls Shutdown, checks the process exits with status 0, and returns
+    /// how long it took to exit after the call was sent, what it wrote to
+    /// stdout after the handshake line, and its stderr.
+    async fn shutdown(mut self, identity: Option<&ClientIdentity>) -> (Duration, String, String) {
+        let channel = self.channel(identity).await.unwrap();
+        let mut controller = GrpcControllerClient::new(channel);
+        let sent = Instant::now();
+        // go-plugin ignores this call's result; we want it to succeed.
+        controller.shutdown(Empty {}).await.unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+            .await
+            .expect("plugin exits after Shutdown")
+            .unwrap();
+        let elapsed = sent.elapsed();
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).await.unwrap();
+        let stderr = self.stderr.await.unwrap();
+        assert!(
+            status.success(),
+            "plugin exited with {status}; stderr: {stderr}"
+        );
+        (elapsed, rest, stderr)
+    }
+}
+
+enum Io {
+    Unix(UnixStream),
+    Tcp(TcpStream),
+}
+
+async fn connect(
+    network: &str,
+    address: &str,
+    tls: Option<tokio_rustls::TlsConnector>,
+) -> std::io::Result<TokioIo<Box<dyn Duplex>>> {
+    let raw = match network {
+        "unix" => Io::Unix(UnixStream::connect(address).await?),
+        "tcp" => Io::Tcp(TcpStream::connect(address).await?),
+        other => panic!("unexpected network {other}"),
+    };
+    let stream: Box<dyn Duplex> = match (raw, tls) {
+        (Io::Unix(s), None) => Box::new(s),
+        (Io::Tcp(s), None) => Box::new(s),
+        (Io::Unix(s), Some(tls)) => Box::new(tls.connect(server_name(), s).await?),
+        (Io::Tcp(s), Some(tls)) => Box::new(tls.connect(server_name(), s).await?),
+    };
+    Ok(TokioIo::new(stream))
+}
+
+fn server_name() -> ServerName<'static> {
+    ServerName::try_from("localhost").unwrap()
+}
+
+trait Duplex: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Duplex for T {}
+
+const SERVING: i32 = 1;
+
+async fn stderr_text(mut stderr: ChildStderr) -> String {
+    let mut out = String::new();
+    let _ = stderr.read_to_string(&mut out).await;
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn mtls_handshake_health_schema_and_prompt_shutdown() {
+    let id = go_plugin_like_identity();
+    let plugin = start(Launch {
+        client_cert_pem: Some(id.pem.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(plugin.network, "unix");
+    assert!(plugin.server_cert.is_some(), "AutoMTLS: cert in handshake");
+
+    assert_eq!(plugin.health(Some(&id)).await.unwrap(), SERVING);
+
+    let channel = plugin.channel(Some(&id)).await.unwrap();
+    let mut provider = ProviderClient::new(channel)
+        .max_encoding_message_size(64 * 1024 * 1024)
+        .max_decoding_message_size(64 * 1024 * 1024);
+    let schema = provider
+        .get_provider_schema(tfplugin6::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(schema.provider.is_some());
+    assert!(schema.resource_schemas.is_empty());
+
+    // Everything else answers Unimplemented, and a request well over tonic's
+    // default 4 MiB limit is still decoded (the limit is 256 MiB).
+    let big = tfplugin6::validate_provider_config::Request {
+        config: Some(tfplugin6::DynamicValue {
+            msgpack: vec![0xc0; 6 * 1024 * 1024],
+            json: Vec::new(),
+        }),
+    };
+    let status = provider.validate_provider_config(big).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
+
+    let socket = PathBuf::from(&plugin.address);
+    assert!(socket.exists());
+    let (elapsed, rest_of_stdout, _) = plugin.shutdown(Some(&id)).await;
+    assert!(elapsed < Duration::from_secs(1), "exit took {elapsed:?}");
+    assert_eq!(rest_of_stdout, "", "the handshake is the only stdout line");
+    assert!(!socket.exists(), "socket removed on exit");
+    assert!(
+        !socket.parent().unwrap().exists(),
+        "socket dir removed on exit"
+    );
+}
+
+#[tokio::test]
+async fn client_with_another_certificate_is_refused() {
+    let id = go_plugin_like_identity();
+    let stranger = go_plugin_like_identity();
+    let plugin = start(Launch {
+        client_cert_pem: Some(id.pem.clone()),
+        ..Default::default()
+    })
+    .await;
+    let refused = plugin.health(Some(&stranger)).await;
+    let err = refused.expect_err("a stranger's certificate must be refused");
+    assert!(err.contains("fatal alert"), "{err}");
+    // The rightful client still gets through afterwards.
+    assert_eq!(plugin.health(Some(&id)).await.unwrap(), SERVING);
+    plugin.shutdown(Some(&id)).await;
+}
+
+#[tokio::test]
+async fn client_without_certificate_is_refused() {
+    let id = go_plugin_like_identity();
+    let plugin = start(Launch {
+        client_cert_pem: Some(id.pem.clone()),
+        ..Default::default()
+    })
+    .await;
+    let refused = plugin.health(None).await;
+    // Refused by TLS itself (rustls: "received fatal alert:
+    // CertificateRequired"), not by some later failure.
+    let err = refused.expect_err("certificate-less client must be refused");
+    assert!(err.contains("CertificateRequired"), "{err}");
+    plugin.shutdown(Some(&id)).await;
+}
+
+#[tokio::test]
+async fn socket_is_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let base = tempfile::tempdir().unwrap();
+    let id = go_plugin_like_identity();
+    let plugin = start(Launch {
+        client_cert_pem: Some(id.pem.clone()),
+        socket_dir: Some(base.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await;
+    let socket = PathBuf::from(&plugin.address);
+    let socket = socket.as_path();
+    let dir = socket.parent().unwrap();
+    assert_eq!(
+        dir.parent().unwrap(),
+        base.path(),
+        "honours PLUGIN_UNIX_SOCKET_DIR"
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir), 0o700, "socket directory");
+    assert_eq!(mode(socket), 0o600, "socket");
+    plugin.shutdown(Some(&id)).await;
+    assert!(!dir.exists());
+}
+
+#[tokio::test]
+async fn tcp_transport_stays_on_loopback_within_the_port_range() {
+    let id = go_plugin_like_identity();
+    let plugin = start(Launch {
+        client_cert_pem: Some(id.pem.clone()),
+        tcp: true,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(plugin.network, "tcp");
+    let addr: std::net::SocketAddr = plugin.address.parse().unwrap();
+    assert!(addr.ip().is_loopback());
+    assert!((10000..=25000).contains(&addr.port()), "{addr}");
+    assert_eq!(plugin.health(Some(&id)).await.unwrap(), SERVING);
+    assert!(plugin.health(None).await.is_err());
+    let (elapsed, _, _) = plugin.shutdown(Some(&id)).await;
+    assert!(elapsed < Duration::from_secs(1), "exit took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn without_client_cert_serves_plaintext() {
+    // Terraform with TF_DISABLE_PLUGIN_TLS sets no PLUGIN_CLIENT_CERT.
+    let plugin = start(Launch::default()).await;
+    assert!(plugin.server_cert.is_none());
+    assert_eq!(plugin.health(None).await.unwrap(), SERVING);
+    plugin.shutdown(None).await;
+}
+
+#[tokio::test]
+async fn sigint_is_ignored_like_go_plugin() {
+    let id = go_plugin_like_identity();
+    let plugin = start(Launch {
+        client_cert_pem: Some(id.pem.clone()),
+        ..Default::default()
+    })
+    .await;
+    let pid = plugin.child.id().unwrap();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(plugin.health(Some(&id)).await.unwrap(), SERVING);
+    plugin.shutdown(Some(&id)).await;
+}
+
+#[tokio::test]
+async fn run_by_hand_without_cookie_exits_1_with_a_message() {
+    for cookie in [None, Some("not-the-cookie")] {
+        let output = command(&Launch {
+            cookie,
+            ..Default::default()
+        })
+        .output()
+        .await
+        .unwrap();
+        assert_eq!(output.status.code(), Some(1), "cookie {cookie:?}");
+        assert!(output.stdout.is_empty(), "nothing on stdout");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("not meant to be run directly"),
+            "stderr: {stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn protocol_6_not_offered_exits_1_with_a_message() {
+    let mut child = command(&Launch {
+        protocol_versions: "4,5",
+        ..Default::default()
+    })
+    .spawn()
+    .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let message = stderr_text(stderr).await;
+    assert!(message.contains("protocol 6"), "stderr: {message}");
+    assert!(message.contains("4,5"), "stderr: {message}");
+}
+
+#[tokio::test]
+async fn tf_log_trace_writes_hclog_json_lines_to_stderr_only() {
+    let id = go_plugin_like_identity();
+    let plugin = start(Launch {
+        client_cert_pem: Some(id.pem.clone()),
+        tf_log: Some("trace"),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(plugin.health(Some(&id)).await.unwrap(), SERVING);
+    let (_, stdout, stderr) = plugin.shutdown(Some(&id)).await;
+    assert_eq!(stdout, "", "logs never go to stdout");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        for key in ["@level", "@message", "@module", "@timestamp"] {
+            assert!(line[key].is_string(), "{key} in {line}");
+        }
+        assert_eq!(line["@module"], "provider.terraform-provider-minimal");
+    }
+    assert!(
+        lines.iter().any(|l| l["@message"] == "Served RPC"
+            && l["tf_rpc"] == "/grpc.health.v1.Health/Check"
+            && l["tf_duration_ms"].is_u64()),
+        "{stderr}"
+    );
+}
