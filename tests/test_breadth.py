@@ -195,3 +195,37 @@ def test_import_by_identity(ws, sm):
     ws.apply(plan)
     ws.assert_no_changes("after identity import")
     ws.sweep()
+
+
+def test_query_lists_secrets_and_generated_config_plans_clean(ws, sm):
+    """`terraform query` (Terraform 1.14+) with -generate-config-out, then plan: import, no changes."""
+    ws.env["OFFSTATE_TERRAFORM"] = "bundled"
+    c = ws.canary()
+    prefix = ws.name()
+    for i in range(3):
+        sm.create_secret(Name=f"{prefix}/q{i}", Description=f"q{i}", SecretString=c.reveal(), Tags=[{"Key": "k", "Value": "v"}])
+    ws.write(hcl.header() + hcl.provider(ws.endpoint))
+    ws.write(
+        'list "offstate_secret" "found" {\n'
+        "  provider = offstate\n"
+        "  include_resource = true\n"
+        f'  config {{\n    name_prefix = "{prefix}/"\n  }}\n'
+        "}\n",
+        name="main.tfquery.hcl",
+    )
+    res = ws.tf("query", "-generate-config-out=generated.tf")
+    for i in range(3):
+        assert f"{prefix}/q{i}" in res.stdout, res.stdout
+    generated = (ws.dir / "generated.tf").read_text()
+    assert generated.count('resource "offstate_secret"') == 3, generated
+    assert generated.count("import {") == 3, generated
+    ws.remove("main.tfquery.hcl")
+    plan = ws.plan()
+    changes = plan.json["resource_changes"]
+    assert len(changes) == 3, plan.summary()
+    for rc in changes:
+        assert rc["change"]["actions"] == ["no-op"], plan.summary()
+        assert "importing" in rc["change"], rc["address"]
+    ws.apply(plan)
+    ws.assert_no_changes("after importing generated config")
+    ws.sweep()

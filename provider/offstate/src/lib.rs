@@ -6,6 +6,7 @@ pub mod data;
 pub mod ephemeral;
 pub mod function;
 pub mod generate;
+pub mod list;
 pub mod provider;
 pub mod region;
 pub mod secret;

@@ -15,9 +15,10 @@ use offstate_framework::{
 use crate::data::{SecretData, SecretsData};
 use crate::ephemeral::{PasswordEphemeral, SecretValueEphemeral};
 use crate::function::RefFunction;
+use crate::list::SecretList;
 use crate::region;
 use crate::secret::SecretResource;
-use offstate_framework::datasource::{DataSource, EphemeralResource, Function};
+use offstate_framework::datasource::{DataSource, EphemeralResource, Function, ListResource};
 
 /// What resources need once the provider is configured.
 pub struct Configured {
@@ -216,6 +217,10 @@ impl offstate_framework::Provider for OffstateProvider {
             Arc::new(SecretValueEphemeral::new(self.handle.clone())),
             Arc::new(PasswordEphemeral),
         ]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        vec![Arc::new(SecretList::new(self.handle.clone()))]
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {

@@ -856,9 +856,7 @@ impl offstate_framework::Resource for SecretResource {
         match c.store.describe(id).await {
             Ok(Some(meta)) if !meta.is_scheduled_for_deletion() => {
                 // Only metadata: import never reads a value.
-                let mut s = empty_state();
-                s.set("value_wo_version", Value::opt_string(trigger));
-                resp.state = state_from(&meta, &s);
+                resp.state = imported_state(&meta, &c.default_tags, trigger);
             }
             Ok(Some(meta)) => resp.diagnostics.error(
                 "Cannot import a secret scheduled for deletion",
@@ -871,6 +869,43 @@ impl offstate_framework::Resource for SecretResource {
             Err(e) => resp.diagnostics.push(store_diag("DescribeSecret", id, &e)),
         }
     }
+}
+
+/// The state of an existing secret as import (and `terraform query`) sees
+/// it: metadata only, with the defaults a configuration would have.
+pub(crate) fn imported_state(
+    meta: &SecretMeta,
+    default_tags: &BTreeMap<String, String>,
+    trigger: Option<&str>,
+) -> Value {
+    let mut s = state_from(meta, &empty_state());
+    s.set("value_wo_version", Value::opt_string(trigger));
+    s.set(
+        "description",
+        Value::opt_string(meta.description.clone().filter(|d| !d.is_empty())),
+    );
+    s.set("kms_key_id", Value::opt_string(meta.kms_key_id.clone()));
+    let own: BTreeMap<String, String> = meta
+        .tags
+        .iter()
+        .filter(|(k, v)| default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    s.set(
+        "tags",
+        if own.is_empty() {
+            Value::Null
+        } else {
+            tags_value(&own)
+        },
+    );
+    s.set(
+        "recovery_window_in_days",
+        Value::Number(offstate_framework::value::Number::Int(
+            DEFAULT_RECOVERY_WINDOW,
+        )),
+    );
+    s
 }
 
 /// An object of this schema with every attribute null.

@@ -1,0 +1,80 @@
+//! `list "offstate_secret"` for `terraform query` (Terraform 1.14): finds
+//! secrets by name prefix and tags, each with its identity (the ARN) and, when
+//! asked, the object `import` would produce. Never a value.
+
+use async_trait::async_trait;
+use offstate_common::store::ListFilter;
+use offstate_framework::datasource::{ListRequest, ListResource, ListResponse, ListResult};
+use offstate_framework::{Attribute, Block, Schema, Type, Value};
+
+use crate::provider::Handle;
+use crate::secret::{imported_state, store_diag, TYPE_NAME};
+
+pub struct SecretList {
+    handle: Handle,
+}
+
+impl SecretList {
+    pub fn new(handle: Handle) -> Self {
+        SecretList { handle }
+    }
+}
+
+#[async_trait]
+impl ListResource for SecretList {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new("Lists secrets for `terraform query`.")
+                .attribute(
+                    Attribute::optional("name_prefix", Type::String)
+                        .description("Names starting with this."),
+                )
+                .attribute(
+                    Attribute::optional("tag_key", Type::String)
+                        .description("A tag key starting with this."),
+                )
+                .attribute(
+                    Attribute::optional("tag_value", Type::String)
+                        .description("A tag value starting with this."),
+                ),
+        )
+    }
+
+    async fn list(&self, req: &ListRequest<'_>, resp: &mut ListResponse) {
+        let c = match self.handle.get() {
+            Ok(c) => c,
+            Err(d) => return resp.diagnostics.push(d),
+        };
+        let cfg = req.config;
+        let filter = ListFilter {
+            name_prefix: cfg.get("name_prefix").as_str().map(str::to_string),
+            tag_key: cfg.get("tag_key").as_str().map(str::to_string),
+            tag_value: cfg.get("tag_value").as_str().map(str::to_string),
+            include_planned_deletion: false,
+        };
+        let mut found = match c.store.list(&filter).await {
+            Ok(v) => v,
+            Err(e) => return resp.diagnostics.push(store_diag("ListSecrets", "*", &e)),
+        };
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        let limit = if req.limit > 0 {
+            req.limit as usize
+        } else {
+            usize::MAX
+        };
+        for meta in found.into_iter().take(limit) {
+            resp.results.push(ListResult {
+                identity: Value::object([("arn", Value::string(&meta.arn))]),
+                display_name: meta.name.clone(),
+                resource_object: req
+                    .include_resource_object
+                    .then(|| imported_state(&meta, &c.default_tags, None)),
+            });
+        }
+    }
+}
