@@ -519,3 +519,82 @@ async fn tf_log_trace_writes_hclog_json_lines_to_stderr_only() {
         "{stderr}"
     );
 }
+
+/// The real client: Terraform's go-plugin with grpc-go, AutoMTLS with its
+/// IsCA P-521 certificate, ALPN, health check, GRPCStdio, Shutdown. Runs
+/// when a `terraform` is on PATH (the e2e environment has one), and says
+/// so on stderr when it is skipped.
+#[tokio::test]
+async fn real_terraform_loads_the_plugin_over_automtls() {
+    let terraform = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("terraform"))
+            .find(|p| p.is_file())
+    });
+    let Some(terraform) = terraform else {
+        eprintln!("skipped: no terraform on PATH");
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let bin = work.path().join("bin");
+    let config = work.path().join("config");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::copy(example_binary(), bin.join("terraform-provider-minimal")).unwrap();
+    let rc = work.path().join("terraform.rc");
+    std::fs::write(
+        &rc,
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"example/minimal\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            bin.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        config.join("main.tf"),
+        "terraform {\n  required_providers {\n    minimal = { source = \"example/minimal\" }\n  }\n}\nprovider \"minimal\" {}\n",
+    )
+    .unwrap();
+    let log = work.path().join("terraform.log");
+    let output = Command::new(terraform)
+        .args(["providers", "schema", "-json"])
+        .current_dir(&config)
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("TF_LOG", "trace")
+        .env("TF_LOG_PATH", &log)
+        .env_remove("TF_DISABLE_PLUGIN_TLS")
+        .env_remove("TF_REATTACH_PROVIDERS")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        output.status.success(),
+        "terraform failed: {}\n{log}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        schema["provider_schemas"]["registry.terraform.io/example/minimal"]["provider"].is_object(),
+        "{schema}"
+    );
+    // Terraform parsed our hclog lines, and the plugin served over TLS.
+    let plugin_lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-minimal:"))
+        .collect();
+    assert!(
+        plugin_lines
+            .iter()
+            .any(|l| l.contains("plugin serving") && l.contains("tls=true")),
+        "{log}"
+    );
+    assert!(
+        plugin_lines
+            .iter()
+            .any(|l| l.contains("tf_rpc=/tfplugin6.Provider/GetProviderSchema")),
+        "{log}"
+    );
+    assert!(log.contains("plugin process exited"), "{log}");
+}
