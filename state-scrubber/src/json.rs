@@ -496,7 +496,7 @@ impl<'a> Parser<'a> {
                     *p > s
                 };
                 if !digits(&mut p) {
-                    self.pos = p;
+                    self.pos = start;
                     return Err(self.error("invalid number"));
                 }
                 if p < src.len() && src[p] == b'.' {
@@ -703,14 +703,14 @@ mod tests {
                 "{\"a\": [1, 2,",
                 1,
                 13,
-                "/a",
+                "/a/2",
                 "unexpected end of input (truncated file?)",
             ),
             ("{\"a\": {\"b\": tru}}", 1, 13, "/a/b", "invalid literal"),
             (
                 "{\n\"a\": \"x\n\"}",
                 2,
-                9,
+                8,
                 "/a",
                 "control character inside a string",
             ),

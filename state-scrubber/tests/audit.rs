@@ -1,0 +1,723 @@
+//! `state-scrubber audit`, driven through the binary as users drive it.
+
+mod util;
+
+use serde_json::{json, Value};
+use state_scrubber::rules::Rules;
+use state_scrubber::table::{Table, Treat};
+use util::*;
+
+fn pw() -> String {
+    format!("{}!{}", random(ALNUM, 10), random(ALNUM, 6))
+}
+
+fn db_state(password: &str) -> String {
+    state_v4(json!([resource(
+        "managed",
+        "aws_db_instance",
+        "main",
+        json!({"id": "db-ABC", "password": password, "username": "app", "port": 5432}),
+        json!([[{"type": "get_attr", "value": "password"}]])
+    )]))
+}
+
+fn findings(r: &Run) -> Vec<Value> {
+    r.json()["findings"].as_array().cloned().unwrap_or_default()
+}
+
+// ---- acceptance 1: every input kind, every error case ----------------------------------------
+
+#[test]
+fn state_v4_finding_carries_every_field() {
+    let d = Dir::new();
+    d.write("terraform.tfstate", db_state(&pw()));
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = &findings(&r)[0];
+    assert_eq!(f["address"], "aws_db_instance.main");
+    assert_eq!(f["resource"]["type"], "aws_db_instance");
+    assert_eq!(f["resource"]["mode"], "managed");
+    assert_eq!(f["attribute_path"], "password");
+    assert_eq!(
+        f["json_pointer"],
+        "/resources/0/instances/0/attributes/password"
+    );
+    assert_eq!(f["rule_id"], "attr.aws_db_instance.password");
+    assert_eq!(f["kind"], "password");
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["confidence"], "high");
+    assert_eq!(f["document"], "state_v4");
+    assert!(f["fix"].as_str().unwrap().contains("password_wo"));
+    assert!(f["line"].as_u64().unwrap() > 1 && f["column"].as_u64().unwrap() > 1);
+    assert_eq!(f["fingerprint"].as_str().unwrap().len(), 32);
+    let preview = f["preview"].as_str().unwrap();
+    let (head, tail) = preview.split_once('…').unwrap();
+    assert!(
+        head.chars().count() <= 2 && tail == "(17 chars)",
+        "{preview}"
+    );
+    assert_eq!(
+        f["reasons"].as_array().unwrap().len(),
+        2,
+        "layers 1 and 2 explained"
+    );
+}
+
+#[test]
+fn every_input_kind_is_read() {
+    let d = Dir::new();
+    let p = pw();
+    // v4, backup, v3, attributes_flat, show -json state, plan, backend cache, stdin.
+    d.write("a/terraform.tfstate", db_state(&p));
+    d.write("a/terraform.tfstate.backup", db_state(&p));
+    d.write(
+        "v3/terraform.tfstate",
+        json!({"version": 3, "terraform_version": "0.11.14", "serial": 1, "lineage": "x", "modules": [
+            {"path": ["root", "db"], "outputs": {}, "resources": {"aws_db_instance.main.0": {"type": "aws_db_instance",
+             "primary": {"id": "main", "attributes": {"id": "main", "password": p, "tags.%": "0"}}}}}]})
+        .to_string(),
+    );
+    d.write(
+        "flat/terraform.tfstate",
+        json!({"version": 4, "terraform_version": "0.12.31", "serial": 1, "lineage": "x", "outputs": {}, "resources": [
+            {"mode": "managed", "type": "aws_db_instance", "name": "legacy", "instances": [{"schema_version": 1,
+             "attributes_flat": {"id": "legacy", "password": p}}]}]})
+        .to_string(),
+    );
+    d.write(
+        "show/state.tfstate.json",
+        json!({"format_version": "1.0", "terraform_version": "1.15.0", "values": {"outputs": {}, "root_module": {
+            "child_modules": [{"address": "module.db", "resources": [{"address": "module.db.aws_db_instance.main", "mode": "managed",
+            "type": "aws_db_instance", "name": "main", "values": {"password": p}, "sensitive_values": {"password": true}}]}]}}})
+        .to_string(),
+    );
+    d.write(
+        "plan/prod.tfplan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.15.0",
+            "variables": {"db_password": {"value": p}},
+            "resource_changes": [{"address": "aws_db_instance.main", "mode": "managed", "type": "aws_db_instance", "name": "main",
+              "change": {"actions": ["create"], "before": null, "after": {"password": p}, "after_sensitive": {"password": true}}}],
+            "output_changes": {"pw": {"before": null, "after": p, "after_sensitive": true}},
+            "configuration": {"root_module": {"variables": {"db_password": {"sensitive": true}},
+              "resources": [{"address": "aws_db_instance.main", "mode": "managed", "type": "aws_db_instance", "name": "main",
+                "expressions": {"password": {"constant_value": p}}}]}}})
+        .to_string(),
+    );
+    d.write(
+        "a/.terraform/terraform.tfstate",
+        json!({"version": 3, "terraform_version": "1.9.5", "backend": {"type": "s3", "config": {"bucket": "b", "secret_key": random(ALNUM, 40)}, "hash": 1}})
+            .to_string(),
+    );
+    d.write("a/node_modules/x/terraform.tfstate", "not json at all");
+    d.write(
+        "a/.terraform/providers/x/terraform.tfstate",
+        "not json at all",
+    );
+    let r = audit(&[&d.s(""), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.json();
+    let docs: Vec<(String, String)> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().replace(&d.s(""), ""),
+                f["document"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("a/.terraform/terraform.tfstate", "backend_config"),
+        ("a/terraform.tfstate", "state_v4"),
+        ("a/terraform.tfstate.backup", "state_v4"),
+        ("flat/terraform.tfstate", "state_v4"),
+        ("plan/prod.tfplan.json", "show_json_plan"),
+        ("show/state.tfstate.json", "show_json_state"),
+        ("v3/terraform.tfstate", "state_v3"),
+    ];
+    let got: Vec<(&str, &str)> = docs
+        .iter()
+        .map(|(a, b)| (a.trim_start_matches('/'), b.as_str()))
+        .collect();
+    assert_eq!(got, want);
+    for f in v["files"].as_array().unwrap() {
+        assert!(f["findings"].as_u64().unwrap() >= 1, "{f}");
+    }
+    let sections: std::collections::BTreeSet<String> = findings(&r)
+        .iter()
+        .map(|f| f["section"].as_str().unwrap().to_string())
+        .collect();
+    for s in [
+        "backend",
+        "configuration",
+        "output_changes.after",
+        "resource_changes.after",
+        "resources",
+        "values",
+        "variables",
+    ] {
+        assert!(sections.contains(s), "{s} in {sections:?}");
+    }
+    let addrs: Vec<String> = findings(&r)
+        .iter()
+        .map(|f| f["address"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        addrs.contains(&"module.db.aws_db_instance.main[0]".to_string()),
+        "{addrs:?}"
+    );
+    assert!(
+        addrs.contains(&"module.db.aws_db_instance.main".to_string()),
+        "{addrs:?}"
+    );
+
+    let r = audit_stdin(&["-", "--format", "json"], db_state(&p).as_bytes());
+    assert_eq!(r.code, 1);
+    assert_eq!(findings(&r)[0]["file"], "<stdin>");
+}
+
+#[test]
+fn opentofu_encrypted_state_is_recognised_not_an_error() {
+    let d = Dir::new();
+    d.write(
+        "terraform.tfstate",
+        json!({"meta": {"key_provider.pbkdf2.main": "e30="}, "encrypted_data": random(ALNUM, 200), "encryption_version": "v0"}).to_string(),
+    );
+    let r = audit(&[&d.s("terraform.tfstate")]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("OpenTofu-encrypted state: recognised, not scanned"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("1 encrypted (not scanned)"));
+}
+
+#[test]
+fn each_error_is_reported_with_file_and_position_other_files_still_scanned_inputs_untouched() {
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "not-json.tfstate",
+            b"hello = \"world\"\n".to_vec(),
+            "not-json.tfstate:1:1: not a JSON object",
+        ),
+        (
+            "truncated.tfstate",
+            db_state("x1y2z3w4v5u6").as_bytes()[..120].to_vec(),
+            "truncated.tfstate:",
+        ),
+        (
+            "version9.tfstate",
+            b"{\n  \"version\": 9,\n  \"resources\": []\n}\n".to_vec(),
+            "version9.tfstate:2:14: unsupported state format version 9",
+        ),
+        (
+            "format2.json",
+            b"{\"format_version\": \"2.0\", \"values\": {}}".to_vec(),
+            "format2.json:1:20: unsupported format_version 2.0",
+        ),
+        (
+            "binary.tfstate",
+            vec![0x7f, b'E', b'L', b'F', 0, 1, 2, 3],
+            "binary.tfstate: binary data, not JSON",
+        ),
+        (
+            "plan.tfplan.json",
+            b"PK\x03\x04\x14\x00rest".to_vec(),
+            "binary plan file (zip)",
+        ),
+        ("empty.tfstate", Vec::new(), "empty.tfstate: empty file"),
+        (
+            "unknown.tfstate",
+            b"{\"hello\": 1}".to_vec(),
+            "unknown.tfstate: not a Terraform state, plan or backend cache",
+        ),
+        (
+            "bad-escape.tfstate",
+            b"{\"version\": 4, \"resources\": [{\"type\": \"a\\q\"}]}".to_vec(),
+            "bad-escape.tfstate:1:41: invalid JSON at `/resources/0/type`: invalid escape",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let d = Dir::new();
+        let bad = d.write(name, &bytes);
+        d.write("good/terraform.tfstate", db_state(&pw()));
+        let r = audit(&[
+            &bad.display().to_string(),
+            &d.s("good/terraform.tfstate"),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 2, "{name}: {}", r.all());
+        assert!(
+            r.stderr.contains(want),
+            "{name}: want `{want}` in:\n{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(&bad.display().to_string()),
+            "{name}: names the file"
+        );
+        let v = r.json();
+        assert_eq!(
+            v["summary"]["findings"], 1,
+            "{name}: the good file is still scanned"
+        );
+        assert_eq!(
+            std::fs::read(&bad).unwrap(),
+            bytes,
+            "{name}: input unchanged"
+        );
+    }
+    // The truncated case names line, column and the JSON path.
+    let d = Dir::new();
+    let full = db_state("x1y2z3w4v5u6");
+    let bad = d.write(
+        "t.tfstate",
+        &full.as_bytes()[..full.find("\"password\"").unwrap() + 16],
+    );
+    let r = audit(&[&bad.display().to_string()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("(truncated file?)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("at `/resources/0/instances/0"),
+        "{}",
+        r.stderr
+    );
+    // A missing path is an error too, and says so.
+    let r = audit(&[&d.s("missing.tfstate")]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("missing.tfstate"), "{}", r.stderr);
+}
+
+// ---- acceptance 2: canaries never reach any output ------------------------------------------
+
+fn variants(canary: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut v = vec![
+        canary.to_string(),
+        serde_json::to_string(canary)
+            .unwrap()
+            .trim_matches('"')
+            .to_string(),
+        b64.encode(canary),
+        b64.encode(canary).trim_end_matches('=').to_string(),
+    ];
+    // Any 8-character window is enough to count as a leak.
+    let chars: Vec<char> = canary.chars().collect();
+    for w in chars.windows(8) {
+        v.push(w.iter().collect());
+    }
+    v
+}
+
+#[test]
+fn canaries_never_reach_any_output_format() {
+    use base64::Engine as _;
+    let d = Dir::new();
+    let c1 = format!("cnry{}<&>{}", random(ALNUM, 12), random(ALNUM, 8));
+    let c2 = format!("cnry{}", random(ALNUM, 24));
+    let c3 = format!("cnry{}", random(ALNUM, 20));
+    let c4 = format!("cnry{}", random(ALNUM, 20));
+    let secret_string = serde_json::to_string(&json!({"password": c1}))
+        .unwrap()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    d.write(
+        "s/terraform.tfstate",
+        state_v4(json!([
+            resource("managed", "aws_secretsmanager_secret_version", "a", json!({"secret_string": secret_string}), json!([])),
+            resource("managed", "random_password", "b", json!({"result": c2}), json!([[{"type": "get_attr", "value": "result"}]])),
+            resource("managed", "aws_instance", "c", json!({"user_data": base64::engine::general_purpose::STANDARD.encode(format!("export DB_PASSWORD={c3}\n"))}), json!([])),
+            resource("managed", "aws_lambda_function", "d", json!({"environment": [{"variables": {"API_TOKEN": c4}}]}), json!([])),
+        ])),
+    );
+    d.write(
+        "p/plan.json",
+        json!({"format_version": "1.2", "variables": {"pw": {"value": c2}},
+            "resource_changes": [{"address": "random_password.b", "mode": "managed", "type": "random_password", "name": "b",
+                "change": {"before": {"result": c2}, "after": {"result": c2}, "before_sensitive": {"result": true}, "after_sensitive": {"result": true}}}]})
+        .to_string(),
+    );
+    // Errors must not quote input either: a truncated file that ends inside a canary.
+    let broken = db_state(&c3);
+    let cut = broken.find(&c3).unwrap() + 10;
+    d.write("e/terraform.tfstate", &broken.as_bytes()[..cut]);
+    d.write(
+        "e2/terraform.tfstate",
+        format!("{{\"version\": 4, \"resources\": [\"{c4}\\x\"]}}"),
+    );
+    let base = d.s("");
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["--format", "text"],
+        vec!["--format", "text", "--verbose"],
+        vec!["--format", "text", "--verbose", "--color", "always"],
+        vec!["--format", "json"],
+        vec!["--format", "json", "--verbose"],
+        vec!["--format", "sarif"],
+        vec!["--format", "sarif", "--verbose"],
+    ] {
+        let mut a = vec![base.as_str()];
+        a.extend(args.iter().copied());
+        let r = audit(&a);
+        assert_eq!(r.code, 2, "errors present");
+        outputs.push(r.all());
+    }
+    let bl = d.s("baseline.json");
+    let r = audit(&[&base, "--write-baseline", &bl]);
+    outputs.push(r.all());
+    outputs.push(std::fs::read_to_string(&bl).unwrap());
+    let r = audit_stdin(
+        &["-", "--format", "json", "--verbose"],
+        db_state(&c2).as_bytes(),
+    );
+    outputs.push(r.all());
+    // Some findings were made (the test would be vacuous otherwise).
+    assert!(
+        outputs[3].matches("\"rule_id\"").count() >= 6,
+        "{}",
+        outputs[3]
+    );
+    for c in [&c1, &c2, &c3, &c4] {
+        for v in variants(c) {
+            for (i, o) in outputs.iter().enumerate() {
+                assert!(!o.contains(&v), "output {i} leaks a canary fragment");
+            }
+        }
+    }
+}
+
+// ---- acceptance 3: SARIF validates against the 2.1.0 schema --------------------------------
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let schema: Value = serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let d = Dir::new();
+    d.write("envs/prod/terraform.tfstate", db_state(&pw()));
+    d.write("envs/bad/terraform.tfstate", "{\"version\": 4,");
+    let r = audit_in(d.path(), &["envs", "--format", "sarif"]);
+    assert_eq!(r.code, 2);
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let res = &sarif["runs"][0]["results"][0];
+    assert_eq!(
+        res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "envs/prod/terraform.tfstate"
+    );
+    assert!(
+        res["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap()
+            > 1
+    );
+    assert!(res["partialFingerprints"]["stateScrubberFingerprint/v1"].is_string());
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+    // A clean run validates too.
+    let d = Dir::new();
+    d.write("terraform.tfstate", state_v4(json!([])));
+    let r = audit_in(d.path(), &[".", "--format", "sarif"]);
+    assert_eq!(r.code, 0);
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(validator.is_valid(&sarif));
+}
+
+// ---- rules are data; their examples are tests -----------------------------------------------
+
+#[test]
+fn content_rule_examples_match_and_negative_examples_do_not() {
+    let rules = Rules::builtin().unwrap();
+    for rule in &rules.content {
+        assert!(
+            !rule.spec.examples.is_empty(),
+            "{} has examples",
+            rule.spec.id
+        );
+        for ex in &rule.spec.examples {
+            let v = expand(ex);
+            let hit = rules.content_match(&v).map(|r| r.spec.id.clone());
+            assert_eq!(
+                hit.as_deref(),
+                Some(rule.spec.id.as_str()),
+                "example of {}: {ex}",
+                rule.spec.id
+            );
+        }
+        for ex in &rule.spec.negative_examples {
+            let v = expand(ex);
+            let hit = rules.content_match(&v).map(|r| r.spec.id.clone());
+            assert_ne!(
+                hit.as_deref(),
+                Some(rule.spec.id.as_str()),
+                "negative example of {}: {ex}",
+                rule.spec.id
+            );
+        }
+    }
+}
+
+#[test]
+fn key_rule_and_safe_list_examples_hold() {
+    let rules = Rules::builtin().unwrap();
+    for rule in &rules.keys {
+        for ex in &rule.spec.examples {
+            let (k, v) = ex.split_once('=').unwrap();
+            let hit = rules.key_match(k, &expand(v)).map(|r| r.spec.id.clone());
+            assert_eq!(
+                hit.as_deref(),
+                Some(rule.spec.id.as_str()),
+                "{}: {ex}",
+                rule.spec.id
+            );
+        }
+        for ex in &rule.spec.negative_examples {
+            let (k, v) = ex.split_once('=').unwrap();
+            assert!(
+                rules.key_match(k, &expand(v)).is_none(),
+                "{}: negative {ex}",
+                rule.spec.id
+            );
+        }
+    }
+    for (spec, _) in &rules.safe_keys {
+        for k in &spec.examples {
+            assert!(rules.is_safe_key(k), "{}: {k}", spec.id);
+        }
+        for k in &spec.negative_examples {
+            assert!(!rules.is_safe_key(k), "{}: negative {k}", spec.id);
+        }
+    }
+    for sv in &rules.safe_values {
+        for v in &sv.spec.examples {
+            assert!(sv.regex.is_match(expand(v).trim()), "{}: {v}", sv.spec.id);
+        }
+        for v in &sv.spec.negative_examples {
+            assert!(
+                !sv.regex.is_match(expand(v).trim()),
+                "{}: negative {v}",
+                sv.spec.id
+            );
+        }
+    }
+}
+
+/// Every row of the attribute table: a state holding a nondescript value at that attribute is
+/// reported with the row's rule (secret rows), or looked inside (scan rows).
+#[test]
+fn every_attribute_table_row_is_detected() {
+    let table = Table::builtin().unwrap();
+    let mut checked = 0;
+    for row in &table.rows {
+        if row.resource_type.starts_with("backend.")
+            || row.resource_type.starts_with("provider.")
+            || row.resource_type == "(root module output)"
+        {
+            continue;
+        }
+        let secret = format!("q{}", random(ALNUM, 23));
+        let value = match row.treat {
+            Treat::Secret => json!(secret),
+            Treat::Scan => json!(format!("DB_PASSWORD={secret}")),
+        };
+        // dotted path -> nested blocks (lists of one object, as SDKv2 writes them)
+        let mut v = value;
+        for (i, seg) in row.path.iter().enumerate().rev() {
+            v = if i == row.path.len() - 1 {
+                json!({ seg: v })
+            } else {
+                json!({ seg: [v] })
+            };
+        }
+        if let Some((k, val)) = &row.when {
+            v[k] = json!(val);
+        }
+        let (mode, rtype) = match row.resource_type.strip_prefix("data.") {
+            Some(t) => ("data", t),
+            None => ("managed", row.resource_type.as_str()),
+        };
+        let d = Dir::new();
+        d.write(
+            "terraform.tfstate",
+            state_v4(json!([resource(mode, rtype, "x", v, json!([]))])),
+        );
+        let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+        assert_eq!(
+            r.code,
+            1,
+            "{} {}: {}",
+            row.resource_type,
+            row.attribute,
+            r.all()
+        );
+        let f = findings(&r);
+        assert_eq!(f.len(), 1, "{} {}", row.resource_type, row.attribute);
+        if row.treat == Treat::Secret {
+            assert_eq!(
+                f[0]["rule_id"],
+                row.rule_id(),
+                "{} {}",
+                row.resource_type,
+                row.attribute
+            );
+        }
+        assert!(!r.stdout.contains(&secret));
+        checked += 1;
+    }
+    assert!(checked >= 220, "{checked}");
+}
+
+// ---- look-alikes, baselines, --fail-on, snapshot --------------------------------------------
+
+#[test]
+fn look_alikes_are_quiet() {
+    let d = Dir::new();
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource("managed", "aws_kms_key", "k", json!({"arn": "arn:aws:kms:eu-west-1:123456789012:key/6f1c3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f", "key_id": "6f1c3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f"}), json!([])),
+            resource("managed", "aws_s3_object", "o", json!({"etag": "d41d8cd98f00b204e9800998ecf8427e", "key": "app/config.json", "source_hash": random("0123456789abcdef", 64)}), json!([])),
+            resource("managed", "random_string", "suffix", json!({"result": "ab12cd", "length": 6}), json!([])),
+            resource("managed", "aws_secretsmanager_secret_version", "scrubbed", json!({"secret_string": "ref+awssecrets://prod/db#/password", "secret_string_wo_version": "3"}), json!([])),
+            resource("managed", "aws_db_instance", "wo", json!({"password": null, "password_wo": null, "password_wo_version": 2, "username": "admin"}), json!([[{"type": "get_attr", "value": "username"}]])),
+            resource("managed", "aws_ssm_parameter", "plain", json!({"type": "String", "value": "eu-west-1"}), json!([])),
+            resource("managed", "aws_key_pair", "ops", json!({"public_key": format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{} ops@host", random(ALNUM, 43)), "fingerprint": "aa:bb:cc"}), json!([])),
+        ])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate")]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+#[test]
+fn baseline_accepts_known_findings_only() {
+    let d = Dir::new();
+    let st = d.write("terraform.tfstate", db_state(&pw()));
+    let bl = d.s("baseline.json");
+    let r = audit(&[&st.display().to_string(), "--write-baseline", &bl]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    // Same finding (even with a rotated value): accepted.
+    d.write("terraform.tfstate", db_state(&pw()));
+    let r = audit(&[&st.display().to_string(), "--baseline", &bl]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("1 accepted by the baseline"));
+    // A new secret: reported.
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource(
+                "managed",
+                "aws_db_instance",
+                "main",
+                json!({"password": pw()}),
+                json!([])
+            ),
+            resource(
+                "managed",
+                "random_password",
+                "new",
+                json!({"result": pw()}),
+                json!([])
+            ),
+        ])),
+    );
+    let r = audit(&[
+        &st.display().to_string(),
+        "--baseline",
+        &bl,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(findings(&r).len(), 1);
+    assert_eq!(findings(&r)[0]["address"], "random_password.new");
+    // A broken baseline is an error (exit 2), not a silent pass.
+    d.write("bad-baseline.json", "{");
+    let r = audit(&[
+        &st.display().to_string(),
+        "--baseline",
+        &d.s("bad-baseline.json"),
+    ]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let d = Dir::new();
+    // A layer-4 medium finding only.
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "null_resource",
+            "x",
+            json!({"triggers": {"api_token": random(ALNUM, 32)}}),
+            json!([])
+        )])),
+    );
+    let st = d.s("terraform.tfstate");
+    assert_eq!(audit(&[&st]).code, 1);
+    assert_eq!(audit(&[&st, "--fail-on", "medium"]).code, 1);
+    assert_eq!(audit(&[&st, "--fail-on", "high"]).code, 0);
+    assert_eq!(audit(&[&st, "--fail-on", "bogus"]).code, 2);
+    let r = audit(&[&st, "--quiet", "--fail-on", "high"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn text_report_snapshot() {
+    let d = Dir::new();
+    // Fixed, non-realistic values so the snapshot is stable.
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource("managed", "aws_db_instance", "main", json!({"password": "Zq8Lm2Xv9Rk4Tp7W", "username": "app"}), json!([[{"type": "get_attr", "value": "password"}]])),
+            resource("managed", "aws_lambda_function", "api", json!({"environment": [{"variables": {"DB_PASSWORD": "Wq7Kp3Lm9Xz2Rt5V", "MODE": "prod"}}]}), json!([])),
+        ])),
+    );
+    let r = audit_in(d.path(), &["terraform.tfstate"]);
+    assert_eq!(r.code, 1);
+    let want = r#"terraform.tfstate  (state_v4, 2 findings)
+  aws_db_instance.main  [resources]
+    HIGH     password  17:25  attr.aws_db_instance.password  password  Zq…(16 chars)
+        why: layer 1: listed in the instance's sensitive_attributes
+        why: layer 2: `password` of `aws_db_instance` is a secret attribute (password)
+        fix: set the write-only `password_wo + password_wo_version` instead of `password` (hashicorp/aws >= 5.88.0, Terraform >= 1.11); the value then never reaches state
+  aws_lambda_function.api  [resources]
+    HIGH     environment[0].variables.DB_PASSWORD  43:34  key-password  password  Wq…(16 chars)
+        why: layer 4: key `DB_PASSWORD` matches key-password and the value has 4.0 bits of entropy per character
+        fix: keep the value in Secrets Manager with `offstate_secret` (value_wo) and read it where needed with `ephemeral "offstate_secret_value"`
+
+2 findings (2 high) in 1 file scanned
+"#;
+    assert_eq!(r.stdout, want);
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let r = audit(&["--format", "xml"]);
+    assert_eq!(r.code, 2);
+    let o = bin().args(["audit", "--help"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&o.stdout);
+    for flag in [
+        "--format",
+        "--fail-on",
+        "--baseline",
+        "--write-baseline",
+        "--quiet",
+        "--verbose",
+    ] {
+        assert!(help.contains(flag), "{flag}");
+    }
+}

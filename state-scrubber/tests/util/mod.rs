@@ -1,0 +1,182 @@
+//! A small harness: write fixtures, run the binary, look at what users see.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_state-scrubber"));
+    c.env_remove("STATE_SCRUBBER_FINGERPRINT_KEY");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", self.stdout))
+    }
+}
+
+fn done(o: Output) -> Run {
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+pub fn audit(args: &[&str]) -> Run {
+    done(
+        bin()
+            .arg("audit")
+            .args(args)
+            .output()
+            .expect("run state-scrubber"),
+    )
+}
+
+pub fn audit_in(dir: &Path, args: &[&str]) -> Run {
+    done(
+        bin()
+            .current_dir(dir)
+            .arg("audit")
+            .args(args)
+            .output()
+            .expect("run state-scrubber"),
+    )
+}
+
+pub fn audit_stdin(args: &[&str], input: &[u8]) -> Run {
+    use std::io::Write;
+    let mut child = bin()
+        .arg("audit")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    done(child.wait_with_output().unwrap())
+}
+
+pub struct Dir {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Dir {
+        Dir {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.tmp.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+    pub fn s(&self, rel: &str) -> String {
+        self.tmp.path().join(rel).display().to_string()
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0x2545_F491_4F6C_DD1D);
+
+/// A random string made at test time (fake secrets are never literals in the repo).
+pub fn random(charset: &str, n: usize) -> String {
+    let chars: Vec<char> = charset.chars().collect();
+    let mut x: u64 = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64)
+        ^ ((std::process::id() as u64) << 32)
+        ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, std::sync::atomic::Ordering::Relaxed);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chars[(x % chars.len() as u64) as usize]
+        })
+        .collect()
+}
+
+pub const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Expand a rules-file example template: `{{}}` → nothing, `{{r:SET:N}}` → N random characters;
+/// any other `{{...}}` is kept as written (e.g. CloudFormation's `{{resolve:...}}`).
+pub fn expand(t: &str) -> String {
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let j = rest[i..].find("}}").expect("closed placeholder") + i;
+        let inner = &rest[i + 2..j];
+        if let Some(spec) = inner.strip_prefix("r:") {
+            let (set, n) = spec.split_once(':').unwrap();
+            let chars = match set {
+                "upper" => "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                "lower" => "abcdefghijklmnopqrstuvwxyz",
+                "digit" => "0123456789",
+                "alnum" => ALNUM,
+                "hex" => "0123456789abcdef",
+                "b64" => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                "b32" => "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+                "url" => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+                other => panic!("unknown set {other}"),
+            };
+            out.push_str(&random(chars, n.parse().unwrap()));
+        } else if !inner.is_empty() {
+            out.push_str(&rest[i..j + 2]);
+        }
+        rest = &rest[j + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A v4 state with the given resources (JSON values).
+pub fn state_v4(resources: serde_json::Value) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "version": 4,
+        "terraform_version": "1.9.5",
+        "serial": 1,
+        "lineage": "6f1c3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f",
+        "outputs": {},
+        "resources": resources,
+        "check_results": null
+    }))
+    .unwrap()
+}
+
+pub fn resource(
+    mode: &str,
+    rtype: &str,
+    name: &str,
+    attributes: serde_json::Value,
+    sensitive: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "mode": mode,
+        "type": rtype,
+        "name": name,
+        "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+        "instances": [{"schema_version": 0, "attributes": attributes, "sensitive_attributes": sensitive}]
+    })
+}
