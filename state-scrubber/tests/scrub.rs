@@ -1,0 +1,749 @@
+//! `scrub` / `restore` / `migrate`: round trips over the audit corpus (in-memory store), a canary
+//! that must appear in no output, error cases that leave the input untouched, and, against a
+//! local moto server, the real binary end to end plus a crash test that SIGKILLs `scrub --write`.
+//!
+//! moto tests need `moto_server` on PATH; without it they pass with a note, unless `CI` or
+//! `OFFSTATE_REQUIRE_MOTO` is set, where they fail.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use offstate_common::store::memory::MemoryStore;
+use offstate_common::store::{SecretStore, VersionSelector};
+use rand::Rng;
+use serde_json::{json, Value};
+use state_scrubber::scrub::{self, restore, store::Stored, ScrubOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_state-scrubber");
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A random canary made at run time: 24 letters and digits behind a fixed-looking head.
+fn canary() -> String {
+    let mut r = rand::rng();
+    let tail: String = (0..24)
+        .map(|_| {
+            let c = r.random_range(0..36u8);
+            (if c < 10 { b'0' + c } else { b'a' + c - 10 }) as char
+        })
+        .collect();
+    format!("Cn{tail}")
+}
+
+fn canary_forms(c: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    vec![c.to_string(), b64.encode(c), c[2..].to_string()]
+}
+
+fn assert_no_canary(c: &str, what: &str, text: &[u8]) {
+    let text = String::from_utf8_lossy(text);
+    for f in canary_forms(c) {
+        assert!(!text.contains(&f), "canary found in {what}");
+    }
+}
+
+/// A v4 state with the canary in a twin attribute, a secret JSON string, a sensitive output,
+/// a nested map, and a resource whose provider has no twin key.
+fn canary_state(c: &str) -> String {
+    let doc = json!({
+        "version": 4,
+        "terraform_version": "1.15.0",
+        "serial": 3,
+        "lineage": "6b0e2b9c-0000-4000-8000-00000000c4a1",
+        "outputs": {
+            "db_password": {"value": c, "type": "string", "sensitive": true}
+        },
+        "resources": [
+            {"mode": "managed", "type": "aws_db_instance", "name": "main",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"schema_version": 2, "attributes": {
+                 "id": "db-1", "username": "app", "password": c,
+                 "password_wo": null, "password_wo_version": null},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]],
+                 "identity_schema_version": 0}]},
+            {"module": "module.legacy[\"eu\"]", "mode": "managed", "type": "aws_db_instance", "name": "old",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"index_key": 0, "schema_version": 2, "attributes": {
+                 "id": "db-2", "password": format!("{c}-old")},
+                 "sensitive_attributes": [], "identity_schema_version": 0}]},
+            {"mode": "managed", "type": "aws_secretsmanager_secret_version", "name": "api",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": "arn|v", "secret_id": "arn", "secret_string": format!("{{\"password\":\"{c}<&>\"}}"),
+                 "secret_string_wo": null, "secret_string_wo_version": null},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "secret_string"}]],
+                 "identity_schema_version": 0}]}
+        ],
+        "check_results": null
+    });
+    serde_json::to_string_pretty(&doc).unwrap() + "\n"
+}
+
+fn json(b: &[u8]) -> Value {
+    serde_json::from_slice(b).expect("valid JSON")
+}
+
+async fn scrub_write(
+    src: &[u8],
+    file: &str,
+    store: &dyn SecretStore,
+) -> Result<scrub::ScrubReport, scrub::ScrubError> {
+    scrub_write_to("test/app", src, file, store).await
+}
+
+async fn scrub_write_to(
+    prefix: &str,
+    src: &[u8],
+    file: &str,
+    store: &dyn SecretStore,
+) -> Result<scrub::ScrubReport, scrub::ScrubError> {
+    let mut opts = ScrubOptions::new(prefix);
+    opts.write = true;
+    scrub::scrub(src, file, &opts, Some(store)).await
+}
+
+// ---- library: canary state -------------------------------------------------------------------
+
+#[test]
+fn twins_become_null_others_references_and_restore_round_trips() {
+    let c = canary();
+    let src = canary_state(&c);
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store).await.unwrap();
+        let out = r.output.as_ref().unwrap();
+        assert_no_canary(&c, "scrubbed state", out);
+        assert_no_canary(&c, "scrub report", scrub::render(&r).as_bytes());
+        let v = json(out);
+        assert_eq!(v["serial"], 4);
+        assert_eq!(v["lineage"], "6b0e2b9c-0000-4000-8000-00000000c4a1");
+        let a = &v["resources"][0]["instances"][0]["attributes"];
+        assert!(a["password"].is_null());
+        assert_eq!(a["password_wo_version"], 1);
+        // No twin key in this provider's state: a reference, not null.
+        let old = v["resources"][1]["instances"][0]["attributes"]["password"]
+            .as_str()
+            .unwrap();
+        assert!(
+            old.starts_with("ref+awssecrets://test/app/module.legacy@eu/aws_db_instance.old@0/password?version_id="),
+            "{old}"
+        );
+        assert!(v["resources"][2]["instances"][0]["attributes"]["secret_string"].is_null());
+        assert!(v["outputs"]["db_password"]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("ref+awssecrets://test/app/output.db_password?version_id="));
+        // Layout kept: only the changed values and the serial differ, line for line.
+        let before: Vec<&str> = src.lines().collect();
+        let after_s = String::from_utf8(out.clone()).unwrap();
+        let after: Vec<&str> = after_s.lines().collect();
+        assert_eq!(before.len(), after.len());
+        let changed = before.iter().zip(&after).filter(|(a, b)| a != b).count();
+        assert_eq!(changed, 1 + 4 + 2, "serial, four values, two version triggers");
+
+        // Tags and read back.
+        let meta = store
+            .describe("test/app/aws_db_instance.main/password")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            meta.tags.get("offstate:state-lineage").map(String::as_str),
+            Some("6b0e2b9c-0000-4000-8000-00000000c4a1")
+        );
+        assert_eq!(
+            meta.tags.get("offstate:address").map(String::as_str),
+            Some("aws_db_instance.main")
+        );
+        let got = store
+            .get_value(
+                "test/app/aws_db_instance.main/password",
+                VersionSelector::Current,
+            )
+            .await
+            .unwrap();
+        assert!(got.value.expose_str().unwrap() == c);
+
+        // A second run on the same input writes nothing new and gives the same bytes.
+        let puts = store.call_count("put_value") + store.call_count("create");
+        let again = scrub_write(src.as_bytes(), "s.tfstate", &store).await.unwrap();
+        assert!(again.stored.iter().all(|s| *s == Stored::Unchanged));
+        assert_eq!(again.output.as_ref().unwrap(), out);
+        assert_eq!(
+            store.call_count("put_value") + store.call_count("create"),
+            puts
+        );
+
+        // Restore.
+        let back = restore::restore(out, "s.tfstate", "test/app", &store, true)
+            .await
+            .unwrap();
+        assert_no_canary(&c, "restore report", restore::render(&back).as_bytes());
+        let mut want = json(src.as_bytes());
+        want["serial"] = json!(5);
+        assert_eq!(json(back.output.as_ref().unwrap()), want);
+    });
+}
+
+#[test]
+fn restore_finds_instances_that_moved() {
+    let c = canary();
+    let src = canary_state(&c);
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .unwrap();
+        let mut v = json(r.output.as_ref().unwrap());
+        // Terraform re-sorted resources (for example after adding one before them).
+        v["resources"].as_array_mut().unwrap().reverse();
+        let moved = serde_json::to_vec_pretty(&v).unwrap();
+        let back = restore::restore(&moved, "s.tfstate", "test/app", &store, true)
+            .await
+            .unwrap();
+        let mut want = json(src.as_bytes());
+        want["resources"].as_array_mut().unwrap().reverse();
+        want["serial"] = json!(5);
+        assert_eq!(json(back.output.as_ref().unwrap()), want);
+    });
+}
+
+#[test]
+fn selection_filters() {
+    let c = canary();
+    let src = canary_state(&c);
+    let plan = |only: &[&str], exclude: &[&str]| {
+        let mut o = ScrubOptions::new("p");
+        o.selection.only = only.iter().map(|s| s.to_string()).collect();
+        o.selection.exclude = exclude.iter().map(|s| s.to_string()).collect();
+        let r = rt()
+            .block_on(scrub::scrub(src.as_bytes(), "s", &o, None))
+            .unwrap();
+        assert!(r.output.is_none(), "dry run produces no state");
+        r.items
+            .iter()
+            .map(|i| i.address.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        plan(&["aws_db_instance.main"], &[]),
+        ["aws_db_instance.main"]
+    );
+    assert_eq!(
+        plan(&["module.legacy[\"eu\"]"], &[]),
+        ["module.legacy[\"eu\"].aws_db_instance.old[0]"]
+    );
+    assert_eq!(plan(&[], &["output.db_password"]).len(), 3);
+    assert_eq!(
+        plan(&["mark.sensitive_output"], &[]),
+        ["output.db_password"]
+    );
+}
+
+// ---- library: every state of the audit corpus ------------------------------------------------
+
+fn corpus_dir() -> Option<tempfile::TempDir> {
+    let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/corpus.py");
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("python3")
+        .arg(&gen)
+        .arg(dir.path())
+        .args(["--copies", "2"])
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(dir),
+        _ if required() => panic!("python3 bench/corpus.py failed"),
+        _ => {
+            eprintln!("note: python3 not available; corpus round trip skipped");
+            None
+        }
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.file_name().unwrap() != "labels.json" {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn round_trip_every_state_of_the_audit_corpus() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut files = Vec::new();
+    walk(dir.path(), &mut files);
+    files.sort();
+    let store = MemoryStore::default();
+    let (mut states, mut values) = (0, 0);
+    rt().block_on(async {
+        for (i, f) in files.iter().enumerate() {
+            let src = std::fs::read(f).unwrap();
+            let label = f.display().to_string();
+            // Corpus states share addresses; each gets its own prefix, as each environment would.
+            let prefix = format!("corpus/{i}");
+            let r = match scrub_write_to(&prefix, &src, &label, &store).await {
+                Ok(r) => r,
+                Err(scrub::ScrubError::NotState { .. }) => continue,
+                Err(e) => panic!("{e}"),
+            };
+            states += 1;
+            values += r.items.len();
+            if r.items.is_empty() {
+                assert!(
+                    label.contains("clean"),
+                    "{label}: corpus states hold secrets"
+                );
+                assert!(r.output.is_none());
+                continue;
+            }
+            let out = r.output.as_ref().unwrap();
+            let report = scrub::render(&r);
+            for it in &r.items {
+                let v = it.value.expose_str().unwrap();
+                if v.len() >= 8 {
+                    assert!(!report.contains(v), "{label}: a value in the report");
+                }
+            }
+            // Every scrubbed location holds a reference or null now.
+            let sv = json(out);
+            for it in &r.items {
+                let now = sv.pointer(&it.pointer).unwrap();
+                assert!(
+                    now.is_null() || now.as_str().unwrap().starts_with("ref+awssecrets://"),
+                    "{label} {}",
+                    it.pointer
+                );
+            }
+            let back = restore::restore(out, &label, &prefix, &store, true)
+                .await
+                .unwrap();
+            assert!(back.skipped.is_empty(), "{label}: {:?}", back.skipped);
+            let mut want = json(&src);
+            want["serial"] = json!(r.serial_before + 2);
+            assert_eq!(
+                json(back.output.as_ref().unwrap()),
+                want,
+                "{label}: restore equals the original"
+            );
+        }
+    });
+    // Each org copy has 4 v4 states, a .backup, a v3 and an upgraded-flat state, and a clean one.
+    assert!(states >= 14, "{states} states");
+    eprintln!("corpus round trip: {states} states, {values} values");
+}
+
+// ---- binary: dry run, errors ---------------------------------------------------------------
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in aws_env() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn aws_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_CONFIG_FILE", "/nonexistent/offstate-test"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/offstate-test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+}
+
+#[test]
+fn dry_run_writes_nothing_and_shows_lengths_only() {
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    std::fs::write(&p, canary_state(&c)).unwrap();
+    let o = run(
+        &["scrub", p.to_str().unwrap(), "--prefix", "prod/app"],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.contains(&format!("- <secret: {} chars>", c.len())),
+        "{out}"
+    );
+    assert!(out.contains("+ null (write-only twin password_wo; password_wo_version null -> 1)"));
+    assert!(out.contains("+ ref+awssecrets://prod/app/output.db_password"));
+    assert!(out.contains("nothing was written"));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), canary_state(&c));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn errors_exit_2_name_file_and_path_and_leave_the_input_alone() {
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    // Broken JSON right after a secret.
+    let bad = canary_state(&c).replacen("\"username\": \"app\",", "\"username\": \"app\" ", 1);
+    let p = dir.path().join("bad.tfstate");
+    std::fs::write(&p, &bad).unwrap();
+    let o = run(
+        &["scrub", p.to_str().unwrap(), "--prefix", "x", "--write"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.tfstate:") && err.contains("/resources/0/instances/0/attributes"),
+        "{err}"
+    );
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), bad);
+
+    // A plan is not a state.
+    let plan = dir.path().join("plan.json");
+    let text = format!("{{\"format_version\":\"1.2\",\"variables\":{{\"p\":{{\"value\":\"{c}\"}}}},\"planned_values\":{{}},\"resource_changes\":[]}}");
+    std::fs::write(&plan, &text).unwrap();
+    let o = run(&["scrub", plan.to_str().unwrap(), "--prefix", "x"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("plan.json"));
+    assert_no_canary(&c, "stderr", &o.stderr);
+
+    // The store is unreachable: the error names the file, address, JSON path and secret.
+    let p = dir.path().join("ok.tfstate");
+    std::fs::write(&p, canary_state(&c)).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let o = run(
+        &[
+            "scrub",
+            p.to_str().unwrap(),
+            "--prefix",
+            "x",
+            "--write",
+            "--endpoint",
+            &endpoint,
+            "--backup",
+            dir.path().join("bk").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("ok.tfstate: output.db_password (JSON path `/outputs/db_password/value`): secret x/output.db_password"), "{err}");
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), canary_state(&c));
+    assert!(
+        !dir.path().join("bk").exists(),
+        "no backup when nothing is rewritten"
+    );
+
+    // A --name-template that maps two values to one name.
+    let o = run(
+        &[
+            "scrub",
+            p.to_str().unwrap(),
+            "--prefix",
+            "x",
+            "--name-template",
+            "{prefix}/{type}",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--name-template"));
+}
+
+#[test]
+fn migrate_prints_a_diff_and_parse_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let tf = "resource \"aws_db_instance\" \"main\" {\n  username = \"app\"\n  password = var.db_password\n}\n";
+    std::fs::write(dir.path().join("main.tf"), tf).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = run(&["migrate", d], None);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("+  password_wo"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("main.tf")).unwrap(),
+        tf
+    );
+    let o = run(&["migrate", d, "--write"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(std::fs::read_to_string(dir.path().join("main.tf"))
+        .unwrap()
+        .contains("password_wo_version"));
+    let o = run(&["migrate", d], None);
+    assert!(o.stdout.is_empty(), "second run changes nothing");
+
+    std::fs::write(dir.path().join("bad.tf"), "resource \"x\" {\n  a = \n").unwrap();
+    let o = run(&["migrate", d], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.tf:"), "{err}");
+}
+
+// ---- moto: the real binary end to end, and the crash test -----------------------------------
+
+fn required() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var_os("OFFSTATE_REQUIRE_MOTO").is_some()
+}
+
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    fn start() -> Option<Moto> {
+        let bin = std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|d| d.join("moto_server"))
+            .find(|p| p.is_file());
+        let Some(bin) = bin else {
+            assert!(!required(), "moto_server not on PATH and CI is set");
+            eprintln!("note: moto_server not on PATH; moto test skipped");
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let m = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not listen");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(m)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn moto_end_to_end_file_and_pipeline() {
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let original = canary_state(&c);
+    std::fs::write(&p, &original).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    let bk = dir.path().join("plain.backup");
+    let ps = p.to_str().unwrap();
+    let common = ["--prefix", "e2e/app", "--endpoint", &moto.url];
+    let mut outputs: Vec<Output> = Vec::new();
+
+    let mut a = vec!["scrub", ps, "--write", "--backup", bk.to_str().unwrap()];
+    a.extend(common);
+    let o = run(&a, None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("wrote plaintext backup"));
+    outputs.push(o);
+    let scrubbed = std::fs::read(&p).unwrap();
+    assert_no_canary(&c, "scrubbed state", &scrubbed);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(
+            std::fs::metadata(&bk).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&bk).unwrap(), original);
+
+    // Audit of the scrubbed state: the values are gone.
+    let o = run(&["audit", ps, "--format", "json"], None);
+    assert_no_canary(&c, "audit of the scrubbed state", &o.stdout);
+    outputs.push(o);
+
+    // Restore through a pipeline (stdin -> stdout).
+    let mut a = vec!["restore", "-", "--write"];
+    a.extend(common);
+    let o = run(&a, Some(&scrubbed));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut want = json(original.as_bytes());
+    want["serial"] = json!(5);
+    assert_eq!(json(&o.stdout), want);
+    let restored = o.stdout.clone();
+    assert_no_canary(&c, "restore stderr", &o.stderr);
+
+    // Scrub through a pipeline: the new state on stdout, the report on stderr.
+    let mut a = vec!["scrub", "-", "--write"];
+    a.extend(common);
+    let o = run(&a, Some(&restored));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_no_canary(&c, "pipeline state", &o.stdout);
+    assert_eq!(json(&o.stdout)["serial"], 6);
+    outputs.push(Output {
+        status: o.status,
+        stdout: vec![],
+        stderr: o.stderr,
+    });
+    for o in &outputs {
+        assert_no_canary(&c, "stdout", &o.stdout);
+        assert_no_canary(&c, "stderr", &o.stderr);
+    }
+}
+
+/// SIGKILL `scrub --write` at random moments: the state file must always be the old or the new
+/// version, byte for byte, and valid JSON.
+#[test]
+fn crash_test_state_is_always_old_or_new() {
+    let Some(moto) = Moto::start() else { return };
+    let runs: usize = std::env::var("SCRUB_CRASH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let old = canary_state(&c);
+    let ps = p.to_str().unwrap().to_string();
+    let args = [
+        "scrub",
+        &ps,
+        "--write",
+        "--prefix",
+        "crash/app",
+        "--endpoint",
+        &moto.url,
+    ];
+    let spawn = || {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in aws_env() {
+            cmd.env(k, v);
+        }
+        cmd.spawn().unwrap()
+    };
+    // One full run gives the new version (later runs are idempotent: same bytes) and the time
+    // a run takes.
+    std::fs::write(&p, &old).unwrap();
+    let t0 = Instant::now();
+    assert!(spawn().wait().unwrap().success());
+    let full = t0.elapsed();
+    let new = std::fs::read(&p).unwrap();
+    assert_ne!(new, old.as_bytes());
+    std::fs::write(&p, &old).unwrap();
+    assert!(spawn().wait().unwrap().success());
+    assert_eq!(
+        std::fs::read(&p).unwrap(),
+        new,
+        "a re-run gives the same bytes"
+    );
+
+    let mut rng = rand::rng();
+    let (mut saw_old, mut saw_new, mut finished) = (0, 0, 0);
+    let max = full.as_micros() as u64 * 11 / 10;
+    for _ in 0..runs {
+        std::fs::write(&p, &old).unwrap();
+        let mut child = spawn();
+        std::thread::sleep(Duration::from_micros(rng.random_range(0..max.max(1))));
+        if child.try_wait().unwrap().is_some() {
+            finished += 1;
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let now = std::fs::read(&p).unwrap();
+        serde_json::from_slice::<Value>(&now).expect("state is valid JSON after a kill");
+        if now == old.as_bytes() {
+            saw_old += 1;
+        } else if now == new {
+            saw_new += 1;
+        } else {
+            panic!("state is neither the old nor the new version after a kill");
+        }
+        assert_no_canary(
+            &c,
+            "state after a kill",
+            if now == new { &now } else { b"" },
+        );
+    }
+    eprintln!(
+        "crash test: {runs} runs (full run {:.0} ms): {saw_old} old, {saw_new} new, {finished} finished before the kill",
+        full.as_secs_f64() * 1e3
+    );
+    assert!(
+        saw_old > 0 && saw_new > 0,
+        "kills landed on both sides of the rename"
+    );
+}
