@@ -9,6 +9,7 @@ pub mod generate;
 pub mod list;
 pub mod provider;
 pub mod region;
+pub mod rotation;
 pub mod secret;
 
 pub use provider::OffstateProvider;

@@ -202,7 +202,10 @@ impl offstate_framework::Provider for OffstateProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(SecretResource::new(self.handle.clone()))]
+        vec![
+            Arc::new(SecretResource::new(self.handle.clone())),
+            Arc::new(crate::rotation::RotationResource::new(self.handle.clone())),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

@@ -194,11 +194,17 @@ fn state_from(meta: &SecretMeta, base: &Value) -> Value {
     let mut s = base.clone();
     s.set("id", Value::string(&meta.arn));
     s.set("rotation_enabled", Value::Bool(meta.rotation.enabled));
-    if let Some(arn) = meta.rotation.lambda_arn.as_deref().filter(|a| !a.is_empty()) {
+    if let Some(arn) = meta
+        .rotation
+        .lambda_arn
+        .as_deref()
+        .filter(|a| !a.is_empty())
+    {
         s.set("rotation_lambda_arn", Value::string(arn));
     }
     let r = &meta.rotation;
-    let reported = r.automatically_after_days.is_some_and(|d| d > 0) || r.schedule_expression.is_some();
+    let reported =
+        r.automatically_after_days.is_some_and(|d| d > 0) || r.schedule_expression.is_some();
     if reported {
         let mut rules = base.get(RULES).clone();
         if !matches!(rules, Value::Object(_)) {
@@ -227,6 +233,16 @@ fn state_from(meta: &SecretMeta, base: &Value) -> Value {
         }
         s.set(RULES, rules);
     }
+    s
+}
+
+/// The state after a RotateSecret: what was planned (Terraform requires configured values back
+/// as planned), with the computed attributes from DescribeSecret. Drift in the settings shows
+/// at the next refresh.
+fn applied_state(meta: &SecretMeta, planned: &Value) -> Value {
+    let mut s = planned.clone();
+    s.set("id", Value::string(&meta.arn));
+    s.set("rotation_enabled", Value::Bool(meta.rotation.enabled));
     s
 }
 
@@ -285,10 +301,12 @@ impl offstate_framework::Resource for RotationResource {
             );
         }
         match c.store.describe(secret_id).await {
-            Ok(Some(meta)) => resp.state = state_from(&meta, req.planned_state),
+            Ok(Some(meta)) => resp.state = applied_state(&meta, req.planned_state),
             Ok(None) => resp.diagnostics.error(
                 "Secret not found after RotateSecret",
-                format!("Secret {secret_id:?} was not found right after its rotation was configured."),
+                format!(
+                    "Secret {secret_id:?} was not found right after its rotation was configured."
+                ),
             ),
             Err(e) => resp
                 .diagnostics
@@ -345,7 +363,7 @@ impl offstate_framework::Resource for RotationResource {
             return resp.diagnostics.push(store_diag("RotateSecret", &id, &e));
         }
         match c.store.describe(&id).await {
-            Ok(Some(meta)) => resp.state = state_from(&meta, req.planned_state),
+            Ok(Some(meta)) => resp.state = applied_state(&meta, req.planned_state),
             Ok(None) => resp.diagnostics.error(
                 "Secret not found after RotateSecret",
                 format!("Secret {id:?} was not found right after its rotation was changed."),
@@ -442,7 +460,12 @@ mod tests {
     fn paths(d: &Diagnostics) -> Vec<String> {
         d.iter()
             .filter(|d| d.is_error())
-            .map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default())
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
@@ -450,7 +473,12 @@ mod tests {
     fn validation_table() {
         assert!(paths(&validate(&config(rules(Some(30), None, Some("3h"))))).is_empty());
         assert!(paths(&validate(&config(rules(None, Some("rate(10 days)"), None)))).is_empty());
-        assert!(paths(&validate(&config(rules(None, Some("cron(0 16 1,15 * ? *)"), None)))).is_empty());
+        assert!(paths(&validate(&config(rules(
+            None,
+            Some("cron(0 16 1,15 * ? *)"),
+            None
+        ))))
+        .is_empty());
         assert_eq!(
             paths(&validate(&config(rules(Some(0), None, None)))),
             ["rotation_rules.automatically_after_days"]
@@ -460,10 +488,17 @@ mod tests {
             ["rotation_rules.automatically_after_days"]
         );
         assert_eq!(
-            paths(&validate(&config(rules(Some(5), Some("rate(5 days)"), None)))),
+            paths(&validate(&config(rules(
+                Some(5),
+                Some("rate(5 days)"),
+                None
+            )))),
             ["rotation_rules.schedule_expression"]
         );
-        assert_eq!(paths(&validate(&config(rules(None, None, None)))), ["rotation_rules"]);
+        assert_eq!(
+            paths(&validate(&config(rules(None, None, None)))),
+            ["rotation_rules"]
+        );
         assert_eq!(paths(&validate(&config(Value::Null))), ["rotation_rules"]);
         assert_eq!(
             paths(&validate(&config(rules(None, Some("every day"), None)))),
@@ -490,7 +525,9 @@ mod tests {
     fn state_takes_reported_rules() {
         use offstate_common::store::memory::MemoryStore;
         use offstate_common::store::{CreateSecret, SecretStore};
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let store = MemoryStore::default();
             store
@@ -507,7 +544,10 @@ mod tests {
             let meta = store.describe("s").await.unwrap().unwrap();
             let s = state_from(&meta, &c);
             assert_eq!(s.get("rotation_enabled").as_bool(), Some(true));
-            assert_eq!(s.get(RULES).get("schedule_expression").as_str(), Some("rate(10 days)"));
+            assert_eq!(
+                s.get(RULES).get("schedule_expression").as_str(),
+                Some("rate(10 days)")
+            );
             assert!(s.get(RULES).get("automatically_after_days").is_null());
             assert_eq!(s.get(RULES).get("duration").as_str(), Some("2h"));
             assert_eq!(s.get("id").as_str(), Some(meta.arn.as_str()));
