@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import os
+from pathlib import Path
+
 import jsonschema
 import pytest
 
@@ -111,6 +116,9 @@ PROVIDER_SCHEMA = {
 
 @pytest.fixture
 def schema(ws):
+    # The newest Terraform reports every part of the schema (identity, list resources);
+    # the snapshot must not depend on which Terraform is on PATH.
+    ws.env["OFFSTATE_TERRAFORM"] = "bundled"
     ws.set_var("secret", ws.canary())
     ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1")))
     data = ws.tf("providers", "schema", "-json").json()
@@ -140,4 +148,33 @@ def test_only_value_wo_is_write_only(schema):
         for n in wo:
             assert rs["block"]["attributes"][n].get("sensitive"), f"{rtype}.{n} is write-only but not sensitive"
     wo = [n for n, a in schema["resource_schemas"]["offstate_secret"]["block"]["attributes"].items() if a.get("write_only")]
-    assert wo == ["value_wo"]
+    assert sorted(wo) == ["binary_wo", "value_wo"]
+
+
+def test_every_value_attribute_is_sensitive(schema):
+    """Write-only attributes and every attribute that carries a value (ephemeral results) are sensitive;
+    data sources carry no value at all."""
+    for kind in ("resource_schemas", "ephemeral_resource_schemas"):
+        for rtype, rs in schema.get(kind, {}).items():
+            for n, a in rs["block"]["attributes"].items():
+                if a.get("write_only") or n in ("value", "result"):
+                    assert a.get("sensitive"), f"{kind} {rtype}.{n} carries a value but is not sensitive"
+    for rtype, rs in schema.get("data_source_schemas", {}).items():
+        assert not ({"value", "result", "secret_string"} & set(rs["block"]["attributes"])), rtype
+
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "provider-schema.json"
+
+
+def test_schema_snapshot(schema):
+    """The whole schema, as Terraform reports it, against the reviewed snapshot.
+    OFFSTATE_UPDATE_SNAPSHOTS=1 rewrites it; review the diff before committing."""
+    text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("OFFSTATE_UPDATE_SNAPSHOTS"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(text)
+    assert SNAPSHOT.exists(), "no snapshot yet: run with OFFSTATE_UPDATE_SNAPSHOTS=1"
+    want = SNAPSHOT.read_text()
+    if text != want:
+        diff = "".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True), "snapshot", "now", n=2))
+        pytest.fail("provider schema drifted from tests/snapshots/provider-schema.json:\n" + diff[:6000], pytrace=False)

@@ -10,8 +10,27 @@ use terraform_provider_offstate::OffstateProvider;
 fn main() -> ExitCode {
     runtime::check_magic_cookie();
     offstate_framework::logging::init("provider.terraform-provider-offstate");
-    runtime::run(
+    // One thread is plenty: every RPC waits on the network (Secrets Manager)
+    // or does microseconds of work, and Terraform starts a provider process
+    // several times per command, so start-up time and memory are what count.
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("terraform-provider-offstate: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(runtime::serve(
         ProviderService::new(OffstateProvider::new()),
         ServeOptions::default(),
-    )
+    )) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("terraform-provider-offstate: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
