@@ -272,6 +272,20 @@ impl SecretResource {
         };
         let c = self.handle.get()?;
         let arn = prior.get("arn").as_str().unwrap_or_default();
+        // A rotated secret differs from the configuration by design: never
+        // revert what the rotation function wrote.
+        match c.store.describe(arn).await {
+            Ok(Some(meta)) if meta.rotation.enabled => {
+                tracing::info!(secret = %arn, "rotation is enabled; compare_value leaves the rotated value alone");
+                return Ok(false);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(
+                    store_diag("DescribeSecret", arn, &e).at(AttributePath::attr("compare_value"))
+                )
+            }
+        }
         match c
             .store
             .get_value(arn, offstate_common::store::VersionSelector::Current)
