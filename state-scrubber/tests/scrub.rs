@@ -695,25 +695,28 @@ fn crash_test_state_is_always_old_or_new() {
         }
         cmd.spawn().unwrap()
     };
-    // One full run gives the new version (later runs are idempotent: same bytes) and the time
-    // a run takes.
+    // One full run gives the new version (later runs are idempotent: same bytes).
     std::fs::write(&p, &old).unwrap();
-    let t0 = Instant::now();
     assert!(spawn().wait().unwrap().success());
-    let full = t0.elapsed();
     let new = std::fs::read(&p).unwrap();
     assert_ne!(new, old.as_bytes());
-    std::fs::write(&p, &old).unwrap();
-    assert!(spawn().wait().unwrap().success());
-    assert_eq!(
-        std::fs::read(&p).unwrap(),
-        new,
-        "a re-run gives the same bytes"
-    );
+    // The shortest of a few re-runs: kills spread over the whole of a typical run.
+    let mut full = Duration::MAX;
+    for _ in 0..5 {
+        std::fs::write(&p, &old).unwrap();
+        let t0 = Instant::now();
+        assert!(spawn().wait().unwrap().success());
+        full = full.min(t0.elapsed());
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            new,
+            "a re-run gives the same bytes"
+        );
+    }
 
     let mut rng = rand::rng();
     let (mut saw_old, mut saw_new, mut finished) = (0, 0, 0);
-    let max = full.as_micros() as u64 * 11 / 10;
+    let max = full.as_micros() as u64 * 2;
     for _ in 0..runs {
         std::fs::write(&p, &old).unwrap();
         let mut child = spawn();

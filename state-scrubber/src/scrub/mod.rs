@@ -51,7 +51,7 @@ pub enum ScrubError {
         address: String,
         pointer: String,
         secret: String,
-        error: PutError,
+        error: Box<PutError>,
     },
     #[error("{file}: {error}")]
     Rewrite { file: String, error: RewriteError },
@@ -206,7 +206,7 @@ pub async fn scrub(
                         address: it.address.clone(),
                         pointer: it.pointer.clone(),
                         secret: it.secret_name.clone(),
-                        error,
+                        error: Box::new(error),
                     })?;
             it.version_id = Some(version);
             report.stored.push(stored);
@@ -220,7 +220,7 @@ pub async fn scrub(
                 address: "(manifest)".into(),
                 pointer: String::new(),
                 secret: manifest.clone(),
-                error,
+                error: Box::new(error),
             })?;
         report.manifest = Some(manifest);
     }

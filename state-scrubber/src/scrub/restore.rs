@@ -127,7 +127,7 @@ pub async fn restore(
             address: "(manifest)".into(),
             pointer: String::new(),
             secret: mname.clone(),
-            error,
+            error: Box::new(error),
         })?;
     let mut report = RestoreReport {
         file: file.to_string(),
