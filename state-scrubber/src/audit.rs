@@ -96,7 +96,13 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(src) = sources.get(i) else { break };
-                    let r = scan_one(&engine, &fp_key, src);
+                    // One file at a time gets all the threads; several files share them.
+                    let threads = if sources.len() == 1 {
+                        opts.jobs.max(1)
+                    } else {
+                        1
+                    };
+                    let r = scan_one(&engine, &fp_key, src, threads);
                     results
                         .lock()
                         .expect("no panics while holding")
@@ -128,7 +134,7 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
     Ok(report)
 }
 
-fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source) -> FileResult {
+fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> FileResult {
     let file = src.label();
     let start = Instant::now();
     let bytes = match input::read(src) {
@@ -158,7 +164,7 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source) -> FileResult {
     };
     match Scanner::new(engine, fp_key, file.clone())
         .with_release(&release)
-        .scan(&bytes)
+        .scan_parallel(&bytes, threads)
     {
         Ok(s) => FileResult {
             file,

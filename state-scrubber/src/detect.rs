@@ -104,6 +104,11 @@ impl Engine {
         })
     }
 
+    /// Another engine with the same rules and salt (for a worker thread).
+    pub fn fork(&self) -> Engine {
+        Engine::with_salt(self.salt).expect("the same rules compiled before")
+    }
+
     /// Layer-4 rule index for a key (cached: keys repeat across resources).
     fn key_rule(&self, key: &str) -> Option<&KeyRule> {
         if let Some(hit) = self.key_cache.borrow().get(key) {
@@ -147,7 +152,8 @@ impl Engine {
             .filter(|r| r.treat == Treat::Secret && value.chars().count() >= r.min_length);
         let key_rule = ctx.key.and_then(|k| self.key_rule(k));
         let looks_json = matches!(trimmed.as_bytes()[0], b'{' | b'[');
-        let has_keyword = self.rules.any_keyword(value);
+        // No content rule matches fewer than 12 characters (keyword plus secret).
+        let has_keyword = value.len() >= 12 && self.rules.any_keyword(value);
         let b64 = looks_base64(trimmed);
         if row.is_none()
             && ctx.mark.is_none()
@@ -436,6 +442,9 @@ pub fn attribute_path(path: &[Step<'_>]) -> String {
     s
 }
 
+/// Callback of [`walk`]: path, key context, value.
+pub type LeafFn<'f, 's> = dyn FnMut(&[Step<'s>], Option<&str>, &str) + 'f;
+
 /// Visit every string leaf under `id` with its path and key context. Objects shaped like
 /// `{"name": K, "value": V}` (ECS container environments, Helm sets) give V the key K.
 pub fn walk<'s>(
@@ -444,7 +453,7 @@ pub fn walk<'s>(
     id: NodeId,
     path: &mut Vec<Step<'s>>,
     key: Option<&str>,
-    f: &mut dyn FnMut(&[Step<'s>], Option<&str>, &str),
+    f: &mut LeafFn<'_, 's>,
 ) {
     match dom.node(id).kind {
         JKind::Str { .. } => {
@@ -500,7 +509,7 @@ fn kind_from_key(key: Option<&str>) -> Kind {
 fn looks_base64(v: &str) -> bool {
     let b = v.as_bytes();
     b.len() >= 24
-        && b.len() % 4 == 0
+        && b.len().is_multiple_of(4)
         && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_'))
         && !b.iter().all(|c| c.is_ascii_hexdigit())

@@ -10,6 +10,14 @@ use crate::detect::{attribute_path, pointer, Ctx, Detection, Engine, Mark, Step}
 use crate::finding::{fingerprint, Address, Finding};
 use crate::json::{pointer_of, Dom, Kind as JKind, NodeId, Parser, SyntaxError};
 use crate::table::{Row, Table, GENERIC_FIX, ROOT_OUTPUT};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Mutex;
+
+/// Findings in file order (stable: several findings on one value keep their order).
+fn sort_findings(mut s: Scanned) -> Scanned {
+    s.findings.sort_by_key(|f| (f.line, f.column));
+    s
+}
 
 pub const OUTPUT_FIX: &str = "stop exporting the secret from the root module (outputs are stored in state in plaintext even when sensitive); pass it on with `ephemeral = true` outputs or read it where needed with `ephemeral \"offstate_secret_value\"`";
 pub const VARIABLE_FIX: &str = "declare the variable `ephemeral = true` (Terraform >= 1.10) so plans do not store it, and feed it only to write-only arguments";
@@ -114,7 +122,44 @@ struct Site<'a> {
     pos: Pos,
 }
 
+/// The bulk units, analysed by workers on large files.
+#[derive(Debug, Clone, Copy)]
+enum JobKind {
+    V4Resource,
+    V3Module,
+    Show(&'static str),
+    Change(&'static str),
+    Deferred,
+}
+
+/// Several units parsed into one tree, for a worker.
+#[derive(Default)]
+struct Batch {
+    dom: Dom,
+    units: Vec<(JobKind, NodeId, String)>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.dom.clear();
+        self.units.clear();
+        self.bytes = 0;
+    }
+}
+
+struct Workers {
+    tx: SyncSender<Batch>,
+    /// Batches the workers are done with, for reuse.
+    back: Receiver<Batch>,
+    batch: Batch,
+}
+
+/// Files at least this large are analysed by several threads.
+const PARALLEL_MIN_BYTES: usize = 8 << 20;
+
 pub struct Scanner<'e> {
+    workers: Option<Workers>,
     /// Called with an offset below which the input will not be read again (to drop mapped pages).
     release: Option<&'e dyn Fn(usize)>,
     released: usize,
@@ -129,6 +174,7 @@ pub struct Scanner<'e> {
 impl<'e> Scanner<'e> {
     pub fn new(engine: &'e Engine, fp_key: &'e [u8], file: String) -> Self {
         Scanner {
+            workers: None,
             release: None,
             released: 0,
             engine,
@@ -163,8 +209,69 @@ impl<'e> Scanner<'e> {
         }
     }
 
-    /// Scan a whole artifact.
-    pub fn scan(mut self, src: &[u8]) -> Result<Scanned, DocError> {
+    /// Scan a whole artifact, on this thread. Findings come out in file order.
+    pub fn scan(self, src: &[u8]) -> Result<Scanned, DocError> {
+        self.scan_parallel(src, 1)
+    }
+
+    /// [`Scanner::scan`] with up to `threads` threads for a large file.
+    pub fn scan_parallel(mut self, src: &[u8], threads: usize) -> Result<Scanned, DocError> {
+        if threads < 2 || src.len() < PARALLEL_MIN_BYTES {
+            return self.scan_here(src).map(sort_findings);
+        }
+        let engines: Vec<Engine> = (1..threads).map(|_| self.engine.fork()).collect();
+        let fp_key = self.fp_key;
+        let file = self.file.clone();
+        let (tx, rx) = sync_channel::<Batch>(2);
+        let (back_tx, back_rx) = channel::<Batch>();
+        let rx = Mutex::new(rx);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = engines
+                .into_iter()
+                .map(|engine| {
+                    let rx = &rx;
+                    let back_tx = back_tx.clone();
+                    let file = file.clone();
+                    scope.spawn(move || {
+                        let mut sc = Scanner::new(&engine, fp_key, file);
+                        loop {
+                            let job = rx.lock().map(|r| r.recv());
+                            let Ok(Ok(mut batch)) = job else { break };
+                            for (kind, id, unit) in &batch.units {
+                                sc.dispatch(*kind, src, &batch.dom, *id, unit);
+                            }
+                            batch.clear();
+                            let _ = back_tx.send(batch);
+                        }
+                        sc.findings
+                    })
+                })
+                .collect();
+            self.workers = Some(Workers {
+                tx,
+                back: back_rx,
+                batch: Batch::default(),
+            });
+            let r = self.scan_here(src);
+            // Dropping the sender ends the workers' loops.
+            self.workers = None;
+            let mut extra = Vec::new();
+            for h in handles {
+                extra.extend(h.join().expect("worker panicked"));
+            }
+            r.map(|mut s| {
+                if s.kind != DocKind::Encrypted {
+                    for f in &mut extra {
+                        f.document = s.kind.as_str().to_string();
+                    }
+                    s.findings.extend(extra);
+                }
+                sort_findings(s)
+            })
+        })
+    }
+
+    fn scan_here(&mut self, src: &[u8]) -> Result<Scanned, DocError> {
         let file = self.file.clone();
         let body = src.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(src);
         let first = body.iter().position(|b| !b" \t\r\n".contains(b));
@@ -253,9 +360,7 @@ impl<'e> Scanner<'e> {
                 }
                 "resources" if format_version.is_none() => {
                     self.kind_hint = Some(DocKind::StateV4);
-                    self.stream_array(&mut p, &mut dom, |s, src, dom, id, unit| {
-                        s.v4_resource(src, dom, id, unit)
-                    })
+                    self.stream_array(&mut p, &mut dom, JobKind::V4Resource)
                 }
                 "outputs" if format_version.is_none() => {
                     self.kind_hint = Some(DocKind::StateV4);
@@ -266,9 +371,7 @@ impl<'e> Scanner<'e> {
                 "modules" => {
                     seen_modules = true;
                     self.kind_hint = Some(DocKind::StateV3);
-                    self.stream_array(&mut p, &mut dom, |s, src, dom, id, unit| {
-                        s.v3_module(src, dom, id, unit)
-                    })
+                    self.stream_array(&mut p, &mut dom, JobKind::V3Module)
                 }
                 "backend" => {
                     seen_backend = true;
@@ -295,24 +398,16 @@ impl<'e> Scanner<'e> {
                 "resource_changes" | "resource_drift" => {
                     seen_plan = true;
                     self.kind_hint = Some(DocKind::Plan);
-                    let section = key.to_string();
-                    self.stream_array(&mut p, &mut dom, |s, src, dom, id, unit| {
-                        s.change(src, dom, id, unit, &section)
-                    })
+                    let section = if key == "resource_drift" {
+                        "resource_drift"
+                    } else {
+                        "resource_changes"
+                    };
+                    self.stream_array(&mut p, &mut dom, JobKind::Change(section))
                 }
                 "deferred_changes" => {
                     seen_plan = true;
-                    self.stream_array(&mut p, &mut dom, |s, src, dom, id, unit| {
-                        if let Some(rc) = dom.get(src, id, "resource_change") {
-                            s.change(
-                                src,
-                                dom,
-                                rc,
-                                &format!("{unit}/resource_change"),
-                                "deferred_changes",
-                            )
-                        }
-                    })
+                    self.stream_array(&mut p, &mut dom, JobKind::Deferred)
                 }
                 "output_changes" => {
                     seen_plan = true;
@@ -407,12 +502,13 @@ impl<'e> Scanner<'e> {
         Ok(())
     }
 
-    /// Stream an array, handing each element to `f` as a unit.
+    /// Stream an array, handing each element as a unit to the workers (or analysing it here when
+    /// there are none or they are busy).
     fn stream_array(
         &mut self,
         p: &mut Parser<'_>,
         dom: &mut Dom,
-        mut f: impl FnMut(&mut Self, &[u8], &Dom, NodeId, &str),
+        kind: JobKind,
     ) -> Result<(), SyntaxError> {
         if p.peek_kind()? == b'n' {
             return p.skip_value();
@@ -421,15 +517,73 @@ impl<'e> Scanner<'e> {
         let mut i = 0;
         while p.next_element(i == 0)? {
             p.push_index(i);
-            dom.clear();
-            let id = p.parse_into(dom)?;
-            let unit = pointer_of(p.src(), &p.path);
-            f(self, p.src(), dom, id, &unit);
+            if let Some(w) = &mut self.workers {
+                // Units go to the workers in batches of about 1 MB of input: one channel
+                // operation per unit would cost more than analysing it.
+                let start = p.offset();
+                let id = p.parse_into(&mut w.batch.dom)?;
+                let unit = pointer_of(p.src(), &p.path);
+                w.batch.units.push((kind, id, unit));
+                w.batch.bytes += p.offset() - start;
+                if w.batch.bytes >= 1 << 20 {
+                    self.flush(p.src());
+                }
+            } else {
+                dom.clear();
+                let id = p.parse_into(dom)?;
+                let unit = pointer_of(p.src(), &p.path);
+                self.dispatch(kind, p.src(), dom, id, &unit);
+            }
             p.pop();
             i += 1;
             self.maybe_release(p.offset());
         }
+        self.flush(p.src());
         Ok(())
+    }
+
+    /// Hand the current batch to a worker, or analyse it here if they are all busy.
+    fn flush(&mut self, src: &[u8]) {
+        let Some(w) = &mut self.workers else { return };
+        if w.batch.units.is_empty() {
+            return;
+        }
+        let spare = w.back.try_recv().unwrap_or_default();
+        let batch = std::mem::replace(&mut w.batch, spare);
+        let inline = match w.tx.try_send(batch) {
+            Ok(()) => None,
+            Err(TrySendError::Full(b)) | Err(TrySendError::Disconnected(b)) => Some(b),
+        };
+        if let Some(mut b) = inline {
+            for (kind, id, unit) in &b.units {
+                self.dispatch(*kind, src, &b.dom, *id, unit);
+            }
+            b.clear();
+            if let Some(w) = &mut self.workers {
+                w.batch = b;
+            }
+        }
+    }
+
+    /// Analyse one unit.
+    fn dispatch(&mut self, kind: JobKind, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        match kind {
+            JobKind::V4Resource => self.v4_resource(src, dom, id, unit),
+            JobKind::V3Module => self.v3_module(src, dom, id, unit),
+            JobKind::Show(section) => self.show_resource(src, dom, id, unit, section),
+            JobKind::Change(section) => self.change(src, dom, id, unit, section),
+            JobKind::Deferred => {
+                if let Some(rc) = dom.get(src, id, "resource_change") {
+                    self.change(
+                        src,
+                        dom,
+                        rc,
+                        &format!("{unit}/resource_change"),
+                        "deferred_changes",
+                    )
+                }
+            }
+        }
     }
 
     /// `values` / `planned_values`: `{outputs, root_module}`.
@@ -437,7 +591,7 @@ impl<'e> Scanner<'e> {
         &mut self,
         p: &mut Parser<'_>,
         dom: &mut Dom,
-        section: &str,
+        section: &'static str,
     ) -> Result<(), SyntaxError> {
         if p.peek_kind()? == b'n' {
             return p.skip_value();
@@ -487,7 +641,7 @@ impl<'e> Scanner<'e> {
         &mut self,
         p: &mut Parser<'_>,
         dom: &mut Dom,
-        section: &str,
+        section: &'static str,
         _module: &str,
     ) -> Result<(), SyntaxError> {
         if p.peek_kind()? == b'n' {
@@ -500,9 +654,7 @@ impl<'e> Scanner<'e> {
             p.push_key(s, e);
             let k = crate::json::str_of(&p.src()[s..e], esc).unwrap_or_default();
             match k.as_ref() {
-                "resources" => self.stream_array(p, dom, |s, src, dom, id, unit| {
-                    s.show_resource(src, dom, id, unit, section)
-                })?,
+                "resources" => self.stream_array(p, dom, JobKind::Show(section))?,
                 "child_modules" => {
                     if p.peek_kind()? == b'n' {
                         p.skip_value()?;
@@ -1215,7 +1367,7 @@ impl<'e> Scanner<'e> {
     ) {
         let engine = self.engine;
         let mut path: Vec<Step<'s>> = Vec::new();
-        let mut hits: Vec<(Vec<Step<'s>>, Vec<Step<'s>>, Pos, Vec<Detection>)> = Vec::new();
+        let mut hits: Vec<ExprHit<'s>> = Vec::new();
         walk_nodes(src, dom, id, &mut path, None, &mut |path, key, node| {
             // keep only leaves under a constant_value
             let Some(cv) = path
@@ -1406,6 +1558,12 @@ impl<'e> Scanner<'e> {
     }
 }
 
+/// Callback of [`walk_nodes`]: path, key context, string node.
+type NodeFn<'f, 's> = dyn FnMut(&[Step<'s>], Option<&str>, NodeId) + 'f;
+
+/// A value found in configuration expressions: path, attribute path, position, detections.
+type ExprHit<'s> = (Vec<Step<'s>>, Vec<Step<'s>>, Pos, Vec<Detection>);
+
 /// Visit string leaves with their node ids (for positions). `over` is the key context given by a
 /// `{"name": K, "value": V}` pair; otherwise the callback uses the last key of the path.
 fn walk_nodes<'s>(
@@ -1414,7 +1572,7 @@ fn walk_nodes<'s>(
     id: NodeId,
     path: &mut Vec<Step<'s>>,
     over: Option<&str>,
-    f: &mut dyn FnMut(&[Step<'s>], Option<&str>, NodeId),
+    f: &mut NodeFn<'_, 's>,
 ) {
     match dom.node(id).kind {
         JKind::Str { .. } => {

@@ -99,7 +99,14 @@ impl Dom {
     /// The value of member `key` of object `id`.
     pub fn get(&self, src: &[u8], id: NodeId, key: &str) -> Option<NodeId> {
         self.members(id)
-            .find(|&(k, _)| self.str(src, k).is_some_and(|s| s == key))
+            .find(|&(k, _)| {
+                let n = self.node(k);
+                match n.kind {
+                    // Most keys have no escapes: compare bytes, no decoding.
+                    Kind::Str { escaped: false } => &src[n.start..n.end] == key.as_bytes(),
+                    _ => self.str(src, k).is_some_and(|s| s == key),
+                }
+            })
             .map(|(_, v)| v)
     }
     /// The (unescaped) text of a string node. `None` for non-strings and invalid UTF-8.
@@ -123,6 +130,10 @@ impl Dom {
 /// Unescape the raw bytes of a JSON string. `None` on invalid UTF-8 or a malformed escape.
 pub fn str_of(raw: &[u8], escaped: bool) -> Option<Cow<'_, str>> {
     if !escaped {
+        if raw.is_ascii() {
+            // SAFETY: ASCII is valid UTF-8.
+            return Some(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) }));
+        }
         return std::str::from_utf8(raw).ok().map(Cow::Borrowed);
     }
     let mut out: Vec<u8> = Vec::with_capacity(raw.len());
@@ -425,6 +436,19 @@ impl<'a> Parser<'a> {
         let src = self.src;
         let mut p = start;
         let mut escaped = false;
+        // Most strings in a state are short: a plain loop beats memchr's set-up for them.
+        let short_end = (start + 32).min(src.len());
+        while p < short_end {
+            let b = src[p];
+            if STRING_STOP[b as usize] {
+                if b == b'"' {
+                    self.pos = p + 1;
+                    return Ok((start, p, false));
+                }
+                break;
+            }
+            p += 1;
+        }
         loop {
             // Fast path: find the next quote or backslash, then check for control bytes in between.
             match memchr::memchr2(b'"', b'\\', &src[p..]) {

@@ -12,7 +12,7 @@ pub fn write(report: &AuditReport, w: &mut dyn std::io::Write) -> std::io::Resul
     let cut = text
         .rfind("\"findings\": []")
         .expect("findings key present");
-    w.write_all(text[..cut].as_bytes())?;
+    w.write_all(&text.as_bytes()[..cut])?;
     w.write_all(b"\"findings\": [")?;
     for (i, f) in report.findings().enumerate() {
         w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;

@@ -39,9 +39,8 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
         if f.kind == Some(DocKind::Encrypted) {
             let _ = writeln!(
                 out,
-                "{}  {}",
+                "{}  OpenTofu-encrypted state: recognised, not scanned (decrypt with `tofu state pull` to audit it)",
                 style.paint("1", &f.file),
-                "OpenTofu-encrypted state: recognised, not scanned (decrypt with `tofu state pull` to audit it)"
             );
             continue;
         }
