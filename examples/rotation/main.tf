@@ -17,6 +17,12 @@ terraform {
   }
 }
 
+variable "prefix" {
+  description = "Start of the secret name, so several copies of this example can coexist."
+  type        = string
+  default     = "example"
+}
+
 variable "endpoint" {
   description = "Secrets Manager endpoint (a local one for tests); null means AWS."
   type        = string
@@ -40,7 +46,7 @@ provider "offstate" {
 }
 
 resource "offstate_secret" "db" {
-  name                    = "example/rotated-db-password"
+  name                    = "${var.prefix}/rotated-db-password"
   recovery_window_in_days = 0
 
   value_wo         = var.db_password
