@@ -3,7 +3,9 @@
 //! The runtime integration tests launch it the way Terraform does.
 //!
 //! `OFFSTATE_EXAMPLE_TRANSPORT=tcp` makes it listen on loopback TCP instead
-//! of a unix socket (to exercise that path on unix).
+//! of a unix socket (to exercise that path on unix);
+//! `OFFSTATE_EXAMPLE_PANIC=<text>` makes GetProviderSchema panic with that
+//! text (to check the panic hook withholds it).
 
 use std::process::ExitCode;
 
@@ -20,6 +22,9 @@ impl Provider for MinimalProvider {
         &self,
         _request: Request<tfplugin6::get_provider_schema::Request>,
     ) -> Result<Response<tfplugin6::get_provider_schema::Response>, Status> {
+        if let Ok(text) = std::env::var("OFFSTATE_EXAMPLE_PANIC") {
+            panic!("asked to panic with {text}");
+        }
         Ok(Response::new(tfplugin6::get_provider_schema::Response {
             provider: Some(tfplugin6::Schema {
                 version: 0,

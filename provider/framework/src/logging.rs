@@ -219,6 +219,11 @@ fn level_name(level: Level) -> &'static str {
     }
 }
 
+/// The current time in hclog's timestamp layout (see [`timestamp`]).
+pub(crate) fn timestamp_now() -> String {
+    timestamp(SystemTime::now())
+}
+
 /// `2006-01-02T15:04:05.000000Z` in UTC, as go-plugin parses it.
 fn timestamp(now: SystemTime) -> String {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();

@@ -29,6 +29,9 @@
 //!   [`ServeOptions::shutdown_grace`], return from [`serve`];
 //! - `plugin.GRPCStdio/StreamStdio`: an empty stream (logs go to stderr).
 //!
+//! A panic anywhere in the process prints its location but never its
+//! message ([`install_redacting_panic_hook`], installed by [`serve`]).
+//!
 //! Like go-plugin's server, SIGINT is ignored (Terraform forwards Ctrl-C
 //! and then calls `StopProvider`); SIGTERM shuts down like `Shutdown`.
 //!
@@ -37,6 +40,7 @@
 mod controller;
 pub mod handshake;
 mod listener;
+mod panic;
 mod shutdown;
 pub mod tls;
 
@@ -51,6 +55,7 @@ use offstate_proto::tfplugin6::provider_server::{Provider, ProviderServer};
 use tonic::transport::Server;
 
 pub use handshake::{Address, HandshakeEnv, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+pub use panic::install_redacting_panic_hook;
 
 use controller::{Controller, Stdio};
 use listener::PluginListener;
@@ -218,6 +223,7 @@ pub fn run<T: Provider>(provider: T, opts: ServeOptions) -> ExitCode {
 pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), RuntimeError> {
     let env = HandshakeEnv::from_env();
     env.check_magic_cookie()?;
+    install_redacting_panic_hook();
     let version = env.negotiate_protocol()?;
 
     let tls = env
