@@ -229,3 +229,55 @@ def test_query_lists_secrets_and_generated_config_plans_clean(ws, sm):
     ws.apply(plan)
     ws.assert_no_changes("after importing generated config")
     ws.sweep()
+
+
+POLICY = """jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "ReadOnly"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::123456789012:root" }
+      Action    = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+      Resource  = "*"
+    }]
+  })"""
+
+
+def test_policy_and_replicas(ws, sm):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+
+    def write(policy: str | None, replica: bool) -> None:
+        raw = {"policy": policy} if policy else {}
+        body = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0, raw=raw)
+        if replica:
+            body = body.rstrip().rstrip("}") + '  replica {\n    region = "eu-west-1"\n  }\n}\n'
+        ws.write(hcl.config(ws.endpoint, body))
+
+    write(POLICY, replica=False)
+    ws.apply()
+    assert "GetSecretValue" in sm.get_resource_policy(SecretId=name)["ResourcePolicy"]
+    ws.assert_no_changes("policy as applied")
+
+    # Secrets Manager (or anyone) rewriting the document into an equivalent form is no drift.
+    doc = json.loads(sm.get_resource_policy(SecretId=name)["ResourcePolicy"])
+    stmt = doc["Statement"][0]
+    reordered = {"Statement": {"Resource": ["*"], "Action": list(reversed(stmt["Action"])), "Principal": stmt["Principal"], "Effect": "Allow", "Sid": "ReadOnly"}, "Version": doc["Version"]}
+    sm.put_resource_policy(SecretId=name, ResourcePolicy=json.dumps(reordered, indent=4))
+    ws.assert_no_changes("an equivalent remote policy document is not drift")
+
+    write(POLICY, replica=True)
+    plan = ws.plan()
+    assert plan.actions("offstate_secret.s") == ["update"], plan.summary()
+    ws.apply(plan)
+    regions = [r["Region"] for r in sm.describe_secret(SecretId=name).get("ReplicationStatus", [])]
+    assert regions == ["eu-west-1"], regions
+    ws.assert_no_changes("replica in place")
+
+    write(None, replica=False)
+    ws.apply()
+    assert not sm.get_resource_policy(SecretId=name).get("ResourcePolicy")
+    assert not sm.describe_secret(SecretId=name).get("ReplicationStatus")
+    store.assert_value(sm, name, c)
+    ws.sweep()

@@ -7,6 +7,7 @@ pub mod ephemeral;
 pub mod function;
 pub mod generate;
 pub mod list;
+pub mod policy;
 pub mod provider;
 pub mod region;
 pub mod rotation;

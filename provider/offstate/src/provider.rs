@@ -185,6 +185,7 @@ impl offstate_framework::Provider for OffstateProvider {
                     .map(|s| std::time::Duration::from_secs(s.max(0) as u64)),
             }),
             max_attempts: c.get("max_retries").as_i64().map(|n| n as u32),
+            attempt_timeout: attempt_timeout_from_env(),
         };
         match AwsSecretsManager::connect(&cfg).await {
             Ok(store) => {
@@ -228,5 +229,21 @@ impl offstate_framework::Provider for OffstateProvider {
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         vec![Arc::new(RefFunction)]
+    }
+}
+
+/// `OFFSTATE_AWS_ATTEMPT_TIMEOUT` (seconds, > 0): the time limit of one Secrets Manager attempt,
+/// else the store's default (30 s). Not a schema attribute: it is for tests that inject hung
+/// connections and for networks where 30 s is wrong; a bad value is ignored with a warning.
+fn attempt_timeout_from_env() -> Option<std::time::Duration> {
+    let raw = std::env::var("OFFSTATE_AWS_ATTEMPT_TIMEOUT").ok()?;
+    match raw.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => {
+            Some(std::time::Duration::from_secs_f64(s))
+        }
+        _ => {
+            tracing::warn!("OFFSTATE_AWS_ATTEMPT_TIMEOUT is not a number of seconds in (0, 3600]; using the default");
+            None
+        }
     }
 }

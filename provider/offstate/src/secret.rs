@@ -47,7 +47,7 @@ impl SecretResource {
 pub fn schema() -> Schema {
     Schema::new(
         0,
-        Block::new(
+        crate::policy::schema(Block::new(
             "An AWS Secrets Manager secret whose value is write-only: it goes from configuration to Secrets Manager \
              and never into the plan or the state.",
         )
@@ -109,7 +109,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::computed("version_id", Type::String)
                 .description("Id of the version carrying AWSCURRENT. A change made outside Terraform shows here as drift."),
-        ),
+        ),)
     )
 }
 
@@ -203,10 +203,109 @@ pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
              Set recovery_window_in_days = 0 on secrets you expect to recreate."
         ));
     }
+    if matches!(e, StoreError::AlreadyExists { .. }) && op == "CreateSecret" {
+        detail.push_str(&format!(
+            "\n\nA secret named {secret:?} already exists and differs from what this configuration creates (tags, description, \
+             value, or versions written since). If it is the one you mean, import it (terraform import <address> {secret}); \
+             otherwise choose another name. A secret left behind by an interrupted apply is adopted automatically when it \
+             matches the configuration."
+        ));
+    }
     if let StoreError::AccessDenied { .. } = e {
         detail.push_str("\n\nCheck the credentials and that they allow this Secrets Manager action on the secret.");
     }
     Diagnostic::error(format!("Secrets Manager {op} failed"), detail)
+}
+
+/// After `CreateSecret` answered "already exists": is the existing secret
+/// the one an interrupted earlier run of this very create made (provider
+/// killed, or the apply cancelled, after AWS created the secret and before
+/// Terraform stored it)? Then it is adopted and the create succeeds, so a
+/// re-apply converges instead of failing until someone imports by hand.
+///
+/// It is adopted only when it is indistinguishable from what this create
+/// would make now, so adopting changes nothing about it:
+/// - live (not scheduled for deletion), same name;
+/// - the same description and exactly the tags this create sends (tags and
+///   default_tags merged); a configured KMS key must match too;
+/// - with `value_wo`/`binary_wo`: exactly one version, carrying AWSCURRENT
+///   (nobody wrote to it since), holding the configured value. The value is
+///   compared by Secrets Manager itself, without reading it: PutSecretValue
+///   with that version's id as the idempotency token is ignored when the
+///   value is the same and refused (ResourceExistsException) when it differs;
+/// - with no value: no version at all;
+/// - with `generate`: never (the value made now differs from the one made
+///   then, and nothing identifies the old one as ours): the error stays.
+///
+/// Returns `Ok(None)` to keep the original "already exists" error. Only the
+/// error path makes these calls (DescribeSecret, maybe PutSecretValue).
+async fn adopt_interrupted_create(
+    store: &dyn offstate_common::store::SecretStore,
+    name: &str,
+    config: &Value,
+    description: Option<&str>,
+    tags: &BTreeMap<String, String>,
+) -> Result<Option<SecretMeta>, StoreError> {
+    if !config.get("generate").is_null() {
+        return Ok(None);
+    }
+    let Some(meta) = store.describe(name).await? else {
+        return Ok(None);
+    };
+    let same_kms = match (
+        config.get("kms_key_id").as_str(),
+        meta.kms_key_id.as_deref(),
+    ) {
+        (None, _) => true,
+        (Some(want), Some(have)) => {
+            have == want
+                || have.ends_with(&format!("/{want}"))
+                || have.ends_with(&format!(":{want}"))
+        }
+        (Some(_), None) => false,
+    };
+    let same_metadata = meta.name == name
+        && !meta.is_scheduled_for_deletion()
+        && meta.description.as_deref().filter(|d| !d.is_empty()) == description
+        && &meta.tags == tags
+        && same_kms;
+    if !same_metadata {
+        return Ok(None);
+    }
+    let value = match configured_value(config) {
+        Ok(v) => v,
+        Err(_) => return Ok(None),
+    };
+    let adopted = match value {
+        None => meta.version_stages.is_empty(),
+        Some((value, binary)) => {
+            let Some(current) = meta.current_version_id.clone() else {
+                return Ok(None);
+            };
+            if meta.version_stages.len() != 1 {
+                return Ok(None);
+            }
+            let check = PutValue {
+                secret_id: meta.arn.clone(),
+                value,
+                binary,
+                client_request_token: Some(current.clone()),
+            };
+            match store.put_value(check).await {
+                Ok(id) => id == current,
+                Err(StoreError::AlreadyExists { .. } | StoreError::InvalidParameter { .. }) => {
+                    false
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    if adopted {
+        tracing::info!(secret = %name, "adopted the secret an interrupted create had made (same metadata and value)");
+        Ok(Some(meta))
+    } else {
+        Ok(None)
+    }
 }
 
 /// A name from a prefix: the prefix, a UTC timestamp and random digits,
@@ -236,6 +335,20 @@ fn state_from(meta: &SecretMeta, base: &Value) -> Value {
         Value::opt_string(meta.current_version_id.clone()),
     );
     s.set("tags_all", tags_value(&meta.tags));
+    s.set(
+        "replica_status",
+        Value::Map(
+            meta.replicas
+                .iter()
+                .map(|r| {
+                    (
+                        r.region.clone(),
+                        Value::string(r.status.clone().unwrap_or_else(|| "Unknown".into())),
+                    )
+                })
+                .collect(),
+        ),
+    );
     s
 }
 
@@ -471,6 +584,7 @@ impl offstate_framework::Resource for SecretResource {
         if !c.get("generate").is_null() && c.get("generate").is_wholly_known() {
             crate::generate::spec_from(c.get("generate"), &AttributePath::attr("generate"), &mut d);
         }
+        crate::policy::validate(c, &mut d);
         let compare = c.get("compare_value").as_bool() == Some(true);
         if compare && !c.get("binary_wo").is_null() {
             d.attr_error(
@@ -563,6 +677,10 @@ impl offstate_framework::Resource for SecretResource {
                 p.set("name", Value::Unknown);
             }
         }
+        if config.get("replica") == prior.get("replica") {
+            resp.planned_state
+                .set("replica_status", prior.get("replica_status").clone());
+        }
         let has_source = ["value_wo", "binary_wo", "generate"]
             .iter()
             .any(|k| !config.get(k).is_null());
@@ -617,19 +735,60 @@ impl offstate_framework::Resource for SecretResource {
             tags,
             value,
             binary,
-            // A fresh token per apply: retries of this call (SDK or a re-run
-            // apply that finds nothing in state) cannot make two versions.
+            // A fresh token per create call. The SDK repeats it on each
+            // retry, so a CreateSecret whose answer was lost (connection
+            // reset after AWS acted) is answered as a success, not as
+            // "already exists", and makes no second version. A *re-run*
+            // apply after a crash between CreateSecret and the state write
+            // is handled by `adopt_interrupted_create` below instead of a
+            // token derived from the name: such a token would be reused by
+            // every later create of that name and would let a create
+            // "succeed" on a secret whose history it did not write.
             client_request_token: Some(uuid::Uuid::new_v4().to_string()),
         };
+        let description = request.description.clone();
+        let wanted_tags = request.tags.clone();
         tracing::info!(secret = %name, "creating secret");
-        match c.store.create(request).await {
+        let created = match c.store.create(request).await {
+            Err(e @ StoreError::AlreadyExists { .. }) => {
+                match adopt_interrupted_create(
+                    c.store.as_ref(),
+                    &name,
+                    config,
+                    description.as_deref(),
+                    &wanted_tags,
+                )
+                .await
+                {
+                    Ok(Some(meta)) => Ok(meta),
+                    Ok(None) => Err(e),
+                    Err(other) => Err(other),
+                }
+            }
+            other => other,
+        };
+        match created {
             Ok(meta) => {
                 let mut base = planned.clone();
                 base.set(
                     "recovery_window_in_days",
                     planned.get("recovery_window_in_days").clone(),
                 );
-                resp.state = state_from(&meta, &base);
+                let mut state = state_from(&meta, &base);
+                let arn = meta.arn.clone();
+                if let Err(d) = crate::policy::apply(
+                    c.store.as_ref(),
+                    &arn,
+                    config,
+                    &Value::Null,
+                    &mut state,
+                    &mut resp.diagnostics,
+                )
+                .await
+                {
+                    resp.diagnostics.push(d);
+                }
+                resp.state = state;
             }
             Err(e) => resp
                 .diagnostics
@@ -652,6 +811,12 @@ impl offstate_framework::Resource for SecretResource {
         match c.store.describe(&id).await {
             Ok(Some(meta)) if !meta.is_scheduled_for_deletion() => {
                 let mut s = state_from(&meta, prior);
+                if let Err(d) =
+                    crate::policy::read(c.store.as_ref(), &meta.arn, &meta.replicas, prior, &mut s)
+                        .await
+                {
+                    resp.diagnostics.push(d);
+                }
                 s.set(
                     "description",
                     Value::opt_string(meta.description.clone().filter(|d| !d.is_empty())),
@@ -755,6 +920,29 @@ impl offstate_framework::Resource for SecretResource {
         }
         state.set("tags_all", tags_value(&want));
 
+        if let Err(d) = crate::policy::apply(
+            c.store.as_ref(),
+            &arn,
+            config,
+            prior,
+            &mut state,
+            &mut resp.diagnostics,
+        )
+        .await
+        {
+            let mut s = prior.clone();
+            s.set("tags_all", tags_value(&want));
+            for k in [
+                "description",
+                "kms_key_id",
+                "tags",
+                "recovery_window_in_days",
+            ] {
+                s.set(k, state.get(k).clone());
+            }
+            resp.state = s;
+            return resp.diagnostics.push(d);
+        }
         let mut write = write_requested(config, prior);
         if !write && compare_mode(config) {
             // Check again: the value may have changed since plan.
@@ -895,6 +1083,20 @@ pub(crate) fn imported_state(
     let mut s = state_from(meta, &empty_state());
     s.set("value_wo_version", Value::opt_string(trigger));
     s.set(
+        "replica",
+        Value::Set(
+            meta.replicas
+                .iter()
+                .map(|r| {
+                    Value::object([
+                        ("region", Value::string(&r.region)),
+                        ("kms_key_id", Value::opt_string(r.kms_key_id.clone())),
+                    ])
+                })
+                .collect(),
+        ),
+    );
+    s.set(
         "description",
         Value::opt_string(meta.description.clone().filter(|d| !d.is_empty())),
     );
@@ -927,7 +1129,10 @@ fn empty_state() -> Value {
     let Type::Object(attrs) = schema().value_type() else {
         unreachable!("a schema block is an object")
     };
-    Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect())
+    let mut v = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+    // A set-nested block with no blocks is an empty set, never null.
+    v.set("replica", Value::Set(Vec::new()));
+    v
 }
 
 /// Small helper on Value used above: whether a map value has a key.

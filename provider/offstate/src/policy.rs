@@ -1,0 +1,362 @@
+//! `policy`, `block_public_policy`, `replica` and `force_overwrite_replica_secret`
+//! of `offstate_secret`: the resource policy and cross-region replicas.
+//!
+//! Policies are compared as JSON, not as text: Terraform requires the planned
+//! value to equal the configuration, so instead of normalising the plan, Read
+//! keeps the configured spelling while the remote document is equivalent, and
+//! only a real difference shows as drift.
+
+use std::collections::BTreeMap;
+
+use offstate_common::store::{Replica, ReplicaStatus};
+use offstate_common::SecretStore;
+use offstate_framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting, Type, Value,
+};
+
+use crate::secret::store_diag;
+
+pub fn schema(b: Block) -> Block {
+    b.attribute(Attribute::optional("policy", Type::String).description(
+        "Resource policy (JSON). Equivalent documents make no diff. Removing the argument removes the policy.",
+    ))
+    .attribute(
+        Attribute::optional("block_public_policy", Type::Bool)
+            .description("Refuse a policy that grants broad access (Secrets Manager's BlockPublicPolicy check)."),
+    )
+    .attribute(
+        Attribute::optional("force_overwrite_replica_secret", Type::Bool)
+            .description("Overwrite a secret of the same name in a replica region."),
+    )
+    .attribute(
+        Attribute::computed("replica_status", Type::map(Type::String))
+            .description("Replication status (`InSync`, `InProgress`, `Failed`) by region."),
+    )
+    .block(
+        "replica",
+        Nesting::Set,
+        Block::new("A replica of the secret in another region.")
+            .attribute(Attribute::required("region", Type::String).description("Region of the replica."))
+            .attribute(Attribute::optional("kms_key_id", Type::String).description("KMS key in that region.")),
+        0,
+        0,
+    )
+}
+
+/// Whether two policy documents are the same JSON (object key order and
+/// whitespace aside; a single statement equals a one-element list of it).
+pub fn equivalent(a: &str, b: &str) -> bool {
+    match (normalise(a), normalise(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn normalise(doc: &str) -> Option<serde_json::Value> {
+    fn norm(v: serde_json::Value, key: Option<&str>) -> serde_json::Value {
+        use serde_json::Value as J;
+        match v {
+            J::Object(m) => J::Object(
+                m.into_iter()
+                    .map(|(k, v)| {
+                        let n = norm(v, Some(&k));
+                        (k, n)
+                    })
+                    .collect(),
+            ),
+            J::Array(items) => {
+                let mut items: Vec<J> = items.into_iter().map(|i| norm(i, None)).collect();
+                // IAM treats these lists as sets.
+                if matches!(
+                    key,
+                    Some(
+                        "Action"
+                            | "NotAction"
+                            | "Resource"
+                            | "NotResource"
+                            | "AWS"
+                            | "Service"
+                            | "Federated"
+                    )
+                ) {
+                    items.sort_by_key(|i| i.to_string());
+                    items.dedup();
+                }
+                if items.len() == 1
+                    && matches!(
+                        key,
+                        Some(
+                            "Statement"
+                                | "Action"
+                                | "NotAction"
+                                | "Resource"
+                                | "NotResource"
+                                | "AWS"
+                                | "Service"
+                                | "Federated"
+                        )
+                    )
+                {
+                    return items.pop().unwrap_or(J::Null);
+                }
+                J::Array(items)
+            }
+            other => other,
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(doc).ok()?;
+    Some(norm(v, None))
+}
+
+pub fn validate(c: &Value, d: &mut Diagnostics) {
+    if let Some(p) = c.get("policy").as_str() {
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(p) {
+            d.attr_error(
+                AttributePath::attr("policy"),
+                "Invalid policy JSON",
+                format!(
+                    "The policy is not valid JSON (line {}, column {}).",
+                    e.line(),
+                    e.column()
+                ),
+            );
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for r in c.get("replica").elements() {
+        if let Some(region) = r.get("region").as_str() {
+            if let Err(why) = crate::region::validate(region, true) {
+                d.attr_error(
+                    AttributePath::attr("replica"),
+                    "Invalid replica region",
+                    why,
+                );
+            }
+            if !seen.insert(region.to_string()) {
+                d.attr_error(
+                    AttributePath::attr("replica"),
+                    "Duplicate replica region",
+                    format!("{region} appears twice."),
+                );
+            }
+        }
+    }
+}
+
+fn replicas_of(v: &Value) -> BTreeMap<String, Option<String>> {
+    v.get("replica")
+        .elements()
+        .iter()
+        .filter_map(|r| {
+            r.get("region").as_str().map(|reg| {
+                (
+                    reg.to_string(),
+                    r.get("kms_key_id").as_str().map(str::to_string),
+                )
+            })
+        })
+        .collect()
+}
+
+fn status_value(statuses: &[ReplicaStatus]) -> Value {
+    Value::Map(
+        statuses
+            .iter()
+            .map(|s| {
+                (
+                    s.region.clone(),
+                    Value::string(s.status.clone().unwrap_or_else(|| "Unknown".into())),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Brings policy and replicas of `arn` from `prior` to `config`; sets the
+/// resulting attributes on `state`. `prior` is null on create.
+pub async fn apply(
+    store: &dyn SecretStore,
+    arn: &str,
+    config: &Value,
+    prior: &Value,
+    state: &mut Value,
+    diags: &mut Diagnostics,
+) -> Result<(), Diagnostic> {
+    let (want, had) = (config.get("policy").as_str(), prior.get("policy").as_str());
+    let block = config.get("block_public_policy").as_bool().unwrap_or(false);
+    let policy_changed = match (want, had) {
+        (Some(w), Some(h)) => {
+            !equivalent(w, h)
+                || config.get("block_public_policy") != prior.get("block_public_policy")
+        }
+        (None, None) => false,
+        _ => true,
+    };
+    if policy_changed {
+        match want {
+            Some(doc) => {
+                match store.validate_policy(Some(arn), doc).await {
+                    Ok(problems) if !problems.is_empty() => {
+                        let list: Vec<String> = problems
+                            .iter()
+                            .map(|p| format!("{}: {}", p.check_name, p.message))
+                            .collect();
+                        return Err(
+                            Diagnostic::error("Invalid resource policy", list.join("\n"))
+                                .at(AttributePath::attr("policy")),
+                        );
+                    }
+                    Ok(_) => {}
+                    // Validation is advice (Access Analyzer checks); PutResourcePolicy still
+                    // rejects a malformed or, with block_public_policy, public document. When
+                    // the check cannot run (no permission for it, an endpoint without it),
+                    // say so and go on.
+                    Err(e) => diags.attr_warning(
+                        AttributePath::attr("policy"),
+                        "Policy not validated",
+                        format!(
+                            "ValidateResourcePolicy for secret {arn:?} failed ({}: {}); the policy was applied without that check.",
+                            e.code(),
+                            e.message()
+                        ),
+                    ),
+                }
+                store.put_policy(arn, doc, block).await.map_err(|e| {
+                    store_diag("PutResourcePolicy", arn, &e).at(AttributePath::attr("policy"))
+                })?;
+            }
+            None => store.delete_policy(arn).await.map_err(|e| {
+                store_diag("DeleteResourcePolicy", arn, &e).at(AttributePath::attr("policy"))
+            })?,
+        }
+    }
+    state.set("policy", config.get("policy").clone());
+    state.set(
+        "block_public_policy",
+        config.get("block_public_policy").clone(),
+    );
+
+    let (want, had) = (replicas_of(config), replicas_of(prior));
+    let remove: Vec<String> = had
+        .iter()
+        .filter(|(r, k)| want.get(*r) != Some(*k))
+        .map(|(r, _)| r.clone())
+        .collect();
+    let add: Vec<Replica> = want
+        .iter()
+        .filter(|(r, k)| had.get(*r) != Some(*k))
+        .map(|(r, k)| Replica {
+            region: r.clone(),
+            kms_key_id: k.clone(),
+        })
+        .collect();
+    let mut statuses = None;
+    if !remove.is_empty() {
+        statuses = Some(
+            store
+                .remove_replica_regions(arn, &remove)
+                .await
+                .map_err(|e| {
+                    store_diag("RemoveRegionsFromReplication", arn, &e)
+                        .at(AttributePath::attr("replica"))
+                })?,
+        );
+    }
+    if !add.is_empty() {
+        let force = config
+            .get("force_overwrite_replica_secret")
+            .as_bool()
+            .unwrap_or(false);
+        statuses = Some(store.replicate(arn, &add, force).await.map_err(|e| {
+            store_diag("ReplicateSecretToRegions", arn, &e).at(AttributePath::attr("replica"))
+        })?);
+    }
+    state.set("replica", config.get("replica").clone());
+    state.set(
+        "replica_status",
+        match statuses {
+            Some(s) => status_value(&s),
+            None => prior.get("replica_status").clone().or_empty_map(),
+        },
+    );
+    Ok(())
+}
+
+/// Refresh: the remote policy (only when the state has one: it costs a call)
+/// and replicas. Keeps the configured spelling of an equivalent policy.
+pub async fn read(
+    store: &dyn SecretStore,
+    arn: &str,
+    replicas: &[ReplicaStatus],
+    prior: &Value,
+    state: &mut Value,
+) -> Result<(), Diagnostic> {
+    if let Some(had) = prior.get("policy").as_str() {
+        let remote = store
+            .get_policy(arn)
+            .await
+            .map_err(|e| store_diag("GetResourcePolicy", arn, &e))?;
+        match remote {
+            Some(r) if equivalent(&r, had) => {}
+            Some(r) => state.set("policy", Value::String(r)),
+            None => state.set("policy", Value::Null),
+        }
+    }
+    let remote: BTreeMap<String, Option<String>> = replicas
+        .iter()
+        .map(|r| (r.region.clone(), r.kms_key_id.clone()))
+        .collect();
+    let had = replicas_of(prior);
+    if remote.keys().ne(had.keys()) {
+        // Keep the configured key spelling for regions still there.
+        state.set(
+            "replica",
+            Value::Set(
+                remote
+                    .iter()
+                    .map(|(region, kms)| {
+                        let kms = had.get(region).cloned().unwrap_or_else(|| kms.clone());
+                        Value::object([
+                            ("region", Value::string(region)),
+                            ("kms_key_id", Value::opt_string(kms)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    state.set("replica_status", status_value(replicas));
+    Ok(())
+}
+
+trait OrEmptyMap {
+    fn or_empty_map(self) -> Value;
+}
+
+impl OrEmptyMap for Value {
+    fn or_empty_map(self) -> Value {
+        if self.is_null() || self.is_unknown() {
+            Value::Map(BTreeMap::new())
+        } else {
+            self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::equivalent;
+
+    #[test]
+    fn equivalent_policies() {
+        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":["secretsmanager:GetSecretValue"],"Resource":"*"}]}"#;
+        let b = r#"{ "Statement": {"Action": "secretsmanager:GetSecretValue", "Resource": ["*"], "Effect": "Allow",
+                     "Principal": {"AWS": ["arn:aws:iam::1:root"]}}, "Version": "2012-10-17" }"#;
+        assert!(equivalent(a, b));
+        let c = a.replace("Allow", "Deny");
+        assert!(!equivalent(a, &c));
+        let d = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":["b","a"],"Resource":"*"}]}"#;
+        let e = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":["a","b"],"Resource":"*"}]}"#;
+        assert!(equivalent(d, e));
+    }
+}
