@@ -78,7 +78,9 @@ pub enum DocError {
         column: u32,
         version: String,
     },
-    #[error("{file}:{line}:{column}: unsupported format_version {version} (supported: 1.x)")]
+    #[error(
+        "{file}:{line}:{column}: unsupported format_version {version} (supported: 0.x and 1.x)"
+    )]
     FormatVersion {
         file: String,
         line: u32,
@@ -339,7 +341,8 @@ impl<'e> Scanner<'e> {
                     dom.clear();
                     let id = p.parse_into(&mut dom).map_err(|e| self.syntax(e))?;
                     let v = dom.str(src, id).map(|s| s.into_owned()).unwrap_or_default();
-                    if !(v == "1" || v.starts_with("1.")) {
+                    // 0.x: Terraform 0.12 to 0.15; 1.x since 1.0. A 2.x would change meanings.
+                    if !(v == "1" || v.starts_with("1.") || v.starts_with("0.")) {
                         return Err(DocError::FormatVersion {
                             file,
                             line,

@@ -178,6 +178,20 @@ fn every_input_kind_is_read() {
 }
 
 #[test]
+fn terraform_0_12_show_json_format_0_1_is_read() {
+    let d = Dir::new();
+    d.write(
+        "plan.json",
+        json!({"format_version": "0.1", "terraform_version": "0.12.31", "planned_values": {"root_module": {"resources": [
+            {"address": "random_password.p", "mode": "managed", "type": "random_password", "name": "p", "values": {"result": pw()}}]}}})
+        .to_string(),
+    );
+    let r = audit(&[&d.s("plan.json"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(findings(&r)[0]["document"], "show_json_plan");
+}
+
+#[test]
 fn opentofu_encrypted_state_is_recognised_not_an_error() {
     let d = Dir::new();
     d.write(

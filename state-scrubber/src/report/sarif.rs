@@ -134,7 +134,6 @@ pub fn render(report: &AuditReport) -> String {
             "tool": {"driver": {
                 "name": "state-scrubber",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/offstate/offstate",
                 "rules": descriptors,
             }},
             "invocations": [{
