@@ -24,6 +24,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{AppName, BehaviorVersion, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
@@ -48,6 +49,16 @@ use crate::SecretValue;
 /// rate limits.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
+/// Time one attempt may take (connect, send, wait for and read the answer) when
+/// [`AwsStoreConfig::attempt_timeout`] is unset. The SDK sets no read timeout of its own, so
+/// without this a connection that stops answering (a dropped NAT entry, a stuck proxy) hangs the
+/// call, and `terraform apply` with it, forever. Secrets Manager answers in well under a second;
+/// an attempt that times out is retried like any transient error.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connect timeout (the SDK's default, kept when the timeout configuration is replaced).
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+
 /// How to reach Secrets Manager. Every field is optional; `Default` means "as the AWS CLI would".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AwsStoreConfig {
@@ -62,6 +73,8 @@ pub struct AwsStoreConfig {
     pub assume_role: Option<AssumeRole>,
     /// Attempts per call, first try included; else [`DEFAULT_MAX_ATTEMPTS`].
     pub max_attempts: Option<u32>,
+    /// Time limit of one attempt; else [`DEFAULT_ATTEMPT_TIMEOUT`].
+    pub attempt_timeout: Option<Duration>,
 }
 
 /// An STS `AssumeRole` step.
@@ -174,8 +187,15 @@ impl AwsSecretsManager {
         }
 
         // Standard mode: exponential backoff with full jitter and a retry quota.
+        let attempt_timeout = cfg.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(max_attempts));
+            .retry_config(RetryConfig::standard().with_max_attempts(max_attempts))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(attempt_timeout)
+                    .build(),
+            );
         if let Ok(app) = AppName::new("offstate") {
             loader = loader.app_name(app);
         }
