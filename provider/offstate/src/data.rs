@@ -226,6 +226,17 @@ fn fill(s: &mut Value, m: &SecretMeta) {
     s.set("deleted_date", rfc3339(m.deleted_date));
 }
 
+/// The ListSecrets filter of a `name_prefix` / `tag_key` / `tag_value`
+/// configuration (data source and list resource alike).
+pub(crate) fn list_filter(cfg: &Value) -> ListFilter {
+    ListFilter {
+        name_prefix: cfg.get("name_prefix").as_str().map(str::to_string),
+        tag_key: cfg.get("tag_key").as_str().map(str::to_string),
+        tag_value: cfg.get("tag_value").as_str().map(str::to_string),
+        include_planned_deletion: false,
+    }
+}
+
 /// `data "offstate_secrets"`: discovery by name prefix and tags.
 pub struct SecretsData {
     handle: Handle,
@@ -284,12 +295,7 @@ impl DataSource for SecretsData {
             Err(d) => return resp.diagnostics.push(d),
         };
         let cfg = req.config;
-        let filter = ListFilter {
-            name_prefix: cfg.get("name_prefix").as_str().map(str::to_string),
-            tag_key: cfg.get("tag_key").as_str().map(str::to_string),
-            tag_value: cfg.get("tag_value").as_str().map(str::to_string),
-            include_planned_deletion: false,
-        };
+        let filter = list_filter(cfg);
         let want_tags = cfg.get("tags").as_string_map().unwrap_or_default();
         let mut found = match c.store.list(&filter).await {
             Ok(v) => v,
@@ -298,7 +304,15 @@ impl DataSource for SecretsData {
         found.retain(|m| want_tags.iter().all(|(k, v)| m.tags.get(k) == Some(v)));
         found.sort_by(|a, b| a.name.cmp(&b.name));
         let s = &mut resp.state;
-        s.set("id", Value::string(format!("{:?}", filter)));
+        s.set(
+            "id",
+            Value::string(format!(
+                "name_prefix={};tag_key={};tag_value={}",
+                filter.name_prefix.as_deref().unwrap_or(""),
+                filter.tag_key.as_deref().unwrap_or(""),
+                filter.tag_value.as_deref().unwrap_or("")
+            )),
+        );
         s.set(
             "names",
             Value::List(found.iter().map(|m| Value::string(&m.name)).collect()),

@@ -3,7 +3,6 @@
 //! asked, the object `import` would produce. Never a value.
 
 use async_trait::async_trait;
-use offstate_common::store::ListFilter;
 use offstate_framework::datasource::{ListRequest, ListResource, ListResponse, ListResult};
 use offstate_framework::{Attribute, Block, Schema, Type, Value};
 
@@ -51,12 +50,7 @@ impl ListResource for SecretList {
             Err(d) => return resp.diagnostics.push(d),
         };
         let cfg = req.config;
-        let filter = ListFilter {
-            name_prefix: cfg.get("name_prefix").as_str().map(str::to_string),
-            tag_key: cfg.get("tag_key").as_str().map(str::to_string),
-            tag_value: cfg.get("tag_value").as_str().map(str::to_string),
-            include_planned_deletion: false,
-        };
+        let filter = crate::data::list_filter(cfg);
         let mut found = match c.store.list(&filter).await {
             Ok(v) => v,
             Err(e) => return resp.diagnostics.push(store_diag("ListSecrets", "*", &e)),

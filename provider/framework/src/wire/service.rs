@@ -181,6 +181,30 @@ where
     }
 }
 
+/// Decodes a configuration and runs a validator on it: the shape of every
+/// Validate*Config RPC.
+async fn validate_config<F, Fut>(
+    rpc: &'static str,
+    config: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+    validator: F,
+) -> Vec<pb::Diagnostic>
+where
+    F: FnOnce(Value) -> Fut,
+    Fut: Future<Output = Diagnostics>,
+{
+    let mut diags = Diagnostics::new();
+    match convert::decode(config, ty, what) {
+        Ok(config) => match guarded(rpc, validator(config)).await {
+            Ok(d) => diags.extend(d),
+            Err(d) => diags.push(d),
+        },
+        Err(d) => diags.push(d),
+    }
+    convert::diagnostics(&diags)
+}
+
 fn enc(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
     match convert::encode(v, ty) {
         Ok(dv) => Some(dv),
@@ -288,25 +312,17 @@ impl<P: Provider> Rpc for ProviderService<P> {
         req: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = req.into_inner();
-        let mut diags = Diagnostics::new();
-        match convert::decode(
+        let provider = &self.provider;
+        let diagnostics = validate_config(
+            "ValidateProviderConfig",
             req.config.as_ref(),
             &self.provider_ty,
             "provider configuration",
-        ) {
-            Ok(config) => match guarded(
-                "ValidateProviderConfig",
-                self.provider.validate_config(&config),
-            )
-            .await
-            {
-                Ok(d) => diags.extend(d),
-                Err(d) => diags.push(d),
-            },
-            Err(d) => diags.push(d),
-        }
+            |config| async move { provider.validate_config(&config).await },
+        )
+        .await;
         Ok(Response::new(pb::validate_provider_config::Response {
-            diagnostics: convert::diagnostics(&diags),
+            diagnostics,
         }))
     }
 
@@ -878,21 +894,17 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = req.into_inner();
         let ds = self.data_source(&req.type_name)?;
-        let mut diags = Diagnostics::new();
-        match convert::decode(req.config.as_ref(), &ds.ty, "data source configuration") {
-            Ok(config) => match guarded(
-                "ValidateDataResourceConfig",
-                ds.item.validate_config(&config),
-            )
-            .await
-            {
-                Ok(d) => diags.extend(d),
-                Err(d) => diags.push(d),
-            },
-            Err(d) => diags.push(d),
-        }
+        let item = &ds.item;
+        let diagnostics = validate_config(
+            "ValidateDataResourceConfig",
+            req.config.as_ref(),
+            &ds.ty,
+            "data source configuration",
+            |config| async move { item.validate_config(&config).await },
+        )
+        .await;
         Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: convert::diagnostics(&diags),
+            diagnostics,
         }))
     }
 
@@ -940,27 +952,17 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
         let req = req.into_inner();
         let e = self.ephemeral(&req.type_name)?;
-        let mut diags = Diagnostics::new();
-        match convert::decode(
+        let item = &e.item;
+        let diagnostics = validate_config(
+            "ValidateEphemeralResourceConfig",
             req.config.as_ref(),
             &e.ty,
             "ephemeral resource configuration",
-        ) {
-            Ok(config) => match guarded(
-                "ValidateEphemeralResourceConfig",
-                e.item.validate_config(&config),
-            )
-            .await
-            {
-                Ok(d) => diags.extend(d),
-                Err(d) => diags.push(d),
-            },
-            Err(d) => diags.push(d),
-        }
+            |config| async move { item.validate_config(&config).await },
+        )
+        .await;
         Ok(Response::new(
-            pb::validate_ephemeral_resource_config::Response {
-                diagnostics: convert::diagnostics(&diags),
-            },
+            pb::validate_ephemeral_resource_config::Response { diagnostics },
         ))
     }
 
