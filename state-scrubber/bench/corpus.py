@@ -309,6 +309,40 @@ def resources(d: Doc, tf18: bool):
     out.append(res("aws_iam_role", "app", [inst({"arn": arn("iam", "role/app"), "assume_role_policy": json.dumps({"Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
         "id": "app", "unique_id": "AROA" + rs(B32, 17), "max_session_duration": 3600, "name": "app"})]))
+    # more look-alikes: ciphertext, IDs that look random, digests, policies, public material
+    out.append(res("aws_iam_user_login_profile", "dev", [inst({"encrypted_password": base64.b64encode(os.urandom(180)).decode(),
+        "id": "dev", "key_fingerprint": rs(HEX, 40), "password": None, "password_length": 20, "password_reset_required": True,
+        "pgp_key": "keybase:dev", "user": "dev"})]))
+    out.append(res("aws_iam_access_key", "pgp", [inst({"encrypted_secret": base64.b64encode(os.urandom(200)).decode(),
+        "encrypted_ses_smtp_password_v4": base64.b64encode(os.urandom(200)).decode(), "id": (pk := d.s(akid())), "key_fingerprint": rs(HEX, 40),
+        "pgp_key": "keybase:ci", "secret": None, "ses_smtp_password_v4": None, "status": "Active", "user": "ci"})]))
+    out.append(res("aws_db_instance", "managed_pw", [inst({"arn": arn("rds", "db:managed"), "manage_master_user_password": True,
+        "master_user_secret": [{"kms_key_id": arn("kms", "key/" + str(uuid.uuid4())), "secret_arn": arn("secretsmanager", "secret:rds!db-" + str(uuid.uuid4())),
+        "secret_status": "active"}], "password": None, "username": "app", "password_wo_version": 3})]))
+    out.append(res("aws_launch_template", "web", [inst({"arn": arn("ec2", "launch-template/lt-" + rs(HEX, 17)), "id": "lt-" + rs(HEX, 17),
+        "user_data": base64.b64encode(b"#!/bin/bash\nyum install -y nginx\nsystemctl enable --now nginx\n").decode(), "latest_version": 4,
+        "image_id": "ami-" + rs(HEX, 17), "key_name": "ops"})]))
+    out.append(res("archive_file", "lambda", [inst({"id": rs(HEX, 40), "output_base64sha256": base64.b64encode(os.urandom(32)).decode(),
+        "output_base64sha512": base64.b64encode(os.urandom(64)).decode(), "output_md5": rs(HEX, 32), "output_sha": rs(HEX, 40),
+        "output_sha256": rs(HEX, 64), "output_path": "build/lambda.zip", "source_dir": "src"})], mode="data", provider="hashicorp/archive"))
+    out.append(res("aws_cognito_user_pool", "users", [inst({"arn": arn("cognito-idp", "userpool/eu-west-1_" + rs(ALNUM, 9)), "id": "eu-west-1_" + rs(ALNUM, 9),
+        "password_policy": [{"minimum_length": 12, "require_symbols": True, "temporary_password_validity_days": 7}],
+        "endpoint": "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_" + rs(ALNUM, 9), "name": "users"})]))
+    out.append(res("azuread_application", "app", [inst({"client_id": str(uuid.uuid4()), "object_id": str(uuid.uuid4()), "id": "/applications/" + str(uuid.uuid4()),
+        "display_name": "app", "password": [], "tenant_id": str(uuid.uuid4()), "publisher_domain": "example.onmicrosoft.com"})], provider="hashicorp/azuread"))
+    out.append(res("github_repository", "app", [inst({"etag": 'W/"' + rs(HEX, 64) + '"', "node_id": "R_kgDO" + rs(ALNUM, 8), "full_name": "org/app",
+        "git_clone_url": "git://github.com/org/app.git", "ssh_clone_url": "git@github.com:org/app.git", "http_clone_url": "https://github.com/org/app.git",
+        "repo_id": R.randint(10**8, 10**9), "name": "app"})], provider="integrations/github"))
+    out.append(res("vault_token", "ci", [inst({"accessor": rs(ALNUM, 24), "client_token": d.s("hv" + "s." + rs(ALNUM, 90)), "id": rs(ALNUM, 24),
+        "policies": ["ci"], "renewable": True, "ttl": "1h", "lease_duration": 3600}, sens("client_token"))], provider="hashicorp/vault"))
+    out.append(res("kubernetes_service_account_v1", "ci", [inst({"id": "default/ci", "default_secret_name": "", "metadata": [{"name": "ci",
+        "namespace": "default", "uid": str(uuid.uuid4()), "resource_version": str(R.randint(1000, 9999))}], "automount_service_account_token": True})],
+        provider="hashicorp/kubernetes"))
+    out.append(res("aws_ecr_repository", "app", [inst({"arn": arn("ecr", "repository/app"), "registry_id": str(R.randint(10**11, 10**12 - 1)),
+        "repository_url": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app", "image_digest": "sha256:" + rs(HEX, 64)})]))
+    out.append(res("tls_cert_request", "web", [inst({"cert_request_pem": "-----BEGIN CERTIFICATE REQUEST-----\n" + rs(B64, 64) + "\n-----END CERTIFICATE REQUEST-----\n",
+        "id": rs(HEX, 40), "key_algorithm": "RSA", "private_key_pem": d.s(pem("RSA")), "subject": [{"common_name": "example.com"}]}, sens("private_key_pem"))],
+        provider="hashicorp/tls"))
     out.append(res("aws_cognito_user_pool_client", "web", [inst({"id": rs(string.ascii_lowercase + string.digits, 26),
         "client_secret": d.s(rs(string.ascii_lowercase + string.digits, 51)), "generate_secret": True, "name": "web",
         "token_validity_units": [{"access_token": "hours", "id_token": "hours", "refresh_token": "days"}],
