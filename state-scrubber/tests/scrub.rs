@@ -750,3 +750,41 @@ fn crash_test_state_is_always_old_or_new() {
         "kills landed on both sides of the rename"
     );
 }
+
+// ---- dynamic values ---------------------------------------------------------------------------
+
+/// `terraform_data.input` is a dynamic attribute, stored as `{"value": ..., "type": "string"}`,
+/// and `sensitive_attributes` marks all of `input`. The value moves; the type name stays, or
+/// Terraform cannot decode the state ("failed to decode type for dynamic value").
+#[test]
+fn dynamic_value_keeps_its_type_descriptor() {
+    let c = canary();
+    let src = serde_json::to_string_pretty(&json!({
+        "version": 4, "terraform_version": "1.11.4", "serial": 1,
+        "lineage": "0e1d8c55-0000-4000-8000-00000000d1a7",
+        "outputs": {},
+        "resources": [
+            {"mode": "managed", "type": "terraform_data", "name": "app",
+             "provider": "provider[\"terraform.io/builtin/terraform\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": "8359974a-34aa-ee4c-4664-c90b424e60ca",
+                 "input": {"value": c, "type": "string"},
+                 "triggers_replace": null},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "input"}]]}]}
+        ],
+        "check_results": null
+    }))
+    .unwrap();
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "d.tfstate", &store).await.unwrap();
+        let v = json(r.output.as_ref().unwrap());
+        let input = &v["resources"][0]["instances"][0]["attributes"]["input"];
+        assert_eq!(input["type"], "string");
+        assert!(input["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("ref+awssecrets://test/app/terraform_data.app/input.value?version_id="));
+        assert_eq!(r.items.len(), 1);
+    });
+}

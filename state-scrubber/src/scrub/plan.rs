@@ -170,6 +170,11 @@ impl Planner<'_> {
             if SecretRef::is_reference(&value) {
                 continue; // already scrubbed
             }
+            if self.is_dynamic_type_descriptor(pointer, &value) {
+                // Not a value but the cty type of one: rewriting it would make the state
+                // undecodable ("failed to decode type for dynamic value").
+                continue;
+            }
             let mut rules: Vec<String> = fs.iter().map(|f| f.rule_id.clone()).collect();
             rules.sort();
             rules.dedup();
@@ -226,6 +231,25 @@ impl Planner<'_> {
             }
         }
         Ok(items)
+    }
+
+    /// Is `pointer` the `type` member of a dynamic value (`{"value": ..., "type": "string"}`, how
+    /// Terraform stores an attribute of type `dynamic`, such as `terraform_data.input`)? Its text is
+    /// a cty primitive type name, never a secret, and Terraform cannot decode the state without it.
+    fn is_dynamic_type_descriptor(&self, pointer: &str, value: &str) -> bool {
+        let toks = pointer_tokens(pointer);
+        if toks.last().map(String::as_str) != Some("type")
+            || !matches!(value, "string" | "number" | "bool" | "dynamic")
+        {
+            return false;
+        }
+        let doc = self.doc;
+        let Some(parent) = doc.node_at(&pointer_join(&toks[..toks.len() - 1])) else {
+            return false;
+        };
+        doc.kind(parent) == Kind::Object
+            && doc.dom.get(doc.src, parent, "value").is_some()
+            && doc.dom.members(parent).count() == 2
     }
 
     /// For a value in a v4 instance's `attributes`: where the instance is, and whether the
