@@ -81,18 +81,23 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
     };
     let mut salt = [0u8; 32];
     rand::Rng::fill(&mut rand::rng(), &mut salt);
-    // Compile the rules once up front so that a broken rules file is one error, not one per file.
-    Engine::with_salt(salt)?;
+    // Compile the rules up front (a broken rules file is one error, not one per file); each
+    // worker owns an engine (its key cache is not shared).
+    let jobs = opts.jobs.max(1).min(sources.len().max(1));
+    let mut engines = vec![Engine::with_salt(salt)?];
+    for _ in 1..jobs {
+        engines.push(engines[0].fork());
+    }
 
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(sources.len()));
-    let jobs = opts.jobs.max(1).min(sources.len().max(1));
     let show_progress = opts.progress && sources.len() > 20 && std::io::stderr().is_terminal();
     std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                let engine = Engine::with_salt(salt).expect("rules compiled above");
+        for engine in engines {
+            let (next, done, results, sources, fp_key) =
+                (&next, &done, &results, &sources, &fp_key);
+            scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(src) = sources.get(i) else { break };
@@ -102,7 +107,7 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
                     } else {
                         1
                     };
-                    let r = scan_one(&engine, &fp_key, src, threads);
+                    let r = scan_one(&engine, fp_key, src, threads);
                     results
                         .lock()
                         .expect("no panics while holding")

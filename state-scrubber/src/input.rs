@@ -143,8 +143,13 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
             }
             // SAFETY: the map is read-only; a concurrent truncation would fault, as with any
             // mmap reader. We never write through it, so the input is left untouched.
-            // populate: fault the pages in with one call instead of one fault per 4 KiB page.
-            let map = unsafe { memmap2::MmapOptions::new().populate().map(&f) };
+            // populate: fault the pages in with one call instead of one fault per 4 KiB page; not
+            // for very large files, whose pages are dropped behind the scanner instead (peak memory).
+            let mut opts = memmap2::MmapOptions::new();
+            if len < 256 << 20 {
+                opts.populate();
+            }
+            let map = unsafe { opts.map(&f) };
             match map {
                 Ok(m) => {
                     #[cfg(unix)]
