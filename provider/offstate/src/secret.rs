@@ -188,13 +188,34 @@ fn tags_value(tags: &BTreeMap<String, String>) -> Value {
     Value::string_map(tags)
 }
 
+/// Longest secret id (name or ARN) a diagnostic repeats: names have at most
+/// 512 characters and ARNs about 600, so a longer one is broken or hostile
+/// input (the hostile-input tests send 10 MiB names), and echoing it would put
+/// megabytes into Terraform's output and logs.
+const MAX_SHOWN_ID: usize = 1024;
+/// Longest AWS error message a diagnostic repeats.
+const MAX_SHOWN_MESSAGE: usize = 4096;
+
+/// `text` cut to at most `max` bytes (on a character boundary), saying so.
+fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}... ({} bytes in all)", &text[..end], text.len()))
+}
+
 /// Turns a store error into a diagnostic naming the API error and the secret,
 /// never a value (store errors cannot hold one: see `StoreError`).
 pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
+    let secret = &*bounded(secret, MAX_SHOWN_ID);
     let mut detail = format!(
         "Secrets Manager {op} for secret {secret:?} failed: {}: {}",
         e.code(),
-        e.message()
+        bounded(e.message(), MAX_SHOWN_MESSAGE)
     );
     if let StoreError::ScheduledForDeletion { .. } = e {
         detail.push_str(&format!(
@@ -717,6 +738,15 @@ impl offstate_framework::Resource for SecretResource {
             (None, Some(prefix)) => name_from_prefix(prefix),
             (None, None) => name_from_prefix("terraform-"),
         };
+        // ValidateResourceConfig has checked the name already; a client that
+        // skips it gets the same answer here, before any call.
+        if let Err(e) = validate_name(&name) {
+            return resp.diagnostics.attr_error(
+                AttributePath::attr("name"),
+                "Invalid secret name",
+                format!("{e}."),
+            );
+        }
         let (value, binary) = match configured_value(config) {
             Ok(Some((v, b))) => (Some(v), b),
             Ok(None) => (None, false),
