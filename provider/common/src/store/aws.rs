@@ -27,6 +27,8 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{AppName, BehaviorVersion, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_secretsmanager::config::interceptors::InterceptorContext;
+use aws_sdk_secretsmanager::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::primitives::Blob;
 use aws_sdk_secretsmanager::types::{
@@ -229,7 +231,8 @@ impl AwsSecretsManager {
                 .build();
         }
 
-        let mut conf = aws_sdk_secretsmanager::config::Builder::from(&sdk);
+        let mut conf =
+            aws_sdk_secretsmanager::config::Builder::from(&sdk).retry_classifier(TooManyRequests);
         if let Some(endpoint) = &cfg.endpoint {
             conf = conf.endpoint_url(endpoint.clone());
         }
@@ -242,6 +245,27 @@ impl AwsSecretsManager {
     /// The region in use.
     pub fn region(&self) -> &str {
         &self.region
+    }
+}
+
+/// Retries HTTP 429 as throttling whatever the body. The SDK's classifiers
+/// retry 500/502/503/504 and the AWS throttling *error codes*, but a 429 from a
+/// proxy, gateway or load balancer in front of the endpoint carries no AWS
+/// error code (plain-text body), so it failed the call at once: the fault test
+/// (`tests/reliability`, kind `throttle429`) found it.
+#[derive(Debug)]
+struct TooManyRequests;
+
+impl ClassifyRetry for TooManyRequests {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.response() {
+            Some(r) if r.status().as_u16() == 429 => RetryAction::throttling_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "HTTP 429 Too Many Requests"
     }
 }
 
