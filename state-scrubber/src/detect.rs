@@ -152,8 +152,10 @@ impl Engine {
             .filter(|r| r.treat == Treat::Secret && value.chars().count() >= r.min_length);
         let key_rule = ctx.key.and_then(|k| self.key_rule(k));
         let looks_json = matches!(trimmed.as_bytes()[0], b'{' | b'[');
-        // No content rule matches fewer than 12 characters (keyword plus secret).
-        let has_keyword = value.len() >= 12 && self.rules.any_keyword(value);
+        // No content rule matches fewer than 12 characters (keyword plus secret), and an ARN
+        // (`arn:aws:secretsmanager:...:secret:prod-db`) names a secret without holding one.
+        let has_keyword =
+            value.len() >= 12 && !value.starts_with("arn:") && self.rules.any_keyword(value);
         let b64 = looks_base64(trimmed);
         if row.is_none()
             && ctx.mark.is_none()
