@@ -71,6 +71,7 @@ class FaultProxy:
         self.after_upstream = after_upstream
         self.enabled = True
         self.rng = random.Random(seed)
+        self._deck: list[str] = []
         self.calls: list[Call] = []
         self.faults: collections.Counter[str] = collections.Counter()
         self.faults_by_op: collections.Counter[tuple[str, str]] = collections.Counter()
@@ -167,7 +168,13 @@ class FaultProxy:
                     kind = None
                     eligible = proxy.enabled and (proxy.only_ops is None or op in proxy.only_ops)
                     if eligible and proxy.rng.random() < proxy.rate:
-                        kind = proxy.rng.choice(proxy.kinds)
+                        # Kinds are dealt from a seeded, shuffled deck so that every kind
+                        # occurs once in each len(kinds) faults: a run that injects at least
+                        # that many has exercised them all.
+                        if not proxy._deck:
+                            proxy._deck = list(proxy.kinds)
+                            proxy.rng.shuffle(proxy._deck)
+                        kind = proxy._deck.pop()
                         proxy.faults[kind] += 1
                         proxy.faults_by_op[(op, kind)] += 1
                     delay = proxy.rng.uniform(*proxy.slow_s)

@@ -29,10 +29,12 @@ ATTEMPT_TIMEOUT_S = 3
 HANG_S = 120
 
 
-@pytest.fixture
-def proxy(ws, moto):
+@pytest.fixture(params=[RATE, 0.6], ids=["20pct", "60pct"])
+def proxy(ws, moto, request):
+    """20 %: what the issue asks; 60 %: harsh enough that some calls exhaust their 5 attempts,
+    so the failed-apply diagnostic and the re-apply convergence are exercised too."""
     p = FaultProxy(
-        moto.url, rate=RATE, seed=rs.SEED, log_path=ws.artifacts / "fault-proxy.log", hang_s=HANG_S
+        moto.url, rate=request.param, seed=rs.SEED, log_path=ws.artifacts / "fault-proxy.log", hang_s=HANG_S
     ).start()
     yield p
     p.stop()
@@ -54,14 +56,21 @@ def test_apply_under_faults_converges(ws, sm, proxy):
         assert why is None, ws.describe_failure(first, f"failed without a clear diagnostic: {why}")
         errors = rs.error_summaries(first)
 
-    # Re-apply with the faults still on until it converges (bounded).
-    reapplies = 0
+    # Re-apply with faults still on (at 20 %: at 60 % a 50-secret plan fails almost surely,
+    # 0.6^5 per call) until it converges (bounded).
+    first_rate, proxy.rate = proxy.rate, RATE
+    reapplies = plan_failures = 0
     while True:
         plan = ws.plan(expect=None)
         if plan.rc == 0:
             break
+        if plan.rc == 1:
+            # the plan's own refresh failed under faults: a diagnostic, then plan again
+            plan_failures += 1
+            assert plan_failures <= 8, "plan keeps failing under faults"
+            continue
         reapplies += 1
-        assert reapplies <= 4, f"no convergence after {reapplies - 1} re-applies under faults"
+        assert reapplies <= 8, f"no convergence after {reapplies - 1} re-applies under faults"
         res = ws.tf("apply", "-input=false", "-auto-approve", "-parallelism=10", expect=None, timeout=900)
         if res.rc != 0:
             why = rs.clear_diagnostic(res)
@@ -74,11 +83,12 @@ def test_apply_under_faults_converges(ws, sm, proxy):
     ws.assert_no_changes("after convergence, faults off")
     figs = proxy.figures()
     rs.report(
-        f"faults: {N} secrets, {int(RATE * 100)} % faults, seed {rs.SEED}",
+        f"faults: {N} secrets, {round(first_rate * 100)} % faults on the first apply, 20 % after, seed {rs.SEED}",
         {
             "first_apply": "ok" if first.rc == 0 else "failed with diagnostic",
             "first_apply_s": round(first_s, 1),
             "reapplies_to_converge": reapplies,
+            "plans_failed_under_faults": plan_failures,
             "diagnostics_seen": sorted(set(errors)),
             "faults_injected": figs["faults"],
             "faults_total": figs["faults_total"],
@@ -91,8 +101,8 @@ def test_apply_under_faults_converges(ws, sm, proxy):
             "orphans": 0,
         },
     )
-    # every kind was exercised at least once in the full run (the reduced one is too small to promise it)
-    if rs.FULL:
+    # every kind was exercised (faults are dealt from a deck of all kinds)
+    if figs["faults_total"] >= len(KINDS):
         assert set(figs["faults"]) == set(KINDS), f"fault kinds not injected: {set(KINDS) - set(figs['faults'])}"
     ws.sweep()
 
