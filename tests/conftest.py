@@ -21,12 +21,7 @@ from harness import terraform as tfh
 IN_CI = bool(os.environ.get("CI"))
 
 
-def require(ok: bool, reason: str) -> None:
-    if ok:
-        return
-    if IN_CI:
-        pytest.fail(f"prerequisite missing (CI is set, so this fails instead of skipping): {reason}", pytrace=False)
-    pytest.skip(reason)
+require = tfh.require
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,7 +140,7 @@ def ws(request, tmp_path, tf_env, moto):
     w = tfh.Workspace(tmp_path, tf_env, moto.url, label)
     w.prefix = f"offstate-e2e/{label}-{secrets.token_hex(3)}"
     w.name = lambda suffix="s": f"{w.prefix}/{suffix}"
-    yield from _sweep_after(w)
+    yield from tfh.sweep_after(w)
 
 
 @pytest.fixture
@@ -157,15 +152,7 @@ def bare_ws(request, tmp_path, session_dir, terraform_version, moto):
     home = session_dir / "home"
     home.mkdir(exist_ok=True)
     w = tfh.Workspace(tmp_path, tfh.base_env(rc, home), moto.url, "bare")
-    yield from _sweep_after(w)
-
-
-def _sweep_after(w):
-    yield w
-    # The sweep runs however the test ended; a test that already swept after its last command
-    # is not searched twice.
-    if w.canaries and w.swept_at != w.seq:
-        w.sweep()
+    yield from tfh.sweep_after(w)
 
 
 _RUN_FACTS: dict[str, str] = {}

@@ -68,7 +68,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require
+from harness.terraform import require
 from harness import canary as canaries
 from harness import hcl
 from harness import store

@@ -22,7 +22,7 @@ import shutil
 
 import pytest
 
-from conftest import _sweep_after
+from harness.terraform import sweep_after
 from harness import canary as canaries
 from harness import hcl
 from harness import store
@@ -38,7 +38,7 @@ def aws_ws(request, tmp_path, aws_standin_env, moto):  # noqa: F811
     label = re.sub(r"[^A-Za-z0-9_.-]", "-", request.node.name)[:60]
     w = tfh.Workspace(tmp_path, aws_standin_env, moto.url, label)
     w.prefix = f"offstate-e2e/{label}-{secrets.token_hex(3)}"
-    yield from _sweep_after(w)
+    yield from sweep_after(w)
 
 
 def header() -> str:

@@ -61,7 +61,7 @@ def install(session_dir: Path, binary: Path, offstate_plugin_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def aws_standin_env(session_dir, tf_env) -> dict[str, str]:
     """tf_env with a CLI config under which `terraform init` installs the stand-in as hashicorp/aws."""
-    from conftest import require
+    from harness.terraform import require
 
     b = standin_binary()
     require(b.is_file() and os.access(b, os.X_OK), f"aws stand-in {b} not built (cargo build --release)")

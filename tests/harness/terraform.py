@@ -343,3 +343,20 @@ class Workspace:
         if self.seq and not logs:
             pytest.fail(f"no TF_LOG trace log was written under {self.artifacts}", pytrace=False)
         return searched
+
+
+def sweep_after(w):
+    """Fixture body: yield the workspace, then sweep it however the test ended. A test that
+    already swept after its last command is not searched twice."""
+    yield w
+    if w.canaries and w.swept_at != w.seq:
+        w.sweep()
+
+
+def require(ok: bool, reason: str) -> None:
+    """A missing prerequisite skips on a developer's machine and fails when CI is set."""
+    if ok:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"prerequisite missing (CI is set, so this fails instead of skipping): {reason}", pytrace=False)
+    pytest.skip(reason)
