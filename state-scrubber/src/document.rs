@@ -195,11 +195,15 @@ impl<'e> Scanner<'e> {
     }
 
     fn maybe_release(&mut self, offset: usize) {
-        const STEP: usize = 32 << 20;
+        // Release in steps of 8 MB, keeping the last 8 MB: workers may still be reading the
+        // batches parsed there (a released page would only be read back from the file).
+        const STEP: usize = 8 << 20;
+        const LAG: usize = 8 << 20;
         if let Some(r) = self.release {
-            if offset >= self.released + STEP {
-                self.released = offset & !0xFFFF;
-                r(self.released);
+            let upto = offset.saturating_sub(LAG) & !0xFFFF;
+            if upto >= self.released + STEP {
+                self.released = upto;
+                r(upto);
             }
         }
     }

@@ -146,7 +146,7 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
             // populate: fault the pages in with one call instead of one fault per 4 KiB page; not
             // for very large files, whose pages are dropped behind the scanner instead (peak memory).
             let mut opts = memmap2::MmapOptions::new();
-            if len < 256 << 20 {
+            if len < 16 << 20 {
                 opts.populate();
             }
             let map = unsafe { opts.map(&f) };
