@@ -129,6 +129,14 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     for e in report.all_errors() {
         writeln!(stderr, "error: {e}").context("writing to stderr")?;
     }
+    if report.files.is_empty() && !args.quiet {
+        // Say so: a CI job pointed at the wrong directory should not pass silently unnoticed.
+        writeln!(
+            stderr,
+            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, *.tfplan.json, *plan*.json, .terraform/terraform.tfstate)"
+        )
+        .context("writing to stderr")?;
+    }
     if args.verbose {
         for f in &report.files {
             let mbps = if f.elapsed.as_secs_f64() > 0.0 {
