@@ -777,7 +777,9 @@ fn dynamic_value_keeps_its_type_descriptor() {
     .unwrap();
     let store = MemoryStore::default();
     rt().block_on(async {
-        let r = scrub_write(src.as_bytes(), "d.tfstate", &store).await.unwrap();
+        let r = scrub_write(src.as_bytes(), "d.tfstate", &store)
+            .await
+            .unwrap();
         let v = json(r.output.as_ref().unwrap());
         let input = &v["resources"][0]["instances"][0]["attributes"]["input"];
         assert_eq!(input["type"], "string");
