@@ -11,7 +11,7 @@ use crate::report::{EditKind, EditNote, Hazard, Note, Warning};
 use crate::table::{is_write_only_key, rules_for};
 use crate::Options;
 use hcl_edit::expr::{Expression, TraversalOperator};
-use hcl_edit::structure::{Attribute, Block, Body};
+use hcl_edit::structure::{Attribute, Block, BlockLabel, Body};
 use hcl_edit::Span;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -226,6 +226,14 @@ impl<'a> Planner<'a> {
                     .body
                     .blocks()
                     .filter(move |block| block.ident.as_str() == kind)
+                    // A label that is not an identifier (`resource "x" "" {}`) is invalid
+                    // Terraform, and an address built from it would not parse: leave it alone.
+                    .filter(|block| {
+                        block.labels.iter().all(|l| match l {
+                            BlockLabel::Ident(_) => true,
+                            BlockLabel::String(s) => is_identifier(s.as_str()),
+                        })
+                    })
                     .map(move |block| (file, block))
             })
     }
@@ -966,4 +974,12 @@ fn ssm_arn_edits(block: &Block) -> Option<Vec<Edit>> {
         }
         _ => None,
     }
+}
+
+/// Terraform's identifiers (hclsyntax.ValidIdentifier): a letter or `_`, then letters, digits,
+/// `_` and `-`.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
