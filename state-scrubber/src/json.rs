@@ -213,6 +213,9 @@ pub struct Parser<'a> {
 }
 
 const MAX_DEPTH: usize = 512;
+/// The longest string accepted (raw bytes between the quotes). Secrets Manager holds 64 KiB; a
+/// longer string is hostile input, refused before it is read to its end (bounded time and memory).
+pub const MAX_STRING: usize = 64 << 20;
 
 type R<T> = Result<T, SyntaxError>;
 
@@ -442,16 +445,21 @@ impl<'a> Parser<'a> {
             let b = src[p];
             if STRING_STOP[b as usize] {
                 if b == b'"' {
-                    self.pos = p + 1;
-                    return Ok((start, p, false));
+                    return self.string_end(start, p, false);
                 }
                 break;
             }
             p += 1;
         }
+        // Never look further than the longest string accepted (plus its closing quote).
+        let limit = src.len().min(start.saturating_add(MAX_STRING + 1));
         loop {
             // Fast path: find the next quote or backslash, then check for control bytes in between.
-            match memchr::memchr2(b'"', b'\\', &src[p..]) {
+            match memchr::memchr2(b'"', b'\\', &src[p.min(limit)..limit]) {
+                None if limit < src.len() => {
+                    self.pos = start;
+                    return Err(self.error("string longer than 64 MiB"));
+                }
                 None => {
                     self.pos = src.len();
                     return Err(self.error("unterminated string (truncated file?)"));
@@ -463,8 +471,7 @@ impl<'a> Parser<'a> {
                         return Err(self.error("control character inside a string"));
                     }
                     if src[q] == b'"' {
-                        self.pos = q + 1;
-                        return Ok((start, q, escaped));
+                        return self.string_end(start, q, escaped);
                     }
                     escaped = true;
                     match src.get(q + 1) {
@@ -489,6 +496,20 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+    }
+
+    /// The closing quote of a string at `end`: a JSON text is UTF-8 (RFC 8259), and a string that
+    /// is not would otherwise be skipped unread (a secret with one bad byte would pass unseen).
+    fn string_end(&mut self, start: usize, end: usize, escaped: bool) -> R<(usize, usize, bool)> {
+        let raw = &self.src[start..end];
+        if !raw.is_ascii() {
+            if let Err(e) = std::str::from_utf8(raw) {
+                self.pos = start + e.valid_up_to();
+                return Err(self.error("invalid UTF-8 in a string"));
+            }
+        }
+        self.pos = end + 1;
+        Ok((start, end, escaped))
     }
 
     /// Parse a literal or a number. Returns its kind and span.

@@ -1,0 +1,394 @@
+//! Hostile input to `state-scrubber audit` (issue 6): every case runs the real binary and must end
+//! with exit code 2 and a message naming the file — never a crash, never unbounded memory — and
+//! leave the input byte for byte as it was.
+//!
+//! Always on (a few seconds): 100 000 levels of nesting, a string over the 64 MiB limit, a 6 GiB
+//! sparse file, invalid UTF-8, NUL bytes, symlink loops, 3 000 files in one walk.
+//! `STATE_SCRUBBER_HOSTILE_FULL=1` adds a 2 GiB string (writes 2 GiB to the temporary directory).
+//!
+//! Peak memory is the child's VmHWM, read from /proc while it runs; mapped file pages count in it,
+//! so the bound also shows that the scanner does not read the whole of a hostile file.
+//!
+//! Fuzzing (bounded runs of the parser, rule engine and HCL rewriter) is `state-scrubber/fuzz/run`.
+
+mod util;
+
+use sha2::{Digest, Sha256};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const MIB: u64 = 1 << 20;
+
+struct Outcome {
+    code: i32,
+    stderr: String,
+    /// Peak resident set size in bytes (0 when /proc could not be read in time).
+    peak_rss: u64,
+    elapsed: Duration,
+}
+
+/// Run `state-scrubber audit ARGS`, sampling the child's peak RSS until it exits. A run that takes
+/// longer than `limit` is killed and fails the test (a hang is a bug too).
+fn audit(args: &[&str], limit: Duration) -> Outcome {
+    let t0 = Instant::now();
+    let mut child = util::bin()
+        .arg("audit")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn state-scrubber");
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    let status = loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            if let Some(kb) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak = peak.max(kb * 1024);
+            }
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("audit {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Outcome {
+        code: status.code().unwrap_or(-1),
+        stderr: reader.join().unwrap(),
+        peak_rss: peak,
+        elapsed: t0.elapsed(),
+    }
+}
+
+/// A digest of the file: all of it up to 256 MiB; above that its size, modification time and
+/// first and last MiB (hashing gigabytes would dominate the test's time).
+fn digest(p: &Path) -> Vec<u8> {
+    let meta = std::fs::metadata(p).unwrap();
+    let mut h = Sha256::new();
+    h.update(meta.len().to_le_bytes());
+    let mut f = std::fs::File::open(p).unwrap();
+    if meta.len() <= 256 * MIB {
+        std::io::copy(&mut f, &mut h).unwrap();
+    } else {
+        h.update(format!("{:?}", meta.modified().unwrap()));
+        let mut buf = vec![0u8; MIB as usize];
+        f.read_exact(&mut buf).unwrap();
+        h.update(&buf);
+        f.seek(SeekFrom::End(-(MIB as i64))).unwrap();
+        f.read_exact(&mut buf).unwrap();
+        h.update(&buf);
+    }
+    h.finalize().to_vec()
+}
+
+/// Audit `file` alone: exit 2, a message naming it (and containing `want`), peak RSS below
+/// `max_rss`, the file unchanged.
+fn rejects(file: &Path, want: &str, max_rss: u64, limit: Duration) -> Outcome {
+    let before = digest(file);
+    let name = file.display().to_string();
+    let o = audit(&[&name, "--format", "json"], limit);
+    assert_eq!(o.code, 2, "{name}: exit code; stderr:\n{}", o.stderr);
+    assert!(
+        o.stderr.contains(&name),
+        "{name}: the message names the file:\n{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains(want),
+        "{name}: want `{want}` in:\n{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("panicked"), "{name}: {}", o.stderr);
+    assert!(
+        o.peak_rss < max_rss,
+        "{name}: peak RSS {} MiB, bound {} MiB",
+        o.peak_rss / MIB,
+        max_rss / MIB
+    );
+    assert_eq!(digest(file), before, "{name}: input unchanged");
+    eprintln!(
+        "{}: exit 2 in {:.2} s, peak RSS {} MiB",
+        file.file_name().unwrap().to_string_lossy(),
+        o.elapsed.as_secs_f64(),
+        o.peak_rss / MIB
+    );
+    o
+}
+
+const HEAD: &str = r#"{"version":4,"terraform_version":"1.9.5","serial":1,"lineage":"x","outputs":{},"resources":[{"mode":"managed","type":"aws_db_instance","name":"db","provider":"provider[\"registry.terraform.io/hashicorp/aws\"]","instances":[{"schema_version":0,"attributes":{"password":"#;
+const TAIL: &str = r#"},"sensitive_attributes":[]}]}]}"#;
+
+/// A v4 state whose `password` attribute is `value` (raw JSON).
+fn state_with(value: &[u8]) -> Vec<u8> {
+    let mut v = HEAD.as_bytes().to_vec();
+    v.extend_from_slice(value);
+    v.extend_from_slice(TAIL.as_bytes());
+    v
+}
+
+const SECS: Duration = Duration::from_secs(60);
+
+#[test]
+fn nesting_100_000_levels_deep() {
+    let d = util::Dir::new();
+    let n = 100_000;
+    let arrays = [b"[".repeat(n), b"]".repeat(n)].concat();
+    let objects = [b"{\"a\":".repeat(n), b"1".to_vec(), b"}".repeat(n)].concat();
+    let cases = [
+        ("arrays-in-attribute.tfstate", state_with(&arrays)),
+        ("objects-in-attribute.tfstate", state_with(&objects)),
+        (
+            "objects-at-top.tfstate",
+            [b"{\"version\":4,\"extra\":".to_vec(), objects.clone()].concat(),
+        ),
+        (
+            "unclosed.tfplan.json",
+            [
+                b"{\"format_version\":\"1.2\",\"x\":".to_vec(),
+                b"{\"a\":[".repeat(n),
+            ]
+            .concat(),
+        ),
+    ];
+    for (name, bytes) in cases {
+        let f = d.write(name, &bytes);
+        rejects(&f, "nesting too deep", 256 * MIB, SECS);
+    }
+}
+
+/// Strings longer than 64 MiB are refused where they start, without reading them to the end.
+#[test]
+fn string_over_the_64_mib_limit() {
+    let d = util::Dir::new();
+    let f = d.path().join("long-string.tfstate");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&f).unwrap());
+    w.write_all(HEAD.as_bytes()).unwrap();
+    w.write_all(b"\"").unwrap();
+    let chunk = b"Ab3dE".repeat(1 << 16);
+    let mut n = 0u64;
+    while n < 64 * MIB + 1 {
+        w.write_all(&chunk).unwrap();
+        n += chunk.len() as u64;
+    }
+    w.write_all(b"\"").unwrap();
+    w.write_all(TAIL.as_bytes()).unwrap();
+    w.flush().unwrap();
+    drop(w);
+    let o = rejects(&f, "string longer than 64 MiB", 256 * MIB, SECS);
+    assert!(
+        o.stderr
+            .contains("/resources/0/instances/0/attributes/password"),
+        "{}",
+        o.stderr
+    );
+    // The same string as a key.
+    let g = d.path().join("long-key.tfstate");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&g).unwrap());
+    w.write_all(b"{\"version\":4,\"resources\":[],\"").unwrap();
+    let mut n = 0u64;
+    while n < 64 * MIB + 1 {
+        w.write_all(&chunk).unwrap();
+        n += chunk.len() as u64;
+    }
+    w.write_all(b"\":1}").unwrap();
+    drop(w);
+    rejects(&g, "string longer than 64 MiB", 256 * MIB, SECS);
+}
+
+/// 2 GiB in one string (STATE_SCRUBBER_HOSTILE_FULL=1; writes 2 GiB): refused at the limit,
+/// in bounded memory.
+#[test]
+fn string_of_2_gib() {
+    if std::env::var_os("STATE_SCRUBBER_HOSTILE_FULL").is_none() {
+        eprintln!("note: set STATE_SCRUBBER_HOSTILE_FULL=1 for the 2 GiB string");
+        return;
+    }
+    let d = util::Dir::new();
+    let f = d.path().join("two-gib-string.tfstate");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&f).unwrap());
+    w.write_all(HEAD.as_bytes()).unwrap();
+    w.write_all(b"\"").unwrap();
+    let chunk = b"Ab3dE".repeat(1 << 18);
+    let mut n = 0u64;
+    while n < 2048 * MIB {
+        w.write_all(&chunk).unwrap();
+        n += chunk.len() as u64;
+    }
+    w.write_all(b"\"").unwrap();
+    w.write_all(TAIL.as_bytes()).unwrap();
+    drop(w);
+    rejects(&f, "string longer than 64 MiB", 512 * MIB, SECS);
+}
+
+/// A 6 GiB file (sparse: a state's first bytes, then a hole of NUL bytes).
+#[test]
+fn file_of_6_gib() {
+    let d = util::Dir::new();
+    let f = d.path().join("huge.tfstate");
+    let mut file = std::fs::File::create(&f).unwrap();
+    file.write_all(HEAD.as_bytes()).unwrap();
+    file.write_all(b"\"value").unwrap();
+    file.set_len(6 << 30).unwrap();
+    drop(file);
+    rejects(&f, "binary data", 256 * MIB, SECS);
+    // A hole right after the opening brace: the NUL is past the 8 KiB binary sniff.
+    let g = d.path().join("huge-gap.tfstate");
+    let mut file = std::fs::File::create(&g).unwrap();
+    file.write_all(b"{").unwrap();
+    file.write_all(&b" ".repeat(9000)).unwrap();
+    file.set_len(6 << 30).unwrap();
+    drop(file);
+    rejects(&g, "huge-gap.tfstate:", 256 * MIB, SECS);
+}
+
+#[test]
+fn invalid_utf8() {
+    let d = util::Dir::new();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "value.tfstate",
+            state_with(b"\"abc\xff\xfedef-long-enough-value\""),
+            "invalid UTF-8",
+        ),
+        (
+            "overlong.tfstate",
+            state_with(b"\"\xc0\xaf\xc0\xaf-password-value\""),
+            "invalid UTF-8",
+        ),
+        (
+            "surrogate.tfstate",
+            state_with(b"\"\xed\xa0\x80-password-value-x\""),
+            "invalid UTF-8",
+        ),
+        (
+            "key.tfstate",
+            b"{\"version\":4,\"resources\":[{\"type\":\"a\",\"name\":\"b\",\"instances\":[{\"attributes\":{\"pass\xffword\":\"x\"}}]}]}".to_vec(),
+            "invalid UTF-8",
+        ),
+        ("top.tfstate", b"\xff\xfe{\"version\":4}".to_vec(), "binary data"),
+    ];
+    for (name, bytes, want) in cases {
+        let f = d.write(name, &bytes);
+        rejects(&f, want, 128 * MIB, SECS);
+    }
+}
+
+#[test]
+fn nul_bytes() {
+    let d = util::Dir::new();
+    let mut late = state_with(&[b"\"".to_vec(), b"x".repeat(10_000), b"\0\"".to_vec()].concat());
+    late.push(0);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "first.tfstate",
+            b"\0{\"version\":4}".to_vec(),
+            "binary data",
+        ),
+        (
+            "in-value.tfstate",
+            state_with(b"\"pass\0word-value-long\""),
+            "binary data",
+        ),
+        (
+            "late-in-value.tfstate",
+            late,
+            "control character inside a string",
+        ),
+        (
+            "between-tokens.tfstate",
+            [
+                b"{\"version\":4,".to_vec(),
+                b" ".repeat(9000),
+                b"\0\"resources\":[]}".to_vec(),
+            ]
+            .concat(),
+            "between-tokens.tfstate:",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let f = d.write(name, &bytes);
+        rejects(&f, want, 128 * MIB, SECS);
+    }
+}
+
+/// A symlink loop named on the command line is an error naming it. In a directory walk symlinks
+/// are not followed (no loop can start), so the walk ends and the real state is still scanned.
+#[test]
+fn symlink_loops() {
+    use std::os::unix::fs::symlink;
+    let d = util::Dir::new();
+    symlink("self.tfstate", d.path().join("self.tfstate")).unwrap();
+    symlink("b.tfstate", d.path().join("a.tfstate")).unwrap();
+    symlink("a.tfstate", d.path().join("b.tfstate")).unwrap();
+    std::fs::create_dir(d.path().join("sub")).unwrap();
+    symlink("..", d.path().join("sub/up")).unwrap();
+    symlink(".", d.path().join("sub/here")).unwrap();
+    for name in ["self.tfstate", "a.tfstate"] {
+        let p = d.path().join(name);
+        let o = audit(&[&p.display().to_string()], SECS);
+        assert_eq!(o.code, 2, "{name}: {}", o.stderr);
+        assert!(
+            o.stderr.contains(&p.display().to_string()),
+            "{name}: names the file:\n{}",
+            o.stderr
+        );
+    }
+    // The walk: the loops do not hang it; a real state beside them is scanned (one finding).
+    let pw = util::random(util::ALNUM, 24);
+    d.write(
+        "sub/terraform.tfstate",
+        state_with(format!("\"{pw}\"").as_bytes()),
+    );
+    let o = audit(&[&d.path().display().to_string()], SECS);
+    assert_eq!(
+        o.code, 1,
+        "the walk ends with the real state's finding: {}",
+        o.stderr
+    );
+}
+
+/// 3 000 files in one walk, one of them hostile: all are scanned, the bad one is named, exit 2.
+#[test]
+fn three_thousand_files() {
+    let d = util::Dir::new();
+    let good = state_with(b"\"short\"");
+    for i in 0..3000 {
+        d.write(&format!("d{}/s{i}.tfstate", i % 30), &good);
+    }
+    let bad = d.write("d7/bad.tfstate", b"{\"version\":4,\"resources\":[[[[");
+    let before = digest(&bad);
+    let t0 = Instant::now();
+    let out = util::audit(&[&d.path().display().to_string(), "--format", "json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&bad.display().to_string()),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("error:").count(),
+        1,
+        "only the bad file fails: {}",
+        out.stderr
+    );
+    assert_eq!(out.json()["files"].as_array().unwrap().len(), 3001);
+    assert_eq!(digest(&bad), before);
+    eprintln!("3001 files: {:.2} s", t0.elapsed().as_secs_f64());
+}
