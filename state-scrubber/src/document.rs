@@ -161,6 +161,8 @@ struct Workers {
 const PARALLEL_MIN_BYTES: usize = 8 << 20;
 
 pub struct Scanner<'e> {
+    /// First string that is not valid UTF-8 (line, column): the file is rejected, not half-read.
+    utf8: Option<(u32, u32)>,
     workers: Option<Workers>,
     /// Called with an offset below which the input will not be read again (to drop mapped pages).
     release: Option<&'e dyn Fn(usize)>,
@@ -176,6 +178,7 @@ pub struct Scanner<'e> {
 impl<'e> Scanner<'e> {
     pub fn new(engine: &'e Engine, fp_key: &'e [u8], file: String) -> Self {
         Scanner {
+            utf8: None,
             workers: None,
             release: None,
             released: 0,
@@ -249,7 +252,7 @@ impl<'e> Scanner<'e> {
                             batch.clear();
                             let _ = back_tx.send(batch);
                         }
-                        sc.findings
+                        (sc.findings, sc.utf8)
                     })
                 })
                 .collect();
@@ -262,8 +265,18 @@ impl<'e> Scanner<'e> {
             // Dropping the sender ends the workers' loops.
             self.workers = None;
             let mut extra = Vec::new();
+            let mut utf8 = None;
             for h in handles {
-                extra.extend(h.join().expect("worker panicked"));
+                let (f, u) = h.join().expect("worker panicked");
+                extra.extend(f);
+                utf8 = utf8.or(u);
+            }
+            if let (Some((line, column)), Ok(_)) = (utf8, &r) {
+                return Err(DocError::Utf8 {
+                    file: self.file.clone(),
+                    line,
+                    column,
+                });
             }
             r.map(|mut s| {
                 if s.kind != DocKind::Encrypted {
@@ -481,6 +494,13 @@ impl<'e> Scanner<'e> {
         };
         let _ = format_version.as_ref().map(|(_, p)| (p.line, p.column));
         let _ = version.as_ref().map(|(_, p)| (p.line, p.column));
+        if let Some((line, column)) = self.utf8 {
+            return Err(DocError::Utf8 {
+                file: self.file.clone(),
+                line,
+                column,
+            });
+        }
         let mut findings = std::mem::take(&mut self.findings);
         if kind == DocKind::Encrypted {
             findings.clear();
@@ -758,9 +778,12 @@ impl<'e> Scanner<'e> {
             .collect();
         let rows = &rows[..];
         let mut path: Vec<Step<'s>> = Vec::new();
+        let mut bad: Option<(u32, u32)> = None;
         let mut hits: Vec<(Vec<Step<'s>>, Pos, Vec<Detection>)> = Vec::new();
         walk_nodes(src, dom, id, &mut path, None, &mut |path, key, node| {
             let Some(value) = dom.str(src, node) else {
+                let n = dom.node(node);
+                bad.get_or_insert((n.line, n.column));
                 return;
             };
             let row = if rows.is_empty() {
@@ -799,6 +822,9 @@ impl<'e> Scanner<'e> {
                 ));
             }
         });
+        if bad.is_some() && self.utf8.is_none() {
+            self.utf8 = bad;
+        }
         for (path, pos, dets) in hits {
             let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
             rel.extend(path.iter().cloned());
@@ -896,6 +922,8 @@ impl<'e> Scanner<'e> {
     ) {
         for (k, v) in dom.members(id) {
             let (Some(key), Some(value)) = (dom.str(src, k), dom.str(src, v)) else {
+                let n = dom.node(v);
+                self.utf8.get_or_insert((n.line, n.column));
                 continue;
             };
             if key.ends_with(".#") || key.ends_with(".%") || key == "%" || key == "#" {
@@ -1012,6 +1040,8 @@ impl<'e> Scanner<'e> {
     ) {
         if matches!(dom.node(id).kind, JKind::Str { .. }) {
             let Some(value) = dom.str(src, id) else {
+                let n = dom.node(id);
+                self.utf8.get_or_insert((n.line, n.column));
                 return;
             };
             let mut dets = Vec::new();
@@ -1374,6 +1404,7 @@ impl<'e> Scanner<'e> {
     ) {
         let engine = self.engine;
         let mut path: Vec<Step<'s>> = Vec::new();
+        let mut bad: Option<(u32, u32)> = None;
         let mut hits: Vec<ExprHit<'s>> = Vec::new();
         walk_nodes(src, dom, id, &mut path, None, &mut |path, key, node| {
             // keep only leaves under a constant_value
@@ -1384,6 +1415,8 @@ impl<'e> Scanner<'e> {
                 return;
             };
             let Some(value) = dom.str(src, node) else {
+                let n = dom.node(node);
+                bad.get_or_insert((n.line, n.column));
                 return;
             };
             let attr: Vec<Step<'s>> = path
@@ -1431,6 +1464,9 @@ impl<'e> Scanner<'e> {
                 ));
             }
         });
+        if bad.is_some() && self.utf8.is_none() {
+            self.utf8 = bad;
+        }
         for (path, attr, pos, dets) in hits {
             let mut r: Vec<Step<'_>> = rel.to_vec();
             r.extend(path.iter().cloned());

@@ -249,6 +249,12 @@ fn each_error_is_reported_with_file_and_position_other_files_still_scanned_input
             "unknown.tfstate: not a Terraform state, plan or backend cache",
         ),
         (
+            // Not valid UTF-8 inside a secret: refused, never silently skipped.
+            "utf8.tfstate",
+            b"{\"version\": 4, \"resources\": [{\"type\": \"t\", \"instances\": [{\"attributes\": {\"password\": \"ab\xff\xfecd\"}}]}]}".to_vec(),
+            "invalid UTF-8",
+        ),
+        (
             "bad-escape.tfstate",
             b"{\"version\": 4, \"resources\": [{\"type\": \"a\\q\"}]}".to_vec(),
             "bad-escape.tfstate:1:41: invalid JSON at `/resources/0/type`: invalid escape",
