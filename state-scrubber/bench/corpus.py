@@ -492,7 +492,7 @@ def corpus(out, copies):
     return labels
 
 
-def big(path, size_mb):
+def big(path, size_mb, weight=5):
     """One large v4 state made of many copies of realistic resources (for throughput)."""
     target = size_mb * 1_000_000
     with open(path, "w") as f:
@@ -505,7 +505,7 @@ def big(path, size_mb):
                      "aws_iam_policy", "random_string", "terraform_data", "random_id", "aws_cloudfront_distribution"}
         for _ in range(8):
             for r in resources(Doc(), True):
-                pool.extend([r] * (5 if r["type"] in lookalike else 1))
+                pool.extend([r] * (weight if r["type"] in lookalike else 1))
         i = 0
         while written < target:
             r = dict(pool[i % len(pool)])
@@ -525,10 +525,11 @@ def main():
     ap.add_argument("--copies", type=int, default=3)
     ap.add_argument("--big", action="store_true")
     ap.add_argument("--size-mb", type=int, default=1)
+    ap.add_argument("--lookalike-weight", type=int, default=5, help="non-secret resources per secret-bearing one (big mode)")
     a = ap.parse_args()
     R.seed(a.seed)
     if a.big:
-        big(a.out, a.size_mb)
+        big(a.out, a.size_mb, a.lookalike_weight)
     else:
         labels = corpus(a.out, a.copies)
         print(f"{len(labels)} files, {sum(len(v) for v in labels.values())} labelled secret lines")
