@@ -1,6 +1,5 @@
 //! `state-scrubber audit`: scan inputs concurrently, apply the baseline, decide the exit status.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -11,6 +10,7 @@ use crate::detect::Engine;
 use crate::document::{DocKind, Scanner};
 use crate::finding::{Finding, Severity, DEFAULT_FINGERPRINT_KEY};
 use crate::input::{self, Source};
+use crate::progress::{self, Progress};
 
 /// What happened to one input.
 #[derive(Debug)]
@@ -52,11 +52,15 @@ impl AuditReport {
 }
 
 pub struct AuditOptions {
+    /// Files, directories, `-`, and `s3://bucket/prefix` URLs.
     pub paths: Vec<PathBuf>,
     pub fail_on: Severity,
     pub baseline: Option<PathBuf>,
     pub jobs: usize,
+    /// Show the progress line (still only on a terminal and outside CI, see [`progress::wanted`]).
     pub progress: bool,
+    /// How S3 URLs are reached and listed.
+    pub s3: crate::s3::S3Options,
 }
 
 /// Scan everything. Errors of single files are recorded in the report, not returned.
@@ -73,7 +77,10 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
     } else {
         opts.paths.clone()
     };
-    let (sources, walk_errors) = input::collect(&paths);
+    let (s3_urls, local): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .into_iter()
+        .partition(|p| p.to_str().is_some_and(crate::s3::is_s3_url));
+    let (sources, walk_errors) = input::collect(&local);
     let mut report = AuditReport {
         errors: walk_errors.iter().map(|e| e.to_string()).collect(),
         fail_on: Some(opts.fail_on),
@@ -83,49 +90,24 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
     rand::Rng::fill(&mut rand::rng(), &mut salt);
     // Compile the rules up front (a broken rules file is one error, not one per file); each
     // worker owns an engine (its key cache is not shared).
-    let jobs = opts.jobs.max(1).min(sources.len().max(1));
-    let mut engines = vec![Engine::with_salt(salt)?];
-    for _ in 1..jobs {
-        engines.push(engines[0].fork());
-    }
+    let engine = Engine::with_salt(salt)?;
+    let progress = Progress::new(opts.progress && progress::wanted(false));
+    progress.add_total(sources.len() as u64);
 
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(sources.len()));
-    let show_progress = opts.progress && sources.len() > 20 && std::io::stderr().is_terminal();
-    std::thread::scope(|scope| {
-        for engine in engines {
-            let (next, done, results, sources, fp_key) =
-                (&next, &done, &results, &sources, &fp_key);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(src) = sources.get(i) else { break };
-                    // One file at a time gets all the threads; several files share them.
-                    let threads = if sources.len() == 1 {
-                        opts.jobs.max(1)
-                    } else {
-                        1
-                    };
-                    let r = scan_one(&engine, fp_key, src, threads);
-                    results
-                        .lock()
-                        .expect("no panics while holding")
-                        .push((i, r));
-                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if show_progress {
-                        eprint!("\r\x1b[2Kscanning {d}/{}", sources.len());
-                    }
-                }
-            });
+    progress.run(|| {
+        let results = scan_local(&engine, &fp_key, &sources, opts.jobs, &progress);
+        report.files = results;
+        if !s3_urls.is_empty() {
+            let urls: Vec<String> = s3_urls
+                .iter()
+                .filter_map(|p| p.to_str().map(str::to_string))
+                .collect();
+            let (files, errors) =
+                crate::s3::scan(&urls, &opts.s3, &engine, &fp_key, opts.jobs, &progress);
+            report.files.extend(files);
+            report.errors.extend(errors);
         }
     });
-    if show_progress {
-        eprint!("\r\x1b[2K");
-    }
-    let mut results = results.into_inner().expect("threads joined");
-    results.sort_by_key(|(i, _)| *i);
-    report.files = results.into_iter().map(|(_, r)| r).collect();
 
     if let Some(b) = &baseline {
         let known = b.fingerprints();
@@ -137,6 +119,44 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
         }
     }
     Ok(report)
+}
+
+/// Scan local sources with a bounded pool of `jobs` workers (each with its own engine), in the
+/// order given.
+fn scan_local(
+    engine: &Engine,
+    fp_key: &[u8],
+    sources: &[Source],
+    jobs: usize,
+    progress: &Progress,
+) -> Vec<FileResult> {
+    let workers = jobs.max(1).min(sources.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(sources.len()));
+    let work = |engine: &Engine| loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(src) = sources.get(i) else { break };
+        // One file at a time gets all the threads; several files share them.
+        let threads = if sources.len() == 1 { jobs.max(1) } else { 1 };
+        let r = scan_one(engine, fp_key, src, threads);
+        progress.file_done(r.bytes as u64, r.findings.len() as u64);
+        results
+            .lock()
+            .expect("no panics while holding")
+            .push((i, r));
+    };
+    std::thread::scope(|scope| {
+        // workers - 1 threads with an engine each, and this thread with the run's engine.
+        for _ in 1..workers {
+            let forked = engine.fork();
+            let work = &work;
+            scope.spawn(move || work(&forked));
+        }
+        work(engine);
+    });
+    let mut results = results.into_inner().expect("threads joined");
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> FileResult {
@@ -155,11 +175,23 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Fil
             }
         }
     };
+    scan_bytes(engine, fp_key, file, &bytes, threads, start)
+}
+
+/// Scan the bytes of one state (a map of a file, a buffer) under the name `file`.
+pub(crate) fn scan_bytes(
+    engine: &Engine,
+    fp_key: &[u8],
+    file: String,
+    bytes: &input::Bytes,
+    threads: usize,
+    start: Instant,
+) -> FileResult {
     let n = bytes.len();
     // Pages of a mapped file that the scanner has passed are dropped, so peak memory stays near
     // the size of the findings rather than the size of the file.
     let release = |upto: usize| {
-        if let input::Bytes::Map(m) = &bytes {
+        if let input::Bytes::Map(m) = bytes {
             // SAFETY: DONTNEED on a read-only file mapping only drops clean pages; a later read
             // faults them back in from the file.
             let _ = unsafe {
@@ -169,7 +201,7 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Fil
     };
     match Scanner::new(engine, fp_key, file.clone())
         .with_release(&release)
-        .scan_parallel(&bytes, threads)
+        .scan_parallel(bytes, threads)
     {
         Ok(s) => FileResult {
             file,

@@ -39,11 +39,14 @@ pub enum Format {
     Text,
     Json,
     Sarif,
+    /// One self-contained HTML page: summary, chart of findings per state, table of findings.
+    Html,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// Files or directories (walked recursively for state-looking files); `-` reads stdin.
+    /// Files or directories (walked recursively for state-looking files); `-` reads stdin;
+    /// `s3://bucket/prefix/` lists and reads the state objects under a prefix.
     /// Default: the current directory.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -68,6 +71,24 @@ pub struct AuditArgs {
     /// Parallel workers (default: number of CPUs).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
+    /// S3: objects fetched (or waiting to be scanned) at once.
+    #[arg(long, value_name = "N", default_value_t = crate::s3::DEFAULT_CONCURRENCY as u16,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// S3: also scan non-current object versions (a secret removed from the newest state still
+    /// sits in the old ones).
+    #[arg(long)]
+    pub all_versions: bool,
+    /// S3 endpoint URL (MinIO, a local S3); else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL.
+    /// A custom endpoint is addressed path-style.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// S3 region; else AWS_REGION / the profile's region.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS shared-config profile for S3; else AWS_PROFILE / default.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Colour: auto (on a terminal), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorWhen,
@@ -123,6 +144,13 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         baseline: args.baseline.clone(),
         jobs,
         progress: !args.quiet,
+        s3: crate::s3::S3Options {
+            concurrency: args.concurrency.into(),
+            all_versions: args.all_versions,
+            endpoint: args.endpoint.clone(),
+            region: args.region.clone(),
+            profile: args.profile.clone(),
+        },
     })?;
 
     let mut stderr = std::io::stderr().lock();
@@ -178,6 +206,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             String::new()
         }
         Format::Sarif => report::sarif::render(&report),
+        Format::Html => report::html::render(&report),
     };
     let mut stdout = std::io::stdout().lock();
     stdout

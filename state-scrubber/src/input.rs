@@ -38,6 +38,29 @@ pub fn looks_like_state(path: &Path) -> bool {
         || (lower.ends_with(".json") && (lower.contains("plan") || lower.contains("tfstate")))
 }
 
+/// Would the directory walk read an object key (`a/b/terraform.tfstate`) if it were a path under
+/// the walked directory? The same filters: state-looking names, no hidden directory but
+/// `.terraform` (and there only its `terraform.tfstate`), no `node_modules`. Used for S3 listings.
+pub fn wanted_key(key: &str) -> bool {
+    let parts: Vec<&str> = key.split('/').filter(|p| !p.is_empty()).collect();
+    let Some((name, dirs)) = parts.split_last() else {
+        return false;
+    };
+    if key.ends_with('/') {
+        return false;
+    }
+    for (i, d) in dirs.iter().enumerate() {
+        if *d == ".terraform" {
+            // Only `.terraform/terraform.tfstate` directly: nothing below providers/ or modules/.
+            return i + 1 == dirs.len() && *name == "terraform.tfstate";
+        }
+        if *d == "node_modules" || d.starts_with('.') {
+            return false;
+        }
+    }
+    looks_like_state(Path::new(name))
+}
+
 /// Expand the command-line paths: files as given, directories walked (state-looking files only,
 /// skipping VCS and cache directories and `.terraform/` except its `terraform.tfstate`), `-` = stdin.
 /// Walk errors are returned alongside, so that one unreadable directory does not stop the run.
@@ -182,6 +205,24 @@ mod tests {
             ("package.json", false),
         ] {
             assert_eq!(looks_like_state(Path::new(n)), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn object_keys_filtered_like_the_walk() {
+        for (k, want) in [
+            ("env:/prod/network/terraform.tfstate", true),
+            ("prod/terraform.tfstate", true),
+            ("terraform.tfstate", true),
+            ("prod/.terraform/terraform.tfstate", true),
+            ("prod/.terraform/providers/x/terraform.tfstate", false),
+            ("prod/.git/terraform.tfstate", false),
+            ("node_modules/a/terraform.tfstate", false),
+            ("prod/main.tf", false),
+            ("prod/", false),
+            ("plans/prod.tfplan.json", true),
+        ] {
+            assert_eq!(wanted_key(k), want, "{k}");
         }
     }
 }

@@ -12,8 +12,10 @@ pub mod finding;
 pub mod input;
 pub mod json;
 pub mod migrate;
+pub mod progress;
 pub mod report;
 pub mod rules;
+pub mod s3;
 pub mod scrub;
 pub mod table;
 

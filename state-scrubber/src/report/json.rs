@@ -50,6 +50,7 @@ fn head(report: &AuditReport) -> Value {
         .into_iter()
         .map(|(s, n)| (s.as_str().to_string(), json!(n)))
         .collect();
+    let sum = super::summary::Summary::of(report);
     let v = json!({
         "tool": {"name": "state-scrubber", "version": env!("CARGO_PKG_VERSION")},
         "summary": {
@@ -59,6 +60,13 @@ fn head(report: &AuditReport) -> Value {
             "fail_on": report.fail_on.map(|s| s.as_str()),
             "accepted_by_baseline": report.suppressed,
             "errors": report.all_errors().len(),
+            "states_scanned": sum.states_scanned,
+            "states_with_findings": sum.states_with_findings,
+            "bytes_scanned": sum.bytes_scanned,
+            "by_provider": sum.by_provider,
+            "by_resource_type": sum.by_resource_type,
+            "by_state": sum.by_state,
+            "top_fixes": sum.top_fixes,
         },
         "files": files,
         "errors": report.all_errors(),

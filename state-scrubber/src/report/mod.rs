@@ -1,7 +1,9 @@
 //! Printers of an audit report. None of them sees a value: findings hold none.
 
+pub mod html;
 pub mod json;
 pub mod sarif;
+pub mod summary;
 pub mod text;
 
 use crate::audit::AuditReport;

@@ -99,6 +99,7 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
         }
         let _ = writeln!(out);
     }
+    out.push_str(&super::summary::Summary::of(report).render_text(10));
     let _ = writeln!(out, "{}", summary(report));
     out
 }

@@ -1,0 +1,493 @@
+//! `state-scrubber audit s3://bucket/prefix/`: list every state-looking object under a prefix
+//! (with `--all-versions`, every version of it), fetch them with a bounded number of requests in
+//! flight, and scan them with the per-file scanner on the bytes.
+//!
+//! Configuration follows the AWS conventions (as `provider/common/src/store/aws.rs` does): the
+//! standard credential chain (environment, shared files and `--profile`, SSO, web identity,
+//! ECS/IMDS), `AWS_REGION` or the profile's region unless `--region`, `AWS_ENDPOINT_URL_S3` /
+//! `AWS_ENDPOINT_URL` (read by aws-config) unless `--endpoint`, path-style addressing for a custom
+//! endpoint, the SDK's standard retry mode.
+//!
+//! Memory: at most `concurrency` objects are held at once (a permit is taken before the GET and
+//! released after the scan). An object over [`IN_MEMORY_MAX`] is streamed into a 0600 file in a
+//! private (0700) temporary directory, memory-mapped and scanned like a local file, then deleted.
+//! Nothing here logs: no tracing subscriber is installed, and errors carry S3's code and message,
+//! never object bytes.
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{AppName, BehaviorVersion, Region};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::Client;
+
+use crate::audit::{scan_bytes, FileResult};
+use crate::detect::Engine;
+use crate::input::{self, Source};
+use crate::progress::Progress;
+
+/// Objects up to this size are read into memory; larger ones go through a temporary file.
+pub const IN_MEMORY_MAX: u64 = 32 << 20;
+/// Requests (objects being fetched or scanned) in flight when `--concurrency` is not given.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    /// Objects in flight (fetching or waiting to be scanned); 0 = [`DEFAULT_CONCURRENCY`].
+    pub concurrency: usize,
+    /// Also scan non-current versions (ListObjectVersions).
+    pub all_versions: bool,
+    /// Endpoint URL (a local S3, MinIO, moto); else `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+}
+
+pub fn is_s3_url(s: &str) -> bool {
+    s.starts_with("s3://")
+}
+
+/// `s3://bucket/prefix` split into bucket and prefix (which may be empty).
+pub fn parse_url(url: &str) -> Result<(String, String), String> {
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| format!("{url}: not an s3:// URL"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(format!("{url}: no bucket name (s3://bucket/prefix/)"));
+    }
+    Ok((bucket.to_string(), prefix.to_string()))
+}
+
+/// One object (version) to scan.
+#[derive(Debug, Clone)]
+struct Object {
+    bucket: String,
+    key: String,
+    version_id: Option<String>,
+    size: u64,
+}
+
+impl Object {
+    fn label(&self) -> String {
+        match &self.version_id {
+            Some(v) => format!("s3://{}/{}?versionId={v}", self.bucket, self.key),
+            None => format!("s3://{}/{}", self.bucket, self.key),
+        }
+    }
+}
+
+/// What a fetch produced for the scanners.
+enum Fetched {
+    Memory(Vec<u8>),
+    Spilled(tempfile::NamedTempFile),
+}
+
+struct Job {
+    index: usize,
+    label: String,
+    start: Instant,
+    data: Result<Fetched, String>,
+    /// Held until the object is scanned: bounds the bytes held at once.
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// A short, value-free description of an SDK error: S3's code and message, or the transport
+/// error chain.
+fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &SdkError<E, R>,
+) -> String {
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            match (err.code(), err.message()) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.to_string(),
+                _ => DisplayErrorContext(e).to_string(),
+            }
+        }
+        _ => DisplayErrorContext(e).to_string(),
+    }
+}
+
+fn validate_endpoint(e: &str) -> Result<(), String> {
+    let rest = e
+        .strip_prefix("http://")
+        .or_else(|| e.strip_prefix("https://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(()),
+        _ => Err(format!(
+            "--endpoint {e:?}: must be an http:// or https:// URL with a host"
+        )),
+    }
+}
+
+async fn connect(o: &S3Options) -> Result<Client, String> {
+    if let Some(e) = &o.endpoint {
+        validate_endpoint(e)?;
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(3100))
+                // No attempt timeout: a large object may take long; a stalled read may not.
+                .read_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Ok(app) = AppName::new("state-scrubber") {
+        loader = loader.app_name(app);
+    }
+    if let Some(r) = &o.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(p) = &o.profile {
+        loader = loader.profile_name(p);
+    }
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        return Err(
+            "no AWS region for S3: give --region, set AWS_REGION, or a region in the profile"
+                .into(),
+        );
+    }
+    let env_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    let mut conf = aws_sdk_s3::config::Builder::from(&sdk);
+    if let Some(e) = &o.endpoint {
+        conf = conf.endpoint_url(e.clone());
+    }
+    if o.endpoint.is_some() || env_endpoint {
+        // A custom endpoint (MinIO, moto, a VPC endpoint by IP) rarely serves virtual hosts.
+        conf = conf.force_path_style(true);
+    }
+    Ok(Client::from_conf(conf.build()))
+}
+
+/// Scan every state-looking object under the URLs. Returns the per-object results (in listing
+/// order) and the errors not tied to one object (connection, listing).
+pub fn scan(
+    urls: &[String],
+    opts: &S3Options,
+    engine: &Engine,
+    fp_key: &[u8],
+    jobs: usize,
+    progress: &Progress,
+) -> (Vec<FileResult>, Vec<String>) {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return (vec![], vec![format!("S3: cannot start the runtime: {e}")]),
+    };
+    let client = match rt.block_on(connect(opts)) {
+        Ok(c) => c,
+        Err(e) => return (vec![], vec![e]),
+    };
+    let concurrency = if opts.concurrency == 0 {
+        DEFAULT_CONCURRENCY
+    } else {
+        opts.concurrency
+    };
+    let workers = jobs.max(1);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
+    let rx = Mutex::new(rx);
+    let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
+    let mut errors = Vec::new();
+
+    let work = |engine: &Engine| loop {
+        let job = rx.lock().expect("no panics while holding").blocking_recv();
+        let Some(job) = job else { break };
+        let r = match job.data {
+            Err(message) => FileResult {
+                file: job.label.clone(),
+                kind: None,
+                bytes: 0,
+                elapsed: job.start.elapsed(),
+                findings: vec![],
+                error: Some(format!("{}: {message}", job.label)),
+            },
+            Ok(Fetched::Memory(v)) => scan_bytes(
+                engine,
+                fp_key,
+                job.label,
+                &input::Bytes::Heap(v),
+                1,
+                job.start,
+            ),
+            Ok(Fetched::Spilled(tmp)) => {
+                match input::read(&Source::File(tmp.path().to_path_buf())) {
+                    Ok(b) => scan_bytes(engine, fp_key, job.label, &b, 1, job.start),
+                    Err(_) => FileResult {
+                        file: job.label.clone(),
+                        kind: None,
+                        bytes: 0,
+                        elapsed: job.start.elapsed(),
+                        findings: vec![],
+                        error: Some(format!(
+                            "{}: cannot read back the temporary copy",
+                            job.label
+                        )),
+                    },
+                }
+                // `tmp` is deleted here.
+            }
+        };
+        progress.file_done(r.bytes as u64, r.findings.len() as u64);
+        results
+            .lock()
+            .expect("no panics while holding")
+            .push((job.index, r));
+    };
+
+    std::thread::scope(|scope| {
+        // Scanners on their own threads (this one drives the fetches: were it also a scanner,
+        // a full set of permits held by unscanned objects would stall it).
+        for _ in 0..workers {
+            let forked = engine.fork();
+            let work = &work;
+            scope.spawn(move || work(&forked));
+        }
+        {
+            let tx = tx;
+            let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+            rt.block_on(async {
+                let spill_dir = Arc::new(tokio::sync::OnceCell::new());
+                let mut index = 0usize;
+                let mut tasks = tokio::task::JoinSet::new();
+                for url in urls {
+                    let (bucket, prefix) = match parse_url(url) {
+                        Ok(x) => x,
+                        Err(e) => {
+                            errors.push(e);
+                            continue;
+                        }
+                    };
+                    progress.listing_started();
+                    let mut lister = Lister::new(&client, &bucket, &prefix, opts.all_versions);
+                    loop {
+                        let page = match lister.next_page().await {
+                            Ok(Some(p)) => p,
+                            Ok(None) => break,
+                            Err(e) => {
+                                errors.push(format!("{url}: listing failed: {e}"));
+                                break;
+                            }
+                        };
+                        let page: Vec<Object> = page
+                            .into_iter()
+                            .filter(|o| input::wanted_key(&o.key))
+                            .collect();
+                        progress.add_total(page.len() as u64);
+                        for obj in page {
+                            let permit = sem
+                                .clone()
+                                .acquire_owned()
+                                .await
+                                .expect("the semaphore is never closed");
+                            let (client, tx, spill_dir) =
+                                (client.clone(), tx.clone(), spill_dir.clone());
+                            let i = index;
+                            index += 1;
+                            tasks.spawn(async move {
+                                let start = Instant::now();
+                                let data = fetch(&client, &obj, &spill_dir).await;
+                                let _ = tx.send(Job {
+                                    index: i,
+                                    label: obj.label(),
+                                    start,
+                                    data,
+                                    _permit: permit,
+                                });
+                            });
+                            while tasks.try_join_next().is_some() {}
+                        }
+                    }
+                    progress.listing_done();
+                }
+                while tasks.join_next().await.is_some() {}
+            });
+            // `tx` dropped: the workers stop when the queue is empty.
+        }
+    });
+    let mut results = results.into_inner().expect("threads joined");
+    results.sort_by_key(|(i, _)| *i);
+    (results.into_iter().map(|(_, r)| r).collect(), errors)
+}
+
+/// Pages of objects (ListObjectsV2) or of versions (ListObjectVersions; delete markers skipped).
+struct Lister<'a> {
+    client: &'a Client,
+    bucket: &'a str,
+    prefix: &'a str,
+    versions: bool,
+    token: Option<String>,
+    key_marker: Option<String>,
+    version_marker: Option<String>,
+    done: bool,
+}
+
+impl<'a> Lister<'a> {
+    fn new(client: &'a Client, bucket: &'a str, prefix: &'a str, versions: bool) -> Self {
+        Lister {
+            client,
+            bucket,
+            prefix,
+            versions,
+            token: None,
+            key_marker: None,
+            version_marker: None,
+            done: false,
+        }
+    }
+
+    async fn next_page(&mut self) -> Result<Option<Vec<Object>>, String> {
+        if self.done {
+            return Ok(None);
+        }
+        let bucket = self.bucket.to_string();
+        if self.versions {
+            let out = self
+                .client
+                .list_object_versions()
+                .bucket(self.bucket)
+                .prefix(self.prefix)
+                .set_key_marker(self.key_marker.take())
+                .set_version_id_marker(self.version_marker.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e))?;
+            let objs = out
+                .versions()
+                .iter()
+                .filter_map(|v| {
+                    Some(Object {
+                        bucket: bucket.clone(),
+                        key: v.key()?.to_string(),
+                        // "null": an object written before versioning was enabled.
+                        version_id: v.version_id().filter(|v| *v != "null").map(str::to_string),
+                        size: v.size().unwrap_or(0).max(0) as u64,
+                    })
+                })
+                .collect();
+            if out.is_truncated() == Some(true) && out.next_key_marker().is_some() {
+                self.key_marker = out.next_key_marker().map(str::to_string);
+                self.version_marker = out.next_version_id_marker().map(str::to_string);
+            } else {
+                self.done = true;
+            }
+            Ok(Some(objs))
+        } else {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(self.bucket)
+                .prefix(self.prefix)
+                .set_continuation_token(self.token.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e))?;
+            let objs = out
+                .contents()
+                .iter()
+                .filter_map(|o| {
+                    Some(Object {
+                        bucket: bucket.clone(),
+                        key: o.key()?.to_string(),
+                        version_id: None,
+                        size: o.size().unwrap_or(0).max(0) as u64,
+                    })
+                })
+                .collect();
+            match out.next_continuation_token() {
+                Some(t) if out.is_truncated() == Some(true) => self.token = Some(t.to_string()),
+                _ => self.done = true,
+            }
+            Ok(Some(objs))
+        }
+    }
+}
+
+async fn fetch(
+    client: &Client,
+    obj: &Object,
+    spill_dir: &tokio::sync::OnceCell<Result<tempfile::TempDir, String>>,
+) -> Result<Fetched, String> {
+    let out = client
+        .get_object()
+        .bucket(&obj.bucket)
+        .key(&obj.key)
+        .set_version_id(obj.version_id.clone())
+        .send()
+        .await
+        .map_err(|e| sdk_error(&e))?;
+    let len = out
+        .content_length()
+        .map(|n| n.max(0) as u64)
+        .unwrap_or(obj.size);
+    let mut body = out.body;
+    if len <= IN_MEMORY_MAX {
+        let mut v = Vec::with_capacity(len as usize);
+        while let Some(chunk) = body.next().await {
+            let chunk =
+                chunk.map_err(|e| format!("reading the object: {}", DisplayErrorContext(&e)))?;
+            v.extend_from_slice(&chunk);
+        }
+        return Ok(Fetched::Memory(v));
+    }
+    // Too large for memory: into a 0600 file of a private 0700 directory made for this run.
+    let dir = spill_dir
+        .get_or_init(|| async {
+            tempfile::Builder::new()
+                .prefix("state-scrubber-s3-")
+                .tempdir()
+                .map_err(|e| format!("cannot create a temporary directory: {}", e.kind()))
+        })
+        .await
+        .as_ref()
+        .map_err(|e| e.clone())?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir.path())
+        .map_err(|e| format!("cannot create a temporary file: {}", e.kind()))?;
+    while let Some(chunk) = body.next().await {
+        let chunk =
+            chunk.map_err(|e| format!("reading the object: {}", DisplayErrorContext(&e)))?;
+        tmp.write_all(&chunk)
+            .map_err(|e| format!("writing the temporary copy: {}", e.kind()))?;
+    }
+    tmp.flush()
+        .map_err(|e| format!("writing the temporary copy: {}", e.kind()))?;
+    Ok(Fetched::Spilled(tmp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("s3://b/p/q/").unwrap(),
+            ("b".to_string(), "p/q/".to_string())
+        );
+        assert_eq!(
+            parse_url("s3://b").unwrap(),
+            ("b".to_string(), String::new())
+        );
+        assert!(parse_url("s3:///x").is_err());
+        let o = Object {
+            bucket: "b".into(),
+            key: "k/terraform.tfstate".into(),
+            version_id: Some("v1".into()),
+            size: 1,
+        };
+        assert_eq!(o.label(), "s3://b/k/terraform.tfstate?versionId=v1");
+        assert!(validate_endpoint("http://127.0.0.1:5000").is_ok());
+        assert!(validate_endpoint("localhost:5000").is_err());
+    }
+}
