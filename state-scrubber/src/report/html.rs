@@ -275,14 +275,19 @@ fn chart(o: &mut String, sum: &Summary) {
     );
     for (i, g) in rows.iter().enumerate() {
         let y = top + row_h * i as f64;
-        // Long names keep their end (the file name), which tells states apart.
-        let name: Vec<char> = g.name.chars().collect();
-        let shown: String = if name.len() > 62 {
+        // Long names keep their end (the key or file name), which tells states apart; an object
+        // version shows as ` @` and the first 8 characters of its id.
+        let label = match g.name.split_once("?versionId=") {
+            Some((obj, v)) => format!("{obj} @{}", v.chars().take(8).collect::<String>()),
+            None => g.name.clone(),
+        };
+        let name: Vec<char> = label.chars().collect();
+        let shown: String = if name.len() > 56 {
             std::iter::once('…')
-                .chain(name[name.len() - 61..].iter().copied())
+                .chain(name[name.len() - 55..].iter().copied())
                 .collect()
         } else {
-            g.name.clone()
+            label
         };
         let _ = write!(
             o,
