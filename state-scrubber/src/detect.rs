@@ -80,6 +80,9 @@ pub struct Detection {
     pub decoded: Vec<&'static str>,
     pub preview: String,
     pub value_group: String,
+    /// Length in bytes of the value `value_group` digests (to compare only values that could be
+    /// equal; the preview shows the length anyway).
+    pub value_len: usize,
 }
 
 struct ContentHit<'r> {
@@ -107,6 +110,11 @@ impl Engine {
     /// Another engine with the same rules and salt (for a worker thread).
     pub fn fork(&self) -> Engine {
         Engine::with_salt(self.salt).expect("the same rules compiled before")
+    }
+
+    /// The per-run salted digest of a value (what a finding's `value_group` holds).
+    pub fn value_digest(&self, value: &str) -> String {
+        value_group(&self.salt, value)
     }
 
     /// Layer-4 rule index for a key (cached: keys repeat across resources).
@@ -188,12 +196,7 @@ impl Engine {
                 reasons.push(m.reason().to_string());
             }
             if let Some(r) = row {
-                reasons.push(format!(
-                    "layer 2: `{}` of `{}` is a secret attribute ({})",
-                    r.attribute,
-                    r.resource_type,
-                    r.kind.as_str()
-                ));
+                reasons.push(r.reason());
             }
             let mut d = Detection {
                 layer: if row.is_some() {
@@ -210,14 +213,15 @@ impl Engine {
                 kind: row
                     .map(|r| r.kind)
                     .unwrap_or_else(|| kind_from_key(ctx.key)),
-                severity: match row.map(|r| r.kind) {
+                // A row that mirrors a marked attribute is as sure as the mark it mirrors.
+                severity: match row.filter(|r| r.when_sensitive.is_none()).map(|r| r.kind) {
                     Some(Kind::PrivateKey | Kind::CertificateKey | Kind::CloudCredential) => {
                         Severity::Critical
                     }
                     Some(_) => Severity::High,
                     None => Severity::Medium,
                 },
-                confidence: if row.is_some() {
+                confidence: if row.is_some_and(|r| r.when_sensitive.is_none()) {
                     Confidence::High
                 } else {
                     Confidence::Medium
@@ -228,6 +232,7 @@ impl Engine {
                 decoded: vec![],
                 preview: preview(value),
                 value_group: value_group(&self.salt, value),
+                value_len: value.len(),
             };
             // A weak content rule (text assignment) does not replace the table's verdict.
             if let Some(c) =
@@ -313,6 +318,7 @@ impl Engine {
             decoded,
             preview: preview(value),
             value_group: value_group(&self.salt, value),
+            value_len: value.len(),
         }
     }
 
@@ -360,6 +366,7 @@ impl Engine {
             decoded: vec![],
             preview: preview(value),
             value_group: value_group(&self.salt, value),
+            value_len: value.len(),
         })
     }
 

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use crate::detect::{attribute_path, pointer, Ctx, Detection, Engine, Mark, Step};
 use crate::finding::{fingerprint, Address, Finding};
 use crate::json::{pointer_of, Dom, Kind as JKind, NodeId, Parser, SyntaxError};
-use crate::table::{Row, Table, GENERIC_FIX, ROOT_OUTPUT};
+use crate::table::{Row, Table, Treat, GENERIC_FIX, ROOT_OUTPUT};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Mutex;
 
@@ -776,54 +776,112 @@ impl<'e> Scanner<'e> {
                 })
             })
             .collect();
+        // Rows of attributes that mirror a marked one (`sensitive:ATTR`) apply leaf by leaf.
+        let (mirrors, rows): (Vec<&Row>, Vec<&Row>) =
+            rows.into_iter().partition(|r| r.when_sensitive.is_some());
         let rows = &rows[..];
         let mut path: Vec<Step<'s>> = Vec::new();
         let mut bad: Option<(u32, u32)> = None;
         let mut hits: Vec<(Vec<Step<'s>>, Pos, Vec<Detection>)> = Vec::new();
-        walk_nodes(src, dom, id, &mut path, None, &mut |path, key, node| {
-            let Some(value) = dom.str(src, node) else {
-                let n = dom.node(node);
-                bad.get_or_insert((n.line, n.column));
-                return;
-            };
-            let row = if rows.is_empty() {
-                None
-            } else {
-                let keys: Vec<&str> = path
-                    .iter()
-                    .filter_map(|s| match s {
-                        Step::Key(k) => Some(k.as_ref()),
-                        Step::Idx(_) => None,
-                    })
-                    .collect();
-                Table::lookup(rows, &keys)
-            };
-            let marked = (!marks.is_empty() && marks.covers(path)).then_some(mark);
-            let mut dets = Vec::new();
-            engine.analyze(
-                &value,
-                &Ctx {
-                    row,
-                    key,
-                    mark: marked,
-                    default_fix,
-                },
-                &mut dets,
-            );
-            if !dets.is_empty() {
-                let n = dom.node(node);
-                hits.push((
-                    path.to_vec(),
-                    Pos {
-                        line: n.line,
-                        column: n.column,
+        let mut hit_nodes: Vec<NodeId> = Vec::new();
+        let mut dynamic = Vec::new();
+        walk_nodes(
+            src,
+            dom,
+            id,
+            &mut path,
+            &mut dynamic,
+            None,
+            &mut |path, dynamic, key, node| {
+                let Some(value) = dom.str(src, node) else {
+                    let n = dom.node(node);
+                    bad.get_or_insert((n.line, n.column));
+                    return;
+                };
+                let keys = || -> Vec<&str> {
+                    path.iter()
+                        .filter_map(|s| match s {
+                            Step::Key(k) => Some(k.as_ref()),
+                            Step::Idx(_) => None,
+                        })
+                        .collect()
+                };
+                let mut row = if rows.is_empty() {
+                    None
+                } else {
+                    Table::lookup(rows, &keys())
+                };
+                if !mirrors.is_empty() && row.is_none_or(|r| r.treat != Treat::Secret) {
+                    let applying: Vec<&Row> = mirrors
+                        .iter()
+                        .copied()
+                        .filter(|r| marks.covers_mirror(r, path, dynamic))
+                        .collect();
+                    row = Table::lookup(&applying, &keys()).or(row);
+                }
+                let marked = (!marks.is_empty() && marks.covers(path, dynamic)).then_some(mark);
+                let mut dets = Vec::new();
+                engine.analyze(
+                    &value,
+                    &Ctx {
+                        row,
+                        key,
+                        mark: marked,
+                        default_fix,
                     },
-                    dets,
-                ));
-            }
-        });
+                    &mut dets,
+                );
+                if !dets.is_empty() {
+                    let n = dom.node(node);
+                    hit_nodes.push(node);
+                    hits.push((
+                        path.to_vec(),
+                        Pos {
+                            line: n.line,
+                            column: n.column,
+                        },
+                        dets,
+                    ));
+                }
+            },
+        );
         if bad.is_some() && self.utf8.is_none() {
             self.utf8 = bad;
+        }
+        // The same value elsewhere in the instance (an output that mirrors an input, a copy in
+        // tags or triggers) is as secret as where it was recognised.
+        let mut same = SameValue::default();
+        for (path, _, dets) in &hits {
+            same.add(&attribute_path(path), dets);
+        }
+        if !same.is_empty() {
+            hit_nodes.sort_unstable();
+            let mut path: Vec<Step<'s>> = Vec::new();
+            walk_nodes(
+                src,
+                dom,
+                id,
+                &mut path,
+                &mut dynamic,
+                None,
+                &mut |path, _, _, node| {
+                    if hit_nodes.binary_search(&node).is_ok() {
+                        return;
+                    }
+                    let Some(d) = dom.str(src, node).and_then(|v| same.check(engine, &v)) else {
+                        return;
+                    };
+                    let n = dom.node(node);
+                    hits.push((
+                        path.to_vec(),
+                        Pos {
+                            line: n.line,
+                            column: n.column,
+                        },
+                        vec![d],
+                    ));
+                },
+            );
         }
         for (path, pos, dets) in hits {
             let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
@@ -920,7 +978,9 @@ impl<'e> Scanner<'e> {
         unit: &str,
         rows: &[&Row],
     ) {
-        for (k, v) in dom.members(id) {
+        let mut same = SameValue::default();
+        let mut hit: Vec<usize> = Vec::new();
+        for (i, (k, v)) in dom.members(id).enumerate() {
             let (Some(key), Some(value)) = (dom.str(src, k), dom.str(src, v)) else {
                 let n = dom.node(v);
                 self.utf8.get_or_insert((n.line, n.column));
@@ -929,13 +989,7 @@ impl<'e> Scanner<'e> {
             if key.ends_with(".#") || key.ends_with(".%") || key == "%" || key == "#" {
                 continue;
             }
-            let steps: Vec<Step<'_>> = key
-                .split('.')
-                .map(|s| match s.parse::<usize>() {
-                    Ok(i) => Step::Idx(i),
-                    Err(_) => Step::Key(Cow::Owned(s.to_string())),
-                })
-                .collect();
+            let steps = flat_steps(&key);
             let keys: Vec<&str> = steps
                 .iter()
                 .filter_map(|s| match s {
@@ -959,9 +1013,44 @@ impl<'e> Scanner<'e> {
             if dets.is_empty() {
                 continue;
             }
+            hit.push(i);
+            same.add(&attribute_path(&steps), &dets);
             let n = dom.node(v);
             let rel = [Step::Key(Cow::Owned(key.to_string()))];
             self.dets = dets;
+            self.push_dets(&Site {
+                section,
+                address,
+                unit_pointer: unit,
+                rel: &rel,
+                attr: &steps,
+                pos: Pos {
+                    line: n.line,
+                    column: n.column,
+                },
+            });
+        }
+        if same.is_empty() {
+            return;
+        }
+        // The same value under another key of the instance (see `values`).
+        for (i, (k, v)) in dom.members(id).enumerate() {
+            if hit.binary_search(&i).is_ok() {
+                continue;
+            }
+            let (Some(key), Some(value)) = (dom.str(src, k), dom.str(src, v)) else {
+                continue;
+            };
+            if key.ends_with(".#") || key.ends_with(".%") || key == "%" || key == "#" {
+                continue;
+            }
+            let Some(d) = same.check(self.engine, &value) else {
+                continue;
+            };
+            let steps = flat_steps(&key);
+            let n = dom.node(v);
+            let rel = [Step::Key(Cow::Owned(key.to_string()))];
+            self.dets = vec![d];
             self.push_dets(&Site {
                 section,
                 address,
@@ -1406,64 +1495,73 @@ impl<'e> Scanner<'e> {
         let mut path: Vec<Step<'s>> = Vec::new();
         let mut bad: Option<(u32, u32)> = None;
         let mut hits: Vec<ExprHit<'s>> = Vec::new();
-        walk_nodes(src, dom, id, &mut path, None, &mut |path, key, node| {
-            // keep only leaves under a constant_value
-            let Some(cv) = path
-                .iter()
-                .position(|s| matches!(s, Step::Key(k) if k == "constant_value"))
-            else {
-                return;
-            };
-            let Some(value) = dom.str(src, node) else {
-                let n = dom.node(node);
-                bad.get_or_insert((n.line, n.column));
-                return;
-            };
-            let attr: Vec<Step<'s>> = path
-                .iter()
-                .enumerate()
-                .filter(|(i, s)| {
-                    *i != cv && !matches!(s, Step::Idx(_)) || (*i > cv && matches!(s, Step::Idx(_)))
-                })
-                .map(|(_, s)| s.clone())
-                .collect();
-            let keys: Vec<&str> = path[..cv]
-                .iter()
-                .filter_map(|s| match s {
-                    Step::Key(k) => Some(k.as_ref()),
-                    _ => None,
-                })
-                .collect();
-            let row = Table::lookup(rows, &keys);
-            let key = if cv + 1 == path.len() {
-                keys.last().copied()
-            } else {
-                key
-            };
-            let mut dets = Vec::new();
-            engine.analyze(
-                &value,
-                &Ctx {
-                    row,
-                    key,
-                    mark: None,
-                    default_fix: GENERIC_FIX,
-                },
-                &mut dets,
-            );
-            if !dets.is_empty() {
-                let n = dom.node(node);
-                hits.push((
-                    path.to_vec(),
-                    attr,
-                    Pos {
-                        line: n.line,
-                        column: n.column,
+        walk_nodes(
+            src,
+            dom,
+            id,
+            &mut path,
+            &mut Vec::new(),
+            None,
+            &mut |path, _, key, node| {
+                // keep only leaves under a constant_value
+                let Some(cv) = path
+                    .iter()
+                    .position(|s| matches!(s, Step::Key(k) if k == "constant_value"))
+                else {
+                    return;
+                };
+                let Some(value) = dom.str(src, node) else {
+                    let n = dom.node(node);
+                    bad.get_or_insert((n.line, n.column));
+                    return;
+                };
+                let attr: Vec<Step<'s>> = path
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, s)| {
+                        *i != cv && !matches!(s, Step::Idx(_))
+                            || (*i > cv && matches!(s, Step::Idx(_)))
+                    })
+                    .map(|(_, s)| s.clone())
+                    .collect();
+                let keys: Vec<&str> = path[..cv]
+                    .iter()
+                    .filter_map(|s| match s {
+                        Step::Key(k) => Some(k.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                let row = Table::lookup(rows, &keys);
+                let key = if cv + 1 == path.len() {
+                    keys.last().copied()
+                } else {
+                    key
+                };
+                let mut dets = Vec::new();
+                engine.analyze(
+                    &value,
+                    &Ctx {
+                        row,
+                        key,
+                        mark: None,
+                        default_fix: GENERIC_FIX,
                     },
-                    dets,
-                ));
-            }
-        });
+                    &mut dets,
+                );
+                if !dets.is_empty() {
+                    let n = dom.node(node);
+                    hits.push((
+                        path.to_vec(),
+                        attr,
+                        Pos {
+                            line: n.line,
+                            column: n.column,
+                        },
+                        dets,
+                    ));
+                }
+            },
+        );
         if bad.is_some() && self.utf8.is_none() {
             self.utf8 = bad;
         }
@@ -1601,33 +1699,73 @@ impl<'e> Scanner<'e> {
     }
 }
 
-/// Callback of [`walk_nodes`]: path, key context, string node.
-type NodeFn<'f, 's> = dyn FnMut(&[Step<'s>], Option<&str>, NodeId) + 'f;
+/// Callback of [`walk_nodes`]: path, the indices in it of the `value` steps of dynamic values
+/// (see [`is_dynamic_value`]), key context, string node.
+type NodeFn<'f, 's> = dyn FnMut(&[Step<'s>], &[usize], Option<&str>, NodeId) + 'f;
 
 /// A value found in configuration expressions: path, attribute path, position, detections.
 type ExprHit<'s> = (Vec<Step<'s>>, Vec<Step<'s>>, Pos, Vec<Detection>);
 
+/// Is `id` a value of type `dynamic` as state v4 stores it: `{"value": V, "type": T}` with T a cty
+/// type (`"string"`, `["object", {...}]`, ...)? `terraform_data.input`/`output`, a
+/// `kubernetes_manifest`'s `manifest`, `terraform_remote_state.outputs`. T is never a secret, and
+/// Terraform's paths (`sensitive_attributes`) do not name the `value` step.
+pub fn is_dynamic_value(src: &[u8], dom: &Dom, id: NodeId) -> bool {
+    if dom.node(id).kind != JKind::Object || dom.len(id) != 2 || dom.get(src, id, "value").is_none()
+    {
+        return false;
+    }
+    let Some(t) = dom.get(src, id, "type") else {
+        return false;
+    };
+    let head = match dom.node(t).kind {
+        JKind::Str { .. } => Some(t),
+        JKind::Array => dom.elements(t).next(),
+        _ => None,
+    };
+    let Some(name) = head.and_then(|h| dom.str(src, h)) else {
+        return false;
+    };
+    match dom.node(t).kind {
+        JKind::Array => matches!(name.as_ref(), "list" | "set" | "map" | "object" | "tuple"),
+        _ => matches!(name.as_ref(), "string" | "number" | "bool" | "dynamic"),
+    }
+}
+
 /// Visit string leaves with their node ids (for positions). `over` is the key context given by a
-/// `{"name": K, "value": V}` pair; otherwise the callback uses the last key of the path.
+/// `{"name": K, "value": V}` pair; otherwise the callback uses the last key of the path. The type
+/// of a dynamic value is not visited, and its value has the attribute's name as key context.
 fn walk_nodes<'s>(
     src: &'s [u8],
     dom: &Dom,
     id: NodeId,
     path: &mut Vec<Step<'s>>,
+    dynamic: &mut Vec<usize>,
     over: Option<&str>,
     f: &mut NodeFn<'_, 's>,
 ) {
     match dom.node(id).kind {
         JKind::Str { .. } => {
             let key = over.or_else(|| last_key(path));
-            f(path, key, id)
+            f(path, dynamic, key, id)
         }
         JKind::Array => {
             for (i, el) in dom.elements(id).enumerate() {
                 path.push(Step::Idx(i));
-                walk_nodes(src, dom, el, path, over, f);
+                walk_nodes(src, dom, el, path, dynamic, over, f);
                 path.pop();
             }
+        }
+        JKind::Object if is_dynamic_value(src, dom, id) => {
+            let Some(v) = dom.get(src, id, "value") else {
+                return;
+            };
+            let key = over.or_else(|| last_key(path)).map(str::to_string);
+            dynamic.push(path.len());
+            path.push(Step::Key(Cow::Borrowed("value")));
+            walk_nodes(src, dom, v, path, dynamic, key.as_deref(), f);
+            path.pop();
+            dynamic.pop();
         }
         JKind::Object => {
             let pair_name = if dom.len(id) <= 4 {
@@ -1645,12 +1783,22 @@ fn walk_nodes<'s>(
                 let is_value = matches!(kname.as_ref(), "value" | "Value");
                 path.push(Step::Key(kname));
                 let o = if is_value { pair_name.as_deref() } else { None };
-                walk_nodes(src, dom, v, path, o, f);
+                walk_nodes(src, dom, v, path, dynamic, o, f);
                 path.pop();
             }
         }
         _ => {}
     }
+}
+
+/// The path of a flatmap key (`a.0.b`).
+fn flat_steps(key: &str) -> Vec<Step<'static>> {
+    key.split('.')
+        .map(|s| match s.parse::<usize>() {
+            Ok(i) => Step::Idx(i),
+            Err(_) => Step::Key(Cow::Owned(s.to_string())),
+        })
+        .collect()
 }
 
 fn last_key<'a>(path: &'a [Step<'_>]) -> Option<&'a str> {
@@ -1699,6 +1847,76 @@ fn show_address(src: &[u8], dom: &Dom, id: NodeId) -> Address {
             .map(|k| index_display(src, dom, k)),
         deposed: s("deposed").or_else(|| s("deposed_key")),
     }
+}
+
+/// Rule id of a value found secret because it equals one found secret in the same instance.
+pub const SAME_VALUE_RULE: &str = "same-value";
+
+/// The values found secret in one resource instance, to recognise the same value elsewhere in it.
+/// Values are compared by their per-run salted digest (`value_group`), in constant time, and only
+/// where the lengths match (the length is in every finding's preview anyway).
+#[derive(Default)]
+struct SameValue {
+    /// (length in bytes, digest, where in the instance, why it is a secret)
+    sources: Vec<(usize, String, String, Detection)>,
+}
+
+impl SameValue {
+    /// Shorter values are too likely to recur by chance (`true`, a port, a region).
+    const MIN_LEN: usize = 8;
+
+    fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    fn add(&mut self, attr: &str, dets: &[Detection]) {
+        for d in dets.iter().filter(|d| d.value_len >= Self::MIN_LEN) {
+            let at = match &d.inner_pointer {
+                Some(p) => format!("`{attr}` (at {p} inside it)"),
+                None => format!("`{attr}`"),
+            };
+            self.sources
+                .push((d.value_len, d.value_group.clone(), at, d.clone()));
+        }
+    }
+
+    /// A detection for `value` if it equals a source.
+    fn check(&self, engine: &Engine, value: &str) -> Option<Detection> {
+        if value.len() < Self::MIN_LEN || !self.sources.iter().any(|s| s.0 == value.len()) {
+            return None;
+        }
+        let digest = engine.value_digest(value);
+        let (_, _, at, src) = self
+            .sources
+            .iter()
+            .filter(|s| s.0 == value.len() && ct_eq(s.1.as_bytes(), digest.as_bytes()))
+            .max_by_key(|s| (s.3.severity, s.3.confidence))?;
+        let mut reasons = vec![format!(
+            "layer {}: the same value as {at} in this resource instance (equal salted digests), which is a secret:",
+            src.layer.number()
+        )];
+        reasons.extend(src.reasons.iter().map(|r| format!("{at}: {r}")));
+        Some(Detection {
+            layer: src.layer,
+            rule_id: SAME_VALUE_RULE.to_string(),
+            rule_name: "same value as a secret in this resource instance".to_string(),
+            kind: src.kind,
+            severity: src.severity,
+            confidence: src.confidence,
+            reasons,
+            fix: src.fix.clone(),
+            inner_pointer: None,
+            decoded: vec![],
+            preview: crate::finding::preview(value),
+            value_group: digest,
+            value_len: value.len(),
+        })
+    }
+}
+
+/// Equality that takes the same time wherever the inputs differ.
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Paths the artifact marks sensitive. `all` marks everything below the unit.
@@ -1803,19 +2021,78 @@ impl Marks {
         m
     }
 
-    fn covers(&self, path: &[Step<'_>]) -> bool {
+    /// Does a mark cover the leaf at `path`? Marks are Terraform's paths, which do not name the
+    /// `value` step of a dynamic value (`dynamic`: indices of those steps in `path`), so the path is
+    /// matched both as written and without those steps.
+    fn covers(&self, path: &[Step<'_>], dynamic: &[usize]) -> bool {
         if self.all {
             return true;
         }
-        self.paths.iter().any(|mp| {
-            mp.len() <= path.len()
-                && mp.iter().zip(path).all(|(a, b)| match (a, b) {
-                    (MarkStep::Key(x), Step::Key(y)) => x == y.as_ref(),
-                    (MarkStep::Idx(x), Step::Idx(y)) => x == y,
+        self.covers_steps(path.iter().map(StepRef::of))
+            || (!dynamic.is_empty() && self.covers_steps(cty_path(path, dynamic)))
+    }
+
+    fn covers_steps<'a>(&self, steps: impl Iterator<Item = StepRef<'a>> + Clone) -> bool {
+        self.all
+            || self.paths.iter().any(|mp| {
+                let mut it = steps.clone();
+                mp.iter().all(|m| match (m, it.next()) {
+                    (MarkStep::Key(x), Some(StepRef::Key(y))) => x == y,
+                    (MarkStep::Idx(x), Some(StepRef::Idx(y))) => *x == y,
                     _ => false,
                 })
-        })
+            })
     }
+
+    /// For a row that mirrors another attribute (`sensitive:ATTR`): is the counterpart of the leaf
+    /// at `path` under ATTR marked? `terraform_data.output.value.password` (Terraform's path
+    /// `output.password`) mirrors `input.password`.
+    fn covers_mirror(&self, row: &Row, path: &[Step<'_>], dynamic: &[usize]) -> bool {
+        let Some(from) = &row.when_sensitive else {
+            return false;
+        };
+        if self.is_empty() {
+            return false;
+        }
+        // Consume the row's keys (and the indices between them) from Terraform's path.
+        let mut rest = cty_path(path, dynamic).peekable();
+        for k in &row.path {
+            while matches!(rest.peek(), Some(StepRef::Idx(_))) {
+                rest.next();
+            }
+            if rest.next() != Some(StepRef::Key(k)) {
+                return false;
+            }
+        }
+        self.covers_steps(from.iter().map(|k| StepRef::Key(k)).chain(rest))
+    }
+}
+
+/// A borrowed path step, for comparing paths without building them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum StepRef<'a> {
+    Key(&'a str),
+    Idx(usize),
+}
+
+impl<'a> StepRef<'a> {
+    fn of(s: &'a Step<'_>) -> StepRef<'a> {
+        match s {
+            Step::Key(k) => StepRef::Key(k.as_ref()),
+            Step::Idx(i) => StepRef::Idx(*i),
+        }
+    }
+}
+
+/// Terraform's path of a leaf: `path` without the `value` steps of dynamic values.
+fn cty_path<'a>(
+    path: &'a [Step<'_>],
+    dynamic: &'a [usize],
+) -> impl Iterator<Item = StepRef<'a>> + Clone {
+    path.iter()
+        .enumerate()
+        .filter(|(i, _)| !dynamic.contains(i))
+        .map(|(_, s)| StepRef::of(s))
 }
 
 #[cfg(test)]

@@ -32,12 +32,36 @@ pub struct Row {
     pub min_length: usize,
     /// The row applies only when the resource's top-level attribute KEY equals VALUE.
     pub when: Option<(String, String)>,
+    /// `sensitive:ATTR`: the attribute mirrors ATTR (`terraform_data.output` is its `input`), so
+    /// the row applies to the part whose counterpart under ATTR the artifact marks sensitive,
+    /// path for path (all of it when all of ATTR is marked). Terraform marks only ATTR.
+    pub when_sensitive: Option<Vec<String>>,
 }
 
 impl Row {
     /// Stable rule id of a table row.
     pub fn rule_id(&self) -> String {
         format!("attr.{}.{}", self.resource_type, self.attribute)
+    }
+
+    /// Why a value covered by this row is a secret (a layer-2 reason line).
+    pub fn reason(&self) -> String {
+        match &self.when_sensitive {
+            Some(src) => format!(
+                "layer 2: `{}` of `{}` mirrors `{}`, and the artifact marks that part of `{}` sensitive ({})",
+                self.attribute,
+                self.resource_type,
+                src.join("."),
+                src.join("."),
+                self.kind.as_str()
+            ),
+            None => format!(
+                "layer 2: `{}` of `{}` is a secret attribute ({})",
+                self.attribute,
+                self.resource_type,
+                self.kind.as_str()
+            ),
+        }
     }
 
     /// What to do instead of keeping this attribute in state.
@@ -121,7 +145,7 @@ impl Table {
                 f[8].parse()
                     .map_err(|_| err("min_length must be a number"))?
             };
-            let row = Row {
+            let mut row = Row {
                 provider: f[0].to_string(),
                 resource_type: f[1].to_string(),
                 attribute: f[2].to_string(),
@@ -132,12 +156,21 @@ impl Table {
                 treat,
                 ephemeral: opt(f[7]),
                 min_length,
-                when: match f[9].split_once('=') {
+                when: None,
+                when_sensitive: None,
+            };
+            if let Some(src) = f[9].strip_prefix("sensitive:") {
+                if src.is_empty() || src.split('.').any(str::is_empty) {
+                    return Err(err("when sensitive:ATTR needs an attribute path"));
+                }
+                row.when_sensitive = Some(src.split('.').map(str::to_string).collect());
+            } else {
+                row.when = match f[9].split_once('=') {
                     Some((k, v)) => Some((k.to_string(), v.to_string())),
                     None if f[9].is_empty() => None,
-                    None => return Err(err("when must be KEY=VALUE")),
-                },
-            };
+                    None => return Err(err("when must be KEY=VALUE or sensitive:ATTR")),
+                };
+            }
             by_type
                 .entry(row.resource_type.clone())
                 .or_default()

@@ -563,6 +563,29 @@ fn every_attribute_table_row_is_detected() {
         if let Some((k, val)) = &row.when {
             v[k] = json!(val);
         }
+        // A mirroring row (`sensitive:ATTR`) applies only where ATTR is marked: first unmarked.
+        let mut sensitive = json!([]);
+        if let Some(from) = &row.when_sensitive {
+            assert_eq!(from.len(), 1, "mirrors of top-level attributes only, here");
+            v[&from[0]] = json!(format!("q{}", random(ALNUM, 23)));
+            let (mode, rtype) = match row.resource_type.strip_prefix("data.") {
+                Some(t) => ("data", t),
+                None => ("managed", row.resource_type.as_str()),
+            };
+            let d = Dir::new();
+            d.write(
+                "terraform.tfstate",
+                state_v4(json!([resource(mode, rtype, "x", v.clone(), json!([]))])),
+            );
+            let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+            assert!(
+                findings(&r).iter().all(|f| f["rule_id"] != row.rule_id()),
+                "{} {} applies without the mark",
+                row.resource_type,
+                row.attribute
+            );
+            sensitive = json!([[{"type": "get_attr", "value": from[0]}]]);
+        }
         let (mode, rtype) = match row.resource_type.strip_prefix("data.") {
             Some(t) => ("data", t),
             None => ("managed", row.resource_type.as_str()),
@@ -570,7 +593,7 @@ fn every_attribute_table_row_is_detected() {
         let d = Dir::new();
         d.write(
             "terraform.tfstate",
-            state_v4(json!([resource(mode, rtype, "x", v, json!([]))])),
+            state_v4(json!([resource(mode, rtype, "x", v, sensitive)])),
         );
         let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
         assert_eq!(
@@ -581,7 +604,11 @@ fn every_attribute_table_row_is_detected() {
             row.attribute,
             r.all()
         );
-        let f = findings(&r);
+        let mut f = findings(&r);
+        if row.when_sensitive.is_some() {
+            // The marked attribute it mirrors is a finding of its own (layer 1).
+            f.retain(|f| f["attribute_path"] == row.attribute.as_str());
+        }
         assert_eq!(f.len(), 1, "{} {}", row.resource_type, row.attribute);
         if row.treat == Treat::Secret {
             assert_eq!(
@@ -740,4 +767,254 @@ fn usage_errors_exit_2_and_help_exits_0() {
     ] {
         assert!(help.contains(flag), "{flag}");
     }
+}
+
+// ---- dynamic values, mirrored values, the same value twice in one instance -------------------
+
+fn ga(name: &str) -> Value {
+    json!({"type": "get_attr", "value": name})
+}
+
+/// (attribute_path, rule_id, layer) of each finding, sorted.
+fn where_why(r: &Run) -> Vec<(String, String, u64)> {
+    let mut v: Vec<_> = findings(r)
+        .iter()
+        .map(|f| {
+            (
+                f["attribute_path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["layer"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn terraform_data(input: Value, output: Value, sensitive: Value) -> String {
+    state_v4(json!([resource(
+        "managed",
+        "terraform_data",
+        "app",
+        json!({"id": "8359974a-34aa-ee4c-4664-c90b424e60ca", "input": input, "output": output, "triggers_replace": null}),
+        sensitive
+    )]))
+}
+
+/// Bug A: `terraform_data.input` is stored as `{"value": ..., "type": "string"}`; the mark on
+/// `input` covers its value, never the type name (which was reported as a secret).
+#[test]
+fn dynamic_value_type_is_not_a_secret() {
+    let d = Dir::new();
+    let secret = pw();
+    let wrapped = json!({"value": secret, "type": "string"});
+    d.write(
+        "terraform.tfstate",
+        terraform_data(wrapped.clone(), wrapped, json!([[ga("input")]])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    let got = where_why(&r);
+    assert!(got.iter().all(|(p, _, _)| !p.contains("type")), "{got:?}");
+    assert!(got.contains(&("input.value".into(), "mark.sensitive_attributes".into(), 1)));
+
+    // Object types (`["object", {...}]`) hold type names in strings too; a remote state's outputs.
+    let obj = json!({"value": {"team": "payments", "token": secret},
+                     "type": ["object", {"team": "string", "token": "string"}]});
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource("managed", "terraform_data", "app", json!({"id": "x", "input": obj, "output": null}), json!([[ga("input")]])),
+            resource("data", "terraform_remote_state", "net", json!({"backend": "s3", "outputs": {"value": {"vpc": "vpc-0a1b2c3d"}, "type": ["object", {"vpc": "string"}]}}), json!([[ga("outputs")]])),
+        ])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    let got = where_why(&r);
+    assert!(got.iter().all(|(p, _, _)| !p.contains("type")), "{got:?}");
+    assert!(
+        got.iter().any(|(p, _, _)| p == "input.value.token"),
+        "{got:?}"
+    );
+}
+
+/// Terraform's paths do not name the `value` step of a dynamic value: a mark on `input.token`
+/// covers `input.value.token`, and only it.
+#[test]
+fn marks_inside_a_dynamic_value_match_terraforms_paths() {
+    let d = Dir::new();
+    let secret = pw();
+    let obj = json!({"value": {"team": "payments-platform", "token": secret},
+                     "type": ["object", {"team": "string", "token": "string"}]});
+    d.write(
+        "terraform.tfstate",
+        terraform_data(obj.clone(), obj, json!([[ga("input"), ga("token")]])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(
+        where_why(&r),
+        vec![
+            (
+                "input.value.token".into(),
+                "mark.sensitive_attributes".into(),
+                1
+            ),
+            (
+                "output.value.token".into(),
+                "attr.terraform_data.output".into(),
+                2
+            ),
+        ]
+    );
+}
+
+/// Bug B: `terraform_data.output` copies the sensitive `input`, but Terraform marks only `input`;
+/// the table's `terraform_data output` row (`sensitive:input`) reports the copy, in a state and in
+/// `terraform show -json`, and says why.
+#[test]
+fn terraform_data_output_mirroring_a_sensitive_input_is_found() {
+    let d = Dir::new();
+    let secret = pw();
+    let wrapped = json!({"value": secret, "type": "string"});
+    d.write(
+        "terraform.tfstate",
+        terraform_data(wrapped.clone(), wrapped.clone(), json!([[ga("input")]])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        where_why(&r),
+        vec![
+            ("input.value".into(), "mark.sensitive_attributes".into(), 1),
+            (
+                "output.value".into(),
+                "attr.terraform_data.output".into(),
+                2
+            ),
+        ]
+    );
+    let out = findings(&r)
+        .into_iter()
+        .find(|f| f["attribute_path"] == "output.value")
+        .unwrap();
+    let reasons = out["reasons"].to_string();
+    assert!(reasons.contains("mirrors `input`"), "{reasons}");
+    assert_eq!(out["severity"], "medium", "as sure as the mark it mirrors");
+    assert!(!r.stdout.contains(&secret));
+
+    // Not marked: not reported (a plain input is not a secret).
+    d.write(
+        "terraform.tfstate",
+        terraform_data(
+            json!({"value": "payments-platform", "type": "string"}),
+            json!({"value": "payments-platform", "type": "string"}),
+            json!([]),
+        ),
+    );
+    let r = audit(&[&d.s("terraform.tfstate")]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    // `terraform show -json`: no wrapper; sensitive_values marks `input` only.
+    d.write(
+        "show.json",
+        json!({"format_version": "1.0", "terraform_version": "1.11.4", "values": {"root_module": {"resources": [
+            {"address": "terraform_data.app", "mode": "managed", "type": "terraform_data", "name": "app",
+             "provider_name": "terraform.io/builtin/terraform", "schema_version": 0,
+             "values": {"id": "x", "input": secret, "output": secret, "triggers_replace": null},
+             "sensitive_values": {"input": true}}]}}})
+        .to_string(),
+    );
+    let r = audit(&[&d.s("show.json"), "--format", "json"]);
+    assert_eq!(
+        where_why(&r),
+        vec![
+            ("input".into(), "mark.sensitive_values".into(), 1),
+            ("output".into(), "attr.terraform_data.output".into(), 2),
+        ]
+    );
+}
+
+/// Bug B in general: a value equal to one found secret elsewhere in the same instance is a
+/// finding too (an output, a tag, a trigger that copies it), with the reason it inherits; not
+/// across instances, not for short values.
+#[test]
+fn same_value_in_one_instance_is_found() {
+    let d = Dir::new();
+    let secret = pw();
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource(
+                "managed",
+                "example_thing",
+                "a",
+                json!({
+                "secret_in": secret, "echo": secret, "nested": [{"copy": secret}],
+                "flag_in": "on", "flag": "on", "name": "example-thing-a"}),
+                json!([[ga("secret_in")], [ga("flag_in")]])
+            ),
+            resource(
+                "managed",
+                "example_thing",
+                "b",
+                json!({"note": secret}),
+                json!([])
+            ),
+        ])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    let got: Vec<(String, String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["attribute_path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let a = "example_thing.a".to_string();
+    assert!(
+        got.contains(&(a.clone(), "echo".into(), "same-value".into())),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(a.clone(), "nested[0].copy".into(), "same-value".into())),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter().any(|(_, p, _)| p == "flag"),
+        "short values do not propagate: {got:?}"
+    );
+    assert!(
+        !got.iter().any(|(a, _, _)| a == "example_thing.b"),
+        "{got:?}"
+    );
+    let echo = findings(&r)
+        .into_iter()
+        .find(|f| f["attribute_path"] == "echo")
+        .unwrap();
+    let src = findings(&r)
+        .into_iter()
+        .find(|f| f["attribute_path"] == "secret_in")
+        .unwrap();
+    assert_eq!(echo["layer"], 1);
+    assert_eq!(echo["value_group"], src["value_group"]);
+    let reasons = echo["reasons"].to_string();
+    assert!(reasons.contains("same value as `secret_in`"), "{reasons}");
+    assert!(reasons.contains("sensitive_attributes"), "{reasons}");
+    assert!(!r.stdout.contains(&secret));
+
+    // A flatmap (state v3) too: a copy under a key no rule knows.
+    d.write(
+        "v3.tfstate",
+        json!({"version": 3, "terraform_version": "0.11.14", "serial": 1, "lineage": "x", "modules": [
+            {"path": ["root"], "outputs": {}, "resources": {"aws_db_instance.main": {"type": "aws_db_instance",
+             "primary": {"id": "main", "attributes": {"id": "main", "password": secret, "tags.%": "1", "tags.Note": secret}}}}}]})
+        .to_string(),
+    );
+    let r = audit(&[&d.s("v3.tfstate"), "--format", "json"]);
+    let got = where_why(&r);
+    assert!(
+        got.contains(&("tags.Note".into(), "same-value".into(), 2)),
+        "{got:?}"
+    );
 }

@@ -790,3 +790,75 @@ fn dynamic_value_keeps_its_type_descriptor() {
         assert_eq!(r.items.len(), 1);
     });
 }
+
+/// `terraform_data.output` copies the sensitive `input` (Terraform marks only `input`): both
+/// values move, both type descriptors stay (a string and an object type), and an audit of the
+/// result finds nothing.
+#[test]
+fn mirrored_dynamic_output_is_scrubbed_with_its_input() {
+    let c = canary();
+    let obj = json!({"value": {"team": "payments", "token": c},
+                     "type": ["object", {"team": "string", "token": "string"}]});
+    let src = serde_json::to_string_pretty(&json!({
+        "version": 4, "terraform_version": "1.11.4", "serial": 1,
+        "lineage": "0e1d8c55-0000-4000-8000-00000000d1a8",
+        "outputs": {},
+        "resources": [
+            {"mode": "managed", "type": "terraform_data", "name": "app",
+             "provider": "provider[\"terraform.io/builtin/terraform\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": "8359974a-34aa-ee4c-4664-c90b424e60ca",
+                 "input": {"value": c, "type": "string"},
+                 "output": {"value": c, "type": "string"},
+                 "triggers_replace": null},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "input"}]]}]},
+            {"mode": "managed", "type": "terraform_data", "name": "obj",
+             "provider": "provider[\"terraform.io/builtin/terraform\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": "9359974a-34aa-ee4c-4664-c90b424e60ca",
+                 "input": obj, "output": obj, "triggers_replace": null},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "input"},
+                                           {"type": "get_attr", "value": "token"}]]}]}
+        ],
+        "check_results": null
+    }))
+    .unwrap();
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "d.tfstate", &store)
+            .await
+            .unwrap();
+        let out = r.output.as_ref().unwrap();
+        assert_no_canary(&c, "the scrubbed state", out);
+        let v = json(out);
+        let app = &v["resources"][0]["instances"][0]["attributes"];
+        for a in ["input", "output"] {
+            assert_eq!(app[a]["type"], "string", "{a}");
+            assert!(
+                app[a]["value"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("ref+awssecrets://"),
+                "{a}"
+            );
+        }
+        let obj = &v["resources"][1]["instances"][0]["attributes"];
+        for a in ["input", "output"] {
+            assert_eq!(
+                obj[a]["type"],
+                json!(["object", {"team": "string", "token": "string"}])
+            );
+            assert_eq!(obj[a]["value"]["team"], "payments");
+            assert!(obj[a]["value"]["token"]
+                .as_str()
+                .unwrap()
+                .starts_with("ref+awssecrets://"));
+        }
+        assert_eq!(r.items.len(), 4);
+        let engine = state_scrubber::detect::Engine::new().unwrap();
+        let again = state_scrubber::document::Scanner::new(&engine, b"k", "d.tfstate".into())
+            .scan(out)
+            .unwrap();
+        assert!(again.findings.is_empty(), "{:?}", again.findings);
+    });
+}

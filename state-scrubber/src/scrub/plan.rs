@@ -7,6 +7,7 @@ use offstate_common::{SecretRef, SecretValue};
 use super::names::{secret_name, NameParts};
 use super::rewrite::{pointer_join, pointer_tokens, Doc};
 use super::ScrubError;
+use crate::document::is_dynamic_value;
 use crate::finding::{Finding, Severity};
 use crate::json::Kind;
 use crate::table::{Row, Table};
@@ -170,7 +171,7 @@ impl Planner<'_> {
             if SecretRef::is_reference(&value) {
                 continue; // already scrubbed
             }
-            if self.is_dynamic_type_descriptor(pointer, &value) {
+            if self.is_dynamic_type_descriptor(pointer) {
                 // Not a value but the cty type of one: rewriting it would make the state
                 // undecodable ("failed to decode type for dynamic value").
                 continue;
@@ -233,23 +234,19 @@ impl Planner<'_> {
         Ok(items)
     }
 
-    /// Is `pointer` the `type` member of a dynamic value (`{"value": ..., "type": "string"}`, how
+    /// Is `pointer` in the `type` member of a dynamic value (`{"value": ..., "type": "string"}`, how
     /// Terraform stores an attribute of type `dynamic`, such as `terraform_data.input`)? Its text is
-    /// a cty primitive type name, never a secret, and Terraform cannot decode the state without it.
-    fn is_dynamic_type_descriptor(&self, pointer: &str, value: &str) -> bool {
+    /// a cty type, never a secret, and Terraform cannot decode the state without it. Audit does not
+    /// report it (`document::is_dynamic_value`); this keeps scrub safe from other finding sources.
+    fn is_dynamic_type_descriptor(&self, pointer: &str) -> bool {
         let toks = pointer_tokens(pointer);
-        if toks.last().map(String::as_str) != Some("type")
-            || !matches!(value, "string" | "number" | "bool" | "dynamic")
-        {
-            return false;
-        }
         let doc = self.doc;
-        let Some(parent) = doc.node_at(&pointer_join(&toks[..toks.len() - 1])) else {
-            return false;
-        };
-        doc.kind(parent) == Kind::Object
-            && doc.dom.get(doc.src, parent, "value").is_some()
-            && doc.dom.members(parent).count() == 2
+        (1..toks.len()).any(|i| {
+            toks[i] == "type"
+                && doc
+                    .node_at(&pointer_join(&toks[..i]))
+                    .is_some_and(|parent| is_dynamic_value(doc.src, &doc.dom, parent))
+        })
     }
 
     /// For a value in a v4 instance's `attributes`: where the instance is, and whether the
