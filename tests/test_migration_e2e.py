@@ -17,8 +17,8 @@ The journey, and why in this order:
    this apply removes `secret_string` from the state; scrubbing first would not help, because
    every plan after `migrate` has these changes anyway (a `removed` block always plans `forget`).
 4. `state-scrubber scrub terraform.tfstate --store aws-secretsmanager --prefix P --write` on the
-   state that apply left: what is still plaintext (terraform_data.app's input, the sensitive root
-   output) goes to Secrets Manager and the state holds `ref+awssecrets://...` references.
+   state that apply left: what is still plaintext (terraform_data.app's input and the output that
+   mirrors it, the sensitive root output) goes to Secrets Manager and the state holds `ref+awssecrets://...` references.
    Scrubbing after the apply, not before: the apply would write the config-supplied plaintext of
    terraform_data and the output straight back.
 5. `terraform plan`: no replacement anywhere, and no change for everything migrate converted.
@@ -45,14 +45,12 @@ Everything else is swept: every state-scrubber output of every step (it never pr
 even before the migration), the scrubbed state and its `terraform show -json`, the logs and outputs
 of every Terraform command after the scrub.
 
-Known gaps (state-scrubber audit, reported, not in scrub), both about dynamic values:
-A. audit reports the `type` member of `terraform_data.input` (`{"value": ..., "type": "string"}`)
-   as a secret; scrub skips it (rewriting it made the state undecodable), so audit of the
-   scrubbed state still exits 1 with that one finding;
-B. audit does not report `terraform_data.output`, which mirrors a sensitive `input` but is not
-   listed in `sensitive_attributes`, so scrub leaves it in plaintext.
-While they hold, the test checks everything else, proves that A is the only finding left and B's
-value the only canary left, and ends as xfail; once audit is fixed it passes (or fails) as is.
+Dynamic values (`terraform_data.input`/`output`, stored as `{"value": ..., "type": "string"}`), two
+audit bugs this test found and now guards:
+A. the `type` member is a cty type, never a secret: audit does not report it (it did: `input.type`),
+   and scrub never rewrites it (Terraform could not decode the state);
+B. `terraform_data.output` mirrors the sensitive `input` but Terraform marks only `input`: audit
+   reports it (the `terraform_data output` row, `sensitive:input`) and scrub moves it too.
 """
 
 from __future__ import annotations
@@ -262,8 +260,14 @@ def test_audit_migrate_apply_scrub_plan(mig_ws, sm):
     for c in (db, api):
         assert canaries.search_bytes("before state", before_state, [c]), "the before state must hold the value"
     found = audit_addresses(ws, "terraform.tfstate", expect=1)
-    for want in ("aws_secretsmanager_secret_version.db secret_string", "terraform_data.app input.value", "output.api_token"):
+    for want in (
+        "aws_secretsmanager_secret_version.db secret_string",
+        "terraform_data.app input.value",
+        "terraform_data.app output.value",
+        "output.api_token",
+    ):
         assert want in found, f"audit of the before state misses {want}: {sorted(found)}"
+    assert not any(f.endswith(".type") for f in found), f"a dynamic value's type reported: {sorted(found)}"
 
     # 2. migrate: dry run writes nothing; --write; a second run changes nothing; fmt is happy.
     main_tf = ws.dir / "main.tf"
@@ -339,45 +343,16 @@ def test_audit_migrate_apply_scrub_plan(mig_ws, sm):
     assert changes == {"terraform_data.app": "update"}, changes
     assert outputs.get("db_secret_arn") == "noop" and outputs.get("api_token") == "update", outputs
 
-    # 6. audit of the new state: clean. Known audit gap A: the `type` of a dynamic value
-    # ({"value", "type"}) is reported as a secret (a false positive that scrub now skips).
-    known: list[str] = []
+    # 6. audit of the new state: clean (the type descriptors of the dynamic values are no finding).
     left = audit_addresses(ws, "terraform.tfstate", expect=None)
-    if left == {"terraform_data.app input.type"}:
-        known.append("audit reports the type descriptor `input.type` of a dynamic value as a secret")
-    else:
-        assert left == set(), f"audit of the scrubbed state: {sorted(left)}"
-        scrubber(ws, "audit", "terraform.tfstate", expect=0)
+    assert left == set(), f"audit of the scrubbed state: {sorted(left)}"
+    scrubber(ws, "audit", "terraform.tfstate", expect=0)
 
-    # The sweep (exclusions in the module doc).
+    # The sweep (exclusions in the module doc): no canary anywhere, terraform_data's output included.
     ws.show_json()
     roots = [ws.dir, ws.artifacts, ws.scrubber_out]
     findings, searched = canaries.search_paths(roots, ws.canaries)
     assert any(p.suffix == ".tflog" and p.stat().st_size for p in searched), "no trace log was written"
-    output_value = data["output"]["value"]
-    if output_value.startswith(REF):
-        assert not findings, "canary found (values not shown):\n" + "\n".join(f"  {f}" for f in findings[:50])
-        assert_ref_holds(sm, output_value, api, "terraform_data.app output")
-        if known:
-            pytest.xfail("known state-scrubber audit gap: " + "; ".join(known))
-        return
-    # Known audit gap B: terraform_data.output is still plaintext. It must be the only leak: the
-    # api value in the state, its `show -json` rendering, and the trace logs of the Terraform
-    # commands that read that state (Terraform itself logs dynamic values it reads from a state,
-    # "UpgradeResourceState: ignoring dynamic block", at DEBUG). The db value: nowhere.
-    assert hmac.compare_digest(output_value.encode(), api.reveal().encode())
-    db_found, _ = canaries.search_paths(roots, [db])
-    assert not db_found, "canary found (values not shown):\n" + "\n".join(f"  {f}" for f in db_found[:50])
-    api_found, _ = canaries.search_paths(roots, [api])
-    shows = {str(p) for p in ws.artifacts.glob("*-show.stdout")}
-    others = [
-        f for f in api_found
-        if f.artifact != str(state_file) and f.artifact not in shows and not f.artifact.endswith(".tflog")
-    ]
-    assert not others, "canary found (values not shown):\n" + "\n".join(f"  {f}" for f in others[:50])
-    assert len(findings) == len(api_found), "a canary other than these two was found"
-    known.append(
-        "audit does not report terraform_data.output (it mirrors the sensitive input but is not in "
-        "sensitive_attributes): scrub leaves it in plaintext"
-    )
-    pytest.xfail("known state-scrubber audit gaps: " + "; ".join(known))
+    assert not findings, "canary found (values not shown):\n" + "\n".join(f"  {f}" for f in findings[:50])
+    assert data["output"]["type"] == "string"
+    assert_ref_holds(sm, data["output"]["value"], api, "terraform_data.app output")
