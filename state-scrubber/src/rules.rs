@@ -96,6 +96,11 @@ pub struct SafeValueSpec {
     #[serde(rename = "for")]
     pub applies: Vec<String>,
     pub value_regex: String,
+    /// The value only counts as safe at or below this Shannon entropy (bits
+    /// per character): a random base64 secret that happens to start with `/`
+    /// is not a path.
+    #[serde(default)]
+    pub max_entropy: Option<f64>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
@@ -267,7 +272,9 @@ impl Rules {
                     };
                     s.spec.applies.iter().any(|a| a == name)
                 });
-            applies && s.regex.is_match(trimmed)
+            applies
+                && s.regex.is_match(trimmed)
+                && s.spec.max_entropy.is_none_or(|max| entropy(trimmed) <= max)
         })
     }
 

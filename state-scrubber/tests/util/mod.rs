@@ -112,7 +112,8 @@ pub fn random(charset: &str, n: usize) -> String {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            chars[(x % chars.len() as u64) as usize]
+            // xorshift's high bits are its best ones.
+            chars[((x >> 32) % chars.len() as u64) as usize]
         })
         .collect()
 }
