@@ -6,7 +6,8 @@
 #     examples/quickstart with a freshly generated password;
 #  3. show that the password is in Secrets Manager and nowhere in the plan, the state or
 #     `terraform show -json`;
-#  4. `state-scrubber audit` a legacy state full of plaintext secrets, and `scrub` it (dry run);
+#  4. `state-scrubber audit` a legacy state full of plaintext secrets, `scrub` it (dry run, then
+#     --write into the local Secrets Manager) and audit the result;
 #  5. stop moto_server, whatever happened.
 #
 # Nothing here prints the password.
@@ -172,6 +173,21 @@ if has_subcommand scrub; then
   rc=${PIPESTATUS[0]}
   set -e
   note "scrub (dry run) exit code: $rc"
+
+  step "state-scrubber: scrub --write (values to the local Secrets Manager, state rewritten to references)"
+  set +e
+  AWS_ENDPOINT_URL_SECRETS_MANAGER="$ENDPOINT" \
+    "$SCRUBBER_BIN" scrub "$LEGACY" --store aws-secretsmanager --prefix offstate-demo/legacy/ --write | tail -n 3 | sed 's/^/    /'
+  rc=${PIPESTATUS[0]}
+  set -e
+  note "scrub --write exit code: $rc"
+
+  step "state-scrubber: audit the scrubbed state"
+  set +e
+  "$SCRUBBER_BIN" audit "$LEGACY" | sed 's/^/    /'
+  rc=${PIPESTATUS[0]}
+  set -e
+  note "audit exit code: $rc (0: no plaintext secret left)"
 else
   note "NOTE: 'state-scrubber scrub' is not available in this build yet; skipping this step."
 fi
