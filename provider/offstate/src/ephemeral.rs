@@ -67,14 +67,13 @@ impl EphemeralResource for SecretValueEphemeral {
             0,
             Block::new("Reads a secret value at plan and apply time without persisting it. Feed `value` to write-only arguments (`password_wo`, `value_wo`) or provider blocks.")
                 .attribute(Attribute::required("secret_id", Type::String).description("Name or ARN of the secret."))
-                .attribute(Attribute::optional("version_id", Type::String).description("A version id; conflicts with `version_stage`."))
+                .attribute(Attribute::optional_computed("version_id", Type::String).description("A version id to read (conflicts with `version_stage`); after the read, the id of the version read."))
                 .attribute(Attribute::optional("version_stage", Type::String).description("A staging label. Default `AWSCURRENT`."))
                 .attribute(Attribute::optional("json_key", Type::String).description("Return one top-level key of a JSON object secret instead of the whole value."))
                 .attribute(Attribute::computed("value", Type::String).sensitive().description("The value (base64 for a binary secret)."))
                 .attribute(Attribute::computed("binary", Type::Bool).description("Whether the secret is stored as SecretBinary."))
                 .attribute(Attribute::computed("arn", Type::String).description("ARN of the secret."))
-                .attribute(Attribute::computed("name", Type::String).description("Name of the secret."))
-                .attribute(Attribute::computed("read_version_id", Type::String).description("The version that was read.")),
+                .attribute(Attribute::computed("name", Type::String).description("Name of the secret.")),
         )
     }
 
@@ -153,7 +152,7 @@ impl EphemeralResource for SecretValueEphemeral {
         r.set("binary", Value::Bool(fetched.binary));
         r.set("arn", Value::string(&fetched.arn));
         r.set("name", Value::string(&fetched.name));
-        r.set("read_version_id", Value::string(&fetched.version_id));
+        r.set("version_id", Value::string(&fetched.version_id));
         tracing::debug!(secret = %fetched.name, version = %fetched.version_id, "opened secret value");
     }
 }
