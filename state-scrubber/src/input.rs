@@ -121,6 +121,27 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
             } else if looks_like_state(&path) {
                 out.push(Source::File(path));
             }
+        } else if ft.is_symlink() {
+            let wanted = if in_dot_terraform {
+                name == "terraform.tfstate"
+            } else {
+                looks_like_state(&path)
+            };
+            // A symlinked state file is scanned like any other (nothing is skipped silently);
+            // a symlinked directory is not followed, so no walk can loop, and the user is told.
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() && wanted => out.push(Source::File(path)),
+                Ok(m) if m.is_dir() && !in_dot_terraform => eprintln!(
+                    "state-scrubber: note: {}: symlinked directory not followed (name it on the command line to scan it)",
+                    path.display()
+                ),
+                Ok(_) => {}
+                Err(e) if wanted => errs.push(InputError::Io {
+                    path: path.display().to_string(),
+                    message: format!("symbolic link cannot be followed: {}", e.kind()),
+                }),
+                Err(_) => {}
+            }
         }
     }
 }

@@ -350,17 +350,45 @@ fn symlink_loops() {
             o.stderr
         );
     }
-    // The walk: the loops do not hang it; a real state beside them is scanned (one finding).
+    // The walk: the loops do not hang it (symlinked directories are not followed, and said so);
+    // each looping state-named link is an error naming it (exit 2), and a real state beside
+    // them is still scanned (its finding is reported).
     let pw = util::random(util::ALNUM, 24);
     d.write(
         "sub/terraform.tfstate",
         state_with(format!("\"{pw}\"").as_bytes()),
     );
-    let o = audit(&[&d.path().display().to_string()], SECS);
+    let o = util::audit(&[&d.path().display().to_string()]);
+    assert_eq!(o.code, 2, "looping links are errors: {}", o.stderr);
+    for name in ["self.tfstate", "a.tfstate", "b.tfstate"] {
+        assert!(o.stderr.contains(name), "{name} named:\n{}", o.stderr);
+    }
+    assert!(
+        o.stderr.contains("symlinked directory not followed"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stdout.contains("terraform.tfstate"),
+        "the real state is scanned: {}",
+        o.stdout
+    );
+}
+
+/// A symlinked state file in a walk is scanned, never skipped silently.
+#[test]
+fn symlinked_state_file_is_scanned() {
+    use std::os::unix::fs::symlink;
+    let d = util::Dir::new();
+    let pw = util::random(util::ALNUM, 24);
+    d.write("real/data.json", state_with(format!("\"{pw}\"").as_bytes()));
+    std::fs::create_dir(d.path().join("env")).unwrap();
+    symlink("../real/data.json", d.path().join("env/terraform.tfstate")).unwrap();
+    let o = util::audit(&[&d.path().join("env").display().to_string()]);
     assert_eq!(
         o.code, 1,
-        "the walk ends with the real state's finding: {}",
-        o.stderr
+        "the linked state's finding: {} {}",
+        o.stdout, o.stderr
     );
 }
 
