@@ -19,7 +19,8 @@
 //! Binaries are measured in turn within each round (A B A B ...), so drift
 //! on the machine hits all of them alike. Medians are printed; with two
 //! binaries, so are the ratios first/second. `--json` prints one JSON object
-//! instead (for `tools/bench-provider`). Only protocol 6 is spoken.
+//! instead (for `tools/bench-provider`): the medians, plus `handshake_min_ms`,
+//! the fastest handshake. Only protocol 6 is spoken.
 
 use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
@@ -330,6 +331,11 @@ fn print_json(args: &Args, samples: &[Samples]) {
             for (name, unit, value) in s.medians() {
                 m.insert(format!("{name}_{}", unit.to_lowercase()), value.into());
             }
+            let handshake_min = s.handshake.iter().min().map(|d| d.as_secs_f64() * 1e3);
+            m.insert(
+                "handshake_min_ms".into(),
+                handshake_min.unwrap_or(f64::NAN).into(),
+            );
             serde_json::Value::Object(m)
         })
         .collect();
