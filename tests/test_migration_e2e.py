@@ -3,47 +3,38 @@
 Real Terraform, moto as Secrets Manager, the test-only stand-in for hashicorp/aws
 (tests/aws-standin) and the offstate provider, both installed from a filesystem mirror.
 
-The journey, and why in this order:
+The journey:
 
 1. "before": `aws_secretsmanager_secret` + `aws_secretsmanager_secret_version.secret_string`
    (from a sensitive variable), `terraform_data` with a sensitive `input`, a sensitive output of
-   it and a plain output. Applied; `state-scrubber audit` finds the plaintext (exit 1).
-2. `state-scrubber migrate . --write`: the secret pair becomes `offstate_secret` (value_wo from
-   the old `secret_string`, value_wo_version = 1) with a `moved` and a `removed { destroy = false }`
-   block. `terraform_data` and the outputs have no write-only form; migrate leaves them alone.
-   A second run changes nothing; `terraform fmt -check` passes.
-3. `terraform apply` of the migrated configuration: the move (MoveResourceState, same ARN, no
-   replacement), the `forget` of the version, and value_wo_version null -> 1 in place. Only
-   this apply removes `secret_string` from the state; scrubbing first would not help, because
-   every plan after `migrate` has these changes anyway (a `removed` block always plans `forget`).
-4. `state-scrubber scrub terraform.tfstate --store aws-secretsmanager --prefix P --write` on the
-   state that apply left: what is still plaintext (terraform_data.app's input and the output that
-   mirrors it, the sensitive root output) goes to Secrets Manager and the state holds `ref+awssecrets://...` references.
-   Scrubbing after the apply, not before: the apply would write the config-supplied plaintext of
-   terraform_data and the output straight back.
-5. `terraform plan`: no replacement anywhere, and no change for everything migrate converted.
-   NOT "no changes" overall, and that is right, not a gap to paper over: `terraform_data.input`
-   and a root output are configuration; their configuration still yields the plaintext, so
-   Terraform compares it with the reference in state and plans an in-place update
-   (terraform_data) and an output change, which an apply would write back into the state. No
-   scrubber can make that plan empty without putting the plaintext back; the fix is in the
-   configuration (the audit's `fix:` line). The test asserts exactly those two changes, and does
-   not apply them.
-6. `state-scrubber audit` of the new state: exit 0. Every original value is read back with boto3
-   (offstate_secret's value at its name; the scrubbed ones at the version each reference pins).
+   it, a sensitive output of the database password and a plain output. Applied;
+   `state-scrubber audit` finds the plaintext (exit 1).
+2. `state-scrubber migrate . --prefix P --write`: the secret pair becomes `offstate_secret`
+   (value_wo from the old `secret_string`, value_wo_version = 1) with a `moved` and a
+   `removed { destroy = false }` block; `terraform_data.app.input` (no write-only form) moves
+   into a new `offstate_secret.app_input` and keeps `provider::offstate::ref(...)` of it; the
+   database-password output references `offstate_secret.db` instead of the variable. A second
+   run changes nothing; `terraform fmt -check` passes.
+3. `state-scrubber scrub terraform.tfstate --prefix Q --write`: every plaintext left in the
+   state (`secret_string`, terraform_data's input and the output mirroring it, the sensitive
+   outputs) goes to Secrets Manager, and the state holds `ref+awssecrets://...` references, or
+   null where the attribute has a write-only twin. A dry run first changes nothing.
+4. `terraform plan` of the migrated configuration on the scrubbed state: no replacement, no
+   destroy; the move, the forget, one create (`offstate_secret.app_input`) and in-place updates.
+   Applied. From here on no plaintext is written anywhere: Terraform's `.backup` is the
+   scrubbed state.
+5. `terraform plan`: no changes at all (exit 0).
+6. `state-scrubber audit` of the final state: exit 0. Every original value is read back with
+   boto3: offstate_secret.db's and app_input's values at their names, the scrubbed ones at the
+   version each reference pins.
 
-Canary sweep. Exclusions, each checked to be what it claims:
-- everything Terraform wrote up to and including the migration apply (step 3): the "before"
-  state, trace logs and outputs, and the migration apply's logs. These are set aside into
-  `pre-scrub/`, unswept. The state of step 3 is not an artifact of its own: scrub rewrites it.
-- `terraform.tfstate.backup`: Terraform's copy of the state before the migration apply, i.e. the
-  "before" state (checked byte for byte), set aside too. state-scrubber writes no backup unless
-  `--backup` is given, and none is.
-- no saved plan is made after the migration: a saved plan holds every non-ephemeral input
-  variable's value (Terraform, by design); the plans here run with `-json` and no `-out`.
+Canary sweep. Exclusions, each checked to be what it claims: everything Terraform wrote before
+the scrub (the "before" state, trace logs and outputs) is set aside into `pre-scrub/`, unswept.
 Everything else is swept: every state-scrubber output of every step (it never prints a value,
-even before the migration), the scrubbed state and its `terraform show -json`, the logs and outputs
-of every Terraform command after the scrub.
+even before the migration), the scrubbed state, the migration apply's state, its `.backup`,
+their `terraform show -json`, the logs and outputs of every Terraform command after the scrub.
+No saved plan is made: a saved plan holds every non-ephemeral input variable's value (Terraform,
+by design); the plans here run with `-json` and no `-out`.
 
 Dynamic values (`terraform_data.input`/`output`, stored as `{"value": ..., "type": "string"}`), two
 audit bugs this test found and now guards:
@@ -154,6 +145,11 @@ output "api_token" {{
   sensitive = true
 }}
 
+output "db_password" {{
+  value     = var.db_password
+  sensitive = true
+}}
+
 output "db_secret_arn" {{
   value = aws_secretsmanager_secret.db.arn
 }}
@@ -241,9 +237,10 @@ def assert_ref_holds(sm, ref: str, expected: canaries.Canary, what: str) -> None
     )
 
 
-def test_audit_migrate_apply_scrub_plan(mig_ws, sm):
+def test_audit_migrate_scrub_apply_plan(mig_ws, sm):
     ws = mig_ws
     name = f"{ws.prefix}/db"
+    migrate_prefix = f"{ws.prefix}/migrated"
     prefix = f"{ws.prefix}/scrubbed"
     db = ws.canary("db")
     api = ws.canary("api")
@@ -265,17 +262,20 @@ def test_audit_migrate_apply_scrub_plan(mig_ws, sm):
         "terraform_data.app input.value",
         "terraform_data.app output.value",
         "output.api_token",
+        "output.db_password",
     ):
         assert want in found, f"audit of the before state misses {want}: {sorted(found)}"
     assert not any(f.endswith(".type") for f in found), f"a dynamic value's type reported: {sorted(found)}"
+    set_aside(list(ws.artifacts.iterdir()), pre)
 
     # 2. migrate: dry run writes nothing; --write; a second run changes nothing; fmt is happy.
     main_tf = ws.dir / "main.tf"
     original_tf = main_tf.read_bytes()
-    dry = scrubber(ws, "migrate", ".")
+    dry = scrubber(ws, "migrate", ".", "--prefix", migrate_prefix)
     assert main_tf.read_bytes() == original_tf, "migrate without --write changed main.tf"
     assert b"+resource \"offstate_secret\" \"db\"" in dry.stdout
-    scrubber(ws, "migrate", ".", "--write")
+    assert b"+resource \"offstate_secret\" \"app_input\"" in dry.stdout
+    scrubber(ws, "migrate", ".", "--prefix", migrate_prefix, "--write")
     migrated = main_tf.read_text()
     for piece in (
         'resource "offstate_secret" "db"',
@@ -285,74 +285,93 @@ def test_audit_migrate_apply_scrub_plan(mig_ws, sm):
         "to   = offstate_secret.db",
         "from = aws_secretsmanager_secret_version.db",
         "destroy = false",
-        'resource "terraform_data" "app"',
+        'resource "offstate_secret" "app_input"',
+        f'name             = "{migrate_prefix}/app/input"',
+        "value_wo         = var.api_token",
+        "input = provider::offstate::ref(offstate_secret.app_input.name, null)",
+        "value     = provider::offstate::ref(offstate_secret.db.name, null)",
         "value = offstate_secret.db.arn",
     ):
         assert piece in migrated, f"migrated main.tf lacks `{piece}`"
-    again = scrubber(ws, "migrate", ".")
+    assert "var.api_token" not in migrated.split('resource "terraform_data" "app"')[1], "terraform_data still gets the value"
+    again = scrubber(ws, "migrate", ".", "--prefix", migrate_prefix)
     assert again.stdout == b"" and b"nothing to migrate" in again.stderr
     ws.tf("fmt", "-check")
 
-    # 3. the migration apply: moves, forgets, no replacement.
+    # 3. scrub the state as it is: a dry run changes nothing, then --write.
+    mid = state_file.read_bytes()
+    assert mid == before_state
+    scrub = ("scrub", "terraform.tfstate", "--store", "aws-secretsmanager", "--prefix", prefix,
+             "--endpoint", ws.endpoint, "--region", REGION)
+    scrubber(ws, *scrub)
+    assert state_file.read_bytes() == mid, "scrub without --write changed the state"
+    scrubber(ws, *scrub, "--write")
+    assert not list(ws.dir.glob("*.backup")), "no backup was asked for"
+    st, mid_st = ws.state(), json.loads(mid)
+    assert st["lineage"] == mid_st["lineage"] and st["serial"] == mid_st["serial"] + 1
+    scrubbed_refs = {
+        "output.api_token": st["outputs"]["api_token"]["value"],
+        "output.db_password": st["outputs"]["db_password"]["value"],
+    }
+    data = ws.attributes("terraform_data.app")
+    assert data["input"]["type"] == "string" and data["output"]["type"] == "string", "type descriptors kept"
+    scrubbed_refs["terraform_data.app input"] = data["input"]["value"]
+    scrubbed_refs["terraform_data.app output"] = data["output"]["value"]
+    version = ws.attributes("aws_secretsmanager_secret_version.db")
+    assert version["secret_string"] in (None, "") or version["secret_string"].startswith(REF), (
+        "secret_string still plaintext after scrub"
+    )
+    assert scrubber(ws, "audit", "terraform.tfstate", expect=None).returncode == 0, "scrubbed state not clean"
+    scrubbed_state = state_file.read_bytes()
+
+    # Values are retrievable before anything else changes (a failure names the value's place).
+    assert_ref_holds(sm, scrubbed_refs["output.api_token"], api, "output.api_token")
+    assert_ref_holds(sm, scrubbed_refs["output.db_password"], db, "output.db_password")
+    assert_ref_holds(sm, scrubbed_refs["terraform_data.app input"], api, "terraform_data.app input")
+    assert_ref_holds(sm, scrubbed_refs["terraform_data.app output"], api, "terraform_data.app output")
+    restore = scrubber(ws, "restore", "terraform.tfstate", "--prefix", prefix,
+                       "--endpoint", ws.endpoint, "--region", REGION)
+    assert restore.returncode == 0
+
+    # 4. the migration plan on the scrubbed state: no replacement, no destroy; applied.
     ws.init()
     rc, changes, _ = json_plan(ws)
     assert rc == 2
+    assert not {a for a in changes.values() if a in ("delete", "replace")}, changes
     assert changes.get("offstate_secret.db") == "update", changes
+    assert changes.get("offstate_secret.app_input") == "create", changes
+    assert changes.get("terraform_data.app") == "update", changes
     assert changes.get("aws_secretsmanager_secret_version.db") in ("forget", "remove"), changes
-    assert not {a for a in changes.values() if a in ("create", "delete", "replace")}, changes
+    assert [a for a in changes.values() if a == "create"] == ["create"], changes
     arn_before = json.loads(before_state)["outputs"]["db_secret_arn"]["value"]
     ws.apply()
     assert ws.attributes("offstate_secret.db")["arn"] == arn_before, "the move must keep the secret"
     assert ws.attributes("aws_secretsmanager_secret_version.db") is None
     assert ws.attributes("aws_secretsmanager_secret.db") is None
-    store.assert_value(sm, name, db)
-
     backup = ws.dir / "terraform.tfstate.backup"
-    assert backup.read_bytes() == before_state, "the .backup is the before state"
-    set_aside([backup, *ws.artifacts.iterdir()], pre)
-
-    # 4. scrub: a dry run changes nothing, then --write.
-    mid = state_file.read_bytes()
-    scrubber(ws, "scrub", "terraform.tfstate", "--store", "aws-secretsmanager", "--prefix", prefix,
-             "--endpoint", ws.endpoint, "--region", REGION)
-    assert state_file.read_bytes() == mid, "scrub without --write changed the state"
-    scrubber(ws, "scrub", "terraform.tfstate", "--store", "aws-secretsmanager", "--prefix", prefix,
-             "--endpoint", ws.endpoint, "--region", REGION, "--write")
-    assert not list(ws.dir.glob("*.backup")), "no backup was asked for"
-    st, mid_st = ws.state(), json.loads(mid)
-    assert st["lineage"] == mid_st["lineage"] and st["serial"] == mid_st["serial"] + 1
-    out_ref = st["outputs"]["api_token"]["value"]
-    data = ws.attributes("terraform_data.app")
-    assert data["input"]["type"] == "string", "the dynamic value's type descriptor is kept"
-    input_ref = data["input"]["value"]
-    assert ws.attributes("offstate_secret.db")["value_wo"] is None
-
-    # 6 (before the plan, so a failure names the value's place): values retrievable.
+    assert backup.read_bytes() == scrubbed_state, "Terraform's .backup is the scrubbed state"
     store.assert_value(sm, name, db)
-    assert_ref_holds(sm, out_ref, api, "output.api_token")
-    assert_ref_holds(sm, input_ref, api, "terraform_data.app input")
-    restore = scrubber(ws, "restore", "terraform.tfstate", "--prefix", prefix,
-                       "--endpoint", ws.endpoint, "--region", REGION)
-    assert restore.returncode == 0
+    store.assert_value(sm, f"{migrate_prefix}/app/input", api)
+    final = ws.state()
+    app_ref = f"{REF}{migrate_prefix}/app/input"
+    assert ws.attributes("terraform_data.app")["input"]["value"] == app_ref
+    assert final["outputs"]["api_token"]["value"] == app_ref
+    assert final["outputs"]["db_password"]["value"] == f"{REF}{name}"
 
-    # 5. the plan: no replacement; nothing for what migrate converted; terraform_data and the
-    # output differ from their configuration, which still yields the plaintext (module doc).
+    # 5. nothing left to do.
     rc, changes, outputs = json_plan(ws)
-    assert not {a for a in changes.values() if a in ("create", "delete", "replace")}, changes
-    assert "offstate_secret.db" not in changes, changes
-    assert changes == {"terraform_data.app": "update"}, changes
-    assert outputs.get("db_secret_arn") == "noop" and outputs.get("api_token") == "update", outputs
+    assert rc == 0 and not changes, changes
+    assert all(a == "noop" for a in outputs.values()), outputs
 
-    # 6. audit of the new state: clean (the type descriptors of the dynamic values are no finding).
+    # 6. audit of the final state: clean (the type descriptors of the dynamic values are no finding).
     left = audit_addresses(ws, "terraform.tfstate", expect=None)
-    assert left == set(), f"audit of the scrubbed state: {sorted(left)}"
-    scrubber(ws, "audit", "terraform.tfstate", expect=0)
+    assert left == set(), f"audit of the final state: {sorted(left)}"
+    scrubber(ws, "audit", "terraform.tfstate", "terraform.tfstate.backup", expect=0)
 
-    # The sweep (exclusions in the module doc): no canary anywhere, terraform_data's output included.
+    # The sweep (exclusions in the module doc).
     ws.show_json()
     roots = [ws.dir, ws.artifacts, ws.scrubber_out]
     findings, searched = canaries.search_paths(roots, ws.canaries)
     assert any(p.suffix == ".tflog" and p.stat().st_size for p in searched), "no trace log was written"
+    assert any(p.name == "terraform.tfstate.backup" for p in searched), "the .backup was not swept"
     assert not findings, "canary found (values not shown):\n" + "\n".join(f"  {f}" for f in findings[:50])
-    assert data["output"]["type"] == "string"
-    assert_ref_holds(sm, data["output"]["value"], api, "terraform_data.app output")

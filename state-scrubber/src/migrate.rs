@@ -25,13 +25,32 @@ pub struct MigrateArgs {
     /// Leave aws_secretsmanager_secret(+_version) as they are.
     #[arg(long)]
     pub no_offstate_secret: bool,
+    /// Secrets that terraform_data arguments and root outputs store (they have no write-only
+    /// form) move into new offstate_secret resources named PREFIX/<resource>/<argument> or
+    /// PREFIX/outputs/<name>, and the argument keeps a reference. Without it they are notes.
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
 }
 
 pub fn run_migrate(args: MigrateArgs) -> anyhow::Result<Outcome> {
+    if let Some(prefix) = &args.prefix {
+        let trimmed = prefix.trim_matches('/');
+        if trimmed.is_empty() {
+            anyhow::bail!("--prefix must not be empty");
+        }
+        // The longest name this prefix yields must still be a valid secret name.
+        offstate_common::name::validate_name(trimmed).map_err(|e| {
+            anyhow::anyhow!("--prefix {trimmed:?} is not a valid secret name prefix: {e}")
+        })?;
+    }
     let opts = hcl_migrate::Options {
         recursive: !args.no_recursive,
         ephemeral: !args.no_ephemeral,
         offstate_secret: !args.no_offstate_secret,
+        secret_prefix: args
+            .prefix
+            .as_deref()
+            .map(|p| p.trim_matches('/').to_owned()),
     };
     // Parse errors name file:line:column; main turns the error into exit status 2.
     let plan = hcl_migrate::plan_migration(&args.dir, &opts)?;

@@ -42,6 +42,9 @@ pub struct Options {
     pub ephemeral: bool,
     /// Turn `aws_secretsmanager_secret` + `_version` into `offstate_secret`.
     pub offstate_secret: bool,
+    /// Move secrets that `terraform_data` arguments and root outputs would store into
+    /// `offstate_secret` resources named under this prefix, leaving references (root module only).
+    pub secret_prefix: Option<String>,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             recursive: true,
             ephemeral: true,
             offstate_secret: true,
+            secret_prefix: None,
         }
     }
 }
@@ -95,13 +99,14 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
         root: dir.to_path_buf(),
         ..MigrationPlan::default()
     };
-    for module_dir in module::module_dirs(dir, opts.recursive)? {
+    for (index, module_dir) in module::module_dirs(dir, opts.recursive)?.into_iter().enumerate() {
         let files = module::load_module(&module_dir)?;
         if files.is_empty() {
             continue;
         }
         let refs = module::collect_references(&files);
-        let outcome = planner::plan_module(&files, &refs, opts);
+        // module_dirs lists `dir` itself first: the root module.
+        let outcome = planner::plan_module(&files, &refs, opts, index == 0);
         for (index, file) in files.into_iter().enumerate() {
             if let Some(change) =
                 finish_file(file, &outcome.edits[index], outcome.notes[index].clone())

@@ -15,6 +15,8 @@ use hcl_edit::structure::{Attribute, Block, BlockLabel, Body};
 use hcl_edit::Span;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+mod sinks;
+
 /// Data sources that read a secret and have an ephemeral resource of the same name.
 const SECRET_DATA_SOURCES: [&str; 5] = [
     "aws_secretsmanager_secret_version",
@@ -81,9 +83,16 @@ struct Planner<'a> {
     wo_keys: HashSet<(usize, usize)>,
     /// Provider source → newest first-version needed by a twin we introduced.
     provider_versions: BTreeMap<String, String>,
+    /// A file to add the `offstate` provider requirement to, once something needs it.
+    needs_offstate: Option<usize>,
 }
 
-pub(crate) fn plan_module(files: &[SourceFile], refs: &[Reference], opts: &Options) -> ModulePlan {
+pub(crate) fn plan_module(
+    files: &[SourceFile],
+    refs: &[Reference],
+    opts: &Options,
+    is_root: bool,
+) -> ModulePlan {
     let mut planner = Planner {
         files,
         refs,
@@ -95,6 +104,7 @@ pub(crate) fn plan_module(files: &[SourceFile], refs: &[Reference], opts: &Optio
         },
         wo_keys: HashSet::new(),
         provider_versions: BTreeMap::new(),
+        needs_offstate: None,
     };
     let pairs = if opts.offstate_secret {
         planner.choose_pairs()
@@ -110,11 +120,16 @@ pub(crate) fn plan_module(files: &[SourceFile], refs: &[Reference], opts: &Optio
             .wo_keys
             .insert((pair.version_file, key_start(pair.value)));
     }
+    let sinks = planner.choose_sinks(opts.secret_prefix.as_deref(), is_root, &pairs);
     planner.write_only_twins(&paired_versions);
     if opts.ephemeral {
         planner.ephemeral();
     }
     planner.offstate(&pairs);
+    planner.sink_edits(&sinks);
+    if let Some(file) = planner.needs_offstate {
+        planner.required_providers(file);
+    }
     for (provider, version) in std::mem::take(&mut planner.provider_versions) {
         if let Some(first) = files.first() {
             let dir = first
@@ -658,7 +673,7 @@ impl<'a> Planner<'a> {
             }
             _ => {}
         }
-        if site.in_provisioner {
+        if site.in_provisioner || self.wo_keys.contains(&(r.file, site.key_start)) {
             return Ok(());
         }
         match &site.owner {
@@ -860,7 +875,7 @@ impl<'a> Planner<'a> {
             }
         }
         if let Some(first) = pairs.first() {
-            self.required_providers(first.secret_file);
+            self.needs_offstate = Some(first.secret_file);
             self.info(first.secret_file, 0, "`moved` across resource types needs Terraform >= 1.8 and the offstate provider's MoveResourceState".to_owned());
         }
     }

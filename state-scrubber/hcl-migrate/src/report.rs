@@ -14,6 +14,9 @@ pub enum EditKind {
     OffstateSecret,
     /// The `offstate` entry was added to `required_providers`.
     RequiredProviders,
+    /// A secret an argument with no write-only form stored moved into an `offstate_secret`; the
+    /// argument holds its reference.
+    SecretReference,
 }
 
 /// One rewrite in one file.
@@ -43,6 +46,8 @@ pub enum Hazard {
     UsedInOutput,
     /// An ephemeral `random_password` makes a new value on every run.
     EphemeralRegenerates,
+    /// An argument or output that held a secret now holds a reference to it.
+    NowAReference,
     /// A `provider` meta-argument was dropped because `offstate_secret` uses the offstate provider.
     ProviderArgumentDropped,
 }

@@ -155,7 +155,14 @@ fn golden_cases() {
         let work = tempfile::tempdir().expect("tempdir");
         copy_tree(&case_dir.join("input"), work.path());
         let before = tf_files(work.path());
-        let plan = plan_migration(work.path(), &Options::default()).expect("plan");
+        // A case may name the `--prefix` it is migrated with in a `prefix` file.
+        let opts = Options {
+            secret_prefix: std::fs::read_to_string(case_dir.join("prefix"))
+                .ok()
+                .map(|p| p.trim().to_owned()),
+            ..Options::default()
+        };
+        let plan = plan_migration(work.path(), &opts).expect("plan");
         // Planning reads only.
         assert_eq!(
             tf_files(work.path()),
@@ -202,13 +209,13 @@ fn golden_cases() {
         assert_only_declared_lines_changed(&plan, &case);
 
         // Idempotent: the migrated tree, and the committed expectation, plan to nothing.
-        let again = plan_migration(work.path(), &Options::default()).expect("plan again");
+        let again = plan_migration(work.path(), &opts).expect("plan again");
         assert!(
             again.is_empty(),
             "{case}: second run changes {:?}",
             again.files.iter().map(|f| &f.path).collect::<Vec<_>>()
         );
-        assert!(plan_migration(&expected_dir, &Options::default())
+        assert!(plan_migration(&expected_dir, &opts)
             .expect("plan expected")
             .is_empty());
 

@@ -1,0 +1,356 @@
+//! Secrets that reach the state through arguments no write-only form exists for.
+//!
+//! `terraform_data.input` / `triggers_replace` and root outputs store whatever they are given.
+//! When that is a secret (a sensitive variable, `random_password.X.result`, the value of a
+//! secret-reading data source), no twin can keep it out of the state: the value itself has to
+//! move. With `Options::secret_prefix`, the value goes into an `offstate_secret` (`value_wo`,
+//! `value_wo_version = 1`, name `PREFIX/<resource>/<argument>` or `PREFIX/outputs/<name>`) and
+//! the argument keeps a reference to it, `provider::offstate::ref(offstate_secret.N.name, null)`.
+//! A secret already converted (an `aws_secretsmanager_secret` pair, or an `offstate_secret` with
+//! the same `value_wo`) is referenced instead of copied. Consumers of the old value now receive
+//! the reference, which the warnings list. Without a prefix each sink is a note.
+//!
+//! Two phases: [`Planner::choose_sinks`] runs before the ephemeral pass (a sink's source feeds a
+//! write-only argument from now on, which may let a data source or `random_password` become
+//! ephemeral); [`Planner::sink_edits`] runs after it, rendering those renames into the moved text.
+
+use super::{is_identifier, key_start, span_of, Pair, Planner, SECRET_DATA_SOURCES};
+use crate::edit::{line_start, render, Edit};
+use crate::module::label;
+use crate::report::{EditKind, Hazard};
+use crate::table::is_secret_key;
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Attribute, Block};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Arguments of `terraform_data` that store their value in state.
+const TERRAFORM_DATA_ARGS: [&str; 2] = ["input", "triggers_replace"];
+
+/// One argument that would put a secret into the state.
+pub(super) struct Sink<'a> {
+    file: usize,
+    block: &'a Block,
+    attr: &'a Attribute,
+    /// `terraform_data.app.input` or `output.token`.
+    address: String,
+    /// The secret's source expression, as written.
+    source: String,
+    /// Label of the `offstate_secret` that will hold it.
+    target: String,
+    /// Whether that `offstate_secret` is new (else it exists or a pair becomes it).
+    create: bool,
+    /// The secret name of a new one.
+    secret_name: String,
+}
+
+impl<'a> Planner<'a> {
+    /// Finds the sinks; with a prefix, decides their targets and marks their arguments as
+    /// write-only for the ephemeral pass.
+    pub(super) fn choose_sinks(
+        &mut self,
+        prefix: Option<&str>,
+        is_root: bool,
+        pairs: &[Pair<'a>],
+    ) -> Vec<Sink<'a>> {
+        let sensitive_vars: BTreeSet<&str> = self
+            .blocks("variable")
+            .filter(|(_, b)| {
+                b.body
+                    .get_attribute("sensitive")
+                    .is_some_and(|a| matches!(&a.value, Expression::Bool(v) if *v.value()))
+            })
+            .filter_map(|(_, b)| label(b, 0))
+            .collect();
+        let mut found: Vec<(usize, &'a Block, &'a Attribute, String, String)> = Vec::new();
+        for (file, block) in self.blocks("resource") {
+            if label(block, 0) != Some("terraform_data") {
+                continue;
+            }
+            let name = label(block, 1).unwrap_or_default();
+            for arg in TERRAFORM_DATA_ARGS {
+                if let Some(attr) = block.body.get_attribute(arg) {
+                    if secret_source(&attr.value, &sensitive_vars) {
+                        found.push((
+                            file,
+                            block,
+                            attr,
+                            format!("terraform_data.{name}.{arg}"),
+                            format!("{name}_{arg}"),
+                        ));
+                    }
+                }
+            }
+        }
+        for (file, block) in self.blocks("output") {
+            let name = label(block, 0).unwrap_or_default();
+            let ephemeral = block
+                .body
+                .get_attribute("ephemeral")
+                .is_some_and(|a| matches!(&a.value, Expression::Bool(v) if *v.value()));
+            if let (false, Some(attr)) = (ephemeral, block.body.get_attribute("value")) {
+                if secret_source(&attr.value, &sensitive_vars) {
+                    found.push((
+                        file,
+                        block,
+                        attr,
+                        format!("output.{name}"),
+                        format!("output_{name}"),
+                    ));
+                }
+            }
+        }
+        if found.is_empty() {
+            return Vec::new();
+        }
+
+        let Some(prefix) = prefix else {
+            for (file, _, attr, address, _) in found {
+                self.info(file, span_of(attr).start, format!(
+                    "`{address}` stores a secret in the state and has no write-only form; \
+                     `migrate --prefix PREFIX` moves the value into an `offstate_secret` and leaves a reference here"
+                ));
+            }
+            return Vec::new();
+        };
+
+        // Secrets that already exist in this module, by the text of their value.
+        let mut by_source: BTreeMap<String, String> = BTreeMap::new();
+        let mut taken: BTreeSet<String> = BTreeSet::new();
+        for (file, block) in self.blocks("resource") {
+            if label(block, 0) == Some("offstate_secret") {
+                let name = label(block, 1).unwrap_or_default().to_owned();
+                let repeated =
+                    block.body.has_attribute("count") || block.body.has_attribute("for_each");
+                if let (false, Some(value)) = (repeated, block.body.get_attribute("value_wo")) {
+                    by_source
+                        .entry(self.text_in(file, value))
+                        .or_insert_with(|| name.clone());
+                }
+                taken.insert(name);
+            }
+        }
+        for pair in pairs {
+            let name = label(pair.secret, 1).unwrap_or_default().to_owned();
+            let repeated = pair.secret.body.has_attribute("count")
+                || pair.secret.body.has_attribute("for_each");
+            if !repeated {
+                by_source
+                    .entry(self.text_in(pair.version_file, pair.value))
+                    .or_insert_with(|| name.clone());
+            }
+            taken.insert(name);
+        }
+
+        let mut sinks = Vec::new();
+        for (file, block, attr, address, wanted) in found {
+            let start = span_of(attr).start;
+            if !is_root {
+                self.info(file, start, format!(
+                    "`{address}` stores a secret in the state, in a child module: every instance of the module would share one \
+                     secret name; pass the value in from the root module as a reference"
+                ));
+                continue;
+            }
+            if let Some(meta) = ["count", "for_each"]
+                .into_iter()
+                .find(|m| block.body.has_attribute(m))
+            {
+                self.info(file, start, format!(
+                    "`{address}` stores a secret in the state; left alone because the block uses `{meta}`"
+                ));
+                continue;
+            }
+            let source = self.text_in(file, attr);
+            let (target, create) = match by_source.get(&source) {
+                Some(existing) => (existing.clone(), false),
+                None => {
+                    let mut target = wanted.clone();
+                    let mut n = 2;
+                    while taken.contains(&target) || !is_identifier(&target) {
+                        target = format!("{wanted}_{n}");
+                        n += 1;
+                    }
+                    taken.insert(target.clone());
+                    by_source.insert(source.clone(), target.clone());
+                    (target, true)
+                }
+            };
+            let secret_name = match address.strip_prefix("output.") {
+                Some(output) => format!("{prefix}/outputs/{output}"),
+                None => {
+                    let mut parts = address.splitn(3, '.').skip(1);
+                    let resource = parts.next().unwrap_or_default();
+                    let arg = parts.next().unwrap_or_default();
+                    format!("{prefix}/{resource}/{arg}")
+                }
+            };
+            self.wo_keys.insert((file, key_start(attr)));
+            sinks.push(Sink {
+                file,
+                block,
+                attr,
+                address,
+                source,
+                target,
+                create,
+                secret_name,
+            });
+        }
+        sinks
+    }
+
+    /// Moves each sink's value into its `offstate_secret` and leaves the reference.
+    pub(super) fn sink_edits(&mut self, sinks: &[Sink<'a>]) {
+        let mut created: BTreeSet<&str> = BTreeSet::new();
+        for sink in sinks {
+            let src = self.src(sink.file);
+            let value_span = span_of(&sink.attr.value);
+            if sink.create && created.insert(&sink.target) {
+                let value = render(src, value_span.clone(), &self.plan.edits[sink.file]);
+                let at = leading_comments_start(src, span_of(sink.block).start);
+                let text = format!(
+                    "# Holds the value `{}` was given, so the state keeps only a reference to it.\n\
+                     resource \"offstate_secret\" \"{}\" {{\n  name             = {}\n  value_wo         = {value}\n  value_wo_version = 1\n}}\n\n",
+                    sink.address,
+                    sink.target,
+                    quoted(&sink.secret_name),
+                );
+                self.edit(sink.file, Edit::insert(at, text));
+            }
+            self.edit(
+                sink.file,
+                Edit {
+                    range: value_span.clone(),
+                    text: format!(
+                        "provider::offstate::ref(offstate_secret.{}.name, null)",
+                        sink.target
+                    ),
+                    swallows: true,
+                },
+            );
+            let start = span_of(sink.attr).start;
+            let how = if sink.create {
+                format!(
+                    "a new `offstate_secret.{}` (secret `{}`)",
+                    sink.target, sink.secret_name
+                )
+            } else {
+                format!("`offstate_secret.{}`, which already holds it", sink.target)
+            };
+            self.note_edit(
+                sink.file,
+                start,
+                EditKind::SecretReference,
+                format!(
+                    "`{}`: the value (`{}`) moves into {how}; the argument now holds its reference",
+                    sink.address, sink.source
+                ),
+            );
+            let consumers: Vec<String> = match sink.address.split('.').collect::<Vec<_>>()[..] {
+                ["terraform_data", name, "input"] => self
+                    .refs
+                    .iter()
+                    .filter(|r| {
+                        r.resource_named("terraform_data") == Some(name)
+                            && r.attr(1) == Some("output")
+                    })
+                    .map(|r| r.describe_site())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let what = if sink.address.starts_with("output.") {
+                format!("`{}` now yields a reference, not the value (so does `terraform output` and any `terraform_remote_state` reading it)", sink.address)
+            } else if consumers.is_empty() {
+                format!("`{}` now holds a reference, not the value", sink.address)
+            } else {
+                format!(
+                    "`{}` now holds a reference, not the value, and so does its `output`, read in {}",
+                    sink.address,
+                    consumers.join(", ")
+                )
+            };
+            self.warn(sink.file, start, Hazard::NowAReference, format!(
+                "{what}; where the value itself is needed, read it with `ephemeral \"offstate_secret_value\"` \
+                 (a write-only argument, a provider or a provisioner accepts it)"
+            ));
+        }
+        if !sinks.is_empty() {
+            self.needs_offstate = Some(self.needs_offstate.unwrap_or(sinks[0].file));
+        }
+    }
+
+    fn text_in(&self, file: usize, attr: &Attribute) -> String {
+        self.src(file)[span_of(&attr.value)].trim().to_owned()
+    }
+}
+
+/// Whether `expr` is, as a whole, a secret: `var.X` of a sensitive variable,
+/// `random_password.X.result`, or a secret attribute of a secret-reading data source.
+fn secret_source(expr: &Expression, sensitive_vars: &BTreeSet<&str>) -> bool {
+    let Expression::Traversal(t) = expr else {
+        return false;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return false;
+    };
+    let attrs: Vec<&str> = t
+        .operators
+        .iter()
+        .map(|op| match op.value() {
+            TraversalOperator::GetAttr(name) => name.as_str(),
+            _ => "",
+        })
+        .collect();
+    match (root.as_str(), attrs.as_slice()) {
+        ("var", [name]) => sensitive_vars.contains(name),
+        ("random_password", [_, "result"]) => true,
+        ("data", [ty, _, attr]) => SECRET_DATA_SOURCES.contains(ty) && secret_attribute(ty, attr),
+        _ => false,
+    }
+}
+
+/// An HCL string literal for a secret name: the prefix is validated as a secret name
+/// (`[A-Za-z0-9/_+=.@-]`), so nothing needs escaping.
+/// Where the comment lines directly above the block at `pos` begin (the comment belongs to the
+/// block, so a block inserted before it goes above the comment).
+fn leading_comments_start(src: &str, pos: usize) -> usize {
+    let mut at = line_start(src, pos);
+    let mut in_block_comment = false;
+    while at > 0 {
+        let prev = line_start(src, at - 1);
+        let line = src[prev..at].trim();
+        let is_comment = if in_block_comment {
+            if line.starts_with("/*") {
+                in_block_comment = false;
+            }
+            true
+        } else if line.ends_with("*/") {
+            in_block_comment = !line.starts_with("/*");
+            true
+        } else {
+            line.starts_with('#') || line.starts_with("//")
+        };
+        if !is_comment {
+            break;
+        }
+        at = prev;
+    }
+    at
+}
+
+/// The attributes of a secret-reading data source that hold the secret.
+fn secret_attribute(ty: &str, attr: &str) -> bool {
+    match ty {
+        "aws_secretsmanager_secret_version" => matches!(attr, "secret_string" | "secret_binary"),
+        "aws_ssm_parameter" | "azurerm_key_vault_secret" => attr == "value",
+        "vault_kv_secret_v2" => matches!(attr, "data" | "data_json"),
+        "google_secret_manager_secret_version" => attr == "secret_data",
+        _ => is_secret_key(attr),
+    }
+}
+
+fn quoted(s: &str) -> String {
+    format!("\"{s}\"")
+}
