@@ -13,7 +13,8 @@ The journey:
    (value_wo from the old `secret_string`, value_wo_version = 1) with a `moved` and a
    `removed { destroy = false }` block; `terraform_data.app.input` (no write-only form) moves
    into a new `offstate_secret.app_input` and keeps `provider::offstate::ref(...)` of it; the
-   database-password output references `offstate_secret.db` instead of the variable. A second
+   database-password output references `offstate_secret.db` instead of the variable; both
+   variables now feed only write-only arguments and become `ephemeral = true`. A second
    run changes nothing; `terraform fmt -check` passes.
 3. `state-scrubber scrub terraform.tfstate --prefix Q --write`: every plaintext left in the
    state (`secret_string`, terraform_data's input and the output mirroring it, the sensitive
@@ -21,7 +22,7 @@ The journey:
    null where the attribute has a write-only twin. A dry run first changes nothing.
 4. `terraform plan` of the migrated configuration on the scrubbed state: no replacement, no
    destroy; the move, the forget, one create (`offstate_secret.app_input`) and in-place updates.
-   Applied. From here on no plaintext is written anywhere: Terraform's `.backup` is the
+   Saved (`-out`) and applied. From here on no plaintext is written anywhere: Terraform's `.backup` is the
    scrubbed state.
 5. `terraform plan`: no changes at all (exit 0).
 6. `state-scrubber audit` of the final state: exit 0. Every original value is read back with
@@ -33,8 +34,8 @@ the scrub (the "before" state, trace logs and outputs) is set aside into `pre-sc
 Everything else is swept: every state-scrubber output of every step (it never prints a value,
 even before the migration), the scrubbed state, the migration apply's state, its `.backup`,
 their `terraform show -json`, the logs and outputs of every Terraform command after the scrub.
-No saved plan is made: a saved plan holds every non-ephemeral input variable's value (Terraform,
-by design); the plans here run with `-json` and no `-out`.
+migrate made both variables `ephemeral = true` (they only feed `value_wo` now), so the saved
+plans after the migration hold neither value, and they are swept, zip members included.
 
 Dynamic values (`terraform_data.input`/`output`, stored as `{"value": ..., "type": "string"}`), two
 audit bugs this test found and now guards:
@@ -293,6 +294,10 @@ def test_audit_migrate_scrub_apply_plan(mig_ws, sm):
         "value = offstate_secret.db.arn",
     ):
         assert piece in migrated, f"migrated main.tf lacks `{piece}`"
+    # Both variables now only feed value_wo: ephemeral, so no saved plan carries them.
+    for var in ("db_password", "api_token"):
+        block = migrated.split(f'variable "{var}"')[1].split("}")[0]
+        assert "ephemeral = true" in block, f"var.{var} not made ephemeral"
     assert "var.api_token" not in migrated.split('resource "terraform_data" "app"')[1], "terraform_data still gets the value"
     again = scrubber(ws, "migrate", ".", "--prefix", migrate_prefix)
     assert again.stdout == b"" and b"nothing to migrate" in again.stderr
@@ -344,7 +349,11 @@ def test_audit_migrate_scrub_apply_plan(mig_ws, sm):
     assert changes.get("aws_secretsmanager_secret_version.db") in ("forget", "remove"), changes
     assert [a for a in changes.values() if a == "create"] == ["create"], changes
     arn_before = json.loads(before_state)["outputs"]["db_secret_arn"]["value"]
-    ws.apply()
+    # Applied from a saved plan, which the sweep searches (zip members included): with the
+    # variables ephemeral, it holds neither value.
+    saved = ws.plan()
+    assert saved.rc == 2
+    ws.apply(saved)
     assert ws.attributes("offstate_secret.db")["arn"] == arn_before, "the move must keep the secret"
     assert ws.attributes("aws_secretsmanager_secret_version.db") is None
     assert ws.attributes("aws_secretsmanager_secret.db") is None
@@ -362,6 +371,7 @@ def test_audit_migrate_scrub_apply_plan(mig_ws, sm):
     rc, changes, outputs = json_plan(ws)
     assert rc == 0 and not changes, changes
     assert all(a == "noop" for a in outputs.values()), outputs
+    assert ws.plan().rc == 0, "a saved plan of the final configuration is not empty"
 
     # 6. audit of the final state: clean (the type descriptors of the dynamic values are no finding).
     left = audit_addresses(ws, "terraform.tfstate", expect=None)

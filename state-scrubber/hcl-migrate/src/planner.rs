@@ -16,6 +16,7 @@ use hcl_edit::Span;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 mod sinks;
+mod variables;
 
 /// Data sources that read a secret and have an ephemeral resource of the same name.
 const SECRET_DATA_SOURCES: [&str; 5] = [
@@ -123,7 +124,8 @@ pub(crate) fn plan_module(
     let sinks = planner.choose_sinks(opts.secret_prefix.as_deref(), is_root, &pairs);
     planner.write_only_twins(&paired_versions);
     if opts.ephemeral {
-        planner.ephemeral();
+        let converted = planner.ephemeral();
+        planner.ephemeral_variables(&converted);
     }
     planner.offstate(&pairs);
     planner.sink_edits(&sinks);
@@ -491,7 +493,8 @@ impl<'a> Planner<'a> {
 
     // ----- ephemeral ---------------------------------------------------------------------------
 
-    fn ephemeral(&mut self) {
+    /// Returns the candidates converted.
+    fn ephemeral(&mut self) -> BTreeSet<Candidate> {
         let mut blocks: BTreeMap<Candidate, (usize, &'a Block)> = BTreeMap::new();
         let mut not_addressable: Vec<(usize, &Block, String)> = Vec::new();
         let data: Vec<(usize, &Block)> = self.blocks("data").collect();
@@ -646,6 +649,7 @@ impl<'a> Planner<'a> {
                 }
             }
         }
+        converting
     }
 
     /// Whether the use `r` accepts an ephemeral value. `Err` carries the reason and, for the

@@ -48,6 +48,8 @@ pub enum Hazard {
     EphemeralRegenerates,
     /// An argument or output that held a secret now holds a reference to it.
     NowAReference,
+    /// A variable became ephemeral: a saved plan no longer carries it.
+    EphemeralVariable,
     /// A `provider` meta-argument was dropped because `offstate_secret` uses the offstate provider.
     ProviderArgumentDropped,
 }

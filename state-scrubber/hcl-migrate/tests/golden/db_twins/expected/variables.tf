@@ -1,21 +1,25 @@
 variable "db_master_password" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "reporting_password" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "ad_join_password" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "app_password" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "subnet_ids" {

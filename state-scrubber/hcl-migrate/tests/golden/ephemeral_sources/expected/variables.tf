@@ -1,6 +1,7 @@
 variable "signing_key" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "key_vault_id" {

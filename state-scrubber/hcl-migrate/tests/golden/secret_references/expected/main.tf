@@ -17,6 +17,7 @@ variable "api_token" {
 variable "signing_key" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "region" {

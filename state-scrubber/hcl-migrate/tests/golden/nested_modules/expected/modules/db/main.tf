@@ -1,6 +1,7 @@
 variable "master_password" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 resource "aws_docdb_cluster" "this" {

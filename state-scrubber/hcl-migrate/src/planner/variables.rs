@@ -1,0 +1,70 @@
+//! Sensitive input variables that, after the migration, only feed write-only arguments, providers,
+//! provisioners and ephemeral blocks become `ephemeral = true` (Terraform >= 1.10): Terraform then
+//! keeps their values out of saved plan files too, which a sensitive variable does not.
+
+use super::{span_of, Candidate, Planner};
+use crate::edit::{indent_at, line_end, Edit};
+use crate::module::label;
+use crate::report::{EditKind, Hazard};
+use hcl_edit::expr::Expression;
+use std::collections::BTreeSet;
+
+fn is_true(expr: &Expression) -> bool {
+    matches!(expr, Expression::Bool(b) if *b.value())
+}
+
+impl<'a> Planner<'a> {
+    /// Marks the sensitive variables whose every use accepts an ephemeral value.
+    pub(super) fn ephemeral_variables(&mut self, converted: &BTreeSet<Candidate>) {
+        let variables: Vec<(usize, &'a hcl_edit::structure::Block)> =
+            self.blocks("variable").collect();
+        for (file, block) in variables {
+            let Some(name) = label(block, 0) else {
+                continue;
+            };
+            let Some(sensitive) = block.body.get_attribute("sensitive") else {
+                continue;
+            };
+            if !is_true(&sensitive.value) || block.body.has_attribute("ephemeral") {
+                continue;
+            }
+            let uses: Vec<_> = self
+                .refs
+                .iter()
+                .filter(|r| r.root == "var" && r.attr(0) == Some(name))
+                .collect();
+            if uses.is_empty() {
+                continue;
+            }
+            if uses
+                .iter()
+                .any(|r| self.verdict(r, converted, &mut Vec::new()).is_err())
+            {
+                continue;
+            }
+            let src = self.src(file);
+            let end = span_of(sensitive).end;
+            let indent = indent_at(src, end).to_owned();
+            self.edit(
+                file,
+                Edit::insert(line_end(src, end), format!("\n{indent}ephemeral = true")),
+            );
+            let start = span_of(block).start;
+            self.note_edit(
+                file,
+                start,
+                EditKind::Ephemeral,
+                format!("`var.{name}` → `ephemeral = true`: every use now takes an ephemeral value, so saved plans no longer hold it"),
+            );
+            self.warn(
+                file,
+                start,
+                Hazard::EphemeralVariable,
+                format!(
+                    "`var.{name}` is ephemeral (Terraform >= 1.10): `terraform apply PLANFILE` needs it set again, \
+                     and it can no longer feed anything that stores it"
+                ),
+            );
+        }
+    }
+}
