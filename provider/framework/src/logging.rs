@@ -2,7 +2,7 @@
 //! line on stderr, in hashicorp/go-hclog's JSON format.
 //!
 //! ```text
-//! {"@level":"debug","@message":"Served RPC","@module":"provider.terraform-provider-offstate",
+//! {"@level":"trace","@message":"Served RPC","@module":"provider.terraform-provider-offstate",
 //!  "@timestamp":"2026-11-25T18:02:43.123456Z","tf_rpc":"/tfplugin6.Provider/GetProviderSchema","tf_duration_ms":1}
 //! ```
 //!
@@ -162,7 +162,7 @@ where
     }
 
     // One line per finished RPC span, with its duration: the "timings" the
-    // module docs promise. Only spans that were enabled (debug or finer)
+    // module docs promise. Only spans that were enabled (trace)
     // get here.
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };

@@ -256,8 +256,10 @@ pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), R
 
     let router = Server::builder()
         // One span per RPC, named by its gRPC path; handlers' log events
-        // inherit it, and the logging layer reports its duration.
-        .trace_fn(|request| tracing::debug_span!("tf_rpc", tf_rpc = %request.uri().path()))
+        // inherit it, and the logging layer reports its duration. At TRACE,
+        // as terraform-plugin-go logs its per-request lines: TF_LOG=debug
+        // stays quiet (Terraform parses and re-logs every line we write).
+        .trace_fn(|request| tracing::trace_span!("tf_rpc", tf_rpc = %request.uri().path()))
         .add_service(health_service)
         .add_service(GrpcControllerServer::new(Controller {
             shutdown: shutdown.clone(),
