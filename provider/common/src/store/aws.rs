@@ -35,7 +35,6 @@ use aws_sdk_secretsmanager::types::{
     Filter, FilterNameStringType, ReplicaRegionType, ReplicationStatusType, RotationRulesType, Tag,
 };
 use aws_sdk_secretsmanager::Client;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use thiserror::Error;
 use tracing::instrument::WithSubscriber;
 
@@ -304,21 +303,38 @@ where
         },
         SdkError::DispatchFailure(_) => StoreError::Other {
             code: "DispatchFailure".to_owned(),
-            message: DisplayErrorContext(&err).to_string(),
+            message: error_chain(&err),
         },
         SdkError::ResponseError(_) => StoreError::Other {
             code: "ResponseError".to_owned(),
-            message: DisplayErrorContext(&err).to_string(),
+            message: error_chain(&err),
         },
         SdkError::ConstructionFailure(_) => StoreError::Other {
             code: "ConstructionFailure".to_owned(),
-            message: DisplayErrorContext(&err).to_string(),
+            message: error_chain(&err),
         },
         _ => StoreError::Other {
             code: "SdkError".to_owned(),
-            message: DisplayErrorContext(&err).to_string(),
+            message: error_chain(&err),
         },
     }
+}
+
+/// An error and its causes, each by its `Display`, joined with ": " ("dispatch failure: io error:
+/// client error (Connect): tcp connect error: Connection refused (os error 111)"). Unlike
+/// `DisplayErrorContext`, no cause is formatted with `Debug`, and a cause whose text the previous
+/// one already contains is left out.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
 }
 
 fn time(dt: Option<&aws_smithy_types::DateTime>) -> Option<SystemTime> {
