@@ -19,7 +19,8 @@ pub struct MigrateArgs {
     /// Only this directory, not its subdirectories.
     #[arg(long)]
     pub no_recursive: bool,
-    /// Leave secret-reading data sources and random_password as they are.
+    /// Leave secret-reading data sources, random_password and sensitive variables as they are
+    /// (no `ephemeral` blocks, no `ephemeral = true`).
     #[arg(long)]
     pub no_ephemeral: bool,
     /// Leave aws_secretsmanager_secret(+_version) as they are.

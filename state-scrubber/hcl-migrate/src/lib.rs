@@ -38,7 +38,8 @@ use std::path::{Path, PathBuf};
 pub struct Options {
     /// Also migrate modules in subdirectories (hidden directories such as `.terraform` are skipped).
     pub recursive: bool,
-    /// Turn secret-reading data sources and `random_password` into ephemeral resources.
+    /// Turn secret-reading data sources and `random_password` into ephemeral resources, and
+    /// sensitive variables that only feed ephemeral contexts into ephemeral variables.
     pub ephemeral: bool,
     /// Turn `aws_secretsmanager_secret` + `_version` into `offstate_secret`.
     pub offstate_secret: bool,
