@@ -11,7 +11,12 @@
 //! - secret-reading data sources, and `random_password`, become `ephemeral` blocks when every use
 //!   accepts an ephemeral value (a write-only argument, a provider, another ephemeral context);
 //! - `aws_secretsmanager_secret` + `aws_secretsmanager_secret_version` become one
-//!   `offstate_secret` with `moved` / `removed` blocks and a `required_providers` entry.
+//!   `offstate_secret` with `moved` / `removed` blocks and a `required_providers` entry;
+//! - with [`Options::secret_prefix`], a secret given to `terraform_data` or a root output (which
+//!   store it and have no write-only form) moves into an `offstate_secret`, and the argument
+//!   keeps its reference;
+//! - sensitive variables that, after all that, only feed ephemeral contexts become
+//!   `ephemeral = true`, so saved plans no longer carry them.
 //!
 //! Only the targeted spans change (plus the `=`/comment alignment `terraform fmt` wants in the runs
 //! they sit in); every other byte is kept. A second run changes nothing.
