@@ -5,21 +5,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use hyper_util::rt::TokioIo;
 use offstate_proto::plugin::{grpc_controller_client::GrpcControllerClient, Empty};
 use offstate_proto::tfplugin6::{self, provider_client::ProviderClient};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::net::{TcpStream, UnixStream};
 use tokio::process::{Child, ChildStderr, ChildStdout, Command};
-use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::transport::Channel;
 use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
 
-const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+#[path = "support/plugin_client.rs"]
+mod plugin_client;
+
+use plugin_client::{go_plugin_like_identity, ClientIdentity, Handshake, ServerTrust, COOKIE};
 
 // ---------------------------------------------------------------------------
 // Harness
@@ -36,44 +34,6 @@ fn example_binary() -> PathBuf {
         path.display()
     );
     path
-}
-
-/// A client identity like go-plugin's `generateCert`: self-signed ECDSA
-/// P-521, CN and SAN `localhost`, IsCA, EKU client and server auth.
-struct ClientIdentity {
-    pem: String,
-    cert: CertificateDer<'static>,
-    key: PrivatePkcs8KeyDer<'static>,
-}
-
-fn go_plugin_like_identity() -> ClientIdentity {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
-    };
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, "localhost");
-    dn.push(DnType::OrganizationName, "HashiCorp");
-    params.distinguished_name = dn;
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyAgreement,
-        KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ClientAuth,
-        ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key).unwrap();
-    ClientIdentity {
-        pem: cert.pem(),
-        cert: cert.der().clone(),
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-    }
 }
 
 struct Launch {
@@ -143,9 +103,7 @@ struct Plugin {
     // Drained from the start, as Terraform does: a plugin that logs more
     // than a pipe buffer would otherwise block.
     stderr: tokio::task::JoinHandle<String>,
-    network: String,
-    address: String,
-    server_cert: Option<CertificateDer<'static>>,
+    handshake: Handshake,
 }
 
 async fn start(launch: Launch) -> Plugin {
@@ -160,65 +118,36 @@ async fn start(launch: Launch) -> Plugin {
     let line = line
         .strip_suffix('\n')
         .expect("handshake line ends with a newline");
-    let parts: Vec<&str> = line.split('|').collect();
-    assert_eq!(parts.len(), 6, "handshake line {line:?}");
-    assert_eq!(parts[0], "1", "core protocol");
-    assert_eq!(parts[1], "6", "app protocol");
-    assert_eq!(parts[4], "grpc");
-    let server_cert = (!parts[5].is_empty()).then(|| {
-        assert!(!parts[5].contains('='), "no base64 padding");
-        let der = base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(parts[5])
-            .expect("raw std base64");
-        CertificateDer::from(der)
-    });
+    // `Handshake::parse` forgives a CR before the newline; go-plugin's
+    // handshake has none.
+    assert!(!line.ends_with('\r'), "handshake line {line:?}");
+    let handshake = Handshake::parse(line).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(handshake.core_version, "1", "core protocol");
+    assert_eq!(handshake.app_version, "6", "app protocol");
+    assert!(
+        ["unix", "tcp"].contains(&handshake.network.as_str()),
+        "network in {line:?}"
+    );
+    assert_eq!(handshake.protocol, "grpc");
+    let cert_field = line.rsplit('|').next().unwrap();
+    assert!(!cert_field.contains('='), "no base64 padding");
     Plugin {
         child,
         stdout,
         stderr,
-        network: parts[2].to_string(),
-        address: parts[3].to_string(),
-        server_cert,
+        handshake,
     }
 }
 
 impl Plugin {
     /// Connects a channel; `identity` is the client certificate to present
     /// (None: present none). Errors are returned as text, for the refusal
-    /// tests.
+    /// tests. The plugin's certificate must pass webpki's full validation,
+    /// which is stricter than go-plugin's pinning.
     async fn channel(&self, identity: Option<&ClientIdentity>) -> Result<Channel, String> {
-        let tls = self.server_cert.as_ref().map(|server_cert| {
-            let mut roots = rustls::RootCertStore::empty();
-            roots.add(server_cert.clone()).unwrap();
-            let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::aws_lc_rs::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots);
-            let mut config = match identity {
-                Some(id) => builder
-                    .with_client_auth_cert(
-                        vec![id.cert.clone()],
-                        PrivateKeyDer::Pkcs8(id.key.clone_key()),
-                    )
-                    .unwrap(),
-                None => builder.with_no_client_auth(),
-            };
-            config.alpn_protocols = vec![b"h2".to_vec()];
-            tokio_rustls::TlsConnector::from(Arc::new(config))
-        });
-        let network = self.network.clone();
-        let address = self.address.clone();
-        let connector = tower::service_fn(move |_: Uri| {
-            let (tls, network, address) = (tls.clone(), network.clone(), address.clone());
-            async move { connect(&network, &address, tls).await }
-        });
-        Endpoint::from_static("http://localhost")
-            .connect_timeout(Duration::from_secs(5))
-            .connect_with_connector(connector)
+        self.handshake
+            .channel_with(ServerTrust::WebPki, identity)
             .await
-            .map_err(|e| format!("{e:?}"))
     }
 
     async fn health(&self, identity: Option<&ClientIdentity>) -> Result<i32, String> {
@@ -257,37 +186,6 @@ impl Plugin {
     }
 }
 
-enum Io {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-}
-
-async fn connect(
-    network: &str,
-    address: &str,
-    tls: Option<tokio_rustls::TlsConnector>,
-) -> std::io::Result<TokioIo<Box<dyn Duplex>>> {
-    let raw = match network {
-        "unix" => Io::Unix(UnixStream::connect(address).await?),
-        "tcp" => Io::Tcp(TcpStream::connect(address).await?),
-        other => panic!("unexpected network {other}"),
-    };
-    let stream: Box<dyn Duplex> = match (raw, tls) {
-        (Io::Unix(s), None) => Box::new(s),
-        (Io::Tcp(s), None) => Box::new(s),
-        (Io::Unix(s), Some(tls)) => Box::new(tls.connect(server_name(), s).await?),
-        (Io::Tcp(s), Some(tls)) => Box::new(tls.connect(server_name(), s).await?),
-    };
-    Ok(TokioIo::new(stream))
-}
-
-fn server_name() -> ServerName<'static> {
-    ServerName::try_from("localhost").unwrap()
-}
-
-trait Duplex: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Duplex for T {}
-
 const SERVING: i32 = 1;
 
 /// A refusal during or right after the TLS handshake surfaces as a
@@ -321,8 +219,11 @@ async fn mtls_handshake_health_schema_and_prompt_shutdown() {
         ..Default::default()
     })
     .await;
-    assert_eq!(plugin.network, "unix");
-    assert!(plugin.server_cert.is_some(), "AutoMTLS: cert in handshake");
+    assert_eq!(plugin.handshake.network, "unix");
+    assert!(
+        plugin.handshake.server_cert.is_some(),
+        "AutoMTLS: cert in handshake"
+    );
 
     assert_eq!(plugin.health(Some(&id)).await.unwrap(), SERVING);
 
@@ -349,7 +250,7 @@ async fn mtls_handshake_health_schema_and_prompt_shutdown() {
     let status = provider.validate_provider_config(big).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
 
-    let socket = PathBuf::from(&plugin.address);
+    let socket = PathBuf::from(&plugin.handshake.address);
     assert!(socket.exists());
     let (elapsed, rest_of_stdout, _) = plugin.shutdown(Some(&id)).await;
     assert!(elapsed < Duration::from_secs(1), "exit took {elapsed:?}");
@@ -404,7 +305,7 @@ async fn socket_is_private_to_the_user() {
         ..Default::default()
     })
     .await;
-    let socket = PathBuf::from(&plugin.address);
+    let socket = PathBuf::from(&plugin.handshake.address);
     let socket = socket.as_path();
     let dir = socket.parent().unwrap();
     assert_eq!(
@@ -428,8 +329,8 @@ async fn tcp_transport_stays_on_loopback_within_the_port_range() {
         ..Default::default()
     })
     .await;
-    assert_eq!(plugin.network, "tcp");
-    let addr: std::net::SocketAddr = plugin.address.parse().unwrap();
+    assert_eq!(plugin.handshake.network, "tcp");
+    let addr: std::net::SocketAddr = plugin.handshake.address.parse().unwrap();
     assert!(addr.ip().is_loopback());
     assert!((10000..=25000).contains(&addr.port()), "{addr}");
     assert_eq!(plugin.health(Some(&id)).await.unwrap(), SERVING);
@@ -442,7 +343,7 @@ async fn tcp_transport_stays_on_loopback_within_the_port_range() {
 async fn without_client_cert_serves_plaintext() {
     // Terraform with TF_DISABLE_PLUGIN_TLS sets no PLUGIN_CLIENT_CERT.
     let plugin = start(Launch::default()).await;
-    assert!(plugin.server_cert.is_none());
+    assert!(plugin.handshake.server_cert.is_none());
     assert_eq!(plugin.health(None).await.unwrap(), SERVING);
     plugin.shutdown(None).await;
 }

@@ -3,7 +3,7 @@
 //! announced unix socket (or loopback TCP) with mutual TLS, presenting a
 //! client certificate shaped like go-plugin's.
 //!
-//! Shared by integration tests and by `examples/plugin_bench.rs`
+//! Shared by `tests/runtime.rs` and by `examples/plugin_bench.rs`
 //! (`#[path = "../tests/support/plugin_client.rs"] mod plugin_client;`).
 //! Not a test target itself: cargo only picks up `tests/*.rs`.
 
@@ -99,37 +99,72 @@ impl Handshake {
         })
     }
 
-    /// Connects a channel; `identity` is the client certificate to present
-    /// (None: present none). Errors are returned as text.
+    /// Connects a channel, trusting the announced certificate as go-plugin
+    /// does ([`ServerTrust::Pinned`]); `identity` is the client certificate
+    /// to present (None: present none). Errors are returned as text.
     pub async fn channel(&self, identity: Option<&ClientIdentity>) -> Result<Channel, String> {
+        self.channel_with(ServerTrust::Pinned, identity).await
+    }
+
+    /// [`Handshake::channel`] with the server certificate held to `trust`.
+    pub async fn channel_with(
+        &self,
+        trust: ServerTrust,
+        identity: Option<&ClientIdentity>,
+    ) -> Result<Channel, String> {
         connect_channel(
             &self.network,
             &self.address,
             self.server_cert.as_ref(),
+            trust,
             identity,
         )
         .await
     }
 }
 
+/// How the client trusts the server certificate the plugin announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerTrust {
+    /// Exactly that certificate, byte for byte (see `PinnedServerCert`):
+    /// go-plugin's trust decision, which also accepts a Go plugin's
+    /// self-signed CA certificate used as its own leaf.
+    Pinned,
+    /// webpki path validation with that certificate as the only root:
+    /// stricter than go-plugin (name `localhost`, validity, key usage, and
+    /// no CA used as an end entity). Our own runtime's certificate is held
+    /// to this in `tests/runtime.rs`; a Go plugin's fails it.
+    WebPki,
+}
+
 /// A tonic channel to a plugin at `network`/`address`; TLS when the plugin
-/// announced a `server_cert`, trusting only that certificate.
+/// announced a `server_cert`, trusting only that certificate (as `trust`
+/// says).
 pub async fn connect_channel(
     network: &str,
     address: &str,
     server_cert: Option<&CertificateDer<'static>>,
+    trust: ServerTrust,
     identity: Option<&ClientIdentity>,
 ) -> Result<Channel, String> {
     let tls = server_cert.map(|server_cert| {
         let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(crypto.clone())
+        let versions = rustls::ClientConfig::builder_with_provider(crypto.clone())
             .with_safe_default_protocol_versions()
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedServerCert {
-                cert: server_cert.clone(),
-                crypto,
-            }));
+            .unwrap();
+        let builder = match trust {
+            ServerTrust::Pinned => versions
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(PinnedServerCert {
+                    cert: server_cert.clone(),
+                    crypto,
+                })),
+            ServerTrust::WebPki => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add(server_cert.clone()).unwrap();
+                versions.with_root_certificates(roots)
+            }
+        };
         let mut config = match identity {
             Some(id) => builder
                 .with_client_auth_cert(
