@@ -49,9 +49,7 @@ impl ResourceEntry {
             return None;
         }
         let id = self.resource.identity(state)?;
-        enc(&id, ity, diags).map(|d| pb::ResourceIdentityData {
-            identity_data: Some(d),
-        })
+        identity_data(&id, ity, diags)
     }
 }
 
@@ -145,10 +143,25 @@ impl<P: Provider> ProviderService<P> {
         })
     }
 
+    fn list(&self, type_name: &str) -> Result<&Typed<dyn ListResource>, Status> {
+        self.lists
+            .get(type_name)
+            .ok_or_else(|| Status::not_found(format!("unknown list resource type {type_name:?}")))
+    }
+
     fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Status> {
         self.resources
             .get(type_name)
             .ok_or_else(|| Status::not_found(format!("unknown resource type {type_name:?}")))
+    }
+
+    /// Every function's definition, as GetProviderSchema and GetFunctions
+    /// both send them.
+    fn function_definitions(&self) -> HashMap<String, pb::Function> {
+        self.functions
+            .iter()
+            .map(|(k, (_, d))| (k.clone(), convert::function(d)))
+            .collect()
     }
 
     fn server_capabilities() -> pb::ServerCapabilities {
@@ -181,6 +194,32 @@ where
     }
 }
 
+/// Runs a handler that answers with diagnostics (validators,
+/// ConfigureProvider, CloseEphemeralResource); a panic is answered with the
+/// error diagnostic [`guarded`] makes of it.
+async fn guarded_diagnostics<F>(rpc: &'static str, fut: F) -> Diagnostics
+where
+    F: Future<Output = Diagnostics>,
+{
+    guarded(rpc, fut).await.unwrap_or_else(Diagnostics::from)
+}
+
+/// Runs a handler that answers through its response: true when it
+/// returned (collecting the response's diagnostics is the caller's part);
+/// false when it panicked, the error diagnostic then pushed to `diags`.
+async fn ran<F>(rpc: &'static str, fut: F, diags: &mut Diagnostics) -> bool
+where
+    F: Future<Output = ()>,
+{
+    match guarded(rpc, fut).await {
+        Ok(()) => true,
+        Err(d) => {
+            diags.push(d);
+            false
+        }
+    }
+}
+
 /// Decodes a configuration and runs a validator on it: the shape of every
 /// Validate*Config RPC.
 async fn validate_config<F, Fut>(
@@ -195,24 +234,41 @@ where
     Fut: Future<Output = Diagnostics>,
 {
     let mut diags = Diagnostics::new();
-    match convert::decode(config, ty, what) {
-        Ok(config) => match guarded(rpc, validator(config)).await {
-            Ok(d) => diags.extend(d),
-            Err(d) => diags.push(d),
-        },
-        Err(d) => diags.push(d),
+    if let Some(config) = dec(config, ty, what, &mut diags) {
+        diags.extend(guarded_diagnostics(rpc, validator(config)).await);
     }
     convert::diagnostics(&diags)
 }
 
+/// The value, or `None` with the error diagnostic pushed to `diags`.
+fn ok_or_push<T>(result: Result<T, Diagnostic>, diags: &mut Diagnostics) -> Option<T> {
+    result.map_err(|d| diags.push(d)).ok()
+}
+
+/// [`convert::decode`] and [`convert::encode`], for handlers that collect
+/// diagnostics: a failure is pushed to `diags` and answered with `None`.
+fn dec(
+    v: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    ok_or_push(convert::decode(v, ty, what), diags)
+}
+
 fn enc(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
-    match convert::encode(v, ty) {
-        Ok(dv) => Some(dv),
-        Err(d) => {
-            diags.push(d);
-            None
-        }
-    }
+    ok_or_push(convert::encode(v, ty), diags)
+}
+
+/// An identity, encoded as `ity` for the wire.
+fn identity_data(
+    id: &Value,
+    ity: &Type,
+    diags: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
+    enc(id, ity, diags).map(|d| pb::ResourceIdentityData {
+        identity_data: Some(d),
+    })
 }
 
 /// Nulls write-only attributes and encodes: every state or plan leaving the
@@ -297,11 +353,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 .iter()
                 .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
                 .collect(),
-            functions: self
-                .functions
-                .iter()
-                .map(|(k, (_, d))| (k.clone(), convert::function(d)))
-                .collect(),
+            functions: self.function_definitions(),
             server_capabilities: Some(Self::server_capabilities()),
             ..Default::default()
         }))
@@ -332,23 +384,20 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
-        match convert::decode(
+        if let Some(config) = dec(
             req.config.as_ref(),
             &self.provider_ty,
             "provider configuration",
+            &mut diags,
         ) {
-            Ok(config) => {
-                let creq = ConfigureRequest {
-                    terraform_version: &req.terraform_version,
-                    config: &config,
-                    client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
-                };
-                match guarded("ConfigureProvider", self.provider.configure(&creq)).await {
-                    Ok(d) => diags.extend(d),
-                    Err(d) => diags.push(d),
-                }
-            }
-            Err(d) => diags.push(d),
+            let creq = ConfigureRequest {
+                terraform_version: &req.terraform_version,
+                config: &config,
+                client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+            };
+            diags.extend(
+                guarded_diagnostics("ConfigureProvider", self.provider.configure(&creq)).await,
+            );
         }
         Ok(Response::new(pb::configure_provider::Response {
             diagnostics: convert::diagnostics(&diags),
@@ -363,37 +412,37 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let entry = self.resource(&req.type_name)?;
         let caps = convert::capabilities(req.client_capabilities.as_ref());
         let mut diags = Diagnostics::new();
-        match convert::decode(req.config.as_ref(), &entry.ty, "resource configuration") {
-            Ok(config) => {
-                if !caps.write_only_attributes_allowed {
-                    for p in entry.schema.block.write_only_paths_set(&config) {
-                        diags.attr_error(
-                            p.clone(),
-                            "Write-only attribute not allowed",
-                            format!(
-                                "The resource sets the write-only attribute {p}, and this Terraform client did not \
-                                 say it supports write-only attributes. They need Terraform 1.11 or later \
-                                 (or OpenTofu 1.11 or later)."
-                            ),
-                        );
-                    }
+        if let Some(config) = dec(
+            req.config.as_ref(),
+            &entry.ty,
+            "resource configuration",
+            &mut diags,
+        ) {
+            if !caps.write_only_attributes_allowed {
+                for p in entry.schema.block.write_only_paths_set(&config) {
+                    diags.attr_error(
+                        p.clone(),
+                        "Write-only attribute not allowed",
+                        format!(
+                            "The resource sets the write-only attribute {p}, and this Terraform client did not \
+                             say it supports write-only attributes. They need Terraform 1.11 or later \
+                             (or OpenTofu 1.11 or later)."
+                        ),
+                    );
                 }
-                let vreq = ValidateConfigRequest {
-                    type_name: &req.type_name,
-                    config: &config,
-                    client_capabilities: caps,
-                };
-                match guarded(
+            }
+            let vreq = ValidateConfigRequest {
+                type_name: &req.type_name,
+                config: &config,
+                client_capabilities: caps,
+            };
+            diags.extend(
+                guarded_diagnostics(
                     "ValidateResourceConfig",
                     entry.resource.validate_config(&vreq),
                 )
-                .await
-                {
-                    Ok(d) => diags.extend(d),
-                    Err(d) => diags.push(d),
-                }
-            }
-            Err(d) => diags.push(d),
+                .await,
+            );
         }
         Ok(Response::new(pb::validate_resource_config::Response {
             diagnostics: convert::diagnostics(&diags),
@@ -408,50 +457,45 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
         let mut upgraded = None;
-        match convert::raw_state_json(req.raw_state.as_ref()) {
-            Ok(raw) => {
-                let ureq = UpgradeStateRequest {
-                    version: req.version,
-                    raw_state: &raw,
-                };
-                let mut resp = UpgradeStateResponse::default();
-                let handled = guarded(
-                    "UpgradeResourceState",
-                    entry.resource.upgrade_state(&ureq, &mut resp),
-                )
-                .await;
-                match handled {
-                    Err(d) => diags.push(d),
-                    Ok(()) => {
-                        diags.extend(std::mem::take(&mut resp.diagnostics));
-                        // The resource left it to us: decode with the current schema.
-                        if resp.state.is_null() && !raw.is_null() && !diags.has_errors() {
-                            match crate::codec::from_json_value(&raw, &entry.ty) {
-                                Ok((v, dropped)) => {
-                                    if !dropped.is_empty() {
-                                        tracing::debug!(type_name = %req.type_name, ?dropped, "dropped attributes not in the schema");
-                                    }
-                                    resp.state = v;
-                                }
-                                Err(e) => diags.push(
-                                    Diagnostic::error(
-                                        "Invalid stored state",
-                                        format!(
-                                            "The stored state does not match the schema: {}.",
-                                            e.message
-                                        ),
-                                    )
-                                    .at(e.path),
-                                ),
+        if let Some(raw) = ok_or_push(convert::raw_state_json(req.raw_state.as_ref()), &mut diags) {
+            let ureq = UpgradeStateRequest {
+                version: req.version,
+                raw_state: &raw,
+            };
+            let mut resp = UpgradeStateResponse::default();
+            if ran(
+                "UpgradeResourceState",
+                entry.resource.upgrade_state(&ureq, &mut resp),
+                &mut diags,
+            )
+            .await
+            {
+                diags.extend(std::mem::take(&mut resp.diagnostics));
+                // The resource left it to us: decode with the current schema.
+                if resp.state.is_null() && !raw.is_null() && !diags.has_errors() {
+                    match crate::codec::from_json_value(&raw, &entry.ty) {
+                        Ok((v, dropped)) => {
+                            if !dropped.is_empty() {
+                                tracing::debug!(type_name = %req.type_name, ?dropped, "dropped attributes not in the schema");
                             }
+                            resp.state = v;
                         }
-                        if !diags.has_errors() {
-                            upgraded = outgoing(resp.state, entry, &mut diags);
-                        }
+                        Err(e) => diags.push(
+                            Diagnostic::error(
+                                "Invalid stored state",
+                                format!(
+                                    "The stored state does not match the schema: {}.",
+                                    e.message
+                                ),
+                            )
+                            .at(e.path),
+                        ),
                     }
                 }
+                if !diags.has_errors() {
+                    upgraded = outgoing(resp.state, entry, &mut diags);
+                }
             }
-            Err(d) => diags.push(d),
         }
         Ok(Response::new(pb::upgrade_resource_state::Response {
             upgraded_state: upgraded,
@@ -466,16 +510,16 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
-        let current = match convert::decode(req.current_state.as_ref(), &entry.ty, "current state")
-        {
-            Ok(v) => v,
-            Err(d) => {
-                diags.push(d);
-                return Ok(Response::new(pb::read_resource::Response {
-                    diagnostics: convert::diagnostics(&diags),
-                    ..Default::default()
-                }));
-            }
+        let Some(current) = dec(
+            req.current_state.as_ref(),
+            &entry.ty,
+            "current state",
+            &mut diags,
+        ) else {
+            return Ok(Response::new(pb::read_resource::Response {
+                diagnostics: convert::diagnostics(&diags),
+                ..Default::default()
+            }));
         };
         let rreq = ReadRequest {
             current_state: &current,
@@ -487,22 +531,23 @@ impl<P: Provider> Rpc for ProviderService<P> {
             private: req.private.clone(),
             diagnostics: Diagnostics::new(),
         };
-        let (new_state, new_identity) =
-            match guarded("ReadResource", entry.resource.read(&rreq, &mut resp)).await {
-                Ok(()) => {
-                    diags.extend(std::mem::take(&mut resp.diagnostics));
-                    let identity = entry.identity_of(&resp.state, &mut diags);
-                    (
-                        outgoing(std::mem::take(&mut resp.state), entry, &mut diags),
-                        identity,
-                    )
-                }
-                Err(d) => {
-                    diags.push(d);
-                    let identity = entry.identity_of(&current, &mut diags);
-                    (outgoing(current.clone(), entry, &mut diags), identity)
-                }
-            };
+        let (new_state, new_identity) = if ran(
+            "ReadResource",
+            entry.resource.read(&rreq, &mut resp),
+            &mut diags,
+        )
+        .await
+        {
+            diags.extend(std::mem::take(&mut resp.diagnostics));
+            let identity = entry.identity_of(&resp.state, &mut diags);
+            (
+                outgoing(std::mem::take(&mut resp.state), entry, &mut diags),
+                identity,
+            )
+        } else {
+            let identity = entry.identity_of(&current, &mut diags);
+            (outgoing(current.clone(), entry, &mut diags), identity)
+        };
         Ok(Response::new(pb::read_resource::Response {
             new_state,
             diagnostics: convert::diagnostics(&diags),
@@ -530,15 +575,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 convert::decode(req.config.as_ref(), &entry.ty, "configuration")?,
             ))
         })();
-        let (mut prior, proposed, config) = match decoded {
-            Ok(t) => t,
-            Err(d) => {
-                diags.push(d);
-                return Ok(Response::new(pb::plan_resource_change::Response {
-                    diagnostics: convert::diagnostics(&diags),
-                    ..Default::default()
-                }));
-            }
+        let Some((mut prior, proposed, config)) = ok_or_push(decoded, &mut diags) else {
+            return Ok(Response::new(pb::plan_resource_change::Response {
+                diagnostics: convert::diagnostics(&diags),
+                ..Default::default()
+            }));
         };
         entry.schema.block.null_write_only(&mut prior);
         let mut planned = proposed.clone();
@@ -566,23 +607,20 @@ impl<P: Provider> Rpc for ProviderService<P> {
         };
         let mut planned_state = None;
         let mut planned_identity = None;
-        match guarded(
+        if ran(
             "PlanResourceChange",
             entry.resource.modify_plan(&mreq, &mut resp),
+            &mut diags,
         )
         .await
         {
-            Ok(()) => {
-                diags.extend(std::mem::take(&mut resp.diagnostics));
-                // The identity is known only once the object exists; before
-                // that, send none rather than unknowns.
-                if !prior.is_null() && !resp.planned_state.is_null() {
-                    planned_identity = entry.identity_of(&resp.planned_state, &mut diags);
-                }
-                planned_state =
-                    outgoing(std::mem::take(&mut resp.planned_state), entry, &mut diags);
+            diags.extend(std::mem::take(&mut resp.diagnostics));
+            // The identity is known only once the object exists; before
+            // that, send none rather than unknowns.
+            if !prior.is_null() && !resp.planned_state.is_null() {
+                planned_identity = entry.identity_of(&resp.planned_state, &mut diags);
             }
-            Err(d) => diags.push(d),
+            planned_state = outgoing(std::mem::take(&mut resp.planned_state), entry, &mut diags);
         }
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state,
@@ -608,15 +646,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 convert::decode(req.config.as_ref(), &entry.ty, "configuration")?,
             ))
         })();
-        let (prior, planned, config) = match decoded {
-            Ok(t) => t,
-            Err(d) => {
-                diags.push(d);
-                return Ok(Response::new(pb::apply_resource_change::Response {
-                    diagnostics: convert::diagnostics(&diags),
-                    ..Default::default()
-                }));
-            }
+        let Some((prior, planned, config)) = ok_or_push(decoded, &mut diags) else {
+            return Ok(Response::new(pb::apply_resource_change::Response {
+                diagnostics: convert::diagnostics(&diags),
+                ..Default::default()
+            }));
         };
         let (state, private) = if planned.is_null() {
             let dreq = DeleteRequest {
@@ -624,14 +658,14 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 prior_private: &req.planned_private,
             };
             let mut resp = DeleteResponse::default();
-            match guarded(
+            if ran(
                 "ApplyResourceChange",
                 entry.resource.delete(&dreq, &mut resp),
+                &mut diags,
             )
             .await
             {
-                Ok(()) => diags.extend(resp.diagnostics),
-                Err(d) => diags.push(d),
+                diags.extend(resp.diagnostics);
             }
             // On a failed delete the object still exists: keep it.
             (
@@ -653,14 +687,14 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 private: Vec::new(),
                 diagnostics: Diagnostics::new(),
             };
-            match guarded(
+            if ran(
                 "ApplyResourceChange",
                 entry.resource.create(&creq, &mut resp),
+                &mut diags,
             )
             .await
             {
-                Ok(()) => diags.extend(resp.diagnostics),
-                Err(d) => diags.push(d),
+                diags.extend(resp.diagnostics);
             }
             (resp.state, resp.private)
         } else {
@@ -675,17 +709,16 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 private: req.planned_private.clone(),
                 diagnostics: Diagnostics::new(),
             };
-            match guarded(
+            if ran(
                 "ApplyResourceChange",
                 entry.resource.update(&ureq, &mut resp),
+                &mut diags,
             )
             .await
             {
-                Ok(()) => diags.extend(resp.diagnostics),
-                Err(d) => {
-                    diags.push(d);
-                    resp.state = prior.clone();
-                }
+                diags.extend(resp.diagnostics);
+            } else {
+                resp.state = prior.clone();
             }
             (resp.state, resp.private)
         };
@@ -733,15 +766,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
             &entry.identity,
             req.identity.as_ref().and_then(|i| i.identity_data.as_ref()),
         ) {
-            (Some((_, ity)), Some(data)) => {
-                match convert::decode(Some(data), ity, "import identity") {
-                    Ok(v) => Some(v),
-                    Err(d) => {
-                        diags.push(d);
-                        None
-                    }
-                }
-            }
+            (Some((_, ity)), Some(data)) => dec(Some(data), ity, "import identity", &mut diags),
             _ => None,
         };
         let ireq = ImportStateRequest {
@@ -751,27 +776,25 @@ impl<P: Provider> Rpc for ProviderService<P> {
         };
         let mut resp = ImportStateResponse::default();
         let mut imported = Vec::new();
-        match guarded(
+        if ran(
             "ImportResourceState",
             entry.resource.import_state(&ireq, &mut resp),
+            &mut diags,
         )
         .await
         {
-            Ok(()) => {
-                diags.extend(std::mem::take(&mut resp.diagnostics));
-                if !diags.has_errors() && !resp.state.is_null() {
-                    let identity = entry.identity_of(&resp.state, &mut diags);
-                    if let Some(state) = outgoing(resp.state, entry, &mut diags) {
-                        imported.push(pb::import_resource_state::ImportedResource {
-                            type_name: req.type_name.clone(),
-                            state: Some(state),
-                            private: resp.private,
-                            identity,
-                        });
-                    }
+            diags.extend(std::mem::take(&mut resp.diagnostics));
+            if !diags.has_errors() && !resp.state.is_null() {
+                let identity = entry.identity_of(&resp.state, &mut diags);
+                if let Some(state) = outgoing(resp.state, entry, &mut diags) {
+                    imported.push(pb::import_resource_state::ImportedResource {
+                        type_name: req.type_name.clone(),
+                        state: Some(state),
+                        private: resp.private,
+                        identity,
+                    });
                 }
             }
-            Err(d) => diags.push(d),
         }
         Ok(Response::new(pb::import_resource_state::Response {
             imported_resources: imported,
@@ -790,45 +813,43 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let mut target_state = None;
         let mut target_private = Vec::new();
         let mut target_identity = None;
-        match convert::raw_state_json(req.source_state.as_ref()) {
-            Ok(raw) => {
-                let mreq = MoveStateRequest {
-                    source_provider_address: &req.source_provider_address,
-                    source_type_name: &req.source_type_name,
-                    source_schema_version: req.source_schema_version,
-                    source_state: &raw,
-                    source_private: &req.source_private,
-                };
-                let mut resp = MoveStateResponse::default();
-                match guarded(
-                    "MoveResourceState",
-                    entry.resource.move_state(&mreq, &mut resp),
-                )
-                .await
-                {
-                    Ok(()) => {
-                        diags.extend(std::mem::take(&mut resp.diagnostics));
-                        if resp.target_state.is_null() && !diags.has_errors() {
-                            diags.error(
-                                "Unable to move resource state",
-                                format!(
-                                    "{} cannot be moved from {} ({}, schema version {}).",
-                                    req.target_type_name,
-                                    req.source_type_name,
-                                    req.source_provider_address,
-                                    req.source_schema_version
-                                ),
-                            );
-                        } else if !diags.has_errors() {
-                            target_identity = entry.identity_of(&resp.target_state, &mut diags);
-                            target_state = outgoing(resp.target_state, entry, &mut diags);
-                            target_private = resp.target_private;
-                        }
-                    }
-                    Err(d) => diags.push(d),
+        if let Some(raw) = ok_or_push(
+            convert::raw_state_json(req.source_state.as_ref()),
+            &mut diags,
+        ) {
+            let mreq = MoveStateRequest {
+                source_provider_address: &req.source_provider_address,
+                source_type_name: &req.source_type_name,
+                source_schema_version: req.source_schema_version,
+                source_state: &raw,
+                source_private: &req.source_private,
+            };
+            let mut resp = MoveStateResponse::default();
+            if ran(
+                "MoveResourceState",
+                entry.resource.move_state(&mreq, &mut resp),
+                &mut diags,
+            )
+            .await
+            {
+                diags.extend(std::mem::take(&mut resp.diagnostics));
+                if resp.target_state.is_null() && !diags.has_errors() {
+                    diags.error(
+                        "Unable to move resource state",
+                        format!(
+                            "{} cannot be moved from {} ({}, schema version {}).",
+                            req.target_type_name,
+                            req.source_type_name,
+                            req.source_provider_address,
+                            req.source_schema_version
+                        ),
+                    );
+                } else if !diags.has_errors() {
+                    target_identity = entry.identity_of(&resp.target_state, &mut diags);
+                    target_state = outgoing(resp.target_state, entry, &mut diags);
+                    target_private = resp.target_private;
                 }
             }
-            Err(d) => diags.push(d),
         }
         Ok(Response::new(pb::move_resource_state::Response {
             target_state,
@@ -869,11 +890,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
             convert::raw_state_json(req.raw_identity.as_ref()),
         ) {
             (Some((_, ity)), Ok(raw)) => match crate::codec::from_json_value(&raw, ity) {
-                Ok((v, _)) => {
-                    upgraded = enc(&v, ity, &mut diags).map(|d| pb::ResourceIdentityData {
-                        identity_data: Some(d),
-                    })
-                }
+                Ok((v, _)) => upgraded = identity_data(&v, ity, &mut diags),
                 Err(e) => diags.error("Invalid stored identity", format!("{e}.")),
             },
             (None, _) => diags.error(
@@ -916,28 +933,27 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let ds = self.data_source(&req.type_name)?;
         let mut diags = Diagnostics::new();
         let mut state = None;
-        match convert::decode(req.config.as_ref(), &ds.ty, "data source configuration") {
-            Ok(config) => {
-                let rreq = ReadDataRequest {
-                    config: &config,
-                    client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
-                };
-                let mut resp = ReadDataResponse {
-                    state: config.clone(),
-                    diagnostics: Diagnostics::new(),
-                };
-                match guarded("ReadDataSource", ds.item.read(&rreq, &mut resp)).await {
-                    Ok(()) => {
-                        diags.extend(resp.diagnostics);
-                        if !diags.has_errors() {
-                            ds.schema.block.null_write_only(&mut resp.state);
-                            state = enc(&resp.state, &ds.ty, &mut diags);
-                        }
-                    }
-                    Err(d) => diags.push(d),
+        if let Some(config) = dec(
+            req.config.as_ref(),
+            &ds.ty,
+            "data source configuration",
+            &mut diags,
+        ) {
+            let rreq = ReadDataRequest {
+                config: &config,
+                client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+            };
+            let mut resp = ReadDataResponse {
+                state: config.clone(),
+                diagnostics: Diagnostics::new(),
+            };
+            if ran("ReadDataSource", ds.item.read(&rreq, &mut resp), &mut diags).await {
+                diags.extend(resp.diagnostics);
+                if !diags.has_errors() {
+                    ds.schema.block.null_write_only(&mut resp.state);
+                    state = enc(&resp.state, &ds.ty, &mut diags);
                 }
             }
-            Err(d) => diags.push(d),
         }
         Ok(Response::new(pb::read_data_source::Response {
             state,
@@ -974,33 +990,34 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let e = self.ephemeral(&req.type_name)?;
         let mut diags = Diagnostics::new();
         let mut out = pb::open_ephemeral_resource::Response::default();
-        match convert::decode(
+        if let Some(config) = dec(
             req.config.as_ref(),
             &e.ty,
             "ephemeral resource configuration",
+            &mut diags,
         ) {
-            Ok(config) => {
-                let oreq = OpenRequest {
-                    config: &config,
-                    client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
-                };
-                let mut resp = OpenResponse {
-                    result: config.clone(),
-                    ..Default::default()
-                };
-                match guarded("OpenEphemeralResource", e.item.open(&oreq, &mut resp)).await {
-                    Ok(()) => {
-                        diags.extend(std::mem::take(&mut resp.diagnostics));
-                        if !diags.has_errors() {
-                            out.result = enc(&resp.result, &e.ty, &mut diags);
-                            out.private = resp.private;
-                            out.renew_at = resp.renew_at.map(prost_types::Timestamp::from);
-                        }
-                    }
-                    Err(d) => diags.push(d),
+            let oreq = OpenRequest {
+                config: &config,
+                client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+            };
+            let mut resp = OpenResponse {
+                result: config.clone(),
+                ..Default::default()
+            };
+            if ran(
+                "OpenEphemeralResource",
+                e.item.open(&oreq, &mut resp),
+                &mut diags,
+            )
+            .await
+            {
+                diags.extend(std::mem::take(&mut resp.diagnostics));
+                if !diags.has_errors() {
+                    out.result = enc(&resp.result, &e.ty, &mut diags);
+                    out.private = resp.private;
+                    out.renew_at = resp.renew_at.map(prost_types::Timestamp::from);
                 }
             }
-            Err(d) => diags.push(d),
         }
         out.diagnostics = convert::diagnostics(&diags);
         Ok(Response::new(out))
@@ -1014,14 +1031,14 @@ impl<P: Provider> Rpc for ProviderService<P> {
         let e = self.ephemeral(&req.type_name)?;
         let mut resp = RenewResponse::default();
         let mut diags = Diagnostics::new();
-        match guarded(
+        if ran(
             "RenewEphemeralResource",
             e.item.renew(req.private.as_deref(), &mut resp),
+            &mut diags,
         )
         .await
         {
-            Ok(()) => diags.extend(std::mem::take(&mut resp.diagnostics)),
-            Err(d) => diags.push(d),
+            diags.extend(std::mem::take(&mut resp.diagnostics));
         }
         Ok(Response::new(pb::renew_ephemeral_resource::Response {
             diagnostics: convert::diagnostics(&diags),
@@ -1036,15 +1053,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
         let req = req.into_inner();
         let e = self.ephemeral(&req.type_name)?;
-        let diags = match guarded(
+        let diags = guarded_diagnostics(
             "CloseEphemeralResource",
             e.item.close(req.private.as_deref()),
         )
-        .await
-        {
-            Ok(d) => d,
-            Err(d) => d.into(),
-        };
+        .await;
         Ok(Response::new(pb::close_ephemeral_resource::Response {
             diagnostics: convert::diagnostics(&diags),
         }))
@@ -1055,11 +1068,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         _req: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
         Ok(Response::new(pb::get_functions::Response {
-            functions: self
-                .functions
-                .iter()
-                .map(|(k, (_, d))| (k.clone(), convert::function(d)))
-                .collect(),
+            functions: self.function_definitions(),
             diagnostics: Vec::new(),
         }))
     }
@@ -1132,53 +1141,38 @@ impl<P: Provider> Rpc for ProviderService<P> {
         Status,
     > {
         let req = req.into_inner();
-        let Some(l) = self.lists.get(&req.type_name) else {
-            return Err(Status::not_found(format!(
-                "unknown list resource type {:?}",
-                req.type_name
-            )));
-        };
+        let l = self.list(&req.type_name)?;
         let entry = self.resource(&req.type_name)?;
         let mut events = Vec::new();
         let mut diags = Diagnostics::new();
         // The config arrives wrapped: the list block's own attributes plus `config`.
-        let config = match convert::decode_list_config(req.config.as_ref(), &l.ty) {
-            Ok(c) => c,
-            Err(d) => {
-                diags.push(d);
-                Value::Null
-            }
-        };
-        if !diags.has_errors() {
+        if let Some(config) = ok_or_push(
+            convert::decode_list_config(req.config.as_ref(), &l.ty),
+            &mut diags,
+        ) {
             let lreq = ListRequest {
                 config: &config,
                 include_resource_object: req.include_resource_object,
                 limit: req.limit,
             };
             let mut resp = ListResponse::default();
-            match guarded("ListResource", l.item.list(&lreq, &mut resp)).await {
-                Ok(()) => {
-                    diags.extend(std::mem::take(&mut resp.diagnostics));
-                    for r in resp.results {
-                        let mut d = Diagnostics::new();
-                        let identity = entry
-                            .identity
-                            .as_ref()
-                            .and_then(|(_, ity)| enc(&r.identity, ity, &mut d))
-                            .map(|v| pb::ResourceIdentityData {
-                                identity_data: Some(v),
-                            });
-                        let resource_object =
-                            r.resource_object.and_then(|o| outgoing(o, entry, &mut d));
-                        events.push(Ok(pb::list_resource::Event {
-                            identity,
-                            display_name: r.display_name,
-                            resource_object,
-                            diagnostic: convert::diagnostics(&d),
-                        }));
-                    }
+            if ran("ListResource", l.item.list(&lreq, &mut resp), &mut diags).await {
+                diags.extend(std::mem::take(&mut resp.diagnostics));
+                for r in resp.results {
+                    let mut d = Diagnostics::new();
+                    let identity = entry
+                        .identity
+                        .as_ref()
+                        .and_then(|(_, ity)| identity_data(&r.identity, ity, &mut d));
+                    let resource_object =
+                        r.resource_object.and_then(|o| outgoing(o, entry, &mut d));
+                    events.push(Ok(pb::list_resource::Event {
+                        identity,
+                        display_name: r.display_name,
+                        resource_object,
+                        diagnostic: convert::diagnostics(&d),
+                    }));
                 }
-                Err(d) => diags.push(d),
             }
         }
         if !diags.is_empty() {
@@ -1195,12 +1189,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         req: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
         let req = req.into_inner();
-        if !self.lists.contains_key(&req.type_name) {
-            return Err(Status::not_found(format!(
-                "unknown list resource type {:?}",
-                req.type_name
-            )));
-        }
+        self.list(&req.type_name)?;
         Ok(Response::new(pb::validate_list_resource_config::Response {
             diagnostics: Vec::new(),
         }))
