@@ -226,6 +226,24 @@ fn fill(s: &mut Value, m: &SecretMeta) {
     s.set("deleted_date", rfc3339(m.deleted_date));
 }
 
+/// `block` with the `name_prefix` / `tag_key` / `tag_value` attributes that
+/// [`list_filter`] reads (data source and list resource alike).
+pub(crate) fn with_list_filter(block: Block) -> Block {
+    block
+        .attribute(
+            Attribute::optional("name_prefix", Type::String)
+                .description("Names starting with this."),
+        )
+        .attribute(
+            Attribute::optional("tag_key", Type::String)
+                .description("A tag key starting with this."),
+        )
+        .attribute(
+            Attribute::optional("tag_value", Type::String)
+                .description("A tag value starting with this."),
+        )
+}
+
 /// The ListSecrets filter of a `name_prefix` / `tag_key` / `tag_value`
 /// configuration (data source and list resource alike).
 pub(crate) fn list_filter(cfg: &Value) -> ListFilter {
@@ -257,35 +275,25 @@ impl DataSource for SecretsData {
     fn schema(&self) -> Schema {
         Schema::new(
             0,
-            Block::new("Names and ARNs of the secrets matching every filter given.")
-                .attribute(
-                    Attribute::optional("name_prefix", Type::String)
-                        .description("Names starting with this."),
-                )
-                .attribute(
-                    Attribute::optional("tag_key", Type::String)
-                        .description("A tag key starting with this."),
-                )
-                .attribute(
-                    Attribute::optional("tag_value", Type::String)
-                        .description("A tag value starting with this."),
-                )
-                .attribute(
-                    Attribute::optional("tags", Type::map(Type::String))
-                        .description("Exact tags every result has."),
-                )
-                .attribute(
-                    Attribute::computed("id", Type::String)
-                        .description("The region and filters, for Terraform."),
-                )
-                .attribute(
-                    Attribute::computed("names", Type::list(Type::String))
-                        .description("Names, sorted."),
-                )
-                .attribute(
-                    Attribute::computed("arns", Type::list(Type::String))
-                        .description("ARNs, in the order of `names`."),
-                ),
+            with_list_filter(Block::new(
+                "Names and ARNs of the secrets matching every filter given.",
+            ))
+            .attribute(
+                Attribute::optional("tags", Type::map(Type::String))
+                    .description("Exact tags every result has."),
+            )
+            .attribute(
+                Attribute::computed("id", Type::String)
+                    .description("The region and filters, for Terraform."),
+            )
+            .attribute(
+                Attribute::computed("names", Type::list(Type::String))
+                    .description("Names, sorted."),
+            )
+            .attribute(
+                Attribute::computed("arns", Type::list(Type::String))
+                    .description("ARNs, in the order of `names`."),
+            ),
         )
     }
 

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use offstate_framework::datasource::{ListRequest, ListResource, ListResponse, ListResult};
-use offstate_framework::{Attribute, Block, Schema, Type, Value};
+use offstate_framework::{Block, Schema, Value};
 
 use crate::provider::Handle;
 use crate::secret::{imported_state, store_diag, TYPE_NAME};
@@ -28,19 +28,7 @@ impl ListResource for SecretList {
     fn schema(&self) -> Schema {
         Schema::new(
             0,
-            Block::new("Lists secrets for `terraform query`.")
-                .attribute(
-                    Attribute::optional("name_prefix", Type::String)
-                        .description("Names starting with this."),
-                )
-                .attribute(
-                    Attribute::optional("tag_key", Type::String)
-                        .description("A tag key starting with this."),
-                )
-                .attribute(
-                    Attribute::optional("tag_value", Type::String)
-                        .description("A tag value starting with this."),
-                ),
+            crate::data::with_list_filter(Block::new("Lists secrets for `terraform query`.")),
         )
     }
 
