@@ -188,6 +188,24 @@ fn tags_value(tags: &BTreeMap<String, String>) -> Value {
     Value::string_map(tags)
 }
 
+/// The state an update records when its metadata changes went through and a
+/// later step (policy, value) failed: `prior` with the metadata attributes
+/// (description, KMS key, tags, recovery window) taken from `state`, and
+/// `tags_all` as now tagged.
+fn metadata_applied(prior: &Value, state: &Value, tags_all: &BTreeMap<String, String>) -> Value {
+    let mut s = prior.clone();
+    s.set("tags_all", tags_value(tags_all));
+    for k in [
+        "description",
+        "kms_key_id",
+        "tags",
+        "recovery_window_in_days",
+    ] {
+        s.set(k, state.get(k).clone());
+    }
+    s
+}
+
 /// Longest secret id (name or ARN) a diagnostic repeats: names have at most
 /// 512 characters and ARNs about 600, so a longer one is broken or hostile
 /// input (the hostile-input tests send 10 MiB names), and echoing it would put
@@ -960,17 +978,7 @@ impl offstate_framework::Resource for SecretResource {
         )
         .await
         {
-            let mut s = prior.clone();
-            s.set("tags_all", tags_value(&want));
-            for k in [
-                "description",
-                "kms_key_id",
-                "tags",
-                "recovery_window_in_days",
-            ] {
-                s.set(k, state.get(k).clone());
-            }
-            resp.state = s;
+            resp.state = metadata_applied(prior, &state, &want);
             return resp.diagnostics.push(d);
         }
         let mut write = write_requested(config, prior);
@@ -1008,17 +1016,7 @@ impl offstate_framework::Resource for SecretResource {
                     Ok(version_id) => state.set("version_id", Value::string(version_id)),
                     Err(e) => {
                         // Metadata changes went through; the value did not.
-                        let mut s = prior.clone();
-                        s.set("tags_all", tags_value(&want));
-                        for k in [
-                            "description",
-                            "kms_key_id",
-                            "tags",
-                            "recovery_window_in_days",
-                        ] {
-                            s.set(k, state.get(k).clone());
-                        }
-                        resp.state = s;
+                        resp.state = metadata_applied(prior, &state, &want);
                         return resp.diagnostics.push(
                             store_diag("PutSecretValue", &arn, &e)
                                 .at(AttributePath::attr("value_wo")),
