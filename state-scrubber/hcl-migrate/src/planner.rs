@@ -74,6 +74,36 @@ struct Pair<'a> {
     version: &'a Block,
     value: &'a Attribute,
     value_version: Option<&'a Attribute>,
+    /// How the secret (and so its version) is repeated.
+    repeat: Repeat<'a>,
+}
+
+/// A resource's `count` or `for_each`.
+#[derive(Clone, Copy)]
+enum Repeat<'a> {
+    Once,
+    Count(&'a Expression),
+    ForEach(&'a Expression),
+}
+
+impl Repeat<'_> {
+    fn meta(&self) -> &'static str {
+        match self {
+            Repeat::Once => "neither `count` nor `for_each`",
+            Repeat::Count(_) => "`count`",
+            Repeat::ForEach(_) => "`for_each`",
+        }
+    }
+}
+
+/// How a version's `secret_id` names its secret's instance.
+enum Instance<'a> {
+    /// `aws_secretsmanager_secret.N.id`
+    Whole,
+    /// `aws_secretsmanager_secret.N[K].id`
+    Key(&'a Expression),
+    /// `each.value.id`, with `for_each = aws_secretsmanager_secret.N`
+    EachValue,
 }
 
 struct Planner<'a> {
@@ -266,16 +296,19 @@ impl<'a> Planner<'a> {
         for (secret_file, secret) in secrets {
             let name = label(secret, 1).unwrap_or_default();
             let mut reasons = Vec::new();
+            let repeat = repetition(secret).unwrap_or_else(|reason| {
+                reasons.push(reason);
+                Repeat::Once
+            });
+            let repeated = !matches!(repeat, Repeat::Once);
             for attr in secret.body.attributes() {
                 let key = attr.key.as_str();
-                if CARRIED.contains(&key) || key == "provider" || key == "depends_on" {
+                if CARRIED.contains(&key)
+                    || matches!(key, "provider" | "depends_on" | "count" | "for_each")
+                {
                     continue;
                 }
-                if key == "count" || key == "for_each" {
-                    reasons.push(format!("it uses `{key}`"));
-                } else {
-                    reasons.push(format!("`{key}` has no offstate_secret counterpart"));
-                }
+                reasons.push(format!("`{key}` has no offstate_secret counterpart"));
             }
             for block in secret.body.blocks() {
                 if block.ident.as_str() != "lifecycle" {
@@ -285,19 +318,14 @@ impl<'a> Planner<'a> {
                     ));
                 }
             }
-            let versions: Vec<(usize, &Block)> = self
+            let versions: Vec<(usize, &Block, Instance)> = self
                 .blocks("resource")
                 .filter(|(_, b)| label(b, 0) == Some("aws_secretsmanager_secret_version"))
-                .filter(|(_, b)| {
-                    b.body.get_attribute("secret_id").is_some_and(|a| match &a.value {
-                        Expression::Traversal(t) => {
-                            matches!(&t.expr, Expression::Variable(v) if v.as_str() == "aws_secretsmanager_secret")
-                                && t.operators.len() == 2
-                                && matches!(t.operators[0].value(), TraversalOperator::GetAttr(n) if n.as_str() == name)
-                                && matches!(t.operators[1].value(), TraversalOperator::GetAttr(n) if matches!(n.as_str(), "id" | "arn"))
-                        }
-                        _ => false,
-                    })
+                .filter_map(|(file, b)| match version_target(b) {
+                    Some((secret_name, instance)) if secret_name == name => {
+                        Some((file, b, instance))
+                    }
+                    _ => None,
                 })
                 .collect();
             let mut chosen = None;
@@ -305,13 +333,16 @@ impl<'a> Planner<'a> {
                 [] => {
                     reasons.push("no `aws_secretsmanager_secret_version` sets its value".to_owned())
                 }
-                [(version_file, version)] => {
+                [(version_file, version, instance)] => {
                     let vname = label(version, 1).unwrap_or_default();
+                    if let Err(reason) = same_repetition(name, repeat, version, instance) {
+                        reasons.push(reason);
+                    }
                     let mut value = None;
                     let mut value_version = None;
                     for attr in version.body.attributes() {
                         match attr.key.as_str() {
-                            "secret_id" | "depends_on" => {}
+                            "secret_id" | "depends_on" | "count" | "for_each" => {}
                             "secret_string" | "secret_string_wo" => value = Some(attr),
                             "secret_string_wo_version" => value_version = Some(attr),
                             key => reasons.push(format!(
@@ -326,21 +357,62 @@ impl<'a> Planner<'a> {
                     }
                     match value {
                         Some(value) => {
+                            let in_value = |r: &&Reference| {
+                                r.file == *version_file && r.site.key_start == key_start(value)
+                            };
+                            // Iterating the secret resource, `each.value` is the secret's
+                            // instance; in `offstate_secret` it would be an element of the
+                            // secret's own `for_each`.
+                            let iterates_secret = matches!(instance, Instance::EachValue)
+                                || version
+                                    .body
+                                    .get_attribute("for_each")
+                                    .is_some_and(|a| names_resource(&a.value, name));
+                            if iterates_secret
+                                && self
+                                    .refs
+                                    .iter()
+                                    .filter(in_value)
+                                    .any(|r| r.root == "each" && r.attr(0) == Some("value"))
+                            {
+                                reasons.push(format!(
+                                    "the value of `aws_secretsmanager_secret_version.{vname}` uses `each.value`, \
+                                     which is the secret's instance there and would be an element of its `for_each` \
+                                     in `offstate_secret`"
+                                ));
+                            }
+                            if self.refs.iter().filter(in_value).any(|r| {
+                                r.resource_named("aws_secretsmanager_secret") == Some(name)
+                            }) {
+                                reasons.push(format!(
+                                    "the value of `aws_secretsmanager_secret_version.{vname}` reads `aws_secretsmanager_secret.{name}`, \
+                                     which would be `offstate_secret.{name}` reading itself"
+                                ));
+                            }
                             chosen = Some((*version_file, *version, value, value_version))
                         }
                         None => reasons.push(format!(
                             "`aws_secretsmanager_secret_version.{vname}` sets no `secret_string`"
                         )),
                     }
+                    let version_repeated = repetition(version)
+                        .map(|r| !matches!(r, Repeat::Once))
+                        .unwrap_or(false);
                     for r in self.refs.iter().filter(|r| {
                         r.resource_named("aws_secretsmanager_secret_version") == Some(vname)
                     }) {
-                        if !matches!(r.attr(1), None | Some("arn" | "version_id" | "secret_id"))
-                            || r.steps.len() > 2 && r.attr(1).is_none()
-                        {
+                        let ok = match attr_step(r, version_repeated) {
+                            None => r.steps.len() == 1,
+                            Some(i) => {
+                                matches!(r.attr(i), Some("arn" | "version_id" | "secret_id"))
+                            }
+                        };
+                        if !ok {
                             reasons.push(format!(
                                 "`aws_secretsmanager_secret_version.{vname}.{}` is read in {}",
-                                r.attr(1).unwrap_or("?"),
+                                attr_step(r, version_repeated)
+                                    .and_then(|i| r.attr(i))
+                                    .unwrap_or("?"),
                                 r.describe_site()
                             ));
                         }
@@ -353,14 +425,18 @@ impl<'a> Planner<'a> {
                 .iter()
                 .filter(|r| r.resource_named("aws_secretsmanager_secret") == Some(name))
             {
-                let ok = match r.attr(1) {
+                let ok = match attr_step(r, repeated) {
                     None => r.steps.len() == 1,
-                    Some(attr) => matches!(attr, "id" | "arn") || CARRIED.contains(&attr),
+                    Some(i) => r.attr(i).is_some_and(|attr| {
+                        matches!(attr, "id" | "arn") || CARRIED.contains(&attr)
+                    }),
                 };
                 if !ok {
                     reasons.push(format!(
                         "`aws_secretsmanager_secret.{name}.{}` is read in {}",
-                        r.attr(1).unwrap_or("[...]"),
+                        attr_step(r, repeated)
+                            .and_then(|i| r.attr(i))
+                            .unwrap_or("[...]"),
                         r.describe_site()
                     ));
                 }
@@ -374,6 +450,7 @@ impl<'a> Planner<'a> {
                     version,
                     value,
                     value_version,
+                    repeat,
                 }),
                 _ => {
                     reasons.dedup();
@@ -767,6 +844,8 @@ impl<'a> Planner<'a> {
             let vname = label(pair.version, 1).unwrap_or_default().to_owned();
             let secret_span = span_of(pair.secret);
             let src = self.src(pair.secret_file);
+            let version_repeated =
+                repetition(pair.version).is_ok_and(|r| !matches!(r, Repeat::Once));
 
             // References elsewhere.
             for r in self.refs {
@@ -782,8 +861,10 @@ impl<'a> Planner<'a> {
                         through_name,
                         format!("offstate_secret.{name}"),
                     ));
-                    if r.attr(1) == Some("secret_id") {
-                        if let Some(span) = r.step_span(1) {
+                    if let Some(step) =
+                        attr_step(r, version_repeated).filter(|&i| r.attr(i) == Some("secret_id"))
+                    {
+                        if let Some(span) = r.step_span(step) {
                             self.plan.edits[r.file].push(Edit::replace(span, ".id"));
                         }
                     }
@@ -865,9 +946,16 @@ impl<'a> Planner<'a> {
                     swallows: true,
                 },
             );
+            let moved = match pair.repeat {
+                Repeat::Once => "a `moved` block".to_owned(),
+                repeat => format!(
+                    "{} kept and a `moved` block that moves every instance",
+                    repeat.meta()
+                ),
+            };
             self.note_edit(pair.secret_file, secret_span.start, EditKind::OffstateSecret, format!(
                 "`aws_secretsmanager_secret.{name}` + `aws_secretsmanager_secret_version.{vname}` → `offstate_secret.{name}` \
-                 (`value_wo` from `secret_string`), with a `moved` block"
+                 (`value_wo` from `secret_string`), with {moved}"
             ));
             self.note_edit(pair.version_file, version_span.start, EditKind::OffstateSecret, format!(
                 "`aws_secretsmanager_secret_version.{vname}` → `removed` block (lifecycle destroy = false)"
@@ -971,6 +1059,141 @@ impl<'a> Planner<'a> {
             "added a `terraform` block requiring `offstate/offstate`".to_owned(),
         );
     }
+}
+
+/// A block's `count` or `for_each`.
+fn repetition(block: &Block) -> Result<Repeat<'_>, String> {
+    match (
+        block.body.get_attribute("count"),
+        block.body.get_attribute("for_each"),
+    ) {
+        (None, None) => Ok(Repeat::Once),
+        (Some(count), None) => Ok(Repeat::Count(&count.value)),
+        (None, Some(for_each)) => Ok(Repeat::ForEach(&for_each.value)),
+        (Some(_), Some(_)) => Err("it sets both `count` and `for_each`".to_owned()),
+    }
+}
+
+/// `root.name` (a variable and one attribute), e.g. `count.index`, `each.key`.
+fn is_var_attr(expr: &Expression, root: &str, name: &str) -> bool {
+    matches!(expr, Expression::Traversal(t)
+        if matches!(&t.expr, Expression::Variable(v) if v.as_str() == root)
+            && t.operators.len() == 1
+            && matches!(t.operators[0].value(), TraversalOperator::GetAttr(n) if n.as_str() == name))
+}
+
+/// `aws_secretsmanager_secret.<name>`, the whole resource.
+fn names_resource(expr: &Expression, name: &str) -> bool {
+    is_var_attr(expr, "aws_secretsmanager_secret", name)
+}
+
+/// The secret a version's `secret_id` names (by `id` or `arn`), and how it picks the instance.
+fn version_target(version: &Block) -> Option<(&str, Instance<'_>)> {
+    let Expression::Traversal(t) = &version.body.get_attribute("secret_id")?.value else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
+    let ops: Vec<&TraversalOperator> = t.operators.iter().map(|op| op.value()).collect();
+    let id_or_arn = |op: &TraversalOperator| matches!(op, TraversalOperator::GetAttr(n) if matches!(n.as_str(), "id" | "arn"));
+    match (root.as_str(), ops.as_slice()) {
+        ("aws_secretsmanager_secret", [TraversalOperator::GetAttr(name), last])
+            if id_or_arn(last) =>
+        {
+            Some((name.as_str(), Instance::Whole))
+        }
+        (
+            "aws_secretsmanager_secret",
+            [TraversalOperator::GetAttr(name), TraversalOperator::Index(key), last],
+        ) if id_or_arn(last) => Some((name.as_str(), Instance::Key(key))),
+        ("each", [TraversalOperator::GetAttr(value), last])
+            if value.as_str() == "value" && id_or_arn(last) =>
+        {
+            let Expression::Traversal(over) = &version.body.get_attribute("for_each")?.value else {
+                return None;
+            };
+            match (
+                &over.expr,
+                over.operators
+                    .iter()
+                    .map(|op| op.value())
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+            ) {
+                (Expression::Variable(v), [TraversalOperator::GetAttr(name)])
+                    if v.as_str() == "aws_secretsmanager_secret" =>
+                {
+                    Some((name.as_str(), Instance::EachValue))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether `version` is repeated like the secret `name` and picks the matching instance:
+/// `count` (the same, or `length(aws_secretsmanager_secret.N)`) with `[count.index]`; `for_each`
+/// over the same collection or over `aws_secretsmanager_secret.N`, with `[each.key]` (or
+/// `each.value` when iterating the secret resource).
+fn same_repetition(
+    name: &str,
+    secret: Repeat<'_>,
+    version: &Block,
+    instance: &Instance<'_>,
+) -> Result<(), String> {
+    let vname = label(version, 1).unwrap_or_default();
+    let version_repeat = repetition(version)
+        .map_err(|reason| format!("`aws_secretsmanager_secret_version.{vname}`: {reason}"))?;
+    let length_of_secret = |expr: &Expression| {
+        matches!(expr, Expression::FuncCall(call)
+            if call.name.name.as_str() == "length"
+                && !call.name.is_namespaced()
+                && call.args.len() == 1
+                && call.args.get(0).is_some_and(|arg| names_resource(arg, name)))
+    };
+    let ok = match (secret, version_repeat, instance) {
+        (Repeat::Once, Repeat::Once, Instance::Whole) => true,
+        (Repeat::Count(c), Repeat::Count(vc), Instance::Key(k)) => {
+            (vc == c || length_of_secret(vc)) && is_var_attr(k, "count", "index")
+        }
+        (Repeat::ForEach(x), Repeat::ForEach(vx), Instance::Key(k)) => {
+            (vx == x || names_resource(vx, name)) && is_var_attr(k, "each", "key")
+        }
+        (Repeat::ForEach(_), Repeat::ForEach(_), Instance::EachValue) => true,
+        _ => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let how = match secret {
+        Repeat::Once => format!(
+            "it needs no `count` or `for_each` and `secret_id = aws_secretsmanager_secret.{name}.id`"
+        ),
+        Repeat::Count(_) => format!(
+            "it needs the same `count` and `secret_id = aws_secretsmanager_secret.{name}[count.index].id`"
+        ),
+        Repeat::ForEach(_) => format!(
+            "it needs `for_each` over the same collection or over `aws_secretsmanager_secret.{name}`, and \
+             `secret_id = aws_secretsmanager_secret.{name}[each.key].id`"
+        ),
+    };
+    Err(format!(
+        "`aws_secretsmanager_secret_version.{vname}` is not repeated like the secret ({}): {how}",
+        secret.meta()
+    ))
+}
+
+/// The step of a reference `T.N...` that names the attribute read: the one after the name, or,
+/// for a repeated resource, after one instance key or splat.
+fn attr_step(r: &Reference, repeated: bool) -> Option<usize> {
+    let index = if repeated && matches!(r.steps.get(1), Some(Step::Other(_))) {
+        2
+    } else {
+        1
+    };
+    r.attr(index).map(|_| index)
 }
 
 fn removed_block(address: &str) -> String {
