@@ -11,7 +11,9 @@
 //! - secret-reading data sources, and `random_password`, become `ephemeral` blocks when every use
 //!   accepts an ephemeral value (a write-only argument, a provider, another ephemeral context);
 //! - `aws_secretsmanager_secret` + `aws_secretsmanager_secret_version` become one
-//!   `offstate_secret` with `moved` / `removed` blocks and a `required_providers` entry;
+//!   `offstate_secret` with `moved` / `removed` blocks and a `required_providers` entry, also when
+//!   both are repeated the same way (`count`, `for_each`); a `random_password` that only feeds the
+//!   value becomes the secret's `generate` block;
 //! - with [`Options::secret_prefix`], a secret given to `terraform_data` or a root output (which
 //!   store it and have no write-only form) moves into an `offstate_secret`, and the argument
 //!   keeps its reference;

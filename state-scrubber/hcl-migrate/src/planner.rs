@@ -1,16 +1,17 @@
 //! Decides the rewrites for one module and turns them into edits.
 //!
 //! Order matters: the `offstate_secret` pairs are chosen first (their version resource must not
-//! also get the `secret_string_wo` twin), then the write-only twins (they decide which arguments
+//! also get the `secret_string_wo` twin, and a `random_password` that becomes a pair's `generate`
+//! block must not also become ephemeral), then the write-only twins (they decide which arguments
 //! will be write-only), then the ephemeral conversions (which need to know that), then the edits
 //! that move text around (which render the smaller edits into the moved text).
 
 use crate::edit::{indent_at, line_end, line_number, line_start, render, Edit};
 use crate::module::{describe_site, label, Meta, Owner, Reference, SourceFile, Step};
 use crate::report::{EditKind, EditNote, Hazard, Note, Warning};
-use crate::table::{is_write_only_key, rules_for};
+use crate::table::{is_secret_key, is_write_only_key, rules_for};
 use crate::Options;
-use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, BlockLabel, Body};
 use hcl_edit::Span;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -76,6 +77,8 @@ struct Pair<'a> {
     value_version: Option<&'a Attribute>,
     /// How the secret (and so its version) is repeated.
     repeat: Repeat<'a>,
+    /// The value is a `random_password` that becomes the `generate` block.
+    generate: Option<Generate<'a>>,
 }
 
 /// A resource's `count` or `for_each`.
@@ -106,6 +109,37 @@ enum Instance<'a> {
     EachValue,
 }
 
+/// A `random_password` whose settings become the `offstate_secret`'s `generate` block.
+struct Generate<'a> {
+    file: usize,
+    block: &'a Block,
+    name: String,
+    /// With `jsonencode({...})`: the other fields (key and value as written) and the key of the
+    /// password, quoted.
+    json: Option<(Vec<(String, String)>, String)>,
+}
+
+/// `random_password`'s default punctuation (terraform-provider-random); offstate's default set is
+/// larger, so a converted `generate` block names this one.
+const RANDOM_PASSWORD_SPECIAL: &str = "!@#$%&*()-_=+[]{}<>:?";
+const DEFAULT_SET_COMMENT: &str = " # random_password's default set";
+
+/// Arguments of `random_password` that `generate` has under the same name (`number` is the
+/// deprecated spelling of `numeric`).
+const GENERATE_ARGS: [&str; 11] = [
+    "length",
+    "lower",
+    "upper",
+    "numeric",
+    "number",
+    "special",
+    "min_lower",
+    "min_upper",
+    "min_numeric",
+    "min_special",
+    "override_special",
+];
+
 struct Planner<'a> {
     files: &'a [SourceFile],
     refs: &'a [Reference],
@@ -116,6 +150,8 @@ struct Planner<'a> {
     provider_versions: BTreeMap<String, String>,
     /// A file to add the `offstate` provider requirement to, once something needs it.
     needs_offstate: Option<usize>,
+    /// `random_password` resources that become an `offstate_secret`'s `generate` block.
+    generating: BTreeSet<String>,
 }
 
 pub(crate) fn plan_module(
@@ -136,6 +172,7 @@ pub(crate) fn plan_module(
         wo_keys: HashSet::new(),
         provider_versions: BTreeMap::new(),
         needs_offstate: None,
+        generating: BTreeSet::new(),
     };
     let pairs = if opts.offstate_secret {
         planner.choose_pairs()
@@ -451,6 +488,7 @@ impl<'a> Planner<'a> {
                     value,
                     value_version,
                     repeat,
+                    generate: None,
                 }),
                 _ => {
                     reasons.dedup();
@@ -465,7 +503,194 @@ impl<'a> Planner<'a> {
                 }
             }
         }
+        for pair in &mut pairs {
+            match self.plan_generate(pair) {
+                Ok(None) => {}
+                Ok(Some(generate)) => {
+                    self.generating.insert(generate.name.clone());
+                    pair.generate = Some(generate);
+                }
+                Err((file, pos, password, reason)) => {
+                    let name = label(pair.secret, 1).unwrap_or_default();
+                    self.info(file, pos, format!(
+                        "`random_password.{password}` not turned into a `generate` block of `offstate_secret.{name}`: {reason}; \
+                         `value_wo` takes its result instead"
+                    ));
+                }
+            }
+        }
         pairs
+    }
+
+    /// Whether the pair's value is a `random_password` that `offstate_secret` can generate
+    /// itself: `random_password.X.result`, or `jsonencode({...})` with it as the only
+    /// non-literal field; X used nowhere else (but `depends_on`), repeated like the secret, with
+    /// only arguments that `generate` has. `Err` is (file, position, X, why not).
+    #[allow(clippy::type_complexity)]
+    fn plan_generate(
+        &self,
+        pair: &Pair<'a>,
+    ) -> Result<Option<Generate<'a>>, (usize, usize, String, String)> {
+        let vsrc = self.src(pair.version_file);
+        let value = &pair.value.value;
+        let value_key = key_start(pair.value);
+        let in_value = |r: &Reference| r.file == pair.version_file && r.site.key_start == value_key;
+        let Some(used) = self
+            .refs
+            .iter()
+            .filter(|r| in_value(r))
+            .find_map(|r| r.resource_named("random_password"))
+        else {
+            return Ok(None);
+        };
+        let Some((file, block)) = self
+            .blocks("resource")
+            .find(|(_, b)| label(b, 0) == Some("random_password") && label(b, 1) == Some(used))
+        else {
+            return Ok(None);
+        };
+        let pos = span_of(block).start;
+        let fail = |reason: String| Err((file, pos, used.to_owned(), reason));
+        let (password, json) = match value {
+            Expression::Traversal(_) => (password_result(value), None),
+            Expression::FuncCall(call)
+                if call.name.name.as_str() == "jsonencode"
+                    && !call.name.is_namespaced()
+                    && call.args.len() == 1
+                    && !call.args.expand_final() =>
+            {
+                let Some(Expression::Object(object)) = call.args.get(0) else {
+                    return fail("`jsonencode` is not given an object".to_owned());
+                };
+                let mut password = None;
+                let mut fields = Vec::new();
+                let mut json_key = String::new();
+                for (key, field) in object.iter() {
+                    let key_text = match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                        ObjectKey::Expression(Expression::String(_)) => {
+                            vsrc[span_of(key)].to_owned()
+                        }
+                        ObjectKey::Expression(_) => {
+                            return fail(
+                                "a key of the `jsonencode` object is an expression".to_owned(),
+                            )
+                        }
+                    };
+                    let key_name = match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                        ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                        ObjectKey::Expression(_) => String::new(),
+                    };
+                    if let Some(found) = password_result(field.expr()) {
+                        if password.is_some() {
+                            return fail("it appears more than once in the value".to_owned());
+                        }
+                        password = Some(found);
+                        json_key = match key {
+                            ObjectKey::Ident(ident) => format!("\"{}\"", ident.as_str()),
+                            _ => key_text,
+                        };
+                        continue;
+                    }
+                    if !matches!(field.expr(), Expression::String(_)) {
+                        return fail(format!(
+                            "the `jsonencode` field `{key_name}` is not a string literal \
+                             (`json_template` holds strings only, and keeps them in the state)"
+                        ));
+                    }
+                    if is_secret_key(&key_name) {
+                        return fail(format!(
+                            "the `jsonencode` field `{key_name}` looks secret, and `json_template` keeps it in the state"
+                        ));
+                    }
+                    fields.push((key_text, vsrc[span_of(field.expr())].to_owned()));
+                }
+                (password, Some((fields, json_key)))
+            }
+            _ => (None, None),
+        };
+        let Some((password, index)) = password.filter(|(p, _)| *p == used) else {
+            return fail(
+                "the value is neither `random_password.<name>.result` nor `jsonencode({...})` with it as a field"
+                    .to_owned(),
+            );
+        };
+        if self
+            .refs
+            .iter()
+            .filter(|r| in_value(r) && r.resource_named("random_password").is_some())
+            .count()
+            > 1
+        {
+            return fail("the value reads `random_password` more than once".to_owned());
+        }
+        // Repeated like the secret, instance for instance.
+        let rp_repeat = match repetition(block) {
+            Ok(r) => r,
+            Err(reason) => return fail(reason),
+        };
+        let ok = match (pair.repeat, rp_repeat, index) {
+            (Repeat::Once, Repeat::Once, None) => true,
+            (Repeat::Count(c), Repeat::Count(rc), Some(k)) => {
+                rc == c && is_var_attr(k, "count", "index")
+            }
+            (Repeat::ForEach(x), Repeat::ForEach(rx), Some(k)) => {
+                rx == x && is_var_attr(k, "each", "key")
+            }
+            _ => false,
+        };
+        if !ok {
+            let name = label(pair.secret, 1).unwrap_or_default();
+            return fail(match (pair.repeat, rp_repeat) {
+                (Repeat::Once, Repeat::Once) => "the value indexes it".to_owned(),
+                (_, Repeat::Once) => format!(
+                    "one password feeds every instance of `aws_secretsmanager_secret.{name}`, and `generate` makes one per instance"
+                ),
+                (secret, _) => format!(
+                    "it is not repeated like `aws_secretsmanager_secret.{name}` ({}), instance for instance",
+                    secret.meta()
+                ),
+            });
+        }
+        for attr in block.body.attributes() {
+            let key = attr.key.as_str();
+            if key == "keepers" {
+                return fail(
+                    "it uses `keepers`, which `generate` does not have (with `generate`, change `value_wo_version` to make a new value)"
+                        .to_owned(),
+                );
+            }
+            if !GENERATE_ARGS.contains(&key) && key != "count" && key != "for_each" {
+                return fail(format!("`{key}` has no `generate` counterpart"));
+            }
+            if matches!(attr.value, Expression::HeredocTemplate(_)) {
+                return fail(format!("`{key}` is a heredoc"));
+            }
+        }
+        if let Some(nested) = block.body.blocks().next() {
+            return fail(format!("it has a `{}` block", nested.ident.as_str()));
+        }
+        let vname = label(pair.version, 1).unwrap_or_default();
+        for r in Candidate::RandomPassword(used.to_owned()).uses(self.refs) {
+            let in_version = matches!(&r.site.owner, Owner::Resource { ty, name }
+                if ty == "aws_secretsmanager_secret_version" && name == vname)
+                && r.file == pair.version_file;
+            let in_secret = matches!(&r.site.owner, Owner::Resource { ty, name }
+                if ty == "aws_secretsmanager_secret" && Some(name.as_str()) == label(pair.secret, 1));
+            let ok = in_value(r)
+                || in_version && r.site.meta == Meta::DependsOn
+                || !in_secret && r.site.meta == Meta::DependsOn && r.steps.len() == 1;
+            if !ok {
+                return fail(format!("it is also used in {}", r.describe_site()));
+            }
+        }
+        Ok(Some(Generate {
+            file,
+            block,
+            name: password.to_owned(),
+            json,
+        }))
     }
 
     // ----- write-only twins --------------------------------------------------------------------
@@ -609,6 +834,9 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let name = label(block, 1).unwrap_or_default();
+            if self.generating.contains(name) {
+                continue;
+            }
             let uses = Candidate::RandomPassword(name.to_owned())
                 .uses(self.refs)
                 .count();
@@ -868,6 +1096,21 @@ impl<'a> Planner<'a> {
                             self.plan.edits[r.file].push(Edit::replace(span, ".id"));
                         }
                     }
+                } else if let Some(generate) = &pair.generate {
+                    // `depends_on = [random_password.X]`: the password is made by the secret now.
+                    let in_version = r.file == pair.version_file
+                        && matches!(&r.site.owner, Owner::Resource { ty, name }
+                            if ty == "aws_secretsmanager_secret_version" && *name == vname);
+                    if r.resource_named("random_password") == Some(generate.name.as_str())
+                        && !in_version
+                    {
+                        let through_name =
+                            r.root_span.start..r.step_span(0).map_or(r.root_span.end, |s| s.end);
+                        self.plan.edits[r.file].push(Edit::replace(
+                            through_name,
+                            format!("offstate_secret.{name}"),
+                        ));
+                    }
                 }
             }
 
@@ -922,9 +1165,15 @@ impl<'a> Planner<'a> {
                     )
                 }
             };
+            let source = match &pair.generate {
+                Some(generate) => self.generate_block(generate, &indent),
+                None => format!(
+                    "{indent}value_wo = {value}\n{indent}value_wo_version = {value_version}"
+                ),
+            };
             self.edit(
                 pair.secret_file,
-                Edit::insert(at, format!("{separator}{indent}value_wo = {value}\n{indent}value_wo_version = {value_version}")),
+                Edit::insert(at, format!("{separator}{source}")),
             );
             self.edit(
                 pair.secret_file,
@@ -946,6 +1195,10 @@ impl<'a> Planner<'a> {
                     swallows: true,
                 },
             );
+            let from = match &pair.generate {
+                Some(g) => format!("`generate` from `random_password.{}`", g.name),
+                None => "`value_wo` from `secret_string`".to_owned(),
+            };
             let moved = match pair.repeat {
                 Repeat::Once => "a `moved` block".to_owned(),
                 repeat => format!(
@@ -955,12 +1208,41 @@ impl<'a> Planner<'a> {
             };
             self.note_edit(pair.secret_file, secret_span.start, EditKind::OffstateSecret, format!(
                 "`aws_secretsmanager_secret.{name}` + `aws_secretsmanager_secret_version.{vname}` → `offstate_secret.{name}` \
-                 (`value_wo` from `secret_string`), with {moved}"
+                 ({from}), with {moved}"
             ));
             self.note_edit(pair.version_file, version_span.start, EditKind::OffstateSecret, format!(
                 "`aws_secretsmanager_secret_version.{vname}` → `removed` block (lifecycle destroy = false)"
             ));
-            if is_literal(&pair.value.value) {
+            if let Some(generate) = &pair.generate {
+                let rp = &generate.name;
+                let rp_span = span_of(generate.block);
+                self.edit(
+                    generate.file,
+                    Edit {
+                        range: rp_span.clone(),
+                        text: removed_block(&format!("random_password.{rp}"))
+                            .trim_start()
+                            .to_owned(),
+                        swallows: true,
+                    },
+                );
+                self.note_edit(generate.file, rp_span.start, EditKind::OffstateSecret, format!(
+                    "`random_password.{rp}` → `removed` block (lifecycle destroy = false); its settings are now \
+                     `offstate_secret.{name}`'s `generate` block"
+                ));
+                let every = if matches!(pair.repeat, Repeat::Once) {
+                    ""
+                } else {
+                    " of every instance"
+                };
+                self.warn(pair.secret_file, secret_span.start, Hazard::GeneratedOnFirstApply, format!(
+                    "`offstate_secret.{name}`: the first apply generates a NEW value and writes it as the current version{every} \
+                     (a rotation): the state moved from `aws_secretsmanager_secret.{name}` has no `generate` settings, so \
+                     offstate plans a write. The value `random_password.{rp}` made stays in the secret as AWSPREVIOUS; \
+                     update whatever else was given it (a database user, an app's configuration) right after the apply, \
+                     or keep `random_password.{rp}` and `value_wo` instead"
+                ));
+            } else if is_literal(&pair.value.value) {
                 self.warn(pair.version_file, span_of(pair.value).start, Hazard::LiteralSecret, format!(
                     "`aws_secretsmanager_secret_version.{vname}.secret_string` is a literal: it stays in the configuration and in plan JSON"
                 ));
@@ -970,6 +1252,76 @@ impl<'a> Planner<'a> {
             self.needs_offstate = Some(first.secret_file);
             self.info(first.secret_file, 0, "`moved` across resource types needs Terraform >= 1.8 and the offstate provider's MoveResourceState".to_owned());
         }
+    }
+
+    /// The `generate` block for `offstate_secret`, at `indent`: the `random_password`'s
+    /// arguments as written (`number` spelled `numeric`), its default punctuation named when it
+    /// used it, and the `jsonencode` fields as `json_template` / `json_key`.
+    fn generate_block(&self, generate: &Generate<'a>, indent: &str) -> String {
+        let src = self.src(generate.file);
+        let inner = format!("{indent}  ");
+        let body = &generate.block.body;
+        let mut lines = Vec::new();
+        let mut default_set = true;
+        for attr in body.attributes() {
+            let key = match attr.key.as_str() {
+                "count" | "for_each" => continue,
+                "number" if body.has_attribute("numeric") => continue,
+                "number" => "numeric",
+                key => key,
+            };
+            let span = span_of(&attr.value);
+            let mut value = reindent(
+                &render(src, span.clone(), &self.plan.edits[generate.file]),
+                indent_at(src, span.start),
+                &inner,
+            );
+            let rest = src[span_of(attr).end..line_end(src, span_of(attr).end)].trim();
+            let mut comment = if rest.starts_with('#') || rest.starts_with("//") {
+                format!(" {rest}")
+            } else {
+                String::new()
+            };
+            match (key, &attr.value) {
+                ("special", Expression::Bool(on)) if !*on.value() => default_set = false,
+                // random_password takes "" for its default set; offstate would take no punctuation.
+                ("override_special", Expression::String(chars)) if chars.value().is_empty() => {
+                    value = format!("\"{RANDOM_PASSWORD_SPECIAL}\"");
+                    if comment.is_empty() {
+                        comment = DEFAULT_SET_COMMENT.to_owned();
+                    }
+                }
+                ("override_special", _) => default_set = false,
+                _ => {}
+            }
+            lines.push(format!("{inner}{key} = {value}{comment}"));
+        }
+        if default_set && !body.has_attribute("override_special") {
+            lines.push(format!(
+                "{inner}override_special = \"{RANDOM_PASSWORD_SPECIAL}\"{DEFAULT_SET_COMMENT}"
+            ));
+        }
+        if let Some((fields, key)) = &generate.json {
+            let pairs: Vec<String> = fields.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let inline = if pairs.is_empty() {
+                "{}".to_owned()
+            } else {
+                format!("{{ {} }}", pairs.join(", "))
+            };
+            let template = if inner.len() + "json_template = ".len() + inline.len() <= 100 {
+                inline
+            } else {
+                let mut out = "{\n".to_owned();
+                for pair in &pairs {
+                    out.push_str(&format!("{inner}  {pair}\n"));
+                }
+                out.push_str(&format!("{inner}}}"));
+                out
+            };
+            lines.push(format!("{inner}json_template = {template}"));
+            lines.push(format!("{inner}json_key = {key}"));
+        }
+        format!("{indent}generate {{\n{}\n{indent}}}", lines.join("\n"))
     }
 
     fn required_providers(&mut self, fallback_file: usize) {
@@ -1185,6 +1537,30 @@ fn same_repetition(
     ))
 }
 
+/// `random_password.X.result` or `random_password.X[K].result`: X and K.
+fn password_result(expr: &Expression) -> Option<(&str, Option<&Expression>)> {
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    if !matches!(&t.expr, Expression::Variable(v) if v.as_str() == "random_password") {
+        return None;
+    }
+    let ops: Vec<&TraversalOperator> = t.operators.iter().map(|op| op.value()).collect();
+    match ops.as_slice() {
+        [TraversalOperator::GetAttr(name), TraversalOperator::GetAttr(result)]
+            if result.as_str() == "result" =>
+        {
+            Some((name.as_str(), None))
+        }
+        [TraversalOperator::GetAttr(name), TraversalOperator::Index(key), TraversalOperator::GetAttr(result)]
+            if result.as_str() == "result" =>
+        {
+            Some((name.as_str(), Some(key)))
+        }
+        _ => None,
+    }
+}
+
 /// The step of a reference `T.N...` that names the attribute read: the one after the name, or,
 /// for a repeated resource, after one instance key or splat.
 fn attr_step(r: &Reference, repeated: bool) -> Option<usize> {
@@ -1194,6 +1570,24 @@ fn attr_step(r: &Reference, repeated: bool) -> Option<usize> {
         1
     };
     r.attr(index).map(|_| index)
+}
+
+/// `text` with its continuation lines moved from indentation `from` to `to` (a multi-line value
+/// moved into a deeper block).
+fn reindent(text: &str, from: &str, to: &str) -> String {
+    let mut lines = text.split('\n');
+    let mut out = lines.next().unwrap_or_default().to_owned();
+    for line in lines {
+        out.push('\n');
+        match line.strip_prefix(from) {
+            Some(rest) if !line.trim().is_empty() => {
+                out.push_str(to);
+                out.push_str(rest);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 fn removed_block(address: &str) -> String {

@@ -1,11 +1,6 @@
 # Application credentials for the payments service.
 # The password is generated here and handed to the app via Secrets Manager.
 
-ephemeral "random_password" "app" {
-  length  = 32
-  special = true
-}
-
 removed {
   from = random_password.app
 
@@ -24,11 +19,13 @@ resource "offstate_secret" "app" {
     purpose = "app-credentials"
   })
 
-  value_wo = jsonencode({
-    username = "payments_app"
-    password = ephemeral.random_password.app.result
-  })
-  value_wo_version = 1
+  generate {
+    length           = 32
+    special          = true
+    override_special = "!@#$%&*()-_=+[]{}<>:?" # random_password's default set
+    json_template    = { username = "payments_app" }
+    json_key         = "password"
+  }
 }
 
 moved {

@@ -53,12 +53,6 @@ removed {
 }
 
 # count, with one random password per replica.
-ephemeral "random_password" "replica" {
-  count   = var.replica_count
-  length  = 32
-  special = false
-}
-
 removed {
   from = random_password.replica
 
@@ -71,8 +65,10 @@ resource "offstate_secret" "replica" {
   count = var.replica_count
   name  = "prod/orders/replica-${count.index}"
 
-  value_wo         = ephemeral.random_password.replica[count.index].result
-  value_wo_version = 1
+  generate {
+    length  = 32
+    special = false
+  }
 }
 
 moved {
