@@ -347,6 +347,17 @@ impl<'a> Planner<'a> {
                 }
                 reasons.push(format!("`{key}` has no offstate_secret counterpart"));
             }
+            // hashicorp/aws records a generated name's prefix (`terraform-`) as `name_prefix`;
+            // offstate_secret takes a change of `name_prefix` as a replacement.
+            if !secret.body.has_attribute("name") && !secret.body.has_attribute("name_prefix") {
+                reasons.push(
+                    "it sets neither `name` nor `name_prefix`, and hashicorp/aws records the generated name's prefix \
+                     (`name_prefix = \"terraform-\"`) in the state, and an `offstate_secret` without the same \
+                     `name_prefix` would replace the secret; if `terraform state show` lists it, add that \
+                     `name_prefix` and migrate again"
+                        .to_owned(),
+                );
+            }
             for block in secret.body.blocks() {
                 if block.ident.as_str() != "lifecycle" {
                     reasons.push(format!(

@@ -83,3 +83,14 @@ data "aws_iam_policy_document" "shared" {
 }
 
 resource "aws_db_instance" "inline" { password = var.inline_password }
+
+# No name: hashicorp/aws keeps the generated name's prefix in the state as `name_prefix`.
+resource "aws_secretsmanager_secret" "unnamed" {
+  description = "Scratch credentials"
+}
+
+resource "aws_secretsmanager_secret_version" "unnamed" {
+  secret_id                = aws_secretsmanager_secret.unnamed.id
+  secret_string_wo         = var.scratch_value
+  secret_string_wo_version = 1
+}
