@@ -107,7 +107,10 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
         root: dir.to_path_buf(),
         ..MigrationPlan::default()
     };
-    for (index, module_dir) in module::module_dirs(dir, opts.recursive)?.into_iter().enumerate() {
+    for (index, module_dir) in module::module_dirs(dir, opts.recursive)?
+        .into_iter()
+        .enumerate()
+    {
         let files = module::load_module(&module_dir)?;
         if files.is_empty() {
             continue;
