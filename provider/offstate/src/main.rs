@@ -23,14 +23,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(runtime::serve(
+    let code = match rt.block_on(runtime::serve(
         ProviderService::new(OffstateProvider::new()),
         ServeOptions::default(),
     )) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("terraform-provider-offstate: {e}");
-            ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // `serve` has answered Shutdown, closed the connection and removed the socket; logs go to
+    // stderr unbuffered. Exit now rather than tearing down the runtime and the heap piece by
+    // piece: Terraform waits for the process to be gone, several times per command.
+    std::process::exit(code)
 }
