@@ -4,7 +4,9 @@ The classic configuration (`aws_secretsmanager_secret` + `aws_secretsmanager_sec
 `secret_string`) is applied with the test-only stand-in for hashicorp/aws (tests/aws-standin,
 installed from a filesystem mirror by `terraform init`). Its state holds the plaintext: that is
 the point. Then the configuration changes to `offstate_secret` with a `moved` block (the secret)
-and a `removed { destroy = false }` block (the version), and a write-only value.
+and a `removed { destroy = false }` block (the version), and a write-only value. The second test
+moves with a `generate` block instead (what `state-scrubber migrate` writes for a `random_password`):
+the move adopts the value the classic configuration wrote, and only a later settings change generates.
 
 Canary sweep: the legacy canary is, by design, in every artifact made before the move (state,
 trace logs), and in the saved plan of the move (its prior state, and the `forget` change of the
@@ -16,6 +18,8 @@ still holds the plaintext: Terraform keeps it, offstate cannot. The test checks 
 
 from __future__ import annotations
 
+import base64
+import hmac
 import re
 import secrets
 import shutil
@@ -107,6 +111,38 @@ def migrated(endpoint: str, name: str) -> str:
     )
 
 
+def migrated_generate(endpoint: str, name: str, length: int) -> str:
+    """The shape `state-scrubber migrate` writes when a `random_password` fed the version: no value,
+    the password's settings as `generate`."""
+    return "\n".join(
+        [
+            header(),
+            aws_provider(endpoint),
+            hcl.provider(endpoint),
+            'resource "offstate_secret" "x" {\n'
+            f"  name                    = {hcl.lit(name)}\n"
+            '  description             = "classic"\n'
+            "  recovery_window_in_days = 0\n"
+            "  generate {\n"
+            f"    length  = {length}\n"
+            "    special = false\n"
+            "  }\n"
+            "}\n",
+            "moved {\n  from = aws_secretsmanager_secret.x\n  to   = offstate_secret.x\n}\n",
+            "removed {\n  from = aws_secretsmanager_secret_version.x\n  lifecycle {\n    destroy = false\n  }\n}\n",
+        ]
+    )
+
+
+def private_of(ws, address: str) -> bytes:
+    """The provider's private data of a resource instance in terraform.tfstate (b"" when none)."""
+    typ, name = address.split(".", 1)
+    for r in ws.state().get("resources", []):
+        if r.get("mode") == "managed" and r["type"] == typ and r["name"] == name:
+            return base64.b64decode(r["instances"][0].get("private") or "")
+    raise AssertionError(f"{address} is not in the state")
+
+
 def set_aside(ws, what, into) -> None:
     into.mkdir(exist_ok=True)
     for p in what:
@@ -114,13 +150,13 @@ def set_aside(ws, what, into) -> None:
             shutil.move(str(p), str(into / p.name))
 
 
-def test_move_classic_secret_into_offstate_secret(aws_ws, sm):
-    ws = aws_ws
-    name = f"{ws.prefix}/moved"
+def apply_legacy(ws, sm, name: str):
+    """Step 1 of both tests: the classic configuration applied, with the plaintext in state.
+
+    Returns the legacy canary (watched from now on), the secret's state attributes and the
+    directory where the pre-move artifacts were set aside, unswept."""
     legacy_value = canaries.make_canary("legacy")  # searched after the move, not before
     ws.env["TF_VAR_legacy"] = legacy_value.reveal()
-
-    # 1. The classic configuration, with the plaintext in state.
     ws.write(legacy(ws.endpoint, name))
     ws.init()
     assert (ws.dir / ".terraform" / "providers" / "registry.terraform.io" / "hashicorp" / "aws").is_dir()
@@ -136,6 +172,15 @@ def test_move_classic_secret_into_offstate_secret(aws_ws, sm):
     set_aside(ws, list(ws.artifacts.iterdir()), pre)
     del ws.env["TF_VAR_legacy"]
     ws.watch(legacy_value)
+    return legacy_value, before, pre
+
+
+def test_move_classic_secret_into_offstate_secret(aws_ws, sm):
+    ws = aws_ws
+    name = f"{ws.prefix}/moved"
+
+    # 1. The classic configuration, with the plaintext in state.
+    legacy_value, before, pre = apply_legacy(ws, sm, name)
 
     # 2. The move: moved + removed, value_wo from an ephemeral variable.
     new_value = ws.canary("new")
@@ -180,4 +225,69 @@ def test_move_classic_secret_into_offstate_secret(aws_ws, sm):
     ws.assert_no_changes("after the move")
     ws.sweep()
     assert not backup.exists()
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
+
+def test_move_with_generate_adopts_the_current_value(aws_ws, sm):
+    """A moved secret whose configuration gains `generate` (what `state-scrubber migrate` writes for
+    a `random_password`) keeps its value: the first apply records the settings and writes nothing.
+    A later change of the settings generates, as for any offstate_secret."""
+    ws = aws_ws
+    name = f"{ws.prefix}/adopted"
+
+    legacy_value, before, pre = apply_legacy(ws, sm, name)
+    versions_before = sm.list_secret_version_ids(SecretId=name, IncludeDeprecated=True)["Versions"]
+    current_before = store.stages(sm, name)["AWSCURRENT"]
+
+    # 2. The move, with generate and no value.
+    ws.write(migrated_generate(ws.endpoint, name, 40))
+    plan = ws.plan(expect=None)
+    if plan.rc not in (0, 2):
+        stderr = sorted(ws.artifacts.glob("*-plan.stderr"))[-1].read_text()
+        pytest.fail(canaries.redact(f"plan of the move failed:\n{stderr[-3000:]}", ws.canaries), pytrace=False)
+    actions = plan.actions("offstate_secret.x")
+    assert "delete" not in actions and "create" not in actions, plan.summary()
+    prev = next(r for r in plan.json.get("resource_changes", []) if r["address"] == "offstate_secret.x")
+    assert prev.get("previous_address") == "aws_secretsmanager_secret.x", plan.summary()
+    assert prev["change"]["after"]["version_id"] == current_before, "the plan must not write a value"
+    show_seq = ws.seq
+    ws.apply(plan)
+    # The saved plan of the move holds the legacy plaintext (see the module doc): set aside.
+    assert canaries.search_bytes("move plan", plan.path.read_bytes(), [legacy_value])
+    set_aside(ws, [plan.path, *ws.artifacts.glob(f"{show_seq:02d}-show.*")], pre)
+    ws.plans.remove(plan.path)
+
+    # 3. The value is the one the classic configuration wrote: no new version, nothing rotated.
+    store.assert_value(sm, name, legacy_value)
+    versions_after = sm.list_secret_version_ids(SecretId=name, IncludeDeprecated=True)["Versions"]
+    assert len(versions_after) == len(versions_before), "the move must not write a version"
+    assert store.stages(sm, name) == {"AWSCURRENT": current_before}
+    after = ws.attributes("offstate_secret.x")
+    assert after["arn"] == before["arn"]
+    assert after["version_id"] == current_before
+    assert (after["generate"] or {}).get("length") == 40, "generate is recorded in state"
+    assert b"adopt_value" not in private_of(ws, "offstate_secret.x"), "the first apply clears the move's mark"
+    assert ws.attributes("aws_secretsmanager_secret_version.x") is None
+    assert not canaries.search_bytes("state", (ws.dir / "terraform.tfstate").read_bytes(), ws.canaries)
+    backup = ws.dir / "terraform.tfstate.backup"
+    assert backup.exists() and canaries.search_bytes("backup", backup.read_bytes(), [legacy_value])
+    set_aside(ws, [backup], pre)
+
+    ws.assert_no_changes("after the adopting move")
+
+    # 4. A change of the settings generates a new value, in place.
+    ws.write(migrated_generate(ws.endpoint, name, 48))
+    plan = ws.plan()
+    assert plan.actions("offstate_secret.x") == ["update"], plan.summary()
+    ws.apply(plan)
+    stages = store.stages(sm, name)
+    assert stages["AWSCURRENT"] != current_before
+    assert stages["AWSPREVIOUS"] == current_before
+    generated = ws.watch(canaries.Canary(store.read_value(sm, name)))
+    assert not hmac.compare_digest(generated.reveal().encode(), legacy_value.reveal().encode())
+    assert len(generated.reveal()) == 48 and generated.reveal().isalnum()
+    assert ws.attributes("offstate_secret.x")["version_id"] == stages["AWSCURRENT"]
+    ws.assert_no_changes("after generating")
+
+    ws.sweep()
     sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)

@@ -168,6 +168,63 @@ fn write_requested(config: &Value, prior: &Value) -> bool {
     trigger(config) != trigger(prior) || config.get("generate") != prior.get("generate")
 }
 
+/// The private-state key that marks a state moved in from hashicorp/aws whose
+/// value offstate has not written: `{"adopt_value": true}`.
+const ADOPT_MARKER: &str = "adopt_value";
+
+/// Private state as the JSON object this resource keeps there (nothing else
+/// writes it; anything unreadable counts as empty).
+fn private_object(private: &[u8]) -> serde_json::Map<String, serde_json::Value> {
+    if private.is_empty() {
+        return serde_json::Map::new();
+    }
+    match serde_json::from_slice(private) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+fn has_adopt_marker(private: &[u8]) -> bool {
+    private_object(private).get(ADOPT_MARKER) == Some(&serde_json::Value::Bool(true))
+}
+
+/// `private` with the adopt marker added.
+fn with_adopt_marker(private: &[u8]) -> Vec<u8> {
+    let mut m = private_object(private);
+    m.insert(ADOPT_MARKER.into(), serde_json::Value::Bool(true));
+    serde_json::to_vec(&serde_json::Value::Object(m)).unwrap_or_default()
+}
+
+/// `private` without the adopt marker (empty when nothing else is left).
+fn without_adopt_marker(private: &[u8]) -> Vec<u8> {
+    let mut m = private_object(private);
+    if m.remove(ADOPT_MARKER).is_none() {
+        return private.to_vec();
+    }
+    if m.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::to_vec(&serde_json::Value::Object(m)).unwrap_or_default()
+    }
+}
+
+/// A secret moved in from hashicorp/aws keeps the value it has when a
+/// `generate` block appears for the first time after the move: the value was
+/// made elsewhere (often by a `random_password` whose settings became this
+/// block), and generating now would rotate it. True when the private state
+/// carries the move's marker (cleared by the first apply), the prior state
+/// has no `generate`, the configuration has one, and nothing else asks for a
+/// write (`value_wo_version` unchanged, no `value_wo`/`binary_wo`). The value
+/// is never read for this.
+fn adopts_moved_value(private: &[u8], config: &Value, prior: &Value) -> bool {
+    has_adopt_marker(private)
+        && prior.get("generate").is_null()
+        && !config.get("generate").is_null()
+        && trigger(config) == trigger(prior)
+        && config.get("value_wo").is_null()
+        && config.get("binary_wo").is_null()
+}
+
 fn compare_mode(config: &Value) -> bool {
     config.get("compare_value").as_bool() == Some(true) && config.get("value_wo_version").is_null()
 }
@@ -552,6 +609,10 @@ impl offstate_framework::Resource for SecretResource {
         }
         tracing::info!(source = req.source_type_name, "moved into offstate_secret; source attributes other than ids and metadata were dropped");
         resp.target_state = s;
+        // The value in AWS was written by hashicorp/aws (or whatever fed it):
+        // a `generate` block added with the move adopts it (see
+        // `adopts_moved_value`) until the first apply clears the marker.
+        resp.target_private = with_adopt_marker(&[]);
     }
 
     fn type_name(&self) -> &'static str {
@@ -723,7 +784,11 @@ impl offstate_framework::Resource for SecretResource {
         let has_source = ["value_wo", "binary_wo", "generate"]
             .iter()
             .any(|k| !config.get(k).is_null());
-        let mut write = has_source && write_requested(config, prior);
+        let adopt = adopts_moved_value(req.prior_private, config, prior);
+        if adopt {
+            tracing::info!(secret = %prior.get("arn").as_str().unwrap_or_default(), "generate appears after a move from hashicorp/aws: the current value is kept, nothing is written");
+        }
+        let mut write = has_source && write_requested(config, prior) && !adopt;
         if !write && compare_mode(config) {
             write = match self.value_differs(config, prior).await {
                 Ok(d) => d,
@@ -981,7 +1046,8 @@ impl offstate_framework::Resource for SecretResource {
             resp.state = metadata_applied(prior, &state, &want);
             return resp.diagnostics.push(d);
         }
-        let mut write = write_requested(config, prior);
+        let mut write = write_requested(config, prior)
+            && !adopts_moved_value(req.planned_private, config, prior);
         if !write && compare_mode(config) {
             // Check again: the value may have changed since plan.
             match self.value_differs(config, prior).await {
@@ -1035,6 +1101,9 @@ impl offstate_framework::Resource for SecretResource {
             (false, _) => state.set("version_id", prior.get("version_id").clone()),
         }
         resp.state = state;
+        // The first apply after a move ends the adoption window, whatever it
+        // changed; a failed one (returned above) keeps the marker.
+        resp.private = without_adopt_marker(req.planned_private);
     }
 
     async fn delete(&self, req: &DeleteRequest<'_>, resp: &mut DeleteResponse) {
@@ -1171,5 +1240,47 @@ trait MapKey {
 impl MapKey for Value {
     fn get_map_key(&self, k: &str) -> bool {
         matches!(self, Value::Map(m) if m.contains_key(k))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adopt_marker_round_trip() {
+        let marked = with_adopt_marker(&[]);
+        assert_eq!(marked, br#"{"adopt_value":true}"#);
+        assert!(has_adopt_marker(&marked));
+        assert!(without_adopt_marker(&marked).is_empty());
+        // Other keys survive; unreadable or foreign private state is no marker.
+        let other = with_adopt_marker(br#"{"k":1}"#);
+        assert_eq!(without_adopt_marker(&other), br#"{"k":1}"#);
+        for p in [&b""[..], b"not json", b"[true]"] {
+            assert!(!has_adopt_marker(p));
+            assert_eq!(without_adopt_marker(p), p);
+        }
+        assert!(!has_adopt_marker(br#"{"adopt_value":"true"}"#));
+    }
+
+    #[test]
+    fn adoption_needs_the_marker_a_new_generate_and_no_trigger_change() {
+        let marked = with_adopt_marker(&[]);
+        let mut prior = empty_state();
+        let mut config = empty_state();
+        config.set("generate", Value::object([("length", Value::Null)]));
+        assert!(adopts_moved_value(&marked, &config, &prior));
+        assert!(!adopts_moved_value(&[], &config, &prior), "no marker");
+        let mut triggered = config.clone();
+        triggered.set("value_wo_version", Value::string("1"));
+        assert!(!adopts_moved_value(&marked, &triggered, &prior));
+        let mut valued = empty_state();
+        valued.set("value_wo", Value::string("v"));
+        assert!(!adopts_moved_value(&marked, &valued, &prior));
+        prior.set("generate", config.get("generate").clone());
+        assert!(
+            !adopts_moved_value(&marked, &config, &prior),
+            "generate already recorded"
+        );
     }
 }
