@@ -1244,14 +1244,16 @@ impl<'a> Planner<'a> {
                 let every = if matches!(pair.repeat, Repeat::Once) {
                     ""
                 } else {
-                    " of every instance"
+                    " in every instance"
                 };
                 self.warn(pair.secret_file, secret_span.start, Hazard::GeneratedOnFirstApply, format!(
-                    "`offstate_secret.{name}`: the first apply generates a NEW value and writes it as the current version{every} \
-                     (a rotation): the state moved from `aws_secretsmanager_secret.{name}` has no `generate` settings, so \
-                     offstate plans a write. The value `random_password.{rp}` made stays in the secret as AWSPREVIOUS; \
-                     update whatever else was given it (a database user, an app's configuration) right after the apply, \
-                     or keep `random_password.{rp}` and `value_wo` instead"
+                    "`offstate_secret.{name}`: the first apply keeps the value `random_password.{rp}` made{every} and \
+                     writes nothing: offstate marks the state it moves from `aws_secretsmanager_secret.{name}` and, on the \
+                     first apply, records the `generate` settings without generating (the value is neither read nor checked \
+                     against them). Keep this `generate` block in the apply that moves the secret: once an apply has changed \
+                     the moved secret without it, adding `generate` writes a NEW value. Any later change of `generate` (or of \
+                     `value_wo_version`) writes a NEW value as the current version (a rotation): update whatever else was \
+                     given the password (a database user, an app's configuration) then"
                 ));
             } else if is_literal(&pair.value.value) {
                 self.warn(pair.version_file, span_of(pair.value).start, Hazard::LiteralSecret, format!(

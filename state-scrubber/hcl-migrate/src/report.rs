@@ -51,7 +51,8 @@ pub enum Hazard {
     /// A variable became ephemeral: a saved plan no longer carries it.
     EphemeralVariable,
     /// `offstate_secret` with `generate`, moved from `aws_secretsmanager_secret`: the first apply
-    /// writes a newly generated value (the secret rotates).
+    /// keeps the current value (offstate adopts it), but any later change of `generate` writes a
+    /// newly generated value (the secret rotates).
     GeneratedOnFirstApply,
     /// A `provider` meta-argument was dropped because `offstate_secret` uses the offstate provider.
     ProviderArgumentDropped,
