@@ -1246,7 +1246,7 @@ impl<'a> Planner<'a> {
                 } else {
                     " in every instance"
                 };
-                self.warn(pair.secret_file, secret_span.start, Hazard::GeneratedOnFirstApply, format!(
+                self.warn(pair.secret_file, secret_span.start, Hazard::GenerateAdoptsValue, format!(
                     "`offstate_secret.{name}`: the first apply keeps the value `random_password.{rp}` made{every} and \
                      writes nothing: offstate marks the state it moves from `aws_secretsmanager_secret.{name}` and, on the \
                      first apply, records the `generate` settings without generating (the value is neither read nor checked \

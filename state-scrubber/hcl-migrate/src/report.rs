@@ -53,7 +53,7 @@ pub enum Hazard {
     /// `offstate_secret` with `generate`, moved from `aws_secretsmanager_secret`: the first apply
     /// keeps the current value (offstate adopts it), but any later change of `generate` writes a
     /// newly generated value (the secret rotates).
-    GeneratedOnFirstApply,
+    GenerateAdoptsValue,
     /// A `provider` meta-argument was dropped because `offstate_secret` uses the offstate provider.
     ProviderArgumentDropped,
 }
