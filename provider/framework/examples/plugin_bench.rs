@@ -13,7 +13,8 @@
 //! * `connect`: the mTLS connection over the announced socket;
 //! * `schema (first)`: the first GetProviderSchema of the process;
 //! * `schema`: each of the `--calls` GetProviderSchema calls that follow;
-//! * `peak RSS`: `VmHWM` from `/proc/<pid>/status` just before Shutdown;
+//! * `peak RSS`: `VmHWM` from `/proc/<pid>/status` just before Shutdown, and `RssAnon` (private
+//!   anonymous memory) at the same moment;
 //! * `exit`: from `GRPCController.Shutdown` to the process having exited.
 //!
 //! Binaries are measured in turn within each round (A B A B ...), so drift
@@ -51,6 +52,7 @@ struct Run {
     first_schema: Duration,
     schema: Vec<Duration>,
     peak_rss_kib: u64,
+    anon_rss_kib: u64,
     exit: Duration,
     schema_bytes: usize,
 }
@@ -62,6 +64,7 @@ struct Samples {
     first_schema: Vec<Duration>,
     schema: Vec<Duration>,
     peak_rss_kib: Vec<u64>,
+    anon_rss_kib: Vec<u64>,
     exit: Vec<Duration>,
     schema_bytes: usize,
     app_protocol: String,
@@ -74,6 +77,7 @@ impl Samples {
         self.first_schema.push(run.first_schema);
         self.schema.extend(run.schema);
         self.peak_rss_kib.push(run.peak_rss_kib);
+        self.anon_rss_kib.push(run.anon_rss_kib);
         self.exit.push(run.exit);
         self.schema_bytes = run.schema_bytes;
     }
@@ -91,6 +95,16 @@ impl Samples {
                 "MiB",
                 median(
                     self.peak_rss_kib
+                        .iter()
+                        .map(|k| *k as f64 / 1024.0)
+                        .collect(),
+                ),
+            ),
+            (
+                "anon_rss",
+                "MiB",
+                median(
+                    self.anon_rss_kib
                         .iter()
                         .map(|k| *k as f64 / 1024.0)
                         .collect(),
@@ -114,14 +128,20 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
-fn peak_rss_kib(pid: u32) -> Result<u64, String> {
+/// `(VmHWM, RssAnon)` in KiB from `/proc/<pid>/status`: the peak resident set (which counts the
+/// binary's mapped pages, and so depends on how the page cache holds the file), and the private
+/// anonymous memory resident now (heap and stacks: what the process itself costs).
+fn rss_kib(pid: u32) -> Result<(u64, u64), String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| format!("no VmHWM in /proc/{pid}/status"))
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| format!("no {name} in /proc/{pid}/status"))
+    };
+    Ok((field("VmHWM:")?, field("RssAnon:")?))
 }
 
 async fn measure(
@@ -192,7 +212,7 @@ async fn measure(
         schema.push(schema_call().await?.0);
     }
 
-    let peak_rss_kib = peak_rss_kib(pid)?;
+    let (peak_rss_kib, anon_rss_kib) = rss_kib(pid)?;
 
     let sent = Instant::now();
     // go-plugin ignores this call's result, and so do we: the process may
@@ -213,6 +233,7 @@ async fn measure(
             first_schema,
             schema,
             peak_rss_kib,
+            anon_rss_kib,
             exit,
             schema_bytes,
         },
