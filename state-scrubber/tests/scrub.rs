@@ -519,6 +519,51 @@ fn migrate_prints_a_diff_and_parse_errors_exit_2() {
     assert!(err.contains("bad.tf:"), "{err}");
 }
 
+#[test]
+fn migrate_prefix_moves_terraform_data_secrets_and_rejects_a_bad_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let tf = "variable \"token\" {\n  type      = string\n  sensitive = true\n}\n\nresource \"terraform_data\" \"hook\" {\n  input = var.token\n}\n";
+    std::fs::write(dir.path().join("main.tf"), tf).unwrap();
+    let d = dir.path().to_str().unwrap();
+
+    // Without --prefix: a note, nothing to change.
+    let o = run(&["migrate", d], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`terraform_data.hook.input` stores a secret"),
+        "{err}"
+    );
+
+    // A prefix that cannot start a secret name: exit 2, nothing written, the prefix named.
+    for bad in ["has space", "", "/"] {
+        let o = run(&["migrate", d, "--prefix", bad, "--write"], None);
+        assert_eq!(o.status.code(), Some(2), "--prefix {bad:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--prefix"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("main.tf")).unwrap(),
+            tf
+        );
+    }
+
+    let o = run(&["migrate", d, "--prefix", "prod/app/", "--write"], None);
+    assert_eq!(o.status.code(), Some(0));
+    let migrated = std::fs::read_to_string(dir.path().join("main.tf")).unwrap();
+    for piece in [
+        "resource \"offstate_secret\" \"hook_input\"",
+        "name             = \"prod/app/hook/input\"",
+        "value_wo         = var.token",
+        "input = provider::offstate::ref(offstate_secret.hook_input.name, null)",
+        "ephemeral = true",
+        "source = \"offstate/offstate\"",
+    ] {
+        assert!(migrated.contains(piece), "lacks {piece}:\n{migrated}");
+    }
+    let o = run(&["migrate", d, "--prefix", "prod/app"], None);
+    assert!(o.stdout.is_empty(), "second run changes nothing");
+}
+
 // ---- moto: the real binary end to end, and the crash test -----------------------------------
 
 fn required() -> bool {
