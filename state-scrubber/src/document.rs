@@ -899,26 +899,8 @@ impl<'e> Scanner<'e> {
     }
 
     fn v4_resource(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
-        let s = |k: &str| {
-            dom.get(src, id, k)
-                .and_then(|n| dom.str(src, n))
-                .map(|c| c.into_owned())
-        };
-        let mode = s("mode").unwrap_or_else(|| "managed".into());
-        let rtype = s("type").unwrap_or_default();
-        let mut address = Address {
-            module: s("module").unwrap_or_default(),
-            mode: mode.clone(),
-            resource_type: rtype.clone(),
-            name: s("name").unwrap_or_default(),
-            index_key: None,
-            deposed: None,
-        };
-        let table_type = if mode == "data" {
-            format!("data.{rtype}")
-        } else {
-            rtype
-        };
+        let module = member_string(src, dom, id, "module").unwrap_or_default();
+        let (mut address, table_type) = resource_head(src, dom, id, module);
         let rows = self.engine.table.for_type(&table_type);
         let Some(instances) = dom.get(src, id, "instances") else {
             return;
@@ -1384,26 +1366,7 @@ impl<'e> Scanner<'e> {
     ) {
         if let Some(res) = dom.get(src, module, "resources") {
             for (i, r) in dom.elements(res).enumerate() {
-                let s = |k: &str| {
-                    dom.get(src, r, k)
-                        .and_then(|n| dom.str(src, n))
-                        .map(|c| c.into_owned())
-                };
-                let mode = s("mode").unwrap_or_else(|| "managed".into());
-                let rtype = s("type").unwrap_or_default();
-                let address = Address {
-                    module: module_addr.clone(),
-                    mode: mode.clone(),
-                    resource_type: rtype.clone(),
-                    name: s("name").unwrap_or_default(),
-                    index_key: None,
-                    deposed: None,
-                };
-                let table_type = if mode == "data" {
-                    format!("data.{rtype}")
-                } else {
-                    rtype
-                };
+                let (address, table_type) = resource_head(src, dom, r, module_addr.clone());
                 let rows = self.engine.table.for_type(&table_type);
                 let Some(expr) = dom.get(src, r, "expressions") else {
                     continue;
@@ -1806,6 +1769,35 @@ fn last_key<'a>(path: &'a [Step<'_>]) -> Option<&'a str> {
         Step::Key(k) => Some(k.as_ref()),
         Step::Idx(_) => None,
     })
+}
+
+/// A string member of the object `id`, if it is one.
+fn member_string(src: &[u8], dom: &Dom, id: NodeId, key: &str) -> Option<String> {
+    dom.get(src, id, key)
+        .and_then(|n| dom.str(src, n))
+        .map(|c| c.into_owned())
+}
+
+/// A resource object's address (no instance key yet) from its `mode`, `type` and `name`, and the
+/// type its attribute table rows are kept under (`data.T` for a data source). State v4
+/// resources and a plan's `configuration` resources share this shape.
+fn resource_head(src: &[u8], dom: &Dom, id: NodeId, module: String) -> (Address, String) {
+    let mode = member_string(src, dom, id, "mode").unwrap_or_else(|| "managed".into());
+    let resource_type = member_string(src, dom, id, "type").unwrap_or_default();
+    let table_type = if mode == "data" {
+        format!("data.{resource_type}")
+    } else {
+        resource_type.clone()
+    };
+    let address = Address {
+        module,
+        mode,
+        resource_type,
+        name: member_string(src, dom, id, "name").unwrap_or_default(),
+        index_key: None,
+        deposed: None,
+    };
+    (address, table_type)
 }
 
 fn index_display(src: &[u8], dom: &Dom, id: NodeId) -> String {
