@@ -86,6 +86,10 @@ pub struct Parameter {
 #[derive(Clone, Debug)]
 pub struct FunctionDefinition {
     pub parameters: Vec<Parameter>,
+    /// A trailing parameter taking zero or more arguments. Terraform sends
+    /// each one as its own argument after the positional ones, so
+    /// [`Function::call`] gets them appended to `args`.
+    pub variadic_parameter: Option<Parameter>,
     pub return_type: Type,
     pub summary: String,
     pub description: String,

@@ -218,20 +218,19 @@ pub fn identity_schema(i: &crate::resource::IdentitySchema) -> pb::ResourceIdent
 }
 
 pub fn function(d: &crate::datasource::FunctionDefinition) -> pb::Function {
+    fn parameter(p: &crate::datasource::Parameter) -> pb::function::Parameter {
+        pb::function::Parameter {
+            name: p.name.clone(),
+            r#type: p.ty.to_json_bytes(),
+            allow_null_value: p.allow_null,
+            allow_unknown_values: false,
+            description: p.description.clone(),
+            description_kind: pb::StringKind::Markdown as i32,
+        }
+    }
     pb::Function {
-        parameters: d
-            .parameters
-            .iter()
-            .map(|p| pb::function::Parameter {
-                name: p.name.clone(),
-                r#type: p.ty.to_json_bytes(),
-                allow_null_value: p.allow_null,
-                allow_unknown_values: false,
-                description: p.description.clone(),
-                description_kind: pb::StringKind::Markdown as i32,
-            })
-            .collect(),
-        variadic_parameter: None,
+        parameters: d.parameters.iter().map(parameter).collect(),
+        variadic_parameter: d.variadic_parameter.as_ref().map(parameter),
         r#return: Some(pb::function::Return {
             r#type: d.return_type.to_json_bytes(),
         }),

@@ -1087,19 +1087,46 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 }),
             }));
         };
-        let mut args = Vec::with_capacity(req.arguments.len());
-        for (i, (arg, p)) in req.arguments.iter().zip(&def.parameters).enumerate() {
+        let refuse = |text: String, argument: Option<usize>| {
+            Ok(Response::new(pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError {
+                    text,
+                    function_argument: argument.map(|i| i as i64),
+                }),
+            }))
+        };
+        // Terraform checks the count before calling; kept for other clients.
+        let (fixed, got) = (def.parameters.len(), req.arguments.len());
+        if got < fixed {
+            let more = if def.variadic_parameter.is_some() {
+                "at least "
+            } else {
+                ""
+            };
+            return refuse(
+                format!(
+                    "function {:?} takes {more}{fixed} argument(s), got {got}",
+                    req.name
+                ),
+                None,
+            );
+        }
+        // Variadic arguments come one DynamicValue each, after the fixed ones.
+        let mut args = Vec::with_capacity(got);
+        for (i, arg) in req.arguments.iter().enumerate() {
+            let Some(p) = def.parameters.get(i).or(def.variadic_parameter.as_ref()) else {
+                return refuse(
+                    format!(
+                        "function {:?} takes {fixed} argument(s), got {got}",
+                        req.name
+                    ),
+                    Some(i),
+                );
+            };
             match convert::decode(Some(arg), &p.ty, "function argument") {
                 Ok(v) => args.push(v),
-                Err(d) => {
-                    return Ok(Response::new(pb::call_function::Response {
-                        result: None,
-                        error: Some(pb::FunctionError {
-                            text: d.detail,
-                            function_argument: Some(i as i64),
-                        }),
-                    }))
-                }
+                Err(d) => return refuse(d.detail, Some(i)),
             }
         }
         let outcome = match guarded("CallFunction", f.call(&args)).await {
@@ -1204,5 +1231,112 @@ impl<P: Provider> Rpc for ProviderService<P> {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::encode_msgpack;
+    use crate::schema::Block;
+    use async_trait::async_trait;
+
+    /// `join(head, rest...)`: its arguments joined with `,`, a null as `-`.
+    struct Join;
+
+    #[async_trait]
+    impl Function for Join {
+        fn name(&self) -> &'static str {
+            "join"
+        }
+        fn definition(&self) -> FunctionDefinition {
+            let p = |name: &str| Parameter {
+                name: name.into(),
+                ty: Type::String,
+                description: String::new(),
+                allow_null: true,
+            };
+            FunctionDefinition {
+                parameters: vec![p("head")],
+                variadic_parameter: Some(p("rest")),
+                return_type: Type::String,
+                summary: String::new(),
+                description: String::new(),
+            }
+        }
+        async fn call(&self, args: &[Value]) -> Result<Value, FunctionError> {
+            let parts: Vec<&str> = args.iter().map(|a| a.as_str().unwrap_or("-")).collect();
+            Ok(Value::string(parts.join(",")))
+        }
+    }
+
+    struct WithJoin;
+
+    #[async_trait]
+    impl Provider for WithJoin {
+        fn type_name(&self) -> &'static str {
+            "test"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(0, Block::default())
+        }
+        async fn configure(&self, _req: &ConfigureRequest<'_>) -> Diagnostics {
+            Diagnostics::new()
+        }
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            Vec::new()
+        }
+        fn functions(&self) -> Vec<Arc<dyn Function>> {
+            vec![Arc::new(Join)]
+        }
+    }
+
+    async fn call(args: &[Value]) -> pb::call_function::Response {
+        let arguments = args
+            .iter()
+            .map(|a| pb::DynamicValue {
+                msgpack: encode_msgpack(a, &Type::String).unwrap(),
+                json: Vec::new(),
+            })
+            .collect();
+        let req = pb::call_function::Request {
+            name: "join".into(),
+            arguments,
+        };
+        ProviderService::new(WithJoin)
+            .call_function(Request::new(req))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    #[tokio::test]
+    async fn variadic_parameter_is_declared_and_its_arguments_appended() {
+        let svc = ProviderService::new(WithJoin);
+        let fns = svc
+            .get_functions(Request::new(pb::get_functions::Request {}))
+            .await
+            .unwrap()
+            .into_inner()
+            .functions;
+        let join = &fns["join"];
+        assert_eq!(join.parameters.len(), 1);
+        assert_eq!(join.variadic_parameter.as_ref().unwrap().name, "rest");
+
+        let s = Value::string;
+        for (args, want) in [
+            (vec![s("a")], "a"),
+            (vec![s("a"), s("b")], "a,b"),
+            (vec![s("a"), Value::Null, s("c")], "a,-,c"),
+        ] {
+            let resp = call(&args).await;
+            assert_eq!(resp.error, None);
+            let got = convert::decode(resp.result.as_ref(), &Type::String, "result").unwrap();
+            assert_eq!(got.as_str(), Some(want));
+        }
+
+        let err = call(&[]).await.error.unwrap();
+        assert_eq!(err.function_argument, None);
+        assert!(err.text.contains("at least 1"), "{}", err.text);
     }
 }
