@@ -165,7 +165,11 @@ def test_data_sources_and_ref_function(ws, sm):
             "  depends_on = [offstate_secret.s]\n}\n"
             'output "current" { value = data.offstate_secret.meta.current_version_id }\n'
             'output "names" { value = data.offstate_secrets.found.names }\n'
-            'output "ref" { value = provider::offstate::ref(offstate_secret.s.name, "password") }\n',
+            'output "ref" { value = provider::offstate::ref(offstate_secret.s.name, "password") }\n'
+            # json_key is variadic: omitted, null, or a nested path.
+            'output "ref_whole" { value = provider::offstate::ref(offstate_secret.s.name) }\n'
+            'output "ref_null" { value = provider::offstate::ref(offstate_secret.s.name, null) }\n'
+            'output "ref_nested" { value = provider::offstate::ref(offstate_secret.s.name, "a/b") }\n',
         )
     )
     ws.apply()
@@ -173,6 +177,15 @@ def test_data_sources_and_ref_function(ws, sm):
     assert out["current"]["value"] == store.stages(sm, name)["AWSCURRENT"]
     assert out["names"]["value"] == [name]
     assert out["ref"]["value"] == f"ref+awssecrets://{name}#/password"
+    assert out["ref_whole"]["value"] == f"ref+awssecrets://{name}"
+    assert out["ref_null"]["value"] == f"ref+awssecrets://{name}"
+    assert out["ref_nested"]["value"] == f"ref+awssecrets://{name}#/a/b"
+    # A second json_key is refused, naming the third argument.
+    ws.write('output "ref_two_keys" { value = provider::offstate::ref("x", "a", "b") }\n', "two_keys.tf")
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    diags = [line["diagnostic"] for line in res.json_lines() if line.get("type") == "diagnostic"]
+    assert any("at most one json_key" in d.get("detail", "") for d in diags), res.stdout
+    ws.remove("two_keys.tf")
     ws.sweep()
 
 

@@ -289,8 +289,8 @@ def test_audit_migrate_scrub_apply_plan(mig_ws, sm):
         'resource "offstate_secret" "app_input"',
         f'name             = "{migrate_prefix}/app/input"',
         "value_wo         = var.api_token",
-        "input = provider::offstate::ref(offstate_secret.app_input.name, null)",
-        "value     = provider::offstate::ref(offstate_secret.db.name, null)",
+        "input = provider::offstate::ref(offstate_secret.app_input.name)",
+        "value     = provider::offstate::ref(offstate_secret.db.name)",
         "value = offstate_secret.db.arn",
     ):
         assert piece in migrated, f"migrated main.tf lacks `{piece}`"

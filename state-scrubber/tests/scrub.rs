@@ -554,7 +554,7 @@ fn migrate_prefix_moves_terraform_data_secrets_and_rejects_a_bad_prefix() {
         "resource \"offstate_secret\" \"hook_input\"",
         "name             = \"prod/app/hook/input\"",
         "value_wo         = var.token",
-        "input = provider::offstate::ref(offstate_secret.hook_input.name, null)",
+        "input = provider::offstate::ref(offstate_secret.hook_input.name)",
         "ephemeral = true",
         "source = \"offstate/offstate\"",
     ] {

@@ -1,5 +1,7 @@
-//! `provider::offstate::ref(secret_id, json_key)`: the reference string of
+//! `provider::offstate::ref(secret_id[, json_key])`: the reference string of
 //! DESIGN.md (`ref+awssecrets://NAME#/json/key`), as vals and helmfile read it.
+//! `json_key` is Terraform's way of an optional argument, a variadic
+//! parameter: at most one is accepted, and a null one means "no key".
 
 use async_trait::async_trait;
 use offstate_common::SecretRef;
@@ -16,20 +18,18 @@ impl Function for RefFunction {
 
     fn definition(&self) -> FunctionDefinition {
         FunctionDefinition {
-            parameters: vec![
-                Parameter {
-                    name: "secret_id".into(),
-                    ty: Type::String,
-                    description: "Name or ARN of the secret.".into(),
-                    allow_null: false,
-                },
-                Parameter {
-                    name: "json_key".into(),
-                    ty: Type::String,
-                    description: "A key of a JSON secret (`a/b` for nested keys), or null for the whole value.".into(),
-                    allow_null: true,
-                },
-            ],
+            parameters: vec![Parameter {
+                name: "secret_id".into(),
+                ty: Type::String,
+                description: "Name or ARN of the secret.".into(),
+                allow_null: false,
+            }],
+            variadic_parameter: Some(Parameter {
+                name: "json_key".into(),
+                ty: Type::String,
+                description: "Optional: a key of a JSON secret (`a/b` for nested keys). Omit it, or pass null, for the whole value.".into(),
+                allow_null: true,
+            }),
             return_type: Type::String,
             summary: "A ref+awssecrets:// reference to a secret".into(),
             description: "Builds the reference string that vals, helmfile and state-scrubber resolve: `ref+awssecrets://NAME[#/json/key]`. It names the secret; it never reads it.".into(),
@@ -44,11 +44,20 @@ impl Function for RefFunction {
                 argument: Some(0),
             });
         }
+        if args.len() > 2 {
+            return Err(FunctionError {
+                text: format!(
+                    "ref takes at most one json_key, got {}; write nested keys as one `a/b` path",
+                    args.len() - 1
+                ),
+                argument: Some(2),
+            });
+        }
         let mut r = SecretRef::new(id);
         if let Some(key) = args.get(1).and_then(Value::as_str) {
             if key.is_empty() {
                 return Err(FunctionError {
-                    text: "json_key must not be empty (pass null for the whole value)".into(),
+                    text: "json_key must not be empty (omit it for the whole value)".into(),
                     argument: Some(1),
                 });
             }
@@ -75,6 +84,34 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(v.as_str(), Some("ref+awssecrets://prod/db"));
+        let v = f.call(&[Value::string("prod/db")]).await.unwrap();
+        assert_eq!(v.as_str(), Some("ref+awssecrets://prod/db"));
+        let v = f
+            .call(&[Value::string("prod/db"), Value::string("a/b")])
+            .await
+            .unwrap();
+        assert_eq!(v.as_str(), Some("ref+awssecrets://prod/db#/a/b"));
+        let e = f
+            .call(&[
+                Value::string("prod/db"),
+                Value::string("a"),
+                Value::string("b"),
+            ])
+            .await
+            .unwrap_err();
+        assert_eq!(e.argument, Some(2));
+        assert!(e.text.contains("at most one json_key"), "{}", e.text);
+        assert_eq!(
+            f.call(&[Value::string("prod/db"), Value::string("")])
+                .await
+                .unwrap_err()
+                .argument,
+            Some(1)
+        );
+        assert_eq!(
+            f.call(&[Value::string("")]).await.unwrap_err().argument,
+            Some(0)
+        );
         assert_eq!(
             f.call(&[Value::string(""), Value::Null])
                 .await

@@ -5,7 +5,7 @@
 //! secret-reading data source), no twin can keep it out of the state: the value itself has to
 //! move. With `Options::secret_prefix`, the value goes into an `offstate_secret` (`value_wo`,
 //! `value_wo_version = 1`, name `PREFIX/<resource>/<argument>` or `PREFIX/outputs/<name>`) and
-//! the argument keeps a reference to it, `provider::offstate::ref(offstate_secret.N.name, null)`.
+//! the argument keeps a reference to it, `provider::offstate::ref(offstate_secret.N.name)`.
 //! A secret already converted (an `aws_secretsmanager_secret` pair, or an `offstate_secret` with
 //! the same `value_wo`) is referenced instead of copied. Consumers of the old value now receive
 //! the reference, which the warnings list. Without a prefix each sink is a note.
@@ -222,7 +222,7 @@ impl<'a> Planner<'a> {
                 Edit {
                     range: value_span.clone(),
                     text: format!(
-                        "provider::offstate::ref(offstate_secret.{}.name, null)",
+                        "provider::offstate::ref(offstate_secret.{}.name)",
                         sink.target
                     ),
                     swallows: true,

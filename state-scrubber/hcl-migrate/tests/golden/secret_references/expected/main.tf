@@ -66,8 +66,8 @@ resource "offstate_secret" "deploy_triggers_replace" {
 /* The deploy hook keeps its inputs
    around for the provisioner. */
 resource "terraform_data" "deploy" {
-  input            = provider::offstate::ref(offstate_secret.deploy_input.name, null) # the token
-  triggers_replace = provider::offstate::ref(offstate_secret.deploy_triggers_replace.name, null)
+  input            = provider::offstate::ref(offstate_secret.deploy_input.name) # the token
+  triggers_replace = provider::offstate::ref(offstate_secret.deploy_triggers_replace.name)
 
   provisioner "local-exec" {
     command = "echo deployed"
@@ -89,7 +89,7 @@ output "hook_token" {
 }
 
 output "signing_key" {
-  value     = provider::offstate::ref(offstate_secret.signing.name, null)
+  value     = provider::offstate::ref(offstate_secret.signing.name)
   sensitive = true
 }
 
@@ -102,7 +102,7 @@ resource "offstate_secret" "output_upstream" {
 
 output "upstream" {
   description = "Passed on to the next stack."
-  value       = provider::offstate::ref(offstate_secret.output_upstream.name, null)
+  value       = provider::offstate::ref(offstate_secret.output_upstream.name)
   sensitive   = true
 }
 
