@@ -520,6 +520,43 @@ fn migrate_prints_a_diff_and_parse_errors_exit_2() {
 }
 
 #[test]
+fn restore_to_stdout_refuses_a_terminal() {
+    // `script` (util-linux) gives the command a pseudo-terminal as stdout.
+    let script = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("script"))
+        .find(|p| p.is_file());
+    let Some(script) = script else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`script` (util-linux) not on PATH and CI is set"
+        );
+        eprintln!("note: no `script` on PATH; terminal test skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("in.json");
+    std::fs::write(
+        &state,
+        r#"{"version":4,"serial":1,"lineage":"l","outputs":{},"resources":[]}"#,
+    )
+    .unwrap();
+    let command = format!(
+        "{BIN} restore - --prefix p --region us-east-1 --endpoint http://127.0.0.1:9 --write < {}",
+        state.display()
+    );
+    let o = Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let shown = String::from_utf8_lossy(&o.stdout);
+    assert!(shown.contains("stdout is a terminal"), "{shown}");
+    // The refusal comes before any store call (the endpoint is a closed port).
+    assert!(!shown.contains("dispatch failure"), "{shown}");
+}
+
+#[test]
 fn migrate_prefix_moves_terraform_data_secrets_and_rejects_a_bad_prefix() {
     let dir = tempfile::tempdir().unwrap();
     let tf = "variable \"token\" {\n  type      = string\n  sensitive = true\n}\n\nresource \"terraform_data\" \"hook\" {\n  input = var.token\n}\n";

@@ -1,7 +1,7 @@
 //! Arguments and run functions of `scrub` and `restore` (the `Command` enum in `crate::cli`
 //! dispatches here).
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -83,7 +83,8 @@ pub struct ScrubArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
-    /// The scrubbed state file; `-` reads stdin and (with --write) writes to stdout.
+    /// The scrubbed state file; `-` reads stdin and (with --write) writes to stdout, which must
+    /// not be a terminal (the restored state holds the values in plaintext).
     #[arg(value_name = "STATE")]
     pub state: PathBuf,
     /// The prefix the scrub used (its manifest lives under it).
@@ -202,6 +203,14 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
 
 pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
     let pipeline = is_stdin(&args.state);
+    if pipeline && args.write && std::io::stdout().is_terminal() {
+        // The restored state holds every value in plaintext: never onto a screen (and its
+        // scrollback) by accident.
+        anyhow::bail!(
+            "restore - --write prints the restored state, values in plaintext, on stdout, and stdout is a terminal; \
+             pipe it (`| terraform state push -`) or redirect it to a file"
+        );
+    }
     let (src, label) = read_input(&args.state)?;
     let rt = runtime()?;
     let report = rt.block_on(async {
