@@ -175,6 +175,12 @@ pub(crate) fn describe_site(site: &Site) -> String {
     }
 }
 
+/// Whether `body` sets `key = true` (a literal; anything else is not "set").
+pub(crate) fn is_set(body: &Body, key: &str) -> bool {
+    body.get_attribute(key)
+        .is_some_and(|a| matches!(&a.value, Expression::Bool(b) if *b.value()))
+}
+
 /// Collects every reference in a module with the place it is used.
 pub(crate) fn collect_references(files: &[SourceFile]) -> Vec<Reference> {
     let mut out = Vec::new();
@@ -196,10 +202,7 @@ pub(crate) fn collect_references(files: &[SourceFile]) -> Vec<Reference> {
                 ("provider", Some(name), _) => Owner::Provider(name.to_owned()),
                 ("output", Some(name), _) => Owner::Output {
                     name: name.to_owned(),
-                    ephemeral: block
-                        .body
-                        .get_attribute("ephemeral")
-                        .is_some_and(|a| matches!(&a.value, Expression::Bool(b) if *b.value())),
+                    ephemeral: is_set(&block.body, "ephemeral"),
                 },
                 ("module", Some(name), _) => Owner::Module(name.to_owned()),
                 ("locals", _, _) => {

@@ -16,7 +16,7 @@
 
 use super::{is_identifier, key_start, span_of, Pair, Planner, SECRET_DATA_SOURCES};
 use crate::edit::{line_start, render, Edit};
-use crate::module::label;
+use crate::module::{is_set, label};
 use crate::report::{EditKind, Hazard};
 use crate::table::is_secret_key;
 use hcl_edit::expr::{Expression, TraversalOperator};
@@ -26,12 +26,47 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Arguments of `terraform_data` that store their value in state.
 const TERRAFORM_DATA_ARGS: [&str; 2] = ["input", "triggers_replace"];
 
+/// Where a sink stores its value.
+enum Place<'a> {
+    /// An argument of `terraform_data.<name>`.
+    TerraformData { name: &'a str, arg: &'static str },
+    /// A root module output.
+    Output { name: &'a str },
+}
+
+impl Place<'_> {
+    /// `terraform_data.app.input` or `output.token`.
+    fn address(&self) -> String {
+        match self {
+            Place::TerraformData { name, arg } => format!("terraform_data.{name}.{arg}"),
+            Place::Output { name } => format!("output.{name}"),
+        }
+    }
+
+    /// The label a new `offstate_secret` for it would take.
+    fn label(&self) -> String {
+        match self {
+            Place::TerraformData { name, arg } => format!("{name}_{arg}"),
+            Place::Output { name } => format!("output_{name}"),
+        }
+    }
+
+    /// The secret name under `prefix`.
+    fn secret_name(&self, prefix: &str) -> String {
+        match self {
+            Place::TerraformData { name, arg } => format!("{prefix}/{name}/{arg}"),
+            Place::Output { name } => format!("{prefix}/outputs/{name}"),
+        }
+    }
+}
+
 /// One argument that would put a secret into the state.
 pub(super) struct Sink<'a> {
     file: usize,
     block: &'a Block,
     attr: &'a Attribute,
-    /// `terraform_data.app.input` or `output.token`.
+    place: Place<'a>,
+    /// `place.address()`.
     address: String,
     /// The secret's source expression, as written.
     source: String,
@@ -54,14 +89,10 @@ impl<'a> Planner<'a> {
     ) -> Vec<Sink<'a>> {
         let sensitive_vars: BTreeSet<&str> = self
             .blocks("variable")
-            .filter(|(_, b)| {
-                b.body
-                    .get_attribute("sensitive")
-                    .is_some_and(|a| matches!(&a.value, Expression::Bool(v) if *v.value()))
-            })
+            .filter(|(_, b)| is_set(&b.body, "sensitive"))
             .filter_map(|(_, b)| label(b, 0))
             .collect();
-        let mut found: Vec<(usize, &'a Block, &'a Attribute, String, String)> = Vec::new();
+        let mut found: Vec<(usize, &'a Block, &'a Attribute, Place<'a>)> = Vec::new();
         for (file, block) in self.blocks("resource") {
             if label(block, 0) != Some("terraform_data") {
                 continue;
@@ -70,32 +101,17 @@ impl<'a> Planner<'a> {
             for arg in TERRAFORM_DATA_ARGS {
                 if let Some(attr) = block.body.get_attribute(arg) {
                     if secret_source(&attr.value, &sensitive_vars) {
-                        found.push((
-                            file,
-                            block,
-                            attr,
-                            format!("terraform_data.{name}.{arg}"),
-                            format!("{name}_{arg}"),
-                        ));
+                        found.push((file, block, attr, Place::TerraformData { name, arg }));
                     }
                 }
             }
         }
         for (file, block) in self.blocks("output") {
             let name = label(block, 0).unwrap_or_default();
-            let ephemeral = block
-                .body
-                .get_attribute("ephemeral")
-                .is_some_and(|a| matches!(&a.value, Expression::Bool(v) if *v.value()));
+            let ephemeral = is_set(&block.body, "ephemeral");
             if let (false, Some(attr)) = (ephemeral, block.body.get_attribute("value")) {
                 if secret_source(&attr.value, &sensitive_vars) {
-                    found.push((
-                        file,
-                        block,
-                        attr,
-                        format!("output.{name}"),
-                        format!("output_{name}"),
-                    ));
+                    found.push((file, block, attr, Place::Output { name }));
                 }
             }
         }
@@ -104,7 +120,8 @@ impl<'a> Planner<'a> {
         }
 
         let Some(prefix) = prefix else {
-            for (file, _, attr, address, _) in found {
+            for (file, _, attr, place) in found {
+                let address = place.address();
                 self.info(file, span_of(attr).start, format!(
                     "`{address}` stores a secret in the state and has no write-only form; \
                      `migrate --prefix PREFIX` moves the value into an `offstate_secret` and leaves a reference here"
@@ -142,7 +159,8 @@ impl<'a> Planner<'a> {
         }
 
         let mut sinks = Vec::new();
-        for (file, block, attr, address, wanted) in found {
+        for (file, block, attr, place) in found {
+            let address = place.address();
             let start = span_of(attr).start;
             if !is_root {
                 self.info(file, start, format!(
@@ -164,6 +182,7 @@ impl<'a> Planner<'a> {
             let (target, create) = match by_source.get(&source) {
                 Some(existing) => (existing.clone(), false),
                 None => {
+                    let wanted = place.label();
                     let mut target = wanted.clone();
                     let mut n = 2;
                     while taken.contains(&target) || !is_identifier(&target) {
@@ -175,20 +194,13 @@ impl<'a> Planner<'a> {
                     (target, true)
                 }
             };
-            let secret_name = match address.strip_prefix("output.") {
-                Some(output) => format!("{prefix}/outputs/{output}"),
-                None => {
-                    let mut parts = address.splitn(3, '.').skip(1);
-                    let resource = parts.next().unwrap_or_default();
-                    let arg = parts.next().unwrap_or_default();
-                    format!("{prefix}/{resource}/{arg}")
-                }
-            };
+            let secret_name = place.secret_name(prefix);
             self.wo_keys.insert((file, key_start(attr)));
             sinks.push(Sink {
                 file,
                 block,
                 attr,
+                place,
                 address,
                 source,
                 target,
@@ -246,8 +258,8 @@ impl<'a> Planner<'a> {
                     sink.address, sink.source
                 ),
             );
-            let consumers: Vec<String> = match sink.address.split('.').collect::<Vec<_>>()[..] {
-                ["terraform_data", name, "input"] => self
+            let consumers: Vec<String> = match sink.place {
+                Place::TerraformData { name, arg: "input" } => self
                     .refs
                     .iter()
                     .filter(|r| {
@@ -260,7 +272,7 @@ impl<'a> Planner<'a> {
                     .collect(),
                 _ => Vec::new(),
             };
-            let what = if sink.address.starts_with("output.") {
+            let what = if matches!(sink.place, Place::Output { .. }) {
                 format!("`{}` now yields a reference, not the value (so does `terraform output` and any `terraform_remote_state` reading it)", sink.address)
             } else if consumers.is_empty() {
                 format!("`{}` now holds a reference, not the value", sink.address)

@@ -4,14 +4,9 @@
 
 use super::{span_of, Candidate, Planner};
 use crate::edit::{indent_at, line_end, Edit};
-use crate::module::label;
+use crate::module::{is_set, label};
 use crate::report::{EditKind, Hazard};
-use hcl_edit::expr::Expression;
 use std::collections::BTreeSet;
-
-fn is_true(expr: &Expression) -> bool {
-    matches!(expr, Expression::Bool(b) if *b.value())
-}
 
 impl<'a> Planner<'a> {
     /// Marks the sensitive variables whose every use accepts an ephemeral value.
@@ -25,7 +20,7 @@ impl<'a> Planner<'a> {
             let Some(sensitive) = block.body.get_attribute("sensitive") else {
                 continue;
             };
-            if !is_true(&sensitive.value) || block.body.has_attribute("ephemeral") {
+            if !is_set(&block.body, "sensitive") || block.body.has_attribute("ephemeral") {
                 continue;
             }
             let uses: Vec<_> = self
