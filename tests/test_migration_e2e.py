@@ -92,7 +92,8 @@ def mig_ws(request, tmp_path, aws_standin_env, moto, sm):  # noqa: F811
             sm.delete_secret(SecretId=s["ARN"], ForceDeleteWithoutRecovery=True)
 
 
-def before_config(endpoint: str, name: str) -> str:
+def aws_config(endpoint: str) -> str:
+    """`terraform` + `provider "aws"` blocks for the stand-in, pointed at the moto endpoint."""
     return f"""terraform {{
   required_providers {{
     aws = {{
@@ -114,7 +115,11 @@ provider "aws" {{
     secretsmanager = {hcl.lit(endpoint)}
   }}
 }}
+"""
 
+
+def before_config(endpoint: str, name: str) -> str:
+    return aws_config(endpoint) + f"""
 variable "db_password" {{
   type      = string
   sensitive = true

@@ -24,36 +24,11 @@ import pytest
 from harness import canary as canaries
 from harness import hcl
 from harness.aws_standin import aws_standin_env  # noqa: F401 - fixture
-from test_migration_e2e import json_plan, mig_ws, scrubber, set_aside  # noqa: F401 - fixture
+from test_migration_e2e import aws_config, json_plan, mig_ws, scrubber, set_aside  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.e2e]
 
 KEYS = ["api", "db"]
-
-
-def provider_block(endpoint: str) -> str:
-    return f"""terraform {{
-  required_providers {{
-    aws = {{
-      source  = "hashicorp/aws"
-      version = "~> 6.0"
-    }}
-  }}
-}}
-
-provider "aws" {{
-  region                      = "us-east-1"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = "true"
-
-  endpoints {{
-    secretsmanager = {hcl.lit(endpoint)}
-  }}
-}}
-"""
 
 
 def repeated_pairs(kind: str, prefix: str) -> str:
@@ -124,7 +99,7 @@ def test_repeated_pairs_move_every_instance(mig_ws, sm, kind):  # noqa: F811
     ws.watch(canaries.wrap(doc))
     ws.env["TF_VAR_app_secrets"] = doc
 
-    ws.write(provider_block(ws.endpoint) + repeated_pairs(kind, prefix))
+    ws.write(aws_config(ws.endpoint) + repeated_pairs(kind, prefix))
     ws.init()
     ws.apply()
     state_file = ws.dir / "terraform.tfstate"
