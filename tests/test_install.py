@@ -51,4 +51,7 @@ def test_init_from_filesystem_mirror_then_apply(tmp_path, session_dir, terraform
         ws.assert_no_changes()
         ws.destroy()
     finally:
-        ws.sweep()
+        try:
+            ws.sweep()
+        finally:
+            ws.close()

@@ -86,6 +86,7 @@ def mig_ws(request, tmp_path, aws_standin_env, moto, sm):  # noqa: F811
     w.scrubber_out = tmp_path / "state-scrubber"
     w.scrubber_out.mkdir()
     yield w
+    w.close()
     # Leave moto as we found it (it is shared by the session).
     for page in sm.get_paginator("list_secrets").paginate(Filters=[{"Key": "name", "Values": [w.prefix]}]):
         for s in page["SecretList"]:

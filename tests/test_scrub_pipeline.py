@@ -103,6 +103,7 @@ def pipe_ws(request, tmp_path, session_dir, terraform_version, moto, sm):
     w = tfh.Workspace(tmp_path, tfh.base_env(rc, home), moto.url, label)
     w.prefix = f"offstate-e2e/{label}-{secrets.token_hex(3)}"
     yield w
+    w.close()
     # moto is shared by the session: delete what this test stored, and check it is gone.
     for page in sm.get_paginator("list_secrets").paginate(Filters=[{"Key": "name", "Values": [w.prefix]}]):
         for s in page["SecretList"]:

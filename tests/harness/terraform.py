@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,6 +172,14 @@ class Workspace:
         self.dir.mkdir(parents=True)
         self.artifacts.mkdir(parents=True)
         self.env = dict(env)
+        # The providers' sockets go in a directory of this test's own (go-plugin's
+        # PLUGIN_UNIX_SOCKET_DIR, which Terraform passes through), kept short for the 108-byte
+        # sun_path limit. When the test ends it must be empty: a provider removes its socket
+        # directory every time Terraform ends it. Only a test that kills providers on purpose
+        # sets `providers_killed` (a SIGKILLed process cannot clean up).
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="ofs-sock-"))
+        self.env["PLUGIN_UNIX_SOCKET_DIR"] = str(self.socket_dir)
+        self.providers_killed = False
         self.endpoint = endpoint
         self.label = label
         self.seq = 0
@@ -314,6 +324,17 @@ class Workspace:
             )
         return plan
 
+    def close(self) -> None:
+        """Removes the socket directory; fails if a provider left its socket in it (unless the
+        test killed providers on purpose). Every fixture making a Workspace calls this."""
+        left = sorted(p.name for p in self.socket_dir.iterdir()) if self.socket_dir.exists() else []
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
+        if left and not self.providers_killed:
+            pytest.fail(
+                f"a provider left its socket directory behind after Terraform ended it: {left}",
+                pytrace=False,
+            )
+
     # -- the sweep ---------------------------------------------------------------------------
 
     def sweep(self) -> list[Path]:
@@ -349,8 +370,11 @@ def sweep_after(w):
     """Fixture body: yield the workspace, then sweep it however the test ended. A test that
     already swept after its last command is not searched twice."""
     yield w
-    if w.canaries and w.swept_at != w.seq:
-        w.sweep()
+    try:
+        if w.canaries and w.swept_at != w.seq:
+            w.sweep()
+    finally:
+        w.close()
 
 
 def require(ok: bool, reason: str) -> None:

@@ -91,8 +91,17 @@ def provider_proc(provider_bin, tmp_path):
                          stdin=subprocess.DEVNULL)
     line = p.stdout.readline().decode().strip()
     yield p, line, terraform_cert, other_cert
-    p.kill()
-    p.wait(timeout=10)
+    # SIGTERM, as a user's Ctrl-C or a supervisor would: the provider stops and removes its
+    # socket directory (a SIGKILL would leave it in TMPDIR).
+    p.terminate()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout=10)
+        raise
+    sock_dir = os.path.dirname(line.split("|")[3])
+    assert not os.path.exists(sock_dir), f"SIGTERM left the socket directory {sock_dir} behind"
 
 
 def test_plugin_socket_is_private_and_serves_only_terraforms_certificate(provider_proc):
