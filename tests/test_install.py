@@ -44,14 +44,16 @@ def test_init_from_filesystem_mirror_then_apply(tmp_path, session_dir, terraform
     name = f"offstate-e2e/install-{tmp_path.name}"
     ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)))
     try:
-        ws.init()
-        assert (ws.dir / ".terraform.lock.hcl").exists()
-        ws.apply()
-        store.assert_value(sm, name, c)
-        ws.assert_no_changes()
-        ws.destroy()
-    finally:
         try:
-            ws.sweep()
+            ws.init()
+            assert (ws.dir / ".terraform.lock.hcl").exists()
+            ws.apply()
+            store.assert_value(sm, name, c)
+            ws.assert_no_changes()
+            ws.destroy()
         finally:
-            ws.close()
+            ws.sweep()
+    except BaseException:
+        ws.close(check=False)
+        raise
+    ws.close()

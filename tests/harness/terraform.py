@@ -324,12 +324,13 @@ class Workspace:
             )
         return plan
 
-    def close(self) -> None:
+    def close(self, check: bool = True) -> None:
         """Removes the socket directory; fails if a provider left its socket in it (unless the
-        test killed providers on purpose). Every fixture making a Workspace calls this."""
+        test killed providers on purpose, or `check` is false: the test already failed and that
+        failure must not be replaced by this one). Every fixture making a Workspace calls this."""
         left = sorted(p.name for p in self.socket_dir.iterdir()) if self.socket_dir.exists() else []
         shutil.rmtree(self.socket_dir, ignore_errors=True)
-        if left and not self.providers_killed:
+        if check and left and not self.providers_killed:
             pytest.fail(
                 f"a provider left its socket directory behind after Terraform ended it: {left}",
                 pytrace=False,
@@ -373,8 +374,10 @@ def sweep_after(w):
     try:
         if w.canaries and w.swept_at != w.seq:
             w.sweep()
-    finally:
-        w.close()
+    except BaseException:
+        w.close(check=False)
+        raise
+    w.close()
 
 
 def require(ok: bool, reason: str) -> None:
