@@ -193,6 +193,8 @@ impl<'a> Reader<'a> {
                     Ok(i) => Number::Int(i),
                     Err(_) => Number::Big(u.to_string()),
                 })),
+                // cty numbers can be infinite but never NaN (Terraform cannot hold one).
+                Head::Float(f) if f.is_nan() => Err(err(path, "a number cannot be NaN")),
                 Head::Float(f) => Ok(Value::Number(Number::Float(f))),
                 Head::Str(n) => {
                     let s = self.string(n, path)?;
@@ -298,6 +300,7 @@ pub fn decode_msgpack_untyped(bytes: &[u8]) -> Result<Value, CodecError> {
                     .map(Number::Int)
                     .unwrap_or(Number::Big(u.to_string())),
             ),
+            Head::Float(f) if f.is_nan() => return Err(err(&[], "a number cannot be NaN")),
             Head::Float(f) => Value::Number(Number::Float(f)),
             Head::Str(n) | Head::Bin(n) => Value::String(r.string(n, &[])?),
             Head::Array(n) => {
@@ -424,6 +427,9 @@ fn write_value(
             Ok(())
         }
         (Type::Number, Value::Number(n)) => {
+            if matches!(n, Number::Float(f) if f.is_nan()) {
+                return Err(err(path, "a number cannot be NaN"));
+            }
             match n {
                 Number::Int(i) => write_int(out, *i),
                 Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
@@ -778,6 +784,35 @@ mod tests {
         assert_eq!(v.get("recovery_window_in_days").as_i64(), Some(7));
         assert!(v.get("tags").is_null());
         assert_eq!(dropped, vec!["secret_string".to_string()]);
+    }
+
+    #[test]
+    fn nan_is_refused_both_ways() {
+        let ty = Type::object([("n", Type::Number)]);
+        for nan in [
+            &[0xca, 0x7f, 0xc0, 0x00, 0x00][..],
+            &[0xca, 0xff, 0xfb, 0x00, 0x00],
+            &[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1],
+        ] {
+            let mut bytes = vec![0x81, 0xa1, b'n'];
+            bytes.extend_from_slice(nan);
+            let e = decode_msgpack(&bytes, &ty).unwrap_err();
+            assert_eq!(e.to_string(), "n: a number cannot be NaN");
+            assert!(decode_msgpack_untyped(&bytes).is_err());
+        }
+        let v = Value::Object(BTreeMap::from([(
+            "n".to_string(),
+            Value::Number(Number::Float(f64::NAN)),
+        )]));
+        let e = encode_msgpack(&v, &ty).unwrap_err();
+        assert_eq!(e.to_string(), "n: a number cannot be NaN");
+        // Infinities are numbers cty can hold: they still round-trip.
+        let inf = Value::Object(BTreeMap::from([(
+            "n".to_string(),
+            Value::Number(Number::Float(f64::INFINITY)),
+        )]));
+        let bytes = encode_msgpack(&inf, &ty).unwrap();
+        assert_eq!(decode_msgpack(&bytes, &ty).unwrap(), inf);
     }
 
     fn arb_value() -> impl Strategy<Value = (Type, Value)> {
