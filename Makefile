@@ -56,8 +56,9 @@ bench-provider:
 
 # Not part of `make test` (the first build of the instrumented targets takes ~10 minutes):
 # state-scrubber's fuzz targets (parse, rules, hcl) and the provider's (codec: the value codec;
-# lifecycle: offstate_secret through the gRPC service, no response carrying the value) for FUZZ_SECONDS each (default 600), on stable through RUSTC_BOOTSTRAP=1; see
-# state-scrubber/fuzz/run and provider/fuzz/run. Hostile-input limits run in cargo-test
+# lifecycle: offstate_secret through the gRPC service, no response carrying the value) for
+# FUZZ_SECONDS each (default 600), on stable through RUSTC_BOOTSTRAP=1; see state-scrubber/fuzz/run
+# and provider/fuzz/run. Hostile-input limits run in cargo-test
 # (state-scrubber/tests/hostile.rs, provider/offstate/tests/hostile.rs);
 # STATE_SCRUBBER_HOSTILE_FULL=1 adds the 2 GiB string.
 FUZZ_SECONDS ?= 600
