@@ -189,8 +189,13 @@ impl Seen {
             self.0.extend(&v.json);
         }
     }
-    fn assert_free_of(&self, needle: &[u8], what: &str) {
-        if needle.len() >= 12 && self.0.windows(needle.len()).any(|w| w == needle) {
+    /// Fails if `needle` is in a response, unless the input itself put it in a non-secret
+    /// attribute (`public`): the fuzzer learns the needle from the comparison and plants it in a
+    /// tag, say, which then rightly comes back in the state.
+    fn assert_free_of(&self, needle: &[u8], what: &str, public: &[u8]) {
+        let found =
+            |hay: &[u8]| needle.len() >= 12 && hay.windows(needle.len()).any(|w| w == needle);
+        if found(&self.0) && !found(public) {
             panic!("{what} reached a response");
         }
     }
@@ -226,6 +231,12 @@ fuzz_target!(|data: &[u8]| {
         .enable_time()
         .build()
         .unwrap();
+    // What the configurations say outside their write-only attributes.
+    let public: Vec<u8> = std::iter::once(&first)
+        .chain(second.as_ref())
+        .filter_map(|c| encode_msgpack(&proposed(c, None, &computed), &ty).ok())
+        .flatten()
+        .collect();
     let mut seen = Seen::default();
     let mut stored: Vec<Vec<u8>> = Vec::new();
 
@@ -318,11 +329,15 @@ fuzz_target!(|data: &[u8]| {
         }
     });
 
-    seen.assert_free_of(CANARY.as_bytes(), "the canary");
+    seen.assert_free_of(CANARY.as_bytes(), "the canary", &public);
     let b64 = base64::engine::general_purpose::STANDARD;
-    seen.assert_free_of(b64.encode(CANARY).as_bytes(), "the canary (base64)");
+    seen.assert_free_of(
+        b64.encode(CANARY).as_bytes(),
+        "the canary (base64)",
+        &public,
+    );
     for v in &stored {
-        seen.assert_free_of(v, "a stored value");
-        seen.assert_free_of(b64.encode(v).as_bytes(), "a stored value (base64)");
+        seen.assert_free_of(v, "a stored value", &public);
+        seen.assert_free_of(b64.encode(v).as_bytes(), "a stored value (base64)", &public);
     }
 });
