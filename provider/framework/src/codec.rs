@@ -118,8 +118,18 @@ impl<'a> Reader<'a> {
                 let n = self.be(4, path)? as usize;
                 Head::Ext(n + 1)
             }
-            0xca => Head::Float(f64::from(f32::from_bits(self.be(4, path)? as u32))),
-            0xcb => Head::Float(f64::from_bits(self.be(8, path)?)),
+            0xca | 0xcb => {
+                let f = if b == 0xca {
+                    f64::from(f32::from_bits(self.be(4, path)? as u32))
+                } else {
+                    f64::from_bits(self.be(8, path)?)
+                };
+                // cty numbers can be infinite but never NaN (Terraform cannot hold one).
+                if f.is_nan() {
+                    return Err(err(path, "a number cannot be NaN"));
+                }
+                Head::Float(f)
+            }
             0xcc => Head::Uint(self.be(1, path)?),
             0xcd => Head::Uint(self.be(2, path)?),
             0xce => Head::Uint(self.be(4, path)?),
@@ -193,8 +203,6 @@ impl<'a> Reader<'a> {
                     Ok(i) => Number::Int(i),
                     Err(_) => Number::Big(u.to_string()),
                 })),
-                // cty numbers can be infinite but never NaN (Terraform cannot hold one).
-                Head::Float(f) if f.is_nan() => Err(err(path, "a number cannot be NaN")),
                 Head::Float(f) => Ok(Value::Number(Number::Float(f))),
                 Head::Str(n) => {
                     let s = self.string(n, path)?;
@@ -300,7 +308,6 @@ pub fn decode_msgpack_untyped(bytes: &[u8]) -> Result<Value, CodecError> {
                     .map(Number::Int)
                     .unwrap_or(Number::Big(u.to_string())),
             ),
-            Head::Float(f) if f.is_nan() => return Err(err(&[], "a number cannot be NaN")),
             Head::Float(f) => Value::Number(Number::Float(f)),
             Head::Str(n) | Head::Bin(n) => Value::String(r.string(n, &[])?),
             Head::Array(n) => {
@@ -427,10 +434,10 @@ fn write_value(
             Ok(())
         }
         (Type::Number, Value::Number(n)) => {
-            if matches!(n, Number::Float(f) if f.is_nan()) {
-                return Err(err(path, "a number cannot be NaN"));
-            }
             match n {
+                Number::Float(f) if f.is_nan() => {
+                    return Err(err(path, "a number cannot be NaN"));
+                }
                 Number::Int(i) => write_int(out, *i),
                 Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
                     write_int(out, *f as i64)
