@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 
 import pytest
 
@@ -47,6 +48,29 @@ def test_create_writes_value_and_plans_clean(ws, sm):
     store.assert_value(sm, name, c)
 
     ws.assert_no_changes("right after create")
+    ws.sweep()
+
+
+def test_terraform_asks_for_the_schema_once_per_command(ws, sm):
+    """The provider announces GetProviderSchemaOptional, as terraform-plugin-framework does:
+    Terraform starts it several times per command but asks only the first process for the
+    schema and answers every later start from its cache."""
+    ws.set_var("secret", ws.canary())
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1")))
+    ws.validate()
+    ws.apply(ws.plan())
+
+    logs = sorted(ws.artifacts.glob("*.tflog"))
+    counted = {}
+    for log in logs:
+        text = log.read_text(errors="replace")
+        starts = len(re.findall(r"plugin started: path=\S*terraform-provider-offstate", text))
+        served = text.count("tf_rpc=/tfplugin6.Provider/GetProviderSchema")
+        if starts:
+            counted[log.stem] = (starts, served)
+    assert any(starts >= 2 for starts, _ in counted.values()), counted  # else this proves nothing
+    for stem, (starts, served) in counted.items():
+        assert served == 1, f"{stem}: {starts} provider starts, {served} GetProviderSchema calls"
     ws.sweep()
 
 

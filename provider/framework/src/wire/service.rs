@@ -164,10 +164,15 @@ impl<P: Provider> ProviderService<P> {
             .collect()
     }
 
+    /// `get_provider_schema_optional`: every handler works from the tables
+    /// built at start-up, never from an earlier GetProviderSchema, so
+    /// Terraform may (and, from 1.6, does) ask only the first process of a
+    /// command for the schema and answer later starts from its cache, as it
+    /// does for terraform-plugin-framework providers.
     fn server_capabilities() -> pb::ServerCapabilities {
         pb::ServerCapabilities {
             plan_destroy: true,
-            get_provider_schema_optional: false,
+            get_provider_schema_optional: true,
             move_resource_state: true,
             generate_resource_config: false,
         }
