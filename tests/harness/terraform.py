@@ -175,8 +175,8 @@ class Workspace:
         # The providers' sockets go in a directory of this test's own (go-plugin's
         # PLUGIN_UNIX_SOCKET_DIR, which Terraform passes through), kept short for the 108-byte
         # sun_path limit. When the test ends it must be empty: a provider removes its socket
-        # directory every time Terraform ends it. Only a test that kills providers on purpose
-        # sets `providers_killed` (a SIGKILLed process cannot clean up).
+        # every time Terraform ends it. Only a test that kills providers on purpose sets
+        # `providers_killed` (a SIGKILLed process cannot clean up).
         self.socket_dir = Path(tempfile.mkdtemp(prefix="ofs-sock-"))
         self.env["PLUGIN_UNIX_SOCKET_DIR"] = str(self.socket_dir)
         self.providers_killed = False
@@ -325,14 +325,14 @@ class Workspace:
         return plan
 
     def close(self, check: bool = True) -> None:
-        """Removes the socket directory; fails if a provider left its socket in it (unless the
+        """Removes the socket directory; fails if a provider left its socket there (unless the
         test killed providers on purpose, or `check` is false: the test already failed and that
         failure must not be replaced by this one). Every fixture making a Workspace calls this."""
         left = sorted(p.name for p in self.socket_dir.iterdir()) if self.socket_dir.exists() else []
         shutil.rmtree(self.socket_dir, ignore_errors=True)
         if check and left and not self.providers_killed:
             pytest.fail(
-                f"a provider left its socket directory behind after Terraform ended it: {left}",
+                f"a provider left its socket behind after Terraform ended it: {left}",
                 pytrace=False,
             )
 

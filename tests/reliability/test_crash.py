@@ -84,7 +84,7 @@ class Aim:
 
 
 def test_sigkill_during_apply_converges(ws, sm, moto, provider_bin):
-    ws.providers_killed = True  # a SIGKILLed provider leaves its socket directory behind
+    ws.providers_killed = True  # a SIGKILLed provider leaves its socket behind
     values = [ws.canary("crash-a"), ws.canary("crash-b")]
     rng = random.Random(rs.SEED)
     aim = Aim(provider_bin)

@@ -218,8 +218,8 @@ pub fn run<T: Provider>(provider: T, opts: ServeOptions) -> ExitCode {
 ///
 /// Reads the handshake environment ([`HandshakeEnv::from_env`]), binds the
 /// listener, prints the handshake line as the first and only line on
-/// stdout, and serves. Returns `Ok(())` after shutdown, with the socket and
-/// its directory removed.
+/// stdout, and serves. Returns `Ok(())` after shutdown, with the socket
+/// removed.
 pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), RuntimeError> {
     let env = HandshakeEnv::from_env();
     env.check_magic_cookie()?;
@@ -312,7 +312,7 @@ pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), R
     };
     signal_task.abort();
     tracing::debug!("plugin stopped");
-    // `_socket_guard` drops here: socket and directory are removed.
+    // `_socket_guard` drops here: the socket is removed.
     result
 }
 
