@@ -15,9 +15,11 @@
 //! never follows or reuses an existing path: a taken name is retried with
 //! another. The socket is removed when the listener's guard is dropped.
 //!
-//! An earlier version put the socket in a private 0700 directory of its own;
-//! that directory's mkdir and rmdir were about a tenth of the CPU a provider
-//! process spends in a `terraform validate` (ext4), for no added protection.
+//! An earlier version put the socket in a private 0700 directory of its own,
+//! for no added protection; that directory's mkdir and rmdir were the
+//! slowest system calls of a provider process (0.1 and 0.2 ms on ext4 under
+//! `perf trace`), and without them the exit after Shutdown went from 0.71
+//! to 0.47 ms (plugin_bench, 100 spawns each).
 
 use std::io;
 use std::net::SocketAddr;
