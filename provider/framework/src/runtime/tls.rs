@@ -68,6 +68,12 @@ impl ServerTls {
         // gRPC runs over HTTP/2; grpc-go clients (Terraform) refuse a TLS
         // server that does not negotiate ALPN "h2".
         config.alpn_protocols = vec![b"h2".to_vec()];
+        // No resumption: each plugin process has one client, which connects
+        // once with a certificate made for this process alone. rustls would
+        // otherwise keep every session's secrets in a cache and send tickets
+        // for them that nobody will present.
+        config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        config.send_tls13_tickets = 0;
 
         Ok(Self {
             config: Arc::new(config),
@@ -208,6 +214,68 @@ mod tests {
             .signature_verification_algorithms
             .supported_schemes();
         assert!(schemes.contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+    }
+
+    /// Runs one TLS handshake in memory between `client` and a fresh
+    /// connection of `server`, then lets the server flush what it sends
+    /// after the handshake (where session tickets would go).
+    fn handshake(
+        client: &Arc<rustls::ClientConfig>,
+        server: &Arc<ServerConfig>,
+    ) -> rustls::HandshakeKind {
+        let name = rustls::pki_types::ServerName::try_from(SERVER_NAME).unwrap();
+        let mut c = rustls::ClientConnection::new(Arc::clone(client), name).unwrap();
+        let mut s = rustls::ServerConnection::new(Arc::clone(server)).unwrap();
+        for _ in 0..10 {
+            let mut buf = Vec::new();
+            while c.wants_write() {
+                c.write_tls(&mut buf).unwrap();
+            }
+            let mut rd = &buf[..];
+            while !rd.is_empty() {
+                s.read_tls(&mut rd).unwrap();
+                s.process_new_packets().unwrap();
+            }
+            let mut buf = Vec::new();
+            while s.wants_write() {
+                s.write_tls(&mut buf).unwrap();
+            }
+            let mut rd = &buf[..];
+            while !rd.is_empty() {
+                c.read_tls(&mut rd).unwrap();
+                c.process_new_packets().unwrap();
+            }
+        }
+        assert!(!c.is_handshaking() && !s.is_handshaking());
+        c.handshake_kind().unwrap()
+    }
+
+    #[test]
+    fn no_session_is_kept_for_resumption() {
+        // A second connection of the same client (rustls keeps tickets in
+        // memory by default) must still be a full handshake: the server
+        // keeps no session secrets and sends no tickets.
+        let id = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let client_cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&id)
+            .unwrap();
+        let tls = ServerTls::from_client_cert_pem(&client_cert.pem()).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(tls.cert_der.clone()).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(crypto_provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(
+                vec![client_cert.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.serialize_der())),
+            )
+            .unwrap();
+        let client = Arc::new(client);
+        let server = tls.config();
+        assert_eq!(handshake(&client, &server), rustls::HandshakeKind::Full);
+        assert_eq!(handshake(&client, &server), rustls::HandshakeKind::Full);
     }
 
     #[test]
