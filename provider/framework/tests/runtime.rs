@@ -406,6 +406,33 @@ async fn protocol_6_not_offered_exits_1_with_a_message() {
 }
 
 #[tokio::test]
+async fn a_missing_socket_directory_is_named_in_the_error() {
+    let base = tempfile::tempdir().unwrap();
+    let missing = base.path().join("no-such-dir");
+    let mut child = command(&Launch {
+        socket_dir: Some(missing.clone()),
+        ..Default::default()
+    })
+    .spawn()
+    .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let message = stderr_text(stderr).await;
+    assert!(
+        message.contains(&missing.display().to_string()),
+        "stderr: {message}"
+    );
+    assert!(
+        message.contains("PLUGIN_UNIX_SOCKET_DIR"),
+        "stderr: {message}"
+    );
+}
+
+#[tokio::test]
 async fn tf_log_trace_writes_hclog_json_lines_to_stderr_only() {
     let id = go_plugin_like_identity();
     let plugin = start(Launch {

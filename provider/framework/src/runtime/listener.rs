@@ -123,7 +123,11 @@ fn bind_unix(socket_dir: Option<&str>) -> Result<PluginListener, RuntimeError> {
         .make_in(&base, |path| {
             with_umask(0o177, || std::os::unix::net::UnixListener::bind(path))
         })
-        .map_err(RuntimeError::Listen)?;
+        .map_err(|source| RuntimeError::UnixSocket {
+            dir: base.clone(),
+            from_env: socket_dir.is_some(),
+            source,
+        })?;
     let (listener, path) = socket.into_parts();
     listener
         .set_nonblocking(true)
@@ -170,9 +174,16 @@ fn bind_tcp(port_range: Option<(u16, u16)>) -> Result<PluginListener, RuntimeErr
             Err(e) => last_err = Some(e),
         }
     }
-    Err(RuntimeError::Listen(last_err.unwrap_or_else(|| {
-        io::Error::new(io::ErrorKind::AddrInUse, "no free port in range")
-    })))
+    let err = last_err
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the range holds no port"));
+    let what = match port_range {
+        Some(_) => format!(
+            "no port of 127.0.0.1:{min}-{max} (PLUGIN_MIN_PORT..PLUGIN_MAX_PORT) could be bound, \
+             the last one because: {err}"
+        ),
+        None => format!("binding a free port of 127.0.0.1: {err}"),
+    };
+    Err(RuntimeError::Listen(io::Error::new(err.kind(), what)))
 }
 
 async fn accept_loop(
@@ -317,3 +328,19 @@ delegate_io!(Stream, Stream::Unix(s) => s, Stream::Tcp(s) => s);
 #[cfg(not(unix))]
 delegate_io!(Stream, Stream::Tcp(s) => s);
 delegate_io!(Conn, Conn::Plain(s) => s, Conn::Tls(s) => s);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_range_is_named_in_the_error() {
+        let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let err = bind_tcp(Some((port, port))).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("127.0.0.1:{port}-{port}")) && err.contains("PLUGIN_MIN_PORT"),
+            "{err}"
+        );
+    }
+}

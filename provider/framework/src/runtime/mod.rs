@@ -162,6 +162,17 @@ pub enum RuntimeError {
     /// Creating or binding the listener failed.
     #[error("creating the plugin listener: {0}")]
     Listen(#[source] std::io::Error),
+    /// The unix socket could not be created in its directory.
+    #[error("creating the plugin socket in {} ({}): {source}", dir.display(), if *.from_env { "PLUGIN_UNIX_SOCKET_DIR" } else { "the temporary directory" })]
+    UnixSocket {
+        /// Where the socket was to be made.
+        dir: std::path::PathBuf,
+        /// Whether `PLUGIN_UNIX_SOCKET_DIR` named that directory.
+        from_env: bool,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// Writing the handshake line to stdout failed.
     #[error("writing the plugin handshake to stdout: {0}")]
     Handshake(#[source] std::io::Error),
