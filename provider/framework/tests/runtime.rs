@@ -386,21 +386,26 @@ async fn run_by_hand_without_cookie_exits_1_with_a_message() {
     }
 }
 
-#[tokio::test]
-async fn protocol_6_not_offered_exits_1_with_a_message() {
-    let mut child = command(&Launch {
-        protocol_versions: "4,5",
-        ..Default::default()
-    })
-    .spawn()
-    .unwrap();
+/// Starts the plugin as `launch` says, expects it to exit 1 before serving,
+/// and returns its stderr.
+async fn exits_1(launch: &Launch) -> String {
+    let mut child = command(launch).spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(status.code(), Some(1));
-    let message = stderr_text(stderr).await;
+    stderr_text(stderr).await
+}
+
+#[tokio::test]
+async fn protocol_6_not_offered_exits_1_with_a_message() {
+    let message = exits_1(&Launch {
+        protocol_versions: "4,5",
+        ..Default::default()
+    })
+    .await;
     assert!(message.contains("protocol 6"), "stderr: {message}");
     assert!(message.contains("4,5"), "stderr: {message}");
 }
@@ -409,19 +414,11 @@ async fn protocol_6_not_offered_exits_1_with_a_message() {
 async fn a_missing_socket_directory_is_named_in_the_error() {
     let base = tempfile::tempdir().unwrap();
     let missing = base.path().join("no-such-dir");
-    let mut child = command(&Launch {
+    let message = exits_1(&Launch {
         socket_dir: Some(missing.clone()),
         ..Default::default()
     })
-    .spawn()
-    .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status.code(), Some(1));
-    let message = stderr_text(stderr).await;
+    .await;
     assert!(
         message.contains(&missing.display().to_string()),
         "stderr: {message}"

@@ -222,6 +222,19 @@ mod tests {
         assert!(schemes.contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
     }
 
+    /// Moves everything `from` has to send into `to`.
+    fn pump<A, B>(from: &mut rustls::ConnectionCommon<A>, to: &mut rustls::ConnectionCommon<B>) {
+        let mut buf = Vec::new();
+        while from.wants_write() {
+            from.write_tls(&mut buf).unwrap();
+        }
+        let mut rd = &buf[..];
+        while !rd.is_empty() {
+            to.read_tls(&mut rd).unwrap();
+            to.process_new_packets().unwrap();
+        }
+    }
+
     /// Runs one TLS handshake in memory between `client` and a fresh
     /// connection of `server`, then lets the server flush what it sends
     /// after the handshake (where session tickets would go).
@@ -233,24 +246,8 @@ mod tests {
         let mut c = rustls::ClientConnection::new(Arc::clone(client), name).unwrap();
         let mut s = rustls::ServerConnection::new(Arc::clone(server)).unwrap();
         for _ in 0..10 {
-            let mut buf = Vec::new();
-            while c.wants_write() {
-                c.write_tls(&mut buf).unwrap();
-            }
-            let mut rd = &buf[..];
-            while !rd.is_empty() {
-                s.read_tls(&mut rd).unwrap();
-                s.process_new_packets().unwrap();
-            }
-            let mut buf = Vec::new();
-            while s.wants_write() {
-                s.write_tls(&mut buf).unwrap();
-            }
-            let mut rd = &buf[..];
-            while !rd.is_empty() {
-                c.read_tls(&mut rd).unwrap();
-                c.process_new_packets().unwrap();
-            }
+            pump(&mut c, &mut s);
+            pump(&mut s, &mut c);
         }
         assert!(!c.is_handshaking() && !s.is_handshaking());
         c.handshake_kind().unwrap()
