@@ -153,6 +153,9 @@ pub enum RuntimeError {
     /// `PLUGIN_CLIENT_CERT` could not be parsed.
     #[error("invalid PLUGIN_CLIENT_CERT: {0}")]
     ClientCert(String),
+    /// Generating the server key failed.
+    #[error("generating the plugin TLS key: {0}")]
+    KeyGen(#[source] aws_lc_rs::error::Unspecified),
     /// Generating the server certificate failed.
     #[error("generating the plugin TLS certificate: {0}")]
     CertGen(#[source] rcgen::Error),

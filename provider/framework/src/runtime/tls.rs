@@ -21,12 +21,16 @@
 
 use std::sync::Arc;
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::sign::{CertifiedKey, Signer, SigningKey, SingleCertAndKey};
 use rustls::{
-    CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
+    CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureAlgorithm,
+    SignatureScheme,
 };
 
 use super::RuntimeError;
@@ -52,7 +56,7 @@ impl ServerTls {
     /// client to authenticate with exactly `client_cert_pem`.
     pub fn from_client_cert_pem(client_cert_pem: &str) -> Result<Self, RuntimeError> {
         let client_cert = parse_single_cert(client_cert_pem)?;
-        let (cert_der, key_der) = generate_server_cert()?;
+        let (cert_der, key) = generate_server_cert()?;
 
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let verifier = Arc::new(PinnedClientCert {
@@ -63,8 +67,10 @@ impl ServerTls {
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(RuntimeError::Tls)?
             .with_client_cert_verifier(verifier)
-            .with_single_cert(vec![cert_der.clone()], key_der)
-            .map_err(RuntimeError::Tls)?;
+            .with_cert_resolver(Arc::new(SingleCertAndKey::from(CertifiedKey::new(
+                vec![cert_der.clone()],
+                Arc::new(TlsServerKey(key)),
+            ))));
         // gRPC runs over HTTP/2; grpc-go clients (Terraform) refuse a TLS
         // server that does not negotiate ALPN "h2".
         config.alpn_protocols = vec![b"h2".to_vec()];
@@ -115,14 +121,20 @@ fn parse_single_cert(pem: &str) -> Result<CertificateDer<'static>, RuntimeError>
 /// slightly cheaper still (0.03 ms per process): a Go TLS client restricted
 /// by BoringCrypto's `crypto/tls/fipsonly`, as FIPS builds are, accepts
 /// ECDSA P-256 but not Ed25519 signatures.
-fn generate_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), RuntimeError>
-{
+///
+/// The key is made once, inside aws-lc, and that one key object signs both
+/// the certificate and every handshake: it is never serialized (no PKCS#8
+/// copy of the private key sits in our heap) and never parsed back, which
+/// rcgen's `KeyPair` followed by rustls' `with_single_cert` did three times
+/// (rcgen's own re-parse, then rustls trying RSA before ECDSA), each parse
+/// recomputing the public key to check it.
+fn generate_server_cert() -> Result<(CertificateDer<'static>, Arc<ServerKey>), RuntimeError> {
     use rcgen::{
-        CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+        CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose, IsCa,
+        KeyUsagePurpose,
     };
 
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(RuntimeError::CertGen)?;
+    let key = Arc::new(ServerKey::generate()?);
     let mut params =
         CertificateParams::new(vec![SERVER_NAME.to_string()]).map_err(RuntimeError::CertGen)?;
     let mut dn = Dn::new();
@@ -131,9 +143,78 @@ fn generate_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'sta
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let cert = params.self_signed(&key).map_err(RuntimeError::CertGen)?;
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    Ok((cert.der().clone(), key_der))
+    let cert = params.self_signed(&*key).map_err(RuntimeError::CertGen)?;
+    Ok((cert.der().clone(), key))
+}
+
+/// The server's ECDSA P-256 key for this process (see `generate_server_cert`).
+struct ServerKey(EcdsaKeyPair);
+
+impl ServerKey {
+    fn generate() -> Result<Self, RuntimeError> {
+        EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING)
+            .map(Self)
+            .map_err(RuntimeError::KeyGen)
+    }
+
+    /// An ASN.1 DER ECDSA signature over SHA-256 of `message`, as both X.509
+    /// and TLS want it.
+    fn sign_der(&self, message: &[u8]) -> Option<Vec<u8>> {
+        let sig = self.0.sign(&SystemRandom::new(), message).ok()?;
+        Some(sig.as_ref().to_vec())
+    }
+}
+
+// Never prints key material, not even the public half.
+impl std::fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerKey(ECDSA P-256)")
+    }
+}
+
+impl rcgen::PublicKeyData for ServerKey {
+    /// The uncompressed point, as the certificate's subjectPublicKey.
+    fn der_bytes(&self) -> &[u8] {
+        self.0.public_key().as_ref()
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl rcgen::SigningKey for ServerKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.sign_der(msg).ok_or(rcgen::Error::RingUnspecified)
+    }
+}
+
+/// The same key for rustls: it offers the one scheme a P-256 key has.
+#[derive(Debug)]
+struct TlsServerKey(Arc<ServerKey>);
+
+impl SigningKey for TlsServerKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        offered
+            .contains(&SignatureScheme::ECDSA_NISTP256_SHA256)
+            .then(|| Box::new(TlsServerKey(Arc::clone(&self.0))) as Box<dyn Signer>)
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        SignatureAlgorithm::ECDSA
+    }
+}
+
+impl Signer for TlsServerKey {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rustls::Error> {
+        self.0
+            .sign_der(message)
+            .ok_or_else(|| rustls::Error::General("ECDSA P-256 signing failed".to_string()))
+    }
+
+    fn scheme(&self) -> SignatureScheme {
+        SignatureScheme::ECDSA_NISTP256_SHA256
+    }
 }
 
 /// Accepts exactly one client certificate; see the module docs.
@@ -253,11 +334,13 @@ mod tests {
         c.handshake_kind().unwrap()
     }
 
-    #[test]
-    fn no_session_is_kept_for_resumption() {
-        // A second connection of the same client (rustls keeps tickets in
-        // memory by default) must still be a full handshake: the server
-        // keeps no session secrets and sends no tickets.
+    /// A fresh server for a fresh P-256 client identity, and a client
+    /// config speaking `versions` that trusts exactly the server's
+    /// certificate and authenticates with that identity.
+    fn server_and_client(
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> (Arc<ServerConfig>, Arc<rustls::ClientConfig>) {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
         let id = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let client_cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
             .unwrap()
@@ -267,7 +350,7 @@ mod tests {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(tls.cert_der.clone()).unwrap();
         let client = rustls::ClientConfig::builder_with_provider(crypto_provider())
-            .with_protocol_versions(&[&rustls::version::TLS13])
+            .with_protocol_versions(versions)
             .unwrap()
             .with_root_certificates(roots)
             .with_client_auth_cert(
@@ -275,10 +358,28 @@ mod tests {
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.serialize_der())),
             )
             .unwrap();
-        let client = Arc::new(client);
-        let server = tls.config();
+        (tls.config(), Arc::new(client))
+    }
+
+    #[test]
+    fn no_session_is_kept_for_resumption() {
+        // A second connection of the same client (rustls keeps tickets in
+        // memory by default) must still be a full handshake: the server
+        // keeps no session secrets and sends no tickets.
+        let (server, client) = server_and_client(&[&rustls::version::TLS13]);
         assert_eq!(handshake(&client, &server), rustls::HandshakeKind::Full);
         assert_eq!(handshake(&client, &server), rustls::HandshakeKind::Full);
+    }
+
+    #[test]
+    fn the_certificate_key_signs_tls_1_3_and_1_2_handshakes() {
+        // The client checks the server's handshake signature against the
+        // public key in the certificate: a key that signed the certificate
+        // but differs from the one signing handshakes fails here.
+        for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+            let (server, client) = server_and_client(&[version]);
+            assert_eq!(handshake(&client, &server), rustls::HandshakeKind::Full);
+        }
     }
 
     #[test]
