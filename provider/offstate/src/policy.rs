@@ -158,6 +158,18 @@ fn replicas_of(v: &Value) -> BTreeMap<String, Option<String>> {
         .collect()
 }
 
+/// Every replica region `state` knows of: those it manages (`replica`) and those the last
+/// refresh found (`replica_status`). Deleting a primary secret needs all of them gone first.
+pub fn all_replica_regions(state: &Value) -> Vec<String> {
+    let mut regions: Vec<String> = replicas_of(state).into_keys().collect();
+    if let Some(status) = state.get("replica_status").as_string_map() {
+        regions.extend(status.into_keys());
+    }
+    regions.sort();
+    regions.dedup();
+    regions
+}
+
 fn status_value(statuses: &[ReplicaStatus]) -> Value {
     Value::Map(
         statuses
@@ -307,7 +319,11 @@ pub async fn read(
         .map(|r| (r.region.clone(), r.kms_key_id.clone()))
         .collect();
     let had = replicas_of(prior);
-    if remote.keys().ne(had.keys()) {
+    // A state without replicas does not manage them (a secret moved from hashicorp/aws, or
+    // one whose configuration has no `replica` block): replicas made outside Terraform show in
+    // `replica_status` only, so a plan never removes them. Where the state has replicas, the
+    // remote set is refreshed, and a plan brings it back to the configuration.
+    if !had.is_empty() && remote.keys().ne(had.keys()) {
         // Keep the configured key spelling for regions still there.
         state.set(
             "replica",

@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use offstate_common::name::{is_arn, validate_name, MAX_NAME_LEN};
-use offstate_common::store::{CreateSecret, Deletion, MetadataUpdate, PutValue, SecretMeta};
+use offstate_common::store::{
+    CreateSecret, Deletion, MetadataUpdate, PutValue, SecretMeta, SecretStore,
+};
 use offstate_common::{SecretValue, StoreError};
 use offstate_framework::resource::*;
 use offstate_framework::resource::{IdentityAttribute, IdentitySchema};
@@ -283,6 +285,48 @@ fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(format!("{}... ({} bytes in all)", &text[..end], text.len()))
 }
 
+/// A string attribute that is set and not empty ("" means unset to Secrets Manager).
+fn non_empty(v: &Value) -> Option<&str> {
+    v.as_str().filter(|s| !s.is_empty())
+}
+
+/// How long a delete without recovery window waits for the secret to be gone.
+const FORCED_DELETE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Waits until DescribeSecret no longer finds `arn` after a delete without recovery window:
+/// that deletion is "an asynchronous background process" (DeleteSecret), and until it ends the
+/// name is taken, so the create of a replace (or an apply right after a destroy) would fail.
+/// The delete itself has succeeded: a describe error ends the wait with a log line, and a secret
+/// still there after [`FORCED_DELETE_WAIT`] gives a warning.
+async fn wait_until_gone(store: &dyn SecretStore, arn: &str, diags: &mut Diagnostics) {
+    let deadline = tokio::time::Instant::now() + FORCED_DELETE_WAIT;
+    let mut pause = std::time::Duration::from_millis(50);
+    loop {
+        match store.describe(arn).await {
+            Ok(None) => return,
+            Err(e) if e.is_not_found() => return,
+            Err(e) => {
+                tracing::warn!(secret = %arn, code = %e.code(), "not waiting for the deleted secret to be gone: DescribeSecret failed");
+                return;
+            }
+            Ok(Some(_)) if tokio::time::Instant::now() >= deadline => {
+                return diags.push(Diagnostic::warning(
+                    "Secret still being deleted",
+                    format!(
+                        "Secrets Manager accepted the deletion of {:?} without recovery window, but still lists it after {} seconds. \
+                         Creating a secret of the same name fails until it is gone.",
+                        bounded(arn, MAX_SHOWN_ID),
+                        FORCED_DELETE_WAIT.as_secs()
+                    ),
+                ));
+            }
+            Ok(Some(_)) => {}
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(2));
+    }
+}
+
 /// Turns a store error into a diagnostic naming the API error and the secret,
 /// never a value (store errors cannot hold one: see `StoreError`).
 pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
@@ -349,7 +393,7 @@ async fn adopt_interrupted_create(
         return Ok(None);
     };
     let same_kms = match (
-        config.get("kms_key_id").as_str(),
+        non_empty(config.get("kms_key_id")),
         meta.kms_key_id.as_deref(),
     ) {
         (None, _) => true,
@@ -417,6 +461,26 @@ fn name_from_prefix(prefix: &str) -> String {
         .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
         .collect();
     format!("{prefix}{secs:010}{random}")
+}
+
+/// Whether the configured `name_prefix` asks for another secret than `prior`. No prefix in
+/// the configuration never does (the name stays), and neither does the prefix the prior name
+/// was made from, recorded or not: an imported secret records none, and one moved from
+/// hashicorp/aws may record its default `terraform-` while the configuration sets none.
+fn prefix_requires_replace(config: &Value, prior: &Value) -> bool {
+    let Some(want) = config.get("name_prefix").as_str() else {
+        return false;
+    };
+    prior.get("name_prefix").as_str() != Some(want)
+        && !generated_from(prior.get("name").as_str().unwrap_or_default(), want)
+}
+
+/// Whether `name` is `prefix` plus a generated suffix: ours, or hashicorp/aws's (a timestamp
+/// and a hex counter), both 26 characters.
+fn generated_from(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix).is_some_and(|suffix| {
+        suffix.len() == PREFIX_SUFFIX_LEN && suffix.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// The state written for a secret: everything from AWS plus the settings
@@ -770,7 +834,7 @@ impl offstate_framework::Resource for SecretResource {
         if name_changed {
             resp.requires_replace.push(AttributePath::attr("name"));
         }
-        if config.get("name_prefix") != prior.get("name_prefix") {
+        if prefix_requires_replace(config, prior) {
             resp.requires_replace
                 .push(AttributePath::attr("name_prefix"));
             if config.get("name").is_null() {
@@ -843,8 +907,8 @@ impl offstate_framework::Resource for SecretResource {
         let tags = merge_tags(&c.default_tags, config.get("tags"));
         let request = CreateSecret {
             name: name.clone(),
-            description: config.get("description").as_str().map(str::to_string),
-            kms_key_id: config.get("kms_key_id").as_str().map(str::to_string),
+            description: non_empty(config.get("description")).map(str::to_string),
+            kms_key_id: non_empty(config.get("kms_key_id")).map(str::to_string),
             tags,
             value,
             binary,
@@ -930,14 +994,18 @@ impl offstate_framework::Resource for SecretResource {
                 {
                     resp.diagnostics.push(d);
                 }
-                s.set(
-                    "description",
-                    Value::opt_string(meta.description.clone().filter(|d| !d.is_empty())),
-                );
+                // AWS keeps no empty description and reports no key for the
+                // default one: a configured "" stays "" rather than showing
+                // as a change on every plan.
+                let description = meta.description.clone().filter(|d| !d.is_empty());
+                if description.is_some() || prior.get("description").as_str() != Some("") {
+                    s.set("description", Value::opt_string(description));
+                }
                 // AWS may report the key as an ARN where the configuration
                 // used an alias or id: keep the configured spelling while a
                 // key is set on both sides.
-                if prior.get("kms_key_id").is_null() || meta.kms_key_id.is_none() {
+                let prior_kms = prior.get("kms_key_id").as_str();
+                if prior_kms.is_none() || (meta.kms_key_id.is_none() && prior_kms != Some("")) {
                     s.set("kms_key_id", Value::opt_string(meta.kms_key_id.clone()));
                 }
                 // `tags` holds what the configuration set: remote tags minus
@@ -988,13 +1056,14 @@ impl offstate_framework::Resource for SecretResource {
         let mut state = req.planned_state.clone();
 
         // Metadata first: it cannot fail because of the value.
-        let description = config.get("description").as_str().unwrap_or_default();
-        let kms = config.get("kms_key_id").as_str();
+        // "" and null mean the same to AWS: no description, the default key.
+        let description = non_empty(config.get("description"));
+        let kms = non_empty(config.get("kms_key_id"));
         let update = MetadataUpdate {
-            description: (config.get("description") != prior.get("description"))
-                .then(|| description.to_string()),
+            description: (description != non_empty(prior.get("description")))
+                .then(|| description.unwrap_or_default().to_string()),
             // Unsetting the key goes back to the AWS managed key.
-            kms_key_id: (config.get("kms_key_id") != prior.get("kms_key_id"))
+            kms_key_id: (kms != non_empty(prior.get("kms_key_id")))
                 .then(|| kms.unwrap_or("alias/aws/secretsmanager").to_string()),
         };
         if update != MetadataUpdate::default() {
@@ -1117,17 +1186,34 @@ impl offstate_framework::Resource for SecretResource {
             .get("recovery_window_in_days")
             .as_i64()
             .unwrap_or(DEFAULT_RECOVERY_WINDOW);
+        // Secrets Manager deletes a primary secret only once it has no replicas (hashicorp/aws
+        // removes them first too). Replicas go at once, whatever the recovery window.
+        let replicas = crate::policy::all_replica_regions(prior);
+        if !replicas.is_empty() {
+            tracing::info!(secret = %arn, replicas = replicas.len(), "removing the replicas before deleting the secret");
+            match c.store.remove_replica_regions(arn, &replicas).await {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => return,
+                Err(e) => {
+                    return resp.diagnostics.push(store_diag(
+                        "RemoveRegionsFromReplication",
+                        arn,
+                        &e,
+                    ))
+                }
+            }
+        }
+        let deletion = Deletion::from_recovery_window_days(days);
         tracing::info!(secret = %arn, days, "deleting secret");
-        match c
-            .store
-            .delete(arn, Deletion::from_recovery_window_days(days))
-            .await
-        {
+        match c.store.delete(arn, deletion).await {
             Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
+            Err(e) if e.is_not_found() => return,
             // Already scheduled for deletion: nothing left to do.
-            Err(StoreError::ScheduledForDeletion { .. }) => {}
-            Err(e) => resp.diagnostics.push(store_diag("DeleteSecret", arn, &e)),
+            Err(StoreError::ScheduledForDeletion { .. }) => return,
+            Err(e) => return resp.diagnostics.push(store_diag("DeleteSecret", arn, &e)),
+        }
+        if deletion == Deletion::Immediate {
+            wait_until_gone(c.store.as_ref(), arn, &mut resp.diagnostics).await;
         }
     }
 

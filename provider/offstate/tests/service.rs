@@ -223,6 +223,48 @@ impl Harness {
             .into_inner()
     }
 
+    /// Plan and apply a create of `config`; the new state, after checking for errors.
+    async fn create(&self, config: &Value) -> Value {
+        let plan = self.plan(&Value::Null, config).await;
+        assert!(
+            errors(&plan.diagnostics).is_empty(),
+            "{:?}",
+            plan.diagnostics
+        );
+        let applied = self
+            .apply(&Value::Null, &undv(&plan.planned_state, &self.ty), config)
+            .await;
+        assert!(
+            errors(&applied.diagnostics).is_empty(),
+            "{:?}",
+            applied.diagnostics
+        );
+        undv(&applied.new_state, &self.ty)
+    }
+
+    /// ApplyResourceChange of a destroy (planned state and config null).
+    async fn destroy(&self, prior: &Value) -> pb::apply_resource_change::Response {
+        self.apply(prior, &Value::Null, &Value::Null).await
+    }
+
+    /// ImportResourceState of `id`, then ReadResource: the imported state.
+    async fn import(&self, id: &str) -> Value {
+        let r = self
+            .svc
+            .import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: TYPE.into(),
+                id: id.into(),
+                client_capabilities: caps(),
+                identity: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(errors(&r.diagnostics).is_empty(), "{:?}", r.diagnostics);
+        let imported = undv(&r.imported_resources[0].state, &self.ty);
+        undv(&self.read(&imported).await.new_state, &self.ty)
+    }
+
     async fn validate(&self, config: &Value, wo_allowed: bool) -> Vec<(String, String)> {
         let r = self
             .svc
@@ -753,4 +795,159 @@ async fn generate_after_a_move_from_aws_adopts_the_current_value() {
         .unwrap();
     assert!(!is_legacy(&got.value));
     assert_eq!(got.value.len(), 40);
+}
+
+fn replica(region: &str) -> Value {
+    Value::object([
+        ("region", Value::string(region)),
+        ("kms_key_id", Value::Null),
+    ])
+}
+
+fn window(days: i64) -> Value {
+    Value::Number(offstate_framework::value::Number::Int(days))
+}
+
+#[tokio::test]
+async fn destroying_a_replicated_secret_removes_its_replicas_first() {
+    // Secrets Manager refuses to delete a primary secret that has replicas
+    // (the in-memory store does too). Both the replicas the configuration
+    // manages and one added outside Terraform must go first.
+    let h = harness();
+    let mut c = config("app/replicated", &canary(), "1");
+    c.set("replica", Value::Set(vec![replica("us-west-2")]));
+    let state = h.create(&c).await;
+    h.store
+        .replicate(
+            "app/replicated",
+            &[offstate_common::store::Replica {
+                region: "eu-west-1".into(),
+                kms_key_id: None,
+            }],
+            false,
+        )
+        .await
+        .unwrap();
+    let state = undv(&h.read(&state).await.new_state, &h.ty);
+    let destroyed = h.destroy(&state).await;
+    assert!(
+        errors(&destroyed.diagnostics).is_empty(),
+        "{:?}",
+        destroyed.diagnostics
+    );
+    let calls = h.store.calls();
+    let tail: Vec<_> = calls.iter().rev().take(2).rev().copied().collect();
+    assert_eq!(tail, ["remove_replica_regions", "delete"]);
+    let meta = h.store.describe("app/replicated").await.unwrap().unwrap();
+    assert!(meta.is_scheduled_for_deletion() && meta.replicas.is_empty());
+}
+
+#[tokio::test]
+async fn replicas_of_a_secret_that_manages_none_are_left_alone() {
+    // A state without replicas (a move from hashicorp/aws, a configuration
+    // without `replica`) does not take in replicas made outside Terraform:
+    // they show in replica_status, and the plan does not remove them.
+    let h = harness();
+    let c = config("app/unmanaged", &canary(), "1");
+    let state = h.create(&c).await;
+    h.store
+        .replicate(
+            "app/unmanaged",
+            &[offstate_common::store::Replica {
+                region: "eu-west-1".into(),
+                kms_key_id: None,
+            }],
+            false,
+        )
+        .await
+        .unwrap();
+    let read = undv(&h.read(&state).await.new_state, &h.ty);
+    assert!(read.get("replica").elements().is_empty());
+    let status = read.get("replica_status").as_string_map().unwrap();
+    assert_eq!(status.get("eu-west-1").map(String::as_str), Some("InSync"));
+    let plan = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+    assert_eq!(plan, read);
+}
+
+#[tokio::test]
+async fn a_secret_deleted_without_recovery_window_can_be_recreated_at_once() {
+    // On AWS a forced delete finishes in the background; until then the
+    // name is taken. The destroy waits, so the next create of the name works.
+    let h = harness();
+    h.store.lag_forced_deletes(3);
+    let mut c = config("app/recreated", &canary(), "1");
+    c.set("recovery_window_in_days", window(0));
+    let state = h.create(&c).await;
+    let destroyed = h.destroy(&state).await;
+    assert!(
+        errors(&destroyed.diagnostics).is_empty(),
+        "{:?}",
+        destroyed.diagnostics
+    );
+    assert!(h.store.describe("app/recreated").await.unwrap().is_none());
+    let again = h.create(&c).await;
+    assert_ne!(again.get("arn"), state.get("arn"));
+}
+
+#[tokio::test]
+async fn an_empty_description_or_kms_key_is_no_change() {
+    // "" means unset to Secrets Manager: it is not sent, and a refresh that
+    // finds nothing does not plan an update on every run.
+    let h = harness();
+    let mut c = config("app/blank", &canary(), "1");
+    c.set("description", Value::string(""));
+    c.set("kms_key_id", Value::string(""));
+    let state = h.create(&c).await;
+    let meta = h.store.describe("app/blank").await.unwrap().unwrap();
+    assert_eq!((meta.description, meta.kms_key_id), (None, None));
+    let read = undv(&h.read(&state).await.new_state, &h.ty);
+    let plan = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+    assert_eq!(plan, read);
+    // Going from "" to null sends nothing either.
+    c.set("description", Value::Null);
+    c.set("kms_key_id", Value::Null);
+    let plan = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+    h.apply(&read, &plan, &c).await;
+    assert_eq!(h.store.call_count("update_metadata"), 0);
+}
+
+#[tokio::test]
+async fn name_prefix_matching_the_imported_name_does_not_replace() {
+    let h = harness();
+    let name = "app-20261126034512000000000001";
+    h.store
+        .create(offstate_common::store::CreateSecret {
+            name: name.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let imported = h.import(name).await;
+    let mut c = obj(&[("name_prefix", Value::string("app-"))]);
+    c.set("replica", Value::Set(Vec::new()));
+    let plan = h.plan(&imported, &c).await;
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        plan.requires_replace
+    );
+    assert_eq!(
+        undv(&plan.planned_state, &h.ty).get("name").as_str(),
+        Some(name)
+    );
+    // Another prefix is another secret.
+    c.set("name_prefix", Value::string("db-"));
+    let plan = h.plan(&imported, &c).await;
+    assert_eq!(plan.requires_replace.len(), 1);
+    // No prefix in the configuration keeps the name (hashicorp/aws's
+    // default `terraform-` recorded by a move, say).
+    let mut moved = imported.clone();
+    moved.set("name_prefix", Value::string("terraform-"));
+    c.set("name_prefix", Value::Null);
+    let plan = h.plan(&moved, &c).await;
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        plan.requires_replace
+    );
 }

@@ -49,6 +49,8 @@ struct State {
     counter: u64,
     calls: Vec<&'static str>,
     injected: VecDeque<StoreError>,
+    /// See [`MemoryStore::lag_forced_deletes`].
+    forced_delete_lag: usize,
 }
 
 #[derive(Debug)]
@@ -66,6 +68,9 @@ struct Secret {
     rotation: Rotation,
     policy: Option<String>,
     replicas: Vec<ReplicaStatus>,
+    /// A forced delete still in progress: the secret shows as scheduled for deletion for this
+    /// many more DescribeSecret calls, then is gone.
+    purge_after_describes: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -96,6 +101,13 @@ impl MemoryStore {
     /// Makes the next call (of any operation) fail with `error`. Several calls queue up.
     pub fn fail_next(&self, error: StoreError) {
         self.lock().injected.push_back(error);
+    }
+
+    /// Makes each later forced delete (`Deletion::Immediate`) take effect as on AWS, where it is
+    /// "an asynchronous background process": the secret stays visible as scheduled for deletion,
+    /// and its name taken, for `describes` DescribeSecret calls after the delete.
+    pub fn lag_forced_deletes(&self, describes: usize) {
+        self.lock().forced_delete_lag = describes;
     }
 
     /// The operations called so far, in order (`"create"`, `"describe"`, `"get_value"`, ...).
@@ -309,6 +321,7 @@ impl SecretStore for MemoryStore {
             rotation: Rotation::default(),
             policy: None,
             replicas: Vec::new(),
+            purge_after_describes: None,
         };
         if let Some(value) = request.value {
             let id = match request.client_request_token {
@@ -323,8 +336,20 @@ impl SecretStore for MemoryStore {
     }
 
     async fn describe(&self, secret_id: &str) -> Result<Option<SecretMeta>, StoreError> {
-        let state = self.enter("describe")?;
-        Ok(state.find(secret_id).map(|i| state.secrets[i].meta()))
+        let mut state = self.enter("describe")?;
+        let Some(i) = state.find(secret_id) else {
+            return Ok(None);
+        };
+        let meta = state.secrets[i].meta();
+        match &mut state.secrets[i].purge_after_describes {
+            Some(0) => {
+                state.secrets.remove(i);
+                return Ok(None);
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        Ok(Some(meta))
     }
 
     async fn list_versions(&self, secret_id: &str) -> Result<Vec<VersionInfo>, StoreError> {
@@ -425,7 +450,23 @@ impl SecretStore for MemoryStore {
     async fn delete(&self, secret_id: &str, deletion: Deletion) -> Result<(), StoreError> {
         let mut state = self.enter("delete")?;
         let i = state.find(secret_id).ok_or_else(not_found)?;
+        let secret = &state.secrets[i];
+        if !secret.replicas.is_empty() {
+            return Err(StoreError::from_code(
+                "InvalidRequestException",
+                format!(
+                    "You can't delete secret {} because it's replicated to other Regions. Remove the replicas first with RemoveRegionsFromReplication.",
+                    secret.name
+                ),
+            ));
+        }
         match deletion {
+            Deletion::Immediate if state.forced_delete_lag > 0 => {
+                let lag = state.forced_delete_lag;
+                let secret = &mut state.secrets[i];
+                secret.deleted_date = Some(SystemTime::now());
+                secret.purge_after_describes = Some(lag);
+            }
             Deletion::Immediate => {
                 state.secrets.remove(i);
             }
