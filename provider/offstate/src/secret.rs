@@ -853,6 +853,11 @@ impl offstate_framework::Resource for SecretResource {
             tracing::info!(secret = %prior.get("arn").as_str().unwrap_or_default(), "generate appears after a move from hashicorp/aws: the current value is kept, nothing is written");
         }
         let mut write = has_source && write_requested(config, prior) && !adopt;
+        // A value not known until apply cannot be compared now: plan the write, and let
+        // apply compare (and write nothing if it turns out current).
+        if !write && compare_mode(config) && config.get("value_wo").is_unknown() {
+            write = true;
+        }
         if !write && compare_mode(config) {
             write = match self.value_differs(config, prior).await {
                 Ok(d) => d,
@@ -1117,8 +1122,11 @@ impl offstate_framework::Resource for SecretResource {
         }
         let mut write = write_requested(config, prior)
             && !adopts_moved_value(req.planned_private, config, prior);
-        if !write && compare_mode(config) {
-            // Check again: the value may have changed since plan.
+        // Compare mode writes only what the plan announced (an unknown version_id): a value
+        // changed in AWS since the plan shows in the next plan, never as an apply result that
+        // contradicts this one. When a write was planned, check again: the value may be
+        // current by now (or was unknown at plan time), and then nothing is written.
+        if !write && compare_mode(config) && req.planned_state.get("version_id").is_unknown() {
             match self.value_differs(config, prior).await {
                 Ok(d) => write = d,
                 Err(d) => {
