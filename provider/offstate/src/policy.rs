@@ -184,6 +184,38 @@ fn status_value(statuses: &[ReplicaStatus]) -> Value {
     )
 }
 
+/// How long PutResourcePolicy is retried while IAM does not know a principal of the policy yet.
+const PRINCIPAL_PROPAGATION: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// PutResourcePolicy, retried while Secrets Manager answers that a principal is unsupported:
+/// a role or user created in the same apply takes a while to become visible to it (IAM is
+/// eventually consistent; hashicorp/aws retries the same error). Other errors end at once.
+async fn put_policy(
+    store: &dyn SecretStore,
+    arn: &str,
+    doc: &str,
+    block: bool,
+) -> Result<(), offstate_common::StoreError> {
+    let deadline = tokio::time::Instant::now() + PRINCIPAL_PROPAGATION;
+    let mut pause = std::time::Duration::from_millis(200);
+    loop {
+        match store.put_policy(arn, doc, block).await {
+            Err(e)
+                if e.code() == "MalformedPolicyDocumentException"
+                    && e.message()
+                        .to_ascii_lowercase()
+                        .contains("unsupported principal")
+                    && tokio::time::Instant::now() + pause < deadline =>
+            {
+                tracing::info!(secret = %arn, "a principal of the policy is not known to Secrets Manager yet; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Brings policy and replicas of `arn` from `prior` to `config`; sets the
 /// resulting attributes on `state`. `prior` is null on create.
 pub async fn apply(
@@ -233,7 +265,7 @@ pub async fn apply(
                         ),
                     ),
                 }
-                store.put_policy(arn, doc, block).await.map_err(|e| {
+                put_policy(store, arn, doc, block).await.map_err(|e| {
                     store_diag("PutResourcePolicy", arn, &e).at(AttributePath::attr("policy"))
                 })?;
             }

@@ -957,6 +957,10 @@ impl offstate_framework::Resource for SecretResource {
                     planned.get("recovery_window_in_days").clone(),
                 );
                 let mut state = state_from(&meta, &base);
+                // Nothing of the policy is applied yet: `policy::apply` records
+                // it once PutResourcePolicy has succeeded.
+                state.set("policy", Value::Null);
+                state.set("block_public_policy", Value::Null);
                 let arn = meta.arn.clone();
                 if let Err(d) = crate::policy::apply(
                     c.store.as_ref(),

@@ -1036,3 +1036,43 @@ async fn compare_mode_applies_what_was_planned() {
         "only the test's own puts"
     );
 }
+
+#[tokio::test]
+async fn a_policy_naming_a_principal_iam_does_not_know_yet_is_retried() {
+    // A role made in the same apply takes a while to reach Secrets Manager,
+    // which answers "unsupported principal" meanwhile.
+    let h = harness();
+    for _ in 0..2 {
+        h.store.fail_next_call_of(
+            "put_policy",
+            offstate_common::StoreError::from_code(
+                "MalformedPolicyDocumentException",
+                "This resource policy contains an unsupported principal.",
+            ),
+        );
+    }
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/new"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+    let mut c = config("app/policy", &canary(), "1");
+    c.set("policy", Value::string(policy));
+    let state = h.create(&c).await;
+    assert_eq!(h.store.call_count("put_policy"), 3);
+    assert_eq!(state.get("policy").as_str(), Some(policy));
+
+    // Any other refusal is final, and the state does not claim the policy.
+    let mut c = config("app/policy2", &canary(), "1");
+    c.set("policy", Value::string(policy));
+    let plan = h.plan(&Value::Null, &c).await;
+    h.store.fail_next_call_of(
+        "put_policy",
+        offstate_common::StoreError::from_code(
+            "MalformedPolicyDocumentException",
+            "The policy is not valid JSON.",
+        ),
+    );
+    let applied = h
+        .apply(&Value::Null, &undv(&plan.planned_state, &h.ty), &c)
+        .await;
+    assert_eq!(errors(&applied.diagnostics).len(), 1);
+    assert_eq!(h.store.call_count("put_policy"), 4);
+    assert!(undv(&applied.new_state, &h.ty).get("policy").is_null());
+}

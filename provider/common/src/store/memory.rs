@@ -49,6 +49,7 @@ struct State {
     counter: u64,
     calls: Vec<&'static str>,
     injected: VecDeque<StoreError>,
+    injected_for: VecDeque<(&'static str, StoreError)>,
     /// See [`MemoryStore::lag_forced_deletes`].
     forced_delete_lag: usize,
 }
@@ -103,6 +104,12 @@ impl MemoryStore {
         self.lock().injected.push_back(error);
     }
 
+    /// Makes the next call of `operation` (`"put_policy"`, ...) fail with `error`; calls of
+    /// other operations go through. Several queue up.
+    pub fn fail_next_call_of(&self, operation: &'static str, error: StoreError) {
+        self.lock().injected_for.push_back((operation, error));
+    }
+
     /// Makes each later forced delete (`Deletion::Immediate`) take effect as on AWS, where it is
     /// "an asynchronous background process": the secret stays visible as scheduled for deletion,
     /// and its name taken, for `describes` DescribeSecret calls after the delete.
@@ -133,6 +140,15 @@ impl MemoryStore {
     fn enter(&self, operation: &'static str) -> Result<MutexGuard<'_, State>, StoreError> {
         let mut state = self.lock();
         state.calls.push(operation);
+        if let Some(i) = state
+            .injected_for
+            .iter()
+            .position(|(op, _)| *op == operation)
+        {
+            if let Some((_, e)) = state.injected_for.remove(i) {
+                return Err(e);
+            }
+        }
         match state.injected.pop_front() {
             Some(e) => Err(e),
             None => Ok(state),
