@@ -965,7 +965,7 @@ fn compare_config(name: &str, value: Value) -> Value {
 async fn compare_mode_plans_a_write_for_a_value_unknown_until_apply() {
     let h = harness();
     let state = h
-        .create(&compare_config("app/cmp-unknown", Value::string(&canary())))
+        .create(&compare_config("app/cmp-unknown", Value::string(canary())))
         .await;
     let plan = h
         .plan(&state, &compare_config("app/cmp-unknown", Value::Unknown))
