@@ -1,5 +1,6 @@
 //! `state-scrubber migrate DIR`: the CLI face of the `hcl-migrate` library. Prints a unified diff
-//! (secret literals masked by the library) and the warnings and notes; `--write` applies it.
+//! (literals under secret arguments masked by the library, any literal that the content or key
+//! rules recognise masked by us) and the warnings and notes; `--write` applies it.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::cli::Outcome;
+use crate::rules::Rules;
 
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
@@ -55,8 +57,15 @@ pub fn run_migrate(args: MigrateArgs) -> anyhow::Result<Outcome> {
     };
     // Parse errors name file:line:column; main turns the error into exit status 2.
     let plan = hcl_migrate::plan_migration(&args.dir, &opts)?;
+    let rules = Rules::builtin().context("loading the built-in rules")?;
+    // The library masks secret arguments; the audit's content rules (and its key rules, for the
+    // argument a literal is assigned to) catch secret values anywhere else on a printed line.
+    let check = |key: Option<&str>, literal: &str| {
+        rules.content_match(literal).is_some()
+            || key.is_some_and(|key| rules.key_match(key, literal).is_some())
+    };
     let mut out = std::io::stdout().lock();
-    out.write_all(plan.unified_diff().as_bytes())
+    out.write_all(plan.unified_diff(&check).as_bytes())
         .context("writing the diff")?;
     out.flush().context("writing the diff")?;
     let mut err = std::io::stderr().lock();

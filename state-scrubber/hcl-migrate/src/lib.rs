@@ -35,6 +35,7 @@ mod write;
 
 pub use error::MigrateError;
 pub use report::{EditKind, EditNote, Hazard, Note, Warning};
+pub use write::SecretCheck;
 
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
@@ -187,11 +188,13 @@ impl MigrationPlan {
     }
 
     /// A unified diff of every file, paths relative to the root. String literals assigned to
-    /// secret-looking arguments (and heredoc bodies under them) are shown as `***`.
-    pub fn unified_diff(&self) -> String {
+    /// secret-looking arguments or to the `default` of a sensitive variable (and heredoc bodies
+    /// under them) are shown as `***`, and so is every other literal or heredoc line on a printed
+    /// line (context lines too) that `check` says may be a secret.
+    pub fn unified_diff(&self, check: SecretCheck) -> String {
         self.files
             .iter()
-            .map(|change| change.unified_diff(&self.root))
+            .map(|change| change.unified_diff(&self.root, check))
             .collect()
     }
 
@@ -216,8 +219,9 @@ impl MigrationPlan {
 }
 
 impl FileChange {
-    /// The unified diff of this file, named relative to `root`.
-    pub fn unified_diff(&self, root: &Path) -> String {
+    /// The unified diff of this file, named relative to `root`, masked as
+    /// [`MigrationPlan::unified_diff`] says.
+    pub fn unified_diff(&self, root: &Path, check: SecretCheck) -> String {
         let name = self
             .path
             .strip_prefix(root)
@@ -236,10 +240,9 @@ impl FileChange {
             .collect();
         let old_secret = write::sensitive_lines(&self.original);
         let new_secret = write::sensitive_lines(&self.rewritten);
-        let show_old =
-            |i: usize| write::shown(old[i], old_secret.get(i).copied().unwrap_or_default());
-        let show_new =
-            |j: usize| write::shown(new[j], new_secret.get(j).copied().unwrap_or_default());
+        let plain = write::LineView::default();
+        let show_old = |i: usize| write::shown(old[i], old_secret.get(i).unwrap_or(&plain), check);
+        let show_new = |j: usize| write::shown(new[j], new_secret.get(j).unwrap_or(&plain), check);
         diff::unified(
             &format!("a/{name}"),
             &format!("b/{name}"),

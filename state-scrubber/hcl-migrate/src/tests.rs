@@ -127,7 +127,7 @@ fn diff_masks_secret_literals() {
     let secret_like = ["lit", "eral-", "fixture-value"].concat();
     let input = format!("resource \"aws_db_instance\" \"db\" {{\n  username = \"app\"\n  password = \"{secret_like}\"\n}}\n");
     let (plan, _dir) = migrate_text(&[("main.tf", &input)]);
-    let diff = plan.unified_diff();
+    let diff = plan.unified_diff(&|_, _| false);
     assert!(diff.contains("+  password_wo         = \"***\""), "{diff}");
     assert!(!diff.contains(&secret_like), "{diff}");
     assert!(plan
@@ -209,7 +209,7 @@ resource "aws_ssm_parameter" "p" {{
     );
     let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
     assert_eq!(plan.files.len(), 1);
-    let mut printed = plan.unified_diff();
+    let mut printed = plan.unified_diff(&|_, _| false);
     for warning in &plan.warnings {
         printed.push_str(&warning.to_string());
     }
@@ -242,4 +242,31 @@ fn switches_turn_rewrites_off() {
     assert!(on.files[0]
         .rewritten
         .contains("password = ephemeral.aws_secretsmanager_secret_version.d.secret_string"));
+}
+
+/// A sensitive variable's default is printed as context right under the added
+/// `ephemeral = true`; it is masked whatever the caller's check says. Other literals on printed
+/// lines (context lines included) are masked when the check picks them, heredoc lines whole.
+#[test]
+fn diff_masks_sensitive_defaults_and_literals_the_check_picks() {
+    let default = ["def", "ault-", "fixture-value"].concat();
+    let picked = ["pick", "ed-", "fixture-value"].concat();
+    let input = format!(
+        "resource \"aws_db_instance\" \"db\" {{\n  password = var.pw\n  tags = {{\n    note = \"x-{picked}\"\n  }}\n}}\n\nvariable \"pw\" {{\n  description = <<-EOT\n    {picked}\n  EOT\n  sensitive   = true\n  default     = \"{default}\"\n}}\n"
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &input)]);
+    let check = |_: Option<&str>, text: &str| text.contains("picked-");
+    let diff = plan.unified_diff(&check);
+    assert!(diff.contains("+  ephemeral   = true"), "{diff}");
+    assert!(diff.contains("   default     = \"***\""), "{diff}");
+    assert!(diff.contains("     note = \"***\""), "{diff}");
+    assert!(diff.contains("\n     ***\n"), "{diff}");
+    assert!(
+        !diff.contains(&default) && !diff.contains(&picked),
+        "{diff}"
+    );
+    // Without the check only the default (and secret arguments) are masked.
+    let diff = plan.unified_diff(&|_, _| false);
+    assert!(!diff.contains(&default), "{diff}");
+    assert!(diff.contains(&picked), "{diff}");
 }

@@ -169,7 +169,7 @@ fn golden_cases() {
             before,
             "{case}: planning touched the input"
         );
-        let diff = plan.unified_diff();
+        let diff = plan.unified_diff(&|_, _| false);
         let report = report(&plan);
         plan.write().expect("write");
         let after = tf_files(work.path());
