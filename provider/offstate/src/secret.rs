@@ -512,10 +512,19 @@ fn state_from(meta: &SecretMeta, base: &Value) -> Value {
     s
 }
 
-fn check_value_size(v: &SecretValue, diags: &mut Diagnostics) -> bool {
+/// The argument the value comes from: `value_wo`, `binary_wo` or `generate`, for diagnostics.
+fn value_source(config: &Value) -> AttributePath {
+    let source = ["binary_wo", "generate"]
+        .into_iter()
+        .find(|k| !config.get(k).is_null())
+        .unwrap_or("value_wo");
+    AttributePath::attr(source)
+}
+
+fn check_value_size(v: &SecretValue, source: AttributePath, diags: &mut Diagnostics) -> bool {
     if v.len() > MAX_VALUE_BYTES {
         diags.attr_error(
-            AttributePath::attr("value_wo"),
+            source,
             "Secret value too large",
             format!(
                 "Secrets Manager accepts at most {MAX_VALUE_BYTES} bytes; this value has {} bytes.",
@@ -526,9 +535,9 @@ fn check_value_size(v: &SecretValue, diags: &mut Diagnostics) -> bool {
     }
     if v.is_empty() {
         diags.attr_error(
-            AttributePath::attr("value_wo"),
+            source,
             "Empty secret value",
-            "Secrets Manager does not accept an empty value. Leave value_wo unset to create a secret without a value.",
+            "Secrets Manager does not accept an empty value. Leave the value unset to create a secret without one.",
         );
         return false;
     }
@@ -776,13 +785,16 @@ impl offstate_framework::Resource for SecretResource {
                 "value_wo_version only has an effect together with value_wo.",
             );
         }
-        if let Some(v) = c.get("value_wo").as_str() {
-            if v.len() > MAX_VALUE_BYTES {
-                d.attr_error(
-                    AttributePath::attr("value_wo"),
-                    "Secret value too large",
-                    format!("Secrets Manager accepts at most {MAX_VALUE_BYTES} bytes; this value has {} bytes.", v.len()),
-                );
+        // A value known now is checked as apply would check it (base64, size, not empty), so
+        // a bad one stops the plan instead of failing half-way through an apply. A generated
+        // value is made only at apply.
+        if c.get("generate").is_null() {
+            match configured_value(c) {
+                Ok(Some((v, _))) => {
+                    check_value_size(&v, value_source(c), &mut d);
+                }
+                Ok(None) => {}
+                Err(e) => d.push(e),
             }
         }
         d
@@ -893,8 +905,13 @@ impl offstate_framework::Resource for SecretResource {
         // ValidateResourceConfig has checked the name already; a client that
         // skips it gets the same answer here, before any call.
         if let Err(e) = validate_name(&name) {
+            let from = if config.get("name").is_null() && !config.get("name_prefix").is_null() {
+                "name_prefix"
+            } else {
+                "name"
+            };
             return resp.diagnostics.attr_error(
-                AttributePath::attr("name"),
+                AttributePath::attr(from),
                 "Invalid secret name",
                 format!("{e}."),
             );
@@ -905,7 +922,7 @@ impl offstate_framework::Resource for SecretResource {
             Err(d) => return resp.diagnostics.push(d),
         };
         if let Some(v) = &value {
-            if !check_value_size(v, &mut resp.diagnostics) {
+            if !check_value_size(v, value_source(config), &mut resp.diagnostics) {
                 return;
             }
         }
@@ -1064,7 +1081,37 @@ impl offstate_framework::Resource for SecretResource {
         let arn = prior.get("arn").as_str().unwrap_or_default().to_string();
         let mut state = req.planned_state.clone();
 
-        // Metadata first: it cannot fail because of the value.
+        // The value is decided and checked before anything changes: a bad one (known only
+        // now) fails the apply with nothing done.
+        let mut write = write_requested(config, prior)
+            && !adopts_moved_value(req.planned_private, config, prior);
+        // Compare mode writes only what the plan announced (an unknown version_id): a value
+        // changed in AWS since the plan shows in the next plan, never as an apply result that
+        // contradicts this one. When a write was planned, check again: the value may be
+        // current by now (or was unknown at plan time), and then nothing is written.
+        if !write && compare_mode(config) && req.planned_state.get("version_id").is_unknown() {
+            match self.value_differs(config, prior).await {
+                Ok(d) => write = d,
+                Err(d) => {
+                    resp.state = prior.clone();
+                    return resp.diagnostics.push(d);
+                }
+            }
+        }
+        let desired = match configured_value(config) {
+            Ok(v) => v,
+            Err(d) => {
+                resp.state = prior.clone();
+                return resp.diagnostics.push(d);
+            }
+        };
+        if let (true, Some((value, _))) = (write, &desired) {
+            if !check_value_size(value, value_source(config), &mut resp.diagnostics) {
+                resp.state = prior.clone();
+                return;
+            }
+        }
+        // Then metadata, tags, policy and replicas, then the value.
         // "" and null mean the same to AWS: no description, the default key.
         let description = non_empty(config.get("description"));
         let kms = non_empty(config.get("kms_key_id"));
@@ -1124,34 +1171,8 @@ impl offstate_framework::Resource for SecretResource {
             resp.state = metadata_applied(prior, &state, &want);
             return resp.diagnostics.push(d);
         }
-        let mut write = write_requested(config, prior)
-            && !adopts_moved_value(req.planned_private, config, prior);
-        // Compare mode writes only what the plan announced (an unknown version_id): a value
-        // changed in AWS since the plan shows in the next plan, never as an apply result that
-        // contradicts this one. When a write was planned, check again: the value may be
-        // current by now (or was unknown at plan time), and then nothing is written.
-        if !write && compare_mode(config) && req.planned_state.get("version_id").is_unknown() {
-            match self.value_differs(config, prior).await {
-                Ok(d) => write = d,
-                Err(d) => {
-                    resp.state = prior.clone();
-                    return resp.diagnostics.push(d);
-                }
-            }
-        }
-        let desired = match configured_value(config) {
-            Ok(v) => v,
-            Err(d) => {
-                resp.state = prior.clone();
-                return resp.diagnostics.push(d);
-            }
-        };
         match (write, desired) {
             (true, Some((value, binary))) => {
-                if !check_value_size(&value, &mut resp.diagnostics) {
-                    resp.state = prior.clone();
-                    return;
-                }
                 let put = PutValue {
                     secret_id: arn.clone(),
                     value,
@@ -1164,10 +1185,9 @@ impl offstate_framework::Resource for SecretResource {
                     Err(e) => {
                         // Metadata changes went through; the value did not.
                         resp.state = metadata_applied(prior, &state, &want);
-                        return resp.diagnostics.push(
-                            store_diag("PutSecretValue", &arn, &e)
-                                .at(AttributePath::attr("value_wo")),
-                        );
+                        return resp
+                            .diagnostics
+                            .push(store_diag("PutSecretValue", &arn, &e).at(value_source(config)));
                     }
                 }
             }

@@ -1076,3 +1076,58 @@ async fn a_policy_naming_a_principal_iam_does_not_know_yet_is_retried() {
     assert_eq!(h.store.call_count("put_policy"), 4);
     assert!(undv(&applied.new_state, &h.ty).get("policy").is_null());
 }
+
+#[tokio::test]
+async fn a_bad_value_is_refused_before_anything_changes() {
+    let h = harness();
+    let mut c = config("app/binary", &canary(), "1");
+    // Known at validate time: an error on the argument it came from.
+    c.set("value_wo", Value::Null);
+    c.set("binary_wo", Value::string("not base64!"));
+    assert_eq!(
+        h.validate(&c, true).await,
+        [("binary_wo".to_string(), "Invalid binary_wo".to_string())]
+    );
+    c.set("binary_wo", Value::string(""));
+    assert_eq!(
+        h.validate(&c, true).await,
+        [("binary_wo".to_string(), "Empty secret value".to_string())]
+    );
+    // Known only at apply (it was unknown at plan): the update fails with
+    // nothing changed, not after the description and tags went through.
+    let state = h.create(&config("app/binary", &canary(), "1")).await;
+    let mut c2 = config("app/binary", &canary(), "2");
+    c2.set("value_wo", Value::Null);
+    c2.set("binary_wo", Value::Unknown);
+    c2.set("description", Value::string("changed"));
+    let planned = undv(&h.plan(&state, &c2).await.planned_state, &h.ty);
+    c2.set("binary_wo", Value::string("not base64!"));
+    let before = h.store.calls().len();
+    let applied = h.apply(&state, &planned, &c2).await;
+    assert_eq!(
+        errors(&applied.diagnostics),
+        [("binary_wo".to_string(), "Invalid binary_wo".to_string())]
+    );
+    let calls = h.store.calls();
+    assert!(
+        calls[before..].iter().all(|c| *c == "describe"),
+        "{:?}",
+        &calls[before..]
+    );
+    assert_eq!(undv(&applied.new_state, &h.ty), state);
+}
+
+#[tokio::test]
+async fn a_bad_generated_name_points_at_name_prefix() {
+    let h = harness();
+    let mut c = config("unused", &canary(), "1");
+    c.set("name", Value::Null);
+    c.set("name_prefix", Value::string("bad prefix "));
+    let plan = h.plan(&Value::Null, &c).await;
+    let applied = h
+        .apply(&Value::Null, &undv(&plan.planned_state, &h.ty), &c)
+        .await;
+    let errs = errors(&applied.diagnostics);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].0, "name_prefix");
+}
