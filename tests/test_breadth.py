@@ -293,4 +293,12 @@ def test_policy_and_replicas(ws, sm):
     assert not sm.get_resource_policy(SecretId=name).get("ResourcePolicy")
     assert not sm.describe_secret(SecretId=name).get("ReplicationStatus")
     store.assert_value(sm, name, c)
+
+    # Destroy with a replica in place: the replicas go first (Secrets Manager deletes a primary
+    # only without them), then the secret, at once with window 0.
+    write(None, replica=True)
+    ws.apply()
+    ws.destroy()
+    with pytest.raises(sm.exceptions.ResourceNotFoundException):
+        sm.describe_secret(SecretId=name)
     ws.sweep()
