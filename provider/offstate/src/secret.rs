@@ -285,6 +285,32 @@ fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(format!("{}... ({} bytes in all)", &text[..end], text.len()))
 }
 
+/// The ClientRequestToken (and so the version id) of the value written for a trigger change:
+/// derived from the secret, the version it replaces and the new trigger, never from the value.
+/// An apply interrupted after PutSecretValue and run again sends the same token, so Secrets
+/// Manager answers with the version already written instead of making a second one (which
+/// would push the real previous value out of `AWSPREVIOUS`). A later change starts from another
+/// version id, so it gets another token. UUID-shaped (version 8), as version ids usually are.
+fn version_token(arn: &str, replaces: Option<&str>, trigger: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        "offstate_secret version",
+        arn,
+        replaces.unwrap_or(""),
+        trigger,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 /// A string attribute that is set and not empty ("" means unset to Secrets Manager).
 fn non_empty(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| !s.is_empty())
@@ -1173,15 +1199,38 @@ impl offstate_framework::Resource for SecretResource {
         }
         match (write, desired) {
             (true, Some((value, binary))) => {
+                let token = match trigger(config) {
+                    Some(t) => version_token(&arn, prior.get("version_id").as_str(), t),
+                    None => uuid::Uuid::new_v4().to_string(),
+                };
                 let put = PutValue {
                     secret_id: arn.clone(),
                     value,
                     binary,
-                    client_request_token: Some(uuid::Uuid::new_v4().to_string()),
+                    client_request_token: Some(token.clone()),
                 };
                 tracing::info!(secret = %arn, "writing a new version");
                 match c.store.put_value(put).await {
                     Ok(version_id) => state.set("version_id", Value::string(version_id)),
+                    Err(e @ StoreError::AlreadyExists { .. }) => {
+                        // The token names this trigger change: an earlier apply of it
+                        // wrote the version and was interrupted before Terraform saved the
+                        // state. Keep that version rather than write a second one.
+                        match c.store.describe(&arn).await {
+                            Ok(Some(meta))
+                                if meta.current_version_id.as_deref() == Some(&*token) =>
+                            {
+                                tracing::info!(secret = %arn, "the version for this value_wo_version was written by an interrupted apply; keeping it");
+                                state.set("version_id", Value::string(token));
+                            }
+                            _ => {
+                                resp.state = metadata_applied(prior, &state, &want);
+                                return resp.diagnostics.push(
+                                    store_diag("PutSecretValue", &arn, &e).at(value_source(config)),
+                                );
+                            }
+                        }
+                    }
                     Err(e) => {
                         // Metadata changes went through; the value did not.
                         resp.state = metadata_applied(prior, &state, &want);

@@ -1131,3 +1131,60 @@ async fn a_bad_generated_name_points_at_name_prefix() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert_eq!(errs[0].0, "name_prefix");
 }
+
+#[tokio::test]
+async fn an_interrupted_value_update_run_again_writes_no_second_version() {
+    // Terraform saves the state after ApplyResourceChange returns; a crash in
+    // between leaves the old state, and the next apply repeats the update.
+    let h = harness();
+    let first = canary();
+    let state = h.create(&config("app/rerun", &first, "1")).await;
+    for (label, mut c2) in [
+        ("value_wo", config("app/rerun", &canary(), "2")),
+        ("generate", config("app/rerun", "unused", "3")),
+    ] {
+        if label == "generate" {
+            c2.set("value_wo", Value::Null);
+            c2.set("generate", generate_block(24));
+        }
+        let current = undv(&h.read(&state).await.new_state, &h.ty);
+        let planned = undv(&h.plan(&current, &c2).await.planned_state, &h.ty);
+        let once = h.apply(&current, &planned, &c2).await;
+        assert!(
+            errors(&once.diagnostics).is_empty(),
+            "{:?}",
+            once.diagnostics
+        );
+        let versions = h.store.list_versions("app/rerun").await.unwrap().len();
+        // The state of the first run is lost; the same change is applied again.
+        let again = h.apply(&current, &planned, &c2).await;
+        assert!(
+            errors(&again.diagnostics).is_empty(),
+            "{label}: {:?}",
+            again.diagnostics
+        );
+        assert_eq!(
+            undv(&again.new_state, &h.ty).get("version_id"),
+            undv(&once.new_state, &h.ty).get("version_id"),
+            "{label}"
+        );
+        assert_eq!(
+            h.store.list_versions("app/rerun").await.unwrap().len(),
+            versions,
+            "{label}: a second version was written"
+        );
+        let previous = h
+            .store
+            .get_value(
+                "app/rerun",
+                offstate_common::store::VersionSelector::Stage("AWSPREVIOUS".into()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            Some(previous.version_id.as_str()),
+            current.get("version_id").as_str(),
+            "{label}: AWSPREVIOUS is not the version the change replaced"
+        );
+    }
+}
