@@ -15,6 +15,9 @@ use crate::json::{Dom, Kind as JKind, NodeId, Parser};
 use crate::rules::{KeyRule, Rules, Strength};
 use crate::table::{Row, Table, Treat};
 
+/// Fix for a secret used as an address key.
+pub const ADDRESS_KEY_FIX: &str = "a `for_each` or module key is part of the address, which Terraform stores in state and plans and every tool prints: key the instances by a name and pass the secret as a value (to a write-only argument where one exists)";
+
 /// The rules and table, plus the per-run salt of `value_group`.
 pub struct Engine {
     pub rules: Rules,
@@ -288,6 +291,21 @@ impl Engine {
                 out.push(d);
             }
         }
+    }
+
+    /// Layer 3 only, for a string that is part of an address: an index key (`for_each`), a deposed
+    /// key or a module instance key. Such strings are printed in every report, baseline and
+    /// secret name, so one that a content rule recognises must be reported and then masked.
+    pub fn analyze_address_key(&self, value: &str) -> Option<Detection> {
+        if value.len() < 12 || self.rules.is_safe_value(value, None) {
+            return None;
+        }
+        let c = self.content(value)?;
+        let mut d =
+            self.content_detection(value, c.rule, c.decoded, None, ADDRESS_KEY_FIX.to_string());
+        d.reasons
+            .push("the value is an instance or module key, part of the address".to_string());
+        Some(d)
     }
 
     fn content_detection(

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use crate::detect::{attribute_path, pointer, Ctx, Detection, Engine, Mark, Step};
-use crate::finding::{fingerprint, Address, Finding};
+use crate::finding::{fingerprint, mask_module_keys, masked_key, preview, Address, Finding};
 use crate::json::{pointer_of, Dom, Kind as JKind, NodeId, Parser, SyntaxError};
 use crate::table::{Row, Table, Treat, GENERIC_FIX, ROOT_OUTPUT};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender, TrySendError};
@@ -747,6 +747,74 @@ impl<'e> Scanner<'e> {
         }
     }
 
+    /// Index keys, deposed keys and module instance keys are part of `address`, which every
+    /// report, baseline, SARIF location and scrub secret name prints. Each one that a content
+    /// rule recognises is reported (at its own node, attribute path = the member's name) and
+    /// masked in `address` before anything else uses it. `keys` names the members holding them:
+    /// `index_key`/`index`, `deposed`/`deposed_key` (a string each), and `module` /
+    /// `module_address` / `address` (a path whose `["KEY"]` steps are checked).
+    fn address_keys(
+        &mut self,
+        src: &[u8],
+        dom: &Dom,
+        address: &mut Address,
+        section: &str,
+        unit: &str,
+        keys: &[(&'static str, NodeId)],
+    ) {
+        let engine = self.engine;
+        let mut found: Vec<(&'static str, NodeId, Vec<Detection>)> = Vec::new();
+        for &(member, node) in keys {
+            let mut dets = Vec::new();
+            match member {
+                "index_key" | "index" | "deposed" | "deposed_key" => {
+                    if !matches!(dom.node(node).kind, JKind::Str { .. }) {
+                        continue;
+                    }
+                    let Some(raw) = dom.str(src, node) else {
+                        continue;
+                    };
+                    let Some(d) = engine.analyze_address_key(&raw) else {
+                        continue;
+                    };
+                    if member.starts_with("index") {
+                        address.index_key = Some(masked_key(&raw));
+                    } else {
+                        address.deposed = Some(preview(&raw));
+                    }
+                    dets.push(d);
+                }
+                _ => {
+                    let (masked, picked) = mask_module_keys(&address.module, |k| {
+                        engine.analyze_address_key(k).is_some()
+                    });
+                    if picked.is_empty() {
+                        continue;
+                    }
+                    address.module = masked;
+                    dets.extend(picked.iter().filter_map(|k| engine.analyze_address_key(k)));
+                }
+            }
+            found.push((member, node, dets));
+        }
+        for (member, node, dets) in found {
+            let n = dom.node(node);
+            let steps = [Step::Key(Cow::Borrowed(member))];
+            self.dets = dets;
+            self.push_dets(&Site {
+                section,
+                address,
+                unit_pointer: unit,
+                rel: &steps,
+                attr: &steps,
+                pos: Pos {
+                    line: n.line,
+                    column: n.column,
+                },
+            });
+        }
+    }
+
     /// Walk the values under `id` (relative path prefix `rel`), applying rows and marks.
     #[allow(clippy::too_many_arguments)]
     fn values<'s>(
@@ -905,6 +973,17 @@ impl<'e> Scanner<'e> {
         let Some(instances) = dom.get(src, id, "instances") else {
             return;
         };
+        if let Some(node) = dom.get(src, id, "module") {
+            // Once per resource: the module path is the same for every instance.
+            self.address_keys(
+                src,
+                dom,
+                &mut address,
+                "resources",
+                unit,
+                &[("module", node)],
+            );
+        }
         for (i, inst) in dom.elements(instances).enumerate() {
             address.index_key = dom
                 .get(src, inst, "index_key")
@@ -913,6 +992,18 @@ impl<'e> Scanner<'e> {
                 .get(src, inst, "deposed")
                 .and_then(|n| dom.str(src, n))
                 .map(|c| c.into_owned());
+            let keys: Vec<(&'static str, NodeId)> = ["index_key", "deposed"]
+                .into_iter()
+                .filter_map(|k| dom.get(src, inst, k).map(|n| (k, n)))
+                .collect();
+            self.address_keys(
+                src,
+                dom,
+                &mut address,
+                "resources",
+                &format!("{unit}/instances/{i}"),
+                &keys,
+            );
             let marks = dom
                 .get(src, inst, "sensitive_attributes")
                 .map(|m| Marks::from_state(src, dom, m))
@@ -1151,7 +1242,8 @@ impl<'e> Scanner<'e> {
 
     /// `terraform show -json` resource: `{address, mode, type, name, index, values, sensitive_values}`.
     fn show_resource(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str, section: &str) {
-        let address = show_address(src, dom, id);
+        let mut address = show_address(src, dom, id);
+        self.show_address_keys(src, dom, id, &mut address, section, unit);
         let table_type = if address.mode == "data" {
             format!("data.{}", address.resource_type)
         } else {
@@ -1180,9 +1272,33 @@ impl<'e> Scanner<'e> {
         }
     }
 
+    /// [`Self::address_keys`] for a `terraform show -json` resource or resource change.
+    fn show_address_keys(
+        &mut self,
+        src: &[u8],
+        dom: &Dom,
+        id: NodeId,
+        address: &mut Address,
+        section: &str,
+        unit: &str,
+    ) {
+        let mut keys: Vec<(&'static str, NodeId)> = ["index", "deposed", "deposed_key"]
+            .into_iter()
+            .filter_map(|k| dom.get(src, id, k).map(|n| (k, n)))
+            .collect();
+        // The module part of the address is cut from `address`; `module_address` repeats it.
+        if let Some(n) = dom.get(src, id, "module_address") {
+            keys.push(("module_address", n));
+        } else if let Some(n) = dom.get(src, id, "address") {
+            keys.push(("address", n));
+        }
+        self.address_keys(src, dom, address, section, unit, &keys);
+    }
+
     /// Plan resource change: `{address, mode, type, name, index, change: {before, after, ...}}`.
     fn change(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str, section: &str) {
-        let address = show_address(src, dom, id);
+        let mut address = show_address(src, dom, id);
+        self.show_address_keys(src, dom, id, &mut address, section, unit);
         let table_type = if address.mode == "data" {
             format!("data.{}", address.resource_type)
         } else {

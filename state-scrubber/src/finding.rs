@@ -229,6 +229,54 @@ pub fn preview(value: &str) -> String {
     format!("{head}…({n} chars)")
 }
 
+/// How an address key that is itself a secret is shown: the quoted [`preview`].
+pub fn masked_key(raw: &str) -> String {
+    format!("\"{}\"", preview(raw))
+}
+
+/// `module.a["KEY"].module.b` with each quoted key that `secret` picks shown as [`masked_key`];
+/// also the raw keys picked, in order. Keys are written as Terraform writes them (JSON-like
+/// quoting); one that does not decode is checked as written.
+pub fn mask_module_keys(module: &str, secret: impl Fn(&str) -> bool) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(module.len());
+    let mut picked = Vec::new();
+    let mut rest = module;
+    while let Some(open) = rest.find("[\"") {
+        out.push_str(&rest[..open + 1]);
+        let body = &rest[open + 1..];
+        // The closing quote: the first `"` after the opening one not escaped by a backslash.
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in body.char_indices().skip(1) {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else {
+            out.push_str(body);
+            return (out, picked);
+        };
+        let quoted = &body[..=end];
+        let raw: String =
+            serde_json::from_str(quoted).unwrap_or_else(|_| quoted[1..end].to_string());
+        if secret(&raw) {
+            out.push_str(&masked_key(&raw));
+            picked.push(raw);
+        } else {
+            out.push_str(quoted);
+        }
+        rest = &body[end + 1..];
+    }
+    out.push_str(rest);
+    (out, picked)
+}
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Default key of the fingerprint HMAC; override with `STATE_SCRUBBER_FINGERPRINT_KEY` to make
@@ -287,6 +335,22 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn module_keys_are_masked_when_picked() {
+        let (m, picked) = mask_module_keys(
+            "module.a[\"eu\"].module.b[\"s3cr\\\"etvaluevalue\"].module.c[0]",
+            |k| k.starts_with("s3cr"),
+        );
+        assert_eq!(
+            m,
+            "module.a[\"eu\"].module.b[\"s3…(17 chars)\"].module.c[0]"
+        );
+        assert_eq!(picked, vec!["s3cr\"etvaluevalue".to_string()]);
+        let (m, picked) = mask_module_keys("module.a[\"unclosed", |_| true);
+        assert_eq!(m, "module.a[\"unclosed");
+        assert!(picked.is_empty());
     }
 
     #[test]

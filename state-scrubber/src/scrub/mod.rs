@@ -96,6 +96,8 @@ pub struct ScrubReport {
     /// Name of the manifest secret (write mode).
     pub manifest: Option<String>,
     pub write: bool,
+    /// Findings left alone on purpose, and why (addresses and paths only).
+    pub notes: Vec<String>,
 }
 
 pub(crate) fn parse_state<'a>(
@@ -157,8 +159,10 @@ pub async fn scrub(
         lineage: &lineage,
         table: &table,
     };
-    let mut items = planner.plan(&findings, &opts.selection)?;
+    let mut notes = Vec::new();
+    let mut items = planner.plan(&findings, &opts.selection, &mut notes)?;
     let mut report = ScrubReport {
+        notes,
         file: file.to_string(),
         kind,
         lineage: lineage.clone(),
@@ -293,6 +297,9 @@ pub fn masked(len: usize) -> String {
 /// The redacted, reviewable diff of a scrub.
 pub fn render(r: &ScrubReport) -> String {
     let mut s = String::new();
+    for note in &r.notes {
+        let _ = writeln!(s, "note: {note}");
+    }
     if r.items.is_empty() {
         let _ = writeln!(
             s,

@@ -119,6 +119,17 @@ impl Item {
     }
 }
 
+/// Is `pointer` (into a v4 state) an instance's `index_key` or `deposed` key, or a resource's
+/// `module` path?
+fn is_address_key(pointer: &str) -> bool {
+    let toks = pointer_tokens(pointer);
+    let t: Vec<&str> = toks.iter().map(|t| t.as_ref()).collect();
+    matches!(
+        t.as_slice(),
+        ["resources", _, "module"] | ["resources", _, "instances", _, "index_key" | "deposed"]
+    )
+}
+
 /// Parsed `write_only` column: `password_wo + password_wo_version`, `x_wo (top-level)`.
 struct Twin {
     attr: String,
@@ -156,10 +167,28 @@ impl Planner<'_> {
         }
     }
 
-    /// Group the selected findings by value and decide each value's fate.
-    pub fn plan(&self, findings: &[Finding], sel: &Selection) -> Result<Vec<Item>, ScrubError> {
+    /// Group the selected findings by value and decide each value's fate. Findings that must not
+    /// be rewritten are dropped with a line in `notes` (no value in it).
+    pub fn plan(
+        &self,
+        findings: &[Finding],
+        sel: &Selection,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<Item>, ScrubError> {
         let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in findings.iter().filter(|f| sel.selects(f)) {
+            if is_address_key(&f.json_pointer) {
+                // The key is the instance's identity: a reference in its place would be another
+                // instance to Terraform (destroy + create). Only the configuration can change it.
+                let note = format!(
+                    "{} {}: left alone, an instance or module key is part of the address and cannot be moved to Secrets Manager; key the instances by a name in the configuration",
+                    f.address, f.attribute_path
+                );
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+                continue;
+            }
             groups.entry(f.json_pointer.as_str()).or_default().push(f);
         }
         let mut items = Vec::new();
