@@ -311,6 +311,16 @@ fn version_token(arn: &str, replaces: Option<&str>, trigger: &str) -> String {
         .to_string()
 }
 
+/// The key a KMS key reference names, when it names one directly: the id of a key ARN
+/// (`arn:aws:kms:REGION:ACCOUNT:key/ID`) or a bare key id. `None` for aliases (`alias/NAME`, alias
+/// ARNs), which only KMS can resolve.
+fn kms_key_of(reference: &str) -> Option<&str> {
+    if let Some(rest) = reference.strip_prefix("arn:") {
+        return rest.split_once(":key/").map(|(_, id)| id);
+    }
+    (!reference.starts_with("alias/") && !reference.is_empty()).then_some(reference)
+}
+
 /// A string attribute that is set and not empty ("" means unset to Secrets Manager).
 fn non_empty(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| !s.is_empty())
@@ -1056,8 +1066,20 @@ impl offstate_framework::Resource for SecretResource {
                 // AWS may report the key as an ARN where the configuration
                 // used an alias or id: keep the configured spelling while a
                 // key is set on both sides.
+                // Where both name the key itself (an id or key ARN, not an alias), a
+                // different key is drift and shows.
                 let prior_kms = prior.get("kms_key_id").as_str();
-                if prior_kms.is_none() || (meta.kms_key_id.is_none() && prior_kms != Some("")) {
+                let other_key = match (
+                    prior_kms.and_then(kms_key_of),
+                    meta.kms_key_id.as_deref().and_then(kms_key_of),
+                ) {
+                    (Some(a), Some(b)) => a != b,
+                    _ => false,
+                };
+                if prior_kms.is_none()
+                    || (meta.kms_key_id.is_none() && prior_kms != Some(""))
+                    || other_key
+                {
                     s.set("kms_key_id", Value::opt_string(meta.kms_key_id.clone()));
                 }
                 // `tags` holds what the configuration set: remote tags minus

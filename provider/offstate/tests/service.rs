@@ -1188,3 +1188,46 @@ async fn an_interrupted_value_update_run_again_writes_no_second_version() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_kms_key_swapped_outside_terraform_shows_as_drift() {
+    let h = harness();
+    let key = |id: &str| format!("arn:aws:kms:us-east-1:123456789012:key/{id}");
+    let mut c = config("app/kms", &canary(), "1");
+    c.set(
+        "kms_key_id",
+        Value::string("1111aaaa-0000-0000-0000-000000000001"),
+    );
+    let state = h.create(&c).await;
+    // The same key spelt as an ARN by AWS: no drift.
+    h.store
+        .update_metadata(
+            "app/kms",
+            offstate_common::store::MetadataUpdate {
+                kms_key_id: Some(key("1111aaaa-0000-0000-0000-000000000001")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let read = undv(&h.read(&state).await.new_state, &h.ty);
+    assert_eq!(read.get("kms_key_id"), c.get("kms_key_id"));
+    // Another key: drift, and the plan puts the configured one back.
+    h.store
+        .update_metadata(
+            "app/kms",
+            offstate_common::store::MetadataUpdate {
+                kms_key_id: Some(key("2222bbbb-0000-0000-0000-000000000002")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let read = undv(&h.read(&state).await.new_state, &h.ty);
+    assert_eq!(
+        read.get("kms_key_id").as_str(),
+        Some(key("2222bbbb-0000-0000-0000-000000000002").as_str())
+    );
+    let plan = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+    assert_eq!(plan.get("kms_key_id"), c.get("kms_key_id"));
+}
