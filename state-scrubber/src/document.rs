@@ -91,6 +91,25 @@ pub enum DocError {
     Unrecognized { file: String },
 }
 
+/// `1`, `0.12`, `1.2.3`: up to three dot-separated numbers of up to three digits. Only such a
+/// version is quoted back in an error; anything else in a version field may be any input bytes.
+fn is_version_number(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() <= 3
+        && parts
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A version as an error message may show it.
+fn shown_version(v: &str) -> String {
+    if is_version_number(v) {
+        v.to_string()
+    } else {
+        "(not a version number)".to_string()
+    }
+}
+
 fn ptr(p: &str) -> Cow<'_, str> {
     if p.is_empty() {
         Cow::Borrowed("the document root")
@@ -347,7 +366,7 @@ impl<'e> Scanner<'e> {
                             file,
                             line,
                             column,
-                            version: v,
+                            version: shown_version(&v),
                         });
                     }
                     version = Some((v, Pos { line, column }));
@@ -359,7 +378,8 @@ impl<'e> Scanner<'e> {
                     let id = p.parse_into(&mut dom).map_err(|e| self.syntax(e))?;
                     let v = dom.str(src, id).map(|s| s.into_owned()).unwrap_or_default();
                     // 0.x: Terraform 0.12 to 0.15; 1.x since 1.0. A 2.x would change meanings.
-                    if !(v == "1" || v.starts_with("1.") || v.starts_with("0.")) {
+                    let supported = v == "1" || v.starts_with("1.") || v.starts_with("0.");
+                    if !supported || !is_version_number(&v) {
                         return Err(DocError::FormatVersion {
                             file,
                             line,
@@ -367,7 +387,7 @@ impl<'e> Scanner<'e> {
                             version: if v.is_empty() {
                                 "(not a string)".into()
                             } else {
-                                v
+                                shown_version(&v)
                             },
                         });
                     }

@@ -1127,3 +1127,53 @@ fn secret_index_and_module_keys_are_found_and_masked_everywhere() {
         }
     }
 }
+
+/// Review finding: `unsupported format_version <value>` copied the input string into the error
+/// (stderr, JSON `errors`, SARIF notifications, scrub). Only a short dotted number is echoed.
+#[test]
+fn unsupported_versions_are_echoed_only_when_they_look_like_versions() {
+    let d = Dir::new();
+    let canary = format!("cnry{}", random(ALNUM, 24));
+    let number = format!("9{}", random("0123456789", 15));
+    d.write(
+        "a-plan.json",
+        format!("{{\"format_version\": \"{canary}\", \"values\": {{}}}}"),
+    );
+    d.write(
+        "b-plan.json",
+        format!("{{\"format_version\": \"0.{canary}\", \"values\": {{}}}}"),
+    );
+    d.write(
+        "v.tfstate",
+        format!("{{\"version\": {number}, \"resources\": []}}"),
+    );
+    d.write(
+        "c-plan.json",
+        "{\"format_version\": \"2.0\", \"values\": {}}",
+    );
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "sarif"] {
+        let r = audit(&[&d.s(""), "--format", format]);
+        assert_eq!(r.code, 2);
+        outputs.push(r.all());
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_state-scrubber"))
+        .args(["scrub", &d.s("v.tfstate"), "--prefix", "p"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    outputs.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    for (i, o) in outputs.iter().enumerate() {
+        for v in variants(&canary) {
+            assert!(!o.contains(&v), "output {i} echoes format_version");
+        }
+        assert!(!o.contains(&number[..10]), "output {i} echoes version");
+    }
+    let text = &outputs[0];
+    assert!(
+        text.contains("unsupported format_version 2.0 (supported"),
+        "a real version is still named"
+    );
+    assert!(text.contains("unsupported format_version (not a version number)"));
+    assert!(text.contains("unsupported state format version (not a version number)"));
+}
