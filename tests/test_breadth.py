@@ -302,3 +302,19 @@ def test_policy_and_replicas(ws, sm):
     with pytest.raises(sm.exceptions.ResourceNotFoundException):
         sm.describe_secret(SecretId=name)
     ws.sweep()
+
+
+def test_empty_description_and_kms_key_are_stable(ws, sm):
+    # "" means unset to Secrets Manager: it is not sent, and the refresh that finds no
+    # description and the default key plans nothing, run after run.
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0, description="", kms_key_id="")))
+    ws.apply()
+    meta = sm.describe_secret(SecretId=name)
+    assert not meta.get("Description") and not meta.get("KmsKeyId"), meta
+    ws.assert_no_changes("empty description and KMS key after apply")
+    ws.assert_no_changes("and again")
+    store.assert_value(sm, name, c)
+    ws.sweep()
