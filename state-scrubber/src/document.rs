@@ -919,6 +919,11 @@ impl<'e> Scanner<'e> {
                     },
                     &mut dets,
                 );
+                if matches!(path, [Step::Key(k)] if k == "id") {
+                    // A resource's `id` that is an AWS access key ID (`aws_iam_access_key`) is
+                    // the key's identifier, like a user name; the credential is `secret`.
+                    dets.retain(|d| d.rule_id != AWS_ACCESS_KEY_ID_RULE);
+                }
                 if !dets.is_empty() {
                     let n = dom.node(node);
                     hit_nodes.push(node);
@@ -1976,6 +1981,9 @@ fn show_address(src: &[u8], dom: &Dom, id: NodeId) -> Address {
         deposed: s("deposed").or_else(|| s("deposed_key")),
     }
 }
+
+/// The content rule for AWS access key IDs (`AKIA...`), which identify a key without being one.
+const AWS_ACCESS_KEY_ID_RULE: &str = "aws-access-key-id";
 
 /// Rule id of a value found secret because it equals one found secret in the same instance.
 pub const SAME_VALUE_RULE: &str = "same-value";

@@ -193,6 +193,86 @@ fn twins_become_null_others_references_and_restore_round_trips() {
     });
 }
 
+/// Review finding: `scrub --write` rewrote a resource's `id` (an access key ID caught by the
+/// content rule; a `random_string` id equal to its `result`), and the provider then reads the
+/// resource by a reference, finds nothing and drops it from state. Identity is never planned.
+#[test]
+fn identity_attributes_are_never_planned() {
+    let key_id = format!("AKIA{}", "QWERTYUIOPASDFGH");
+    let secret = format!("{}/{}", canary(), canary());
+    let word = canary();
+    let doc = json!({
+        "version": 4, "terraform_version": "1.15.0", "serial": 3,
+        "lineage": "6b0e2b9c-0000-4000-8000-00000000c4a2", "outputs": {},
+        "resources": [
+            {"mode": "managed", "type": "aws_iam_access_key", "name": "ci",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": key_id, "user": "ci", "secret": secret, "status": "Active"},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "secret"}]]}]},
+            {"mode": "managed", "type": "random_string", "name": "s",
+             "provider": "provider[\"registry.terraform.io/hashicorp/random\"]",
+             "instances": [{"schema_version": 2, "attributes": {
+                 "id": word, "result": word, "length": 26, "special": false},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "result"}]]}]}
+        ],
+        "check_results": null
+    });
+    let src = serde_json::to_string_pretty(&doc).unwrap();
+    // The audit does not call an access key's ID a credential; the secret it is.
+    let engine = state_scrubber::detect::Engine::new().unwrap();
+    let scanned = state_scrubber::document::Scanner::new(
+        &engine,
+        state_scrubber::finding::DEFAULT_FINGERPRINT_KEY,
+        "t.tfstate".into(),
+    )
+    .scan(src.as_bytes())
+    .unwrap();
+    assert!(!scanned
+        .findings
+        .iter()
+        .any(|f| f.address == "aws_iam_access_key.ci" && f.attribute_path == "id"));
+    assert!(scanned
+        .findings
+        .iter()
+        .any(|f| f.address == "aws_iam_access_key.ci" && f.attribute_path == "secret"));
+
+    let store = MemoryStore::default();
+    let report = rt()
+        .block_on(scrub_write(src.as_bytes(), "t.tfstate", &store))
+        .unwrap();
+    let pointers: Vec<&str> = report.items.iter().map(|i| i.pointer.as_str()).collect();
+    assert!(
+        pointers.contains(&"/resources/0/instances/0/attributes/secret"),
+        "{pointers:?}"
+    );
+    assert!(
+        pointers.contains(&"/resources/1/instances/0/attributes/result"),
+        "{pointers:?}"
+    );
+    assert!(
+        !pointers.iter().any(|p| p.ends_with("/attributes/id")),
+        "{pointers:?}"
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("random_string.s id:")),
+        "{:?}",
+        report.notes
+    );
+    let out: Value = json(report.output.as_deref().unwrap());
+    assert_eq!(
+        out["resources"][0]["instances"][0]["attributes"]["id"],
+        key_id
+    );
+    assert_eq!(
+        out["resources"][1]["instances"][0]["attributes"]["id"],
+        word
+    );
+}
+
 #[test]
 fn restore_finds_instances_that_moved() {
     let c = canary();

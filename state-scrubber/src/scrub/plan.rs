@@ -119,15 +119,33 @@ impl Item {
     }
 }
 
-/// Is `pointer` (into a v4 state) an instance's `index_key` or `deposed` key, or a resource's
-/// `module` path?
-fn is_address_key(pointer: &str) -> bool {
+/// Why the value at `pointer` (into a v4 or v3 state) must not be rewritten, if it is part of
+/// what identifies the instance:
+/// - an instance's `index_key` or `deposed` key, a resource's `module` path: a reference in
+///   their place would be another instance to Terraform (destroy + create);
+/// - the `id` attribute (v4 `attributes`/`attributes_flat`, v3 `primary.id` and
+///   `primary.attributes.id`): every SDKv2 provider reads, imports and deletes the resource by
+///   it, and one that finds nothing under a reference drops the resource from state
+///   (`aws_iam_access_key`'s Read does `d.SetId("")` when the key is not found), leaving the real
+///   object unmanaged;
+/// - the instance's `identity` object (Terraform 1.12+): the same, for identity-aware providers.
+fn identity(pointer: &str) -> Option<&'static str> {
+    const KEY: &str = "an instance or module key is part of the address and cannot be moved to Secrets Manager; key the instances by a name in the configuration";
+    const ID: &str = "the resource's identity: the provider reads it by this value and would drop the resource from state. The value stays in the state; replace the resource with one whose id is not the secret (random_password instead of random_string; the secret itself is scrubbed)";
     let toks = pointer_tokens(pointer);
     let t: Vec<&str> = toks.iter().map(|t| t.as_ref()).collect();
-    matches!(
-        t.as_slice(),
-        ["resources", _, "module"] | ["resources", _, "instances", _, "index_key" | "deposed"]
-    )
+    match t.as_slice() {
+        ["resources", _, "module"] | ["resources", _, "instances", _, "index_key" | "deposed"] => {
+            Some(KEY)
+        }
+        ["resources", _, "instances", _, "attributes" | "attributes_flat", "id"]
+        | ["resources", _, "instances", _, "identity", ..]
+        | ["modules", _, "resources", _, "primary" | "deposed", "id"]
+        | ["modules", _, "resources", _, "primary", "attributes", "id"]
+        | ["modules", _, "resources", _, "deposed", _, "id"]
+        | ["modules", _, "resources", _, "deposed", _, "attributes", "id"] => Some(ID),
+        _ => None,
+    }
 }
 
 /// Parsed `write_only` column: `password_wo + password_wo_version`, `x_wo (top-level)`.
@@ -177,13 +195,8 @@ impl Planner<'_> {
     ) -> Result<Vec<Item>, ScrubError> {
         let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in findings.iter().filter(|f| sel.selects(f)) {
-            if is_address_key(&f.json_pointer) {
-                // The key is the instance's identity: a reference in its place would be another
-                // instance to Terraform (destroy + create). Only the configuration can change it.
-                let note = format!(
-                    "{} {}: left alone, an instance or module key is part of the address and cannot be moved to Secrets Manager; key the instances by a name in the configuration",
-                    f.address, f.attribute_path
-                );
+            if let Some(why) = identity(&f.json_pointer) {
+                let note = format!("{} {}: left alone, {why}", f.address, f.attribute_path);
                 if !notes.contains(&note) {
                     notes.push(note);
                 }
