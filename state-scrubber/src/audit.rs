@@ -110,12 +110,13 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
     });
 
     if let Some(b) = &baseline {
-        let known = b.fingerprints();
+        let known = b.matcher();
         for f in &mut report.files {
-            let before = f.findings.len();
-            f.findings
-                .retain(|x| !known.contains(x.fingerprint.as_str()));
-            report.suppressed += before - f.findings.len();
+            let (accepted, open): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut f.findings)
+                .into_iter()
+                .partition(|x| known.accepts(x));
+            f.findings = open;
+            report.suppressed += accepted.len();
         }
     }
     Ok(report)

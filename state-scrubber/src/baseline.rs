@@ -1,7 +1,13 @@
-//! Baselines: accepted findings, recognised by fingerprint (never by value).
+//! Baselines: accepted findings, recognised by fingerprint (never by value) and file.
+//!
+//! The fingerprint is file-independent (a state's addresses repeat across the states built from
+//! one module), so an entry also names its file: it accepts the finding in that file only. Files
+//! are compared normalised ([`normalize_file`]): `./a/x.tfstate`, `a//x.tfstate` and the absolute
+//! path below the current directory are one file; an S3 object is one file across its versions.
+//! An entry whose `file` is empty or missing (written by hand) accepts the finding in every file.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Component, Path};
 
 use serde::{Deserialize, Serialize};
 
@@ -14,13 +20,68 @@ pub struct Baseline {
     pub findings: Vec<Entry>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     pub fingerprint: String,
     pub rule_id: String,
     pub address: String,
     pub attribute_path: String,
+    /// Where the finding was accepted; empty: everywhere.
+    #[serde(default)]
     pub file: String,
+}
+
+/// `file` as baselines compare it: S3 URLs without `?versionId=`; local paths relative to the
+/// current directory when below it, without `.` steps or repeated separators, `/`-separated.
+pub fn normalize_file(file: &str) -> String {
+    if file.starts_with("s3://") {
+        return file
+            .split_once("?versionId=")
+            .map_or(file, |(k, _)| k)
+            .to_string();
+    }
+    if file == "-" || file.is_empty() {
+        return file.to_string();
+    }
+    let path = Path::new(file);
+    let cwd = std::env::current_dir().ok();
+    let path = match (&cwd, path.is_absolute()) {
+        (Some(cwd), true) => path.strip_prefix(cwd).unwrap_or(path),
+        _ => path,
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut absolute = false;
+    for c in path.components() {
+        match c {
+            Component::RootDir => absolute = true,
+            Component::CurDir => {}
+            Component::ParentDir if parts.last().is_some_and(|p| p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+/// A loaded baseline, ready to answer "is this finding accepted?".
+pub struct Matcher {
+    in_file: HashSet<(String, String)>,
+    anywhere: HashSet<String>,
+}
+
+impl Matcher {
+    pub fn accepts(&self, f: &Finding) -> bool {
+        self.anywhere.contains(&f.fingerprint)
+            || self
+                .in_file
+                .contains(&(f.fingerprint.clone(), normalize_file(&f.file)))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,17 +100,26 @@ pub enum BaselineError {
 
 impl Baseline {
     pub fn from_findings<'a>(findings: impl Iterator<Item = &'a Finding>) -> Baseline {
-        let mut seen = HashSet::new();
-        let mut entries: Vec<Entry> = findings
-            .filter(|f| seen.insert(f.fingerprint.clone()))
-            .map(|f| Entry {
-                fingerprint: f.fingerprint.clone(),
-                rule_id: f.rule_id.clone(),
-                address: f.address.clone(),
-                attribute_path: f.attribute_path.clone(),
-                file: f.file.clone(),
-            })
+        Self::build(findings, Vec::new())
+    }
+
+    fn build<'a>(findings: impl Iterator<Item = &'a Finding>, kept: Vec<Entry>) -> Baseline {
+        let mut seen: HashSet<(String, String)> = kept
+            .iter()
+            .map(|e| (e.fingerprint.clone(), normalize_file(&e.file)))
             .collect();
+        let mut entries = kept;
+        entries.extend(
+            findings
+                .filter(|f| seen.insert((f.fingerprint.clone(), normalize_file(&f.file))))
+                .map(|f| Entry {
+                    fingerprint: f.fingerprint.clone(),
+                    rule_id: f.rule_id.clone(),
+                    address: f.address.clone(),
+                    attribute_path: f.attribute_path.clone(),
+                    file: normalize_file(&f.file),
+                }),
+        );
         entries.sort_by(|a, b| {
             (&a.file, &a.address, &a.attribute_path).cmp(&(&b.file, &b.address, &b.attribute_path))
         });
@@ -81,10 +151,44 @@ impl Baseline {
         })
     }
 
-    pub fn fingerprints(&self) -> HashSet<&str> {
-        self.findings
-            .iter()
-            .map(|e| e.fingerprint.as_str())
-            .collect()
+    pub fn matcher(&self) -> Matcher {
+        let mut m = Matcher {
+            in_file: HashSet::new(),
+            anywhere: HashSet::new(),
+        };
+        for e in &self.findings {
+            if e.file.is_empty() {
+                m.anywhere.insert(e.fingerprint.clone());
+            } else {
+                m.in_file
+                    .insert((e.fingerprint.clone(), normalize_file(&e.file)));
+            }
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_normalise() {
+        for (given, want) in [
+            ("./a/b.tfstate", "a/b.tfstate"),
+            ("a//b.tfstate", "a/b.tfstate"),
+            ("a/./c/../b.tfstate", "a/b.tfstate"),
+            ("../x/b.tfstate", "../x/b.tfstate"),
+            ("-", "-"),
+            (
+                "s3://bk/env/terraform.tfstate?versionId=v1",
+                "s3://bk/env/terraform.tfstate",
+            ),
+        ] {
+            assert_eq!(normalize_file(given), want, "{given}");
+        }
+        let cwd = std::env::current_dir().unwrap();
+        let abs = cwd.join("a").join("b.tfstate");
+        assert_eq!(normalize_file(&abs.display().to_string()), "a/b.tfstate");
     }
 }

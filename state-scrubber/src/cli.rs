@@ -56,7 +56,10 @@ pub struct AuditArgs {
     /// Exit 1 only for findings of this severity or above: low, medium, high, critical.
     #[arg(long, value_name = "SEVERITY", default_value = "low")]
     pub fail_on: Severity,
-    /// Accept the findings recorded in this baseline file (matched by fingerprint).
+    /// Accept the findings recorded in this baseline file. An entry accepts its finding
+    /// (matched by fingerprint) in the file it names only: `./a/x.tfstate`, `a/x.tfstate` and the
+    /// absolute path are one file, an S3 object is one file across versions. An entry whose
+    /// `file` is empty or missing (hand-written) accepts the finding in every file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Record the current findings as accepted in FILE (exit status 0 unless there are errors).

@@ -1177,3 +1177,63 @@ fn unsupported_versions_are_echoed_only_when_they_look_like_versions() {
     assert!(text.contains("unsupported format_version (not a version number)"));
     assert!(text.contains("unsupported state format version (not a version number)"));
 }
+
+/// Review finding: a baseline written for one state accepted the same findings in every other
+/// state with the same addresses. Entries match on fingerprint and file; an entry whose `file`
+/// is empty (hand-written) matches in every file.
+#[test]
+fn baseline_entries_match_their_own_file_only() {
+    let d = Dir::new();
+    d.write("a/terraform.tfstate", db_state(&pw()));
+    d.write("b/terraform.tfstate", db_state(&pw()));
+    let r = audit_in(
+        d.path(),
+        &["a/terraform.tfstate", "--write-baseline", "base.json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    // The other state, same addresses: not accepted.
+    let r = audit_in(
+        d.path(),
+        &["b/terraform.tfstate", "--baseline", "base.json"],
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        !r.stdout.contains("accepted by the baseline"),
+        "{}",
+        r.stdout
+    );
+    // The same state, named another way: accepted.
+    for name in [
+        "./a/terraform.tfstate",
+        "a//terraform.tfstate",
+        &d.s("a/terraform.tfstate"),
+    ] {
+        let r = audit_in(d.path(), &[name, "--baseline", "base.json"]);
+        assert_eq!(r.code, 0, "{name}: {}", r.all());
+        assert!(
+            r.stdout.contains("1 accepted by the baseline"),
+            "{}",
+            r.stdout
+        );
+    }
+    // A directory walk names the file relative to the directory given: still the same file.
+    let r = audit_in(d.path(), &[".", "--baseline", "base.json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stdout.contains("1 accepted by the baseline"),
+        "{}",
+        r.stdout
+    );
+    // An entry without a file accepts the finding everywhere.
+    let mut base: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("base.json")).unwrap())
+            .unwrap();
+    base["findings"][0]["file"] = json!("");
+    d.write("any.json", base.to_string());
+    let r = audit_in(d.path(), &["b/terraform.tfstate", "--baseline", "any.json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    base["findings"][0].as_object_mut().unwrap().remove("file");
+    d.write("any.json", base.to_string());
+    let r = audit_in(d.path(), &["b/terraform.tfstate", "--baseline", "any.json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
