@@ -30,6 +30,10 @@ pub struct AuditReport {
     /// Errors not tied to a scanned file (unreadable directory, missing path).
     pub errors: Vec<String>,
     pub suppressed: usize,
+    /// The findings the baseline accepted (to update it: `--baseline X --write-baseline X`).
+    pub accepted: Vec<Finding>,
+    /// The baseline given, if any.
+    pub baseline: Option<Baseline>,
     pub fail_on: Option<Severity>,
 }
 
@@ -117,8 +121,10 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
                 .partition(|x| known.accepts(x));
             f.findings = open;
             report.suppressed += accepted.len();
+            report.accepted.extend(accepted);
         }
     }
+    report.baseline = baseline;
     Ok(report)
 }
 

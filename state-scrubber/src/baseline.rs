@@ -7,6 +7,7 @@
 //! An entry whose `file` is empty or missing (written by hand) accepts the finding in every file.
 
 use std::collections::HashSet;
+use std::io::Write as _;
 use std::path::{Component, Path};
 
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,34 @@ impl Baseline {
         Self::build(findings, Vec::new())
     }
 
+    /// The update of `old` after a run that scanned `scanned` (file labels, without errors) and
+    /// found `current` (findings not accepted) and `accepted` (findings `old` accepted): what is
+    /// still there, what is new, and `old`'s entries for files not scanned this time and those
+    /// that apply everywhere. Entries of scanned files whose finding is gone are dropped.
+    pub fn updated<'a>(
+        old: &Baseline,
+        scanned: &[String],
+        current: impl Iterator<Item = &'a Finding>,
+        accepted: impl Iterator<Item = &'a Finding>,
+    ) -> Baseline {
+        let scanned: HashSet<String> = scanned.iter().map(|f| normalize_file(f)).collect();
+        let anywhere: HashSet<&str> = old
+            .findings
+            .iter()
+            .filter(|e| e.file.is_empty())
+            .map(|e| e.fingerprint.as_str())
+            .collect();
+        let kept: Vec<Entry> = old
+            .findings
+            .iter()
+            .filter(|e| e.file.is_empty() || !scanned.contains(&normalize_file(&e.file)))
+            .cloned()
+            .collect();
+        // A finding accepted by an everywhere entry stays accepted by it alone.
+        let accepted = accepted.filter(|f| !anywhere.contains(f.fingerprint.as_str()));
+        Self::build(current.chain(accepted), kept)
+    }
+
     fn build<'a>(findings: impl Iterator<Item = &'a Finding>, kept: Vec<Entry>) -> Baseline {
         let mut seen: HashSet<(String, String)> = kept
             .iter()
@@ -143,12 +172,42 @@ impl Baseline {
         })
     }
 
+    /// Writes the baseline atomically: a temporary file in the same directory, then a rename
+    /// (a run that reads and rewrites the same baseline never leaves it half-written).
     pub fn save(&self, path: &Path) -> Result<(), BaselineError> {
         let text = serde_json::to_string_pretty(self).expect("baseline serialises") + "\n";
-        std::fs::write(path, text).map_err(|e| BaselineError::Write {
+        let err = |e: std::io::Error| BaselineError::Write {
             path: path.display().to_string(),
             message: e.kind().to_string(),
-        })
+        };
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut temp = tempfile::Builder::new()
+            .prefix(".state-scrubber-baseline-")
+            .tempfile_in(dir)
+            .map_err(err)?;
+        temp.write_all(text.as_bytes()).map_err(err)?;
+        temp.as_file().sync_all().map_err(err)?;
+        // A baseline holds no secret: keep the old file's mode, else the usual 0644.
+        let permissions = match std::fs::metadata(path) {
+            Ok(m) => m.permissions(),
+            Err(_) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::Permissions::from_mode(0o644)
+                }
+                #[cfg(not(unix))]
+                {
+                    temp.as_file().metadata().map_err(err)?.permissions()
+                }
+            }
+        };
+        std::fs::set_permissions(temp.path(), permissions).map_err(err)?;
+        temp.persist(path).map_err(|e| err(e.error))?;
+        Ok(())
     }
 
     pub fn matcher(&self) -> Matcher {

@@ -63,6 +63,9 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Record the current findings as accepted in FILE (exit status 0 unless there are errors).
+    /// With --baseline: the update of that baseline (its accepted findings still present, its
+    /// entries for files not scanned in this run, and the new findings); FILE may be the same.
+    /// Written atomically.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
     /// Print nothing but errors (text format); the exit status tells the result.
@@ -218,13 +221,26 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     stdout.flush().context("writing the report")?;
 
     if let Some(path) = &args.write_baseline {
-        Baseline::from_findings(report.findings()).save(path)?;
+        let baseline = match &report.baseline {
+            // An update: what the old baseline accepted and is still there stays accepted.
+            Some(old) => {
+                let scanned: Vec<String> = report
+                    .files
+                    .iter()
+                    .filter(|f| f.error.is_none())
+                    .map(|f| f.file.clone())
+                    .collect();
+                Baseline::updated(old, &scanned, report.findings(), report.accepted.iter())
+            }
+            None => Baseline::from_findings(report.findings()),
+        };
+        baseline.save(path)?;
         if !args.quiet {
             writeln!(
                 stderr,
                 "wrote baseline {} ({} findings)",
                 path.display(),
-                report.findings().count()
+                baseline.findings.len()
             )
             .context("writing to stderr")?;
         }

@@ -1237,3 +1237,83 @@ fn baseline_entries_match_their_own_file_only() {
     let r = audit_in(d.path(), &["b/terraform.tfstate", "--baseline", "any.json"]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+/// Review finding: `--baseline X --write-baseline X` wrote only the findings the baseline did
+/// not accept, emptying it. The update keeps accepted findings that are still there, entries
+/// for files this run did not scan, and adds the new ones.
+#[test]
+fn updating_a_baseline_in_place_keeps_what_it_accepted() {
+    let d = Dir::new();
+    d.write("a/terraform.tfstate", db_state(&pw()));
+    d.write("b/terraform.tfstate", db_state(&pw()));
+    let entries = |name: &str| -> Vec<Value> {
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(d.path().join(name)).unwrap()).unwrap();
+        v["findings"].as_array().unwrap().clone()
+    };
+    let r = audit_in(
+        d.path(),
+        &[
+            "a/terraform.tfstate",
+            "b/terraform.tfstate",
+            "--write-baseline",
+            "base.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(entries("base.json").len(), 2);
+    // A new finding in a; b not scanned this time.
+    d.write(
+        "a/terraform.tfstate",
+        state_v4(json!([
+            resource(
+                "managed",
+                "aws_db_instance",
+                "main",
+                json!({"password": pw()}),
+                json!([])
+            ),
+            resource(
+                "managed",
+                "random_password",
+                "new",
+                json!({"result": pw()}),
+                json!([])
+            ),
+        ])),
+    );
+    let r = audit_in(
+        d.path(),
+        &[
+            "a/terraform.tfstate",
+            "--baseline",
+            "base.json",
+            "--write-baseline",
+            "base.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let after = entries("base.json");
+    assert_eq!(after.len(), 3, "{after:?}");
+    let r = audit_in(
+        d.path(),
+        &[
+            "a/terraform.tfstate",
+            "b/terraform.tfstate",
+            "--baseline",
+            "base.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("3 accepted by the baseline"),
+        "{}",
+        r.stdout
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
