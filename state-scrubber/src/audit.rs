@@ -22,6 +22,8 @@ pub struct FileResult {
     pub findings: Vec<Finding>,
     /// A complete, value-free message naming the file and position.
     pub error: Option<String>,
+    /// What was left unchecked or skipped, and why (no value in it).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -179,6 +181,7 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Fil
                 elapsed: start.elapsed(),
                 findings: vec![],
                 error: Some(e.to_string()),
+                notes: vec![],
             }
         }
     };
@@ -217,6 +220,7 @@ pub(crate) fn scan_bytes(
             elapsed: start.elapsed(),
             findings: s.findings,
             error: None,
+            notes: s.notes,
         },
         Err(e) => FileResult {
             file,
@@ -225,6 +229,7 @@ pub(crate) fn scan_bytes(
             elapsed: start.elapsed(),
             findings: vec![],
             error: Some(e.to_string()),
+            notes: vec![],
         },
     }
 }

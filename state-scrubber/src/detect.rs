@@ -5,7 +5,7 @@
 //! the regexes and the decoders run.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -24,7 +24,27 @@ pub struct Engine {
     pub table: Table,
     salt: [u8; 32],
     key_cache: RefCell<HashMap<String, Option<usize>>>,
+    /// Values whose JSON-in-string decoding stopped at the depth budget (see [`Depth`]).
+    too_deep: Cell<usize>,
 }
+
+/// JSON held in a string is decoded and its leaves analysed, recursively. Each decoding has its
+/// own nesting limit (`json::MAX_DEPTH`), but the recursion across strings multiplies it: 16
+/// levels of 500 nested arrays overflow a 2 MiB worker stack. So the budget is carried across
+/// levels: at most [`MAX_STRING_LEVELS`] strings deep, and no new decoding once the nesting so
+/// far reaches [`MAX_TOTAL_DEPTH`]. Past it, the value is checked as text (content rules).
+#[derive(Debug, Clone, Copy, Default)]
+struct Depth {
+    /// JSON-in-string levels decoded above this value.
+    levels: u32,
+    /// Objects and arrays above this value, over all levels.
+    nodes: usize,
+}
+
+/// At most this many JSON-in-string levels are decoded (real states have one or two).
+const MAX_STRING_LEVELS: u32 = 4;
+/// No JSON-in-string is decoded below this total nesting depth.
+const MAX_TOTAL_DEPTH: usize = 512;
 
 /// Why the artifact itself says a value is sensitive (layer 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +127,7 @@ impl Engine {
             table: Table::builtin()?,
             salt,
             key_cache: RefCell::new(HashMap::new()),
+            too_deep: Cell::new(0),
         })
     }
 
@@ -152,8 +173,18 @@ impl Engine {
         })
     }
 
+    /// How many values since the last call had JSON nested past the depth budget (they were
+    /// checked as text only).
+    pub fn take_too_deep(&self) -> usize {
+        self.too_deep.replace(0)
+    }
+
     /// Apply the layers to `value` in `ctx`; push what is found to `out`.
     pub fn analyze(&self, value: &str, ctx: &Ctx<'_>, out: &mut Vec<Detection>) {
+        self.analyze_at(value, ctx, out, Depth::default());
+    }
+
+    fn analyze_at(&self, value: &str, ctx: &Ctx<'_>, out: &mut Vec<Detection>, depth: Depth) {
         let trimmed = value.trim();
         if trimmed.is_empty() {
             return;
@@ -258,7 +289,11 @@ impl Engine {
         if has_keyword || b64 || looks_json {
             // JSON held in a string: look at its leaves, with their own keys as context; a rule that
             // is about the whole document (a service-account key) still matches the text.
-            if looks_json {
+            let within_budget = depth.levels < MAX_STRING_LEVELS && depth.nodes < MAX_TOTAL_DEPTH;
+            if looks_json && !within_budget {
+                self.too_deep.set(self.too_deep.get() + 1);
+            }
+            if looks_json && within_budget {
                 if let Ok((dom, root)) = Parser::parse_document(value.as_bytes()) {
                     if let Some(rule) = self.rules.content_match(value) {
                         if rule.spec.id == "gcp-service-account-key" {
@@ -273,7 +308,7 @@ impl Engine {
                         }
                     }
                     let before = out.len();
-                    self.analyze_inner(value.as_bytes(), &dom, root, &fix, out);
+                    self.analyze_inner(value.as_bytes(), &dom, root, &fix, out, depth);
                     for d in &mut out[before..] {
                         d.decoded.insert(0, "json-in-string");
                     }
@@ -396,6 +431,7 @@ impl Engine {
         root: NodeId,
         fix: &str,
         out: &mut Vec<Detection>,
+        depth: Depth,
     ) {
         let mut path: Vec<Step<'_>> = Vec::new();
         walk(src, dom, root, &mut path, None, &mut |path, key, value| {
@@ -406,7 +442,11 @@ impl Engine {
                 mark: None,
                 default_fix: fix,
             };
-            self.analyze(value, &ctx, out);
+            let inner = Depth {
+                levels: depth.levels + 1,
+                nodes: depth.nodes + path.len() + 1,
+            };
+            self.analyze_at(value, &ctx, out, inner);
             if out.len() > before {
                 let p = pointer(path);
                 for d in &mut out[before..] {

@@ -124,6 +124,17 @@ pub struct Scanned {
     pub kind: DocKind,
     pub findings: Vec<Finding>,
     pub bytes: usize,
+    /// What was not fully checked, and why (no value in it).
+    pub notes: Vec<String>,
+}
+
+/// The note for `n` values whose JSON-in-string decoding stopped at the depth budget.
+fn too_deep_note(n: usize) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "{n} value(s) hold JSON nested too deeply in strings (over 4 levels, or 512 deep in all): decoding stopped there and the rest was checked as text only"
+        )
+    })
 }
 
 struct Pos {
@@ -245,7 +256,12 @@ impl<'e> Scanner<'e> {
     /// [`Scanner::scan`] with up to `threads` threads for a large file.
     pub fn scan_parallel(mut self, src: &[u8], threads: usize) -> Result<Scanned, DocError> {
         if threads < 2 || src.len() < PARALLEL_MIN_BYTES {
-            return self.scan_here(src).map(sort_findings);
+            let r = self.scan_here(src);
+            let deep = self.engine.take_too_deep();
+            return r.map(|mut s| {
+                s.notes.extend(too_deep_note(deep));
+                sort_findings(s)
+            });
         }
         let engines: Vec<Engine> = (1..threads).map(|_| self.engine.fork()).collect();
         let fp_key = self.fp_key;
@@ -271,7 +287,7 @@ impl<'e> Scanner<'e> {
                             batch.clear();
                             let _ = back_tx.send(batch);
                         }
-                        (sc.findings, sc.utf8)
+                        (sc.findings, sc.utf8, engine.take_too_deep())
                     })
                 })
                 .collect();
@@ -285,10 +301,12 @@ impl<'e> Scanner<'e> {
             self.workers = None;
             let mut extra = Vec::new();
             let mut utf8 = None;
+            let mut deep = self.engine.take_too_deep();
             for h in handles {
-                let (f, u) = h.join().expect("worker panicked");
+                let (f, u, d) = h.join().expect("worker panicked");
                 extra.extend(f);
                 utf8 = utf8.or(u);
+                deep += d;
             }
             if let (Some((line, column)), Ok(_)) = (utf8, &r) {
                 return Err(DocError::Utf8 {
@@ -304,6 +322,7 @@ impl<'e> Scanner<'e> {
                     }
                     s.findings.extend(extra);
                 }
+                s.notes.extend(too_deep_note(deep));
                 sort_findings(s)
             })
         })
@@ -532,6 +551,7 @@ impl<'e> Scanner<'e> {
             kind,
             findings,
             bytes: src.len(),
+            notes: Vec::new(),
         })
     }
 

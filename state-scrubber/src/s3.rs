@@ -212,6 +212,7 @@ pub fn scan(
                 elapsed: job.start.elapsed(),
                 findings: vec![],
                 error: Some(format!("{}: {message}", job.label)),
+                notes: vec![],
             },
             Ok(Fetched::Memory(v)) => scan_bytes(
                 engine,
@@ -234,6 +235,7 @@ pub fn scan(
                             "{}: cannot read back the temporary copy",
                             job.label
                         )),
+                        notes: vec![],
                     },
                 }
                 // `tmp` is deleted here.

@@ -173,6 +173,42 @@ fn nesting_100_000_levels_deep() {
     }
 }
 
+/// Review finding: JSON held in a string is decoded and scanned, and each level had its own depth
+/// limit, so 16 levels of 500 nested arrays (278 KB) overflowed a 2 MiB worker stack (exit 134,
+/// no report). A depth budget carried across levels stops the decoding; the rest of the value is
+/// checked as text (a token at the bottom is still found) and the file gets a note.
+#[test]
+fn json_in_string_nested_past_the_budget_is_a_note_not_a_crash() {
+    let d = util::Dir::new();
+    let token = format!("ghp_{}", util::random(util::ALNUM, 36));
+    let mut value = serde_json::Value::String(format!("GH={token}"));
+    for _ in 0..16 {
+        let text = serde_json::to_string(&value).unwrap();
+        value = serde_json::Value::String(format!("{}{text}{}", "[".repeat(500), "]".repeat(500)));
+    }
+    let state = serde_json::json!({
+        "version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "l", "outputs": {},
+        "resources": [{"mode": "managed", "type": "null_resource", "name": "n", "provider": "p",
+            "instances": [{"schema_version": 0,
+                "attributes": {"id": "1", "triggers": {"cfg": value}},
+                "sensitive_attributes": []}]}]
+    })
+    .to_string();
+    let a = d.write("a/terraform.tfstate", &state);
+    let b = d.write("b/terraform.tfstate", &state);
+    let before = digest(&a);
+    let (a, b) = (a.display().to_string(), b.display().to_string());
+    let o = audit(&[&a, &b, "-j2", "--verbose"], SECS);
+    assert!(!o.stderr.contains("overflow"), "stack overflow");
+    assert_eq!(o.code, 1, "the token at the bottom is found");
+    assert_eq!(digest(Path::new(&a)), before);
+    let o = util::audit(&[&a, &b, "-j2", "--verbose"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stdout.contains("github-token"), "{}", o.stdout);
+    assert!(o.all().contains("nested too deeply"), "a note says why");
+    assert!(!o.all().contains(&token[4..]));
+}
+
 /// Strings longer than 64 MiB are refused where they start, without reading them to the end.
 #[test]
 fn string_over_the_64_mib_limit() {

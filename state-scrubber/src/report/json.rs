@@ -43,6 +43,7 @@ fn head(report: &AuditReport) -> Value {
                 },
                 "findings": f.findings.len(),
                 "error": f.error,
+                "notes": f.notes,
             })
         })
         .collect();

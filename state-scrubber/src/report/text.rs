@@ -45,8 +45,11 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
             continue;
         }
         if f.findings.is_empty() {
-            if verbose {
+            if verbose || !f.notes.is_empty() {
                 let _ = writeln!(out, "{}  no findings", style.paint("1", &f.file));
+            }
+            for n in &f.notes {
+                let _ = writeln!(out, "  note: {n}");
             }
             continue;
         }
@@ -96,6 +99,9 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
                     x.json_pointer, x.fingerprint, x.value_group, x.confidence
                 );
             }
+        }
+        for n in &f.notes {
+            let _ = writeln!(out, "  note: {n}");
         }
         let _ = writeln!(out);
     }
