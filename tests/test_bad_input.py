@@ -122,3 +122,25 @@ def test_good_input_validates(ws, case_id, attrs):
     res = ws.validate(expect=None)
     assert res.rc == 0, f"{case_id}: valid input rejected:\n{brief(res.json().get('diagnostics', []))}"
     ws.sweep()
+
+
+def test_arguments_from_variables_are_judged_once_known(ws):
+    # `terraform validate` (and the validate walk before each plan) sees every variable as
+    # unknown: two arguments from variables that leave one of them null must not "conflict".
+    body = (
+        'variable "name" {\n  type    = string\n  default = null\n}\n'
+        'variable "prefix" {\n  type    = string\n  default = "tf-vars-"\n}\n'
+        'resource "offstate_secret" "s" {\n'
+        "  name                    = var.name\n"
+        "  name_prefix             = var.prefix\n"
+        "  recovery_window_in_days = 0\n"
+        "}\n"
+    )
+    ws.write(hcl.config(ws.endpoint, body, variables=()))
+    assert error_diagnostics_validate(ws) == []
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["create"], plan.summary()
+    # Known values that conflict are still refused, at plan.
+    ws.write(hcl.config(ws.endpoint, body.replace("default = null", 'default = "tf-vars-name"'), variables=()))
+    diags = error_diagnostics_plan(ws)
+    assert any("conflicts with" in (d.get("detail") or "") for d in diags), brief(diags)

@@ -108,6 +108,13 @@ impl Value {
     pub fn is_unknown(&self) -> bool {
         matches!(self, Value::Unknown)
     }
+    /// Set to a known value: neither null nor unknown. What a "conflicts with" or "X needs Y"
+    /// check should count: in Terraform's validate walk every input variable is unknown, so an
+    /// unknown argument may still turn out null. Terraform validates again at plan, with the
+    /// values known.
+    pub fn is_known_set(&self) -> bool {
+        !matches!(self, Value::Null | Value::Unknown)
+    }
     /// Known here and in every nested value.
     pub fn is_wholly_known(&self) -> bool {
         match self {

@@ -137,7 +137,7 @@ impl DataSource for SecretData {
                 "Set one of \"arn\" or \"name\".",
             );
         }
-        if !arn.is_null() && !name.is_null() {
+        if arn.is_known_set() && name.is_known_set() {
             d.attr_error(
                 AttributePath::attr("name"),
                 "Conflicting configuration arguments",

@@ -79,7 +79,7 @@ impl EphemeralResource for SecretValueEphemeral {
 
     async fn validate_config(&self, config: &Value) -> Diagnostics {
         let mut d = Diagnostics::new();
-        if !config.get("version_id").is_null() && !config.get("version_stage").is_null() {
+        if config.get("version_id").is_known_set() && config.get("version_stage").is_known_set() {
             d.attr_error(
                 AttributePath::attr("version_stage"),
                 "Conflicting configuration arguments",

@@ -110,10 +110,11 @@ impl offstate_framework::Provider for OffstateProvider {
 
     async fn validate_config(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        let skip = config
-            .get("skip_region_validation")
-            .as_bool()
-            .unwrap_or(false);
+        // Unknown until plan: no region can be judged yet.
+        let skip = match config.get("skip_region_validation") {
+            Value::Unknown => true,
+            v => v.as_bool().unwrap_or(false),
+        };
         if let Some(r) = config.get("region").as_str() {
             if let Err(why) = region::validate(r, skip) {
                 diags.attr_error(AttributePath::attr("region"), "Invalid AWS region", why);

@@ -129,7 +129,7 @@ fn validate(c: &Value) -> Diagnostics {
             );
         }
     }
-    if !days.is_null() && !schedule.is_null() {
+    if days.is_known_set() && schedule.is_known_set() {
         d.attr_error(
             rules_path("schedule_expression"),
             "Conflicting configuration arguments",

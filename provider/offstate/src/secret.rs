@@ -759,7 +759,7 @@ impl offstate_framework::Resource for SecretResource {
                 );
             }
         }
-        if !c.get("name").is_null() && !c.get("name_prefix").is_null() {
+        if c.get("name").is_known_set() && c.get("name_prefix").is_known_set() {
             d.attr_error(
                 AttributePath::attr("name_prefix"),
                 "Conflicting configuration arguments",
@@ -778,7 +778,7 @@ impl offstate_framework::Resource for SecretResource {
         }
         let sources: Vec<&str> = ["value_wo", "binary_wo", "generate"]
             .into_iter()
-            .filter(|k| !c.get(k).is_null())
+            .filter(|k| c.get(k).is_known_set())
             .collect();
         if sources.len() > 1 {
             d.attr_error(
@@ -795,16 +795,21 @@ impl offstate_framework::Resource for SecretResource {
         }
         crate::policy::validate(c, &mut d);
         let compare = c.get("compare_value").as_bool() == Some(true);
-        if compare && !c.get("binary_wo").is_null() {
+        if compare && c.get("binary_wo").is_known_set() {
             d.attr_error(
                 AttributePath::attr("compare_value"),
                 "Invalid compare_value",
                 "compare_value works with value_wo only.",
             );
         }
-        let value_set = !c.get("value_wo").is_null() || !c.get("binary_wo").is_null();
-        let version_set = !c.get("value_wo_version").is_null();
-        if value_set && !version_set && !compare {
+        // Judged on known values only (see `Value::is_known_set`).
+        let value_set = c.get("value_wo").is_known_set() || c.get("binary_wo").is_known_set();
+        let no_value = c.get("value_wo").is_null() && c.get("binary_wo").is_null();
+        let version_set = c.get("value_wo_version").is_known_set();
+        let no_version = c.get("value_wo_version").is_null();
+        let no_compare =
+            c.get("compare_value").is_null() || c.get("compare_value").as_bool() == Some(false);
+        if value_set && no_version && no_compare {
             d.attr_error(
                 AttributePath::attr("value_wo_version"),
                 "Missing required argument",
@@ -814,7 +819,7 @@ impl offstate_framework::Resource for SecretResource {
                  compare the value with Secrets Manager at plan time instead.",
             );
         }
-        if version_set && !value_set && c.get("generate").is_null() {
+        if version_set && no_value && c.get("generate").is_null() {
             d.attr_warning(
                 AttributePath::attr("value_wo_version"),
                 "value_wo_version without value_wo",

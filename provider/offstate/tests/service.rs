@@ -1231,3 +1231,131 @@ async fn a_kms_key_swapped_outside_terraform_shows_as_drift() {
     let plan = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
     assert_eq!(plan.get("kms_key_id"), c.get("kms_key_id"));
 }
+
+/// An object of `ty` with every attribute null, then `pairs` set.
+fn object_of(ty: &Type, pairs: &[(&str, Value)]) -> Value {
+    let Type::Object(attrs) = ty else {
+        unreachable!()
+    };
+    let mut v = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+    for (k, val) in pairs {
+        v.set(k, val.clone());
+    }
+    v
+}
+
+#[tokio::test]
+async fn unknown_arguments_are_no_conflict_in_the_validate_walk() {
+    // In `terraform validate` (and the validate walk before every plan) each
+    // input variable is unknown: `a = var.a` and `b = var.b` may well leave one
+    // of them null at plan, when Terraform validates again with known values.
+    use offstate_framework::datasource::{DataSource as _, EphemeralResource as _};
+    use terraform_provider_offstate::{data, ephemeral, rotation};
+    let h = harness();
+    let u = Value::Unknown;
+
+    let mut c = obj(&[("name", u.clone()), ("name_prefix", u.clone())]);
+    c.set("value_wo", u.clone());
+    c.set("binary_wo", u.clone());
+    assert_eq!(h.validate(&c, true).await, []);
+    let c = obj(&[("name", Value::string("a")), ("value_wo", u.clone())]);
+    assert_eq!(
+        h.validate(&c, true).await,
+        [],
+        "value_wo may be null at plan"
+    );
+    // Known values still conflict.
+    let c = obj(&[
+        ("name", Value::string("a")),
+        ("name_prefix", Value::string("b")),
+    ]);
+    assert_eq!(
+        h.validate(&c, true).await,
+        [(
+            "name_prefix".to_string(),
+            "Conflicting configuration arguments".to_string()
+        )]
+    );
+
+    let rot = rotation::schema().value_type();
+    let Type::Object(attrs) = &rot else {
+        unreachable!()
+    };
+    let rules_ty = attrs["rotation_rules"].clone();
+    let rules_ty = match rules_ty {
+        Type::List(t) => *t,
+        t => t,
+    };
+    let rules = object_of(
+        &rules_ty,
+        &[
+            ("automatically_after_days", u.clone()),
+            ("schedule_expression", u.clone()),
+        ],
+    );
+    let rules = match &attrs["rotation_rules"] {
+        Type::List(_) => Value::List(vec![rules]),
+        _ => rules,
+    };
+    let c = object_of(
+        &rot,
+        &[
+            ("secret_id", Value::string("app/db")),
+            ("rotation_rules", rules),
+        ],
+    );
+    let r = h
+        .svc
+        .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+            type_name: "offstate_secret_rotation".into(),
+            config: dv(&c, &rot),
+            client_capabilities: caps(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&r.diagnostics), []);
+
+    let handle = || {
+        Handle::with(Configured {
+            store: h.store.clone(),
+            default_tags: BTreeMap::new(),
+        })
+    };
+    let eph = ephemeral::SecretValueEphemeral::new(handle())
+        .schema()
+        .value_type();
+    let c = object_of(
+        &eph,
+        &[
+            ("secret_id", Value::string("app/db")),
+            ("version_id", u.clone()),
+            ("version_stage", u.clone()),
+        ],
+    );
+    let r = h
+        .svc
+        .validate_ephemeral_resource_config(Request::new(
+            pb::validate_ephemeral_resource_config::Request {
+                type_name: "offstate_secret_value".into(),
+                config: dv(&c, &eph),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&r.diagnostics), []);
+
+    let ds = data::SecretData::new(handle()).schema().value_type();
+    let c = object_of(&ds, &[("arn", u.clone()), ("name", u.clone())]);
+    let r = h
+        .svc
+        .validate_data_resource_config(Request::new(pb::validate_data_resource_config::Request {
+            type_name: "offstate_secret".into(),
+            config: dv(&c, &ds),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&r.diagnostics), []);
+}
