@@ -273,6 +273,44 @@ fn identity_attributes_are_never_planned() {
     );
 }
 
+/// Review finding: `scrub --write` on a symlinked state renamed the new state over the link,
+/// leaving the plaintext target (the file other links and workspaces use) as it was.
+#[cfg(unix)]
+#[test]
+fn writing_through_a_symlink_replaces_the_target_and_keeps_the_link() {
+    use state_scrubber::scrub::rewrite::write_atomically;
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let target = real.join("shared.tfstate");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.path().join("terraform.tfstate");
+    std::os::unix::fs::symlink("real/shared.tfstate", &link).unwrap();
+    write_atomically(&link, b"new").unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    // The temporary file went next to the target and is gone.
+    let stray = |d: &Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count()
+    };
+    assert_eq!(stray(dir.path()) + stray(&real), 0);
+    // A dangling link is an error, and nothing is created.
+    let dangling = dir.path().join("dangling.tfstate");
+    std::os::unix::fs::symlink("missing/x.tfstate", &dangling).unwrap();
+    assert!(write_atomically(&dangling, b"new").is_err());
+    assert!(std::fs::symlink_metadata(&dangling)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
 #[test]
 fn restore_finds_instances_that_moved() {
     let c = canary();

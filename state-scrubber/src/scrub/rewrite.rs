@@ -197,8 +197,19 @@ pub fn go_json_string(s: &str) -> String {
     out
 }
 
-/// Write `bytes` to `path` atomically, keeping the permissions of the file it replaces.
+/// Write `bytes` to `path` atomically, keeping the permissions of the file it replaces. A
+/// symlink is followed: the file it points to is replaced (temporary file in *its* directory,
+/// so the rename stays atomic) and the link is kept. Renaming over the link itself would leave
+/// the old state, plaintext and all, in the target that other links and workspaces use.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let resolved;
+    let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        // A dangling link is an error here (NotFound), not a new file next to it.
+        resolved = std::fs::canonicalize(path)?;
+        resolved.as_path()
+    } else {
+        path
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
