@@ -180,8 +180,16 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
                 path: p.display().to_string(),
                 message: e.kind().to_string(),
             };
-            let f = File::open(p).map_err(io)?;
-            let len = f.metadata().map_err(io)?.len();
+            let mut f = File::open(p).map_err(io)?;
+            let meta = f.metadata().map_err(io)?;
+            if !meta.is_file() {
+                // A pipe, FIFO or character device (`<(terraform show -json tfplan)`,
+                // `/dev/stdin`): its length says nothing and it cannot be mapped.
+                let mut v = Vec::new();
+                f.read_to_end(&mut v).map_err(io)?;
+                return Ok(Bytes::Heap(v));
+            }
+            let len = meta.len();
             if len == 0 {
                 return Ok(Bytes::Heap(Vec::new()));
             }

@@ -1317,3 +1317,19 @@ fn updating_a_baseline_in_place_keeps_what_it_accepted() {
         .collect();
     assert!(leftovers.is_empty(), "temporary files left behind");
 }
+
+/// Review finding: a pipe named as a path (`<(terraform show -json tfplan)`, `/dev/stdin`, a
+/// FIFO) has length 0 in its metadata and was reported as "empty file".
+#[cfg(unix)]
+#[test]
+fn pipes_named_as_paths_are_read_to_the_end() {
+    let p = pw();
+    let r = audit_stdin(&["/dev/stdin", "--format", "json"], db_state(&p).as_bytes());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(findings(&r).len(), 1);
+    assert!(!r.all().contains(&p));
+    // An empty pipe is still an empty file.
+    let r = audit_stdin(&["/dev/stdin"], b"");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("empty file"), "{}", r.stderr);
+}
