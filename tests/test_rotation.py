@@ -271,3 +271,29 @@ def test_example_rotation_applies(ws, sm, rotation_lambda):
     ws.destroy()
     assert store.status(sm, name) == "gone"
     ws.sweep()
+
+
+def test_rotation_imported_by_name_is_not_replaced(ws, sm, rotation_lambda):
+    # The docs import by name while the configuration says offstate_secret.s.arn: the same
+    # secret spelt two ways must not replace the rotation (which would cancel it and, with
+    # rotate_immediately, rotate the credential at once).
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    secret = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            secret,
+            rotation(f"{SECRET}.arn", lambda_arn=rotation_lambda, rules={"automatically_after_days": 30}),
+        )
+    )
+    ws.apply()
+    ws.tf("state", "rm", ROT)
+    ws.tf("import", ROT, name)
+    plan = ws.plan()
+    assert plan.actions(ROT) in (["no-op"], ["update"]), plan.summary()
+    ws.apply(plan)
+    ws.assert_no_changes("after the import by name")
+    assert sm.describe_secret(SecretId=name)["RotationEnabled"] is True
+    ws.sweep()

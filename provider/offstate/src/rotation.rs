@@ -190,6 +190,35 @@ fn request(c: &Value) -> RotateRequest {
 }
 
 /// The rotation settings Secrets Manager reports, written over `base`.
+/// Whether the configured `secret_id` names the secret of `prior`, however spelt: its name or
+/// its ARN (`prior.id`). Import records the id as given (often the name) while configurations
+/// usually say `offstate_secret.x.arn`; another spelling of the same secret must not replace
+/// the rotation, which would cancel it and, with `rotate_immediately`, rotate at once.
+fn same_secret(config: &Value, prior: &Value) -> bool {
+    let (Some(want), Some(had)) = (
+        config.get("secret_id").as_str(),
+        prior.get("secret_id").as_str(),
+    ) else {
+        // Unknown (a secret created in the same run) or missing: compare as values.
+        return config.get("secret_id") == prior.get("secret_id");
+    };
+    if want == had {
+        return true;
+    }
+    let Some(arn) = prior.get("id").as_str() else {
+        return false;
+    };
+    let name_of_arn = |a: &str| -> Option<String> {
+        // arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (6 random characters)
+        let tail = a.split_once(":secret:")?.1;
+        let cut = tail.len().checked_sub(7)?;
+        (tail.as_bytes()[cut] == b'-').then(|| tail[..cut].to_string())
+    };
+    let name = name_of_arn(arn);
+    let spelt = |s: &str| s == arn || Some(s) == name.as_deref();
+    spelt(want) && spelt(had)
+}
+
 fn state_from(meta: &SecretMeta, base: &Value) -> Value {
     let mut s = base.clone();
     s.set("id", Value::string(&meta.arn));
@@ -273,7 +302,7 @@ impl offstate_framework::Resource for RotationResource {
             return;
         }
         let prior = req.prior_state;
-        if config.get("secret_id") != prior.get("secret_id") {
+        if !same_secret(config, prior) {
             resp.requires_replace.push(AttributePath::attr("secret_id"));
             return;
         }
@@ -467,6 +496,38 @@ mod tests {
                     .unwrap_or_default()
             })
             .collect()
+    }
+
+    #[test]
+    fn another_spelling_of_the_same_secret_is_the_same_secret() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbC123";
+        let state = |secret_id: &str| {
+            Value::object([
+                ("secret_id", Value::string(secret_id)),
+                ("id", Value::string(arn)),
+            ])
+        };
+        let config = |secret_id: Value| Value::object([("secret_id", secret_id)]);
+        // Imported by name, configured by ARN (and the other way round).
+        assert!(same_secret(&config(Value::string(arn)), &state("app/db")));
+        assert!(same_secret(&config(Value::string("app/db")), &state(arn)));
+        assert!(same_secret(
+            &config(Value::string("app/db")),
+            &state("app/db")
+        ));
+        // Another secret, one whose name only starts the same, or one not known yet.
+        assert!(!same_secret(
+            &config(Value::string("app/other")),
+            &state("app/db")
+        ));
+        assert!(!same_secret(&config(Value::string("app")), &state(arn)));
+        assert!(!same_secret(
+            &config(Value::string(
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-XyZ789"
+            )),
+            &state("app/db")
+        ));
+        assert!(!same_secret(&config(Value::Unknown), &state("app/db")));
     }
 
     #[test]
