@@ -49,13 +49,29 @@ impl ListResource for SecretList {
         } else {
             usize::MAX
         };
-        for meta in found.into_iter().take(limit) {
+        for listed in found.into_iter().take(limit) {
+            // The object must be what `import` makes of the secret, so that the plan after
+            // importing it has no changes. ListSecrets does not say where a secret is
+            // replicated; DescribeSecret (what import reads) does.
+            let resource_object = if req.include_resource_object {
+                let meta = match c.store.describe(&listed.arn).await {
+                    Ok(Some(meta)) => meta,
+                    // Deleted since the listing: gone from the results.
+                    Ok(None) => continue,
+                    Err(e) => {
+                        return resp
+                            .diagnostics
+                            .push(store_diag("DescribeSecret", &listed.arn, &e))
+                    }
+                };
+                Some(imported_state(&meta, &c.default_tags, None))
+            } else {
+                None
+            };
             resp.results.push(ListResult {
-                identity: Value::object([("arn", Value::string(&meta.arn))]),
-                display_name: meta.name.clone(),
-                resource_object: req
-                    .include_resource_object
-                    .then(|| imported_state(&meta, &c.default_tags, None)),
+                identity: Value::object([("arn", Value::string(&listed.arn))]),
+                display_name: listed.name.clone(),
+                resource_object,
             });
         }
     }

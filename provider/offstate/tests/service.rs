@@ -1359,3 +1359,45 @@ async fn unknown_arguments_are_no_conflict_in_the_validate_walk() {
         .into_inner();
     assert_eq!(errors(&r.diagnostics), []);
 }
+
+#[tokio::test]
+async fn a_listed_object_is_what_import_makes_of_the_secret() {
+    // `terraform query -generate-config-out` writes the listed object as
+    // configuration and imports the secret: the two must agree, replicas
+    // included (ListSecrets does not report them; DescribeSecret does), or the
+    // plan after the import removes the replicas.
+    use offstate_framework::datasource::{ListRequest, ListResource as _, ListResponse};
+    let h = harness();
+    let state = h.create(&config("app/listed", &canary(), "1")).await;
+    h.store
+        .replicate(
+            "app/listed",
+            &[offstate_common::store::Replica {
+                region: "eu-west-1".into(),
+                kms_key_id: None,
+            }],
+            false,
+        )
+        .await
+        .unwrap();
+    let list = terraform_provider_offstate::list::SecretList::new(Handle::with(Configured {
+        store: h.store.clone(),
+        default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
+    }));
+    let cfg = object_of(&list.schema().value_type(), &[]);
+    let mut resp = ListResponse::default();
+    list.list(
+        &ListRequest {
+            config: &cfg,
+            include_resource_object: true,
+            limit: 10,
+        },
+        &mut resp,
+    )
+    .await;
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let listed = resp.results[0].resource_object.clone().unwrap();
+    let imported = h.import(state.get("arn").as_str().unwrap()).await;
+    assert_eq!(listed.get("replica"), imported.get("replica"));
+    assert_eq!(listed.get("replica").elements().len(), 1);
+}

@@ -526,7 +526,11 @@ impl SecretStore for MemoryStore {
                 filter.tag_value.is_none()
                     || s.tags.values().any(|v| prefixed(v, &filter.tag_value))
             })
-            .map(Secret::meta)
+            // ListSecrets entries carry no replication status; only DescribeSecret does.
+            .map(|s| SecretMeta {
+                replicas: Vec::new(),
+                ..s.meta()
+            })
             .collect())
     }
 
