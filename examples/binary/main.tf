@@ -49,7 +49,8 @@ resource "offstate_secret" "keystore" {
 # Reading a binary secret ephemerally gives its bytes base64-encoded (and binary = true),
 # ready for another binary_wo: a copy that never passes through the state.
 ephemeral "offstate_secret_value" "keystore" {
-  secret_id = offstate_secret.keystore.arn
+  secret_id  = offstate_secret.keystore.arn
+  version_id = offstate_secret.keystore.version_id
 }
 
 resource "offstate_secret" "keystore_copy" {

@@ -41,11 +41,13 @@ resource "offstate_secret" "source" {
   }
 }
 
-# Read at plan and apply time, never persisted. The provider reads each (secret, version)
-# once per run however many blocks ask for it.
+# Read at plan and apply time, never persisted. Pinned to the version the copy's trigger names,
+# so the copy holds exactly that version; the provider reads each version once per run however
+# many blocks ask for it.
 ephemeral "offstate_secret_value" "password" {
-  secret_id = offstate_secret.source.arn
-  json_key  = "password"
+  secret_id  = offstate_secret.source.arn
+  version_id = offstate_secret.source.version_id
+  json_key   = "password"
 }
 
 resource "offstate_secret" "copy" {

@@ -17,9 +17,10 @@ use crate::secret::store_diag;
 /// `ephemeral "offstate_secret_value"`.
 pub struct SecretValueEphemeral {
     handle: Handle,
-    /// Each (secret, version) is read once per provider process: Terraform
-    /// opens an ephemeral resource in plan and again in apply, and several
-    /// blocks may read the same secret.
+    /// Reads of a version id, once per provider process: several blocks may
+    /// read the same version, and a version's value never changes. A read by
+    /// staging label is never answered from here: within one apply a label can
+    /// move (a value written, then read again), and that read must see it.
     cache: Mutex<HashMap<(String, VersionSelector), FetchedValue>>,
 }
 
@@ -37,8 +38,11 @@ impl SecretValueEphemeral {
         selector: VersionSelector,
     ) -> Result<FetchedValue, offstate_common::StoreError> {
         let key = (secret_id.to_string(), selector.clone());
-        if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
-            return Ok(hit.clone());
+        let by_id = matches!(selector, VersionSelector::Id(_));
+        if by_id {
+            if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
+                return Ok(hit.clone());
+            }
         }
         let store = &self
             .handle
@@ -48,10 +52,12 @@ impl SecretValueEphemeral {
             })?
             .store;
         let fetched = store.get_value(secret_id, selector).await?;
-        self.cache
-            .lock()
-            .expect("cache lock")
-            .insert(key, fetched.clone());
+        if by_id {
+            self.cache
+                .lock()
+                .expect("cache lock")
+                .insert(key, fetched.clone());
+        }
         Ok(fetched)
     }
 }

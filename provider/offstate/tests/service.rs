@@ -1401,3 +1401,57 @@ async fn a_listed_object_is_what_import_makes_of_the_secret() {
     assert_eq!(listed.get("replica"), imported.get("replica"));
     assert_eq!(listed.get("replica").elements().len(), 1);
 }
+
+#[tokio::test]
+async fn an_ephemeral_read_by_label_sees_a_value_written_since() {
+    // "Read the current password, write a new one, read it again" in one
+    // apply (one provider process): the second read must see the new value.
+    use offstate_framework::datasource::{EphemeralResource as _, OpenRequest, OpenResponse};
+    let h = harness();
+    let (first, second) = (canary(), canary());
+    h.create(&config("app/eph", &first, "1")).await;
+    let eph = terraform_provider_offstate::ephemeral::SecretValueEphemeral::new(Handle::with(
+        Configured {
+            store: h.store.clone(),
+            default_tags: BTreeMap::new(),
+        },
+    ));
+    let cfg = object_of(
+        &eph.schema().value_type(),
+        &[("secret_id", Value::string("app/eph"))],
+    );
+    let open = || async {
+        let mut resp = OpenResponse {
+            result: cfg.clone(),
+            ..Default::default()
+        };
+        eph.open(
+            &OpenRequest {
+                config: &cfg,
+                client_capabilities: Default::default(),
+            },
+            &mut resp,
+        )
+        .await;
+        assert!(resp.diagnostics.is_empty());
+        resp.result
+    };
+    let got = open().await;
+    assert!(
+        got.get("value").as_str() == Some(first.as_str()),
+        "first read"
+    );
+    h.store
+        .put_value(offstate_common::store::PutValue {
+            secret_id: "app/eph".into(),
+            value: SecretValue::from_string(second.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let got = open().await;
+    assert!(
+        got.get("value").as_str() == Some(second.as_str()),
+        "the second read returned the old value"
+    );
+}
