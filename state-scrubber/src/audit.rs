@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::baseline::Baseline;
 use crate::detect::Engine;
-use crate::document::{DocKind, Scanner};
+use crate::document::{DocError, DocKind, Scanner};
 use crate::finding::{Finding, Severity, DEFAULT_FINGERPRINT_KEY};
 use crate::input::{self, Source};
 use crate::progress::{self, Progress};
@@ -24,6 +24,17 @@ pub struct FileResult {
     pub error: Option<String>,
     /// What was left unchecked or skipped, and why (no value in it).
     pub notes: Vec<String>,
+}
+
+/// The note of a walked file that is not Terraform JSON.
+pub const NOT_TERRAFORM_NOTE: &str =
+    "skipped: not a Terraform state, plan or backend cache (found by the directory walk)";
+
+impl FileResult {
+    /// Found by a walk and not Terraform JSON: neither scanned nor an error.
+    pub fn is_skipped(&self) -> bool {
+        self.kind.is_none() && self.error.is_none()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -185,7 +196,15 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Fil
             }
         }
     };
-    scan_bytes(engine, fp_key, file, &bytes, threads, start)
+    scan_bytes(
+        engine,
+        fp_key,
+        file,
+        &bytes,
+        threads,
+        start,
+        src.is_walked(),
+    )
 }
 
 /// Scan the bytes of one state (a map of a file, a buffer) under the name `file`.
@@ -196,6 +215,7 @@ pub(crate) fn scan_bytes(
     bytes: &input::Bytes,
     threads: usize,
     start: Instant,
+    walked: bool,
 ) -> FileResult {
     let n = bytes.len();
     // Pages of a mapped file that the scanner has passed are dropped, so peak memory stays near
@@ -221,6 +241,17 @@ pub(crate) fn scan_bytes(
             findings: s.findings,
             error: None,
             notes: s.notes,
+        },
+        // A walk picks files by name (`*plan*.json`); JSON that is not Terraform's is no error
+        // there. Terraform JSON that is broken still is, and so is anything named explicitly.
+        Err(DocError::Unrecognized { .. } | DocError::NotObject { .. }) if walked => FileResult {
+            file,
+            kind: None,
+            bytes: n,
+            elapsed: start.elapsed(),
+            findings: vec![],
+            error: None,
+            notes: vec![NOT_TERRAFORM_NOTE.to_string()],
         },
         Err(e) => FileResult {
             file,

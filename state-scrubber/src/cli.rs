@@ -182,7 +182,11 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
                 stderr,
                 "scanned {} ({}, {} bytes, {:.1} ms, {:.0} MB/s): {} finding(s){}",
                 f.file,
-                f.kind.map(|k| k.as_str()).unwrap_or("unreadable"),
+                f.kind.map(|k| k.as_str()).unwrap_or(if f.is_skipped() {
+                    "skipped"
+                } else {
+                    "unreadable"
+                }),
                 f.bytes,
                 f.elapsed.as_secs_f64() * 1e3,
                 mbps,

@@ -7,16 +7,24 @@ use std::path::{Path, PathBuf};
 /// One input to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
+    /// A file named on the command line.
     File(PathBuf),
+    /// A file found by walking a directory (picked by its name only, so it may turn out not to
+    /// be Terraform JSON at all: that is a skip, not an error).
+    Walked(PathBuf),
     Stdin,
 }
 
 impl Source {
     pub fn label(&self) -> String {
         match self {
-            Source::File(p) => p.display().to_string(),
+            Source::File(p) | Source::Walked(p) => p.display().to_string(),
             Source::Stdin => "<stdin>".to_string(),
         }
+    }
+
+    pub fn is_walked(&self) -> bool {
+        matches!(self, Source::Walked(_))
     }
 }
 
@@ -116,10 +124,10 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
         } else if ft.is_file() {
             if in_dot_terraform {
                 if name == "terraform.tfstate" {
-                    out.push(Source::File(path));
+                    out.push(Source::Walked(path));
                 }
             } else if looks_like_state(&path) {
-                out.push(Source::File(path));
+                out.push(Source::Walked(path));
             }
         } else if ft.is_symlink() {
             let wanted = if in_dot_terraform {
@@ -130,7 +138,7 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
             // A symlinked state file is scanned like any other (nothing is skipped silently);
             // a symlinked directory is not followed, so no walk can loop, and the user is told.
             match std::fs::metadata(&path) {
-                Ok(m) if m.is_file() && wanted => out.push(Source::File(path)),
+                Ok(m) if m.is_file() && wanted => out.push(Source::Walked(path)),
                 Ok(m) if m.is_dir() && !in_dot_terraform => eprintln!(
                     "state-scrubber: note: {}: symlinked directory not followed (name it on the command line to scan it)",
                     path.display()
@@ -175,7 +183,7 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
                 })?;
             Ok(Bytes::Heap(v))
         }
-        Source::File(p) => {
+        Source::File(p) | Source::Walked(p) => {
             let io = |e: std::io::Error| InputError::Io {
                 path: p.display().to_string(),
                 message: e.kind().to_string(),

@@ -221,10 +221,11 @@ pub fn scan(
                 &input::Bytes::Heap(v),
                 1,
                 job.start,
+                false,
             ),
             Ok(Fetched::Spilled(tmp)) => {
                 match input::read(&Source::File(tmp.path().to_path_buf())) {
-                    Ok(b) => scan_bytes(engine, fp_key, job.label, &b, 1, job.start),
+                    Ok(b) => scan_bytes(engine, fp_key, job.label, &b, 1, job.start, false),
                     Err(_) => FileResult {
                         file: job.label.clone(),
                         kind: None,

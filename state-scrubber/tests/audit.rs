@@ -1333,3 +1333,43 @@ fn pipes_named_as_paths_are_read_to_the_end() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("empty file"), "{}", r.stderr);
 }
+
+/// Review finding: the walk picks up any `*plan*.json`, and one that is not Terraform JSON
+/// (`docs/pricing-plans.json`) failed the whole run with exit 2. Found by the walk it is skipped
+/// with a note (`--verbose`); named on the command line it is still an error.
+#[test]
+fn walked_json_that_is_not_terraform_is_skipped_not_an_error() {
+    let d = Dir::new();
+    d.write("infra/terraform.tfstate", state_v4(json!([])));
+    d.write("docs/explanation.json", "{\"title\": \"how we plan\"}");
+    d.write("docs/airplane-seats.json", "[1, 2, 3]");
+    let r = audit_in(d.path(), &["."]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.all().contains("explanation.json"), "{}", r.all());
+    assert!(r.stdout.contains("in 1 file scanned"), "{}", r.stdout);
+    let r = audit_in(d.path(), &[".", "--verbose"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("docs/explanation.json  skipped"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("docs/airplane-seats.json  skipped"),
+        "{}",
+        r.stdout
+    );
+    let r = audit_in(d.path(), &[".", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let files = r.json()["files"].as_array().unwrap().clone();
+    let skipped = files.iter().filter(|f| f["status"] == "skipped").count();
+    assert_eq!(skipped, 2, "{files:?}");
+    // Named explicitly: an error, as before.
+    let r = audit_in(d.path(), &["docs/explanation.json"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("not a Terraform state"), "{}", r.stderr);
+    // A walked file that is Terraform JSON but broken is still an error.
+    d.write("infra/old.tfstate", "{\"version\": 4, \"resources\": [");
+    let r = audit_in(d.path(), &["."]);
+    assert_eq!(r.code, 2, "{}", r.all());
+}

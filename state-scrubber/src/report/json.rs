@@ -38,6 +38,7 @@ fn head(report: &AuditReport) -> Value {
                 "bytes": f.bytes,
                 "status": match (&f.error, f.kind) {
                     (Some(_), _) => "error",
+                    (None, None) => "skipped",
                     (None, Some(crate::document::DocKind::Encrypted)) => "encrypted_not_scanned",
                     _ => "scanned",
                 },

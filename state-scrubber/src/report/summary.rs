@@ -230,7 +230,11 @@ impl Summary {
                 .then(a.target.cmp(&b.target))
                 .then(a.fix.cmp(&b.fix))
         });
-        let scanned: Vec<_> = report.files.iter().filter(|f| f.error.is_none()).collect();
+        let scanned: Vec<_> = report
+            .files
+            .iter()
+            .filter(|f| f.error.is_none() && !f.is_skipped())
+            .collect();
         Summary {
             findings: by_severity.total(),
             states_scanned: scanned.len(),

@@ -44,6 +44,14 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
             );
             continue;
         }
+        if f.is_skipped() {
+            if verbose {
+                for n in &f.notes {
+                    let _ = writeln!(out, "{}  {n}", style.paint("1", &f.file));
+                }
+            }
+            continue;
+        }
         if f.findings.is_empty() {
             if verbose || !f.notes.is_empty() {
                 let _ = writeln!(out, "{}  no findings", style.paint("1", &f.file));
@@ -115,7 +123,7 @@ pub fn summary(report: &AuditReport) -> String {
     let scanned = report
         .files
         .iter()
-        .filter(|f| f.error.is_none() && f.kind != Some(DocKind::Encrypted))
+        .filter(|f| f.error.is_none() && !f.is_skipped() && f.kind != Some(DocKind::Encrypted))
         .count();
     let encrypted = report
         .files
