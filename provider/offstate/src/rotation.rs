@@ -19,7 +19,7 @@ use offstate_common::StoreError;
 use offstate_framework::resource::*;
 use offstate_framework::value::Number;
 use offstate_framework::{
-    Attribute, AttributePath, Block, Diagnostics, Nesting, Schema, Type, Value,
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting, Schema, Type, Value,
 };
 
 use crate::provider::Handle;
@@ -331,15 +331,26 @@ impl offstate_framework::Resource for RotationResource {
         }
         match c.store.describe(secret_id).await {
             Ok(Some(meta)) => resp.state = applied_state(&meta, req.planned_state),
-            Ok(None) => resp.diagnostics.error(
-                "Secret not found after RotateSecret",
-                format!(
-                    "Secret {secret_id:?} was not found right after its rotation was configured."
-                ),
-            ),
-            Err(e) => resp
-                .diagnostics
-                .push(store_diag("DescribeSecret", secret_id, &e)),
+            // RotateSecret succeeded: the rotation is configured, and the state must say so,
+            // or the next apply configures (and, with rotate_immediately, rotates) again. A
+            // warning, not an error, which would taint the resource and replace it. The next
+            // refresh reads what DescribeSecret could not tell now.
+            other => {
+                let mut s = req.planned_state.clone();
+                s.set("id", Value::string(secret_id));
+                s.set("rotation_enabled", Value::Bool(true));
+                resp.state = s;
+                let why = match other {
+                    Err(e) => format!("DescribeSecret failed: {}: {}", e.code(), e.message()),
+                    _ => "DescribeSecret did not find the secret yet".to_string(),
+                };
+                resp.diagnostics.push(Diagnostic::warning(
+                    "Rotation configured, not read back",
+                    format!(
+                        "RotateSecret succeeded for {secret_id:?}, but {why}. The state records the configuration as applied; the next refresh reads it from Secrets Manager."
+                    ),
+                ));
+            }
         }
     }
 

@@ -1278,30 +1278,11 @@ async fn unknown_arguments_are_no_conflict_in_the_validate_walk() {
     );
 
     let rot = rotation::schema().value_type();
-    let Type::Object(attrs) = &rot else {
-        unreachable!()
-    };
-    let rules_ty = attrs["rotation_rules"].clone();
-    let rules_ty = match rules_ty {
-        Type::List(t) => *t,
-        t => t,
-    };
-    let rules = object_of(
-        &rules_ty,
+    let c = rotation_config(
+        "app/db",
         &[
             ("automatically_after_days", u.clone()),
             ("schedule_expression", u.clone()),
-        ],
-    );
-    let rules = match &attrs["rotation_rules"] {
-        Type::List(_) => Value::List(vec![rules]),
-        _ => rules,
-    };
-    let c = object_of(
-        &rot,
-        &[
-            ("secret_id", Value::string("app/db")),
-            ("rotation_rules", rules),
         ],
     );
     let r = h
@@ -1454,4 +1435,79 @@ async fn an_ephemeral_read_by_label_sees_a_value_written_since() {
         got.get("value").as_str() == Some(second.as_str()),
         "the second read returned the old value"
     );
+}
+
+/// An `offstate_secret_rotation` configuration for `secret_id` with these `rotation_rules`.
+fn rotation_config(secret_id: &str, rules: &[(&str, Value)]) -> Value {
+    let rot = terraform_provider_offstate::rotation::schema().value_type();
+    let Type::Object(attrs) = &rot else {
+        unreachable!()
+    };
+    let (rules_ty, listed) = match attrs["rotation_rules"].clone() {
+        Type::List(t) => (*t, true),
+        t => (t, false),
+    };
+    let rules = object_of(&rules_ty, rules);
+    let rules = if listed {
+        Value::List(vec![rules])
+    } else {
+        rules
+    };
+    object_of(
+        &rot,
+        &[
+            ("secret_id", Value::string(secret_id)),
+            (
+                "rotation_lambda_arn",
+                Value::string("arn:aws:lambda:us-east-1:123456789012:function:rot"),
+            ),
+            ("rotation_rules", rules),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn a_rotation_configured_but_not_read_back_is_recorded() {
+    // RotateSecret succeeded and DescribeSecret failed: the state must still
+    // record the rotation (a warning, not an error, which would taint and
+    // replace it), or the next apply rotates again.
+    let h = harness();
+    h.create(&config("app/rot", &canary(), "1")).await;
+    let ty = terraform_provider_offstate::rotation::schema().value_type();
+    let c = rotation_config("app/rot", &[("automatically_after_days", window(30))]);
+    let plan = h
+        .svc
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: "offstate_secret_rotation".into(),
+            prior_state: dv(&Value::Null, &ty),
+            proposed_new_state: dv(&c, &ty),
+            config: dv(&c, &ty),
+            client_capabilities: caps(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&plan.diagnostics), []);
+    h.store.fail_next_call_of(
+        "describe",
+        offstate_common::StoreError::from_code("ThrottlingException", "Rate exceeded"),
+    );
+    let applied = h
+        .svc
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: "offstate_secret_rotation".into(),
+            prior_state: dv(&Value::Null, &ty),
+            planned_state: plan.planned_state.clone(),
+            config: dv(&c, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&applied.diagnostics), []);
+    assert_eq!(applied.diagnostics.len(), 1, "a warning says what happened");
+    let state = undv(&applied.new_state, &ty);
+    assert_eq!(state.get("rotation_enabled"), &Value::Bool(true));
+    assert!(state.is_wholly_known());
 }
