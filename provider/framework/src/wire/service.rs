@@ -1143,9 +1143,24 @@ impl<P: Provider> Rpc for ProviderService<P> {
         };
         let mut diags = Diagnostics::new();
         Ok(Response::new(match outcome {
-            Ok(v) => pb::call_function::Response {
-                result: enc(&v, &def.return_type, &mut diags),
-                error: None,
+            Ok(v) => match enc(&v, &def.return_type, &mut diags) {
+                Some(result) => pb::call_function::Response {
+                    result: Some(result),
+                    error: None,
+                },
+                // A result that does not fit the declared return type is the function's
+                // bug; Terraform would read a missing result as null, silently.
+                None => pb::call_function::Response {
+                    result: None,
+                    error: Some(pb::FunctionError {
+                        text: diags
+                            .iter()
+                            .map(|d| d.detail.clone())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        function_argument: None,
+                    }),
+                },
             },
             Err(e) => pb::call_function::Response {
                 result: None,
@@ -1270,6 +1285,10 @@ mod tests {
             }
         }
         async fn call(&self, args: &[Value]) -> Result<Value, FunctionError> {
+            if args.first().and_then(Value::as_str) == Some("buggy") {
+                // Not the declared return type.
+                return Ok(Value::List(vec![Value::Bool(true)]));
+            }
             let parts: Vec<&str> = args.iter().map(|a| a.as_str().unwrap_or("-")).collect();
             Ok(Value::string(parts.join(",")))
         }
@@ -1343,5 +1362,15 @@ mod tests {
         let err = call(&[]).await.error.unwrap();
         assert_eq!(err.function_argument, None);
         assert!(err.text.contains("at least 1"), "{}", err.text);
+    }
+
+    #[tokio::test]
+    async fn a_result_of_the_wrong_type_is_an_error_not_a_null() {
+        // Terraform reads a missing result as null: the caller must see an error.
+        let resp = call(&[Value::string("buggy")]).await;
+        assert_eq!(resp.result, None);
+        let err = resp.error.expect("an error");
+        assert!(!err.text.is_empty());
+        assert_eq!(err.function_argument, None);
     }
 }
