@@ -1,7 +1,7 @@
 //! Region names: a typo ("eu-west1", "us-east-7") should fail at validate,
 //! not as a DNS error at apply.
 
-/// Commercial, China and GovCloud regions known when this was written.
+/// Commercial, China, GovCloud and European Sovereign Cloud regions known when this was written.
 /// `skip_region_validation` lets newer or private regions through.
 const KNOWN: &[&str] = &[
     "af-south-1",
@@ -31,6 +31,7 @@ const KNOWN: &[&str] = &[
     "eu-west-1",
     "eu-west-2",
     "eu-west-3",
+    "eusc-de-east-1",
     "il-central-1",
     "me-central-1",
     "me-south-1",
@@ -78,6 +79,7 @@ mod tests {
     fn table() {
         assert!(validate("eu-west-1", false).is_ok());
         assert!(validate("us-gov-west-1", false).is_ok());
+        assert!(validate("eusc-de-east-1", false).is_ok());
         assert!(validate("mars-north-1", false).is_err());
         assert!(validate("mars-north-1", true).is_ok());
         assert!(validate("eu-west1", true).is_err());

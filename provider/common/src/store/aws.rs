@@ -123,12 +123,13 @@ pub struct InvalidRegion {
 }
 
 /// Checks the syntax of a region name: lowercase letters and digits in three or more
-/// `-`-separated parts, the first two letters, the last a number (`eu-west-1`,
-/// `us-gov-west-1`, `us-isob-east-1`). Whether the region exists is AWS's call.
+/// `-`-separated parts, the first two to four letters, the last a number (`eu-west-1`,
+/// `us-gov-west-1`, `us-isob-east-1`, `eusc-de-east-1`). Whether the region exists is AWS's
+/// call.
 pub fn validate_region(region: &str) -> Result<(), InvalidRegion> {
     let parts: Vec<&str> = region.split('-').collect();
     let ok = parts.len() >= 3
-        && parts[0].len() == 2
+        && (2..=4).contains(&parts[0].len())
         && parts[0].bytes().all(|b| b.is_ascii_lowercase())
         && parts[1..parts.len() - 1].iter().all(|p| {
             !p.is_empty()
@@ -904,6 +905,7 @@ mod tests {
             "us-isob-east-1",
             "cn-north-1",
             "il-central-1",
+            "eusc-de-east-1",
         ] {
             assert_eq!(validate_region(ok), Ok(()), "{ok}");
         }
@@ -914,7 +916,7 @@ mod tests {
             "us_east_1",
             "useast1",
             "us-east-1a",
-            "usa-east-1",
+            "europe-east-1",
             "us--1",
             "us-east-",
             " us-east-1",
