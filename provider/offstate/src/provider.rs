@@ -155,10 +155,26 @@ impl offstate_framework::Provider for OffstateProvider {
         let mut diags = Diagnostics::new();
         let c = req.config;
         if !c.is_wholly_known() {
-            diags.error(
-                "Provider configuration not known",
-                "The offstate provider block depends on values that are not known until apply. Use values known at plan time (variables, locals, data sources).",
-            );
+            let detail = "The offstate provider block depends on a value that is not known until apply (an attribute of a resource created in the same run). \
+                          Use values known at plan time (variables, locals, data sources), or create that resource first with -target.";
+            let unknown: Vec<&String> = match c {
+                Value::Object(attrs) => attrs
+                    .iter()
+                    .filter(|(_, v)| !v.is_wholly_known())
+                    .map(|(k, _)| k)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for k in &unknown {
+                diags.attr_error(
+                    AttributePath::attr(k.as_str()),
+                    "Provider configuration not known",
+                    detail,
+                );
+            }
+            if unknown.is_empty() {
+                diags.error("Provider configuration not known", detail);
+            }
             return diags;
         }
         let env_region = std::env::var("AWS_REGION")

@@ -1511,3 +1511,26 @@ async fn a_rotation_configured_but_not_read_back_is_recorded() {
     assert_eq!(state.get("rotation_enabled"), &Value::Bool(true));
     assert!(state.is_wholly_known());
 }
+
+#[tokio::test]
+async fn an_unknown_provider_setting_is_named_in_the_error() {
+    let svc = ProviderService::new(OffstateProvider::default());
+    let pty = terraform_provider_offstate::provider::schema().value_type();
+    let mut c = object_of(&pty, &[("region", Value::string("eu-west-1"))]);
+    c.set("endpoint", Value::Unknown);
+    let r = svc
+        .configure_provider(Request::new(pb::configure_provider::Request {
+            config: dv(&c, &pty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        errors(&r.diagnostics),
+        [(
+            "endpoint".to_string(),
+            "Provider configuration not known".to_string()
+        )]
+    );
+}
