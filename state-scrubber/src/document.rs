@@ -1494,7 +1494,7 @@ impl<'e> Scanner<'e> {
                     Step::Key(Cow::Owned(key.to_string())),
                     Step::Key(Cow::Borrowed("expressions")),
                 ];
-                self.expressions(src, dom, expr, &address, unit, &rel, &rows);
+                self.expressions(src, dom, expr, &address, unit, &rel, &rows, &[]);
             }
         }
         if let Some(root) = dom.get(src, id, "root_module") {
@@ -1529,14 +1529,30 @@ impl<'e> Scanner<'e> {
             for (i, r) in dom.elements(res).enumerate() {
                 let (address, table_type) = resource_head(src, dom, r, module_addr.clone());
                 let rows = self.engine.table.for_type(&table_type);
-                let Some(expr) = dom.get(src, r, "expressions") else {
-                    continue;
-                };
-                let mut rel2 = rel.clone();
-                rel2.push(Step::Key(Cow::Borrowed("resources")));
-                rel2.push(Step::Idx(i));
-                rel2.push(Step::Key(Cow::Borrowed("expressions")));
-                self.expressions(src, dom, expr, &address, unit, &rel2, &rows);
+                let mut rel_r = rel.clone();
+                rel_r.push(Step::Key(Cow::Borrowed("resources")));
+                rel_r.push(Step::Idx(i));
+                if let Some(expr) = dom.get(src, r, "expressions") {
+                    let mut rel2 = rel_r.clone();
+                    rel2.push(Step::Key(Cow::Borrowed("expressions")));
+                    self.expressions(src, dom, expr, &address, unit, &rel2, &rows, &[]);
+                }
+                // A provisioner's arguments (`local-exec` commands, `remote-exec` inline
+                // scripts) are in no state and no planned value: this literal is their only
+                // copy in the plan. Terraform's JSON config has `{type, expressions}` per
+                // provisioner and no `connection` block (jsonconfig `provisioner`).
+                if let Some(provs) = dom.get(src, r, "provisioners") {
+                    for (j, prov) in dom.elements(provs).enumerate() {
+                        let Some(expr) = dom.get(src, prov, "expressions") else {
+                            continue;
+                        };
+                        let mut rel2 = rel_r.clone();
+                        rel2.push(Step::Key(Cow::Borrowed("provisioners")));
+                        rel2.push(Step::Idx(j));
+                        rel2.push(Step::Key(Cow::Borrowed("expressions")));
+                        self.expressions(src, dom, expr, &address, unit, &rel2, &[], &[]);
+                    }
+                }
             }
         }
         if let Some(vars) = dom.get(src, module, "variables") {
@@ -1586,24 +1602,55 @@ impl<'e> Scanner<'e> {
                 let Some(name) = dom.str(src, k) else {
                     continue;
                 };
-                let Some(m) = dom.get(src, call, "module") else {
-                    continue;
-                };
                 let addr = if module_addr.is_empty() {
                     format!("module.{name}")
                 } else {
                     format!("{module_addr}.module.{name}")
                 };
-                let mut rel2 = rel.clone();
-                rel2.push(Step::Key(Cow::Borrowed("module_calls")));
-                rel2.push(Step::Key(Cow::Owned(name.to_string())));
+                let mut rel_c = rel.clone();
+                rel_c.push(Step::Key(Cow::Borrowed("module_calls")));
+                rel_c.push(Step::Key(Cow::Owned(name.to_string())));
+                let child = dom.get(src, call, "module");
+                // Module inputs: a literal passed to a module (that perhaps only feeds a
+                // provider block inside it) is in the plan only here. The child declares
+                // which of its variables are sensitive.
+                if let Some(expr) = dom.get(src, call, "expressions") {
+                    let sensitive: Vec<String> = child
+                        .and_then(|m| dom.get(src, m, "variables"))
+                        .map(|vars| {
+                            dom.members(vars)
+                                .filter(|(_, v)| {
+                                    dom.get(src, *v, "sensitive")
+                                        .is_some_and(|n| dom.node(n).kind == JKind::Bool(true))
+                                })
+                                .filter_map(|(k, _)| dom.str(src, k).map(|n| n.into_owned()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    // `module.gh`: the call, printed as Terraform names it (pseudo mode
+                    // `module`, like `provider` and `variable`); the input is the attribute.
+                    let address = Address {
+                        module: module_addr.clone(),
+                        mode: "module".into(),
+                        name: name.to_string(),
+                        ..Default::default()
+                    };
+                    let mut rel2 = rel_c.clone();
+                    rel2.push(Step::Key(Cow::Borrowed("expressions")));
+                    self.expressions(src, dom, expr, &address, unit, &rel2, &[], &sensitive);
+                }
+                let Some(m) = child else {
+                    continue;
+                };
+                let mut rel2 = rel_c;
                 rel2.push(Step::Key(Cow::Borrowed("module")));
                 self.config_module(src, dom, m, unit, rel2, addr);
             }
         }
     }
 
-    /// Expressions of a configuration block: only `constant_value`s hold values.
+    /// Expressions of a configuration block: only `constant_value`s hold values. An argument
+    /// named in `sensitive` (a module input whose variable is declared sensitive) is marked.
     #[allow(clippy::too_many_arguments)]
     fn expressions<'s>(
         &mut self,
@@ -1614,6 +1661,7 @@ impl<'e> Scanner<'e> {
         unit: &str,
         rel: &[Step<'s>],
         rows: &[&Row],
+        sensitive: &[String],
     ) {
         let engine = self.engine;
         let mut path: Vec<Step<'s>> = Vec::new();
@@ -1661,13 +1709,17 @@ impl<'e> Scanner<'e> {
                 } else {
                     key
                 };
+                let marked = matches!(path.first(), Some(Step::Key(k))
+                    if sensitive.iter().any(|s| s == k.as_ref()));
                 let mut dets = Vec::new();
                 engine.analyze(
                     &value,
                     &Ctx {
                         row,
                         key,
-                        mark: None,
+                        mark: marked.then_some(Mark::SensitiveVariable),
+                        // The literal is in the configuration itself: declaring the child's
+                        // variable ephemeral would not take it out of the plan.
                         default_fix: GENERIC_FIX,
                     },
                     &mut dets,

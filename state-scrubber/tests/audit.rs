@@ -1373,3 +1373,79 @@ fn walked_json_that_is_not_terraform_is_skipped_not_an_error() {
     let r = audit_in(d.path(), &["."]);
     assert_eq!(r.code, 2, "{}", r.all());
 }
+
+/// Review item 7: a plan's `configuration` holds the literal of every module input
+/// (`module_calls.*.expressions`) and provisioner argument (`resources[].provisioners[].expressions`);
+/// such a literal may appear nowhere else in the plan. A module input is a sensitive-variable
+/// finding when the child module declares that variable sensitive.
+#[test]
+fn plan_configuration_module_inputs_and_provisioners_are_scanned() {
+    let d = Dir::new();
+    let token = format!("ghp_{}", random(ALNUM, 36));
+    let pw = pw();
+    let plain = pw.replace('!', "x");
+    let plan = json!({
+        "format_version": "1.2", "terraform_version": "1.9.5", "variables": {},
+        "planned_values": {"root_module": {}}, "resource_changes": [],
+        "configuration": {"root_module": {
+            "resources": [{
+                "address": "null_resource.x", "mode": "managed", "type": "null_resource",
+                "name": "x", "provider_config_key": "null", "schema_version": 0,
+                "provisioners": [{"type": "local-exec", "expressions": {"command": {
+                    "constant_value": format!("curl -H 'Authorization: token {token}' https://api.github.com")}}}]
+            }],
+            "module_calls": {"gh": {
+                "source": "./gh",
+                "expressions": {
+                    "github_token": {"constant_value": token},
+                    "db_password": {"constant_value": pw},
+                    "region": {"constant_value": plain},
+                },
+                "module": {
+                    "variables": {"github_token": {"sensitive": true}, "db_password": {}, "region": {}},
+                    "module_calls": {"inner": {"source": "./inner",
+                        "expressions": {"api_key": {"constant_value": plain}},
+                        "module": {"variables": {"api_key": {"sensitive": true}}}}}
+                }
+            }}
+        }}
+    });
+    let p = d.write("plan.json", plan.to_string());
+    let r = audit(&[&p.display().to_string(), "--format", "json"]);
+    assert_eq!(r.code, 1, "findings expected");
+    let found = findings(&r);
+    let at = |ptr: &str| {
+        found
+            .iter()
+            .find(|f| f["json_pointer"] == ptr)
+            .unwrap_or_else(|| panic!("no finding at {ptr}"))
+            .clone()
+    };
+    let prov = at(
+        "/configuration/root_module/resources/0/provisioners/0/expressions/command/constant_value",
+    );
+    assert_eq!(prov["rule_id"], "github-token");
+    assert_eq!(prov["address"], "null_resource.x");
+    let gh =
+        at("/configuration/root_module/module_calls/gh/expressions/github_token/constant_value");
+    assert_eq!(gh["rule_id"], "github-token");
+    assert_eq!(gh["address"], "module.gh");
+    let db =
+        at("/configuration/root_module/module_calls/gh/expressions/db_password/constant_value");
+    assert_eq!(db["severity"], "high", "key rule on a password input");
+    // A sensitive child variable marks the input even when nothing else would.
+    let inner = at("/configuration/root_module/module_calls/gh/module/module_calls/inner/expressions/api_key/constant_value");
+    assert_eq!(inner["rule_id"], "mark.sensitive_variable");
+    assert_eq!(inner["address"], "module.gh.module.inner");
+    assert!(
+        !found.iter().any(|f| f["json_pointer"]
+            .as_str()
+            .unwrap()
+            .contains("/expressions/region/")),
+        "a plain input is not a finding"
+    );
+    let out = r.all();
+    for v in variants(&token).into_iter().chain(variants(&pw)) {
+        assert!(!out.contains(&v), "output leaks a value");
+    }
+}
