@@ -435,6 +435,84 @@ impl offstate_framework::Resource for RotationResource {
         }
     }
 
+    /// `moved { from = aws_secretsmanager_secret_rotation.x  to = offstate_secret_rotation.x }`:
+    /// the settings move as they are (the AWS provider's `rotation_rules` is a list of one
+    /// block, ours a single block); the next refresh reads the rest. Nothing is called.
+    async fn move_state(&self, req: &MoveStateRequest<'_>, resp: &mut MoveStateResponse) {
+        if !req.source_provider_address.ends_with("hashicorp/aws")
+            || req.source_type_name != "aws_secretsmanager_secret_rotation"
+        {
+            return;
+        }
+        let src = req.source_state;
+        let text = |v: Option<&serde_json::Value>| {
+            v.and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let Some(secret_id) = text(src.get("secret_id")).or_else(|| text(src.get("id"))) else {
+            return resp.diagnostics.error(
+                "Unable to move resource state",
+                "The aws_secretsmanager_secret_rotation state has no secret_id.",
+            );
+        };
+        let rules_src = match src.get(RULES) {
+            Some(serde_json::Value::Array(list)) => list.first(),
+            Some(o @ serde_json::Value::Object(_)) => Some(o),
+            _ => None,
+        };
+        let days = rules_src
+            .and_then(|r| r.get("automatically_after_days"))
+            .and_then(|d| d.as_i64())
+            .filter(|d| *d > 0);
+        let rules = Value::object([
+            (
+                "automatically_after_days",
+                days.map(|d| Value::Number(Number::Int(d)))
+                    .unwrap_or(Value::Null),
+            ),
+            (
+                "schedule_expression",
+                Value::opt_string(text(rules_src.and_then(|r| r.get("schedule_expression")))),
+            ),
+            (
+                "duration",
+                Value::opt_string(text(rules_src.and_then(|r| r.get("duration")))),
+            ),
+        ]);
+        let Type::Object(attrs) = schema().value_type() else {
+            unreachable!("a schema block is an object")
+        };
+        let mut s = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+        s.set(
+            "id",
+            Value::opt_string(text(src.get("id")).or(Some(secret_id.clone()))),
+        );
+        s.set("secret_id", Value::string(secret_id));
+        s.set(
+            "rotation_lambda_arn",
+            Value::opt_string(text(src.get("rotation_lambda_arn"))),
+        );
+        s.set(
+            "rotate_immediately",
+            Value::Bool(
+                src.get("rotate_immediately")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(true),
+            ),
+        );
+        s.set(
+            "rotation_enabled",
+            Value::Bool(
+                src.get("rotation_enabled")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(true),
+            ),
+        );
+        s.set(RULES, rules);
+        resp.target_state = s;
+    }
+
     async fn import_state(&self, req: &ImportStateRequest<'_>, resp: &mut ImportStateResponse) {
         let c = match self.handle.get() {
             Ok(c) => c,

@@ -1534,3 +1534,88 @@ async fn an_unknown_provider_setting_is_named_in_the_error() {
         )]
     );
 }
+
+#[tokio::test]
+async fn a_rotation_moves_from_the_aws_provider() {
+    let h = harness();
+    let state = h.create(&config("app/moved-rot", &canary(), "1")).await;
+    let arn = state.get("arn").as_str().unwrap().to_string();
+    let lambda = "arn:aws:lambda:us-east-1:123456789012:function:rot";
+    h.store
+        .rotate(
+            &arn,
+            offstate_common::store::RotateRequest {
+                lambda_arn: Some(lambda.into()),
+                automatically_after_days: Some(30),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let source = serde_json::json!({
+        "id": arn, "secret_id": arn, "rotation_lambda_arn": lambda, "rotation_enabled": true,
+        "rotate_immediately": true,
+        "rotation_rules": [{"automatically_after_days": 30, "duration": "", "schedule_expression": ""}],
+    });
+    let ty = terraform_provider_offstate::rotation::schema().value_type();
+    let moved = h
+        .svc
+        .move_resource_state(Request::new(pb::move_resource_state::Request {
+            source_provider_address: "registry.terraform.io/hashicorp/aws".into(),
+            source_type_name: "aws_secretsmanager_secret_rotation".into(),
+            source_schema_version: 1,
+            source_state: Some(pb::RawState {
+                json: serde_json::to_vec(&source).unwrap(),
+                flatmap: Default::default(),
+            }),
+            target_type_name: "offstate_secret_rotation".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&moved.diagnostics), []);
+    let read = h
+        .svc
+        .read_resource(Request::new(pb::read_resource::Request {
+            type_name: "offstate_secret_rotation".into(),
+            current_state: moved.target_state.clone(),
+            client_capabilities: caps(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&read.diagnostics), []);
+    let prior = undv(&read.new_state, &ty);
+    let mut c = rotation_config(&arn, &[("automatically_after_days", window(30))]);
+    c.set("rotate_immediately", Value::Null);
+    let mut proposed = c.clone();
+    for k in ["id", "rotation_enabled", "rotate_immediately"] {
+        proposed.set(k, prior.get(k).clone());
+    }
+    let plan = h
+        .svc
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: "offstate_secret_rotation".into(),
+            prior_state: dv(&prior, &ty),
+            proposed_new_state: dv(&proposed, &ty),
+            config: dv(&c, &ty),
+            client_capabilities: caps(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&plan.diagnostics), []);
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        plan.requires_replace
+    );
+    assert_eq!(
+        undv(&plan.planned_state, &ty),
+        prior,
+        "the move plans no change"
+    );
+}
