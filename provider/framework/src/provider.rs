@@ -42,4 +42,7 @@ pub trait Provider: Send + Sync + 'static {
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         Vec::new()
     }
+    /// StopProvider (Terraform got an interrupt): end waits and retries early. A request
+    /// already sent to a remote API finishes on its own, so its outcome is not lost.
+    fn stop(&self) {}
 }

@@ -192,6 +192,7 @@ const PRINCIPAL_PROPAGATION: std::time::Duration = std::time::Duration::from_sec
 /// eventually consistent; hashicorp/aws retries the same error). Other errors end at once.
 async fn put_policy(
     store: &dyn SecretStore,
+    handle: &crate::provider::Handle,
     arn: &str,
     doc: &str,
     block: bool,
@@ -208,7 +209,10 @@ async fn put_policy(
                     && tokio::time::Instant::now() + pause < deadline =>
             {
                 tracing::info!(secret = %arn, "a principal of the policy is not known to Secrets Manager yet; retrying");
-                tokio::time::sleep(pause).await;
+                if !handle.pause(pause).await {
+                    // StopProvider: the refusal stands.
+                    return Err(e);
+                }
                 pause = (pause * 2).min(std::time::Duration::from_secs(5));
             }
             other => return other,
@@ -220,6 +224,7 @@ async fn put_policy(
 /// resulting attributes on `state`. `prior` is null on create.
 pub async fn apply(
     store: &dyn SecretStore,
+    handle: &crate::provider::Handle,
     arn: &str,
     config: &Value,
     prior: &Value,
@@ -265,9 +270,11 @@ pub async fn apply(
                         ),
                     ),
                 }
-                put_policy(store, arn, doc, block).await.map_err(|e| {
-                    store_diag("PutResourcePolicy", arn, &e).at(AttributePath::attr("policy"))
-                })?;
+                put_policy(store, handle, arn, doc, block)
+                    .await
+                    .map_err(|e| {
+                        store_diag("PutResourcePolicy", arn, &e).at(AttributePath::attr("policy"))
+                    })?;
             }
             None => store.delete_policy(arn).await.map_err(|e| {
                 store_diag("DeleteResourcePolicy", arn, &e).at(AttributePath::attr("policy"))

@@ -27,12 +27,34 @@ pub struct Configured {
 }
 
 /// Shared between the provider and its resources; filled by ConfigureProvider.
-#[derive(Clone, Default)]
-pub struct Handle(Arc<OnceLock<Configured>>);
+#[derive(Clone)]
+pub struct Handle {
+    configured: Arc<OnceLock<Configured>>,
+    /// Set by StopProvider.
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Default for Handle {
+    fn default() -> Self {
+        Handle {
+            configured: Arc::default(),
+            stop: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+}
 
 impl Handle {
+    /// Sleeps for `pause`, or less if StopProvider comes first; `false` then.
+    pub async fn pause(&self, pause: std::time::Duration) -> bool {
+        let mut stopped = self.stop.subscribe();
+        tokio::select! {
+            () = tokio::time::sleep(pause) => true,
+            _ = stopped.wait_for(|s| *s) => false,
+        }
+    }
+
     pub fn get(&self) -> Result<&Configured, Diagnostic> {
-        self.0.get().ok_or_else(|| {
+        self.configured.get().ok_or_else(|| {
             Diagnostic::error(
                 "Provider not configured",
                 "The offstate provider was used before it was configured. This is a bug in Terraform or the provider.",
@@ -42,7 +64,7 @@ impl Handle {
     /// A handle already holding a store: for tests.
     pub fn with(configured: Configured) -> Self {
         let h = Handle::default();
-        let _ = h.0.set(configured);
+        let _ = h.configured.set(configured);
         h
     }
 }
@@ -210,7 +232,7 @@ impl offstate_framework::Provider for OffstateProvider {
                     store: Arc::new(store),
                     default_tags: c.get("default_tags").as_string_map().unwrap_or_default(),
                 };
-                if self.handle.0.set(configured).is_err() {
+                if self.handle.configured.set(configured).is_err() {
                     tracing::debug!("provider configured twice; keeping the first configuration");
                 }
             }
@@ -242,6 +264,10 @@ impl offstate_framework::Provider for OffstateProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         vec![Arc::new(SecretList::new(self.handle.clone()))]
+    }
+
+    fn stop(&self) {
+        self.handle.stop.send_replace(true);
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {

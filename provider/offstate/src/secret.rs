@@ -334,7 +334,12 @@ const FORCED_DELETE_WAIT: std::time::Duration = std::time::Duration::from_secs(1
 /// name is taken, so the create of a replace (or an apply right after a destroy) would fail.
 /// The delete itself has succeeded: a describe error ends the wait with a log line, and a secret
 /// still there after [`FORCED_DELETE_WAIT`] gives a warning.
-async fn wait_until_gone(store: &dyn SecretStore, arn: &str, diags: &mut Diagnostics) {
+async fn wait_until_gone(
+    store: &dyn SecretStore,
+    handle: &Handle,
+    arn: &str,
+    diags: &mut Diagnostics,
+) {
     let deadline = tokio::time::Instant::now() + FORCED_DELETE_WAIT;
     let mut pause = std::time::Duration::from_millis(50);
     loop {
@@ -358,7 +363,10 @@ async fn wait_until_gone(store: &dyn SecretStore, arn: &str, diags: &mut Diagnos
             }
             Ok(Some(_)) => {}
         }
-        tokio::time::sleep(pause).await;
+        if !handle.pause(pause).await {
+            tracing::info!(secret = %arn, "stopped: no longer waiting for the deleted secret to be gone");
+            return;
+        }
         pause = (pause * 2).min(std::time::Duration::from_secs(2));
     }
 }
@@ -1022,6 +1030,7 @@ impl offstate_framework::Resource for SecretResource {
                 let arn = meta.arn.clone();
                 if let Err(d) = crate::policy::apply(
                     c.store.as_ref(),
+                    &self.handle,
                     &arn,
                     config,
                     &Value::Null,
@@ -1213,6 +1222,7 @@ impl offstate_framework::Resource for SecretResource {
 
         if let Err(d) = crate::policy::apply(
             c.store.as_ref(),
+            &self.handle,
             &arn,
             config,
             prior,
@@ -1321,7 +1331,7 @@ impl offstate_framework::Resource for SecretResource {
             Err(e) => return resp.diagnostics.push(store_diag("DeleteSecret", arn, &e)),
         }
         if deletion == Deletion::Immediate {
-            wait_until_gone(c.store.as_ref(), arn, &mut resp.diagnostics).await;
+            wait_until_gone(c.store.as_ref(), &self.handle, arn, &mut resp.diagnostics).await;
         }
     }
 

@@ -1619,3 +1619,27 @@ async fn a_rotation_moves_from_the_aws_provider() {
         "the move plans no change"
     );
 }
+
+#[tokio::test]
+async fn stop_provider_ends_the_wait_for_a_forced_delete() {
+    // Ctrl-C in Terraform sends StopProvider: a destroy waiting for a forced
+    // delete to finish must return then, not after two minutes.
+    let h = harness();
+    let mut c = config("app/stopped", &canary(), "1");
+    c.set("recovery_window_in_days", window(0));
+    let state = h.create(&c).await;
+    h.store.lag_forced_deletes(usize::MAX / 2);
+    let stop = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        h.svc
+            .stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .unwrap();
+    };
+    let (destroyed, ()) = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        tokio::join!(h.destroy(&state), stop)
+    })
+    .await
+    .expect("the destroy returned after StopProvider");
+    assert_eq!(errors(&destroyed.diagnostics), []);
+}

@@ -1246,8 +1246,10 @@ impl<P: Provider> Rpc for ProviderService<P> {
         &self,
         _req: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
-        // Requests in flight finish on their own (each AWS call has its own
-        // timeout); there is no long-running work to cancel.
+        // Waits and retries end early; a call already sent finishes on its
+        // own (each AWS call has its own timeout), so its outcome is recorded.
+        tracing::info!("StopProvider: ending waits and retries");
+        self.provider.stop();
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
