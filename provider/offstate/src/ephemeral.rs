@@ -116,10 +116,21 @@ impl EphemeralResource for SecretValueEphemeral {
         let fetched = match self.fetch(&secret_id, selector).await {
             Ok(f) => f,
             Err(e) => {
+                // A secret that exists without the version asked for is the version's fault
+                // ("can't find the specified secret value for VersionId ...").
+                let missing_version = e.is_not_found() && e.message().contains("secret value for");
+                let at = match (
+                    missing_version,
+                    &c.get("version_id"),
+                    &c.get("version_stage"),
+                ) {
+                    (true, Value::String(_), _) => "version_id",
+                    (true, _, Value::String(_)) => "version_stage",
+                    _ => "secret_id",
+                };
                 return resp.diagnostics.push(
-                    store_diag("GetSecretValue", &secret_id, &e)
-                        .at(AttributePath::attr("secret_id")),
-                )
+                    store_diag("GetSecretValue", &secret_id, &e).at(AttributePath::attr(at)),
+                );
             }
         };
         let value: SecretValue = match c.get("json_key").as_str() {

@@ -219,6 +219,16 @@ fn same_secret(config: &Value, prior: &Value) -> bool {
     spelt(want) && spelt(had)
 }
 
+/// Where a RotateSecret error belongs: the Lambda when Secrets Manager says the Lambda is the
+/// problem (it cannot invoke it, or the function refused), else the secret.
+fn rotate_error_path(e: &offstate_common::StoreError) -> AttributePath {
+    if e.message().to_ascii_lowercase().contains("lambda") {
+        AttributePath::attr("rotation_lambda_arn")
+    } else {
+        AttributePath::attr("secret_id")
+    }
+}
+
 fn state_from(meta: &SecretMeta, base: &Value) -> Value {
     let mut s = base.clone();
     s.set("id", Value::string(&meta.arn));
@@ -325,9 +335,9 @@ impl offstate_framework::Resource for RotationResource {
         let secret_id = req.config.get("secret_id").as_str().unwrap_or_default();
         tracing::info!(secret = %secret_id, "configuring rotation");
         if let Err(e) = c.store.rotate(secret_id, request(req.config)).await {
-            return resp.diagnostics.push(
-                store_diag("RotateSecret", secret_id, &e).at(AttributePath::attr("secret_id")),
-            );
+            return resp
+                .diagnostics
+                .push(store_diag("RotateSecret", secret_id, &e).at(rotate_error_path(&e)));
         }
         match c.store.describe(secret_id).await {
             Ok(Some(meta)) => resp.state = applied_state(&meta, req.planned_state),
@@ -400,7 +410,9 @@ impl offstate_framework::Resource for RotationResource {
         tracing::info!(secret = %id, "changing rotation");
         if let Err(e) = c.store.rotate(&id, request(config)).await {
             resp.state = prior.clone();
-            return resp.diagnostics.push(store_diag("RotateSecret", &id, &e));
+            return resp
+                .diagnostics
+                .push(store_diag("RotateSecret", &id, &e).at(rotate_error_path(&e)));
         }
         match c.store.describe(&id).await {
             Ok(Some(meta)) => resp.state = applied_state(&meta, req.planned_state),

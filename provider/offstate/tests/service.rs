@@ -1643,3 +1643,87 @@ async fn stop_provider_ends_the_wait_for_a_forced_delete() {
     .expect("the destroy returned after StopProvider");
     assert_eq!(errors(&destroyed.diagnostics), []);
 }
+
+#[tokio::test]
+async fn read_and_rotation_errors_point_at_the_argument_at_fault() {
+    use offstate_framework::datasource::{EphemeralResource as _, OpenRequest, OpenResponse};
+    let h = harness();
+    let state = h.create(&config("app/paths", &canary(), "1")).await;
+    let eph = terraform_provider_offstate::ephemeral::SecretValueEphemeral::new(Handle::with(
+        Configured {
+            store: h.store.clone(),
+            default_tags: BTreeMap::new(),
+        },
+    ));
+    let ety = eph.schema().value_type();
+    for (pairs, want) in [
+        (
+            vec![
+                ("secret_id", Value::string("app/paths")),
+                (
+                    "version_id",
+                    Value::string("00000000-0000-0000-0000-000000000000"),
+                ),
+            ],
+            "version_id",
+        ),
+        (
+            vec![
+                ("secret_id", Value::string("app/paths")),
+                ("version_stage", Value::string("AWSPENDING")),
+            ],
+            "version_stage",
+        ),
+        (
+            vec![("secret_id", Value::string("app/missing"))],
+            "secret_id",
+        ),
+    ] {
+        let cfg = object_of(&ety, &pairs);
+        let mut resp = OpenResponse {
+            result: cfg.clone(),
+            ..Default::default()
+        };
+        eph.open(
+            &OpenRequest {
+                config: &cfg,
+                client_capabilities: Default::default(),
+            },
+            &mut resp,
+        )
+        .await;
+        let d = resp.diagnostics.iter().next().expect("an error");
+        assert_eq!(
+            d.attribute.as_ref().map(|p| p.to_string()).as_deref(),
+            Some(want)
+        );
+    }
+
+    let ty = terraform_provider_offstate::rotation::schema().value_type();
+    let c = rotation_config(
+        state.get("arn").as_str().unwrap(),
+        &[("automatically_after_days", window(30))],
+    );
+    h.store.fail_next_call_of(
+        "rotate",
+        offstate_common::StoreError::from_code(
+            "AccessDeniedException",
+            "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.",
+        ),
+    );
+    let applied = h
+        .svc
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: "offstate_secret_rotation".into(),
+            prior_state: dv(&Value::Null, &ty),
+            planned_state: dv(&c, &ty),
+            config: dv(&c, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let errs = errors(&applied.diagnostics);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].0, "rotation_lambda_arn");
+}
