@@ -384,13 +384,10 @@ impl Engine {
     ) -> Option<Detection> {
         let v = value.trim();
         let spec = &rule.spec;
-        let e = crate::rules::entropy(v);
-        if v.chars().count() < spec.min_length
-            || e < spec.min_entropy
-            || self.rules.is_safe_value(v, Some(spec.strength))
-        {
+        if !self.rules.key_value_fires(rule, key, v) {
             return None;
         }
+        let e = crate::rules::entropy(v);
         let (severity, confidence) = match spec.strength {
             Strength::Strong => (
                 Severity::High,

@@ -1096,6 +1096,22 @@ impl<'e> Scanner<'e> {
         unit: &str,
         rows: &[&Row],
     ) {
+        // As in `values`: a row with a condition applies only when the (top-level, hence
+        // dot-free) flatmap key says so; a flatmap carries no sensitivity marks, so rows that
+        // mirror a marked attribute never apply.
+        let rows: Vec<&Row> = rows
+            .iter()
+            .copied()
+            .filter(|r| {
+                r.when_sensitive.is_none()
+                    && r.when.as_ref().is_none_or(|(k, v)| {
+                        dom.get(src, id, k)
+                            .and_then(|n| dom.str(src, n))
+                            .is_some_and(|s| s == v.as_str())
+                    })
+            })
+            .collect();
+        let rows = &rows[..];
         let mut same = SameValue::default();
         let mut hit: Vec<usize> = Vec::new();
         for (i, (k, v)) in dom.members(id).enumerate() {

@@ -55,6 +55,8 @@ pub struct ContentRule {
 struct ContextFile {
     key: Vec<KeySpec>,
     safe_key: Vec<SafeKeySpec>,
+    #[serde(default)]
+    reference_key: Vec<SafeKeySpec>,
     safe_value: Vec<SafeValueSpec>,
 }
 
@@ -101,6 +103,9 @@ pub struct SafeValueSpec {
     /// is not a path.
     #[serde(default)]
     pub max_entropy: Option<f64>,
+    /// Not safe when a token in the value looks random (see [`looks_random`]).
+    #[serde(default)]
+    pub unless_random: bool,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
@@ -126,6 +131,9 @@ pub struct Rules {
     keyword_rule: Vec<usize>,
     pub keys: Vec<KeyRule>,
     pub safe_keys: Vec<(SafeKeySpec, Regex)>,
+    /// Keys that name where a secret is kept (`*_FILE`, `*_PARAM`, `*_HEADER`, ...): a key rule
+    /// fires on them only for a value that [`looks_random`].
+    pub reference_keys: Vec<(SafeKeySpec, Regex)>,
     pub safe_values: Vec<SafeValue>,
 }
 
@@ -198,6 +206,11 @@ impl Rules {
             let re = compile(&spec.id, &spec.key_regex)?;
             safe_keys.push((spec, re));
         }
+        let mut reference_keys = Vec::new();
+        for spec in xf.reference_key {
+            let re = compile(&spec.id, &spec.key_regex)?;
+            reference_keys.push((spec, re));
+        }
         let mut safe_values = Vec::new();
         for spec in xf.safe_value {
             let regex = compile(&spec.id, &spec.value_regex)?;
@@ -210,6 +223,7 @@ impl Rules {
             keyword_rule,
             keys,
             safe_keys,
+            reference_keys,
             safe_values,
         })
     }
@@ -272,9 +286,7 @@ impl Rules {
                     };
                     s.spec.applies.iter().any(|a| a == name)
                 });
-            applies
-                && s.regex.is_match(trimmed)
-                && s.spec.max_entropy.is_none_or(|max| entropy(trimmed) <= max)
+            applies && s.holds(trimmed)
         })
     }
 
@@ -283,19 +295,35 @@ impl Rules {
     }
 
     /// Layer 4: the key rule that makes `value` under `key` a secret.
+    pub fn is_reference_key(&self, key: &str) -> bool {
+        self.reference_keys.iter().any(|(_, re)| re.is_match(key))
+    }
+
     pub fn key_match(&self, key: &str, value: &str) -> Option<&KeyRule> {
         if self.is_safe_key(key) {
             return None;
         }
         let rule = self.keys.iter().find(|r| r.regex.is_match(key))?;
+        self.key_value_fires(rule, key, value).then_some(rule)
+    }
+
+    /// Whether `rule`, which matched `key`, fires on `value`: long enough, random enough, not
+    /// safe-listed, and random-looking when the key names a reference (`DB_PASSWORD_FILE`).
+    pub fn key_value_fires(&self, rule: &KeyRule, key: &str, value: &str) -> bool {
         let v = value.trim();
-        if v.chars().count() < rule.spec.min_length
-            || entropy(v) < rule.spec.min_entropy
-            || self.is_safe_value(v, Some(rule.spec.strength))
-        {
-            return None;
-        }
-        Some(rule)
+        v.chars().count() >= rule.spec.min_length
+            && entropy(v) >= rule.spec.min_entropy
+            && !self.is_safe_value(v, Some(rule.spec.strength))
+            && (!self.is_reference_key(key) || looks_random(v))
+    }
+}
+
+impl SafeValue {
+    /// Whether this safe-list entry covers `v` (already trimmed).
+    pub fn holds(&self, v: &str) -> bool {
+        self.regex.is_match(v)
+            && self.spec.max_entropy.is_none_or(|max| entropy(v) <= max)
+            && !(self.spec.unless_random && looks_random(v))
     }
 }
 
@@ -321,6 +349,58 @@ pub fn entropy(s: &str) -> f64 {
         .sum()
 }
 
+/// Whether `v` holds a token that looks generated rather than written: a run of 12 or more
+/// letters, digits, `+` and `=` that switches between upper case, lower case and digits at least
+/// once every four characters (random alphanumerics, hex and base64 switch about one time in two)
+/// and is not mostly words (a capital and three or more lower-case letters with a vowel, the
+/// parts of a camelCase name). Paths, secret names, header and table names
+/// (`/run/secrets/db-password`, `X-Authorization-Token`, `MyAppTokensTable`) have no such run.
+/// Entropy does not separate them (24 random lower-case letters and a 27-letter camelCase name
+/// both have about 4 bits per character); a run of random lower-case letters and digits is
+/// recognised only about 4 times in 5.
+pub fn looks_random(v: &str) -> bool {
+    fn class(b: u8) -> u8 {
+        match b {
+            b'A'..=b'Z' => 0,
+            b'a'..=b'z' => 1,
+            b'0'..=b'9' => 2,
+            _ => 3,
+        }
+    }
+    /// Characters in word-like parts: `[A-Z]?[a-z]{3,}` holding a vowel.
+    fn wordy(run: &[u8]) -> usize {
+        let mut n = 0;
+        let mut i = 0;
+        while i < run.len() {
+            let start = i;
+            if run[i].is_ascii_uppercase() {
+                i += 1;
+            }
+            let lower = i;
+            while i < run.len() && run[i].is_ascii_lowercase() {
+                i += 1;
+            }
+            if i - lower >= 3 && run[lower..i].iter().any(|b| b"aeiouy".contains(b)) {
+                n += i - start;
+            }
+            if i == start {
+                i += 1;
+            }
+        }
+        n
+    }
+    v.as_bytes()
+        .split(|b| !(b.is_ascii_alphanumeric() || *b == b'+' || *b == b'='))
+        .filter(|run| run.len() >= 12)
+        .any(|run| {
+            let switches = run
+                .windows(2)
+                .filter(|w| class(w[0]) != class(w[1]))
+                .count();
+            switches * 4 >= run.len() && wordy(run) * 4 < run.len() * 3
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +410,29 @@ mod tests {
         let r = Rules::builtin().unwrap();
         assert!(r.content.len() >= 20);
         assert!(r.keys.len() >= 4);
+    }
+
+    #[test]
+    fn looks_random_table() {
+        for (v, want) in [
+            ("/run/secrets/postgres-password", false),
+            ("prod/payments/db-password", false),
+            ("X-Authorization-Token", false),
+            ("auth-tokens-prod", false),
+            ("XAuthorizationTokenV2Header", false),
+            ("MyAppTokensTableProduction", false),
+            ("SigningSecretParamV2Prod", false),
+            ("my_app_tokens_table_production", false),
+            ("argon2id", false),
+            ("123456789012", false),
+            ("Kq7Wz2Lm9Xv4Rt8P", true),
+            ("d41d8cd98f00b204e9800998ecf8427e", true),
+            ("Bearer Ab3xY9Qw8Lm2Zp7Rt5Vn1Kc4Hd6Js0Fg2We8Uy3", true),
+            ("/Kq7Wz2Lm9Xv4Rt8P", true),
+            ("qwhvkzpmtrlsnxbdfgjcy", false),
+        ] {
+            assert_eq!(looks_random(v), want, "{v}");
+        }
     }
 
     #[test]

@@ -519,13 +519,7 @@ fn key_rule_and_safe_list_examples_hold() {
             assert!(!rules.is_safe_key(k), "{}: negative {k}", spec.id);
         }
     }
-    let safe = |sv: &state_scrubber::rules::SafeValue, v: &str| {
-        sv.regex.is_match(v)
-            && sv
-                .spec
-                .max_entropy
-                .is_none_or(|max| state_scrubber::rules::entropy(v) <= max)
-    };
+    let safe = |sv: &state_scrubber::rules::SafeValue, v: &str| sv.holds(v);
     for sv in &rules.safe_values {
         for v in &sv.spec.examples {
             assert!(safe(sv, expand(v).trim()), "{}: {v}", sv.spec.id);
@@ -1448,4 +1442,148 @@ fn plan_configuration_module_inputs_and_provisioners_are_scanned() {
     for v in variants(&token).into_iter().chain(variants(&pw)) {
         assert!(!out.contains(&v), "output leaks a value");
     }
+}
+
+/// Review item 8: the recommended way to hand a secret to a container is a reference to it (a
+/// file, a parameter, a secret name, a header or table name); such values under secret-like keys
+/// were HIGH findings. A random-looking value under the same keys is still found.
+#[test]
+fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
+    let d = Dir::new();
+    let env = |pairs: &[(&str, &str)]| -> Value {
+        pairs
+            .iter()
+            .map(|(k, v)| json!({"name": k, "value": v}))
+            .collect()
+    };
+    let quiet_env = env(&[
+        ("POSTGRES_PASSWORD_FILE", "/run/secrets/postgres-password"),
+        ("DB_PASSWORD_SECRET", "prod/payments/db-password"),
+        ("JWT_SECRET_KEY_FILE", "/etc/app/jwt.key"),
+        ("PASSWORD_HASH_ALGO", "argon2id"),
+        ("AUTH_TOKEN_HEADER", "X-Authorization-Token"),
+        ("SECRET_MANAGER_REGION", "eu-west-1"),
+    ]);
+    let quiet = state_v4(json!([
+        resource(
+            "managed",
+            "aws_ecs_task_definition",
+            "t",
+            json!({"id": "api", "family": "api", "container_definitions":
+                json!([{"name": "api", "environment": quiet_env}]).to_string()}),
+            json!([])
+        ),
+        resource(
+            "managed",
+            "kubernetes_deployment",
+            "d",
+            json!({"id": "default/api", "spec": [{"template": [{"spec": [{"container": [{"name": "api",
+                "env": [{"name": "DB_PASSWORD_FILE", "value": "/var/run/secrets/db/password", "value_from": []},
+                        {"name": "API_TOKEN_SECRET_NAME", "value": "api-token", "value_from": []}]}]}]}]}]}),
+            json!([])
+        ),
+        resource(
+            "managed",
+            "aws_lambda_function",
+            "f",
+            json!({"id": "f", "environment": [{"variables": {
+                "SECRET_ID": "prod/db", "TOKEN_TABLE": "auth-tokens-prod",
+                "SIGNING_SECRET_PARAM": "/prod/signing-secret",
+                "SESSION_SECRET_PARAMETER": "/prod/app/session-secret",
+                "DB_PASSWORD_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"}}]}),
+            json!([])
+        ),
+        resource(
+            "managed",
+            "aws_ssm_parameter",
+            "p",
+            json!({"id": "/app/db_password_secret", "name": "/app/db_password_secret",
+                   "type": "String", "value": "prod/payments/db-password"}),
+            json!([])
+        ),
+    ]));
+    d.write("quiet.tfstate", quiet);
+    let r = audit(&[&d.s("quiet.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 0, "references are not findings: {}", r.stdout);
+
+    // The same keys holding values, not references.
+    let v1 = random(ALNUM, 32);
+    let v2 = random(ALNUM, 40);
+    let v3 = format!("/{}", random(ALNUM, 24));
+    let v4 = random(ALNUM, 32);
+    let gh = format!("ghp_{}", random(ALNUM, 36));
+    let loud = state_v4(json!([resource(
+        "managed",
+        "aws_lambda_function",
+        "g",
+        json!({"id": "g", "environment": [{"variables": {
+            "DB_PASSWORD_FILE": v1,
+            "API_TOKEN_HEADER": format!("Bearer {v2}"),
+            "DB_PASSWORD": v3,
+            "SIGNING_SECRET_PARAM": v4,
+            "GITHUB_TOKEN_TABLE": gh}}]}),
+        json!([])
+    )]));
+    d.write("loud.tfstate", loud);
+    let r = audit(&[&d.s("loud.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let found = findings(&r);
+    let rule_at = |k: &str| {
+        found
+            .iter()
+            .find(|f| f["attribute_path"] == format!("environment[0].variables.{k}"))
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{k} not found"))
+    };
+    assert_eq!(rule_at("DB_PASSWORD_FILE"), "key-password");
+    assert_eq!(rule_at("API_TOKEN_HEADER"), "key-token");
+    assert_eq!(
+        rule_at("DB_PASSWORD"),
+        "key-password",
+        "a password that starts with /"
+    );
+    assert_eq!(rule_at("SIGNING_SECRET_PARAM"), "key-secret");
+    assert_eq!(rule_at("GITHUB_TOKEN_TABLE"), "github-token");
+    let out = r.all();
+    for v in [&v1, &v2, &v3, &v4, &gh] {
+        assert!(!out.contains(v.as_str()));
+    }
+}
+
+/// Review item 8: a flatmap (v3 `primary.attributes`, v4 `attributes_flat`) ignored a table row's
+/// `when` condition, so a `type = "String"` SSM parameter was a HIGH secret.
+#[test]
+fn flatmap_rows_apply_their_when_condition() {
+    let d = Dir::new();
+    let plain = random("abcdefghijklmnopqrstuvwxyz", 20);
+    let secret = random(ALNUM, 20);
+    let v3 = json!({"version": 3, "terraform_version": "0.11.14", "serial": 5, "lineage": "abc",
+    "modules": [{"path": ["root"], "outputs": {}, "depends_on": [], "resources": {
+        "aws_ssm_parameter.plain": {"type": "aws_ssm_parameter", "depends_on": [], "provider": "provider.aws",
+            "primary": {"id": "/x", "attributes": {"id": "/x", "name": "/x", "type": "String", "value": plain}, "meta": {}, "tainted": false}},
+        "aws_ssm_parameter.secure": {"type": "aws_ssm_parameter", "depends_on": [], "provider": "provider.aws",
+            "primary": {"id": "/y", "attributes": {"id": "/y", "name": "/y", "type": "SecureString", "value": secret}, "meta": {}, "tainted": false}}
+    }}]});
+    d.write("v3.tfstate", v3.to_string());
+    let r = audit(&[&d.s("v3.tfstate"), "--format", "json"]);
+    let found = findings(&r);
+    let addrs: Vec<&str> = found
+        .iter()
+        .map(|f| f["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addrs, ["aws_ssm_parameter.secure"], "{}", r.stdout);
+    let mut flat = serde_json::from_str::<Value>(&state_v4(json!([resource(
+        "managed",
+        "aws_ssm_parameter",
+        "plain",
+        json!({}),
+        json!([])
+    ),])))
+    .unwrap();
+    let inst = &mut flat["resources"][0]["instances"][0];
+    inst.as_object_mut().unwrap().remove("attributes");
+    inst["attributes_flat"] = json!({"id": "/x", "type": "String", "value": plain});
+    d.write("flat.tfstate", flat.to_string());
+    let r = audit(&[&d.s("flat.tfstate")]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
 }
