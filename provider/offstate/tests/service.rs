@@ -165,19 +165,8 @@ impl Harness {
         if proposed.get("name").is_null() {
             proposed.set("name", prior.get("name").clone());
         }
-        self.svc
-            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
-                type_name: TYPE.into(),
-                prior_state: dv(prior, &self.ty),
-                proposed_new_state: dv(&proposed, &self.ty),
-                config: dv(config, &self.ty),
-                prior_private: prior_private.to_vec(),
-                client_capabilities: caps(),
-                ..Default::default()
-            }))
+        self.plan_of(TYPE, &self.ty, prior, &proposed, config, prior_private)
             .await
-            .unwrap()
-            .into_inner()
     }
 
     async fn apply(
@@ -196,18 +185,8 @@ impl Harness {
         config: &Value,
         planned_private: &[u8],
     ) -> pb::apply_resource_change::Response {
-        self.svc
-            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
-                type_name: TYPE.into(),
-                prior_state: dv(prior, &self.ty),
-                planned_state: dv(planned, &self.ty),
-                config: dv(config, &self.ty),
-                planned_private: planned_private.to_vec(),
-                ..Default::default()
-            }))
+        self.apply_of(TYPE, &self.ty, prior, planned, config, planned_private)
             .await
-            .unwrap()
-            .into_inner()
     }
 
     async fn read(&self, state: &Value) -> pb::read_resource::Response {
@@ -242,13 +221,122 @@ impl Harness {
         undv(&applied.new_state, &self.ty)
     }
 
+    /// PlanResourceChange of a resource of `type_name` (value type `ty`).
+    async fn plan_of(
+        &self,
+        type_name: &str,
+        ty: &Type,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+        prior_private: &[u8],
+    ) -> pb::plan_resource_change::Response {
+        self.svc
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: type_name.into(),
+                prior_state: dv(prior, ty),
+                proposed_new_state: dv(proposed, ty),
+                config: dv(config, ty),
+                prior_private: prior_private.to_vec(),
+                client_capabilities: caps(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// ApplyResourceChange of a resource of `type_name` (value type `ty`).
+    async fn apply_of(
+        &self,
+        type_name: &str,
+        ty: &Type,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        planned_private: &[u8],
+    ) -> pb::apply_resource_change::Response {
+        self.svc
+            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: type_name.into(),
+                prior_state: dv(prior, ty),
+                planned_state: dv(planned, ty),
+                config: dv(config, ty),
+                planned_private: planned_private.to_vec(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// MoveResourceState from hashicorp/aws's `source_type` (schema `version`) to `target`.
+    async fn move_from_aws(
+        &self,
+        source_type: &str,
+        version: i64,
+        target: &str,
+        source: &serde_json::Value,
+    ) -> pb::move_resource_state::Response {
+        self.svc
+            .move_resource_state(Request::new(pb::move_resource_state::Request {
+                source_provider_address: "registry.terraform.io/hashicorp/aws".into(),
+                source_type_name: source_type.into(),
+                source_schema_version: version,
+                source_state: Some(pb::RawState {
+                    json: serde_json::to_vec(source).unwrap(),
+                    flatmap: Default::default(),
+                }),
+                target_type_name: target.into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// A handle on this harness's store, for resources tested through their traits.
+    fn handle(&self) -> Handle {
+        Handle::with(Configured {
+            store: self.store.clone(),
+            default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
+        })
+    }
+
+    /// Replicates `secret` to `region` outside Terraform.
+    async fn replicate_outside(&self, secret: &str, region: &str) {
+        self.store
+            .replicate(
+                secret,
+                &[offstate_common::store::Replica {
+                    region: region.into(),
+                    kms_key_id: None,
+                }],
+                false,
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Writes a new AWSCURRENT value of `secret` outside Terraform.
+    async fn put_outside(&self, secret: &str, value: &str) {
+        self.store
+            .put_value(offstate_common::store::PutValue {
+                secret_id: secret.into(),
+                value: SecretValue::from_string(value.to_string()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+
     /// ApplyResourceChange of a destroy (planned state and config null).
     async fn destroy(&self, prior: &Value) -> pb::apply_resource_change::Response {
         self.apply(prior, &Value::Null, &Value::Null).await
     }
 
-    /// ImportResourceState of `id`, then ReadResource: the imported state.
-    async fn import(&self, id: &str) -> Value {
+    /// ImportResourceState of `id`, checked for errors.
+    async fn import_raw(&self, id: &str) -> pb::import_resource_state::Response {
         let r = self
             .svc
             .import_resource_state(Request::new(pb::import_resource_state::Request {
@@ -261,6 +349,12 @@ impl Harness {
             .unwrap()
             .into_inner();
         assert!(errors(&r.diagnostics).is_empty(), "{:?}", r.diagnostics);
+        r
+    }
+
+    /// ImportResourceState of `id`, then ReadResource: the imported state.
+    async fn import(&self, id: &str) -> Value {
+        let r = self.import_raw(id).await;
         let imported = undv(&r.imported_resources[0].state, &self.ty);
         undv(&self.read(&imported).await.new_state, &self.ty)
     }
@@ -492,18 +586,7 @@ async fn lifecycle_never_returns_the_value() {
         s2.get("arn").as_str().unwrap().to_string(),
         "app/db?value_wo_version=2".to_string(),
     ] {
-        let r = h
-            .svc
-            .import_resource_state(Request::new(pb::import_resource_state::Request {
-                type_name: TYPE.into(),
-                id: id.clone(),
-                client_capabilities: caps(),
-                identity: None,
-            }))
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(errors(&r.diagnostics).is_empty(), "{:?}", r.diagnostics);
+        let r = h.import_raw(&id).await;
         assert_clean(&r.imported_resources[0].state, &h.ty, &secret2);
     }
     assert_eq!(
@@ -554,14 +637,7 @@ async fn drift_shows_as_version_id_and_deletion_removes_from_state() {
         .apply(&Value::Null, &undv(&plan.planned_state, &h.ty), &c1)
         .await;
     let s1 = undv(&applied.new_state, &h.ty);
-    h.store
-        .put_value(offstate_common::store::PutValue {
-            secret_id: "app/drift".into(),
-            value: SecretValue::from_string("changed-outside".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    h.put_outside("app/drift", "changed-outside").await;
     let read = undv(&h.read(&s1).await.new_state, &h.ty);
     assert_ne!(read.get("version_id"), s1.get("version_id"));
     // The plan after refresh is a no-op: the outside value is not overwritten.
@@ -645,21 +721,8 @@ async fn generate_after_a_move_from_aws_adopts_the_current_value() {
         "tags": {}, "tags_all": {}, "policy": "", "force_overwrite_replica_secret": false,
     });
     let moved = h
-        .svc
-        .move_resource_state(Request::new(pb::move_resource_state::Request {
-            source_provider_address: "registry.terraform.io/hashicorp/aws".into(),
-            source_type_name: "aws_secretsmanager_secret".into(),
-            source_schema_version: 0,
-            source_state: Some(pb::RawState {
-                json: serde_json::to_vec(&source).unwrap(),
-                flatmap: Default::default(),
-            }),
-            target_type_name: TYPE.into(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+        .move_from_aws("aws_secretsmanager_secret", 0, TYPE, &source)
+        .await;
     assert!(
         errors(&moved.diagnostics).is_empty(),
         "{:?}",
@@ -817,17 +880,7 @@ async fn destroying_a_replicated_secret_removes_its_replicas_first() {
     let mut c = config("app/replicated", &canary(), "1");
     c.set("replica", Value::Set(vec![replica("us-west-2")]));
     let state = h.create(&c).await;
-    h.store
-        .replicate(
-            "app/replicated",
-            &[offstate_common::store::Replica {
-                region: "eu-west-1".into(),
-                kms_key_id: None,
-            }],
-            false,
-        )
-        .await
-        .unwrap();
+    h.replicate_outside("app/replicated", "eu-west-1").await;
     let state = undv(&h.read(&state).await.new_state, &h.ty);
     let destroyed = h.destroy(&state).await;
     assert!(
@@ -850,17 +903,7 @@ async fn replicas_of_a_secret_that_manages_none_are_left_alone() {
     let h = harness();
     let c = config("app/unmanaged", &canary(), "1");
     let state = h.create(&c).await;
-    h.store
-        .replicate(
-            "app/unmanaged",
-            &[offstate_common::store::Replica {
-                region: "eu-west-1".into(),
-                kms_key_id: None,
-            }],
-            false,
-        )
-        .await
-        .unwrap();
+    h.replicate_outside("app/unmanaged", "eu-west-1").await;
     let read = undv(&h.read(&state).await.new_state, &h.ty);
     assert!(read.get("replica").elements().is_empty());
     let status = read.get("replica_status").as_string_map().unwrap();
@@ -989,14 +1032,7 @@ async fn compare_mode_applies_what_was_planned() {
     let planned = undv(&h.plan(&state, &c2).await.planned_state, &h.ty);
     assert_eq!(planned.get("version_id"), state.get("version_id"));
     // The value changes in AWS between plan and apply: apply keeps to the plan.
-    h.store
-        .put_value(offstate_common::store::PutValue {
-            secret_id: "app/cmp".into(),
-            value: SecretValue::from_string("changed-outside".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    h.put_outside("app/cmp", "changed-outside").await;
     let applied = h.apply(&state, &planned, &c2).await;
     assert!(
         errors(&applied.diagnostics).is_empty(),
@@ -1016,14 +1052,7 @@ async fn compare_mode_applies_what_was_planned() {
     let planned = undv(&h.plan(&read, &c2).await.planned_state, &h.ty);
     assert!(planned.get("version_id").is_unknown());
     // Planned a write, but the value is current again by apply: nothing is written.
-    h.store
-        .put_value(offstate_common::store::PutValue {
-            secret_id: "app/cmp".into(),
-            value: SecretValue::from_string(value.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    h.put_outside("app/cmp", &value).await;
     let applied = h.apply(&read, &planned, &c2).await;
     assert!(
         errors(&applied.diagnostics).is_empty(),
@@ -1199,28 +1228,23 @@ async fn a_kms_key_swapped_outside_terraform_shows_as_drift() {
         Value::string("1111aaaa-0000-0000-0000-000000000001"),
     );
     let state = h.create(&c).await;
-    // The same key spelt as an ARN by AWS: no drift.
-    h.store
-        .update_metadata(
+    let set_key = |key: String| {
+        h.store.update_metadata(
             "app/kms",
             offstate_common::store::MetadataUpdate {
-                kms_key_id: Some(key("1111aaaa-0000-0000-0000-000000000001")),
+                kms_key_id: Some(key),
                 ..Default::default()
             },
         )
+    };
+    // The same key spelt as an ARN by AWS: no drift.
+    set_key(key("1111aaaa-0000-0000-0000-000000000001"))
         .await
         .unwrap();
     let read = undv(&h.read(&state).await.new_state, &h.ty);
     assert_eq!(read.get("kms_key_id"), c.get("kms_key_id"));
     // Another key: drift, and the plan puts the configured one back.
-    h.store
-        .update_metadata(
-            "app/kms",
-            offstate_common::store::MetadataUpdate {
-                kms_key_id: Some(key("2222bbbb-0000-0000-0000-000000000002")),
-                ..Default::default()
-            },
-        )
+    set_key(key("2222bbbb-0000-0000-0000-000000000002"))
         .await
         .unwrap();
     let read = undv(&h.read(&state).await.new_state, &h.ty);
@@ -1297,12 +1321,7 @@ async fn unknown_arguments_are_no_conflict_in_the_validate_walk() {
         .into_inner();
     assert_eq!(errors(&r.diagnostics), []);
 
-    let handle = || {
-        Handle::with(Configured {
-            store: h.store.clone(),
-            default_tags: BTreeMap::new(),
-        })
-    };
+    let handle = || h.handle();
     let eph = ephemeral::SecretValueEphemeral::new(handle())
         .schema()
         .value_type();
@@ -1350,21 +1369,8 @@ async fn a_listed_object_is_what_import_makes_of_the_secret() {
     use offstate_framework::datasource::{ListRequest, ListResource as _, ListResponse};
     let h = harness();
     let state = h.create(&config("app/listed", &canary(), "1")).await;
-    h.store
-        .replicate(
-            "app/listed",
-            &[offstate_common::store::Replica {
-                region: "eu-west-1".into(),
-                kms_key_id: None,
-            }],
-            false,
-        )
-        .await
-        .unwrap();
-    let list = terraform_provider_offstate::list::SecretList::new(Handle::with(Configured {
-        store: h.store.clone(),
-        default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
-    }));
+    h.replicate_outside("app/listed", "eu-west-1").await;
+    let list = terraform_provider_offstate::list::SecretList::new(h.handle());
     let cfg = object_of(&list.schema().value_type(), &[]);
     let mut resp = ListResponse::default();
     list.list(
@@ -1387,33 +1393,17 @@ async fn a_listed_object_is_what_import_makes_of_the_secret() {
 async fn an_ephemeral_read_by_label_sees_a_value_written_since() {
     // "Read the current password, write a new one, read it again" in one
     // apply (one provider process): the second read must see the new value.
-    use offstate_framework::datasource::{EphemeralResource as _, OpenRequest, OpenResponse};
+    use offstate_framework::datasource::EphemeralResource as _;
     let h = harness();
     let (first, second) = (canary(), canary());
     h.create(&config("app/eph", &first, "1")).await;
-    let eph = terraform_provider_offstate::ephemeral::SecretValueEphemeral::new(Handle::with(
-        Configured {
-            store: h.store.clone(),
-            default_tags: BTreeMap::new(),
-        },
-    ));
+    let eph = terraform_provider_offstate::ephemeral::SecretValueEphemeral::new(h.handle());
     let cfg = object_of(
         &eph.schema().value_type(),
         &[("secret_id", Value::string("app/eph"))],
     );
     let open = || async {
-        let mut resp = OpenResponse {
-            result: cfg.clone(),
-            ..Default::default()
-        };
-        eph.open(
-            &OpenRequest {
-                config: &cfg,
-                client_capabilities: Default::default(),
-            },
-            &mut resp,
-        )
-        .await;
+        let resp = open_secret_value(&eph, &cfg).await;
         assert!(resp.diagnostics.is_empty());
         resp.result
     };
@@ -1422,14 +1412,7 @@ async fn an_ephemeral_read_by_label_sees_a_value_written_since() {
         got.get("value").as_str() == Some(first.as_str()),
         "first read"
     );
-    h.store
-        .put_value(offstate_common::store::PutValue {
-            secret_id: "app/eph".into(),
-            value: SecretValue::from_string(second.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    h.put_outside("app/eph", &second).await;
     let got = open().await;
     assert!(
         got.get("value").as_str() == Some(second.as_str()),
@@ -1476,35 +1459,23 @@ async fn a_rotation_configured_but_not_read_back_is_recorded() {
     let ty = terraform_provider_offstate::rotation::schema().value_type();
     let c = rotation_config("app/rot", &[("automatically_after_days", window(30))]);
     let plan = h
-        .svc
-        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
-            type_name: "offstate_secret_rotation".into(),
-            prior_state: dv(&Value::Null, &ty),
-            proposed_new_state: dv(&c, &ty),
-            config: dv(&c, &ty),
-            client_capabilities: caps(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+        .plan_of("offstate_secret_rotation", &ty, &Value::Null, &c, &c, &[])
+        .await;
     assert_eq!(errors(&plan.diagnostics), []);
     h.store.fail_next_call_of(
         "describe",
         offstate_common::StoreError::from_code("ThrottlingException", "Rate exceeded"),
     );
     let applied = h
-        .svc
-        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
-            type_name: "offstate_secret_rotation".into(),
-            prior_state: dv(&Value::Null, &ty),
-            planned_state: plan.planned_state.clone(),
-            config: dv(&c, &ty),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+        .apply_of(
+            "offstate_secret_rotation",
+            &ty,
+            &Value::Null,
+            &undv(&plan.planned_state, &ty),
+            &c,
+            &[],
+        )
+        .await;
     assert_eq!(errors(&applied.diagnostics), []);
     assert_eq!(applied.diagnostics.len(), 1, "a warning says what happened");
     let state = undv(&applied.new_state, &ty);
@@ -1559,21 +1530,13 @@ async fn a_rotation_moves_from_the_aws_provider() {
     });
     let ty = terraform_provider_offstate::rotation::schema().value_type();
     let moved = h
-        .svc
-        .move_resource_state(Request::new(pb::move_resource_state::Request {
-            source_provider_address: "registry.terraform.io/hashicorp/aws".into(),
-            source_type_name: "aws_secretsmanager_secret_rotation".into(),
-            source_schema_version: 1,
-            source_state: Some(pb::RawState {
-                json: serde_json::to_vec(&source).unwrap(),
-                flatmap: Default::default(),
-            }),
-            target_type_name: "offstate_secret_rotation".into(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+        .move_from_aws(
+            "aws_secretsmanager_secret_rotation",
+            1,
+            "offstate_secret_rotation",
+            &source,
+        )
+        .await;
     assert_eq!(errors(&moved.diagnostics), []);
     let read = h
         .svc
@@ -1595,18 +1558,8 @@ async fn a_rotation_moves_from_the_aws_provider() {
         proposed.set(k, prior.get(k).clone());
     }
     let plan = h
-        .svc
-        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
-            type_name: "offstate_secret_rotation".into(),
-            prior_state: dv(&prior, &ty),
-            proposed_new_state: dv(&proposed, &ty),
-            config: dv(&c, &ty),
-            client_capabilities: caps(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+        .plan_of("offstate_secret_rotation", &ty, &prior, &proposed, &c, &[])
+        .await;
     assert_eq!(errors(&plan.diagnostics), []);
     assert!(
         plan.requires_replace.is_empty(),
@@ -1646,15 +1599,10 @@ async fn stop_provider_ends_the_wait_for_a_forced_delete() {
 
 #[tokio::test]
 async fn read_and_rotation_errors_point_at_the_argument_at_fault() {
-    use offstate_framework::datasource::{EphemeralResource as _, OpenRequest, OpenResponse};
+    use offstate_framework::datasource::EphemeralResource as _;
     let h = harness();
     let state = h.create(&config("app/paths", &canary(), "1")).await;
-    let eph = terraform_provider_offstate::ephemeral::SecretValueEphemeral::new(Handle::with(
-        Configured {
-            store: h.store.clone(),
-            default_tags: BTreeMap::new(),
-        },
-    ));
+    let eph = terraform_provider_offstate::ephemeral::SecretValueEphemeral::new(h.handle());
     let ety = eph.schema().value_type();
     for (pairs, want) in [
         (
@@ -1679,19 +1627,7 @@ async fn read_and_rotation_errors_point_at_the_argument_at_fault() {
             "secret_id",
         ),
     ] {
-        let cfg = object_of(&ety, &pairs);
-        let mut resp = OpenResponse {
-            result: cfg.clone(),
-            ..Default::default()
-        };
-        eph.open(
-            &OpenRequest {
-                config: &cfg,
-                client_capabilities: Default::default(),
-            },
-            &mut resp,
-        )
-        .await;
+        let resp = open_secret_value(&eph, &object_of(&ety, &pairs)).await;
         let d = resp.diagnostics.iter().next().expect("an error");
         assert_eq!(
             d.attribute.as_ref().map(|p| p.to_string()).as_deref(),
@@ -1712,18 +1648,30 @@ async fn read_and_rotation_errors_point_at_the_argument_at_fault() {
         ),
     );
     let applied = h
-        .svc
-        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
-            type_name: "offstate_secret_rotation".into(),
-            prior_state: dv(&Value::Null, &ty),
-            planned_state: dv(&c, &ty),
-            config: dv(&c, &ty),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+        .apply_of("offstate_secret_rotation", &ty, &Value::Null, &c, &c, &[])
+        .await;
     let errs = errors(&applied.diagnostics);
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert_eq!(errs[0].0, "rotation_lambda_arn");
+}
+
+/// OpenEphemeralResource of `offstate_secret_value` with `cfg`, through its trait.
+async fn open_secret_value(
+    eph: &terraform_provider_offstate::ephemeral::SecretValueEphemeral,
+    cfg: &Value,
+) -> offstate_framework::datasource::OpenResponse {
+    use offstate_framework::datasource::{EphemeralResource as _, OpenRequest, OpenResponse};
+    let mut resp = OpenResponse {
+        result: cfg.clone(),
+        ..Default::default()
+    };
+    eph.open(
+        &OpenRequest {
+            config: cfg,
+            client_capabilities: Default::default(),
+        },
+        &mut resp,
+    )
+    .await;
+    resp
 }
