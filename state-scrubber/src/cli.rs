@@ -161,7 +161,12 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
 
     let mut stderr = std::io::stderr().lock();
     for e in report.all_errors() {
-        writeln!(stderr, "error: {e}").context("writing to stderr")?;
+        writeln!(
+            stderr,
+            "error: {}",
+            crate::report::printable(&e.to_string())
+        )
+        .context("writing to stderr")?;
     }
     if report.files.is_empty() && !args.quiet {
         // Say so: a CI job pointed at the wrong directory should not pass silently unnoticed.
@@ -181,7 +186,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             writeln!(
                 stderr,
                 "scanned {} ({}, {} bytes, {:.1} ms, {:.0} MB/s): {} finding(s){}",
-                f.file,
+                crate::report::printable(&f.file),
                 f.kind.map(|k| k.as_str()).unwrap_or(if f.is_skipped() {
                     "skipped"
                 } else {

@@ -9,7 +9,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The chain may name input files (and, through them, anything in a file name).
+            let msg = format!("{e:#}");
+            eprintln!("error: {}", state_scrubber::report::printable(&msg));
             ExitCode::from(2)
         }
     }

@@ -69,11 +69,14 @@ pub fn run_migrate(args: MigrateArgs) -> anyhow::Result<Outcome> {
         .context("writing the diff")?;
     out.flush().context("writing the diff")?;
     let mut err = std::io::stderr().lock();
+    // Warnings and notes name blocks by their labels, which come from the .tf files.
     for w in &plan.warnings {
-        writeln!(err, "{w}").context("writing to stderr")?;
+        writeln!(err, "{}", crate::report::printable(&w.to_string()))
+            .context("writing to stderr")?;
     }
     for n in &plan.notes {
-        writeln!(err, "{n}").context("writing to stderr")?;
+        writeln!(err, "{}", crate::report::printable(&n.to_string()))
+            .context("writing to stderr")?;
     }
     if plan.is_empty() {
         writeln!(err, "{}: nothing to migrate", args.dir.display()).context("writing to stderr")?;

@@ -456,3 +456,86 @@ fn three_thousand_files() {
     assert_eq!(digest(&bad), before);
     eprintln!("3001 files: {:.2} s", t0.elapsed().as_secs_f64());
 }
+
+/// Review (lower priority): module, resource, key and file names come from the input; printed
+/// raw, an ESC/OSC/BEL sequence in a crafted state reaches the terminal or the CI log (clear a
+/// line, retitle the window, hide a finding). Every printed text escapes control characters.
+#[test]
+fn control_characters_from_the_input_never_reach_a_terminal() {
+    use util::{audit, random, resource, state_v4, Dir, ALNUM};
+    let d = Dir::new();
+    let pw = format!("{}{}", random(ALNUM, 14), "9a");
+    let mut r = resource(
+        "managed",
+        "aws_db_instance",
+        "m\u{1b}[31mRED\u{9b}2K",
+        serde_json::json!({"id": "x", "password": pw, "tags": {"a\u{1b}[1A\u{1b}[2Kb": "x"},
+               "nested\u{7}\u{202e}": [{"secret\r\n": random(ALNUM, 30)}]}),
+        serde_json::json!([]),
+    );
+    r["module"] = serde_json::json!("module.x\u{1b}]0;title\u{7}");
+    r["instances"][0]["index_key"] = serde_json::json!("k\u{1b}[2K");
+    // A second file so the summary (by state, by resource type) is printed too.
+    let st = state_v4(serde_json::json!([r]));
+    d.write("a\u{1b}[8m.tfstate", &st);
+    d.write("b.tfstate", &st);
+    let dir = d.path().display().to_string();
+    let bad = |s: &str| {
+        s.chars().any(|c| {
+            (c.is_control() && c != '\n' && c != '\t') || ('\u{202a}'..='\u{202e}').contains(&c)
+        })
+    };
+    for args in [
+        vec![dir.as_str(), "--verbose"],
+        vec![dir.as_str(), "--format", "text"],
+    ] {
+        let r = audit(&args);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(!bad(&r.stdout), "stdout: {:?}", r.stdout);
+        assert!(!bad(&r.stderr), "stderr: {:?}", r.stderr);
+        assert!(r.stdout.contains(r"\u{1b}"), "shown escaped: {}", r.stdout);
+    }
+    // With colour, the report's own SGR codes are the only escapes.
+    let r = audit(&[&dir, "--color", "always"]);
+    let stripped = regex_lite_strip(&r.stdout);
+    assert!(!bad(&stripped), "{:?}", r.stdout);
+    // A broken file: the error names the file and JSON path.
+    d.write(
+        "c\u{1b}[2J.tfstate",
+        "{\"version\": 4, \"resources\": [{\"x\u{1b}[2J\": }]}",
+    );
+    let r = audit(&[&dir]);
+    assert_eq!(r.code, 2);
+    assert!(!bad(&r.stderr), "stderr: {:?}", r.stderr);
+    // scrub's dry run prints addresses and JSON paths.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_state-scrubber"))
+        .args(["scrub", &d.s("b.tfstate"), "--prefix", "p"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    for s in [&o.stdout, &o.stderr] {
+        let s = String::from_utf8_lossy(s);
+        assert!(!bad(&s), "scrub: {s:?}");
+    }
+}
+
+/// The text report with its own `ESC [ n m` colour codes removed.
+fn regex_lite_strip(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 2..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(tail.len());
+        if tail[end..].starts_with('m') {
+            rest = &tail[end + 1..];
+        } else {
+            out.push('\u{1b}');
+            rest = &rest[i + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -6,8 +6,43 @@ pub mod sarif;
 pub mod summary;
 pub mod text;
 
+use std::borrow::Cow;
+
 use crate::audit::AuditReport;
 use crate::finding::Severity;
+
+/// `s` safe to print on a terminal or in a CI log: control characters (C0 but tab, DEL, C1) and
+/// bidirectional formatting characters are written as `\u{1b}`. File, module, resource and key
+/// names come from the input; raw, an ESC or OSC sequence in one would clear lines, retitle the
+/// window or hide text, and a bidi override would reorder what is shown. A newline is escaped
+/// too (a key holding one would fake a line of the report).
+pub fn printable(s: &str) -> Cow<'_, str> {
+    escape(s, false)
+}
+
+/// [`printable`] for a block of lines: newlines are kept.
+pub fn printable_lines(s: &str) -> Cow<'_, str> {
+    escape(s, true)
+}
+
+fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\t' && !(keep_newlines && c == '\n'))
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Counts by severity, highest first.
 pub fn severity_counts(report: &AuditReport) -> Vec<(Severity, usize)> {
@@ -24,4 +59,30 @@ pub fn severity_counts(report: &AuditReport) -> Vec<(Severity, usize)> {
         }
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_table() {
+        for (input, field, lines) in [
+            ("plain.tfstate", "plain.tfstate", "plain.tfstate"),
+            ("a\u{1b}[2Kb", "a\\u{1b}[2Kb", "a\\u{1b}[2Kb"),
+            (
+                "t\u{1b}]0;x\u{7}",
+                "t\\u{1b}]0;x\\u{7}",
+                "t\\u{1b}]0;x\\u{7}",
+            ),
+            ("c1\u{9b}2K", "c1\\u{9b}2K", "c1\\u{9b}2K"),
+            ("l1\nl2\r", "l1\\u{a}l2\\u{d}", "l1\nl2\\u{d}"),
+            ("tab\there", "tab\there", "tab\there"),
+            ("abc\u{202e}fed", "abc\\u{202e}fed", "abc\\u{202e}fed"),
+            ("Ünïcödé → ok", "Ünïcödé → ok", "Ünïcödé → ok"),
+        ] {
+            assert_eq!(printable(input), field, "{input:?}");
+            assert_eq!(printable_lines(input), lines, "{input:?}");
+        }
+    }
 }

@@ -6,6 +6,8 @@ use crate::audit::AuditReport;
 use crate::document::DocKind;
 use crate::finding::Severity;
 
+use super::{printable as p, printable_lines};
+
 pub struct Style {
     pub color: bool,
 }
@@ -40,24 +42,24 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
             let _ = writeln!(
                 out,
                 "{}  OpenTofu-encrypted state: recognised, not scanned (decrypt with `tofu state pull` to audit it)",
-                style.paint("1", &f.file),
+                style.paint("1", &p(&f.file)),
             );
             continue;
         }
         if f.is_skipped() {
             if verbose {
                 for n in &f.notes {
-                    let _ = writeln!(out, "{}  {n}", style.paint("1", &f.file));
+                    let _ = writeln!(out, "{}  {}", style.paint("1", &p(&f.file)), p(n));
                 }
             }
             continue;
         }
         if f.findings.is_empty() {
             if verbose || !f.notes.is_empty() {
-                let _ = writeln!(out, "{}  no findings", style.paint("1", &f.file));
+                let _ = writeln!(out, "{}  no findings", style.paint("1", &p(&f.file)));
             }
             for n in &f.notes {
-                let _ = writeln!(out, "  note: {n}");
+                let _ = writeln!(out, "  note: {}", p(n));
             }
             continue;
         }
@@ -65,14 +67,19 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
         let _ = writeln!(
             out,
             "{}  ({kind}, {} finding{})",
-            style.paint("1", &f.file),
+            style.paint("1", &p(&f.file)),
             f.findings.len(),
             if f.findings.len() == 1 { "" } else { "s" }
         );
         let mut last_addr: Option<(&str, &str)> = None;
         for x in &f.findings {
             if last_addr != Some((x.section.as_str(), x.address.as_str())) {
-                let _ = writeln!(out, "  {}  [{}]", style.paint("1", &x.address), x.section);
+                let _ = writeln!(
+                    out,
+                    "  {}  [{}]",
+                    style.paint("1", &p(&x.address)),
+                    p(&x.section)
+                );
                 last_addr = Some((x.section.as_str(), x.address.as_str()));
             }
             let mut path = x.attribute_path.clone();
@@ -86,34 +93,40 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
                 out,
                 "    {} {}  {}:{}  {}  {}  {}",
                 style.sev(x.severity),
-                path,
+                p(&path),
                 x.line,
                 x.column,
                 x.rule_id,
                 x.kind.as_str(),
-                style.paint("2", &x.preview)
+                style.paint("2", &p(&x.preview))
             );
             for r in &x.reasons {
-                let _ = writeln!(out, "        why: {r}");
+                let _ = writeln!(out, "        why: {}", p(r));
             }
             if !x.decoded.is_empty() {
                 let _ = writeln!(out, "        decoded: {}", x.decoded.join(" → "));
             }
-            let _ = writeln!(out, "        fix: {}", x.fix);
+            let _ = writeln!(out, "        fix: {}", p(&x.fix));
             if verbose {
                 let _ = writeln!(
                     out,
                     "        pointer: {}  fingerprint: {}  same-value group: {}  confidence: {:?}",
-                    x.json_pointer, x.fingerprint, x.value_group, x.confidence
+                    p(&x.json_pointer),
+                    x.fingerprint,
+                    x.value_group,
+                    x.confidence
                 );
             }
         }
         for n in &f.notes {
-            let _ = writeln!(out, "  note: {n}");
+            let _ = writeln!(out, "  note: {}", p(n));
         }
         let _ = writeln!(out);
     }
-    out.push_str(&super::summary::Summary::of(report).render_text(10));
+    // The summary names states, types and fixes; it has no colour of its own.
+    out.push_str(&printable_lines(
+        &super::summary::Summary::of(report).render_text(10),
+    ));
     let _ = writeln!(out, "{}", summary(report));
     out
 }

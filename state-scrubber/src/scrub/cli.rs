@@ -123,6 +123,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// The report goes to stdout, unless stdout carries the state (pipeline mode).
 fn say(pipeline: bool, text: &str) -> anyhow::Result<()> {
+    // Addresses, JSON paths and file names come from the input (see report::printable).
+    let text = crate::report::printable_lines(text);
     if pipeline {
         let mut e = std::io::stderr().lock();
         e.write_all(text.as_bytes()).context("writing to stderr")?;
