@@ -360,7 +360,11 @@ impl<'e> Scanner<'e> {
         let mut seen_values = false;
         let mut seen_backend = false;
         let mut seen_modules = false;
-        let mut encrypted = false;
+        // OpenTofu's envelope is `{meta, encrypted_data, encryption_version}` and nothing else
+        // (internal/encryption/base.go `basedata`); those keys next to anything else do not make
+        // a plaintext state "encrypted, not scanned".
+        let mut envelope_keys = false;
+        let mut other_keys = false;
         let mut variables: Option<(Dom, NodeId, String)> = None;
         let mut sensitive_vars: Vec<String> = Vec::new();
         let mut dom = Dom::default();
@@ -371,6 +375,12 @@ impl<'e> Scanner<'e> {
             first_key = false;
             p.push_key(ks, ke);
             let key = crate::json::str_of(&src[ks..ke], kesc).unwrap_or(Cow::Borrowed(""));
+            if !matches!(
+                key.as_ref(),
+                "meta" | "encrypted_data" | "encryption_version"
+            ) {
+                other_keys = true;
+            }
             let r: Result<(), SyntaxError> = match key.as_ref() {
                 "version" => {
                     let (line, column) = p.position();
@@ -414,7 +424,7 @@ impl<'e> Scanner<'e> {
                     Ok(())
                 }
                 "encrypted_data" | "encryption_version" => {
-                    encrypted = true;
+                    envelope_keys = true;
                     p.skip_value()
                 }
                 "resources" if format_version.is_none() => {
@@ -510,7 +520,7 @@ impl<'e> Scanner<'e> {
             self.variables(src, &vdom, id, &unit, &sensitive_vars);
         }
 
-        let kind = if encrypted {
+        let kind = if envelope_keys && !other_keys {
             DocKind::Encrypted
         } else if format_version.is_some() {
             if seen_plan {
@@ -547,11 +557,18 @@ impl<'e> Scanner<'e> {
         for f in &mut findings {
             f.document = kind.as_str().to_string();
         }
+        let mut notes = Vec::new();
+        if envelope_keys && other_keys {
+            notes.push(
+                "encrypted_data/encryption_version next to plaintext keys: not an OpenTofu-encrypted state, scanned as plaintext"
+                    .to_string(),
+            );
+        }
         Ok(Scanned {
             kind,
             findings,
             bytes: src.len(),
-            notes: Vec::new(),
+            notes,
         })
     }
 

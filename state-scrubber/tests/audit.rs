@@ -1587,3 +1587,46 @@ fn flatmap_rows_apply_their_when_condition() {
     let r = audit(&[&d.s("flat.tfstate")]);
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
+
+/// Review (lower priority): any top-level `encrypted_data` key made a plaintext state
+/// "encrypted, not scanned" (exit 0, findings dropped). Only OpenTofu's envelope (`meta`,
+/// `encrypted_data`, `encryption_version` and nothing else) is encrypted state.
+#[test]
+fn encrypted_data_next_to_plaintext_resources_is_scanned() {
+    let d = Dir::new();
+    let pw = pw();
+    let mut st: Value = serde_json::from_str(&db_state(&pw)).unwrap();
+    st["encrypted_data"] = json!(random(ALNUM, 40));
+    st["encryption_version"] = json!("v0");
+    d.write("a.tfstate", st.to_string());
+    let r = audit(&[&d.s("a.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(findings(&r).len(), 1);
+    let file = &r.json()["files"][0];
+    assert_eq!(file["document"], "state_v4");
+    assert!(
+        file["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("not an OpenTofu-encrypted state"),
+        "{file}"
+    );
+    assert!(!r.all().contains(&pw));
+    // The envelope's keys next to keys that are neither state nor plan: not recognised (exit 2),
+    // never a silent pass.
+    d.write(
+        "b.tfstate",
+        json!({"encrypted_data": "x", "encryption_version": "v0", "payload": {"password": pw}})
+            .to_string(),
+    );
+    let r = audit(&[&d.s("b.tfstate")]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    // The real envelope is still recognised.
+    d.write(
+        "c.tfstate",
+        json!({"meta": {"key_provider.pbkdf2.k": "e30="}, "encrypted_data": random(ALNUM, 64), "encryption_version": "v0"}).to_string(),
+    );
+    let r = audit(&[&d.s("c.tfstate")]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("1 encrypted (not scanned)"));
+}
