@@ -1873,10 +1873,36 @@ impl<'e> Scanner<'e> {
             let rows = self.engine.table.for_type(&table_type);
             let mut rp = String::new();
             crate::json::push_pointer_token(&mut rp, &key);
+            // `primary`, then the deposed objects (a create_before_destroy replacement whose old
+            // object is still there: the same attributes, often the old password). v3 gives
+            // them no key; Terraform makes one up when it upgrades the state, so the address
+            // shows the position.
+            let mut objects: Vec<(NodeId, String, Address)> = Vec::new();
             if let Some(primary) = dom.get(src, r, "primary") {
-                if let Some(idn) = dom.get(src, primary, "id") {
+                objects.push((
+                    primary,
+                    format!("{unit}/resources/{rp}/primary"),
+                    address.clone(),
+                ));
+            }
+            if let Some(deposed) = dom.get(src, r, "deposed") {
+                for (i, obj) in dom.elements(deposed).enumerate() {
+                    objects.push((
+                        obj,
+                        format!("{unit}/resources/{rp}/deposed/{i}"),
+                        Address {
+                            deposed: Some(i.to_string()),
+                            ..address.clone()
+                        },
+                    ));
+                }
+            }
+            for (obj, up, address) in objects {
+                if dom.node(obj).kind != JKind::Object {
+                    continue;
+                }
+                if let Some(idn) = dom.get(src, obj, "id") {
                     let rel = [Step::Key(Cow::Borrowed("id"))];
-                    let up = format!("{unit}/resources/{rp}/primary");
                     self.values_keyed(
                         src,
                         dom,
@@ -1892,14 +1918,14 @@ impl<'e> Scanner<'e> {
                         "id",
                     );
                 }
-                if let Some(attrs) = dom.get(src, primary, "attributes") {
+                if let Some(attrs) = dom.get(src, obj, "attributes") {
                     self.flat(
                         src,
                         dom,
                         attrs,
                         "resources",
                         &address,
-                        &format!("{unit}/resources/{rp}/primary/attributes"),
+                        &format!("{up}/attributes"),
                         &rows,
                     );
                 }

@@ -1630,3 +1630,45 @@ fn encrypted_data_next_to_plaintext_resources_is_scanned() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("1 encrypted (not scanned)"));
 }
+
+/// Review (lower priority): a v3 state's `deposed` objects (the old object of a
+/// create_before_destroy replacement) were not scanned.
+#[test]
+fn v3_deposed_objects_are_scanned() {
+    let d = Dir::new();
+    let (now, old) = (pw(), pw());
+    let v3 = json!({"version": 3, "terraform_version": "0.11.14", "serial": 5, "lineage": "abc",
+    "modules": [{"path": ["root"], "outputs": {}, "depends_on": [], "resources": {
+        "aws_db_instance.main": {"type": "aws_db_instance", "depends_on": [], "provider": "provider.aws",
+            "primary": {"id": "main", "attributes": {"id": "main", "password": now}, "meta": {}, "tainted": false},
+            "deposed": [{"id": "old", "attributes": {"id": "old", "password": old}, "meta": {}, "tainted": false}]}
+    }}]});
+    d.write("v3.tfstate", v3.to_string());
+    let r = audit(&[&d.s("v3.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let mut got: Vec<(String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["json_pointer"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "aws_db_instance.main".to_string(),
+                "/modules/0/resources/aws_db_instance.main/primary/attributes/password".to_string()
+            ),
+            (
+                "aws_db_instance.main (deposed 0)".to_string(),
+                "/modules/0/resources/aws_db_instance.main/deposed/0/attributes/password"
+                    .to_string()
+            ),
+        ]
+    );
+    assert!(!r.all().contains(&old));
+}
