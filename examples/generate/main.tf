@@ -51,7 +51,8 @@ resource "offstate_secret" "api_key" {
 }
 
 # A JSON document: fixed fields from json_template, the generated password under json_key.
-# The value written is {"host":"db.internal","password":"<generated>","port":"5432","username":"app"}.
+# The value written is {"host":"db.internal","port":"5432","username":"app","password":"<generated>"}
+# (json_template's fields in key order, then json_key).
 resource "offstate_secret" "db" {
   name                    = "${var.prefix}/generate/db-credentials"
   recovery_window_in_days = 0

@@ -36,8 +36,9 @@ variable "endpoint" {
 }
 
 variable "region" {
-  type    = string
-  default = "us-east-1"
+  description = "AWS region; null means the usual chain (AWS_REGION, the profile's region)."
+  type        = string
+  default     = null
 }
 
 provider "offstate" {
