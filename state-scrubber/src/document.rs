@@ -13,10 +13,51 @@ use crate::table::{Row, Table, Treat, GENERIC_FIX, ROOT_OUTPUT};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Mutex;
 
-/// Findings in file order (stable: several findings on one value keep their order).
-fn sort_findings(mut s: Scanned) -> Scanned {
+/// Findings in file order (stable: several findings on one value keep their order), their
+/// columns counted in characters.
+fn sort_findings(mut s: Scanned, src: &[u8]) -> Scanned {
     s.findings.sort_by_key(|f| (f.line, f.column));
+    char_columns(src, &mut s.findings);
     s
+}
+
+/// The parser counts columns in bytes; a finding's column is in characters (Unicode code
+/// points), the unit SARIF's `columnKind: unicodeCodePoints` declares (SARIF 2.1.0 §3.14.27
+/// allows only that or UTF-16 code units) and the one editors show for most text. One pass over
+/// the lines that hold findings; `findings` must be sorted by (line, byte column).
+fn char_columns(src: &[u8], findings: &mut [Finding]) {
+    if findings.is_empty() || src.is_ascii() {
+        return;
+    }
+    let mut newlines = memchr::memchr_iter(b'\n', src);
+    let mut line = 1u32;
+    let mut line_start = 0usize;
+    // Within a line: the byte offset counted up to, and the characters before it.
+    let mut counted = (0usize, 0u32);
+    for f in findings.iter_mut() {
+        while line < f.line {
+            match newlines.next() {
+                Some(i) => {
+                    line += 1;
+                    line_start = i + 1;
+                    counted = (line_start, 0);
+                }
+                None => return,
+            }
+        }
+        if counted.0 < line_start {
+            counted = (line_start, 0);
+        }
+        let end = (line_start + f.column.saturating_sub(1) as usize).min(src.len());
+        if end >= counted.0 {
+            let chars = src[counted.0..end]
+                .iter()
+                .filter(|&&b| b & 0xC0 != 0x80)
+                .count() as u32;
+            counted = (end, counted.1 + chars);
+        }
+        f.column = counted.1 + 1;
+    }
 }
 
 pub const OUTPUT_FIX: &str = "stop exporting the secret from the root module (outputs are stored in state in plaintext even when sensitive); pass it on with `ephemeral = true` outputs or read it where needed with `ephemeral \"offstate_secret_value\"`";
@@ -260,7 +301,7 @@ impl<'e> Scanner<'e> {
             let deep = self.engine.take_too_deep();
             return r.map(|mut s| {
                 s.notes.extend(too_deep_note(deep));
-                sort_findings(s)
+                sort_findings(s, src)
             });
         }
         let engines: Vec<Engine> = (1..threads).map(|_| self.engine.fork()).collect();
@@ -323,7 +364,7 @@ impl<'e> Scanner<'e> {
                     s.findings.extend(extra);
                 }
                 s.notes.extend(too_deep_note(deep));
-                sort_findings(s)
+                sort_findings(s, src)
             })
         })
     }

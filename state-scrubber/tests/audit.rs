@@ -1672,3 +1672,66 @@ fn v3_deposed_objects_are_scanned() {
     );
     assert!(!r.all().contains(&old));
 }
+
+/// Review (lower priority): SARIF declared `columnKind: unicodeCodePoints` while columns were
+/// bytes (SARIF 2.1.0 §3.14.27 allows only code points or UTF-16 code units). A finding's column
+/// now counts characters in every format.
+#[test]
+fn columns_count_characters_not_bytes() {
+    let d = Dir::new();
+    let secret = pw();
+    // One line: a description with 2-, 3- and 4-byte characters before the password.
+    let line = format!(
+        r#"{{"version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "l", "outputs": {{}}, "resources": [{{"mode": "managed", "type": "aws_db_instance", "name": "m", "provider": "p", "instances": [{{"schema_version": 0, "attributes": {{"id": "x", "description": "Ünïcödé € 𝄞 ✓", "password": "{secret}"}}, "sensitive_attributes": []}}]}}]}}"#
+    );
+    d.write("one-line.tfstate", format!("{line}\n"));
+    let quote = line.find(&format!("\"{secret}\"")).unwrap();
+    let want = line[..quote].chars().count() as u64 + 1;
+    assert!(
+        want < quote as u64 + 1,
+        "the line has multi-byte characters"
+    );
+    let r = audit(&[&d.s("one-line.tfstate"), "--format", "json"]);
+    let f = &findings(&r)[0];
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(1), Some(want))
+    );
+    let r = audit(&[&d.s("one-line.tfstate"), "--format", "sarif"]);
+    let run = &r.json()["runs"][0];
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let region = &run["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startColumn"].as_u64(), Some(want));
+    let r = audit(&[&d.s("one-line.tfstate")]);
+    assert!(r.stdout.contains(&format!(" 1:{want} ")), "{}", r.stdout);
+
+    // Several lines, several findings per line, multi-byte characters before and between them.
+    let pws: Vec<String> = (0..4).map(|_| pw()).collect();
+    let res = |i: usize, a: &str, b: &str| {
+        format!(
+            r#"{{"mode": "managed", "type": "aws_db_instance", "name": "m{i}", "provider": "p", "instances": [{{"schema_version": 0, "attributes": {{"id": "x", "description": "größe ½ 𝄞", "password": "{a}", "note": "ß", "master_password": "{b}"}}, "sensitive_attributes": []}}]}}"#
+        )
+    };
+    let text = format!(
+        "{{\"version\": 4, \"serial\": 1, \"lineage\": \"ü\", \"outputs\": {{}}, \"resources\": [\n{},\n{}\n]}}\n",
+        res(0, &pws[0], &pws[1]),
+        res(1, &pws[2], &pws[3])
+    );
+    d.write("lines.tfstate", &text);
+    let mut want = Vec::new();
+    for (n, l) in text.lines().enumerate() {
+        for p in &pws {
+            if let Some(q) = l.find(&format!("\"{p}\"")) {
+                want.push((n as u64 + 1, l[..q].chars().count() as u64 + 1));
+            }
+        }
+    }
+    want.sort();
+    let r = audit(&[&d.s("lines.tfstate"), "--format", "json"]);
+    let mut got: Vec<(u64, u64)> = findings(&r)
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap()))
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+}
