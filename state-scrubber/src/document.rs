@@ -21,6 +21,32 @@ fn sort_findings(mut s: Scanned, src: &[u8]) -> Scanned {
     s
 }
 
+/// UTF-16 text: JSON's first characters (ASCII) with a NUL byte after (little endian) or before
+/// (big endian) each of them, after the byte order mark if there is one (FF FE alone, followed by
+/// UTF-8, is just binary data).
+fn looks_utf16(src: &[u8]) -> bool {
+    let ascii = |b: u8| (0x20..0x7F).contains(&b) || b"\t\r\n".contains(&b);
+    let head = |s: &[u8]| -> Vec<[u8; 2]> {
+        s[..s.len().min(64)]
+            .chunks_exact(2)
+            .map(|c| [c[0], c[1]])
+            .collect()
+    };
+    let le = |s: &[u8]| {
+        let h = head(s);
+        h.len() >= 2 && h.iter().all(|c| ascii(c[0]) && c[1] == 0)
+    };
+    let be = |s: &[u8]| {
+        let h = head(s);
+        h.len() >= 2 && h.iter().all(|c| c[0] == 0 && ascii(c[1]))
+    };
+    match src {
+        [0xFF, 0xFE, rest @ ..] => le(rest),
+        [0xFE, 0xFF, rest @ ..] => be(rest),
+        _ => le(src) || be(src),
+    }
+}
+
 /// The parser counts columns in bytes; a finding's column is in characters (Unicode code
 /// points), the unit SARIF's `columnKind: unicodeCodePoints` declares (SARIF 2.1.0 §3.14.27
 /// allows only that or UTF-16 code units) and the one editors show for most text. One pass over
@@ -98,6 +124,9 @@ pub enum DocError {
     Binary { file: String, offset: usize },
     #[error("{file}: a binary plan file (zip); convert it with `terraform show -json PLANFILE > plan.json`")]
     BinaryPlan { file: String },
+    /// Windows PowerShell 5.1's `>` and `Out-File` write UTF-16; Terraform writes UTF-8.
+    #[error("{file}: UTF-16 text, not UTF-8 (Windows PowerShell's `>` writes UTF-16); convert it with `iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`, or write it as UTF-8 in the first place: `terraform show -json PLANFILE | Out-File -Encoding utf8 plan.json`")]
+    Utf16 { file: String },
     #[error("{file}:{line}:{column}: not a JSON object (a state or plan is a JSON object)")]
     NotObject {
         file: String,
@@ -378,6 +407,9 @@ impl<'e> Scanner<'e> {
         };
         if body.starts_with(b"PK\x03\x04") {
             return Err(DocError::BinaryPlan { file });
+        }
+        if looks_utf16(src) {
+            return Err(DocError::Utf16 { file });
         }
         let head = &body[..body.len().min(8192)];
         if let Some(offset) = head.iter().position(|&b| b == 0) {

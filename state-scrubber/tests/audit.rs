@@ -1735,3 +1735,39 @@ fn columns_count_characters_not_bytes() {
     got.sort();
     assert_eq!(got, want);
 }
+
+/// Review (lower priority): a plan saved by Windows PowerShell's `>` is UTF-16; it was reported
+/// as "binary data, not JSON". The error says what it is and how to convert it.
+#[test]
+fn utf16_input_is_named_with_a_conversion_hint() {
+    let d = Dir::new();
+    let pw = pw();
+    let text = db_state(&pw);
+    let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+    for (name, bytes) in [
+        ("le-bom.tfstate", [&[0xFF, 0xFE][..], &le].concat()),
+        ("be-bom.tfstate", [&[0xFE, 0xFF][..], &be].concat()),
+        ("le.tfstate", le.clone()),
+        ("be.tfstate", be.clone()),
+    ] {
+        d.write(name, bytes);
+        let r = audit(&[&d.s(name)]);
+        assert_eq!(r.code, 2, "{name}");
+        assert!(
+            r.stderr.contains(&format!("{name}: UTF-16 text")),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("iconv -f UTF-16 -t UTF-8"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.all().contains(&pw));
+    }
+    // Real binary data is still called that.
+    d.write("bin.tfstate", [b'{', 0, 1, 2, 0xFF, 0]);
+    let r = audit(&[&d.s("bin.tfstate")]);
+    assert!(r.stderr.contains("binary data"), "{}", r.stderr);
+}
