@@ -52,7 +52,8 @@ impl StoreArgs {
 #[derive(Debug, clap::Args)]
 pub struct ScrubArgs {
     /// The state file; `-` reads stdin and (with --write) writes the new state to stdout, for
-    /// `terraform state pull | state-scrubber scrub - --write ... | terraform state push -`.
+    /// `terraform state pull | state-scrubber scrub - --write ... | terraform state push -`
+    /// (stdout must not be a terminal: values not selected stay in plaintext).
     #[arg(value_name = "STATE")]
     pub state: PathBuf,
     /// Secret names start with this (`<env>/<service>`).
@@ -149,6 +150,14 @@ fn emit_state(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     let pipeline = is_stdin(&args.state);
+    if pipeline && args.write && std::io::stdout().is_terminal() {
+        // The state on stdout is the original when nothing is selected, and holds every value
+        // left out by --only/--exclude/--min-severity: plaintext, as with `restore`.
+        anyhow::bail!(
+            "scrub - --write prints the state on stdout, and stdout is a terminal; values not \
+             scrubbed would show in plaintext: pipe it (`| terraform state push -`) or redirect it to a file"
+        );
+    }
     let (src, label) = read_input(&args.state)?;
     let opts = ScrubOptions {
         prefix: args.prefix.clone(),
