@@ -350,14 +350,16 @@ impl offstate_framework::Resource for RotationResource {
                 s.set("id", Value::string(secret_id));
                 s.set("rotation_enabled", Value::Bool(true));
                 resp.state = s;
+                // The describe error as every other store error is shown (code and
+                // bounded message, via `store_diag`).
                 let why = match other {
-                    Err(e) => format!("DescribeSecret failed: {}: {}", e.code(), e.message()),
-                    _ => "DescribeSecret did not find the secret yet".to_string(),
+                    Err(e) => store_diag("DescribeSecret", secret_id, &e).detail,
+                    _ => "DescribeSecret did not find the secret yet.".to_string(),
                 };
                 resp.diagnostics.push(Diagnostic::warning(
                     "Rotation configured, not read back",
                     format!(
-                        "RotateSecret succeeded for {secret_id:?}, but {why}. The state records the configuration as applied; the next refresh reads it from Secrets Manager."
+                        "RotateSecret succeeded for {secret_id:?}, but: {why} The state records the configuration as applied; the next refresh reads it from Secrets Manager."
                     ),
                 ));
             }

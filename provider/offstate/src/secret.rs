@@ -1160,8 +1160,9 @@ impl offstate_framework::Resource for SecretResource {
                 }
             }
         }
-        let desired = match configured_value(config) {
-            Ok(v) => v,
+        // Only a write needs the value (and only then is one generated).
+        let desired = match write.then(|| configured_value(config)).transpose() {
+            Ok(v) => v.flatten(),
             Err(d) => {
                 resp.state = prior.clone();
                 return resp.diagnostics.push(d);
