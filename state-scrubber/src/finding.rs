@@ -259,7 +259,15 @@ pub fn mask_module_keys(module: &str, secret: impl Fn(&str) -> bool) -> (String,
             }
         }
         let Some(end) = end else {
-            out.push_str(body);
+            // No closing quote (not as Terraform writes addresses): the rest is the key, and
+            // it is checked like any other before it is shown.
+            let raw = &body[1..];
+            if secret(raw) {
+                out.push_str(&masked_key(raw));
+                picked.push(raw.to_string());
+            } else {
+                out.push_str(body);
+            }
             return (out, picked);
         };
         let quoted = &body[..=end];
@@ -348,9 +356,14 @@ mod tests {
             "module.a[\"eu\"].module.b[\"s3…(17 chars)\"].module.c[0]"
         );
         assert_eq!(picked, vec!["s3cr\"etvaluevalue".to_string()]);
-        let (m, picked) = mask_module_keys("module.a[\"unclosed", |_| true);
+        let (m, picked) = mask_module_keys("module.a[\"unclosed", |_| false);
         assert_eq!(m, "module.a[\"unclosed");
         assert!(picked.is_empty());
+        // An unclosed key is still checked: a secret there is masked, not printed.
+        let (m, picked) =
+            mask_module_keys("module.a[\"s3cretvaluevalue", |k| k.starts_with("s3cr"));
+        assert_eq!(m, "module.a[\"s3…(16 chars)\"");
+        assert_eq!(picked, vec!["s3cretvaluevalue".to_string()]);
     }
 
     #[test]
