@@ -45,8 +45,10 @@ pub fn normalize_file(file: &str) -> String {
         return file.to_string();
     }
     let path = Path::new(file);
-    let cwd = std::env::current_dir().ok();
-    let path = match (&cwd, path.is_absolute()) {
+    // Asked once per process (every finding is normalised; the CLI never changes directory).
+    static CWD: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let cwd = CWD.get_or_init(|| std::env::current_dir().ok());
+    let path = match (cwd, path.is_absolute()) {
         (Some(cwd), true) => path.strip_prefix(cwd).unwrap_or(path),
         _ => path,
     };
