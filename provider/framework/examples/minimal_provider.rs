@@ -5,9 +5,13 @@
 //! `OFFSTATE_EXAMPLE_TRANSPORT=tcp` makes it listen on loopback TCP instead
 //! of a unix socket (to exercise that path on unix);
 //! `OFFSTATE_EXAMPLE_PANIC=<text>` makes GetProviderSchema panic with that
-//! text (to check the panic hook withholds it).
+//! text (to check the panic hook withholds it);
+//! `OFFSTATE_EXAMPLE_SLOW_SCHEMA_MS=<n>` makes GetProviderSchema take that
+//! long, and `OFFSTATE_EXAMPLE_GRACE_MS=<n>` sets the shutdown grace (to
+//! check what a shutdown waits for).
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use offstate_framework::runtime::{self, ServeOptions, Transport};
 use offstate_proto::tfplugin6::{self, provider_server::Provider};
@@ -25,6 +29,9 @@ impl Provider for MinimalProvider {
         if let Ok(text) = std::env::var("OFFSTATE_EXAMPLE_PANIC") {
             panic!("asked to panic with {text}");
         }
+        if let Some(ms) = env_millis("OFFSTATE_EXAMPLE_SLOW_SCHEMA_MS") {
+            tokio::time::sleep(ms).await;
+        }
         Ok(Response::new(tfplugin6::get_provider_schema::Response {
             provider: Some(tfplugin6::Schema {
                 version: 0,
@@ -35,6 +42,11 @@ impl Provider for MinimalProvider {
     }
 }
 
+fn env_millis(name: &str) -> Option<Duration> {
+    let ms = std::env::var(name).ok()?.parse().ok()?;
+    Some(Duration::from_millis(ms))
+}
+
 fn main() -> ExitCode {
     runtime::check_magic_cookie();
     offstate_framework::logging::init("provider.terraform-provider-minimal");
@@ -42,8 +54,9 @@ fn main() -> ExitCode {
         Ok("tcp") => Transport::Tcp,
         _ => Transport::Auto,
     };
-    runtime::run(
-        MinimalProvider,
-        ServeOptions::default().with_transport(transport),
-    )
+    let mut options = ServeOptions::default().with_transport(transport);
+    if let Some(grace) = env_millis("OFFSTATE_EXAMPLE_GRACE_MS") {
+        options = options.with_shutdown_grace(grace);
+    }
+    runtime::run(MinimalProvider, options)
 }

@@ -44,6 +44,8 @@ struct Launch {
     socket_dir: Option<PathBuf>,
     tf_log: Option<&'static str>,
     panic_with: Option<String>,
+    slow_schema_ms: Option<u64>,
+    grace_ms: Option<u64>,
 }
 
 impl Default for Launch {
@@ -56,6 +58,8 @@ impl Default for Launch {
             socket_dir: None,
             tf_log: None,
             panic_with: None,
+            slow_schema_ms: None,
+            grace_ms: None,
         }
     }
 }
@@ -89,6 +93,12 @@ fn command(launch: &Launch) -> Command {
     }
     if let Some(text) = &launch.panic_with {
         cmd.env("OFFSTATE_EXAMPLE_PANIC", text);
+    }
+    if let Some(ms) = launch.slow_schema_ms {
+        cmd.env("OFFSTATE_EXAMPLE_SLOW_SCHEMA_MS", ms.to_string());
+    }
+    if let Some(ms) = launch.grace_ms {
+        cmd.env("OFFSTATE_EXAMPLE_GRACE_MS", ms.to_string());
     }
     if launch.tcp {
         cmd.env("OFFSTATE_EXAMPLE_TRANSPORT", "tcp");
@@ -256,6 +266,92 @@ async fn mtls_handshake_health_schema_and_prompt_shutdown() {
     assert!(elapsed < Duration::from_secs(1), "exit took {elapsed:?}");
     assert_eq!(rest_of_stdout, "", "the handshake is the only stdout line");
     assert!(!socket.exists(), "socket removed on exit");
+}
+
+/// Terraform is done with a provider when it calls Shutdown, and waits for
+/// the process to be gone; the provider must not wait in turn for Terraform
+/// to hang up, or to acknowledge HTTP/2's goodbye. Here the client's
+/// runtime stops running once Shutdown is answered (a busy Terraform at
+/// worst): its connection stays open and silent, and the grace is far
+/// longer than the 5 s the test allows.
+#[test]
+fn shutdown_exits_without_waiting_for_the_client_to_hang_up() {
+    let client = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let id = go_plugin_like_identity();
+    let (mut plugin, channel) = client.block_on(async {
+        let plugin = start(Launch {
+            client_cert_pem: Some(id.pem.clone()),
+            grace_ms: Some(60_000),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(plugin.health(Some(&id)).await.unwrap(), SERVING);
+        let channel = plugin.channel(Some(&id)).await.unwrap();
+        GrpcControllerClient::new(channel.clone())
+            .shutdown(Empty {})
+            .await
+            .expect("Shutdown answered");
+        (plugin, channel)
+    });
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(status) = plugin.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "still running 5 s after Shutdown was answered"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(status.success(), "{status}");
+    drop(channel);
+}
+
+/// An RPC still running when Shutdown arrives is answered before the
+/// process exits (within the grace), and so is Shutdown itself.
+#[tokio::test]
+async fn shutdown_lets_an_rpc_in_flight_finish_and_answer() {
+    let id = go_plugin_like_identity();
+    let mut plugin = start(Launch {
+        client_cert_pem: Some(id.pem.clone()),
+        slow_schema_ms: Some(1_500),
+        grace_ms: Some(60_000),
+        ..Default::default()
+    })
+    .await;
+    let channel = plugin.channel(Some(&id)).await.unwrap();
+    let mut provider = ProviderClient::new(channel.clone());
+    let schema = tokio::spawn(async move {
+        provider
+            .get_provider_schema(tfplugin6::get_provider_schema::Request {})
+            .await
+    });
+    // Well inside the 1.5 s the schema call takes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    if schema.is_finished() {
+        panic!("the schema call is no longer running: {:?}", schema.await);
+    }
+    let sent = Instant::now();
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .expect("Shutdown answered");
+    let schema = schema.await.unwrap().expect("the schema call answered");
+    assert!(schema.into_inner().provider.is_some());
+    let status = tokio::time::timeout(Duration::from_secs(5), plugin.child.wait())
+        .await
+        .expect("plugin exits after Shutdown")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let waited = sent.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900),
+        "exited {waited:?} after Shutdown: before the schema call could finish"
+    );
 }
 
 #[tokio::test]

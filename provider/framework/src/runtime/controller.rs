@@ -20,7 +20,8 @@ pub(crate) struct Controller {
 impl GrpcController for Controller {
     async fn shutdown(&self, _request: Request<Empty>) -> Result<Response<Empty>, Status> {
         tracing::debug!("plugin shutdown requested by the client");
-        // The server shuts down gracefully, so this response is still sent.
+        // `serve` lets this RPC (and any other in flight) finish and the
+        // connection write its answer before it returns.
         self.shutdown.trigger();
         Ok(Response::new(Empty {}))
     }

@@ -34,6 +34,7 @@ use tokio_rustls::TlsAcceptor;
 use tonic::transport::server::Connected;
 
 use super::handshake::Address;
+use super::in_flight::Flushes;
 use super::shutdown::Shutdown;
 use super::{RuntimeError, Transport};
 
@@ -208,7 +209,7 @@ async fn accept_loop(
         };
         match &tls {
             None => {
-                if tx.send(Ok(Conn::Plain(stream))).await.is_err() {
+                if tx.send(Ok(Conn::new(ConnIo::Plain(stream)))).await.is_err() {
                     return;
                 }
             }
@@ -219,7 +220,9 @@ async fn accept_loop(
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
                         Ok(Ok(tls_stream)) => {
-                            let _ = tx.send(Ok(Conn::Tls(Box::new(tls_stream)))).await;
+                            let _ = tx
+                                .send(Ok(Conn::new(ConnIo::Tls(Box::new(tls_stream)))))
+                                .await;
                         }
                         // A refused client (no or wrong certificate) ends
                         // here; the error names no secret, only TLS terms.
@@ -253,18 +256,87 @@ pub(crate) enum Stream {
     Tcp(TcpStream),
 }
 
-/// A connection as tonic sees it: plain (TLS disabled by Terraform's
-/// `TF_DISABLE_PLUGIN_TLS`) or TLS.
+/// A connection as tonic sees it: its stream, plain (TLS disabled by
+/// Terraform's `TF_DISABLE_PLUGIN_TLS`) or TLS, and the record of its
+/// flushes that tells a shutdown when the answers have been written.
 #[derive(Debug)]
-pub(crate) enum Conn {
+pub(crate) struct Conn {
+    io: ConnIo,
+    flushes: Flushes,
+}
+
+#[derive(Debug)]
+pub(crate) enum ConnIo {
     Plain(Stream),
     Tls(Box<tokio_rustls::server::TlsStream<Stream>>),
 }
 
-impl Connected for Conn {
-    type ConnectInfo = ();
+impl Conn {
+    fn new(io: ConnIo) -> Self {
+        Self {
+            io,
+            flushes: Flushes::default(),
+        }
+    }
+}
 
-    fn connect_info(&self) -> Self::ConnectInfo {}
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.flushes.closed();
+    }
+}
+
+impl Connected for Conn {
+    type ConnectInfo = Flushes;
+
+    fn connect_info(&self) -> Flushes {
+        self.flushes.clone()
+    }
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let flushed = Pin::new(&mut this.io).poll_flush(cx);
+        if let Poll::Ready(Ok(())) = flushed {
+            this.flushes.flushed();
+        }
+        flushed
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
 }
 
 macro_rules! delegate_io {
@@ -327,7 +399,7 @@ macro_rules! delegate_io {
 delegate_io!(Stream, Stream::Unix(s) => s, Stream::Tcp(s) => s);
 #[cfg(not(unix))]
 delegate_io!(Stream, Stream::Tcp(s) => s);
-delegate_io!(Conn, Conn::Plain(s) => s, Conn::Tls(s) => s);
+delegate_io!(ConnIo, ConnIo::Plain(s) => s, ConnIo::Tls(s) => s);
 
 #[cfg(test)]
 mod tests {

@@ -25,8 +25,9 @@
 //!   large schemas and states);
 //! - `grpc.health.v1.Health`, service `"plugin"` = SERVING (go-plugin's
 //!   client pings it);
-//! - `plugin.GRPCController/Shutdown`: answer, stop gracefully for at most
-//!   [`ServeOptions::shutdown_grace`], return from [`serve`];
+//! - `plugin.GRPCController/Shutdown`: answer, let the RPCs in flight finish
+//!   for at most [`ServeOptions::shutdown_grace`], return from [`serve`]
+//!   without waiting for Terraform to hang up (the caller then exits);
 //! - `plugin.GRPCStdio/StreamStdio`: an empty stream (logs go to stderr).
 //!
 //! A panic anywhere in the process prints its location but never its
@@ -39,6 +40,7 @@
 
 mod controller;
 pub mod handshake;
+mod in_flight;
 mod listener;
 mod panic;
 mod shutdown;
@@ -58,6 +60,7 @@ pub use handshake::{Address, HandshakeEnv, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE}
 pub use panic::install_redacting_panic_hook;
 
 use controller::{Controller, Stdio};
+use in_flight::{InFlight, InFlightLayer};
 use listener::PluginListener;
 use shutdown::Shutdown;
 
@@ -85,8 +88,9 @@ pub enum Transport {
 pub struct ServeOptions {
     /// Largest gRPC message accepted or sent on the Provider service.
     pub max_message_size: usize,
-    /// After `Shutdown`, how long in-flight RPCs may take before the server
-    /// is dropped. Terraform kills the process 2 s after asking.
+    /// After `Shutdown` (or SIGTERM), how long in-flight RPCs may take
+    /// before the server is dropped. Terraform kills the process 2 s after
+    /// asking.
     pub shutdown_grace: Duration,
     /// Unix socket or TCP.
     pub transport: Transport,
@@ -200,10 +204,15 @@ pub fn check_magic_cookie() {
     }
 }
 
-/// Runs [`serve`] on a fresh multi-threaded tokio runtime and maps the
+/// Runs [`serve`] on a fresh current-thread tokio runtime and maps the
 /// result to an exit code (errors are printed to stderr).
+///
+/// One thread: a provider's RPCs wait on the network or do microseconds of
+/// work, Terraform starts a provider several times per command (so start-up
+/// and memory count), and on this runtime a shutdown knows exactly when
+/// the answers have been written (see `in_flight.rs`).
 pub fn run<T: Provider>(provider: T, opts: ServeOptions) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -214,9 +223,9 @@ pub fn run<T: Provider>(provider: T, opts: ServeOptions) -> ExitCode {
         }
     };
     let result = runtime.block_on(serve(provider, opts));
-    // Do not wait for stray tasks (an idle connection, a stdio stream):
-    // Terraform is waiting for the process to exit.
-    runtime.shutdown_timeout(Duration::from_millis(100));
+    // Do not wait for what is left (the connections, which Terraform
+    // closes when it sees us gone): Terraform is waiting for the exit.
+    runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -232,8 +241,10 @@ pub fn run<T: Provider>(provider: T, opts: ServeOptions) -> ExitCode {
 ///
 /// Reads the handshake environment ([`HandshakeEnv::from_env`]), binds the
 /// listener, prints the handshake line as the first and only line on
-/// stdout, and serves. Returns `Ok(())` after shutdown, with the socket
-/// removed.
+/// stdout, and serves. Returns `Ok(())` after shutdown, once every RPC has
+/// been answered (or the grace has run out), with the socket removed; the
+/// connections are left open for the caller's exit to close. On a
+/// multi-threaded runtime an answer written at that moment may be lost.
 pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), RuntimeError> {
     let env = HandshakeEnv::from_env();
     env.check_magic_cookie()?;
@@ -268,7 +279,9 @@ pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), R
         .max_decoding_message_size(opts.max_message_size)
         .max_encoding_message_size(opts.max_message_size);
 
+    let in_flight = InFlight::new();
     let router = Server::builder()
+        .layer(InFlightLayer(in_flight.clone()))
         // One span per RPC, named by its gRPC path; handlers' log events
         // inherit it, and the logging layer reports its duration. At TRACE,
         // as terraform-plugin-go logs its per-request lines: TF_LOG=debug
@@ -314,20 +327,32 @@ pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), R
     let result = tokio::select! {
         joined = &mut server => flatten(joined),
         () = shutdown.wait() => {
-            match tokio::time::timeout(opts.shutdown_grace, &mut server).await {
-                Ok(joined) => flatten(joined),
-                Err(_) => {
-                    tracing::debug!("graceful stop exceeded its grace period; dropping connections");
-                    server.abort();
-                    Ok(())
-                }
-            }
+            stop_after_answering(&in_flight, opts.shutdown_grace).await;
+            server.abort();
+            Ok(())
         }
     };
     signal_task.abort();
     tracing::debug!("plugin stopped");
     // `_socket_guard` drops here: the socket is removed.
     result
+}
+
+/// What a shutdown waits for before `serve` returns: every RPC answered and
+/// its answer flushed to the socket (the Shutdown call among them), for at
+/// most `grace`. Not HTTP/2's graceful goodbye (GOAWAY, a PING, Terraform's
+/// acknowledgement, the last GOAWAY, then the wait for Terraform to hang
+/// up): Terraform is done with us when it calls Shutdown and waits for this
+/// process to exit, so those round trips to a busy Terraform only made it
+/// wait longer, about 0.8 ms per provider process (`tools/ab-provider`).
+/// go-plugin's own server stops harder still: its Shutdown handler closes
+/// every connection before it answers (`grpc_controller.go`), and its client
+/// ignores that answer (`GRPCClient.Close`). Bytes written to the socket
+/// reach Terraform even after we exit.
+async fn stop_after_answering(in_flight: &InFlight, grace: Duration) {
+    if tokio::time::timeout(grace, in_flight.idle()).await.is_err() {
+        tracing::debug!("RPCs still unanswered after the shutdown grace period; dropping them");
+    }
 }
 
 fn flatten(
