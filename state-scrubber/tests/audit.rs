@@ -1459,6 +1459,9 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
     let quiet_env = env(&[
         ("POSTGRES_PASSWORD_FILE", "/run/secrets/postgres-password"),
         ("DB_PASSWORD_SECRET", "prod/payments/db-password"),
+        // A secret's bare name, not a path: was a HIGH key-password finding.
+        ("REPLICA_PASSWORD_SECRET", "db-password"),
+        ("GITHUB_TOKEN_SECRET", "ci-github-token"),
         ("JWT_SECRET_KEY_FILE", "/etc/app/jwt.key"),
         ("PASSWORD_HASH_ALGO", "argon2id"),
         ("AUTH_TOKEN_HEADER", "X-Authorization-Token"),
@@ -1512,6 +1515,7 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
     let v3 = format!("/{}", random(ALNUM, 24));
     let v4 = random(ALNUM, 32);
     let gh = format!("ghp_{}", random(ALNUM, 36));
+    let v5 = random(ALNUM, 24);
     let loud = state_v4(json!([resource(
         "managed",
         "aws_lambda_function",
@@ -1521,7 +1525,8 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
             "API_TOKEN_HEADER": format!("Bearer {v2}"),
             "DB_PASSWORD": v3,
             "SIGNING_SECRET_PARAM": v4,
-            "GITHUB_TOKEN_TABLE": gh}}]}),
+            "GITHUB_TOKEN_TABLE": gh,
+            "DB_PASSWORD_SECRET": v5}}]}),
         json!([])
     )]));
     d.write("loud.tfstate", loud);
@@ -1544,8 +1549,9 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
     );
     assert_eq!(rule_at("SIGNING_SECRET_PARAM"), "key-secret");
     assert_eq!(rule_at("GITHUB_TOKEN_TABLE"), "github-token");
+    assert_eq!(rule_at("DB_PASSWORD_SECRET"), "key-password");
     let out = r.all();
-    for v in [&v1, &v2, &v3, &v4, &gh] {
+    for v in [&v1, &v2, &v3, &v4, &gh, &v5] {
         assert!(!out.contains(v.as_str()));
     }
 }
