@@ -1643,6 +1643,7 @@ impl<'e> Scanner<'e> {
                     rel2.push(Step::Key(Cow::Borrowed("expressions")));
                     self.expressions(src, dom, expr, &address, unit, &rel2, &rows, &[]);
                 }
+                self.meta_expressions(src, dom, r, &address, unit, &rel_r);
                 // A provisioner's arguments (`local-exec` commands, `remote-exec` inline
                 // scripts) are in no state and no planned value: this literal is their only
                 // copy in the plan. Terraform's JSON config has `{type, expressions}` per
@@ -1717,6 +1718,14 @@ impl<'e> Scanner<'e> {
                 rel_c.push(Step::Key(Cow::Borrowed("module_calls")));
                 rel_c.push(Step::Key(Cow::Owned(name.to_string())));
                 let child = dom.get(src, call, "module");
+                // `module.gh`: the call, printed as Terraform names it (pseudo mode `module`,
+                // like `provider` and `variable`); the input is the attribute.
+                let address = Address {
+                    module: module_addr.clone(),
+                    mode: "module".into(),
+                    name: name.to_string(),
+                    ..Default::default()
+                };
                 // Module inputs: a literal passed to a module (that perhaps only feeds a
                 // provider block inside it) is in the plan only here. The child declares
                 // which of its variables are sensitive.
@@ -1733,18 +1742,11 @@ impl<'e> Scanner<'e> {
                                 .collect()
                         })
                         .unwrap_or_default();
-                    // `module.gh`: the call, printed as Terraform names it (pseudo mode
-                    // `module`, like `provider` and `variable`); the input is the attribute.
-                    let address = Address {
-                        module: module_addr.clone(),
-                        mode: "module".into(),
-                        name: name.to_string(),
-                        ..Default::default()
-                    };
                     let mut rel2 = rel_c.clone();
                     rel2.push(Step::Key(Cow::Borrowed("expressions")));
                     self.expressions(src, dom, expr, &address, unit, &rel2, &[], &sensitive);
                 }
+                self.meta_expressions(src, dom, call, &address, unit, &rel_c);
                 let Some(m) = child else {
                     continue;
                 };
@@ -1769,8 +1771,47 @@ impl<'e> Scanner<'e> {
         rows: &[&Row],
         sensitive: &[String],
     ) {
+        self.expressions_at(src, dom, id, address, unit, rel, &[], rows, sensitive);
+    }
+
+    /// A resource's or module call's `count` and `for_each` (`count_expression`,
+    /// `for_each_expression`, next to `expressions`): a literal map or list given to `for_each`
+    /// is in the plan here as well as in every instance that uses `each.value`. `rel` points at
+    /// the resource or call.
+    fn meta_expressions<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        owner: NodeId,
+        address: &Address,
+        unit: &str,
+        rel: &[Step<'s>],
+    ) {
+        for meta in ["count_expression", "for_each_expression"] {
+            if let Some(expr) = dom.get(src, owner, meta) {
+                let seed = [Step::Key(Cow::Borrowed(meta))];
+                self.expressions_at(src, dom, expr, address, unit, rel, &seed, &[], &[]);
+            }
+        }
+    }
+
+    /// [`Self::expressions`] of the block at `id`, which is at `rel` + `seed` (a block that is
+    /// not keyed by argument is given its member name as `seed`).
+    #[allow(clippy::too_many_arguments)]
+    fn expressions_at<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        id: NodeId,
+        address: &Address,
+        unit: &str,
+        rel: &[Step<'s>],
+        seed: &[Step<'s>],
+        rows: &[&Row],
+        sensitive: &[String],
+    ) {
         let engine = self.engine;
-        let mut path: Vec<Step<'s>> = Vec::new();
+        let mut path: Vec<Step<'s>> = seed.to_vec();
         let mut bad: Option<(u32, u32)> = None;
         let mut hits: Vec<ExprHit<'s>> = Vec::new();
         walk_nodes(

@@ -1444,6 +1444,62 @@ fn plan_configuration_module_inputs_and_provisioners_are_scanned() {
     }
 }
 
+/// `for_each` and `count` sit next to `expressions` in a plan's configuration
+/// (`for_each_expression`, `count_expression`); a literal map or list given to `for_each` is in
+/// the plan there, on resources and on module calls (one without any input as well).
+#[test]
+fn plan_configuration_for_each_literals_are_scanned() {
+    let d = Dir::new();
+    let token = format!("ghp_{}", random(ALNUM, 36));
+    let pw = pw();
+    let plan = json!({
+        "format_version": "1.2", "terraform_version": "1.9.5", "variables": {},
+        "planned_values": {"root_module": {}}, "resource_changes": [],
+        "configuration": {"root_module": {
+            "resources": [{
+                "address": "aws_ssm_parameter.p", "mode": "managed", "type": "aws_ssm_parameter",
+                "name": "p", "provider_config_key": "aws", "schema_version": 0,
+                "expressions": {"name": {"references": ["each.key"]}},
+                "for_each_expression": {"constant_value": {"db_password": pw, "region": "eu-west-1"}},
+                "count_expression": {"constant_value": 2}
+            }],
+            "module_calls": {"runners": {
+                "source": "./runners",
+                "for_each_expression": {"constant_value": [token]},
+                "module": {}
+            }}
+        }}
+    });
+    let p = d.write("plan.json", plan.to_string());
+    let r = audit(&[&p.display().to_string(), "--format", "json"]);
+    assert_eq!(r.code, 1, "findings expected: {}", r.stdout);
+    let found = findings(&r);
+    let at = |ptr: &str| {
+        found
+            .iter()
+            .find(|f| f["json_pointer"] == ptr)
+            .unwrap_or_else(|| panic!("no finding at {ptr} in {found:?}"))
+            .clone()
+    };
+    let db =
+        at("/configuration/root_module/resources/0/for_each_expression/constant_value/db_password");
+    assert_eq!(db["rule_id"], "key-password");
+    assert_eq!(db["address"], "aws_ssm_parameter.p");
+    let runner =
+        at("/configuration/root_module/module_calls/runners/for_each_expression/constant_value/0");
+    assert_eq!(runner["rule_id"], "github-token");
+    assert_eq!(runner["address"], "module.runners");
+    assert_eq!(
+        found.len(),
+        2,
+        "the region and the count are not findings: {found:?}"
+    );
+    let out = r.all();
+    for v in variants(&token).into_iter().chain(variants(&pw)) {
+        assert!(!out.contains(&v), "output leaks a value");
+    }
+}
+
 /// Review item 8: the recommended way to hand a secret to a container is a reference to it (a
 /// file, a parameter, a secret name, a header or table name); such values under secret-like keys
 /// were HIGH findings. A random-looking value under the same keys is still found.
