@@ -270,7 +270,6 @@ pub struct Scanner<'e> {
     engine: &'e Engine,
     fp_key: &'e [u8],
     file: String,
-    kind_hint: Option<DocKind>,
     findings: Vec<Finding>,
     dets: Vec<Detection>,
 }
@@ -285,7 +284,6 @@ impl<'e> Scanner<'e> {
             engine,
             fp_key,
             file,
-            kind_hint: None,
             findings: Vec::new(),
             dets: Vec::new(),
         }
@@ -432,7 +430,6 @@ impl<'e> Scanner<'e> {
         let mut seen_plan = false;
         let mut seen_values = false;
         let mut seen_backend = false;
-        let mut seen_modules = false;
         // OpenTofu's envelope is `{meta, encrypted_data, encryption_version}` and nothing else
         // (internal/encryption/base.go `basedata`); those keys next to anything else do not make
         // a plaintext state "encrypted, not scanned".
@@ -501,45 +498,34 @@ impl<'e> Scanner<'e> {
                     p.skip_value()
                 }
                 "resources" if format_version.is_none() => {
-                    self.kind_hint = Some(DocKind::StateV4);
                     self.stream_array(&mut p, &mut dom, JobKind::V4Resource)
                 }
                 "outputs" if format_version.is_none() => {
-                    self.kind_hint = Some(DocKind::StateV4);
                     self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
                         s.outputs(src, dom, id, unit, "outputs")
                     })
                 }
-                "modules" => {
-                    seen_modules = true;
-                    self.kind_hint = Some(DocKind::StateV3);
-                    self.stream_array(&mut p, &mut dom, JobKind::V3Module)
-                }
+                "modules" => self.stream_array(&mut p, &mut dom, JobKind::V3Module),
                 "backend" => {
                     seen_backend = true;
-                    self.kind_hint = Some(DocKind::BackendConfig);
                     self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
                         s.backend(src, dom, id, unit)
                     })
                 }
                 "values" => {
                     seen_values = true;
-                    self.kind_hint.get_or_insert(DocKind::ShowState);
                     self.stream_values(&mut p, &mut dom, "values")
                 }
                 "planned_values" => {
                     seen_plan = true;
-                    self.kind_hint = Some(DocKind::Plan);
                     self.stream_values(&mut p, &mut dom, "planned_values")
                 }
                 "prior_state" => {
                     seen_plan = true;
-                    self.kind_hint = Some(DocKind::Plan);
                     self.stream_prior_state(&mut p, &mut dom)
                 }
                 "resource_changes" | "resource_drift" => {
                     seen_plan = true;
-                    self.kind_hint = Some(DocKind::Plan);
                     let section = if key == "resource_drift" {
                         "resource_drift"
                     } else {
@@ -571,7 +557,6 @@ impl<'e> Scanner<'e> {
                 }
                 "configuration" => {
                     seen_plan = true;
-                    self.kind_hint = Some(DocKind::Plan);
                     let unit = pointer_of(src, &p.path);
                     dom.clear();
                     match p.parse_into(&mut dom) {
@@ -602,7 +587,9 @@ impl<'e> Scanner<'e> {
                 DocKind::ShowState
             }
         } else if let Some((v, _)) = &version {
-            if seen_backend && !seen_modules {
+            // Only the backend cache (`.terraform/terraform.tfstate`) has a `backend`; Terraform
+            // writes it in the v3 layout, `modules` with an empty root module included.
+            if seen_backend {
                 DocKind::BackendConfig
             } else if v == "4" {
                 DocKind::StateV4

@@ -105,7 +105,9 @@ fn every_input_kind_is_read() {
     );
     d.write(
         "a/.terraform/terraform.tfstate",
-        json!({"version": 3, "terraform_version": "1.9.5", "backend": {"type": "s3", "config": {"bucket": "b", "secret_key": random(ALNUM, 40)}, "hash": 1}})
+        // As Terraform writes it: the legacy v3 layout, with an empty root module.
+        json!({"version": 3, "terraform_version": "1.9.5", "backend": {"type": "s3", "config": {"bucket": "b", "secret_key": random(ALNUM, 40)}, "hash": 1},
+               "modules": [{"path": ["root"], "outputs": {}, "resources": {}, "depends_on": []}]})
             .to_string(),
     );
     d.write("a/node_modules/x/terraform.tfstate", "not json at all");

@@ -414,7 +414,9 @@ fn round_trip_every_state_of_the_audit_corpus() {
             let prefix = format!("corpus/{i}");
             let r = match scrub_write_to(&prefix, &src, &label, &store).await {
                 Ok(r) => r,
-                Err(scrub::ScrubError::NotState { .. }) => continue,
+                Err(
+                    scrub::ScrubError::NotState { .. } | scrub::ScrubError::BackendCache { .. },
+                ) => continue,
                 Err(e) => panic!("{e}"),
             };
             states += 1;
@@ -557,6 +559,31 @@ fn errors_exit_2_name_file_and_path_and_leave_the_input_alone() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("plan.json"));
     assert_no_canary(&c, "stderr", &o.stderr);
+
+    // Nor is the backend cache, which Terraform writes in the v3 layout: a reference in place
+    // of a -backend-config credential would break the next `terraform init`.
+    let cache_dir = dir.path().join(".terraform");
+    std::fs::create_dir(&cache_dir).unwrap();
+    let cache = cache_dir.join("terraform.tfstate");
+    let text = format!(
+        "{{\"version\":3,\"serial\":1,\"lineage\":\"l\",\"backend\":{{\"type\":\"s3\",\"config\":{{\"bucket\":\"b\",\"secret_key\":\"{c}\"}},\"hash\":1}},\"modules\":[{{\"path\":[\"root\"],\"outputs\":{{}},\"resources\":{{}},\"depends_on\":[]}}]}}"
+    );
+    std::fs::write(&cache, &text).unwrap();
+    let o = run(
+        &["scrub", cache.to_str().unwrap(), "--prefix", "x", "--write"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("terraform.tfstate:")
+            && err.contains("backend cache")
+            && err.contains("terraform init -reconfigure"),
+        "{err}"
+    );
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_eq!(std::fs::read_to_string(&cache).unwrap(), text);
 
     // The store is unreachable: the error names the file, address, JSON path and secret.
     let p = dir.path().join("ok.tfstate");

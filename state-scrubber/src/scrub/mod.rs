@@ -37,6 +37,8 @@ pub enum ScrubError {
     Document(#[from] DocError),
     #[error("{file}: a {kind} file is not a state; scrub and restore work on Terraform state files (v3, v4)")]
     NotState { file: String, kind: &'static str },
+    #[error("{file}: the backend cache (`.terraform/terraform.tfstate`), not a state: its credentials came from -backend-config and Terraform needs them as they are. Give them through the backend's environment variables instead and run `terraform init -reconfigure`, which writes this file again without them")]
+    BackendCache { file: String },
     #[error("{file}: the state has no `lineage` (a legacy state); run `terraform state push` once to give it one")]
     NoLineage { file: String },
     #[error("{file}: at JSON path `{pointer}`: {message}")]
@@ -109,6 +111,11 @@ pub(crate) fn parse_state<'a>(
         message: e.to_string(),
     })?;
     let scanned = Scanner::new(&engine, DEFAULT_FINGERPRINT_KEY, file.to_string()).scan(src)?;
+    if scanned.kind == DocKind::BackendConfig {
+        return Err(ScrubError::BackendCache {
+            file: file.to_string(),
+        });
+    }
     if !matches!(scanned.kind, DocKind::StateV4 | DocKind::StateV3) {
         return Err(ScrubError::NotState {
             file: file.to_string(),
