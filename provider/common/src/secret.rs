@@ -11,6 +11,20 @@
 
 use std::fmt;
 
+/// How many consecutive bytes of a value (in one of its forms) in a foreign message count as an
+/// echo of it: long enough that a match is no accident, short enough to catch an echo cut short.
+pub const ECHO_RUN: usize = 16;
+
+/// Whether `hay` holds `form` whole (when it is at most [`ECHO_RUN`] bytes) or any [`ECHO_RUN`]
+/// bytes of it.
+fn echoes(hay: &[u8], form: &[u8]) -> bool {
+    if form.len() <= ECHO_RUN {
+        return memchr::memmem::find(hay, form).is_some();
+    }
+    hay.windows(ECHO_RUN)
+        .any(|run| memchr::memmem::find(form, run).is_some())
+}
+
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -121,15 +135,32 @@ impl SecretValue {
         bool::from(self.bytes.as_slice().ct_eq(other.bytes.as_slice()))
     }
 
-    /// Whether `haystack` contains this value (for defence-in-depth scrubbing of messages that
-    /// come from elsewhere, such as a service's error text). An empty value is never contained.
-    pub fn is_contained_in(&self, haystack: &str) -> bool {
-        let needle = self.bytes.as_slice();
-        !needle.is_empty()
-            && haystack
-                .as_bytes()
-                .windows(needle.len())
-                .any(|w| bool::from(w.ct_eq(needle)))
+    /// Whether `haystack` (a message from elsewhere, such as a service's error text) echoes this
+    /// value, for defence-in-depth scrubbing. It does when it holds the value, or any run of
+    /// [`ECHO_RUN`] of its bytes, in one of the forms a request carries it: the bytes as they
+    /// are, JSON-string escaped (`"` and `\` as `\"` and `\\`: a JSON request body), or in
+    /// standard base64 (`SecretBinary`). An empty value is never echoed. The search is not
+    /// constant-time (memchr): the message is not attacker-timed, and it is bounded by the caller.
+    pub fn is_echoed_in(&self, haystack: &str) -> bool {
+        use base64::Engine;
+        if self.bytes.is_empty() {
+            return false;
+        }
+        let hay = haystack.as_bytes();
+        let base64 = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .encode(&self.bytes[..])
+                .into_bytes(),
+        );
+        let escaped = self.expose_str().ok().and_then(|s| {
+            let json = Zeroizing::new(serde_json::to_string(s).ok()?);
+            let inner = &json.as_bytes()[1..json.len() - 1];
+            (inner != s.as_bytes()).then(|| Zeroizing::new(inner.to_vec()))
+        });
+        if echoes(hay, &self.bytes) || echoes(hay, &base64) {
+            return true;
+        }
+        escaped.is_some_and(|form| echoes(hay, &form))
     }
 
     /// Picks one member of a JSON value, following `path` (object keys, or decimal indexes into
@@ -289,11 +320,37 @@ mod tests {
     }
 
     #[test]
-    fn contained_in() {
+    fn echoed_in() {
         let v = SecretValue::from_string("s3cr3t".to_owned());
-        assert!(v.is_contained_in("error: s3cr3t is bad"));
-        assert!(!v.is_contained_in("error: s3cr is bad"));
-        assert!(!SecretValue::default().is_contained_in("anything"));
+        assert!(v.is_echoed_in("error: s3cr3t is bad"));
+        assert!(
+            !v.is_echoed_in("error: s3cr is bad"),
+            "a short value counts whole"
+        );
+        assert!(!SecretValue::default().is_echoed_in("anything"));
+
+        // A JSON request body echoed: the quote and the backslash arrive escaped.
+        let v = SecretValue::from_string(r#"pw"with\quote"#.to_owned());
+        let body = serde_json::json!({"SecretString": v.expose_str().unwrap()}).to_string();
+        assert!(
+            !body.contains(v.expose_str().unwrap()),
+            "the raw form is not in it"
+        );
+        assert!(v.is_echoed_in(&format!("ValidationException: rejected {body}")));
+
+        // A binary value echoed in base64, as SecretBinary carries it.
+        use base64::Engine;
+        let b = SecretValue::from_bytes((0u8..=255).collect());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(b.expose_secret());
+        assert!(b.is_echoed_in(&format!("bad SecretBinary {b64}")));
+
+        // An echo cut short still counts, from 16 bytes on; 15 do not.
+        let long = SecretValue::from_string("0123456789abcdefghijklmnopqrstuv".to_owned());
+        assert!(long.is_echoed_in("value: ghijklmnopqrstuv..."));
+        assert!(long.is_echoed_in("...456789abcdefghij"));
+        assert!(!long.is_echoed_in("...56789abcdefghij"));
+        let b64 = base64::engine::general_purpose::STANDARD.encode(b.expose_secret());
+        assert!(b.is_echoed_in(&format!("truncated: {}", &b64[40..60])));
     }
 
     #[test]

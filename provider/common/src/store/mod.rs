@@ -503,13 +503,21 @@ impl StoreError {
         matches!(self, StoreError::NotFound { .. })
     }
 
-    /// Replaces the message when it contains `value`: defence in depth against a service (or a
-    /// fake) that echoes input into its error text.
+    /// Replaces the message when it echoes `value` ([`SecretValue::is_echoed_in`]: the value or a
+    /// piece of it, raw, JSON-escaped or base64) or is longer than [`MAX_CHECKED_MESSAGE`] (no
+    /// Secrets Manager message is): defence in depth against a service, a proxy or a fake that
+    /// echoes its input into its error text.
     pub fn withhold_value(self, value: &SecretValue) -> Self {
-        if !value.is_contained_in(self.message()) {
+        let withheld = if self.message().len() > MAX_CHECKED_MESSAGE {
+            format!(
+                "(message withheld: {} bytes, longer than any Secrets Manager message)",
+                self.message().len()
+            )
+        } else if value.is_echoed_in(self.message()) {
+            "(message withheld: it contained the secret value or a piece of it)".to_owned()
+        } else {
             return self;
-        }
-        let withheld = "(message withheld: it contained the secret value)".to_owned();
+        };
         let code = self.code().to_owned();
         match self {
             StoreError::NotFound { .. } => StoreError::NotFound {
@@ -555,6 +563,10 @@ impl StoreError {
         }
     }
 }
+
+/// The longest service error message [`StoreError::withhold_value`] searches and keeps; Secrets
+/// Manager's are a few hundred bytes.
+pub const MAX_CHECKED_MESSAGE: usize = 2048;
 
 /// AWS words an InvalidRequestException about a deleted secret in several ways: "already
 /// scheduled for deletion" (CreateSecret), "marked for deletion" (PutSecretValue,
@@ -619,6 +631,41 @@ mod tests {
             assert_eq!(e.message(), *message);
             assert_eq!(e.to_string(), format!("{code}: {message}"));
         }
+    }
+
+    #[test]
+    fn withhold_value_replaces_escaped_binary_partial_and_oversized_echoes() {
+        use base64::Engine;
+        let text = SecretValue::from_string(r#"cnry"q\uote-5f0b1c2d3e4f"#.to_owned());
+        let body = serde_json::json!({"Name": "app", "SecretString": text.expose_str().unwrap()});
+        let bin = SecretValue::from_bytes(b"\x00\x01binary-canary-77aa88bb99cc".to_vec());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(bin.expose_secret());
+        for (value, message) in [
+            (&text, format!("rejected: {body}")),
+            (&bin, format!("rejected: {{\"SecretBinary\":\"{b64}\"}}")),
+            (
+                &text,
+                format!("rejected: ...{}", &text.expose_str().unwrap()[5..]),
+            ),
+            (&bin, format!("too long: {}", &b64[4..24])),
+        ] {
+            let e =
+                StoreError::from_code("ValidationException", message.clone()).withhold_value(value);
+            assert!(
+                e.message().starts_with("(message withheld"),
+                "{}",
+                e.message()
+            );
+            assert_eq!(e.code(), "ValidationException");
+        }
+        let huge = "x".repeat(MAX_CHECKED_MESSAGE + 1);
+        let e = StoreError::from_code("ValidationException", huge).withhold_value(&text);
+        assert!(e
+            .message()
+            .contains("longer than any Secrets Manager message"));
+        let fine = StoreError::from_code("ValidationException", "Member must have length <= 65536")
+            .withhold_value(&text);
+        assert_eq!(fine.message(), "Member must have length <= 65536");
     }
 
     #[test]
