@@ -56,15 +56,12 @@ pub enum JsonSelectError {
     /// The value is not UTF-8, so it cannot be JSON.
     #[error("the secret value is not valid UTF-8, so it is not JSON")]
     NotUtf8,
-    /// The value is not well-formed JSON (position only; serde's message is not kept because it
-    /// may quote the input).
-    #[error("the secret value is not valid JSON (line {line}, column {column})")]
-    NotJson {
-        /// 1-based line of the syntax error.
-        line: usize,
-        /// 1-based column of the syntax error.
-        column: usize,
-    },
+    /// The value is not a JSON object or array: not JSON at all, or a bare scalar. One fixed
+    /// message for all of these: where the syntax breaks, or which kind of scalar the value is,
+    /// would describe the value (a syntax error at column 16 says it starts with a 15-digit
+    /// number).
+    #[error("the secret value is not a JSON object or array")]
+    NotJson,
     /// A key of the path is absent.
     #[error("the secret's JSON has no key {key:?} at /{parent}")]
     MissingKey {
@@ -74,16 +71,13 @@ pub enum JsonSelectError {
         parent: String,
     },
     /// The path goes through a value that is neither an object nor an array.
-    #[error(
-        "the secret's JSON at /{parent} is a {found}, not an object, so it has no key {key:?}"
-    )]
+    /// Which kind of scalar it is is not said, for the reason given at [`Self::NotJson`].
+    #[error("the secret's JSON at /{parent} is not an object or array, so it has no key {key:?}")]
     NotAContainer {
         /// The key that was looked for.
         key: String,
-        /// The path of the scalar, joined with `/`.
+        /// The path of the scalar, joined with `/` (never empty: a scalar root is `NotJson`).
         parent: String,
-        /// `"string"`, `"number"`, `"boolean"` or `"null"`.
-        found: &'static str,
     },
 }
 
@@ -173,10 +167,10 @@ impl SecretValue {
         let text = self.expose_str().map_err(|_| JsonSelectError::NotUtf8)?;
         // The parsed tree is not zeroed on drop; it lives only for this call.
         let root: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| JsonSelectError::NotJson {
-                line: e.line(),
-                column: e.column(),
-            })?;
+            serde_json::from_str(text).map_err(|_| JsonSelectError::NotJson)?;
+        if !path.is_empty() && !(root.is_object() || root.is_array()) {
+            return Err(JsonSelectError::NotJson);
+        }
         let mut node = &root;
         for (depth, key) in path.iter().enumerate() {
             let key = key.as_ref();
@@ -192,11 +186,10 @@ impl SecretValue {
                 serde_json::Value::Array(items) => {
                     key.parse::<usize>().ok().and_then(|i| items.get(i))
                 }
-                other => {
+                _ => {
                     return Err(JsonSelectError::NotAContainer {
                         key: key.to_owned(),
                         parent: parent(),
-                        found: json_kind(other),
                     })
                 }
             };
@@ -209,17 +202,6 @@ impl SecretValue {
             serde_json::Value::String(s) => SecretValue::from_string(s.clone()),
             other => SecretValue::from_string(other.to_string()),
         })
-    }
-}
-
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "boolean",
-        serde_json::Value::Number(_) => "number",
-        serde_json::Value::String(_) => "string",
-        serde_json::Value::Array(_) => "array",
-        serde_json::Value::Object(_) => "object",
     }
 }
 
@@ -389,7 +371,6 @@ mod tests {
             JsonSelectError::NotAContainer {
                 key: "x".into(),
                 parent: "port".into(),
-                found: "number"
             }
         );
     }
@@ -398,8 +379,33 @@ mod tests {
     fn select_json_errors_do_not_quote_the_value() {
         let v = SecretValue::from_string(format!("{{\"a\": {CANARY}}}"));
         let err = v.select_json(&["a"]).unwrap_err();
-        assert!(matches!(err, JsonSelectError::NotJson { line: 1, .. }));
+        assert_eq!(err, JsonSelectError::NotJson);
         assert!(!format!("{err} {err:?}").contains(CANARY));
+        // Nothing about the value's shape: not where its syntax breaks, not which scalar it is.
+        for text in [
+            "987654321012345x-rest",
+            "123456",
+            "true",
+            "null",
+            "\"just a string\"",
+            "{\"a\":\n\n1,",
+        ] {
+            let err = SecretValue::from_string(text.to_owned())
+                .select_json(&["password"])
+                .unwrap_err();
+            assert_eq!(err, JsonSelectError::NotJson, "{text}");
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.chars().any(|c| c.is_ascii_digit()), "{shown}");
+            for word in ["number", "string", "boolean", "null", "line", "column"] {
+                assert!(!shown.contains(word), "{shown}");
+            }
+        }
+        let nested = SecretValue::from_string("{\"port\": 5432}".to_owned());
+        let shown = nested.select_json(&["port", "x"]).unwrap_err().to_string();
+        assert!(
+            !shown.contains("number") && !shown.contains("5432"),
+            "{shown}"
+        );
         let bin = SecretValue::from_bytes(vec![0xff]);
         assert_eq!(
             bin.select_json(&["a"]).unwrap_err(),
