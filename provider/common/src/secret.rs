@@ -168,7 +168,8 @@ impl SecretValue {
         // The parsed tree is not zeroed on drop; it lives only for this call.
         let root: serde_json::Value =
             serde_json::from_str(text).map_err(|_| JsonSelectError::NotJson)?;
-        if !path.is_empty() && !(root.is_object() || root.is_array()) {
+        let container = root.is_object() || root.is_array();
+        if !path.is_empty() && !container {
             return Err(JsonSelectError::NotJson);
         }
         let mut node = &root;
