@@ -25,17 +25,6 @@ pub(crate) struct FmtLine {
     pub comment: Option<(usize, usize)>,
 }
 
-/// Per physical line facts used for redaction.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct LineInfo {
-    /// Bracket depth (including template interpolations) at the start of the line.
-    pub depth_start: i32,
-    /// The line is inside a heredoc body (or is its closing marker).
-    pub heredoc_body: bool,
-    /// The attribute key the line starts with (`key = ...`), if any.
-    pub key: Option<String>,
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Str,
@@ -64,28 +53,12 @@ pub(crate) fn line_of(text: &str, pos: usize) -> usize {
         .count()
 }
 
-fn leading_key(line: &str) -> Option<String> {
-    let trimmed = line.trim_start();
-    let key_len = trimmed
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
-        .count();
-    if key_len == 0 {
-        return None;
-    }
-    let rest = trimmed[key_len..].trim_start();
-    (rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>"))
-        .then(|| trimmed[..key_len].to_owned())
-}
-
-/// Cuts `text` into format lines, and collects per-line facts.
-pub(crate) fn analyze(text: &str) -> (Vec<FmtLine>, Vec<LineInfo>) {
+/// Cuts `text` into format lines.
+pub(crate) fn analyze(text: &str) -> Vec<FmtLine> {
     let bytes = text.as_bytes();
     let lines = physical_lines(text);
-    let mut infos = vec![LineInfo::default(); lines.len()];
     let mut out = Vec::new();
 
-    let mut depth: i32 = 0;
     let mut stack: Vec<Mode> = Vec::new();
     let mut heredoc: Option<String> = None;
     let mut block_comment = false;
@@ -98,9 +71,7 @@ pub(crate) fn analyze(text: &str) -> (Vec<FmtLine>, Vec<LineInfo>) {
     let mut comment: Option<usize> = None;
 
     for (index, range) in lines.iter().enumerate() {
-        infos[index].depth_start = depth;
         if let Some(marker) = &heredoc {
-            infos[index].heredoc_body = true;
             if let Some(line) = current.as_mut() {
                 line.last = index;
             }
@@ -122,7 +93,6 @@ pub(crate) fn analyze(text: &str) -> (Vec<FmtLine>, Vec<LineInfo>) {
             net = 0;
             counting = false;
             comment = None;
-            infos[index].key = leading_key(&text[range.clone()]);
         } else if let Some(line) = current.as_mut() {
             line.last = index;
         }
@@ -160,7 +130,6 @@ pub(crate) fn analyze(text: &str) -> (Vec<FmtLine>, Vec<LineInfo>) {
                     }
                     b'$' | b'%' if bytes.get(pos + 1) == Some(&b'{') => {
                         stack.push(Mode::Interp(0));
-                        depth += 1;
                         if counting {
                             net += 1;
                         }
@@ -225,7 +194,6 @@ pub(crate) fn analyze(text: &str) -> (Vec<FmtLine>, Vec<LineInfo>) {
                             *n += 1;
                         }
                     }
-                    depth += 1;
                     if counting {
                         net += 1;
                     }
@@ -242,7 +210,6 @@ pub(crate) fn analyze(text: &str) -> (Vec<FmtLine>, Vec<LineInfo>) {
                             _ => {}
                         }
                     }
-                    depth -= 1;
                     if counting {
                         net -= 1;
                     }
@@ -282,7 +249,7 @@ pub(crate) fn analyze(text: &str) -> (Vec<FmtLine>, Vec<LineInfo>) {
     if current.is_some() {
         finish(&mut out, &mut current, text, &lines, eq, net, None);
     }
-    (out, infos)
+    out
 }
 
 fn finish(
@@ -357,7 +324,7 @@ fn splice(text: &str, mut replacements: Vec<(Range<usize>, String)>) -> String {
 /// Re-aligns the `=` and trailing-comment runs that contain any of the `touched` physical lines.
 pub(crate) fn realign(text: &str, touched: &BTreeSet<usize>) -> String {
     let physical = physical_lines(text);
-    let (lines, _) = analyze(text);
+    let lines = analyze(text);
     let mut replacements = Vec::new();
     for chain in chains(&lines, |line| line.assign.is_some()) {
         if !touches(&lines, &chain, touched) {
@@ -376,7 +343,7 @@ pub(crate) fn realign(text: &str, touched: &BTreeSet<usize>) -> String {
     let text = splice(text, replacements);
 
     let physical = physical_lines(&text);
-    let (lines, _) = analyze(&text);
+    let lines = analyze(&text);
     let mut replacements = Vec::new();
     for chain in chains(&lines, |line| line.comment.is_some()) {
         if !touches(&lines, &chain, touched) {
@@ -400,7 +367,7 @@ pub(crate) fn alignment_closure(
     text: &str,
     lines_of_interest: &BTreeSet<usize>,
 ) -> BTreeSet<usize> {
-    let (lines, _) = analyze(text);
+    let lines = analyze(text);
     let mut out = lines_of_interest.clone();
     let pick: [fn(&FmtLine) -> bool; 2] = [|l| l.assign.is_some(), |l| l.comment.is_some()];
     for cell in pick {

@@ -29,6 +29,7 @@ mod edit;
 mod error;
 mod module;
 mod planner;
+mod redact;
 mod report;
 pub mod table;
 mod write;
@@ -187,14 +188,22 @@ impl MigrationPlan {
         self.files.is_empty()
     }
 
-    /// A unified diff of every file, paths relative to the root. String literals assigned to
-    /// secret-looking arguments or to the `default` of a sensitive variable (and heredoc bodies
-    /// under them) are shown as `***`, and so is every other literal or heredoc line on a printed
-    /// line (context lines too) that `check` says may be a secret.
+    /// A unified diff of every file, paths relative to the root. A string literal (or heredoc
+    /// body line) is shown as `***` when any key it sits under looks secret (quoted keys and
+    /// inline objects included: `"DB_PASSWORD" = ...`, `jsonencode({ db_password = ... })`), when
+    /// it is the `default` of a variable that is sensitive, ephemeral, secret-looking by name or
+    /// assigned to a secret-looking argument in a planned file, or when `check` says it may be a
+    /// secret given its nearest key. Context lines are masked the same way.
     pub fn unified_diff(&self, check: SecretCheck) -> String {
+        // A variable that feeds a secret argument in one file has its default in another.
+        let variables = redact::SecretVariables::collect(
+            self.files
+                .iter()
+                .flat_map(|change| [change.original.as_str(), change.rewritten.as_str()]),
+        );
         self.files
             .iter()
-            .map(|change| change.unified_diff(&self.root, check))
+            .map(|change| change.masked_diff(&self.root, &variables, check))
             .collect()
     }
 
@@ -222,6 +231,17 @@ impl FileChange {
     /// The unified diff of this file, named relative to `root`, masked as
     /// [`MigrationPlan::unified_diff`] says.
     pub fn unified_diff(&self, root: &Path, check: SecretCheck) -> String {
+        let variables =
+            redact::SecretVariables::collect([self.original.as_str(), self.rewritten.as_str()]);
+        self.masked_diff(root, &variables, check)
+    }
+
+    fn masked_diff(
+        &self,
+        root: &Path,
+        variables: &redact::SecretVariables,
+        check: SecretCheck,
+    ) -> String {
         let name = self
             .path
             .strip_prefix(root)
@@ -238,11 +258,10 @@ impl FileChange {
             .split_inclusive('\n')
             .map(|l| l.trim_end_matches('\n'))
             .collect();
-        let old_secret = write::sensitive_lines(&self.original);
-        let new_secret = write::sensitive_lines(&self.rewritten);
-        let plain = write::LineView::default();
-        let show_old = |i: usize| write::shown(old[i], old_secret.get(i).unwrap_or(&plain), check);
-        let show_new = |j: usize| write::shown(new[j], new_secret.get(j).unwrap_or(&plain), check);
+        let old_shown = redact::masked_lines(&self.original, variables, check);
+        let new_shown = redact::masked_lines(&self.rewritten, variables, check);
+        let show_old = |i: usize| old_shown[i].clone();
+        let show_new = |j: usize| new_shown[j].clone();
         diff::unified(
             &format!("a/{name}"),
             &format!("b/{name}"),

@@ -270,3 +270,43 @@ fn diff_masks_sensitive_defaults_and_literals_the_check_picks() {
     assert!(!diff.contains(&default), "{diff}");
     assert!(diff.contains(&picked), "{diff}");
 }
+
+/// Review finding: literals under quoted keys, in inline objects, and the default of a
+/// non-sensitive variable that feeds a migrated argument were printed in the dry-run diff.
+#[test]
+fn diff_masks_literals_under_quoted_and_inline_keys_and_fed_defaults() {
+    let canary = |n: u32| format!("cnry{}{}x{n}", std::process::id(), "k9");
+    let main = format!(
+        r#"variable "db_pw" {{
+  default = "{c1}"
+}}
+resource "aws_db_instance" "db" {{
+  user_data = jsonencode({{ db_password = "{c2}" }})
+  password = var.db_pw
+  tags = {{ "password" = "{c3}" }}
+}}
+locals {{
+  dbpass = {{ "db-password" = "{c4}" }}
+}}
+resource "aws_rds_cluster" "c" {{
+  master_password = var.db_pw
+  environment = {{
+    "DB_PASSWORD" = "{c5}"
+  }}
+}}
+"#,
+        c1 = canary(1),
+        c2 = canary(2),
+        c3 = canary(3),
+        c4 = canary(4),
+        c5 = canary(5),
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let diff = plan.unified_diff(&|_, _| false);
+    assert!(diff.contains("password_wo"), "{diff}");
+    for n in 1..=5 {
+        assert!(!diff.contains(&canary(n)), "canary {n} printed:\n{diff}");
+    }
+    // The keys themselves stay readable.
+    assert!(diff.contains("\"DB_PASSWORD\" = \"***\""), "{diff}");
+}
