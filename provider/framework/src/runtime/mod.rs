@@ -249,6 +249,7 @@ pub async fn serve<T: Provider>(provider: T, opts: ServeOptions) -> Result<(), R
     let env = HandshakeEnv::from_env();
     env.check_magic_cookie()?;
     install_redacting_panic_hook();
+    keep_memory_private();
     let version = env.negotiate_protocol()?;
 
     let tls = env
@@ -355,6 +356,19 @@ async fn stop_after_answering(in_flight: &InFlight, grace: Duration) {
     }
 }
 
+/// No core file, and no other process of the same user may attach to this one or read its
+/// memory (`PR_SET_DUMPABLE` 0 on Linux): values a provider holds in memory stay there. Root
+/// still can; `/proc/PID/status` stays readable.
+fn keep_memory_private() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::process::{set_dumpable_behavior, DumpableBehavior};
+        if let Err(e) = set_dumpable_behavior(DumpableBehavior::NotDumpable) {
+            tracing::debug!(error = %e, "could not make the process non-dumpable");
+        }
+    }
+}
+
 fn flatten(
     joined: Result<Result<(), tonic::transport::Error>, tokio::task::JoinError>,
 ) -> Result<(), RuntimeError> {
@@ -401,5 +415,16 @@ fn watch_signals(shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
                 tracing::trace!("plugin received interrupt, ignoring");
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn the_process_is_made_non_dumpable() {
+        use rustix::process::{dumpable_behavior, DumpableBehavior};
+        super::keep_memory_private();
+        assert_eq!(dumpable_behavior().unwrap(), DumpableBehavior::NotDumpable);
     }
 }
