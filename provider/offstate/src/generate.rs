@@ -148,10 +148,16 @@ pub fn spec_from(v: &Value, at: &AttributePath, out: &mut Diagnostics) -> Option
 
 impl PasswordSpec {
     fn classes(&self) -> Vec<(Vec<char>, usize)> {
+        // Each character once: a set given twice over (`override_special = "aaa!"`) would
+        // otherwise be drawn more often.
         let keep = |set: &str| {
-            set.chars()
-                .filter(|c| !self.exclude_characters.contains(*c))
-                .collect::<Vec<_>>()
+            let mut kept: Vec<char> = Vec::new();
+            for c in set.chars() {
+                if !self.exclude_characters.contains(c) && !kept.contains(&c) {
+                    kept.push(c);
+                }
+            }
+            kept
         };
         let special = self.override_special.as_deref().unwrap_or(SPECIAL);
         let mut out = Vec::new();
@@ -194,14 +200,23 @@ impl PasswordSpec {
         Ok(())
     }
 
+    /// Every character a password may hold, each once (an `override_special` that repeats a
+    /// letter does not make that letter likelier).
+    fn alphabet(classes: &[(Vec<char>, usize)]) -> Vec<char> {
+        let mut all: Vec<char> = Vec::new();
+        for c in classes.iter().flat_map(|(set, _)| set.iter().copied()) {
+            if !all.contains(&c) {
+                all.push(c);
+            }
+        }
+        all
+    }
+
     pub fn generate(&self) -> SecretValue {
         let mut rng = rand::rng();
         let classes = self.classes();
-        let all: Vec<char> = classes
-            .iter()
-            .flat_map(|(set, _)| set.iter().copied())
-            .collect();
-        let mut out: Vec<char> = Vec::with_capacity(self.length);
+        let all = Self::alphabet(&classes);
+        let mut out = zeroize::Zeroizing::new(Vec::<char>::with_capacity(self.length));
         for (set, min) in &classes {
             for _ in 0..*min {
                 out.push(set[rng.random_range(0..set.len())]);
@@ -211,13 +226,36 @@ impl PasswordSpec {
             out.push(all[rng.random_range(0..all.len())]);
         }
         out.shuffle(&mut rng);
-        SecretValue::from_string(out.into_iter().collect())
+        SecretValue::from_string(out.iter().collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_character_is_drawn_from_once() {
+        let spec = PasswordSpec {
+            override_special: Some("aaa!!b".to_string()),
+            ..PasswordSpec::default()
+        };
+        let classes = spec.classes();
+        for (set, _) in &classes {
+            let mut unique = set.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), set.len(), "{set:?}");
+        }
+        let all = PasswordSpec::alphabet(&classes);
+        assert_eq!(all.iter().filter(|c| **c == 'a').count(), 1);
+        assert_eq!(all.iter().filter(|c| **c == '!').count(), 1);
+        assert_eq!(
+            all.len(),
+            26 + 26 + 10 + 1,
+            "a and b are letters already; ! is new"
+        );
+    }
 
     #[test]
     fn respects_classes_minimums_and_exclusions() {

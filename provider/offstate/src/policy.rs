@@ -266,7 +266,7 @@ pub async fn apply(
                         format!(
                             "ValidateResourcePolicy for secret {arn:?} failed ({}: {}); the policy was applied without that check.",
                             e.code(),
-                            e.message()
+                            crate::secret::bounded(e.message(), crate::secret::MAX_SHOWN_MESSAGE)
                         ),
                     ),
                 }

@@ -112,7 +112,7 @@ pub fn schema() -> Schema {
                 Block::new("Assume an IAM role before calling Secrets Manager.")
                     .attribute(Attribute::required("role_arn", Type::String).description("ARN of the role to assume."))
                     .attribute(Attribute::optional("session_name", Type::String).description("Session name."))
-                    .attribute(Attribute::optional("external_id", Type::String).description("External id the role's trust policy requires."))
+                    .attribute(Attribute::optional("external_id", Type::String).sensitive().description("External id the role's trust policy requires. Sensitive: not shown in plans."))
                     .attribute(Attribute::optional("duration_seconds", Type::Number).description("Session duration in seconds.")),
                 0,
                 0,

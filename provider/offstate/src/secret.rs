@@ -100,7 +100,7 @@ pub fn schema() -> Schema {
                 "The provider generates the value (CSPRNG) and writes it; nobody sees it. A change of these settings or of `value_wo_version` generates a new value.",
             ))
             .attribute(Attribute::optional("json_template", Type::map(Type::String)).description(
-                "Make the value a JSON object with these fixed fields, the generated password going into `json_key`.",
+                "Make the value a JSON object with these fixed fields, the generated password going into `json_key`. The fields are stored in plan and state in plain text: a username or a host, never another secret.",
             ))
             .attribute(Attribute::optional("json_key", Type::String).description(
                 "The field of the JSON object that holds the generated password (with `json_template`). Default `password`.",
@@ -168,6 +168,59 @@ fn configured_value(config: &Value) -> Result<Option<(SecretValue, bool)>, Diagn
 /// the trigger or the generator settings changed.
 fn write_requested(config: &Value, prior: &Value) -> bool {
     trigger(config) != trigger(prior) || config.get("generate") != prior.get("generate")
+}
+
+/// `value_wo_version` is kept in plan and state in plain text. Refuses one that is the value
+/// itself, or a digest of it as Terraform's functions make one (`md5`, `sha1`, `sha256`,
+/// `sha512` in hex, `base64sha256`, `base64sha512`; for `binary_wo` also of the base64 text, as
+/// `sha256(filebase64(...))` gives): a digest of a password in state can be tested against
+/// guesses offline. Compared in constant time; the message names neither the value nor the digest.
+fn check_trigger_not_derived(value: &SecretValue, config: &Value, d: &mut Diagnostics) {
+    use base64::Engine;
+    use zeroize::Zeroizing;
+    let Some(trigger) = config.get("value_wo_version").as_str() else {
+        return;
+    };
+    let lower = Zeroizing::new(trigger.trim().to_ascii_lowercase());
+    let hex = |digest: &[u8]| -> Zeroizing<String> {
+        let mut out = Zeroizing::new(String::with_capacity(digest.len() * 2));
+        for b in digest {
+            out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        }
+        out
+    };
+    let b64 = |digest: &[u8]| -> Zeroizing<String> {
+        Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(digest))
+    };
+    let same = |a: &[u8], b: &[u8]| bool::from(subtle::ConstantTimeEq::ct_eq(a, b));
+    let mut inputs: Vec<&[u8]> = vec![value.expose_secret()];
+    if let Some(text) = config.get("binary_wo").as_str() {
+        inputs.push(text.as_bytes());
+    }
+    let mut derived = inputs.iter().any(|v| same(trigger.as_bytes(), v));
+    for input in inputs {
+        let sha256 = <sha2::Sha256 as sha2::Digest>::digest(input);
+        let sha512 = <sha2::Sha512 as sha2::Digest>::digest(input);
+        let md5 = <md5::Md5 as md5::Digest>::digest(input);
+        let sha1 = <sha1::Sha1 as sha1::Digest>::digest(input);
+        for digest in [&hex(&md5), &hex(&sha1), &hex(&sha256), &hex(&sha512)] {
+            derived |= same(lower.as_bytes(), digest.as_bytes());
+        }
+        for digest in [&b64(&sha256), &b64(&sha512)] {
+            derived |= same(trigger.trim().as_bytes(), digest.as_bytes());
+        }
+    }
+    if derived {
+        d.attr_error(
+            AttributePath::attr("value_wo_version"),
+            "value_wo_version is derived from the value",
+            "value_wo_version is stored in plan and state in plain text, and this one is the value \
+             itself or a digest of it (md5, sha1, sha256, sha512 or their base64 forms): whoever can \
+             read the state could test guesses of the value against it. Use a value that says nothing \
+             about it: a date, a counter, or another secret's version_id.",
+        );
+    }
 }
 
 /// The private-state key that marks a state moved in from hashicorp/aws whose
@@ -271,10 +324,10 @@ fn metadata_applied(prior: &Value, state: &Value, tags_all: &BTreeMap<String, St
 /// megabytes into Terraform's output and logs.
 const MAX_SHOWN_ID: usize = 1024;
 /// Longest AWS error message a diagnostic repeats.
-const MAX_SHOWN_MESSAGE: usize = 4096;
+pub(crate) const MAX_SHOWN_MESSAGE: usize = 4096;
 
 /// `text` cut to at most `max` bytes (on a character boundary), saying so.
-fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+pub(crate) fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if text.len() <= max {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -841,6 +894,7 @@ impl offstate_framework::Resource for SecretResource {
             match configured_value(c) {
                 Ok(Some((v, _))) => {
                     check_value_size(&v, value_source(c), &mut d);
+                    check_trigger_not_derived(&v, c, &mut d);
                 }
                 Ok(None) => {}
                 Err(e) => d.push(e),

@@ -397,6 +397,87 @@ async fn schema_marks_value_wo_write_only_and_sensitive() {
         .unwrap();
     assert!(a.write_only && a.sensitive && a.optional && !a.computed);
     assert!(r.server_capabilities.unwrap().move_resource_state);
+    // The role's external id is a shared secret of sorts: kept out of plan output.
+    let assume_role = r
+        .provider
+        .as_ref()
+        .unwrap()
+        .block
+        .as_ref()
+        .unwrap()
+        .block_types
+        .iter()
+        .find(|b| b.type_name == "assume_role")
+        .unwrap();
+    let external_id = assume_role
+        .block
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .find(|a| a.name == "external_id")
+        .unwrap();
+    assert!(external_id.sensitive && external_id.optional);
+}
+
+/// A trigger is stored in plan and state: one that is the value, or a digest of it as
+/// Terraform's functions compute it, is refused on `value_wo_version`; any other is fine.
+#[tokio::test]
+async fn a_trigger_derived_from_the_value_is_refused() {
+    use base64::Engine;
+    let h = harness();
+    let value = "Tr1gger-canary-5c1d9e";
+    let bytes = value.as_bytes();
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
+    let sha256 = <sha2::Sha256 as sha2::Digest>::digest(bytes);
+    let sha512 = <sha2::Sha512 as sha2::Digest>::digest(bytes);
+    let derived = [
+        value.to_string(),
+        hex(&<md5::Md5 as md5::Digest>::digest(bytes)),
+        hex(&<sha1::Sha1 as sha1::Digest>::digest(bytes)).to_uppercase(),
+        hex(&sha256),
+        hex(&sha512),
+        b64(&sha256),
+        b64(&sha512),
+    ];
+    for trigger in &derived {
+        let errs = h.validate(&config("app/db", value, trigger), true).await;
+        assert_eq!(
+            errs,
+            vec![(
+                "value_wo_version".to_string(),
+                "value_wo_version is derived from the value".to_string()
+            )],
+            "{trigger}"
+        );
+    }
+    // binary_wo: a digest of the decoded bytes or of the base64 text.
+    let raw = [0u8, 1, 2, 250, 251, 252];
+    let text = b64(&raw);
+    for trigger in [
+        hex(&<sha2::Sha256 as sha2::Digest>::digest(raw)),
+        hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
+    ] {
+        let mut c = config("app/bin", "x", &trigger);
+        c.set("value_wo", Value::Null);
+        c.set("binary_wo", Value::string(&text));
+        let errs = h.validate(&c, true).await;
+        assert_eq!(errs.len(), 1, "{trigger}: {errs:?}");
+        assert_eq!(errs[0].0, "value_wo_version");
+    }
+    for fine in [
+        "1",
+        "2026-11-25",
+        &hex(&<sha2::Sha256 as sha2::Digest>::digest(b"other")),
+    ] {
+        assert!(
+            h.validate(&config("app/db", value, fine), true)
+                .await
+                .is_empty(),
+            "{fine}"
+        );
+    }
 }
 
 #[tokio::test]
