@@ -235,6 +235,30 @@ fn is_literal(expr: &Expression) -> bool {
     }
 }
 
+/// When `block`'s `lifecycle { ignore_changes = ... }` covers the argument or nested block
+/// `root` (`all`, `root`, `root[0].x`, or the legacy quoted form), the expression that does.
+fn ignores_changes(src: &str, block: &Block, root: &str) -> Option<String> {
+    let lifecycle = block.body.get_blocks("lifecycle").next()?;
+    let ignored = &lifecycle.body.get_attribute("ignore_changes")?.value;
+    let text = |expr: &Expression| src.get(span_of(expr)).unwrap_or_default().trim().to_owned();
+    let covers = |expr: &Expression| {
+        let text = text(expr);
+        let text = text.trim_matches('"');
+        let name_len = text
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+            .count();
+        text == "all" || &text[..name_len] == root
+    };
+    match ignored {
+        Expression::Array(items) => items
+            .iter()
+            .find(|item| covers(item))
+            .map(|item| format!("[{}]", text(item))),
+        other => covers(other).then(|| text(other)),
+    }
+}
+
 fn version_newer(a: &str, b: &str) -> bool {
     let parse = |v: &str| {
         v.split('.')
@@ -739,6 +763,19 @@ impl<'a> Planner<'a> {
                         }
                     }
                     let path = format!("{ty}.{name}.{}", rule.path.join("."));
+                    // Terraform ignores changes of the argument, typically because the value is
+                    // rotated outside Terraform. A new `_wo_version` makes the next apply send the
+                    // configured value again, overwriting the rotated one.
+                    if let Some(ignored) = ignores_changes(self.src(file), block, &rule.path[0]) {
+                        let at = span_of(&attr.key).start;
+                        self.info(file, at, format!(
+                            "`{path}` left as it is: `lifecycle {{ ignore_changes = {ignored} }}` keeps Terraform from \
+                             writing it, but `{}` would write the configured value again on the next apply \
+                             (over a value rotated outside Terraform)",
+                            rule.twin
+                        ));
+                        continue;
+                    }
                     // After the switch the plain attribute reads back as null; anything that reads
                     // it would silently get null, so leave those alone.
                     let reader = self.refs.iter().find(|r| {

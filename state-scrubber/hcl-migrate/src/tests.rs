@@ -310,3 +310,40 @@ resource "aws_rds_cluster" "c" {{
     // The keys themselves stay readable.
     assert!(diff.contains("\"DB_PASSWORD\" = \"***\""), "{diff}");
 }
+
+/// Review finding: a write-only twin under `ignore_changes` would make the first apply write the
+/// configured value over one rotated outside Terraform; such arguments are left alone, with a note.
+#[test]
+fn arguments_under_ignore_changes_keep_their_plain_form() {
+    let cases = [
+        "ignore_changes = [secret_string]",
+        "ignore_changes = all",
+        "ignore_changes = [tags, secret_string]",
+    ];
+    for lifecycle in cases {
+        let main = format!(
+            "resource \"aws_secretsmanager_secret_version\" \"v\" {{\n  secret_id     = \"x\"\n  secret_string = var.pw\n\n  lifecycle {{\n    {lifecycle}\n  }}\n}}\n\nresource \"aws_db_instance\" \"db\" {{\n  password = var.pw\n\n  lifecycle {{\n    ignore_changes = [password]\n  }}\n}}\n"
+        );
+        let (plan, _dir) = migrate_text(&[
+            ("main.tf", &main),
+            ("variables.tf", "variable \"pw\" {\n  type = string\n}\n"),
+        ]);
+        assert!(
+            rewritten(&plan, "main.tf").is_none(),
+            "{lifecycle}: {plan:#?}"
+        );
+        for attr in ["secret_string", "password"] {
+            assert!(
+                plan.notes.iter().any(|n| n.message.contains(&format!(
+                    ".{attr}` left as it is: `lifecycle {{ ignore_changes"
+                ))),
+                "{lifecycle}: {:#?}",
+                plan.notes
+            );
+        }
+    }
+    // Ignoring something else does not stop the rewrite.
+    let main = "resource \"aws_db_instance\" \"db\" {\n  password = var.pw\n\n  lifecycle {\n    ignore_changes = [tags]\n  }\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    assert!(rewritten(&plan, "main.tf").is_some_and(|t| t.contains("password_wo ")));
+}

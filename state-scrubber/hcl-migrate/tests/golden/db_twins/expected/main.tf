@@ -7,13 +7,12 @@ locals {
 }
 
 resource "aws_db_instance" "payments" {
-  identifier          = "payments-prod"
-  engine              = "postgres"
-  engine_version      = local.engine_version
-  instance_class      = "db.t4g.medium"
-  username            = "payments_admin"
-  password_wo         = var.db_master_password # rotated quarterly
-  password_wo_version = 1
+  identifier     = "payments-prod"
+  engine         = "postgres"
+  engine_version = local.engine_version
+  instance_class = "db.t4g.medium"
+  username       = "payments_admin"
+  password       = var.db_master_password # rotated quarterly
   # Keep the storage small; autoscaling does the rest.
   allocated_storage = 20
 

@@ -1,7 +1,6 @@
 variable "db_master_password" {
   type      = string
   sensitive = true
-  ephemeral = true
 }
 
 variable "reporting_password" {
