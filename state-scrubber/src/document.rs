@@ -7,7 +7,9 @@
 use std::borrow::Cow;
 
 use crate::detect::{attribute_path, pointer, Ctx, Detection, Engine, Mark, Step};
-use crate::finding::{fingerprint, mask_module_keys, masked_key, preview, Address, Finding};
+use crate::finding::{
+    fingerprint, mask_address, mask_module_keys, masked_key, module_keys, preview, Address, Finding,
+};
 use crate::json::{pointer_of, Dom, Kind as JKind, NodeId, Parser, SyntaxError};
 use crate::table::{Row, Table, Treat, GENERIC_FIX, ROOT_OUTPUT};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender, TrySendError};
@@ -207,9 +209,111 @@ fn too_deep_note(n: usize) -> Option<String> {
     })
 }
 
+#[derive(Debug, Clone, Copy)]
 struct Pos {
     line: u32,
     column: u32,
+}
+
+/// A string address key (index, deposed or module instance key) that no content rule picked.
+/// After the scan it is masked and reported if it equals a value found secret anywhere in the
+/// file (a `random_password` result used as a `for_each` key has no token shape; only the value
+/// found elsewhere says it is a secret). The key itself is kept only as its salted digest.
+struct KeySite {
+    digest: String,
+    preview: String,
+    member: &'static str,
+    section: String,
+    address: Address,
+    unit: String,
+    pos: Pos,
+}
+
+/// Shorter keys are only masked, not reported on their own (`eu`, `blue`, `prod` would match a
+/// short value found secret by chance); see `SameValue::MIN_LEN`.
+const KEY_SITE_MIN_LEN: usize = 8;
+
+/// Mask every address key equal to a value found secret in this file, in every finding, and
+/// report each such key (at its own node) that no content rule reported already.
+///
+/// Keys are compared by the per-run salted digest (`value_group`), never by the value. The
+/// lookup is a hash map keyed by that digest: it is a MAC under a random salt that is never
+/// written, so how long a lookup takes says nothing about a value.
+fn mask_secret_keys(
+    engine: &Engine,
+    fp_key: &[u8],
+    file: &str,
+    document: &str,
+    findings: &mut Vec<Finding>,
+    sites: Vec<KeySite>,
+) {
+    use std::collections::HashMap;
+    if findings.is_empty() {
+        return;
+    }
+    // The strongest finding of each secret value.
+    let mut secrets: HashMap<String, usize> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        let e = secrets.entry(f.value_group.clone()).or_insert(i);
+        let cur = &findings[*e];
+        if (f.severity, f.confidence) > (cur.severity, cur.confidence) {
+            *e = i;
+        }
+    }
+    let is_secret = |k: &str| secrets.contains_key(&engine.value_digest(k));
+    for f in findings.iter_mut() {
+        if mask_address(&mut f.resource, is_secret) {
+            f.address = f.resource.display();
+            f.fingerprint = f.compute_fingerprint(fp_key);
+        }
+    }
+    let mut extra = Vec::new();
+    for mut site in sites {
+        let Some(&src) = secrets.get(&site.digest) else {
+            continue;
+        };
+        let src = &findings[src];
+        mask_address(&mut site.address, is_secret);
+        let address = site.address.display();
+        let steps = [Step::Key(Cow::Borrowed(site.member))];
+        let mut f = Finding {
+            file: file.to_string(),
+            document: document.to_string(),
+            section: site.section,
+            address,
+            resource: site.address,
+            attribute_path: attribute_path(&steps),
+            json_pointer: format!("{}{}", site.unit, pointer(&steps)),
+            inner_pointer: None,
+            decoded: vec![],
+            kind: src.kind,
+            rule_id: SAME_VALUE_RULE.to_string(),
+            rule_name: "an address key equal to a secret in this file".to_string(),
+            layer: src.layer,
+            layer_name: src.layer_name,
+            reasons: vec![
+                format!(
+                    "layer {}: the same value as `{}` of {} in this file (equal salted digests), which is a secret: {}",
+                    src.layer,
+                    src.attribute_path,
+                    src.address,
+                    src.reasons.join("; ")
+                ),
+                "the value is an instance or module key, part of the address".to_string(),
+            ],
+            severity: src.severity,
+            confidence: src.confidence,
+            fix: crate::detect::ADDRESS_KEY_FIX.to_string(),
+            line: site.pos.line,
+            column: site.pos.column,
+            fingerprint: String::new(),
+            value_group: site.digest,
+            preview: site.preview,
+        };
+        f.fingerprint = f.compute_fingerprint(fp_key);
+        extra.push(f);
+    }
+    findings.extend(extra);
 }
 
 /// A value to report: where it is and what was found.
@@ -272,6 +376,7 @@ pub struct Scanner<'e> {
     file: String,
     findings: Vec<Finding>,
     dets: Vec<Detection>,
+    key_sites: Vec<KeySite>,
 }
 
 impl<'e> Scanner<'e> {
@@ -286,6 +391,7 @@ impl<'e> Scanner<'e> {
             file,
             findings: Vec::new(),
             dets: Vec::new(),
+            key_sites: Vec::new(),
         }
     }
 
@@ -326,8 +432,10 @@ impl<'e> Scanner<'e> {
         if threads < 2 || src.len() < PARALLEL_MIN_BYTES {
             let r = self.scan_here(src);
             let deep = self.engine.take_too_deep();
+            let sites = std::mem::take(&mut self.key_sites);
             return r.map(|mut s| {
                 s.notes.extend(too_deep_note(deep));
+                self.finish_keys(&mut s, sites);
                 sort_findings(s, src)
             });
         }
@@ -355,7 +463,7 @@ impl<'e> Scanner<'e> {
                             batch.clear();
                             let _ = back_tx.send(batch);
                         }
-                        (sc.findings, sc.utf8, engine.take_too_deep())
+                        (sc.findings, sc.key_sites, sc.utf8, engine.take_too_deep())
                     })
                 })
                 .collect();
@@ -370,9 +478,11 @@ impl<'e> Scanner<'e> {
             let mut extra = Vec::new();
             let mut utf8 = None;
             let mut deep = self.engine.take_too_deep();
+            let mut sites = std::mem::take(&mut self.key_sites);
             for h in handles {
-                let (f, u, d) = h.join().expect("worker panicked");
+                let (f, k, u, d) = h.join().expect("worker panicked");
                 extra.extend(f);
+                sites.extend(k);
                 utf8 = utf8.or(u);
                 deep += d;
             }
@@ -391,9 +501,25 @@ impl<'e> Scanner<'e> {
                     s.findings.extend(extra);
                 }
                 s.notes.extend(too_deep_note(deep));
+                self.finish_keys(&mut s, sites);
                 sort_findings(s, src)
             })
         })
+    }
+
+    /// See [`mask_secret_keys`].
+    fn finish_keys(&self, s: &mut Scanned, sites: Vec<KeySite>) {
+        if s.kind == DocKind::Encrypted {
+            return;
+        }
+        mask_secret_keys(
+            self.engine,
+            self.fp_key,
+            &self.file,
+            s.kind.as_str(),
+            &mut s.findings,
+            sites,
+        );
     }
 
     fn scan_here(&mut self, src: &[u8]) -> Result<Scanned, DocError> {
@@ -881,6 +1007,7 @@ impl<'e> Scanner<'e> {
     ) {
         let engine = self.engine;
         let mut found: Vec<(&'static str, NodeId, Vec<Detection>)> = Vec::new();
+        let mut unpicked: Vec<(&'static str, NodeId, String)> = Vec::new();
         for &(member, node) in keys {
             let mut dets = Vec::new();
             match member {
@@ -892,6 +1019,7 @@ impl<'e> Scanner<'e> {
                         continue;
                     };
                     let Some(d) = engine.analyze_address_key(&raw) else {
+                        unpicked.push((member, node, raw.into_owned()));
                         continue;
                     };
                     if member.starts_with("index") {
@@ -905,6 +1033,11 @@ impl<'e> Scanner<'e> {
                     let (masked, picked) = mask_module_keys(&address.module, |k| {
                         engine.analyze_address_key(k).is_some()
                     });
+                    for k in module_keys(&address.module) {
+                        if !picked.contains(&k) {
+                            unpicked.push((member, node, k));
+                        }
+                    }
                     if picked.is_empty() {
                         continue;
                     }
@@ -913,6 +1046,24 @@ impl<'e> Scanner<'e> {
                 }
             }
             found.push((member, node, dets));
+        }
+        for (member, node, raw) in unpicked {
+            if raw.len() < KEY_SITE_MIN_LEN {
+                continue;
+            }
+            let n = dom.node(node);
+            self.key_sites.push(KeySite {
+                digest: engine.value_digest(&raw),
+                preview: preview(&raw),
+                member,
+                section: section.to_string(),
+                address: address.clone(),
+                unit: unit.to_string(),
+                pos: Pos {
+                    line: n.line,
+                    column: n.column,
+                },
+            });
         }
         for (member, node, dets) in found {
             let n = dom.node(node);

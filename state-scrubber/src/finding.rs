@@ -285,6 +285,59 @@ pub fn mask_module_keys(module: &str, secret: impl Fn(&str) -> bool) -> (String,
     (out, picked)
 }
 
+/// Mask in `a` each string key that `secret` picks: the index key, the deposed key and the
+/// module instance keys. True if one was.
+pub fn mask_address(a: &mut Address, secret: impl Fn(&str) -> bool) -> bool {
+    let mut changed = false;
+    if let Some(k) = &a.index_key {
+        // Index keys are kept as Terraform writes them: `0` or a JSON string.
+        if let Ok(raw) = serde_json::from_str::<String>(k) {
+            if secret(&raw) {
+                a.index_key = Some(masked_key(&raw));
+                changed = true;
+            }
+        }
+    }
+    if let Some(d) = &a.deposed {
+        if secret(d) {
+            a.deposed = Some(preview(d));
+            changed = true;
+        }
+    }
+    if a.module.contains("[\"") {
+        let (masked, picked) = mask_module_keys(&a.module, &secret);
+        if !picked.is_empty() {
+            a.module = masked;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// The raw (decoded) instance keys of a module path, in order.
+pub fn module_keys(module: &str) -> Vec<String> {
+    let keys = std::cell::RefCell::new(Vec::new());
+    mask_module_keys(module, |k| {
+        keys.borrow_mut().push(k.to_string());
+        false
+    });
+    keys.into_inner()
+}
+
+impl Finding {
+    /// The fingerprint of this finding under `key` (see [`fingerprint`]).
+    pub fn compute_fingerprint(&self, key: &[u8]) -> String {
+        fingerprint(
+            key,
+            &self.address,
+            &self.section,
+            &self.attribute_path,
+            self.inner_pointer.as_deref().unwrap_or(""),
+            &self.rule_id,
+        )
+    }
+}
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Default key of the fingerprint HMAC; override with `STATE_SCRUBBER_FINGERPRINT_KEY` to make
