@@ -513,6 +513,22 @@ impl<'a> Planner<'a> {
                     ));
                 }
             }
+            // The apply that moves the pair updates `offstate_secret` in place (its `version_id`
+            // is unknown until then), which replaces everything whose `replace_triggered_by`
+            // names the secret or its version.
+            let vname = chosen.map(|(_, version, ..)| label(version, 1).unwrap_or_default());
+            for r in self.refs.iter().filter(|r| {
+                r.site.meta == Meta::Lifecycle
+                    && r.site.path.last().map(String::as_str) == Some("replace_triggered_by")
+                    && (r.resource_named("aws_secretsmanager_secret") == Some(name)
+                        || vname.is_some()
+                            && r.resource_named("aws_secretsmanager_secret_version") == vname)
+            }) {
+                reasons.push(format!(
+                    "`replace_triggered_by` in {} names it, and the apply that converts it would replace that resource",
+                    r.describe_site()
+                ));
+            }
             let secret_start = span_of(secret).start;
             match (reasons.is_empty(), chosen) {
                 (true, Some((version_file, version, value, value_version))) => pairs.push(Pair {

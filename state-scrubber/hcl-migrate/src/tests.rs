@@ -347,3 +347,28 @@ fn arguments_under_ignore_changes_keep_their_plain_form() {
     let (plan, _dir) = migrate_text(&[("main.tf", main)]);
     assert!(rewritten(&plan, "main.tf").is_some_and(|t| t.contains("password_wo ")));
 }
+
+/// Review finding: converting a pair that a `replace_triggered_by` names replaces that resource in
+/// the migration apply (`offstate_secret` updates in place, `version_id` becomes unknown).
+#[test]
+fn pairs_named_by_replace_triggered_by_are_not_converted() {
+    let pair = "resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\nresource \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.pw\n}\n\n";
+    for trigger in [
+        "aws_secretsmanager_secret.db",
+        "aws_secretsmanager_secret_version.db",
+        "aws_secretsmanager_secret_version.db.version_id",
+    ] {
+        let main = format!(
+            "{pair}resource \"terraform_data\" \"app\" {{\n  input = \"x\"\n\n  lifecycle {{\n    replace_triggered_by = [{trigger}]\n  }}\n}}\n"
+        );
+        let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+        let text = rewritten(&plan, "main.tf").unwrap_or_else(|| main.clone());
+        assert!(!text.contains("offstate_secret"), "{trigger}:\n{text}");
+        assert!(
+            plan.notes.iter().any(|n| n.message.contains("not converted to offstate_secret")
+                && n.message.contains("`replace_triggered_by` in `terraform_data.app.lifecycle.replace_triggered_by`")),
+            "{trigger}: {:#?}",
+            plan.notes
+        );
+    }
+}
