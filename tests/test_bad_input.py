@@ -146,3 +146,35 @@ def test_arguments_from_variables_are_judged_once_known(ws):
     ws.write(hcl.config(ws.endpoint, body.replace("default = null", 'default = "tf-vars-name"'), variables=()))
     diags = error_diagnostics_plan(ws)
     assert any("conflicts with" in (d.get("detail") or "") for d in diags), brief(diags)
+
+
+def test_a_service_error_echoing_the_request_does_not_show_the_value(ws, sm, moto):
+    """A Secrets Manager endpoint (here a proxy in front of moto) that answers CreateSecret and
+    PutSecretValue with a ValidationException quoting the request body: the JSON body holds a
+    value with a quote and a backslash JSON-escaped, and a binary value in base64. The provider's
+    error names the code and withholds the message; the canary sweep checks every artifact."""
+    import base64
+
+    from harness import canary as canaries
+    from harness.faults import ECHO, FaultProxy
+
+    proxy = FaultProxy(moto.url, rate=1.0, kinds=(ECHO,), only_ops={"CreateSecret", "PutSecretValue"},
+                       log_path=ws.artifacts / "echo-proxy.log").start()
+    try:
+        text = ws.watch(canaries.Canary('q"b\\' + ws.canary("text").reveal()))
+        raw = ws.canary("binary")
+        ws.set_var("secret", text)
+        ws.set_var("binary", base64.b64encode(raw.reveal().encode()).decode())
+        ws.write(hcl.config(
+            proxy.url,
+            hcl.secret("t", name=ws.name(), value_wo_version="1", recovery_window_in_days=0),
+            hcl.secret("b", value_var=None, name=ws.name(), value_wo_version="1", recovery_window_in_days=0,
+                       raw={"binary_wo": "var.binary"}),
+            variables=("secret", "binary"),
+        ))
+        res = ws.apply(expect=1)
+        out = res.output
+        assert out.count("ValidationException") >= 2, "both creates fail with the service's code"
+        assert "message withheld" in out, "the echoed message is replaced"
+    finally:
+        proxy.stop()

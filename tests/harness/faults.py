@@ -40,6 +40,9 @@ from urllib.parse import urlsplit
 from .recorder import _HOP, Call
 
 KINDS = ("throttle400", "throttle429", "http500", "http503", "reset_before", "reset_after", "slow", "hang")
+# Not transient, so not in KINDS: a 400 ValidationException whose message is the request body,
+# as a careless proxy or a fake might answer. The provider must not show it (the value is in it).
+ECHO = "echo400"
 
 _ATTEMPT = re.compile(r"attempt=(\d+)")
 
@@ -180,6 +183,8 @@ class FaultProxy:
                     delay = proxy.rng.uniform(*proxy.slow_s)
                 proxy._write_log({"op": op, "members": list(members), "attempt": attempt, "fault": kind})
 
+                if kind == ECHO:
+                    return self._aws_error(400, "Bad Request", "ValidationException", "rejected: " + body.decode("utf-8", "replace"))
                 if kind == "throttle400":
                     return self._aws_error(400, "Bad Request", "ThrottlingException", "Rate exceeded")
                 if kind == "throttle429":
