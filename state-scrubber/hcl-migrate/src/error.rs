@@ -33,6 +33,15 @@ pub enum MigrateError {
         /// The parser's message (never the source text).
         message: String,
     },
+    /// Writing failed after some files were replaced, and putting those back failed too: they are
+    /// migrated, the others are not.
+    #[error("{error}; these files are migrated and could not be put back: {}", .migrated.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    PartlyWritten {
+        /// What failed first.
+        error: Box<MigrateError>,
+        /// The files left migrated.
+        migrated: Vec<PathBuf>,
+    },
     /// A file changed on disk between planning and writing; nothing was written to it.
     #[error("{path}: changed on disk since the migration was planned; plan again")]
     Stale {

@@ -207,9 +207,10 @@ impl MigrationPlan {
             .collect()
     }
 
-    /// Writes every rewritten file atomically (temporary file in the same directory, fsync,
-    /// rename, original permissions kept). Refuses, writing nothing, if any file changed on disk
-    /// since planning.
+    /// Writes every rewritten file: all of them go to temporary files next to their targets
+    /// (fsync, original permissions kept) before any is renamed over its target, and a failed
+    /// rename puts back the files already replaced. Refuses, writing nothing, if any file changed
+    /// on disk since planning.
     pub fn write(&self) -> Result<(), MigrateError> {
         for change in &self.files {
             let current = std::fs::read_to_string(&change.path)
@@ -220,10 +221,23 @@ impl MigrationPlan {
                 });
             }
         }
-        for change in &self.files {
-            write::write_atomically(&change.path, change.rewritten.as_bytes())?;
-        }
-        Ok(())
+        self.write_with(&|_, _| Ok(()))
+    }
+
+    fn write_with(
+        &self,
+        hook: &dyn Fn(write::Step, &Path) -> std::io::Result<()>,
+    ) -> Result<(), MigrateError> {
+        let files: Vec<write::Replacement> = self
+            .files
+            .iter()
+            .map(|change| write::Replacement {
+                path: &change.path,
+                rewritten: change.rewritten.as_bytes(),
+                original: change.original.as_bytes(),
+            })
+            .collect();
+        write::replace_all(&files, hook)
     }
 }
 

@@ -372,3 +372,38 @@ fn pairs_named_by_replace_triggered_by_are_not_converted() {
         );
     }
 }
+
+/// Review finding: `write` renamed file by file, so a failure on the second file left the first
+/// migrated and the module invalid. Now a failure at any step leaves every file as it was.
+#[test]
+fn a_failed_write_leaves_every_file_as_it_was() {
+    let a = "resource \"aws_db_instance\" \"a\" {\n  password = var.pw\n}\n";
+    let b = "resource \"aws_rds_cluster\" \"b\" {\n  master_password = var.pw\n}\n";
+    for failing in [write::Step::Prepare, write::Step::Rename] {
+        let (plan, dir) = migrate_text(&[("a.tf", a), ("b.tf", b)]);
+        assert_eq!(plan.files.len(), 2);
+        let second = plan.files[1].path.clone();
+        let err = plan
+            .write_with(&|step, path| {
+                if step == failing && path == second {
+                    Err(std::io::Error::other("injected"))
+                } else {
+                    Ok(())
+                }
+            })
+            .expect_err("must fail");
+        assert!(matches!(err, MigrateError::Io { .. }), "{failing:?}: {err}");
+        for (name, text) in [("a.tf", a), ("b.tf", b)] {
+            let now = std::fs::read_to_string(dir.path().join(name)).expect("read");
+            assert_eq!(now, text, "{failing:?}: {name} changed");
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".hcl-migrate-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{failing:?}: {leftovers:?}");
+        // Nothing half done: the plan still applies.
+        plan.write().expect("write after the failure");
+    }
+}

@@ -4,14 +4,79 @@ use crate::MigrateError;
 use std::io::Write;
 use std::path::Path;
 
-/// Replaces `path` with `bytes` so that a crash leaves either the old or the new file: a temporary
-/// file in the same directory (same filesystem, so the rename is atomic), fsync, the original's
-/// permissions, rename over the original, fsync of the directory.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), MigrateError> {
-    let dir = path
-        .parent()
+/// One file to replace: its path, its new content, and its content now (for a rollback).
+pub(crate) struct Replacement<'a> {
+    pub path: &'a Path,
+    pub rewritten: &'a [u8],
+    pub original: &'a [u8],
+}
+
+/// A step of [`replace_all`], for fault injection in tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Writing the temporary file that will replace the file.
+    Prepare,
+    /// Renaming that temporary file over the file.
+    Rename,
+}
+
+/// Replaces every file, all or nothing as far as a filesystem allows: first every new content is
+/// written to a temporary file next to its target (fsync, the original's permissions), and only
+/// when all of them are ready are they renamed over their targets. If a rename fails, the files
+/// already replaced get their original content back, so the module is never left half migrated
+/// (a half-migrated module does not plan: references dangle). `hook` runs before each step of each
+/// file; an error from it fails that step.
+pub(crate) fn replace_all(
+    files: &[Replacement],
+    hook: &dyn Fn(Step, &Path) -> std::io::Result<()>,
+) -> Result<(), MigrateError> {
+    let mut prepared = Vec::with_capacity(files.len());
+    for file in files {
+        hook(Step::Prepare, file.path).map_err(|e| MigrateError::io(file.path, e))?;
+        // An error drops the temporary files made so far, which deletes them.
+        prepared.push(prepare(file.path, file.rewritten)?);
+    }
+    let mut done: Vec<&Replacement> = Vec::with_capacity(files.len());
+    for (file, temp) in files.iter().zip(prepared) {
+        let renamed = hook(Step::Rename, file.path)
+            .and_then(|()| temp.persist(file.path).map_err(|e| e.error))
+            .map_err(|e| MigrateError::io(file.path, e));
+        if let Err(error) = renamed {
+            let mut not_restored = Vec::new();
+            for file in done.iter().rev() {
+                if write_atomically(file.path, file.original).is_err() {
+                    not_restored.push(file.path.to_path_buf());
+                }
+            }
+            if not_restored.is_empty() {
+                return Err(error);
+            }
+            return Err(MigrateError::PartlyWritten {
+                error: Box::new(error),
+                migrated: not_restored,
+            });
+        }
+        done.push(file);
+    }
+    let mut dirs: Vec<&Path> = files.iter().map(|file| parent(file.path)).collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent()
         .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+        .unwrap_or(Path::new("."))
+}
+
+/// The new content in a temporary file in `path`'s directory (same filesystem, so the rename is
+/// atomic), synced, with `path`'s permissions.
+fn prepare(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, MigrateError> {
+    let dir = parent(path);
     let permissions = std::fs::metadata(path)
         .map_err(|e| MigrateError::io(path, e))?
         .permissions();
@@ -27,14 +92,27 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), MigrateE
         .map_err(|e| MigrateError::io(temp.path(), e))?;
     std::fs::set_permissions(temp.path(), permissions)
         .map_err(|e| MigrateError::io(temp.path(), e))?;
-    temp.persist(path)
-        .map_err(|e| MigrateError::io(path, e.error))?;
+    Ok(temp)
+}
+
+/// Makes the renames in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<(), MigrateError> {
     #[cfg(unix)]
     {
         let handle = std::fs::File::open(dir).map_err(|e| MigrateError::io(dir, e))?;
         handle.sync_all().map_err(|e| MigrateError::io(dir, e))?;
     }
+    #[cfg(not(unix))]
+    let _ = dir;
     Ok(())
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves either the old or the new file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), MigrateError> {
+    prepare(path, bytes)?
+        .persist(path)
+        .map_err(|e| MigrateError::io(path, e.error))?;
+    sync_dir(parent(path))
 }
 
 /// Decides whether text printed in a diff may be a secret: the contents of one string literal (or
