@@ -529,6 +529,17 @@ impl<'a> Planner<'a> {
                     r.describe_site()
                 ));
             }
+            for r in self.refs.iter().filter(|r| {
+                matches!(&r.site.owner, Owner::Other(kind) if kind == "import")
+                    && (r.resource_named("aws_secretsmanager_secret") == Some(name)
+                        || vname.is_some()
+                            && r.resource_named("aws_secretsmanager_secret_version") == vname)
+            }) {
+                reasons.push(format!(
+                    "an `import` block (line {}) targets it; apply the import and remove the block first",
+                    line_number(self.src(r.file), r.root_span.start)
+                ));
+            }
             let secret_start = span_of(secret).start;
             match (reasons.is_empty(), chosen) {
                 (true, Some((version_file, version, value, value_version))) => pairs.push(Pair {
@@ -1139,8 +1150,15 @@ impl<'a> Planner<'a> {
             let version_repeated =
                 repetition(pair.version).is_ok_and(|r| !matches!(r, Repeat::Once));
 
-            // References elsewhere.
+            // References elsewhere. A `moved` or `removed` block names an address in the state's
+            // history: rewriting `moved { to = aws_secretsmanager_secret.N }` would make it
+            // collide with the `moved` block added here ("Ambiguous move statements"); left as it
+            // is, Terraform chains the two moves.
             for r in self.refs {
+                if matches!(&r.site.owner, Owner::Other(kind) if kind == "moved" || kind == "removed")
+                {
+                    continue;
+                }
                 if r.resource_named("aws_secretsmanager_secret") == Some(name.as_str()) {
                     self.plan.edits[r.file]
                         .push(Edit::replace(r.root_span.clone(), "offstate_secret"));

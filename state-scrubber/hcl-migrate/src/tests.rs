@@ -407,3 +407,36 @@ fn a_failed_write_leaves_every_file_as_it_was() {
         plan.write().expect("write after the failure");
     }
 }
+
+/// Review finding: references in existing `moved` blocks were rewritten to `offstate_secret`,
+/// which collides with the `moved` block migrate adds ("Ambiguous move statements"). They are
+/// history and stay; an `import` into the pair stops the conversion.
+#[test]
+fn moved_blocks_keep_their_addresses_and_imports_stop_the_conversion() {
+    let pair = "resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\nresource \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.pw\n}\n";
+    let moved = "\nmoved {\n  from = aws_secretsmanager_secret.old\n  to   = aws_secretsmanager_secret.db\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &format!("{pair}{moved}"))]);
+    let text = rewritten(&plan, "main.tf").expect("converted");
+    assert!(
+        text.contains("resource \"offstate_secret\" \"db\""),
+        "{text}"
+    );
+    assert!(text.contains(moved), "{text}");
+    assert_eq!(
+        text.matches("to   = offstate_secret.db").count(),
+        1,
+        "{text}"
+    );
+
+    let import = "\nimport {\n  to = aws_secretsmanager_secret.db\n  id = \"prod/db\"\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &format!("{pair}{import}"))]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(!text.contains("offstate_secret"), "{text}");
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.message.contains("an `import` block (line 11) targets it")),
+        "{:#?}",
+        plan.notes
+    );
+}
