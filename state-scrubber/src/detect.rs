@@ -10,7 +10,9 @@ use std::collections::HashMap;
 
 use base64::Engine as _;
 
-use crate::finding::{preview, value_group, Confidence, Kind, Layer, Severity};
+use crate::finding::{
+    preview, preview_with_prefix, value_group, Confidence, Kind, Layer, Severity,
+};
 use crate::json::{Dom, Kind as JKind, NodeId, Parser};
 use crate::rules::{KeyRule, Rules, Strength};
 use crate::table::{Row, Table, Treat};
@@ -280,6 +282,9 @@ impl Engine {
                 d.kind = c.rule.spec.kind;
                 d.severity = d.severity.max(c.rule.spec.severity);
                 d.confidence = Confidence::High;
+                if c.decoded.is_empty() {
+                    d.preview = preview_with_prefix(value, &c.rule.spec.prefixes);
+                }
                 d.decoded = c.decoded;
             }
             out.push(d);
@@ -368,8 +373,9 @@ impl Engine {
             )],
             fix,
             inner_pointer,
+            // A base64 value does not start with the decoded token's prefix; no special case.
+            preview: preview_with_prefix(value, &rule.spec.prefixes),
             decoded,
-            preview: preview(value),
             value_group: value_group(&self.salt, value),
             value_len: value.len(),
         }

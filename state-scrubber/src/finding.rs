@@ -1,5 +1,6 @@
-//! What a finding says. A finding never holds the secret value: only a masked preview (at most
-//! two leading characters and the length) and digests that cannot be reversed.
+//! What a finding says. A finding never holds the secret value: only a masked preview (the
+//! length, and a token type's public prefix such as `ghp_` when a content rule declares one) and
+//! digests that cannot be reversed.
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -209,24 +210,30 @@ pub struct Finding {
     /// Digest of the value under a random per-run salt that is never written: equal values found in
     /// one run share it; it means nothing across runs and cannot be brute-forced offline.
     pub value_group: String,
-    /// At most two leading characters and the length, e.g. `ab…(24 chars)`.
+    /// The length, after the public prefix of a token type when the matching content rule
+    /// declares one: `…(24 chars)`, `ghp_…(40 chars)`. No other character of the value.
     pub preview: String,
 }
 
-/// Masked preview of a value: at most two leading characters (only for values of 12+ characters,
-/// and only ASCII letters/digits/punctuation that is not a quote or backslash) and the length.
+/// Masked preview of a value: its length in characters, nothing of the value itself (even two
+/// characters of a password are a fragment of it).
 pub fn preview(value: &str) -> String {
-    let n = value.chars().count();
-    let head: String = if n >= 12 {
-        value
-            .chars()
-            .take(2)
-            .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
-            .collect()
-    } else {
-        String::new()
-    };
-    format!("{head}…({n} chars)")
+    format!("…({} chars)", value.chars().count())
+}
+
+/// [`preview`] after the longest of `prefixes` the value starts with: the public, fixed prefix a
+/// content rule declares for its token type (`ghp_`, `AKIA`, `-----BEGIN`), which says what the
+/// value is and nothing of what is secret in it. A value that merely contains such a token shows
+/// only its length.
+pub fn preview_with_prefix(value: &str, prefixes: &[String]) -> String {
+    let head = prefixes
+        .iter()
+        .filter(|p| !p.is_empty() && value.len() > p.len() && value.starts_with(p.as_str()))
+        .max_by_key(|p| p.len());
+    match head {
+        Some(p) => format!("{p}{}", preview(value)),
+        None => preview(value),
+    }
 }
 
 /// How an address key that is itself a secret is shown: the quoted [`preview`].
@@ -382,10 +389,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn preview_shows_at_most_two_chars_and_length() {
+    fn preview_shows_the_length_and_only_a_declared_public_prefix() {
         assert_eq!(preview("short"), "…(5 chars)");
-        assert_eq!(preview("abcdefghijklmnop"), "ab…(16 chars)");
-        assert_eq!(preview("\"\\cdefghijklmnop"), "…(16 chars)");
+        assert_eq!(preview("abcdefghijklmnop"), "…(16 chars)");
+        assert_eq!(preview("\"\\cdéfghijklmnop"), "…(16 chars)");
+        let p = ["gh".to_string(), "ghp_".to_string()];
+        assert_eq!(preview_with_prefix("ghp_abcdefgh", &p), "ghp_…(12 chars)");
+        assert_eq!(preview_with_prefix("token ghp_abcdefgh", &p), "…(18 chars)");
+        assert_eq!(preview_with_prefix("abcdefgh", &[]), "…(8 chars)");
     }
 
     #[test]
@@ -404,10 +415,7 @@ mod tests {
             "module.a[\"eu\"].module.b[\"s3cr\\\"etvaluevalue\"].module.c[0]",
             |k| k.starts_with("s3cr"),
         );
-        assert_eq!(
-            m,
-            "module.a[\"eu\"].module.b[\"s3…(17 chars)\"].module.c[0]"
-        );
+        assert_eq!(m, "module.a[\"eu\"].module.b[\"…(17 chars)\"].module.c[0]");
         assert_eq!(picked, vec!["s3cr\"etvaluevalue".to_string()]);
         let (m, picked) = mask_module_keys("module.a[\"unclosed", |_| false);
         assert_eq!(m, "module.a[\"unclosed");
@@ -415,7 +423,7 @@ mod tests {
         // An unclosed key is still checked: a secret there is masked, not printed.
         let (m, picked) =
             mask_module_keys("module.a[\"s3cretvaluevalue", |k| k.starts_with("s3cr"));
-        assert_eq!(m, "module.a[\"s3…(16 chars)\"");
+        assert_eq!(m, "module.a[\"…(16 chars)\"");
         assert_eq!(picked, vec!["s3cretvaluevalue".to_string()]);
     }
 

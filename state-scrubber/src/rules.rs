@@ -40,6 +40,10 @@ pub struct ContentSpec {
     pub secret_group: Option<usize>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
+    /// Public, fixed prefixes that name the token type (`ghp_`, `AKIA`): the only characters of a
+    /// value a preview may show, and only when the whole value starts with one of them.
+    #[serde(default)]
+    pub prefixes: Vec<String>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]

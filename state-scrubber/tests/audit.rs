@@ -477,6 +477,24 @@ fn content_rule_examples_match_and_negative_examples_do_not() {
                 rule.spec.id
             );
         }
+        // A declared prefix is the token format's fixed start, as the examples show it.
+        if !rule.spec.prefixes.is_empty() {
+            assert!(
+                rule.spec.examples.iter().any(|ex| {
+                    let v = expand(ex);
+                    rule.spec.prefixes.iter().any(|p| v.starts_with(p.as_str()))
+                }),
+                "{}: no example starts with a declared prefix",
+                rule.spec.id
+            );
+        }
+        for p in &rule.spec.prefixes {
+            assert!(
+                !p.is_empty() && p.len() <= 40 && !p.contains("{{"),
+                "{}: prefix {p:?}",
+                rule.spec.id
+            );
+        }
         for ex in &rule.spec.negative_examples {
             let v = expand(ex);
             let hit = rules.content_match(&v).map(|r| r.spec.id.clone());
@@ -735,12 +753,12 @@ fn text_report_snapshot() {
     assert_eq!(r.code, 1);
     let want = r#"terraform.tfstate  (state_v4, 2 findings)
   aws_db_instance.main  [resources]
-    HIGH     password  17:25  attr.aws_db_instance.password  password  Zq…(16 chars)
+    HIGH     password  17:25  attr.aws_db_instance.password  password  …(16 chars)
         why: layer 1: listed in the instance's sensitive_attributes
         why: layer 2: `password` of `aws_db_instance` is a secret attribute (password)
         fix: set the write-only `password_wo + password_wo_version` instead of `password` (hashicorp/aws >= 5.88.0, Terraform >= 1.11); the value then never reaches state
   aws_lambda_function.api  [resources]
-    HIGH     environment[0].variables.DB_PASSWORD  43:34  key-password  password  Wq…(16 chars)
+    HIGH     environment[0].variables.DB_PASSWORD  43:34  key-password  password  …(16 chars)
         why: layer 4: key `DB_PASSWORD` matches key-password and the value has 4.0 bits of entropy per character
         fix: keep the value in Secrets Manager with `offstate_secret` (value_wo) and read it where needed with `ephemeral "offstate_secret_value"`
 
@@ -1095,7 +1113,7 @@ fn secret_index_and_module_keys_are_found_and_masked_everywhere() {
     assert!(on("aws_ssm_parameter.n", "module"), "module key finding");
     assert!(found
         .iter()
-        .any(|f| f["address"] == "github_actions_secret.t[\"gh…(40 chars)\"]"));
+        .any(|f| f["address"] == "github_actions_secret.t[\"…(40 chars)\"]"));
     // scrub (dry run) prints addresses and secret names.
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_state-scrubber"))
         .args([
@@ -1234,6 +1252,84 @@ fn keys_equal_to_a_secret_found_elsewhere_in_the_file_are_masked_and_reported() 
             }),
             "{found:?}"
         );
+    }
+}
+
+/// Review finding: previews showed the first two characters of every value (`wJ…(41 chars)`), a
+/// fragment of a password. Only the length is shown, after a token type's public prefix when the
+/// content rule that matched declares one (`ghp_…(40 chars)`).
+#[test]
+fn previews_show_the_length_and_only_a_declared_public_prefix() {
+    let d = Dir::new();
+    let pw = format!("zQ{}", random(ALNUM, 16));
+    let gh = format!("ghp_{}", random(ALNUM, 36));
+    let embedded = format!("xY{} token ghp_{}", random(ALNUM, 10), random(ALNUM, 36));
+    let st = d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource(
+                "managed",
+                "aws_db_instance",
+                "main",
+                json!({"id": "db-1", "password": pw}),
+                json!([[{"type": "get_attr", "value": "password"}]])
+            ),
+            resource(
+                "managed",
+                "github_actions_secret",
+                "t",
+                json!({"secret_name": "X", "plaintext_value": gh, "description": embedded}),
+                json!([])
+            ),
+        ])),
+    );
+    let st = st.display().to_string();
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "sarif", "html"] {
+        for extra in [&[][..], &["--verbose"][..]] {
+            let mut a = vec![st.as_str(), "--format", format];
+            a.extend_from_slice(extra);
+            let r = audit(&a);
+            assert_eq!(r.code, 1, "{format}");
+            outputs.push((format, r.all()));
+        }
+    }
+    let bl = d.s("baseline.json");
+    outputs.push(("baseline", audit(&[&st, "--write-baseline", &bl]).all()));
+    outputs.push(("baseline file", std::fs::read_to_string(&bl).unwrap()));
+    let previews: Vec<String> = findings(&audit(&[&st, "--format", "json"]))
+        .iter()
+        .map(|f| f["preview"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        previews.contains(&"…(18 chars)".to_string()),
+        "{previews:?}"
+    );
+    assert!(
+        previews.contains(&"ghp_…(40 chars)".to_string()),
+        "{previews:?}"
+    );
+    // A token inside other text shows no prefix: the text's start is not the token's.
+    let n = embedded.chars().count();
+    assert!(previews.contains(&format!("…({n} chars)")), "{previews:?}");
+    for (format, o) in &outputs {
+        for v in [&pw, &gh, &embedded] {
+            // No leading characters before the ellipsis, in any format or escaping.
+            for head in [&v[..2], &v[..1]] {
+                for shown in [
+                    format!("{head}…"),
+                    format!("{head}\\u2026"),
+                    format!("{head}&hellip;"),
+                ] {
+                    assert!(!o.contains(&shown), "{format} shows {shown:?}:\n{o}");
+                }
+            }
+            for w in variants(v) {
+                assert!(!o.contains(&w), "{format} leaks a fragment");
+            }
+        }
+        // The random body of the token never follows its prefix.
+        assert!(!o.contains(&gh[..6]), "{format}");
     }
 }
 

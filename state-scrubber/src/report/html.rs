@@ -1,8 +1,8 @@
 //! `--format html`: one self-contained page (inline CSS and SVG, no script, no external asset; a
 //! Content-Security-Policy forbids loading anything) with the summary, a bar chart of findings per
 //! state and the table of findings. Like every printer it sees no value: findings hold none, and
-//! the preview shows at most two characters and the length. Everything from the input (file names,
-//! addresses, attribute paths) is escaped.
+//! the preview shows the length (and a token type's public prefix such as `ghp_`). Everything
+//! from the input (file names, addresses, attribute paths) is escaped.
 
 use std::fmt::Write as _;
 
@@ -188,7 +188,7 @@ pub fn render(report: &AuditReport) -> String {
         // Findings.
         let _ = write!(
             o,
-            "<section><h2>Findings</h2><p class=\"muted\">Values are never shown: the preview gives at most the first two characters and the length.</p>\
+            "<section><h2>Findings</h2><p class=\"muted\">Values are never shown: the preview gives the length, and a token type&#39;s public prefix (such as ghp_) where a rule names one.</p>\
              <table><tr><th>severity</th><th>state</th><th>resource</th><th>attribute</th><th>kind / rule</th><th>preview</th><th>line</th><th>fix</th></tr>"
         );
         for (i, f) in report.findings().enumerate() {
