@@ -113,6 +113,77 @@ pub(crate) fn indent_at(src: &str, pos: usize) -> &str {
     &line[..line.len() - line.trim_start().len()]
 }
 
+/// Where new lines go in a block: after one of its items, or first in an empty body.
+///
+/// `open` and `close` are the positions of the block's `{` and `}`; `after` is the span of the
+/// item the lines follow (`None`: the body is empty). New lines take the indentation of the
+/// line where that item starts (not where it ends: a heredoc or a multi-line expression ends at
+/// another indentation). When the block's `}` is on the line the text would go after (a
+/// one-line block, `variable "x" { sensitive = true }`), the block is expanded to one item per
+/// line first: text appended to that line would land after the `}`, outside the block.
+pub(crate) struct BodyInsertion {
+    /// The indentation new lines take.
+    pub indent: String,
+    at: usize,
+    /// One-line block: (`{` + 1 .. first item) and (end of the last item .. `}`), and the
+    /// indentation of the block's own line.
+    expand: Option<(std::ops::Range<usize>, std::ops::Range<usize>, String)>,
+}
+
+impl BodyInsertion {
+    pub fn new(src: &str, open: usize, close: usize, after: Option<Range<usize>>) -> Self {
+        let block_indent = indent_at(src, open).to_owned();
+        let anchor = after.as_ref().map_or(open, |item| item.end);
+        if close < line_end(src, anchor) {
+            let inner = &src[open + 1..close];
+            let first = open + 1 + (inner.len() - inner.trim_start().len());
+            let last = open + 1 + inner.trim_end().len();
+            return BodyInsertion {
+                indent: format!("{block_indent}  "),
+                at: last,
+                expand: Some((open + 1..first, last..close, block_indent)),
+            };
+        }
+        match after {
+            Some(item) => BodyInsertion {
+                indent: indent_at(src, item.start).to_owned(),
+                at: line_end(src, item.end),
+                expand: None,
+            },
+            None => BodyInsertion {
+                indent: format!("{block_indent}  "),
+                at: line_end(src, open),
+                expand: None,
+            },
+        }
+    }
+
+    /// The edits that add `text` (lines already indented with [`Self::indent`], joined by
+    /// `newline`), preceded by a blank line when `blank_line`.
+    pub fn edits(&self, text: &str, blank_line: bool, newline: &str) -> Vec<Edit> {
+        let lead = if blank_line {
+            format!("{newline}{newline}")
+        } else {
+            newline.to_owned()
+        };
+        match &self.expand {
+            None => vec![Edit::insert(self.at, format!("{lead}{text}"))],
+            Some((head, tail, block_indent)) if head.end == tail.end => {
+                // An empty one-line body, `{}` or `{ }`.
+                vec![Edit::replace(
+                    head.start..tail.end,
+                    format!("{newline}{text}{newline}{block_indent}"),
+                )]
+            }
+            Some((head, tail, block_indent)) => vec![
+                Edit::replace(head.clone(), format!("{newline}{}", self.indent)),
+                Edit::insert(self.at, format!("{lead}{text}")),
+                Edit::replace(tail.clone(), format!("{newline}{block_indent}")),
+            ],
+        }
+    }
+}
+
 /// 1-based line number of `pos`.
 pub(crate) fn line_number(src: &str, pos: usize) -> usize {
     src.as_bytes()[..pos.min(src.len())]

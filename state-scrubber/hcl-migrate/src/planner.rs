@@ -6,7 +6,7 @@
 //! will be write-only), then the ephemeral conversions (which need to know that), then the edits
 //! that move text around (which render the smaller edits into the moved text).
 
-use crate::edit::{indent_at, line_end, line_number, line_start, render, Edit};
+use crate::edit::{indent_at, line_end, line_number, line_start, render, BodyInsertion, Edit};
 use crate::module::{describe_site, label, Meta, Owner, Reference, SourceFile, Step};
 use crate::report::{EditKind, EditNote, Hazard, Note, Warning};
 use crate::table::{is_secret_key, is_write_only_key, rules_for};
@@ -224,6 +224,28 @@ fn key_start(attr: &Attribute) -> usize {
 
 fn span_of(item: &impl Span) -> std::ops::Range<usize> {
     item.span().unwrap_or(0..0)
+}
+
+/// Where lines go in `block`'s body: after the item spanning `after`, or first when `None`.
+fn body_insertion(
+    src: &str,
+    block: &Block,
+    after: Option<std::ops::Range<usize>>,
+) -> BodyInsertion {
+    let span = span_of(block);
+    let header_end = block
+        .labels
+        .iter()
+        .map(|l| span_of(l).end)
+        .chain([span_of(&block.ident).end])
+        .max()
+        .unwrap_or(span.start)
+        .max(span.start);
+    let open = src[header_end..span.end]
+        .find('{')
+        .map_or(span.start, |i| header_end + i);
+    let close = src[..span.end].rfind('}').unwrap_or(span.end).max(open);
+    BodyInsertion::new(src, open, close, after)
 }
 
 fn is_literal(expr: &Expression) -> bool {
@@ -1232,31 +1254,20 @@ impl<'a> Planner<'a> {
                 .body
                 .attributes()
                 .filter(|a| a.key.as_str() != "provider")
-                .map(|a| span_of(a).end)
-                .max();
-            let (at, separator, indent) = match last_attr {
-                Some(end) => (line_end(src, end), "\n\n", indent_at(src, end).to_owned()),
-                None => {
-                    let brace = src[secret_span.clone()]
-                        .find('{')
-                        .map_or(secret_span.start, |i| secret_span.start + i);
-                    (
-                        line_end(src, brace),
-                        "\n",
-                        format!("{}  ", indent_at(src, secret_span.start)),
-                    )
-                }
-            };
+                .map(span_of)
+                .max_by_key(|span| span.end);
+            let blank_line = last_attr.is_some();
+            let insertion = body_insertion(src, pair.secret, last_attr);
+            let indent = insertion.indent.clone();
             let source = match &pair.generate {
                 Some(generate) => self.generate_block(generate, &indent),
                 None => format!(
                     "{indent}value_wo = {value}\n{indent}value_wo_version = {value_version}"
                 ),
             };
-            self.edit(
-                pair.secret_file,
-                Edit::insert(at, format!("{separator}{source}")),
-            );
+            for edit in insertion.edits(&source, blank_line, "\n") {
+                self.edit(pair.secret_file, edit);
+            }
             self.edit(
                 pair.secret_file,
                 Edit::insert(
@@ -1420,23 +1431,16 @@ impl<'a> Planner<'a> {
         for (file, block) in &terraform {
             let src = self.src(*file);
             if let Some(rp) = block.body.get_blocks("required_providers").next() {
-                let (at, indent) = match rp.body.attributes().map(|a| span_of(a).end).max() {
-                    Some(end) => (line_end(src, end), indent_at(src, end).to_owned()),
-                    None => {
-                        let span = span_of(rp);
-                        let brace = src[span.clone()]
-                            .find('{')
-                            .map_or(span.start, |i| span.start + i);
-                        (
-                            line_end(src, brace),
-                            format!("{}  ", indent_at(src, span.start)),
-                        )
-                    }
-                };
+                let last = rp.body.iter().map(span_of).max_by_key(|span| span.end);
+                let insertion = body_insertion(src, rp, last.clone());
+                let indent = &insertion.indent;
                 let text = format!(
-                    "\n{indent}offstate = {{\n{indent}  source = \"offstate/offstate\"\n{indent}}}"
+                    "{indent}offstate = {{\n{indent}  source = \"offstate/offstate\"\n{indent}}}"
                 );
-                self.edit(*file, Edit::insert(at, text));
+                let at = last.map_or(span_of(rp).start, |span| span.end);
+                for edit in insertion.edits(&text, false, "\n") {
+                    self.edit(*file, edit);
+                }
                 self.note_edit(
                     *file,
                     at,
@@ -1454,24 +1458,13 @@ impl<'a> Planner<'a> {
         };
         if let Some((file, block)) = terraform.first() {
             let src = self.src(*file);
-            let span = span_of(*block);
-            let last = block.body.iter().map(|s| span_of(s).end).max();
-            let (at, text) = match last {
-                Some(end) => (
-                    line_end(src, end),
-                    format!("\n\n{}", rp(indent_at(src, end))),
-                ),
-                None => {
-                    let brace = src[span.clone()]
-                        .find('{')
-                        .map_or(span.start, |i| span.start + i);
-                    (
-                        line_end(src, brace),
-                        format!("\n{}", rp(&format!("{}  ", indent_at(src, span.start)))),
-                    )
-                }
-            };
-            self.edit(*file, Edit::insert(at, text));
+            let last = block.body.iter().map(span_of).max_by_key(|span| span.end);
+            let blank_line = last.is_some();
+            let insertion = body_insertion(src, block, last.clone());
+            let at = last.map_or(span_of(*block).start, |span| span.end);
+            for edit in insertion.edits(&rp(&insertion.indent), blank_line, "\n") {
+                self.edit(*file, edit);
+            }
             self.note_edit(
                 *file,
                 at,

@@ -2,8 +2,7 @@
 //! provisioners and ephemeral blocks become `ephemeral = true` (Terraform >= 1.10): Terraform then
 //! keeps their values out of saved plan files too, which a sensitive variable does not.
 
-use super::{span_of, Candidate, Planner};
-use crate::edit::{indent_at, line_end, Edit};
+use super::{body_insertion, span_of, Candidate, Planner};
 use crate::module::{is_set, label};
 use crate::report::{EditKind, Hazard};
 use std::collections::BTreeSet;
@@ -38,12 +37,11 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let src = self.src(file);
-            let end = span_of(sensitive).end;
-            let indent = indent_at(src, end).to_owned();
-            self.edit(
-                file,
-                Edit::insert(line_end(src, end), format!("\n{indent}ephemeral = true")),
-            );
+            let insertion = body_insertion(src, block, Some(span_of(sensitive)));
+            let text = format!("{}ephemeral = true", insertion.indent);
+            for edit in insertion.edits(&text, false, "\n") {
+                self.edit(file, edit);
+            }
             let start = span_of(block).start;
             self.note_edit(
                 file,
