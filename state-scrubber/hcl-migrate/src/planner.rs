@@ -1029,6 +1029,19 @@ impl<'a> Planner<'a> {
                     ));
                 }
                 Candidate::RandomPassword(name) => {
+                    // The ephemeral `random_password` has only `numeric`; the managed resource
+                    // still takes the deprecated `number` too.
+                    if let Some(number) = block.body.get_attribute("number") {
+                        let src = self.src(file);
+                        if block.body.has_attribute("numeric") {
+                            let span = span_of(number);
+                            let start = line_start(src, span.start);
+                            let end = (line_end(src, span.end) + 1).min(src.len());
+                            self.edit(file, Edit::replace(start..end, ""));
+                        } else {
+                            self.edit(file, Edit::replace(span_of(&number.key), "numeric"));
+                        }
+                    }
                     for r in uses {
                         self.edit(
                             r.file,
