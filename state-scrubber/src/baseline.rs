@@ -79,11 +79,16 @@ pub struct Matcher {
 }
 
 impl Matcher {
+    /// By the finding's fingerprint, or by the one earlier versions wrote (see
+    /// [`Finding::legacy_fingerprint`]); an update of the baseline writes the current one.
     pub fn accepts(&self, f: &Finding) -> bool {
-        self.anywhere.contains(&f.fingerprint)
-            || self
-                .in_file
-                .contains(&(f.fingerprint.clone(), normalize_file(&f.file)))
+        let file = normalize_file(&f.file);
+        [&f.fingerprint, &f.legacy_fingerprint]
+            .into_iter()
+            .filter(|fp| !fp.is_empty())
+            .any(|fp| {
+                self.anywhere.contains(fp) || self.in_file.contains(&(fp.clone(), file.clone()))
+            })
     }
 }
 
@@ -130,7 +135,10 @@ impl Baseline {
             .cloned()
             .collect();
         // A finding accepted by an everywhere entry stays accepted by it alone.
-        let accepted = accepted.filter(|f| !anywhere.contains(f.fingerprint.as_str()));
+        let accepted = accepted.filter(|f| {
+            !anywhere.contains(f.fingerprint.as_str())
+                && !anywhere.contains(f.legacy_fingerprint.as_str())
+        });
         Self::build(current.chain(accepted), kept)
     }
 

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use base64::Engine as _;
 
 use crate::finding::{
-    preview, preview_with_prefix, value_group, Confidence, Kind, Layer, Severity,
+    preview, preview_with_prefix, push_identity_step, value_group, Confidence, Kind, Layer,
+    Severity,
 };
 use crate::json::{Dom, Kind as JKind, NodeId, Parser};
 use crate::rules::{KeyRule, Rules, Strength};
@@ -102,6 +103,8 @@ pub struct Detection {
     pub reasons: Vec<String>,
     pub fix: String,
     pub inner_pointer: Option<String>,
+    /// `inner_pointer` with `{name, value}` pairs named by their name (for the fingerprint).
+    pub inner_identity: Option<String>,
     pub decoded: Vec<&'static str>,
     pub preview: String,
     pub value_group: String,
@@ -265,6 +268,7 @@ impl Engine {
                 reasons,
                 fix,
                 inner_pointer: None,
+                inner_identity: None,
                 decoded: vec![],
                 preview: preview(value),
                 value_group: value_group(&self.salt, value),
@@ -372,6 +376,7 @@ impl Engine {
                 rule.spec.id, rule.spec.name
             )],
             fix,
+            inner_identity: inner_pointer.clone(),
             inner_pointer,
             // A base64 value does not start with the decoded token's prefix; no special case.
             preview: preview_with_prefix(value, &rule.spec.prefixes),
@@ -419,6 +424,7 @@ impl Engine {
             )],
             fix,
             inner_pointer: None,
+            inner_identity: None,
             decoded: vec![],
             preview: preview(value),
             value_group: value_group(&self.salt, value),
@@ -452,10 +458,16 @@ impl Engine {
             self.analyze_at(value, &ctx, out, inner);
             if out.len() > before {
                 let p = pointer(path);
+                let id = identity(src, dom, root, path);
                 for d in &mut out[before..] {
                     d.inner_pointer = Some(match &d.inner_pointer {
                         Some(rest) => format!("{p}{rest}"),
                         None => p.clone(),
+                    });
+                    let rest = d.inner_identity.take();
+                    d.inner_identity = Some(match rest {
+                        Some(rest) => format!("{id}{rest}"),
+                        None => id.clone(),
                     });
                 }
             }
@@ -480,6 +492,41 @@ pub fn pointer(path: &[Step<'_>]) -> String {
         }
     }
     s
+}
+
+/// [`pointer`] of `path` under `root`, with each array element that is a `{name, value}` pair
+/// named by its name instead of its index: adding an environment variable before another one
+/// (ECS `container_definitions`) shifts indices, not names, and the fingerprint must not move.
+fn identity(src: &[u8], dom: &Dom, root: NodeId, path: &[Step<'_>]) -> String {
+    let mut s = String::new();
+    let mut cur = Some(root);
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                s.push('/');
+                crate::json::push_pointer_token(&mut s, k);
+                cur = cur.and_then(|c| dom.get(src, c, k));
+            }
+            Step::Idx(i) => {
+                let el = cur.and_then(|c| dom.elements(c).nth(*i));
+                let name = el.and_then(|e| pair_name(src, dom, e));
+                push_identity_step(&mut s, *i, name.as_deref());
+                cur = el;
+            }
+        }
+    }
+    s
+}
+
+/// The name of a `{"name": K, "value": V}` object (also `Name`, `key`, `Key`; at most 4 members).
+fn pair_name<'s>(src: &'s [u8], dom: &Dom, id: NodeId) -> Option<Cow<'s, str>> {
+    if !matches!(dom.node(id).kind, JKind::Object) || dom.len(id) > 4 {
+        return None;
+    }
+    ["name", "Name", "key", "Key"]
+        .iter()
+        .find_map(|k| dom.get(src, id, k))
+        .and_then(|n| dom.str(src, n))
 }
 
 /// Terraform-style attribute path: `a[0].b["k"]`.
@@ -539,11 +586,7 @@ pub fn walk<'s>(
             }
         }
         JKind::Object => {
-            let pair_name = ["name", "Name", "key", "Key"]
-                .iter()
-                .find_map(|k| dom.get(src, id, k))
-                .filter(|_| dom.len(id) <= 4)
-                .and_then(|n| dom.str(src, n));
+            let pair_name = pair_name(src, dom, id);
             for (k, v) in dom.members(id) {
                 let Some(kname) = dom.str(src, k) else {
                     continue;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use crate::detect::{attribute_path, pointer, Ctx, Detection, Engine, Mark, Step};
 use crate::finding::{
-    fingerprint, mask_address, mask_module_keys, masked_key, module_keys, preview, Address, Finding,
+    mask_address, mask_module_keys, masked_key, module_keys, preview, Address, Finding,
 };
 use crate::json::{pointer_of, Dom, Kind as JKind, NodeId, Parser, SyntaxError};
 use crate::table::{Row, Table, Treat, GENERIC_FIX, ROOT_OUTPUT};
@@ -264,7 +264,7 @@ fn mask_secret_keys(
     for f in findings.iter_mut() {
         if mask_address(&mut f.resource, is_secret) {
             f.address = f.resource.display();
-            f.fingerprint = f.compute_fingerprint(fp_key);
+            f.set_fingerprints(fp_key);
         }
     }
     let mut extra = Vec::new();
@@ -285,6 +285,7 @@ fn mask_secret_keys(
             attribute_path: attribute_path(&steps),
             json_pointer: format!("{}{}", site.unit, pointer(&steps)),
             inner_pointer: None,
+            inner_identity: None,
             decoded: vec![],
             kind: src.kind,
             rule_id: SAME_VALUE_RULE.to_string(),
@@ -307,10 +308,11 @@ fn mask_secret_keys(
             line: site.pos.line,
             column: site.pos.column,
             fingerprint: String::new(),
+            legacy_fingerprint: String::new(),
             value_group: site.digest,
             preview: site.preview,
         };
-        f.fingerprint = f.compute_fingerprint(fp_key);
+        f.set_fingerprints(fp_key);
         extra.push(f);
     }
     findings.extend(extra);
@@ -953,16 +955,7 @@ impl<'e> Scanner<'e> {
             let address = site.address.display();
             let attribute_path = attribute_path(site.attr);
             let json_pointer = format!("{}{}", site.unit_pointer, pointer(site.rel));
-            let inner = d.inner_pointer.clone().unwrap_or_default();
-            let fp = fingerprint(
-                self.fp_key,
-                &address,
-                site.section,
-                &attribute_path,
-                &inner,
-                &d.rule_id,
-            );
-            self.findings.push(Finding {
+            let mut f = Finding {
                 file: self.file.clone(),
                 document: String::new(),
                 section: site.section.to_string(),
@@ -971,6 +964,7 @@ impl<'e> Scanner<'e> {
                 attribute_path,
                 json_pointer,
                 inner_pointer: d.inner_pointer,
+                inner_identity: d.inner_identity,
                 decoded: d.decoded.iter().map(|s| s.to_string()).collect(),
                 kind: d.kind,
                 rule_id: d.rule_id,
@@ -983,10 +977,13 @@ impl<'e> Scanner<'e> {
                 fix: d.fix,
                 line: site.pos.line,
                 column: site.pos.column,
-                fingerprint: fp,
+                fingerprint: String::new(),
+                legacy_fingerprint: String::new(),
                 value_group: d.value_group,
                 preview: d.preview,
-            });
+            };
+            f.set_fingerprints(self.fp_key);
+            self.findings.push(f);
         }
     }
 
@@ -2425,6 +2422,7 @@ impl SameValue {
             reasons,
             fix: src.fix.clone(),
             inner_pointer: None,
+            inner_identity: None,
             decoded: vec![],
             preview: crate::finding::preview(value),
             value_group: digest,

@@ -190,6 +190,10 @@ pub struct Finding {
     /// Pointer inside JSON held in that string value (`secret_string`, `jsonencode(...)`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub inner_pointer: Option<String>,
+    /// `inner_pointer` as the fingerprint sees it: an element of an array that is a `{name,
+    /// value}` pair is named by its `name`, not its index (see [`push_identity_step`]).
+    #[serde(skip)]
+    pub inner_identity: Option<String>,
     /// How the value was decoded before matching: `json-in-string`, `base64`.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub decoded: Vec<String>,
@@ -205,8 +209,13 @@ pub struct Finding {
     pub fix: String,
     pub line: u32,
     pub column: u32,
-    /// Keyed digest of file-independent identity (address, section, path, rule): what baselines match.
+    /// Keyed digest of file-independent identity (address, section, path, place inside the
+    /// value): what baselines match. Not the rule, which changes with the layer that saw it.
     pub fingerprint: String,
+    /// The fingerprint as versions before 0.2 computed it (with the rule id and the index of a
+    /// name/value pair): baselines written then still accept the finding.
+    #[serde(skip)]
+    pub legacy_fingerprint: String,
     /// Digest of the value under a random per-run salt that is never written: equal values found in
     /// one run share it; it means nothing across runs and cannot be brute-forced offline.
     pub value_group: String,
@@ -332,16 +341,41 @@ pub fn module_keys(module: &str) -> Vec<String> {
 }
 
 impl Finding {
-    /// The fingerprint of this finding under `key` (see [`fingerprint`]).
-    pub fn compute_fingerprint(&self, key: &[u8]) -> String {
-        fingerprint(
+    /// Set `fingerprint` and `legacy_fingerprint` from the other fields, under `key`.
+    pub fn set_fingerprints(&mut self, key: &[u8]) {
+        let inner = self.inner_pointer.as_deref().unwrap_or("");
+        self.fingerprint = fingerprint(
             key,
             &self.address,
             &self.section,
             &self.attribute_path,
-            self.inner_pointer.as_deref().unwrap_or(""),
+            self.inner_identity.as_deref().unwrap_or(inner),
+        );
+        self.legacy_fingerprint = legacy_fingerprint(
+            key,
+            &self.address,
+            &self.section,
+            &self.attribute_path,
+            inner,
             &self.rule_id,
-        )
+        );
+    }
+}
+
+/// Marks the name of a `{name, value}` pair in an inner identity (`~` is escaped in pointer
+/// tokens as `~0`/`~1`, so no pointer token starts with `~n`).
+const PAIR_STEP: &str = "~name:";
+
+/// Push one array element's step of an inner identity: `/~name:NAME` for a `{name, value}`
+/// pair, the index otherwise.
+pub fn push_identity_step(s: &mut String, index: usize, pair_name: Option<&str>) {
+    s.push('/');
+    match pair_name {
+        Some(n) => {
+            s.push_str(PAIR_STEP);
+            crate::json::push_pointer_token(s, n);
+        }
+        None => s.push_str(&index.to_string()),
     }
 }
 
@@ -351,7 +385,17 @@ type HmacSha256 = Hmac<Sha256>;
 /// fingerprints meaningless outside an organisation.
 pub const DEFAULT_FINGERPRINT_KEY: &[u8] = b"state-scrubber/fingerprint/v1";
 
-pub fn fingerprint(
+/// A finding's fingerprint: where it is (address, section, attribute path, stable place inside
+/// the value), not which rule or layer recognised it. A Terraform upgrade that starts writing
+/// `sensitive_attributes` turns a key-name finding into a marked one, and a rule added or tuned
+/// may take over a value; neither is a new finding.
+pub fn fingerprint(key: &[u8], address: &str, section: &str, path: &str, inner: &str) -> String {
+    keyed(key, &["fingerprint/v2", address, section, path, inner])
+}
+
+/// The fingerprint of earlier versions, which also digested the rule id (and the index of a
+/// name/value pair in `inner`): accepted when reading a baseline.
+pub fn legacy_fingerprint(
     key: &[u8],
     address: &str,
     section: &str,
@@ -359,8 +403,12 @@ pub fn fingerprint(
     inner: &str,
     rule: &str,
 ) -> String {
+    keyed(key, &[address, section, path, inner, rule])
+}
+
+fn keyed(key: &[u8], parts: &[&str]) -> String {
     let mut mac = HmacSha256::new_from_slice(key).expect("hmac takes any key length");
-    for part in [address, section, path, inner, rule] {
+    for part in parts {
         mac.update(&(part.len() as u64).to_be_bytes());
         mac.update(part.as_bytes());
     }
@@ -401,9 +449,11 @@ mod tests {
 
     #[test]
     fn fingerprint_is_keyed_and_field_separated() {
-        let a = fingerprint(b"k", "aws_db_instance.a", "resources", "password", "", "r");
-        let b = fingerprint(b"k2", "aws_db_instance.a", "resources", "password", "", "r");
-        let c = fingerprint(b"k", "aws_db_instance.ap", "resources", "assword", "", "r");
+        let a = fingerprint(b"k", "aws_db_instance.a", "resources", "password", "");
+        let b = fingerprint(b"k2", "aws_db_instance.a", "resources", "password", "");
+        let c = fingerprint(b"k", "aws_db_instance.ap", "resources", "assword", "");
+        let l = legacy_fingerprint(b"k", "aws_db_instance.a", "resources", "password", "", "r");
+        assert_ne!(a, l);
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.len(), 32);

@@ -1333,6 +1333,115 @@ fn previews_show_the_length_and_only_a_declared_public_prefix() {
     }
 }
 
+/// Review finding: the fingerprint digested the rule id, so a Terraform upgrade that starts
+/// writing `sensitive_attributes` (key-token -> mark.sensitive_attributes) brought back every
+/// baselined finding; and a `{name, value}` pair inside JSON in a string was identified by its
+/// index, so adding an unrelated environment variable before it did the same.
+#[test]
+fn baselined_findings_stay_accepted_across_marks_and_inserted_env_vars() {
+    let d = Dir::new();
+    let tok = random(ALNUM, 24);
+    let pw = random(ALNUM, 16);
+    let state = |marks: Value, env: Value| {
+        let defs = json!([{"name": "app", "image": "app:1", "environment": env}]).to_string();
+        state_v4(json!([
+            resource(
+                "managed",
+                "example_service",
+                "s",
+                json!({"id": "s-1", "auth_token": tok}),
+                marks
+            ),
+            resource(
+                "managed",
+                "aws_ecs_task_definition",
+                "t",
+                json!({"id": "t-1", "container_definitions": defs}),
+                json!([])
+            ),
+        ]))
+    };
+    let env1 =
+        json!([{"name": "LOG_LEVEL", "value": "info"}, {"name": "DB_PASSWORD", "value": pw}]);
+    let env2 = json!([{"name": "LOG_LEVEL", "value": "info"}, {"name": "REGION", "value": "eu-west-1"},
+        {"name": "DB_PASSWORD", "value": pw}]);
+    let st = d.write("terraform.tfstate", state(json!([]), env1));
+    let st = st.display().to_string();
+    let bl = d.s("baseline.json");
+    let mut outputs = Vec::new();
+    let r = audit(&[&st, "--format", "json"]);
+    outputs.push(r.all());
+    let before = findings(&r);
+    assert_eq!(before.len(), 2, "{before:?}");
+    let r = audit(&[&st, "--write-baseline", &bl]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    outputs.push(std::fs::read_to_string(&bl).unwrap());
+    // Terraform now writes the mark; an env var is added before the password.
+    d.write(
+        "terraform.tfstate",
+        state(json!([[{"type": "get_attr", "value": "auth_token"}]]), env2),
+    );
+    let r = audit(&[&st, "--format", "json"]);
+    outputs.push(r.all());
+    let after = findings(&r);
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after
+        .iter()
+        .any(|f| f["inner_pointer"] == "/0/environment/2/value"));
+    let r = audit(&[&st, "--baseline", &bl]);
+    outputs.push(r.all());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("2 accepted by the baseline"),
+        "{}",
+        r.stdout
+    );
+    for c in [&tok, &pw] {
+        for v in variants(c) {
+            for o in &outputs {
+                assert!(!o.contains(&v), "leak");
+            }
+        }
+    }
+}
+
+/// Baselines written before the fingerprint left out the rule id still accept their findings,
+/// and an update rewrites them with the current fingerprint.
+#[test]
+fn baselines_with_the_earlier_fingerprint_are_still_accepted() {
+    use state_scrubber::finding::{legacy_fingerprint, DEFAULT_FINGERPRINT_KEY};
+    let d = Dir::new();
+    let st = d.write("terraform.tfstate", db_state(&pw()));
+    let st = st.display().to_string();
+    let old = legacy_fingerprint(
+        DEFAULT_FINGERPRINT_KEY,
+        "aws_db_instance.main",
+        "resources",
+        "password",
+        "",
+        "attr.aws_db_instance.password",
+    );
+    let bl = d.write(
+        "baseline.json",
+        json!({"version": 1, "tool": "state-scrubber", "findings": [{"fingerprint": old,
+            "rule_id": "attr.aws_db_instance.password", "address": "aws_db_instance.main",
+            "attribute_path": "password", "file": st}]})
+        .to_string(),
+    );
+    let bl = bl.display().to_string();
+    let r = audit(&[&st, "--baseline", &bl]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let new = d.s("new.json");
+    let r = audit(&[&st, "--baseline", &bl, "--write-baseline", &new]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = audit(&[&st, "--baseline", &new]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let current = findings(&audit(&[&st, "--format", "json"]))[0]["fingerprint"].clone();
+    let written = std::fs::read_to_string(&new).unwrap();
+    assert!(written.contains(current.as_str().unwrap()), "{written}");
+    assert!(!written.contains(&old), "{written}");
+}
+
 /// Review finding: `unsupported format_version <value>` copied the input string into the error
 /// (stderr, JSON `errors`, SARIF notifications, scrub). Only a short dotted number is echoed.
 #[test]
