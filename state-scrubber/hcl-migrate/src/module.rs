@@ -356,6 +356,12 @@ fn collect_in(expr: &Expression, file: usize, site: &Site, out: &mut Vec<Referen
             }
             visit::visit_traversal(self, node);
         }
+
+        // hcl-edit 0.10's default walk of `%{ for x in EXPR }` skips EXPR.
+        fn visit_for_template_expr(&mut self, node: &hcl_edit::template::ForTemplateExpr) {
+            self.visit_expr(&node.collection_expr);
+            visit::visit_for_template_expr(self, node);
+        }
     }
     let mut collector = Collector { file, site, out };
     collector.visit_expr(expr);

@@ -440,3 +440,26 @@ fn moved_blocks_keep_their_addresses_and_imports_stop_the_conversion() {
         plan.notes
     );
 }
+
+/// Review finding: a reference in a template's `%{ for x in EXPR }` was not seen (hcl-edit does
+/// not visit EXPR), so it dangled after the conversion, or let a data source become ephemeral
+/// while an output still read it.
+#[test]
+fn references_in_template_for_directives_count() {
+    let pair = "resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\nresource \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.pw\n}\n";
+    let output = "\noutput \"names\" {\n  value = \"%{ for a in [aws_secretsmanager_secret.db.name] }${a}%{ endfor }\"\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &format!("{pair}{output}"))]);
+    let text = rewritten(&plan, "main.tf").expect("converted");
+    assert!(
+        text.contains("%{ for a in [offstate_secret.db.name] }"),
+        "{text}"
+    );
+
+    let data = "data \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id = \"prod/db\"\n}\n\nresource \"aws_rds_cluster\" \"c\" {\n  master_password = data.aws_secretsmanager_secret_version.db.secret_string\n}\n\noutput \"v\" {\n  value = \"%{ for k in [data.aws_secretsmanager_secret_version.db.version_id] }${k}%{ endfor }\"\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", data)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(
+        !text.contains("ephemeral \"aws_secretsmanager_secret_version\""),
+        "{text}"
+    );
+}
