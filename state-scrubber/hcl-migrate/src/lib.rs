@@ -113,13 +113,13 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
         .into_iter()
         .enumerate()
     {
-        let files = module::load_module(&module_dir)?;
+        let (files, others) = module::load_module(&module_dir)?;
         if files.is_empty() {
             continue;
         }
         let refs = module::collect_references(&files);
         // module_dirs lists `dir` itself first: the root module.
-        let outcome = planner::plan_module(&files, &refs, opts, index == 0);
+        let outcome = planner::plan_module(&files, &others, &refs, opts, index == 0);
         for (index, file) in files.into_iter().enumerate() {
             if let Some(change) =
                 finish_file(file, &outcome.edits[index], outcome.notes[index].clone())

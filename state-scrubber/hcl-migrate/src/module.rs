@@ -44,17 +44,71 @@ pub(crate) fn module_dirs(root: &Path, recursive: bool) -> Result<Vec<PathBuf>, 
     Ok(out)
 }
 
-/// Reads and parses the `.tf` files of one directory, in name order.
-pub(crate) fn load_module(dir: &Path) -> Result<Vec<SourceFile>, MigrateError> {
+/// A file of the module that migrate does not rewrite: an override file (`override.tf`,
+/// `*_override.tf`, and their `.tf.json` forms), which Terraform merges into the blocks of the
+/// primary files, or a `.tf.json` file. Its text is only searched for names migrate would change.
+pub(crate) struct OtherFile {
+    pub path: PathBuf,
+    pub src: String,
+}
+
+impl OtherFile {
+    /// Whether every one of `words` occurs in the file as a whole identifier (a conservative
+    /// test: a block, a reference or a JSON key naming it all count).
+    pub fn mentions(&self, words: &[&str]) -> bool {
+        words.iter().all(|word| contains_word(&self.src, word))
+    }
+
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    }
+}
+
+fn contains_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    !word.is_empty()
+        && text.match_indices(word).any(|(at, _)| {
+            !text[..at].chars().next_back().is_some_and(is_ident)
+                && !text[at + word.len()..].chars().next().is_some_and(is_ident)
+        })
+}
+
+/// Whether Terraform reads `name` as an override file.
+fn is_override(name: &str) -> bool {
+    let stem = name
+        .strip_suffix(".tf.json")
+        .or_else(|| name.strip_suffix(".tf"))
+        .unwrap_or(name);
+    stem == "override" || stem.ends_with("_override")
+}
+
+/// Reads and parses the primary `.tf` files of one directory, in name order, and reads (without
+/// parsing) its override and `.tf.json` files.
+pub(crate) fn load_module(dir: &Path) -> Result<(Vec<SourceFile>, Vec<OtherFile>), MigrateError> {
     let mut paths = Vec::new();
+    let mut other_paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| MigrateError::io(dir, e))? {
         let entry = entry.map_err(|e| MigrateError::io(dir, e))?;
         let path = entry.path();
-        if path.extension().is_some_and(|ext| ext == "tf") && path.is_file() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(name.ends_with(".tf") || name.ends_with(".tf.json")) || !path.is_file() {
+            continue;
+        }
+        if name.ends_with(".tf") && !is_override(&name) {
             paths.push(path);
+        } else {
+            other_paths.push(path);
         }
     }
     paths.sort();
+    other_paths.sort();
+    let mut others = Vec::with_capacity(other_paths.len());
+    for path in other_paths {
+        let src = std::fs::read_to_string(&path).map_err(|e| MigrateError::io(&path, e))?;
+        others.push(OtherFile { path, src });
+    }
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
         let src = std::fs::read_to_string(&path).map_err(|e| MigrateError::io(&path, e))?;
@@ -66,7 +120,7 @@ pub(crate) fn load_module(dir: &Path) -> Result<Vec<SourceFile>, MigrateError> {
         })?;
         files.push(SourceFile { path, src, body });
     }
-    Ok(files)
+    Ok((files, others))
 }
 
 /// A block label as text.

@@ -7,7 +7,7 @@
 //! that move text around (which render the smaller edits into the moved text).
 
 use crate::edit::{indent_at, line_end, line_number, line_start, render, BodyInsertion, Edit};
-use crate::module::{describe_site, label, Meta, Owner, Reference, SourceFile, Step};
+use crate::module::{describe_site, label, Meta, OtherFile, Owner, Reference, SourceFile, Step};
 use crate::report::{EditKind, EditNote, Hazard, Note, Warning};
 use crate::table::{is_secret_key, is_write_only_key, rules_for};
 use crate::Options;
@@ -142,6 +142,8 @@ const GENERATE_ARGS: [&str; 11] = [
 
 struct Planner<'a> {
     files: &'a [SourceFile],
+    /// Override and `.tf.json` files: not rewritten, so nothing they name may change.
+    others: &'a [OtherFile],
     refs: &'a [Reference],
     plan: ModulePlan,
     /// (file, key start) of arguments that are, or are about to become, write-only.
@@ -156,12 +158,14 @@ struct Planner<'a> {
 
 pub(crate) fn plan_module(
     files: &[SourceFile],
+    others: &[OtherFile],
     refs: &[Reference],
     opts: &Options,
     is_root: bool,
 ) -> ModulePlan {
     let mut planner = Planner {
         files,
+        others,
         refs,
         plan: ModulePlan {
             edits: vec![Vec::new(); files.len()],
@@ -344,6 +348,18 @@ impl<'a> Planner<'a> {
             line: self.line(file, pos),
             message,
         });
+    }
+
+    /// Why something that an override or `.tf.json` file mentions (every one of `words` as an
+    /// identifier) must stay as it is: migrate rewrites neither kind of file, so what it names
+    /// would be gone (a dangling reference), or an override would merge into a changed block.
+    fn named_elsewhere(&self, words: &[&str]) -> Option<String> {
+        self.others.iter().find(|o| o.mentions(words)).map(|o| {
+            format!(
+                "`{}` mentions it, and migrate does not rewrite override or `.tf.json` files",
+                o.name()
+            )
+        })
     }
 
     /// Top-level blocks `kind "ty" "name"` with their file.
@@ -562,6 +578,16 @@ impl<'a> Planner<'a> {
                     line_number(self.src(r.file), r.root_span.start)
                 ));
             }
+            if let Some(reason) = self
+                .named_elsewhere(&["aws_secretsmanager_secret", name])
+                .or_else(|| {
+                    vname.and_then(|v| {
+                        self.named_elsewhere(&["aws_secretsmanager_secret_version", v])
+                    })
+                })
+            {
+                reasons.push(reason);
+            }
             let secret_start = span_of(secret).start;
             match (reasons.is_empty(), chosen) {
                 (true, Some((version_file, version, value, value_version))) => pairs.push(Pair {
@@ -635,6 +661,9 @@ impl<'a> Planner<'a> {
         };
         let pos = span_of(block).start;
         let fail = |reason: String| Err((file, pos, used.to_owned(), reason));
+        if let Some(reason) = self.named_elsewhere(&["random_password", used]) {
+            return fail(reason);
+        }
         let (password, json) = match value {
             Expression::Traversal(_) => (password_result(value), None),
             Expression::FuncCall(call)
@@ -812,6 +841,11 @@ impl<'a> Planner<'a> {
                         }
                     }
                     let path = format!("{ty}.{name}.{}", rule.path.join("."));
+                    if let Some(reason) = self.named_elsewhere(&[ty, name]) {
+                        let at = span_of(&attr.key).start;
+                        self.info(file, at, format!("`{path}` left as it is: {reason}"));
+                        continue;
+                    }
                     // Terraform ignores changes of the argument, typically because the value is
                     // rotated outside Terraform. A new `_wo_version` makes the next apply send the
                     // configured value again, overwriting the rotated one.
@@ -904,6 +938,14 @@ impl<'a> Planner<'a> {
             if !SECRET_DATA_SOURCES.contains(&ty) {
                 continue;
             }
+            if let Some(reason) = self.named_elsewhere(&[ty, name]) {
+                self.info(
+                    file,
+                    span_of(block).start,
+                    format!("`data.{ty}.{name}` not made ephemeral: {reason}"),
+                );
+                continue;
+            }
             if ty == "aws_ssm_parameter" {
                 if block
                     .body
@@ -938,6 +980,14 @@ impl<'a> Planner<'a> {
                 .uses(self.refs)
                 .count();
             if uses == 0 {
+                continue;
+            }
+            if let Some(reason) = self.named_elsewhere(&["random_password", name]) {
+                self.info(
+                    file,
+                    span_of(block).start,
+                    format!("`random_password.{name}` not made ephemeral: {reason}"),
+                );
                 continue;
             }
             if block.body.has_attribute("keepers") {

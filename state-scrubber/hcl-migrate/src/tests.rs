@@ -463,3 +463,47 @@ fn references_in_template_for_directives_count() {
         "{text}"
     );
 }
+
+/// Review finding: override files were migrated as primary files and `.tf.json` files were not
+/// read, so a reference there dangled after the migration. What they mention stays as it is.
+#[test]
+fn what_override_and_json_files_mention_is_left_alone() {
+    let main = "variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n\nresource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\nresource \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.pw\n}\n";
+    let over =
+        "resource \"aws_secretsmanager_secret\" \"db\" {\n  description = \"overridden\"\n}\n";
+    let json = "{\n  \"output\": {\n    \"pw\": { \"value\": \"${var.pw}\", \"sensitive\": true }\n  }\n}\n";
+    let (plan, _dir) = migrate_text(&[
+        ("main.tf", main),
+        ("main_override.tf", over),
+        ("outputs.tf.json", json),
+    ]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(!text.contains("offstate_secret"), "{text}");
+    assert!(!text.contains("ephemeral = true"), "{text}");
+    assert!(rewritten(&plan, "main_override.tf").is_none());
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    assert!(
+        notes.iter().any(
+            |n| n.starts_with("`aws_secretsmanager_secret.db` not converted")
+                && n.contains("`main_override.tf` mentions it")
+        ),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("`var.pw` not made ephemeral")
+                && n.contains("`outputs.tf.json` mentions it")),
+        "{notes:#?}"
+    );
+
+    let data = "data \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id = \"prod/db\"\n}\n\nresource \"aws_rds_cluster\" \"c\" {\n  master_password = data.aws_secretsmanager_secret_version.db.secret_string\n}\n";
+    let json = "{\"output\": {\"v\": {\"value\": \"${data.aws_secretsmanager_secret_version.db.version_id}\"}}}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", data), ("outputs.tf.json", json)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(
+        text.contains("data \"aws_secretsmanager_secret_version\" \"db\""),
+        "{text}"
+    );
+    assert!(!text.contains("ephemeral."), "{text}");
+}

@@ -30,6 +30,18 @@ impl<'a> Planner<'a> {
             if uses.is_empty() {
                 continue;
             }
+            if let Some(reason) = self
+                .named_elsewhere(&["var", name])
+                .or_else(|| self.named_elsewhere(&["variable", name]))
+            {
+                let start = span_of(block).start;
+                self.info(
+                    file,
+                    start,
+                    format!("`var.{name}` not made ephemeral: {reason}"),
+                );
+                continue;
+            }
             if uses
                 .iter()
                 .any(|r| self.verdict(r, converted, &mut Vec::new()).is_err())
