@@ -1322,12 +1322,80 @@ impl<'a> Planner<'a> {
             let blank_line = last_attr.is_some();
             let insertion = body_insertion(src, pair.secret, last_attr);
             let indent = insertion.indent.clone();
-            let source = match &pair.generate {
+            // The version block becomes a `removed` block: its comments and `depends_on`
+            // move into the offstate_secret.
+            let (comments, value_comment) = version_comments(version_src, pair.version, pair.value);
+            let mut source: String = comments
+                .iter()
+                .map(|comment| format!("{indent}{comment}\n"))
+                .collect();
+            source.push_str(&match &pair.generate {
                 Some(generate) => self.generate_block(generate, &indent),
                 None => format!(
-                    "{indent}value_wo = {value}\n{indent}value_wo_version = {value_version}"
+                    "{indent}value_wo = {value}{value_comment}\n{indent}value_wo_version = {value_version}"
                 ),
+            });
+            let dropped = |item: &Expression| {
+                names_resource(item, &name)
+                    || is_var_attr(item, "aws_secretsmanager_secret_version", &vname)
+                    || pair
+                        .generate
+                        .as_ref()
+                        .is_some_and(|g| is_var_attr(item, "random_password", &g.name))
             };
+            let extra: Vec<String> = match pair.version.body.get_attribute("depends_on") {
+                Some(Attribute {
+                    value: Expression::Array(items),
+                    ..
+                }) => items
+                    .iter()
+                    .filter(|item| !dropped(item))
+                    .map(|item| {
+                        render(
+                            version_src,
+                            span_of(item),
+                            &self.plan.edits[pair.version_file],
+                        )
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !extra.is_empty() {
+                match pair
+                    .secret
+                    .body
+                    .get_attribute("depends_on")
+                    .map(|a| &a.value)
+                {
+                    Some(Expression::Array(items)) => {
+                        let present: Vec<String> = items
+                            .iter()
+                            .map(|item| src[span_of(item)].trim().to_owned())
+                            .collect();
+                        let extra: Vec<String> = extra
+                            .into_iter()
+                            .filter(|item| !present.contains(item))
+                            .collect();
+                        if !extra.is_empty() {
+                            let (at, text) = match items.iter().map(span_of).max_by_key(|s| s.end) {
+                                Some(last) => (last.end, format!(", {}", extra.join(", "))),
+                                None => (span_of(items).start + 1, extra.join(", ")),
+                            };
+                            self.edit(pair.secret_file, Edit::insert(at, text));
+                        }
+                    }
+                    Some(_) => {
+                        let at = span_of(pair.secret).start;
+                        self.info(pair.secret_file, at, format!(
+                            "`offstate_secret.{name}`: add `depends_on` of `aws_secretsmanager_secret_version.{vname}` ({}) by hand",
+                            extra.join(", ")
+                        ));
+                    }
+                    None => {
+                        source.push_str(&format!("\n{indent}depends_on = [{}]", extra.join(", ")));
+                    }
+                }
+            }
             for edit in insertion.edits(&source, blank_line, "\n") {
                 self.edit(pair.secret_file, edit);
             }
@@ -1564,6 +1632,41 @@ fn repetition(block: &Block) -> Result<Repeat<'_>, String> {
         (None, Some(for_each)) => Ok(Repeat::ForEach(&for_each.value)),
         (Some(_), Some(_)) => Err("it sets both `count` and `for_each`".to_owned()),
     }
+}
+
+/// The comments inside a version block, which becomes a `removed` block: the full-line ones and
+/// the trailing ones of its other arguments (as full lines), and the trailing comment of the
+/// value's line (kept after `value_wo`).
+fn version_comments(src: &str, version: &Block, value: &Attribute) -> (Vec<String>, String) {
+    let span = span_of(version);
+    let attrs: Vec<std::ops::Range<usize>> = version.body.attributes().map(span_of).collect();
+    let is_comment = |text: &str| text.starts_with('#') || text.starts_with("//");
+    let mut comments = Vec::new();
+    let mut value_comment = String::new();
+    let open = src[span.clone()]
+        .find('{')
+        .map_or(span.start, |i| span.start + i);
+    let mut pos = line_end(src, open) + 1;
+    while pos < span.end {
+        let end = line_end(src, pos).min(span.end);
+        let line = src[pos..end].trim();
+        match attrs.iter().find(|a| a.start < end && pos < a.end) {
+            None if is_comment(line) => comments.push(line.to_owned()),
+            Some(attr) if attr.end <= end => {
+                let rest = src[attr.end..end].trim();
+                if is_comment(rest) {
+                    if *attr == span_of(value) {
+                        value_comment = format!(" {rest}");
+                    } else {
+                        comments.push(rest.to_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+        pos = end + 1;
+    }
+    (comments, value_comment)
 }
 
 /// `root.name` (a variable and one attribute), e.g. `count.index`, `each.key`.
