@@ -290,6 +290,19 @@ impl Engine {
                     d.preview = preview_with_prefix(value, &c.rule.spec.prefixes);
                 }
                 d.decoded = c.decoded;
+            } else if let (None, Some(rule), Some(key)) = (row, key_rule, ctx.key) {
+                // A mark says "sensitive", not how much: the key name still says "password".
+                // Without this, Terraform starting to write `sensitive_attributes` lowered a
+                // HIGH key-password finding to MEDIUM.
+                // The rule and layer stay the mark's (the strongest evidence, and what
+                // `scrub --only mark.*` selects); the fingerprint does not depend on the rule.
+                if let Some(k) = self.key_detection(key, value, rule, String::new()) {
+                    d.reasons.extend(k.reasons);
+                    if k.severity > d.severity {
+                        d.severity = k.severity;
+                        d.confidence = d.confidence.max(k.confidence);
+                    }
+                }
             }
             out.push(d);
             return;

@@ -1263,7 +1263,7 @@ fn previews_show_the_length_and_only_a_declared_public_prefix() {
     let d = Dir::new();
     let pw = format!("zQ{}", random(ALNUM, 16));
     let gh = format!("ghp_{}", random(ALNUM, 36));
-    let embedded = format!("xY{} token ghp_{}", random(ALNUM, 10), random(ALNUM, 36));
+    let embedded = format!("xY{}=ghp_{}", random(ALNUM, 10), random(ALNUM, 36));
     let st = d.write(
         "terraform.tfstate",
         state_v4(json!([
@@ -1330,6 +1330,56 @@ fn previews_show_the_length_and_only_a_declared_public_prefix() {
         }
         // The random body of the token never follows its prefix.
         assert!(!o.contains(&gh[..6]), "{format}");
+    }
+}
+
+/// Review finding: once Terraform marks a value sensitive, the key rules were not consulted and
+/// the finding fell to MEDIUM `mark.sensitive_attributes` (exit 0 under `--fail-on high`), while
+/// the same state without the mark gave HIGH key-password.
+#[test]
+fn a_sensitive_mark_never_lowers_what_the_key_name_says() {
+    let d = Dir::new();
+    let pw = random(ALNUM, 16);
+    let state = |marks: Value| {
+        state_v4(json!([resource(
+            "managed",
+            "aws_neptune_cluster",
+            "n",
+            json!({"id": "c-1", "master_password": pw, "master_username": "admin"}),
+            marks
+        )]))
+    };
+    let mut outputs = Vec::new();
+    let mut seen = Vec::new();
+    for marks in [
+        json!([]),
+        json!([[{"type": "get_attr", "value": "master_password"}]]),
+    ] {
+        let st = d.write("terraform.tfstate", state(marks));
+        let st = st.display().to_string();
+        let r = audit(&[&st, "--fail-on", "high"]);
+        assert_eq!(r.code, 1, "{}", r.all());
+        outputs.push(r.all());
+        let r = audit(&[&st, "--format", "json"]);
+        outputs.push(r.all());
+        let f = findings(&r);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0]["severity"], "high");
+        seen.push(f[0].clone());
+    }
+    // Both reasons are kept, and the fingerprint does not move when the mark appears.
+    let reasons = seen[1]["reasons"].to_string();
+    assert!(
+        reasons.contains("layer 1") && reasons.contains("layer 4"),
+        "{reasons}"
+    );
+    assert_eq!(seen[0]["rule_id"], "key-password");
+    assert_eq!(seen[1]["rule_id"], "mark.sensitive_attributes");
+    assert_eq!(seen[0]["fingerprint"], seen[1]["fingerprint"]);
+    for v in variants(&pw) {
+        for o in &outputs {
+            assert!(!o.contains(&v), "leak");
+        }
     }
 }
 
