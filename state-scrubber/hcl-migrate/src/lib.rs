@@ -152,6 +152,7 @@ fn finish_file(
     if rewritten == file.src {
         return None;
     }
+    let rewritten = file.framing.restore(&rewritten);
     let mut original_lines = BTreeSet::new();
     for edit in &edits {
         original_lines.extend(
@@ -162,7 +163,7 @@ fn finish_file(
     notes.sort_by_key(|note| note.line);
     Some(FileChange {
         path: file.path,
-        original: file.src,
+        original: file.framing.restore(&file.src),
         rewritten,
         edits: notes,
         changed_lines: to_ranges(&closure),

@@ -12,8 +12,42 @@ use std::path::{Path, PathBuf};
 /// One parsed `.tf` file.
 pub(crate) struct SourceFile {
     pub path: PathBuf,
+    /// The text the rewrites work on (byte offsets are into it): the file without its framing.
     pub src: String,
     pub body: Body,
+    /// What the file on disk has around `src`.
+    pub framing: Framing,
+}
+
+/// What a file on disk has that its parsed text does not: a UTF-8 byte order mark. Terraform
+/// skips one at the start of a file; hcl-edit takes it for a token ("1:1 unexpected token").
+/// It is stripped before parsing (so every offset counts from the first character after it)
+/// and written back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Framing {
+    pub bom: bool,
+}
+
+const BOM: char = '\u{feff}';
+
+impl Framing {
+    /// Splits the text read from disk into its framing and the text to parse.
+    pub fn strip(raw: &str) -> (Framing, String) {
+        match raw.strip_prefix(BOM) {
+            Some(rest) => (Framing { bom: true }, rest.to_owned()),
+            None => (Framing { bom: false }, raw.to_owned()),
+        }
+    }
+
+    /// The text to write for `text` (the inverse of [`Framing::strip`]).
+    pub fn restore(self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 3);
+        if self.bom {
+            out.push(BOM);
+        }
+        out.push_str(text);
+        out
+    }
 }
 
 /// Finds the module directories under `root` (itself first), skipping hidden directories such as
@@ -111,14 +145,20 @@ pub(crate) fn load_module(dir: &Path) -> Result<(Vec<SourceFile>, Vec<OtherFile>
     }
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
-        let src = std::fs::read_to_string(&path).map_err(|e| MigrateError::io(&path, e))?;
+        let raw = std::fs::read_to_string(&path).map_err(|e| MigrateError::io(&path, e))?;
+        let (framing, src) = Framing::strip(&raw);
         let body = hcl_edit::parser::parse_body(&src).map_err(|e| MigrateError::Parse {
             path: path.clone(),
             line: e.location().line(),
             column: e.location().column(),
             message: e.message().to_owned(),
         })?;
-        files.push(SourceFile { path, src, body });
+        files.push(SourceFile {
+            path,
+            src,
+            body,
+            framing,
+        });
     }
     Ok((files, others))
 }

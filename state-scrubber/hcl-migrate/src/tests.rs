@@ -507,3 +507,22 @@ fn what_override_and_json_files_mention_is_left_alone() {
     );
     assert!(!text.contains("ephemeral."), "{text}");
 }
+
+#[test]
+fn a_byte_order_mark_is_kept_and_not_parsed() {
+    let input = "resource \"aws_db_instance\" \"db\" {\n  password = var.db_password\n}\n";
+    let (plain, _plain_dir) = migrate_text(&[("main.tf", input)]);
+    let expected = rewritten(&plain, "main.tf").expect("rewritten");
+    let with_bom = format!("\u{feff}{input}");
+    let (plan, dir) = migrate_text(&[("main.tf", &with_bom)]);
+    let change = &plan.files[0];
+    assert_eq!(change.original, with_bom);
+    assert_eq!(change.rewritten, format!("\u{feff}{expected}"));
+    assert_eq!(plan.files[0].edits[0].line, plain.files[0].edits[0].line);
+    plan.write().expect("write");
+    let written = std::fs::read_to_string(dir.path().join("main.tf")).expect("read");
+    assert_eq!(written, format!("\u{feff}{expected}"));
+    assert!(plan_migration(dir.path(), &Options::default())
+        .expect("plan again")
+        .is_empty());
+}
