@@ -19,13 +19,17 @@ pub(crate) struct SourceFile {
     pub framing: Framing,
 }
 
-/// What a file on disk has that its parsed text does not: a UTF-8 byte order mark. Terraform
-/// skips one at the start of a file; hcl-edit takes it for a token ("1:1 unexpected token").
-/// It is stripped before parsing (so every offset counts from the first character after it)
-/// and written back.
+/// What a file on disk has that its parsed text does not: a UTF-8 byte order mark, and CRLF
+/// line endings. Terraform skips a mark at the start of a file; hcl-edit takes it for a token
+/// ("1:1 unexpected token"), so it is stripped before parsing (every offset counts from the
+/// first character after it) and written back. A file whose every line ends in CRLF is planned
+/// with LF endings and written with CRLF again, so every line the migration adds or rewrites
+/// ends like the others (mixing endings breaks Windows checkouts and `git diff`). A file that
+/// mixes endings already is planned as it is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Framing {
     pub bom: bool,
+    pub crlf: bool,
 }
 
 const BOM: char = '\u{feff}';
@@ -33,10 +37,18 @@ const BOM: char = '\u{feff}';
 impl Framing {
     /// Splits the text read from disk into its framing and the text to parse.
     pub fn strip(raw: &str) -> (Framing, String) {
-        match raw.strip_prefix(BOM) {
-            Some(rest) => (Framing { bom: true }, rest.to_owned()),
-            None => (Framing { bom: false }, raw.to_owned()),
-        }
+        let (bom, text) = match raw.strip_prefix(BOM) {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        let lines = text.matches('\n').count();
+        let crlf = lines > 0 && text.matches("\r\n").count() == lines;
+        let text = if crlf {
+            text.replace("\r\n", "\n")
+        } else {
+            text.to_owned()
+        };
+        (Framing { bom, crlf }, text)
     }
 
     /// The text to write for `text` (the inverse of [`Framing::strip`]).
@@ -45,7 +57,11 @@ impl Framing {
         if self.bom {
             out.push(BOM);
         }
-        out.push_str(text);
+        if self.crlf {
+            out.push_str(&text.replace('\n', "\r\n"));
+        } else {
+            out.push_str(text);
+        }
         out
     }
 }

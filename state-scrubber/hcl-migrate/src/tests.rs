@@ -526,3 +526,28 @@ fn a_byte_order_mark_is_kept_and_not_parsed() {
         .expect("plan again")
         .is_empty());
 }
+
+#[test]
+fn crlf_files_get_crlf_in_every_added_line() {
+    let input = "resource \"aws_secretsmanager_secret\" \"api\" {\n  name = \"api\"\n}\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"api\" {\n  secret_id     = aws_secretsmanager_secret.api.id\n  secret_string = var.api_key\n}\n\n\
+                 resource \"aws_db_instance\" \"db\" { password = var.db_password }\n\n\
+                 variable \"db_password\" {\n  sensitive = true\n}\n";
+    let (lf, _lf_dir) = migrate_text(&[("main.tf", input)]);
+    let expected = rewritten(&lf, "main.tf")
+        .expect("rewritten")
+        .replace('\n', "\r\n");
+    let crlf = input.replace('\n', "\r\n");
+    let (plan, dir) = migrate_text(&[("main.tf", &crlf)]);
+    assert_eq!(plan.files[0].original, crlf);
+    assert_eq!(rewritten(&plan, "main.tf"), Some(expected.clone()));
+    plan.write().expect("write");
+    let written = std::fs::read_to_string(dir.path().join("main.tf")).expect("read");
+    assert_eq!(
+        written.matches('\n').count(),
+        written.matches("\r\n").count()
+    );
+    assert!(plan_migration(dir.path(), &Options::default())
+        .expect("plan again")
+        .is_empty());
+}
