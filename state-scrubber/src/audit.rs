@@ -253,6 +253,21 @@ pub(crate) fn scan_bytes(
             error: None,
             notes: vec![NOT_TERRAFORM_NOTE.to_string()],
         },
+        // A `version` that is no state version, and nothing else of Terraform's: another
+        // tool's JSON that happens to have a `version` member.
+        Err(DocError::StateVersion { .. })
+            if walked && !crate::document::has_terraform_markers(bytes) =>
+        {
+            FileResult {
+                file,
+                kind: None,
+                bytes: n,
+                elapsed: start.elapsed(),
+                findings: vec![],
+                error: None,
+                notes: vec![NOT_TERRAFORM_NOTE.to_string()],
+            }
+        }
         Err(e) => FileResult {
             file,
             kind: None,

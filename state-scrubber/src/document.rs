@@ -163,6 +163,44 @@ pub enum DocError {
     Unrecognized { file: String },
 }
 
+/// Does the top-level object have a member only Terraform's JSON has (`lineage`, `serial`,
+/// `terraform_version`, `resources`, `modules`, `format_version`, `backend`)? Asked of a walked
+/// file whose `version` is not a state version: `{"version": "2.1", ...}` in an `explanation.json`
+/// is somebody else's JSON, while a state from a newer Terraform is still an error. A file that
+/// does not parse counts as Terraform's (its error stands).
+pub fn has_terraform_markers(src: &[u8]) -> bool {
+    const MARKERS: &[&str] = &[
+        "lineage",
+        "serial",
+        "terraform_version",
+        "resources",
+        "modules",
+        "format_version",
+        "backend",
+    ];
+    let mut p = Parser::new(src);
+    if p.begin_object().is_err() {
+        return true;
+    }
+    let mut first = true;
+    loop {
+        match p.next_key(first) {
+            Ok(Some((ks, ke, esc))) => {
+                first = false;
+                let key = crate::json::str_of(&src[ks..ke], esc).unwrap_or(Cow::Borrowed(""));
+                if MARKERS.contains(&key.as_ref()) {
+                    return true;
+                }
+                if p.skip_value().is_err() {
+                    return true;
+                }
+            }
+            Ok(None) => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
 /// `1`, `0.12`, `1.2.3`: up to three dot-separated numbers of up to three digits. Only such a
 /// version is quoted back in an error; anything else in a version field may be any input bytes.
 fn is_version_number(v: &str) -> bool {

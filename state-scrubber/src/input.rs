@@ -38,12 +38,23 @@ pub enum InputError {
 pub fn looks_like_state(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let lower = name.to_ascii_lowercase();
-    lower.ends_with(".tfstate")
+    if lower.ends_with(".tfstate")
         || lower.ends_with(".tfstate.backup")
         || (lower.contains(".tfstate.") && lower.ends_with(".backup"))
-        || lower.ends_with(".tfstate.json")
-        || lower.ends_with(".tfplan.json")
-        || (lower.ends_with(".json") && (lower.contains("plan") || lower.contains("tfstate")))
+    {
+        return true;
+    }
+    let Some(stem) = lower.strip_suffix(".json") else {
+        return false;
+    };
+    // `plan`, `state` and `show` as a component of the name (plan.json, prod.plan.json,
+    // prod-plan.json, tf_plan.json, state.json, show.json), not inside a word (explanation.json,
+    // floorplan.json); `tfplan*` / `*.tfplan`, and anything with `tfstate`.
+    stem.contains("tfstate")
+        || stem.starts_with("tfplan")
+        || stem
+            .split(['.', '-', '_'])
+            .any(|c| matches!(c, "plan" | "tfplan" | "state" | "show"))
 }
 
 /// Would the directory walk read an object key (`a/b/terraform.tfstate`) if it were a path under
@@ -238,6 +249,17 @@ mod tests {
             ("terraform.tfstate.1700000000.backup", true),
             ("plan.json", true),
             ("prod.tfplan.json", true),
+            ("prod-plan.json", true),
+            ("prod_plan.json", true),
+            ("prod.plan.json", true),
+            ("tfplan.json", true),
+            ("tfplan-prod.json", true),
+            ("state.json", true),
+            ("show.json", true),
+            ("prod.tfstate.json", true),
+            ("explanation.json", false),
+            ("floorplan.json", false),
+            ("planets.json", false),
             ("main.tf", false),
             ("package.json", false),
         ] {

@@ -1492,6 +1492,61 @@ fn baselines_with_the_earlier_fingerprint_are_still_accepted() {
     assert!(!written.contains(&old), "{written}");
 }
 
+/// Review finding: a directory walk exited 2 on ordinary JSON: any `.json` with `plan` in its
+/// name was read (explanation.json, floorplan.json), and a `version` other than 1 to 4 was an
+/// error even with nothing of Terraform's around it.
+#[test]
+fn walked_json_with_a_foreign_version_is_skipped_named_files_stay_strict() {
+    let d = Dir::new();
+    let c = format!("cnry{}", random(ALNUM, 20));
+    let foreign = json!({"version": "2.1", "password": c, "items": [1, 2]}).to_string();
+    d.write("docs/explanation.json", &foreign);
+    d.write("docs/floorplan.json", "not json at all");
+    d.write(
+        "ci/prod-plan.json",
+        json!({"version": 7, "steps": []}).to_string(),
+    );
+    d.write(
+        "ci/show.json",
+        json!({"version": 2.5, "name": "x"}).to_string(),
+    );
+    d.write("envs/prod/terraform.tfstate", db_state(&pw()));
+    let r = audit(&[&d.s(""), "--verbose"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        !r.all().contains("explanation.json"),
+        "not walked: {}",
+        r.all()
+    );
+    assert!(
+        !r.all().contains("floorplan.json"),
+        "not walked: {}",
+        r.all()
+    );
+    assert!(
+        r.all().contains("prod-plan.json"),
+        "walked and skipped: {}",
+        r.all()
+    );
+    assert!(!r.all().contains(&c));
+    // A newer state, with Terraform's members, is still an error when walked.
+    d.write(
+        "envs/next/state.json",
+        json!({"version": 5, "lineage": "l", "serial": 3, "resources": []}).to_string(),
+    );
+    let r = audit(&[&d.s("")]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stderr.contains("unsupported state format version 5"),
+        "{}",
+        r.all()
+    );
+    // Named on the command line, foreign JSON is an error as before.
+    let r = audit(&[&d.s("docs/explanation.json")]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(!r.all().contains(&c));
+}
+
 /// Review finding: `unsupported format_version <value>` copied the input string into the error
 /// (stderr, JSON `errors`, SARIF notifications, scrub). Only a short dotted number is echoed.
 #[test]
@@ -1698,28 +1753,28 @@ fn pipes_named_as_paths_are_read_to_the_end() {
     assert!(r.stderr.contains("empty file"), "{}", r.stderr);
 }
 
-/// Review finding: the walk picks up any `*plan*.json`, and one that is not Terraform JSON
-/// (`docs/pricing-plans.json`) failed the whole run with exit 2. Found by the walk it is skipped
+/// Review finding: the walk picks up `*-plan.json` and the like, and one that is not Terraform JSON
+/// (`docs/pricing-plan.json`) failed the whole run with exit 2. Found by the walk it is skipped
 /// with a note (`--verbose`); named on the command line it is still an error.
 #[test]
 fn walked_json_that_is_not_terraform_is_skipped_not_an_error() {
     let d = Dir::new();
     d.write("infra/terraform.tfstate", state_v4(json!([])));
-    d.write("docs/explanation.json", "{\"title\": \"how we plan\"}");
-    d.write("docs/airplane-seats.json", "[1, 2, 3]");
+    d.write("docs/pricing-plan.json", "{\"title\": \"how we plan\"}");
+    d.write("docs/plan-seats.json", "[1, 2, 3]");
     let r = audit_in(d.path(), &["."]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(!r.all().contains("explanation.json"), "{}", r.all());
+    assert!(!r.all().contains("pricing-plan.json"), "{}", r.all());
     assert!(r.stdout.contains("in 1 file scanned"), "{}", r.stdout);
     let r = audit_in(d.path(), &[".", "--verbose"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
-        r.stdout.contains("docs/explanation.json  skipped"),
+        r.stdout.contains("docs/pricing-plan.json  skipped"),
         "{}",
         r.stdout
     );
     assert!(
-        r.stdout.contains("docs/airplane-seats.json  skipped"),
+        r.stdout.contains("docs/plan-seats.json  skipped"),
         "{}",
         r.stdout
     );
@@ -1729,7 +1784,7 @@ fn walked_json_that_is_not_terraform_is_skipped_not_an_error() {
     let skipped = files.iter().filter(|f| f["status"] == "skipped").count();
     assert_eq!(skipped, 2, "{files:?}");
     // Named explicitly: an error, as before.
-    let r = audit_in(d.path(), &["docs/explanation.json"]);
+    let r = audit_in(d.path(), &["docs/pricing-plan.json"]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.stderr.contains("not a Terraform state"), "{}", r.stderr);
     // A walked file that is Terraform JSON but broken is still an error.
