@@ -152,6 +152,8 @@ struct Planner<'a> {
     provider_versions: BTreeMap<String, String>,
     /// A file to add the `offstate` provider requirement to, once something needs it.
     needs_offstate: Option<usize>,
+    /// The local name `required_providers` already gives `offstate/offstate`, if any.
+    offstate_local: Option<String>,
     /// `random_password` resources that become an `offstate_secret`'s `generate` block.
     generating: BTreeSet<String>,
 }
@@ -176,8 +178,10 @@ pub(crate) fn plan_module(
         wo_keys: HashSet::new(),
         provider_versions: BTreeMap::new(),
         needs_offstate: None,
+        offstate_local: None,
         generating: BTreeSet::new(),
     };
+    planner.offstate_local = planner.required_offstate().map(|(name, _)| name);
     let pairs = if opts.offstate_secret {
         planner.choose_pairs()
     } else {
@@ -1325,10 +1329,15 @@ impl<'a> Planner<'a> {
             // The version block becomes a `removed` block: its comments and `depends_on`
             // move into the offstate_secret.
             let (comments, value_comment) = version_comments(version_src, pair.version, pair.value);
-            let mut source: String = comments
-                .iter()
-                .map(|comment| format!("{indent}{comment}\n"))
-                .collect();
+            let mut source: String = self
+                .provider_line(&indent)
+                .map(|line| format!("{line}\n\n"))
+                .unwrap_or_default();
+            source.extend(
+                comments
+                    .iter()
+                    .map(|comment| format!("{indent}{comment}\n")),
+            );
             source.push_str(&match &pair.generate {
                 Some(generate) => self.generate_block(generate, &indent),
                 None => format!(
@@ -1550,11 +1559,52 @@ impl<'a> Planner<'a> {
         format!("{indent}generate {{\n{}\n{indent}}}", lines.join("\n"))
     }
 
+    /// The entry of `required_providers` whose `source` is `offstate/offstate` (any spelling
+    /// Terraform takes for it): its local name and where it is.
+    fn required_offstate(&self) -> Option<(String, (usize, usize))> {
+        self.blocks("terraform").find_map(|(file, block)| {
+            block
+                .body
+                .get_blocks("required_providers")
+                .flat_map(|rp| rp.body.attributes())
+                .find(|entry| is_offstate_source(&entry.value))
+                .map(|entry| (entry.key.as_str().to_owned(), (file, key_start(entry))))
+        })
+    }
+
+    /// The name to call the offstate provider by: the local name `required_providers` gives
+    /// it, or `offstate`, which the entry migrate adds uses.
+    fn offstate_name(&self) -> &str {
+        self.offstate_local.as_deref().unwrap_or("offstate")
+    }
+
+    /// `provider = <local name>` for an `offstate_secret` migrate writes, when the local name
+    /// is not `offstate`: Terraform takes a resource type's provider from the type's prefix,
+    /// so without it `offstate_secret` would need `hashicorp/offstate`.
+    fn provider_line(&self, indent: &str) -> Option<String> {
+        self.offstate_local
+            .as_deref()
+            .filter(|name| *name != "offstate")
+            .map(|name| format!("{indent}provider = {name}"))
+    }
+
     fn required_providers(&mut self, fallback_file: usize) {
         let terraform: Vec<(usize, &Block)> = self.blocks("terraform").collect();
-        for (_, block) in &terraform {
+        if let Some((name, (file, at))) = self.required_offstate() {
+            if name != "offstate" {
+                self.info(file, at, format!(
+                    "`required_providers` names `offstate/offstate` `{name}`: the `offstate_secret` resources migrate writes \
+                     say `provider = {name}`, and references call `provider::{name}::ref`"
+                ));
+            }
+            return;
+        }
+        for (file, block) in &terraform {
             for rp in block.body.get_blocks("required_providers") {
-                if rp.body.has_attribute("offstate") {
+                if let Some(entry) = rp.body.get_attribute("offstate") {
+                    let at = key_start(entry);
+                    self.info(*file, at, "`required_providers` gives the local name `offstate` to another provider; \
+                         `offstate_secret` needs `offstate/offstate`: change that entry by hand".to_owned());
                     return;
                 }
             }
@@ -1619,6 +1669,32 @@ impl<'a> Planner<'a> {
             "added a `terraform` block requiring `offstate/offstate`".to_owned(),
         );
     }
+}
+
+/// Whether a `required_providers` entry is `{ source = "offstate/offstate" ... }` (the
+/// registry host may be spelled out; Terraform compares source addresses case-insensitively).
+fn is_offstate_source(entry: &Expression) -> bool {
+    let Expression::Object(object) = entry else {
+        return false;
+    };
+    object.iter().any(|(key, value)| {
+        let is_source = match key {
+            ObjectKey::Ident(ident) => ident.as_str() == "source",
+            ObjectKey::Expression(Expression::String(s)) => s.value().as_str() == "source",
+            ObjectKey::Expression(_) => false,
+        };
+        let Expression::String(source) = value.expr() else {
+            return false;
+        };
+        let source = source.value().to_ascii_lowercase();
+        is_source
+            && matches!(
+                source
+                    .strip_prefix("registry.terraform.io/")
+                    .unwrap_or(&source),
+                "offstate/offstate"
+            )
+    })
 }
 
 /// A block's `count` or `for_each`.

@@ -220,9 +220,13 @@ impl<'a> Planner<'a> {
             if sink.create && created.insert(&sink.target) {
                 let value = render(src, value_span.clone(), &self.plan.edits[sink.file]);
                 let at = leading_comments_start(src, span_of(sink.block).start);
+                let provider = self
+                    .provider_line("  ")
+                    .map(|line| format!("{line}\n\n"))
+                    .unwrap_or_default();
                 let text = format!(
                     "# Holds the value `{}` was given, so the state keeps only a reference to it.\n\
-                     resource \"offstate_secret\" \"{}\" {{\n  name             = {}\n  value_wo         = {value}\n  value_wo_version = 1\n}}\n\n",
+                     resource \"offstate_secret\" \"{}\" {{\n{provider}  name             = {}\n  value_wo         = {value}\n  value_wo_version = 1\n}}\n\n",
                     sink.address,
                     sink.target,
                     quoted(&sink.secret_name),
@@ -234,7 +238,8 @@ impl<'a> Planner<'a> {
                 Edit {
                     range: value_span.clone(),
                     text: format!(
-                        "provider::offstate::ref(offstate_secret.{}.name)",
+                        "provider::{}::ref(offstate_secret.{}.name)",
+                        self.offstate_name(),
                         sink.target
                     ),
                     swallows: true,
