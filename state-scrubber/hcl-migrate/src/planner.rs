@@ -28,14 +28,18 @@ const SECRET_DATA_SOURCES: [&str; 5] = [
     "azurerm_key_vault_secret",
 ];
 
-/// Arguments of `aws_secretsmanager_secret` that `offstate_secret` has under the same name.
-const CARRIED: [&str; 6] = [
+/// Arguments of `aws_secretsmanager_secret` that `offstate_secret` has under the same name and
+/// meaning. (Its `replica` blocks are the same too, but the state moved from hashicorp/aws
+/// carries no replicas: see `choose_pairs`.)
+const CARRIED: [&str; 8] = [
     "name",
     "name_prefix",
     "description",
     "kms_key_id",
     "tags",
     "recovery_window_in_days",
+    "policy",
+    "force_overwrite_replica_secret",
 ];
 
 /// What one module's plan produced.
@@ -74,6 +78,8 @@ struct Pair<'a> {
     version_file: usize,
     version: &'a Block,
     value: &'a Attribute,
+    /// The value is `secret_binary` (base64, as `binary_wo` takes it), not a string.
+    binary: bool,
     value_version: Option<&'a Attribute>,
     /// How the secret (and so its version) is repeated.
     repeat: Repeat<'a>,
@@ -425,11 +431,22 @@ impl<'a> Planner<'a> {
                 );
             }
             for block in secret.body.blocks() {
-                if block.ident.as_str() != "lifecycle" {
-                    reasons.push(format!(
-                        "the `{}` block has no offstate_secret counterpart",
-                        block.ident.as_str()
-                    ));
+                match block.ident.as_str() {
+                    "lifecycle" => {}
+                    // offstate's Read manages the replicas its state lists, and a state moved
+                    // from hashicorp/aws lists none (MoveResourceState carries ids and metadata
+                    // only), so the converting apply would add every configured region again.
+                    "replica" => reasons.push(
+                        "`offstate_secret` has `replica` blocks, but the state moved from `aws_secretsmanager_secret` \
+                         lists no replicas, so the apply that converts it would ask Secrets Manager to replicate \
+                         again to regions that already hold one; to convert it, drop the `replica` blocks and migrate \
+                         again before applying (`offstate_secret` leaves replicas its configuration does not list in \
+                         place; they show in `replica_status`)"
+                            .to_owned(),
+                    ),
+                    other => reasons.push(format!(
+                        "the `{other}` block has no offstate_secret counterpart"
+                    )),
                 }
             }
             let versions: Vec<(usize, &Block, Instance)> = self
@@ -452,12 +469,22 @@ impl<'a> Planner<'a> {
                     if let Err(reason) = same_repetition(name, repeat, version, instance) {
                         reasons.push(reason);
                     }
-                    let mut value = None;
+                    let mut value: Option<&Attribute> = None;
+                    let mut binary = false;
                     let mut value_version = None;
                     for attr in version.body.attributes() {
                         match attr.key.as_str() {
                             "secret_id" | "depends_on" | "count" | "for_each" => {}
-                            "secret_string" | "secret_string_wo" => value = Some(attr),
+                            key @ ("secret_string" | "secret_string_wo" | "secret_binary") => {
+                                if let Some(other) = value {
+                                    reasons.push(format!(
+                                        "`aws_secretsmanager_secret_version.{vname}` sets both `{}` and `{key}`",
+                                        other.key.as_str()
+                                    ));
+                                }
+                                binary = key == "secret_binary";
+                                value = Some(attr);
+                            }
                             "secret_string_wo_version" => value_version = Some(attr),
                             key => reasons.push(format!(
                                 "`aws_secretsmanager_secret_version.{vname}` sets `{key}`, which offstate_secret does not have"
@@ -503,10 +530,10 @@ impl<'a> Planner<'a> {
                                      which would be `offstate_secret.{name}` reading itself"
                                 ));
                             }
-                            chosen = Some((*version_file, *version, value, value_version))
+                            chosen = Some((*version_file, *version, value, binary, value_version))
                         }
                         None => reasons.push(format!(
-                            "`aws_secretsmanager_secret_version.{vname}` sets no `secret_string`"
+                            "`aws_secretsmanager_secret_version.{vname}` sets neither `secret_string` nor `secret_binary`"
                         )),
                     }
                     let version_repeated = repetition(version)
@@ -594,16 +621,26 @@ impl<'a> Planner<'a> {
             }
             let secret_start = span_of(secret).start;
             match (reasons.is_empty(), chosen) {
-                (true, Some((version_file, version, value, value_version))) => pairs.push(Pair {
-                    secret_file,
-                    secret,
-                    version_file,
-                    version,
-                    value,
-                    value_version,
-                    repeat,
-                    generate: None,
-                }),
+                (true, Some((version_file, version, value, binary, value_version))) => {
+                    pairs.push(Pair {
+                        secret_file,
+                        secret,
+                        version_file,
+                        version,
+                        value,
+                        binary,
+                        value_version,
+                        repeat,
+                        generate: None,
+                    });
+                    if secret.body.has_attribute("policy") {
+                        self.info(secret_file, secret_start, format!(
+                            "`offstate_secret.{name}`: the apply that converts it writes `policy` again (the moved state \
+                             has none), after checking it with ValidateResourcePolicy, which hashicorp/aws did not: a \
+                             policy that fails that check stops the apply"
+                        ));
+                    }
+                }
                 _ => {
                     reasons.dedup();
                     self.info(
@@ -645,6 +682,9 @@ impl<'a> Planner<'a> {
         &self,
         pair: &Pair<'a>,
     ) -> Result<Option<Generate<'a>>, (usize, usize, String, String)> {
+        if pair.binary {
+            return Ok(None);
+        }
         let vsrc = self.src(pair.version_file);
         let value = &pair.value.value;
         let value_key = key_start(pair.value);
@@ -1341,7 +1381,8 @@ impl<'a> Planner<'a> {
             source.push_str(&match &pair.generate {
                 Some(generate) => self.generate_block(generate, &indent),
                 None => format!(
-                    "{indent}value_wo = {value}{value_comment}\n{indent}value_wo_version = {value_version}"
+                    "{indent}{} = {value}{value_comment}\n{indent}value_wo_version = {value_version}",
+                    if pair.binary { "binary_wo" } else { "value_wo" }
                 ),
             });
             let dropped = |item: &Expression| {
@@ -1430,6 +1471,7 @@ impl<'a> Planner<'a> {
             );
             let from = match &pair.generate {
                 Some(g) => format!("`generate` from `random_password.{}`", g.name),
+                None if pair.binary => "`binary_wo` from `secret_binary`".to_owned(),
                 None => "`value_wo` from `secret_string`".to_owned(),
             };
             let moved = match pair.repeat {
@@ -1479,7 +1521,8 @@ impl<'a> Planner<'a> {
                 ));
             } else if is_literal(&pair.value.value) {
                 self.warn(pair.version_file, span_of(pair.value).start, Hazard::LiteralSecret, format!(
-                    "`aws_secretsmanager_secret_version.{vname}.secret_string` is a literal: it stays in the configuration and in plan JSON"
+                    "`aws_secretsmanager_secret_version.{vname}.{}` is a literal: it stays in the configuration and in plan JSON",
+                    pair.value.key.as_str()
                 ));
             }
         }

@@ -150,7 +150,8 @@ impl<'a> Planner<'a> {
             let name = label(pair.secret, 1).unwrap_or_default().to_owned();
             let repeated = pair.secret.body.has_attribute("count")
                 || pair.secret.body.has_attribute("for_each");
-            if !repeated {
+            // A binary value is not the string a sink was given.
+            if !repeated && !pair.binary {
                 by_source
                     .entry(self.text_in(pair.version_file, pair.value))
                     .or_insert_with(|| name.clone());

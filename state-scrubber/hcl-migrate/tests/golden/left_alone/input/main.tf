@@ -1,12 +1,15 @@
 # Secrets this tool must not convert, each for its own reason.
 
-resource "aws_secretsmanager_secret" "with_policy" {
-  name   = "prod/shared/with-policy"
-  policy = data.aws_iam_policy_document.shared.json
+resource "aws_secretsmanager_secret" "with_replica" {
+  name = "prod/shared/with-replica"
+
+  replica {
+    region = "eu-west-1"
+  }
 }
 
-resource "aws_secretsmanager_secret_version" "with_policy" {
-  secret_id     = aws_secretsmanager_secret.with_policy.id
+resource "aws_secretsmanager_secret_version" "with_replica" {
+  secret_id     = aws_secretsmanager_secret.with_replica.id
   secret_string = var.shared_value
 }
 
