@@ -1142,7 +1142,7 @@ impl<'a> Planner<'a> {
                             Edit::replace(r.root_span.clone(), "ephemeral.random_password"),
                         );
                     }
-                    let end = span_of(block).end;
+                    let end = after_block(self.src(file), span_of(block).end);
                     self.edit(
                         file,
                         Edit::insert(end, removed_block(&format!("random_password.{name}"))),
@@ -1452,7 +1452,7 @@ impl<'a> Planner<'a> {
             self.edit(
                 pair.secret_file,
                 Edit::insert(
-                    secret_span.end,
+                    after_block(src, secret_span.end),
                     format!("\n\nmoved {{\n  from = aws_secretsmanager_secret.{name}\n  to = offstate_secret.{name}\n}}"),
                 ),
             );
@@ -1950,6 +1950,18 @@ fn reindent(text: &str, from: &str, to: &str) -> String {
         }
     }
     out
+}
+
+/// Where a block added after the block ending at `end` goes: after a comment that trails the
+/// closing brace (`} # end of secret`), which belongs to that block.
+fn after_block(src: &str, end: usize) -> usize {
+    let eol = line_end(src, end);
+    let rest = src[end..eol].trim();
+    if rest.starts_with('#') || rest.starts_with("//") {
+        eol
+    } else {
+        end
+    }
 }
 
 fn removed_block(address: &str) -> String {

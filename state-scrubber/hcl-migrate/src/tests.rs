@@ -551,3 +551,15 @@ fn crlf_files_get_crlf_in_every_added_line() {
         .expect("plan again")
         .is_empty());
 }
+
+#[test]
+fn added_blocks_go_after_a_comment_trailing_the_closing_brace() {
+    let input = "resource \"aws_secretsmanager_secret\" \"api\" {\n  name = \"api\"\n} # end of secret\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"api\" {\n  secret_id     = aws_secretsmanager_secret.api.id\n  secret_string = random_password.pw.result\n}\n\n\
+                 resource \"random_password\" \"pw\" {\n  length = 24\n} // one per deploy\n\n\
+                 resource \"aws_db_instance\" \"db\" {\n  password_wo         = random_password.pw.result\n  password_wo_version = 1\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", input)]);
+    let out = rewritten(&plan, "main.tf").expect("rewritten");
+    assert!(out.contains("} # end of secret\n\nmoved {"), "{out}");
+    assert!(out.contains("} // one per deploy\n\nremoved {"), "{out}");
+}
