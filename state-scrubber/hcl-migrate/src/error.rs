@@ -13,13 +13,15 @@ pub enum MigrateError {
         path: PathBuf,
     },
     /// Reading, writing or renaming a file failed.
-    #[error("{path}: {source}")]
+    ///
+    /// The message includes the I/O error's, so `source()` does not return it as well: a caller
+    /// printing the chain (anyhow's `{:#}`) printed it twice. Match the variant to get at it.
+    #[error("{path}: {error}")]
     Io {
         /// The file involved.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A `.tf` file is not valid HCL.
     #[error("{path}:{line}:{column}: HCL parse error: {message}")]
@@ -51,10 +53,10 @@ pub enum MigrateError {
 }
 
 impl MigrateError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         MigrateError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -563,3 +563,18 @@ fn added_blocks_go_after_a_comment_trailing_the_closing_brace() {
     assert!(out.contains("} # end of secret\n\nmoved {"), "{out}");
     assert!(out.contains("} // one per deploy\n\nremoved {"), "{out}");
 }
+
+#[test]
+fn an_io_error_is_printed_once_in_the_chain() {
+    let err = MigrateError::io(
+        "main.tf",
+        std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied here"),
+    );
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    assert_eq!(chain, "main.tf: denied here");
+}
