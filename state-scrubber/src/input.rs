@@ -165,8 +165,16 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
     }
 }
 
-/// The bytes of a source: a read-only memory map for files (pages are read once, in order, and the
-/// kernel can drop them; no heap copy of a 1 GB state), a buffer for stdin.
+/// Files up to this size are read into memory rather than mapped. Terraform's local backend
+/// rewrites `terraform.tfstate` in place during an apply (truncate, then write): a mapped file
+/// truncated under the scanner faults with SIGBUS and ends the whole run with no report, while a
+/// read sees a shorter file (an exit-2 error for that file at worst). Larger files are still
+/// mapped, so that memory stays bounded by dropping the pages behind the scanner.
+pub const READ_MAX: u64 = 256 << 20;
+
+/// The bytes of a source: a buffer for stdin and for files up to [`READ_MAX`], a read-only
+/// memory map above it (pages are read once, in order, and the kernel can drop them; no heap
+/// copy of a 1 GB state).
 pub enum Bytes {
     Map(memmap2::Mmap),
     Heap(Vec<u8>),
@@ -212,8 +220,15 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
             if len == 0 {
                 return Ok(Bytes::Heap(Vec::new()));
             }
+            if len <= READ_MAX {
+                // The length is a hint: the file may change while it is read (see READ_MAX).
+                let mut v = Vec::with_capacity(len as usize + 1);
+                f.read_to_end(&mut v).map_err(io)?;
+                return Ok(Bytes::Heap(v));
+            }
             // SAFETY: the map is read-only; a concurrent truncation would fault, as with any
-            // mmap reader. We never write through it, so the input is left untouched.
+            // mmap reader (files this large are not rewritten by an apply in practice). We never
+            // write through it, so the input is left untouched.
             // populate: fault the pages in with one call instead of one fault per 4 KiB page; not
             // for very large files, whose pages are dropped behind the scanner instead (peak memory).
             let mut opts = memmap2::MmapOptions::new();

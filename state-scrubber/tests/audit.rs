@@ -1547,6 +1547,59 @@ fn walked_json_with_a_foreign_version_is_skipped_named_files_stay_strict() {
     assert!(!r.all().contains(&c));
 }
 
+/// Review finding: files were memory-mapped, and a state truncated during the scan (Terraform's
+/// local backend rewrites it in place during an apply) killed the run with SIGBUS (exit 135, no
+/// report). The file is read instead; a truncated read is an ordinary result or error.
+#[cfg(unix)]
+#[test]
+fn a_state_truncated_during_the_scan_never_kills_the_run() {
+    use std::os::unix::process::ExitStatusExt;
+    let d = Dir::new();
+    let one = |i: usize| {
+        json!({"mode": "managed", "type": "aws_db_instance", "name": format!("db{i}"),
+            "instances": [{"schema_version": 0, "attributes": {"id": format!("db-{i}"),
+                "password": format!("{}{i}", random(ALNUM, 12)), "port": 5432,
+                "tags": {"team": "payments", "padding": "x".repeat(300)}}}]})
+        .to_string()
+    };
+    let mut body =
+        String::from("{\"version\": 4, \"serial\": 1, \"lineage\": \"l\", \"resources\": [");
+    let mut i = 0;
+    while body.len() < 48 << 20 {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&one(i));
+        i += 1;
+    }
+    body.push_str("]}");
+    let path = d.write("terraform.tfstate", &body);
+    for delay_ms in [40u64, 120, 250] {
+        std::fs::write(&path, &body).unwrap();
+        let child = bin()
+            .args(["audit", path.to_str().unwrap(), "--quiet", "--jobs", "2"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // What the local backend does first when it writes the new state.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.signal(),
+            None,
+            "killed by a signal after {delay_ms} ms"
+        );
+        assert!(matches!(out.status.code(), Some(0..=2)), "{:?}", out.status);
+    }
+}
+
 /// Review finding: `unsupported format_version <value>` copied the input string into the error
 /// (stderr, JSON `errors`, SARIF notifications, scrub). Only a short dotted number is echoed.
 #[test]
