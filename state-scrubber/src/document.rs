@@ -161,6 +161,16 @@ pub enum DocError {
     },
     #[error("{file}: not a Terraform state, plan or backend cache (no `version` or `format_version` member)")]
     Unrecognized { file: String },
+    /// A member Terraform writes with one shape has another: nothing under it could be scanned,
+    /// and reporting the file clean would be wrong.
+    #[error("{file}:{line}:{column}: unexpected structure at {pointer}: {expected}")]
+    Shape {
+        file: String,
+        line: u32,
+        column: u32,
+        pointer: String,
+        expected: &'static str,
+    },
 }
 
 /// Does the top-level object have a member only Terraform's JSON has (`lineage`, `serial`,
@@ -245,6 +255,28 @@ fn too_deep_note(n: usize) -> Option<String> {
             "{n} value(s) hold JSON nested too deeply in strings (over 4 levels, or 512 deep in all): decoding stopped there and the rest was checked as text only"
         )
     })
+}
+
+/// Where a member has the wrong shape (see [`DocError::Shape`]). The pointer is made of the
+/// fixed member names and indices above the unit, never of a value.
+#[derive(Debug, Clone)]
+struct Shape {
+    pointer: String,
+    line: u32,
+    column: u32,
+    expected: &'static str,
+}
+
+impl Shape {
+    fn error(self, file: &str) -> DocError {
+        DocError::Shape {
+            file: file.to_string(),
+            line: self.line,
+            column: self.column,
+            pointer: self.pointer,
+            expected: self.expected,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -407,6 +439,8 @@ const PARALLEL_MIN_BYTES: usize = 8 << 20;
 pub struct Scanner<'e> {
     /// First string that is not valid UTF-8 (line, column): the file is rejected, not half-read.
     utf8: Option<(u32, u32)>,
+    /// First member with the wrong shape (see [`DocError::Shape`]).
+    shape: Option<Shape>,
     workers: Option<Workers>,
     /// Called with an offset below which the input will not be read again (to drop mapped pages).
     release: Option<&'e dyn Fn(usize)>,
@@ -423,6 +457,7 @@ impl<'e> Scanner<'e> {
     pub fn new(engine: &'e Engine, fp_key: &'e [u8], file: String) -> Self {
         Scanner {
             utf8: None,
+            shape: None,
             workers: None,
             release: None,
             released: 0,
@@ -503,7 +538,12 @@ impl<'e> Scanner<'e> {
                             batch.clear();
                             let _ = back_tx.send(batch);
                         }
-                        (sc.findings, sc.key_sites, sc.utf8, engine.take_too_deep())
+                        (
+                            sc.findings,
+                            sc.key_sites,
+                            (sc.utf8, sc.shape),
+                            engine.take_too_deep(),
+                        )
                     })
                 })
                 .collect();
@@ -517,14 +557,19 @@ impl<'e> Scanner<'e> {
             self.workers = None;
             let mut extra = Vec::new();
             let mut utf8 = None;
+            let mut shape = None;
             let mut deep = self.engine.take_too_deep();
             let mut sites = std::mem::take(&mut self.key_sites);
             for h in handles {
                 let (f, k, u, d) = h.join().expect("worker panicked");
                 extra.extend(f);
                 sites.extend(k);
-                utf8 = utf8.or(u);
+                utf8 = utf8.or(u.0);
+                shape = shape.or(u.1);
                 deep += d;
+            }
+            if let (Some(s), Ok(_)) = (shape.or(self.shape.take()), &r) {
+                return Err(s.error(&self.file));
             }
             if let (Some((line, column)), Ok(_)) = (utf8, &r) {
                 return Err(DocError::Utf8 {
@@ -769,6 +814,9 @@ impl<'e> Scanner<'e> {
         };
         let _ = format_version.as_ref().map(|(_, p)| (p.line, p.column));
         let _ = version.as_ref().map(|(_, p)| (p.line, p.column));
+        if let Some(s) = self.shape.take() {
+            return Err(s.error(&self.file));
+        }
         if let Some((line, column)) = self.utf8 {
             return Err(DocError::Utf8 {
                 file: self.file.clone(),
@@ -875,8 +923,46 @@ impl<'e> Scanner<'e> {
         }
     }
 
+    /// Is `id` an object (or, with `null_ok`, null)? If not, remember the first such place: the
+    /// file is an error (see [`DocError::Shape`]).
+    fn expect(
+        &mut self,
+        dom: &Dom,
+        id: NodeId,
+        want: JKind,
+        null_ok: bool,
+        pointer: impl FnOnce() -> String,
+        expected: &'static str,
+    ) -> bool {
+        let k = dom.node(id).kind;
+        let ok = match (want, k) {
+            (_, JKind::Null) => null_ok,
+            (JKind::Object, JKind::Object) | (JKind::Array, JKind::Array) => true,
+            _ => false,
+        };
+        if !ok && self.shape.is_none() {
+            let n = dom.node(id);
+            self.shape = Some(Shape {
+                pointer: pointer(),
+                line: n.line,
+                column: n.column,
+                expected,
+            });
+        }
+        ok
+    }
+
     /// Analyse one unit.
     fn dispatch(&mut self, kind: JobKind, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        let expected = match kind {
+            JobKind::V4Resource => "a resource is an object",
+            JobKind::V3Module => "a module is an object",
+            JobKind::Show(_) => "a resource is an object",
+            JobKind::Change(_) | JobKind::Deferred => "a resource change is an object",
+        };
+        if !self.expect(dom, id, JKind::Object, false, || unit.to_string(), expected) {
+            return;
+        }
         match kind {
             JobKind::V4Resource => self.v4_resource(src, dom, id, unit),
             JobKind::V3Module => self.v3_module(src, dom, id, unit),
@@ -1281,6 +1367,16 @@ impl<'e> Scanner<'e> {
         let Some(instances) = dom.get(src, id, "instances") else {
             return;
         };
+        if !self.expect(
+            dom,
+            instances,
+            JKind::Array,
+            true,
+            || format!("{unit}/instances"),
+            "`instances` is an array",
+        ) {
+            return;
+        }
         if let Some(node) = dom.get(src, id, "module") {
             // Once per resource: the module path is the same for every instance.
             self.address_keys(
@@ -1293,6 +1389,27 @@ impl<'e> Scanner<'e> {
             );
         }
         for (i, inst) in dom.elements(instances).enumerate() {
+            if !self.expect(
+                dom,
+                inst,
+                JKind::Object,
+                false,
+                || format!("{unit}/instances/{i}"),
+                "an instance is an object",
+            ) {
+                return;
+            }
+            for (member, expected) in [
+                ("attributes", "`attributes` is an object"),
+                ("attributes_flat", "`attributes_flat` is an object"),
+            ] {
+                if let Some(a) = dom.get(src, inst, member) {
+                    let at = || format!("{unit}/instances/{i}/{member}");
+                    if !self.expect(dom, a, JKind::Object, true, at, expected) {
+                        return;
+                    }
+                }
+            }
             address.index_key = dom
                 .get(src, inst, "index_key")
                 .map(|k| index_display(src, dom, k));
@@ -2129,6 +2246,17 @@ impl<'e> Scanner<'e> {
         let Some(res) = dom.get(src, id, "resources") else {
             return;
         };
+        let at = || format!("{unit}/resources");
+        if !self.expect(
+            dom,
+            res,
+            JKind::Object,
+            true,
+            at,
+            "`resources` is an object",
+        ) {
+            return;
+        }
         for (k, r) in dom.members(res) {
             let Some(key) = dom.str(src, k) else { continue };
             let mut parts: Vec<&str> = key.split('.').collect();

@@ -1600,6 +1600,66 @@ fn a_state_truncated_during_the_scan_never_kills_the_run() {
     }
 }
 
+/// Review finding: a member with an unexpected shape was skipped silently and the file reported
+/// clean (`"instances"` as an object, `resources: [1, 2]`: 0 findings, exit 0). It is an error
+/// naming the file, position and JSON pointer (never the value there).
+#[test]
+fn unexpected_structure_is_an_error_with_its_pointer() {
+    let d = Dir::new();
+    let c = format!("cnry{}", random(ALNUM, 20));
+    let mut inst_obj = resource(
+        "managed",
+        "aws_db_instance",
+        "m",
+        json!({"password": c}),
+        json!([]),
+    );
+    inst_obj["instances"] = json!({"0": {"attributes": {"password": c}}});
+    let mut attrs_str = resource("managed", "aws_db_instance", "m", json!({}), json!([]));
+    attrs_str["instances"][0]["attributes"] = json!(format!("password={c}"));
+    let cases = [
+        (
+            "a.tfstate",
+            state_v4(json!([inst_obj])),
+            "/resources/0/instances",
+        ),
+        ("b.tfstate", state_v4(json!([1, 2])), "/resources/0"),
+        (
+            "c.tfstate",
+            state_v4(json!([attrs_str])),
+            "/resources/0/instances/0/attributes",
+        ),
+        (
+            "d.tfstate",
+            json!({"version": 3, "serial": 1, "modules": [{"path": ["root"], "resources": [c]}]})
+                .to_string(),
+            "/modules/0/resources",
+        ),
+        (
+            "plan.json",
+            json!({"format_version": "1.2", "resource_changes": [c]}).to_string(),
+            "/resource_changes/0",
+        ),
+    ];
+    for (name, body, pointer) in cases {
+        let f = d.write(name, body);
+        let f = f.display().to_string();
+        for format in ["text", "json", "sarif"] {
+            let r = audit(&[&f, "--format", format]);
+            assert_eq!(r.code, 2, "{name} {format}: {}", r.all());
+            assert!(
+                r.all()
+                    .contains(&format!("unexpected structure at {pointer}")),
+                "{name} {format}: {}",
+                r.all()
+            );
+            for v in variants(&c) {
+                assert!(!r.all().contains(&v), "{name} {format} leaks");
+            }
+        }
+    }
+}
+
 /// Review finding: `unsupported format_version <value>` copied the input string into the error
 /// (stderr, JSON `errors`, SARIF notifications, scrub). Only a short dotted number is echoed.
 #[test]
