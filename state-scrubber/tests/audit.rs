@@ -1660,6 +1660,71 @@ fn unexpected_structure_is_an_error_with_its_pointer() {
     }
 }
 
+/// Review finding: SARIF rules carried the highest severity of their results (GitHub showed a
+/// MEDIUM result of a rule as high) and an arbitrary finding's fix as help; stdin became
+/// `%3Cstdin%3E`; the invocation had no exit code.
+#[test]
+fn sarif_rules_state_each_results_severity_and_a_fixed_help() {
+    let pw = random(ALNUM, 16);
+    let other = random(ALNUM, 20);
+    let st = state_v4(json!([
+        resource(
+            "managed",
+            "aws_neptune_cluster",
+            "n",
+            json!({"id": "c-1", "master_password": pw}),
+            json!([[{"type": "get_attr", "value": "master_password"}]])
+        ),
+        resource(
+            "managed",
+            "example_thing",
+            "t",
+            json!({"id": "t-1", "opaque_blob": other}),
+            json!([[{"type": "get_attr", "value": "opaque_blob"}]])
+        ),
+    ]));
+    let r = audit_stdin(&["-", "--format", "sarif"], st.as_bytes());
+    assert_eq!(r.code, 1, "{}", r.all());
+    let v = r.json();
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{results:?}");
+    let mut sev = Vec::new();
+    for res in results {
+        let rule = &rules[res["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], res["ruleId"]);
+        let s = res["properties"]["severity"].as_str().unwrap().to_string();
+        let (want_level, want_score) = match s.as_str() {
+            "high" => ("error", "8.0"),
+            "medium" => ("warning", "5.5"),
+            other => panic!("{other}"),
+        };
+        assert_eq!(res["level"], want_level);
+        assert_eq!(rule["defaultConfiguration"]["level"], want_level);
+        assert_eq!(rule["properties"]["security-severity"], want_score);
+        assert_eq!(res["properties"]["ruleId"], "mark.sensitive_attributes");
+        assert!(rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Each result's message names the fix"));
+        assert_eq!(
+            res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "stdin"
+        );
+        sev.push(s);
+    }
+    sev.sort();
+    assert_eq!(sev, ["high", "medium"]);
+    assert_eq!(run["invocations"][0]["exitCode"], 1);
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+    for c in [&pw, &other] {
+        for w in variants(c) {
+            assert!(!r.all().contains(&w), "leak");
+        }
+    }
+}
+
 /// Review finding: `unsupported format_version <value>` copied the input string into the error
 /// (stderr, JSON `errors`, SARIF notifications, scrub). Only a short dotted number is echoed.
 #[test]

@@ -28,15 +28,53 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
+/// The rule a result reports under: the finding's rule and its severity (`key-password/high`).
+/// GitHub takes an alert's severity from its rule's `security-severity`, and one rule can find
+/// values of several severities (a sensitive mark is MEDIUM alone, HIGH with a password's key
+/// name); a descriptor per rule and severity states each result's own severity.
+fn sarif_rule_id(f: &Finding) -> String {
+    format!("{}/{}", f.rule_id, f.severity.as_str())
+}
+
+/// The help of a rule: the same text for every result of it. A table row's rule (`attr.*`) has
+/// one fix, the row's; the other rules' fixes depend on where the value is, and each result's
+/// message carries its own.
+fn help(f: &Finding) -> String {
+    if f.rule_id.starts_with("attr.") {
+        format!("Remove the secret from state. {}", f.fix)
+    } else {
+        "Remove the secret from state: set the attribute's write-only twin (`*_wo` with its \
+         `*_wo_version`) where the provider has one, read the value through an ephemeral resource, \
+         or keep it in Secrets Manager with `offstate_secret` and read it with \
+         `ephemeral \"offstate_secret_value\"`. Each result's message names the fix for its \
+         attribute."
+            .to_string()
+    }
+}
+
 /// A relative path as a URI reference (forward slashes, percent-encoded where needed); absolute
-/// paths become file URIs.
+/// paths become file URIs; an S3 object keeps its `s3://` scheme and loses `?versionId=` (the
+/// version is in the result's properties); stdin is `stdin`.
 pub fn uri(path: &str) -> String {
+    if path == "<stdin>" || path == "-" {
+        return "stdin".to_string();
+    }
+    if let Some(rest) = path.strip_prefix("s3://") {
+        let key = rest.split_once("?versionId=").map_or(rest, |(k, _)| k);
+        return format!("s3://{}", encode(key));
+    }
     let p = path.replace('\\', "/");
     let p = p.strip_prefix("./").unwrap_or(&p).to_string();
     let mut out = String::new();
     if p.starts_with('/') {
         out.push_str("file://");
     }
+    out.push_str(&encode(&p));
+    out
+}
+
+fn encode(p: &str) -> String {
+    let mut out = String::new();
     for b in p.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
             out.push(b as char);
@@ -48,24 +86,25 @@ pub fn uri(path: &str) -> String {
 }
 
 pub fn render(report: &AuditReport) -> String {
-    // One reporting descriptor per rule id seen, in a stable order.
-    let mut rules: BTreeMap<&str, &Finding> = BTreeMap::new();
+    // One reporting descriptor per rule and severity seen, in a stable order.
+    let mut rules: BTreeMap<String, &Finding> = BTreeMap::new();
     for f in report.findings() {
-        let e = rules.entry(f.rule_id.as_str()).or_insert(f);
-        if f.severity > e.severity {
-            *e = f;
-        }
+        rules.entry(sarif_rule_id(f)).or_insert(f);
     }
-    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
+    let index: BTreeMap<&str, usize> = rules
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
     let descriptors: Vec<Value> = rules
-        .values()
-        .map(|f| {
+        .iter()
+        .map(|(id, f)| {
             json!({
-                "id": f.rule_id,
-                "name": camel(&f.rule_id),
+                "id": id,
+                "name": camel(id),
                 "shortDescription": {"text": format!("Plaintext secret in Terraform state: {}", f.rule_name)},
                 "fullDescription": {"text": format!("A {} value is stored in plaintext in a Terraform state or plan ({}).", f.kind.as_str(), f.rule_name)},
-                "help": {"text": format!("Remove the secret from state. {}", f.fix)},
+                "help": {"text": help(f)},
                 "defaultConfiguration": {"level": level(f.severity)},
                 "properties": {
                     "tags": ["security", "secret", "terraform"],
@@ -82,9 +121,10 @@ pub fn render(report: &AuditReport) -> String {
             if let Some(i) = &f.inner_pointer {
                 path.push_str(&format!(" (JSON {i})"));
             }
+            let rule = sarif_rule_id(f);
             json!({
-                "ruleId": f.rule_id,
-                "ruleIndex": index[f.rule_id.as_str()],
+                "ruleId": rule,
+                "ruleIndex": index[rule.as_str()],
                 "level": level(f.severity),
                 "message": {"text": format!(
                     "{} `{}` of `{}` holds a plaintext {} ({}, length shown: {}). Fix: {}",
@@ -100,6 +140,8 @@ pub fn render(report: &AuditReport) -> String {
                 }],
                 "partialFingerprints": {"stateScrubberFingerprint/v1": f.fingerprint},
                 "properties": {
+                    "ruleId": f.rule_id,
+                    "file": f.file,
                     "severity": f.severity.as_str(),
                     "confidence": f.confidence,
                     "kind": f.kind.as_str(),
@@ -137,6 +179,8 @@ pub fn render(report: &AuditReport) -> String {
                 "rules": descriptors,
             }},
             "invocations": [{
+                // As the process exits (see cli::Outcome).
+                "exitCode": if report.has_errors() { 2 } else if report.failing() > 0 { 1 } else { 0 },
                 "executionSuccessful": !report.has_errors(),
                 "toolExecutionNotifications": notifications,
             }],
@@ -169,5 +213,10 @@ mod tests {
         );
         assert_eq!(super::uri("a b/x.tfstate"), "a%20b/x.tfstate");
         assert_eq!(super::uri("/abs/x.tfstate"), "file:///abs/x.tfstate");
+        assert_eq!(
+            super::uri("s3://b/env a/terraform.tfstate?versionId=v1"),
+            "s3://b/env%20a/terraform.tfstate"
+        );
+        assert_eq!(super::uri("<stdin>"), "stdin");
     }
 }
