@@ -1725,6 +1725,56 @@ fn sarif_rules_state_each_results_severity_and_a_fixed_help() {
     }
 }
 
+/// Review finding: `*_pass` keys (db_pass, DB_PASS, admin_pass) were never matched, and the
+/// prefix placeholders (`your-...`, `enter-...`) were applied to table rows and sensitive marks,
+/// where they dropped real values (`aws_db_instance.password = "Your-Company-2024!"`).
+#[test]
+fn pass_keys_and_placeholder_looking_passwords_in_rows_and_marks_are_found() {
+    let d = Dir::new();
+    let real = format!("Your-{}-2024!", random(ALNUM, 8));
+    let marked = format!("enter-{}", random(ALNUM, 10));
+    let p1 = random(ALNUM, 14);
+    let p2 = random(ALNUM, 12);
+    let st = d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource("managed", "aws_db_instance", "main", json!({"id": "db-1", "password": real}), json!([])),
+            resource("managed", "example_thing", "m", json!({"id": "m-1", "opaque": marked}),
+                json!([[{"type": "get_attr", "value": "opaque"}]])),
+            resource("managed", "aws_lambda_function", "f", json!({"id": "f",
+                "environment": [{"variables": {"DB_PASS": p1, "admin_pass": p2, "pass_through": "enabled"}}]}), json!([])),
+            // Under a key rule only, the prefix placeholders still count as placeholders.
+            resource("managed", "example_thing", "q", json!({"id": "q-1", "api_password": "your-password-here"}), json!([])),
+        ])),
+    );
+    let st = st.display().to_string();
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&st, "--format", format]);
+        assert_eq!(r.code, 1, "{}", r.all());
+        outputs.push(r.all());
+    }
+    let f = findings(&audit(&[&st, "--format", "json"]));
+    let at = |addr: &str, path: &str| {
+        f.iter()
+            .any(|x| x["address"] == addr && x["attribute_path"].as_str().unwrap().ends_with(path))
+    };
+    assert!(at("aws_db_instance.main", "password"), "{f:?}");
+    assert!(at("example_thing.m", "opaque"), "{f:?}");
+    assert!(at("aws_lambda_function.f", "DB_PASS"), "{f:?}");
+    assert!(at("aws_lambda_function.f", "admin_pass"), "{f:?}");
+    assert!(!at("aws_lambda_function.f", "pass_through"), "{f:?}");
+    assert!(!at("example_thing.q", "api_password"), "{f:?}");
+    assert_eq!(f.len(), 4, "{f:?}");
+    for c in [&real, &marked, &p1, &p2] {
+        for v in variants(c) {
+            for o in &outputs {
+                assert!(!o.contains(&v), "leak");
+            }
+        }
+    }
+}
+
 /// Review finding: `unsupported format_version <value>` copied the input string into the error
 /// (stderr, JSON `errors`, SARIF notifications, scrub). Only a short dotted number is echoed.
 #[test]
