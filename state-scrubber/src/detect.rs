@@ -533,7 +533,10 @@ fn identity(src: &[u8], dom: &Dom, root: NodeId, path: &[Step<'_>]) -> String {
 
 /// The name of a `{"name": K, "value": V}` object (also `Name`, `key`, `Key`; at most 4 members).
 fn pair_name<'s>(src: &'s [u8], dom: &Dom, id: NodeId) -> Option<Cow<'s, str>> {
-    if !matches!(dom.node(id).kind, JKind::Object) || dom.len(id) > 4 {
+    if !matches!(dom.node(id).kind, JKind::Object)
+        || dom.len(id) > 4
+        || pair_is_reference(src, dom, id)
+    {
         return None;
     }
     ["name", "Name", "key", "Key"]
@@ -604,6 +607,15 @@ pub fn walk<'s>(
                 let Some(kname) = dom.str(src, k) else {
                     continue;
                 };
+                if kname == "Condition" {
+                    // An IAM policy's condition keys are context keys
+                    // (`token.actions.githubusercontent.com:aud`), not names of what the values
+                    // are: its values get content rules only.
+                    path.push(Step::Key(kname));
+                    walk_keyless(src, dom, v, path, f);
+                    path.pop();
+                    continue;
+                }
                 let ctx_key: Cow<'_, str> = match (&pair_name, kname.as_ref()) {
                     (Some(n), "value" | "Value") => Cow::Owned(n.to_string()),
                     _ => Cow::Owned(kname.to_string()),
@@ -615,6 +627,53 @@ pub fn walk<'s>(
         }
         _ => {}
     }
+}
+
+/// [`walk`] with no key context for any leaf.
+fn walk_keyless<'s>(
+    src: &'s [u8],
+    dom: &Dom,
+    id: NodeId,
+    path: &mut Vec<Step<'s>>,
+    f: &mut LeafFn<'_, 's>,
+) {
+    match dom.node(id).kind {
+        JKind::Str { .. } => {
+            if let Some(v) = dom.str(src, id) {
+                f(path, None, &v);
+            }
+        }
+        JKind::Array => {
+            for (i, el) in dom.elements(id).enumerate() {
+                path.push(Step::Idx(i));
+                walk_keyless(src, dom, el, path, f);
+                path.pop();
+            }
+        }
+        JKind::Object => {
+            for (k, v) in dom.members(id) {
+                let Some(kname) = dom.str(src, k) else {
+                    continue;
+                };
+                path.push(Step::Key(kname));
+                walk_keyless(src, dom, v, path, f);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A `{name, value, type}` pair whose `type` says the value is where the secret is kept, not
+/// the secret: CodeBuild's `SECRETS_MANAGER` and `PARAMETER_STORE` environment variables.
+pub fn pair_is_reference(src: &[u8], dom: &Dom, id: NodeId) -> bool {
+    ["type", "Type"]
+        .iter()
+        .find_map(|k| dom.get(src, id, k))
+        .and_then(|n| dom.str(src, n))
+        .is_some_and(|t| {
+            t.eq_ignore_ascii_case("SECRETS_MANAGER") || t.eq_ignore_ascii_case("PARAMETER_STORE")
+        })
 }
 
 fn kind_from_key(key: Option<&str>) -> Kind {

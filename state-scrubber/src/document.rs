@@ -2418,7 +2418,7 @@ fn walk_nodes<'s>(
             dynamic.pop();
         }
         JKind::Object => {
-            let pair_name = if dom.len(id) <= 4 {
+            let pair_name = if dom.len(id) <= 4 && !crate::detect::pair_is_reference(src, dom, id) {
                 ["name", "Name", "key", "Key"]
                     .iter()
                     .find_map(|k| dom.get(src, id, k))

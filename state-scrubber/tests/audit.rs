@@ -1775,6 +1775,51 @@ fn pass_keys_and_placeholder_looking_passwords_in_rows_and_marks_are_found() {
     }
 }
 
+/// Review finding: false positives on keys that only look secret (`api_key_selection_expression`,
+/// Helm's `existingSecret`, `dkim_tokens`, `verification_token`, `token_domains`), on IAM
+/// condition keys (`token.actions.githubusercontent.com:aud`), on CodeBuild variables whose `type`
+/// makes the value a reference, and on `$VAR` as a URL's password.
+#[test]
+fn reference_keys_condition_keys_and_env_placeholders_are_quiet() {
+    let d = Dir::new();
+    let plain = random(ALNUM, 20);
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+            "StringLike": {"token.actions.githubusercontent.com:sub": format!("repo:org/{}:*", random(ALNUM, 12))}}}]})
+    .to_string();
+    let st = d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource("managed", "aws_apigatewayv2_api", "a", json!({"id": "a", "api_key_selection_expression": "$request.header.x-api-key"}), json!([])),
+            resource("managed", "helm_release", "h", json!({"id": "h", "set": [{"name": "auth.existingSecret", "value": format!("pg-{}", random(ALNUM, 12)), "type": ""}]}), json!([])),
+            resource("managed", "aws_ses_domain_dkim", "k", json!({"id": "k", "dkim_tokens": [random("abcdefghijklmnopqrstuvwxyz0123456789", 32)]}), json!([])),
+            resource("managed", "aws_ses_domain_identity", "i", json!({"id": "i", "verification_token": random(ALNUM, 44)}), json!([])),
+            resource("managed", "aws_wafv2_web_acl", "w", json!({"id": "w", "token_domains": ["example.com", "api.example.com"]}), json!([])),
+            resource("managed", "aws_iam_role", "r", json!({"id": "r", "assume_role_policy": policy}), json!([])),
+            resource("managed", "aws_codebuild_project", "c", json!({"id": "c", "environment": [{"environment_variable": [
+                {"name": "DB_PASSWORD", "value": format!("prod/{}", random(ALNUM, 20)), "type": "SECRETS_MANAGER"},
+                {"name": "API_TOKEN", "value": format!("/prod/{}", random(ALNUM, 20)), "type": "PARAMETER_STORE"},
+                {"name": "DEPLOY_TOKEN", "value": plain, "type": "PLAINTEXT"}]}]}), json!([])),
+            resource("managed", "aws_lambda_function", "f", json!({"id": "f", "environment": [{"variables": {
+                "DATABASE_URL": "postgres://app:$DB_PASSWORD@db:5432/app"}}]}), json!([])),
+        ])),
+    );
+    let st = st.display().to_string();
+    let r = audit(&[&st, "--format", "json"]);
+    let f = findings(&r);
+    // Only the plaintext CodeBuild variable: the rest are references, keys or placeholders.
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["address"], "aws_codebuild_project.c");
+    for format in ["text", "sarif", "html"] {
+        let r = audit(&[&st, "--format", format]);
+        for v in variants(&plain) {
+            assert!(!r.all().contains(&v), "leak");
+        }
+    }
+}
+
 /// Review finding: `unsupported format_version <value>` copied the input string into the error
 /// (stderr, JSON `errors`, SARIF notifications, scrub). Only a short dotted number is echoed.
 #[test]
