@@ -168,11 +168,12 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         )
         .context("writing to stderr")?;
     }
-    if report.files.is_empty() && !args.quiet {
+    // A missing path or an unreadable directory already said why nothing was scanned.
+    if report.files.is_empty() && report.errors.is_empty() && !args.quiet {
         // Say so: a CI job pointed at the wrong directory should not pass silently unnoticed.
         writeln!(
             stderr,
-            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, *.tfplan.json, *plan*.json, .terraform/terraform.tfstate)"
+            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, *.tfstate*.json, tfplan*.json, plan.json, *-plan.json, state.json, show.json, .terraform/terraform.tfstate)"
         )
         .context("writing to stderr")?;
     }

@@ -83,7 +83,26 @@ pub fn wanted_key(key: &str) -> bool {
 /// Expand the command-line paths: files as given, directories walked (state-looking files only,
 /// skipping VCS and cache directories and `.terraform/` except its `terraform.tfstate`), `-` = stdin.
 /// Walk errors are returned alongside, so that one unreadable directory does not stop the run.
+///
+/// Each file is scanned once: the same file named twice, or reached again through a symlink or
+/// another walk, is dropped (compared by canonical path); `-` named twice reads stdin once.
 pub fn collect(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
+    let (out, errs) = collect_all(paths);
+    let mut seen = std::collections::HashSet::new();
+    let out = out
+        .into_iter()
+        .filter(|s| match s {
+            Source::Stdin => seen.insert(PathBuf::from("-")),
+            // A path that cannot be canonicalised is kept: reading it reports why.
+            Source::File(p) | Source::Walked(p) => {
+                std::fs::canonicalize(p).map_or(true, |c| seen.insert(c))
+            }
+        })
+        .collect();
+    (out, errs)
+}
+
+fn collect_all(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
     let mut out = Vec::new();
     let mut errs = Vec::new();
     for p in paths {

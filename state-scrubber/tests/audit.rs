@@ -1820,6 +1820,36 @@ fn reference_keys_condition_keys_and_env_placeholders_are_quiet() {
     }
 }
 
+/// Review finding: the same file named twice or reached through a symlink was scanned (and
+/// reported) twice, `audit - -` read stdin twice, and a missing path printed "no state found"
+/// next to its own error.
+#[cfg(unix)]
+#[test]
+fn each_file_is_scanned_once_and_a_missing_path_is_only_an_error() {
+    let d = Dir::new();
+    let c = pw();
+    let st = d.write("envs/terraform.tfstate", db_state(&c));
+    std::os::unix::fs::symlink(&st, d.path().join("envs/link.tfstate")).unwrap();
+    let st = st.display().to_string();
+    let r = audit(&[
+        &d.s("envs"),
+        &st,
+        &d.s("envs/link.tfstate"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(findings(&r).len(), 1, "{}", r.stdout);
+    assert_eq!(r.json()["files"].as_array().unwrap().len(), 1);
+    let r = audit_stdin(&["-", "-", "--format", "json"], db_state(&c).as_bytes());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(findings(&r).len(), 1, "{}", r.stdout);
+    let r = audit(&[&d.s("missing.tfstate")]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(!r.stderr.contains("no state"), "{}", r.stderr);
+    assert!(!r.all().contains(&c));
+}
+
 /// Review finding: `unsupported format_version <value>` copied the input string into the error
 /// (stderr, JSON `errors`, SARIF notifications, scrub). Only a short dotted number is echoed.
 #[test]
