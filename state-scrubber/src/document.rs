@@ -1079,6 +1079,12 @@ impl<'e> Scanner<'e> {
             let address = site.address.display();
             let attribute_path = attribute_path(site.attr);
             let json_pointer = format!("{}{}", site.unit_pointer, pointer(site.rel));
+            // A resource's `id` that is an AWS access key ID (`aws_iam_access_key`) is the key's
+            // identifier, like a user name; the credential is `secret`. In every layout: v4
+            // attributes, flatmaps, v3 `primary.id` and `primary.attributes.id`.
+            if d.rule_id == AWS_ACCESS_KEY_ID_RULE && is_id_attribute(&json_pointer) {
+                continue;
+            }
             let mut f = Finding {
                 file: self.file.clone(),
                 document: String::new(),
@@ -1288,11 +1294,6 @@ impl<'e> Scanner<'e> {
                     },
                     &mut dets,
                 );
-                if matches!(path, [Step::Key(k)] if k == "id") {
-                    // A resource's `id` that is an AWS access key ID (`aws_iam_access_key`) is
-                    // the key's identifier, like a user name; the credential is `secret`.
-                    dets.retain(|d| d.rule_id != AWS_ACCESS_KEY_ID_RULE);
-                }
                 if !dets.is_empty() {
                     let n = dom.node(node);
                     hit_nodes.push(node);
@@ -2525,6 +2526,26 @@ fn show_address(src: &[u8], dom: &Dom, id: NodeId) -> Address {
             .get(src, id, "index")
             .map(|k| index_display(src, dom, k)),
         deposed: s("deposed").or_else(|| s("deposed_key")),
+    }
+}
+
+/// Whether `pointer` is a resource instance's `id`: what every SDKv2 provider reads, imports and
+/// deletes the resource by. State v4 `attributes`/`attributes_flat`, v3 `primary`/`deposed` and
+/// their `attributes`; in `show -json` output, a resource's `values` (state, `planned_values`,
+/// `prior_state`, any module depth) and a change's `before`/`after`.
+pub(crate) fn is_id_attribute(pointer: &str) -> bool {
+    let tokens = crate::scrub::rewrite::pointer_tokens(pointer);
+    let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let v4 = ["attributes", "attributes_flat"];
+    match t.as_slice() {
+        ["resources", _, "instances", _, attrs, "id"] => v4.contains(attrs),
+        ["modules", _, "resources", _, "primary" | "deposed", "id"]
+        | ["modules", _, "resources", _, "primary", "attributes", "id"]
+        | ["modules", _, "resources", _, "deposed", _, "id"]
+        | ["modules", _, "resources", _, "deposed", _, "attributes", "id"]
+        | [.., "resources", _, "values", "id"]
+        | ["resource_changes" | "resource_drift", _, "change", "before" | "after", "id"] => true,
+        _ => false,
     }
 }
 

@@ -2561,3 +2561,66 @@ fn utf16_input_is_named_with_a_conversion_hint() {
     let r = audit(&[&d.s("bin.tfstate")]);
     assert!(r.stderr.contains("binary data"), "{}", r.stderr);
 }
+
+/// An AWS access key ID is the `id` of `aws_iam_access_key`: the key's identifier, reported in no
+/// state layout (v4 attributes and flatmap, v3 `primary.id` and `primary.attributes.id`), while the
+/// secret next to it is. The v3 positions were reported as HIGH aws-access-key-id.
+#[test]
+fn an_access_key_id_as_a_resource_id_is_not_reported_in_any_layout() {
+    let d = Dir::new();
+    let key_id = format!("AKIA{}", random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let secret = random(ALNUM, 40);
+    d.write(
+        "v4.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "aws_iam_access_key",
+            "ci",
+            json!({"id": key_id, "user": "ci", "secret": secret, "status": "Active"}),
+            json!([[{"type": "get_attr", "value": "secret"}]])
+        )])),
+    );
+    d.write(
+        "v3.tfstate",
+        json!({"version": 3, "terraform_version": "0.11.14", "serial": 1, "lineage": "x", "modules": [
+            {"path": ["root"], "outputs": {}, "depends_on": [], "resources": {
+                "aws_iam_access_key.ci": {"type": "aws_iam_access_key", "depends_on": [], "provider": "provider.aws",
+                    "primary": {"id": key_id, "attributes": {"id": key_id, "secret": secret, "user": "ci"},
+                                "meta": {}, "tainted": false},
+                    "deposed": []}}}]})
+        .to_string(),
+    );
+    let values = json!({"id": key_id, "user": "ci", "secret": secret, "status": "Active"});
+    let res = json!({"address": "aws_iam_access_key.ci", "mode": "managed", "type": "aws_iam_access_key",
+        "name": "ci", "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+        "values": values, "sensitive_values": {"secret": true}});
+    d.write(
+        "show.json",
+        json!({"format_version": "1.0", "terraform_version": "1.9.5",
+               "values": {"root_module": {"resources": [res]}}})
+        .to_string(),
+    );
+    d.write(
+        "prod.plan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.9.5", "variables": {},
+               "planned_values": {"root_module": {"resources": [res]}},
+               "resource_changes": [{"address": "aws_iam_access_key.ci", "mode": "managed",
+                   "type": "aws_iam_access_key", "name": "ci", "provider_name": "registry.terraform.io/hashicorp/aws",
+                   "change": {"actions": ["no-op"], "before": values, "after": values,
+                              "before_sensitive": {"secret": true}, "after_sensitive": {"secret": true}}}],
+               "configuration": {"root_module": {}}})
+        .to_string(),
+    );
+    for file in ["v4.tfstate", "v3.tfstate", "show.json", "prod.plan.json"] {
+        let r = audit(&[&d.s(file), "--format", "json"]);
+        assert_eq!(r.code, 1, "{file}: {}", r.stderr);
+        let found = findings(&r);
+        assert!(!found.is_empty(), "{file}: the secret is found");
+        for f in &found {
+            assert!(
+                f["attribute_path"].as_str().unwrap().ends_with("secret"),
+                "{file}: only the secret: {found:?}"
+            );
+        }
+    }
+}

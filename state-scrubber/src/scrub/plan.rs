@@ -138,12 +138,8 @@ fn identity(pointer: &str) -> Option<&'static str> {
         ["resources", _, "module"] | ["resources", _, "instances", _, "index_key" | "deposed"] => {
             Some(KEY)
         }
-        ["resources", _, "instances", _, "attributes" | "attributes_flat", "id"]
-        | ["resources", _, "instances", _, "identity", ..]
-        | ["modules", _, "resources", _, "primary" | "deposed", "id"]
-        | ["modules", _, "resources", _, "primary", "attributes", "id"]
-        | ["modules", _, "resources", _, "deposed", _, "id"]
-        | ["modules", _, "resources", _, "deposed", _, "attributes", "id"] => Some(ID),
+        ["resources", _, "instances", _, "identity", ..] => Some(ID),
+        _ if crate::document::is_id_attribute(pointer) => Some(ID),
         _ => None,
     }
 }
