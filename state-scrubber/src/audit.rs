@@ -242,21 +242,18 @@ pub(crate) fn scan_bytes(
             error: None,
             notes: s.notes,
         },
-        // A walk picks files by name (`*plan*.json`); JSON that is not Terraform's is no error
-        // there. Terraform JSON that is broken still is, and so is anything named explicitly.
-        Err(DocError::Unrecognized { .. } | DocError::NotObject { .. }) if walked => FileResult {
-            file,
-            kind: None,
-            bytes: n,
-            elapsed: start.elapsed(),
-            findings: vec![],
-            error: None,
-            notes: vec![NOT_TERRAFORM_NOTE.to_string()],
-        },
-        // A `version` that is no state version, and nothing else of Terraform's: another
-        // tool's JSON that happens to have a `version` member.
-        Err(DocError::StateVersion { .. })
-            if walked && !crate::document::has_terraform_markers(bytes) =>
+        // A walk picks files by name (`plan.json`, `*.plan.json`, ...); JSON that is not
+        // Terraform's is no error there: not recognised, not an object, or a `version` that is
+        // no state version with nothing else of Terraform's (another tool's JSON that happens to
+        // have a `version` member). Terraform JSON that is broken still is an error, and so is
+        // anything named explicitly.
+        Err(
+            e @ (DocError::Unrecognized { .. }
+            | DocError::NotObject { .. }
+            | DocError::StateVersion { .. }),
+        ) if walked
+            && !(matches!(e, DocError::StateVersion { .. })
+                && crate::document::has_terraform_markers(bytes)) =>
         {
             FileResult {
                 file,
