@@ -2245,7 +2245,6 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
         ("DB_PASSWORD_SECRET", "prod/payments/db-password"),
         // A secret's bare name, not a path: was a HIGH key-password finding.
         ("REPLICA_PASSWORD_SECRET", "db-password"),
-        ("GITHUB_TOKEN_SECRET", "ci-github-token"),
         ("JWT_SECRET_KEY_FILE", "/etc/app/jwt.key"),
         ("PASSWORD_HASH_ALGO", "argon2id"),
         ("AUTH_TOKEN_HEADER", "X-Authorization-Token"),
@@ -2300,6 +2299,8 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
     let v4 = random(ALNUM, 32);
     let gh = format!("ghp_{}", random(ALNUM, 36));
     let v5 = random(ALNUM, 24);
+    // Not random-looking, and still the OAuth 1 secret itself under this name.
+    let v6 = format!("Summer{}-Tw!tter", random("0123456789", 4));
     let loud = state_v4(json!([resource(
         "managed",
         "aws_lambda_function",
@@ -2310,7 +2311,8 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
             "DB_PASSWORD": v3,
             "SIGNING_SECRET_PARAM": v4,
             "GITHUB_TOKEN_TABLE": gh,
-            "DB_PASSWORD_SECRET": v5}}]}),
+            "DB_PASSWORD_SECRET": v5,
+            "ACCESS_TOKEN_SECRET": v6}}]}),
         json!([])
     )]));
     d.write("loud.tfstate", loud);
@@ -2334,8 +2336,9 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
     assert_eq!(rule_at("SIGNING_SECRET_PARAM"), "key-secret");
     assert_eq!(rule_at("GITHUB_TOKEN_TABLE"), "github-token");
     assert_eq!(rule_at("DB_PASSWORD_SECRET"), "key-password");
+    assert_eq!(rule_at("ACCESS_TOKEN_SECRET"), "key-secret");
     let out = r.all();
-    for v in [&v1, &v2, &v3, &v4, &gh, &v5] {
+    for v in [&v1, &v2, &v3, &v4, &gh, &v5, &v6] {
         assert!(!out.contains(v.as_str()));
     }
 }
@@ -2623,4 +2626,60 @@ fn an_access_key_id_as_a_resource_id_is_not_reported_in_any_layout() {
             );
         }
     }
+}
+
+/// Review: the `$VAR` placeholder was case-insensitive and applied to table rows and marks, so a
+/// password that starts with `$` was no finding at all. Only an upper-case variable name is a
+/// placeholder now; the same value as a row, a marked attribute, a key-rule value and a URL
+/// password is found.
+#[test]
+fn a_password_that_starts_with_a_dollar_is_still_a_password() {
+    let d = Dir::new();
+    let pw = format!("${}", random(ALNUM, 16));
+    let url = format!("postgres://app:{pw}@db.internal:5432/app");
+    d.write(
+        "t.tfstate",
+        state_v4(json!([
+            resource(
+                "managed",
+                "aws_db_instance",
+                "main",
+                json!({"id": "db-ABC", "password": pw, "username": "app"}),
+                json!([[{"type": "get_attr", "value": "password"}]])
+            ),
+            resource(
+                "managed",
+                "terraform_data",
+                "t",
+                json!({"id": "t", "triggers_replace": {"DB_PASSWORD": pw, "DSN": url}}),
+                json!([])
+            ),
+        ])),
+    );
+    let r = audit(&[&d.s("t.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let found = findings(&r);
+    for path in ["password", "triggers_replace.DB_PASSWORD", "triggers_replace.DSN"] {
+        assert!(
+            found.iter().any(|f| f["attribute_path"] == path),
+            "{path} not found"
+        );
+    }
+    let out = r.all();
+    for v in variants(&pw) {
+        assert!(!out.contains(&v), "output leaks the value");
+    }
+    // An upper-case variable name in its place is a placeholder.
+    d.write(
+        "env.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "terraform_data",
+            "t",
+            json!({"id": "t", "triggers_replace": {"DB_PASSWORD": "$DB_PASSWORD",
+                   "DSN": "postgres://app:${DB_PASSWORD}@db.internal:5432/app"}}),
+            json!([])
+        )])),
+    );
+    assert_eq!(audit(&[&d.s("env.tfstate")]).code, 0);
 }
