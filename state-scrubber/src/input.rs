@@ -47,14 +47,15 @@ pub fn looks_like_state(path: &Path) -> bool {
     let Some(stem) = lower.strip_suffix(".json") else {
         return false;
     };
-    // `plan`, `state` and `show` as a component of the name (plan.json, prod.plan.json,
-    // prod-plan.json, tf_plan.json, state.json, show.json), not inside a word (explanation.json,
-    // floorplan.json); `tfplan*` / `*.tfplan`, and anything with `tfstate`.
+    // `plan` anywhere in the name (plan.json, devplan.json, plan1.json, planfile.json, and
+    // also explanation.json: a walk skips JSON that turns out not to be Terraform's, with a
+    // note), `state` and `show` as a component (state.json, prod-state.json, show.json; not
+    // statement.json), and anything with `tfstate`.
     stem.contains("tfstate")
-        || stem.starts_with("tfplan")
+        || stem.contains("plan")
         || stem
             .split(['.', '-', '_'])
-            .any(|c| matches!(c, "plan" | "tfplan" | "state" | "show"))
+            .any(|c| matches!(c, "state" | "show"))
 }
 
 /// Would the directory walk read an object key (`a/b/terraform.tfstate`) if it were a path under
@@ -85,18 +86,27 @@ pub fn wanted_key(key: &str) -> bool {
 /// Walk errors are returned alongside, so that one unreadable directory does not stop the run.
 ///
 /// Each file is scanned once: the same file named twice, or reached again through a symlink or
-/// another walk, is dropped (compared by canonical path); `-` named twice reads stdin once.
+/// another walk, is dropped (compared by canonical path); `-` named twice reads stdin once. A
+/// file both named and reached by a walk is scanned as named (strictly), where it was named.
 pub fn collect(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
     let (out, errs) = collect_all(paths);
+    let canonical = |s: &Source| match s {
+        Source::Stdin => Some(PathBuf::from("-")),
+        // A path that cannot be canonicalised is kept: reading it reports why.
+        Source::File(p) | Source::Walked(p) => std::fs::canonicalize(p).ok(),
+    };
+    let named: std::collections::HashSet<PathBuf> = out
+        .iter()
+        .filter(|s| matches!(s, Source::File(_)))
+        .filter_map(canonical)
+        .collect();
     let mut seen = std::collections::HashSet::new();
     let out = out
         .into_iter()
-        .filter(|s| match s {
-            Source::Stdin => seen.insert(PathBuf::from("-")),
-            // A path that cannot be canonicalised is kept: reading it reports why.
-            Source::File(p) | Source::Walked(p) => {
-                std::fs::canonicalize(p).map_or(true, |c| seen.insert(c))
-            }
+        .filter(|s| match canonical(s) {
+            None => true,
+            Some(c) if matches!(s, Source::Walked(_)) && named.contains(&c) => false,
+            Some(c) => seen.insert(c),
         })
         .collect();
     (out, errs)
@@ -291,9 +301,16 @@ mod tests {
             ("state.json", true),
             ("show.json", true),
             ("prod.tfstate.json", true),
-            ("explanation.json", false),
-            ("floorplan.json", false),
-            ("planets.json", false),
+            // Plans are named freely: any name with `plan` is read (a walk skips what turns out
+            // not to be Terraform JSON, with a note).
+            ("devplan.json", true),
+            ("plan1.json", true),
+            ("planfile.json", true),
+            ("terraformplan.json", true),
+            ("explanation.json", true),
+            ("prod-state.json", true),
+            ("statement.json", false),
+            ("showcase.json", false),
             ("main.tf", false),
             ("package.json", false),
         ] {

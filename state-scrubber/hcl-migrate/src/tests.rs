@@ -118,8 +118,14 @@ fn parse_error_names_file_line_and_column_and_no_source_text() {
     .expect("write");
     let err = plan_migration(dir.path(), &Options::default()).expect_err("must fail");
     let text = err.to_string();
-    assert!(text.contains("broken.tf:3:"), "{text}");
-    assert!(!text.contains(&secret_like), "{text}");
+    assert!(
+        text.contains("broken.tf:3:"),
+        "unexpected text (not shown: it may hold a planted value)"
+    );
+    assert!(
+        !text.contains(&secret_like),
+        "the rewritten text holds the secret-like literal"
+    );
 }
 
 #[test]
@@ -128,8 +134,14 @@ fn diff_masks_secret_literals() {
     let input = format!("resource \"aws_db_instance\" \"db\" {{\n  username = \"app\"\n  password = \"{secret_like}\"\n}}\n");
     let (plan, _dir) = migrate_text(&[("main.tf", &input)]);
     let diff = plan.unified_diff(&|_, _| false);
-    assert!(diff.contains("+  password_wo         = \"***\""), "{diff}");
-    assert!(!diff.contains(&secret_like), "{diff}");
+    assert!(
+        diff.contains("+  password_wo         = \"***\""),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
+    assert!(
+        !diff.contains(&secret_like),
+        "the diff prints the secret-like literal"
+    );
     assert!(plan
         .warnings
         .iter()
@@ -219,8 +231,14 @@ resource "aws_ssm_parameter" "p" {{
     for edit in &plan.files[0].edits {
         printed.push_str(&edit.message);
     }
-    assert!(printed.contains("value_wo"), "{printed}");
-    assert!(!printed.contains(&canary), "canary printed:\n{printed}");
+    assert!(
+        printed.contains("value_wo"),
+        "unexpected output (not shown)"
+    );
+    assert!(
+        !printed.contains(&canary),
+        "the canary is printed (output withheld)"
+    );
     // The rewrite itself keeps the value where it was put.
     assert_eq!(plan.files[0].rewritten.matches(&canary).count(), 4);
 }
@@ -257,18 +275,36 @@ fn diff_masks_sensitive_defaults_and_literals_the_check_picks() {
     let (plan, _dir) = migrate_text(&[("main.tf", &input)]);
     let check = |_: Option<&str>, text: &str| text.contains("picked-");
     let diff = plan.unified_diff(&check);
-    assert!(diff.contains("+  ephemeral   = true"), "{diff}");
-    assert!(diff.contains("   default     = \"***\""), "{diff}");
-    assert!(diff.contains("     note = \"***\""), "{diff}");
-    assert!(diff.contains("\n     ***\n"), "{diff}");
+    assert!(
+        diff.contains("+  ephemeral   = true"),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
+    assert!(
+        diff.contains("   default     = \"***\""),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
+    assert!(
+        diff.contains("     note = \"***\""),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
+    assert!(
+        diff.contains("\n     ***\n"),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
     assert!(
         !diff.contains(&default) && !diff.contains(&picked),
-        "{diff}"
+        "unexpected diff (not shown: it may hold a planted value)"
     );
     // Without the check only the default (and secret arguments) are masked.
     let diff = plan.unified_diff(&|_, _| false);
-    assert!(!diff.contains(&default), "{diff}");
-    assert!(diff.contains(&picked), "{diff}");
+    assert!(
+        !diff.contains(&default),
+        "the default is printed (diff withheld)"
+    );
+    assert!(
+        diff.contains(&picked),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
 }
 
 /// Review finding: literals under quoted keys, in inline objects, and the default of a
@@ -303,12 +339,21 @@ resource "aws_rds_cluster" "c" {{
     );
     let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
     let diff = plan.unified_diff(&|_, _| false);
-    assert!(diff.contains("password_wo"), "{diff}");
+    assert!(
+        diff.contains("password_wo"),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
     for n in 1..=5 {
-        assert!(!diff.contains(&canary(n)), "canary {n} printed:\n{diff}");
+        assert!(
+            !diff.contains(&canary(n)),
+            "canary {n} printed (diff withheld)"
+        );
     }
     // The keys themselves stay readable.
-    assert!(diff.contains("\"DB_PASSWORD\" = \"***\""), "{diff}");
+    assert!(
+        diff.contains("\"DB_PASSWORD\" = \"***\""),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
 }
 
 /// Review finding: a write-only twin under `ignore_changes` would make the first apply write the
@@ -363,7 +408,10 @@ fn pairs_named_by_replace_triggered_by_are_not_converted() {
         );
         let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
         let text = rewritten(&plan, "main.tf").unwrap_or_else(|| main.clone());
-        assert!(!text.contains("offstate_secret"), "{trigger}:\n{text}");
+        assert!(
+            !text.contains("offstate_secret"),
+            "{trigger}: unexpected text (not shown)"
+        );
         assert!(
             plan.notes.iter().any(|n| n.message.contains("not converted to offstate_secret")
                 && n.message.contains("`replace_triggered_by` in `terraform_data.app.lifecycle.replace_triggered_by`")),
@@ -419,19 +467,25 @@ fn moved_blocks_keep_their_addresses_and_imports_stop_the_conversion() {
     let text = rewritten(&plan, "main.tf").expect("converted");
     assert!(
         text.contains("resource \"offstate_secret\" \"db\""),
-        "{text}"
+        "unexpected text (not shown: it may hold a planted value)"
     );
-    assert!(text.contains(moved), "{text}");
+    assert!(
+        text.contains(moved),
+        "unexpected text (not shown: it may hold a planted value)"
+    );
     assert_eq!(
         text.matches("to   = offstate_secret.db").count(),
         1,
-        "{text}"
+        "unexpected text (not shown: it may hold a planted value)"
     );
 
     let import = "\nimport {\n  to = aws_secretsmanager_secret.db\n  id = \"prod/db\"\n}\n";
     let (plan, _dir) = migrate_text(&[("main.tf", &format!("{pair}{import}"))]);
     let text = rewritten(&plan, "main.tf").unwrap_or_default();
-    assert!(!text.contains("offstate_secret"), "{text}");
+    assert!(
+        !text.contains("offstate_secret"),
+        "unexpected text (not shown: it may hold a planted value)"
+    );
     assert!(
         plan.notes
             .iter()
@@ -452,7 +506,7 @@ fn references_in_template_for_directives_count() {
     let text = rewritten(&plan, "main.tf").expect("converted");
     assert!(
         text.contains("%{ for a in [offstate_secret.db.name] }"),
-        "{text}"
+        "unexpected text (not shown: it may hold a planted value)"
     );
 
     let data = "data \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id = \"prod/db\"\n}\n\nresource \"aws_rds_cluster\" \"c\" {\n  master_password = data.aws_secretsmanager_secret_version.db.secret_string\n}\n\noutput \"v\" {\n  value = \"%{ for k in [data.aws_secretsmanager_secret_version.db.version_id] }${k}%{ endfor }\"\n}\n";
@@ -460,7 +514,7 @@ fn references_in_template_for_directives_count() {
     let text = rewritten(&plan, "main.tf").unwrap_or_default();
     assert!(
         !text.contains("ephemeral \"aws_secretsmanager_secret_version\""),
-        "{text}"
+        "unexpected text (not shown: it may hold a planted value)"
     );
 }
 
@@ -478,8 +532,14 @@ fn what_override_and_json_files_mention_is_left_alone() {
         ("outputs.tf.json", json),
     ]);
     let text = rewritten(&plan, "main.tf").unwrap_or_default();
-    assert!(!text.contains("offstate_secret"), "{text}");
-    assert!(!text.contains("ephemeral = true"), "{text}");
+    assert!(
+        !text.contains("offstate_secret"),
+        "unexpected text (not shown: it may hold a planted value)"
+    );
+    assert!(
+        !text.contains("ephemeral = true"),
+        "unexpected text (not shown: it may hold a planted value)"
+    );
     assert!(rewritten(&plan, "main_override.tf").is_none());
     let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
     assert!(
@@ -503,9 +563,12 @@ fn what_override_and_json_files_mention_is_left_alone() {
     let text = rewritten(&plan, "main.tf").unwrap_or_default();
     assert!(
         text.contains("data \"aws_secretsmanager_secret_version\" \"db\""),
-        "{text}"
+        "unexpected text (not shown: it may hold a planted value)"
     );
-    assert!(!text.contains("ephemeral."), "{text}");
+    assert!(
+        !text.contains("ephemeral."),
+        "unexpected text (not shown: it may hold a planted value)"
+    );
 }
 
 #[test]
