@@ -33,8 +33,9 @@ fn main() -> ExitCode {
             1
         }
     };
-    // `serve` has answered Shutdown, closed the connection and removed the socket; logs go to
-    // stderr unbuffered. Exit now rather than tearing down the runtime and the heap piece by
-    // piece: Terraform waits for the process to be gone, several times per command.
+    // `serve` has answered Shutdown (every RPC answered and flushed) and removed the socket; the
+    // connection is left for the exit to close. Logs go to stderr unbuffered. Exit now rather
+    // than tearing down the runtime and the heap piece by piece: Terraform waits for the process
+    // to be gone, several times per command.
     std::process::exit(code)
 }
