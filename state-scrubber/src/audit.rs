@@ -48,9 +48,23 @@ pub struct AuditReport {
     /// The baseline given, if any.
     pub baseline: Option<Baseline>,
     pub fail_on: Option<Severity>,
+    /// `--write-baseline`: the run records its findings and ends 0 unless something failed.
+    pub writing_baseline: bool,
 }
 
 impl AuditReport {
+    /// The exit status the run ends with (and SARIF's `exitCode` says): 2 when a file or path
+    /// failed; else 0 when writing a baseline; else 1 when a finding is at or above `--fail-on`.
+    pub fn exit_code(&self) -> u8 {
+        if self.has_errors() {
+            2
+        } else if !self.writing_baseline && self.failing() > 0 {
+            1
+        } else {
+            0
+        }
+    }
+
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.files.iter().flat_map(|f| f.findings.iter())
     }

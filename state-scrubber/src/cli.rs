@@ -144,7 +144,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let report = audit(&AuditOptions {
+    let mut report = audit(&AuditOptions {
         paths: args.paths.clone(),
         fail_on: args.fail_on,
         baseline: args.baseline.clone(),
@@ -158,6 +158,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             profile: args.profile.clone(),
         },
     })?;
+    report.writing_baseline = args.write_baseline.is_some();
 
     let mut stderr = std::io::stderr().lock();
     for e in report.all_errors() {
@@ -254,17 +255,10 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             )
             .context("writing to stderr")?;
         }
-        return Ok(if report.has_errors() {
-            Outcome::Errors
-        } else {
-            Outcome::Clean
-        });
     }
-    Ok(if report.has_errors() {
-        Outcome::Errors
-    } else if report.failing() > 0 {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
+    Ok(match report.exit_code() {
+        2 => Outcome::Errors,
+        1 => Outcome::Findings,
+        _ => Outcome::Clean,
     })
 }

@@ -442,7 +442,7 @@ fn sarif_validates_against_the_official_schema() {
             .unwrap()
             > 1
     );
-    assert!(res["partialFingerprints"]["stateScrubberFingerprint/v1"].is_string());
+    assert!(res["partialFingerprints"]["stateScrubberFingerprint/v2"].is_string());
     assert_eq!(
         sarif["runs"][0]["invocations"][0]["executionSuccessful"],
         false
@@ -1728,6 +1728,20 @@ fn sarif_rules_state_each_results_severity_and_a_fixed_help() {
             assert!(!r.all().contains(&w), "leak");
         }
     }
+    // Writing a baseline, the run ends 0, and SARIF says so.
+    let d = Dir::new();
+    let r = audit_stdin(
+        &[
+            "-",
+            "--format",
+            "sarif",
+            "--write-baseline",
+            &d.s("base.json"),
+        ],
+        st.as_bytes(),
+    );
+    assert_eq!(r.code, 0, "exit code while writing a baseline");
+    assert_eq!(r.json()["runs"][0]["invocations"][0]["exitCode"], 0);
 }
 
 /// Review finding: `*_pass` keys (db_pass, DB_PASS, admin_pass) were never matched, and the

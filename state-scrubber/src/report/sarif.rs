@@ -138,7 +138,7 @@ pub fn render(report: &AuditReport) -> String {
                     },
                     "logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]
                 }],
-                "partialFingerprints": {"stateScrubberFingerprint/v1": f.fingerprint},
+                "partialFingerprints": {"stateScrubberFingerprint/v2": f.fingerprint},
                 "properties": {
                     "ruleId": f.rule_id,
                     "file": f.file,
@@ -180,7 +180,7 @@ pub fn render(report: &AuditReport) -> String {
             }},
             "invocations": [{
                 // As the process exits (see cli::Outcome).
-                "exitCode": if report.has_errors() { 2 } else if report.failing() > 0 { 1 } else { 0 },
+                "exitCode": report.exit_code(),
                 "executionSuccessful": !report.has_errors(),
                 "toolExecutionNotifications": notifications,
             }],
