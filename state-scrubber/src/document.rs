@@ -8,7 +8,8 @@ use std::borrow::Cow;
 
 use crate::detect::{attribute_path, pointer, Ctx, Detection, Engine, Mark, Step};
 use crate::finding::{
-    mask_address, mask_module_keys, masked_key, module_keys, preview, Address, Finding,
+    mask_address, mask_module_keys, masked_key, module_keys, number_masked_keys, preview, Address,
+    Finding, KeyPlace, MaskedKey,
 };
 use crate::json::{pointer_of, Dom, Kind as JKind, NodeId, Parser, SyntaxError};
 use crate::table::{Row, Table, Treat, GENERIC_FIX, ROOT_OUTPUT};
@@ -330,7 +331,10 @@ fn mask_secret_keys(
             *e = i;
         }
     }
-    let is_secret = |k: &str| secrets.contains_key(&engine.value_digest(k));
+    let is_secret = |k: &str| {
+        let d = engine.value_digest(k);
+        secrets.contains_key(&d).then_some(d)
+    };
     for f in findings.iter_mut() {
         if mask_address(&mut f.resource, is_secret) {
             f.address = f.resource.display();
@@ -338,11 +342,15 @@ fn mask_secret_keys(
         }
     }
     let mut extra = Vec::new();
+    // Each key's finding and the finding of the secret it equals: the reason names the latter's
+    // address once masked keys are numbered.
+    let mut sources = Vec::new();
     for mut site in sites {
-        let Some(&src) = secrets.get(&site.digest) else {
+        let Some(&src_index) = secrets.get(&site.digest) else {
             continue;
         };
-        let src = &findings[src];
+        sources.push((findings.len() + extra.len(), src_index));
+        let src = &findings[src_index];
         mask_address(&mut site.address, is_secret);
         let address = site.address.display();
         let steps = [Step::Key(Cow::Borrowed(site.member))];
@@ -362,14 +370,9 @@ fn mask_secret_keys(
             rule_name: "an address key equal to a secret in this file".to_string(),
             layer: src.layer,
             layer_name: src.layer_name,
+            // The first reason is written below.
             reasons: vec![
-                format!(
-                    "layer {}: the same value as `{}` of {} in this file (equal salted digests), which is a secret: {}",
-                    src.layer,
-                    src.attribute_path,
-                    src.address,
-                    src.reasons.join("; ")
-                ),
+                String::new(),
                 "the value is an instance or module key, part of the address".to_string(),
             ],
             severity: src.severity,
@@ -386,6 +389,18 @@ fn mask_secret_keys(
         extra.push(f);
     }
     findings.extend(extra);
+    number_masked_keys(findings, fp_key);
+    for (at, src) in sources {
+        let src = &findings[src];
+        let reason = format!(
+            "layer {}: the same value as `{}` of {} in this file (equal salted digests), which is a secret: {}",
+            src.layer,
+            src.attribute_path,
+            src.address,
+            src.reasons.join("; ")
+        );
+        findings[at].reasons[0] = reason;
+    }
 }
 
 /// A value to report: where it is and what was found.
@@ -1149,11 +1164,17 @@ impl<'e> Scanner<'e> {
                         unpicked.push((member, node, raw.into_owned()));
                         continue;
                     };
-                    if member.starts_with("index") {
+                    let place = if member.starts_with("index") {
                         address.index_key = Some(masked_key(&raw));
+                        KeyPlace::Index
                     } else {
                         address.deposed = Some(preview(&raw));
-                    }
+                        KeyPlace::Deposed
+                    };
+                    address.masked.push(MaskedKey {
+                        place,
+                        digest: engine.value_digest(&raw),
+                    });
                     dets.push(d);
                 }
                 _ => {
@@ -1161,7 +1182,7 @@ impl<'e> Scanner<'e> {
                         engine.analyze_address_key(k).is_some()
                     });
                     for k in module_keys(&address.module) {
-                        if !picked.contains(&k) {
+                        if !picked.iter().any(|(_, p)| *p == k) {
                             unpicked.push((member, node, k));
                         }
                     }
@@ -1169,7 +1190,17 @@ impl<'e> Scanner<'e> {
                         continue;
                     }
                     address.module = masked;
-                    dets.extend(picked.iter().filter_map(|k| engine.analyze_address_key(k)));
+                    for (ordinal, k) in &picked {
+                        address.masked.push(MaskedKey {
+                            place: KeyPlace::Module(*ordinal),
+                            digest: engine.value_digest(k),
+                        });
+                    }
+                    dets.extend(
+                        picked
+                            .iter()
+                            .filter_map(|(_, k)| engine.analyze_address_key(k)),
+                    );
                 }
             }
             found.push((member, node, dets));
@@ -1411,6 +1442,10 @@ impl<'e> Scanner<'e> {
                     }
                 }
             }
+            // The module's masked keys stay; the instance's are this instance's own.
+            address
+                .masked
+                .retain(|m| matches!(m.place, KeyPlace::Module(_)));
             address.index_key = dom
                 .get(src, inst, "index_key")
                 .map(|k| index_display(src, dom, k));
@@ -2280,6 +2315,7 @@ impl<'e> Scanner<'e> {
                 name: parts.get(1).unwrap_or(&"").to_string(),
                 index_key,
                 deposed: None,
+                masked: vec![],
             };
             let table_type = if mode == "data" {
                 format!("data.{rtype}")
@@ -2484,6 +2520,7 @@ fn resource_head(src: &[u8], dom: &Dom, id: NodeId, module: String) -> (Address,
         name: member_string(src, dom, id, "name").unwrap_or_default(),
         index_key: None,
         deposed: None,
+        masked: vec![],
     };
     (address, table_type)
 }
@@ -2526,6 +2563,7 @@ fn show_address(src: &[u8], dom: &Dom, id: NodeId) -> Address {
             .get(src, id, "index")
             .map(|k| index_display(src, dom, k)),
         deposed: s("deposed").or_else(|| s("deposed_key")),
+        masked: vec![],
     }
 }
 

@@ -118,6 +118,27 @@ pub struct Address {
     pub index_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub deposed: Option<String>,
+    /// The keys masked above, for [`number_masked_keys`]; never written.
+    #[serde(skip)]
+    pub masked: Vec<MaskedKey>,
+}
+
+/// Where in an [`Address`] a masked key is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyPlace {
+    /// The n-th (from 0) quoted instance key of `module`.
+    Module(usize),
+    Index,
+    Deposed,
+}
+
+/// A key masked in an address: where it is, and the per-run salted digest of the key (as in
+/// `Finding::value_group`; never written), which tells equal keys apart from different ones of the
+/// same length while the address is numbered. The key itself is not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskedKey {
+    pub place: KeyPlace,
+    pub digest: String,
 }
 
 impl Address {
@@ -251,14 +272,48 @@ pub fn masked_key(raw: &str) -> String {
 }
 
 /// `module.a["KEY"].module.b` with each quoted key that `secret` picks shown as [`masked_key`];
-/// also the raw keys picked, in order. Keys are written as Terraform writes them (JSON-like
-/// quoting); one that does not decode is checked as written.
-pub fn mask_module_keys(module: &str, secret: impl Fn(&str) -> bool) -> (String, Vec<String>) {
+/// also the raw keys picked, in order, each with its ordinal among the quoted keys
+/// ([`KeyPlace::Module`]). Keys are written as Terraform writes them (JSON-like quoting); one that
+/// does not decode is checked as written.
+pub fn mask_module_keys(
+    module: &str,
+    mut secret: impl FnMut(&str) -> bool,
+) -> (String, Vec<(usize, String)>) {
     let mut out = String::with_capacity(module.len());
     let mut picked = Vec::new();
+    for (ordinal, piece) in module_pieces(module).into_iter().enumerate() {
+        out.push_str(piece.before);
+        let Some(quoted) = piece.key else { break };
+        let raw: String = if piece.closed {
+            serde_json::from_str(quoted).unwrap_or_else(|_| quoted[1..quoted.len() - 1].to_string())
+        } else {
+            // No closing quote (not as Terraform writes addresses): the rest is the key, and
+            // it is checked like any other before it is shown.
+            quoted[1..].to_string()
+        };
+        if secret(&raw) {
+            out.push_str(&masked_key(&raw));
+            picked.push((ordinal, raw));
+        } else {
+            out.push_str(quoted);
+        }
+    }
+    (out, picked)
+}
+
+/// One quoted key of a module path and the text before it (`module.a[`); the last piece holds
+/// the text after the last key and no key.
+struct ModulePiece<'a> {
+    before: &'a str,
+    /// `"KEY"` with its quotes (no closing quote if the path ends inside the key).
+    key: Option<&'a str>,
+    closed: bool,
+}
+
+fn module_pieces(module: &str) -> Vec<ModulePiece<'_>> {
+    let mut pieces = Vec::new();
     let mut rest = module;
     while let Some(open) = rest.find("[\"") {
-        out.push_str(&rest[..open + 1]);
         let body = &rest[open + 1..];
         // The closing quote: the first `"` after the opening one not escaped by a backslash.
         let mut end = None;
@@ -274,60 +329,214 @@ pub fn mask_module_keys(module: &str, secret: impl Fn(&str) -> bool) -> (String,
                 _ => {}
             }
         }
-        let Some(end) = end else {
-            // No closing quote (not as Terraform writes addresses): the rest is the key, and
-            // it is checked like any other before it is shown.
-            let raw = &body[1..];
-            if secret(raw) {
-                out.push_str(&masked_key(raw));
-                picked.push(raw.to_string());
-            } else {
-                out.push_str(body);
-            }
-            return (out, picked);
-        };
-        let quoted = &body[..=end];
-        let raw: String =
-            serde_json::from_str(quoted).unwrap_or_else(|_| quoted[1..end].to_string());
-        if secret(&raw) {
-            out.push_str(&masked_key(&raw));
-            picked.push(raw);
-        } else {
-            out.push_str(quoted);
-        }
-        rest = &body[end + 1..];
+        let key_end = end.map_or(body.len(), |e| e + 1);
+        pieces.push(ModulePiece {
+            before: &rest[..open + 1],
+            key: Some(&body[..key_end]),
+            closed: end.is_some(),
+        });
+        rest = &body[key_end..];
     }
-    out.push_str(rest);
-    (out, picked)
+    pieces.push(ModulePiece {
+        before: rest,
+        key: None,
+        closed: false,
+    });
+    pieces
 }
 
-/// Mask in `a` each string key that `secret` picks: the index key, the deposed key and the
-/// module instance keys. True if one was.
-pub fn mask_address(a: &mut Address, secret: impl Fn(&str) -> bool) -> bool {
+/// Mask in `a` each string key that `secret` picks (it gives the key's salted digest): the index
+/// key, the deposed key and the module instance keys, each remembered in `a.masked`. True if one
+/// was.
+pub fn mask_address(a: &mut Address, secret: impl Fn(&str) -> Option<String>) -> bool {
     let mut changed = false;
     if let Some(k) = &a.index_key {
         // Index keys are kept as Terraform writes them: `0` or a JSON string.
         if let Ok(raw) = serde_json::from_str::<String>(k) {
-            if secret(&raw) {
+            if let Some(digest) = secret(&raw) {
                 a.index_key = Some(masked_key(&raw));
+                a.masked.push(MaskedKey {
+                    place: KeyPlace::Index,
+                    digest,
+                });
                 changed = true;
             }
         }
     }
     if let Some(d) = &a.deposed {
-        if secret(d) {
+        if let Some(digest) = secret(d) {
             a.deposed = Some(preview(d));
+            a.masked.push(MaskedKey {
+                place: KeyPlace::Deposed,
+                digest,
+            });
             changed = true;
         }
     }
     if a.module.contains("[\"") {
-        let (masked, picked) = mask_module_keys(&a.module, &secret);
+        let mut digests = Vec::new();
+        let (masked, picked) = mask_module_keys(&a.module, |k| match secret(k) {
+            Some(d) => {
+                digests.push(d);
+                true
+            }
+            None => false,
+        });
         if !picked.is_empty() {
             a.module = masked;
+            for ((ordinal, _), digest) in picked.into_iter().zip(digests) {
+                a.masked.push(MaskedKey {
+                    place: KeyPlace::Module(ordinal),
+                    digest,
+                });
+            }
             changed = true;
         }
     }
     changed
+}
+
+/// Tell apart masked keys that show the same (`["…(16 chars)"]` for every 16-character key).
+///
+/// Within one resource (index keys), one resource instance (deposed keys) or one module call
+/// (module instance keys), the masked keys are ranked by where their first finding is in the
+/// file; the first shows as before, the n-th gets ` #n` (`["…(16 chars) #2"]`). The rank comes
+/// from positions only, never from the key (a digest of it, even salted, would be written with a
+/// known default key in every baseline), so the same file numbers the same on every run, and
+/// the address, the fingerprint and scrub's secret names agree. The salted digests only say
+/// which findings share a key, in memory.
+pub fn number_masked_keys(findings: &mut [Finding], fp_key: &[u8]) {
+    use std::collections::HashMap;
+    /// (group, salted digest of the key).
+    type Slot = (String, String);
+    /// A line and column in the file.
+    type Pos = (u32, u32);
+    // Each masked key of each finding: (finding, place, group, digest).
+    let mut keys: Vec<(usize, KeyPlace, String, String)> = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        let a = &f.resource;
+        if a.masked.is_empty() {
+            continue;
+        }
+        let digest_at = |place: KeyPlace| {
+            a.masked
+                .iter()
+                .find(|m| m.place == place)
+                .map(|m| m.digest.as_str())
+        };
+        // The module path with masked keys replaced by their digests (an identity, never shown),
+        // and where in it each quoted key starts: its module call.
+        let mut ident = String::new();
+        let mut calls = Vec::new();
+        for (n, piece) in module_pieces(&a.module).into_iter().enumerate() {
+            ident.push_str(piece.before);
+            let Some(k) = piece.key else { break };
+            calls.push(ident.clone());
+            match digest_at(KeyPlace::Module(n)) {
+                Some(d) => {
+                    ident.push('\0');
+                    ident.push_str(d);
+                }
+                None => ident.push_str(k),
+            }
+        }
+        let resource = format!("{ident}\0{}\0{}\0{}", a.mode, a.resource_type, a.name);
+        let instance = format!(
+            "{resource}\0{}",
+            digest_at(KeyPlace::Index)
+                .or(a.index_key.as_deref())
+                .unwrap_or("")
+        );
+        for m in &a.masked {
+            let group = match m.place {
+                KeyPlace::Module(n) => calls.get(n).cloned().unwrap_or_default(),
+                KeyPlace::Index => resource.clone(),
+                KeyPlace::Deposed => instance.clone(),
+            };
+            let tag = match m.place {
+                KeyPlace::Module(_) => 'm',
+                KeyPlace::Index => 'i',
+                KeyPlace::Deposed => 'd',
+            };
+            let group = format!("{tag}\0{group}");
+            keys.push((i, m.place, group, m.digest.clone()));
+        }
+    }
+    if keys.is_empty() {
+        return;
+    }
+    // First position of each (group, key); findings are not sorted yet.
+    let mut first: HashMap<Slot, Pos> = HashMap::new();
+    for (i, _, group, digest) in &keys {
+        let pos = (findings[*i].line, findings[*i].column);
+        first
+            .entry((group.clone(), digest.clone()))
+            .and_modify(|p| *p = (*p).min(pos))
+            .or_insert(pos);
+    }
+    let mut by_group: HashMap<&str, Vec<(Pos, &str)>> = HashMap::new();
+    for ((group, digest), pos) in &first {
+        by_group
+            .entry(group.as_str())
+            .or_default()
+            .push((*pos, digest.as_str()));
+    }
+    let mut rank: HashMap<Slot, usize> = HashMap::new();
+    for (group, mut members) in by_group {
+        members.sort();
+        for (n, (_, digest)) in members.into_iter().enumerate() {
+            rank.insert((group.to_string(), digest.to_string()), n + 1);
+        }
+    }
+    let mut touched: Vec<usize> = Vec::new();
+    for (i, place, group, digest) in keys {
+        let n = rank[&(group, digest)];
+        touched.push(i);
+        if n < 2 {
+            continue;
+        }
+        let a = &mut findings[i].resource;
+        let mark = format!(" #{n}");
+        match place {
+            KeyPlace::Index => {
+                // Masked index keys are quoted ([`masked_key`]): the mark goes inside.
+                if let Some(k) = &mut a.index_key {
+                    match k.strip_suffix('"') {
+                        Some(body) if body.starts_with('"') => *k = format!("{body}{mark}\""),
+                        _ => k.push_str(&mark),
+                    }
+                }
+            }
+            KeyPlace::Deposed => {
+                if let Some(d) = &mut a.deposed {
+                    d.push_str(&mark);
+                }
+            }
+            KeyPlace::Module(ordinal) => {
+                let mut out = String::with_capacity(a.module.len() + mark.len());
+                for (o, piece) in module_pieces(&a.module).into_iter().enumerate() {
+                    out.push_str(piece.before);
+                    let Some(k) = piece.key else { break };
+                    match k.strip_suffix('"') {
+                        // A masked key always has its closing quote.
+                        Some(body) if o == ordinal && piece.closed => {
+                            out.push_str(body);
+                            out.push_str(&mark);
+                            out.push('"');
+                        }
+                        _ => out.push_str(k),
+                    }
+                }
+                a.module = out;
+            }
+        }
+    }
+    touched.dedup();
+    for i in touched {
+        let f = &mut findings[i];
+        f.address = f.resource.display();
+        f.set_fingerprints(fp_key);
+    }
 }
 
 /// The raw (decoded) instance keys of a module path, in order.
@@ -466,7 +675,7 @@ mod tests {
             |k| k.starts_with("s3cr"),
         );
         assert_eq!(m, "module.a[\"eu\"].module.b[\"…(17 chars)\"].module.c[0]");
-        assert_eq!(picked, vec!["s3cr\"etvaluevalue".to_string()]);
+        assert_eq!(picked, vec![(1, "s3cr\"etvaluevalue".to_string())]);
         let (m, picked) = mask_module_keys("module.a[\"unclosed", |_| false);
         assert_eq!(m, "module.a[\"unclosed");
         assert!(picked.is_empty());
@@ -474,7 +683,7 @@ mod tests {
         let (m, picked) =
             mask_module_keys("module.a[\"s3cretvaluevalue", |k| k.starts_with("s3cr"));
         assert_eq!(m, "module.a[\"…(16 chars)\"");
-        assert_eq!(picked, vec!["s3cretvaluevalue".to_string()]);
+        assert_eq!(picked, vec![(0, "s3cretvaluevalue".to_string())]);
     }
 
     #[test]
@@ -486,6 +695,7 @@ mod tests {
             name: "p".into(),
             index_key: Some("0".into()),
             deposed: None,
+            masked: vec![],
         };
         assert_eq!(a.display(), "module.db[\"eu\"].data.aws_ssm_parameter.p[0]");
     }
