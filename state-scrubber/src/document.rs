@@ -1926,7 +1926,7 @@ impl<'e> Scanner<'e> {
                     Step::Key(Cow::Owned(key.to_string())),
                     Step::Key(Cow::Borrowed("expressions")),
                 ];
-                self.expressions(src, dom, expr, &address, unit, &rel, &rows, &[]);
+                self.expressions(src, dom, expr, &address, unit, &rel, &[], &rows, &[]);
             }
         }
         if let Some(root) = dom.get(src, id, "root_module") {
@@ -1967,7 +1967,7 @@ impl<'e> Scanner<'e> {
                 if let Some(expr) = dom.get(src, r, "expressions") {
                     let mut rel2 = rel_r.clone();
                     rel2.push(Step::Key(Cow::Borrowed("expressions")));
-                    self.expressions(src, dom, expr, &address, unit, &rel2, &rows, &[]);
+                    self.expressions(src, dom, expr, &address, unit, &rel2, &[], &rows, &[]);
                 }
                 self.meta_expressions(src, dom, r, &address, unit, &rel_r);
                 // A provisioner's arguments (`local-exec` commands, `remote-exec` inline
@@ -1983,7 +1983,7 @@ impl<'e> Scanner<'e> {
                         rel2.push(Step::Key(Cow::Borrowed("provisioners")));
                         rel2.push(Step::Idx(j));
                         rel2.push(Step::Key(Cow::Borrowed("expressions")));
-                        self.expressions(src, dom, expr, &address, unit, &rel2, &[], &[]);
+                        self.expressions(src, dom, expr, &address, unit, &rel2, &[], &[], &[]);
                     }
                 }
             }
@@ -2070,7 +2070,7 @@ impl<'e> Scanner<'e> {
                         .unwrap_or_default();
                     let mut rel2 = rel_c.clone();
                     rel2.push(Step::Key(Cow::Borrowed("expressions")));
-                    self.expressions(src, dom, expr, &address, unit, &rel2, &[], &sensitive);
+                    self.expressions(src, dom, expr, &address, unit, &rel2, &[], &[], &sensitive);
                 }
                 self.meta_expressions(src, dom, call, &address, unit, &rel_c);
                 let Some(m) = child else {
@@ -2081,23 +2081,6 @@ impl<'e> Scanner<'e> {
                 self.config_module(src, dom, m, unit, rel2, addr);
             }
         }
-    }
-
-    /// Expressions of a configuration block: only `constant_value`s hold values. An argument
-    /// named in `sensitive` (a module input whose variable is declared sensitive) is marked.
-    #[allow(clippy::too_many_arguments)]
-    fn expressions<'s>(
-        &mut self,
-        src: &'s [u8],
-        dom: &Dom,
-        id: NodeId,
-        address: &Address,
-        unit: &str,
-        rel: &[Step<'s>],
-        rows: &[&Row],
-        sensitive: &[String],
-    ) {
-        self.expressions_at(src, dom, id, address, unit, rel, &[], rows, sensitive);
     }
 
     /// A resource's or module call's `count` and `for_each` (`count_expression`,
@@ -2116,15 +2099,17 @@ impl<'e> Scanner<'e> {
         for meta in ["count_expression", "for_each_expression"] {
             if let Some(expr) = dom.get(src, owner, meta) {
                 let seed = [Step::Key(Cow::Borrowed(meta))];
-                self.expressions_at(src, dom, expr, address, unit, rel, &seed, &[], &[]);
+                self.expressions(src, dom, expr, address, unit, rel, &seed, &[], &[]);
             }
         }
     }
 
-    /// [`Self::expressions`] of the block at `id`, which is at `rel` + `seed` (a block that is
-    /// not keyed by argument is given its member name as `seed`).
+    /// Expressions of a configuration block at `id`, which is at `rel` + `seed` (a block that is
+    /// not keyed by argument is given its member name as `seed`): only `constant_value`s hold
+    /// values. An argument named in `sensitive` (a module input whose variable is declared
+    /// sensitive) is marked.
     #[allow(clippy::too_many_arguments)]
-    fn expressions_at<'s>(
+    fn expressions<'s>(
         &mut self,
         src: &'s [u8],
         dom: &Dom,
