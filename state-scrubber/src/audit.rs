@@ -221,7 +221,7 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Fil
     )
 }
 
-/// Scan the bytes of one state (a map of a file, a buffer) under the name `file`.
+/// Scan the bytes of one state under the name `file`.
 pub(crate) fn scan_bytes(
     engine: &Engine,
     fp_key: &[u8],
@@ -232,21 +232,7 @@ pub(crate) fn scan_bytes(
     walked: bool,
 ) -> FileResult {
     let n = bytes.len();
-    // Pages of a mapped file that the scanner has passed are dropped, so peak memory stays near
-    // the size of the findings rather than the size of the file.
-    let release = |upto: usize| {
-        if let input::Bytes::Map(m) = bytes {
-            // SAFETY: DONTNEED on a read-only file mapping only drops clean pages; a later read
-            // faults them back in from the file.
-            let _ = unsafe {
-                m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, upto.min(m.len()))
-            };
-        }
-    };
-    match Scanner::new(engine, fp_key, file.clone())
-        .with_release(&release)
-        .scan_parallel(bytes, threads)
-    {
+    match Scanner::new(engine, fp_key, file.clone()).scan_parallel(bytes, threads) {
         Ok(s) => FileResult {
             file,
             kind: Some(s.kind),

@@ -194,18 +194,16 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
     }
 }
 
-/// Files up to this size are read into memory rather than mapped. Terraform's local backend
-/// rewrites `terraform.tfstate` in place during an apply (truncate, then write): a mapped file
-/// truncated under the scanner faults with SIGBUS and ends the whole run with no report, while a
-/// read sees a shorter file (an exit-2 error for that file at worst). Larger files are still
-/// mapped, so that memory stays bounded by dropping the pages behind the scanner.
-pub const READ_MAX: u64 = 256 << 20;
-
-/// The bytes of a source: a buffer for stdin and for files up to [`READ_MAX`], a read-only
-/// memory map above it (pages are read once, in order, and the kernel can drop them; no heap
-/// copy of a 1 GB state).
+/// The bytes of a source, read into memory.
+///
+/// Files are never memory-mapped. Terraform's local backend rewrites `terraform.tfstate` in place
+/// during an apply (truncate, then write), and a mapped file truncated under the scanner faults
+/// with SIGBUS: the whole run dies with no report. Read, a file that changes is at worst an error
+/// for that file. ripgrep makes the same trade (it maps only in a few cases and documents that a
+/// concurrent truncation can then abort it); here even that case is refused, because the scanner
+/// reads the whole input twice (the parse, then the columns of the findings' lines), so a map
+/// would not bound memory much anyway (a 1 GB state peaked at 0.79x its size mapped).
 pub enum Bytes {
-    Map(memmap2::Mmap),
     Heap(Vec<u8>),
 }
 
@@ -213,8 +211,57 @@ impl std::ops::Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            Bytes::Map(m) => m,
             Bytes::Heap(v) => v,
+        }
+    }
+}
+
+/// What the file looked like when its read began; a difference after the read means another
+/// process wrote it meanwhile (the bytes read may mix the old state and the new one).
+#[derive(Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    changed: (i64, i64),
+}
+
+impl Stamp {
+    fn of(m: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt as _;
+        Stamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            #[cfg(unix)]
+            changed: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+}
+
+/// The message of a file that changed while it was read.
+pub const CHANGED: &str =
+    "changed while it was read (is a `terraform apply` writing it?); not scanned, run the audit again";
+
+/// Read exactly `len` bytes and check that nothing follows: `None` when the reader ends sooner
+/// or has more (the file was truncated or grew while it was read).
+fn read_len(mut r: impl Read, len: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let cap = usize::try_from(len).map_err(|_| std::io::ErrorKind::OutOfMemory)?;
+    let mut v = Vec::new();
+    // A state too large for memory is an error for that file, not an abort of the run.
+    v.try_reserve_exact(cap)
+        .map_err(|_| std::io::ErrorKind::OutOfMemory)?;
+    (&mut r).take(len).read_to_end(&mut v)?;
+    if v.len() as u64 != len {
+        return Ok(None);
+    }
+    let mut one = [0u8; 1];
+    loop {
+        match r.read(&mut one) {
+            Ok(0) => return Ok(Some(v)),
+            Ok(_) => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         }
     }
 }
@@ -236,47 +283,27 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
                 path: p.display().to_string(),
                 message: e.kind().to_string(),
             };
+            let changed = || InputError::Io {
+                path: p.display().to_string(),
+                message: CHANGED.to_string(),
+            };
             let mut f = File::open(p).map_err(io)?;
             let meta = f.metadata().map_err(io)?;
             if !meta.is_file() {
                 // A pipe, FIFO or character device (`<(terraform show -json tfplan)`,
-                // `/dev/stdin`): its length says nothing and it cannot be mapped.
+                // `/dev/stdin`): its length says nothing.
                 let mut v = Vec::new();
                 f.read_to_end(&mut v).map_err(io)?;
                 return Ok(Bytes::Heap(v));
             }
-            let len = meta.len();
-            if len == 0 {
-                return Ok(Bytes::Heap(Vec::new()));
+            let before = Stamp::of(&meta);
+            let v = read_len(&mut f, before.len)
+                .map_err(io)?
+                .ok_or_else(changed)?;
+            if Stamp::of(&f.metadata().map_err(io)?) != before {
+                return Err(changed());
             }
-            if len <= READ_MAX {
-                // The length is a hint: the file may change while it is read (see READ_MAX).
-                let mut v = Vec::with_capacity(len as usize + 1);
-                f.read_to_end(&mut v).map_err(io)?;
-                return Ok(Bytes::Heap(v));
-            }
-            // SAFETY: the map is read-only; a concurrent truncation would fault, as with any
-            // mmap reader (files this large are not rewritten by an apply in practice). We never
-            // write through it, so the input is left untouched.
-            // populate: fault the pages in with one call instead of one fault per 4 KiB page; not
-            // for very large files, whose pages are dropped behind the scanner instead (peak memory).
-            let mut opts = memmap2::MmapOptions::new();
-            if len < 16 << 20 {
-                opts.populate();
-            }
-            let map = unsafe { opts.map(&f) };
-            match map {
-                Ok(m) => {
-                    #[cfg(unix)]
-                    let _ = m.advise(memmap2::Advice::Sequential);
-                    Ok(Bytes::Map(m))
-                }
-                Err(_) => {
-                    let mut v = Vec::with_capacity(len as usize);
-                    File::open(p).map_err(io)?.read_to_end(&mut v).map_err(io)?;
-                    Ok(Bytes::Heap(v))
-                }
-            }
+            Ok(Bytes::Heap(v))
         }
     }
 }
@@ -316,6 +343,17 @@ mod tests {
         ] {
             assert_eq!(looks_like_state(Path::new(n)), want, "{n}");
         }
+    }
+
+    /// A file that shrinks or grows while it is read is refused, not scanned half old, half new.
+    #[test]
+    fn a_length_that_changes_during_the_read_is_noticed() {
+        let data = b"{\"version\": 4}".to_vec();
+        let n = data.len() as u64;
+        assert_eq!(read_len(&data[..], n).unwrap(), Some(data.clone()));
+        assert_eq!(read_len(&data[..], n + 1).unwrap(), None, "truncated");
+        assert_eq!(read_len(&data[..], n - 1).unwrap(), None, "grew");
+        assert_eq!(read_len(&b""[..], 0).unwrap(), Some(vec![]));
     }
 
     #[test]

@@ -1605,6 +1605,57 @@ fn a_state_truncated_during_the_scan_never_kills_the_run() {
     }
 }
 
+/// Files over 256 MiB were memory-mapped, and a state truncated while mapped killed the run with
+/// SIGBUS (exit 135, no report). Every file is read now; one that changes during the read is an
+/// error naming it. The file is sparse (a 48 MB state, then a hole up to 300 MB), so this costs
+/// 48 MB of disk; the hole reads as NUL bytes, so whatever is read is an error too (exit 2).
+#[cfg(unix)]
+#[test]
+fn a_state_over_256_mib_truncated_during_the_scan_never_kills_the_run() {
+    use std::os::unix::process::ExitStatusExt;
+    let d = Dir::new();
+    let one = |i: usize| {
+        json!({"mode": "managed", "type": "aws_db_instance", "name": format!("db{i}"),
+            "instances": [{"schema_version": 0, "attributes": {"id": format!("db-{i}"),
+                "password": format!("{}{i}", random(ALNUM, 12)), "port": 5432,
+                "tags": {"team": "payments", "padding": "x".repeat(300)}}}]})
+        .to_string()
+    };
+    let mut body =
+        String::from("{\"version\": 4, \"serial\": 1, \"lineage\": \"l\", \"resources\": [");
+    let mut i = 0;
+    while body.len() < 48 << 20 {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&one(i));
+        i += 1;
+    }
+    let path = d.s("terraform.tfstate");
+    for delay_ms in [5u64, 40, 120, 250] {
+        std::fs::write(&path, &body).unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.set_len(300 << 20).unwrap();
+        let child = bin()
+            .args(["audit", &path, "--jobs", "2"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        f.set_len(0).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.signal(),
+            None,
+            "killed by a signal after {delay_ms} ms"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "after {delay_ms} ms: {stderr}");
+        assert!(stderr.contains(&format!("error: {path}: ")), "{stderr}");
+    }
+}
+
 /// Review finding: a member with an unexpected shape was skipped silently and the file reported
 /// clean (`"instances"` as an object, `resources: [1, 2]`: 0 findings, exit 0). It is an error
 /// naming the file, position and JSON pointer (never the value there).
