@@ -62,3 +62,106 @@ def test_assume_role(ws, sm):
     store.assert_value(sm, name, c)
     ws.assert_no_changes()
     ws.sweep()
+
+
+MOTO_ACCOUNT = "123456789012"  # the account moto's STS answers for
+
+
+def account_config(ws, name: str, **lists) -> str:
+    """One secret, and the provider with `lists` (allowed_/forbidden_account_ids); STS is moto too."""
+    ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint
+    return hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs=lists)
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [{"allowed_account_ids": [MOTO_ACCOUNT, "000000000000"]}, {"forbidden_account_ids": ["000000000000"]}],
+    ids=["allowed", "not-forbidden"],
+)
+def test_account_guard_lets_the_right_account_through(ws, sm, lists):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    ws.write(account_config(ws, name, **lists))
+    ws.apply()
+    store.assert_value(sm, name, c)
+    ws.assert_no_changes()
+    ws.sweep()
+
+
+@pytest.mark.parametrize(
+    "lists,summary",
+    [
+        ({"allowed_account_ids": ["000000000000"]}, "is not in allowed_account_ids"),
+        ({"forbidden_account_ids": ["000000000000", MOTO_ACCOUNT]}, "is in forbidden_account_ids"),
+    ],
+    ids=["not-allowed", "forbidden"],
+)
+def test_account_guard_stops_before_any_secrets_manager_call(ws, sm, lists, summary):
+    """The AWS provider's guard against applying to the wrong account: the plan fails at
+    ConfigureProvider, on the list's line, naming the account, and nothing reaches Secrets Manager."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    text = account_config(ws, name, **lists)
+    ws.write(text)
+    (attr,) = lists
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip().startswith(attr))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    errors = [
+        m["diagnostic"]
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
+    ]
+    assert [e["summary"] for e in errors] == ["AWS account not allowed"], res.output
+    assert summary in errors[0]["detail"] and MOTO_ACCOUNT in errors[0]["detail"], errors[0]
+    assert errors[0].get("range", {}).get("start", {}).get("line") == line, errors[0]
+    assert ws.attributes(ADDR) is None
+    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    ws.sweep()
+
+
+def test_account_guard_without_sts_is_an_error_not_a_pass(ws, sm):
+    """When the account cannot be known (STS unreachable), the guard refuses: it never lets an
+    unchecked account through."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    ws.write(account_config(ws, name, allowed_account_ids=[MOTO_ACCOUNT], max_retries=1))
+    ws.env["AWS_ENDPOINT_URL_STS"] = "http://127.0.0.1:9"  # discard port: connection refused
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", "-no-color", expect=1)
+    errors = [
+        m["diagnostic"]
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
+    ]
+    assert [e["summary"] for e in errors] == ["Cannot check the AWS account"], res.output
+    assert "GetCallerIdentity" in errors[0]["detail"]
+    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    ws.sweep()
+
+
+def test_assume_role_session_policy_and_tags(ws, sm):
+    """assume_role's session arguments reach STS (moto accepts them) and the guard then sees
+    the role's account."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    ws.env["AWS_ENDPOINT_URL"] = ws.endpoint
+    name = ws.name()
+    text = hcl.config(None, hcl.secret(name=name, value_wo_version="1"), provider_attrs={"allowed_account_ids": [MOTO_ACCOUNT]})
+    text = text.replace(
+        'provider "offstate" {\n',
+        'provider "offstate" {\n'
+        "  assume_role {\n"
+        '    role_arn         = "arn:aws:iam::123456789012:role/offstate-e2e"\n'
+        "    duration_seconds = 900\n"
+        '    policy           = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "secretsmanager:*", Resource = "*" }] })\n'
+        '    policy_arns      = ["arn:aws:iam::aws:policy/SecretsManagerReadWrite"]\n'
+        '    tags             = { team = "payments" }\n'
+        "  }\n",
+    )
+    ws.write(text)
+    ws.apply()
+    store.assert_value(sm, name, c)
+    ws.assert_no_changes()
+    ws.sweep()

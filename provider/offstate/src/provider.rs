@@ -106,6 +106,12 @@ pub fn schema() -> Schema {
                 Attribute::optional("default_tags", Type::map(Type::String))
                     .description("Tags added to every secret this provider manages; a resource's own `tags` win on conflict."),
             )
+            .attribute(Attribute::optional("allowed_account_ids", Type::set(Type::String)).description(
+                "AWS account IDs this provider may act in. When set, configuring the provider asks STS `GetCallerIdentity` which account the credentials (after `assume_role`) belong to, and stops before any Secrets Manager call if it is not listed. Conflicts with `forbidden_account_ids`.",
+            ))
+            .attribute(Attribute::optional("forbidden_account_ids", Type::set(Type::String)).description(
+                "AWS account IDs this provider must not act in, checked the same way as `allowed_account_ids`. Conflicts with it.",
+            ))
             .block(
                 "assume_role",
                 Nesting::Single,
@@ -113,7 +119,10 @@ pub fn schema() -> Schema {
                     .attribute(Attribute::required("role_arn", Type::String).description("ARN of the role to assume."))
                     .attribute(Attribute::optional("session_name", Type::String).description("Session name."))
                     .attribute(Attribute::optional("external_id", Type::String).sensitive().description("External id the role's trust policy requires. Sensitive: not shown in plans."))
-                    .attribute(Attribute::optional("duration_seconds", Type::Number).description("Session duration in seconds.")),
+                    .attribute(Attribute::optional("duration_seconds", Type::Number).description("Session duration in seconds, 900 to 43200 (and at most the role's maximum)."))
+                    .attribute(Attribute::optional("policy", Type::String).description("A session policy (JSON) that narrows what the role may do in this session."))
+                    .attribute(Attribute::optional("policy_arns", Type::set(Type::String)).description("ARNs of managed policies that narrow the session the same way."))
+                    .attribute(Attribute::optional("tags", Type::map(Type::String)).description("Session tags passed to `AssumeRole`.")),
                 0,
                 0,
             ),
@@ -160,14 +169,50 @@ impl offstate_framework::Provider for OffstateProvider {
                 );
             }
         }
+        validate_account_ids(config, &mut diags);
         let ar = config.get("assume_role");
+        let in_role = |name: &str| AttributePath::attr("assume_role").then_attr(name);
         if let Some(arn) = ar.get("role_arn").as_str() {
             if !arn.starts_with("arn:") {
                 diags.attr_error(
-                    AttributePath::attr("assume_role").then_attr("role_arn"),
+                    in_role("role_arn"),
                     "Invalid role ARN",
                     "role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).",
                 );
+            }
+        }
+        if let Some(seconds) = ar.get("duration_seconds").as_number() {
+            if !seconds
+                .as_i64()
+                .is_some_and(|s| (900..=43_200).contains(&s))
+            {
+                diags.attr_error(
+                    in_role("duration_seconds"),
+                    "Invalid session duration",
+                    "duration_seconds must be a whole number of seconds from 900 (15 minutes) to 43200 (12 hours); AWS also caps it at the role's maximum session duration.",
+                );
+            }
+        }
+        if let Some(policy) = ar.get("policy").as_str() {
+            if !serde_json::from_str::<serde_json::Value>(policy).is_ok_and(|p| p.is_object()) {
+                diags.attr_error(
+                    in_role("policy"),
+                    "Invalid session policy",
+                    "policy must be an IAM policy document, a JSON object (use jsonencode or data.aws_iam_policy_document).",
+                );
+            }
+        }
+        for arn in ar.get("policy_arns").elements() {
+            if let Some(arn) = arn.as_str() {
+                if !(arn.starts_with("arn:") && arn.contains(":policy/")) {
+                    diags.attr_error(
+                        in_role("policy_arns"),
+                        "Invalid policy ARN",
+                        format!(
+                            "{arn:?} is not an IAM policy ARN (arn:aws:iam::ACCOUNT:policy/NAME)."
+                        ),
+                    );
+                }
             }
         }
         diags
@@ -222,12 +267,19 @@ impl offstate_framework::Provider for OffstateProvider {
                     .get("duration_seconds")
                     .as_i64()
                     .map(|s| std::time::Duration::from_secs(s.max(0) as u64)),
+                policy: ar.get("policy").as_str().map(str::to_string),
+                policy_arns: known_strings(ar.get("policy_arns")),
+                tags: ar.get("tags").as_string_map().unwrap_or_default(),
             }),
             max_attempts: c.get("max_retries").as_i64().map(|n| n as u32),
             attempt_timeout: attempt_timeout_from_env(),
         };
         match AwsSecretsManager::connect(&cfg).await {
             Ok(store) => {
+                if let Err(d) = check_account(&store, c).await {
+                    diags.push(d);
+                    return diags;
+                }
                 let configured = Configured {
                     store: Arc::new(store),
                     default_tags: c.get("default_tags").as_string_map().unwrap_or_default(),
@@ -273,6 +325,83 @@ impl offstate_framework::Provider for OffstateProvider {
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         vec![Arc::new(RefFunction)]
     }
+}
+
+/// The known strings of a list or set.
+fn known_strings(v: &Value) -> Vec<String> {
+    v.elements()
+        .iter()
+        .filter_map(|e| e.as_str().map(str::to_string))
+        .collect()
+}
+
+/// `allowed_account_ids` and `forbidden_account_ids`: 12-digit ids, not both.
+fn validate_account_ids(config: &Value, diags: &mut Diagnostics) {
+    let mut set = Vec::new();
+    for name in ["allowed_account_ids", "forbidden_account_ids"] {
+        let ids = config.get(name);
+        for id in known_strings(ids) {
+            if !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())) {
+                diags.attr_error(
+                    AttributePath::attr(name),
+                    "Invalid AWS account ID",
+                    format!("{id:?} is not an AWS account ID (12 digits)."),
+                );
+            }
+        }
+        if matches!(ids, Value::Unknown) || !ids.elements().is_empty() {
+            set.push(name);
+        }
+    }
+    if set.len() == 2 {
+        for name in set {
+            diags.attr_error(
+                AttributePath::attr(name),
+                "Conflicting account ID lists",
+                "Set allowed_account_ids or forbidden_account_ids, not both.",
+            );
+        }
+    }
+}
+
+/// With `allowed_account_ids` or `forbidden_account_ids` set: the account the store's credentials
+/// act in, checked before any Secrets Manager call. The error is on the list that refused it.
+async fn check_account(store: &AwsSecretsManager, config: &Value) -> Result<(), Diagnostic> {
+    let allowed = known_strings(config.get("allowed_account_ids"));
+    let forbidden = known_strings(config.get("forbidden_account_ids"));
+    let list = if !allowed.is_empty() {
+        "allowed_account_ids"
+    } else if !forbidden.is_empty() {
+        "forbidden_account_ids"
+    } else {
+        return Ok(());
+    };
+    let account = store.account_id().await.map_err(|e| {
+        Diagnostic::error(
+            "Cannot check the AWS account",
+            format!("{list} needs the account the credentials belong to, and sts:GetCallerIdentity failed: {e}. Nothing was read or written. (STS is reached through AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL when set; the provider's endpoint is for Secrets Manager only.)"),
+        )
+        .at(AttributePath::attr(list))
+    })?;
+    let refused = if !allowed.is_empty() {
+        !allowed.contains(&account)
+    } else {
+        forbidden.contains(&account)
+    };
+    if refused {
+        let why = if list == "allowed_account_ids" {
+            "is not in allowed_account_ids"
+        } else {
+            "is in forbidden_account_ids"
+        };
+        return Err(Diagnostic::error(
+            "AWS account not allowed",
+            format!("The credentials act in AWS account {account}, which {why}. Nothing was read or written. Check the profile, the credentials in the environment and assume_role."),
+        )
+        .at(AttributePath::attr(list)));
+    }
+    tracing::debug!(account = %account, "AWS account allowed");
+    Ok(())
 }
 
 /// `OFFSTATE_AWS_ATTEMPT_TIMEOUT` (seconds, > 0): the time limit of one Secrets Manager attempt,

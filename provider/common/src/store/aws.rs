@@ -89,6 +89,12 @@ pub struct AssumeRole {
     pub external_id: Option<String>,
     /// Session duration (900 s up to the role's maximum).
     pub duration: Option<Duration>,
+    /// A session policy (JSON) that narrows what the role may do in this session.
+    pub policy: Option<String>,
+    /// ARNs of managed policies that narrow the session the same way.
+    pub policy_arns: Vec<String>,
+    /// Session tags.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A configuration [`AwsSecretsManager::connect`] cannot use.
@@ -165,6 +171,9 @@ fn validate_endpoint(endpoint: &str) -> Result<(), ConnectError> {
 pub struct AwsSecretsManager {
     client: Client,
     region: String,
+    /// What the client was built from (credentials after `assume_role`): other AWS services
+    /// this store asks, STS for [`AwsSecretsManager::account_id`], use the same identity.
+    sdk: aws_config::SdkConfig,
 }
 
 impl AwsSecretsManager {
@@ -224,6 +233,15 @@ impl AwsSecretsManager {
             if let Some(d) = role.duration {
                 builder = builder.session_length(d);
             }
+            if let Some(policy) = &role.policy {
+                builder = builder.policy(policy.clone());
+            }
+            if !role.policy_arns.is_empty() {
+                builder = builder.policy_arns(role.policy_arns.clone());
+            }
+            if !role.tags.is_empty() {
+                builder = builder.tags(role.tags.clone());
+            }
             let provider = builder.build().await;
             sdk = sdk
                 .into_builder()
@@ -239,12 +257,34 @@ impl AwsSecretsManager {
         Ok(Self {
             client: Client::from_conf(conf.build()),
             region,
+            sdk,
         })
     }
 
     /// The region in use.
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// The 12-digit id of the AWS account this store acts in: STS `GetCallerIdentity` with the
+    /// store's credentials (the assumed role's, when there is one). A network call, made only
+    /// when asked (the provider's `allowed_account_ids` / `forbidden_account_ids`). STS's
+    /// endpoint comes from `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`, never from `endpoint`,
+    /// which is Secrets Manager's.
+    pub async fn account_id(&self) -> Result<String, StoreError> {
+        let sts = aws_sdk_sts::Client::new(&self.sdk);
+        let out = sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        match out.account {
+            Some(account) if !account.is_empty() => Ok(account),
+            _ => Err(StoreError::Other {
+                code: "GetCallerIdentity".to_owned(),
+                message: "STS answered without an account id".to_owned(),
+            }),
+        }
     }
 }
 
@@ -300,7 +340,7 @@ where
         }
         SdkError::TimeoutError(_) => StoreError::Other {
             code: "TimeoutError".to_owned(),
-            message: "the request to Secrets Manager timed out".to_owned(),
+            message: "the request timed out".to_owned(),
         },
         SdkError::DispatchFailure(_) => StoreError::Other {
             code: "DispatchFailure".to_owned(),
@@ -1003,6 +1043,9 @@ mod tests {
                 session_name: Some("offstate".into()),
                 external_id: Some("ext".into()),
                 duration: Some(Duration::from_secs(900)),
+                policy: Some(r#"{"Version":"2012-10-17","Statement":[]}"#.into()),
+                policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+                tags: [("team".to_string(), "payments".to_string())].into(),
             }),
             max_attempts: Some(1),
             ..Default::default()
