@@ -1209,3 +1209,140 @@ fn mirrored_dynamic_output_is_scrubbed_with_its_input() {
         assert!(again.findings.is_empty(), "{:?}", again.findings);
     });
 }
+
+// ---- the state file changes while scrub or restore talks to Secrets Manager -------------------
+
+/// A TCP relay to `upstream` that calls `on_first` when the first connection arrives, before
+/// any byte is relayed: "Terraform wrote the state while the scrubber waited for AWS".
+fn relay_with_hook(upstream: &str, on_first: impl FnOnce() + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    std::thread::spawn(move || {
+        let mut hook = Some(on_first);
+        for conn in listener.incoming() {
+            let Ok(down) = conn else { return };
+            if let Some(h) = hook.take() {
+                h();
+            }
+            let Ok(up) = TcpStream::connect(&upstream) else {
+                return;
+            };
+            let (mut d2, mut u2) = (down.try_clone().unwrap(), up.try_clone().unwrap());
+            let (mut d, mut u) = (down, up);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut d2, &mut u2);
+                let _ = u2.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut u, &mut d);
+                let _ = d.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A `terraform apply` that lands while `scrub --write` (or `restore --write`) waits for Secrets
+/// Manager must not be undone: the file is replaced only if it still holds what was read. Before
+/// the fix the scrubbed old state was renamed over the newer one (serial 9 and its new resource
+/// lost: Terraform would forget that object).
+#[test]
+fn a_state_written_meanwhile_is_not_overwritten() {
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    std::fs::write(&p, canary_state(&c)).unwrap();
+    let mut newer = json(canary_state(&c).as_bytes());
+    newer["serial"] = json!(9);
+    newer["resources"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"mode": "managed", "type": "null_resource", "name": "created_meanwhile",
+            "provider": "provider[\"registry.terraform.io/hashicorp/null\"]",
+            "instances": [{"schema_version": 0, "attributes": {"id": "1"}, "sensitive_attributes": []}]}));
+    let newer = serde_json::to_string_pretty(&newer).unwrap();
+    let (hook_path, hook_text) = (p.clone(), newer.clone());
+    let endpoint = relay_with_hook(&moto.url, move || {
+        std::fs::write(&hook_path, hook_text).unwrap()
+    });
+    let ps = p.to_str().unwrap();
+    let o = run(
+        &[
+            "scrub",
+            ps,
+            "--write",
+            "--prefix",
+            "cas/app",
+            "--endpoint",
+            &endpoint,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "scrub must fail, not overwrite");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("terraform.tfstate") && err.contains("changed since it was read"),
+        "{err}"
+    );
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        newer,
+        "Terraform's write kept"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left");
+
+    // A re-run on the new state scrubs it, finding the values already stored.
+    let o = run(
+        &[
+            "scrub",
+            ps,
+            "--write",
+            "--prefix",
+            "cas/app",
+            "--endpoint",
+            &moto.url,
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("already there"));
+    let scrubbed = std::fs::read_to_string(&p).unwrap();
+    assert_no_canary(&c, "scrubbed state", scrubbed.as_bytes());
+    assert!(scrubbed.contains("created_meanwhile") && json(scrubbed.as_bytes())["serial"] == 10);
+
+    // The same for restore.
+    let mut meanwhile = json(scrubbed.as_bytes());
+    meanwhile["serial"] = json!(11);
+    let meanwhile = serde_json::to_string_pretty(&meanwhile).unwrap();
+    let (hook_path, hook_text) = (p.clone(), meanwhile.clone());
+    let endpoint = relay_with_hook(&moto.url, move || {
+        std::fs::write(&hook_path, hook_text).unwrap()
+    });
+    let o = run(
+        &[
+            "restore",
+            ps,
+            "--write",
+            "--prefix",
+            "cas/app",
+            "--endpoint",
+            &endpoint,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("changed since it was read"));
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), meanwhile);
+}

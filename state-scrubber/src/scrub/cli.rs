@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig};
 
 use super::plan::Selection;
-use super::rewrite::{write_atomically, write_backup};
+use super::rewrite::{replace_if_unchanged, write_backup, ChangedMeanwhile};
 use super::{names, render, restore, scrub, ScrubOptions};
 use crate::cli::Outcome;
 use crate::finding::Severity;
@@ -137,13 +137,25 @@ fn say(pipeline: bool, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn emit_state(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Print the state (pipeline mode) or replace the file, provided it still holds `read` (the
+/// bytes this run started from). `after` says what is already done elsewhere, for the message
+/// when the file changed meanwhile.
+fn emit_state(path: &Path, read: &[u8], bytes: &[u8], after: &str) -> anyhow::Result<()> {
     if is_stdin(path) {
         let mut o = std::io::stdout().lock();
         o.write_all(bytes).context("writing the state to stdout")?;
         o.flush().context("writing the state to stdout")?;
     } else {
-        write_atomically(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        match replace_if_unchanged(path, read, bytes) {
+            Ok(()) => {}
+            Err(e) if e.get_ref().is_some_and(|i| i.is::<ChangedMeanwhile>()) => {
+                anyhow::bail!(
+                    "{}: {ChangedMeanwhile}; {after}: run the command again on the new state",
+                    path.display()
+                )
+            }
+            Err(e) => return Err(e).with_context(|| format!("writing {}", path.display())),
+        }
     }
     Ok(())
 }
@@ -185,7 +197,7 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     let Some(out) = &report.output else {
         if pipeline {
             // Nothing changed: pass the state through so the pipeline pushes it unchanged.
-            emit_state(&args.state, &src)?;
+            emit_state(&args.state, &src, &src, "")?;
         }
         return Ok(Outcome::Clean);
     };
@@ -199,7 +211,12 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             ),
         )?;
     }
-    emit_state(&args.state, out)?;
+    emit_state(
+        &args.state,
+        &src,
+        out,
+        "every value is in Secrets Manager already, and a re-run finds it there",
+    )?;
     if !pipeline {
         say(
             false,
@@ -236,7 +253,7 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
     }
     match &report.output {
         Some(out) => {
-            emit_state(&args.state, out)?;
+            emit_state(&args.state, &src, out, "nothing was restored")?;
             if !pipeline {
                 say(
                     false,
@@ -247,7 +264,7 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
                 )?;
             }
         }
-        None if pipeline => emit_state(&args.state, &src)?,
+        None if pipeline => emit_state(&args.state, &src, &src, "")?,
         None => {}
     }
     Ok(Outcome::Clean)

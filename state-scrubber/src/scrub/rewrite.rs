@@ -197,11 +197,36 @@ pub fn go_json_string(s: &str) -> String {
     out
 }
 
+/// The file to be replaced no longer holds the bytes the scrub (or restore) read: something
+/// else, most likely a `terraform apply`, wrote it in the meantime. Replacing it would throw
+/// that write away (resources created since would be forgotten by Terraform).
+#[derive(Debug, thiserror::Error)]
+#[error("it changed since it was read (did Terraform write it meanwhile?) and was not overwritten")]
+pub struct ChangedMeanwhile;
+
 /// Write `bytes` to `path` atomically, keeping the permissions of the file it replaces. A
 /// symlink is followed: the file it points to is replaced (temporary file in *its* directory,
 /// so the rename stays atomic) and the link is kept. Renaming over the link itself would leave
 /// the old state, plaintext and all, in the target that other links and workspaces use.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_inner(path, bytes, None)
+}
+
+/// [`write_atomically`], compare-and-swap: the file is replaced only if it still holds
+/// `expected` (the bytes read at the start), checked once the new content is on disk, just
+/// before the rename. Otherwise the error wraps [`ChangedMeanwhile`] and the file is left as it
+/// is. A scrub talks to Secrets Manager for seconds to minutes; a Terraform run that wrote the
+/// state in that time must not be undone. (Terraform's own lock on a local state is an fcntl
+/// lock on the open file, which a rename does not respect, so it cannot stand in for this.)
+pub fn replace_if_unchanged(path: &Path, expected: &[u8], bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_inner(path, bytes, Some(expected))
+}
+
+fn write_atomically_inner(
+    path: &Path,
+    bytes: &[u8],
+    expected: Option<&[u8]>,
+) -> std::io::Result<()> {
     let resolved;
     let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         // A dangling link is an error here (NotFound), not a new file next to it.
@@ -237,6 +262,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
+        if let Some(expected) = expected {
+            if std::fs::read(path)? != expected {
+                return Err(std::io::Error::other(ChangedMeanwhile));
+            }
+        }
         std::fs::rename(&tmp, path)?;
         // The rename is durable only once the directory entry is (POSIX: fsync the directory).
         std::fs::File::open(&dir)?.sync_all()?;
