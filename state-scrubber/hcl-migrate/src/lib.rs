@@ -24,6 +24,7 @@
 //! they sit in); every other byte is kept. A second run changes nothing.
 
 mod align;
+mod comments;
 mod diff;
 mod edit;
 mod error;

@@ -6,6 +6,7 @@
 //! will be write-only), then the ephemeral conversions (which need to know that), then the edits
 //! that move text around (which render the smaller edits into the moved text).
 
+use crate::comments::{comments_in, Comment};
 use crate::edit::{indent_at, line_end, line_number, line_start, render, BodyInsertion, Edit};
 use crate::module::{describe_site, label, Meta, OtherFile, Owner, Reference, SourceFile, Step};
 use crate::report::{EditKind, EditNote, Hazard, Note, Warning};
@@ -123,6 +124,27 @@ struct Generate<'a> {
     /// With `jsonencode({...})`: the other fields (key and value as written) and the key of the
     /// password, quoted.
     json: Option<(Vec<(String, String)>, String)>,
+    /// When the value has comments: how to keep them (in `version_file`).
+    commented: Option<CommentedTemplate>,
+    version_file: usize,
+}
+
+/// A `jsonencode({...})` value with comments, which becomes `json_template` as written (less the
+/// password's field) so that its comments and layout stay.
+struct CommentedTemplate {
+    /// The object, `{` to `}`.
+    object: std::ops::Range<usize>,
+    /// What of it goes: the password's field (its lines, with the comment lines right above it,
+    /// when it has lines of its own).
+    cut: std::ops::Range<usize>,
+    /// The indentation of the value's line.
+    indent: String,
+    /// Comments of the password's field, which go with `json_key`: the lines above it, and the
+    /// one trailing it.
+    key_above: Vec<Comment>,
+    key_trailing: Vec<Comment>,
+    /// Comments in the value outside the object.
+    outside: Vec<Comment>,
 }
 
 /// `random_password`'s default punctuation (terraform-provider-random); offstate's default set is
@@ -708,6 +730,7 @@ impl<'a> Planner<'a> {
         if let Some(reason) = self.named_elsewhere(&["random_password", used]) {
             return fail(reason);
         }
+        let mut commented = None;
         let (password, json) = match value {
             Expression::Traversal(_) => (password_result(value), None),
             Expression::FuncCall(call)
@@ -720,6 +743,7 @@ impl<'a> Planner<'a> {
                     return fail("`jsonencode` is not given an object".to_owned());
                 };
                 let mut password = None;
+                let mut password_field = None;
                 let mut fields = Vec::new();
                 let mut json_key = String::new();
                 for (key, field) in object.iter() {
@@ -744,6 +768,7 @@ impl<'a> Planner<'a> {
                             return fail("it appears more than once in the value".to_owned());
                         }
                         password = Some(found);
+                        password_field = Some(span_of(key).start..span_of(field.expr()).end);
                         json_key = match key {
                             ObjectKey::Ident(ident) => format!("\"{}\"", ident.as_str()),
                             _ => key_text,
@@ -763,6 +788,9 @@ impl<'a> Planner<'a> {
                     }
                     fields.push((key_text, vsrc[span_of(field.expr())].to_owned()));
                 }
+                commented = password_field.and_then(|field| {
+                    commented_template(vsrc, span_of(pair.value), span_of(object), field)
+                });
                 (password, Some((fields, json_key)))
             }
             _ => (None, None),
@@ -847,6 +875,8 @@ impl<'a> Planner<'a> {
             block,
             name: password.to_owned(),
             json,
+            commented,
+            version_file: pair.version_file,
         }))
     }
 
@@ -1368,23 +1398,48 @@ impl<'a> Planner<'a> {
             let indent = insertion.indent.clone();
             // The version block becomes a `removed` block: its comments and `depends_on`
             // move into the offstate_secret.
-            let (comments, value_comment) = version_comments(version_src, pair.version, pair.value);
+            let comments = VersionComments::collect(
+                version_src,
+                pair.version,
+                pair.value,
+                pair.value_version,
+                &indent,
+            );
             let mut source: String = self
                 .provider_line(&indent)
                 .map(|line| format!("{line}\n\n"))
                 .unwrap_or_default();
             source.extend(
                 comments
+                    .before
                     .iter()
                     .map(|comment| format!("{indent}{comment}\n")),
             );
+            let value = reindent(
+                &value,
+                indent_at(version_src, span_of(pair.value).start),
+                &indent,
+            );
             source.push_str(&match &pair.generate {
-                Some(generate) => self.generate_block(generate, &indent),
+                Some(generate) => {
+                    // The value's own comments are the `generate` block's now.
+                    let mut block = self.generate_block(generate, &indent);
+                    block.push_str(&comments.value);
+                    block
+                }
                 None => format!(
-                    "{indent}{} = {value}{value_comment}\n{indent}value_wo_version = {value_version}",
-                    if pair.binary { "binary_wo" } else { "value_wo" }
+                    "{indent}{} = {value}{}\n{indent}value_wo_version = {value_version}{}",
+                    if pair.binary { "binary_wo" } else { "value_wo" },
+                    comments.value,
+                    comments.value_version,
                 ),
             });
+            source.extend(
+                comments
+                    .after
+                    .iter()
+                    .map(|comment| format!("\n{indent}{comment}")),
+            );
             let dropped = |item: &Expression| {
                 names_resource(item, &name)
                     || is_var_attr(item, "aws_secretsmanager_secret_version", &vname)
@@ -1541,9 +1596,33 @@ impl<'a> Planner<'a> {
         let body = &generate.block.body;
         let mut lines = Vec::new();
         let mut default_set = true;
+        // The block's comments: the ones inside a value go with it, the ones trailing an
+        // argument's line trail its line here, every other one is a line of its own, in order.
+        let mut comments = comments_in(src, span_of(generate.block))
+            .into_iter()
+            .peekable();
         for attr in body.attributes() {
+            let attr_span = span_of(attr);
+            while let Some(comment) = comments.next_if(|c| c.range.start < attr_span.start) {
+                lines.push(format!("{inner}{}", comment.text_at(src, &inner)));
+            }
+            let mut comment = String::new();
+            while let Some(trailing) =
+                comments.next_if(|c| c.range.start < line_end(src, attr_span.end))
+            {
+                if trailing.range.start >= attr_span.end {
+                    comment.push(' ');
+                    comment.push_str(&trailing.text_at(src, &inner));
+                }
+            }
             let key = match attr.key.as_str() {
-                "count" | "for_each" => continue,
+                "count" | "for_each" => {
+                    // Repeated like the secret, which keeps its own `count` / `for_each`.
+                    if !comment.is_empty() {
+                        lines.push(format!("{inner}{}", comment.trim_start()));
+                    }
+                    continue;
+                }
                 "number" if body.has_attribute("numeric") => continue,
                 "number" => "numeric",
                 key => key,
@@ -1554,12 +1633,6 @@ impl<'a> Planner<'a> {
                 indent_at(src, span.start),
                 &inner,
             );
-            let rest = src[span_of(attr).end..line_end(src, span_of(attr).end)].trim();
-            let mut comment = if rest.starts_with('#') || rest.starts_with("//") {
-                format!(" {rest}")
-            } else {
-                String::new()
-            };
             match (key, &attr.value) {
                 ("special", Expression::Bool(on)) if !*on.value() => default_set = false,
                 // random_password takes "" for its default set; offstate would take no punctuation.
@@ -1574,12 +1647,42 @@ impl<'a> Planner<'a> {
             }
             lines.push(format!("{inner}{key} = {value}{comment}"));
         }
+        let after: Vec<String> = comments
+            .map(|comment| format!("{inner}{}", comment.text_at(src, &inner)))
+            .collect();
         if default_set && !body.has_attribute("override_special") {
             lines.push(format!(
                 "{inner}override_special = \"{RANDOM_PASSWORD_SPECIAL}\"{DEFAULT_SET_COMMENT}"
             ));
         }
-        if let Some((fields, key)) = &generate.json {
+        if let (Some((_, key)), Some(layout)) = (&generate.json, &generate.commented) {
+            let vsrc = self.src(generate.version_file);
+            let template = format!(
+                "{}{}",
+                &vsrc[layout.object.start..layout.cut.start],
+                &vsrc[layout.cut.end..layout.object.end]
+            );
+            let template = reindent(&template, &layout.indent, &inner);
+            lines.extend(
+                layout
+                    .outside
+                    .iter()
+                    .map(|c| format!("{inner}{}", c.text_at(vsrc, &inner))),
+            );
+            lines.push(format!("{inner}json_template = {template}"));
+            lines.extend(
+                layout
+                    .key_above
+                    .iter()
+                    .map(|c| format!("{inner}{}", c.text_at(vsrc, &inner))),
+            );
+            let trailing: String = layout
+                .key_trailing
+                .iter()
+                .map(|c| format!(" {}", c.text_at(vsrc, &inner)))
+                .collect();
+            lines.push(format!("{inner}json_key = {key}{trailing}"));
+        } else if let Some((fields, key)) = &generate.json {
             let pairs: Vec<String> = fields.iter().map(|(k, v)| format!("{k} = {v}")).collect();
             let inline = if pairs.is_empty() {
                 "{}".to_owned()
@@ -1599,6 +1702,7 @@ impl<'a> Planner<'a> {
             lines.push(format!("{inner}json_template = {template}"));
             lines.push(format!("{inner}json_key = {key}"));
         }
+        lines.extend(after);
         format!("{indent}generate {{\n{}\n{indent}}}", lines.join("\n"))
     }
 
@@ -1753,39 +1857,146 @@ fn repetition(block: &Block) -> Result<Repeat<'_>, String> {
     }
 }
 
-/// The comments inside a version block, which becomes a `removed` block: the full-line ones and
-/// the trailing ones of its other arguments (as full lines), and the trailing comment of the
-/// value's line (kept after `value_wo`).
-fn version_comments(src: &str, version: &Block, value: &Attribute) -> (Vec<String>, String) {
-    let span = span_of(version);
-    let attrs: Vec<std::ops::Range<usize>> = version.body.attributes().map(span_of).collect();
-    let is_comment = |text: &str| text.starts_with('#') || text.starts_with("//");
-    let mut comments = Vec::new();
-    let mut value_comment = String::new();
-    let open = src[span.clone()]
-        .find('{')
-        .map_or(span.start, |i| span.start + i);
-    let mut pos = line_end(src, open) + 1;
-    while pos < span.end {
-        let end = line_end(src, pos).min(span.end);
-        let line = src[pos..end].trim();
-        match attrs.iter().find(|a| a.start < end && pos < a.end) {
-            None if is_comment(line) => comments.push(line.to_owned()),
-            Some(attr) if attr.end <= end => {
-                let rest = src[attr.end..end].trim();
-                if is_comment(rest) {
-                    if *attr == span_of(value) {
-                        value_comment = format!(" {rest}");
-                    } else {
-                        comments.push(rest.to_owned());
-                    }
+/// The comments of a version block, which becomes a `removed` block, as lines at `indent` (the
+/// value and its version keep the comments inside them, and their own trailing ones).
+#[derive(Default)]
+struct VersionComments {
+    /// The comments before the value.
+    before: Vec<String>,
+    /// The comments that trail the value's line.
+    value: String,
+    /// The comments that trail the value version's line.
+    value_version: String,
+    /// The comments after the value.
+    after: Vec<String>,
+}
+
+impl VersionComments {
+    fn collect(
+        src: &str,
+        version: &Block,
+        value: &Attribute,
+        value_version: Option<&Attribute>,
+        indent: &str,
+    ) -> Self {
+        let mut out = VersionComments::default();
+        let value_span = span_of(value);
+        let version_span = value_version.map(span_of);
+        let carried = |range: &std::ops::Range<usize>| {
+            let inside =
+                |span: &std::ops::Range<usize>| span.start <= range.start && range.end <= span.end;
+            inside(&span_of(&value.value))
+                || value_version.is_some_and(|v| inside(&span_of(&v.value)))
+        };
+        let trails = |comment: &Comment, span: &std::ops::Range<usize>| {
+            comment.trailing
+                && span.end <= comment.range.start
+                && line_end(src, span.end) >= comment.range.end
+        };
+        for comment in comments_in(src, span_of(version)) {
+            if carried(&comment.range) {
+                continue;
+            }
+            let text = comment.text_at(src, indent);
+            if trails(&comment, &value_span) {
+                out.value.push(' ');
+                out.value.push_str(&text);
+            } else if version_span.as_ref().is_some_and(|s| trails(&comment, s)) {
+                out.value_version.push(' ');
+                out.value_version.push_str(&text);
+            } else if comment.range.start < value_span.start {
+                out.before.push(text);
+            } else {
+                out.after.push(text);
+            }
+        }
+        out
+    }
+}
+
+/// How a `jsonencode` value with comments becomes `json_template` (see [`CommentedTemplate`]);
+/// `None` when it has no comments. `value` is the version's argument, `object` the object and
+/// `field` the password's field (key to value).
+fn commented_template(
+    src: &str,
+    value: std::ops::Range<usize>,
+    object: std::ops::Range<usize>,
+    field: std::ops::Range<usize>,
+) -> Option<CommentedTemplate> {
+    let found = comments_in(src, value.clone());
+    if found.is_empty() {
+        return None;
+    }
+    let eol = line_end(src, field.end);
+    let rest = src[field.end..eol].trim_start();
+    let rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+    let in_field_line = |c: &Comment| field.end <= c.range.start && c.range.end <= eol;
+    let rest_is_comments = {
+        let mut at = eol - src[field.end..eol].len() + (src[field.end..eol].len() - rest.len());
+        let mut ok = true;
+        for comment in found.iter().filter(|c| in_field_line(c)) {
+            ok &= src[at..comment.range.start].trim().is_empty();
+            at = comment.range.end;
+        }
+        ok && src[at..eol].trim().is_empty()
+    };
+    let own_lines = src[line_start(src, field.start)..field.start]
+        .trim()
+        .is_empty()
+        && rest_is_comments;
+    let mut key_above = Vec::new();
+    let mut key_trailing = Vec::new();
+    let cut = if own_lines {
+        let mut start = line_start(src, field.start);
+        // Whole comment lines right above the field describe it.
+        while start > object.start {
+            let prev = line_start(src, start - 1);
+            let line = src[prev..start].trim();
+            let whole = found.iter().find(|c| {
+                c.range.start >= prev && c.range.end <= start && !c.trailing && {
+                    src[c.range.clone()].trim() == line
+                }
+            });
+            match whole {
+                Some(comment) => {
+                    key_above.insert(0, comment.clone());
+                    start = prev;
+                }
+                None => break,
+            }
+        }
+        key_trailing.extend(found.iter().filter(|c| in_field_line(c)).cloned());
+        start..(eol + 1).min(object.end)
+    } else {
+        let after = &src[field.end..object.end];
+        let trimmed = after.trim_start_matches([' ', '\t']);
+        match trimmed.strip_prefix(',') {
+            Some(more) => {
+                let gap = more.len() - more.trim_start_matches([' ', '\t']).len();
+                field.start..object.end - more.len() + gap
+            }
+            None => {
+                let before = src[object.start..field.start].trim_end_matches([' ', '\t']);
+                match before.strip_suffix(',') {
+                    Some(kept) => object.start + kept.len()..field.end,
+                    None => field,
                 }
             }
-            _ => {}
         }
-        pos = end + 1;
-    }
-    (comments, value_comment)
+    };
+    let outside = found
+        .iter()
+        .filter(|c| c.range.end <= object.start || object.end <= c.range.start)
+        .cloned()
+        .collect();
+    Some(CommentedTemplate {
+        object,
+        cut,
+        indent: indent_at(src, value.start).to_owned(),
+        key_above,
+        key_trailing,
+        outside,
+    })
 }
 
 /// `root.name` (a variable and one attribute), e.g. `count.index`, `each.key`.
@@ -1955,12 +2166,19 @@ fn reindent(text: &str, from: &str, to: &str) -> String {
 /// Where a block added after the block ending at `end` goes: after a comment that trails the
 /// closing brace (`} # end of secret`), which belongs to that block.
 fn after_block(src: &str, end: usize) -> usize {
+    // `} # end`, `} /* end */`, also a `/* ... */` that runs on to later lines.
     let eol = line_end(src, end);
-    let rest = src[end..eol].trim();
-    if rest.starts_with('#') || rest.starts_with("//") {
-        eol
-    } else {
+    let mut at = end;
+    for comment in comments_in(src, end..src.len()) {
+        if comment.range.start > eol || !src[at..comment.range.start].trim().is_empty() {
+            break;
+        }
+        at = comment.range.end;
+    }
+    if at == end {
         end
+    } else {
+        line_end(src, at)
     }
 }
 

@@ -641,3 +641,94 @@ fn an_io_error_is_printed_once_in_the_chain() {
     }
     assert_eq!(chain, "main.tf: denied here");
 }
+
+/// Every comment of the input, in order, somewhere in `out`; and `out` parses.
+fn assert_comments_kept(input: &str, out: &str, comments: &[&str]) {
+    hcl_edit::parser::parse_body(out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+    let mut from = 0;
+    for comment in comments {
+        assert!(input.contains(comment), "fixture lacks {comment:?}");
+        match out[from..].find(comment) {
+            Some(at) => from += at + comment.len(),
+            None => panic!("{comment:?} lost or out of order in\n{out}"),
+        }
+    }
+}
+
+#[test]
+fn comments_of_a_converted_version_are_kept_in_order() {
+    let input = "variable \"pw\" {\n  sensitive = true\n}\n\n\
+                 resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"db\" {\n  # first\n  secret_id = aws_secretsmanager_secret.db.id\n  \
+                 /* why this value:\n     the app reads it */\n  secret_string = jsonencode({\n    # the app user\n    username = \"app\" /* fixed */\n    \
+                 password = var.pw // rotated\n  }) # whole value\n  # after the value\n  depends_on = [\n    # the secret first\n    aws_secretsmanager_secret.db,\n  ]\n  /* last */\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", input)]);
+    let out = rewritten(&plan, "main.tf").expect("rewritten");
+    assert!(out.contains("resource \"offstate_secret\" \"db\""), "{out}");
+    assert_comments_kept(
+        input,
+        &out,
+        &[
+            "# first",
+            "/* why this value:\n     the app reads it */",
+            "# the app user",
+            "/* fixed */",
+            "// rotated",
+            "# whole value",
+            "# after the value",
+            "# the secret first",
+            "/* last */",
+        ],
+    );
+    assert!(
+        out.contains("  value_wo = jsonencode({\n    # the app user\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn comments_of_a_random_password_that_becomes_generate_are_kept() {
+    let input = "resource \"random_password\" \"db\" {\n  # long enough for the policy\n  length = 32\n  \
+                 /* no quotes:\n     the app's parser breaks */\n  override_special = \"!#$%\" # safe set\n  min_upper = 2 /* at least */\n  # end\n}\n\n\
+                 resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id = aws_secretsmanager_secret.db.id\n  \
+                 secret_string = jsonencode({\n    # the app user\n    username = \"app\" # fixed\n    /* the password */\n    \
+                 password = random_password.db.result # made here\n    host = \"db.internal\"\n  })\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", input)]);
+    let out = rewritten(&plan, "main.tf").expect("rewritten");
+    assert!(out.contains("generate {"), "{out}");
+    assert_comments_kept(
+        input,
+        &out,
+        &[
+            "# long enough for the policy",
+            "/* no quotes:",
+            "the app's parser breaks */",
+            "# safe set",
+            "/* at least */",
+            "# end",
+        ],
+    );
+    assert_comments_kept(
+        input,
+        &out,
+        &[
+            "# the app user",
+            "# fixed",
+            "/* the password */",
+            "# made here",
+        ],
+    );
+}
+
+#[test]
+fn added_blocks_go_after_a_block_comment_trailing_the_closing_brace() {
+    let input = "resource \"aws_secretsmanager_secret\" \"api\" {\n  name = \"api\"\n} /* end of\n     secret */\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"api\" {\n  secret_id     = aws_secretsmanager_secret.api.id\n  secret_string = var.api_key\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", input)]);
+    let out = rewritten(&plan, "main.tf").expect("rewritten");
+    assert!(
+        out.contains("} /* end of\n     secret */\n\nmoved {"),
+        "{out}"
+    );
+}
