@@ -50,11 +50,17 @@ pub struct AuditReport {
     pub fail_on: Option<Severity>,
     /// `--write-baseline`: the run records its findings and ends 0 unless something failed.
     pub writing_baseline: bool,
+    /// `--include-accepted`: the reports also list [`AuditReport::accepted`], marked as accepted
+    /// (SARIF: suppressed results); they never count toward the exit status.
+    pub include_accepted: bool,
+    /// The `--baseline` file as given (named in SARIF's suppression justification).
+    pub baseline_file: Option<String>,
 }
 
 impl AuditReport {
     /// The exit status the run ends with (and SARIF's `exitCode` says): 2 when a file or path
     /// failed; else 0 when writing a baseline; else 1 when a finding is at or above `--fail-on`.
+    /// Findings the baseline accepted never count, listed (`--include-accepted`) or not.
     pub fn exit_code(&self) -> u8 {
         if self.has_errors() {
             2
@@ -65,8 +71,17 @@ impl AuditReport {
         }
     }
 
+    /// The open findings (not accepted by the baseline).
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.files.iter().flat_map(|f| f.findings.iter())
+    }
+    /// The accepted findings the reports list: all of them with `--include-accepted`, else none.
+    pub fn listed_accepted(&self) -> &[Finding] {
+        if self.include_accepted {
+            &self.accepted
+        } else {
+            &[]
+        }
     }
     pub fn all_errors(&self) -> Vec<String> {
         let mut v = self.errors.clone();
@@ -152,6 +167,7 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
         }
     }
     report.baseline = baseline;
+    report.baseline_file = opts.baseline.as_ref().map(|p| p.display().to_string());
     Ok(report)
 }
 

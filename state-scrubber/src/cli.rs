@@ -62,6 +62,11 @@ pub struct AuditArgs {
     /// `file` is empty or missing (hand-written) accepts the finding in every file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// With --baseline: also report the findings it accepted, marked as accepted (SARIF: results
+    /// with an external, accepted suppression; JSON: the `accepted` array; text: a list at the
+    /// end). They never count toward the exit status.
+    #[arg(long, requires = "baseline")]
+    pub include_accepted: bool,
     /// Record the current findings as accepted in FILE (exit status 0 unless there are errors).
     /// With --baseline: the update of that baseline (its accepted findings still present, its
     /// entries for files not scanned in this run, and the new findings); FILE may be the same.
@@ -159,6 +164,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         },
     })?;
     report.writing_baseline = args.write_baseline.is_some();
+    report.include_accepted = args.include_accepted;
 
     let mut stderr = std::io::stderr().lock();
     for e in report.all_errors() {

@@ -5,6 +5,8 @@ use serde_json::{json, Value};
 use crate::audit::AuditReport;
 
 /// Write the report without building it in memory first: findings are serialised one by one.
+/// With `--include-accepted`, the findings the baseline accepted follow in `accepted` (same
+/// fields); `findings` stays the open ones, whatever the flag.
 pub fn write(report: &AuditReport, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let head = head(report);
     let text = serde_json::to_string_pretty(&head).expect("report serialises");
@@ -13,12 +15,25 @@ pub fn write(report: &AuditReport, w: &mut dyn std::io::Write) -> std::io::Resul
         .rfind("\"findings\": []")
         .expect("findings key present");
     w.write_all(&text.as_bytes()[..cut])?;
-    w.write_all(b"\"findings\": [")?;
-    for (i, f) in report.findings().enumerate() {
+    array(w, "findings", report.findings())?;
+    if report.include_accepted {
+        w.write_all(b",\n  ")?;
+        array(w, "accepted", report.listed_accepted().iter())?;
+    }
+    w.write_all(b"\n}\n")
+}
+
+fn array<'a>(
+    w: &mut dyn std::io::Write,
+    key: &str,
+    findings: impl Iterator<Item = &'a crate::finding::Finding>,
+) -> std::io::Result<()> {
+    write!(w, "\"{key}\": [")?;
+    for (i, f) in findings.enumerate() {
         w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
         serde_json::to_writer(&mut *w, f)?;
     }
-    w.write_all(b"\n  ]\n}\n")
+    w.write_all(b"\n  ]")
 }
 
 pub fn render(report: &AuditReport) -> String {

@@ -88,7 +88,7 @@ fn encode(p: &str) -> String {
 pub fn render(report: &AuditReport) -> String {
     // One reporting descriptor per rule and severity seen, in a stable order.
     let mut rules: BTreeMap<String, &Finding> = BTreeMap::new();
-    for f in report.findings() {
+    for f in report.findings().chain(report.listed_accepted()) {
         rules.entry(sarif_rule_id(f)).or_insert(f);
     }
     let index: BTreeMap<&str, usize> = rules
@@ -114,48 +114,19 @@ pub fn render(report: &AuditReport) -> String {
             })
         })
         .collect();
+    let justification = match &report.baseline_file {
+        Some(file) => format!("accepted in the baseline {file}"),
+        None => "accepted in the baseline".to_string(),
+    };
     let results: Vec<Value> = report
         .findings()
-        .map(|f| {
-            let mut path = f.attribute_path.clone();
-            if let Some(i) = &f.inner_pointer {
-                path.push_str(&format!(" (JSON {i})"));
-            }
-            let rule = sarif_rule_id(f);
-            json!({
-                "ruleId": rule,
-                "ruleIndex": index[rule.as_str()],
-                "level": level(f.severity),
-                "message": {"text": format!(
-                    "{} `{}` of `{}` holds a plaintext {} ({}, length shown: {}). Fix: {}",
-                    f.section, if path.is_empty() { "value".to_string() } else { path }, f.address,
-                    f.kind.as_str(), f.rule_name, f.preview, f.fix
-                )},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&f.file)},
-                        "region": {"startLine": f.line.max(1), "startColumn": f.column.max(1)}
-                    },
-                    "logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]
-                }],
-                "partialFingerprints": {"stateScrubberFingerprint/v2": f.fingerprint},
-                "properties": {
-                    "ruleId": f.rule_id,
-                    "file": f.file,
-                    "severity": f.severity.as_str(),
-                    "confidence": f.confidence,
-                    "kind": f.kind.as_str(),
-                    "layer": f.layer,
-                    "section": f.section,
-                    "attributePath": f.attribute_path,
-                    "jsonPointer": f.json_pointer,
-                    "innerPointer": f.inner_pointer,
-                    "reasons": f.reasons,
-                    "fix": f.fix,
-                    "preview": f.preview,
-                }
-            })
-        })
+        .map(|f| result(f, &index, None))
+        .chain(
+            report
+                .listed_accepted()
+                .iter()
+                .map(|f| result(f, &index, Some(&justification))),
+        )
         .collect();
     let notifications: Vec<Value> = report
         .all_errors()
@@ -189,6 +160,58 @@ pub fn render(report: &AuditReport) -> String {
         }]
     });
     serde_json::to_string_pretty(&v).expect("sarif serialises") + "\n"
+}
+
+/// One result. `accepted`: the baseline accepted it, and the justification of its suppression
+/// (SARIF 2.1.0 §3.27.23, §3.35): `kind: external` (recorded outside the scanned artifact),
+/// `status: accepted`. The justification names the baseline file only, never a value.
+fn result(f: &Finding, index: &BTreeMap<&str, usize>, accepted: Option<&str>) -> Value {
+    let mut path = f.attribute_path.clone();
+    if let Some(i) = &f.inner_pointer {
+        path.push_str(&format!(" (JSON {i})"));
+    }
+    let rule = sarif_rule_id(f);
+    let mut v = json!({
+        "ruleId": rule,
+        "ruleIndex": index[rule.as_str()],
+        "level": level(f.severity),
+        "message": {"text": format!(
+            "{} `{}` of `{}` holds a plaintext {} ({}, length shown: {}). Fix: {}",
+            f.section, if path.is_empty() { "value".to_string() } else { path }, f.address,
+            f.kind.as_str(), f.rule_name, f.preview, f.fix
+        )},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri(&f.file)},
+                "region": {"startLine": f.line.max(1), "startColumn": f.column.max(1)}
+            },
+            "logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]
+        }],
+        "partialFingerprints": {"stateScrubberFingerprint/v2": f.fingerprint},
+        "properties": {
+            "ruleId": f.rule_id,
+            "file": f.file,
+            "severity": f.severity.as_str(),
+            "confidence": f.confidence,
+            "kind": f.kind.as_str(),
+            "layer": f.layer,
+            "section": f.section,
+            "attributePath": f.attribute_path,
+            "jsonPointer": f.json_pointer,
+            "innerPointer": f.inner_pointer,
+            "reasons": f.reasons,
+            "fix": f.fix,
+            "preview": f.preview,
+        }
+    });
+    if let Some(justification) = accepted {
+        v["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": justification,
+        }]);
+    }
+    v
 }
 
 fn camel(id: &str) -> String {

@@ -123,6 +123,26 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
         }
         let _ = writeln!(out);
     }
+    let accepted = report.listed_accepted();
+    if !accepted.is_empty() {
+        let _ = writeln!(out, "Accepted by the baseline ({}):", accepted.len());
+        for x in accepted {
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}  {}  {}",
+                p(&x.file),
+                p(&x.address),
+                p(if x.attribute_path.is_empty() {
+                    "(value)"
+                } else {
+                    &x.attribute_path
+                }),
+                x.severity.as_str(),
+                x.rule_id
+            );
+        }
+        let _ = writeln!(out);
+    }
     // The summary names states, types and fixes; it has no colour of its own.
     out.push_str(&printable_lines(
         &super::summary::Summary::of(report).render_text(10),
