@@ -153,7 +153,7 @@ fn finish_file(
     if rewritten == file.src {
         return None;
     }
-    let rewritten = file.framing.restore(&rewritten);
+    let rewritten = file.framing.restore(&file.src, &rewritten);
     let mut original_lines = BTreeSet::new();
     for edit in &edits {
         original_lines.extend(
@@ -164,7 +164,7 @@ fn finish_file(
     notes.sort_by_key(|note| note.line);
     Some(FileChange {
         path: file.path,
-        original: file.framing.restore(&file.src),
+        original: file.framing.restore_original(&file.src),
         rewritten,
         edits: notes,
         changed_lines: to_ranges(&closure),

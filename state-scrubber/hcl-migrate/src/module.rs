@@ -22,14 +22,18 @@ pub(crate) struct SourceFile {
 /// What a file on disk has that its parsed text does not: a UTF-8 byte order mark, and CRLF
 /// line endings. Terraform skips a mark at the start of a file; hcl-edit takes it for a token
 /// ("1:1 unexpected token"), so it is stripped before parsing (every offset counts from the
-/// first character after it) and written back. A file whose every line ends in CRLF is planned
-/// with LF endings and written with CRLF again, so every line the migration adds or rewrites
-/// ends like the others (mixing endings breaks Windows checkouts and `git diff`). A file that
-/// mixes endings already is planned as it is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// first character after it) and written back. Files are planned with LF endings. Written back,
+/// every line the migration adds or rewrites ends like most lines of the file (mixing endings
+/// breaks Windows checkouts and `git diff`), and in a file that already mixes them every line the
+/// migration leaves alone keeps its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Framing {
     pub bom: bool,
+    /// The file's dominant ending is CRLF (more lines end in CRLF than in LF; on a tie, the
+    /// first line's).
     pub crlf: bool,
+    /// A file with both endings: per line (0-based), whether it ends in CRLF. Empty otherwise.
+    mixed: Vec<bool>,
 }
 
 const BOM: char = '\u{feff}';
@@ -41,26 +45,60 @@ impl Framing {
             Some(rest) => (true, rest),
             None => (false, raw),
         };
-        let lines = text.matches('\n').count();
-        let crlf = lines > 0 && text.matches("\r\n").count() == lines;
-        let text = if crlf {
-            text.replace("\r\n", "\n")
-        } else {
-            text.to_owned()
+        let endings: Vec<bool> = text
+            .split_inclusive('\n')
+            .filter(|line| line.ends_with('\n'))
+            .map(|line| line.ends_with("\r\n"))
+            .collect();
+        let crlf_count = endings.iter().filter(|crlf| **crlf).count();
+        let lf_count = endings.len() - crlf_count;
+        let crlf =
+            crlf_count > lf_count || (crlf_count == lf_count && endings.first() == Some(&true));
+        let (text, mixed) = match (crlf_count, lf_count) {
+            (0, _) => (text.to_owned(), Vec::new()),
+            (_, 0) => (text.replace("\r\n", "\n"), Vec::new()),
+            _ => (text.replace("\r\n", "\n"), endings),
         };
-        (Framing { bom, crlf }, text)
+        (Framing { bom, crlf, mixed }, text)
     }
 
-    /// The text to write for `text` (the inverse of [`Framing::strip`]).
-    pub fn restore(self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len() + 3);
+    /// The text on disk for the planned text `src` (the inverse of [`Framing::strip`]).
+    pub fn restore_original(&self, src: &str) -> String {
+        self.write(src, |line| self.mixed.get(line).copied())
+    }
+
+    /// The text to write for `text`, the rewrite of the planned text `src`: the lines a line
+    /// diff finds unchanged end as they did, every other line in the dominant ending.
+    pub fn restore(&self, src: &str, text: &str) -> String {
+        if self.mixed.is_empty() {
+            return self.write(text, |_| None);
+        }
+        let old: Vec<&str> = src.split('\n').collect();
+        let new: Vec<&str> = text.split('\n').collect();
+        let mut kept = vec![None; new.len()];
+        for op in crate::diff::diff_lines(&old, &new) {
+            if let crate::diff::Op::Equal(old_line, new_line) = op {
+                kept[new_line] = self.mixed.get(old_line).copied();
+            }
+        }
+        self.write(text, |line| kept.get(line).copied().flatten())
+    }
+
+    /// `text` with the BOM if any and line `n` ending in CRLF when `crlf(n)` says so (`None`:
+    /// when the dominant ending is CRLF).
+    fn write(&self, text: &str, crlf: impl Fn(usize) -> Option<bool>) -> String {
+        let mut out = String::with_capacity(text.len() + text.len() / 16 + 3);
         if self.bom {
             out.push(BOM);
         }
-        if self.crlf {
-            out.push_str(&text.replace('\n', "\r\n"));
-        } else {
-            out.push_str(text);
+        for (index, line) in text.split_inclusive('\n').enumerate() {
+            match line.strip_suffix('\n') {
+                Some(body) if crlf(index).unwrap_or(self.crlf) => {
+                    out.push_str(body);
+                    out.push_str("\r\n");
+                }
+                _ => out.push_str(line),
+            }
         }
         out
     }

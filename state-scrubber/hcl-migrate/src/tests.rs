@@ -732,3 +732,67 @@ fn added_blocks_go_after_a_block_comment_trailing_the_closing_brace() {
         "{out}"
     );
 }
+
+/// The lines of `text` with their endings ("\r\n", "\n" or "" for the last).
+fn lines_with_endings(text: &str) -> Vec<(&str, &str)> {
+    text.split_inclusive('\n')
+        .map(|line| match line.strip_suffix("\r\n") {
+            Some(body) => (body, "\r\n"),
+            None => match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            },
+        })
+        .collect()
+}
+
+#[test]
+fn mixed_line_endings_keep_each_line_and_new_lines_take_the_dominant_one() {
+    // Mostly CRLF, with LF lines in the untouched variable and in the pair (an editor's mix).
+    let input = "resource \"aws_secretsmanager_secret\" \"api\" {\r\n  name = \"api\"\r\n}\r\n\r\n\
+                 resource \"aws_secretsmanager_secret_version\" \"api\" {\r\n  secret_id     = aws_secretsmanager_secret.api.id\n  secret_string = var.api_key\r\n}\r\n\r\n\
+                 resource \"aws_db_instance\" \"db\" {\r\n  # the main database\n  identifier = \"db\"\n  password   = var.db_password\r\n}\r\n\r\n\
+                 variable \"region\" {\n  default = \"eu-west-1\"\n}\n\r\n\
+                 variable \"db_password\" {\r\n  sensitive = true\r\n}\r\n";
+    let (plan, dir) = migrate_text(&[("main.tf", input)]);
+    let change = &plan.files[0];
+    assert_eq!(change.original, input);
+    let old = lines_with_endings(input);
+    let new = lines_with_endings(&change.rewritten);
+    // Lines migrate does not touch keep their ending (the LF lines of `region` among them).
+    for line in [
+        "variable \"region\" {",
+        "  default = \"eu-west-1\"",
+        "  # the main database",
+    ] {
+        let before = old.iter().find(|(l, _)| *l == line).expect("in input");
+        let after = new.iter().find(|(l, _)| *l == line).expect("kept");
+        assert_eq!(before, after, "{line:?} changed its ending");
+    }
+    // Every line migrate writes ends in CRLF, the file's dominant ending.
+    for (line, ending) in &new {
+        if !old.iter().any(|(l, _)| l == line) {
+            assert_eq!(*ending, "\r\n", "written line {line:?} ends in {ending:?}");
+        }
+    }
+    assert!(new.iter().any(|(l, _)| l.contains("password_wo_version")));
+    assert!(new.iter().any(|(l, _)| l.starts_with("moved {")));
+    plan.write().expect("write");
+    assert!(plan_migration(dir.path(), &Options::default())
+        .expect("plan again")
+        .is_empty());
+
+    // Mostly LF: written lines are LF, the CRLF line stays CRLF.
+    let input = "variable \"db_password\" {\r\n  sensitive = true\n}\n\n\
+                 resource \"aws_db_instance\" \"db\" {\n  password = var.db_password\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", input)]);
+    let new = lines_with_endings(&plan.files[0].rewritten);
+    assert!(
+        new.contains(&("variable \"db_password\" {", "\r\n")),
+        "{new:?}"
+    );
+    assert!(
+        new.contains(&("  password_wo_version = 1", "\n")),
+        "{new:?}"
+    );
+}
