@@ -165,3 +165,62 @@ def test_assume_role_session_policy_and_tags(ws, sm):
     store.assert_value(sm, name, c)
     ws.assert_no_changes()
     ws.sweep()
+
+
+def with_ignore_tags(text: str) -> str:
+    return text.replace(
+        'provider "offstate" {\n',
+        'provider "offstate" {\n'
+        "  ignore_tags {\n"
+        '    keys         = ["CostCenter"]\n'
+        '    key_prefixes = ["org:"]\n'
+        "  }\n",
+    )
+
+
+def test_ignore_tags_leaves_tags_managed_elsewhere_alone(ws, sm):
+    """Tags another system puts on the secret (a tagging policy, a cost tool) cause no drift and
+    survive updates; without ignore_tags the same change is a diff that would remove them."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+
+    def write(team: str, ignore: bool = True) -> None:
+        text = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", tags={"team": team}))
+        ws.write(with_ignore_tags(text) if ignore else text)
+
+    write("payments")
+    ws.apply()
+    sm.tag_resource(SecretId=name, Tags=[{"Key": "CostCenter", "Value": "42"}, {"Key": "org:owner", "Value": "sec"}])
+
+    ws.assert_no_changes("tags added outside Terraform under ignore_tags")
+    assert ws.attributes(ADDR)["tags_all"] == {"team": "payments"}
+
+    write("billing")
+    ws.apply()
+    assert store.tags(sm, name) == {"team": "billing", "CostCenter": "42", "org:owner": "sec"}
+    assert ws.attributes(ADDR)["tags_all"] == {"team": "billing"}
+    store.assert_value(sm, name, c)
+
+    # The control: the provider without ignore_tags sees those tags and would remove them.
+    write("billing", ignore=False)
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["update"], plan.summary()
+    ws.sweep()
+
+
+def test_ignore_tags_warns_about_an_ignored_key_in_tags(ws, sm):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    text = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", tags={"team": "a", "org:owner": "me"}))
+    ws.write(with_ignore_tags(text))
+    res = ws.tf("plan", "-input=false", "-json", expect=0)
+    warnings = [
+        m["diagnostic"]
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("summary") == "Tag ignored by the provider"
+    ]
+    assert len(warnings) == 1, res.output
+    assert "org:owner" in warnings[0]["snippet"]["code"], warnings[0]
+    ws.sweep()

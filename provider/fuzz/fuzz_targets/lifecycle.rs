@@ -225,6 +225,7 @@ fuzz_target!(|data: &[u8]| {
     let handle = Handle::with(Configured {
         store: store.clone(),
         default_tags: BTreeMap::new(),
+        ignore_tags: Default::default(),
     });
     let svc = ProviderService::new(OffstateProvider::with_handle(handle));
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -12,5 +12,6 @@ pub mod provider;
 pub mod region;
 pub mod rotation;
 pub mod secret;
+pub mod tags;
 
 pub use provider::OffstateProvider;

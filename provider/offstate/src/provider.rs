@@ -18,12 +18,26 @@ use crate::function::RefFunction;
 use crate::list::SecretList;
 use crate::region;
 use crate::secret::SecretResource;
+use crate::tags::{IgnoreTags, TagFilteredStore};
 use offstate_framework::datasource::{DataSource, EphemeralResource, Function, ListResource};
 
 /// What resources need once the provider is configured.
 pub struct Configured {
+    /// Secrets Manager, seen through `ignore_tags` ([`TagFilteredStore`]).
     pub store: Arc<dyn SecretStore>,
     pub default_tags: BTreeMap<String, String>,
+    pub ignore_tags: IgnoreTags,
+}
+
+impl Configured {
+    /// The tags a secret with these configured `tags` carries and this provider manages:
+    /// `default_tags`, overridden by `tags`, without the ignored keys.
+    pub fn managed_tags(&self, tags: &Value) -> BTreeMap<String, String> {
+        let mut all = self.default_tags.clone();
+        all.extend(tags.as_string_map().unwrap_or_default());
+        self.ignore_tags.strip(&mut all);
+        all
+    }
 }
 
 /// Shared between the provider and its resources; filled by ConfigureProvider.
@@ -113,6 +127,15 @@ pub fn schema() -> Schema {
                 "AWS account IDs this provider must not act in, checked the same way as `allowed_account_ids`. Conflicts with it.",
             ))
             .block(
+                "ignore_tags",
+                Nesting::Single,
+                Block::new("Tag keys managed outside Terraform (a tagging policy, a cost tool): never read into `tags`/`tags_all`, never set nor removed.")
+                    .attribute(Attribute::optional("keys", Type::set(Type::String)).description("Exact tag keys to ignore."))
+                    .attribute(Attribute::optional("key_prefixes", Type::set(Type::String)).description("Tag key prefixes to ignore.")),
+                0,
+                0,
+            )
+            .block(
                 "assume_role",
                 Nesting::Single,
                 Block::new("Assume an IAM role before calling Secrets Manager.")
@@ -170,6 +193,18 @@ impl offstate_framework::Provider for OffstateProvider {
             }
         }
         validate_account_ids(config, &mut diags);
+        for name in ["keys", "key_prefixes"] {
+            if known_strings(config.get("ignore_tags").get(name))
+                .iter()
+                .any(|k| k.is_empty())
+            {
+                diags.attr_error(
+                    AttributePath::attr("ignore_tags").then_attr(name),
+                    "Empty tag key",
+                    "An empty key or prefix would match no tag, or every tag; remove it.",
+                );
+            }
+        }
         let ar = config.get("assume_role");
         let in_role = |name: &str| AttributePath::attr("assume_role").then_attr(name);
         if let Some(arn) = ar.get("role_arn").as_str() {
@@ -280,9 +315,11 @@ impl offstate_framework::Provider for OffstateProvider {
                     diags.push(d);
                     return diags;
                 }
+                let ignore_tags = IgnoreTags::from_config(c.get("ignore_tags"));
                 let configured = Configured {
-                    store: Arc::new(store),
+                    store: TagFilteredStore::wrap(Arc::new(store), ignore_tags.clone()),
                     default_tags: c.get("default_tags").as_string_map().unwrap_or_default(),
+                    ignore_tags,
                 };
                 if self.handle.configured.set(configured).is_err() {
                     tracing::debug!("provider configured twice; keeping the first configuration");

@@ -917,16 +917,30 @@ impl offstate_framework::Resource for SecretResource {
                 )),
             );
         }
-        // tags_all is known at plan time whenever tags and default tags are.
-        let default_tags = match self.handle.get() {
-            Ok(c) => c.default_tags.clone(),
-            Err(_) => BTreeMap::new(),
-        };
+        // tags_all is known at plan time whenever tags and default tags are; ignored tags are
+        // left out, as refresh leaves them out.
         if config.get("tags").is_wholly_known() {
-            p.set(
-                "tags_all",
-                tags_value(&merge_tags(&default_tags, config.get("tags"))),
-            );
+            let all = match self.handle.get() {
+                Ok(c) => {
+                    for key in config
+                        .get("tags")
+                        .as_string_map()
+                        .unwrap_or_default()
+                        .keys()
+                    {
+                        if c.ignore_tags.ignores(key) {
+                            resp.diagnostics.attr_warning(
+                                AttributePath::attr("tags").then_key(key),
+                                "Tag ignored by the provider",
+                                "The provider's ignore_tags covers this key: it is neither set nor removed on the secret, and every plan will show it as a change to `tags`. Remove it from `tags` or from ignore_tags.",
+                            );
+                        }
+                    }
+                    c.managed_tags(config.get("tags"))
+                }
+                Err(_) => merge_tags(&BTreeMap::new(), config.get("tags")),
+            };
+            p.set("tags_all", tags_value(&all));
         }
         if req.is_create() {
             if let Some(n) = config.get("name").as_str() {
@@ -1029,7 +1043,7 @@ impl offstate_framework::Resource for SecretResource {
                 return;
             }
         }
-        let tags = merge_tags(&c.default_tags, config.get("tags"));
+        let tags = c.managed_tags(config.get("tags"));
         let request = CreateSecret {
             name: name.clone(),
             description: non_empty(config.get("description")).map(str::to_string),
@@ -1245,7 +1259,7 @@ impl offstate_framework::Resource for SecretResource {
                 return resp.diagnostics.push(store_diag("UpdateSecret", &arn, &e));
             }
         }
-        let want = merge_tags(&c.default_tags, config.get("tags"));
+        let want = c.managed_tags(config.get("tags"));
         let have = prior.get("tags_all").as_string_map().unwrap_or_default();
         let removed: Vec<String> = have
             .keys()

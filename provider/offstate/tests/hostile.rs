@@ -44,6 +44,7 @@ fn service() -> (ProviderService<OffstateProvider>, Arc<MemoryStore>) {
     let handle = Handle::with(Configured {
         store: store.clone(),
         default_tags: BTreeMap::new(),
+        ignore_tags: Default::default(),
     });
     (
         ProviderService::new(OffstateProvider::with_handle(handle)),

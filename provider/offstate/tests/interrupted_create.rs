@@ -30,6 +30,7 @@ fn setup() -> (ProviderService<OffstateProvider>, Arc<MemoryStore>) {
     let handle = Handle::with(Configured {
         store: store.clone(),
         default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
+        ignore_tags: Default::default(),
     });
     (
         ProviderService::new(OffstateProvider::with_handle(handle)),

@@ -43,6 +43,7 @@ fn harness() -> Harness {
     let handle = Handle::with(Configured {
         store: store.clone(),
         default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
+        ignore_tags: Default::default(),
     });
     Harness {
         svc: ProviderService::new(OffstateProvider::with_handle(handle)),
@@ -300,6 +301,7 @@ impl Harness {
         Handle::with(Configured {
             store: self.store.clone(),
             default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
+            ignore_tags: Default::default(),
         })
     }
 
