@@ -1,6 +1,12 @@
-"""Provider configuration: where the endpoint comes from, assume_role, default_tags."""
+"""Provider configuration: where the endpoint comes from, assume_role, default_tags, the account
+guard, ignore_tags, a proxy from the environment."""
 
 from __future__ import annotations
+
+import http.client
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -223,4 +229,77 @@ def test_ignore_tags_warns_about_an_ignored_key_in_tags(ws, sm):
     ]
     assert len(warnings) == 1, res.output
     assert "org:owner" in warnings[0]["snippet"]["code"], warnings[0]
+    ws.sweep()
+
+
+class ForwardProxy:
+    """A plain-HTTP forward proxy on loopback, as a corporate proxy would be: it takes requests in
+    absolute form (`POST http://host:port/ HTTP/1.1`) and forwards them. It records the method and
+    the host it forwarded to, never a header or a body (bodies carry values)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                target = urlsplit(self.path)
+                if not target.netloc:  # origin form: not sent to a proxy
+                    self.send_error(400, "not a proxy request")
+                    return
+                proxy.seen.append((self.command, target.netloc))
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+                upstream = http.client.HTTPConnection(target.netloc, timeout=30)
+                upstream.request(self.command, target.path or "/", body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for k, v in answer.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                upstream.close()
+
+            do_GET = do_POST
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_http_proxy_from_the_environment(ws, sm):
+    """HTTP_PROXY (and HTTPS_PROXY / NO_PROXY, read the same way) routes the provider's calls
+    through a proxy, as the AWS CLI and Go providers do; every Secrets Manager call went through."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    proxy = ForwardProxy()
+    try:
+        for k in ("NO_PROXY", "no_proxy", "http_proxy", "ALL_PROXY", "all_proxy"):
+            ws.env.pop(k, None)
+        ws.env["HTTP_PROXY"] = proxy.url
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1")))
+        ws.apply()
+        store.assert_value(sm, name, c)
+        moto_host = urlsplit(ws.endpoint).netloc
+        assert proxy.seen and {host for _, host in proxy.seen} == {moto_host}, proxy.seen
+        seen = len(proxy.seen)
+        # NO_PROXY exempts the endpoint: the next run goes direct.
+        ws.env["NO_PROXY"] = "127.0.0.1"
+        ws.assert_no_changes()
+        assert len(proxy.seen) == seen, proxy.seen[seen:]
+    finally:
+        proxy.close()
     ws.sweep()
