@@ -288,6 +288,28 @@ def test_s3_quiet_and_errors(s3_world):
     assert code == 2 and b"--endpoint" in err, err
 
 
+def test_s3_overlapping_urls_scan_each_object_once(s3_world):
+    """The same prefix named twice, or one inside another, listed every object again: each was
+    scanned and reported twice (double counts, duplicate SARIF results)."""
+    env = dict(s3_world["env"], CI="true")
+    code, out, err = run(["audit", f"s3://{BUCKET}/org/team-11/", "--format", "json"], env)
+    assert code == 1, err
+    once = json.loads(out)
+    code, out, err = run([
+        "audit", f"s3://{BUCKET}/org/team-11/", f"s3://{BUCKET}/org/", f"s3://{BUCKET}/org/team-11/",
+        "--format", "json",
+    ], env)
+    assert code == 1, err
+    no_canary({"stdout": out, "stderr": err}, s3_world["secrets"])
+    rep = json.loads(out)
+    files = files_of(rep)
+    assert len(files) == len(set(files)) == N_OBJECTS, (len(files), len(set(files)))
+    assert set(files_of(once)) <= set(files)
+    fps = [(f["file"], f["fingerprint"]) for f in rep["findings"]]
+    assert len(fps) == len(set(fps)), "a finding reported twice"
+    assert rep["summary"]["states_scanned"] == N_OBJECTS
+
+
 # ----------------------------------------------------------------------------------------------
 # A directory of thousands of states
 

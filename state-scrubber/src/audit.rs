@@ -144,10 +144,12 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
         let results = scan_local(&engine, &fp_key, &sources, opts.jobs, &progress);
         report.files = results;
         if !s3_urls.is_empty() {
-            let urls: Vec<String> = s3_urls
-                .iter()
-                .filter_map(|p| p.to_str().map(str::to_string))
-                .collect();
+            let urls = distinct_s3_urls(
+                s3_urls
+                    .iter()
+                    .filter_map(|p| p.to_str().map(str::to_string))
+                    .collect(),
+            );
             let (files, errors) =
                 crate::s3::scan(&urls, &opts.s3, &engine, &fp_key, opts.jobs, &progress);
             report.files.extend(files);
@@ -169,6 +171,34 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
     report.baseline = baseline;
     report.baseline_file = opts.baseline.as_ref().map(|p| p.display().to_string());
     Ok(report)
+}
+
+/// The S3 URLs to list, in the order given, without those another one covers: the same bucket
+/// and a prefix that starts with the other's (`s3://b/org/` covers `s3://b/org/team-1/` and
+/// itself named twice). An object listed twice was fetched, scanned and reported twice: double
+/// counts in the summary, duplicate SARIF results. Local paths are made distinct in
+/// [`input::collect`]. A URL that does not parse is kept (listing it reports why).
+fn distinct_s3_urls(urls: Vec<String>) -> Vec<String> {
+    let parsed: Vec<Option<(String, String)>> =
+        urls.iter().map(|u| crate::s3::parse_url(u).ok()).collect();
+    let covered = |i: usize| {
+        let Some((bucket, prefix)) = &parsed[i] else {
+            return false;
+        };
+        parsed.iter().enumerate().any(|(j, other)| {
+            other.as_ref().is_some_and(|(b, p)| {
+                j != i
+                    && b == bucket
+                    && prefix.starts_with(p.as_str())
+                    && (p.len() < prefix.len() || j < i)
+            })
+        })
+    };
+    urls.iter()
+        .enumerate()
+        .filter(|(i, _)| !covered(*i))
+        .map(|(_, u)| u.clone())
+        .collect()
 }
 
 /// Scan local sources with a bounded pool of `jobs` workers (each with its own engine), in the
@@ -290,5 +320,38 @@ pub(crate) fn scan_bytes(
             error: Some(e.to_string()),
             notes: vec![],
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn s3_urls_covered_by_another_are_listed_once() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for (given, want) in [
+            (
+                v(&["s3://b/org/", "s3://b/org/", "s3://b/org/team-1/"]),
+                v(&["s3://b/org/"]),
+            ),
+            (
+                v(&["s3://b/org/team-1/", "s3://b/org/"]),
+                v(&["s3://b/org/"]),
+            ),
+            // `org` lists `org2/` too (a prefix, not a directory).
+            (v(&["s3://b/org2/", "s3://b/org"]), v(&["s3://b/org"])),
+            (v(&["s3://b/x/", "s3://b"]), v(&["s3://b"])),
+            (
+                v(&["s3://b/org/", "s3://c/org/", "s3://b/other/"]),
+                v(&["s3://b/org/", "s3://c/org/", "s3://b/other/"]),
+            ),
+            // Another bucket whose name starts the same is another bucket.
+            (
+                v(&["s3://bb/org/", "s3://b/"]),
+                v(&["s3://bb/org/", "s3://b/"]),
+            ),
+            (v(&["s3:///x", "s3:///x"]), v(&["s3:///x", "s3:///x"])),
+        ] {
+            assert_eq!(super::distinct_s3_urls(given.clone()), want, "{given:?}");
+        }
     }
 }
