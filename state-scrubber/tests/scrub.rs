@@ -1346,3 +1346,182 @@ fn a_state_written_meanwhile_is_not_overwritten() {
     assert_no_canary(&c, "stderr", &o.stderr);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), meanwhile);
 }
+
+// ---- the manifest: states that share a lineage, and Secrets Manager's size limit --------------
+
+/// `n` secret versions whose `secret_string` has a write-only twin (so the manifest is the only
+/// record of where each value went), the values made from `value(i)`.
+fn twin_state(serial: u64, n: usize, value: impl Fn(usize) -> String) -> String {
+    let resources: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"mode": "managed", "type": "aws_secretsmanager_secret_version",
+                "name": format!("app_{i:04}"),
+                "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                "instances": [{"schema_version": 0, "attributes": {
+                    "id": format!("arn:aws:secretsmanager:eu-west-1:1:secret:app-{i}|v1"),
+                    "secret_id": format!("arn:aws:secretsmanager:eu-west-1:1:secret:app-{i}"),
+                    "secret_string": value(i),
+                    "secret_string_wo": null, "secret_string_wo_version": null},
+                    "sensitive_attributes": [[{"type": "get_attr", "value": "secret_string"}]],
+                    "identity_schema_version": 0}]})
+        })
+        .collect();
+    let doc = json!({"version": 4, "terraform_version": "1.15.0", "serial": serial,
+        "lineage": "7c1f0d2e-0000-4000-8000-0000000b4c0f", "outputs": {},
+        "resources": resources, "check_results": null});
+    serde_json::to_string_pretty(&doc).unwrap() + "\n"
+}
+
+/// Every secret in the store holds at most Secrets Manager's 65,536 bytes.
+async fn assert_every_secret_fits(store: &MemoryStore) {
+    use offstate_common::store::ListFilter;
+    for meta in store.list(&ListFilter::default()).await.unwrap() {
+        let v = store
+            .get_value(&meta.name, VersionSelector::Current)
+            .await
+            .unwrap();
+        assert!(
+            v.value.len() <= 65_536,
+            "{} holds {} bytes: Secrets Manager refuses more than 65,536",
+            meta.name,
+            v.value.len()
+        );
+    }
+}
+
+/// Terraform's `terraform.tfstate.backup` (or any older copy) shares the state's lineage, and
+/// the README has both audited clean, so both get scrubbed under one prefix. Before the fix the
+/// manifest kept one entry per place, the last scrub's: restoring the main state after the backup
+/// was scrubbed put the backup's older password into the main state's nulled attribute, silently.
+#[test]
+fn restore_puts_back_each_states_own_value_when_its_backup_was_scrubbed_too() {
+    let (now, old) = (canary(), canary());
+    let main = twin_state(7, 1, |_| now.clone());
+    let backup = twin_state(6, 1, |_| old.clone());
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let m = scrub_write(main.as_bytes(), "terraform.tfstate", &store)
+            .await
+            .unwrap();
+        let b = scrub_write(backup.as_bytes(), "terraform.tfstate.backup", &store)
+            .await
+            .unwrap();
+        let (m_out, b_out) = (m.output.unwrap(), b.output.unwrap());
+        for (what, bytes) in [("main", &m_out), ("backup", &b_out)] {
+            assert_no_canary(&now, what, bytes);
+            assert_no_canary(&old, what, bytes);
+        }
+        let path = "/resources/0/instances/0/attributes/secret_string";
+        for (scrubbed, want, serial) in [(&m_out, &now, 9), (&b_out, &old, 8)] {
+            let r = restore::restore(scrubbed, "s", "test/app", &store, true)
+                .await
+                .unwrap();
+            let text = restore::render(&r);
+            assert_no_canary(&now, "restore report", text.as_bytes());
+            assert_no_canary(&old, "restore report", text.as_bytes());
+            let v = json(r.output.as_ref().unwrap());
+            assert!(
+                v.pointer(path).and_then(Value::as_str) == Some(want.as_str()),
+                "restore of the state at serial {} put back another state's value",
+                serial - 1
+            );
+            assert_eq!(v["serial"], serial);
+        }
+        // Restoring the main state once more after Terraform wrote it (serial 12): still the
+        // value of its own scrub, not the backup's.
+        let mut later = json(&m_out);
+        later["serial"] = json!(12);
+        let later = serde_json::to_vec_pretty(&later).unwrap();
+        let r = restore::restore(&later, "s", "test/app", &store, true)
+            .await
+            .unwrap();
+        let v = json(r.output.as_ref().unwrap());
+        assert!(v.pointer(path).and_then(Value::as_str) == Some(now.as_str()));
+    });
+}
+
+/// A state with a few hundred values made a manifest of more than 65,536 bytes (about 580 bytes
+/// an entry, pretty-printed): moto takes it, real Secrets Manager refuses it, after every value
+/// was stored, so such a state could not be scrubbed at all. Now the manifest is compact and
+/// split into pages; the round trip still restores every value.
+#[test]
+fn a_large_state_gets_a_manifest_that_fits_and_round_trips() {
+    let c = canary();
+    let src = twin_state(3, 400, |i| format!("{c}-{i}"));
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "big.tfstate", &store)
+            .await
+            .unwrap();
+        let out = r.output.unwrap();
+        assert_no_canary(&c, "scrubbed state", &out);
+        assert_every_secret_fits(&store).await;
+        // A second run of the same scrub stores nothing new, manifest pages included.
+        let writes = store.call_count("put_value") + store.call_count("create");
+        let again = scrub_write(src.as_bytes(), "big.tfstate", &store)
+            .await
+            .unwrap();
+        assert_eq!(again.output.unwrap(), out);
+        assert_eq!(
+            store.call_count("put_value") + store.call_count("create"),
+            writes
+        );
+        let back = restore::restore(&out, "big.tfstate", "test/app", &store, true)
+            .await
+            .unwrap();
+        assert_eq!(back.restored.len(), 400);
+        assert_no_canary(&c, "restore report", restore::render(&back).as_bytes());
+        let mut want = json(src.as_bytes());
+        want["serial"] = json!(5);
+        assert!(json(back.output.as_ref().unwrap()) == want, "round trip");
+    });
+}
+
+/// A value larger than a secret can hold is refused, naming the path, before anything is
+/// stored, and in a dry run too. Before, the dry run passed and `--write` stored the values
+/// before it (moto even took the large one; AWS refuses it).
+#[test]
+fn a_value_over_secrets_managers_limit_stops_before_anything_is_stored() {
+    let c = canary();
+    let big = format!("{c}{}", "x".repeat(70_000));
+    let src = twin_state(3, 3, |i| {
+        if i == 2 {
+            big.clone()
+        } else {
+            format!("{c}-{i}")
+        }
+    });
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let dry = scrub::scrub(
+            src.as_bytes(),
+            "s.tfstate",
+            &ScrubOptions::new("test/app"),
+            None,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        let e = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .unwrap_err()
+            .to_string();
+        for msg in [&dry, &e] {
+            assert_no_canary(&c, "error", msg.as_bytes());
+            assert!(
+                msg.contains("/resources/2/instances/0/attributes/secret_string")
+                    && msg.contains("65536 bytes")
+                    && msg.contains(
+                        "--exclude 'aws_secretsmanager_secret_version.app_0002.secret_string'"
+                    ),
+                "{msg}"
+            );
+        }
+        assert_every_secret_fits(&store).await;
+        assert_eq!(
+            store.call_count("create") + store.call_count("put_value"),
+            0,
+            "nothing stored"
+        );
+    });
+}

@@ -185,6 +185,27 @@ pub async fn scrub(
         report.items = items;
         return Ok(report);
     }
+    // Refused before anything is stored (and in a dry run too): Secrets Manager would refuse it
+    // halfway through, after the values before it were written.
+    if let Some(it) = items
+        .iter()
+        .find(|it| it.value.len() > store::MAX_VALUE_BYTES)
+    {
+        let what = if it.attribute_path.is_empty() {
+            it.address.clone()
+        } else {
+            format!("{}.{}", it.address, it.attribute_path)
+        };
+        return Err(ScrubError::At {
+            file: file.to_string(),
+            pointer: it.pointer.clone(),
+            message: format!(
+                "{what}: the value is {} bytes; a Secrets Manager secret holds at most {} bytes. Leave it out with --exclude '{what}' (and move it by hand), then scrub the rest",
+                it.value.len(),
+                store::MAX_VALUE_BYTES,
+            ),
+        });
+    }
 
     if opts.write {
         let store = store.ok_or_else(|| ScrubError::Other {
@@ -222,7 +243,11 @@ pub async fn scrub(
             it.version_id = Some(version);
             report.stored.push(stored);
         }
-        let entries: Vec<ManifestEntry> = items.iter().map(manifest_entry).collect();
+        // The serial the rewrite below gives the state (`rewrite::apply`: serial + 1).
+        let entries: Vec<ManifestEntry> = items
+            .iter()
+            .map(|it| manifest_entry(it, serial + 1))
+            .collect();
         let manifest = store::manifest_name(&opts.prefix, &lineage);
         store::save_manifest(store, &opts.prefix, &lineage, entries)
             .await
@@ -242,6 +267,7 @@ pub async fn scrub(
             file: file.to_string(),
             error,
         })?;
+    debug_assert_eq!(new_serial, serial + 1);
     report.serial_after = new_serial;
     if opts.write {
         report.output = Some(out);
@@ -250,7 +276,7 @@ pub async fn scrub(
     Ok(report)
 }
 
-fn manifest_entry(it: &Item) -> ManifestEntry {
+fn manifest_entry(it: &Item, serial: u64) -> ManifestEntry {
     let (action, twin, version) = match &it.action {
         Action::Reference => ("reference", None, None),
         Action::NullForTwin { twin, version } => ("null", Some(twin.clone()), version.clone()),
@@ -264,6 +290,7 @@ fn manifest_entry(it: &Item) -> ManifestEntry {
         twin,
         reference: it.reference().to_string(),
         version_attribute: version,
+        serial: Some(serial),
     }
 }
 

@@ -161,11 +161,14 @@ pub async fn restore(
         Ok::<_, ScrubError>((go_json_string(text), text.chars().count()))
     };
 
-    for e in manifest
-        .as_ref()
-        .map(|m| m.entries.as_slice())
-        .unwrap_or(&[])
-    {
+    for e in pick_entries(
+        manifest
+            .as_ref()
+            .map(|m| m.entries.as_slice())
+            .unwrap_or(&[]),
+        serial,
+        &mut report.skipped,
+    ) {
         let Some((ptr, vptr)) = locate(&doc, e) else {
             report.skipped.push(format!(
                 "{} {}: not in this state any more",
@@ -255,6 +258,46 @@ pub async fn restore(
         report.output = Some(out);
     }
     Ok(report)
+}
+
+/// For each place in the manifest, the entry of the latest scrub that is not newer than this
+/// state (`serial`): the scrub that produced it, or the last one before Terraform wrote it
+/// again. Entries of other states of the lineage (its `.backup`, an older copy scrubbed under
+/// the same prefix) are there too, and their values are not this state's. Format 1 entries have
+/// no serial and count as the oldest.
+fn pick_entries<'m>(
+    entries: &'m [ManifestEntry],
+    serial: u64,
+    skipped: &mut Vec<String>,
+) -> Vec<&'m ManifestEntry> {
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut by_place: Vec<Vec<&ManifestEntry>> = Vec::new();
+    for e in entries {
+        let i = *index.entry(e.key()).or_insert_with(|| {
+            by_place.push(vec![]);
+            by_place.len() - 1
+        });
+        by_place[i].push(e);
+    }
+    let mut out = Vec::new();
+    for es in by_place {
+        // `max_by_key` keeps the last of equals: the later entry of a format 1 manifest.
+        match es
+            .iter()
+            .filter(|e| e.serial.unwrap_or(0) <= serial)
+            .max_by_key(|e| e.serial.unwrap_or(0))
+        {
+            Some(e) => out.push(*e),
+            None => {
+                let e = es[0];
+                skipped.push(format!(
+                    "{} {}: every recorded scrub of it is newer than this state (serial {serial}); left as is",
+                    e.address, e.attribute
+                ));
+            }
+        }
+    }
+    out
 }
 
 pub fn render(r: &RestoreReport) -> String {

@@ -172,14 +172,33 @@ async fn update_existing(
 /// `PREFIX/.offstate-manifest/LINEAGE` (it holds names, pointers and version ids, no value), so
 /// that `restore` can put back attributes that became null for their write-only twin: those leave
 /// no reference in the state.
+///
+/// Every state of a lineage shares the manifest: the `.backup` next to a state, an older copy,
+/// a state scrubbed again after a restore. So an entry records the serial its scrub wrote, an
+/// entry of another serial at the same place is kept, and restore takes, for each place, the
+/// entry of the latest scrub not newer than the state it restores.
+///
+/// A secret value holds at most [`MAX_VALUE_BYTES`]; a manifest larger than one is split into
+/// pages (`NAME/page-DIGEST`, named after their content, so a page is never rewritten with other
+/// content and a manifest read between two saves always finds the pages it lists).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub format: String,
     pub lineage: String,
+    /// Names of the pages holding more entries (format 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<String>,
     pub entries: Vec<ManifestEntry>,
 }
 
-pub const MANIFEST_FORMAT: &str = "offstate-scrub-manifest/1";
+pub const MANIFEST_FORMAT: &str = "offstate-scrub-manifest/2";
+/// Format 1: one secret, one entry per place (the latest scrub's), no serial.
+const MANIFEST_FORMAT_1: &str = "offstate-scrub-manifest/1";
+
+/// Secrets Manager's limit on a `SecretString` (and `SecretBinary`), in bytes.
+pub const MAX_VALUE_BYTES: usize = 65_536;
+/// What one manifest page may take, leaving room under [`MAX_VALUE_BYTES`].
+const PAGE_BYTES: usize = 60_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ManifestEntry {
@@ -196,10 +215,14 @@ pub struct ManifestEntry {
     pub reference: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_attribute: Option<VersionEdit>,
+    /// The serial of the state this scrub wrote (`None` in format 1 manifests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<u64>,
 }
 
 impl ManifestEntry {
-    fn key(&self) -> String {
+    /// The place in a state (independent of the instance's position in `resources`).
+    pub fn key(&self) -> String {
         match &self.locator {
             Some(l) => format!(
                 "{}|{}|{}|{}|{}|{}|{}",
@@ -233,19 +256,26 @@ pub fn manifest_name(prefix: &str, lineage: &str) -> String {
     )
 }
 
-/// Read the manifest; `None` when there is none.
-pub async fn load_manifest(
-    store: &dyn SecretStore,
-    name: &str,
-) -> Result<Option<Manifest>, PutError> {
+fn invalid_manifest(name: &str, why: &str) -> PutError {
+    PutError::Store(StoreError::from_code(
+        "InvalidManifest",
+        format!("{name} is not a scrub manifest ({why})"),
+    ))
+}
+
+async fn load_one(store: &dyn SecretStore, name: &str) -> Result<Option<Manifest>, PutError> {
     match store.get_value(name, VersionSelector::Current).await {
         Ok(v) => {
-            let m: Manifest = serde_json::from_slice(v.value.expose_secret()).map_err(|_| {
-                PutError::Store(StoreError::from_code(
-                    "InvalidManifest",
-                    format!("{name} is not a scrub manifest"),
-                ))
-            })?;
+            // serde's message could quote the text; the manifest holds no value, but say nothing
+            // of it anyway.
+            let m: Manifest = serde_json::from_slice(v.value.expose_secret())
+                .map_err(|_| invalid_manifest(name, "not its JSON"))?;
+            if m.format != MANIFEST_FORMAT && m.format != MANIFEST_FORMAT_1 {
+                return Err(invalid_manifest(
+                    name,
+                    "an unknown format; a newer state-scrubber wrote it",
+                ));
+            }
             Ok(Some(m))
         }
         Err(e) if e.is_not_found() => Ok(None),
@@ -253,8 +283,25 @@ pub async fn load_manifest(
     }
 }
 
-/// Merge `entries` into the manifest (newer entries replace older ones at the same location)
-/// and store it idempotently.
+/// Read the manifest, pages included; `None` when there is none.
+pub async fn load_manifest(
+    store: &dyn SecretStore,
+    name: &str,
+) -> Result<Option<Manifest>, PutError> {
+    let Some(mut m) = load_one(store, name).await? else {
+        return Ok(None);
+    };
+    for page in std::mem::take(&mut m.pages) {
+        let p = load_one(store, &page)
+            .await?
+            .ok_or_else(|| invalid_manifest(name, "a page it lists is missing"))?;
+        m.entries.extend(p.entries);
+    }
+    Ok(Some(m))
+}
+
+/// Merge `entries` into the manifest (an entry replaces one at the same place from the same
+/// serial: a re-run of the same scrub) and store it idempotently, in pages when it is large.
 pub async fn save_manifest(
     store: &dyn SecretStore,
     prefix: &str,
@@ -267,19 +314,68 @@ pub async fn save_manifest(
     m.lineage = lineage.into();
     for e in entries {
         let k = e.key();
-        m.entries.retain(|x| x.key() != k);
+        m.entries.retain(|x| x.key() != k || x.serial != e.serial);
         m.entries.push(e);
     }
-    let text = serde_json::to_string_pretty(&m).expect("manifest serialises");
-    // The manifest holds no secret, so its token may depend on its content.
-    let tok = token(&["manifest", lineage, &text]);
     let mut tags = BTreeMap::new();
     tags.insert(TAG_LINEAGE.to_string(), tag_value(lineage));
     tags.insert(TAG_MANAGED_BY.to_string(), "state-scrubber".to_string());
+    let text = |m: &Manifest| serde_json::to_string(m).expect("manifest serialises");
+    let mut head = Manifest {
+        format: m.format.clone(),
+        lineage: m.lineage.clone(),
+        pages: vec![],
+        entries: vec![],
+    };
+    if text(&m).len() <= PAGE_BYTES {
+        head.entries = m.entries;
+    } else {
+        // Pages first: the head that lists them is written last, so a crash in between leaves
+        // the previous head, whose pages are untouched.
+        let mut page = Manifest {
+            format: m.format.clone(),
+            lineage: m.lineage.clone(),
+            ..Default::default()
+        };
+        let mut pages = Vec::new();
+        for e in m.entries {
+            page.entries.push(e);
+            if page.entries.len() > 1 && text(&page).len() > PAGE_BYTES {
+                let last = page.entries.pop().expect("just pushed");
+                pages.push(std::mem::take(&mut page.entries));
+                page.entries.push(last);
+            }
+        }
+        pages.push(page.entries);
+        for entries in pages {
+            let p = Manifest {
+                format: m.format.clone(),
+                lineage: m.lineage.clone(),
+                pages: vec![],
+                entries,
+            };
+            let t = text(&p);
+            let digest = crate::finding::hex(&Sha256::digest(t.as_bytes())[..8]);
+            let page_name = format!("{name}/page-{digest}");
+            put_idempotent(
+                store,
+                &page_name,
+                &SecretValue::from_string(t.clone()),
+                tags.clone(),
+                "state-scrubber scrub manifest page: where the values of this state went",
+                token(&["manifest-page", lineage, &t]),
+            )
+            .await?;
+            head.pages.push(page_name);
+        }
+    }
+    let t = text(&head);
+    // The manifest holds no secret, so its token may depend on its content.
+    let tok = token(&["manifest", lineage, &t]);
     let (v, _) = put_idempotent(
         store,
         &name,
-        &SecretValue::from_string(text),
+        &SecretValue::from_string(t),
         tags,
         "state-scrubber scrub manifest: where the values of this state went",
         tok,
