@@ -86,6 +86,8 @@ struct Pair<'a> {
     repeat: Repeat<'a>,
     /// The value is a `random_password` that becomes the `generate` block.
     generate: Option<Generate<'a>>,
+    /// The `aws_secretsmanager_secret_policy` whose `policy` the `offstate_secret` takes.
+    policy: Option<(usize, &'a Block)>,
 }
 
 /// A resource's `count` or `for_each`.
@@ -654,6 +656,7 @@ impl<'a> Planner<'a> {
                         value_version,
                         repeat,
                         generate: None,
+                        policy: None,
                     });
                     if secret.body.has_attribute("policy") {
                         self.info(secret_file, secret_start, format!(
@@ -677,6 +680,7 @@ impl<'a> Planner<'a> {
             }
         }
         for pair in &mut pairs {
+            pair.policy = self.fold_policy(pair);
             match self.plan_generate(pair) {
                 Ok(None) => {}
                 Ok(Some(generate)) => {
@@ -693,6 +697,112 @@ impl<'a> Planner<'a> {
             }
         }
         pairs
+    }
+
+    /// The `aws_secretsmanager_secret_policy` attached to the pair's secret that becomes the
+    /// `offstate_secret`'s `policy` (and `block_public_policy`): one policy resource, repeated
+    /// like the secret, with nothing `offstate_secret` lacks, read nowhere, its policy not
+    /// reading the secret (it would read itself). Otherwise a note says why it stays, attached to
+    /// `offstate_secret.N.arn` (an `offstate_secret` without `policy` leaves an attached policy
+    /// alone).
+    fn fold_policy(&mut self, pair: &Pair<'a>) -> Option<(usize, &'a Block)> {
+        let name = label(pair.secret, 1).unwrap_or_default();
+        let policies: Vec<(usize, &'a Block, Instance<'a>)> = self
+            .blocks("resource")
+            .filter(|(_, b)| label(b, 0) == Some("aws_secretsmanager_secret_policy"))
+            .filter_map(|(file, b)| match secret_target(b, "secret_arn") {
+                Some((secret, instance)) if secret == name => Some((file, b, instance)),
+                _ => None,
+            })
+            .collect();
+        let [(file, block, instance)] = policies.as_slice() else {
+            if let Some((file, block, _)) = policies.first() {
+                self.info(*file, span_of(*block).start, format!(
+                    "{} `aws_secretsmanager_secret_policy` resources attach to `aws_secretsmanager_secret.{name}`: they stay, \
+                     attached to `offstate_secret.{name}.arn` (offstate leaves a policy it does not manage alone)",
+                    policies.len()
+                ));
+            }
+            return None;
+        };
+        let (file, block) = (*file, *block);
+        let pname = label(block, 1).unwrap_or_default();
+        let mut reasons = Vec::new();
+        if pair.secret.body.has_attribute("policy") {
+            reasons.push(format!(
+                "`aws_secretsmanager_secret.{name}` sets `policy` too"
+            ));
+        }
+        if let Err(reason) = same_repetition(name, pair.repeat, block, instance) {
+            reasons.push(reason);
+        }
+        for attr in block.body.attributes() {
+            let key = attr.key.as_str();
+            if !matches!(
+                key,
+                "secret_arn"
+                    | "policy"
+                    | "block_public_policy"
+                    | "depends_on"
+                    | "count"
+                    | "for_each"
+            ) {
+                reasons.push(format!("it sets `{key}`"));
+            }
+        }
+        if let Some(nested) = block.body.blocks().next() {
+            reasons.push(format!("it has a `{}` block", nested.ident.as_str()));
+        }
+        let policy_key = block.body.get_attribute("policy").map(key_start);
+        let iterates_secret = matches!(instance, Instance::EachValue)
+            || block
+                .body
+                .get_attribute("for_each")
+                .is_some_and(|a| names_resource(&a.value, name));
+        for r in self.refs {
+            if iterates_secret
+                && r.file == file
+                && Some(r.site.key_start) == policy_key
+                && r.root == "each"
+                && r.attr(0) == Some("value")
+            {
+                reasons.push(
+                    "its `policy` uses `each.value`, which is the secret's instance there and would be an element \
+                     of its `for_each` in `offstate_secret`"
+                        .to_owned(),
+                );
+            }
+            if r.resource_named("aws_secretsmanager_secret_policy") == Some(pname) {
+                reasons.push(format!("it is named in {}", r.describe_site()));
+            } else if r.file == file
+                && Some(r.site.key_start) == policy_key
+                && matches!(&r.site.owner, Owner::Resource { ty, name: n }
+                    if ty == "aws_secretsmanager_secret_policy" && n == pname)
+                && (r.resource_named("aws_secretsmanager_secret") == Some(name)
+                    || r.resource_named("aws_secretsmanager_secret_version")
+                        .is_some())
+            {
+                reasons.push(format!(
+                    "its `policy` reads `{}.{}`, which would be `offstate_secret.{name}` reading itself \
+                     (in a secret's resource policy, `Resource = \"*\"` is the secret itself)",
+                    r.root,
+                    r.attr(0).unwrap_or_default()
+                ));
+            }
+        }
+        if let Some(reason) = self.named_elsewhere(&["aws_secretsmanager_secret_policy", pname]) {
+            reasons.push(reason);
+        }
+        if reasons.is_empty() {
+            return Some((file, block));
+        }
+        reasons.dedup();
+        self.info(file, span_of(block).start, format!(
+            "`aws_secretsmanager_secret_policy.{pname}` stays, attached to `offstate_secret.{name}.arn` (offstate leaves a \
+             policy it does not manage alone), and is not folded into `offstate_secret.{name}`'s `policy`: {}",
+            reasons.join("; ")
+        ));
+        None
     }
 
     /// Whether the pair's value is a `random_password` that `offstate_secret` can generate
@@ -1440,6 +1550,9 @@ impl<'a> Planner<'a> {
                     .iter()
                     .map(|comment| format!("\n{indent}{comment}")),
             );
+            if let Some((policy_file, policy)) = pair.policy {
+                source.push_str(&self.folded_policy(policy_file, policy, &indent));
+            }
             let dropped = |item: &Expression| {
                 names_resource(item, &name)
                     || is_var_attr(item, "aws_secretsmanager_secret_version", &vname)
@@ -1448,23 +1561,24 @@ impl<'a> Planner<'a> {
                         .as_ref()
                         .is_some_and(|g| is_var_attr(item, "random_password", &g.name))
             };
-            let extra: Vec<String> = match pair.version.body.get_attribute("depends_on") {
-                Some(Attribute {
+            let mut extra: Vec<String> = Vec::new();
+            let carried = [(pair.version_file, pair.version)]
+                .into_iter()
+                .chain(pair.policy);
+            for (file, block) in carried {
+                if let Some(Attribute {
                     value: Expression::Array(items),
                     ..
-                }) => items
-                    .iter()
-                    .filter(|item| !dropped(item))
-                    .map(|item| {
-                        render(
-                            version_src,
-                            span_of(item),
-                            &self.plan.edits[pair.version_file],
-                        )
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
+                }) = block.body.get_attribute("depends_on")
+                {
+                    for item in items.iter().filter(|item| !dropped(item)) {
+                        let text = render(self.src(file), span_of(item), &self.plan.edits[file]);
+                        if !extra.contains(&text) {
+                            extra.push(text);
+                        }
+                    }
+                }
+            }
             if !extra.is_empty() {
                 match pair
                     .secret
@@ -1543,6 +1657,31 @@ impl<'a> Planner<'a> {
             self.note_edit(pair.version_file, version_span.start, EditKind::OffstateSecret, format!(
                 "`aws_secretsmanager_secret_version.{vname}` → `removed` block (lifecycle destroy = false)"
             ));
+            if let Some((policy_file, policy)) = pair.policy {
+                let pname = label(policy, 1).unwrap_or_default();
+                let policy_span = span_of(policy);
+                // Destroying it would delete the policy (DeleteResourcePolicy) that
+                // `offstate_secret` now manages.
+                self.edit(
+                    policy_file,
+                    Edit {
+                        range: policy_span.clone(),
+                        text: removed_block(&format!("aws_secretsmanager_secret_policy.{pname}"))
+                            .trim_start()
+                            .to_owned(),
+                        swallows: true,
+                    },
+                );
+                self.note_edit(policy_file, policy_span.start, EditKind::OffstateSecret, format!(
+                    "`aws_secretsmanager_secret_policy.{pname}` → `offstate_secret.{name}`'s `policy`, and a `removed` block \
+                     (lifecycle destroy = false)"
+                ));
+                self.info(policy_file, policy_span.start, format!(
+                    "`offstate_secret.{name}`: the apply that converts it attaches the policy of \
+                     `aws_secretsmanager_secret_policy.{pname}` again (the moved state has none), after checking it with \
+                     ValidateResourcePolicy, which hashicorp/aws did not: a policy that fails that check stops the apply"
+                ));
+            }
             if let Some(generate) = &pair.generate {
                 let rp = &generate.name;
                 let rp_span = span_of(generate.block);
@@ -1585,6 +1724,45 @@ impl<'a> Planner<'a> {
             self.needs_offstate = Some(first.secret_file);
             self.info(first.secret_file, 0, "`moved` across resource types needs Terraform >= 1.8 and the offstate provider's MoveResourceState".to_owned());
         }
+    }
+
+    /// The lines (each after a newline) that carry an `aws_secretsmanager_secret_policy`'s
+    /// `policy` and `block_public_policy` into the `offstate_secret`, at `indent`, with the
+    /// comments of its block.
+    fn folded_policy(&self, file: usize, policy: &Block, indent: &str) -> String {
+        let src = self.src(file);
+        let mut out = String::new();
+        let mut comments = comments_in(src, span_of(policy)).into_iter().peekable();
+        for attr in policy.body.attributes() {
+            let attr_span = span_of(attr);
+            while let Some(comment) = comments.next_if(|c| c.range.start < attr_span.start) {
+                out.push_str(&format!("\n{indent}{}", comment.text_at(src, indent)));
+            }
+            let mut trailing = String::new();
+            while let Some(comment) =
+                comments.next_if(|c| c.range.start < line_end(src, attr_span.end))
+            {
+                if comment.range.start >= attr_span.end {
+                    trailing.push(' ');
+                    trailing.push_str(&comment.text_at(src, indent));
+                }
+            }
+            let key = attr.key.as_str();
+            if matches!(key, "policy" | "block_public_policy") {
+                let value = reindent(
+                    &render(src, span_of(&attr.value), &self.plan.edits[file]),
+                    indent_at(src, attr_span.start),
+                    indent,
+                );
+                out.push_str(&format!("\n{indent}{key} = {value}{trailing}"));
+            } else if !trailing.is_empty() {
+                out.push_str(&format!("\n{indent}{}", trailing.trim_start()));
+            }
+        }
+        for comment in comments {
+            out.push_str(&format!("\n{indent}{}", comment.text_at(src, indent)));
+        }
+        out
     }
 
     /// The `generate` block for `offstate_secret`, at `indent`: the `random_password`'s
@@ -2014,7 +2192,12 @@ fn names_resource(expr: &Expression, name: &str) -> bool {
 
 /// The secret a version's `secret_id` names (by `id` or `arn`), and how it picks the instance.
 fn version_target(version: &Block) -> Option<(&str, Instance<'_>)> {
-    let Expression::Traversal(t) = &version.body.get_attribute("secret_id")?.value else {
+    secret_target(version, "secret_id")
+}
+
+/// The secret (and instance) that `block`'s argument `key` names by `id` or `arn`.
+fn secret_target<'b>(version: &'b Block, key: &str) -> Option<(&'b str, Instance<'b>)> {
+    let Expression::Traversal(t) = &version.body.get_attribute(key)?.value else {
         return None;
     };
     let Expression::Variable(root) = &t.expr else {
@@ -2068,9 +2251,10 @@ fn same_repetition(
     version: &Block,
     instance: &Instance<'_>,
 ) -> Result<(), String> {
+    let ty = label(version, 0).unwrap_or_default();
     let vname = label(version, 1).unwrap_or_default();
-    let version_repeat = repetition(version)
-        .map_err(|reason| format!("`aws_secretsmanager_secret_version.{vname}`: {reason}"))?;
+    let version_repeat =
+        repetition(version).map_err(|reason| format!("`{ty}.{vname}`: {reason}"))?;
     let length_of_secret = |expr: &Expression| {
         matches!(expr, Expression::FuncCall(call)
             if call.name.name.as_str() == "length"
@@ -2092,20 +2276,25 @@ fn same_repetition(
     if ok {
         return Ok(());
     }
+    let (key, attr) = if ty == "aws_secretsmanager_secret_policy" {
+        ("secret_arn", "arn")
+    } else {
+        ("secret_id", "id")
+    };
     let how = match secret {
         Repeat::Once => format!(
-            "it needs no `count` or `for_each` and `secret_id = aws_secretsmanager_secret.{name}.id`"
+            "it needs no `count` or `for_each` and `{key} = aws_secretsmanager_secret.{name}.{attr}`"
         ),
         Repeat::Count(_) => format!(
-            "it needs the same `count` and `secret_id = aws_secretsmanager_secret.{name}[count.index].id`"
+            "it needs the same `count` and `{key} = aws_secretsmanager_secret.{name}[count.index].{attr}`"
         ),
         Repeat::ForEach(_) => format!(
             "it needs `for_each` over the same collection or over `aws_secretsmanager_secret.{name}`, and \
-             `secret_id = aws_secretsmanager_secret.{name}[each.key].id`"
+             `{key} = aws_secretsmanager_secret.{name}[each.key].{attr}`"
         ),
     };
     Err(format!(
-        "`aws_secretsmanager_secret_version.{vname}` is not repeated like the secret ({}): {how}",
+        "`{ty}.{vname}` is not repeated like the secret ({}): {how}",
         secret.meta()
     ))
 }

@@ -796,3 +796,65 @@ fn mixed_line_endings_keep_each_line_and_new_lines_take_the_dominant_one() {
         "{new:?}"
     );
 }
+
+#[test]
+fn a_secret_policy_is_folded_into_the_offstate_secret_or_says_why_not() {
+    let pair = |name: &str| {
+        format!(
+            "resource \"aws_secretsmanager_secret\" \"{name}\" {{\n  name = \"prod/{name}\"\n}}\n\n\
+             resource \"aws_secretsmanager_secret_version\" \"{name}\" {{\n  secret_id     = aws_secretsmanager_secret.{name}.id\n  secret_string = var.pw\n}}\n\n"
+        )
+    };
+    let input = format!(
+        "{}resource \"aws_secretsmanager_secret_policy\" \"db\" {{\n  secret_arn          = aws_secretsmanager_secret.db.arn\n  \
+         block_public_policy = true # no public access\n  # the app role only\n  policy = jsonencode({{\n    Version   = \"2012-10-17\"\n    \
+         Statement = [{{ Effect = \"Allow\", Principal = {{ AWS = var.role }}, Action = \"secretsmanager:GetSecretValue\", Resource = \"*\" }}]\n  }})\n  \
+         depends_on = [terraform_data.role]\n}}\n\n\
+         {}resource \"aws_secretsmanager_secret_policy\" \"api\" {{\n  secret_arn = aws_secretsmanager_secret.api.arn\n  \
+         policy     = jsonencode({{ Statement = [{{ Resource = aws_secretsmanager_secret.api.arn }}] }})\n}}\n",
+        pair("db"),
+        pair("api")
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &input)]);
+    let out = rewritten(&plan, "main.tf").expect("rewritten");
+    // Folded: the policy is the offstate_secret's, the resource is forgotten, not destroyed.
+    let db = &out[out.find("resource \"offstate_secret\" \"db\"").expect("db")..];
+    let db = &db[..db.find("\n}\n").expect("end")];
+    assert!(
+        db.contains("  block_public_policy = true # no public access\n  # the app role only\n  policy = jsonencode({\n    Version   = \"2012-10-17\"\n"),
+        "{out}"
+    );
+    assert!(db.contains("depends_on = [terraform_data.role]"), "{out}");
+    assert!(
+        out.contains("removed {\n  from = aws_secretsmanager_secret_policy.db\n\n  lifecycle {\n    destroy = false\n  }\n}"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("resource \"aws_secretsmanager_secret_policy\" \"db\""),
+        "{out}"
+    );
+    // Not folded (its policy reads the secret, which would read itself): it stays, attached
+    // to the offstate_secret, and a note says why.
+    assert!(
+        out.contains("resource \"aws_secretsmanager_secret_policy\" \"api\" {\n  secret_arn = offstate_secret.api.arn\n"),
+        "{out}"
+    );
+    let notes: Vec<String> = plan.notes.iter().map(ToString::to_string).collect();
+    assert!(
+        notes.iter().any(
+            |n| n.contains("`aws_secretsmanager_secret_policy.api` stays")
+                && n.contains("reading itself")
+        ),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                .contains("attaches the policy of `aws_secretsmanager_secret_policy.db` again")),
+        "{notes:#?}"
+    );
+    hcl_edit::parser::parse_body(&out).expect("parses");
+    let (again, _dir2) = migrate_text(&[("main.tf", &out)]);
+    assert!(again.is_empty(), "second run changes it");
+}
