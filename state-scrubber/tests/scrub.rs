@@ -1525,3 +1525,44 @@ fn a_value_over_secrets_managers_limit_stops_before_anything_is_stored() {
         );
     });
 }
+
+/// `--prefix` is checked first. Before, `prod payments` became `prod_payments/...-DIGEST` in the
+/// value names but stayed as typed in the manifest's name, which AWS refuses after every value is
+/// stored; an empty prefix or `//` gave names that restore's reference scan never matched.
+#[test]
+fn a_prefix_secrets_manager_cannot_take_is_refused_up_front() {
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    std::fs::write(&p, canary_state(&c)).unwrap();
+    let ps = p.to_str().unwrap();
+    let long = "p".repeat(300);
+    for prefix in [
+        "",
+        "/",
+        "prod payments",
+        "prod//app",
+        "/prod",
+        "prød",
+        &long,
+    ] {
+        for cmd in ["scrub", "restore"] {
+            let o = run(&[cmd, ps, "--prefix", prefix], None);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{cmd} --prefix {prefix:?}: {err}");
+            assert!(
+                err.contains("terraform.tfstate") && err.contains("--prefix"),
+                "{err}"
+            );
+            assert_no_canary(&c, "stdout", &o.stdout);
+            assert_no_canary(&c, "stderr", &o.stderr);
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), canary_state(&c));
+    // A trailing `/` is fine.
+    let o = run(&["scrub", ps, "--prefix", "prod/app/"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("ref+awssecrets://prod/app/output.db_password")
+    );
+}

@@ -102,6 +102,44 @@ pub struct ScrubReport {
     pub notes: Vec<String>,
 }
 
+/// The longest `--prefix`: its names get a module path, an address and an attribute path
+/// appended, and the manifest's pages `/.offstate-manifest/LINEAGE/page-DIGEST`.
+pub const MAX_PREFIX_LEN: usize = 256;
+
+/// Check `--prefix` before anything else: secret names are `PREFIX/...`, and a prefix that
+/// Secrets Manager cannot take would be changed silently in the value names (`prod payments` ->
+/// `prod_payments/...-DIGEST`) but not in the manifest's, which AWS then refuses after every
+/// value is stored; `restore` would not recognise the references either. Returns the prefix
+/// without trailing `/`.
+pub fn check_prefix<'p>(prefix: &'p str, file: &str) -> Result<&'p str, ScrubError> {
+    let p = prefix.trim_end_matches('/');
+    let why = if p.is_empty() {
+        Some(
+            "is empty; secret names start with it (for example prod/payments/scrubbed)".to_string(),
+        )
+    } else if let Some(c) = p.chars().find(|c| !offstate_common::name::is_name_char(*c)) {
+        Some(format!(
+            "has the character {c:?}; a secret name takes ASCII letters, digits and /_+=.@- only"
+        ))
+    } else if p.split('/').any(str::is_empty) {
+        Some("has an empty path segment (a leading `/` or `//`)".to_string())
+    } else if p.len() > MAX_PREFIX_LEN {
+        Some(format!(
+            "is {} characters long; at most {MAX_PREFIX_LEN} leave room for the rest of a secret name (512 at most)",
+            p.len()
+        ))
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(ScrubError::Other {
+            file: file.to_string(),
+            message: format!("--prefix {why}"),
+        }),
+        None => Ok(p),
+    }
+}
+
 pub(crate) fn parse_state<'a>(
     src: &'a [u8],
     file: &str,
@@ -153,6 +191,7 @@ pub async fn scrub(
     opts: &ScrubOptions,
     store: Option<&dyn SecretStore>,
 ) -> Result<ScrubReport, ScrubError> {
+    let prefix = check_prefix(&opts.prefix, file)?;
     let (doc, kind, findings, lineage, serial) = parse_state(src, file)?;
     let table = Table::builtin().map_err(|e| ScrubError::Other {
         file: file.to_string(),
@@ -161,7 +200,7 @@ pub async fn scrub(
     let planner = Planner {
         doc: &doc,
         file,
-        prefix: opts.prefix.trim_end_matches('/'),
+        prefix,
         template: &opts.name_template,
         lineage: &lineage,
         table: &table,
@@ -248,8 +287,8 @@ pub async fn scrub(
             .iter()
             .map(|it| manifest_entry(it, serial + 1))
             .collect();
-        let manifest = store::manifest_name(&opts.prefix, &lineage);
-        store::save_manifest(store, &opts.prefix, &lineage, entries)
+        let manifest = store::manifest_name(prefix, &lineage);
+        store::save_manifest(store, prefix, &lineage, entries)
             .await
             .map_err(|error| ScrubError::Store {
                 file: file.to_string(),

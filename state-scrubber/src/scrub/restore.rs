@@ -117,8 +117,8 @@ pub async fn restore(
     store: &dyn SecretStore,
     write: bool,
 ) -> Result<RestoreReport, ScrubError> {
+    let prefix = super::check_prefix(prefix, file)?;
     let (doc, _kind, _findings, lineage, serial) = parse_state(src, file)?;
-    let prefix = prefix.trim_end_matches('/');
     let mname = manifest_name(prefix, &lineage);
     let manifest = load_manifest(store, &mname)
         .await
