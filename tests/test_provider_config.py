@@ -303,3 +303,77 @@ def test_http_proxy_from_the_environment(ws, sm):
     finally:
         proxy.close()
     ws.sweep()
+
+
+@pytest.fixture
+def tls_front(ws, moto):
+    from harness.tls import TlsFront
+
+    front = TlsFront(moto.url, ws.dir.parent / "tls")
+    yield front
+    front.close()
+
+
+def error_summaries(res) -> list[tuple[str, str]]:
+    return [
+        (m["diagnostic"]["summary"], m["diagnostic"].get("detail", ""))
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
+    ]
+
+
+@pytest.mark.parametrize("how", ["AWS_CA_BUNDLE", "custom_ca_bundle"])
+def test_private_ca_endpoint(ws, sm, tls_front, how):
+    """An HTTPS endpoint signed by a private CA (a TLS-inspecting proxy, a private endpoint) is
+    refused until the CA is given, by AWS_CA_BUNDLE or by custom_ca_bundle."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    ws.env.pop("AWS_CA_BUNDLE", None)
+    ws.write(hcl.config(tls_front.url, hcl.secret(name=name, value_wo_version="1"), provider_attrs={"max_retries": 1}))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    errors = error_summaries(res)
+    assert errors and any("certificate" in detail.lower() for _, detail in errors), res.output
+    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+
+    if how == "AWS_CA_BUNDLE":
+        ws.env["AWS_CA_BUNDLE"] = str(tls_front.ca_pem)
+    else:
+        ws.write(
+            hcl.config(
+                tls_front.url,
+                hcl.secret(name=name, value_wo_version="1"),
+                provider_attrs={"max_retries": 1, "custom_ca_bundle": str(tls_front.ca_pem)},
+            )
+        )
+    ws.apply()
+    store.assert_value(sm, name, c)
+    ws.assert_no_changes()
+    assert tls_front.requests > 0
+    ws.sweep()
+
+
+@pytest.mark.parametrize("content", ["", "not a certificate\n", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"], ids=["empty", "text", "bad-der"])
+def test_bad_ca_bundle_is_a_diagnostic_on_the_attribute(ws, sm, content):
+    """A CA bundle that cannot be used is an error naming the file, on custom_ca_bundle's line, and
+    never a crash (the SDK panics on a certificate it cannot parse; the provider checks first)."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    bundle = ws.dir / "bundle.pem"
+    bundle.write_text(content)
+    text = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs={"custom_ca_bundle": str(bundle)})
+    ws.write(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip().startswith("custom_ca_bundle"))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    errors = [
+        m["diagnostic"]
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
+    ]
+    assert [e["summary"] for e in errors] == ["Cannot configure Secrets Manager client"], res.output
+    assert str(bundle) in errors[0]["detail"], errors[0]
+    assert errors[0].get("range", {}).get("start", {}).get("line") == line, errors[0]
+    assert "panic" not in res.output.lower()
+    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    ws.sweep()

@@ -147,6 +147,12 @@ async fn connect(o: &S3Options) -> Result<Client, String> {
     if let Some(p) = &o.profile {
         loader = loader.profile_name(p);
     }
+    // AWS_CA_BUNDLE, as for Secrets Manager (scrub) and the AWS CLI.
+    if let Some(client) =
+        offstate_common::store::aws::ca_bundle_client(None).map_err(|e| e.to_string())?
+    {
+        loader = loader.http_client(client);
+    }
     let sdk = loader.load().await;
     if sdk.region().is_none() {
         return Err(

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use offstate_common::store::aws::{AssumeRole, AwsSecretsManager, AwsStoreConfig};
+use offstate_common::store::aws::{AssumeRole, AwsSecretsManager, AwsStoreConfig, ConnectError};
 use offstate_common::SecretStore;
 use offstate_framework::provider::ConfigureRequest;
 use offstate_framework::{
@@ -108,6 +108,9 @@ pub fn schema() -> Schema {
             .attribute(Attribute::optional("profile", Type::String).description("Named profile from the shared AWS config files."))
             .attribute(Attribute::optional("endpoint", Type::String).description(
                 "Secrets Manager endpoint URL. Defaults to `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `AWS_ENDPOINT_URL`, then AWS.",
+            ))
+            .attribute(Attribute::optional("custom_ca_bundle", Type::String).description(
+                "Path of a PEM file of CA certificates to trust besides the system's (a TLS-inspecting proxy, a private endpoint). Defaults to `AWS_CA_BUNDLE`.",
             ))
             .attribute(
                 Attribute::optional("skip_region_validation", Type::Bool)
@@ -308,6 +311,11 @@ impl offstate_framework::Provider for OffstateProvider {
             }),
             max_attempts: c.get("max_retries").as_i64().map(|n| n as u32),
             attempt_timeout: attempt_timeout_from_env(),
+            ca_bundle: c
+                .get("custom_ca_bundle")
+                .as_str()
+                .filter(|p| !p.is_empty())
+                .map(std::path::PathBuf::from),
         };
         match AwsSecretsManager::connect(&cfg).await {
             Ok(store) => {
@@ -325,7 +333,16 @@ impl offstate_framework::Provider for OffstateProvider {
                     tracing::debug!("provider configured twice; keeping the first configuration");
                 }
             }
-            Err(e) => diags.error("Cannot configure Secrets Manager client", format!("{e}.")),
+            Err(e) => {
+                let d =
+                    Diagnostic::error("Cannot configure Secrets Manager client", format!("{e}."));
+                diags.push(match e {
+                    ConnectError::CaBundle {
+                        from_env: false, ..
+                    } => d.at(AttributePath::attr("custom_ca_bundle")),
+                    _ => d,
+                });
+            }
         }
         diags
     }

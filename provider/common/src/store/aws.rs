@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -76,6 +77,9 @@ pub struct AwsStoreConfig {
     pub max_attempts: Option<u32>,
     /// Time limit of one attempt; else [`DEFAULT_ATTEMPT_TIMEOUT`].
     pub attempt_timeout: Option<Duration>,
+    /// A PEM file of CA certificates trusted besides the system's (a TLS-inspecting proxy's, a
+    /// private endpoint's); else `AWS_CA_BUNDLE`, as the AWS CLI and hashicorp/aws read it.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 /// An STS `AssumeRole` step.
@@ -118,6 +122,81 @@ pub enum ConnectError {
     /// `assume_role.role_arn` is empty or not an ARN.
     #[error("assume_role.role_arn must be an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)")]
     InvalidRoleArn,
+    /// The CA bundle cannot be read or holds no usable certificate.
+    #[error("CA bundle {path}{from}: {reason}", from = if *.from_env { " (AWS_CA_BUNDLE)" } else { "" })]
+    CaBundle {
+        /// The file.
+        path: String,
+        /// Whether the path came from `AWS_CA_BUNDLE`.
+        from_env: bool,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The certificates of a PEM CA bundle, checked the way the TLS client will load them (the SDK
+/// panics on a certificate it cannot parse, so nothing unchecked reaches it).
+fn read_ca_bundle(path: &Path, from_env: bool) -> Result<Vec<u8>, ConnectError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let fail = |reason: String| ConnectError::CaBundle {
+        path: path.display().to_string(),
+        from_env,
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for (i, cert) in CertificateDer::pem_slice_iter(&pem).enumerate() {
+        let cert = cert.map_err(|e| fail(format!("PEM item {} is not readable: {e}", i + 1)))?;
+        roots
+            .add(cert)
+            .map_err(|e| fail(format!("certificate {} is not usable: {e}", i + 1)))?;
+    }
+    if roots.is_empty() {
+        return Err(fail("no PEM certificate in it".to_owned()));
+    }
+    Ok(pem)
+}
+
+/// The HTTPS client for a CA bundle: `path`, else the file `AWS_CA_BUNDLE` names; `Ok(None)` when
+/// there is neither (the SDK's default client, the system's CAs, is then the one to use). For
+/// every AWS client offstate makes, so that all of them trust the same CAs.
+pub fn ca_bundle_client(
+    path: Option<&Path>,
+) -> Result<Option<aws_smithy_runtime_api::client::http::SharedHttpClient>, ConnectError> {
+    let pem = match path {
+        Some(path) => read_ca_bundle(path, false)?,
+        None => match std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty()) {
+            Some(path) => read_ca_bundle(Path::new(&path), true)?,
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(https_client_trusting(pem)))
+}
+
+/// The SDK's default HTTPS client (rustls with aws-lc, proxies from the environment as its
+/// behavior version reads them), trusting `pem`'s CAs besides the system's.
+fn https_client_trusting(pem: Vec<u8>) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+    use aws_smithy_http_client::{Builder, Connector};
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::default().with_pem_certificate(pem))
+        .build()
+        .expect("a TLS context without extra server names always builds");
+    Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut conn = Connector::builder()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context.clone());
+        conn.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            conn.set_sleep_impl(components.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
 }
 
 /// A region name that is not syntactically one (see [`validate_region`]).
@@ -215,6 +294,9 @@ impl AwsSecretsManager {
         }
         if let Some(profile) = &cfg.profile {
             loader = loader.profile_name(profile);
+        }
+        if let Some(client) = ca_bundle_client(cfg.ca_bundle.as_deref())? {
+            loader = loader.http_client(client);
         }
         let mut sdk = loader.load().await;
         let region = sdk
