@@ -858,3 +858,62 @@ fn a_secret_policy_is_folded_into_the_offstate_secret_or_says_why_not() {
     let (again, _dir2) = migrate_text(&[("main.tf", &out)]);
     assert!(again.is_empty(), "second run changes it");
 }
+
+#[test]
+fn prefix_sinks_leave_alone_what_override_and_json_files_mention() {
+    let main = "variable \"token\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                resource \"terraform_data\" \"app\" {\n  input = var.token\n}\n\n\
+                resource \"terraform_data\" \"web\" {\n  input = var.token\n}\n\n\
+                output \"token\" {\n  value     = var.token\n  sensitive = true\n}\n";
+    // Overrides of one sink and of the output, and a .tf.json file that already declares the
+    // name a new secret would take.
+    let over = "resource \"terraform_data\" \"app\" {\n  triggers_replace = [1]\n}\n";
+    let over_json = "{\"output\": {\"token\": {\"description\": \"the API token\"}}}\n";
+    let json = "{\n  \"resource\": {\n    \"offstate_secret\": {\n      \"web_input\": { \"name\": \"other\" }\n    }\n  }\n}\n";
+    let opts = Options {
+        secret_prefix: Some("prod/app".to_owned()),
+        ..Options::default()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in [
+        ("main.tf", main),
+        ("app_override.tf", over),
+        ("outputs_override.tf.json", over_json),
+        ("extra.tf.json", json),
+    ] {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let plan = plan_migration(dir.path(), &opts).expect("plan");
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    // The overridden sink stays as it is, with a note naming the file.
+    assert!(
+        text.contains("resource \"terraform_data\" \"app\" {\n  input = var.token\n}"),
+        "{text}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("`terraform_data.app.input`")
+                && n.contains("`app_override.tf` mentions it")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with("`output.token`")
+            && n.contains("`outputs_override.tf.json` mentions it")),
+        "{notes:#?}"
+    );
+    // The other sink moves, into a secret whose label no other file declares.
+    assert!(
+        !text.contains("\"offstate_secret\" \"web_input\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("resource \"offstate_secret\" \"web_input_2\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("input = provider::offstate::ref(offstate_secret.web_input_2.name)"),
+        "{text}"
+    );
+}

@@ -170,6 +170,21 @@ impl<'a> Planner<'a> {
                 ));
                 continue;
             }
+            // Migrate rewrites neither override nor `.tf.json` files: an override of the block
+            // would merge into the rewritten one, and a reference there would still expect the
+            // value.
+            let words = match place {
+                Place::TerraformData { name, .. } => ["terraform_data", name],
+                Place::Output { name } => ["output", name],
+            };
+            if let Some(reason) = self.named_elsewhere(&words) {
+                self.info(
+                    file,
+                    start,
+                    format!("`{address}` stores a secret in the state; left alone: {reason}"),
+                );
+                continue;
+            }
             if let Some(meta) = ["count", "for_each"]
                 .into_iter()
                 .find(|m| block.body.has_attribute(m))
@@ -186,7 +201,13 @@ impl<'a> Planner<'a> {
                     let wanted = place.label();
                     let mut target = wanted.clone();
                     let mut n = 2;
-                    while taken.contains(&target) || !is_identifier(&target) {
+                    // A label an override or `.tf.json` file may declare is taken too.
+                    while taken.contains(&target)
+                        || !is_identifier(&target)
+                        || self
+                            .named_elsewhere(&["offstate_secret", &target])
+                            .is_some()
+                    {
                         target = format!("{wanted}_{n}");
                         n += 1;
                     }
