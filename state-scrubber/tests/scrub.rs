@@ -1566,3 +1566,34 @@ fn a_prefix_secrets_manager_cannot_take_is_refused_up_front() {
         String::from_utf8_lossy(&o.stdout).contains("ref+awssecrets://prod/app/output.db_password")
     );
 }
+
+/// Terraform's `terraform.tfstate.backup` holds the state before its last write: the same
+/// plaintext. Before, scrub said nothing of it, and a user who scrubbed the state alone believed
+/// the directory clean.
+#[test]
+fn scrub_points_at_the_plaintext_backup_next_to_the_state() {
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    std::fs::write(&p, canary_state(&c)).unwrap();
+    let ps = p.to_str().unwrap();
+    let o = run(&["scrub", ps, "--prefix", "prod/app"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(".backup"));
+    std::fs::write(
+        dir.path().join("terraform.tfstate.backup"),
+        canary_state(&c),
+    )
+    .unwrap();
+    let o = run(&["scrub", ps, "--prefix", "prod/app"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "terraform.tfstate.backup (Terraform's previous state) still holds plaintext values"
+        ),
+        "{out}"
+    );
+}

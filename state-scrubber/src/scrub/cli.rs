@@ -191,6 +191,22 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         }
     })?;
     say(pipeline, &render(&report))?;
+    if !pipeline && !report.items.is_empty() {
+        // Terraform's local backend keeps the state before its last write next to it; that copy
+        // holds the same values in plaintext until the next write replaces it.
+        let mut b = args.state.clone().into_os_string();
+        b.push(".backup");
+        let b = PathBuf::from(b);
+        if b.is_file() {
+            say(
+                false,
+                &format!(
+                    "note: {} (Terraform's previous state) still holds plaintext values: scrub it too with the same --prefix, or delete it once this state is proven\n",
+                    b.display()
+                ),
+            )?;
+        }
+    }
     if !args.write {
         return Ok(Outcome::Clean);
     }
