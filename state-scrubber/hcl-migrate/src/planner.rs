@@ -184,6 +184,9 @@ struct Planner<'a> {
     needs_offstate: Option<usize>,
     /// The local name `required_providers` already gives `offstate/offstate`, if any.
     offstate_local: Option<String>,
+    /// Why nothing that needs the offstate provider may be written: `required_providers` gives
+    /// its default local name, `offstate`, to another provider.
+    offstate_blocked: Option<String>,
     /// `random_password` resources that become an `offstate_secret`'s `generate` block.
     generating: BTreeSet<String>,
 }
@@ -209,9 +212,11 @@ pub(crate) fn plan_module(
         provider_versions: BTreeMap::new(),
         needs_offstate: None,
         offstate_local: None,
+        offstate_blocked: None,
         generating: BTreeSet::new(),
     };
     planner.offstate_local = planner.required_offstate().map(|(name, _)| name);
+    planner.offstate_blocked = planner.offstate_taken();
     let pairs = if opts.offstate_secret {
         planner.choose_pairs()
     } else {
@@ -632,6 +637,9 @@ impl<'a> Planner<'a> {
                     "an `import` block (line {}) targets it; apply the import and remove the block first",
                     line_number(self.src(r.file), r.root_span.start)
                 ));
+            }
+            if let Some(reason) = &self.offstate_blocked {
+                reasons.push(reason.clone());
             }
             if let Some(reason) = self
                 .named_elsewhere(&["aws_secretsmanager_secret", name])
@@ -1903,6 +1911,49 @@ impl<'a> Planner<'a> {
         self.offstate_local.as_deref().unwrap_or("offstate")
     }
 
+    /// When no `required_providers` entry is `offstate/offstate` but the entry named `offstate`
+    /// is another provider, why nothing needing offstate is written: Terraform gives a resource
+    /// type's first word to the provider of that local name, so `offstate_secret` would belong
+    /// to that provider (which does not have it), and the entry migrate adds would be a second
+    /// `offstate`.
+    fn offstate_taken(&self) -> Option<String> {
+        if self.offstate_local.is_some() {
+            return None;
+        }
+        self.blocks("terraform").find_map(|(file, block)| {
+            let entry = block
+                .body
+                .get_blocks("required_providers")
+                .find_map(|rp| rp.body.get_attribute("offstate"))?;
+            let source = match &entry.value {
+                Expression::Object(object) => object.iter().find_map(|(key, value)| {
+                    let is_source = match key {
+                        ObjectKey::Ident(ident) => ident.as_str() == "source",
+                        ObjectKey::Expression(Expression::String(s)) => s.value().as_str() == "source",
+                        ObjectKey::Expression(_) => false,
+                    };
+                    match value.expr() {
+                        Expression::String(source) if is_source => Some(source.value().to_string()),
+                        _ => None,
+                    }
+                }),
+                // The legacy form, `offstate = "~> 1.0"`, means hashicorp/offstate.
+                _ => None,
+            }
+            .unwrap_or_else(|| "hashicorp/offstate".to_owned());
+            let path = self.files[file]
+                .path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let line = self.line(file, key_start(entry));
+            Some(format!(
+                "`required_providers` ({path}:{line}) gives the local name `offstate` to `{source}`, which would then own \
+                 `offstate_secret`; add `offstate/offstate` there under another local name (migrate then writes \
+                 `provider = <that name>`) and migrate again"
+            ))
+        })
+    }
+
     /// `provider = <local name>` for an `offstate_secret` migrate writes, when the local name
     /// is not `offstate`: Terraform takes a resource type's provider from the type's prefix,
     /// so without it `offstate_secret` would need `hashicorp/offstate`.
@@ -1923,16 +1974,6 @@ impl<'a> Planner<'a> {
                 ));
             }
             return;
-        }
-        for (file, block) in &terraform {
-            for rp in block.body.get_blocks("required_providers") {
-                if let Some(entry) = rp.body.get_attribute("offstate") {
-                    let at = key_start(entry);
-                    self.info(*file, at, "`required_providers` gives the local name `offstate` to another provider; \
-                         `offstate_secret` needs `offstate/offstate`: change that entry by hand".to_owned());
-                    return;
-                }
-            }
         }
         for (file, block) in &terraform {
             let src = self.src(*file);

@@ -917,3 +917,42 @@ fn prefix_sinks_leave_alone_what_override_and_json_files_mention() {
         "{text}"
     );
 }
+
+#[test]
+fn an_offstate_local_name_for_another_provider_stops_what_needs_offstate() {
+    let main = "terraform {\n  required_providers {\n    offstate = {\n      source = \"acme/vaultish\"\n    }\n  }\n}\n\n\
+                variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.pw\n}\n\n\
+                resource \"terraform_data\" \"app\" {\n  input = var.pw\n}\n\n\
+                resource \"aws_db_instance\" \"db\" {\n  password = var.pw\n}\n";
+    let opts = Options {
+        secret_prefix: Some("prod/app".to_owned()),
+        ..Options::default()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("main.tf"), main).expect("write");
+    let plan = plan_migration(dir.path(), &opts).expect("plan");
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    // `offstate_secret` would belong to acme/vaultish: nothing that needs offstate is written.
+    assert!(!text.contains("offstate_secret"), "{text}");
+    assert!(!text.contains("provider::"), "{text}");
+    assert!(
+        text.contains("resource \"aws_secretsmanager_secret\" \"db\""),
+        "{text}"
+    );
+    // What needs no offstate still migrates.
+    assert!(text.contains("password_wo_version = 1"), "{text}");
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    for what in [
+        "`aws_secretsmanager_secret.db` not converted",
+        "`terraform_data.app.input`",
+    ] {
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with(what) && n.contains("`acme/vaultish`")),
+            "{what}: {notes:#?}"
+        );
+    }
+}

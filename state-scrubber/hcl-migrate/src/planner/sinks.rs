@@ -170,6 +170,14 @@ impl<'a> Planner<'a> {
                 ));
                 continue;
             }
+            if let Some(reason) = self.offstate_blocked.clone() {
+                self.info(
+                    file,
+                    start,
+                    format!("`{address}` stores a secret in the state; left alone: {reason}"),
+                );
+                continue;
+            }
             // Migrate rewrites neither override nor `.tf.json` files: an override of the block
             // would merge into the rewritten one, and a reference there would still expect the
             // value.
