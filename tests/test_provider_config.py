@@ -270,6 +270,12 @@ class ForwardProxy:
 
             do_GET = do_POST
 
+            def do_CONNECT(self) -> None:
+                # A tunnel to AWS itself: recorded (which host the client chose), then refused,
+                # as nothing beyond loopback is reachable here.
+                proxy.seen.append((self.command, self.path))
+                self.send_error(502, "no tunnels here")
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -376,4 +382,34 @@ def test_bad_ca_bundle_is_a_diagnostic_on_the_attribute(ws, sm, content):
     assert errors[0].get("range", {}).get("start", {}).get("line") == line, errors[0]
     assert "panic" not in res.output.lower()
     assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    ws.sweep()
+
+
+@pytest.mark.parametrize(
+    "attrs,host",
+    [
+        ({}, "secretsmanager.us-east-1.amazonaws.com:443"),
+        ({"use_fips_endpoint": True}, "secretsmanager-fips.us-east-1.amazonaws.com:443"),
+        ({"use_fips_endpoint": False}, "secretsmanager.us-east-1.amazonaws.com:443"),
+    ],
+    ids=["default", "fips", "fips-off"],
+)
+def test_endpoint_variants_reach_the_right_host(ws, attrs, host):
+    """With no endpoint set, the provider calls AWS itself: which host it picks shows in the CONNECT
+    a proxy receives (and refuses: nothing beyond loopback is reachable here)."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    proxy = ForwardProxy()
+    try:
+        for k in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "AWS_ENDPOINT_URL",
+                  "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"):
+            ws.env.pop(k, None)
+        ws.env["HTTPS_PROXY"] = proxy.url
+        if attrs.get("use_fips_endpoint") is False:
+            ws.env["AWS_USE_FIPS_ENDPOINT"] = "true"  # the argument wins over the environment
+        ws.write(hcl.config(None, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs={"max_retries": 1, **attrs}))
+        ws.tf("apply", "-input=false", "-auto-approve", "-no-color", expect=1)
+    finally:
+        proxy.close()
+    assert proxy.seen and {h for _, h in proxy.seen} == {host}, proxy.seen
     ws.sweep()

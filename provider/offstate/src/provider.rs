@@ -109,6 +109,9 @@ pub fn schema() -> Schema {
             .attribute(Attribute::optional("endpoint", Type::String).description(
                 "Secrets Manager endpoint URL. Defaults to `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `AWS_ENDPOINT_URL`, then AWS.",
             ))
+            .attribute(Attribute::optional("use_fips_endpoint", Type::Bool).description(
+                "Use the FIPS 140-3 endpoints of Secrets Manager and STS (`secretsmanager-fips.REGION.amazonaws.com`). Defaults to `AWS_USE_FIPS_ENDPOINT` or the profile's `use_fips_endpoint`; ignored where `endpoint` is set.",
+            ))
             .attribute(Attribute::optional("custom_ca_bundle", Type::String).description(
                 "Path of a PEM file of CA certificates to trust besides the system's (a TLS-inspecting proxy, a private endpoint). Defaults to `AWS_CA_BUNDLE`.",
             ))
@@ -311,6 +314,7 @@ impl offstate_framework::Provider for OffstateProvider {
             }),
             max_attempts: c.get("max_retries").as_i64().map(|n| n as u32),
             attempt_timeout: attempt_timeout_from_env(),
+            use_fips: c.get("use_fips_endpoint").as_bool(),
             ca_bundle: c
                 .get("custom_ca_bundle")
                 .as_str()

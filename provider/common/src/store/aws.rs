@@ -77,6 +77,10 @@ pub struct AwsStoreConfig {
     pub max_attempts: Option<u32>,
     /// Time limit of one attempt; else [`DEFAULT_ATTEMPT_TIMEOUT`].
     pub attempt_timeout: Option<Duration>,
+    /// FIPS endpoints (`secretsmanager-fips.REGION.amazonaws.com`, STS's too); else
+    /// `AWS_USE_FIPS_ENDPOINT` or the profile's `use_fips_endpoint`. (No dual-stack switch:
+    /// Secrets Manager's regular endpoints already answer over IPv6.)
+    pub use_fips: Option<bool>,
     /// A PEM file of CA certificates trusted besides the system's (a TLS-inspecting proxy's, a
     /// private endpoint's); else `AWS_CA_BUNDLE`, as the AWS CLI and hashicorp/aws read it.
     pub ca_bundle: Option<PathBuf>,
@@ -294,6 +298,9 @@ impl AwsSecretsManager {
         }
         if let Some(profile) = &cfg.profile {
             loader = loader.profile_name(profile);
+        }
+        if let Some(fips) = cfg.use_fips {
+            loader = loader.use_fips(fips);
         }
         if let Some(client) = ca_bundle_client(cfg.ca_bundle.as_deref())? {
             loader = loader.http_client(client);
