@@ -641,6 +641,17 @@ impl<'a> Planner<'a> {
             if let Some(reason) = &self.offstate_blocked {
                 reasons.push(reason.clone());
             }
+            // The converted resource would be a second `offstate_secret.N`.
+            if self
+                .blocks("resource")
+                .any(|(_, b)| label(b, 0) == Some("offstate_secret") && label(b, 1) == Some(name))
+            {
+                reasons.push(format!("`offstate_secret.{name}` is declared already"));
+            } else if let Some(reason) = self.named_elsewhere(&["offstate_secret", name]) {
+                reasons.push(format!(
+                    "`offstate_secret.{name}` may be declared already: {reason}"
+                ));
+            }
             if let Some(reason) = self
                 .named_elsewhere(&["aws_secretsmanager_secret", name])
                 .or_else(|| {

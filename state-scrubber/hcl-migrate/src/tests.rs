@@ -956,3 +956,27 @@ fn an_offstate_local_name_for_another_provider_stops_what_needs_offstate() {
         );
     }
 }
+
+#[test]
+fn a_pair_is_not_converted_onto_an_offstate_secret_label_already_declared() {
+    let pair = "resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.pw\n}\n";
+    let declared = "resource \"offstate_secret\" \"db\" {\n  name = \"prod/db-new\"\n}\n";
+    let json = "{\"resource\": {\"offstate_secret\": {\"db\": {\"name\": \"prod/db-new\"}}}}\n";
+    for (name, other) in [("other.tf", declared), ("other.tf.json", json)] {
+        let (plan, _dir) = migrate_text(&[("main.tf", pair), (name, other)]);
+        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        assert!(
+            !text.contains("\"offstate_secret\" \"db\""),
+            "{name}: {text}"
+        );
+        let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+        assert!(
+            notes.iter().any(
+                |n| n.starts_with("`aws_secretsmanager_secret.db` not converted")
+                    && n.contains("`offstate_secret.db`")
+            ),
+            "{name}: {notes:#?}"
+        );
+    }
+}
