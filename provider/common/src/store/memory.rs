@@ -215,7 +215,23 @@ fn check_token(token: &Option<String>) -> Result<(), StoreError> {
     }
 }
 
+/// Secrets Manager's limit on a value (SecretString or SecretBinary), in bytes.
+const MAX_VALUE_BYTES: usize = 65_536;
+
 fn check_value(value: &SecretValue, binary: bool) -> Result<(), StoreError> {
+    if value.len() > MAX_VALUE_BYTES {
+        // AWS's answer, so that callers meet the limit in unit tests as they would in AWS
+        // (moto has no such limit).
+        let member = if binary {
+            "secretBinary"
+        } else {
+            "secretString"
+        };
+        return Err(StoreError::from_code(
+            "ValidationException",
+            format!("1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {MAX_VALUE_BYTES}"),
+        ));
+    }
     if !binary && !value.is_utf8() {
         return Err(invalid_parameter(
             "A SecretString must be valid UTF-8; send the value as binary instead.",
@@ -763,6 +779,37 @@ mod tests {
             })
             .await
             .unwrap()
+    }
+
+    #[test]
+    fn values_over_the_aws_limit_are_refused_as_aws_does() {
+        block_on(async {
+            let store = MemoryStore::default();
+            let at_limit = "x".repeat(65_536);
+            create(&store, "ok", Some(&at_limit)).await;
+            let over = || value(&"x".repeat(65_537));
+            let e = store
+                .create(CreateSecret {
+                    name: "big".into(),
+                    value: Some(over()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "ValidationException");
+            assert!(store.describe("big").await.unwrap().is_none());
+            let e = store
+                .put_value(PutValue {
+                    secret_id: "ok".into(),
+                    value: over(),
+                    binary: true,
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "ValidationException");
+            assert!(e.message().contains("secretBinary"));
+        });
     }
 
     #[test]
