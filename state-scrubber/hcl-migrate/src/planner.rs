@@ -1080,11 +1080,26 @@ impl<'a> Planner<'a> {
                     }
                     let src = self.src(file);
                     let key = span_of(&attr.key);
-                    let end = span_of(attr).end;
+                    // Comments around it are not other code: `password = x /* why */`, also
+                    // a `/* ... */` that runs on to later lines (the version goes after it).
+                    let end = after_block(src, span_of(attr).end);
                     let eol = line_end(src, end);
                     let after = src[end..eol].trim();
-                    let before = &src[line_start(src, key.start)..key.start];
-                    if !before.trim().is_empty()
+                    let line = line_start(src, key.start);
+                    let before_code = comments_in(src, line..key.start)
+                        .into_iter()
+                        .chain([Comment {
+                            range: key.start..key.start,
+                            trailing: false,
+                        }])
+                        .try_fold(line, |at, comment| {
+                            src[at..comment.range.start]
+                                .trim()
+                                .is_empty()
+                                .then_some(comment.range.end)
+                        })
+                        .is_none();
+                    if before_code
                         || !(after.is_empty() || after.starts_with('#') || after.starts_with("//"))
                     {
                         self.info(file, key.start, format!("`{path}` shares its line with other code; rewrite it to `{}` by hand", rule.twin));

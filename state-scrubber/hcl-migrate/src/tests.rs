@@ -980,3 +980,27 @@ fn a_pair_is_not_converted_onto_an_offstate_secret_label_already_declared() {
         );
     }
 }
+
+#[test]
+fn block_comments_on_a_twin_line_are_not_other_code() {
+    let input = "resource \"aws_db_instance\" \"a\" {\n  password = var.pw /* from vault */\n}\n\n\
+                 resource \"aws_db_instance\" \"b\" {\n  /* legacy */ password = var.pw\n}\n\n\
+                 resource \"aws_db_instance\" \"c\" {\n  password = jsondecode(\n    var.doc # the JSON\n  )[\"password\"] /* the key,\n  rotated */\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", input)]);
+    let out = rewritten(&plan, "main.tf").expect("rewritten");
+    assert!(
+        out.contains(
+            "  password_wo         = var.pw /* from vault */\n  password_wo_version = 1\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("  /* legacy */ password_wo = var.pw\n  password_wo_version      = 1\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  )[\"password\"] /* the key,\n  rotated */\n  password_wo_version = 1\n"),
+        "{out}"
+    );
+    hcl_edit::parser::parse_body(&out).expect("parses");
+}
