@@ -139,8 +139,10 @@ resource "aws_secretsmanager_secret" "db" {{
 }}
 
 resource "aws_secretsmanager_secret_version" "db" {{
-  secret_id     = aws_secretsmanager_secret.db.id
-  secret_string = var.db_password
+  secret_id = aws_secretsmanager_secret.db.id
+  /* set by the deploy pipeline,
+     never by hand */
+  secret_string = var.db_password # rotated quarterly
 }}
 
 resource "terraform_data" "app" {{
@@ -286,8 +288,10 @@ def test_audit_migrate_scrub_apply_plan(mig_ws, sm):
     migrated = main_tf.read_text()
     for piece in (
         'resource "offstate_secret" "db"',
-        "value_wo         = var.db_password",
+        "value_wo         = var.db_password # rotated quarterly",
         "value_wo_version = 1",
+        # The version's comments go with its value into the offstate_secret.
+        "  /* set by the deploy pipeline,\n     never by hand */\n  value_wo ",
         "from = aws_secretsmanager_secret.db",
         "to   = offstate_secret.db",
         "from = aws_secretsmanager_secret_version.db",
