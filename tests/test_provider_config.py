@@ -413,3 +413,47 @@ def test_endpoint_variants_reach_the_right_host(ws, attrs, host):
         proxy.close()
     assert proxy.seen and {h for _, h in proxy.seen} == {host}, proxy.seen
     ws.sweep()
+
+
+def test_shared_files_named_in_the_provider(ws):
+    """shared_config_files / shared_credentials_files replace ~/.aws/config and ~/.aws/credentials:
+    the profile's region and keys come from them, with nothing in the environment."""
+    import boto3
+
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        ws.env.pop(k, None)
+    files = ws.dir.parent / "aws-files"
+    files.mkdir(exist_ok=True)
+    (files / "config").write_text("[profile team]\nregion = eu-west-3\n")
+    (files / "credentials").write_text("[team]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = team-files-dummy-key\n")
+    attrs = {
+        "region": None,
+        "profile": "team",
+        "shared_config_files": [str(files / "config")],
+        "shared_credentials_files": [str(files / "credentials")],
+    }
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs=attrs))
+    ws.apply()
+    assert ":eu-west-3:" in ws.attributes(ADDR)["arn"]
+    sm_paris = boto3.client("secretsmanager", endpoint_url=ws.endpoint, region_name="eu-west-3",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    store.assert_value(sm_paris, name, c)
+    ws.assert_no_changes()
+
+    # A file named there that does not exist is an error on its attribute, not a silent default.
+    attrs["shared_credentials_files"] = [str(files / "missing")]
+    text = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs=attrs)
+    ws.write(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip().startswith("shared_credentials_files"))
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = [
+        m["diagnostic"]
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
+    ]
+    assert [e["summary"] for e in errors] == ["Cannot configure Secrets Manager client"], res.output
+    assert "missing" in errors[0]["detail"] and errors[0]["range"]["start"]["line"] == line, errors[0]
+    ws.sweep()

@@ -106,6 +106,12 @@ pub fn schema() -> Schema {
                 "AWS region. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile's region.",
             ))
             .attribute(Attribute::optional("profile", Type::String).description("Named profile from the shared AWS config files."))
+            .attribute(Attribute::optional("shared_config_files", Type::list(Type::String)).description(
+                "Shared config files to read, in order, instead of `~/.aws/config` (or `AWS_CONFIG_FILE`). A leading `~/` is the home directory.",
+            ))
+            .attribute(Attribute::optional("shared_credentials_files", Type::list(Type::String)).description(
+                "Shared credentials files to read, in order, instead of `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`). A leading `~/` is the home directory.",
+            ))
             .attribute(Attribute::optional("endpoint", Type::String).description(
                 "Secrets Manager endpoint URL. Defaults to `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `AWS_ENDPOINT_URL`, then AWS.",
             ))
@@ -315,6 +321,8 @@ impl offstate_framework::Provider for OffstateProvider {
             max_attempts: c.get("max_retries").as_i64().map(|n| n as u32),
             attempt_timeout: attempt_timeout_from_env(),
             use_fips: c.get("use_fips_endpoint").as_bool(),
+            shared_config_files: paths(c.get("shared_config_files")),
+            shared_credentials_files: paths(c.get("shared_credentials_files")),
             ca_bundle: c
                 .get("custom_ca_bundle")
                 .as_str()
@@ -340,11 +348,24 @@ impl offstate_framework::Provider for OffstateProvider {
             Err(e) => {
                 let d =
                     Diagnostic::error("Cannot configure Secrets Manager client", format!("{e}."));
-                diags.push(match e {
+                let attr = match &e {
                     ConnectError::CaBundle {
                         from_env: false, ..
-                    } => d.at(AttributePath::attr("custom_ca_bundle")),
-                    _ => d,
+                    } => Some("custom_ca_bundle"),
+                    ConnectError::ProfileFile { path, .. } => {
+                        ["shared_config_files", "shared_credentials_files"]
+                            .into_iter()
+                            .find(|a| {
+                                paths(c.get(a))
+                                    .iter()
+                                    .any(|p| p.display().to_string() == *path)
+                            })
+                    }
+                    _ => None,
+                };
+                diags.push(match attr {
+                    Some(attr) => d.at(AttributePath::attr(attr)),
+                    None => d,
                 });
             }
         }
@@ -383,6 +404,18 @@ impl offstate_framework::Provider for OffstateProvider {
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         vec![Arc::new(RefFunction)]
     }
+}
+
+/// File paths from a list of strings, a leading `~/` taken as `$HOME/`, as hashicorp/aws does.
+fn paths(v: &Value) -> Vec<std::path::PathBuf> {
+    known_strings(v)
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+            (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+            _ => std::path::PathBuf::from(p),
+        })
+        .collect()
 }
 
 /// The known strings of a list or set.

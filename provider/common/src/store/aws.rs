@@ -81,6 +81,12 @@ pub struct AwsStoreConfig {
     /// `AWS_USE_FIPS_ENDPOINT` or the profile's `use_fips_endpoint`. (No dual-stack switch:
     /// Secrets Manager's regular endpoints already answer over IPv6.)
     pub use_fips: Option<bool>,
+    /// Shared config files to read instead of the default (`~/.aws/config` / `AWS_CONFIG_FILE`),
+    /// in order; empty: the default.
+    pub shared_config_files: Vec<PathBuf>,
+    /// Shared credentials files to read instead of the default (`~/.aws/credentials` /
+    /// `AWS_SHARED_CREDENTIALS_FILE`), in order; empty: the default.
+    pub shared_credentials_files: Vec<PathBuf>,
     /// A PEM file of CA certificates trusted besides the system's (a TLS-inspecting proxy's, a
     /// private endpoint's); else `AWS_CA_BUNDLE`, as the AWS CLI and hashicorp/aws read it.
     pub ca_bundle: Option<PathBuf>,
@@ -126,6 +132,14 @@ pub enum ConnectError {
     /// `assume_role.role_arn` is empty or not an ARN.
     #[error("assume_role.role_arn must be an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)")]
     InvalidRoleArn,
+    /// A shared config or credentials file named in the configuration cannot be read.
+    #[error("shared AWS file {path}: {reason}")]
+    ProfileFile {
+        /// The file.
+        path: String,
+        /// Why it cannot be read.
+        reason: String,
+    },
     /// The CA bundle cannot be read or holds no usable certificate.
     #[error("CA bundle {path}{from}: {reason}", from = if *.from_env { " (AWS_CA_BUNDLE)" } else { "" })]
     CaBundle {
@@ -298,6 +312,30 @@ impl AwsSecretsManager {
         }
         if let Some(profile) = &cfg.profile {
             loader = loader.profile_name(profile);
+        }
+        if !cfg.shared_config_files.is_empty() || !cfg.shared_credentials_files.is_empty() {
+            use aws_runtime::env_config::file::{
+                EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+            };
+            let mut files = ProfileFiles::builder()
+                .include_default_config_file(cfg.shared_config_files.is_empty())
+                .include_default_credentials_file(cfg.shared_credentials_files.is_empty());
+            for (kind, paths) in [
+                (ProfileFileKind::Config, &cfg.shared_config_files),
+                (ProfileFileKind::Credentials, &cfg.shared_credentials_files),
+            ] {
+                for path in paths {
+                    // The SDK skips a file it cannot read; a file named here must exist.
+                    if let Err(e) = std::fs::metadata(path) {
+                        return Err(ConnectError::ProfileFile {
+                            path: path.display().to_string(),
+                            reason: e.to_string(),
+                        });
+                    }
+                    files = files.with_file(kind, path);
+                }
+            }
+            loader = loader.profile_files(files.build());
         }
         if let Some(fips) = cfg.use_fips {
             loader = loader.use_fips(fips);
