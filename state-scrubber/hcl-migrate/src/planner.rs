@@ -2224,7 +2224,7 @@ fn commented_template(
                 let before = src[object.start..field.start].trim_end_matches([' ', '\t']);
                 match before.strip_suffix(',') {
                     Some(kept) => object.start + kept.len()..field.end,
-                    None => field,
+                    None => object.start + before.len()..field.end,
                 }
             }
         }
@@ -2404,6 +2404,16 @@ fn attr_step(r: &Reference, repeated: bool) -> Option<usize> {
 /// `text` with its continuation lines moved from indentation `from` to `to` (a multi-line value
 /// moved into a deeper block).
 fn reindent(text: &str, from: &str, to: &str) -> String {
+    // A heredoc's body is its value: a `<<EOT` body byte for byte, a `<<-EOT` body's indentation
+    // relative to its least indented line. Left as written (`terraform fmt` leaves it too).
+    let heredoc = text.match_indices("<<").any(|(at, _)| {
+        let rest = &text[at + 2..];
+        let rest = rest.strip_prefix('-').unwrap_or(rest);
+        rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+    });
+    if heredoc {
+        return text.to_owned();
+    }
     let mut lines = text.split('\n');
     let mut out = lines.next().unwrap_or_default().to_owned();
     for line in lines {

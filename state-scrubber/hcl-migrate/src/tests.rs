@@ -1004,3 +1004,34 @@ fn block_comments_on_a_twin_line_are_not_other_code() {
     );
     hcl_edit::parser::parse_body(&out).expect("parses");
 }
+
+#[test]
+fn a_moved_heredoc_keeps_every_byte_of_its_body() {
+    // Four-space indentation moved into a two-space block: a plain heredoc's body is the value
+    // itself, and a `<<-` one's relative indentation is too.
+    let input = "resource \"aws_secretsmanager_secret\" \"h\" {\n  name = \"h\"\n}\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"h\" {\n    secret_id = aws_secretsmanager_secret.h.id\n    secret_string = <<EOT\n    indented\n  less\nEOT\n}\n\n\
+                 resource \"aws_secretsmanager_secret\" \"d\" {\n  name = \"d\"\n}\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"d\" {\n    secret_id = aws_secretsmanager_secret.d.id\n    secret_string = <<-EOT\n      deeper\n  shallow\n    EOT\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", input)]);
+    let out = rewritten(&plan, "main.tf").expect("rewritten");
+    assert!(out.contains("<<EOT\n    indented\n  less\nEOT\n"), "{out}");
+    assert!(
+        out.contains("<<-EOT\n      deeper\n  shallow\n    EOT\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_inline_commented_json_value_becomes_a_tidy_template() {
+    let input = "resource \"random_password\" \"pw\" {\n  length = 20\n}\n\n\
+                 resource \"aws_secretsmanager_secret\" \"s\" {\n  name = \"s\"\n}\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"s\" {\n  secret_id     = aws_secretsmanager_secret.s.id\n  \
+                 secret_string = jsonencode({ user = \"u\", /* inline */ password = random_password.pw.result })\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", input)]);
+    let out = rewritten(&plan, "main.tf").expect("rewritten");
+    assert!(
+        out.contains("json_template    = { user = \"u\", /* inline */ }\n"),
+        "{out}"
+    );
+}
