@@ -55,6 +55,9 @@ pub struct AuditReport {
     pub include_accepted: bool,
     /// The `--baseline` file as given (named in SARIF's suppression justification).
     pub baseline_file: Option<String>,
+    /// Local files whose path is not UTF-8, by their label ([`input::path_label`]): SARIF
+    /// locates them by their bytes.
+    pub raw_paths: std::collections::HashMap<String, PathBuf>,
 }
 
 impl AuditReport {
@@ -130,6 +133,15 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
     let mut report = AuditReport {
         errors: walk_errors.iter().map(|e| e.to_string()).collect(),
         fail_on: Some(opts.fail_on),
+        raw_paths: sources
+            .iter()
+            .filter_map(|s| match s {
+                Source::File(p) | Source::Walked(p) if p.to_str().is_none() => {
+                    Some((s.label(), p.clone()))
+                }
+                _ => None,
+            })
+            .collect(),
         ..Default::default()
     };
     let mut salt = [0u8; 32];
@@ -169,7 +181,7 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
         }
     }
     report.baseline = baseline;
-    report.baseline_file = opts.baseline.as_ref().map(|p| p.display().to_string());
+    report.baseline_file = opts.baseline.as_deref().map(input::path_label);
     Ok(report)
 }
 

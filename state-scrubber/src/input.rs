@@ -18,13 +18,37 @@ pub enum Source {
 impl Source {
     pub fn label(&self) -> String {
         match self {
-            Source::File(p) | Source::Walked(p) => p.display().to_string(),
+            Source::File(p) | Source::Walked(p) => path_label(p),
             Source::Stdin => "<stdin>".to_string(),
         }
     }
 
     pub fn is_walked(&self) -> bool {
         matches!(self, Source::Walked(_))
+    }
+}
+
+/// A path as reports, errors and baselines name it: as it is when it is UTF-8; otherwise each
+/// byte that is not part of valid UTF-8 is written `\xFF`. `Path::display` would write U+FFFD,
+/// which hides the name (nobody can find `bad\u{fffd}dir` to fix it) and makes two names one
+/// (their findings and baseline entries would mix). SARIF locates such a file by its bytes (see
+/// `AuditReport::raw_paths`).
+pub fn path_label(p: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        let mut out = String::new();
+        for chunk in p.as_os_str().as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02X}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        p.display().to_string()
     }
 }
 
@@ -124,7 +148,7 @@ fn collect_all(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
             Ok(m) if m.is_dir() => walk(p, &mut out, &mut errs),
             Ok(_) => out.push(Source::File(p.clone())),
             Err(e) => errs.push(InputError::Io {
-                path: p.display().to_string(),
+                path: path_label(p),
                 message: e.kind().to_string(),
             }),
         }
@@ -137,7 +161,7 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
         Ok(rd) => rd,
         Err(e) => {
             errs.push(InputError::Io {
-                path: dir.display().to_string(),
+                path: path_label(dir),
                 message: e.kind().to_string(),
             });
             return;
@@ -181,11 +205,11 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
                 Ok(m) if m.is_file() && wanted => out.push(Source::Walked(path)),
                 Ok(m) if m.is_dir() && !in_dot_terraform => eprintln!(
                     "state-scrubber: note: {}: symlinked directory not followed (name it on the command line to scan it)",
-                    path.display()
+                    crate::report::printable(&path_label(&path))
                 ),
                 Ok(_) => {}
                 Err(e) if wanted => errs.push(InputError::Io {
-                    path: path.display().to_string(),
+                    path: path_label(&path),
                     message: format!("symbolic link cannot be followed: {}", e.kind()),
                 }),
                 Err(_) => {}
@@ -243,23 +267,61 @@ impl Stamp {
 pub const CHANGED: &str =
     "changed while it was read (is a `terraform apply` writing it?); not scanned, run the audit again";
 
-/// Read exactly `len` bytes and check that nothing follows: `None` when the reader ends sooner
-/// or has more (the file was truncated or grew while it was read).
-fn read_len(mut r: impl Read, len: u64) -> std::io::Result<Option<Vec<u8>>> {
-    let cap = usize::try_from(len).map_err(|_| std::io::ErrorKind::OutOfMemory)?;
-    let mut v = Vec::new();
-    // A state too large for memory is an error for that file, not an abort of the run.
-    v.try_reserve_exact(cap)
-        .map_err(|_| std::io::ErrorKind::OutOfMemory)?;
-    (&mut r).take(len).read_to_end(&mut v)?;
-    if v.len() as u64 != len {
-        return Ok(None);
+/// Files are read in pieces of this size; after each, [`decided`] may stop the read.
+const CHUNK: usize = 8 << 20;
+
+/// Can the scanner's verdict no longer depend on what follows `v`? A document starts with `{`
+/// (after a UTF-8 byte order mark and whitespace), and JSON has no NUL byte anywhere (none
+/// between tokens, none unescaped inside a string): the scanner stops at the first byte that
+/// breaks either rule, at the same place with or without the rest. So a 6 GiB file of a state's
+/// first bytes and a hole of NULs costs one piece of memory, not 6 GiB (a mapped file touched
+/// only the pages the scanner reached; read, it must stop itself).
+fn decided(v: &[u8], new: usize) -> bool {
+    let body = v.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(v);
+    // Looked for in the first piece only (a later one would rescan a file of blanks each time).
+    let starts_wrong = v.len() == new
+        && body
+            .iter()
+            .find(|b| !b" \t\r\n".contains(b))
+            .is_some_and(|&b| b != b'{');
+    starts_wrong || memchr::memchr(0, &v[v.len() - new..]).is_some()
+}
+
+/// What [`read_len`] read.
+#[derive(Debug, PartialEq, Eq)]
+enum ReadResult {
+    /// All `len` bytes, and nothing after them.
+    Whole(Vec<u8>),
+    /// A prefix that already decides the scan (see [`decided`]).
+    Prefix(Vec<u8>),
+    /// The reader ended sooner or had more: the file was truncated or grew while it was read.
+    Changed,
+}
+
+/// Read `len` bytes in pieces, stopping early once [`decided`], and check that nothing follows.
+fn read_len(mut r: impl Read, len: u64) -> std::io::Result<ReadResult> {
+    let len = usize::try_from(len).map_err(|_| std::io::ErrorKind::OutOfMemory)?;
+    let mut v: Vec<u8> = Vec::new();
+    while v.len() < len {
+        // The first piece alone, then the rest at once (one move of 8 MiB, no doubling); a
+        // state too large for memory is an error for that file, not an abort of the run.
+        let want = if v.is_empty() { len.min(CHUNK) } else { len };
+        v.try_reserve_exact(want - v.len())
+            .map_err(|_| std::io::ErrorKind::OutOfMemory)?;
+        let piece = (len - v.len()).min(CHUNK);
+        let n = (&mut r).take(piece as u64).read_to_end(&mut v)?;
+        if n < piece {
+            return Ok(ReadResult::Changed);
+        }
+        if decided(&v, n) {
+            return Ok(ReadResult::Prefix(v));
+        }
     }
     let mut one = [0u8; 1];
     loop {
         match r.read(&mut one) {
-            Ok(0) => return Ok(Some(v)),
-            Ok(_) => return Ok(None),
+            Ok(0) => return Ok(ReadResult::Whole(v)),
+            Ok(_) => return Ok(ReadResult::Changed),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
@@ -280,11 +342,11 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
         }
         Source::File(p) | Source::Walked(p) => {
             let io = |e: std::io::Error| InputError::Io {
-                path: p.display().to_string(),
+                path: path_label(p),
                 message: e.kind().to_string(),
             };
             let changed = || InputError::Io {
-                path: p.display().to_string(),
+                path: path_label(p),
                 message: CHANGED.to_string(),
             };
             let mut f = File::open(p).map_err(io)?;
@@ -297,9 +359,10 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
                 return Ok(Bytes::Heap(v));
             }
             let before = Stamp::of(&meta);
-            let v = read_len(&mut f, before.len)
-                .map_err(io)?
-                .ok_or_else(changed)?;
+            let v = match read_len(&mut f, before.len).map_err(io)? {
+                ReadResult::Whole(v) | ReadResult::Prefix(v) => v,
+                ReadResult::Changed => return Err(changed()),
+            };
             if Stamp::of(&f.metadata().map_err(io)?) != before {
                 return Err(changed());
             }
@@ -350,10 +413,76 @@ mod tests {
     fn a_length_that_changes_during_the_read_is_noticed() {
         let data = b"{\"version\": 4}".to_vec();
         let n = data.len() as u64;
-        assert_eq!(read_len(&data[..], n).unwrap(), Some(data.clone()));
-        assert_eq!(read_len(&data[..], n + 1).unwrap(), None, "truncated");
-        assert_eq!(read_len(&data[..], n - 1).unwrap(), None, "grew");
-        assert_eq!(read_len(&b""[..], 0).unwrap(), Some(vec![]));
+        assert_eq!(
+            read_len(&data[..], n).unwrap(),
+            ReadResult::Whole(data.clone())
+        );
+        assert_eq!(
+            read_len(&data[..], n + 1).unwrap(),
+            ReadResult::Changed,
+            "truncated"
+        );
+        assert_eq!(
+            read_len(&data[..], n - 1).unwrap(),
+            ReadResult::Changed,
+            "grew"
+        );
+        assert_eq!(read_len(&b""[..], 0).unwrap(), ReadResult::Whole(vec![]));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_paths_are_labelled_byte_by_byte() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let p = |b: &[u8]| PathBuf::from(std::ffi::OsStr::from_bytes(b));
+        assert_eq!(path_label(&p(b"envs/prod.tfstate")), "envs/prod.tfstate");
+        assert_eq!(path_label(&p(b"bad\xffdir/x")), "bad\\xFFdir/x");
+        assert_eq!(
+            path_label(&p(&[b"\xc3\xa9".as_slice(), b"\xfe"].concat())),
+            "é\\xFE"
+        );
+        assert_ne!(path_label(&p(b"a\xff")), path_label(&p(b"a\xfe")));
+    }
+
+    /// A read stops after the piece that decides the scan: a NUL byte, or a first byte that is
+    /// not `{`; anything else is read whole, over several pieces.
+    #[test]
+    fn a_read_stops_once_the_scan_is_decided() {
+        let big = |head: &[u8], fill: u8| {
+            let mut v = head.to_vec();
+            v.resize(CHUNK * 2 + 10, fill);
+            v
+        };
+        for (name, data, whole) in [
+            (
+                "hole after the head",
+                big(b"{\"version\": 4, \"x\": \"", 0),
+                false,
+            ),
+            ("not an object", big(b"[", b' '), false),
+            (
+                "BOM, blanks, not an object",
+                big(b"\xEF\xBB\xBF \n x", b' '),
+                false,
+            ),
+            ("an object of blanks", big(b"\xEF\xBB\xBF {", b' '), true),
+            ("only blanks", big(b"", b' '), true),
+        ] {
+            let mut late_nul = data.clone();
+            let n = data.len() as u64;
+            match read_len(&data[..], n).unwrap() {
+                ReadResult::Whole(v) => assert!(whole && v == data, "{name}"),
+                ReadResult::Prefix(v) => assert!(!whole && v.len() == CHUNK, "{name}"),
+                ReadResult::Changed => panic!("{name}"),
+            }
+            if whole {
+                // A NUL in the last piece: read up to there, and no further.
+                *late_nul.last_mut().unwrap() = 0;
+                assert!(
+                    matches!(read_len(&late_nul[..], n).unwrap(), ReadResult::Prefix(v) if v.len() == late_nul.len())
+                );
+            }
+        }
     }
 
     #[test]

@@ -1652,7 +1652,7 @@ fn a_state_over_256_mib_truncated_during_the_scan_never_kills_the_run() {
         );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "after {delay_ms} ms: {stderr}");
-        assert!(stderr.contains(&format!("error: {path}: ")), "{stderr}");
+        assert!(stderr.contains(&format!("error: {path}:")), "{stderr}");
     }
 }
 
@@ -1793,6 +1793,78 @@ fn sarif_rules_state_each_results_severity_and_a_fixed_help() {
     );
     assert_eq!(r.code, 0, "exit code while writing a baseline");
     assert_eq!(r.json()["runs"][0]["invocations"][0]["exitCode"], 0);
+}
+
+/// Hunt finding: a path that is not UTF-8 was named with U+FFFD (`bad\u{fffd}/...`): nobody
+/// could find the file, SARIF's URI (`bad%EF%BF%BD/...`) named a file that does not exist, and
+/// two such names were one label (`a\xFF` and `a\xFE`), so their baseline entries mixed. The
+/// label writes the bytes (`a\xFF/terraform.tfstate`); SARIF encodes the real bytes (`a%FF/...`).
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_are_named_so_they_can_be_found() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let d = Dir::new();
+    let (pw1, pw2) = (pw(), pw());
+    for (dir, pw) in [(b"a\xff".as_slice(), &pw1), (b"a\xfe".as_slice(), &pw2)] {
+        let p = d
+            .path()
+            .join(std::ffi::OsStr::from_bytes(dir))
+            .join("terraform.tfstate");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, db_state(pw)).unwrap();
+    }
+    let r = audit_in(d.path(), &[".", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut files: Vec<String> = findings(&r)
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["./a\\xFE/terraform.tfstate", "./a\\xFF/terraform.tfstate"]
+    );
+    let r = audit_in(d.path(), &[".", "--format", "sarif"]);
+    let mut uris: Vec<String> = r.json()["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    uris.sort();
+    assert_eq!(uris, ["a%FE/terraform.tfstate", "a%FF/terraform.tfstate"]);
+    let r = audit_in(d.path(), &["."]);
+    assert!(
+        r.stdout.contains("./a\\xFF/terraform.tfstate  (state_v4"),
+        "{}",
+        r.stdout
+    );
+    // Accepting one file's finding does not accept the other's.
+    let b = audit_in(d.path(), &[".", "--write-baseline", "bl.json"]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let bl: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("bl.json")).unwrap()).unwrap();
+    let mut bl_files: Vec<&str> = bl["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    bl_files.sort();
+    assert_eq!(
+        bl_files,
+        ["a\\xFE/terraform.tfstate", "a\\xFF/terraform.tfstate"]
+    );
+    for c in [&pw1, &pw2] {
+        for w in variants(c) {
+            assert!(!r.all().contains(&w) && !b.all().contains(&w), "leak");
+        }
+    }
 }
 
 /// Gap: results the baseline accepted were left out of SARIF, so code scanning closed their

@@ -61,21 +61,36 @@ pub fn uri(path: &str) -> String {
     }
     if let Some(rest) = path.strip_prefix("s3://") {
         let key = rest.split_once("?versionId=").map_or(rest, |(k, _)| k);
-        return format!("s3://{}", encode(key));
+        return format!("s3://{}", encode(key.as_bytes()));
     }
-    let p = path.replace('\\', "/");
-    let p = p.strip_prefix("./").unwrap_or(&p).to_string();
+    path_uri(path.replace('\\', "/").as_bytes())
+}
+
+/// [`uri`] of a finding's file; a local path that is not UTF-8 is encoded from its bytes (its
+/// label writes them `\xFF`, which would name another file).
+fn uri_of(report: &AuditReport, file: &str) -> String {
+    #[cfg(unix)]
+    if let Some(p) = report.raw_paths.get(file) {
+        use std::os::unix::ffi::OsStrExt as _;
+        return path_uri(p.as_os_str().as_bytes());
+    }
+    let _ = report;
+    uri(file)
+}
+
+fn path_uri(p: &[u8]) -> String {
+    let p = p.strip_prefix(b"./").unwrap_or(p);
     let mut out = String::new();
-    if p.starts_with('/') {
+    if p.starts_with(b"/") {
         out.push_str("file://");
     }
-    out.push_str(&encode(&p));
+    out.push_str(&encode(p));
     out
 }
 
-fn encode(p: &str) -> String {
+fn encode(p: &[u8]) -> String {
     let mut out = String::new();
-    for b in p.bytes() {
+    for &b in p {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
             out.push(b as char);
         } else {
@@ -120,12 +135,12 @@ pub fn render(report: &AuditReport) -> String {
     };
     let results: Vec<Value> = report
         .findings()
-        .map(|f| result(f, &index, None))
+        .map(|f| result(f, &index, uri_of(report, &f.file), None))
         .chain(
             report
                 .listed_accepted()
                 .iter()
-                .map(|f| result(f, &index, Some(&justification))),
+                .map(|f| result(f, &index, uri_of(report, &f.file), Some(&justification))),
         )
         .collect();
     let notifications: Vec<Value> = report
@@ -165,7 +180,12 @@ pub fn render(report: &AuditReport) -> String {
 /// One result. `accepted`: the baseline accepted it, and the justification of its suppression
 /// (SARIF 2.1.0 §3.27.23, §3.35): `kind: external` (recorded outside the scanned artifact),
 /// `status: accepted`. The justification names the baseline file only, never a value.
-fn result(f: &Finding, index: &BTreeMap<&str, usize>, accepted: Option<&str>) -> Value {
+fn result(
+    f: &Finding,
+    index: &BTreeMap<&str, usize>,
+    uri: String,
+    accepted: Option<&str>,
+) -> Value {
     let mut path = f.attribute_path.clone();
     if let Some(i) = &f.inner_pointer {
         path.push_str(&format!(" (JSON {i})"));
@@ -182,7 +202,7 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>, accepted: Option<&str>) ->
         )},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": uri(&f.file)},
+                "artifactLocation": {"uri": uri},
                 "region": {"startLine": f.line.max(1), "startColumn": f.column.max(1)}
             },
             "logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]
