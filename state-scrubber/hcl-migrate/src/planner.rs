@@ -1445,11 +1445,11 @@ impl<'a> Planner<'a> {
     // ----- offstate_secret edits ---------------------------------------------------------------
 
     fn offstate(&mut self, pairs: &[Pair<'a>]) {
+        // Every pair's references first: a value or policy moved below may name another
+        // pair's secret, and is rendered with the edits made so far.
         for pair in pairs {
             let name = label(pair.secret, 1).unwrap_or_default().to_owned();
             let vname = label(pair.version, 1).unwrap_or_default().to_owned();
-            let secret_span = span_of(pair.secret);
-            let src = self.src(pair.secret_file);
             let version_repeated =
                 repetition(pair.version).is_ok_and(|r| !matches!(r, Repeat::Once));
 
@@ -1498,7 +1498,12 @@ impl<'a> Planner<'a> {
                     }
                 }
             }
-
+        }
+        for pair in pairs {
+            let name = label(pair.secret, 1).unwrap_or_default().to_owned();
+            let vname = label(pair.version, 1).unwrap_or_default().to_owned();
+            let secret_span = span_of(pair.secret);
+            let src = self.src(pair.secret_file);
             // The secret block becomes the offstate_secret.
             self.edit(
                 pair.secret_file,

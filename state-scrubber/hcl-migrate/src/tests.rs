@@ -1035,3 +1035,27 @@ fn an_inline_commented_json_value_becomes_a_tidy_template() {
         "{out}"
     );
 }
+
+#[test]
+fn a_moved_value_that_names_a_later_pair_names_its_offstate_secret() {
+    let input = "resource \"aws_secretsmanager_secret\" \"a\" {\n  name = \"a\"\n}\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"a\" {\n  secret_id     = aws_secretsmanager_secret.a.id\n  \
+                 secret_string = jsonencode({ peer = aws_secretsmanager_secret.b.arn, pw = var.pw })\n}\n\n\
+                 resource \"aws_secretsmanager_secret_policy\" \"a\" {\n  secret_arn = aws_secretsmanager_secret.a.arn\n  \
+                 policy     = jsonencode({ Condition = { peer = aws_secretsmanager_secret.b.arn } })\n}\n\n\
+                 resource \"aws_secretsmanager_secret\" \"b\" {\n  name = \"b\"\n}\n\n\
+                 resource \"aws_secretsmanager_secret_version\" \"b\" {\n  secret_id     = aws_secretsmanager_secret.b.id\n  secret_string = var.pw\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", input)]);
+    let out = rewritten(&plan, "main.tf").expect("rewritten");
+    assert!(
+        out.contains("value_wo         = jsonencode({ peer = offstate_secret.b.arn,"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "policy           = jsonencode({ Condition = { peer = offstate_secret.b.arn } })"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("aws_secretsmanager_secret.b.arn"), "{out}");
+}
