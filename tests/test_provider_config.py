@@ -3,15 +3,13 @@ guard, ignore_tags, a proxy from the environment."""
 
 from __future__ import annotations
 
-import http.client
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
 
 from harness import hcl
 from harness import store
+from harness.proxies import ForwardProxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.lifecycle]
 
@@ -232,59 +230,6 @@ def test_ignore_tags_warns_about_an_ignored_key_in_tags(ws, sm):
     ws.sweep()
 
 
-class ForwardProxy:
-    """A plain-HTTP forward proxy on loopback, as a corporate proxy would be: it takes requests in
-    absolute form (`POST http://host:port/ HTTP/1.1`) and forwards them. It records the method and
-    the host it forwarded to, never a header or a body (bodies carry values)."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str]] = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                target = urlsplit(self.path)
-                if not target.netloc:  # origin form: not sent to a proxy
-                    self.send_error(400, "not a proxy request")
-                    return
-                proxy.seen.append((self.command, target.netloc))
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
-                upstream = http.client.HTTPConnection(target.netloc, timeout=30)
-                upstream.request(self.command, target.path or "/", body=body, headers=headers)
-                answer = upstream.getresponse()
-                data = answer.read()
-                self.send_response(answer.status)
-                for k, v in answer.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                upstream.close()
-
-            do_GET = do_POST
-
-            def do_CONNECT(self) -> None:
-                # A tunnel to AWS itself: recorded (which host the client chose), then refused,
-                # as nothing beyond loopback is reachable here.
-                proxy.seen.append((self.command, self.path))
-                self.send_error(502, "no tunnels here")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_http_proxy_from_the_environment(ws, sm):
     """HTTP_PROXY (and HTTPS_PROXY / NO_PROXY, read the same way) routes the provider's calls
     through a proxy, as the AWS CLI and Go providers do; every Secrets Manager call went through."""
@@ -313,7 +258,7 @@ def test_http_proxy_from_the_environment(ws, sm):
 
 @pytest.fixture
 def tls_front(ws, moto):
-    from harness.tls import TlsFront
+    from harness.proxies import TlsFront
 
     front = TlsFront(moto.url, ws.dir.parent / "tls")
     yield front

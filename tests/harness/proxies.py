@@ -1,9 +1,12 @@
-"""An HTTPS front for moto signed by a private CA, as a TLS-inspecting corporate proxy or a private
-endpoint presents: a client trusts it only when given the CA (custom_ca_bundle / AWS_CA_BUNDLE).
+"""Loopback proxies for the provider-configuration tests. Neither keeps a header or a body (bodies
+carry values).
 
-`TlsFront(upstream, dir)` writes `ca.pem` (the CA certificate) into `dir`, listens on 127.0.0.1
-with a certificate for IP 127.0.0.1 signed by that CA, and forwards each request to the plain-HTTP
-`upstream`. It keeps no header and no body (bodies carry values).
+- `ForwardProxy`: a plain-HTTP forward proxy, as a corporate proxy is: requests in absolute form
+  are relayed; a CONNECT (a tunnel to AWS itself) is recorded, to show which host the client
+  chose, and refused (nothing beyond loopback is reachable here).
+- `TlsFront`: an HTTPS front for moto signed by a private CA, as a TLS-inspecting proxy or a
+  private endpoint presents: a client trusts it only when given the CA (custom_ca_bundle /
+  AWS_CA_BUNDLE). It writes `ca.pem` into its directory.
 """
 
 from __future__ import annotations
@@ -21,6 +24,26 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+
+def relay(handler: BaseHTTPRequestHandler, netloc: str, path: str) -> None:
+    """Sends the request `handler` holds to http://`netloc``path` and its answer back."""
+    body = handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
+    headers = {
+        k: v for k, v in handler.headers.items() if k.lower() not in ("proxy-connection", "connection")
+    }
+    upstream = http.client.HTTPConnection(netloc, timeout=30)
+    upstream.request(handler.command, path or "/", body=body, headers=headers)
+    answer = upstream.getresponse()
+    data = answer.read()
+    handler.send_response(answer.status)
+    for k, v in answer.getheaders():
+        if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+            handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+    upstream.close()
 
 
 def _name(cn: str) -> x509.Name:
@@ -95,20 +118,7 @@ class TlsFront:
 
             def do_POST(self) -> None:
                 front.requests += 1
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-                conn = http.client.HTTPConnection(up, timeout=30)
-                conn.request(self.command, self.path, body=body, headers=headers)
-                answer = conn.getresponse()
-                data = answer.read()
-                self.send_response(answer.status)
-                for k, v in answer.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
+                relay(self, up, self.path)
 
             do_GET = do_POST
 
@@ -117,6 +127,44 @@ class TlsFront:
         context.load_cert_chain(leaf_pem, leaf_key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ForwardProxy:
+    """A plain-HTTP forward proxy on loopback; `seen` holds (method, host) of each request."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                target = urlsplit(self.path)
+                if not target.netloc:  # origin form: not sent to a proxy
+                    self.send_error(400, "not a proxy request")
+                    return
+                proxy.seen.append((self.command, target.netloc))
+                relay(self, target.netloc, target._replace(scheme="", netloc="").geturl())
+
+            do_GET = do_POST
+
+            def do_CONNECT(self) -> None:
+                # A tunnel to AWS itself: recorded (which host the client chose), then refused,
+                # as nothing beyond loopback is reachable here.
+                proxy.seen.append((self.command, self.path))
+                self.send_error(502, "no tunnels here")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
