@@ -13,7 +13,8 @@
 //! - `aws_secretsmanager_secret` + `aws_secretsmanager_secret_version` become one
 //!   `offstate_secret` with `moved` / `removed` blocks and a `required_providers` entry, also when
 //!   both are repeated the same way (`count`, `for_each`); a `random_password` that only feeds the
-//!   value becomes the secret's `generate` block;
+//!   value becomes the secret's `generate` block, and an `aws_secretsmanager_secret_policy` its
+//!   `policy`;
 //! - with [`Options::secret_prefix`], a secret given to `terraform_data` or a root output (which
 //!   store it and have no write-only form) moves into an `offstate_secret`, and the argument
 //!   keeps its reference;
@@ -21,7 +22,9 @@
 //!   `ephemeral = true`, so saved plans no longer carry them.
 //!
 //! Only the targeted spans change (plus the `=`/comment alignment `terraform fmt` wants in the runs
-//! they sit in); every other byte is kept. A second run changes nothing.
+//! they sit in); every other byte is kept, line endings included (a written line takes the file's
+//! dominant one). The comments of a block migrate rebuilds move with it. A second run changes
+//! nothing.
 
 mod align;
 mod comments;
