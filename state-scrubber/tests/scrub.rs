@@ -10,8 +10,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
 use offstate_common::store::memory::MemoryStore;
-use offstate_common::store::{SecretStore, VersionSelector};
+use offstate_common::store::{
+    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PolicyValidationError,
+    PutValue, Replica, ReplicaStatus, RotateRequest, SecretMeta, SecretStore, StoreError,
+    VersionInfo, VersionSelector,
+};
+use offstate_common::SecretValue;
 use rand::Rng;
 use serde_json::{json, Value};
 use state_scrubber::scrub::{self, restore, store::Stored, ScrubOptions};
@@ -1596,4 +1603,363 @@ fn scrub_points_at_the_plaintext_backup_next_to_the_state() {
         ),
         "{out}"
     );
+}
+
+// ---- the store's idempotent path -----------------------------------------------------------
+
+/// A store whose first DescribeSecret of `name` answers "no such secret": the secret is
+/// created by someone else between scrub's describe and its CreateSecret.
+struct CreatedMeanwhile {
+    inner: MemoryStore,
+    name: String,
+    missed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl SecretStore for CreatedMeanwhile {
+    async fn create(&self, r: CreateSecret) -> Result<SecretMeta, StoreError> {
+        self.inner.create(r).await
+    }
+    async fn describe(&self, id: &str) -> Result<Option<SecretMeta>, StoreError> {
+        if id == self.name && !self.missed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Ok(None);
+        }
+        self.inner.describe(id).await
+    }
+    async fn list_versions(&self, id: &str) -> Result<Vec<VersionInfo>, StoreError> {
+        self.inner.list_versions(id).await
+    }
+    async fn put_value(&self, r: PutValue) -> Result<String, StoreError> {
+        self.inner.put_value(r).await
+    }
+    async fn get_value(&self, id: &str, v: VersionSelector) -> Result<FetchedValue, StoreError> {
+        self.inner.get_value(id, v).await
+    }
+    async fn update_metadata(&self, id: &str, u: MetadataUpdate) -> Result<(), StoreError> {
+        self.inner.update_metadata(id, u).await
+    }
+    async fn tag(&self, id: &str, t: &BTreeMap<String, String>) -> Result<(), StoreError> {
+        self.inner.tag(id, t).await
+    }
+    async fn untag(&self, id: &str, k: &[String]) -> Result<(), StoreError> {
+        self.inner.untag(id, k).await
+    }
+    async fn delete(&self, id: &str, d: Deletion) -> Result<(), StoreError> {
+        self.inner.delete(id, d).await
+    }
+    async fn restore(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.restore(id).await
+    }
+    async fn list(&self, f: &ListFilter) -> Result<Vec<SecretMeta>, StoreError> {
+        self.inner.list(f).await
+    }
+    async fn rotate(&self, id: &str, r: RotateRequest) -> Result<Option<String>, StoreError> {
+        self.inner.rotate(id, r).await
+    }
+    async fn cancel_rotation(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.cancel_rotation(id).await
+    }
+    async fn put_policy(&self, id: &str, p: &str, b: bool) -> Result<(), StoreError> {
+        self.inner.put_policy(id, p, b).await
+    }
+    async fn get_policy(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.inner.get_policy(id).await
+    }
+    async fn delete_policy(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.delete_policy(id).await
+    }
+    async fn validate_policy(
+        &self,
+        id: Option<&str>,
+        p: &str,
+    ) -> Result<Vec<PolicyValidationError>, StoreError> {
+        self.inner.validate_policy(id, p).await
+    }
+    async fn replicate(
+        &self,
+        id: &str,
+        r: &[Replica],
+        f: bool,
+    ) -> Result<Vec<ReplicaStatus>, StoreError> {
+        self.inner.replicate(id, r, f).await
+    }
+    async fn remove_replica_regions(
+        &self,
+        id: &str,
+        r: &[String],
+    ) -> Result<Vec<ReplicaStatus>, StoreError> {
+        self.inner.remove_replica_regions(id, r).await
+    }
+}
+
+/// Review finding: when CreateSecret failed because the name was taken meanwhile (someone
+/// created it between scrub's DescribeSecret and its CreateSecret), scrub went straight to
+/// PutSecretValue, without the ownership and scheduled-for-deletion checks, and added a version
+/// holding this state's value to someone else's secret. Now it describes again and checks.
+#[test]
+fn a_secret_created_by_someone_else_meanwhile_is_not_written_to() {
+    let c = canary();
+    let src = canary_state(&c);
+    let name = "test/app/aws_db_instance.main/password";
+    let lineage = "6b0e2b9c-0000-4000-8000-00000000c4a1";
+    rt().block_on(async {
+        // Someone else's secret (another state's lineage): refused, and left as it was.
+        let theirs = canary();
+        let inner = MemoryStore::default();
+        inner
+            .create(CreateSecret {
+                name: name.into(),
+                tags: BTreeMap::from([(
+                    "offstate:state-lineage".to_string(),
+                    "someone-else".to_string(),
+                )]),
+                value: Some(SecretValue::from_string(theirs.clone())),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let store = CreatedMeanwhile {
+            inner,
+            name: name.into(),
+            missed: false.into(),
+        };
+        let e = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .expect_err("someone else's secret must not get a version");
+        let msg = e.to_string();
+        assert_no_canary(&c, "error", msg.as_bytes());
+        assert_no_canary(&theirs, "error", msg.as_bytes());
+        assert!(store.missed.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(
+            msg.contains(name) && msg.contains("belongs to another state"),
+            "{msg}"
+        );
+        assert_eq!(store.inner.list_versions(name).await.unwrap().len(), 1);
+        let cur = store
+            .inner
+            .get_value(name, VersionSelector::Current)
+            .await
+            .unwrap();
+        assert!(cur.value.expose_str().unwrap() == theirs);
+
+        // Created meanwhile by another run of this very scrub (same lineage, same value):
+        // found, checked, nothing written.
+        let inner = MemoryStore::default();
+        inner
+            .create(CreateSecret {
+                name: name.into(),
+                tags: BTreeMap::from([("offstate:state-lineage".to_string(), lineage.to_string())]),
+                value: Some(SecretValue::from_string(c.clone())),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let store = CreatedMeanwhile {
+            inner,
+            name: name.into(),
+            missed: false.into(),
+        };
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .unwrap();
+        assert!(store.missed.load(std::sync::atomic::Ordering::SeqCst));
+        let i = r
+            .items
+            .iter()
+            .position(|it| it.secret_name == name)
+            .unwrap();
+        assert_eq!(r.stored[i], Stored::Unchanged);
+        assert_eq!(store.inner.list_versions(name).await.unwrap().len(), 1);
+    });
+}
+
+/// The test's own client of a moto server (fake credentials, no shared config read).
+async fn moto_client(url: &str) -> offstate_common::store::aws::AwsSecretsManager {
+    use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("credentials");
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, "[default]\n").unwrap();
+    AwsSecretsManager::connect(&AwsStoreConfig {
+        region: Some("us-east-1".into()),
+        endpoint: Some(url.into()),
+        shared_config_files: vec![config],
+        shared_credentials_files: vec![creds],
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Every secret under `prefix/`, described (KMS key and tags).
+async fn described(store: &dyn SecretStore, prefix: &str) -> Vec<SecretMeta> {
+    let mut out = Vec::new();
+    let filter = ListFilter {
+        name_prefix: Some(format!("{prefix}/")),
+        ..Default::default()
+    };
+    for m in store.list(&filter).await.unwrap() {
+        out.push(store.describe(&m.name).await.unwrap().unwrap());
+    }
+    out
+}
+
+/// Review finding: no `--kms-key-id` and no way to add tags, so an organisation that requires a
+/// customer-managed key, or mandatory tags, could not use scrub. Now every secret scrub creates
+/// (the manifest too) gets the key and the tags; a re-run accepts the same key in another form
+/// and adds tags the secrets lack; an existing secret with another key is reported (exit 2,
+/// the state untouched), and bad tags are refused before anything is stored.
+#[test]
+fn kms_key_and_tags_go_to_every_secret_scrub_creates() {
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let original = canary_state(&c);
+    std::fs::write(&p, &original).unwrap();
+    let ps = p.to_str().unwrap();
+    let key_id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let key_arn = format!("arn:aws:kms:us-east-1:123456789012:key/{key_id}");
+    let base = ["scrub", ps, "--write", "--endpoint", &moto.url];
+    let mut outputs = Vec::new();
+    let store = rt().block_on(moto_client(&moto.url));
+
+    let mut a = base.to_vec();
+    a.extend([
+        "--prefix",
+        "kms/app",
+        "--kms-key-id",
+        &key_arn,
+        "--tag",
+        "team=payments",
+        "--tag",
+        "cost-centre=42",
+    ]);
+    let o = run(&a, None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    outputs.push(o);
+    let secrets = rt().block_on(described(&store, "kms/app"));
+    // Four values and the manifest.
+    assert_eq!(secrets.len(), 5, "{secrets:?}");
+    assert!(secrets
+        .iter()
+        .any(|m| m.name.contains(".offstate-manifest")));
+    for m in &secrets {
+        assert_eq!(
+            m.kms_key_id.as_deref(),
+            Some(key_arn.as_str()),
+            "{}",
+            m.name
+        );
+        assert_eq!(
+            m.tags.get("team").map(String::as_str),
+            Some("payments"),
+            "{}",
+            m.name
+        );
+        assert_eq!(m.tags.get("cost-centre").map(String::as_str), Some("42"));
+        assert_eq!(
+            m.tags.get("offstate:managed-by").map(String::as_str),
+            Some("state-scrubber")
+        );
+    }
+
+    // A re-run (the plaintext state again) with the key's id instead of its ARN, and one more
+    // tag: accepted, nothing new stored, the tag added.
+    std::fs::write(&p, &original).unwrap();
+    let mut a = base.to_vec();
+    a.extend([
+        "--prefix",
+        "kms/app",
+        "--kms-key-id",
+        key_id,
+        "--tag",
+        "team=payments",
+        "--tag",
+        "owner=platform",
+    ]);
+    let o = run(&a, None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(out.matches(": already there").count(), 4, "{out}");
+    outputs.push(o);
+    for m in rt().block_on(described(&store, "kms/app")) {
+        assert_eq!(
+            m.tags.get("owner").map(String::as_str),
+            Some("platform"),
+            "{}",
+            m.name
+        );
+        assert_eq!(m.kms_key_id.as_deref(), Some(key_arn.as_str()));
+    }
+
+    // Another key: the existing secrets are reported, nothing is written, the state is left.
+    std::fs::write(&p, &original).unwrap();
+    let mut a = base.to_vec();
+    a.extend(["--prefix", "kms/app", "--kms-key-id", "alias/other"]);
+    let o = run(&a, None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        err.contains(&format!(
+            "encrypted with {key_arn}, not with --kms-key-id alias/other"
+        )) && err.contains("aws secretsmanager update-secret --secret-id kms/app/"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    outputs.push(o);
+    // Without --kms-key-id, any key an existing secret has is accepted.
+    let mut a = base.to_vec();
+    a.extend(["--prefix", "kms/app"]);
+    let o = run(&a, None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    outputs.push(o);
+
+    // Bad tags and keys: exit 2 before anything is stored.
+    std::fs::write(&p, &original).unwrap();
+    for (bad, says) in [
+        (vec!["--tag", "aws:created-by=me"], "`aws:`"),
+        (vec!["--tag", "AWS:x=y"], "`aws:`"),
+        (vec!["--tag", "offstate:state-lineage=x"], "`offstate:`"),
+        (vec!["--tag", "novalue"], "KEY=VALUE"),
+        (vec!["--tag", "=v"], "KEY=VALUE"),
+        (vec!["--tag", "a=1", "--tag", "a=2"], "given twice"),
+        (vec!["--tag", "x=semi;colon"], "letters, digits"),
+        (vec!["--kms-key-id", ""], "--kms-key-id"),
+    ] {
+        let mut a = base.to_vec();
+        a.extend(["--prefix", "bad/app"]);
+        a.extend(bad.iter().copied());
+        let o = run(&a, None);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(err.contains(says), "{bad:?}: {err}");
+        outputs.push(o);
+    }
+    assert!(rt().block_on(described(&store, "bad/app")).is_empty());
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    for o in &outputs {
+        assert_no_canary(&c, "stdout", &o.stdout);
+        assert_no_canary(&c, "stderr", &o.stderr);
+    }
 }

@@ -78,8 +78,26 @@ pub struct ScrubArgs {
     /// {attribute} {lineage}.
     #[arg(long, value_name = "TEMPLATE", default_value = names::DEFAULT_TEMPLATE)]
     pub name_template: String,
+    /// KMS key for every secret scrub creates (the manifest too): key id, key ARN, alias/NAME or
+    /// alias ARN. Default: the AWS managed key aws/secretsmanager. A secret that already exists
+    /// (a re-run) must already use it; scrub does not change the key of a secret.
+    #[arg(long, value_name = "KEY")]
+    pub kms_key_id: Option<String>,
+    /// A tag for every secret scrub creates, besides its own offstate:* tags; repeatable. An
+    /// existing secret of this state gets the tags it lacks.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// `KEY=VALUE` (the value may be empty, or hold `=`). The rest is checked with the other
+/// options, before anything is stored ([`super::secret_settings`]).
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err("expected KEY=VALUE with a non-empty KEY".to_string()),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -180,6 +198,8 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             min_severity: args.min_severity,
         },
         write: args.write,
+        kms_key_id: args.kms_key_id.clone(),
+        tags: args.tags.clone(),
     };
     let rt = runtime()?;
     let report = rt.block_on(async {

@@ -69,6 +69,10 @@ pub struct ScrubOptions {
     pub selection: Selection,
     /// Store values and produce the rewritten state; otherwise plan only (no store call).
     pub write: bool,
+    /// `--kms-key-id`: the key of every secret scrub creates (the manifest's included).
+    pub kms_key_id: Option<String>,
+    /// `--tag KEY=VALUE`, in the order given: added to scrub's own tags.
+    pub tags: Vec<(String, String)>,
 }
 
 impl ScrubOptions {
@@ -78,6 +82,8 @@ impl ScrubOptions {
             name_template: names::DEFAULT_TEMPLATE.to_string(),
             selection: Selection::default(),
             write: false,
+            kms_key_id: None,
+            tags: vec![],
         }
     }
 }
@@ -140,6 +146,66 @@ pub fn check_prefix<'p>(prefix: &'p str, file: &str) -> Result<&'p str, ScrubErr
     }
 }
 
+/// Tags per secret in Secrets Manager.
+pub const MAX_TAGS: usize = 50;
+/// Tags scrub sets itself on a value's secret (`offstate:*`).
+const OWN_TAGS: usize = 4;
+
+/// Check `--kms-key-id` and `--tag` before anything else (a dry run too), and give the settings
+/// every created secret gets. Tag rules are Secrets Manager's (key 1 to 128 characters, value
+/// up to 256, letters, digits, spaces and `_.:/=+-@`; `aws:` reserved); `offstate:` is
+/// reserved for scrub's own tags, which restore and a re-run rely on.
+pub fn secret_settings(
+    opts: &ScrubOptions,
+    file: &str,
+) -> Result<store::SecretSettings, ScrubError> {
+    let bad = |message: String| ScrubError::Other {
+        file: file.to_string(),
+        message,
+    };
+    if let Some(k) = &opts.kms_key_id {
+        if k.is_empty() || k.len() > 2048 || k.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(bad(
+                "--kms-key-id takes a key id, key ARN, alias name (alias/NAME) or alias ARN".into(),
+            ));
+        }
+    }
+    let tag_char = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+    let mut tags = BTreeMap::new();
+    for (k, v) in &opts.tags {
+        let why = if k.is_empty() || k.chars().count() > 128 {
+            Some("a key of 1 to 128 characters")
+        } else if k.to_ascii_lowercase().starts_with("aws:") {
+            Some("a key not starting with `aws:` (AWS reserves it)")
+        } else if k.starts_with("offstate:") {
+            Some("a key not starting with `offstate:` (scrub sets those tags itself)")
+        } else if v.chars().count() > 256 {
+            Some("a value of at most 256 characters")
+        } else if !k.chars().chain(v.chars()).all(tag_char) {
+            Some("letters, digits, spaces and _.:/=+-@ only")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(bad(format!("--tag {k:?}: a tag takes {why}")));
+        }
+        if tags.insert(k.clone(), v.clone()).is_some() {
+            return Err(bad(format!("--tag {k:?} is given twice")));
+        }
+    }
+    if tags.len() + OWN_TAGS > MAX_TAGS {
+        return Err(bad(format!(
+            "{} --tag options: a secret takes {MAX_TAGS} tags, and scrub sets {OWN_TAGS} itself",
+            tags.len()
+        )));
+    }
+    Ok(store::SecretSettings {
+        kms_key_id: opts.kms_key_id.clone(),
+        tags,
+    })
+}
+
 pub(crate) fn parse_state<'a>(
     src: &'a [u8],
     file: &str,
@@ -192,6 +258,7 @@ pub async fn scrub(
     store: Option<&dyn SecretStore>,
 ) -> Result<ScrubReport, ScrubError> {
     let prefix = check_prefix(&opts.prefix, file)?;
+    let settings = secret_settings(opts, file)?;
     let (doc, kind, findings, lineage, serial) = parse_state(src, file)?;
     let table = Table::builtin().map_err(|e| ScrubError::Other {
         file: file.to_string(),
@@ -269,16 +336,23 @@ pub async fn scrub(
                 "Moved out of Terraform state by state-scrubber: {} {}",
                 it.address, it.attribute_path
             );
-            let (version, stored) =
-                store::put_idempotent(store, &it.secret_name, &it.value, tags, &description, token)
-                    .await
-                    .map_err(|error| ScrubError::Store {
-                        file: file.to_string(),
-                        address: it.address.clone(),
-                        pointer: it.pointer.clone(),
-                        secret: it.secret_name.clone(),
-                        error: Box::new(error),
-                    })?;
+            let (version, stored) = store::put_idempotent(
+                store,
+                &it.secret_name,
+                &it.value,
+                tags,
+                &description,
+                token,
+                &settings,
+            )
+            .await
+            .map_err(|error| ScrubError::Store {
+                file: file.to_string(),
+                address: it.address.clone(),
+                pointer: it.pointer.clone(),
+                secret: it.secret_name.clone(),
+                error: Box::new(error),
+            })?;
             it.version_id = Some(version);
             report.stored.push(stored);
         }
@@ -288,7 +362,7 @@ pub async fn scrub(
             .map(|it| manifest_entry(it, serial + 1))
             .collect();
         let manifest = store::manifest_name(prefix, &lineage);
-        store::save_manifest(store, prefix, &lineage, entries)
+        store::save_manifest(store, prefix, &lineage, entries, &settings)
             .await
             .map_err(|error| ScrubError::Store {
                 file: file.to_string(),

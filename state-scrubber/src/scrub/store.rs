@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use offstate_common::store::{CreateSecret, PutValue, SecretStore, StoreError, VersionSelector};
+use offstate_common::store::{
+    CreateSecret, PutValue, SecretMeta, SecretStore, StoreError, VersionSelector,
+};
 use offstate_common::SecretValue;
 use sha2::{Digest, Sha256};
 
@@ -49,6 +51,12 @@ pub enum PutError {
     OtherOwner(String),
     #[error("reading back version {0} gave a different value; the state was not changed")]
     ReadBack(String),
+    #[error("the secret exists, encrypted with {have}, not with --kms-key-id {want}; scrub does not change the key of an existing secret (its readers may lack kms:Decrypt on the new one): re-encrypt it (`aws secretsmanager update-secret --secret-id {name} --kms-key-id {want}`) and run scrub again, or give --kms-key-id as the secret has it (an alias and a key id are not compared)")]
+    KmsKey {
+        name: String,
+        have: String,
+        want: String,
+    },
 }
 
 /// A UUID-shaped token (36 characters; Secrets Manager wants 32 to 64) from location parts.
@@ -88,24 +96,106 @@ pub fn tag_value(s: &str) -> String {
     out
 }
 
+/// What every secret scrub creates gets besides its own tags: `--kms-key-id` and `--tag`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretSettings {
+    /// KMS key id, key ARN, alias name or alias ARN; `None` is the AWS managed key.
+    pub kms_key_id: Option<String>,
+    /// Tags added to scrub's own (`offstate:*`).
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The AWS managed key Secrets Manager uses when a secret names none (DescribeSecret then
+/// omits `KmsKeyId`).
+const AWS_MANAGED_KEY: &str = "alias/aws/secretsmanager";
+
+/// `key/ID` or `alias/NAME` from any of the forms CreateSecret takes (a bare key id, a key ARN,
+/// an alias name, an alias ARN).
+fn kms_resource(k: &str) -> &str {
+    match k.strip_prefix("arn:") {
+        // arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE
+        Some(rest) => rest.splitn(5, ':').nth(4).unwrap_or(k),
+        None => k,
+    }
+}
+
+/// Whether a secret encrypted with `have` (DescribeSecret's `KmsKeyId`, `None` for the AWS
+/// managed key) uses the key `want` names. An alias and a key id cannot be told apart without
+/// KMS (an alias may point at any key), so they count as different: the message says which
+/// form the secret has.
+pub fn same_kms_key(have: Option<&str>, want: &str) -> bool {
+    let norm = |k: &str| {
+        let r = kms_resource(k);
+        if r.starts_with("alias/") || r.starts_with("key/") {
+            r.to_string()
+        } else {
+            format!("key/{r}")
+        }
+    };
+    match have {
+        None => norm(want) == AWS_MANAGED_KEY,
+        Some(h) => h == want || norm(h) == norm(want),
+    }
+}
+
+/// Checks on a secret that already has the name scrub wants: it must be this state's (tag
+/// `offstate:state-lineage`), not scheduled for deletion, and encrypted with `--kms-key-id`
+/// when one is given.
+fn check_existing(
+    meta: &SecretMeta,
+    lineage: &str,
+    settings: &SecretSettings,
+) -> Result<(), PutError> {
+    if meta.is_scheduled_for_deletion() {
+        return Err(PutError::ScheduledForDeletion);
+    }
+    match meta.tags.get(TAG_LINEAGE) {
+        Some(l) if *l == lineage => {}
+        Some(l) => return Err(PutError::OtherOwner(l.clone())),
+        None => return Err(PutError::OtherOwner(String::new())),
+    }
+    if let Some(want) = &settings.kms_key_id {
+        if !same_kms_key(meta.kms_key_id.as_deref(), want) {
+            return Err(PutError::KmsKey {
+                name: meta.name.clone(),
+                have: meta
+                    .kms_key_id
+                    .clone()
+                    .unwrap_or_else(|| format!("the AWS managed key {AWS_MANAGED_KEY}")),
+                want: want.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Store `value` under `name` (create, or put a new version only if the current value differs),
 /// then read the version back and compare in constant time. Returns the version id.
+///
+/// A secret created with `settings.kms_key_id` keeps that key; an existing one (a re-run) must
+/// already have it ([`PutError::KmsKey`] otherwise: scrub does not re-encrypt a secret, which
+/// could lock out its readers), and gets the `settings.tags` it lacks.
 pub async fn put_idempotent(
     store: &dyn SecretStore,
     name: &str,
     value: &SecretValue,
-    tags: BTreeMap<String, String>,
+    mut tags: BTreeMap<String, String>,
     description: &str,
     token: String,
+    settings: &SecretSettings,
 ) -> Result<(String, Stored), PutError> {
     let lineage = tags.get(TAG_LINEAGE).cloned().unwrap_or_default();
     let existing = store.describe(name).await?;
     let (version, stored) = match existing {
         None => {
+            for (k, v) in &settings.tags {
+                tags.entry(k.clone()).or_insert_with(|| v.clone());
+            }
             let created = store
                 .create(CreateSecret {
                     name: name.to_string(),
                     description: Some(description.to_string()),
+                    kms_key_id: settings.kms_key_id.clone(),
                     tags,
                     value: Some(value.clone()),
                     client_request_token: Some(token.clone()),
@@ -114,23 +204,26 @@ pub async fn put_idempotent(
                 .await;
             match created {
                 Ok(meta) => (meta.current_version_id.unwrap_or(token), Stored::Created),
-                // Created concurrently (or by an earlier, interrupted run): treat as existing.
-                Err(StoreError::AlreadyExists { .. }) => {
-                    update_existing(store, name, value, &lineage, token).await?
+                // Created since the describe above (by an earlier, interrupted run, or by
+                // someone else): the same checks as for a secret found at once, on a fresh
+                // describe, before any version is added to it.
+                Err(StoreError::AlreadyExists { code, message }) => {
+                    let Some(meta) = store.describe(name).await? else {
+                        return Err(PutError::Store(
+                            StoreError::AlreadyExists { code, message }.withhold_value(value),
+                        ));
+                    };
+                    check_existing(&meta, &lineage, settings)?;
+                    add_tags(store, &meta, settings).await?;
+                    update_existing(store, name, value, token).await?
                 }
                 Err(e) => return Err(e.withhold_value(value).into()),
             }
         }
         Some(meta) => {
-            if meta.is_scheduled_for_deletion() {
-                return Err(PutError::ScheduledForDeletion);
-            }
-            match meta.tags.get(TAG_LINEAGE) {
-                Some(l) if *l == lineage => {}
-                Some(l) => return Err(PutError::OtherOwner(l.clone())),
-                None => return Err(PutError::OtherOwner(String::new())),
-            }
-            update_existing(store, name, value, &lineage, token).await?
+            check_existing(&meta, &lineage, settings)?;
+            add_tags(store, &meta, settings).await?;
+            update_existing(store, name, value, token).await?
         }
     };
     let back = store
@@ -142,11 +235,29 @@ pub async fn put_idempotent(
     Ok((version, stored))
 }
 
+/// `--tag`s that an existing secret (of this state) lacks or has with another value: tags,
+/// unlike the KMS key, change in place (TagResource), and a tag policy may require them.
+async fn add_tags(
+    store: &dyn SecretStore,
+    meta: &SecretMeta,
+    settings: &SecretSettings,
+) -> Result<(), PutError> {
+    let missing: BTreeMap<String, String> = settings
+        .tags
+        .iter()
+        .filter(|(k, v)| meta.tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !missing.is_empty() {
+        store.tag(&meta.name, &missing).await?;
+    }
+    Ok(())
+}
+
 async fn update_existing(
     store: &dyn SecretStore,
     name: &str,
     value: &SecretValue,
-    _lineage: &str,
     token: String,
 ) -> Result<(String, Stored), PutError> {
     match store.get_value(name, VersionSelector::Current).await {
@@ -307,6 +418,7 @@ pub async fn save_manifest(
     prefix: &str,
     lineage: &str,
     entries: Vec<ManifestEntry>,
+    settings: &SecretSettings,
 ) -> Result<String, PutError> {
     let name = manifest_name(prefix, lineage);
     let mut m = load_manifest(store, &name).await?.unwrap_or_default();
@@ -364,6 +476,7 @@ pub async fn save_manifest(
                 tags.clone(),
                 "state-scrubber scrub manifest page: where the values of this state went",
                 token(&["manifest-page", lineage, &t]),
+                settings,
             )
             .await?;
             head.pages.push(page_name);
@@ -379,7 +492,41 @@ pub async fn save_manifest(
         tags,
         "state-scrubber scrub manifest: where the values of this state went",
         tok,
+        settings,
     )
     .await?;
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_kms_key;
+
+    #[test]
+    fn kms_keys_compare_across_their_forms() {
+        let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let arn = format!("arn:aws:kms:eu-west-1:111122223333:key/{id}");
+        let alias_arn = "arn:aws-us-gov:kms:us-gov-west-1:111122223333:alias/payments";
+        let cases: &[(Option<&str>, &str, bool)] = &[
+            (Some(&arn), &arn, true),
+            (Some(&arn), id, true),
+            (Some(id), &arn, true),
+            (Some(alias_arn), "alias/payments", true),
+            (Some("alias/payments"), alias_arn, true),
+            (None, "alias/aws/secretsmanager", true),
+            (
+                None,
+                "arn:aws:kms:eu-west-1:111122223333:alias/aws/secretsmanager",
+                true,
+            ),
+            (None, id, false),
+            (None, "alias/payments", false),
+            (Some(&arn), "alias/payments", false),
+            (Some("alias/payments"), "alias/other", false),
+            (Some(&arn), "1234abcd-0000-0000-0000-000000000000", false),
+        ];
+        for (have, want, same) in cases {
+            assert_eq!(same_kms_key(*have, want), *same, "{have:?} vs {want}");
+        }
+    }
 }
