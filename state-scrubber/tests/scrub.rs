@@ -1963,3 +1963,54 @@ fn kms_key_and_tags_go_to_every_secret_scrub_creates() {
         assert_no_canary(&c, "stderr", &o.stderr);
     }
 }
+
+/// Review finding: a lone `\ud800` escape, or a key twice in one object, made scrub and restore
+/// say "internal error ... does not parse back". Terraform writes neither; the error now names
+/// the file and the JSON path, exit 2, and the file is left alone.
+#[test]
+fn ambiguous_json_is_refused_with_file_and_path() {
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let good = canary_state(&c);
+    let at = format!("\"password\": \"{c}\"");
+    assert!(good.contains(&at));
+    let lone = good.replacen(&at, &format!("\"password\": \"{c}\\ud800\""), 1);
+    let twice = good.replacen(
+        &at,
+        &format!("\"password\": \"{c}\", \"password\": \"{c}-2\""),
+        1,
+    );
+    let lone_key = good.replacen("\"username\":", "\"user\\udc00name\":", 1);
+    for (name, text, says) in [
+        ("lone.tfstate", &lone, "lone UTF-16 surrogate"),
+        ("twice.tfstate", &twice, "appears more than once"),
+        ("key.tfstate", &lone_key, "lone UTF-16 surrogate"),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let ps = p.to_str().unwrap();
+        let path = if name == "key.tfstate" {
+            "/resources/0/instances/0/attributes/user\u{fffd}name"
+        } else {
+            "/resources/0/instances/0/attributes/password"
+        };
+        for args in [
+            vec!["scrub", ps, "--prefix", "x", "--write"],
+            vec!["scrub", ps, "--prefix", "x"],
+            vec!["restore", ps, "--prefix", "x", "--write"],
+        ] {
+            let o = run(&args, None);
+            let err = String::from_utf8_lossy(&o.stderr).into_owned();
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("{name}: at JSON path `{path}`: "))
+                    && err.contains(says)
+                    && !err.contains("internal error"),
+                "{args:?}: {err}"
+            );
+            assert_no_canary(&c, "stderr", &o.stderr);
+            assert_no_canary(&c, "stdout", &o.stdout);
+            assert_eq!(&std::fs::read_to_string(&p).unwrap(), text);
+        }
+    }
+}

@@ -231,6 +231,13 @@ pub(crate) fn parse_state<'a>(
         pointer: e.pointer.clone(),
         message: format!("{}:{}: {}", e.line, e.column, e.message),
     })?;
+    check_unambiguous(&doc, doc.root, &mut Vec::new()).map_err(|(pointer, message)| {
+        ScrubError::At {
+            file: file.to_string(),
+            pointer,
+            message: message.into(),
+        }
+    })?;
     let lineage = doc
         .str_at("/lineage")
         .filter(|l| !l.is_empty())
@@ -246,6 +253,90 @@ pub(crate) fn parse_state<'a>(
             error: RewriteError::Serial,
         })?;
     Ok((doc, scanned.kind, scanned.findings, lineage, serial))
+}
+
+/// Refuse JSON that readers understand differently, before it is scrubbed: a key twice in
+/// one object (Go's encoding/json, so Terraform, keeps the last; this parser and the audit
+/// read the first, so the value Terraform uses would be left in plaintext), and a `\u` escape
+/// of half a UTF-16 surrogate pair (no character: Terraform reads U+FFFD, and the check that
+/// the rewrite parses back fails on it). Terraform writes neither. Returns the JSON path and
+/// why; the message holds no part of the string.
+fn check_unambiguous(
+    doc: &Doc<'_>,
+    id: crate::json::NodeId,
+    path: &mut Vec<String>,
+) -> Result<(), (String, &'static str)> {
+    use crate::json::Kind;
+    const LONE: &str = "the string holds a lone UTF-16 surrogate escape (one of \\ud800-\\udfff without its pair), which is no character (Terraform never writes one, and reads it as U+FFFD); correct that string, then run again";
+    const TWICE: &str = "this key appears more than once in its object; Terraform keeps the last, state-scrubber reads the first, so a value could stay behind in plaintext: remove the extra member, then run again";
+    let node = doc.dom.node(id);
+    match node.kind {
+        Kind::Str { escaped: true } if has_lone_surrogate(&doc.src[node.start..node.end]) => {
+            Err((rewrite::pointer_join(path), LONE))
+        }
+        Kind::Object => {
+            let mut seen = std::collections::HashSet::new();
+            for (k, v) in doc.dom.members(id) {
+                let kn = doc.dom.node(k);
+                let key = doc
+                    .dom
+                    .str(doc.src, k)
+                    .map(|c| c.into_owned())
+                    .unwrap_or_default();
+                path.push(key.clone());
+                if matches!(kn.kind, Kind::Str { escaped: true })
+                    && has_lone_surrogate(&doc.src[kn.start..kn.end])
+                {
+                    return Err((rewrite::pointer_join(path), LONE));
+                }
+                if !seen.insert(key) {
+                    return Err((rewrite::pointer_join(path), TWICE));
+                }
+                check_unambiguous(doc, v, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        Kind::Array => {
+            for (i, v) in doc.dom.elements(id).enumerate() {
+                path.push(i.to_string());
+                check_unambiguous(doc, v, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether the raw (still escaped) bytes of a JSON string hold a `\uD800`-`\uDFFF` escape
+/// that is not a high surrogate directly followed by a low one.
+fn has_lone_surrogate(raw: &[u8]) -> bool {
+    let unit = |at: usize| -> Option<u32> {
+        let h = raw.get(at..at + 6)?;
+        if h[0] != b'\\' || h[1] != b'u' {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(&h[2..]).ok()?, 16).ok()
+    };
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match unit(i) {
+            Some(0xD800..=0xDBFF) => match unit(i + 6) {
+                Some(0xDC00..=0xDFFF) => i += 12,
+                _ => return true,
+            },
+            Some(0xDC00..=0xDFFF) => return true,
+            Some(_) => i += 6,
+            // Any other escape is two bytes (`\\`, `\"`, `\n`, ...).
+            None => i += 2,
+        }
+    }
+    false
 }
 
 /// Scrub one state. In dry-run mode (`opts.write == false`) no store is needed and nothing is
@@ -529,4 +620,30 @@ pub fn render(r: &ScrubReport) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_lone_surrogate;
+
+    #[test]
+    fn lone_surrogates_are_found_and_pairs_are_not() {
+        let cases: &[(&str, bool)] = &[
+            (r"plain", false),
+            (r"\ud83d\ude00", false),
+            (r"a\uD83D\uDE00b\u00e9", false),
+            (r"\\ud800", false),
+            (r"\\\ud800", true),
+            (r"\ud800", true),
+            (r"x\ud800y", true),
+            (r"\ud800\u0041", true),
+            (r"\udc00", true),
+            (r"\ude00\ud83d", true),
+            (r"\ud83d\ude00\ud83d", true),
+            (r"\n\t\u0000", false),
+        ];
+        for (raw, lone) in cases {
+            assert_eq!(has_lone_surrogate(raw.as_bytes()), *lone, "{raw}");
+        }
+    }
 }
