@@ -2014,3 +2014,72 @@ fn ambiguous_json_is_refused_with_file_and_path() {
         }
     }
 }
+
+/// Review finding: `--write` replaced a read-only state without a word (a rename needs write
+/// permission on the directory only, and the new file got the old mode back). Terraform's local
+/// backend opens the state read-write and so refuses such a file too. Now scrub and restore
+/// exit 2 before anything is stored, say how to proceed, and leave the file as it is.
+#[cfg(unix)]
+#[test]
+fn a_read_only_state_is_not_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let original = canary_state(&c);
+    std::fs::write(&p, &original).unwrap();
+    let ps = p.to_str().unwrap();
+    let read_only = |p: &Path| std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o444));
+    read_only(&p).unwrap();
+    let common = ["--prefix", "ro/app", "--endpoint", moto.url.as_str()];
+    let store = rt().block_on(moto_client(&moto.url));
+
+    let mut a = vec!["scrub", ps, "--write"];
+    a.extend(common);
+    let o = run(&a, None);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{ps}: --write would replace this file, and it is read-only (mode 444); nothing was stored or written"))
+            && err.contains(&format!("chmod u+w {ps}")),
+        "{err}"
+    );
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    assert_eq!(
+        std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+        0o444
+    );
+    assert!(rt().block_on(described(&store, "ro/app")).is_empty());
+    // A dry run reads only, and the pipeline writes stdout.
+    let o = run(&["scrub", ps, "--prefix", "ro/app"], None);
+    assert_eq!(o.status.code(), Some(0));
+
+    // Restore: the same.
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut a = vec!["scrub", ps, "--write"];
+    a.extend(common);
+    let o = run(&a, None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let scrubbed = std::fs::read(&p).unwrap();
+    read_only(&p).unwrap();
+    let mut a = vec!["restore", ps, "--write"];
+    a.extend(common);
+    let o = run(&a, None);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("read-only (mode 444); nothing was restored"),
+        "{err}"
+    );
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_eq!(std::fs::read(&p).unwrap(), scrubbed);
+}

@@ -9,7 +9,9 @@ use clap::ValueEnum;
 use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig};
 
 use super::plan::Selection;
-use super::rewrite::{replace_if_unchanged, write_backup, ChangedMeanwhile};
+use super::rewrite::{
+    check_writable, replace_if_unchanged, write_backup, ChangedMeanwhile, ReadOnly,
+};
 use super::{names, render, restore, scrub, ScrubOptions};
 use crate::cli::Outcome;
 use crate::finding::Severity;
@@ -172,10 +174,37 @@ fn emit_state(path: &Path, read: &[u8], bytes: &[u8], after: &str) -> anyhow::Re
                     path.display()
                 )
             }
+            Err(e) if e.get_ref().is_some_and(|i| i.is::<ReadOnly>()) => {
+                anyhow::bail!(
+                    "{}: {e}; {after}. Make it writable (`chmod u+w`) and run the command again",
+                    path.display()
+                )
+            }
             Err(e) => return Err(e).with_context(|| format!("writing {}", path.display())),
         }
     }
     Ok(())
+}
+
+/// `--write` on a file without write permission: refused before the store is contacted. A
+/// rename would replace it anyway; Terraform's local backend would not write it.
+fn refuse_read_only(path: &Path, command: &str, what: &str) -> anyhow::Result<()> {
+    match check_writable(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.get_ref().is_some_and(|i| i.is::<ReadOnly>()) => anyhow::bail!(
+            "{p}: --write would replace this file, and it is read-only{mode}; nothing was {what}. \
+             If it is meant to change, make it writable (`chmod u+w {p}`) and run again; to leave it \
+             as it is, write the result elsewhere (`state-scrubber {command} - --write ... < {p} > NEW`)",
+            p = path.display(),
+            mode = e
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<ReadOnly>())
+                .and_then(|r| r.mode)
+                .map(|m| format!(" (mode {m:o})"))
+                .unwrap_or_default(),
+        ),
+        Err(e) => Err(e).with_context(|| format!("reading the permissions of {}", path.display())),
+    }
 }
 
 pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
@@ -187,6 +216,9 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             "scrub - --write prints the state on stdout, and stdout is a terminal; values not \
              scrubbed would show in plaintext: pipe it (`| terraform state push -`) or redirect it to a file"
         );
+    }
+    if args.write && !pipeline {
+        refuse_read_only(&args.state, "scrub", "stored or written")?;
     }
     let (src, label) = read_input(&args.state)?;
     let opts = ScrubOptions {
@@ -274,6 +306,9 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
             "restore - --write prints the restored state, values in plaintext, on stdout, and stdout is a terminal; \
              pipe it (`| terraform state push -`) or redirect it to a file"
         );
+    }
+    if args.write && !pipeline {
+        refuse_read_only(&args.state, "restore", "restored")?;
     }
     let (src, label) = read_input(&args.state)?;
     let rt = runtime()?;

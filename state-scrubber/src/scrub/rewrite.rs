@@ -204,6 +204,37 @@ pub fn go_json_string(s: &str) -> String {
 #[error("it changed since it was read (did Terraform write it meanwhile?) and was not overwritten")]
 pub struct ChangedMeanwhile;
 
+/// The file to be replaced has no write permission. A rename would replace it all the same
+/// (it needs write permission on the directory only), silently undoing a `chmod a-w` that
+/// someone made on purpose; Terraform's local backend, which opens the state read-write,
+/// refuses such a file too.
+#[derive(Debug, thiserror::Error)]
+#[error("it is read-only{}, and was not replaced", mode.map(|m| format!(" (mode {m:o})")).unwrap_or_default())]
+pub struct ReadOnly {
+    pub mode: Option<u32>,
+}
+
+/// `Err` wrapping [`ReadOnly`] when the file at `path` (a symlink's target) has no write
+/// permission bit; `Ok` when it is writable or does not exist.
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if !meta.permissions().readonly() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o7777)
+    };
+    #[cfg(not(unix))]
+    let mode = None;
+    Err(std::io::Error::other(ReadOnly { mode }))
+}
+
 /// Write `bytes` to `path` atomically, keeping the permissions of the file it replaces. A
 /// symlink is followed: the file it points to is replaced (temporary file in *its* directory,
 /// so the rename stays atomic) and the link is kept. Renaming over the link itself would leave
@@ -243,6 +274,7 @@ fn write_atomically_inner(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "state".into());
+    check_writable(path)?;
     let perms = std::fs::metadata(path).map(|m| m.permissions()).ok();
     let mut rnd = [0u8; 6];
     rand::Rng::fill(&mut rand::rng(), &mut rnd);
