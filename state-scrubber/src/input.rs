@@ -328,16 +328,25 @@ fn read_len(mut r: impl Read, len: u64) -> std::io::Result<ReadResult> {
     }
 }
 
+/// A stream (stdin, a pipe) to its end in pieces, stopping once [`decided`]: `cat` of a sparse
+/// 6 GiB file into `audit -` costs one piece, like the file itself.
+fn read_stream(mut r: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut v = Vec::new();
+    loop {
+        let n = (&mut r).take(CHUNK as u64).read_to_end(&mut v)?;
+        if n == 0 || decided(&v, n) {
+            return Ok(v);
+        }
+    }
+}
+
 pub fn read(source: &Source) -> Result<Bytes, InputError> {
     match source {
         Source::Stdin => {
-            let mut v = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut v)
-                .map_err(|e| InputError::Io {
-                    path: "<stdin>".into(),
-                    message: e.kind().to_string(),
-                })?;
+            let v = read_stream(std::io::stdin().lock()).map_err(|e| InputError::Io {
+                path: "<stdin>".into(),
+                message: e.kind().to_string(),
+            })?;
             Ok(Bytes::Heap(v))
         }
         Source::File(p) | Source::Walked(p) => {
@@ -354,9 +363,7 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
             if !meta.is_file() {
                 // A pipe, FIFO or character device (`<(terraform show -json tfplan)`,
                 // `/dev/stdin`): its length says nothing.
-                let mut v = Vec::new();
-                f.read_to_end(&mut v).map_err(io)?;
-                return Ok(Bytes::Heap(v));
+                return Ok(Bytes::Heap(read_stream(f).map_err(io)?));
             }
             let before = Stamp::of(&meta);
             let v = match read_len(&mut f, before.len).map_err(io)? {
@@ -483,6 +490,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Streams stop like files: an endless stream of NULs after a state's first bytes ends the
+    /// read after one piece; a stream that is all JSON is read to its end.
+    #[test]
+    fn a_stream_stops_once_the_scan_is_decided() {
+        let head = b"{\"version\": 4, \"x\": \"".as_slice();
+        let v = read_stream(head.chain(std::io::repeat(0))).unwrap();
+        assert!(v.starts_with(head) && v.len() <= CHUNK, "{}", v.len());
+        let v = read_stream(b"[1]".as_slice().chain(std::io::repeat(b' '))).unwrap();
+        assert!(v.len() <= CHUNK, "{}", v.len());
+        let long = [b"{".as_slice(), &vec![b' '; CHUNK * 2 + 3], b"}"].concat();
+        assert_eq!(read_stream(&long[..]).unwrap(), long);
+        assert_eq!(read_stream(&b""[..]).unwrap(), b"");
     }
 
     #[test]
