@@ -2083,3 +2083,74 @@ fn a_read_only_state_is_not_replaced() {
     assert_no_canary(&c, "stdout", &o.stdout);
     assert_eq!(std::fs::read(&p).unwrap(), scrubbed);
 }
+
+/// Review finding: restore stopped at the first referenced secret that was deleted, naming only
+/// that one. Still all or nothing, but the error now lists every missing secret with its JSON
+/// path, says which are only scheduled for deletion, and what to do.
+#[test]
+fn restore_names_every_missing_secret_and_writes_nothing() {
+    let c = canary();
+    let src = canary_state(&c);
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .unwrap();
+        let out = r.output.unwrap();
+        // A reference in the state (the output), a nulled attribute known from the manifest,
+        // and one more reference scheduled for deletion only.
+        let gone = "test/app/output.db_password";
+        let nulled = "test/app/aws_db_instance.main/password";
+        let scheduled = "test/app/module.legacy@eu/aws_db_instance.old@0/password";
+        store.delete(gone, Deletion::Immediate).await.unwrap();
+        store.delete(nulled, Deletion::Immediate).await.unwrap();
+        store
+            .delete(scheduled, Deletion::RecoveryWindow(7))
+            .await
+            .unwrap();
+        let e = restore::restore(&out, "s.tfstate", "test/app", &store, true)
+            .await
+            .expect_err("secrets are missing");
+        let msg = e.to_string();
+        assert_no_canary(&c, "restore error", msg.as_bytes());
+        assert!(
+            msg.starts_with(
+                "s.tfstate: 3 referenced secret(s) cannot be read, so nothing was restored"
+            ),
+            "{msg}"
+        );
+        for (name, path, what) in [
+            (gone, "/outputs/db_password/value", "not found"),
+            (
+                nulled,
+                "/resources/0/instances/0/attributes/password",
+                "not found",
+            ),
+            (
+                scheduled,
+                "/resources/1/instances/0/attributes/password",
+                "scheduled for deletion",
+            ),
+        ] {
+            let at = msg
+                .find(&format!("secret {name} (JSON path `{path}`"))
+                .unwrap_or_else(|| panic!("{name} at {path}: {msg}"));
+            let rest = &msg[at..];
+            let item = &rest[..rest.find(';').unwrap_or(rest.len())];
+            assert!(item.contains(what), "{item}");
+        }
+        assert!(
+            msg.contains("aws secretsmanager restore-secret --secret-id")
+                && msg.contains("--client-request-token")
+                && msg.contains("Then run restore again"),
+            "{msg}"
+        );
+        // Once the scheduled one is back and the others are created again, restore goes on
+        // and does not pretend they were never scrubbed.
+        store.restore(scheduled).await.unwrap();
+        let e = restore::restore(&out, "s.tfstate", "test/app", &store, true)
+            .await
+            .expect_err("two still missing");
+        assert!(e.to_string().contains("2 referenced secret(s)"), "{e}");
+    });
+}

@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use offstate_common::store::SecretStore;
+use offstate_common::reference::ResolveError;
+use offstate_common::store::{SecretStore, StoreError};
 use offstate_common::SecretRef;
 
 use super::plan::{compact, Locator};
@@ -142,23 +143,45 @@ pub async fn restore(
     let mut edits: Vec<Edit> = Vec::new();
     let mut done: BTreeSet<String> = BTreeSet::new();
 
+    // A reference whose secret (or version) is gone does not stop the run at once: every one is
+    // collected, so that the error lists them all, and nothing is written.
+    let mut missing: Vec<Missing> = Vec::new();
     let resolve = |reference: String, pointer: String, address: String| async move {
         let r = SecretRef::parse(&reference).map_err(|e| ScrubError::At {
             file: file.to_string(),
             pointer: pointer.clone(),
             message: e.to_string(),
         })?;
-        let v = r.resolve(store).await.map_err(|e| ScrubError::At {
-            file: file.to_string(),
-            pointer: pointer.clone(),
-            message: format!("{address}: {e}"),
-        })?;
+        let v = match r.resolve(store).await {
+            Ok(v) => v,
+            Err(ResolveError::Store { error, .. })
+                if matches!(
+                    error,
+                    StoreError::NotFound { .. } | StoreError::ScheduledForDeletion { .. }
+                ) =>
+            {
+                return Ok(Err(Missing {
+                    secret: r.name.clone(),
+                    version_id: r.version_id.clone(),
+                    pointer,
+                    address,
+                    scheduled: matches!(error, StoreError::ScheduledForDeletion { .. }),
+                }));
+            }
+            Err(e) => {
+                return Err(ScrubError::At {
+                    file: file.to_string(),
+                    pointer: pointer.clone(),
+                    message: format!("{address}: {e}"),
+                })
+            }
+        };
         let text = v.expose_str().map_err(|_| ScrubError::At {
             file: file.to_string(),
             pointer: pointer.clone(),
             message: format!("{reference} holds binary data; a state attribute is a string"),
         })?;
-        Ok::<_, ScrubError>((go_json_string(text), text.chars().count()))
+        Ok::<_, ScrubError>(Ok((go_json_string(text), text.chars().count())))
     };
 
     for e in pick_entries(
@@ -193,7 +216,15 @@ pub async fn restore(
             ));
             continue;
         }
-        let (json, len) = resolve(e.reference.clone(), ptr.clone(), e.address.clone()).await?;
+        let (json, len) = match resolve(e.reference.clone(), ptr.clone(), e.address.clone()).await?
+        {
+            Ok(x) => x,
+            Err(m) => {
+                missing.push(m);
+                done.insert(ptr);
+                continue;
+            }
+        };
         edits.push(Edit {
             pointer: ptr.clone(),
             json,
@@ -232,7 +263,13 @@ pub async fn restore(
         if !s.starts_with(&want) {
             continue;
         }
-        let (json, len) = resolve(s.to_string(), ptr.clone(), String::new()).await?;
+        let (json, len) = match resolve(s.to_string(), ptr.clone(), String::new()).await? {
+            Ok(x) => x,
+            Err(m) => {
+                missing.push(m);
+                continue;
+            }
+        };
         edits.push(Edit {
             pointer: ptr.clone(),
             json,
@@ -245,6 +282,12 @@ pub async fn restore(
         });
     }
 
+    if !missing.is_empty() {
+        return Err(ScrubError::Other {
+            file: file.to_string(),
+            message: missing_message(&missing),
+        });
+    }
     if report.restored.is_empty() {
         return Ok(report);
     }
@@ -258,6 +301,52 @@ pub async fn restore(
         report.output = Some(out);
     }
     Ok(report)
+}
+
+/// A reference whose secret, or version, Secrets Manager no longer has.
+struct Missing {
+    secret: String,
+    version_id: Option<String>,
+    pointer: String,
+    address: String,
+    /// Scheduled for deletion (RestoreSecret brings it back) rather than not found.
+    scheduled: bool,
+}
+
+/// Every missing secret with its JSON path, and what to do (one line: the CLI prints errors on
+/// one line).
+fn missing_message(missing: &[Missing]) -> String {
+    let mut s = format!(
+        "{} referenced secret(s) cannot be read, so nothing was restored (restore writes every value or none):",
+        missing.len()
+    );
+    for (i, m) in missing.iter().enumerate() {
+        let who = if m.address.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", m.address)
+        };
+        let what = match (&m.version_id, m.scheduled) {
+            (_, true) => "scheduled for deletion".to_string(),
+            (Some(v), false) => format!("not found (the secret, or its version {v})"),
+            (None, false) => "not found".to_string(),
+        };
+        let sep = if i == 0 { " " } else { "; " };
+        let _ = write!(
+            s,
+            "{sep}secret {} (JSON path `{}`{who}): {what}",
+            m.secret, m.pointer
+        );
+    }
+    let _ = write!(
+        s,
+        ". A secret scheduled for deletion comes back with `aws secretsmanager restore-secret --secret-id NAME`; \
+         one deleted for good must be created again with its value (`aws secretsmanager create-secret --name NAME \
+         --client-request-token VERSION_ID ...`, the version_id of its reference, or put-secret-value when the \
+         secret is there and only the version is gone), or its value put back by hand from a backup of the \
+         state. Then run restore again"
+    );
+    s
 }
 
 /// For each place in the manifest, the entry of the latest scrub that is not newer than this
