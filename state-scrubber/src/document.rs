@@ -457,9 +457,6 @@ pub struct Scanner<'e> {
     /// First member with the wrong shape (see [`DocError::Shape`]).
     shape: Option<Shape>,
     workers: Option<Workers>,
-    /// Called with an offset below which the input will not be read again (to drop mapped pages).
-    release: Option<&'e dyn Fn(usize)>,
-    released: usize,
     engine: &'e Engine,
     fp_key: &'e [u8],
     file: String,
@@ -474,34 +471,12 @@ impl<'e> Scanner<'e> {
             utf8: None,
             shape: None,
             workers: None,
-            release: None,
-            released: 0,
             engine,
             fp_key,
             file,
             findings: Vec::new(),
             dets: Vec::new(),
             key_sites: Vec::new(),
-        }
-    }
-
-    /// Let the scanner tell the input's owner which prefix it is done with.
-    pub fn with_release(mut self, release: &'e dyn Fn(usize)) -> Self {
-        self.release = Some(release);
-        self
-    }
-
-    fn maybe_release(&mut self, offset: usize) {
-        // Release in steps of 8 MB, keeping the last 8 MB: workers may still be reading the
-        // batches parsed there (a released page would only be read back from the file).
-        const STEP: usize = 8 << 20;
-        const LAG: usize = 8 << 20;
-        if let Some(r) = self.release {
-            let upto = offset.saturating_sub(LAG) & !0xFFFF;
-            if upto >= self.released + STEP {
-                self.released = upto;
-                r(upto);
-            }
         }
     }
 
@@ -909,7 +884,6 @@ impl<'e> Scanner<'e> {
             }
             p.pop();
             i += 1;
-            self.maybe_release(p.offset());
         }
         self.flush(p.src());
         Ok(())
