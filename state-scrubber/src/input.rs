@@ -1,7 +1,7 @@
 //! Where artifacts come from: files, directories walked recursively, stdin.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 
 /// One input to scan.
@@ -203,10 +203,14 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
             // a symlinked directory is not followed, so no walk can loop, and the user is told.
             match std::fs::metadata(&path) {
                 Ok(m) if m.is_file() && wanted => out.push(Source::Walked(path)),
-                Ok(m) if m.is_dir() && !in_dot_terraform => eprintln!(
-                    "state-scrubber: note: {}: symlinked directory not followed (name it on the command line to scan it)",
-                    crate::report::printable(&path_label(&path))
-                ),
+                Ok(m) if m.is_dir() && !in_dot_terraform => {
+                    // Not `eprintln!`, which panics when stderr is a pipe with no reader.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "state-scrubber: note: {}: symlinked directory not followed (name it on the command line to scan it)",
+                        crate::report::printable(&path_label(&path))
+                    );
+                }
                 Ok(_) => {}
                 Err(e) if wanted => errs.push(InputError::Io {
                     path: path_label(&path),

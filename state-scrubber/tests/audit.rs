@@ -786,6 +786,44 @@ fn usage_errors_exit_2_and_help_exits_0() {
     }
 }
 
+/// Review: `audit DIR --format json 2>&1 | head -1` ended 101 (a panic in `eprintln!`) once
+/// `head` had gone: the report's write failed, and so did the error message about it. Output to
+/// a pipe with no reader is an error like any other (exit 2), never a panic.
+#[test]
+fn a_closed_stdout_or_stderr_is_exit_2_not_a_panic() {
+    let d = Dir::new();
+    let state = d.write("terraform.tfstate", db_state(&pw()));
+    let state = state.to_str().unwrap();
+    let missing = d.s("missing.tfstate");
+    // (arguments, what to close, expected exit code)
+    let cases: &[(&[&str], &str, i32)] = &[
+        // Findings, and the report cannot be written (nor the error saying so).
+        (&[state, "--format", "json"], "both", 2),
+        (&[state, "--format", "sarif"], "both", 2),
+        (&[state], "both", 2),
+        // An error to report on a stderr that nobody reads.
+        (&[&missing, "--format", "json"], "stderr", 2),
+        (&[&missing], "both", 2),
+        // Nothing to say on stderr: the exit status is the findings'.
+        (&[state, "--format", "json"], "stderr", 1),
+    ];
+    for (args, closed, want) in cases {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // The reader is gone before the child starts: every write gets EPIPE.
+        drop(reader);
+        let mut cmd = bin();
+        cmd.arg("audit")
+            .args(*args)
+            .stdin(std::process::Stdio::null());
+        match *closed {
+            "both" => cmd.stdout(writer.try_clone().unwrap()).stderr(writer),
+            _ => cmd.stdout(std::process::Stdio::null()).stderr(writer),
+        };
+        let status = cmd.status().unwrap();
+        assert_eq!(status.code(), Some(*want), "{args:?} with {closed} closed");
+    }
+}
+
 // ---- dynamic values, mirrored values, the same value twice in one instance -------------------
 
 fn ga(name: &str) -> Value {
