@@ -1,8 +1,9 @@
 //! A test-only stand-in for `registry.terraform.io/hashicorp/aws`, built on offstate's own
-//! framework. It serves `aws_secretsmanager_secret` and `aws_secretsmanager_secret_version` with
-//! the attribute names, types and flags of hashicorp/aws 6.x, backed by Secrets Manager through
-//! offstate-common's AWS store, and keeps `secret_string` in state in plaintext exactly as the
-//! real provider does: it is the "legacy" configuration the migration tests move away from.
+//! framework. It serves `aws_secretsmanager_secret`, `aws_secretsmanager_secret_version` and
+//! `aws_secretsmanager_secret_policy` with the attribute names, types and flags of hashicorp/aws
+//! 6.x, backed by Secrets Manager through offstate-common's AWS store, and keeps `secret_string`
+//! in state in plaintext exactly as the real provider does: it is the "legacy" configuration the
+//! migration tests move away from.
 //!
 //! Never ship it; never point it at a real account. It exists because Terraform loads the schema
 //! of every provider named in state, so moving `aws_secretsmanager_secret.x` into
@@ -123,6 +124,7 @@ impl offstate_framework::Provider for AwsStandin {
         vec![
             Arc::new(Secret(self.store.clone())),
             Arc::new(SecretVersion(self.store.clone())),
+            Arc::new(SecretPolicy(self.store.clone())),
         ]
     }
 }
@@ -280,6 +282,16 @@ impl Resource for Secret {
             Ok(Some(meta)) if !meta.is_scheduled_for_deletion() => {
                 let mut st = secret_state(&meta, req.current_state, &region_of(&meta.arn));
                 st.set("description", Value::opt_string(meta.description.clone()));
+                // Like the real provider, the secret's `policy` is whatever is attached, also
+                // by an aws_secretsmanager_secret_policy ("" when none).
+                let remote = match s.get_policy(&meta.arn).await {
+                    Ok(p) => p.unwrap_or_default(),
+                    Err(e) => return resp.diagnostics.push(err("GetResourcePolicy", &e)),
+                };
+                let had = req.current_state.get("policy").as_str().unwrap_or_default();
+                if !policy_equivalent(had, &remote) {
+                    st.set("policy", Value::string(remote));
+                }
                 st.set(
                     "tags",
                     if meta.tags.is_empty() && req.current_state.get("tags").is_null() {
@@ -496,6 +508,212 @@ impl Resource for SecretVersion {
         // The real provider removes the version's non-AWSCURRENT labels; the stand-in leaves
         // the version as it is.
     }
+}
+
+// ---- aws_secretsmanager_secret_policy ---------------------------------------------------------
+
+struct SecretPolicy(Shared);
+
+fn policy_schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("aws_secretsmanager_secret_policy (hashicorp/aws 6.x attributes)")
+            .attribute(Attribute::optional("block_public_policy", Type::Bool))
+            .attribute(Attribute::optional_computed("id", Type::String))
+            .attribute(Attribute::required("policy", Type::String))
+            .attribute(Attribute::optional_computed("region", Type::String))
+            .attribute(Attribute::required("secret_arn", Type::String)),
+    )
+}
+
+/// Whether two policy documents say the same (hashicorp/aws suppresses the diff of equivalent
+/// policies): JSON, object key order and whitespace aside, the lists IAM treats as sets in any
+/// order, and a one-element list the same as its element. Not JSON: the same text.
+fn policy_equivalent(a: &str, b: &str) -> bool {
+    fn norm(v: serde_json::Value, key: Option<&str>) -> serde_json::Value {
+        use serde_json::Value as J;
+        const SETS: &[&str] = &[
+            "Action",
+            "NotAction",
+            "Resource",
+            "NotResource",
+            "AWS",
+            "Service",
+            "Federated",
+        ];
+        match v {
+            J::Object(m) => J::Object(
+                m.into_iter()
+                    .map(|(k, v)| {
+                        let n = norm(v, Some(&k));
+                        (k, n)
+                    })
+                    .collect(),
+            ),
+            J::Array(items) => {
+                let mut items: Vec<J> = items.into_iter().map(|i| norm(i, None)).collect();
+                let set = key.is_some_and(|k| SETS.contains(&k));
+                if set {
+                    items.sort_by_key(|i| i.to_string());
+                    items.dedup();
+                }
+                if items.len() == 1 && (set || key == Some("Statement")) {
+                    return items.pop().unwrap_or(J::Null);
+                }
+                J::Array(items)
+            }
+            other => other,
+        }
+    }
+    let parse = |s: &str| serde_json::from_str(s).ok().map(|v| norm(v, None));
+    match (parse(a), parse(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+#[async_trait]
+impl Resource for SecretPolicy {
+    fn type_name(&self) -> &'static str {
+        "aws_secretsmanager_secret_policy"
+    }
+    fn schema(&self) -> Schema {
+        policy_schema()
+    }
+    async fn validate_config(&self, req: &ValidateConfigRequest<'_>) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        if let Some(p) = req.config.get("policy").as_str() {
+            if serde_json::from_str::<serde_json::Value>(p).is_err() {
+                // The real provider's validation.StringIsJSON; the document is not shown.
+                d.attr_error(
+                    offstate_framework::AttributePath::attr("policy"),
+                    "Invalid policy",
+                    "\"policy\" contains an invalid JSON",
+                );
+            }
+        }
+        d
+    }
+    async fn modify_plan(&self, req: &ModifyPlanRequest<'_>, resp: &mut ModifyPlanResponse) {
+        if req.is_destroy() || req.is_create() {
+            return;
+        }
+        let prior = req.prior_state;
+        let p = &mut resp.planned_state;
+        for k in ["id", "region"] {
+            if req.config.get(k).is_null() {
+                p.set(k, prior.get(k).clone());
+            }
+        }
+        // ForceNew in the real provider.
+        if req.config.get("secret_arn") != prior.get("secret_arn") {
+            resp.requires_replace
+                .push(offstate_framework::AttributePath::attr("secret_arn"));
+        }
+    }
+    async fn create(&self, req: &CreateRequest<'_>, resp: &mut CreateResponse) {
+        put_secret_policy(
+            &self.0,
+            req.config,
+            req.planned_state,
+            &mut resp.state,
+            &mut resp.diagnostics,
+        )
+        .await;
+    }
+    async fn read(&self, req: &ReadRequest<'_>, resp: &mut ReadResponse) {
+        let s = match store(&self.0) {
+            Ok(s) => s,
+            Err(d) => return resp.diagnostics.push(d),
+        };
+        let cur = req.current_state;
+        let id = cur.get("id").as_str().unwrap_or_default();
+        // Gone with the secret (or its deletion scheduled: GetResourcePolicy then fails).
+        match s.describe(id).await {
+            Ok(Some(meta)) if !meta.is_scheduled_for_deletion() => {}
+            Ok(_) => return resp.state = Value::Null,
+            Err(e) => return resp.diagnostics.push(err("DescribeSecret", &e)),
+        }
+        let remote = match s.get_policy(id).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return resp.state = Value::Null,
+            Err(e) if e.is_not_found() => return resp.state = Value::Null,
+            Err(e) => return resp.diagnostics.push(err("GetResourcePolicy", &e)),
+        };
+        let mut st = cur.clone();
+        // Like verify.PolicyToSet: the known spelling while the document is equivalent.
+        let had = cur.get("policy").as_str();
+        if !had.is_some_and(|h| policy_equivalent(h, &remote)) {
+            st.set("policy", Value::string(remote));
+        }
+        st.set("secret_arn", Value::string(id));
+        if st.get("region").is_null() {
+            st.set("region", Value::string(region_of(id)));
+        }
+        resp.state = st;
+    }
+    async fn update(&self, req: &UpdateRequest<'_>, resp: &mut UpdateResponse) {
+        put_secret_policy(
+            &self.0,
+            req.config,
+            req.planned_state,
+            &mut resp.state,
+            &mut resp.diagnostics,
+        )
+        .await;
+    }
+    async fn delete(&self, req: &DeleteRequest<'_>, resp: &mut DeleteResponse) {
+        let s = match store(&self.0) {
+            Ok(s) => s,
+            Err(d) => return resp.diagnostics.push(d),
+        };
+        let id = req.prior_state.get("id").as_str().unwrap_or_default();
+        match s.delete_policy(id).await {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => resp.diagnostics.push(err("DeleteResourcePolicy", &e)),
+        }
+    }
+    async fn import_state(&self, req: &ImportStateRequest<'_>, resp: &mut ImportStateResponse) {
+        // By the secret's ARN, as in the real provider; Read fills in the rest.
+        let Type::Object(attrs) = policy_schema().value_type() else {
+            unreachable!()
+        };
+        let mut s = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+        s.set("id", Value::string(req.id));
+        s.set("secret_arn", Value::string(req.id));
+        resp.state = s;
+    }
+}
+
+/// PutResourcePolicy (create and update alike, as in the real provider); the state's `id` is
+/// the secret's ARN.
+async fn put_secret_policy(
+    h: &Shared,
+    config: &Value,
+    planned: &Value,
+    state: &mut Value,
+    diags: &mut Diagnostics,
+) {
+    let s = match store(h) {
+        Ok(s) => s,
+        Err(d) => return diags.push(d),
+    };
+    let secret = config.get("secret_arn").as_str().unwrap_or_default();
+    let policy = config.get("policy").as_str().unwrap_or_default();
+    let block = config.get("block_public_policy").as_bool().unwrap_or(false);
+    if let Err(e) = s.put_policy(secret, policy, block).await {
+        return diags.push(err("PutResourcePolicy", &e));
+    }
+    let arn = match s.describe(secret).await {
+        Ok(Some(m)) => m.arn,
+        Ok(None) => secret.to_string(),
+        Err(e) => return diags.push(err("DescribeSecret", &e)),
+    };
+    let mut st = planned.clone();
+    st.set("id", Value::string(&arn));
+    st.set("region", Value::string(region_of(&arn)));
+    *state = st;
 }
 
 fn main() -> ExitCode {
