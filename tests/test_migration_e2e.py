@@ -37,6 +37,10 @@ their `terraform show -json`, the logs and outputs of every Terraform command af
 migrate made both variables `ephemeral = true` (they only feed `value_wo` now), so the saved
 plans after the migration hold neither value, and they are swept, zip members included.
 
+A second test, test_migrate_folds_the_secret_policy_without_detaching_it, migrates a pair with an
+`aws_secretsmanager_secret_policy` (folded into the offstate_secret, forgotten, never detached);
+its own doc says what it sweeps.
+
 Dynamic values (`terraform_data.input`/`output`, stored as `{"value": ..., "type": "string"}`), two
 audit bugs this test found and now guards:
 A. the `type` member is a cty type, never a secret: audit does not report it (it did: `input.type`),
@@ -394,4 +398,198 @@ def test_audit_migrate_scrub_apply_plan(mig_ws, sm):
     findings, searched = canaries.search_paths(roots, ws.canaries)
     assert any(p.suffix == ".tflog" and p.stat().st_size for p in searched), "no trace log was written"
     assert any(p.name == "terraform.tfstate.backup" for p in searched), "the .backup was not swept"
+    assert not findings, "canary found (values not shown):\n" + "\n".join(f"  {f}" for f in findings[:50])
+
+
+# ---- the secret's resource policy ------------------------------------------------------------
+
+# What the policy resource attaches: jsonencode's spelling, so the document in Secrets Manager can
+# be compared as JSON with this.
+APP_READS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AppReads",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/app"},
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def policy_config(endpoint: str, name: str) -> str:
+    return aws_config(endpoint) + f"""
+variable "db_password" {{
+  type      = string
+  sensitive = true
+}}
+
+resource "aws_secretsmanager_secret" "db" {{
+  name                    = {hcl.lit(name)}
+  recovery_window_in_days = 0
+}}
+
+resource "aws_secretsmanager_secret_version" "db" {{
+  secret_id     = aws_secretsmanager_secret.db.id
+  secret_string = var.db_password
+}}
+
+resource "aws_secretsmanager_secret_policy" "db" {{
+  secret_arn          = aws_secretsmanager_secret.db.arn
+  block_public_policy = true # no public grants
+  # the app role only
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{
+      Sid       = "AppReads"
+      Effect    = "Allow"
+      Principal = {{ AWS = "arn:aws:iam::123456789012:role/app" }}
+      Action    = "secretsmanager:GetSecretValue"
+      Resource  = "*"
+    }}]
+  }})
+}}
+
+output "db_secret_arn" {{
+  value = aws_secretsmanager_secret.db.arn
+}}
+"""
+
+
+def attached_policy(sm, secret_id: str) -> dict | None:
+    doc = sm.get_resource_policy(SecretId=secret_id).get("ResourcePolicy")
+    return json.loads(doc) if doc else None
+
+
+def test_migrate_folds_the_secret_policy_without_detaching_it(mig_ws, sm):
+    """A secret pair with an `aws_secretsmanager_secret_policy`: migrate folds the policy into
+    `offstate_secret.db` (`policy`, `block_public_policy`) and turns the policy resource into
+    `removed { destroy = false }`. The plan forgets it (never deletes it), the apply attaches the
+    policy again through offstate, and a second plan is empty.
+
+    On the way, the stand-in's policy resource is checked as the migration relies on it: import
+    by the secret's ARN, and an equivalent document spelled differently in Secrets Manager is no
+    change. That respelled document is what the migration starts from, so the final document
+    (jsonencode's spelling again) is offstate's PutResourcePolicy.
+
+    Sweep: everything from the migration on (state, `terraform show -json`, the final saved
+    plan, logs, every state-scrubber output). The artifacts before it (`state rm`'s backup too)
+    and the migration apply's `.backup` hold the plaintext `secret_string` by design (the old
+    provider stored it) and are set aside; the `.backup` is checked to be the state the
+    migration started from."""
+    ws = mig_ws
+    name = f"{ws.prefix}/db"
+    db = ws.canary("db")
+    ws.set_var("db_password", db)
+
+    # 1. before: the pair and its policy, applied with the stand-in.
+    ws.write(policy_config(ws.endpoint, name))
+    ws.tf("fmt", "-check")
+    ws.init()
+    ws.apply()
+    arn = ws.state()["outputs"]["db_secret_arn"]["value"]
+    assert attached_policy(sm, name) == APP_READS, "the stand-in did not attach the policy"
+    assert ws.attributes("aws_secretsmanager_secret_policy.db")["id"] == arn
+
+    # The stand-in's import (by the secret's ARN, Read fills in the policy; block_public_policy
+    # is not readable, as in hashicorp/aws, so the next apply sets it again).
+    ws.tf("state", "rm", "aws_secretsmanager_secret_policy.db")
+    ws.tf("import", "-input=false", "aws_secretsmanager_secret_policy.db", arn)
+    imported = ws.attributes("aws_secretsmanager_secret_policy.db")
+    assert imported["secret_arn"] == arn and json.loads(imported["policy"]) == APP_READS, imported
+    rc, changes, _ = json_plan(ws)
+    assert (rc, changes) == (2, {"aws_secretsmanager_secret_policy.db": "update"}), changes
+    ws.apply()
+    rc, changes, _ = json_plan(ws)
+    assert rc == 0 and not changes, changes
+    # As in hashicorp/aws, the secret's own `policy` is what is attached: the state the move
+    # starts from has the policy (offstate's MoveResourceState drops it; the apply sets it again).
+    assert json.loads(ws.attributes("aws_secretsmanager_secret.db")["policy"]) == APP_READS
+
+    # A policy detached outside Terraform is gone: the plan attaches it again.
+    sm.delete_resource_policy(SecretId=name)
+    rc, changes, _ = json_plan(ws)
+    assert changes.get("aws_secretsmanager_secret_policy.db") == "create", changes
+
+    # The same document, spelled otherwise (key order, one-element lists, whitespace): no change.
+    respelled = {
+        "Statement": {
+            "Resource": ["*"],
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Principal": {"AWS": ["arn:aws:iam::123456789012:role/app"]},
+            "Effect": "Allow",
+            "Sid": "AppReads",
+        },
+        "Version": "2012-10-17",
+    }
+    sm.put_resource_policy(SecretId=name, ResourcePolicy=json.dumps(respelled, indent=2))
+    rc, changes, _ = json_plan(ws)
+    assert rc == 0 and not changes, f"an equivalent policy shows as a change: {changes}"
+    # A different one does (the comparison can fail).
+    sm.put_resource_policy(SecretId=name, ResourcePolicy=json.dumps({**respelled, "Version": "2008-10-17"}))
+    rc, changes, _ = json_plan(ws)
+    assert changes.get("aws_secretsmanager_secret_policy.db") == "update", changes
+    sm.put_resource_policy(SecretId=name, ResourcePolicy=json.dumps(respelled, indent=2))
+    assert scrubber(ws, "audit", "terraform.tfstate", expect=None).returncode == 1, "the before state holds plaintext"
+    # Everything so far, `state rm`'s timestamped backup included, is the plaintext era.
+    state_rm_backups = list(ws.dir.glob("terraform.tfstate.*.backup"))
+    assert state_rm_backups, "terraform state rm wrote no backup (the set-aside below would be moot)"
+    set_aside(list(ws.artifacts.iterdir()) + state_rm_backups, ws.root / "pre-migration")
+
+    # 2. migrate: the policy resource folds into offstate_secret.db and is forgotten.
+    main_tf = ws.dir / "main.tf"
+    dry = scrubber(ws, "migrate", ".")
+    assert b"+removed {" in dry.stdout and b"-resource \"aws_secretsmanager_secret_policy\" \"db\"" in dry.stdout
+    scrubber(ws, "migrate", ".", "--write")
+    migrated = main_tf.read_text()
+    secret = migrated.split('resource "offstate_secret" "db"')[1].split("\n}\n")[0]
+    for piece in (
+        "block_public_policy = true # no public grants",
+        "  # the app role only\n  policy = jsonencode({",
+        'Sid       = "AppReads"',
+    ):
+        assert piece in secret, f"offstate_secret.db lacks `{piece}`:\n{secret}"
+    assert re.search(r"^  value_wo +=  *var\.db_password$", secret, re.M), secret
+    assert 'resource "aws_secretsmanager_secret_policy"' not in migrated
+    assert "removed {\n  from = aws_secretsmanager_secret_policy.db\n\n  lifecycle {\n    destroy = false\n  }\n}" in migrated
+    assert "ephemeral = true" in migrated.split('variable "db_password"')[1].split("}")[0]
+    assert scrubber(ws, "migrate", ".").stdout == b"", "a second run changes nothing"
+    ws.tf("fmt", "-check")
+
+    # 3. the plan: the secret moves (an update: the policy is set again), the version and the
+    # policy resource are forgotten; nothing is created, deleted or replaced.
+    ws.init()
+    rc, changes, _ = json_plan(ws)
+    assert rc == 2
+    assert changes.get("offstate_secret.db") == "update", changes
+    assert changes.get("aws_secretsmanager_secret_version.db") in ("forget", "remove"), changes
+    assert changes.get("aws_secretsmanager_secret_policy.db") in ("forget", "remove"), changes
+    assert not {a for a in changes.values() if a in ("create", "delete", "replace")}, changes
+    assert attached_policy(sm, name) == respelled, "planning changed the policy"
+    # Applied without a saved plan: one would carry the prior state, which holds the plaintext
+    # secret_string hashicorp/aws stored (the first test scrubs it first; this one does not).
+    migration_start = (ws.dir / "terraform.tfstate").read_bytes()
+    ws.apply()
+
+    # 4. converged: the same secret, its value, the policy attached (in offstate's spelling).
+    assert ws.attributes("offstate_secret.db")["arn"] == arn, "the move must keep the secret"
+    assert ws.attributes("offstate_secret.db")["block_public_policy"] is True
+    assert ws.attributes("aws_secretsmanager_secret_policy.db") is None
+    assert ws.attributes("aws_secretsmanager_secret_version.db") is None
+    assert attached_policy(sm, name) == APP_READS, "the policy is not attached after the migration"
+    store.assert_value(sm, name, db)
+    rc, changes, outputs = json_plan(ws)
+    assert rc == 0 and not changes, changes
+    assert ws.plan().rc == 0, "a saved plan of the final configuration is not empty"
+    assert scrubber(ws, "audit", "terraform.tfstate", expect=None).returncode == 0, "plaintext left in the state"
+
+    backup = ws.dir / "terraform.tfstate.backup"
+    assert backup.read_bytes() == migration_start, "the .backup is the state the migration started from"
+    set_aside([backup], ws.root / "pre-migration")
+    ws.show_json()
+    findings, searched = canaries.search_paths([ws.dir, ws.artifacts, ws.scrubber_out], ws.canaries)
+    assert any(p.suffix == ".tflog" and p.stat().st_size for p in searched), "no trace log was written"
+    assert any(p.suffix == ".tfplan" for p in searched), "no saved plan was swept"
     assert not findings, "canary found (values not shown):\n" + "\n".join(f"  {f}" for f in findings[:50])
