@@ -73,6 +73,26 @@ impl Candidate {
     }
 }
 
+/// Why a use does not take an ephemeral value.
+struct Blocked {
+    /// "it is used in ...", naming the use.
+    reason: String,
+    hazard: Option<Hazard>,
+    /// The use is a module input (directly or through locals). migrate plans each module on its
+    /// own and does not follow a value into one, so this use is unknown, not refused.
+    module_input: bool,
+}
+
+impl Blocked {
+    fn new(reason: String, hazard: Option<Hazard>) -> Self {
+        Blocked {
+            reason,
+            hazard,
+            module_input: false,
+        }
+    }
+}
+
 struct Pair<'a> {
     secret_file: usize,
     secret: &'a Block,
@@ -1226,24 +1246,30 @@ impl<'a> Planner<'a> {
         // Optimistically convert everything, then drop candidates with a use that would not accept
         // an ephemeral value, until nothing changes (candidates can feed each other and locals).
         let mut converting: BTreeSet<Candidate> = blocks.keys().cloned().collect();
-        let mut rejected: Vec<(Candidate, String, Option<Hazard>)> = Vec::new();
+        let mut rejected: Vec<Candidate> = Vec::new();
         loop {
             let mut changed = false;
             for candidate in converting.clone() {
-                for r in candidate.uses(self.refs) {
-                    if let Err((reason, hazard)) = self.verdict(r, &converting, &mut Vec::new()) {
-                        converting.remove(&candidate);
-                        rejected.push((candidate.clone(), reason, hazard));
-                        changed = true;
-                        break;
-                    }
+                if candidate
+                    .uses(self.refs)
+                    .any(|r| self.verdict(r, &converting, &mut Vec::new()).is_err())
+                {
+                    converting.remove(&candidate);
+                    rejected.push(candidate);
+                    changed = true;
                 }
             }
             if !changed {
                 break;
             }
         }
-        for (candidate, reason, hazard) in rejected {
+        // The reasons are given against the final set: a use that took an ephemeral value while
+        // another candidate was still converting may not any more. (Fewer candidates never make
+        // a use acceptable, so every rejected one still has a reason.)
+        for candidate in rejected {
+            let Some((reason, hazard)) = self.blocker(&candidate, &converting) else {
+                continue;
+            };
             let (file, block) = blocks[&candidate];
             let start = span_of(block).start;
             let message = format!("`{}` not made ephemeral: {reason}", candidate.address());
@@ -1261,9 +1287,7 @@ impl<'a> Planner<'a> {
                 name: name.clone(),
             };
             let start = span_of(block).start;
-            let blocked = candidate
-                .uses(self.refs)
-                .find_map(|r| self.verdict(r, &converting, &mut Vec::new()).err());
+            let blocked = self.blocker(&candidate, &converting);
             match blocked {
                 Some((reason, Some(hazard))) => {
                     self.warn(file, start, hazard, format!("`data.aws_ssm_parameter.{name}` not made ephemeral: {reason}"))
@@ -1335,6 +1359,46 @@ impl<'a> Planner<'a> {
         converting
     }
 
+    /// Why `candidate` is not made ephemeral, given the candidates `converting`: the first use
+    /// that rules it out by itself; else every module input it is passed to, saying that those
+    /// were not checked (migrate does not follow a value into a module) and what to do. `None`
+    /// when every use takes an ephemeral value.
+    fn blocker(
+        &self,
+        candidate: &Candidate,
+        converting: &BTreeSet<Candidate>,
+    ) -> Option<(String, Option<Hazard>)> {
+        let mut inputs: Vec<String> = Vec::new();
+        for r in candidate.uses(self.refs) {
+            match self.verdict(r, converting, &mut Vec::new()) {
+                Ok(()) => {}
+                Err(blocked) if blocked.module_input => {
+                    if !inputs.contains(&blocked.reason) {
+                        inputs.push(blocked.reason);
+                    }
+                }
+                Err(blocked) => return Some((blocked.reason, blocked.hazard)),
+            }
+        }
+        if inputs.is_empty() {
+            return None;
+        }
+        let (those, variables) = if inputs.len() == 1 {
+            ("that input", "the module's variable is")
+        } else {
+            ("those inputs", "each module's variable is")
+        };
+        Some((
+            format!(
+                "{}, and migrate does not follow a value into a module, so it did not check {those}; every other use \
+                 takes an ephemeral value. If {variables} declared `ephemeral = true`, make `{}` an `ephemeral` block by hand",
+                inputs.join(", "),
+                candidate.address()
+            ),
+            None,
+        ))
+    }
+
     /// Whether the use `r` accepts an ephemeral value. `Err` carries the reason and, for the
     /// classic hazards, which one it is.
     fn verdict(
@@ -1342,18 +1406,18 @@ impl<'a> Planner<'a> {
         r: &Reference,
         converting: &BTreeSet<Candidate>,
         seen_locals: &mut Vec<String>,
-    ) -> Result<(), (String, Option<Hazard>)> {
+    ) -> Result<(), Blocked> {
         let site = &r.site;
         let owner = describe_site(site);
         match site.meta {
             Meta::ForEach | Meta::DynamicForEach => {
-                return Err((
+                return Err(Blocked::new(
                     format!("it feeds `for_each` of {owner}"),
                     Some(Hazard::FeedsRepetition),
                 ))
             }
             Meta::Count => {
-                return Err((
+                return Err(Blocked::new(
                     format!("it feeds `count` of {owner}"),
                     Some(Hazard::FeedsRepetition),
                 ))
@@ -1370,7 +1434,7 @@ impl<'a> Planner<'a> {
                     return Ok(());
                 }
                 if site.meta == Meta::Lifecycle {
-                    return Err((
+                    return Err(Blocked::new(
                         format!("it is used in the lifecycle of `{ty}.{name}`"),
                         None,
                     ));
@@ -1384,7 +1448,7 @@ impl<'a> Planner<'a> {
                 if is_write_only_key(key) || self.wo_keys.contains(&(r.file, site.key_start)) {
                     Ok(())
                 } else {
-                    Err((
+                    Err(Blocked::new(
                         format!("it is used in {owner}, which is not write-only"),
                         None,
                     ))
@@ -1397,7 +1461,7 @@ impl<'a> Planner<'a> {
                 }) {
                     Ok(())
                 } else {
-                    Err((
+                    Err(Blocked::new(
                         format!("it is read by `data.{ty}.{name}`, which stays a data source"),
                         None,
                     ))
@@ -1408,37 +1472,58 @@ impl<'a> Planner<'a> {
                     return Ok(());
                 }
                 seen_locals.push(name.clone());
+                // A use that refuses the value wins over a module input, which is only unknown.
+                let mut module_input = None;
                 for use_ in self
                     .refs
                     .iter()
                     .filter(|u| u.root == "local" && u.attr(0) == Some(name))
                 {
-                    if let Err((reason, hazard)) = self.verdict(use_, converting, seen_locals) {
-                        return Err((
-                            format!("it flows into `local.{name}`, and {reason}"),
-                            hazard,
-                        ));
+                    match self.verdict(use_, converting, seen_locals) {
+                        Ok(()) => {}
+                        Err(blocked) if blocked.module_input => {
+                            module_input.get_or_insert(blocked);
+                        }
+                        Err(blocked) => {
+                            return Err(Blocked {
+                                reason: format!(
+                                    "it flows into `local.{name}`, and {}",
+                                    blocked.reason
+                                ),
+                                ..blocked
+                            })
+                        }
                     }
                 }
-                Ok(())
+                match module_input {
+                    Some(blocked) => Err(Blocked {
+                        reason: format!("it flows into `local.{name}`, and {}", blocked.reason),
+                        ..blocked
+                    }),
+                    None => Ok(()),
+                }
             }
             Owner::Output { name, ephemeral } => {
                 if *ephemeral {
                     Ok(())
                 } else {
-                    Err((
+                    Err(Blocked::new(
                         format!("it is used in output `{name}`"),
                         Some(Hazard::UsedInOutput),
                     ))
                 }
             }
-            Owner::Module(_) => Err((
-                format!(
-                    "it is passed to {owner}; the module's variable would need `ephemeral = true`"
-                ),
+            // Whether the module's variable takes an ephemeral value is not looked at here (see
+            // `blocker`).
+            Owner::Module(_) => Err(Blocked {
+                reason: format!("it is passed to {owner}"),
+                hazard: None,
+                module_input: true,
+            }),
+            Owner::Other(kind) => Err(Blocked::new(
+                format!("it is used in a `{kind}` block"),
                 None,
             )),
-            Owner::Other(kind) => Err((format!("it is used in a `{kind}` block"), None)),
         }
     }
 

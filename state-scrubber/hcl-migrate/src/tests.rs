@@ -6,7 +6,9 @@ use crate::table::{parse_table, write_only_rules, WRITE_ONLY_TSV};
 fn migrate_text(files: &[(&str, &str)]) -> (MigrationPlan, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).expect("write fixture");
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write fixture");
     }
     let plan = plan_migration(dir.path(), &Options::default()).expect("plan");
     (plan, dir)
@@ -1058,4 +1060,97 @@ fn a_moved_value_that_names_a_later_pair_names_its_offstate_secret() {
         "{out}"
     );
     assert!(!out.contains("aws_secretsmanager_secret.b.arn"), "{out}");
+}
+
+#[test]
+fn a_value_passed_to_a_module_is_noted_for_what_migrate_did_not_check() {
+    // migrate plans each module on its own and never follows a module input: even when this run
+    // makes the child's variable ephemeral, the caller's note must not claim what the variable
+    // needs, only that the input was not checked and what to do then.
+    let root = "data \"vault_kv_secret_v2\" \"smtp\" {\n  mount = \"kv\"\n  name  = \"smtp\"\n}\n\n\
+                data \"vault_kv_secret_v2\" \"db\" {\n  mount = \"kv\"\n  name  = \"db\"\n}\n\n\
+                resource \"random_password\" \"api\" {\n  length = 32\n}\n\n\
+                module \"mailer\" {\n  source        = \"./modules/mailer\"\n  smtp_password = data.vault_kv_secret_v2.smtp.data[\"password\"]\n  \
+                api_key       = random_password.api.result\n}\n\n\
+                data \"vault_kv_secret_v2\" \"token\" {\n  mount = \"kv\"\n  name  = \"token\"\n}\n\n\
+                locals {\n  token = data.vault_kv_secret_v2.token.data[\"token\"]\n}\n\n\
+                module \"db\" {\n  source   = \"./modules/db\"\n  password = data.vault_kv_secret_v2.db.data[\"password\"]\n  \
+                token    = local.token\n}\n\n\
+                resource \"aws_ssm_parameter\" \"db\" {\n  name  = \"db\"\n  type  = \"SecureString\"\n  \
+                value = data.vault_kv_secret_v2.db.data[\"password\"]\n  tags  = { copy = data.vault_kv_secret_v2.db.data[\"password\"] }\n}\n\n\
+                resource \"aws_ssm_parameter\" \"token\" {\n  name        = \"token\"\n  type        = \"SecureString\"\n  \
+                value       = local.token\n  description = local.token\n}\n";
+    let mailer = "variable \"smtp_password\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                  variable \"api_key\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                  resource \"aws_ssm_parameter\" \"smtp\" {\n  name  = \"smtp\"\n  type  = \"SecureString\"\n  value = var.smtp_password\n}\n\n\
+                  resource \"aws_ssm_parameter\" \"api\" {\n  name  = \"api\"\n  type  = \"SecureString\"\n  value = var.api_key\n}\n";
+    let db = "variable \"password\" {\n  type      = string\n  sensitive = true\n}\n\n\
+              variable \"token\" {\n  type      = string\n  sensitive = true\n}\n";
+    let (plan, _dir) = migrate_text(&[
+        ("main.tf", root),
+        ("modules/mailer/main.tf", mailer),
+        ("modules/db/main.tf", db),
+    ]);
+    // This run makes the child's variables ephemeral...
+    let mailer_edits: Vec<&str> = plan
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with("modules/mailer/main.tf"))
+        .flat_map(|f| f.edits.iter().map(|e| e.message.as_str()))
+        .collect();
+    for var in ["smtp_password", "api_key"] {
+        assert!(
+            mailer_edits
+                .iter()
+                .any(|m| m.starts_with(&format!("`var.{var}` → `ephemeral = true`"))),
+            "{mailer_edits:#?}"
+        );
+    }
+    let notes: Vec<String> = plan.notes.iter().map(ToString::to_string).collect();
+    let note = |address: &str| {
+        notes
+            .iter()
+            .find(|n| n.contains(&format!("`{address}` not made ephemeral")))
+            .unwrap_or_else(|| panic!("no note for {address}: {notes:#?}"))
+            .clone()
+    };
+    // ...and the caller's notes say what was and was not checked, and what to do: each
+    // module input named, nothing claimed about the module's variable.
+    let smtp = note("data.vault_kv_secret_v2.smtp");
+    assert!(
+        smtp.ends_with(
+            "`data.vault_kv_secret_v2.smtp` not made ephemeral: it is passed to module `mailer` (input \
+             `smtp_password`), and migrate does not follow a value into a module, so it did not check that input; \
+             every other use takes an ephemeral value. If the module's variable is declared `ephemeral = true`, \
+             make `data.vault_kv_secret_v2.smtp` an `ephemeral` block by hand"
+        ),
+        "{smtp}"
+    );
+    let api = note("random_password.api");
+    assert!(
+        api.contains(
+            "it is passed to module `mailer` (input `api_key`), and migrate does not follow"
+        ),
+        "{api}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("would need")),
+        "{notes:#?}"
+    );
+    // A use that rules the conversion out by itself is the reason given, not the module input.
+    let db = note("data.vault_kv_secret_v2.db");
+    assert!(
+        db.ends_with(
+            "`data.vault_kv_secret_v2.db` not made ephemeral: it is used in `aws_ssm_parameter.db.tags`, which is not write-only"
+        ),
+        "{db}"
+    );
+    // Also through a local: the local's refusing use is the reason, not its module input.
+    let token = note("data.vault_kv_secret_v2.token");
+    assert!(
+        token.ends_with(
+            "it flows into `local.token`, and it is used in `aws_ssm_parameter.token.description`, which is not write-only"
+        ),
+        "{token}"
+    );
 }
