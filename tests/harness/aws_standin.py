@@ -2,7 +2,7 @@
 
 Terraform loads the schema of every provider named in state, so a test that moves
 `aws_secretsmanager_secret` into `offstate_secret` needs a `registry.terraform.io/hashicorp/aws`.
-The stand-in serves the real 6.x schemas of the two Secrets Manager resources and keeps
+The stand-in serves the real 6.x schemas of the three Secrets Manager resources (secret, version, policy) and keeps
 `secret_string` in state in plaintext, like the real provider. It is installed by `terraform init`
 from a filesystem mirror (the way test_install.py installs offstate), while offstate itself keeps
 coming from the session's dev_overrides.
