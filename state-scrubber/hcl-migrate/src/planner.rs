@@ -65,6 +65,19 @@ impl Candidate {
         }
     }
 
+    /// The step by hand that makes it ephemeral.
+    fn by_hand(&self) -> String {
+        match self {
+            Candidate::Data { .. } => {
+                format!("make `{}` an `ephemeral` block by hand", self.address())
+            }
+            Candidate::RandomPassword(name) => format!(
+                "make `random_password.{name}` an `ephemeral` block by hand, with a `removed` block that forgets the \
+                 resource (the ephemeral form makes a new value on every run)"
+            ),
+        }
+    }
+
     fn uses<'r>(&'r self, refs: &'r [Reference]) -> impl Iterator<Item = &'r Reference> + 'r {
         refs.iter().filter(move |r| match self {
             Candidate::Data { ty, name } => r.data_source() == Some((ty.as_str(), name.as_str())),
@@ -81,6 +94,8 @@ struct Blocked {
     /// The use is a module input (directly or through locals). migrate plans each module on its
     /// own and does not follow a value into one, so this use is unknown, not refused.
     module_input: bool,
+    /// Other module inputs met on the way (through a local), also not checked.
+    unchecked: Vec<String>,
 }
 
 impl Blocked {
@@ -89,6 +104,7 @@ impl Blocked {
             reason,
             hazard,
             module_input: false,
+            unchecked: Vec::new(),
         }
     }
 }
@@ -1267,7 +1283,9 @@ impl<'a> Planner<'a> {
         // another candidate was still converting may not any more. (Fewer candidates never make
         // a use acceptable, so every rejected one still has a reason.)
         for candidate in rejected {
-            let Some((reason, hazard)) = self.blocker(&candidate, &converting) else {
+            let by_hand = candidate.by_hand();
+            let uses: Vec<&Reference> = candidate.uses(self.refs).collect();
+            let Some((reason, hazard)) = self.blocker(&uses, &converting, &by_hand) else {
                 continue;
             };
             let (file, block) = blocks[&candidate];
@@ -1287,7 +1305,14 @@ impl<'a> Planner<'a> {
                 name: name.clone(),
             };
             let start = span_of(block).start;
-            let blocked = self.blocker(&candidate, &converting);
+            // By hand, the block needs what the planner's own conversion (`ssm_arn_edits`) does.
+            let by_hand = format!(
+                "{}, with `arn` set to the parameter's ARN in place of `name` (the ephemeral `aws_ssm_parameter` \
+                 is addressed by `arn` only)",
+                candidate.by_hand()
+            );
+            let uses: Vec<&Reference> = candidate.uses(self.refs).collect();
+            let blocked = self.blocker(&uses, &converting, &by_hand);
             match blocked {
                 Some((reason, Some(hazard))) => {
                     self.warn(file, start, hazard, format!("`data.aws_ssm_parameter.{name}` not made ephemeral: {reason}"))
@@ -1359,44 +1384,76 @@ impl<'a> Planner<'a> {
         converting
     }
 
-    /// Why `candidate` is not made ephemeral, given the candidates `converting`: the first use
-    /// that rules it out by itself; else every module input it is passed to, saying that those
-    /// were not checked (migrate does not follow a value into a module) and what to do. `None`
-    /// when every use takes an ephemeral value.
-    fn blocker(
+    /// Why a block (or variable) with `uses` is not made ephemeral, given the candidates
+    /// `converting`: the first use that rules it out by itself, with where it is, the module inputs
+    /// it is also passed to (not checked: migrate does not follow a value into a module) and what
+    /// to do; else every module input it is passed to, saying that those were not checked and
+    /// that, if the module's variable is ephemeral, `by_hand` is the way. `None` when every use
+    /// takes an ephemeral value.
+    pub(super) fn blocker(
         &self,
-        candidate: &Candidate,
+        uses: &[&Reference],
         converting: &BTreeSet<Candidate>,
+        by_hand: &str,
     ) -> Option<(String, Option<Hazard>)> {
         let mut inputs: Vec<String> = Vec::new();
-        for r in candidate.uses(self.refs) {
+        let mut refused: Option<Blocked> = None;
+        for r in uses {
             match self.verdict(r, converting, &mut Vec::new()) {
                 Ok(()) => {}
-                Err(blocked) if blocked.module_input => {
-                    if !inputs.contains(&blocked.reason) {
-                        inputs.push(blocked.reason);
+                Err(mut blocked) => {
+                    let unchecked = std::mem::take(&mut blocked.unchecked);
+                    if blocked.module_input {
+                        inputs.push(blocked.reason.clone());
+                    } else {
+                        refused.get_or_insert(blocked);
                     }
+                    inputs.extend(unchecked);
                 }
-                Err(blocked) => return Some((blocked.reason, blocked.hazard)),
             }
         }
-        if inputs.is_empty() {
-            return None;
-        }
+        let mut seen = HashSet::new();
+        inputs.retain(|input| seen.insert(input.clone()));
         let (those, variables) = if inputs.len() == 1 {
             ("that input", "the module's variable is")
         } else {
             ("those inputs", "each module's variable is")
         };
+        if let Some(blocked) = refused {
+            let mut reason = format!("{}.", blocked.reason);
+            if !inputs.is_empty() {
+                reason.push_str(&format!(
+                    " Also, {}: migrate does not follow a value into a module, so it did not check {those}.",
+                    inputs.join("; ")
+                ));
+            }
+            reason.push_str(
+                " To make it ephemeral, every use must take an ephemeral value (a write-only argument, a provider or \
+                 provisioner, an `ephemeral` block or output): change or remove that use and any other such one \
+                 (migrate names the first), then run migrate again",
+            );
+            return Some((reason, blocked.hazard));
+        }
+        if inputs.is_empty() {
+            return None;
+        }
         Some((
             format!(
                 "{}, and migrate does not follow a value into a module, so it did not check {those}; every other use \
-                 takes an ephemeral value. If {variables} declared `ephemeral = true`, make `{}` an `ephemeral` block by hand",
+                 takes an ephemeral value. If {variables} declared `ephemeral = true`, {by_hand}",
                 inputs.join(", "),
-                candidate.address()
             ),
             None,
         ))
+    }
+
+    /// Where the use `r` is, as `file:line`.
+    fn at(&self, r: &Reference) -> String {
+        format!(
+            "{}:{}",
+            self.files[r.file].path.display(),
+            self.line(r.file, r.root_span.start)
+        )
     }
 
     /// Whether the use `r` accepts an ephemeral value. `Err` carries the reason and, for the
@@ -1409,16 +1466,17 @@ impl<'a> Planner<'a> {
     ) -> Result<(), Blocked> {
         let site = &r.site;
         let owner = describe_site(site);
+        let at = self.at(r);
         match site.meta {
             Meta::ForEach | Meta::DynamicForEach => {
                 return Err(Blocked::new(
-                    format!("it feeds `for_each` of {owner}"),
+                    format!("it feeds `for_each` of {owner} at {at}"),
                     Some(Hazard::FeedsRepetition),
                 ))
             }
             Meta::Count => {
                 return Err(Blocked::new(
-                    format!("it feeds `count` of {owner}"),
+                    format!("it feeds `count` of {owner} at {at}"),
                     Some(Hazard::FeedsRepetition),
                 ))
             }
@@ -1435,7 +1493,7 @@ impl<'a> Planner<'a> {
                 }
                 if site.meta == Meta::Lifecycle {
                     return Err(Blocked::new(
-                        format!("it is used in the lifecycle of `{ty}.{name}`"),
+                        format!("it is used in the lifecycle of `{ty}.{name}` at {at}"),
                         None,
                     ));
                 }
@@ -1449,7 +1507,7 @@ impl<'a> Planner<'a> {
                     Ok(())
                 } else {
                     Err(Blocked::new(
-                        format!("it is used in {owner}, which is not write-only"),
+                        format!("it is used in {owner} at {at}, which is not write-only"),
                         None,
                     ))
                 }
@@ -1462,7 +1520,9 @@ impl<'a> Planner<'a> {
                     Ok(())
                 } else {
                     Err(Blocked::new(
-                        format!("it is read by `data.{ty}.{name}`, which stays a data source"),
+                        format!(
+                            "it is read by `data.{ty}.{name}` at {at}, which stays a data source"
+                        ),
                         None,
                     ))
                 }
@@ -1472,34 +1532,44 @@ impl<'a> Planner<'a> {
                     return Ok(());
                 }
                 seen_locals.push(name.clone());
-                // A use that refuses the value wins over a module input, which is only unknown.
-                let mut module_input = None;
+                // A use that refuses the value wins over a module input, which is only unknown;
+                // the module inputs met are carried along as not checked.
+                let mut refused: Option<Blocked> = None;
+                let mut inputs: Vec<String> = Vec::new();
                 for use_ in self
                     .refs
                     .iter()
                     .filter(|u| u.root == "local" && u.attr(0) == Some(name))
                 {
-                    match self.verdict(use_, converting, seen_locals) {
-                        Ok(()) => {}
-                        Err(blocked) if blocked.module_input => {
-                            module_input.get_or_insert(blocked);
+                    if let Err(mut blocked) = self.verdict(use_, converting, seen_locals) {
+                        let unchecked = std::mem::take(&mut blocked.unchecked);
+                        if blocked.module_input {
+                            inputs.push(blocked.reason.clone());
+                        } else if refused.is_none() {
+                            refused = Some(blocked);
                         }
-                        Err(blocked) => {
-                            return Err(Blocked {
-                                reason: format!(
-                                    "it flows into `local.{name}`, and {}",
-                                    blocked.reason
-                                ),
-                                ..blocked
-                            })
-                        }
+                        inputs.extend(unchecked);
                     }
                 }
-                match module_input {
+                let through =
+                    |reason: &str| format!("it flows into `local.{name}` at {at}, and {reason}");
+                let mut inputs: Vec<String> = inputs.iter().map(|i| through(i)).collect();
+                match refused {
                     Some(blocked) => Err(Blocked {
-                        reason: format!("it flows into `local.{name}`, and {}", blocked.reason),
-                        ..blocked
+                        reason: through(&blocked.reason),
+                        hazard: blocked.hazard,
+                        module_input: false,
+                        unchecked: inputs,
                     }),
+                    None if !inputs.is_empty() => {
+                        let first = inputs.remove(0);
+                        Err(Blocked {
+                            reason: first,
+                            hazard: None,
+                            module_input: true,
+                            unchecked: inputs,
+                        })
+                    }
                     None => Ok(()),
                 }
             }
@@ -1508,7 +1578,7 @@ impl<'a> Planner<'a> {
                     Ok(())
                 } else {
                     Err(Blocked::new(
-                        format!("it is used in output `{name}`"),
+                        format!("it is used in output `{name}` at {at}"),
                         Some(Hazard::UsedInOutput),
                     ))
                 }
@@ -1516,12 +1586,13 @@ impl<'a> Planner<'a> {
             // Whether the module's variable takes an ephemeral value is not looked at here (see
             // `blocker`).
             Owner::Module(_) => Err(Blocked {
-                reason: format!("it is passed to {owner}"),
+                reason: format!("it is passed to {owner} at {at}"),
                 hazard: None,
                 module_input: true,
+                unchecked: Vec::new(),
             }),
             Owner::Other(kind) => Err(Blocked::new(
-                format!("it is used in a `{kind}` block"),
+                format!("it is used in a `{kind}` block at {at}"),
                 None,
             )),
         }

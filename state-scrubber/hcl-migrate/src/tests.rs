@@ -1086,11 +1086,12 @@ fn a_value_passed_to_a_module_is_noted_for_what_migrate_did_not_check() {
                   resource \"aws_ssm_parameter\" \"api\" {\n  name  = \"api\"\n  type  = \"SecureString\"\n  value = var.api_key\n}\n";
     let db = "variable \"password\" {\n  type      = string\n  sensitive = true\n}\n\n\
               variable \"token\" {\n  type      = string\n  sensitive = true\n}\n";
-    let (plan, _dir) = migrate_text(&[
+    let (plan, dir) = migrate_text(&[
         ("main.tf", root),
         ("modules/mailer/main.tf", mailer),
         ("modules/db/main.tf", db),
     ]);
+    let prefix = format!("{}/", dir.path().display());
     // This run makes the child's variables ephemeral...
     let mailer_edits: Vec<&str> = plan
         .files
@@ -1106,7 +1107,11 @@ fn a_value_passed_to_a_module_is_noted_for_what_migrate_did_not_check() {
             "{mailer_edits:#?}"
         );
     }
-    let notes: Vec<String> = plan.notes.iter().map(ToString::to_string).collect();
+    let notes: Vec<String> = plan
+        .notes
+        .iter()
+        .map(|n| n.to_string().replace(&prefix, ""))
+        .collect();
     let note = |address: &str| {
         notes
             .iter()
@@ -1120,7 +1125,7 @@ fn a_value_passed_to_a_module_is_noted_for_what_migrate_did_not_check() {
     assert!(
         smtp.ends_with(
             "`data.vault_kv_secret_v2.smtp` not made ephemeral: it is passed to module `mailer` (input \
-             `smtp_password`), and migrate does not follow a value into a module, so it did not check that input; \
+             `smtp_password`) at main.tf:17, and migrate does not follow a value into a module, so it did not check that input; \
              every other use takes an ephemeral value. If the module's variable is declared `ephemeral = true`, \
              make `data.vault_kv_secret_v2.smtp` an `ephemeral` block by hand"
         ),
@@ -1129,7 +1134,7 @@ fn a_value_passed_to_a_module_is_noted_for_what_migrate_did_not_check() {
     let api = note("random_password.api");
     assert!(
         api.contains(
-            "it is passed to module `mailer` (input `api_key`), and migrate does not follow"
+            "it is passed to module `mailer` (input `api_key`) at main.tf:18, and migrate does not follow"
         ),
         "{api}"
     );
@@ -1140,17 +1145,139 @@ fn a_value_passed_to_a_module_is_noted_for_what_migrate_did_not_check() {
     // A use that rules the conversion out by itself is the reason given, not the module input.
     let db = note("data.vault_kv_secret_v2.db");
     assert!(
-        db.ends_with(
-            "`data.vault_kv_secret_v2.db` not made ephemeral: it is used in `aws_ssm_parameter.db.tags`, which is not write-only"
+        db.contains(
+            "`data.vault_kv_secret_v2.db` not made ephemeral: it is used in `aws_ssm_parameter.db.tags` at main.tf:40, \
+             which is not write-only. Also, it is passed to module `db` (input `password`) at main.tf:32: migrate does \
+             not follow a value into a module, so it did not check that input. To make it ephemeral,"
         ),
         "{db}"
     );
     // Also through a local: the local's refusing use is the reason, not its module input.
     let token = note("data.vault_kv_secret_v2.token");
     assert!(
-        token.ends_with(
-            "it flows into `local.token`, and it is used in `aws_ssm_parameter.token.description`, which is not write-only"
+        token.contains(
+            "it flows into `local.token` at main.tf:27, and it is used in `aws_ssm_parameter.token.description` at \
+             main.tf:47, which is not write-only. Also, it flows into `local.token` at main.tf:27, and it is passed to \
+             module `db` (input `token`) at main.tf:33: migrate does not follow"
         ),
         "{token}"
+    );
+}
+
+#[test]
+fn a_sensitive_variable_left_as_it_is_says_which_use_stopped_it_and_what_to_do() {
+    // Every path that leaves a sensitive variable without `ephemeral = true` says so: the first
+    // use that stopped it (file:line), the module inputs migrate did not check, and what to do.
+    let root = "variable \"smtp\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                variable \"db\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                variable \"shown\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                variable \"fine\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                module \"mailer\" {\n  source        = \"./modules/mailer\"\n  smtp_password = var.smtp\n  \
+                db_password   = var.db\n}\n\n\
+                resource \"aws_instance\" \"web\" {\n  ami       = \"ami-1\"\n  user_data = var.db\n}\n\n\
+                output \"shown\" {\n  value     = var.shown\n  sensitive = true\n}\n\n\
+                resource \"aws_ssm_parameter\" \"fine\" {\n  name  = \"fine\"\n  type  = \"SecureString\"\n  value = var.fine\n}\n";
+    let mailer = "variable \"smtp_password\" {\n  type = string\n}\n\n\
+                  variable \"db_password\" {\n  type = string\n}\n";
+    let (plan, dir) = migrate_text(&[("main.tf", root), ("modules/mailer/main.tf", mailer)]);
+    let prefix = format!("{}/", dir.path().display());
+    let notes: Vec<String> = plan
+        .notes
+        .iter()
+        .map(ToString::to_string)
+        .chain(plan.warnings.iter().map(ToString::to_string))
+        .map(|n| n.replace(&prefix, ""))
+        .collect();
+    let note = |name: &str| {
+        notes
+            .iter()
+            .find(|n| n.contains(&format!("`var.{name}` not made ephemeral")))
+            .unwrap_or_else(|| panic!("no note for var.{name}: {notes:#?}"))
+            .clone()
+    };
+    // Only a module input: named with where it is, said to be unchecked, and the step by hand.
+    let smtp = note("smtp");
+    assert!(smtp.starts_with("main.tf:1: note: "), "{smtp}");
+    assert!(
+        smtp.ends_with(
+            "`var.smtp` not made ephemeral: it is passed to module `mailer` (input `smtp_password`) at main.tf:23, \
+             and migrate does not follow a value into a module, so it did not check that input; every other use \
+             takes an ephemeral value. If the module's variable is declared `ephemeral = true`, add `ephemeral = true` \
+             to `variable \"smtp\"` by hand"
+        ),
+        "{smtp}"
+    );
+    // A use that refuses it: that one, with where it is and what to do; the module input it is
+    // also passed to is named as not checked.
+    let db = note("db");
+    assert!(db.starts_with("main.tf:6: note: "), "{db}");
+    assert!(
+        db.contains(
+            "`var.db` not made ephemeral: it is used in `aws_instance.web.user_data` at main.tf:29, which is not write-only."
+        ),
+        "{db}"
+    );
+    assert!(db.contains("then run migrate again"), "{db}");
+    assert!(
+        db.contains(
+            "Also, it is passed to module `mailer` (input `db_password`) at main.tf:24: migrate does not follow a \
+             value into a module, so it did not check that input."
+        ),
+        "{db}"
+    );
+    // An output is a hazard, as it is for a data source.
+    let shown = note("shown");
+    assert!(shown.starts_with("main.tf:11: warning: "), "{shown}");
+    assert!(
+        shown.contains("it is used in output `shown` at main.tf:33"),
+        "{shown}"
+    );
+    // A variable every use of which takes an ephemeral value is converted, with no such note.
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("`var.fine` not made ephemeral")),
+        "{notes:#?}"
+    );
+    assert!(
+        rewritten(&plan, "main.tf").is_some_and(|t| t
+            .split("variable \"fine\"")
+            .nth(1)
+            .is_some_and(|b| b
+                .split('}')
+                .next()
+                .unwrap_or("")
+                .contains("ephemeral = true"))),
+        "var.fine not made ephemeral"
+    );
+}
+
+#[test]
+fn an_ssm_parameter_read_by_name_and_passed_to_a_module_says_the_hand_conversion_needs_arn() {
+    // The ephemeral `aws_ssm_parameter` is addressed by `arn` (the planner's own conversion
+    // renames `name` to `arn`): the step by hand must say so.
+    let root = "data \"aws_ssm_parameter\" \"api\" {\n  name = \"/prod/api\"\n}\n\n\
+                module \"client\" {\n  source  = \"./modules/client\"\n  api_key = data.aws_ssm_parameter.api.value\n}\n";
+    let client = "variable \"api_key\" {\n  type = string\n}\n";
+    let (plan, dir) = migrate_text(&[("main.tf", root), ("modules/client/main.tf", client)]);
+    let prefix = format!("{}/", dir.path().display());
+    let notes: Vec<String> = plan
+        .notes
+        .iter()
+        .map(|n| n.to_string().replace(&prefix, ""))
+        .collect();
+    let api = notes
+        .iter()
+        .find(|n| n.contains("`data.aws_ssm_parameter.api` not made ephemeral"))
+        .unwrap_or_else(|| panic!("{notes:#?}"));
+    assert!(
+        api.ends_with(
+            "it is passed to module `client` (input `api_key`) at main.tf:7, and migrate does not follow a value \
+             into a module, so it did not check that input; every other use takes an ephemeral value. If the \
+             module's variable is declared `ephemeral = true`, make `data.aws_ssm_parameter.api` an `ephemeral` \
+             block by hand, with `arn` set to the parameter's ARN in place of `name` (the ephemeral \
+             `aws_ssm_parameter` is addressed by `arn` only)"
+        ),
+        "{api}"
     );
 }

@@ -42,10 +42,14 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
-            if uses
-                .iter()
-                .any(|r| self.verdict(r, converted, &mut Vec::new()).is_err())
-            {
+            let by_hand = format!("add `ephemeral = true` to `variable \"{name}\"` by hand");
+            if let Some((reason, hazard)) = self.blocker(&uses, converted, &by_hand) {
+                let start = span_of(block).start;
+                let message = format!("`var.{name}` not made ephemeral: {reason}");
+                match hazard {
+                    Some(hazard) => self.warn(file, start, hazard, message),
+                    None => self.info(file, start, message),
+                }
                 continue;
             }
             let src = self.src(file);
