@@ -1321,8 +1321,8 @@ impl<'a> Planner<'a> {
                     self.info(file, start, format!("`data.aws_ssm_parameter.{name}` not made ephemeral: {reason}"))
                 }
                 None => self.info(file, start, format!(
-                    "`data.aws_ssm_parameter.{name}` left as a data source: the ephemeral `aws_ssm_parameter` is addressed by `arn`, \
-                     and `name` is neither an ARN literal nor `aws_ssm_parameter.<x>.name`; set `arn` by hand"
+                    "`data.aws_ssm_parameter.{name}` left as a data source: every use takes an ephemeral value, but `name` is \
+                     neither an ARN literal nor `aws_ssm_parameter.<x>.name`, so migrate cannot work out the ARN; {by_hand}"
                 )),
             }
         }
