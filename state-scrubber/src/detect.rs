@@ -208,6 +208,11 @@ impl Engine {
         self.too_deep.replace(0)
     }
 
+    /// Count `n` more such values (to put back a count taken with [`Engine::take_too_deep`]).
+    pub(crate) fn add_too_deep(&self, n: usize) {
+        self.too_deep.set(self.too_deep.get() + n);
+    }
+
     /// Apply the layers to `value` in `ctx`; push what is found to `out`.
     pub fn analyze(&self, value: &str, ctx: &Ctx<'_>, out: &mut Vec<Detection>) {
         self.analyze_at(value, ctx, out, Depth::default());

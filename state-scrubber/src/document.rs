@@ -162,6 +162,10 @@ pub enum DocError {
     },
     #[error("{file}: not a Terraform state, plan or backend cache (no `version` or `format_version` member)")]
     Unrecognized { file: String },
+    /// Keys that occur more than once, read every way (see [`Scanner::readings`]), needed
+    /// more readings of one unit than the bound: what is left unread could hide a secret.
+    #[error("{file}: at {pointer}: keys occur more than once in too many places to read every occurrence (over {MAX_READINGS} readings of one resource); Terraform never writes a key twice: remove the extra members, then run again")]
+    Ambiguous { file: String, pointer: String },
     /// A member Terraform writes with one shape has another: nothing under it could be scanned,
     /// and reporting the file clean would be wrong.
     #[error("{file}:{line}:{column}: unexpected structure at {pointer}: {expected}")]
@@ -256,6 +260,71 @@ fn too_deep_note(n: usize) -> Option<String> {
             "{n} value(s) hold JSON nested too deeply in strings (over 4 levels, or 512 deep in all): decoding stopped there and the rest was checked as text only"
         )
     })
+}
+
+/// How many readings of one unit [`Scanner::readings`] makes at most: one per occurrence of a
+/// key that occurs more than once (the most occurrences of any), times as much again for such
+/// keys inside an occurrence not read yet. Real files have none: Terraform never writes them.
+pub const MAX_READINGS: usize = 16;
+
+/// The notes for what readers may read differently (see [`json::Ambiguities`]), naming JSON
+/// paths only.
+fn ambiguity_notes(a: &crate::json::Ambiguities) -> Vec<String> {
+    let more = |kept: usize, all: usize| {
+        if all > kept {
+            format!(", and {} more", all - kept)
+        } else {
+            String::new()
+        }
+    };
+    let mut notes = Vec::new();
+    if a.duplicate_key_count > 0 {
+        let places: Vec<String> = a
+            .duplicate_keys
+            .iter()
+            .map(|(p, n)| format!("{} ({n} times)", ptr(p)))
+            .collect();
+        notes.push(format!(
+            "a key occurs more than once in its object at {}{}: Terraform (Go's encoding/json) reads only the last occurrence, other readers the first; every occurrence was scanned. Terraform never writes a key twice: the file was edited by hand or by another tool",
+            places.join(", "),
+            more(a.duplicate_keys.len(), a.duplicate_key_count)
+        ));
+    }
+    if a.lone_surrogate_count > 0 {
+        let places: Vec<String> = a
+            .lone_surrogates
+            .iter()
+            .map(|p| ptr(p).into_owned())
+            .collect();
+        notes.push(format!(
+            "a string holds a lone UTF-16 surrogate escape (one of \\ud800-\\udfff without its pair) at {}{}: it is no character, and was read as U+FFFD, as Terraform reads it. Terraform never writes one: the file was edited by hand or by another tool",
+            places.join(", "),
+            more(a.lone_surrogates.len(), a.lone_surrogate_count)
+        ));
+    }
+    notes
+}
+
+/// Keys of an object that is streamed rather than parsed into a tree (the top level, `values`,
+/// modules), counted to report one that occurs more than once. Every occurrence is read.
+#[derive(Default)]
+struct StreamKeys(std::collections::HashMap<String, usize>);
+
+impl StreamKeys {
+    fn add(&mut self, key: &str) {
+        *self.0.entry(key.to_string()).or_default() += 1;
+    }
+    /// At the end of the object (the parser's path is the object's).
+    fn report(self, p: &mut Parser<'_>) {
+        let mut twice: Vec<(String, usize)> = self.0.into_iter().filter(|(_, n)| *n > 1).collect();
+        twice.sort();
+        for (key, n) in twice {
+            let mut at = pointer_of(p.src(), &p.path);
+            at.push('/');
+            crate::json::push_pointer_token(&mut at, &key);
+            p.ambiguities.duplicate_key(|| at, n);
+        }
+    }
 }
 
 /// Where a member has the wrong shape (see [`DocError::Shape`]). The pointer is made of the
@@ -456,6 +525,8 @@ pub struct Scanner<'e> {
     utf8: Option<(u32, u32)>,
     /// First member with the wrong shape (see [`DocError::Shape`]).
     shape: Option<Shape>,
+    /// First unit whose duplicated keys needed more than [`MAX_READINGS`] readings.
+    ambiguous: Option<String>,
     workers: Option<Workers>,
     engine: &'e Engine,
     fp_key: &'e [u8],
@@ -470,6 +541,7 @@ impl<'e> Scanner<'e> {
         Scanner {
             utf8: None,
             shape: None,
+            ambiguous: None,
             workers: None,
             engine,
             fp_key,
@@ -531,7 +603,7 @@ impl<'e> Scanner<'e> {
                         (
                             sc.findings,
                             sc.key_sites,
-                            (sc.utf8, sc.shape),
+                            (sc.utf8, sc.shape, sc.ambiguous),
                             engine.take_too_deep(),
                         )
                     })
@@ -548,6 +620,7 @@ impl<'e> Scanner<'e> {
             let mut extra = Vec::new();
             let mut utf8 = None;
             let mut shape = None;
+            let mut ambiguous = None;
             let mut deep = self.engine.take_too_deep();
             let mut sites = std::mem::take(&mut self.key_sites);
             for h in handles {
@@ -556,7 +629,14 @@ impl<'e> Scanner<'e> {
                 sites.extend(k);
                 utf8 = utf8.or(u.0);
                 shape = shape.or(u.1);
+                ambiguous = ambiguous.or(u.2);
                 deep += d;
+            }
+            if let (Some(pointer), Ok(_)) = (ambiguous.or(self.ambiguous.take()), &r) {
+                return Err(DocError::Ambiguous {
+                    file: self.file.clone(),
+                    pointer,
+                });
             }
             if let (Some(s), Ok(_)) = (shape.or(self.shape.take()), &r) {
                 return Err(s.error(&self.file));
@@ -636,16 +716,20 @@ impl<'e> Scanner<'e> {
         // a plaintext state "encrypted, not scanned".
         let mut envelope_keys = false;
         let mut other_keys = false;
-        let mut variables: Option<(Dom, NodeId, String)> = None;
+        // Every `variables` member (a key twice is read twice), analysed once the configuration
+        // said which variables are sensitive.
+        let mut variables: Vec<(Dom, NodeId, String)> = Vec::new();
         let mut sensitive_vars: Vec<String> = Vec::new();
         let mut dom = Dom::default();
 
         p.begin_object().map_err(|e| self.syntax(e))?;
         let mut first_key = true;
+        let mut top_keys = StreamKeys::default();
         while let Some((ks, ke, kesc)) = p.next_key(first_key).map_err(|e| self.syntax(e))? {
             first_key = false;
             p.push_key(ks, ke);
             let key = crate::json::str_of(&src[ks..ke], kesc).unwrap_or(Cow::Borrowed(""));
+            top_keys.add(&key);
             if !matches!(
                 key.as_ref(),
                 "meta" | "encrypted_data" | "encryption_version"
@@ -750,7 +834,7 @@ impl<'e> Scanner<'e> {
                     let mut vdom = Dom::default();
                     match p.parse_into(&mut vdom) {
                         Ok(id) => {
-                            variables = Some((vdom, id, unit));
+                            variables.push((vdom, id, unit));
                             Ok(())
                         }
                         Err(e) => Err(e),
@@ -762,7 +846,10 @@ impl<'e> Scanner<'e> {
                     dom.clear();
                     match p.parse_into(&mut dom) {
                         Ok(id) => {
-                            self.configuration(src, &dom, id, &unit, &mut sensitive_vars);
+                            let dom = &dom;
+                            self.readings(dom, &unit, |s| {
+                                s.configuration(src, dom, id, &unit, &mut sensitive_vars)
+                            });
                             Ok(())
                         }
                         Err(e) => Err(e),
@@ -773,10 +860,13 @@ impl<'e> Scanner<'e> {
             r.map_err(|e| self.syntax(e))?;
             p.pop();
         }
+        top_keys.report(&mut p);
         p.finish().map_err(|e| self.syntax(e))?;
 
-        if let Some((vdom, id, unit)) = variables {
-            self.variables(src, &vdom, id, &unit, &sensitive_vars);
+        for (vdom, id, unit) in &variables {
+            self.readings(vdom, unit, |s| {
+                s.variables(src, vdom, *id, unit, &sensitive_vars)
+            });
         }
 
         let kind = if envelope_keys && !other_keys {
@@ -814,6 +904,12 @@ impl<'e> Scanner<'e> {
                 column,
             });
         }
+        if let Some(pointer) = self.ambiguous.take() {
+            return Err(DocError::Ambiguous {
+                file: self.file.clone(),
+                pointer,
+            });
+        }
         let mut findings = std::mem::take(&mut self.findings);
         if kind == DocKind::Encrypted {
             findings.clear();
@@ -821,7 +917,7 @@ impl<'e> Scanner<'e> {
         for f in &mut findings {
             f.document = kind.as_str().to_string();
         }
-        let mut notes = Vec::new();
+        let mut notes = ambiguity_notes(&p.ambiguities);
         if envelope_keys && other_keys {
             notes.push(
                 "encrypted_data/encryption_version next to plaintext keys: not an OpenTofu-encrypted state, scanned as plaintext"
@@ -841,13 +937,107 @@ impl<'e> Scanner<'e> {
         &mut self,
         p: &mut Parser<'_>,
         dom: &mut Dom,
-        f: impl FnOnce(&mut Self, &[u8], &Dom, NodeId, &str),
+        f: impl Fn(&mut Self, &[u8], &Dom, NodeId, &str),
     ) -> Result<(), SyntaxError> {
         dom.clear();
         let id = p.parse_into(dom)?;
         let unit = pointer_of(p.src(), &p.path);
-        f(self, p.src(), dom, id, &unit);
+        let (src, dom) = (p.src(), &*dom);
+        self.readings(dom, &unit, |s| f(s, src, dom, id, &unit));
         Ok(())
+    }
+
+    /// Analyse a unit with `f` once per reading of its duplicated keys, so that every
+    /// occurrence is seen, whichever holds a secret (see [`Dom::get`]). The first reading is
+    /// Terraform's (the last occurrence of each key); the j-th next one reads the j-th
+    /// occurrence of every duplicated key asked for (the last of those with fewer), and a
+    /// reading that reaches more duplicated keys inside an occurrence read only now adds its
+    /// own. A value found in several readings is reported once (its highest severity). A tree
+    /// with no duplicated key is read once, as before.
+    fn readings(&mut self, dom: &Dom, unit: &str, mut f: impl FnMut(&mut Self)) {
+        if !dom.has_duplicate_keys() {
+            f(self);
+            return;
+        }
+        type Choice = std::collections::HashMap<(NodeId, String), usize>;
+        let engine = self.engine;
+        // Values past the depth budget count once, in the first reading.
+        let deep_before = engine.take_too_deep();
+        let mut deep_first = None;
+        let first = self.findings.len();
+        let first_site = self.key_sites.len();
+        let mut queue: Vec<Choice> = vec![Choice::new()];
+        let mut done = 0;
+        while let Some(choice) = queue.pop() {
+            if done == MAX_READINGS {
+                self.ambiguous.get_or_insert_with(|| ptr(unit).into_owned());
+                break;
+            }
+            done += 1;
+            let (before, before_site) = (self.findings.len(), self.key_sites.len());
+            dom.set_choice(choice.clone());
+            f(self);
+            deep_first.get_or_insert(engine.take_too_deep());
+            if done > 1 {
+                self.merge_reading(first, before, first_site, before_site);
+            }
+            let asked = dom.take_asked();
+            let most = asked.values().copied().max().unwrap_or(0);
+            // Last pushed, first read: the earlier occurrences in order.
+            for j in (0..most.saturating_sub(1)).rev() {
+                let mut next = choice.clone();
+                for (at, &n) in &asked {
+                    next.insert(at.clone(), j.min(n - 1));
+                }
+                queue.push(next);
+            }
+        }
+        dom.set_choice(Choice::new());
+        engine.take_too_deep();
+        engine.add_too_deep(deep_before + deep_first.unwrap_or(0));
+    }
+
+    /// Findings `[before..]` of a later reading of a unit whose earlier readings made
+    /// `[first..before]`: a value already reported (same place) is reported once, with the
+    /// higher severity; address keys likewise.
+    fn merge_reading(
+        &mut self,
+        first: usize,
+        before: usize,
+        first_site: usize,
+        before_site: usize,
+    ) {
+        type Place = (u32, u32, Option<String>);
+        let place = |f: &Finding| -> Place { (f.line, f.column, f.inner_pointer.clone()) };
+        let mut seen: std::collections::HashMap<Place, usize> = self.findings[first..before]
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (place(f), first + i))
+            .collect();
+        let new: Vec<Finding> = self.findings.drain(before..).collect();
+        for f in new {
+            match seen.get(&place(&f)) {
+                Some(&i) if i < before => {
+                    if f.severity > self.findings[i].severity {
+                        self.findings[i] = f;
+                    }
+                }
+                _ => {
+                    seen.insert(place(&f), self.findings.len());
+                    self.findings.push(f);
+                }
+            }
+        }
+        let sites: std::collections::HashSet<(u32, u32, &'static str)> = self.key_sites
+            [first_site..before_site]
+            .iter()
+            .map(|k| (k.pos.line, k.pos.column, k.member))
+            .collect();
+        let new: Vec<KeySite> = self.key_sites.drain(before_site..).collect();
+        self.key_sites.extend(
+            new.into_iter()
+                .filter(|k| !sites.contains(&(k.pos.line, k.pos.column, k.member))),
+        );
     }
 
     /// Stream an array, handing each element as a unit to the workers (or analysing it here when
@@ -941,8 +1131,12 @@ impl<'e> Scanner<'e> {
         ok
     }
 
-    /// Analyse one unit.
+    /// Analyse one unit (once per reading of its duplicated keys, see [`Scanner::readings`]).
     fn dispatch(&mut self, kind: JobKind, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        self.readings(dom, unit, |s| s.dispatch_once(kind, src, dom, id, unit));
+    }
+
+    fn dispatch_once(&mut self, kind: JobKind, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
         let expected = match kind {
             JobKind::V4Resource => "a resource is an object",
             JobKind::V3Module => "a module is an object",
@@ -983,10 +1177,12 @@ impl<'e> Scanner<'e> {
         }
         p.begin_object()?;
         let mut first = true;
+        let mut keys = StreamKeys::default();
         while let Some((s, e, esc)) = p.next_key(first)? {
             first = false;
             p.push_key(s, e);
             let k = crate::json::str_of(&p.src()[s..e], esc).unwrap_or_default();
+            keys.add(&k);
             match k.as_ref() {
                 "outputs" => {
                     let sec = format!("{section}.outputs");
@@ -999,6 +1195,7 @@ impl<'e> Scanner<'e> {
             }
             p.pop();
         }
+        keys.report(p);
         Ok(())
     }
 
@@ -1008,16 +1205,19 @@ impl<'e> Scanner<'e> {
         }
         p.begin_object()?;
         let mut first = true;
+        let mut keys = StreamKeys::default();
         while let Some((s, e, esc)) = p.next_key(first)? {
             first = false;
             p.push_key(s, e);
             let k = crate::json::str_of(&p.src()[s..e], esc).unwrap_or_default();
+            keys.add(&k);
             match k.as_ref() {
                 "values" => self.stream_values(p, dom, "prior_state")?,
                 _ => p.skip_value()?,
             }
             p.pop();
         }
+        keys.report(p);
         Ok(())
     }
 
@@ -1034,10 +1234,12 @@ impl<'e> Scanner<'e> {
         }
         p.begin_object()?;
         let mut first = true;
+        let mut keys = StreamKeys::default();
         while let Some((s, e, esc)) = p.next_key(first)? {
             first = false;
             p.push_key(s, e);
             let k = crate::json::str_of(&p.src()[s..e], esc).unwrap_or_default();
+            keys.add(&k);
             match k.as_ref() {
                 "resources" => self.stream_array(p, dom, JobKind::Show(section))?,
                 "child_modules" => {
@@ -1058,6 +1260,7 @@ impl<'e> Scanner<'e> {
             }
             p.pop();
         }
+        keys.report(p);
         Ok(())
     }
 

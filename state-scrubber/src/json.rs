@@ -49,13 +49,33 @@ pub struct Node {
     /// Children in `Dom::kids[first..first+len]`; objects store key, value, key, value, ...
     first: u32,
     len: u32,
+    /// An object with a key more than once (see [`Dom::get`]).
+    dup: bool,
 }
 
 /// A borrowed tree of one unit of the document.
+///
+/// An object may hold a key more than once (Terraform never writes that, but a hand-edited or
+/// crafted file may). Readers disagree on which occurrence counts: Go's encoding/json, so
+/// Terraform, keeps the last; others keep the first. [`Dom::get`] answers with the last one
+/// (Terraform's reading) unless a [`Reading`] chooses another, and remembers each duplicated
+/// key it was asked for, so that a caller can analyse the unit once per reading and see every
+/// occurrence (see `document::Scanner`). [`Dom::members`] always lists every occurrence.
 #[derive(Debug, Default)]
 pub struct Dom {
     nodes: Vec<Node>,
     kids: Vec<u32>,
+    /// Some object has a key more than once.
+    dups: bool,
+    reading: std::cell::RefCell<Reading>,
+}
+
+/// Which occurrence of a duplicated key [`Dom::get`] answers with, per object and key, and
+/// which duplicated keys it was asked for under no choice (and how often each occurs).
+#[derive(Debug, Default, Clone)]
+pub struct Reading {
+    pub choice: std::collections::HashMap<(NodeId, String), usize>,
+    pub asked: std::collections::HashMap<(NodeId, String), usize>,
 }
 
 pub type NodeId = u32;
@@ -64,6 +84,24 @@ impl Dom {
     pub fn clear(&mut self) {
         self.nodes.clear();
         self.kids.clear();
+        self.dups = false;
+        *self.reading.get_mut() = Reading::default();
+    }
+    /// Does some object of this tree hold a key more than once?
+    pub fn has_duplicate_keys(&self) -> bool {
+        self.dups
+    }
+    /// Read with these choices from now on (and forget what was asked so far).
+    pub fn set_choice(&self, choice: std::collections::HashMap<(NodeId, String), usize>) {
+        *self.reading.borrow_mut() = Reading {
+            choice,
+            asked: Default::default(),
+        };
+    }
+    /// The duplicated keys [`Dom::get`] was asked for, with no choice made, since the last
+    /// [`Dom::set_choice`]: (object, key) and how many times the key occurs there.
+    pub fn take_asked(&self) -> std::collections::HashMap<(NodeId, String), usize> {
+        std::mem::take(&mut self.reading.borrow_mut().asked)
     }
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id as usize]
@@ -96,18 +134,38 @@ impl Dom {
             _ => 0,
         }
     }
-    /// The value of member `key` of object `id`.
+    /// The value of member `key` of object `id`. Of a key that occurs more than once, the last
+    /// occurrence (as Terraform reads it) unless the current [`Reading`] chooses another.
     pub fn get(&self, src: &[u8], id: NodeId, key: &str) -> Option<NodeId> {
-        self.members(id)
-            .find(|&(k, _)| {
-                let n = self.node(k);
-                match n.kind {
-                    // Most keys have no escapes: compare bytes, no decoding.
-                    Kind::Str { escaped: false } => &src[n.start..n.end] == key.as_bytes(),
-                    _ => self.str(src, k).is_some_and(|s| s == key),
-                }
-            })
+        let is_key = |k: NodeId| {
+            let n = self.node(k);
+            match n.kind {
+                // Most keys have no escapes: compare bytes, no decoding.
+                Kind::Str { escaped: false } => &src[n.start..n.end] == key.as_bytes(),
+                _ => self.str(src, k).is_some_and(|s| s == key),
+            }
+        };
+        if !self.node(id).dup {
+            return self.members(id).find(|&(k, _)| is_key(k)).map(|(_, v)| v);
+        }
+        let found: Vec<NodeId> = self
+            .members(id)
+            .filter(|&(k, _)| is_key(k))
             .map(|(_, v)| v)
+            .collect();
+        let n = found.len();
+        if n < 2 {
+            return found.first().copied();
+        }
+        let mut reading = self.reading.borrow_mut();
+        let at = (id, key.to_string());
+        match reading.choice.get(&at) {
+            Some(&i) => Some(found[i.min(n - 1)]),
+            None => {
+                reading.asked.insert(at, n);
+                Some(found[n - 1])
+            }
+        }
     }
     /// The (unescaped) text of a string node. `None` for non-strings and invalid UTF-8.
     pub fn str<'s>(&self, src: &'s [u8], id: NodeId) -> Option<Cow<'s, str>> {
@@ -188,6 +246,47 @@ fn hex4(b: &[u8]) -> Option<u32> {
     u32::from_str_radix(s, 16).ok()
 }
 
+/// At `raw[at..]`, a `\u` escape of a UTF-16 surrogate that has no partner: a high surrogate
+/// (`\uD800`-`\uDBFF`) not directly followed by an escaped low one, or a low surrogate
+/// (`\uDC00`-`\uDFFF`). Returns how many bytes the escape (or the pair) takes, and whether it
+/// is lone; `None` if `raw[at..]` is no `\u` escape of a surrogate.
+fn surrogate_at(raw: &[u8], at: usize) -> Option<(usize, bool)> {
+    let unit = |i: usize| -> Option<u32> {
+        match raw.get(i..i + 6)? {
+            [b'\\', b'u', hex @ ..] => hex4(hex),
+            _ => None,
+        }
+    };
+    match unit(at)? {
+        0xD800..=0xDBFF => match unit(at + 6) {
+            Some(0xDC00..=0xDFFF) => Some((12, false)),
+            _ => Some((6, true)),
+        },
+        0xDC00..=0xDFFF => Some((6, true)),
+        _ => None,
+    }
+}
+
+/// Whether a JSON string's raw (still escaped) bytes hold a lone UTF-16 surrogate escape: no
+/// character (Terraform never writes one; Go's encoding/json and [`str_of`] read U+FFFD).
+pub fn has_lone_surrogate(raw: &[u8]) -> bool {
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match surrogate_at(raw, i) {
+            Some((_, true)) => return true,
+            Some((len, false)) => i += len,
+            // Any other escape: `\uXXXX` is six bytes, the rest (`\\`, `\"`, `\n`, ...) two.
+            None if raw.get(i + 1) == Some(&b'u') => i += 6,
+            None => i += 2,
+        }
+    }
+    false
+}
+
 /// Byte classes for the string scanner: 1 = stop (quote, backslash, control character).
 static STRING_STOP: [bool; 256] = {
     let mut t = [false; 256];
@@ -210,6 +309,40 @@ pub struct Parser<'a> {
     pub path: Vec<Seg>,
     depth: usize,
     tmp: Vec<u32>,
+    /// Key spans of one object, sorted to find a key that occurs twice.
+    spans: Vec<(usize, usize)>,
+    /// Places that readers may read differently, seen so far (see [`Ambiguities`]).
+    pub ambiguities: Ambiguities,
+}
+
+/// JSON that Terraform never writes and readers may read differently, by JSON pointer (never
+/// with any part of a value): a key more than once in one object, and strings with a lone
+/// UTF-16 surrogate escape (no character; Go's encoding/json reads U+FFFD, as [`str_of`] does).
+/// The first [`Ambiguities::KEPT`] places of each are kept, all are counted.
+#[derive(Debug, Default, Clone)]
+pub struct Ambiguities {
+    /// (pointer of the member, how many times its key occurs in the object).
+    pub duplicate_keys: Vec<(String, usize)>,
+    pub duplicate_key_count: usize,
+    /// Pointer of the string's value (of the object, for a key).
+    pub lone_surrogates: Vec<String>,
+    pub lone_surrogate_count: usize,
+}
+
+impl Ambiguities {
+    pub const KEPT: usize = 10;
+
+    pub fn is_empty(&self) -> bool {
+        self.duplicate_key_count == 0 && self.lone_surrogate_count == 0
+    }
+
+    /// A key seen `times` times in one object; `pointer` names the member.
+    pub fn duplicate_key(&mut self, pointer: impl FnOnce() -> String, times: usize) {
+        self.duplicate_key_count += 1;
+        if self.duplicate_keys.len() < Self::KEPT {
+            self.duplicate_keys.push((pointer(), times));
+        }
+    }
 }
 
 const MAX_DEPTH: usize = 512;
@@ -235,6 +368,8 @@ impl<'a> Parser<'a> {
             path: Vec::new(),
             depth: 0,
             tmp: Vec::new(),
+            spans: Vec::new(),
+            ambiguities: Ambiguities::default(),
         }
     }
 
@@ -439,6 +574,8 @@ impl<'a> Parser<'a> {
         let src = self.src;
         let mut p = start;
         let mut escaped = false;
+        // A lone surrogate escape seen in this string (each string is counted once).
+        let mut lone = false;
         // Most strings in a state are short: a plain loop beats memchr's set-up for them.
         let short_end = (start + 32).min(src.len());
         while p < short_end {
@@ -486,6 +623,17 @@ impl<'a> Parser<'a> {
                                 return Err(self.error("invalid \\u escape in a string"));
                             }
                             p = q + 6;
+                            // Only `\u` escapes of surrogates pay for this.
+                            if matches!(src[q + 2], b'd' | b'D') {
+                                match surrogate_at(&src[..limit], q) {
+                                    Some((len, false)) => p = q + len,
+                                    Some((_, true)) if !lone => {
+                                        lone = true;
+                                        self.lone_surrogate();
+                                    }
+                                    _ => {}
+                                }
+                            }
                         }
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => p = q + 2,
                         Some(_) => {
@@ -588,6 +736,7 @@ impl<'a> Parser<'a> {
                     column,
                     first: 0,
                     len: 0,
+                    dup: false,
                 });
                 self.begin_object()?;
                 let mark = self.tmp.len();
@@ -603,6 +752,7 @@ impl<'a> Parser<'a> {
                         column: 0,
                         first: 0,
                         len: 0,
+                        dup: false,
                     });
                     self.tmp.push(kid);
                     self.push_key(s, e);
@@ -614,10 +764,13 @@ impl<'a> Parser<'a> {
                 dom.kids.extend_from_slice(&self.tmp[mark..]);
                 let len = (self.tmp.len() - mark) as u32;
                 self.tmp.truncate(mark);
+                let dup = self.duplicate_keys(dom, first as usize, len as usize);
+                dom.dups |= dup;
                 let n = &mut dom.nodes[id as usize];
                 n.first = first;
                 n.len = len;
                 n.end = self.pos;
+                n.dup = dup;
             }
             b'[' => {
                 dom.nodes.push(Node {
@@ -628,6 +781,7 @@ impl<'a> Parser<'a> {
                     column,
                     first: 0,
                     len: 0,
+                    dup: false,
                 });
                 self.begin_array()?;
                 let mark = self.tmp.len();
@@ -658,6 +812,7 @@ impl<'a> Parser<'a> {
                     column,
                     first: 0,
                     len: 0,
+                    dup: false,
                 });
             }
             _ => {
@@ -670,10 +825,88 @@ impl<'a> Parser<'a> {
                     column,
                     first: 0,
                     len: 0,
+                    dup: false,
                 });
             }
         }
         Ok(id)
+    }
+
+    /// A string with a lone surrogate escape at the current path (see [`Ambiguities`]).
+    fn lone_surrogate(&mut self) {
+        let a = &mut self.ambiguities;
+        a.lone_surrogate_count += 1;
+        if a.lone_surrogates.len() < Ambiguities::KEPT {
+            a.lone_surrogates.push(pointer_of(self.src, &self.path));
+        }
+    }
+
+    /// Does the object whose members are `dom.kids[first..first + len]` (key, value, ...) hold
+    /// a key more than once? Each such key is recorded in [`Parser::ambiguities`], under the
+    /// object's pointer (the current path). Keys are compared as Go compares them, unescaped.
+    fn duplicate_keys(&mut self, dom: &Dom, first: usize, len: usize) -> bool {
+        let keys = &dom.kids[first..first + len];
+        let n = keys.len() / 2;
+        if n < 2 {
+            return false;
+        }
+        let src = self.src;
+        let key = |i: usize| dom.nodes[keys[2 * i] as usize];
+        let escaped = (0..n).any(|i| key(i).kind == Kind::Str { escaped: true });
+        if !escaped {
+            // The common case: plain keys, compared as bytes with no allocation.
+            let raw = |k: &Node| &src[k.start..k.end];
+            let found = if n <= 8 {
+                (1..n).any(|i| (0..i).any(|j| raw(&key(i)) == raw(&key(j))))
+            } else {
+                self.spans.clear();
+                self.spans
+                    .extend((0..n).map(|i| (key(i).start, key(i).end)));
+                self.spans
+                    .sort_unstable_by(|a, b| src[a.0..a.1].cmp(&src[b.0..b.1]));
+                self.spans
+                    .windows(2)
+                    .any(|w| src[w[0].0..w[0].1] == src[w[1].0..w[1].1])
+            };
+            if !found {
+                return false;
+            }
+        }
+        // Rare: name every key that occurs more than once, and how often.
+        let mut names: Vec<Cow<'_, str>> = (0..n)
+            .map(|i| {
+                str_of(
+                    &src[key(i).start..key(i).end],
+                    key(i).kind != Kind::Str { escaped: false },
+                )
+                .unwrap_or(Cow::Borrowed(""))
+            })
+            .collect();
+        names.sort_unstable();
+        let mut any = false;
+        let mut i = 0;
+        while i < names.len() {
+            let mut j = i + 1;
+            while j < names.len() && names[j] == names[i] {
+                j += 1;
+            }
+            if j - i > 1 {
+                any = true;
+                let path = &self.path;
+                let name = &names[i];
+                self.ambiguities.duplicate_key(
+                    || {
+                        let mut p = pointer_of(src, path);
+                        p.push('/');
+                        push_pointer_token(&mut p, name);
+                        p
+                    },
+                    j - i,
+                );
+            }
+            i = j;
+        }
+        any
     }
 
     /// Parse a whole document into a fresh tree (for small nested documents: JSON in a string).
@@ -791,6 +1024,90 @@ mod tests {
                 "{src}"
             );
         }
+    }
+
+    #[test]
+    fn lone_surrogates_are_found_and_pairs_are_not() {
+        // (raw string, holds a lone surrogate)
+        let cases: &[(&str, bool)] = &[
+            (r"plain", false),
+            (r"\ud83d\ude00", false),
+            (r"a\uD83D\uDE00b\u00e9", false),
+            (r"\\ud800", false),
+            (r"\\\ud800", true),
+            (r"\ud800", true),
+            (r"x\ud800y", true),
+            (r"\ud800\u0041", true),
+            (r"\udc00", true),
+            (r"\ude00\ud83d", true),
+            (r"\ud83d\ude00\ud83d", true),
+            (r"\ud800\ud800\udc00", true),
+            (r"\n\t\u0000\ud7ff\ue000", false),
+        ];
+        for (raw, lone) in cases {
+            assert_eq!(has_lone_surrogate(raw.as_bytes()), *lone, "{raw}");
+            // The parser finds the same strings, as values and as keys, and reads them still.
+            let doc = format!("{{\"k\": [\"{raw}\"], \"{raw}\": 1}}");
+            let mut p = Parser::new(doc.as_bytes());
+            let mut dom = Dom::default();
+            p.parse_into(&mut dom).unwrap();
+            let a = &p.ambiguities;
+            assert_eq!(a.lone_surrogate_count, if *lone { 2 } else { 0 }, "{raw}");
+            if *lone {
+                assert_eq!(a.lone_surrogates, ["/k/0", ""], "{raw}");
+            }
+        }
+        // Read as Go reads it: U+FFFD for the lone half, the rest kept.
+        assert_eq!(str_of(br"a\ud800b", true).unwrap(), "a\u{FFFD}b");
+        assert_eq!(str_of(br"\udc00\u0041", true).unwrap(), "\u{FFFD}A");
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_and_read_as_terraform_reads_them() {
+        // (document, duplicated (pointer, times))
+        let many: String = (0..12).map(|i| format!("\"k{i}\": {i}, ")).collect();
+        let cases: Vec<(String, Vec<(&str, usize)>)> = vec![
+            (r#"{"a": 1, "b": 2}"#.into(), vec![]),
+            (r#"{"a": 1, "a": 2}"#.into(), vec![("/a", 2)]),
+            (r#"{"a": 1, "\u0061": 2, "a": 3}"#.into(), vec![("/a", 3)]),
+            (
+                r#"{"x": {"a~/": 1, "a~/": 2}}"#.into(),
+                vec![("/x/a~0~1", 2)],
+            ),
+            (format!("{{{many}\"k3\": 0}}"), vec![("/k3", 2)]),
+            (format!("{{{many}\"z\": 0}}"), vec![]),
+            (r#"[{"a": 1}, {"a": 2}]"#.into(), vec![]),
+        ];
+        for (doc, want) in &cases {
+            let mut p = Parser::new(doc.as_bytes());
+            let mut dom = Dom::default();
+            let root = p.parse_into(&mut dom).unwrap();
+            let got: Vec<(&str, usize)> = p
+                .ambiguities
+                .duplicate_keys
+                .iter()
+                .map(|(at, n)| (at.as_str(), *n))
+                .collect();
+            assert_eq!(&got, want, "{doc}");
+            assert_eq!(dom.has_duplicate_keys(), !want.is_empty(), "{doc}");
+            let _ = root;
+        }
+        // `get` answers with the last occurrence unless a reading chooses another, and says
+        // which duplicated keys it was asked for.
+        let src = br#"{"a": 1, "b": 2, "a": 3, "a": 4}"#;
+        let (dom, root) = Parser::parse_document(src).unwrap();
+        let val = |id: Option<NodeId>| dom.raw(src, id.unwrap()).to_string();
+        assert_eq!(val(dom.get(src, root, "a")), "4");
+        assert_eq!(val(dom.get(src, root, "b")), "2");
+        let asked = dom.take_asked();
+        assert_eq!(
+            asked.into_iter().collect::<Vec<_>>(),
+            [((root, "a".to_string()), 3)]
+        );
+        dom.set_choice([((root, "a".to_string()), 1)].into_iter().collect());
+        assert_eq!(val(dom.get(src, root, "a")), "3");
+        assert!(dom.take_asked().is_empty());
+        assert_eq!(dom.members(root).count(), 4);
     }
 
     #[test]

@@ -284,6 +284,53 @@ fn many_jobs_over_many_files_compile_the_rules_once() {
     );
 }
 
+/// A key twice in one object, in a state large enough to be analysed on several threads (10 MB,
+/// `--jobs 4`): every occurrence is read there too (the secret sits in the one Terraform does
+/// not read), and a key too often in one resource is an error there as well (exit 0 before).
+#[test]
+fn duplicate_keys_in_a_state_analysed_in_parallel() {
+    let d = util::Dir::new();
+    let pad = |body: &mut String| {
+        let mut i = 0;
+        while body.len() < 10 << 20 {
+            body.push_str(&format!(
+                r#"{{"mode":"managed","type":"aws_instance","name":"i{i}","instances":[{{"schema_version":0,"attributes":{{"id":"i-{i}","tags":{{"pad":"{}"}}}}}}]}},"#,
+                "x".repeat(400)
+            ));
+            i += 1;
+        }
+    };
+    let secret = format!("Dk{}", util::random(util::ALNUM, 18));
+    let mut body = String::from(r#"{"version":4,"serial":1,"lineage":"l","resources":["#);
+    pad(&mut body);
+    body.push_str(&format!(
+        r#"{{"mode":"managed","type":"random_password","name":"p","instances":[{{"schema_version":0,"attributes":{{"id":"none","result":"{secret}"}},"attributes":{{"id":"none","result":null}}}}]}}]}}"#
+    ));
+    let f = d.write("big.tfstate", &body);
+    let r = util::audit(&[f.to_str().unwrap(), "--jobs", "4", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let found = r.json()["findings"].as_array().unwrap().clone();
+    assert!(
+        found.iter().any(|x| x["address"] == "random_password.p"),
+        "the shadowed result was not found"
+    );
+    assert!(!r.all().contains(&secret[2..]));
+
+    let mut body = String::from(r#"{"version":4,"serial":1,"lineage":"l","resources":["#);
+    pad(&mut body);
+    let many: Vec<String> = (0..20)
+        .map(|i| format!(r#""attributes":{{"id":"i-{i}"}}"#))
+        .collect();
+    body.push_str(&format!(
+        r#"{{"mode":"managed","type":"aws_instance","name":"m","instances":[{{"schema_version":0,{}}}]}}]}}"#,
+        many.join(",")
+    ));
+    let f = d.write("many.tfstate", &body);
+    let o = audit(&[f.to_str().unwrap(), "--jobs", "4"], SECS);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("too many places"), "{}", o.stderr);
+}
+
 /// Strings longer than 64 MiB are refused where they start, without reading them to the end.
 #[test]
 fn string_over_the_64_mib_limit() {

@@ -154,6 +154,19 @@ pub fn render(report: &AuditReport) -> String {
                 .filter(|f| f.kind == Some(crate::document::DocKind::Encrypted))
                 .map(|f| json!({"level": "note", "message": {"text": format!("{}: OpenTofu-encrypted state, not scanned", f.file)}})),
         )
+        // What a scanned file left unchecked or holds that readers read differently (a key
+        // twice in one object): code scanning shows no per-file notes otherwise.
+        .chain(
+            report
+                .files
+                .iter()
+                .filter(|f| f.kind.is_some_and(|k| k != crate::document::DocKind::Encrypted))
+                .flat_map(|f| {
+                    f.notes.iter().map(move |n| {
+                        json!({"level": "warning", "message": {"text": format!("{}: {n}", f.file)}})
+                    })
+                }),
+        )
         .collect();
     let v = json!({
         "$schema": SCHEMA,
