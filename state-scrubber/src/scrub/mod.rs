@@ -24,6 +24,7 @@ use offstate_common::store::SecretStore;
 use crate::detect::Engine;
 use crate::document::{DocError, DocKind, Scanner};
 use crate::finding::DEFAULT_FINGERPRINT_KEY;
+use crate::json::has_lone_surrogate;
 use crate::table::Table;
 use plan::{Action, Item, Planner, Selection};
 use rewrite::{go_json_string, Doc, Edit, RewriteError};
@@ -268,7 +269,7 @@ fn check_unambiguous(
 ) -> Result<(), (String, &'static str)> {
     use crate::json::Kind;
     const LONE: &str = "the string holds a lone UTF-16 surrogate escape (one of \\ud800-\\udfff without its pair), which is no character (Terraform never writes one, and reads it as U+FFFD); correct that string, then run again";
-    const TWICE: &str = "this key appears more than once in its object; Terraform keeps the last, state-scrubber reads the first, so a value could stay behind in plaintext: remove the extra member, then run again";
+    const TWICE: &str = "this key appears more than once in its object; Terraform keeps the last, and rewriting one occurrence could leave a value behind in plaintext: remove the extra member, then run again";
     let node = doc.dom.node(id);
     match node.kind {
         Kind::Str { escaped: true } if has_lone_surrogate(&doc.src[node.start..node.end]) => {
@@ -307,36 +308,6 @@ fn check_unambiguous(
         }
         _ => Ok(()),
     }
-}
-
-/// Whether the raw (still escaped) bytes of a JSON string hold a `\uD800`-`\uDFFF` escape
-/// that is not a high surrogate directly followed by a low one.
-fn has_lone_surrogate(raw: &[u8]) -> bool {
-    let unit = |at: usize| -> Option<u32> {
-        let h = raw.get(at..at + 6)?;
-        if h[0] != b'\\' || h[1] != b'u' {
-            return None;
-        }
-        u32::from_str_radix(std::str::from_utf8(&h[2..]).ok()?, 16).ok()
-    };
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] != b'\\' {
-            i += 1;
-            continue;
-        }
-        match unit(i) {
-            Some(0xD800..=0xDBFF) => match unit(i + 6) {
-                Some(0xDC00..=0xDFFF) => i += 12,
-                _ => return true,
-            },
-            Some(0xDC00..=0xDFFF) => return true,
-            Some(_) => i += 6,
-            // Any other escape is two bytes (`\\`, `\"`, `\n`, ...).
-            None => i += 2,
-        }
-    }
-    false
 }
 
 /// Scrub one state. In dry-run mode (`opts.write == false`) no store is needed and nothing is
@@ -620,30 +591,4 @@ pub fn render(r: &ScrubReport) -> String {
         );
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::has_lone_surrogate;
-
-    #[test]
-    fn lone_surrogates_are_found_and_pairs_are_not() {
-        let cases: &[(&str, bool)] = &[
-            (r"plain", false),
-            (r"\ud83d\ude00", false),
-            (r"a\uD83D\uDE00b\u00e9", false),
-            (r"\\ud800", false),
-            (r"\\\ud800", true),
-            (r"\ud800", true),
-            (r"x\ud800y", true),
-            (r"\ud800\u0041", true),
-            (r"\udc00", true),
-            (r"\ude00\ud83d", true),
-            (r"\ud83d\ude00\ud83d", true),
-            (r"\n\t\u0000", false),
-        ];
-        for (raw, lone) in cases {
-            assert_eq!(has_lone_surrogate(raw.as_bytes()), *lone, "{raw}");
-        }
-    }
 }
