@@ -81,8 +81,10 @@ pub(crate) fn comments_in(src: &str, range: Range<usize>) -> Vec<Comment> {
                 pos = line_comment(src, pos, end, &trailing, &mut out)
             }
             b'/' if bytes.get(pos + 1) == Some(&b'*') => {
-                let close = src[pos + 2..end]
-                    .find("*/")
+                // `src.get`: a range that ends between `/` and `*` has nothing after them.
+                let close = src
+                    .get(pos + 2..end)
+                    .and_then(|rest| rest.find("*/"))
                     .map_or(end, |offset| pos + 2 + offset + 2);
                 out.push(Comment {
                     range: pos..close,
@@ -180,6 +182,15 @@ mod tests {
                 ("/* five */", true),
             ]
         );
+    }
+
+    #[test]
+    fn a_range_that_ends_between_slash_and_star_is_no_panic() {
+        let src = "a = 1 /* b */";
+        let end = src.find('*').unwrap();
+        let comments = comments_in(src, 0..end);
+        assert_eq!(comments.len(), 1);
+        assert_eq!(comments[0].range, 6..end);
     }
 
     #[test]
