@@ -2112,22 +2112,9 @@ impl<'a> Planner<'a> {
                 .body
                 .get_blocks("required_providers")
                 .find_map(|rp| rp.body.get_attribute("offstate"))?;
-            let source = match &entry.value {
-                Expression::Object(object) => object.iter().find_map(|(key, value)| {
-                    let is_source = match key {
-                        ObjectKey::Ident(ident) => ident.as_str() == "source",
-                        ObjectKey::Expression(Expression::String(s)) => s.value().as_str() == "source",
-                        ObjectKey::Expression(_) => false,
-                    };
-                    match value.expr() {
-                        Expression::String(source) if is_source => Some(source.value().to_string()),
-                        _ => None,
-                    }
-                }),
-                // The legacy form, `offstate = "~> 1.0"`, means hashicorp/offstate.
-                _ => None,
-            }
-            .unwrap_or_else(|| "hashicorp/offstate".to_owned());
+            // The legacy form, `offstate = "~> 1.0"`, means hashicorp/offstate.
+            let source =
+                entry_source(&entry.value).unwrap_or_else(|| "hashicorp/offstate".to_owned());
             let path = self.files[file]
                 .path
                 .file_name()
@@ -2227,26 +2214,30 @@ impl<'a> Planner<'a> {
 /// Whether a `required_providers` entry is `{ source = "offstate/offstate" ... }` (the
 /// registry host may be spelled out; Terraform compares source addresses case-insensitively).
 fn is_offstate_source(entry: &Expression) -> bool {
+    entry_source(entry).is_some_and(|source| {
+        let source = source.to_ascii_lowercase();
+        source
+            .strip_prefix("registry.terraform.io/")
+            .unwrap_or(&source)
+            == "offstate/offstate"
+    })
+}
+
+/// The `source` string of a `required_providers` entry in object form (`{ source = "..." }`).
+fn entry_source(entry: &Expression) -> Option<String> {
     let Expression::Object(object) = entry else {
-        return false;
+        return None;
     };
-    object.iter().any(|(key, value)| {
+    object.iter().find_map(|(key, value)| {
         let is_source = match key {
             ObjectKey::Ident(ident) => ident.as_str() == "source",
             ObjectKey::Expression(Expression::String(s)) => s.value().as_str() == "source",
             ObjectKey::Expression(_) => false,
         };
-        let Expression::String(source) = value.expr() else {
-            return false;
-        };
-        let source = source.value().to_ascii_lowercase();
-        is_source
-            && matches!(
-                source
-                    .strip_prefix("registry.terraform.io/")
-                    .unwrap_or(&source),
-                "offstate/offstate"
-            )
+        match value.expr() {
+            Expression::String(source) if is_source => Some(source.value().to_string()),
+            _ => None,
+        }
     })
 }
 
