@@ -529,6 +529,9 @@ fn policy_schema() -> Schema {
 /// Whether two policy documents say the same (hashicorp/aws suppresses the diff of equivalent
 /// policies): JSON, object key order and whitespace aside, the lists IAM treats as sets in any
 /// order, and a one-element list the same as its element. Not JSON: the same text.
+/// The offstate provider has its own normalisation (provider/offstate/src/policy.rs); this one is
+/// written apart on purpose: the stand-in plays hashicorp/aws, and must not share offstate's
+/// mistakes.
 fn policy_equivalent(a: &str, b: &str) -> bool {
     fn norm(v: serde_json::Value, key: Option<&str>) -> serde_json::Value {
         use serde_json::Value as J;
