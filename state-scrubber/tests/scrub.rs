@@ -592,7 +592,10 @@ fn errors_exit_2_name_file_and_path_and_leave_the_input_alone() {
     assert_no_canary(&c, "stdout", &o.stdout);
     assert_eq!(std::fs::read_to_string(&cache).unwrap(), text);
 
-    // The store is unreachable: the error names the file, address, JSON path and secret.
+    // The store is unreachable: the error names the file and the secret. (The first call reads
+    // the manifest, to know whether a newer state of the lineage was scrubbed; errors on a
+    // value's secret name its address and JSON path too, see
+    // a_secret_created_by_someone_else_meanwhile_is_not_written_to.)
     let p = dir.path().join("ok.tfstate");
     std::fs::write(&p, canary_state(&c)).unwrap();
     let port = TcpListener::bind("127.0.0.1:0")
@@ -617,7 +620,10 @@ fn errors_exit_2_name_file_and_path_and_leave_the_input_alone() {
     );
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("ok.tfstate: output.db_password (JSON path `/outputs/db_password/value`): secret x/output.db_password"), "{err}");
+    assert!(
+        err.contains("ok.tfstate: (manifest) (JSON path ``): secret x/.offstate-manifest/"),
+        "{err}"
+    );
     assert_no_canary(&c, "stderr", &o.stderr);
     assert_no_canary(&c, "stdout", &o.stdout);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), canary_state(&c));
@@ -1734,6 +1740,11 @@ fn a_secret_created_by_someone_else_meanwhile_is_not_written_to() {
             msg.contains(name) && msg.contains("belongs to another state"),
             "{msg}"
         );
+        // The file, the address and the JSON path of the value are named.
+        assert!(
+            msg.starts_with("s.tfstate: ") && msg.contains(" (JSON path `/"),
+            "{msg}"
+        );
         assert_eq!(store.inner.list_versions(name).await.unwrap().len(), 1);
         let cur = store
             .inner
@@ -2153,4 +2164,131 @@ fn restore_names_every_missing_secret_and_writes_nothing() {
             .expect_err("two still missing");
         assert!(e.to_string().contains("2 referenced secret(s)"), "{e}");
     });
+}
+
+// ---- review: a backup scrubbed after its state, manifest pages, a refused state write --------
+
+/// Exit code 0, or the stderr (which holds no value) in the failure.
+fn assert_ok(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `scrub PATH --write --prefix PREFIX` against `url`.
+fn scrub_file(path: &Path, prefix: &str, url: &str) -> Output {
+    run(
+        &[
+            "scrub",
+            path.to_str().unwrap(),
+            "--write",
+            "--prefix",
+            prefix,
+            "--endpoint",
+            url,
+        ],
+        None,
+    )
+}
+
+/// The `secret_string` of `twin_state`'s first resource after `restore - --write` of `scrubbed`.
+fn restored_value(scrubbed: &[u8], prefix: &str, url: &str, canaries: &[&str]) -> String {
+    let o = run(
+        &[
+            "restore",
+            "-",
+            "--write",
+            "--prefix",
+            prefix,
+            "--endpoint",
+            url,
+        ],
+        Some(scrubbed),
+    );
+    assert_ok(&o);
+    for c in canaries {
+        assert_no_canary(c, "restore stderr", &o.stderr);
+    }
+    json(&o.stdout)["resources"][0]["instances"][0]["attributes"]["secret_string"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Review finding (serious): scrubbing `terraform.tfstate.backup` after `terraform.tfstate` under
+/// the same prefix (as scrub's note says to) put the backup's older value as a new version of the
+/// same secret, which took AWSCURRENT: everything reading the secret by name got the older
+/// password, and the state's version dropped to AWSPREVIOUS (a second older state left it with
+/// no label at all). Now an older state's value that differs goes under a name of its own; the
+/// order backup-then-state ends with the state's value current too; each restores its own value.
+#[test]
+fn a_backup_scrubbed_after_its_state_leaves_the_states_value_current() {
+    let Some(moto) = Moto::start() else { return };
+    let (now, old, older) = (canary(), canary(), canary());
+    let all = [now.as_str(), old.as_str(), older.as_str()];
+    let name =
+        |prefix: &str| format!("{prefix}/aws_secretsmanager_secret_version.app_0000/secret_string");
+    for (prefix, backup_first) in [("bk1/app", false), ("bk2/app", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("terraform.tfstate");
+        let backup = dir.path().join("terraform.tfstate.backup");
+        let oldest = dir.path().join("older.tfstate");
+        std::fs::write(&main, twin_state(10, 1, |_| now.clone())).unwrap();
+        std::fs::write(&backup, twin_state(9, 1, |_| old.clone())).unwrap();
+        std::fs::write(&oldest, twin_state(8, 1, |_| older.clone())).unwrap();
+        let order = if backup_first {
+            [&backup, &main, &oldest]
+        } else {
+            [&main, &backup, &oldest]
+        };
+        for p in order {
+            let o = scrub_file(p, prefix, &moto.url);
+            assert_ok(&o);
+            for c in all {
+                assert_no_canary(c, "scrub stdout", &o.stdout);
+                assert_no_canary(c, "scrub stderr", &o.stderr);
+            }
+        }
+        let (m, b, o) = (
+            std::fs::read(&main).unwrap(),
+            std::fs::read(&backup).unwrap(),
+            std::fs::read(&oldest).unwrap(),
+        );
+        for (what, bytes) in [("main", &m), ("backup", &b), ("older", &o)] {
+            for c in all {
+                assert_no_canary(c, what, bytes);
+            }
+        }
+        rt().block_on(async {
+            let client = moto_client(&moto.url).await;
+            let cur = client
+                .get_value(&name(prefix), VersionSelector::Current)
+                .await
+                .unwrap();
+            assert!(
+                cur.value.expose_str().unwrap() == now.as_str(),
+                "{prefix} (backup first: {backup_first}): AWSCURRENT is not the newest state's value"
+            );
+            // The newest state's version is labelled (AWSCURRENT), so AWS never removes it.
+            let versions = client.list_versions(&name(prefix)).await.unwrap();
+            let v = versions
+                .iter()
+                .find(|v| v.version_id == cur.version_id)
+                .unwrap();
+            assert!(v.stages.iter().any(|s| s == "AWSCURRENT"));
+        });
+        for (scrubbed, want, what) in [
+            (&m, &now, "main"),
+            (&b, &old, "backup"),
+            (&o, &older, "older"),
+        ] {
+            assert!(
+                restored_value(scrubbed, prefix, &moto.url, &all) == want.as_str(),
+                "{prefix}: restore of the {what} state put back another state's value"
+            );
+        }
+    }
 }

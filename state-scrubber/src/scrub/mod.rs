@@ -381,6 +381,24 @@ pub async fn scrub(
             message: "--write needs a secret store".into(),
         })?;
         let serial_s = serial.to_string();
+        // A state older than the newest one this manifest records for the lineage (Terraform's
+        // `.backup`, an older copy) must not move AWSCURRENT of the names the newer state's
+        // values are under: a value that differs from the current one goes under a name of its
+        // own (`store::older_state_name`), one that is the same points at the current version.
+        let manifest_name = store::manifest_name(prefix, &lineage);
+        let newest = store::load_manifest(store, &manifest_name)
+            .await
+            .map_err(|error| ScrubError::Store {
+                file: file.to_string(),
+                address: "(manifest)".into(),
+                pointer: String::new(),
+                secret: manifest_name.clone(),
+                error: Box::new(error),
+            })?
+            .as_ref()
+            .and_then(store::newest_serial);
+        let older = newest.is_some_and(|n| serial + 1 < n);
+        let mut own_names = 0usize;
         for it in &mut items {
             let mut tags = BTreeMap::new();
             tags.insert(store::TAG_LINEAGE.to_string(), store::tag_value(&lineage));
@@ -398,6 +416,26 @@ pub async fn scrub(
                 "Moved out of Terraform state by state-scrubber: {} {}",
                 it.address, it.attribute_path
             );
+            let store_error = |it: &Item, error| ScrubError::Store {
+                file: file.to_string(),
+                address: it.address.clone(),
+                pointer: it.pointer.clone(),
+                secret: it.secret_name.clone(),
+                error: Box::new(error),
+            };
+            if older {
+                let same =
+                    store::current_if_same(store, &it.secret_name, &it.value, &lineage, &settings)
+                        .await
+                        .map_err(|e| store_error(it, e))?;
+                if let Some(version) = same {
+                    it.version_id = Some(version);
+                    report.stored.push(Stored::Unchanged);
+                    continue;
+                }
+                it.secret_name = store::older_state_name(&it.secret_name, serial);
+                own_names += 1;
+            }
             let (version, stored) = store::put_idempotent(
                 store,
                 &it.secret_name,
@@ -408,13 +446,7 @@ pub async fn scrub(
                 &settings,
             )
             .await
-            .map_err(|error| ScrubError::Store {
-                file: file.to_string(),
-                address: it.address.clone(),
-                pointer: it.pointer.clone(),
-                secret: it.secret_name.clone(),
-                error: Box::new(error),
-            })?;
+            .map_err(|e| store_error(it, e))?;
             it.version_id = Some(version);
             report.stored.push(stored);
         }
@@ -423,7 +455,13 @@ pub async fn scrub(
             .iter()
             .map(|it| manifest_entry(it, serial + 1))
             .collect();
-        let manifest = store::manifest_name(prefix, &lineage);
+        if own_names > 0 {
+            report.notes.push(format!(
+                "serial {serial} is older than the newest state of lineage {lineage} scrubbed under this prefix (it was given serial {}): {own_names} value(s) that differ from the current ones are stored under their own names (NAME/.offstate-serial/{serial}), so the current versions stay AWSCURRENT",
+                newest.unwrap_or_default()
+            ));
+        }
+        let manifest = manifest_name;
         store::save_manifest(store, prefix, &lineage, entries, &settings)
             .await
             .map_err(|error| ScrubError::Store {

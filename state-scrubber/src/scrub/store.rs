@@ -235,6 +235,44 @@ pub async fn put_idempotent(
     Ok((version, stored))
 }
 
+/// The name a value of a state older than the newest scrubbed one of its lineage gets when it
+/// differs from what `name` holds: `NAME/.offstate-serial/SERIAL` (SERIAL: the state's serial as
+/// read). PutSecretValue on `name` itself would make the older value AWSCURRENT, and everything
+/// reading the secret by name (or stage) would get the older password. A name over 512
+/// characters keeps a digest of `name` in place of its tail.
+pub fn older_state_name(name: &str, serial: u64) -> String {
+    let suffix = format!("/.offstate-serial/{serial}");
+    if name.len() + suffix.len() <= offstate_common::name::MAX_NAME_LEN {
+        return format!("{name}{suffix}");
+    }
+    let digest = crate::finding::hex(&Sha256::digest(name.as_bytes())[..4]);
+    // Names are ASCII (secret-name characters only), so any byte index is a char boundary.
+    let keep = offstate_common::name::MAX_NAME_LEN - suffix.len() - 1 - digest.len();
+    format!("{}-{digest}{suffix}", &name[..keep])
+}
+
+/// For a state older than the newest scrubbed one: the version of `name` that is AWSCURRENT and
+/// holds `value` already, if any. Writes nothing. The same checks as [`put_idempotent`] on an
+/// existing secret (this state's lineage, not scheduled for deletion, `--kms-key-id`).
+pub async fn current_if_same(
+    store: &dyn SecretStore,
+    name: &str,
+    value: &SecretValue,
+    lineage: &str,
+    settings: &SecretSettings,
+) -> Result<Option<String>, PutError> {
+    let Some(meta) = store.describe(name).await? else {
+        return Ok(None);
+    };
+    check_existing(&meta, &tag_value(lineage), settings)?;
+    match store.get_value(name, VersionSelector::Current).await {
+        Ok(cur) if cur.value.ct_eq(value) => Ok(Some(cur.version_id)),
+        Ok(_) => Ok(None),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `--tag`s that an existing secret (of this state) lacks or has with another value: tags,
 /// unlike the KMS key, change in place (TagResource), and a tag policy may require them.
 async fn add_tags(
@@ -409,6 +447,12 @@ pub async fn load_manifest(
         m.entries.extend(p.entries);
     }
     Ok(Some(m))
+}
+
+/// The largest serial a manifest's entries record (format 1 entries count as 0), that is the
+/// serial the newest scrubbed state of the lineage was given.
+pub fn newest_serial(m: &Manifest) -> Option<u64> {
+    m.entries.iter().map(|e| e.serial.unwrap_or(0)).max()
 }
 
 /// Merge `entries` into the manifest (an entry replaces one at the same place from the same
