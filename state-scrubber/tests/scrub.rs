@@ -2292,3 +2292,145 @@ fn a_backup_scrubbed_after_its_state_leaves_the_states_value_current() {
         }
     }
 }
+
+/// The manifest head and the page secrets present under it.
+async fn manifest_pages(
+    store: &dyn SecretStore,
+    prefix: &str,
+    lineage: &str,
+) -> (Vec<String>, Vec<String>) {
+    let head = scrub::store::manifest_name(prefix, lineage);
+    let v = store
+        .get_value(&head, VersionSelector::Current)
+        .await
+        .unwrap();
+    let listed: Vec<String> = json(v.value.expose_secret())["pages"]
+        .as_array()
+        .map(|a| a.iter().map(|p| p.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    let mut present: Vec<String> = described(store, &head)
+        .await
+        .into_iter()
+        .map(|m| m.name)
+        .filter(|n| n.contains("/page-"))
+        .collect();
+    present.sort();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort();
+    (listed_sorted, present)
+}
+
+/// Review finding: every save named its pages after their content and never deleted the ones
+/// the new head stopped listing, so each scrub of a large state left orphaned page secrets.
+/// Now the pages a save no longer lists are deleted once the state is written.
+#[test]
+fn manifest_pages_the_head_no_longer_lists_are_deleted() {
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let lineage = "7c1f0d2e-0000-4000-8000-0000000b4c0f";
+    for serial in [3, 7, 11] {
+        // The same values in plaintext again (a restore and a new serial): the values are found
+        // stored, the manifest grows by one entry per value.
+        std::fs::write(&p, twin_state(serial, 150, |i| format!("{c}-{i}"))).unwrap();
+        let o = scrub_file(&p, "pg/app", &moto.url);
+        assert_ok(&o);
+        assert_no_canary(&c, "scrub stdout", &o.stdout);
+        assert_no_canary(&c, "scrub stderr", &o.stderr);
+        let (listed, present) = rt().block_on(async {
+            manifest_pages(&moto_client(&moto.url).await, "pg/app", lineage).await
+        });
+        if serial > 3 {
+            assert!(listed.len() > 1, "the manifest is paged");
+        }
+        assert_eq!(
+            present, listed,
+            "after the scrub of serial {serial}: every page secret is one the head lists"
+        );
+    }
+}
+
+/// The relay scenario of `a_state_written_meanwhile_is_not_overwritten`: `scrub --write` (with
+/// `extra` arguments) of `canary_state` at serial 3 while Terraform writes serial 9. Returns the
+/// scrub's output and the state Terraform wrote.
+fn scrub_while_terraform_writes(
+    moto: &Moto,
+    c: &str,
+    p: &Path,
+    prefix: &str,
+    extra: &[&str],
+) -> (Output, String) {
+    std::fs::write(p, canary_state(c)).unwrap();
+    let mut newer = json(canary_state(c).as_bytes());
+    newer["serial"] = json!(9);
+    let newer = serde_json::to_string_pretty(&newer).unwrap();
+    let (hook_path, hook_text) = (p.to_path_buf(), newer.clone());
+    let endpoint = relay_with_hook(&moto.url, move || {
+        std::fs::write(&hook_path, hook_text).unwrap()
+    });
+    let mut a = vec![
+        "scrub",
+        p.to_str().unwrap(),
+        "--write",
+        "--prefix",
+        prefix,
+        "--endpoint",
+        &endpoint,
+    ];
+    a.extend(extra);
+    let o = run(&a, None);
+    assert_eq!(o.status.code(), Some(2), "scrub must fail, not overwrite");
+    assert_no_canary(c, "stdout", &o.stdout);
+    assert_no_canary(c, "stderr", &o.stderr);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("changed since it was read"));
+    assert_eq!(
+        std::fs::read_to_string(p).unwrap(),
+        newer,
+        "Terraform's write kept"
+    );
+    (o, newer)
+}
+
+/// Review finding: the manifest was saved with the serial the rewrite gives (serial + 1) before
+/// the state file was replaced, and kept those entries when the replacement was refused (the
+/// file changed meanwhile): Terraform may write that serial, and restore would take the entries
+/// as its state's. Now they are taken back, and the message says so.
+#[test]
+fn a_refused_state_write_takes_back_its_manifest_entries() {
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let (o, _) = scrub_while_terraform_writes(&moto, &c, &p, "rf/app", &[]);
+    let lineage = "6b0e2b9c-0000-4000-8000-00000000c4a1";
+    let name = scrub::store::manifest_name("rf/app", lineage);
+    rt().block_on(async {
+        let client = moto_client(&moto.url).await;
+        let m = scrub::store::load_manifest(&client, &name)
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(
+            m.entries.iter().all(|e| e.serial != Some(4)),
+            "the manifest keeps entries for serial 4, which scrub never wrote"
+        );
+    });
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("taken out of the manifest again"), "{err}");
+
+    // The re-run on the new state records serial 10 only.
+    let o = scrub_file(&p, "rf/app", &moto.url);
+    assert_ok(&o);
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_eq!(json(&std::fs::read(&p).unwrap())["serial"], 10);
+    rt().block_on(async {
+        let client = moto_client(&moto.url).await;
+        let m = scrub::store::load_manifest(&client, &name)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!m.entries.is_empty());
+        assert!(m.entries.iter().all(|e| e.serial == Some(10)));
+    });
+}

@@ -12,7 +12,9 @@ use super::plan::Selection;
 use super::rewrite::{
     check_writable, replace_if_unchanged, write_backup, ChangedMeanwhile, ReadOnly,
 };
-use super::{names, render, restore, scrub, ScrubOptions};
+use super::{
+    names, render, restore, scrub, state_not_written, state_written, ScrubOptions, ScrubReport,
+};
 use crate::cli::Outcome;
 use crate::finding::Severity;
 
@@ -159,8 +161,15 @@ fn say(pipeline: bool, text: &str) -> anyhow::Result<()> {
 
 /// Print the state (pipeline mode) or replace the file, provided it still holds `read` (the
 /// bytes this run started from). `after` says what is already done elsewhere, for the message
-/// when the file changed meanwhile.
-fn emit_state(path: &Path, read: &[u8], bytes: &[u8], after: &str) -> anyhow::Result<()> {
+/// when the file changed meanwhile; `refused` runs when the file was left as it was (changed
+/// meanwhile, or read-only) and gives more of that message.
+fn emit_state(
+    path: &Path,
+    read: &[u8],
+    bytes: &[u8],
+    after: &str,
+    refused: &mut dyn FnMut() -> String,
+) -> anyhow::Result<()> {
     if is_stdin(path) {
         let mut o = std::io::stdout().lock();
         o.write_all(bytes).context("writing the state to stdout")?;
@@ -170,14 +179,16 @@ fn emit_state(path: &Path, read: &[u8], bytes: &[u8], after: &str) -> anyhow::Re
             Ok(()) => {}
             Err(e) if e.get_ref().is_some_and(|i| i.is::<ChangedMeanwhile>()) => {
                 anyhow::bail!(
-                    "{}: {ChangedMeanwhile}; {after}: run the command again on the new state",
-                    path.display()
+                    "{}: {ChangedMeanwhile}; {after}{}: run the command again on the new state",
+                    path.display(),
+                    refused()
                 )
             }
             Err(e) if e.get_ref().is_some_and(|i| i.is::<ReadOnly>()) => {
                 anyhow::bail!(
-                    "{}: {e}; {after}. Make it writable (`chmod u+w`) and run the command again",
-                    path.display()
+                    "{}: {e}; {after}{}. Make it writable (`chmod u+w`) and run the command again",
+                    path.display(),
+                    refused()
                 )
             }
             Err(e) => return Err(e).with_context(|| format!("writing {}", path.display())),
@@ -234,12 +245,13 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         tags: args.tags.clone(),
     };
     let rt = runtime()?;
-    let report = rt.block_on(async {
+    let (report, store) = rt.block_on(async {
         if args.write {
             let store = args.store.connect().await?;
-            Ok::<_, anyhow::Error>(scrub(&src, &label, &opts, Some(&store)).await?)
+            let report = scrub(&src, &label, &opts, Some(&store)).await?;
+            Ok::<_, anyhow::Error>((report, Some(store)))
         } else {
-            Ok(scrub(&src, &label, &opts, None).await?)
+            Ok((scrub(&src, &label, &opts, None).await?, None))
         }
     })?;
     say(pipeline, &render(&report))?;
@@ -265,10 +277,11 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     let Some(out) = &report.output else {
         if pipeline {
             // Nothing changed: pass the state through so the pipeline pushes it unchanged.
-            emit_state(&args.state, &src, &src, "")?;
+            emit_state(&args.state, &src, &src, "", &mut String::new)?;
         }
         return Ok(Outcome::Clean);
     };
+    let store = store.as_ref().expect("--write connects to the store");
     if let Some(b) = &args.backup {
         write_backup(b, &src).with_context(|| format!("writing backup {}", b.display()))?;
         say(
@@ -279,11 +292,15 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             ),
         )?;
     }
+    // The state file was left as it was: this scrub's manifest entries go again (they name a
+    // serial it did not write).
+    let mut refused = || undo_message(rt.block_on(state_not_written(store, &report)), &report);
     emit_state(
         &args.state,
         &src,
         out,
         "every value is in Secrets Manager already, and a re-run finds it there",
+        &mut refused,
     )?;
     if !pipeline {
         say(
@@ -294,7 +311,36 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             ),
         )?;
     }
+    let warnings = rt.block_on(state_written(store, &report));
+    warn_all(&warnings)?;
     Ok(Outcome::Clean)
+}
+
+/// The end of the message when the state write was refused, after [`state_not_written`].
+fn undo_message(undone: Result<Vec<String>, super::ScrubError>, report: &ScrubReport) -> String {
+    match undone {
+        Ok(warnings) => {
+            let _ = warn_all(&warnings);
+            "; this scrub's entries were taken out of the manifest again".to_string()
+        }
+        Err(e) => format!(
+            "; taking this scrub's entries out of the manifest again failed ({e}): they name serial {} of a state this scrub did not write, so scrub the new state before restoring one of that serial",
+            report.serial_after
+        ),
+    }
+}
+
+/// Warnings after the fact (manifest pages left behind): on stderr, as `warning: ...`.
+fn warn_all(warnings: &[String]) -> anyhow::Result<()> {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    let text: String = warnings.iter().map(|w| format!("warning: {w}\n")).collect();
+    let text = crate::report::printable_lines(&text);
+    std::io::stderr()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("writing to stderr")
 }
 
 pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
@@ -324,7 +370,13 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
     }
     match &report.output {
         Some(out) => {
-            emit_state(&args.state, &src, out, "nothing was restored")?;
+            emit_state(
+                &args.state,
+                &src,
+                out,
+                "nothing was restored",
+                &mut String::new,
+            )?;
             if !pipeline {
                 say(
                     false,
@@ -335,7 +387,7 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
                 )?;
             }
         }
-        None if pipeline => emit_state(&args.state, &src, &src, "")?,
+        None if pipeline => emit_state(&args.state, &src, &src, "", &mut String::new)?,
         None => {}
     }
     Ok(Outcome::Clean)

@@ -107,6 +107,9 @@ pub struct ScrubReport {
     pub write: bool,
     /// Findings left alone on purpose, and why (addresses and paths only).
     pub notes: Vec<String>,
+    /// What this scrub changed in the manifest (write mode): [`state_written`] or
+    /// [`state_not_written`] finishes it once the state write succeeded or was refused.
+    pub manifest_change: Option<store::ManifestChange>,
 }
 
 /// The longest `--prefix`: its names get a module path, an address and an attribute path
@@ -348,6 +351,7 @@ pub async fn scrub(
         output: None,
         manifest: None,
         write: opts.write,
+        manifest_change: None,
     };
     if items.is_empty() {
         report.items = items;
@@ -461,17 +465,17 @@ pub async fn scrub(
                 newest.unwrap_or_default()
             ));
         }
-        let manifest = manifest_name;
-        store::save_manifest(store, prefix, &lineage, entries, &settings)
+        let (_, change) = store::save_manifest(store, prefix, &lineage, entries, &settings)
             .await
             .map_err(|error| ScrubError::Store {
                 file: file.to_string(),
                 address: "(manifest)".into(),
                 pointer: String::new(),
-                secret: manifest.clone(),
+                secret: manifest_name.clone(),
                 error: Box::new(error),
             })?;
-        report.manifest = Some(manifest);
+        report.manifest = Some(manifest_name);
+        report.manifest_change = Some(change);
     }
 
     let edits = edits_for(&items);
@@ -487,6 +491,40 @@ pub async fn scrub(
     }
     report.items = items;
     Ok(report)
+}
+
+/// After the scrubbed state was written (replaced, or printed for `terraform state push`):
+/// delete the manifest pages the new head no longer lists. Returns warnings (pages that could
+/// not be deleted, and how to delete them); never a value.
+pub async fn state_written(store: &dyn SecretStore, report: &ScrubReport) -> Vec<String> {
+    let Some(c) = &report.manifest_change else {
+        return vec![];
+    };
+    store::delete_stale_pages(store, &c.name, &c.lineage, &store::stale_pages(c)).await
+}
+
+/// When the state write was refused (the file changed meanwhile, or is read-only): take this
+/// scrub's entries out of the manifest again. They name the serial the write would have
+/// given, which the state never got from this scrub; Terraform may write that serial next,
+/// and restore would take the entries for its state's. The stored values stay (a re-run finds
+/// them). Returns warnings, as [`state_written`].
+pub async fn state_not_written(
+    store: &dyn SecretStore,
+    report: &ScrubReport,
+) -> Result<Vec<String>, ScrubError> {
+    let Some(c) = &report.manifest_change else {
+        return Ok(vec![]);
+    };
+    let stale = store::undo_manifest(store, c)
+        .await
+        .map_err(|error| ScrubError::Store {
+            file: report.file.clone(),
+            address: "(manifest)".into(),
+            pointer: String::new(),
+            secret: c.name.clone(),
+            error: Box::new(error),
+        })?;
+    Ok(store::delete_stale_pages(store, &c.name, &c.lineage, &stale).await)
 }
 
 fn manifest_entry(it: &Item, serial: u64) -> ManifestEntry {

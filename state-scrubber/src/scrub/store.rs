@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use offstate_common::store::{
-    CreateSecret, PutValue, SecretMeta, SecretStore, StoreError, VersionSelector,
+    CreateSecret, Deletion, PutValue, SecretMeta, SecretStore, StoreError, VersionSelector,
 };
 use offstate_common::SecretValue;
 use sha2::{Digest, Sha256};
@@ -432,7 +432,8 @@ async fn load_one(store: &dyn SecretStore, name: &str) -> Result<Option<Manifest
     }
 }
 
-/// Read the manifest, pages included; `None` when there is none.
+/// Read the manifest, pages included: `entries` holds every entry, `pages` still names the
+/// pages they came from. `None` when there is none.
 pub async fn load_manifest(
     store: &dyn SecretStore,
     name: &str,
@@ -440,13 +441,30 @@ pub async fn load_manifest(
     let Some(mut m) = load_one(store, name).await? else {
         return Ok(None);
     };
-    for page in std::mem::take(&mut m.pages) {
+    for page in m.pages.clone() {
         let p = load_one(store, &page)
             .await?
             .ok_or_else(|| invalid_manifest(name, "a page it lists is missing"))?;
         m.entries.extend(p.entries);
     }
     Ok(Some(m))
+}
+
+/// What one save of the manifest changed, so that it can be taken back when the state write
+/// is refused ([`undo_manifest`]), and the pages it stopped listing deleted once the state is
+/// written ([`delete_stale_pages`]).
+#[derive(Debug, Clone)]
+pub struct ManifestChange {
+    pub name: String,
+    pub lineage: String,
+    pub settings: SecretSettings,
+    /// Entries this save added (an identical entry already there is not counted).
+    pub added: Vec<ManifestEntry>,
+    /// Entries of the same place and serial that the added ones replaced.
+    pub replaced: Vec<ManifestEntry>,
+    /// Pages the head listed before this save, and after it.
+    pub pages_before: Vec<String>,
+    pub pages_after: Vec<String>,
 }
 
 /// The largest serial a manifest's entries record (format 1 entries count as 0), that is the
@@ -457,22 +475,161 @@ pub fn newest_serial(m: &Manifest) -> Option<u64> {
 
 /// Merge `entries` into the manifest (an entry replaces one at the same place from the same
 /// serial: a re-run of the same scrub) and store it idempotently, in pages when it is large.
+/// Pages the previous head listed are left in place (a reader may still hold that head, and
+/// the state write may yet be refused): [`delete_stale_pages`] removes them afterwards.
 pub async fn save_manifest(
     store: &dyn SecretStore,
     prefix: &str,
     lineage: &str,
     entries: Vec<ManifestEntry>,
     settings: &SecretSettings,
-) -> Result<String, PutError> {
+) -> Result<(String, ManifestChange), PutError> {
     let name = manifest_name(prefix, lineage);
     let mut m = load_manifest(store, &name).await?.unwrap_or_default();
-    m.format = MANIFEST_FORMAT.into();
-    m.lineage = lineage.into();
+    let pages_before = std::mem::take(&mut m.pages);
+    let (mut added, mut replaced) = (Vec::new(), Vec::new());
     for e in entries {
         let k = e.key();
-        m.entries.retain(|x| x.key() != k || x.serial != e.serial);
-        m.entries.push(e);
+        if m.entries.contains(&e) {
+            continue;
+        }
+        m.entries.retain(|x| {
+            let same_place = x.key() == k && x.serial == e.serial;
+            if same_place {
+                replaced.push(x.clone());
+            }
+            !same_place
+        });
+        m.entries.push(e.clone());
+        added.push(e);
     }
+    let (version, pages_after) = write_manifest(store, &name, lineage, m, settings).await?;
+    Ok((
+        version,
+        ManifestChange {
+            name,
+            lineage: lineage.to_string(),
+            settings: settings.clone(),
+            added,
+            replaced,
+            pages_before,
+            pages_after,
+        },
+    ))
+}
+
+/// Take back what `change` did to the manifest: its added entries go, the entries they replaced
+/// come back. For a scrub whose state write was refused: its entries name a serial it never
+/// wrote, which Terraform may write next, and restore would take them for that state's.
+/// Returns the pages the manifest no longer lists, for [`delete_stale_pages`].
+pub async fn undo_manifest(
+    store: &dyn SecretStore,
+    change: &ManifestChange,
+) -> Result<Vec<String>, PutError> {
+    let Some(mut m) = load_manifest(store, &change.name).await? else {
+        return Ok(vec![]);
+    };
+    let listed = std::mem::take(&mut m.pages);
+    m.entries.retain(|x| !change.added.contains(x));
+    for r in &change.replaced {
+        let k = r.key();
+        if !m
+            .entries
+            .iter()
+            .any(|x| x.key() == k && x.serial == r.serial)
+        {
+            m.entries.push(r.clone());
+        }
+    }
+    let (_, after) =
+        write_manifest(store, &change.name, &change.lineage, m, &change.settings).await?;
+    let mut stale: Vec<String> = listed
+        .into_iter()
+        .chain(change.pages_before.iter().cloned())
+        .chain(change.pages_after.iter().cloned())
+        .filter(|p| !after.contains(p))
+        .collect();
+    stale.sort();
+    stale.dedup();
+    Ok(stale)
+}
+
+/// The pages of `change`'s save that the head no longer lists.
+pub fn stale_pages(change: &ManifestChange) -> Vec<String> {
+    change
+        .pages_before
+        .iter()
+        .filter(|p| !change.pages_after.contains(p))
+        .cloned()
+        .collect()
+}
+
+/// Delete (at once, no recovery window: they hold no value, and a page name may be needed again)
+/// the `candidates` that are pages of the manifest `name` of `lineage` and that its current head
+/// does not list (a concurrent scrub's head may list a page this one dropped). A page that
+/// cannot be deleted is not an error (the manifest is complete without it; scrub may lack
+/// secretsmanager:DeleteSecret): each gives a line saying how to delete it by hand.
+pub async fn delete_stale_pages(
+    store: &dyn SecretStore,
+    name: &str,
+    lineage: &str,
+    candidates: &[String],
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if candidates.is_empty() {
+        return notes;
+    }
+    let by_hand = |page: &str, why: String| {
+        format!(
+            "manifest page {page} is no longer used but was not deleted ({why}); delete it with `aws secretsmanager delete-secret --secret-id {page} --force-delete-without-recovery`"
+        )
+    };
+    let listed = match load_one(store, name).await {
+        Ok(Some(head)) => head.pages,
+        Ok(None) => vec![],
+        Err(e) => {
+            for p in candidates {
+                notes.push(by_hand(p, format!("reading the manifest head: {e}")));
+            }
+            return notes;
+        }
+    };
+    let own = format!("{name}/page-");
+    for page in candidates {
+        if !page.starts_with(&own) || listed.contains(page) {
+            continue;
+        }
+        match store.describe(page).await {
+            Ok(None) => continue,
+            Ok(Some(meta)) if meta.is_scheduled_for_deletion() => continue,
+            Ok(Some(meta)) if meta.tags.get(TAG_LINEAGE) != Some(&tag_value(lineage)) => continue,
+            Ok(Some(_)) => {}
+            Err(e) => {
+                notes.push(by_hand(page, e.to_string()));
+                continue;
+            }
+        }
+        match store.delete(page, Deletion::Immediate).await {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => notes.push(by_hand(page, e.to_string())),
+        }
+    }
+    notes
+}
+
+/// Store the manifest `m` (all its entries) under `name`: one secret, or pages and a head that
+/// lists them. Returns the head's version and the pages it lists.
+async fn write_manifest(
+    store: &dyn SecretStore,
+    name: &str,
+    lineage: &str,
+    mut m: Manifest,
+    settings: &SecretSettings,
+) -> Result<(String, Vec<String>), PutError> {
+    m.format = MANIFEST_FORMAT.into();
+    m.lineage = lineage.into();
+    m.pages.clear();
     let mut tags = BTreeMap::new();
     tags.insert(TAG_LINEAGE.to_string(), tag_value(lineage));
     tags.insert(TAG_MANAGED_BY.to_string(), "state-scrubber".to_string());
@@ -527,11 +684,16 @@ pub async fn save_manifest(
         }
     }
     let t = text(&head);
-    // The manifest holds no secret, so its token may depend on its content.
-    let tok = token(&["manifest", lineage, &t]);
+    // Not derived from the content alone: undoing a save brings an earlier content back, and
+    // PutSecretValue with a token already used for the same value is ignored (AWSCURRENT would
+    // stay on the undone head). A re-run with the same content writes nothing anyway
+    // (`update_existing` compares first); the manifest holds no secret.
+    let mut salt = [0u8; 16];
+    rand::Rng::fill(&mut rand::rng(), &mut salt);
+    let tok = token(&["manifest", lineage, &t, &crate::finding::hex(&salt)]);
     let (v, _) = put_idempotent(
         store,
-        &name,
+        name,
         &SecretValue::from_string(t),
         tags,
         "state-scrubber scrub manifest: where the values of this state went",
@@ -539,7 +701,7 @@ pub async fn save_manifest(
         settings,
     )
     .await?;
-    Ok(v)
+    Ok((v, head.pages))
 }
 
 #[cfg(test)]
