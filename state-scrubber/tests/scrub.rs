@@ -2434,3 +2434,68 @@ fn a_refused_state_write_takes_back_its_manifest_entries() {
         assert!(m.entries.iter().all(|e| e.serial == Some(10)));
     });
 }
+
+/// Review finding: `--backup FILE` was written before the compare-and-swap, so a refused write
+/// (exit 2) left a plaintext copy of a superseded state, and the error did not mention it. Now
+/// the backup is written once the state was replaced; a backup naming the state itself (which
+/// would then put the plaintext back) is refused up front.
+#[test]
+fn a_refused_state_write_writes_no_backup() {
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let bk = dir.path().join("plain.backup");
+    let bks = bk.to_str().unwrap().to_string();
+    let (o, newer) = scrub_while_terraform_writes(&moto, &c, &p, "bkp/app", &["--backup", &bks]);
+    assert!(
+        !bk.exists(),
+        "no plaintext backup of a state that was not replaced"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no --backup was written"), "{err}");
+
+    // The re-run on the new state writes it, then the backup (of the state it replaced).
+    let ps = p.to_str().unwrap();
+    let o = run(
+        &[
+            "scrub",
+            ps,
+            "--write",
+            "--prefix",
+            "bkp/app",
+            "--endpoint",
+            &moto.url,
+            "--backup",
+            &bks,
+        ],
+        None,
+    );
+    assert_ok(&o);
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("wrote plaintext backup"));
+    assert_eq!(std::fs::read_to_string(&bk).unwrap(), newer);
+    let scrubbed = std::fs::read(&p).unwrap();
+    assert_no_canary(&c, "scrubbed state", &scrubbed);
+
+    // --backup naming the state: refused before anything is stored.
+    std::fs::write(&p, &newer).unwrap();
+    let o = run(
+        &[
+            "scrub",
+            ps,
+            "--write",
+            "--prefix",
+            "bkp/app",
+            "--endpoint",
+            &moto.url,
+            "--backup",
+            ps,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is the state file itself"));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), newer);
+}

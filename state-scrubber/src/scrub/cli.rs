@@ -75,7 +75,8 @@ pub struct ScrubArgs {
     /// Ignore findings below this severity: low, medium, high, critical.
     #[arg(long, value_name = "SEVERITY", default_value = "low")]
     pub min_severity: Severity,
-    /// Also write the plaintext original to FILE (mode 0600) before the state changes.
+    /// Also write the plaintext original to FILE (mode 0600), once the state was replaced (not
+    /// when the write is refused).
     #[arg(long, value_name = "FILE")]
     pub backup: Option<PathBuf>,
     /// Secret name template; placeholders {prefix} {module} {resource} {type} {name} {key}
@@ -231,6 +232,16 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     if args.write && !pipeline {
         refuse_read_only(&args.state, "scrub", "stored or written")?;
     }
+    if let (Some(b), false) = (&args.backup, pipeline) {
+        // The backup is written after the state: naming the state itself would put the
+        // plaintext back in its place.
+        if same_file(b, &args.state) {
+            anyhow::bail!(
+                "--backup {} is the state file itself; give the plaintext copy another name",
+                b.display()
+            );
+        }
+    }
     let (src, label) = read_input(&args.state)?;
     let opts = ScrubOptions {
         prefix: args.prefix.clone(),
@@ -282,19 +293,17 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Clean);
     };
     let store = store.as_ref().expect("--write connects to the store");
-    if let Some(b) = &args.backup {
-        write_backup(b, &src).with_context(|| format!("writing backup {}", b.display()))?;
-        say(
-            pipeline,
-            &format!(
-                "wrote plaintext backup {} (mode 0600): it holds the secrets; delete it once the scrubbed state is proven\n",
-                b.display()
-            ),
-        )?;
-    }
     // The state file was left as it was: this scrub's manifest entries go again (they name a
-    // serial it did not write).
-    let mut refused = || undo_message(rt.block_on(state_not_written(store, &report)), &report);
+    // serial it did not write), and no --backup is written (it would be a plaintext copy of a
+    // superseded state).
+    let mut refused = || {
+        let undone = undo_message(rt.block_on(state_not_written(store, &report)), &report);
+        let backup = match &args.backup {
+            Some(b) => format!("; no --backup was written ({} is untouched)", b.display()),
+            None => String::new(),
+        };
+        format!("{undone}{backup}")
+    };
     emit_state(
         &args.state,
         &src,
@@ -313,6 +322,22 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     }
     let warnings = rt.block_on(state_written(store, &report));
     warn_all(&warnings)?;
+    // Only now that the state holds the references: a plaintext copy of the state it replaced.
+    if let Some(b) = &args.backup {
+        write_backup(b, &src).with_context(|| {
+            format!(
+                "writing backup {} (the scrubbed state is written; `state-scrubber restore` gives the plaintext back)",
+                b.display()
+            )
+        })?;
+        say(
+            pipeline,
+            &format!(
+                "wrote plaintext backup {} (mode 0600): it holds the secrets; delete it once the scrubbed state is proven\n",
+                b.display()
+            ),
+        )?;
+    }
     Ok(Outcome::Clean)
 }
 
@@ -341,6 +366,25 @@ fn warn_all(warnings: &[String]) -> anyhow::Result<()> {
         .lock()
         .write_all(text.as_bytes())
         .context("writing to stderr")
+}
+
+/// Whether `a` and `b` name the same existing file (through links too).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+    }
 }
 
 pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
