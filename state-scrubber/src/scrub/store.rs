@@ -329,7 +329,10 @@ async fn update_existing(
 ///
 /// A secret value holds at most [`MAX_VALUE_BYTES`]; a manifest larger than one is split into
 /// pages (`NAME/page-DIGEST`, named after their content, so a page is never rewritten with other
-/// content and a manifest read between two saves always finds the pages it lists).
+/// content and a manifest read between two saves finds the pages it lists). The pages a save
+/// stops listing are deleted once its scrub's state write is done ([`delete_stale_pages`]): a
+/// restore that read the previous head just before then finds a page missing and stops (run it
+/// again).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub format: String,
