@@ -16,6 +16,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.lifecycle]
 ADDR = "offstate_secret.s"
 
 
+def error_diagnostics(res) -> list[dict]:
+    """The error diagnostics of a `-json` run."""
+    return [
+        m["diagnostic"]
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
+    ]
+
+
 @pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"])
 def test_endpoint_from_standard_environment(ws, sm, variable):
     c = ws.canary()
@@ -112,11 +121,7 @@ def test_account_guard_stops_before_any_secrets_manager_call(ws, sm, lists, summ
     (attr,) = lists
     line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip().startswith(attr))
     res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
-    errors = [
-        m["diagnostic"]
-        for m in res.json_lines()
-        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
-    ]
+    errors = error_diagnostics(res)
     assert [e["summary"] for e in errors] == ["AWS account not allowed"], res.output
     assert summary in errors[0]["detail"] and MOTO_ACCOUNT in errors[0]["detail"], errors[0]
     assert errors[0].get("range", {}).get("start", {}).get("line") == line, errors[0]
@@ -134,11 +139,7 @@ def test_account_guard_without_sts_is_an_error_not_a_pass(ws, sm):
     ws.write(account_config(ws, name, allowed_account_ids=[MOTO_ACCOUNT], max_retries=1))
     ws.env["AWS_ENDPOINT_URL_STS"] = "http://127.0.0.1:9"  # discard port: connection refused
     res = ws.tf("apply", "-input=false", "-auto-approve", "-json", "-no-color", expect=1)
-    errors = [
-        m["diagnostic"]
-        for m in res.json_lines()
-        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
-    ]
+    errors = error_diagnostics(res)
     assert [e["summary"] for e in errors] == ["Cannot check the AWS account"], res.output
     assert "GetCallerIdentity" in errors[0]["detail"]
     assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
@@ -265,14 +266,6 @@ def tls_front(ws, moto):
     front.close()
 
 
-def error_summaries(res) -> list[tuple[str, str]]:
-    return [
-        (m["diagnostic"]["summary"], m["diagnostic"].get("detail", ""))
-        for m in res.json_lines()
-        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
-    ]
-
-
 @pytest.mark.parametrize("how", ["AWS_CA_BUNDLE", "custom_ca_bundle"])
 def test_private_ca_endpoint(ws, sm, tls_front, how):
     """An HTTPS endpoint signed by a private CA (a TLS-inspecting proxy, a private endpoint) is
@@ -283,8 +276,8 @@ def test_private_ca_endpoint(ws, sm, tls_front, how):
     ws.env.pop("AWS_CA_BUNDLE", None)
     ws.write(hcl.config(tls_front.url, hcl.secret(name=name, value_wo_version="1"), provider_attrs={"max_retries": 1}))
     res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
-    errors = error_summaries(res)
-    assert errors and any("certificate" in detail.lower() for _, detail in errors), res.output
+    errors = error_diagnostics(res)
+    assert errors and any("certificate" in e.get("detail", "").lower() for e in errors), res.output
     assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
 
     if how == "AWS_CA_BUNDLE":
@@ -317,11 +310,7 @@ def test_bad_ca_bundle_is_a_diagnostic_on_the_attribute(ws, sm, content):
     ws.write(text)
     line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip().startswith("custom_ca_bundle"))
     res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
-    errors = [
-        m["diagnostic"]
-        for m in res.json_lines()
-        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
-    ]
+    errors = error_diagnostics(res)
     assert [e["summary"] for e in errors] == ["Cannot configure Secrets Manager client"], res.output
     assert str(bundle) in errors[0]["detail"], errors[0]
     assert errors[0].get("range", {}).get("start", {}).get("line") == line, errors[0]
@@ -394,11 +383,7 @@ def test_shared_files_named_in_the_provider(ws):
     ws.write(text)
     line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip().startswith("shared_credentials_files"))
     res = ws.tf("plan", "-input=false", "-json", expect=1)
-    errors = [
-        m["diagnostic"]
-        for m in res.json_lines()
-        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
-    ]
+    errors = error_diagnostics(res)
     assert [e["summary"] for e in errors] == ["Cannot configure Secrets Manager client"], res.output
     assert "missing" in errors[0]["detail"] and errors[0]["range"]["start"]["line"] == line, errors[0]
     ws.sweep()

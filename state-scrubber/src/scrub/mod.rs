@@ -390,15 +390,16 @@ pub async fn scrub(
         // values are under: a value that differs from the current one goes under a name of its
         // own (`store::older_state_name`), one that is the same points at the current version.
         let manifest_name = store::manifest_name(prefix, &lineage);
+        let manifest_error = |error| ScrubError::Store {
+            file: file.to_string(),
+            address: "(manifest)".into(),
+            pointer: String::new(),
+            secret: manifest_name.clone(),
+            error: Box::new(error),
+        };
         let newest = store::load_manifest(store, &manifest_name)
             .await
-            .map_err(|error| ScrubError::Store {
-                file: file.to_string(),
-                address: "(manifest)".into(),
-                pointer: String::new(),
-                secret: manifest_name.clone(),
-                error: Box::new(error),
-            })?
+            .map_err(manifest_error)?
             .as_ref()
             .and_then(store::newest_serial);
         let older = newest.is_some_and(|n| serial + 1 < n);
@@ -467,13 +468,7 @@ pub async fn scrub(
         }
         let (_, change) = store::save_manifest(store, prefix, &lineage, entries, &settings)
             .await
-            .map_err(|error| ScrubError::Store {
-                file: file.to_string(),
-                address: "(manifest)".into(),
-                pointer: String::new(),
-                secret: manifest_name.clone(),
-                error: Box::new(error),
-            })?;
+            .map_err(manifest_error)?;
         report.manifest = Some(manifest_name);
         report.manifest_change = Some(change);
     }
