@@ -170,17 +170,11 @@ pub(crate) fn analyze(text: &str) -> Vec<FmtLine> {
                     pos += 1;
                 }
                 b'<' if text[pos..end].starts_with("<<") => {
-                    let after = &text[pos + 2..end];
-                    let after = after.strip_prefix('-').unwrap_or(after);
-                    let marker: String = after
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                        .collect();
-                    if marker.is_empty() {
+                    let Some(marker) = crate::edit::heredoc_marker(&text[pos + 2..end]) else {
                         pos += 2;
                         tokens += 1;
                         continue;
-                    }
+                    };
                     // hclwrite stops counting brackets at a heredoc opener.
                     counting = false;
                     tokens += 1;

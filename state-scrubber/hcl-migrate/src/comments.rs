@@ -97,16 +97,10 @@ pub(crate) fn comments_in(src: &str, range: Range<usize>) -> Vec<Comment> {
                 pos += 1;
             }
             b'<' if src[pos..end].starts_with("<<") => {
-                let after = &src[pos + 2..end];
-                let after = after.strip_prefix('-').unwrap_or(after);
-                let marker: String = after
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if marker.is_empty() {
+                let Some(marker) = crate::edit::heredoc_marker(&src[pos + 2..end]) else {
                     pos += 2;
                     continue;
-                }
+                };
                 // The body runs to the line that holds only the marker.
                 let mut line = crate::edit::line_end(src, pos) + 1;
                 while line < end {

@@ -431,16 +431,11 @@ impl<'a> Lexer<'a> {
     /// check recognises the line.
     fn heredoc(&mut self, at: usize) -> usize {
         let text = self.text;
-        let after = &text[at + 2..];
-        let after = after.strip_prefix('-').unwrap_or(after);
-        let marker: String = after
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
+        let marker = crate::edit::heredoc_marker(&text[at + 2..]);
         self.token();
-        if marker.is_empty() {
+        let Some(marker) = marker else {
             return at + 2;
-        }
+        };
         let under_secret = self.under_secret();
         let key = self.nearest_key();
         let mut pos = line_end(text, at);
