@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::ValueEnum;
 use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig};
 
+use super::lock::StateLock;
 use super::plan::Selection;
 use super::rewrite::{
     check_writable, replace_if_unchanged, write_backup, ChangedMeanwhile, ReadOnly,
@@ -125,8 +126,15 @@ fn is_stdin(p: &Path) -> bool {
     p.as_os_str() == "-"
 }
 
-fn read_input(p: &Path) -> anyhow::Result<(Vec<u8>, String)> {
-    if is_stdin(p) {
+/// The state: from the lock's descriptor when there is one (with a classic POSIX lock, opening
+/// and closing the file again would drop it), else from the file or stdin.
+fn read_input(p: &Path, lock: Option<&mut StateLock>) -> anyhow::Result<(Vec<u8>, String)> {
+    if let Some(lock) = lock {
+        let b = lock
+            .read()
+            .with_context(|| format!("reading {}", p.display()))?;
+        Ok((b, p.display().to_string()))
+    } else if is_stdin(p) {
         let mut buf = Vec::new();
         std::io::stdin()
             .read_to_end(&mut buf)
@@ -160,12 +168,14 @@ fn say(pipeline: bool, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Print the state (pipeline mode) or replace the file, provided it still holds `read` (the
-/// bytes this run started from). `after` says what is already done elsewhere, for the message
-/// when the file changed meanwhile; `refused` runs when the file was left as it was (changed
-/// meanwhile, or read-only) and gives more of that message.
+/// Print the state (pipeline mode) or replace the file, which `lock` holds, provided it still
+/// holds `read` (the bytes this run started from) and is still the file at `path`. `after` says
+/// what is already done elsewhere, for the message when the file changed meanwhile; `refused`
+/// runs when the file was left as it was (changed meanwhile, or read-only) and gives more of
+/// that message.
 fn emit_state(
     path: &Path,
+    lock: Option<&mut StateLock>,
     read: &[u8],
     bytes: &[u8],
     after: &str,
@@ -176,7 +186,13 @@ fn emit_state(
         o.write_all(bytes).context("writing the state to stdout")?;
         o.flush().context("writing the state to stdout")?;
     } else {
-        match replace_if_unchanged(path, read, bytes) {
+        let lock = lock.expect("a state file is written only under its lock");
+        let mut unchanged = || Ok(lock.still_at_path()? && lock.read()? == read);
+        let result = replace_if_unchanged(path, bytes, &mut unchanged);
+        if result.is_ok() {
+            lock.mark_replaced();
+        }
+        match result {
             Ok(()) => {}
             Err(e) if e.get_ref().is_some_and(|i| i.is::<ChangedMeanwhile>()) => {
                 anyhow::bail!(
@@ -229,8 +245,14 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
              scrubbed would show in plaintext: pipe it (`| terraform state push -`) or redirect it to a file"
         );
     }
+    let mut lock = None;
     if args.write && !pipeline {
         refuse_read_only(&args.state, "scrub", "stored or written")?;
+        lock = Some(StateLock::acquire(
+            &args.state,
+            "state-scrubber scrub",
+            "stored or written",
+        )?);
     }
     if let (Some(b), false) = (&args.backup, pipeline) {
         // The backup is written after the state: naming the state itself would put the
@@ -242,7 +264,7 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
-    let (src, label) = read_input(&args.state)?;
+    let (src, label) = read_input(&args.state, lock.as_mut())?;
     let opts = ScrubOptions {
         prefix: args.prefix.clone(),
         name_template: args.name_template.clone(),
@@ -288,7 +310,7 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     let Some(out) = &report.output else {
         if pipeline {
             // Nothing changed: pass the state through so the pipeline pushes it unchanged.
-            emit_state(&args.state, &src, &src, "", &mut String::new)?;
+            emit_state(&args.state, None, &src, &src, "", &mut String::new)?;
         }
         return Ok(Outcome::Clean);
     };
@@ -306,6 +328,7 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     };
     emit_state(
         &args.state,
+        lock.as_mut(),
         &src,
         out,
         "every value is in Secrets Manager already, and a re-run finds it there",
@@ -397,10 +420,16 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
              pipe it (`| terraform state push -`) or redirect it to a file"
         );
     }
+    let mut lock = None;
     if args.write && !pipeline {
         refuse_read_only(&args.state, "restore", "restored")?;
+        lock = Some(StateLock::acquire(
+            &args.state,
+            "state-scrubber restore",
+            "restored",
+        )?);
     }
-    let (src, label) = read_input(&args.state)?;
+    let (src, label) = read_input(&args.state, lock.as_mut())?;
     let rt = runtime()?;
     let report = rt.block_on(async {
         let store = args.store.connect().await?;
@@ -416,6 +445,7 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
         Some(out) => {
             emit_state(
                 &args.state,
+                lock.as_mut(),
                 &src,
                 out,
                 "nothing was restored",
@@ -431,7 +461,7 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
                 )?;
             }
         }
-        None if pipeline => emit_state(&args.state, &src, &src, "", &mut String::new)?,
+        None if pipeline => emit_state(&args.state, None, &src, &src, "", &mut String::new)?,
         None => {}
     }
     Ok(Outcome::Clean)

@@ -10,6 +10,7 @@
 //! [`SecretStore`], so tests use `MemoryStore`; the CLI connects to AWS.
 
 pub mod cli;
+pub mod lock;
 pub mod names;
 pub mod plan;
 pub mod restore;

@@ -243,20 +243,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomically_inner(path, bytes, None)
 }
 
-/// [`write_atomically`], compare-and-swap: the file is replaced only if it still holds
-/// `expected` (the bytes read at the start), checked once the new content is on disk, just
-/// before the rename. Otherwise the error wraps [`ChangedMeanwhile`] and the file is left as it
-/// is. A scrub talks to Secrets Manager for seconds to minutes; a Terraform run that wrote the
-/// state in that time must not be undone. (Terraform's own lock on a local state is an fcntl
-/// lock on the open file, which a rename does not respect, so it cannot stand in for this.)
-pub fn replace_if_unchanged(path: &Path, expected: &[u8], bytes: &[u8]) -> std::io::Result<()> {
-    write_atomically_inner(path, bytes, Some(expected))
+/// [`write_atomically`], compare-and-swap: the file is replaced only if `unchanged` says it
+/// still holds what was read at the start, asked once the new content is on disk, just before
+/// the rename. Otherwise the error wraps [`ChangedMeanwhile`] and the file is left as it is. A
+/// scrub talks to Secrets Manager for seconds to minutes; Terraform's lock (see
+/// [`super::lock`]) keeps Terraform out meanwhile, and this keeps out any other writer, or a
+/// Terraform run with `-lock=false`.
+pub fn replace_if_unchanged(
+    path: &Path,
+    bytes: &[u8],
+    unchanged: &mut dyn FnMut() -> std::io::Result<bool>,
+) -> std::io::Result<()> {
+    write_atomically_inner(path, bytes, Some(unchanged))
 }
 
 fn write_atomically_inner(
     path: &Path,
     bytes: &[u8],
-    expected: Option<&[u8]>,
+    unchanged: Option<&mut dyn FnMut() -> std::io::Result<bool>>,
 ) -> std::io::Result<()> {
     let resolved;
     let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -294,8 +298,8 @@ fn write_atomically_inner(
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
-        if let Some(expected) = expected {
-            if std::fs::read(path)? != expected {
+        if let Some(unchanged) = unchanged {
+            if !unchanged()? {
                 return Err(std::io::Error::other(ChangedMeanwhile));
             }
         }

@@ -1,0 +1,467 @@
+//! Terraform's lock on a local state file, taken by `scrub --write` and `restore --write`.
+//!
+//! Terraform's local backend locks `terraform.tfstate` for as long as a plan or an apply runs
+//! (including while apply waits at its "Enter a value" prompt): an fcntl write lock on the
+//! whole open file, and beside it `.terraform.tfstate.lock.info`, JSON saying who holds it
+//! (hashicorp/terraform `internal/states/statemgr/filesystem.go` and `filesystem_lock_unix.go`).
+//! We take the same lock, so that:
+//!
+//! - a scrub started during an apply stops at once, naming the lock's holder, before anything is
+//!   stored (instead of finding out at the end, through the compare-and-swap, after every value
+//!   is in Secrets Manager);
+//! - a plan or apply started during a scrub fails with Terraform's own "Error acquiring the
+//!   state lock", showing our lock info, instead of writing a state that the scrub would then
+//!   either refuse to replace or, in the instant between its check and its rename, overwrite.
+//!
+//! On Linux the lock is an open-file-description lock (`F_OFD_SETLK`): it conflicts with
+//! Terraform's classic POSIX lock both ways, and unlike a POSIX lock it is not dropped when any
+//! other descriptor of the file in this process is closed. Elsewhere it is the classic lock, and
+//! the state is read only through the locked descriptor for that reason.
+//!
+//! The state is still replaced by a rename (atomic: a crash leaves the old or the new file). A
+//! Terraform that started waiting for the lock with `-lock-timeout` during the scrub holds the
+//! old file open, and would take the lock on it once the scrub lets go, read the old state from
+//! it and write its result into a file no path names any more. So before letting go, the old
+//! file, no longer at the path, is overwritten with a short text that is not a state: such a
+//! Terraform fails to load it and changes nothing; run again, it reads the new state.
+
+use std::fs::File;
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+
+/// What the old file holds once a rename replaced it (see the module doc). Not JSON, so that
+/// Terraform's state reader refuses it rather than reading it as an empty or a legacy state.
+const REPLACED: &[u8] = b"state-scrubber replaced this state file by a new one at the same path; \
+read the state from that path again\n";
+
+/// Who holds a lock, as Terraform writes it to `.NAME.lock.info` (its `statemgr.LockInfo`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct LockInfo {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "Operation")]
+    pub operation: String,
+    #[serde(rename = "Info")]
+    pub info: String,
+    #[serde(rename = "Who")]
+    pub who: String,
+    #[serde(rename = "Version")]
+    pub version: String,
+    #[serde(rename = "Created")]
+    pub created: String,
+    #[serde(rename = "Path")]
+    pub path: String,
+}
+
+impl std::fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("ID", &self.id),
+            ("operation", &self.operation),
+            ("who", &self.who),
+            ("version", &self.version),
+            ("created", &self.created),
+            ("info", &self.info),
+        ] {
+            if !v.is_empty() {
+                parts.push(format!("{k} {v}"));
+            }
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process holds the lock: most likely a `terraform plan` or `apply`.
+    #[error(
+        "{path} is locked by another process{}: nothing was {what}. Run the command again once \
+         that process has finished (an fcntl lock ends with the process holding it)",
+        holder.as_ref().map(|h| format!(" (Terraform's lock info: {h})")).unwrap_or_default()
+    )]
+    Held {
+        path: String,
+        what: &'static str,
+        holder: Option<Box<LockInfo>>,
+    },
+    #[error("locking {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The lock on one state file, held until dropped. Reads of the state go through it.
+pub struct StateLock {
+    file: File,
+    path: PathBuf,
+    info_path: PathBuf,
+    id: String,
+    replaced: bool,
+}
+
+impl std::fmt::Debug for StateLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateLock")
+            .field("path", &self.path)
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `.NAME.lock.info` beside `path`, named as Terraform names it (a leading dot of NAME is not
+/// doubled). The path as given, links not followed, as Terraform does.
+pub fn info_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = name.strip_prefix('.').unwrap_or(&name);
+    path.with_file_name(format!(".{name}.lock.info"))
+}
+
+impl StateLock {
+    /// Opens `path` read-write and takes the lock without waiting. `operation` goes into the
+    /// lock info (`state-scrubber scrub`); `what` into the message when the lock is held
+    /// ("stored or written").
+    pub fn acquire(path: &Path, operation: &str, what: &'static str) -> Result<Self, LockError> {
+        let io = |source| LockError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        // Not created: a state that does not exist is an error of the read, as before.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io)?;
+        let info_path = info_path(path);
+        match try_lock(&file) {
+            Ok(true) => {}
+            Ok(false) => {
+                let holder = std::fs::read(&info_path)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok())
+                    .map(Box::new);
+                return Err(LockError::Held {
+                    path: path.display().to_string(),
+                    what,
+                    holder,
+                });
+            }
+            Err(e) => return Err(io(e)),
+        }
+        let id = random_uuid();
+        let info = LockInfo {
+            id: id.clone(),
+            operation: operation.to_string(),
+            info: String::new(),
+            who: who(),
+            version: format!("state-scrubber {}", env!("CARGO_PKG_VERSION")),
+            created: rfc3339_now(),
+            path: path.display().to_string(),
+        };
+        // Terraform writes it with mode 0600, replacing a stale one a crash left behind.
+        let json = serde_json::to_vec(&info).expect("lock info serializes");
+        write_private(&info_path, &json).map_err(|source| LockError::Io {
+            path: info_path.display().to_string(),
+            source,
+        })?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            info_path,
+            id,
+            replaced: false,
+        })
+    }
+
+    /// The whole file, read through the locked descriptor.
+    pub fn read(&mut self) -> std::io::Result<Vec<u8>> {
+        self.file.seek(SeekFrom::Start(0))?;
+        let mut buf = Vec::new();
+        self.file.read_to_end(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// Whether the path still names the file this lock holds (a rename by someone else would
+    /// have put another file there).
+    pub fn still_at_path(&self) -> std::io::Result<bool> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let held = self.file.metadata()?;
+            let now = std::fs::metadata(&self.path)?;
+            Ok(held.dev() == now.dev() && held.ino() == now.ino())
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(true)
+        }
+    }
+
+    /// Called once a rename put a new file at the path: see the module doc.
+    pub fn mark_replaced(&mut self) {
+        self.replaced = true;
+    }
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        if self.replaced {
+            // The old file is no longer at the path; a Terraform waiting for its lock must not
+            // read it as a state (module doc). Its content was the state before the scrub.
+            let _ = self.file.set_len(0);
+            let _ = self.file.seek(SeekFrom::Start(0));
+            let _ = self.file.write_all(REPLACED);
+        }
+        // The info file goes only if it is still ours; the lock itself goes with the descriptor.
+        let ours = std::fs::read(&self.info_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok())
+            .is_some_and(|i| i.id == self.id);
+        if ours {
+            let _ = std::fs::remove_file(&self.info_path);
+        }
+    }
+}
+
+/// An fcntl write lock on the whole file, without waiting: `Ok(false)` when another holds it.
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let cmd = libc::F_OFD_SETLK;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let cmd = libc::F_SETLK;
+    // SAFETY: an all-zero `flock` is a valid value (l_pid must be 0 for an OFD lock).
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as _;
+    fl.l_whence = libc::SEEK_SET as _;
+    fl.l_start = 0;
+    // l_len 0: to the end of the file, however it grows.
+    fl.l_len = 0;
+    // SAFETY: a valid descriptor and a pointer to an initialised `flock` that outlives the call.
+    let r = unsafe { libc::fcntl(file.as_raw_fd(), cmd, &fl as *const libc::flock) };
+    if r == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EAGAIN) | Some(libc::EACCES) => Ok(false),
+        _ => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(bytes)
+}
+
+/// `user@host`, as Terraform fills `Who` (the user from the password database, as Go's
+/// `user.Current` reads it; `USER` only where there is none).
+fn who() -> String {
+    let user = user_name()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_default();
+    format!("{user}@{}", hostname())
+}
+
+#[cfg(unix)]
+fn user_name() -> Option<String> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: an all-zero `passwd` is a valid value to be filled in.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call; `buf` outlives the use of `pwd`'s strings.
+    let r = unsafe {
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if r != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: getpwuid_r succeeded, so pw_name points to a NUL-terminated string in `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    Some(name.to_string_lossy().into_owned())
+}
+
+#[cfg(not(unix))]
+fn user_name() -> Option<String> {
+    None
+}
+
+#[cfg(unix)]
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; the result is NUL-terminated when it fits.
+    let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if r != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+#[cfg(not(unix))]
+fn hostname() -> String {
+    std::env::var("COMPUTERNAME").unwrap_or_default()
+}
+
+/// A version 4 UUID, the form Terraform's lock IDs take.
+fn random_uuid() -> String {
+    let mut b = [0u8; 16];
+    rand::Rng::fill(&mut rand::rng(), &mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = crate::finding::hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Now, UTC, RFC 3339 with nanoseconds: what Go's `time.Time` encodes to and decodes from.
+fn rfc3339_now() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339(d.as_secs() as i64, d.subsec_nanos())
+}
+
+fn rfc3339(secs: i64, nanos: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc3339() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(rfc3339(951_782_400, 5), "2000-02-29T00:00:00.000000005Z");
+        assert_eq!(rfc3339(1_795_650_000, 0), "2026-11-25T23:40:00.000000000Z");
+    }
+
+    #[test]
+    fn info_path_is_terraforms() {
+        assert_eq!(
+            info_path(Path::new("/x/terraform.tfstate")),
+            Path::new("/x/.terraform.tfstate.lock.info")
+        );
+        assert_eq!(
+            info_path(Path::new(".hidden")),
+            Path::new(".hidden.lock.info")
+        );
+    }
+
+    #[test]
+    fn uuid_has_the_v4_form() {
+        let u = random_uuid();
+        let re = regex::Regex::new(
+            r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+        )
+        .unwrap();
+        assert!(re.is_match(&u), "{u}");
+    }
+
+    /// A classic POSIX lock, as Terraform takes it, blocks ours; once it is gone, ours is
+    /// taken, its info written, and removed again on drop. (OFD and POSIX locks conflict even
+    /// within one process on Linux.)
+    #[cfg(unix)]
+    #[test]
+    fn a_terraform_style_lock_is_respected() {
+        use std::os::fd::AsRawFd;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("terraform.tfstate");
+        std::fs::write(&p, b"{}").unwrap();
+        let theirs = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&p)
+            .unwrap();
+        // SAFETY: as in try_lock.
+        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+        fl.l_type = libc::F_WRLCK as _;
+        fl.l_whence = libc::SEEK_SET as _;
+        // SAFETY: as in try_lock.
+        assert_eq!(
+            unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETLK, &fl as *const libc::flock) },
+            0
+        );
+        let info = info_path(&p);
+        std::fs::write(
+            &info,
+            br#"{"ID":"4d3f6c1e-0000-4000-8000-000000000001","Operation":"OperationTypeApply","Info":"","Who":"ci@runner","Version":"1.15.0","Created":"2026-11-26T10:00:00.5Z","Path":"terraform.tfstate"}"#,
+        )
+        .unwrap();
+        let err = StateLock::acquire(&p, "state-scrubber scrub", "stored or written")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is locked by another process"), "{err}");
+        assert!(err.contains("OperationTypeApply"), "{err}");
+        assert!(err.contains("ci@runner"), "{err}");
+        assert!(err.contains("nothing was stored or written"), "{err}");
+        drop(theirs); // Terraform's lock goes with its descriptor; its info file may stay
+        let mut lock = StateLock::acquire(&p, "state-scrubber scrub", "stored").unwrap();
+        assert_eq!(lock.read().unwrap(), b"{}");
+        let written: LockInfo = serde_json::from_slice(&std::fs::read(&info).unwrap()).unwrap();
+        assert_eq!(written.operation, "state-scrubber scrub");
+        assert_eq!(written.id, lock.id);
+        assert!(lock.still_at_path().unwrap());
+        // A second taker is refused while it is held, and names us.
+        let err = StateLock::acquire(&p, "state-scrubber restore", "restored")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("state-scrubber scrub"), "{err}");
+        drop(lock);
+        assert!(!info.exists(), "our lock info is removed");
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            b"{}",
+            "not replaced: left as it is"
+        );
+        StateLock::acquire(&p, "state-scrubber scrub", "stored").unwrap();
+    }
+}
