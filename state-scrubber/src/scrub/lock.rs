@@ -203,6 +203,19 @@ impl StateLock {
         }
     }
 
+    /// Whether no name is left for the locked file (a rename replaced its only one).
+    fn orphaned(&self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            self.file.metadata().is_ok_and(|m| m.nlink() == 0)
+        }
+        #[cfg(not(unix))]
+        {
+            false
+        }
+    }
+
     /// Called once a rename put a new file at the path: see the module doc.
     pub fn mark_replaced(&mut self) {
         self.replaced = true;
@@ -211,9 +224,10 @@ impl StateLock {
 
 impl Drop for StateLock {
     fn drop(&mut self) {
-        if self.replaced {
+        if self.replaced && self.orphaned() {
             // The old file is no longer at the path; a Terraform waiting for its lock must not
-            // read it as a state (module doc). Its content was the state before the scrub.
+            // read it as a state (module doc). Its content was the state before the scrub. A
+            // file that another hard link still names is left as it is: it is that name's state.
             let _ = self.file.set_len(0);
             let _ = self.file.seek(SeekFrom::Start(0));
             let _ = self.file.write_all(REPLACED);
@@ -404,6 +418,40 @@ mod tests {
         )
         .unwrap();
         assert!(re.is_match(&u), "{u}");
+    }
+
+    /// After a rename over the path, the old file is overwritten only when no other name is left
+    /// for it: a second hard link keeps its content.
+    #[cfg(unix)]
+    #[test]
+    fn replaced_file_is_overwritten_only_when_orphaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("terraform.tfstate");
+        for keep_link in [false, true] {
+            std::fs::write(&p, b"old").unwrap();
+            let link = dir.path().join("other-name");
+            let _ = std::fs::remove_file(&link);
+            if keep_link {
+                std::fs::hard_link(&p, &link).unwrap();
+            }
+            let mut lock = StateLock::acquire(&p, "state-scrubber scrub", "stored").unwrap();
+            let held = lock.file.try_clone().unwrap();
+            let tmp = dir.path().join("new");
+            std::fs::write(&tmp, b"new").unwrap();
+            std::fs::rename(&tmp, &p).unwrap();
+            lock.mark_replaced();
+            drop(lock);
+            let mut old = Vec::new();
+            (&held).seek(SeekFrom::Start(0)).unwrap();
+            (&held).read_to_end(&mut old).unwrap();
+            assert_eq!(std::fs::read(&p).unwrap(), b"new");
+            if keep_link {
+                assert_eq!(old, b"old", "another name still holds it");
+                assert_eq!(std::fs::read(&link).unwrap(), b"old");
+            } else {
+                assert_eq!(old, REPLACED, "orphaned: no state left in it");
+            }
+        }
     }
 
     /// A classic POSIX lock, as Terraform takes it, blocks ours; once it is gone, ours is
