@@ -64,7 +64,8 @@ pub struct ScrubArgs {
     /// Secret names start with this (`<env>/<service>`).
     #[arg(long, value_name = "PREFIX")]
     pub prefix: String,
-    /// Store the values and rewrite the state. Without it: a redacted diff, nothing written.
+    /// Store the values and rewrite the state, holding Terraform's lock on the state file (exit
+    /// 2 at once while a plan or apply holds it). Without it: a redacted diff, nothing written.
     #[arg(long)]
     pub write: bool,
     /// Only these: resource addresses or address prefixes, `ADDRESS.ATTRIBUTE`, or rule ids.
@@ -115,7 +116,8 @@ pub struct RestoreArgs {
     /// The prefix the scrub used (its manifest lives under it).
     #[arg(long, value_name = "PREFIX")]
     pub prefix: String,
-    /// Rewrite the state. Without it: what would be restored (lengths only).
+    /// Rewrite the state, holding Terraform's lock on the state file. Without it: what would be
+    /// restored (lengths only).
     #[arg(long)]
     pub write: bool,
     #[command(flatten)]
