@@ -90,6 +90,7 @@ fn char_columns(src: &[u8], findings: &mut [Finding]) {
 }
 
 pub const OUTPUT_FIX: &str = "stop exporting the secret from the root module (outputs are stored in state in plaintext even when sensitive); pass it on with `ephemeral = true` outputs or read it where needed with `ephemeral \"offstate_secret_value\"`";
+pub const CHECK_FIX: &str = "a failed condition's message is stored in state and plans: do not interpolate the secret into `error_message`, and rotate it";
 pub const VARIABLE_FIX: &str = "declare the variable `ephemeral = true` (Terraform >= 1.10) so plans do not store it, and feed it only to write-only arguments";
 
 /// What a file turned out to be.
@@ -785,6 +786,17 @@ impl<'e> Scanner<'e> {
                 "resources" if format_version.is_none() => {
                     self.stream_array(&mut p, &mut dom, JobKind::V4Resource)
                 }
+                // Condition results: a failed check's message is text made from the
+                // configuration's `error_message`, which may interpolate any value that is not
+                // marked sensitive (Terraform refuses marked ones).
+                "checks" => self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                    s.checks(src, dom, id, unit, "checks")
+                }),
+                "check_results" if format_version.is_none() => {
+                    self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        s.checks(src, dom, id, unit, "check_results")
+                    })
+                }
                 "outputs" if format_version.is_none() => {
                     self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
                         s.outputs(src, dom, id, unit, "outputs")
@@ -1213,6 +1225,9 @@ impl<'e> Scanner<'e> {
             keys.add(&k);
             match k.as_ref() {
                 "values" => self.stream_values(p, dom, "prior_state")?,
+                "checks" => self.unit(p, dom, |s, src, dom, id, unit| {
+                    s.checks(src, dom, id, unit, "prior_state.checks")
+                })?,
                 _ => p.skip_value()?,
             }
             p.pop();
@@ -1989,6 +2004,121 @@ impl<'e> Scanner<'e> {
                 GENERIC_FIX,
             );
         }
+    }
+
+    /// Condition results: `terraform show -json`'s `checks` (`[{address: {to_display}, instances:
+    /// [{problems: [{message}]}]}]`) and state v4's `check_results` (`[{config_addr, objects:
+    /// [{failure_messages: [..]}]}]`). Only the messages are text from the configuration; the
+    /// rest is addresses and statuses. Each message is checked as free text (content rules), and
+    /// the check is named by its configuration address (which has no instance keys).
+    fn checks(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str, section: &str) {
+        if dom.node(id).kind != JKind::Array {
+            return;
+        }
+        let state = section == "check_results";
+        for (i, check) in dom.elements(id).enumerate() {
+            let config = if state {
+                dom.get(src, check, "config_addr")
+            } else {
+                dom.get(src, check, "address")
+                    .and_then(|a| dom.get(src, a, "to_display"))
+            };
+            let config = config
+                .and_then(|n| dom.str(src, n))
+                .map(|c| c.into_owned())
+                .unwrap_or_default();
+            let address = Address {
+                mode: "check".into(),
+                name: config.strip_prefix("check.").unwrap_or(&config).to_string(),
+                ..Default::default()
+            };
+            let (objects, messages) = if state {
+                ("objects", "failure_messages")
+            } else {
+                ("instances", "problems")
+            };
+            let Some(objs) = dom.get(src, check, objects) else {
+                continue;
+            };
+            for (j, obj) in dom.elements(objs).enumerate() {
+                let Some(msgs) = dom.get(src, obj, messages) else {
+                    continue;
+                };
+                for (k, m) in dom.elements(msgs).enumerate() {
+                    let mut attr = vec![
+                        Step::Key(Cow::Borrowed(objects)),
+                        Step::Idx(j),
+                        Step::Key(Cow::Borrowed(messages)),
+                        Step::Idx(k),
+                    ];
+                    let node = if state {
+                        m
+                    } else {
+                        attr.push(Step::Key(Cow::Borrowed("message")));
+                        match dom.get(src, m, "message") {
+                            Some(n) => n,
+                            None => continue,
+                        }
+                    };
+                    let mut rel = vec![Step::Idx(i)];
+                    rel.extend(attr.iter().cloned());
+                    self.text(
+                        src, dom, node, section, &address, unit, &rel, &attr, CHECK_FIX,
+                    );
+                }
+            }
+        }
+    }
+
+    /// One string that is free text (a message, generated configuration): content rules only,
+    /// no key context. `rel` is its path below `unit`, `attr` the attribute path reported.
+    #[allow(clippy::too_many_arguments)]
+    fn text(
+        &mut self,
+        src: &[u8],
+        dom: &Dom,
+        node: NodeId,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        rel: &[Step<'_>],
+        attr: &[Step<'_>],
+        fix: &str,
+    ) {
+        if !matches!(dom.node(node).kind, JKind::Str { .. }) {
+            return;
+        }
+        let n = dom.node(node);
+        let Some(value) = dom.str(src, node) else {
+            self.utf8.get_or_insert((n.line, n.column));
+            return;
+        };
+        let mut dets = Vec::new();
+        self.engine.analyze(
+            &value,
+            &Ctx {
+                row: None,
+                key: None,
+                mark: None,
+                default_fix: fix,
+            },
+            &mut dets,
+        );
+        if dets.is_empty() {
+            return;
+        }
+        self.dets = dets;
+        self.push_dets(&Site {
+            section,
+            address,
+            unit_pointer: unit,
+            rel,
+            attr,
+            pos: Pos {
+                line: n.line,
+                column: n.column,
+            },
+        });
     }
 
     fn output_changes(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {

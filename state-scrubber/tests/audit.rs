@@ -3229,3 +3229,75 @@ fn a_lone_surrogate_escape_neither_crashes_nor_hides_a_secret() {
         }
     }
 }
+
+/// Review (plans and less common state shapes): a failed condition's message is text made from
+/// `error_message`, which may interpolate any value not marked sensitive. Terraform keeps it in
+/// the state (`check_results[].objects[].failure_messages`) and in `terraform show -json`
+/// (`checks[].instances[].problems[].message`, also under a plan's `prior_state`). Content rules
+/// apply there; the check is named by its configuration address.
+#[test]
+fn failed_check_messages_are_scanned_in_states_and_plans() {
+    let d = Dir::new();
+    let pw = random(ALNUM, 20);
+    let url = format!("postgres://app:{pw}@db.internal:5432/app");
+    let problems = json!([{"address": {"kind": "check", "name": "db", "to_display": "check.db"}, "status": "fail",
+        "instances": [{"address": {"to_display": "check.db"}, "status": "fail",
+            "problems": [{"message": "ok"}, {"message": format!("cannot reach {url}")}]}]}]);
+    let mut state: Value = serde_json::from_str(&state_v4(json!([]))).unwrap();
+    state["check_results"] = json!([{"object_kind": "check", "config_addr": "check.db", "status": "fail",
+        "objects": [{"object_addr": "check.db", "status": "fail", "failure_messages": [format!("cannot reach {url}")]}]}]);
+    d.write("terraform.tfstate", state.to_string());
+    d.write(
+        "plan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": [],
+            "checks": problems, "prior_state": {"format_version": "1.0", "values": {"root_module": {}}, "checks": problems}})
+        .to_string(),
+    );
+    d.write(
+        "show.json",
+        json!({"format_version": "1.0", "values": {"root_module": {}}, "checks": problems})
+            .to_string(),
+    );
+    let r = audit(&[&d.s(""), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got: Vec<(String, String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                format!(
+                    "{}{}",
+                    f["file"].as_str().unwrap().rsplit('/').next().unwrap(),
+                    f["json_pointer"].as_str().unwrap()
+                ),
+                f["address"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = |p: &str| {
+        (
+            p.to_string(),
+            "check.db".to_string(),
+            "url-with-password".to_string(),
+        )
+    };
+    assert_eq!(
+        got,
+        vec![
+            want("plan.json/checks/0/instances/0/problems/1/message"),
+            want("plan.json/prior_state/checks/0/instances/0/problems/1/message"),
+            want("show.json/checks/0/instances/0/problems/1/message"),
+            want("terraform.tfstate/check_results/0/objects/0/failure_messages/0"),
+        ]
+    );
+    let f = &findings(&r)[0];
+    assert!(f["fix"].as_str().unwrap().contains("error_message"), "{f}");
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s(""), "--format", format, "--verbose"]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        for v in variants(&pw) {
+            assert!(!r.all().contains(&v), "{format} output leaks the password");
+        }
+    }
+}
