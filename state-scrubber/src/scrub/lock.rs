@@ -343,19 +343,7 @@ fn hostname() -> String {
 
 /// A version 4 UUID, the form Terraform's lock IDs take.
 fn random_uuid() -> String {
-    let mut b = [0u8; 16];
-    rand::Rng::fill(&mut rand::rng(), &mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::finding::hex(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// Now, UTC, RFC 3339 with nanoseconds: what Go's `time.Time` encodes to and decodes from.
