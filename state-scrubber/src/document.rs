@@ -2337,6 +2337,56 @@ impl<'e> Scanner<'e> {
                 );
             }
         }
+        // `output "x" { value = "literal" }`: the literal is in the plan here, in every module,
+        // whether or not the output is ever stored.
+        if let Some(outs) = dom.get(src, module, "outputs") {
+            for (k, o) in dom.members(outs) {
+                let Some(name) = dom.str(src, k) else {
+                    continue;
+                };
+                let Some(cv) = dom
+                    .get(src, o, "expression")
+                    .and_then(|e| dom.get(src, e, "constant_value"))
+                else {
+                    continue;
+                };
+                let sensitive = dom
+                    .get(src, o, "sensitive")
+                    .is_some_and(|n| dom.node(n).kind == JKind::Bool(true));
+                let address = Address {
+                    module: module_addr.clone(),
+                    mode: "output".into(),
+                    name: name.to_string(),
+                    ..Default::default()
+                };
+                let marks = if sensitive {
+                    Marks::all()
+                } else {
+                    Marks::default()
+                };
+                let mut rel2 = rel.clone();
+                rel2.push(Step::Key(Cow::Borrowed("outputs")));
+                rel2.push(Step::Key(Cow::Owned(name.to_string())));
+                rel2.push(Step::Key(Cow::Borrowed("expression")));
+                rel2.push(Step::Key(Cow::Borrowed("constant_value")));
+                self.values_keyed(
+                    src,
+                    dom,
+                    cv,
+                    "configuration",
+                    &address,
+                    unit,
+                    &rel2,
+                    &[],
+                    &marks,
+                    Mark::SensitiveOutput,
+                    // The literal is in the configuration: only moving it out of the
+                    // configuration takes it out of the plan.
+                    GENERIC_FIX,
+                    &name,
+                );
+            }
+        }
         if let Some(calls) = dom.get(src, module, "module_calls") {
             for (k, call) in dom.members(calls) {
                 let Some(name) = dom.str(src, k) else {

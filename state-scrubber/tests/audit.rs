@@ -3301,3 +3301,58 @@ fn failed_check_messages_are_scanned_in_states_and_plans() {
         }
     }
 }
+
+/// Review: `output "x" { value = "literal" }` puts the literal in a plan's `configuration`
+/// (`outputs.<name>.expression.constant_value`, in the root and in every child module), whether
+/// or not the output is stored anywhere. It was not read there.
+#[test]
+fn literal_output_values_in_plan_configuration_are_found() {
+    let d = Dir::new();
+    let pw = format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6));
+    let key = format!("ghp_{}", random(ALNUM, 36));
+    d.write(
+        "plan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.11.4", "configuration": {"root_module": {
+            "outputs": {
+                "admin": {"sensitive": true, "expression": {"constant_value": pw}},
+                "refs": {"expression": {"references": ["var.x"]}}},
+            "module_calls": {"m": {"source": "./m", "module": {"outputs": {
+                "gh": {"expression": {"constant_value": {"token": key}}}}}}}}}})
+        .to_string(),
+    );
+    let r = audit(&[&d.s("plan.json"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let got: Vec<(String, String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["json_pointer"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "output.admin".to_string(),
+                "/configuration/root_module/outputs/admin/expression/constant_value".to_string(),
+                "mark.sensitive_output".to_string()
+            ),
+            (
+                "module.m.output.gh".to_string(),
+                "/configuration/root_module/module_calls/m/module/outputs/gh/expression/constant_value/token".to_string(),
+                "github-token".to_string()
+            ),
+        ]
+    );
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s("plan.json"), "--format", format, "--verbose"]);
+        for c in [&pw, &key] {
+            for v in variants(c) {
+                assert!(!r.all().contains(&v), "{format} output leaks a value");
+            }
+        }
+    }
+}
