@@ -251,7 +251,7 @@ pub(crate) fn plan_module(
         offstate_blocked: None,
         generating: BTreeSet::new(),
     };
-    planner.offstate_local = planner.required_offstate().map(|(name, _)| name);
+    planner.offstate_local = planner.required_offstate().map(|entry| entry.name);
     planner.offstate_blocked = planner.offstate_taken();
     let pairs = if opts.offstate_secret {
         planner.choose_pairs()
@@ -2079,17 +2079,36 @@ impl<'a> Planner<'a> {
         format!("{indent}generate {{\n{}\n{indent}}}", lines.join("\n"))
     }
 
-    /// The entry of `required_providers` whose `source` is `offstate/offstate` (any spelling
-    /// Terraform takes for it): its local name and where it is.
-    fn required_offstate(&self) -> Option<(String, (usize, usize))> {
-        self.blocks("terraform").find_map(|(file, block)| {
-            block
-                .body
-                .get_blocks("required_providers")
-                .flat_map(|rp| rp.body.attributes())
-                .find(|entry| is_offstate_source(&entry.value))
-                .map(|entry| (entry.key.as_str().to_owned(), (file, key_start(entry))))
-        })
+    /// The entry of `required_providers` whose `source` is offstate: `offstate/offstate` (any
+    /// spelling Terraform takes for it), else a private registry's `HOST/NAMESPACE/offstate`
+    /// (see [`OffstateSource`]). Its local name, where it is, its source and which kind it is.
+    fn required_offstate(&self) -> Option<RequiredOffstate> {
+        let entries: Vec<RequiredOffstate> = self
+            .blocks("terraform")
+            .flat_map(|(file, block)| {
+                block
+                    .body
+                    .get_blocks("required_providers")
+                    .flat_map(|rp| rp.body.attributes())
+                    .filter_map(move |entry| {
+                        let (source, kind) = offstate_entry_source(&entry.value)?;
+                        Some(RequiredOffstate {
+                            name: entry.key.as_str().to_owned(),
+                            at: (file, key_start(entry)),
+                            source,
+                            kind,
+                        })
+                    })
+            })
+            .collect();
+        let canonical = entries
+            .iter()
+            .position(|e| e.kind == OffstateSource::Canonical);
+        let mut entries = entries;
+        match canonical {
+            Some(index) => Some(entries.swap_remove(index)),
+            None => entries.into_iter().next(),
+        }
     }
 
     /// The name to call the offstate provider by: the local name `required_providers` gives
@@ -2120,8 +2139,20 @@ impl<'a> Planner<'a> {
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             let line = self.line(file, key_start(entry));
+            // `acme/offstate` on a public registry: a provider that only shares offstate's name.
+            let other_namespace = source
+                .to_ascii_lowercase()
+                .rsplit('/')
+                .next()
+                .is_some_and(|ty| ty == "offstate");
+            let what = if other_namespace {
+                ", a provider named offstate in another namespace of a public registry, which migrate does not take \
+                 for offstate/offstate; it"
+            } else {
+                ", which"
+            };
             Some(format!(
-                "`required_providers` ({path}:{line}) gives the local name `offstate` to `{source}`, which would then own \
+                "`required_providers` ({path}:{line}) gives the local name `offstate` to `{source}`{what} would then own \
                  `offstate_secret`; add `offstate/offstate` there under another local name (migrate then writes \
                  `provider = <that name>`) and migrate again"
             ))
@@ -2140,11 +2171,31 @@ impl<'a> Planner<'a> {
 
     fn required_providers(&mut self, fallback_file: usize) {
         let terraform: Vec<(usize, &Block)> = self.blocks("terraform").collect();
-        if let Some((name, (file, at))) = self.required_offstate() {
+        if let Some(RequiredOffstate {
+            name,
+            at: (file, at),
+            source,
+            kind,
+        }) = self.required_offstate()
+        {
+            if kind == OffstateSource::PrivateRegistry {
+                let path = self.files[file]
+                    .path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                let line = self.line(file, at);
+                self.info(file, at, format!(
+                    "`required_providers` ({path}:{line}) gives `{name}` the source `{source}`, which migrate takes for \
+                     offstate/offstate from a private registry (its type is `offstate`), so what migrate writes uses it; \
+                     if `{source}` is another provider, do not apply this: add `offstate/offstate` there under another \
+                     local name and migrate again"
+                ));
+            }
             if name != "offstate" {
                 self.info(file, at, format!(
-                    "`required_providers` names `offstate/offstate` `{name}`: the `offstate_secret` resources migrate writes \
-                     say `provider = {name}`, and references call `provider::{name}::ref`"
+                    "`required_providers` names `{}` `{name}`: the `offstate_secret` resources migrate writes \
+                     say `provider = {name}`, and references call `provider::{name}::ref`",
+                    if kind == OffstateSource::Canonical { "offstate/offstate" } else { &source }
                 ));
             }
             return;
@@ -2211,16 +2262,65 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// Whether a `required_providers` entry is `{ source = "offstate/offstate" ... }` (the
-/// registry host may be spelled out; Terraform compares source addresses case-insensitively).
-fn is_offstate_source(entry: &Expression) -> bool {
-    entry_source(entry).is_some_and(|source| {
-        let source = source.to_ascii_lowercase();
-        source
-            .strip_prefix("registry.terraform.io/")
-            .unwrap_or(&source)
-            == "offstate/offstate"
-    })
+/// A `required_providers` entry that is offstate.
+struct RequiredOffstate {
+    name: String,
+    /// (file, key start)
+    at: (usize, usize),
+    source: String,
+    kind: OffstateSource,
+}
+
+/// What a `required_providers` source address says about being the offstate provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OffstateSource {
+    /// `offstate/offstate`, on the public registry Terraform or OpenTofu reads it from by default
+    /// (`registry.terraform.io/` or `registry.opentofu.org/` may be spelled out).
+    Canonical,
+    /// `HOST/NAMESPACE/offstate` on any other host: a private registry's copy of offstate
+    /// (Terraform Cloud's `app.terraform.io/ORG/offstate`, an Artifactory or a self-hosted
+    /// registry keep the type and change the host and namespace), taken as offstate, with a note.
+    PrivateRegistry,
+    /// Anything else, `acme/offstate` on a public registry included: there the address names
+    /// another provider, which only shares offstate's type name.
+    Other,
+}
+
+/// Public registries, where `NAMESPACE/offstate` outside the `offstate` namespace is another
+/// provider.
+const PUBLIC_REGISTRIES: [&str; 2] = ["registry.terraform.io", "registry.opentofu.org"];
+
+/// Which provider a `required_providers` source address is (Terraform compares source addresses
+/// case-insensitively).
+fn offstate_source(source: &str) -> OffstateSource {
+    let source = source.trim().to_ascii_lowercase();
+    let parts: Vec<&str> = source.split('/').collect();
+    let (host, namespace, ty) = match parts.as_slice() {
+        [namespace, ty] => (PUBLIC_REGISTRIES[0], *namespace, *ty),
+        [host, namespace, ty] => (*host, *namespace, *ty),
+        _ => return OffstateSource::Other,
+    };
+    if ty != "offstate" || host.is_empty() || namespace.is_empty() {
+        return OffstateSource::Other;
+    }
+    if PUBLIC_REGISTRIES.contains(&host) {
+        if namespace == "offstate" {
+            OffstateSource::Canonical
+        } else {
+            OffstateSource::Other
+        }
+    } else {
+        OffstateSource::PrivateRegistry
+    }
+}
+
+/// The source of a `required_providers` entry, when it is offstate (see [`OffstateSource`]).
+fn offstate_entry_source(entry: &Expression) -> Option<(String, OffstateSource)> {
+    let source = entry_source(entry)?;
+    match offstate_source(&source) {
+        OffstateSource::Other => None,
+        kind => Some((source, kind)),
+    }
 }
 
 /// The `source` string of a `required_providers` entry in object form (`{ source = "..." }`).

@@ -1281,3 +1281,108 @@ fn an_ssm_parameter_read_by_name_and_passed_to_a_module_says_the_hand_conversion
         "{api}"
     );
 }
+
+fn pair_with_required(entry: &str) -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n{entry}\n  }}\n}}\n\n\
+         resource \"aws_secretsmanager_secret\" \"db\" {{\n  name = \"prod/db\"\n}}\n\n\
+         resource \"aws_secretsmanager_secret_version\" \"db\" {{\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.pw\n}}\n"
+    )
+}
+
+#[test]
+fn a_private_registry_copy_of_offstate_is_offstate_with_a_note() {
+    for source in [
+        "registry.example.com/acme/offstate",
+        "app.terraform.io/acme/offstate",
+        "Registry.Example.com:8443/Acme/OffState",
+    ] {
+        let main = pair_with_required(&format!(
+            "    offstate = {{\n      source = \"{source}\"\n    }}"
+        ));
+        let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        assert!(
+            text.contains("resource \"offstate_secret\" \"db\""),
+            "{source}: {text}"
+        );
+        // The entry there is offstate's: no second `offstate` entry, no `provider =`.
+        assert_eq!(text.matches("source =").count(), 1, "{source}: {text}");
+        assert!(!text.contains("provider ="), "{source}: {text}");
+        let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+        assert!(
+            notes.iter().any(|n| n.contains(&format!("`{source}`"))
+                && n.contains("private registry")
+                && n.ends_with(
+                    "is another provider, do not apply this: add `offstate/offstate` there under another \
+                     local name and migrate again"
+                )),
+            "{source}: {notes:#?}"
+        );
+        assert!(
+            !notes.iter().any(|n| n.contains("not converted")),
+            "{source}: {notes:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_private_registry_copy_of_offstate_under_another_local_name_is_called_by_it() {
+    let main = pair_with_required(
+        "    secrets = {\n      source = \"app.terraform.io/acme/offstate\"\n    }",
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(text.contains("provider = secrets"), "{text}");
+    assert_eq!(text.matches("source =").count(), 1, "{text}");
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("`app.terraform.io/acme/offstate`")
+                && n.contains("private registry")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn offstate_on_the_opentofu_registry_is_offstate_without_a_note() {
+    let main = pair_with_required(
+        "    offstate = {\n      source = \"registry.opentofu.org/offstate/offstate\"\n    }",
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(
+        text.contains("resource \"offstate_secret\" \"db\""),
+        "{text}"
+    );
+    assert_eq!(text.matches("source =").count(), 1, "{text}");
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    assert!(
+        !notes.iter().any(|n| n.contains("private registry")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn a_provider_named_offstate_in_another_public_namespace_is_not_offstate() {
+    for source in ["acme/offstate", "registry.terraform.io/acme/offstate"] {
+        let main = pair_with_required(&format!(
+            "    offstate = {{\n      source = \"{source}\"\n    }}"
+        ));
+        let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        assert!(!text.contains("offstate_secret"), "{source}: {text}");
+        let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+        assert!(
+            notes.iter().any(
+                |n| n.starts_with("`aws_secretsmanager_secret.db` not converted")
+                    && n.contains(&format!(
+                        "`{source}`, a provider named offstate in another namespace"
+                    ))
+                    && n.ends_with("and migrate again")
+            ),
+            "{source}: {notes:#?}"
+        );
+    }
+}
