@@ -1689,7 +1689,56 @@ impl<'e> Scanner<'e> {
                     &rows,
                 );
             }
+            if let Some(ident) = dom.get(src, inst, "identity") {
+                self.identity(
+                    src,
+                    dom,
+                    ident,
+                    "resources.identity",
+                    &address,
+                    &ipath,
+                    "identity",
+                );
+            }
         }
+    }
+
+    /// A resource identity (Terraform 1.12+: a state instance's `identity`, a show resource's
+    /// `identity`, a change's `before_identity` / `after_identity` / `importing.identity`): what
+    /// the provider finds the object by, which is meant to be IDs. Key names and content rules
+    /// apply as anywhere (no table row: the attribute names are not the schema's). Reported in a
+    /// section of its own, with the attribute path inside the identity.
+    #[allow(clippy::too_many_arguments)]
+    fn identity(
+        &mut self,
+        src: &[u8],
+        dom: &Dom,
+        id: NodeId,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        member: &'static str,
+    ) {
+        if dom.node(id).kind != JKind::Object {
+            return;
+        }
+        let rel: Vec<Step<'_>> = member
+            .split('/')
+            .map(|m| Step::Key(Cow::Borrowed(m)))
+            .collect();
+        self.values(
+            src,
+            dom,
+            id,
+            section,
+            address,
+            unit,
+            &rel,
+            &[],
+            &Marks::default(),
+            Mark::SensitiveAttributes,
+            GENERIC_FIX,
+        );
     }
 
     /// A flatmap (`attributes_flat` in v4, `primary.attributes` in v3): keys like `a.0.b`.
@@ -1939,6 +1988,10 @@ impl<'e> Scanner<'e> {
                 GENERIC_FIX,
             );
         }
+        if let Some(ident) = dom.get(src, id, "identity") {
+            let sec = format!("{section}.identity");
+            self.identity(src, dom, ident, &sec, &address, unit, "identity");
+        }
     }
 
     /// [`Self::address_keys`] for a `terraform show -json` resource or resource change.
@@ -2002,6 +2055,40 @@ impl<'e> Scanner<'e> {
                 &marks,
                 Mark::PlanSensitive,
                 GENERIC_FIX,
+            );
+        }
+        for (member, rel) in [
+            ("before_identity", "change/before_identity"),
+            ("after_identity", "change/after_identity"),
+            ("importing.identity", "change/importing/identity"),
+        ] {
+            let node = match member.split_once('.') {
+                Some((a, b)) => dom.get(src, change, a).and_then(|n| dom.get(src, n, b)),
+                None => dom.get(src, change, member),
+            };
+            if let Some(ident) = node {
+                let sec = format!("{section}.{member}");
+                self.identity(src, dom, ident, &sec, &address, unit, rel);
+            }
+        }
+        // `terraform plan -generate-config-out`: the HCL Terraform wrote for an imported
+        // resource, every attribute that is not marked sensitive as a literal.
+        if let Some(g) = dom.get(src, change, "generated_config") {
+            let rel = [
+                Step::Key(Cow::Borrowed("change")),
+                Step::Key(Cow::Borrowed("generated_config")),
+            ];
+            let sec = format!("{section}.generated_config");
+            self.text(
+                src,
+                dom,
+                g,
+                &sec,
+                &address,
+                unit,
+                &rel,
+                &[],
+                "the generated configuration holds the value as a literal: replace it with a reference (a write-only argument, `ephemeral \"offstate_secret_value\"`) before applying, and rotate it",
             );
         }
     }
@@ -2912,20 +2999,33 @@ fn show_address(src: &[u8], dom: &Dom, id: NodeId) -> Address {
 /// Whether `pointer` is a resource instance's `id`: what every SDKv2 provider reads, imports and
 /// deletes the resource by. State v4 `attributes`/`attributes_flat`, v3 `primary`/`deposed` and
 /// their `attributes`; in `show -json` output, a resource's `values` (state, `planned_values`,
-/// `prior_state`, any module depth) and a change's `before`/`after`.
+/// `prior_state`, any module depth) and a change's `before`/`after`. Also every member of a
+/// resource identity (Terraform 1.12+), which is the same kind of name.
 pub(crate) fn is_id_attribute(pointer: &str) -> bool {
     let tokens = crate::scrub::rewrite::pointer_tokens(pointer);
     let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
     let v4 = ["attributes", "attributes_flat"];
     match t.as_slice() {
+        ["resources", _, "instances", _, "identity", ..] => true,
         ["resources", _, "instances", _, attrs, "id"] => v4.contains(attrs),
         ["modules", _, "resources", _, "primary" | "deposed", "id"]
         | ["modules", _, "resources", _, "primary", "attributes", "id"]
         | ["modules", _, "resources", _, "deposed", _, "id"]
         | ["modules", _, "resources", _, "deposed", _, "attributes", "id"]
         | [.., "resources", _, "values", "id"]
-        | ["resource_changes" | "resource_drift", _, "change", "before" | "after", "id"] => true,
-        _ => false,
+        | ["resource_changes" | "resource_drift", _, "change", "before" | "after", "id"]
+        | ["deferred_changes", _, "resource_change", "change", "before" | "after", "id"] => true,
+        // A resource identity (1.12+) is what the provider finds the object by, every member
+        // (the arm above: a state instance's): a show resource's `identity`, a change's
+        // `before_identity` etc.
+        _ => (0..t.len()).any(|i| {
+            let at = |j: usize, s: &str| t.get(i + j) == Some(&s);
+            (at(0, "resources") && at(2, "identity"))
+                || (at(0, "change")
+                    && (at(1, "before_identity")
+                        || at(1, "after_identity")
+                        || (at(1, "importing") && at(2, "identity"))))
+        }),
     }
 }
 

@@ -3356,3 +3356,100 @@ fn literal_output_values_in_plan_configuration_are_found() {
         }
     }
 }
+
+/// Review: members that hold values besides `attributes` / `before` / `after`, which were not
+/// read: a resource identity (Terraform 1.12+: a state instance's `identity`, a show resource's
+/// `identity`, a change's `before_identity` / `after_identity` / `importing.identity`) and the
+/// HCL `terraform plan -generate-config-out` wrote for an imported resource
+/// (`change.generated_config`, every attribute not marked sensitive as a literal). Each is its
+/// own section. An AWS access key ID in an identity is the object's name, as in `id`: quiet.
+#[test]
+fn identities_and_generated_config_are_read() {
+    let d = Dir::new();
+    let pw = format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6));
+    let tok = random(ALNUM, 32);
+    let key_id = format!("AKIA{}", random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let ident = json!({"id": key_id, "account_id": "123456789012", "password": pw});
+    let mut state: Value = serde_json::from_str(&state_v4(json!([resource(
+        "managed",
+        "aws_instance",
+        "a",
+        json!({"id": "i-1"}),
+        json!([])
+    )])))
+    .unwrap();
+    state["resources"][0]["instances"][0]["identity"] = ident.clone();
+    state["resources"][0]["instances"][0]["identity_schema_version"] = json!(0);
+    d.write("terraform.tfstate", state.to_string());
+    let hcl = format!(
+        "resource \"aws_lambda_function\" \"f\" {{\n  environment {{\n    variables = {{\n      API_TOKEN = \"{tok}\"\n    }}\n  }}\n}}\n"
+    );
+    d.write(
+        "plan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.12.0",
+            "planned_values": {"root_module": {"resources": [{"address": "aws_instance.a", "mode": "managed", "type": "aws_instance",
+                "name": "a", "values": {"id": "i-1"}, "identity": ident}]}},
+            "resource_changes": [{"address": "aws_instance.a", "mode": "managed", "type": "aws_instance", "name": "a",
+                "change": {"actions": ["no-op"], "before": {"id": "i-1"}, "after": {"id": "i-1"},
+                    "before_identity": ident, "after_identity": ident, "importing": {"identity": ident},
+                    "generated_config": hcl}}]})
+        .to_string(),
+    );
+    let r = audit(&[&d.s(""), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got: Vec<(String, String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["section"].as_str().unwrap().to_string(),
+                f["json_pointer"].as_str().unwrap().to_string(),
+                f["attribute_path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        got,
+        vec![
+            s(
+                "planned_values.identity",
+                "/planned_values/root_module/resources/0/identity/password",
+                "password"
+            ),
+            s(
+                "resource_changes.after_identity",
+                "/resource_changes/0/change/after_identity/password",
+                "password"
+            ),
+            s(
+                "resource_changes.before_identity",
+                "/resource_changes/0/change/before_identity/password",
+                "password"
+            ),
+            s(
+                "resource_changes.generated_config",
+                "/resource_changes/0/change/generated_config",
+                ""
+            ),
+            s(
+                "resource_changes.importing.identity",
+                "/resource_changes/0/change/importing/identity/password",
+                "password"
+            ),
+            s(
+                "resources.identity",
+                "/resources/0/instances/0/identity/password",
+                "password"
+            ),
+        ]
+    );
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s(""), "--format", format, "--verbose"]);
+        for c in [&pw, &tok] {
+            for v in variants(c) {
+                assert!(!r.all().contains(&v), "{format} output leaks a value");
+            }
+        }
+    }
+}
