@@ -152,20 +152,55 @@ pub enum ConnectError {
     },
 }
 
+/// The largest CA bundle read (the system's bundles are a few hundred KiB). A bigger file is
+/// refused rather than read whole: `custom_ca_bundle = "/dev/zero"` would otherwise eat memory
+/// until the provider is killed.
+const MAX_CA_BUNDLE_BYTES: u64 = 16 << 20;
+
+/// What is wrong with a PEM item, without the file's content: rustls's `Display` of a bad
+/// `-----BEGIN` line prints that whole line (as a byte list), and the file may be the wrong one
+/// (a credentials file, a private key).
+fn pem_error_without_content(e: &rustls::pki_types::pem::Error) -> &'static str {
+    use rustls::pki_types::pem::Error;
+    match e {
+        Error::MissingSectionEnd { .. } => "a section has no matching -----END line",
+        Error::IllegalSectionStart { .. } => "a -----BEGIN line is malformed",
+        Error::Base64Decode(_) => "a section is not valid base64",
+        Error::SectionTooLarge => "a section is too large",
+        _ => "it is not valid PEM",
+    }
+}
+
 /// The certificates of a PEM CA bundle, checked the way the TLS client will load them (the SDK
 /// panics on a certificate it cannot parse, so nothing unchecked reaches it).
 fn read_ca_bundle(path: &Path, from_env: bool) -> Result<Vec<u8>, ConnectError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
+    use std::io::Read as _;
     let fail = |reason: String| ConnectError::CaBundle {
         path: path.display().to_string(),
         from_env,
         reason,
     };
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CA_BUNDLE_BYTES + 1).read_to_end(&mut pem))
+        .map_err(|e| fail(e.to_string()))?;
+    if pem.len() as u64 > MAX_CA_BUNDLE_BYTES {
+        return Err(fail(format!(
+            "larger than {} MiB, which no CA bundle is",
+            MAX_CA_BUNDLE_BYTES >> 20
+        )));
+    }
     let mut roots = rustls::RootCertStore::empty();
     for (i, cert) in CertificateDer::pem_slice_iter(&pem).enumerate() {
-        let cert = cert.map_err(|e| fail(format!("PEM item {} is not readable: {e}", i + 1)))?;
+        let cert = cert.map_err(|e| {
+            fail(format!(
+                "PEM item {} is not readable: {}",
+                i + 1,
+                pem_error_without_content(&e)
+            ))
+        })?;
         roots
             .add(cert)
             .map_err(|e| fail(format!("certificate {} is not usable: {e}", i + 1)))?;
@@ -1059,6 +1094,73 @@ mod tests {
         .with_subscriber(count.clone())
         .await;
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    /// A file under a fresh private directory, removed on drop.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir()
+                .join(format!("offstate-aws-test-{}-{name}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            TempFile(dir.join(name))
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            if let Some(dir) = self.0.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+
+    #[test]
+    fn ca_bundle_errors_name_the_file_never_its_content() {
+        let inside = "cnry-7d1f0e9a2b3c4d5e";
+        for (name, content) in [
+            (
+                "bad-begin",
+                format!("-----BEGIN CERTIFICATE {inside}\nAAAA\n-----END CERTIFICATE-----\n"),
+            ),
+            ("no-end", format!("-----BEGIN CERTIFICATE-----\n{inside}\n")),
+            (
+                "bad-base64",
+                format!("-----BEGIN CERTIFICATE-----\n{inside}!!\n-----END CERTIFICATE-----\n"),
+            ),
+            (
+                "credentials",
+                format!("[default]\naws_secret_access_key = {inside}\n"),
+            ),
+        ] {
+            let file = TempFile::new(name);
+            std::fs::write(&file.0, &content).unwrap();
+            let e = read_ca_bundle(&file.0, false).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.contains(&file.0.display().to_string()),
+                "{name}: {text}"
+            );
+            let bytes: Vec<String> = inside.bytes().map(|b| b.to_string()).collect();
+            assert!(
+                !text.contains(inside) && !text.contains(&bytes[..8].join(", ")),
+                "{name}: the error shows the file's content: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn ca_bundle_larger_than_any_is_refused_unread() {
+        let file = TempFile::new("huge");
+        // Sparse: no disk is used.
+        std::fs::File::create(&file.0)
+            .unwrap()
+            .set_len(MAX_CA_BUNDLE_BYTES + 1)
+            .unwrap();
+        let e = read_ca_bundle(&file.0, true).unwrap_err();
+        assert!(e.to_string().contains("larger than"), "{e}");
+        assert!(e.to_string().contains("(AWS_CA_BUNDLE)"), "{e}");
     }
 
     #[test]
