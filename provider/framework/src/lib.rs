@@ -22,6 +22,7 @@ pub mod schema;
 pub mod types;
 pub mod value;
 pub mod wire;
+pub mod withheld;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use path::AttributePath;

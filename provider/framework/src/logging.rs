@@ -49,11 +49,20 @@ use tracing_subscriber::Layer;
 /// Does nothing if a global subscriber is already installed, so calling it
 /// twice is harmless.
 pub fn init(module: &str) {
+    init_with(module, &[]);
+}
+
+/// [`init`], with the events of the `content_targets` (target prefixes of libraries known to
+/// log what they read, such as a credentials file's lines) written without their message and
+/// fields: see [`subscriber_with`].
+pub fn init_with(module: &str, content_targets: &'static [&'static str]) {
     let level = level_from_env(|name| std::env::var(name).ok());
     if level == LevelFilter::OFF {
         return;
     }
-    let subscriber = subscriber(module, level, || Box::new(std::io::stderr()));
+    let subscriber = subscriber_with(module, level, content_targets, || {
+        Box::new(std::io::stderr())
+    });
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
@@ -62,6 +71,19 @@ pub fn init(module: &str) {
 pub fn subscriber(
     module: &str,
     level: LevelFilter,
+    make_writer: impl Fn() -> Box<dyn std::io::Write> + Send + Sync + 'static,
+) -> impl Subscriber + Send + Sync {
+    subscriber_with(module, level, &[], make_writer)
+}
+
+/// [`subscriber`], where an event whose target starts with one of `content_targets` keeps its
+/// level and target but not its message or fields, which may quote what the library read (the
+/// AWS SDK's profile parser warns about a malformed line of a credentials file by quoting it,
+/// secret key or session token included).
+pub fn subscriber_with(
+    module: &str,
+    level: LevelFilter,
+    content_targets: &'static [&'static str],
     make_writer: impl Fn() -> Box<dyn std::io::Write> + Send + Sync + 'static,
 ) -> impl Subscriber + Send + Sync {
     // Our own crates log at the requested level; everything else (tonic,
@@ -76,6 +98,7 @@ pub fn subscriber(
         .with(targets)
         .with(HclogLayer {
             module: module.to_string(),
+            content_targets,
             make_writer: Box::new(make_writer),
             lock: Mutex::new(()),
         })
@@ -109,6 +132,8 @@ type MakeWriter = Box<dyn Fn() -> Box<dyn std::io::Write> + Send + Sync>;
 
 struct HclogLayer {
     module: String,
+    /// Target prefixes whose events are written without message and fields.
+    content_targets: &'static [&'static str],
     make_writer: MakeWriter,
     // Serialises writes so concurrent lines never interleave.
     lock: Mutex<()>,
@@ -153,6 +178,16 @@ where
                     fields.extend(span_fields.fields.clone());
                 }
             }
+        }
+        let target = event.metadata().target();
+        if self.content_targets.iter().any(|t| target.starts_with(t)) {
+            fields.insert("target".into(), Json::from(target));
+            self.write_line(
+                *event.metadata().level(),
+                "(message withheld: this library's messages may quote a configuration or credentials file)",
+                fields,
+            );
+            return;
         }
         let mut visitor = JsonVisitor::default();
         event.record(&mut visitor);
@@ -199,7 +234,8 @@ impl HclogLayer {
                 entry.insert(key, value);
             }
         }
-        let mut line = Json::Object(entry).to_string();
+        // Credentials registered with `withheld::withhold` never reach a line, whoever logged.
+        let mut line = crate::withheld::scrub(&Json::Object(entry).to_string()).into_owned();
         line.push('\n');
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut writer = (self.make_writer)();
@@ -435,6 +471,51 @@ mod tests {
             .map(|l| l["@message"].clone())
             .collect();
         assert_eq!(messages, ["shown", "shown too", "and this"]);
+    }
+
+    #[test]
+    fn content_targets_keep_level_and_target_only() {
+        let out = CaptureWriter::default();
+        let w = out.clone();
+        let sub = subscriber_with(
+            "provider.terraform-provider-test",
+            LevelFilter::TRACE,
+            &["aws_runtime::env_config"],
+            move || Box::new(w.clone()),
+        );
+        let line = "aws_session_token: cnry-token-3f9a8b7c6d5e";
+        tracing::subscriber::with_default(sub, || {
+            tracing::warn!(target: "aws_runtime::env_config::normalize", profile = "team", key = ?line, "key ignored because `{line}` was not a valid identifier");
+            tracing::warn!(target: "aws_config::meta::credentials::chain", "kept");
+        });
+        assert!(!out.contents().contains("cnry-token"), "{}", out.contents());
+        let lines = lines(&out);
+        assert_eq!(lines.len(), 2, "{}", out.contents());
+        assert_eq!(lines[0]["@level"], "warn");
+        assert_eq!(lines[0]["target"], "aws_runtime::env_config::normalize");
+        assert!(lines[0]["@message"]
+            .as_str()
+            .unwrap()
+            .starts_with("(message withheld"));
+        assert_eq!(lines[1]["@message"], "kept");
+    }
+
+    #[test]
+    fn withheld_strings_never_reach_a_line() {
+        let (sub, out) = capture(LevelFilter::TRACE);
+        let token = "cnry-session-token-4e5f6a7b8c9d";
+        crate::withheld::withhold(token);
+        tracing::subscriber::with_default(sub, || {
+            tracing::warn!(target: "aws_config::sts::assume_role", error = %format!("AccessDenied: echoed {token}"), "STS refused to grant assume role");
+            tracing::debug!(field = ?token, "in a field, {token} in the message");
+        });
+        assert!(
+            !out.contents().contains("cnry-session"),
+            "{}",
+            out.contents()
+        );
+        assert_eq!(out.contents().matches(crate::withheld::MASK).count(), 3);
+        assert_eq!(lines(&out).len(), 2);
     }
 
     #[test]

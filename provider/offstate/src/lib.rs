@@ -15,3 +15,8 @@ pub mod secret;
 pub mod tags;
 
 pub use provider::OffstateProvider;
+
+/// Log targets whose events are written without message or fields
+/// (`offstate_framework::logging::init_with`): the AWS SDK's shared config and credentials file
+/// parser, whose warnings quote a malformed line, a secret key or session token included.
+pub const LOG_CONTENT_TARGETS: &[&str] = &["aws_runtime::env_config"];

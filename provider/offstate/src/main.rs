@@ -9,7 +9,12 @@ use terraform_provider_offstate::OffstateProvider;
 
 fn main() -> ExitCode {
     runtime::check_magic_cookie();
-    offstate_framework::logging::init("provider.terraform-provider-offstate");
+    // The AWS SDK's profile-file parser quotes a malformed line of ~/.aws/credentials in its
+    // warnings (`aws_session_token: TOKEN` with a colon): its events keep no message.
+    offstate_framework::logging::init_with(
+        "provider.terraform-provider-offstate",
+        terraform_provider_offstate::LOG_CONTENT_TARGETS,
+    );
     // One thread is plenty: every RPC waits on the network (Secrets Manager)
     // or does microseconds of work, and Terraform starts a provider process
     // several times per command, so start-up time and memory are what count.

@@ -291,6 +291,7 @@ impl offstate_framework::Provider for OffstateProvider {
             }
             return diags;
         }
+        withhold_credentials(c);
         let env_region = std::env::var("AWS_REGION")
             .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
             .ok();
@@ -406,6 +407,77 @@ impl offstate_framework::Provider for OffstateProvider {
     }
 }
 
+/// The credentials this process can see, registered with `offstate_framework::withheld` so
+/// that no log line or diagnostic carries them, whoever wrote it: the secret key and session
+/// token in the environment, `assume_role.external_id`, and a proxy URL's password. A server or
+/// proxy that reflects the request in its error text (the `X-Amz-Security-Token` header, STS's
+/// form body with `ExternalId`) would otherwise put them in the error the user sees, and the
+/// SDK's own warning ("STS refused to grant assume role") in the log.
+fn withhold_credentials(config: &Value) {
+    use offstate_framework::withheld::withhold;
+    for var in [
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            withhold(&v);
+        }
+    }
+    if let Some(id) = config.get("assume_role").get("external_id").as_str() {
+        withhold(id);
+    }
+    for var in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        if let Some(password) = std::env::var(var).ok().as_deref().and_then(proxy_password) {
+            withhold(password);
+            withhold(&percent_decode(password));
+        }
+    }
+}
+
+/// The password of a proxy URL (`http://user:PASSWORD@host:port`), as written.
+fn proxy_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
+/// `%XX` sequences decoded (a proxy password is written percent-encoded in the URL and sent
+/// decoded); anything undecodable is kept as it is.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// File paths from a list of strings, a leading `~/` taken as `$HOME/`, as hashicorp/aws does.
 fn paths(v: &Value) -> Vec<std::path::PathBuf> {
     known_strings(v)
@@ -508,5 +580,31 @@ fn attempt_timeout_from_env() -> Option<std::time::Duration> {
             tracing::warn!("OFFSTATE_AWS_ATTEMPT_TIMEOUT is not a number of seconds in (0, 3600]; using the default");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_passwords_are_found_as_written_and_decoded() {
+        for (url, want) in [
+            (
+                "http://user:s3cr%40t-pass@proxy:3128",
+                Some("s3cr%40t-pass"),
+            ),
+            ("http://user:p@ss@proxy:3128/", Some("p@ss")),
+            ("user:pw-no-scheme@proxy:3128", Some("pw-no-scheme")),
+            ("http://user@proxy:3128", None),
+            ("http://user:@proxy:3128", None),
+            ("http://proxy:3128", None),
+            ("http://proxy:3128/a@b:c", None),
+            ("", None),
+        ] {
+            assert_eq!(proxy_password(url), want, "{url}");
+        }
+        assert_eq!(percent_decode("s3cr%40t-pass"), "s3cr@t-pass");
+        assert_eq!(percent_decode("100%-%zz%4"), "100%-%zz%4");
     }
 }

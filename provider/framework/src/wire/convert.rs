@@ -89,8 +89,10 @@ pub fn diagnostic(d: &Diagnostic) -> pb::Diagnostic {
             Severity::Error => pb::diagnostic::Severity::Error,
             Severity::Warning => pb::diagnostic::Severity::Warning,
         } as i32,
-        summary: d.summary.clone(),
-        detail: d.detail.clone(),
+        // Defence in depth: a credential the provider registered never leaves in a diagnostic,
+        // even inside a message a server or proxy echoed back.
+        summary: crate::withheld::scrub(&d.summary).into_owned(),
+        detail: crate::withheld::scrub(&d.detail).into_owned(),
         attribute: d.attribute.as_ref().map(path),
     }
 }
@@ -238,5 +240,26 @@ pub fn function(d: &crate::datasource::FunctionDefinition) -> pb::Function {
         description: d.description.clone(),
         description_kind: pb::StringKind::Markdown as i32,
         deprecation_message: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnostics_sent_to_terraform_are_scrubbed() {
+        let token = "cnry-diag-token-0a1b2c3d4e5f";
+        crate::withheld::withhold(token);
+        let d = Diagnostic::error(
+            format!("summary {token}"),
+            format!("STS said: AccessDenied token={token}"),
+        );
+        let pb = diagnostic(&d);
+        assert!(
+            !pb.summary.contains(token) && !pb.detail.contains(token),
+            "{pb:?}"
+        );
+        assert!(pb.detail.contains(crate::withheld::MASK));
     }
 }
