@@ -1,0 +1,293 @@
+"""AWS credentials never reach a diagnostic, a log line (TF_LOG=trace) or a panic.
+
+Every test here plants random canaries as the credentials themselves (AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN, the keys of a shared credentials file, a proxy's password, assume_role's
+external_id) and sweeps every artifact of the run for them (plain, JSON-escaped, base64), on the
+paths that fail as well as on the one that works: STS refusing AssumeRole, rejecting the session
+policy, unreachable or answering garbage; the account guard's GetCallerIdentity failing; a proxy
+asking for, or refusing, its credentials; a shared credentials file with a typo; a CA bundle that
+is not one. moto does not check signatures, so any secret key is accepted.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+import pytest
+
+from harness import hcl
+from harness import store
+
+pytestmark = [pytest.mark.e2e, pytest.mark.lifecycle]
+
+ADDR = "offstate_secret.s"
+MOTO_ACCOUNT = "123456789012"
+
+
+def error_diagnostics(res) -> list[dict]:
+    return [
+        m["diagnostic"]
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
+    ]
+
+
+def plant_env_credentials(ws):
+    """AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN set to canaries; returns them."""
+    key, token = ws.canary("secretkey"), ws.canary("sessiontoken")
+    ws.env["AWS_SECRET_ACCESS_KEY"] = key.reveal()
+    ws.env["AWS_SESSION_TOKEN"] = token.reveal()
+    return key, token
+
+
+class FakeSts:
+    """An STS that answers every call with one fixed HTTP answer (an AWS error, or garbage).
+
+    `echo=True` puts what it received (the session token header and the form body, which holds
+    ExternalId and Policy) into the error message, as a gateway or proxy that reflects the request
+    in its error page would: whatever a server says must not carry a credential onwards."""
+
+    def __init__(self, status: int, code: str | None, message: str = "denied", *, echo: bool = False,
+                 body: bytes | None = None, ctype: str = "text/xml") -> None:
+        fake = self
+        self.calls: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                form = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode(errors="replace")
+                fake.calls.append(next((p[7:] for p in form.split("&") if p.startswith("Action=")), "?"))
+                text = message
+                if echo:
+                    text += f" token={self.headers.get('X-Amz-Security-Token')} body={form}"
+                    text += f" auth={self.headers.get('Authorization')}"
+                data = body
+                if data is None:
+                    data = (
+                        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(text)}</Message></Error>"
+                        "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+                    ).encode()
+                elif echo:
+                    data += text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def role_block(external_id_var: str | None = None, policy: str | None = None) -> str:
+    body = '    role_arn     = "arn:aws:iam::123456789012:role/offstate-e2e"\n'
+    body += '    session_name = "offstate-e2e"\n'
+    if external_id_var:
+        body += f"    external_id  = var.{external_id_var}\n"
+    if policy:
+        body += f"    policy       = {policy}\n"
+    return "  assume_role {\n" + body + "  }\n"
+
+
+def with_in_provider(text: str, block: str) -> str:
+    return text.replace('provider "offstate" {\n', 'provider "offstate" {\n' + block, 1)
+
+
+def test_credentials_from_the_environment_through_assume_role_and_the_guard(ws, sm):
+    """The path that works: keys and token from the environment, assume_role (external_id a
+    canary too) and the account guard, all at TF_LOG=trace."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    plant_env_credentials(ws)
+    ws.set_var("ext", ws.canary("externalid"))
+    ws.env["AWS_ENDPOINT_URL"] = ws.endpoint
+    name = ws.name()
+    text = hcl.config(None, hcl.secret(name=name, value_wo_version="1"),
+                      provider_attrs={"allowed_account_ids": [MOTO_ACCOUNT]}, variables=("secret", "ext"))
+    ws.write(with_in_provider(text, role_block("ext")))
+    ws.apply()
+    store.assert_value(sm, name, c)
+    ws.assert_no_changes()
+    ws.destroy()
+    ws.sweep()
+
+
+STS_FAILURES = {
+    "access-denied": dict(status=403, code="AccessDenied",
+                          message="User: arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole"),
+    "malformed-policy": dict(status=400, code="MalformedPolicyDocument", message="Syntax errors in policy."),
+    "echoing-gateway": dict(status=403, code="AccessDenied", message="request refused:", echo=True),
+    "html-page": dict(status=403, code=None, body=b"<html><body>Forbidden</body></html>", ctype="text/html", echo=True),
+    "garbage-200": dict(status=200, code=None, body=b"not xml at all", ctype="text/plain", echo=True),
+}
+
+
+@pytest.mark.parametrize("failure", list(STS_FAILURES))
+@pytest.mark.parametrize("with_guard", [False, True], ids=["assume_role", "assume_role+guard"])
+def test_sts_refusing_assume_role(ws, sm, failure, with_guard):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    plant_env_credentials(ws)
+    ws.set_var("ext", ws.canary("externalid"))
+    sts = FakeSts(**STS_FAILURES[failure])
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        name = ws.name()
+        attrs = {"max_retries": 1}
+        if with_guard:
+            attrs["allowed_account_ids"] = [MOTO_ACCOUNT]
+        text = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs=attrs,
+                          variables=("secret", "ext"))
+        policy = 'jsonencode({ Version = "2012-10-17", Statement = [] })'
+        ws.write(with_in_provider(text, role_block("ext", policy)))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+        assert "panic" not in res.output.lower()
+    finally:
+        sts.close()
+    assert sts.calls, "STS was not asked"
+    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    ws.sweep()
+
+
+@pytest.mark.parametrize("failure", ["access-denied", "echoing-gateway", "html-page", "garbage-200", "unreachable"])
+def test_account_guard_failing(ws, sm, failure):
+    """GetCallerIdentity with the environment's credentials (no role) failing in every way."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    plant_env_credentials(ws)
+    sts = None
+    if failure == "unreachable":
+        ws.env["AWS_ENDPOINT_URL_STS"] = "http://127.0.0.1:9"
+    else:
+        sts = FakeSts(**STS_FAILURES[failure])
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+    try:
+        name = ws.name()
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"),
+                            provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]}))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert [e["summary"] for e in error_diagnostics(res)] == ["Cannot check the AWS account"], res.output
+    finally:
+        if sts:
+            sts.close()
+    ws.sweep()
+
+
+def test_assume_role_sts_unreachable(ws, sm):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    plant_env_credentials(ws)
+    ws.set_var("ext", ws.canary("externalid"))
+    ws.env["AWS_ENDPOINT_URL_STS"] = "http://127.0.0.1:9"
+    name = ws.name()
+    text = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs={"max_retries": 1},
+                      variables=("secret", "ext"))
+    ws.write(with_in_provider(text, role_block("ext")))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    assert error_diagnostics(res), res.output
+    ws.sweep()
+
+
+@pytest.mark.parametrize("typo", ["none", "colon", "space"])
+def test_shared_credentials_file_keys(ws, sm, typo):
+    """Keys from a shared credentials file named in the provider; with a typo on the token's line
+    (`aws_session_token: ...=` or without '='), which the SDK's profile parser warns about."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        ws.env.pop(k, None)
+    key, token = ws.canary("filekey"), ws.canary("filetoken")
+    files = ws.dir.parent / "aws-files"
+    files.mkdir(exist_ok=True)
+    line = {
+        "none": f"aws_session_token = {token.reveal()}\n",
+        "colon": f"aws_session_token: {token.reveal()}==\n",
+        "space": f"aws_session_token {token.reveal()}\n",
+    }[typo]
+    (files / "credentials").write_text(
+        f"[team]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {key.reveal()}\n{line}"
+    )
+    attrs = {"profile": "team", "shared_credentials_files": [str(files / "credentials")], "max_retries": 1}
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs=attrs))
+    ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=(0, 1))
+    ws.sweep()
+
+
+@pytest.mark.parametrize("proxy", ["refused", "407"])
+def test_proxy_password(ws, sm, proxy):
+    """A proxy URL with a password (HTTP_PROXY / HTTPS_PROXY=http://user:PASSWORD@host:port)."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    pw = ws.canary("proxypw")
+    srv = None
+    if proxy == "refused":
+        port = 9
+    else:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = f"auth required; you sent {self.headers.get('Proxy-Authorization')}".encode()
+                self.send_response(407)
+                self.send_header("Proxy-Authenticate", 'Basic realm="corp"')
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_CONNECT = do_POST
+
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        port = srv.server_address[1]
+    try:
+        for k in ("NO_PROXY", "no_proxy", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+            ws.env.pop(k, None)
+        url = f"http://user:{pw.reveal()}@127.0.0.1:{port}"
+        ws.env["HTTP_PROXY"] = url
+        ws.env["HTTPS_PROXY"] = url
+        ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                            provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]}))
+        ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    finally:
+        if srv:
+            srv.shutdown()
+            srv.server_close()
+    ws.sweep()
+
+
+@pytest.mark.parametrize("content", ["credentials", "bad-begin", "key-only"])
+def test_ca_bundle_error_does_not_dump_the_file(ws, sm, content):
+    """custom_ca_bundle pointed at the wrong file (the credentials file, a private key, a broken
+    PEM): the error names the file, never what is in it."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    inside = ws.canary("bundle")
+    bundle = ws.dir.parent / "bundle.pem"
+    bundle.write_text({
+        "credentials": f"[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {inside.reveal()}\n",
+        "bad-begin": f"-----BEGIN CERTIFICATE {inside.reveal()}\nAAAA\n-----END CERTIFICATE-----\n",
+        "key-only": f"-----BEGIN PRIVATE KEY-----\n{inside.reveal()}\n-----END PRIVATE KEY-----\n",
+    }[content])
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                        provider_attrs={"custom_ca_bundle": str(bundle)}))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    assert [e["summary"] for e in error_diagnostics(res)] == ["Cannot configure Secrets Manager client"], res.output
+    ws.sweep()
