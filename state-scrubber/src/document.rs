@@ -834,6 +834,13 @@ impl<'e> Scanner<'e> {
                     seen_plan = true;
                     self.stream_array(&mut p, &mut dom, JobKind::Deferred)
                 }
+                "action_invocations" | "deferred_action_invocations" => {
+                    seen_plan = true;
+                    let deferred = key == "deferred_action_invocations";
+                    self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        s.actions(src, dom, id, unit, deferred)
+                    })
+                }
                 "output_changes" => {
                     seen_plan = true;
                     self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
@@ -2089,6 +2096,74 @@ impl<'e> Scanner<'e> {
                 &rel,
                 &[],
                 "the generated configuration holds the value as a literal: replace it with a reference (a write-only argument, `ephemeral \"offstate_secret_value\"`) before applying, and rotate it",
+            );
+        }
+    }
+
+    /// Plan `action_invocations` (Terraform 1.14+): `[{address, type, name, config_values,
+    /// config_sensitive, ...}]`, the values of each invoked action's configuration, in plaintext
+    /// (`config_sensitive` marks the sensitive ones). `deferred_action_invocations` wraps each in
+    /// `{reason, action_invocation}`.
+    fn actions(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str, deferred: bool) {
+        if dom.node(id).kind != JKind::Array {
+            return;
+        }
+        let section = if deferred {
+            "deferred_action_invocations"
+        } else {
+            "action_invocations"
+        };
+        for (i, item) in dom.elements(id).enumerate() {
+            let (inv, at) = if deferred {
+                match dom.get(src, item, "action_invocation") {
+                    Some(n) => (n, format!("{unit}/{i}/action_invocation")),
+                    None => continue,
+                }
+            } else {
+                (item, format!("{unit}/{i}"))
+            };
+            if dom.node(inv).kind != JKind::Object {
+                continue;
+            }
+            let s = |k: &str| member_string(src, dom, inv, k).unwrap_or_default();
+            let (rtype, name, full) = (s("type"), s("name"), s("address"));
+            // The module part is what precedes `action.TYPE.NAME`; the instance key that may
+            // follow is left out (its module keys are checked below, as for resources).
+            let tail = format!("action.{rtype}.{name}");
+            let module = full
+                .find(&tail)
+                .map(|i| full[..i].trim_end_matches('.').to_string())
+                .unwrap_or_default();
+            let mut address = Address {
+                module,
+                mode: "action".into(),
+                resource_type: rtype,
+                name,
+                ..Default::default()
+            };
+            if let Some(n) = dom.get(src, inv, "address") {
+                self.address_keys(src, dom, &mut address, section, &at, &[("address", n)]);
+            }
+            let Some(values) = dom.get(src, inv, "config_values") else {
+                continue;
+            };
+            let marks = dom
+                .get(src, inv, "config_sensitive")
+                .map(|m| Marks::from_shape(src, dom, m))
+                .unwrap_or_default();
+            let rel = [Step::Key(Cow::Borrowed("config_values"))];
+            self.values(
+                src,
+                dom,
+                values,
+                section,
+                &address,
+                &at,
+                &rel,
+                &[],
+                &marks,
+                Mark::PlanSensitive,
+                GENERIC_FIX,
             );
         }
     }

@@ -3453,3 +3453,63 @@ fn identities_and_generated_config_are_read() {
         }
     }
 }
+
+/// Review: Terraform 1.14 plans carry the configuration of every invoked action in plaintext,
+/// `action_invocations[].config_values` (marked by `config_sensitive`), also under
+/// `deferred_action_invocations[].action_invocation`. It was not read.
+#[test]
+fn action_invocation_config_values_are_read() {
+    let d = Dir::new();
+    let pw = format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6));
+    let ctx = random(ALNUM, 24);
+    d.write(
+        "plan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.14.0",
+            "action_invocations": [{"address": "module.app.action.aws_lambda_invoke.notify[0]", "type": "aws_lambda_invoke",
+                "name": "notify", "config_values": {"function_name": "notify", "payload": json!({"db_password": pw}).to_string()},
+                "config_sensitive": {}, "config_unknown": {}, "provider_name": "registry.terraform.io/hashicorp/aws",
+                "lifecycle_action_trigger": {"triggering_resource_address": "aws_instance.a", "action_trigger_event": "after_create",
+                    "action_trigger_block_index": 0, "actions_list_index": 0, "on_failure": "fail"}}],
+            "deferred_action_invocations": [{"reason": "deferred_prereq", "action_invocation": {
+                "address": "action.aws_lambda_invoke.later", "type": "aws_lambda_invoke", "name": "later",
+                "config_values": {"function_name": "later", "client_context": ctx}, "config_sensitive": {"client_context": true}}}]})
+        .to_string(),
+    );
+    let r = audit(&[&d.s("plan.json"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let got: Vec<(String, String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["json_pointer"].as_str().unwrap().to_string(),
+                f["inner_pointer"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        got,
+        vec![
+            s(
+                "module.app.action.aws_lambda_invoke.notify",
+                "/action_invocations/0/config_values/payload",
+                "/db_password"
+            ),
+            s(
+                "action.aws_lambda_invoke.later",
+                "/deferred_action_invocations/0/action_invocation/config_values/client_context",
+                ""
+            ),
+        ]
+    );
+    assert_eq!(findings(&r)[1]["rule_id"], "mark.plan_sensitive");
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s("plan.json"), "--format", format, "--verbose"]);
+        for c in [&pw, &ctx] {
+            for v in variants(c) {
+                assert!(!r.all().contains(&v), "{format} output leaks a value");
+            }
+        }
+    }
+}
