@@ -90,6 +90,7 @@ fn char_columns(src: &[u8], findings: &mut [Finding]) {
 }
 
 pub const OUTPUT_FIX: &str = "stop exporting the secret from the root module (outputs are stored in state in plaintext even when sensitive); pass it on with `ephemeral = true` outputs or read it where needed with `ephemeral \"offstate_secret_value\"`";
+pub const MODULE_OUTPUT_FIX: &str = "a v3 state (Terraform <= 0.11) stores every module's outputs; Terraform >= 0.12 drops child module outputs when it next writes the state: upgrade, delete old copies (backups, bucket versions) and rotate the secret";
 pub const CHECK_FIX: &str = "a failed condition's message is stored in state and plans: do not interpolate the secret into `error_message`, and rotate it";
 pub const VARIABLE_FIX: &str = "declare the variable `ephemeral = true` (Terraform >= 1.10) so plans do not store it, and feed it only to write-only arguments";
 
@@ -799,7 +800,7 @@ impl<'e> Scanner<'e> {
                 }
                 "outputs" if format_version.is_none() => {
                     self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
-                        s.outputs(src, dom, id, unit, "outputs")
+                        s.outputs(src, dom, id, unit, "outputs", "")
                     })
                 }
                 "modules" => self.stream_array(&mut p, &mut dom, JobKind::V3Module),
@@ -1206,7 +1207,7 @@ impl<'e> Scanner<'e> {
                 "outputs" => {
                     let sec = format!("{section}.outputs");
                     self.unit(p, dom, |s, src, dom, id, unit| {
-                        s.outputs(src, dom, id, unit, &sec)
+                        s.outputs(src, dom, id, unit, &sec, "")
                     })?
                 }
                 "root_module" => self.stream_module(p, dom, section, "")?,
@@ -1864,7 +1865,17 @@ impl<'e> Scanner<'e> {
     }
 
     /// Root outputs: `{name: {value, type, sensitive}}`.
-    fn outputs(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str, section: &str) {
+    /// Outputs `{name: {value, type, sensitive}}` of the root module (`module` empty) or, in a
+    /// v3 state, of the child module `module`.
+    fn outputs(
+        &mut self,
+        src: &[u8],
+        dom: &Dom,
+        id: NodeId,
+        unit: &str,
+        section: &str,
+        module: &str,
+    ) {
         let rows = self.engine.table.for_type(ROOT_OUTPUT);
         let _ = rows;
         for (k, out) in dom.members(id) {
@@ -1878,6 +1889,7 @@ impl<'e> Scanner<'e> {
                 continue;
             };
             let address = Address {
+                module: module.to_string(),
                 mode: "output".into(),
                 name: name.to_string(),
                 ..Default::default()
@@ -1886,6 +1898,11 @@ impl<'e> Scanner<'e> {
                 Marks::all()
             } else {
                 Marks::default()
+            };
+            let fix = if module.is_empty() {
+                OUTPUT_FIX
+            } else {
+                MODULE_OUTPUT_FIX
             };
             let rel = [
                 Step::Key(Cow::Owned(name.to_string())),
@@ -1902,7 +1919,7 @@ impl<'e> Scanner<'e> {
                 &[],
                 &marks,
                 Mark::SensitiveOutput,
-                OUTPUT_FIX,
+                fix,
                 &name,
             );
         }
@@ -2778,10 +2795,17 @@ impl<'e> Scanner<'e> {
                     .join(".")
             })
             .unwrap_or_default();
+        // A v3 state keeps every module's outputs (v4 only the root module's): a child module's
+        // output of a password is in the file as plainly as a root one.
         if let Some(outs) = dom.get(src, id, "outputs") {
-            if module.is_empty() {
-                self.outputs(src, dom, outs, &format!("{unit}/outputs"), "outputs");
-            }
+            self.outputs(
+                src,
+                dom,
+                outs,
+                &format!("{unit}/outputs"),
+                "outputs",
+                &module,
+            );
         }
         let Some(res) = dom.get(src, id, "resources") else {
             return;

@@ -3513,3 +3513,57 @@ fn action_invocation_config_values_are_read() {
         }
     }
 }
+
+/// Review: a v3 state (Terraform <= 0.11) keeps every module's outputs, not only the root's;
+/// a child module's outputs were skipped.
+#[test]
+fn v3_child_module_outputs_are_read() {
+    let d = Dir::new();
+    let pw = format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6));
+    let key = format!("ghp_{}", random(ALNUM, 36));
+    d.write(
+        "terraform.tfstate",
+        json!({"version": 3, "terraform_version": "0.11.14", "serial": 4, "lineage": "x", "modules": [
+            {"path": ["root"], "outputs": {}, "resources": {}, "depends_on": []},
+            {"path": ["root", "db"], "outputs": {
+                "master_password": {"sensitive": true, "type": "string", "value": pw},
+                "endpoint": {"sensitive": false, "type": "string", "value": "db.internal:5432"}},
+             "resources": {}, "depends_on": []},
+            {"path": ["root", "ci", "gh"], "outputs": {"env": {"sensitive": false, "type": "map", "value": {"GH": key}}},
+             "resources": {}, "depends_on": []}]})
+        .to_string(),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let got: Vec<(String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["json_pointer"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "module.db.output.master_password".to_string(),
+                "/modules/1/outputs/master_password/value".to_string()
+            ),
+            (
+                "module.ci.module.gh.output.env".to_string(),
+                "/modules/2/outputs/env/value/GH".to_string()
+            ),
+        ]
+    );
+    assert!(findings(&r)[0]["fix"].as_str().unwrap().contains("0.12"));
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s("terraform.tfstate"), "--format", format, "--verbose"]);
+        for c in [&pw, &key] {
+            for v in variants(c) {
+                assert!(!r.all().contains(&v), "{format} output leaks a value");
+            }
+        }
+    }
+}
