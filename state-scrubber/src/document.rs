@@ -848,8 +848,9 @@ impl<'e> Scanner<'e> {
                         s.output_changes(src, dom, id, unit)
                     })
                 }
-                "variables" if format_version.is_some() || seen_plan => {
-                    seen_plan = true;
+                // Read whatever the order of the keys (`jq` or a script may have moved
+                // `format_version` after it); whether the file is a plan is decided at the end.
+                "variables" => {
                     let unit = pointer_of(src, &p.path);
                     let mut vdom = Dom::default();
                     match p.parse_into(&mut vdom) {
@@ -883,6 +884,10 @@ impl<'e> Scanner<'e> {
         top_keys.report(&mut p);
         p.finish().map_err(|e| self.syntax(e))?;
 
+        if !(format_version.is_some() || seen_plan) {
+            variables.clear();
+        }
+        seen_plan |= !variables.is_empty();
         for (vdom, id, unit) in &variables {
             self.readings(vdom, unit, |s| {
                 s.variables(src, vdom, *id, unit, &sensitive_vars)

@@ -3567,3 +3567,26 @@ fn v3_child_module_outputs_are_read() {
         }
     }
 }
+
+/// Review: a plan's `variables` were read only when `format_version` (or another plan member)
+/// came before them, so a plan whose keys a script reordered lost every variable, sensitive ones
+/// included.
+#[test]
+fn plan_variables_are_read_whatever_the_key_order() {
+    let d = Dir::new();
+    let pw = random(ALNUM, 20);
+    d.write(
+        "plan.json",
+        format!(
+            "{{\"variables\": {{\"db_password\": {{\"value\": \"{pw}\"}}}}, \"format_version\": \"1.2\", \"terraform_version\": \"1.11.4\", \"configuration\": {{\"root_module\": {{\"variables\": {{\"db_password\": {{\"sensitive\": true}}}}}}}}}}"
+        ),
+    );
+    let r = audit(&[&d.s("plan.json"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = findings(&r);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["json_pointer"], "/variables/db_password/value");
+    assert_eq!(f[0]["rule_id"], "mark.sensitive_variable");
+    assert_eq!(f[0]["document"], "show_json_plan");
+    assert!(!r.all().contains(&pw));
+}
