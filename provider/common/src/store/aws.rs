@@ -92,8 +92,8 @@ pub struct AwsStoreConfig {
     pub ca_bundle: Option<PathBuf>,
 }
 
-/// An STS `AssumeRole` step.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// An STS `AssumeRole` step. `Debug` withholds `external_id` (the schema marks it sensitive).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct AssumeRole {
     /// ARN of the role.
     pub role_arn: String,
@@ -109,6 +109,23 @@ pub struct AssumeRole {
     pub policy_arns: Vec<String>,
     /// Session tags.
     pub tags: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for AssumeRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRole")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field(
+                "external_id",
+                &self.external_id.as_ref().map(|_| "[withheld]"),
+            )
+            .field("duration", &self.duration)
+            .field("policy", &self.policy)
+            .field("policy_arns", &self.policy_arns)
+            .field("tags", &self.tags)
+            .finish()
+    }
 }
 
 /// A configuration [`AwsSecretsManager::connect`] cannot use.
@@ -298,14 +315,23 @@ fn validate_endpoint(endpoint: &str) -> Result<(), ConnectError> {
     Ok(())
 }
 
-/// Secrets Manager through the AWS SDK.
-#[derive(Debug, Clone)]
+/// Secrets Manager through the AWS SDK. `Debug` shows the region only: the SDK's configuration
+/// holds the credentials providers, and the assume-role one prints its request (`ExternalId`).
+#[derive(Clone)]
 pub struct AwsSecretsManager {
     client: Client,
     region: String,
     /// What the client was built from (credentials after `assume_role`): other AWS services
     /// this store asks, STS for [`AwsSecretsManager::account_id`], use the same identity.
     sdk: aws_config::SdkConfig,
+}
+
+impl std::fmt::Debug for AwsSecretsManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSecretsManager")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AwsSecretsManager {
@@ -1161,6 +1187,54 @@ mod tests {
         let e = read_ca_bundle(&file.0, true).unwrap_err();
         assert!(e.to_string().contains("larger than"), "{e}");
         assert!(e.to_string().contains("(AWS_CA_BUNDLE)"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn debug_of_config_and_store_never_shows_a_credential() {
+        let file = TempFile::new("credentials");
+        let (key, token, external) = (
+            "cnry-key-5a6b7c8d9e0f",
+            "cnry-token-1a2b3c4d5e6f",
+            "cnry-external-9f8e7d6c",
+        );
+        std::fs::write(
+            &file.0,
+            format!("[ci]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = {key}\naws_session_token = {token}\n"),
+        )
+        .unwrap();
+        let cfg = AwsStoreConfig {
+            region: Some("eu-west-1".into()),
+            profile: Some("ci".into()),
+            endpoint: Some("http://127.0.0.1:9".into()),
+            shared_credentials_files: vec![file.0.clone()],
+            max_attempts: Some(1),
+            assume_role: Some(AssumeRole {
+                role_arn: "arn:aws:iam::123456789012:role/deploy".into(),
+                external_id: Some(external.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let store = AwsSecretsManager::connect(&cfg).await.unwrap();
+        // Credentials are loaded by the first call (which then fails: nothing listens there).
+        let _ = store.describe("x").await;
+        let plain = AwsSecretsManager::connect(&AwsStoreConfig {
+            assume_role: None,
+            ..cfg.clone()
+        })
+        .await
+        .unwrap();
+        let _ = plain.describe("x").await;
+        for text in [
+            format!("{cfg:?}"),
+            format!("{cfg:#?}"),
+            format!("{store:?}"),
+            format!("{plain:?}"),
+        ] {
+            for needle in [key, token, external] {
+                assert!(!text.contains(needle), "Debug shows a credential: {text}");
+            }
+        }
     }
 
     #[test]
