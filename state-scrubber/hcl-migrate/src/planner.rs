@@ -509,8 +509,10 @@ impl<'a> Planner<'a> {
                          place; they show in `replica_status`)"
                             .to_owned(),
                     ),
-                    other => reasons.push(format!(
-                        "the `{other}` block has no offstate_secret counterpart"
+                    _ => reasons.push(format!(
+                        "the `{}` block has no offstate_secret counterpart; to convert it, {}, and migrate again",
+                        nested_name(block),
+                        other_block_step(&format!("aws_secretsmanager_secret.{name}"), nested_name(block))
                     )),
                 }
             }
@@ -556,10 +558,8 @@ impl<'a> Planner<'a> {
                             )),
                         }
                     }
-                    if version.body.blocks().next().is_some() {
-                        reasons.push(format!(
-                            "`aws_secretsmanager_secret_version.{vname}` has nested blocks"
-                        ));
+                    for nested in version.body.blocks() {
+                        reasons.push(version_block_reason(vname, name, nested));
                     }
                     match value {
                         Some(value) => {
@@ -742,11 +742,18 @@ impl<'a> Planner<'a> {
                     self.generating.insert(generate.name.clone());
                     pair.generate = Some(generate);
                 }
-                Err((file, pos, password, reason)) => {
+                Err(GenerateRefused {
+                    file,
+                    pos,
+                    password,
+                    reason,
+                    step,
+                }) => {
                     let name = label(pair.secret, 1).unwrap_or_default();
+                    let step = step.map_or_else(String::new, |step| format!(". {step}"));
                     self.info(file, pos, format!(
-                        "`random_password.{password}` not turned into a `generate` block of `offstate_secret.{name}`: {reason}; \
-                         `value_wo` takes its result instead"
+                        "`random_password.{password}` not turned into a `generate` block of `offstate_secret.{name}`: \
+                         {reason}; `value_wo` takes its result instead{step}"
                     ));
                 }
             }
@@ -865,10 +872,7 @@ impl<'a> Planner<'a> {
     /// non-literal field; X used nowhere else (but `depends_on`), repeated like the secret, with
     /// only arguments that `generate` has. `Err` is (file, position, X, why not).
     #[allow(clippy::type_complexity)]
-    fn plan_generate(
-        &self,
-        pair: &Pair<'a>,
-    ) -> Result<Option<Generate<'a>>, (usize, usize, String, String)> {
+    fn plan_generate(&self, pair: &Pair<'a>) -> Result<Option<Generate<'a>>, GenerateRefused> {
         if pair.binary {
             return Ok(None);
         }
@@ -891,7 +895,15 @@ impl<'a> Planner<'a> {
             return Ok(None);
         };
         let pos = span_of(block).start;
-        let fail = |reason: String| Err((file, pos, used.to_owned(), reason));
+        let fail = |reason: String| {
+            Err(GenerateRefused {
+                file,
+                pos,
+                password: used.to_owned(),
+                reason,
+                step: None,
+            })
+        };
         if let Some(reason) = self.named_elsewhere(&["random_password", used]) {
             return fail(reason);
         }
@@ -1003,13 +1015,13 @@ impl<'a> Planner<'a> {
                 ),
             });
         }
+        // What `generate` does not take but could do without: said last, with what to do.
+        let mut removable: Vec<String> = Vec::new();
         for attr in block.body.attributes() {
             let key = attr.key.as_str();
             if key == "keepers" {
-                return fail(
-                    "it uses `keepers`, which `generate` does not have (with `generate`, change `value_wo_version` to make a new value)"
-                        .to_owned(),
-                );
+                removable.push("`keepers`".to_owned());
+                continue;
             }
             if !GENERATE_ARGS.contains(&key) && key != "count" && key != "for_each" {
                 return fail(format!("`{key}` has no `generate` counterpart"));
@@ -1018,8 +1030,11 @@ impl<'a> Planner<'a> {
                 return fail(format!("`{key}` is a heredoc"));
             }
         }
-        if let Some(nested) = block.body.blocks().next() {
-            return fail(format!("it has a `{}` block", nested.ident.as_str()));
+        for nested in block.body.blocks() {
+            let what = format!("`{}` block", nested.ident.as_str());
+            if !removable.contains(&what) {
+                removable.push(what);
+            }
         }
         let vname = label(pair.version, 1).unwrap_or_default();
         for r in Candidate::RandomPassword(used.to_owned()).uses(self.refs) {
@@ -1034,6 +1049,26 @@ impl<'a> Planner<'a> {
             if !ok {
                 return fail(format!("it is also used in {}", r.describe_site()));
             }
+        }
+        if !removable.is_empty() {
+            let has = and_list(&with_article(&removable, "a"));
+            let what = and_list(&with_article(&removable, "the"));
+            let then = if removable.iter().any(|w| w == "`keepers`") {
+                "; with `generate`, change `value_wo_version` where you would have changed a keeper"
+            } else {
+                ""
+            };
+            return Err(GenerateRefused {
+                file,
+                pos,
+                password: used.to_owned(),
+                reason: format!("it has {has}, which `generate` does not take"),
+                step: Some(format!(
+                    "To have offstate generate the password (nothing of it in the state), remove {what} and run \
+                     migrate again before `--write`, or after undoing it: migrate makes `generate` only while it \
+                     converts the pair{then}"
+                )),
+            });
         }
         Ok(Some(Generate {
             file,
@@ -1222,6 +1257,7 @@ impl<'a> Planner<'a> {
             );
         }
         let resources: Vec<(usize, &Block)> = self.blocks("resource").collect();
+        let mut held: Vec<(usize, &Block, String, Vec<String>)> = Vec::new();
         for (file, block) in resources {
             if label(block, 0) != Some("random_password") {
                 continue;
@@ -1244,16 +1280,20 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
+            // What the ephemeral form does not take: said once the other candidates are decided,
+            // with whether removing it would be enough.
+            let mut not_taken: Vec<String> = Vec::new();
             if block.body.has_attribute("keepers") {
-                self.info(file, span_of(block).start, format!(
-                    "`random_password.{name}` left as a resource: it uses `keepers`, which the ephemeral form does not have"
-                ));
-                continue;
+                not_taken.push("`keepers`".to_owned());
             }
-            if block.body.blocks().next().is_some() {
-                self.info(file, span_of(block).start, format!(
-                    "`random_password.{name}` left as a resource: it has a nested block (lifecycle?) the ephemeral form does not take"
-                ));
+            for nested in block.body.blocks() {
+                let what = format!("`{}` block", nested.ident.as_str());
+                if !not_taken.contains(&what) {
+                    not_taken.push(what);
+                }
+            }
+            if !not_taken.is_empty() {
+                held.push((file, block, name.to_owned(), not_taken));
                 continue;
             }
             blocks.insert(Candidate::RandomPassword(name.to_owned()), (file, block));
@@ -1296,6 +1336,9 @@ impl<'a> Planner<'a> {
             } else {
                 self.info(file, start, message);
             }
+        }
+        for (file, block, name, not_taken) in held {
+            self.held_password_note(file, block, &name, &not_taken, &converting);
         }
         // A parameter read by name would need its ARN; say so only if nothing else already
         // rules the conversion out.
@@ -1390,6 +1433,48 @@ impl<'a> Planner<'a> {
     /// to do; else every module input it is passed to, saying that those were not checked and
     /// that, if the module's variable is ephemeral, `by_hand` is the way. `None` when every use
     /// takes an ephemeral value.
+    /// The note for a `random_password` left as a resource because the ephemeral form does not
+    /// take `keepers` or its nested blocks (`not_taken`): what to remove when every use would
+    /// take an ephemeral value once it is gone, else what else stops it.
+    fn held_password_note(
+        &mut self,
+        file: usize,
+        block: &Block,
+        name: &str,
+        not_taken: &[String],
+        converting: &BTreeSet<Candidate>,
+    ) {
+        let candidate = Candidate::RandomPassword(name.to_owned());
+        let mut with_it = converting.clone();
+        with_it.insert(candidate.clone());
+        let uses: Vec<&Reference> = candidate.uses(self.refs).collect();
+        let has = and_list(&with_article(not_taken, "a"));
+        let what = and_list(&with_article(not_taken, "the"));
+        let head = format!(
+            "`random_password.{name}` left as a resource (its value stays in the state): it has {has}, which the \
+             ephemeral form does not take"
+        );
+        let message = match self.blocker(&uses, &with_it, &candidate.by_hand()) {
+            None => {
+                let then = if not_taken.iter().any(|w| w == "`keepers`") {
+                    "an ephemeral password is new on every run, and a write-only argument writes it only when its \
+                     `_wo_version` changes: change that where you would have changed a keeper"
+                } else {
+                    "an ephemeral password is never stored, so there is nothing for a `lifecycle` to keep or replace; \
+                     to write a new one, change the `_wo_version` next to its use"
+                };
+                format!(
+                    "{head}; every use takes an ephemeral value. To keep the password out of the state, remove {what} \
+                     and migrate again ({then})"
+                )
+            }
+            Some((reason, _)) => format!(
+                "{head}, and removing {what} would not be enough: {reason}; remove {what} as well"
+            ),
+        };
+        self.info(file, span_of(block).start, message);
+    }
+
     pub(super) fn blocker(
         &self,
         uses: &[&Reference],
@@ -2269,6 +2354,85 @@ struct RequiredOffstate {
     at: (usize, usize),
     source: String,
     kind: OffstateSource,
+}
+
+/// Why a nested block of the version stops a pair's conversion, and what to do.
+fn version_block_reason(vname: &str, secret: &str, nested: &Block) -> String {
+    let at = format!("`aws_secretsmanager_secret_version.{vname}`");
+    if nested.ident.as_str() != "lifecycle" {
+        return format!(
+            "{at} has a `{}` block, which the `removed` block it becomes cannot carry; to convert it, {}, and migrate again",
+            nested_name(nested),
+            other_block_step(&format!("aws_secretsmanager_secret.{secret}"), nested_name(nested))
+        );
+    }
+    if nested.body.has_attribute("ignore_changes") {
+        // The value is written outside Terraform; the converting apply would write it back.
+        return format!(
+            "{at} has `lifecycle {{ ignore_changes }}`: the value is changed outside Terraform, and the apply that \
+             converts the pair would write the configured value over it; to convert it, remove that `lifecycle` block \
+             and migrate again, then delete `value_wo` and `value_wo_version` from `offstate_secret.{secret}` before \
+             applying (without a value, offstate leaves the value in Secrets Manager alone)"
+        );
+    }
+    format!(
+        "{at} has a `lifecycle` block, which the `removed` block it becomes cannot carry; to convert it, move what it \
+         sets into the `lifecycle` block of `aws_secretsmanager_secret.{secret}` (migrate keeps that one in \
+         `offstate_secret.{secret}`) or remove it, and migrate again"
+    )
+}
+
+/// A nested block's name as written: `provisioner "local-exec"`, `dynamic "replica"`.
+fn nested_name(block: &Block) -> String {
+    match label(block, 0) {
+        Some(first) => format!("{} \"{first}\"", block.ident.as_str()),
+        None => block.ident.as_str().to_owned(),
+    }
+}
+
+/// What to do with a nested block `offstate_secret` has no place for, on the way to `owner`'s
+/// conversion.
+fn other_block_step(owner: &str, block: String) -> String {
+    if block.starts_with("provisioner") || block.starts_with("connection") {
+        format!(
+            "move the `{block}` block to a `terraform_data` resource that depends on `{owner}` (or remove it)"
+        )
+    } else {
+        format!("remove the `{block}` block")
+    }
+}
+
+/// Why a pair's `random_password` does not become its `generate` block (a note), and what to do
+/// when something can be done.
+struct GenerateRefused {
+    file: usize,
+    pos: usize,
+    password: String,
+    reason: String,
+    step: Option<String>,
+}
+
+/// `keepers` and blocks (`` `lifecycle` block ``) with an article before each block.
+fn with_article(items: &[String], article: &str) -> Vec<String> {
+    items
+        .iter()
+        .map(|item| {
+            if item.ends_with(" block") {
+                format!("{article} {item}")
+            } else {
+                item.clone()
+            }
+        })
+        .collect()
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// What a `required_providers` source address says about being the offstate provider.

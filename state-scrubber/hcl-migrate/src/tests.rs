@@ -1386,3 +1386,181 @@ fn a_provider_named_offstate_in_another_public_namespace_is_not_offstate() {
         );
     }
 }
+
+fn info_notes(plan: &MigrationPlan) -> Vec<&str> {
+    plan.notes.iter().map(|n| n.message.as_str()).collect()
+}
+
+#[test]
+fn a_random_password_kept_for_keepers_or_lifecycle_says_what_to_remove() {
+    let main = "resource \"random_password\" \"keyed\" {\n  length = 24\n  keepers = {\n    rotation = \"2026-01\"\n  }\n}\n\n\
+                resource \"random_password\" \"pinned\" {\n  length = 24\n\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n\n\
+                resource \"random_password\" \"both\" {\n  length = 24\n  keepers = {\n    rotation = \"2026-01\"\n  }\n\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n\n\
+                resource \"random_password\" \"shown\" {\n  length = 24\n  keepers = {\n    rotation = \"2026-01\"\n  }\n}\n\n\
+                resource \"aws_db_instance\" \"a\" {\n  password = random_password.keyed.result\n}\n\n\
+                resource \"aws_db_instance\" \"b\" {\n  password = random_password.pinned.result\n}\n\n\
+                resource \"aws_db_instance\" \"c\" {\n  password = random_password.both.result\n}\n\n\
+                resource \"aws_db_instance\" \"d\" {\n  password = random_password.shown.result\n}\n\n\
+                output \"shown\" {\n  value     = random_password.shown.result\n  sensitive = true\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    let notes = info_notes(&plan);
+    let note = |name: &str| {
+        notes
+            .iter()
+            .find(|n| n.starts_with(&format!("`random_password.{name}` left as a resource")))
+            .copied()
+            .unwrap_or_else(|| panic!("{name}: {notes:#?}"))
+    };
+    let keyed = note("keyed");
+    assert!(keyed.contains("it has `keepers`"), "{keyed}");
+    assert!(
+        keyed.contains("remove `keepers` and migrate again")
+            && keyed.ends_with("change that where you would have changed a keeper)"),
+        "{keyed}"
+    );
+    let pinned = note("pinned");
+    assert!(pinned.contains("it has a `lifecycle` block"), "{pinned}");
+    assert!(
+        pinned.contains("remove the `lifecycle` block and migrate again")
+            && pinned.ends_with("change the `_wo_version` next to its use)"),
+        "{pinned}"
+    );
+    let both = note("both");
+    assert!(
+        both.contains("it has `keepers` and a `lifecycle` block")
+            && both.contains("remove `keepers` and the `lifecycle` block and migrate again"),
+        "{both}"
+    );
+    // A use that takes no ephemeral value stops it too: the note names it and says both steps.
+    let shown = note("shown");
+    assert!(
+        shown.contains("removing `keepers` would not be enough")
+            && shown.contains("output")
+            && shown.ends_with("then run migrate again; remove `keepers` as well"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_random_password_kept_out_of_generate_says_what_to_remove_and_when() {
+    let main = "resource \"random_password\" \"db\" {\n  length = 24\n  keepers = {\n    rotation = \"2026-01\"\n  }\n}\n\n\
+                resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = random_password.db.result\n}\n\n\
+                resource \"random_password\" \"app\" {\n  length = 24\n\n  lifecycle {\n    ignore_changes = all\n  }\n}\n\n\
+                resource \"aws_secretsmanager_secret\" \"app\" {\n  name = \"prod/app\"\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"app\" {\n  secret_id     = aws_secretsmanager_secret.app.id\n  secret_string = random_password.app.result\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(
+        text.contains("resource \"offstate_secret\" \"db\""),
+        "{text}"
+    );
+    assert!(!text.contains("generate {"), "{text}");
+    let notes = info_notes(&plan);
+    let note = |name: &str| {
+        notes
+            .iter()
+            .find(|n| {
+                n.starts_with(&format!(
+                    "`random_password.{name}` not turned into a `generate` block"
+                ))
+            })
+            .copied()
+            .unwrap_or_else(|| panic!("{name}: {notes:#?}"))
+    };
+    let db = note("db");
+    assert!(
+        db.contains("`value_wo` takes its result instead. To have offstate generate the password")
+            && db.contains(
+                "remove `keepers` and run migrate again before `--write`, or after undoing it"
+            )
+            && db.ends_with("change `value_wo_version` where you would have changed a keeper"),
+        "{db}"
+    );
+    assert_eq!(db.matches("takes its result instead").count(), 1, "{db}");
+    let app = note("app");
+    assert!(
+        app.contains("it has a `lifecycle` block")
+            && app.ends_with(
+                "remove the `lifecycle` block and run migrate again before `--write`, or after undoing it: \
+                 migrate makes `generate` only while it converts the pair"
+            ),
+        "{app}"
+    );
+}
+
+#[test]
+fn nested_blocks_that_stop_a_pair_say_what_to_do() {
+    let pair = |name: &str, version_block: &str, secret_block: &str| {
+        format!(
+            "resource \"aws_secretsmanager_secret\" \"{name}\" {{\n  name = \"prod/{name}\"\n{secret_block}}}\n\n\
+             resource \"aws_secretsmanager_secret_version\" \"{name}\" {{\n  secret_id     = aws_secretsmanager_secret.{name}.id\n  secret_string = var.pw\n{version_block}}}\n\n"
+        )
+    };
+    let main = [
+        pair(
+            "ignored",
+            "\n  lifecycle {\n    ignore_changes = [secret_string]\n  }\n",
+            "",
+        ),
+        pair(
+            "guarded",
+            "\n  lifecycle {\n    prevent_destroy = true\n  }\n",
+            "",
+        ),
+        pair(
+            "hooked",
+            "\n  provisioner \"local-exec\" {\n    command = \"true\"\n  }\n",
+            "",
+        ),
+        pair(
+            "replicated",
+            "",
+            "\n  dynamic \"replica\" {\n    for_each = []\n    content {\n      region = replica.value\n    }\n  }\n",
+        ),
+    ]
+    .concat();
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(!text.contains("offstate_secret"), "{text}");
+    let notes = info_notes(&plan);
+    let note = |name: &str| {
+        notes
+            .iter()
+            .find(|n| n.starts_with(&format!("`aws_secretsmanager_secret.{name}` not converted")))
+            .copied()
+            .unwrap_or_else(|| panic!("{name}: {notes:#?}"))
+    };
+    let ignored = note("ignored");
+    assert!(
+        ignored.contains("has `lifecycle { ignore_changes }`")
+            && ignored.ends_with(
+                "then delete `value_wo` and `value_wo_version` from `offstate_secret.ignored` before applying \
+                 (without a value, offstate leaves the value in Secrets Manager alone)"
+            ),
+        "{ignored}"
+    );
+    let guarded = note("guarded");
+    assert!(
+        guarded.ends_with(
+            "move what it sets into the `lifecycle` block of `aws_secretsmanager_secret.guarded` (migrate keeps \
+             that one in `offstate_secret.guarded`) or remove it, and migrate again"
+        ),
+        "{guarded}"
+    );
+    let hooked = note("hooked");
+    assert!(
+        hooked.contains("has a `provisioner \"local-exec\"` block")
+            && hooked.ends_with(
+                "move the `provisioner \"local-exec\"` block to a `terraform_data` resource that depends on \
+                 `aws_secretsmanager_secret.hooked` (or remove it), and migrate again"
+            ),
+        "{hooked}"
+    );
+    let replicated = note("replicated");
+    assert!(
+        replicated.contains("the `dynamic \"replica\"` block has no offstate_secret counterpart")
+            && replicated.ends_with("remove the `dynamic \"replica\"` block, and migrate again"),
+        "{replicated}"
+    );
+}
