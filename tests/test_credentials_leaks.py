@@ -291,3 +291,40 @@ def test_ca_bundle_error_does_not_dump_the_file(ws, sm, content):
     res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
     assert [e["summary"] for e in error_diagnostics(res)] == ["Cannot configure Secrets Manager client"], res.output
     ws.sweep()
+
+
+@pytest.mark.parametrize("sts_answer", ["access-denied", "echoing-gateway"])
+@pytest.mark.parametrize("with_guard", [False, True], ids=["profile-role", "profile-role+guard"])
+def test_role_from_the_profile_refused(ws, sm, sts_answer, with_guard):
+    """A role assumed by the profile itself (role_arn + source_profile + external_id in the shared
+    config file, keys in the credentials file), refused by STS: the SDK warns about it with a
+    Debug of its assume-role step, external_id included."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        ws.env.pop(k, None)
+    key, token, external = ws.canary("filekey"), ws.canary("filetoken"), ws.canary("profileexternalid")
+    files = ws.dir.parent / "aws-files"
+    files.mkdir(exist_ok=True)
+    (files / "config").write_text(
+        "[profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/deploy\nsource_profile = base\n"
+        f"external_id = {external.reveal()}\n\n[profile base]\n"
+    )
+    (files / "credentials").write_text(
+        f"[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {key.reveal()}\n"
+        f"aws_session_token = {token.reveal()}\n"
+    )
+    sts = FakeSts(**STS_FAILURES[sts_answer])
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        attrs = {"profile": "deploy", "shared_config_files": [str(files / "config")],
+                 "shared_credentials_files": [str(files / "credentials")], "max_retries": 1}
+        if with_guard:
+            attrs["allowed_account_ids"] = [MOTO_ACCOUNT]  # GetCallerIdentity: a call the SDK logs
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs=attrs))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+    finally:
+        sts.close()
+    assert sts.calls, "STS was not asked"
+    ws.sweep()

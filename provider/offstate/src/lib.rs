@@ -18,5 +18,11 @@ pub use provider::OffstateProvider;
 
 /// Log targets whose events are written without message or fields
 /// (`offstate_framework::logging::init_with`): the AWS SDK's shared config and credentials file
-/// parser, whose warnings quote a malformed line, a secret key or session token included.
-pub const LOG_CONTENT_TARGETS: &[&str] = &["aws_runtime::env_config"];
+/// parser, whose warnings quote a malformed line, a secret key or session token included; its
+/// profile credentials chain, which warns about a role it could not assume with a `Debug` of
+/// that step, the profile's `external_id` included (the error itself still reaches the
+/// diagnostic).
+pub const LOG_CONTENT_TARGETS: &[&str] = &[
+    "aws_runtime::env_config",
+    "aws_config::profile::credentials",
+];

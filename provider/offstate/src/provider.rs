@@ -428,6 +428,31 @@ fn withhold_credentials(config: &Value) {
     if let Some(id) = config.get("assume_role").get("external_id").as_str() {
         withhold(id);
     }
+    for (attr, var, default) in [
+        ("shared_config_files", "AWS_CONFIG_FILE", ".aws/config"),
+        (
+            "shared_credentials_files",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            ".aws/credentials",
+        ),
+    ] {
+        let mut files = paths(config.get(attr));
+        if files.is_empty() {
+            files.extend(
+                std::env::var_os(var)
+                    .filter(|v| !v.is_empty())
+                    .map(std::path::PathBuf::from)
+                    .or_else(|| {
+                        std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(default))
+                    }),
+            );
+        }
+        for file in files {
+            for secret in file_credentials(&file) {
+                withhold(&secret);
+            }
+        }
+    }
     for var in [
         "HTTPS_PROXY",
         "https_proxy",
@@ -441,6 +466,35 @@ fn withhold_credentials(config: &Value) {
             withhold(&percent_decode(password));
         }
     }
+}
+
+/// The secret values of a shared config or credentials file (`aws_secret_access_key`,
+/// `aws_session_token`, `external_id` of any profile); nothing when it cannot be read. The SDK
+/// reads the same files for the credentials it signs with.
+fn file_credentials(path: &std::path::Path) -> Vec<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    let read = std::fs::File::open(path)
+        .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
+        .is_ok();
+    if !read {
+        return Vec::new();
+    }
+    text.lines()
+        .filter_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            let key = key.trim().to_ascii_lowercase();
+            matches!(
+                key.as_str(),
+                "aws_secret_access_key"
+                    | "aws_session_token"
+                    | "aws_security_token"
+                    | "external_id"
+            )
+            .then(|| value.trim().to_owned())
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
 }
 
 /// The password of a proxy URL (`http://user:PASSWORD@host:port`), as written.
@@ -605,6 +659,24 @@ mod tests {
             assert_eq!(proxy_password(url), want, "{url}");
         }
         assert_eq!(percent_decode("s3cr%40t-pass"), "s3cr@t-pass");
+    }
+
+    #[test]
+    fn file_credentials_are_the_secret_values_of_every_profile() {
+        let dir =
+            std::env::temp_dir().join(format!("offstate-provider-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("credentials");
+        std::fs::write(
+            &file,
+            "[a]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = key-a\n\
+             [profile b]\n  AWS_Session_Token=token-b  \nexternal_id = ext-b\nregion = eu-west-1\naws_secret_access_key =\n",
+        )
+        .unwrap();
+        let got = file_credentials(&file);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(got, ["key-a", "token-b", "ext-b"]);
+        assert!(file_credentials(&dir.join("missing")).is_empty());
         assert_eq!(percent_decode("100%-%zz%4"), "100%-%zz%4");
     }
 }
