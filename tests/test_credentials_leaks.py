@@ -7,6 +7,11 @@ paths that fail as well as on the one that works: STS refusing AssumeRole, rejec
 policy, unreachable or answering garbage; the account guard's GetCallerIdentity failing; a proxy
 asking for, or refusing, its credentials; a shared credentials file with a typo; a CA bundle that
 is not one. moto does not check signatures, so any secret key is accepted.
+
+The last two tests feed odd settings to the paths added last (endpoint and STS endpoint URLs,
+use_fips_endpoint, proxies, CA bundles, shared files, profile names, regions, assume_role's
+arguments): each run ends in an error or an apply, never in a panic (a panic's message would reach
+Terraform's output; the framework's hook withholds it, but a panic is still a failed run).
 """
 
 from __future__ import annotations
@@ -328,3 +333,73 @@ def test_role_from_the_profile_refused(ws, sm, sts_answer, with_guard):
         sts.close()
     assert sts.calls, "STS was not asked"
     ws.sweep()
+
+
+ODD = {
+    # provider attributes (HCL literals), environment
+    "endpoint-port-out-of-range": ({"endpoint": "http://127.0.0.1:99999"}, {}),
+    "endpoint-open-bracket": ({"endpoint": "http://[::1"}, {}),
+    "endpoint-bad-escape": ({"endpoint": "http://a%zz/"}, {}),
+    "endpoint-unicode-host": ({"endpoint": "http://\u00e9\u00e9.example:1"}, {}),
+    "sts-endpoint-not-a-url": ({"allowed_account_ids": [MOTO_ACCOUNT]}, {"AWS_ENDPOINT_URL_STS": "not a url"}),
+    "sts-endpoint-bracket": ({"allowed_account_ids": [MOTO_ACCOUNT]}, {"AWS_ENDPOINT_URL_STS": "http://[::1"}),
+    "endpoint-env-garbage": ({"endpoint": None}, {"AWS_ENDPOINT_URL": "::::"}),
+    "fips-env-garbage": ({}, {"AWS_USE_FIPS_ENDPOINT": "maybe"}),
+    "fips-with-guard": ({"use_fips_endpoint": True, "allowed_account_ids": [MOTO_ACCOUNT]},
+                        {"AWS_ENDPOINT_URL_STS": "http://127.0.0.1:9"}),
+    "proxy-bracket": ({}, {"HTTP_PROXY": "http://[::1", "HTTPS_PROXY": "http://[::1"}),
+    "proxy-socks": ({}, {"HTTP_PROXY": "socks5://127.0.0.1:9", "HTTPS_PROXY": "socks5://127.0.0.1:9"}),
+    "proxy-https-refused": ({}, {"HTTP_PROXY": "https://127.0.0.1:9"}),
+    "proxy-no-scheme": ({}, {"HTTP_PROXY": "127.0.0.1:9"}),
+    "ca-bundle-dev-null": ({"custom_ca_bundle": "/dev/null"}, {}),
+    "ca-bundle-directory": ({"custom_ca_bundle": "/"}, {}),
+    "ca-bundle-env-directory": ({}, {"AWS_CA_BUNDLE": "/"}),
+    "shared-config-directory": ({"shared_config_files": ["/"]}, {}),
+    "shared-config-dev-null": ({"shared_config_files": ["/dev/null"], "profile": "nope"}, {}),
+    "profile-empty": ({"profile": ""}, {}),
+    "profile-odd-name": ({"profile": "a b]["}, {}),
+    "retries-max": ({"max_retries": 25}, {"AWS_ENDPOINT_URL_STS": "http://127.0.0.1:9"}),
+    "region-env-odd": ({"region": None}, {"AWS_REGION": "zz-\u00e9-1"}),
+    "skip-validation-odd-region": ({"region": "xx-yy-9", "skip_region_validation": True}, {}),
+}
+
+ODD_ROLES = {
+    "empty-session-name": 'session_name = ""',
+    "long-unicode-session-name": 'session_name = "' + "\u00e9" * 200 + '"',
+    "empty-tag-key": 'tags = { "" = "x" }',
+    "long-role-arn": 'role_arn = "arn:aws:iam::123456789012:role/' + "r" * 3000 + '"',
+    "policy-arn-odd": 'policy_arns = ["arn:aws:iam::aws:policy/\u00e9 x"]',
+    "policy-huge": 'policy = jsonencode({ Version = "2012-10-17", Statement = [for i in range(1000) : { Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::b${i}/*" }] })',
+}
+
+
+def _odd_run(ws, attrs: dict, env: dict, role: str | None = None):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    plant_env_credentials(ws)
+    ws.env.update(env)
+    attrs = {"max_retries": 1, **attrs}
+    text = hcl.config(attrs.pop("endpoint", ws.endpoint), hcl.secret(name=ws.name(), value_wo_version="1"),
+                      provider_attrs=attrs)
+    if role is not None:
+        ws.env.setdefault("AWS_ENDPOINT_URL_STS", ws.endpoint)
+        lines = ['    role_arn = "arn:aws:iam::123456789012:role/offstate-e2e"'] if not role.startswith("role_arn") else []
+        text = with_in_provider(text, "  assume_role {\n" + "\n".join(lines + ["    " + role]) + "\n  }\n")
+    ws.write(text)
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=(0, 1), timeout=180)
+    provider_stderr = res.stem.with_suffix(".provider.stderr")
+    stderr = provider_stderr.read_text(errors="replace") if provider_stderr.exists() else ""
+    for text in (res.output, res.stderr if hasattr(res, "stderr") else "", stderr):
+        assert "panicked" not in text and "panic:" not in text, "the provider panicked (see the artifacts)"
+    ws.sweep()
+
+
+@pytest.mark.parametrize("case", list(ODD))
+def test_odd_configuration_is_an_error_never_a_panic(ws, sm, case):
+    attrs, env = ODD[case]
+    _odd_run(ws, dict(attrs), env)
+
+
+@pytest.mark.parametrize("case", list(ODD_ROLES))
+def test_odd_assume_role_is_an_error_never_a_panic(ws, sm, case):
+    _odd_run(ws, {}, {}, ODD_ROLES[case])
