@@ -12,6 +12,8 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use crate::lex::{code_at, Code, InString, Nesting};
+
 /// One `terraform fmt` format line.
 #[derive(Debug, Clone)]
 pub(crate) struct FmtLine {
@@ -23,12 +25,6 @@ pub(crate) struct FmtLine {
     pub assign: Option<(usize, usize)>,
     /// Byte offset of a trailing comment and end of the (trimmed) code before it.
     pub comment: Option<(usize, usize)>,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Str,
-    Interp(u32),
 }
 
 /// Byte ranges of the physical lines of `text`, without their newline.
@@ -59,7 +55,7 @@ pub(crate) fn analyze(text: &str) -> Vec<FmtLine> {
     let lines = physical_lines(text);
     let mut out = Vec::new();
 
-    let mut stack: Vec<Mode> = Vec::new();
+    let mut nesting = Nesting::default();
     let mut heredoc: Option<String> = None;
     let mut block_comment = false;
     // The format line being built.
@@ -116,44 +112,23 @@ pub(crate) fn analyze(text: &str) -> Vec<FmtLine> {
                 }
             }
             let byte = bytes[pos];
-            if stack.last() == Some(&Mode::Str) {
-                match byte {
-                    b'\\' => pos += 2,
-                    b'"' => {
-                        stack.pop();
-                        pos += 1;
-                    }
-                    b'$' | b'%'
-                        if text[pos..].starts_with("$${") || text[pos..].starts_with("%%{") =>
-                    {
-                        pos += 3;
-                    }
-                    b'$' | b'%' if bytes.get(pos + 1) == Some(&b'{') => {
-                        stack.push(Mode::Interp(0));
-                        if counting {
-                            net += 1;
-                        }
-                        pos += 2;
-                    }
-                    _ => pos += 1,
+            if nesting.in_string() {
+                let (next, step) = nesting.string_step(text, pos);
+                if step == InString::Open && counting {
+                    net += 1;
                 }
+                pos = next;
                 continue;
             }
-            match byte {
-                b' ' | b'\t' | b'\r' => pos += 1,
-                b'#' => {
-                    if tokens > 0 && stack.is_empty() {
+            let at_top = nesting.at_top();
+            match code_at(text, pos, end) {
+                Code::LineComment => {
+                    if tokens > 0 && at_top {
                         comment = Some(pos);
                     }
                     break;
                 }
-                b'/' if bytes.get(pos + 1) == Some(&b'/') => {
-                    if tokens > 0 && stack.is_empty() {
-                        comment = Some(pos);
-                    }
-                    break;
-                }
-                b'/' if bytes.get(pos + 1) == Some(&b'*') => match text[pos + 2..end].find("*/") {
+                Code::BlockComment => match text[pos + 2..end].find("*/") {
                     Some(offset) => {
                         pos += offset + 4;
                         tokens += 1;
@@ -164,17 +139,16 @@ pub(crate) fn analyze(text: &str) -> Vec<FmtLine> {
                         break;
                     }
                 },
-                b'"' => {
-                    stack.push(Mode::Str);
+                Code::Quote => {
+                    nesting.open_string();
                     tokens += 1;
                     pos += 1;
                 }
-                b'<' if text[pos..end].starts_with("<<") => {
-                    let Some(marker) = crate::edit::heredoc_marker(&text[pos + 2..end]) else {
-                        pos += 2;
-                        tokens += 1;
-                        continue;
-                    };
+                Code::Heredoc(None) => {
+                    pos += 2;
+                    tokens += 1;
+                }
+                Code::Heredoc(Some(marker)) => {
                     // hclwrite stops counting brackets at a heredoc opener.
                     counting = false;
                     tokens += 1;
@@ -182,60 +156,52 @@ pub(crate) fn analyze(text: &str) -> Vec<FmtLine> {
                     continues = true;
                     break;
                 }
-                b'{' | b'[' | b'(' => {
-                    if byte == b'{' {
-                        if let Some(Mode::Interp(n)) = stack.last_mut() {
-                            *n += 1;
+                Code::Other => match byte {
+                    b' ' | b'\t' | b'\r' => pos += 1,
+                    b'{' | b'[' | b'(' => {
+                        if byte == b'{' {
+                            nesting.open_brace();
                         }
-                    }
-                    if counting {
-                        net += 1;
-                    }
-                    tokens += 1;
-                    pos += 1;
-                }
-                b'}' | b']' | b')' => {
-                    if byte == b'}' {
-                        match stack.last_mut() {
-                            Some(Mode::Interp(0)) => {
-                                stack.pop();
-                            }
-                            Some(Mode::Interp(n)) => *n -= 1,
-                            _ => {}
+                        if counting {
+                            net += 1;
                         }
-                    }
-                    if counting {
-                        net -= 1;
-                    }
-                    tokens += 1;
-                    pos += 1;
-                }
-                b'=' => {
-                    if matches!(bytes.get(pos + 1), Some(b'=') | Some(b'>')) {
-                        pos += 2;
-                    } else {
-                        if eq.is_none() && tokens > 0 {
-                            eq = Some(pos);
-                            counting = true;
-                        }
+                        tokens += 1;
                         pos += 1;
                     }
-                    tokens += 1;
-                }
-                b'!' | b'<' | b'>' if bytes.get(pos + 1) == Some(&b'=') => {
-                    pos += 2;
-                    tokens += 1;
-                }
-                _ => {
-                    tokens += 1;
-                    pos += text[pos..].chars().next().map_or(1, char::len_utf8);
-                }
+                    b'}' | b']' | b')' => {
+                        if byte == b'}' {
+                            nesting.close_brace();
+                        }
+                        if counting {
+                            net -= 1;
+                        }
+                        tokens += 1;
+                        pos += 1;
+                    }
+                    b'=' => {
+                        if matches!(bytes.get(pos + 1), Some(b'=') | Some(b'>')) {
+                            pos += 2;
+                        } else {
+                            if eq.is_none() && tokens > 0 {
+                                eq = Some(pos);
+                                counting = true;
+                            }
+                            pos += 1;
+                        }
+                        tokens += 1;
+                    }
+                    b'!' | b'<' | b'>' if bytes.get(pos + 1) == Some(&b'=') => {
+                        pos += 2;
+                        tokens += 1;
+                    }
+                    _ => {
+                        tokens += 1;
+                        pos += text[pos..].chars().next().map_or(1, char::len_utf8);
+                    }
+                },
             }
         }
-        if stack.last() == Some(&Mode::Str) {
-            // A quoted string cannot span lines; recover at the newline.
-            stack.pop();
-        }
+        nesting.end_line();
         if !continues {
             finish(&mut out, &mut current, text, &lines, eq, net, comment);
         }

@@ -8,6 +8,8 @@
 
 use std::ops::Range;
 
+use crate::lex::{code_at, Code, Nesting};
+
 /// One comment: its bytes (a line comment without its line ending) and whether code precedes it
 /// on its line (a trailing comment).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,48 +41,22 @@ impl Comment {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Str,
-    /// Inside `${ ... }` or `%{ ... }`, with the number of unclosed `{` opened there.
-    Interp(u32),
-}
-
 /// The comments in `src[range]`; `range` must start outside any literal (at a token).
 pub(crate) fn comments_in(src: &str, range: Range<usize>) -> Vec<Comment> {
     let bytes = src.as_bytes();
     let end = range.end.min(src.len());
     let mut out = Vec::new();
-    let mut stack: Vec<Mode> = Vec::new();
+    let mut nesting = Nesting::default();
     let mut pos = range.start;
     let trailing = |at: usize| !src[crate::edit::line_start(src, at)..at].trim().is_empty();
     while pos < end {
-        let byte = bytes[pos];
-        if stack.last() == Some(&Mode::Str) {
-            match byte {
-                b'\\' => pos += 2,
-                b'"' | b'\n' => {
-                    // A quoted string cannot span lines; recover at the newline.
-                    stack.pop();
-                    pos += 1;
-                }
-                b'$' | b'%' if src[pos..].starts_with("$${") || src[pos..].starts_with("%%{") => {
-                    pos += 3
-                }
-                b'$' | b'%' if bytes.get(pos + 1) == Some(&b'{') => {
-                    stack.push(Mode::Interp(0));
-                    pos += 2;
-                }
-                _ => pos += 1,
-            }
+        if nesting.in_string() {
+            pos = nesting.string_step(src, pos).0;
             continue;
         }
-        match byte {
-            b'#' => pos = line_comment(src, pos, end, &trailing, &mut out),
-            b'/' if bytes.get(pos + 1) == Some(&b'/') => {
-                pos = line_comment(src, pos, end, &trailing, &mut out)
-            }
-            b'/' if bytes.get(pos + 1) == Some(&b'*') => {
+        match code_at(src, pos, end) {
+            Code::LineComment => pos = line_comment(src, pos, end, &trailing, &mut out),
+            Code::BlockComment => {
                 // `src.get`: a range that ends between `/` and `*` has nothing after them.
                 let close = src
                     .get(pos + 2..end)
@@ -92,15 +68,12 @@ pub(crate) fn comments_in(src: &str, range: Range<usize>) -> Vec<Comment> {
                 });
                 pos = close;
             }
-            b'"' => {
-                stack.push(Mode::Str);
+            Code::Quote => {
+                nesting.open_string();
                 pos += 1;
             }
-            b'<' if src[pos..end].starts_with("<<") => {
-                let Some(marker) = crate::edit::heredoc_marker(&src[pos + 2..end]) else {
-                    pos += 2;
-                    continue;
-                };
+            Code::Heredoc(None) => pos += 2,
+            Code::Heredoc(Some(marker)) => {
                 // The body runs to the line that holds only the marker.
                 let mut line = crate::edit::line_end(src, pos) + 1;
                 while line < end {
@@ -112,23 +85,14 @@ pub(crate) fn comments_in(src: &str, range: Range<usize>) -> Vec<Comment> {
                 }
                 pos = crate::edit::line_end(src, line.min(end)).min(end);
             }
-            b'{' => {
-                if let Some(Mode::Interp(n)) = stack.last_mut() {
-                    *n += 1;
-                }
-                pos += 1;
-            }
-            b'}' => {
-                match stack.last_mut() {
-                    Some(Mode::Interp(0)) => {
-                        stack.pop();
-                    }
-                    Some(Mode::Interp(n)) => *n -= 1,
+            Code::Other => {
+                match bytes[pos] {
+                    b'{' => nesting.open_brace(),
+                    b'}' => nesting.close_brace(),
                     _ => {}
                 }
-                pos += 1;
+                pos += src[pos..].chars().next().map_or(1, char::len_utf8);
             }
-            _ => pos += src[pos..].chars().next().map_or(1, char::len_utf8),
         }
     }
     out

@@ -101,17 +101,6 @@ pub(crate) fn line_start(src: &str, pos: usize) -> usize {
     src[..pos].rfind('\n').map_or(0, |i| i + 1)
 }
 
-/// The marker of a heredoc opener, given the text right after its `<<` (`-EOT ...` or `EOT ...`);
-/// `None` when no identifier follows, so the `<<` opens no heredoc.
-pub(crate) fn heredoc_marker(after_angles: &str) -> Option<String> {
-    let after = after_angles.strip_prefix('-').unwrap_or(after_angles);
-    let marker: String = after
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    (!marker.is_empty()).then_some(marker)
-}
-
 /// Position of the newline ending the line containing `pos` (or the end of the text).
 pub(crate) fn line_end(src: &str, pos: usize) -> usize {
     src[pos..].find('\n').map_or(src.len(), |i| pos + i)

@@ -31,6 +31,7 @@ mod comments;
 mod diff;
 mod edit;
 mod error;
+mod lex;
 mod module;
 mod planner;
 mod redact;

@@ -8,6 +8,8 @@
 //! `default` of a variable that holds a secret, or when the caller's check recognises it, given the
 //! nearest key.
 
+use crate::edit::line_end;
+use crate::lex::{code_at, Code, InString, Nesting};
 use crate::module::is_set;
 use crate::table::is_secret_key;
 use crate::write::SecretCheck;
@@ -253,6 +255,26 @@ impl<'a> Lexer<'a> {
                 }
                 continue;
             }
+            match code_at(text, pos, text.len()) {
+                Code::LineComment => {
+                    pos = line_end(text, pos);
+                    continue;
+                }
+                Code::BlockComment => {
+                    block_comment = true;
+                    pos += 2;
+                    continue;
+                }
+                Code::Quote => {
+                    pos = self.string(pos);
+                    continue;
+                }
+                Code::Heredoc(marker) => {
+                    pos = self.heredoc(pos, marker);
+                    continue;
+                }
+                Code::Other => {}
+            }
             match bytes[pos] {
                 b'\n' => {
                     if self.frame().bracket == Bracket::Brace {
@@ -261,14 +283,6 @@ impl<'a> Lexer<'a> {
                     pos += 1;
                 }
                 b' ' | b'\t' | b'\r' => pos += 1,
-                b'#' => pos = line_end(text, pos),
-                b'/' if bytes.get(pos + 1) == Some(&b'/') => pos = line_end(text, pos),
-                b'/' if bytes.get(pos + 1) == Some(&b'*') => {
-                    block_comment = true;
-                    pos += 2;
-                }
-                b'"' => pos = self.string(pos),
-                b'<' if text[pos..].starts_with("<<") => pos = self.heredoc(pos),
                 b'{' | b'[' | b'(' => {
                     self.token();
                     self.frames.push(Frame {
@@ -348,64 +362,35 @@ impl<'a> Lexer<'a> {
     /// A quoted string (with any template interpolations in it) starting at `open`; returns the
     /// position after it. A quoted string cannot span lines: it also ends at the newline.
     fn string(&mut self, open: usize) -> usize {
-        #[derive(Clone, Copy, PartialEq)]
-        enum Mode {
-            Str,
-            Interp(u32),
-        }
         let text = self.text;
         let bytes = text.as_bytes();
         let end_of_line = line_end(text, open);
-        let mut stack = vec![Mode::Str];
+        let mut nesting = Nesting::default();
+        nesting.open_string();
         let mut pos = open + 1;
         let mut plain = true;
         let mut close = end_of_line;
-        while pos < end_of_line {
-            let byte = bytes[pos];
-            match stack.last() {
-                Some(Mode::Str) => match byte {
-                    b'\\' => pos += 2,
-                    b'"' => {
-                        stack.pop();
-                        if stack.is_empty() {
-                            close = pos;
-                            break;
-                        }
-                        pos += 1;
+        while pos < end_of_line && !nesting.at_top() {
+            if nesting.in_string() {
+                let (next, step) = nesting.string_step(text, pos);
+                match step {
+                    InString::Close if nesting.at_top() => {
+                        close = pos;
+                        break;
                     }
-                    b'$' | b'%'
-                        if text[pos..].starts_with("$${") || text[pos..].starts_with("%%{") =>
-                    {
-                        pos += 3;
-                    }
-                    b'$' | b'%' if bytes.get(pos + 1) == Some(&b'{') => {
-                        plain = false;
-                        stack.push(Mode::Interp(0));
-                        pos += 2;
-                    }
-                    _ => pos += 1,
-                },
-                Some(Mode::Interp(_)) => {
-                    match byte {
-                        b'"' => stack.push(Mode::Str),
-                        b'{' => {
-                            if let Some(Mode::Interp(n)) = stack.last_mut() {
-                                *n += 1;
-                            }
-                        }
-                        b'}' => match stack.last_mut() {
-                            Some(Mode::Interp(0)) => {
-                                stack.pop();
-                            }
-                            Some(Mode::Interp(n)) => *n -= 1,
-                            _ => {}
-                        },
-                        _ => {}
-                    }
-                    pos += 1;
+                    InString::Open => plain = false,
+                    _ => {}
                 }
-                None => break,
+                pos = next;
+                continue;
             }
+            match bytes[pos] {
+                b'"' => nesting.open_string(),
+                b'{' => nesting.open_brace(),
+                b'}' => nesting.close_brace(),
+                _ => {}
+            }
+            pos += 1;
         }
         let close = close.min(end_of_line);
         let item_start = self.frame().item_start;
@@ -429,9 +414,8 @@ impl<'a> Lexer<'a> {
     /// A heredoc starting at `at` (`<<EOT` or `<<-EOT`); returns the position of the newline after
     /// its closing marker. Body lines are masked whole when the keys above are secret, or when the
     /// check recognises the line.
-    fn heredoc(&mut self, at: usize) -> usize {
+    fn heredoc(&mut self, at: usize, marker: Option<String>) -> usize {
         let text = self.text;
-        let marker = crate::edit::heredoc_marker(&text[at + 2..]);
         self.token();
         let Some(marker) = marker else {
             return at + 2;
@@ -468,13 +452,6 @@ impl<'a> Lexer<'a> {
         }
         self.masks.sort_by_key(Masked::start);
     }
-}
-
-/// The position of the newline that ends the line holding `pos` (or the end of the text).
-fn line_end(text: &str, pos: usize) -> usize {
-    text[pos..]
-        .find('\n')
-        .map_or(text.len(), |offset| pos + offset)
 }
 
 #[cfg(test)]
