@@ -366,6 +366,27 @@ impl Engine {
                     return;
                 }
             }
+            // JSON held in base64 (a provider's private data, a Docker config, a framework
+            // provider's private state of `{key: base64 of JSON}`): its leaves, as above. Only
+            // when one is found; else the text as a whole, below.
+            if b64 && !looks_json && within_budget {
+                if let Some(text) = decode_base64_text(trimmed)
+                    .filter(|t| matches!(t.trim_start().as_bytes().first(), Some(b'{' | b'[')))
+                {
+                    let before = out.len();
+                    let inner = Depth {
+                        levels: depth.levels + 1,
+                        nodes: depth.nodes,
+                    };
+                    self.analyze_at(&text, ctx, out, inner);
+                    if out.len() > before {
+                        for d in &mut out[before..] {
+                            d.decoded.insert(0, "base64");
+                        }
+                        return;
+                    }
+                }
+            }
             if let Some(c) = self.content(value) {
                 out.push(self.content_detection(value, c.rule, c.decoded, None, fix));
                 return;
@@ -790,6 +811,39 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].decoded, vec!["base64"]);
         assert!(!d[0].preview.contains("Zq8L"));
+    }
+
+    #[test]
+    fn json_in_base64_is_read_leaf_by_leaf() {
+        use rand::distr::{Alphanumeric, SampleString};
+        let e = engine();
+        let pw = Alphanumeric.sample_string(&mut rand::rng(), 20);
+        let inner = format!("{{\"user\":\"app\",\"password\":\"{pw}\"}}");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&inner);
+        // Under a key that says nothing, nested in JSON, and inside base64 in base64.
+        for (key, value) in [
+            ("private", b64.clone()),
+            (
+                "private",
+                base64::engine::general_purpose::STANDARD
+                    .encode(format!("{{\"session\":\"{b64}\"}}")),
+            ),
+        ] {
+            let d = run(&e, key, &value);
+            assert_eq!(d.len(), 1, "{d:?}");
+            assert!(d[0]
+                .inner_pointer
+                .as_deref()
+                .unwrap()
+                .ends_with("/password"));
+            assert_eq!(d[0].decoded[0], "base64");
+            assert!(!d[0].preview.contains(&pw[..8]));
+        }
+        // Base64 JSON without a secret stays quiet (SDKv2 private data: timeouts).
+        let sdk = base64::engine::general_purpose::STANDARD.encode(
+            "{\"e2bfb730-ecaa-11e6-8f88-34363bc7c4c0\":{\"create\":600000000000},\"schema_version\":\"1\"}",
+        );
+        assert!(run(&e, "private", &sdk).is_empty());
     }
 
     #[test]

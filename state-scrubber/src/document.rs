@@ -91,6 +91,7 @@ fn char_columns(src: &[u8], findings: &mut [Finding]) {
 
 pub const OUTPUT_FIX: &str = "stop exporting the secret from the root module (outputs are stored in state in plaintext even when sensitive); pass it on with `ephemeral = true` outputs or read it where needed with `ephemeral \"offstate_secret_value\"`";
 pub const MODULE_OUTPUT_FIX: &str = "a v3 state (Terraform <= 0.11) stores every module's outputs; Terraform >= 0.12 drops child module outputs when it next writes the state: upgrade, delete old copies (backups, bucket versions) and rotate the secret";
+pub const PRIVATE_FIX: &str = "the provider keeps the value in the instance's private data (`private`, base64): report it to the provider's maintainers, rotate the secret, and delete old copies of the state";
 pub const CHECK_FIX: &str = "a failed condition's message is stored in state and plans: do not interpolate the secret into `error_message`, and rotate it";
 pub const VARIABLE_FIX: &str = "declare the variable `ephemeral = true` (Terraform >= 1.10) so plans do not store it, and feed it only to write-only arguments";
 
@@ -536,9 +537,20 @@ pub struct Scanner<'e> {
     findings: Vec<Finding>,
     dets: Vec<Detection>,
     key_sites: Vec<KeySite>,
+    /// Also read the provider-private data of state instances (see [`Scanner::with_private`]).
+    private: bool,
 }
 
 impl<'e> Scanner<'e> {
+    /// Also report values in a state instance's `private` (base64 of the provider's private
+    /// data, decoded, and read as JSON when it is). For `audit` only: such a finding points at
+    /// the base64 string, which a rewrite must not replace (Terraform would no longer read the
+    /// state), so a scanner whose findings feed a rewrite leaves it off.
+    pub fn with_private(mut self, on: bool) -> Self {
+        self.private = on;
+        self
+    }
+
     pub fn new(engine: &'e Engine, fp_key: &'e [u8], file: String) -> Self {
         Scanner {
             utf8: None,
@@ -551,6 +563,7 @@ impl<'e> Scanner<'e> {
             findings: Vec::new(),
             dets: Vec::new(),
             key_sites: Vec::new(),
+            private: false,
         }
     }
 
@@ -581,6 +594,7 @@ impl<'e> Scanner<'e> {
         let engines: Vec<Engine> = (1..threads).map(|_| self.engine.fork()).collect();
         let fp_key = self.fp_key;
         let file = self.file.clone();
+        let private = self.private;
         let (tx, rx) = sync_channel::<Batch>(2);
         let (back_tx, back_rx) = channel::<Batch>();
         let rx = Mutex::new(rx);
@@ -592,7 +606,7 @@ impl<'e> Scanner<'e> {
                     let back_tx = back_tx.clone();
                     let file = file.clone();
                     scope.spawn(move || {
-                        let mut sc = Scanner::new(&engine, fp_key, file);
+                        let mut sc = Scanner::new(&engine, fp_key, file).with_private(private);
                         loop {
                             let job = rx.lock().map(|r| r.recv());
                             let Ok(Ok(mut batch)) = job else { break };
@@ -1713,7 +1727,61 @@ impl<'e> Scanner<'e> {
                     "identity",
                 );
             }
+            if self.private {
+                if let Some(node) = dom.get(src, inst, "private") {
+                    self.private(src, dom, node, &address, &ipath);
+                }
+            }
         }
+    }
+
+    /// A state instance's `private`: base64 (Go's standard encoding of `[]byte`) of what the
+    /// provider keeps for itself, JSON for both SDKs (SDKv2: timeouts and schema version; the
+    /// plugin framework: `{key: base64 of JSON}` of whatever the provider stores). Decoded, then
+    /// read like a JSON-in-a-string value (keys give context, content rules apply, nested base64
+    /// text is decoded).
+    fn private(&mut self, src: &[u8], dom: &Dom, node: NodeId, address: &Address, unit: &str) {
+        use base64::Engine as _;
+        let Some(raw) = dom.str(src, node) else {
+            return;
+        };
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(raw.trim()) else {
+            return;
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            return;
+        };
+        let mut dets = Vec::new();
+        self.engine.analyze(
+            &text,
+            &Ctx {
+                row: None,
+                key: Some("private"),
+                mark: None,
+                default_fix: PRIVATE_FIX,
+            },
+            &mut dets,
+        );
+        if dets.is_empty() {
+            return;
+        }
+        for d in &mut dets {
+            d.decoded.insert(0, "base64");
+        }
+        let n = dom.node(node);
+        let rel = [Step::Key(Cow::Borrowed("private"))];
+        self.dets = dets;
+        self.push_dets(&Site {
+            section: "resources.private",
+            address,
+            unit_pointer: unit,
+            rel: &rel,
+            attr: &[],
+            pos: Pos {
+                line: n.line,
+                column: n.column,
+            },
+        });
     }
 
     /// A resource identity (Terraform 1.12+: a state instance's `identity`, a show resource's

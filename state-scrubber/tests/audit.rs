@@ -3590,3 +3590,100 @@ fn plan_variables_are_read_whatever_the_key_order() {
     assert_eq!(f[0]["document"], "show_json_plan");
     assert!(!r.all().contains(&pw));
 }
+
+/// Review: a state instance's `private` is base64 of the provider's private data (JSON for both
+/// SDKs), which a provider may fill with anything; it was never read. Now decoded and read as
+/// JSON (key context, content rules); SDKv2's timeouts stay quiet. `scrub` does not act on it
+/// (a reference in its place would make the state unreadable): audit only.
+#[test]
+fn provider_private_data_is_decoded_and_read() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let d = Dir::new();
+    let tok = random(ALNUM, 32);
+    let pem_body = random(ALNUM, 64);
+    let pem =
+        format!("-----BEGIN RSA PRIVATE KEY-----\nMIIE{pem_body}\n-----END RSA PRIVATE KEY-----\n");
+    let sdk = json!({"e2bfb730-ecaa-11e6-8f88-34363bc7c4c0": {"create": 1_800_000_000_000u64, "delete": 600_000_000_000u64}, "schema_version": "1"});
+    let fw = json!({"session": b64.encode(json!({"api_token": tok}).to_string()), "cert": b64.encode(json!({"key": pem}).to_string())});
+    let mut state: Value = serde_json::from_str(&state_v4(json!([
+        resource(
+            "managed",
+            "aws_instance",
+            "quiet",
+            json!({"id": "i-1"}),
+            json!([])
+        ),
+        resource(
+            "managed",
+            "example_thing",
+            "fw",
+            json!({"id": "t-1"}),
+            json!([])
+        ),
+        resource(
+            "managed",
+            "example_thing",
+            "tok",
+            json!({"id": "t-2"}),
+            json!([])
+        ),
+    ])))
+    .unwrap();
+    state["resources"][0]["instances"][0]["private"] = json!(b64.encode(sdk.to_string()));
+    state["resources"][1]["instances"][0]["private"] = json!(b64.encode(fw.to_string()));
+    state["resources"][2]["instances"][0]["private"] =
+        json!(b64.encode(json!({"api_token": tok}).to_string()));
+    d.write("terraform.tfstate", state.to_string());
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let got: Vec<(String, String, String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["json_pointer"].as_str().unwrap().to_string(),
+                f["inner_pointer"].as_str().unwrap_or("").to_string(),
+                f["section"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let s = |a: &str, b: &str, c: &str| {
+        (
+            a.to_string(),
+            b.to_string(),
+            c.to_string(),
+            "resources.private".to_string(),
+        )
+    };
+    assert_eq!(
+        got,
+        vec![
+            s(
+                "example_thing.fw",
+                "/resources/1/instances/0/private",
+                "/session/api_token"
+            ),
+            s(
+                "example_thing.fw",
+                "/resources/1/instances/0/private",
+                "/cert/key"
+            ),
+            s(
+                "example_thing.tok",
+                "/resources/2/instances/0/private",
+                "/api_token"
+            ),
+        ]
+    );
+    assert_eq!(findings(&r)[1]["rule_id"], "private-key-pkcs1");
+    assert_eq!(findings(&r)[1]["decoded"][0], "base64");
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s("terraform.tfstate"), "--format", format, "--verbose"]);
+        for c in [&tok, &pem_body] {
+            for v in variants(c) {
+                assert!(!r.all().contains(&v), "{format} output leaks a value");
+            }
+        }
+    }
+}
