@@ -164,7 +164,7 @@ fn contains_word(text: &str, word: &str) -> bool {
 }
 
 /// Whether Terraform reads `name` as an override file.
-fn is_override(name: &str) -> bool {
+pub(crate) fn is_override(name: &str) -> bool {
     let stem = name
         .strip_suffix(".tf.json")
         .or_else(|| name.strip_suffix(".tf"))

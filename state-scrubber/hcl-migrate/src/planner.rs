@@ -221,8 +221,12 @@ struct Planner<'a> {
     /// The local name `required_providers` already gives `offstate/offstate`, if any.
     offstate_local: Option<String>,
     /// Why nothing that needs the offstate provider may be written: `required_providers` gives
-    /// its default local name, `offstate`, to another provider.
+    /// its default local name, `offstate`, to another provider, or is in a `.tf.json` file that
+    /// does not list offstate.
     offstate_blocked: Option<String>,
+    /// The offstate entry of a `required_providers` in a `.tf.json` file (which migrate does not
+    /// rewrite, and which is then the module's only one).
+    json_offstate: Option<JsonOffstate>,
     /// `random_password` resources that become an `offstate_secret`'s `generate` block.
     generating: BTreeSet<String>,
 }
@@ -249,10 +253,23 @@ pub(crate) fn plan_module(
         needs_offstate: None,
         offstate_local: None,
         offstate_blocked: None,
+        json_offstate: None,
         generating: BTreeSet::new(),
     };
     planner.offstate_local = planner.required_offstate().map(|entry| entry.name);
-    planner.offstate_blocked = planner.offstate_taken();
+    if planner.offstate_local.is_none() {
+        match planner.json_required_providers() {
+            Ok(Some(entry)) => {
+                planner.offstate_local = Some(entry.name.clone());
+                planner.json_offstate = Some(entry);
+            }
+            Ok(None) => {}
+            Err(reason) => planner.offstate_blocked = Some(reason),
+        }
+    }
+    if planner.offstate_blocked.is_none() {
+        planner.offstate_blocked = planner.offstate_taken();
+    }
     let pairs = if opts.offstate_secret {
         planner.choose_pairs()
     } else {
@@ -2254,7 +2271,94 @@ impl<'a> Planner<'a> {
             .map(|name| format!("{indent}provider = {name}"))
     }
 
+    /// The offstate entry of a `required_providers` block in a primary `.tf.json` file, if one
+    /// has such a block; `Err` with what to do when it lists no offstate: Terraform takes one
+    /// `required_providers` per module (override files aside), and migrate does not rewrite
+    /// `.tf.json` files, so the entry cannot be added.
+    fn json_required_providers(&self) -> Result<Option<JsonOffstate>, String> {
+        for other in self.others {
+            let name = other.name();
+            if !name.ends_with(".tf.json") || crate::module::is_override(&name) {
+                continue;
+            }
+            let Some(entries) = json_required_providers(&other.src) else {
+                continue;
+            };
+            let offstate = |kind: OffstateSource| {
+                entries.iter().find_map(|(local, source)| {
+                    let source = source.as_deref()?;
+                    (offstate_source(source) == kind).then(|| JsonOffstate {
+                        file: name.clone(),
+                        name: local.clone(),
+                        source: source.to_owned(),
+                        kind,
+                    })
+                })
+            };
+            if let Some(entry) = offstate(OffstateSource::Canonical)
+                .or_else(|| offstate(OffstateSource::PrivateRegistry))
+            {
+                return Ok(Some(entry));
+            }
+            let add = match entries.iter().find(|(local, _)| local == "offstate") {
+                // The legacy form, `"offstate": "~> 1.0"`, means hashicorp/offstate.
+                Some((_, source)) => format!(
+                    "add `offstate/offstate` there under a local name other than `offstate`, which is `{}` there \
+                     (migrate then writes `provider = <that name>`)",
+                    source.as_deref().unwrap_or("hashicorp/offstate")
+                ),
+                None => "add `\"offstate\": { \"source\": \"offstate/offstate\" }` there".to_owned(),
+            };
+            return Err(format!(
+                "`{name}` holds this module's `required_providers`, which migrate does not rewrite, and Terraform \
+                 takes only one `required_providers` per module, so migrate cannot add offstate to it; {add} and \
+                 migrate again"
+            ));
+        }
+        Ok(None)
+    }
+
     fn required_providers(&mut self, fallback_file: usize) {
+        if let Some(entry) = self.json_offstate.take() {
+            let JsonOffstate {
+                file,
+                name,
+                source,
+                kind,
+            } = &entry;
+            let at = self.files.first().map(|f| {
+                f.path
+                    .parent()
+                    .map(|p| p.join(file))
+                    .unwrap_or_else(|| file.into())
+            });
+            if let Some(path) = at {
+                if *kind == OffstateSource::PrivateRegistry {
+                    self.plan.infos.push(Note {
+                        path: path.clone(),
+                        line: 0,
+                        message: format!(
+                            "`required_providers` ({file}) gives `{name}` the source `{source}`, which migrate takes for \
+                             offstate/offstate from a private registry (its type is `offstate`), so what migrate writes \
+                             uses it; if `{source}` is another provider, do not apply this: add `offstate/offstate` there \
+                             under another local name and migrate again"
+                        ),
+                    });
+                }
+                if name != "offstate" {
+                    self.plan.infos.push(Note {
+                        path,
+                        line: 0,
+                        message: format!(
+                            "`required_providers` ({file}) names `{}` `{name}`: the `offstate_secret` resources migrate \
+                             writes say `provider = {name}`, and references call `provider::{name}::ref`",
+                            if *kind == OffstateSource::Canonical { "offstate/offstate" } else { source }
+                        ),
+                    });
+                }
+            }
+            return;
+        }
         let terraform: Vec<(usize, &Block)> = self.blocks("terraform").collect();
         if let Some(RequiredOffstate {
             name,
@@ -2345,6 +2449,50 @@ impl<'a> Planner<'a> {
             "added a `terraform` block requiring `offstate/offstate`".to_owned(),
         );
     }
+}
+
+/// The `required_providers` entries of a `.tf.json` file (local name, source: `None` in the
+/// legacy form, a version constraint alone), if it has such a block. Terraform's JSON syntax
+/// takes a block as an object or as an array of objects.
+fn json_required_providers(src: &str) -> Option<Vec<(String, Option<String>)>> {
+    fn objects(value: &serde_json::Value) -> Vec<&serde_json::Map<String, serde_json::Value>> {
+        match value {
+            serde_json::Value::Object(map) => vec![map],
+            serde_json::Value::Array(items) => items.iter().filter_map(|i| i.as_object()).collect(),
+            _ => Vec::new(),
+        }
+    }
+    let root: serde_json::Value = serde_json::from_str(src).ok()?;
+    let blocks: Vec<_> = objects(root.get("terraform")?)
+        .into_iter()
+        .filter_map(|terraform| terraform.get("required_providers"))
+        .flat_map(objects)
+        .collect();
+    if blocks.is_empty() {
+        return None;
+    }
+    Some(
+        blocks
+            .into_iter()
+            .flat_map(|block| block.iter())
+            .map(|(local, entry)| {
+                let source = entry
+                    .get("source")
+                    .and_then(|s| s.as_str())
+                    .map(str::to_owned);
+                (local.clone(), source)
+            })
+            .collect(),
+    )
+}
+
+/// The offstate entry of a `required_providers` block in a `.tf.json` file.
+struct JsonOffstate {
+    /// The file's name.
+    file: String,
+    name: String,
+    source: String,
+    kind: OffstateSource,
 }
 
 /// A `required_providers` entry that is offstate.

@@ -1564,3 +1564,87 @@ fn nested_blocks_that_stop_a_pair_say_what_to_do() {
         "{replicated}"
     );
 }
+
+const PAIR: &str = "resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\n\
+                    resource \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.pw\n}\n\n\
+                    resource \"aws_db_instance\" \"db\" {\n  password = var.pw\n}\n";
+
+#[test]
+fn required_providers_in_a_tf_json_file_with_offstate_is_used_as_it_is() {
+    for (json, local) in [
+        (
+            "{\"terraform\": {\"required_providers\": {\"secrets\": {\"source\": \"offstate/offstate\"}, \"aws\": {\"source\": \"hashicorp/aws\"}}}}",
+            "secrets",
+        ),
+        (
+            "{\"terraform\": [{\"required_providers\": [{\"offstate\": {\"source\": \"registry.example.com/acme/offstate\", \"version\": \"~> 1.0\"}}]}]}",
+            "offstate",
+        ),
+    ] {
+        let (plan, _dir) = migrate_text(&[("main.tf", PAIR), ("versions.tf.json", json)]);
+        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        assert!(text.contains("resource \"offstate_secret\" \"db\""), "{local}: {text}");
+        // The module's one `required_providers` is the JSON file's: none is added.
+        assert!(!text.contains("required_providers"), "{local}: {text}");
+        assert_eq!(text.contains("provider = secrets"), local == "secrets", "{text}");
+        let notes = info_notes(&plan);
+        if local == "offstate" {
+            assert!(
+                notes.iter().any(|n| n.contains("(versions.tf.json)")
+                    && n.contains("`registry.example.com/acme/offstate`")
+                    && n.contains("private registry")),
+                "{notes:#?}"
+            );
+        } else {
+            assert!(
+                notes
+                    .iter()
+                    .any(|n| n.contains("(versions.tf.json)") && n.contains("say `provider = secrets`")),
+                "{notes:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn required_providers_in_a_tf_json_file_without_offstate_stops_what_needs_offstate() {
+    for json in [
+        "{\"terraform\": {\"required_providers\": {\"aws\": {\"source\": \"hashicorp/aws\"}}}}",
+        "{\"terraform\": {\"required_providers\": {\"offstate\": \"~> 1.0\"}}}",
+    ] {
+        let (plan, _dir) = migrate_text(&[("main.tf", PAIR), ("versions.tf.json", json)]);
+        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        // A second `required_providers` would make the module invalid ("Duplicate required
+        // providers configuration"); `offstate_secret` without one would need hashicorp/offstate.
+        assert!(!text.contains("offstate_secret"), "{json}: {text}");
+        assert!(!text.contains("required_providers"), "{json}: {text}");
+        // What needs no offstate still migrates.
+        assert!(text.contains("password_wo_version = 1"), "{json}: {text}");
+        let notes = info_notes(&plan);
+        assert!(
+            notes.iter().any(
+                |n| n.starts_with("`aws_secretsmanager_secret.db` not converted")
+                    && n.contains("`versions.tf.json` holds this module's `required_providers`")
+                    && n.ends_with(if json.contains("~>") {
+                        "under a local name other than `offstate`, which is `hashicorp/offstate` there \
+                         (migrate then writes `provider = <that name>`) and migrate again"
+                    } else {
+                        "add `\"offstate\": { \"source\": \"offstate/offstate\" }` there and migrate again"
+                    })
+            ),
+            "{json}: {notes:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_tf_json_terraform_block_without_required_providers_changes_nothing() {
+    let json = "{\"terraform\": {\"backend\": {\"local\": {}}}}";
+    let (plan, _dir) = migrate_text(&[("main.tf", PAIR), ("backend.tf.json", json)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(
+        text.contains("resource \"offstate_secret\" \"db\""),
+        "{text}"
+    );
+    assert!(text.contains("source = \"offstate/offstate\""), "{text}");
+}
