@@ -128,7 +128,7 @@ pub enum DocError {
     Empty { file: String },
     #[error("{file}: binary data, not JSON (byte offset {offset})")]
     Binary { file: String, offset: usize },
-    #[error("{file}: a binary plan file (zip); convert it with `terraform show -json PLANFILE > plan.json`")]
+    #[error("{file}: a binary plan file (zip), not read (it holds the plan's values, sensitive ones included, in plaintext); convert it with `terraform show -json PLANFILE > plan.json` and audit that, and do not keep saved plans")]
     BinaryPlan { file: String },
     /// Windows PowerShell 5.1's `>` and `Out-File` write UTF-16; Terraform writes UTF-8.
     #[error("{file}: UTF-16 text, not UTF-8 (Windows PowerShell's `>` writes UTF-16); convert it with `iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`, or write it as UTF-8 in the first place: `terraform show -json PLANFILE | Out-File -Encoding utf8 plan.json`")]

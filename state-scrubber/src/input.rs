@@ -69,7 +69,11 @@ pub fn looks_like_state(path: &Path) -> bool {
         return true;
     }
     let Some(stem) = lower.strip_suffix(".json") else {
-        return false;
+        // A saved binary plan (`terraform plan -out tfplan`, `prod.tfplan`, `tfplan-prod`) is
+        // not read, but a walk must not pass over it as if the tree were clean: it holds the
+        // plan's values in plaintext. Reading one reports it (an error that says to convert
+        // it); anything else by that name is skipped with a note, like foreign JSON.
+        return lower.split(['.', '-', '_']).any(|c| c == "tfplan");
     };
     // `plan` anywhere in the name (plan.json, devplan.json, plan1.json, planfile.json, and
     // also explanation.json: a walk skips JSON that turns out not to be Terraform's, with a
@@ -412,6 +416,14 @@ mod tests {
             ("prod-state.json", true),
             ("statement.json", false),
             ("showcase.json", false),
+            // Saved binary plans: read to be reported.
+            ("tfplan", true),
+            ("prod.tfplan", true),
+            ("tfplan-prod", true),
+            ("plan_tfplan", true),
+            ("tfplans", false),
+            ("plan", false),
+            ("plan.out", false),
             ("main.tf", false),
             ("package.json", false),
         ] {

@@ -3687,3 +3687,36 @@ fn provider_private_data_is_decoded_and_read() {
         }
     }
 }
+
+/// Review: a directory walk passed over saved binary plans (`terraform plan -out tfplan`) in
+/// silence and could report the tree clean, though a saved plan holds the plan's values
+/// (sensitive variables, the prior state) in plaintext. Names with a `tfplan` component are
+/// now read: a zip is the binary-plan error (exit 2, saying to convert it); another file by
+/// such a name is skipped with a note.
+#[test]
+fn a_walk_reports_saved_binary_plans_instead_of_passing_over_them() {
+    let d = Dir::new();
+    d.write("env/terraform.tfstate", state_v4(json!([])));
+    d.write("env/tfplan", b"PK\x03\x04\x14\x00\x08\x00rest of a zip");
+    d.write(
+        "env/prod.tfplan",
+        b"PK\x03\x04\x14\x00\x08\x00rest of a zip",
+    );
+    d.write(
+        "env/tfplan.txt",
+        b"Terraform will perform the following actions:\n",
+    );
+    let r = audit(&[&d.s(""), "--format", "json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let v = r.json();
+    let errors = v["errors"].to_string();
+    for name in ["env/tfplan", "env/prod.tfplan"] {
+        assert!(
+            errors.contains(&format!("{name}: a binary plan file (zip), not read")),
+            "{errors}"
+        );
+    }
+    assert!(!errors.contains("tfplan.txt"), "{errors}");
+    let r = audit(&[&d.s("env/terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
