@@ -403,3 +403,54 @@ def test_odd_configuration_is_an_error_never_a_panic(ws, sm, case):
 @pytest.mark.parametrize("case", list(ODD_ROLES))
 def test_odd_assume_role_is_an_error_never_a_panic(ws, sm, case):
     _odd_run(ws, {}, {}, ODD_ROLES[case])
+
+
+def test_assumed_role_token_echoed_by_secrets_manager(ws, sm):
+    """The session token of the role assume_role obtained (moto's STS makes it: neither the
+    test nor the provider's configuration knows it) echoed back by a gateway in front of Secrets
+    Manager in a JSON error message: the diagnostic and the log must not show it."""
+    import json as _json
+
+    from harness import canary as canaries
+
+    c = ws.canary()
+    ws.set_var("secret", c)
+    plant_env_credentials(ws)
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            token = self.headers.get("X-Amz-Security-Token") or ""
+            seen.append(token)
+            body = _json.dumps({"__type": "AccessDeniedException", "Message": f"denied for token {token}"}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint  # moto's STS answers AssumeRole
+        gateway = f"http://127.0.0.1:{srv.server_address[1]}"
+        text = hcl.config(gateway, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs={"max_retries": 1})
+        ws.write(with_in_provider(text, role_block()))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    tokens = {t for t in seen if t}
+    assert tokens and plant_env_credentials is not None
+    env_token = ws.env["AWS_SESSION_TOKEN"]
+    assert env_token not in tokens, "Secrets Manager was called with the base credentials, not the role's"
+    for t in tokens:
+        ws.watch(canaries.wrap(t))
+    ws.sweep()

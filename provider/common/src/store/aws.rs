@@ -437,8 +437,9 @@ impl AwsSecretsManager {
                 .build();
         }
 
-        let mut conf =
-            aws_sdk_secretsmanager::config::Builder::from(&sdk).retry_classifier(TooManyRequests);
+        let mut conf = aws_sdk_secretsmanager::config::Builder::from(&sdk)
+            .retry_classifier(TooManyRequests)
+            .interceptor(SessionTokenObserver::default());
         if let Some(endpoint) = &cfg.endpoint {
             conf = conf.endpoint_url(endpoint.clone());
         }
@@ -460,7 +461,11 @@ impl AwsSecretsManager {
     /// endpoint comes from `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`, never from `endpoint`,
     /// which is Secrets Manager's.
     pub async fn account_id(&self) -> Result<String, StoreError> {
-        let sts = aws_sdk_sts::Client::new(&self.sdk);
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.sdk)
+                .interceptor(SessionTokenObserver::default())
+                .build(),
+        );
         let out = sts
             .get_caller_identity()
             .send()
@@ -473,6 +478,50 @@ impl AwsSecretsManager {
                 message: "STS answered without an account id".to_owned(),
             }),
         }
+    }
+}
+
+/// Told every session token the store's clients send (`X-Amz-Security-Token`), once per token:
+/// the provider registers them with its log and diagnostic scrubber, so that a server or proxy
+/// that reflects the request in its error text cannot show a token the SDK obtained itself (an
+/// assumed role's, SSO's, the instance's), which the provider never sees otherwise.
+static TOKEN_OBSERVER: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Sets the function [`TOKEN_OBSERVER`] calls (once per process; later calls do nothing).
+pub fn observe_session_tokens(observer: fn(&str)) {
+    let _ = TOKEN_OBSERVER.set(observer);
+}
+
+/// The interceptor behind [`observe_session_tokens`].
+#[derive(Debug, Default)]
+struct SessionTokenObserver {
+    /// The last token reported (a session's token is the same on every call until it expires).
+    last: std::sync::Mutex<Option<String>>,
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for SessionTokenObserver {
+    fn name(&self) -> &'static str {
+        "SessionTokenObserver"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let (Some(observe), Some(token)) = (
+            TOKEN_OBSERVER.get(),
+            context.request().headers().get("x-amz-security-token"),
+        ) else {
+            return Ok(());
+        };
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.as_deref() != Some(token) {
+            observe(token);
+            *last = Some(token.to_owned());
+        }
+        Ok(())
     }
 }
 
