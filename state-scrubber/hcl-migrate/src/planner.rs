@@ -1475,7 +1475,8 @@ impl<'a> Planner<'a> {
             None => {
                 let then = if not_taken.iter().any(|w| w == "`keepers`") {
                     "an ephemeral password is new on every run, and a write-only argument writes it only when its \
-                     `_wo_version` changes: change that where you would have changed a keeper"
+                     `_wo_version` changes: change that where you would have changed a keeper, in every argument the password \
+                     feeds at once, so that they keep the same password"
                 } else {
                     "an ephemeral password is never stored, so there is nothing for a `lifecycle` to keep or replace; \
                      to write a new one, change the `_wo_version` next to its use"

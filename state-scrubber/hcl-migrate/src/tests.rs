@@ -1415,7 +1415,10 @@ fn a_random_password_kept_for_keepers_or_lifecycle_says_what_to_remove() {
     assert!(keyed.contains("it has `keepers`"), "{keyed}");
     assert!(
         keyed.contains("remove `keepers` and migrate again")
-            && keyed.ends_with("change that where you would have changed a keeper)"),
+            && keyed.ends_with(
+                "change that where you would have changed a keeper, in every argument the password feeds at \
+                 once, so that they keep the same password)"
+            ),
         "{keyed}"
     );
     let pinned = note("pinned");
