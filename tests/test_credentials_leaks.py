@@ -454,3 +454,31 @@ def test_assumed_role_token_echoed_by_secrets_manager(ws, sm):
     for t in tokens:
         ws.watch(canaries.wrap(t))
     ws.sweep()
+
+
+def test_web_identity_token_echoed_by_sts(ws, sm):
+    """Web identity (IRSA, GitHub OIDC): AWS_WEB_IDENTITY_TOKEN_FILE's JWT goes to STS in the form
+    body of AssumeRoleWithWebIdentity; an STS or gateway echoing that body must not put it in the
+    diagnostic or the log."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        ws.env.pop(k, None)
+    jwt = ws.canary("webidentity")
+    files = ws.dir.parent / "aws-files"
+    files.mkdir(exist_ok=True)
+    (files / "token").write_text(jwt.reveal() + "\n")
+    ws.env["AWS_WEB_IDENTITY_TOKEN_FILE"] = str(files / "token")
+    ws.env["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/ci"
+    ws.env["AWS_ROLE_SESSION_NAME"] = "ci"
+    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                            provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]}))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+    finally:
+        sts.close()
+    assert "AssumeRoleWithWebIdentity" in sts.calls, sts.calls
+    ws.sweep()

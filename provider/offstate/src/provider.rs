@@ -428,6 +428,16 @@ fn withhold_credentials(config: &Value) {
     if let Some(id) = config.get("assume_role").get("external_id").as_str() {
         withhold(id);
     }
+    // Tokens kept in files (web identity for IRSA / GitHub OIDC, the container credentials
+    // endpoint's authorization token).
+    for var in [
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    ] {
+        if let Some(token) = std::env::var_os(var).and_then(|path| small_file(&path)) {
+            withhold(token.trim());
+        }
+    }
     for (attr, var, default) in [
         ("shared_config_files", "AWS_CONFIG_FILE", ".aws/config"),
         (
@@ -472,14 +482,9 @@ fn withhold_credentials(config: &Value) {
 /// `aws_session_token`, `external_id` of any profile); nothing when it cannot be read. The SDK
 /// reads the same files for the credentials it signs with.
 fn file_credentials(path: &std::path::Path) -> Vec<String> {
-    use std::io::Read as _;
-    let mut text = String::new();
-    let read = std::fs::File::open(path)
-        .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
-        .is_ok();
-    if !read {
+    let Some(text) = small_file(path.as_os_str()) else {
         return Vec::new();
-    }
+    };
     text.lines()
         .filter_map(|line| {
             let (key, value) = line.split_once('=')?;
@@ -495,6 +500,16 @@ fn file_credentials(path: &std::path::Path) -> Vec<String> {
         })
         .filter(|v| !v.is_empty())
         .collect()
+}
+
+/// The first MiB of a text file; `None` when it cannot be read.
+fn small_file(path: &std::ffi::OsStr) -> Option<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
+        .ok()?;
+    Some(text)
 }
 
 /// The password of a proxy URL (`http://user:PASSWORD@host:port`), as written.
