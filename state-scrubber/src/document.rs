@@ -475,6 +475,92 @@ fn mask_secret_keys(
     }
 }
 
+/// A string in an output or a variable (named by the user, so the name says nothing) in which no
+/// layer found anything. After the scan it is reported if it equals a value found secret
+/// elsewhere in the file: `output "tok" { value = var.api_token }` copies a token that a key name
+/// or a mark recognised elsewhere. Kept as its salted digest only.
+struct ValueSite {
+    digest: String,
+    preview: String,
+    section: String,
+    address: Address,
+    json_pointer: String,
+    attribute_path: String,
+    fix: &'static str,
+    pos: Pos,
+}
+
+/// Report every [`ValueSite`] whose value equals one found secret in this file (by salted
+/// digest, as [`mask_secret_keys`] compares keys).
+fn same_named_values(
+    fp_key: &[u8],
+    file: &str,
+    document: &str,
+    findings: &mut Vec<Finding>,
+    sites: Vec<ValueSite>,
+) {
+    use std::collections::HashMap;
+    if findings.is_empty() || sites.is_empty() {
+        return;
+    }
+    let mut secrets: HashMap<&str, usize> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        // (Sites are at least `SameValue::MIN_LEN` long, so equal digests mean a source as
+        // long.)
+        let e = secrets.entry(f.value_group.as_str()).or_insert(i);
+        let cur = &findings[*e];
+        if (f.severity, f.confidence) > (cur.severity, cur.confidence) {
+            *e = i;
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut extra = Vec::new();
+    for site in sites {
+        if !seen.insert(site.json_pointer.clone()) {
+            continue; // read twice (a duplicated key elsewhere in the unit)
+        }
+        let Some(&i) = secrets.get(site.digest.as_str()) else {
+            continue;
+        };
+        let src = &findings[i];
+        let mut reasons = vec![format!(
+            "layer {}: the same value as `{}` of {} in this file (equal salted digests), which is a secret:",
+            src.layer, src.attribute_path, src.address
+        )];
+        reasons.extend(src.reasons.iter().cloned());
+        let mut f = Finding {
+            file: file.to_string(),
+            document: document.to_string(),
+            section: site.section,
+            address: site.address.display(),
+            resource: site.address,
+            attribute_path: site.attribute_path,
+            json_pointer: site.json_pointer,
+            inner_pointer: None,
+            inner_identity: None,
+            decoded: vec![],
+            kind: src.kind,
+            rule_id: SAME_VALUE_RULE.to_string(),
+            rule_name: "same value as a secret elsewhere in this file".to_string(),
+            layer: src.layer,
+            layer_name: src.layer_name,
+            reasons,
+            severity: src.severity,
+            confidence: src.confidence,
+            fix: site.fix.to_string(),
+            line: site.pos.line,
+            column: site.pos.column,
+            fingerprint: String::new(),
+            legacy_fingerprint: String::new(),
+            value_group: site.digest,
+            preview: site.preview,
+        };
+        f.set_fingerprints(fp_key);
+        extra.push(f);
+    }
+    findings.extend(extra);
+}
+
 /// A value to report: where it is and what was found.
 struct Site<'a> {
     section: &'a str,
@@ -539,6 +625,10 @@ pub struct Scanner<'e> {
     key_sites: Vec<KeySite>,
     /// Also read the provider-private data of state instances (see [`Scanner::with_private`]).
     private: bool,
+    /// While reading outputs and variables: the fix for their values, which are then kept as
+    /// [`ValueSite`]s when nothing was found in them.
+    named: Option<&'static str>,
+    value_sites: Vec<ValueSite>,
 }
 
 impl<'e> Scanner<'e> {
@@ -564,6 +654,8 @@ impl<'e> Scanner<'e> {
             dets: Vec::new(),
             key_sites: Vec::new(),
             private: false,
+            named: None,
+            value_sites: Vec::new(),
         }
     }
 
@@ -678,8 +770,8 @@ impl<'e> Scanner<'e> {
         })
     }
 
-    /// See [`mask_secret_keys`].
-    fn finish_keys(&self, s: &mut Scanned, sites: Vec<KeySite>) {
+    /// See [`mask_secret_keys`] and [`same_named_values`].
+    fn finish_keys(&mut self, s: &mut Scanned, sites: Vec<KeySite>) {
         if s.kind == DocKind::Encrypted {
             return;
         }
@@ -690,6 +782,13 @@ impl<'e> Scanner<'e> {
             s.kind.as_str(),
             &mut s.findings,
             sites,
+        );
+        same_named_values(
+            self.fp_key,
+            &self.file,
+            s.kind.as_str(),
+            &mut s.findings,
+            std::mem::take(&mut self.value_sites),
         );
     }
 
@@ -1497,6 +1596,9 @@ impl<'e> Scanner<'e> {
         let mut bad: Option<(u32, u32)> = None;
         let mut hits: Vec<(Vec<Step<'s>>, Pos, Vec<Detection>)> = Vec::new();
         let mut hit_nodes: Vec<NodeId> = Vec::new();
+        // Outputs and variables: strings nothing was found in (see `ValueSite`).
+        let named = self.named;
+        let mut misses: Vec<(NodeId, Vec<Step<'s>>, Pos, String, String)> = Vec::new();
         let mut dynamic = Vec::new();
         walk_nodes(
             src,
@@ -1555,6 +1657,18 @@ impl<'e> Scanner<'e> {
                         },
                         dets,
                     ));
+                } else if named.is_some() && value.len() >= SameValue::MIN_LEN {
+                    let n = dom.node(node);
+                    misses.push((
+                        node,
+                        path.to_vec(),
+                        Pos {
+                            line: n.line,
+                            column: n.column,
+                        },
+                        engine.value_digest(&value),
+                        preview(&value),
+                    ));
                 }
             },
         );
@@ -1584,6 +1698,7 @@ impl<'e> Scanner<'e> {
                     let Some(d) = dom.str(src, node).and_then(|v| same.check(engine, &v)) else {
                         return;
                     };
+                    misses.retain(|m| m.0 != node);
                     let n = dom.node(node);
                     hits.push((
                         path.to_vec(),
@@ -1595,6 +1710,22 @@ impl<'e> Scanner<'e> {
                     ));
                 },
             );
+        }
+        if let Some(fix) = named {
+            for (_, path, pos, digest, preview) in misses {
+                let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
+                rel.extend(path.iter().cloned());
+                self.value_sites.push(ValueSite {
+                    digest,
+                    preview,
+                    section: section.to_string(),
+                    address: address.clone(),
+                    json_pointer: format!("{unit}{}", pointer(&rel)),
+                    attribute_path: attribute_path(&path),
+                    fix,
+                    pos,
+                });
+            }
         }
         for (path, pos, dets) in hits {
             let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
@@ -1981,6 +2112,7 @@ impl<'e> Scanner<'e> {
                 Step::Key(Cow::Owned(name.to_string())),
                 Step::Key(Cow::Borrowed("value")),
             ];
+            self.named = Some(fix);
             self.values_keyed(
                 src,
                 dom,
@@ -1995,6 +2127,7 @@ impl<'e> Scanner<'e> {
                 fix,
                 &name,
             );
+            self.named = None;
         }
     }
 
@@ -2033,6 +2166,22 @@ impl<'e> Scanner<'e> {
                 &mut dets,
             );
             if dets.is_empty() {
+                if let Some(fix) = self.named.filter(|_| value.len() >= SameValue::MIN_LEN) {
+                    let n = dom.node(id);
+                    self.value_sites.push(ValueSite {
+                        digest: self.engine.value_digest(&value),
+                        preview: preview(&value),
+                        section: section.to_string(),
+                        address: address.clone(),
+                        json_pointer: format!("{unit}{}", pointer(rel)),
+                        attribute_path: String::new(),
+                        fix,
+                        pos: Pos {
+                            line: n.line,
+                            column: n.column,
+                        },
+                    });
+                }
                 return;
             }
             let n = dom.node(id);
@@ -2396,6 +2545,7 @@ impl<'e> Scanner<'e> {
                     Step::Key(Cow::Owned(name.to_string())),
                     Step::Key(Cow::Borrowed(side)),
                 ];
+                self.named = Some(OUTPUT_FIX);
                 self.values_keyed(
                     src,
                     dom,
@@ -2410,6 +2560,7 @@ impl<'e> Scanner<'e> {
                     OUTPUT_FIX,
                     &name,
                 );
+                self.named = None;
             }
         }
     }
@@ -2436,6 +2587,7 @@ impl<'e> Scanner<'e> {
                 Step::Key(Cow::Owned(name.to_string())),
                 Step::Key(Cow::Borrowed("value")),
             ];
+            self.named = Some(VARIABLE_FIX);
             self.values_keyed(
                 src,
                 dom,
@@ -2450,6 +2602,7 @@ impl<'e> Scanner<'e> {
                 VARIABLE_FIX,
                 &name,
             );
+            self.named = None;
         }
     }
 

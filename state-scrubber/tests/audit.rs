@@ -3720,3 +3720,68 @@ fn a_walk_reports_saved_binary_plans_instead_of_passing_over_them() {
     let r = audit(&[&d.s("env/terraform.tfstate"), "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// Review (a real `terraform show -json` plan): `output "tok" { value = var.api_token }` copies a
+/// token that the key name `token` (in `terraform_data.tok.input`) gave away; under the name
+/// `tok` nothing said so, and the output was missed in the state, `planned_values`,
+/// `output_changes` and `prior_state`. Outputs' and variables' values equal to a value found
+/// secret elsewhere in the file are now reported (rule `same-value`).
+#[test]
+fn outputs_and_variables_equal_to_a_secret_elsewhere_in_the_file_are_found() {
+    let d = Dir::new();
+    let tok = random(ALNUM, 28);
+    let pw = random(ALNUM, 22);
+    let mut state: Value = serde_json::from_str(&state_v4(json!([
+        resource("managed", "terraform_data", "tok", json!({"id": "x", "input": {"value": {"token": tok}, "type": ["object", {"token": "string"}]}}), json!([])),
+    ])))
+    .unwrap();
+    state["outputs"] = json!({"tok": {"value": tok, "type": "string"}, "region": {"value": "eu-west-1", "type": "string"}});
+    d.write("terraform.tfstate", state.to_string());
+    d.write(
+        "plan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.11.4",
+            "variables": {"a": {"value": pw}, "b": {"value": "eu-west-1"}},
+            "output_changes": {"o": {"actions": ["update"], "before": {"x": [pw]}, "after": pw, "before_sensitive": false, "after_sensitive": false}},
+            "resource_changes": [{"address": "aws_db_instance.db", "mode": "managed", "type": "aws_db_instance", "name": "db",
+                "change": {"actions": ["update"], "before": {"password": pw}, "after": {"password": pw}}}]})
+        .to_string(),
+    );
+    let r = audit(&[&d.s(""), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got: Vec<(String, String)> = findings(&r)
+        .iter()
+        .filter(|f| f["rule_id"] == "same-value")
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["json_pointer"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        got,
+        vec![
+            s("output.o", "/output_changes/o/after"),
+            s("output.o", "/output_changes/o/before/x/0"),
+            s("output.tok", "/outputs/tok/value"),
+            s("var.a", "/variables/a/value"),
+        ]
+    );
+    let f = findings(&r);
+    let var = f.iter().find(|f| f["address"] == "var.a").unwrap();
+    assert_eq!(var["severity"], "high");
+    assert!(var["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("aws_db_instance.db"));
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s(""), "--format", format, "--verbose"]);
+        for c in [&tok, &pw] {
+            for v in variants(c) {
+                assert!(!r.all().contains(&v), "{format} output leaks a value");
+            }
+        }
+    }
+}
