@@ -561,6 +561,120 @@ fn same_named_values(
     findings.extend(extra);
 }
 
+/// Free text (a failed condition's message, generated configuration) in which no content rule
+/// found anything: `error_message = "token ${var.api_token} rejected"` holds a token that only
+/// a key name elsewhere in the file gave away. After the scan it is reported if a value found
+/// secret in the file occurs in it. The text is kept in memory until then, never written.
+struct TextSite {
+    text: String,
+    section: String,
+    address: Address,
+    json_pointer: String,
+    attribute_path: String,
+    fix: &'static str,
+    pos: Pos,
+}
+
+/// Longer texts are not searched for secrets found elsewhere (the search digests every
+/// substring of each secret's length).
+const TEXT_SITE_MAX_CHARS: usize = 4096;
+
+/// Report every [`TextSite`] that contains a value found secret in this file: every substring of
+/// the length of a secret (in characters, from its preview) is digested under the run's salt and
+/// looked up, so values are never compared in the clear.
+fn secrets_in_text(
+    engine: &Engine,
+    fp_key: &[u8],
+    file: &str,
+    document: &str,
+    findings: &mut Vec<Finding>,
+    sites: Vec<TextSite>,
+) {
+    use std::collections::{BTreeSet, HashMap};
+    if findings.is_empty() || sites.is_empty() {
+        return;
+    }
+    let mut secrets: HashMap<&str, usize> = HashMap::new();
+    let mut lengths = BTreeSet::new();
+    for (i, f) in findings.iter().enumerate() {
+        // `…(26 chars)`, `ghp_…(40 chars)`: the whole value's length in characters.
+        let Some(n) = f
+            .preview
+            .rsplit_once('(')
+            .and_then(|(_, tail)| tail.strip_suffix(" chars)")?.parse::<usize>().ok())
+            .filter(|n| *n >= SameValue::MIN_LEN)
+        else {
+            continue;
+        };
+        lengths.insert(n);
+        let e = secrets.entry(f.value_group.as_str()).or_insert(i);
+        let cur = &findings[*e];
+        if (f.severity, f.confidence) > (cur.severity, cur.confidence) {
+            *e = i;
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut extra = Vec::new();
+    for site in sites {
+        if !seen.insert(site.json_pointer.clone()) {
+            continue;
+        }
+        let chars: Vec<(usize, char)> = site.text.char_indices().collect();
+        if chars.len() > TEXT_SITE_MAX_CHARS {
+            continue;
+        }
+        let found = lengths
+            .iter()
+            .filter(|&&n| n <= chars.len())
+            .find_map(|&n| {
+                (0..=chars.len() - n).find_map(|start| {
+                    let from = chars[start].0;
+                    let to = chars.get(start + n).map_or(site.text.len(), |c| c.0);
+                    secrets
+                        .get(engine.value_digest(&site.text[from..to]).as_str())
+                        .copied()
+                })
+            });
+        let Some(i) = found else { continue };
+        let src = &findings[i];
+        let mut reasons = vec![format!(
+            "layer {}: holds the same value as `{}` of {} in this file (equal salted digests), which is a secret:",
+            src.layer, src.attribute_path, src.address
+        )];
+        reasons.extend(src.reasons.iter().cloned());
+        let mut f = Finding {
+            file: file.to_string(),
+            document: document.to_string(),
+            section: site.section,
+            address: site.address.display(),
+            resource: site.address,
+            attribute_path: site.attribute_path,
+            json_pointer: site.json_pointer,
+            inner_pointer: None,
+            inner_identity: None,
+            decoded: vec![],
+            kind: src.kind,
+            rule_id: SAME_VALUE_RULE.to_string(),
+            rule_name: "text holding a secret found elsewhere in this file".to_string(),
+            layer: src.layer,
+            layer_name: src.layer_name,
+            reasons,
+            severity: src.severity,
+            confidence: src.confidence,
+            fix: site.fix.to_string(),
+            line: site.pos.line,
+            column: site.pos.column,
+            fingerprint: String::new(),
+            legacy_fingerprint: String::new(),
+            value_group: engine.value_digest(&site.text),
+            preview: preview(&site.text),
+        };
+        f.set_fingerprints(fp_key);
+        extra.push(f);
+    }
+    findings.extend(extra);
+}
+
 /// A value to report: where it is and what was found.
 struct Site<'a> {
     section: &'a str,
@@ -629,6 +743,8 @@ pub struct Scanner<'e> {
     /// [`ValueSite`]s when nothing was found in them.
     named: Option<&'static str>,
     value_sites: Vec<ValueSite>,
+    /// Free text in which nothing was found (see [`TextSite`]).
+    text_sites: Vec<TextSite>,
 }
 
 impl<'e> Scanner<'e> {
@@ -656,6 +772,7 @@ impl<'e> Scanner<'e> {
             private: false,
             named: None,
             value_sites: Vec::new(),
+            text_sites: Vec::new(),
         }
     }
 
@@ -789,6 +906,14 @@ impl<'e> Scanner<'e> {
             s.kind.as_str(),
             &mut s.findings,
             std::mem::take(&mut self.value_sites),
+        );
+        secrets_in_text(
+            self.engine,
+            self.fp_key,
+            &self.file,
+            s.kind.as_str(),
+            &mut s.findings,
+            std::mem::take(&mut self.text_sites),
         );
     }
 
@@ -2484,7 +2609,7 @@ impl<'e> Scanner<'e> {
         unit: &str,
         rel: &[Step<'_>],
         attr: &[Step<'_>],
-        fix: &str,
+        fix: &'static str,
     ) {
         if !matches!(dom.node(node).kind, JKind::Str { .. }) {
             return;
@@ -2506,6 +2631,20 @@ impl<'e> Scanner<'e> {
             &mut dets,
         );
         if dets.is_empty() {
+            if value.len() >= SameValue::MIN_LEN {
+                self.text_sites.push(TextSite {
+                    text: value.into_owned(),
+                    section: section.to_string(),
+                    address: address.clone(),
+                    json_pointer: format!("{unit}{}", pointer(rel)),
+                    attribute_path: attribute_path(attr),
+                    fix,
+                    pos: Pos {
+                        line: n.line,
+                        column: n.column,
+                    },
+                });
+            }
             return;
         }
         self.dets = dets;

@@ -3785,3 +3785,47 @@ fn outputs_and_variables_equal_to_a_secret_elsewhere_in_the_file_are_found() {
         }
     }
 }
+
+/// Review (a real Terraform 1.11 run): `error_message = "token ${var.api_token} too long"` in a
+/// check block put the token, which is not marked sensitive, into the state's `check_results` and
+/// the plan's `checks`; no content rule knows a bare token, but the key name `token` gave it away
+/// elsewhere in the file. A message that holds a value found secret in the file is reported.
+#[test]
+fn messages_holding_a_secret_found_elsewhere_in_the_file_are_found() {
+    let d = Dir::new();
+    let tok = random(ALNUM, 27);
+    let mut state: Value = serde_json::from_str(&state_v4(json!([resource(
+        "managed", "terraform_data", "tok",
+        json!({"id": "x", "input": {"value": {"token": tok}, "type": ["object", {"token": "string"}]}}),
+        json!([])
+    )])))
+    .unwrap();
+    state["check_results"] = json!([{"object_kind": "check", "config_addr": "check.tok_len", "status": "fail",
+        "objects": [{"object_addr": "check.tok_len", "status": "fail",
+            "failure_messages": [format!("token {tok} too long"), "another check failed for a long while".to_string()]}]}]);
+    d.write("terraform.tfstate", state.to_string());
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f: Vec<Value> = findings(&r)
+        .into_iter()
+        .filter(|f| f["section"] == "check_results")
+        .collect();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        f[0]["json_pointer"],
+        "/check_results/0/objects/0/failure_messages/0"
+    );
+    assert_eq!(f[0]["rule_id"], "same-value");
+    assert_eq!(f[0]["address"], "check.tok_len");
+    assert_eq!(f[0]["preview"], format!("…({} chars)", tok.len() + 15));
+    assert!(f[0]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("terraform_data.tok"));
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s("terraform.tfstate"), "--format", format, "--verbose"]);
+        for v in variants(&tok) {
+            assert!(!r.all().contains(&v), "{format} output leaks the token");
+        }
+    }
+}
