@@ -499,7 +499,7 @@ impl<'a> Planner<'a> {
                 {
                     continue;
                 }
-                reasons.push(format!("`{key}` has no offstate_secret counterpart"));
+                reasons.push(secret_argument_reason(key, name));
             }
             // hashicorp/aws records a generated name's prefix (`terraform-`) as `name_prefix`;
             // offstate_secret takes a change of `name_prefix` as a replacement.
@@ -571,7 +571,14 @@ impl<'a> Planner<'a> {
                             }
                             "secret_string_wo_version" => value_version = Some(attr),
                             key => reasons.push(format!(
-                                "`aws_secretsmanager_secret_version.{vname}` sets `{key}`, which offstate_secret does not have"
+                                "`aws_secretsmanager_secret_version.{vname}` sets `{key}`, which offstate_secret does not have; \
+                                 to convert it, remove `{key}` and migrate again{}",
+                                if key == "version_stages" {
+                                    " (the `removed` block the version becomes leaves its labels as they are; each \
+                                     value `offstate_secret` writes becomes AWSCURRENT)"
+                                } else {
+                                    ""
+                                }
                             )),
                         }
                     }
@@ -631,17 +638,15 @@ impl<'a> Planner<'a> {
                             }
                         };
                         if !ok {
-                            reasons.push(format!(
-                                "`aws_secretsmanager_secret_version.{vname}.{}` is read in {}",
-                                attr_step(r, version_repeated)
-                                    .and_then(|i| r.attr(i))
-                                    .unwrap_or("?"),
-                                r.describe_site()
+                            reasons.push(version_read_reason(
+                                vname,
+                                attr_step(r, version_repeated).and_then(|i| r.attr(i)),
+                                &r.describe_site(),
                             ));
                         }
                     }
                 }
-                _ => reasons.push(format!("{} versions set its value", versions.len())),
+                _ => reasons.push(versions_reason(&versions)),
             }
             for r in self
                 .refs
@@ -655,12 +660,10 @@ impl<'a> Planner<'a> {
                     }),
                 };
                 if !ok {
-                    reasons.push(format!(
-                        "`aws_secretsmanager_secret.{name}.{}` is read in {}",
-                        attr_step(r, repeated)
-                            .and_then(|i| r.attr(i))
-                            .unwrap_or("[...]"),
-                        r.describe_site()
+                    reasons.push(secret_read_reason(
+                        name,
+                        attr_step(r, repeated).and_then(|i| r.attr(i)),
+                        &r.describe_site(),
                     ));
                 }
             }
@@ -912,15 +915,16 @@ impl<'a> Planner<'a> {
             return Ok(None);
         };
         let pos = span_of(block).start;
-        let fail = |reason: String| {
+        let refused = |reason: String, step: Option<String>| {
             Err(GenerateRefused {
                 file,
                 pos,
                 password: used.to_owned(),
                 reason,
-                step: None,
+                step,
             })
         };
+        let fail = |reason: String| refused(reason, None);
         if let Some(reason) = self.named_elsewhere(&["random_password", used]) {
             return fail(reason);
         }
@@ -1007,7 +1011,14 @@ impl<'a> Planner<'a> {
         // Repeated like the secret, instance for instance.
         let rp_repeat = match repetition(block) {
             Ok(r) => r,
-            Err(reason) => return fail(reason),
+            Err(_) => {
+                return refused(
+                    BOTH_REPEATS.to_owned(),
+                    Some(generate_step(
+                        "keep the one of `count` and `for_each` you mean (check with `terraform validate`)",
+                    )),
+                )
+            }
         };
         let ok = match (pair.repeat, rp_repeat, index) {
             (Repeat::Once, Repeat::Once, None) => true,
@@ -1034,17 +1045,16 @@ impl<'a> Planner<'a> {
         }
         // What `generate` does not take but could do without: said last, with what to do.
         let mut removable: Vec<String> = Vec::new();
+        let mut heredocs: Vec<String> = Vec::new();
         for attr in block.body.attributes() {
             let key = attr.key.as_str();
-            if key == "keepers" {
-                removable.push("`keepers`".to_owned());
+            if key == "count" || key == "for_each" {
                 continue;
             }
-            if !GENERATE_ARGS.contains(&key) && key != "count" && key != "for_each" {
-                return fail(format!("`{key}` has no `generate` counterpart"));
-            }
-            if matches!(attr.value, Expression::HeredocTemplate(_)) {
-                return fail(format!("`{key}` is a heredoc"));
+            if !GENERATE_ARGS.contains(&key) {
+                removable.push(format!("`{key}`"));
+            } else if matches!(attr.value, Expression::HeredocTemplate(_)) {
+                heredocs.push(format!("`{key}`"));
             }
         }
         for nested in block.body.blocks() {
@@ -1064,28 +1074,53 @@ impl<'a> Planner<'a> {
                 || in_version && r.site.meta == Meta::DependsOn
                 || !in_secret && r.site.meta == Meta::DependsOn && r.steps.len() == 1;
             if !ok {
-                return fail(format!("it is also used in {}", r.describe_site()));
+                let json_key = json.as_ref().map(|(_, key)| key.as_str());
+                return refused(
+                    format!("it is also used in {}", r.describe_site()),
+                    Some(generate_step(&other_use_step(
+                        r,
+                        label(pair.secret, 1).unwrap_or_default(),
+                        pair.repeat,
+                        json_key,
+                    ))),
+                );
             }
         }
-        if !removable.is_empty() {
-            let has = and_list(&with_article(&removable, "a"));
-            let what = and_list(&with_article(&removable, "the"));
+        if !removable.is_empty() || !heredocs.is_empty() {
+            let mut reasons = Vec::new();
+            let mut actions = Vec::new();
+            if !removable.is_empty() {
+                let has = and_list(&with_article(&removable, "a"));
+                reasons.push(format!("it has {has}, which `generate` does not take"));
+                actions.push(format!(
+                    "remove {}",
+                    and_list(&with_article(&removable, "the"))
+                ));
+            }
+            if !heredocs.is_empty() {
+                let (is, string) = if heredocs.len() == 1 {
+                    ("is a heredoc", "a quoted string")
+                } else {
+                    ("are heredocs", "quoted strings")
+                };
+                let keys = and_list(&heredocs);
+                reasons.push(format!(
+                    "{keys} {is}, which migrate does not copy into `generate`"
+                ));
+                actions.push(format!(
+                    "write {keys} as {string} with the same characters (a heredoc's value ends with a newline, \
+                     `\\n` in a quoted string)"
+                ));
+            }
             let then = if removable.iter().any(|w| w == "`keepers`") {
                 "; with `generate`, change `value_wo_version` where you would have changed a keeper"
             } else {
                 ""
             };
-            return Err(GenerateRefused {
-                file,
-                pos,
-                password: used.to_owned(),
-                reason: format!("it has {has}, which `generate` does not take"),
-                step: Some(format!(
-                    "To have offstate generate the password (nothing of it in the state), remove {what} and run \
-                     migrate again before `--write`, or after undoing it: migrate makes `generate` only while it \
-                     converts the pair{then}"
-                )),
-            });
+            return refused(
+                reasons.join("; "),
+                Some(format!("{}{then}", generate_step(&and_list(&actions)))),
+            );
         }
         Ok(Some(Generate {
             file,
@@ -1161,8 +1196,11 @@ impl<'a> Planner<'a> {
                     if let Some(reader) = reader {
                         let at = span_of(&attr.key).start;
                         self.info(file, at, format!(
-                            "`{path}` left as it is: it is read in {}, which would get null once the value is write-only",
-                            reader.describe_site()
+                            "`{path}` left as it is: it is read in {}, which would get null once the value is write-only; \
+                             to make it write-only, put what `{}` is set to there in place of that reference (or remove \
+                             that use, and any other: migrate names the first) and migrate again",
+                            reader.describe_site(),
+                            rule.attribute()
                         ));
                         continue;
                     }
@@ -2505,6 +2543,95 @@ struct RequiredOffstate {
     kind: OffstateSource,
 }
 
+/// Why an argument of `aws_secretsmanager_secret.{secret}` that `offstate_secret` lacks stops
+/// the pair's conversion, and what to do.
+fn secret_argument_reason(key: &str, secret: &str) -> String {
+    if key == "region" {
+        // hashicorp/aws 6 places one resource in another region; offstate places every secret
+        // in its provider configuration's region.
+        return format!(
+            "`region` has no offstate_secret counterpart (the offstate provider's `region` places its secrets); to \
+             convert it, remove `region` and migrate again, then, before applying, add `provider = offstate.<alias>` \
+             to `offstate_secret.{secret}` with a `provider \"offstate\"` block of that `alias` whose `region` is \
+             that region (or set that `region` in the default `provider \"offstate\"` block); do not apply in \
+             between, as hashicorp/aws would replace the secret in its own region"
+        );
+    }
+    format!(
+        "`{key}` has no offstate_secret counterpart; to convert it, remove `{key}` and migrate again \
+         (`offstate_secret.{secret}` then does not manage what it sets)"
+    )
+}
+
+/// Why several versions of one secret stop the pair's conversion, and what to do.
+fn versions_reason(versions: &[(usize, &Block, Instance)]) -> String {
+    let names: Vec<String> = versions
+        .iter()
+        .map(|(_, version, _)| {
+            format!(
+                "`aws_secretsmanager_secret_version.{}`",
+                label(version, 1).unwrap_or_default()
+            )
+        })
+        .collect();
+    format!(
+        "{} versions set its value ({}), and `offstate_secret` holds one value; to convert it, keep the version \
+         whose value is to stay current, replace each other one by a `removed {{ from = \
+         aws_secretsmanager_secret_version.<name> lifecycle {{ destroy = false }} }}` block (Secrets Manager keeps \
+         its version; Terraform forgets it), and migrate again",
+        versions.len(),
+        and_list(&names)
+    )
+}
+
+/// Why a read of `aws_secretsmanager_secret_version.{vname}.{attr}` stops the pair's conversion
+/// (`offstate_secret` has its `arn`, `version_id` and `secret_id` as `id`), and what to do.
+fn version_read_reason(vname: &str, attr: Option<&str>, site: &str) -> String {
+    let at = format!(
+        "`aws_secretsmanager_secret_version.{vname}.{}` is read in {site}",
+        attr.unwrap_or("?")
+    );
+    match attr {
+        Some(value @ ("secret_string" | "secret_binary")) => format!(
+            "{at}, and `offstate_secret` keeps no value to read; to convert it, put what `{value}` is set to there \
+             in place of that reference, or remove that use, and migrate again (once converted, an \
+             `ephemeral \"offstate_secret_value\"` block reads the value where an ephemeral value is taken)"
+        ),
+        Some("id") => format!(
+            "{at}, and `offstate_secret` has no attribute for its `ARN|VERSION_ID`; to convert it, read `arn` or \
+             `version_id` there in place of `id`, or remove that use, and migrate again"
+        ),
+        _ => format!(
+            "{at}, and `offstate_secret` has no such attribute; to convert it, read `arn` or `version_id` (the \
+             version that carries AWSCURRENT) there in its place, or remove that use, and migrate again"
+        ),
+    }
+}
+
+/// Why a read of `aws_secretsmanager_secret.{secret}.{attr}` (`None`: the whole instance)
+/// stops the pair's conversion, and what to do.
+fn secret_read_reason(secret: &str, attr: Option<&str>, site: &str) -> String {
+    let at = format!(
+        "`aws_secretsmanager_secret.{secret}.{}` is read in {site}",
+        attr.unwrap_or("[...]")
+    );
+    match attr {
+        Some("tags_all") => format!(
+            "{at}, and `offstate_secret`'s `tags_all` merges the offstate provider's `default_tags`, not \
+             hashicorp/aws's; to convert it, read `tags` there in its place (with hashicorp/aws's `default_tags` \
+             written out if that use needs them), or remove that use, and migrate again"
+        ),
+        Some(_) => format!(
+            "{at}, and `offstate_secret` has no such attribute; to convert it, read `arn`, `name` or another \
+             argument it keeps there in its place, or remove that use, and migrate again"
+        ),
+        None => format!(
+            "{at}, and the whole instance would be an `offstate_secret`, with other attributes; to convert it, read \
+             the attribute that use needs (`arn`, `name`, ...) there in its place, and migrate again"
+        ),
+    }
+}
+
 /// Why a nested block of the version stops a pair's conversion, and what to do.
 fn version_block_reason(vname: &str, secret: &str, nested: &Block) -> String {
     let at = format!("`aws_secretsmanager_secret_version.{vname}`");
@@ -2559,6 +2686,51 @@ struct GenerateRefused {
     password: String,
     reason: String,
     step: Option<String>,
+}
+
+/// The step that ends a note refusing `generate`: `action`, then migrate again while the pair
+/// still converts (`generate` is made only then).
+fn generate_step(action: &str) -> String {
+    format!(
+        "To have offstate generate the password (nothing of it in the state), {action} and run migrate again \
+         before `--write`, or after undoing it: migrate makes `generate` only while it converts the pair"
+    )
+}
+
+/// What to do with another use (`r`) of a password that `generate` would make inside
+/// `offstate_secret.{secret}`: read the secret there with `offstate_secret_value` (one field of
+/// it, `json_key`, for a JSON value), repeated like the secret; an output is removed instead
+/// (a root module's output takes no ephemeral value).
+fn other_use_step(
+    r: &Reference,
+    secret: &str,
+    repeat: Repeat<'_>,
+    json_key: Option<&str>,
+) -> String {
+    let site = r.describe_site();
+    let (meta, key) = match repeat {
+        Repeat::Once => (String::new(), ""),
+        Repeat::Count(_) => ("the same `count`, ".to_owned(), "[count.index]"),
+        Repeat::ForEach(_) => ("the same `for_each`, ".to_owned(), "[each.key]"),
+    };
+    let json_key = json_key.map_or_else(String::new, |key| format!(" and `json_key = {key}`"));
+    let reader = format!(
+        "an `ephemeral \"offstate_secret_value\"` block with {meta}`secret_id = aws_secretsmanager_secret.{secret}{key}.arn` \
+         (which migrate points at `offstate_secret.{secret}`){json_key}"
+    );
+    if matches!(r.site.owner, Owner::Output { .. }) {
+        return format!(
+            "remove {site} (and any other such use: migrate names the first) — a root module's output takes no \
+             ephemeral value, a child module's only with `ephemeral = true` — and read the password where it is \
+             needed from {reader},"
+        );
+    }
+    format!(
+        "make {site} (and any other such use: migrate names the first) read the secret instead, from {reader}, \
+         whose `value` goes only where an ephemeral value is taken (a write-only argument, also one migrate makes \
+         of an argument such as `password`; a provider or provisioner; an `ephemeral` block or output), or remove \
+         that use,"
+    )
 }
 
 /// `keepers` and blocks (`` `lifecycle` block ``) with an article before each block.
@@ -2654,6 +2826,10 @@ fn entry_source(entry: &Expression) -> Option<String> {
     })
 }
 
+/// Why a block with both `count` and `for_each` is not converted (the step follows).
+const BOTH_REPEATS: &str = "it sets both `count` and `for_each`, which Terraform refuses too \
+                            (`Invalid combination of \"count\" and \"for_each\"`)";
+
 /// A block's `count` or `for_each`.
 fn repetition(block: &Block) -> Result<Repeat<'_>, String> {
     match (
@@ -2663,7 +2839,9 @@ fn repetition(block: &Block) -> Result<Repeat<'_>, String> {
         (None, None) => Ok(Repeat::Once),
         (Some(count), None) => Ok(Repeat::Count(&count.value)),
         (None, Some(for_each)) => Ok(Repeat::ForEach(&for_each.value)),
-        (Some(_), Some(_)) => Err("it sets both `count` and `for_each`".to_owned()),
+        (Some(_), Some(_)) => Err(format!(
+            "{BOTH_REPEATS}: keep the one you mean, check with `terraform validate`, and migrate again"
+        )),
     }
 }
 

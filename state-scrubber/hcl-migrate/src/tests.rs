@@ -1651,3 +1651,312 @@ fn a_tf_json_terraform_block_without_required_providers_changes_nothing() {
     );
     assert!(text.contains("source = \"offstate/offstate\""), "{text}");
 }
+
+/// The note that says why `aws_secretsmanager_secret.{name}` is not converted.
+fn not_converted<'p>(notes: &[&'p str], name: &str) -> &'p str {
+    notes
+        .iter()
+        .find(|n| n.starts_with(&format!("`aws_secretsmanager_secret.{name}` not converted")))
+        .copied()
+        .unwrap_or_else(|| panic!("{name}: {notes:#?}"))
+}
+
+/// The note that says why `random_password.{name}` does not become `generate`.
+fn not_generate<'p>(notes: &[&'p str], name: &str) -> &'p str {
+    notes
+        .iter()
+        .find(|n| {
+            n.starts_with(&format!(
+                "`random_password.{name}` not turned into a `generate` block"
+            ))
+        })
+        .copied()
+        .unwrap_or_else(|| panic!("{name}: {notes:#?}"))
+}
+
+/// A secret and its version, with `secret` and `version` inside their bodies.
+fn pair_with(name: &str, secret: &str, version: &str, value: &str) -> String {
+    format!(
+        "resource \"aws_secretsmanager_secret\" \"{name}\" {{\n  name = \"prod/{name}\"\n{secret}}}\n\n\
+         resource \"aws_secretsmanager_secret_version\" \"{name}\" {{\n  secret_id     = aws_secretsmanager_secret.{name}.id\n  secret_string = {value}\n{version}}}\n\n"
+    )
+}
+
+#[test]
+fn a_secret_argument_offstate_secret_lacks_says_what_to_do() {
+    let main = pair_with("west", "  region = \"us-west-2\"\n", "", "var.pw")
+        + &pair_with(
+            "rotated",
+            "  rotation_lambda_arn = var.lambda\n",
+            "",
+            "var.pw",
+        )
+        + &pair_with(
+            "staged",
+            "",
+            "  version_stages = [\"AWSCURRENT\"]\n",
+            "var.pw",
+        );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let west = not_converted(&notes, "west");
+    assert!(
+        west.contains("`region` has no offstate_secret counterpart")
+            && west.contains("remove `region` and migrate again, then, before applying, add `provider = offstate.<alias>` to `offstate_secret.west`")
+            && west.ends_with("do not apply in between, as hashicorp/aws would replace the secret in its own region"),
+        "{west}"
+    );
+    let rotated = not_converted(&notes, "rotated");
+    assert!(
+        rotated.ends_with(
+            "`rotation_lambda_arn` has no offstate_secret counterpart; to convert it, remove `rotation_lambda_arn` \
+             and migrate again (`offstate_secret.rotated` then does not manage what it sets)"
+        ),
+        "{rotated}"
+    );
+    let staged = not_converted(&notes, "staged");
+    assert!(
+        staged.ends_with(
+            "`aws_secretsmanager_secret_version.staged` sets `version_stages`, which offstate_secret does not have; \
+             to convert it, remove `version_stages` and migrate again (the `removed` block the version becomes \
+             leaves its labels as they are; each value `offstate_secret` writes becomes AWSCURRENT)"
+        ),
+        "{staged}"
+    );
+}
+
+#[test]
+fn count_and_for_each_together_say_to_keep_one() {
+    let both = "  count    = 2\n  for_each = var.names\n";
+    let main = pair_with("secret", both, "", "var.pw")
+        + &pair_with("version", "", both, "var.pw")
+        + "resource \"random_password\" \"gen\" {\n  length   = 24\n  count    = 2\n  for_each = var.names\n}\n\n"
+        + &pair_with("gen", "", "", "random_password.gen.result");
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let step = "which Terraform refuses too (`Invalid combination of \"count\" and \"for_each\"`): keep the one \
+                you mean, check with `terraform validate`, and migrate again";
+    let secret = not_converted(&notes, "secret");
+    assert!(
+        secret.contains(&format!("it sets both `count` and `for_each`, {step}")),
+        "{secret}"
+    );
+    let version = not_converted(&notes, "version");
+    assert!(
+        version.contains(&format!(
+            "`aws_secretsmanager_secret_version.version`: it sets both `count` and `for_each`, {step}"
+        )),
+        "{version}"
+    );
+    let generate = not_generate(&notes, "gen");
+    assert!(
+        generate.contains("it sets both `count` and `for_each`, which Terraform refuses too")
+            && generate.contains(
+                "keep the one of `count` and `for_each` you mean (check with `terraform validate`) and run migrate \
+                 again before `--write`"
+            ),
+        "{generate}"
+    );
+}
+
+#[test]
+fn several_versions_say_which_to_keep_and_how_to_drop_the_others() {
+    let main = "resource \"aws_secretsmanager_secret\" \"db\" {\n  name = \"prod/db\"\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"blue\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.blue\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"green\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.green\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    let notes = info_notes(&plan);
+    let db = not_converted(&notes, "db");
+    assert!(
+        db.contains(
+            "2 versions set its value (`aws_secretsmanager_secret_version.blue` and \
+             `aws_secretsmanager_secret_version.green`)"
+        ) && db.ends_with(
+            "to convert it, keep the version whose value is to stay current, replace each other one by a \
+             `removed { from = aws_secretsmanager_secret_version.<name> lifecycle { destroy = false } }` block \
+             (Secrets Manager keeps its version; Terraform forgets it), and migrate again"
+        ),
+        "{db}"
+    );
+    // The step works: with `green` replaced by its `removed` block, the pair converts.
+    let followed = main.replace(
+        "resource \"aws_secretsmanager_secret_version\" \"green\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.green\n}\n",
+        "removed {\n  from = aws_secretsmanager_secret_version.green\n\n  lifecycle {\n    destroy = false\n  }\n}\n",
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &followed)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(
+        text.contains("resource \"offstate_secret\" \"db\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("from = aws_secretsmanager_secret_version.green"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_read_of_the_secret_or_its_version_says_what_to_read_instead() {
+    let main = pair_with("value", "", "", "var.pw")
+        + "output \"value\" {\n  value     = aws_secretsmanager_secret_version.value.secret_string\n  sensitive = true\n}\n\n"
+        + &pair_with("id", "", "", "var.pw")
+        + "output \"id\" {\n  value = aws_secretsmanager_secret_version.id.id\n}\n\n"
+        + &pair_with("stages", "", "", "var.pw")
+        + "output \"stages\" {\n  value = aws_secretsmanager_secret_version.stages.version_stages\n}\n\n"
+        + &pair_with("tagged", "", "", "var.pw")
+        + "output \"tagged\" {\n  value = aws_secretsmanager_secret.tagged.tags_all\n}\n\n"
+        + &pair_with("replicas", "", "", "var.pw")
+        + "output \"replicas\" {\n  value = aws_secretsmanager_secret.replicas.replica\n}\n\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let value = not_converted(&notes, "value");
+    assert!(
+        value.contains(
+            "`aws_secretsmanager_secret_version.value.secret_string` is read in output `value`, and \
+             `offstate_secret` keeps no value to read; to convert it, put what `secret_string` is set to there in \
+             place of that reference, or remove that use, and migrate again"
+        ),
+        "{value}"
+    );
+    let id = not_converted(&notes, "id");
+    assert!(
+        id.contains("to convert it, read `arn` or `version_id` there in place of `id`"),
+        "{id}"
+    );
+    let stages = not_converted(&notes, "stages");
+    assert!(
+        stages.contains(
+            "`aws_secretsmanager_secret_version.stages.version_stages` is read in output `stages`, and \
+             `offstate_secret` has no such attribute; to convert it, read `arn` or `version_id`"
+        ),
+        "{stages}"
+    );
+    let tagged = not_converted(&notes, "tagged");
+    assert!(
+        tagged.contains("to convert it, read `tags` there in its place"),
+        "{tagged}"
+    );
+    let replicas = not_converted(&notes, "replicas");
+    assert!(
+        replicas.contains(
+            "`aws_secretsmanager_secret.replicas.replica` is read in output `replicas`, and `offstate_secret` has \
+             no such attribute; to convert it, read `arn`, `name` or another argument it keeps there in its place"
+        ),
+        "{replicas}"
+    );
+    // The write-only twin left for the same read says the same step.
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "`aws_secretsmanager_secret_version.value.secret_string` left as it is: it is read in output `value`"
+        ) && n.contains(
+            "to make it write-only, put what `secret_string` is set to there in place of that reference"
+        )),
+        "{notes:#?}"
+    );
+    // The step works: the output reads the variable the version is given, and the pair converts.
+    let followed = main.replace(
+        "aws_secretsmanager_secret_version.value.secret_string",
+        "var.pw",
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &followed)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(
+        text.contains("resource \"offstate_secret\" \"value\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_random_password_argument_or_heredoc_generate_lacks_says_what_to_change() {
+    let main = "resource \"random_password\" \"ordered\" {\n  length     = 24\n  depends_on = [terraform_data.first]\n}\n\n"
+        .to_owned()
+        + &pair_with("ordered", "", "", "random_password.ordered.result")
+        + "resource \"random_password\" \"heredoc\" {\n  length           = 24\n  override_special = <<EOT\n!@#\nEOT\n}\n\n"
+        + &pair_with("heredoc", "", "", "random_password.heredoc.result");
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let ordered = not_generate(&notes, "ordered");
+    assert!(
+        ordered.contains("it has `depends_on`, which `generate` does not take")
+            && ordered.ends_with(
+                "remove `depends_on` and run migrate again before `--write`, or after undoing it: migrate makes \
+                 `generate` only while it converts the pair"
+            ),
+        "{ordered}"
+    );
+    let heredoc = not_generate(&notes, "heredoc");
+    assert!(
+        heredoc.contains("`override_special` is a heredoc, which migrate does not copy into `generate`")
+            && heredoc.contains(
+                "write `override_special` as a quoted string with the same characters (a heredoc's value ends \
+                 with a newline, `\\n` in a quoted string) and run migrate again before `--write`"
+            ),
+        "{heredoc}"
+    );
+    // The steps work: without `depends_on`, and with the heredoc as a quoted string, both
+    // passwords become `generate`.
+    let followed = main
+        .replace("  depends_on = [terraform_data.first]\n", "")
+        .replace("<<EOT\n!@#\nEOT\n", "\"!@#\\n\"\n");
+    let (plan, _dir) = migrate_text(&[("main.tf", &followed)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert_eq!(text.matches("generate {").count(), 2, "{text}");
+}
+
+#[test]
+fn a_random_password_also_used_elsewhere_says_how_that_use_reads_the_secret() {
+    let main = "resource \"random_password\" \"db\" {\n  length = 24\n}\n\n".to_owned()
+        + &pair_with(
+            "db",
+            "",
+            "",
+            "jsonencode({ username = \"app\", password = random_password.db.result })",
+        )
+        + "resource \"aws_db_instance\" \"db\" {\n  password = random_password.db.result\n}\n\n"
+        + "resource \"random_password\" \"shown\" {\n  length = 24\n}\n\n"
+        + &pair_with("shown", "", "", "random_password.shown.result")
+        + "output \"shown\" {\n  value     = random_password.shown.result\n  sensitive = true\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let db = not_generate(&notes, "db");
+    assert!(
+        db.contains("it is also used in `aws_db_instance.db.password`")
+            && db.contains(
+                "make `aws_db_instance.db.password` (and any other such use: migrate names the first) read the \
+                 secret instead, from an `ephemeral \"offstate_secret_value\"` block with `secret_id = \
+                 aws_secretsmanager_secret.db.arn` (which migrate points at `offstate_secret.db`) and \
+                 `json_key = \"password\"`"
+            )
+            && db.ends_with("or remove that use, and run migrate again before `--write`, or after undoing it: migrate makes `generate` only while it converts the pair"),
+        "{db}"
+    );
+    let shown = not_generate(&notes, "shown");
+    assert!(
+        shown.contains("remove output `shown` (and any other such use: migrate names the first)")
+            && shown.contains("read the password where it is needed from an `ephemeral \"offstate_secret_value\"` block"),
+        "{shown}"
+    );
+    // The step works: the database reads the secret through `offstate_secret_value`, the
+    // password becomes `generate`, `password` its write-only twin, and the reader's
+    // `secret_id` the new resource's ARN.
+    let followed = main.replace(
+        "resource \"aws_db_instance\" \"db\" {\n  password = random_password.db.result\n}\n",
+        "ephemeral \"offstate_secret_value\" \"db\" {\n  secret_id = aws_secretsmanager_secret.db.arn\n  json_key  = \"password\"\n}\n\n\
+         resource \"aws_db_instance\" \"db\" {\n  password = ephemeral.offstate_secret_value.db.value\n}\n",
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &followed)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(text.contains("generate {"), "{text}");
+    assert!(
+        text.contains("removed {\n  from = random_password.db"),
+        "{text}"
+    );
+    assert!(
+        text.contains("secret_id = offstate_secret.db.arn"),
+        "{text}"
+    );
+    assert!(
+        text.contains("password_wo         = ephemeral.offstate_secret_value.db.value"),
+        "{text}"
+    );
+}
