@@ -2553,8 +2553,9 @@ fn secret_argument_reason(key: &str, secret: &str) -> String {
             "`region` has no offstate_secret counterpart (the offstate provider's `region` places its secrets); to \
              convert it, remove `region` and migrate again, then, before applying, add `provider = offstate.<alias>` \
              to `offstate_secret.{secret}` with a `provider \"offstate\"` block of that `alias` whose `region` is \
-             that region (or set that `region` in the default `provider \"offstate\"` block); do not apply in \
-             between, as hashicorp/aws would replace the secret in its own region"
+             that region (or set that `region` in the default `provider \"offstate\"` block); apply nothing in \
+             between (without `region`, hashicorp/aws would replace the secret in its provider's region, when that \
+             is another one)"
         );
     }
     format!(

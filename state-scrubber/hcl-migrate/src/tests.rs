@@ -1703,7 +1703,10 @@ fn a_secret_argument_offstate_secret_lacks_says_what_to_do() {
     assert!(
         west.contains("`region` has no offstate_secret counterpart")
             && west.contains("remove `region` and migrate again, then, before applying, add `provider = offstate.<alias>` to `offstate_secret.west`")
-            && west.ends_with("do not apply in between, as hashicorp/aws would replace the secret in its own region"),
+            && west.ends_with(
+                    "apply nothing in between (without `region`, hashicorp/aws would replace the secret in its \
+                     provider's region, when that is another one)"
+                ),
         "{west}"
     );
     let rotated = not_converted(&notes, "rotated");
