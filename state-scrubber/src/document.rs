@@ -3263,6 +3263,7 @@ impl<'e> Scanner<'e> {
                         "id",
                     );
                 }
+                let before = self.findings.len();
                 if let Some(attrs) = dom.get(src, obj, "attributes") {
                     self.flat(
                         src,
@@ -3273,6 +3274,35 @@ impl<'e> Scanner<'e> {
                         &format!("{up}/attributes"),
                         &rows,
                     );
+                }
+                // `primary.id` repeats `attributes.id` (`random_string`'s id is its result): as
+                // secret as that, which `flat` saw with the rest of the instance.
+                let same_id = match (
+                    dom.get(src, obj, "id").and_then(|n| dom.str(src, n)),
+                    dom.get(src, obj, "attributes")
+                        .and_then(|a| dom.get(src, a, "id"))
+                        .and_then(|n| dom.str(src, n)),
+                ) {
+                    (Some(a), Some(b)) => ct_eq(a.as_bytes(), b.as_bytes()),
+                    _ => false,
+                };
+                let id_ptr = format!("{up}/id");
+                if same_id && !self.findings.iter().any(|f| f.json_pointer == id_ptr) {
+                    let attr_id = format!("{up}/attributes/id");
+                    if let Some(f) = self.findings[before..]
+                        .iter()
+                        .filter(|f| f.json_pointer == attr_id && f.inner_pointer.is_none())
+                        .max_by_key(|f| (f.severity, f.confidence))
+                    {
+                        let n = dom.node(dom.get(src, obj, "id").expect("compared above"));
+                        let mut f = f.clone();
+                        f.json_pointer = id_ptr;
+                        f.attribute_path = String::new();
+                        f.line = n.line;
+                        f.column = n.column;
+                        f.set_fingerprints(self.fp_key);
+                        self.findings.push(f);
+                    }
                 }
             }
         }

@@ -3829,3 +3829,37 @@ fn messages_holding_a_secret_found_elsewhere_in_the_file_are_found() {
         }
     }
 }
+
+/// Review: in a v3 state `primary.id` repeats `primary.attributes.id`; for `random_string` that is
+/// the result. The copy in `attributes` was found (same value as `result`), `primary.id` was not.
+#[test]
+fn v3_primary_id_repeating_a_secret_id_attribute_is_found() {
+    let d = Dir::new();
+    let r24 = random(ALNUM, 24);
+    d.write(
+        "terraform.tfstate",
+        json!({"version": 3, "terraform_version": "0.11.14", "serial": 2, "lineage": "x", "modules": [
+            {"path": ["root"], "outputs": {}, "depends_on": [], "resources": {
+                "random_string.s": {"type": "random_string", "primary": {"id": r24,
+                    "attributes": {"id": r24, "result": r24, "length": "24", "special": "false"}}},
+                "aws_instance.web": {"type": "aws_instance", "primary": {"id": "i-0123456789abcdef0",
+                    "attributes": {"id": "i-0123456789abcdef0", "ami": "ami-12345678"}}}}}]})
+        .to_string(),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got: Vec<String> = findings(&r)
+        .iter()
+        .map(|f| f["json_pointer"].as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            "/modules/0/resources/random_string.s/primary/attributes/id",
+            "/modules/0/resources/random_string.s/primary/attributes/result",
+            "/modules/0/resources/random_string.s/primary/id",
+        ]
+    );
+    assert!(!r.all().contains(&r24));
+}
