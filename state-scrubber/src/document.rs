@@ -1048,6 +1048,14 @@ impl<'e> Scanner<'e> {
                         s.backend(src, dom, id, unit)
                     })
                 }
+                // Terraform 1.15's pluggable state storage (`terraform { state_store "T" {
+                // provider "P" {...} } }`) is cached in the same file instead of `backend`.
+                "state_store" => {
+                    seen_backend = true;
+                    self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                        s.state_store(src, dom, id, unit)
+                    })
+                }
                 "values" => {
                     seen_values = true;
                     self.stream_values(&mut p, &mut dom, "values")
@@ -3144,6 +3152,63 @@ impl<'e> Scanner<'e> {
             &Marks::default(),
             Mark::SensitiveAttributes,
             "pass backend credentials through environment variables, not -backend-config",
+        );
+    }
+
+    /// Backend cache with a state store: `{state_store: {type, config, provider: {source,
+    /// version, config}}}`. Both configs are what `init` was given, credentials included: the
+    /// store's own, and those of the provider block nested in it (read with the provider's rows).
+    fn state_store(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        const FIX: &str = "pass state store and provider credentials through environment variables, not in the state_store block or -backend-config";
+        let stype = member_string(src, dom, id, "type").unwrap_or_default();
+        let address = Address {
+            mode: "state_store".into(),
+            resource_type: stype,
+            ..Default::default()
+        };
+        if let Some(config) = dom.get(src, id, "config") {
+            let rel = [Step::Key(Cow::Borrowed("config"))];
+            self.values(
+                src,
+                dom,
+                config,
+                "state_store",
+                &address,
+                unit,
+                &rel,
+                &[],
+                &Marks::default(),
+                Mark::SensitiveAttributes,
+                FIX,
+            );
+        }
+        let Some(provider) = dom.get(src, id, "provider") else {
+            return;
+        };
+        let Some(config) = dom.get(src, provider, "config") else {
+            return;
+        };
+        // `registry.terraform.io/hashicorp/aws` -> `aws`.
+        let name = member_string(src, dom, provider, "source")
+            .and_then(|s| s.rsplit('/').next().map(str::to_string))
+            .unwrap_or_default();
+        let rows = self.engine.table.for_type(&format!("provider.{name}"));
+        let rel = [
+            Step::Key(Cow::Borrowed("provider")),
+            Step::Key(Cow::Borrowed("config")),
+        ];
+        self.values(
+            src,
+            dom,
+            config,
+            "state_store.provider",
+            &address,
+            unit,
+            &rel,
+            &rows,
+            &Marks::default(),
+            Mark::SensitiveAttributes,
+            FIX,
         );
     }
 

@@ -3863,3 +3863,54 @@ fn v3_primary_id_repeating_a_secret_id_attribute_is_found() {
     );
     assert!(!r.all().contains(&r24));
 }
+
+/// Review: Terraform 1.15's pluggable state storage caches its configuration in
+/// `.terraform/terraform.tfstate` as `state_store` (not `backend`): the store's `config` and the
+/// nested provider block's `config`, credentials included. The file was taken for an empty v3
+/// state and reported clean.
+#[test]
+fn a_state_store_backend_cache_is_read() {
+    let d = Dir::new();
+    let sk = random(ALNUM, 40);
+    let tok = random(ALNUM, 30);
+    d.write(
+        "env/.terraform/terraform.tfstate",
+        json!({"version": 3, "terraform_version": "1.15.0", "state_store": {
+            "type": "aws_s3",
+            "provider": {"version": "6.20.0", "source": "registry.terraform.io/hashicorp/aws",
+                "config": {"region": "eu-west-1", "secret_key": sk}},
+            "config": {"bucket": "tf", "key": "env/terraform.tfstate", "token": tok},
+            "hash": 3942813381u64, "provider_supply_mode": "managed_by_terraform"}})
+        .to_string(),
+    );
+    let r = audit(&[&d.s(""), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["files"][0]["document"], "backend_config");
+    let mut got: Vec<(String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["json_pointer"].as_str().unwrap().to_string(),
+                f["address"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let s = |a: &str| (a.to_string(), "state_store.aws_s3".to_string());
+    assert_eq!(
+        got,
+        vec![
+            s("/state_store/config/token"),
+            s("/state_store/provider/config/secret_key")
+        ]
+    );
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s(""), "--format", format, "--verbose"]);
+        for c in [&sk, &tok] {
+            for v in variants(c) {
+                assert!(!r.all().contains(&v), "{format} output leaks a value");
+            }
+        }
+    }
+}
