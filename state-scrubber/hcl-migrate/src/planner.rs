@@ -224,9 +224,13 @@ struct Planner<'a> {
     /// its default local name, `offstate`, to another provider, or is in a `.tf.json` file that
     /// does not list offstate.
     offstate_blocked: Option<String>,
-    /// The offstate entry of a `required_providers` in a `.tf.json` file (which migrate does not
-    /// rewrite, and which is then the module's only one).
+    /// The offstate entry of a `required_providers` in a file migrate does not rewrite: a
+    /// `.tf.json` file (then the module's only one) or an override file.
     json_offstate: Option<JsonOffstate>,
+    /// The `required_providers` entries of the override files, by local name: Terraform puts
+    /// each in place of the primary files' entry of that name, whole (a later override file's
+    /// wins). (file name, source; `None`: no `source`, which means `hashicorp/<local name>`.)
+    overrides: BTreeMap<String, (String, Option<String>)>,
     /// `random_password` resources that become an `offstate_secret`'s `generate` block.
     generating: BTreeSet<String>,
 }
@@ -254,9 +258,16 @@ pub(crate) fn plan_module(
         offstate_local: None,
         offstate_blocked: None,
         json_offstate: None,
+        overrides: override_required_providers(others),
         generating: BTreeSet::new(),
     };
     planner.offstate_local = planner.required_offstate().map(|entry| entry.name);
+    if planner.offstate_local.is_none() {
+        if let Some(entry) = planner.override_offstate() {
+            planner.offstate_local = Some(entry.name.clone());
+            planner.json_offstate = Some(entry);
+        }
+    }
     if planner.offstate_local.is_none() {
         match planner.json_required_providers() {
             Ok(Some(entry)) => {
@@ -2231,6 +2242,7 @@ impl<'a> Planner<'a> {
                     .body
                     .get_blocks("required_providers")
                     .flat_map(|rp| rp.body.attributes())
+                    .filter(|entry| !self.overrides.contains_key(entry.key.as_str()))
                     .filter_map(move |entry| {
                         let (source, kind) = offstate_entry_source(&entry.value)?;
                         Some(RequiredOffstate {
@@ -2262,42 +2274,64 @@ impl<'a> Planner<'a> {
     /// is another provider, why nothing needing offstate is written: Terraform gives a resource
     /// type's first word to the provider of that local name, so `offstate_secret` would belong
     /// to that provider (which does not have it), and the entry migrate adds would be a second
-    /// `offstate`.
+    /// `offstate`. An override file's `offstate` entry is the one Terraform uses.
     fn offstate_taken(&self) -> Option<String> {
         if self.offstate_local.is_some() {
             return None;
         }
-        self.blocks("terraform").find_map(|(file, block)| {
-            let entry = block
-                .body
-                .get_blocks("required_providers")
-                .find_map(|rp| rp.body.get_attribute("offstate"))?;
-            // The legacy form, `offstate = "~> 1.0"`, means hashicorp/offstate.
-            let source =
-                entry_source(&entry.value).unwrap_or_else(|| "hashicorp/offstate".to_owned());
-            let path = self.files[file]
-                .path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let line = self.line(file, key_start(entry));
-            // `acme/offstate` on a public registry: a provider that only shares offstate's name.
-            let other_namespace = source
-                .to_ascii_lowercase()
-                .rsplit('/')
-                .next()
-                .is_some_and(|ty| ty == "offstate");
-            let what = if other_namespace {
-                ", a provider named offstate in another namespace of a public registry, which migrate does not take \
-                 for offstate/offstate; it"
-            } else {
-                ", which"
-            };
-            Some(format!(
-                "`required_providers` ({path}:{line}) gives the local name `offstate` to `{source}`{what} would then own \
-                 `offstate_secret`; add `offstate/offstate` there under another local name (migrate then writes \
-                 `provider = <that name>`) and migrate again"
-            ))
-        })
+        // An override file's entry replaces the primary one.
+        let (at, source) = match self.overrides.get("offstate") {
+            Some((file, source)) => (file.clone(), source.clone()),
+            None => self.blocks("terraform").find_map(|(file, block)| {
+                let entry = block
+                    .body
+                    .get_blocks("required_providers")
+                    .find_map(|rp| rp.body.get_attribute("offstate"))?;
+                let path = self.files[file]
+                    .path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                let line = self.line(file, key_start(entry));
+                Some((format!("{path}:{line}"), entry_source(&entry.value)))
+            })?,
+        };
+        // The legacy form, `offstate = "~> 1.0"`, and an entry without `source` mean
+        // hashicorp/offstate.
+        let source = source.unwrap_or_else(|| "hashicorp/offstate".to_owned());
+        // `acme/offstate` on a public registry: a provider that only shares offstate's name.
+        let other_namespace = source
+            .to_ascii_lowercase()
+            .rsplit('/')
+            .next()
+            .is_some_and(|ty| ty == "offstate");
+        let what = if other_namespace {
+            ", a provider named offstate in another namespace of a public registry, which migrate does not take \
+             for offstate/offstate; it"
+        } else {
+            ", which"
+        };
+        Some(format!(
+            "`required_providers` ({at}) gives the local name `offstate` to `{source}`{what} would then own \
+             `offstate_secret`; add `offstate/offstate` there under another local name (migrate then writes \
+             `provider = <that name>`) and migrate again"
+        ))
+    }
+
+    /// The offstate entry (`offstate/offstate` first, else a private registry's) that an
+    /// override file's `required_providers` gives the module: migrate uses it and adds none.
+    fn override_offstate(&self) -> Option<JsonOffstate> {
+        let entry = |kind: OffstateSource| {
+            self.overrides.iter().find_map(|(local, (file, source))| {
+                let source = source.as_deref()?;
+                (offstate_source(source) == kind).then(|| JsonOffstate {
+                    file: file.clone(),
+                    name: local.clone(),
+                    source: source.to_owned(),
+                    kind,
+                })
+            })
+        };
+        entry(OffstateSource::Canonical).or_else(|| entry(OffstateSource::PrivateRegistry))
     }
 
     /// `provider = <local name>` for an `offstate_secret` migrate writes, when the local name
@@ -2320,9 +2354,10 @@ impl<'a> Planner<'a> {
             if !name.ends_with(".tf.json") || crate::module::is_override(&name) {
                 continue;
             }
-            let Some(entries) = json_required_providers(&other.src) else {
+            let Some(mut entries) = json_required_providers(&other.src) else {
                 continue;
             };
+            entries.retain(|(local, _)| !self.overrides.contains_key(local));
             let offstate = |kind: OffstateSource| {
                 entries.iter().find_map(|(local, source)| {
                     let source = source.as_deref()?;
@@ -2525,7 +2560,49 @@ fn json_required_providers(src: &str) -> Option<Vec<(String, Option<String>)>> {
     )
 }
 
-/// The offstate entry of a `required_providers` block in a `.tf.json` file.
+/// The `required_providers` entries of a module's override files (`override.tf`,
+/// `*_override.tf` and their `.tf.json` forms), merged as Terraform merges them: an entry takes
+/// the place of the primary files' entry of the same local name, whole, and a later override
+/// file's (in name order, as Terraform reads them) takes the place of an earlier one's. Local
+/// name → (file name, source; `None` for the legacy form or an entry without `source`).
+fn override_required_providers(others: &[OtherFile]) -> BTreeMap<String, (String, Option<String>)> {
+    let mut out = BTreeMap::new();
+    for other in others {
+        let name = other.name();
+        if !crate::module::is_override(&name) {
+            continue;
+        }
+        let entries = if name.ends_with(".tf.json") {
+            json_required_providers(&other.src).unwrap_or_default()
+        } else {
+            hcl_required_providers(&other.src)
+        };
+        for (local, source) in entries {
+            out.insert(local, (name.clone(), source));
+        }
+    }
+    out
+}
+
+/// The `required_providers` entries of an HCL file migrate does not rewrite (local name,
+/// source); none when it does not parse (Terraform refuses such a file anyway).
+fn hcl_required_providers(src: &str) -> Vec<(String, Option<String>)> {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let Ok(body) = hcl_edit::parser::parse_body(src) else {
+        return Vec::new();
+    };
+    let entries = body
+        .blocks()
+        .filter(|block| block.ident.as_str() == "terraform")
+        .flat_map(|block| block.body.get_blocks("required_providers"))
+        .flat_map(|rp| rp.body.attributes())
+        .map(|entry| (entry.key.as_str().to_owned(), entry_source(&entry.value)))
+        .collect();
+    entries
+}
+
+/// The offstate entry of a `required_providers` block in a file migrate does not rewrite (a
+/// `.tf.json` file or an override file).
 struct JsonOffstate {
     /// The file's name.
     file: String,

@@ -1963,3 +1963,83 @@ fn a_random_password_also_used_elsewhere_says_how_that_use_reads_the_secret() {
         "{text}"
     );
 }
+
+/// Terraform merges an override file's `required_providers` into the module's: each entry
+/// takes the place of the primary files' entry of the same local name, whole.
+#[test]
+fn required_providers_in_override_files_are_read_as_terraform_merges_them() {
+    // offstate under another local name in override.tf: used, and nothing added.
+    let rp = |entries: &str| format!("terraform {{\n  required_providers {{\n{entries}  }}\n}}\n");
+    let secrets = rp("    secrets = {\n      source = \"offstate/offstate\"\n    }\n");
+    let (plan, _dir) = migrate_text(&[("main.tf", PAIR), ("override.tf", &secrets)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(
+        text.contains("resource \"offstate_secret\" \"db\""),
+        "{text}"
+    );
+    assert!(text.contains("provider = secrets"), "{text}");
+    assert!(!text.contains("required_providers"), "{text}");
+    let notes = info_notes(&plan);
+    assert!(
+        notes.iter().any(|n| n
+            .starts_with("`required_providers` (override.tf) names `offstate/offstate` `secrets`")),
+        "{notes:#?}"
+    );
+
+    // An override entry without `source` replaces the primary `offstate/offstate` entry with
+    // hashicorp/offstate: nothing needing offstate is written.
+    let main = PAIR.to_owned()
+        + "\n"
+        + &rp("    offstate = {\n      source = \"offstate/offstate\"\n    }\n");
+    let pinned = rp("    offstate = {\n      version = \"~> 1.0\"\n    }\n");
+    let (plan, _dir) = migrate_text(&[("main.tf", &main), ("versions_override.tf", &pinned)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(!text.contains("offstate_secret"), "{text}");
+    assert!(text.contains("password_wo_version = 1"), "{text}");
+    let notes = info_notes(&plan);
+    assert!(
+        notes.iter().any(|n| {
+            n.starts_with("`aws_secretsmanager_secret.db` not converted")
+            && n.contains(
+                "`required_providers` (versions_override.tf) gives the local name `offstate` to \
+                 `hashicorp/offstate`"
+            )
+        }),
+        "{notes:#?}"
+    );
+
+    // A `.tf.json` override puts offstate/offstate in place of another provider's `offstate`
+    // entry: the pair converts, and migrate adds no entry.
+    let main =
+        PAIR.to_owned() + "\n" + &rp("    offstate = {\n      source = \"acme/offstate\"\n    }\n");
+    let json = "{\"terraform\": {\"required_providers\": {\"offstate\": {\"source\": \"offstate/offstate\"}}}}";
+    let (plan, _dir) = migrate_text(&[("main.tf", &main), ("providers_override.tf.json", json)]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(
+        text.contains("resource \"offstate_secret\" \"db\""),
+        "{text}"
+    );
+    assert!(!text.contains("provider = "), "{text}");
+    assert_eq!(text.matches("offstate/offstate").count(), 0, "{text}");
+
+    // The later override file wins: b_override.tf gives `offstate` back to hashicorp/offstate.
+    let legacy = rp("    offstate = \"~> 1.0\"\n");
+    let (plan, _dir) = migrate_text(&[
+        ("main.tf", PAIR),
+        (
+            "a_override.tf",
+            &rp("    offstate = {\n      source = \"offstate/offstate\"\n    }\n"),
+        ),
+        ("b_override.tf", &legacy),
+    ]);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    assert!(!text.contains("offstate_secret"), "{text}");
+    assert!(
+        info_notes(&plan)
+            .iter()
+            .any(|n| n
+                .contains("`required_providers` (b_override.tf) gives the local name `offstate`")),
+        "{:#?}",
+        info_notes(&plan)
+    );
+}
