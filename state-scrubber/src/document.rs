@@ -578,10 +578,13 @@ struct TextSite {
 /// Longer texts are not searched for secrets found elsewhere (the search digests every
 /// substring of each secret's length).
 const TEXT_SITE_MAX_CHARS: usize = 4096;
+/// At most this many substrings are digested per file (about a second of work).
+const TEXT_SITE_BUDGET: usize = 1 << 21;
 
 /// Report every [`TextSite`] that contains a value found secret in this file: every substring of
 /// the length of a secret (in characters, from its preview) is digested under the run's salt and
-/// looked up, so values are never compared in the clear.
+/// looked up, so values are never compared in the clear. Returns how many texts were not
+/// searched (over [`TEXT_SITE_MAX_CHARS`], or past [`TEXT_SITE_BUDGET`]).
 fn secrets_in_text(
     engine: &Engine,
     fp_key: &[u8],
@@ -589,11 +592,13 @@ fn secrets_in_text(
     document: &str,
     findings: &mut Vec<Finding>,
     sites: Vec<TextSite>,
-) {
+) -> usize {
     use std::collections::{BTreeSet, HashMap};
     if findings.is_empty() || sites.is_empty() {
-        return;
+        return 0;
     }
+    let mut budget = TEXT_SITE_BUDGET;
+    let mut unsearched = 0;
     let mut secrets: HashMap<&str, usize> = HashMap::new();
     let mut lengths = BTreeSet::new();
     for (i, f) in findings.iter().enumerate() {
@@ -620,9 +625,16 @@ fn secrets_in_text(
             continue;
         }
         let chars: Vec<(usize, char)> = site.text.char_indices().collect();
-        if chars.len() > TEXT_SITE_MAX_CHARS {
+        let cost: usize = lengths
+            .iter()
+            .filter(|&&n| n <= chars.len())
+            .map(|&n| chars.len() - n + 1)
+            .sum();
+        if chars.len() > TEXT_SITE_MAX_CHARS || cost > budget {
+            unsearched += 1;
             continue;
         }
+        budget -= cost;
         let found = lengths
             .iter()
             .filter(|&&n| n <= chars.len())
@@ -673,6 +685,7 @@ fn secrets_in_text(
         extra.push(f);
     }
     findings.extend(extra);
+    unsearched
 }
 
 /// A value to report: where it is and what was found.
@@ -907,7 +920,7 @@ impl<'e> Scanner<'e> {
             &mut s.findings,
             std::mem::take(&mut self.value_sites),
         );
-        secrets_in_text(
+        let unsearched = secrets_in_text(
             self.engine,
             self.fp_key,
             &self.file,
@@ -915,6 +928,11 @@ impl<'e> Scanner<'e> {
             &mut s.findings,
             std::mem::take(&mut self.text_sites),
         );
+        if unsearched > 0 {
+            s.notes.push(format!(
+                "{unsearched} condition message(s) or generated configuration(s) not searched for values found secret elsewhere in the file (too long, or too many to search); content rules were applied"
+            ));
+        }
     }
 
     fn scan_here(&mut self, src: &[u8]) -> Result<Scanned, DocError> {

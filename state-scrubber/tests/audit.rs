@@ -3914,3 +3914,27 @@ fn a_state_store_backend_cache_is_read() {
         }
     }
 }
+
+/// The search of messages for secrets found elsewhere has a bound (it digests every substring of
+/// each secret's length): a message past it is not searched, and a note says so.
+#[test]
+fn a_message_too_long_to_search_is_named_in_a_note() {
+    let d = Dir::new();
+    let tok = random(ALNUM, 27);
+    let mut state: Value = serde_json::from_str(&state_v4(json!([resource(
+        "managed", "terraform_data", "tok",
+        json!({"id": "x", "input": {"value": {"token": tok}, "type": ["object", {"token": "string"}]}}),
+        json!([])
+    )])))
+    .unwrap();
+    let long = format!("{} token {tok}", "x".repeat(5000));
+    state["check_results"] = json!([{"object_kind": "check", "config_addr": "check.t", "status": "fail",
+        "objects": [{"object_addr": "check.t", "status": "fail", "failure_messages": [long]}]}]);
+    d.write("terraform.tfstate", state.to_string());
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(findings(&r).iter().all(|f| f["section"] != "check_results"));
+    let notes = r.json()["files"][0]["notes"].to_string();
+    assert!(notes.contains("1 condition message(s)"), "{notes}");
+    assert!(!r.all().contains(&tok));
+}
