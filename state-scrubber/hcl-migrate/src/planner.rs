@@ -2666,8 +2666,8 @@ fn versions_reason(versions: &[(usize, &Block, Instance)]) -> String {
 /// (`offstate_secret` has its `arn`, `version_id` and `secret_id` as `id`), and what to do.
 fn version_read_reason(vname: &str, attr: Option<&str>, site: &str) -> String {
     let at = format!(
-        "`aws_secretsmanager_secret_version.{vname}.{}` is read in {site}",
-        attr.unwrap_or("?")
+        "`aws_secretsmanager_secret_version.{vname}{}` is read in {site}",
+        attr.map_or_else(|| "[...]".to_owned(), |attr| format!(".{attr}"))
     );
     match attr {
         Some(value @ ("secret_string" | "secret_binary")) => format!(
@@ -2678,6 +2678,10 @@ fn version_read_reason(vname: &str, attr: Option<&str>, site: &str) -> String {
         Some("id") => format!(
             "{at}, and `offstate_secret` has no attribute for its `ARN|VERSION_ID`; to convert it, read `arn` or \
              `version_id` there in place of `id`, or remove that use, and migrate again"
+        ),
+        None => format!(
+            "{at}, and the whole instance would be an `offstate_secret`, with other attributes; to convert it, read \
+             `arn` or `version_id` there in its place, or remove that use, and migrate again"
         ),
         _ => format!(
             "{at}, and `offstate_secret` has no such attribute; to convert it, read `arn` or `version_id` (the \
@@ -2690,8 +2694,8 @@ fn version_read_reason(vname: &str, attr: Option<&str>, site: &str) -> String {
 /// stops the pair's conversion, and what to do.
 fn secret_read_reason(secret: &str, attr: Option<&str>, site: &str) -> String {
     let at = format!(
-        "`aws_secretsmanager_secret.{secret}.{}` is read in {site}",
-        attr.unwrap_or("[...]")
+        "`aws_secretsmanager_secret.{secret}{}` is read in {site}",
+        attr.map_or_else(|| "[...]".to_owned(), |attr| format!(".{attr}"))
     );
     match attr {
         Some("tags_all") => format!(

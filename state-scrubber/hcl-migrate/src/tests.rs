@@ -1809,7 +1809,10 @@ fn a_read_of_the_secret_or_its_version_says_what_to_read_instead() {
         + &pair_with("tagged", "", "", "var.pw")
         + "output \"tagged\" {\n  value = aws_secretsmanager_secret.tagged.tags_all\n}\n\n"
         + &pair_with("replicas", "", "", "var.pw")
-        + "output \"replicas\" {\n  value = aws_secretsmanager_secret.replicas.replica\n}\n\n";
+        + "output \"replicas\" {\n  value = aws_secretsmanager_secret.replicas.replica\n}\n\n"
+        + "resource \"aws_secretsmanager_secret\" \"many\" {\n  count = 2\n  name  = \"prod/many-${count.index}\"\n}\n\n\
+           resource \"aws_secretsmanager_secret_version\" \"many\" {\n  count         = 2\n  secret_id     = aws_secretsmanager_secret.many[count.index].id\n  secret_string = var.pw\n}\n\n\
+           output \"first\" {\n  value = [aws_secretsmanager_secret.many[0], aws_secretsmanager_secret_version.many[0]]\n}\n";
     let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
     let notes = info_notes(&plan);
     let value = not_converted(&notes, "value");
@@ -1846,6 +1849,19 @@ fn a_read_of_the_secret_or_its_version_says_what_to_read_instead() {
              no such attribute; to convert it, read `arn`, `name` or another argument it keeps there in its place"
         ),
         "{replicas}"
+    );
+    let many = not_converted(&notes, "many");
+    assert!(
+        many.contains(
+            "`aws_secretsmanager_secret.many[...]` is read in output `first`, and the whole instance would be an \
+             `offstate_secret`, with other attributes; to convert it, read the attribute that use needs (`arn`, \
+             `name`, ...) there in its place"
+        ) && many.contains(
+            "`aws_secretsmanager_secret_version.many[...]` is read in output `first`, and the whole instance would \
+             be an `offstate_secret`, with other attributes; to convert it, read `arn` or `version_id` there in its \
+             place"
+        ),
+        "{many}"
     );
     // The write-only twin left for the same read says the same step.
     assert!(
