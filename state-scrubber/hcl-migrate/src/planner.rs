@@ -510,7 +510,7 @@ impl<'a> Planner<'a> {
                 {
                     continue;
                 }
-                reasons.push(secret_argument_reason(key, name));
+                reasons.push(secret_argument_reason(key, name, self.offstate_name()));
             }
             // hashicorp/aws records a generated name's prefix (`terraform-`) as `name_prefix`;
             // offstate_secret takes a change of `name_prefix` as a replacement.
@@ -2622,15 +2622,15 @@ struct RequiredOffstate {
 
 /// Why an argument of `aws_secretsmanager_secret.{secret}` that `offstate_secret` lacks stops
 /// the pair's conversion, and what to do.
-fn secret_argument_reason(key: &str, secret: &str) -> String {
+fn secret_argument_reason(key: &str, secret: &str, local: &str) -> String {
     if key == "region" {
         // hashicorp/aws 6 places one resource in another region; offstate places every secret
         // in its provider configuration's region.
         return format!(
             "`region` has no offstate_secret counterpart (the offstate provider's `region` places its secrets); to \
-             convert it, remove `region` and migrate again, then, before applying, add `provider = offstate.<alias>` \
-             to `offstate_secret.{secret}` with a `provider \"offstate\"` block of that `alias` whose `region` is \
-             that region (or set that `region` in the default `provider \"offstate\"` block); apply nothing in \
+             convert it, remove `region` and migrate again, then, before applying, give `offstate_secret.{secret}` \
+             `provider = {local}.<alias>` with a `provider \"{local}\"` block of that `alias` whose `region` is \
+             that region (or set that `region` in the default `provider \"{local}\"` block); apply nothing in \
              between (without `region`, hashicorp/aws would replace the secret in its provider's region, when that \
              is another one)"
         );

@@ -1702,7 +1702,7 @@ fn a_secret_argument_offstate_secret_lacks_says_what_to_do() {
     let west = not_converted(&notes, "west");
     assert!(
         west.contains("`region` has no offstate_secret counterpart")
-            && west.contains("remove `region` and migrate again, then, before applying, add `provider = offstate.<alias>` to `offstate_secret.west`")
+            && west.contains("remove `region` and migrate again, then, before applying, give `offstate_secret.west` `provider = offstate.<alias>`")
             && west.ends_with(
                     "apply nothing in between (without `region`, hashicorp/aws would replace the secret in its \
                      provider's region, when that is another one)"
