@@ -96,11 +96,18 @@ fn find_step_end(s: &str) -> usize {
 }
 
 fn resource_part(p: &NameParts<'_>) -> String {
+    // A finding outside a resource has no type: `check.terraform_data.app` (a failed condition's
+    // message), not `check..terraform_data.app`.
+    let typed = |mode: &str| match (mode, p.resource_type) {
+        ("", "") => p.name.to_string(),
+        ("", t) => format!("{t}.{}", p.name),
+        (m, "") => format!("{m}.{}", p.name),
+        (m, t) => format!("{m}.{t}.{}", p.name),
+    };
     let mut s = match p.mode {
-        "data" => format!("data.{}.{}", p.resource_type, p.name),
         "output" => format!("output.{}", p.name),
-        "managed" | "" => format!("{}.{}", p.resource_type, p.name),
-        other => format!("{other}.{}.{}", p.resource_type, p.name),
+        "managed" | "" => typed(""),
+        other => typed(other),
     };
     if let Some(k) = p.index_key {
         s.push('@');
@@ -258,6 +265,28 @@ mod tests {
         let long = "x".repeat(600);
         let n = secret_name(DEFAULT_TEMPLATE, &parts("", None, &long)).unwrap();
         assert!(n.len() <= MAX_NAME_LEN);
+    }
+
+    #[test]
+    fn a_finding_without_a_type_has_no_empty_segment() {
+        let p = NameParts {
+            mode: "check",
+            resource_type: "",
+            name: "terraform_data.app",
+            ..parts("", None, "objects[0].failure_messages[0]")
+        };
+        assert_eq!(
+            secret_name(DEFAULT_TEMPLATE, &p).unwrap(),
+            "prod/payments/check.terraform_data.app/objects.0.failure_messages.0"
+        );
+        let data = NameParts {
+            mode: "data",
+            ..parts("", None, "password")
+        };
+        assert_eq!(
+            secret_name(DEFAULT_TEMPLATE, &data).unwrap(),
+            "prod/payments/data.aws_db_instance.main/password"
+        );
     }
 
     #[test]
