@@ -240,6 +240,35 @@ impl offstate_framework::Provider for OffstateProvider {
                 );
             }
         }
+        // STS's own rules (AssumeRole's RoleSessionName and ExternalId): checked here, on the
+        // attribute, instead of coming back from the first call as a request that could not be
+        // sent. The messages never repeat the value (an external id is a shared secret).
+        if let Some(name) = ar.get("session_name").as_str() {
+            let ok = (2..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
+            if !ok {
+                diags.attr_error(
+                    in_role("session_name"),
+                    "Invalid session name",
+                    "session_name must be 2 to 64 characters: ASCII letters, digits and _+=,.@- (AWS RoleSessionName).",
+                );
+            }
+        }
+        if let Some(id) = ar.get("external_id").as_str() {
+            let ok = (2..=1224).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@:/-".contains(&b));
+            if !ok {
+                diags.attr_error(
+                    in_role("external_id"),
+                    "Invalid external ID",
+                    "external_id must be 2 to 1224 characters: ASCII letters, digits and _+=,.@:/- (AWS ExternalId).",
+                );
+            }
+        }
         if let Some(policy) = ar.get("policy").as_str() {
             if !serde_json::from_str::<serde_json::Value>(policy).is_ok_and(|p| p.is_object()) {
                 diags.attr_error(

@@ -695,6 +695,8 @@ async fn assume_role_session_arguments_are_checked() {
     let num = |n: i64| Value::Number(offstate_framework::value::Number::Int(n));
     let good = assume_role(&[
         ("duration_seconds", num(3600)),
+        ("session_name", Value::string("ci@deploy-42_a+b=c,d.e-f")),
+        ("external_id", Value::string("tenant:42/a_b+c=d,e.f@g-h")),
         (
             "policy",
             Value::string(r#"{"Version":"2012-10-17","Statement":[]}"#),
@@ -722,6 +724,31 @@ async fn assume_role_session_arguments_are_checked() {
             ("duration_seconds", num(43_201)),
             "assume_role.duration_seconds",
             "Invalid session duration",
+        ),
+        (
+            ("session_name", Value::string("café-deploy")),
+            "assume_role.session_name",
+            "Invalid session name",
+        ),
+        (
+            ("session_name", Value::string("x")),
+            "assume_role.session_name",
+            "Invalid session name",
+        ),
+        (
+            ("session_name", Value::string("s".repeat(65))),
+            "assume_role.session_name",
+            "Invalid session name",
+        ),
+        (
+            ("external_id", Value::string("has space")),
+            "assume_role.external_id",
+            "Invalid external ID",
+        ),
+        (
+            ("external_id", Value::string("e".repeat(1225))),
+            "assume_role.external_id",
+            "Invalid external ID",
         ),
         (
             ("policy", Value::string("Allow everything")),
