@@ -24,6 +24,9 @@ pub struct FileResult {
     pub error: Option<String>,
     /// What was left unchecked or skipped, and why (no value in it).
     pub notes: Vec<String>,
+    /// Left out by `--exclude`: the glob, as given. Such an entry (a walked file or directory,
+    /// an S3 object) was not read; it is reported like a skipped file, with a note.
+    pub excluded: Option<String>,
 }
 
 /// The note of a walked file that is not Terraform JSON.
@@ -34,6 +37,20 @@ impl FileResult {
     /// Found by a walk and not Terraform JSON: neither scanned nor an error.
     pub fn is_skipped(&self) -> bool {
         self.kind.is_none() && self.error.is_none()
+    }
+
+    /// An entry `--exclude` left out (`dir`: a directory, not walked).
+    pub fn excluded(file: String, glob: &str, dir: bool) -> FileResult {
+        FileResult {
+            file,
+            kind: None,
+            bytes: 0,
+            elapsed: Duration::ZERO,
+            findings: vec![],
+            error: None,
+            notes: vec![input::excluded_note(glob, dir)],
+            excluded: Some(glob.to_string()),
+        }
     }
 }
 
@@ -114,6 +131,17 @@ pub struct AuditOptions {
 
 /// Scan everything. Errors of single files are recorded in the report, not returned.
 pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
+    audit_excluding(opts, &input::Exclude::default())
+}
+
+/// [`audit`], leaving out what `exclude` matches in directory walks and S3 listings (files
+/// named are always read). Each entry left out is in the report's files, as skipped with a
+/// note and [`FileResult::excluded`] set, after the local files scanned (S3 objects: in
+/// listing order).
+pub fn audit_excluding(
+    opts: &AuditOptions,
+    exclude: &input::Exclude,
+) -> Result<AuditReport, crate::Error> {
     let fp_key: Vec<u8> = std::env::var("STATE_SCRUBBER_FINGERPRINT_KEY")
         .map(|k| k.into_bytes())
         .unwrap_or_else(|_| DEFAULT_FINGERPRINT_KEY.to_vec());
@@ -129,7 +157,11 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
     let (s3_urls, local): (Vec<PathBuf>, Vec<PathBuf>) = paths
         .into_iter()
         .partition(|p| p.to_str().is_some_and(crate::s3::is_s3_url));
-    let (sources, walk_errors) = input::collect(&local);
+    let input::Collected {
+        sources,
+        excluded,
+        errors: walk_errors,
+    } = input::collect(&local, exclude);
     let mut report = AuditReport {
         errors: walk_errors.iter().map(|e| e.to_string()).collect(),
         fail_on: Some(opts.fail_on),
@@ -155,6 +187,11 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
     progress.run(|| {
         let results = scan_local(&engine, &fp_key, &sources, opts.jobs, &progress);
         report.files = results;
+        report.files.extend(
+            excluded
+                .iter()
+                .map(|x| FileResult::excluded(x.label(), &x.glob, x.dir)),
+        );
         if !s3_urls.is_empty() {
             let urls = distinct_s3_urls(
                 s3_urls
@@ -162,8 +199,9 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, crate::Error> {
                     .filter_map(|p| p.to_str().map(str::to_string))
                     .collect(),
             );
-            let (files, errors) =
-                crate::s3::scan(&urls, &opts.s3, &engine, &fp_key, opts.jobs, &progress);
+            let (files, errors) = crate::s3::scan(
+                &urls, &opts.s3, exclude, &engine, &fp_key, opts.jobs, &progress,
+            );
             report.files.extend(files);
             report.errors.extend(errors);
         }
@@ -265,6 +303,7 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Fil
                 findings: vec![],
                 error: Some(e.to_string()),
                 notes: vec![],
+                excluded: None,
             }
         }
     };
@@ -307,6 +346,7 @@ pub(crate) fn scan_bytes(
             findings: s.findings,
             error: None,
             notes: s.notes,
+            excluded: None,
         },
         // A walk picks files by name (`plan.json`, `*.plan.json`, ...); JSON that is not
         // Terraform's is no error there: not recognised, not an object, or a `version` that is
@@ -329,6 +369,7 @@ pub(crate) fn scan_bytes(
                 findings: vec![],
                 error: None,
                 notes: vec![NOT_TERRAFORM_NOTE.to_string()],
+                excluded: None,
             }
         }
         Err(e) => FileResult {
@@ -339,6 +380,7 @@ pub(crate) fn scan_bytes(
             findings: vec![],
             error: Some(e.to_string()),
             notes: vec![],
+            excluded: None,
         },
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::audit::{audit, AuditOptions};
+use crate::audit::{audit_excluding, AuditOptions};
 use crate::baseline::Baseline;
 use crate::finding::Severity;
 use crate::report;
@@ -50,6 +50,16 @@ pub struct AuditArgs {
     /// Default: the current directory.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Leave out the files and directories a directory walk or an S3 listing finds that GLOB
+    /// matches (repeatable).
+    /// As in .gitignore: a glob without `/` matches a file or directory name at any depth
+    /// (`tfplan`, `*.tfplan`, `archive`); one with `/` matches the path relative to the walked
+    /// directory (S3: the key relative to the listed prefix), a leading `/` anchors it there
+    /// (`/envs/*/old/**`); a trailing `/` matches directories only. `*` does not match `/`,
+    /// `**` does. An excluded directory is not walked. Files named on the command line are
+    /// always read, whatever matches them.
+    #[arg(long, value_name = "GLOB", value_parser = crate::input::ExcludeGlob::parse)]
+    pub exclude: Vec<crate::input::ExcludeGlob>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -149,20 +159,25 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let mut report = audit(&AuditOptions {
-        paths: args.paths.clone(),
-        fail_on: args.fail_on,
-        baseline: args.baseline.clone(),
-        jobs,
-        progress: !args.quiet,
-        s3: crate::s3::S3Options {
-            concurrency: args.concurrency.into(),
-            all_versions: args.all_versions,
-            endpoint: args.endpoint.clone(),
-            region: args.region.clone(),
-            profile: args.profile.clone(),
+    // Before anything is read (each glob was checked as it was parsed; this is the set).
+    let exclude = crate::input::Exclude::new(&args.exclude).map_err(anyhow::Error::msg)?;
+    let mut report = audit_excluding(
+        &AuditOptions {
+            paths: args.paths.clone(),
+            fail_on: args.fail_on,
+            baseline: args.baseline.clone(),
+            jobs,
+            progress: !args.quiet,
+            s3: crate::s3::S3Options {
+                concurrency: args.concurrency.into(),
+                all_versions: args.all_versions,
+                endpoint: args.endpoint.clone(),
+                region: args.region.clone(),
+                profile: args.profile.clone(),
+            },
         },
-    })?;
+        &exclude,
+    )?;
     report.writing_baseline = args.write_baseline.is_some();
     report.include_accepted = args.include_accepted;
 
@@ -175,17 +190,36 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         )
         .context("writing to stderr")?;
     }
+    let excluded = report.files.iter().filter(|f| f.excluded.is_some()).count();
     // A missing path or an unreadable directory already said why nothing was scanned.
-    if report.files.is_empty() && report.errors.is_empty() && !args.quiet {
+    if report.files.len() == excluded && report.errors.is_empty() && !args.quiet {
         // Say so: a CI job pointed at the wrong directory should not pass silently unnoticed.
         writeln!(
             stderr,
-            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, *.tfstate*.json, tfplan*.json, plan.json, *-plan.json, state.json, show.json, .terraform/terraform.tfstate)"
+            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, *.tfstate*.json, tfplan*.json, plan.json, *-plan.json, state.json, show.json, .terraform/terraform.tfstate{})",
+            if excluded > 0 {
+                format!(
+                    "; {excluded} entr{} left out by --exclude",
+                    if excluded == 1 { "y" } else { "ies" }
+                )
+            } else {
+                String::new()
+            }
         )
         .context("writing to stderr")?;
     }
     if args.verbose {
         for f in &report.files {
+            if let Some(glob) = &f.excluded {
+                writeln!(
+                    stderr,
+                    "excluded {} (--exclude {})",
+                    crate::report::printable(&f.file),
+                    crate::report::printable(&format!("{glob:?}"))
+                )
+                .context("writing to stderr")?;
+                continue;
+            }
             let mbps = if f.elapsed.as_secs_f64() > 0.0 {
                 f.bytes as f64 / 1e6 / f.elapsed.as_secs_f64()
             } else {
@@ -205,6 +239,14 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
                 mbps,
                 f.findings.len(),
                 if f.error.is_some() { ", error" } else { "" }
+            )
+            .context("writing to stderr")?;
+        }
+        if !exclude.is_empty() {
+            writeln!(
+                stderr,
+                "--exclude: {excluded} walked or listed entr{} left out",
+                if excluded == 1 { "y" } else { "ies" }
             )
             .context("writing to stderr")?;
         }
@@ -244,7 +286,8 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
                 let scanned: Vec<String> = report
                     .files
                     .iter()
-                    .filter(|f| f.error.is_none())
+                    // Not read: an excluded file keeps its entries, like a file not scanned.
+                    .filter(|f| f.error.is_none() && f.excluded.is_none())
                     .map(|f| f.file.clone())
                     .collect();
                 Baseline::updated(old, &scanned, report.findings(), report.accepted.iter())

@@ -109,27 +109,207 @@ pub fn wanted_key(key: &str) -> bool {
     looks_like_state(Path::new(name))
 }
 
+/// One `--exclude` glob, as given and as it is matched (see [`Exclude`]).
+#[derive(Debug, Clone)]
+pub struct ExcludeGlob {
+    /// As given on the command line (named in notes and messages).
+    given: String,
+    /// As matched: anchored at the walked directory (`**/` added to a glob without `/`).
+    glob: globset::Glob,
+    /// Ends with `/`: matches directories only (as in .gitignore).
+    dir_only: bool,
+}
+
+impl ExcludeGlob {
+    /// Parse one `--exclude` value (clap's value parser: an invalid glob is a usage error that
+    /// names it, before anything is read).
+    ///
+    /// .gitignore's rules: a glob without `/` (but at its end) matches a name at any depth; one
+    /// with `/` matches the path relative to the walked directory (a leading `/` anchors it
+    /// there too, and is dropped); a trailing `/` matches directories only. `*` and `?` do not
+    /// match `/`, `**` does (`**/x`, `x/**`, `a/**/b`); `[...]`, `{a,b}` and `\` escapes as in
+    /// ripgrep's globs.
+    pub fn parse(given: &str) -> Result<ExcludeGlob, String> {
+        if given.starts_with('!') {
+            // ripgrep's `-g '!GLOB'` and .gitignore's `!` mean "not"; here every glob excludes.
+            return Err(
+                "a leading `!` does not negate here: --exclude takes what to leave out (for a name that starts with `!`, write `\\!`)"
+                    .into(),
+            );
+        }
+        let dir_only = given.ends_with('/');
+        let body = given.trim_end_matches('/');
+        let (anchored, body) = match body.strip_prefix("./").or_else(|| body.strip_prefix('/')) {
+            Some(rest) => (true, rest.trim_start_matches('/')),
+            None => (body.contains('/'), body),
+        };
+        if body.is_empty() {
+            return Err("an empty glob matches nothing".into());
+        }
+        let pattern = if anchored {
+            body.to_string()
+        } else {
+            format!("**/{body}")
+        };
+        let glob = globset::GlobBuilder::new(&pattern)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| e.kind().to_string())?;
+        Ok(ExcludeGlob {
+            given: given.to_string(),
+            glob,
+            dir_only,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.given
+    }
+}
+
+/// The `--exclude` globs of a run: what a directory walk or an S3 listing finds is matched
+/// against them by its path relative to the walked directory (an S3 key: relative to the listed
+/// prefix), as [`path_label`] writes it: components joined with `/`, a byte that is not UTF-8
+/// as `\xFF`. Files named on the command line are never matched.
+#[derive(Debug, Default)]
+pub struct Exclude {
+    globs: Vec<ExcludeGlob>,
+    set: globset::GlobSet,
+}
+
+impl Exclude {
+    pub fn new(globs: &[ExcludeGlob]) -> Result<Exclude, String> {
+        let mut b = globset::GlobSetBuilder::new();
+        for g in globs {
+            b.add(g.glob.clone());
+        }
+        let set = b.build().map_err(|e| format!("--exclude: {}", e.kind()))?;
+        Ok(Exclude {
+            globs: globs.to_vec(),
+            set,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.globs.is_empty()
+    }
+
+    /// The first glob (in the order given) that excludes `rel`, a path relative to the walked
+    /// directory with `/` between components; `dir`: it names a directory.
+    pub fn matching(&self, rel: &str, dir: bool) -> Option<&str> {
+        if self.globs.is_empty() {
+            return None;
+        }
+        self.set
+            .matches(Path::new(rel))
+            .into_iter()
+            .filter(|&i| dir || !self.globs[i].dir_only)
+            .min()
+            .map(|i| self.globs[i].given.as_str())
+    }
+
+    /// The glob that excludes an S3 object, by its key relative to the listed prefix (see
+    /// [`key_relative_to`]): the key itself, or a directory it is under (`archive` excludes
+    /// `archive/x/terraform.tfstate`).
+    pub fn matching_key(&self, rel_key: &str) -> Option<&str> {
+        if self.globs.is_empty() {
+            return None;
+        }
+        let parts: Vec<&str> = rel_key.split('/').filter(|p| !p.is_empty()).collect();
+        let mut rel = String::new();
+        for (i, part) in parts.iter().enumerate() {
+            if !rel.is_empty() {
+                rel.push('/');
+            }
+            rel.push_str(part);
+            let dir = i + 1 < parts.len();
+            if let Some(g) = self.matching(&rel, dir) {
+                return Some(g);
+            }
+        }
+        None
+    }
+}
+
+/// An S3 key relative to the prefix that listed it, for `--exclude`: the listed prefix is taken
+/// as the walked directory. `envs/` and `envs` both make `envs/prod/terraform.tfstate`
+/// `prod/terraform.tfstate`; what `envs` reaches outside that directory (`envs2/x.tfstate`,
+/// `envs.tfstate`) is relative to the prefix's parent, as a walk of it would see it.
+pub fn key_relative_to<'a>(key: &'a str, prefix: &str) -> &'a str {
+    let Some(rest) = key.strip_prefix(prefix) else {
+        return key;
+    };
+    if prefix.is_empty() || prefix.ends_with('/') {
+        return rest;
+    }
+    if let Some(r) = rest.strip_prefix('/') {
+        return r;
+    }
+    let parent = prefix.rfind('/').map_or(0, |i| i + 1);
+    &key[parent..]
+}
+
+/// A walked entry that `--exclude` left out: a file that would have been read, or a directory
+/// that would have been walked (and was not: nothing under it was looked at).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excluded {
+    pub path: PathBuf,
+    /// The glob that matched, as given.
+    pub glob: String,
+    pub dir: bool,
+}
+
+impl Excluded {
+    pub fn label(&self) -> String {
+        path_label(&self.path)
+    }
+}
+
+/// The note of an entry `--exclude` left out (reports list it like a skipped file).
+pub fn excluded_note(glob: &str, dir: bool) -> String {
+    if dir {
+        format!("excluded by --exclude {glob:?}: directory not walked")
+    } else {
+        format!("excluded by --exclude {glob:?}: not read")
+    }
+}
+
+/// What the command-line paths expand to.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub sources: Vec<Source>,
+    /// What `--exclude` left out of the walks (none of it is read elsewhere in the run).
+    pub excluded: Vec<Excluded>,
+    /// Walk errors (one unreadable directory does not stop the run).
+    pub errors: Vec<InputError>,
+}
+
 /// Expand the command-line paths: files as given, directories walked (state-looking files only,
-/// skipping VCS and cache directories and `.terraform/` except its `terraform.tfstate`), `-` = stdin.
+/// skipping VCS and cache directories and `.terraform/` except its `terraform.tfstate`, and what
+/// `exclude` matches: an excluded directory is not descended into), `-` = stdin.
 /// Walk errors are returned alongside, so that one unreadable directory does not stop the run.
 ///
 /// Each file is scanned once: the same file named twice, or reached again through a symlink or
 /// another walk, is dropped (compared by canonical path); `-` named twice reads stdin once. A
-/// file both named and reached by a walk is scanned as named (strictly), where it was named.
-pub fn collect(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
-    let (out, errs) = collect_all(paths);
+/// file both named and reached by a walk is scanned as named (strictly), where it was named. An
+/// entry excluded in one walk but read in another (or named) is read, and not listed excluded.
+pub fn collect(paths: &[PathBuf], exclude: &Exclude) -> Collected {
+    let mut all = Collected::default();
+    collect_all(paths, exclude, &mut all);
     let canonical = |s: &Source| match s {
         Source::Stdin => Some(PathBuf::from("-")),
         // A path that cannot be canonicalised is kept: reading it reports why.
         Source::File(p) | Source::Walked(p) => std::fs::canonicalize(p).ok(),
     };
-    let named: std::collections::HashSet<PathBuf> = out
+    let named: std::collections::HashSet<PathBuf> = all
+        .sources
         .iter()
         .filter(|s| matches!(s, Source::File(_)))
         .filter_map(canonical)
         .collect();
     let mut seen = std::collections::HashSet::new();
-    let out = out
+    let sources: Vec<Source> = std::mem::take(&mut all.sources)
         .into_iter()
         .filter(|s| match canonical(s) {
             None => true,
@@ -137,34 +317,40 @@ pub fn collect(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
             Some(c) => seen.insert(c),
         })
         .collect();
-    (out, errs)
+    let read = seen;
+    let mut seen = std::collections::HashSet::new();
+    all.excluded
+        .retain(|x| match std::fs::canonicalize(&x.path) {
+            Ok(c) => !read.contains(&c) && seen.insert(c),
+            Err(_) => true,
+        });
+    all.sources = sources;
+    all
 }
 
-fn collect_all(paths: &[PathBuf]) -> (Vec<Source>, Vec<InputError>) {
-    let mut out = Vec::new();
-    let mut errs = Vec::new();
+fn collect_all(paths: &[PathBuf], exclude: &Exclude, all: &mut Collected) {
     for p in paths {
         if p.as_os_str() == "-" {
-            out.push(Source::Stdin);
+            all.sources.push(Source::Stdin);
             continue;
         }
         match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, &mut out, &mut errs),
-            Ok(_) => out.push(Source::File(p.clone())),
-            Err(e) => errs.push(InputError::Io {
+            Ok(m) if m.is_dir() => walk(p, "", exclude, all),
+            Ok(_) => all.sources.push(Source::File(p.clone())),
+            Err(e) => all.errors.push(InputError::Io {
                 path: path_label(p),
                 message: e.kind().to_string(),
             }),
         }
     }
-    (out, errs)
 }
 
-fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
+/// Walk `dir`, which is `rel` below the walked directory (`""` for the directory itself).
+fn walk(dir: &Path, rel: &str, exclude: &Exclude, all: &mut Collected) {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            errs.push(InputError::Io {
+            all.errors.push(InputError::Io {
                 path: path_label(dir),
                 message: e.kind().to_string(),
             });
@@ -177,25 +363,49 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
     for e in entries {
         let path = e.path();
         let Ok(ft) = e.file_type() else { continue };
-        let name = e.file_name();
-        let name = name.to_string_lossy();
+        let os_name = e.file_name();
+        let name = os_name.to_string_lossy();
+        // As `--exclude` sees it: relative to the walked directory, labelled like the reports.
+        let child_rel = {
+            let label = path_label(Path::new(&os_name));
+            if rel.is_empty() {
+                label
+            } else {
+                format!("{rel}/{label}")
+            }
+        };
+        // Exclude what the walk would read or walk into, pruning a directory (nothing under
+        // it is looked at); anything else is passed over as before, and not counted.
+        let excluded = |all: &mut Collected, dir: bool| match exclude.matching(&child_rel, dir) {
+            Some(glob) => {
+                all.excluded.push(Excluded {
+                    path: path.clone(),
+                    glob: glob.to_string(),
+                    dir,
+                });
+                true
+            }
+            None => false,
+        };
         if ft.is_dir() {
             // Inside .terraform only the backend cache matters (providers/ and modules/ are caches);
             // other hidden directories (.git, .terragrunt-cache, ...) and node_modules are skipped.
             if in_dot_terraform
                 || name == "node_modules"
                 || (name.starts_with('.') && name != ".terraform")
+                || excluded(all, true)
             {
                 continue;
             }
-            walk(&path, out, errs);
+            walk(&path, &child_rel, exclude, all);
         } else if ft.is_file() {
-            if in_dot_terraform {
-                if name == "terraform.tfstate" {
-                    out.push(Source::Walked(path));
-                }
-            } else if looks_like_state(&path) {
-                out.push(Source::Walked(path));
+            let wanted = if in_dot_terraform {
+                name == "terraform.tfstate"
+            } else {
+                looks_like_state(&path)
+            };
+            if wanted && !excluded(all, false) {
+                all.sources.push(Source::Walked(path.clone()));
             }
         } else if ft.is_symlink() {
             let wanted = if in_dot_terraform {
@@ -204,10 +414,19 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
                 looks_like_state(&path)
             };
             // A symlinked state file is scanned like any other (nothing is skipped silently);
-            // a symlinked directory is not followed, so no walk can loop, and the user is told.
+            // a symlinked directory is not followed, so no walk can loop, and the user is told
+            // (unless --exclude names it: it is left out either way).
             match std::fs::metadata(&path) {
-                Ok(m) if m.is_file() && wanted => out.push(Source::Walked(path)),
-                Ok(m) if m.is_dir() && !in_dot_terraform => {
+                Ok(m) if m.is_file() && wanted => {
+                    if !excluded(all, false) {
+                        all.sources.push(Source::Walked(path.clone()));
+                    }
+                }
+                Ok(m)
+                    if m.is_dir()
+                        && !in_dot_terraform
+                        && exclude.matching(&child_rel, true).is_none() =>
+                {
                     // Not `eprintln!`, which panics when stderr is a pipe with no reader.
                     let _ = writeln!(
                         std::io::stderr(),
@@ -216,10 +435,14 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errs: &mut Vec<InputError>) {
                     );
                 }
                 Ok(_) => {}
-                Err(e) if wanted => errs.push(InputError::Io {
-                    path: path_label(&path),
-                    message: format!("symbolic link cannot be followed: {}", e.kind()),
-                }),
+                Err(e) if wanted => {
+                    if !excluded(all, false) {
+                        all.errors.push(InputError::Io {
+                            path: path_label(&path),
+                            message: format!("symbolic link cannot be followed: {}", e.kind()),
+                        });
+                    }
+                }
                 Err(_) => {}
             }
         }
@@ -537,6 +760,134 @@ mod tests {
             ("plans/prod.tfplan.json", true),
         ] {
             assert_eq!(wanted_key(k), want, "{k}");
+        }
+    }
+
+    fn exclude(globs: &[&str]) -> Exclude {
+        let globs: Vec<ExcludeGlob> = globs
+            .iter()
+            .map(|g| ExcludeGlob::parse(g).unwrap())
+            .collect();
+        Exclude::new(&globs).unwrap()
+    }
+
+    /// .gitignore's rules: a glob without `/` is a name at any depth, one with `/` a path from
+    /// the walked directory (a leading `/` anchors too), a trailing `/` directories only; `*`
+    /// stops at `/`, `**` does not.
+    #[test]
+    fn exclude_globs_match_like_gitignore_patterns() {
+        for (glob, rel, dir, want) in [
+            ("tfplan", "tfplan", false, true),
+            ("tfplan", "env/prod/tfplan", false, true),
+            ("tfplan", "env/tfplan.json", false, false),
+            ("*.tfplan", "env/prod.tfplan", false, true),
+            ("*.tfplan", "prod.tfplan", false, true),
+            ("archive", "env/archive", true, true),
+            ("archive", "archive", false, true),
+            ("archive/", "env/archive", true, true),
+            ("archive/", "env/archive", false, false),
+            ("envs/*/old/**", "envs/a/old/x.tfstate", false, true),
+            ("envs/*/old/**", "envs/a/old/deep/x.tfstate", false, true),
+            ("envs/*/old/**", "envs/a/b/old/x.tfstate", false, false),
+            ("envs/*/old/**", "x/envs/a/old/x.tfstate", false, false),
+            ("envs/*/old", "envs/a/old", true, true),
+            ("/old", "old", true, true),
+            ("/old", "envs/old", true, false),
+            ("./old", "old", true, true),
+            ("old", "envs/old", true, true),
+            ("**/old/*.tfstate", "a/b/old/s.tfstate", false, true),
+            ("**/old/*.tfstate", "old/s.tfstate", false, true),
+            ("a/**/s.tfstate", "a/s.tfstate", false, true),
+            ("a/**/s.tfstate", "a/b/c/s.tfstate", false, true),
+            ("*", "a/b", false, true),
+            ("a*", "a/b", false, false),
+            ("env*.tfstate", "envs/prod.tfstate", false, false),
+            ("?.tfstate", "a.tfstate", false, true),
+            ("{dev,qa}", "envs/qa", true, true),
+            ("[!p]*.tfstate", "prod.tfstate", false, false),
+            (r"\*.tfstate", "*.tfstate", false, true),
+            (r"\*.tfstate", "a.tfstate", false, false),
+            // Matched as labelled: a byte that is not UTF-8 is `\xFF` (in a glob: `\\xFF`).
+            (r"bad\\xFFdir", r"bad\xFFdir", true, true),
+            ("bad*dir", r"bad\xFFdir", true, true),
+        ] {
+            assert_eq!(
+                exclude(&[glob]).matching(rel, dir).is_some(),
+                want,
+                "{glob} {rel} dir={dir}"
+            );
+        }
+        // The first glob given that matches is the one named.
+        let e = exclude(&["*.json", "tfplan*", "plan*"]);
+        assert_eq!(e.matching("x/plan.json", false), Some("*.json"));
+        assert_eq!(e.matching("x/tfplan", false), Some("tfplan*"));
+        assert_eq!(e.matching("x/s.tfstate", false), None);
+        assert_eq!(Exclude::default().matching("tfplan", false), None);
+    }
+
+    #[test]
+    fn an_invalid_exclude_glob_is_refused_with_the_reason() {
+        for (glob, why) in [
+            ("[abc", "unclosed character class"),
+            ("{a,b", "unclosed alternate group"),
+            ("[z-a]", "invalid range"),
+            ("x\\", "dangling"),
+            ("", "empty"),
+            ("/", "empty"),
+            ("!tfplan", "does not negate"),
+        ] {
+            let e = ExcludeGlob::parse(glob).unwrap_err();
+            assert!(e.contains(why), "{glob}: {e}");
+        }
+        assert_eq!(ExcludeGlob::parse(r"\!x").unwrap().as_str(), r"\!x");
+        assert!(exclude(&[r"\!x"]).matching("a/!x", false).is_some());
+    }
+
+    /// An S3 key is matched relative to the listed prefix, as a walk of that directory would
+    /// see it, and a glob that names one of its directories excludes it.
+    #[test]
+    fn exclude_globs_match_s3_keys_relative_to_the_listed_prefix() {
+        for (key, prefix, rel) in [
+            (
+                "envs/prod/terraform.tfstate",
+                "envs/",
+                "prod/terraform.tfstate",
+            ),
+            (
+                "envs/prod/terraform.tfstate",
+                "envs",
+                "prod/terraform.tfstate",
+            ),
+            (
+                "envs/prod/terraform.tfstate",
+                "",
+                "envs/prod/terraform.tfstate",
+            ),
+            ("envs2/x.tfstate", "envs", "envs2/x.tfstate"),
+            ("org/envs2/x.tfstate", "org/envs", "envs2/x.tfstate"),
+            ("org/envs/x.tfstate", "org/envs", "x.tfstate"),
+            ("envs.tfstate", "envs", "envs.tfstate"),
+        ] {
+            assert_eq!(key_relative_to(key, prefix), rel, "{key} under {prefix}");
+        }
+        let e = exclude(&["archive", "/old/", "*.tfplan", "team-*/scratch/**"]);
+        for (rel, want) in [
+            ("archive/2023/terraform.tfstate", Some("archive")),
+            ("prod/archive/terraform.tfstate", Some("archive")),
+            ("prod/archive.tfstate", None),
+            ("old/terraform.tfstate", Some("/old/")),
+            ("prod/old/terraform.tfstate", None),
+            // A directory-only glob does not match the object's own name.
+            ("old", None),
+            ("prod/plan.tfplan", Some("*.tfplan")),
+            (
+                "team-a/scratch/x/terraform.tfstate",
+                Some("team-*/scratch/**"),
+            ),
+            ("team-a/terraform.tfstate", None),
+            ("prod//terraform.tfstate", None),
+        ] {
+            assert_eq!(e.matching_key(rel), want, "{rel}");
         }
     }
 }

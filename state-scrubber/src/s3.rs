@@ -174,11 +174,14 @@ async fn connect(o: &S3Options) -> Result<Client, String> {
     Ok(Client::from_conf(conf.build()))
 }
 
-/// Scan every state-looking object under the URLs. Returns the per-object results (in listing
-/// order) and the errors not tied to one object (connection, listing).
+/// Scan every state-looking object under the URLs but those `exclude` matches (by the key
+/// relative to the listed prefix, see [`input::key_relative_to`]; they are results marked
+/// excluded, not fetched). Returns the per-object results (in listing order) and the errors not
+/// tied to one object (connection, listing).
 pub fn scan(
     urls: &[String],
     opts: &S3Options,
+    exclude: &input::Exclude,
     engine: &Engine,
     fp_key: &[u8],
     jobs: usize,
@@ -219,6 +222,7 @@ pub fn scan(
                 findings: vec![],
                 error: Some(format!("{}: {message}", job.label)),
                 notes: vec![],
+                excluded: None,
             },
             Ok(Fetched::Memory(v)) => scan_bytes(
                 engine,
@@ -243,6 +247,7 @@ pub fn scan(
                             job.label
                         )),
                         notes: vec![],
+                        excluded: None,
                     },
                 }
                 // `tmp` is deleted here.
@@ -289,10 +294,30 @@ pub fn scan(
                                 break;
                             }
                         };
-                        let page: Vec<Object> = page
-                            .into_iter()
-                            .filter(|o| input::wanted_key(&o.key))
-                            .collect();
+                        // What a walk would read; of that, what --exclude leaves out is
+                        // listed as such, not fetched.
+                        let (page, left_out): (Vec<Object>, Vec<(Object, &str)>) = {
+                            let mut read = Vec::new();
+                            let mut left_out = Vec::new();
+                            for o in page.into_iter().filter(|o| input::wanted_key(&o.key)) {
+                                let rel = input::key_relative_to(&o.key, &prefix);
+                                match exclude.matching_key(rel) {
+                                    Some(glob) => left_out.push((o, glob)),
+                                    None => read.push(o),
+                                }
+                            }
+                            (read, left_out)
+                        };
+                        {
+                            let mut results = results.lock().expect("no panics while holding");
+                            for (obj, glob) in left_out {
+                                // An object, not a directory, even when a directory of its
+                                // key matched: "not read".
+                                let r = FileResult::excluded(obj.label(), glob, false);
+                                results.push((index, r));
+                                index += 1;
+                            }
+                        }
                         progress.add_total(page.len() as u64);
                         for obj in page {
                             let permit = sem
