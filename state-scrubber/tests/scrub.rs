@@ -2499,3 +2499,84 @@ fn a_refused_state_write_writes_no_backup() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("is the state file itself"));
     assert_eq!(std::fs::read_to_string(&p).unwrap(), newer);
 }
+
+// ---- Terraform's lock (src/scrub/lock.rs) ------------------------------------------------------
+
+/// A plan or apply waiting for the lock with `-lock-timeout` holds the old file open and takes
+/// the lock on it once scrub lets go, however scrub ends. The old file must hold no state from
+/// the moment the rename took it from the path, not only once scrub ends normally: a scrub
+/// killed (SIGKILL, Ctrl-C, OOM) after its rename, here while it opens `--backup` (a FIFO no
+/// one reads, so it waits there), let such a Terraform read the plaintext state from the old
+/// file and write its apply into a file no path names. Before the fix the old file was
+/// overwritten only when the lock was dropped at the end of the run.
+#[test]
+fn a_scrub_killed_after_its_rename_leaves_no_state_in_the_old_file() {
+    use std::io::{Read as _, Seek as _};
+    use std::os::unix::fs::MetadataExt;
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    std::fs::write(&p, canary_state(&c)).unwrap();
+    let fifo = dir.path().join("backup.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    // restore takes the same path (emit_state), but prints nothing after its rename but one
+    // line, which gives no reliable place to stop it.
+    let command = "scrub";
+    {
+        // What a waiting Terraform holds: the file at the path when it started.
+        let mut held = std::fs::File::open(&p).unwrap();
+        let ino = held.metadata().unwrap().ino();
+        let (ps, fs) = (p.to_str().unwrap(), fifo.to_str().unwrap());
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            command,
+            ps,
+            "--write",
+            "--prefix",
+            "killed/app",
+            "--backup",
+            fs,
+        ])
+        .args(["--endpoint", moto.url.as_str()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        for (k, v) in aws_env() {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::fs::metadata(&p).unwrap().ino() == ino {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{command} ended before its rename"
+            );
+            assert!(Instant::now() < deadline, "{command} never renamed");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{command} is still running (waiting after its rename)"
+        );
+        let _ = child.kill(); // SIGKILL: no destructor runs
+        let _ = child.wait();
+        let mut old = Vec::new();
+        held.seek(std::io::SeekFrom::Start(0)).unwrap();
+        held.read_to_end(&mut old).unwrap();
+        assert_no_canary(&c, "the old file after the kill", &old);
+        assert!(
+            old.starts_with(b"state-scrubber replaced this state file"),
+            "{command}: the old file still holds a state after the kill ({} bytes)",
+            old.len()
+        );
+        let new = std::fs::read(&p).unwrap();
+        assert!(json(&new).is_object(), "the new state is at the path");
+        assert_no_canary(&c, "the new state", &new);
+    }
+}

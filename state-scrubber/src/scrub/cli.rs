@@ -11,7 +11,7 @@ use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig};
 use super::lock::StateLock;
 use super::plan::Selection;
 use super::rewrite::{
-    check_writable, replace_if_unchanged, write_backup, ChangedMeanwhile, ReadOnly,
+    check_writable, replace_if_unchanged, write_backup, ChangedMeanwhile, ReadOnly, Swap,
 };
 use super::{
     names, render, restore, scrub, state_not_written, state_written, ScrubOptions, ScrubReport,
@@ -189,12 +189,7 @@ fn emit_state(
         o.flush().context("writing the state to stdout")?;
     } else {
         let lock = lock.expect("a state file is written only under its lock");
-        let mut unchanged = || Ok(lock.still_at_path()? && lock.read()? == read);
-        let result = replace_if_unchanged(path, bytes, &mut unchanged);
-        if result.is_ok() {
-            lock.mark_replaced();
-        }
-        match result {
+        match replace_if_unchanged(path, bytes, &mut Locked { lock, read }) {
             Ok(()) => {}
             Err(e) if e.get_ref().is_some_and(|i| i.is::<ChangedMeanwhile>()) => {
                 anyhow::bail!(
@@ -214,6 +209,22 @@ fn emit_state(
         }
     }
     Ok(())
+}
+
+/// The compare-and-swap of a locked state file: still the file at the path, with the bytes read;
+/// the lock told at once when the rename is done.
+struct Locked<'a> {
+    lock: &'a mut StateLock,
+    read: &'a [u8],
+}
+
+impl Swap for Locked<'_> {
+    fn unchanged(&mut self) -> std::io::Result<bool> {
+        Ok(self.lock.still_at_path()? && self.lock.read()? == self.read)
+    }
+    fn replaced(&mut self) {
+        self.lock.replaced();
+    }
 }
 
 /// `--write` on a file without write permission: refused before the store is contacted. A

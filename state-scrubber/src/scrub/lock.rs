@@ -216,23 +216,29 @@ impl StateLock {
         }
     }
 
-    /// Called once a rename put a new file at the path: see the module doc.
-    pub fn mark_replaced(&mut self) {
+    /// Called the moment a rename put a new file at the path (see the module doc): the old
+    /// file, if no name is left for it, is overwritten at once, while the lock is still held.
+    /// Not later, when the lock is dropped: a scrub killed in between (SIGKILL, Ctrl-C, while it
+    /// writes `--backup` or deletes manifest pages) lets go of its lock without running any
+    /// destructor, and a Terraform waiting for the lock would read the state in the old file. A
+    /// file that another hard link still names is left as it is: it is that name's state.
+    pub fn replaced(&mut self) {
+        if self.replaced {
+            return;
+        }
         self.replaced = true;
+        if self.orphaned() {
+            let _ = self.file.set_len(0);
+            let _ = self.file.seek(SeekFrom::Start(0));
+            let _ = self.file.write_all(REPLACED);
+        }
     }
 }
 
 impl Drop for StateLock {
     fn drop(&mut self) {
-        if self.replaced && self.orphaned() {
-            // The old file is no longer at the path; a Terraform waiting for its lock must not
-            // read it as a state (module doc). Its content was the state before the scrub. A
-            // file that another hard link still names is left as it is: it is that name's state.
-            let _ = self.file.set_len(0);
-            let _ = self.file.seek(SeekFrom::Start(0));
-            let _ = self.file.write_all(REPLACED);
-        }
-        // The info file goes only if it is still ours; the lock itself goes with the descriptor.
+        // The info file goes only if it is still ours; the lock itself goes with the descriptor,
+        // after this.
         let ours = std::fs::read(&self.info_path)
             .ok()
             .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok())
@@ -427,7 +433,7 @@ mod tests {
             let tmp = dir.path().join("new");
             std::fs::write(&tmp, b"new").unwrap();
             std::fs::rename(&tmp, &p).unwrap();
-            lock.mark_replaced();
+            lock.replaced();
             drop(lock);
             let mut old = Vec::new();
             (&held).seek(SeekFrom::Start(0)).unwrap();

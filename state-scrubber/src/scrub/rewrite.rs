@@ -243,24 +243,38 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomically_inner(path, bytes, None)
 }
 
-/// [`write_atomically`], compare-and-swap: the file is replaced only if `unchanged` says it
-/// still holds what was read at the start, asked once the new content is on disk, just before
-/// the rename. Otherwise the error wraps [`ChangedMeanwhile`] and the file is left as it is. A
+/// What [`replace_if_unchanged`] asks of its caller: whether the file still holds what was read
+/// (just before the rename), and, the moment the rename is done, that it happened.
+pub trait Swap {
+    /// Whether the file at the path is still the one read at the start, with the same bytes.
+    fn unchanged(&mut self) -> std::io::Result<bool>;
+    /// The rename put the new file at the path; called at once, before anything else can fail
+    /// or block (see [`super::lock::StateLock::replaced`]).
+    fn replaced(&mut self);
+}
+
+/// [`write_atomically`], compare-and-swap: the file is replaced only if `swap` says it still
+/// holds what was read at the start, asked once the new content is on disk, just before the
+/// rename. Otherwise the error wraps [`ChangedMeanwhile`] and the file is left as it is. A
 /// scrub talks to Secrets Manager for seconds to minutes; Terraform's lock (see
 /// [`super::lock`]) keeps Terraform out meanwhile, and this keeps out any other writer, or a
-/// Terraform run with `-lock=false`.
-pub fn replace_if_unchanged(
-    path: &Path,
-    bytes: &[u8],
-    unchanged: &mut dyn FnMut() -> std::io::Result<bool>,
-) -> std::io::Result<()> {
-    write_atomically_inner(path, bytes, Some(unchanged))
+/// Terraform run with `-lock=false`. Once the rename is done, `swap.replaced()` is called
+/// whatever follows (an error after it wraps [`ReplacedButNotDurable`]).
+pub fn replace_if_unchanged(path: &Path, bytes: &[u8], swap: &mut dyn Swap) -> std::io::Result<()> {
+    write_atomically_inner(path, bytes, Some(swap))
 }
+
+/// The rename was done, but the directory could not be synced after it: the new state is at the
+/// path (a crash of the machine before the directory reaches the disk may still bring back the
+/// old one).
+#[derive(Debug, thiserror::Error)]
+#[error("the new state is in place, but syncing its directory after the rename failed: {0}")]
+pub struct ReplacedButNotDurable(pub std::io::Error);
 
 fn write_atomically_inner(
     path: &Path,
     bytes: &[u8],
-    unchanged: Option<&mut dyn FnMut() -> std::io::Result<bool>>,
+    mut swap: Option<&mut dyn Swap>,
 ) -> std::io::Result<()> {
     let resolved;
     let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -286,6 +300,7 @@ fn write_atomically_inner(
         ".{file_name}.scrub-{}.tmp",
         crate::finding::hex(&rnd)
     ));
+    let mut renamed = false;
     let result = (|| {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
@@ -298,17 +313,22 @@ fn write_atomically_inner(
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
-        if let Some(unchanged) = unchanged {
-            if !unchanged()? {
+        if let Some(swap) = swap.as_deref_mut() {
+            if !swap.unchanged()? {
                 return Err(std::io::Error::other(ChangedMeanwhile));
             }
         }
         std::fs::rename(&tmp, path)?;
+        renamed = true;
+        if let Some(swap) = swap.as_deref_mut() {
+            swap.replaced();
+        }
         // The rename is durable only once the directory entry is (POSIX: fsync the directory).
-        std::fs::File::open(&dir)?.sync_all()?;
-        Ok(())
+        std::fs::File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| std::io::Error::other(ReplacedButNotDurable(e)))
     })();
-    if result.is_err() {
+    if result.is_err() && !renamed {
         let _ = std::fs::remove_file(&tmp);
     }
     result
