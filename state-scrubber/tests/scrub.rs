@@ -2580,3 +2580,55 @@ fn a_scrub_killed_after_its_rename_leaves_no_state_in_the_old_file() {
         assert_no_canary(&c, "the new state", &new);
     }
 }
+
+/// `--write` errors of the lock, before anything is stored: each says what happened once (the
+/// OS error was printed twice, `locking X: E: E`), a missing state is an error of the read as
+/// before the lock, and a FIFO, a device or a directory is refused as not a state file rather
+/// than locked and read (`reading X: Illegal seek`).
+#[test]
+fn lock_errors_name_the_file_and_the_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let nope = dir.path().join("nope.tfstate");
+    let fifo = dir.path().join("fifo.tfstate");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for command in ["scrub", "restore"] {
+        let write = |p: &Path| {
+            let ps = p.to_str().unwrap();
+            let args = [command, ps, "--write", "--prefix", "lock/app"];
+            // No store is needed: every one of these stops before it is contacted.
+            let o = run(
+                &[&args[..], &["--endpoint", "http://127.0.0.1:9"]].concat(),
+                None,
+            );
+            assert_eq!(o.status.code(), Some(2));
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        };
+        let err = write(&nope);
+        assert!(
+            err.contains(&format!(
+                "reading {}: No such file or directory",
+                nope.display()
+            )),
+            "{err}"
+        );
+        assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+        for p in [fifo.as_path(), dir.path(), Path::new("/dev/null")] {
+            let err = write(p);
+            assert!(
+                err.contains(&format!("{}: not a regular file", p.display())),
+                "{err}"
+            );
+            assert!(err.contains("nothing was"), "{err}");
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".lock.info"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}

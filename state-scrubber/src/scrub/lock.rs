@@ -86,12 +86,61 @@ pub enum LockError {
         what: &'static str,
         holder: Option<Box<LockInfo>>,
     },
-    #[error("locking {path}: {source}")]
+    /// The state could not be opened (it does not exist, say): an error of the read.
+    #[error("reading {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A FIFO, a device, a directory: nothing to lock, read and replace by a rename.
+    #[error(
+        "{path}: not a regular file, so not a state file --write can lock and replace: nothing \
+         was {what}"
+    )]
+    NotRegular { path: String, what: &'static str },
+    /// The filesystem takes no fcntl locks (ENOLCK: an NFS mount without its lock service, some
+    /// network or FUSE filesystems). Terraform fails there too, unless run with `-lock=false`.
+    #[error(
+        "{path}: its filesystem does not take fcntl locks, the lock Terraform's local backend \
+         takes ({cause}): nothing was {what}. Terraform runs there only with -lock=false; \
+         state-scrubber does not write a state unlocked. While no plan or apply runs, write the \
+         result elsewhere (`{operation} - --write ... < {path} > NEW`) and move NEW over {path}"
+    )]
+    NoLocks {
+        path: String,
+        what: &'static str,
+        operation: String,
+        cause: std::io::Error,
+    },
+    /// Any other failure to lock (or to write the lock info).
+    #[error("locking {path}")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
+}
+
+impl LockError {
+    /// What an error of `fcntl` on `path` means.
+    fn of_fcntl(path: &Path, what: &'static str, operation: &str, e: std::io::Error) -> Self {
+        let path = path.display().to_string();
+        #[cfg(unix)]
+        if matches!(
+            e.raw_os_error(),
+            Some(libc::ENOLCK) | Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS)
+        ) {
+            return LockError::NoLocks {
+                path,
+                what,
+                operation: operation.to_string(),
+                cause: e,
+            };
+        }
+        let _ = operation;
+        LockError::Io { path, source: e }
+    }
 }
 
 /// The lock on one state file, held until dropped. Reads of the state go through it.
@@ -128,16 +177,33 @@ impl StateLock {
     /// lock info (`state-scrubber scrub`); `what` into the message when the lock is held
     /// ("stored or written").
     pub fn acquire(path: &Path, operation: &str, what: &'static str) -> Result<Self, LockError> {
-        let io = |source| LockError::Io {
-            path: path.display().to_string(),
-            source,
+        let shown = || path.display().to_string();
+        let not_regular = || LockError::NotRegular {
+            path: shown(),
+            what,
         };
+        // A FIFO or a device is not opened at all (opening one can block, or lock a device
+        // and write lock info into /dev); a directory cannot be opened for writing.
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => return Err(not_regular()),
+            _ => {}
+        }
         // Not created: a state that does not exist is an error of the read, as before.
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(io)?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.read(true).write(true);
+        #[cfg(unix)]
+        {
+            // Never blocks on open, should a FIFO have taken the file's place since.
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.custom_flags(libc::O_NONBLOCK);
+        }
+        let file = opts.open(path).map_err(|source| LockError::Open {
+            path: shown(),
+            source,
+        })?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(not_regular());
+        }
         let info_path = info_path(path);
         match try_lock(&file) {
             Ok(true) => {}
@@ -147,12 +213,12 @@ impl StateLock {
                     .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok())
                     .map(Box::new);
                 return Err(LockError::Held {
-                    path: path.display().to_string(),
+                    path: shown(),
                     what,
                     holder,
                 });
             }
-            Err(e) => return Err(io(e)),
+            Err(e) => return Err(LockError::of_fcntl(path, what, operation, e)),
         }
         let id = random_uuid();
         let info = LockInfo {
@@ -412,6 +478,41 @@ mod tests {
         )
         .unwrap();
         assert!(re.is_match(&u), "{u}");
+    }
+
+    /// ENOLCK (an NFS mount without its lock service) says what to do instead; every lock error
+    /// names the OS error once in the chain `main` prints (`{:#}`).
+    #[cfg(unix)]
+    #[test]
+    fn lock_errors_say_their_cause_once() {
+        let p = Path::new("s.tfstate");
+        let shown = |e: LockError| format!("{:#}", anyhow::Error::from(e));
+        let os = std::io::Error::from_raw_os_error;
+        let nolck = os(libc::ENOLCK).to_string();
+        let text = shown(LockError::of_fcntl(
+            p,
+            "stored or written",
+            "state-scrubber scrub",
+            os(libc::ENOLCK),
+        ));
+        assert!(
+            text.contains("s.tfstate: its filesystem does not take fcntl locks"),
+            "{text}"
+        );
+        assert!(text.contains("nothing was stored or written"), "{text}");
+        assert!(
+            text.contains("`state-scrubber scrub - --write ... < s.tfstate > NEW`"),
+            "{text}"
+        );
+        assert_eq!(text.matches(&nolck).count(), 1, "{text}");
+        let ebadf = os(libc::EBADF).to_string();
+        let text = shown(LockError::of_fcntl(
+            p,
+            "restored",
+            "state-scrubber restore",
+            os(libc::EBADF),
+        ));
+        assert_eq!(text, format!("locking s.tfstate: {ebadf}"));
     }
 
     /// After a rename over the path, the old file is overwritten only when no other name is left
