@@ -2632,3 +2632,43 @@ fn lock_errors_name_the_file_and_the_cause_once() {
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }
+
+/// A state with a second name (hard link, a `cp -al` snapshot): `--write` would rename a new
+/// file over one name and leave the old state, plaintext included, under the other, where a
+/// Terraform waiting for the lock also reads it and writes its apply. Refused before anything
+/// is stored, both names left as they were.
+#[test]
+fn a_hard_linked_state_is_refused_before_anything_is_stored() {
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let original = canary_state(&c);
+    std::fs::write(&p, &original).unwrap();
+    let other = dir.path().join("snapshot.tfstate");
+    std::fs::hard_link(&p, &other).unwrap();
+    let ps = p.to_str().unwrap();
+    for command in ["scrub", "restore"] {
+        let o = run(
+            &[
+                command,
+                ps,
+                "--write",
+                "--prefix",
+                "linked/app",
+                "--endpoint",
+                "http://127.0.0.1:9",
+            ],
+            None,
+        );
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_no_canary(&c, "stderr", &o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("{ps} has 2 names (hard links)")),
+            "{err}"
+        );
+        assert!(err.contains("nothing was"), "{err}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), original);
+    }
+}

@@ -113,6 +113,23 @@ pub enum LockError {
         operation: String,
         cause: std::io::Error,
     },
+    /// More than one name (hard links) for the state file: the rename would give the path a new
+    /// file and leave the old state under the other names, where a Terraform waiting for the
+    /// lock would also read it and write its apply (the old file is overwritten only when no
+    /// name is left for it).
+    #[error(
+        "{path} has {links} names (hard links): --write replaces it by a rename, which would \
+         leave the state as it was (plaintext included, for a scrub) under the other names, and a \
+         Terraform waiting for the lock would read and write that copy: nothing was {what}. Remove \
+         the other names (`find DIR -xdev -samefile {path}` lists them), or write the result \
+         elsewhere (`{operation} - --write ... < {path} > NEW`)"
+    )]
+    Linked {
+        path: String,
+        links: u64,
+        what: &'static str,
+        operation: String,
+    },
     /// Any other failure to lock (or to write the lock info).
     #[error("locking {path}")]
     Io {
@@ -203,6 +220,19 @@ impl StateLock {
         })?;
         if !file.metadata().is_ok_and(|m| m.is_file()) {
             return Err(not_regular());
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let links = file.metadata().map(|m| m.nlink()).unwrap_or(1);
+            if links > 1 {
+                return Err(LockError::Linked {
+                    path: shown(),
+                    links,
+                    what,
+                    operation: operation.to_string(),
+                });
+            }
         }
         let info_path = info_path(path);
         match try_lock(&file) {
@@ -526,10 +556,11 @@ mod tests {
             std::fs::write(&p, b"old").unwrap();
             let link = dir.path().join("other-name");
             let _ = std::fs::remove_file(&link);
+            let mut lock = StateLock::acquire(&p, "state-scrubber scrub", "stored").unwrap();
             if keep_link {
+                // Made during the run: a link there at the start is refused (below).
                 std::fs::hard_link(&p, &link).unwrap();
             }
-            let mut lock = StateLock::acquire(&p, "state-scrubber scrub", "stored").unwrap();
             let held = lock.file.try_clone().unwrap();
             let tmp = dir.path().join("new");
             std::fs::write(&tmp, b"new").unwrap();
@@ -547,6 +578,23 @@ mod tests {
                 assert_eq!(old, REPLACED, "orphaned: no state left in it");
             }
         }
+    }
+
+    /// A state with another name (hard link) at the start is refused: the rename would leave the
+    /// old state under that name, for a waiting Terraform to read and write.
+    #[cfg(unix)]
+    #[test]
+    fn a_hard_linked_state_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("terraform.tfstate");
+        std::fs::write(&p, b"{}").unwrap();
+        std::fs::hard_link(&p, dir.path().join("snapshot")).unwrap();
+        let err = StateLock::acquire(&p, "state-scrubber scrub", "stored or written")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("has 2 names (hard links)"), "{err}");
+        assert!(err.contains("nothing was stored or written"), "{err}");
+        assert!(!info_path(&p).exists(), "no lock info written");
     }
 
     /// A classic POSIX lock, as Terraform takes it, blocks ours; once it is gone, ours is
