@@ -50,14 +50,13 @@ pub struct AuditArgs {
     /// Default: the current directory.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Leave out the files and directories a directory walk or an S3 listing finds that GLOB
-    /// matches (repeatable).
-    /// As in .gitignore: a glob without `/` matches a file or directory name at any depth
-    /// (`tfplan`, `*.tfplan`, `archive`); one with `/` matches the path relative to the walked
-    /// directory (S3: the key relative to the listed prefix), a leading `/` anchors it there
-    /// (`/envs/*/old/**`); a trailing `/` matches directories only. `*` does not match `/`,
-    /// `**` does. An excluded directory is not walked. Files named on the command line are
-    /// always read, whatever matches them.
+    /// Leave out the files and directories that a directory walk or an S3 listing finds and GLOB
+    /// matches (repeatable; an excluded directory is not walked). As in .gitignore: a glob
+    /// without `/` matches a name at any depth (`tfplan`, `*.tfplan`, `archive`); a glob with
+    /// `/` matches the path relative to the walked directory, or for S3 the key relative to the
+    /// listed prefix (`envs/*/old/**`; a leading `/` anchors a name: `/tfplan`); a trailing `/`
+    /// matches directories only. `*` does not match `/`, `**` does. Files named on the command
+    /// line are always read, whatever matches them.
     #[arg(long, value_name = "GLOB", value_parser = crate::input::ExcludeGlob::parse)]
     pub exclude: Vec<crate::input::ExcludeGlob>,
     /// Output format.
@@ -213,9 +212,9 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             if let Some(glob) = &f.excluded {
                 writeln!(
                     stderr,
-                    "excluded {} (--exclude {})",
+                    "excluded {} (--exclude '{}')",
                     crate::report::printable(&f.file),
-                    crate::report::printable(&format!("{glob:?}"))
+                    crate::report::printable(glob)
                 )
                 .context("writing to stderr")?;
                 continue;

@@ -266,12 +266,13 @@ impl Excluded {
     }
 }
 
-/// The note of an entry `--exclude` left out (reports list it like a skipped file).
+/// The note of an entry `--exclude` left out (reports list it like a skipped file). The glob is
+/// quoted as clap quotes it in a usage error, as given.
 pub fn excluded_note(glob: &str, dir: bool) -> String {
     if dir {
-        format!("excluded by --exclude {glob:?}: directory not walked")
+        format!("excluded by --exclude '{glob}': directory not walked")
     } else {
-        format!("excluded by --exclude {glob:?}: not read")
+        format!("excluded by --exclude '{glob}': not read")
     }
 }
 

@@ -4005,11 +4005,11 @@ fn exclude_leaves_out_a_saved_plan_the_walk_would_report() {
         [
             (
                 "./envs/prod/tfplan".to_string(),
-                "excluded by --exclude \"tfplan\": not read".to_string()
+                "excluded by --exclude 'tfplan': not read".to_string()
             ),
             (
                 "./tfplan".to_string(),
-                "excluded by --exclude \"tfplan\": not read".to_string()
+                "excluded by --exclude 'tfplan': not read".to_string()
             ),
         ]
     );
@@ -4024,14 +4024,13 @@ fn exclude_leaves_out_a_saved_plan_the_walk_would_report() {
     let r = audit_in(d.path(), &[".", "--exclude", "tfplan", "--verbose"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
-        r.stderr
-            .contains("excluded ./tfplan (--exclude \"tfplan\")"),
+        r.stderr.contains("excluded ./tfplan (--exclude 'tfplan')"),
         "{}",
         r.stderr
     );
     assert!(
         r.stderr
-            .contains("excluded ./envs/prod/tfplan (--exclude \"tfplan\")"),
+            .contains("excluded ./envs/prod/tfplan (--exclude 'tfplan')"),
         "{}",
         r.stderr
     );
@@ -4043,7 +4042,7 @@ fn exclude_leaves_out_a_saved_plan_the_walk_would_report() {
     );
     assert!(
         r.stdout
-            .contains("./tfplan  excluded by --exclude \"tfplan\": not read"),
+            .contains("./tfplan  excluded by --exclude 'tfplan': not read"),
         "{}",
         r.stdout
     );
@@ -4128,11 +4127,11 @@ fn exclude_a_directory_name_prunes_its_subtree() {
         [
             (
                 "./envs/prod/archive".to_string(),
-                "excluded by --exclude \"archive\": directory not walked".to_string()
+                "excluded by --exclude 'archive': directory not walked".to_string()
             ),
             (
                 "./envs/qa/archive".to_string(),
-                "excluded by --exclude \"archive\": directory not walked".to_string()
+                "excluded by --exclude 'archive': directory not walked".to_string()
             ),
         ]
     );
@@ -4574,15 +4573,15 @@ fn exclude_applies_to_an_s3_listing_relative_to_the_prefix() {
             [
                 (
                     "s3://tf-states/envs/old/terraform.tfstate".to_string(),
-                    "excluded by --exclude \"/old\": not read".to_string()
+                    "excluded by --exclude '/old': not read".to_string()
                 ),
                 (
                     "s3://tf-states/envs/prod/archive/2023/terraform.tfstate".to_string(),
-                    "excluded by --exclude \"archive/\": not read".to_string()
+                    "excluded by --exclude 'archive/': not read".to_string()
                 ),
                 (
                     "s3://tf-states/envs/prod/tfplan".to_string(),
-                    "excluded by --exclude \"tfplan\": not read".to_string()
+                    "excluded by --exclude 'tfplan': not read".to_string()
                 ),
             ],
             "{prefix}"
