@@ -198,3 +198,81 @@ def test_scrub_and_terraform_respect_each_others_lock(pipe_ws, sm):
     assert "terraform_data.app" in plan.stdout
     assert state.read_bytes() == scrubbed
     ws.sweep()
+
+
+def test_a_scrub_killed_after_its_rename_leaves_the_waiting_plan_no_state(pipe_ws, sm):
+    """A plan waiting with -lock-timeout gets the lock as soon as scrub dies, however it dies.
+    Scrub is stopped after its rename (its `--backup` is a FIFO no one reads, so it waits
+    opening it) and SIGKILLed: no destructor runs. The old file must already hold no state by
+    then. Before the fix it was overwritten only when the lock was dropped at the end of a
+    normal run, so the waiting plan read the plaintext state from it (an apply would have
+    written into a file no path names)."""
+    import os
+    import stat
+    import tempfile
+
+    ws = pipe_ws
+    token = ws.canary("killed")
+    ws.set_var("api_token", token)
+    prefix = f"{ws.prefix}/killed"
+    state = ws.dir / "terraform.tfstate"
+    info = ws.dir / LOCK_INFO
+    ws.write(CONFIG)
+    ws.init()
+    ws.apply()
+    applied = state.read_bytes()
+    assert token.reveal().encode() in applied, "the test needs a plaintext value in the state"
+    old_ino = state.stat().st_ino
+
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(op: str) -> bool:
+        if op == "CreateSecret" and not reached.is_set():
+            reached.set()
+            release.wait(60)
+        return False
+
+    with tempfile.TemporaryDirectory(prefix="scrub-lock-fifo-") as fifo_dir:
+        fifo = os.path.join(fifo_dir, "backup")
+        os.mkfifo(fifo, 0o600)
+        proxy = FaultProxy(ws.endpoint, rate=0.0, log_path=ws.artifacts / "proxy.log", after_upstream=hold).start()
+        try:
+            argv = [str(SCRUBBER), "scrub", "terraform.tfstate", "--write", "--prefix", prefix,
+                    "--backup", fifo, "--endpoint", proxy.url, "--region", REGION]
+            scrub = Background(ws, "scrub-killed", argv, dict(ws.env))
+            assert reached.wait(60), "scrub never reached CreateSecret"
+            waiter = terraform_bg(ws, "plan-waiting", "plan", "-no-color", "-input=false", "-lock-timeout=120s")
+            log = ws.artifacts / f"{ws.seq:02d}-plan-waiting.tflog"
+            end = time.monotonic() + 60
+            while not (log.exists() and "locking" in log.read_text(errors="replace")):
+                assert time.monotonic() < end, "the waiting plan never tried the lock"
+                time.sleep(0.05)
+            release.set()
+            end = time.monotonic() + 60
+            while state.stat().st_ino == old_ino:
+                assert scrub.proc.poll() is None, "scrub ended before its rename"
+                assert time.monotonic() < end, "scrub never renamed"
+                time.sleep(0.02)
+            time.sleep(0.3)
+            assert scrub.proc.poll() is None, "scrub waits on its --backup FIFO"
+            assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+            scrub.proc.kill()
+            scrub.finish(timeout=30)
+        finally:
+            release.set()
+            proxy.stop()
+    scrubbed = state.read_bytes()
+    assert token.reveal().encode() not in scrubbed
+
+    rc = waiter.finish(timeout=120)
+    text = waiter.text()
+    assert rc == 1, f"the waiting plan read the replaced file (exit {rc}):\n{canaries.redact(text, ws.canaries)}"
+    assert "Unsupported state file format" in text, canaries.redact(text, ws.canaries)
+    assert state.read_bytes() == scrubbed, "the waiting plan wrote nothing"
+    # The killed scrub's lock info was left; the waiting plan took it over and removed it.
+    assert not info.exists(), "no lock info left behind"
+
+    plan = ws.tf("plan", "-input=false")
+    assert "terraform_data.app" in plan.stdout
+    assert state.read_bytes() == scrubbed
+    ws.sweep()
