@@ -130,6 +130,12 @@ pub enum LockError {
         what: &'static str,
         operation: String,
     },
+    /// The path named another file by the time the lock was taken.
+    #[error(
+        "{path} was replaced by another file while it was being locked (another scrub or \
+         restore finishing, an editor saving): nothing was {what}. Run the command again"
+    )]
+    Moved { path: String, what: &'static str },
     /// Any other failure to lock (or to write the lock info).
     #[error("locking {path}")]
     Io {
@@ -234,6 +240,17 @@ impl StateLock {
                 });
             }
         }
+        Self::lock_opened(file, path, operation, what)
+    }
+
+    /// [`Self::acquire`] once `file` is open: the lock, then the lock info.
+    fn lock_opened(
+        file: File,
+        path: &Path,
+        operation: &str,
+        what: &'static str,
+    ) -> Result<Self, LockError> {
+        let shown = || path.display().to_string();
         let info_path = info_path(path);
         match try_lock(&file) {
             Ok(true) => {}
@@ -249,6 +266,23 @@ impl StateLock {
                 });
             }
             Err(e) => return Err(LockError::of_fcntl(path, what, operation, e)),
+        }
+        // Between the open and the lock, a rename may have put another file at the path (another
+        // scrub or restore finishing: the file opened is then its overwritten old one). The
+        // lock on a file no longer at the path guards nothing.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let same = match (file.metadata(), std::fs::metadata(path)) {
+                (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+                _ => false,
+            };
+            if !same {
+                return Err(LockError::Moved {
+                    path: shown(),
+                    what,
+                });
+            }
         }
         let id = random_uuid();
         let info = LockInfo {
@@ -578,6 +612,30 @@ mod tests {
                 assert_eq!(old, REPLACED, "orphaned: no state left in it");
             }
         }
+    }
+
+    /// A rename between the open and the lock (another scrub finishing) leaves the opened file
+    /// no longer at the path: refused, rather than locking and reading that old file.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_replaced_before_it_is_locked_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("terraform.tfstate");
+        std::fs::write(&p, b"old").unwrap();
+        let opened = File::options().read(true).write(true).open(&p).unwrap();
+        let tmp = dir.path().join("new");
+        std::fs::write(&tmp, b"new").unwrap();
+        std::fs::rename(&tmp, &p).unwrap();
+        let err = StateLock::lock_opened(opened, &p, "state-scrubber scrub", "stored")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("was replaced by another file while it was being locked"),
+            "{err}"
+        );
+        assert!(!info_path(&p).exists(), "no lock info written");
+        let mut lock = StateLock::acquire(&p, "state-scrubber scrub", "stored").unwrap();
+        assert_eq!(lock.read().unwrap(), b"new");
     }
 
     /// A state with another name (hard link) at the start is refused: the rename would leave the
