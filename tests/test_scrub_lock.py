@@ -12,11 +12,13 @@ runs (an apply waiting at its "Enter a value" prompt included) and writes who ho
      scrub's lock info;
    - a `terraform plan -lock-timeout=...` started meanwhile waits on the file it opened. Scrub
      replaces the state by a rename; the file that plan holds is no longer at the path, and scrub
-     overwrote it with a text that is not a state before letting go. The waiting plan gets the
+     overwrote it with a text that is not a state right after the rename. The waiting plan gets the
      lock and fails to load the state, writing nothing (a plain read of the old file would have
      planned against the plaintext state, and an apply would have written into a file no path
      names);
    - scrub ends 0, its lock info is gone, and a plan then reads the scrubbed state.
+3. The same waiting plan, with scrub SIGKILLed after its rename (no destructor runs): the old file
+   holds that text already, and Terraform takes over the lock info the killed scrub left.
 
 Every artifact (Terraform's stdout, stderr and trace logs, scrub's output, the proxy's log, the
 work directory with the scrubbed state) is swept for the canary at the end. One Terraform command

@@ -21,9 +21,12 @@
 //! The state is still replaced by a rename (atomic: a crash leaves the old or the new file). A
 //! Terraform that started waiting for the lock with `-lock-timeout` during the scrub holds the
 //! old file open, and would take the lock on it once the scrub lets go, read the old state from
-//! it and write its result into a file no path names any more. So before letting go, the old
-//! file, no longer at the path, is overwritten with a short text that is not a state: such a
-//! Terraform fails to load it and changes nothing; run again, it reads the new state.
+//! it and write its result into a file no path names any more. So the moment the rename is
+//! done, while the lock is still held, the old file, no longer at the path, is overwritten with
+//! a short text that is not a state (not later: a scrub killed after its rename lets go without
+//! running any destructor): such a Terraform fails to load it and changes nothing; run again,
+//! it reads the new state. A state with other names (hard links) is refused up front: the old
+//! file would stay under them, with the state in it.
 
 use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
