@@ -482,12 +482,113 @@ fn mask_secret_keys(
 struct ValueSite {
     digest: String,
     preview: String,
+    at: SiteAt,
+}
+
+/// Where a [`ValueSite`] or a [`TextSite`] is, and the fix its finding gives.
+struct SiteAt {
     section: String,
     address: Address,
     json_pointer: String,
     attribute_path: String,
     fix: &'static str,
     pos: Pos,
+}
+
+/// The address of an output or a variable `name` declared by `decl` in `module` (`mode` says
+/// which), and its marks: all of it when `decl` says `sensitive = true`, none otherwise.
+fn declared(
+    src: &[u8],
+    dom: &Dom,
+    decl: NodeId,
+    module: &str,
+    mode: &str,
+    name: &str,
+) -> (Address, Marks) {
+    let sensitive = dom
+        .get(src, decl, "sensitive")
+        .is_some_and(|n| dom.node(n).kind == JKind::Bool(true));
+    let address = Address {
+        module: module.to_string(),
+        mode: mode.into(),
+        name: name.to_string(),
+        ..Default::default()
+    };
+    let marks = if sensitive {
+        Marks::all()
+    } else {
+        Marks::default()
+    };
+    (address, marks)
+}
+
+/// Keep in `secrets` (by salted digest) the strongest finding of each secret value: `i` when it
+/// is the first of its value or outranks the one kept (by severity, then confidence).
+fn keep_strongest<'f>(
+    secrets: &mut std::collections::HashMap<&'f str, usize>,
+    findings: &'f [Finding],
+    i: usize,
+) {
+    let f = &findings[i];
+    let e = secrets.entry(f.value_group.as_str()).or_insert(i);
+    let cur = &findings[*e];
+    if (f.severity, f.confidence) > (cur.severity, cur.confidence) {
+        *e = i;
+    }
+}
+
+/// The `same-value` finding at `at` for the secret `src` found elsewhere in the file: `src`'s
+/// kind, layer, severity and confidence; a first reason saying that the value at `at` is (or
+/// `holds`) the same value as `src`'s, followed by `src`'s reasons.
+#[allow(clippy::too_many_arguments)]
+fn same_value_finding(
+    fp_key: &[u8],
+    file: &str,
+    document: &str,
+    src: &Finding,
+    holds: bool,
+    rule_name: &str,
+    at: SiteAt,
+    value_group: String,
+    preview: String,
+) -> Finding {
+    let mut reasons = vec![format!(
+        "layer {}: {}the same value as `{}` of {} in this file (equal salted digests), which is a secret:",
+        src.layer,
+        if holds { "holds " } else { "" },
+        src.attribute_path,
+        src.address
+    )];
+    reasons.extend(src.reasons.iter().cloned());
+    let mut f = Finding {
+        file: file.to_string(),
+        document: document.to_string(),
+        section: at.section,
+        address: at.address.display(),
+        resource: at.address,
+        attribute_path: at.attribute_path,
+        json_pointer: at.json_pointer,
+        inner_pointer: None,
+        inner_identity: None,
+        decoded: vec![],
+        kind: src.kind,
+        rule_id: SAME_VALUE_RULE.to_string(),
+        rule_name: rule_name.to_string(),
+        layer: src.layer,
+        layer_name: src.layer_name,
+        reasons,
+        severity: src.severity,
+        confidence: src.confidence,
+        fix: at.fix.to_string(),
+        line: at.pos.line,
+        column: at.pos.column,
+        fingerprint: String::new(),
+        legacy_fingerprint: String::new(),
+        value_group,
+        preview,
+    };
+    f.set_fingerprints(fp_key);
+    f
 }
 
 /// Report every [`ValueSite`] whose value equals one found secret in this file (by salted
@@ -504,59 +605,31 @@ fn same_named_values(
         return;
     }
     let mut secrets: HashMap<&str, usize> = HashMap::new();
-    for (i, f) in findings.iter().enumerate() {
+    for i in 0..findings.len() {
         // (Sites are at least `SameValue::MIN_LEN` long, so equal digests mean a source as
         // long.)
-        let e = secrets.entry(f.value_group.as_str()).or_insert(i);
-        let cur = &findings[*e];
-        if (f.severity, f.confidence) > (cur.severity, cur.confidence) {
-            *e = i;
-        }
+        keep_strongest(&mut secrets, findings, i);
     }
     let mut seen = std::collections::HashSet::new();
     let mut extra = Vec::new();
     for site in sites {
-        if !seen.insert(site.json_pointer.clone()) {
+        if !seen.insert(site.at.json_pointer.clone()) {
             continue; // read twice (a duplicated key elsewhere in the unit)
         }
         let Some(&i) = secrets.get(site.digest.as_str()) else {
             continue;
         };
-        let src = &findings[i];
-        let mut reasons = vec![format!(
-            "layer {}: the same value as `{}` of {} in this file (equal salted digests), which is a secret:",
-            src.layer, src.attribute_path, src.address
-        )];
-        reasons.extend(src.reasons.iter().cloned());
-        let mut f = Finding {
-            file: file.to_string(),
-            document: document.to_string(),
-            section: site.section,
-            address: site.address.display(),
-            resource: site.address,
-            attribute_path: site.attribute_path,
-            json_pointer: site.json_pointer,
-            inner_pointer: None,
-            inner_identity: None,
-            decoded: vec![],
-            kind: src.kind,
-            rule_id: SAME_VALUE_RULE.to_string(),
-            rule_name: "same value as a secret elsewhere in this file".to_string(),
-            layer: src.layer,
-            layer_name: src.layer_name,
-            reasons,
-            severity: src.severity,
-            confidence: src.confidence,
-            fix: site.fix.to_string(),
-            line: site.pos.line,
-            column: site.pos.column,
-            fingerprint: String::new(),
-            legacy_fingerprint: String::new(),
-            value_group: site.digest,
-            preview: site.preview,
-        };
-        f.set_fingerprints(fp_key);
-        extra.push(f);
+        extra.push(same_value_finding(
+            fp_key,
+            file,
+            document,
+            &findings[i],
+            false,
+            "same value as a secret elsewhere in this file",
+            site.at,
+            site.digest,
+            site.preview,
+        ));
     }
     findings.extend(extra);
 }
@@ -567,12 +640,7 @@ fn same_named_values(
 /// secret in the file occurs in it. The text is kept in memory until then, never written.
 struct TextSite {
     text: String,
-    section: String,
-    address: Address,
-    json_pointer: String,
-    attribute_path: String,
-    fix: &'static str,
-    pos: Pos,
+    at: SiteAt,
 }
 
 /// Longer texts are not searched for secrets found elsewhere (the search digests every
@@ -612,16 +680,12 @@ fn secrets_in_text(
             continue;
         };
         lengths.insert(n);
-        let e = secrets.entry(f.value_group.as_str()).or_insert(i);
-        let cur = &findings[*e];
-        if (f.severity, f.confidence) > (cur.severity, cur.confidence) {
-            *e = i;
-        }
+        keep_strongest(&mut secrets, findings, i);
     }
     let mut seen = std::collections::HashSet::new();
     let mut extra = Vec::new();
     for site in sites {
-        if !seen.insert(site.json_pointer.clone()) {
+        if !seen.insert(site.at.json_pointer.clone()) {
             continue;
         }
         let chars: Vec<(usize, char)> = site.text.char_indices().collect();
@@ -648,41 +712,17 @@ fn secrets_in_text(
                 })
             });
         let Some(i) = found else { continue };
-        let src = &findings[i];
-        let mut reasons = vec![format!(
-            "layer {}: holds the same value as `{}` of {} in this file (equal salted digests), which is a secret:",
-            src.layer, src.attribute_path, src.address
-        )];
-        reasons.extend(src.reasons.iter().cloned());
-        let mut f = Finding {
-            file: file.to_string(),
-            document: document.to_string(),
-            section: site.section,
-            address: site.address.display(),
-            resource: site.address,
-            attribute_path: site.attribute_path,
-            json_pointer: site.json_pointer,
-            inner_pointer: None,
-            inner_identity: None,
-            decoded: vec![],
-            kind: src.kind,
-            rule_id: SAME_VALUE_RULE.to_string(),
-            rule_name: "text holding a secret found elsewhere in this file".to_string(),
-            layer: src.layer,
-            layer_name: src.layer_name,
-            reasons,
-            severity: src.severity,
-            confidence: src.confidence,
-            fix: site.fix.to_string(),
-            line: site.pos.line,
-            column: site.pos.column,
-            fingerprint: String::new(),
-            legacy_fingerprint: String::new(),
-            value_group: engine.value_digest(&site.text),
-            preview: preview(&site.text),
-        };
-        f.set_fingerprints(fp_key);
-        extra.push(f);
+        extra.push(same_value_finding(
+            fp_key,
+            file,
+            document,
+            &findings[i],
+            true,
+            "text holding a secret found elsewhere in this file",
+            site.at,
+            engine.value_digest(&site.text),
+            preview(&site.text),
+        ));
     }
     findings.extend(extra);
     unsearched
@@ -1869,12 +1909,14 @@ impl<'e> Scanner<'e> {
                 self.value_sites.push(ValueSite {
                     digest,
                     preview,
-                    section: section.to_string(),
-                    address: address.clone(),
-                    json_pointer: format!("{unit}{}", pointer(&rel)),
-                    attribute_path: attribute_path(&path),
-                    fix,
-                    pos,
+                    at: SiteAt {
+                        section: section.to_string(),
+                        address: address.clone(),
+                        json_pointer: format!("{unit}{}", pointer(&rel)),
+                        attribute_path: attribute_path(&path),
+                        fix,
+                        pos,
+                    },
                 });
             }
         }
@@ -2237,23 +2279,10 @@ impl<'e> Scanner<'e> {
             let Some(name) = dom.str(src, k) else {
                 continue;
             };
-            let sensitive = dom
-                .get(src, out, "sensitive")
-                .is_some_and(|n| dom.node(n).kind == JKind::Bool(true));
             let Some(value) = dom.get(src, out, "value") else {
                 continue;
             };
-            let address = Address {
-                module: module.to_string(),
-                mode: "output".into(),
-                name: name.to_string(),
-                ..Default::default()
-            };
-            let marks = if sensitive {
-                Marks::all()
-            } else {
-                Marks::default()
-            };
+            let (address, marks) = declared(src, dom, out, module, "output", &name);
             let fix = if module.is_empty() {
                 OUTPUT_FIX
             } else {
@@ -2322,14 +2351,16 @@ impl<'e> Scanner<'e> {
                     self.value_sites.push(ValueSite {
                         digest: self.engine.value_digest(&value),
                         preview: preview(&value),
-                        section: section.to_string(),
-                        address: address.clone(),
-                        json_pointer: format!("{unit}{}", pointer(rel)),
-                        attribute_path: String::new(),
-                        fix,
-                        pos: Pos {
-                            line: n.line,
-                            column: n.column,
+                        at: SiteAt {
+                            section: section.to_string(),
+                            address: address.clone(),
+                            json_pointer: format!("{unit}{}", pointer(rel)),
+                            attribute_path: String::new(),
+                            fix,
+                            pos: Pos {
+                                line: n.line,
+                                column: n.column,
+                            },
                         },
                     });
                 }
@@ -2660,14 +2691,16 @@ impl<'e> Scanner<'e> {
             if value.len() >= SameValue::MIN_LEN {
                 self.text_sites.push(TextSite {
                     text: value.into_owned(),
-                    section: section.to_string(),
-                    address: address.clone(),
-                    json_pointer: format!("{unit}{}", pointer(rel)),
-                    attribute_path: attribute_path(attr),
-                    fix,
-                    pos: Pos {
-                        line: n.line,
-                        column: n.column,
+                    at: SiteAt {
+                        section: section.to_string(),
+                        address: address.clone(),
+                        json_pointer: format!("{unit}{}", pointer(rel)),
+                        attribute_path: attribute_path(attr),
+                        fix,
+                        pos: Pos {
+                            line: n.line,
+                            column: n.column,
+                        },
                     },
                 });
             }
@@ -2824,6 +2857,48 @@ impl<'e> Scanner<'e> {
         }
     }
 
+    /// A literal in a module's configuration: `decl` is the block (a variable or an output)
+    /// named `name` under the module's `section`, `value` its literal at `tail` below it. It is
+    /// read as the `configuration` section, marked sensitive as a whole when the block says
+    /// `sensitive = true`.
+    #[allow(clippy::too_many_arguments)]
+    fn config_literal<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        decl: NodeId,
+        value: NodeId,
+        unit: &str,
+        rel: &[Step<'s>],
+        module_addr: &str,
+        mode: &str,
+        section: &'static str,
+        name: &str,
+        tail: &[&'static str],
+        mark: Mark,
+        fix: &str,
+    ) {
+        let (address, marks) = declared(src, dom, decl, module_addr, mode, name);
+        let mut rel2 = rel.to_vec();
+        rel2.push(Step::Key(Cow::Borrowed(section)));
+        rel2.push(Step::Key(Cow::Owned(name.to_string())));
+        rel2.extend(tail.iter().map(|t| Step::Key(Cow::Borrowed(*t))));
+        self.values_keyed(
+            src,
+            dom,
+            value,
+            "configuration",
+            &address,
+            unit,
+            &rel2,
+            &[],
+            &marks,
+            mark,
+            fix,
+            name,
+        );
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn config_module<'s>(
         &mut self,
@@ -2873,37 +2948,20 @@ impl<'e> Scanner<'e> {
                 let Some(def) = dom.get(src, v, "default") else {
                     continue;
                 };
-                let sensitive = dom
-                    .get(src, v, "sensitive")
-                    .is_some_and(|n| dom.node(n).kind == JKind::Bool(true));
-                let address = Address {
-                    module: module_addr.clone(),
-                    mode: "variable".into(),
-                    name: name.to_string(),
-                    ..Default::default()
-                };
-                let marks = if sensitive {
-                    Marks::all()
-                } else {
-                    Marks::default()
-                };
-                let mut rel2 = rel.clone();
-                rel2.push(Step::Key(Cow::Borrowed("variables")));
-                rel2.push(Step::Key(Cow::Owned(name.to_string())));
-                rel2.push(Step::Key(Cow::Borrowed("default")));
-                self.values_keyed(
+                self.config_literal(
                     src,
                     dom,
+                    v,
                     def,
-                    "configuration",
-                    &address,
                     unit,
-                    &rel2,
-                    &[],
-                    &marks,
+                    &rel,
+                    &module_addr,
+                    "variable",
+                    "variables",
+                    &name,
+                    &["default"],
                     Mark::SensitiveVariable,
                     VARIABLE_FIX,
-                    &name,
                 );
             }
         }
@@ -2920,40 +2978,22 @@ impl<'e> Scanner<'e> {
                 else {
                     continue;
                 };
-                let sensitive = dom
-                    .get(src, o, "sensitive")
-                    .is_some_and(|n| dom.node(n).kind == JKind::Bool(true));
-                let address = Address {
-                    module: module_addr.clone(),
-                    mode: "output".into(),
-                    name: name.to_string(),
-                    ..Default::default()
-                };
-                let marks = if sensitive {
-                    Marks::all()
-                } else {
-                    Marks::default()
-                };
-                let mut rel2 = rel.clone();
-                rel2.push(Step::Key(Cow::Borrowed("outputs")));
-                rel2.push(Step::Key(Cow::Owned(name.to_string())));
-                rel2.push(Step::Key(Cow::Borrowed("expression")));
-                rel2.push(Step::Key(Cow::Borrowed("constant_value")));
-                self.values_keyed(
+                self.config_literal(
                     src,
                     dom,
+                    o,
                     cv,
-                    "configuration",
-                    &address,
                     unit,
-                    &rel2,
-                    &[],
-                    &marks,
+                    &rel,
+                    &module_addr,
+                    "output",
+                    "outputs",
+                    &name,
+                    &["expression", "constant_value"],
                     Mark::SensitiveOutput,
                     // The literal is in the configuration: only moving it out of the
                     // configuration takes it out of the plan.
                     GENERIC_FIX,
-                    &name,
                 );
             }
         }
