@@ -4324,81 +4324,6 @@ fn exclude_of_everything_says_what_was_left_out() {
     );
 }
 
-/// A moto server on a free loopback port (`moto_server` on PATH; without it the S3 test passes
-/// with a note, unless `CI` or `OFFSTATE_REQUIRE_MOTO` is set), as in tests/scrub.rs.
-struct Moto {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Moto {
-    fn start() -> Option<Moto> {
-        use std::time::{Duration, Instant};
-        let bin = std::env::split_paths(&std::env::var_os("PATH")?)
-            .map(|d| d.join("moto_server"))
-            .find(|p| p.is_file());
-        let Some(bin) = bin else {
-            assert!(
-                std::env::var_os("CI").is_none()
-                    && std::env::var_os("OFFSTATE_REQUIRE_MOTO").is_none(),
-                "moto_server not on PATH and CI is set"
-            );
-            eprintln!("note: moto_server not on PATH; moto test skipped");
-            return None;
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let m = Moto { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(m)
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// A path-style PUT (moto takes it unsigned): a bucket (`/b`) or an object (`/b/key`).
-    fn put(&self, path: &str, body: &[u8]) {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.port,
-            body.len()
-        )
-        .unwrap();
-        s.write_all(body).unwrap();
-        let mut response = String::new();
-        s.read_to_string(&mut response).unwrap();
-        assert!(
-            response.starts_with("HTTP/1.1 200"),
-            "PUT {path}: {response}"
-        );
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `--exclude` on an S3 listing: keys are matched relative to the listed prefix (with or
 /// without its trailing `/`), a glob that names a directory of the key leaves the object out,
 /// and what is left out is not fetched.
@@ -4421,7 +4346,6 @@ fn exclude_applies_to_an_s3_listing_relative_to_the_prefix() {
     ] {
         moto.put(&format!("/tf-states/{key}"), &body);
     }
-    let url = moto.url();
     let audit_s3 = |args: &[&str]| -> Run {
         let mut c = bin();
         for (k, _) in std::env::vars_os() {
@@ -4429,25 +4353,14 @@ fn exclude_applies_to_an_s3_listing_relative_to_the_prefix() {
                 c.env_remove(k);
             }
         }
-        c.envs([
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_CONFIG_FILE", "/nonexistent/offstate-test"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/offstate-test"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ]);
-        let o = c
-            .arg("audit")
-            .args(args)
-            .args(["--endpoint", &url, "--format", "json"])
-            .output()
-            .unwrap();
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        c.envs(aws_env());
+        done(
+            c.arg("audit")
+                .args(args)
+                .args(["--endpoint", &moto.url, "--format", "json"])
+                .output()
+                .unwrap(),
+        )
     };
     let r = audit_s3(&["s3://tf-states/envs/"]);
     assert_eq!(r.code, 2, "{}", r.all());

@@ -5,9 +5,11 @@
 //! moto tests need `moto_server` on PATH; without it they pass with a note, unless `CI` or
 //! `OFFSTATE_REQUIRE_MOTO` is set, where they fail.
 
+mod util;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use std::collections::BTreeMap;
@@ -22,6 +24,7 @@ use offstate_common::SecretValue;
 use rand::Rng;
 use serde_json::{json, Value};
 use state_scrubber::scrub::{self, restore, store::Stored, ScrubOptions};
+use util::{aws_env, required, Moto};
 
 const BIN: &str = env!("CARGO_BIN_EXE_state-scrubber");
 
@@ -495,17 +498,6 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn aws_env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_CONFIG_FILE", "/nonexistent/offstate-test"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/offstate-test"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ]
-}
-
 #[test]
 fn dry_run_writes_nothing_and_shows_lengths_only() {
     let c = canary();
@@ -880,57 +872,6 @@ fn migrate_prefix_moves_terraform_data_secrets_and_rejects_a_bad_prefix() {
 }
 
 // ---- moto: the real binary end to end, and the crash test -----------------------------------
-
-fn required() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var_os("OFFSTATE_REQUIRE_MOTO").is_some()
-}
-
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Moto {
-    fn start() -> Option<Moto> {
-        let bin = std::env::split_paths(&std::env::var_os("PATH")?)
-            .map(|d| d.join("moto_server"))
-            .find(|p| p.is_file());
-        let Some(bin) = bin else {
-            assert!(!required(), "moto_server not on PATH and CI is set");
-            eprintln!("note: moto_server not on PATH; moto test skipped");
-            return None;
-        };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let m = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(m)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn moto_end_to_end_file_and_pipeline() {
