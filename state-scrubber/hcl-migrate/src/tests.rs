@@ -14,6 +14,13 @@ fn migrate_text(files: &[(&str, &str)]) -> (MigrationPlan, tempfile::TempDir) {
     (plan, dir)
 }
 
+/// [`migrate_text`], and the text `main.tf` is rewritten to ("" when it is not rewritten).
+fn migrate_main(files: &[(&str, &str)]) -> (MigrationPlan, String, tempfile::TempDir) {
+    let (plan, dir) = migrate_text(files);
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    (plan, text, dir)
+}
+
 fn rewritten(plan: &MigrationPlan, name: &str) -> Option<String> {
     plan.files
         .iter()
@@ -482,8 +489,7 @@ fn moved_blocks_keep_their_addresses_and_imports_stop_the_conversion() {
     );
 
     let import = "\nimport {\n  to = aws_secretsmanager_secret.db\n  id = \"prod/db\"\n}\n";
-    let (plan, _dir) = migrate_text(&[("main.tf", &format!("{pair}{import}"))]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &format!("{pair}{import}"))]);
     assert!(
         !text.contains("offstate_secret"),
         "unexpected text (not shown: it may hold a planted value)"
@@ -512,8 +518,7 @@ fn references_in_template_for_directives_count() {
     );
 
     let data = "data \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id = \"prod/db\"\n}\n\nresource \"aws_rds_cluster\" \"c\" {\n  master_password = data.aws_secretsmanager_secret_version.db.secret_string\n}\n\noutput \"v\" {\n  value = \"%{ for k in [data.aws_secretsmanager_secret_version.db.version_id] }${k}%{ endfor }\"\n}\n";
-    let (plan, _dir) = migrate_text(&[("main.tf", data)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (_, text, _dir) = migrate_main(&[("main.tf", data)]);
     assert!(
         !text.contains("ephemeral \"aws_secretsmanager_secret_version\""),
         "unexpected text (not shown: it may hold a planted value)"
@@ -528,12 +533,11 @@ fn what_override_and_json_files_mention_is_left_alone() {
     let over =
         "resource \"aws_secretsmanager_secret\" \"db\" {\n  description = \"overridden\"\n}\n";
     let json = "{\n  \"output\": {\n    \"pw\": { \"value\": \"${var.pw}\", \"sensitive\": true }\n  }\n}\n";
-    let (plan, _dir) = migrate_text(&[
+    let (plan, text, _dir) = migrate_main(&[
         ("main.tf", main),
         ("main_override.tf", over),
         ("outputs.tf.json", json),
     ]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
     assert!(
         !text.contains("offstate_secret"),
         "unexpected text (not shown: it may hold a planted value)"
@@ -543,7 +547,7 @@ fn what_override_and_json_files_mention_is_left_alone() {
         "unexpected text (not shown: it may hold a planted value)"
     );
     assert!(rewritten(&plan, "main_override.tf").is_none());
-    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    let notes = info_notes(&plan);
     assert!(
         notes.iter().any(
             |n| n.starts_with("`aws_secretsmanager_secret.db` not converted")
@@ -561,8 +565,7 @@ fn what_override_and_json_files_mention_is_left_alone() {
 
     let data = "data \"aws_secretsmanager_secret_version\" \"db\" {\n  secret_id = \"prod/db\"\n}\n\nresource \"aws_rds_cluster\" \"c\" {\n  master_password = data.aws_secretsmanager_secret_version.db.secret_string\n}\n";
     let json = "{\"output\": {\"v\": {\"value\": \"${data.aws_secretsmanager_secret_version.db.version_id}\"}}}\n";
-    let (plan, _dir) = migrate_text(&[("main.tf", data), ("outputs.tf.json", json)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (_, text, _dir) = migrate_main(&[("main.tf", data), ("outputs.tf.json", json)]);
     assert!(
         text.contains("data \"aws_secretsmanager_secret_version\" \"db\""),
         "unexpected text (not shown: it may hold a planted value)"
@@ -887,7 +890,7 @@ fn prefix_sinks_leave_alone_what_override_and_json_files_mention() {
     }
     let plan = plan_migration(dir.path(), &opts).expect("plan");
     let text = rewritten(&plan, "main.tf").unwrap_or_default();
-    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    let notes = info_notes(&plan);
     // The overridden sink stays as it is, with a note naming the file.
     assert!(
         text.contains("resource \"terraform_data\" \"app\" {\n  input = var.token\n}"),
@@ -945,7 +948,7 @@ fn an_offstate_local_name_for_another_provider_stops_what_needs_offstate() {
     );
     // What needs no offstate still migrates.
     assert!(text.contains("password_wo_version = 1"), "{text}");
-    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    let notes = info_notes(&plan);
     for what in [
         "`aws_secretsmanager_secret.db` not converted",
         "`terraform_data.app.input`",
@@ -966,13 +969,12 @@ fn a_pair_is_not_converted_onto_an_offstate_secret_label_already_declared() {
     let declared = "resource \"offstate_secret\" \"db\" {\n  name = \"prod/db-new\"\n}\n";
     let json = "{\"resource\": {\"offstate_secret\": {\"db\": {\"name\": \"prod/db-new\"}}}}\n";
     for (name, other) in [("other.tf", declared), ("other.tf.json", json)] {
-        let (plan, _dir) = migrate_text(&[("main.tf", pair), (name, other)]);
-        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        let (plan, text, _dir) = migrate_main(&[("main.tf", pair), (name, other)]);
         assert!(
             !text.contains("\"offstate_secret\" \"db\""),
             "{name}: {text}"
         );
-        let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+        let notes = info_notes(&plan);
         assert!(
             notes.iter().any(
                 |n| n.starts_with("`aws_secretsmanager_secret.db` not converted")
@@ -1300,8 +1302,7 @@ fn a_private_registry_copy_of_offstate_is_offstate_with_a_note() {
         let main = pair_with_required(&format!(
             "    offstate = {{\n      source = \"{source}\"\n    }}"
         ));
-        let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
-        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
         assert!(
             text.contains("resource \"offstate_secret\" \"db\""),
             "{source}: {text}"
@@ -1309,7 +1310,7 @@ fn a_private_registry_copy_of_offstate_is_offstate_with_a_note() {
         // The entry there is offstate's: no second `offstate` entry, no `provider =`.
         assert_eq!(text.matches("source =").count(), 1, "{source}: {text}");
         assert!(!text.contains("provider ="), "{source}: {text}");
-        let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+        let notes = info_notes(&plan);
         assert!(
             notes.iter().any(|n| n.contains(&format!("`{source}`"))
                 && n.contains("private registry")
@@ -1331,11 +1332,10 @@ fn a_private_registry_copy_of_offstate_under_another_local_name_is_called_by_it(
     let main = pair_with_required(
         "    secrets = {\n      source = \"app.terraform.io/acme/offstate\"\n    }",
     );
-    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
     assert!(text.contains("provider = secrets"), "{text}");
     assert_eq!(text.matches("source =").count(), 1, "{text}");
-    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    let notes = info_notes(&plan);
     assert!(
         notes
             .iter()
@@ -1350,14 +1350,13 @@ fn offstate_on_the_opentofu_registry_is_offstate_without_a_note() {
     let main = pair_with_required(
         "    offstate = {\n      source = \"registry.opentofu.org/offstate/offstate\"\n    }",
     );
-    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
     assert!(
         text.contains("resource \"offstate_secret\" \"db\""),
         "{text}"
     );
     assert_eq!(text.matches("source =").count(), 1, "{text}");
-    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    let notes = info_notes(&plan);
     assert!(
         !notes.iter().any(|n| n.contains("private registry")),
         "{notes:#?}"
@@ -1370,10 +1369,9 @@ fn a_provider_named_offstate_in_another_public_namespace_is_not_offstate() {
         let main = pair_with_required(&format!(
             "    offstate = {{\n      source = \"{source}\"\n    }}"
         ));
-        let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
-        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
         assert!(!text.contains("offstate_secret"), "{source}: {text}");
-        let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+        let notes = info_notes(&plan);
         assert!(
             notes.iter().any(
                 |n| n.starts_with("`aws_secretsmanager_secret.db` not converted")
@@ -1452,26 +1450,14 @@ fn a_random_password_kept_out_of_generate_says_what_to_remove_and_when() {
                 resource \"random_password\" \"app\" {\n  length = 24\n\n  lifecycle {\n    ignore_changes = all\n  }\n}\n\n\
                 resource \"aws_secretsmanager_secret\" \"app\" {\n  name = \"prod/app\"\n}\n\n\
                 resource \"aws_secretsmanager_secret_version\" \"app\" {\n  secret_id     = aws_secretsmanager_secret.app.id\n  secret_string = random_password.app.result\n}\n";
-    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
     assert!(
         text.contains("resource \"offstate_secret\" \"db\""),
         "{text}"
     );
     assert!(!text.contains("generate {"), "{text}");
     let notes = info_notes(&plan);
-    let note = |name: &str| {
-        notes
-            .iter()
-            .find(|n| {
-                n.starts_with(&format!(
-                    "`random_password.{name}` not turned into a `generate` block"
-                ))
-            })
-            .copied()
-            .unwrap_or_else(|| panic!("{name}: {notes:#?}"))
-    };
-    let db = note("db");
+    let db = not_generate(&notes, "db");
     assert!(
         db.contains("`value_wo` takes its result instead. To have offstate generate the password")
             && db.contains(
@@ -1481,7 +1467,7 @@ fn a_random_password_kept_out_of_generate_says_what_to_remove_and_when() {
         "{db}"
     );
     assert_eq!(db.matches("takes its result instead").count(), 1, "{db}");
-    let app = note("app");
+    let app = not_generate(&notes, "app");
     assert!(
         app.contains("it has a `lifecycle` block")
             && app.ends_with(
@@ -1494,47 +1480,37 @@ fn a_random_password_kept_out_of_generate_says_what_to_remove_and_when() {
 
 #[test]
 fn nested_blocks_that_stop_a_pair_say_what_to_do() {
-    let pair = |name: &str, version_block: &str, secret_block: &str| {
-        format!(
-            "resource \"aws_secretsmanager_secret\" \"{name}\" {{\n  name = \"prod/{name}\"\n{secret_block}}}\n\n\
-             resource \"aws_secretsmanager_secret_version\" \"{name}\" {{\n  secret_id     = aws_secretsmanager_secret.{name}.id\n  secret_string = var.pw\n{version_block}}}\n\n"
-        )
-    };
     let main = [
-        pair(
+        pair_with(
             "ignored",
+            "",
             "\n  lifecycle {\n    ignore_changes = [secret_string]\n  }\n",
-            "",
+            "var.pw",
         ),
-        pair(
+        pair_with(
             "guarded",
+            "",
             "\n  lifecycle {\n    prevent_destroy = true\n  }\n",
-            "",
+            "var.pw",
         ),
-        pair(
+        pair_with(
             "hooked",
+            "",
             "\n  provisioner \"local-exec\" {\n    command = \"true\"\n  }\n",
-            "",
+            "var.pw",
         ),
-        pair(
+        pair_with(
             "replicated",
-            "",
             "\n  dynamic \"replica\" {\n    for_each = []\n    content {\n      region = replica.value\n    }\n  }\n",
+            "",
+            "var.pw",
         ),
     ]
     .concat();
-    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
     assert!(!text.contains("offstate_secret"), "{text}");
     let notes = info_notes(&plan);
-    let note = |name: &str| {
-        notes
-            .iter()
-            .find(|n| n.starts_with(&format!("`aws_secretsmanager_secret.{name}` not converted")))
-            .copied()
-            .unwrap_or_else(|| panic!("{name}: {notes:#?}"))
-    };
-    let ignored = note("ignored");
+    let ignored = not_converted(&notes, "ignored");
     assert!(
         ignored.contains("has `lifecycle { ignore_changes }`")
             && ignored.ends_with(
@@ -1543,7 +1519,7 @@ fn nested_blocks_that_stop_a_pair_say_what_to_do() {
             ),
         "{ignored}"
     );
-    let guarded = note("guarded");
+    let guarded = not_converted(&notes, "guarded");
     assert!(
         guarded.ends_with(
             "move what it sets into the `lifecycle` block of `aws_secretsmanager_secret.guarded` (migrate keeps \
@@ -1551,7 +1527,7 @@ fn nested_blocks_that_stop_a_pair_say_what_to_do() {
         ),
         "{guarded}"
     );
-    let hooked = note("hooked");
+    let hooked = not_converted(&notes, "hooked");
     assert!(
         hooked.contains("has a `provisioner \"local-exec\"` block")
             && hooked.ends_with(
@@ -1560,7 +1536,7 @@ fn nested_blocks_that_stop_a_pair_say_what_to_do() {
             ),
         "{hooked}"
     );
-    let replicated = note("replicated");
+    let replicated = not_converted(&notes, "replicated");
     assert!(
         replicated.contains("the `dynamic \"replica\"` block has no offstate_secret counterpart")
             && replicated.ends_with("remove the `dynamic \"replica\"` block, and migrate again"),
@@ -1584,8 +1560,7 @@ fn required_providers_in_a_tf_json_file_with_offstate_is_used_as_it_is() {
             "offstate",
         ),
     ] {
-        let (plan, _dir) = migrate_text(&[("main.tf", PAIR), ("versions.tf.json", json)]);
-        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        let (plan, text, _dir) = migrate_main(&[("main.tf", PAIR), ("versions.tf.json", json)]);
         assert!(text.contains("resource \"offstate_secret\" \"db\""), "{local}: {text}");
         // The module's one `required_providers` is the JSON file's: none is added.
         assert!(!text.contains("required_providers"), "{local}: {text}");
@@ -1615,8 +1590,7 @@ fn required_providers_in_a_tf_json_file_without_offstate_stops_what_needs_offsta
         "{\"terraform\": {\"required_providers\": {\"aws\": {\"source\": \"hashicorp/aws\"}}}}",
         "{\"terraform\": {\"required_providers\": {\"offstate\": \"~> 1.0\"}}}",
     ] {
-        let (plan, _dir) = migrate_text(&[("main.tf", PAIR), ("versions.tf.json", json)]);
-        let text = rewritten(&plan, "main.tf").unwrap_or_default();
+        let (plan, text, _dir) = migrate_main(&[("main.tf", PAIR), ("versions.tf.json", json)]);
         // A second `required_providers` would make the module invalid ("Duplicate required
         // providers configuration"); `offstate_secret` without one would need hashicorp/offstate.
         assert!(!text.contains("offstate_secret"), "{json}: {text}");
@@ -1643,8 +1617,7 @@ fn required_providers_in_a_tf_json_file_without_offstate_stops_what_needs_offsta
 #[test]
 fn a_tf_json_terraform_block_without_required_providers_changes_nothing() {
     let json = "{\"terraform\": {\"backend\": {\"local\": {}}}}";
-    let (plan, _dir) = migrate_text(&[("main.tf", PAIR), ("backend.tf.json", json)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (_, text, _dir) = migrate_main(&[("main.tf", PAIR), ("backend.tf.json", json)]);
     assert!(
         text.contains("resource \"offstate_secret\" \"db\""),
         "{text}"
@@ -1786,8 +1759,7 @@ fn several_versions_say_which_to_keep_and_how_to_drop_the_others() {
         "resource \"aws_secretsmanager_secret_version\" \"green\" {\n  secret_id     = aws_secretsmanager_secret.db.id\n  secret_string = var.green\n}\n",
         "removed {\n  from = aws_secretsmanager_secret_version.green\n\n  lifecycle {\n    destroy = false\n  }\n}\n",
     );
-    let (plan, _dir) = migrate_text(&[("main.tf", &followed)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (_, text, _dir) = migrate_main(&[("main.tf", &followed)]);
     assert!(
         text.contains("resource \"offstate_secret\" \"db\""),
         "{text}"
@@ -1877,8 +1849,7 @@ fn a_read_of_the_secret_or_its_version_says_what_to_read_instead() {
         "aws_secretsmanager_secret_version.value.secret_string",
         "var.pw",
     );
-    let (plan, _dir) = migrate_text(&[("main.tf", &followed)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (_, text, _dir) = migrate_main(&[("main.tf", &followed)]);
     assert!(
         text.contains("resource \"offstate_secret\" \"value\""),
         "{text}"
@@ -1917,8 +1888,7 @@ fn a_random_password_argument_or_heredoc_generate_lacks_says_what_to_change() {
     let followed = main
         .replace("  depends_on = [terraform_data.first]\n", "")
         .replace("<<EOT\n!@#\nEOT\n", "\"!@#\\n\"\n");
-    let (plan, _dir) = migrate_text(&[("main.tf", &followed)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (_, text, _dir) = migrate_main(&[("main.tf", &followed)]);
     assert_eq!(text.matches("generate {").count(), 2, "{text}");
 }
 
@@ -1963,8 +1933,7 @@ fn a_random_password_also_used_elsewhere_says_how_that_use_reads_the_secret() {
         "ephemeral \"offstate_secret_value\" \"db\" {\n  secret_id = aws_secretsmanager_secret.db.arn\n  json_key  = \"password\"\n}\n\n\
          resource \"aws_db_instance\" \"db\" {\n  password = ephemeral.offstate_secret_value.db.value\n}\n",
     );
-    let (plan, _dir) = migrate_text(&[("main.tf", &followed)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (_, text, _dir) = migrate_main(&[("main.tf", &followed)]);
     assert!(text.contains("generate {"), "{text}");
     assert!(
         text.contains("removed {\n  from = random_password.db"),
@@ -1987,8 +1956,7 @@ fn required_providers_in_override_files_are_read_as_terraform_merges_them() {
     // offstate under another local name in override.tf: used, and nothing added.
     let rp = |entries: &str| format!("terraform {{\n  required_providers {{\n{entries}  }}\n}}\n");
     let secrets = rp("    secrets = {\n      source = \"offstate/offstate\"\n    }\n");
-    let (plan, _dir) = migrate_text(&[("main.tf", PAIR), ("override.tf", &secrets)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (plan, text, _dir) = migrate_main(&[("main.tf", PAIR), ("override.tf", &secrets)]);
     assert!(
         text.contains("resource \"offstate_secret\" \"db\""),
         "{text}"
@@ -2008,8 +1976,7 @@ fn required_providers_in_override_files_are_read_as_terraform_merges_them() {
         + "\n"
         + &rp("    offstate = {\n      source = \"offstate/offstate\"\n    }\n");
     let pinned = rp("    offstate = {\n      version = \"~> 1.0\"\n    }\n");
-    let (plan, _dir) = migrate_text(&[("main.tf", &main), ("versions_override.tf", &pinned)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &main), ("versions_override.tf", &pinned)]);
     assert!(!text.contains("offstate_secret"), "{text}");
     assert!(text.contains("password_wo_version = 1"), "{text}");
     let notes = info_notes(&plan);
@@ -2029,8 +1996,7 @@ fn required_providers_in_override_files_are_read_as_terraform_merges_them() {
     let main =
         PAIR.to_owned() + "\n" + &rp("    offstate = {\n      source = \"acme/offstate\"\n    }\n");
     let json = "{\"terraform\": {\"required_providers\": {\"offstate\": {\"source\": \"offstate/offstate\"}}}}";
-    let (plan, _dir) = migrate_text(&[("main.tf", &main), ("providers_override.tf.json", json)]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    let (_, text, _dir) = migrate_main(&[("main.tf", &main), ("providers_override.tf.json", json)]);
     assert!(
         text.contains("resource \"offstate_secret\" \"db\""),
         "{text}"
@@ -2040,7 +2006,7 @@ fn required_providers_in_override_files_are_read_as_terraform_merges_them() {
 
     // The later override file wins: b_override.tf gives `offstate` back to hashicorp/offstate.
     let legacy = rp("    offstate = \"~> 1.0\"\n");
-    let (plan, _dir) = migrate_text(&[
+    let (plan, text, _dir) = migrate_main(&[
         ("main.tf", PAIR),
         (
             "a_override.tf",
@@ -2048,7 +2014,6 @@ fn required_providers_in_override_files_are_read_as_terraform_merges_them() {
         ),
         ("b_override.tf", &legacy),
     ]);
-    let text = rewritten(&plan, "main.tf").unwrap_or_default();
     assert!(!text.contains("offstate_secret"), "{text}");
     assert!(
         info_notes(&plan)
