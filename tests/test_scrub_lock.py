@@ -106,17 +106,21 @@ def terraform_bg(ws, name: str, *args: str, trace: bool = True) -> Background:
     return Background(ws, name, tfh.terraform_command() + list(args), env)
 
 
-def scrub_bg(ws, name: str, endpoint: str, prefix: str) -> Background:
-    argv = [str(SCRUBBER), "scrub", "terraform.tfstate", "--write", "--prefix", prefix,
-            "--endpoint", endpoint, "--region", REGION]
+def scrub_bg(ws, name: str, endpoint: str, prefix: str, backup: str | None = None) -> Background:
+    argv = [str(SCRUBBER), "scrub", "terraform.tfstate", "--write", "--prefix", prefix]
+    if backup is not None:
+        argv += ["--backup", backup]
+    argv += ["--endpoint", endpoint, "--region", REGION]
     return Background(ws, name, argv, dict(ws.env))
 
 
-def test_scrub_and_terraform_respect_each_others_lock(pipe_ws, sm):
-    ws = pipe_ws
-    token = ws.canary("lock")
+def applied_state(ws, canary: str, prefix: str):
+    """Apply CONFIG with a canary (labelled `canary`) in it; returns the canary, scrub's prefix
+    (`prefix` under the workspace's), the state's and the lock info's paths, and the applied
+    state's bytes (which hold the canary in plaintext)."""
+    token = ws.canary(canary)
     ws.set_var("api_token", token)
-    prefix = f"{ws.prefix}/locked"
+    prefix = f"{ws.prefix}/{prefix}"
     state = ws.dir / "terraform.tfstate"
     info = ws.dir / LOCK_INFO
     ws.write(CONFIG)
@@ -124,6 +128,55 @@ def test_scrub_and_terraform_respect_each_others_lock(pipe_ws, sm):
     ws.apply()
     applied = state.read_bytes()
     assert token.reveal().encode() in applied, "the test needs a plaintext value in the state"
+    return token, prefix, state, info, applied
+
+
+def held_at_first_create_secret():
+    """A FaultProxy hook that holds scrub's first CreateSecret answer: (reached, release, hook);
+    `reached` is set when it is held, which lasts until `release` is set (60 s at most)."""
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(op: str) -> bool:
+        if op == "CreateSecret" and not reached.is_set():
+            reached.set()
+            release.wait(60)
+        return False
+
+    return reached, release, hold
+
+
+def plan_waiting_for_the_lock(ws) -> Background:
+    """A `terraform plan -lock-timeout=120s` in the background, once its trace log shows it has
+    tried the lock."""
+    waiter = terraform_bg(ws, "plan-waiting", "plan", "-no-color", "-input=false", "-lock-timeout=120s")
+    log = ws.artifacts / f"{ws.seq:02d}-plan-waiting.tflog"
+    end = time.monotonic() + 60
+    while not (log.exists() and "locking" in log.read_text(errors="replace")):
+        assert time.monotonic() < end, "the waiting plan never tried the lock"
+        time.sleep(0.05)
+    return waiter
+
+
+def assert_the_waiting_plan_found_no_state(ws, waiter: Background, state, info, scrubbed: bytes) -> None:
+    """The waiting plan got the lock and failed on the replaced file, writing nothing, and left no
+    lock info; a plan run afterwards reads the scrubbed state. Then every artifact is swept."""
+    rc = waiter.finish(timeout=120)
+    text = waiter.text()
+    assert rc == 1, f"the waiting plan read the replaced file (exit {rc}):\n{canaries.redact(text, ws.canaries)}"
+    assert "Unsupported state file format" in text, canaries.redact(text, ws.canaries)
+    assert state.read_bytes() == scrubbed, "the waiting plan wrote nothing"
+    assert not info.exists(), "no lock info left behind"
+
+    # Run again, Terraform reads the scrubbed state.
+    plan = ws.tf("plan", "-input=false")
+    assert "terraform_data.app" in plan.stdout
+    assert state.read_bytes() == scrubbed
+    ws.sweep()
+
+
+def test_scrub_and_terraform_respect_each_others_lock(pipe_ws, sm):
+    ws = pipe_ws
+    token, prefix, state, info, applied = applied_state(ws, "lock", "locked")
 
     # 1. An apply waiting at its prompt holds the lock: scrub stops before storing anything. (The
     # change to confirm is a new resource: replacing terraform_data.app would have Terraform
@@ -150,14 +203,7 @@ def test_scrub_and_terraform_respect_each_others_lock(pipe_ws, sm):
     ws.remove("extra.tf")
 
     # 2. scrub holds the lock, stopped at its first CreateSecret answer.
-    reached, release = threading.Event(), threading.Event()
-
-    def hold(op: str) -> bool:
-        if op == "CreateSecret" and not reached.is_set():
-            reached.set()
-            release.wait(60)
-        return False
-
+    reached, release, hold = held_at_first_create_secret()
     proxy = FaultProxy(ws.endpoint, rate=0.0, log_path=ws.artifacts / "proxy.log", after_upstream=hold).start()
     try:
         scrub = scrub_bg(ws, "scrub-holding-lock", proxy.url, prefix)
@@ -170,12 +216,7 @@ def test_scrub_and_terraform_respect_each_others_lock(pipe_ws, sm):
         assert "state-scrubber scrub" in refused.stderr and mine["ID"] in refused.stderr, refused.stderr
 
         # A plan that waits for the lock: it has opened the old file and retries its lock on it.
-        waiter = terraform_bg(ws, "plan-waiting", "plan", "-no-color", "-input=false", "-lock-timeout=120s")
-        log = ws.artifacts / f"{ws.seq:02d}-plan-waiting.tflog"
-        end = time.monotonic() + 60
-        while not (log.exists() and log.read_text(errors="replace").count("locking") >= 1):
-            assert time.monotonic() < end, "the waiting plan never tried the lock"
-            time.sleep(0.05)
+        waiter = plan_waiting_for_the_lock(ws)
         time.sleep(0.5)  # a retry or two on the held lock
 
         release.set()
@@ -187,19 +228,7 @@ def test_scrub_and_terraform_respect_each_others_lock(pipe_ws, sm):
     scrubbed = state.read_bytes()
     assert scrubbed != applied and token.reveal().encode() not in scrubbed
     assert len(secret_names(sm, prefix)) >= 1
-
-    rc = waiter.finish(timeout=120)
-    text = waiter.text()
-    assert rc == 1, f"the waiting plan read the replaced file (exit {rc}):\n{canaries.redact(text, ws.canaries)}"
-    assert "Unsupported state file format" in text, canaries.redact(text, ws.canaries)
-    assert state.read_bytes() == scrubbed, "the waiting plan wrote nothing"
-    assert not info.exists(), "no lock info left behind"
-
-    # Run again, Terraform reads the scrubbed state.
-    plan = ws.tf("plan", "-input=false")
-    assert "terraform_data.app" in plan.stdout
-    assert state.read_bytes() == scrubbed
-    ws.sweep()
+    assert_the_waiting_plan_found_no_state(ws, waiter, state, info, scrubbed)
 
 
 def test_a_scrub_killed_after_its_rename_leaves_the_waiting_plan_no_state(pipe_ws, sm):
@@ -214,41 +243,19 @@ def test_a_scrub_killed_after_its_rename_leaves_the_waiting_plan_no_state(pipe_w
     import tempfile
 
     ws = pipe_ws
-    token = ws.canary("killed")
-    ws.set_var("api_token", token)
-    prefix = f"{ws.prefix}/killed"
-    state = ws.dir / "terraform.tfstate"
-    info = ws.dir / LOCK_INFO
-    ws.write(CONFIG)
-    ws.init()
-    ws.apply()
-    applied = state.read_bytes()
-    assert token.reveal().encode() in applied, "the test needs a plaintext value in the state"
+    token, prefix, state, info, _ = applied_state(ws, "killed", "killed")
     old_ino = state.stat().st_ino
 
-    reached, release = threading.Event(), threading.Event()
-
-    def hold(op: str) -> bool:
-        if op == "CreateSecret" and not reached.is_set():
-            reached.set()
-            release.wait(60)
-        return False
+    reached, release, hold = held_at_first_create_secret()
 
     with tempfile.TemporaryDirectory(prefix="scrub-lock-fifo-") as fifo_dir:
         fifo = os.path.join(fifo_dir, "backup")
         os.mkfifo(fifo, 0o600)
         proxy = FaultProxy(ws.endpoint, rate=0.0, log_path=ws.artifacts / "proxy.log", after_upstream=hold).start()
         try:
-            argv = [str(SCRUBBER), "scrub", "terraform.tfstate", "--write", "--prefix", prefix,
-                    "--backup", fifo, "--endpoint", proxy.url, "--region", REGION]
-            scrub = Background(ws, "scrub-killed", argv, dict(ws.env))
+            scrub = scrub_bg(ws, "scrub-killed", proxy.url, prefix, backup=fifo)
             assert reached.wait(60), "scrub never reached CreateSecret"
-            waiter = terraform_bg(ws, "plan-waiting", "plan", "-no-color", "-input=false", "-lock-timeout=120s")
-            log = ws.artifacts / f"{ws.seq:02d}-plan-waiting.tflog"
-            end = time.monotonic() + 60
-            while not (log.exists() and "locking" in log.read_text(errors="replace")):
-                assert time.monotonic() < end, "the waiting plan never tried the lock"
-                time.sleep(0.05)
+            waiter = plan_waiting_for_the_lock(ws)
             release.set()
             end = time.monotonic() + 60
             while state.stat().st_ino == old_ino:
@@ -265,16 +272,5 @@ def test_a_scrub_killed_after_its_rename_leaves_the_waiting_plan_no_state(pipe_w
             proxy.stop()
     scrubbed = state.read_bytes()
     assert token.reveal().encode() not in scrubbed
-
-    rc = waiter.finish(timeout=120)
-    text = waiter.text()
-    assert rc == 1, f"the waiting plan read the replaced file (exit {rc}):\n{canaries.redact(text, ws.canaries)}"
-    assert "Unsupported state file format" in text, canaries.redact(text, ws.canaries)
-    assert state.read_bytes() == scrubbed, "the waiting plan wrote nothing"
-    # The killed scrub's lock info was left; the waiting plan took it over and removed it.
-    assert not info.exists(), "no lock info left behind"
-
-    plan = ws.tf("plan", "-input=false")
-    assert "terraform_data.app" in plan.stdout
-    assert state.read_bytes() == scrubbed
-    ws.sweep()
+    # The killed scrub's lock info was left; the waiting plan takes it over and removes it.
+    assert_the_waiting_plan_found_no_state(ws, waiter, state, info, scrubbed)
