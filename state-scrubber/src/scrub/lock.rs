@@ -78,11 +78,12 @@ impl std::fmt::Display for LockInfo {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    /// Another process holds the lock: most likely a `terraform plan` or `apply`.
+    /// Another process holds the lock: most likely a `terraform plan` or `apply`, or another
+    /// scrub or restore (the lock info's operation says which).
     #[error(
         "{path} is locked by another process{}: nothing was {what}. Run the command again once \
          that process has finished (an fcntl lock ends with the process holding it)",
-        holder.as_ref().map(|h| format!(" (Terraform's lock info: {h})")).unwrap_or_default()
+        holder.as_ref().map(|h| format!(" (lock info: {h})")).unwrap_or_default()
     )]
     Held {
         path: String,
