@@ -556,9 +556,7 @@ impl<'a> Planner<'a> {
                 .collect();
             let mut chosen = None;
             match versions.as_slice() {
-                [] => {
-                    reasons.push("no `aws_secretsmanager_secret_version` sets its value".to_owned())
-                }
+                [] => reasons.push(no_version_reason(name)),
                 [(version_file, version, instance)] => {
                     let vname = label(version, 1).unwrap_or_default();
                     if let Err(reason) = same_repetition(name, repeat, version, instance) {
@@ -573,7 +571,9 @@ impl<'a> Planner<'a> {
                             key @ ("secret_string" | "secret_string_wo" | "secret_binary") => {
                                 if let Some(other) = value {
                                     reasons.push(format!(
-                                        "`aws_secretsmanager_secret_version.{vname}` sets both `{}` and `{key}`",
+                                        "`aws_secretsmanager_secret_version.{vname}` sets both `{}` and `{key}`; to \
+                                         convert it, keep the one that holds the value the secret is to keep, remove \
+                                         the other and migrate again",
                                         other.key.as_str()
                                     ));
                                 }
@@ -619,7 +619,9 @@ impl<'a> Planner<'a> {
                                 reasons.push(format!(
                                     "the value of `aws_secretsmanager_secret_version.{vname}` uses `each.value`, \
                                      which is the secret's instance there and would be an element of its `for_each` \
-                                     in `offstate_secret`"
+                                     in `offstate_secret`; to convert it, write in place of each `each.value.<attribute>` \
+                                     in the value what the secret sets that attribute to (its `name` expression, say, \
+                                     with `each.key`: the version's instances have the secret's keys), and migrate again"
                                 ));
                             }
                             if self.refs.iter().filter(in_value).any(|r| {
@@ -627,13 +629,18 @@ impl<'a> Planner<'a> {
                             }) {
                                 reasons.push(format!(
                                     "the value of `aws_secretsmanager_secret_version.{vname}` reads `aws_secretsmanager_secret.{name}`, \
-                                     which would be `offstate_secret.{name}` reading itself"
+                                     which would be `offstate_secret.{name}` reading itself (Terraform refuses a \
+                                     self-reference); to convert it, write in place of that reference what the secret \
+                                     sets it to (its `name` expression, say; an `arn` or `id` only as the literal ARN it \
+                                     has now), or remove it, and migrate again"
                                 ));
                             }
                             chosen = Some((*version_file, *version, value, binary, value_version))
                         }
                         None => reasons.push(format!(
-                            "`aws_secretsmanager_secret_version.{vname}` sets neither `secret_string` nor `secret_binary`"
+                            "`aws_secretsmanager_secret_version.{vname}` sets neither `secret_string` nor `secret_binary`; \
+                             to convert it, set the value it holds in `secret_string` (or `secret_binary`) there, and \
+                             migrate again"
                         )),
                     }
                     let version_repeated = repetition(version)
@@ -690,7 +697,10 @@ impl<'a> Planner<'a> {
                             && r.resource_named("aws_secretsmanager_secret_version") == vname)
             }) {
                 reasons.push(format!(
-                    "`replace_triggered_by` in {} names it, and the apply that converts it would replace that resource",
+                    "`replace_triggered_by` in {} names it, and the apply that converts it would replace that resource; \
+                     to convert it, remove that reference from `replace_triggered_by` (and the argument, when nothing is \
+                     left in it), migrate again and apply; then, if a change of the value is still to replace that \
+                     resource, add `offstate_secret.{name}` there (a new `value_wo_version` updates it)",
                     r.describe_site()
                 ));
             }
@@ -713,7 +723,13 @@ impl<'a> Planner<'a> {
                 .blocks("resource")
                 .any(|(_, b)| label(b, 0) == Some("offstate_secret") && label(b, 1) == Some(name))
             {
-                reasons.push(format!("`offstate_secret.{name}` is declared already"));
+                reasons.push(format!(
+                    "`offstate_secret.{name}` is declared already; to convert it, rename the pair by hand: give \
+                     `aws_secretsmanager_secret.{name}` and its version a name no `offstate_secret` has, in their labels \
+                     and in every reference, with a `moved {{ from = aws_secretsmanager_secret.{name} to = \
+                     aws_secretsmanager_secret.<new name> }}` block and one for the version, apply (it only moves the \
+                     state), remove those `moved` blocks, and migrate again"
+                ));
             } else if let Some(reason) = self.named_elsewhere(&["offstate_secret", name]) {
                 reasons.push(format!(
                     "`offstate_secret.{name}` may be declared already: {reason}"
@@ -2618,6 +2634,20 @@ struct RequiredOffstate {
     at: (usize, usize),
     source: String,
     kind: OffstateSource,
+}
+
+/// Why a secret no `aws_secretsmanager_secret_version` sets a value for is not converted, and
+/// what to do: its state holds no value (hashicorp/aws keeps none in the secret resource), and
+/// offstate moves it over without one (an `offstate_secret` without `value_wo` leaves the value
+/// alone).
+fn no_version_reason(secret: &str) -> String {
+    format!(
+        "no `aws_secretsmanager_secret_version` in this module sets its value, so the secret's state holds none (hashicorp/aws keeps no value in it) and it can stay as it is; \
+         to have offstate manage it anyway, replace it by hand with a `resource \"offstate_secret\" \"{secret}\"` \
+         with the same arguments and no `value_wo` (offstate then leaves the value alone) and a `moved {{ from = \
+         aws_secretsmanager_secret.{secret} to = offstate_secret.{secret} }}` block, and read `offstate_secret.{secret}.arn` \
+         where `aws_secretsmanager_secret.{secret}.id` or `.arn` is read"
+    )
 }
 
 /// Why an argument of `aws_secretsmanager_secret.{secret}` that `offstate_secret` lacks stops

@@ -2024,3 +2024,168 @@ fn required_providers_in_override_files_are_read_as_terraform_merges_them() {
         info_notes(&plan)
     );
 }
+
+/// `main` converts `aws_secretsmanager_secret.{name}` (the step a note gave was followed).
+fn assert_converts(main: &str, name: &str) {
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains(&format!("resource \"offstate_secret\" \"{name}\"")),
+        "{text}\n{:#?}",
+        info_notes(&plan)
+    );
+}
+
+#[test]
+fn a_version_with_two_values_or_none_says_what_to_set() {
+    let main = pair_with("both", "", "  secret_binary = var.bin\n", "var.pw")
+        + "resource \"aws_secretsmanager_secret\" \"none\" {\n  name = \"prod/none\"\n}\n\n\
+           resource \"aws_secretsmanager_secret_version\" \"none\" {\n  secret_id = aws_secretsmanager_secret.none.id\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let both = not_converted(&notes, "both");
+    assert!(
+        both.ends_with(
+            "`aws_secretsmanager_secret_version.both` sets both `secret_string` and `secret_binary`; to convert it, \
+             keep the one that holds the value the secret is to keep, remove the other and migrate again"
+        ),
+        "{both}"
+    );
+    let none = not_converted(&notes, "none");
+    assert!(
+        none.ends_with(
+            "`aws_secretsmanager_secret_version.none` sets neither `secret_string` nor `secret_binary`; to convert \
+             it, set the value it holds in `secret_string` (or `secret_binary`) there, and migrate again"
+        ),
+        "{none}"
+    );
+    // The steps work: one value each, and both pairs convert.
+    let followed = main.replace("  secret_binary = var.bin\n", "").replace(
+        "secret_id = aws_secretsmanager_secret.none.id\n",
+        "secret_id     = aws_secretsmanager_secret.none.id\n  secret_string = var.pw\n",
+    );
+    assert_converts(&followed, "both");
+    assert_converts(&followed, "none");
+}
+
+#[test]
+fn a_secret_without_a_version_says_it_can_stay_or_how_to_move_it_by_hand() {
+    let main = "resource \"aws_secretsmanager_secret\" \"lone\" {\n  name = \"prod/lone\"\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    let notes = info_notes(&plan);
+    let lone = not_converted(&notes, "lone");
+    assert!(
+        lone.ends_with(
+            "no `aws_secretsmanager_secret_version` in this module sets its value, so the secret's state holds none (hashicorp/aws keeps no value in it) and it can stay as it \
+             is; to have offstate manage it anyway, replace it by hand with a `resource \"offstate_secret\" \"lone\"` \
+             with the same arguments and no `value_wo` (offstate then leaves the value alone) and a `moved { from = \
+             aws_secretsmanager_secret.lone to = offstate_secret.lone }` block, and read `offstate_secret.lone.arn` \
+             where `aws_secretsmanager_secret.lone.id` or `.arn` is read"
+        ),
+        "{lone}"
+    );
+    // Done by hand, migrate leaves it alone and says nothing more of it.
+    let by_hand = "resource \"offstate_secret\" \"lone\" {\n  name = \"prod/lone\"\n}\n\n\
+                   moved {\n  from = aws_secretsmanager_secret.lone\n  to   = offstate_secret.lone\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", by_hand)]);
+    assert!(
+        info_notes(&plan).iter().all(|n| !n.contains("lone")),
+        "{:#?}",
+        info_notes(&plan)
+    );
+    assert!(!text.contains("aws_secretsmanager_secret"), "{text}");
+}
+
+#[test]
+fn a_value_that_reads_the_secret_says_to_write_what_it_reads() {
+    let main = "resource \"aws_secretsmanager_secret\" \"regional\" {\n  for_each = var.regions\n  name     = \"prod/${each.key}/endpoint\"\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"regional\" {\n  for_each  = aws_secretsmanager_secret.regional\n  secret_id = each.value.id\n  secret_string = jsonencode({\n    name  = each.value.name\n    token = var.tokens[each.key]\n  })\n}\n\n"
+        .to_owned()
+        + &pair_with(
+            "described",
+            "",
+            "",
+            "jsonencode({ secret = aws_secretsmanager_secret.described.name, key = var.pw })",
+        );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let regional = not_converted(&notes, "regional");
+    assert!(
+        regional.ends_with(
+            "to convert it, write in place of each `each.value.<attribute>` in the value what the secret sets that \
+             attribute to (its `name` expression, say, with `each.key`: the version's instances have the secret's \
+             keys), and migrate again"
+        ),
+        "{regional}"
+    );
+    let described = not_converted(&notes, "described");
+    assert!(
+        described.ends_with(
+            "which would be `offstate_secret.described` reading itself (Terraform refuses a self-reference); to \
+             convert it, write in place of that reference what the secret sets it to (its `name` expression, say; \
+             an `arn` or `id` only as the literal ARN it has now), or remove it, and migrate again"
+        ),
+        "{described}"
+    );
+    // The steps work: the name written as the secret sets it, both pairs convert.
+    let followed = main
+        .replace("each.value.name", "\"prod/${each.key}/endpoint\"")
+        .replace(
+            "aws_secretsmanager_secret.described.name",
+            "\"prod/described\"",
+        );
+    assert_converts(&followed, "regional");
+    assert_converts(&followed, "described");
+}
+
+#[test]
+fn a_replace_triggered_by_naming_the_pair_says_to_take_it_out_until_applied() {
+    let main = pair_with("db", "", "", "var.pw")
+        + "resource \"terraform_data\" \"restart\" {\n  input = \"x\"\n\n  lifecycle {\n    replace_triggered_by = [aws_secretsmanager_secret_version.db]\n  }\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let db = not_converted(&notes, "db");
+    assert!(
+        db.contains("names it, and the apply that converts it would replace that resource; to convert it, remove that reference from `replace_triggered_by` (and the argument, when nothing is left in it), migrate again and apply; then, if a change of the value is still to replace that resource, add `offstate_secret.db` there (a new `value_wo_version` updates it)"),
+        "{db}"
+    );
+    // The step works: without the reference, the pair converts.
+    let followed = main.replace(
+        "\n\n  lifecycle {\n    replace_triggered_by = [aws_secretsmanager_secret_version.db]\n  }\n",
+        "\n",
+    );
+    assert_converts(&followed, "db");
+}
+
+#[test]
+fn an_offstate_secret_of_the_same_name_says_to_rename_the_pair() {
+    let main = pair_with("db", "", "", "var.pw")
+        + "resource \"offstate_secret\" \"db\" {\n  name = \"prod/other\"\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let db = not_converted(&notes, "db");
+    assert!(
+        db.ends_with(
+            "`offstate_secret.db` is declared already; to convert it, rename the pair by hand: give \
+             `aws_secretsmanager_secret.db` and its version a name no `offstate_secret` has, in their labels and in \
+             every reference, with a `moved { from = aws_secretsmanager_secret.db to = \
+             aws_secretsmanager_secret.<new name> }` block and one for the version, apply (it only moves the \
+             state), remove those `moved` blocks, and migrate again"
+        ),
+        "{db}"
+    );
+    // The step works: renamed (and applied, its `moved` blocks removed), the pair converts.
+    let followed = main
+        .replace(
+            "\"aws_secretsmanager_secret\" \"db\"",
+            "\"aws_secretsmanager_secret\" \"app\"",
+        )
+        .replace(
+            "\"aws_secretsmanager_secret_version\" \"db\"",
+            "\"aws_secretsmanager_secret_version\" \"app\"",
+        )
+        .replace(
+            "aws_secretsmanager_secret.db.id",
+            "aws_secretsmanager_secret.app.id",
+        );
+    assert_converts(&followed, "app");
+}
