@@ -990,7 +990,13 @@ impl<'a> Planner<'a> {
                     };
                     if let Some(found) = password_result(field.expr()) {
                         if password.is_some() {
-                            return fail("it appears more than once in the value".to_owned());
+                            return refused(
+                                "it appears more than once in the value".to_owned(),
+                                Some(generate_step(
+                                    "keep it in one field of the `jsonencode` object (`generate` puts the password \
+                                     at one `json_key`; read that field where the others were read)",
+                                )),
+                            );
                         }
                         password = Some(found);
                         password_field = Some(span_of(key).start..span_of(field.expr()).end);
@@ -1001,15 +1007,27 @@ impl<'a> Planner<'a> {
                         continue;
                     }
                     if !matches!(field.expr(), Expression::String(_)) {
-                        return fail(format!(
-                            "the `jsonencode` field `{key_name}` is not a string literal \
-                             (`json_template` holds strings only, and keeps them in the state)"
-                        ));
+                        return refused(
+                            format!(
+                                "the `jsonencode` field `{key_name}` is not a string literal \
+                                 (`json_template` holds strings only, and keeps them in the state)"
+                            ),
+                            Some(generate_step(&format!(
+                                "write `{key_name}` as a string literal of its value (when it does not change; a \
+                                 number or `true`/`false` then reads as a JSON string, which whatever reads the \
+                                 secret must accept), or take it out of the `jsonencode` object"
+                            ))),
+                        );
                     }
                     if is_secret_key(&key_name) {
-                        return fail(format!(
-                            "the `jsonencode` field `{key_name}` looks secret, and `json_template` keeps it in the state"
-                        ));
+                        return refused(
+                            format!(
+                                "the `jsonencode` field `{key_name}` looks secret, and `json_template` keeps it in the state"
+                            ),
+                            Some(generate_step(&format!(
+                                "take `{key_name}` out of the `jsonencode` object (into a secret of its own, say)"
+                            ))),
+                        );
                     }
                     fields.push((key_text, vsrc[span_of(field.expr())].to_owned()));
                 }
@@ -1059,8 +1077,10 @@ impl<'a> Planner<'a> {
         };
         if !ok {
             let name = label(pair.secret, 1).unwrap_or_default();
-            return fail(match (pair.repeat, rp_repeat) {
-                (Repeat::Once, Repeat::Once) => "the value indexes it".to_owned(),
+            let reason = match (pair.repeat, rp_repeat) {
+                (Repeat::Once, Repeat::Once) => "the value indexes it, which Terraform refuses too for a resource \
+                                                 without `count` or `for_each`"
+                    .to_owned(),
                 (_, Repeat::Once) => format!(
                     "one password feeds every instance of `aws_secretsmanager_secret.{name}`, and `generate` makes one per instance"
                 ),
@@ -1068,7 +1088,15 @@ impl<'a> Planner<'a> {
                     "it is not repeated like `aws_secretsmanager_secret.{name}` ({}), instance for instance",
                     secret.meta()
                 ),
-            });
+            };
+            let mut step = generate_step(&repeat_like_step(used, name, pair.repeat));
+            if !matches!(pair.repeat, Repeat::Once) {
+                step.push_str(
+                    "; the converting apply keeps each instance's current value, and a later change of `generate` \
+                     writes a new one per instance",
+                );
+            }
+            return refused(reason, Some(step));
         }
         // What `generate` does not take but could do without: said last, with what to do.
         let mut removable: Vec<String> = Vec::new();
@@ -2802,6 +2830,25 @@ struct GenerateRefused {
 
 /// The step that ends a note refusing `generate`: `action`, then migrate again while the pair
 /// still converts (`generate` is made only then).
+/// What makes `random_password.{used}` repeated like `aws_secretsmanager_secret.{secret}`,
+/// instance for instance, as `generate` is.
+fn repeat_like_step(used: &str, secret: &str, repeat: Repeat) -> String {
+    match repeat {
+        Repeat::Once => format!(
+            "read `random_password.{used}.result` in the value, with neither `count` nor `for_each` on \
+             `random_password.{used}`"
+        ),
+        Repeat::Count(_) => format!(
+            "give `random_password.{used}` the `count` of `aws_secretsmanager_secret.{secret}` and read \
+             `random_password.{used}[count.index].result` in the value"
+        ),
+        Repeat::ForEach(_) => format!(
+            "give `random_password.{used}` the `for_each` of `aws_secretsmanager_secret.{secret}` (the same \
+             expression) and read `random_password.{used}[each.key].result` in the value"
+        ),
+    }
+}
+
 fn generate_step(action: &str) -> String {
     format!(
         "To have offstate generate the password (nothing of it in the state), {action} and run migrate again \

@@ -2189,3 +2189,151 @@ fn an_offstate_secret_of_the_same_name_says_to_rename_the_pair() {
         );
     assert_converts(&followed, "app");
 }
+
+#[test]
+fn a_random_password_not_repeated_like_the_secret_says_how_to_repeat_it() {
+    let secret = |name: &str, repeat: &str, index: &str, password: &str| {
+        format!(
+            "resource \"aws_secretsmanager_secret\" \"{name}\" {{\n{repeat}  name = \"prod/{name}-${{{index}}}\"\n}}\n\n\
+             resource \"aws_secretsmanager_secret_version\" \"{name}\" {{\n{repeat}  secret_id     = aws_secretsmanager_secret.{name}[{index}].id\n  secret_string = {password}\n}}\n\n"
+        )
+    };
+    let main = "resource \"random_password\" \"shared\" {\n  length = 24\n}\n\n".to_owned()
+        + &secret(
+            "shared",
+            "  count = 2\n",
+            "count.index",
+            "random_password.shared.result",
+        )
+        + "resource \"random_password\" \"keyed\" {\n  for_each = var.other\n  length   = 24\n}\n\n"
+        + &secret(
+            "keyed",
+            "  for_each = var.names\n",
+            "each.key",
+            "random_password.keyed[each.key].result",
+        )
+        + "resource \"random_password\" \"single\" {\n  length = 24\n}\n\n"
+        + &pair_with("single", "", "", "random_password.single[0].result");
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let shared = not_generate(&notes, "shared");
+    assert!(
+        shared.contains("one password feeds every instance of `aws_secretsmanager_secret.shared`")
+            && shared.ends_with(
+                "give `random_password.shared` the `count` of `aws_secretsmanager_secret.shared` and read \
+                 `random_password.shared[count.index].result` in the value and run migrate again before `--write`, \
+                 or after undoing it: migrate makes `generate` only while it converts the pair; the converting \
+                 apply keeps each instance's current value, and a later change of `generate` writes a new one per \
+                 instance"
+            ),
+        "{shared}"
+    );
+    let keyed = not_generate(&notes, "keyed");
+    assert!(
+        keyed.contains("it is not repeated like `aws_secretsmanager_secret.keyed` (`for_each`)")
+            && keyed.contains(
+                "give `random_password.keyed` the `for_each` of `aws_secretsmanager_secret.keyed` (the same \
+                 expression) and read `random_password.keyed[each.key].result` in the value"
+            ),
+        "{keyed}"
+    );
+    let single = not_generate(&notes, "single");
+    assert!(
+        single.contains(
+            "the value indexes it, which Terraform refuses too for a resource without `count` or `for_each`"
+        ) && single.contains(
+            "read `random_password.single.result` in the value, with neither `count` nor `for_each` on \
+             `random_password.single`"
+        ) && !single.contains("each instance's current value"),
+        "{single}"
+    );
+    // The steps work: repeated like the secret (or not indexed), every password becomes `generate`.
+    let followed = main
+        .replace(
+            "resource \"random_password\" \"shared\" {\n",
+            "resource \"random_password\" \"shared\" {\n  count  = 2\n",
+        )
+        .replace(
+            "random_password.shared.result",
+            "random_password.shared[count.index].result",
+        )
+        .replace("for_each = var.other", "for_each = var.names")
+        .replace(
+            "random_password.single[0].result",
+            "random_password.single.result",
+        );
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &followed)]);
+    assert_eq!(
+        text.matches("generate {").count(),
+        3,
+        "{text}\n{:#?}",
+        info_notes(&plan)
+    );
+}
+
+#[test]
+fn a_json_field_generate_cannot_hold_says_what_to_change() {
+    let main = "resource \"random_password\" \"cache\" {\n  length = 24\n}\n\n".to_owned()
+        + &pair_with(
+            "cache",
+            "",
+            "",
+            "jsonencode({ host = \"cache.internal\", port = 6379, password = random_password.cache.result })",
+        )
+        + "resource \"random_password\" \"keyed\" {\n  length = 24\n}\n\n"
+        + &pair_with(
+            "keyed",
+            "",
+            "",
+            "jsonencode({ api_token = \"abc\", password = random_password.keyed.result })",
+        )
+        + "resource \"random_password\" \"twice\" {\n  length = 24\n}\n\n"
+        + &pair_with(
+            "twice",
+            "",
+            "",
+            "jsonencode({ password = random_password.twice.result, old_password = random_password.twice.result })",
+        );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let cache = not_generate(&notes, "cache");
+    assert!(
+        cache.contains(
+            "To have offstate generate the password (nothing of it in the state), write `port` as a string literal \
+             of its value (when it does not change; a number or `true`/`false` then reads as a JSON string, which \
+             whatever reads the secret must accept), or take it out of the `jsonencode` object and run migrate again"
+        ),
+        "{cache}"
+    );
+    let keyed = not_generate(&notes, "keyed");
+    assert!(
+        keyed.contains(
+            "the `jsonencode` field `api_token` looks secret, and `json_template` keeps it in the state; `value_wo` \
+             takes its result instead. To have offstate generate the password (nothing of it in the state), take \
+             `api_token` out of the `jsonencode` object (into a secret of its own, say) and run migrate again"
+        ),
+        "{keyed}"
+    );
+    let twice = not_generate(&notes, "twice");
+    assert!(
+        twice.contains(
+            "it appears more than once in the value; `value_wo` takes its result instead. To have offstate \
+             generate the password (nothing of it in the state), keep it in one field of the `jsonencode` object \
+             (`generate` puts the password at one `json_key`; read that field where the others were read) and run \
+             migrate again"
+        ),
+        "{twice}"
+    );
+    // The steps work: a string `port`, no `api_token`, one `password` field: three `generate`s.
+    let followed = main
+        .replace("port = 6379", "port = \"6379\"")
+        .replace("api_token = \"abc\", ", "")
+        .replace(", old_password = random_password.twice.result", "");
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &followed)]);
+    assert_eq!(
+        text.matches("generate {").count(),
+        3,
+        "{text}\n{:#?}",
+        info_notes(&plan)
+    );
+}
