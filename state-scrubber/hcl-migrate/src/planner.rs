@@ -828,7 +828,10 @@ impl<'a> Planner<'a> {
             if let Some((file, block, _)) = policies.first() {
                 self.info(*file, span_of(*block).start, format!(
                     "{} `aws_secretsmanager_secret_policy` resources attach to `aws_secretsmanager_secret.{name}`: they stay, \
-                     attached to `offstate_secret.{name}.arn` (offstate leaves a policy it does not manage alone)",
+                     attached to `offstate_secret.{name}.arn` (offstate leaves a policy it does not manage alone); a \
+                     secret has one resource policy, which each of them replaces in turn: to fold it into `policy`, \
+                     merge their statements into one of them, replace each other one by a `removed {{ from = \
+                     aws_secretsmanager_secret_policy.<name> lifecycle {{ destroy = false }} }}` block, and migrate again",
                     policies.len()
                 ));
             }
@@ -839,7 +842,9 @@ impl<'a> Planner<'a> {
         let mut reasons = Vec::new();
         if pair.secret.body.has_attribute("policy") {
             reasons.push(format!(
-                "`aws_secretsmanager_secret.{name}` sets `policy` too"
+                "`aws_secretsmanager_secret.{name}` sets `policy` too, and the two replace each other's policy; to \
+                 fold it, remove `policy` from `aws_secretsmanager_secret.{name}` (keeping the policy you mean in \
+                 `aws_secretsmanager_secret_policy.{pname}`) and migrate again"
             ));
         }
         if let Err(reason) = same_repetition(name, pair.repeat, block, instance) {
@@ -856,11 +861,17 @@ impl<'a> Planner<'a> {
                     | "count"
                     | "for_each"
             ) {
-                reasons.push(format!("it sets `{key}`"));
+                reasons.push(format!(
+                    "it sets `{key}`, which `offstate_secret` does not take; to fold it, remove `{key}` and migrate again"
+                ));
             }
         }
         if let Some(nested) = block.body.blocks().next() {
-            reasons.push(format!("it has a `{}` block", nested.ident.as_str()));
+            let nested = nested.ident.as_str();
+            reasons.push(format!(
+                "it has a `{nested}` block, which migrate does not carry into `offstate_secret`; to fold it, remove \
+                 the `{nested}` block and migrate again"
+            ));
         }
         let policy_key = block.body.get_attribute("policy").map(key_start);
         let iterates_secret = matches!(instance, Instance::EachValue)
@@ -877,12 +888,19 @@ impl<'a> Planner<'a> {
             {
                 reasons.push(
                     "its `policy` uses `each.value`, which is the secret's instance there and would be an element \
-                     of its `for_each` in `offstate_secret`"
+                     of its `for_each` in `offstate_secret`; to fold it, write in place of each \
+                     `each.value.<attribute>` in the policy what the secret sets that attribute to (for its `arn` \
+                     as a statement's `Resource`, `\"*\"`, which is the secret itself), and migrate again"
                         .to_owned(),
                 );
             }
             if r.resource_named("aws_secretsmanager_secret_policy") == Some(pname) {
-                reasons.push(format!("it is named in {}", r.describe_site()));
+                reasons.push(format!(
+                    "it is named in {}, and folded it would be a `removed` block; to fold it, name \
+                     `aws_secretsmanager_secret.{name}` there in its place (its policy is then set with the secret) \
+                     or remove that use, and migrate again",
+                    r.describe_site()
+                ));
             } else if r.file == file
                 && Some(r.site.key_start) == policy_key
                 && matches!(&r.site.owner, Owner::Resource { ty, name: n }
@@ -892,8 +910,9 @@ impl<'a> Planner<'a> {
                         .is_some())
             {
                 reasons.push(format!(
-                    "its `policy` reads `{}.{}`, which would be `offstate_secret.{name}` reading itself \
-                     (in a secret's resource policy, `Resource = \"*\"` is the secret itself)",
+                    "its `policy` reads `{}.{}`, which would be `offstate_secret.{name}` reading itself; to fold it, \
+                     write `\"*\"` in place of that reference (in a secret's resource policy, `Resource = \"*\"` is \
+                     the secret itself) and migrate again",
                     r.root,
                     r.attr(0).unwrap_or_default()
                 ));

@@ -2337,3 +2337,136 @@ fn a_json_field_generate_cannot_hold_says_what_to_change() {
         info_notes(&plan)
     );
 }
+
+#[test]
+fn a_secret_policy_not_folded_says_what_to_change() {
+    let policy = |pname: &str, secret: &str, extra: &str, doc: &str| {
+        format!(
+            "resource \"aws_secretsmanager_secret_policy\" \"{pname}\" {{\n  secret_arn = aws_secretsmanager_secret.{secret}.arn\n  policy     = {doc}\n{extra}}}\n\n"
+        )
+    };
+    let doc = "jsonencode({ Version = \"2012-10-17\", Statement = [] })";
+    let selfdoc = "jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Deny\", Principal = \"*\", Action = \"*\", Resource = aws_secretsmanager_secret.selfref.arn }] })";
+    let main = pair_with("both", "  policy = var.policy\n", "", "var.pw")
+        + &policy("both", "both", "", doc)
+        + &pair_with("extra", "", "", "var.pw")
+        + &policy(
+            "extra",
+            "extra",
+            "  provider   = aws.primary\n\n  lifecycle {\n    prevent_destroy = true\n  }\n",
+            doc,
+        )
+        + &pair_with("named", "", "", "var.pw")
+        + &policy("named", "named", "", doc)
+        + "resource \"terraform_data\" \"after\" {\n  input      = \"x\"\n  depends_on = [aws_secretsmanager_secret_policy.named]\n}\n\n"
+        + &pair_with("selfref", "", "", "var.pw")
+        + &policy("selfref", "selfref", "", selfdoc)
+        + &pair_with("two", "", "", "var.pw")
+        + &policy("two_a", "two", "", doc)
+        + &policy("two_b", "two", "", doc);
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let stays = |pname: &str| {
+        notes
+            .iter()
+            .find(|n| n.starts_with(&format!("`aws_secretsmanager_secret_policy.{pname}` stays")))
+            .copied()
+            .unwrap_or_else(|| panic!("{pname}: {notes:#?}"))
+    };
+    let both = stays("both");
+    assert!(
+        both.ends_with(
+            "`aws_secretsmanager_secret.both` sets `policy` too, and the two replace each other's policy; to fold \
+             it, remove `policy` from `aws_secretsmanager_secret.both` (keeping the policy you mean in \
+             `aws_secretsmanager_secret_policy.both`) and migrate again"
+        ),
+        "{both}"
+    );
+    let extra = stays("extra");
+    assert!(
+        extra.contains(
+            "it sets `provider`, which `offstate_secret` does not take; to fold it, remove `provider` and migrate again"
+        ) && extra.ends_with(
+            "it has a `lifecycle` block, which migrate does not carry into `offstate_secret`; to fold it, remove \
+             the `lifecycle` block and migrate again"
+        ),
+        "{extra}"
+    );
+    let named = stays("named");
+    assert!(
+        named.contains(
+            "it is named in `terraform_data.after.depends_on`, and folded it would be a `removed` block; to fold \
+             it, name `aws_secretsmanager_secret.named` there in its place (its policy is then set with the secret) \
+             or remove that use, and migrate again"
+        ),
+        "{named}"
+    );
+    let selfref = stays("selfref");
+    assert!(
+        selfref.ends_with(
+            "which would be `offstate_secret.selfref` reading itself; to fold it, write `\"*\"` in place of that \
+             reference (in a secret's resource policy, `Resource = \"*\"` is the secret itself) and migrate again"
+        ),
+        "{selfref}"
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "2 `aws_secretsmanager_secret_policy` resources attach to `aws_secretsmanager_secret.two`"
+        ) && n.ends_with(
+            "a secret has one resource policy, which each of them replaces in turn: to fold it into `policy`, merge \
+             their statements into one of them, replace each other one by a `removed { from = \
+             aws_secretsmanager_secret_policy.<name> lifecycle { destroy = false } }` block, and migrate again"
+        )),
+        "{notes:#?}"
+    );
+    // The steps work: every policy is folded.
+    let followed = main
+        .replacen("  policy = var.policy\n", "", 1)
+        .replace("  provider   = aws.primary\n\n  lifecycle {\n    prevent_destroy = true\n  }\n", "")
+        .replace(
+            "depends_on = [aws_secretsmanager_secret_policy.named]",
+            "depends_on = [aws_secretsmanager_secret.named]",
+        )
+        .replace("Resource = aws_secretsmanager_secret.selfref.arn", "Resource = \"*\"")
+        .replace(
+            &policy("two_b", "two", "", doc),
+            "removed {\n  from = aws_secretsmanager_secret_policy.two_b\n\n  lifecycle {\n    destroy = false\n  }\n}\n\n",
+        );
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &followed)]);
+    for pname in ["both", "extra", "named", "selfref", "two_a"] {
+        assert!(
+            text.contains(&format!(
+                "from = aws_secretsmanager_secret_policy.{pname}\n"
+            )) && !text.contains(&format!("\"aws_secretsmanager_secret_policy\" \"{pname}\"")),
+            "{pname}: {text}\n{:#?}",
+            info_notes(&plan)
+        );
+    }
+}
+
+#[test]
+fn a_secret_policy_reading_each_value_of_the_secret_says_what_to_write() {
+    let main = "resource \"aws_secretsmanager_secret\" \"app\" {\n  for_each = var.apps\n  name     = \"prod/${each.key}\"\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"app\" {\n  for_each      = aws_secretsmanager_secret.app\n  secret_id     = each.value.id\n  secret_string = var.pw[each.key]\n}\n\n\
+                resource \"aws_secretsmanager_secret_policy\" \"app\" {\n  for_each   = aws_secretsmanager_secret.app\n  secret_arn = each.value.arn\n  policy     = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Deny\", Principal = \"*\", Action = \"*\", Resource = each.value.arn }] })\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    let notes = info_notes(&plan);
+    assert!(
+        notes.iter().any(|n| n.starts_with("`aws_secretsmanager_secret_policy.app` stays")
+            && n.contains(
+                "its `policy` uses `each.value`, which is the secret's instance there and would be an element of \
+                 its `for_each` in `offstate_secret`; to fold it, write in place of each `each.value.<attribute>` in \
+                 the policy what the secret sets that attribute to (for its `arn` as a statement's `Resource`, \
+                 `\"*\"`, which is the secret itself), and migrate again"
+            )),
+        "{notes:#?}"
+    );
+    // The step works: `Resource = "*"`, and the policy is folded.
+    let followed = main.replace("Resource = each.value.arn", "Resource = \"*\"");
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &followed)]);
+    assert!(
+        text.contains("from = aws_secretsmanager_secret_policy.app\n"),
+        "{text}\n{:#?}",
+        info_notes(&plan)
+    );
+}
