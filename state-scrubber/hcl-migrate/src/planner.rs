@@ -1008,6 +1008,18 @@ impl<'a> Planner<'a> {
                         ObjectKey::Expression(_) => String::new(),
                     };
                     if let Some(found) = password_result(field.expr()) {
+                        if password.is_some_and(|(first, _)| first != found.0) {
+                            return refused(
+                                format!(
+                                    "the `jsonencode` field `{key_name}` holds another password, `random_password.{}`",
+                                    found.0
+                                ),
+                                Some(generate_step(&format!(
+                                    "move `{key_name}` into a secret of its own (`generate` makes one password per \
+                                     secret)"
+                                ))),
+                            );
+                        }
                         if password.is_some() {
                             return refused(
                                 "it appears more than once in the value".to_owned(),

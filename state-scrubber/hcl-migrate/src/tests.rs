@@ -2287,6 +2287,13 @@ fn a_json_field_generate_cannot_hold_says_what_to_change() {
             "",
             "jsonencode({ api_token = \"abc\", password = random_password.keyed.result })",
         )
+        + "resource \"random_password\" \"admin\" {\n  length = 24\n}\n\n"
+        + &pair_with(
+            "admin",
+            "",
+            "",
+            "jsonencode({ password = random_password.admin.result, root = random_password.twice.result })",
+        )
         + "resource \"random_password\" \"twice\" {\n  length = 24\n}\n\n"
         + &pair_with(
             "twice",
@@ -2324,15 +2331,26 @@ fn a_json_field_generate_cannot_hold_says_what_to_change() {
         ),
         "{twice}"
     );
-    // The steps work: a string `port`, no `api_token`, one `password` field: three `generate`s.
+    let admin = not_generate(&notes, "admin");
+    assert!(
+        admin.contains(
+            "the `jsonencode` field `root` holds another password, `random_password.twice`; `value_wo` takes its \
+             result instead. To have offstate generate the password (nothing of it in the state), move `root` into \
+             a secret of its own (`generate` makes one password per secret) and run migrate again"
+        ),
+        "{admin}"
+    );
+    // The steps work: a string `port`, no `api_token`, one `password` field, `root` moved out:
+    // four `generate`s.
     let followed = main
         .replace("port = 6379", "port = \"6379\"")
         .replace("api_token = \"abc\", ", "")
-        .replace(", old_password = random_password.twice.result", "");
+        .replace(", old_password = random_password.twice.result", "")
+        .replace(", root = random_password.twice.result", "");
     let (plan, text, _dir) = migrate_main(&[("main.tf", &followed)]);
     assert_eq!(
         text.matches("generate {").count(),
-        3,
+        4,
         "{text}\n{:#?}",
         info_notes(&plan)
     );
