@@ -984,7 +984,13 @@ impl<'a> Planner<'a> {
                     && !call.args.expand_final() =>
             {
                 let Some(Expression::Object(object)) = call.args.get(0) else {
-                    return fail("`jsonencode` is not given an object".to_owned());
+                    return refused(
+                        "`jsonencode` is not given an object".to_owned(),
+                        Some(generate_step(
+                            "write the object in the value itself, `jsonencode({ ... })`, with the password as one \
+                             field",
+                        )),
+                    );
                 };
                 let mut password = None;
                 let mut password_field = None;
@@ -997,8 +1003,11 @@ impl<'a> Planner<'a> {
                             vsrc[span_of(key)].to_owned()
                         }
                         ObjectKey::Expression(_) => {
-                            return fail(
+                            return refused(
                                 "a key of the `jsonencode` object is an expression".to_owned(),
+                                Some(generate_step(
+                                    "write each key of the object as a name or a quoted string",
+                                )),
                             )
                         }
                     };
@@ -1070,9 +1079,14 @@ impl<'a> Planner<'a> {
             _ => (None, None),
         };
         let Some((password, index)) = password.filter(|(p, _)| *p == used) else {
-            return fail(
+            return refused(
                 "the value is neither `random_password.<name>.result` nor `jsonencode({...})` with it as a field"
                     .to_owned(),
+                Some(generate_step(&format!(
+                    "set the value to `random_password.{used}.result` itself (with `[count.index]` or `[each.key]` \
+                     before `.result` when repeated), or to a `jsonencode({{ ... }})` with it as one field, when \
+                     whatever reads the secret takes that form"
+                ))),
             );
         };
         if self

@@ -2488,3 +2488,72 @@ fn a_secret_policy_reading_each_value_of_the_secret_says_what_to_write() {
         info_notes(&plan)
     );
 }
+
+#[test]
+fn a_value_generate_cannot_read_says_what_form_to_give_it() {
+    let main = "resource \"random_password\" \"wrapped\" {\n  length = 24\n}\n\n".to_owned()
+        + &pair_with("wrapped", "", "", "\"${random_password.wrapped.result}\"")
+        + "resource \"random_password\" \"local\" {\n  length = 24\n}\n\n"
+        + &pair_with(
+            "local",
+            "",
+            "",
+            "jsonencode(merge(var.extra, { password = random_password.local.result }))",
+        )
+        + "resource \"random_password\" \"keyexpr\" {\n  length = 24\n}\n\n"
+        + &pair_with(
+            "keyexpr",
+            "",
+            "",
+            "jsonencode({ (var.key) = random_password.keyexpr.result })",
+        );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let wrapped = not_generate(&notes, "wrapped");
+    assert!(
+        wrapped.contains(
+            "To have offstate generate the password (nothing of it in the state), set the value to \
+             `random_password.wrapped.result` itself (with `[count.index]` or `[each.key]` before `.result` when \
+             repeated), or to a `jsonencode({ ... })` with it as one field, when whatever reads the secret takes \
+             that form and run migrate again"
+        ),
+        "{wrapped}"
+    );
+    let local = not_generate(&notes, "local");
+    assert!(
+        local.contains(
+            "`jsonencode` is not given an object; `value_wo` takes its result instead. To have offstate generate \
+             the password (nothing of it in the state), write the object in the value itself, `jsonencode({ ... \
+             })`, with the password as one field and run migrate again"
+        ),
+        "{local}"
+    );
+    let keyexpr = not_generate(&notes, "keyexpr");
+    assert!(
+        keyexpr.contains(
+            "a key of the `jsonencode` object is an expression; `value_wo` takes its result instead. To have \
+             offstate generate the password (nothing of it in the state), write each key of the object as a name \
+             or a quoted string and run migrate again"
+        ),
+        "{keyexpr}"
+    );
+    // The steps work: the bare result, the object in the value and a quoted key all become
+    // `generate`.
+    let followed = main
+        .replace(
+            "\"${random_password.wrapped.result}\"",
+            "random_password.wrapped.result",
+        )
+        .replace("(var.key)", "\"password\"")
+        .replace(
+            "jsonencode(merge(var.extra, { password = random_password.local.result }))",
+            "jsonencode({ user = \"app\", password = random_password.local.result })",
+        );
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &followed)]);
+    assert_eq!(
+        text.matches("generate {").count(),
+        3,
+        "{text}\n{:#?}",
+        info_notes(&plan)
+    );
+}
