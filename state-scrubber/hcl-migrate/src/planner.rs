@@ -456,11 +456,23 @@ impl<'a> Planner<'a> {
     /// Why something that an override or `.tf.json` file mentions (every one of `words` as an
     /// identifier) must stay as it is: migrate rewrites neither kind of file, so what it names
     /// would be gone (a dangling reference), or an override would merge into a changed block.
+    /// Ends with what to do: move what that file says of it into a `.tf` file, as Terraform
+    /// would merge it, and migrate again.
     fn named_elsewhere(&self, words: &[&str]) -> Option<String> {
+        self.mentioned_in(words)
+            .map(|(reason, action)| format!("{reason}; to change it, {action} and migrate again"))
+    }
+
+    /// [`Self::named_elsewhere`] as the reason and what to do, apart.
+    fn mentioned_in(&self, words: &[&str]) -> Option<(String, String)> {
         self.others.iter().find(|o| o.mentions(words)).map(|o| {
-            format!(
-                "`{}` mentions it, and migrate does not rewrite override or `.tf.json` files",
-                o.name()
+            let file = o.name();
+            (
+                format!("`{file}` mentions it, and migrate does not rewrite override or `.tf.json` files"),
+                format!(
+                    "move what `{file}` says of it into a `.tf` file (an override's arguments into the block they \
+                     override, where they replace what it sets; a `.tf.json` block written as HCL)"
+                ),
             )
         })
     }
@@ -971,8 +983,8 @@ impl<'a> Planner<'a> {
             })
         };
         let fail = |reason: String| refused(reason, None);
-        if let Some(reason) = self.named_elsewhere(&["random_password", used]) {
-            return fail(reason);
+        if let Some((reason, action)) = self.mentioned_in(&["random_password", used]) {
+            return refused(reason, Some(generate_step(&action)));
         }
         let mut commented = None;
         let (password, json) = match value {

@@ -2557,3 +2557,42 @@ fn a_value_generate_cannot_read_says_what_form_to_give_it() {
         info_notes(&plan)
     );
 }
+
+#[test]
+fn what_an_override_or_tf_json_file_mentions_says_to_move_it_into_a_tf_file() {
+    let main = pair_with("db", "", "", "var.pw");
+    let over = "resource \"aws_secretsmanager_secret\" \"db\" {\n  description = \"orders\"\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &main), ("main_override.tf", over)]);
+    let notes = info_notes(&plan);
+    let db = not_converted(&notes, "db");
+    assert!(
+        db.ends_with(
+            "`main_override.tf` mentions it, and migrate does not rewrite override or `.tf.json` files; to change \
+             it, move what `main_override.tf` says of it into a `.tf` file (an override's arguments into the block \
+             they override, where they replace what it sets; a `.tf.json` block written as HCL) and migrate again"
+        ),
+        "{db}"
+    );
+    // The step works: the override's `description` in the secret's block, the pair converts.
+    let followed = main.replace(
+        "  name = \"prod/db\"\n",
+        "  name        = \"prod/db\"\n  description = \"orders\"\n",
+    );
+    assert_converts(&followed, "db");
+
+    // generate says it as its step, before `--write`.
+    let main = "resource \"random_password\" \"db\" {\n  length = 24\n}\n\n".to_owned()
+        + &pair_with("db", "", "", "random_password.db.result");
+    let json = "{\"output\": {\"len\": {\"value\": \"${length(random_password.db.result)}\", \"sensitive\": true}}}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &main), ("outputs.tf.json", json)]);
+    let notes = info_notes(&plan);
+    let db = not_generate(&notes, "db");
+    assert!(
+        db.contains(
+            "`outputs.tf.json` mentions it, and migrate does not rewrite override or `.tf.json` files; `value_wo` \
+             takes its result instead. To have offstate generate the password (nothing of it in the state), move \
+             what `outputs.tf.json` says of it into a `.tf` file"
+        ),
+        "{db}"
+    );
+}
