@@ -11,7 +11,7 @@ use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig};
 use super::lock::StateLock;
 use super::plan::Selection;
 use super::rewrite::{
-    check_writable, replace_if_unchanged, write_backup, ChangedMeanwhile, ReadOnly, Swap,
+    check_writable, replace_if_unchanged, write_private, ChangedMeanwhile, ReadOnly, Swap,
 };
 use super::{
     names, render, restore, scrub, state_not_written, state_written, ScrubOptions, ScrubReport,
@@ -360,7 +360,7 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     warn_all(&warnings)?;
     // Only now that the state holds the references: a plaintext copy of the state it replaced.
     if let Some(b) = &args.backup {
-        write_backup(b, &src).with_context(|| {
+        write_private(b, &src).with_context(|| {
             format!(
                 "writing backup {} (the scrubbed state is written; `state-scrubber restore` gives the plaintext back)",
                 b.display()

@@ -228,13 +228,14 @@ impl StateLock {
             path: shown(),
             source,
         })?;
-        if !file.metadata().is_ok_and(|m| m.is_file()) {
-            return Err(not_regular());
-        }
+        let meta = match file.metadata() {
+            Ok(m) if m.is_file() => m,
+            _ => return Err(not_regular()),
+        };
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            let links = file.metadata().map(|m| m.nlink()).unwrap_or(1);
+            let links = meta.nlink();
             if links > 1 {
                 return Err(LockError::Linked {
                     path: shown(),
@@ -244,6 +245,8 @@ impl StateLock {
                 });
             }
         }
+        #[cfg(not(unix))]
+        let _ = meta;
         Self::lock_opened(file, path, operation, what)
     }
 
@@ -274,19 +277,11 @@ impl StateLock {
         // Between the open and the lock, a rename may have put another file at the path (another
         // scrub or restore finishing: the file opened is then its overwritten old one). The
         // lock on a file no longer at the path guards nothing.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let same = match (file.metadata(), std::fs::metadata(path)) {
-                (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-                _ => false,
-            };
-            if !same {
-                return Err(LockError::Moved {
-                    path: shown(),
-                    what,
-                });
-            }
+        if !names(path, &file).unwrap_or(false) {
+            return Err(LockError::Moved {
+                path: shown(),
+                what,
+            });
         }
         let id = random_uuid();
         let info = LockInfo {
@@ -300,7 +295,7 @@ impl StateLock {
         };
         // Terraform writes it with mode 0600, replacing a stale one a crash left behind.
         let json = serde_json::to_vec(&info).expect("lock info serializes");
-        write_private(&info_path, &json).map_err(|source| LockError::Io {
+        super::rewrite::write_private(&info_path, &json).map_err(|source| LockError::Io {
             path: info_path.display().to_string(),
             source,
         })?;
@@ -324,17 +319,7 @@ impl StateLock {
     /// Whether the path still names the file this lock holds (a rename by someone else would
     /// have put another file there).
     pub fn still_at_path(&self) -> std::io::Result<bool> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let held = self.file.metadata()?;
-            let now = std::fs::metadata(&self.path)?;
-            Ok(held.dev() == now.dev() && held.ino() == now.ino())
-        }
-        #[cfg(not(unix))]
-        {
-            Ok(true)
-        }
+        names(&self.path, &self.file)
     }
 
     /// Whether no name is left for the locked file (a rename replaced its only one).
@@ -383,6 +368,21 @@ impl Drop for StateLock {
     }
 }
 
+/// Whether `path` (links followed) names the open `file`.
+fn names(path: &Path, file: &File) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (held, now) = (file.metadata()?, std::fs::metadata(path)?);
+        Ok(held.dev() == now.dev() && held.ino() == now.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, file);
+        Ok(true)
+    }
+}
+
 /// An fcntl write lock on the whole file, without waiting: `Ok(false)` when another holds it.
 #[cfg(unix)]
 fn try_lock(file: &File) -> std::io::Result<bool> {
@@ -413,17 +413,6 @@ fn try_lock(file: &File) -> std::io::Result<bool> {
 #[cfg(not(unix))]
 fn try_lock(_file: &File) -> std::io::Result<bool> {
     Ok(true)
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)?.write_all(bytes)
 }
 
 /// `user@host`, as Terraform fills `Who` (the user from the password database, as Go's

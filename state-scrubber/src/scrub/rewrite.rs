@@ -334,8 +334,9 @@ fn write_atomically_inner(
     result
 }
 
-/// Write a plaintext backup readable only by the owner (mode 0600), replacing any file there.
-pub fn write_backup(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Write a file readable only by the owner (mode 0600), replacing any file there, and sync it:
+/// `--backup`'s plaintext copy, the lock info.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
