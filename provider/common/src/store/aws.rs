@@ -492,11 +492,18 @@ pub fn observe_session_tokens(observer: fn(&str)) {
     let _ = TOKEN_OBSERVER.set(observer);
 }
 
-/// The interceptor behind [`observe_session_tokens`].
-#[derive(Debug, Default)]
+/// The interceptor behind [`observe_session_tokens`]. `Debug` withholds the token: the SDK's
+/// client and config print their interceptors.
+#[derive(Default)]
 struct SessionTokenObserver {
     /// The last token reported (a session's token is the same on every call until it expires).
     last: std::sync::Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for SessionTokenObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionTokenObserver").finish_non_exhaustive()
+    }
 }
 
 impl aws_smithy_runtime_api::client::interceptors::Intercept for SessionTokenObserver {
@@ -1264,6 +1271,8 @@ mod tests {
             }),
             ..Default::default()
         };
+        // With an observer, the session token interceptor keeps the last token it saw.
+        observe_session_tokens(|_| {});
         let store = AwsSecretsManager::connect(&cfg).await.unwrap();
         // Credentials are loaded by the first call (which then fails: nothing listens there).
         let _ = store.describe("x").await;
@@ -1279,6 +1288,8 @@ mod tests {
             format!("{cfg:#?}"),
             format!("{store:?}"),
             format!("{plain:?}"),
+            // The SDK client prints its interceptors, the session token observer among them.
+            format!("{:?}", plain.client),
         ] {
             for needle in [key, token, external] {
                 assert!(!text.contains(needle), "Debug shows a credential: {text}");
