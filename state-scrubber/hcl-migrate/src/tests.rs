@@ -1389,6 +1389,17 @@ fn info_notes(plan: &MigrationPlan) -> Vec<&str> {
     plan.notes.iter().map(|n| n.message.as_str()).collect()
 }
 
+/// `main` alone in `main.tf` is rewritten with `n` `generate` blocks.
+fn assert_generates(main: &str, n: usize) {
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert_eq!(
+        text.matches("generate {").count(),
+        n,
+        "{text}\n{:#?}",
+        info_notes(&plan)
+    );
+}
+
 #[test]
 fn a_random_password_kept_for_keepers_or_lifecycle_says_what_to_remove() {
     let main = "resource \"random_password\" \"keyed\" {\n  length = 24\n  keepers = {\n    rotation = \"2026-01\"\n  }\n}\n\n\
@@ -2262,13 +2273,7 @@ fn a_random_password_not_repeated_like_the_secret_says_how_to_repeat_it() {
             "random_password.single[0].result",
             "random_password.single.result",
         );
-    let (plan, text, _dir) = migrate_main(&[("main.tf", &followed)]);
-    assert_eq!(
-        text.matches("generate {").count(),
-        3,
-        "{text}\n{:#?}",
-        info_notes(&plan)
-    );
+    assert_generates(&followed, 3);
 }
 
 #[test]
@@ -2347,13 +2352,7 @@ fn a_json_field_generate_cannot_hold_says_what_to_change() {
         .replace("api_token = \"abc\", ", "")
         .replace(", old_password = random_password.twice.result", "")
         .replace(", root = random_password.twice.result", "");
-    let (plan, text, _dir) = migrate_main(&[("main.tf", &followed)]);
-    assert_eq!(
-        text.matches("generate {").count(),
-        4,
-        "{text}\n{:#?}",
-        info_notes(&plan)
-    );
+    assert_generates(&followed, 4);
 }
 
 #[test]
@@ -2549,13 +2548,7 @@ fn a_value_generate_cannot_read_says_what_form_to_give_it() {
             "jsonencode(merge(var.extra, { password = random_password.local.result }))",
             "jsonencode({ user = \"app\", password = random_password.local.result })",
         );
-    let (plan, text, _dir) = migrate_main(&[("main.tf", &followed)]);
-    assert_eq!(
-        text.matches("generate {").count(),
-        3,
-        "{text}\n{:#?}",
-        info_notes(&plan)
-    );
+    assert_generates(&followed, 3);
 }
 
 #[test]
