@@ -2421,18 +2421,11 @@ impl<'a> Planner<'a> {
     /// The offstate entry (`offstate/offstate` first, else a private registry's) that an
     /// override file's `required_providers` gives the module: migrate uses it and adds none.
     fn override_offstate(&self) -> Option<JsonOffstate> {
-        let entry = |kind: OffstateSource| {
-            self.overrides.iter().find_map(|(local, (file, source))| {
-                let source = source.as_deref()?;
-                (offstate_source(source) == kind).then(|| JsonOffstate {
-                    file: file.clone(),
-                    name: local.clone(),
-                    source: source.to_owned(),
-                    kind,
-                })
-            })
-        };
-        entry(OffstateSource::Canonical).or_else(|| entry(OffstateSource::PrivateRegistry))
+        preferred_offstate(
+            self.overrides
+                .iter()
+                .map(|(local, (file, source))| (file.as_str(), local.as_str(), source.as_deref())),
+        )
     }
 
     /// `provider = <local name>` for an `offstate_secret` migrate writes, when the local name
@@ -2459,21 +2452,13 @@ impl<'a> Planner<'a> {
                 continue;
             };
             entries.retain(|(local, _)| !self.overrides.contains_key(local));
-            let offstate = |kind: OffstateSource| {
-                entries.iter().find_map(|(local, source)| {
-                    let source = source.as_deref()?;
-                    (offstate_source(source) == kind).then(|| JsonOffstate {
-                        file: name.clone(),
-                        name: local.clone(),
-                        source: source.to_owned(),
-                        kind,
-                    })
-                })
-            };
-            if let Some(entry) = offstate(OffstateSource::Canonical)
-                .or_else(|| offstate(OffstateSource::PrivateRegistry))
-            {
-                return Ok(Some(entry));
+            let entry = preferred_offstate(
+                entries
+                    .iter()
+                    .map(|(local, source)| (name.as_str(), local.as_str(), source.as_deref())),
+            );
+            if entry.is_some() {
+                return Ok(entry);
             }
             let add = match entries.iter().find(|(local, _)| local == "offstate") {
                 // The legacy form, `"offstate": "~> 1.0"`, means hashicorp/offstate.
@@ -2700,6 +2685,25 @@ fn hcl_required_providers(src: &str) -> Vec<(String, Option<String>)> {
         .map(|entry| (entry.key.as_str().to_owned(), entry_source(&entry.value)))
         .collect();
     entries
+}
+
+/// The offstate entry among `entries` (file name, local name, source) of files migrate does
+/// not rewrite: `offstate/offstate` first, else a private registry's (see [`OffstateSource`]).
+fn preferred_offstate<'e>(
+    entries: impl Iterator<Item = (&'e str, &'e str, Option<&'e str>)> + Clone,
+) -> Option<JsonOffstate> {
+    let entry = |kind: OffstateSource| {
+        entries.clone().find_map(|(file, local, source)| {
+            let source = source?;
+            (offstate_source(source) == kind).then(|| JsonOffstate {
+                file: file.to_owned(),
+                name: local.to_owned(),
+                source: source.to_owned(),
+                kind,
+            })
+        })
+    };
+    entry(OffstateSource::Canonical).or_else(|| entry(OffstateSource::PrivateRegistry))
 }
 
 /// The offstate entry of a `required_providers` block in a file migrate does not rewrite (a
