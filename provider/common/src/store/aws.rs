@@ -502,7 +502,8 @@ struct SessionTokenObserver {
 
 impl std::fmt::Debug for SessionTokenObserver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionTokenObserver").finish_non_exhaustive()
+        f.debug_struct("SessionTokenObserver")
+            .finish_non_exhaustive()
     }
 }
 
