@@ -188,13 +188,23 @@ impl Engine {
     }
 
     fn content(&self, value: &str) -> Option<ContentHit<'_>> {
+        self.content_or_decoded(value, || decode_base64_text(value))
+    }
+
+    /// [`Engine::content`], taking `value`'s base64 text from `decoded` (called only when the
+    /// value itself matches no rule), for a caller that decoded it already.
+    fn content_or_decoded(
+        &self,
+        value: &str,
+        decoded: impl FnOnce() -> Option<String>,
+    ) -> Option<ContentHit<'_>> {
         if let Some(rule) = self.rules.content_match(value) {
             return Some(ContentHit {
                 rule,
                 decoded: vec![],
             });
         }
-        let text = decode_base64_text(value)?;
+        let text = decoded()?;
         let rule = self.rules.content_match(&text)?;
         Some(ContentHit {
             rule,
@@ -369,8 +379,12 @@ impl Engine {
             // JSON held in base64 (a provider's private data, a Docker config, a framework
             // provider's private state of `{key: base64 of JSON}`): its leaves, as above. Only
             // when one is found; else the text as a whole, below.
+            // (Decoded once: the content rules below read the same text.)
+            let mut decoded = None;
             if b64 && !looks_json && within_budget {
-                if let Some(text) = decode_base64_text(trimmed)
+                if let Some(text) = decoded
+                    .insert(decode_base64_text(trimmed))
+                    .as_deref()
                     .filter(|t| matches!(t.trim_start().as_bytes().first(), Some(b'{' | b'[')))
                 {
                     let before = out.len();
@@ -378,7 +392,7 @@ impl Engine {
                         levels: depth.levels + 1,
                         nodes: depth.nodes,
                     };
-                    self.analyze_at(&text, ctx, out, inner);
+                    self.analyze_at(text, ctx, out, inner);
                     if out.len() > before {
                         for d in &mut out[before..] {
                             d.decoded.insert(0, "base64");
@@ -387,7 +401,8 @@ impl Engine {
                     }
                 }
             }
-            if let Some(c) = self.content(value) {
+            let decoded = || decoded.unwrap_or_else(|| decode_base64_text(value));
+            if let Some(c) = self.content_or_decoded(value, decoded) {
                 out.push(self.content_detection(value, c.rule, c.decoded, None, fix));
                 return;
             }
