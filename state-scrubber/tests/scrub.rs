@@ -1562,6 +1562,28 @@ struct CreatedMeanwhile {
     missed: std::sync::atomic::AtomicBool,
 }
 
+impl CreatedMeanwhile {
+    /// The store already holding `name`, tagged with `lineage` and holding `value`; its
+    /// first describe of `name` misses all the same.
+    async fn holding(name: &str, lineage: &str, value: &str) -> Self {
+        let inner = MemoryStore::default();
+        inner
+            .create(CreateSecret {
+                name: name.into(),
+                tags: BTreeMap::from([("offstate:state-lineage".to_string(), lineage.to_string())]),
+                value: Some(SecretValue::from_string(value.to_string())),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        CreatedMeanwhile {
+            inner,
+            name: name.into(),
+            missed: false.into(),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl SecretStore for CreatedMeanwhile {
     async fn create(&self, r: CreateSecret) -> Result<SecretMeta, StoreError> {
@@ -1652,24 +1674,7 @@ fn a_secret_created_by_someone_else_meanwhile_is_not_written_to() {
     rt().block_on(async {
         // Someone else's secret (another state's lineage): refused, and left as it was.
         let theirs = canary();
-        let inner = MemoryStore::default();
-        inner
-            .create(CreateSecret {
-                name: name.into(),
-                tags: BTreeMap::from([(
-                    "offstate:state-lineage".to_string(),
-                    "someone-else".to_string(),
-                )]),
-                value: Some(SecretValue::from_string(theirs.clone())),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let store = CreatedMeanwhile {
-            inner,
-            name: name.into(),
-            missed: false.into(),
-        };
+        let store = CreatedMeanwhile::holding(name, "someone-else", &theirs).await;
         let e = scrub_write(src.as_bytes(), "s.tfstate", &store)
             .await
             .expect_err("someone else's secret must not get a version");
@@ -1696,21 +1701,7 @@ fn a_secret_created_by_someone_else_meanwhile_is_not_written_to() {
 
         // Created meanwhile by another run of this very scrub (same lineage, same value):
         // found, checked, nothing written.
-        let inner = MemoryStore::default();
-        inner
-            .create(CreateSecret {
-                name: name.into(),
-                tags: BTreeMap::from([("offstate:state-lineage".to_string(), lineage.to_string())]),
-                value: Some(SecretValue::from_string(c.clone())),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let store = CreatedMeanwhile {
-            inner,
-            name: name.into(),
-            missed: false.into(),
-        };
+        let store = CreatedMeanwhile::holding(name, lineage, &c).await;
         let r = scrub_write(src.as_bytes(), "s.tfstate", &store)
             .await
             .unwrap();
