@@ -170,22 +170,16 @@ impl<'a> Planner<'a> {
                 ));
                 continue;
             }
-            if let Some(reason) = self.offstate_blocked.clone() {
-                self.info(
-                    file,
-                    start,
-                    format!("`{address}` stores a secret in the state; left alone: {reason}"),
-                );
-                continue;
-            }
-            // Migrate rewrites neither override nor `.tf.json` files: an override of the block
+            // Left alone when nothing needing offstate can be written, or when an override or
+            // `.tf.json` file names the block: migrate rewrites neither, an override of the block
             // would merge into the rewritten one, and a reference there would still expect the
             // value.
             let words = match place {
                 Place::TerraformData { name, .. } => ["terraform_data", name],
                 Place::Output { name } => ["output", name],
             };
-            if let Some(reason) = self.named_elsewhere(&words) {
+            let blocked = self.offstate_blocked.clone();
+            if let Some(reason) = blocked.or_else(|| self.named_elsewhere(&words)) {
                 self.info(
                     file,
                     start,
