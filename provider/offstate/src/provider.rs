@@ -320,7 +320,6 @@ impl offstate_framework::Provider for OffstateProvider {
             }
             return diags;
         }
-        withhold_credentials(c);
         let env_region = std::env::var("AWS_REGION")
             .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
             .ok();
@@ -359,6 +358,7 @@ impl offstate_framework::Provider for OffstateProvider {
                 .filter(|p| !p.is_empty())
                 .map(std::path::PathBuf::from),
         };
+        withhold_credentials(&cfg);
         match AwsSecretsManager::connect(&cfg).await {
             Ok(store) => {
                 if let Err(d) = check_account(&store, c).await {
@@ -382,15 +382,13 @@ impl offstate_framework::Provider for OffstateProvider {
                     ConnectError::CaBundle {
                         from_env: false, ..
                     } => Some("custom_ca_bundle"),
-                    ConnectError::ProfileFile { path, .. } => {
-                        ["shared_config_files", "shared_credentials_files"]
-                            .into_iter()
-                            .find(|a| {
-                                paths(c.get(a))
-                                    .iter()
-                                    .any(|p| p.display().to_string() == *path)
-                            })
-                    }
+                    ConnectError::ProfileFile { path, .. } => [
+                        ("shared_config_files", &cfg.shared_config_files),
+                        ("shared_credentials_files", &cfg.shared_credentials_files),
+                    ]
+                    .into_iter()
+                    .find(|(_, files)| files.iter().any(|p| p.display().to_string() == *path))
+                    .map(|(attr, _)| attr),
                     _ => None,
                 };
                 diags.push(match attr {
@@ -442,7 +440,7 @@ impl offstate_framework::Provider for OffstateProvider {
 /// proxy that reflects the request in its error text (the `X-Amz-Security-Token` header, STS's
 /// form body with `ExternalId`) would otherwise put them in the error the user sees, and the
 /// SDK's own warning ("STS refused to grant assume role") in the log.
-fn withhold_credentials(config: &Value) {
+fn withhold_credentials(cfg: &AwsStoreConfig) {
     use offstate_framework::withheld::withhold;
     for var in [
         "AWS_SECRET_ACCESS_KEY",
@@ -454,7 +452,11 @@ fn withhold_credentials(config: &Value) {
             withhold(&v);
         }
     }
-    if let Some(id) = config.get("assume_role").get("external_id").as_str() {
+    if let Some(id) = cfg
+        .assume_role
+        .as_ref()
+        .and_then(|r| r.external_id.as_deref())
+    {
         withhold(id);
     }
     // Tokens kept in files (web identity for IRSA / GitHub OIDC, the container credentials
@@ -467,15 +469,15 @@ fn withhold_credentials(config: &Value) {
             withhold(token.trim());
         }
     }
-    for (attr, var, default) in [
-        ("shared_config_files", "AWS_CONFIG_FILE", ".aws/config"),
+    for (configured, var, default) in [
+        (&cfg.shared_config_files, "AWS_CONFIG_FILE", ".aws/config"),
         (
-            "shared_credentials_files",
+            &cfg.shared_credentials_files,
             "AWS_SHARED_CREDENTIALS_FILE",
             ".aws/credentials",
         ),
     ] {
-        let mut files = paths(config.get(attr));
+        let mut files = configured.clone();
         if files.is_empty() {
             files.extend(
                 std::env::var_os(var)
