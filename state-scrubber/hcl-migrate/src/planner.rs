@@ -892,12 +892,8 @@ impl<'a> Planner<'a> {
                 .get_attribute("for_each")
                 .is_some_and(|a| names_resource(&a.value, name));
         for r in self.refs {
-            if iterates_secret
-                && r.file == file
-                && Some(r.site.key_start) == policy_key
-                && r.root == "each"
-                && r.attr(0) == Some("value")
-            {
+            let in_policy = r.file == file && Some(r.site.key_start) == policy_key;
+            if iterates_secret && in_policy && r.root == "each" && r.attr(0) == Some("value") {
                 reasons.push(
                     "its `policy` uses `each.value`, which is the secret's instance there and would be an element \
                      of its `for_each` in `offstate_secret`; to fold it, write in place of each \
@@ -913,8 +909,7 @@ impl<'a> Planner<'a> {
                      or remove that use, and migrate again",
                     r.describe_site()
                 ));
-            } else if r.file == file
-                && Some(r.site.key_start) == policy_key
+            } else if in_policy
                 && matches!(&r.site.owner, Owner::Resource { ty, name: n }
                     if ty == "aws_secretsmanager_secret_policy" && n == pname)
                 && (r.resource_named("aws_secretsmanager_secret") == Some(name)
