@@ -44,16 +44,13 @@ pub fn withhold(secret: &str) {
 /// `text` with every withheld string replaced by [`MASK`].
 pub fn scrub(text: &str) -> Cow<'_, str> {
     let list = WITHHELD.read().unwrap_or_else(|e| e.into_inner());
-    if list.is_empty() || !list.iter().any(|s| text.contains(s.as_str())) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = text.to_owned();
+    let mut out = Cow::Borrowed(text);
     for s in list.iter() {
         if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), MASK);
+            out = Cow::Owned(out.replace(s.as_str(), MASK));
         }
     }
-    Cow::Owned(out)
+    out
 }
 
 #[cfg(test)]
