@@ -15,12 +15,12 @@ fn main() -> ExitCode {
         "provider.terraform-provider-offstate",
         terraform_provider_offstate::LOG_CONTENT_TARGETS,
     );
-    // One thread is plenty: every RPC waits on the network (Secrets Manager)
-    // or does microseconds of work, and Terraform starts a provider process
-    // several times per command, so start-up time and memory are what count.
     // A session token the AWS SDK obtains by itself (assume_role's, SSO's, the instance's) is
     // withheld from logs and diagnostics from its first use on.
     offstate_common::store::aws::observe_session_tokens(offstate_framework::withheld::withhold);
+    // One thread is plenty: every RPC waits on the network (Secrets Manager)
+    // or does microseconds of work, and Terraform starts a provider process
+    // several times per command, so start-up time and memory are what count.
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
