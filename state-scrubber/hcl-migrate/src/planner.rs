@@ -977,7 +977,6 @@ impl<'a> Planner<'a> {
                 step,
             })
         };
-        let fail = |reason: String| refused(reason, None);
         if let Some((reason, action)) = self.mentioned_in(&["random_password", used]) {
             return refused(reason, Some(generate_step(&action)));
         }
@@ -1103,7 +1102,13 @@ impl<'a> Planner<'a> {
             .count()
             > 1
         {
-            return fail("the value reads `random_password` more than once".to_owned());
+            return refused(
+                "the value reads `random_password` more than once".to_owned(),
+                Some(generate_step(&format!(
+                    "make the value read `random_password.{used}.result` alone (no other `random_password`, in an \
+                     index neither; index it with `count.index` or `each.key` only, when repeated)"
+                ))),
+            );
         }
         // Repeated like the secret, instance for instance.
         let rp_repeat = match repetition(block) {

@@ -2589,3 +2589,28 @@ fn what_an_override_or_tf_json_file_mentions_says_to_move_it_into_a_tf_file() {
         "{db}"
     );
 }
+
+#[test]
+fn a_value_reading_another_password_in_its_index_says_what_to_do() {
+    let main = "resource \"random_password\" \"idx\" {\n  length = 24\n}\n\n\
+                resource \"random_password\" \"other\" {\n  length = 4\n}\n\n"
+        .to_owned()
+        + &pair_with(
+            "idx",
+            "",
+            "",
+            "random_password.idx[length(random_password.other.result) - 4].result",
+        );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let notes = info_notes(&plan);
+    let idx = not_generate(&notes, "idx");
+    assert!(
+        idx.contains(
+            "the value reads `random_password` more than once; `value_wo` takes its result instead. To have \
+             offstate generate the password (nothing of it in the state), make the value read \
+             `random_password.idx.result` alone (no other `random_password`, in an index neither; index it with \
+             `count.index` or `each.key` only, when repeated) and run migrate again"
+        ),
+        "{idx}"
+    );
+}
