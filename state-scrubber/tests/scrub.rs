@@ -2604,3 +2604,113 @@ fn a_hard_linked_state_is_refused_before_anything_is_stored() {
         assert_eq!(std::fs::read_to_string(&other).unwrap(), original);
     }
 }
+
+// ---- the dry run shows the names --write uses ---------------------------------------------------
+
+/// The secret names in a scrub's output: those of its references (`ref+awssecrets://NAME...`).
+fn referenced_names(out: &str) -> std::collections::BTreeSet<String> {
+    out.split("ref+awssecrets://")
+        .skip(1)
+        .map(|rest| {
+            rest.split(|c: char| c.is_whitespace() || c == '?' || c == '#')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Every secret name under `prefix/` at moto.
+fn names_at(url: &str, prefix: &str) -> std::collections::BTreeSet<String> {
+    rt().block_on(async {
+        let store = moto_client(url).await;
+        described(&store, prefix)
+            .await
+            .into_iter()
+            .map(|m| m.name)
+            .collect()
+    })
+}
+
+/// Review finding: for a state older than the newest one scrubbed under the prefix (a `.backup`),
+/// the dry run showed the value names `NAME` where --write stores a value that differs from the
+/// current one under `NAME/.offstate-serial/SERIAL`: the reviewed diff was not what --write
+/// did. Now the dry run reads Secrets Manager (the manifest, and for an older state the current
+/// values) through the same code as --write: the names it shows are the ones --write uses,
+/// for the newest state and for an older one.
+#[test]
+fn the_dry_run_shows_the_names_write_uses() {
+    let Some(moto) = Moto::start() else { return };
+    let (same, now, old) = (canary(), canary(), canary());
+    let all = [same.as_str(), now.as_str(), old.as_str()];
+    let prefix = "dry/app";
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("terraform.tfstate");
+    let backup = dir.path().join("terraform.tfstate.backup");
+    // Two values: the first the same in both states, the second changed since the backup.
+    std::fs::write(
+        &main,
+        twin_state(10, 2, |i| if i == 0 { same.clone() } else { now.clone() }),
+    )
+    .unwrap();
+    std::fs::write(
+        &backup,
+        twin_state(8, 2, |i| if i == 0 { same.clone() } else { old.clone() }),
+    )
+    .unwrap();
+    for (p, what) in [(&main, "current state"), (&backup, "older state")] {
+        let ps = p.to_str().unwrap();
+        let before = names_at(&moto.url, prefix);
+        let dry = run(
+            &["scrub", ps, "--prefix", prefix, "--endpoint", &moto.url],
+            None,
+        );
+        assert_ok(&dry);
+        let dry_out = String::from_utf8_lossy(&dry.stdout).into_owned();
+        assert!(dry_out.contains("nothing was written"), "{dry_out}");
+        assert_eq!(
+            names_at(&moto.url, prefix),
+            before,
+            "the dry run stored nothing"
+        );
+        let o = scrub_file(p, prefix, &moto.url);
+        assert_ok(&o);
+        let write_out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let shown = referenced_names(&dry_out);
+        assert_eq!(shown.len(), 2, "{what}: {dry_out}");
+        assert_eq!(
+            shown,
+            referenced_names(&write_out),
+            "{what}: the dry run named other secrets than --write"
+        );
+        let at_moto = names_at(&moto.url, prefix);
+        for n in &shown {
+            assert!(at_moto.contains(n), "{what}: {n} shown but not at moto");
+        }
+        let created: Vec<&String> = at_moto
+            .difference(&before)
+            .filter(|n| !n.contains(".offstate-manifest"))
+            .collect();
+        for n in &created {
+            assert!(
+                shown.contains(*n),
+                "{what}: --write created {n}, the dry run did not show it"
+            );
+        }
+        for c in all {
+            for (stream, bytes) in [
+                ("dry stdout", &dry.stdout),
+                ("dry stderr", &dry.stderr),
+                ("write stdout", &o.stdout),
+                ("write stderr", &o.stderr),
+            ] {
+                assert_no_canary(c, stream, bytes);
+            }
+        }
+    }
+    // The older state's changed value went under a name of its own, and the dry run said so.
+    let own = format!(
+        "{prefix}/aws_secretsmanager_secret_version.app_0001/secret_string/.offstate-serial/8"
+    );
+    assert!(names_at(&moto.url, prefix).contains(&own));
+}

@@ -8,13 +8,15 @@ use anyhow::Context as _;
 use clap::ValueEnum;
 use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig};
 
+use super::interrupt::{self, Stop};
 use super::lock::StateLock;
 use super::plan::Selection;
 use super::rewrite::{
     check_writable, replace_if_unchanged, write_private, ChangedMeanwhile, ReadOnly, Swap,
 };
 use super::{
-    names, render, restore, scrub, state_not_written, state_written, ScrubOptions, ScrubReport,
+    names, render, restore, scrub, signal_name, state_not_written, state_written, ScrubError,
+    ScrubOptions, ScrubReport,
 };
 use crate::cli::Outcome;
 use crate::finding::Severity;
@@ -259,6 +261,12 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         );
     }
     let mut lock = None;
+    // Before the lock: a signal between the lock and the handler would leave the lock info.
+    let stop = if args.write {
+        interrupt::install("scrub --write").context("catching SIGINT and SIGTERM")?
+    } else {
+        Stop::default()
+    };
     if args.write && !pipeline {
         refuse_read_only(&args.state, "scrub", "stored or written")?;
         lock = Some(StateLock::acquire(
@@ -289,17 +297,28 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         write: args.write,
         kms_key_id: args.kms_key_id.clone(),
         tags: args.tags.clone(),
+        stop: stop.clone(),
     };
     let rt = runtime()?;
-    let (report, store) = rt.block_on(async {
+    let ran = rt.block_on(async {
         if args.write {
             let store = args.store.connect().await?;
             let report = scrub(&src, &label, &opts, Some(&store)).await?;
             Ok::<_, anyhow::Error>((report, Some(store)))
         } else {
-            Ok((scrub(&src, &label, &opts, None).await?, None))
+            Ok((dry_run(&src, &label, &opts, &args.store).await?, None))
         }
-    })?;
+    });
+    let (report, store) = match ran {
+        Ok(r) => r,
+        Err(e) => match e.downcast_ref::<ScrubError>() {
+            Some(ScrubError::Interrupted { signal, .. }) => {
+                let signal = *signal;
+                stopped(lock.take(), signal, &format!("{e}"))
+            }
+            _ => return Err(e),
+        },
+    };
     say(pipeline, &render(&report))?;
     if !pipeline && !report.items.is_empty() {
         // Terraform's local backend keeps the state before its last write next to it; that copy
@@ -328,6 +347,24 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Clean);
     };
     let store = store.as_ref().expect("--write connects to the store");
+    if let Some(signal) = stop.requested() {
+        // Stopped after every value was stored, before the state was replaced.
+        let undone = undo_message(rt.block_on(state_not_written(store, &report)), &report);
+        let names: Vec<&str> = report
+            .items
+            .iter()
+            .map(|i| i.secret_name.as_str())
+            .collect();
+        stopped(
+            lock.take(),
+            signal,
+            &format!(
+                "{label}: stopped by {} before the state was written: the state file is as it was{undone}. The values are in Secrets Manager ({}); run the same command again: it finds them there and stores nothing twice",
+                signal_name(signal),
+                names.join(", ")
+            ),
+        );
+    }
     // The state file was left as it was: this scrub's manifest entries go again (they name a
     // serial it did not write), and no --backup is written (it would be a plaintext copy of a
     // superseded state).
@@ -356,6 +393,41 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             ),
         )?;
     }
+    if let Some(signal) = stop.requested() {
+        let pages = report
+            .manifest_change
+            .as_ref()
+            .map(super::store::stale_pages)
+            .unwrap_or_default();
+        let mut not_done = Vec::new();
+        if !pages.is_empty() {
+            not_done.push(format!(
+                "manifest pages no longer used were not deleted ({}; a later scrub of this lineage deletes them, or `aws secretsmanager delete-secret --force-delete-without-recovery`)",
+                pages.join(", ")
+            ));
+        }
+        if let Some(b) = &args.backup {
+            not_done.push(format!(
+                "no --backup was written ({} is untouched)",
+                b.display()
+            ));
+        }
+        let rest = if not_done.is_empty() {
+            String::new()
+        } else {
+            format!("; not done: {}", not_done.join("; "))
+        };
+        stopped(
+            lock.take(),
+            signal,
+            &format!(
+                "{label}: stopped by {} after the scrubbed state was written (serial {} -> {}){rest}",
+                signal_name(signal),
+                report.serial_before,
+                report.serial_after
+            ),
+        );
+    }
     let warnings = rt.block_on(state_written(store, &report));
     warn_all(&warnings)?;
     // Only now that the state holds the references: a plaintext copy of the state it replaced.
@@ -375,6 +447,48 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         )?;
     }
     Ok(Outcome::Clean)
+}
+
+/// A dry run: the plan, then, when there is something to scrub, the same again with Secrets
+/// Manager to read, so that the names shown are the ones --write would use (an older state's
+/// values go under names of their own). Nothing is written. When Secrets Manager cannot be
+/// read, the plan without it, and a note saying what that leaves unknown.
+async fn dry_run(
+    src: &[u8],
+    label: &str,
+    opts: &ScrubOptions,
+    store: &StoreArgs,
+) -> anyhow::Result<ScrubReport> {
+    let offline = scrub(src, label, opts, None).await?;
+    if offline.items.is_empty() {
+        return Ok(offline);
+    }
+    let read = async {
+        let store = store.connect().await?;
+        Ok::<_, anyhow::Error>(scrub(src, label, opts, Some(&store)).await?)
+    };
+    match read.await {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            let mut report = offline;
+            // Before the note saying what that leaves unknown (the last one).
+            let at = report.notes.len().saturating_sub(1);
+            report.notes.insert(at, format!(
+                "reading Secrets Manager failed ({e:#}), so this dry run could not check the names against what is stored"
+            ));
+            Ok(report)
+        }
+    }
+}
+
+/// Stopped by `signal` (SIGINT, SIGTERM) at a safe point: say what was done and what was not
+/// (secret names, never a value), let go of the lock (its info file goes), exit 128 + signal.
+fn stopped(lock: Option<StateLock>, signal: i32, message: &str) -> ! {
+    drop(lock);
+    let message = format!("error: {message}\n");
+    let text = crate::report::printable_lines(&message);
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    std::process::exit(interrupt::exit_code(signal))
 }
 
 /// The end of the message when the state write was refused, after [`state_not_written`].
@@ -434,6 +548,11 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
         );
     }
     let mut lock = None;
+    let stop = if args.write {
+        interrupt::install("restore --write").context("catching SIGINT and SIGTERM")?
+    } else {
+        Stop::default()
+    };
     if args.write && !pipeline {
         refuse_read_only(&args.state, "restore", "restored")?;
         lock = Some(StateLock::acquire(
@@ -444,15 +563,38 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
     }
     let (src, label) = read_input(&args.state, lock.as_mut())?;
     let rt = runtime()?;
+    // restore only reads Secrets Manager: a stop request cuts it short anywhere.
     let report = rt.block_on(async {
-        let store = args.store.connect().await?;
-        Ok::<_, anyhow::Error>(
-            restore::restore(&src, &label, &args.prefix, &store, args.write).await?,
-        )
+        tokio::select! {
+            r = async {
+                let store = args.store.connect().await?;
+                Ok::<_, anyhow::Error>(
+                    restore::restore(&src, &label, &args.prefix, &store, args.write).await?,
+                )
+            } => r.map(Some),
+            _ = stop.wait() => Ok(None),
+        }
     })?;
+    let restore_stopped = |lock: Option<StateLock>, signal| -> ! {
+        stopped(
+            lock,
+            signal,
+            &format!(
+                "{label}: stopped by {} before the state was written: the state file is as it was; restore writes nothing to Secrets Manager. Run the same command again",
+                signal_name(signal)
+            ),
+        )
+    };
+    let Some(report) = report else {
+        let signal = stop.requested().unwrap_or(libc::SIGINT);
+        restore_stopped(lock.take(), signal)
+    };
     say(pipeline, &restore::render(&report))?;
     if !args.write {
         return Ok(Outcome::Clean);
+    }
+    if let Some(signal) = stop.requested() {
+        restore_stopped(lock.take(), signal)
     }
     match &report.output {
         Some(out) => {

@@ -299,6 +299,7 @@ impl StateLock {
             path: info_path.display().to_string(),
             source,
         })?;
+        super::interrupt::lock_taken(info_path.clone(), id.clone());
         Ok(Self {
             file,
             path: path.to_path_buf(),
@@ -358,13 +359,20 @@ impl Drop for StateLock {
     fn drop(&mut self) {
         // The info file goes only if it is still ours; the lock itself goes with the descriptor,
         // after this.
-        let ours = std::fs::read(&self.info_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok())
-            .is_some_and(|i| i.id == self.id);
-        if ours {
-            let _ = std::fs::remove_file(&self.info_path);
-        }
+        remove_info_if_ours(&self.info_path, &self.id);
+        super::interrupt::lock_released();
+    }
+}
+
+/// Remove the lock info at `info_path` if it is still the one of lock `id` (Terraform, or
+/// another scrub, may have taken the lock over since and written its own).
+pub(crate) fn remove_info_if_ours(info_path: &Path, id: &str) {
+    let ours = std::fs::read(info_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok())
+        .is_some_and(|i| i.id == id);
+    if ours {
+        let _ = std::fs::remove_file(info_path);
     }
 }
 

@@ -10,6 +10,7 @@
 //! [`SecretStore`], so tests use `MemoryStore`; the CLI connects to AWS.
 
 pub mod cli;
+pub mod interrupt;
 pub mod lock;
 pub mod names;
 pub mod plan;
@@ -61,6 +62,53 @@ pub enum ScrubError {
     Rewrite { file: String, error: RewriteError },
     #[error("{file}: {message}")]
     Other { file: String, message: String },
+    /// SIGINT or SIGTERM (`--write`): stopped between two store calls, before the state was
+    /// written. Names the secrets already stored, never a value.
+    #[error("{file}: {}", interrupted_message(*signal, stored, in_flight.as_deref()))]
+    Interrupted {
+        file: String,
+        signal: i32,
+        /// Secrets this run stored (created, or given a new version) before it stopped.
+        stored: Vec<String>,
+        /// The secret whose store call was cut short: it may or may not hold the value now.
+        in_flight: Option<String>,
+    },
+}
+
+/// `SIGINT`, `SIGTERM`, or the number.
+pub fn signal_name(signal: i32) -> String {
+    match signal {
+        2 => "SIGINT".into(),
+        15 => "SIGTERM".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+fn interrupted_message(signal: i32, stored: &[String], in_flight: Option<&str>) -> String {
+    let mut s = format!(
+        "stopped by {} before the state was written: the state file is as it was",
+        signal_name(signal)
+    );
+    if stored.is_empty() {
+        s.push_str("; no value was stored in Secrets Manager by this run");
+    } else {
+        let _ = write!(
+            s,
+            "; {} value(s) were already stored in Secrets Manager: {}",
+            stored.len(),
+            stored.join(", ")
+        );
+    }
+    if let Some(n) = in_flight {
+        let _ = write!(
+            s,
+            "; the store call for {n} was cut short (the value may or may not be there)"
+        );
+    }
+    s.push_str(
+        ". Run the same command again: it finds the values already stored and stores nothing twice",
+    );
+    s
 }
 
 /// What to scrub and how.
@@ -75,6 +123,9 @@ pub struct ScrubOptions {
     pub kms_key_id: Option<String>,
     /// `--tag KEY=VALUE`, in the order given: added to scrub's own tags.
     pub tags: Vec<(String, String)>,
+    /// A stop request (SIGINT/SIGTERM, [`interrupt`]): honoured between two store calls, and by
+    /// cutting short the store call under way, never while the manifest is saved.
+    pub stop: interrupt::Stop,
 }
 
 impl ScrubOptions {
@@ -86,6 +137,7 @@ impl ScrubOptions {
             write: false,
             kms_key_id: None,
             tags: vec![],
+            stop: interrupt::Stop::default(),
         }
     }
 }
@@ -380,16 +432,43 @@ pub async fn scrub(
         });
     }
 
+    // Where each value goes: the same code for a dry run (given a store to read) and for
+    // --write, so the names a dry run shows are the names --write stores under.
+    let placement = match store {
+        Some(store) => Some(
+            place(
+                store, prefix, &lineage, serial, &mut items, &settings, file, &opts.stop,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    if let Some(p) = &placement {
+        if p.own_names > 0 {
+            let verb = if opts.write {
+                "are stored"
+            } else {
+                "would be stored"
+            };
+            report.notes.push(format!(
+                "serial {serial} is older than the newest state of lineage {lineage} scrubbed under this prefix (it was given serial {}): {} value(s) that differ from the current ones {verb} under their own names (NAME/.offstate-serial/{serial}), so the current versions stay AWSCURRENT",
+                p.newest.unwrap_or_default(),
+                p.own_names,
+            ));
+        }
+    } else if !opts.write {
+        report.notes.push(format!(
+            "Secrets Manager was not read: the names below are those of a state at least as new as the newest one of lineage {lineage} scrubbed under this prefix; for an older state (a `.backup`, an older copy) --write stores the values that differ from the current ones under NAME/.offstate-serial/{serial}"
+        ));
+    }
+
     if opts.write {
         let store = store.ok_or_else(|| ScrubError::Other {
             file: file.to_string(),
             message: "--write needs a secret store".into(),
         })?;
+        let placement = placement.expect("placed with the store");
         let serial_s = serial.to_string();
-        // A state older than the newest one this manifest records for the lineage (Terraform's
-        // `.backup`, an older copy) must not move AWSCURRENT of the names the newer state's
-        // values are under: a value that differs from the current one goes under a name of its
-        // own (`store::older_state_name`), one that is the same points at the current version.
         let manifest_name = store::manifest_name(prefix, &lineage);
         let manifest_error = |error| ScrubError::Store {
             file: file.to_string(),
@@ -398,14 +477,17 @@ pub async fn scrub(
             secret: manifest_name.clone(),
             error: Box::new(error),
         };
-        let newest = store::load_manifest(store, &manifest_name)
-            .await
-            .map_err(manifest_error)?
-            .as_ref()
-            .and_then(store::newest_serial);
-        let older = newest.is_some_and(|n| serial + 1 < n);
-        let mut own_names = 0usize;
-        for it in &mut items {
+        let mut stored_names = Vec::new();
+        for (it, current) in items.iter_mut().zip(placement.current) {
+            if let Some(signal) = opts.stop.requested() {
+                return Err(interrupted(file, signal, stored_names, None));
+            }
+            if let Some(version) = current {
+                // An older state's value that is the current one already.
+                it.version_id = Some(version);
+                report.stored.push(Stored::Unchanged);
+                continue;
+            }
             let mut tags = BTreeMap::new();
             tags.insert(store::TAG_LINEAGE.to_string(), store::tag_value(&lineage));
             tags.insert(
@@ -422,27 +504,7 @@ pub async fn scrub(
                 "Moved out of Terraform state by state-scrubber: {} {}",
                 it.address, it.attribute_path
             );
-            let store_error = |it: &Item, error| ScrubError::Store {
-                file: file.to_string(),
-                address: it.address.clone(),
-                pointer: it.pointer.clone(),
-                secret: it.secret_name.clone(),
-                error: Box::new(error),
-            };
-            if older {
-                let same =
-                    store::current_if_same(store, &it.secret_name, &it.value, &lineage, &settings)
-                        .await
-                        .map_err(|e| store_error(it, e))?;
-                if let Some(version) = same {
-                    it.version_id = Some(version);
-                    report.stored.push(Stored::Unchanged);
-                    continue;
-                }
-                it.secret_name = store::older_state_name(&it.secret_name, serial);
-                own_names += 1;
-            }
-            let (version, stored) = store::put_idempotent(
+            let put = store::put_idempotent(
                 store,
                 &it.secret_name,
                 &it.value,
@@ -450,23 +512,30 @@ pub async fn scrub(
                 &description,
                 token,
                 &settings,
-            )
-            .await
-            .map_err(|e| store_error(it, e))?;
+            );
+            let (version, stored) = tokio::select! {
+                r = put => r.map_err(|e| store_error(file, it, e))?,
+                signal = opts.stop.wait() => {
+                    let name = it.secret_name.clone();
+                    return Err(interrupted(file, signal, stored_names, Some(name)));
+                }
+            };
+            if stored != Stored::Unchanged {
+                stored_names.push(it.secret_name.clone());
+            }
             it.version_id = Some(version);
             report.stored.push(stored);
+        }
+        // The last point to stop at: once the manifest is being saved, it is saved, and the
+        // CLI takes this scrub's entries out again if a stop request came meanwhile.
+        if let Some(signal) = opts.stop.requested() {
+            return Err(interrupted(file, signal, stored_names, None));
         }
         // The serial the rewrite below gives the state (`rewrite::apply`: serial + 1).
         let entries: Vec<ManifestEntry> = items
             .iter()
             .map(|it| manifest_entry(it, serial + 1))
             .collect();
-        if own_names > 0 {
-            report.notes.push(format!(
-                "serial {serial} is older than the newest state of lineage {lineage} scrubbed under this prefix (it was given serial {}): {own_names} value(s) that differ from the current ones are stored under their own names (NAME/.offstate-serial/{serial}), so the current versions stay AWSCURRENT",
-                newest.unwrap_or_default()
-            ));
-        }
         let (_, change) = store::save_manifest(store, prefix, &lineage, entries, &settings)
             .await
             .map_err(manifest_error)?;
@@ -487,6 +556,102 @@ pub async fn scrub(
     }
     report.items = items;
     Ok(report)
+}
+
+fn store_error(file: &str, it: &Item, error: PutError) -> ScrubError {
+    ScrubError::Store {
+        file: file.to_string(),
+        address: it.address.clone(),
+        pointer: it.pointer.clone(),
+        secret: it.secret_name.clone(),
+        error: Box::new(error),
+    }
+}
+
+fn interrupted(
+    file: &str,
+    signal: i32,
+    stored: Vec<String>,
+    in_flight: Option<String>,
+) -> ScrubError {
+    ScrubError::Interrupted {
+        file: file.to_string(),
+        signal,
+        stored,
+        in_flight,
+    }
+}
+
+/// Where the values of a scrub go ([`place`]).
+#[derive(Debug)]
+pub struct Placement {
+    /// The serial the newest scrubbed state of the lineage was given (from the manifest).
+    pub newest: Option<u64>,
+    /// Values of an older state stored under a name of their own.
+    pub own_names: usize,
+    /// For each item: the version of its secret that is AWSCURRENT and holds its value already
+    /// (an older state's value that is the current one); `None`: it is stored.
+    pub current: Vec<Option<String>>,
+}
+
+/// Decide the secret name of every item, reading only: a state older than the newest one the
+/// manifest records for the lineage (Terraform's `.backup`, an older copy) must not move
+/// AWSCURRENT of the names the newer state's values are under, so a value that differs from the
+/// current one goes under a name of its own (`store::older_state_name`), and one that is the
+/// same points at the current version. `--write` and a dry run (given a store) both call this,
+/// so the dry run shows the names --write uses.
+#[allow(clippy::too_many_arguments)]
+pub async fn place(
+    store: &dyn SecretStore,
+    prefix: &str,
+    lineage: &str,
+    serial: u64,
+    items: &mut [Item],
+    settings: &store::SecretSettings,
+    file: &str,
+    stop: &interrupt::Stop,
+) -> Result<Placement, ScrubError> {
+    let manifest_name = store::manifest_name(prefix, lineage);
+    let manifest_error = |error| ScrubError::Store {
+        file: file.to_string(),
+        address: "(manifest)".into(),
+        pointer: String::new(),
+        secret: manifest_name.clone(),
+        error: Box::new(error),
+    };
+    let newest = tokio::select! {
+        m = store::load_manifest(store, &manifest_name) => m.map_err(manifest_error)?,
+        signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
+    }
+    .as_ref()
+    .and_then(store::newest_serial);
+    let older = newest.is_some_and(|n| serial + 1 < n);
+    let mut placement = Placement {
+        newest,
+        own_names: 0,
+        current: Vec::with_capacity(items.len()),
+    };
+    for it in items.iter_mut() {
+        if !older {
+            placement.current.push(None);
+            continue;
+        }
+        let same = tokio::select! {
+            r = store::current_if_same(store, &it.secret_name, &it.value, lineage, settings) => {
+                r.map_err(|e| store_error(file, it, e))?
+            }
+            signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
+        };
+        if same.is_none() {
+            it.secret_name = store::older_state_name(&it.secret_name, serial);
+            placement.own_names += 1;
+        } else {
+            // Known without writing: the reference (and the dry run) can name the version.
+            it.version_id = same.clone();
+        }
+        placement.current.push(same);
+    }
+    Ok(placement)
 }
 
 /// After the scrubbed state was written (replaced, or printed for `terraform state push`):
@@ -636,6 +801,13 @@ pub fn render(r: &ScrubReport) -> String {
         }
         if let Some(st) = r.stored.get(i) {
             let _ = writeln!(s, "      secret {}: {}", it.secret_name, st.as_str());
+        } else if !r.write {
+            let what = if it.version_id.is_some() {
+                "already there (its current version holds this value)"
+            } else {
+                "to be stored on --write"
+            };
+            let _ = writeln!(s, "      secret {}: {what}", it.secret_name);
         }
         let _ = writeln!(s, "      JSON path {}", it.pointer);
     }

@@ -1,0 +1,144 @@
+//! SIGINT and SIGTERM during `scrub --write` and `restore --write`.
+//!
+//! The first signal asks the run to stop at its next safe point: between two store calls (the
+//! call under way is cut short: a value it stored is found by a re-run), or before the state
+//! is replaced; never while the manifest is saved or the state renamed. The run then takes
+//! back its manifest entries, removes its lock info, lets go of the lock, says what was done
+//! and what was not, and exits 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once:
+//! the lock info this run wrote is removed, the lock goes with the process, and the state file
+//! is the old or the new one (the rename is atomic).
+//!
+//! The signals are waited for on a thread of their own, so that a second one is acted on even
+//! while the run is blocked outside the async runtime.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tokio::sync::watch;
+
+/// A stop request: `None` until a signal came, then its number. The default never fires.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Option<watch::Receiver<Option<i32>>>);
+
+impl Stop {
+    /// The signal that asked the run to stop, if one did.
+    pub fn requested(&self) -> Option<i32> {
+        self.0.as_ref().and_then(|r| *r.borrow())
+    }
+
+    /// Resolves with the signal once one came; never, for a default `Stop`.
+    pub async fn wait(&self) -> i32 {
+        if let Some(r) = &self.0 {
+            let mut r = r.clone();
+            let got = r.wait_for(Option::is_some).await.ok().and_then(|v| *v);
+            if let Some(signal) = got {
+                return signal;
+            }
+        }
+        std::future::pending().await
+    }
+
+    /// A stop request that `send` fires (tests, and [`install`]).
+    pub fn channel() -> (watch::Sender<Option<i32>>, Stop) {
+        let (tx, rx) = watch::channel(None);
+        (tx, Stop(Some(rx)))
+    }
+}
+
+/// The lock info file this process wrote and its lock id ([`super::lock::StateLock`] records
+/// it): removed by a second signal's immediate exit when it is still ours.
+static LOCK_INFO: Mutex<Option<(PathBuf, String)>> = Mutex::new(None);
+
+pub(crate) fn lock_taken(info_path: PathBuf, id: String) {
+    if let Ok(mut g) = LOCK_INFO.lock() {
+        *g = Some((info_path, id));
+    }
+}
+
+pub(crate) fn lock_released() {
+    if let Ok(mut g) = LOCK_INFO.lock() {
+        *g = None;
+    }
+}
+
+fn remove_lock_info() {
+    let Ok(g) = LOCK_INFO.lock() else { return };
+    if let Some((path, id)) = g.as_ref() {
+        super::lock::remove_info_if_ours(path, id);
+    }
+}
+
+/// The exit status of a command stopped by `signal`: 128 + its number, as shells report it.
+pub fn exit_code(signal: i32) -> i32 {
+    128 + signal
+}
+
+/// Catch SIGINT and SIGTERM from now on (call it before the lock is taken, so that no signal
+/// can end the run between the lock and the handler, leaving the lock info behind). `command`
+/// names the run in the messages (`scrub --write`).
+#[cfg(unix)]
+pub fn install(command: &'static str) -> std::io::Result<Stop> {
+    use std::io::Write as _;
+    use tokio::signal::unix::{signal, SignalKind};
+    let (tx, stop) = Stop::channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let (mut int, mut term) = match (
+                    signal(SignalKind::interrupt()),
+                    signal(SignalKind::terminate()),
+                ) {
+                    (Ok(i), Ok(t)) => (i, t),
+                    (Err(e), _) | (_, Err(e)) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                let mut first = true;
+                loop {
+                    let sig = tokio::select! {
+                        _ = int.recv() => libc::SIGINT,
+                        _ = term.recv() => libc::SIGTERM,
+                    };
+                    let name = super::signal_name(sig);
+                    if first {
+                        first = false;
+                        let _ = tx.send(Some(sig));
+                        let _ = writeln!(
+                            std::io::stderr().lock(),
+                            "state-scrubber {command}: {name} received: stopping at the next safe point (send it again to stop at once)"
+                        );
+                    } else {
+                        remove_lock_info();
+                        let _ = writeln!(
+                            std::io::stderr().lock(),
+                            "state-scrubber {command}: {name} received again: stopped at once; the state file is the old or the new one, and a re-run finds the values already stored"
+                        );
+                        std::process::exit(exit_code(sig));
+                    }
+                }
+            });
+        })?;
+    ready_rx
+        .recv()
+        .unwrap_or_else(|_| Err(std::io::Error::other("the signal thread ended")))?;
+    Ok(stop)
+}
+
+#[cfg(not(unix))]
+pub fn install(_command: &'static str) -> std::io::Result<Stop> {
+    Ok(Stop::default())
+}
