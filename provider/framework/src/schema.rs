@@ -185,6 +185,28 @@ impl Block {
         Type::Object(attrs)
     }
 
+    /// A value of this block with nothing in it, as Terraform holds a block left empty: every
+    /// attribute null, a single nested block null, a group's attributes null inside it, list,
+    /// set and map nested blocks empty (never null). A resource's import and read start from it.
+    pub fn empty_value(&self) -> Value {
+        let mut attrs: std::collections::BTreeMap<String, Value> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect();
+        for b in &self.block_types {
+            let v = match b.nesting {
+                Nesting::Single => Value::Null,
+                Nesting::Group => b.block.empty_value(),
+                Nesting::List => Value::List(Vec::new()),
+                Nesting::Set => Value::Set(Vec::new()),
+                Nesting::Map => Value::Map(Default::default()),
+            };
+            attrs.insert(b.type_name.clone(), v);
+        }
+        Value::Object(attrs)
+    }
+
     /// Paths of write-only attributes that are set (non-null) in `v`.
     pub fn write_only_paths_set(&self, v: &Value) -> Vec<AttributePath> {
         let mut out = Vec::new();
@@ -277,6 +299,10 @@ impl Schema {
     pub fn value_type(&self) -> Type {
         self.block.value_type()
     }
+    /// [`Block::empty_value`] of the schema's block.
+    pub fn empty_value(&self) -> Value {
+        self.block.empty_value()
+    }
 }
 
 #[cfg(test)]
@@ -300,6 +326,34 @@ mod tests {
                 0,
                 0,
             )
+    }
+
+    #[test]
+    fn an_empty_value_has_null_attributes_and_empty_collections_of_blocks() {
+        let b = block()
+            .block("single", Nesting::Single, Block::new("s"), 0, 1)
+            .block(
+                "group",
+                Nesting::Group,
+                Block::new("g").attribute(Attribute::optional("x", Type::String)),
+                0,
+                0,
+            )
+            .block("set", Nesting::Set, Block::new("s"), 0, 0)
+            .block("map", Nesting::Map, Block::new("m"), 0, 0);
+        let v = b.empty_value();
+        assert_eq!(v.get("value_wo"), &Value::Null);
+        assert_eq!(v.get("arn"), &Value::Null);
+        assert_eq!(v.get("replica"), &Value::List(Vec::new()));
+        assert_eq!(v.get("single"), &Value::Null);
+        assert_eq!(v.get("group"), &Value::object([("x", Value::Null)]));
+        assert_eq!(v.get("set"), &Value::Set(Vec::new()));
+        assert_eq!(v.get("map"), &Value::Map(Default::default()));
+        // Conforms to the block's type: one member per attribute and block, no more.
+        let (Value::Object(m), Type::Object(t)) = (&v, b.value_type()) else {
+            panic!("an object")
+        };
+        assert!(m.keys().eq(t.keys()));
     }
 
     #[test]

@@ -494,10 +494,7 @@ impl offstate_framework::Resource for RotationResource {
                 Value::opt_string(text(rules_src.and_then(|r| r.get("duration")))),
             ),
         ]);
-        let Type::Object(attrs) = schema().value_type() else {
-            unreachable!("a schema block is an object")
-        };
-        let mut s = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+        let mut s = schema().empty_value();
         s.set(
             "id",
             Value::opt_string(text(src.get("id")).or(Some(secret_id.clone()))),
@@ -541,10 +538,7 @@ impl offstate_framework::Resource for RotationResource {
         }
         match c.store.describe(id).await {
             Ok(Some(meta)) if meta.rotation.enabled => {
-                let Type::Object(attrs) = schema().value_type() else {
-                    unreachable!("a schema block is an object")
-                };
-                let mut s = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+                let mut s = schema().empty_value();
                 s.set("secret_id", Value::string(id));
                 s.set("rotate_immediately", Value::Bool(true));
                 resp.state = state_from(&meta, &s);

@@ -1494,15 +1494,10 @@ pub(crate) fn imported_state(
     s
 }
 
-/// An object of this schema with every attribute null.
+/// A state of this schema with nothing set (`Block::empty_value`).
 fn empty_state() -> Value {
-    let Type::Object(attrs) = schema().value_type() else {
-        unreachable!("a schema block is an object")
-    };
-    let mut v = Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
-    // A set-nested block with no blocks is an empty set, never null.
-    v.set("replica", Value::Set(Vec::new()));
-    v
+    // A set-nested block with no blocks (replica) is an empty set, never null.
+    schema().empty_value()
 }
 
 /// Small helper on Value used above: whether a map value has a key.
