@@ -274,3 +274,56 @@ def test_a_scrub_killed_after_its_rename_leaves_the_waiting_plan_no_state(pipe_w
     assert token.reveal().encode() not in scrubbed
     # The killed scrub's lock info was left; the waiting plan takes it over and removes it.
     assert_the_waiting_plan_found_no_state(ws, waiter, state, info, scrubbed)
+
+
+@pytest.mark.parametrize("sig,code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_scrub_stopped_by_a_signal_leaves_the_old_state_and_the_lock_free(pipe_ws, sm, sig, code):
+    """Ctrl-C (or a SIGTERM from CI) during `scrub --write`: scrub, held at its first
+    CreateSecret answer, stops there. Exit 130/143; the state is byte for byte the applied one;
+    scrub's lock info is gone; it says which secret's call was cut short (by name); Terraform
+    then takes the lock at once (a plan with -lock-timeout=0s), and a second scrub finishes,
+    finding that value already stored. Before, the signal killed scrub where it stood, leaving
+    its lock info behind."""
+    import signal as signals
+
+    ws = pipe_ws
+    token, prefix, state, info, applied = applied_state(ws, f"signal-{code}", f"signal{code}")
+
+    reached, release, hold = held_at_first_create_secret()
+    proxy = FaultProxy(ws.endpoint, rate=0.0, log_path=ws.artifacts / "proxy.log", after_upstream=hold).start()
+    try:
+        scrub = scrub_bg(ws, f"scrub-{sig}", proxy.url, prefix)
+        assert reached.wait(60), "scrub never reached CreateSecret"
+        mine = json.loads(info.read_text())
+        assert mine["Operation"] == "state-scrubber scrub", mine
+        scrub.proc.send_signal(getattr(signals, sig))
+        rc = scrub.finish(timeout=60)
+    finally:
+        release.set()
+        proxy.stop()
+    err = bytes(scrub.err).decode(errors="replace")
+    assert rc == code, f"scrub exit {rc}: {canaries.redact(err, ws.canaries)}"
+    assert f"stopped by {sig} before the state was written" in err, canaries.redact(err, ws.canaries)
+    assert "was cut short" in err and prefix + "/" in err, canaries.redact(err, ws.canaries)
+    assert state.read_bytes() == applied, "the old state, byte for byte"
+    assert not info.exists(), "scrub's lock info is gone"
+
+    # Terraform takes the lock at once (no waiting), and leaves no lock info after a plan. No
+    # trace log: this plan reads the plaintext state (see test 1's apply).
+    plan = terraform_bg(ws, f"plan-after-{sig}", "plan", "-no-color", "-input=false", "-lock-timeout=0s",
+                        trace=False)
+    rc = plan.finish(timeout=120)
+    assert rc == 0, canaries.redact(plan.text(), ws.canaries)
+    assert "Error acquiring the state lock" not in plan.text()
+    assert state.read_bytes() == applied, "a plan writes nothing"
+    assert not info.exists()
+
+    # A second scrub takes the lock too, and finds the value whose call was cut short.
+    again = scrub_bg(ws, f"scrub-after-{sig}", ws.endpoint, prefix)
+    rc = again.finish(timeout=120)
+    assert rc == 0, f"scrub exit {rc}: {canaries.redact(again.text(), ws.canaries)}"
+    assert "already there" in bytes(again.out).decode(errors="replace")
+    scrubbed = state.read_bytes()
+    assert token.reveal().encode() not in scrubbed
+    assert not info.exists()
+    ws.sweep()
