@@ -268,12 +268,13 @@ fn scan_local(
         let Some(src) = sources.get(i) else { break };
         // One file at a time gets all the threads; several files share them.
         let threads = if sources.len() == 1 { jobs.max(1) } else { 1 };
-        let r = scan_one(engine, fp_key, src, threads);
-        progress.file_done(r.bytes as u64, r.findings.len() as u64);
-        results
-            .lock()
-            .expect("no panics while holding")
-            .push((i, r));
+        let rs = scan_one(engine, fp_key, src, threads);
+        let (bytes, found) = rs.iter().fold((0, 0), |(b, n), r| {
+            (b + r.bytes as u64, n + r.findings.len() as u64)
+        });
+        progress.file_done(bytes, found);
+        let mut held = results.lock().expect("no panics while holding");
+        held.extend(rs.into_iter().map(|r| (i, r)));
     };
     std::thread::scope(|scope| {
         // workers - 1 threads with an engine each, and this thread with the run's engine.
@@ -289,13 +290,13 @@ fn scan_local(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> FileResult {
+fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Vec<FileResult> {
     let file = src.label();
     let start = Instant::now();
     let bytes = match input::read(src) {
         Ok(b) => b,
         Err(e) => {
-            return FileResult {
+            return vec![FileResult {
                 file,
                 kind: None,
                 bytes: 0,
@@ -304,7 +305,7 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Fil
                 error: Some(e.to_string()),
                 notes: vec![],
                 excluded: None,
-            }
+            }]
         }
     };
     scan_bytes(
@@ -318,12 +319,64 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Fil
     )
 }
 
-/// Scan the bytes of one state under the name `file`.
+/// Scan the bytes of one input under the name `file`: one result, or for a saved binary plan
+/// (a zip) one per member read (see [`crate::planfile`]), or one error for the archive.
 pub(crate) fn scan_bytes(
     engine: &Engine,
     fp_key: &[u8],
     file: String,
     bytes: &input::Bytes,
+    threads: usize,
+    start: Instant,
+    walked: bool,
+) -> Vec<FileResult> {
+    if crate::planfile::is_zip(bytes) {
+        return scan_saved_plan(engine, fp_key, file, bytes, threads, start);
+    }
+    vec![scan_json(
+        engine, fp_key, file, bytes, threads, start, walked,
+    )]
+}
+
+/// A saved binary plan: each member read is scanned as its own document under its label
+/// (`FILE!/tfplan`, `FILE!/tfstate`, `FILE!/tfstate-prev`), held to the format like a file named
+/// on the command line.
+fn scan_saved_plan(
+    engine: &Engine,
+    fp_key: &[u8],
+    file: String,
+    bytes: &[u8],
+    threads: usize,
+    start: Instant,
+) -> Vec<FileResult> {
+    let failed = |file: String, n: usize, error: String| FileResult {
+        file,
+        kind: None,
+        bytes: n,
+        elapsed: start.elapsed(),
+        findings: vec![],
+        error: Some(error),
+        notes: vec![],
+        excluded: None,
+    };
+    match crate::planfile::read(&file, bytes) {
+        Err(e) => vec![failed(file, bytes.len(), e)],
+        Ok(members) => members
+            .into_iter()
+            .map(|m| match m.json {
+                Ok(json) => scan_json(engine, fp_key, m.label, &json, threads, start, false),
+                Err(e) => failed(m.label, 0, e),
+            })
+            .collect(),
+    }
+}
+
+/// Scan the JSON bytes of one state or plan under the name `file`.
+fn scan_json(
+    engine: &Engine,
+    fp_key: &[u8],
+    file: String,
+    bytes: &[u8],
     threads: usize,
     start: Instant,
     walked: bool,

@@ -2499,6 +2499,33 @@ impl<'e> Scanner<'e> {
                 self.identity(src, dom, ident, &sec, &address, unit, rel);
             }
         }
+        // The ID an `import` block (or `terraform plan` with `-generate-config-out`) imports
+        // the object by: an ID as a rule, but whatever the configuration wrote there (an
+        // `id = var.x` with a credential in it) is kept in the plan in plaintext.
+        if let Some(imported) = dom
+            .get(src, change, "importing")
+            .and_then(|n| dom.get(src, n, "id"))
+        {
+            let rel = [
+                Step::Key(Cow::Borrowed("change")),
+                Step::Key(Cow::Borrowed("importing")),
+                Step::Key(Cow::Borrowed("id")),
+            ];
+            let sec = format!("{section}.importing.id");
+            self.values(
+                src,
+                dom,
+                imported,
+                &sec,
+                &address,
+                unit,
+                &rel,
+                &[],
+                &Marks::default(),
+                Mark::PlanSensitive,
+                GENERIC_FIX,
+            );
+        }
         // `terraform plan -generate-config-out`: the HCL Terraform wrote for an imported
         // resource, every attribute that is not marked sensitive as a literal.
         if let Some(g) = dom.get(src, change, "generated_config") {
@@ -3641,7 +3668,7 @@ pub(crate) fn is_id_attribute(pointer: &str) -> bool {
                 || (at(0, "change")
                     && (at(1, "before_identity")
                         || at(1, "after_identity")
-                        || (at(1, "importing") && at(2, "identity"))))
+                        || (at(1, "importing") && (at(2, "identity") || at(2, "id")))))
         }),
     }
 }

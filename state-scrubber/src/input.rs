@@ -509,6 +509,11 @@ const CHUNK: usize = 8 << 20;
 /// first bytes and a hole of NULs costs one piece of memory, not 6 GiB (a mapped file touched
 /// only the pages the scanner reached; read, it must stop itself).
 fn decided(v: &[u8], new: usize) -> bool {
+    // A saved binary plan (a zip: NULs everywhere) is read whole, up to the size its reader
+    // accepts ([`crate::planfile::MAX_ARCHIVE`]; one that reaches it is refused there).
+    if crate::planfile::is_zip(v) {
+        return v.len() >= crate::planfile::MAX_ARCHIVE;
+    }
     let body = v.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(v);
     // Looked for in the first piece only (a later one would rescan a file of blanks each time).
     let starts_wrong = v.len() == new

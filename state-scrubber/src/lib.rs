@@ -12,6 +12,7 @@ pub mod finding;
 pub mod input;
 pub mod json;
 pub mod migrate;
+pub mod planfile;
 pub mod progress;
 pub mod report;
 pub mod rules;

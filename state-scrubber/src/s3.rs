@@ -213,8 +213,8 @@ pub fn scan(
     let work = |engine: &Engine| loop {
         let job = rx.lock().expect("no panics while holding").blocking_recv();
         let Some(job) = job else { break };
-        let r = match job.data {
-            Err(message) => FileResult {
+        let rs = match job.data {
+            Err(message) => vec![FileResult {
                 file: job.label.clone(),
                 kind: None,
                 bytes: 0,
@@ -223,7 +223,7 @@ pub fn scan(
                 error: Some(format!("{}: {message}", job.label)),
                 notes: vec![],
                 excluded: None,
-            },
+            }],
             Ok(Fetched::Memory(v)) => scan_bytes(
                 engine,
                 fp_key,
@@ -236,7 +236,7 @@ pub fn scan(
             Ok(Fetched::Spilled(tmp)) => {
                 match input::read(&Source::File(tmp.path().to_path_buf())) {
                     Ok(b) => scan_bytes(engine, fp_key, job.label, &b, 1, job.start, false),
-                    Err(_) => FileResult {
+                    Err(_) => vec![FileResult {
                         file: job.label.clone(),
                         kind: None,
                         bytes: 0,
@@ -248,16 +248,17 @@ pub fn scan(
                         )),
                         notes: vec![],
                         excluded: None,
-                    },
+                    }],
                 }
                 // `tmp` is deleted here.
             }
         };
-        progress.file_done(r.bytes as u64, r.findings.len() as u64);
-        results
-            .lock()
-            .expect("no panics while holding")
-            .push((job.index, r));
+        let (bytes, found) = rs.iter().fold((0, 0), |(b, n), r| {
+            (b + r.bytes as u64, n + r.findings.len() as u64)
+        });
+        progress.file_done(bytes, found);
+        let mut held = results.lock().expect("no panics while holding");
+        held.extend(rs.into_iter().map(|r| (job.index, r)));
     };
 
     std::thread::scope(|scope| {

@@ -242,7 +242,7 @@ fn each_error_is_reported_with_file_and_position_other_files_still_scanned_input
         (
             "plan.tfplan.json",
             b"PK\x03\x04\x14\x00rest".to_vec(),
-            "binary plan file (zip)",
+            "plan.tfplan.json: a zip archive (saved plan?) that cannot be read",
         ),
         ("empty.tfstate", Vec::new(), "empty.tfstate: empty file"),
         (
@@ -3650,8 +3650,9 @@ fn provider_private_data_is_decoded_and_read() {
 /// Review: a directory walk passed over saved binary plans (`terraform plan -out tfplan`) in
 /// silence and could report the tree clean, though a saved plan holds the plan's values
 /// (sensitive variables, the prior state) in plaintext. Names with a `tfplan` component are
-/// now read: a zip is the binary-plan error (exit 2, saying to convert it); another file by
-/// such a name is skipped with a note.
+/// now read: a zip is read as a saved plan (tests/saved_plan.rs), and one that is not a
+/// readable archive (as here) is an error (exit 2) naming it; another file by such a name is
+/// skipped with a note.
 #[test]
 fn a_walk_reports_saved_binary_plans_instead_of_passing_over_them() {
     let d = Dir::new();
@@ -3671,7 +3672,9 @@ fn a_walk_reports_saved_binary_plans_instead_of_passing_over_them() {
     let errors = v["errors"].to_string();
     for name in ["env/tfplan", "env/prod.tfplan"] {
         assert!(
-            errors.contains(&format!("{name}: a binary plan file (zip), not read")),
+            errors.contains(&format!(
+                "{name}: a zip archive (saved plan?) that cannot be read"
+            )),
             "{errors}"
         );
     }
@@ -3894,9 +3897,9 @@ fn scanned_files(r: &Run) -> Vec<String> {
         .collect()
 }
 
-/// Why: `terraform plan -out tfplan` then `state-scrubber audit .` fails (a saved binary plan
-/// cannot be read, exit 2), and a CI job that knows had no way to say so but naming every
-/// file. `--exclude tfplan` leaves it out: the run ends as the other files say.
+/// Why: `terraform plan -out tfplan` then `state-scrubber audit .` reads the saved plan (here a
+/// broken one: exit 2), and a CI job that does not want it read had no way to say so but
+/// naming every file. `--exclude tfplan` leaves it out: the run ends as the other files say.
 #[test]
 fn exclude_leaves_out_a_saved_plan_the_walk_would_report() {
     let d = Dir::new();
@@ -3905,14 +3908,15 @@ fn exclude_leaves_out_a_saved_plan_the_walk_would_report() {
     let r = audit_in(d.path(), &["."]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
-        r.stderr.contains("./tfplan: a binary plan file (zip)"),
+        r.stderr
+            .contains("./tfplan: a zip archive (saved plan?) that cannot be read"),
         "{}",
         r.stderr
     );
 
     let r = audit_in(d.path(), &[".", "--exclude", "tfplan"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(!r.all().contains("binary plan"), "{}", r.all());
+    assert!(!r.all().contains("zip archive"), "{}", r.all());
     // With a finding in the other file: 1, as that file says.
     d.write("envs/prod/terraform.tfstate", db_state(&pw()));
     d.write("envs/prod/tfplan", ZIP);
@@ -4180,7 +4184,8 @@ fn exclude_never_leaves_out_a_file_named_on_the_command_line() {
     let r = audit_in(d.path(), &["env/tfplan", "--exclude", "tfplan"]);
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(
-        r.stderr.contains("env/tfplan: a binary plan file (zip)"),
+        r.stderr
+            .contains("env/tfplan: a zip archive (saved plan?) that cannot be read"),
         "{}",
         r.stderr
     );
@@ -4203,7 +4208,7 @@ fn exclude_never_leaves_out_a_file_named_on_the_command_line() {
     assert!(r.json()["errors"][0]
         .as_str()
         .unwrap()
-        .starts_with("env/tfplan: a binary plan"));
+        .starts_with("env/tfplan: a zip archive (saved plan?)"));
     // A named file under an excluded directory is read too.
     let r = audit_in(d.path(), &[".", "env/tfplan", "--exclude", "env"]);
     assert_eq!(r.code, 2, "{}", r.all());

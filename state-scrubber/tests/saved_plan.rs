@@ -1,0 +1,466 @@
+//! Saved binary plans (`terraform plan -out tfplan`): read member by member, every value found,
+//! none shown; broken and hostile archives are errors naming the file and member.
+//!
+//! The plans are built here (zip, protobuf `tfplan.Plan`, cty msgpack) with random canaries;
+//! `tests/test_saved_plan_e2e.py` drives the real Terraform.
+
+mod util;
+
+use std::io::Write as _;
+
+use prost::Message as _;
+use serde_json::{json, Value};
+use state_scrubber::planfile::proto;
+use util::*;
+
+// ---- msgpack as cty writes it ------------------------------------------------------------------
+
+fn mp_str(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut v = if b.len() < 32 {
+        vec![0xa0 | b.len() as u8]
+    } else {
+        let mut v = vec![0xda];
+        v.extend((b.len() as u16).to_be_bytes());
+        v
+    };
+    v.extend(b);
+    v
+}
+
+fn mp_map(pairs: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    assert!(pairs.len() < 16);
+    let mut v = vec![0x80 | pairs.len() as u8];
+    for (k, val) in pairs {
+        v.extend(mp_str(k));
+        v.extend(val);
+    }
+    v
+}
+
+/// A dynamic-typed value: `[type JSON as bytes, value]`.
+fn mp_dynamic(type_json: &str, value: Vec<u8>) -> Vec<u8> {
+    let mut v = vec![0x92, 0xc4, type_json.len() as u8];
+    v.extend(type_json.as_bytes());
+    v.extend(value);
+    v
+}
+
+fn attr_path(names: &[&str]) -> proto::Path {
+    proto::Path {
+        steps: names
+            .iter()
+            .map(|n| proto::path::Step {
+                selector: Some(proto::path::step::Selector::AttributeName(n.to_string())),
+            })
+            .collect(),
+    }
+}
+
+/// A zip with the given members, written with Deflate as Terraform does.
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, body) in members {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(body).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn db_state(password: &str) -> String {
+    state_v4(json!([resource(
+        "managed",
+        "aws_db_instance",
+        "db",
+        json!({"id": "db-1", "username": "admin", "password": password}),
+        json!([]),
+    )]))
+}
+
+struct Canaries {
+    var: String,
+    change: String,
+    output: String,
+    prior: String,
+    import: String,
+}
+
+impl Canaries {
+    fn new() -> Canaries {
+        Canaries {
+            var: random(ALNUM, 24),
+            change: random(ALNUM, 24),
+            output: random(ALNUM, 24),
+            prior: random(ALNUM, 24),
+            import: format!("ghp_{}", random(ALNUM, 36)),
+        }
+    }
+    fn all(&self) -> [&str; 5] {
+        [
+            &self.var,
+            &self.change,
+            &self.output,
+            &self.prior,
+            &self.import,
+        ]
+    }
+}
+
+fn plan_message(c: &Canaries) -> proto::Plan {
+    let mut plan = proto::Plan {
+        version: 3,
+        terraform_version: "1.15.0".into(),
+        ..Default::default()
+    };
+    plan.variables.insert(
+        "db_password".into(),
+        proto::DynamicValue {
+            msgpack: mp_dynamic("\"string\"", mp_str(&c.var)),
+        },
+    );
+    plan.resource_changes.push(proto::ResourceInstanceChange {
+        addr: "module.app.aws_db_instance.db[0]".into(),
+        provider: "provider[\"registry.terraform.io/hashicorp/aws\"]".into(),
+        change: Some(proto::Change {
+            action: proto::Action::Update as i32,
+            values: vec![
+                proto::DynamicValue {
+                    msgpack: mp_map(&[
+                        ("username", mp_str("admin")),
+                        ("password", mp_str(&c.prior)),
+                    ]),
+                },
+                proto::DynamicValue {
+                    // `password` under a neutral name: only the sensitive mark tells.
+                    msgpack: mp_map(&[
+                        ("username", mp_str("admin")),
+                        ("password", mp_str(&c.change)),
+                        ("tags", mp_map(&[("note", mp_str(&c.change))])),
+                    ]),
+                },
+            ],
+            before_sensitive_paths: vec![attr_path(&["password"])],
+            after_sensitive_paths: vec![attr_path(&["password"]), attr_path(&["tags", "note"])],
+            importing: Some(proto::Importing {
+                id: c.import.clone(),
+                unknown: false,
+                identity: None,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    plan.output_changes.push(proto::OutputChange {
+        name: "conn".into(),
+        sensitive: true,
+        change: Some(proto::Change {
+            action: proto::Action::Create as i32,
+            values: vec![proto::DynamicValue {
+                msgpack: mp_dynamic("\"string\"", mp_str(&c.output)),
+            }],
+            ..Default::default()
+        }),
+    });
+    plan
+}
+
+fn saved_plan(c: &Canaries) -> Vec<u8> {
+    let plan = plan_message(c).encode_to_vec();
+    let state = db_state(&c.prior);
+    zip_of(&[
+        ("tfplan", &plan),
+        ("tfstate", state.as_bytes()),
+        ("tfstate-prev", state.as_bytes()),
+        ("tfconfig/m-/main.tf", b"variable \"db_password\" {}\n"),
+        ("tfconfig/modules.json", b"{\"Modules\":[]}"),
+        (".terraform.lock.hcl", b"# no providers\n"),
+        ("something-new", &[0xff, 0x00, 0x01]),
+    ])
+}
+
+fn variants(canary: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    vec![
+        canary.to_string(),
+        serde_json::to_string(canary)
+            .unwrap()
+            .trim_matches('"')
+            .to_string(),
+        b64.encode(canary),
+        b64.encode(canary).trim_end_matches('=').to_string(),
+        canary[..12].to_string(),
+        canary[canary.len() - 12..].to_string(),
+    ]
+}
+
+fn assert_absent(r: &Run, canaries: &[&str], what: &str) {
+    let all = r.all();
+    for c in canaries {
+        for v in variants(c) {
+            assert!(!all.contains(&v), "{what}: a canary reached the output");
+        }
+    }
+}
+
+/// (file, json_pointer) of every finding.
+fn places(v: &Value) -> Vec<(String, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["json_pointer"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Before: a saved plan was an error (exit 2, "convert it with terraform show -json"). Now the
+/// directory walk reads `tfplan`: the plan member as the equivalent `show -json` document, the
+/// prior states as states, each under `FILE!/MEMBER`, and no value reaches any output.
+#[test]
+fn a_walked_saved_plan_is_read_member_by_member() {
+    let c = Canaries::new();
+    let d = Dir::new();
+    d.write("env/tfplan", saved_plan(&c));
+    let r = audit_in(d.path(), &[".", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.json();
+    let places = places(&v);
+    for want in [
+        ("./env/tfplan!/tfplan", "/variables/db_password/value"),
+        (
+            "./env/tfplan!/tfplan",
+            "/resource_changes/0/change/before/password",
+        ),
+        (
+            "./env/tfplan!/tfplan",
+            "/resource_changes/0/change/after/password",
+        ),
+        (
+            "./env/tfplan!/tfplan",
+            "/resource_changes/0/change/after/tags/note",
+        ),
+        (
+            "./env/tfplan!/tfplan",
+            "/resource_changes/0/change/importing/id",
+        ),
+        ("./env/tfplan!/tfplan", "/output_changes/conn/after"),
+        (
+            "./env/tfplan!/tfstate",
+            "/resources/0/instances/0/attributes/password",
+        ),
+        (
+            "./env/tfplan!/tfstate-prev",
+            "/resources/0/instances/0/attributes/password",
+        ),
+    ] {
+        assert!(
+            places.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} not in {places:?}"
+        );
+    }
+    // The address is the change's, split as `show -json` splits it.
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["json_pointer"] == "/resource_changes/0/change/after/password")
+        .unwrap();
+    assert_eq!(f["address"], "module.app.aws_db_instance.db[0]");
+    assert_eq!(f["document"], "show_json_plan");
+    let files: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "./env/tfplan!/tfplan",
+            "./env/tfplan!/tfstate",
+            "./env/tfplan!/tfstate-prev"
+        ]
+    );
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit_in(d.path(), &["env/tfplan", "--format", format, "--verbose"]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        assert!(r.stdout.contains("env/tfplan!/tfplan"), "{format}");
+        assert_absent(&r, &c.all(), format);
+    }
+    // SARIF names the member the same way.
+    let r = audit_in(d.path(), &["env/tfplan", "--format", "sarif"]);
+    assert!(r.stdout.contains("env/tfplan!/tfstate"), "{}", r.stdout);
+    // stdin too.
+    let r = audit_stdin(&["-", "--format", "json"], &saved_plan(&c));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("<stdin>!/tfplan"), "{}", r.stdout);
+    assert_absent(&r, &c.all(), "stdin");
+}
+
+/// A truncated archive, a corrupt member, a plan that does not decode, malformed msgpack and a
+/// zip that is no plan: each an error (exit 2) naming the file and the member, no value in it,
+/// and the other files of the run still reported.
+#[test]
+fn a_broken_saved_plan_is_an_error_naming_file_and_member() {
+    let c = Canaries::new();
+    let good = saved_plan(&c);
+    let state = db_state(&c.prior);
+    let mut bad_msgpack = plan_message(&c);
+    bad_msgpack.variables.insert(
+        "extra".into(),
+        proto::DynamicValue {
+            // an array of 2^32-1 elements, and nothing after
+            msgpack: vec![0xdd, 0xff, 0xff, 0xff, 0xff, 0xa1, b'x'],
+        },
+    );
+    let mut deep = plan_message(&c);
+    deep.variables.insert(
+        "deep".into(),
+        proto::DynamicValue {
+            msgpack: vec![0x91; 10_000],
+        },
+    );
+    // The tfstate member's data flipped inside the archive: inflate or CRC fails.
+    let mut corrupt = zip_of(&[
+        ("tfplan", &plan_message(&c).encode_to_vec()),
+        ("tfstate", state.as_bytes()),
+    ]);
+    let at = corrupt
+        .windows(4)
+        .rposition(|w| w == b"PK\x03\x04")
+        .unwrap()
+        + 30
+        + "tfstate".len()
+        + 20;
+    for b in &mut corrupt[at..at + 16] {
+        *b ^= 0x5a;
+    }
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "truncated/tfplan",
+            good[..good.len() / 2].to_vec(),
+            "truncated/tfplan: a zip archive (saved plan?) that cannot be read",
+        ),
+        (
+            "corrupt/tfplan",
+            corrupt,
+            "corrupt/tfplan!/tfstate: member does not inflate, or its checksum does not match",
+        ),
+        (
+            "protobuf/tfplan",
+            zip_of(&[("tfplan", &[0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01][..])]),
+            "protobuf/tfplan!/tfplan: not a valid plan (protobuf tfplan.Plan does not decode)",
+        ),
+        (
+            "msgpack/tfplan",
+            zip_of(&[("tfplan", &bad_msgpack.encode_to_vec())]),
+            "msgpack/tfplan!/tfplan: a variable's value is not valid msgpack (truncated)",
+        ),
+        (
+            "deep/tfplan",
+            zip_of(&[("tfplan", &deep.encode_to_vec())]),
+            "deep/tfplan!/tfplan: a variable's value is not valid msgpack (nested too deeply)",
+        ),
+        (
+            "other/prod.tfplan",
+            zip_of(&[("readme.txt", b"hello")]),
+            "other/prod.tfplan: a zip archive, but not a saved Terraform plan (no `tfplan` member)",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let d = Dir::new();
+        d.write(name, &bytes);
+        d.write("good/terraform.tfstate", db_state(&c.var));
+        let r = audit_in(d.path(), &[".", "--format", "json"]);
+        assert_eq!(r.code, 2, "{name}: {}", r.all());
+        let errors = r.json()["errors"].to_string();
+        assert!(errors.contains(want), "{name}: {errors}");
+        // The other file was still scanned.
+        assert!(
+            places(&r.json()).iter().any(|(f, _)| f.contains("good/")),
+            "{name}"
+        );
+        for format in ["text", "sarif"] {
+            let r = audit_in(d.path(), &[".", "--format", format]);
+            assert_eq!(r.code, 2, "{name}");
+            assert_absent(&r, &c.all(), name);
+        }
+        assert_absent(&r, &c.all(), name);
+    }
+}
+
+/// A member that inflates past the limit (256 MiB) is refused, not read into memory whole; the
+/// other members are still scanned.
+#[test]
+fn a_zip_bomb_is_refused() {
+    let c = Canaries::new();
+    let plan = plan_message(&c).encode_to_vec();
+    // 300 MiB of JSON whitespace compresses to about 300 KB.
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    w.start_file("tfplan", opts).unwrap();
+    w.write_all(&plan).unwrap();
+    w.start_file("tfstate", opts).unwrap();
+    let blank = vec![b' '; 1 << 20];
+    for _ in 0..300 {
+        w.write_all(&blank).unwrap();
+    }
+    let bomb = w.finish().unwrap().into_inner();
+    assert!(bomb.len() < 2 << 20, "{}", bomb.len());
+    let d = Dir::new();
+    d.write("tfplan", &bomb);
+    let r = audit_in(d.path(), &["tfplan", "--format", "json"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    let errors = r.json()["errors"].to_string();
+    assert!(
+        errors.contains("tfplan!/tfstate: member inflates to more than 256 MiB: refused"),
+        "{errors}"
+    );
+    assert!(places(&r.json())
+        .iter()
+        .any(|(f, p)| f == "tfplan!/tfplan" && p == "/variables/db_password/value"));
+    assert_absent(&r, &c.all(), "bomb");
+}
+
+/// Plan JSON: `resource_changes[].change.importing.id` was not read; a credential there is now
+/// found like any other value.
+#[test]
+fn a_plan_json_importing_id_is_read() {
+    let tok = format!("ghp_{}", random(ALNUM, 36));
+    let plan = json!({
+        "format_version": "1.2",
+        "resource_changes": [{
+            "address": "github_repository.r",
+            "mode": "managed",
+            "type": "github_repository",
+            "name": "r",
+            "change": {
+                "actions": ["no-op"],
+                "before": {"name": "r"},
+                "after": {"name": "r"},
+                "importing": {"id": tok},
+            }
+        }]
+    });
+    let d = Dir::new();
+    d.write("plan.json", serde_json::to_vec_pretty(&plan).unwrap());
+    let r = audit(&[&d.s("plan.json"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let f = &r.json()["findings"][0];
+    assert_eq!(f["json_pointer"], "/resource_changes/0/change/importing/id");
+    assert_eq!(f["rule_id"], "github-token");
+    assert_eq!(f["section"], "resource_changes.importing.id");
+    for format in ["text", "json", "sarif"] {
+        let r = audit(&[&d.s("plan.json"), "--format", format, "--verbose"]);
+        assert_absent(&r, &[&tok], format);
+    }
+}
