@@ -482,3 +482,228 @@ def test_web_identity_token_echoed_by_sts(ws, sm):
         sts.close()
     assert "AssumeRoleWithWebIdentity" in sts.calls, sts.calls
     ws.sweep()
+
+
+# -- credentials the SDK finds by itself (credential_process, container, instance) -----------------
+
+FAR_FUTURE = "2099-01-01T00:00:00Z"
+
+
+def clear_static_credentials(ws) -> None:
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        ws.env.pop(k, None)
+
+
+def aws_files(ws):
+    """A folder beside the workspace (never swept: it holds canaries on purpose)."""
+    files = ws.dir.parent / "aws-files"
+    files.mkdir(exist_ok=True)
+    return files
+
+
+def process_profile(ws, script_text: str) -> dict:
+    """A shared config file whose profile `proc` runs `script_text` as its credential_process;
+    returns the provider attributes that select it."""
+    files = aws_files(ws)
+    script = files / "creds.sh"
+    script.write_text(script_text)
+    script.chmod(0o700)
+    (files / "config").write_text(f"[profile proc]\ncredential_process = {script}\n")
+    (files / "credentials").write_text("")
+    return {"profile": "proc", "shared_config_files": [str(files / "config")],
+            "shared_credentials_files": [str(files / "credentials")]}
+
+
+class JsonServer:
+    """A loopback HTTP server answering every GET (and PUT) through `answer(path) -> (status, text)`:
+    the container credentials endpoint, or the instance metadata service."""
+
+    def __init__(self, answer) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                status, text = answer(self.command, self.path)
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json" if text.startswith("{") else "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                if self.command == "PUT":
+                    self.send_header("X-aws-ec2-metadata-token-ttl-seconds", "21600")
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_PUT = do_GET
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def plant_sdk_source(ws, source: str, key, token) -> tuple[dict, JsonServer | None]:
+    """Base credentials (canaries) that only the SDK's own chain finds: a credential_process, the
+    container credentials endpoint, or the instance metadata service. Returns the provider
+    attributes to add and the server to close."""
+    import json as _json
+
+    clear_static_credentials(ws)
+    creds = {"AccessKeyId": "ASIAEXAMPLEBASE00001", "SecretAccessKey": key.reveal(), "Token": token.reveal(),
+             "Expiration": FAR_FUTURE}
+    if source == "credential_process":
+        out = {"Version": 1, "AccessKeyId": creds["AccessKeyId"], "SecretAccessKey": key.reveal(),
+               "SessionToken": token.reveal(), "Expiration": FAR_FUTURE}
+        return process_profile(ws, "#!/bin/sh\ncat <<'EOF'\n" + _json.dumps(out) + "\nEOF\n"), None
+    if source == "container":
+        srv = JsonServer(lambda method, path: (200, _json.dumps(creds)))
+        ws.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = srv.url + "/creds"
+        return {}, srv
+    assert source == "imds"
+
+    def imds(method: str, path: str) -> tuple[int, str]:
+        if method == "PUT":
+            return 200, "imds-session-token-for-the-test"
+        if path.rstrip("/").endswith(("security-credentials", "security-credentials-extended")):
+            return 200, "e2e-role"
+        if path.endswith("/e2e-role"):
+            return 200, _json.dumps({"Code": "Success", "Type": "AWS-HMAC", "LastUpdated": "2026-01-01T00:00:00Z",
+                                     **creds})
+        return 404, "not found"
+
+    srv = JsonServer(imds)
+    ws.env.pop("AWS_EC2_METADATA_DISABLED", None)
+    ws.env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = srv.url
+    return {}, srv
+
+
+SDK_SOURCES = ["credential_process", "container", "imds"]
+
+
+@pytest.mark.parametrize("source", SDK_SOURCES)
+def test_sdk_found_base_credentials_through_assume_role(ws, sm, source):
+    """Base credentials from a source only the SDK reads, used for assume_role against moto's STS
+    and the account guard: the path that works."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    key, token = ws.canary("basekey"), ws.canary("basetoken")
+    attrs, srv = plant_sdk_source(ws, source, key, token)
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint
+        name = ws.name()
+        text = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"),
+                          provider_attrs={**attrs, "max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]})
+        ws.write(with_in_provider(text, role_block()))
+        ws.apply()
+        store.assert_value(sm, name, c)
+        ws.destroy()
+    finally:
+        if srv:
+            srv.close()
+    ws.sweep()
+
+
+@pytest.mark.parametrize("source", SDK_SOURCES)
+def test_sdk_found_base_credentials_echoed_by_sts(ws, sm, source):
+    """The same base credentials, and an STS (or a gateway before it) that echoes the AssumeRole
+    request, session token header included, in its error: the provider never saw these
+    credentials, the SDK's own STS client sent them, and still they are withheld."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    key, token = ws.canary("basekey"), ws.canary("basetoken")
+    attrs, srv = plant_sdk_source(ws, source, key, token)
+    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                          provider_attrs={**attrs, "max_retries": 1})
+        ws.write(with_in_provider(text, role_block()))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+    finally:
+        sts.close()
+        if srv:
+            srv.close()
+    assert "AssumeRole" in sts.calls, sts.calls
+    ws.sweep()
+
+
+PROCESS_FAILURES = {
+    # exit status, stdout, stderr: {c} is the canary
+    "exit-with-stderr": (3, "", "could not refresh: token={c}"),
+    "stdout-not-json": (0, "not json: {c}", ""),
+    "stdout-json-bad-version": (0, '{{"Version": "{c}", "AccessKeyId": "A", "SecretAccessKey": "{c}"}}', ""),
+}
+
+
+@pytest.mark.parametrize("failure", list(PROCESS_FAILURES))
+def test_failing_credential_process_output_is_withheld(ws, sm, failure):
+    """A credential_process that fails, printing a token on stderr (or garbage on stdout): the
+    SDK quotes that output in its error; the diagnostic says the process failed, with its exit
+    status, and withholds what it printed."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    printed = ws.canary("processoutput")
+    status, out, err = PROCESS_FAILURES[failure]
+    clear_static_credentials(ws)
+    script = "#!/bin/sh\n"
+    if out:
+        script += "cat <<'EOF'\n" + out.format(c=printed.reveal()) + "\nEOF\n"
+    if err:
+        script += "cat >&2 <<'EOF'\n" + err.format(c=printed.reveal()) + "\nEOF\n"
+    script += f"exit {status}\n"
+    attrs = process_profile(ws, script)
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                        provider_attrs={**attrs, "max_retries": 1}))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    details = [e["detail"] for e in error_diagnostics(res)]
+    assert any("credential_process failed" in d and "its output is withheld" in d for d in details), res.output
+    assert not any("Error retrieving credentials" in d for d in details), "the SDK's error text was kept"
+    if status:
+        assert any(f"exit status: {status}" in d for d in details), res.output
+    ws.sweep()
+
+
+ENV_PROBLEMS = {
+    # variables ({pw} is a canary password), the variable the diagnostic names
+    "https-proxy-unknown-scheme": ({"HTTPS_PROXY": "htp://user:{pw}@proxy.invalid:3128"}, "HTTPS_PROXY"),
+    "http-proxy-space": ({"HTTP_PROXY": "http://user:{pw}@proxy.invalid:3128 x"}, "HTTP_PROXY"),
+    "https-proxy-lowercase-path-no-scheme": ({"https_proxy": "user:{pw}@proxy.invalid:3128/"}, "https_proxy"),
+    "all-proxy-socks": ({"ALL_PROXY": "socks5://user:{pw}@127.0.0.1:9"}, "ALL_PROXY"),
+    "no-proxy-wildcard": ({"HTTPS_PROXY": "http://user:{pw}@127.0.0.1:9", "NO_PROXY": "localhost,*.example.com"},
+                          "NO_PROXY"),
+    "no-proxy-port": ({"HTTPS_PROXY": "http://user:{pw}@127.0.0.1:9", "no_proxy": "localhost:8443"}, "no_proxy"),
+    "fips-maybe": ({"AWS_USE_FIPS_ENDPOINT": "maybe"}, "AWS_USE_FIPS_ENDPOINT"),
+    "dualstack-maybe": ({"AWS_USE_DUALSTACK_ENDPOINT": "maybe"}, "AWS_USE_DUALSTACK_ENDPOINT"),
+}
+
+
+@pytest.mark.parametrize("case", list(ENV_PROBLEMS))
+def test_malformed_environment_is_an_error_naming_the_variable(ws, sm, case):
+    """A proxy variable the HTTP client cannot use, or a FIPS/dual-stack switch that is not a
+    boolean, was silently ignored (requests went direct, or to the regular endpoint). Now it is an
+    error naming the variable and what it accepts, and a proxy URL is never quoted (it may hold a
+    password): nothing in the diagnostic needed masking."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    pw = ws.canary("proxypw")
+    env, var = ENV_PROBLEMS[case]
+    for k in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
+              "all_proxy", "REQUEST_METHOD"):
+        ws.env.pop(k, None)
+    ws.env.update({k: v.format(pw=pw.reveal()) for k, v in env.items()})
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                        provider_attrs={"max_retries": 1}))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    errors = error_diagnostics(res)
+    named = [e for e in errors if var in e["summary"] + e["detail"]]
+    assert named, res.output
+    for e in named:
+        assert "[withheld]" not in e["summary"] + e["detail"], "the diagnostic quoted a masked value"
+        assert "proxy.invalid" not in e["detail"], "the diagnostic quoted the proxy URL"
+    ws.sweep()

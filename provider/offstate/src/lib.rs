@@ -21,8 +21,11 @@ pub use provider::OffstateProvider;
 /// parser, whose warnings quote a malformed line, a secret key or session token included; its
 /// profile credentials chain, which warns about a role it could not assume with a `Debug` of
 /// that step, the profile's `external_id` included (the error itself still reaches the
-/// diagnostic).
+/// diagnostic); and the default credentials chain, which warns about a failing source with
+/// its error, a failing `credential_process`'s stderr included (the diagnostic gets
+/// `CredentialProcessFailed` instead, without it).
 pub const LOG_CONTENT_TARGETS: &[&str] = &[
     "aws_runtime::env_config",
     "aws_config::profile::credentials",
+    "aws_config::meta::credentials::chain",
 ];

@@ -15,9 +15,10 @@ fn main() -> ExitCode {
         "provider.terraform-provider-offstate",
         terraform_provider_offstate::LOG_CONTENT_TARGETS,
     );
-    // A session token the AWS SDK obtains by itself (assume_role's, SSO's, the instance's) is
-    // withheld from logs and diagnostics from its first use on.
-    offstate_common::store::aws::observe_session_tokens(offstate_framework::withheld::withhold);
+    // A credential the AWS SDK obtains by itself (from a credential_process, SSO, the container
+    // or instance endpoint, assume_role) is withheld from logs and diagnostics from its first
+    // resolution on: its secret access key and session token.
+    offstate_common::store::aws::observe_credentials(offstate_framework::withheld::withhold);
     // One thread is plenty: every RPC waits on the network (Secrets Manager)
     // or does microseconds of work, and Terraform starts a provider process
     // several times per command, so start-up time and memory are what count.

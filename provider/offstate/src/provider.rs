@@ -375,6 +375,16 @@ impl offstate_framework::Provider for OffstateProvider {
                     tracing::debug!("provider configured twice; keeping the first configuration");
                 }
             }
+            Err(ConnectError::Environment(problems)) => {
+                // One error per variable, naming it and what it accepts; a proxy URL is never
+                // shown (it may hold a password).
+                for p in problems {
+                    diags.push(Diagnostic::error(
+                        format!("Invalid environment variable {}", p.variable),
+                        format!("{p}."),
+                    ));
+                }
+            }
             Err(e) => {
                 let d =
                     Diagnostic::error("Cannot configure Secrets Manager client", format!("{e}."));
@@ -469,6 +479,24 @@ fn withhold_credentials(cfg: &AwsStoreConfig) {
             withhold(token.trim());
         }
     }
+    // Tokens the SDK reads from its caches and sends on: SSO's access token (the
+    // `x-amz-sso_bearer_token` header of GetRoleCredentials), its refresh token and client
+    // secret (the body of SSO OIDC's CreateToken), `aws login`'s refresh token and keys.
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(std::path::PathBuf::from);
+    let login_cache = std::env::var_os("AWS_LOGIN_CACHE_DIRECTORY")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".aws/login/cache")));
+    for dir in [home.map(|h| h.join(".aws/sso/cache")), login_cache]
+        .into_iter()
+        .flatten()
+    {
+        for token in cached_tokens(&dir) {
+            withhold(&token);
+        }
+    }
     for (configured, var, default) in [
         (&cfg.shared_config_files, "AWS_CONFIG_FILE", ".aws/config"),
         (
@@ -531,6 +559,55 @@ fn file_credentials(path: &std::path::Path) -> Vec<String> {
         })
         .filter(|v| !v.is_empty())
         .collect()
+}
+
+/// The tokens and keys in the JSON files of an SDK token cache (`~/.aws/sso/cache`,
+/// `~/.aws/login/cache`): every string under a key named `accessToken`, `refreshToken`,
+/// `clientSecret`, `secretAccessKey` or `sessionToken`, at any depth (`aws login`'s
+/// `accessToken` is an object: only its key and token are taken, not its key id or account id,
+/// which would mask every mention of the account). At most 64 files are
+/// read; nothing when the folder cannot be read.
+fn cached_tokens(dir: &std::path::Path) -> Vec<String> {
+    fn walk(v: &serde_json::Value, secret_key: bool, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) if secret_key => out.push(s.clone()),
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let secret = [
+                        "accesstoken",
+                        "refreshtoken",
+                        "clientsecret",
+                        "secretaccesskey",
+                        "sessiontoken",
+                    ]
+                    .contains(&k.to_ascii_lowercase().as_str());
+                    walk(v, secret, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    walk(v, false, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .take(64)
+    {
+        if let Some(json) = small_file(entry.path().as_os_str())
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        {
+            walk(&json, false, &mut out);
+        }
+    }
+    out
 }
 
 /// The first MiB of a text file; `None` when it cannot be read.
@@ -705,6 +782,42 @@ mod tests {
             assert_eq!(proxy_password(url), want, "{url}");
         }
         assert_eq!(percent_decode("s3cr%40t-pass"), "s3cr@t-pass");
+    }
+
+    #[test]
+    fn cached_tokens_are_the_secrets_of_every_cache_file() {
+        let dir = std::env::temp_dir().join(format!("offstate-token-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("sso.json"),
+            r#"{"startUrl":"https://x.awsapps.com/start","region":"eu-west-1","accessToken":"sso-access",
+               "expiresAt":"2099-01-01T00:00:00Z","clientId":"cid","clientSecret":"sso-client-secret",
+               "refreshToken":"sso-refresh"}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("login.json"),
+            r#"{"accessToken":{"accessKeyId":"AKID","secretAccessKey":"login-key","sessionToken":"login-token",
+               "accountId":"123456789012"},"refreshToken":"login-refresh","dpopKey":"k"}"#,
+        )
+        .unwrap();
+        std::fs::write(dir.join("notes.txt"), r#"{"accessToken":"not-json-file"}"#).unwrap();
+        std::fs::write(dir.join("broken.json"), "{not json").unwrap();
+        let mut got = cached_tokens(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "login-key",
+                "login-refresh",
+                "login-token",
+                "sso-access",
+                "sso-client-secret",
+                "sso-refresh"
+            ]
+        );
+        assert!(cached_tokens(&dir).is_empty());
     }
 
     #[test]

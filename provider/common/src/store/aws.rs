@@ -157,6 +157,10 @@ pub enum ConnectError {
         /// Why it cannot be read.
         reason: String,
     },
+    /// Environment variables the SDK would ignore or cannot use (a malformed proxy URL, a FIPS
+    /// or dual-stack switch that is not a boolean): see [`environment_problems`].
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Environment(Vec<EnvProblem>),
     /// The CA bundle cannot be read or holds no usable certificate.
     #[error("CA bundle {path}{from}: {reason}", from = if *.from_env { " (AWS_CA_BUNDLE)" } else { "" })]
     CaBundle {
@@ -269,6 +273,182 @@ fn https_client_trusting(pem: Vec<u8>) -> aws_smithy_runtime_api::client::http::
     })
 }
 
+/// An environment variable the AWS SDK reads but would ignore, or cannot use, named with what it
+/// accepts. Its value is never shown: a proxy URL may hold a password.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{variable} {problem}")]
+pub struct EnvProblem {
+    /// The variable, spelled as it is set (`HTTPS_PROXY` or `https_proxy`).
+    pub variable: &'static str,
+    /// What is wrong and what is accepted.
+    pub problem: String,
+}
+
+const PROXY_FORM: &str = "write it as http://[user:password@]host:port (or https:// for a proxy reached over TLS). Its value is not shown: it may hold a password";
+
+/// What is wrong with a proxy URL, as the SDK's HTTP client (hyper-util's proxy matcher, which
+/// `aws-smithy-http-client` uses for `ProxyConfig::from_env`) would read it: `http`, `https` or
+/// no scheme (taken as `http`), the `http` crate's URI syntax, a host; a value it cannot read is
+/// silently dropped (requests go direct), and a SOCKS proxy is accepted by the matcher but cannot
+/// be connected through by the SDK's connector. Never quotes the value.
+fn proxy_url_problem(value: &str) -> Option<String> {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    let scheme = value
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+    // hyper-util strips the userinfo and keeps host and port: both must be there.
+    let has_host = |rest: &str| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        !host_port.is_empty() && !host_port.starts_with(':')
+    };
+    let ignored = "so the AWS SDK would ignore it and send requests without the proxy";
+    match scheme.as_deref() {
+        Some("http" | "https") => {
+            let rest = value.split_once("://").map_or("", |(_, rest)| rest);
+            (ProxyConfig::http(value).is_err() || !has_host(rest)).then(|| {
+                format!("is not a URL the AWS SDK's HTTP client can read, {ignored}; {PROXY_FORM}")
+            })
+        }
+        Some(s) if s.starts_with("socks") => Some(format!(
+            "names a SOCKS proxy, which the AWS SDK's HTTP client cannot connect through; use an HTTP proxy: {PROXY_FORM}"
+        )),
+        Some(_) => Some(format!(
+            "has a scheme other than http:// or https://, {ignored}; {PROXY_FORM}"
+        )),
+        // No scheme: the whole value must be an authority (host:port), read as http://.
+        None => (value.contains(['/', '?', '#'])
+            || !has_host(value)
+            || ProxyConfig::http(format!("http://{value}")).is_err())
+        .then(|| format!("is not a URL the AWS SDK's HTTP client can read, {ignored}; {PROXY_FORM}")),
+    }
+}
+
+/// What is wrong with a `NO_PROXY` list as hyper-util reads it: comma-separated entries, each an
+/// IP address, an IP network (`10.0.0.0/8`), a domain (`example.com` or `.example.com`, which
+/// also match subdomains) or `*`. Anything else (a URL, a port, a `*.` wildcard, brackets) is
+/// taken as a domain name no host has, so the hosts it meant still go through the proxy. The
+/// first such entry is quoted unless it holds an `@` (a URL's user and password).
+fn no_proxy_problem(list: &str) -> Option<String> {
+    let accepted = "entries are host names, .domains (a domain and its subdomains), IP addresses and networks (10.0.0.0/8), or * alone, separated by commas";
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        if entry == "*" || entry.parse::<std::net::IpAddr>().is_ok() || is_ip_network(entry) {
+            continue;
+        }
+        let unmatched =
+            "would match no host, so the hosts it was meant for would still go through the proxy";
+        let why = if entry.contains('@') {
+            return Some(format!(
+                "has an entry with a user name (@), which {unmatched}; {accepted}. The entry is not shown: it may hold a password"
+            ));
+        } else if entry.contains("://") {
+            "is a URL: write the host name only"
+        } else if entry.contains('*') {
+            "has a wildcard: write .example.com for a domain and its subdomains"
+        } else if entry.contains('/') {
+            "is neither an IP network (address/prefix length) nor a host name"
+        } else if entry.contains(['[', ']']) || entry.matches(':').count() > 1 {
+            "is not an IP address: write IPv6 addresses without brackets or port"
+        } else if entry.contains(':') {
+            "has a port: write the host only"
+        } else if !entry
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        {
+            "is not a host name"
+        } else {
+            continue;
+        };
+        return Some(format!("entry {entry:?} {unmatched} ({why}); {accepted}"));
+    }
+    None
+}
+
+/// `addr/len` with a prefix length that fits the address.
+fn is_ip_network(entry: &str) -> bool {
+    let Some((addr, len)) = entry.split_once('/') else {
+        return false;
+    };
+    let Ok(len) = len.parse::<u8>() else {
+        return false;
+    };
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => len <= 32,
+        Ok(std::net::IpAddr::V6(_)) => len <= 128,
+        Err(_) => false,
+    }
+}
+
+/// The environment variables the AWS SDK reads for this configuration that it would ignore or
+/// cannot use, from `var` (`std::env::var(..).ok()` outside tests). Each would otherwise change
+/// nothing, silently: a proxy not used, an endpoint that is not FIPS.
+///
+/// - Proxies, read as `aws-smithy-http-client` 1.5's `ProxyConfig::from_env` (hyper-util's
+///   matcher) reads them: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` (used where one of the first
+///   two is unset), each before its lower-case spelling, the first one set winning even when
+///   empty; none of them when `REQUEST_METHOD` is set (a CGI process). `NO_PROXY` /
+///   `no_proxy` matters only when a proxy is in use.
+/// - `AWS_USE_FIPS_ENDPOINT` (unless `use_fips_endpoint` is configured) and
+///   `AWS_USE_DUALSTACK_ENDPOINT`: `true` or `false` in any case. The SDK drops any other value
+///   with a warning, and the profile's setting with it. An empty value counts as unset.
+pub fn environment_problems(
+    fips_configured: bool,
+    var: impl Fn(&str) -> Option<String>,
+) -> Vec<EnvProblem> {
+    let mut problems = Vec::new();
+    let first_set = |names: [&'static str; 2]| {
+        names
+            .into_iter()
+            .find_map(|name| var(name).map(|value| (name, value)))
+    };
+    if var("REQUEST_METHOD").is_none() {
+        let mut usable = [false; 2];
+        for (i, names) in [["HTTP_PROXY", "http_proxy"], ["HTTPS_PROXY", "https_proxy"]]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some((variable, value)) = first_set(names).filter(|(_, v)| !v.is_empty()) {
+                match proxy_url_problem(&value) {
+                    None => usable[i] = true,
+                    Some(problem) => problems.push(EnvProblem { variable, problem }),
+                }
+            }
+        }
+        if !usable.iter().all(|u| *u) {
+            if let Some((variable, value)) =
+                first_set(["ALL_PROXY", "all_proxy"]).filter(|(_, v)| !v.is_empty())
+            {
+                match proxy_url_problem(&value) {
+                    None => usable = [true; 2],
+                    Some(problem) => problems.push(EnvProblem { variable, problem }),
+                }
+            }
+        }
+        if usable.iter().any(|u| *u) {
+            if let Some((variable, problem)) = first_set(["NO_PROXY", "no_proxy"])
+                .and_then(|(variable, list)| Some((variable, no_proxy_problem(&list)?)))
+            {
+                problems.push(EnvProblem { variable, problem });
+            }
+        }
+    }
+    for (variable, skip) in [
+        ("AWS_USE_FIPS_ENDPOINT", fips_configured),
+        ("AWS_USE_DUALSTACK_ENDPOINT", false),
+    ] {
+        let Some(value) = var(variable).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if !skip && !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") {
+            problems.push(EnvProblem {
+                variable,
+                problem: "is neither true nor false, so the AWS SDK would ignore it (and the profile's setting with it); set it to true or false, or unset it".to_owned(),
+            });
+        }
+    }
+    problems
+}
+
 /// A region name that is not syntactically one (see [`validate_region`]).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{region:?} is not an AWS region name (like eu-west-1 or us-gov-west-1)")]
@@ -345,6 +525,11 @@ impl AwsSecretsManager {
         if let Some(endpoint) = &cfg.endpoint {
             validate_endpoint(endpoint)?;
         }
+        let problems =
+            environment_problems(cfg.use_fips.is_some(), |name| std::env::var(name).ok());
+        if !problems.is_empty() {
+            return Err(ConnectError::Environment(problems));
+        }
         let max_attempts = cfg.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
         if max_attempts == 0 {
             return Err(ConnectError::InvalidMaxAttempts);
@@ -409,6 +594,15 @@ impl AwsSecretsManager {
             .region()
             .map(|r| r.as_ref().to_owned())
             .ok_or(ConnectError::NoRegion)?;
+        // The SDK's chain (environment, profile, credential_process, SSO, web identity,
+        // container, instance), registered on first resolution whatever the source.
+        let base = sdk.credentials_provider().map(Withholding::wrap);
+        if let Some(base) = &base {
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(base.clone())
+                .build();
+        }
 
         if let Some(role) = &cfg.assume_role {
             let mut builder = AssumeRoleProvider::builder(role.role_arn.clone()).configure(&sdk);
@@ -430,10 +624,14 @@ impl AwsSecretsManager {
             if !role.tags.is_empty() {
                 builder = builder.tags(role.tags.clone());
             }
-            let provider = builder.build().await;
+            // Its STS client signs with `base`, which registers what it hands over.
+            let provider = match base {
+                Some(base) => builder.build_from_provider(base).await,
+                None => builder.build().await,
+            };
             sdk = sdk
                 .into_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .credentials_provider(Withholding::wrap(SharedCredentialsProvider::new(provider)))
                 .build();
         }
 
@@ -481,19 +679,23 @@ impl AwsSecretsManager {
     }
 }
 
-/// Told every session token the store's clients send (`X-Amz-Security-Token`), once per token:
-/// the provider registers them with its log and diagnostic scrubber, so that a server or proxy
-/// that reflects the request in its error text cannot show a token the SDK obtained itself (an
-/// assumed role's, SSO's, the instance's), which the provider never sees otherwise.
-static TOKEN_OBSERVER: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+/// Told every credential the store's clients use: the secret access key and session token of
+/// every credential its credentials providers hand on ([`Withholding`]: from the environment,
+/// a profile, a `credential_process`, SSO, the container or instance endpoint, the assumed
+/// role), and every session token sent (`X-Amz-Security-Token`). The provider registers them with
+/// its log and diagnostic scrubber, so that a server or proxy that reflects the request in its
+/// error text (an STS refusing `assume_role`, a gateway before Secrets Manager) cannot show a
+/// credential the SDK obtained itself, which the provider never sees otherwise.
+static CREDENTIAL_OBSERVER: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
 
-/// Sets the function [`TOKEN_OBSERVER`] calls (once per process; later calls do nothing).
-pub fn observe_session_tokens(observer: fn(&str)) {
-    let _ = TOKEN_OBSERVER.set(observer);
+/// Sets the function [`CREDENTIAL_OBSERVER`] calls (once per process; later calls do nothing).
+/// Call it before [`AwsSecretsManager::connect`].
+pub fn observe_credentials(observer: fn(&str)) {
+    let _ = CREDENTIAL_OBSERVER.set(observer);
 }
 
-/// The interceptor behind [`observe_session_tokens`]. `Debug` withholds the token: the SDK's
-/// client and config print their interceptors.
+/// The session token half of [`observe_credentials`]: the tokens actually sent. `Debug`
+/// withholds the token: the SDK's client and config print their interceptors.
 #[derive(Default)]
 struct SessionTokenObserver {
     /// The last token reported (a session's token is the same on every call until it expires).
@@ -519,7 +721,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for SessionTokenObs
         _: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
         let (Some(observe), Some(token)) = (
-            TOKEN_OBSERVER.get(),
+            CREDENTIAL_OBSERVER.get(),
             context.request().headers().get("x-amz-security-token"),
         ) else {
             return Ok(());
@@ -531,6 +733,146 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for SessionTokenObs
         }
         Ok(())
     }
+}
+
+/// A credentials provider around another: tells `observe` (the [`CREDENTIAL_OBSERVER`]) the
+/// secret access key and session token of every credential before handing it on, and replaces
+/// a `credential_process` failure with [`CredentialProcessFailed`].
+///
+/// [`AwsSecretsManager::connect`] puts one around the SDK's own chain, so that credentials from
+/// any source are registered on first resolution: the SDK's STS client inside `assume_role`
+/// (which our interceptor does not reach) signs with them and sends their token; and one around
+/// the assumed role's provider. `Debug` shows nothing of the inner provider (the assume-role one
+/// prints its request, `ExternalId` included).
+struct Withholding {
+    inner: SharedCredentialsProvider,
+    observe: Option<fn(&str)>,
+}
+
+impl Withholding {
+    /// `inner` wrapped, reporting to the process's [`CREDENTIAL_OBSERVER`] (if one is set).
+    fn wrap(inner: SharedCredentialsProvider) -> SharedCredentialsProvider {
+        SharedCredentialsProvider::new(Withholding {
+            inner,
+            observe: CREDENTIAL_OBSERVER.get().copied(),
+        })
+    }
+}
+
+impl std::fmt::Debug for Withholding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Withholding").finish_non_exhaustive()
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for Withholding {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            match self.inner.provide_credentials().await {
+                Ok(creds) => {
+                    if let Some(observe) = self.observe {
+                        observe(creds.secret_access_key());
+                        if let Some(token) = creds.session_token() {
+                            observe(token);
+                        }
+                    }
+                    Ok(creds)
+                }
+                Err(e) => Err(without_process_output(e)),
+            }
+        })
+    }
+
+    fn fallback_on_interrupt(&self) -> Option<aws_credential_types::Credentials> {
+        let creds = self.inner.fallback_on_interrupt()?;
+        if let Some(observe) = self.observe {
+            observe(creds.secret_access_key());
+            if let Some(token) = creds.session_token() {
+                observe(token);
+            }
+        }
+        Some(creds)
+    }
+}
+
+/// How a `credential_process` failed, without what it printed. aws-config's
+/// `CredentialProcessProvider` reports every failure as a `CredentialsError::ProviderError`
+/// around a plain string (no type of its own to match), and two of those strings quote the
+/// process: a non-zero exit puts its whole stderr in ("Error retrieving credentials: external
+/// process exited with code {status}. Stderr: {stderr}"), and a JSON parse error may quote its
+/// stdout. A process that prints its token on failure, or a credential in malformed output,
+/// would have it in the diagnostic. The profile provider wraps that error once more, so the
+/// string is found by walking the error's sources.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CredentialProcessFailed {
+    /// The process exited unsuccessfully; the status as the SDK reported it (`exit status: 3`,
+    /// `signal: 9 (SIGKILL)`), when it did.
+    #[error("the profile's credential_process failed{}; its output is withheld, as it may hold a credential (run the command by hand to see it)", .status.as_ref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    Exited {
+        /// The exit status.
+        status: Option<String>,
+    },
+    /// The process succeeded but its stdout is not the JSON the SDK reads.
+    #[error("the profile's credential_process failed: it exited successfully but did not print the credentials JSON the AWS SDK reads (Version 1, AccessKeyId, SecretAccessKey, optional SessionToken and Expiration); its output is withheld, as it may hold a credential (run the command by hand to see it)")]
+    Unreadable,
+    /// The process could not be run.
+    #[error(
+        "the profile's credential_process failed: it could not be run; its output is withheld"
+    )]
+    NotRun,
+}
+
+/// The messages of aws-config 1.x's `credential_process` module that [`CredentialProcessFailed`]
+/// replaces (checked against its source by the unit tests).
+const PROCESS_EXITED: &str = "Error retrieving credentials: external process exited with code ";
+const PROCESS_OTHER: &str = "Error retrieving credentials from external process";
+
+/// What [`CredentialProcessFailed`] a `credential_process` error's text stands for; `None` when
+/// the text is not one of that module's.
+fn credential_process_failure(text: &str) -> Option<CredentialProcessFailed> {
+    if let Some(rest) = text.strip_prefix(PROCESS_EXITED) {
+        // `ExitStatus`'s Display, then ". Stderr: ": only the status is kept, and only when it
+        // looks like one (the process's own text comes after it).
+        let status = rest
+            .split_once(". Stderr: ")
+            .map(|(status, _)| status)
+            .filter(|s| {
+                s.len() <= 48
+                    && (s.starts_with("exit status: ") || s.starts_with("signal: "))
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b" :()-".contains(&b))
+            })
+            .map(str::to_owned);
+        return Some(CredentialProcessFailed::Exited { status });
+    }
+    let rest = text.strip_prefix(PROCESS_OTHER)?;
+    if rest.starts_with(", could not parse response")
+        || rest.starts_with(": could not decode output")
+    {
+        Some(CredentialProcessFailed::Unreadable)
+    } else {
+        Some(CredentialProcessFailed::NotRun)
+    }
+}
+
+/// `err`, or a [`CredentialProcessFailed`] in its place when it (or one of its sources) is a
+/// `credential_process` failure.
+fn without_process_output(
+    err: aws_credential_types::provider::error::CredentialsError,
+) -> aws_credential_types::provider::error::CredentialsError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = cause {
+        if let Some(failed) = credential_process_failure(&e.to_string()) {
+            return aws_credential_types::provider::error::CredentialsError::provider_error(failed);
+        }
+        cause = e.source();
+    }
+    err
 }
 
 /// Retries HTTP 429 as throttling whatever the body. The SDK's classifiers
@@ -1273,7 +1615,7 @@ mod tests {
             ..Default::default()
         };
         // With an observer, the session token interceptor keeps the last token it saw.
-        observe_session_tokens(|_| {});
+        observe_credentials(|_| {});
         let store = AwsSecretsManager::connect(&cfg).await.unwrap();
         // Credentials are loaded by the first call (which then fails: nothing listens there).
         let _ = store.describe("x").await;
@@ -1296,6 +1638,287 @@ mod tests {
                 assert!(!text.contains(needle), "Debug shows a credential: {text}");
             }
         }
+    }
+
+    /// Credentials the [`Withholding`] tests saw reported.
+    static REPORTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+    fn report(secret: &str) {
+        REPORTED.lock().unwrap().push(secret.to_owned());
+    }
+
+    fn process(command: &str) -> Withholding {
+        Withholding {
+            inner: SharedCredentialsProvider::new(
+                aws_config::credential_process::CredentialProcessProvider::new(command.to_owned()),
+            ),
+            observe: Some(report),
+        }
+    }
+
+    /// The whole text of an error and its sources.
+    fn all_text(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = format!("{e} / {e:?}");
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            out += &format!(" / {c} / {c:?}");
+            cause = c.source();
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn withholding_reports_the_secret_key_and_token_it_hands_on() {
+        use aws_credential_types::provider::ProvideCredentials;
+        let json = r#"{"Version":1,"AccessKeyId":"AKIDPROCESS","SecretAccessKey":"cnry-process-key-1a2b","SessionToken":"cnry-process-token-3c4d","Expiration":"2099-01-01T00:00:00Z"}"#;
+        let creds = process(&format!("printf '%s' '{json}'"))
+            .provide_credentials()
+            .await
+            .unwrap();
+        assert_eq!(creds.secret_access_key(), "cnry-process-key-1a2b");
+        let reported = REPORTED.lock().unwrap().clone();
+        assert!(
+            reported.iter().any(|s| s == "cnry-process-key-1a2b"),
+            "{reported:?}"
+        );
+        assert!(
+            reported.iter().any(|s| s == "cnry-process-token-3c4d"),
+            "{reported:?}"
+        );
+        assert!(
+            !reported.iter().any(|s| s == "AKIDPROCESS"),
+            "the key id is not a secret"
+        );
+        assert!(!format!("{:?}", process("true")).contains("true"));
+    }
+
+    #[tokio::test]
+    async fn a_failing_credential_process_is_reported_without_its_output() {
+        use aws_credential_types::provider::ProvideCredentials;
+        let canary = "cnry-stderr-token-5e6f7a8b";
+        for (command, status) in [
+            (
+                format!("echo token={canary} >&2; exit 4"),
+                Some("exit status: 4"),
+            ),
+            (
+                format!("echo token={canary} >&2; kill -9 $$"),
+                Some("signal: 9 (SIGKILL)"),
+            ),
+            (format!("echo 'not json {canary}'"), None),
+            (
+                format!(r#"printf '{{"Version": 2, "SecretAccessKey": "{canary}"}}'"#),
+                None,
+            ),
+            (
+                format!(
+                    r#"printf '{{"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "{canary}", "Expiration": "x{canary}"}}'"#
+                ),
+                None,
+            ),
+        ] {
+            let e = process(&command).provide_credentials().await.unwrap_err();
+            let text = all_text(&e);
+            assert!(!text.contains(canary), "{command}: {text}");
+            assert!(
+                text.contains("credential_process failed"),
+                "{command}: {text}"
+            );
+            assert!(text.contains("its output is withheld"), "{command}: {text}");
+            if let Some(status) = status {
+                assert!(text.contains(&format!("({status})")), "{command}: {text}");
+            }
+            // As the profile provider hands it on: wrapped once more.
+            let wrapped = without_process_output(
+                aws_credential_types::provider::error::CredentialsError::provider_error(
+                    aws_credential_types::provider::error::CredentialsError::provider_error(
+                        format!("{PROCESS_EXITED}exit status: 1. Stderr: {canary}"),
+                    ),
+                ),
+            );
+            assert!(!all_text(&wrapped).contains(canary));
+        }
+        // Any other credentials error is handed on as it is.
+        let other = without_process_output(
+            aws_credential_types::provider::error::CredentialsError::not_loaded("no source"),
+        );
+        assert!(all_text(&other).contains("no source"));
+        // A status that is not one is not kept.
+        assert_eq!(
+            credential_process_failure(&format!("{PROCESS_EXITED}{canary}. Stderr: x")),
+            Some(CredentialProcessFailed::Exited { status: None })
+        );
+    }
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn environment_problems_agree_with_what_the_sdk_reads() {
+        let pw = "cnry-proxy-pw-9a8b7c";
+        let url = format!("http://user:{pw}@proxy.corp:3128");
+        let ok: Vec<Vec<(&str, &str)>> = vec![
+            vec![],
+            vec![("HTTPS_PROXY", &url), ("HTTP_PROXY", "https://proxy.corp")],
+            vec![
+                ("HTTPS_PROXY", "proxy.corp:3128"),
+                ("http_proxy", "user:pw@proxy.corp:3128"),
+            ],
+            vec![("HTTPS_PROXY", "HTTP://proxy.corp:3128/")],
+            // The first one set wins, even empty: the lower-case one is never read.
+            vec![("HTTPS_PROXY", ""), ("https_proxy", "htp://x")],
+            // ALL_PROXY is read only where HTTP_PROXY or HTTPS_PROXY is unset.
+            vec![
+                ("HTTPS_PROXY", &url),
+                ("HTTP_PROXY", &url),
+                ("ALL_PROXY", "socks5://x"),
+            ],
+            // A CGI process: the client reads no proxy at all.
+            vec![("REQUEST_METHOD", "GET"), ("HTTPS_PROXY", "htp://x")],
+            // NO_PROXY matters only with a proxy.
+            vec![("NO_PROXY", "*.example.com")],
+            vec![
+                ("HTTPS_PROXY", &url),
+                (
+                    "NO_PROXY",
+                    " localhost, .corp,example.com,10.0.0.0/8,::1,fd00::/8,*,,my_host ",
+                ),
+            ],
+            vec![
+                ("AWS_USE_FIPS_ENDPOINT", "TRUE"),
+                ("AWS_USE_DUALSTACK_ENDPOINT", "false"),
+            ],
+            vec![("AWS_USE_FIPS_ENDPOINT", "")],
+        ];
+        for vars in ok {
+            assert_eq!(environment_problems(false, env(&vars)), [], "{vars:?}");
+        }
+        // (environment, the variable named, what the message says)
+        type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+        let bad: Vec<Case> = vec![
+            (
+                vec![("HTTPS_PROXY", "htp://user:PW@proxy.corp:3128")],
+                "HTTPS_PROXY",
+                "scheme other than",
+            ),
+            (
+                vec![("http_proxy", "http://user:PW@proxy.corp:3128 x")],
+                "http_proxy",
+                "can read",
+            ),
+            (
+                vec![("HTTPS_PROXY", "http://[::1")],
+                "HTTPS_PROXY",
+                "can read",
+            ),
+            (
+                vec![("HTTPS_PROXY", "http://user:PW@")],
+                "HTTPS_PROXY",
+                "can read",
+            ),
+            (
+                vec![("HTTPS_PROXY", "user:PW@proxy.corp:3128/")],
+                "HTTPS_PROXY",
+                "can read",
+            ),
+            (
+                vec![("HTTPS_PROXY", "proxy.corp:3128?x")],
+                "HTTPS_PROXY",
+                "can read",
+            ),
+            (
+                vec![("ALL_PROXY", "socks5h://user:PW@proxy.corp:1080")],
+                "ALL_PROXY",
+                "SOCKS",
+            ),
+            (
+                vec![
+                    ("HTTPS_PROXY", &url),
+                    ("NO_PROXY", "localhost,*.example.com"),
+                ],
+                "NO_PROXY",
+                "\"*.example.com\"",
+            ),
+            (
+                vec![("HTTP_PROXY", &url), ("no_proxy", "localhost:8443")],
+                "no_proxy",
+                "has a port",
+            ),
+            (
+                vec![("HTTP_PROXY", &url), ("NO_PROXY", "http://example.com")],
+                "NO_PROXY",
+                "is a URL",
+            ),
+            (
+                vec![("HTTP_PROXY", &url), ("NO_PROXY", "[::1]")],
+                "NO_PROXY",
+                "IPv6",
+            ),
+            (
+                vec![("HTTP_PROXY", &url), ("NO_PROXY", "10.0.0.0/33")],
+                "NO_PROXY",
+                "IP network",
+            ),
+            (
+                vec![("HTTP_PROXY", &url), ("NO_PROXY", "a b")],
+                "NO_PROXY",
+                "not a host name",
+            ),
+            (
+                vec![("HTTP_PROXY", &url), ("NO_PROXY", "http://u:PW@h")],
+                "NO_PROXY",
+                "user name",
+            ),
+            (
+                vec![("AWS_USE_FIPS_ENDPOINT", "maybe")],
+                "AWS_USE_FIPS_ENDPOINT",
+                "true or false",
+            ),
+            (
+                vec![("AWS_USE_DUALSTACK_ENDPOINT", "1")],
+                "AWS_USE_DUALSTACK_ENDPOINT",
+                "true or false",
+            ),
+        ];
+        for (vars, variable, says) in bad {
+            let problems = environment_problems(false, env(&vars));
+            assert_eq!(problems.len(), 1, "{vars:?}: {problems:?}");
+            let text = problems[0].to_string();
+            assert_eq!(problems[0].variable, variable, "{text}");
+            assert!(
+                text.starts_with(variable) && text.contains(says),
+                "{vars:?}: {text}"
+            );
+            assert!(
+                !text.contains("PW") && !text.contains(pw) && !text.contains("proxy.corp"),
+                "{text}"
+            );
+        }
+        // use_fips_endpoint configured: the variable is not read.
+        assert_eq!(
+            environment_problems(true, env(&[("AWS_USE_FIPS_ENDPOINT", "maybe")])),
+            []
+        );
+        // Every problem at once, in one error.
+        let all = environment_problems(
+            false,
+            env(&[
+                ("HTTPS_PROXY", "htp://x"),
+                ("HTTP_PROXY", "ftp://x"),
+                ("AWS_USE_DUALSTACK_ENDPOINT", "x"),
+            ]),
+        );
+        assert_eq!(all.len(), 3, "{all:?}");
+        let e = ConnectError::Environment(all).to_string();
+        assert!(
+            e.contains("HTTP_PROXY") && e.contains("HTTPS_PROXY") && e.contains("; "),
+            "{e}"
+        );
     }
 
     #[test]
