@@ -458,7 +458,7 @@ pub async fn scrub(
         }
     } else if !opts.write {
         report.notes.push(format!(
-            "Secrets Manager was not read: the names below are those of a state at least as new as the newest one of lineage {lineage} scrubbed under this prefix; for an older state (a `.backup`, an older copy) --write stores the values that differ from the current ones under NAME/.offstate-serial/{serial}"
+            "Secrets Manager was not read: the names below are those of a state at least as new as the newest one of lineage {lineage} scrubbed under this prefix; for an older state of the lineage (Terraform's backup, an older copy) --write stores the values that differ from the current ones under NAME/.offstate-serial/{serial}"
         ));
     }
 

@@ -51,8 +51,16 @@ pub enum PutError {
     OtherOwner(String),
     #[error("reading back version {0} gave a different value; the state was not changed")]
     ReadBack(String),
-    #[error("the secret exists, encrypted with {have}, not with --kms-key-id {want}; scrub does not change the key of an existing secret (its readers may lack kms:Decrypt on the new one): re-encrypt it (`aws secretsmanager update-secret --secret-id {name} --kms-key-id {want}`) and run scrub again, or give --kms-key-id as the secret has it (an alias and a key id are not compared)")]
+    #[error("the secret exists, encrypted with {have}, not with --kms-key-id {want}; scrub does not change the key of an existing secret (its readers may lack kms:Decrypt on the new one): re-encrypt it (`aws secretsmanager update-secret --secret-id {name} --kms-key-id {want}`) and run scrub again, or give --kms-key-id as the secret has it")]
     KmsKey {
+        name: String,
+        have: String,
+        want: String,
+    },
+    /// An alias on one side and a key (or another alias) on the other: whether they are the same
+    /// key only KMS can say, and scrub makes no KMS call. Not a verdict either way.
+    #[error("the secret exists, encrypted with {have} (as DescribeSecret names it), and --kms-key-id is {want}: whether these are the same KMS key depends on what the alias points at, which only KMS says (kms:DescribeKey), and scrub makes no KMS call, so it cannot tell and writes nothing. Compare `aws kms describe-key --key-id {want} --query KeyMetadata.Arn` with `aws kms describe-key --key-id {have} --query KeyMetadata.Arn`: the same key, run scrub again with --kms-key-id {have}; another key, re-encrypt the secret first (`aws secretsmanager update-secret --secret-id {name} --kms-key-id {want}`)")]
+    KmsKeyUnknown {
         name: String,
         have: String,
         want: String,
@@ -119,11 +127,23 @@ fn kms_resource(k: &str) -> &str {
     }
 }
 
+/// Whether two ways of naming a KMS key name the same key, as far as can be told without KMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMatch {
+    Same,
+    Different,
+    /// An alias and a key id or ARN, or two aliases: it depends on what the alias points at
+    /// (kms:DescribeKey would say; scrub makes no KMS call).
+    Unknown,
+}
+
 /// Whether a secret encrypted with `have` (DescribeSecret's `KmsKeyId`, `None` for the AWS
-/// managed key) uses the key `want` names. An alias and a key id cannot be told apart without
-/// KMS (an alias may point at any key), so they count as different: the message says which
-/// form the secret has.
-pub fn same_kms_key(have: Option<&str>, want: &str) -> bool {
+/// managed key) uses the key `want` names. Key ids and key ARNs compare by key id, an alias
+/// name and its ARN by name; an alias and a key, or two different customer aliases, are
+/// [`KeyMatch::Unknown`]. The AWS managed key has no customer alias, so `None` (or its alias)
+/// against a customer alias is different; `None` against a key id is taken as different too
+/// (the managed key's own id given as --kms-key-id is the one case that is not).
+pub fn compare_kms_keys(have: Option<&str>, want: &str) -> KeyMatch {
     let norm = |k: &str| {
         let r = kms_resource(k);
         if r.starts_with("alias/") || r.starts_with("key/") {
@@ -132,10 +152,34 @@ pub fn same_kms_key(have: Option<&str>, want: &str) -> bool {
             format!("key/{r}")
         }
     };
-    match have {
-        None => norm(want) == AWS_MANAGED_KEY,
-        Some(h) => h == want || norm(h) == norm(want),
+    let want_n = norm(want);
+    let Some(h) = have else {
+        return if want_n == AWS_MANAGED_KEY {
+            KeyMatch::Same
+        } else {
+            KeyMatch::Different
+        };
+    };
+    let have_n = norm(h);
+    if h == want || have_n == want_n {
+        return KeyMatch::Same;
     }
+    let alias = |n: &str| n.starts_with("alias/");
+    match (alias(&have_n), alias(&want_n)) {
+        // Two key ids.
+        (false, false) => KeyMatch::Different,
+        // Two alias names: a customer alias never names the AWS managed key; two customer
+        // aliases may name one key.
+        (true, true) if have_n == AWS_MANAGED_KEY || want_n == AWS_MANAGED_KEY => {
+            KeyMatch::Different
+        }
+        _ => KeyMatch::Unknown,
+    }
+}
+
+/// [`compare_kms_keys`] is [`KeyMatch::Same`].
+pub fn same_kms_key(have: Option<&str>, want: &str) -> bool {
+    compare_kms_keys(have, want) == KeyMatch::Same
 }
 
 /// Checks on a secret that already has the name scrub wants: it must be this state's (tag
@@ -155,15 +199,25 @@ fn check_existing(
         None => return Err(PutError::OtherOwner(String::new())),
     }
     if let Some(want) = &settings.kms_key_id {
-        if !same_kms_key(meta.kms_key_id.as_deref(), want) {
-            return Err(PutError::KmsKey {
-                name: meta.name.clone(),
-                have: meta
-                    .kms_key_id
-                    .clone()
-                    .unwrap_or_else(|| format!("the AWS managed key {AWS_MANAGED_KEY}")),
-                want: want.clone(),
-            });
+        let have = meta.kms_key_id.as_deref();
+        match compare_kms_keys(have, want) {
+            KeyMatch::Same => {}
+            KeyMatch::Different => {
+                return Err(PutError::KmsKey {
+                    name: meta.name.clone(),
+                    have: have
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("the AWS managed key {AWS_MANAGED_KEY}")),
+                    want: want.clone(),
+                })
+            }
+            KeyMatch::Unknown => {
+                return Err(PutError::KmsKeyUnknown {
+                    name: meta.name.clone(),
+                    have: have.unwrap_or(AWS_MANAGED_KEY).to_string(),
+                    want: want.clone(),
+                })
+            }
         }
     }
     Ok(())
@@ -709,7 +763,7 @@ async fn write_manifest(
 
 #[cfg(test)]
 mod tests {
-    use super::same_kms_key;
+    use super::{compare_kms_keys, same_kms_key, KeyMatch};
 
     #[test]
     fn kms_keys_compare_across_their_forms() {
@@ -736,6 +790,36 @@ mod tests {
         ];
         for (have, want, same) in cases {
             assert_eq!(same_kms_key(*have, want), *same, "{have:?} vs {want}");
+        }
+    }
+
+    /// An alias against a key (or another alias) is not a verdict: it takes KMS to say.
+    #[test]
+    fn an_alias_and_a_key_are_neither_same_nor_different() {
+        let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let arn = format!("arn:aws:kms:eu-west-1:111122223333:key/{id}");
+        let alias_arn = "arn:aws:kms:eu-west-1:111122223333:alias/payments";
+        let cases: &[(Option<&str>, &str, KeyMatch)] = &[
+            (Some(&arn), "alias/payments", KeyMatch::Unknown),
+            (Some("alias/payments"), &arn, KeyMatch::Unknown),
+            (Some(alias_arn), id, KeyMatch::Unknown),
+            (Some("alias/payments"), "alias/other", KeyMatch::Unknown),
+            (
+                Some(&arn),
+                "1234abcd-0000-0000-0000-000000000000",
+                KeyMatch::Different,
+            ),
+            (None, "alias/payments", KeyMatch::Different),
+            (None, id, KeyMatch::Different),
+            (
+                Some("alias/payments"),
+                "alias/aws/secretsmanager",
+                KeyMatch::Different,
+            ),
+            (Some(alias_arn), "alias/payments", KeyMatch::Same),
+        ];
+        for (have, want, m) in cases {
+            assert_eq!(compare_kms_keys(*have, want), *m, "{have:?} vs {want}");
         }
     }
 }
