@@ -13,8 +13,6 @@
 //! Each member is reported under its own label, `FILE!/MEMBER` ([`member_label`]). Other members
 //! (`tfconfig/...`, the lock file) are not read. Errors never quote input bytes.
 
-use std::io::Read;
-
 use serde_json::{json, Map, Value};
 
 /// The generated messages (public for tests that build plans; not an interface).
@@ -74,13 +72,13 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
 }
 
 fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| {
+    let entries = zipread::entries(bytes).map_err(|e| {
         format!(
-            "{file}: a zip archive (saved plan?) that cannot be read ({}): truncated or corrupt",
-            zip_reason(&e)
+            "{file}: a zip archive (saved plan?) that cannot be read ({e}): truncated or corrupt"
         )
     })?;
-    if zip.index_for_name("tfplan").is_none() {
+    let find = |name: &str| entries.iter().rev().find(|e| e.name == name.as_bytes());
+    if find("tfplan").is_none() {
         return Err(format!(
             "{file}: a zip archive, but not a saved Terraform plan (no `tfplan` member)"
         ));
@@ -88,22 +86,29 @@ fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
     let mut total = 0u64;
     let mut out = Vec::new();
     for name in MEMBERS {
+        let Some(entry) = find(name) else { continue };
         let label = member_label(file, name);
-        let raw = match inflate(&mut zip, name, &label, &mut total) {
-            Ok(Some(raw)) => raw,
-            Ok(None) => continue,
-            Err(e) => {
-                let over_total = total > MAX_TOTAL;
-                out.push(Member {
-                    label,
-                    json: Err(e),
-                });
+        let limit = MAX_MEMBER.min(MAX_TOTAL.saturating_sub(total));
+        let raw = match zipread::inflate(bytes, entry, limit) {
+            Ok(raw) => raw,
+            Err(zipread::Error::TooLarge) => {
+                let over_total = limit < MAX_MEMBER;
+                let json = Err(too_large(&label, over_total));
+                out.push(Member { label, json });
                 if over_total {
                     break;
                 }
                 continue;
             }
+            Err(zipread::Error::Bad(e)) => {
+                let json = Err(format!(
+                    "{label}: member cannot be read ({e}): truncated or corrupt"
+                ));
+                out.push(Member { label, json });
+                continue;
+            }
         };
+        total += raw.len() as u64;
         let json = if name == "tfplan" {
             plan_document(&raw).map_err(|e| format!("{label}: {e}"))
         } else {
@@ -114,56 +119,8 @@ fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
     Ok(out)
 }
 
-/// A value-free reason for a zip error.
-fn zip_reason(e: &zip::result::ZipError) -> &'static str {
-    use zip::result::ZipError as Z;
-    match e {
-        Z::Io(_) => "read error",
-        Z::InvalidArchive(_) => "invalid archive",
-        Z::UnsupportedArchive(_) => "unsupported archive feature",
-        Z::FileNotFound => "member not found",
-        _ => "invalid archive",
-    }
-}
-
-/// The bytes of member `name`, inflated within the limits; `None` if there is no such member.
-fn inflate<R: Read + std::io::Seek>(
-    zip: &mut zip::ZipArchive<R>,
-    name: &str,
-    label: &str,
-    total: &mut u64,
-) -> Result<Option<Vec<u8>>, String> {
-    let mut f = match zip.by_name(name) {
-        Ok(f) => f,
-        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-        Err(e) => {
-            return Err(format!(
-                "{label}: member cannot be read ({}): truncated or corrupt",
-                zip_reason(&e)
-            ))
-        }
-    };
-    let limit = MAX_MEMBER.min(MAX_TOTAL - *total);
-    if f.size() > limit {
-        *total = total.saturating_add(f.size());
-        return Err(too_large(label, *total));
-    }
-    let mut v = Vec::new();
-    (&mut f)
-        .take(limit + 1)
-        .read_to_end(&mut v)
-        .map_err(|_| {
-            format!("{label}: member does not inflate, or its checksum does not match: truncated or corrupt")
-        })?;
-    *total += v.len() as u64;
-    if v.len() as u64 > limit {
-        return Err(too_large(label, *total));
-    }
-    Ok(Some(v))
-}
-
-fn too_large(label: &str, total: u64) -> String {
-    if total > MAX_TOTAL {
+fn too_large(label: &str, over_total: bool) -> String {
+    if over_total {
         format!(
             "{label}: the saved plan's members inflate to more than {} MiB together: refused (a zip bomb?), not scanned",
             MAX_TOTAL >> 20
@@ -173,6 +130,140 @@ fn too_large(label: &str, total: u64) -> String {
             "{label}: member inflates to more than {} MiB: refused (a zip bomb?), not scanned",
             MAX_MEMBER >> 20
         )
+    }
+}
+
+/// Just enough of the zip format to read a saved plan: the central directory (no zip64, no
+/// encryption, no spanning), members stored or deflated, each checked against its size and CRC.
+/// Every offset and length is checked against the input; inflating stops past the limit.
+mod zipread {
+    use std::io::Read;
+
+    pub struct Entry {
+        pub name: Vec<u8>,
+        flags: u16,
+        method: u16,
+        crc: u32,
+        compressed: u64,
+        size: u64,
+        offset: u64,
+    }
+
+    pub enum Error {
+        /// The member inflates (or says it inflates) past the limit.
+        TooLarge,
+        /// Why the member cannot be read (no input bytes in it).
+        Bad(&'static str),
+    }
+
+    fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+        Some(u16::from_le_bytes(
+            b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+        ))
+    }
+    fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+        Some(u32::from_le_bytes(
+            b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+        ))
+    }
+
+    const EOCD: &[u8] = b"PK\x05\x06";
+    const CENTRAL: &[u8] = b"PK\x01\x02";
+    const LOCAL: &[u8] = b"PK\x03\x04";
+
+    /// The central directory's entries.
+    pub fn entries(b: &[u8]) -> Result<Vec<Entry>, &'static str> {
+        const TRUNC: &str = "no end of central directory";
+        const BAD: &str = "bad central directory entry";
+        // The end record: 22 bytes and a comment of up to 65535, at the very end.
+        if b.len() < 22 {
+            return Err(TRUNC);
+        }
+        let lowest = b.len().saturating_sub(22 + 0xFFFF);
+        let eocd = (lowest..=b.len() - 22)
+            .rev()
+            .find(|&p| {
+                &b[p..p + 4] == EOCD
+                    && u16_at(b, p + 20).is_some_and(|c| p + 22 + c as usize == b.len())
+            })
+            .ok_or(TRUNC)?;
+        let count = u16_at(b, eocd + 10).ok_or(TRUNC)?;
+        let cd_size = u32_at(b, eocd + 12).ok_or(TRUNC)?;
+        let cd_off = u32_at(b, eocd + 16).ok_or(TRUNC)?;
+        if count == 0xFFFF || cd_size == u32::MAX || cd_off == u32::MAX {
+            return Err("zip64 archive, not supported");
+        }
+        let cd = b
+            .get(cd_off as usize..(cd_off as usize).saturating_add(cd_size as usize))
+            .ok_or("central directory out of bounds")?;
+        let mut out = Vec::new();
+        let mut at = 0usize;
+        for _ in 0..count {
+            if cd.get(at..at + 4) != Some(CENTRAL) {
+                return Err(BAD);
+            }
+            let name_len = u16_at(cd, at + 28).ok_or(BAD)? as usize;
+            let extra_len = u16_at(cd, at + 30).ok_or(BAD)? as usize;
+            let comment_len = u16_at(cd, at + 32).ok_or(BAD)? as usize;
+            let name = cd.get(at + 46..at + 46 + name_len).ok_or(BAD)?.to_vec();
+            out.push(Entry {
+                name,
+                flags: u16_at(cd, at + 8).ok_or(BAD)?,
+                method: u16_at(cd, at + 10).ok_or(BAD)?,
+                crc: u32_at(cd, at + 16).ok_or(BAD)?,
+                compressed: u64::from(u32_at(cd, at + 20).ok_or(BAD)?),
+                size: u64::from(u32_at(cd, at + 24).ok_or(BAD)?),
+                offset: u64::from(u32_at(cd, at + 42).ok_or(BAD)?),
+            });
+            at += 46 + name_len + extra_len + comment_len;
+        }
+        Ok(out)
+    }
+
+    /// The member's bytes, at most `limit` of them.
+    pub fn inflate(b: &[u8], e: &Entry, limit: u64) -> Result<Vec<u8>, Error> {
+        const BAD: Error = Error::Bad("local header out of bounds");
+        if e.flags & 1 != 0 {
+            return Err(Error::Bad("encrypted member, not supported"));
+        }
+        if e.size == u64::from(u32::MAX) || e.compressed == u64::from(u32::MAX) {
+            return Err(Error::Bad("zip64 member, not supported"));
+        }
+        if e.size > limit {
+            return Err(Error::TooLarge);
+        }
+        let off = usize::try_from(e.offset).map_err(|_| BAD)?;
+        if b.get(off..off.saturating_add(4)) != Some(LOCAL) {
+            return Err(BAD);
+        }
+        let name_len = u16_at(b, off + 26).ok_or(BAD)? as usize;
+        let extra_len = u16_at(b, off + 28).ok_or(BAD)? as usize;
+        let start = off + 30 + name_len + extra_len;
+        let data = b
+            .get(start..start.saturating_add(e.compressed as usize))
+            .ok_or(Error::Bad("member data out of bounds"))?;
+        let out = match e.method {
+            0 => data.to_vec(),
+            8 => {
+                let mut v = Vec::new();
+                flate2::read::DeflateDecoder::new(data)
+                    .take(limit + 1)
+                    .read_to_end(&mut v)
+                    .map_err(|_| Error::Bad("does not inflate"))?;
+                v
+            }
+            _ => return Err(Error::Bad("compression method not supported")),
+        };
+        if out.len() as u64 > limit {
+            return Err(Error::TooLarge);
+        }
+        if out.len() as u64 != e.size {
+            return Err(Error::Bad("size does not match"));
+        }
+        if crc32fast::hash(&out) != e.crc {
+            return Err(Error::Bad("checksum does not match"));
+        }
+        Ok(out)
     }
 }
 

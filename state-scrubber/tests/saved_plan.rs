@@ -57,16 +57,64 @@ fn attr_path(names: &[&str]) -> proto::Path {
     }
 }
 
-/// A zip with the given members, written with Deflate as Terraform does.
+/// A zip with the given members, written with Deflate as Terraform does (a minimal writer: local
+/// headers, central directory, end record; no data descriptors).
 fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, body) in members {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(body).unwrap();
+    zip_repeated(members.iter().map(|(n, b)| (*n, b.to_vec(), 1)))
+}
+
+/// [`zip_of`] with each member's body given as a piece written `n` times (a large body need not
+/// be held whole).
+fn zip_repeated<'a>(members: impl Iterator<Item = (&'a str, Vec<u8>, usize)>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    let mut count = 0u16;
+    for (name, piece, n) in members {
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut crc = crc32fast::Hasher::new();
+        let mut size = 0u32;
+        for _ in 0..n {
+            enc.write_all(&piece).unwrap();
+            crc.update(&piece);
+            size += piece.len() as u32;
+        }
+        let data = enc.finish().unwrap();
+        let crc = crc.finalize();
+        let offset = out.len() as u32;
+        let mut common = Vec::new();
+        common.extend(20u16.to_le_bytes()); // version needed
+        common.extend(0u16.to_le_bytes()); // flags
+        common.extend(8u16.to_le_bytes()); // deflate
+        common.extend([0u8; 4]); // time, date
+        common.extend(crc.to_le_bytes());
+        common.extend((data.len() as u32).to_le_bytes());
+        common.extend(size.to_le_bytes());
+        common.extend((name.len() as u16).to_le_bytes());
+        common.extend(0u16.to_le_bytes()); // extra
+        out.extend(b"PK\x03\x04");
+        out.extend(&common);
+        out.extend(name.as_bytes());
+        out.extend(&data);
+        central.extend(b"PK\x01\x02");
+        central.extend(20u16.to_le_bytes()); // version made by
+        central.extend(&common);
+        central.extend([0u8; 6]); // comment length, disk, internal attributes
+        central.extend([0u8; 4]); // external attributes
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+        count += 1;
     }
-    w.finish().unwrap().into_inner()
+    let cd_off = out.len() as u32;
+    out.extend(&central);
+    out.extend(b"PK\x05\x06");
+    out.extend([0u8; 4]);
+    out.extend(count.to_le_bytes());
+    out.extend(count.to_le_bytes());
+    out.extend((central.len() as u32).to_le_bytes());
+    out.extend(cd_off.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
 }
 
 fn db_state(password: &str) -> String {
@@ -327,7 +375,7 @@ fn a_broken_saved_plan_is_an_error_naming_file_and_member() {
             msgpack: vec![0x91; 10_000],
         },
     );
-    // The tfstate member's data flipped inside the archive: inflate or CRC fails.
+    // The tfstate member's data flipped inside the archive: inflate or the CRC check fails.
     let mut corrupt = zip_of(&[
         ("tfplan", &plan_message(&c).encode_to_vec()),
         ("tfstate", state.as_bytes()),
@@ -342,7 +390,19 @@ fn a_broken_saved_plan_is_an_error_naming_file_and_member() {
     for b in &mut corrupt[at..at + 16] {
         *b ^= 0x5a;
     }
+    // The tfstate member's CRC changed in the central directory.
+    let mut crc = zip_of(&[
+        ("tfplan", &plan_message(&c).encode_to_vec()),
+        ("tfstate", state.as_bytes()),
+    ]);
+    let at = crc.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap() + 16;
+    crc[at] ^= 1;
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "crc/tfplan",
+            crc,
+            "crc/tfplan!/tfstate: member cannot be read (checksum does not match): truncated or corrupt",
+        ),
         (
             "truncated/tfplan",
             good[..good.len() / 2].to_vec(),
@@ -351,7 +411,7 @@ fn a_broken_saved_plan_is_an_error_naming_file_and_member() {
         (
             "corrupt/tfplan",
             corrupt,
-            "corrupt/tfplan!/tfstate: member does not inflate, or its checksum does not match",
+            "corrupt/tfplan!/tfstate: member cannot be read (",
         ),
         (
             "protobuf/tfplan",
@@ -403,18 +463,8 @@ fn a_zip_bomb_is_refused() {
     let c = Canaries::new();
     let plan = plan_message(&c).encode_to_vec();
     // 300 MiB of JSON whitespace compresses to about 300 KB.
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
-    w.start_file("tfplan", opts).unwrap();
-    w.write_all(&plan).unwrap();
-    w.start_file("tfstate", opts).unwrap();
-    let blank = vec![b' '; 1 << 20];
-    for _ in 0..300 {
-        w.write_all(&blank).unwrap();
-    }
-    let bomb = w.finish().unwrap().into_inner();
+    let bomb =
+        zip_repeated([("tfplan", plan, 1), ("tfstate", vec![b' '; 1 << 20], 300)].into_iter());
     assert!(bomb.len() < 2 << 20, "{}", bomb.len());
     let d = Dir::new();
     d.write("tfplan", &bomb);
@@ -462,5 +512,35 @@ fn a_plan_json_importing_id_is_read() {
     for format in ["text", "json", "sarif"] {
         let r = audit(&[&d.s("plan.json"), "--format", format, "--verbose"]);
         assert_absent(&r, &[&tok], format);
+    }
+}
+
+/// Every prefix of a saved plan, and the plan with any one byte flipped: read without a panic
+/// (the reader's last-defence catch would say "internal error"), and no error quotes a value.
+#[test]
+fn truncated_and_flipped_archives_never_panic() {
+    let c = Canaries::new();
+    let good = saved_plan(&c);
+    let check = |b: &[u8]| {
+        let messages: Vec<String> = match state_scrubber::planfile::read("f", b) {
+            Err(e) => vec![e],
+            Ok(members) => members.into_iter().filter_map(|m| m.json.err()).collect(),
+        };
+        for m in messages {
+            assert!(!m.contains("internal error"), "a reader panicked");
+            for x in c.all() {
+                assert!(!m.contains(&x[..12]), "an error quotes a value");
+            }
+        }
+    };
+    for n in 0..good.len() {
+        check(&good[..n]);
+    }
+    for i in 0..good.len() {
+        for flip in [0x01, 0x80, 0xff] {
+            let mut b = good.clone();
+            b[i] ^= flip;
+            check(&b);
+        }
     }
 }
