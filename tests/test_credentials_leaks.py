@@ -707,3 +707,37 @@ def test_malformed_environment_is_an_error_naming_the_variable(ws, sm, case):
         assert "[withheld]" not in e["summary"] + e["detail"], "the diagnostic quoted a masked value"
         assert "proxy.invalid" not in e["detail"], "the diagnostic quoted the proxy URL"
     ws.sweep()
+
+
+@pytest.mark.parametrize("source", SDK_SOURCES)
+def test_profile_role_over_sdk_found_credentials_echoed_by_sts(ws, sm, source):
+    """A role the profile assumes itself (role_arn with source_profile = a credential_process, or
+    credential_source = EcsContainer / Ec2InstanceMetadata): the SDK's profile chain signs its own
+    AssumeRole with the base credentials and never hands them out, so only what goes on the wire
+    can tell them. An echoing STS must not put the base session token in the diagnostic."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    key, token = ws.canary("basekey"), ws.canary("basetoken")
+    attrs, srv = plant_sdk_source(ws, source, key, token)
+    files = aws_files(ws)
+    role = "[profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/deploy\n"
+    if source == "credential_process":
+        role += "source_profile = proc\n\n" + (files / "config").read_text()
+    else:
+        role += "credential_source = " + {"container": "EcsContainer", "imds": "Ec2InstanceMetadata"}[source] + "\n"
+        (files / "credentials").write_text("")
+    (files / "config").write_text(role)
+    attrs = {"profile": "deploy", "shared_config_files": [str(files / "config")],
+             "shared_credentials_files": [str(files / "credentials")], "max_retries": 1}
+    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs=attrs))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+    finally:
+        sts.close()
+        if srv:
+            srv.close()
+    assert "AssumeRole" in sts.calls, sts.calls
+    ws.sweep()

@@ -251,19 +251,29 @@ pub fn ca_bundle_client(
 /// The SDK's default HTTPS client (rustls with aws-lc, proxies from the environment as its
 /// behavior version reads them), trusting `pem`'s CAs besides the system's.
 fn https_client_trusting(pem: Vec<u8>) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    https_client(Some(pem))
+}
+
+/// The SDK's default HTTPS client, as aws-smithy-runtime 1.16's `default_https_client` builds it
+/// for our behavior version (rustls with aws-lc, `ProxyConfig::from_env`), trusting `pem`'s CAs
+/// besides the system's when given.
+fn https_client(pem: Option<Vec<u8>>) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
     use aws_smithy_http_client::{Builder, Connector};
-    let context = TlsContext::builder()
-        .with_trust_store(TrustStore::default().with_pem_certificate(pem))
-        .build()
-        .expect("a TLS context without extra server names always builds");
+    let context = pem.map(|pem| {
+        TlsContext::builder()
+            .with_trust_store(TrustStore::default().with_pem_certificate(pem))
+            .build()
+            .expect("a TLS context without extra server names always builds")
+    });
     Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut conn = Connector::builder()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .tls_context(context.clone());
+        let mut conn = Connector::builder().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        if let Some(context) = &context {
+            conn = conn.tls_context(context.clone());
+        }
         conn.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             conn.set_sleep_impl(components.sleep_impl());
@@ -586,9 +596,15 @@ impl AwsSecretsManager {
         if let Some(fips) = cfg.use_fips {
             loader = loader.use_fips(fips);
         }
-        if let Some(client) = ca_bundle_client(cfg.ca_bundle.as_deref())? {
-            loader = loader.http_client(client);
-        }
+        // Every client the SDK makes from this configuration, its own inner ones included,
+        // sends through this one: the credentials on the wire are registered.
+        let client = match ca_bundle_client(cfg.ca_bundle.as_deref())? {
+            Some(client) => client,
+            None => https_client(None),
+        };
+        loader = loader.http_client(aws_smithy_runtime_api::client::http::SharedHttpClient::new(
+            ObservingClient(client),
+        ));
         let mut sdk = loader.load().await;
         let region = sdk
             .region()
@@ -732,6 +748,97 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for SessionTokenObs
             *last = Some(token.to_owned());
         }
         Ok(())
+    }
+}
+
+/// Request headers that carry a credential: a session token (SigV4), SSO's bearer token
+/// (GetRoleCredentials), the instance metadata service's session token.
+const CREDENTIAL_HEADERS: [&str; 3] = [
+    "x-amz-security-token",
+    "x-amz-sso_bearer_token",
+    "x-aws-ec2-metadata-token",
+];
+
+/// The HTTP client of every AWS client the store's configuration makes, the SDK's inner ones
+/// included (the profile chain's STS, which signs `role_arn` + `source_profile` /
+/// `credential_source` with base credentials it never hands out; SSO; the instance metadata
+/// service): its connectors tell [`CREDENTIAL_OBSERVER`] the credentials a request carries
+/// ([`CREDENTIAL_HEADERS`]) before sending it. A secret access key never goes on the wire
+/// (it signs); [`Withholding`] reports those.
+#[derive(Debug)]
+struct ObservingClient(aws_smithy_runtime_api::client::http::SharedHttpClient);
+
+impl aws_smithy_runtime_api::client::http::HttpClient for ObservingClient {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(ObservingConnector {
+            inner: self.0.http_connector(settings, components),
+            seen: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    fn validate_base_client_config(
+        &self,
+        runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder,
+        cfg: &aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.validate_base_client_config(runtime_components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.validate_final_config(runtime_components, cfg)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// [`ObservingClient`]'s connector. `Debug` shows no credential.
+struct ObservingConnector {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
+    /// Credentials already reported (the same token is on every request until it expires).
+    seen: std::sync::Mutex<Vec<String>>,
+}
+
+impl std::fmt::Debug for ObservingConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObservingConnector")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for ObservingConnector {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        if let Some(observe) = CREDENTIAL_OBSERVER.get() {
+            for name in CREDENTIAL_HEADERS {
+                let Some(value) = request.headers().get(name) else {
+                    continue;
+                };
+                let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+                if !seen.iter().any(|s| s == value) {
+                    observe(value);
+                    if seen.len() >= 16 {
+                        seen.clear();
+                    }
+                    seen.push(value.to_owned());
+                }
+            }
+        }
+        self.inner.call(request)
     }
 }
 
@@ -1615,7 +1722,7 @@ mod tests {
             ..Default::default()
         };
         // With an observer, the session token interceptor keeps the last token it saw.
-        observe_credentials(|_| {});
+        observe_credentials(report);
         let store = AwsSecretsManager::connect(&cfg).await.unwrap();
         // Credentials are loaded by the first call (which then fails: nothing listens there).
         let _ = store.describe("x").await;
@@ -1690,6 +1797,55 @@ mod tests {
             "the key id is not a secret"
         );
         assert!(!format!("{:?}", process("true")).contains("true"));
+    }
+
+    /// A connector that answers 200 to everything.
+    #[derive(Debug)]
+    struct Answer200;
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for Answer200 {
+        fn call(
+            &self,
+            _: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(
+                aws_smithy_runtime_api::http::Response::new(
+                    200.try_into().unwrap(),
+                    aws_smithy_types::body::SdkBody::empty(),
+                ),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn observing_connector_reports_the_credentials_a_request_carries() {
+        use aws_smithy_runtime_api::client::http::HttpConnector;
+        observe_credentials(report);
+        let connector = ObservingConnector {
+            inner: aws_smithy_runtime_api::client::http::SharedHttpConnector::new(Answer200),
+            seen: std::sync::Mutex::new(Vec::new()),
+        };
+        let mut request =
+            aws_smithy_runtime_api::http::Request::new(aws_smithy_types::body::SdkBody::empty());
+        request
+            .headers_mut()
+            .insert("X-Amz-Security-Token", "cnry-wire-token-0a1b2c3d");
+        request
+            .headers_mut()
+            .insert("x-amz-sso_bearer_token", "cnry-wire-bearer-4e5f6a7b");
+        request
+            .headers_mut()
+            .insert("x-amz-date", "20260101T000000Z");
+        assert_eq!(
+            connector.call(request).await.unwrap().status().as_u16(),
+            200
+        );
+        let reported = REPORTED.lock().unwrap().clone();
+        for token in ["cnry-wire-token-0a1b2c3d", "cnry-wire-bearer-4e5f6a7b"] {
+            assert!(reported.iter().any(|s| s == token), "{reported:?}");
+        }
+        assert!(!reported.iter().any(|s| s.starts_with("2026")));
+        assert!(!format!("{connector:?}").contains("cnry"));
     }
 
     #[tokio::test]
