@@ -3195,3 +3195,90 @@ fn a_new_version_takes_awscurrent_and_a_retry_adds_none() {
         }
     }
 }
+
+// ---- a dry run while Terraform holds the lock --------------------------------------------------
+
+/// A dry run takes no lock: a shared lock held while it reads Secrets Manager would make a
+/// `terraform plan` or `apply` started meanwhile fail to take its own (it does not wait unless
+/// given -lock-timeout). But Terraform's local backend rewrites the state in place (truncate,
+/// write), so a dry run during an apply may read a state being rewritten: it now asks, without
+/// locking, whether a lock is held, and says so (with the holder's lock info), in its notes or
+/// with the error a state cut short gives.
+#[test]
+fn a_dry_run_says_when_terraform_holds_the_lock_and_takes_none() {
+    use std::os::fd::AsRawFd;
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let state = canary_state(&c);
+    std::fs::write(&p, &state).unwrap();
+    let ps = p.to_str().unwrap();
+    // Nothing listens there: the dry run's reads fail at once (and it says so in a note).
+    let dry = || {
+        run(
+            &[
+                "scrub",
+                ps,
+                "--prefix",
+                "busy/app",
+                "--endpoint",
+                "http://127.0.0.1:9",
+            ],
+            None,
+        )
+    };
+    let o = dry();
+    assert_ok(&o);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("is locked by another process"));
+
+    // Terraform's lock: a classic POSIX write lock and its lock info.
+    let theirs = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&p)
+        .unwrap();
+    // SAFETY: an all-zero `flock` is valid; the pointer outlives the call.
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as _;
+    fl.l_whence = libc::SEEK_SET as _;
+    // SAFETY: as above.
+    assert_eq!(
+        unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETLK, &fl as *const libc::flock) },
+        0
+    );
+    std::fs::write(
+        dir.path().join(".terraform.tfstate.lock.info"),
+        br#"{"ID":"4d3f6c1e-0000-4000-8000-000000000002","Operation":"OperationTypeApply","Info":"","Who":"ci@runner","Version":"1.15.0","Created":"2026-11-26T10:00:00.5Z","Path":"terraform.tfstate"}"#,
+    )
+    .unwrap();
+    let o = dry();
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("is locked by another process (lock info: ID 4d3f6c1e-0000-4000-8000-000000000002, operation OperationTypeApply, who ci@runner"),
+        "{out}"
+    );
+    assert!(
+        out.contains("This dry run took no lock") && out.contains("Run the dry run again once"),
+        "{out}"
+    );
+    assert!(
+        out.contains("nothing was written"),
+        "the plan is still shown: {out}"
+    );
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+
+    // A state read while Terraform rewrote it (cut short): the error says why it may be.
+    theirs.set_len((state.len() / 2) as u64).unwrap();
+    let o = dry();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        err.contains("is locked by another process") && err.contains("OperationTypeApply"),
+        "{err}"
+    );
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    drop(theirs);
+}

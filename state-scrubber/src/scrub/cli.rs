@@ -45,10 +45,17 @@ pub struct StoreArgs {
 
 impl StoreArgs {
     async fn connect(&self) -> anyhow::Result<AwsSecretsManager> {
+        self.connect_with(None).await
+    }
+
+    /// `max_attempts` per call: the dry run tries once more at most, so that a store it cannot
+    /// reach costs it a second, not the retries --write makes.
+    async fn connect_with(&self, max_attempts: Option<u32>) -> anyhow::Result<AwsSecretsManager> {
         AwsSecretsManager::connect(&AwsStoreConfig {
             region: self.region.clone(),
             profile: self.profile.clone(),
             endpoint: self.endpoint.clone(),
+            max_attempts,
             ..Default::default()
         })
         .await
@@ -285,6 +292,19 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
+    // A dry run takes no lock; it says when a plan or apply holds the state it reads.
+    let busy = match (args.write, pipeline) {
+        (false, false) => super::lock::held_by_other(&args.state).map(|holder| {
+            format!(
+                "{} is locked by another process{}: a plan or apply may be rewriting it. This dry run took no lock (it would make a Terraform run started meanwhile fail to take its own) and read the state as it was at that moment; --write refuses while the lock is held. Run the dry run again once that process has finished",
+                args.state.display(),
+                holder
+                    .map(|h| format!(" (lock info: {h})"))
+                    .unwrap_or_default()
+            )
+        }),
+        _ => None,
+    };
     let (src, label) = read_input(&args.state, lock.as_mut())?;
     let opts = ScrubOptions {
         prefix: args.prefix.clone(),
@@ -309,16 +329,25 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             Ok((dry_run(&src, &label, &opts, &args.store).await?, None))
         }
     });
-    let (report, store) = match ran {
+    let (mut report, store) = match ran {
         Ok(r) => r,
         Err(e) => match e.downcast_ref::<ScrubError>() {
             Some(ScrubError::Interrupted { signal, .. }) => {
                 let signal = *signal;
                 stopped(lock.take(), signal, &format!("{e}"))
             }
-            _ => return Err(e),
+            // A state read while Terraform wrote it may be cut short.
+            _ => {
+                return Err(match busy {
+                    Some(b) => e.context(b),
+                    None => e,
+                })
+            }
         },
     };
+    if let Some(b) = busy {
+        report.notes.insert(0, b);
+    }
     say(pipeline, &render(&report))?;
     if !pipeline && !report.items.is_empty() {
         // Terraform's local backend keeps the state before its last write next to it; that copy
@@ -464,7 +493,7 @@ async fn dry_run(
         return Ok(offline);
     }
     let read = async {
-        let store = store.connect().await?;
+        let store = store.connect_with(Some(2)).await?;
         Ok::<_, anyhow::Error>(scrub(src, label, opts, Some(&store)).await?)
     };
     match read.await {

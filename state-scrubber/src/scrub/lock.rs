@@ -391,6 +391,48 @@ fn names(path: &Path, file: &File) -> std::io::Result<bool> {
     }
 }
 
+/// Whether another process (a `terraform plan` or `apply`, a scrub) holds a write lock on
+/// `path`, asked without taking any lock (`F_OFD_GETLK`, `F_GETLK` elsewhere): the holder's lock
+/// info, if its file can be read. `None` when no one does, or it cannot be told. For the dry
+/// run, which takes no lock (a lock held while it reads Secrets Manager would make a Terraform
+/// run started meanwhile fail to take its own) but says when it read a state Terraform holds.
+#[cfg(unix)]
+pub fn held_by_other(path: &Path) -> Option<Option<LockInfo>> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let cmd = libc::F_OFD_GETLK;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let cmd = libc::F_GETLK;
+    // SAFETY: an all-zero `flock` is a valid value (l_pid must be 0 for an OFD query).
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_RDLCK as _;
+    fl.l_whence = libc::SEEK_SET as _;
+    // SAFETY: a valid descriptor and a pointer to an initialised `flock` that outlives the call.
+    let r = unsafe { libc::fcntl(file.as_raw_fd(), cmd, &mut fl as *mut libc::flock) };
+    if r != 0 || libc::c_int::from(fl.l_type) == libc::F_UNLCK {
+        return None;
+    }
+    Some(
+        std::fs::read(info_path(path))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok()),
+    )
+}
+
+#[cfg(not(unix))]
+pub fn held_by_other(_path: &Path) -> Option<Option<LockInfo>> {
+    None
+}
+
 /// An fcntl write lock on the whole file, without waiting: `Ok(false)` when another holds it.
 #[cfg(unix)]
 fn try_lock(file: &File) -> std::io::Result<bool> {
