@@ -741,3 +741,61 @@ def test_profile_role_over_sdk_found_credentials_echoed_by_sts(ws, sm, source):
             srv.close()
     assert "AssumeRole" in sts.calls, sts.calls
     ws.sweep()
+
+
+def test_sso_cached_token_echoed_by_the_portal(ws, sm):
+    """SSO (legacy profile: sso_start_url, sso_account_id, sso_role_name): the access token the
+    SDK reads from ~/.aws/sso/cache goes to the portal's GetRoleCredentials in a header; a portal
+    (or a gateway before it) that echoes the request in its error must not put it in the
+    diagnostic or the log."""
+    import hashlib
+    import json as _json
+
+    c = ws.canary()
+    ws.set_var("secret", c)
+    clear_static_credentials(ws)
+    access = ws.canary("ssoaccesstoken")
+    home = ws.dir.parent / "home"
+    cache = home / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    start_url = "https://offstate-e2e.awsapps.com/start"
+    (cache / (hashlib.sha1(start_url.encode()).hexdigest() + ".json")).write_text(_json.dumps(
+        {"accessToken": access.reveal(), "expiresAt": FAR_FUTURE, "region": "us-east-1", "startUrl": start_url}))
+    files = aws_files(ws)
+    (files / "config").write_text(
+        f"[profile sso]\nsso_start_url = {start_url}\nsso_region = us-east-1\n"
+        "sso_account_id = 123456789012\nsso_role_name = deploy\n")
+    (files / "credentials").write_text("")
+    calls: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            calls.append(self.path.split("?")[0])
+            body = _json.dumps({"message": f"denied: you sent {self.headers.get('x-amz-sso_bearer_token')}"}).encode()
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("x-amzn-ErrorType", "UnauthorizedException")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        ws.env["HOME"] = str(home)
+        ws.env["AWS_ENDPOINT_URL_SSO"] = f"http://127.0.0.1:{srv.server_address[1]}"
+        attrs = {"profile": "sso", "shared_config_files": [str(files / "config")],
+                 "shared_credentials_files": [str(files / "credentials")], "max_retries": 1}
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs=attrs))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert "/federation/credentials" in calls, calls
+    ws.sweep()
