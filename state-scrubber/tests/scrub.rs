@@ -2730,6 +2730,11 @@ struct HoldingRelay {
 
 impl HoldingRelay {
     fn start(upstream: &str, marker: &'static [u8]) -> HoldingRelay {
+        Self::start_nth(upstream, marker, 1)
+    }
+
+    /// Holds the answer to the `nth` request carrying `marker` (1: the first).
+    fn start_nth(upstream: &str, marker: &'static [u8], nth: usize) -> HoldingRelay {
         use std::io::{Read as _, Write as _};
         use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
         use std::sync::Arc;
@@ -2741,6 +2746,7 @@ impl HoldingRelay {
             Arc::new(AtomicBool::new(false)),
         );
         let hold = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (r2, rel2) = (reached.clone(), release.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -2750,7 +2756,7 @@ impl HoldingRelay {
                 };
                 let (mut d_in, mut u_out) = (down.try_clone().unwrap(), up.try_clone().unwrap());
                 let (mut u_in, mut d_out) = (up, down);
-                let hold_a = hold.clone();
+                let (hold_a, seen) = (hold.clone(), seen.clone());
                 std::thread::spawn(move || {
                     let mut buf = [0u8; 16384];
                     loop {
@@ -2758,7 +2764,9 @@ impl HoldingRelay {
                             Ok(0) | Err(_) => break,
                             Ok(n) => n,
                         };
-                        if buf[..n].windows(marker.len()).any(|w| w == marker) {
+                        if buf[..n].windows(marker.len()).any(|w| w == marker)
+                            && seen.fetch_add(1, SeqCst) + 1 == nth
+                        {
                             hold_a.store(true, SeqCst);
                         }
                         if u_out.write_all(&buf[..n]).is_err() {
@@ -2861,7 +2869,8 @@ fn signal_and_wait(child: std::process::Child, signal: &str) -> Output {
 fn a_signal_stops_write_at_a_safe_point_and_leaves_no_lock() {
     use state_scrubber::scrub::lock::{info_path, StateLock};
     let Some(moto) = Moto::start() else { return };
-    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+    // SIGINT at the third value (two stored before it), SIGTERM at the first.
+    for (signal, code, nth) in [("INT", 130, 3), ("TERM", 143, 1)] {
         let c = canary();
         let prefix = format!("sig{code}/app");
         let dir = tempfile::tempdir().unwrap();
@@ -2871,7 +2880,7 @@ fn a_signal_stops_write_at_a_safe_point_and_leaves_no_lock() {
         let ps = p.to_str().unwrap();
         let info = info_path(&p);
 
-        let relay = HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
+        let relay = HoldingRelay::start_nth(&moto.url, b"secretsmanager.CreateSecret", nth);
         let mut child = spawn(&[
             "scrub",
             ps,
@@ -2899,6 +2908,32 @@ fn a_signal_stops_write_at_a_safe_point_and_leaves_no_lock() {
             "{err}"
         );
         assert!(err.contains("Run the same command again"), "{err}");
+        if nth > 1 {
+            // The values stored before the signal, by name.
+            let listed = err
+                .split(&format!(
+                    "{} value(s) were already stored in Secrets Manager: ",
+                    nth - 1
+                ))
+                .nth(1)
+                .unwrap_or_else(|| panic!("stored values not listed: {err}"))
+                .split(';')
+                .next()
+                .unwrap()
+                .split(", ")
+                .map(str::to_string)
+                .collect::<Vec<_>>();
+            assert_eq!(listed.len(), nth - 1, "{err}");
+            let at_moto = names_at(&moto.url, &prefix);
+            for n in &listed {
+                assert!(at_moto.contains(n), "{n} listed as stored, not at moto");
+            }
+        } else {
+            assert!(
+                err.contains("no value was stored in Secrets Manager by this run"),
+                "{err}"
+            );
+        }
         assert_eq!(
             std::fs::read_to_string(&p).unwrap(),
             original,
