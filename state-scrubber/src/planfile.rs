@@ -83,6 +83,7 @@ fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
             "{file}: a zip archive, but not a saved Terraform plan (no `tfplan` member)"
         ));
     }
+    let sensitive = sensitive_variables(bytes, &entries);
     let mut total = 0u64;
     let mut out = Vec::new();
     for name in MEMBERS {
@@ -110,7 +111,7 @@ fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
         };
         total += raw.len() as u64;
         let json = if name == "tfplan" {
-            plan_document(&raw).map_err(|e| format!("{label}: {e}"))
+            plan_document(&raw, &sensitive).map_err(|e| format!("{label}: {e}"))
         } else {
             Ok(raw)
         };
@@ -267,13 +268,81 @@ mod zipread {
     }
 }
 
+/// The root module's variables declared `sensitive = true` in the plan's snapshot of the
+/// configuration (`tfconfig/m-/*.tf` and `*.tf.json`): `show -json` says so in
+/// `configuration.root_module.variables`, and the plan scanner marks their values. A file that
+/// is too large, does not inflate or does not parse is passed over (the values are still
+/// scanned, by key name and content).
+fn sensitive_variables(bytes: &[u8], entries: &[zipread::Entry]) -> Vec<String> {
+    const MAX_CONFIG: u64 = 8 << 20;
+    let mut out = Vec::new();
+    for e in entries {
+        let Some(file) = e.name.strip_prefix(b"tfconfig/m-/") else {
+            continue;
+        };
+        if file.contains(&b'/') {
+            continue;
+        }
+        let json = file.ends_with(b".tf.json");
+        if !json && !file.ends_with(b".tf") {
+            continue;
+        }
+        let Ok(raw) = zipread::inflate(bytes, e, MAX_CONFIG) else {
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(&raw) else {
+            continue;
+        };
+        if json {
+            let Ok(Value::Object(top)) = serde_json::from_str::<Value>(text) else {
+                continue;
+            };
+            if let Some(Value::Object(vars)) = top.get("variable") {
+                for (name, decl) in vars {
+                    if decl.get("sensitive") == Some(&Value::Bool(true)) {
+                        out.push(name.clone());
+                    }
+                }
+            }
+        } else if let Ok(body) = hcl_edit::parser::parse_body(text) {
+            for block in body.blocks() {
+                if block.ident.as_str() != "variable" {
+                    continue;
+                }
+                let name = match block.labels.first() {
+                    Some(hcl_edit::structure::BlockLabel::Ident(i)) => i.as_str(),
+                    Some(hcl_edit::structure::BlockLabel::String(s)) => s.as_str(),
+                    None => continue,
+                };
+                let sensitive = block.body.get_attribute("sensitive").is_some_and(
+                    |a| matches!(&a.value, hcl_edit::expr::Expression::Bool(b) if *b.value()),
+                );
+                if sensitive {
+                    out.push(name.to_string());
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The `tfplan` member as the JSON document `terraform show -json` would print (the parts
-/// that carry values), serialized with two-space indentation.
-pub fn plan_document(raw: &[u8]) -> Result<Vec<u8>, String> {
+/// that carry values), serialized with two-space indentation. `sensitive`: the root module's
+/// variables declared sensitive (`configuration.root_module.variables.NAME.sensitive`).
+pub fn plan_document(raw: &[u8], sensitive: &[String]) -> Result<Vec<u8>, String> {
     use prost::Message as _;
     let plan = proto::Plan::decode(raw)
         .map_err(|_| "not a valid plan (protobuf tfplan.Plan does not decode)".to_string())?;
-    let doc = build(&plan)?;
+    let mut doc = build(&plan)?;
+    if !sensitive.is_empty() {
+        let vars: Map<String, Value> = sensitive
+            .iter()
+            .map(|n| (n.clone(), json!({"sensitive": true})))
+            .collect();
+        doc["configuration"] = json!({"root_module": {"variables": vars}});
+    }
     serde_json::to_vec_pretty(&doc).map_err(|_| "cannot write the plan document".to_string())
 }
 

@@ -544,3 +544,67 @@ fn truncated_and_flipped_archives_never_panic() {
         }
     }
 }
+
+/// A variable under a name that says nothing is a finding when the plan's configuration snapshot
+/// (`tfconfig/m-/*.tf` or `*.tf.json`) declares it `sensitive = true`, as `show -json` would
+/// say in `configuration.root_module.variables`; otherwise it is not (nothing else tells).
+#[test]
+fn variables_the_snapshot_declares_sensitive_are_marked() {
+    let value = random(ALNUM, 24);
+    let mut plan = proto::Plan::default();
+    for name in ["greeting", "motto"] {
+        plan.variables.insert(
+            name.into(),
+            proto::DynamicValue {
+                msgpack: mp_dynamic("\"string\"", mp_str(&value)),
+            },
+        );
+    }
+    let plan = plan.encode_to_vec();
+    let state = state_v4(json!([]));
+    let d = Dir::new();
+    d.write(
+        "plain/tfplan",
+        zip_of(&[("tfplan", &plan), ("tfstate", state.as_bytes())]),
+    );
+    d.write(
+        "marked/tfplan",
+        zip_of(&[
+            ("tfplan", &plan),
+            ("tfstate", state.as_bytes()),
+            (
+                "tfconfig/m-/variables.tf",
+                b"variable \"greeting\" {\n  type      = string\n  sensitive = true\n}\n",
+            ),
+            (
+                "tfconfig/m-/more.tf.json",
+                b"{\"variable\": {\"motto\": {\"sensitive\": true}}}",
+            ),
+            // A child module's variable of the same name is not the root's.
+            (
+                "tfconfig/m-child/v.tf",
+                b"variable \"other\" {\n  sensitive = true\n}\n",
+            ),
+        ]),
+    );
+    let r = audit(&[&d.s("plain/tfplan"), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = audit(&[&d.s("marked/tfplan"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let v = r.json();
+    let mut pointers: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert_eq!(f["layer_name"], "sensitive_mark", "{f}");
+            f["json_pointer"].as_str().unwrap().to_string()
+        })
+        .collect();
+    pointers.sort();
+    assert_eq!(
+        pointers,
+        ["/variables/greeting/value", "/variables/motto/value"]
+    );
+    assert_absent(&r, &[&value], "marked");
+}
