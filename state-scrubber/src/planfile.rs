@@ -272,9 +272,10 @@ mod zipread {
 /// configuration (`tfconfig/m-/*.tf` and `*.tf.json`): `show -json` says so in
 /// `configuration.root_module.variables`, and the plan scanner marks their values. A file that
 /// is too large, does not inflate or does not parse is passed over (the values are still
-/// scanned, by key name and content).
+/// scanned, by key name and content), and so is everything after 64 MiB of such files.
 fn sensitive_variables(bytes: &[u8], entries: &[zipread::Entry]) -> Vec<String> {
     const MAX_CONFIG: u64 = 8 << 20;
+    let mut budget: u64 = 64 << 20;
     let mut out = Vec::new();
     for e in entries {
         let Some(file) = e.name.strip_prefix(b"tfconfig/m-/") else {
@@ -287,9 +288,15 @@ fn sensitive_variables(bytes: &[u8], entries: &[zipread::Entry]) -> Vec<String> 
         if !json && !file.ends_with(b".tf") {
             continue;
         }
-        let Ok(raw) = zipread::inflate(bytes, e, MAX_CONFIG) else {
+        let Ok(raw) = zipread::inflate(bytes, e, MAX_CONFIG.min(budget)) else {
+            // Whether it was too large or broken, reading it cost at most the limit.
+            budget = budget.saturating_sub(MAX_CONFIG);
+            if budget == 0 {
+                break;
+            }
             continue;
         };
+        budget -= raw.len() as u64;
         let Ok(text) = std::str::from_utf8(&raw) else {
             continue;
         };
