@@ -752,11 +752,15 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for SessionTokenObs
 }
 
 /// Request headers that carry a credential: a session token (SigV4), SSO's bearer token
-/// (GetRoleCredentials), the instance metadata service's session token.
-const CREDENTIAL_HEADERS: [&str; 3] = [
+/// (GetRoleCredentials), the instance metadata service's session token, and `Authorization`
+/// unless it is a SigV4 signature (`AWS4-...`, different on every request and no secret): the
+/// container credentials endpoint's token as the SDK read it for this request (EKS Pod
+/// Identity rotates the file `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` names), a bearer token.
+const CREDENTIAL_HEADERS: [&str; 4] = [
     "x-amz-security-token",
     "x-amz-sso_bearer_token",
     "x-aws-ec2-metadata-token",
+    "authorization",
 ];
 
 /// The HTTP client of every AWS client the store's configuration makes, the SDK's inner ones
@@ -828,6 +832,10 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for ObservingConnector 
                 let Some(value) = request.headers().get(name) else {
                     continue;
                 };
+                if name == "authorization" && value.starts_with("AWS4-") {
+                    continue;
+                }
+                let value = value.strip_prefix("Bearer ").unwrap_or(value);
                 let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
                 if !seen.iter().any(|s| s == value) {
                     observe(value);
@@ -1836,15 +1844,31 @@ mod tests {
         request
             .headers_mut()
             .insert("x-amz-date", "20260101T000000Z");
+        request.headers_mut().insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=cnrysig",
+        );
         assert_eq!(
             connector.call(request).await.unwrap().status().as_u16(),
             200
         );
+        let mut container =
+            aws_smithy_runtime_api::http::Request::new(aws_smithy_types::body::SdkBody::empty());
+        container
+            .headers_mut()
+            .insert("Authorization", "cnry-container-token-8c9d0e1f");
+        connector.call(container).await.unwrap();
         let reported = REPORTED.lock().unwrap().clone();
-        for token in ["cnry-wire-token-0a1b2c3d", "cnry-wire-bearer-4e5f6a7b"] {
+        for token in [
+            "cnry-wire-token-0a1b2c3d",
+            "cnry-wire-bearer-4e5f6a7b",
+            "cnry-container-token-8c9d0e1f",
+        ] {
             assert!(reported.iter().any(|s| s == token), "{reported:?}");
         }
-        assert!(!reported.iter().any(|s| s.starts_with("2026")));
+        assert!(!reported
+            .iter()
+            .any(|s| s.starts_with("2026") || s.contains("cnrysig")));
         assert!(!format!("{connector:?}").contains("cnry"));
     }
 
