@@ -613,7 +613,7 @@ fn errors_exit_2_name_file_and_path_and_leave_the_input_alone() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("ok.tfstate: (manifest) (JSON path ``): secret x/.offstate-manifest/"),
+        err.contains("ok.tfstate: the scrub manifest: secret x/.offstate-manifest/"),
         "{err}"
     );
     assert_no_canary(&c, "stderr", &o.stderr);

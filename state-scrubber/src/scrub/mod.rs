@@ -50,7 +50,8 @@ pub enum ScrubError {
         pointer: String,
         message: String,
     },
-    #[error("{file}: {address} (JSON path `{pointer}`): secret {secret}: {error}")]
+    /// `pointer` is empty for the manifest, which has no place in the state.
+    #[error("{file}: {address}{}: secret {secret}: {error}", json_path(pointer))]
     Store {
         file: String,
         address: String,
@@ -81,6 +82,15 @@ pub fn signal_name(signal: i32) -> String {
         2 => "SIGINT".into(),
         15 => "SIGTERM".into(),
         n => format!("signal {n}"),
+    }
+}
+
+/// ` (JSON path `/a/b`)`, or nothing for an empty pointer.
+fn json_path(pointer: &str) -> String {
+    if pointer.is_empty() {
+        String::new()
+    } else {
+        format!(" (JSON path `{pointer}`)")
     }
 }
 
@@ -472,7 +482,7 @@ pub async fn scrub(
         let manifest_name = store::manifest_name(prefix, &lineage);
         let manifest_error = |error| ScrubError::Store {
             file: file.to_string(),
-            address: "(manifest)".into(),
+            address: "the scrub manifest".into(),
             pointer: String::new(),
             secret: manifest_name.clone(),
             error: Box::new(error),
@@ -614,7 +624,7 @@ pub async fn place(
     let manifest_name = store::manifest_name(prefix, lineage);
     let manifest_error = |error| ScrubError::Store {
         file: file.to_string(),
-        address: "(manifest)".into(),
+        address: "the scrub manifest".into(),
         pointer: String::new(),
         secret: manifest_name.clone(),
         error: Box::new(error),
@@ -680,7 +690,7 @@ pub async fn state_not_written(
         .await
         .map_err(|error| ScrubError::Store {
             file: report.file.clone(),
-            address: "(manifest)".into(),
+            address: "the scrub manifest".into(),
             pointer: String::new(),
             secret: c.name.clone(),
             error: Box::new(error),

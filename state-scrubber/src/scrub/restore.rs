@@ -125,7 +125,7 @@ pub async fn restore(
         .await
         .map_err(|error| ScrubError::Store {
             file: file.to_string(),
-            address: "(manifest)".into(),
+            address: "the scrub manifest".into(),
             pointer: String::new(),
             secret: mname.clone(),
             error: Box::new(error),
