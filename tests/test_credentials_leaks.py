@@ -675,9 +675,6 @@ ENV_PROBLEMS = {
     "http-proxy-space": ({"HTTP_PROXY": "http://user:{pw}@proxy.invalid:3128 x"}, "HTTP_PROXY"),
     "https-proxy-lowercase-path-no-scheme": ({"https_proxy": "user:{pw}@proxy.invalid:3128/"}, "https_proxy"),
     "all-proxy-socks": ({"ALL_PROXY": "socks5://user:{pw}@127.0.0.1:9"}, "ALL_PROXY"),
-    "no-proxy-wildcard": ({"HTTPS_PROXY": "http://user:{pw}@127.0.0.1:9", "NO_PROXY": "localhost,*.example.com"},
-                          "NO_PROXY"),
-    "no-proxy-port": ({"HTTPS_PROXY": "http://user:{pw}@127.0.0.1:9", "no_proxy": "localhost:8443"}, "no_proxy"),
     "fips-maybe": ({"AWS_USE_FIPS_ENDPOINT": "maybe"}, "AWS_USE_FIPS_ENDPOINT"),
     "dualstack-maybe": ({"AWS_USE_DUALSTACK_ENDPOINT": "maybe"}, "AWS_USE_DUALSTACK_ENDPOINT"),
 }
@@ -706,6 +703,43 @@ def test_malformed_environment_is_an_error_naming_the_variable(ws, sm, case):
     for e in named:
         assert "[withheld]" not in e["summary"] + e["detail"], "the diagnostic quoted a masked value"
         assert "proxy.invalid" not in e["detail"], "the diagnostic quoted the proxy URL"
+    ws.sweep()
+
+
+NO_PROXY_WARNINGS = {
+    # NO_PROXY forms Go (and so Terraform) honours but the SDK's HTTP client matches no host with
+    "no-proxy-wildcard": ({"NO_PROXY": "127.0.0.1,localhost,*.example.com"}, "NO_PROXY"),
+    "no-proxy-port": ({"no_proxy": "127.0.0.1,localhost:8443"}, "no_proxy"),
+}
+
+
+@pytest.mark.parametrize("case", list(NO_PROXY_WARNINGS))
+def test_a_no_proxy_entry_the_sdk_cannot_match_is_a_warning(ws, sm, case):
+    """`*.corp` and `host:443` in NO_PROXY are common where Go tools read the same environment
+    (Terraform honours them), so they must not stop the provider: the apply goes on (the loopback
+    endpoint is listed plainly, so it is reached directly) with a warning naming the variable and
+    the entry, and the proxy URL, which holds a canary password, is quoted nowhere."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    pw = ws.canary("proxypw")
+    env, var = NO_PROXY_WARNINGS[case]
+    for k in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
+              "all_proxy", "REQUEST_METHOD"):
+        ws.env.pop(k, None)
+    ws.env.update({"HTTP_PROXY": f"http://user:{pw.reveal()}@proxy.invalid:9", **env})
+    name = ws.name()
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"),
+                        provider_attrs={"max_retries": 1}))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=0)
+    warnings = [
+        m["diagnostic"]
+        for m in res.json_lines()
+        if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "warning"
+        and var in m["diagnostic"]["summary"]
+    ]
+    assert warnings, res.output
+    assert all("proxy.invalid" not in w["detail"] for w in warnings), "the warning quoted the proxy URL"
+    store.assert_value(sm, name, c)
     ws.sweep()
 
 

@@ -359,6 +359,20 @@ impl offstate_framework::Provider for OffstateProvider {
                 .map(std::path::PathBuf::from),
         };
         withhold_credentials(&cfg);
+        // NO_PROXY entries the SDK cannot match (Go's `*.corp` or `host:443`, which Terraform
+        // itself honours) are a warning: refusing to start over a variable shared with other
+        // tools would be worse than proxying those hosts. `connect` refuses the rest.
+        for p in offstate_common::store::aws::environment_problems(cfg.use_fips.is_some(), |n| {
+            std::env::var(n).ok()
+        })
+        .into_iter()
+        .filter(|p| p.warning)
+        {
+            diags.push(Diagnostic::warning(
+                format!("Environment variable {} not fully used", p.variable),
+                format!("{p}."),
+            ));
+        }
         match AwsSecretsManager::connect(&cfg).await {
             Ok(store) => {
                 if let Err(d) = check_account(&store, c).await {

@@ -292,6 +292,11 @@ pub struct EnvProblem {
     pub variable: &'static str,
     /// What is wrong and what is accepted.
     pub problem: String,
+    /// Only worth a warning: `NO_PROXY` entries the SDK cannot match (`*.corp`, `host:443`) are
+    /// common where Go tools, Terraform among them, read the same environment and match them.
+    /// The provider goes on (those hosts go through the proxy); a proxy URL or switch the SDK
+    /// would drop is an error, as it would connect otherwise than asked.
+    pub warning: bool,
 }
 
 const PROXY_FORM: &str = "write it as http://[user:password@]host:port (or https:// for a proxy reached over TLS). Its value is not shown: it may hold a password";
@@ -420,7 +425,11 @@ pub fn environment_problems(
             if let Some((variable, value)) = first_set(names).filter(|(_, v)| !v.is_empty()) {
                 match proxy_url_problem(&value) {
                     None => usable[i] = true,
-                    Some(problem) => problems.push(EnvProblem { variable, problem }),
+                    Some(problem) => problems.push(EnvProblem {
+                        variable,
+                        problem,
+                        warning: false,
+                    }),
                 }
             }
         }
@@ -430,7 +439,11 @@ pub fn environment_problems(
             {
                 match proxy_url_problem(&value) {
                     None => usable = [true; 2],
-                    Some(problem) => problems.push(EnvProblem { variable, problem }),
+                    Some(problem) => problems.push(EnvProblem {
+                        variable,
+                        problem,
+                        warning: false,
+                    }),
                 }
             }
         }
@@ -438,7 +451,11 @@ pub fn environment_problems(
             if let Some((variable, problem)) = first_set(["NO_PROXY", "no_proxy"])
                 .and_then(|(variable, list)| Some((variable, no_proxy_problem(&list)?)))
             {
-                problems.push(EnvProblem { variable, problem });
+                problems.push(EnvProblem {
+                    variable,
+                    problem,
+                    warning: true,
+                });
             }
         }
     }
@@ -452,6 +469,7 @@ pub fn environment_problems(
         if !skip && !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") {
             problems.push(EnvProblem {
                 variable,
+                warning: false,
                 problem: "is neither true nor false, so the AWS SDK would ignore it (and the profile's setting with it); set it to true or false, or unset it".to_owned(),
             });
         }
@@ -535,8 +553,11 @@ impl AwsSecretsManager {
         if let Some(endpoint) = &cfg.endpoint {
             validate_endpoint(endpoint)?;
         }
-        let problems =
-            environment_problems(cfg.use_fips.is_some(), |name| std::env::var(name).ok());
+        let problems: Vec<EnvProblem> =
+            environment_problems(cfg.use_fips.is_some(), |name| std::env::var(name).ok())
+                .into_iter()
+                .filter(|p| !p.warning)
+                .collect();
         if !problems.is_empty() {
             return Err(ConnectError::Environment(problems));
         }
@@ -2070,6 +2091,12 @@ mod tests {
             assert_eq!(problems.len(), 1, "{vars:?}: {problems:?}");
             let text = problems[0].to_string();
             assert_eq!(problems[0].variable, variable, "{text}");
+            // Only NO_PROXY entries are warnings: the provider goes on, those hosts proxied.
+            assert_eq!(
+                problems[0].warning,
+                variable.eq_ignore_ascii_case("NO_PROXY"),
+                "{text}"
+            );
             assert!(
                 text.starts_with(variable) && text.contains(says),
                 "{vars:?}: {text}"
