@@ -405,7 +405,8 @@ fn is_ip_network(entry: &str) -> bool {
 ///   `no_proxy` matters only when a proxy is in use.
 /// - `AWS_USE_FIPS_ENDPOINT` (unless `use_fips_endpoint` is configured) and
 ///   `AWS_USE_DUALSTACK_ENDPOINT`: `true` or `false` in any case. The SDK drops any other value
-///   with a warning, and the profile's setting with it. An empty value counts as unset.
+///   with a warning, and the profile's setting with it; an empty value too (aws-config reads a
+///   set variable, empty or not, before the profile, and `""` is not a boolean).
 pub fn environment_problems(
     fips_configured: bool,
     var: impl Fn(&str) -> Option<String>,
@@ -463,14 +464,19 @@ pub fn environment_problems(
         ("AWS_USE_FIPS_ENDPOINT", fips_configured),
         ("AWS_USE_DUALSTACK_ENDPOINT", false),
     ] {
-        let Some(value) = var(variable).filter(|v| !v.is_empty()) else {
+        let Some(value) = var(variable) else {
             continue;
         };
         if !skip && !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") {
+            let what = if value.is_empty() {
+                "is set but empty, which the AWS SDK does not read as unset: it would ignore it and the profile's setting with it"
+            } else {
+                "is neither true nor false, so the AWS SDK would ignore it (and the profile's setting with it)"
+            };
             problems.push(EnvProblem {
                 variable,
                 warning: false,
-                problem: "is neither true nor false, so the AWS SDK would ignore it (and the profile's setting with it); set it to true or false, or unset it".to_owned(),
+                problem: format!("{what}; set it to true or false, or unset it"),
             });
         }
     }
@@ -1994,7 +2000,6 @@ mod tests {
                 ("AWS_USE_FIPS_ENDPOINT", "TRUE"),
                 ("AWS_USE_DUALSTACK_ENDPOINT", "false"),
             ],
-            vec![("AWS_USE_FIPS_ENDPOINT", "")],
         ];
         for vars in ok {
             assert_eq!(environment_problems(false, env(&vars)), [], "{vars:?}");
@@ -2085,6 +2090,12 @@ mod tests {
                 "AWS_USE_DUALSTACK_ENDPOINT",
                 "true or false",
             ),
+            // Set but empty: aws-config reads it (not the profile) and drops it.
+            (
+                vec![("AWS_USE_FIPS_ENDPOINT", "")],
+                "AWS_USE_FIPS_ENDPOINT",
+                "empty",
+            ),
         ];
         for (vars, variable, says) in bad {
             let problems = environment_problems(false, env(&vars));
@@ -2126,6 +2137,81 @@ mod tests {
             e.contains("HTTP_PROXY") && e.contains("HTTPS_PROXY") && e.contains("; "),
             "{e}"
         );
+    }
+
+    /// The FIPS and dual-stack half of [`environment_problems`] against aws-config itself: each
+    /// value is given to a child process (this test, re-run) whose shared config file turns both
+    /// switches on, and the loaded `SdkConfig` says whether the SDK honoured the variable. No
+    /// problem must be reported exactly when it did.
+    #[test]
+    fn fips_and_dual_stack_switches_agree_with_aws_config() {
+        const CHILD: &str = "OFFSTATE_TEST_FIPS_SWITCH_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let sdk = rt.block_on(
+                aws_config::defaults(BehaviorVersion::latest())
+                    .region(Region::new("us-east-1"))
+                    .load(),
+            );
+            println!(
+                "sdk-switches fips={:?} dual_stack={:?}",
+                sdk.use_fips(),
+                sdk.use_dual_stack()
+            );
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("offstate-fips-switch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("config");
+        std::fs::write(
+            &config,
+            "[default]\nuse_fips_endpoint = true\nuse_dualstack_endpoint = true\n",
+        )
+        .unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let mut disagree = Vec::new();
+        for value in ["", "true", "TRUE", "False", "maybe", " true", "1"] {
+            let out = std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "store::aws::tests::fips_and_dual_stack_switches_agree_with_aws_config",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env_clear()
+                .env(CHILD, "1")
+                .env("HOME", &dir)
+                .env("AWS_CONFIG_FILE", &config)
+                .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
+                .env("AWS_USE_FIPS_ENDPOINT", value)
+                .env("AWS_USE_DUALSTACK_ENDPOINT", value)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let line = stdout
+                .lines()
+                .find_map(|l| l.split_once("sdk-switches ").map(|(_, rest)| rest))
+                .unwrap_or_else(|| panic!("child said nothing for {value:?}: {stdout}"));
+            let expected = Some(value.eq_ignore_ascii_case("true"));
+            for (variable, key) in [
+                ("AWS_USE_FIPS_ENDPOINT", "fips="),
+                ("AWS_USE_DUALSTACK_ENDPOINT", "dual_stack="),
+            ] {
+                let got = line.split(key).nth(1).and_then(|r| r.split(' ').next());
+                let honoured = got == Some(format!("{expected:?}").as_str());
+                let problems = environment_problems(false, env(&[(variable, value)]));
+                if honoured != problems.is_empty() {
+                    disagree.push(format!(
+                        "{variable}={value:?}: SDK {line:?}, offstate {problems:?}"
+                    ));
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(disagree.is_empty(), "{disagree:#?}");
     }
 
     #[test]
