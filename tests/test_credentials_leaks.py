@@ -484,6 +484,42 @@ def test_web_identity_token_echoed_by_sts(ws, sm):
     ws.sweep()
 
 
+def test_profile_web_identity_token_echoed_by_sts(ws, sm):
+    """Web identity set in a profile (`role_arn` + `web_identity_token_file`, as EKS and CI
+    runners write it) rather than through AWS_WEB_IDENTITY_TOKEN_FILE: the file's JWT goes to STS
+    in the form body of AssumeRoleWithWebIdentity just the same, and an STS or gateway echoing that
+    body must not put it in the diagnostic or the log."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+              "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME"):
+        ws.env.pop(k, None)
+    jwt = ws.canary("profilewebid")
+    files = ws.dir.parent / "aws-files"
+    files.mkdir(exist_ok=True)
+    (files / "profile-token").write_text(jwt.reveal() + "\n")
+    (files / "webid-config").write_text(
+        "[profile ci]\n"
+        "role_arn = arn:aws:iam::123456789012:role/ci\n"
+        f"web_identity_token_file = {files / 'profile-token'}\n"
+        "role_session_name = ci\n"
+    )
+    ws.env["AWS_CONFIG_FILE"] = str(files / "webid-config")
+    ws.env["AWS_SHARED_CREDENTIALS_FILE"] = str(files / "none")
+    ws.env["AWS_PROFILE"] = "ci"
+    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                            provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]}))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+    finally:
+        sts.close()
+    assert "AssumeRoleWithWebIdentity" in sts.calls, sts.calls
+    ws.sweep()
+
+
 # -- credentials the SDK finds by itself (credential_process, container, instance) -----------------
 
 FAR_FUTURE = "2099-01-01T00:00:00Z"

@@ -562,14 +562,19 @@ fn file_credentials(path: &std::path::Path) -> Vec<String> {
         .filter_map(|line| {
             let (key, value) = line.split_once('=')?;
             let key = key.trim().to_ascii_lowercase();
-            matches!(
-                key.as_str(),
+            let value = value.trim();
+            match key.as_str() {
                 "aws_secret_access_key"
-                    | "aws_session_token"
-                    | "aws_security_token"
-                    | "external_id"
-            )
-            .then(|| value.trim().to_owned())
+                | "aws_session_token"
+                | "aws_security_token"
+                | "external_id" => Some(value.to_owned()),
+                // A profile's web identity (EKS, CI runners): the SDK sends the file's JWT in
+                // the form body of AssumeRoleWithWebIdentity, as for AWS_WEB_IDENTITY_TOKEN_FILE.
+                "web_identity_token_file" if !value.is_empty() => {
+                    small_file(std::ffi::OsStr::new(value)).map(|t| t.trim().to_owned())
+                }
+                _ => None,
+            }
         })
         .filter(|v| !v.is_empty())
         .collect()
@@ -840,15 +845,20 @@ mod tests {
             std::env::temp_dir().join(format!("offstate-provider-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("credentials");
+        let token = dir.join("token");
+        std::fs::write(&token, "jwt-c\n").unwrap();
         std::fs::write(
             &file,
-            "[a]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = key-a\n\
-             [profile b]\n  AWS_Session_Token=token-b  \nexternal_id = ext-b\nregion = eu-west-1\naws_secret_access_key =\n",
+            format!("[a]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = key-a\n\
+             [profile b]\n  AWS_Session_Token=token-b  \nexternal_id = ext-b\nregion = eu-west-1\naws_secret_access_key =\n\
+             [profile c]\nrole_arn = arn:aws:iam::123456789012:role/c\nweb_identity_token_file = {}\n\
+             [profile d]\nweb_identity_token_file = {}\n",
+             token.display(), dir.join("no-token").display()),
         )
         .unwrap();
         let got = file_credentials(&file);
         let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(got, ["key-a", "token-b", "ext-b"]);
+        assert_eq!(got, ["key-a", "token-b", "ext-b", "jwt-c"]);
         assert!(file_credentials(&dir.join("missing")).is_empty());
         assert_eq!(percent_decode("100%-%zz%4"), "100%-%zz%4");
     }
