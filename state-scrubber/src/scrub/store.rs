@@ -127,6 +127,13 @@ fn kms_resource(k: &str) -> &str {
     }
 }
 
+/// `arn:PARTITION:kms:REGION:ACCOUNT:` of a key or alias ARN; `None` for a key id or an alias
+/// name.
+fn arn_scope(k: &str) -> Option<&str> {
+    k.strip_suffix(kms_resource(k))
+        .filter(|p| p.starts_with("arn:"))
+}
+
 /// Whether two ways of naming a KMS key name the same key, as far as can be told without KMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyMatch {
@@ -141,8 +148,11 @@ pub enum KeyMatch {
 /// managed key) uses the key `want` names. Key ids and key ARNs compare by key id, an alias
 /// name and its ARN by name; an alias and a key, or two different customer aliases, are
 /// [`KeyMatch::Unknown`]. The AWS managed key has no customer alias, so `None` (or its alias)
-/// against a customer alias is different; `None` against a key id is taken as different too
-/// (the managed key's own id given as --kms-key-id is the one case that is not).
+/// against a customer alias is different; `None` against a key id or ARN is unknown (the
+/// managed key has a key id of its own, which --kms-key-id may give). [`KeyMatch::Different`]
+/// only when surely different: two ARNs naming the same key id or alias in another partition,
+/// region or account (a multi-region key's `mrk-` id is the same in every region), and names
+/// that differ only in case, are [`KeyMatch::Unknown`].
 pub fn compare_kms_keys(have: Option<&str>, want: &str) -> KeyMatch {
     let norm = |k: &str| {
         let r = kms_resource(k);
@@ -152,19 +162,30 @@ pub fn compare_kms_keys(have: Option<&str>, want: &str) -> KeyMatch {
             format!("key/{r}")
         }
     };
+    let alias = |n: &str| n.starts_with("alias/");
     let want_n = norm(want);
     let Some(h) = have else {
         return if want_n == AWS_MANAGED_KEY {
             KeyMatch::Same
-        } else {
+        } else if alias(&want_n) && !want_n.eq_ignore_ascii_case(AWS_MANAGED_KEY) {
             KeyMatch::Different
+        } else {
+            KeyMatch::Unknown
         };
     };
     let have_n = norm(h);
-    if h == want || have_n == want_n {
+    if h == want {
         return KeyMatch::Same;
     }
-    let alias = |n: &str| n.starts_with("alias/");
+    if have_n == want_n {
+        return match (arn_scope(h), arn_scope(want)) {
+            (Some(a), Some(b)) if a != b => KeyMatch::Unknown,
+            _ => KeyMatch::Same,
+        };
+    }
+    if have_n.eq_ignore_ascii_case(&want_n) {
+        return KeyMatch::Unknown;
+    }
     match (alias(&have_n), alias(&want_n)) {
         // Two key ids.
         (false, false) => KeyMatch::Different,
@@ -810,13 +831,73 @@ mod tests {
                 KeyMatch::Different,
             ),
             (None, "alias/payments", KeyMatch::Different),
-            (None, id, KeyMatch::Different),
+            (None, id, KeyMatch::Unknown),
             (
                 Some("alias/payments"),
                 "alias/aws/secretsmanager",
                 KeyMatch::Different,
             ),
             (Some(alias_arn), "alias/payments", KeyMatch::Same),
+        ];
+        for (have, want, m) in cases {
+            assert_eq!(compare_kms_keys(*have, want), *m, "{have:?} vs {want}");
+        }
+    }
+
+    /// Review finding: "different keys" was said where it is not sure: the secret on the AWS
+    /// managed key (no KmsKeyId) against a key id or ARN (the managed key's own, maybe); a
+    /// multi-region key's ARN in another region or partition, or a key id in another case,
+    /// against the secret's. Those are now Unknown (no verdict, the describe-key commands);
+    /// other partitions' ARNs compare as aws's do.
+    #[test]
+    fn different_is_said_only_when_surely_different() {
+        let mrk = "mrk-1234abcd12ab34cd56ef1234567890ab";
+        let east = format!("arn:aws:kms:us-east-1:111122223333:key/{mrk}");
+        let west = format!("arn:aws:kms:us-west-2:111122223333:key/{mrk}");
+        let cn = "arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let gov = "arn:aws-us-gov:kms:us-gov-west-1:111122223333:alias/payments";
+        let managed_arn =
+            "arn:aws:kms:us-east-1:111122223333:key/0000aaaa-12ab-34cd-56ef-1234567890ab";
+        let cases: &[(Option<&str>, &str, KeyMatch)] = &[
+            (None, managed_arn, KeyMatch::Unknown),
+            (
+                None,
+                "0000aaaa-12ab-34cd-56ef-1234567890ab",
+                KeyMatch::Unknown,
+            ),
+            (None, "alias/AWS/SecretsManager", KeyMatch::Unknown),
+            (None, "alias/payments", KeyMatch::Different),
+            (Some(&east), &west, KeyMatch::Unknown),
+            (Some(&east), mrk, KeyMatch::Same),
+            (Some(&east), &east, KeyMatch::Same),
+            (
+                Some(&east),
+                "arn:aws:kms:us-east-1:111122223333:key/mrk-0000",
+                KeyMatch::Different,
+            ),
+            (
+                Some(cn),
+                "1234abcd-12ab-34cd-56ef-1234567890ab",
+                KeyMatch::Same,
+            ),
+            (
+                Some(cn),
+                "1234ABCD-12AB-34CD-56EF-1234567890AB",
+                KeyMatch::Unknown,
+            ),
+            (
+                Some(cn),
+                "ffffabcd-12ab-34cd-56ef-1234567890ab",
+                KeyMatch::Different,
+            ),
+            (Some(gov), "alias/payments", KeyMatch::Same),
+            (Some(gov), "alias/Payments", KeyMatch::Unknown),
+            (
+                Some(gov),
+                "arn:aws-us-gov:kms:us-gov-east-1:111122223333:alias/payments",
+                KeyMatch::Unknown,
+            ),
+            (Some(gov), "alias/aws/secretsmanager", KeyMatch::Different),
         ];
         for (have, want, m) in cases {
             assert_eq!(compare_kms_keys(*have, want), *m, "{have:?} vs {want}");
