@@ -4,7 +4,8 @@
 //! call under way is cut short: a value it stored is found by a re-run), or before the state
 //! is replaced; never while the manifest is saved or the state renamed. The run then takes
 //! back its manifest entries, removes its lock info, lets go of the lock, says what was done
-//! and what was not, and exits 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once:
+//! and what was not, and exits 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once
+//! (while the state file is being replaced, once that is done and the old file overwritten):
 //! the lock info this run wrote is removed, the lock goes with the process, and the state file
 //! is the old or the new one (the rename is atomic).
 //!
@@ -59,6 +60,27 @@ pub(crate) fn lock_released() {
     if let Ok(mut g) = LOCK_INFO.lock() {
         *g = None;
     }
+}
+
+/// Held while the state file is replaced (the temporary file, the check, the rename, the
+/// overwrite of the old file): a second signal's immediate exit waits for it. Exiting between
+/// the rename and that overwrite would let go of the lock with the old state still in the old
+/// file, which a Terraform waiting for the lock (`-lock-timeout`) holds open and would read,
+/// plaintext included, and write its result into; and it would leave the temporary file (a
+/// restore's holds the values) behind.
+static REPLACING: Mutex<()> = Mutex::new(());
+
+/// While the guard lives, a second signal does not end the process (see [`REPLACING`]).
+pub(crate) fn replacing() -> std::sync::MutexGuard<'static, ()> {
+    REPLACING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A second signal: once no state file is being replaced, remove the lock info this run wrote,
+/// then `exit` (the process's, outside tests).
+fn stop_at_once(exit: impl FnOnce()) {
+    let _replacing = replacing();
+    remove_lock_info();
+    exit();
 }
 
 fn remove_lock_info() {
@@ -122,12 +144,13 @@ pub fn install(command: &'static str) -> std::io::Result<Stop> {
                             "state-scrubber {command}: {name} received: stopping at the next safe point (send it again to stop at once)"
                         );
                     } else {
-                        remove_lock_info();
-                        let _ = writeln!(
-                            std::io::stderr().lock(),
-                            "state-scrubber {command}: {name} received again: stopped at once; the state file is the old or the new one, and a re-run finds the values already stored"
-                        );
-                        std::process::exit(exit_code(sig));
+                        stop_at_once(|| {
+                            let _ = writeln!(
+                                std::io::stderr().lock(),
+                                "state-scrubber {command}: {name} received again: stopped at once; the state file is the old or the new one, and a re-run finds the values already stored"
+                            );
+                            std::process::exit(exit_code(sig));
+                        });
                     }
                 }
             });
@@ -141,4 +164,33 @@ pub fn install(command: &'static str) -> std::io::Result<Stop> {
 #[cfg(not(unix))]
 pub fn install(_command: &'static str) -> std::io::Result<Stop> {
     Ok(Stop::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Review finding: a second signal exited at once wherever the run stood, also between the
+    /// rename of the new state and the overwrite of the old file, which left the old state
+    /// (plaintext) in a file a Terraform waiting with -lock-timeout holds open, with the lock
+    /// released. Now the immediate exit waits for the replacement to be done.
+    #[test]
+    fn a_second_signal_waits_for_the_state_to_be_replaced() {
+        let guard = super::replacing();
+        let exited = Arc::new(AtomicBool::new(false));
+        let flag = exited.clone();
+        let t = std::thread::spawn(move || {
+            super::stop_at_once(|| flag.store(true, Ordering::SeqCst));
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            !exited.load(Ordering::SeqCst),
+            "exited while the state was being replaced"
+        );
+        drop(guard);
+        t.join().unwrap();
+        assert!(exited.load(Ordering::SeqCst), "exited once it was replaced");
+    }
 }
