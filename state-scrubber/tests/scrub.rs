@@ -3317,3 +3317,68 @@ fn a_dry_run_says_when_terraform_holds_the_lock_and_takes_none() {
     assert_no_canary(&c, "stderr", &o.stderr);
     drop(theirs);
 }
+
+// ---- the dry run's reads are bounded -----------------------------------------------------------
+
+/// A listener that accepts connections and never answers (a proxy or endpoint that stalls), for
+/// as long as it lives.
+fn stalling_endpoint() -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    l.set_nonblocking(true).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = stop.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            match l.accept() {
+                Ok((s, _)) => held.push(s),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    });
+    (url, stop)
+}
+
+/// Review finding: the dry run reads Secrets Manager with at most 2 attempts, but each attempt
+/// may take 30 s: against an endpoint (or proxy) that accepts and never answers, `scrub STATE`
+/// without --write sat for 60 s before printing anything (measured: 60.6 s), and an older
+/// state's current-value reads would each add as much. Now the dry run's reads are bounded as a
+/// whole (10 s): it then shows the plan, with a note that the names were not checked, and no
+/// value anywhere.
+#[test]
+fn a_dry_run_against_a_stalling_store_gives_up_within_seconds() {
+    let (url, stop) = stalling_endpoint();
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let original = canary_state(&c);
+    std::fs::write(&p, &original).unwrap();
+    let started = Instant::now();
+    let o = run(
+        &[
+            "scrub",
+            p.to_str().unwrap(),
+            "--prefix",
+            "stall/app",
+            "--endpoint",
+            &url,
+        ],
+        None,
+    );
+    let took = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        took < Duration::from_secs(20),
+        "the dry run took {took:?}: {out}"
+    );
+    assert!(
+        out.contains("could not check the names") && out.contains("nothing was written"),
+        "{out}"
+    );
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+}

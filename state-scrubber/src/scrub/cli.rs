@@ -198,7 +198,12 @@ fn emit_state(
         o.flush().context("writing the state to stdout")?;
     } else {
         let lock = lock.expect("a state file is written only under its lock");
-        match replace_if_unchanged(path, bytes, &mut Locked { lock, read }) {
+        // A second SIGINT/SIGTERM exits only once the old file is overwritten (or the temporary
+        // file removed): see `interrupt::replacing`.
+        let replacing = interrupt::replacing();
+        let replaced = replace_if_unchanged(path, bytes, &mut Locked { lock, read });
+        drop(replacing);
+        match replaced {
             Ok(()) => {}
             Err(e) if e.get_ref().is_some_and(|i| i.is::<ChangedMeanwhile>()) => {
                 anyhow::bail!(
@@ -478,6 +483,10 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// How long a dry run spends reading Secrets Manager, in all (credentials, the manifest, the
+/// current values of an older state), before it shows the plan without what it read.
+const DRY_RUN_READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A dry run: the plan, then, when there is something to scrub, the same again with Secrets
 /// Manager to read, so that the names shown are the ones --write would use (an older state's
 /// values go under names of their own). Nothing is written. When Secrets Manager cannot be
@@ -495,6 +504,17 @@ async fn dry_run(
     let read = async {
         let store = store.connect_with(Some(2)).await?;
         Ok::<_, anyhow::Error>(scrub(src, label, opts, Some(&store)).await?)
+    };
+    // A store that answers nothing (a proxy or endpoint that accepts and stalls) would otherwise
+    // hold the dry run for two attempts of 30 s each per read, before it printed anything.
+    let read = async {
+        match tokio::time::timeout(DRY_RUN_READ_LIMIT, read).await {
+            Ok(r) => r,
+            Err(_) => Err(anyhow::anyhow!(
+                "no answer within {} s, the limit of a dry run's reads",
+                DRY_RUN_READ_LIMIT.as_secs()
+            )),
+        }
     };
     match read.await {
         Ok(report) => Ok(report),
