@@ -71,7 +71,9 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
         })
 }
 
-fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
+/// [`read`] without its catch of a panic (for the fuzz target, which must see one).
+#[doc(hidden)]
+pub fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
     let entries = zipread::entries(bytes).map_err(|e| {
         format!(
             "{file}: a zip archive (saved plan?) that cannot be read ({e}): truncated or corrupt"
