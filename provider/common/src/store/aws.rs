@@ -630,7 +630,7 @@ impl AwsSecretsManager {
             None => https_client(None),
         };
         loader = loader.http_client(aws_smithy_runtime_api::client::http::SharedHttpClient::new(
-            ObservingClient(client),
+            ObservingClient::new(client),
         ));
         let mut sdk = loader.load().await;
         let region = sdk
@@ -796,8 +796,43 @@ const CREDENTIAL_HEADERS: [&str; 4] = [
 /// service): its connectors tell [`CREDENTIAL_OBSERVER`] the credentials a request carries
 /// ([`CREDENTIAL_HEADERS`]) before sending it. A secret access key never goes on the wire
 /// (it signs); [`Withholding`] reports those.
-#[derive(Debug)]
-struct ObservingClient(aws_smithy_runtime_api::client::http::SharedHttpClient);
+///
+/// The orchestrator asks for a connector on every attempt (the inner client caches its own), so
+/// the credentials already reported are kept here, shared by every connector: without that,
+/// each request re-registered its tokens (a write lock on the withheld list, a sort).
+struct ObservingClient {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    /// Credentials already reported (the same token is on every request until it expires).
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for ObservingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObservingClient")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObservingClient {
+    fn new(inner: aws_smithy_runtime_api::client::http::SharedHttpClient) -> Self {
+        Self {
+            inner,
+            seen: Default::default(),
+        }
+    }
+
+    /// `inner` wrapped, sharing this client's list of what was reported.
+    fn connector(
+        &self,
+        inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
+    ) -> ObservingConnector {
+        ObservingConnector {
+            inner,
+            seen: self.seen.clone(),
+        }
+    }
+}
 
 impl aws_smithy_runtime_api::client::http::HttpClient for ObservingClient {
     fn http_connector(
@@ -805,10 +840,9 @@ impl aws_smithy_runtime_api::client::http::HttpClient for ObservingClient {
         settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
         components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
     ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(ObservingConnector {
-            inner: self.0.http_connector(settings, components),
-            seen: std::sync::Mutex::new(Vec::new()),
-        })
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(
+            self.connector(self.inner.http_connector(settings, components)),
+        )
     }
 
     fn validate_base_client_config(
@@ -816,7 +850,8 @@ impl aws_smithy_runtime_api::client::http::HttpClient for ObservingClient {
         runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder,
         cfg: &aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        self.0.validate_base_client_config(runtime_components, cfg)
+        self.inner
+            .validate_base_client_config(runtime_components, cfg)
     }
 
     fn validate_final_config(
@@ -824,21 +859,21 @@ impl aws_smithy_runtime_api::client::http::HttpClient for ObservingClient {
         runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        self.0.validate_final_config(runtime_components, cfg)
+        self.inner.validate_final_config(runtime_components, cfg)
     }
 
     fn connector_metadata(
         &self,
     ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
-        self.0.connector_metadata()
+        self.inner.connector_metadata()
     }
 }
 
 /// [`ObservingClient`]'s connector. `Debug` shows no credential.
 struct ObservingConnector {
     inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
-    /// Credentials already reported (the same token is on every request until it expires).
-    seen: std::sync::Mutex<Vec<String>>,
+    /// [`ObservingClient`]'s list of the credentials already reported.
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Debug for ObservingConnector {
@@ -1852,14 +1887,35 @@ mod tests {
         }
     }
 
+    /// The orchestrator asks the client for a connector on every attempt: a token already
+    /// reported through one is not reported again through the next.
+    #[tokio::test]
+    async fn observing_client_reports_a_token_once_across_connectors() {
+        use aws_smithy_runtime_api::client::http::HttpConnector;
+        observe_credentials(report);
+        let client = ObservingClient::new(https_client(None));
+        let token = "cnry-once-token-5d6e7f80";
+        for _ in 0..3 {
+            let connector = client.connector(
+                aws_smithy_runtime_api::client::http::SharedHttpConnector::new(Answer200),
+            );
+            let mut request = aws_smithy_runtime_api::http::Request::new(
+                aws_smithy_types::body::SdkBody::empty(),
+            );
+            request.headers_mut().insert("X-Amz-Security-Token", token);
+            connector.call(request).await.unwrap();
+        }
+        let reported = REPORTED.lock().unwrap().clone();
+        assert_eq!(reported.iter().filter(|s| *s == token).count(), 1);
+        assert!(!format!("{client:?}").contains("cnry"));
+    }
+
     #[tokio::test]
     async fn observing_connector_reports_the_credentials_a_request_carries() {
         use aws_smithy_runtime_api::client::http::HttpConnector;
         observe_credentials(report);
-        let connector = ObservingConnector {
-            inner: aws_smithy_runtime_api::client::http::SharedHttpConnector::new(Answer200),
-            seen: std::sync::Mutex::new(Vec::new()),
-        };
+        let connector = ObservingClient::new(https_client(None))
+            .connector(aws_smithy_runtime_api::client::http::SharedHttpConnector::new(Answer200));
         let mut request =
             aws_smithy_runtime_api::http::Request::new(aws_smithy_types::body::SdkBody::empty());
         request
