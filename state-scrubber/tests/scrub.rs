@@ -3382,3 +3382,59 @@ fn a_dry_run_against_a_stalling_store_gives_up_within_seconds() {
     assert_no_canary(&c, "stderr", &o.stderr);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
 }
+
+/// Review finding: in the pipeline form (`... | scrub - --write | terraform state push -`), a
+/// reader that went away (`terraform state push` stopped by the same Ctrl-C, or failed) made
+/// the write of the state to stdout fail after every value was stored and the manifest saved
+/// with the serial the state was to get: scrub exited with "writing the state to stdout:
+/// Broken pipe" and kept those entries, naming a serial no state was pushed with (the file form
+/// takes them back when its write is refused). Now they are taken back, and the message says
+/// the state was not pushed and what was already stored.
+#[test]
+fn a_pipeline_whose_reader_went_away_takes_back_its_manifest_entries() {
+    use std::io::Write as _;
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "scrub",
+        "-",
+        "--write",
+        "--prefix",
+        "gone/app",
+        "--endpoint",
+        &moto.url,
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    for (k, v) in aws_env() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    // The reader is gone before scrub writes a byte of the state.
+    drop(child.stdout.take());
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(canary_state(&c).as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert!(err.contains("taken out of the manifest again"), "{err}");
+    let name = scrub::store::manifest_name("gone/app", "6b0e2b9c-0000-4000-8000-00000000c4a1");
+    rt().block_on(async {
+        let client = moto_client(&moto.url).await;
+        let m = scrub::store::load_manifest(&client, &name)
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(
+            m.entries.iter().all(|e| e.serial != Some(4)),
+            "the manifest keeps entries for serial 4, which no state was pushed with"
+        );
+    });
+}

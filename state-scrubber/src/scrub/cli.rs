@@ -194,8 +194,15 @@ fn emit_state(
 ) -> anyhow::Result<()> {
     if is_stdin(path) {
         let mut o = std::io::stdout().lock();
-        o.write_all(bytes).context("writing the state to stdout")?;
-        o.flush().context("writing the state to stdout")?;
+        if let Err(e) = o.write_all(bytes).and_then(|()| o.flush()) {
+            // The reader (`terraform state push -`) went away, stopped by the same Ctrl-C or
+            // failed: it did not get the whole state, and a cut one is not JSON it would push.
+            drop(o);
+            anyhow::bail!(
+                "writing the state to stdout failed ({e}): its reader did not get it whole, so it                  pushed nothing; {after}{}: run the command again",
+                refused()
+            );
+        }
     } else {
         let lock = lock.expect("a state file is written only under its lock");
         // A second SIGINT/SIGTERM exits only once the old file is overwritten (or the temporary
@@ -376,7 +383,14 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     let Some(out) = &report.output else {
         if pipeline {
             // Nothing changed: pass the state through so the pipeline pushes it unchanged.
-            emit_state(&args.state, None, &src, &src, "", &mut String::new)?;
+            emit_state(
+                &args.state,
+                None,
+                &src,
+                &src,
+                "nothing was stored",
+                &mut String::new,
+            )?;
         }
         return Ok(Outcome::Clean);
     };
@@ -410,14 +424,19 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         };
         format!("{undone}{backup}")
     };
-    emit_state(
+    let emitted = emit_state(
         &args.state,
         lock.as_mut(),
         &src,
         out,
         "every value is in Secrets Manager already, and a re-run finds it there",
         &mut refused,
-    )?;
+    );
+    if let (Err(e), Some(signal)) = (&emitted, stop.requested()) {
+        // The same Ctrl-C stopped the reader of the pipeline form.
+        stopped(lock.take(), signal, &format!("{label}: {e:#}"));
+    }
+    emitted?;
     if !pipeline {
         say(
             false,
@@ -665,7 +684,14 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
                 )?;
             }
         }
-        None if pipeline => emit_state(&args.state, None, &src, &src, "", &mut String::new)?,
+        None if pipeline => emit_state(
+            &args.state,
+            None,
+            &src,
+            &src,
+            "nothing was restored",
+            &mut String::new,
+        )?,
         None => {}
     }
     Ok(Outcome::Clean)
