@@ -3344,7 +3344,7 @@ fn stalling_endpoint() -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>
 /// may take 30 s: against an endpoint (or proxy) that accepts and never answers, `scrub STATE`
 /// without --write sat for 60 s before printing anything (measured: 60.6 s), and an older
 /// state's current-value reads would each add as much. Now the dry run's reads are bounded as a
-/// whole (10 s): it then shows the plan, with a note that the names were not checked, and no
+/// whole (10 s, and a quarter of a second per value): it then shows the plan, with a note that the names were not checked, and no
 /// value anywhere.
 #[test]
 fn a_dry_run_against_a_stalling_store_gives_up_within_seconds() {

@@ -503,8 +503,15 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
 }
 
 /// How long a dry run spends reading Secrets Manager, in all (credentials, the manifest, the
-/// current values of an older state), before it shows the plan without what it read.
-const DRY_RUN_READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// current values of an older state), before it shows the plan without what it read: 10 s, and
+/// a quarter of a second more per value (an older state reads each one's current version), 60 s
+/// at most.
+fn dry_run_read_limit(values: usize) -> std::time::Duration {
+    let per_value = std::time::Duration::from_millis(250)
+        .saturating_mul(u32::try_from(values).unwrap_or(u32::MAX));
+    (std::time::Duration::from_secs(10).saturating_add(per_value))
+        .min(std::time::Duration::from_secs(60))
+}
 
 /// A dry run: the plan, then, when there is something to scrub, the same again with Secrets
 /// Manager to read, so that the names shown are the ones --write would use (an older state's
@@ -526,12 +533,13 @@ async fn dry_run(
     };
     // A store that answers nothing (a proxy or endpoint that accepts and stalls) would otherwise
     // hold the dry run for two attempts of 30 s each per read, before it printed anything.
+    let limit = dry_run_read_limit(offline.items.len());
     let read = async {
-        match tokio::time::timeout(DRY_RUN_READ_LIMIT, read).await {
+        match tokio::time::timeout(limit, read).await {
             Ok(r) => r,
             Err(_) => Err(anyhow::anyhow!(
-                "no answer within {} s, the limit of a dry run's reads",
-                DRY_RUN_READ_LIMIT.as_secs()
+                "no answer within {:.1} s, the limit of a dry run's reads",
+                limit.as_secs_f64()
             )),
         }
     };
