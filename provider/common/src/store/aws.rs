@@ -364,6 +364,9 @@ fn no_proxy_problem(list: &str) -> Option<String> {
             "is neither an IP network (address/prefix length) nor a host name"
         } else if entry.contains(['[', ']']) || entry.matches(':').count() > 1 {
             "is not an IP address: write IPv6 addresses without brackets or port"
+        } else if entry.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            // Taken as a domain name, which an address never matches.
+            "is not an IP address: write all four parts, without leading zeros, or a network such as 10.0.0.0/8"
         } else if entry.contains(':') {
             "has a port: write the host only"
         } else if !entry
@@ -379,18 +382,26 @@ fn no_proxy_problem(list: &str) -> Option<String> {
     None
 }
 
-/// `addr/len` with a prefix length that fits the address.
+/// `addr/len` as hyper-util reads an IP network (the `ipnet` crate's parser): the prefix length
+/// in decimal digits only (at most 2 for IPv4, 3 for IPv6) that fits the address; an IPv4
+/// address of four decimal octets of up to 3 digits each (`010.0.0.0/8` is `10.0.0.0/8`,
+/// although `010.0.0.1` alone is no address).
 fn is_ip_network(entry: &str) -> bool {
     let Some((addr, len)) = entry.split_once('/') else {
         return false;
     };
-    let Ok(len) = len.parse::<u8>() else {
-        return false;
-    };
-    match addr.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(_)) => len <= 32,
-        Ok(std::net::IpAddr::V6(_)) => len <= 128,
-        Err(_) => false,
+    let digits =
+        |s: &str, max: usize| (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    let v4 = addr.split('.').count() == 4
+        && addr
+            .split('.')
+            .all(|octet| digits(octet, 3) && octet.parse::<u16>().is_ok_and(|n| n < 256));
+    if v4 {
+        digits(len, 2) && len.parse::<u8>().is_ok_and(|n| n <= 32)
+    } else {
+        addr.parse::<std::net::Ipv6Addr>().is_ok()
+            && digits(len, 3)
+            && len.parse::<u8>().is_ok_and(|n| n <= 128)
     }
 }
 
@@ -2193,6 +2204,125 @@ mod tests {
             e.contains("HTTP_PROXY") && e.contains("HTTPS_PROXY") && e.contains("; "),
             "{e}"
         );
+    }
+
+    /// The proxy half of [`environment_problems`] against hyper-util's matcher, which
+    /// `ProxyConfig::from_env` hands the SDK's connector: a proxy URL is reported exactly when
+    /// the matcher would not use it as an HTTP(S) proxy with a host, and a `NO_PROXY` entry
+    /// exactly when it would not keep the host it was written for away from the proxy.
+    #[test]
+    fn proxy_problems_agree_with_hyper_util() {
+        use hyper_util::client::proxy::matcher::Matcher;
+        let dst = "https://secretsmanager.eu-west-1.amazonaws.com/";
+        let mut disagree = Vec::new();
+        for url in [
+            "http://proxy.corp:3128",
+            "HTTP://proxy.corp:3128/",
+            "https://proxy.corp",
+            "Https://u:p@proxy.corp:3128/path?q",
+            "proxy.corp:3128",
+            "u:p@proxy.corp:3128",
+            "proxy.corp",
+            "http://[::1]:3128",
+            "[::1]:3128",
+            "http://10.0.0.1:3128",
+            "",
+            " ",
+            "http://proxy.corp:3128 ",
+            " http://proxy.corp:3128",
+            "http://proxy.corp:3128\n",
+            "htp://proxy.corp:3128",
+            "socks5://proxy.corp:1080",
+            "SOCKS5h://proxy.corp:1080",
+            "http://",
+            "http://:3128",
+            "http://u:p@",
+            "http://u:p@:3128",
+            "http://[::1",
+            "http://proxy.corp:notaport",
+            "http://proxy.corp:99999",
+            "proxy.corp:3128/",
+            "proxy.corp:3128?x",
+            "//proxy.corp:3128",
+            "/proxy",
+            "http:/proxy.corp",
+            "http://pro xy:3128",
+            "http://u:p/w@proxy.corp:3128",
+            "http://u%40x:p%2Fw@proxy.corp:3128",
+            "http://u:p@x@proxy.corp:3128",
+            "http://proxy.corp:3128#frag",
+        ] {
+            let intercept = Matcher::builder()
+                .https(url)
+                .build()
+                .intercept(&dst.parse().unwrap());
+            let usable = intercept.is_some_and(|i| {
+                matches!(i.uri().scheme_str(), Some("http" | "https"))
+                    && i.uri().host().is_some_and(|h| !h.is_empty())
+            });
+            let ours = environment_problems(false, env(&[("HTTPS_PROXY", url)]));
+            // An empty value is "unset" to both.
+            if usable != ours.is_empty() && !url.is_empty() {
+                disagree.push(format!(
+                    "proxy {url:?}: hyper-util usable={usable}, offstate {ours:?}"
+                ));
+            }
+        }
+        // (entry, a host it is meant to keep away from the proxy)
+        for (entry, host) in [
+            ("localhost", "localhost"),
+            ("LOCALHOST", "localhost"),
+            (".corp", "a.corp"),
+            ("corp", "a.b.corp"),
+            ("example.com", "example.com"),
+            (" example.com ", "sub.example.com"),
+            ("my_host", "my_host"),
+            ("*", "anything.example"),
+            ("10.0.0.0/8", "10.1.2.3"),
+            ("10.1.2.3/8", "10.9.9.9"),
+            ("10.0.0.0/08", "10.1.2.3"),
+            ("10.0.0.0/008", "10.1.2.3"),
+            ("10.0.0.0/+8", "10.1.2.3"),
+            ("10.0.0.0/33", "10.0.0.1"),
+            ("010.0.0.0/8", "10.1.2.3"),
+            ("10.0.0.1", "10.0.0.1"),
+            ("010.0.0.1", "10.0.0.1"),
+            ("10.0.0", "10.0.0.1"),
+            ("10.0.0.", "10.0.0.1"),
+            ("127.0.0.1:8080", "127.0.0.1"),
+            ("::1", "[::1]"),
+            ("[::1]", "[::1]"),
+            ("fd00::/8", "[fd00::1]"),
+            ("fd00::/0128", "[fd00::1]"),
+            ("*.example.com", "a.example.com"),
+            ("*example.com", "a.example.com"),
+            ("localhost:8443", "localhost"),
+            ("http://example.com", "example.com"),
+            ("example.com/", "example.com"),
+            ("169.254.169.254", "169.254.169.254"),
+        ] {
+            let matcher = Matcher::builder()
+                .http("http://proxy.corp:3128")
+                .https("http://proxy.corp:3128")
+                .no(entry)
+                .build();
+            let bypassed = matcher
+                .intercept(&format!("https://{host}/").parse().unwrap())
+                .is_none();
+            let ours = environment_problems(
+                false,
+                env(&[
+                    ("HTTPS_PROXY", "http://proxy.corp:3128"),
+                    ("NO_PROXY", entry),
+                ]),
+            );
+            if bypassed != ours.is_empty() {
+                disagree.push(format!(
+                    "NO_PROXY {entry:?} for {host}: hyper-util bypasses={bypassed}, offstate {ours:?}"
+                ));
+            }
+        }
+        assert!(disagree.is_empty(), "{disagree:#?}");
     }
 
     /// The FIPS and dual-stack half of [`environment_problems`] against aws-config itself: each
