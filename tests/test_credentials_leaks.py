@@ -713,6 +713,10 @@ ENV_PROBLEMS = {
     "all-proxy-socks": ({"ALL_PROXY": "socks5://user:{pw}@127.0.0.1:9"}, "ALL_PROXY"),
     "fips-maybe": ({"AWS_USE_FIPS_ENDPOINT": "maybe"}, "AWS_USE_FIPS_ENDPOINT"),
     "dualstack-maybe": ({"AWS_USE_DUALSTACK_ENDPOINT": "maybe"}, "AWS_USE_DUALSTACK_ENDPOINT"),
+    # a CGI environment: the SDK's client ignores every proxy (Terraform's Go client still
+    # uses HTTPS_PROXY)
+    "cgi-https-proxy": ({"REQUEST_METHOD": "GET", "HTTPS_PROXY": "http://user:{pw}@proxy.invalid:3128"},
+                        "HTTPS_PROXY"),
     # set but empty: aws-config reads it (not the profile's setting) and drops it
     "fips-empty": ({"AWS_USE_FIPS_ENDPOINT": ""}, "AWS_USE_FIPS_ENDPOINT"),
 }

@@ -412,7 +412,8 @@ fn is_ip_network(entry: &str) -> bool {
 /// - Proxies, read as `aws-smithy-http-client` 1.5's `ProxyConfig::from_env` (hyper-util's
 ///   matcher) reads them: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` (used where one of the first
 ///   two is unset), each before its lower-case spelling, the first one set winning even when
-///   empty; none of them when `REQUEST_METHOD` is set (a CGI process). `NO_PROXY` /
+///   empty; none of them when `REQUEST_METHOD` is set (a CGI process), so there any proxy
+///   set is an error (Terraform's Go client still uses `HTTPS_PROXY` there). `NO_PROXY` /
 ///   `no_proxy` matters only when a proxy is in use.
 /// - `AWS_USE_FIPS_ENDPOINT` (unless `use_fips_endpoint` is configured) and
 ///   `AWS_USE_DUALSTACK_ENDPOINT`: `true` or `false` in any case. The SDK drops any other value
@@ -428,7 +429,23 @@ pub fn environment_problems(
             .into_iter()
             .find_map(|name| var(name).map(|value| (name, value)))
     };
-    if var("REQUEST_METHOD").is_none() {
+    if var("REQUEST_METHOD").is_some() {
+        // hyper-util reads no proxy at all in a CGI process (Go's net/http, Terraform's, drops
+        // only HTTP_PROXY there): a proxy set for the SDK would be bypassed.
+        for names in [
+            ["HTTP_PROXY", "http_proxy"],
+            ["HTTPS_PROXY", "https_proxy"],
+            ["ALL_PROXY", "all_proxy"],
+        ] {
+            if let Some((variable, _)) = first_set(names).filter(|(_, v)| !v.is_empty()) {
+                problems.push(EnvProblem {
+                    variable,
+                    warning: false,
+                    problem: "is ignored by the AWS SDK's HTTP client because REQUEST_METHOD is set (it takes the process for a CGI script), so requests would go without the proxy; unset REQUEST_METHOD".to_owned(),
+                });
+            }
+        }
+    } else {
         let mut usable = [false; 2];
         for (i, names) in [["HTTP_PROXY", "http_proxy"], ["HTTPS_PROXY", "https_proxy"]]
             .into_iter()
@@ -2052,8 +2069,8 @@ mod tests {
                 ("HTTP_PROXY", &url),
                 ("ALL_PROXY", "socks5://x"),
             ],
-            // A CGI process: the client reads no proxy at all.
-            vec![("REQUEST_METHOD", "GET"), ("HTTPS_PROXY", "htp://x")],
+            // A CGI process: the client reads no proxy at all (none set here).
+            vec![("REQUEST_METHOD", "GET"), ("HTTPS_PROXY", "")],
             // NO_PROXY matters only with a proxy.
             vec![("NO_PROXY", "*.example.com")],
             vec![
@@ -2156,6 +2173,12 @@ mod tests {
                 vec![("AWS_USE_DUALSTACK_ENDPOINT", "1")],
                 "AWS_USE_DUALSTACK_ENDPOINT",
                 "true or false",
+            ),
+            // A CGI process: the client ignores every proxy, a good one too.
+            (
+                vec![("REQUEST_METHOD", "POST"), ("https_proxy", &url)],
+                "https_proxy",
+                "REQUEST_METHOD",
             ),
             // Set but empty: aws-config reads it (not the profile) and drops it.
             (
