@@ -2822,6 +2822,13 @@ impl Drop for HoldingRelay {
     }
 }
 
+/// Ended by the signal whose shell status is `code` (130: SIGINT, 143: SIGTERM), as a command
+/// stopped by it must for a script running it to stop too.
+fn assert_stopped_by(o: &Output, code: i32, what: &str) {
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(o.status.signal(), Some(code - 128), "{what}");
+}
+
 /// `state-scrubber ARGS` in the background, output piped.
 fn spawn(args: &[&str]) -> std::process::Child {
     let mut cmd = Command::new(BIN);
@@ -2894,7 +2901,7 @@ fn a_signal_stops_write_at_a_safe_point_and_leaves_no_lock() {
         assert!(info.exists(), "scrub holds the lock and wrote its info");
         let o = signal_and_wait(child, signal);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(o.status.code(), Some(code), "SIG{signal}: {err}");
+        assert_stopped_by(&o, code, &format!("SIG{signal}: {err}"));
         assert_no_canary(&c, "stdout", &o.stdout);
         assert_no_canary(&c, "stderr", &o.stderr);
         assert!(
@@ -2972,7 +2979,7 @@ fn a_signal_stops_write_at_a_safe_point_and_leaves_no_lock() {
         assert!(info.exists());
         let o = signal_and_wait(child, signal);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(o.status.code(), Some(code), "restore SIG{signal}: {err}");
+        assert_stopped_by(&o, code, &format!("restore SIG{signal}: {err}"));
         assert!(err.contains("before the state was written"), "{err}");
         assert_no_canary(&c, "restore stdout", &o.stdout);
         assert_no_canary(&c, "restore stderr", &o.stderr);
@@ -3437,4 +3444,61 @@ fn a_pipeline_whose_reader_went_away_takes_back_its_manifest_entries() {
             "the manifest keeps entries for serial 4, which no state was pushed with"
         );
     });
+}
+
+/// Review finding: scrub stopped by Ctrl-C exited with status 130 instead of ending by SIGINT,
+/// so a shell script running it (`for s in */terraform.tfstate; do state-scrubber scrub "$s"
+/// --write ...; done`) took the Ctrl-C as handled by scrub and went on: the next command of the
+/// loop ran, here a second scrub that wrote the state the user had just stopped. (Bash ends a
+/// script on SIGINT only when its foreground command died of it.) Now scrub, once stopped at
+/// its safe point, ends by the signal itself (the shell still shows 130 / 143), and the loop
+/// stops with it.
+#[test]
+fn a_script_running_scrub_stops_with_it_on_ctrl_c() {
+    use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let original = canary_state(&c);
+    std::fs::write(&p, &original).unwrap();
+    let relay = HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
+    let script = format!(
+        "for i in 1 2; do \"$0\" scrub '{}' --write --prefix loop/app --endpoint '{}' >/dev/null; echo \"after scrub $i: $?\"; done",
+        p.display(),
+        relay.url
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", &script, BIN])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    for (k, v) in aws_env() {
+        cmd.env(k, v);
+    }
+    let mut bash = cmd.spawn().unwrap();
+    relay.wait_reached(&mut bash);
+    // Ctrl-C: SIGINT to the whole foreground process group (bash and scrub).
+    assert!(Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", bash.id())])
+        .status()
+        .unwrap()
+        .success());
+    let o = bash.wait_with_output().unwrap();
+    drop(relay);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert!(
+        !out.contains("after scrub"),
+        "the script went on after the Ctrl-C: {out}{err}"
+    );
+    assert_eq!(o.status.signal(), Some(libc::SIGINT), "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        original,
+        "the state the user stopped scrubbing was not written"
+    );
 }

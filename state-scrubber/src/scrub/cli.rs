@@ -558,13 +558,14 @@ async fn dry_run(
 }
 
 /// Stopped by `signal` (SIGINT, SIGTERM) at a safe point: say what was done and what was not
-/// (secret names, never a value), let go of the lock (its info file goes), exit 128 + signal.
+/// (secret names, never a value), let go of the lock (its info file goes), end by the signal
+/// (the shell shows 128 + signal).
 fn stopped(lock: Option<StateLock>, signal: i32, message: &str) -> ! {
     drop(lock);
     let message = format!("error: {message}\n");
     let text = crate::report::printable_lines(&message);
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    std::process::exit(interrupt::exit_code(signal))
+    interrupt::die_of(signal)
 }
 
 /// The end of the message when the state write was refused, after [`state_not_written`].

@@ -4,7 +4,8 @@
 //! call under way is cut short: a value it stored is found by a re-run), or before the state
 //! is replaced; never while the manifest is saved or the state renamed. The run then takes
 //! back its manifest entries, removes its lock info, lets go of the lock, says what was done
-//! and what was not, and exits 130 (SIGINT) or 143 (SIGTERM). A second signal stops at once
+//! and what was not, and ends by the signal itself ([`die_of`]: the shell shows 130 for
+//! SIGINT, 143 for SIGTERM, and a script running it stops too). A second signal stops at once
 //! (while the state file is being replaced, once that is done and the old file overwritten):
 //! the lock info this run wrote is removed, the lock goes with the process, and the state file
 //! is the old or the new one (the rename is atomic).
@@ -95,6 +96,21 @@ pub fn exit_code(signal: i32) -> i32 {
     128 + signal
 }
 
+/// End the process by `signal` itself, its default action restored (the shell shows 128 + its
+/// number): a shell script running scrub ends on a Ctrl-C only when its foreground command died
+/// of SIGINT; one that exited 130 is taken to have handled it, and the script goes on to its
+/// next command. Exits 128 + signal should the signal not end it.
+pub fn die_of(signal: i32) -> ! {
+    #[cfg(unix)]
+    // SAFETY: resetting a disposition to its default and raising a signal at the calling
+    // thread; nothing of this process runs a handler afterwards.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+    std::process::exit(exit_code(signal))
+}
+
 /// Catch SIGINT and SIGTERM from now on (call it before the lock is taken, so that no signal
 /// can end the run between the lock and the handler, leaving the lock info behind). `command`
 /// names the run in the messages (`scrub --write`).
@@ -149,7 +165,7 @@ pub fn install(command: &'static str) -> std::io::Result<Stop> {
                                 std::io::stderr().lock(),
                                 "state-scrubber {command}: {name} received again: stopped at once; the state file is the old or the new one, and a re-run finds the values already stored"
                             );
-                            std::process::exit(exit_code(sig));
+                            die_of(sig);
                         });
                     }
                 }
