@@ -669,6 +669,65 @@ def test_sdk_found_base_credentials_echoed_by_sts(ws, sm, source):
     ws.sweep()
 
 
+def _bad_answer(kind: str, key: str, token: str) -> tuple[int, str]:
+    import json as _json
+
+    creds = {"Code": "Success", "AccessKeyId": "ASIAEXAMPLEBASE00001", "SecretAccessKey": key, "Token": token,
+             "Expiration": FAR_FUTURE}
+    if kind == "error-status":  # a broken agent or a proxy answering 500 with what it had
+        return 500, _json.dumps(creds)
+    if kind == "truncated":
+        return 200, _json.dumps(creds)[:-30]
+    if kind == "not-json":
+        return 200, f"SecretAccessKey={key} Token={token}"
+    if kind == "bad-expiration":
+        return 200, _json.dumps({**creds, "Expiration": f"soon-{key}"})
+    if kind == "no-token":
+        return 200, _json.dumps({k: v for k, v in creds.items() if k != "Token"})
+    raise AssertionError(kind)
+
+
+MALFORMED_SOURCES = [(source, kind) for source in ("container", "imds")
+                     for kind in ("error-status", "truncated", "not-json", "bad-expiration", "no-token")]
+
+
+@pytest.mark.parametrize("source,kind", MALFORMED_SOURCES)
+def test_malformed_container_or_instance_credentials_are_not_quoted(ws, sm, source, kind):
+    """The container credentials endpoint or the instance metadata service answering with a body
+    that holds credentials but is not what the SDK reads (an error status, cut-off or non-JSON
+    text, a bad field): the SDK's error must not quote that body into the diagnostic or the log.
+    The credentials were never handed on, so nothing registered them."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    key, token = ws.canary("badbodykey"), ws.canary("badbodytoken")
+    clear_static_credentials(ws)
+    answer = _bad_answer(kind, key.reveal(), token.reveal())
+    if source == "container":
+        srv = JsonServer(lambda method, path: answer)
+        ws.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = srv.url + "/creds"
+    else:
+        def imds(method: str, path: str) -> tuple[int, str]:
+            if method == "PUT":
+                return 200, "imds-session-token-for-the-test"
+            if path.rstrip("/").endswith(("security-credentials", "security-credentials-extended")):
+                return 200, "e2e-role"
+            if path.endswith("/e2e-role"):
+                return answer
+            return 404, "not found"
+
+        srv = JsonServer(imds)
+        ws.env.pop("AWS_EC2_METADATA_DISABLED", None)
+        ws.env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = srv.url
+    try:
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                            provider_attrs={"max_retries": 1}))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1, timeout=180)
+        assert error_diagnostics(res), res.output
+    finally:
+        srv.close()
+    ws.sweep()
+
+
 PROCESS_FAILURES = {
     # exit status, stdout, stderr: {c} is the canary
     "exit-with-stderr": (3, "", "could not refresh: token={c}"),

@@ -1157,17 +1157,34 @@ where
 /// client error (Connect): tcp connect error: Connection refused (os error 111)"). Unlike
 /// `DisplayErrorContext`, no cause is formatted with `Debug`, and a cause whose text the previous
 /// one already contains is left out.
+///
+/// A cause's text stops before the `Debug` of an HTTP response that some SDK errors append to
+/// their `Display` (aws-config's `ImdsError::ErrorResponse`: "error response from IMDS (code:
+/// 500). Response { status, headers, body: SdkBody { .. b\"...\" } }"): that body is whatever
+/// the server (or a proxy before it) answered, credentials it meant to hand over included, and
+/// nothing had registered them yet.
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut parts: Vec<String> = vec![without_response_dump(err.to_string())];
     let mut source = err.source();
     while let Some(cause) = source {
-        let text = cause.to_string();
+        let text = without_response_dump(cause.to_string());
         if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
             parts.push(text);
         }
         source = cause.source();
     }
     parts.join(": ")
+}
+
+/// `text` cut before the `Debug` of an `aws_smithy_runtime_api` HTTP response, if it holds one.
+fn without_response_dump(text: String) -> String {
+    match text.find("Response { status: ") {
+        Some(i) => format!(
+            "{} (the response is not shown)",
+            text[..i].trim_end_matches([' ', '.', ':'])
+        ),
+        None => text,
+    }
 }
 
 fn time(dt: Option<&aws_smithy_types::DateTime>) -> Option<SystemTime> {
@@ -2346,6 +2363,55 @@ mod tests {
             }
         }
         assert!(disagree.is_empty(), "{disagree:#?}");
+    }
+
+    /// aws-config's IMDS error prints the whole response with `Debug`, body bytes included
+    /// (`error response from IMDS (code: {status}). {raw:?}`); the chain keeps the status only.
+    #[test]
+    fn error_chain_does_not_dump_a_response() {
+        #[derive(Debug)]
+        struct ImdsLike(String);
+        impl std::fmt::Display for ImdsLike {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::error::Error for ImdsLike {}
+        #[derive(Debug)]
+        struct Outer(ImdsLike);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an error occurred while loading credentials")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let mut raw = aws_smithy_runtime_api::http::Response::new(
+            500.try_into().unwrap(),
+            aws_smithy_types::body::SdkBody::from(
+                r#"{"SecretAccessKey": "cnry-imds-body-key-1a2b3c", "Token": "cnry-imds-body-tok"}"#,
+            ),
+        );
+        raw.headers_mut().insert("x-echo", "cnry-imds-header-4d5e");
+        let imds = ImdsLike(format!(
+            "error response from IMDS (code: {}). {:?}",
+            raw.status().as_u16(),
+            raw
+        ));
+        assert!(imds.0.contains("cnry-imds-body-key"), "the test's premise");
+        let text = error_chain(&Outer(imds));
+        assert!(!text.contains("cnry"), "{text}");
+        assert_eq!(
+            text,
+            "an error occurred while loading credentials: error response from IMDS (code: 500) (the response is not shown)"
+        );
+        assert_eq!(
+            error_chain(&ImdsLike("plain text. No response".into())),
+            "plain text. No response"
+        );
     }
 
     /// The FIPS and dual-stack half of [`environment_problems`] against aws-config itself: each
