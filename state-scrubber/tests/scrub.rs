@@ -3502,3 +3502,59 @@ fn a_script_running_scrub_stops_with_it_on_ctrl_c() {
         "the state the user stopped scrubbing was not written"
     );
 }
+
+/// The manifest save is not cut short by a first SIGINT (a half-saved manifest would lose
+/// entries); a second one ends the run at once, by the signal: the state as it was, no lock
+/// info left, the lock free, no value anywhere.
+#[test]
+fn a_second_signal_during_the_manifest_save_stops_at_once() {
+    use state_scrubber::scrub::lock::{info_path, StateLock};
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let prefix = "twice/app";
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let original = canary_state(&c);
+    std::fs::write(&p, &original).unwrap();
+    let info = info_path(&p);
+    // The manifest's CreateSecret (the values' are sent with other names).
+    let marker: &'static [u8] = Box::leak(
+        format!("\"Name\":\"{prefix}/.offstate-manifest")
+            .into_bytes()
+            .into_boxed_slice(),
+    );
+    let relay = HoldingRelay::start(&moto.url, marker);
+    let mut child = spawn(&[
+        "scrub",
+        p.to_str().unwrap(),
+        "--write",
+        "--prefix",
+        prefix,
+        "--endpoint",
+        &relay.url,
+    ]);
+    relay.wait_reached(&mut child);
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a first signal does not cut the manifest save short"
+    );
+    let o = signal_and_wait(child, "INT");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_stopped_by(&o, 130, &err);
+    assert!(
+        err.contains("SIGINT received again: stopped at once"),
+        "{err}"
+    );
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    assert!(!info.exists(), "no lock info left");
+    drop(relay);
+    drop(StateLock::acquire(&p, "test", "taken").expect("the lock is free"));
+}
