@@ -68,7 +68,8 @@ pub(crate) fn lock_released() {
 /// the rename and that overwrite would let go of the lock with the old state still in the old
 /// file, which a Terraform waiting for the lock (`-lock-timeout`) holds open and would read,
 /// plaintext included, and write its result into; and it would leave the temporary file (a
-/// restore's holds the values) behind.
+/// restore's holds the values) behind. Also held while the lock info is written and recorded,
+/// so that the exit removes it.
 static REPLACING: Mutex<()> = Mutex::new(());
 
 /// While the guard lives, a second signal does not end the process (see [`REPLACING`]).

@@ -295,11 +295,15 @@ impl StateLock {
         };
         // Terraform writes it with mode 0600, replacing a stale one a crash left behind.
         let json = serde_json::to_vec(&info).expect("lock info serializes");
+        // A second SIGINT/SIGTERM exits once the info is written and recorded, so that it
+        // removes it (in between, it would know of no info to remove).
+        let writing = super::interrupt::replacing();
         super::rewrite::write_private(&info_path, &json).map_err(|source| LockError::Io {
             path: info_path.display().to_string(),
             source,
         })?;
         super::interrupt::lock_taken(info_path.clone(), id.clone());
+        drop(writing);
         Ok(Self {
             file,
             path: path.to_path_buf(),
