@@ -3558,3 +3558,44 @@ fn a_second_signal_during_the_manifest_save_stops_at_once() {
     drop(relay);
     drop(StateLock::acquire(&p, "test", "taken").expect("the lock is free"));
 }
+
+/// The pipeline form stopped by SIGTERM during a store call prints no state (so `terraform
+/// state push -` gets none, and refuses empty input), says so rather than speaking of a state
+/// file, and ends by the signal.
+#[test]
+fn a_pipeline_stopped_by_a_signal_prints_no_state() {
+    use std::io::Write as _;
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let relay = HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "scrub",
+        "-",
+        "--write",
+        "--prefix",
+        "pipesig/app",
+        "--endpoint",
+        &relay.url,
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    for (k, v) in aws_env() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(canary_state(&c).as_bytes())
+        .unwrap();
+    relay.wait_reached(&mut child);
+    let o = signal_and_wait(child, "TERM");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_stopped_by(&o, 143, &err);
+    assert!(o.stdout.is_empty(), "a state was printed");
+    assert!(err.contains("no state was printed on stdout"), "{err}");
+    assert_no_canary(&c, "stderr", &o.stderr);
+}

@@ -346,7 +346,8 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         Err(e) => match e.downcast_ref::<ScrubError>() {
             Some(ScrubError::Interrupted { signal, .. }) => {
                 let signal = *signal;
-                stopped(lock.take(), signal, &format!("{e}"))
+                let printed = if pipeline { NOTHING_PRINTED } else { "" };
+                stopped(lock.take(), signal, &format!("{e}{printed}"))
             }
             // A state read while Terraform wrote it may be cut short.
             _ => {
@@ -407,8 +408,13 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             lock.take(),
             signal,
             &format!(
-                "{label}: stopped by {} before the state was written: the state file is as it was{undone}. The values are in Secrets Manager ({}); run the same command again: it finds them there and stores nothing twice",
+                "{label}: stopped by {} before the state was written: {}{undone}. The values are in Secrets Manager ({}); run the same command again: it finds them there and stores nothing twice",
                 signal_name(signal),
+                if pipeline {
+                    NOTHING_PRINTED.trim_start_matches(' ')
+                } else {
+                    "the state file is as it was"
+                },
                 names.join(", ")
             ),
         );
@@ -556,6 +562,9 @@ async fn dry_run(
         }
     }
 }
+
+/// What a stop before the state was written means for the pipeline form (`scrub - --write`).
+const NOTHING_PRINTED: &str = " (in the pipeline form: no state was printed on stdout, so a `terraform state push -` reading it gets none and changes nothing)";
 
 /// Stopped by `signal` (SIGINT, SIGTERM) at a safe point: say what was done and what was not
 /// (secret names, never a value), let go of the lock (its info file goes), end by the signal
