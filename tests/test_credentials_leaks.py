@@ -167,6 +167,31 @@ def test_sts_refusing_assume_role(ws, sm, failure, with_guard):
     ws.sweep()
 
 
+def test_external_id_echoed_form_encoded_by_sts(ws, sm):
+    """An external_id with characters the AssumeRole form body percent-encodes (AWS allows
+    `+=,.@:/-`): a gateway echoing that body shows the encoded form, which must be withheld as
+    well as the plain one."""
+    from harness import canary as canaries
+
+    c = ws.canary()
+    ws.set_var("secret", c)
+    plant_env_credentials(ws)
+    core = ws.canary("extidcore")
+    ws.set_var("ext", canaries.wrap(core.reveal() + "+a/b=c,d@e:f"))
+    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                          provider_attrs={"max_retries": 1}, variables=("secret", "ext"))
+        ws.write(with_in_provider(text, role_block("ext")))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+    finally:
+        sts.close()
+    assert "AssumeRole" in sts.calls, sts.calls
+    ws.sweep()
+
+
 @pytest.mark.parametrize("failure", ["access-denied", "echoing-gateway", "html-page", "garbage-200", "unreachable"])
 def test_account_guard_failing(ws, sm, failure):
     """GetCallerIdentity with the environment's credentials (no role) failing in every way."""

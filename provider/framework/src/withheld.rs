@@ -19,8 +19,12 @@ pub const MIN_LEN: usize = 12;
 
 static WITHHELD: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// Registers `secret` (and its JSON-escaped form) to be replaced in every log line and
-/// diagnostic from now on. Strings shorter than [`MIN_LEN`] are ignored.
+/// Registers `secret` (and its JSON-escaped and percent-encoded forms) to be replaced in every
+/// log line and diagnostic from now on. Strings shorter than [`MIN_LEN`] are ignored.
+///
+/// The percent-encoded form is the one a form body carries (STS's query protocol:
+/// `ExternalId=a%2Bb%2Fc`, every byte but letters, digits and `-._~` as `%XX`), which a server
+/// or gateway that echoes the request shows as it got it.
 pub fn withhold(secret: &str) {
     if secret.len() < MIN_LEN {
         return;
@@ -31,8 +35,16 @@ pub fn withhold(secret: &str) {
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or("")
         .to_owned();
+    let mut encoded = String::with_capacity(secret.len());
+    for b in secret.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
     let mut list = WITHHELD.write().unwrap_or_else(|e| e.into_inner());
-    for form in [secret.to_owned(), escaped] {
+    for form in [secret.to_owned(), escaped, encoded] {
         if form.len() >= MIN_LEN && !list.contains(&form) {
             list.push(form);
         }
@@ -75,6 +87,11 @@ mod tests {
         );
         assert_eq!(out.matches(MASK).count(), 2, "{out}");
         assert_eq!(scrub("nothing short here"), "nothing short here");
+        // As a form body carries it (an external_id may hold +=,.@:/).
+        withhold("ext+id/withheld=test,3@x:y");
+        let out =
+            scrub("Action=AssumeRole&ExternalId=ext%2Bid%2Fwithheld%3Dtest%2C3%40x%3Ay&Version=1");
+        assert_eq!(out, "Action=AssumeRole&ExternalId=[withheld]&Version=1");
         assert!(matches!(scrub("plain text"), Cow::Borrowed(_)));
     }
 }
