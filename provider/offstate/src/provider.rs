@@ -585,7 +585,8 @@ fn file_credentials(path: &std::path::Path) -> Vec<String> {
 /// `clientSecret`, `secretAccessKey` or `sessionToken`, at any depth (`aws login`'s
 /// `accessToken` is an object: only its key and token are taken, not its key id or account id,
 /// which would mask every mention of the account). At most 64 files are
-/// read; nothing when the folder cannot be read.
+/// read, the most recently modified first (a cache folder keeps the files of every session ever
+/// opened; the SDK's is the one refreshed last); nothing when the folder cannot be read.
 fn cached_tokens(dir: &std::path::Path) -> Vec<String> {
     fn walk(v: &serde_json::Value, secret_key: bool, out: &mut Vec<String>) {
         match v {
@@ -614,13 +615,21 @@ fn cached_tokens(dir: &std::path::Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for entry in entries
+    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .take(64)
-    {
-        if let Some(json) = small_file(entry.path().as_os_str())
+        .map(|e| {
+            let modified = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            (modified, e.path())
+        })
+        .collect();
+    files.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut out = Vec::new();
+    for (_, path) in files.into_iter().take(64) {
+        if let Some(json) = small_file(path.as_os_str())
             .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         {
             walk(&json, false, &mut out);
@@ -821,6 +830,17 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.join("notes.txt"), r#"{"accessToken":"not-json-file"}"#).unwrap();
+        // Old sessions' files (more than are read) must not hide the one in use, written last.
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86400);
+        for i in 0..600 {
+            let path = dir.join(format!("old-{i:03}.json"));
+            std::fs::write(&path, r#"{"startUrl":"https://old.example"}"#).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(old))
+                .unwrap();
+        }
         std::fs::write(dir.join("broken.json"), "{not json").unwrap();
         let mut got = cached_tokens(&dir);
         let _ = std::fs::remove_dir_all(&dir);
