@@ -3599,3 +3599,60 @@ fn a_pipeline_stopped_by_a_signal_prints_no_state() {
     assert!(err.contains("no state was printed on stdout"), "{err}");
     assert_no_canary(&c, "stderr", &o.stderr);
 }
+
+/// Review finding: a scrub started with SIGINT ignored (`state-scrubber scrub ... --write &`
+/// from a script: a shell without job control starts background commands so, and a Ctrl-C at
+/// the terminal is then for the foreground only) was stopped by that Ctrl-C anyway, since
+/// installing the handler replaced the inherited SIG_IGN. Now an ignored signal stays ignored:
+/// the scrub goes on and writes the state.
+#[test]
+fn a_scrub_started_with_sigint_ignored_ignores_it() {
+    use std::os::unix::process::CommandExt as _;
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    std::fs::write(&p, canary_state(&c)).unwrap();
+    let relay = HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "scrub",
+        p.to_str().unwrap(),
+        "--write",
+        "--prefix",
+        "ign/app",
+        "--endpoint",
+        &relay.url,
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    for (k, v) in aws_env() {
+        cmd.env(k, v);
+    }
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    relay.wait_reached(&mut child);
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "an ignored SIGINT stopped it"
+    );
+    drop(relay);
+    let o = child.wait_with_output().unwrap();
+    assert_ok(&o);
+    assert_no_canary(&c, "stdout", &o.stdout);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary(&c, "state", &std::fs::read(&p).unwrap());
+}

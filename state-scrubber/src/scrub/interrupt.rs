@@ -112,6 +112,17 @@ pub fn die_of(signal: i32) -> ! {
     std::process::exit(exit_code(signal))
 }
 
+/// Whether `signal` is ignored (`SIG_IGN`) in this process.
+#[cfg(unix)]
+fn ignored(signal: i32) -> bool {
+    // SAFETY: a query only (no new action); `old` is a valid `sigaction` to fill.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
 /// Catch SIGINT and SIGTERM from now on (call it before the lock is taken, so that no signal
 /// can end the run between the lock and the handler, leaving the lock info behind). `command`
 /// names the run in the messages (`scrub --write`).
@@ -135,9 +146,19 @@ pub fn install(command: &'static str) -> std::io::Result<Stop> {
                 }
             };
             rt.block_on(async move {
+                // A signal this process was started with ignored (SIGINT for a command run in
+                // the background by a shell without job control: `scrub ... --write &`) stays
+                // ignored: a Ctrl-C meant for the foreground does not stop it.
+                let listen = |sig: i32, kind: SignalKind| {
+                    if ignored(sig) {
+                        Ok(None)
+                    } else {
+                        signal(kind).map(Some)
+                    }
+                };
                 let (mut int, mut term) = match (
-                    signal(SignalKind::interrupt()),
-                    signal(SignalKind::terminate()),
+                    listen(libc::SIGINT, SignalKind::interrupt()),
+                    listen(libc::SIGTERM, SignalKind::terminate()),
                 ) {
                     (Ok(i), Ok(t)) => (i, t),
                     (Err(e), _) | (_, Err(e)) => {
@@ -145,12 +166,20 @@ pub fn install(command: &'static str) -> std::io::Result<Stop> {
                         return;
                     }
                 };
+                async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                    match s {
+                        Some(s) => {
+                            s.recv().await;
+                        }
+                        None => std::future::pending().await,
+                    }
+                }
                 let _ = ready_tx.send(Ok(()));
                 let mut first = true;
                 loop {
                     let sig = tokio::select! {
-                        _ = int.recv() => libc::SIGINT,
-                        _ = term.recv() => libc::SIGTERM,
+                        _ = recv(&mut int) => libc::SIGINT,
+                        _ = recv(&mut term) => libc::SIGTERM,
                     };
                     let name = super::signal_name(sig);
                     if first {
