@@ -801,8 +801,6 @@ ENV_PROBLEMS = {
     # uses HTTPS_PROXY)
     "cgi-https-proxy": ({"REQUEST_METHOD": "GET", "HTTPS_PROXY": "http://user:{pw}@proxy.invalid:3128"},
                         "HTTPS_PROXY"),
-    # set but empty: aws-config reads it (not the profile's setting) and drops it
-    "fips-empty": ({"AWS_USE_FIPS_ENDPOINT": ""}, "AWS_USE_FIPS_ENDPOINT"),
 }
 
 
@@ -836,6 +834,9 @@ NO_PROXY_WARNINGS = {
     # NO_PROXY forms Go (and so Terraform) honours but the SDK's HTTP client matches no host with
     "no-proxy-wildcard": ({"NO_PROXY": "127.0.0.1,localhost,*.example.com"}, "NO_PROXY"),
     "no-proxy-port": ({"no_proxy": "127.0.0.1,localhost:8443"}, "no_proxy"),
+    # set but empty (as CI systems export unset inputs): aws-config reads it, not the profile's
+    # use_fips_endpoint, and drops it; a warning, not an error
+    "fips-empty": ({"NO_PROXY": "127.0.0.1,localhost", "AWS_USE_FIPS_ENDPOINT": ""}, "AWS_USE_FIPS_ENDPOINT"),
 }
 
 

@@ -360,8 +360,9 @@ impl offstate_framework::Provider for OffstateProvider {
         };
         withhold_credentials(&cfg);
         // NO_PROXY entries the SDK cannot match (Go's `*.corp` or `host:443`, which Terraform
-        // itself honours) are a warning: refusing to start over a variable shared with other
-        // tools would be worse than proxying those hosts. `connect` refuses the rest.
+        // itself honours) and empty FIPS / dual-stack switches are a warning: refusing to start
+        // over a variable shared with other tools (or exported empty by a CI system) would be
+        // worse. `connect` refuses the rest.
         for p in offstate_common::store::aws::environment_problems(cfg.use_fips.is_some(), |n| {
             std::env::var(n).ok()
         })

@@ -293,7 +293,8 @@ pub struct EnvProblem {
     /// What is wrong and what is accepted.
     pub problem: String,
     /// Only worth a warning: `NO_PROXY` entries the SDK cannot match (`*.corp`, `host:443`) are
-    /// common where Go tools, Terraform among them, read the same environment and match them.
+    /// common where Go tools, Terraform among them, read the same environment and match them;
+    /// an empty FIPS / dual-stack switch is what CI systems export for an unset input.
     /// The provider goes on (those hosts go through the proxy); a proxy URL or switch the SDK
     /// would drop is an error, as it would connect otherwise than asked.
     pub warning: bool,
@@ -418,7 +419,8 @@ fn is_ip_network(entry: &str) -> bool {
 /// - `AWS_USE_FIPS_ENDPOINT` (unless `use_fips_endpoint` is configured) and
 ///   `AWS_USE_DUALSTACK_ENDPOINT`: `true` or `false` in any case. The SDK drops any other value
 ///   with a warning, and the profile's setting with it; an empty value too (aws-config reads a
-///   set variable, empty or not, before the profile, and `""` is not a boolean).
+///   set variable, empty or not, before the profile, and `""` is not a boolean), which is only a
+///   warning ([`EnvProblem::warning`]): CI systems export unset inputs as empty variables.
 pub fn environment_problems(
     fips_configured: bool,
     var: impl Fn(&str) -> Option<String>,
@@ -496,14 +498,16 @@ pub fn environment_problems(
             continue;
         };
         if !skip && !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") {
-            let what = if value.is_empty() {
-                "is set but empty, which the AWS SDK does not read as unset: it would ignore it and the profile's setting with it"
+            // Empty is a warning: CI systems export unset inputs as empty variables, and without
+            // a profile setting the SDK's result is that of an unset one.
+            let (what, warning) = if value.is_empty() {
+                ("is set but empty, which the AWS SDK does not read as unset: it ignores it, and the profile's setting (use_fips_endpoint / use_dualstack_endpoint) with it", true)
             } else {
-                "is neither true nor false, so the AWS SDK would ignore it (and the profile's setting with it)"
+                ("is neither true nor false, so the AWS SDK would ignore it (and the profile's setting with it)", false)
             };
             problems.push(EnvProblem {
                 variable,
-                warning: false,
+                warning,
                 problem: format!("{what}; set it to true or false, or unset it"),
             });
         }
@@ -2209,10 +2213,10 @@ mod tests {
             assert_eq!(problems.len(), 1, "{vars:?}: {problems:?}");
             let text = problems[0].to_string();
             assert_eq!(problems[0].variable, variable, "{text}");
-            // Only NO_PROXY entries are warnings: the provider goes on, those hosts proxied.
+            // Only NO_PROXY entries and empty switches are warnings: the provider goes on.
             assert_eq!(
                 problems[0].warning,
-                variable.eq_ignore_ascii_case("NO_PROXY"),
+                variable.eq_ignore_ascii_case("NO_PROXY") || says == "empty",
                 "{text}"
             );
             assert!(
