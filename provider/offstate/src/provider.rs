@@ -627,7 +627,7 @@ fn cached_tokens(dir: &std::path::Path) -> Vec<String> {
             (modified, e.path())
         })
         .collect();
-    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
     let mut out = Vec::new();
     for (_, path) in files.into_iter().take(64) {
         if let Some(json) = small_file(path.as_os_str())
