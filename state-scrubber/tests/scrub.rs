@@ -3656,3 +3656,84 @@ fn a_scrub_started_with_sigint_ignored_ignores_it() {
     assert_no_canary(&c, "stderr", &o.stderr);
     assert_no_canary(&c, "state", &std::fs::read(&p).unwrap());
 }
+
+/// Review finding: the signal thread wrote its messages to stderr itself. With stderr blocked
+/// (a pipe no one reads, full), the first signal's message blocked that thread, so a second
+/// signal was never acted on: the run hung, Ctrl-C after Ctrl-C, until killed. Now the messages
+/// are written on threads of their own, and a second signal ends the run within seconds.
+#[test]
+fn a_second_signal_ends_the_run_while_stderr_is_blocked() {
+    use std::io::Read as _;
+    use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+    use std::os::unix::process::ExitStatusExt as _;
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let original = canary_state(&c);
+    std::fs::write(&p, &original).unwrap();
+    // A pipe for stderr, filled to the brim before scrub starts: its first write blocks.
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe(2) returns.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors were just made and are owned here only.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: fcntl on a descriptor owned here; a write from a valid buffer.
+    unsafe {
+        let flags = libc::fcntl(w.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(w.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+        let block = [b'x'; 4096];
+        while libc::write(w.as_raw_fd(), block.as_ptr().cast(), block.len()) > 0 {}
+        libc::write(w.as_raw_fd(), block.as_ptr().cast(), 1);
+        libc::fcntl(w.as_raw_fd(), libc::F_SETFL, flags);
+    }
+    let relay = HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "scrub",
+        p.to_str().unwrap(),
+        "--write",
+        "--prefix",
+        "blocked/app",
+        "--endpoint",
+        &relay.url,
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::from(w));
+    for (k, v) in aws_env() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd);
+    relay.wait_reached(&mut child);
+    let kill = |sig: &str| {
+        assert!(Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success())
+    };
+    kill("-INT");
+    std::thread::sleep(Duration::from_millis(500));
+    kill("-INT");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a second SIGINT did not end the run while stderr was blocked");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.signal(), Some(libc::SIGINT));
+    drop(relay);
+    let mut err = Vec::new();
+    std::fs::File::from(r).read_to_end(&mut err).unwrap();
+    assert_no_canary(&c, "stderr", &err);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    assert!(!state_scrubber::scrub::lock::info_path(&p).exists());
+}

@@ -112,6 +112,22 @@ pub fn die_of(signal: i32) -> ! {
     std::process::exit(exit_code(signal))
 }
 
+/// Write `text` to stderr on a thread of its own: stderr may block (a pipe no one reads, or the
+/// main thread holding its lock while blocked in a write), and the signal thread must still
+/// act on a second signal. The receiver hears when it was written.
+#[cfg(unix)]
+fn say(text: String) -> std::sync::mpsc::Receiver<()> {
+    use std::io::Write as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _ = std::thread::Builder::new()
+        .name("signal message".into())
+        .spawn(move || {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            let _ = tx.send(());
+        });
+    rx
+}
+
 /// Whether `signal` is ignored (`SIG_IGN`) in this process.
 #[cfg(unix)]
 fn ignored(signal: i32) -> bool {
@@ -128,7 +144,6 @@ fn ignored(signal: i32) -> bool {
 /// names the run in the messages (`scrub --write`).
 #[cfg(unix)]
 pub fn install(command: &'static str) -> std::io::Result<Stop> {
-    use std::io::Write as _;
     use tokio::signal::unix::{signal, SignalKind};
     let (tx, stop) = Stop::channel();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
@@ -185,16 +200,15 @@ pub fn install(command: &'static str) -> std::io::Result<Stop> {
                     if first {
                         first = false;
                         let _ = tx.send(Some(sig));
-                        let _ = writeln!(
-                            std::io::stderr().lock(),
-                            "state-scrubber {command}: {name} received: stopping at the next safe point (send it again to stop at once)"
-                        );
+                        say(format!(
+                            "state-scrubber {command}: {name} received: stopping at the next safe point (send it again to stop at once)\n"
+                        ));
                     } else {
                         stop_at_once(|| {
-                            let _ = writeln!(
-                                std::io::stderr().lock(),
-                                "state-scrubber {command}: {name} received again: stopped at once; the state file is the old or the new one, and a re-run finds the values already stored"
-                            );
+                            let said = say(format!(
+                                "state-scrubber {command}: {name} received again: stopped at once; the state file is the old or the new one, and a re-run finds the values already stored\n"
+                            ));
+                            let _ = said.recv_timeout(std::time::Duration::from_secs(1));
                             die_of(sig);
                         });
                     }
