@@ -39,6 +39,25 @@ def error_diagnostics(res) -> list[dict]:
     ]
 
 
+def apply_against_echoing_sts(ws, text: str, call: str, *servers) -> None:
+    """Applies `text` with STS a gateway that echoes each request back in its error: the apply
+    fails with an error diagnostic, `call` reached STS, and the sweep finds no canary anywhere.
+    `servers` (fake credential endpoints, None allowed) are closed with STS."""
+    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        ws.write(text)
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        assert error_diagnostics(res), res.output
+    finally:
+        sts.close()
+        for srv in servers:
+            if srv:
+                srv.close()
+    assert call in sts.calls, sts.calls
+    ws.sweep()
+
+
 def plant_env_credentials(ws):
     """AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN set to canaries; returns them."""
     key, token = ws.canary("secretkey"), ws.canary("sessiontoken")
@@ -178,18 +197,9 @@ def test_external_id_echoed_form_encoded_by_sts(ws, sm):
     plant_env_credentials(ws)
     core = ws.canary("extidcore")
     ws.set_var("ext", canaries.wrap(core.reveal() + "+a/b=c,d@e:f"))
-    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
-    try:
-        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
-        text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
-                          provider_attrs={"max_retries": 1}, variables=("secret", "ext"))
-        ws.write(with_in_provider(text, role_block("ext")))
-        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
-        assert error_diagnostics(res), res.output
-    finally:
-        sts.close()
-    assert "AssumeRole" in sts.calls, sts.calls
-    ws.sweep()
+    text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                      provider_attrs={"max_retries": 1}, variables=("secret", "ext"))
+    apply_against_echoing_sts(ws, with_in_provider(text, role_block("ext")), "AssumeRole")
 
 
 @pytest.mark.parametrize("failure", ["access-denied", "echoing-gateway", "html-page", "garbage-200", "unreachable"])
@@ -496,17 +506,9 @@ def test_web_identity_token_echoed_by_sts(ws, sm):
     ws.env["AWS_WEB_IDENTITY_TOKEN_FILE"] = str(files / "token")
     ws.env["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/ci"
     ws.env["AWS_ROLE_SESSION_NAME"] = "ci"
-    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
-    try:
-        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
-        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
-                            provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]}))
-        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
-        assert error_diagnostics(res), res.output
-    finally:
-        sts.close()
-    assert "AssumeRoleWithWebIdentity" in sts.calls, sts.calls
-    ws.sweep()
+    text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                      provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]})
+    apply_against_echoing_sts(ws, text, "AssumeRoleWithWebIdentity")
 
 
 def test_profile_web_identity_token_echoed_by_sts(ws, sm):
@@ -532,17 +534,9 @@ def test_profile_web_identity_token_echoed_by_sts(ws, sm):
     ws.env["AWS_CONFIG_FILE"] = str(files / "webid-config")
     ws.env["AWS_SHARED_CREDENTIALS_FILE"] = str(files / "none")
     ws.env["AWS_PROFILE"] = "ci"
-    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
-    try:
-        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
-        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
-                            provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]}))
-        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
-        assert error_diagnostics(res), res.output
-    finally:
-        sts.close()
-    assert "AssumeRoleWithWebIdentity" in sts.calls, sts.calls
-    ws.sweep()
+    text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                      provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]})
+    apply_against_echoing_sts(ws, text, "AssumeRoleWithWebIdentity")
 
 
 # -- credentials the SDK finds by itself (credential_process, container, instance) -----------------
@@ -678,20 +672,9 @@ def test_sdk_found_base_credentials_echoed_by_sts(ws, sm, source):
     ws.set_var("secret", c)
     key, token = ws.canary("basekey"), ws.canary("basetoken")
     attrs, srv = plant_sdk_source(ws, source, key, token)
-    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
-    try:
-        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
-        text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
-                          provider_attrs={**attrs, "max_retries": 1})
-        ws.write(with_in_provider(text, role_block()))
-        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
-        assert error_diagnostics(res), res.output
-    finally:
-        sts.close()
-        if srv:
-            srv.close()
-    assert "AssumeRole" in sts.calls, sts.calls
-    ws.sweep()
+    text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                      provider_attrs={**attrs, "max_retries": 1})
+    apply_against_echoing_sts(ws, with_in_provider(text, role_block()), "AssumeRole", srv)
 
 
 def _bad_answer(kind: str, key: str, token: str) -> tuple[int, str]:
@@ -890,18 +873,8 @@ def test_profile_role_over_sdk_found_credentials_echoed_by_sts(ws, sm, source):
     (files / "config").write_text(role)
     attrs = {"profile": "deploy", "shared_config_files": [str(files / "config")],
              "shared_credentials_files": [str(files / "credentials")], "max_retries": 1}
-    sts = FakeSts(**STS_FAILURES["echoing-gateway"])
-    try:
-        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
-        ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs=attrs))
-        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
-        assert error_diagnostics(res), res.output
-    finally:
-        sts.close()
-        if srv:
-            srv.close()
-    assert "AssumeRole" in sts.calls, sts.calls
-    ws.sweep()
+    text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs=attrs)
+    apply_against_echoing_sts(ws, text, "AssumeRole", srv)
 
 
 def test_sso_cached_token_echoed_by_the_portal(ws, sm):
