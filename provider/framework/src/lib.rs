@@ -22,7 +22,8 @@ pub mod schema;
 pub mod types;
 pub mod value;
 pub mod wire;
-pub mod withheld;
+/// Credentials never to be shown (the crate offstate-withheld, shared with state-scrubber).
+pub use offstate_withheld as withheld;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use path::AttributePath;

@@ -1,7 +1,9 @@
 //! Strings never to be shown: credentials a provider learns (an AWS secret key or session token
 //! from its environment, an `external_id`, a proxy's password), registered with [`withhold`].
-//! Every log line ([`crate::logging`]) and every diagnostic sent to Terraform
-//! ([`crate::wire`]) is passed through [`scrub`], which replaces them.
+//! Every log line and every diagnostic the provider sends to Terraform (offstate-framework's
+//! `logging` and `wire`, which re-exports this crate as `offstate_framework::withheld`), and every
+//! error and warning state-scrubber prints or reports (through `offstate_common::withheld`), is
+//! passed through [`scrub`], which replaces them. One list per process: both paths name this crate.
 //!
 //! This is defence in depth for text the provider does not write itself: a library's log event
 //! or an error message from a server or a proxy that reflects the request it got (its session
