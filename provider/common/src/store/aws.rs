@@ -657,13 +657,7 @@ impl AwsSecretsManager {
         }
         // Every client the SDK makes from this configuration, its own inner ones included,
         // sends through this one: the credentials on the wire are registered.
-        let client = match ca_bundle_client(cfg.ca_bundle.as_deref())? {
-            Some(client) => client,
-            None => https_client(None),
-        };
-        loader = loader.http_client(aws_smithy_runtime_api::client::http::SharedHttpClient::new(
-            ObservingClient::new(client),
-        ));
+        loader = loader.http_client(observing_http_client(cfg.ca_bundle.as_deref())?);
         let mut sdk = loader.load().await;
         let region = sdk
             .region()
@@ -671,7 +665,7 @@ impl AwsSecretsManager {
             .ok_or(ConnectError::NoRegion)?;
         // The SDK's chain (environment, profile, credential_process, SSO, web identity,
         // container, instance), registered on first resolution whatever the source.
-        let base = sdk.credentials_provider().map(Withholding::wrap);
+        let base = sdk.credentials_provider().map(observed_credentials);
         if let Some(base) = &base {
             sdk = sdk
                 .into_builder()
@@ -767,6 +761,30 @@ static CREDENTIAL_OBSERVER: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock:
 /// Call it before [`AwsSecretsManager::connect`].
 pub fn observe_credentials(observer: fn(&str)) {
     let _ = CREDENTIAL_OBSERVER.set(observer);
+}
+
+/// The HTTP client [`AwsSecretsManager::connect`] gives its SDK configuration, for other AWS
+/// clients (state-scrubber's S3): the SDK's HTTPS client trusting `ca_bundle` (else
+/// `AWS_CA_BUNDLE`'s file, see [`ca_bundle_client`]), whose connectors tell the
+/// [`CREDENTIAL_OBSERVER`] the credentials every request carries (its session token, a bearer
+/// token) before sending it.
+pub fn observing_http_client(
+    ca_bundle: Option<&Path>,
+) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient, ConnectError> {
+    let client = match ca_bundle_client(ca_bundle)? {
+        Some(client) => client,
+        None => https_client(None),
+    };
+    Ok(aws_smithy_runtime_api::client::http::SharedHttpClient::new(
+        ObservingClient::new(client),
+    ))
+}
+
+/// `provider` wrapped so that the secret access key and session token of every credential it
+/// hands on are told to the [`CREDENTIAL_OBSERVER`] first (as [`AwsSecretsManager::connect`] wraps
+/// the SDK's chain), for other AWS clients (state-scrubber's S3).
+pub fn observed_credentials(provider: SharedCredentialsProvider) -> SharedCredentialsProvider {
+    Withholding::wrap(provider)
 }
 
 /// The session token half of [`observe_credentials`]: the tokens actually sent. `Debug`
