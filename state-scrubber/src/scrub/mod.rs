@@ -480,13 +480,7 @@ pub async fn scrub(
         let placement = placement.expect("placed with the store");
         let serial_s = serial.to_string();
         let manifest_name = store::manifest_name(prefix, &lineage);
-        let manifest_error = |error| ScrubError::Store {
-            file: file.to_string(),
-            address: "the scrub manifest".into(),
-            pointer: String::new(),
-            secret: manifest_name.clone(),
-            error: Box::new(error),
-        };
+        let manifest_error = manifest_error(file, &manifest_name);
         let mut stored_names = Vec::new();
         for (it, current) in items.iter_mut().zip(placement.current) {
             if let Some(signal) = opts.stop.requested() {
@@ -604,6 +598,17 @@ pub struct Placement {
     pub current: Vec<Option<String>>,
 }
 
+/// A store error on the scrub manifest `name`, as the error of the scrub of `file`.
+fn manifest_error<'a>(file: &'a str, name: &'a str) -> impl Fn(PutError) -> ScrubError + Copy + 'a {
+    move |error| ScrubError::Store {
+        file: file.to_string(),
+        address: "the scrub manifest".into(),
+        pointer: String::new(),
+        secret: name.to_string(),
+        error: Box::new(error),
+    }
+}
+
 /// Decide the secret name of every item, reading only: a state older than the newest one the
 /// manifest records for the lineage (Terraform's `.backup`, an older copy) must not move
 /// AWSCURRENT of the names the newer state's values are under, so a value that differs from the
@@ -622,13 +627,7 @@ pub async fn place(
     stop: &interrupt::Stop,
 ) -> Result<Placement, ScrubError> {
     let manifest_name = store::manifest_name(prefix, lineage);
-    let manifest_error = |error| ScrubError::Store {
-        file: file.to_string(),
-        address: "the scrub manifest".into(),
-        pointer: String::new(),
-        secret: manifest_name.clone(),
-        error: Box::new(error),
-    };
+    let manifest_error = manifest_error(file, &manifest_name);
     let newest = tokio::select! {
         m = store::load_manifest(store, &manifest_name) => m.map_err(manifest_error)?,
         signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
