@@ -34,6 +34,20 @@ pub const NOT_TERRAFORM_NOTE: &str =
     "skipped: not a Terraform state, plan or backend cache (found by the directory walk)";
 
 impl FileResult {
+    /// An input that could not be scanned: `error`, a complete, value-free message.
+    pub(crate) fn failed(file: String, bytes: usize, elapsed: Duration, error: String) -> Self {
+        FileResult {
+            file,
+            kind: None,
+            bytes,
+            elapsed,
+            findings: vec![],
+            error: Some(error),
+            notes: vec![],
+            excluded: None,
+        }
+    }
+
     /// Found by a walk and not Terraform JSON: neither scanned nor an error.
     pub fn is_skipped(&self) -> bool {
         self.kind.is_none() && self.error.is_none()
@@ -295,18 +309,7 @@ fn scan_one(engine: &Engine, fp_key: &[u8], src: &Source, threads: usize) -> Vec
     let start = Instant::now();
     let bytes = match input::read(src) {
         Ok(b) => b,
-        Err(e) => {
-            return vec![FileResult {
-                file,
-                kind: None,
-                bytes: 0,
-                elapsed: start.elapsed(),
-                findings: vec![],
-                error: Some(e.to_string()),
-                notes: vec![],
-                excluded: None,
-            }]
-        }
+        Err(e) => return vec![FileResult::failed(file, 0, start.elapsed(), e.to_string())],
     };
     scan_bytes(
         engine,
@@ -330,41 +333,41 @@ pub(crate) fn scan_bytes(
     start: Instant,
     walked: bool,
 ) -> Vec<FileResult> {
+    let scan = Scan {
+        engine,
+        fp_key,
+        threads,
+        start,
+    };
     if crate::planfile::is_zip(bytes) {
-        return scan_saved_plan(engine, fp_key, file, bytes, threads, start);
+        return scan_saved_plan(&scan, file, bytes);
     }
-    vec![scan_json(
-        engine, fp_key, file, bytes, threads, start, walked,
-    )]
+    vec![scan_json(&scan, file, bytes, walked)]
+}
+
+/// What scanning one input (a file, or the members of a saved plan) goes by.
+#[derive(Clone, Copy)]
+struct Scan<'a> {
+    engine: &'a Engine,
+    fp_key: &'a [u8],
+    threads: usize,
+    /// When the input was taken up: its results' `elapsed` counts from here.
+    start: Instant,
 }
 
 /// A saved binary plan: each member read is scanned as its own document under its label
 /// (`FILE!/tfplan`, `FILE!/tfstate`, `FILE!/tfstate-prev`), held to the format like a file named
 /// on the command line.
-fn scan_saved_plan(
-    engine: &Engine,
-    fp_key: &[u8],
-    file: String,
-    bytes: &[u8],
-    threads: usize,
-    start: Instant,
-) -> Vec<FileResult> {
-    let failed = |file: String, n: usize, error: String| FileResult {
-        file,
-        kind: None,
-        bytes: n,
-        elapsed: start.elapsed(),
-        findings: vec![],
-        error: Some(error),
-        notes: vec![],
-        excluded: None,
+fn scan_saved_plan(scan: &Scan, file: String, bytes: &[u8]) -> Vec<FileResult> {
+    let failed = |file: String, n: usize, error: String| {
+        FileResult::failed(file, n, scan.start.elapsed(), error)
     };
     match crate::planfile::read(&file, bytes) {
         Err(e) => vec![failed(file, bytes.len(), e)],
         Ok(members) => members
             .into_iter()
             .map(|m| match m.json {
-                Ok(json) => scan_json(engine, fp_key, m.label, &json, threads, start, false),
+                Ok(json) => scan_json(scan, m.label, &json, false),
                 Err(e) => failed(m.label, 0, e),
             })
             .collect(),
@@ -372,15 +375,13 @@ fn scan_saved_plan(
 }
 
 /// Scan the JSON bytes of one state or plan under the name `file`.
-fn scan_json(
-    engine: &Engine,
-    fp_key: &[u8],
-    file: String,
-    bytes: &[u8],
-    threads: usize,
-    start: Instant,
-    walked: bool,
-) -> FileResult {
+fn scan_json(scan: &Scan, file: String, bytes: &[u8], walked: bool) -> FileResult {
+    let Scan {
+        engine,
+        fp_key,
+        threads,
+        start,
+    } = *scan;
     let n = bytes.len();
     // One thread per 8 MiB piece at most (the scanner splits a file in pieces of about that
     // size; more threads would only wait): `--jobs 5000` on a 20 MB state started 5000
@@ -425,16 +426,7 @@ fn scan_json(
                 excluded: None,
             }
         }
-        Err(e) => FileResult {
-            file,
-            kind: None,
-            bytes: n,
-            elapsed: start.elapsed(),
-            findings: vec![],
-            error: Some(e.to_string()),
-            notes: vec![],
-            excluded: None,
-        },
+        Err(e) => FileResult::failed(file, n, start.elapsed(), e.to_string()),
     }
 }
 

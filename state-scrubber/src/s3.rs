@@ -214,16 +214,12 @@ pub fn scan(
         let job = rx.lock().expect("no panics while holding").blocking_recv();
         let Some(job) = job else { break };
         let rs = match job.data {
-            Err(message) => vec![FileResult {
-                file: job.label.clone(),
-                kind: None,
-                bytes: 0,
-                elapsed: job.start.elapsed(),
-                findings: vec![],
-                error: Some(format!("{}: {message}", job.label)),
-                notes: vec![],
-                excluded: None,
-            }],
+            Err(message) => vec![FileResult::failed(
+                job.label.clone(),
+                0,
+                job.start.elapsed(),
+                format!("{}: {message}", job.label),
+            )],
             Ok(Fetched::Memory(v)) => scan_bytes(
                 engine,
                 fp_key,
@@ -236,19 +232,12 @@ pub fn scan(
             Ok(Fetched::Spilled(tmp)) => {
                 match input::read(&Source::File(tmp.path().to_path_buf())) {
                     Ok(b) => scan_bytes(engine, fp_key, job.label, &b, 1, job.start, false),
-                    Err(_) => vec![FileResult {
-                        file: job.label.clone(),
-                        kind: None,
-                        bytes: 0,
-                        elapsed: job.start.elapsed(),
-                        findings: vec![],
-                        error: Some(format!(
-                            "{}: cannot read back the temporary copy",
-                            job.label
-                        )),
-                        notes: vec![],
-                        excluded: None,
-                    }],
+                    Err(_) => vec![FileResult::failed(
+                        job.label.clone(),
+                        0,
+                        job.start.elapsed(),
+                        format!("{}: cannot read back the temporary copy", job.label),
+                    )],
                 }
                 // `tmp` is deleted here.
             }
