@@ -118,6 +118,22 @@ pub fn random(charset: &str, n: usize) -> String {
         .collect()
 }
 
+/// The forms a leaked canary may take in an output: as is, JSON-escaped, and base64 (padded and
+/// not).
+pub fn encoded_forms(canary: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    vec![
+        canary.to_string(),
+        serde_json::to_string(canary)
+            .unwrap()
+            .trim_matches('"')
+            .to_string(),
+        b64.encode(canary),
+        b64.encode(canary).trim_end_matches('=').to_string(),
+    ]
+}
+
 pub const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Expand a rules-file example template: `{{}}` → nothing, `{{r:SET:N}}` → N random characters;
