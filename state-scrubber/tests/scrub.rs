@@ -477,25 +477,52 @@ fn round_trip_every_state_of_the_audit_corpus() {
 
 // ---- binary: dry run, errors ---------------------------------------------------------------
 
-fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = Command::new(BIN);
+/// `program ARGS` with the test AWS environment: stdin `/dev/null`, stdout and stderr piped.
+fn command(program: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
     cmd.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in aws_env() {
         cmd.env(k, v);
     }
+    cmd
+}
+
+/// Write `input` to `child`'s stdin (piped) and close it.
+fn feed(child: &mut std::process::Child, input: &[u8]) {
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(input).unwrap();
+}
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = command(BIN, args);
+    if stdin.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
     let mut child = cmd.spawn().unwrap();
     if let Some(input) = stdin {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(input).unwrap();
+        feed(&mut child, input);
     }
     child.wait_with_output().unwrap()
+}
+
+/// A fresh canary `c`, and `p`, a `terraform.tfstate` holding `original`, `canary_state(c)`, in
+/// a folder of its own (`dir`, removed on drop): `(c, dir, p, original)`.
+fn canary_file() -> (String, tempfile::TempDir, PathBuf, String) {
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let original = canary_state(&c);
+    std::fs::write(&p, &original).unwrap();
+    (c, dir, p, original)
+}
+
+/// No form of canary `c` in `o`'s stdout or stderr.
+fn assert_no_canary_out(c: &str, o: &Output) {
+    assert_no_canary(c, "stdout", &o.stdout);
+    assert_no_canary(c, "stderr", &o.stderr);
 }
 
 #[test]
@@ -2112,18 +2139,23 @@ fn assert_ok(o: &Output) {
     );
 }
 
+/// `COMMAND STATE --write --prefix PREFIX --endpoint URL`.
+fn write_args<'a>(command: &'a str, state: &'a str, prefix: &'a str, url: &'a str) -> [&'a str; 7] {
+    [
+        command,
+        state,
+        "--write",
+        "--prefix",
+        prefix,
+        "--endpoint",
+        url,
+    ]
+}
+
 /// `scrub PATH --write --prefix PREFIX` against `url`.
 fn scrub_file(path: &Path, prefix: &str, url: &str) -> Output {
     run(
-        &[
-            "scrub",
-            path.to_str().unwrap(),
-            "--write",
-            "--prefix",
-            prefix,
-            "--endpoint",
-            url,
-        ],
+        &write_args("scrub", path.to_str().unwrap(), prefix, url),
         None,
     )
 }
@@ -2326,6 +2358,15 @@ fn scrub_while_terraform_writes(
     (o, newer)
 }
 
+/// The scrub manifest of `lineage` under `prefix` at moto, if there is one.
+fn manifest_at(url: &str, prefix: &str, lineage: &str) -> Option<scrub::store::Manifest> {
+    let name = scrub::store::manifest_name(prefix, lineage);
+    rt().block_on(async {
+        let client = moto_client(url).await;
+        scrub::store::load_manifest(&client, &name).await.unwrap()
+    })
+}
+
 /// Review finding: the manifest was saved with the serial the rewrite gives (serial + 1) before
 /// the state file was replaced, and kept those entries when the replacement was refused (the
 /// file changed meanwhile): Terraform may write that serial, and restore would take the entries
@@ -2338,18 +2379,11 @@ fn a_refused_state_write_takes_back_its_manifest_entries() {
     let p = dir.path().join("terraform.tfstate");
     let (o, _) = scrub_while_terraform_writes(&moto, &c, &p, "rf/app", &[]);
     let lineage = "6b0e2b9c-0000-4000-8000-00000000c4a1";
-    let name = scrub::store::manifest_name("rf/app", lineage);
-    rt().block_on(async {
-        let client = moto_client(&moto.url).await;
-        let m = scrub::store::load_manifest(&client, &name)
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        assert!(
-            m.entries.iter().all(|e| e.serial != Some(4)),
-            "the manifest keeps entries for serial 4, which scrub never wrote"
-        );
-    });
+    let m = manifest_at(&moto.url, "rf/app", lineage).unwrap_or_default();
+    assert!(
+        m.entries.iter().all(|e| e.serial != Some(4)),
+        "the manifest keeps entries for serial 4, which scrub never wrote"
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("taken out of the manifest again"), "{err}");
 
@@ -2358,15 +2392,9 @@ fn a_refused_state_write_takes_back_its_manifest_entries() {
     assert_ok(&o);
     assert_no_canary(&c, "stdout", &o.stdout);
     assert_eq!(json(&std::fs::read(&p).unwrap())["serial"], 10);
-    rt().block_on(async {
-        let client = moto_client(&moto.url).await;
-        let m = scrub::store::load_manifest(&client, &name)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(!m.entries.is_empty());
-        assert!(m.entries.iter().all(|e| e.serial == Some(10)));
-    });
+    let m = manifest_at(&moto.url, "rf/app", lineage).unwrap();
+    assert!(!m.entries.is_empty());
+    assert!(m.entries.iter().all(|e| e.serial == Some(10)));
 }
 
 /// Review finding: `--backup FILE` was written before the compare-and-swap, so a refused write
@@ -2831,24 +2859,29 @@ fn assert_stopped_by(o: &Output, code: i32, what: &str) {
 
 /// `state-scrubber ARGS` in the background, output piped.
 fn spawn(args: &[&str]) -> std::process::Child {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in aws_env() {
-        cmd.env(k, v);
-    }
-    cmd.spawn().unwrap()
+    command(BIN, args).spawn().unwrap()
+}
+
+/// `state-scrubber ARGS` in the background reading `input` on stdin, output piped.
+fn spawn_fed(args: &[&str], input: &[u8]) -> std::process::Child {
+    let mut child = command(BIN, args).stdin(Stdio::piped()).spawn().unwrap();
+    feed(&mut child, input);
+    child
+}
+
+/// `kill ARGS` (`-INT PID`, ...), which must succeed.
+fn kill(args: &[&str]) {
+    assert!(Command::new("kill").args(args).status().unwrap().success());
+}
+
+/// Send `signal` (`INT`, `TERM`) to `child`.
+fn send_signal(child: &std::process::Child, signal: &str) {
+    kill(&[&format!("-{signal}"), &child.id().to_string()]);
 }
 
 /// Send `signal` (`INT`, `TERM`) to `child` and wait (60 s at most) for it to end.
 fn signal_and_wait(child: std::process::Child, signal: &str) -> Output {
-    assert!(Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    send_signal(&child, signal);
     let id = child.id();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -2878,32 +2911,19 @@ fn a_signal_stops_write_at_a_safe_point_and_leaves_no_lock() {
     let Some(moto) = Moto::start() else { return };
     // SIGINT at the third value (two stored before it), SIGTERM at the first.
     for (signal, code, nth) in [("INT", 130, 3), ("TERM", 143, 1)] {
-        let c = canary();
+        let (c, dir, p, original) = canary_file();
         let prefix = format!("sig{code}/app");
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("terraform.tfstate");
-        let original = canary_state(&c);
-        std::fs::write(&p, &original).unwrap();
         let ps = p.to_str().unwrap();
         let info = info_path(&p);
 
         let relay = HoldingRelay::start_nth(&moto.url, b"secretsmanager.CreateSecret", nth);
-        let mut child = spawn(&[
-            "scrub",
-            ps,
-            "--write",
-            "--prefix",
-            &prefix,
-            "--endpoint",
-            &relay.url,
-        ]);
+        let mut child = spawn(&write_args("scrub", ps, &prefix, &relay.url));
         relay.wait_reached(&mut child);
         assert!(info.exists(), "scrub holds the lock and wrote its info");
         let o = signal_and_wait(child, signal);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_stopped_by(&o, code, &format!("SIG{signal}: {err}"));
-        assert_no_canary(&c, "stdout", &o.stdout);
-        assert_no_canary(&c, "stderr", &o.stderr);
+        assert_no_canary_out(&c, &o);
         assert!(
             err.contains(&format!(
                 "stopped by SIG{signal} before the state was written"
@@ -2966,15 +2986,7 @@ fn a_signal_stops_write_at_a_safe_point_and_leaves_no_lock() {
 
         // restore, held at its first read (the manifest).
         let relay = HoldingRelay::start(&moto.url, b"secretsmanager.GetSecretValue");
-        let mut child = spawn(&[
-            "restore",
-            ps,
-            "--write",
-            "--prefix",
-            &prefix,
-            "--endpoint",
-            &relay.url,
-        ]);
+        let mut child = spawn(&write_args("restore", ps, &prefix, &relay.url));
         relay.wait_reached(&mut child);
         assert!(info.exists());
         let o = signal_and_wait(child, signal);
@@ -3047,40 +3059,30 @@ fn an_alias_and_its_key_are_not_called_different_keys() {
         .unwrap()
         .to_string();
 
-    let c = canary();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("terraform.tfstate");
-    let original = canary_state(&c);
+    let (c, _dir, p, original) = canary_file();
     let ps = p.to_str().unwrap();
     let mut outputs = Vec::new();
-    let scrub_with = |key: &str| {
+    // The original state scrubbed under `prefix` with `--kms-key-id key`.
+    let scrub_with = |prefix: &str, key: &str| {
         std::fs::write(&p, &original).unwrap();
-        run(
-            &[
-                "scrub",
-                ps,
-                "--write",
-                "--prefix",
-                "alias/app",
-                "--endpoint",
-                &moto.url,
-                "--kms-key-id",
-                key,
-            ],
-            None,
-        )
+        let mut args = write_args("scrub", ps, prefix, &moto.url).to_vec();
+        args.extend(["--kms-key-id", key]);
+        run(&args, None)
     };
-    let o = scrub_with("alias/scrub-test");
+    let o = scrub_with("alias/app", "alias/scrub-test");
     assert_ok(&o);
     outputs.push(o);
     // The same alias as an ARN: the same key, certainly.
-    let o = scrub_with("arn:aws:kms:us-east-1:123456789012:alias/scrub-test");
+    let o = scrub_with(
+        "alias/app",
+        "arn:aws:kms:us-east-1:123456789012:alias/scrub-test",
+    );
     assert_ok(&o);
     assert!(String::from_utf8_lossy(&o.stdout).contains(": already there"));
     outputs.push(o);
     // The key the alias points at, as an ARN and as an id: no verdict, nothing written.
     for k in [key_arn.as_str(), key_id.as_str()] {
-        let o = scrub_with(k);
+        let o = scrub_with("alias/app", k);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(
@@ -3101,38 +3103,10 @@ fn an_alias_and_its_key_are_not_called_different_keys() {
         outputs.push(o);
     }
     // Key ids compare without KMS: a secret under one key, --kms-key-id another.
-    std::fs::write(&p, &original).unwrap();
-    let o = run(
-        &[
-            "scrub",
-            ps,
-            "--write",
-            "--prefix",
-            "keys/app",
-            "--endpoint",
-            &moto.url,
-            "--kms-key-id",
-            &key_arn,
-        ],
-        None,
-    );
+    let o = scrub_with("keys/app", &key_arn);
     assert_ok(&o);
     outputs.push(o);
-    std::fs::write(&p, &original).unwrap();
-    let o = run(
-        &[
-            "scrub",
-            ps,
-            "--write",
-            "--prefix",
-            "keys/app",
-            "--endpoint",
-            &moto.url,
-            "--kms-key-id",
-            &other,
-        ],
-        None,
-    );
+    let o = scrub_with("keys/app", &other);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(
@@ -3143,8 +3117,7 @@ fn an_alias_and_its_key_are_not_called_different_keys() {
     );
     outputs.push(o);
     for o in &outputs {
-        assert_no_canary(&c, "stdout", &o.stdout);
-        assert_no_canary(&c, "stderr", &o.stderr);
+        assert_no_canary_out(&c, o);
     }
 }
 
@@ -3232,8 +3205,7 @@ fn a_new_version_takes_awscurrent_and_a_retry_adds_none() {
     });
     for o in &outputs {
         for c in [&v1, &v2] {
-            assert_no_canary(c, "stdout", &o.stdout);
-            assert_no_canary(c, "stderr", &o.stderr);
+            assert_no_canary_out(c, o);
         }
     }
 }
@@ -3249,11 +3221,7 @@ fn a_new_version_takes_awscurrent_and_a_retry_adds_none() {
 #[test]
 fn a_dry_run_says_when_terraform_holds_the_lock_and_takes_none() {
     use std::os::fd::AsRawFd;
-    let c = canary();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("terraform.tfstate");
-    let state = canary_state(&c);
-    std::fs::write(&p, &state).unwrap();
+    let (c, dir, p, state) = canary_file();
     let ps = p.to_str().unwrap();
     // Nothing listens there: the dry run's reads fail at once (and it says so in a note).
     let dry = || {
@@ -3308,8 +3276,7 @@ fn a_dry_run_says_when_terraform_holds_the_lock_and_takes_none() {
         out.contains("nothing was written"),
         "the plan is still shown: {out}"
     );
-    assert_no_canary(&c, "stdout", &o.stdout);
-    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary_out(&c, &o);
 
     // A state read while Terraform rewrote it (cut short): the error says why it may be.
     theirs.set_len((state.len() / 2) as u64).unwrap();
@@ -3320,8 +3287,7 @@ fn a_dry_run_says_when_terraform_holds_the_lock_and_takes_none() {
         err.contains("is locked by another process") && err.contains("OperationTypeApply"),
         "{err}"
     );
-    assert_no_canary(&c, "stdout", &o.stdout);
-    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary_out(&c, &o);
     drop(theirs);
 }
 
@@ -3356,11 +3322,7 @@ fn stalling_endpoint() -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>
 #[test]
 fn a_dry_run_against_a_stalling_store_gives_up_within_seconds() {
     let (url, stop) = stalling_endpoint();
-    let c = canary();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("terraform.tfstate");
-    let original = canary_state(&c);
-    std::fs::write(&p, &original).unwrap();
+    let (c, _dir, p, original) = canary_file();
     let started = Instant::now();
     let o = run(
         &[
@@ -3385,8 +3347,7 @@ fn a_dry_run_against_a_stalling_store_gives_up_within_seconds() {
         out.contains("could not check the names") && out.contains("nothing was written"),
         "{out}"
     );
-    assert_no_canary(&c, "stdout", &o.stdout);
-    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary_out(&c, &o);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
 }
 
@@ -3399,51 +3360,30 @@ fn a_dry_run_against_a_stalling_store_gives_up_within_seconds() {
 /// the state was not pushed and what was already stored.
 #[test]
 fn a_pipeline_whose_reader_went_away_takes_back_its_manifest_entries() {
-    use std::io::Write as _;
     let Some(moto) = Moto::start() else { return };
     let c = canary();
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "scrub",
-        "-",
-        "--write",
-        "--prefix",
-        "gone/app",
-        "--endpoint",
-        &moto.url,
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    for (k, v) in aws_env() {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
+    let mut child = command(BIN, &write_args("scrub", "-", "gone/app", &moto.url))
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
     // The reader is gone before scrub writes a byte of the state.
     drop(child.stdout.take());
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(canary_state(&c).as_bytes())
-        .unwrap();
+    feed(&mut child, canary_state(&c).as_bytes());
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_ne!(o.status.code(), Some(0), "{err}");
     assert_no_canary(&c, "stderr", &o.stderr);
     assert!(err.contains("taken out of the manifest again"), "{err}");
-    let name = scrub::store::manifest_name("gone/app", "6b0e2b9c-0000-4000-8000-00000000c4a1");
-    rt().block_on(async {
-        let client = moto_client(&moto.url).await;
-        let m = scrub::store::load_manifest(&client, &name)
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        assert!(
-            m.entries.iter().all(|e| e.serial != Some(4)),
-            "the manifest keeps entries for serial 4, which no state was pushed with"
-        );
-    });
+    let m = manifest_at(
+        &moto.url,
+        "gone/app",
+        "6b0e2b9c-0000-4000-8000-00000000c4a1",
+    )
+    .unwrap_or_default();
+    assert!(
+        m.entries.iter().all(|e| e.serial != Some(4)),
+        "the manifest keeps entries for serial 4, which no state was pushed with"
+    );
 }
 
 /// Review finding: scrub stopped by Ctrl-C exited with status 130 instead of ending by SIGINT,
@@ -3457,40 +3397,25 @@ fn a_pipeline_whose_reader_went_away_takes_back_its_manifest_entries() {
 fn a_script_running_scrub_stops_with_it_on_ctrl_c() {
     use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
     let Some(moto) = Moto::start() else { return };
-    let c = canary();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("terraform.tfstate");
-    let original = canary_state(&c);
-    std::fs::write(&p, &original).unwrap();
+    let (c, _dir, p, original) = canary_file();
     let relay = HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
     let script = format!(
         "for i in 1 2; do \"$0\" scrub '{}' --write --prefix loop/app --endpoint '{}' >/dev/null; echo \"after scrub $i: $?\"; done",
         p.display(),
         relay.url
     );
-    let mut cmd = Command::new("bash");
-    cmd.args(["-c", &script, BIN])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    for (k, v) in aws_env() {
-        cmd.env(k, v);
-    }
-    let mut bash = cmd.spawn().unwrap();
+    let mut bash = command("bash", &["-c", &script, BIN])
+        .process_group(0)
+        .spawn()
+        .unwrap();
     relay.wait_reached(&mut bash);
     // Ctrl-C: SIGINT to the whole foreground process group (bash and scrub).
-    assert!(Command::new("kill")
-        .args(["-INT", "--", &format!("-{}", bash.id())])
-        .status()
-        .unwrap()
-        .success());
+    kill(&["-INT", "--", &format!("-{}", bash.id())]);
     let o = bash.wait_with_output().unwrap();
     drop(relay);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_no_canary(&c, "stdout", &o.stdout);
-    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary_out(&c, &o);
     assert!(
         !out.contains("after scrub"),
         "the script went on after the Ctrl-C: {out}{err}"
@@ -3510,12 +3435,8 @@ fn a_script_running_scrub_stops_with_it_on_ctrl_c() {
 fn a_second_signal_during_the_manifest_save_stops_at_once() {
     use state_scrubber::scrub::lock::{info_path, StateLock};
     let Some(moto) = Moto::start() else { return };
-    let c = canary();
+    let (c, _dir, p, original) = canary_file();
     let prefix = "twice/app";
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("terraform.tfstate");
-    let original = canary_state(&c);
-    std::fs::write(&p, &original).unwrap();
     let info = info_path(&p);
     // The manifest's CreateSecret (the values' are sent with other names).
     let marker: &'static [u8] = Box::leak(
@@ -3524,21 +3445,14 @@ fn a_second_signal_during_the_manifest_save_stops_at_once() {
             .into_boxed_slice(),
     );
     let relay = HoldingRelay::start(&moto.url, marker);
-    let mut child = spawn(&[
+    let mut child = spawn(&write_args(
         "scrub",
         p.to_str().unwrap(),
-        "--write",
-        "--prefix",
         prefix,
-        "--endpoint",
         &relay.url,
-    ]);
+    ));
     relay.wait_reached(&mut child);
-    assert!(Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    send_signal(&child, "INT");
     std::thread::sleep(Duration::from_millis(700));
     assert!(
         child.try_wait().unwrap().is_none(),
@@ -3551,8 +3465,7 @@ fn a_second_signal_during_the_manifest_save_stops_at_once() {
         err.contains("SIGINT received again: stopped at once"),
         "{err}"
     );
-    assert_no_canary(&c, "stdout", &o.stdout);
-    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary_out(&c, &o);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
     assert!(!info.exists(), "no lock info left");
     drop(relay);
@@ -3564,33 +3477,13 @@ fn a_second_signal_during_the_manifest_save_stops_at_once() {
 /// file, and ends by the signal.
 #[test]
 fn a_pipeline_stopped_by_a_signal_prints_no_state() {
-    use std::io::Write as _;
     let Some(moto) = Moto::start() else { return };
     let c = canary();
     let relay = HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "scrub",
-        "-",
-        "--write",
-        "--prefix",
-        "pipesig/app",
-        "--endpoint",
-        &relay.url,
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    for (k, v) in aws_env() {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(canary_state(&c).as_bytes())
-        .unwrap();
+    let mut child = spawn_fed(
+        &write_args("scrub", "-", "pipesig/app", &relay.url),
+        canary_state(&c).as_bytes(),
+    );
     relay.wait_reached(&mut child);
     let o = signal_and_wait(child, "TERM");
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
@@ -3609,27 +3502,12 @@ fn a_pipeline_stopped_by_a_signal_prints_no_state() {
 fn a_scrub_started_with_sigint_ignored_ignores_it() {
     use std::os::unix::process::CommandExt as _;
     let Some(moto) = Moto::start() else { return };
-    let c = canary();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("terraform.tfstate");
-    std::fs::write(&p, canary_state(&c)).unwrap();
+    let (c, _dir, p, _) = canary_file();
     let relay = HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "scrub",
-        p.to_str().unwrap(),
-        "--write",
-        "--prefix",
-        "ign/app",
-        "--endpoint",
-        &relay.url,
-    ])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    for (k, v) in aws_env() {
-        cmd.env(k, v);
-    }
+    let mut cmd = command(
+        BIN,
+        &write_args("scrub", p.to_str().unwrap(), "ign/app", &relay.url),
+    );
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
@@ -3639,11 +3517,7 @@ fn a_scrub_started_with_sigint_ignored_ignores_it() {
     }
     let mut child = cmd.spawn().unwrap();
     relay.wait_reached(&mut child);
-    assert!(Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    send_signal(&child, "INT");
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         child.try_wait().unwrap().is_none(),
@@ -3652,8 +3526,7 @@ fn a_scrub_started_with_sigint_ignored_ignores_it() {
     drop(relay);
     let o = child.wait_with_output().unwrap();
     assert_ok(&o);
-    assert_no_canary(&c, "stdout", &o.stdout);
-    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_no_canary_out(&c, &o);
     assert_no_canary(&c, "state", &std::fs::read(&p).unwrap());
 }
 
@@ -3667,11 +3540,7 @@ fn a_second_signal_ends_the_run_while_stderr_is_blocked() {
     use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
     use std::os::unix::process::ExitStatusExt as _;
     let Some(moto) = Moto::start() else { return };
-    let c = canary();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("terraform.tfstate");
-    let original = canary_state(&c);
-    std::fs::write(&p, &original).unwrap();
+    let (c, _dir, p, original) = canary_file();
     // A pipe for stderr, filled to the brim before scrub starts: its first write blocks.
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors pipe(2) returns.
@@ -3688,35 +3557,17 @@ fn a_second_signal_ends_the_run_while_stderr_is_blocked() {
         libc::fcntl(w.as_raw_fd(), libc::F_SETFL, flags);
     }
     let relay = HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "scrub",
-        p.to_str().unwrap(),
-        "--write",
-        "--prefix",
-        "blocked/app",
-        "--endpoint",
-        &relay.url,
-    ])
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::from(w));
-    for (k, v) in aws_env() {
-        cmd.env(k, v);
-    }
+    let mut cmd = command(
+        BIN,
+        &write_args("scrub", p.to_str().unwrap(), "blocked/app", &relay.url),
+    );
+    cmd.stdout(Stdio::null()).stderr(Stdio::from(w));
     let mut child = cmd.spawn().unwrap();
     drop(cmd);
     relay.wait_reached(&mut child);
-    let kill = |sig: &str| {
-        assert!(Command::new("kill")
-            .args([sig, &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success())
-    };
-    kill("-INT");
+    send_signal(&child, "INT");
     std::thread::sleep(Duration::from_millis(500));
-    kill("-INT");
+    send_signal(&child, "INT");
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
