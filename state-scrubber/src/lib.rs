@@ -20,6 +20,33 @@ pub mod s3;
 pub mod scrub;
 pub mod table;
 
+/// Registers the credentials to be masked (as `[withheld]`) in every error and warning this
+/// program prints or reports ([`report::printable`], the S3 errors of [`s3::scan`]): those of
+/// the environment, and every credential the AWS SDK resolves or sends from now on
+/// (`offstate_common::store::aws::observe_credentials`). A service, STS or a proxy that echoes the
+/// request in its error text (its `X-Amz-Security-Token` header, a form body) shows none of them.
+/// Called first thing by `main`.
+pub fn withhold_credentials() {
+    use offstate_common::withheld::withhold;
+    offstate_common::store::aws::observe_credentials(withhold);
+    for var in [
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            withhold(&v);
+        }
+    }
+}
+
+/// `text` with every credential registered by [`withhold_credentials`] (or seen since) replaced
+/// by `[withheld]`.
+pub fn withheld(text: &str) -> std::borrow::Cow<'_, str> {
+    offstate_common::withheld::scrub(text)
+}
+
 /// Errors that stop a whole run (per-file problems are reported per file instead).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

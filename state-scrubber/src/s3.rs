@@ -147,13 +147,19 @@ async fn connect(o: &S3Options) -> Result<Client, String> {
     if let Some(p) = &o.profile {
         loader = loader.profile_name(p);
     }
-    // AWS_CA_BUNDLE, as for Secrets Manager (scrub) and the AWS CLI.
-    if let Some(client) =
-        offstate_common::store::aws::ca_bundle_client(None).map_err(|e| e.to_string())?
-    {
-        loader = loader.http_client(client);
+    // AWS_CA_BUNDLE, as for Secrets Manager (scrub) and the AWS CLI; the client registers the
+    // credentials its requests carry, and the chain those it resolves (see
+    // crate::withhold_credentials), to be masked in the errors shown.
+    loader = loader.http_client(
+        offstate_common::store::aws::observing_http_client(None).map_err(|e| e.to_string())?,
+    );
+    let mut sdk = loader.load().await;
+    if let Some(provider) = sdk.credentials_provider() {
+        sdk = sdk
+            .into_builder()
+            .credentials_provider(offstate_common::store::aws::observed_credentials(provider))
+            .build();
     }
-    let sdk = loader.load().await;
     if sdk.region().is_none() {
         return Err(
             "no AWS region for S3: give --region, set AWS_REGION, or a region in the profile"
@@ -177,8 +183,29 @@ async fn connect(o: &S3Options) -> Result<Client, String> {
 /// Scan every state-looking object under the URLs but those `exclude` matches (by the key
 /// relative to the listed prefix, see [`input::key_relative_to`]; they are results marked
 /// excluded, not fetched). Returns the per-object results (in listing order) and the errors not
-/// tied to one object (connection, listing).
+/// tied to one object (connection, listing), with every registered credential masked in the
+/// errors: S3, STS or a proxy may echo the request's token in its error text.
 pub fn scan(
+    urls: &[String],
+    opts: &S3Options,
+    exclude: &input::Exclude,
+    engine: &Engine,
+    fp_key: &[u8],
+    jobs: usize,
+    progress: &Progress,
+) -> (Vec<FileResult>, Vec<String>) {
+    let (mut results, mut errors) =
+        scan_unmasked(urls, opts, exclude, engine, fp_key, jobs, progress);
+    let mask = |e: &mut String| *e = crate::withheld(e).into_owned();
+    results
+        .iter_mut()
+        .filter_map(|r| r.error.as_mut())
+        .for_each(mask);
+    errors.iter_mut().for_each(mask);
+    (results, errors)
+}
+
+fn scan_unmasked(
     urls: &[String],
     opts: &S3Options,
     exclude: &input::Exclude,

@@ -25,7 +25,16 @@ pub fn printable_lines(s: &str) -> Cow<'_, str> {
     escape(s, true)
 }
 
+/// Also masks the credentials registered (see [`crate::withhold_credentials`]): every error and
+/// warning printed on stderr goes through here.
 fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    match crate::withheld(s) {
+        Cow::Borrowed(s) => escape_controls(s, keep_newlines),
+        Cow::Owned(s) => Cow::Owned(escape_controls(&s, keep_newlines).into_owned()),
+    }
+}
+
+fn escape_controls(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     let bad = |c: char| {
         (c.is_control() && c != '\t' && !(keep_newlines && c == '\n'))
             || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
