@@ -416,10 +416,7 @@ pub fn held_by_other(path: &Path) -> Option<Option<LockInfo>> {
     let cmd = libc::F_OFD_GETLK;
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     let cmd = libc::F_GETLK;
-    // SAFETY: an all-zero `flock` is a valid value (l_pid must be 0 for an OFD query).
-    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-    fl.l_type = libc::F_RDLCK as _;
-    fl.l_whence = libc::SEEK_SET as _;
+    let mut fl = whole_file(libc::F_RDLCK);
     // SAFETY: a valid descriptor and a pointer to an initialised `flock` that outlives the call.
     let r = unsafe { libc::fcntl(file.as_raw_fd(), cmd, &mut fl as *mut libc::flock) };
     if r != 0 || libc::c_int::from(fl.l_type) == libc::F_UNLCK {
@@ -437,6 +434,17 @@ pub fn held_by_other(_path: &Path) -> Option<Option<LockInfo>> {
     None
 }
 
+/// An fcntl lock (or query) of type `l_type` (`F_RDLCK`, `F_WRLCK`) on the whole file: from
+/// its start (`l_start` 0) to its end, however it grows (`l_len` 0).
+#[cfg(unix)]
+fn whole_file(l_type: libc::c_int) -> libc::flock {
+    // SAFETY: an all-zero `flock` is a valid value (l_pid must be 0 for an OFD lock or query).
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = l_type as _;
+    fl.l_whence = libc::SEEK_SET as _;
+    fl
+}
+
 /// An fcntl write lock on the whole file, without waiting: `Ok(false)` when another holds it.
 #[cfg(unix)]
 fn try_lock(file: &File) -> std::io::Result<bool> {
@@ -445,13 +453,7 @@ fn try_lock(file: &File) -> std::io::Result<bool> {
     let cmd = libc::F_OFD_SETLK;
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     let cmd = libc::F_SETLK;
-    // SAFETY: an all-zero `flock` is a valid value (l_pid must be 0 for an OFD lock).
-    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-    fl.l_type = libc::F_WRLCK as _;
-    fl.l_whence = libc::SEEK_SET as _;
-    fl.l_start = 0;
-    // l_len 0: to the end of the file, however it grows.
-    fl.l_len = 0;
+    let fl = whole_file(libc::F_WRLCK);
     // SAFETY: a valid descriptor and a pointer to an initialised `flock` that outlives the call.
     let r = unsafe { libc::fcntl(file.as_raw_fd(), cmd, &fl as *const libc::flock) };
     if r == 0 {
@@ -717,10 +719,7 @@ mod tests {
             .write(true)
             .open(&p)
             .unwrap();
-        // SAFETY: as in try_lock.
-        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-        fl.l_type = libc::F_WRLCK as _;
-        fl.l_whence = libc::SEEK_SET as _;
+        let fl = whole_file(libc::F_WRLCK);
         // SAFETY: as in try_lock.
         assert_eq!(
             unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETLK, &fl as *const libc::flock) },
