@@ -355,6 +355,27 @@ pub fn plan_document(raw: &[u8], sensitive: &[String]) -> Result<Vec<u8>, String
     serde_json::to_vec_pretty(&doc).map_err(|_| "cannot write the plan document".to_string())
 }
 
+/// `key` in `doc`: the array of what `f` makes of each of `items` (`None` leaves one out);
+/// nothing when there are no items.
+fn insert_array<T>(
+    doc: &mut Map<String, Value>,
+    key: &str,
+    items: &[T],
+    f: impl Fn(&T) -> Result<Option<Value>, String>,
+) -> Result<(), String> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let mut v = Vec::new();
+    for item in items {
+        if let Some(x) = f(item)? {
+            v.push(x);
+        }
+    }
+    doc.insert(key.into(), Value::Array(v));
+    Ok(())
+}
+
 fn build(plan: &proto::Plan) -> Result<Value, String> {
     let mut doc = Map::new();
     doc.insert("format_version".into(), json!("1.2"));
@@ -371,24 +392,16 @@ fn build(plan: &proto::Plan) -> Result<Value, String> {
         changes.push(resource_change(rc)?);
     }
     doc.insert("resource_changes".into(), Value::Array(changes));
-    if !plan.resource_drift.is_empty() {
-        let mut drift = Vec::new();
-        for rc in &plan.resource_drift {
-            drift.push(resource_change(rc)?);
-        }
-        doc.insert("resource_drift".into(), Value::Array(drift));
-    }
-    if !plan.deferred_changes.is_empty() {
-        let mut deferred = Vec::new();
-        for d in &plan.deferred_changes {
-            let Some(rc) = &d.change else { continue };
-            deferred.push(json!({
-                "reason": d.deferred.as_ref().map(|x| x.reason).unwrap_or(0),
-                "resource_change": resource_change(rc)?,
-            }));
-        }
-        doc.insert("deferred_changes".into(), Value::Array(deferred));
-    }
+    insert_array(&mut doc, "resource_drift", &plan.resource_drift, |rc| {
+        resource_change(rc).map(Some)
+    })?;
+    insert_array(&mut doc, "deferred_changes", &plan.deferred_changes, |d| {
+        let Some(rc) = &d.change else { return Ok(None) };
+        Ok(Some(json!({
+            "reason": d.deferred.as_ref().map(|x| x.reason).unwrap_or(0),
+            "resource_change": resource_change(rc)?,
+        })))
+    })?;
     let mut outputs = Map::new();
     for oc in &plan.output_changes {
         outputs.insert(oc.name.clone(), output_change(oc)?);
@@ -410,26 +423,26 @@ fn build(plan: &proto::Plan) -> Result<Value, String> {
             .collect();
         doc.insert("checks".into(), Value::Array(checks));
     }
-    if !plan.action_invocations.is_empty() {
-        let mut v = Vec::new();
-        for a in &plan.action_invocations {
-            v.push(action(a)?);
-        }
-        doc.insert("action_invocations".into(), Value::Array(v));
-    }
-    if !plan.deferred_action_invocations.is_empty() {
-        let mut v = Vec::new();
-        for d in &plan.deferred_action_invocations {
+    insert_array(
+        &mut doc,
+        "action_invocations",
+        &plan.action_invocations,
+        |a| action(a).map(Some),
+    )?;
+    insert_array(
+        &mut doc,
+        "deferred_action_invocations",
+        &plan.deferred_action_invocations,
+        |d| {
             let Some(a) = &d.action_invocation else {
-                continue;
+                return Ok(None);
             };
-            v.push(json!({
+            Ok(Some(json!({
                 "reason": d.deferred.as_ref().map(|x| x.reason).unwrap_or(0),
                 "action_invocation": action(a)?,
-            }));
-        }
-        doc.insert("deferred_action_invocations".into(), Value::Array(v));
-    }
+            })))
+        },
+    )?;
     // Not in `show -json`: the backend and state store configuration the plan was made with
     // (`-backend-config` credentials end up here), in the backend cache's shape.
     if let Some(b) = &plan.backend {
