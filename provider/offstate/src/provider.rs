@@ -461,7 +461,9 @@ impl offstate_framework::Provider for OffstateProvider {
 
 /// The credentials this process can see, registered with `offstate_framework::withheld` so
 /// that no log line or diagnostic carries them, whoever wrote it: the secret key and session
-/// token in the environment, `assume_role.external_id`, and a proxy URL's password. A server or
+/// token in the environment, `assume_role.external_id`, the credentials the SDK reads from files
+/// (`offstate_common::store::credential_files`: shared config and credentials files, web identity
+/// and container token files, SSO and `aws login` caches), and a proxy URL's password. A server or
 /// proxy that reflects the request in its error text (the `X-Amz-Security-Token` header, STS's
 /// form body with `ExternalId`) would otherwise put them in the error the user sees, and the
 /// SDK's own warning ("STS refused to grant assume role") in the log.
@@ -477,66 +479,15 @@ fn withhold_credentials(cfg: &AwsStoreConfig) {
             withhold(&v);
         }
     }
-    if let Some(id) = cfg
-        .assume_role
-        .as_ref()
-        .and_then(|r| r.external_id.as_deref())
-    {
-        withhold(id);
-    }
-    // Tokens kept in files (web identity for IRSA / GitHub OIDC, the container credentials
-    // endpoint's authorization token).
-    for var in [
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    ] {
-        if let Some(token) = std::env::var_os(var).and_then(|path| small_file(&path)) {
-            withhold(token.trim());
-        }
-    }
-    // Tokens the SDK reads from its caches and sends on: SSO's access token (the
-    // `x-amz-sso_bearer_token` header of GetRoleCredentials), its refresh token and client
-    // secret (the body of SSO OIDC's CreateToken), `aws login`'s refresh token and keys.
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(std::path::PathBuf::from);
-    let login_cache = std::env::var_os("AWS_LOGIN_CACHE_DIRECTORY")
-        .filter(|d| !d.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".aws/login/cache")));
-    for dir in [home.map(|h| h.join(".aws/sso/cache")), login_cache]
-        .into_iter()
-        .flatten()
-    {
-        for token in cached_tokens(&dir) {
-            withhold(&token);
-        }
-    }
-    for (configured, var, default) in [
-        (&cfg.shared_config_files, "AWS_CONFIG_FILE", ".aws/config"),
-        (
-            &cfg.shared_credentials_files,
-            "AWS_SHARED_CREDENTIALS_FILE",
-            ".aws/credentials",
-        ),
-    ] {
-        let mut files = configured.clone();
-        if files.is_empty() {
-            files.extend(
-                std::env::var_os(var)
-                    .filter(|v| !v.is_empty())
-                    .map(std::path::PathBuf::from)
-                    .or_else(|| {
-                        std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(default))
-                    }),
-            );
-        }
-        for file in files {
-            for secret in file_credentials(&file) {
-                withhold(&secret);
-            }
-        }
-    }
+    // `assume_role.external_id` and the credentials the SDK reads from files (some sent only in
+    // a request body, where no header observer sees them).
+    offstate_common::store::credential_files::withhold(
+        &cfg.shared_config_files,
+        &cfg.shared_credentials_files,
+        cfg.assume_role
+            .as_ref()
+            .and_then(|r| r.external_id.as_deref()),
+    );
     for var in [
         "HTTPS_PROXY",
         "https_proxy",
@@ -550,103 +501,6 @@ fn withhold_credentials(cfg: &AwsStoreConfig) {
             withhold(&percent_decode(password));
         }
     }
-}
-
-/// The secret values of a shared config or credentials file (`aws_secret_access_key`,
-/// `aws_session_token`, `external_id` of any profile); nothing when it cannot be read. The SDK
-/// reads the same files for the credentials it signs with.
-fn file_credentials(path: &std::path::Path) -> Vec<String> {
-    let Some(text) = small_file(path.as_os_str()) else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            let key = key.trim().to_ascii_lowercase();
-            let value = value.trim();
-            match key.as_str() {
-                "aws_secret_access_key"
-                | "aws_session_token"
-                | "aws_security_token"
-                | "external_id" => Some(value.to_owned()),
-                // A profile's web identity (EKS, CI runners): the SDK sends the file's JWT in
-                // the form body of AssumeRoleWithWebIdentity, as for AWS_WEB_IDENTITY_TOKEN_FILE.
-                "web_identity_token_file" if !value.is_empty() => {
-                    small_file(std::ffi::OsStr::new(value)).map(|t| t.trim().to_owned())
-                }
-                _ => None,
-            }
-        })
-        .filter(|v| !v.is_empty())
-        .collect()
-}
-
-/// The tokens and keys in the JSON files of an SDK token cache (`~/.aws/sso/cache`,
-/// `~/.aws/login/cache`): every string under a key named `accessToken`, `refreshToken`,
-/// `clientSecret`, `secretAccessKey` or `sessionToken`, at any depth (`aws login`'s
-/// `accessToken` is an object: only its key and token are taken, not its key id or account id,
-/// which would mask every mention of the account). At most 64 files are
-/// read, the most recently modified first (a cache folder keeps the files of every session ever
-/// opened; the SDK's is the one refreshed last); nothing when the folder cannot be read.
-fn cached_tokens(dir: &std::path::Path) -> Vec<String> {
-    fn walk(v: &serde_json::Value, secret_key: bool, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::String(s) if secret_key => out.push(s.clone()),
-            serde_json::Value::Object(map) => {
-                for (k, v) in map {
-                    let secret = [
-                        "accesstoken",
-                        "refreshtoken",
-                        "clientsecret",
-                        "secretaccesskey",
-                        "sessiontoken",
-                    ]
-                    .contains(&k.to_ascii_lowercase().as_str());
-                    walk(v, secret, out);
-                }
-            }
-            serde_json::Value::Array(items) => {
-                for v in items {
-                    walk(v, false, out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .map(|e| {
-            let modified = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .unwrap_or(std::time::UNIX_EPOCH);
-            (modified, e.path())
-        })
-        .collect();
-    files.sort_by_key(|f| std::cmp::Reverse(f.0));
-    let mut out = Vec::new();
-    for (_, path) in files.into_iter().take(64) {
-        if let Some(json) = small_file(path.as_os_str())
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        {
-            walk(&json, false, &mut out);
-        }
-    }
-    out
-}
-
-/// The first MiB of a text file; `None` when it cannot be read.
-fn small_file(path: &std::ffi::OsStr) -> Option<String> {
-    use std::io::Read as _;
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
-        .ok()?;
-    Some(text)
 }
 
 /// The password of a proxy URL (`http://user:PASSWORD@host:port`), as written.
@@ -811,76 +665,6 @@ mod tests {
             assert_eq!(proxy_password(url), want, "{url}");
         }
         assert_eq!(percent_decode("s3cr%40t-pass"), "s3cr@t-pass");
-    }
-
-    #[test]
-    fn cached_tokens_are_the_secrets_of_every_cache_file() {
-        let dir = std::env::temp_dir().join(format!("offstate-token-cache-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("sso.json"),
-            r#"{"startUrl":"https://x.awsapps.com/start","region":"eu-west-1","accessToken":"sso-access",
-               "expiresAt":"2099-01-01T00:00:00Z","clientId":"cid","clientSecret":"sso-client-secret",
-               "refreshToken":"sso-refresh"}"#,
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("login.json"),
-            r#"{"accessToken":{"accessKeyId":"AKID","secretAccessKey":"login-key","sessionToken":"login-token",
-               "accountId":"123456789012"},"refreshToken":"login-refresh","dpopKey":"k"}"#,
-        )
-        .unwrap();
-        std::fs::write(dir.join("notes.txt"), r#"{"accessToken":"not-json-file"}"#).unwrap();
-        // Old sessions' files (more than are read) must not hide the one in use, written last.
-        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86400);
-        for i in 0..600 {
-            let path = dir.join(format!("old-{i:03}.json"));
-            std::fs::write(&path, r#"{"startUrl":"https://old.example"}"#).unwrap();
-            std::fs::File::options()
-                .write(true)
-                .open(&path)
-                .and_then(|f| f.set_modified(old))
-                .unwrap();
-        }
-        std::fs::write(dir.join("broken.json"), "{not json").unwrap();
-        let mut got = cached_tokens(&dir);
-        let _ = std::fs::remove_dir_all(&dir);
-        got.sort();
-        assert_eq!(
-            got,
-            [
-                "login-key",
-                "login-refresh",
-                "login-token",
-                "sso-access",
-                "sso-client-secret",
-                "sso-refresh"
-            ]
-        );
-        assert!(cached_tokens(&dir).is_empty());
-    }
-
-    #[test]
-    fn file_credentials_are_the_secret_values_of_every_profile() {
-        let dir =
-            std::env::temp_dir().join(format!("offstate-provider-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("credentials");
-        let token = dir.join("token");
-        std::fs::write(&token, "jwt-c\n").unwrap();
-        std::fs::write(
-            &file,
-            format!("[a]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = key-a\n\
-             [profile b]\n  AWS_Session_Token=token-b  \nexternal_id = ext-b\nregion = eu-west-1\naws_secret_access_key =\n\
-             [profile c]\nrole_arn = arn:aws:iam::123456789012:role/c\nweb_identity_token_file = {}\n\
-             [profile d]\nweb_identity_token_file = {}\n",
-             token.display(), dir.join("no-token").display()),
-        )
-        .unwrap();
-        let got = file_credentials(&file);
-        let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(got, ["key-a", "token-b", "ext-b", "jwt-c"]);
-        assert!(file_credentials(&dir.join("missing")).is_empty());
         assert_eq!(percent_decode("100%-%zz%4"), "100%-%zz%4");
     }
 }

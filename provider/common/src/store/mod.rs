@@ -2,6 +2,8 @@
 //!
 //! Two implementations: [`aws::AwsSecretsManager`] (the only code that touches the AWS SDK) and
 //! [`memory::MemoryStore`] (an in-process fake with the same semantics, for unit tests).
+//! Beside them, [`credential_files`]: the credentials the SDK reads from files, registered to be
+//! withheld by both programs before any AWS call.
 //!
 //! Every `secret_id` argument is a secret name or ARN, as Secrets Manager accepts.
 //! Values go in and out only as [`SecretValue`]; no type here prints one.
@@ -15,6 +17,7 @@ use thiserror::Error;
 use crate::SecretValue;
 
 pub mod aws;
+pub mod credential_files;
 pub mod memory;
 
 /// The staging label of the current version.
