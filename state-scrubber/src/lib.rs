@@ -22,10 +22,14 @@ pub mod table;
 
 /// Registers the credentials to be masked (as `[withheld]`) in every error and warning this
 /// program prints or reports ([`report::printable`], the S3 errors of [`s3::scan`]): those of
-/// the environment, and every credential the AWS SDK resolves or sends from now on
-/// (`offstate_common::store::aws::observe_credentials`). A service, STS or a proxy that echoes the
-/// request in its error text (its `X-Amz-Security-Token` header, a form body) shows none of them.
-/// Called first thing by `main`.
+/// the environment, those the AWS SDK will read from files (the default shared config and
+/// credentials files or `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`, every profile of them,
+/// web identity and container token files, SSO and `aws login` caches:
+/// `offstate_common::store::credential_files`, as the provider does), and every credential the
+/// AWS SDK resolves or sends from now on (`offstate_common::store::aws::observe_credentials`). A
+/// service, STS or a proxy that echoes the request in its error text (its `X-Amz-Security-Token`
+/// header, a form body such as AssumeRoleWithWebIdentity's) shows none of them. Called first
+/// thing by `main`, before any AWS call.
 pub fn withhold_credentials() {
     use offstate_common::withheld::withhold;
     offstate_common::store::aws::observe_credentials(withhold);
@@ -39,6 +43,9 @@ pub fn withhold_credentials() {
             withhold(&v);
         }
     }
+    // Tokens sent only in a request body (a web identity JWT, SSO OIDC's refresh token and client
+    // secret), which the observer never sees: read from their files now.
+    offstate_common::store::credential_files::withhold(&[], &[], None);
 }
 
 /// `text` with every credential registered by [`withhold_credentials`] (or seen since) replaced

@@ -4,7 +4,9 @@
 //! for Secrets Manager (`scrub --write`) and S3 (`audit s3://...`). The session token is a random
 //! canary, from the environment or from a shared credentials file (which only the AWS SDK reads:
 //! state-scrubber learns it from the SDK's observing HTTP client and credentials chain). It must
-//! not be in stdout, stderr or the JSON report; `[withheld]` must be where it was.
+//! not be in stdout, stderr or the JSON report; `[withheld]` must be where it was. The same
+//! endpoint, as STS, quotes the form body of AssumeRoleWithWebIdentity: a profile's web identity
+//! token (sent only in that body, never in a header) is withheld too.
 
 mod util;
 
@@ -51,10 +53,21 @@ fn echoing_endpoint() -> String {
                 }
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
+                let form = String::from_utf8_lossy(&body).into_owned();
                 let message = format!(
                     "request refused by the gateway: X-Amz-Security-Token={token} Authorization={auth}"
                 );
-                let (status, kind, body) = if target {
+                let (status, kind, body) = if form.starts_with("Action=") {
+                    // STS (a query-protocol form): its error quotes the form body.
+                    let quoted = form.replace('&', "&amp;").replace('<', "&lt;");
+                    (
+                        "400 Bad Request",
+                        "text/xml",
+                        format!(
+                            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>request refused by the gateway: {quoted}</Message></Error><RequestId>r1</RequestId></ErrorResponse>"
+                        ),
+                    )
+                } else if target {
                     (
                         "400 Bad Request",
                         "application/x-amz-json-1.1",
@@ -104,7 +117,7 @@ fn assert_withheld(what: &str, r: &Run, canary: &str) {
     for form in [canary.to_string(), canary[4..].to_string()] {
         assert!(
             !r.stdout.contains(&form) && !r.stderr.contains(&form),
-            "{what}: the session token is in the output"
+            "{what}: the token is in the output"
         );
     }
     assert!(
@@ -195,4 +208,62 @@ fn a_session_token_echoed_by_the_endpoint_is_withheld() {
             "audit s3:// ({source}): the report's errors show no [withheld]"
         );
     }
+}
+
+#[test]
+fn a_web_identity_token_echoed_by_sts_is_withheld() {
+    let endpoint = echoing_endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("terraform.tfstate");
+    std::fs::write(
+        &state,
+        state_v4(json!([resource(
+            "managed",
+            "aws_db_instance",
+            "main",
+            json!({"id": "db-1", "username": "app", "password": random(ALNUM, 24)}),
+            json!([[{"type": "get_attr", "value": "password"}]]),
+        )])),
+    )
+    .unwrap();
+    // A JWT-shaped canary in a profile's web_identity_token_file: the SDK sends it only in the
+    // form body of STS's AssumeRoleWithWebIdentity, which the endpoint quotes in its error.
+    let canary = format!(
+        "eyJ{}.{}.{}",
+        random(ALNUM, 30),
+        random(ALNUM, 40),
+        random(ALNUM, 30)
+    );
+    let token = dir.path().join("web-identity-token");
+    std::fs::write(&token, format!("{canary}\n")).unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile ci]\nrole_arn = arn:aws:iam::123456789012:role/ci\nweb_identity_token_file = {}\n",
+            token.display()
+        ),
+    )
+    .unwrap();
+    let r = done(
+        aws_command()
+            .envs([
+                ("AWS_PROFILE", "ci"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/offstate-test"),
+                ("AWS_ENDPOINT_URL_STS", endpoint.as_str()),
+            ])
+            .env("AWS_CONFIG_FILE", &config)
+            .args([
+                "scrub",
+                state.to_str().unwrap(),
+                "--prefix",
+                "test/app",
+                "--write",
+                "--endpoint",
+                &endpoint,
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_withheld("scrub --write (web identity token file)", &r, &canary);
 }
