@@ -22,7 +22,7 @@ pub mod table;
 
 /// Registers the credentials to be masked (as `[withheld]`) in every error and warning this
 /// program prints or reports ([`report::printable`], the S3 errors of [`s3::scan`]): those of
-/// the environment, those the AWS SDK will read from files (the default shared config and
+/// the environment (proxy passwords included), those the AWS SDK will read from files (the default shared config and
 /// credentials files or `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`, every profile of them,
 /// web identity and container token files, SSO and `aws login` caches:
 /// `offstate_common::store::credential_files`, as the provider does), and every credential the
@@ -33,18 +33,9 @@ pub mod table;
 pub fn withhold_credentials() {
     use offstate_common::withheld::withhold;
     offstate_common::store::aws::observe_credentials(withhold);
-    for var in [
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    ] {
-        if let Ok(v) = std::env::var(var) {
-            withhold(&v);
-        }
-    }
-    // Tokens sent only in a request body (a web identity JWT, SSO OIDC's refresh token and client
-    // secret), which the observer never sees: read from their files now.
+    // The environment's keys and proxy passwords, and the tokens sent only in a request body (a
+    // web identity JWT, SSO OIDC's refresh token and client secret), which the observer never
+    // sees: read from their files now.
     offstate_common::store::credential_files::withhold(&[], &[], None);
 }
 

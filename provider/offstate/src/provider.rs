@@ -468,19 +468,9 @@ impl offstate_framework::Provider for OffstateProvider {
 /// form body with `ExternalId`) would otherwise put them in the error the user sees, and the
 /// SDK's own warning ("STS refused to grant assume role") in the log.
 fn withhold_credentials(cfg: &AwsStoreConfig) {
-    use offstate_framework::withheld::withhold;
-    for var in [
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    ] {
-        if let Ok(v) = std::env::var(var) {
-            withhold(&v);
-        }
-    }
-    // `assume_role.external_id` and the credentials the SDK reads from files (some sent only in
-    // a request body, where no header observer sees them).
+    // The environment's keys and proxy passwords, `assume_role.external_id` and the credentials
+    // the SDK reads from files (some sent only in a request body, where no header observer sees
+    // them).
     offstate_common::store::credential_files::withhold(
         &cfg.shared_config_files,
         &cfg.shared_credentials_files,
@@ -488,54 +478,6 @@ fn withhold_credentials(cfg: &AwsStoreConfig) {
             .as_ref()
             .and_then(|r| r.external_id.as_deref()),
     );
-    for var in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        if let Some(password) = std::env::var(var).ok().as_deref().and_then(proxy_password) {
-            withhold(password);
-            withhold(&percent_decode(password));
-        }
-    }
-}
-
-/// The password of a proxy URL (`http://user:PASSWORD@host:port`), as written.
-fn proxy_password(url: &str) -> Option<&str> {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let (userinfo, _) = authority.rsplit_once('@')?;
-    let (_, password) = userinfo.split_once(':')?;
-    (!password.is_empty()).then_some(password)
-}
-
-/// `%XX` sequences decoded (a proxy password is written percent-encoded in the URL and sent
-/// decoded); anything undecodable is kept as it is.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// File paths from a list of strings, a leading `~/` taken as `$HOME/`, as hashicorp/aws does.
@@ -640,31 +582,5 @@ fn attempt_timeout_from_env() -> Option<std::time::Duration> {
             tracing::warn!("OFFSTATE_AWS_ATTEMPT_TIMEOUT is not a number of seconds in (0, 3600]; using the default");
             None
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn proxy_passwords_are_found_as_written_and_decoded() {
-        for (url, want) in [
-            (
-                "http://user:s3cr%40t-pass@proxy:3128",
-                Some("s3cr%40t-pass"),
-            ),
-            ("http://user:p@ss@proxy:3128/", Some("p@ss")),
-            ("user:pw-no-scheme@proxy:3128", Some("pw-no-scheme")),
-            ("http://user@proxy:3128", None),
-            ("http://user:@proxy:3128", None),
-            ("http://proxy:3128", None),
-            ("http://proxy:3128/a@b:c", None),
-            ("", None),
-        ] {
-            assert_eq!(proxy_password(url), want, "{url}");
-        }
-        assert_eq!(percent_decode("s3cr%40t-pass"), "s3cr@t-pass");
-        assert_eq!(percent_decode("100%-%zz%4"), "100%-%zz%4");
     }
 }

@@ -1,5 +1,6 @@
-//! Credentials this process's AWS SDK reads from files, registered with [`crate::withheld`] so
-//! that no text shown carries them: the secret keys, session tokens and `external_id`s of the
+//! Credentials this process's AWS SDK reads from the environment and from files, registered with
+//! [`crate::withheld`] so that no text shown carries them: the environment's keys and proxy
+//! passwords, the secret keys, session tokens and `external_id`s of the
 //! shared config and credentials files (every profile), the web identity token
 //! (`AWS_WEB_IDENTITY_TOKEN_FILE`, a profile's `web_identity_token_file`), the container
 //! credentials endpoint's authorization token (`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`), and the
@@ -11,8 +12,12 @@
 
 use std::path::{Path, PathBuf};
 
-/// Registers (with [`crate::withheld::withhold`]) `external_id` (an `assume_role.external_id`,
-/// sent in STS's form body) and every credential found in the files the SDK reads:
+/// Registers (with [`crate::withheld::withhold`]) the environment's secret key and tokens
+/// (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_SECURITY_TOKEN`,
+/// `AWS_CONTAINER_AUTHORIZATION_TOKEN`), the password of a proxy URL in `HTTPS_PROXY`,
+/// `HTTP_PROXY` or `ALL_PROXY` (either case; as written and percent-decoded), `external_id` (an
+/// `assume_role.external_id`, sent in STS's form body) and every credential found in the files
+/// the SDK reads:
 /// `config_files` and `credentials_files` (the provider's `shared_config_files` /
 /// `shared_credentials_files`; when empty, `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`,
 /// else `~/.aws/config` / `~/.aws/credentials`), every profile of them (so whichever
@@ -25,6 +30,30 @@ pub fn withhold(
     external_id: Option<&str>,
 ) {
     use crate::withheld::withhold;
+    for var in [
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            withhold(&v);
+        }
+    }
+    // A proxy URL's password, as written (percent-encoded) and as sent (decoded).
+    for var in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        if let Some(password) = std::env::var(var).ok().as_deref().and_then(proxy_password) {
+            withhold(password);
+            withhold(&percent_decode(password));
+        }
+    }
     if let Some(id) = external_id {
         withhold(id);
     }
@@ -178,9 +207,65 @@ fn small_file(path: &std::ffi::OsStr) -> Option<String> {
     Some(text)
 }
 
+/// The password of a proxy URL (`http://user:PASSWORD@host:port`), as written.
+fn proxy_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
+/// `%XX` sequences decoded (a proxy password is written percent-encoded in the URL and sent
+/// decoded); anything undecodable is kept as it is.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_passwords_are_found_as_written_and_decoded() {
+        for (url, want) in [
+            (
+                "http://user:s3cr%40t-pass@proxy:3128",
+                Some("s3cr%40t-pass"),
+            ),
+            ("http://user:p@ss@proxy:3128/", Some("p@ss")),
+            ("user:pw-no-scheme@proxy:3128", Some("pw-no-scheme")),
+            ("http://user@proxy:3128", None),
+            ("http://user:@proxy:3128", None),
+            ("http://proxy:3128", None),
+            ("http://proxy:3128/a@b:c", None),
+            ("", None),
+        ] {
+            assert_eq!(proxy_password(url), want, "{url}");
+        }
+        assert_eq!(percent_decode("s3cr%40t-pass"), "s3cr@t-pass");
+        assert_eq!(percent_decode("100%-%zz%4"), "100%-%zz%4");
+    }
 
     #[test]
     fn cached_tokens_are_the_secrets_of_every_cache_file() {
