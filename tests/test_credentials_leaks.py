@@ -511,11 +511,13 @@ def test_web_identity_token_echoed_by_sts(ws, sm):
     apply_against_echoing_sts(ws, text, "AssumeRoleWithWebIdentity")
 
 
-def test_profile_web_identity_token_echoed_by_sts(ws, sm):
+@pytest.mark.parametrize("config_path", ["absolute", "home"])
+def test_profile_web_identity_token_echoed_by_sts(ws, sm, config_path):
     """Web identity set in a profile (`role_arn` + `web_identity_token_file`, as EKS and CI
     runners write it) rather than through AWS_WEB_IDENTITY_TOKEN_FILE: the file's JWT goes to STS
     in the form body of AssumeRoleWithWebIdentity just the same, and an STS or gateway echoing that
-    body must not put it in the diagnostic or the log."""
+    body must not put it in the diagnostic or the log. `home`: AWS_CONFIG_FILE is written
+    `~/...` (quoted in a CI file, so no shell expanded it), which the SDK reads as $HOME/..."""
     c = ws.canary()
     ws.set_var("secret", c)
     for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
@@ -531,7 +533,11 @@ def test_profile_web_identity_token_echoed_by_sts(ws, sm):
         f"web_identity_token_file = {files / 'profile-token'}\n"
         "role_session_name = ci\n"
     )
-    ws.env["AWS_CONFIG_FILE"] = str(files / "webid-config")
+    if config_path == "home":
+        ws.env["HOME"] = str(files)
+        ws.env["AWS_CONFIG_FILE"] = "~/webid-config"
+    else:
+        ws.env["AWS_CONFIG_FILE"] = str(files / "webid-config")
     ws.env["AWS_SHARED_CREDENTIALS_FILE"] = str(files / "none")
     ws.env["AWS_PROFILE"] = "ci"
     text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),

@@ -95,11 +95,12 @@ pub fn withhold(
     ] {
         let mut files = configured.to_vec();
         if files.is_empty() {
+            let home = std::env::var_os("HOME");
             files.extend(
                 std::env::var_os(var)
                     .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-                    .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(default))),
+                    .map(|v| expand_home(Path::new(&v), home.as_deref()))
+                    .or_else(|| home.map(|h| Path::new(&h).join(default))),
             );
         }
         for file in files {
@@ -107,6 +108,19 @@ pub fn withhold(
                 withhold(&secret);
             }
         }
+    }
+}
+
+/// `path` as the SDK reads `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`: a leading `~`
+/// component is the home directory (`~/ci/config` is `$HOME/ci/config`; `~user/..` is left as
+/// it is), so a value written in quotes, which no shell expanded, names the file the SDK reads.
+fn expand_home(path: &Path, home: Option<&std::ffi::OsStr>) -> PathBuf {
+    let mut components = path.components();
+    match (components.next(), home) {
+        (Some(std::path::Component::Normal(first)), Some(home)) if first == "~" => {
+            Path::new(home).join(components.as_path())
+        }
+        _ => path.to_path_buf(),
     }
 }
 
@@ -265,6 +279,26 @@ mod tests {
         }
         assert_eq!(percent_decode("s3cr%40t-pass"), "s3cr@t-pass");
         assert_eq!(percent_decode("100%-%zz%4"), "100%-%zz%4");
+    }
+
+    #[test]
+    fn a_leading_tilde_is_the_home_directory_as_the_sdk_reads_it() {
+        let home = Some(std::ffi::OsStr::new("/home/ci"));
+        for (path, want) in [
+            ("~/ci/config", "/home/ci/ci/config"),
+            ("~", "/home/ci"),
+            ("/etc/aws/config", "/etc/aws/config"),
+            ("relative/~/config", "relative/~/config"),
+            ("~user/config", "~user/config"),
+        ] {
+            assert_eq!(
+                expand_home(Path::new(path), home),
+                Path::new(want),
+                "{path}"
+            );
+        }
+        // No home: left as it is (the SDK reads "~/..." then, which is not there either).
+        assert_eq!(expand_home(Path::new("~/c"), None), Path::new("~/c"));
     }
 
     #[test]
