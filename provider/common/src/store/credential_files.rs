@@ -125,15 +125,17 @@ fn expand_home(path: &Path, home: Option<&std::ffi::OsStr>) -> PathBuf {
 }
 
 /// The secret values of a shared config or credentials file (`aws_secret_access_key`,
-/// `aws_session_token`, `external_id` of any profile); nothing when it cannot be read. The SDK
-/// reads the same files for the credentials it signs with.
+/// `aws_session_token`, `external_id` of any profile, and the JWT in the file a
+/// `web_identity_token_file` names); nothing when it cannot be read. The SDK
+/// reads the same files for the credentials it signs with, and as it does: a `#` or `;` after
+/// whitespace starts a comment (`external_id = abc # prod` sends `abc`).
 fn file_credentials(path: &Path) -> Vec<String> {
     let Some(text) = small_file(path.as_os_str()) else {
         return Vec::new();
     };
     text.lines()
         .filter_map(|line| {
-            let (key, value) = line.split_once('=')?;
+            let (key, value) = without_comment(line.trim_start()).split_once('=')?;
             let key = key.trim().to_ascii_lowercase();
             let value = value.trim();
             match key.as_str() {
@@ -151,6 +153,19 @@ fn file_credentials(path: &Path) -> Vec<String> {
         })
         .filter(|v| !v.is_empty())
         .collect()
+}
+
+/// `line` up to a trailing comment, as aws-runtime's profile parser reads a property line: a `#`
+/// or `;` preceded by whitespace starts one (`token;e` is a value, `abc ;x` is `abc`).
+fn without_comment(line: &str) -> &str {
+    let mut after_whitespace = false;
+    for (i, c) in line.char_indices() {
+        if after_whitespace && (c == '#' || c == ';') {
+            return &line[..i];
+        }
+        after_whitespace = c.is_whitespace();
+    }
+    line
 }
 
 /// The tokens and keys in the JSON files of an SDK token cache (`~/.aws/sso/cache`,
@@ -366,13 +381,19 @@ mod tests {
             format!("[a]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = key-a\n\
              [profile b]\n  AWS_Session_Token=token-b  \nexternal_id = ext-b\nregion = eu-west-1\naws_secret_access_key =\n\
              [profile c]\nrole_arn = arn:aws:iam::123456789012:role/c\nweb_identity_token_file = {}\n\
-             [profile d]\nweb_identity_token_file = {}\n",
-             token.display(), dir.join("no-token").display()),
+             [profile d]\nweb_identity_token_file = {}\n\
+             [profile e] ; comments, as the SDK strips them (after whitespace only)\n\
+             external_id = ext-e # production\nweb_identity_token_file = {}\t; the CI runner's\n\
+             aws_session_token = token;e #x\n",
+             token.display(), dir.join("no-token").display(), token.display()),
         )
         .unwrap();
         let got = file_credentials(&file);
         let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(got, ["key-a", "token-b", "ext-b", "jwt-c"]);
+        assert_eq!(
+            got,
+            ["key-a", "token-b", "ext-b", "jwt-c", "ext-e", "jwt-c", "token;e"]
+        );
         assert!(file_credentials(&dir.join("missing")).is_empty());
     }
 }
