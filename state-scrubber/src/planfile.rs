@@ -13,6 +13,8 @@
 //! Each member is reported under its own label, `FILE!/MEMBER` ([`member_label`]). Other members
 //! (`tfconfig/...`, the lock file) are not read. Errors never quote input bytes.
 
+use std::cell::Cell;
+
 use serde_json::{json, Map, Value};
 
 /// The generated messages (public for tests that build plans; not an interface).
@@ -30,6 +32,16 @@ pub const MAX_TOTAL: u64 = 512 << 20;
 pub const MAX_ARCHIVE: usize = 512 << 20;
 /// msgpack values nested deeper than this are refused.
 const MAX_DEPTH: usize = 128;
+/// The msgpack values (maps, arrays, map keys, scalars) of one plan, in all, that are decoded at
+/// most. A hostile `tfplan` packs a value in each byte (a nil, 1 byte, is a JSON value of 32
+/// bytes and a line of the document): unbounded, a member of 256 MiB (some 250 KB zipped) asked
+/// for tens of GiB. This many cost about what the largest `tfstate` member does.
+pub const MAX_VALUES: u64 = 32 << 20;
+/// The `tfplan` document (pretty JSON, where each value deep in it takes a line of indentation)
+/// is refused past this size.
+pub const MAX_DOCUMENT: usize = 512 << 20;
+/// [`Decoder`]'s error once [`MAX_VALUES`] are spent.
+const TOO_MANY_VALUES: &str = "too many values";
 
 /// The members read, in the order they are reported.
 pub const MEMBERS: [&str; 3] = ["tfplan", "tfstate", "tfstate-prev"];
@@ -344,7 +356,8 @@ pub fn plan_document(raw: &[u8], sensitive: &[String]) -> Result<Vec<u8>, String
     use prost::Message as _;
     let plan = proto::Plan::decode(raw)
         .map_err(|_| "not a valid plan (protobuf tfplan.Plan does not decode)".to_string())?;
-    let mut doc = build(&plan)?;
+    let left = Cell::new(MAX_VALUES);
+    let mut doc = build(&plan, &left)?;
     if !sensitive.is_empty() {
         let vars: Map<String, Value> = sensitive
             .iter()
@@ -352,7 +365,41 @@ pub fn plan_document(raw: &[u8], sensitive: &[String]) -> Result<Vec<u8>, String
             .collect();
         doc["configuration"] = json!({"root_module": {"variables": vars}});
     }
-    serde_json::to_vec_pretty(&doc).map_err(|_| "cannot write the plan document".to_string())
+    let mut out = Capped {
+        buf: Vec::new(),
+        over: false,
+    };
+    serde_json::to_writer_pretty(&mut out, &doc).map_err(|_| {
+        if out.over {
+            format!(
+                "the plan document would be larger than {} MiB: refused (a msgpack bomb?), not scanned",
+                MAX_DOCUMENT >> 20
+            )
+        } else {
+            "cannot write the plan document".to_string()
+        }
+    })?;
+    Ok(out.buf)
+}
+
+/// A buffer that refuses to grow past [`MAX_DOCUMENT`] (`over` once it did).
+struct Capped {
+    buf: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len().saturating_add(b.len()) > MAX_DOCUMENT {
+            self.over = true;
+            return Err(std::io::Error::other("the plan document is too large"));
+        }
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `key` in `doc`: the array of what `f` makes of each of `items` (`None` leaves one out);
@@ -376,35 +423,36 @@ fn insert_array<T>(
     Ok(())
 }
 
-fn build(plan: &proto::Plan) -> Result<Value, String> {
+/// `left`: how many more msgpack values may be decoded ([`MAX_VALUES`] for the whole plan).
+fn build(plan: &proto::Plan, left: &Cell<u64>) -> Result<Value, String> {
     let mut doc = Map::new();
     doc.insert("format_version".into(), json!("1.2"));
     let mut vars = Map::new();
     let mut names: Vec<&String> = plan.variables.keys().collect();
     names.sort();
     for name in names {
-        let v = dynamic(Some(&plan.variables[name]), "a variable's value")?;
+        let v = dynamic(Some(&plan.variables[name]), "a variable's value", left)?;
         vars.insert(name.clone(), json!({ "value": v }));
     }
     doc.insert("variables".into(), Value::Object(vars));
     let mut changes = Vec::new();
     for rc in &plan.resource_changes {
-        changes.push(resource_change(rc)?);
+        changes.push(resource_change(rc, left)?);
     }
     doc.insert("resource_changes".into(), Value::Array(changes));
     insert_array(&mut doc, "resource_drift", &plan.resource_drift, |rc| {
-        resource_change(rc).map(Some)
+        resource_change(rc, left).map(Some)
     })?;
     insert_array(&mut doc, "deferred_changes", &plan.deferred_changes, |d| {
         let Some(rc) = &d.change else { return Ok(None) };
         Ok(Some(json!({
             "reason": d.deferred.as_ref().map(|x| x.reason).unwrap_or(0),
-            "resource_change": resource_change(rc)?,
+            "resource_change": resource_change(rc, left)?,
         })))
     })?;
     let mut outputs = Map::new();
     for oc in &plan.output_changes {
-        outputs.insert(oc.name.clone(), output_change(oc)?);
+        outputs.insert(oc.name.clone(), output_change(oc, left)?);
     }
     doc.insert("output_changes".into(), Value::Object(outputs));
     if !plan.check_results.is_empty() {
@@ -427,7 +475,7 @@ fn build(plan: &proto::Plan) -> Result<Value, String> {
         &mut doc,
         "action_invocations",
         &plan.action_invocations,
-        |a| action(a).map(Some),
+        |a| action(a, left).map(Some),
     )?;
     insert_array(
         &mut doc,
@@ -439,7 +487,7 @@ fn build(plan: &proto::Plan) -> Result<Value, String> {
             };
             Ok(Some(json!({
                 "reason": d.deferred.as_ref().map(|x| x.reason).unwrap_or(0),
-                "action_invocation": action(a)?,
+                "action_invocation": action(a, left)?,
             })))
         },
     )?;
@@ -447,7 +495,7 @@ fn build(plan: &proto::Plan) -> Result<Value, String> {
     // (`-backend-config` credentials end up here), in the backend cache's shape.
     if let Some(b) = &plan.backend {
         if b.config.is_some() {
-            let config = dynamic(b.config.as_ref(), "the backend configuration")?;
+            let config = dynamic(b.config.as_ref(), "the backend configuration", left)?;
             doc.insert(
                 "backend".into(),
                 json!({"type": b.r#type, "config": config}),
@@ -455,12 +503,13 @@ fn build(plan: &proto::Plan) -> Result<Value, String> {
         }
     }
     if let Some(s) = &plan.state_store {
-        let config = dynamic(s.config.as_ref(), "the state store configuration")?;
+        let config = dynamic(s.config.as_ref(), "the state store configuration", left)?;
         let mut store = json!({"type": s.r#type, "config": config});
         if let Some(p) = &s.provider {
             let pc = dynamic(
                 p.config.as_ref(),
                 "the state store's provider configuration",
+                left,
             )?;
             store["provider"] = json!({"source": p.source, "config": pc});
         }
@@ -486,8 +535,8 @@ fn action_name(a: i32) -> &'static [&'static str] {
 
 /// `values` holds the before and after value of an update or replace; create and read carry the
 /// after value alone, delete and forget the before value alone.
-fn before_after(ch: &proto::Change) -> Result<(Value, Value), String> {
-    let one = |i: usize| dynamic(ch.values.get(i), "a change's value");
+fn before_after(ch: &proto::Change, left: &Cell<u64>) -> Result<(Value, Value), String> {
+    let one = |i: usize| dynamic(ch.values.get(i), "a change's value", left);
     let action = proto::Action::try_from(ch.action).ok();
     Ok(match (ch.values.len(), action) {
         (0, _) => (Value::Null, Value::Null),
@@ -499,8 +548,8 @@ fn before_after(ch: &proto::Change) -> Result<(Value, Value), String> {
     })
 }
 
-fn change(ch: &proto::Change) -> Result<Value, String> {
-    let (before, after) = before_after(ch)?;
+fn change(ch: &proto::Change, left: &Cell<u64>) -> Result<Value, String> {
+    let (before, after) = before_after(ch, left)?;
     let mut c = Map::new();
     c.insert("actions".into(), json!(action_name(ch.action)));
     c.insert(
@@ -521,7 +570,7 @@ fn change(ch: &proto::Change) -> Result<Value, String> {
         if imp.identity.is_some() {
             i.insert(
                 "identity".into(),
-                dynamic(imp.identity.as_ref(), "an import identity")?,
+                dynamic(imp.identity.as_ref(), "an import identity", left)?,
             );
         }
         c.insert("importing".into(), Value::Object(i));
@@ -534,13 +583,13 @@ fn change(ch: &proto::Change) -> Result<Value, String> {
         ("after_identity", &ch.after_identity),
     ] {
         if v.is_some() {
-            c.insert(k.into(), dynamic(v.as_ref(), "a resource identity")?);
+            c.insert(k.into(), dynamic(v.as_ref(), "a resource identity", left)?);
         }
     }
     Ok(Value::Object(c))
 }
 
-fn resource_change(rc: &proto::ResourceInstanceChange) -> Result<Value, String> {
+fn resource_change(rc: &proto::ResourceInstanceChange, left: &Cell<u64>) -> Result<Value, String> {
     let a = parse_address(&rc.addr);
     let mut m = Map::new();
     m.insert("address".into(), json!(rc.addr));
@@ -560,16 +609,16 @@ fn resource_change(rc: &proto::ResourceInstanceChange) -> Result<Value, String> 
         m.insert("provider_name".into(), json!(rc.provider));
     }
     if let Some(ch) = &rc.change {
-        m.insert("change".into(), change(ch)?);
+        m.insert("change".into(), change(ch, left)?);
     }
     Ok(Value::Object(m))
 }
 
-fn output_change(oc: &proto::OutputChange) -> Result<Value, String> {
+fn output_change(oc: &proto::OutputChange, left: &Cell<u64>) -> Result<Value, String> {
     let Some(ch) = &oc.change else {
         return Ok(json!({"before_sensitive": oc.sensitive, "after_sensitive": oc.sensitive}));
     };
-    let mut c = change(ch)?;
+    let mut c = change(ch, left)?;
     if oc.sensitive {
         c["before_sensitive"] = json!(true);
         c["after_sensitive"] = json!(true);
@@ -577,8 +626,8 @@ fn output_change(oc: &proto::OutputChange) -> Result<Value, String> {
     Ok(c)
 }
 
-fn action(a: &proto::ActionInvocationInstance) -> Result<Value, String> {
-    let config = dynamic(a.config_value.as_ref(), "an action's configuration")?;
+fn action(a: &proto::ActionInvocationInstance, left: &Cell<u64>) -> Result<Value, String> {
+    let config = dynamic(a.config_value.as_ref(), "an action's configuration", left)?;
     // `[module.M.]action.TYPE.NAME[KEY]`
     let segs = segments(&a.addr);
     let at = segs.iter().rposition(|s| *s == "action");
@@ -750,13 +799,18 @@ fn mark(shape: &mut Value, value: &Value, steps: &[Step]) {
     }
 }
 
-/// A DynamicValue's msgpack as JSON; an absent one is null.
-fn dynamic(v: Option<&proto::DynamicValue>, what: &str) -> Result<Value, String> {
+/// A DynamicValue's msgpack as JSON; an absent one is null. Its values are taken from `left`.
+fn dynamic(v: Option<&proto::DynamicValue>, what: &str, left: &Cell<u64>) -> Result<Value, String> {
     match v {
         None => Ok(Value::Null),
         Some(d) if d.msgpack.is_empty() => Ok(Value::Null),
-        Some(d) => decode(&d.msgpack)
-            .map_err(|e| format!("{what} is not valid msgpack ({e}); not scanned")),
+        Some(d) => decode_within(&d.msgpack, left).map_err(|e| {
+            if e == TOO_MANY_VALUES {
+                format!("the plan holds more than {MAX_VALUES} values: refused (a msgpack bomb?), not scanned")
+            } else {
+                format!("{what} is not valid msgpack ({e}); not scanned")
+            }
+        }),
     }
 }
 
@@ -764,7 +818,12 @@ fn dynamic(v: Option<&proto::DynamicValue>, what: &str) -> Result<Value, String>
 /// numbers, booleans, nil; an extension (cty's unknown value) becomes null, as `show -json`
 /// writes unknown values; a dynamic-typed value (`[type JSON as bytes, value]`) is its value.
 pub fn decode(b: &[u8]) -> Result<Value, &'static str> {
-    let mut d = Decoder { b, pos: 0 };
+    decode_within(b, &Cell::new(MAX_VALUES))
+}
+
+/// [`decode`], taking its values from `left` (refused once it is spent).
+fn decode_within(b: &[u8], left: &Cell<u64>) -> Result<Value, &'static str> {
+    let mut d = Decoder { b, pos: 0, left };
     let v = d.value(0)?;
     if d.pos != b.len() {
         return Err("trailing bytes");
@@ -775,6 +834,8 @@ pub fn decode(b: &[u8]) -> Result<Value, &'static str> {
 struct Decoder<'a> {
     b: &'a [u8],
     pos: usize,
+    /// How many more values may be decoded.
+    left: &'a Cell<u64>,
 }
 
 impl<'a> Decoder<'a> {
@@ -806,6 +867,9 @@ impl<'a> Decoder<'a> {
         if n > self.remaining() as u64 {
             return Err("truncated");
         }
+        if n > self.left.get() {
+            return Err(TOO_MANY_VALUES);
+        }
         // cty's dynamic-typed value: [type JSON (bin), value].
         if n == 2 && matches!(self.b.get(self.pos), Some(0xc4..=0xc6)) {
             let _type = self.value(depth + 1)?;
@@ -820,6 +884,9 @@ impl<'a> Decoder<'a> {
     fn map(&mut self, n: u64, depth: usize) -> Result<Value, &'static str> {
         if n.saturating_mul(2) > self.remaining() as u64 {
             return Err("truncated");
+        }
+        if n.saturating_mul(2) > self.left.get() {
+            return Err(TOO_MANY_VALUES);
         }
         let mut m = Map::new();
         for _ in 0..n {
@@ -848,6 +915,8 @@ impl<'a> Decoder<'a> {
         if depth > MAX_DEPTH {
             return Err("nested too deeply");
         }
+        let left = self.left.get().checked_sub(1).ok_or(TOO_MANY_VALUES)?;
+        self.left.set(left);
         let t = self.byte()?;
         Ok(match t {
             0x00..=0x7f => json!(t),

@@ -599,3 +599,79 @@ fn variables_the_snapshot_declares_sensitive_are_marked() {
     );
     assert_absent(&r, &[&value], "marked");
 }
+
+/// `audit` of `dir`'s `tfplan` with its address space limited to 3 GiB: a run that needs more
+/// aborts (allocation failure) instead of taking the machine's memory.
+fn audit_within_3_gib(dir: &std::path::Path) -> Run {
+    use std::os::unix::process::CommandExt as _;
+    let mut cmd = bin();
+    cmd.current_dir(dir)
+        .args(["audit", "tfplan", "--format", "json"]);
+    // SAFETY: setrlimit only, in the child before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 3 << 30,
+                rlim_max: 3 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    done(cmd.output().expect("run state-scrubber"))
+}
+
+/// A plan whose variable `bomb` is the msgpack `value`, beside a canary variable.
+fn plan_with_bomb(c: &Canaries, value: Vec<u8>) -> Vec<u8> {
+    let mut plan = plan_message(c);
+    plan.variables
+        .insert("bomb".into(), proto::DynamicValue { msgpack: value });
+    plan.encode_to_vec()
+}
+
+/// Review finding: the `tfplan` document was bounded only by the member's size (256 MiB), but
+/// each msgpack byte can be a value (a nil) that becomes a 32-byte JSON value and a line of the
+/// pretty document: a `tfplan` of 20 MB (20 KB zipped) took 2.9 GB and 8 s, one of 256 MiB tens
+/// of GiB. Now a plan of more than 32 Mi values, or whose document would pass 512 MiB (values
+/// nested deep, each on a line of indentation), is an error naming the member, read within
+/// bounded memory.
+#[test]
+fn a_plan_packed_with_values_is_refused_within_bounded_memory() {
+    let c = Canaries::new();
+    // One array of 33 Mi nils: 33 MiB of msgpack, some 33 KB zipped.
+    let n: u32 = 33 << 20;
+    let mut nils = vec![0xdd];
+    nils.extend(n.to_be_bytes());
+    nils.resize(5 + n as usize, 0xc0);
+    // 12 Mi nils in an array nested 120 deep: each on a line of some 250 bytes of indentation.
+    let mut deep = vec![0x91; 120];
+    let m: u32 = 12 << 20;
+    deep.push(0xdd);
+    deep.extend(m.to_be_bytes());
+    deep.resize(deep.len() + m as usize, 0xc0);
+    for (what, value, error) in [
+        (
+            "values",
+            nils,
+            "tfplan!/tfplan: the plan holds more than 33554432 values: refused",
+        ),
+        (
+            "document",
+            deep,
+            "tfplan!/tfplan: the plan document would be larger than 512 MiB: refused",
+        ),
+    ] {
+        let plan = plan_with_bomb(&c, value);
+        let bomb = zip_of(&[("tfplan", &plan)]);
+        assert!(bomb.len() < 1 << 20, "{what}: {}", bomb.len());
+        let d = Dir::new();
+        d.write("tfplan", &bomb);
+        let r = audit_within_3_gib(d.path());
+        assert_eq!(r.code, 2, "{what}: {}", r.all());
+        let errors = r.json()["errors"].to_string();
+        assert!(errors.contains(error), "{what}: {errors}");
+        assert_absent(&r, &c.all(), what);
+    }
+}
