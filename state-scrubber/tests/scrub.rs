@@ -3374,6 +3374,14 @@ fn a_pipeline_whose_reader_went_away_takes_back_its_manifest_entries() {
     assert_ne!(o.status.code(), Some(0), "{err}");
     assert_no_canary(&c, "stderr", &o.stderr);
     assert!(err.contains("taken out of the manifest again"), "{err}");
+    // Review finding: the message had a run of 18 blanks in it (a string continued on the next
+    // source line without a backslash).
+    assert!(
+        err.contains(
+            "did not get it whole, so it pushed nothing; every value is in Secrets Manager"
+        ),
+        "{err}"
+    );
     let m = manifest_at(
         &moto.url,
         "gone/app",

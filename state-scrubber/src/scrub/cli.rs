@@ -199,7 +199,8 @@ fn emit_state(
             // failed: it did not get the whole state, and a cut one is not JSON it would push.
             drop(o);
             anyhow::bail!(
-                "writing the state to stdout failed ({e}): its reader did not get it whole, so it                  pushed nothing; {after}{}: run the command again",
+                "writing the state to stdout failed ({e}): its reader did not get it whole, so it \
+                 pushed nothing; {after}{}: run the command again",
                 refused()
             );
         }
