@@ -184,7 +184,7 @@ where
             fields.insert("target".into(), Json::from(target));
             self.write_line(
                 *event.metadata().level(),
-                "(message withheld: this library's messages may quote a configuration or credentials file)",
+                "(message withheld: this library's messages may quote a configuration or credentials file, or a credential process's output)",
                 fields,
             );
             return;

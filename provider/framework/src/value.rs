@@ -1,4 +1,4 @@
-//! Terraform values: known, null or unknown, with the shape of a [`Type`].
+//! Terraform values: known, null or unknown, with the shape of a [`Type`](crate::types::Type).
 //!
 //! A `Value` does not carry its type; the schema does. The codecs in
 //! [`crate::codec`] take the type to decode and encode.

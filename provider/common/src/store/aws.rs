@@ -757,7 +757,8 @@ impl AwsSecretsManager {
 /// credential the SDK obtained itself, which the provider never sees otherwise.
 static CREDENTIAL_OBSERVER: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
 
-/// Sets the function [`CREDENTIAL_OBSERVER`] calls (once per process; later calls do nothing).
+/// Sets the function told every credential the store's clients use (the private
+/// `CREDENTIAL_OBSERVER`; once per process, later calls do nothing).
 /// Call it before [`AwsSecretsManager::connect`].
 pub fn observe_credentials(observer: fn(&str)) {
     let _ = CREDENTIAL_OBSERVER.set(observer);
@@ -765,8 +766,8 @@ pub fn observe_credentials(observer: fn(&str)) {
 
 /// The HTTP client [`AwsSecretsManager::connect`] gives its SDK configuration, for other AWS
 /// clients (state-scrubber's S3): the SDK's HTTPS client trusting `ca_bundle` (else
-/// `AWS_CA_BUNDLE`'s file, see [`ca_bundle_client`]), whose connectors tell the
-/// [`CREDENTIAL_OBSERVER`] the credentials every request carries (its session token, a bearer
+/// `AWS_CA_BUNDLE`'s file, see [`ca_bundle_client`]), whose connectors tell the observer set by
+/// [`observe_credentials`] the credentials every request carries (its session token, a bearer
 /// token) before sending it.
 pub fn observing_http_client(
     ca_bundle: Option<&Path>,
@@ -781,8 +782,9 @@ pub fn observing_http_client(
 }
 
 /// `provider` wrapped so that the secret access key and session token of every credential it
-/// hands on are told to the [`CREDENTIAL_OBSERVER`] first (as [`AwsSecretsManager::connect`] wraps
-/// the SDK's chain), for other AWS clients (state-scrubber's S3).
+/// hands on are told to the observer set by [`observe_credentials`] first (as
+/// [`AwsSecretsManager::connect`] wraps the SDK's chain), for other AWS clients (state-scrubber's
+/// S3).
 pub fn observed_credentials(provider: SharedCredentialsProvider) -> SharedCredentialsProvider {
     Withholding::wrap(provider)
 }
