@@ -159,7 +159,8 @@ mod zipread {
         flags: u16,
         method: u16,
         crc: u32,
-        compressed: u64,
+        /// As the central directory says (not checked against the archive).
+        pub compressed: u64,
         size: u64,
         offset: u64,
     }
@@ -286,7 +287,8 @@ mod zipread {
 /// configuration (`tfconfig/m-/*.tf` and `*.tf.json`): `show -json` says so in
 /// `configuration.root_module.variables`, and the plan scanner marks their values. A file that
 /// is too large, does not inflate or does not parse is passed over (the values are still
-/// scanned, by key name and content), and so is everything after 64 MiB of such files.
+/// scanned, by key name and content), and so is everything after 64 MiB of such files (read or
+/// inflated, whichever is more).
 fn sensitive_variables(bytes: &[u8], entries: &[zipread::Entry]) -> Vec<String> {
     const MAX_CONFIG: u64 = 8 << 20;
     let mut budget: u64 = 64 << 20;
@@ -302,15 +304,18 @@ fn sensitive_variables(bytes: &[u8], entries: &[zipread::Entry]) -> Vec<String> 
         if !json && !file.ends_with(b".tf") {
             continue;
         }
+        if budget == 0 {
+            break;
+        }
+        // Inflating costs the bytes it reads as well as those it writes: an entry of empty
+        // deflate blocks writes nothing, and the central directory may name the same data 65535
+        // times. Each entry is charged the larger.
         let Ok(raw) = zipread::inflate(bytes, e, MAX_CONFIG.min(budget)) else {
-            // Whether it was too large or broken, reading it cost at most the limit.
-            budget = budget.saturating_sub(MAX_CONFIG);
-            if budget == 0 {
-                break;
-            }
+            // Whether it was too large or broken, it wrote at most the limit.
+            budget = budget.saturating_sub(MAX_CONFIG.max(e.compressed));
             continue;
         };
-        budget -= raw.len() as u64;
+        budget = budget.saturating_sub((raw.len() as u64).max(e.compressed));
         let Ok(text) = std::str::from_utf8(&raw) else {
             continue;
         };

@@ -675,3 +675,95 @@ fn a_plan_packed_with_values_is_refused_within_bounded_memory() {
         assert_absent(&r, &c.all(), what);
     }
 }
+
+/// A zip of `tfplan` (stored) and one `tfconfig/m-/main.tf` whose data is `data` (deflate, of
+/// CRC 0 and size 0), named `n` times by the central directory.
+fn zip_naming_one_config_file(plan: &[u8], data: &[u8], n: u16) -> Vec<u8> {
+    let header = |method: u16, crc: u32, compressed: usize, size: usize, name: &str| {
+        let mut h = Vec::new();
+        h.extend(20u16.to_le_bytes()); // version needed
+        h.extend(0u16.to_le_bytes()); // flags
+        h.extend(method.to_le_bytes());
+        h.extend([0u8; 4]); // time, date
+        h.extend(crc.to_le_bytes());
+        h.extend((compressed as u32).to_le_bytes());
+        h.extend((size as u32).to_le_bytes());
+        h.extend((name.len() as u16).to_le_bytes());
+        h.extend(0u16.to_le_bytes()); // extra
+        h
+    };
+    let central = |common: &[u8], offset: u32, name: &str| {
+        let mut c = b"PK\x01\x02".to_vec();
+        c.extend(20u16.to_le_bytes()); // version made by
+        c.extend(common);
+        c.extend([0u8; 10]); // comment length, disk, internal and external attributes
+        c.extend(offset.to_le_bytes());
+        c.extend(name.as_bytes());
+        c
+    };
+    let mut out = Vec::new();
+    let mut cd = Vec::new();
+    let common = header(0, crc32fast::hash(plan), plan.len(), plan.len(), "tfplan");
+    cd.extend(central(&common, 0, "tfplan"));
+    out.extend(b"PK\x03\x04");
+    out.extend(&common);
+    out.extend(b"tfplan");
+    out.extend(plan);
+    let name = "tfconfig/m-/main.tf";
+    let common = header(8, 0, data.len(), 0, name);
+    let offset = out.len() as u32;
+    out.extend(b"PK\x03\x04");
+    out.extend(&common);
+    out.extend(name.as_bytes());
+    out.extend(data);
+    for _ in 0..n {
+        cd.extend(central(&common, offset, name));
+    }
+    let cd_off = out.len() as u32;
+    out.extend(&cd);
+    out.extend(b"PK\x05\x06");
+    out.extend([0u8; 4]);
+    out.extend((n + 1).to_le_bytes());
+    out.extend((n + 1).to_le_bytes());
+    out.extend((cd.len() as u32).to_le_bytes());
+    out.extend(cd_off.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+/// Review finding: the configuration snapshot's 64 MiB budget counted the bytes a file inflated
+/// to, not those read: 4 MiB of empty deflate blocks (inflating to nothing, CRC and size right)
+/// named by 4000 central directory entries were inflated 4000 times, 16 GB of deflate for a
+/// file of 4 MB (40 s; 65535 entries over a larger block, hours). Each file is now charged the
+/// larger of what it reads and writes.
+#[test]
+fn a_configuration_file_named_many_times_costs_its_size_once() {
+    let c = Canaries::new();
+    let plan = plan_message(&c).encode_to_vec();
+    let mut data = [0u8, 0, 0, 0xff, 0xff].repeat((4 << 20) / 5);
+    data.extend([1u8, 0, 0, 0xff, 0xff]);
+    let d = Dir::new();
+    d.write("tfplan", zip_naming_one_config_file(&plan, &data, 4000));
+    let mut child = bin()
+        .current_dir(d.path())
+        .args(["audit", "tfplan", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("audit still reading the configuration snapshot after 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let r = done(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(places(&r.json())
+        .iter()
+        .any(|(f, p)| f == "tfplan!/tfplan" && p == "/variables/db_password/value"));
+    assert_absent(&r, &c.all(), "config");
+}
