@@ -704,9 +704,8 @@ impl AwsSecretsManager {
                 .build();
         }
 
-        let mut conf = aws_sdk_secretsmanager::config::Builder::from(&sdk)
-            .retry_classifier(TooManyRequests)
-            .interceptor(SessionTokenObserver::default());
+        let mut conf =
+            aws_sdk_secretsmanager::config::Builder::from(&sdk).retry_classifier(TooManyRequests);
         if let Some(endpoint) = &cfg.endpoint {
             conf = conf.endpoint_url(endpoint.clone());
         }
@@ -728,11 +727,8 @@ impl AwsSecretsManager {
     /// endpoint comes from `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`, never from `endpoint`,
     /// which is Secrets Manager's.
     pub async fn account_id(&self) -> Result<String, StoreError> {
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&self.sdk)
-                .interceptor(SessionTokenObserver::default())
-                .build(),
-        );
+        let sts =
+            aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(&self.sdk).build());
         let out = sts
             .get_caller_identity()
             .send()
@@ -787,47 +783,6 @@ pub fn observing_http_client(
 /// S3).
 pub fn observed_credentials(provider: SharedCredentialsProvider) -> SharedCredentialsProvider {
     Withholding::wrap(provider)
-}
-
-/// The session token half of [`observe_credentials`]: the tokens actually sent. `Debug`
-/// withholds the token: the SDK's client and config print their interceptors.
-#[derive(Default)]
-struct SessionTokenObserver {
-    /// The last token reported (a session's token is the same on every call until it expires).
-    last: std::sync::Mutex<Option<String>>,
-}
-
-impl std::fmt::Debug for SessionTokenObserver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionTokenObserver")
-            .finish_non_exhaustive()
-    }
-}
-
-impl aws_smithy_runtime_api::client::interceptors::Intercept for SessionTokenObserver {
-    fn name(&self) -> &'static str {
-        "SessionTokenObserver"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
-        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-        _: &mut aws_smithy_types::config_bag::ConfigBag,
-    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        let (Some(observe), Some(token)) = (
-            CREDENTIAL_OBSERVER.get(),
-            context.request().headers().get("x-amz-security-token"),
-        ) else {
-            return Ok(());
-        };
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if last.as_deref() != Some(token) {
-            observe(token);
-            *last = Some(token.to_owned());
-        }
-        Ok(())
-    }
 }
 
 /// Request headers that carry a credential: a session token (SigV4), SSO's bearer token
@@ -970,7 +925,7 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for ObservingConnector 
 ///
 /// [`AwsSecretsManager::connect`] puts one around the SDK's own chain, so that credentials from
 /// any source are registered on first resolution: the SDK's STS client inside `assume_role`
-/// (which our interceptor does not reach) signs with them and sends their token; and one around
+/// signs with them (a secret key never goes on the wire, so no connector sees it); and one around
 /// the assumed role's provider. `Debug` shows nothing of the inner provider (the assume-role one
 /// prints its request, `ExternalId` included).
 struct Withholding {
@@ -1860,7 +1815,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        // With an observer, the session token interceptor keeps the last token it saw.
+        // With an observer, the credentials providers and the HTTP client keep what they saw.
         observe_credentials(report);
         let store = AwsSecretsManager::connect(&cfg).await.unwrap();
         // Credentials are loaded by the first call (which then fails: nothing listens there).
@@ -1877,7 +1832,7 @@ mod tests {
             format!("{cfg:#?}"),
             format!("{store:?}"),
             format!("{plain:?}"),
-            // The SDK client prints its interceptors, the session token observer among them.
+            // The SDK client prints its configuration, the observing HTTP client among it.
             format!("{:?}", plain.client),
         ] {
             for needle in [key, token, external] {
