@@ -57,9 +57,10 @@ pub enum PutError {
         have: String,
         want: String,
     },
-    /// An alias on one side and a key (or another alias) on the other: whether they are the same
-    /// key only KMS can say, and scrub makes no KMS call. Not a verdict either way.
-    #[error("the secret exists, encrypted with {have} (as DescribeSecret names it), and --kms-key-id is {want}: whether these are the same KMS key depends on what the alias points at, which only KMS says (kms:DescribeKey), and scrub makes no KMS call, so it cannot tell and writes nothing. Compare `aws kms describe-key --key-id {want} --query KeyMetadata.Arn` with `aws kms describe-key --key-id {have} --query KeyMetadata.Arn`: the same key, run scrub again with --kms-key-id {have}; another key, re-encrypt the secret first (`aws secretsmanager update-secret --secret-id {name} --kms-key-id {want}`)")]
+    /// Names that may or may not be the same key ([`KeyMatch::Unknown`]: an alias and a key, two
+    /// aliases, the AWS managed key and a key id, the same id in two regions, names differing
+    /// in case): only KMS can say, and scrub makes no KMS call. Not a verdict either way.
+    #[error("the secret exists, encrypted with {have}, and --kms-key-id is {want}: whether these are the same KMS key only KMS says (kms:DescribeKey: an alias may point at any key, the AWS managed key has a key id of its own, a multi-region key has the same id in every region), and scrub makes no KMS call, so it cannot tell and writes nothing. Compare `aws kms describe-key --key-id {want} --query KeyMetadata.Arn` with `aws kms describe-key --key-id {have} --query KeyMetadata.Arn`: the same key, run scrub again with --kms-key-id {have}; another key, re-encrypt the secret first (`aws secretsmanager update-secret --secret-id {name} --kms-key-id {want}`)")]
     KmsKeyUnknown {
         name: String,
         have: String,
@@ -139,8 +140,9 @@ fn arn_scope(k: &str) -> Option<&str> {
 pub enum KeyMatch {
     Same,
     Different,
-    /// An alias and a key id or ARN, or two aliases: it depends on what the alias points at
-    /// (kms:DescribeKey would say; scrub makes no KMS call).
+    /// It takes KMS to say (kms:DescribeKey; scrub makes no KMS call): an alias and a key id or
+    /// ARN, two aliases, the AWS managed key and a key id or ARN, one key id or alias in ARNs of
+    /// two partitions, regions or accounts, names that differ only in case.
     Unknown,
 }
 
