@@ -1004,11 +1004,14 @@ pub enum CredentialProcessFailed {
     /// The process succeeded but its stdout is not the JSON the SDK reads.
     #[error("the profile's credential_process failed: it exited successfully but did not print the credentials JSON the AWS SDK reads (Version 1, AccessKeyId, SecretAccessKey, optional SessionToken and Expiration); its output is withheld, as it may hold a credential (run the command by hand to see it)")]
     Unreadable,
-    /// The process could not be run.
-    #[error(
-        "the profile's credential_process failed: it could not be run; its output is withheld"
-    )]
-    NotRun,
+    /// The process could not be run (started at all: `sh` missing, too many open files); it
+    /// printed nothing.
+    #[error("the profile's credential_process failed: it could not be run{}", .reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    NotRun {
+        /// The operating system's error (`No such file or directory (os error 2)`), when the
+        /// SDK's text ends with one.
+        reason: Option<String>,
+    },
 }
 
 /// The messages of aws-config 1.x's `credential_process` module that [`CredentialProcessFailed`]
@@ -1040,7 +1043,21 @@ fn credential_process_failure(text: &str) -> Option<CredentialProcessFailed> {
     {
         Some(CredentialProcessFailed::Unreadable)
     } else {
-        Some(CredentialProcessFailed::NotRun)
+        // ": {io::Error}": kept when it is an OS error's Display ("... (os error N)"), which
+        // quotes neither the command nor anything it printed.
+        let reason = rest
+            .strip_prefix(": ")
+            .filter(|r| {
+                r.len() <= 120
+                    && r.rsplit_once(" (os error ").is_some_and(|(_, code)| {
+                        code.strip_suffix(')')
+                            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                    })
+                    && r.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b" .,'()-".contains(&b))
+            })
+            .map(str::to_owned);
+        Some(CredentialProcessFailed::NotRun { reason })
     }
 }
 
@@ -2034,6 +2051,25 @@ mod tests {
         assert_eq!(
             credential_process_failure(&format!("{PROCESS_EXITED}{canary}. Stderr: x")),
             Some(CredentialProcessFailed::Exited { status: None })
+        );
+        // Not run at all (no /bin/sh in a distroless image): the OS error is kept, it is no
+        // output of the process; anything else in its place is not.
+        let not_run = credential_process_failure(&format!(
+            "{PROCESS_OTHER}: No such file or directory (os error 2)"
+        ))
+        .unwrap()
+        .to_string();
+        assert!(
+            not_run.contains("could not be run (No such file or directory (os error 2))"),
+            "{not_run}"
+        );
+        assert!(!not_run.contains("output"), "it has no output: {not_run}");
+        let odd = credential_process_failure(&format!("{PROCESS_OTHER}: {canary}"))
+            .unwrap()
+            .to_string();
+        assert!(
+            !odd.contains(canary) && odd.contains("could not be run"),
+            "{odd}"
         );
     }
 
