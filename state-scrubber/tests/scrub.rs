@@ -477,8 +477,14 @@ fn round_trip_every_state_of_the_audit_corpus() {
 
 // ---- binary: dry run, errors ---------------------------------------------------------------
 
-/// `program ARGS` with the test AWS environment: stdin `/dev/null`, stdout and stderr piped.
+/// `program ARGS` with the test AWS environment: stdin `/dev/null`, stdout and stderr piped,
+/// SIGINT and SIGTERM at their default action. A test run started in the background by a shell
+/// without job control (`nohup make test &`, some CI runners) has SIGINT ignored, every child
+/// inherits that, and scrub rightly keeps a signal it was started with ignored: the signal
+/// tests would then wait for a Ctrl-C that can never arrive. A terminal's foreground program has
+/// them at their default, as here.
 fn command(program: &str, args: &[&str]) -> Command {
+    use std::os::unix::process::CommandExt as _;
     let mut cmd = Command::new(program);
     cmd.args(args)
         .stdin(Stdio::null())
@@ -486,6 +492,14 @@ fn command(program: &str, args: &[&str]) -> Command {
         .stderr(Stdio::piped());
     for (k, v) in aws_env() {
         cmd.env(k, v);
+    }
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            Ok(())
+        });
     }
     cmd
 }
@@ -3516,7 +3530,8 @@ fn a_scrub_started_with_sigint_ignored_ignores_it() {
         BIN,
         &write_args("scrub", p.to_str().unwrap(), "ign/app", &relay.url),
     );
-    // SAFETY: only async-signal-safe calls between fork and exec.
+    // SAFETY: only async-signal-safe calls between fork and exec. Runs after `command`'s own
+    // reset to the default action (closures run in the order they were added).
     unsafe {
         cmd.pre_exec(|| {
             libc::signal(libc::SIGINT, libc::SIG_IGN);
