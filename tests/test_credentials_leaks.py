@@ -826,6 +826,10 @@ NO_PROXY_WARNINGS = {
     # set but empty (as CI systems export unset inputs): aws-config reads it, not the profile's
     # use_fips_endpoint, and drops it; a warning, not an error
     "fips-empty": ({"NO_PROXY": "127.0.0.1,localhost", "AWS_USE_FIPS_ENDPOINT": ""}, "AWS_USE_FIPS_ENDPOINT"),
+    # an empty HTTPS_PROXY (a CI system's unset input) hides the runner's https_proxy from the
+    # SDK's HTTP client, which reads the first one set; Terraform reads the first not empty
+    "https-proxy-empty-hides-lowercase": ({"NO_PROXY": "127.0.0.1,localhost", "HTTPS_PROXY": "",
+                                           "https_proxy": "http://proxy.invalid:9"}, "HTTPS_PROXY"),
 }
 
 

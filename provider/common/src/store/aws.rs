@@ -413,9 +413,10 @@ fn is_ip_network(entry: &str) -> bool {
 /// - Proxies, read as `aws-smithy-http-client` 1.5's `ProxyConfig::from_env` (hyper-util's
 ///   matcher) reads them: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` (used where one of the first
 ///   two is unset), each before its lower-case spelling, the first one set winning even when
-///   empty; none of them when `REQUEST_METHOD` is set (a CGI process), so there any proxy
-///   set is an error (Terraform's Go client still uses `HTTPS_PROXY` there). `NO_PROXY` /
-///   `no_proxy` matters only when a proxy is in use.
+///   empty (an empty upper-case one hiding a lower-case one that is not is a warning: Go's
+///   client, Terraform's, reads the first one not empty); none of them when `REQUEST_METHOD` is
+///   set (a CGI process), so there any proxy set is an error (Terraform's Go client still uses
+///   `HTTPS_PROXY` there). `NO_PROXY` / `no_proxy` matters only when a proxy is in use.
 /// - `AWS_USE_FIPS_ENDPOINT` (unless `use_fips_endpoint` is configured) and
 ///   `AWS_USE_DUALSTACK_ENDPOINT`: `true` or `false` in any case. The SDK drops any other value
 ///   with a warning, and the profile's setting with it; an empty value too (aws-config reads a
@@ -431,6 +432,20 @@ pub fn environment_problems(
             .into_iter()
             .find_map(|name| var(name).map(|value| (name, value)))
     };
+    // The upper-case spelling set but empty hides a lower-case one that is not: hyper-util reads
+    // the first one set, Go (Terraform, other tools) the first one not empty.
+    let hidden = |names: [&'static str; 2], effect: &str| {
+        (var(names[0]).is_some_and(|v| v.is_empty())
+            && var(names[1]).is_some_and(|v| !v.is_empty()))
+        .then(|| EnvProblem {
+            variable: names[0],
+            warning: true,
+            problem: format!(
+                "is set but empty, which hides {} from the AWS SDK's HTTP client (it reads the first of the two that is set; Terraform itself reads the first that is not empty), so {effect}; unset {} or set it as {} is",
+                names[1], names[0], names[1]
+            ),
+        })
+    };
     if var("REQUEST_METHOD").is_some() {
         // hyper-util reads no proxy at all in a CGI process (Go's net/http, Terraform's, drops
         // only HTTP_PROXY there): a proxy set for the SDK would be bypassed.
@@ -439,7 +454,10 @@ pub fn environment_problems(
             ["HTTPS_PROXY", "https_proxy"],
             ["ALL_PROXY", "all_proxy"],
         ] {
-            if let Some((variable, _)) = first_set(names).filter(|(_, v)| !v.is_empty()) {
+            let not_empty = names
+                .into_iter()
+                .find(|name| var(name).is_some_and(|v| !v.is_empty()));
+            if let Some(variable) = not_empty {
                 problems.push(EnvProblem {
                     variable,
                     warning: false,
@@ -453,6 +471,7 @@ pub fn environment_problems(
             .into_iter()
             .enumerate()
         {
+            problems.extend(hidden(names, "requests would go without that proxy"));
             if let Some((variable, value)) = first_set(names).filter(|(_, v)| !v.is_empty()) {
                 match proxy_url_problem(&value) {
                     None => usable[i] = true,
@@ -465,6 +484,10 @@ pub fn environment_problems(
             }
         }
         if !usable.iter().all(|u| *u) {
+            problems.extend(hidden(
+                ["ALL_PROXY", "all_proxy"],
+                "requests would go without that proxy",
+            ));
             if let Some((variable, value)) =
                 first_set(["ALL_PROXY", "all_proxy"]).filter(|(_, v)| !v.is_empty())
             {
@@ -479,6 +502,10 @@ pub fn environment_problems(
             }
         }
         if usable.iter().any(|u| *u) {
+            problems.extend(hidden(
+                ["NO_PROXY", "no_proxy"],
+                "the hosts it lists would go through the proxy",
+            ));
             if let Some((variable, problem)) = first_set(["NO_PROXY", "no_proxy"])
                 .and_then(|(variable, list)| Some((variable, no_proxy_problem(&list)?)))
             {
@@ -2093,8 +2120,9 @@ mod tests {
                 ("http_proxy", "user:pw@proxy.corp:3128"),
             ],
             vec![("HTTPS_PROXY", "HTTP://proxy.corp:3128/")],
-            // The first one set wins, even empty: the lower-case one is never read.
-            vec![("HTTPS_PROXY", ""), ("https_proxy", "htp://x")],
+            // The first one set wins, even empty: the lower-case one is never read (nor judged).
+            vec![("HTTPS_PROXY", ""), ("https_proxy", "")],
+            vec![("HTTPS_PROXY", &url), ("https_proxy", "htp://x")],
             // ALL_PROXY is read only where HTTP_PROXY or HTTPS_PROXY is unset.
             vec![
                 ("HTTPS_PROXY", &url),
@@ -2218,6 +2246,37 @@ mod tests {
                 "AWS_USE_FIPS_ENDPOINT",
                 "empty",
             ),
+            // An empty upper-case spelling hides the lower-case one from the SDK, not from
+            // Terraform (a CI system exporting an unset input over the runner's https_proxy).
+            (
+                vec![("HTTPS_PROXY", ""), ("https_proxy", &url)],
+                "HTTPS_PROXY",
+                "hides https_proxy",
+            ),
+            (
+                vec![("ALL_PROXY", ""), ("all_proxy", &url)],
+                "ALL_PROXY",
+                "hides all_proxy",
+            ),
+            (
+                vec![
+                    ("HTTPS_PROXY", &url),
+                    ("NO_PROXY", ""),
+                    ("no_proxy", "10.0.0.0/8"),
+                ],
+                "NO_PROXY",
+                "hides no_proxy",
+            ),
+            // ... and in a CGI process the lower-case one is what Terraform uses and the SDK not.
+            (
+                vec![
+                    ("REQUEST_METHOD", "GET"),
+                    ("HTTPS_PROXY", ""),
+                    ("https_proxy", &url),
+                ],
+                "https_proxy",
+                "REQUEST_METHOD",
+            ),
         ];
         for (vars, variable, says) in bad {
             let problems = environment_problems(false, env(&vars));
@@ -2227,7 +2286,9 @@ mod tests {
             // Only NO_PROXY entries and empty switches are warnings: the provider goes on.
             assert_eq!(
                 problems[0].warning,
-                variable.eq_ignore_ascii_case("NO_PROXY") || says == "empty",
+                variable.eq_ignore_ascii_case("NO_PROXY")
+                    || says == "empty"
+                    || says.starts_with("hides"),
                 "{text}"
             );
             assert!(
