@@ -360,7 +360,8 @@ impl offstate_framework::Provider for OffstateProvider {
         };
         withhold_credentials(&cfg);
         // NO_PROXY entries the SDK cannot match (Go's `*.corp` or `host:443`, which Terraform
-        // itself honours) and empty FIPS / dual-stack switches are a warning: refusing to start
+        // itself honours), empty FIPS / dual-stack switches and an empty HTTPS_PROXY (or other
+        // proxy variable) hiding its lower-case spelling are a warning: refusing to start
         // over a variable shared with other tools (or exported empty by a CI system) would be
         // worse. `connect` refuses the rest.
         for p in offstate_common::store::aws::environment_problems(cfg.use_fips.is_some(), |n| {

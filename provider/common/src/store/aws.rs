@@ -294,7 +294,8 @@ pub struct EnvProblem {
     pub problem: String,
     /// Only worth a warning: `NO_PROXY` entries the SDK cannot match (`*.corp`, `host:443`) are
     /// common where Go tools, Terraform among them, read the same environment and match them;
-    /// an empty FIPS / dual-stack switch is what CI systems export for an unset input.
+    /// an empty FIPS / dual-stack switch, or an empty `HTTPS_PROXY` hiding `https_proxy`, is what
+    /// CI systems export for an unset input.
     /// The provider goes on (those hosts go through the proxy); a proxy URL or switch the SDK
     /// would drop is an error, as it would connect otherwise than asked.
     pub warning: bool,
