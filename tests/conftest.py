@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,13 @@ import pytest
 from harness import canary as canaries
 from harness import endpoint as ep
 from harness import terraform as tfh
+
+# A suite started in the background by a shell without job control (`nohup make test &`, some CI
+# runners) has SIGINT ignored, and every child inherits an ignored signal: the Ctrl-C tests would
+# signal a scrub (or a terraform) that rightly keeps it ignored. A handler, unlike SIG_IGN, is
+# reset to the default action in a child at exec, as for a terminal's foreground program.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 IN_CI = bool(os.environ.get("CI"))
 
