@@ -3611,3 +3611,51 @@ fn a_second_signal_ends_the_run_while_stderr_is_blocked() {
     assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
     assert!(!state_scrubber::scrub::lock::info_path(&p).exists());
 }
+
+/// Review finding: a SIGINT that came after the last point to stop at (the state written; the
+/// stale manifest pages being deleted, the --backup being written) was announced as "stopping
+/// at the next safe point", and the run then ended as if none had come (0, or 1 on an error):
+/// a shell script running scrub took the Ctrl-C as handled and went on to its next command,
+/// what ending by the signal is for. Now the run, once finished, ends by the signal too.
+#[test]
+fn a_signal_after_the_state_was_written_still_ends_the_run_by_it() {
+    use state_scrubber::scrub::lock::info_path;
+    let Some(moto) = Moto::start() else { return };
+    let (c, dir, p, original) = canary_file();
+    // --backup is a FIFO: its open waits for a reader, holding the run after the state was
+    // written.
+    let fifo = dir.path().join("backup.fifo");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let mut args = write_args("scrub", p.to_str().unwrap(), "late/app", &moto.url).to_vec();
+    args.extend(["--backup", fifo.to_str().unwrap()]);
+    let mut child = spawn(&args);
+    let start = Instant::now();
+    while std::fs::read_to_string(&p).unwrap() == original {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "scrub ended before writing the state"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the state was never written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Past the last point to stop at, in the backup's open.
+    std::thread::sleep(Duration::from_millis(500));
+    send_signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    // A reader lets the backup's open return (its fsync of a FIFO then fails: no matter here).
+    let reader = std::thread::spawn(move || std::fs::read(&fifo).map(|b| b.len()));
+    let o = child.wait_with_output().unwrap();
+    let _ = reader.join();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_no_canary_out(&c, &o);
+    assert_stopped_by(&o, 130, &err);
+    assert!(err.contains("too late to stop at"), "{err}");
+    let scrubbed = std::fs::read_to_string(&p).unwrap();
+    assert!(!scrubbed.contains(&c), "the scrubbed state holds the value");
+    assert!(!info_path(&p).exists(), "no lock info left");
+}

@@ -394,6 +394,17 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
                 &mut String::new,
             )?;
         }
+        if let Some(signal) = stop.requested() {
+            // Nothing to stop: it still ends by the signal, so that a script running it stops too.
+            stopped(
+                lock.take(),
+                signal,
+                &format!(
+                    "{label}: {} received: there was nothing to scrub; nothing was stored and the state is unchanged",
+                    signal_name(signal)
+                ),
+            );
+        }
         return Ok(Outcome::Clean);
     };
     let store = store.as_ref().expect("--write connects to the store");
@@ -491,20 +502,42 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     let warnings = rt.block_on(state_written(store, &report));
     warn_all(&warnings)?;
     // Only now that the state holds the references: a plaintext copy of the state it replaced.
-    if let Some(b) = &args.backup {
-        write_private(b, &src).with_context(|| {
+    let backup = match &args.backup {
+        None => Ok(None),
+        Some(b) => write_private(b, &src).map(|()| Some(b)).with_context(|| {
             format!(
                 "writing backup {} (the scrubbed state is written; `state-scrubber restore` gives the plaintext back)",
                 b.display()
             )
-        })?;
-        say(
-            pipeline,
+        }),
+    };
+    let wrote_backup = |b: &Path| {
+        format!(
+            "wrote plaintext backup {} (mode 0600): it holds the secrets; delete it once the scrubbed state is proven",
+            b.display()
+        )
+    };
+    if let Some(signal) = stop.requested() {
+        // It came after the last point to stop at: the run went on to its end, and still ends by
+        // the signal, so that a script running it stops too.
+        let done = match &backup {
+            Ok(Some(b)) => format!("; {}", wrote_backup(b)),
+            Ok(None) => String::new(),
+            Err(e) => format!("; {e:#}"),
+        };
+        stopped(
+            lock.take(),
+            signal,
             &format!(
-                "wrote plaintext backup {} (mode 0600): it holds the secrets; delete it once the scrubbed state is proven\n",
-                b.display()
+                "{label}: {} came too late to stop at: the scrubbed state was written (serial {} -> {}) and the run finished{done}",
+                signal_name(signal),
+                report.serial_before,
+                report.serial_after
             ),
-        )?;
+        );
+    }
+    if let Some(b) = backup? {
+        say(pipeline, &format!("{}\n", wrote_backup(b)))?;
     }
     Ok(Outcome::Clean)
 }
@@ -712,6 +745,18 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
             &mut String::new,
         )?,
         None => {}
+    }
+    if let Some(signal) = stop.requested() {
+        // It came while the state was being written, too late to stop at: the run finished, and
+        // still ends by the signal, so that a script running it stops too.
+        stopped(
+            lock.take(),
+            signal,
+            &format!(
+                "{label}: {} came too late to stop at: the run finished",
+                signal_name(signal)
+            ),
+        );
     }
     Ok(Outcome::Clean)
 }

@@ -5,10 +5,11 @@
 //! is replaced; never while the manifest is saved or the state renamed. The run then takes
 //! back its manifest entries, removes its lock info, lets go of the lock, says what was done
 //! and what was not, and ends by the signal itself ([`die_of`]: the shell shows 130 for
-//! SIGINT, 143 for SIGTERM, and a script running it stops too). A second signal stops at once
-//! (while the state file is being replaced, once that is done and the old file overwritten):
-//! the lock info this run wrote is removed, the lock goes with the process, and the state file
-//! is the old or the new one (the rename is atomic).
+//! SIGINT, 143 for SIGTERM, and a script running it stops too). One that comes after the last
+//! safe point (the state written) lets the run finish, which then ends by the signal all the
+//! same. A second signal stops at once (while the state file is being replaced, once that is
+//! done and the old file overwritten): the lock info this run wrote is removed, the lock goes
+//! with the process, and the state file is the old or the new one (the rename is atomic).
 //!
 //! The signals are waited for on a thread of their own, so that a second one is acted on even
 //! while the run is blocked outside the async runtime.
