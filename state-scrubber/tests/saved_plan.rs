@@ -669,10 +669,11 @@ fn a_plan_packed_with_values_is_refused_within_bounded_memory() {
         let d = Dir::new();
         d.write("tfplan", &bomb);
         let r = audit_within_3_gib(d.path());
+        // First, so that no message below can show one.
+        assert_absent(&r, &c.all(), what);
         assert_eq!(r.code, 2, "{what}: {}", r.all());
         let errors = r.json()["errors"].to_string();
         assert!(errors.contains(error), "{what}: {errors}");
-        assert_absent(&r, &c.all(), what);
     }
 }
 
@@ -761,9 +762,10 @@ fn a_configuration_file_named_many_times_costs_its_size_once() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let r = done(child.wait_with_output().unwrap());
+    // First, so that no message below can show one.
+    assert_absent(&r, &c.all(), "config");
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(places(&r.json())
         .iter()
         .any(|(f, p)| f == "tfplan!/tfplan" && p == "/variables/db_password/value"));
-    assert_absent(&r, &c.all(), "config");
 }
