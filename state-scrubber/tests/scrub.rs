@@ -3659,3 +3659,44 @@ fn a_signal_after_the_state_was_written_still_ends_the_run_by_it() {
     assert!(!scrubbed.contains(&c), "the scrubbed state holds the value");
     assert!(!info_path(&p).exists(), "no lock info left");
 }
+
+/// Review finding: `restore - --write` whose state write to stdout failed because the same
+/// Ctrl-C stopped its reader (`terraform state push -`) exited 1 with the write error instead
+/// of ending by the signal (as scrub does there), so a script running it went on. The state
+/// here is larger than a pipe holds, so the write is under way when the signal comes.
+#[test]
+fn a_restore_pipeline_whose_reader_was_stopped_by_the_same_signal_ends_by_it() {
+    let Some(moto) = Moto::start() else { return };
+    let (c, _dir, p, _) = canary_file();
+    // 256 KiB of an innocent output: more than a pipe's buffer.
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    doc["outputs"]["padding"] = json!({"value": "a".repeat(256 << 10), "type": "string"});
+    std::fs::write(&p, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    assert_ok(&scrub_file(&p, "restsig/app", &moto.url));
+    let scrubbed = std::fs::read(&p).unwrap();
+    assert!(!String::from_utf8_lossy(&scrubbed).contains(&c));
+    let mut child = spawn_fed(
+        &[
+            "restore",
+            "-",
+            "--write",
+            "--prefix",
+            "restsig/app",
+            "--endpoint",
+            &moto.url,
+        ],
+        &scrubbed,
+    );
+    // Its stdout is not read: once the values are read, the state fills the pipe and waits.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(child.try_wait().unwrap().is_none(), "restore ended early");
+    send_signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    // The reader goes (the restored state it held is dropped unread).
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_stopped_by(&o, 130, &err);
+    assert!(err.contains("writing the state to stdout failed"), "{err}");
+}

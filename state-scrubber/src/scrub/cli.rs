@@ -716,26 +716,15 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
     if let Some(signal) = stop.requested() {
         restore_stopped(lock.take(), signal)
     }
-    match &report.output {
-        Some(out) => {
-            emit_state(
-                &args.state,
-                lock.as_mut(),
-                &src,
-                out,
-                "nothing was restored",
-                &mut String::new,
-            )?;
-            if !pipeline {
-                say(
-                    false,
-                    &format!(
-                        "wrote {} (serial {} -> {})\n",
-                        label, report.serial_before, report.serial_after
-                    ),
-                )?;
-            }
-        }
+    let emitted = match &report.output {
+        Some(out) => emit_state(
+            &args.state,
+            lock.as_mut(),
+            &src,
+            out,
+            "nothing was restored",
+            &mut String::new,
+        ),
         None if pipeline => emit_state(
             &args.state,
             None,
@@ -743,8 +732,22 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
             &src,
             "nothing was restored",
             &mut String::new,
-        )?,
-        None => {}
+        ),
+        None => Ok(()),
+    };
+    if let (Err(e), Some(signal)) = (&emitted, stop.requested()) {
+        // The same Ctrl-C stopped the reader of the pipeline form.
+        stopped(lock.take(), signal, &format!("{label}: {e:#}"));
+    }
+    emitted?;
+    if report.output.is_some() && !pipeline {
+        say(
+            false,
+            &format!(
+                "wrote {} (serial {} -> {})\n",
+                label, report.serial_before, report.serial_after
+            ),
+        )?;
     }
     if let Some(signal) = stop.requested() {
         // It came while the state was being written, too late to stop at: the run finished, and
