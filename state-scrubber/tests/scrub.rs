@@ -1037,9 +1037,27 @@ fn crash_test_state_is_always_old_or_new() {
         }
         cmd.spawn().unwrap()
     };
+    // A run that must succeed, saying why when it does not (scrub's stderr holds no value;
+    // checked before it is shown).
+    let run_to_the_end = || {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).stdin(Stdio::null());
+        for (k, v) in aws_env() {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().unwrap();
+        assert_no_canary(&c, "stdout", &o.stdout);
+        assert_no_canary(&c, "stderr", &o.stderr);
+        assert!(
+            o.status.success(),
+            "scrub --write failed ({}): {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
     // One full run gives the new version (later runs are idempotent: same bytes).
     std::fs::write(&p, &old).unwrap();
-    assert!(spawn().wait().unwrap().success());
+    run_to_the_end();
     let new = std::fs::read(&p).unwrap();
     assert_ne!(new, old.as_bytes());
     // The shortest of a few re-runs: kills spread over the whole of a typical run.
@@ -1047,7 +1065,7 @@ fn crash_test_state_is_always_old_or_new() {
     for _ in 0..5 {
         std::fs::write(&p, &old).unwrap();
         let t0 = Instant::now();
-        assert!(spawn().wait().unwrap().success());
+        run_to_the_end();
         full = full.min(t0.elapsed());
         assert_eq!(
             std::fs::read(&p).unwrap(),
