@@ -28,15 +28,20 @@ pub mod table;
 /// `offstate_common::store::credential_files`, as the provider does), and every credential the
 /// AWS SDK resolves or sends from now on (`offstate_common::store::aws::observe_credentials`). A
 /// service, STS or a proxy that echoes the request in its error text (its `X-Amz-Security-Token`
-/// header, a form body such as AssumeRoleWithWebIdentity's) shows none of them. Called first
-/// thing by `main`, before any AWS call.
+/// header, a form body such as AssumeRoleWithWebIdentity's) shows none of them. Called before
+/// an AWS client is made (Secrets Manager for scrub/restore, S3 for `audit s3://`), once: a
+/// command that makes no AWS call (an audit of local files, migrate) has no credential to show
+/// and does not pay for reading the caches (up to 64 files, some milliseconds).
 pub fn withhold_credentials() {
-    use offstate_common::withheld::withhold;
-    offstate_common::store::aws::observe_credentials(withhold);
-    // The environment's keys and proxy passwords, and the tokens sent only in a request body (a
-    // web identity JWT, SSO OIDC's refresh token and client secret), which the observer never
-    // sees: read from their files now.
-    offstate_common::store::credential_files::withhold(&[], &[], None);
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use offstate_common::withheld::withhold;
+        offstate_common::store::aws::observe_credentials(withhold);
+        // The environment's keys and proxy passwords, and the tokens sent only in a request body
+        // (a web identity JWT, SSO OIDC's refresh token and client secret), which the observer
+        // never sees: read from their files now.
+        offstate_common::store::credential_files::withhold(&[], &[], None);
+    });
 }
 
 /// `text` with every credential registered by [`withhold_credentials`] (or seen since) replaced

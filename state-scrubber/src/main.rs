@@ -5,7 +5,6 @@ use clap::Parser;
 use state_scrubber::cli::{run, Cli};
 
 fn main() -> ExitCode {
-    state_scrubber::withhold_credentials();
     // clap exits 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
     match run(cli) {

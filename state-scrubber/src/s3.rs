@@ -126,6 +126,7 @@ fn validate_endpoint(e: &str) -> Result<(), String> {
 }
 
 async fn connect(o: &S3Options) -> Result<Client, String> {
+    crate::withhold_credentials();
     if let Some(e) = &o.endpoint {
         validate_endpoint(e)?;
     }

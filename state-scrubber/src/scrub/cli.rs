@@ -51,6 +51,7 @@ impl StoreArgs {
     /// `max_attempts` per call: the dry run tries once more at most, so that a store it cannot
     /// reach costs it a second, not the retries --write makes.
     async fn connect_with(&self, max_attempts: Option<u32>) -> anyhow::Result<AwsSecretsManager> {
+        crate::withhold_credentials();
         AwsSecretsManager::connect(&AwsStoreConfig {
             region: self.region.clone(),
             profile: self.profile.clone(),
