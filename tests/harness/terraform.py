@@ -236,26 +236,38 @@ class Workspace:
 
     # -- commands ----------------------------------------------------------------------------
 
-    def tf(self, *args: str, expect: int | tuple[int, ...] | None = 0, timeout: int = 600) -> Result:
+    def tf(
+        self,
+        *args: str,
+        expect: int | tuple[int, ...] | None = 0,
+        timeout: int = 600,
+        stdin: str | None = None,
+    ) -> Result:
+        """Run terraform ARGS. `stdin` (for `terraform console`) is fed to it and kept as the
+        artifact NN-sub.stdin; without it stdin is /dev/null."""
         argv = list(args)
         if argv and argv[0] in _NO_COLOR and "-no-color" not in argv:
             argv.insert(1, "-no-color")
         for a in argv:
             if canaries.search_bytes("argv", a.encode(), self.canaries):
                 raise AssertionError("test bug: a canary is on a terraform command line; pass it with set_var()")
+        if stdin is not None and canaries.search_bytes("stdin", stdin.encode(), self.canaries):
+            raise AssertionError("test bug: a canary is in terraform's stdin; pass it with set_var()")
         self.seq += 1
         sub = "-".join(a for a in argv[:2] if not a.startswith("-")) or "terraform"
         stem = self.artifacts / f"{self.seq:02d}-{re.sub(r'[^A-Za-z0-9_.-]', '_', sub)}"
         env = dict(self.env)
         env["TF_LOG_PATH"] = str(stem.with_suffix(".tflog"))
         env["OFFSTATE_PROVIDER_STDERR"] = str(stem.with_suffix(".provider.stderr"))
+        if stdin is not None:
+            stem.with_suffix(".stdin").write_text(stdin)
         try:
             proc = subprocess.run(
                 terraform_command() + argv,
                 cwd=self.dir,
                 env=env,
                 capture_output=True,
-                stdin=subprocess.DEVNULL,
+                **({"input": stdin.encode()} if stdin is not None else {"stdin": subprocess.DEVNULL}),
                 timeout=timeout,
                 check=False,
             )
