@@ -348,7 +348,7 @@ def test_values_in_error_messages(ws, sm):
     assert set(by_summary) >= {"Cannot select json_key", "Resource postcondition failed"}, errors
     missing = by_summary["Cannot select json_key"]
     assert missing["address"] == "ephemeral.offstate_secret_value.missing", missing
-    assert "nope" in missing["detail"], missing
+    assert "no key that json_key names" in missing["detail"], missing
     assert by_summary["Resource postcondition failed"]["detail"] == "postcondition over the value"
     ws.sweep()
 
@@ -391,4 +391,25 @@ def test_parallel_applies_of_twenty_secrets_and_reads(ws, sm):
     ws.assert_no_changes("twenty secrets and copies")
     ws.destroy("-parallelism=10")
     assert store.status(sm, f"{prefix}/{keys[3]}") == "gone"
+    ws.sweep()
+
+
+@pytest.mark.parametrize("argument", ["secret_id", "version_id", "version_stage", "json_key"])
+def test_an_ephemeral_value_in_a_read_argument_is_not_echoed(ws, sm, argument):
+    """Terraform lets an ephemeral resource's arguments take ephemeral values, so
+    `secret_id = var.db_password` (meant: the secret's name) hands the provider the password
+    unmarked; the read then fails. Terraform shows that argument's source line, never its value;
+    our diagnostic must name the argument, not repeat what it held (nor AWS's message quoting
+    it)."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    src = ws.name()
+    sm.create_secret(Name=src, SecretString=json.dumps({"password": "not-the-canary"}))
+    args = {"secret_id": f'"{src}"', argument: "var.secret"}
+    body = "".join(f"  {k} = {v}\n" for k, v in args.items())
+    ws.write(hcl.config(ws.endpoint, f'ephemeral "offstate_secret_value" "wrong" {{\n{body}}}\n'))
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = [d for d in diagnostics(res) if d["severity"] == "error"]
+    assert len(errors) == 1 and errors[0]["address"] == "ephemeral.offstate_secret_value.wrong", errors
+    assert argument in errors[0]["detail"], errors[0]
     ws.sweep()

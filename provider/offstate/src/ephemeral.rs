@@ -6,13 +6,74 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use offstate_common::store::{FetchedValue, VersionSelector};
-use offstate_common::SecretValue;
+use offstate_common::{JsonSelectError, SecretValue, StoreError};
 use offstate_framework::datasource::{EphemeralResource, OpenRequest, OpenResponse};
-use offstate_framework::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
+use offstate_framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value,
+};
 
 use crate::generate::{spec_attributes, spec_from};
 use crate::provider::Handle;
-use crate::secret::store_diag;
+use crate::secret::{bounded, MAX_SHOWN_MESSAGE};
+
+/// The arguments of `offstate_secret_value` that select what is read.
+const INPUTS: [&str; 4] = ["secret_id", "version_id", "version_stage", "json_key"];
+
+/// `text` with every configured argument of the read replaced by `<name>`.
+///
+/// Terraform accepts ephemeral values in an ephemeral resource's arguments and hands them to
+/// the provider without their marks, so `secret_id = var.db_password` (meant: the secret's
+/// name) gives us the password as a secret id. No diagnostic of a read repeats an argument,
+/// then, neither by itself nor inside AWS's message (a ValidationException quotes the value it
+/// refuses; a missing version is named in the message). Terraform shows the argument's source
+/// line with the diagnostic. Longest first, so a value inside another is not left half done;
+/// done before any cut, so no prefix of a value survives one.
+fn withhold_inputs(text: &str, config: &Value) -> String {
+    let mut inputs: Vec<(&str, &str)> = INPUTS
+        .iter()
+        .filter_map(|k| {
+            config
+                .get(k)
+                .as_str()
+                .filter(|v| !v.is_empty())
+                .map(|v| (*k, v))
+        })
+        .collect();
+    inputs.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+    let mut out = text.to_string();
+    for (k, v) in inputs {
+        out = out.replace(v, &format!("<{k}>"));
+    }
+    out
+}
+
+/// The diagnostic of a failed GetSecretValue: the API error code and AWS's message, the secret
+/// and version by the arguments that name them (see [`withhold_inputs`]).
+fn read_diag(e: &StoreError, config: &Value) -> Diagnostic {
+    let version = if config.get("version_id").is_known_set() {
+        " (the version that version_id names)"
+    } else if config.get("version_stage").is_known_set() {
+        " (the version that version_stage names)"
+    } else {
+        ""
+    };
+    let mut detail = format!(
+        "Secrets Manager GetSecretValue for the secret that secret_id names{version} failed: {}: {}",
+        e.code(),
+        bounded(&withhold_inputs(e.message(), config), MAX_SHOWN_MESSAGE)
+    );
+    match e {
+        StoreError::ScheduledForDeletion { .. } => detail.push_str(
+            "\n\nThe secret is scheduled for deletion. Restore it (aws secretsmanager restore-secret) to read it.",
+        ),
+        StoreError::AccessDenied { .. } => detail.push_str(
+            "\n\nCheck the credentials and that they allow secretsmanager:GetSecretValue on the secret \
+             (and kms:Decrypt on its key, for a customer managed key).",
+        ),
+        _ => {}
+    }
+    Diagnostic::error("Secrets Manager GetSecretValue failed", detail)
+}
 
 /// `ephemeral "offstate_secret_value"`.
 pub struct SecretValueEphemeral {
@@ -128,23 +189,30 @@ impl EphemeralResource for SecretValueEphemeral {
                     (true, _, Value::String(_)) => "version_stage",
                     _ => "secret_id",
                 };
-                return resp.diagnostics.push(
-                    store_diag("GetSecretValue", &secret_id, &e).at(AttributePath::attr(at)),
-                );
+                return resp
+                    .diagnostics
+                    .push(read_diag(&e, c).at(AttributePath::attr(at)));
             }
         };
         let value: SecretValue = match c.get("json_key").as_str() {
             Some(key) => match fetched.value.select_json(&[key]) {
                 Ok(v) => v,
                 Err(e) => {
+                    // The key is the argument's value: named by the argument (withhold_inputs).
+                    let why = match e {
+                        JsonSelectError::MissingKey { .. } => {
+                            "the secret's JSON has no key that json_key names".to_string()
+                        }
+                        other => withhold_inputs(&other.to_string(), c),
+                    };
                     return resp.diagnostics.attr_error(
                         AttributePath::attr("json_key"),
                         "Cannot select json_key",
                         format!(
-                            "Secret {:?} (version {}): {e}.",
+                            "Secret {:?} (version {}): {why}.",
                             fetched.name, fetched.version_id
                         ),
-                    )
+                    );
                 }
             },
             None => fetched.value.clone(),
@@ -215,6 +283,49 @@ impl EphemeralResource for PasswordEphemeral {
         resp.result.set(
             "result",
             Value::String(pw.expose_str().unwrap_or_default().to_string()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Value {
+        let mut c = Value::Object(Default::default());
+        for (k, v) in pairs {
+            c.set(k, Value::string(*v));
+        }
+        c
+    }
+
+    #[test]
+    fn a_read_diagnostic_names_the_arguments_not_their_values() {
+        let pw = "hunter2-the-password-by-mistake";
+        let c = config(&[("secret_id", pw), ("version_stage", "AWSPENDING")]);
+        // AWS quotes a value it refuses; the cut of a long message must not keep a prefix.
+        let long = format!(
+            "1 validation error detected: Value '{pw}' at 'secretId' failed to satisfy constraint; {}{pw}",
+            "x".repeat(MAX_SHOWN_MESSAGE - 40)
+        );
+        for message in [
+            long.as_str(),
+            "can't find the specified secret value for staging label: AWSPENDING",
+        ] {
+            let e = StoreError::from_code("ValidationException", message);
+            let d = format!("{:?}", read_diag(&e, &c));
+            assert!(!d.contains("hunter2"), "{d}");
+            assert!(!d.contains("AWSPENDING"), "{d}");
+            assert!(
+                d.contains("secret_id names (the version that version_stage names)"),
+                "{d}"
+            );
+        }
+        // A value inside another one: the longer goes first, nothing of either is left.
+        let c = config(&[("secret_id", "db"), ("json_key", "db-password")]);
+        assert_eq!(
+            withhold_inputs("no key db-password in db", &c),
+            "no key <json_key> in <secret_id>"
         );
     }
 }
