@@ -162,6 +162,27 @@ def test_every_cli_view_of_a_secret_and_its_reads(ws, sm):
     assert store.stages(sm, f"{name}-copy")["AWSCURRENT"] != v1
     store.assert_value(sm, f"{name}-copy", c)
 
+    # terraform query -json (1.14+: the bundled Terraform), resource objects included.
+    ws.write(
+        'list "offstate_secret" "mine" {\n'
+        "  provider = offstate\n"
+        "  include_resource = true\n"
+        f'  config {{\n    name_prefix = "{name}"\n  }}\n'
+        "}\n",
+        name="mine.tfquery.hcl",
+    )
+    saved = ws.env.get("OFFSTATE_TERRAFORM")
+    ws.env["OFFSTATE_TERRAFORM"] = "bundled"
+    try:
+        res = ws.tf("query", "-json")
+    finally:
+        ws.env.pop("OFFSTATE_TERRAFORM")
+        if saved is not None:
+            ws.env["OFFSTATE_TERRAFORM"] = saved
+    ws.remove("mine.tfquery.hcl")
+    listed = sorted(line["list_resource_found"]["display_name"] for line in res.json_lines() if line.get("type") == "list_resource_found")
+    assert listed == [name, f"{name}-copy", f"{name}-pw"], listed
+
     # plan -destroy, human and JSON, then the destroy itself as a saved plan.
     plan = ws.plan("-destroy")
     assert plan.actions("offstate_secret.s") == ["delete"], plan.summary()
