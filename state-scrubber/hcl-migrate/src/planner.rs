@@ -233,6 +233,19 @@ struct Planner<'a> {
     overrides: BTreeMap<String, (String, Option<String>)>,
     /// `random_password` resources that become an `offstate_secret`'s `generate` block.
     generating: BTreeSet<String>,
+    /// Conditions of write-only values that their version trigger repeats (`c ? null : 1`):
+    /// what they read is also used in a plain argument now.
+    copied: Vec<CopiedCondition>,
+}
+
+/// A condition under which a write-only value is null, copied into its version trigger.
+struct CopiedCondition {
+    file: usize,
+    range: std::ops::Range<usize>,
+    /// `T.N.password_wo`
+    twin: String,
+    /// `password_wo_version`
+    version: String,
 }
 
 pub(crate) fn plan_module(
@@ -260,6 +273,7 @@ pub(crate) fn plan_module(
         json_offstate: None,
         overrides: override_required_providers(others),
         generating: BTreeSet::new(),
+        copied: Vec::new(),
     };
     planner.offstate_local = planner.required_offstate().map(|entry| entry.name);
     if planner.offstate_local.is_none() {
@@ -353,6 +367,56 @@ fn body_insertion(
         .map_or(span.start, |i| header_end + i);
     let close = src[..span.end].rfind('}').unwrap_or(span.end).max(open);
     BodyInsertion::new(src, open, close, after)
+}
+
+/// The version trigger for a write-only value that is `null` on a branch of a conditional
+/// (`c ? null : v`, nested and parenthesised too): the same conditions with `null` there and `1`
+/// elsewhere, and the ranges of the conditions it copies. `Ok(None)`: never null that way (the
+/// trigger is `1`). `Err`: a condition spans lines (copied, it would make the trigger's line a
+/// multi-line expression).
+#[allow(clippy::type_complexity)]
+fn null_branch_trigger(
+    src: &str,
+    expr: &Expression,
+) -> Result<Option<(String, Vec<std::ops::Range<usize>>)>, ()> {
+    fn walk(
+        src: &str,
+        expr: &Expression,
+        top: bool,
+        conditions: &mut Vec<std::ops::Range<usize>>,
+    ) -> Result<Option<String>, ()> {
+        let mut expr = expr;
+        while let Expression::Parenthesis(inner) = expr {
+            expr = inner.inner();
+        }
+        match expr {
+            Expression::Null(_) => Ok(Some("null".to_owned())),
+            Expression::Conditional(cond) => {
+                let t = walk(src, &cond.true_expr, false, conditions)?;
+                let f = walk(src, &cond.false_expr, false, conditions)?;
+                if t.is_none() && f.is_none() {
+                    return Ok(None);
+                }
+                let range = span_of(&cond.cond_expr);
+                let text = src[range.clone()].trim();
+                if text.contains('\n') {
+                    return Err(());
+                }
+                conditions.push(range);
+                let text = format!(
+                    "{text} ? {} : {}",
+                    t.as_deref().unwrap_or("1"),
+                    f.as_deref().unwrap_or("1")
+                );
+                Ok(Some(if top { text } else { format!("({text})") }))
+            }
+            _ => Ok(None),
+        }
+    }
+    let mut conditions = Vec::new();
+    Ok(walk(src, expr, true, &mut conditions)?
+        .filter(|text| text != "null")
+        .map(|text| (text, conditions)))
 }
 
 fn is_literal(expr: &Expression) -> bool {
@@ -1344,12 +1408,53 @@ impl<'a> Planner<'a> {
                         continue;
                     }
                     let indent = indent_at(src, key.start).to_owned();
+                    let version = rule.version.as_ref().filter(|v| !body.has_attribute(v));
+                    // The version trigger requires its write-only value (and the other way
+                    // round): on a branch where the value is null, the trigger must be null too.
+                    let trigger = match version.map(|_| null_branch_trigger(src, &attr.value)) {
+                        Some(Err(())) => {
+                            self.info(file, key.start, format!(
+                                "`{path}` left as it is: it is null under a condition that spans lines, and `{}` must                                  be null under the same condition; rewrite it to `{}` by hand, with `{} = COND ? null : 1`",
+                                rule.version.as_deref().unwrap_or_default(),
+                                rule.twin,
+                                rule.version.as_deref().unwrap_or_default(),
+                            ));
+                            continue;
+                        }
+                        Some(Ok(trigger)) => trigger,
+                        None => None,
+                    };
                     self.edit(file, Edit::replace(key.clone(), rule.twin.clone()));
                     let mut message = format!("`{path}` → `{}`", rule.twin);
-                    if let Some(version) = rule.version.as_ref().filter(|v| !body.has_attribute(v))
-                    {
-                        self.edit(file, Edit::insert(eol, format!("\n{indent}{version} = 1")));
-                        message.push_str(&format!(" + `{version} = 1`"));
+                    if let Some(version) = version {
+                        let value = match &trigger {
+                            Some((text, conditions)) => {
+                                let twin_path = format!(
+                                    "{ty}.{name}.{}",
+                                    rule.path[..rule.path.len() - 1]
+                                        .iter()
+                                        .chain([&rule.twin])
+                                        .cloned()
+                                        .collect::<Vec<_>>()
+                                        .join(".")
+                                );
+                                for range in conditions {
+                                    self.copied.push(CopiedCondition {
+                                        file,
+                                        range: range.clone(),
+                                        twin: twin_path.clone(),
+                                        version: version.clone(),
+                                    });
+                                }
+                                text.clone()
+                            }
+                            None => "1".to_owned(),
+                        };
+                        self.edit(
+                            file,
+                            Edit::insert(eol, format!("\n{indent}{version} = {value}")),
+                        );
+                        message.push_str(&format!(" + `{version} = {value}`"));
                     }
                     self.note_edit(file, key.start, EditKind::WriteOnlyTwin, message);
                     self.wo_keys.insert((file, key.start));
@@ -1734,6 +1839,18 @@ impl<'a> Planner<'a> {
                 ))
             }
             _ => {}
+        }
+        if let Some(copied) = self.copied.iter().find(|c| {
+            c.file == r.file && c.range.start <= r.root_span.start && r.root_span.end <= c.range.end
+        }) {
+            return Err(Blocked::new(
+                format!(
+                    "it is used in the condition of `{}` at {at}, which `{}` repeats and is not write-only \
+                     (to keep that condition out of it, base the condition on something other than the value)",
+                    copied.twin, copied.version
+                ),
+                None,
+            ));
         }
         if site.in_provisioner || self.wo_keys.contains(&(r.file, site.key_start)) {
             return Ok(());

@@ -236,7 +236,11 @@ impl<'a> Lexer<'a> {
                 Defaults::At(offsets) => offsets.contains(&offset),
                 Defaults::All => true,
             };
-        default || is_secret_key(name)
+        // A write-only value's version trigger may repeat the value's condition
+        // (`password_wo_version = var.pw == "..." ? null : 1`); its literals are masked like
+        // the value's.
+        let trigger = name.ends_with("_wo_version") || name.ends_with("_wo_revision");
+        default || trigger || is_secret_key(name)
     }
 
     fn run(&mut self) {

@@ -2614,3 +2614,86 @@ fn a_value_reading_another_password_in_its_index_says_what_to_do() {
         "{idx}"
     );
 }
+
+/// Real modules write `master_password = var.managed ? null : var.pw` (a replica, an AWS-managed
+/// password). The version trigger requires its write-only value (hashicorp/aws: `RequiredWith`
+/// both ways), so on the null branch the trigger must be null too, or the provider refuses the
+/// configuration the old form accepted.
+#[test]
+fn a_value_null_on_a_branch_gets_a_version_null_on_that_branch() {
+    let main = "variable \"managed\" {\n  type = bool\n}\n\nvariable \"replica\" {\n  type = bool\n}\n\n\
+                variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                resource \"aws_rds_cluster\" \"c\" {\n  master_password = var.managed ? null : var.pw\n}\n\n\
+                resource \"aws_db_instance\" \"db\" {\n  password = (var.replica || var.managed) ? null : (var.pw)\n}\n\n\
+                resource \"aws_docdb_cluster\" \"d\" {\n  master_password = (var.managed ? var.pw : null)\n}\n\n\
+                resource \"aws_redshift_cluster\" \"r\" {\n  master_password = var.managed ? null : var.replica ? null : var.pw\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    for expected in [
+        "  master_password_wo         = var.managed ? null : var.pw\n  master_password_wo_version = var.managed ? null : 1\n",
+        "  password_wo         = (var.replica || var.managed) ? null : (var.pw)\n  password_wo_version = (var.replica || var.managed) ? null : 1\n",
+        "  master_password_wo         = (var.managed ? var.pw : null)\n  master_password_wo_version = var.managed ? 1 : null\n",
+        "  master_password_wo         = var.managed ? null : var.replica ? null : var.pw\n  master_password_wo_version = var.managed ? null : (var.replica ? null : 1)\n",
+    ] {
+        assert!(text.contains(expected), "{expected}\nnot in\n{text}");
+    }
+    // The condition, now also in a plain argument, must not become ephemeral; the value may.
+    let vars = |name: &str| {
+        let start = text
+            .find(&format!("variable \"{name}\""))
+            .expect("declared");
+        text[start..start + text[start..].find("\n}\n").expect("closed")].to_owned()
+    };
+    assert!(!vars("managed").contains("ephemeral"), "{text}");
+    assert!(!vars("replica").contains("ephemeral"), "{text}");
+    assert!(vars("pw").contains("ephemeral = true"), "{text}");
+    // A condition on the value itself stops it from becoming ephemeral, and the note says why.
+    let main = "variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                resource \"aws_rds_cluster\" \"c\" {\n  master_password = var.pw == \"\" ? null : var.pw\n}\n";
+    let (plan2, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains("  master_password_wo_version = var.pw == \"\" ? null : 1\n")
+            && !text.contains("ephemeral"),
+        "{text}"
+    );
+    let said = plan2
+        .warnings
+        .iter()
+        .map(|w| &w.message)
+        .chain(plan2.notes.iter().map(|n| &n.message))
+        .find(|m| m.contains("`var.pw` not made ephemeral"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        said.contains("it is used in the condition of `aws_rds_cluster.c.master_password_wo` at ")
+            && said.contains("which `master_password_wo_version` repeats and is not write-only"),
+        "{said}"
+    );
+    assert!(plan
+        .warnings
+        .iter()
+        .all(|w| !w.message.contains("not made ephemeral")));
+}
+
+/// A version trigger repeats the condition of its value; a literal the value is compared with
+/// there is masked in the diff as it is on the value's own line.
+#[test]
+fn a_condition_copied_into_a_trigger_is_masked_in_the_diff() {
+    let secret_like = ["lit", "eral-", "fixture-value"].concat();
+    let input = format!(
+        "resource \"aws_rds_cluster\" \"c\" {{\n  master_password = var.pw == \"{secret_like}\" ? null : var.pw\n}}\n"
+    );
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &input)]);
+    assert!(
+        text.contains("master_password_wo_version = var.pw == \""),
+        "unexpected rewrite (not shown: it may hold a planted value)"
+    );
+    let diff = plan.unified_diff(&|_, _| false);
+    assert!(
+        diff.contains("+  master_password_wo_version = var.pw == \"***\" ? null : 1"),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
+    assert!(
+        !diff.contains(&secret_like),
+        "the diff prints the secret-like literal"
+    );
+}
