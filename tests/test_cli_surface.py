@@ -371,6 +371,18 @@ def test_values_in_error_messages(ws, sm):
     assert missing["address"] == "ephemeral.offstate_secret_value.missing", missing
     assert "no key that json_key names" in missing["detail"], missing
     assert by_summary["Resource postcondition failed"]["detail"] == "postcondition over the value"
+
+    # A key holding a number: its JSON text, a string, is what value_wo gets.
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            f'ephemeral "offstate_secret_value" "port" {{\n  secret_id = "{src}"\n  json_key = "port"\n}}\n'
+            + secret_block("port", "value_wo", "ephemeral.offstate_secret_value.port.value"),
+        )
+    )
+    ws.apply()
+    assert store.read_value(sm, f"{name}-port") == "5432"
+    ws.destroy()
     ws.sweep()
 
 
