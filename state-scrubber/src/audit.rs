@@ -16,6 +16,10 @@ use crate::progress::{self, Progress};
 #[derive(Debug)]
 pub struct FileResult {
     pub file: String,
+    /// For a member of a saved binary plan (`file` is then `ARCHIVE!/MEMBER`): the archive as
+    /// given and the member's name (see [`Finding::archive`]).
+    pub archive: Option<String>,
+    pub member: Option<String>,
     pub kind: Option<DocKind>,
     pub bytes: usize,
     pub elapsed: Duration,
@@ -38,6 +42,8 @@ impl FileResult {
     pub(crate) fn failed(file: String, bytes: usize, elapsed: Duration, error: String) -> Self {
         FileResult {
             file,
+            archive: None,
+            member: None,
             kind: None,
             bytes,
             elapsed,
@@ -57,6 +63,8 @@ impl FileResult {
     pub fn excluded(file: String, glob: &str, dir: bool) -> FileResult {
         FileResult {
             file,
+            archive: None,
+            member: None,
             kind: None,
             bytes: 0,
             elapsed: Duration::ZERO,
@@ -366,9 +374,20 @@ fn scan_saved_plan(scan: &Scan, file: String, bytes: &[u8]) -> Vec<FileResult> {
         Err(e) => vec![failed(file, bytes.len(), e)],
         Ok(members) => members
             .into_iter()
-            .map(|m| match m.json {
-                Ok(json) => scan_json(scan, m.label, &json, false),
-                Err(e) => failed(m.label, 0, e),
+            .map(|m| {
+                let mut r = match m.json {
+                    Ok(json) => scan_json(scan, m.label, &json, false),
+                    Err(e) => failed(m.label, 0, e),
+                };
+                // The label stays the file (baselines match on it); reports that must name a
+                // real file (SARIF) name the archive and say which member.
+                for f in &mut r.findings {
+                    f.archive = Some(file.clone());
+                    f.member = Some(m.name.to_string());
+                }
+                r.archive = Some(file.clone());
+                r.member = Some(m.name.to_string());
+                r
             })
             .collect(),
     }
@@ -390,10 +409,13 @@ fn scan_json(scan: &Scan, file: String, bytes: &[u8], walked: bool) -> FileResul
     let threads = threads.min(1 + n / (8 << 20));
     match Scanner::new(engine, fp_key, file.clone())
         .with_private(true)
+        .with_numbers(true)
         .scan_parallel(bytes, threads)
     {
         Ok(s) => FileResult {
             file,
+            archive: None,
+            member: None,
             kind: Some(s.kind),
             bytes: n,
             elapsed: start.elapsed(),
@@ -417,6 +439,8 @@ fn scan_json(scan: &Scan, file: String, bytes: &[u8], walked: bool) -> FileResul
         {
             FileResult {
                 file,
+                archive: None,
+                member: None,
                 kind: None,
                 bytes: n,
                 elapsed: start.elapsed(),

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 
 use crate::finding::{
-    preview, preview_with_prefix, push_identity_step, value_group, Confidence, Kind, Layer,
-    Severity,
+    number_group, preview, preview_number, preview_with_prefix, push_identity_step, value_group,
+    Confidence, Kind, Layer, Severity, ValueType,
 };
 use crate::json::{Dom, Kind as JKind, NodeId, Parser};
 use crate::rules::{KeyRule, Rules, Strength};
@@ -107,6 +107,8 @@ pub struct Detection {
     pub rule_id: String,
     pub rule_name: String,
     pub kind: Kind,
+    /// A string, or a number the artifact marks sensitive ([`Engine::analyze_marked_number`]).
+    pub value_type: ValueType,
     pub severity: Severity,
     pub confidence: Confidence,
     pub reasons: Vec<String>,
@@ -277,6 +279,7 @@ impl Engine {
                 reasons.push(r.reason());
             }
             let mut d = Detection {
+                value_type: ValueType::String,
                 layer: if row.is_some() {
                     Layer::AttributeTable
                 } else {
@@ -430,6 +433,68 @@ impl Engine {
         Some(d)
     }
 
+    /// Layer 1 for a JSON number (`raw`, as written) that the artifact marks sensitive (`ctx.mark`
+    /// must be set): a PIN, a numeric API key or account secret, a `random_integer` fed to a
+    /// sensitive output. It is as plaintext in the state as a string, and Terraform's mark is
+    /// the user's (or the provider's) own word that it is secret. No content rule or entropy
+    /// applies to numbers: only the mark reports one, never layers 2 to 4.
+    ///
+    /// `exact`: the mark names this value itself (a sensitive output or variable of type
+    /// number, a `sensitive_attributes` path or `*_sensitive` entry that ends at it). A mark on
+    /// an enclosing object or list covers every number in it, and Terraform marks the whole
+    /// value when any part of it is sensitive (an output of a whole `aws_db_instance` holds its
+    /// `port` and `allocated_storage`): there, a number is reported only when its key names a
+    /// secret (`pin_code` does not, `api_key` does). A safe-listed key (`*_port`, `*_count`,
+    /// `*_ttl`, ...) is never reported, as for strings.
+    pub fn analyze_marked_number(
+        &self,
+        raw: &str,
+        ctx: &Ctx<'_>,
+        exact: bool,
+    ) -> Option<Detection> {
+        let mark = ctx.mark?;
+        let raw = raw.trim();
+        if raw.is_empty() || ctx.key.is_some_and(|k| self.rules.is_safe_key(k)) {
+            return None;
+        }
+        let key_rule = ctx.key.and_then(|k| self.key_rule(k));
+        if !exact && key_rule.is_none() {
+            return None;
+        }
+        let mut reasons = vec![
+            mark.reason().to_string(),
+            "the value is a number, stored in plaintext like a string (it is reported by its mark only; no content rule reads numbers)"
+                .to_string(),
+        ];
+        if let (false, Some(rule), Some(key)) = (exact, key_rule, ctx.key) {
+            reasons.push(format!(
+                "the mark covers the enclosing value; key `{key}` matches {}",
+                rule.spec.id
+            ));
+        }
+        let fix = ctx
+            .row
+            .map(|r| r.fix())
+            .unwrap_or_else(|| ctx.default_fix.to_string());
+        Some(Detection {
+            layer: Layer::SensitiveMark,
+            rule_id: mark.rule_id().to_string(),
+            rule_name: "value marked sensitive by Terraform".to_string(),
+            kind: kind_from_key(ctx.key),
+            value_type: ValueType::Number,
+            severity: Severity::Medium,
+            confidence: Confidence::Medium,
+            reasons,
+            fix,
+            inner_pointer: None,
+            inner_identity: None,
+            decoded: vec![],
+            preview: preview_number(raw),
+            value_group: number_group(&self.salt, raw),
+            value_len: raw.len(),
+        })
+    }
+
     fn content_detection(
         &self,
         value: &str,
@@ -439,6 +504,7 @@ impl Engine {
         fix: String,
     ) -> Detection {
         Detection {
+            value_type: ValueType::String,
             layer: Layer::Content,
             rule_id: rule.spec.id.clone(),
             rule_name: rule.spec.name.clone(),
@@ -490,6 +556,7 @@ impl Engine {
             Strength::Weak => (Severity::Low, Confidence::Low),
         };
         Some(Detection {
+            value_type: ValueType::String,
             layer: Layer::KeyContext,
             rule_id: spec.id.clone(),
             rule_name: spec.name.clone(),

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use crate::detect::{attribute_path, pointer, Ctx, Detection, Engine, Mark, Step};
 use crate::finding::{
     mask_address, mask_module_keys, masked_key, module_keys, number_masked_keys, preview, Address,
-    Finding, KeyPlace, MaskedKey,
+    Finding, KeyPlace, MaskedKey, ValueType,
 };
 use crate::json::{pointer_of, Dom, Kind as JKind, NodeId, Parser, SyntaxError};
 use crate::table::{Row, Table, Treat, GENERIC_FIX, ROOT_OUTPUT};
@@ -428,6 +428,8 @@ fn mask_secret_keys(
         let steps = [Step::Key(Cow::Borrowed(site.member))];
         let mut f = Finding {
             file: file.to_string(),
+            archive: None,
+            member: None,
             document: document.to_string(),
             section: site.section,
             address,
@@ -438,6 +440,7 @@ fn mask_secret_keys(
             inner_identity: None,
             decoded: vec![],
             kind: src.kind,
+            value_type: ValueType::String,
             rule_id: SAME_VALUE_RULE.to_string(),
             rule_name: "an address key equal to a secret in this file".to_string(),
             layer: src.layer,
@@ -562,6 +565,8 @@ fn same_value_finding(
     reasons.extend(src.reasons.iter().cloned());
     let mut f = Finding {
         file: file.to_string(),
+        archive: None,
+        member: None,
         document: document.to_string(),
         section: at.section,
         address: at.address.display(),
@@ -572,6 +577,8 @@ fn same_value_finding(
         inner_identity: None,
         decoded: vec![],
         kind: src.kind,
+        // A string: a number's digest is in its own domain (`finding::number_group`).
+        value_type: ValueType::String,
         rule_id: SAME_VALUE_RULE.to_string(),
         rule_name: rule_name.to_string(),
         layer: src.layer,
@@ -792,6 +799,8 @@ pub struct Scanner<'e> {
     key_sites: Vec<KeySite>,
     /// Also read the provider-private data of state instances (see [`Scanner::with_private`]).
     private: bool,
+    /// Also report numbers the artifact marks sensitive (see [`Scanner::with_numbers`]).
+    numbers: bool,
     /// While reading outputs and variables: the fix for their values, which are then kept as
     /// [`ValueSite`]s when nothing was found in them.
     named: Option<&'static str>,
@@ -810,6 +819,16 @@ impl<'e> Scanner<'e> {
         self
     }
 
+    /// Also report the numbers the artifact itself marks sensitive (layer 1 only, see
+    /// [`Engine::analyze_marked_number`]). For `audit`: such a finding points at a JSON number,
+    /// and a rewrite that puts a string reference in place of each finding's value (scrub) must
+    /// not get one it cannot handle, so a scanner whose findings feed a rewrite leaves it off
+    /// unless the rewrite reads [`Finding::value_type`].
+    pub fn with_numbers(mut self, on: bool) -> Self {
+        self.numbers = on;
+        self
+    }
+
     pub fn new(engine: &'e Engine, fp_key: &'e [u8], file: String) -> Self {
         Scanner {
             utf8: None,
@@ -823,6 +842,7 @@ impl<'e> Scanner<'e> {
             dets: Vec::new(),
             key_sites: Vec::new(),
             private: false,
+            numbers: false,
             named: None,
             value_sites: Vec::new(),
             text_sites: Vec::new(),
@@ -857,6 +877,7 @@ impl<'e> Scanner<'e> {
         let fp_key = self.fp_key;
         let file = self.file.clone();
         let private = self.private;
+        let numbers = self.numbers;
         let (tx, rx) = sync_channel::<Batch>(2);
         let (back_tx, back_rx) = channel::<Batch>();
         let rx = Mutex::new(rx);
@@ -868,7 +889,9 @@ impl<'e> Scanner<'e> {
                     let back_tx = back_tx.clone();
                     let file = file.clone();
                     scope.spawn(move || {
-                        let mut sc = Scanner::new(&engine, fp_key, file).with_private(private);
+                        let mut sc = Scanner::new(&engine, fp_key, file)
+                            .with_private(private)
+                            .with_numbers(numbers);
                         loop {
                             let job = rx.lock().map(|r| r.recv());
                             let Ok(Ok(mut batch)) = job else { break };
@@ -1611,6 +1634,8 @@ impl<'e> Scanner<'e> {
             }
             let mut f = Finding {
                 file: self.file.clone(),
+                archive: None,
+                member: None,
                 document: String::new(),
                 section: site.section.to_string(),
                 address,
@@ -1621,6 +1646,7 @@ impl<'e> Scanner<'e> {
                 inner_identity: d.inner_identity,
                 decoded: d.decoded.iter().map(|s| s.to_string()).collect(),
                 kind: d.kind,
+                value_type: d.value_type,
                 rule_id: d.rule_id,
                 rule_name: d.rule_name,
                 layer: d.layer.number(),
@@ -1899,6 +1925,55 @@ impl<'e> Scanner<'e> {
                         },
                         vec![d],
                     ));
+                },
+            );
+        }
+        // Numbers the artifact marks sensitive (layer 1 only; `with_numbers`). After the
+        // same-value step: a number is no source for equal strings.
+        if self.numbers && !marks.is_empty() {
+            let mut path: Vec<Step<'s>> = Vec::new();
+            walk_leaves(
+                src,
+                dom,
+                id,
+                &mut path,
+                &mut dynamic,
+                None,
+                Leaf::Number,
+                &mut |path, dynamic, key, node| {
+                    if !marks.covers(path, dynamic) {
+                        return;
+                    }
+                    let row = if rows.is_empty() {
+                        None
+                    } else {
+                        let keys: Vec<&str> = path
+                            .iter()
+                            .filter_map(|s| match s {
+                                Step::Key(k) => Some(k.as_ref()),
+                                Step::Idx(_) => None,
+                            })
+                            .collect();
+                        Table::lookup(rows, &keys)
+                    };
+                    let ctx = Ctx {
+                        row,
+                        key,
+                        mark: Some(mark),
+                        default_fix,
+                    };
+                    let exact = marks.covers_exactly(path, dynamic);
+                    if let Some(d) = engine.analyze_marked_number(dom.raw(src, node), &ctx, exact) {
+                        let n = dom.node(node);
+                        hits.push((
+                            path.to_vec(),
+                            Pos {
+                                line: n.line,
+                                column: n.column,
+                            },
+                            vec![d],
+                        ));
+                    }
                 },
             );
         }
@@ -2368,6 +2443,36 @@ impl<'e> Scanner<'e> {
             }
             let n = dom.node(id);
             self.dets = dets;
+            self.push_dets(&Site {
+                section,
+                address,
+                unit_pointer: unit,
+                rel,
+                attr: &[],
+                pos: Pos {
+                    line: n.line,
+                    column: n.column,
+                },
+            });
+        } else if dom.node(id).kind == JKind::Number {
+            // A number is reported only when marked (and the mark is on this value itself).
+            if !self.numbers || marks.is_empty() {
+                return;
+            }
+            let ctx = Ctx {
+                row: rows.first().copied(),
+                key: Some(key),
+                mark: Some(mark),
+                default_fix: fix,
+            };
+            let Some(d) = self
+                .engine
+                .analyze_marked_number(dom.raw(src, id), &ctx, true)
+            else {
+                return;
+            };
+            let n = dom.node(id);
+            self.dets = vec![d];
             self.push_dets(&Site {
                 section,
                 address,
@@ -3504,15 +3609,41 @@ fn walk_nodes<'s>(
     over: Option<&str>,
     f: &mut NodeFn<'_, 's>,
 ) {
+    walk_leaves(src, dom, id, path, dynamic, over, Leaf::String, f)
+}
+
+/// Which leaves [`walk_leaves`] visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leaf {
+    String,
+    Number,
+}
+
+/// [`walk_nodes`] over the leaves of one JSON type.
+#[allow(clippy::too_many_arguments)]
+fn walk_leaves<'s>(
+    src: &'s [u8],
+    dom: &Dom,
+    id: NodeId,
+    path: &mut Vec<Step<'s>>,
+    dynamic: &mut Vec<usize>,
+    over: Option<&str>,
+    leaf: Leaf,
+    f: &mut NodeFn<'_, 's>,
+) {
     match dom.node(id).kind {
-        JKind::Str { .. } => {
+        JKind::Str { .. } if leaf == Leaf::String => {
+            let key = over.or_else(|| last_key(path));
+            f(path, dynamic, key, id)
+        }
+        JKind::Number if leaf == Leaf::Number => {
             let key = over.or_else(|| last_key(path));
             f(path, dynamic, key, id)
         }
         JKind::Array => {
             for (i, el) in dom.elements(id).enumerate() {
                 path.push(Step::Idx(i));
-                walk_nodes(src, dom, el, path, dynamic, over, f);
+                walk_leaves(src, dom, el, path, dynamic, over, leaf, f);
                 path.pop();
             }
         }
@@ -3523,7 +3654,7 @@ fn walk_nodes<'s>(
             let key = over.or_else(|| last_key(path)).map(str::to_string);
             dynamic.push(path.len());
             path.push(Step::Key(Cow::Borrowed("value")));
-            walk_nodes(src, dom, v, path, dynamic, key.as_deref(), f);
+            walk_leaves(src, dom, v, path, dynamic, key.as_deref(), leaf, f);
             path.pop();
             dynamic.pop();
         }
@@ -3543,7 +3674,7 @@ fn walk_nodes<'s>(
                 let is_value = matches!(kname.as_ref(), "value" | "Value");
                 path.push(Step::Key(kname));
                 let o = if is_value { pair_name.as_deref() } else { None };
-                walk_nodes(src, dom, v, path, dynamic, o, f);
+                walk_leaves(src, dom, v, path, dynamic, o, leaf, f);
                 path.pop();
             }
         }
@@ -3724,6 +3855,7 @@ impl SameValue {
         )];
         reasons.extend(src.reasons.iter().map(|r| format!("{at}: {r}")));
         Some(Detection {
+            value_type: crate::finding::ValueType::String,
             layer: src.layer,
             rule_id: SAME_VALUE_RULE.to_string(),
             rule_name: "same value as a secret in this resource instance".to_string(),
@@ -3858,6 +3990,26 @@ impl Marks {
         }
         self.covers_steps(path.iter().map(StepRef::of))
             || (!dynamic.is_empty() && self.covers_steps(cty_path(path, dynamic)))
+    }
+
+    /// Does a mark name the leaf at `path` itself (not an object or list above it)? `all` names
+    /// the unit, which is a leaf only when `path` is empty (an output or variable whose value is
+    /// a number).
+    fn covers_exactly(&self, path: &[Step<'_>], dynamic: &[usize]) -> bool {
+        let exact = |steps: &mut dyn Iterator<Item = StepRef<'_>>| {
+            let steps: Vec<StepRef<'_>> = steps.collect();
+            (self.all && steps.is_empty())
+                || self.paths.iter().any(|mp| {
+                    mp.len() == steps.len()
+                        && mp.iter().zip(&steps).all(|(m, s)| match (m, s) {
+                            (MarkStep::Key(x), StepRef::Key(y)) => x == y,
+                            (MarkStep::Idx(x), StepRef::Idx(y)) => x == y,
+                            _ => false,
+                        })
+                })
+        };
+        exact(&mut path.iter().map(StepRef::of))
+            || (!dynamic.is_empty() && exact(&mut cty_path(path, dynamic)))
     }
 
     fn covers_steps<'a>(&self, steps: impl Iterator<Item = StepRef<'a>> + Clone) -> bool {

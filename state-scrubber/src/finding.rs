@@ -102,6 +102,24 @@ impl Layer {
     }
 }
 
+/// The JSON type of the value a finding is about. Layers 2 to 4 read strings only; layer 1 (what
+/// the artifact itself marks sensitive) also reports a number so marked (a PIN, a numeric API
+/// key, a sensitive output of type number): it is as plaintext in the state as a string.
+/// Booleans are never reported (two possible values: nothing to steal, nothing to rotate).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueType {
+    #[default]
+    String,
+    Number,
+}
+
+impl ValueType {
+    pub fn is_string(&self) -> bool {
+        *self == ValueType::String
+    }
+}
+
 /// Where a resource lives: module path, mode, type, name, index key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
@@ -197,7 +215,18 @@ impl Address {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
+    /// The input as reported (for a member of a saved binary plan, its label
+    /// `ARCHIVE!/MEMBER`; see [`Finding::archive`]). Baselines match on it.
     pub file: String,
+    /// For a member of a saved binary plan (`terraform plan -out`, a zip): the archive as given,
+    /// which is the file a SARIF location names (a repository has no file `tfplan!/tfstate`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub archive: Option<String>,
+    /// For a member of a saved binary plan: the member (`tfplan`, `tfstate`, `tfstate-prev`).
+    /// `line`, `column` and `json_pointer` are positions in that member's JSON (for `tfplan`, in
+    /// the `terraform show -json` document made from it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub member: Option<String>,
     /// What kind of artifact the file is (`state_v4`, `plan`, ...).
     pub document: String,
     /// The part of the artifact: `resources`, `outputs`, `resource_changes.after`, ...
@@ -219,6 +248,10 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub decoded: Vec<String>,
     pub kind: Kind,
+    /// `number` for a number the artifact marks sensitive; absent for a string (every other
+    /// finding). A rewrite that replaces strings must not take a number for one.
+    #[serde(skip_serializing_if = "ValueType::is_string", default)]
+    pub value_type: ValueType,
     pub rule_id: String,
     pub rule_name: String,
     pub layer: u8,
@@ -249,6 +282,19 @@ pub struct Finding {
 /// characters of a password are a fragment of it).
 pub fn preview(value: &str) -> String {
     format!("…({} chars)", value.chars().count())
+}
+
+/// [`preview`] of a JSON number: its length as written, and that it is a number. Not in the
+/// `…(N chars)` form, which the search for found secrets inside free text reads: a number is
+/// looked for nowhere else (short numbers recur by chance: ports, counts, account IDs).
+pub fn preview_number(raw: &str) -> String {
+    format!("…(number, {} chars)", raw.chars().count())
+}
+
+/// [`value_group`] of a JSON number (as written): in its own domain, so that no string's digest
+/// equals it and a sensitive number never makes an equal string elsewhere a finding.
+pub fn number_group(salt: &[u8; 32], raw: &str) -> String {
+    value_group(salt, &format!("\0number\0{raw}"))
 }
 
 /// [`preview`] after the longest of `prefixes` the value starts with: the public, fixed prefix a

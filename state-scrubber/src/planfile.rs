@@ -60,6 +60,8 @@ pub fn member_label(file: &str, member: &str) -> String {
 /// show -json` document), or why it could not be read (a complete message naming it).
 pub struct Member {
     pub label: String,
+    /// The member's name in the archive (one of [`MEMBERS`]).
+    pub name: &'static str,
     pub json: Result<Vec<u8>, String>,
 }
 
@@ -109,7 +111,7 @@ pub fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
             Err(zipread::Error::TooLarge) => {
                 let over_total = limit < MAX_MEMBER;
                 let json = Err(too_large(&label, over_total));
-                out.push(Member { label, json });
+                out.push(Member { label, name, json });
                 if over_total {
                     break;
                 }
@@ -119,7 +121,7 @@ pub fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
                 let json = Err(format!(
                     "{label}: member cannot be read ({e}): truncated or corrupt"
                 ));
-                out.push(Member { label, json });
+                out.push(Member { label, name, json });
                 continue;
             }
         };
@@ -129,7 +131,7 @@ pub fn read_archive(file: &str, bytes: &[u8]) -> Result<Vec<Member>, String> {
         } else {
             Ok(raw)
         };
-        out.push(Member { label, json });
+        out.push(Member { label, name, json });
     }
     Ok(out)
 }

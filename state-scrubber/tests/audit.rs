@@ -4423,3 +4423,183 @@ fn exclude_applies_to_an_s3_listing_relative_to_the_prefix() {
     ]);
     assert_eq!(r.code, 1, "{}", r.all());
 }
+
+/// Review finding: layer 1 reported strings only. A number that the state or plan itself marks
+/// sensitive (a PIN, a numeric API key, a sensitive output of type number) is as plaintext in the
+/// file as a string, and was never reported. Now it is, by its mark only, never with its digits;
+/// a number under a mark on an enclosing object is reported only when its key names a secret
+/// (Terraform marks a whole output sensitive when any part of it is: its `port` is no secret);
+/// booleans never.
+#[test]
+fn numbers_marked_sensitive_are_reported_without_their_value() {
+    let d = Dir::new();
+    let num = || random("123456789", 12);
+    let (pin, code, out_pin, api_key, plan_pin, plan_out, var_pin, show_pin) =
+        (num(), num(), num(), num(), num(), num(), num(), num());
+    let unmarked = num();
+    let raw = |s: &str| -> Value { serde_json::from_str(s).unwrap() };
+    let mut state: Value = serde_json::from_str(&state_v4(json!([resource(
+        "managed",
+        "example_thing",
+        "t",
+        json!({"id": "t-1", "pin": raw(&pin), "retries": raw(&unmarked), "admin": true,
+               "settings": [{"code": raw(&code), "enabled": true}]}),
+        json!([[{"type": "get_attr", "value": "pin"}],
+               [{"type": "get_attr", "value": "admin"}],
+               [{"type": "get_attr", "value": "settings"},
+                {"type": "index", "value": {"value": 0, "type": "number"}},
+                {"type": "get_attr", "value": "code"}]])
+    )])))
+    .unwrap();
+    state["outputs"] = json!({
+        "pin": {"value": raw(&out_pin), "type": "number", "sensitive": true},
+        "count": {"value": raw(&unmarked), "type": "number"},
+        "flag": {"value": true, "type": "bool", "sensitive": true},
+        "db": {"value": {"port": 5432, "allocated_storage": 20, "api_key": raw(&api_key), "multi_az": true},
+               "type": ["object", {"port": "number", "allocated_storage": "number", "api_key": "number", "multi_az": "bool"}],
+               "sensitive": true}
+    });
+    d.write("terraform.tfstate", state.to_string());
+    d.write(
+        "prod.tfplan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.15.0",
+            "variables": {"pin": {"value": raw(&var_pin)}, "replicas": {"value": 3}},
+            "resource_changes": [{"address": "example_thing.t", "mode": "managed", "type": "example_thing", "name": "t",
+              "change": {"actions": ["create"], "before": null, "after": {"pin": raw(&plan_pin), "size": 3},
+                         "after_sensitive": {"pin": true}}}],
+            "output_changes": {"pin": {"before": null, "after": raw(&plan_out), "after_sensitive": true}},
+            "configuration": {"root_module": {"variables": {"pin": {"sensitive": true}, "replicas": {}}}}})
+        .to_string(),
+    );
+    d.write(
+        "show.json",
+        json!({"format_version": "1.0", "terraform_version": "1.15.0", "values": {"outputs": {}, "root_module": {
+            "resources": [{"address": "example_thing.s", "mode": "managed", "type": "example_thing", "name": "s",
+              "values": {"pin": raw(&show_pin), "size": 3}, "sensitive_values": {"pin": true}}]}}})
+        .to_string(),
+    );
+    let files = [
+        d.s("terraform.tfstate"),
+        d.s("prod.tfplan.json"),
+        d.s("show.json"),
+    ];
+    let args = |extra: &[&str]| -> Vec<String> {
+        files
+            .iter()
+            .cloned()
+            .chain(extra.iter().map(|s| s.to_string()))
+            .collect()
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        audit(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let r = run(&["--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let mut got: Vec<(String, String, String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["attribute_path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["section"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, String, String, String)> = [
+        ("example_thing.s", "pin", "mark.sensitive_values", "values"),
+        (
+            "example_thing.t",
+            "pin",
+            "mark.plan_sensitive",
+            "resource_changes.after",
+        ),
+        (
+            "example_thing.t",
+            "pin",
+            "mark.sensitive_attributes",
+            "resources",
+        ),
+        (
+            "example_thing.t",
+            "settings[0].code",
+            "mark.sensitive_attributes",
+            "resources",
+        ),
+        ("output.db", "api_key", "mark.sensitive_output", "outputs"),
+        (
+            "output.pin",
+            "",
+            "mark.plan_sensitive",
+            "output_changes.after",
+        ),
+        ("output.pin", "", "mark.sensitive_output", "outputs"),
+        ("var.pin", "", "mark.sensitive_variable", "variables"),
+    ]
+    .iter()
+    .map(|(a, b, c, s)| (a.to_string(), b.to_string(), c.to_string(), s.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    for f in findings(&r) {
+        assert_eq!(f["value_type"], "number", "{f}");
+        assert_eq!(f["layer"], 1, "{f}");
+        assert_eq!(f["severity"], "medium", "{f}");
+        assert_eq!(f["preview"], "…(number, 12 chars)", "{f}");
+        assert!(!f["fix"].as_str().unwrap().is_empty(), "{f}");
+    }
+    // A string finding carries no `value_type` (the JSON report is unchanged for them).
+    d.write("db.tfstate", db_state(&pw()));
+    let s = audit(&[&d.s("db.tfstate"), "--format", "json"]);
+    assert!(findings(&s)[0].get("value_type").is_none(), "{}", s.stdout);
+
+    // No format prints a digit run of the values.
+    let mut outputs = vec![r.all()];
+    for fmt in ["text", "sarif", "html"] {
+        let o = run(&["--format", fmt]);
+        assert_eq!(o.code, 1, "{}", o.all());
+        outputs.push(o.all());
+    }
+    let sarif = run(&["--format", "sarif"]).json();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 8);
+    for v in [
+        &pin, &code, &out_pin, &api_key, &plan_pin, &plan_out, &var_pin, &show_pin,
+    ] {
+        for w in variants(v) {
+            for o in &outputs {
+                assert!(!o.contains(&w), "leak of a sensitive number");
+            }
+        }
+    }
+
+    // A baseline written now accepts them on the next run.
+    let base = d.s("baseline.json");
+    let w = run(&["--write-baseline", &base]);
+    assert_eq!(w.code, 0, "{}", w.all());
+    let again = run(&["--baseline", &base, "--format", "json"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(again.json()["summary"]["accepted_by_baseline"], 8);
+
+    // scrub moves strings: the numbers do not break its plan (it still sees only strings).
+    let sc = bin()
+        .args([
+            "scrub",
+            &d.s("terraform.tfstate"),
+            "--store",
+            "aws-secretsmanager",
+            "--prefix",
+            "t/",
+        ])
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let sc = done(sc);
+    assert_eq!(sc.code, 0, "{}", sc.all());
+    for v in [&pin, &code, &out_pin, &api_key] {
+        assert!(!sc.all().contains(v.as_str()), "leak in scrub's output");
+    }
+}

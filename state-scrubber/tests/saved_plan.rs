@@ -769,3 +769,119 @@ fn a_configuration_file_named_many_times_costs_its_size_once() {
         .iter()
         .any(|(f, p)| f == "tfplan!/tfplan" && p == "/variables/db_password/value"));
 }
+
+/// Review finding: SARIF located a finding in a saved plan's member at `tfplan%21/tfstate`, a
+/// URI that names no file of the repository, so GitHub code scanning could not place the alert.
+/// Now the location is the archive (`env/tfplan`, listed in `run.artifacts`), the member is an
+/// artifact nested in it (`parentIndex`), and the message and properties name the member and
+/// the JSON pointer. The fingerprint is unchanged: a baseline written by the version before
+/// (`data/saved-plan-baseline-0.1.json`, from this test's plan) still accepts every finding.
+#[test]
+fn sarif_locates_a_saved_plans_findings_at_the_archive_and_names_the_member() {
+    let c = Canaries::new();
+    let d = Dir::new();
+    d.write("env/tfplan", saved_plan(&c));
+    let r = audit_in(d.path(), &["env/tfplan", "--format", "sarif"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_absent(&r, &c.all(), "sarif");
+    let sarif = r.json();
+    let schema: Value = serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let run = &sarif["runs"][0];
+    let artifacts = run["artifacts"].as_array().expect("run.artifacts");
+    let results = run["results"].as_array().unwrap();
+    let j = audit_in(d.path(), &["env/tfplan", "--format", "json"]).json();
+    let findings = j["findings"].as_array().unwrap();
+    assert_eq!(results.len(), findings.len());
+    let mut members = std::collections::BTreeSet::new();
+    for (res, f) in results.iter().zip(findings) {
+        let loc = &res["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "env/tfplan", "{res}");
+        assert_eq!(loc["region"]["startLine"], 1, "{res}");
+        let a = loc["artifactLocation"]["index"].as_u64().unwrap() as usize;
+        assert_eq!(artifacts[a]["location"]["uri"], "env/tfplan");
+        assert_eq!(artifacts[a]["mimeType"], "application/zip");
+        let p = &res["properties"];
+        let member = p["member"].as_str().unwrap();
+        members.insert(member.to_string());
+        assert_eq!(p["archive"], "env/tfplan");
+        assert_eq!(p["file"], format!("env/tfplan!/{member}"));
+        let m = p["memberArtifactIndex"].as_u64().unwrap() as usize;
+        assert_eq!(artifacts[m]["location"]["uri"], member);
+        assert_eq!(artifacts[m]["parentIndex"], a as u64);
+        // The message says where in the archive; the JSON pointer and position are kept.
+        let text = res["message"]["text"].as_str().unwrap();
+        let ptr = f["json_pointer"].as_str().unwrap();
+        assert!(text.contains(&format!("member `{member}`")), "{text}");
+        assert!(text.contains(ptr), "{text}");
+        assert_eq!(p["jsonPointer"], ptr);
+        assert_eq!(p["memberLine"], f["line"]);
+        assert_eq!(p["memberColumn"], f["column"]);
+        assert_eq!(
+            res["partialFingerprints"]["stateScrubberFingerprint/v2"],
+            f["fingerprint"]
+        );
+        // The JSON report names the archive and the member beside the label.
+        assert_eq!(f["archive"], "env/tfplan");
+        assert_eq!(f["member"], member);
+        assert_eq!(f["file"], format!("env/tfplan!/{member}"));
+    }
+    assert_eq!(
+        members.into_iter().collect::<Vec<_>>(),
+        ["tfplan", "tfstate", "tfstate-prev"]
+    );
+    assert!(!r.stdout.contains("%21"), "a member in a URI");
+    for file in j["files"].as_array().unwrap() {
+        assert_eq!(file["archive"], "env/tfplan", "{file}");
+    }
+
+    // Fingerprints did not move: the baseline the version before wrote for this plan accepts
+    // every finding, in every format's exit status.
+    d.write(
+        "baseline.json",
+        include_str!("data/saved-plan-baseline-0.1.json"),
+    );
+    let r = audit_in(
+        d.path(),
+        &[
+            "env/tfplan",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        r.json()["summary"]["accepted_by_baseline"],
+        findings.len() as u64
+    );
+    // With --include-accepted, SARIF lists them as suppressed, located at the archive too.
+    let r = audit_in(
+        d.path(),
+        &[
+            "env/tfplan",
+            "--baseline",
+            "baseline.json",
+            "--include-accepted",
+            "--format",
+            "sarif",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let s = r.json();
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings.len());
+    for res in results {
+        assert_eq!(
+            res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "env/tfplan"
+        );
+        assert_eq!(res["suppressions"][0]["status"], "accepted");
+    }
+}

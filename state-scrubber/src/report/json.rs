@@ -47,7 +47,7 @@ fn head(report: &AuditReport) -> Value {
         .files
         .iter()
         .map(|f| {
-            json!({
+            let mut v = json!({
                 "file": f.file,
                 "document": f.kind.map(|k| k.as_str()),
                 "bytes": f.bytes,
@@ -60,7 +60,13 @@ fn head(report: &AuditReport) -> Value {
                 "findings": f.findings.len(),
                 "error": f.error,
                 "notes": f.notes,
-            })
+            });
+            // A member of a saved binary plan: the archive (a real file) and the member.
+            if let (Some(a), Some(m)) = (&f.archive, &f.member) {
+                v["archive"] = json!(a);
+                v["member"] = json!(m);
+            }
+            v
         })
         .collect();
     let counts: serde_json::Map<String, Value> = super::severity_counts(report)

@@ -100,6 +100,59 @@ fn encode(p: &[u8]) -> String {
     out
 }
 
+/// `run.artifacts` for the members of saved binary plans (`terraform plan -out`, a zip): each
+/// archive, and each member found in as an artifact nested in it (`parentIndex`, SARIF 2.1.0
+/// §3.24.3), whose `uri` is the member's path inside the archive. A result in a member is
+/// located at its archive (see [`location`]).
+#[derive(Default)]
+struct Artifacts {
+    list: Vec<Value>,
+    archives: BTreeMap<String, usize>,
+    members: BTreeMap<(String, String), usize>,
+}
+
+impl Artifacts {
+    /// The indices of `f`'s archive and member artifacts, if `f` is in a saved plan's member.
+    fn of(&mut self, report: &AuditReport, f: &Finding) -> Option<(usize, usize)> {
+        let (archive, member) = (f.archive.as_ref()?, f.member.as_ref()?);
+        let list = &mut self.list;
+        let a = *self.archives.entry(archive.clone()).or_insert_with(|| {
+            list.push(json!({
+                "location": {"uri": uri_of(report, archive)},
+                "mimeType": "application/zip",
+                "roles": ["analysisTarget"],
+                "description": {"text": "a saved Terraform plan (terraform plan -out)"},
+            }));
+            list.len() - 1
+        });
+        let m = *self
+            .members
+            .entry((archive.clone(), member.clone()))
+            .or_insert_with(|| {
+                let mut v = json!({
+                    "location": {"uri": encode(member.as_bytes())},
+                    "parentIndex": a,
+                    "description": {"text": member_description(member)},
+                });
+                if member != "tfplan" {
+                    v["mimeType"] = json!("application/json");
+                }
+                list.push(v);
+                list.len() - 1
+            });
+        Some((a, m))
+    }
+}
+
+fn member_description(member: &str) -> String {
+    if member == "tfplan" {
+        "the plan (protobuf); positions are in the document `terraform show -json` prints for it"
+            .to_string()
+    } else {
+        format!("the member `{member}` of the saved plan (a state, JSON)")
+    }
+}
+
 pub fn render(report: &AuditReport) -> String {
     // One reporting descriptor per rule and severity seen, in a stable order.
     let mut rules: BTreeMap<String, &Finding> = BTreeMap::new();
@@ -133,15 +186,27 @@ pub fn render(report: &AuditReport) -> String {
         Some(file) => format!("accepted in the baseline {file}"),
         None => "accepted in the baseline".to_string(),
     };
+    let mut artifacts = Artifacts::default();
     let results: Vec<Value> = report
         .findings()
-        .map(|f| result(f, &index, uri_of(report, &f.file), None))
+        .map(|f| (f, None))
         .chain(
             report
                 .listed_accepted()
                 .iter()
-                .map(|f| result(f, &index, uri_of(report, &f.file), Some(&justification))),
+                .map(|f| (f, Some(justification.as_str()))),
         )
+        .map(|(f, accepted)| {
+            let at = match artifacts.of(report, f) {
+                Some((archive, member)) => At::Member {
+                    uri: uri_of(report, f.archive.as_deref().unwrap_or(&f.file)),
+                    archive,
+                    member,
+                },
+                None => At::File(uri_of(report, &f.file)),
+            };
+            result(f, &index, at, accepted)
+        })
         .collect();
     let notifications: Vec<Value> = report
         .all_errors()
@@ -187,37 +252,95 @@ pub fn render(report: &AuditReport) -> String {
             "results": results,
         }]
     });
+    let mut v = v;
+    if !artifacts.list.is_empty() {
+        v["runs"][0]["artifacts"] = Value::Array(artifacts.list);
+    }
     serde_json::to_string_pretty(&v).expect("sarif serialises") + "\n"
 }
 
 /// One result. `accepted`: the baseline accepted it, and the justification of its suppression
 /// (SARIF 2.1.0 §3.27.23, §3.35): `kind: external` (recorded outside the scanned artifact),
 /// `status: accepted`. The justification names the baseline file only, never a value.
-fn result(
-    f: &Finding,
-    index: &BTreeMap<&str, usize>,
-    uri: String,
-    accepted: Option<&str>,
-) -> Value {
+/// Where a result is.
+enum At {
+    /// A file (its URI): the value's line and column in it.
+    File(String),
+    /// A member of a saved binary plan. The location is the archive (`uri`, artifact
+    /// `archive`), the file a repository holds: a URI naming the member (`plan%21/tfstate`,
+    /// or `plan#tfstate`) resolves to no file, and GitHub code scanning (and the CodeQL
+    /// action's fingerprinting) takes the primary location's `uri` as a path in the checkout.
+    /// A zip has no lines: the region is its first line (GitHub requires `startLine`); the
+    /// member (artifact `member`, nested in the archive) and the position in its JSON are in
+    /// the message and the result's properties.
+    Member {
+        uri: String,
+        archive: usize,
+        member: usize,
+    },
+}
+
+fn result(f: &Finding, index: &BTreeMap<&str, usize>, at: At, accepted: Option<&str>) -> Value {
     let mut path = f.attribute_path.clone();
     if let Some(i) = &f.inner_pointer {
         path.push_str(&format!(" (JSON {i})"));
     }
     let rule = sarif_rule_id(f);
+    let mut text = format!(
+        "{} `{}` of `{}` holds a plaintext {} ({}, length shown: {}).",
+        f.section,
+        if path.is_empty() {
+            "value".to_string()
+        } else {
+            path
+        },
+        f.address,
+        f.kind.as_str(),
+        f.rule_name,
+        f.preview
+    );
+    let (physical, member_index) = match at {
+        At::File(uri) => (
+            json!({
+                "artifactLocation": {"uri": uri},
+                "region": {"startLine": f.line.max(1), "startColumn": f.column.max(1)}
+            }),
+            None,
+        ),
+        At::Member {
+            uri,
+            archive,
+            member,
+        } => {
+            let m = f.member.as_deref().unwrap_or("");
+            if m == "tfplan" {
+                text.push_str(&format!(
+                    " In the member `tfplan` of this saved plan (zip), at `{}` of the document `terraform show -json` prints for it.",
+                    f.json_pointer
+                ));
+            } else {
+                text.push_str(&format!(
+                    " In the member `{m}` of this saved plan (zip), line {} column {} of its JSON, at `{}`.",
+                    f.line, f.column, f.json_pointer
+                ));
+            }
+            (
+                json!({
+                    "artifactLocation": {"uri": uri, "index": archive},
+                    "region": {"startLine": 1, "startColumn": 1}
+                }),
+                Some(member),
+            )
+        }
+    };
+    text.push_str(&format!(" Fix: {}", f.fix));
     let mut v = json!({
         "ruleId": rule,
         "ruleIndex": index[rule.as_str()],
         "level": level(f.severity),
-        "message": {"text": format!(
-            "{} `{}` of `{}` holds a plaintext {} ({}, length shown: {}). Fix: {}",
-            f.section, if path.is_empty() { "value".to_string() } else { path }, f.address,
-            f.kind.as_str(), f.rule_name, f.preview, f.fix
-        )},
+        "message": {"text": text},
         "locations": [{
-            "physicalLocation": {
-                "artifactLocation": {"uri": uri},
-                "region": {"startLine": f.line.max(1), "startColumn": f.column.max(1)}
-            },
+            "physicalLocation": physical,
             "logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]
         }],
         "partialFingerprints": {"stateScrubberFingerprint/v2": f.fingerprint},
@@ -237,6 +360,17 @@ fn result(
             "preview": f.preview,
         }
     });
+    if let (Some(member), Some(i)) = (&f.member, member_index) {
+        let p = &mut v["properties"];
+        p["archive"] = json!(f.archive);
+        p["member"] = json!(member);
+        p["memberArtifactIndex"] = json!(i);
+        p["memberLine"] = json!(f.line);
+        p["memberColumn"] = json!(f.column);
+    }
+    if f.value_type != crate::finding::ValueType::String {
+        v["properties"]["valueType"] = json!(f.value_type);
+    }
     if let Some(justification) = accepted {
         v["suppressions"] = json!([{
             "kind": "external",
