@@ -6,12 +6,16 @@ or a .tf file); the plan is applied and planned again with a changed input, so t
 holds the canary in its variables, in the resource change (before and after) and in the prior
 state inside the zip. The audit must report each place, by member and JSON pointer, and print
 the canary nowhere (stdout and stderr, text/JSON/SARIF, plain, JSON-escaped and base64 forms).
+A sensitive variable of type number (a PIN) reaches a sensitive output: the number is reported
+(layer 1, `value_type` number) and printed nowhere either. SARIF locates every finding of the
+saved plan at the file `tfplan` itself (a path in the repository), naming the member apart.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -34,8 +38,18 @@ variable "suffix" {
   default = ""
 }
 
+variable "pin" {
+  type      = number
+  sensitive = true
+}
+
 resource "terraform_data" "x" {
   input = "${var.db_password}${var.suffix}"
+}
+
+output "pin" {
+  value     = var.pin
+  sensitive = true
 }
 
 output "pw" {
@@ -45,7 +59,7 @@ output "pw" {
 """
 
 
-def _env(tmp: Path, canary: canaries.Canary) -> dict[str, str]:
+def _env(tmp: Path, canary: canaries.Canary, pin: str) -> dict[str, str]:
     cli_config = tmp / "terraformrc"
     cli_config.write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
@@ -57,6 +71,7 @@ def _env(tmp: Path, canary: canaries.Canary) -> dict[str, str]:
             "TF_INPUT": "0",
             "TF_CLI_CONFIG_FILE": str(cli_config),
             "TF_VAR_db_password": canary.reveal(),
+            "TF_VAR_pin": pin,
         }
     )
     return env
@@ -84,7 +99,10 @@ def test_audit_reads_a_real_saved_plan_and_never_prints_the_canary(tmp_path):
     wd.mkdir()
     (wd / "main.tf").write_text(CONFIG)
     canary = canaries.make_canary("dbpw")
-    env = _env(tmp_path, canary)
+    # A number of 15 digits, the first not 0 (printed nowhere, like the canary).
+    pin = str(secrets.choice(range(1, 10))) + "".join(secrets.choice("0123456789") for _ in range(14))
+    pin_canary = canaries.wrap(pin)
+    env = _env(tmp_path, canary, pin)
 
     _tf(wd, env, "init", "-no-color")
     _tf(wd, env, "plan", "-no-color", "-out", "tfplan")
@@ -117,7 +135,27 @@ def test_audit_reads_a_real_saved_plan_and_never_prints_the_canary(tmp_path):
     files = {f["file"] for f in json.loads(walk.stdout)["files"]}
     assert {"./tfplan!/tfplan", "./tfplan!/tfstate", "./tfplan!/tfstate-prev", "./terraform.tfstate"} <= files, sorted(files)
 
-    runs = [res, walk]
+    # The number marked sensitive: in the state the apply wrote and in the prior state in the zip.
+    numbers = {(f["file"], f["json_pointer"]) for f in json.loads(walk.stdout)["findings"] if f.get("value_type") == "number"}
+    assert {("./terraform.tfstate", "/outputs/pin/value"), ("./tfplan!/tfstate", "/outputs/pin/value")} <= numbers, sorted(numbers)
+
+    # SARIF: every result of the saved plan is located at the file `tfplan` (what a repository
+    # holds), the member named in the message and properties and nested in run.artifacts.
+    sarif_run = _audit(wd, "tfplan", "--format", "sarif")
+    assert sarif_run.returncode == 1
+    sarif = json.loads(sarif_run.stdout)
+    run = sarif["runs"][0]
+    assert run["results"]
+    for r in run["results"]:
+        loc = r["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert loc["uri"] == "tfplan", loc
+        member = r["properties"]["member"]
+        assert f"member `{member}`" in r["message"]["text"]
+        nested = run["artifacts"][r["properties"]["memberArtifactIndex"]]
+        assert nested["location"]["uri"] == member and nested["parentIndex"] == loc["index"]
+    assert b"%21" not in sarif_run.stdout
+
+    runs = [res, walk, sarif_run]
     for fmt in ["text", "json", "sarif", "html"]:
         for target in ["tfplan", "."]:
             r = _audit(wd, target, "--format", fmt, "--verbose")
@@ -125,5 +163,5 @@ def test_audit_reads_a_real_saved_plan_and_never_prints_the_canary(tmp_path):
             runs.append(r)
     for i, r in enumerate(runs):
         for stream, data in (("stdout", r.stdout), ("stderr", r.stderr)):
-            found = canaries.search_bytes(f"run{i}.{stream}", data, [canary])
+            found = canaries.search_bytes(f"run{i}.{stream}", data, [canary, pin_canary])
             assert not found, f"the canary reached the audit's output: {found}"
