@@ -381,7 +381,11 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         }
     }
     if !args.write {
-        return Ok(Outcome::Clean);
+        // What --write would stop with, before storing anything: the same error, exit 2.
+        return match report.refused.take() {
+            Some(refused) => Err(refused.into()),
+            None => Ok(Outcome::Clean),
+        };
     }
     let Some(out) = &report.output else {
         if pipeline {
@@ -543,10 +547,9 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-/// How long a dry run spends reading Secrets Manager, in all (credentials, the manifest, the
-/// current values of an older state), before it shows the plan without what it read: 10 s, and
-/// a quarter of a second more per value (an older state reads each one's current version), 60 s
-/// at most.
+/// How long a dry run spends reading Secrets Manager, in all (credentials, the manifest, each
+/// value's secret described, the current values of an older state), before it shows the plan
+/// without what it read: 10 s, and a quarter of a second more per value, 60 s at most.
 fn dry_run_read_limit(values: usize) -> std::time::Duration {
     let per_value = std::time::Duration::from_millis(250)
         .saturating_mul(u32::try_from(values).unwrap_or(u32::MAX));
@@ -555,9 +558,18 @@ fn dry_run_read_limit(values: usize) -> std::time::Duration {
 }
 
 /// A dry run: the plan, then, when there is something to scrub, the same again with Secrets
-/// Manager to read, so that the names shown are the ones --write would use (an older state's
-/// values go under names of their own). Nothing is written. When Secrets Manager cannot be
-/// read, the plan without it, and a note saying what that leaves unknown.
+/// Manager to read (metadata, and an older state's current values; [`super::place`], as
+/// --write), so that the names shown are the ones --write would use (an older state's values go
+/// under names of their own), and every secret --write would refuse to write to (another
+/// state's or nobody's, scheduled for deletion, another KMS key or one scrub cannot tell from
+/// `--kms-key-id`) is named with what to do: the report then carries the error --write would
+/// stop with ([`ScrubReport::refused`]), which the caller prints after the plan, exit 2. A
+/// manifest --write cannot read is that error at once. Nothing is written.
+///
+/// When Secrets Manager cannot be read (no answer within [`dry_run_read_limit`], no
+/// credentials, access denied, throttled, ...): the plan without it, and a note saying what that
+/// leaves unchecked, exit 0. --write makes the same checks before its first store and stops
+/// there, so nothing is stored by a --write that a dry run would have shown refused.
 async fn dry_run(
     src: &[u8],
     label: &str,
@@ -586,12 +598,19 @@ async fn dry_run(
     };
     match read.await {
         Ok(report) => Ok(report),
+        // A verdict, not a failure to read: what --write stops with.
+        Err(e)
+            if e.downcast_ref::<ScrubError>()
+                .is_some_and(ScrubError::is_refusal) =>
+        {
+            Err(e)
+        }
         Err(e) => {
             let mut report = offline;
             // Before the note saying what that leaves unknown (the last one).
             let at = report.notes.len().saturating_sub(1);
             report.notes.insert(at, format!(
-                "reading Secrets Manager failed ({e:#}), so this dry run could not check the names against what is stored"
+                "reading Secrets Manager failed ({e:#}), so this dry run could not check the names against what is stored, nor the secrets already there that --write would write to (their owner tag, a deletion scheduled, their KMS key): --write checks each of them before it stores any value, and stores nothing if one refuses"
             ));
             Ok(report)
         }

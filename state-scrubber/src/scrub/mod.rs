@@ -2,9 +2,12 @@
 //! Manager and rewrite the state to references (or to null where a write-only twin takes over),
 //! and put them back.
 //!
-//! Order of work, so that nothing is lost at any point: every value is stored, read back and
-//! compared; then the manifest is stored; only then is the state rewritten, in one atomic step.
-//! A crash before the rename leaves the old state and values that a re-run finds already stored.
+//! Order of work, so that nothing is lost at any point: every secret that would be written to
+//! is checked (metadata only: [`place`]), and a refusal stops the run before anything is stored;
+//! every value is stored, read back and compared; then the manifest is stored; only then is the
+//! state rewritten, in one atomic step. A crash before the rename leaves the old state and
+//! values that a re-run finds already stored. A dry run given a store makes the same checks
+//! through the same code, and reports what --write would refuse.
 //!
 //! The library entry points ([`scrub`], [`restore::restore`]) take any
 //! [`SecretStore`], so tests use `MemoryStore`; the CLI connects to AWS.
@@ -59,6 +62,13 @@ pub enum ScrubError {
         secret: String,
         error: Box<PutError>,
     },
+    /// Secrets --write would write to and will not, found before the first store (by a dry run
+    /// too: [`place`]). Names them, the places of their values and what to do; never a value.
+    #[error("{file}: {}", refused_message(refusals))]
+    Refused {
+        file: String,
+        refusals: Vec<Refusal>,
+    },
     #[error("{file}: {error}")]
     Rewrite { file: String, error: RewriteError },
     #[error("{file}: {message}")]
@@ -74,6 +84,67 @@ pub enum ScrubError {
         /// The secret whose store call was cut short: it may or may not hold the value now.
         in_flight: Option<String>,
     },
+}
+
+impl ScrubError {
+    /// A verdict --write cannot get past by trying again ([`PutError::is_refusal`]), as opposed to
+    /// a failure to read Secrets Manager: a dry run exits 2 with it, and shows the plan with a
+    /// note for the other.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            ScrubError::Refused { .. } => true,
+            ScrubError::Store { error, .. } => error.is_refusal(),
+            _ => false,
+        }
+    }
+}
+
+/// A secret --write would write to and will not ([`PutError::is_refusal`]): a value's (its
+/// address and JSON path) or the scrub manifest (no JSON path). Holds no value.
+#[derive(Debug)]
+pub struct Refusal {
+    pub address: String,
+    pub pointer: String,
+    pub secret: String,
+    pub error: PutError,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}{}: secret {}: {}",
+            self.address,
+            json_path(&self.pointer),
+            self.secret,
+            self.error
+        )
+    }
+}
+
+fn refused_message(refusals: &[Refusal]) -> String {
+    let n = refusals.len();
+    let list: Vec<String> = refusals.iter().map(|r| r.to_string()).collect();
+    format!(
+        "--write stores nothing: {n} of the secrets it would write to {} it: {}",
+        if n == 1 { "refuses" } else { "refuse" },
+        list.join("; ")
+    )
+}
+
+/// What --write meets at a name it writes to, from the secret's metadata (DescribeSecret, no
+/// value), before anything is stored ([`place`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// No secret by that name: --write creates it.
+    Absent,
+    /// This state's secret (its lineage, not scheduled for deletion, the `--kms-key-id` asked
+    /// for): --write adds a version to it unless its current one holds the value already.
+    Ours,
+    /// An older state's value that the current version holds already: nothing is stored.
+    Current,
+    /// --write refuses it, and why ([`PutError`]'s text: what to do, never a value).
+    Refused(String),
 }
 
 /// `SIGINT`, `SIGTERM`, or the number.
@@ -173,6 +244,14 @@ pub struct ScrubReport {
     /// What this scrub changed in the manifest (write mode): [`state_written`] or
     /// [`state_not_written`] finishes it once the state write succeeded or was refused.
     pub manifest_change: Option<store::ManifestChange>,
+    /// For each item, what --write meets at its secret ([`place`]); empty when Secrets Manager
+    /// was not read.
+    pub checks: Vec<Check>,
+    /// The manifest's name and what --write meets there, when Secrets Manager was read.
+    pub manifest_check: Option<(String, Check)>,
+    /// A dry run's verdict: the error --write would stop with before storing anything
+    /// ([`ScrubError::Refused`]). --write returns it as its error instead.
+    pub refused: Option<ScrubError>,
 }
 
 /// The longest `--prefix`: its names get a module path, an address and an attribute path
@@ -378,7 +457,9 @@ fn check_unambiguous(
 
 /// Scrub one state. In dry-run mode (`opts.write == false`) no store is needed and nothing is
 /// written; the rewrite is still computed and verified so that a dry run fails where a real run
-/// would.
+/// would. A dry run given a store reads it as --write does ([`place`]): the names --write uses,
+/// what it meets at each ([`ScrubReport::checks`]), and in [`ScrubReport::refused`] the error
+/// --write would stop with before storing anything (--write returns that error).
 pub async fn scrub(
     src: &[u8],
     file: &str,
@@ -415,6 +496,9 @@ pub async fn scrub(
         manifest: None,
         write: opts.write,
         manifest_change: None,
+        checks: vec![],
+        manifest_check: None,
+        refused: None,
     };
     if items.is_empty() {
         report.items = items;
@@ -442,9 +526,10 @@ pub async fn scrub(
         });
     }
 
-    // Where each value goes: the same code for a dry run (given a store to read) and for
-    // --write, so the names a dry run shows are the names --write stores under.
-    let placement = match store {
+    // Where each value goes, and what --write meets there: the same code for a dry run (given a
+    // store to read) and for --write, so the names a dry run shows are the names --write stores
+    // under, and what it says --write refuses is what --write refuses.
+    let mut placement = match store {
         Some(store) => Some(
             place(
                 store, prefix, &lineage, serial, &mut items, &settings, file, &opts.stop,
@@ -453,7 +538,20 @@ pub async fn scrub(
         ),
         None => None,
     };
-    if let Some(p) = &placement {
+    if let Some(p) = &mut placement {
+        report.checks = p.checks.clone();
+        report.manifest_check = Some((p.manifest_name.clone(), p.manifest_check.clone()));
+        if !p.refusals.is_empty() {
+            // Before the first store: --write stops here with nothing stored; a dry run says so.
+            let refused = ScrubError::Refused {
+                file: file.to_string(),
+                refusals: std::mem::take(&mut p.refusals),
+            };
+            if opts.write {
+                return Err(refused);
+            }
+            report.refused = Some(refused);
+        }
         if p.own_names > 0 {
             let verb = if opts.write {
                 "are stored"
@@ -586,7 +684,7 @@ fn interrupted(
     }
 }
 
-/// Where the values of a scrub go ([`place`]).
+/// Where the values of a scrub go, and what --write meets there ([`place`]).
 #[derive(Debug)]
 pub struct Placement {
     /// The serial the newest scrubbed state of the lineage was given (from the manifest).
@@ -596,6 +694,14 @@ pub struct Placement {
     /// For each item: the version of its secret that is AWSCURRENT and holds its value already
     /// (an older state's value that is the current one); `None`: it is stored.
     pub current: Vec<Option<String>>,
+    /// For each item: what --write meets at the name it stores the value under.
+    pub checks: Vec<Check>,
+    /// The scrub manifest's name, and what --write meets there when it saves it.
+    pub manifest_name: String,
+    pub manifest_check: Check,
+    /// Every refusal in `checks` and `manifest_check`, in the order --write would meet them (the
+    /// values in order, then the manifest, which it saves last).
+    pub refusals: Vec<Refusal>,
 }
 
 /// A store error on the scrub manifest `name`, as the error of the scrub of `file`.
@@ -609,12 +715,22 @@ fn manifest_error<'a>(file: &'a str, name: &'a str) -> impl Fn(PutError) -> Scru
     }
 }
 
-/// Decide the secret name of every item, reading only: a state older than the newest one the
-/// manifest records for the lineage (Terraform's `.backup`, an older copy) must not move
-/// AWSCURRENT of the names the newer state's values are under, so a value that differs from the
-/// current one goes under a name of its own (`store::older_state_name`), and one that is the
-/// same points at the current version. `--write` and a dry run (given a store) both call this,
-/// so the dry run shows the names --write uses.
+/// Decide the secret name of every item, and check every secret --write would write to, reading
+/// only (metadata, and for an older state the current values).
+///
+/// Names: a state older than the newest one the manifest records for the lineage (Terraform's
+/// `.backup`, an older copy) must not move AWSCURRENT of the names the newer state's values are
+/// under, so a value that differs from the current one goes under a name of its own
+/// (`store::older_state_name`), and one that is the same points at the current version.
+///
+/// Checks: every name a value goes to, and the manifest's, through [`store::existing`] (the
+/// owner tag, a deletion scheduled, the KMS key against `--kms-key-id`), the very checks
+/// [`store::put_idempotent`] makes before it writes. A refusal ([`PutError::is_refusal`]) is
+/// collected, and the others are checked still; any other failure to read stops here.
+///
+/// `--write` and a dry run (given a store) both call this, so the dry run shows the names
+/// --write uses, and says what it would refuse: --write stops at the refusals before it stores
+/// anything.
 #[allow(clippy::too_many_arguments)]
 pub async fn place(
     store: &dyn SecretStore,
@@ -628,37 +744,96 @@ pub async fn place(
 ) -> Result<Placement, ScrubError> {
     let manifest_name = store::manifest_name(prefix, lineage);
     let manifest_error = manifest_error(file, &manifest_name);
-    let newest = tokio::select! {
-        m = store::load_manifest(store, &manifest_name) => m.map_err(manifest_error)?,
+    // What scrub tags its secrets with, and finds on those it may write to.
+    let owner = store::tag_value(lineage);
+    let head = tokio::select! {
+        r = store::existing(store, &manifest_name, &owner, settings) => r,
         signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
-    }
-    .as_ref()
-    .and_then(store::newest_serial);
+    };
+    let (manifest_check, manifest_refused) = match head {
+        Ok(None) => (Check::Absent, None),
+        Ok(Some(_)) => (Check::Ours, None),
+        Err(e) if e.is_refusal() => (Check::Refused(e.to_string()), Some(e)),
+        Err(e) => return Err(manifest_error(e)),
+    };
+    let loaded = tokio::select! {
+        m = store::load_manifest(store, &manifest_name) => m,
+        signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
+    };
+    let newest = match loaded {
+        Ok(m) => m.as_ref().and_then(store::newest_serial),
+        // A manifest --write refuses already (scheduled for deletion, someone else's): it stops
+        // at that, and the names below are those of a current state.
+        Err(_) if manifest_refused.is_some() => None,
+        Err(e) => return Err(manifest_error(e)),
+    };
     let older = newest.is_some_and(|n| serial + 1 < n);
     let mut placement = Placement {
         newest,
         own_names: 0,
         current: Vec::with_capacity(items.len()),
+        checks: Vec::with_capacity(items.len()),
+        manifest_name: manifest_name.clone(),
+        manifest_check,
+        refusals: vec![],
     };
     for it in items.iter_mut() {
-        if !older {
-            placement.current.push(None);
-            continue;
-        }
-        let same = tokio::select! {
-            r = store::current_if_same(store, &it.secret_name, &it.value, lineage, settings) => {
-                r.map_err(|e| store_error(file, it, e))?
+        let found = if older {
+            let same = tokio::select! {
+                r = store::current_if_same(store, &it.secret_name, &it.value, lineage, settings) => r,
+                signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
+            };
+            match same {
+                Ok(Some(version)) => {
+                    // Known without writing: the reference (and the dry run) can name the
+                    // version.
+                    it.version_id = Some(version.clone());
+                    placement.current.push(Some(version));
+                    placement.checks.push(Check::Current);
+                    continue;
+                }
+                Ok(None) => {
+                    it.secret_name = store::older_state_name(&it.secret_name, serial);
+                    placement.own_names += 1;
+                    None
+                }
+                Err(e) => Some(Err(e)),
             }
-            signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
-        };
-        if same.is_none() {
-            it.secret_name = store::older_state_name(&it.secret_name, serial);
-            placement.own_names += 1;
         } else {
-            // Known without writing: the reference (and the dry run) can name the version.
-            it.version_id = same.clone();
-        }
-        placement.current.push(same);
+            None
+        };
+        let found = match found {
+            Some(refused) => refused,
+            None => tokio::select! {
+                r = store::existing(store, &it.secret_name, &owner, settings) => r,
+                signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
+            },
+        };
+        let check = match found {
+            Ok(None) => Check::Absent,
+            Ok(Some(_)) => Check::Ours,
+            Err(e) if e.is_refusal() => {
+                let check = Check::Refused(e.to_string());
+                placement.refusals.push(Refusal {
+                    address: it.address.clone(),
+                    pointer: it.pointer.clone(),
+                    secret: it.secret_name.clone(),
+                    error: e,
+                });
+                check
+            }
+            Err(e) => return Err(store_error(file, it, e)),
+        };
+        placement.current.push(None);
+        placement.checks.push(check);
+    }
+    if let Some(e) = manifest_refused {
+        placement.refusals.push(Refusal {
+            address: "the scrub manifest".into(),
+            pointer: String::new(),
+            secret: manifest_name,
+            error: e,
+        });
     }
     Ok(placement)
 }
@@ -749,6 +924,26 @@ pub fn masked(len: usize) -> String {
     format!("<secret: {len} chars>")
 }
 
+/// What a dry run says --write does with a secret.
+fn check_text(c: &Check) -> String {
+    match c {
+        Check::Absent => "to be created on --write".into(),
+        Check::Ours => "there already, this state's: --write adds a version unless its current one holds this value".into(),
+        Check::Current => "already there (its current version holds this value)".into(),
+        Check::Refused(why) => format!("--write refuses it: {why}"),
+    }
+}
+
+/// What a dry run says --write does with the scrub manifest.
+fn manifest_check_text(c: &Check) -> String {
+    match c {
+        Check::Ours | Check::Current => {
+            "there already, this state's: --write adds this scrub's entries to it".into()
+        }
+        c => check_text(c),
+    }
+}
+
 /// The redacted, reviewable diff of a scrub.
 pub fn render(r: &ScrubReport) -> String {
     let mut s = String::new();
@@ -811,10 +1006,10 @@ pub fn render(r: &ScrubReport) -> String {
         if let Some(st) = r.stored.get(i) {
             let _ = writeln!(s, "      secret {}: {}", it.secret_name, st.as_str());
         } else if !r.write {
-            let what = if it.version_id.is_some() {
-                "already there (its current version holds this value)"
-            } else {
-                "to be stored on --write"
+            let what = match r.checks.get(i) {
+                Some(c) => check_text(c),
+                None if it.version_id.is_some() => check_text(&Check::Current),
+                None => "to be stored on --write".into(),
             };
             let _ = writeln!(s, "      secret {}: {what}", it.secret_name);
         }
@@ -833,7 +1028,19 @@ pub fn render(r: &ScrubReport) -> String {
                 .map(|m| format!("; manifest {m}"))
                 .unwrap_or_default()
         );
+    } else if let Some(ScrubError::Refused { refusals, .. }) = &r.refused {
+        if let Some((name, c)) = &r.manifest_check {
+            let _ = writeln!(s, "manifest {name}: {}", manifest_check_text(c));
+        }
+        let _ = writeln!(
+            s,
+            "dry run: --write would refuse {} of the secrets it writes to (above), and store nothing; nothing was written",
+            refusals.len()
+        );
     } else {
+        if let Some((name, c)) = &r.manifest_check {
+            let _ = writeln!(s, "manifest {name}: {}", manifest_check_text(c));
+        }
         let _ = writeln!(
             s,
             "dry run: {} value(s) in {} resource(s) would move to Secrets Manager; serial {} -> {}; nothing was written (use --write)",

@@ -68,6 +68,29 @@ pub enum PutError {
     },
 }
 
+/// The code of the error that says a secret at the manifest's name is no scrub manifest this
+/// state-scrubber reads.
+pub const INVALID_MANIFEST: &str = "InvalidManifest";
+
+impl PutError {
+    /// A verdict on a secret that is there, which --write cannot get past by trying again:
+    /// another state's (or nobody's), scheduled for deletion, another KMS key or one scrub cannot
+    /// tell from it, a manifest it cannot read. Everything else (no answer, access denied,
+    /// throttled, ...) is a failure to read or write. A dry run reports every verdict and exits
+    /// 2; --write meets them before it stores anything ([`super::place`]).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            PutError::ScheduledForDeletion
+            | PutError::OtherOwner(_)
+            | PutError::KmsKey { .. }
+            | PutError::KmsKeyUnknown { .. } => true,
+            PutError::Store(StoreError::ScheduledForDeletion { .. }) => true,
+            PutError::Store(StoreError::Other { code, .. }) => code == INVALID_MANIFEST,
+            PutError::Store(_) | PutError::ReadBack(_) => false,
+        }
+    }
+}
+
 /// A UUID-shaped token (36 characters; Secrets Manager wants 32 to 64) from location parts.
 pub fn token(parts: &[&str]) -> String {
     let mut h = Sha256::new();
@@ -246,6 +269,27 @@ fn check_existing(
     Ok(())
 }
 
+/// DescribeSecret of `name` (metadata only, no value) and, when the secret is there, the checks
+/// on a secret scrub would write to (this state's `offstate:state-lineage` tag, not scheduled
+/// for deletion, the `--kms-key-id` key if one is given): `Ok(None)` when there is none. The
+/// one way scrub looks at a name before writing to it: [`super::place`] for every name a scrub
+/// writes to, before anything is stored (in a dry run too, so that it says what --write would
+/// refuse), and [`put_idempotent`] again right before it writes (the secret may have changed
+/// meanwhile). `owner` is the `offstate:state-lineage` tag value the secret must have
+/// ([`tag_value`] of the lineage).
+pub async fn existing(
+    store: &dyn SecretStore,
+    name: &str,
+    owner: &str,
+    settings: &SecretSettings,
+) -> Result<Option<SecretMeta>, PutError> {
+    let Some(meta) = store.describe(name).await? else {
+        return Ok(None);
+    };
+    check_existing(&meta, owner, settings)?;
+    Ok(Some(meta))
+}
+
 /// Store `value` under `name` (create, or put a new version only if the current value differs),
 /// then read the version back and compare in constant time. Returns the version id.
 ///
@@ -262,8 +306,7 @@ pub async fn put_idempotent(
     settings: &SecretSettings,
 ) -> Result<(String, Stored), PutError> {
     let lineage = tags.get(TAG_LINEAGE).cloned().unwrap_or_default();
-    let existing = store.describe(name).await?;
-    let (version, stored) = match existing {
+    let (version, stored) = match existing(store, name, &lineage, settings).await? {
         None => {
             for (k, v) in &settings.tags {
                 tags.entry(k.clone()).or_insert_with(|| v.clone());
@@ -285,12 +328,11 @@ pub async fn put_idempotent(
                 // someone else): the same checks as for a secret found at once, on a fresh
                 // describe, before any version is added to it.
                 Err(StoreError::AlreadyExists { code, message }) => {
-                    let Some(meta) = store.describe(name).await? else {
+                    let Some(meta) = existing(store, name, &lineage, settings).await? else {
                         return Err(PutError::Store(
                             StoreError::AlreadyExists { code, message }.withhold_value(value),
                         ));
                     };
-                    check_existing(&meta, &lineage, settings)?;
                     add_tags(store, &meta, settings).await?;
                     update_existing(store, name, value, token).await?
                 }
@@ -298,7 +340,6 @@ pub async fn put_idempotent(
             }
         }
         Some(meta) => {
-            check_existing(&meta, &lineage, settings)?;
             add_tags(store, &meta, settings).await?;
             update_existing(store, name, value, token).await?
         }
@@ -338,10 +379,12 @@ pub async fn current_if_same(
     lineage: &str,
     settings: &SecretSettings,
 ) -> Result<Option<String>, PutError> {
-    let Some(meta) = store.describe(name).await? else {
+    if existing(store, name, &tag_value(lineage), settings)
+        .await?
+        .is_none()
+    {
         return Ok(None);
-    };
-    check_existing(&meta, &tag_value(lineage), settings)?;
+    }
     match store.get_value(name, VersionSelector::Current).await {
         Ok(cur) if cur.value.ct_eq(value) => Ok(Some(cur.version_id)),
         Ok(_) => Ok(None),
@@ -487,7 +530,7 @@ pub fn manifest_name(prefix: &str, lineage: &str) -> String {
 
 fn invalid_manifest(name: &str, why: &str) -> PutError {
     PutError::Store(StoreError::from_code(
-        "InvalidManifest",
+        INVALID_MANIFEST,
         format!("{name} is not a scrub manifest ({why})"),
     ))
 }
