@@ -14,37 +14,18 @@ use offstate_framework::{
 
 use crate::generate::{spec_attributes, spec_from};
 use crate::provider::Handle;
-use crate::secret::{bounded, MAX_SHOWN_MESSAGE};
+use crate::secret::{bounded, withhold_arguments, MAX_SHOWN_MESSAGE};
 
 /// The arguments of `offstate_secret_value` that select what is read.
 const INPUTS: [&str; 4] = ["secret_id", "version_id", "version_stage", "json_key"];
 
-/// `text` with every configured argument of the read replaced by `<name>`.
-///
-/// Terraform accepts ephemeral values in an ephemeral resource's arguments and hands them to
-/// the provider without their marks, so `secret_id = var.db_password` (meant: the secret's
-/// name) gives us the password as a secret id. No diagnostic of a read repeats an argument,
-/// then, neither by itself nor inside AWS's message (a ValidationException quotes the value it
-/// refuses; a missing version is named in the message). Terraform shows the argument's source
-/// line with the diagnostic. Longest first, so a value inside another is not left half done;
-/// done before any cut, so no prefix of a value survives one.
+/// `text` with every configured argument of the read replaced by `<name>`
+/// ([`withhold_arguments`]): Terraform accepts ephemeral values in an ephemeral resource's
+/// arguments, so `secret_id = var.db_password` (meant: the secret's name) gives us the password
+/// as a secret id. No diagnostic of a read repeats an argument, then; Terraform shows the
+/// argument's source line with the diagnostic.
 fn withhold_inputs(text: &str, config: &Value) -> String {
-    let mut inputs: Vec<(&str, &str)> = INPUTS
-        .iter()
-        .filter_map(|k| {
-            config
-                .get(k)
-                .as_str()
-                .filter(|v| !v.is_empty())
-                .map(|v| (*k, v))
-        })
-        .collect();
-    inputs.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
-    let mut out = text.to_string();
-    for (k, v) in inputs {
-        out = out.replace(v, &format!("<{k}>"));
-    }
-    out
+    withhold_arguments(text, config, &INPUTS)
 }
 
 /// The diagnostic of a failed GetSecretValue: the API error code and AWS's message, the secret

@@ -3,11 +3,15 @@
 //! asked, the object `import` would produce. Never a value.
 
 use async_trait::async_trait;
+use offstate_common::StoreError;
 use offstate_framework::datasource::{ListRequest, ListResource, ListResponse, ListResult};
 use offstate_framework::{Block, Schema, Value};
 
 use crate::provider::Handle;
-use crate::secret::{imported_state, store_diag, TYPE_NAME};
+use crate::secret::{imported_state, store_diag, withhold_arguments, TYPE_NAME};
+
+/// The list block's arguments that go into the ListSecrets request.
+const FILTERS: [&str; 3] = ["name_prefix", "tag_key", "tag_value"];
 
 pub struct SecretList {
     handle: Handle,
@@ -41,7 +45,12 @@ impl ListResource for SecretList {
         let filter = crate::data::list_filter(cfg);
         let mut found = match c.store.list(&filter).await {
             Ok(v) => v,
-            Err(e) => return resp.diagnostics.push(store_diag("ListSecrets", "*", &e)),
+            Err(e) => {
+                // The filters may hold ephemeral values, and AWS quotes a value it refuses.
+                let message = withhold_arguments(e.message(), cfg, &FILTERS);
+                let e = StoreError::from_code(e.code(), message);
+                return resp.diagnostics.push(store_diag("ListSecrets", "*", &e));
+            }
         };
         found.sort_by(|a, b| a.name.cmp(&b.name));
         let limit = if req.limit > 0 {
@@ -74,5 +83,52 @@ impl ListResource for SecretList {
                 resource_object,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use offstate_common::store::memory::MemoryStore;
+
+    use super::*;
+    use crate::provider::Configured;
+
+    /// A list block's config may take ephemeral values (Terraform 1.14 accepts
+    /// `name_prefix = var.db_password` in a .tfquery.hcl), and AWS quotes a filter value it
+    /// refuses: the diagnostic names the argument instead.
+    #[tokio::test]
+    async fn a_refused_filter_is_named_by_its_argument_not_its_value() {
+        let pw = "hunter2-the-password-by-mistake";
+        let store = Arc::new(MemoryStore::default());
+        store.fail_next(StoreError::from_code(
+            "ValidationException",
+            format!("1 validation error detected: Value '[{pw}]' at 'filters.1.member.values' failed to satisfy constraint"),
+        ));
+        let list = SecretList::new(Handle::with(Configured {
+            store,
+            default_tags: BTreeMap::new(),
+            ignore_tags: Default::default(),
+        }));
+        let config = Value::object([("name_prefix", Value::string(pw))]);
+        let mut resp = ListResponse {
+            results: vec![],
+            diagnostics: Default::default(),
+        };
+        list.list(
+            &ListRequest {
+                config: &config,
+                include_resource_object: false,
+                limit: 0,
+            },
+            &mut resp,
+        )
+        .await;
+        let shown = format!("{:?}", resp.diagnostics);
+        assert!(resp.diagnostics.has_errors(), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("Value '[<name_prefix>]'"), "{shown}");
     }
 }

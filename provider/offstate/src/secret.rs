@@ -326,6 +326,32 @@ const MAX_SHOWN_ID: usize = 1024;
 /// Longest AWS error message a diagnostic repeats.
 pub(crate) const MAX_SHOWN_MESSAGE: usize = 4096;
 
+/// `text` with the value of each of the string arguments `names` of `config` replaced by
+/// `<name>`: for the arguments that Terraform lets take ephemeral values (an ephemeral
+/// resource's, a list block's), which reach the provider without their marks. A secret put in
+/// one by mistake (`secret_id = var.db_password`) must not come back in a diagnostic, neither
+/// repeated by us nor quoted in AWS's message (a ValidationException quotes the value it
+/// refuses). Longest first, so a value inside another is not left half done; call it before
+/// [`bounded`], so no prefix of a value survives the cut.
+pub(crate) fn withhold_arguments(text: &str, config: &Value, names: &[&str]) -> String {
+    let mut given: Vec<(&str, &str)> = names
+        .iter()
+        .filter_map(|k| {
+            config
+                .get(k)
+                .as_str()
+                .filter(|v| !v.is_empty())
+                .map(|v| (*k, v))
+        })
+        .collect();
+    given.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+    let mut out = text.to_string();
+    for (k, v) in given {
+        out = out.replace(v, &format!("<{k}>"));
+    }
+    out
+}
+
 /// `text` cut to at most `max` bytes (on a character boundary), saying so.
 pub(crate) fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if text.len() <= max {
