@@ -2697,3 +2697,52 @@ fn a_condition_copied_into_a_trigger_is_masked_in_the_diff() {
         "the diff prints the secret-like literal"
     );
 }
+
+/// A module that reads a migrated attribute through the whole resource (`[for p in T.N : p.value]`,
+/// `values(T.N)`, an output of the instance) would silently get null there: the attribute is left
+/// alone, as for a direct `T.N.value`. Iterating for other attributes, counting instances,
+/// `depends_on` and `moved` do not read it.
+#[test]
+fn a_whole_resource_use_that_may_read_the_value_keeps_the_plain_form() {
+    let param = |name: &str| {
+        format!(
+            "resource \"aws_ssm_parameter\" \"{name}\" {{\n  for_each = var.params\n  name     = each.key\n  type     = \"SecureString\"\n  value    = each.value\n}}\n\n"
+        )
+    };
+    let readers = [
+        ("for_value", "output \"o\" {\n  value     = [for p in aws_ssm_parameter.for_value : p.value]\n  sensitive = true\n}\n"),
+        ("for_whole", "output \"o\" {\n  value     = { for k, p in aws_ssm_parameter.for_whole : k => p }\n  sensitive = true\n}\n"),
+        ("values", "output \"o\" {\n  value     = values(aws_ssm_parameter.values)[*].value\n  sensitive = true\n}\n"),
+        ("output", "output \"o\" {\n  value     = aws_ssm_parameter.output\n  sensitive = true\n}\n"),
+        ("local", "locals {\n  all = aws_ssm_parameter.local\n}\n"),
+    ];
+    for (name, reader) in readers {
+        let main = param(name) + reader;
+        let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+        assert!(rewritten(&plan, "main.tf").is_none(), "{name}: {plan:#?}");
+        assert!(
+            plan.notes.iter().any(|n| n.message.starts_with(&format!(
+                "`aws_ssm_parameter.{name}.value` left as it is: it is read in "
+            ))),
+            "{name}: {:#?}",
+            plan.notes
+        );
+    }
+    let harmless = [
+        ("for_arn", "output \"o\" {\n  value = [for p in aws_ssm_parameter.for_arn : p.arn]\n}\n"),
+        ("for_key", "output \"o\" {\n  value = { for k, p in aws_ssm_parameter.for_key : k => p.arn if p.name != \"\" }\n}\n"),
+        ("length", "output \"o\" {\n  value = length(aws_ssm_parameter.length)\n}\n"),
+        ("splat", "output \"o\" {\n  value = values(aws_ssm_parameter.splat)[*].arn\n}\n"),
+        ("dep", "resource \"null_resource\" \"n\" {\n  depends_on = [aws_ssm_parameter.dep]\n}\n"),
+        ("moved", "moved {\n  from = aws_ssm_parameter.old\n  to   = aws_ssm_parameter.moved\n}\n"),
+    ];
+    for (name, reader) in harmless {
+        let main = param(name) + reader;
+        let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+        assert!(
+            rewritten(&plan, "main.tf")
+                .is_some_and(|t| t.contains("  value_wo         = each.value\n")),
+            "{name}: {plan:#?}"
+        );
+    }
+}
