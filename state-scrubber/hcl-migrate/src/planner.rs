@@ -1533,6 +1533,24 @@ impl<'a> Planner<'a> {
                                     })
                                     .contains(&(r.file, r.root_span.start))
                         });
+                    if let Some(reader) = reader.filter(|r| {
+                        !r.steps
+                            .iter()
+                            .skip(1)
+                            .any(|step| matches!(step, Step::Attr(a, _) if a == rule.attribute()))
+                    }) {
+                        let at = span_of(&attr.key).start;
+                        self.info(file, at, format!(
+                            "`{path}` left as it is: the whole `{ty}.{name}` is used in {} at {}, which may read `{attribute}` \
+                             of it, and `{attribute}` is null once the value is write-only; to make it write-only, read the \
+                             attributes needed there in place of the whole resource (or, if null is fine there, \
+                             remove that use and any other: migrate names the first, migrate, and put them back)",
+                            reader.describe_site(),
+                            self.at(reader),
+                            attribute = rule.attribute(),
+                        ));
+                        continue;
+                    }
                     if let Some(reader) = reader {
                         let at = span_of(&attr.key).start;
                         self.info(file, at, format!(

@@ -2722,8 +2722,9 @@ fn a_whole_resource_use_that_may_read_the_value_keeps_the_plain_form() {
         assert!(rewritten(&plan, "main.tf").is_none(), "{name}: {plan:#?}");
         assert!(
             plan.notes.iter().any(|n| n.message.starts_with(&format!(
-                "`aws_ssm_parameter.{name}.value` left as it is: it is read in "
-            ))),
+                "`aws_ssm_parameter.{name}.value` left as it is: the whole `aws_ssm_parameter.{name}` is used in "
+            )) && n.message.contains("which may read `value` of it, and `value` is null once the value is write-only; \
+                to make it write-only, read the attributes needed there in place of the whole resource")),
             "{name}: {:#?}",
             plan.notes
         );
