@@ -3257,6 +3257,73 @@ fn a_new_version_takes_awscurrent_and_a_retry_adds_none() {
 
 // ---- a dry run while Terraform holds the lock --------------------------------------------------
 
+/// Terraform's lock on the state `p` in `dir`, as an apply holds it: a classic POSIX write lock
+/// and its lock info. Held while the returned file is open.
+fn terraform_apply_lock(dir: &Path, p: &Path) -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let theirs = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(p)
+        .unwrap();
+    // SAFETY: an all-zero `flock` is valid; the pointer outlives the call.
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as _;
+    fl.l_whence = libc::SEEK_SET as _;
+    // SAFETY: as above.
+    assert_eq!(
+        unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETLK, &fl as *const libc::flock) },
+        0
+    );
+    std::fs::write(
+        dir.join(".terraform.tfstate.lock.info"),
+        br#"{"ID":"4d3f6c1e-0000-4000-8000-000000000002","Operation":"OperationTypeApply","Info":"","Who":"ci@runner","Version":"1.15.0","Created":"2026-11-26T10:00:00.5Z","Path":"terraform.tfstate"}"#,
+    )
+    .unwrap();
+    theirs
+}
+
+/// restore's dry run, like scrub's, takes no lock and says when Terraform holds one (it used to
+/// say nothing: a plan shown from a state an apply was rewriting).
+#[test]
+fn a_restore_dry_run_says_when_terraform_holds_the_lock() {
+    let (c, dir, p, _) = canary_file();
+    let ps = p.to_str().unwrap();
+    let dry = || {
+        run(
+            &[
+                "restore",
+                ps,
+                "--prefix",
+                "busy/app",
+                "--endpoint",
+                "http://127.0.0.1:9",
+            ],
+            None,
+        )
+    };
+    let said = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let before = dry();
+    assert!(!said(&before).contains("is locked by another process"));
+    let theirs = terraform_apply_lock(dir.path(), &p);
+    let o = dry();
+    assert_eq!(o.status.code(), before.status.code(), "{}", said(&o));
+    let out = said(&o);
+    assert!(
+        out.contains("is locked by another process (lock info: ID 4d3f6c1e-0000-4000-8000-000000000002, operation OperationTypeApply, who ci@runner")
+            && out.contains("This dry run took no lock"),
+        "{out}"
+    );
+    assert_no_canary_out(&c, &o);
+    drop(theirs);
+}
+
 /// A dry run takes no lock: a shared lock held while it reads Secrets Manager would make a
 /// `terraform plan` or `apply` started meanwhile fail to take its own (it does not wait unless
 /// given -lock-timeout). But Terraform's local backend rewrites the state in place (truncate,
@@ -3265,7 +3332,6 @@ fn a_new_version_takes_awscurrent_and_a_retry_adds_none() {
 /// with the error a state cut short gives.
 #[test]
 fn a_dry_run_says_when_terraform_holds_the_lock_and_takes_none() {
-    use std::os::fd::AsRawFd;
     let (c, dir, p, state) = canary_file();
     let ps = p.to_str().unwrap();
     // Nothing listens there: the dry run's reads fail at once (and it says so in a note).
@@ -3286,26 +3352,7 @@ fn a_dry_run_says_when_terraform_holds_the_lock_and_takes_none() {
     assert_ok(&o);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("is locked by another process"));
 
-    // Terraform's lock: a classic POSIX write lock and its lock info.
-    let theirs = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&p)
-        .unwrap();
-    // SAFETY: an all-zero `flock` is valid; the pointer outlives the call.
-    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-    fl.l_type = libc::F_WRLCK as _;
-    fl.l_whence = libc::SEEK_SET as _;
-    // SAFETY: as above.
-    assert_eq!(
-        unsafe { libc::fcntl(theirs.as_raw_fd(), libc::F_SETLK, &fl as *const libc::flock) },
-        0
-    );
-    std::fs::write(
-        dir.path().join(".terraform.tfstate.lock.info"),
-        br#"{"ID":"4d3f6c1e-0000-4000-8000-000000000002","Operation":"OperationTypeApply","Info":"","Who":"ci@runner","Version":"1.15.0","Created":"2026-11-26T10:00:00.5Z","Path":"terraform.tfstate"}"#,
-    )
-    .unwrap();
+    let theirs = terraform_apply_lock(dir.path(), &p);
     let o = dry();
     assert_ok(&o);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();

@@ -306,19 +306,7 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
-    // A dry run takes no lock; it says when a plan or apply holds the state it reads.
-    let busy = match (args.write, pipeline) {
-        (false, false) => super::lock::held_by_other(&args.state).map(|holder| {
-            format!(
-                "{} is locked by another process{}: a plan or apply may be rewriting it. This dry run took no lock (it would make a Terraform run started meanwhile fail to take its own) and read the state as it was at that moment; --write refuses while the lock is held. Run the dry run again once that process has finished",
-                args.state.display(),
-                holder
-                    .map(|h| format!(" (lock info: {h})"))
-                    .unwrap_or_default()
-            )
-        }),
-        _ => None,
-    };
+    let busy = held_during_dry_run(&args.state, args.write, pipeline);
     let (src, label) = read_input(&args.state, lock.as_mut())?;
     let opts = ScrubOptions {
         prefix: args.prefix.clone(),
@@ -677,6 +665,24 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// A dry run takes no lock (it would make a `terraform plan` or `apply` started meanwhile fail to
+/// take its own); it says when a plan or apply holds the state it reads, which Terraform may be
+/// rewriting in place. `None` for `--write` (it takes the lock) and the pipeline form.
+fn held_during_dry_run(state: &Path, write: bool, pipeline: bool) -> Option<String> {
+    if write || pipeline {
+        return None;
+    }
+    super::lock::held_by_other(state).map(|holder| {
+        format!(
+            "{} is locked by another process{}: a plan or apply may be rewriting it. This dry run took no lock (it would make a Terraform run started meanwhile fail to take its own) and read the state as it was at that moment; --write refuses while the lock is held. Run the dry run again once that process has finished",
+            state.display(),
+            holder
+                .map(|h| format!(" (lock info: {h})"))
+                .unwrap_or_default()
+        )
+    })
+}
+
 pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
     let pipeline = is_stdin(&args.state);
     if pipeline && args.write && std::io::stdout().is_terminal() {
@@ -701,20 +707,28 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
             "restored",
         )?);
     }
-    let (src, label) = read_input(&args.state, lock.as_mut())?;
+    let busy = held_during_dry_run(&args.state, args.write, pipeline);
+    let with_busy = |e: anyhow::Error| match &busy {
+        // A state read while Terraform wrote it may be cut short.
+        Some(b) => e.context(b.clone()),
+        None => e,
+    };
+    let (src, label) = read_input(&args.state, lock.as_mut()).map_err(with_busy)?;
     let rt = runtime()?;
     // restore only reads Secrets Manager: a stop request cuts it short anywhere.
-    let report = rt.block_on(async {
-        tokio::select! {
-            r = async {
-                let store = args.store.connect().await?;
-                Ok::<_, anyhow::Error>(
-                    restore::restore(&src, &label, &args.prefix, &store, args.write).await?,
-                )
-            } => r.map(Some),
-            _ = stop.wait() => Ok(None),
-        }
-    })?;
+    let report = rt
+        .block_on(async {
+            tokio::select! {
+                r = async {
+                    let store = args.store.connect().await?;
+                    Ok::<_, anyhow::Error>(
+                        restore::restore(&src, &label, &args.prefix, &store, args.write).await?,
+                    )
+                } => r.map(Some),
+                _ = stop.wait() => Ok(None),
+            }
+        })
+        .map_err(with_busy)?;
     let restore_stopped = |lock: Option<StateLock>, signal| -> ! {
         stopped(
             lock,
@@ -729,6 +743,9 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
         let signal = stop.requested().unwrap_or(libc::SIGINT);
         restore_stopped(lock.take(), signal)
     };
+    if let Some(b) = &busy {
+        say(pipeline, &format!("note: {b}\n"))?;
+    }
     say(pipeline, &restore::render(&report))?;
     if !args.write {
         return Ok(Outcome::Clean);
