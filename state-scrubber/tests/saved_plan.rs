@@ -836,6 +836,27 @@ fn sarif_locates_a_saved_plans_findings_at_the_archive_and_names_the_member() {
         ["tfplan", "tfstate", "tfstate-prev"]
     );
     assert!(!r.stdout.contains("%21"), "a member in a URI");
+    // All at the archive's line 1: each result has its own line hash (GitHub identifies alerts
+    // by it), so results of one rule (the password before and after the change, in the prior
+    // state and the state before refresh) stay distinct alerts; the same on the next run.
+    let hashes = |s: &Value| -> Vec<String> {
+        s["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let first = hashes(&sarif);
+    let distinct: std::collections::BTreeSet<&String> = first.iter().collect();
+    assert_eq!(distinct.len(), first.len(), "{first:?}");
+    let again = audit_in(d.path(), &["env/tfplan", "--format", "sarif"]).json();
+    assert_eq!(hashes(&again), first);
     for file in j["files"].as_array().unwrap() {
         assert_eq!(file["archive"], "env/tfplan", "{file}");
     }

@@ -361,6 +361,13 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>, at: At, accepted: Option<&
         }
     });
     if let (Some(member), Some(i)) = (&f.member, member_index) {
+        // GitHub identifies an alert by `primaryLocationLineHash` only (the upload action
+        // computes it from the text of the located line when it is missing): every result in
+        // an archive is at its line 1, so results of one rule in one saved plan (a password
+        // before and after the change, in the prior state) would be one alert. Each gets its
+        // own, from its fingerprint and member: stable across runs, distinct per member.
+        v["partialFingerprints"]["primaryLocationLineHash"] =
+            json!(member_line_hash(&f.fingerprint, member));
         let p = &mut v["properties"];
         p["archive"] = json!(f.archive);
         p["member"] = json!(member);
@@ -379,6 +386,19 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>, at: At, accepted: Option<&
         }]);
     }
     v
+}
+
+/// `primaryLocationLineHash` of a result in a saved plan's member: 16 hex digits of SHA-256 over
+/// the finding's fingerprint (itself a keyed digest of where it is, never of the value) and the
+/// member, with the `:1` occurrence suffix GitHub's own line hashes carry.
+fn member_line_hash(fingerprint: &str, member: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"state-scrubber/member-line-hash/v1\0");
+    h.update(fingerprint.as_bytes());
+    h.update(b"\0");
+    h.update(member.as_bytes());
+    format!("{}:1", crate::finding::hex(&h.finalize()[..8]))
 }
 
 fn camel(id: &str) -> String {
