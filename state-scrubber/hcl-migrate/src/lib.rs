@@ -122,6 +122,20 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
         if files.is_empty() {
             continue;
         }
+        for file in &files {
+            for &at in &file.repeated_keys {
+                let key = module::repeated_key_name(&file.src, at)
+                    .map_or_else(|| "a quoted key".to_owned(), |key| format!("`{key}`"));
+                plan.notes.push(Note {
+                    path: file.path.clone(),
+                    line: edit::line_number(&file.src, at),
+                    message: format!(
+                        "{key} is set twice in one object (Terraform takes the last one); migrate read the \
+                         file all the same and left the object as it is: remove the one not meant"
+                    ),
+                });
+            }
+        }
         let refs = module::collect_references(&files);
         // module_dirs lists `dir` itself first: the root module.
         let outcome = planner::plan_module(&files, &others, &refs, opts, index == 0);

@@ -17,6 +17,91 @@ pub(crate) struct SourceFile {
     pub body: Body,
     /// What the file on disk has around `src`.
     pub framing: Framing,
+    /// Offsets of object keys that repeat an earlier key of their object (see [`parse_body`]).
+    pub repeated_keys: Vec<usize>,
+}
+
+/// Parses `src` as Terraform does. hcl-edit refuses an object constructor that sets a key twice
+/// (`{ a = 1, a = 2 }`); Terraform takes the last one. Such a key is renamed for the parser only
+/// (its last character changed, so every offset holds) and parsing starts again; the offsets of
+/// the keys renamed come back with the body. Spans are the same as in `src`, whose text is what
+/// every edit and every printed line is made of.
+pub(crate) fn parse_body(src: &str) -> Result<(Body, Vec<usize>), hcl_edit::parser::Error> {
+    // The characters a renamed key may end in; one that makes yet another repeat takes the next.
+    // Letters first: a one-character identifier cannot become a digit.
+    const ENDINGS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789";
+    let mut text: Option<String> = None;
+    let mut renamed: Vec<usize> = Vec::new();
+    let mut tries = 0;
+    loop {
+        let current = text.as_deref().unwrap_or(src);
+        let error = match hcl_edit::parser::parse_body(current) {
+            Ok(body) => return Ok((body, renamed)),
+            Err(error) => error,
+        };
+        let at = error.location().offset();
+        tries += 1;
+        let Some(last) = (tries <= 256 && error.message().contains("redefined object key"))
+            .then(|| repeated_key_last_char(current, at))
+            .flatten()
+        else {
+            return Err(error);
+        };
+        if renamed.last() != Some(&at) {
+            renamed.push(at);
+        }
+        let original = src.as_bytes()[last];
+        let used = current.as_bytes()[last];
+        // The next ending after the one tried, skipping the key's own.
+        let next = match ENDINGS.iter().position(|c| *c == used) {
+            Some(i) if used != original => ENDINGS.get(i + 1..),
+            _ => Some(ENDINGS),
+        }
+        .and_then(|rest| {
+            rest.iter()
+                .find(|c| **c != original && (last != at || !c.is_ascii_digit()))
+        });
+        let Some(next) = next else {
+            return Err(error);
+        };
+        let mut bytes = current.as_bytes().to_vec();
+        bytes[last] = *next;
+        // An ASCII byte replaced an ASCII byte.
+        text = Some(String::from_utf8(bytes).expect("still UTF-8"));
+    }
+}
+
+/// The offset of the last character of the object key at `at` (an identifier, or a quoted
+/// string without escapes or interpolation that ends in an ASCII letter or digit), if it is one.
+fn repeated_key_last_char(src: &str, at: usize) -> Option<usize> {
+    let rest = src.get(at..)?;
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    let last = if let Some(quoted) = rest.strip_prefix('"') {
+        let inner = &quoted[..quoted.find('"')?];
+        if inner.is_empty() || inner.contains('\\') || inner.contains("${") || inner.contains("%{")
+        {
+            return None;
+        }
+        at + inner.len()
+    } else {
+        let len = rest.bytes().take_while(|c| is_ident(*c)).count();
+        if len == 0 || !rest.as_bytes()[0].is_ascii_alphabetic() && rest.as_bytes()[0] != b'_' {
+            return None;
+        }
+        at + len - 1
+    };
+    src.as_bytes()[last].is_ascii_alphanumeric().then_some(last)
+}
+
+/// The key a repeated-key offset points at, when it is an identifier (else `None`: a quoted key
+/// is not shown).
+pub(crate) fn repeated_key_name(src: &str, at: usize) -> Option<&str> {
+    let rest = src.get(at..)?;
+    let len = rest
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+        .count();
+    (len > 0).then(|| &rest[..len])
 }
 
 /// What a file on disk has that its parsed text does not: a UTF-8 byte order mark, and CRLF
@@ -201,7 +286,7 @@ pub(crate) fn load_module(dir: &Path) -> Result<(Vec<SourceFile>, Vec<OtherFile>
     for path in paths {
         let raw = std::fs::read_to_string(&path).map_err(|e| MigrateError::io(&path, e))?;
         let (framing, src) = Framing::strip(&raw);
-        let body = hcl_edit::parser::parse_body(&src).map_err(|e| MigrateError::Parse {
+        let (body, repeated_keys) = parse_body(&src).map_err(|e| MigrateError::Parse {
             path: path.clone(),
             line: e.location().line(),
             column: e.location().column(),
@@ -212,6 +297,7 @@ pub(crate) fn load_module(dir: &Path) -> Result<(Vec<SourceFile>, Vec<OtherFile>
             src,
             body,
             framing,
+            repeated_keys,
         });
     }
     Ok((files, others))

@@ -2973,7 +2973,7 @@ fn override_required_providers(others: &[OtherFile]) -> BTreeMap<String, (String
 /// source); none when it does not parse (Terraform refuses such a file anyway).
 fn hcl_required_providers(src: &str) -> Vec<(String, Option<String>)> {
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
-    let Ok(body) = hcl_edit::parser::parse_body(src) else {
+    let Ok((body, _)) = crate::module::parse_body(src) else {
         return Vec::new();
     };
     let entries = body

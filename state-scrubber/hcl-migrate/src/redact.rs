@@ -84,7 +84,7 @@ pub(crate) fn masked_lines(
 /// `ephemeral` ones, ones with a secret-looking name, and ones in `variables.fed`. `None` when
 /// `text` does not parse.
 fn secret_default_offsets(text: &str, variables: &SecretVariables) -> Option<BTreeSet<usize>> {
-    let body = hcl_edit::parser::parse_body(text).ok()?;
+    let (body, _) = crate::module::parse_body(text).ok()?;
     let mut offsets = BTreeSet::new();
     for block in body.blocks() {
         if block.ident.as_str() != "variable" {

@@ -2747,3 +2747,47 @@ fn a_whole_resource_use_that_may_read_the_value_keeps_the_plain_form() {
         );
     }
 }
+
+/// Terraform accepts an object that sets a key twice (the last one wins; terraform-google-modules'
+/// sql-db examples do it); hcl-edit refuses it, and migrate stopped with exit 2 on the whole tree.
+/// The file is now read with the repeated key renamed for the parser only (same length, so every
+/// offset holds), its text kept, and a note names the place.
+#[test]
+fn an_object_key_given_twice_is_read_as_terraform_reads_it() {
+    let main = "locals {\n  replicas = [\n    {\n      name = \"a\"\n      key  = null\n      key  = \"k\"\n      \"q\" = 1\n      \"q\" = 2\n      z = 1, z = 2, z = 3\n    },\n  ]\n}\n\n\
+                resource \"aws_db_instance\" \"db\" {\n  password = var.pw\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains("  password_wo         = var.pw\n  password_wo_version = 1\n")
+            && text.contains("      key  = null\n      key  = \"k\"\n      \"q\" = 1\n      \"q\" = 2\n      z = 1, z = 2, z = 3\n"),
+        "{text}"
+    );
+    let lines: Vec<usize> = plan
+        .notes
+        .iter()
+        .filter(|n| n.message.contains("is set twice in one object"))
+        .map(|n| n.line)
+        .collect();
+    assert_eq!(lines, vec![6, 8, 9, 9], "{:#?}", plan.notes);
+    assert!(
+        plan.notes.iter().any(|n| n.message
+            == "`key` is set twice in one object (Terraform takes the last one); migrate read the file \
+                all the same and left the object as it is: remove the one not meant"),
+        "{:#?}",
+        plan.notes
+    );
+    // Not valid all the same: a real parse error still stops with file, line and column.
+    let (_, err) = {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("bad.tf"),
+            "locals {\n  a = { k = 1, k = 2 \n",
+        )
+        .expect("write");
+        (
+            dir.path().to_owned(),
+            plan_migration(dir.path(), &Options::default()).expect_err("broken"),
+        )
+    };
+    assert!(err.to_string().contains("bad.tf:2:"), "{err}");
+}
