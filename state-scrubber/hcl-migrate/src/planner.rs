@@ -1638,6 +1638,25 @@ impl<'a> Planner<'a> {
                         );
                         message.push_str(&format!(" + `{version} = {value}`"));
                     }
+                    if let (Some(version), None) = (version, &trigger) {
+                        if let Some((why, example)) = self.may_be_null(&attr.value) {
+                            let twin_path = format!(
+                                "{ty}.{name}.{}",
+                                rule.path[..rule.path.len() - 1]
+                                    .iter()
+                                    .chain([&rule.twin])
+                                    .cloned()
+                                    .collect::<Vec<_>>()
+                                    .join(".")
+                            );
+                            self.warn(file, key.start, Hazard::TriggerWithoutValue, format!(
+                                "`{twin_path}` may be null ({why}), and the provider refuses `{version}` without it: \
+                                 where it is null, make `{version}` null too, for example \
+                                 `{version} = {example} == null ? null : 1` (what that reads then cannot become \
+                                 ephemeral), or give it a value always"
+                            ));
+                        }
+                    }
                     self.note_edit(file, key.start, EditKind::WriteOnlyTwin, message);
                     self.wo_keys.insert((file, key.start));
                     let needed = self
@@ -1664,6 +1683,59 @@ impl<'a> Planner<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// Why a value may be null other than on a conditional's `null` branch, and how to name it
+    /// in an example (a variable by name; anything else, which may hold a literal, is not shown).
+    fn may_be_null(&self, expr: &Expression) -> Option<(String, String)> {
+        let mut expr = expr;
+        while let Expression::Parenthesis(inner) = expr {
+            expr = inner.inner();
+        }
+        match expr {
+            Expression::Conditional(cond) => self
+                .may_be_null(&cond.true_expr)
+                .or_else(|| self.may_be_null(&cond.false_expr))
+                .map(|(why, _)| (why, "<the value>".to_owned())),
+            Expression::FuncCall(call)
+                if call.name.namespace.is_empty()
+                    && matches!(call.name.name.as_str(), "try" | "lookup")
+                    && call.args.iter().any(Expression::is_null) =>
+            {
+                Some((
+                    format!("`{}` gives null", call.name.name.as_str()),
+                    "<the value>".to_owned(),
+                ))
+            }
+            Expression::Traversal(traversal) => {
+                let Expression::Variable(root) = &traversal.expr else {
+                    return None;
+                };
+                let [op] = traversal.operators.as_slice() else {
+                    return None;
+                };
+                let TraversalOperator::GetAttr(var) = op.value() else {
+                    return None;
+                };
+                if root.as_str() != "var" {
+                    return None;
+                }
+                let defaults_null = self.blocks("variable").any(|(_, block)| {
+                    label(block, 0) == Some(var.as_str())
+                        && block
+                            .body
+                            .get_attribute("default")
+                            .is_some_and(|d| d.value.is_null())
+                });
+                defaults_null.then(|| {
+                    (
+                        format!("`var.{}` defaults to null", var.as_str()),
+                        format!("var.{}", var.as_str()),
+                    )
+                })
+            }
+            _ => None,
         }
     }
 

@@ -54,6 +54,9 @@ pub enum Hazard {
     /// keeps the current value (offstate adopts it), but any later change of `generate` writes a
     /// newly generated value (the secret rotates).
     GenerateAdoptsValue,
+    /// A write-only value may be null (`try(..., null)`, a variable defaulting to null) while its
+    /// version trigger is `1`: the provider requires the two together.
+    TriggerWithoutValue,
     /// A `provider` meta-argument was dropped because `offstate_secret` uses the offstate provider.
     ProviderArgumentDropped,
 }

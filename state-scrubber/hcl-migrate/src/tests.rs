@@ -2791,3 +2791,39 @@ fn an_object_key_given_twice_is_read_as_terraform_reads_it() {
     };
     assert!(err.to_string().contains("bad.tf:2:"), "{err}");
 }
+
+/// A value that may be null another way (`try(..., null)`, `lookup(..., null)`, a variable whose
+/// default is null) cannot have a trigger of its own that is null with it without reading the
+/// value in a plain argument: migrate writes `= 1` and warns, naming what to write.
+#[test]
+fn a_value_that_may_be_null_warns_about_its_trigger() {
+    let main = "variable \"pw\" {\n  type      = string\n  default   = null\n  sensitive = true\n}\n\n\
+                variable \"set\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                variable \"users\" {\n  type = any\n}\n\n\
+                resource \"aws_db_instance\" \"a\" {\n  password = var.pw\n}\n\n\
+                resource \"aws_elasticache_user\" \"b\" {\n  passwords = try(var.users.passwords, null)\n}\n\n\
+                resource \"aws_rds_cluster\" \"c\" {\n  master_password = lookup(var.users, \"pw\", null)\n}\n\n\
+                resource \"aws_docdb_cluster\" \"d\" {\n  master_password = var.set\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(text.contains("  password_wo_version = 1\n"), "{text}");
+    let warned: Vec<&str> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.hazard == Hazard::TriggerWithoutValue)
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(warned.len(), 3, "{warned:#?}");
+    assert!(
+        warned[0]
+            == "`aws_db_instance.a.password_wo` may be null (`var.pw` defaults to null), and the provider refuses \
+                `password_wo_version` without it: where it is null, make `password_wo_version` null too, for example \
+                `password_wo_version = var.pw == null ? null : 1` (what that reads then cannot become ephemeral), or \
+                give it a value always",
+        "{warned:#?}"
+    );
+    assert!(
+        warned[1].contains("(`try` gives null)") && warned[2].contains("(`lookup` gives null)"),
+        "{warned:#?}"
+    );
+    assert!(!warned.iter().any(|w| w.contains("aws_docdb_cluster")));
+}
