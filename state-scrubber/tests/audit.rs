@@ -4581,7 +4581,7 @@ fn numbers_marked_sensitive_are_reported_without_their_value() {
     assert_eq!(again.code, 0, "{}", again.all());
     assert_eq!(again.json()["summary"]["accepted_by_baseline"], 8);
 
-    // scrub moves strings: the numbers do not break its plan (it still sees only strings).
+    // scrub moves strings: the numbers do not break its plan, and it says it leaves each in place.
     let sc = bin()
         .args([
             "scrub",
@@ -4601,5 +4601,11 @@ fn numbers_marked_sensitive_are_reported_without_their_value() {
     assert_eq!(sc.code, 0, "{}", sc.all());
     for v in [&pin, &code, &out_pin, &api_key] {
         assert!(!sc.all().contains(v.as_str()), "leak in scrub's output");
+    }
+    for at in [
+        "example_thing.t pin: left alone, a number marked sensitive",
+        "example_thing.t settings[0].code: left alone, a number marked sensitive",
+    ] {
+        assert!(sc.all().contains(at), "{at}: {}", sc.all());
     }
 }

@@ -360,7 +360,11 @@ pub(crate) fn parse_state<'a>(
         file: file.to_string(),
         message: e.to_string(),
     })?;
-    let scanned = Scanner::new(&engine, DEFAULT_FINGERPRINT_KEY, file.to_string()).scan(src)?;
+    // Numbers marked sensitive too: the planner leaves them in place with a note (a reference, a
+    // string, cannot stand in for a number), rather than skipping what audit reports unsaid.
+    let scanned = Scanner::new(&engine, DEFAULT_FINGERPRINT_KEY, file.to_string())
+        .with_numbers(true)
+        .scan(src)?;
     if scanned.kind == DocKind::BackendConfig {
         return Err(ScrubError::BackendCache {
             file: file.to_string(),

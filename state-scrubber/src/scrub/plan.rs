@@ -191,7 +191,11 @@ impl Planner<'_> {
     ) -> Result<Vec<Item>, ScrubError> {
         let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in findings.iter().filter(|f| sel.selects(f)) {
-            if let Some(why) = identity(&f.json_pointer) {
+            let why = identity(&f.json_pointer).or((!f.value_type.is_string()).then_some(
+                "a number marked sensitive (scrub moves strings; a reference cannot replace a number): \
+                 set it from `offstate_secret` or an ephemeral resource",
+            ));
+            if let Some(why) = why {
                 let note = format!("{} {}: left alone, {why}", f.address, f.attribute_path);
                 if !notes.contains(&note) {
                     notes.push(note);
