@@ -24,7 +24,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Audit states, plans (`terraform show -json`) and backend caches for plaintext secrets.
+    /// Audit states, plans (saved with `terraform plan -out`, or `terraform show -json`) and backend
+    /// caches for plaintext secrets.
     Audit(AuditArgs),
     /// Move the secrets found in a state into Secrets Manager and rewrite the state to references.
     Scrub(crate::scrub::cli::ScrubArgs),
