@@ -1596,7 +1596,8 @@ impl<'a> Planner<'a> {
                     let trigger = match version.map(|_| null_branch_trigger(src, &attr.value)) {
                         Some(Err(())) => {
                             self.info(file, key.start, format!(
-                                "`{path}` left as it is: it is null under a condition that spans lines, and `{}` must                                  be null under the same condition; rewrite it to `{}` by hand, with `{} = COND ? null : 1`",
+                                "`{path}` left as it is: it is null under a condition that spans lines, and `{}` must \
+                                 be null under the same condition; rewrite it to `{}` by hand, with `{} = COND ? null : 1`",
                                 rule.version.as_deref().unwrap_or_default(),
                                 rule.twin,
                                 rule.version.as_deref().unwrap_or_default(),

@@ -1,0 +1,27 @@
+variable "source_db" {
+  type    = string
+  default = null
+}
+
+variable "managed" {
+  type    = bool
+  default = false
+}
+
+variable "db_password" {
+  type      = string
+  sensitive = true
+}
+
+variable "params" {
+  type = map(string)
+}
+
+variable "docs_password" {
+  type      = string
+  sensitive = true
+}
+
+variable "kms_key" {
+  type = string
+}
