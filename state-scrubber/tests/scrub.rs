@@ -3283,25 +3283,29 @@ fn terraform_apply_lock(dir: &Path, p: &Path) -> std::fs::File {
     theirs
 }
 
+/// `scrub` or `restore` (`command`) of `state` without --write, against an endpoint where nothing
+/// listens: its reads of Secrets Manager fail at once.
+fn dry_run_with_no_endpoint(command: &str, state: &str) -> std::process::Output {
+    run(
+        &[
+            command,
+            state,
+            "--prefix",
+            "busy/app",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ],
+        None,
+    )
+}
+
 /// restore's dry run, like scrub's, takes no lock and says when Terraform holds one (it used to
 /// say nothing: a plan shown from a state an apply was rewriting).
 #[test]
 fn a_restore_dry_run_says_when_terraform_holds_the_lock() {
     let (c, dir, p, _) = canary_file();
     let ps = p.to_str().unwrap();
-    let dry = || {
-        run(
-            &[
-                "restore",
-                ps,
-                "--prefix",
-                "busy/app",
-                "--endpoint",
-                "http://127.0.0.1:9",
-            ],
-            None,
-        )
-    };
+    let dry = || dry_run_with_no_endpoint("restore", ps);
     let said = |o: &std::process::Output| {
         format!(
             "{}{}",
@@ -3335,19 +3339,7 @@ fn a_dry_run_says_when_terraform_holds_the_lock_and_takes_none() {
     let (c, dir, p, state) = canary_file();
     let ps = p.to_str().unwrap();
     // Nothing listens there: the dry run's reads fail at once (and it says so in a note).
-    let dry = || {
-        run(
-            &[
-                "scrub",
-                ps,
-                "--prefix",
-                "busy/app",
-                "--endpoint",
-                "http://127.0.0.1:9",
-            ],
-            None,
-        )
-    };
+    let dry = || dry_run_with_no_endpoint("scrub", ps);
     let o = dry();
     assert_ok(&o);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("is locked by another process"));
