@@ -369,6 +369,40 @@ fn body_insertion(
     BodyInsertion::new(src, open, close, after)
 }
 
+/// Plain arguments that hold a set of secrets while their write-only twin takes one value
+/// (hashicorp/aws: `passwords` is a set of up to two, `passwords_wo` a string).
+const COLLECTION_TWINS: [(&str, &str); 1] = [("aws_elasticache_user", "passwords")];
+
+/// For a value that is a list of one element, on every branch of its conditionals that is not
+/// `null`: each such list's span with its element's. `None` when a branch is anything else, or
+/// a list has a comment beside its element (it would go with the brackets).
+#[allow(clippy::type_complexity)]
+fn single_elements(
+    src: &str,
+    expr: &Expression,
+) -> Option<Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>> {
+    let mut expr = expr;
+    while let Expression::Parenthesis(inner) = expr {
+        expr = inner.inner();
+    }
+    match expr {
+        Expression::Null(_) => Some(Vec::new()),
+        Expression::Conditional(cond) => {
+            let mut found = single_elements(src, &cond.true_expr)?;
+            found.extend(single_elements(src, &cond.false_expr)?);
+            Some(found)
+        }
+        Expression::Array(array) if array.len() == 1 => {
+            let element = span_of(array.iter().next()?);
+            let list = span_of(array);
+            let commented = !comments_in(src, list.start..element.start).is_empty()
+                || !comments_in(src, element.end..list.end).is_empty();
+            (!commented).then(|| vec![(list, element)])
+        }
+        _ => None,
+    }
+}
+
 /// The (file, root offset) of each use of the whole resource `ty.name` (no attribute after the
 /// name) that reads nothing of `attribute`: the collection of a `for` expression whose body reads
 /// neither that attribute of its element nor the element whole, the argument of `length` or
@@ -1562,6 +1596,25 @@ impl<'a> Planner<'a> {
                         ));
                         continue;
                     }
+                    // A set of passwords whose twin takes one string: each list of one becomes
+                    // its element; anything else is for the user to pick.
+                    let mut unwrap = Vec::new();
+                    if COLLECTION_TWINS.contains(&(ty, rule.attribute())) {
+                        match single_elements(self.src(file), &attr.value) {
+                            Some(found) => unwrap = found,
+                            None => {
+                                let at = span_of(&attr.key).start;
+                                self.info(file, at, format!(
+                                    "`{path}` left as it is: it is a set of passwords and `{twin}` takes one string; \
+                                     write `{twin} = <the password>` and `{}` in its place by hand (of two \
+                                     passwords, the one to keep)",
+                                    rule.version.as_ref().map_or_else(String::new, |v| format!("{v} = 1")),
+                                    twin = rule.twin,
+                                ));
+                                continue;
+                            }
+                        }
+                    }
                     let src = self.src(file);
                     let key = span_of(&attr.key);
                     // Comments around it are not other code: `password = x /* why */`, also
@@ -1608,6 +1661,10 @@ impl<'a> Planner<'a> {
                         None => None,
                     };
                     self.edit(file, Edit::replace(key.clone(), rule.twin.clone()));
+                    for (list, element) in unwrap {
+                        let text = self.src(file)[element].to_owned();
+                        self.edit(file, Edit::replace(list, text));
+                    }
                     let mut message = format!("`{path}` → `{}`", rule.twin);
                     if let Some(version) = version {
                         let value = match &trigger {

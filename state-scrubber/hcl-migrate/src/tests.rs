@@ -91,7 +91,13 @@ fn every_table_row_migrates() {
             expected.push_str(&format!("{indent}{block} {{\n"));
         }
         let indent = "  ".repeat(depth);
-        input.push_str(&format!("{indent}{} = var.secret\n", rule.attribute()));
+        // A set of passwords (aws_elasticache_user) is given as a list of one.
+        let value = if rule.resource_type == "aws_elasticache_user" {
+            "[var.secret]"
+        } else {
+            "var.secret"
+        };
+        input.push_str(&format!("{indent}{} = {value}\n", rule.attribute()));
         match &rule.version {
             Some(version) => {
                 let width = version.len().max(rule.twin.len());
@@ -2801,7 +2807,7 @@ fn a_value_that_may_be_null_warns_about_its_trigger() {
                 variable \"set\" {\n  type      = string\n  sensitive = true\n}\n\n\
                 variable \"users\" {\n  type = any\n}\n\n\
                 resource \"aws_db_instance\" \"a\" {\n  password = var.pw\n}\n\n\
-                resource \"aws_elasticache_user\" \"b\" {\n  passwords = try(var.users.passwords, null)\n}\n\n\
+                resource \"aws_redshift_cluster\" \"b\" {\n  master_password = try(var.users.passwords, null)\n}\n\n\
                 resource \"aws_rds_cluster\" \"c\" {\n  master_password = lookup(var.users, \"pw\", null)\n}\n\n\
                 resource \"aws_docdb_cluster\" \"d\" {\n  master_password = var.set\n}\n";
     let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
@@ -2826,4 +2832,48 @@ fn a_value_that_may_be_null_warns_about_its_trigger() {
         "{warned:#?}"
     );
     assert!(!warned.iter().any(|w| w.contains("aws_docdb_cluster")));
+}
+
+/// `aws_elasticache_user.passwords` is a set of (up to two) passwords; its twin `passwords_wo` is
+/// one string. Copying the set into it was a type error Terraform refuses: a one-element list
+/// gives its element, anything else is left with a note.
+#[test]
+fn a_set_of_passwords_becomes_its_one_password_or_stays() {
+    let main = "resource \"aws_elasticache_user\" \"one\" {\n  user_id   = \"one\"\n  passwords = [var.pw] # rotated yearly\n}\n\n\
+                resource \"aws_elasticache_user\" \"cond\" {\n  user_id   = \"cond\"\n  passwords = var.iam ? null : [ var.pw ]\n}\n\n\
+                resource \"aws_elasticache_user\" \"two\" {\n  user_id   = \"two\"\n  passwords = [var.pw, var.next]\n}\n\n\
+                resource \"aws_elasticache_user\" \"expr\" {\n  user_id   = \"expr\"\n  passwords = try(var.user.passwords, null)\n}\n\n\
+                resource \"aws_elasticache_user\" \"commented\" {\n  user_id = \"commented\"\n  passwords = [\n    var.pw, # the new one\n  ]\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains(
+            "  passwords_wo         = var.pw # rotated yearly\n  passwords_wo_version = 1\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  passwords_wo         = var.iam ? null : var.pw\n  passwords_wo_version = var.iam ? null : 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  passwords = [var.pw, var.next]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  passwords = try(var.user.passwords, null)\n"),
+        "{text}"
+    );
+    assert!(text.contains("    var.pw, # the new one\n"), "{text}");
+    for name in ["two", "expr", "commented"] {
+        assert!(
+            plan.notes.iter().any(|n| n.message
+                == format!(
+                    "`aws_elasticache_user.{name}.passwords` left as it is: it is a set of passwords and `passwords_wo` \
+                     takes one string; write `passwords_wo = <the password>` and `passwords_wo_version = 1` in its place \
+                     by hand (of two passwords, the one to keep)"
+                )),
+            "{name}: {:#?}",
+            plan.notes
+        );
+    }
 }
