@@ -369,6 +369,12 @@ fn body_insertion(
     BodyInsertion::new(src, open, close, after)
 }
 
+/// Whether attribute `other` of `ty` reads back the value of `attribute` (and so turns empty with
+/// it when the value is write-only): tfe_variable's `readable_value`.
+fn mirrors(ty: &str, attribute: &str, other: &str) -> bool {
+    ty == "tfe_variable" && attribute == "value" && other == "readable_value"
+}
+
 /// Plain arguments that hold a set of secrets while their write-only twin takes one value
 /// (hashicorp/aws: `passwords` is a set of up to two, `passwords_wo` a string).
 const COLLECTION_TWINS: [(&str, &str); 1] = [("aws_elasticache_user", "passwords")];
@@ -1517,6 +1523,15 @@ impl<'a> Planner<'a> {
                             }
                         }
                     }
+                    // Only a sensitive HCP Terraform variable holds a secret; another is
+                    // configuration, shown in the UI and read back through `readable_value`.
+                    if matches!(ty, "tfe_variable" | "tfe_policy_set_parameter") {
+                        let sensitive = body.get_attribute("sensitive").map(|a| &a.value);
+                        if sensitive.is_none_or(|v| matches!(v, Expression::Bool(b) if !*b.value()))
+                        {
+                            continue;
+                        }
+                    }
                     let path = format!("{ty}.{name}.{}", rule.path.join("."));
                     if let Some(reason) = self.named_elsewhere(&[ty, name]) {
                         let at = span_of(&attr.key).start;
@@ -1541,37 +1556,37 @@ impl<'a> Planner<'a> {
                     // Through the whole resource too (`[for p in T.N : p.value]`, `values(T.N)`,
                     // an output of the instance), unless the use reads nothing of the attribute.
                     let mut harmless = None;
-                    let reader =
-                        self.refs.iter().find(|r| {
-                            if r.resource_named(ty) != Some(name) {
-                                return false;
-                            }
-                            if r.steps.iter().skip(1).any(
-                                |step| matches!(step, Step::Attr(a, _) if a == rule.attribute()),
-                            ) {
-                                return true;
-                            }
-                            let whole = r
-                                .steps
-                                .iter()
-                                .skip(1)
-                                .all(|step| !matches!(step, Step::Attr(..)));
-                            let exempt = matches!(r.site.meta, Meta::DependsOn | Meta::Lifecycle)
-                                || matches!(&r.site.owner, Owner::Other(kind)
-                                if matches!(kind.as_str(), "moved" | "import" | "removed"));
-                            whole
-                                && !exempt
-                                && !harmless
-                                    .get_or_insert_with(|| {
-                                        whole_uses_without(self.files, ty, name, rule.attribute())
-                                    })
-                                    .contains(&(r.file, r.root_span.start))
-                        });
-                    if let Some(reader) = reader.filter(|r| {
-                        !r.steps
+                    let reader = self.refs.iter().find(|r| {
+                        if r.resource_named(ty) != Some(name) {
+                            return false;
+                        }
+                        if r.steps.iter().skip(1).any(|step| {
+                            matches!(step, Step::Attr(a, _)
+                                    if a == rule.attribute() || mirrors(ty, rule.attribute(), a))
+                        }) {
+                            return true;
+                        }
+                        let whole = r
+                            .steps
                             .iter()
                             .skip(1)
-                            .any(|step| matches!(step, Step::Attr(a, _) if a == rule.attribute()))
+                            .all(|step| !matches!(step, Step::Attr(..)));
+                        let exempt = matches!(r.site.meta, Meta::DependsOn | Meta::Lifecycle)
+                            || matches!(&r.site.owner, Owner::Other(kind)
+                                if matches!(kind.as_str(), "moved" | "import" | "removed"));
+                        whole
+                            && !exempt
+                            && !harmless
+                                .get_or_insert_with(|| {
+                                    whole_uses_without(self.files, ty, name, rule.attribute())
+                                })
+                                .contains(&(r.file, r.root_span.start))
+                    });
+                    if let Some(reader) = reader.filter(|r| {
+                        !r.steps.iter().skip(1).any(|step| {
+                            matches!(step, Step::Attr(a, _)
+                                if a == rule.attribute() || mirrors(ty, rule.attribute(), a))
+                        })
                     }) {
                         let at = span_of(&attr.key).start;
                         self.info(file, at, format!(

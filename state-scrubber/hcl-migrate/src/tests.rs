@@ -106,6 +106,19 @@ fn every_table_row_migrates() {
             }
             None => expected.push_str(&format!("{indent}{} = var.secret\n", rule.twin)),
         }
+        // HCP Terraform variables hold a secret only when sensitive.
+        if matches!(
+            rule.resource_type.as_str(),
+            "tfe_variable" | "tfe_policy_set_parameter"
+        ) {
+            input.push_str("  sensitive = true\n");
+            let width = rule
+                .version
+                .as_ref()
+                .map_or(0, |v| v.len())
+                .max(rule.twin.len());
+            expected.push_str(&format!("  {:width$} = true\n", "sensitive"));
+        }
         for level in (0..depth).rev() {
             let indent = "  ".repeat(level);
             input.push_str(&format!("{indent}}}\n"));
@@ -2876,4 +2889,36 @@ fn a_set_of_passwords_becomes_its_one_password_or_stays() {
             plan.notes
         );
     }
+}
+
+/// hcl/tfe: a `tfe_variable` that is not `sensitive` is plain configuration (shown in the UI, and
+/// read back through `readable_value`, which write-only makes ""): it stays, as a `String` SSM
+/// parameter does. A sensitive one whose `readable_value` is read stays too.
+#[test]
+fn tfe_variables_that_are_not_sensitive_or_read_back_stay() {
+    let main = "resource \"tfe_variable\" \"plain\" {\n  key          = \"region\"\n  value        = var.region\n  category     = \"terraform\"\n  workspace_id = var.ws\n}\n\n\
+                resource \"tfe_variable\" \"off\" {\n  key          = \"zone\"\n  value        = var.zone\n  category     = \"terraform\"\n  workspace_id = var.ws\n  sensitive    = false\n}\n\n\
+                resource \"tfe_variable\" \"read\" {\n  key          = \"name\"\n  value        = var.name\n  category     = \"terraform\"\n  workspace_id = var.ws\n  sensitive    = true\n}\n\n\
+                resource \"tfe_variable\" \"token\" {\n  key          = \"token\"\n  value        = var.token\n  category     = \"env\"\n  workspace_id = var.ws\n  sensitive    = true\n}\n\n\
+                resource \"tfe_policy_set_parameter\" \"p\" {\n  key           = \"k\"\n  value         = var.p\n  policy_set_id = var.ps\n}\n\n\
+                resource \"tfe_workspace\" \"w\" {\n  name         = \"ws-${tfe_variable.read.readable_value}\"\n  organization = \"org\"\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    for kept in ["var.region", "var.zone", "var.name", "var.p"] {
+        assert!(
+            text.contains(&format!("value        = {kept}\n"))
+                || text.contains(&format!("value         = {kept}\n")),
+            "{kept}: {text}"
+        );
+    }
+    assert!(
+        text.contains("  value_wo         = var.token\n  value_wo_version = 1\n"),
+        "{text}"
+    );
+    assert!(
+        plan.notes.iter().any(|n| n.message.starts_with(
+            "`tfe_variable.read.value` left as it is: it is read in `tfe_workspace.w.name`"
+        )),
+        "{:#?}",
+        plan.notes
+    );
 }
