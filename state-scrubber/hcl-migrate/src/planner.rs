@@ -370,9 +370,13 @@ fn body_insertion(
 }
 
 /// Whether attribute `other` of `ty` reads back the value of `attribute` (and so turns empty with
-/// it when the value is write-only): tfe_variable's `readable_value`.
+/// it when the value is write-only): tfe_variable's `readable_value`, vault_kv_secret_v2's `data`
+/// (`data_json` decoded).
 fn mirrors(ty: &str, attribute: &str, other: &str) -> bool {
-    ty == "tfe_variable" && attribute == "value" && other == "readable_value"
+    matches!(
+        (ty, attribute, other),
+        ("tfe_variable", "value", "readable_value") | ("vault_kv_secret_v2", "data_json", "data")
+    )
 }
 
 /// Plain arguments that hold a set of secrets while their write-only twin takes one value
@@ -1525,8 +1529,14 @@ impl<'a> Planner<'a> {
                     }
                     // Only a sensitive HCP Terraform variable holds a secret; another is
                     // configuration, shown in the UI and read back through `readable_value`.
-                    if matches!(ty, "tfe_variable" | "tfe_policy_set_parameter") {
-                        let sensitive = body.get_attribute("sensitive").map(|a| &a.value);
+                    // A Datadog global variable that is not `secure` likewise.
+                    let flag = match ty {
+                        "tfe_variable" | "tfe_policy_set_parameter" => Some("sensitive"),
+                        "datadog_synthetics_global_variable" => Some("secure"),
+                        _ => None,
+                    };
+                    if let Some(flag) = flag {
+                        let sensitive = body.get_attribute(flag).map(|a| &a.value);
                         if sensitive.is_none_or(|v| matches!(v, Expression::Bool(b) if !*b.value()))
                         {
                             continue;

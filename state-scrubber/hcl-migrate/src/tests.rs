@@ -106,18 +106,20 @@ fn every_table_row_migrates() {
             }
             None => expected.push_str(&format!("{indent}{} = var.secret\n", rule.twin)),
         }
-        // HCP Terraform variables hold a secret only when sensitive.
-        if matches!(
-            rule.resource_type.as_str(),
-            "tfe_variable" | "tfe_policy_set_parameter"
-        ) {
-            input.push_str("  sensitive = true\n");
+        // HCP Terraform variables and Datadog global variables hold a secret only when marked.
+        let flag = match rule.resource_type.as_str() {
+            "tfe_variable" | "tfe_policy_set_parameter" => Some("sensitive"),
+            "datadog_synthetics_global_variable" => Some("secure"),
+            _ => None,
+        };
+        if let Some(flag) = flag {
+            input.push_str(&format!("  {flag} = true\n"));
             let width = rule
                 .version
                 .as_ref()
                 .map_or(0, |v| v.len())
                 .max(rule.twin.len());
-            expected.push_str(&format!("  {:width$} = true\n", "sensitive"));
+            expected.push_str(&format!("  {flag:width$} = true\n"));
         }
         for level in (0..depth).rev() {
             let indent = "  ".repeat(level);
@@ -2917,6 +2919,39 @@ fn tfe_variables_that_are_not_sensitive_or_read_back_stay() {
     assert!(
         plan.notes.iter().any(|n| n.message.starts_with(
             "`tfe_variable.read.value` left as it is: it is read in `tfe_workspace.w.name`"
+        )),
+        "{:#?}",
+        plan.notes
+    );
+}
+
+/// vault_kv_secret_v2's computed `data` is `data_json` decoded: once `data_json` is write-only it is
+/// empty, so a read of it keeps `data_json` plain. A Datadog global variable that is not `secure`
+/// is shown in the UI (configuration, like a non-sensitive tfe_variable) and stays.
+#[test]
+fn reads_of_a_decoded_copy_and_visible_variables_keep_the_plain_form() {
+    let main = "resource \"vault_kv_secret_v2\" \"kv\" {\n  mount     = \"kv\"\n  name      = \"app\"\n  data_json = jsonencode({ token = var.token })\n}\n\n\
+                output \"token\" {\n  value     = vault_kv_secret_v2.kv.data[\"token\"]\n  sensitive = true\n}\n\n\
+                resource \"datadog_synthetics_global_variable\" \"shown\" {\n  name  = \"SHOWN\"\n  value = var.v\n}\n\n\
+                resource \"datadog_synthetics_global_variable\" \"hidden\" {\n  name   = \"HIDDEN\"\n  value  = var.v\n  secure = true\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains("  data_json = jsonencode({ token = var.token })\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  name  = \"SHOWN\"\n  value = var.v\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  value_wo         = var.v\n  value_wo_version = 1\n  secure           = true\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        plan.notes.iter().any(|n| n.message.starts_with(
+            "`vault_kv_secret_v2.kv.data_json` left as it is: it is read in output `token`"
         )),
         "{:#?}",
         plan.notes
