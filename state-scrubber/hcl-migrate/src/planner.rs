@@ -448,6 +448,7 @@ fn whole_uses_without(
     /// Whether an expression reads `var.attribute`, or `var` other than by attribute.
     struct Reads<'a> {
         var: &'a str,
+        ty: &'a str,
         attribute: &'a str,
         found: bool,
     }
@@ -455,7 +456,9 @@ fn whole_uses_without(
         fn visit_traversal(&mut self, node: &Traversal) {
             if matches!(&node.expr, Expression::Variable(v) if v.as_str() == self.var) {
                 match node.operators.first().map(|op| op.value()) {
-                    Some(TraversalOperator::GetAttr(a)) if a.as_str() != self.attribute => {}
+                    Some(TraversalOperator::GetAttr(a))
+                        if a.as_str() != self.attribute
+                            && !mirrors(self.ty, self.attribute, a.as_str()) => {}
                     _ => self.found = true,
                 }
                 for op in &node.operators {
@@ -485,6 +488,7 @@ fn whole_uses_without(
             if let Some(start) = whole_start(&node.intro.collection_expr, self.ty, self.name) {
                 let mut reads = Reads {
                     var: node.intro.value_var.as_str(),
+                    ty: self.ty,
                     attribute: self.attribute,
                     found: false,
                 };

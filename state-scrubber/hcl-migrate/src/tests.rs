@@ -2957,3 +2957,12 @@ fn reads_of_a_decoded_copy_and_visible_variables_keep_the_plain_form() {
         plan.notes
     );
 }
+
+/// The same mirror read through a `for` over the whole resource.
+#[test]
+fn a_mirror_read_in_a_for_keeps_the_plain_form() {
+    let main = "resource \"tfe_variable\" \"each\" {\n  for_each     = var.vars\n  key          = each.key\n  value        = each.value\n  category     = \"env\"\n  workspace_id = var.ws\n  sensitive    = true\n}\n\n\
+                output \"shown\" {\n  value = [for v in tfe_variable.each : v.readable_value]\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    assert!(rewritten(&plan, "main.tf").is_none(), "{plan:#?}");
+}
