@@ -266,13 +266,20 @@ def test_shared_credentials_file_keys(ws, sm, typo):
     ws.sweep()
 
 
-@pytest.mark.parametrize("proxy", ["refused", "407"])
+@pytest.mark.parametrize("proxy", ["refused", "407", "echoing"])
 def test_proxy_password(ws, sm, proxy):
-    """A proxy URL with a password (HTTP_PROXY / HTTPS_PROXY=http://user:PASSWORD@host:port)."""
+    """A proxy URL with a password (HTTP_PROXY / HTTPS_PROXY=http://user:PASSWORD@host:port).
+    `echoing`: a proxy (or a gateway behind it) that answers with an AWS error quoting the
+    Proxy-Authorization header it got, `Basic base64(user:password)`, which the SDK's HTTP client
+    (hyper-util) sends with every plain-HTTP request through the proxy: the base64 form of the
+    password reaches the diagnostic unless it is withheld too."""
+    import json as _json
+
     c = ws.canary()
     ws.set_var("secret", c)
     pw = ws.canary("proxypw")
     srv = None
+    sent: list[str] = []
     if proxy == "refused":
         port = 9
     else:
@@ -284,9 +291,26 @@ def test_proxy_password(ws, sm, proxy):
 
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                body = f"auth required; you sent {self.headers.get('Proxy-Authorization')}".encode()
-                self.send_response(407)
-                self.send_header("Proxy-Authenticate", 'Basic realm="corp"')
+                auth = self.headers.get("Proxy-Authorization")
+                sent.append(auth or "")
+                if proxy == "echoing":
+                    message = f"request refused: Proxy-Authorization={auth}"
+                    if "x-www-form-urlencoded" in self.headers.get("Content-Type", ""):  # STS
+                        ctype = "text/xml"
+                        body = (
+                            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                            f"<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{escape(message)}</Message>"
+                            "</Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+                        ).encode()
+                    else:  # Secrets Manager
+                        ctype = "application/x-amz-json-1.1"
+                        body = _json.dumps({"__type": "AccessDeniedException", "Message": message}).encode()
+                    self.send_response(403)
+                    self.send_header("Content-Type", ctype)
+                else:
+                    body = f"auth required; you sent {auth}".encode()
+                    self.send_response(407)
+                    self.send_header("Proxy-Authenticate", 'Basic realm="corp"')
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -305,11 +329,15 @@ def test_proxy_password(ws, sm, proxy):
         ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint
         ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
                             provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]}))
-        ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
     finally:
         if srv:
             srv.shutdown()
             srv.server_close()
+    if proxy == "echoing":
+        assert sent and all(a.startswith("Basic ") for a in sent), "the proxy got no Proxy-Authorization"
+        details = " ".join(e["detail"] for e in error_diagnostics(res))
+        assert "Proxy-Authorization=Basic [withheld]" in details, res.output
     ws.sweep()
 
 
@@ -543,6 +571,110 @@ def test_profile_web_identity_token_echoed_by_sts(ws, sm, config_path):
     text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
                       provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]})
     apply_against_echoing_sts(ws, text, "AssumeRoleWithWebIdentity")
+
+
+@pytest.mark.parametrize("source", ["env", "profile"])
+def test_web_identity_token_rotated_after_configure_echoed_by_sts(ws, sm, source):
+    """The token file rotated after ConfigureProvider (EKS/IRSA rotates it hourly; the SDK reads
+    it again at every credentials refresh): the new JWT, which nothing read at ConfigureProvider,
+    goes to STS in the form body of the next AssumeRoleWithWebIdentity, and an STS or gateway
+    echoing that body must not put it in the diagnostic or the log.
+
+    The STS stand-in answers the first AssumeRoleWithWebIdentity with credentials that expire
+    within the SDK's refresh buffer (10 s) and rotates the file before it answers (as the kubelet
+    would in between), then GetCallerIdentity (the account guard, at ConfigureProvider); the
+    data source's Secrets Manager call then needs fresh credentials, and the second
+    AssumeRoleWithWebIdentity, carrying the rotated token, is refused with the request echoed.
+    One provider process configures (terraform plan), so the order is fixed."""
+    import datetime
+    import urllib.parse
+
+    c = ws.canary()
+    ws.set_var("secret", c)
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+              "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME"):
+        ws.env.pop(k, None)
+    first, rotated = ws.canary("webidentity"), ws.canary("rotatedwebidentity")
+    files = aws_files(ws)
+    token_file = files / "rotating-token"
+    token_file.write_text(first.reveal() + "\n")
+    if source == "env":
+        ws.env["AWS_WEB_IDENTITY_TOKEN_FILE"] = str(token_file)
+        ws.env["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/ci"
+        ws.env["AWS_ROLE_SESSION_NAME"] = "ci"
+    else:
+        (files / "webid-config").write_text(
+            "[profile ci]\nrole_arn = arn:aws:iam::123456789012:role/ci\n"
+            f"web_identity_token_file = {token_file}\nrole_session_name = ci\n")
+        ws.env["AWS_CONFIG_FILE"] = str(files / "webid-config")
+        ws.env["AWS_SHARED_CREDENTIALS_FILE"] = str(files / "none")
+        ws.env["AWS_PROFILE"] = "ci"
+    calls: list[str] = []
+    tokens: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def answer(self, status: int, xml: str) -> None:
+            data = xml.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            form = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode(errors="replace")
+            fields = dict(urllib.parse.parse_qsl(form))
+            action = fields.get("Action", "?")
+            calls.append(action)
+            ns = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
+            if action == "GetCallerIdentity":
+                self.answer(200, f"<GetCallerIdentityResponse {ns}><GetCallerIdentityResult>"
+                                 "<Arn>arn:aws:sts::123456789012:assumed-role/ci/ci</Arn><UserId>AROAEXAMPLE:ci</UserId>"
+                                 f"<Account>{MOTO_ACCOUNT}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
+                return
+            tokens.append(fields.get("WebIdentityToken", "").strip())
+            if action == "AssumeRoleWithWebIdentity" and len(tokens) == 1:
+                token_file.write_text(rotated.reveal() + "\n")
+                soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5))
+                self.answer(200, f"<AssumeRoleWithWebIdentityResponse {ns}><AssumeRoleWithWebIdentityResult>"
+                                 "<Credentials><AccessKeyId>ASIAEXAMPLEWEBID0001</AccessKeyId>"
+                                 "<SecretAccessKey>short-lived-key-for-the-test</SecretAccessKey>"
+                                 "<SessionToken>short-lived-token-for-the-test</SessionToken>"
+                                 f"<Expiration>{soon.strftime('%Y-%m-%dT%H:%M:%SZ')}</Expiration></Credentials>"
+                                 "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>")
+                return
+            text = f"request refused: body={form}"
+            self.answer(403, f"<ErrorResponse {ns}><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                             f"<Message>{escape(text)}</Message></Error>"
+                             "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>")
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = f"http://127.0.0.1:{srv.server_address[1]}"
+        text = hcl.config(ws.endpoint, 'data "offstate_secret" "d" {\n  name = "offstate-e2e-rotation"\n}\n',
+                          provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]})
+        ws.write(text)
+        res = ws.tf("plan", "-input=false", "-json", expect=1)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert calls == ["AssumeRoleWithWebIdentity", "GetCallerIdentity", "AssumeRoleWithWebIdentity"], calls
+    assert tokens == [first.reveal(), rotated.reveal()], "the SDK did not send the rotated token"
+    details = " ".join(e["detail"] for e in error_diagnostics(res))
+    assert "WebIdentityToken=[withheld]" in details, res.output
+    # TF_LOG=debug names the sources the SDK's chain tried (the chain's own events are withheld),
+    # by name only.
+    stderr = res.stem.with_suffix(".provider.stderr").read_text(errors="replace")
+    source_name = {"env": "Profile: none, WebIdentityToken", "profile": "Profile"}[source]
+    for outcome in ("loaded", "failed"):
+        assert f'"tried":"Environment: none, {source_name}: {outcome}"' in stderr, outcome
+    ws.sweep()
 
 
 # -- credentials the SDK finds by itself (credential_process, container, instance) -----------------
@@ -784,6 +916,11 @@ ENV_PROBLEMS = {
     "http-proxy-space": ({"HTTP_PROXY": "http://user:{pw}@proxy.invalid:3128 x"}, "HTTP_PROXY"),
     "https-proxy-lowercase-path-no-scheme": ({"https_proxy": "user:{pw}@proxy.invalid:3128/"}, "https_proxy"),
     "all-proxy-socks": ({"ALL_PROXY": "socks5://user:{pw}@127.0.0.1:9"}, "ALL_PROXY"),
+    # the SDK's client drops the malformed HTTPS_PROXY and uses ALL_PROXY's proxy in its place:
+    # still an error, which says so (not that requests would go without a proxy)
+    "https-proxy-unknown-scheme-all-proxy-usable": ({"HTTPS_PROXY": "htp://user:{pw}@proxy.invalid:3128",
+                                                     "ALL_PROXY": "http://user:{pw}@proxy.invalid:3128"},
+                                                    "HTTPS_PROXY"),
     "fips-maybe": ({"AWS_USE_FIPS_ENDPOINT": "maybe"}, "AWS_USE_FIPS_ENDPOINT"),
     "dualstack-maybe": ({"AWS_USE_DUALSTACK_ENDPOINT": "maybe"}, "AWS_USE_DUALSTACK_ENDPOINT"),
     # a CGI environment: the SDK's client ignores every proxy (Terraform's Go client still
@@ -816,6 +953,37 @@ def test_malformed_environment_is_an_error_naming_the_variable(ws, sm, case):
     for e in named:
         assert "[withheld]" not in e["summary"] + e["detail"], "the diagnostic quoted a masked value"
         assert "proxy.invalid" not in e["detail"], "the diagnostic quoted the proxy URL"
+        if "ALL_PROXY" in env and var != "ALL_PROXY":
+            assert "through the proxy in ALL_PROXY instead" in e["detail"], e["detail"]
+            assert "without the proxy" not in e["detail"], e["detail"]
+    ws.sweep()
+
+
+@pytest.mark.parametrize("setting", ["use_fips_endpoint", "use_dualstack_endpoint"])
+def test_profile_switch_that_is_not_a_boolean_is_an_error(ws, sm, setting):
+    """`use_fips_endpoint = yes` (or the dual-stack switch) in the selected profile of the shared
+    config file: aws-config drops it with a warning in the log only, and the provider connected to
+    the regular endpoint. Now it is an error naming the setting and the profile, as the
+    environment variable's is; a profile that does not select it is not concerned."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    plant_env_credentials(ws)
+    for k in ("AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_PROFILE"):
+        ws.env.pop(k, None)
+    files = aws_files(ws)
+    (files / "switch-config").write_text(f"[profile odd]\n{setting} = yes\n\n[profile fine]\n{setting} = false\n")
+    name = ws.name()
+    attrs = {"profile": "odd", "shared_config_files": [str(files / "switch-config")], "max_retries": 1}
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs=attrs))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    errors = error_diagnostics(res)
+    assert [e["summary"] for e in errors] == [f"Invalid shared config setting {setting}"], res.output
+    assert 'profile "odd"' in errors[0]["detail"] and "true or false" in errors[0]["detail"], errors[0]
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"),
+                        provider_attrs={**attrs, "profile": "fine"}))
+    ws.apply()
+    store.assert_value(sm, name, c)
+    ws.destroy()
     ws.sweep()
 
 

@@ -401,6 +401,16 @@ impl offstate_framework::Provider for OffstateProvider {
                     ));
                 }
             }
+            Err(ConnectError::Profile(problems)) => {
+                // A FIPS / dual-stack switch of the selected profile that the SDK would drop,
+                // refused as the environment variable is; its value is not shown.
+                for p in problems {
+                    diags.push(Diagnostic::error(
+                        format!("Invalid shared config setting {}", p.setting),
+                        format!("{p}."),
+                    ));
+                }
+            }
             Err(e) => {
                 let d =
                     Diagnostic::error("Cannot configure Secrets Manager client", format!("{e}."));

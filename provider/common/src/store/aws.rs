@@ -16,6 +16,8 @@
 //! runs with a no-op tracing subscriber (`quietly`): whatever subscriber the process installs
 //! (even at TRACE), the SDK says nothing during those calls. Calls without a value keep the SDK's
 //! logs, which help debug credentials and endpoints. Never set the SDK's `LOG_SENSITIVE_BODIES`.
+//! One line of ours is written during those calls too: the names of the credentials sources the
+//! SDK's chain tried, when it resolves credentials there (see `Withholding::log_sources`).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -161,6 +163,10 @@ pub enum ConnectError {
     /// or dual-stack switch that is not a boolean): see [`environment_problems`].
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Environment(Vec<EnvProblem>),
+    /// Settings of the selected profile the SDK reads but would ignore (a FIPS or dual-stack
+    /// switch that is not a boolean): see [`profile_problems`].
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Profile(Vec<ProfileProblem>),
     /// The CA bundle cannot be read or holds no usable certificate.
     #[error("CA bundle {path}{from}: {reason}", from = if *.from_env { " (AWS_CA_BUNDLE)" } else { "" })]
     CaBundle {
@@ -306,30 +312,61 @@ const PROXY_FORM: &str = "write it as http://[user:password@]host:port (or https
 /// What is wrong with a proxy URL, as the SDK's HTTP client (hyper-util's proxy matcher, which
 /// `aws-smithy-http-client` uses for `ProxyConfig::from_env`) would read it: `http`, `https` or
 /// no scheme (taken as `http`), the `http` crate's URI syntax, a host; a value it cannot read is
-/// silently dropped (requests go direct), and a SOCKS proxy is accepted by the matcher but cannot
-/// be connected through by the SDK's connector. Never quotes the value.
-fn proxy_url_problem(value: &str) -> Option<String> {
+/// silently dropped (requests go direct, or through `ALL_PROXY`'s proxy where that one is
+/// usable: `fallback` names it then), a host-less `:port` is kept and cannot be connected to,
+/// and a SOCKS proxy is accepted by the matcher but cannot be connected through by the SDK's
+/// connector. Never quotes the value.
+fn proxy_url_problem(value: &str, fallback: Option<&str>) -> Option<String> {
     use aws_smithy_http_client::proxy::ProxyConfig;
     let scheme = value
         .split_once("://")
         .map(|(scheme, _)| scheme.to_ascii_lowercase());
     // hyper-util strips the userinfo and keeps host and port: both must be there.
-    let has_host = |rest: &str| {
+    let host_port = |rest: &str| {
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        authority
+            .split_once('@')
+            .map_or(authority, |(_, h)| h)
+            .to_owned()
+    };
+    let has_host = |rest: &str| {
+        let host_port = host_port(rest);
         !host_port.is_empty() && !host_port.starts_with(':')
     };
-    let ignored = "so the AWS SDK would ignore it and send requests without the proxy";
+    let ignored = match fallback {
+        Some(all) => format!(
+            "so the AWS SDK would ignore it and send those requests through the proxy in {all} instead"
+        ),
+        None => "so the AWS SDK would ignore it and send requests without the proxy".to_owned(),
+    };
+    // `[user:password@]:port`, which the matcher reads as a proxy without a host (kept, not
+    // dropped: requests fail to connect, and ALL_PROXY is not used in its place).
+    let unreadable = |rest: &str| {
+        if host_port(rest).starts_with(':') && ProxyConfig::http(format!("http://{rest}")).is_ok() {
+            format!(
+                "names no proxy host, so the AWS SDK's requests could not connect; {PROXY_FORM}"
+            )
+        } else {
+            format!("is not a URL the AWS SDK's HTTP client can read, {ignored}; {PROXY_FORM}")
+        }
+    };
     match scheme.as_deref() {
         Some("http" | "https") => {
             let rest = value.split_once("://").map_or("", |(_, rest)| rest);
-            (ProxyConfig::http(value).is_err() || !has_host(rest)).then(|| {
-                format!("is not a URL the AWS SDK's HTTP client can read, {ignored}; {PROXY_FORM}")
+            (ProxyConfig::http(value).is_err() || !has_host(rest)).then(|| unreadable(rest))
+        }
+        Some(s) if s.starts_with("socks") => {
+            // The matcher keeps the four schemes it knows, spelled in lower case, and drops any
+            // other (`SOCKS5://`, `socks://`) as it drops `ftp://`.
+            let (written, rest) = value.split_once("://").unwrap_or_default();
+            let kept = matches!(written, "socks4" | "socks4a" | "socks5" | "socks5h")
+                && ProxyConfig::http(format!("http://{rest}")).is_ok();
+            Some(if kept {
+                format!("names a SOCKS proxy, which the AWS SDK's HTTP client cannot connect through; use an HTTP proxy: {PROXY_FORM}")
+            } else {
+                format!("names a SOCKS proxy, which the AWS SDK's HTTP client cannot use, {ignored}; use an HTTP proxy: {PROXY_FORM}")
             })
         }
-        Some(s) if s.starts_with("socks") => Some(format!(
-            "names a SOCKS proxy, which the AWS SDK's HTTP client cannot connect through; use an HTTP proxy: {PROXY_FORM}"
-        )),
         Some(_) => Some(format!(
             "has a scheme other than http:// or https://, {ignored}; {PROXY_FORM}"
         )),
@@ -337,7 +374,7 @@ fn proxy_url_problem(value: &str) -> Option<String> {
         None => (value.contains(['/', '?', '#'])
             || !has_host(value)
             || ProxyConfig::http(format!("http://{value}")).is_err())
-        .then(|| format!("is not a URL the AWS SDK's HTTP client can read, {ignored}; {PROXY_FORM}")),
+        .then(|| unreadable(value)),
     }
 }
 
@@ -467,14 +504,25 @@ pub fn environment_problems(
             }
         }
     } else {
+        // ALL_PROXY's proxy, where it is usable, is what the client uses in place of an
+        // HTTP(S)_PROXY it drops (unset, empty or unreadable): the errors about those say so.
+        let all = first_set(["ALL_PROXY", "all_proxy"]).filter(|(_, v)| !v.is_empty());
+        let all_usable = all
+            .as_ref()
+            .filter(|(_, value)| proxy_url_problem(value, None).is_none())
+            .map(|(variable, _)| *variable);
+        let hidden_effect = match all_usable {
+            Some(all) => format!("requests would go through the proxy in {all} instead"),
+            None => "requests would go without that proxy".to_owned(),
+        };
         let mut usable = [false; 2];
         for (i, names) in [["HTTP_PROXY", "http_proxy"], ["HTTPS_PROXY", "https_proxy"]]
             .into_iter()
             .enumerate()
         {
-            problems.extend(hidden(names, "requests would go without that proxy"));
+            problems.extend(hidden(names, &hidden_effect));
             if let Some((variable, value)) = first_set(names).filter(|(_, v)| !v.is_empty()) {
-                match proxy_url_problem(&value) {
+                match proxy_url_problem(&value, all_usable) {
                     None => usable[i] = true,
                     Some(problem) => problems.push(EnvProblem {
                         variable,
@@ -489,10 +537,8 @@ pub fn environment_problems(
                 ["ALL_PROXY", "all_proxy"],
                 "requests would go without that proxy",
             ));
-            if let Some((variable, value)) =
-                first_set(["ALL_PROXY", "all_proxy"]).filter(|(_, v)| !v.is_empty())
-            {
-                match proxy_url_problem(&value) {
+            if let Some((variable, value)) = all {
+                match proxy_url_problem(&value, None) {
                     None => usable = [true; 2],
                     Some(problem) => problems.push(EnvProblem {
                         variable,
@@ -537,6 +583,66 @@ pub fn environment_problems(
                 variable,
                 warning,
                 problem: format!("{what}; set it to true or false, or unset it"),
+            });
+        }
+    }
+    problems
+}
+
+/// A setting of the selected shared config profile that the AWS SDK reads but would ignore,
+/// named with what it accepts. Its value is not shown.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{setting} in profile {profile:?} of the shared config files {problem}")]
+pub struct ProfileProblem {
+    /// The setting (`use_fips_endpoint`, `use_dualstack_endpoint`).
+    pub setting: &'static str,
+    /// The selected profile.
+    pub profile: String,
+    /// What is wrong and what is accepted.
+    pub problem: String,
+}
+
+/// The FIPS and dual-stack switches of the selected profile of `profiles` that the AWS SDK would
+/// ignore: `use_fips_endpoint` (unless `use_fips_endpoint` is configured, which aws-config then
+/// never reads) and `use_dualstack_endpoint`, each only where its environment variable
+/// (`AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`) is unset, from `var`: a set
+/// variable, empty or not, is read instead (and judged by [`environment_problems`]).
+/// aws-config 1.x reads the profile's value as it reads the variable's, `true` or `false` in any
+/// case, and drops any other with a warning in the log only (`invalid value for FIPS setting`),
+/// so `use_fips_endpoint = yes` connected to the regular endpoint. An empty value is not a
+/// problem: it asks for nothing, and the SDK's result is that of no setting.
+pub fn profile_problems(
+    profiles: &aws_config::profile::ProfileSet,
+    fips_configured: bool,
+    var: impl Fn(&str) -> Option<String>,
+) -> Vec<ProfileProblem> {
+    let mut problems = Vec::new();
+    for (setting, variable, skip) in [
+        (
+            "use_fips_endpoint",
+            "AWS_USE_FIPS_ENDPOINT",
+            fips_configured,
+        ),
+        (
+            "use_dualstack_endpoint",
+            "AWS_USE_DUALSTACK_ENDPOINT",
+            false,
+        ),
+    ] {
+        if skip || var(variable).is_some() {
+            continue;
+        }
+        let Some(value) = profiles.get(setting) else {
+            continue;
+        };
+        if !value.is_empty()
+            && !value.eq_ignore_ascii_case("true")
+            && !value.eq_ignore_ascii_case("false")
+        {
+            problems.push(ProfileProblem {
+                setting,
+                profile: profiles.selected_profile().to_owned(),
+                problem: "is neither true nor false, so the AWS SDK would ignore it; set it to true or false, or remove it".to_owned(),
             });
         }
     }
@@ -656,10 +762,11 @@ impl AwsSecretsManager {
         if let Some(profile) = &cfg.profile {
             loader = loader.profile_name(profile);
         }
+        use aws_runtime::env_config::file::{
+            EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+        };
+        let mut profile_files = ProfileFiles::default();
         if !cfg.shared_config_files.is_empty() || !cfg.shared_credentials_files.is_empty() {
-            use aws_runtime::env_config::file::{
-                EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
-            };
             let mut files = ProfileFiles::builder()
                 .include_default_config_file(cfg.shared_config_files.is_empty())
                 .include_default_credentials_file(cfg.shared_credentials_files.is_empty());
@@ -678,7 +785,27 @@ impl AwsSecretsManager {
                     files = files.with_file(kind, path);
                 }
             }
-            loader = loader.profile_files(files.build());
+            profile_files = files.build();
+            loader = loader.profile_files(profile_files.clone());
+        }
+        // The selected profile as aws-config reads it (the same files, the same parser, the
+        // same profile): a switch it would drop is an error, as the environment's is.
+        // `Default::default()` is aws-types' real file system and environment. A file the SDK
+        // cannot parse is ignored by it, and so here.
+        if let Ok(profiles) = aws_config::profile::load(
+            &Default::default(),
+            &Default::default(),
+            &profile_files,
+            cfg.profile.clone().map(Into::into),
+        )
+        .await
+        {
+            let problems = profile_problems(&profiles, cfg.use_fips.is_some(), |name| {
+                std::env::var(name).ok()
+            });
+            if !problems.is_empty() {
+                return Err(ConnectError::Profile(problems));
+            }
         }
         if let Some(fips) = cfg.use_fips {
             loader = loader.use_fips(fips);
@@ -829,7 +956,8 @@ const CREDENTIAL_HEADERS: [&str; 4] = [
 /// included (the profile chain's STS, which signs `role_arn` + `source_profile` /
 /// `credential_source` with base credentials it never hands out; SSO; the instance metadata
 /// service): its connectors tell [`CREDENTIAL_OBSERVER`] the credentials a request carries
-/// ([`CREDENTIAL_HEADERS`]) before sending it. A secret access key never goes on the wire
+/// ([`CREDENTIAL_HEADERS`], and the JWT in an `AssumeRoleWithWebIdentity` form body: see
+/// [`web_identity_token`]) before sending it. A secret access key never goes on the wire
 /// (it signs); [`Withholding`] reports those.
 ///
 /// The orchestrator asks for a connector on every attempt (the inner client caches its own), so
@@ -919,6 +1047,20 @@ impl std::fmt::Debug for ObservingConnector {
     }
 }
 
+impl ObservingConnector {
+    /// Tells `observe` `value` unless it was told already (by any connector of the client).
+    fn report(&self, observe: fn(&str), value: &str) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if !seen.iter().any(|s| s == value) {
+            observe(value);
+            if seen.len() >= 16 {
+                seen.clear();
+            }
+            seen.push(value.to_owned());
+        }
+    }
+}
+
 impl aws_smithy_runtime_api::client::http::HttpConnector for ObservingConnector {
     fn call(
         &self,
@@ -932,19 +1074,67 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for ObservingConnector 
                 if name == "authorization" && value.starts_with("AWS4-") {
                     continue;
                 }
-                let value = value.strip_prefix("Bearer ").unwrap_or(value);
-                let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-                if !seen.iter().any(|s| s == value) {
-                    observe(value);
-                    if seen.len() >= 16 {
-                        seen.clear();
-                    }
-                    seen.push(value.to_owned());
-                }
+                self.report(*observe, value.strip_prefix("Bearer ").unwrap_or(value));
+            }
+            if let Some(token) = web_identity_token(&request) {
+                self.report(*observe, &token);
             }
         }
         self.inner.call(request)
     }
+}
+
+/// The JWT of an STS `AssumeRoleWithWebIdentity` request (its form body's `WebIdentityToken`,
+/// percent-decoded), as the SDK is about to send it. The SDK reads the token file
+/// (`AWS_WEB_IDENTITY_TOKEN_FILE`, a profile's `web_identity_token_file`, also as the source of
+/// a profile's role chain) again at every credentials refresh, and EKS (IRSA) and CI runners
+/// rotate it: the token read at ConfigureProvider (`credential_files`) is not the one sent an
+/// hour later. Taken from the request itself, it is the one sent whichever path read the file,
+/// and whenever the file changed. Only a form body held in memory is read (STS's query
+/// protocol: `application/x-www-form-urlencoded`, built whole before it is sent); Secrets
+/// Manager's JSON bodies, which hold secret values, are not looked at.
+fn web_identity_token(
+    request: &aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+) -> Option<String> {
+    const FIELD: &[u8] = b"WebIdentityToken=";
+    let form = request
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return None;
+    }
+    let body = request.body().bytes()?;
+    let value = body
+        .split(|b| *b == b'&')
+        .find_map(|pair| pair.strip_prefix(FIELD))?;
+    // `%XX` decoded (the query serializer encodes every byte but `A-Za-z0-9-._~`), `+` a space
+    // as in any form; a token that is not UTF-8 is not one the SDK read from a token file.
+    let mut decoded = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+        match (value[i], hex(value.get(i + 1)), hex(value.get(i + 2))) {
+            (b'%', Some(h), Some(l)) => {
+                decoded.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    // The SDK sends the file as it is, a final newline included; the token without it is in
+    // every form an echo may take (trimmed, escaped, encoded).
+    String::from_utf8(decoded)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
 }
 
 /// A credentials provider around another: tells `observe` (the [`CREDENTIAL_OBSERVER`]) the
@@ -959,6 +1149,10 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for ObservingConnector 
 struct Withholding {
     inner: SharedCredentialsProvider,
     observe: Option<fn(&str)>,
+    /// Where [`Withholding::log_sources`] writes: the subscriber in force when the wrapper was
+    /// made (at ConfigureProvider, not inside [`quietly`]), so that the line is not lost when the
+    /// first resolution happens inside a call that carries a value.
+    log: tracing::Dispatch,
 }
 
 impl Withholding {
@@ -967,9 +1161,170 @@ impl Withholding {
         SharedCredentialsProvider::new(Withholding {
             inner,
             observe: CREDENTIAL_OBSERVER.get().copied(),
+            log: tracing::dispatcher::get_default(Clone::clone),
         })
     }
+
+    /// Logs at debug level (offstate's own target, so `TF_LOG=debug` shows it) the credentials
+    /// sources the SDK's default chain tried and what each gave (`Environment: none, Profile:
+    /// loaded`), and whether credentials were resolved: names only, never an error text or a
+    /// value. The chain's own events say the same but may quote a credential in their error
+    /// text, so the provider's logging caps them at warnings and withholds their text. Nothing
+    /// when no chain was asked (a provider around the assumed role's).
+    fn log_sources(&self, tried: &[(&'static str, &'static str)], resolved: bool) {
+        if tried.is_empty() {
+            return;
+        }
+        let tried = tried
+            .iter()
+            .map(|(name, outcome)| format!("{name}: {outcome}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        tracing::dispatcher::with_default(&self.log, || {
+            if resolved {
+                tracing::debug!(
+                    tried,
+                    "AWS credentials resolved by the SDK's credentials chain"
+                );
+            } else {
+                tracing::debug!(
+                    tried,
+                    "AWS credentials not resolved by the SDK's credentials chain"
+                );
+            }
+        });
+    }
 }
+
+/// The sources the SDK's credentials chain tried, read from its events (target
+/// `aws_config::meta::credentials::chain`, field `provider`: a source's fixed name such as
+/// `Environment` or `WebIdentityToken`) while a [`Withholding`] resolves: a subscriber set for
+/// that call only, which hands everything else (and the chain's events that the subscriber it
+/// wraps wants) on to that subscriber. Only the name and the kind of outcome are kept; the
+/// chain's `context` and `error` fields (an error's text) are not read.
+struct ChainSources {
+    inner: tracing::Dispatch,
+    tried: std::sync::Mutex<Vec<(&'static str, &'static str)>>,
+}
+
+/// The chain's target in aws-config 1.x (`meta::credentials::chain`).
+const CHAIN_TARGET: &str = "aws_config::meta::credentials::chain";
+
+impl ChainSources {
+    fn is_chain(metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.target() == CHAIN_TARGET && metadata.is_event()
+    }
+}
+
+impl tracing::Subscriber for ChainSources {
+    fn register_callsite(
+        &self,
+        metadata: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if Self::is_chain(metadata) {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            self.inner.register_callsite(metadata)
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        None
+    }
+
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        Self::is_chain(metadata) || self.inner.enabled(metadata)
+    }
+
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        self.inner.new_span(span)
+    }
+
+    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        self.inner.record(span, values)
+    }
+
+    fn record_follows_from(&self, span: &tracing::span::Id, follows: &tracing::span::Id) {
+        self.inner.record_follows_from(span, follows)
+    }
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        if Self::is_chain(event.metadata()) {
+            struct Fields {
+                provider: Option<&'static str>,
+                message: String,
+            }
+            impl tracing::field::Visit for Fields {
+                fn record_debug(
+                    &mut self,
+                    field: &tracing::field::Field,
+                    value: &dyn std::fmt::Debug,
+                ) {
+                    match field.name() {
+                        // A `Cow` of one of the chain's fixed names, recorded with Display.
+                        "provider" => {
+                            let name = format!("{value:?}");
+                            self.provider = CHAIN_SOURCES.iter().copied().find(|n| *n == name);
+                        }
+                        "message" => self.message = format!("{value:?}"),
+                        _ => {}
+                    }
+                }
+            }
+            let mut fields = Fields {
+                provider: None,
+                message: String::new(),
+            };
+            event.record(&mut fields);
+            let outcome = match fields.message.as_str() {
+                "loaded credentials" => Some("loaded"),
+                "provider in chain did not provide credentials" => Some("none"),
+                "provider failed to provide credentials" => Some("failed"),
+                _ => None,
+            };
+            if let (Some(provider), Some(outcome)) = (fields.provider, outcome) {
+                self.tried
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((provider, outcome));
+            }
+            if !self.inner.enabled(event.metadata()) {
+                return;
+            }
+        }
+        self.inner.event(event)
+    }
+
+    fn enter(&self, span: &tracing::span::Id) {
+        self.inner.enter(span)
+    }
+
+    fn exit(&self, span: &tracing::span::Id) {
+        self.inner.exit(span)
+    }
+
+    fn clone_span(&self, id: &tracing::span::Id) -> tracing::span::Id {
+        self.inner.clone_span(id)
+    }
+
+    fn try_close(&self, id: tracing::span::Id) -> bool {
+        self.inner.try_close(id)
+    }
+
+    // `current_span` keeps its default (unknown): `Span::current()` inside the resolution finds
+    // no span (nothing in the SDK's credentials code asks; tracing does not export the type
+    // that forwarding it would name). Contextual parents come from the wrapped subscriber.
+}
+
+/// The names aws-config 1.x's default credentials chain gives its sources, in the order it tries
+/// them (`DefaultCredentialsChain`); a name not among them is not logged.
+const CHAIN_SOURCES: [&str; 5] = [
+    "Environment",
+    "Profile",
+    "WebIdentityToken",
+    "EcsContainer",
+    "Ec2InstanceMetadata",
+];
 
 impl std::fmt::Debug for Withholding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -985,7 +1340,28 @@ impl aws_credential_types::provider::ProvideCredentials for Withholding {
         Self: 'a,
     {
         aws_credential_types::provider::future::ProvideCredentials::new(async move {
-            match self.inner.provide_credentials().await {
+            // The chain's sources, as it tries them, for a debug line (see `log_sources`).
+            // Inside another one's resolution (the base credentials of an assumed role, which
+            // its STS client resolves): hand on to what that one hands on to, so that the
+            // chain's sources are logged once, by the resolution that asked them.
+            let current = tracing::dispatcher::get_default(Clone::clone);
+            let inner = match current.downcast_ref::<ChainSources>() {
+                Some(outer) => outer.inner.clone(),
+                None => current,
+            };
+            let sources = std::sync::Arc::new(ChainSources {
+                inner,
+                tried: Default::default(),
+            });
+            let result = self
+                .inner
+                .provide_credentials()
+                .with_subscriber(tracing::Dispatch::from(sources.clone()))
+                .await;
+            let tried =
+                std::mem::take(&mut *sources.tried.lock().unwrap_or_else(|e| e.into_inner()));
+            self.log_sources(&tried, result.is_ok());
+            match result {
                 Ok(creds) => {
                     if let Some(observe) = self.observe {
                         observe(creds.secret_access_key());
@@ -1899,6 +2275,7 @@ mod tests {
                 aws_config::credential_process::CredentialProcessProvider::new(command.to_owned()),
             ),
             observe: Some(report),
+            log: tracing::Dispatch::none(),
         }
     }
 
@@ -1936,6 +2313,183 @@ mod tests {
             "the key id is not a secret"
         );
         assert!(!format!("{:?}", process("true")).contains("true"));
+    }
+
+    /// Every event it gets, as `target level message field=value...` lines.
+    #[derive(Default, Clone)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl tracing::Subscriber for Lines {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Text(String);
+            impl tracing::field::Visit for Text {
+                fn record_debug(
+                    &mut self,
+                    field: &tracing::field::Field,
+                    value: &dyn std::fmt::Debug,
+                ) {
+                    self.0 += &format!(" {}={value:?}", field.name());
+                }
+            }
+            let meta = event.metadata();
+            let mut text = Text(format!("{} {}", meta.target(), meta.level()));
+            event.record(&mut text);
+            self.0.lock().unwrap().push(text.0);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// A source with credentials that logs, as a source may, on the way.
+    #[derive(Debug)]
+    struct Loud;
+
+    impl aws_credential_types::provider::ProvideCredentials for Loud {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            tracing::warn!(target: "aws_config::test_source", "a warning of the source");
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(
+                aws_credential_types::Credentials::new(
+                    "AKIDCHAIN",
+                    "cnry-chain-key-7a8b9c0d",
+                    None,
+                    None,
+                    "test",
+                ),
+            ))
+        }
+    }
+
+    /// With the chain's own events capped and withheld by the provider's logging, a debug line
+    /// of offstate's names the sources the chain tried and what each gave, and nothing else;
+    /// every other event still reaches the subscriber in force, and the chain's debug events are
+    /// not handed on to it beyond what it asks for.
+    #[tokio::test]
+    async fn withholding_logs_the_sources_the_chain_tried_by_name_only() {
+        use aws_config::meta::credentials::CredentialsProviderChain;
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_credential_types::provider::ProvideCredentials;
+        #[derive(Debug)]
+        struct Empty;
+        impl ProvideCredentials for Empty {
+            fn provide_credentials<'a>(
+                &'a self,
+            ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+            where
+                Self: 'a,
+            {
+                aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+                    CredentialsError::not_loaded("cnry-not-loaded-context-1f2e"),
+                ))
+            }
+        }
+        let chain = CredentialsProviderChain::first_try("Environment", Empty)
+            .or_else("Profile", Empty)
+            .or_else("WebIdentityToken", Loud);
+        let ours = Lines::default();
+        let outer = Lines::default();
+        let withholding = Withholding {
+            inner: SharedCredentialsProvider::new(chain),
+            observe: None,
+            log: tracing::Dispatch::new(ours.clone()),
+        };
+        withholding
+            .provide_credentials()
+            .with_subscriber(outer.clone())
+            .await
+            .unwrap();
+        let ours = ours.0.lock().unwrap().clone();
+        assert_eq!(
+            ours,
+            ["offstate_common::store::aws DEBUG message=AWS credentials resolved by the SDK's credentials chain tried=\"Environment: none, Profile: none, WebIdentityToken: loaded\""],
+        );
+        let outer = outer.0.lock().unwrap().clone();
+        assert!(
+            outer.iter().any(|l| l.contains("a warning of the source")),
+            "{outer:?}"
+        );
+        // The outer subscriber wants everything: it got the chain's events too, which the
+        // provider's logging caps (and withholds); none reached our line.
+        assert!(
+            outer.iter().any(|l| l.starts_with(CHAIN_TARGET)),
+            "{outer:?}"
+        );
+        // One resolution inside another (an assumed role's STS client resolving its base
+        // credentials): one line, from the inner one.
+        #[derive(Debug)]
+        struct Nested(SharedCredentialsProvider);
+        impl ProvideCredentials for Nested {
+            fn provide_credentials<'a>(
+                &'a self,
+            ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+            where
+                Self: 'a,
+            {
+                aws_credential_types::provider::future::ProvideCredentials::new(
+                    self.0.provide_credentials(),
+                )
+            }
+        }
+        let nested = Lines::default();
+        let base = Withholding {
+            inner: SharedCredentialsProvider::new(
+                CredentialsProviderChain::first_try("Environment", Empty).or_else("Profile", Loud),
+            ),
+            observe: None,
+            log: tracing::Dispatch::new(nested.clone()),
+        };
+        let outer_withholding = Withholding {
+            inner: SharedCredentialsProvider::new(Nested(SharedCredentialsProvider::new(base))),
+            observe: None,
+            log: tracing::Dispatch::new(nested.clone()),
+        };
+        let top = Lines::default();
+        outer_withholding
+            .provide_credentials()
+            .with_subscriber(top.clone())
+            .await
+            .unwrap();
+        let nested = nested.0.lock().unwrap().clone();
+        assert_eq!(nested.len(), 1, "{nested:?}");
+        assert!(
+            nested[0].contains("\"Environment: none, Profile: loaded\""),
+            "{nested:?}"
+        );
+        let top = top.0.lock().unwrap().clone();
+        assert!(
+            top.iter().any(|l| l.contains("a warning of the source")),
+            "{top:?}"
+        );
+        // A chain with no source that answers: the line says so.
+        let lines = Lines::default();
+        let failing = Withholding {
+            inner: SharedCredentialsProvider::new(CredentialsProviderChain::first_try(
+                "Environment",
+                Empty,
+            )),
+            observe: None,
+            log: tracing::Dispatch::new(lines.clone()),
+        };
+        assert!(failing.provide_credentials().await.is_err());
+        let lines = lines.0.lock().unwrap().clone();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains("not resolved") && lines[0].contains("\"Environment: none\""),
+            "{lines:?}"
+        );
+        assert!(!lines[0].contains("cnry"), "{lines:?}");
     }
 
     /// A connector that answers 200 to everything.
@@ -2022,6 +2576,97 @@ mod tests {
             .iter()
             .any(|s| s.starts_with("2026") || s.contains("cnrysig")));
         assert!(!format!("{connector:?}").contains("cnry"));
+    }
+
+    /// A fake STS answering every request with an `AssumeRoleWithWebIdentity` success whose
+    /// credentials expire at once, keeping each request's body.
+    #[derive(Debug, Clone, Default)]
+    struct WebIdentitySts(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for WebIdentitySts {
+        fn call(
+            &self,
+            request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            let body = request.body().bytes().unwrap_or_default();
+            self.0
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(body).into_owned());
+            let xml = "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                <AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAWEBIDENTITY00001</AccessKeyId>\
+                <SecretAccessKey>webidentity-test-key</SecretAccessKey><SessionToken>webidentity-test-token</SessionToken>\
+                <Expiration>2020-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult>\
+                </AssumeRoleWithWebIdentityResponse>";
+            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(
+                aws_smithy_runtime_api::http::Response::new(
+                    200.try_into().unwrap(),
+                    aws_smithy_types::body::SdkBody::from(xml),
+                ),
+            ))
+        }
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpClient for WebIdentitySts {
+        fn http_connector(
+            &self,
+            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    /// The SDK reads the web identity token file again at every refresh (EKS rotates it): the
+    /// token it sends after the file changed is reported before it goes out, although nothing
+    /// read the file in between. The real aws-config provider and STS client, through the
+    /// observing client to a fake STS.
+    #[tokio::test]
+    async fn a_rotated_web_identity_token_is_reported_before_it_is_sent() {
+        use aws_config::web_identity_token::{
+            StaticConfiguration, WebIdentityTokenCredentialsProvider,
+        };
+        use aws_credential_types::provider::ProvideCredentials;
+        observe_credentials(report);
+        let file = TempFile::new("web-identity-token");
+        let sts = WebIdentitySts::default();
+        let client =
+            aws_smithy_runtime_api::client::http::SharedHttpClient::new(ObservingClient::new(
+                aws_smithy_runtime_api::client::http::SharedHttpClient::new(sts.clone()),
+            ));
+        let provider = WebIdentityTokenCredentialsProvider::builder()
+            .configure(
+                &aws_config::provider_config::ProviderConfig::without_region()
+                    .with_region(Some(Region::new("us-east-1")))
+                    .with_http_client(client),
+            )
+            .static_configuration(StaticConfiguration {
+                web_identity_token_file: file.0.clone(),
+                role_arn: "arn:aws:iam::123456789012:role/ci".to_owned(),
+                session_name: "ci".to_owned(),
+            })
+            .build();
+        // A JWT's alphabet, and characters the form body percent-encodes.
+        let tokens = [
+            "eyJhbGciOiJSUzI1NiJ9.cnry-first-jwt.c2lnbmF0dXJl",
+            "eyJhbGciOiJSUzI1NiJ9.cnry-rotated+jwt/=.c2ln_bmF0-dXJl",
+        ];
+        for token in tokens {
+            std::fs::write(&file.0, format!("{token}\n")).unwrap();
+            provider.provide_credentials().await.unwrap();
+        }
+        let bodies = sts.0.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 2, "{bodies:?}");
+        assert!(
+            bodies[1].contains(
+                "WebIdentityToken=eyJhbGciOiJSUzI1NiJ9.cnry-rotated%2Bjwt%2F%3D.c2ln_bmF0-dXJl"
+            ),
+            "{bodies:?}"
+        );
+        let reported = REPORTED.lock().unwrap().clone();
+        for token in tokens {
+            assert!(reported.iter().any(|s| s == token), "{token}: {reported:?}");
+        }
     }
 
     #[tokio::test]
@@ -2301,6 +2946,49 @@ mod tests {
                 "{text}"
             );
         }
+        // A usable ALL_PROXY is what the client uses in place of an HTTP(S)_PROXY it drops or
+        // an empty one hides: still an error (or a warning), saying where requests go.
+        for (vars, warning) in [
+            (
+                vec![
+                    ("HTTPS_PROXY", "htp://user:PW@proxy.corp:3128"),
+                    ("ALL_PROXY", &url),
+                ],
+                false,
+            ),
+            (
+                vec![
+                    ("http_proxy", "user:PW@proxy.corp:3128/"),
+                    ("all_proxy", &url),
+                ],
+                false,
+            ),
+            (
+                vec![
+                    ("HTTPS_PROXY", ""),
+                    ("https_proxy", &url),
+                    ("ALL_PROXY", &url),
+                ],
+                true,
+            ),
+        ] {
+            let problems = environment_problems(false, env(&vars));
+            assert_eq!(problems.len(), 1, "{vars:?}: {problems:?}");
+            assert_eq!(problems[0].warning, warning, "{problems:?}");
+            let text = problems[0].to_string();
+            let all = vars
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("ALL_PROXY"))
+                .unwrap()
+                .0;
+            assert!(
+                text.contains(&format!("through the proxy in {all} instead"))
+                    && !text.contains("without")
+                    && !text.contains("PW")
+                    && !text.contains("proxy.corp"),
+                "{text}"
+            );
+        }
         // use_fips_endpoint configured: the variable is not read.
         assert_eq!(
             environment_problems(true, env(&[("AWS_USE_FIPS_ENDPOINT", "maybe")])),
@@ -2368,6 +3056,11 @@ mod tests {
             "http://u%40x:p%2Fw@proxy.corp:3128",
             "http://u:p@x@proxy.corp:3128",
             "http://proxy.corp:3128#frag",
+            ":3128",
+            "u:p@:3128",
+            "http://u:p@",
+            "Socks5://proxy.corp:1080",
+            "http://:notaport",
         ] {
             let intercept = Matcher::builder()
                 .https(url)
@@ -2382,6 +3075,37 @@ mod tests {
             if usable != ours.is_empty() && !url.is_empty() {
                 disagree.push(format!(
                     "proxy {url:?}: hyper-util usable={usable}, offstate {ours:?}"
+                ));
+            }
+            // With a usable ALL_PROXY: the matcher uses it in place of a value it drops, and the
+            // error says so exactly then (and that requests go direct never).
+            let fallback = "http://fallback.corp:3128";
+            let falls_back = Matcher::builder()
+                .https(url)
+                .all(fallback)
+                .build()
+                .intercept(&dst.parse().unwrap())
+                .is_some_and(|i| i.uri().host() == Some("fallback.corp"));
+            let ours = environment_problems(
+                false,
+                env(&[
+                    ("HTTPS_PROXY", url),
+                    ("HTTP_PROXY", "http://proxy.corp:3128"),
+                    ("ALL_PROXY", fallback),
+                ]),
+            );
+            let text = ours
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            let says_fallback = text.contains("through the proxy in ALL_PROXY instead");
+            if (falls_back && !url.is_empty()) != says_fallback
+                || text.contains("without the proxy")
+                || (usable && !ours.is_empty())
+            {
+                disagree.push(format!(
+                    "proxy {url:?} with ALL_PROXY: hyper-util falls back={falls_back}, offstate {text:?}"
                 ));
             }
         }
@@ -2566,6 +3290,135 @@ mod tests {
         assert!(disagree.is_empty(), "{disagree:#?}");
     }
 
+    /// The profile half: each value written as both switches of the shared config file's
+    /// profile, no variable set, given to the same child; [`profile_problems`] (on the profile as
+    /// `aws_config::profile::load` reads it, as [`AwsSecretsManager::connect`] does) reports a
+    /// problem exactly when the SDK dropped a value that was written.
+    #[test]
+    fn fips_and_dual_stack_profile_settings_agree_with_aws_config() {
+        use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+        let dir = std::env::temp_dir().join(format!(
+            "offstate-fips-profile-switch-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("config");
+        let exe = std::env::current_exe().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut disagree = Vec::new();
+        for value in [
+            "",
+            "true",
+            "TRUE",
+            "False",
+            "maybe",
+            " true ",
+            "1",
+            "yes",
+            "true # on",
+            "tru\te",
+        ] {
+            for (profile, header) in [("default", "[default]"), ("ci", "[profile ci]")] {
+                std::fs::write(
+                    &config,
+                    format!(
+                        "{header}\nuse_fips_endpoint = {value}\nuse_dualstack_endpoint = {value}\n"
+                    ),
+                )
+                .unwrap();
+                let out = std::process::Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "store::aws::tests::fips_and_dual_stack_switches_agree_with_aws_config",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env_clear()
+                    .env("OFFSTATE_TEST_FIPS_SWITCH_CHILD", "1")
+                    .env("HOME", &dir)
+                    .env("AWS_CONFIG_FILE", &config)
+                    .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
+                    .env("AWS_PROFILE", profile)
+                    .output()
+                    .unwrap();
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                let line = stdout
+                    .lines()
+                    .find_map(|l| l.split_once("sdk-switches ").map(|(_, rest)| rest))
+                    .unwrap_or_else(|| panic!("child said nothing for {value:?}: {stdout}"))
+                    .to_owned();
+                let files = EnvConfigFiles::builder()
+                    .include_default_config_file(false)
+                    .include_default_credentials_file(false)
+                    .with_file(EnvConfigFileKind::Config, &config)
+                    .build();
+                let profiles = rt
+                    .block_on(aws_config::profile::load(
+                        &Default::default(),
+                        &Default::default(),
+                        &files,
+                        Some(profile.into()),
+                    ))
+                    .unwrap();
+                let problems = profile_problems(&profiles, false, |_| None);
+                for (setting, key) in [
+                    ("use_fips_endpoint", "fips="),
+                    ("use_dualstack_endpoint", "dual_stack="),
+                ] {
+                    let dropped = line.split(key).nth(1).and_then(|r| r.split(' ').next())
+                        == Some("None")
+                        && !value.trim().is_empty();
+                    let reported: Vec<_> =
+                        problems.iter().filter(|p| p.setting == setting).collect();
+                    if dropped == reported.is_empty()
+                        || reported.iter().any(|p| p.profile != profile)
+                    {
+                        disagree.push(format!(
+                            "{setting} = {value:?} in {profile}: SDK {line:?}, offstate {problems:?}"
+                        ));
+                    }
+                }
+            }
+        }
+        // A variable set, empty or not, is read instead of the profile; use_fips_endpoint
+        // configured, the profile's is never read.
+        std::fs::write(
+            &config,
+            "[default]\nuse_fips_endpoint = maybe\nuse_dualstack_endpoint = maybe\n",
+        )
+        .unwrap();
+        let files = EnvConfigFiles::builder()
+            .include_default_config_file(false)
+            .with_file(EnvConfigFileKind::Config, &config)
+            .build();
+        let profiles = rt
+            .block_on(aws_config::profile::load(
+                &Default::default(),
+                &Default::default(),
+                &files,
+                Some("default".into()),
+            ))
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(disagree.is_empty(), "{disagree:#?}");
+        assert_eq!(profile_problems(&profiles, false, |_| None).len(), 2);
+        let only_dual_stack = profile_problems(&profiles, true, |_| None);
+        assert_eq!(only_dual_stack.len(), 1);
+        assert_eq!(
+            only_dual_stack[0].to_string(),
+            "use_dualstack_endpoint in profile \"default\" of the shared config files is neither true nor false, so the AWS SDK would ignore it; set it to true or false, or remove it"
+        );
+        assert_eq!(
+            profile_problems(&profiles, false, |name| (name == "AWS_USE_FIPS_ENDPOINT")
+                .then(String::new))
+            .len(),
+            1
+        );
+        assert!(profile_problems(&profiles, false, |_| Some("true".into())).is_empty());
+    }
+
     #[test]
     fn regions_table() {
         for ok in [
@@ -2663,6 +3516,48 @@ mod tests {
             .await,
             ConnectError::InvalidRoleArn
         );
+    }
+
+    /// A FIPS or dual-stack switch of the selected profile that the SDK would drop is refused
+    /// as the environment's is; the profile's other settings, another profile's, an empty value
+    /// and `use_fips_endpoint` configured are not.
+    #[tokio::test]
+    async fn connect_refuses_a_profile_switch_the_sdk_would_drop() {
+        if std::env::var_os("AWS_USE_FIPS_ENDPOINT").is_some()
+            || std::env::var_os("AWS_USE_DUALSTACK_ENDPOINT").is_some()
+        {
+            return; // the variables are read instead of the profile
+        }
+        let file = TempFile::new("profile-switches");
+        std::fs::write(
+            &file.0,
+            "[profile odd]\nregion = eu-west-1\nuse_fips_endpoint = yes\nuse_dualstack_endpoint = false\n\
+             [profile fine]\nuse_fips_endpoint = TRUE\nuse_dualstack_endpoint =\n",
+        )
+        .unwrap();
+        let connect = |profile: &str, use_fips: Option<bool>| {
+            let cfg = AwsStoreConfig {
+                region: Some("eu-west-1".into()),
+                profile: Some(profile.into()),
+                endpoint: Some("http://127.0.0.1:9".into()),
+                shared_config_files: vec![file.0.clone()],
+                shared_credentials_files: vec![file.0.clone()],
+                use_fips,
+                ..Default::default()
+            };
+            async move { AwsSecretsManager::connect(&cfg).await }
+        };
+        match connect("odd", None).await {
+            Err(ConnectError::Profile(problems)) => {
+                assert_eq!(problems.len(), 1, "{problems:?}");
+                assert_eq!(problems[0].setting, "use_fips_endpoint");
+                assert_eq!(problems[0].profile, "odd");
+                assert!(!problems[0].to_string().contains("yes"), "{problems:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        connect("odd", Some(false)).await.unwrap();
+        connect("fine", None).await.unwrap();
     }
 
     #[tokio::test]

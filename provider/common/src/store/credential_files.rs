@@ -4,18 +4,20 @@
 //! shared config and credentials files (every profile), the web identity token
 //! (`AWS_WEB_IDENTITY_TOKEN_FILE`, a profile's `web_identity_token_file`), the container
 //! credentials endpoint's authorization token (`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`), and the
-//! tokens of the SSO and `aws login` caches. Some of them are sent only in a request body (the
-//! web identity JWT in AssumeRoleWithWebIdentity's form, SSO OIDC's refresh token and client
-//! secret), where [`super::aws::observe_credentials`]'s observer never sees them: a service or
-//! proxy echoing that body in its error would show them. Used by the provider (at
-//! ConfigureProvider) and by state-scrubber (first thing in `main`).
+//! tokens of the SSO and `aws login` caches, and a proxy's `Proxy-Authorization` value. Some of
+//! them are sent only in a request body (SSO OIDC's refresh token and client secret), where
+//! [`super::aws::observe_credentials`]'s observer never sees them: a service or proxy echoing
+//! that body in its error would show them. (The web identity JWT of AssumeRoleWithWebIdentity's
+//! form body is also taken from each request as it is sent, since the file is rotated.) Used by
+//! the provider (at ConfigureProvider) and by state-scrubber (when it makes an AWS client).
 
 use std::path::{Path, PathBuf};
 
 /// Registers (with [`crate::withheld::withhold`]) the environment's secret key and tokens
 /// (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_SECURITY_TOKEN`,
 /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`), the password of a proxy URL in `HTTPS_PROXY`,
-/// `HTTP_PROXY` or `ALL_PROXY` (either case; as written and percent-decoded), `external_id` (an
+/// `HTTP_PROXY` or `ALL_PROXY` (either case; as written and percent-decoded) and the credentials
+/// of the `Proxy-Authorization: Basic` header sent to it, `external_id` (an
 /// `assume_role.external_id`, sent in STS's form body) and every credential found in the files
 /// the SDK reads:
 /// `config_files` and `credentials_files` (the provider's `shared_config_files` /
@@ -40,7 +42,9 @@ pub fn withhold(
             withhold(&v);
         }
     }
-    // A proxy URL's password, as written (percent-encoded) and as sent (decoded).
+    // A proxy URL's password, as written (percent-encoded) and as decoded, and the
+    // `Proxy-Authorization` header value the SDK's HTTP client sends the proxy (base64 of
+    // `user:password`), which a proxy echoing the request would show.
     for var in [
         "HTTPS_PROXY",
         "https_proxy",
@@ -49,9 +53,15 @@ pub fn withhold(
         "ALL_PROXY",
         "all_proxy",
     ] {
-        if let Some(password) = std::env::var(var).ok().as_deref().and_then(proxy_password) {
+        let Ok(url) = std::env::var(var) else {
+            continue;
+        };
+        if let Some(password) = proxy_password(&url) {
             withhold(password);
             withhold(&percent_decode(password));
+        }
+        if let Some(credentials) = proxy_basic_credentials(&url) {
+            withhold(&credentials);
         }
     }
     if let Some(id) = external_id {
@@ -245,6 +255,24 @@ fn proxy_password(url: &str) -> Option<&str> {
     (!password.is_empty()).then_some(password)
 }
 
+/// The credentials of the `Proxy-Authorization: Basic ...` header the SDK's HTTP client sends a
+/// proxy set as `url` (with a user name), as hyper-util 0.1's proxy matcher makes them from an
+/// `HTTP(S)_PROXY` / `ALL_PROXY` value: the userinfo is what comes before the first `@` of the
+/// authority, the user name what comes before its first `:`, both percent-decoded (invalid
+/// UTF-8 replaced), and `user:password` (`user:` without a password) in standard base64 with
+/// padding. aws-smithy-http-client adds it to a plain-HTTP request through the proxy and sends it
+/// in the `CONNECT` of a tunnel. `None` without a user name; computed for a SOCKS URL too
+/// (which the SDK cannot use: no harm in masking).
+fn proxy_basic_credentials(url: &str) -> Option<String> {
+    use base64::Engine as _;
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.split_once('@')?;
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let plain = format!("{}:{}", percent_decode(user), percent_decode(password));
+    Some(base64::engine::general_purpose::STANDARD.encode(plain))
+}
+
 /// `%XX` sequences decoded (a proxy password is written percent-encoded in the URL and sent
 /// decoded); anything undecodable is kept as it is.
 fn percent_decode(s: &str) -> String {
@@ -294,6 +322,48 @@ mod tests {
         }
         assert_eq!(percent_decode("s3cr%40t-pass"), "s3cr@t-pass");
         assert_eq!(percent_decode("100%-%zz%4"), "100%-%zz%4");
+    }
+
+    /// What is registered for a proxy URL is the `Proxy-Authorization` value hyper-util's
+    /// matcher (the SDK's HTTP client's, through `ProxyConfig::from_env`) makes from it.
+    #[test]
+    fn proxy_basic_credentials_are_what_hyper_util_sends() {
+        use hyper_util::client::proxy::matcher::Matcher;
+        let dst = "https://secretsmanager.eu-west-1.amazonaws.com/"
+            .parse()
+            .unwrap();
+        for url in [
+            "http://user:cnry-proxy-pw-1a2b3c@proxy:3128",
+            "https://user:cnry-proxy-pw-1a2b3c@proxy:3128/",
+            "HTTP://svc-user:s3cr%40t%2Fpass@proxy:3128",
+            "user:pw-no-scheme@proxy:3128",
+            "http://us%3Aer:p:w:x@proxy:3128",
+            "http://u:p@x@proxy:3128",
+            "http://token-as-user-name-1a2b@proxy:3128",
+            "http://user:@proxy:3128",
+            "http://@proxy:3128",
+            "http://user:%ff%fe-not-utf8@proxy:3128",
+            "http://user:pass%zz@proxy:3128",
+            "http://user:p%20w@proxy:3128?x#y",
+            "http://proxy:3128",
+            "http://proxy:3128/a@b:c",
+        ] {
+            let intercept = Matcher::builder().all(url).build().intercept(&dst);
+            let sent = intercept
+                .as_ref()
+                .and_then(|i| i.basic_auth())
+                .map(|h| h.to_str().unwrap().to_owned());
+            let ours = proxy_basic_credentials(url).map(|c| format!("Basic {c}"));
+            // A URL hyper-util cannot read sends nothing: registering its would-be header is
+            // harmless, missing a header it sends is not.
+            if intercept.is_some() {
+                assert_eq!(ours, sent, "{url}");
+            }
+        }
+        assert_eq!(
+            proxy_basic_credentials("http://Aladdin:opensesame@localhost:8887").as_deref(),
+            Some("QWxhZGRpbjpvcGVuc2VzYW1l")
+        );
     }
 
     #[test]
