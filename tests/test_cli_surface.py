@@ -462,3 +462,41 @@ def test_an_ephemeral_value_in_a_read_argument_is_not_echoed(ws, sm, argument):
     assert len(errors) == 1 and errors[0]["address"] == "ephemeral.offstate_secret_value.wrong", errors
     assert argument in errors[0]["detail"], errors[0]
     ws.sweep()
+
+
+PROVIDER_ARGUMENTS = {
+    "region": ("Invalid AWS region", "  region = var.secret\n"),
+    "allowed_account_ids": (
+        "Invalid AWS account ID",
+        '  region = "us-east-1"\n  allowed_account_ids = [var.secret]\n',
+    ),
+    "policy_arns": (
+        "Invalid policy ARN",
+        '  region = "us-east-1"\n'
+        "  assume_role {\n"
+        '    role_arn    = "arn:aws:iam::123456789012:role/app"\n'
+        "    policy_arns = [var.secret]\n"
+        "  }\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("argument", sorted(PROVIDER_ARGUMENTS))
+def test_an_ephemeral_value_in_a_provider_argument_is_not_echoed(ws, sm, argument):
+    """A provider block takes ephemeral values too, so `region = var.db_password` (a mix-up)
+    hands the provider the password. Checking the argument, the provider must name it, not repeat
+    what it held: Terraform shows the source line, and the value where it is not sensitive or
+    ephemeral."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    summary, settings = PROVIDER_ARGUMENTS[argument]
+    ws.write(
+        hcl.header()
+        + f'provider "offstate" {{\n  endpoint = "{ws.endpoint}"\n{settings}}}\n'
+        + hcl.secret_variable()
+        + hcl.secret(name=ws.name(), value_wo_version="1", recovery_window_in_days=0)
+    )
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = [d for d in diagnostics(res) if d["severity"] == "error"]
+    assert [d["summary"] for d in errors] == [summary], errors
+    ws.sweep()

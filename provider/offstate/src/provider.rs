@@ -183,7 +183,11 @@ impl offstate_framework::Provider for OffstateProvider {
         };
         if let Some(r) = config.get("region").as_str() {
             if let Err(why) = region::validate(r, skip) {
-                diags.attr_error(AttributePath::attr("region"), "Invalid AWS region", why);
+                diags.attr_error(
+                    AttributePath::attr("region"),
+                    "Invalid AWS region",
+                    format!("The region given {why}"),
+                );
             }
         }
         if let Some(e) = config.get("endpoint").as_str() {
@@ -281,12 +285,11 @@ impl offstate_framework::Provider for OffstateProvider {
         for arn in ar.get("policy_arns").elements() {
             if let Some(arn) = arn.as_str() {
                 if !(arn.starts_with("arn:") && arn.contains(":policy/")) {
+                    // Not repeated: provider arguments take ephemeral values.
                     diags.attr_error(
                         in_role("policy_arns"),
                         "Invalid policy ARN",
-                        format!(
-                            "{arn:?} is not an IAM policy ARN (arn:aws:iam::ACCOUNT:policy/NAME)."
-                        ),
+                        "An element of policy_arns is not an IAM policy ARN (arn:aws:iam::ACCOUNT:policy/NAME).",
                     );
                 }
             }
@@ -320,15 +323,30 @@ impl offstate_framework::Provider for OffstateProvider {
             }
             return diags;
         }
-        let env_region = std::env::var("AWS_REGION")
-            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-            .ok();
+        let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .into_iter()
+            .find_map(|k| std::env::var(k).ok().map(|v| (k, v)));
         let skip = c.get("skip_region_validation").as_bool().unwrap_or(false);
-        if let (None, Some(r)) = (c.get("region").as_str(), env_region.as_deref()) {
-            if let Err(why) = region::validate(r, skip) {
-                diags.error("Invalid AWS region", format!("AWS_REGION: {why}"));
-                return diags;
+        match (c.get("region").as_str(), env_region) {
+            // Known only now (it was unknown when the configuration was validated).
+            (Some(r), _) => {
+                if let Err(why) = region::validate(r, skip) {
+                    diags.attr_error(
+                        AttributePath::attr("region"),
+                        "Invalid AWS region",
+                        format!("The region given {why}"),
+                    );
+                    return diags;
+                }
             }
+            // From the environment, not the configuration: shown, as the AWS CLI shows it.
+            (None, Some((var, r))) => {
+                if let Err(why) = region::validate(&r, skip) {
+                    diags.error("Invalid AWS region", format!("{var} {r:?} {why}"));
+                    return diags;
+                }
+            }
+            (None, None) => {}
         }
         let ar = c.get("assume_role");
         let cfg = AwsStoreConfig {
@@ -518,10 +536,11 @@ fn validate_account_ids(config: &Value, diags: &mut Diagnostics) {
         let ids = config.get(name);
         for id in known_strings(ids) {
             if !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())) {
+                // Not repeated: provider arguments take ephemeral values.
                 diags.attr_error(
                     AttributePath::attr(name),
                     "Invalid AWS account ID",
-                    format!("{id:?} is not an AWS account ID (12 digits)."),
+                    format!("An element of {name} is not an AWS account ID (12 digits)."),
                 );
             }
         }

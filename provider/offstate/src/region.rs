@@ -45,28 +45,17 @@ const KNOWN: &[&str] = &[
     "us-west-2",
 ];
 
-pub fn validate(region: &str, skip_known_check: bool) -> Result<(), String> {
-    let shaped = {
-        let parts: Vec<&str> = region.split('-').collect();
-        parts.len() >= 3
-            && parts.iter().all(|p| {
-                !p.is_empty()
-                    && p.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            })
-            && parts
-                .last()
-                .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-    };
-    if !shaped {
-        return Err(format!(
-            "{region:?} is not an AWS region name (they look like \"eu-west-1\")."
-        ));
+/// Why `region` cannot be used, said without the name: a region may come from a provider
+/// argument, and provider arguments take ephemeral values (`region = var.db_password` by mistake
+/// would otherwise put the password in a diagnostic). Callers name where the region came from;
+/// Terraform shows the argument's source line. The shape is the one the store checks again when it
+/// connects ([`offstate_common::store::aws::validate_region`]).
+pub fn validate(region: &str, skip_known_check: bool) -> Result<(), &'static str> {
+    if offstate_common::store::aws::validate_region(region).is_err() {
+        return Err("is not an AWS region name (they look like \"eu-west-1\").");
     }
     if !skip_known_check && !KNOWN.contains(&region) {
-        return Err(format!(
-            "{region:?} is not a known AWS region. Check the spelling, or set skip_region_validation = true for a region this provider does not know yet."
-        ));
+        return Err("is not a known AWS region. Check the spelling, or set skip_region_validation = true for a region this provider does not know yet.");
     }
     Ok(())
 }
