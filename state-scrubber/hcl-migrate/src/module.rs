@@ -51,15 +51,18 @@ pub(crate) fn parse_body(src: &str) -> Result<(Body, Vec<usize>), hcl_edit::pars
             renamed.push(at);
         }
         let original = src.as_bytes()[last];
-        let used = current.as_bytes()[last];
-        // The next ending after the one tried, skipping the key's own.
-        let next = match ENDINGS.iter().position(|c| *c == used) {
-            Some(i) if used != original => ENDINGS.get(i + 1..),
-            _ => Some(ENDINGS),
-        }
-        .and_then(|rest| {
-            rest.iter()
-                .find(|c| **c != original && (last != at || !c.is_ascii_digit()))
+        // A name nothing in the text has (keys renamed before included): one that another key
+        // has would be a repeat of that key, which it is not.
+        let start = if current.as_bytes()[at] == b'"' {
+            at + 1
+        } else {
+            at
+        };
+        let stem = &current[start..last];
+        let next = ENDINGS.iter().find(|c| {
+            **c != original
+                && (last != at || !c.is_ascii_digit())
+                && !occurs_as_name(current, &format!("{stem}{}", **c as char))
         });
         let Some(next) = next else {
             return Err(error);
@@ -69,6 +72,17 @@ pub(crate) fn parse_body(src: &str) -> Result<(Body, Vec<usize>), hcl_edit::pars
         // An ASCII byte replaced an ASCII byte.
         text = Some(String::from_utf8(bytes).expect("still UTF-8"));
     }
+}
+
+/// Whether `name` is in `text` with no letter, digit, `_` or `-` either side of it.
+fn occurs_as_name(text: &str, name: &str) -> bool {
+    let is_ident =
+        |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
+    let bytes = text.as_bytes();
+    text.match_indices(name).any(|(i, _)| {
+        !is_ident(i.checked_sub(1).and_then(|j| bytes.get(j)))
+            && !is_ident(bytes.get(i + name.len()))
+    })
 }
 
 /// The offset of the last character of the object key at `at` (an identifier, or a quoted

@@ -1255,9 +1255,12 @@ impl<'a> Planner<'a> {
                 let mut password_field = None;
                 let mut fields = Vec::new();
                 let mut json_key = String::new();
+                let mut seen: Vec<String> = Vec::new();
                 for (key, field) in object.iter() {
+                    // An identifier's text from the file: a key set twice is read under a name
+                    // of its own (module::parse_body), which must not be written.
                     let key_text = match key {
-                        ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                        ObjectKey::Ident(_) => vsrc[span_of(key)].to_owned(),
                         ObjectKey::Expression(Expression::String(_)) => {
                             vsrc[span_of(key)].to_owned()
                         }
@@ -1271,10 +1274,26 @@ impl<'a> Planner<'a> {
                         }
                     };
                     let key_name = match key {
-                        ObjectKey::Ident(ident) => ident.as_str().to_owned(),
-                        ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                        ObjectKey::Ident(_) => key_text.clone(),
+                        // As written (a key renamed for the parser has no escapes), else decoded.
+                        ObjectKey::Expression(Expression::String(s)) => key_text
+                            .strip_prefix('"')
+                            .and_then(|k| k.strip_suffix('"'))
+                            .filter(|k| !k.contains('\\'))
+                            .map_or_else(|| s.value().clone(), str::to_owned),
                         ObjectKey::Expression(_) => String::new(),
                     };
+                    if seen.contains(&key_name) {
+                        return refused(
+                            format!(
+                                "`{key_name}` is set twice in the `jsonencode` object (its JSON holds the last one only)"
+                            ),
+                            Some(generate_step(&format!(
+                                "keep one `{key_name}` in the `jsonencode` object, the one meant"
+                            ))),
+                        );
+                    }
+                    seen.push(key_name.clone());
                     if let Some(found) = password_result(field.expr()) {
                         if password.is_some_and(|(first, _)| first != found.0) {
                             return refused(
@@ -1300,7 +1319,7 @@ impl<'a> Planner<'a> {
                         password = Some(found);
                         password_field = Some(span_of(key).start..span_of(field.expr()).end);
                         json_key = match key {
-                            ObjectKey::Ident(ident) => format!("\"{}\"", ident.as_str()),
+                            ObjectKey::Ident(_) => format!("\"{key_text}\""),
                             _ => key_text,
                         };
                         continue;

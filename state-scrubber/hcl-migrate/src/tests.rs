@@ -2966,3 +2966,90 @@ fn a_mirror_read_in_a_for_keeps_the_plain_form() {
     let (plan, _dir) = migrate_text(&[("main.tf", main)]);
     assert!(rewritten(&plan, "main.tf").is_none(), "{plan:#?}");
 }
+
+/// A `jsonencode` object that sets a key twice (the parser reads it under a name of its own,
+/// [`crate::module::parse_body`]) is not turned into `generate`: the template would hold that
+/// made-up name, or both fields where Terraform's JSON has the last one only.
+#[test]
+fn a_json_key_given_twice_is_not_copied_into_generate() {
+    for value in [
+        "jsonencode({ user = \"a\", user = \"b\", password = random_password.twice.result })",
+        "jsonencode({ \"user\" = \"a\", \"user\" = \"b\", password = random_password.twice.result })",
+        "jsonencode({ password = random_password.twice.result, user = \"a\", user = \"b\" })",
+    ] {
+        let main = "resource \"random_password\" \"twice\" {\n  length = 24\n}\n\n".to_owned()
+            + &pair_with("twice", "", "", value);
+        let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
+        let notes = info_notes(&plan);
+        assert!(!text.contains("generate {"), "{value}\n{text}");
+        for made_up in ["usea", "usec", "usera"] {
+            assert!(!text.contains(made_up), "{value}\n{text}");
+        }
+        let twice = not_generate(&notes, "twice");
+        assert!(
+            twice.contains("is set twice in the `jsonencode` object"),
+            "{value}\n{twice}"
+        );
+    }
+}
+
+/// The name a repeated key is read under for the parser is none the object has: `{ a = 1, a = 2,
+/// b = 3 }` notes `a` once, and not `b`, which is set once.
+#[test]
+fn a_key_renamed_for_the_parser_meets_no_other_key() {
+    for (object, key) in [
+        ("{ a = 1, a = 2, b = 3 }", "a"),
+        ("{ ab = 1, ab = 2, aa = 3, ac = 4 }", "ab"),
+        (
+            "{\n    \"k1\" = 1\n    \"k1\" = 2\n    \"ka\" = 3\n  }",
+            "a quoted key",
+        ),
+        ("{ x = { a = 1, a = 2, b = 3 }, b = 4 }", "a"),
+    ] {
+        let main = format!(
+            "locals {{\n  o = {object}\n}}\n\nresource \"aws_db_instance\" \"db\" {{\n  password = var.pw\n}}\n"
+        );
+        let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
+        assert!(text.contains(&format!("  o = {object}\n")), "{text}");
+        let noted: Vec<&str> = plan
+            .notes
+            .iter()
+            .filter(|n| n.message.contains("is set twice in one object"))
+            .map(|n| n.message.as_str())
+            .collect();
+        assert_eq!(noted.len(), 1, "{object}: {noted:#?}");
+        let named = if key == "a quoted key" {
+            key.to_owned()
+        } else {
+            format!("`{key}`")
+        };
+        assert!(
+            noted[0].starts_with(&format!("{named} is set twice")),
+            "{object}: {noted:#?}"
+        );
+    }
+}
+
+/// Around a key set twice, the file is kept byte for byte: CRLF line ends, a heredoc that has the
+/// key's text in it, a `for` expression, a non-ASCII key; only the migrated argument changes.
+#[test]
+fn a_key_set_twice_keeps_the_file_around_it() {
+    let main = "locals {\r\n  o = {\r\n    a = <<-EOT\r\n      a = 1\r\n      ab = 2\r\n    EOT\r\n    a = { for k, v in var.m : k => v }\r\n    \"é1\" = 1\r\n    \"é1\" = 2\r\n  }\r\n}\r\n\r\nresource \"aws_db_instance\" \"db\" {\r\n  password = var.pw\r\n}\r\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert_eq!(
+        text,
+        main.replace(
+            "  password = var.pw\r\n",
+            "  password_wo         = var.pw\r\n  password_wo_version = 1\r\n"
+        ),
+        "{:#?}",
+        plan.notes
+    );
+    let lines: Vec<usize> = plan
+        .notes
+        .iter()
+        .filter(|n| n.message.contains("is set twice in one object"))
+        .map(|n| n.line)
+        .collect();
+    assert_eq!(lines, vec![7, 9], "{:#?}", plan.notes);
+}
