@@ -956,8 +956,9 @@ const CREDENTIAL_HEADERS: [&str; 4] = [
 /// included (the profile chain's STS, which signs `role_arn` + `source_profile` /
 /// `credential_source` with base credentials it never hands out; SSO; the instance metadata
 /// service): its connectors tell [`CREDENTIAL_OBSERVER`] the credentials a request carries
-/// ([`CREDENTIAL_HEADERS`], and the JWT in an `AssumeRoleWithWebIdentity` form body: see
-/// [`web_identity_token`]) before sending it. A secret access key never goes on the wire
+/// ([`CREDENTIAL_HEADERS`], the JWT in an `AssumeRoleWithWebIdentity` form body: see
+/// [`web_identity_token`], and the refresh token and client secret in an SSO OIDC `CreateToken`
+/// JSON body: see [`oidc_token_secrets`]) before sending it. A secret access key never goes on the wire
 /// (it signs); [`Withholding`] reports those.
 ///
 /// The orchestrator asks for a connector on every attempt (the inner client caches its own), so
@@ -1079,6 +1080,9 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for ObservingConnector 
             if let Some(token) = web_identity_token(&request) {
                 self.report(*observe, &token);
             }
+            for secret in oidc_token_secrets(&request) {
+                self.report(*observe, &secret);
+            }
         }
         self.inner.call(request)
     }
@@ -1135,6 +1139,49 @@ fn web_identity_token(
         .ok()
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
+}
+
+/// The credentials in the JSON body of an SSO OIDC `CreateToken` request (`POST .../token`,
+/// `application/json`), as the SDK is about to send it: the refresh token and the client
+/// secret (and the authorization code, its verifier and the device code of the other grants).
+/// The SDK's SSO token provider refreshes an expired access token with them, from the cache
+/// file `aws sso login` wrote, and writes the refresh token CreateToken answers back to that
+/// file: the one it sends next is one that nothing read at ConfigureProvider
+/// (`credential_files`). Nowhere but in this body, which an OIDC endpoint or a proxy before it
+/// may echo in an error. Only such a body, held in memory and at most 64 KiB, is parsed: Secrets
+/// Manager's (`application/x-amz-json-1.1`), which hold secret values, are not looked at, nor
+/// STS's forms or state-scrubber's S3 objects (`PUT`).
+fn oidc_token_secrets(
+    request: &aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+) -> Vec<String> {
+    const FIELDS: [&str; 5] = [
+        "refreshToken",
+        "clientSecret",
+        "code",
+        "codeVerifier",
+        "deviceCode",
+    ];
+    let json = request.headers().get("content-type").is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
+    let path = request.uri().split(['?', '#']).next().unwrap_or("");
+    if !json || request.method() != "POST" || !path.ends_with("/token") {
+        return Vec::new();
+    }
+    let Some(body) = request.body().bytes().filter(|b| b.len() <= 64 * 1024) else {
+        return Vec::new();
+    };
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(body) else {
+        return Vec::new();
+    };
+    FIELDS
+        .iter()
+        .filter_map(|f| fields.get(*f)?.as_str())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A credentials provider around another: tells `observe` (the [`CREDENTIAL_OBSERVER`]) the
@@ -2666,6 +2713,203 @@ mod tests {
         let reported = REPORTED.lock().unwrap().clone();
         for token in tokens {
             assert!(reported.iter().any(|s| s == token), "{token}: {reported:?}");
+        }
+    }
+
+    /// A fake SSO OIDC: answers every request with a `CreateToken` success, and keeps each
+    /// request's body with whether the credentials in it had been reported when it arrived.
+    #[derive(Debug, Clone, Default)]
+    struct Oidc(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    /// The refresh token and client secret of the SSO cache file in
+    /// [`a_renewed_sso_refresh_token_is_reported_before_it_is_sent`].
+    const SSO_CACHED: [&str; 2] = [
+        "cnry-renewed-refresh-token-9f8e7d6c",
+        "cnry-sso-client-secret-6c5b4a39",
+    ];
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for Oidc {
+        fn call(
+            &self,
+            request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            let reported = REPORTED.lock().unwrap().clone();
+            let before = SSO_CACHED.iter().all(|s| reported.iter().any(|r| r == s));
+            let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default());
+            self.0.lock().unwrap().push(format!(
+                "{} {} reported-before-sent={before} {body}",
+                request.method(),
+                request.uri()
+            ));
+            let json = "{\"accessToken\":\"sso-new-access-token-1234\",\"expiresIn\":3600,\
+                        \"refreshToken\":\"sso-next-refresh-token-5678\",\"tokenType\":\"Bearer\"}";
+            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(
+                aws_smithy_runtime_api::http::Response::new(
+                    200.try_into().unwrap(),
+                    aws_smithy_types::body::SdkBody::from(json),
+                ),
+            ))
+        }
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpClient for Oidc {
+        fn http_connector(
+            &self,
+            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    /// SSO OIDC's refresh token and client secret go only in CreateToken's JSON body, and the
+    /// refresh token is renewed by every refresh (the SDK writes the new one to the cache file):
+    /// the one sent is reported before it goes out although nothing read the file before. The
+    /// real aws-config SSO token provider and OIDC client, through the observing client to a fake
+    /// OIDC; in a child process, whose HOME (where the SDK finds its SSO cache) is a temporary
+    /// directory.
+    #[test]
+    fn a_renewed_sso_refresh_token_is_reported_before_it_is_sent() {
+        const CHILD: &str = "OFFSTATE_TEST_SSO_REFRESH_CHILD";
+        // sha1("offstate-sso-test"): the cache file name the SDK uses for that session.
+        const CACHE: &str = "e4bf82548b975360ff7e0fc23ede43f6b1833890.json";
+        if std::env::var_os(CHILD).is_some() {
+            use aws_credential_types::provider::token::ProvideToken;
+            observe_credentials(report);
+            let home = PathBuf::from(std::env::var_os("HOME").unwrap());
+            let cache = home.join(".aws/sso/cache");
+            std::fs::create_dir_all(&cache).unwrap();
+            std::fs::write(
+                cache.join(CACHE),
+                format!(
+                    "{{\"startUrl\":\"https://offstate.awsapps.com/start\",\"region\":\"us-east-1\",\
+                     \"accessToken\":\"sso-expired-access-token\",\"expiresAt\":\"2020-01-01T00:00:00Z\",\
+                     \"clientId\":\"offstate-test-client\",\"clientSecret\":\"{}\",\
+                     \"registrationExpiresAt\":\"2099-01-01T00:00:00Z\",\"refreshToken\":\"{}\"}}",
+                    SSO_CACHED[1], SSO_CACHED[0]
+                ),
+            )
+            .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let oidc = Oidc::default();
+            let client =
+                aws_smithy_runtime_api::client::http::SharedHttpClient::new(ObservingClient::new(
+                    aws_smithy_runtime_api::client::http::SharedHttpClient::new(oidc.clone()),
+                ));
+            let sdk = rt.block_on(
+                aws_config::defaults(BehaviorVersion::latest())
+                    .region(Region::new("us-east-1"))
+                    .http_client(client)
+                    .no_credentials()
+                    .load(),
+            );
+            let provider = rt.block_on(
+                aws_config::sso::SsoTokenProvider::builder()
+                    .configure(&sdk)
+                    .region(Region::new("us-east-1"))
+                    .session_name("offstate-sso-test")
+                    .start_url("https://offstate.awsapps.com/start")
+                    .build(),
+            );
+            let token = rt.block_on(provider.provide_token()).unwrap();
+            for request in oidc.0.lock().unwrap().iter() {
+                println!("sso-request {request}");
+            }
+            println!("sso-token {}", token.token());
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("offstate-sso-refresh-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "store::aws::tests::a_renewed_sso_refresh_token_is_reported_before_it_is_sent",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env_clear()
+            .env(CHILD, "1")
+            .env("HOME", &dir)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        let requests: Vec<_> = stdout
+            .lines()
+            .filter_map(|l| l.split_once("sso-request ").map(|(_, rest)| rest))
+            .collect();
+        // The refresh happened (the new access token is what the provider gives), with one
+        // CreateToken carrying the cached refresh token and client secret, both reported first.
+        assert!(
+            stdout.contains("sso-token sso-new-access-token-1234"),
+            "{stdout}"
+        );
+        assert_eq!(requests.len(), 1, "{stdout}");
+        assert!(requests[0].starts_with("POST "), "{stdout}");
+        assert!(
+            SSO_CACHED.iter().all(|s| requests[0].contains(s)),
+            "{stdout}"
+        );
+        assert!(
+            requests[0].contains("reported-before-sent=true"),
+            "{stdout}"
+        );
+    }
+
+    /// Only an SSO OIDC CreateToken body is read: a Secrets Manager request (whose JSON body holds
+    /// a secret value), the same body without POST or `/token`, are not. JSON escapes decoded.
+    #[test]
+    fn only_an_oidc_token_body_is_read() {
+        let request = |method: &str, uri: &str, content_type: &str, body| {
+            let mut request = aws_smithy_runtime_api::http::Request::new(body);
+            request.set_method(method).unwrap();
+            request.set_uri(uri).unwrap();
+            request
+                .headers_mut()
+                .insert("content-type", content_type.to_owned());
+            request
+        };
+        let json = "{\"grantType\":\"refresh_token\",\"refreshToken\":\"rt-\\u00e9\\\"x\",\"clientSecret\":\"cs-1\",\"clientId\":\"id\"}";
+        let sdk = |b: &str| aws_smithy_types::body::SdkBody::from(b.to_owned());
+        assert_eq!(
+            oidc_token_secrets(&request(
+                "POST",
+                "https://oidc.eu-west-1.amazonaws.com/token",
+                "application/json",
+                sdk(json)
+            )),
+            ["rt-\u{e9}\"x", "cs-1"]
+        );
+        for (method, uri, content_type) in [
+            (
+                "POST",
+                "https://secretsmanager.eu-west-1.amazonaws.com/",
+                "application/x-amz-json-1.1",
+            ),
+            (
+                "POST",
+                "https://secretsmanager.eu-west-1.amazonaws.com/token",
+                "application/x-amz-json-1.1",
+            ),
+            (
+                "PUT",
+                "https://bucket.s3.amazonaws.com/token",
+                "application/json",
+            ),
+            (
+                "POST",
+                "https://oidc.eu-west-1.amazonaws.com/client/register",
+                "application/json",
+            ),
+        ] {
+            assert!(
+                oidc_token_secrets(&request(method, uri, content_type, sdk(json))).is_empty(),
+                "{method} {uri} {content_type}"
+            );
         }
     }
 

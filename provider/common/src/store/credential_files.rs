@@ -5,11 +5,13 @@
 //! (`AWS_WEB_IDENTITY_TOKEN_FILE`, a profile's `web_identity_token_file`), the container
 //! credentials endpoint's authorization token (`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`), and the
 //! tokens of the SSO and `aws login` caches, and a proxy's `Proxy-Authorization` value. Some of
-//! them are sent only in a request body (SSO OIDC's refresh token and client secret), where
-//! [`super::aws::observe_credentials`]'s observer never sees them: a service or proxy echoing
-//! that body in its error would show them. (The web identity JWT of AssumeRoleWithWebIdentity's
-//! form body is also taken from each request as it is sent, since the file is rotated.) Used by
-//! the provider (at ConfigureProvider) and by state-scrubber (when it makes an AWS client).
+//! them are sent only in a request body, which a service or proxy echoing it in its error would
+//! show: the web identity JWT of AssumeRoleWithWebIdentity's form body and SSO OIDC's refresh
+//! token and client secret in CreateToken's JSON body are also taken from each request as it is
+//! sent ([`super::aws::observing_http_client`]), since the token file is rotated and the refresh
+//! token renewed after this ran. (The SDK built here never sends `aws login`'s refresh token:
+//! aws-config's `credentials-login` feature is off.) Used by the provider (at ConfigureProvider)
+//! and by state-scrubber (when it makes an AWS client).
 
 use std::path::{Path, PathBuf};
 
