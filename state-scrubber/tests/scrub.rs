@@ -4468,3 +4468,31 @@ fn restore_dry_run_refuses_as_write_does() {
     assert_eq!(metadata_at(&moto.url, prefix), before);
     assert_eq!(std::fs::read(&p).unwrap(), scrubbed);
 }
+
+/// A number marked sensitive is named in scrub's plan as left alone, in the form of the other
+/// notes (`ADDRESS PATH: ...`, no space before the colon when the path is empty, as for an
+/// output), with a step that fits where it is; the state is not touched.
+#[test]
+fn a_sensitive_number_is_named_as_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    let state = r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "num-1", "outputs": {"pin": {"value": 482913, "type": "number", "sensitive": true}}, "resources": []}"#;
+    std::fs::write(&p, state).unwrap();
+    let o = run(&["scrub", p.to_str().unwrap(), "--prefix", "t/"], None);
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_no_canary_out("482913", &o);
+    assert!(
+        err.contains("note: output.pin: left alone, a number marked sensitive"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`ephemeral = true`") && !err.contains("output.pin :"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), state);
+}

@@ -103,7 +103,7 @@ fn encode(p: &[u8]) -> String {
 /// `run.artifacts` for the members of saved binary plans (`terraform plan -out`, a zip): each
 /// archive, and each member found in as an artifact nested in it (`parentIndex`, SARIF 2.1.0
 /// §3.24.3), whose `uri` is the member's path inside the archive. A result in a member is
-/// located at its archive (see [`location`]).
+/// located at its archive (see [`At::Member`]).
 #[derive(Default)]
 struct Artifacts {
     list: Vec<Value>,
@@ -259,9 +259,6 @@ pub fn render(report: &AuditReport) -> String {
     serde_json::to_string_pretty(&v).expect("sarif serialises") + "\n"
 }
 
-/// One result. `accepted`: the baseline accepted it, and the justification of its suppression
-/// (SARIF 2.1.0 §3.27.23, §3.35): `kind: external` (recorded outside the scanned artifact),
-/// `status: accepted`. The justification names the baseline file only, never a value.
 /// Where a result is.
 enum At {
     /// A file (its URI): the value's line and column in it.
@@ -280,6 +277,9 @@ enum At {
     },
 }
 
+/// One result, at `at`. `accepted`: the baseline accepted it, and the justification of its
+/// suppression (SARIF 2.1.0 §3.27.23, §3.35): `kind: external` (recorded outside the scanned
+/// artifact), `status: accepted`. The justification names the baseline file only, never a value.
 fn result(f: &Finding, index: &BTreeMap<&str, usize>, at: At, accepted: Option<&str>) -> Value {
     let mut path = f.attribute_path.clone();
     if let Some(i) = &f.inner_pointer {

@@ -192,11 +192,23 @@ impl Planner<'_> {
         let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in findings.iter().filter(|f| sel.selects(f)) {
             let why = identity(&f.json_pointer).or((!f.value_type.is_string()).then_some(
-                "a number marked sensitive (scrub moves strings; a reference cannot replace a number): \
-                 set it from `offstate_secret` or an ephemeral resource",
+                if f.json_pointer.starts_with("/outputs/") {
+                    "a number marked sensitive (scrub moves strings; a reference cannot replace a number): \
+                     stop exporting it from the root module, or make the output `ephemeral = true`"
+                } else {
+                    "a number marked sensitive (scrub moves strings; a reference cannot replace a number): \
+                     set it from `offstate_secret` or an ephemeral resource"
+                },
             ));
             if let Some(why) = why {
-                let note = format!("{} {}: left alone, {why}", f.address, f.attribute_path);
+                // `output.pin: ...` (an output's value has no attribute path).
+                let at = [f.address.as_str(), f.attribute_path.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let note = format!("{at}: left alone, {why}");
                 if !notes.contains(&note) {
                     notes.push(note);
                 }
