@@ -302,6 +302,35 @@ mod tests {
                 "{d}"
             );
         }
+        // Quoted in another form (JSON-escaped, as a gateway echoing the request body shows
+        // it) or cut short (16 bytes of it or more): AWS's message is not shown at all.
+        let quoted = r#"hunter2"with\quote-by-mistake"#;
+        let c = config(&[("secret_id", quoted), ("version_stage", "AWSPENDING")]);
+        let json = serde_json::json!({ "SecretId": quoted }).to_string();
+        for message in [
+            format!("502 from the gateway: {json}"),
+            "Value 'hunter2-the-password-by-mis...' at 'secretId' failed".to_owned(),
+        ] {
+            let c = if message.contains("gateway") {
+                c.clone()
+            } else {
+                config(&[("secret_id", pw)])
+            };
+            let shown = withhold_inputs(&message, &c);
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("by-mis"),
+                "{shown}"
+            );
+            assert!(shown.contains("secret_id"), "{shown}");
+            let d = format!(
+                "{:?}",
+                read_diag(&StoreError::from_code("ValidationException", message), &c)
+            );
+            assert!(!d.contains("hunter2"), "{d}");
+        }
+        // A short value found only inside a placeholder (`id` in `<secret_id>`) is no echo.
+        let c = config(&[("secret_id", "db-name"), ("json_key", "id")]);
+        assert_eq!(withhold_inputs("no db-name", &c), "no <secret_id>");
         // A value inside another one: the longer goes first, nothing of either is left.
         let c = config(&[("secret_id", "db"), ("json_key", "db-password")]);
         assert_eq!(

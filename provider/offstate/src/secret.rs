@@ -332,7 +332,10 @@ pub(crate) const MAX_SHOWN_MESSAGE: usize = 4096;
 /// one by mistake (`secret_id = var.db_password`) must not come back in a diagnostic, neither
 /// repeated by us nor quoted in AWS's message (a ValidationException quotes the value it
 /// refuses). Longest first, so a value inside another is not left half done; call it before
-/// [`bounded`], so no prefix of a value survives the cut.
+/// [`bounded`], so no prefix of a value survives the cut. A value still quoted after that, in
+/// another form or in part ([`offstate_common::SecretValue::is_echoed_in`]: JSON-escaped, as a
+/// gateway echoing the request body shows it, in base64, or 16 bytes of it, as an echo cut
+/// short), hides the whole text, which then names the argument only.
 pub(crate) fn withhold_arguments(text: &str, config: &Value, names: &[&str]) -> String {
     let mut given: Vec<(&str, &str)> = names
         .iter()
@@ -345,11 +348,33 @@ pub(crate) fn withhold_arguments(text: &str, config: &Value, names: &[&str]) -> 
         })
         .collect();
     given.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
-    let mut out = text.to_string();
-    for (k, v) in given {
-        out = out.replace(v, &format!("<{k}>"));
+    // One pass, so that a placeholder is never rewritten by a later value (`id` in
+    // `<secret_id>`); `probe` is the same text without the placeholders, for the search below.
+    let (mut out, mut probe) = (String::new(), String::new());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        match given.iter().find(|(_, v)| rest.starts_with(v)) {
+            Some((k, v)) => {
+                out.push_str(&format!("<{k}>"));
+                probe.push('\0');
+                rest = &rest[v.len()..];
+            }
+            None => {
+                out.push(c);
+                probe.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
     }
-    out
+    let echoed = given.iter().find(|(_, v)| {
+        offstate_common::SecretValue::from_string((*v).to_owned()).is_echoed_in(&probe)
+    });
+    match echoed {
+        Some((k, _)) => {
+            format!("(the message is not shown: it quotes {k}, in part or in another form)")
+        }
+        None => out,
+    }
 }
 
 /// `text` cut to at most `max` bytes (on a character boundary), saying so.
