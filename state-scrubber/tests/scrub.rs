@@ -4496,3 +4496,101 @@ fn a_sensitive_number_is_named_as_left_alone() {
     );
     assert_eq!(std::fs::read_to_string(&p).unwrap(), state);
 }
+
+/// An endpoint that answers every request with Secrets Manager's error `code` (HTTP 400, its JSON
+/// error body), as when the caller's IAM policy allows nothing; a request about the scrub
+/// manifest gets `manifest_code` instead.
+fn endpoint_answering(code: &'static str, manifest_code: &'static str) -> String {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            std::thread::spawn(move || {
+                let mut out = conn.try_clone().unwrap();
+                let mut reader = BufReader::new(conn);
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let l = line.trim_end().to_ascii_lowercase();
+                        if l.is_empty() {
+                            break;
+                        }
+                        if let Some(v) = l.strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let code = if String::from_utf8_lossy(&body).contains(".offstate-manifest") {
+                        manifest_code
+                    } else {
+                        code
+                    };
+                    let reply = format!(
+                        "{{\"__type\":\"{code}\",\"message\":\"not authorized to perform this action\"}}"
+                    );
+                    let _ = write!(
+                        out,
+                        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-ErrorType: {code}\r\nContent-Length: {}\r\n\r\n{reply}",
+                        reply.len()
+                    );
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Review check of 3aaaff1 (the dry run exits 2 with what --write would refuse): Secrets Manager
+/// refusing the caller (access denied) is no verdict on a secret. The dry run shows its plan with
+/// a note saying what it could not check, exit 0, as before; --write cannot store and exits 2.
+/// Neither touches the state.
+#[test]
+fn a_dry_run_denied_access_shows_its_plan_and_exits_0() {
+    // Denied everything; denied every value's secret but not the manifest (absent).
+    for manifest in ["AccessDeniedException", "ResourceNotFoundException"] {
+        let (c, _dir, p, original) = canary_file();
+        let url = endpoint_answering("AccessDeniedException", manifest);
+        let ps = p.to_str().unwrap();
+        let dry = run(
+            &["scrub", ps, "--prefix", "denied/app", "--endpoint", &url],
+            None,
+        );
+        assert_no_canary_out(&c, &dry);
+        let out = format!(
+            "{}{}",
+            String::from_utf8_lossy(&dry.stdout),
+            String::from_utf8_lossy(&dry.stderr)
+        );
+        assert_eq!(dry.status.code(), Some(0), "{out}");
+        assert!(
+            out.contains("reading Secrets Manager failed") && out.contains("AccessDenied"),
+            "{out}"
+        );
+        assert!(!out.contains("--write refuses"), "{out}");
+        let write = run(
+            &[
+                "scrub",
+                ps,
+                "--prefix",
+                "denied/app",
+                "--endpoint",
+                &url,
+                "--write",
+            ],
+            None,
+        );
+        assert_no_canary_out(&c, &write);
+        assert_eq!(write.status.code(), Some(2));
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    }
+}
