@@ -235,9 +235,14 @@ impl Engine {
         if trimmed.is_empty() {
             return;
         }
-        let row = ctx
-            .row
-            .filter(|r| r.treat == Treat::Secret && value.chars().count() >= r.min_length);
+        // A provider or backend block whose credential is a placeholder word (`test`, as
+        // LocalStack and moto take) talks to an emulator; elsewhere such a word under a row is
+        // the live password.
+        let row = ctx.row.filter(|r| {
+            r.treat == Treat::Secret
+                && value.chars().count() >= r.min_length
+                && !(r.is_block_credential() && self.rules.is_example_placeholder(value))
+        });
         let key_rule = ctx.key.and_then(|k| self.key_rule(k));
         let looks_json = matches!(trimmed.as_bytes()[0], b'{' | b'[');
         // No content rule matches fewer than 12 characters (keyword plus secret), and an ARN

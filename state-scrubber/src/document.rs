@@ -3044,11 +3044,28 @@ impl<'e> Scanner<'e> {
         if let Some(res) = dom.get(src, module, "resources") {
             for (i, r) in dom.elements(res).enumerate() {
                 let (address, table_type) = resource_head(src, dom, r, module_addr.clone());
-                let rows = self.engine.table.for_type(&table_type);
+                let exprs = dom.get(src, r, "expressions");
+                // A row with a condition (`type=SecureString`) is left out when the condition's
+                // argument is a literal that says otherwise; an argument computed from a
+                // reference could say anything, so the row stays.
+                let rows: Vec<&Row> = self
+                    .engine
+                    .table
+                    .for_type(&table_type)
+                    .into_iter()
+                    .filter(|row| {
+                        row.when.as_ref().is_none_or(|(k, v)| {
+                            exprs
+                                .and_then(|e| dom.get(src, e, k))
+                                .and_then(|e| dom.get(src, e, "constant_value"))
+                                .is_none_or(|n| dom.str(src, n).is_some_and(|s| s == v.as_str()))
+                        })
+                    })
+                    .collect();
                 let mut rel_r = rel.clone();
                 rel_r.push(Step::Key(Cow::Borrowed("resources")));
                 rel_r.push(Step::Idx(i));
-                if let Some(expr) = dom.get(src, r, "expressions") {
+                if let Some(expr) = exprs {
                     let mut rel2 = rel_r.clone();
                     rel2.push(Step::Key(Cow::Borrowed("expressions")));
                     self.expressions(src, dom, expr, &address, unit, &rel2, &[], &rows, &[]);

@@ -263,7 +263,7 @@ impl Rules {
                     continue;
                 };
                 let s = secret.as_str();
-                if self.is_safe_value(s, None) {
+                if self.is_example_placeholder(s) {
                     continue;
                 }
                 if let Some(min) = rule.spec.min_entropy {
@@ -292,6 +292,17 @@ impl Rules {
                 });
             applies && s.holds(trimmed)
         })
+    }
+
+    /// Is `secret` a placeholder where it stands for an example: the "all" lists and those `for`
+    /// "content" (the secret part of a content-rule match, `postgres://app:changeme@db` in a
+    /// script; a provider or backend credential). A table row whose value is `changeme` holds
+    /// the live password.
+    pub fn is_example_placeholder(&self, secret: &str) -> bool {
+        let trimmed = secret.trim();
+        self.safe_values
+            .iter()
+            .any(|s| (s.all || s.spec.applies.iter().any(|a| a == "content")) && s.holds(trimmed))
     }
 
     pub fn is_safe_key(&self, key: &str) -> bool {

@@ -39,6 +39,11 @@ pub struct Row {
 }
 
 impl Row {
+    /// A row for a provider block's or backend's own credential (`provider.aws`, `backend.s3`).
+    pub fn is_block_credential(&self) -> bool {
+        self.resource_type.starts_with("provider.") || self.resource_type.starts_with("backend.")
+    }
+
     /// Stable rule id of a table row.
     pub fn rule_id(&self) -> String {
         format!("attr.{}.{}", self.resource_type, self.attribute)

@@ -4609,3 +4609,237 @@ fn numbers_marked_sensitive_are_reported_without_their_value() {
         assert!(sc.all().contains(at), "{at}: {}", sc.all());
     }
 }
+
+/// Real-world fixtures (helper 71): a state or plan whose `administrator_login_password` (a table
+/// row) or a marked attribute holds a word placeholder such as `password` or `changeme` was
+/// reported clean, yet that word is the live password, in plaintext in the state. Only values
+/// that cannot be a password (redactions, references, empty, null/true/false) stay quiet there;
+/// under a key rule alone the word placeholders are still placeholders.
+#[test]
+fn word_placeholders_in_table_rows_and_marks_are_passwords() {
+    let d = Dir::new();
+    let words = [
+        "password", "changeme", "Passw0rd", "secret", "test", "example", "dummy",
+    ];
+    let mut resources = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        resources.push(resource(
+            "managed",
+            "aws_db_instance",
+            &format!("w{i}"),
+            json!({"id": format!("db-{i}"), "password": w}),
+            json!([]),
+        ));
+        resources.push(resource(
+            "managed",
+            "example_thing",
+            &format!("m{i}"),
+            json!({"id": format!("m-{i}"), "opaque": w}),
+            json!([[{"type": "get_attr", "value": "opaque"}]]),
+        ));
+        resources.push(resource(
+            "managed",
+            "aws_lambda_function",
+            &format!("k{i}"),
+            json!({"id": format!("k-{i}"), "environment": [{"variables": {"DB_PASSWORD": w}}]}),
+            json!([]),
+        ));
+    }
+    // What a redacted or scrubbed state holds is not a password, under a row or a mark.
+    for (i, w) in [
+        "(sensitive value)",
+        "${var.db_password}",
+        "REDACTED",
+        "********",
+        "",
+        "null",
+    ]
+    .iter()
+    .enumerate()
+    {
+        resources.push(resource(
+            "managed",
+            "aws_db_instance",
+            &format!("r{i}"),
+            json!({"id": format!("db-r{i}"), "password": w}),
+            json!([]),
+        ));
+        resources.push(resource(
+            "managed",
+            "example_thing",
+            &format!("s{i}"),
+            json!({"id": format!("s-{i}"), "opaque": w}),
+            json!([[{"type": "get_attr", "value": "opaque"}]]),
+        ));
+    }
+    let st = d.write("terraform.tfstate", state_v4(json!(resources)));
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let f = findings(&r);
+    let at = |addr: &str| f.iter().any(|x| x["address"] == addr);
+    for i in 0..words.len() {
+        assert!(at(&format!("aws_db_instance.w{i}")), "row, word {i}: {f:?}");
+        assert!(at(&format!("example_thing.m{i}")), "mark, word {i}: {f:?}");
+        assert!(
+            !at(&format!("aws_lambda_function.k{i}")),
+            "key rule, word {i}: {f:?}"
+        );
+    }
+    for i in 0..6 {
+        assert!(
+            !at(&format!("aws_db_instance.r{i}")),
+            "row, redaction {i}: {f:?}"
+        );
+        assert!(
+            !at(&format!("example_thing.s{i}")),
+            "mark, redaction {i}: {f:?}"
+        );
+    }
+    assert_eq!(f.len(), 2 * words.len(), "{f:?}");
+    // The preview is the length only.
+    for x in &f {
+        assert!(x["preview"].as_str().unwrap().starts_with('…'), "{x:?}");
+    }
+    let _ = st;
+}
+
+/// Real-world fixtures (helper 71): the `key` of an S3 object (a data source or `aws_s3_object`)
+/// is a path such as `builds/Team/prod/Handler.zip`; with capitals in it, its entropy passed the
+/// plain-path safe-list's cap and key-generic-key reported it. A path of file-name segments that
+/// ends in a file extension is a path whatever its entropy; a random value under `key` is still
+/// reported.
+#[test]
+fn an_object_key_path_with_capitals_is_not_a_secret() {
+    let d = Dir::new();
+    let real = random(ALNUM, 32);
+    let st = d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource(
+                "data",
+                "aws_s3_object",
+                "artifact",
+                json!({"id": "o-1", "bucket": "builds",
+                "key": "lambdas/BillingTeam/staging/ProcessS3Upload.zip"}),
+                json!([])
+            ),
+            resource(
+                "managed",
+                "aws_s3_object",
+                "cfg",
+                json!({"id": "o-2", "bucket": "builds",
+                "key": "Config/Prod-EU/Settings.Override.v2.json"}),
+                json!([])
+            ),
+            resource(
+                "managed",
+                "example_thing",
+                "k",
+                json!({"id": "k-1", "key": real}),
+                json!([])
+            ),
+        ])),
+    );
+    let r = audit(&[&st.display().to_string(), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let f = findings(&r);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["address"], "example_thing.k");
+    assert!(!r.all().contains(&real), "leak");
+}
+
+/// The other side of `word_placeholders_in_table_rows_and_marks_are_passwords`: a provider or
+/// backend block whose credentials are the word `test` (LocalStack's and moto's convention, seen
+/// in public plan fixtures) authenticates to an emulator, not to a cloud; a real key there is
+/// still found.
+#[test]
+fn emulator_words_as_provider_and_backend_credentials_are_quiet() {
+    let d = Dir::new();
+    let real = random(ALNUM, 40);
+    let plan = |sk: &str| {
+        json!({"format_version": "1.2", "terraform_version": "1.9.5",
+          "planned_values": {"root_module": {}},
+          "configuration": {"provider_config": {"aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
+            "expressions": {"region": {"constant_value": "us-east-1"}, "access_key": {"constant_value": "test"},
+              "secret_key": {"constant_value": sk}}}},
+            "root_module": {}}})
+        .to_string()
+    };
+    d.write("emu/plan.json", plan("test"));
+    d.write(
+        "emu/.terraform/terraform.tfstate",
+        json!({"version": 3, "terraform_version": "1.9.5", "backend": {"type": "s3", "config": {"bucket": "b",
+            "access_key": "test", "secret_key": "test"}, "hash": 1},
+               "modules": [{"path": ["root"], "outputs": {}, "resources": {}, "depends_on": []}]})
+        .to_string(),
+    );
+    let r = audit(&[&d.s("emu"), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.json()["summary"]["states_scanned"], 2, "{}", r.all());
+    d.write("real/plan.json", plan(&real));
+    let r = audit(&[&d.s("real"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let f = findings(&r);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["rule_id"], "attr.provider.aws.secret_key");
+    assert!(!r.all().contains(&real), "leak");
+}
+
+/// Real-world fixtures (helper 71): an SSM parameter of type `String` holds configuration (an
+/// ARN, a name), yet its literal in a plan's `configuration` was reported (the `type=SecureString`
+/// condition was checked in values only), and so was the `aws_ssm_parameter` data source's value
+/// in a state (its row had no condition at all). A `SecureString` in either place is still found,
+/// and so is a literal whose `type` is not a constant.
+#[test]
+fn a_string_ssm_parameter_is_not_a_secret_in_configuration_or_data_sources() {
+    let d = Dir::new();
+    let sec = random(ALNUM, 24);
+    let sec2 = random(ALNUM, 24);
+    let sec3 = random(ALNUM, 24);
+    let conf = |name: &str, ty: Value, value: &str| {
+        json!({"address": format!("aws_ssm_parameter.{name}"), "mode": "managed", "type": "aws_ssm_parameter",
+               "name": name, "provider_config_key": "aws",
+               "expressions": {"name": {"constant_value": format!("/app/{name}")}, "type": ty,
+                               "value": {"constant_value": value}}})
+    };
+    let plan = json!({"format_version": "1.2", "terraform_version": "1.9.5",
+    "planned_values": {"root_module": {}},
+    "configuration": {"root_module": {"resources": [
+        conf("plain", json!({"constant_value": "String"}), "arn:aws:firehose:eu-west-1:123456789012:deliverystream/app-logs"),
+        conf("secure", json!({"constant_value": "SecureString"}), &sec),
+        conf("computed", json!({"references": ["var.param_type"]}), &sec2),
+    ]}}});
+    d.write("p/plan.json", plan.to_string());
+    let data = |name: &str, ty: &str, value: &str| {
+        resource(
+            "data",
+            "aws_ssm_parameter",
+            name,
+            json!({"id": format!("/app/{name}"),
+            "name": format!("/app/{name}"), "type": ty, "value": value, "with_decryption": true}),
+            json!([]),
+        )
+    };
+    d.write(
+        "p/terraform.tfstate",
+        state_v4(json!([
+            data(
+                "plain",
+                "String",
+                "arn:aws:firehose:eu-west-1:123456789012:deliverystream/app-logs"
+            ),
+            data("secure", "SecureString", &sec3),
+        ])),
+    );
+    let r = audit(&[&d.s("p"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let f = findings(&r);
+    let at = |addr: &str| f.iter().filter(|x| x["address"] == addr).count();
+    assert_eq!(at("aws_ssm_parameter.secure"), 1, "{f:?}");
+    assert_eq!(at("aws_ssm_parameter.computed"), 1, "{f:?}");
+    assert_eq!(at("data.aws_ssm_parameter.secure"), 1, "{f:?}");
+    assert_eq!(f.len(), 3, "{f:?}");
+    for s in [&sec, &sec2, &sec3] {
+        assert!(!r.all().contains(s.as_str()), "leak");
+    }
+}
