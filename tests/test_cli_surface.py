@@ -478,6 +478,19 @@ PROVIDER_ARGUMENTS = {
         "    policy_arns = [var.secret]\n"
         "  }\n",
     ),
+    # A file argument is a path: a password in it names a file that does not exist.
+    "custom_ca_bundle": (
+        "Cannot configure Secrets Manager client",
+        '  region = "us-east-1"\n  custom_ca_bundle = var.secret\n',
+    ),
+    "shared_config_files": (
+        "Cannot configure Secrets Manager client",
+        '  region = "us-east-1"\n  shared_config_files = [var.secret]\n',
+    ),
+    "shared_credentials_files": (
+        "Cannot configure Secrets Manager client",
+        '  region = "us-east-1"\n  shared_credentials_files = [var.secret]\n',
+    ),
 }
 
 
@@ -499,4 +512,36 @@ def test_an_ephemeral_value_in_a_provider_argument_is_not_echoed(ws, sm, argumen
     res = ws.tf("plan", "-input=false", "-json", expect=1)
     errors = [d for d in diagnostics(res) if d["severity"] == "error"]
     assert [d["summary"] for d in errors] == [summary], errors
+    ws.sweep()
+
+
+def test_an_ephemeral_value_as_the_profile_is_not_echoed(ws, sm):
+    """`profile = var.db_password` (a mix-up) names a profile that does not exist: the SDK's
+    credentials chain quoted the name at the first call; ConfigureProvider now refuses it, on
+    the argument, without repeating it. (A
+    canary of its own: the secret's value is another, so the value scrub cannot hide it.)"""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    ws.set_var("password", ws.canary("password"))
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        ws.env.pop(k, None)
+    # Shared files that define other profiles: the SDK's "profile ... was not defined" path.
+    files = ws.dir.parent / "aws-profile-files"
+    files.mkdir(exist_ok=True)
+    (files / "config").write_text("[default]\nregion = us-east-1\n[profile other]\nregion = us-east-1\n")
+    (files / "credentials").write_text("[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = other-key\n")
+    ws.write(
+        hcl.header()
+        + f'provider "offstate" {{\n  endpoint = "{ws.endpoint}"\n  region = "us-east-1"\n'
+        + f'  shared_config_files = ["{files / "config"}"]\n'
+        + f'  shared_credentials_files = ["{files / "credentials"}"]\n'
+        + "  profile = var.password\n  max_retries = 1\n}\n"
+        + hcl.secret_variable()
+        + hcl.secret_variable("password")
+        + hcl.secret(name=ws.name(), value_wo_version="1", recovery_window_in_days=0)
+    )
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    errors = [d for d in diagnostics(res) if d["severity"] == "error"]
+    assert [e["summary"] for e in errors] == ["Cannot configure Secrets Manager client"], errors
+    assert "`profile` names is not defined" in errors[0]["detail"], errors[0]
     ws.sweep()

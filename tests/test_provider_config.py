@@ -299,8 +299,9 @@ def test_private_ca_endpoint(ws, sm, tls_front, how):
 
 @pytest.mark.parametrize("content", ["", "not a certificate\n", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"], ids=["empty", "text", "bad-der"])
 def test_bad_ca_bundle_is_a_diagnostic_on_the_attribute(ws, sm, content):
-    """A CA bundle that cannot be used is an error naming the file, on custom_ca_bundle's line, and
-    never a crash (the SDK panics on a certificate it cannot parse; the provider checks first)."""
+    """A CA bundle that cannot be used is an error naming the argument (not the path: provider
+    arguments take ephemeral values), on custom_ca_bundle's line, and never a crash (the SDK panics
+    on a certificate it cannot parse; the provider checks first)."""
     c = ws.canary()
     ws.set_var("secret", c)
     name = ws.name()
@@ -312,7 +313,7 @@ def test_bad_ca_bundle_is_a_diagnostic_on_the_attribute(ws, sm, content):
     res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
     errors = error_diagnostics(res)
     assert [e["summary"] for e in errors] == ["Cannot configure Secrets Manager client"], res.output
-    assert str(bundle) in errors[0]["detail"], errors[0]
+    assert "custom_ca_bundle" in errors[0]["detail"] and str(bundle) not in errors[0]["detail"], errors[0]
     assert errors[0].get("range", {}).get("start", {}).get("line") == line, errors[0]
     assert "panic" not in res.output.lower()
     assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
@@ -385,5 +386,7 @@ def test_shared_files_named_in_the_provider(ws):
     res = ws.tf("plan", "-input=false", "-json", expect=1)
     errors = error_diagnostics(res)
     assert [e["summary"] for e in errors] == ["Cannot configure Secrets Manager client"], res.output
-    assert "missing" in errors[0]["detail"] and errors[0]["range"]["start"]["line"] == line, errors[0]
+    detail = errors[0]["detail"]
+    assert "shared_credentials_files" in detail and "missing" not in detail, errors[0]
+    assert errors[0]["range"]["start"]["line"] == line, errors[0]
     ws.sweep()

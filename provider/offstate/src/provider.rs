@@ -430,12 +430,11 @@ impl offstate_framework::Provider for OffstateProvider {
                 }
             }
             Err(e) => {
-                let d =
-                    Diagnostic::error("Cannot configure Secrets Manager client", format!("{e}."));
                 let attr = match &e {
                     ConnectError::CaBundle {
                         from_env: false, ..
                     } => Some("custom_ca_bundle"),
+                    ConnectError::UndefinedProfile => Some("profile"),
                     ConnectError::ProfileFile { path, .. } => [
                         ("shared_config_files", &cfg.shared_config_files),
                         ("shared_credentials_files", &cfg.shared_credentials_files),
@@ -445,6 +444,19 @@ impl offstate_framework::Provider for OffstateProvider {
                     .map(|(attr, _)| attr),
                     _ => None,
                 };
+                // A file named by an argument is not repeated: provider arguments take ephemeral
+                // values (`custom_ca_bundle = var.db_password` by mistake names a file that does
+                // not exist). Terraform shows the argument's source line.
+                let detail = match (&e, attr) {
+                    (ConnectError::CaBundle { reason, .. }, Some(attr)) => {
+                        format!("The CA bundle file {attr} names: {reason}.")
+                    }
+                    (ConnectError::ProfileFile { reason, .. }, Some(attr)) => {
+                        format!("A file {attr} names: {reason}.")
+                    }
+                    _ => format!("{e}."),
+                };
+                let d = Diagnostic::error("Cannot configure Secrets Manager client", detail);
                 diags.push(match attr {
                     Some(attr) => d.at(AttributePath::attr(attr)),
                     None => d,

@@ -163,6 +163,12 @@ pub enum ConnectError {
     /// or dual-stack switch that is not a boolean): see [`environment_problems`].
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Environment(Vec<EnvProblem>),
+    /// The `profile` configured (other than `default`) is in none of the shared files. The SDK
+    /// would fail at the first call instead, quoting the name in its credentials chain's error:
+    /// the name is not repeated here (a provider argument may hold an ephemeral value put there
+    /// by mistake).
+    #[error("the profile that `profile` names is not defined in the shared config and credentials files")]
+    UndefinedProfile,
     /// Settings of the selected profile the SDK reads but would ignore (a FIPS or dual-stack
     /// switch that is not a boolean): see [`profile_problems`].
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
@@ -800,6 +806,12 @@ impl AwsSecretsManager {
         )
         .await
         {
+            // `default` may be absent: the SDK then reads the environment's credentials alone.
+            if let Some(name) = cfg.profile.as_deref().filter(|n| *n != "default") {
+                if profiles.get_profile(name).is_none() {
+                    return Err(ConnectError::UndefinedProfile);
+                }
+            }
             let problems = profile_problems(&profiles, cfg.use_fips.is_some(), |name| {
                 std::env::var(name).ok()
             });
