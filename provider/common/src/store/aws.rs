@@ -1160,7 +1160,10 @@ fn web_identity_token(
 /// file `aws sso login` wrote, and writes the refresh token CreateToken answers back to that
 /// file: the one it sends next is one that nothing read at ConfigureProvider
 /// (`credential_files`). Nowhere but in this body, which an OIDC endpoint or a proxy before it
-/// may echo in an error. Only such a body, held in memory and at most 64 KiB, is parsed: Secrets
+/// may echo in an error. (aws-config 1.13 logs a failed CreateToken at debug only, which the
+/// provider's logging caps away, and goes on with the expired token: no echo of it reaches a
+/// diagnostic today. Registered all the same, so that it stays so if an SDK update surfaces that
+/// error.) Only such a body, held in memory and at most 64 KiB, is parsed: Secrets
 /// Manager's (`application/x-amz-json-1.1`), which hold secret values, are not looked at, nor
 /// STS's forms or state-scrubber's S3 objects (`PUT`).
 fn oidc_token_secrets(
