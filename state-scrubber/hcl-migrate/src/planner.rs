@@ -422,6 +422,7 @@ fn whole_uses_without(
     ty: &str,
     name: &str,
     attribute: &str,
+    mirror: bool,
 ) -> HashSet<(usize, usize)> {
     use hcl_edit::expr::{ForExpr, FuncCall, Traversal};
     use hcl_edit::visit::{self, Visit};
@@ -450,6 +451,8 @@ fn whole_uses_without(
         var: &'a str,
         ty: &'a str,
         attribute: &'a str,
+        /// Whether `ty`'s read-back attribute ([`mirrors`]) holds the value here.
+        mirror: bool,
         found: bool,
     }
     impl Visit for Reads<'_> {
@@ -458,7 +461,7 @@ fn whole_uses_without(
                 match node.operators.first().map(|op| op.value()) {
                     Some(TraversalOperator::GetAttr(a))
                         if a.as_str() != self.attribute
-                            && !mirrors(self.ty, self.attribute, a.as_str()) => {}
+                            && !(self.mirror && mirrors(self.ty, self.attribute, a.as_str())) => {}
                     _ => self.found = true,
                 }
                 for op in &node.operators {
@@ -480,6 +483,7 @@ fn whole_uses_without(
         ty: &'a str,
         name: &'a str,
         attribute: &'a str,
+        mirror: bool,
         file: usize,
         out: HashSet<(usize, usize)>,
     }
@@ -490,6 +494,7 @@ fn whole_uses_without(
                     var: node.intro.value_var.as_str(),
                     ty: self.ty,
                     attribute: self.attribute,
+                    mirror: self.mirror,
                     found: false,
                 };
                 if let Some(key) = &node.key_expr {
@@ -548,6 +553,7 @@ fn whole_uses_without(
         ty,
         name,
         attribute,
+        mirror,
         file: 0,
         out: HashSet::new(),
     };
@@ -1565,6 +1571,12 @@ impl<'a> Planner<'a> {
                             continue;
                         }
                     }
+                    // tfe_variable's `readable_value` is null when `sensitive = true` (the
+                    // provider's docs), write-only or not: a read of it reads nothing of `value`.
+                    let mirror = !(ty == "tfe_variable"
+                        && matches!(body.get_attribute("sensitive").map(|a| &a.value),
+                            Some(Expression::Bool(b)) if *b.value()));
+                    let mirrors = |a: &str| mirror && mirrors(ty, rule.attribute(), a);
                     let path = format!("{ty}.{name}.{}", rule.path.join("."));
                     if let Some(reason) = self.named_elsewhere(&[ty, name]) {
                         let at = span_of(&attr.key).start;
@@ -1595,7 +1607,7 @@ impl<'a> Planner<'a> {
                         }
                         if r.steps.iter().skip(1).any(|step| {
                             matches!(step, Step::Attr(a, _)
-                                    if a == rule.attribute() || mirrors(ty, rule.attribute(), a))
+                                    if a == rule.attribute() || mirrors(a))
                         }) {
                             return true;
                         }
@@ -1611,14 +1623,20 @@ impl<'a> Planner<'a> {
                             && !exempt
                             && !harmless
                                 .get_or_insert_with(|| {
-                                    whole_uses_without(self.files, ty, name, rule.attribute())
+                                    whole_uses_without(
+                                        self.files,
+                                        ty,
+                                        name,
+                                        rule.attribute(),
+                                        mirror,
+                                    )
                                 })
                                 .contains(&(r.file, r.root_span.start))
                     });
                     if let Some(reader) = reader.filter(|r| {
                         !r.steps.iter().skip(1).any(|step| {
                             matches!(step, Step::Attr(a, _)
-                                if a == rule.attribute() || mirrors(ty, rule.attribute(), a))
+                                if a == rule.attribute() || mirrors(a))
                         })
                     }) {
                         let at = span_of(&attr.key).start;

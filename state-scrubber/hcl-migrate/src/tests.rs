@@ -2895,15 +2895,20 @@ fn a_set_of_passwords_becomes_its_one_password_or_stays() {
 
 /// hcl/tfe: a `tfe_variable` that is not `sensitive` is plain configuration (shown in the UI, and
 /// read back through `readable_value`, which write-only makes ""): it stays, as a `String` SSM
-/// parameter does. A sensitive one whose `readable_value` is read stays too.
+/// parameter does. One whose `sensitive` is an expression and whose `readable_value` is read stays
+/// too. With `sensitive = true`, `readable_value` is null already (hashicorp/terraform-provider-tfe's
+/// docs: "`readable_value` will be null if the variable is sensitive"), so a read of it is no
+/// reason to keep `value` plain.
 #[test]
 fn tfe_variables_that_are_not_sensitive_or_read_back_stay() {
     let main = "resource \"tfe_variable\" \"plain\" {\n  key          = \"region\"\n  value        = var.region\n  category     = \"terraform\"\n  workspace_id = var.ws\n}\n\n\
                 resource \"tfe_variable\" \"off\" {\n  key          = \"zone\"\n  value        = var.zone\n  category     = \"terraform\"\n  workspace_id = var.ws\n  sensitive    = false\n}\n\n\
-                resource \"tfe_variable\" \"read\" {\n  key          = \"name\"\n  value        = var.name\n  category     = \"terraform\"\n  workspace_id = var.ws\n  sensitive    = true\n}\n\n\
+                resource \"tfe_variable\" \"read\" {\n  key          = \"name\"\n  value        = var.name\n  category     = \"terraform\"\n  workspace_id = var.ws\n  sensitive    = var.hide\n}\n\n\
+                resource \"tfe_variable\" \"null\" {\n  key          = \"pin\"\n  value        = var.pin\n  category     = \"terraform\"\n  workspace_id = var.ws\n  sensitive    = true\n}\n\n\
                 resource \"tfe_variable\" \"token\" {\n  key          = \"token\"\n  value        = var.token\n  category     = \"env\"\n  workspace_id = var.ws\n  sensitive    = true\n}\n\n\
                 resource \"tfe_policy_set_parameter\" \"p\" {\n  key           = \"k\"\n  value         = var.p\n  policy_set_id = var.ps\n}\n\n\
-                resource \"tfe_workspace\" \"w\" {\n  name         = \"ws-${tfe_variable.read.readable_value}\"\n  organization = \"org\"\n}\n";
+                resource \"tfe_workspace\" \"w\" {\n  name         = \"ws-${tfe_variable.read.readable_value}\"\n  organization = \"org\"\n}\n\n\
+                resource \"tfe_workspace\" \"n\" {\n  name         = \"ws-${tfe_variable.null.readable_value}\"\n  organization = \"org\"\n}\n";
     let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
     for kept in ["var.region", "var.zone", "var.name", "var.p"] {
         assert!(
@@ -2912,10 +2917,14 @@ fn tfe_variables_that_are_not_sensitive_or_read_back_stay() {
             "{kept}: {text}"
         );
     }
-    assert!(
-        text.contains("  value_wo         = var.token\n  value_wo_version = 1\n"),
-        "{text}"
-    );
+    for moved in ["var.token", "var.pin"] {
+        assert!(
+            text.contains(&format!(
+                "  value_wo         = {moved}\n  value_wo_version = 1\n"
+            )),
+            "{moved}: {text}"
+        );
+    }
     assert!(
         plan.notes.iter().any(|n| n.message.starts_with(
             "`tfe_variable.read.value` left as it is: it is read in `tfe_workspace.w.name`"
@@ -2958,13 +2967,19 @@ fn reads_of_a_decoded_copy_and_visible_variables_keep_the_plain_form() {
     );
 }
 
-/// The same mirror read through a `for` over the whole resource.
+/// The same mirror read through a `for` over the whole resource (`sensitive` an expression);
+/// with `sensitive = true` the mirror is null already, and `value` becomes write-only.
 #[test]
 fn a_mirror_read_in_a_for_keeps_the_plain_form() {
-    let main = "resource \"tfe_variable\" \"each\" {\n  for_each     = var.vars\n  key          = each.key\n  value        = each.value\n  category     = \"env\"\n  workspace_id = var.ws\n  sensitive    = true\n}\n\n\
+    let main = "resource \"tfe_variable\" \"each\" {\n  for_each     = var.vars\n  key          = each.key\n  value        = each.value\n  category     = \"env\"\n  workspace_id = var.ws\n  sensitive    = var.hide\n}\n\n\
                 output \"shown\" {\n  value = [for v in tfe_variable.each : v.readable_value]\n}\n";
     let (plan, _dir) = migrate_text(&[("main.tf", main)]);
     assert!(rewritten(&plan, "main.tf").is_none(), "{plan:#?}");
+    let (_, text, _dir) = migrate_main(&[(
+        "main.tf",
+        &main.replace("sensitive    = var.hide", "sensitive    = true"),
+    )]);
+    assert!(text.contains("  value_wo         = each.value\n"), "{text}");
 }
 
 /// A `jsonencode` object that sets a key twice (the parser reads it under a name of its own,
