@@ -862,7 +862,26 @@ impl<'e> Scanner<'e> {
     }
 
     /// [`Scanner::scan`] with up to `threads` threads for a large file.
-    pub fn scan_parallel(mut self, src: &[u8], threads: usize) -> Result<Scanned, DocError> {
+    pub fn scan_parallel(self, src: &[u8], threads: usize) -> Result<Scanned, DocError> {
+        // audit (the scanner that reads `private`, whose findings feed no rewrite) reads a plan
+        // saved through setup-terraform's wrapper, its lines blanked (positions unchanged).
+        let blanked;
+        let wrapper = self.private && is_wrapper_log(src);
+        let src = if wrapper {
+            blanked = blank_wrapper_lines(src);
+            &blanked[..]
+        } else {
+            src
+        };
+        let wrapper_note = wrapper.then(|| WRAPPER_NOTE.to_string());
+        let r = self.scan_inner(src, threads);
+        r.map(|mut s| {
+            s.notes.extend(wrapper_note);
+            s
+        })
+    }
+
+    fn scan_inner(mut self, src: &[u8], threads: usize) -> Result<Scanned, DocError> {
         if threads < 2 || src.len() < PARALLEL_MIN_BYTES {
             let r = self.scan_here(src);
             let deep = self.engine.take_too_deep();
@@ -4090,6 +4109,54 @@ fn cty_path<'a>(
         .enumerate()
         .filter(|(i, _)| !dynamic.contains(i))
         .map(|(_, s)| StepRef::of(s))
+}
+
+/// The note on a plan read out of setup-terraform's wrapper output.
+const WRAPPER_NOTE: &str = "read as the output of hashicorp/setup-terraform's wrapper: its `[command]` and `::` workflow-command lines were left out (set `terraform_wrapper: false` to save the plan alone)";
+
+/// Does `src` start (after a byte-order mark and blank space) with the `[command]` line that
+/// hashicorp/setup-terraform's wrapper prints before Terraform's own output, with a JSON object
+/// on a following line?
+fn is_wrapper_log(src: &[u8]) -> bool {
+    let body = src.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(src);
+    let start = body
+        .iter()
+        .position(|b| !b" \t\r\n".contains(b))
+        .unwrap_or(body.len());
+    let body = &body[start..];
+    body.starts_with(b"[command]")
+        && body
+            .split(|&b| b == b'\n')
+            .skip(1)
+            .find(|l| !is_wrapper_line(l) && l.iter().any(|b| !b" \t\r".contains(b)))
+            .is_some_and(|l| l.trim_ascii_start().starts_with(b"{"))
+}
+
+/// A line the wrapper adds: its `[command]` echo, or a GitHub workflow command (`::debug::`,
+/// `::set-output`, ...). Terraform's JSON is one line that starts with `{`.
+fn is_wrapper_line(line: &[u8]) -> bool {
+    let l = line.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(line);
+    let l = l.trim_ascii_start();
+    l.starts_with(b"[command]") || l.starts_with(b"::")
+}
+
+/// `src` with the wrapper's lines turned into spaces (line breaks kept, so every position and
+/// line number is the file's own). The workflow commands repeat Terraform's output
+/// (`::debug::stdout: ...`); the plan itself is read once, on its own line.
+fn blank_wrapper_lines(src: &[u8]) -> Vec<u8> {
+    let mut out = src.to_vec();
+    let mut at = 0;
+    for line in src.split(|&b| b == b'\n') {
+        if is_wrapper_line(line) {
+            for b in &mut out[at..at + line.len()] {
+                if *b != b'\r' {
+                    *b = b' ';
+                }
+            }
+        }
+        at += line.len() + 1;
+    }
+    out
 }
 
 #[cfg(test)]

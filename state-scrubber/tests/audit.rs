@@ -4843,3 +4843,42 @@ fn a_string_ssm_parameter_is_not_a_secret_in_configuration_or_data_sources() {
         assert!(!r.all().contains(s.as_str()), "leak");
     }
 }
+
+/// Real-world fixtures (helper 71): hashicorp/setup-terraform's wrapper (on by default in GitHub
+/// Actions) prints `[command]... show -json tfplan` before Terraform's output and `::debug::` /
+/// `::set-output` workflow commands after it, so a CI job's `terraform show -json tfplan >
+/// plan.json` saves a plan with those lines around it. audit called it "not a JSON object" (exit
+/// 2), and a directory walk skipped it: its secrets went unreported. The wrapper's lines are
+/// left out and the plan is read, at its own line.
+#[test]
+fn a_plan_saved_through_the_setup_terraform_wrapper_is_read() {
+    let d = Dir::new();
+    let p = pw();
+    let plan = json!({"format_version": "1.2", "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"resources": [{"address": "aws_db_instance.main", "mode": "managed",
+            "type": "aws_db_instance", "name": "main", "provider_name": "registry.terraform.io/hashicorp/aws",
+            "schema_version": 2, "values": {"password": p, "username": "app"}, "sensitive_values": {}}]}}})
+    .to_string();
+    let wrapped = format!(
+        "[command]/home/runner/work/_temp/abc/terraform-bin show -json tfplan\n{plan}\n::debug::Terraform exited with code 0.\n::debug::stdout: {plan}%0A\n::debug::stderr: \n::set-output name=stdout::{plan}%0A\n::set-output name=stderr::\n::set-output name=exitcode::0\n"
+    );
+    d.write("ci/plan.json", &wrapped);
+    for target in [d.s("ci/plan.json"), d.s("ci")] {
+        let r = audit(&[&target, "--format", "json"]);
+        assert_eq!(r.code, 1, "{}", r.all());
+        let f = findings(&r);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0]["attribute_path"], "password");
+        assert_eq!(f[0]["line"], 2, "{f:?}");
+        assert_eq!(f[0]["document"], "show_json_plan");
+        let notes = r.json()["files"][0]["notes"].to_string();
+        assert!(notes.contains("setup-terraform"), "{notes}");
+        for v in variants(&p) {
+            assert!(!r.all().contains(&v), "leak");
+        }
+    }
+    // Anything else before the object is still no Terraform JSON.
+    d.write("x/plan.json", format!("[info] {plan}\n"));
+    let r = audit(&[&d.s("x/plan.json")]);
+    assert_eq!(r.code, 2, "{}", r.all());
+}
