@@ -4594,3 +4594,33 @@ fn a_dry_run_denied_access_shows_its_plan_and_exits_0() {
         assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
     }
 }
+
+/// `--profile` naming a profile no shared file defines: the store refuses it before any call (in
+/// the provider's terms, without the name); scrub says it with the flag and the name, which a
+/// command line typed them, and leaves the state alone.
+#[test]
+fn an_undefined_profile_is_named_with_its_flag() {
+    let (c, _dir, p, original) = canary_file();
+    let o = run(
+        &[
+            "scrub",
+            p.to_str().unwrap(),
+            "--prefix",
+            "p",
+            "--profile",
+            "typo-prof",
+            "--write",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "--profile \"typo-prof\" is not defined in the shared config and credentials files"
+        ),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    assert_no_canary_out(&c, &o);
+}

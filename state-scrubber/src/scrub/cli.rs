@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::ValueEnum;
-use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig};
+use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig, ConnectError};
 
 use super::interrupt::{self, Stop};
 use super::lock::StateLock;
@@ -60,6 +60,14 @@ impl StoreArgs {
             ..Default::default()
         })
         .await
+        .map_err(|e| match (&e, &self.profile) {
+            // Said in the provider's terms (its `profile` argument, not repeated there); --profile
+            // is typed on a command line, so it is named.
+            (ConnectError::UndefinedProfile, Some(p)) => anyhow::anyhow!(
+                "--profile {p:?} is not defined in the shared config and credentials files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)"
+            ),
+            _ => anyhow::Error::new(e),
+        })
         .context("connecting to Secrets Manager")
     }
 }
