@@ -2554,21 +2554,66 @@ mod tests {
         assert!(!lines[0].contains("cnry"), "{lines:?}");
     }
 
-    /// A connector that answers 200 to everything.
-    #[derive(Debug)]
-    struct Answer200;
+    /// A fake endpoint for the SDK's clients: answers every request 200 with `answer`, and keeps
+    /// `record` of each request (in `seen`), as the request arrived.
+    #[derive(Clone)]
+    struct FakeEndpoint {
+        seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+        answer: &'static str,
+        record: fn(&aws_smithy_runtime_api::client::orchestrator::HttpRequest) -> String,
+    }
 
-    impl aws_smithy_runtime_api::client::http::HttpConnector for Answer200 {
+    impl FakeEndpoint {
+        fn new(
+            answer: &'static str,
+            record: fn(&aws_smithy_runtime_api::client::orchestrator::HttpRequest) -> String,
+        ) -> Self {
+            FakeEndpoint {
+                seen: Default::default(),
+                answer,
+                record,
+            }
+        }
+
+        /// Answers 200 with no body, keeping nothing.
+        fn ok() -> Self {
+            Self::new("", |_| String::new())
+        }
+
+        fn seen(&self) -> Vec<String> {
+            self.seen.lock().unwrap().clone()
+        }
+    }
+
+    impl std::fmt::Debug for FakeEndpoint {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("FakeEndpoint")
+        }
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for FakeEndpoint {
         fn call(
             &self,
-            _: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+            request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
         ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            let note = (self.record)(&request);
+            self.seen.lock().unwrap().push(note);
             aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(
                 aws_smithy_runtime_api::http::Response::new(
                     200.try_into().unwrap(),
-                    aws_smithy_types::body::SdkBody::empty(),
+                    aws_smithy_types::body::SdkBody::from(self.answer),
                 ),
             ))
+        }
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpClient for FakeEndpoint {
+        fn http_connector(
+            &self,
+            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
         }
     }
 
@@ -2582,7 +2627,7 @@ mod tests {
         let token = "cnry-once-token-5d6e7f80";
         for _ in 0..3 {
             let connector = client.connector(
-                aws_smithy_runtime_api::client::http::SharedHttpConnector::new(Answer200),
+                aws_smithy_runtime_api::client::http::SharedHttpConnector::new(FakeEndpoint::ok()),
             );
             let mut request = aws_smithy_runtime_api::http::Request::new(
                 aws_smithy_types::body::SdkBody::empty(),
@@ -2599,8 +2644,9 @@ mod tests {
     async fn observing_connector_reports_the_credentials_a_request_carries() {
         use aws_smithy_runtime_api::client::http::HttpConnector;
         observe_credentials(report);
-        let connector = ObservingClient::new(https_client(None))
-            .connector(aws_smithy_runtime_api::client::http::SharedHttpConnector::new(Answer200));
+        let connector = ObservingClient::new(https_client(None)).connector(
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(FakeEndpoint::ok()),
+        );
         let mut request =
             aws_smithy_runtime_api::http::Request::new(aws_smithy_types::body::SdkBody::empty());
         request
@@ -2640,43 +2686,17 @@ mod tests {
         assert!(!format!("{connector:?}").contains("cnry"));
     }
 
-    /// A fake STS answering every request with an `AssumeRoleWithWebIdentity` success whose
-    /// credentials expire at once, keeping each request's body.
-    #[derive(Debug, Clone, Default)]
-    struct WebIdentitySts(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-    impl aws_smithy_runtime_api::client::http::HttpConnector for WebIdentitySts {
-        fn call(
-            &self,
-            request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
-        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
-            let body = request.body().bytes().unwrap_or_default();
-            self.0
-                .lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(body).into_owned());
-            let xml = "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
-                <AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAWEBIDENTITY00001</AccessKeyId>\
-                <SecretAccessKey>webidentity-test-key</SecretAccessKey><SessionToken>webidentity-test-token</SessionToken>\
-                <Expiration>2020-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult>\
-                </AssumeRoleWithWebIdentityResponse>";
-            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(
-                aws_smithy_runtime_api::http::Response::new(
-                    200.try_into().unwrap(),
-                    aws_smithy_types::body::SdkBody::from(xml),
-                ),
-            ))
-        }
-    }
-
-    impl aws_smithy_runtime_api::client::http::HttpClient for WebIdentitySts {
-        fn http_connector(
-            &self,
-            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
-            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
-        }
+    /// A fake STS: every request gets an `AssumeRoleWithWebIdentity` success whose credentials
+    /// expire at once; each request's body is kept.
+    fn web_identity_sts() -> FakeEndpoint {
+        FakeEndpoint::new(
+            "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                    <AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAWEBIDENTITY00001</AccessKeyId>\
+                    <SecretAccessKey>webidentity-test-key</SecretAccessKey><SessionToken>webidentity-test-token</SessionToken>\
+                    <Expiration>2020-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult>\
+                    </AssumeRoleWithWebIdentityResponse>",
+            |request| String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned(),
+        )
     }
 
     /// The SDK reads the web identity token file again at every refresh (EKS rotates it): the
@@ -2691,7 +2711,7 @@ mod tests {
         use aws_credential_types::provider::ProvideCredentials;
         observe_credentials(report);
         let file = TempFile::new("web-identity-token");
-        let sts = WebIdentitySts::default();
+        let sts = web_identity_sts();
         let client =
             aws_smithy_runtime_api::client::http::SharedHttpClient::new(ObservingClient::new(
                 aws_smithy_runtime_api::client::http::SharedHttpClient::new(sts.clone()),
@@ -2717,7 +2737,7 @@ mod tests {
             std::fs::write(&file.0, format!("{token}\n")).unwrap();
             provider.provide_credentials().await.unwrap();
         }
-        let bodies = sts.0.lock().unwrap().clone();
+        let bodies = sts.seen();
         assert_eq!(bodies.len(), 2, "{bodies:?}");
         assert!(
             bodies[1].contains(
@@ -2731,11 +2751,6 @@ mod tests {
         }
     }
 
-    /// A fake SSO OIDC: answers every request with a `CreateToken` success, and keeps each
-    /// request's body with whether the credentials in it had been reported when it arrived.
-    #[derive(Debug, Clone, Default)]
-    struct Oidc(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
     /// The refresh token and client secret of the SSO cache file in
     /// [`a_renewed_sso_refresh_token_is_reported_before_it_is_sent`].
     const SSO_CACHED: [&str; 2] = [
@@ -2743,38 +2758,23 @@ mod tests {
         "cnry-sso-client-secret-6c5b4a39",
     ];
 
-    impl aws_smithy_runtime_api::client::http::HttpConnector for Oidc {
-        fn call(
-            &self,
-            request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
-        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
-            let reported = REPORTED.lock().unwrap().clone();
-            let before = SSO_CACHED.iter().all(|s| reported.iter().any(|r| r == s));
-            let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default());
-            self.0.lock().unwrap().push(format!(
-                "{} {} reported-before-sent={before} {body}",
-                request.method(),
-                request.uri()
-            ));
-            let json = "{\"accessToken\":\"sso-new-access-token-1234\",\"expiresIn\":3600,\
-                        \"refreshToken\":\"sso-next-refresh-token-5678\",\"tokenType\":\"Bearer\"}";
-            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(
-                aws_smithy_runtime_api::http::Response::new(
-                    200.try_into().unwrap(),
-                    aws_smithy_types::body::SdkBody::from(json),
-                ),
-            ))
-        }
-    }
-
-    impl aws_smithy_runtime_api::client::http::HttpClient for Oidc {
-        fn http_connector(
-            &self,
-            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
-            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
-        }
+    /// A fake SSO OIDC: every request gets a `CreateToken` success; each request is kept with
+    /// whether the credentials in it had been reported when it arrived.
+    fn oidc() -> FakeEndpoint {
+        FakeEndpoint::new(
+            "{\"accessToken\":\"sso-new-access-token-1234\",\"expiresIn\":3600,\
+                        \"refreshToken\":\"sso-next-refresh-token-5678\",\"tokenType\":\"Bearer\"}",
+            |request| {
+                let reported = REPORTED.lock().unwrap().clone();
+                let before = SSO_CACHED.iter().all(|s| reported.iter().any(|r| r == s));
+                let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default());
+                format!(
+                    "{} {} reported-before-sent={before} {body}",
+                    request.method(),
+                    request.uri()
+                )
+            },
+        )
     }
 
     /// SSO OIDC's refresh token and client secret go only in CreateToken's JSON body, and the
@@ -2809,7 +2809,7 @@ mod tests {
                 .enable_all()
                 .build()
                 .unwrap();
-            let oidc = Oidc::default();
+            let oidc = oidc();
             let client =
                 aws_smithy_runtime_api::client::http::SharedHttpClient::new(ObservingClient::new(
                     aws_smithy_runtime_api::client::http::SharedHttpClient::new(oidc.clone()),
@@ -2830,7 +2830,7 @@ mod tests {
                     .build(),
             );
             let token = rt.block_on(provider.provide_token()).unwrap();
-            for request in oidc.0.lock().unwrap().iter() {
+            for request in oidc.seen().iter() {
                 println!("sso-request {request}");
             }
             println!("sso-token {}", token.token());
