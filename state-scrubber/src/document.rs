@@ -2422,7 +2422,7 @@ impl<'e> Scanner<'e> {
         fix: &str,
         key: &str,
     ) {
-        if matches!(dom.node(id).kind, JKind::Str { .. }) {
+        let dets = if matches!(dom.node(id).kind, JKind::Str { .. }) {
             let Some(value) = dom.str(src, id) else {
                 let n = dom.node(id);
                 self.utf8.get_or_insert((n.line, n.column));
@@ -2460,19 +2460,7 @@ impl<'e> Scanner<'e> {
                 }
                 return;
             }
-            let n = dom.node(id);
-            self.dets = dets;
-            self.push_dets(&Site {
-                section,
-                address,
-                unit_pointer: unit,
-                rel,
-                attr: &[],
-                pos: Pos {
-                    line: n.line,
-                    column: n.column,
-                },
-            });
+            dets
         } else if dom.node(id).kind == JKind::Number {
             // A number is reported only when marked (and the mark is on this value itself).
             if !self.numbers || marks.is_empty() {
@@ -2490,24 +2478,26 @@ impl<'e> Scanner<'e> {
             else {
                 return;
             };
-            let n = dom.node(id);
-            self.dets = vec![d];
-            self.push_dets(&Site {
-                section,
-                address,
-                unit_pointer: unit,
-                rel,
-                attr: &[],
-                pos: Pos {
-                    line: n.line,
-                    column: n.column,
-                },
-            });
+            vec![d]
         } else {
             self.values(
                 src, dom, id, section, address, unit, rel, rows, marks, mark, fix,
             );
-        }
+            return;
+        };
+        let n = dom.node(id);
+        self.dets = dets;
+        self.push_dets(&Site {
+            section,
+            address,
+            unit_pointer: unit,
+            rel,
+            attr: &[],
+            pos: Pos {
+                line: n.line,
+                column: n.column,
+            },
+        });
     }
 
     /// `terraform show -json` resource: `{address, mode, type, name, index, values, sensitive_values}`.
