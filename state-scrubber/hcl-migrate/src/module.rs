@@ -24,8 +24,10 @@ pub(crate) struct SourceFile {
 /// Parses `src` as Terraform does. hcl-edit refuses an object constructor that sets a key twice
 /// (`{ a = 1, a = 2 }`); Terraform takes the last one. Such a key is renamed for the parser only
 /// (its last character changed, so every offset holds) and parsing starts again; the offsets of
-/// the keys renamed come back with the body. Spans are the same as in `src`, whose text is what
-/// every edit and every printed line is made of.
+/// the keys that repeat an earlier one come back with the body. In each group of repeats every
+/// key but the last is read under a made-up name, the last under its own, as Terraform reads it
+/// ([`last_keeps_the_name`]). Spans are the same as in `src`, whose text is what every edit and
+/// every printed line is made of.
 pub(crate) fn parse_body(src: &str) -> Result<(Body, Vec<usize>), hcl_edit::parser::Error> {
     // The characters a renamed key may end in; one that makes yet another repeat takes the next.
     // Letters first: a one-character identifier cannot become a digit.
@@ -36,7 +38,7 @@ pub(crate) fn parse_body(src: &str) -> Result<(Body, Vec<usize>), hcl_edit::pars
     loop {
         let current = text.as_deref().unwrap_or(src);
         let error = match hcl_edit::parser::parse_body(current) {
-            Ok(body) => return Ok((body, renamed)),
+            Ok(body) => return Ok((last_keeps_the_name(src, current, body, &renamed), renamed)),
             Err(error) => error,
         };
         let at = error.location().offset();
@@ -72,6 +74,83 @@ pub(crate) fn parse_body(src: &str) -> Result<(Body, Vec<usize>), hcl_edit::pars
         // An ASCII byte replaced an ASCII byte.
         text = Some(String::from_utf8(bytes).expect("still UTF-8"));
     }
+}
+
+/// The parser reports the second of two keys (and the third of three, ...) and that one was
+/// renamed, so `body` reads the first: Terraform reads the last. The names are passed along each
+/// group of repeats (the first takes the second's, ..., the last the key's own): the same names,
+/// so none meets another key, and the last is read under its own. `body` as it is when the text
+/// so made does not parse (a one-character key given a digit; not met in practice).
+fn last_keeps_the_name(src: &str, current: &str, body: Body, renamed: &[usize]) -> Body {
+    struct Groups<'a> {
+        src: &'a str,
+        renamed: &'a [usize],
+        /// Per group, the offsets of its keys' last characters, in the order of the text.
+        groups: Vec<Vec<usize>>,
+    }
+    impl Visit for Groups<'_> {
+        fn visit_object(&mut self, node: &hcl_edit::expr::Object) {
+            let mut by_name: Vec<(&str, Vec<usize>, bool)> = Vec::new();
+            for (key, _) in node.iter() {
+                let Some(at) = key.span().map(|span| span.start) else {
+                    continue;
+                };
+                let (Some(last), Some(name)) =
+                    (repeated_key_last_char(self.src, at), key_text(self.src, at))
+                else {
+                    continue;
+                };
+                let repeat = self.renamed.contains(&at);
+                match by_name.iter_mut().find(|(n, _, _)| *n == name) {
+                    Some((_, lasts, any)) => {
+                        lasts.push(last);
+                        *any |= repeat;
+                    }
+                    None => by_name.push((name, vec![last], repeat)),
+                }
+            }
+            self.groups.extend(
+                by_name
+                    .into_iter()
+                    .filter(|(_, lasts, any)| *any && lasts.len() > 1)
+                    .map(|(_, lasts, _)| lasts),
+            );
+            visit::visit_object(self, node);
+        }
+    }
+    if renamed.is_empty() {
+        return body;
+    }
+    let mut groups = Groups {
+        src,
+        renamed,
+        groups: Vec::new(),
+    };
+    groups.visit_body(&body);
+    let old = current.as_bytes();
+    let mut bytes = old.to_vec();
+    for lasts in &groups.groups {
+        for (i, &last) in lasts.iter().enumerate() {
+            bytes[last] = old[lasts[(i + 1) % lasts.len()]];
+        }
+    }
+    // ASCII bytes moved between ASCII bytes.
+    let text = String::from_utf8(bytes).expect("still UTF-8");
+    hcl_edit::parser::parse_body(&text).unwrap_or(body)
+}
+
+/// An object key's name as the file writes it: an identifier, or a quoted key's text between its
+/// quotes.
+fn key_text(src: &str, at: usize) -> Option<&str> {
+    let rest = src.get(at..)?;
+    if let Some(quoted) = rest.strip_prefix('"') {
+        return Some(&quoted[..quoted.find('"')?]);
+    }
+    let len = rest
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+        .count();
+    (len > 0).then(|| &rest[..len])
 }
 
 /// Whether `name` is in `text` with no letter, digit, `_` or `-` either side of it.

@@ -3068,3 +3068,51 @@ fn a_key_set_twice_keeps_the_file_around_it() {
         .collect();
     assert_eq!(lines, vec![7, 9], "{:#?}", plan.notes);
 }
+
+/// A key set twice is read as Terraform reads it, the last one: a `required_providers` entry
+/// `offstate = { source = "acme/vaultish", source = "offstate/offstate" }` is offstate's (the
+/// secret becomes `offstate_secret`), and with the two the other way round it is acme/vaultish's
+/// (nothing that needs offstate is written). Three of them, and quoted keys, included. Terraform
+/// v1.11.4 `terraform providers` names the last source in both orders.
+#[test]
+fn a_key_set_twice_is_read_as_the_last_one() {
+    for (sources, offstate) in [
+        (["acme/vaultish", "offstate/offstate"].as_slice(), true),
+        (&["offstate/offstate", "acme/vaultish"], false),
+        (
+            &["acme/vaultish", "acme/vaultish", "offstate/offstate"],
+            true,
+        ),
+        (
+            &["offstate/offstate", "offstate/offstate", "acme/vaultish"],
+            false,
+        ),
+        (
+            &["acme/vaultish", "offstate/offstate", "acme/vaultish"],
+            false,
+        ),
+    ] {
+        for key in ["source", "\"source\""] {
+            let entry = sources
+                .iter()
+                .map(|s| format!("      {key} = \"{s}\"\n"))
+                .collect::<String>();
+            let main = pair_with_required(&format!("    offstate = {{\n{entry}    }}"));
+            let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
+            assert_eq!(
+                text.contains("resource \"offstate_secret\" \"db\""),
+                offstate,
+                "{sources:?}: {text}\n{:#?}",
+                plan.notes
+            );
+            // The entry is kept as written, and each repeat is noted.
+            assert!(text.contains(&entry), "{sources:?}: {text}");
+            let noted = plan
+                .notes
+                .iter()
+                .filter(|n| n.message.contains("is set twice in one object"))
+                .count();
+            assert_eq!(noted, sources.len() - 1, "{sources:?}: {:#?}", plan.notes);
+        }
+    }
+}
