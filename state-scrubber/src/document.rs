@@ -358,6 +358,16 @@ struct Pos {
     column: u32,
 }
 
+impl Pos {
+    /// Where `node` starts in the file.
+    fn of(node: &crate::json::Node) -> Pos {
+        Pos {
+            line: node.line,
+            column: node.column,
+        }
+    }
+}
+
 /// A string address key (index, deposed or module instance key) that no content rule picked.
 /// After the scan it is masked and reported if it equals a value found secret anywhere in the
 /// file (a `random_password` result used as a `for_each` key has no token shape; only the value
@@ -1771,10 +1781,7 @@ impl<'e> Scanner<'e> {
                 section: section.to_string(),
                 address: address.clone(),
                 unit: unit.to_string(),
-                pos: Pos {
-                    line: n.line,
-                    column: n.column,
-                },
+                pos: Pos::of(n),
             });
         }
         for (member, node, dets) in found {
@@ -1787,10 +1794,7 @@ impl<'e> Scanner<'e> {
                 unit_pointer: unit,
                 rel: &steps,
                 attr: &steps,
-                pos: Pos {
-                    line: n.line,
-                    column: n.column,
-                },
+                pos: Pos::of(n),
             });
         }
     }
@@ -1885,23 +1889,13 @@ impl<'e> Scanner<'e> {
                 if !dets.is_empty() {
                     let n = dom.node(node);
                     hit_nodes.push(node);
-                    hits.push((
-                        path.to_vec(),
-                        Pos {
-                            line: n.line,
-                            column: n.column,
-                        },
-                        dets,
-                    ));
+                    hits.push((path.to_vec(), Pos::of(n), dets));
                 } else if named.is_some() && value.len() >= SameValue::MIN_LEN {
                     let n = dom.node(node);
                     misses.push((
                         node,
                         path.to_vec(),
-                        Pos {
-                            line: n.line,
-                            column: n.column,
-                        },
+                        Pos::of(n),
                         engine.value_digest(&value),
                         preview(&value),
                     ));
@@ -1936,14 +1930,7 @@ impl<'e> Scanner<'e> {
                     };
                     misses.retain(|m| m.0 != node);
                     let n = dom.node(node);
-                    hits.push((
-                        path.to_vec(),
-                        Pos {
-                            line: n.line,
-                            column: n.column,
-                        },
-                        vec![d],
-                    ));
+                    hits.push((path.to_vec(), Pos::of(n), vec![d]));
                 },
             );
         }
@@ -1984,14 +1971,7 @@ impl<'e> Scanner<'e> {
                     let exact = marks.covers_exactly(path, dynamic);
                     if let Some(d) = engine.analyze_marked_number(dom.raw(src, node), &ctx, exact) {
                         let n = dom.node(node);
-                        hits.push((
-                            path.to_vec(),
-                            Pos {
-                                line: n.line,
-                                column: n.column,
-                            },
-                            vec![d],
-                        ));
+                        hits.push((path.to_vec(), Pos::of(n), vec![d]));
                     }
                 },
             );
@@ -2195,10 +2175,7 @@ impl<'e> Scanner<'e> {
             unit_pointer: unit,
             rel: &rel,
             attr: &[],
-            pos: Pos {
-                line: n.line,
-                column: n.column,
-            },
+            pos: Pos::of(n),
         });
     }
 
@@ -2314,10 +2291,7 @@ impl<'e> Scanner<'e> {
                 unit_pointer: unit,
                 rel: &rel,
                 attr: &steps,
-                pos: Pos {
-                    line: n.line,
-                    column: n.column,
-                },
+                pos: Pos::of(n),
             });
         }
         if same.is_empty() {
@@ -2347,10 +2321,7 @@ impl<'e> Scanner<'e> {
                 unit_pointer: unit,
                 rel: &rel,
                 attr: &steps,
-                pos: Pos {
-                    line: n.line,
-                    column: n.column,
-                },
+                pos: Pos::of(n),
             });
         }
     }
@@ -2451,10 +2422,7 @@ impl<'e> Scanner<'e> {
                             json_pointer: format!("{unit}{}", pointer(rel)),
                             attribute_path: String::new(),
                             fix,
-                            pos: Pos {
-                                line: n.line,
-                                column: n.column,
-                            },
+                            pos: Pos::of(n),
                         },
                     });
                 }
@@ -2493,10 +2461,7 @@ impl<'e> Scanner<'e> {
             unit_pointer: unit,
             rel,
             attr: &[],
-            pos: Pos {
-                line: n.line,
-                column: n.column,
-            },
+            pos: Pos::of(n),
         });
     }
 
@@ -2838,10 +2803,7 @@ impl<'e> Scanner<'e> {
                         json_pointer: format!("{unit}{}", pointer(rel)),
                         attribute_path: attribute_path(attr),
                         fix,
-                        pos: Pos {
-                            line: n.line,
-                            column: n.column,
-                        },
+                        pos: Pos::of(n),
                     },
                 });
             }
@@ -2854,10 +2816,7 @@ impl<'e> Scanner<'e> {
             unit_pointer: unit,
             rel,
             attr,
-            pos: Pos {
-                line: n.line,
-                column: n.column,
-            },
+            pos: Pos::of(n),
         });
     }
 
@@ -3309,15 +3268,7 @@ impl<'e> Scanner<'e> {
                 );
                 if !dets.is_empty() {
                     let n = dom.node(node);
-                    hits.push((
-                        path.to_vec(),
-                        attr,
-                        Pos {
-                            line: n.line,
-                            column: n.column,
-                        },
-                        dets,
-                    ));
+                    hits.push((path.to_vec(), attr, Pos::of(n), dets));
                 }
             },
         );

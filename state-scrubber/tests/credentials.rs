@@ -126,23 +126,28 @@ fn assert_withheld(what: &str, r: &Run, canary: &str) {
     );
 }
 
-#[test]
-fn a_session_token_echoed_by_the_endpoint_is_withheld() {
-    let endpoint = echoing_endpoint();
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("terraform.tfstate");
-    let password = random(ALNUM, 24);
+/// `dir/terraform.tfstate`: a database instance whose password (random) scrub would move.
+fn password_state(dir: &std::path::Path) -> std::path::PathBuf {
+    let state = dir.join("terraform.tfstate");
     std::fs::write(
         &state,
         state_v4(json!([resource(
             "managed",
             "aws_db_instance",
             "main",
-            json!({"id": "db-1", "username": "app", "password": password}),
+            json!({"id": "db-1", "username": "app", "password": random(ALNUM, 24)}),
             json!([[{"type": "get_attr", "value": "password"}]]),
         )])),
     )
     .unwrap();
+    state
+}
+
+#[test]
+fn a_session_token_echoed_by_the_endpoint_is_withheld() {
+    let endpoint = echoing_endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let state = password_state(dir.path());
     let state = state.to_str().unwrap();
 
     // From the environment, and from a shared credentials file only the SDK reads.
@@ -214,18 +219,7 @@ fn a_session_token_echoed_by_the_endpoint_is_withheld() {
 fn a_web_identity_token_echoed_by_sts_is_withheld() {
     let endpoint = echoing_endpoint();
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("terraform.tfstate");
-    std::fs::write(
-        &state,
-        state_v4(json!([resource(
-            "managed",
-            "aws_db_instance",
-            "main",
-            json!({"id": "db-1", "username": "app", "password": random(ALNUM, 24)}),
-            json!([[{"type": "get_attr", "value": "password"}]]),
-        )])),
-    )
-    .unwrap();
+    let state = password_state(dir.path());
     // A JWT-shaped canary in a profile's web_identity_token_file: the SDK sends it only in the
     // form body of STS's AssumeRoleWithWebIdentity, which the endpoint quotes in its error.
     let canary = format!(

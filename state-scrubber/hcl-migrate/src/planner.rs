@@ -1732,18 +1732,19 @@ impl<'a> Planner<'a> {
                         self.edit(file, Edit::replace(list, text));
                     }
                     let mut message = format!("`{path}` → `{}`", rule.twin);
+                    // `TYPE.NAME.…twin`, the argument as written after the edit.
+                    let twin_path = format!(
+                        "{ty}.{name}.{}",
+                        rule.path[..rule.path.len() - 1]
+                            .iter()
+                            .chain([&rule.twin])
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    );
                     if let Some(version) = version {
                         let value = match &trigger {
                             Some((text, conditions)) => {
-                                let twin_path = format!(
-                                    "{ty}.{name}.{}",
-                                    rule.path[..rule.path.len() - 1]
-                                        .iter()
-                                        .chain([&rule.twin])
-                                        .cloned()
-                                        .collect::<Vec<_>>()
-                                        .join(".")
-                                );
                                 for range in conditions {
                                     self.copied.push(CopiedCondition {
                                         file,
@@ -1764,15 +1765,6 @@ impl<'a> Planner<'a> {
                     }
                     if let (Some(version), None) = (version, &trigger) {
                         if let Some((why, example)) = self.may_be_null(&attr.value) {
-                            let twin_path = format!(
-                                "{ty}.{name}.{}",
-                                rule.path[..rule.path.len() - 1]
-                                    .iter()
-                                    .chain([&rule.twin])
-                                    .cloned()
-                                    .collect::<Vec<_>>()
-                                    .join(".")
-                            );
                             self.warn(file, key.start, Hazard::TriggerWithoutValue, format!(
                                 "`{twin_path}` may be null ({why}), and the provider refuses `{version}` without it: \
                                  where it is null, make `{version}` null too, for example \

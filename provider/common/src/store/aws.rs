@@ -2167,29 +2167,9 @@ impl SecretStore for AwsSecretsManager {
 mod tests {
     use super::*;
 
-    /// Counts the events it is shown.
-    #[derive(Clone, Default)]
-    struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
-
-    impl tracing::Subscriber for Count {
-        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-            tracing::span::Id::from_u64(1)
-        }
-        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-        fn event(&self, _: &tracing::Event<'_>) {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-        fn enter(&self, _: &tracing::span::Id) {}
-        fn exit(&self, _: &tracing::span::Id) {}
-    }
-
     #[tokio::test]
     async fn quietly_hides_events_from_the_installed_subscriber() {
-        let count = Count::default();
+        let lines = Lines::default();
         async {
             tracing::trace!("visible");
             quietly(async {
@@ -2200,9 +2180,9 @@ mod tests {
             .await;
             tracing::trace!("visible again");
         }
-        .with_subscriber(count.clone())
+        .with_subscriber(lines.clone())
         .await;
-        assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(lines.0.lock().unwrap().len(), 2);
     }
 
     /// A file under a fresh private directory, removed on drop.
