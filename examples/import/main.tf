@@ -1,6 +1,11 @@
 # offstate import: take over secrets made outside Terraform. Import reads metadata only,
 # never a value.
 #
+# Two secrets made outside Terraform first (prefix offstate-example by default), for example:
+#   aws secretsmanager create-secret --name offstate-example/import/api-key \
+#     --description "Made outside Terraform" --secret-string file://api-key.txt
+#   aws secretsmanager create-secret --name offstate-example/import/db-password --secret-string file://db-password.txt
+# then:
 #   export TF_VAR_api_key_arn='arn:aws:secretsmanager:...:secret:<prefix>/import/api-key-AbCdEf'
 #   export TF_VAR_db_password='...the value the db-password secret already holds...'
 #   terraform init && terraform plan     # 2 to import, 2 to change (recovery_window_in_days only)

@@ -5,6 +5,9 @@
 #
 # Against a local endpoint (what `make demo` does), also set TF_VAR_endpoint=http://127.0.0.1:PORT
 # (or AWS_ENDPOINT_URL_SECRETS_MANAGER). Against real AWS, leave both unset.
+# A region is needed either way (AWS_REGION, TF_VAR_region or your profile's), and credentials: a
+# local endpoint such as moto_server takes any, e.g. AWS_ACCESS_KEY_ID=testing
+# AWS_SECRET_ACCESS_KEY=testing (without them the AWS SDK ends up asking instance metadata).
 
 terraform {
   required_version = ">= 1.11" # write-only attributes

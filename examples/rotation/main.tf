@@ -4,8 +4,10 @@
 #   export TF_VAR_rotation_lambda_arn='arn:aws:lambda:eu-west-1:123456789012:function:rotate-db'
 #   terraform init && terraform apply
 #
-# After a rotation, `terraform plan` shows the new version_id as a change made outside Terraform
-# and plans nothing: the rotated value is never written back.
+# After a rotation, `terraform plan` plans nothing ("No changes."): the rotated value is never
+# written back. `terraform plan -refresh-only` shows the new version_id as changed outside of
+# Terraform (a plain `terraform plan` shows that drift only where something, such as an output,
+# refers to version_id).
 
 terraform {
   required_version = ">= 1.11" # write-only attributes
