@@ -25,6 +25,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
 
 [ -x "$PROVIDER_BIN" ] || { echo "demo: $PROVIDER_BIN is missing; run 'make demo' (it builds first)" >&2; exit 1; }
+[ -x "$SCRUBBER_BIN" ] || { echo "demo: $SCRUBBER_BIN is missing; run 'make demo' (it builds first)" >&2; exit 1; }
 
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
@@ -153,43 +154,44 @@ step "state-scrubber: audit a legacy state with plaintext secrets"
 LEGACY="$DEMO/legacy-state/terraform.tfstate"
 "$PYTHON" "$ROOT/examples/legacy-state/generate_state.py" "$LEGACY" | sed 's/^/    /'
 
-has_subcommand() { [ -x "$SCRUBBER_BIN" ] && "$SCRUBBER_BIN" "$1" --help >/dev/null 2>&1; }
+# Each step's exit code is what the step must give (0 clean, 1 findings, 2 error); any other
+# stops the demo with exit 1.
+expect() {
+  local want="$1" got="$2" what="$3"
+  if [ "$got" != "$want" ]; then
+    echo "demo: $what exited $got, expected $want" >&2
+    exit 1
+  fi
+  note "$what exit code: $got, as expected"
+}
 
-if has_subcommand audit; then
-  set +e
-  "$SCRUBBER_BIN" audit "$LEGACY" | sed 's/^/    /'
-  rc=${PIPESTATUS[0]}
-  set -e
-  note "audit exit code: $rc (0 clean, 1 findings, 2 error)"
-else
-  note "NOTE: 'state-scrubber audit' is not available in this build yet; skipping this step."
-fi
+set +e
+"$SCRUBBER_BIN" audit "$LEGACY" | sed 's/^/    /'
+rc=${PIPESTATUS[0]}
+set -e
+expect 1 "$rc" "audit of the legacy state (1: findings)"
 
 step "state-scrubber: scrub the legacy state (dry run: nothing is written)"
-if has_subcommand scrub; then
-  set +e
-  AWS_ENDPOINT_URL_SECRETS_MANAGER="$ENDPOINT" \
-    "$SCRUBBER_BIN" scrub "$LEGACY" --store aws-secretsmanager --prefix offstate-demo/legacy/ | sed 's/^/    /'
-  rc=${PIPESTATUS[0]}
-  set -e
-  note "scrub (dry run) exit code: $rc"
+set +e
+AWS_ENDPOINT_URL_SECRETS_MANAGER="$ENDPOINT" \
+  "$SCRUBBER_BIN" scrub "$LEGACY" --store aws-secretsmanager --prefix offstate-demo/legacy/ | sed 's/^/    /'
+rc=${PIPESTATUS[0]}
+set -e
+expect 0 "$rc" "scrub (dry run)"
 
-  step "state-scrubber: scrub --write (values to the local Secrets Manager, state rewritten to references)"
-  set +e
-  AWS_ENDPOINT_URL_SECRETS_MANAGER="$ENDPOINT" \
-    "$SCRUBBER_BIN" scrub "$LEGACY" --store aws-secretsmanager --prefix offstate-demo/legacy/ --write | tail -n 3 | sed 's/^/    /'
-  rc=${PIPESTATUS[0]}
-  set -e
-  note "scrub --write exit code: $rc"
+step "state-scrubber: scrub --write (values to the local Secrets Manager, state rewritten to references)"
+set +e
+AWS_ENDPOINT_URL_SECRETS_MANAGER="$ENDPOINT" \
+  "$SCRUBBER_BIN" scrub "$LEGACY" --store aws-secretsmanager --prefix offstate-demo/legacy/ --write | tail -n 3 | sed 's/^/    /'
+rc=${PIPESTATUS[0]}
+set -e
+expect 0 "$rc" "scrub --write"
 
-  step "state-scrubber: audit the scrubbed state"
-  set +e
-  "$SCRUBBER_BIN" audit "$LEGACY" | sed 's/^/    /'
-  rc=${PIPESTATUS[0]}
-  set -e
-  note "audit exit code: $rc (0: no plaintext secret left)"
-else
-  note "NOTE: 'state-scrubber scrub' is not available in this build yet; skipping this step."
-fi
+step "state-scrubber: audit the scrubbed state"
+set +e
+"$SCRUBBER_BIN" audit "$LEGACY" | sed 's/^/    /'
+rc=${PIPESTATUS[0]}
+set -e
+expect 0 "$rc" "audit of the scrubbed state (0: no plaintext secret left)"
 
 step "Done. Work files are in ${DEMO#"$ROOT/"}/"
