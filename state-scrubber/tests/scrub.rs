@@ -4624,3 +4624,116 @@ fn an_undefined_profile_is_named_with_its_flag() {
     assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
     assert_no_canary_out(&c, &o);
 }
+
+/// Review finding: a dry run did not show the tags and the KMS key --write creates secrets
+/// with, so a tag policy or an SCP requiring a tag or a key surprised the first --write. Now
+/// the dry run has one line saying both, and it is what --write does: every tag it lists is on
+/// every secret --write creates, with the value it shows, and the key is the one it names.
+#[test]
+fn the_dry_run_shows_the_tags_and_key_write_creates_secrets_with() {
+    let Some(moto) = Moto::start() else { return };
+    let c = canary();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("terraform.tfstate");
+    std::fs::write(&p, canary_state(&c)).unwrap();
+    let ps = p.to_str().unwrap();
+    let key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let line_of = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find(|l| l.starts_with("secrets created on --write: "))
+            .map(str::to_owned)
+    };
+
+    // No option: scrub's own tags and the AWS managed key.
+    let plain = run(
+        &[
+            "scrub",
+            ps,
+            "--prefix",
+            "shown/plain",
+            "--endpoint",
+            &moto.url,
+        ],
+        None,
+    );
+    assert_ok(&plain);
+    let line = line_of(&plain).expect("the dry run names the tags and the key");
+    assert!(
+        line.contains("offstate:managed-by=state-scrubber"),
+        "{line}"
+    );
+    assert!(line.contains("the AWS managed key"), "{line}");
+    assert!(!line.contains("--tag tags it lacks"), "{line}");
+
+    let opts = [
+        "--prefix",
+        "shown/tagged",
+        "--endpoint",
+        &moto.url,
+        "--kms-key-id",
+        key_arn,
+        "--tag",
+        "team=payments",
+        "--tag",
+        "cost-centre=42",
+    ];
+    let mut a = vec!["scrub", ps];
+    a.extend(opts);
+    let dry = run(&a, None);
+    assert_ok(&dry);
+    let line = line_of(&dry).expect("the dry run names the tags and the key");
+    assert!(line.contains(&format!("KMS key {key_arn}")), "{line}");
+    // The `KEY=VALUE` tags the line shows, scrub's own and --tag's.
+    let tags_part = line
+        .strip_prefix("secrets created on --write: tags ")
+        .and_then(|l| l.split("; ").next())
+        .unwrap();
+    let shown: Vec<(String, String)> = tags_part
+        .split(", ")
+        .filter_map(|t| t.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("offstate:managed-by".into(), "state-scrubber".into()),
+            ("cost-centre".into(), "42".into()),
+            ("team".into(), "payments".into()),
+        ],
+        "{line}"
+    );
+    for key in [
+        "offstate:state-lineage",
+        "offstate:address",
+        "offstate:attribute",
+    ] {
+        assert!(tags_part.contains(key), "{line}");
+    }
+
+    a.push("--write");
+    let write = run(&a, None);
+    assert_ok(&write);
+    let store = rt().block_on(moto_client(&moto.url));
+    let secrets = rt().block_on(described(&store, "shown/tagged"));
+    assert!(!secrets.is_empty());
+    for m in &secrets {
+        for (k, v) in &shown {
+            assert_eq!(m.tags.get(k), Some(v), "{}: tag {k}", m.name);
+        }
+        for key in [
+            "offstate:state-lineage",
+            "offstate:address",
+            "offstate:attribute",
+        ] {
+            if !m.name.contains(".offstate-manifest") {
+                assert!(m.tags.contains_key(key), "{}: tag {key}", m.name);
+            }
+        }
+        assert_eq!(m.kms_key_id.as_deref(), Some(key_arn), "{}", m.name);
+    }
+    for o in [&plain, &dry, &write] {
+        assert_no_canary(&c, "stdout", &o.stdout);
+        assert_no_canary(&c, "stderr", &o.stderr);
+    }
+}

@@ -252,6 +252,8 @@ pub struct ScrubReport {
     /// A dry run's verdict: the error --write would stop with before storing anything
     /// ([`ScrubError::Refused`]). --write returns it as its error instead.
     pub refused: Option<ScrubError>,
+    /// `--kms-key-id` and `--tag`: what every secret scrub creates gets besides its own tags.
+    pub settings: store::SecretSettings,
 }
 
 /// The longest `--prefix`: its names get a module path, an address and an attribute path
@@ -503,6 +505,7 @@ pub async fn scrub(
         checks: vec![],
         manifest_check: None,
         refused: None,
+        settings: settings.clone(),
     };
     if items.is_empty() {
         report.items = items;
@@ -948,6 +951,32 @@ fn manifest_check_text(c: &Check) -> String {
     }
 }
 
+/// What a dry run says every secret --write creates is made with: its tags (scrub's own, then
+/// `--tag`'s) and its KMS key. A tag policy or an SCP that requires a tag or a key refuses
+/// CreateSecret; the dry run is where to see it coming.
+fn settings_text(settings: &store::SecretSettings) -> String {
+    let mut tags = vec![
+        format!("{} (this state's lineage)", store::TAG_LINEAGE),
+        format!("{} (the resource)", store::TAG_ADDRESS),
+        format!("{} (the attribute)", store::TAG_ATTRIBUTE),
+        format!("{}=state-scrubber", store::TAG_MANAGED_BY),
+    ];
+    tags.extend(settings.tags.iter().map(|(k, v)| format!("{k}={v}")));
+    let key = match &settings.kms_key_id {
+        Some(k) => format!("KMS key {k}"),
+        None => "the AWS managed key (aws/secretsmanager; --kms-key-id picks another)".into(),
+    };
+    let existing = if settings.tags.is_empty() {
+        String::new()
+    } else {
+        "; a secret there already, this state's, gets the --tag tags it lacks".into()
+    };
+    format!(
+        "secrets created on --write: tags {}; {key}{existing}",
+        tags.join(", ")
+    )
+}
+
 /// The redacted, reviewable diff of a scrub.
 pub fn render(r: &ScrubReport) -> String {
     let mut s = String::new();
@@ -1045,6 +1074,7 @@ pub fn render(r: &ScrubReport) -> String {
         if let Some((name, c)) = &r.manifest_check {
             let _ = writeln!(s, "manifest {name}: {}", manifest_check_text(c));
         }
+        let _ = writeln!(s, "{}", settings_text(&r.settings));
         let _ = writeln!(
             s,
             "dry run: {} value(s) in {} resource(s) would move to Secrets Manager; serial {} -> {}; nothing was written (use --write)",
