@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{AppName, BehaviorVersion, Region};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
+use offstate_common::store::aws::error_chain;
 
 use crate::audit::{scan_bytes, FileResult};
 use crate::detect::Engine;
@@ -95,9 +96,14 @@ struct Job {
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
-/// A short, value-free description of an SDK error: S3's code and message, or the transport
-/// error chain.
-fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+/// A short, value-free description of an SDK error: S3's code and message, or the error chain
+/// by `Display` only (the provider's [`error_chain`]): `DisplayErrorContext` appends the error's
+/// `Debug`, a dump of SDK internals (`DispatchFailure(DispatchFailure { source:
+/// ConnectorError { ...`) and, for an unparsable answer, of the HTTP response.
+fn sdk_error<
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+>(
     e: &SdkError<E, R>,
 ) -> String {
     match e {
@@ -106,10 +112,10 @@ fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt:
             match (err.code(), err.message()) {
                 (Some(c), Some(m)) => format!("{c}: {m}"),
                 (Some(c), None) => c.to_string(),
-                _ => DisplayErrorContext(e).to_string(),
+                _ => error_chain(e),
             }
         }
-        _ => DisplayErrorContext(e).to_string(),
+        _ => error_chain(e),
     }
 }
 
@@ -487,8 +493,7 @@ async fn fetch(
     if len <= IN_MEMORY_MAX {
         let mut v = Vec::with_capacity(len as usize);
         while let Some(chunk) = body.next().await {
-            let chunk =
-                chunk.map_err(|e| format!("reading the object: {}", DisplayErrorContext(&e)))?;
+            let chunk = chunk.map_err(|e| format!("reading the object: {}", error_chain(&e)))?;
             v.extend_from_slice(&chunk);
         }
         return Ok(Fetched::Memory(v));
@@ -507,8 +512,7 @@ async fn fetch(
     let mut tmp = tempfile::NamedTempFile::new_in(dir.path())
         .map_err(|e| format!("cannot create a temporary file: {}", e.kind()))?;
     while let Some(chunk) = body.next().await {
-        let chunk =
-            chunk.map_err(|e| format!("reading the object: {}", DisplayErrorContext(&e)))?;
+        let chunk = chunk.map_err(|e| format!("reading the object: {}", error_chain(&e)))?;
         tmp.write_all(&chunk)
             .map_err(|e| format!("writing the temporary copy: {}", e.kind()))?;
     }
@@ -541,5 +545,40 @@ mod tests {
         assert_eq!(o.label(), "s3://b/k/terraform.tfstate?versionId=v1");
         assert!(validate_endpoint("http://127.0.0.1:5000").is_ok());
         assert!(validate_endpoint("localhost:5000").is_err());
+    }
+
+    /// Review finding: a listing that could not reach S3 printed `DisplayErrorContext`'s dump
+    /// of the SDK's error (`DispatchFailure(DispatchFailure { source: ConnectorError { ...`).
+    /// Now the causes by their `Display` only.
+    #[test]
+    fn an_unreachable_endpoint_is_said_without_a_debug_dump() {
+        // A port nothing listens on: bind one, then let it go.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let message = rt.block_on(async {
+            let conf = aws_sdk_s3::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_s3::config::Credentials::for_tests())
+                .endpoint_url(format!("http://127.0.0.1:{port}"))
+                .force_path_style(true)
+                .retry_config(RetryConfig::disabled())
+                .build();
+            let client = Client::from_conf(conf);
+            let mut lister = Lister::new(&client, "tf-states", "envs/", false);
+            lister.next_page().await.unwrap_err()
+        });
+        assert!(message.contains("dispatch failure"), "{message}");
+        assert!(message.contains("onnection refused"), "{message}");
+        for dump in ["DispatchFailure(", "ConnectorError {", "source:", "{ "] {
+            assert!(!message.contains(dump), "{dump}: {message}");
+        }
     }
 }

@@ -1625,7 +1625,7 @@ where
 /// 500). Response { status, headers, body: SdkBody { .. b\"...\" } }"): that body is whatever
 /// the server (or a proxy before it) answered, credentials it meant to hand over included, and
 /// nothing had registered them yet.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = vec![without_response_dump(err.to_string())];
     let mut source = err.source();
     while let Some(cause) = source {
