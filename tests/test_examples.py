@@ -17,9 +17,9 @@ than the session's (identity import: 1.12, terraform query: 1.14) run with the b
 
 Not applied: `legacy-state/` (FIXTURES below) is a "before" configuration for state-scrubber,
 using hashicorp/aws, random and tls; its state is written by generate_state.py, nothing applies it.
-Moving from aws_secretsmanager_* has no example folder: it needs a stand-in hashicorp/aws
-provider in the test environment, which does not exist yet (docs/resources/secret.md shows the
-blocks).
+Moving from aws_secretsmanager_* has no example folder: a user's configuration needs the real
+hashicorp/aws from the registry. tests/test_move_from_aws.py runs those blocks (the ones
+docs/resources/secret.md shows) against a test-only stand-in, tests/aws-standin/.
 """
 
 from __future__ import annotations
