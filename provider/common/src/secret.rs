@@ -133,28 +133,99 @@ impl SecretValue {
     /// value, for defence-in-depth scrubbing. It does when it holds the value, or any run of
     /// [`ECHO_RUN`] of its bytes, in one of the forms a request carries it: the bytes as they
     /// are, JSON-string escaped (`"` and `\` as `\"` and `\\`: a JSON request body), or in
-    /// standard base64 (`SecretBinary`). An empty value is never echoed. The search is not
-    /// constant-time (memchr): the message is not attacker-timed, and it is bounded by the caller.
+    /// base64 (`SecretBinary`, or a whole request body a gateway quotes in base64: the value at
+    /// any byte alignment, standard or URL alphabet). The same search runs again on the
+    /// haystack decoded, up to two encodings deep, as a service, a gateway or a fake may quote
+    /// a request: percent-decoded (a form or a URL, `+` as a space or not), JSON-unescaped (any
+    /// encoder's escapes: Python's `\u00e9`, Go's `\u003c`, `\/`), HTML entities decoded (an
+    /// error page), and, for a value of 8 bytes or more (a shorter one would match the noise of
+    /// decoding text that is not base64), base64 and hex decoded at every offset. An empty value
+    /// is never echoed. The search is not constant-time (memchr): the message is not
+    /// attacker-timed, and it is bounded by the caller.
     pub fn is_echoed_in(&self, haystack: &str) -> bool {
-        use base64::Engine;
         if self.bytes.is_empty() {
             return false;
         }
-        let hay = haystack.as_bytes();
-        let base64 = Zeroizing::new(
-            base64::engine::general_purpose::STANDARD
-                .encode(&self.bytes[..])
-                .into_bytes(),
-        );
-        let escaped = self.expose_str().ok().and_then(|s| {
-            let json = Zeroizing::new(serde_json::to_string(s).ok()?);
-            let inner = &json.as_bytes()[1..json.len() - 1];
-            (inner != s.as_bytes()).then(|| Zeroizing::new(inner.to_vec()))
-        });
-        if echoes(hay, &self.bytes) || echoes(hay, &base64) {
+        let forms = self.echo_forms();
+        // Every ECHO_RUN bytes of every longer form, looked up by each window of a text: the
+        // value (up to 64 KiB, in ~10 forms) is scanned once, not once per window of a text.
+        let (short, long): (Vec<_>, Vec<_>) = forms.iter().partition(|f| f.len() <= ECHO_RUN);
+        let runs: std::collections::HashSet<&[u8]> =
+            long.iter().flat_map(|f| f.windows(ECHO_RUN)).collect();
+        let found = |hay: &[u8]| {
+            short.iter().any(|form| echoes(hay, form))
+                || hay.windows(ECHO_RUN).any(|w| runs.contains(w))
+        };
+        if found(haystack.as_bytes()) {
             return true;
         }
-        escaped.is_some_and(|form| echoes(hay, &form))
+        let binary_too = self.bytes.len() >= 8;
+        let mut layer = vec![Zeroizing::new(haystack.as_bytes().to_vec())];
+        for _ in 0..2 {
+            let mut next = Vec::new();
+            for text in &layer {
+                next.extend(echo::decodings(text, binary_too));
+            }
+            if next.iter().any(|d| found(d)) {
+                return true;
+            }
+            layer = next;
+        }
+        false
+    }
+
+    /// The forms a request carries the value in: the bytes, JSON-escaped (when that differs),
+    /// and the base64 of each, whole, and, when long enough to be no accident, its characters
+    /// that depend on the value alone at each byte alignment in a larger blob, in the standard
+    /// and the URL alphabet.
+    fn echo_forms(&self) -> Vec<Zeroizing<Vec<u8>>> {
+        use base64::Engine;
+        let mut sources = vec![Zeroizing::new(self.bytes.to_vec())];
+        if let Ok(s) = self.expose_str() {
+            if let Ok(json) = serde_json::to_string(s).map(Zeroizing::new) {
+                let inner = &json.as_bytes()[1..json.len() - 1];
+                if inner != s.as_bytes() {
+                    sources.push(Zeroizing::new(inner.to_vec()));
+                }
+            }
+        }
+        let mut forms = Vec::new();
+        for src in &sources {
+            forms.push(Zeroizing::new(
+                base64::engine::general_purpose::STANDARD
+                    .encode(&src[..])
+                    .into_bytes(),
+            ));
+            for k in 0..3usize {
+                let mut padded = Zeroizing::new(vec![0u8; k]);
+                padded.extend_from_slice(src);
+                let enc = Zeroizing::new(
+                    base64::engine::general_purpose::STANDARD
+                        .encode(&padded[..])
+                        .into_bytes(),
+                );
+                let (from, to) = ((k * 8).div_ceil(6), (k + src.len()) * 8 / 6);
+                if to < from + ECHO_RUN {
+                    continue;
+                }
+                let core = Zeroizing::new(enc[from..to].to_vec());
+                let url = Zeroizing::new(
+                    core.iter()
+                        .map(|&b| match b {
+                            b'+' => b'-',
+                            b'/' => b'_',
+                            b => b,
+                        })
+                        .collect::<Vec<u8>>(),
+                );
+                if url != core {
+                    forms.push(url);
+                }
+                forms.push(core);
+            }
+        }
+        forms.extend(sources);
+        forms
     }
 
     /// Picks one member of a JSON value, following `path` (object keys, or decimal indexes into
@@ -228,6 +299,218 @@ impl From<String> for SecretValue {
 impl From<Vec<u8>> for SecretValue {
     fn from(value: Vec<u8>) -> Self {
         Self::from_bytes(value)
+    }
+}
+
+/// The decodings [`SecretValue::is_echoed_in`] searches a haystack through. Each is lenient (what
+/// does not decode is kept as it is, or dropped) and only ever shrinks its input, but base64 and
+/// hex, which give one output per offset, so a haystack bounded by its caller stays bounded.
+mod echo {
+    use zeroize::Zeroizing;
+
+    /// The decodings of `text` that differ from it: percent (`+` kept, and `+` as a space), JSON
+    /// string escapes, HTML entities, and with `binary_too` base64 (either alphabet) and hex runs
+    /// decoded at every offset.
+    pub(super) fn decodings(text: &[u8], binary_too: bool) -> Vec<Zeroizing<Vec<u8>>> {
+        let mut out = Vec::new();
+        let mut keep = |d: Zeroizing<Vec<u8>>| {
+            if !d.is_empty() && d[..] != *text {
+                out.push(d);
+            }
+        };
+        if text.contains(&b'%') || text.contains(&b'+') {
+            keep(percent(text, false));
+            keep(percent(text, true));
+        }
+        if text.contains(&b'\\') {
+            keep(json_unescape(text));
+        }
+        if text.contains(&b'&') {
+            keep(html_unescape(text));
+        }
+        if binary_too {
+            keep(runs(text, 4, base64_digit, base64_run));
+            keep(runs(text, 2, hex_digit, hex_run));
+        }
+        out
+    }
+
+    fn hex_digit(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+
+    fn base64_digit(b: u8) -> Option<u8> {
+        match b {
+            b'A'..=b'Z' => Some(b - b'A'),
+            b'a'..=b'z' => Some(b - b'a' + 26),
+            b'0'..=b'9' => Some(b - b'0' + 52),
+            b'+' | b'-' => Some(62),
+            b'/' | b'_' => Some(63),
+            _ => None,
+        }
+    }
+
+    fn percent(text: &[u8], plus_is_space: bool) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(text.len()));
+        let mut i = 0;
+        while i < text.len() {
+            let b = text[i];
+            let pair = text
+                .get(i + 1..i + 3)
+                .and_then(|h| Some((hex_digit(h[0])?, hex_digit(h[1])?)));
+            match (b, pair) {
+                (b'%', Some((hi, lo))) => {
+                    out.push(hi << 4 | lo);
+                    i += 3;
+                    continue;
+                }
+                (b'+', _) if plus_is_space => out.push(b' '),
+                _ => out.push(b),
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// JSON string escapes, whichever an encoder chose (`\u00e9` or `é`, `\/` or `/`), surrogate
+    /// pairs joined; a malformed escape is kept as it is.
+    fn json_unescape(text: &[u8]) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(text.len()));
+        let unit = |at: usize| -> Option<u32> {
+            let h = text.get(at..at + 4)?;
+            h.iter()
+                .try_fold(0u32, |acc, &d| Some(acc << 4 | u32::from(hex_digit(d)?)))
+        };
+        let mut i = 0;
+        while i < text.len() {
+            if text[i] != b'\\' || i + 1 == text.len() {
+                out.push(text[i]);
+                i += 1;
+                continue;
+            }
+            let simple = match text[i + 1] {
+                b'"' => Some(b'"'),
+                b'\\' => Some(b'\\'),
+                b'/' => Some(b'/'),
+                b'b' => Some(8),
+                b'f' => Some(12),
+                b'n' => Some(b'\n'),
+                b'r' => Some(b'\r'),
+                b't' => Some(b'\t'),
+                _ => None,
+            };
+            if let Some(b) = simple {
+                out.push(b);
+                i += 2;
+                continue;
+            }
+            let high = (text[i + 1] == b'u').then(|| unit(i + 2)).flatten();
+            let Some(high) = high else {
+                out.push(text[i]);
+                i += 1;
+                continue;
+            };
+            let low = (text.get(i + 6..i + 8) == Some(b"\\u"))
+                .then(|| unit(i + 8))
+                .flatten()
+                .filter(|l| (0xdc00..0xe000).contains(l));
+            let (code, used) = match low {
+                Some(l) if (0xd800..0xdc00).contains(&high) => {
+                    (0x10000 + ((high - 0xd800) << 10) + (l - 0xdc00), 12)
+                }
+                _ => (high, 6),
+            };
+            if let Some(c) = char::from_u32(code) {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+            i += used;
+        }
+        out
+    }
+
+    /// `&lt;` `&gt;` `&amp;` `&quot;` `&apos;` and numeric references (`&#60;`, `&#x3c;`).
+    fn html_unescape(text: &[u8]) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(text.len()));
+        let mut i = 0;
+        while i < text.len() {
+            let end = (text[i] == b'&')
+                .then(|| text[i..].iter().take(12).position(|&b| b == b';'))
+                .flatten();
+            let decoded = end.and_then(|e| {
+                let name = std::str::from_utf8(&text[i + 1..i + e]).ok()?;
+                let code = match name {
+                    "lt" => 0x3c,
+                    "gt" => 0x3e,
+                    "amp" => 0x26,
+                    "quot" => 0x22,
+                    "apos" => 0x27,
+                    n if n.starts_with("#x") || n.starts_with("#X") => {
+                        u32::from_str_radix(&n[2..], 16).ok()?
+                    }
+                    n => n.strip_prefix('#')?.parse().ok()?,
+                };
+                Some((char::from_u32(code)?, e))
+            });
+            match decoded {
+                Some((c, e)) => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    i += e + 1;
+                }
+                None => {
+                    out.push(text[i]);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Every maximal run of `digit`s, decoded by `decode` from each of its first `period`
+    /// offsets; the decoded pieces one after the other, a NUL between two.
+    fn runs(
+        text: &[u8],
+        period: usize,
+        digit: fn(u8) -> Option<u8>,
+        decode: fn(&[u8], &mut Vec<u8>),
+    ) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::new());
+        let mut digits = Zeroizing::new(Vec::new());
+        let mut i = 0;
+        while i < text.len() {
+            digits.clear();
+            while let Some(d) = text.get(i).copied().and_then(digit) {
+                digits.push(d);
+                i += 1;
+            }
+            if digits.len() >= 2 * period {
+                for offset in 0..period {
+                    decode(&digits[offset..], &mut out);
+                    out.push(0);
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// 6-bit digits to bytes; a last partial group gives the whole bytes it holds.
+    fn base64_run(digits: &[u8], out: &mut Vec<u8>) {
+        let (mut acc, mut bits) = (0u32, 0u32);
+        for &d in digits {
+            acc = (acc << 6 | u32::from(d)) & 0xff_ffff;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+    }
+
+    /// Pairs of hex digits to bytes; an odd last digit is dropped.
+    fn hex_run(digits: &[u8], out: &mut Vec<u8>) {
+        out.extend(digits.chunks_exact(2).map(|p| p[0] << 4 | p[1]));
     }
 }
 

@@ -507,50 +507,39 @@ impl StoreError {
     }
 
     /// Replaces the message when it echoes `value` ([`SecretValue::is_echoed_in`]: the value or a
-    /// piece of it, raw, JSON-escaped or base64) or is longer than [`MAX_CHECKED_MESSAGE`] (no
-    /// Secrets Manager message is): defence in depth against a service, a proxy or a fake that
-    /// echoes its input into its error text.
+    /// piece of it, raw, JSON-escaped, base64, percent-encoded, hex...) or is longer than
+    /// [`MAX_CHECKED_MESSAGE`] (no Secrets Manager message is), and the code when it echoes
+    /// `value` or is longer than [`MAX_CHECKED_CODE`] (the SDK takes it from the answer's body
+    /// or headers too): defence in depth against a service, a proxy or a fake that echoes its
+    /// input into its error. The kind of error is kept.
     pub fn withhold_value(self, value: &SecretValue) -> Self {
-        let withheld = if self.message().len() > MAX_CHECKED_MESSAGE {
-            format!(
+        let message = if self.message().len() > MAX_CHECKED_MESSAGE {
+            Some(format!(
                 "(message withheld: {} bytes, longer than any Secrets Manager message)",
                 self.message().len()
-            )
+            ))
         } else if value.is_echoed_in(self.message()) {
-            "(message withheld: it contained the secret value or a piece of it)".to_owned()
+            Some("(message withheld: it contained the secret value or a piece of it)".to_owned())
         } else {
-            return self;
+            None
         };
-        let code = self.code().to_owned();
+        let code = (self.code().len() > MAX_CHECKED_CODE || value.is_echoed_in(self.code()))
+            .then(|| WITHHELD_CODE.to_owned());
+        if message.is_none() && code.is_none() {
+            return self;
+        }
+        let code = code.unwrap_or_else(|| self.code().to_owned());
+        let message = message.unwrap_or_else(|| self.message().to_owned());
         match self {
-            StoreError::NotFound { .. } => StoreError::NotFound {
-                code,
-                message: withheld,
-            },
-            StoreError::AlreadyExists { .. } => StoreError::AlreadyExists {
-                code,
-                message: withheld,
-            },
-            StoreError::ScheduledForDeletion { .. } => StoreError::ScheduledForDeletion {
-                code,
-                message: withheld,
-            },
-            StoreError::InvalidParameter { .. } => StoreError::InvalidParameter {
-                code,
-                message: withheld,
-            },
-            StoreError::AccessDenied { .. } => StoreError::AccessDenied {
-                code,
-                message: withheld,
-            },
-            StoreError::Throttled { .. } => StoreError::Throttled {
-                code,
-                message: withheld,
-            },
-            StoreError::Other { .. } => StoreError::Other {
-                code,
-                message: withheld,
-            },
+            StoreError::NotFound { .. } => StoreError::NotFound { code, message },
+            StoreError::AlreadyExists { .. } => StoreError::AlreadyExists { code, message },
+            StoreError::ScheduledForDeletion { .. } => {
+                StoreError::ScheduledForDeletion { code, message }
+            }
+            StoreError::InvalidParameter { .. } => StoreError::InvalidParameter { code, message },
+            StoreError::AccessDenied { .. } => StoreError::AccessDenied { code, message },
+            StoreError::Throttled { .. } => StoreError::Throttled { code, message },
+            StoreError::Other { .. } => StoreError::Other { code, message },
         }
     }
 
@@ -570,6 +559,12 @@ impl StoreError {
 /// The longest service error message [`StoreError::withhold_value`] searches and keeps; Secrets
 /// Manager's are a few hundred bytes.
 pub const MAX_CHECKED_MESSAGE: usize = 2048;
+
+/// The longest error code [`StoreError::withhold_value`] keeps; AWS codes are a few dozen bytes.
+pub const MAX_CHECKED_CODE: usize = 128;
+
+/// The code [`StoreError::withhold_value`] puts in place of one it withholds.
+pub const WITHHELD_CODE: &str = "WithheldErrorCode";
 
 /// AWS words an InvalidRequestException about a deleted secret in several ways: "already
 /// scheduled for deletion" (CreateSecret), "marked for deletion" (PutSecretValue,

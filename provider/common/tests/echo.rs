@@ -1,0 +1,241 @@
+//! A service, a gateway or a proxy that echoes a request carrying a value into its error text,
+//! in the encodings such components really use: base64 of the whole request body (so the value
+//! sits at any byte alignment), JSON escaped the way Python (`ensure_ascii`) or Go (`<`, `>`,
+//! `&` as `\u003c`...) write it, percent-encoded (a form or a URL), hex. Each echo must be
+//! withheld by [`StoreError::withhold_value`], in the code as well as the message. No assertion
+//! prints a value: the messages name the case only.
+
+use base64::Engine;
+use offstate_common::store::StoreError;
+use offstate_common::SecretValue;
+
+/// A value with every character class that changes under some encoding: `<>&` (Go), non-ASCII
+/// (Python's `ensure_ascii`), `"` and `\` (every JSON encoder), `/` (some escape it), spaces
+/// and `+` (form encoding), and no 16-byte run that any of them leaves alone.
+fn tricky() -> String {
+    let mut s = String::new();
+    for (i, c) in "abcdefghijklmnopqrstuvwxyz0123456789".chars().enumerate() {
+        s.push(c);
+        s.push(['<', '>', '&', 'é', '"', '\\', '/', ' ', '+', '%', 'ü', '\n'][i % 12]);
+    }
+    s
+}
+
+/// A canary with no repeats (a periodic one would sit at several alignments at once).
+fn canary() -> String {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let hex: String = (0..32)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from_digit((x % 16) as u32, 16).unwrap()
+        })
+        .collect();
+    format!("offstate-echo-{hex}")
+}
+
+fn python_json(s: &str) -> String {
+    // json.dumps(s) with ensure_ascii=True (Python's default)
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut buf = [0u16; 2];
+                for u in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn go_json(s: &str) -> String {
+    // encoding/json: non-ASCII kept, but <, > and & escaped (HTML-safe)
+    serde_json::to_string(s)
+        .unwrap()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+fn percent(s: &str, plus_for_space: bool) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' if plus_for_space => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn withheld(value: &SecretValue, code: &str, message: &str) -> StoreError {
+    StoreError::from_code(code, message).withhold_value(value)
+}
+
+fn body(name: &str, value_json: &str) -> String {
+    format!(
+        r#"{{"ClientRequestToken":"6c1f2a0e-6d43-4c1e-9a1b-0c9f1d2e3a4b","Name":"{name}","SecretString":{value_json}}}"#
+    )
+}
+
+#[test]
+fn base64_of_the_request_body_at_every_alignment_is_withheld() {
+    let s = canary();
+    let v = SecretValue::from_string(s.clone());
+    let json = serde_json::to_string(&s).unwrap();
+    for name in ["a", "ab", "abc"] {
+        let b = body(name, &json);
+        for (engine, label) in [
+            (&base64::engine::general_purpose::STANDARD, "base64"),
+            (
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                "base64url",
+            ),
+        ] {
+            let enc = engine.encode(b.as_bytes());
+            for prefix in ["", "request=", "x"] {
+                let e = withheld(
+                    &v,
+                    "ValidationException",
+                    &format!("bad body: {prefix}{enc}"),
+                );
+                assert!(
+                    e.message().starts_with("(message withheld"),
+                    "{label} of the body, name of {} bytes, prefix {prefix:?}: not withheld",
+                    name.len()
+                );
+            }
+        }
+    }
+    // A binary value inside a request body (base64 of base64: a proxy logging the body)
+    let bin = SecretValue::from_bytes((0u8..=255).rev().collect());
+    let inner = base64::engine::general_purpose::STANDARD.encode(bin.expose_secret());
+    for name in ["a", "ab", "abc"] {
+        let b = format!(r#"{{"Name":"{name}","SecretBinary":"{inner}"}}"#);
+        let enc = base64::engine::general_purpose::STANDARD.encode(b.as_bytes());
+        let e = withheld(&bin, "ValidationException", &format!("bad body: {enc}"));
+        assert!(
+            e.message().starts_with("(message withheld"),
+            "base64 of a SecretBinary body, name of {} bytes: not withheld",
+            name.len()
+        );
+    }
+}
+
+#[test]
+fn json_escaped_as_python_or_go_writes_it_is_withheld() {
+    let s = tricky();
+    let v = SecretValue::from_string(s.clone());
+    for (label, json) in [("python", python_json(&s)), ("go", go_json(&s))] {
+        let e = withheld(
+            &v,
+            "ValidationException",
+            &format!("could not read {}", body("n", &json)),
+        );
+        assert!(
+            e.message().starts_with("(message withheld"),
+            "{label} JSON escapes: not withheld"
+        );
+    }
+}
+
+#[test]
+fn percent_encoded_echo_is_withheld() {
+    let s = tricky();
+    let v = SecretValue::from_string(s.clone());
+    for plus in [false, true] {
+        let e = withheld(
+            &v,
+            "ValidationException",
+            &format!("rejected Name=n&SecretString={}", percent(&s, plus)),
+        );
+        assert!(
+            e.message().starts_with("(message withheld"),
+            "percent-encoded (plus for space: {plus}): not withheld"
+        );
+    }
+}
+
+#[test]
+fn hex_echo_is_withheld() {
+    let s = tricky();
+    let v = SecretValue::from_string(s.clone());
+    let hex: String = body("n", &serde_json::to_string(&s).unwrap())
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let e = withheld(&v, "ValidationException", &format!("payload {hex}"));
+    assert!(
+        e.message().starts_with("(message withheld") || e.message().len() > 2048,
+        "hex of the body: not withheld"
+    );
+    let hex: String = s.bytes().map(|b| format!("{b:02X}")).collect();
+    let e = withheld(&v, "ValidationException", &format!("payload {hex}"));
+    assert!(
+        e.message().starts_with("(message withheld"),
+        "hex of the value: not withheld"
+    );
+}
+
+#[test]
+fn an_error_code_that_echoes_the_value_is_withheld() {
+    let s = canary();
+    let v = SecretValue::from_string(s.clone());
+    let e = withheld(&v, &s, "rejected");
+    assert!(!v.is_echoed_in(e.code()), "the code still echoes the value");
+    assert!(
+        !v.is_echoed_in(&e.to_string()),
+        "the error text echoes the value"
+    );
+}
+
+#[test]
+fn ordinary_messages_are_kept() {
+    let v = SecretValue::from_string(tricky());
+    for (code, msg) in [
+        ("ResourceExistsException", "The operation failed because the secret prod/app already exists."),
+        ("ValidationException", "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536"),
+        ("AccessDeniedException", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: secretsmanager:CreateSecret on resource: prod/app because no identity-based policy allows the secretsmanager:CreateSecret action"),
+        ("InvalidRequestException", "You can't create this secret because a secret with this name is already scheduled for deletion."),
+    ] {
+        let e = withheld(&v, code, msg);
+        assert_eq!(e.message(), msg);
+        assert_eq!(e.code(), code);
+    }
+}
+
+/// The search stays cheap at its bounds: the largest value Secrets Manager takes (64 KiB) against
+/// the longest message searched, made of base64 and hex runs and escapes (every decoding works).
+#[test]
+fn the_search_is_bounded_at_the_largest_value_and_message() {
+    let alphabet = b"!#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let big: String = (0..65536)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(alphabet[(x % alphabet.len() as u64) as usize])
+        })
+        .collect();
+    let v = SecretValue::from_string(big);
+    let unit = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY 0123456789abcdef %41%42 \\u0041 &lt; + ";
+    let message: String = unit.repeat(2048 / unit.len());
+    let start = std::time::Instant::now();
+    let e = withheld(&v, "ValidationException", &message);
+    let took = start.elapsed();
+    assert_eq!(e.message(), message, "an unrelated message is kept");
+    assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+    println!("64 KiB value, {} byte message: {took:?}", message.len());
+}
