@@ -196,6 +196,12 @@ def redact(text: str, canaries: list[Canary] | None = None) -> str:
                 continue
             if s in text:
                 text = text.replace(s, f"{MASK}<{n.form}>")
+        # as pytest shows a string holding it: repr, with `\\` doubled and a quote maybe escaped
+        # (a value with a backslash and a quote is in none of the forms above)
+        r = repr(c.reveal())[1:-1]
+        for s in dict.fromkeys([r, r.replace("\\'", "'"), r.replace("'", "\\'").replace("\\\\'", "\\'")]):
+            if s and s in text:
+                text = text.replace(s, f"{MASK}<repr>")
     tails = [m.group(0) for c in cs for m in _HEX_RUN.finditer(c.reveal())]
     if tails:
         text = _HEX_RUN.sub(lambda m: MASK if any(m.group(0) in t for t in tails) else m.group(0), text)

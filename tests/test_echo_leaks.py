@@ -1,0 +1,265 @@
+"""A Secrets Manager endpoint (or a gateway before it) that answers a write with an error quoting
+the request body, in the encodings such components really use: base64 of the whole body (the
+value then sits at any byte alignment), JSON re-encoded by Python (`ensure_ascii`: `\\u00e9`) or
+Go (`<`, `>`, `&` as `\\u003c`...), percent-encoded, or the value put in the error *code*. The
+provider (a value from configuration, and one it generates) and `state-scrubber scrub --write`
+must name the code and withhold the rest; the sweep searches every artifact (trace logs, the
+provider's stderr, scrub's output) for the value in each of those forms.
+
+tests/test_bad_input.py covers the plain echo (the body as it is); this file the encoded ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from harness import canary as canaries
+from harness import hcl
+from harness import terraform as tfh
+from harness.recorder import _HOP
+
+REGION = "us-east-1"
+SCRUBBER = Path(os.environ.get("OFFSTATE_SCRUBBER_BIN") or tfh.REPO / "target" / "release" / "state-scrubber")
+WRITES = {"CreateSecret", "PutSecretValue", "UpdateSecret"}
+
+# A value every encoding changes: `<>&` (Go), non-ASCII (Python), `"` and `\\` (every JSON
+# encoder), `/`, spaces and `+` (forms), so that no 16 bytes of it survive any of them as they are.
+_SPICE = ['<', '>', '&', 'é', '"', '\\', '/', ' ', '+', '%', 'ü', '<']
+
+
+def tricky(c: canaries.Canary, kind: str) -> str:
+    """The canary spiced for `kind`. For base64 it stays plain: an escape (`\\"`) in the body
+    moves the rest of the value to another byte alignment, so a spiced value sits at every
+    alignment whatever the name's length, and the misaligned case would not be tested."""
+    raw = c.reveal()
+    if kind.startswith("base64"):
+        return raw
+    return "".join(ch + _SPICE[i % len(_SPICE)] for i, ch in enumerate(raw))
+
+
+def specials(kind: str) -> str:
+    """`override_special` for the generated value (HCL-escaped), plain for base64 as above."""
+    return "<>&/+ %" if kind.startswith("base64") else '<>&\\"\\\\/+ %'
+
+
+def encoded(kind: str, body: bytes) -> tuple[str, str]:
+    """(code, message) of an error echoing `body` in the form `kind`."""
+    doc = json.loads(body)
+    value = doc.get("SecretString") or doc.get("SecretBinary") or ""
+    if kind == "base64-body":
+        return "ValidationException", "request rejected, body (base64): " + base64.b64encode(body).decode()
+    if kind == "base64url-body":
+        return "ValidationException", "request rejected: " + base64.urlsafe_b64encode(body).decode().rstrip("=")
+    if kind == "python-json":
+        return "ValidationException", "could not parse " + json.dumps(doc)
+    if kind == "go-json":
+        go = json.dumps(doc, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return "ValidationException", "could not parse " + go
+    if kind == "form":
+        return "ValidationException", "rejected " + urllib.parse.urlencode(doc)
+    if kind == "code":
+        return "Rejected#" + value.replace(":", ""), "rejected"
+    raise AssertionError(kind)
+
+
+class EchoGateway:
+    """Forwards to moto, except WRITES, answered 400 with an echo of the request in `kind`. Each
+    value it sees is registered with the workspace (the raw value and its percent-encoded forms),
+    so that the sweep searches for the generated ones too."""
+
+    def __init__(self, ws, upstream: str, kind: str):
+        u = urllib.parse.urlsplit(upstream)
+        self.ws, self.kind, self.seen = ws, kind, 0
+        gw = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                op = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
+                if op in WRITES:
+                    doc = json.loads(body)
+                    value = doc.get("SecretString")
+                    if value:
+                        gw.watch(value)
+                    if doc.get("SecretString") or doc.get("SecretBinary"):
+                        gw.seen += 1
+                        code, message = encoded(gw.kind, body)
+                        out = json.dumps({"__type": code, "message": message}).encode()
+                        self.send_response(400, "Bad Request")
+                        self.send_header("Content-Type", "application/x-amz-json-1.1")
+                        self.send_header("Content-Length", str(len(out)))
+                        self.end_headers()
+                        self.wfile.write(out)
+                        return
+                import http.client
+
+                conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+                try:
+                    conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+                    for k, v in self.headers.items():
+                        if k.lower() not in _HOP and k.lower() != "content-length":
+                            conn.putheader(k, v)
+                    conn.putheader("Content-Length", str(len(body)))
+                    conn.endheaders(body)
+                    r = conn.getresponse()
+                    data = r.read()
+                    self.send_response(r.status, r.reason)
+                    for k, v in r.getheaders():
+                        if k.lower() not in _HOP and k.lower() != "content-length":
+                            self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                finally:
+                    conn.close()
+
+            do_POST = do_GET = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def watch(self, value: str) -> None:
+        known = {c.reveal() for c in self.ws.canaries}
+        for form in (value, urllib.parse.quote_plus(value), urllib.parse.quote(value, safe="")):
+            if form not in known:
+                self.ws.watch(canaries.wrap(form))
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+KINDS = ["base64-body", "base64url-body", "python-json", "go-json", "form", "code"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_provider_write_echoed_encoded(ws, moto, kind):
+    """Three secrets whose names differ in length by one byte (so base64 of the body puts the
+    value at each alignment) from configuration, and one generated with every special
+    character: each create fails with the service's code, never the value in any form."""
+    gw = EchoGateway(ws, moto.url, kind)
+    try:
+        value = ws.watch(canaries.wrap(tricky(ws.canary("text"), kind)))
+        ws.set_var("secret", value)
+        blocks = [
+            hcl.secret(f"s{i}", name=ws.name("x" * (i + 1)), value_wo_version="1", recovery_window_in_days=0)
+            for i in range(3)
+        ]
+        blocks.append(
+            'resource "offstate_secret" "g" {\n'
+            f'  name = "{ws.name("generated")}"\n'
+            "  recovery_window_in_days = 0\n"
+            "  generate {\n"
+            "    length  = 64\n"
+            "    special = true\n"
+            f'    override_special = "{specials(kind)}"\n'
+            "  }\n"
+            "}\n"
+        )
+        ws.write(hcl.config(gw.url, *blocks))
+        ws.env["TF_LOG"] = "trace"
+        res = ws.apply(expect=1)
+        assert gw.seen >= 4, "every create reached the gateway"
+        # (booleans first: pytest would show the output, value included, on a failing `in`)
+        if kind == "code":
+            replaced = "WithheldErrorCode" in res.output
+            assert replaced, "the echoing code is replaced"
+        else:
+            named = res.output.count("ValidationException") >= 4
+            assert named, "each create names the code"
+    finally:
+        gw.stop()
+
+
+def legacy_state(value: str) -> str:
+    return json.dumps({
+        "version": 4,
+        "terraform_version": "1.11.4",
+        "serial": 1,
+        "lineage": "3f1b0c9e-echo-0000-0000-000000000001",
+        "outputs": {},
+        "resources": [{
+            "mode": "managed",
+            "type": "aws_db_instance",
+            "name": "db",
+            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+            "instances": [{
+                "schema_version": 2,
+                "attributes": {"id": "db-1", "identifier": "db-1", "username": "app", "password": value},
+                "sensitive_attributes": [],
+            }],
+        }],
+    }, indent=2)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_scrub_write_echoed_encoded(ws, moto, kind):
+    """`state-scrubber scrub --write` moving a password into a gateway that echoes the write:
+    exit 2, the state left as it was, and neither stdout nor stderr holds the value in any form.
+    The legacy state (plaintext by definition) lives outside the swept folders."""
+    if not SCRUBBER.is_file():
+        tfh.require(False, f"{SCRUBBER} not built (cargo build --release -p state-scrubber)")
+    gw = EchoGateway(ws, moto.url, kind)
+    try:
+        value = ws.watch(canaries.wrap(tricky(ws.canary("password"), kind)))
+        src = ws.root / "legacy"
+        src.mkdir()
+        state = src / "terraform.tfstate"
+        state.write_text(legacy_state(value.reveal()))
+        before = state.read_bytes()
+        ws.seq += 1
+        stem = ws.artifacts / f"{ws.seq:02d}-state-scrubber-scrub"
+        argv = [str(SCRUBBER), "scrub", str(state), "--store", "aws-secretsmanager", "--prefix", ws.prefix,
+                "--endpoint", gw.url, "--region", REGION, "--write"]
+        p = subprocess.run(argv, env=dict(ws.env, TF_LOG="trace"), capture_output=True, timeout=300, check=False)
+        stem.with_suffix(".stdout").write_bytes(p.stdout)
+        stem.with_suffix(".stderr").write_bytes(p.stderr)
+        # the sweep wants a trace log among the artifacts; scrub writes none, say so in one
+        stem.with_suffix(".tflog").write_text("state-scrubber writes no Terraform log\n")
+        assert gw.seen >= 1, "the write reached the gateway"
+        assert p.returncode == 2, f"scrub exited {p.returncode}"
+        unchanged = state.read_bytes() == before
+        assert unchanged, "a failed write left the state as it was"
+        text = (p.stdout + p.stderr).decode(errors="replace")
+        if kind == "code":
+            replaced = "WithheldErrorCode" in text
+            assert replaced, "the echoing code is replaced"
+        else:
+            named = "ValidationException" in text
+            assert named, "the error names the code"
+    finally:
+        gw.stop()
+
+
+@pytest.mark.parametrize("spice", ['"\\', "'\\", "'\"\\", "\\n\t"])
+def test_redact_masks_a_value_as_pytest_shows_it(spice):
+    """A failing `assert "x" in output` shows repr(output): a value with a backslash (doubled
+    there) and a quote is in none of the sweep's forms, so the report hooks must mask its repr
+    too. A generated value (no hex run for the tail rule to mask) was shown whole before."""
+    import secrets
+
+    letters = "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ"
+    half = lambda: "".join(secrets.choice(letters) for _ in range(24))  # noqa: E731
+    value = half() + spice + half()
+    v = canaries.wrap(value)
+    for shown in (repr("Error: " + value + " rejected"), repr("it's " + value), repr('say "' + value)):
+        out = canaries.redact(shown, [v])
+        leaked = any(value[i:i + 12] in out for i in range(0, 12)) or any(
+            value[-12 - i:len(value) - i] in out for i in range(0, 12))
+        assert not leaked, "a piece of the value is still shown"
