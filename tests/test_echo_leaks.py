@@ -71,14 +71,34 @@ def encoded(kind: str, body: bytes) -> tuple[str, str]:
     raise AssertionError(kind)
 
 
+def answer(kind: str, body: bytes) -> tuple[int, str, bytes]:
+    """(status, content type, body) of the gateway's answer to a write, for `kind`."""
+    import html
+
+    if kind == "retried-500":  # retried by the SDK: every attempt echoes, the last one is shown
+        b64 = base64.b64encode(body).decode()
+        doc = {"__type": "InternalServiceError", "message": "upstream failed on " + b64}
+        return 500, "application/x-amz-json-1.1", json.dumps(doc).encode()
+    if kind == "html-502":  # a load balancer's page, the body HTML-escaped and wrapped
+        text = html.escape(body.decode())
+        lines = "<br>\n".join(text[i:i + 40] for i in range(0, len(text), 40))
+        return 502, "text/html", f"<html><body><h1>502 Bad Gateway</h1><pre>{lines}</pre></body></html>".encode()
+    if kind == "ok-200-echo":  # a fake answering the request itself
+        return 200, "application/x-amz-json-1.1", body
+    code, message = encoded(kind, body)
+    return 400, "application/x-amz-json-1.1", json.dumps({"__type": code, "message": message}).encode()
+
+
 class EchoGateway:
     """Forwards to moto, except WRITES, answered 400 with an echo of the request in `kind`. Each
     value it sees is registered with the workspace (the raw value and its percent-encoded forms),
     so that the sweep searches for the generated ones too."""
 
-    def __init__(self, ws, upstream: str, kind: str):
+    def __init__(self, ws, upstream: str, kind: str, mangle_read=None):
         u = urllib.parse.urlsplit(upstream)
         self.ws, self.kind, self.seen = ws, kind, 0
+        # mangle_read(answer: dict) -> bytes: what a GetSecretValue answer is turned into
+        self.mangle_read = mangle_read
         gw = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -97,10 +117,9 @@ class EchoGateway:
                         gw.watch(value)
                     if doc.get("SecretString") or doc.get("SecretBinary"):
                         gw.seen += 1
-                        code, message = encoded(gw.kind, body)
-                        out = json.dumps({"__type": code, "message": message}).encode()
-                        self.send_response(400, "Bad Request")
-                        self.send_header("Content-Type", "application/x-amz-json-1.1")
+                        status, ctype, out = answer(gw.kind, body)
+                        self.send_response(status)
+                        self.send_header("Content-Type", ctype)
                         self.send_header("Content-Length", str(len(out)))
                         self.end_headers()
                         self.wfile.write(out)
@@ -117,6 +136,9 @@ class EchoGateway:
                     conn.endheaders(body)
                     r = conn.getresponse()
                     data = r.read()
+                    if op == "GetSecretValue" and r.status == 200 and gw.mangle_read is not None:
+                        gw.seen += 1
+                        data = gw.mangle_read(json.loads(data))
                     self.send_response(r.status, r.reason)
                     for k, v in r.getheaders():
                         if k.lower() not in _HOP and k.lower() != "content-length":
@@ -146,6 +168,8 @@ class EchoGateway:
 
 
 KINDS = ["base64-body", "base64url-body", "python-json", "go-json", "form", "code"]
+# answers whose message is not the service's: the apply fails (or not), the value is never shown
+OTHER = ["retried-500", "html-502", "ok-200-echo"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -263,3 +287,58 @@ def test_redact_masks_a_value_as_pytest_shows_it(spice):
         leaked = any(value[i:i + 12] in out for i in range(0, 12)) or any(
             value[-12 - i:len(value) - i] in out for i in range(0, 12))
         assert not leaked, "a piece of the value is still shown"
+
+
+# GetSecretValue answers that do not parse, with the value where the parser may quote it: in a
+# timestamp (the SDK says what it found instead of a number), after a bad escape, cut short.
+READS = {
+    "value-as-date": lambda a: json.dumps(dict(a, CreatedDate=a["SecretString"])).encode(),
+    "value-as-stages": lambda a: json.dumps(dict(a, VersionStages=a["SecretString"])).encode(),
+    "bad-escape-after": lambda a: json.dumps(a).replace('"SecretString": "', '"SecretString": "\\q', 1).encode(),
+    "cut-short": lambda a: json.dumps(a).encode()[:-3],
+    "value-unquoted": lambda a: json.dumps(dict(a, SecretString="@@")).replace('"@@"', a["SecretString"]).encode(),
+}
+
+
+@pytest.mark.parametrize("read", list(READS))
+def test_read_of_a_malformed_answer(ws, sm, moto, read):
+    """`offstate_secret_value` (ephemeral, then a json_key lookup) through a gateway mangling
+    GetSecretValue's answer: the read fails, naming the call, never quoting the body."""
+    value = ws.canary("stored")
+    name = ws.name()
+    sm.create_secret(Name=name, SecretString=value.reveal())
+    gw = EchoGateway(ws, moto.url, "none", mangle_read=READS[read])
+    try:
+        ws.write(hcl.config(
+            gw.url,
+            f'ephemeral "offstate_secret_value" "read" {{\n  secret_id = "{name}"\n}}\n'
+            f'ephemeral "offstate_secret_value" "key" {{\n  secret_id = "{name}"\n  json_key = "password"\n}}\n'
+            'resource "offstate_secret" "dst" {\n'
+            f'  name = "{ws.name("dst")}"\n'
+            "  recovery_window_in_days = 0\n"
+            "  value_wo         = ephemeral.offstate_secret_value.read.value\n"
+            '  value_wo_version = "1"\n'
+            "}\n",
+            variables=(),
+        ))
+        ws.env["TF_LOG"] = "trace"
+        ws.apply(expect=1)
+        assert gw.seen >= 1, "a read reached the gateway"
+    finally:
+        gw.stop()
+
+
+@pytest.mark.parametrize("kind", OTHER)
+def test_provider_write_answered_otherwise(ws, moto, kind):
+    """A 500 retried with every attempt echoing, an HTML 502 page quoting the body, a 200 that
+    is the request itself: whatever the apply ends in, the value is in no artifact."""
+    gw = EchoGateway(ws, moto.url, kind)
+    try:
+        value = ws.watch(canaries.wrap(tricky(ws.canary("text"), "base64")))
+        ws.set_var("secret", value)
+        ws.write(hcl.config(gw.url, hcl.secret("s", name=ws.name(), value_wo_version="1", recovery_window_in_days=0)))
+        ws.env["TF_LOG"] = "trace"
+        ws.apply(expect=None)
+        assert gw.seen >= 1, "the create reached the gateway"
+    finally:
+        gw.stop()
