@@ -450,6 +450,24 @@ fn scan_json(scan: &Scan, file: String, bytes: &[u8], walked: bool) -> FileResul
                 excluded: None,
             }
         }
+        // Terraform's own JSON that is no state or plan (`providers schema -json`, ...): skipped
+        // with a note naming it, like other JSON a walk finds; named, an error that says what
+        // to audit instead.
+        Err(DocError::NotStateOrPlan { what, .. }) if walked => FileResult {
+            file,
+            archive: None,
+            member: None,
+            kind: None,
+            bytes: n,
+            elapsed: start.elapsed(),
+            findings: vec![],
+            error: None,
+            notes: vec![format!(
+                "skipped: {}, not a state or plan (found by the directory walk)",
+                what.as_str()
+            )],
+            excluded: None,
+        },
         Err(e) => FileResult::failed(file, n, start.elapsed(), e.to_string()),
     }
 }

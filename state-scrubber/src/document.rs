@@ -165,6 +165,10 @@ pub enum DocError {
     },
     #[error("{file}: not a Terraform state, plan or backend cache (no `version` or `format_version` member)")]
     Unrecognized { file: String },
+    /// Terraform's JSON, but one of its outputs that holds no state or plan (see
+    /// [`OtherDocument`]): read as a state it would pass as clean whatever it holds.
+    #[error("{file}: {}, not a state or plan: not scanned; audit the state (`terraform.tfstate`, or `terraform show -json > state.json`) or the plan (`terraform show -json PLANFILE > plan.json`, or PLANFILE itself) instead", .what.as_str())]
+    NotStateOrPlan { file: String, what: OtherDocument },
     /// Keys that occur more than once, read every way (see [`Scanner::readings`]), needed
     /// more readings of one unit than the bound: what is left unread could hide a secret.
     #[error("{file}: at {pointer}: keys occur more than once in too many places to read every occurrence (over {MAX_READINGS} readings of one resource); Terraform never writes a key twice: remove the extra members, then run again")]
@@ -179,6 +183,67 @@ pub enum DocError {
         pointer: String,
         expected: &'static str,
     },
+}
+
+/// Terraform's JSON outputs that are neither a state nor a plan, told apart by their top-level
+/// members (Terraform 1.11's `internal/command/jsonprovider`, `jsonfunction`, `views/validate.go`
+/// and `command/version.go`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtherDocument {
+    /// `terraform providers schema -json`: `format_version`, `provider_schemas`.
+    ProvidersSchema,
+    /// `terraform metadata functions -json`: `format_version`, `function_signatures`.
+    Functions,
+    /// `terraform validate -json`: `format_version`, `valid`, `error_count`, `warning_count`,
+    /// `diagnostics`.
+    Validate,
+    /// `terraform version -json`: `terraform_version`, `platform`, `provider_selections`,
+    /// `terraform_outdated` (no `format_version`).
+    Version,
+    /// Any other `format_version` document with members but none a state or plan has.
+    Other,
+}
+
+impl OtherDocument {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtherDocument::ProvidersSchema => {
+                "the output of `terraform providers schema -json` (provider schemas)"
+            }
+            OtherDocument::Functions => {
+                "the output of `terraform metadata functions -json` (function signatures)"
+            }
+            OtherDocument::Validate => "the output of `terraform validate -json` (diagnostics)",
+            OtherDocument::Version => "the output of `terraform version -json`",
+            OtherDocument::Other => {
+                "a Terraform JSON document (`format_version`) with none of a state's or plan's members (`values`, `planned_values`, `resource_changes`, ...)"
+            }
+        }
+    }
+
+    /// What a document is by its top-level keys that no state or plan reading took up
+    /// (`skipped`), if it is one of these: with `format_version`, anything but
+    /// `terraform_version` there (`{"format_version": "1.0"}` alone is what `terraform show
+    /// -json` prints for an empty or absent state, and holds nothing); without it, only
+    /// `terraform version -json`'s members.
+    fn of(format_version: bool, skipped: &[String]) -> Option<OtherDocument> {
+        let has = |k: &str| skipped.iter().any(|s| s == k);
+        if !format_version {
+            return (has("platform") && (has("terraform_outdated") || has("provider_selections")))
+                .then_some(OtherDocument::Version);
+        }
+        if has("provider_schemas") {
+            Some(OtherDocument::ProvidersSchema)
+        } else if has("function_signatures") {
+            Some(OtherDocument::Functions)
+        } else if has("valid") && (has("diagnostics") || has("error_count")) {
+            Some(OtherDocument::Validate)
+        } else if skipped.iter().any(|k| k != "terraform_version") {
+            Some(OtherDocument::Other)
+        } else {
+            None
+        }
+    }
 }
 
 /// Does the top-level object have a member only Terraform's JSON has (`lineage`, `serial`,
@@ -872,10 +937,11 @@ impl<'e> Scanner<'e> {
     }
 
     /// [`Scanner::scan`] with up to `threads` threads for a large file.
-    pub fn scan_parallel(self, src: &[u8], threads: usize) -> Result<Scanned, DocError> {
+    pub fn scan_parallel(mut self, src: &[u8], threads: usize) -> Result<Scanned, DocError> {
         // audit (the scanner that reads `private`, whose findings feed no rewrite) reads a plan
         // saved through setup-terraform's wrapper, its lines blanked (positions unchanged).
         let blanked;
+        let original = src;
         let wrapper = self.private && is_wrapper_log(src);
         let src = if wrapper {
             blanked = blank_wrapper_lines(src);
@@ -884,11 +950,86 @@ impl<'e> Scanner<'e> {
             src
         };
         let wrapper_note = wrapper.then(|| WRAPPER_NOTE.to_string());
+        if wrapper {
+            // The echo is read from the file as it is (`src` has it blanked).
+            self.command_lines(original);
+        }
         let r = self.scan_inner(src, threads);
         r.map(|mut s| {
             s.notes.extend(wrapper_note);
             s
         })
+    }
+
+    /// The `-var` and `-backend-config` arguments of the wrapper's `[command]` lines (see
+    /// [`command_args`]), each analysed like a plan's variable or a backend cache's config value
+    /// of that name, reported at its line and column.
+    fn command_lines(&mut self, src: &[u8]) {
+        for (line_no, line) in (1u32..).zip(src.split(|&b| b == b'\n')) {
+            let l = line.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(line);
+            let indent = l.len() - l.trim_ascii_start().len();
+            let Some(rest) = l[indent..].strip_prefix(b"[command]") else {
+                continue;
+            };
+            let Ok(text) = std::str::from_utf8(rest) else {
+                continue;
+            };
+            // Columns in characters, from the start of the line.
+            let offset = String::from_utf8_lossy(&line[..line.len() - rest.len()])
+                .chars()
+                .count();
+            for arg in command_args(text.trim_end_matches('\r')) {
+                let (address, fix) = match arg.flag {
+                    CommandFlag::Var => (
+                        Address {
+                            mode: "variable".into(),
+                            name: arg.name.clone(),
+                            ..Default::default()
+                        },
+                        COMMAND_VAR_FIX,
+                    ),
+                    CommandFlag::BackendConfig => (
+                        Address {
+                            mode: "backend".into(),
+                            ..Default::default()
+                        },
+                        COMMAND_BACKEND_FIX,
+                    ),
+                };
+                let mut dets = Vec::new();
+                self.engine.analyze(
+                    &arg.value,
+                    &Ctx {
+                        row: None,
+                        key: Some(&arg.name),
+                        mark: None,
+                        default_fix: fix,
+                    },
+                    &mut dets,
+                );
+                if dets.is_empty() {
+                    continue;
+                }
+                // Named by the argument, never by its value: `[command] -var db_password`.
+                let locator = format!("[command] {} {}", arg.flag.as_str(), arg.name);
+                let attr = match arg.flag {
+                    CommandFlag::Var => vec![],
+                    CommandFlag::BackendConfig => vec![Step::Key(Cow::Owned(arg.name.clone()))],
+                };
+                self.dets = dets;
+                self.push_dets(&Site {
+                    section: "command_line",
+                    address: &address,
+                    unit_pointer: &locator,
+                    rel: &[],
+                    attr: &attr,
+                    pos: Pos {
+                        line: line_no,
+                        column: (offset + arg.column) as u32 + 1,
+                    },
+                });
+            }
+        }
     }
 
     fn scan_inner(mut self, src: &[u8], threads: usize) -> Result<Scanned, DocError> {
@@ -1066,6 +1207,10 @@ impl<'e> Scanner<'e> {
         // a plaintext state "encrypted, not scanned".
         let mut envelope_keys = false;
         let mut other_keys = false;
+        // Top-level keys nothing below reads (they tell Terraform's other JSON outputs apart,
+        // see [`OtherDocument`]), and whether any key was read as a state's or plan's member.
+        let mut skipped: Vec<String> = Vec::new();
+        let mut seen_member = false;
         // Every `variables` member (a key twice is read twice), analysed once the configuration
         // said which variables are sensitive.
         let mut variables: Vec<(Dom, NodeId, String)> = Vec::new();
@@ -1086,6 +1231,10 @@ impl<'e> Scanner<'e> {
             ) {
                 other_keys = true;
             }
+            let mut read = !matches!(
+                key.as_ref(),
+                "version" | "format_version" | "encrypted_data" | "encryption_version"
+            );
             let r: Result<(), SyntaxError> = match key.as_ref() {
                 "version" => {
                     let (line, column) = p.position();
@@ -1232,8 +1381,13 @@ impl<'e> Scanner<'e> {
                         Err(e) => Err(e),
                     }
                 }
-                _ => p.skip_value(),
+                _ => {
+                    read = false;
+                    skipped.push(key.to_string());
+                    p.skip_value()
+                }
             };
+            seen_member |= read;
             r.map_err(|e| self.syntax(e))?;
             p.pop();
         }
@@ -1255,6 +1409,11 @@ impl<'e> Scanner<'e> {
         } else if format_version.is_some() {
             if seen_plan {
                 DocKind::Plan
+            } else if let Some(what) = (!seen_member)
+                .then(|| OtherDocument::of(true, &skipped))
+                .flatten()
+            {
+                return Err(DocError::NotStateOrPlan { file, what });
             } else {
                 DocKind::ShowState
             }
@@ -1270,6 +1429,8 @@ impl<'e> Scanner<'e> {
             }
         } else if seen_values && seen_plan {
             DocKind::Plan
+        } else if let Some(what) = OtherDocument::of(false, &skipped) {
+            return Err(DocError::NotStateOrPlan { file, what });
         } else {
             return Err(DocError::Unrecognized { file });
         };
@@ -4053,7 +4214,192 @@ fn cty_path<'a>(
 }
 
 /// The note on a plan read out of setup-terraform's wrapper output.
-const WRAPPER_NOTE: &str = "read as the output of hashicorp/setup-terraform's wrapper: its `[command]` and `::` workflow-command lines were left out (set `terraform_wrapper: false` to save the plan alone)";
+const WRAPPER_NOTE: &str = "read as the output of hashicorp/setup-terraform's wrapper: its `[command]` line was read for `-var` and `-backend-config` values, and its `::` workflow-command lines were left out (set `terraform_wrapper: false` to save the plan alone)";
+
+const COMMAND_VAR_FIX: &str = "do not pass secrets with `-var` on the command line (hashicorp/setup-terraform's wrapper echoes it into the saved output, and CI logs keep it): set `TF_VAR_<name>` from a secret store, declare the variable `ephemeral = true` (Terraform >= 1.10), and rotate the value";
+const COMMAND_BACKEND_FIX: &str = "do not pass backend credentials with `-backend-config` on the command line (hashicorp/setup-terraform's wrapper echoes it into the saved output, and the backend cache keeps it): use the backend's environment variables or an instance role, and rotate the credential";
+
+/// The flags of a `[command]` line whose `NAME=VALUE` may carry a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CommandFlag {
+    Var,
+    BackendConfig,
+}
+
+impl CommandFlag {
+    fn as_str(self) -> &'static str {
+        match self {
+            CommandFlag::Var => "-var",
+            CommandFlag::BackendConfig => "-backend-config",
+        }
+    }
+
+    /// `-var`, `--var` (Go's flag package takes either), and the same for `-backend-config`.
+    fn of(token: &str) -> Option<CommandFlag> {
+        match token
+            .strip_prefix("--")
+            .or_else(|| token.strip_prefix('-'))?
+        {
+            "var" => Some(CommandFlag::Var),
+            "backend-config" => Some(CommandFlag::BackendConfig),
+            _ => None,
+        }
+    }
+}
+
+/// One `-var NAME=VALUE` / `-backend-config NAME=VALUE` of a `[command]` line.
+#[derive(Debug, PartialEq, Eq)]
+struct CommandArg {
+    flag: CommandFlag,
+    name: String,
+    value: String,
+    /// Where `NAME` starts in the line after `[command]`, in characters.
+    column: usize,
+}
+
+/// The words of a `[command]` line and where each starts (in characters). @actions/exec echoes
+/// `[command]TOOL ARG ARG...` with the arguments joined by spaces as the shell left them (no
+/// quotes on Linux and macOS; on Windows, one with a space or `"` is put in `"..."` with `\"`
+/// inside). Quotes that do reach the echo (`-var='k=v'` passed on by a tool that does not go
+/// through a shell, Windows' quoting) group a word and are removed: `'...'` literally, `"..."`
+/// with `\"` and `\\` escapes. A quote with no closing one later on the line is a character
+/// of the word (an unquoted secret may hold one).
+fn command_words(line: &str) -> Vec<Word> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        if i == chars.len() {
+            break;
+        }
+        let mut word = Word::default();
+        while i < chars.len() && !chars[i].is_whitespace() {
+            let c = chars[i];
+            let close = (c == '\'' || c == '"')
+                .then(|| {
+                    let mut j = i + 1;
+                    while j < chars.len() {
+                        if c == '"' && chars[j] == '\\' && j + 1 < chars.len() {
+                            j += 2;
+                            continue;
+                        }
+                        if chars[j] == c {
+                            return Some(j);
+                        }
+                        j += 1;
+                    }
+                    None
+                })
+                .flatten();
+            match close {
+                Some(end) => {
+                    let mut j = i + 1;
+                    while j < end {
+                        if c == '"'
+                            && chars[j] == '\\'
+                            && matches!(chars.get(j + 1), Some('"' | '\\'))
+                        {
+                            j += 1;
+                        }
+                        word.push(chars[j], j);
+                        j += 1;
+                    }
+                    i = end + 1;
+                }
+                None => {
+                    word.push(c, i);
+                    i += 1;
+                }
+            }
+        }
+        words.push(word);
+    }
+    words
+}
+
+/// A word of a `[command]` line, with where each of its characters is on the line.
+#[derive(Debug, Default, Clone)]
+struct Word {
+    chars: Vec<char>,
+    at: Vec<usize>,
+}
+
+impl Word {
+    fn push(&mut self, c: char, at: usize) {
+        self.chars.push(c);
+        self.at.push(at);
+    }
+
+    fn text(&self) -> String {
+        self.chars.iter().collect()
+    }
+
+    /// The characters from `from` on, without one pair of matching quotes around them.
+    fn rest_unquoted(&self, from: usize) -> Word {
+        let (mut a, mut b) = (from.min(self.chars.len()), self.chars.len());
+        if b >= a + 2
+            && ['\'', '"']
+                .iter()
+                .any(|&q| self.chars[a] == q && self.chars[b - 1] == q)
+        {
+            a += 1;
+            b -= 1;
+        }
+        Word {
+            chars: self.chars[a..b].to_vec(),
+            at: self.at[a..b].to_vec(),
+        }
+    }
+}
+
+/// The `-var` and `-backend-config` `NAME=VALUE` arguments of a `[command]` line, in all the
+/// forms Terraform takes them: `-var NAME=VALUE`, `-var=NAME=VALUE`, `--var ...`, quoted or
+/// not (see [`command_words`]); a value in quotes of its own (`NAME="VALUE"`) loses them. A
+/// `-backend-config` without `=` names a file, and is not a value.
+fn command_args(line: &str) -> Vec<CommandArg> {
+    let words = command_words(line);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].text();
+        i += 1;
+        let (flag, arg) = if let Some(f) = CommandFlag::of(&w) {
+            let Some(next) = words.get(i) else {
+                break;
+            };
+            i += 1;
+            (f, next.rest_unquoted(0))
+        } else if let Some((f, head)) = w
+            .split_once('=')
+            .and_then(|(head, _)| Some((CommandFlag::of(head)?, head)))
+        {
+            (f, words[i - 1].rest_unquoted(head.chars().count() + 1))
+        } else {
+            continue;
+        };
+        let Some(eq) = arg.chars.iter().position(|&c| c == '=') else {
+            continue;
+        };
+        let name: String = arg.chars[..eq].iter().collect();
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+        if !valid {
+            continue;
+        }
+        out.push(CommandArg {
+            flag,
+            name,
+            value: arg.rest_unquoted(eq + 1).text(),
+            column: arg.at[0],
+        });
+    }
+    out
+}
 
 /// Does `src` start (after a byte-order mark and blank space) with the `[command]` line that
 /// hashicorp/setup-terraform's wrapper prints before Terraform's own output, with a JSON object
@@ -4109,6 +4455,46 @@ mod tests {
  "resources": [{"mode": "managed", "type": "aws_db_instance", "name": "m", "instances": [{"index_key": "a\u003c",
   "attributes": {"password": "Zq8Lm2Xv9Rk4Tp7W", "tags": {"k": "v"}, "n": [1.5e3, -2, true, null]},
   "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]}], "check_results": null}"#;
+
+    /// Every form of `-var` / `-backend-config` the shell (or Windows' quoting in @actions/exec)
+    /// leaves in the `[command]` echo gives its name and value; other arguments give none.
+    #[test]
+    fn command_line_arguments_in_every_quoting_form() {
+        use CommandFlag::{BackendConfig as B, Var as V};
+        let t = |flag, name: &str, value: &str, column| CommandArg {
+            flag,
+            name: name.to_string(),
+            value: value.to_string(),
+            column,
+        };
+        let cases: &[(&str, Vec<CommandArg>)] = &[
+            ("/t/terraform plan -var k=v1", vec![t(V, "k", "v1", 23)]),
+            ("/t/terraform plan -var=k=v=2", vec![t(V, "k", "v=2", 23)]),
+            ("/t/terraform plan --var k=v", vec![t(V, "k", "v", 24)]),
+            ("/t/terraform plan -var='k=v'", vec![t(V, "k", "v", 24)]),
+            ("/t/terraform plan -var \"k=v\"", vec![t(V, "k", "v", 24)]),
+            ("/t/terraform plan '-var=k=a b'", vec![t(V, "k", "a b", 24)]),
+            ("/t/terraform plan -var k='v'", vec![t(V, "k", "v", 23)]),
+            ("/t/terraform plan -var k=\"v\"", vec![t(V, "k", "v", 23)]),
+            (
+                "\"C:\\t f\\terraform.exe\" plan \"-var=k=a \\\"b\"",
+                vec![t(V, "k", "a \"b", 34)],
+            ),
+            ("/t/terraform plan -var k=it's", vec![t(V, "k", "it's", 23)]),
+            (
+                "/t/terraform init -backend-config=access_key=a -backend-config secret_key=b",
+                vec![t(B, "access_key", "a", 34), t(B, "secret_key", "b", 63)],
+            ),
+            (
+                "/t/terraform init -backend-config=backend.hcl -var-file=x.tfvars -var",
+                vec![],
+            ),
+            ("/t/terraform show -json tfplan", vec![]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(&command_args(line), want, "{line}");
+        }
+    }
 
     /// Every truncation and every single-byte corruption of a state is either read or rejected
     /// with a positioned error: never a panic.

@@ -78,6 +78,87 @@ fn uri_of(report: &AuditReport, file: &str) -> String {
     uri(file)
 }
 
+/// The base id of every relative URI: the directory audit ran in (`run.originalUriBaseIds`),
+/// which is where relative paths start. GitHub code scanning reads a relative URI as a path in
+/// the repository (run audit at the checkout's root); CodeQL names the same base `%SRCROOT%`.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// An `artifactLocation` for `file`: a path inside the current directory (`cwd`, as bytes) is
+/// a relative URI with `uriBaseId` `%SRCROOT%` (an absolute path under it is made relative); a
+/// path outside it (absolute, or reached with `..`) is an absolute `file://` URI, on which
+/// SARIF 2.1.0 §3.4.4 allows no `uriBaseId`; S3 objects and stdin keep their URIs.
+fn location(report: &AuditReport, file: &str, cwd: Option<&[u8]>) -> Value {
+    let u = uri_of(report, file);
+    if u == "stdin" || u.starts_with("s3://") {
+        return json!({"uri": u});
+    }
+    #[cfg(unix)]
+    let bytes: Vec<u8> = match report.raw_paths.get(file) {
+        Some(p) => {
+            use std::os::unix::ffi::OsStrExt as _;
+            p.as_os_str().as_bytes().to_vec()
+        }
+        None => file.replace('\\', "/").into_bytes(),
+    };
+    #[cfg(not(unix))]
+    let bytes: Vec<u8> = file.replace('\\', "/").into_bytes();
+    match relative_to(&bytes, cwd) {
+        Some(rel) => json!({"uri": encode(&rel), "uriBaseId": SRCROOT}),
+        None => json!({"uri": absolute_uri(&bytes, cwd)}),
+    }
+}
+
+/// `p` relative to `cwd` when it is inside it (compared after removing `.` and `..` steps):
+/// `./a/b` and `CWD/a/b` give `a/b`; `../x`, `/elsewhere/x` give none.
+fn relative_to(p: &[u8], cwd: Option<&[u8]>) -> Option<Vec<u8>> {
+    if !p.starts_with(b"/") {
+        // Relative: inside unless `..` climbs out of the current directory.
+        let rel = steps(p)?;
+        return (!rel.is_empty()).then(|| rel.join(&b'/'));
+    }
+    let base = steps(cwd?)?;
+    let abs = steps(p)?;
+    (abs.len() > base.len() && abs[..base.len()] == base[..]).then(|| abs[base.len()..].join(&b'/'))
+}
+
+/// The steps of a path without `.` and `..` (none when `..` climbs above its start).
+fn steps(p: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for s in p.split(|&b| b == b'/') {
+        match s {
+            b"" | b"." => {}
+            b".." => {
+                out.pop()?;
+            }
+            s => out.push(s.to_vec()),
+        }
+    }
+    Some(out)
+}
+
+/// An absolute `file://` URI for a path outside the current directory (`../x` is resolved
+/// against it).
+fn absolute_uri(p: &[u8], cwd: Option<&[u8]>) -> String {
+    let joined = match (p.starts_with(b"/"), cwd) {
+        (false, Some(c)) => [c, b"/", p].concat(),
+        _ => p.to_vec(),
+    };
+    match steps(&joined).filter(|_| joined.starts_with(b"/")) {
+        Some(s) => path_uri(&[b"/".as_slice(), &s.join(&b'/')].concat()),
+        None => path_uri(&joined),
+    }
+}
+
+/// The current directory as `run.originalUriBaseIds` gives it: a `file://` URI ending in `/`
+/// (SARIF 2.1.0 §3.14.14).
+fn srcroot_uri(cwd: &[u8]) -> String {
+    let mut u = path_uri(cwd);
+    if !u.ends_with('/') {
+        u.push('/');
+    }
+    u
+}
+
 fn path_uri(p: &[u8]) -> String {
     let p = p.strip_prefix(b"./").unwrap_or(p);
     let mut out = String::new();
@@ -113,12 +194,17 @@ struct Artifacts {
 
 impl Artifacts {
     /// The indices of `f`'s archive and member artifacts, if `f` is in a saved plan's member.
-    fn of(&mut self, report: &AuditReport, f: &Finding) -> Option<(usize, usize)> {
+    fn of(
+        &mut self,
+        report: &AuditReport,
+        f: &Finding,
+        cwd: Option<&[u8]>,
+    ) -> Option<(usize, usize)> {
         let (archive, member) = (f.archive.as_ref()?, f.member.as_ref()?);
         let list = &mut self.list;
         let a = *self.archives.entry(archive.clone()).or_insert_with(|| {
             list.push(json!({
-                "location": {"uri": uri_of(report, archive)},
+                "location": location(report, archive, cwd),
                 "mimeType": "application/zip",
                 "roles": ["analysisTarget"],
                 "description": {"text": "a saved Terraform plan (terraform plan -out)"},
@@ -187,6 +273,8 @@ pub fn render(report: &AuditReport) -> String {
         None => "accepted in the baseline".to_string(),
     };
     let mut artifacts = Artifacts::default();
+    let cwd = current_dir();
+    let cwd = cwd.as_deref();
     let results: Vec<Value> = report
         .findings()
         .map(|f| (f, None))
@@ -197,13 +285,13 @@ pub fn render(report: &AuditReport) -> String {
                 .map(|f| (f, Some(justification.as_str()))),
         )
         .map(|(f, accepted)| {
-            let at = match artifacts.of(report, f) {
+            let at = match artifacts.of(report, f, cwd) {
                 Some((archive, member)) => At::Member {
-                    uri: uri_of(report, f.archive.as_deref().unwrap_or(&f.file)),
+                    location: location(report, f.archive.as_deref().unwrap_or(&f.file), cwd),
                     archive,
                     member,
                 },
-                None => At::File(uri_of(report, &f.file)),
+                None => At::File(location(report, &f.file, cwd)),
             };
             result(f, &index, at, accepted)
         })
@@ -253,6 +341,9 @@ pub fn render(report: &AuditReport) -> String {
         }]
     });
     let mut v = v;
+    if let Some(c) = cwd {
+        v["runs"][0]["originalUriBaseIds"] = json!({SRCROOT: {"uri": srcroot_uri(c)}});
+    }
     if !artifacts.list.is_empty() {
         v["runs"][0]["artifacts"] = Value::Array(artifacts.list);
     }
@@ -260,10 +351,24 @@ pub fn render(report: &AuditReport) -> String {
 }
 
 /// Where a result is.
+/// The current directory, as bytes (relative paths in the report start there).
+fn current_dir() -> Option<Vec<u8>> {
+    let d = std::env::current_dir().ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        Some(d.as_os_str().as_bytes().to_vec())
+    }
+    #[cfg(not(unix))]
+    {
+        Some(d.to_string_lossy().replace('\\', "/").into_bytes())
+    }
+}
+
 enum At {
-    /// A file (its URI): the value's line and column in it.
-    File(String),
-    /// A member of a saved binary plan. The location is the archive (`uri`, artifact
+    /// A file (its `artifactLocation`, see [`location`]): the value's line and column in it.
+    File(Value),
+    /// A member of a saved binary plan. The location is the archive (`location`, artifact
     /// `archive`), the file a repository holds: a URI naming the member (`plan%21/tfstate`,
     /// or `plan#tfstate`) resolves to no file, and GitHub code scanning (and the CodeQL
     /// action's fingerprinting) takes the primary location's `uri` as a path in the checkout.
@@ -271,7 +376,7 @@ enum At {
     /// member (artifact `member`, nested in the archive) and the position in its JSON are in
     /// the message and the result's properties.
     Member {
-        uri: String,
+        location: Value,
         archive: usize,
         member: usize,
     },
@@ -300,15 +405,15 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>, at: At, accepted: Option<&
         f.preview
     );
     let (physical, member_index) = match at {
-        At::File(uri) => (
+        At::File(location) => (
             json!({
-                "artifactLocation": {"uri": uri},
+                "artifactLocation": location,
                 "region": {"startLine": f.line.max(1), "startColumn": f.column.max(1)}
             }),
             None,
         ),
         At::Member {
-            uri,
+            location,
             archive,
             member,
         } => {
@@ -324,9 +429,11 @@ fn result(f: &Finding, index: &BTreeMap<&str, usize>, at: At, accepted: Option<&
                     f.line, f.column, f.json_pointer
                 ));
             }
+            let mut artifact = location;
+            artifact["index"] = json!(archive);
             (
                 json!({
-                    "artifactLocation": {"uri": uri, "index": archive},
+                    "artifactLocation": artifact,
                     "region": {"startLine": 1, "startColumn": 1}
                 }),
                 Some(member),
@@ -428,5 +535,28 @@ mod tests {
             "s3://b/env%20a/terraform.tfstate"
         );
         assert_eq!(super::uri("<stdin>"), "stdin");
+    }
+
+    /// Inside the current directory: relative (to `%SRCROOT%`); outside: absolute.
+    #[test]
+    fn paths_relative_to_the_current_directory() {
+        let cwd = Some(&b"/w/repo"[..]);
+        let rel =
+            |p: &str| super::relative_to(p.as_bytes(), cwd).map(|r| String::from_utf8(r).unwrap());
+        assert_eq!(rel("envs/a.tfstate").as_deref(), Some("envs/a.tfstate"));
+        assert_eq!(rel("./envs/../b.tfstate").as_deref(), Some("b.tfstate"));
+        assert_eq!(
+            rel("/w/repo/envs/a.tfstate").as_deref(),
+            Some("envs/a.tfstate")
+        );
+        assert_eq!(rel("/w/repo2/a.tfstate"), None);
+        assert_eq!(rel("/w/repo"), None);
+        assert_eq!(rel("../x.tfstate"), None);
+        assert_eq!(
+            super::absolute_uri(b"../x.tfstate", cwd),
+            "file:///w/x.tfstate"
+        );
+        assert_eq!(super::srcroot_uri(b"/w/my repo"), "file:///w/my%20repo/");
+        assert_eq!(super::srcroot_uri(b"/"), "file:///");
     }
 }
