@@ -15,6 +15,11 @@ use std::fmt;
 /// echo of it: long enough that a match is no accident, short enough to catch an echo cut short.
 pub const ECHO_RUN: usize = 16;
 
+/// How many of a value's first or last bytes (raw, JSON-escaped, or the first characters of its
+/// base64) count as an echo of it: an echo cut at an arbitrary byte keeps the start of the value
+/// (a body cut at a length) or its end (a tail kept), and may keep fewer than [`ECHO_RUN`].
+pub const ECHO_EDGE: usize = 8;
+
 /// Whether `hay` holds `form` whole (when it is at most [`ECHO_RUN`] bytes) or any [`ECHO_RUN`]
 /// bytes of it.
 fn echoes(hay: &[u8], form: &[u8]) -> bool {
@@ -146,15 +151,27 @@ impl SecretValue {
         if self.bytes.is_empty() {
             return false;
         }
-        let forms = self.echo_forms();
+        let (forms, sources) = self.echo_forms();
         // Every ECHO_RUN bytes of every longer form, looked up by each window of a text: the
         // value (up to 64 KiB, in ~10 forms) is scanned once, not once per window of a text.
         let (short, long): (Vec<_>, Vec<_>) = forms.iter().partition(|f| f.len() <= ECHO_RUN);
         let runs: std::collections::HashSet<&[u8]> =
             long.iter().flat_map(|f| f.windows(ECHO_RUN)).collect();
+        // The first and last ECHO_EDGE bytes of the forms that start where the value starts
+        // (the `sources` last in `forms`), and the first ones of its base64 (the first form).
+        let edges: Vec<&[u8]> = if self.bytes.len() > ECHO_EDGE {
+            forms[forms.len() - sources..]
+                .iter()
+                .flat_map(|f| [&f[..ECHO_EDGE], &f[f.len() - ECHO_EDGE..]])
+                .chain(std::iter::once(&forms[0][..ECHO_EDGE]))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let found = |hay: &[u8]| {
             short.iter().any(|form| echoes(hay, form))
                 || hay.windows(ECHO_RUN).any(|w| runs.contains(w))
+                || edges.iter().any(|e| memchr::memmem::find(hay, e).is_some())
         };
         if found(haystack.as_bytes()) {
             return true;
@@ -177,8 +194,9 @@ impl SecretValue {
     /// The forms a request carries the value in: the bytes, JSON-escaped (when that differs),
     /// and the base64 of each, whole, and, when long enough to be no accident, its characters
     /// that depend on the value alone at each byte alignment in a larger blob, in the standard
-    /// and the URL alphabet.
-    fn echo_forms(&self) -> Vec<Zeroizing<Vec<u8>>> {
+    /// and the URL alphabet. Returned with how many of them, last, are the bytes and the escaped
+    /// bytes.
+    fn echo_forms(&self) -> (Vec<Zeroizing<Vec<u8>>>, usize) {
         use base64::Engine;
         let mut sources = vec![Zeroizing::new(self.bytes.to_vec())];
         if let Ok(s) = self.expose_str() {
@@ -224,8 +242,9 @@ impl SecretValue {
                 forms.push(core);
             }
         }
+        let n = sources.len();
         forms.extend(sources);
-        forms
+        (forms, n)
     }
 
     /// Picks one member of a JSON value, following `path` (object keys, or decimal indexes into

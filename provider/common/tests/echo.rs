@@ -239,3 +239,29 @@ fn the_search_is_bounded_at_the_largest_value_and_message() {
     assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
     println!("64 KiB value, {} byte message: {took:?}", message.len());
 }
+
+/// An echo cut short at an arbitrary byte keeps the value's start (a body cut at a length) or
+/// its end (a tail kept): fewer than [`offstate_common::ECHO_RUN`] bytes of it still count when
+/// they are its first or last 8, raw or JSON-escaped.
+#[test]
+fn an_echo_cut_to_the_start_or_end_of_the_value_is_withheld() {
+    let s = canary();
+    let v = SecretValue::from_string(s.clone());
+    for n in [8, 12, 15] {
+        let head = format!(r#"rejected: {{"Name":"n","SecretString":"{}"#, &s[..n]);
+        let tail = format!(r#"...{}"}}: rejected"#, &s[s.len() - n..]);
+        for (label, message) in [("start", head), ("end", tail)] {
+            let e = withheld(&v, "ValidationException", &message);
+            assert!(
+                e.message().starts_with("(message withheld"),
+                "the {label} of the value, {n} bytes: not withheld"
+            );
+        }
+    }
+    let short = SecretValue::from_string("pw-0a1b2c3d".to_owned());
+    let e = withheld(&short, "ValidationException", "rejected: pw-0a1b2c");
+    assert!(
+        e.message().starts_with("(message withheld"),
+        "8 bytes of an 11-byte value: not withheld"
+    );
+}
