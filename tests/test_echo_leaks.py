@@ -68,6 +68,13 @@ def encoded(kind: str, body: bytes) -> tuple[str, str]:
         return "ValidationException", "rejected " + urllib.parse.urlencode(doc)
     if kind == "code":
         return "Rejected#" + value.replace(":", ""), "rejected"
+    if kind in ("cut-head", "cut-tail"):  # 12 bytes of the value, where the cut fell
+        text = body.decode()
+        esc = json.dumps(value, ensure_ascii=False)[1:-1]
+        at = text.index(esc)
+        if kind == "cut-head":
+            return "ValidationException", "request rejected: " + text[:at + 12]
+        return "ValidationException", "...(cut) " + text[at + len(esc) - 12:] + " rejected"
     raise AssertionError(kind)
 
 
@@ -158,7 +165,11 @@ class EchoGateway:
 
     def watch(self, value: str) -> None:
         known = {c.reveal() for c in self.ws.canaries}
-        for form in (value, urllib.parse.quote_plus(value), urllib.parse.quote(value, safe="")):
+        forms = [value, urllib.parse.quote_plus(value), urllib.parse.quote(value, safe="")]
+        if self.kind.startswith("cut-"):  # the 12 bytes of it the cut keeps are a leak too
+            esc = json.dumps(value, ensure_ascii=False)[1:-1]
+            forms.append(esc[:12] if self.kind == "cut-head" else esc[-12:])
+        for form in forms:
             if form not in known:
                 self.ws.watch(canaries.wrap(form))
 
@@ -167,7 +178,7 @@ class EchoGateway:
         self.server.server_close()
 
 
-KINDS = ["base64-body", "base64url-body", "python-json", "go-json", "form", "code"]
+KINDS = ["base64-body", "base64url-body", "python-json", "go-json", "form", "code", "cut-head", "cut-tail"]
 # answers whose message is not the service's: the apply fails (or not), the value is never shown
 OTHER = ["retried-500", "html-502", "ok-200-echo"]
 
