@@ -148,6 +148,18 @@ impl SecretValue {
     /// is never echoed. The search is not constant-time (memchr): the message is not
     /// attacker-timed, and it is bounded by the caller.
     pub fn is_echoed_in(&self, haystack: &str) -> bool {
+        self.echo_search(haystack, false)
+    }
+
+    /// [`SecretValue::is_echoed_in`], and also when the haystack holds the value's first or last
+    /// [`ECHO_EDGE`] bytes (raw or JSON-escaped) or the first characters of its base64: an echo
+    /// of a request cut at an arbitrary byte. For a service's answer to a request that carried
+    /// the value; not for a name or an ID, whose start ("arn:aws:") other text shares.
+    pub fn is_echoed_or_cut_in(&self, haystack: &str) -> bool {
+        self.echo_search(haystack, true)
+    }
+
+    fn echo_search(&self, haystack: &str, cut: bool) -> bool {
         if self.bytes.is_empty() {
             return false;
         }
@@ -159,7 +171,7 @@ impl SecretValue {
             long.iter().flat_map(|f| f.windows(ECHO_RUN)).collect();
         // The first and last ECHO_EDGE bytes of the forms that start where the value starts
         // (the `sources` last in `forms`), and the first ones of its base64 (the first form).
-        let edges: Vec<&[u8]> = if self.bytes.len() > ECHO_EDGE {
+        let edges: Vec<&[u8]> = if cut && self.bytes.len() > ECHO_EDGE {
             forms[forms.len() - sources..]
                 .iter()
                 .flat_map(|f| [&f[..ECHO_EDGE], &f[f.len() - ECHO_EDGE..]])

@@ -265,3 +265,76 @@ fn an_echo_cut_to_the_start_or_end_of_the_value_is_withheld() {
         "8 bytes of an 11-byte value: not withheld"
     );
 }
+
+/// The decoders meet every half-written escape, cut run and odd length without panicking.
+#[test]
+fn the_search_never_panics_on_a_hostile_message() {
+    let pieces = [
+        "%",
+        "%4",
+        "%41",
+        "+",
+        "\\",
+        "\\u",
+        "\\u00",
+        "\\ud83d",
+        "\\udc00",
+        "\\ud83d\\ude00",
+        "&",
+        "&#",
+        "&#x",
+        "&#x3c;",
+        "&#99999999;",
+        "&lt",
+        "&lt;",
+        ";",
+        "=",
+        "==",
+        "QUJD",
+        "QQ",
+        "-_",
+        "0",
+        "ab",
+        "é",
+        "\u{1F600}",
+        "\"",
+        " ",
+        "\n",
+    ];
+    let values = [
+        SecretValue::from_string("x".to_owned()),
+        SecretValue::from_string("12345678".to_owned()),
+        SecretValue::from_string(tricky()),
+        SecretValue::from_bytes((0u8..=255).collect()),
+    ];
+    let mut x: u64 = 0x1234_5678_9abc_def1;
+    for _ in 0..3000 {
+        let mut message = String::new();
+        for _ in 0..(x % 40) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            message.push_str(pieces[(x % pieces.len() as u64) as usize]);
+        }
+        for v in &values {
+            let _ = v.is_echoed_or_cut_in(&message);
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+}
+
+/// The start of a name or an ID is no echo of it: an ARN given as a read's `secret_id` shares
+/// "arn:aws:" with every AccessDenied message, which must stay shown (the provider searches its
+/// arguments with `is_echoed_in`; only a write's answer is searched for a cut echo).
+#[test]
+fn a_shared_start_is_an_echo_only_for_a_write() {
+    let arn = SecretValue::from_string(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf".to_owned(),
+    );
+    let denied = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+                  secretsmanager:GetSecretValue because no identity-based policy allows it";
+    assert!(!arn.is_echoed_in(denied));
+    assert!(arn.is_echoed_or_cut_in(denied));
+}

@@ -506,8 +506,9 @@ impl StoreError {
         matches!(self, StoreError::NotFound { .. })
     }
 
-    /// Replaces the message when it echoes `value` ([`SecretValue::is_echoed_in`]: the value or a
-    /// piece of it, raw, JSON-escaped, base64, percent-encoded, hex...) or is longer than
+    /// Replaces the message when it echoes `value` ([`SecretValue::is_echoed_or_cut_in`]: the
+    /// value or a piece of it, raw, JSON-escaped, base64, percent-encoded, hex..., or its first or
+    /// last bytes) or is longer than
     /// [`MAX_CHECKED_MESSAGE`] (no Secrets Manager message is), and the code when it echoes
     /// `value` or is longer than [`MAX_CHECKED_CODE`] (the SDK takes it from the answer's body
     /// or headers too): defence in depth against a service, a proxy or a fake that echoes its
@@ -518,12 +519,12 @@ impl StoreError {
                 "(message withheld: {} bytes, longer than any Secrets Manager message)",
                 self.message().len()
             ))
-        } else if value.is_echoed_in(self.message()) {
+        } else if value.is_echoed_or_cut_in(self.message()) {
             Some("(message withheld: it contained the secret value or a piece of it)".to_owned())
         } else {
             None
         };
-        let code = (self.code().len() > MAX_CHECKED_CODE || value.is_echoed_in(self.code()))
+        let code = (self.code().len() > MAX_CHECKED_CODE || value.is_echoed_or_cut_in(self.code()))
             .then(|| WITHHELD_CODE.to_owned());
         if message.is_none() && code.is_none() {
             return self;
