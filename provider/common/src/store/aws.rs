@@ -1787,7 +1787,37 @@ impl SecretStore for AwsSecretsManager {
                 return Err(e);
             }
         };
-        let version_id = out.version_id().map(str::to_owned);
+        let version_id = out
+            .version_id()
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let lacks = match out.arn().filter(|a| !a.is_empty()) {
+            None => Some("the secret's ARN"),
+            Some(_) if request.value.is_some() && version_id.is_none() => {
+                Some("the version id of its value")
+            }
+            Some(_) => None,
+        };
+        if let Some(lacks) = lacks {
+            // A 200 with less than CreateSecret returns (a proxy, a gateway or an emulator that
+            // answered for AWS): recording it would put an empty `arn` and `id` in the state.
+            // The secret may exist; DescribeSecret says.
+            return match self.describe(&request.name).await? {
+                Some(meta)
+                    if !meta.arn.is_empty()
+                        && (request.value.is_none() || meta.current_version_id.is_some()) =>
+                {
+                    Ok(meta)
+                }
+                _ => Err(StoreError::Other {
+                    code: "IncompleteResponse".to_owned(),
+                    message: format!(
+                        "CreateSecret for {} answered without {lacks}, and DescribeSecret does not show it created",
+                        request.name
+                    ),
+                }),
+            };
+        }
         let version_stages: BTreeMap<String, Vec<String>> = version_id
             .iter()
             .map(|id| (id.clone(), vec![AWSCURRENT.to_owned()]))
