@@ -25,7 +25,7 @@ import pytest
 from harness import canary as canaries
 from harness import hcl
 from harness import terraform as tfh
-from harness.recorder import _HOP
+from harness import recorder
 
 REGION = "us-east-1"
 SCRUBBER = Path(os.environ.get("OFFSTATE_SCRUBBER_BIN") or tfh.REPO / "target" / "release" / "state-scrubber")
@@ -131,30 +131,11 @@ class EchoGateway:
                         self.end_headers()
                         self.wfile.write(out)
                         return
-                import http.client
-
-                conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-                try:
-                    conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-                    for k, v in self.headers.items():
-                        if k.lower() not in _HOP and k.lower() != "content-length":
-                            conn.putheader(k, v)
-                    conn.putheader("Content-Length", str(len(body)))
-                    conn.endheaders(body)
-                    r = conn.getresponse()
-                    data = r.read()
-                    if op == "GetSecretValue" and r.status == 200 and gw.mangle_read is not None:
-                        gw.seen += 1
-                        data = gw.mangle_read(json.loads(data))
-                    self.send_response(r.status, r.reason)
-                    for k, v in r.getheaders():
-                        if k.lower() not in _HOP and k.lower() != "content-length":
-                            self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                finally:
-                    conn.close()
+                status, reason, headers, data = recorder.forward(self, u.hostname, u.port, body)
+                if op == "GetSecretValue" and status == 200 and gw.mangle_read is not None:
+                    gw.seen += 1
+                    data = gw.mangle_read(json.loads(data))
+                recorder.send_answer(self, status, reason, headers, data)
 
             do_POST = do_GET = _any
 

@@ -25,7 +25,6 @@ searches it too. Loopback only: it binds 127.0.0.1 and forwards to the loopback 
 from __future__ import annotations
 
 import collections
-import http.client
 import json
 import random
 import re
@@ -37,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .recorder import _HOP, Call
+from .recorder import Call, forward, send_answer
 
 KINDS = ("throttle400", "throttle429", "http500", "http503", "reset_before", "reset_after", "slow", "hang")
 # Not transient, so not in KINDS: a 400 ValidationException whose message is the request body,
@@ -138,20 +137,6 @@ class FaultProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def _upstream(self, body: bytes):
-                conn = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=60)
-                try:
-                    conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-                    for k, v in self.headers.items():
-                        if k.lower() not in _HOP and k.lower() != "content-length":
-                            conn.putheader(k, v)
-                    conn.putheader("Content-Length", str(len(body)))
-                    conn.endheaders(body)
-                    resp = conn.getresponse()
-                    return resp.status, resp.reason, resp.getheaders(), resp.read()
-                finally:
-                    conn.close()
-
             def _forward(self):
                 body = self._body()
                 target = self.headers.get("X-Amz-Target", "")
@@ -200,19 +185,13 @@ class FaultProxy:
                     return self._reset()
                 if kind == "slow":
                     time.sleep(delay)
-                status, reason, headers, data = self._upstream(body)
+                status, reason, headers, data = forward(self, proxy.upstream_host, proxy.upstream_port, body)
                 hook = proxy.after_upstream
                 if hook is not None and hook(op):
                     return self._reset()
                 if kind == "reset_after":
                     return self._reset()
-                self.send_response(status, reason)
-                for k, v in headers:
-                    if k.lower() not in _HOP and k.lower() != "content-length":
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_answer(self, status, reason, headers, data)
 
             do_POST = do_GET = do_PUT = do_DELETE = do_HEAD = _forward
 

@@ -16,6 +16,40 @@ from urllib.parse import urlsplit
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
+def forward(
+    handler: BaseHTTPRequestHandler, host: str, port: int, body: bytes
+) -> tuple[int, str, list[tuple[str, str]], bytes]:
+    """Sends the request `handler` holds, whose body was read as `body`, to http://host:port as
+    it came (hop-by-hop headers left out, the length recounted); returns the answer as
+    (status, reason, headers, body)."""
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        conn.putrequest(handler.command, handler.path, skip_host=True, skip_accept_encoding=True)
+        for k, v in handler.headers.items():
+            if k.lower() not in _HOP and k.lower() != "content-length":
+                conn.putheader(k, v)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        return resp.status, resp.reason, resp.getheaders(), resp.read()
+    finally:
+        conn.close()
+
+
+def send_answer(
+    handler: BaseHTTPRequestHandler, status: int, reason: str, headers: list[tuple[str, str]], data: bytes
+) -> None:
+    """Sends (status, reason, headers, data) back through `handler`, hop-by-hop headers left out
+    and the length recounted."""
+    handler.send_response(status, reason)
+    for k, v in headers:
+        if k.lower() not in _HOP and k.lower() != "content-length":
+            handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 @dataclass(frozen=True)
 class Call:
     operation: str  # "CreateSecret", "DescribeSecret", ...
@@ -59,25 +93,7 @@ class Recorder:
                     members = ()
                 with rec._lock:
                     rec.calls.append(Call(op, members))
-                conn = http.client.HTTPConnection(rec.upstream_host, rec.upstream_port, timeout=60)
-                try:
-                    conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-                    for k, v in self.headers.items():
-                        if k.lower() not in _HOP and k.lower() != "content-length":
-                            conn.putheader(k, v)
-                    conn.putheader("Content-Length", str(len(body)))
-                    conn.endheaders(body)
-                    resp = conn.getresponse()
-                    data = resp.read()
-                    self.send_response(resp.status, resp.reason)
-                    for k, v in resp.getheaders():
-                        if k.lower() not in _HOP and k.lower() != "content-length":
-                            self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                finally:
-                    conn.close()
+                send_answer(self, *forward(self, rec.upstream_host, rec.upstream_port, body))
 
             do_POST = do_GET = do_PUT = do_DELETE = do_HEAD = _forward
 
