@@ -154,44 +154,36 @@ step "state-scrubber: audit a legacy state with plaintext secrets"
 LEGACY="$DEMO/legacy-state/terraform.tfstate"
 "$PYTHON" "$ROOT/examples/legacy-state/generate_state.py" "$LEGACY" | sed 's/^/    /'
 
-# Each step's exit code is what the step must give (0 clean, 1 findings, 2 error); any other
-# stops the demo with exit 1.
-expect() {
-  local want="$1" got="$2" what="$3"
-  if [ "$got" != "$want" ]; then
-    echo "demo: $what exited $got, expected $want" >&2
+# `scrubber WANT LINES WHAT ARGS...`: runs state-scrubber ARGS, shows its output indented (only
+# the last LINES lines, or all), and stops the demo with exit 1 unless it exits WANT (0 clean,
+# 1 findings, 2 error).
+scrubber() {
+  local want="$1" lines="$2" what="$3" rc
+  shift 3
+  set +e
+  if [ "$lines" = all ]; then
+    AWS_ENDPOINT_URL_SECRETS_MANAGER="$ENDPOINT" "$SCRUBBER_BIN" "$@" | sed 's/^/    /'
+  else
+    AWS_ENDPOINT_URL_SECRETS_MANAGER="$ENDPOINT" "$SCRUBBER_BIN" "$@" | tail -n "$lines" | sed 's/^/    /'
+  fi
+  rc=${PIPESTATUS[0]}
+  set -e
+  if [ "$rc" != "$want" ]; then
+    echo "demo: $what exited $rc, expected $want" >&2
     exit 1
   fi
-  note "$what exit code: $got, as expected"
+  note "$what exit code: $rc, as expected"
 }
 
-set +e
-"$SCRUBBER_BIN" audit "$LEGACY" | sed 's/^/    /'
-rc=${PIPESTATUS[0]}
-set -e
-expect 1 "$rc" "audit of the legacy state (1: findings)"
+scrubber 1 all "audit of the legacy state (1: findings)" audit "$LEGACY"
 
 step "state-scrubber: scrub the legacy state (dry run: nothing is written)"
-set +e
-AWS_ENDPOINT_URL_SECRETS_MANAGER="$ENDPOINT" \
-  "$SCRUBBER_BIN" scrub "$LEGACY" --store aws-secretsmanager --prefix offstate-demo/legacy/ | sed 's/^/    /'
-rc=${PIPESTATUS[0]}
-set -e
-expect 0 "$rc" "scrub (dry run)"
+scrubber 0 all "scrub (dry run)" scrub "$LEGACY" --prefix offstate-demo/legacy/
 
 step "state-scrubber: scrub --write (values to the local Secrets Manager, state rewritten to references)"
-set +e
-AWS_ENDPOINT_URL_SECRETS_MANAGER="$ENDPOINT" \
-  "$SCRUBBER_BIN" scrub "$LEGACY" --store aws-secretsmanager --prefix offstate-demo/legacy/ --write | tail -n 3 | sed 's/^/    /'
-rc=${PIPESTATUS[0]}
-set -e
-expect 0 "$rc" "scrub --write"
+scrubber 0 3 "scrub --write" scrub "$LEGACY" --prefix offstate-demo/legacy/ --write
 
 step "state-scrubber: audit the scrubbed state"
-set +e
-"$SCRUBBER_BIN" audit "$LEGACY" | sed 's/^/    /'
-rc=${PIPESTATUS[0]}
-set -e
-expect 0 "$rc" "audit of the scrubbed state (0: no plaintext secret left)"
+scrubber 0 all "audit of the scrubbed state (0: no plaintext secret left)" audit "$LEGACY"
 
 step "Done. Work files are in ${DEMO#"$ROOT/"}/"
