@@ -172,7 +172,7 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
         let text = std::fs::read_to_string(path).map_err(|e| BaselineError::Read {
             path: path.display().to_string(),
-            message: e.kind().to_string(),
+            message: crate::input::io_message(&e),
         })?;
         // serde_json errors quote no input, only positions.
         serde_json::from_str(&text).map_err(|e| BaselineError::Format {
@@ -188,7 +188,7 @@ impl Baseline {
         let text = serde_json::to_string_pretty(self).expect("baseline serialises") + "\n";
         let err = |e: std::io::Error| BaselineError::Write {
             path: path.display().to_string(),
-            message: e.kind().to_string(),
+            message: crate::input::io_message(&e),
         };
         let dir = path
             .parent()

@@ -196,7 +196,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         // Say so: a CI job pointed at the wrong directory should not pass silently unnoticed.
         writeln!(
             stderr,
-            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, *.tfstate*.json, tfplan*.json, plan.json, *-plan.json, state.json, show.json, .terraform/terraform.tfstate{})",
+            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, *.tfstate*.json, tfplan*.json, plan.json, *-plan.json, state.json, show.json, outputs.json, .terraform/terraform.tfstate{})",
             if excluded > 0 {
                 format!(
                     "; {excluded} entr{} left out by --exclude",

@@ -104,6 +104,8 @@ pub enum DocKind {
     Plan,
     BackendConfig,
     Encrypted,
+    /// `terraform output -json` (see [`is_output_document`]).
+    Outputs,
 }
 
 impl DocKind {
@@ -115,6 +117,7 @@ impl DocKind {
             DocKind::Plan => "show_json_plan",
             DocKind::BackendConfig => "backend_config",
             DocKind::Encrypted => "opentofu_encrypted_state",
+            DocKind::Outputs => "terraform_output_json",
         }
     }
 }
@@ -243,6 +246,101 @@ impl OtherDocument {
         } else {
             None
         }
+    }
+}
+
+/// Is `src` what `terraform output -json` prints (`views/output.go`): an object whose every
+/// member is `{"sensitive": BOOL, "type": TYPE, "value": ANY}`, those three keys and no other,
+/// TYPE in Terraform's JSON type encoding (see [`is_type_encoding`]); `{}` when there are no
+/// outputs. Told apart strictly: a state's or plan's first member (`version`, `format_version`)
+/// is no such object, so the check stops there. JSON that does not parse is not one (the
+/// normal reading reports its error).
+pub fn is_output_document(src: &[u8]) -> bool {
+    let mut p = Parser::new(src);
+    let mut dom = Dom::default();
+    let mut check = || -> Result<bool, SyntaxError> {
+        p.begin_object()?;
+        let mut first = true;
+        while p.next_key(first)?.is_some() {
+            first = false;
+            if p.peek_kind()? != b'{' {
+                return Ok(false);
+            }
+            p.begin_object()?;
+            let mut seen = [false; 3];
+            let mut first_member = true;
+            while let Some((ks, ke, esc)) = p.next_key(first_member)? {
+                first_member = false;
+                let key = crate::json::str_of(&src[ks..ke], esc).unwrap_or(Cow::Borrowed(""));
+                match key.as_ref() {
+                    "sensitive" => {
+                        dom.clear();
+                        let id = p.parse_into(&mut dom)?;
+                        if !matches!(dom.node(id).kind, JKind::Bool(_)) {
+                            return Ok(false);
+                        }
+                        seen[0] = true;
+                    }
+                    "type" => {
+                        dom.clear();
+                        let id = p.parse_into(&mut dom)?;
+                        if !is_type_encoding(src, &dom, id) {
+                            return Ok(false);
+                        }
+                        seen[1] = true;
+                    }
+                    "value" => {
+                        p.skip_value()?;
+                        seen[2] = true;
+                    }
+                    _ => return Ok(false),
+                }
+            }
+            if seen != [true; 3] {
+                return Ok(false);
+            }
+        }
+        p.finish()?;
+        Ok(true)
+    };
+    check().unwrap_or(false)
+}
+
+/// cty's JSON encoding of a type, as Terraform writes it: `"string"`, `"number"`, `"bool"`,
+/// `"dynamic"`, `["list"|"set"|"map", T]`, `["tuple", [T, ...]]`, `["object", {NAME: T, ...}]`
+/// with optionally a third element, the optional attributes' names.
+fn is_type_encoding(src: &[u8], dom: &Dom, id: NodeId) -> bool {
+    match dom.node(id).kind {
+        JKind::Str { .. } => dom
+            .str(src, id)
+            .is_some_and(|t| matches!(t.as_ref(), "string" | "number" | "bool" | "dynamic")),
+        JKind::Array => {
+            let e: Vec<NodeId> = dom.elements(id).collect();
+            let Some(head) = e.first().and_then(|&h| dom.str(src, h)) else {
+                return false;
+            };
+            match (head.as_ref(), &e[1..]) {
+                ("list" | "set" | "map", [t]) => is_type_encoding(src, dom, *t),
+                ("tuple", [ts]) => {
+                    dom.node(*ts).kind == JKind::Array
+                        && dom.elements(*ts).all(|t| is_type_encoding(src, dom, t))
+                }
+                ("object", [attrs, optional @ ..]) if optional.len() <= 1 => {
+                    dom.node(*attrs).kind == JKind::Object
+                        && dom
+                            .members(*attrs)
+                            .all(|(_, t)| is_type_encoding(src, dom, t))
+                        && optional.iter().all(|&o| {
+                            dom.node(o).kind == JKind::Array
+                                && dom
+                                    .elements(o)
+                                    .all(|n| matches!(dom.node(n).kind, JKind::Str { .. }))
+                        })
+                }
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -1196,6 +1294,18 @@ impl<'e> Scanner<'e> {
             }
             return Err(DocError::NotObject { file, line, column });
         }
+        if is_output_document(src) {
+            // `terraform output -json`: the root outputs alone, read as a state's are, at
+            // `/NAME/value`.
+            let mut dom = Dom::default();
+            self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                s.outputs(src, dom, id, unit, "outputs", "")
+            })
+            .map_err(|e| self.syntax(e))?;
+            p.finish().map_err(|e| self.syntax(e))?;
+            let notes = ambiguity_notes(&p.ambiguities);
+            return self.conclude(DocKind::Outputs, src.len(), notes);
+        }
 
         let mut version: Option<(String, Pos)> = None;
         let mut format_version: Option<(String, Pos)> = None;
@@ -1436,6 +1546,24 @@ impl<'e> Scanner<'e> {
         };
         let _ = format_version.as_ref().map(|(_, p)| (p.line, p.column));
         let _ = version.as_ref().map(|(_, p)| (p.line, p.column));
+        let mut notes = ambiguity_notes(&p.ambiguities);
+        if envelope_keys && other_keys {
+            notes.push(
+                "encrypted_data/encryption_version next to plaintext keys: not an OpenTofu-encrypted state, scanned as plaintext"
+                    .to_string(),
+            );
+        }
+        self.conclude(kind, src.len(), notes)
+    }
+
+    /// The end of a reading: the errors found on the way (shape, UTF-8, ambiguous keys), else
+    /// the findings, marked with the document's kind.
+    fn conclude(
+        &mut self,
+        kind: DocKind,
+        bytes: usize,
+        notes: Vec<String>,
+    ) -> Result<Scanned, DocError> {
         if let Some(s) = self.shape.take() {
             return Err(s.error(&self.file));
         }
@@ -1459,17 +1587,10 @@ impl<'e> Scanner<'e> {
         for f in &mut findings {
             f.document = kind.as_str().to_string();
         }
-        let mut notes = ambiguity_notes(&p.ambiguities);
-        if envelope_keys && other_keys {
-            notes.push(
-                "encrypted_data/encryption_version next to plaintext keys: not an OpenTofu-encrypted state, scanned as plaintext"
-                    .to_string(),
-            );
-        }
         Ok(Scanned {
             kind,
             findings,
-            bytes: src.len(),
+            bytes,
             notes,
         })
     }

@@ -58,7 +58,26 @@ pub enum InputError {
     Io { path: String, message: String },
 }
 
-/// Does a file name look like a state, plan JSON or backend cache?
+/// An I/O error as messages name it, after the file: the OS's own words where the OS gave the
+/// error (`No such file or directory (os error 2)`, `Permission denied (os error 13)`, `Is a
+/// directory (os error 21)`, as ripgrep and gitleaks print them), also when a library wrapped
+/// it (tempfile adds the path); else the kind (`out of memory`). Neither ever holds file content.
+pub fn io_message(e: &std::io::Error) -> String {
+    if e.raw_os_error().is_some() {
+        return e.to_string();
+    }
+    let wrapped = e
+        .get_ref()
+        .and_then(|inner| inner.source())
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .filter(|inner| inner.raw_os_error().is_some());
+    match wrapped {
+        Some(inner) => inner.to_string(),
+        None => e.kind().to_string(),
+    }
+}
+
+/// Does a file name look like a state, plan JSON, `terraform output -json` or backend cache?
 pub fn looks_like_state(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let lower = name.to_ascii_lowercase();
@@ -78,12 +97,17 @@ pub fn looks_like_state(path: &Path) -> bool {
     // `plan` anywhere in the name (plan.json, devplan.json, plan1.json, planfile.json, and
     // also explanation.json: a walk skips JSON that turns out not to be Terraform's, with a
     // note), `state` and `show` as a component (state.json, prod-state.json, show.json; not
-    // statement.json), and anything with `tfstate`.
+    // statement.json), `output`/`outputs` (and `tfoutput`/`tfoutputs`) as a component for
+    // `terraform output -json > outputs.json` (prod.outputs.json, tf-outputs.json,
+    // tf_output.json; not outputsummary.json), and anything with `tfstate`.
     stem.contains("tfstate")
         || stem.contains("plan")
-        || stem
-            .split(['.', '-', '_'])
-            .any(|c| matches!(c, "state" | "show"))
+        || stem.split(['.', '-', '_']).any(|c| {
+            matches!(
+                c,
+                "state" | "show" | "output" | "outputs" | "tfoutput" | "tfoutputs"
+            )
+        })
 }
 
 /// Would the directory walk read an object key (`a/b/terraform.tfstate`) if it were a path under
@@ -340,7 +364,7 @@ fn collect_all(paths: &[PathBuf], exclude: &Exclude, all: &mut Collected) {
             Ok(_) => all.sources.push(Source::File(p.clone())),
             Err(e) => all.errors.push(InputError::Io {
                 path: path_label(p),
-                message: e.kind().to_string(),
+                message: io_message(&e),
             }),
         }
     }
@@ -353,7 +377,7 @@ fn walk(dir: &Path, rel: &str, exclude: &Exclude, all: &mut Collected) {
         Err(e) => {
             all.errors.push(InputError::Io {
                 path: path_label(dir),
-                message: e.kind().to_string(),
+                message: io_message(&e),
             });
             return;
         }
@@ -440,7 +464,10 @@ fn walk(dir: &Path, rel: &str, exclude: &Exclude, all: &mut Collected) {
                     if !excluded(all, false) {
                         all.errors.push(InputError::Io {
                             path: path_label(&path),
-                            message: format!("symbolic link cannot be followed: {}", e.kind()),
+                            message: format!(
+                                "symbolic link cannot be followed: {}",
+                                io_message(&e)
+                            ),
                         });
                     }
                 }
@@ -582,14 +609,14 @@ pub fn read(source: &Source) -> Result<Bytes, InputError> {
         Source::Stdin => {
             let v = read_stream(std::io::stdin().lock()).map_err(|e| InputError::Io {
                 path: "<stdin>".into(),
-                message: e.kind().to_string(),
+                message: io_message(&e),
             })?;
             Ok(Bytes::Heap(v))
         }
         Source::File(p) | Source::Walked(p) => {
             let io = |e: std::io::Error| InputError::Io {
                 path: path_label(p),
-                message: e.kind().to_string(),
+                message: io_message(&e),
             };
             let changed = || InputError::Io {
                 path: path_label(p),
@@ -644,6 +671,16 @@ mod tests {
             ("explanation.json", true),
             ("prod-state.json", true),
             ("statement.json", false),
+            // `terraform output -json > outputs.json`.
+            ("outputs.json", true),
+            ("output.json", true),
+            ("prod.outputs.json", true),
+            ("tf-outputs.json", true),
+            ("tf_output.json", true),
+            ("terraform-outputs.json", true),
+            ("tfoutputs.json", true),
+            ("outputsummary.json", false),
+            ("outputs.txt", false),
             ("showcase.json", false),
             // Saved binary plans: read to be reported.
             ("tfplan", true),

@@ -504,20 +504,37 @@ async fn fetch(
             tempfile::Builder::new()
                 .prefix("state-scrubber-s3-")
                 .tempdir()
-                .map_err(|e| format!("cannot create a temporary directory: {}", e.kind()))
+                .map_err(|e| {
+                    format!(
+                        "cannot create a temporary directory: {}",
+                        crate::input::io_message(&e)
+                    )
+                })
         })
         .await
         .as_ref()
         .map_err(|e| e.clone())?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir.path())
-        .map_err(|e| format!("cannot create a temporary file: {}", e.kind()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir.path()).map_err(|e| {
+        format!(
+            "cannot create a temporary file: {}",
+            crate::input::io_message(&e)
+        )
+    })?;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| format!("reading the object: {}", error_chain(&e)))?;
-        tmp.write_all(&chunk)
-            .map_err(|e| format!("writing the temporary copy: {}", e.kind()))?;
+        tmp.write_all(&chunk).map_err(|e| {
+            format!(
+                "writing the temporary copy: {}",
+                crate::input::io_message(&e)
+            )
+        })?;
     }
-    tmp.flush()
-        .map_err(|e| format!("writing the temporary copy: {}", e.kind()))?;
+    tmp.flush().map_err(|e| {
+        format!(
+            "writing the temporary copy: {}",
+            crate::input::io_message(&e)
+        )
+    })?;
     Ok(Fetched::Spilled(tmp))
 }
 
