@@ -61,7 +61,8 @@ pub enum InputError {
 /// An I/O error as messages name it, after the file: the OS's own words where the OS gave the
 /// error (`No such file or directory (os error 2)`, `Permission denied (os error 13)`, `Is a
 /// directory (os error 21)`, as ripgrep and gitleaks print them), also when a library wrapped
-/// it (tempfile adds the path); else the kind (`out of memory`). Neither ever holds file content.
+/// it and exposes it as the source; else the kind (`out of memory`). Neither ever holds file
+/// content.
 pub fn io_message(e: &std::io::Error) -> String {
     if e.raw_os_error().is_some() {
         return e.to_string();
@@ -697,6 +698,24 @@ mod tests {
         }
     }
 
+    /// The OS's words, also through tempfile's wrapper (which adds the path); the kind's text
+    /// only for an error the OS did not give.
+    #[test]
+    fn io_messages_are_the_os_words() {
+        let missing = std::env::temp_dir().join("state-scrubber-no-such-dir-7f3a/x");
+        let e = File::open(&missing).unwrap_err();
+        assert_eq!(io_message(&e), "No such file or directory (os error 2)");
+        // tempfile wraps the OS's error with the path (s3.rs prints it as it is).
+        let e = tempfile::NamedTempFile::new_in(missing.parent().unwrap()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("No such file or directory (os error 2) at path "),
+            "{e}"
+        );
+        let e = std::io::Error::from(std::io::ErrorKind::OutOfMemory);
+        assert_eq!(io_message(&e), "out of memory");
+    }
+
     /// A file that shrinks or grows while it is read is refused, not scanned half old, half new.
     #[test]
     fn a_length_that_changes_during_the_read_is_noticed() {
@@ -801,6 +820,8 @@ mod tests {
             ("prod/main.tf", false),
             ("prod/", false),
             ("plans/prod.tfplan.json", true),
+            ("ci/outputs.json", true),
+            ("ci/prod.outputs.json", true),
         ] {
             assert_eq!(wanted_key(k), want, "{k}");
         }

@@ -499,42 +499,28 @@ async fn fetch(
         return Ok(Fetched::Memory(v));
     }
     // Too large for memory: into a 0600 file of a private 0700 directory made for this run.
+    // tempfile's errors say what the OS said and the temporary path (`No space left on device
+    // (os error 28) at path "/tmp/state-scrubber-s3-.../.tmpXXXX"`), never content: shown as
+    // they are.
     let dir = spill_dir
         .get_or_init(|| async {
             tempfile::Builder::new()
                 .prefix("state-scrubber-s3-")
                 .tempdir()
-                .map_err(|e| {
-                    format!(
-                        "cannot create a temporary directory: {}",
-                        crate::input::io_message(&e)
-                    )
-                })
+                .map_err(|e| format!("cannot create a temporary directory: {e}"))
         })
         .await
         .as_ref()
         .map_err(|e| e.clone())?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir.path()).map_err(|e| {
-        format!(
-            "cannot create a temporary file: {}",
-            crate::input::io_message(&e)
-        )
-    })?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir.path())
+        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| format!("reading the object: {}", error_chain(&e)))?;
-        tmp.write_all(&chunk).map_err(|e| {
-            format!(
-                "writing the temporary copy: {}",
-                crate::input::io_message(&e)
-            )
-        })?;
+        tmp.write_all(&chunk)
+            .map_err(|e| format!("writing the temporary copy: {e}"))?;
     }
-    tmp.flush().map_err(|e| {
-        format!(
-            "writing the temporary copy: {}",
-            crate::input::io_message(&e)
-        )
-    })?;
+    tmp.flush()
+        .map_err(|e| format!("writing the temporary copy: {e}"))?;
     Ok(Fetched::Spilled(tmp))
 }
 
