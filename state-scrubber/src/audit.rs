@@ -35,7 +35,7 @@ pub struct FileResult {
 
 /// The note of a walked file that is not Terraform JSON.
 pub const NOT_TERRAFORM_NOTE: &str =
-    "skipped: not a Terraform state, plan or backend cache (found by the directory walk)";
+    "skipped: not a Terraform state, plan, backend cache or `terraform output -json` (found by the directory walk)";
 
 impl FileResult {
     /// An input that could not be scanned: `error`, a complete, value-free message.

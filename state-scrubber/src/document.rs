@@ -166,7 +166,7 @@ pub enum DocError {
         column: u32,
         version: String,
     },
-    #[error("{file}: not a Terraform state, plan or backend cache (no `version` or `format_version` member)")]
+    #[error("{file}: not a Terraform state, plan, backend cache or `terraform output -json` (no `version` or `format_version` member, and not `{{NAME: {{sensitive, type, value}}}}`)")]
     Unrecognized { file: String },
     /// Terraform's JSON, but one of its outputs that holds no state or plan (see
     /// [`OtherDocument`]): read as a state it would pass as clean whatever it holds.

@@ -248,7 +248,7 @@ fn each_error_is_reported_with_file_and_position_other_files_still_scanned_input
         (
             "unknown.tfstate",
             b"{\"hello\": 1}".to_vec(),
-            "unknown.tfstate: not a Terraform state, plan or backend cache",
+            "unknown.tfstate: not a Terraform state, plan, backend cache or `terraform output -json`",
         ),
         (
             // Not valid UTF-8 inside a secret: refused, never silently skipped.
