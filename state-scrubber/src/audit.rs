@@ -38,8 +38,8 @@ pub const NOT_TERRAFORM_NOTE: &str =
     "skipped: not a Terraform state, plan, backend cache or `terraform output -json` (found by the directory walk)";
 
 impl FileResult {
-    /// An input that could not be scanned: `error`, a complete, value-free message.
-    pub(crate) fn failed(file: String, bytes: usize, elapsed: Duration, error: String) -> Self {
+    /// An input that was not scanned, and nothing said about it yet.
+    fn unscanned(file: String, bytes: usize, elapsed: Duration) -> Self {
         FileResult {
             file,
             archive: None,
@@ -48,9 +48,25 @@ impl FileResult {
             bytes,
             elapsed,
             findings: vec![],
-            error: Some(error),
+            error: None,
             notes: vec![],
             excluded: None,
+        }
+    }
+
+    /// An input that could not be scanned: `error`, a complete, value-free message.
+    pub(crate) fn failed(file: String, bytes: usize, elapsed: Duration, error: String) -> Self {
+        FileResult {
+            error: Some(error),
+            ..FileResult::unscanned(file, bytes, elapsed)
+        }
+    }
+
+    /// A walked file that is not read: `note` says why (no value in it).
+    pub(crate) fn skipped(file: String, bytes: usize, elapsed: Duration, note: String) -> Self {
+        FileResult {
+            notes: vec![note],
+            ..FileResult::unscanned(file, bytes, elapsed)
         }
     }
 
@@ -62,16 +78,8 @@ impl FileResult {
     /// An entry `--exclude` left out (`dir`: a directory, not walked).
     pub fn excluded(file: String, glob: &str, dir: bool) -> FileResult {
         FileResult {
-            file,
-            archive: None,
-            member: None,
-            kind: None,
-            bytes: 0,
-            elapsed: Duration::ZERO,
-            findings: vec![],
-            error: None,
-            notes: vec![input::excluded_note(glob, dir)],
             excluded: Some(glob.to_string()),
+            ..FileResult::skipped(file, 0, Duration::ZERO, input::excluded_note(glob, dir))
         }
     }
 }
@@ -437,37 +445,20 @@ fn scan_json(scan: &Scan, file: String, bytes: &[u8], walked: bool) -> FileResul
             && !(matches!(e, DocError::StateVersion { .. })
                 && crate::document::has_terraform_markers(bytes)) =>
         {
-            FileResult {
-                file,
-                archive: None,
-                member: None,
-                kind: None,
-                bytes: n,
-                elapsed: start.elapsed(),
-                findings: vec![],
-                error: None,
-                notes: vec![NOT_TERRAFORM_NOTE.to_string()],
-                excluded: None,
-            }
+            FileResult::skipped(file, n, start.elapsed(), NOT_TERRAFORM_NOTE.to_string())
         }
         // Terraform's own JSON that is no state or plan (`providers schema -json`, ...): skipped
         // with a note naming it, like other JSON a walk finds; named, an error that says what
         // to audit instead.
-        Err(DocError::NotStateOrPlan { what, .. }) if walked => FileResult {
+        Err(DocError::NotStateOrPlan { what, .. }) if walked => FileResult::skipped(
             file,
-            archive: None,
-            member: None,
-            kind: None,
-            bytes: n,
-            elapsed: start.elapsed(),
-            findings: vec![],
-            error: None,
-            notes: vec![format!(
+            n,
+            start.elapsed(),
+            format!(
                 "skipped: {}, not a state or plan (found by the directory walk)",
                 what.as_str()
-            )],
-            excluded: None,
-        },
+            ),
+        ),
         Err(e) => FileResult::failed(file, n, start.elapsed(), e.to_string()),
     }
 }
