@@ -3484,14 +3484,53 @@ mod tests {
         );
     }
 
+    /// The child process of the two FIPS / dual-stack tests below: this test binary re-run as
+    /// `fips_and_dual_stack_switches_agree_with_aws_config` in a clean environment (HOME `home`,
+    /// the shared config file `config`, no credentials file, and `env`); returns what it printed
+    /// after `sdk-switches ` (`fips=Some(true) dual_stack=None`).
+    fn sdk_switches_of_child(
+        home: &std::path::Path,
+        config: &std::path::Path,
+        env: &[(&str, &str)],
+        what: &str,
+    ) -> String {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "store::aws::tests::fips_and_dual_stack_switches_agree_with_aws_config",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env_clear()
+            .env(FIPS_SWITCH_CHILD, "1")
+            .env("HOME", home)
+            .env("AWS_CONFIG_FILE", config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", home.join("none"))
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout
+            .lines()
+            .find_map(|l| l.split_once("sdk-switches ").map(|(_, rest)| rest))
+            .unwrap_or_else(|| panic!("child said nothing for {what}: {stdout}"))
+            .to_owned()
+    }
+
+    /// The value after `key` (`fips=`) in a line of [`sdk_switches_of_child`].
+    fn switch_in<'l>(line: &'l str, key: &str) -> Option<&'l str> {
+        line.split(key).nth(1).and_then(|r| r.split(' ').next())
+    }
+
+    const FIPS_SWITCH_CHILD: &str = "OFFSTATE_TEST_FIPS_SWITCH_CHILD";
+
     /// The FIPS and dual-stack half of [`environment_problems`] against aws-config itself: each
     /// value is given to a child process (this test, re-run) whose shared config file turns both
     /// switches on, and the loaded `SdkConfig` says whether the SDK honoured the variable. No
     /// problem must be reported exactly when it did.
     #[test]
     fn fips_and_dual_stack_switches_agree_with_aws_config() {
-        const CHILD: &str = "OFFSTATE_TEST_FIPS_SWITCH_CHILD";
-        if std::env::var_os(CHILD).is_some() {
+        if std::env::var_os(FIPS_SWITCH_CHILD).is_some() {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -3516,37 +3555,23 @@ mod tests {
             "[default]\nuse_fips_endpoint = true\nuse_dualstack_endpoint = true\n",
         )
         .unwrap();
-        let exe = std::env::current_exe().unwrap();
         let mut disagree = Vec::new();
         for value in ["", "true", "TRUE", "False", "maybe", " true", "1"] {
-            let out = std::process::Command::new(&exe)
-                .args([
-                    "--exact",
-                    "store::aws::tests::fips_and_dual_stack_switches_agree_with_aws_config",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env_clear()
-                .env(CHILD, "1")
-                .env("HOME", &dir)
-                .env("AWS_CONFIG_FILE", &config)
-                .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
-                .env("AWS_USE_FIPS_ENDPOINT", value)
-                .env("AWS_USE_DUALSTACK_ENDPOINT", value)
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let line = stdout
-                .lines()
-                .find_map(|l| l.split_once("sdk-switches ").map(|(_, rest)| rest))
-                .unwrap_or_else(|| panic!("child said nothing for {value:?}: {stdout}"));
+            let line = sdk_switches_of_child(
+                &dir,
+                &config,
+                &[
+                    ("AWS_USE_FIPS_ENDPOINT", value),
+                    ("AWS_USE_DUALSTACK_ENDPOINT", value),
+                ],
+                &format!("{value:?}"),
+            );
             let expected = Some(value.eq_ignore_ascii_case("true"));
             for (variable, key) in [
                 ("AWS_USE_FIPS_ENDPOINT", "fips="),
                 ("AWS_USE_DUALSTACK_ENDPOINT", "dual_stack="),
             ] {
-                let got = line.split(key).nth(1).and_then(|r| r.split(' ').next());
-                let honoured = got == Some(format!("{expected:?}").as_str());
+                let honoured = switch_in(&line, key) == Some(format!("{expected:?}").as_str());
                 let problems = environment_problems(false, env(&[(variable, value)]));
                 if honoured != problems.is_empty() {
                     disagree.push(format!(
@@ -3572,7 +3597,6 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("config");
-        let exe = std::env::current_exe().unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -3597,27 +3621,12 @@ mod tests {
                     ),
                 )
                 .unwrap();
-                let out = std::process::Command::new(&exe)
-                    .args([
-                        "--exact",
-                        "store::aws::tests::fips_and_dual_stack_switches_agree_with_aws_config",
-                        "--nocapture",
-                        "--test-threads=1",
-                    ])
-                    .env_clear()
-                    .env("OFFSTATE_TEST_FIPS_SWITCH_CHILD", "1")
-                    .env("HOME", &dir)
-                    .env("AWS_CONFIG_FILE", &config)
-                    .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
-                    .env("AWS_PROFILE", profile)
-                    .output()
-                    .unwrap();
-                let stdout = String::from_utf8_lossy(&out.stdout);
-                let line = stdout
-                    .lines()
-                    .find_map(|l| l.split_once("sdk-switches ").map(|(_, rest)| rest))
-                    .unwrap_or_else(|| panic!("child said nothing for {value:?}: {stdout}"))
-                    .to_owned();
+                let line = sdk_switches_of_child(
+                    &dir,
+                    &config,
+                    &[("AWS_PROFILE", profile)],
+                    &format!("{value:?} in {profile}"),
+                );
                 let files = EnvConfigFiles::builder()
                     .include_default_config_file(false)
                     .include_default_credentials_file(false)
@@ -3636,9 +3645,7 @@ mod tests {
                     ("use_fips_endpoint", "fips="),
                     ("use_dualstack_endpoint", "dual_stack="),
                 ] {
-                    let dropped = line.split(key).nth(1).and_then(|r| r.split(' ').next())
-                        == Some("None")
-                        && !value.trim().is_empty();
+                    let dropped = switch_in(&line, key) == Some("None") && !value.trim().is_empty();
                     let reported: Vec<_> =
                         problems.iter().filter(|p| p.setting == setting).collect();
                     if dropped == reported.is_empty()
