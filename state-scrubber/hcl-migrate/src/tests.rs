@@ -15,6 +15,14 @@ fn migrate_text(files: &[(&str, &str)]) -> (MigrationPlan, tempfile::TempDir) {
 }
 
 /// [`migrate_text`], and the text `main.tf` is rewritten to ("" when it is not rewritten).
+/// The notes of `plan` about a key set twice in one object.
+fn set_twice_notes(plan: &MigrationPlan) -> Vec<&Note> {
+    plan.notes
+        .iter()
+        .filter(|n| n.message.contains("is set twice in one object"))
+        .collect()
+}
+
 fn migrate_main(files: &[(&str, &str)]) -> (MigrationPlan, String, tempfile::TempDir) {
     let (plan, dir) = migrate_text(files);
     let text = rewritten(&plan, "main.tf").unwrap_or_default();
@@ -2783,12 +2791,7 @@ fn an_object_key_given_twice_is_read_as_terraform_reads_it() {
             && text.contains("      key  = null\n      key  = \"k\"\n      \"q\" = 1\n      \"q\" = 2\n      z = 1, z = 2, z = 3\n"),
         "{text}"
     );
-    let lines: Vec<usize> = plan
-        .notes
-        .iter()
-        .filter(|n| n.message.contains("is set twice in one object"))
-        .map(|n| n.line)
-        .collect();
+    let lines: Vec<usize> = set_twice_notes(&plan).iter().map(|n| n.line).collect();
     assert_eq!(lines, vec![6, 8, 9, 9], "{:#?}", plan.notes);
     assert!(
         plan.notes.iter().any(|n| n.message
@@ -3026,10 +3029,8 @@ fn a_key_renamed_for_the_parser_meets_no_other_key() {
         );
         let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
         assert!(text.contains(&format!("  o = {object}\n")), "{text}");
-        let noted: Vec<&str> = plan
-            .notes
+        let noted: Vec<&str> = set_twice_notes(&plan)
             .iter()
-            .filter(|n| n.message.contains("is set twice in one object"))
             .map(|n| n.message.as_str())
             .collect();
         assert_eq!(noted.len(), 1, "{object}: {noted:#?}");
@@ -3060,12 +3061,7 @@ fn a_key_set_twice_keeps_the_file_around_it() {
         "{:#?}",
         plan.notes
     );
-    let lines: Vec<usize> = plan
-        .notes
-        .iter()
-        .filter(|n| n.message.contains("is set twice in one object"))
-        .map(|n| n.line)
-        .collect();
+    let lines: Vec<usize> = set_twice_notes(&plan).iter().map(|n| n.line).collect();
     assert_eq!(lines, vec![7, 9], "{:#?}", plan.notes);
 }
 
@@ -3107,11 +3103,7 @@ fn a_key_set_twice_is_read_as_the_last_one() {
             );
             // The entry is kept as written, and each repeat is noted.
             assert!(text.contains(&entry), "{sources:?}: {text}");
-            let noted = plan
-                .notes
-                .iter()
-                .filter(|n| n.message.contains("is set twice in one object"))
-                .count();
+            let noted = set_twice_notes(&plan).len();
             assert_eq!(noted, sources.len() - 1, "{sources:?}: {:#?}", plan.notes);
         }
     }
