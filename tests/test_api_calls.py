@@ -94,3 +94,35 @@ def test_operations_of_a_lifecycle(ws, sm, rec):
     assert len(deletes) == 1 and "ForceDeleteWithoutRecovery" in deletes[0], deletes
     assert store.status(sm, name) == "gone"
     ws.sweep()
+
+
+def test_query_with_a_limit_reads_one_page(ws, sm, rec):
+    """`terraform query` with `limit`: one ListSecrets page in name order (`SortBy=name`), sized to
+    the limit, however many secrets the prefix matches; one DescribeSecret per result."""
+    ws.env["OFFSTATE_TERRAFORM"] = "bundled"  # `terraform query` is Terraform 1.14+
+    c = ws.canary()
+    prefix = ws.name()
+    for i in reversed(range(120)):  # more than one 100-secret page, created out of name order
+        sm.create_secret(Name=f"{prefix}/s{i:03}", SecretString=c.reveal())
+    ws.write(hcl.header() + hcl.provider(rec.url))
+    ws.write(
+        'list "offstate_secret" "found" {\n'
+        "  provider         = offstate\n"
+        "  include_resource = true\n"
+        "  limit            = 3\n"
+        f'  config {{\n    name_prefix = "{prefix}/"\n  }}\n'
+        "}\n",
+        name="main.tfquery.hcl",
+    )
+    rec.take()
+    res = ws.tf("query")
+    calls = rec.take()
+    no_value_read(calls, "query")
+    lists = members(calls, "ListSecrets")
+    assert len(lists) == 1, f"one ListSecrets page for 3 results; calls: {ops(calls)}"
+    assert {"SortBy", "SortOrder", "MaxResults"} <= set(lists[0]), lists[0]
+    assert len(members(calls, "DescribeSecret")) == 3, ops(calls)
+    shown = [f"{prefix}/s{i:03}" for i in range(120) if f"{prefix}/s{i:03}" in res.stdout]
+    # moto ignores SortBy (AWS honours it): which three it lists is moto's order; three are shown.
+    assert len(shown) == 3, res.stdout
+    ws.sweep()

@@ -252,6 +252,7 @@ pub(crate) fn list_filter(cfg: &Value) -> ListFilter {
         tag_key: cfg.get("tag_key").as_str().map(str::to_string),
         tag_value: cfg.get("tag_value").as_str().map(str::to_string),
         include_planned_deletion: false,
+        limit: None,
     }
 }
 

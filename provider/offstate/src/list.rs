@@ -3,6 +3,7 @@
 //! asked, the object `import` would produce. Never a value.
 
 use async_trait::async_trait;
+use futures::stream::{self, StreamExt as _};
 use offstate_common::StoreError;
 use offstate_framework::datasource::{ListRequest, ListResource, ListResponse, ListResult};
 use offstate_framework::{Block, Schema, Value};
@@ -12,6 +13,10 @@ use crate::secret::{imported_state, store_diag, withhold_arguments, TYPE_NAME};
 
 /// The list block's arguments that go into the ListSecrets request.
 const FILTERS: [&str; 3] = ["name_prefix", "tag_key", "tag_value"];
+
+/// DescribeSecret calls in flight at once for `include_resource = true` (Secrets Manager allows
+/// 50 DescribeSecret requests per second per account).
+const DESCRIBE_CONCURRENCY: usize = 8;
 
 pub struct SecretList {
     handle: Handle,
@@ -42,7 +47,10 @@ impl ListResource for SecretList {
             Err(d) => return resp.diagnostics.push(d),
         };
         let cfg = req.config;
-        let filter = crate::data::list_filter(cfg);
+        let mut filter = crate::data::list_filter(cfg);
+        // Terraform's `limit` (100 unless the list block says otherwise): the first secrets by
+        // name, from as few ListSecrets pages as that takes.
+        filter.limit = usize::try_from(req.limit).ok().filter(|&n| n > 0);
         let mut found = match c.store.list(&filter).await {
             Ok(v) => v,
             Err(e) => {
@@ -53,29 +61,33 @@ impl ListResource for SecretList {
             }
         };
         found.sort_by(|a, b| a.name.cmp(&b.name));
-        let limit = if req.limit > 0 {
-            req.limit as usize
+        // The object must be what `import` makes of the secret, so that the plan after importing
+        // it has no changes. ListSecrets does not say where a secret is replicated;
+        // DescribeSecret (what import reads) does. A few at a time: one after the other, a
+        // hundred results took a hundred round trips.
+        let described: Vec<_> = if req.include_resource_object {
+            // Made up front (not in a closure the stream calls): async_trait's `Send` check cannot
+            // see through a closure generic over the borrow's lifetime.
+            let calls: Vec<_> = found.iter().map(|l| c.store.describe(&l.arn)).collect();
+            stream::iter(calls)
+                .buffered(DESCRIBE_CONCURRENCY)
+                .map(Some)
+                .collect()
+                .await
         } else {
-            usize::MAX
+            found.iter().map(|_| None).collect()
         };
-        for listed in found.into_iter().take(limit) {
-            // The object must be what `import` makes of the secret, so that the plan after
-            // importing it has no changes. ListSecrets does not say where a secret is
-            // replicated; DescribeSecret (what import reads) does.
-            let resource_object = if req.include_resource_object {
-                let meta = match c.store.describe(&listed.arn).await {
-                    Ok(Some(meta)) => meta,
-                    // Deleted since the listing: gone from the results.
-                    Ok(None) => continue,
-                    Err(e) => {
-                        return resp
-                            .diagnostics
-                            .push(store_diag("DescribeSecret", &listed.arn, &e))
-                    }
-                };
-                Some(imported_state(&meta, &c.default_tags, None))
-            } else {
-                None
+        for (listed, described) in found.iter().zip(described) {
+            let resource_object = match described {
+                None => None,
+                Some(Ok(Some(meta))) => Some(imported_state(&meta, &c.default_tags, None)),
+                // Deleted since the listing: gone from the results.
+                Some(Ok(None)) => continue,
+                Some(Err(e)) => {
+                    return resp
+                        .diagnostics
+                        .push(store_diag("DescribeSecret", &listed.arn, &e))
+                }
             };
             resp.results.push(ListResult {
                 identity: Value::object([("arn", Value::string(&listed.arn))]),
@@ -130,5 +142,68 @@ mod tests {
         assert!(resp.diagnostics.has_errors(), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("Value '[<name_prefix>]'"), "{shown}");
+    }
+
+    async fn listed(store: Arc<MemoryStore>, limit: i64, include: bool) -> ListResponse {
+        let list = SecretList::new(Handle::with(Configured {
+            store,
+            default_tags: BTreeMap::new(),
+            ignore_tags: Default::default(),
+        }));
+        let config = Value::object([("name_prefix", Value::string("app/"))]);
+        let mut resp = ListResponse {
+            results: vec![],
+            diagnostics: Default::default(),
+        };
+        list.list(
+            &ListRequest {
+                config: &config,
+                include_resource_object: include,
+                limit,
+            },
+            &mut resp,
+        )
+        .await;
+        assert!(!resp.diagnostics.has_errors(), "{:?}", resp.diagnostics);
+        resp
+    }
+
+    /// `limit` gives the first secrets by name (created here in another order), each with the
+    /// object import makes of it; without a limit, every secret the prefix matches.
+    #[tokio::test]
+    async fn a_limit_gives_the_first_secrets_by_name() {
+        use offstate_common::store::{CreateSecret, SecretStore as _};
+        let store = Arc::new(MemoryStore::default());
+        for name in ["app/d", "app/b", "other/a", "app/e", "app/a", "app/c"] {
+            store
+                .create(CreateSecret {
+                    name: name.to_string(),
+                    description: Some(format!("about {name}")),
+                    kms_key_id: None,
+                    tags: BTreeMap::new(),
+                    value: None,
+                    binary: false,
+                    client_request_token: None,
+                })
+                .await
+                .unwrap();
+        }
+        let names = |r: &ListResponse| -> Vec<String> {
+            r.results.iter().map(|x| x.display_name.clone()).collect()
+        };
+        let two = listed(Arc::clone(&store), 2, true).await;
+        assert_eq!(names(&two), ["app/a", "app/b"]);
+        for r in &two.results {
+            let object = r.resource_object.as_ref().expect("include_resource");
+            assert_eq!(
+                object.get("description").as_str(),
+                Some(format!("about {}", r.display_name).as_str())
+            );
+            assert_eq!(object.get("arn"), r.identity.get("arn"));
+        }
+        let all = listed(Arc::clone(&store), 0, false).await;
+        assert_eq!(names(&all), ["app/a", "app/b", "app/c", "app/d", "app/e"]);
+        assert!(all.results.iter().all(|r| r.resource_object.is_none()));
+        assert_eq!(names(&listed(store, 100, true).await).len(), 5);
     }
 }

@@ -35,7 +35,8 @@ use aws_sdk_secretsmanager::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::primitives::Blob;
 use aws_sdk_secretsmanager::types::{
-    Filter, FilterNameStringType, ReplicaRegionType, ReplicationStatusType, RotationRulesType, Tag,
+    Filter, FilterNameStringType, ReplicaRegionType, ReplicationStatusType, RotationRulesType,
+    SortByType, SortOrderType, Tag,
 };
 use aws_sdk_secretsmanager::Client;
 use thiserror::Error;
@@ -2026,9 +2027,22 @@ impl SecretStore for AwsSecretsManager {
         if !filters.is_empty() {
             call = call.set_filters(Some(filters));
         }
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        if filter.limit.is_some() {
+            // Name order from the service, so that the first `limit` secrets are the first pages'
+            // and the listing can stop there: `terraform query` asks for 100 by default, and an
+            // account can hold tens of thousands.
+            call = call
+                .sort_by(SortByType::Name)
+                .sort_order(SortOrderType::Asc)
+                .max_results(limit.clamp(1, 100) as i32);
+        }
         let mut pages = call.into_paginator().send();
         let mut secrets = Vec::new();
-        while let Some(page) = pages.next().await {
+        while secrets.len() < limit {
+            let Some(page) = pages.next().await else {
+                break;
+            };
             let page = page.map_err(map_sdk_error)?;
             secrets.extend(
                 page.secret_list()
@@ -2036,6 +2050,7 @@ impl SecretStore for AwsSecretsManager {
                     .map(|entry| meta_of!(entry, secret_versions_to_stages)),
             );
         }
+        secrets.truncate(limit);
         Ok(secrets)
     }
 

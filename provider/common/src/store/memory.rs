@@ -530,9 +530,13 @@ impl SecretStore for MemoryStore {
     async fn list(&self, filter: &ListFilter) -> Result<Vec<SecretMeta>, StoreError> {
         let state = self.enter("list")?;
         let prefixed = |s: &str, p: &Option<String>| p.as_deref().is_none_or(|p| s.starts_with(p));
-        Ok(state
-            .secrets
-            .iter()
+        // Creation order, as ListSecrets lists by default; by name when limited (`SortBy=name`).
+        let mut secrets: Vec<&Secret> = state.secrets.iter().collect();
+        if filter.limit.is_some() {
+            secrets.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        Ok(secrets
+            .into_iter()
             .filter(|s| filter.include_planned_deletion || s.deleted_date.is_none())
             .filter(|s| prefixed(&s.name, &filter.name_prefix))
             .filter(|s| {
@@ -547,6 +551,7 @@ impl SecretStore for MemoryStore {
                 replicas: Vec::new(),
                 ..s.meta()
             })
+            .take(filter.limit.unwrap_or(usize::MAX))
             .collect())
     }
 

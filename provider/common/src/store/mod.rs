@@ -293,6 +293,9 @@ pub struct ListFilter {
     pub tag_value: Option<String>,
     /// Include secrets scheduled for deletion.
     pub include_planned_deletion: bool,
+    /// Only the first this many secrets in name order (ListSecrets `SortBy=name`), read from as
+    /// few pages as that takes; `None` reads every page, in the order Secrets Manager lists them.
+    pub limit: Option<usize>,
 }
 
 /// What Secrets Manager says about a secret, without its value.
