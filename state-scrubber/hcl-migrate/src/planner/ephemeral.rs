@@ -251,12 +251,6 @@ impl<'a> Planner<'a> {
         converting
     }
 
-    /// Why a block (or variable) with `uses` is not made ephemeral, given the candidates
-    /// `converting`: the first use that rules it out by itself, with where it is, the module inputs
-    /// it is also passed to (not checked: migrate does not follow a value into a module) and what
-    /// to do; else every module input it is passed to, saying that those were not checked and
-    /// that, if the module's variable is ephemeral, `by_hand` is the way. `None` when every use
-    /// takes an ephemeral value.
     /// The note for a `random_password` left as a resource because the ephemeral form does not
     /// take `keepers` or its nested blocks (`not_taken`): what to remove when every use would
     /// take an ephemeral value once it is gone, else what else stops it.
@@ -300,6 +294,12 @@ impl<'a> Planner<'a> {
         self.info(file, span_of(block).start, message);
     }
 
+    /// Why a block (or variable) with `uses` is not made ephemeral, given the candidates
+    /// `converting`: the first use that rules it out by itself, with where it is, the module inputs
+    /// it is also passed to (not checked: migrate does not follow a value into a module) and what
+    /// to do; else every module input it is passed to, saying that those were not checked and
+    /// that, if the module's variable is ephemeral, `by_hand` is the way. `None` when every use
+    /// takes an ephemeral value.
     pub(super) fn blocker(
         &self,
         uses: &[&Reference],

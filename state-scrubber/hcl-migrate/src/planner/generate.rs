@@ -364,8 +364,6 @@ pub(super) struct GenerateRefused {
     pub(super) step: Option<String>,
 }
 
-/// The step that ends a note refusing `generate`: `action`, then migrate again while the pair
-/// still converts (`generate` is made only then).
 /// What makes `random_password.{used}` repeated like `aws_secretsmanager_secret.{secret}`,
 /// instance for instance, as `generate` is.
 fn repeat_like_step(used: &str, secret: &str, repeat: Repeat) -> String {
@@ -385,6 +383,8 @@ fn repeat_like_step(used: &str, secret: &str, repeat: Repeat) -> String {
     }
 }
 
+/// The step that ends a note refusing `generate`: `action`, then migrate again while the pair
+/// still converts (`generate` is made only then).
 fn generate_step(action: &str) -> String {
     format!(
         "To have offstate generate the password (nothing of it in the state), {action} and run migrate again \
