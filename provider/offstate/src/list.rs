@@ -14,8 +14,9 @@ use crate::secret::{imported_state, store_diag, withhold_arguments, TYPE_NAME};
 /// The list block's arguments that go into the ListSecrets request.
 const FILTERS: [&str; 3] = ["name_prefix", "tag_key", "tag_value"];
 
-/// DescribeSecret calls in flight at once for `include_resource = true` (Secrets Manager allows
-/// 50 DescribeSecret requests per second per account).
+/// DescribeSecret calls in flight at once for `include_resource = true`. Far under the service's
+/// quota (40,000 DescribeSecret requests per second per Region since March 2025), and a round
+/// trip's wait is what each call costs: eight at a time is about eight times faster.
 const DESCRIBE_CONCURRENCY: usize = 8;
 
 pub struct SecretList {
