@@ -105,6 +105,10 @@ pub struct AuditReport {
     /// Local files whose path is not UTF-8, by their label ([`input::path_label`]): SARIF
     /// locates them by their bytes.
     pub raw_paths: std::collections::HashMap<String, PathBuf>,
+    /// The `--config` file (or `.state-scrubber.toml`) read, if any.
+    pub config_file: Option<String>,
+    /// Findings an `[[allow]]` entry of that file covered: not reported, never counted.
+    pub allowed: usize,
 }
 
 impl AuditReport {
@@ -157,6 +161,8 @@ pub struct AuditOptions {
     pub progress: bool,
     /// How S3 URLs are reached and listed.
     pub s3: crate::s3::S3Options,
+    /// Content rules to add and findings to allow (`--config`, `.state-scrubber.toml`).
+    pub config: Option<crate::config::Config>,
 }
 
 /// Scan everything. Errors of single files are recorded in the report, not returned.
@@ -210,7 +216,7 @@ pub fn audit_excluding(
     rand::Rng::fill(&mut rand::rng(), &mut salt);
     // Compile the rules up front (a broken rules file is one error, not one per file); each
     // worker owns an engine (its key cache is not shared).
-    let engine = Engine::with_salt(salt)?;
+    let engine = Engine::configured(salt, opts.config.as_ref())?;
     let progress = Progress::new(opts.progress && progress::wanted(false));
     progress.add_total(sources.len() as u64);
 
@@ -237,6 +243,14 @@ pub fn audit_excluding(
         }
     });
 
+    if let Some(config) = &opts.config {
+        for f in &mut report.files {
+            let before = f.findings.len();
+            f.findings.retain(|x| !config.allows(x));
+            report.allowed += before - f.findings.len();
+        }
+        report.config_file = Some(config.file.clone());
+    }
     if let Some(b) = &baseline {
         let known = b.matcher();
         for f in &mut report.files {

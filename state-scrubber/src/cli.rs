@@ -66,6 +66,10 @@ pub struct AuditArgs {
     /// Exit 1 only for findings of this severity or above: low, medium, high, critical.
     #[arg(long, value_name = "SEVERITY", default_value = "low")]
     pub fail_on: Severity,
+    /// Add content rules and allow findings from this TOML file (see the README's
+    /// "Configuration"). Default: `.state-scrubber.toml` in the current directory, if there is one.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Accept the findings recorded in this baseline file. An entry accepts its finding
     /// (matched by fingerprint) in the file it names only: `./a/x.tfstate`, `a/x.tfstate` and the
     /// absolute path are one file, an S3 object is one file across versions. An entry whose
@@ -161,6 +165,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     });
     // Before anything is read (each glob was checked as it was parsed; this is the set).
     let exclude = crate::input::Exclude::new(&args.exclude).map_err(anyhow::Error::msg)?;
+    let config = crate::config::Config::discover(args.config.as_deref())?;
     let mut report = audit_excluding(
         &AuditOptions {
             paths: args.paths.clone(),
@@ -175,6 +180,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
                 region: args.region.clone(),
                 profile: args.profile.clone(),
             },
+            config,
         },
         &exclude,
     )?;

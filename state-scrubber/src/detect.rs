@@ -138,9 +138,18 @@ impl Engine {
 
     /// An engine whose `value_group` digests use `salt` (shared by the workers of one run).
     pub fn with_salt(salt: [u8; 32]) -> Result<Engine, crate::Error> {
+        Self::configured(salt, None)
+    }
+
+    /// [`Engine::with_salt`] with a `--config` file's content rules after the built-in ones.
+    pub fn configured(
+        salt: [u8; 32],
+        config: Option<&crate::config::Config>,
+    ) -> Result<Engine, crate::Error> {
         COMPILATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let extra = config.map(|c| c.rules.clone()).unwrap_or_default();
         Ok(Engine {
-            rules: Arc::new(Rules::builtin()?),
+            rules: Arc::new(Rules::builtin_with(extra)?),
             table: Arc::new(Table::builtin()?),
             salt,
             key_cache: RefCell::new(HashMap::new()),

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod detect;
 pub mod document;
 pub mod finding;
@@ -59,4 +60,6 @@ pub enum Error {
     Table(#[from] table::TableError),
     #[error(transparent)]
     Baseline(#[from] baseline::BaselineError),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
 }

@@ -29,6 +29,7 @@ struct ContentFile {
 }
 
 #[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
 pub struct ContentSpec {
     pub id: String,
     pub name: String,
@@ -153,8 +154,34 @@ impl Rules {
         Self::from_sources(CONTENT_TOML, CONTEXT_TOML)
     }
 
+    /// The built-in rules and, after their content rules, `extra` ones (a `--config` file's).
+    pub fn builtin_with(extra: Vec<ContentSpec>) -> Result<Rules, RuleError> {
+        Self::from_sources_with(CONTENT_TOML, CONTEXT_TOML, extra)
+    }
+
+    /// Only these content rules, no layer-4 rule (to check a configured rule's examples alone).
+    pub fn from_specs(content: Vec<ContentSpec>) -> Result<Rules, RuleError> {
+        Self::build(
+            content,
+            ContextFile {
+                key: vec![],
+                safe_key: vec![],
+                reference_key: vec![],
+                safe_value: vec![],
+            },
+        )
+    }
+
     pub fn from_sources(content: &str, context: &str) -> Result<Rules, RuleError> {
-        let cf: ContentFile = toml::from_str(content).map_err(|e| RuleError::Parse {
+        Self::from_sources_with(content, context, Vec::new())
+    }
+
+    fn from_sources_with(
+        content: &str,
+        context: &str,
+        extra: Vec<ContentSpec>,
+    ) -> Result<Rules, RuleError> {
+        let mut cf: ContentFile = toml::from_str(content).map_err(|e| RuleError::Parse {
             file: "content.toml",
             message: e.to_string(),
         })?;
@@ -162,11 +189,16 @@ impl Rules {
             file: "context.toml",
             message: e.to_string(),
         })?;
+        cf.rule.extend(extra);
+        Self::build(cf.rule, xf)
+    }
+
+    fn build(content: Vec<ContentSpec>, xf: ContextFile) -> Result<Rules, RuleError> {
         let mut ids = std::collections::HashSet::new();
         let mut rules = Vec::new();
         let mut words = Vec::new();
         let mut keyword_rule = Vec::new();
-        for spec in cf.rule {
+        for spec in content {
             if !ids.insert(spec.id.clone()) {
                 return Err(RuleError::Invalid {
                     id: spec.id,

@@ -272,6 +272,7 @@ fn many_jobs_over_many_files_compile_the_rules_once() {
         jobs: 4000,
         progress: false,
         s3: Default::default(),
+        config: None,
     })
     .unwrap();
     let compiled = state_scrubber::detect::Engine::compilations() - before;

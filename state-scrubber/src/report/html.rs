@@ -89,7 +89,7 @@ pub fn render(report: &AuditReport) -> String {
     let errors = report.all_errors().len();
     let _ = write!(
         o,
-        "<header><h1>Plaintext secrets in Terraform state</h1><p>state-scrubber {} · {} state{} scanned ({:.1} MB) · {} with findings · {} error{}{}</p></header>\n<main>\n",
+        "<header><h1>Plaintext secrets in Terraform state</h1><p>state-scrubber {} · {} state{} scanned ({:.1} MB) · {} with findings · {} error{}{}{}</p></header>\n<main>\n",
         env!("CARGO_PKG_VERSION"),
         sum.states_scanned,
         if sum.states_scanned == 1 { "" } else { "s" },
@@ -101,6 +101,10 @@ pub fn render(report: &AuditReport) -> String {
             format!(" · {} accepted by the baseline", report.suppressed)
         } else {
             String::new()
+        },
+        match (&report.config_file, report.allowed) {
+            (Some(file), n @ 1..) => format!(" · {n} allowed by {}", esc(file)),
+            _ => String::new(),
         }
     );
 

@@ -82,6 +82,8 @@ fn head(report: &AuditReport) -> Value {
             "failing": report.failing(),
             "fail_on": report.fail_on.map(|s| s.as_str()),
             "accepted_by_baseline": report.suppressed,
+            "allowed_by_config": report.allowed,
+            "config": report.config_file,
             "errors": report.all_errors().len(),
             "states_scanned": sum.states_scanned,
             "states_with_findings": sum.states_with_findings,

@@ -184,6 +184,9 @@ pub fn summary(report: &AuditReport) -> String {
     if report.suppressed > 0 {
         s.push_str(&format!(", {} accepted by the baseline", report.suppressed));
     }
+    if let (Some(file), n @ 1..) = (&report.config_file, report.allowed) {
+        s.push_str(&format!(", {n} allowed by {}", super::printable(file)));
+    }
     if errors > 0 {
         s.push_str(&format!(
             ", {errors} error{}",

@@ -1,0 +1,405 @@
+//! A scan configuration: an organisation's own content rules and allow-list entries, read from
+//! `--config FILE` or, when that is not given, `.state-scrubber.toml` in the current directory
+//! (as gitleaks reads `.gitleaks.toml`).
+//!
+//! ```toml
+//! # Content rules beside the built-in ones (rules/content.toml): the same fields.
+//! [[rule]]
+//! id = "acme-deploy-token"
+//! name = "ACME deploy token"
+//! kind = "token"
+//! severity = "high"
+//! keywords = ["acmedt_"]
+//! regex = '\b(acmedt_[a-z0-9]{32})\b'
+//!
+//! # Findings never reported. Each entry says why, and every field it gives must match
+//! # (a field is a list of globs: `*` any run of characters, `?` one).
+//! [[allow]]
+//! reason = "random_id is an identifier here, not a secret"
+//! resources = ["random_id.*", "module.*.random_id.*"]
+//! ```
+//!
+//! Errors name the file and the entry, never a value: a rule's examples are someone's idea of a
+//! secret.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::finding::Finding;
+use crate::rules::{ContentSpec, Rules};
+
+/// The file read when `--config` is not given, if it exists in the current directory.
+pub const DEFAULT_FILE: &str = ".state-scrubber.toml";
+
+/// Largest configuration file read (a rules file, not a data set).
+const MAX_BYTES: u64 = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {file}: {message}")]
+    Read { file: String, message: String },
+    #[error("config {file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("config {file}: {what}: {message}")]
+    Entry {
+        file: String,
+        what: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    rule: Vec<ContentSpec>,
+    #[serde(default)]
+    allow: Vec<AllowSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowSpec {
+    reason: String,
+    #[serde(default)]
+    rules: Vec<String>,
+    #[serde(default)]
+    resources: Vec<String>,
+    #[serde(default)]
+    attributes: Vec<String>,
+    #[serde(default)]
+    files: Vec<String>,
+}
+
+/// One `[[allow]]` entry: a finding matches when, for each field the entry gives, one of its
+/// globs matches the finding's rule id, resource address, attribute path or file.
+#[derive(Debug, Clone)]
+pub struct Allow {
+    pub reason: String,
+    rules: Vec<String>,
+    resources: Vec<String>,
+    attributes: Vec<String>,
+    files: Vec<String>,
+}
+
+impl Allow {
+    pub fn allows(&self, f: &Finding) -> bool {
+        let any = |globs: &[String], text: &str| {
+            globs.is_empty() || globs.iter().any(|g| glob_match(g, text))
+        };
+        any(&self.rules, &f.rule_id)
+            && any(&self.resources, &f.address)
+            && any(&self.attributes, &f.attribute_path)
+            && any(&self.files, &f.file)
+    }
+}
+
+/// A loaded configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file as given (or [`DEFAULT_FILE`]), for reports.
+    pub file: String,
+    /// Extra content rules, checked (compiled, examples matched) when loaded.
+    pub rules: Vec<ContentSpec>,
+    pub allow: Vec<Allow>,
+}
+
+impl Config {
+    /// `--config FILE` when given; else [`DEFAULT_FILE`] in the current directory if it exists;
+    /// else `None`.
+    pub fn discover(given: Option<&Path>) -> Result<Option<Config>, ConfigError> {
+        match given {
+            Some(path) => Config::load(path).map(Some),
+            None => {
+                let path = PathBuf::from(DEFAULT_FILE);
+                if path.is_file() {
+                    Config::load(&path).map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = crate::input::path_label(path);
+        let read_error = |e: std::io::Error| ConfigError::Read {
+            file: file.clone(),
+            message: crate::input::io_message(&e),
+        };
+        let meta = std::fs::metadata(path).map_err(read_error)?;
+        if meta.len() > MAX_BYTES {
+            return Err(ConfigError::Read {
+                file,
+                message: format!("{} bytes: larger than {MAX_BYTES}", meta.len()),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(read_error)?;
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError::Parse {
+            file: file.clone(),
+            message: "not UTF-8 text".into(),
+        })?;
+        Config::parse(&text, file)
+    }
+
+    /// Parses and checks a configuration's text; `file` names it in errors.
+    pub fn parse(text: &str, file: String) -> Result<Config, ConfigError> {
+        let parsed: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.clone(),
+            // toml's message quotes the offending line: it may be a rule's example.
+            message: toml_error_words(&e),
+        })?;
+        let entry = |what: String, message: String| ConfigError::Entry {
+            file: file.clone(),
+            what,
+            message,
+        };
+        // Compiles the rules with the built-in ones: a bad regex, a missing keyword or an id the
+        // built-in rules already use is an error here, once, rather than in every worker.
+        Rules::builtin_with(parsed.rule.clone())
+            .map_err(|e| entry("rules".into(), e.to_string()))?;
+        for spec in &parsed.rule {
+            check_examples(spec).map_err(|m| entry(format!("rule {}", spec.id), m))?;
+        }
+        let mut allow = Vec::new();
+        for (i, a) in parsed.allow.into_iter().enumerate() {
+            let what = format!("allow entry {}", i + 1);
+            if a.reason.trim().is_empty() {
+                return Err(entry(what, "`reason` is empty: say why".into()));
+            }
+            if a.rules.is_empty()
+                && a.resources.is_empty()
+                && a.attributes.is_empty()
+                && a.files.is_empty()
+            {
+                return Err(entry(
+                    what,
+                    "gives none of `rules`, `resources`, `attributes`, `files`: it would allow \
+                     every finding"
+                        .into(),
+                ));
+            }
+            for (field, globs) in [
+                ("rules", &a.rules),
+                ("resources", &a.resources),
+                ("attributes", &a.attributes),
+                ("files", &a.files),
+            ] {
+                if globs
+                    .iter()
+                    .any(|g| g.is_empty() || g.chars().all(|c| c == '*'))
+                {
+                    return Err(entry(
+                        what,
+                        format!("`{field}` has an empty or match-everything glob: leave the field out instead"),
+                    ));
+                }
+            }
+            allow.push(Allow {
+                reason: a.reason,
+                rules: a.rules,
+                resources: a.resources,
+                attributes: a.attributes,
+                files: a.files,
+            });
+        }
+        Ok(Config {
+            file,
+            rules: parsed.rule,
+            allow,
+        })
+    }
+
+    /// Whether an `[[allow]]` entry covers `f`.
+    pub fn allows(&self, f: &Finding) -> bool {
+        self.allow.iter().any(|a| a.allows(f))
+    }
+}
+
+/// A rule's `examples` must each be found by it and its `negative_examples` not (literal text:
+/// the built-in rules' `{{r:...}}` templates are for the project's own files). The message names
+/// the example by its position only.
+fn check_examples(spec: &ContentSpec) -> Result<(), String> {
+    let rules = Rules::from_specs(vec![spec.clone()]).map_err(|e| e.to_string())?;
+    for (i, ex) in spec.examples.iter().enumerate() {
+        if rules.content_match(ex).is_none() {
+            return Err(format!(
+                "example {} is not found by the rule (its keywords and regex)",
+                i + 1
+            ));
+        }
+    }
+    for (i, ex) in spec.negative_examples.iter().enumerate() {
+        if rules.content_match(ex).is_some() {
+            return Err(format!("negative example {} is found by the rule", i + 1));
+        }
+    }
+    Ok(())
+}
+
+/// toml's error without the source line it quotes (the line may hold an example secret): its
+/// first line (`TOML parse error at line L, column C`) and its last (what is wrong).
+fn toml_error_words(e: &toml::de::Error) -> String {
+    let message = e.message().trim();
+    match e.span() {
+        Some(_) => {
+            let first = e.to_string();
+            let head = first.lines().next().unwrap_or("TOML parse error").trim();
+            format!("{head}: {message}")
+        }
+        None => message.to_string(),
+    }
+}
+
+/// `*` matches any run of characters (none included), `?` one character; the whole text must
+/// match.
+pub fn glob_match(glob: &str, text: &str) -> bool {
+    let (g, t): (Vec<char>, Vec<char>) = (glob.chars().collect(), text.chars().collect());
+    let (mut gi, mut ti) = (0, 0);
+    // Where the last `*` was, and the text position it is tried from next.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match g.get(gi) {
+            Some('*') => {
+                star = Some((gi, ti));
+                gi += 1;
+            }
+            Some(&c) if c == '?' || c == t[ti] => {
+                gi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sg, st)) => {
+                    gi = sg + 1;
+                    ti = st + 1;
+                    star = Some((sg, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    g[gi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        for (g, t, want) in [
+            ("random_id.*", "random_id.x", true),
+            ("random_id.*", "module.a.random_id.x", false),
+            ("*random_id.*", "module.a.random_id.x[\"k\"]", true),
+            (
+                "module.*.aws_iam_access_key.ci",
+                "module.a.b.aws_iam_access_key.ci",
+                true,
+            ),
+            ("tags.*", "tags.Name", true),
+            ("tags.*", "tags_all.Name", false),
+            ("key-?oken", "key-token", true),
+            ("key-?oken", "key-tooken", false),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYbZ", false),
+            ("", "", true),
+            ("*", "", true),
+            ("é*", "étoile", true),
+        ] {
+            assert_eq!(glob_match(g, t), want, "{g:?} on {t:?}");
+        }
+    }
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, "cfg.toml".into())
+    }
+
+    #[test]
+    fn a_config_with_a_rule_and_allow_entries_loads() {
+        let c = parse(
+            r#"
+[[rule]]
+id = "acme-deploy-token"
+name = "ACME deploy token"
+kind = "token"
+severity = "high"
+keywords = ["acmedt_"]
+regex = '\b(acmedt_[a-z0-9]{32})\b'
+examples = ["token acmedt_0123456789abcdef0123456789abcdef here"]
+negative_examples = ["acmedt_short"]
+
+[[allow]]
+reason = "identifiers"
+resources = ["random_id.*"]
+
+[[allow]]
+reason = "labels are public"
+rules = ["key-*"]
+attributes = ["labels.*"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.rules.len(), 1);
+        assert_eq!(c.allow.len(), 2);
+        assert_eq!(c.allow[1].reason, "labels are public");
+    }
+
+    /// Every error names the file and the entry; none quotes an example (the text of the
+    /// example below would show as `SECRETEXAMPLE`).
+    #[test]
+    fn errors_name_the_entry_and_never_an_example() {
+        let rule = |extra: &str| {
+            format!(
+                "[[rule]]\nid = \"x\"\nname = \"X\"\nkind = \"token\"\nseverity = \"high\"\n\
+                 keywords = [\"xtok_\"]\nregex = 'xtok_[a-z]{{8}}'\n{extra}"
+            )
+        };
+        for (text, want) in [
+            (
+                rule("examples = [\"SECRETEXAMPLE xtok_ABC\"]\n"),
+                "config cfg.toml: rule x: example 1 is not found",
+            ),
+            (
+                rule("negative_examples = [\"SECRETEXAMPLE xtok_abcdefgh\"]\n"),
+                "config cfg.toml: rule x: negative example 1 is found",
+            ),
+            (
+                rule("").replace("xtok_[a-z]{8}", "xtok_[a-z"),
+                "config cfg.toml: rules: rule x: invalid regex",
+            ),
+            (
+                rule("").replace("id = \"x\"", "id = \"aws-access-key-id\""),
+                "duplicate id",
+            ),
+            (
+                rule("").replace("keywords = [\"xtok_\"]", "keywords = []"),
+                "at least one keyword",
+            ),
+            (
+                "[[allow]]\nreason = \"r\"\n".to_string(),
+                "allow entry 1: gives none of",
+            ),
+            (
+                "[[allow]]\nreason = \"\"\nrules = [\"a\"]\n".to_string(),
+                "allow entry 1: `reason` is empty",
+            ),
+            (
+                "[[allow]]\nreason = \"r\"\nresources = [\"*\"]\n".to_string(),
+                "`resources` has an empty or match-everything glob",
+            ),
+            (
+                "[[allow]]\nreason = \"r\"\nresource = [\"a.b\"]\n".to_string(),
+                "config cfg.toml: TOML parse error at line",
+            ),
+            (
+                "[[rule]]\nid = \"x\"\nexamples = [\"SECRETEXAMPLE\"\n".to_string(),
+                "config cfg.toml: TOML parse error at line",
+            ),
+        ] {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}\n-- wanted: {want}");
+            assert!(!e.contains("SECRETEXAMPLE"), "{e}");
+        }
+    }
+}
