@@ -402,4 +402,15 @@ attributes = ["labels.*"]
             assert!(!e.contains("SECRETEXAMPLE"), "{e}");
         }
     }
+
+    /// The README's example configuration is one this version reads.
+    #[test]
+    fn the_readme_example_loads() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("### Configuration").expect("section")..];
+        let start = section.find("```toml\n").expect("toml block") + "```toml\n".len();
+        let block = &section[start..start + section[start..].find("```").unwrap()];
+        let c = parse(block).unwrap();
+        assert_eq!((c.rules.len(), c.allow.len()), (1, 2));
+    }
 }

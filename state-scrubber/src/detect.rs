@@ -131,9 +131,14 @@ struct ContentHit<'r> {
 
 impl Engine {
     pub fn new() -> Result<Engine, crate::Error> {
+        Self::with_config(None)
+    }
+
+    /// [`Engine::new`] with a `--config` file's content rules after the built-in ones.
+    pub fn with_config(config: Option<&crate::config::Config>) -> Result<Engine, crate::Error> {
         let mut salt = [0u8; 32];
         rand::Rng::fill(&mut rand::rng(), &mut salt);
-        Self::with_salt(salt)
+        Self::configured(salt, config)
     }
 
     /// An engine whose `value_group` digests use `salt` (shared by the workers of one run).

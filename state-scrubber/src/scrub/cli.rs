@@ -86,6 +86,10 @@ pub struct ScrubArgs {
     /// 2 at once while a plan or apply holds it). Without it: a redacted diff, nothing written.
     #[arg(long)]
     pub write: bool,
+    /// Content rules to add and findings to leave in place, as `audit --config` reads them.
+    /// Default: `.state-scrubber.toml` in the current directory, if there is one.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Only these: resource addresses or address prefixes, `ADDRESS.ATTRIBUTE`, or rule ids.
     #[arg(long, value_name = "ADDR|RULE", num_args = 1..)]
     pub only: Vec<String>,
@@ -289,6 +293,8 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
              scrubbed would show in plaintext: pipe it (`| terraform state push -`) or redirect it to a file"
         );
     }
+    // Before the state is locked or read: a bad configuration changes nothing.
+    let config = crate::config::Config::discover(args.config.as_deref())?;
     let mut lock = None;
     // Before the lock: a signal between the lock and the handler would leave the lock info.
     let stop = if args.write {
@@ -328,6 +334,7 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         kms_key_id: args.kms_key_id.clone(),
         tags: args.tags.clone(),
         stop: stop.clone(),
+        config,
     };
     let rt = runtime()?;
     let ran = rt.block_on(async {

@@ -207,6 +207,8 @@ pub struct ScrubOptions {
     /// A stop request (SIGINT/SIGTERM, [`interrupt`]): honoured between two store calls, and by
     /// cutting short the store call under way, never while the manifest is saved.
     pub stop: interrupt::Stop,
+    /// `--config`: content rules added to the built-in ones, and findings left in place.
+    pub config: Option<crate::config::Config>,
 }
 
 impl ScrubOptions {
@@ -219,6 +221,7 @@ impl ScrubOptions {
             kms_key_id: None,
             tags: vec![],
             stop: interrupt::Stop::default(),
+            config: None,
         }
     }
 }
@@ -354,19 +357,37 @@ pub fn secret_settings(
     })
 }
 
+/// A state parsed for scrub, and its secrets.
+pub(crate) struct ParsedState<'a> {
+    pub doc: Doc<'a>,
+    pub kind: DocKind,
+    /// With `--config`'s rules; the findings its `[[allow]]` entries cover are left out.
+    pub findings: Vec<crate::finding::Finding>,
+    pub lineage: String,
+    pub serial: u64,
+    /// How many findings `--config` allowed.
+    pub allowed: usize,
+}
+
 pub(crate) fn parse_state<'a>(
     src: &'a [u8],
     file: &str,
-) -> Result<(Doc<'a>, DocKind, Vec<crate::finding::Finding>, String, u64), ScrubError> {
-    let engine = Engine::new().map_err(|e| ScrubError::Other {
+    config: Option<&crate::config::Config>,
+) -> Result<ParsedState<'a>, ScrubError> {
+    let engine = Engine::with_config(config).map_err(|e| ScrubError::Other {
         file: file.to_string(),
         message: e.to_string(),
     })?;
     // Numbers marked sensitive too: the planner leaves them in place with a note (a reference, a
     // string, cannot stand in for a number), rather than skipping what audit reports unsaid.
-    let scanned = Scanner::new(&engine, DEFAULT_FINGERPRINT_KEY, file.to_string())
+    let mut scanned = Scanner::new(&engine, DEFAULT_FINGERPRINT_KEY, file.to_string())
         .with_numbers(true)
         .scan(src)?;
+    let found = scanned.findings.len();
+    if let Some(config) = config {
+        scanned.findings.retain(|f| !config.allows(f));
+    }
+    let allowed = found - scanned.findings.len();
     if scanned.kind == DocKind::BackendConfig {
         return Err(ScrubError::BackendCache {
             file: file.to_string(),
@@ -404,7 +425,14 @@ pub(crate) fn parse_state<'a>(
             file: file.to_string(),
             error: RewriteError::Serial,
         })?;
-    Ok((doc, scanned.kind, scanned.findings, lineage, serial))
+    Ok(ParsedState {
+        doc,
+        kind: scanned.kind,
+        findings: scanned.findings,
+        lineage,
+        serial,
+        allowed,
+    })
 }
 
 /// Refuse JSON that readers understand differently, before it is scrubbed: a key twice in
@@ -474,7 +502,14 @@ pub async fn scrub(
 ) -> Result<ScrubReport, ScrubError> {
     let prefix = check_prefix(&opts.prefix, file)?;
     let settings = secret_settings(opts, file)?;
-    let (doc, kind, findings, lineage, serial) = parse_state(src, file)?;
+    let ParsedState {
+        doc,
+        kind,
+        findings,
+        lineage,
+        serial,
+        allowed,
+    } = parse_state(src, file, opts.config.as_ref())?;
     let table = Table::builtin().map_err(|e| ScrubError::Other {
         file: file.to_string(),
         message: e.to_string(),
@@ -488,6 +523,13 @@ pub async fn scrub(
         table: &table,
     };
     let mut notes = Vec::new();
+    if let (Some(config), 1..) = (&opts.config, allowed) {
+        notes.push(format!(
+            "{allowed} finding{} left in place: allowed by {}",
+            if allowed == 1 { "" } else { "s" },
+            config.file
+        ));
+    }
     let mut items = planner.plan(&findings, &opts.selection, &mut notes)?;
     let mut report = ScrubReport {
         notes,

@@ -119,7 +119,12 @@ pub async fn restore(
     write: bool,
 ) -> Result<RestoreReport, ScrubError> {
     let prefix = super::check_prefix(prefix, file)?;
-    let (doc, _kind, _findings, lineage, serial) = parse_state(src, file)?;
+    let super::ParsedState {
+        doc,
+        lineage,
+        serial,
+        ..
+    } = parse_state(src, file, None)?;
     let mname = manifest_name(prefix, &lineage);
     let manifest = load_manifest(store, &mname)
         .await
