@@ -239,17 +239,42 @@ fn check_examples(spec: &ContentSpec) -> Result<(), String> {
 }
 
 /// toml's error without the source line it quotes (the line may hold an example secret): its
-/// first line (`TOML parse error at line L, column C`) and its last (what is wrong).
+/// first line (`TOML parse error at line L, column C`) and what is wrong, with any string serde
+/// quotes in it (`invalid type: string "...", expected a sequence`) left out.
 fn toml_error_words(e: &toml::de::Error) -> String {
-    let message = e.message().trim();
+    let message = without_quoted_strings(e.message().trim());
     match e.span() {
         Some(_) => {
             let first = e.to_string();
             let head = first.lines().next().unwrap_or("TOML parse error").trim();
             format!("{head}: {message}")
         }
-        None => message.to_string(),
+        None => message,
     }
+}
+
+/// `string "..."` (serde's `Unexpected::Str`, Debug-quoted) becomes `a string`.
+fn without_quoted_strings(message: &str) -> String {
+    const QUOTED: &str = "string \"";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(QUOTED) {
+        out.push_str(&rest[..at]);
+        out.push_str("a string");
+        let body = &rest[at + QUOTED.len()..];
+        let mut escaped = false;
+        let end = body
+            .char_indices()
+            .find(|&(_, c)| {
+                let close = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                close
+            })
+            .map_or(body.len(), |(i, _)| i + 1);
+        rest = &body[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `*` matches any run of characters (none included), `?` one character; the whole text must
@@ -395,6 +420,10 @@ attributes = ["labels.*"]
             (
                 "[[rule]]\nid = \"x\"\nexamples = [\"SECRETEXAMPLE\"\n".to_string(),
                 "config cfg.toml: TOML parse error at line",
+            ),
+            (
+                rule("examples = \"SECRETEXAMPLE \\\" SECRETEXAMPLE\"\n"),
+                "invalid type: a string, expected a sequence",
             ),
         ] {
             let e = parse(&text).unwrap_err().to_string();
