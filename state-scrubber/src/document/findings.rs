@@ -1,0 +1,167 @@
+//! From detections to findings: where a value is ([`Pos`], [`Site`]), the finding made for
+//! each detection, and the findings' order and columns.
+
+use super::scanner::{Scanned, Scanner};
+use crate::detect::{attribute_path, pointer, Step};
+use crate::finding::{Address, Finding};
+
+/// Findings in file order (stable: several findings on one value keep their order), their
+/// columns counted in characters.
+pub(super) fn sort_findings(mut s: Scanned, src: &[u8]) -> Scanned {
+    s.findings.sort_by_key(|f| (f.line, f.column));
+    char_columns(src, &mut s.findings);
+    s
+}
+
+/// The parser counts columns in bytes; a finding's column is in characters (Unicode code
+/// points), the unit SARIF's `columnKind: unicodeCodePoints` declares (SARIF 2.1.0 §3.14.27
+/// allows only that or UTF-16 code units) and the one editors show for most text. One pass over
+/// the lines that hold findings; `findings` must be sorted by (line, byte column).
+fn char_columns(src: &[u8], findings: &mut [Finding]) {
+    if findings.is_empty() || src.is_ascii() {
+        return;
+    }
+    let mut newlines = memchr::memchr_iter(b'\n', src);
+    let mut line = 1u32;
+    let mut line_start = 0usize;
+    // Within a line: the byte offset counted up to, and the characters before it.
+    let mut counted = (0usize, 0u32);
+    for f in findings.iter_mut() {
+        while line < f.line {
+            match newlines.next() {
+                Some(i) => {
+                    line += 1;
+                    line_start = i + 1;
+                    counted = (line_start, 0);
+                }
+                None => return,
+            }
+        }
+        if counted.0 < line_start {
+            counted = (line_start, 0);
+        }
+        let end = (line_start + f.column.saturating_sub(1) as usize).min(src.len());
+        if end >= counted.0 {
+            let chars = src[counted.0..end]
+                .iter()
+                .filter(|&&b| b & 0xC0 != 0x80)
+                .count() as u32;
+            counted = (end, counted.1 + chars);
+        }
+        f.column = counted.1 + 1;
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pos {
+    pub(super) line: u32,
+    pub(super) column: u32,
+}
+
+impl Pos {
+    /// Where `node` starts in the file.
+    pub(super) fn of(node: &crate::json::Node) -> Pos {
+        Pos {
+            line: node.line,
+            column: node.column,
+        }
+    }
+}
+
+/// A value to report: where it is and what was found.
+pub(super) struct Site<'a> {
+    pub(super) section: &'a str,
+    pub(super) address: &'a Address,
+    /// Pointer of the unit in the file and the path below it.
+    pub(super) unit_pointer: &'a str,
+    pub(super) rel: &'a [Step<'a>],
+    /// Attribute path (relative to the resource's attributes).
+    pub(super) attr: &'a [Step<'a>],
+    pub(super) pos: Pos,
+}
+
+/// Whether `pointer` is a resource instance's `id`: what every SDKv2 provider reads, imports and
+/// deletes the resource by. State v4 `attributes`/`attributes_flat`, v3 `primary`/`deposed` and
+/// their `attributes`; in `show -json` output, a resource's `values` (state, `planned_values`,
+/// `prior_state`, any module depth) and a change's `before`/`after`. Also every member of a
+/// resource identity (Terraform 1.12+), which is the same kind of name.
+pub(crate) fn is_id_attribute(pointer: &str) -> bool {
+    let tokens = crate::scrub::rewrite::pointer_tokens(pointer);
+    let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let v4 = ["attributes", "attributes_flat"];
+    match t.as_slice() {
+        ["resources", _, "instances", _, "identity", ..] => true,
+        ["resources", _, "instances", _, attrs, "id"] => v4.contains(attrs),
+        ["modules", _, "resources", _, "primary" | "deposed", "id"]
+        | ["modules", _, "resources", _, "primary", "attributes", "id"]
+        | ["modules", _, "resources", _, "deposed", _, "id"]
+        | ["modules", _, "resources", _, "deposed", _, "attributes", "id"]
+        | [.., "resources", _, "values", "id"]
+        | ["resource_changes" | "resource_drift", _, "change", "before" | "after", "id"]
+        | ["deferred_changes", _, "resource_change", "change", "before" | "after", "id"] => true,
+        // A resource identity (1.12+) is what the provider finds the object by, every member
+        // (the arm above: a state instance's): a show resource's `identity`, a change's
+        // `before_identity` etc.
+        _ => (0..t.len()).any(|i| {
+            let at = |j: usize, s: &str| t.get(i + j) == Some(&s);
+            (at(0, "resources") && at(2, "identity"))
+                || (at(0, "change")
+                    && (at(1, "before_identity")
+                        || at(1, "after_identity")
+                        || (at(1, "importing") && (at(2, "identity") || at(2, "id")))))
+        }),
+    }
+}
+
+/// The content rule for AWS access key IDs (`AKIA...`), which identify a key without being one.
+const AWS_ACCESS_KEY_ID_RULE: &str = "aws-access-key-id";
+
+impl<'e> Scanner<'e> {
+    // ---- units -------------------------------------------------------------------------------
+
+    pub(super) fn push_dets(&mut self, site: &Site<'_>) {
+        for d in self.dets.drain(..) {
+            let address = site.address.display();
+            let attribute_path = attribute_path(site.attr);
+            let json_pointer = format!("{}{}", site.unit_pointer, pointer(site.rel));
+            // A resource's `id` that is an AWS access key ID (`aws_iam_access_key`) is the key's
+            // identifier, like a user name; the credential is `secret`. In every layout: v4
+            // attributes, flatmaps, v3 `primary.id` and `primary.attributes.id`.
+            if d.rule_id == AWS_ACCESS_KEY_ID_RULE && is_id_attribute(&json_pointer) {
+                continue;
+            }
+            let mut f = Finding {
+                file: self.file.clone(),
+                archive: None,
+                member: None,
+                document: String::new(),
+                section: site.section.to_string(),
+                address,
+                resource: site.address.clone(),
+                attribute_path,
+                json_pointer,
+                inner_pointer: d.inner_pointer,
+                inner_identity: d.inner_identity,
+                decoded: d.decoded.iter().map(|s| s.to_string()).collect(),
+                kind: d.kind,
+                value_type: d.value_type,
+                rule_id: d.rule_id,
+                rule_name: d.rule_name,
+                layer: d.layer.number(),
+                layer_name: d.layer,
+                reasons: d.reasons,
+                severity: d.severity,
+                confidence: d.confidence,
+                fix: d.fix,
+                line: site.pos.line,
+                column: site.pos.column,
+                fingerprint: String::new(),
+                legacy_fingerprint: String::new(),
+                value_group: d.value_group,
+                preview: d.preview,
+            };
+            f.set_fingerprints(self.fp_key);
+            self.findings.push(f);
+        }
+    }
+}

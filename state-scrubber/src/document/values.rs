@@ -1,0 +1,353 @@
+//! The walk over a unit's values: key context, table rows and sensitivity marks applied to each
+//! leaf, and the same value elsewhere in the instance.
+
+use super::findings::{Pos, Site};
+use super::marks::Marks;
+use super::same_value::SameValue;
+use super::scanner::Scanner;
+use super::sites::{SiteAt, ValueSite};
+use super::walk::{walk_leaves, walk_nodes, Leaf};
+use crate::detect::{attribute_path, pointer, Ctx, Detection, Mark, Step};
+use crate::finding::{preview, Address};
+use crate::json::{Dom, Kind as JKind, NodeId};
+use crate::table::{Row, Table, Treat, GENERIC_FIX};
+use std::borrow::Cow;
+
+impl<'e> Scanner<'e> {
+    /// Walk the values under `id` (relative path prefix `rel`), applying rows and marks.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn values<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        id: NodeId,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        rel_prefix: &[Step<'s>],
+        rows: &[&Row],
+        marks: &Marks,
+        mark: Mark,
+        default_fix: &str,
+    ) {
+        let engine = self.engine;
+        // Rows with a condition (`when`) apply only if the object says so (e.g. SecureString).
+        let rows: Vec<&Row> = rows
+            .iter()
+            .copied()
+            .filter(|r| {
+                r.when.as_ref().is_none_or(|(k, v)| {
+                    dom.get(src, id, k)
+                        .and_then(|n| dom.str(src, n))
+                        .is_some_and(|s| s == v.as_str())
+                })
+            })
+            .collect();
+        // Rows of attributes that mirror a marked one (`sensitive:ATTR`) apply leaf by leaf.
+        let (mirrors, rows): (Vec<&Row>, Vec<&Row>) =
+            rows.into_iter().partition(|r| r.when_sensitive.is_some());
+        let rows = &rows[..];
+        let mut path: Vec<Step<'s>> = Vec::new();
+        let mut bad: Option<(u32, u32)> = None;
+        let mut hits: Vec<(Vec<Step<'s>>, Pos, Vec<Detection>)> = Vec::new();
+        let mut hit_nodes: Vec<NodeId> = Vec::new();
+        // Outputs and variables: strings nothing was found in (see `ValueSite`).
+        let named = self.named;
+        let mut misses: Vec<(NodeId, Vec<Step<'s>>, Pos, String, String)> = Vec::new();
+        let mut dynamic = Vec::new();
+        walk_nodes(
+            src,
+            dom,
+            id,
+            &mut path,
+            &mut dynamic,
+            None,
+            &mut |path, dynamic, key, node| {
+                let Some(value) = dom.str(src, node) else {
+                    let n = dom.node(node);
+                    bad.get_or_insert((n.line, n.column));
+                    return;
+                };
+                let keys = || -> Vec<&str> {
+                    path.iter()
+                        .filter_map(|s| match s {
+                            Step::Key(k) => Some(k.as_ref()),
+                            Step::Idx(_) => None,
+                        })
+                        .collect()
+                };
+                let mut row = if rows.is_empty() {
+                    None
+                } else {
+                    Table::lookup(rows, &keys())
+                };
+                if !mirrors.is_empty() && row.is_none_or(|r| r.treat != Treat::Secret) {
+                    let applying: Vec<&Row> = mirrors
+                        .iter()
+                        .copied()
+                        .filter(|r| marks.covers_mirror(r, path, dynamic))
+                        .collect();
+                    row = Table::lookup(&applying, &keys()).or(row);
+                }
+                let marked = (!marks.is_empty() && marks.covers(path, dynamic)).then_some(mark);
+                let mut dets = Vec::new();
+                engine.analyze(
+                    &value,
+                    &Ctx {
+                        row,
+                        key,
+                        mark: marked,
+                        default_fix,
+                    },
+                    &mut dets,
+                );
+                if !dets.is_empty() {
+                    let n = dom.node(node);
+                    hit_nodes.push(node);
+                    hits.push((path.to_vec(), Pos::of(n), dets));
+                } else if named.is_some() && value.len() >= SameValue::MIN_LEN {
+                    let n = dom.node(node);
+                    misses.push((
+                        node,
+                        path.to_vec(),
+                        Pos::of(n),
+                        engine.value_digest(&value),
+                        preview(&value),
+                    ));
+                }
+            },
+        );
+        if bad.is_some() && self.utf8.is_none() {
+            self.utf8 = bad;
+        }
+        // The same value elsewhere in the instance (an output that mirrors an input, a copy in
+        // tags or triggers) is as secret as where it was recognised.
+        let mut same = SameValue::default();
+        for (path, _, dets) in &hits {
+            same.add(&attribute_path(path), dets);
+        }
+        if !same.is_empty() {
+            hit_nodes.sort_unstable();
+            let mut path: Vec<Step<'s>> = Vec::new();
+            walk_nodes(
+                src,
+                dom,
+                id,
+                &mut path,
+                &mut dynamic,
+                None,
+                &mut |path, _, _, node| {
+                    if hit_nodes.binary_search(&node).is_ok() {
+                        return;
+                    }
+                    let Some(d) = dom.str(src, node).and_then(|v| same.check(engine, &v)) else {
+                        return;
+                    };
+                    misses.retain(|m| m.0 != node);
+                    let n = dom.node(node);
+                    hits.push((path.to_vec(), Pos::of(n), vec![d]));
+                },
+            );
+        }
+        // Numbers the artifact marks sensitive (layer 1 only; `with_numbers`). After the
+        // same-value step: a number is no source for equal strings.
+        if self.numbers && !marks.is_empty() {
+            let mut path: Vec<Step<'s>> = Vec::new();
+            walk_leaves(
+                src,
+                dom,
+                id,
+                &mut path,
+                &mut dynamic,
+                None,
+                Leaf::Number,
+                &mut |path, dynamic, key, node| {
+                    if !marks.covers(path, dynamic) {
+                        return;
+                    }
+                    let row = if rows.is_empty() {
+                        None
+                    } else {
+                        let keys: Vec<&str> = path
+                            .iter()
+                            .filter_map(|s| match s {
+                                Step::Key(k) => Some(k.as_ref()),
+                                Step::Idx(_) => None,
+                            })
+                            .collect();
+                        Table::lookup(rows, &keys)
+                    };
+                    let ctx = Ctx {
+                        row,
+                        key,
+                        mark: Some(mark),
+                        default_fix,
+                    };
+                    let exact = marks.covers_exactly(path, dynamic);
+                    if let Some(d) = engine.analyze_marked_number(dom.raw(src, node), &ctx, exact) {
+                        let n = dom.node(node);
+                        hits.push((path.to_vec(), Pos::of(n), vec![d]));
+                    }
+                },
+            );
+        }
+        if let Some(fix) = named {
+            for (_, path, pos, digest, preview) in misses {
+                let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
+                rel.extend(path.iter().cloned());
+                self.value_sites.push(ValueSite {
+                    digest,
+                    preview,
+                    at: SiteAt {
+                        section: section.to_string(),
+                        address: address.clone(),
+                        json_pointer: format!("{unit}{}", pointer(&rel)),
+                        attribute_path: attribute_path(&path),
+                        fix,
+                        pos,
+                    },
+                });
+            }
+        }
+        for (path, pos, dets) in hits {
+            let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
+            rel.extend(path.iter().cloned());
+            self.dets = dets;
+            self.push_dets(&Site {
+                section,
+                address,
+                unit_pointer: unit,
+                rel: &rel,
+                attr: &path,
+                pos,
+            });
+        }
+    }
+
+    /// Like `values`, but a bare string value gets `key` as its key context.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn values_keyed<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        id: NodeId,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        rel: &[Step<'s>],
+        rows: &[&Row],
+        marks: &Marks,
+        mark: Mark,
+        fix: &str,
+        key: &str,
+    ) {
+        let dets = if matches!(dom.node(id).kind, JKind::Str { .. }) {
+            let Some(value) = dom.str(src, id) else {
+                let n = dom.node(id);
+                self.utf8.get_or_insert((n.line, n.column));
+                return;
+            };
+            let mut dets = Vec::new();
+            self.engine.analyze(
+                &value,
+                &Ctx {
+                    row: rows.first().copied(),
+                    key: Some(key),
+                    mark: (!marks.is_empty()).then_some(mark),
+                    default_fix: fix,
+                },
+                &mut dets,
+            );
+            if dets.is_empty() {
+                if let Some(fix) = self.named.filter(|_| value.len() >= SameValue::MIN_LEN) {
+                    let n = dom.node(id);
+                    self.value_sites.push(ValueSite {
+                        digest: self.engine.value_digest(&value),
+                        preview: preview(&value),
+                        at: SiteAt {
+                            section: section.to_string(),
+                            address: address.clone(),
+                            json_pointer: format!("{unit}{}", pointer(rel)),
+                            attribute_path: String::new(),
+                            fix,
+                            pos: Pos::of(n),
+                        },
+                    });
+                }
+                return;
+            }
+            dets
+        } else if dom.node(id).kind == JKind::Number {
+            // A number is reported only when marked (and the mark is on this value itself).
+            if !self.numbers || marks.is_empty() {
+                return;
+            }
+            let ctx = Ctx {
+                row: rows.first().copied(),
+                key: Some(key),
+                mark: Some(mark),
+                default_fix: fix,
+            };
+            let Some(d) = self
+                .engine
+                .analyze_marked_number(dom.raw(src, id), &ctx, true)
+            else {
+                return;
+            };
+            vec![d]
+        } else {
+            self.values(
+                src, dom, id, section, address, unit, rel, rows, marks, mark, fix,
+            );
+            return;
+        };
+        let n = dom.node(id);
+        self.dets = dets;
+        self.push_dets(&Site {
+            section,
+            address,
+            unit_pointer: unit,
+            rel,
+            attr: &[],
+            pos: Pos::of(n),
+        });
+    }
+
+    /// A resource identity (Terraform 1.12+: a state instance's `identity`, a show resource's
+    /// `identity`, a change's `before_identity` / `after_identity` / `importing.identity`): what
+    /// the provider finds the object by, which is meant to be IDs. Key names and content rules
+    /// apply as anywhere (no table row: the attribute names are not the schema's). Reported in a
+    /// section of its own, with the attribute path inside the identity.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn identity(
+        &mut self,
+        src: &[u8],
+        dom: &Dom,
+        id: NodeId,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        member: &'static str,
+    ) {
+        if dom.node(id).kind != JKind::Object {
+            return;
+        }
+        let rel: Vec<Step<'_>> = member
+            .split('/')
+            .map(|m| Step::Key(Cow::Borrowed(m)))
+            .collect();
+        self.values(
+            src,
+            dom,
+            id,
+            section,
+            address,
+            unit,
+            &rel,
+            &[],
+            &Marks::default(),
+            Mark::SensitiveAttributes,
+            GENERIC_FIX,
+        );
+    }
+}
