@@ -117,8 +117,6 @@ pub(crate) fn is_id_attribute(pointer: &str) -> bool {
 const AWS_ACCESS_KEY_ID_RULE: &str = "aws-access-key-id";
 
 impl<'e> Scanner<'e> {
-    // ---- units -------------------------------------------------------------------------------
-
     pub(super) fn push_dets(&mut self, site: &Site<'_>) {
         for d in self.dets.drain(..) {
             let address = site.address.display();

@@ -8,13 +8,13 @@
 //! `stream` (the streamed top level), `readings` (keys that occur more than once),
 //! `findings` (detections to findings), `address`, `values` (the value walk), `state`,
 //! `backend`, `show` (`show -json` resources and plan changes), `outputs` (outputs and
-//! variables), `text` (free text), `config` (a plan's configuration), `sites` and
+//! variables), `text` (free text), `configuration` (a plan's configuration), `sites` and
 //! `same_value` (values equal to a secret found elsewhere), `marks` (sensitivity marks),
 //! `walk` (tree walkers), `wrapper` (setup-terraform's wrapper output).
 
 mod address;
 mod backend;
-mod config;
+mod configuration;
 mod error;
 mod findings;
 mod kind;
