@@ -1,0 +1,108 @@
+//! SDK errors: `map_sdk_error`, the one place they become `StoreError`; `error_chain`, an
+//! error's causes without a response dump; the retry classifier for HTTP 429.
+
+use aws_sdk_secretsmanager::config::interceptors::InterceptorContext;
+use aws_sdk_secretsmanager::config::retry::{ClassifyRetry, RetryAction};
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+
+use crate::store::StoreError;
+
+/// Retries HTTP 429 as throttling whatever the body. The SDK's classifiers
+/// retry 500/502/503/504 and the AWS throttling *error codes*, but a 429 from a
+/// proxy, gateway or load balancer in front of the endpoint carries no AWS
+/// error code (plain-text body), so it failed the call at once: the fault test
+/// (`tests/reliability`, kind `throttle429`) found it.
+#[derive(Debug)]
+pub(super) struct TooManyRequests;
+
+impl ClassifyRetry for TooManyRequests {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.response() {
+            Some(r) if r.status().as_u16() == 429 => RetryAction::throttling_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "HTTP 429 Too Many Requests"
+    }
+}
+
+/// The one place SDK errors become [`StoreError`]: service errors keep their AWS code and
+/// message; failures before or outside the service are named after the SDK's error kind. The
+/// raw HTTP response is never formatted (its body is the service's, and `Debug` of the
+/// `SdkError` would print it).
+pub(super) fn map_sdk_error<E>(err: SdkError<E>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let status = service.raw().status().as_u16();
+            let code = e
+                .code()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("HTTP{status}"));
+            let message = e
+                .message()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("the service answered HTTP {status} with no message"));
+            StoreError::from_code(code, message)
+        }
+        SdkError::TimeoutError(_) => StoreError::Other {
+            code: "TimeoutError".to_owned(),
+            message: "the request timed out".to_owned(),
+        },
+        SdkError::DispatchFailure(_) => StoreError::Other {
+            code: "DispatchFailure".to_owned(),
+            message: error_chain(&err),
+        },
+        SdkError::ResponseError(_) => StoreError::Other {
+            code: "ResponseError".to_owned(),
+            message: error_chain(&err),
+        },
+        SdkError::ConstructionFailure(_) => StoreError::Other {
+            code: "ConstructionFailure".to_owned(),
+            message: error_chain(&err),
+        },
+        _ => StoreError::Other {
+            code: "SdkError".to_owned(),
+            message: error_chain(&err),
+        },
+    }
+}
+
+/// An error and its causes, each by its `Display`, joined with ": " ("dispatch failure: io error:
+/// client error (Connect): tcp connect error: Connection refused (os error 111)"). Unlike
+/// `DisplayErrorContext`, no cause is formatted with `Debug`, and a cause whose text the previous
+/// one already contains is left out.
+///
+/// A cause's text stops before the `Debug` of an HTTP response that some SDK errors append to
+/// their `Display` (aws-config's `ImdsError::ErrorResponse`: "error response from IMDS (code:
+/// 500). Response { status, headers, body: SdkBody { .. b\"...\" } }"): that body is whatever
+/// the server (or a proxy before it) answered, credentials it meant to hand over included, and
+/// nothing had registered them yet.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![without_response_dump(err.to_string())];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = without_response_dump(cause.to_string());
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+/// `text` cut before the `Debug` of an `aws_smithy_runtime_api` HTTP response, if it holds one.
+fn without_response_dump(text: String) -> String {
+    match text.find("Response { status: ") {
+        Some(i) => format!(
+            "{} (the response is not shown)",
+            text[..i].trim_end_matches([' ', '.', ':'])
+        ),
+        None => text,
+    }
+}
