@@ -2,7 +2,7 @@
 //! (with `--all-versions`, every version of it), fetch them with a bounded number of requests in
 //! flight, and scan them with the per-file scanner on the bytes.
 //!
-//! Configuration follows the AWS conventions (as `provider/common/src/store/aws.rs` does): the
+//! Configuration follows the AWS conventions (as `provider/common/src/store/aws/` does): the
 //! standard credential chain (environment, shared files and `--profile`, SSO, web identity,
 //! ECS/IMDS), `AWS_REGION` or the profile's region unless `--region`, `AWS_ENDPOINT_URL_S3` /
 //! `AWS_ENDPOINT_URL` (read by aws-config) unless `--endpoint`, path-style addressing for a custom

@@ -578,7 +578,7 @@ async fn aws_store_against_moto() {
         logs.contains("transmitting request"),
         "the capture must see the SDK's TRACE output, or it proves nothing"
     );
-    // Calls that carry or return a value run without a subscriber (store/aws.rs `quietly`), so
+    // Calls that carry or return a value run without a subscriber (store/aws/secret_store.rs `quietly`), so
     // the SDK's request trace shows up for the other calls only.
     assert!(logs.contains("secretsmanager.DescribeSecret"));
     for quiet in ["CreateSecret", "PutSecretValue", "GetSecretValue"] {
