@@ -120,23 +120,11 @@ mod tests {
             "ValidationException",
             format!("1 validation error detected: Value '[{pw}]' at 'filters.1.member.values' failed to satisfy constraint"),
         ));
-        let list = SecretList::new(Handle::with(Configured {
+        let resp = listed(
             store,
-            default_tags: BTreeMap::new(),
-            ignore_tags: Default::default(),
-        }));
-        let config = Value::object([("name_prefix", Value::string(pw))]);
-        let mut resp = ListResponse {
-            results: vec![],
-            diagnostics: Default::default(),
-        };
-        list.list(
-            &ListRequest {
-                config: &config,
-                include_resource_object: false,
-                limit: 0,
-            },
-            &mut resp,
+            Value::object([("name_prefix", Value::string(pw))]),
+            0,
+            false,
         )
         .await;
         let shown = format!("{:?}", resp.diagnostics);
@@ -145,13 +133,18 @@ mod tests {
         assert!(shown.contains("Value '[<name_prefix>]'"), "{shown}");
     }
 
-    async fn listed(store: Arc<MemoryStore>, limit: i64, include: bool) -> ListResponse {
+    /// The list block with `config`, `limit` and `include_resource`, over `store`.
+    async fn listed(
+        store: Arc<MemoryStore>,
+        config: Value,
+        limit: i64,
+        include: bool,
+    ) -> ListResponse {
         let list = SecretList::new(Handle::with(Configured {
             store,
             default_tags: BTreeMap::new(),
             ignore_tags: Default::default(),
         }));
-        let config = Value::object([("name_prefix", Value::string("app/"))]);
         let mut resp = ListResponse {
             results: vec![],
             diagnostics: Default::default(),
@@ -165,7 +158,6 @@ mod tests {
             &mut resp,
         )
         .await;
-        assert!(!resp.diagnostics.has_errors(), "{:?}", resp.diagnostics);
         resp
     }
 
@@ -189,10 +181,12 @@ mod tests {
                 .await
                 .unwrap();
         }
+        let app = || Value::object([("name_prefix", Value::string("app/"))]);
         let names = |r: &ListResponse| -> Vec<String> {
+            assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
             r.results.iter().map(|x| x.display_name.clone()).collect()
         };
-        let two = listed(Arc::clone(&store), 2, true).await;
+        let two = listed(Arc::clone(&store), app(), 2, true).await;
         assert_eq!(names(&two), ["app/a", "app/b"]);
         for r in &two.results {
             let object = r.resource_object.as_ref().expect("include_resource");
@@ -202,9 +196,9 @@ mod tests {
             );
             assert_eq!(object.get("arn"), r.identity.get("arn"));
         }
-        let all = listed(Arc::clone(&store), 0, false).await;
+        let all = listed(Arc::clone(&store), app(), 0, false).await;
         assert_eq!(names(&all), ["app/a", "app/b", "app/c", "app/d", "app/e"]);
         assert!(all.results.iter().all(|r| r.resource_object.is_none()));
-        assert_eq!(names(&listed(store, 100, true).await).len(), 5);
+        assert_eq!(names(&listed(store, app(), 100, true).await).len(), 5);
     }
 }
