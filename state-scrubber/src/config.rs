@@ -22,6 +22,7 @@
 //! Errors name the file and the entry, never a value: a rule's examples are someone's idea of a
 //! secret.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -88,10 +89,15 @@ impl Allow {
         let any = |globs: &[String], text: &str| {
             globs.is_empty() || globs.iter().any(|g| glob_match(g, text))
         };
+        // A file as reported (`./s/x.tfstate` when `audit ./s` was run) or as baselines compare it
+        // (`s/x.tfstate`): the entry must not depend on how the path was typed.
+        let file = || {
+            any(&self.files, &f.file) || any(&self.files, &crate::baseline::normalize_file(&f.file))
+        };
         any(&self.rules, &f.rule_id)
             && any(&self.resources, &f.address)
             && any(&self.attributes, &f.attribute_path)
-            && any(&self.files, &f.file)
+            && file()
     }
 }
 
@@ -113,7 +119,9 @@ impl Config {
             Some(path) => Config::load(path).map(Some),
             None => {
                 let path = PathBuf::from(DEFAULT_FILE);
-                if path.is_file() {
+                // There in any form: a dangling symlink or a directory is an error, not a run
+                // without the organisation's rules (`is_file` is false for both).
+                if std::fs::symlink_metadata(&path).is_ok() {
                     Config::load(&path).map(Some)
                 } else {
                     Ok(None)
@@ -135,7 +143,18 @@ impl Config {
                 message: format!("{} bytes: larger than {MAX_BYTES}", meta.len()),
             });
         }
-        let bytes = std::fs::read(path).map_err(read_error)?;
+        // At most one byte past the limit, whatever the length said: a device or a pipe
+        // (`/dev/zero`, `<(...)`) says 0.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(read_error)?;
+        if bytes.len() as u64 > MAX_BYTES {
+            return Err(ConfigError::Read {
+                file,
+                message: format!("larger than {MAX_BYTES} bytes"),
+            });
+        }
         let text = String::from_utf8(bytes).map_err(|_| ConfigError::Parse {
             file: file.clone(),
             message: "not UTF-8 text".into(),
@@ -430,6 +449,18 @@ attributes = ["labels.*"]
             assert!(e.contains(want), "{e}\n-- wanted: {want}");
             assert!(!e.contains("SECRETEXAMPLE"), "{e}");
         }
+    }
+
+    /// The size limit holds for what is read, not what the file says it holds: a device or a
+    /// pipe (`--config /dev/zero`, `--config <(...)`) has no length, and was read to the end
+    /// (/dev/zero: until memory ran out).
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_file_is_refused_at_the_limit() {
+        let e = Config::load(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("larger than"), "{e}");
     }
 
     /// The README's example configuration is one this version reads.

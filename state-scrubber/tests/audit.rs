@@ -5591,6 +5591,49 @@ fn a_config_adds_rules_and_allows_findings() {
     assert_eq!(r.json()["summary"]["config"], ".state-scrubber.toml");
 }
 
+/// An allow entry's `files` globs match the file however the path was given (`s/x`, `./s/x`, the
+/// absolute path), as a baseline entry's file does: an entry written for `s/*` allowed nothing
+/// when CI ran `audit ./s`.
+#[test]
+fn allowed_files_match_the_path_however_it_is_given() {
+    let d = Dir::new();
+    d.write(
+        "s/terraform.tfstate",
+        acme_state(&format!("acmedt_{}", random("0123456789abcdef", 32)), &pw()),
+    );
+    d.write(
+        "allow.toml",
+        "[[allow]]\nreason = \"fixtures\"\nfiles = [\"s/*\"]\n",
+    );
+    let absolute = d.path().join("s");
+    for path in ["s", "./s", absolute.to_str().unwrap()] {
+        let r = audit_in(
+            d.path(),
+            &[path, "--format", "json", "--config", "allow.toml"],
+        );
+        assert_eq!(r.code, 0, "{path}: {}\n{}", r.stdout, r.stderr);
+        assert!(findings(&r).is_empty(), "{path}: {}", r.stdout);
+    }
+}
+
+/// `.state-scrubber.toml` that is there but not a regular file (a dangling symlink, a
+/// directory) is an error, not a run without it: its rules silently not applied passed a CI job.
+#[cfg(unix)]
+#[test]
+fn a_default_config_that_cannot_be_read_is_exit_2() {
+    let d = Dir::new();
+    d.write("s/terraform.tfstate", acme_state("none", &pw()));
+    std::os::unix::fs::symlink("shared/missing.toml", d.path().join(".state-scrubber.toml"))
+        .unwrap();
+    let r = audit_in(d.path(), &["s"]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("config .state-scrubber.toml"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// A bad configuration stops the run before anything is read: exit 2, the file and the entry
 /// named, no example or value quoted, the inputs untouched.
 #[test]
