@@ -66,29 +66,30 @@ impl ListResource for SecretList {
         // it has no changes. ListSecrets does not say where a secret is replicated;
         // DescribeSecret (what import reads) does. A few at a time: one after the other, a
         // hundred results took a hundred round trips.
-        let described: Vec<_> = if req.include_resource_object {
-            // Made up front (not in a closure the stream calls): async_trait's `Send` check cannot
-            // see through a closure generic over the borrow's lifetime.
-            let calls: Vec<_> = found.iter().map(|l| c.store.describe(&l.arn)).collect();
-            stream::iter(calls)
-                .buffered(DESCRIBE_CONCURRENCY)
-                .map(Some)
-                .collect()
-                .await
-        } else {
-            found.iter().map(|_| None).collect()
-        };
-        for (listed, described) in found.iter().zip(described) {
-            let resource_object = match described {
-                None => None,
-                Some(Ok(Some(meta))) => Some(imported_state(&meta, &c.default_tags, None)),
-                // Deleted since the listing: gone from the results.
-                Some(Ok(None)) => continue,
-                Some(Err(e)) => {
-                    return resp
-                        .diagnostics
-                        .push(store_diag("DescribeSecret", &listed.arn, &e))
+        // Made up front (not in a closure the stream calls): async_trait's `Send` check cannot see
+        // through a closure generic over the borrow's lifetime. Nothing is sent until polled.
+        let calls: Vec<_> = found
+            .iter()
+            .filter(|_| req.include_resource_object)
+            .map(|l| c.store.describe(&l.arn))
+            .collect();
+        // Taken as the results are made: on an error the stream is dropped, which cancels the
+        // calls in flight and starts no more (collected first, every call was made).
+        let mut described = stream::iter(calls).buffered(DESCRIBE_CONCURRENCY);
+        for listed in &found {
+            let resource_object = if req.include_resource_object {
+                match described.next().await {
+                    Some(Ok(Some(meta))) => Some(imported_state(&meta, &c.default_tags, None)),
+                    // Deleted since the listing: gone from the results.
+                    Some(Ok(None)) | None => continue,
+                    Some(Err(e)) => {
+                        return resp
+                            .diagnostics
+                            .push(store_diag("DescribeSecret", &listed.arn, &e))
+                    }
                 }
+            } else {
+                None
             };
             resp.results.push(ListResult {
                 identity: Value::object([("arn", Value::string(&listed.arn))]),
@@ -200,5 +201,43 @@ mod tests {
         assert_eq!(names(&all), ["app/a", "app/b", "app/c", "app/d", "app/e"]);
         assert!(all.results.iter().all(|r| r.resource_object.is_none()));
         assert_eq!(names(&listed(store, app(), 100, true).await).len(), 5);
+    }
+
+    /// A DescribeSecret that fails ends the listing with a diagnostic naming that secret, and no
+    /// more DescribeSecret calls are made: all of them were, one per result, before the first
+    /// error was looked at (a hundred calls to report one AccessDenied).
+    #[tokio::test]
+    async fn a_failed_describe_stops_the_describing() {
+        use offstate_common::store::{CreateSecret, SecretStore as _};
+        let store = Arc::new(MemoryStore::default());
+        for i in 0..30 {
+            store
+                .create(CreateSecret {
+                    name: format!("app/s{i:02}"),
+                    description: None,
+                    kms_key_id: None,
+                    tags: BTreeMap::new(),
+                    value: None,
+                    binary: false,
+                    client_request_token: None,
+                })
+                .await
+                .unwrap();
+        }
+        store.fail_next_call_of(
+            "describe",
+            StoreError::from_code("AccessDeniedException", "not allowed"),
+        );
+        let config = Value::object([("name_prefix", Value::string("app/"))]);
+        let resp = listed(Arc::clone(&store), config, 0, true).await;
+        let shown = format!("{:?}", resp.diagnostics);
+        assert!(resp.diagnostics.has_errors(), "{shown}");
+        assert!(shown.contains("app/s00"), "{shown}");
+        assert!(resp.results.is_empty());
+        let describes = store.call_count("describe");
+        assert!(
+            describes <= DESCRIBE_CONCURRENCY,
+            "{describes} DescribeSecret calls"
+        );
     }
 }
