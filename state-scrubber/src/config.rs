@@ -207,11 +207,13 @@ impl Config {
             ] {
                 if globs
                     .iter()
-                    .any(|g| g.is_empty() || g.chars().all(|c| c == '*'))
+                    // `?*` matches every rule id, address and file as surely as `*`: a glob
+                    // must hold a character of its own.
+                    .any(|g| g.chars().all(|c| c == '*' || c == '?'))
                 {
                     return Err(entry(
                         what,
-                        format!("`{field}` has an empty or match-everything glob: leave the field out instead"),
+                        format!("`{field}` has an empty or match-everything glob (nothing but `*` and `?`): leave the field out instead"),
                     ));
                 }
             }
@@ -433,6 +435,10 @@ attributes = ["labels.*"]
                 "`resources` has an empty or match-everything glob",
             ),
             (
+                "[[allow]]\nreason = \"r\"\nrules = [\"a*\", \"?*\"]\n".to_string(),
+                "`rules` has an empty or match-everything glob",
+            ),
+            (
                 "[[allow]]\nreason = \"r\"\nresource = [\"a.b\"]\n".to_string(),
                 "config cfg.toml: TOML parse error at line",
             ),
@@ -461,6 +467,24 @@ attributes = ["labels.*"]
             .unwrap_err()
             .to_string();
         assert!(e.contains("larger than"), "{e}");
+    }
+
+    /// An example is checked as a scan reads it: a placeholder secret part (`changeme`) is not
+    /// found by any content rule in a scan, so it is not "found by the rule" here either. The
+    /// check said the opposite of the scan: `examples = ["acme_pw=changeme"]` loaded and found
+    /// nothing; the same as a negative example was exit 2.
+    #[test]
+    fn examples_are_matched_as_a_scan_matches_them() {
+        let rule = |field: &str| {
+            format!(
+                "[[rule]]\nid = \"acme-pw\"\nname = \"ACME\"\nkind = \"password\"\n\
+                 severity = \"high\"\nkeywords = [\"acme_pw=\"]\nregex = 'acme_pw=(\\S+)'\n\
+                 {field} = [\"acme_pw=changeme\"]\n"
+            )
+        };
+        let e = parse(&rule("examples")).unwrap_err().to_string();
+        assert!(e.contains("example 1 is not found"), "{e}");
+        parse(&rule("negative_examples")).unwrap();
     }
 
     /// The README's example configuration is one this version reads.

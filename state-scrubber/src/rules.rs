@@ -159,15 +159,21 @@ impl Rules {
         Self::from_sources_with(CONTENT_TOML, CONTEXT_TOML, extra)
     }
 
-    /// Only these content rules, no layer-4 rule (to check a configured rule's examples alone).
+    /// Only these content rules, no layer-4 rule (to check a configured rule's examples alone),
+    /// with the built-in safe values: a scan skips a match whose secret part is a placeholder
+    /// ([`Rules::is_example_placeholder`]), and so must the check of the examples.
     pub fn from_specs(content: Vec<ContentSpec>) -> Result<Rules, RuleError> {
+        let xf: ContextFile = toml::from_str(CONTEXT_TOML).map_err(|e| RuleError::Parse {
+            file: "context.toml",
+            message: e.to_string(),
+        })?;
         Self::build(
             content,
             ContextFile {
                 key: vec![],
                 safe_key: vec![],
                 reference_key: vec![],
-                safe_value: vec![],
+                safe_value: xf.safe_value,
             },
         )
     }
