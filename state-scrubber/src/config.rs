@@ -179,6 +179,17 @@ impl Config {
         Rules::builtin_with(parsed.rule.clone())
             .map_err(|e| entry("rules".into(), e.to_string()))?;
         for spec in &parsed.rule {
+            // A preview shows a value's start when it begins with one of the rule's prefixes. The
+            // built-in ones are token types' public prefixes (`ghp_`, `AKIA`); a file in the
+            // repository audited could list every two-letter string and have the report show the
+            // first characters of every secret. A configured rule's preview shows the length only.
+            if !spec.prefixes.is_empty() {
+                return Err(entry(
+                    format!("rule {}", spec.id),
+                    "`prefixes` is for the built-in rules only: a configured rule's findings show                      the value's length and nothing of it"
+                        .into(),
+                ));
+            }
             check_examples(spec).map_err(|m| entry(format!("rule {}", spec.id), m))?;
         }
         let mut allow = Vec::new();
@@ -425,6 +436,10 @@ attributes = ["labels.*"]
             (
                 "[[allow]]\nreason = \"r\"\n".to_string(),
                 "allow entry 1: gives none of",
+            ),
+            (
+                rule("prefixes = [\"xtok_\"]\n"),
+                "config cfg.toml: rule x: `prefixes` is for the built-in rules only",
             ),
             (
                 "[[allow]]\nreason = \"\"\nrules = [\"a\"]\n".to_string(),

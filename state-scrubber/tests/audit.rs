@@ -5501,7 +5501,6 @@ kind = "token"
 severity = "high"
 keywords = ["acmedt_"]
 regex = '\b(acmedt_[0-9a-f]{32})\b'
-prefixes = ["acmedt_"]
 "#;
 
 fn acme_state(token: &str, password: &str) -> String {
