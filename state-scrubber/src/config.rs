@@ -186,7 +186,8 @@ impl Config {
             if !spec.prefixes.is_empty() {
                 return Err(entry(
                     format!("rule {}", spec.id),
-                    "`prefixes` is for the built-in rules only: a configured rule's findings show                      the value's length and nothing of it"
+                    "`prefixes` is for the built-in rules only: a configured rule's findings show \
+                     the value's length and nothing of it"
                         .into(),
                 ));
             }
