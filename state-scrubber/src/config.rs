@@ -24,6 +24,7 @@
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -102,13 +103,25 @@ impl Allow {
 }
 
 /// A loaded configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct Config {
     /// The file as given (or [`DEFAULT_FILE`]), for reports.
     pub file: String,
-    /// Extra content rules, checked (compiled, examples matched) when loaded.
+    /// Its content rules, checked (compiled, examples matched) when loaded.
     pub rules: Vec<ContentSpec>,
+    /// The built-in rules and these, compiled once: every engine of the run shares them.
+    pub compiled: Arc<Rules>,
     pub allow: Vec<Allow>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("file", &self.file)
+            .field("rules", &self.rules.len())
+            .field("allow", &self.allow)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -176,7 +189,7 @@ impl Config {
         };
         // Compiles the rules with the built-in ones: a bad regex, a missing keyword or an id the
         // built-in rules already use is an error here, once, rather than in every worker.
-        Rules::builtin_with(parsed.rule.clone())
+        let compiled = Rules::builtin_with(parsed.rule.clone())
             .map_err(|e| entry("rules".into(), e.to_string()))?;
         for spec in &parsed.rule {
             // A preview shows a value's start when it begins with one of the rule's prefixes. The
@@ -191,7 +204,7 @@ impl Config {
                         .into(),
                 ));
             }
-            check_examples(spec).map_err(|m| entry(format!("rule {}", spec.id), m))?;
+            check_examples(&compiled, spec).map_err(|m| entry(format!("rule {}", spec.id), m))?;
         }
         let mut allow = Vec::new();
         for (i, a) in parsed.allow.into_iter().enumerate() {
@@ -240,6 +253,7 @@ impl Config {
         Ok(Config {
             file,
             rules: parsed.rule,
+            compiled: Arc::new(compiled),
             allow,
         })
     }
@@ -250,13 +264,13 @@ impl Config {
     }
 }
 
-/// A rule's `examples` must each be found by it and its `negative_examples` not (literal text:
-/// the built-in rules' `{{r:...}}` templates are for the project's own files). The message names
-/// the example by its position only.
-fn check_examples(spec: &ContentSpec) -> Result<(), String> {
-    let rules = Rules::from_specs(vec![spec.clone()]).map_err(|e| e.to_string())?;
+/// A rule's `examples` must each be found by it and its `negative_examples` not, as a scan finds
+/// them in the run's compiled rules (keywords, regex, no placeholder; literal text: the built-in
+/// rules' `{{r:...}}` templates are for the project's own files). The message names the example
+/// by its position only.
+fn check_examples(rules: &Rules, spec: &ContentSpec) -> Result<(), String> {
     for (i, ex) in spec.examples.iter().enumerate() {
-        if rules.content_match(ex).is_none() {
+        if !rules.rule_finds(&spec.id, ex) {
             return Err(format!(
                 "example {} is not found by the rule (its keywords and regex)",
                 i + 1
@@ -264,7 +278,7 @@ fn check_examples(spec: &ContentSpec) -> Result<(), String> {
         }
     }
     for (i, ex) in spec.negative_examples.iter().enumerate() {
-        if rules.content_match(ex).is_some() {
+        if rules.rule_finds(&spec.id, ex) {
             return Err(format!("negative example {} is found by the rule", i + 1));
         }
     }
@@ -311,7 +325,8 @@ fn without_quoted_strings(message: &str) -> String {
 }
 
 /// `*` matches any run of characters (none included), `?` one character; the whole text must
-/// match.
+/// match. Not globset (which `--exclude` uses): addresses and attribute paths hold `[...]`
+/// (`aws_x.y["k"]`, `settings[0].password`), which it would read as a character class.
 pub fn glob_match(glob: &str, text: &str) -> bool {
     let (g, t): (Vec<char>, Vec<char>) = (glob.chars().collect(), text.chars().collect());
     let (mut gi, mut ti) = (0, 0);

@@ -152,9 +152,14 @@ impl Engine {
         config: Option<&crate::config::Config>,
     ) -> Result<Engine, crate::Error> {
         COMPILATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let extra = config.map(|c| c.rules.clone()).unwrap_or_default();
+        // A configuration compiled its rules with the built-in ones when it was loaded (counted
+        // here too: one engine, one compilation).
+        let rules = match config {
+            Some(c) => Arc::clone(&c.compiled),
+            None => Arc::new(Rules::builtin()?),
+        };
         Ok(Engine {
-            rules: Arc::new(Rules::builtin_with(extra)?),
+            rules,
             table: Arc::new(Table::builtin()?),
             salt,
             key_cache: RefCell::new(HashMap::new()),

@@ -159,25 +159,6 @@ impl Rules {
         Self::from_sources_with(CONTENT_TOML, CONTEXT_TOML, extra)
     }
 
-    /// Only these content rules, no layer-4 rule (to check a configured rule's examples alone),
-    /// with the built-in safe values: a scan skips a match whose secret part is a placeholder
-    /// ([`Rules::is_example_placeholder`]), and so must the check of the examples.
-    pub fn from_specs(content: Vec<ContentSpec>) -> Result<Rules, RuleError> {
-        let xf: ContextFile = toml::from_str(CONTEXT_TOML).map_err(|e| RuleError::Parse {
-            file: "context.toml",
-            message: e.to_string(),
-        })?;
-        Self::build(
-            content,
-            ContextFile {
-                key: vec![],
-                safe_key: vec![],
-                reference_key: vec![],
-                safe_value: xf.safe_value,
-            },
-        )
-    }
-
     pub fn from_sources(content: &str, context: &str) -> Result<Rules, RuleError> {
         Self::from_sources_with(content, context, Vec::new())
     }
@@ -290,29 +271,37 @@ impl Rules {
 
     /// The first content rule matching `text` with a non-placeholder secret part.
     pub fn content_match(&self, text: &str) -> Option<&ContentRule> {
-        for i in self.candidates(text) {
-            let rule = &self.content[i];
-            for caps in rule.regex.captures_iter(text) {
-                let group = rule
-                    .spec
-                    .secret_group
-                    .unwrap_or(if caps.len() > 1 { 1 } else { 0 });
-                let Some(secret) = caps.get(group).or_else(|| caps.get(0)) else {
-                    continue;
-                };
-                let s = secret.as_str();
-                if self.is_example_placeholder(s) {
-                    continue;
-                }
-                if let Some(min) = rule.spec.min_entropy {
-                    if entropy(s) < min {
-                        continue;
-                    }
-                }
-                return Some(rule);
-            }
-        }
-        None
+        self.candidates(text)
+            .into_iter()
+            .map(|i| &self.content[i])
+            .find(|rule| self.finds(rule, text))
+    }
+
+    /// Whether the content rule `id` finds a secret in `text` as a scan would: one of its
+    /// keywords is there, its regex matches, and the secret part is no placeholder (built-in
+    /// safe values) and random enough. What other rules find does not matter.
+    pub fn rule_finds(&self, id: &str, text: &str) -> bool {
+        self.candidates(text)
+            .into_iter()
+            .map(|i| &self.content[i])
+            .any(|rule| rule.spec.id == id && self.finds(rule, text))
+    }
+
+    /// `rule`'s regex matches `text` with a secret part that is no placeholder and, when the
+    /// rule asks, random enough.
+    fn finds(&self, rule: &ContentRule, text: &str) -> bool {
+        rule.regex.captures_iter(text).any(|caps| {
+            let group = rule
+                .spec
+                .secret_group
+                .unwrap_or(if caps.len() > 1 { 1 } else { 0 });
+            let Some(secret) = caps.get(group).or_else(|| caps.get(0)) else {
+                return false;
+            };
+            let s = secret.as_str();
+            !self.is_example_placeholder(s)
+                && rule.spec.min_entropy.is_none_or(|min| entropy(s) >= min)
+        })
     }
 
     /// Is `value` safe-listed for a key rule of `strength` (`None`: the "all" lists only)?
