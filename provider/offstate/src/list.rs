@@ -162,17 +162,15 @@ mod tests {
         resp
     }
 
-    /// `limit` gives the first secrets by name (created here in another order), each with the
-    /// object import makes of it; without a limit, every secret the prefix matches.
-    #[tokio::test]
-    async fn a_limit_gives_the_first_secrets_by_name() {
+    /// A memory store holding secrets of these names, each described `about NAME`.
+    async fn store_of(names: impl IntoIterator<Item = String>) -> Arc<MemoryStore> {
         use offstate_common::store::{CreateSecret, SecretStore as _};
         let store = Arc::new(MemoryStore::default());
-        for name in ["app/d", "app/b", "other/a", "app/e", "app/a", "app/c"] {
+        for name in names {
             store
                 .create(CreateSecret {
-                    name: name.to_string(),
                     description: Some(format!("about {name}")),
+                    name,
                     kms_key_id: None,
                     tags: BTreeMap::new(),
                     value: None,
@@ -182,6 +180,16 @@ mod tests {
                 .await
                 .unwrap();
         }
+        store
+    }
+
+    /// `limit` gives the first secrets by name (created here in another order), each with the
+    /// object import makes of it; without a limit, every secret the prefix matches.
+    #[tokio::test]
+    async fn a_limit_gives_the_first_secrets_by_name() {
+        let store =
+            store_of(["app/d", "app/b", "other/a", "app/e", "app/a", "app/c"].map(String::from))
+                .await;
         let app = || Value::object([("name_prefix", Value::string("app/"))]);
         let names = |r: &ListResponse| -> Vec<String> {
             assert!(!r.diagnostics.has_errors(), "{:?}", r.diagnostics);
@@ -208,22 +216,7 @@ mod tests {
     /// error was looked at (a hundred calls to report one AccessDenied).
     #[tokio::test]
     async fn a_failed_describe_stops_the_describing() {
-        use offstate_common::store::{CreateSecret, SecretStore as _};
-        let store = Arc::new(MemoryStore::default());
-        for i in 0..30 {
-            store
-                .create(CreateSecret {
-                    name: format!("app/s{i:02}"),
-                    description: None,
-                    kms_key_id: None,
-                    tags: BTreeMap::new(),
-                    value: None,
-                    binary: false,
-                    client_request_token: None,
-                })
-                .await
-                .unwrap();
-        }
+        let store = store_of((0..30).map(|i| format!("app/s{i:02}"))).await;
         store.fail_next_call_of(
             "describe",
             StoreError::from_code("AccessDeniedException", "not allowed"),
