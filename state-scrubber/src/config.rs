@@ -287,9 +287,11 @@ fn check_examples(rules: &Rules, spec: &ContentSpec) -> Result<(), String> {
 
 /// toml's error without the source line it quotes (the line may hold an example secret): its
 /// first line (`TOML parse error at line L, column C`) and what is wrong, with any string serde
-/// quotes in it (`invalid type: string "...", expected a sequence`) left out.
+/// quotes in it (`invalid type: string "...", expected a sequence`) and the name or value it
+/// found unknown or repeated (``unknown variant `…` ``, ``unknown field `…` ``, ``duplicate key
+/// `…` ``: a secret pasted into the wrong place) left out. The position says where.
 fn toml_error_words(e: &toml::de::Error) -> String {
-    let message = without_quoted_strings(e.message().trim());
+    let message = without_named_values(&without_quoted_strings(e.message().trim()));
     match e.span() {
         Some(_) => {
             let first = e.to_string();
@@ -321,6 +323,24 @@ fn without_quoted_strings(message: &str) -> String {
         rest = &body[end..];
     }
     out.push_str(rest);
+    out
+}
+
+/// ``unknown variant `X`, expected …`` becomes `unknown variant, expected …`; the same for
+/// `unknown field` and `duplicate key`. What they go on to list (the accepted names, the table)
+/// is the schema's, not the file's.
+fn without_named_values(message: &str) -> String {
+    let mut out = message.to_string();
+    for lead in ["unknown variant `", "unknown field `", "duplicate key `"] {
+        while let Some(at) = out.find(lead) {
+            let body = at + lead.len();
+            let Some(len) = out[body..].find('`') else {
+                out.truncate(body - 2);
+                break;
+            };
+            out.replace_range(body - 2..body + len + 1, "");
+        }
+    }
     out
 }
 
@@ -480,6 +500,38 @@ attributes = ["labels.*"]
             (
                 rule("examples = \"SECRETEXAMPLE \\\" SECRETEXAMPLE\"\n"),
                 "invalid type: a string, expected a sequence",
+            ),
+            (
+                rule("").replace("\"token\"", "\"SECRETEXAMPLE\""),
+                "line 4, column 8: unknown variant, expected one of `password`",
+            ),
+            (
+                rule("").replace("\"high\"", "\"SECRETEXAMPLE\""),
+                "unknown variant, expected one of `low`",
+            ),
+            (
+                rule("SECRETEXAMPLE = 1\n"),
+                "line 8, column 1: unknown field, expected one of `id`",
+            ),
+            (
+                "[SECRETEXAMPLE]\n".to_string(),
+                "unknown field, expected `rule` or `allow`",
+            ),
+            (
+                "[[allow]]\nreason = \"r\"\nSECRETEXAMPLE = 1\nSECRETEXAMPLE = 2\n".to_string(),
+                "line 4, column 1: duplicate key in table `allow`",
+            ),
+            (
+                rule("").replace("xtok_[a-z]{8}", "SECRETEXAMPLE(x"),
+                "rule x: invalid regex: unclosed group (column 14 of the pattern)",
+            ),
+            (
+                rule("").replace("'xtok_[a-z]{8}'", "'''\nSECRETEXAMPLE\n[x'''"),
+                "invalid regex: unclosed character class (line 2, column 1 of the pattern)",
+            ),
+            (
+                rule("").replace("xtok_[a-z]{8}", "SECRETEXAMPLE\\p{NotAClass}"),
+                "invalid regex: Unicode property not found (column 14 of the pattern)",
             ),
         ] {
             let e = parse(&text).unwrap_err().to_string();

@@ -145,8 +145,37 @@ pub struct Rules {
 fn compile(id: &str, re: &str) -> Result<Regex, RuleError> {
     Regex::new(re).map_err(|e| RuleError::Regex {
         id: id.to_string(),
-        message: e.to_string(),
+        message: regex_error_words(re, &e),
     })
+}
+
+/// What is wrong with a regex and where, without the pattern: regex's own message prints it with
+/// a caret under the error, and a `--config` rule's regex may be a literal secret searched for
+/// (a leaked password with a `(` in it). The kind and position come from regex-syntax, the parser
+/// regex itself runs; an error it does not raise (a compiled size limit) names no pattern.
+fn regex_error_words(re: &str, e: &regex::Error) -> String {
+    use regex_syntax::ast::parse::Parser;
+    use regex_syntax::hir::translate::Translator;
+
+    if !matches!(e, regex::Error::Syntax(_)) {
+        return e.to_string();
+    }
+    let (kind, span) = match Parser::new().parse(re) {
+        Err(e) => (e.kind().to_string(), *e.span()),
+        Ok(ast) => match Translator::new().translate(re, &ast) {
+            Err(e) => (e.kind().to_string(), *e.span()),
+            Ok(_) => return "the pattern does not compile".to_string(),
+        },
+    };
+    let at = span.start;
+    if re.contains('\n') {
+        format!(
+            "{kind} (line {}, column {} of the pattern)",
+            at.line, at.column
+        )
+    } else {
+        format!("{kind} (column {} of the pattern)", at.column)
+    }
 }
 
 impl Rules {
