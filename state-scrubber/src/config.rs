@@ -232,13 +232,14 @@ impl Config {
             ] {
                 if globs
                     .iter()
-                    // `?*` matches every rule id, address and file as surely as `*`: a glob
-                    // must hold a character of its own.
-                    .any(|g| g.chars().all(|c| c == '*' || c == '?'))
+                    // `?*` matches every rule id, address and file as surely as `*`, and `*.*`
+                    // every resource address (`aws_x.y`, `module.m.aws_x.y["k"]`) and every file
+                    // with an extension: a glob must name something, a letter or a digit.
+                    .any(|g| !g.chars().any(char::is_alphanumeric))
                 {
                     return Err(entry(
                         what,
-                        format!("`{field}` has an empty or match-everything glob (nothing but `*` and `?`): leave the field out instead"),
+                        format!("`{field}` has a glob with no letter or digit (`*`, `?*`, `*.*`): it would match every finding; leave the field out instead"),
                     ));
                 }
             }
@@ -483,11 +484,19 @@ attributes = ["labels.*"]
             ),
             (
                 "[[allow]]\nreason = \"r\"\nresources = [\"*\"]\n".to_string(),
-                "`resources` has an empty or match-everything glob",
+                "`resources` has a glob with no letter or digit",
             ),
             (
                 "[[allow]]\nreason = \"r\"\nrules = [\"a*\", \"?*\"]\n".to_string(),
-                "`rules` has an empty or match-everything glob",
+                "`rules` has a glob with no letter or digit",
+            ),
+            (
+                "[[allow]]\nreason = \"r\"\nresources = [\"*.*\"]\n".to_string(),
+                "`resources` has a glob with no letter or digit",
+            ),
+            (
+                "[[allow]]\nreason = \"r\"\nfiles = [\"./*.*\"]\n".to_string(),
+                "`files` has a glob with no letter or digit",
             ),
             (
                 "[[allow]]\nreason = \"r\"\nresource = [\"a.b\"]\n".to_string(),
