@@ -7,7 +7,6 @@
 //! An entry whose `file` is empty or missing (written by hand) accepts the finding in every file.
 
 use std::collections::HashSet;
-use std::io::Write as _;
 use std::path::{Component, Path};
 
 use serde::{Deserialize, Serialize};
@@ -182,42 +181,17 @@ impl Baseline {
         })
     }
 
-    /// Writes the baseline atomically: a temporary file in the same directory, then a rename
-    /// (a run that reads and rewrites the same baseline never leaves it half-written).
+    /// Writes the baseline atomically ([`crate::output::write_atomically`]: a run that reads and
+    /// rewrites the same baseline never leaves it half-written).
     pub fn save(&self, path: &Path) -> Result<(), BaselineError> {
         let text = serde_json::to_string_pretty(self).expect("baseline serialises") + "\n";
         let err = |e: std::io::Error| BaselineError::Write {
             path: path.display().to_string(),
             message: crate::input::io_message(&e),
         };
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut temp = tempfile::Builder::new()
-            .prefix(".state-scrubber-baseline-")
-            .tempfile_in(dir)
-            .map_err(err)?;
-        temp.write_all(text.as_bytes()).map_err(err)?;
-        temp.as_file().sync_all().map_err(err)?;
-        // A baseline holds no secret: keep the old file's mode, else the usual 0644.
-        let permissions = match std::fs::metadata(path) {
-            Ok(m) => m.permissions(),
-            Err(_) => {
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::Permissions::from_mode(0o644)
-                }
-                #[cfg(not(unix))]
-                {
-                    temp.as_file().metadata().map_err(err)?.permissions()
-                }
-            }
-        };
-        std::fs::set_permissions(temp.path(), permissions).map_err(err)?;
-        temp.persist(path).map_err(|e| err(e.error))?;
-        Ok(())
+        // A baseline holds no secret: it keeps the old file's mode, else the usual 0644.
+        crate::output::write_atomically(path, ".state-scrubber-baseline-", text.as_bytes())
+            .map_err(err)
     }
 
     pub fn matcher(&self) -> Matcher {

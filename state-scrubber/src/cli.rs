@@ -63,6 +63,12 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Write the report, in --format, to FILE (atomically) and print the text report on stdout
+    /// (nothing with --quiet): one run gives CI both a file to upload (SARIF, JSON, HTML) and a
+    /// log to read. FILE may not be a file this run reads (an audited file, the baseline, the
+    /// config): that is exit 2 before anything is read.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Exit 1 only for findings of this severity or above: low, medium, high, critical.
     #[arg(long, value_name = "SEVERITY", default_value = "low")]
     pub fail_on: Severity,
@@ -119,6 +125,52 @@ pub struct AuditArgs {
     pub color: ColorWhen,
 }
 
+/// The report in `format` into `w` (JSON streamed, the others rendered whole).
+fn write_report(
+    report: &crate::audit::AuditReport,
+    format: Format,
+    style: &report::text::Style,
+    verbose: bool,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    let text = match format {
+        Format::Json => return report::json::write(report, w),
+        Format::Text => report::text::render(report, style, verbose),
+        Format::Sarif => report::sarif::render(report),
+        Format::Html => report::html::render(report),
+    };
+    w.write_all(text.as_bytes())
+}
+
+/// `--output` naming a file this run reads would replace it with the report: an audited state,
+/// the baseline, the config. Compared by canonical path (`./x.tfstate`, a symlink to it); a file
+/// reached only by a directory walk is not looked for (the walk picks states by name, and a
+/// report is not named like one).
+fn refuse_an_input_as_output(out: &std::path::Path, args: &AuditArgs) -> anyhow::Result<()> {
+    let Ok(target) = std::fs::canonicalize(out) else {
+        // Not there yet (or its directory is missing, which writing it will say): no input.
+        return Ok(());
+    };
+    let config_default = PathBuf::from(crate::config::DEFAULT_FILE);
+    let inputs = args
+        .paths
+        .iter()
+        .chain(args.baseline.iter())
+        .chain(args.config.iter())
+        .chain(args.config.is_none().then_some(&config_default));
+    for input in inputs {
+        if std::fs::canonicalize(input).is_ok_and(|p| p == target) {
+            anyhow::bail!(
+                "--output {} is {}, which this run reads: the report would replace it; write the \
+                 report elsewhere",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
     Auto,
@@ -165,6 +217,9 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     });
     // Before anything is read (each glob was checked as it was parsed; this is the set).
     let exclude = crate::input::Exclude::new(&args.exclude).map_err(anyhow::Error::msg)?;
+    if let Some(out) = &args.output {
+        refuse_an_input_as_output(out, &args)?;
+    }
     let config = crate::config::Config::discover(args.config.as_deref())?;
     let mut report = audit_excluding(
         &AuditOptions {
@@ -258,32 +313,47 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         }
     }
 
-    let out = match args.format {
-        Format::Text if args.quiet => String::new(),
-        Format::Text => {
-            let color = match args.color {
-                ColorWhen::Always => true,
-                ColorWhen::Never => false,
-                ColorWhen::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            report::text::render(&report, &report::text::Style { color }, args.verbose)
+    let color = match args.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
-        Format::Json => {
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            report::json::write(&report, &mut stdout).context("writing the report")?;
-            stdout.flush().context("writing the report")?;
-            String::new()
-        }
-        Format::Sarif => report::sarif::render(&report),
-        Format::Html => report::html::render(&report),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
+    let on_stdout = match &args.output {
+        Some(path) => {
+            let mut file = Vec::new();
+            let plain = report::text::Style { color: false };
+            write_report(&report, args.format, &plain, args.verbose, &mut file)
+                .context("rendering the report")?;
+            crate::output::write_atomically(path, ".state-scrubber-report-", &file).map_err(
+                |e| {
+                    anyhow::anyhow!(
+                        "writing the report to {}: {}",
+                        path.display(),
+                        crate::input::io_message(&e)
+                    )
+                },
+            )?;
+            Format::Text
+        }
+        None => args.format,
+    };
+    if !(args.quiet && on_stdout == Format::Text) {
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        write_report(
+            &report,
+            on_stdout,
+            &report::text::Style { color },
+            args.verbose,
+            &mut stdout,
+        )
         .context("writing the report")?;
-    stdout.flush().context("writing the report")?;
+        stdout.flush().context("writing the report")?;
+    }
+    if let (Some(path), false) = (&args.output, args.quiet) {
+        writeln!(stderr, "wrote report {}", path.display()).context("writing to stderr")?;
+    }
 
     if let Some(path) = &args.write_baseline {
         let baseline = match &report.baseline {

@@ -72,9 +72,15 @@ pub fn io_message(e: &std::io::Error) -> String {
         .and_then(|inner| inner.source())
         .and_then(|s| s.downcast_ref::<std::io::Error>())
         .filter(|inner| inner.raw_os_error().is_some());
-    match wrapped {
-        Some(inner) => inner.to_string(),
-        None => e.kind().to_string(),
+    if let Some(inner) = wrapped {
+        return inner.to_string();
+    }
+    // tempfile's error keeps the OS's error but does not expose it as its source: its text is
+    // the OS's words, then ` at path "<the temporary file>"`.
+    let text = e.to_string();
+    match text.split_once(" at path ") {
+        Some((os, _)) if os.ends_with(')') && os.contains(" (os error ") => os.to_string(),
+        _ => e.kind().to_string(),
     }
 }
 
@@ -712,6 +718,7 @@ mod tests {
                 .starts_with("No such file or directory (os error 2) at path "),
             "{e}"
         );
+        assert_eq!(io_message(&e), "No such file or directory (os error 2)");
         let e = std::io::Error::from(std::io::ErrorKind::OutOfMemory);
         assert_eq!(io_message(&e), "out of memory");
     }

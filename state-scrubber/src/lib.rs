@@ -13,6 +13,7 @@ pub mod finding;
 pub mod input;
 pub mod json;
 pub mod migrate;
+pub mod output;
 pub mod planfile;
 pub mod progress;
 pub mod report;
