@@ -1,0 +1,191 @@
+//! `--config` / `.state-scrubber.toml`: an organisation's rules and allow entries.
+
+use super::*;
+
+// ---- --config / .state-scrubber.toml: an organisation's rules and allow entries ----------------
+
+const ACME_RULE: &str = r#"
+[[rule]]
+id = "acme-deploy-token"
+name = "ACME deploy token"
+kind = "token"
+severity = "high"
+keywords = ["acmedt_"]
+regex = '\b(acmedt_[0-9a-f]{32})\b'
+"#;
+
+fn acme_state(token: &str, password: &str) -> String {
+    state_v4(json!([
+        resource(
+            "managed",
+            "null_resource",
+            "deploy",
+            json!({"id": "1", "triggers": {"note": format!("deploy with {token}")}}),
+            json!([])
+        ),
+        resource(
+            "managed",
+            "random_password",
+            "seed",
+            json!({"id": "none", "result": password, "length": 17}),
+            json!([[{"type": "get_attr", "value": "result"}]])
+        )
+    ]))
+}
+
+/// A configured content rule finds what the built-in ones do not; an `[[allow]]` entry drops a
+/// finding (not reported, not counted, said in the summary); `.state-scrubber.toml` in the
+/// current directory is read without `--config`.
+#[test]
+fn a_config_adds_rules_and_allows_findings() {
+    let d = Dir::new();
+    let token = format!("acmedt_{}", random("0123456789abcdef", 32));
+    let p = pw();
+    d.write("s/terraform.tfstate", acme_state(&token, &p));
+    let rules_of = |r: &Run| -> Vec<String> {
+        findings(r)
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let plain = audit_in(d.path(), &["s", "--format", "json"]);
+    assert_eq!(plain.code, 1, "{}", plain.stderr);
+    assert!(!rules_of(&plain).contains(&"acme-deploy-token".to_string()));
+    let random_password = rules_of(&plain).len();
+    assert!(random_password >= 1, "{}", plain.stdout);
+
+    d.write(
+        "cfg/acme.toml",
+        format!(
+            "{ACME_RULE}\n[[allow]]\nreason = \"a seed, not a credential\"\nresources = [\"random_password.seed\"]\n"
+        ),
+    );
+    let r = audit_in(
+        d.path(),
+        &["s", "--format", "json", "--config", "cfg/acme.toml"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(rules_of(&r), ["acme-deploy-token"], "{}", r.stdout);
+    let f = &findings(&r)[0];
+    assert_eq!(f["address"], "null_resource.deploy");
+    assert_eq!(f["attribute_path"], "triggers.note");
+    assert_eq!(r.json()["summary"]["allowed_by_config"], random_password);
+    assert_eq!(r.json()["summary"]["config"], "cfg/acme.toml");
+
+    // Text: the summary says what the file allowed; no value anywhere.
+    let t = audit_in(d.path(), &["s", "--config", "cfg/acme.toml"]);
+    assert!(
+        t.stdout
+            .contains(&format!("{random_password} allowed by cfg/acme.toml")),
+        "{}",
+        t.stdout
+    );
+    for out in [&r.stdout, &r.stderr, &t.stdout, &t.stderr] {
+        // The message does not print `out`: it would show the value it found.
+        assert!(
+            !out.contains(&token[7..]) && !out.contains(&p),
+            "a value reached the output"
+        );
+    }
+
+    // Discovered in the current directory; allowing the token's rule too leaves nothing.
+    d.write(
+        ".state-scrubber.toml",
+        format!(
+            "{ACME_RULE}\n[[allow]]\nreason = \"everything here is a fixture\"\nfiles = [\"s/*\"]\n"
+        ),
+    );
+    let r = audit_in(d.path(), &["s", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.json()["summary"]["allowed_by_config"],
+        random_password + 1
+    );
+    assert_eq!(r.json()["summary"]["config"], ".state-scrubber.toml");
+}
+
+/// An allow entry's `files` globs match the file however the path was given (`s/x`, `./s/x`, the
+/// absolute path), as a baseline entry's file does: an entry written for `s/*` allowed nothing
+/// when CI ran `audit ./s`.
+#[test]
+fn allowed_files_match_the_path_however_it_is_given() {
+    let d = Dir::new();
+    d.write(
+        "s/terraform.tfstate",
+        acme_state(&format!("acmedt_{}", random("0123456789abcdef", 32)), &pw()),
+    );
+    d.write(
+        "allow.toml",
+        "[[allow]]\nreason = \"fixtures\"\nfiles = [\"s/*\"]\n",
+    );
+    let absolute = d.path().join("s");
+    for path in ["s", "./s", absolute.to_str().unwrap()] {
+        let r = audit_in(
+            d.path(),
+            &[path, "--format", "json", "--config", "allow.toml"],
+        );
+        assert_eq!(r.code, 0, "{path}: {}\n{}", r.stdout, r.stderr);
+        assert!(findings(&r).is_empty(), "{path}: {}", r.stdout);
+    }
+}
+
+/// `.state-scrubber.toml` that is there but not a regular file (a dangling symlink, a
+/// directory) is an error, not a run without it: its rules silently not applied passed a CI job.
+#[cfg(unix)]
+#[test]
+fn a_default_config_that_cannot_be_read_is_exit_2() {
+    let d = Dir::new();
+    d.write("s/terraform.tfstate", acme_state("none", &pw()));
+    std::os::unix::fs::symlink("shared/missing.toml", d.path().join(".state-scrubber.toml"))
+        .unwrap();
+    let r = audit_in(d.path(), &["s"]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("config .state-scrubber.toml"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A bad configuration stops the run before anything is read: exit 2, the file and the entry
+/// named, no example or value quoted, the inputs untouched.
+#[test]
+fn a_bad_config_is_exit_2_naming_the_entry() {
+    let d = Dir::new();
+    let state = acme_state(&format!("acmedt_{}", random("0123456789abcdef", 32)), &pw());
+    d.write("s/terraform.tfstate", &state);
+    let secretish = format!("acmedt_{}", random("0123456789abcdef", 31));
+    for (text, want) in [
+        (
+            format!("{ACME_RULE}examples = [\"{secretish}\"]\n"),
+            "config bad.toml: rule acme-deploy-token: example 1 is not found",
+        ),
+        (
+            format!("{ACME_RULE}regexp = \"{secretish}\"\n"),
+            "config bad.toml: TOML parse error at line",
+        ),
+        (
+            "[[allow]]\nreason = \"why\"\n".to_string(),
+            "config bad.toml: allow entry 1: gives none of",
+        ),
+    ] {
+        d.write("bad.toml", &text);
+        let r = audit_in(d.path(), &["s", "--config", "bad.toml"]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains(want), "{}\n-- wanted: {want}", r.stderr);
+        assert!(!r.stderr.contains(&secretish) && !r.stdout.contains(&secretish));
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("s/terraform.tfstate")).unwrap(),
+            state
+        );
+    }
+    let r = audit_in(d.path(), &["s", "--config", "missing.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("config missing.toml: No such file or directory (os error 2)"),
+        "{}",
+        r.stderr
+    );
+}

@@ -1,0 +1,222 @@
+//! Index, deposed and module keys equal to a secret: found and masked everywhere.
+
+use super::*;
+
+/// Review finding: a secret used as a `for_each` key (or module instance key) became part of the
+/// address and was printed in full in every format, in baselines and in scrub's secret names.
+/// Such a key is now a finding of its own and shown masked everywhere.
+#[test]
+fn secret_index_and_module_keys_are_found_and_masked_everywhere() {
+    let d = Dir::new();
+    let t1 = format!("ghp_{}", random(ALNUM, 36));
+    let t2 = format!("ghp_{}", random(ALNUM, 36));
+    let t3 = format!("ghp_{}", random(ALNUM, 36));
+    let mut gh = resource(
+        "managed",
+        "github_actions_secret",
+        "t",
+        json!({"secret_name": "X", "plaintext_value": t1}),
+        json!([[{"type": "get_attr", "value": "plaintext_value"}]]),
+    );
+    gh["instances"][0]["index_key"] = json!(t1);
+    let mut ssm = resource(
+        "managed",
+        "aws_ssm_parameter",
+        "m",
+        json!({"name": "/app/x", "type": "String", "value": "eu-west-1"}),
+        json!([]),
+    );
+    ssm["instances"][0]["index_key"] = json!(t2);
+    let mut in_module = resource(
+        "managed",
+        "aws_ssm_parameter",
+        "n",
+        json!({"name": "/app/y", "type": "String", "value": "eu-west-1"}),
+        json!([]),
+    );
+    in_module["module"] = json!(format!(
+        "module.gh[{}]",
+        serde_json::to_string(&t3).unwrap()
+    ));
+    let st = d.write("terraform.tfstate", state_v4(json!([gh, ssm, in_module])));
+    let st = st.display().to_string();
+    let plan = d.write(
+        "plan.json",
+        json!({"format_version": "1.2", "resource_changes": [{
+            "address": format!("module.gh[{}].aws_ssm_parameter.n[{}]",
+                serde_json::to_string(&t3).unwrap(), serde_json::to_string(&t2).unwrap()),
+            "module_address": format!("module.gh[{}]", serde_json::to_string(&t3).unwrap()),
+            "mode": "managed", "type": "aws_ssm_parameter", "name": "n", "index": t2,
+            "change": {"actions": ["create"], "before": null,
+                "after": {"name": "/app/y", "type": "String", "value": "eu-west-1"},
+                "after_sensitive": {}}}]})
+        .to_string(),
+    );
+    let plan = plan.display().to_string();
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "sarif", "html"] {
+        for input in [&st, &plan] {
+            let r = audit(&[input, "--format", format, "--verbose"]);
+            assert_eq!(r.code, 1, "{format}: findings expected");
+            outputs.push(r.all());
+        }
+    }
+    let bl = d.s("baseline.json");
+    let r = audit(&[&st, &plan, "--write-baseline", &bl]);
+    outputs.push(r.all());
+    outputs.push(std::fs::read_to_string(&bl).unwrap());
+    let r = audit(&[&st, "--format", "json"]);
+    let found = findings(&r);
+    // The SSM instance's only secret is its key; the module key is found too.
+    let on = |addr_part: &str, path: &str| {
+        found.iter().any(|f| {
+            f["rule_id"] == "github-token"
+                && f["address"].as_str().unwrap().contains(addr_part)
+                && f["attribute_path"] == path
+        })
+    };
+    assert!(on("aws_ssm_parameter.m[", "index_key"), "index key finding");
+    assert!(on("aws_ssm_parameter.n", "module"), "module key finding");
+    assert!(found
+        .iter()
+        .any(|f| f["address"] == "github_actions_secret.t[\"…(40 chars)\"]"));
+    // scrub (dry run) prints addresses and secret names.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_state-scrubber"))
+        .args([
+            "scrub",
+            &st,
+            "--prefix",
+            "p",
+            "--name-template",
+            "{prefix}/{module}/{resource}/{key}/{attribute}",
+        ])
+        .output()
+        .unwrap();
+    outputs.push(String::from_utf8_lossy(&o.stdout).into_owned());
+    outputs.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    assert_eq!(o.status.code(), Some(0), "scrub dry run");
+    let plan_text = String::from_utf8_lossy(&o.stdout);
+    // The key is the instance's identity: never planned for rewriting, only noted.
+    assert!(!plan_text.contains("JSON path /resources/1/instances/0/index_key"));
+    assert!(plan_text.contains("index_key: left alone"));
+    for c in [&t1, &t2, &t3] {
+        for v in variants(c) {
+            for (i, o) in outputs.iter().enumerate() {
+                assert!(!o.contains(&v), "output {i} leaks a key fragment");
+            }
+        }
+    }
+}
+
+/// Review finding: a `random_password` result used as a `for_each` key or a module key has no
+/// token shape, so no content rule picked it and it was printed in every format and written to
+/// the baseline, although the same value was reported secret elsewhere in the file.
+#[test]
+fn keys_equal_to_a_secret_found_elsewhere_in_the_file_are_masked_and_reported() {
+    let d = Dir::new();
+    let pw = random(ALNUM, 16);
+    let key = serde_json::to_string(&pw).unwrap();
+    let mut ssm = resource(
+        "managed",
+        "aws_ssm_parameter",
+        "p",
+        json!({"name": "/x", "type": "String", "value": "eu-west-1"}),
+        json!([]),
+    );
+    ssm["instances"][0]["index_key"] = json!(pw);
+    let mut db = resource(
+        "managed",
+        "aws_db_instance",
+        "d",
+        json!({"id": "db-1", "password": pw}),
+        json!([]),
+    );
+    db["module"] = json!(format!("module.db[{key}]"));
+    // The keyed resources come before the password in the file, as Terraform sorts them.
+    let st = d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            ssm,
+            db,
+            resource(
+                "managed",
+                "random_password",
+                "pw",
+                json!({"result": pw, "length": 16}),
+                json!([[{"type": "get_attr", "value": "result"}]])
+            ),
+        ])),
+    );
+    let st = st.display().to_string();
+    let plan = d.write(
+        "plan.json",
+        json!({"format_version": "1.2",
+            "variables": {"pw": {"value": pw}},
+            "configuration": {"root_module": {"variables": {"pw": {"sensitive": true}}}},
+            "resource_changes": [{
+                "address": format!("module.db[{key}].aws_ssm_parameter.p[{key}]"),
+                "module_address": format!("module.db[{key}]"),
+                "mode": "managed", "type": "aws_ssm_parameter", "name": "p", "index": pw,
+                "change": {"actions": ["create"], "before": null,
+                    "after": {"name": "/x", "type": "String", "value": "eu-west-1"},
+                    "after_sensitive": {}}}]})
+        .to_string(),
+    );
+    let plan = plan.display().to_string();
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "sarif", "html"] {
+        for input in [&st, &plan] {
+            let r = audit(&[input, "--format", format, "--verbose"]);
+            assert_eq!(
+                r.code,
+                1,
+                "{format} {input}: findings expected\n{}",
+                r.all()
+            );
+            outputs.push(r.all());
+        }
+    }
+    let bl = d.s("baseline.json");
+    let r = audit(&[&st, &plan, "--write-baseline", &bl]);
+    outputs.push(r.all());
+    outputs.push(std::fs::read_to_string(&bl).unwrap());
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_state-scrubber"))
+        .args([
+            "scrub",
+            &st,
+            "--prefix",
+            "p",
+            "--name-template",
+            "{prefix}/{module}/{resource}/{key}/{attribute}",
+        ])
+        .output()
+        .unwrap();
+    outputs.push(String::from_utf8_lossy(&o.stdout).into_owned());
+    outputs.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    for v in variants(&pw) {
+        for (i, o) in outputs.iter().enumerate() {
+            assert!(!o.contains(&v), "output {i} leaks a key fragment");
+        }
+    }
+    // The keys themselves are findings, at their own nodes.
+    for input in [&st, &plan] {
+        let found = findings(&audit(&[input, "--format", "json"]));
+        let at = |path: &str| {
+            found
+                .iter()
+                .any(|f| f["rule_id"] == "same-value" && f["attribute_path"] == path)
+        };
+        assert!(
+            at(if input == &st { "index_key" } else { "index" }),
+            "{found:?}"
+        );
+        assert!(
+            at(if input == &st {
+                "module"
+            } else {
+                "module_address"
+            }),
+            "{found:?}"
+        );
+    }
+}

@@ -1,0 +1,451 @@
+//! Rules are data: their examples, the attribute table's rows, look-alikes and placeholders.
+
+use super::*;
+
+// ---- rules are data; their examples are tests -----------------------------------------------
+
+#[test]
+fn content_rule_examples_match_and_negative_examples_do_not() {
+    let rules = Rules::builtin().unwrap();
+    for rule in &rules.content {
+        assert!(
+            !rule.spec.examples.is_empty(),
+            "{} has examples",
+            rule.spec.id
+        );
+        for ex in &rule.spec.examples {
+            let v = expand(ex);
+            let hit = rules.content_match(&v).map(|r| r.spec.id.clone());
+            assert_eq!(
+                hit.as_deref(),
+                Some(rule.spec.id.as_str()),
+                "example of {}: {ex}",
+                rule.spec.id
+            );
+        }
+        // A declared prefix is the token format's fixed start, as the examples show it.
+        if !rule.spec.prefixes.is_empty() {
+            assert!(
+                rule.spec.examples.iter().any(|ex| {
+                    let v = expand(ex);
+                    rule.spec.prefixes.iter().any(|p| v.starts_with(p.as_str()))
+                }),
+                "{}: no example starts with a declared prefix",
+                rule.spec.id
+            );
+        }
+        for p in &rule.spec.prefixes {
+            assert!(
+                !p.is_empty() && p.len() <= 40 && !p.contains("{{"),
+                "{}: prefix {p:?}",
+                rule.spec.id
+            );
+        }
+        for ex in &rule.spec.negative_examples {
+            let v = expand(ex);
+            let hit = rules.content_match(&v).map(|r| r.spec.id.clone());
+            assert_ne!(
+                hit.as_deref(),
+                Some(rule.spec.id.as_str()),
+                "negative example of {}: {ex}",
+                rule.spec.id
+            );
+        }
+    }
+}
+
+#[test]
+fn key_rule_and_safe_list_examples_hold() {
+    let rules = Rules::builtin().unwrap();
+    for rule in &rules.keys {
+        for ex in &rule.spec.examples {
+            let (k, v) = ex.split_once('=').unwrap();
+            let hit = rules.key_match(k, &expand(v)).map(|r| r.spec.id.clone());
+            assert_eq!(
+                hit.as_deref(),
+                Some(rule.spec.id.as_str()),
+                "{}: {ex}",
+                rule.spec.id
+            );
+        }
+        for ex in &rule.spec.negative_examples {
+            let (k, v) = ex.split_once('=').unwrap();
+            assert!(
+                rules.key_match(k, &expand(v)).is_none(),
+                "{}: negative {ex}",
+                rule.spec.id
+            );
+        }
+    }
+    for (spec, _) in &rules.safe_keys {
+        for k in &spec.examples {
+            assert!(rules.is_safe_key(k), "{}: {k}", spec.id);
+        }
+        for k in &spec.negative_examples {
+            assert!(!rules.is_safe_key(k), "{}: negative {k}", spec.id);
+        }
+    }
+    let safe = |sv: &state_scrubber::rules::SafeValue, v: &str| sv.holds(v);
+    for sv in &rules.safe_values {
+        for v in &sv.spec.examples {
+            assert!(safe(sv, expand(v).trim()), "{}: {v}", sv.spec.id);
+        }
+        for v in &sv.spec.negative_examples {
+            assert!(!safe(sv, expand(v).trim()), "{}: negative {v}", sv.spec.id);
+        }
+    }
+}
+
+/// Every row of the attribute table: a state holding a nondescript value at that attribute is
+/// reported with the row's rule (secret rows), or looked inside (scan rows).
+#[test]
+fn every_attribute_table_row_is_detected() {
+    let table = Table::builtin().unwrap();
+    let mut checked = 0;
+    for row in &table.rows {
+        if row.resource_type.starts_with("backend.")
+            || row.resource_type.starts_with("provider.")
+            || row.resource_type == "(root module output)"
+        {
+            continue;
+        }
+        let secret = format!("q{}", random(ALNUM, 23));
+        let value = match row.treat {
+            Treat::Secret => json!(secret),
+            Treat::Scan => json!(format!("DB_PASSWORD={secret}")),
+        };
+        // dotted path -> nested blocks (lists of one object, as SDKv2 writes them)
+        let mut v = value;
+        for (i, seg) in row.path.iter().enumerate().rev() {
+            v = if i == row.path.len() - 1 {
+                json!({ seg: v })
+            } else {
+                json!({ seg: [v] })
+            };
+        }
+        if let Some((k, val)) = &row.when {
+            v[k] = json!(val);
+        }
+        // A mirroring row (`sensitive:ATTR`) applies only where ATTR is marked: first unmarked.
+        let mut sensitive = json!([]);
+        if let Some(from) = &row.when_sensitive {
+            assert_eq!(from.len(), 1, "mirrors of top-level attributes only, here");
+            v[&from[0]] = json!(format!("q{}", random(ALNUM, 23)));
+            let (mode, rtype) = match row.resource_type.strip_prefix("data.") {
+                Some(t) => ("data", t),
+                None => ("managed", row.resource_type.as_str()),
+            };
+            let d = Dir::new();
+            d.write(
+                "terraform.tfstate",
+                state_v4(json!([resource(mode, rtype, "x", v.clone(), json!([]))])),
+            );
+            let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+            assert!(
+                findings(&r).iter().all(|f| f["rule_id"] != row.rule_id()),
+                "{} {} applies without the mark",
+                row.resource_type,
+                row.attribute
+            );
+            sensitive = json!([[{"type": "get_attr", "value": from[0]}]]);
+        }
+        let (mode, rtype) = match row.resource_type.strip_prefix("data.") {
+            Some(t) => ("data", t),
+            None => ("managed", row.resource_type.as_str()),
+        };
+        let d = Dir::new();
+        d.write(
+            "terraform.tfstate",
+            state_v4(json!([resource(mode, rtype, "x", v, sensitive)])),
+        );
+        let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+        assert_eq!(
+            r.code,
+            1,
+            "{} {}: {}",
+            row.resource_type,
+            row.attribute,
+            r.all()
+        );
+        let mut f = findings(&r);
+        if row.when_sensitive.is_some() {
+            // The marked attribute it mirrors is a finding of its own (layer 1).
+            f.retain(|f| f["attribute_path"] == row.attribute.as_str());
+        }
+        assert_eq!(f.len(), 1, "{} {}", row.resource_type, row.attribute);
+        if row.treat == Treat::Secret {
+            assert_eq!(
+                f[0]["rule_id"],
+                row.rule_id(),
+                "{} {}",
+                row.resource_type,
+                row.attribute
+            );
+        }
+        assert!(!r.stdout.contains(&secret));
+        checked += 1;
+    }
+    assert!(checked >= 220, "{checked}");
+}
+
+// ---- look-alikes, baselines, --fail-on, snapshot --------------------------------------------
+
+#[test]
+fn look_alikes_are_quiet() {
+    let d = Dir::new();
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource("managed", "aws_kms_key", "k", json!({"arn": "arn:aws:kms:eu-west-1:123456789012:key/6f1c3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f", "key_id": "6f1c3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f"}), json!([])),
+            resource("managed", "aws_s3_object", "o", json!({"etag": "d41d8cd98f00b204e9800998ecf8427e", "key": "app/config.json", "source_hash": random("0123456789abcdef", 64)}), json!([])),
+            resource("managed", "random_string", "suffix", json!({"result": "ab12cd", "length": 6}), json!([])),
+            resource("managed", "aws_secretsmanager_secret_version", "scrubbed", json!({"secret_string": "ref+awssecrets://prod/db#/password", "secret_string_wo_version": "3"}), json!([])),
+            resource("managed", "aws_db_instance", "wo", json!({"password": null, "password_wo": null, "password_wo_version": 2, "username": "admin"}), json!([[{"type": "get_attr", "value": "username"}]])),
+            resource("managed", "aws_ssm_parameter", "plain", json!({"type": "String", "value": "eu-west-1"}), json!([])),
+            resource("managed", "aws_key_pair", "ops", json!({"public_key": format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{} ops@host", random(ALNUM, 43)), "fingerprint": "aa:bb:cc"}), json!([])),
+        ])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate")]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+/// Review finding: `*_pass` keys (db_pass, DB_PASS, admin_pass) were never matched, and the
+/// prefix placeholders (`your-...`, `enter-...`) were applied to table rows and sensitive marks,
+/// where they dropped real values (`aws_db_instance.password = "Your-Company-2024!"`).
+#[test]
+fn pass_keys_and_placeholder_looking_passwords_in_rows_and_marks_are_found() {
+    let d = Dir::new();
+    let real = format!("Your-{}-2024!", random(ALNUM, 8));
+    let marked = format!("enter-{}", random(ALNUM, 10));
+    let p1 = random(ALNUM, 14);
+    let p2 = random(ALNUM, 12);
+    let st = d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource("managed", "aws_db_instance", "main", json!({"id": "db-1", "password": real}), json!([])),
+            resource("managed", "example_thing", "m", json!({"id": "m-1", "opaque": marked}),
+                json!([[{"type": "get_attr", "value": "opaque"}]])),
+            resource("managed", "aws_lambda_function", "f", json!({"id": "f",
+                "environment": [{"variables": {"DB_PASS": p1, "admin_pass": p2, "pass_through": "enabled"}}]}), json!([])),
+            // Under a key rule only, the prefix placeholders still count as placeholders.
+            resource("managed", "example_thing", "q", json!({"id": "q-1", "api_password": "your-password-here"}), json!([])),
+        ])),
+    );
+    let st = st.display().to_string();
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&st, "--format", format]);
+        assert_eq!(r.code, 1, "{}", r.all());
+        outputs.push(r.all());
+    }
+    let f = findings(&audit(&[&st, "--format", "json"]));
+    let at = |addr: &str, path: &str| {
+        f.iter()
+            .any(|x| x["address"] == addr && x["attribute_path"].as_str().unwrap().ends_with(path))
+    };
+    assert!(at("aws_db_instance.main", "password"), "{f:?}");
+    assert!(at("example_thing.m", "opaque"), "{f:?}");
+    assert!(at("aws_lambda_function.f", "DB_PASS"), "{f:?}");
+    assert!(at("aws_lambda_function.f", "admin_pass"), "{f:?}");
+    assert!(!at("aws_lambda_function.f", "pass_through"), "{f:?}");
+    assert!(!at("example_thing.q", "api_password"), "{f:?}");
+    assert_eq!(f.len(), 4, "{f:?}");
+    for c in [&real, &marked, &p1, &p2] {
+        for v in variants(c) {
+            for o in &outputs {
+                assert!(!o.contains(&v), "leak");
+            }
+        }
+    }
+}
+
+/// Review item 8: a flatmap (v3 `primary.attributes`, v4 `attributes_flat`) ignored a table row's
+/// `when` condition, so a `type = "String"` SSM parameter was a HIGH secret.
+#[test]
+fn flatmap_rows_apply_their_when_condition() {
+    let d = Dir::new();
+    let plain = random("abcdefghijklmnopqrstuvwxyz", 20);
+    let secret = random(ALNUM, 20);
+    let v3 = json!({"version": 3, "terraform_version": "0.11.14", "serial": 5, "lineage": "abc",
+    "modules": [{"path": ["root"], "outputs": {}, "depends_on": [], "resources": {
+        "aws_ssm_parameter.plain": {"type": "aws_ssm_parameter", "depends_on": [], "provider": "provider.aws",
+            "primary": {"id": "/x", "attributes": {"id": "/x", "name": "/x", "type": "String", "value": plain}, "meta": {}, "tainted": false}},
+        "aws_ssm_parameter.secure": {"type": "aws_ssm_parameter", "depends_on": [], "provider": "provider.aws",
+            "primary": {"id": "/y", "attributes": {"id": "/y", "name": "/y", "type": "SecureString", "value": secret}, "meta": {}, "tainted": false}}
+    }}]});
+    d.write("v3.tfstate", v3.to_string());
+    let r = audit(&[&d.s("v3.tfstate"), "--format", "json"]);
+    let found = findings(&r);
+    let addrs: Vec<&str> = found
+        .iter()
+        .map(|f| f["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addrs, ["aws_ssm_parameter.secure"], "{}", r.stdout);
+    let mut flat = serde_json::from_str::<Value>(&state_v4(json!([resource(
+        "managed",
+        "aws_ssm_parameter",
+        "plain",
+        json!({}),
+        json!([])
+    ),])))
+    .unwrap();
+    let inst = &mut flat["resources"][0]["instances"][0];
+    inst.as_object_mut().unwrap().remove("attributes");
+    inst["attributes_flat"] = json!({"id": "/x", "type": "String", "value": plain});
+    d.write("flat.tfstate", flat.to_string());
+    let r = audit(&[&d.s("flat.tfstate")]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+/// Review: the `$VAR` placeholder was case-insensitive and applied to table rows and marks, so a
+/// password that starts with `$` was no finding at all. Only an upper-case variable name is a
+/// placeholder now; the same value as a row, a marked attribute, a key-rule value and a URL
+/// password is found.
+#[test]
+fn a_password_that_starts_with_a_dollar_is_still_a_password() {
+    let d = Dir::new();
+    let pw = format!("${}", random(ALNUM, 16));
+    let url = format!("postgres://app:{pw}@db.internal:5432/app");
+    d.write(
+        "t.tfstate",
+        state_v4(json!([
+            resource(
+                "managed",
+                "aws_db_instance",
+                "main",
+                json!({"id": "db-ABC", "password": pw, "username": "app"}),
+                json!([[{"type": "get_attr", "value": "password"}]])
+            ),
+            resource(
+                "managed",
+                "terraform_data",
+                "t",
+                json!({"id": "t", "triggers_replace": {"DB_PASSWORD": pw, "DSN": url}}),
+                json!([])
+            ),
+        ])),
+    );
+    let r = audit(&[&d.s("t.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let found = findings(&r);
+    for path in [
+        "password",
+        "triggers_replace.DB_PASSWORD",
+        "triggers_replace.DSN",
+    ] {
+        assert!(
+            found.iter().any(|f| f["attribute_path"] == path),
+            "{path} not found"
+        );
+    }
+    let out = r.all();
+    for v in variants(&pw) {
+        assert!(!out.contains(&v), "output leaks the value");
+    }
+    // An upper-case variable name in its place is a placeholder.
+    d.write(
+        "env.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "terraform_data",
+            "t",
+            json!({"id": "t", "triggers_replace": {"DB_PASSWORD": "$DB_PASSWORD",
+                   "DSN": "postgres://app:${DB_PASSWORD}@db.internal:5432/app"}}),
+            json!([])
+        )])),
+    );
+    assert_eq!(audit(&[&d.s("env.tfstate")]).code, 0);
+}
+
+/// Real-world fixtures (helper 71): a state or plan whose `administrator_login_password` (a table
+/// row) or a marked attribute holds a word placeholder such as `password` or `changeme` was
+/// reported clean, yet that word is the live password, in plaintext in the state. Only values
+/// that cannot be a password (redactions, references, empty, null/true/false) stay quiet there;
+/// under a key rule alone the word placeholders are still placeholders.
+#[test]
+fn word_placeholders_in_table_rows_and_marks_are_passwords() {
+    let d = Dir::new();
+    let words = [
+        "password", "changeme", "Passw0rd", "secret", "test", "example", "dummy",
+    ];
+    let mut resources = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        resources.push(resource(
+            "managed",
+            "aws_db_instance",
+            &format!("w{i}"),
+            json!({"id": format!("db-{i}"), "password": w}),
+            json!([]),
+        ));
+        resources.push(resource(
+            "managed",
+            "example_thing",
+            &format!("m{i}"),
+            json!({"id": format!("m-{i}"), "opaque": w}),
+            json!([[{"type": "get_attr", "value": "opaque"}]]),
+        ));
+        resources.push(resource(
+            "managed",
+            "aws_lambda_function",
+            &format!("k{i}"),
+            json!({"id": format!("k-{i}"), "environment": [{"variables": {"DB_PASSWORD": w}}]}),
+            json!([]),
+        ));
+    }
+    // What a redacted or scrubbed state holds is not a password, under a row or a mark.
+    for (i, w) in [
+        "(sensitive value)",
+        "${var.db_password}",
+        "REDACTED",
+        "********",
+        "",
+        "null",
+    ]
+    .iter()
+    .enumerate()
+    {
+        resources.push(resource(
+            "managed",
+            "aws_db_instance",
+            &format!("r{i}"),
+            json!({"id": format!("db-r{i}"), "password": w}),
+            json!([]),
+        ));
+        resources.push(resource(
+            "managed",
+            "example_thing",
+            &format!("s{i}"),
+            json!({"id": format!("s-{i}"), "opaque": w}),
+            json!([[{"type": "get_attr", "value": "opaque"}]]),
+        ));
+    }
+    let st = d.write("terraform.tfstate", state_v4(json!(resources)));
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let f = findings(&r);
+    let at = |addr: &str| f.iter().any(|x| x["address"] == addr);
+    for i in 0..words.len() {
+        assert!(at(&format!("aws_db_instance.w{i}")), "row, word {i}: {f:?}");
+        assert!(at(&format!("example_thing.m{i}")), "mark, word {i}: {f:?}");
+        assert!(
+            !at(&format!("aws_lambda_function.k{i}")),
+            "key rule, word {i}: {f:?}"
+        );
+    }
+    for i in 0..6 {
+        assert!(
+            !at(&format!("aws_db_instance.r{i}")),
+            "row, redaction {i}: {f:?}"
+        );
+        assert!(
+            !at(&format!("example_thing.s{i}")),
+            "mark, redaction {i}: {f:?}"
+        );
+    }
+    assert_eq!(f.len(), 2 * words.len(), "{f:?}");
+    // The preview is the length only.
+    for x in &f {
+        assert!(x["preview"].as_str().unwrap().starts_with('…'), "{x:?}");
+    }
+    let _ = st;
+}

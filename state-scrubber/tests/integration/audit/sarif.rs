@@ -1,0 +1,193 @@
+//! SARIF: the official 2.1.0 schema, rules and severities, URIs with a base.
+
+use super::*;
+
+// ---- acceptance 3: SARIF validates against the 2.1.0 schema --------------------------------
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let d = Dir::new();
+    d.write("envs/prod/terraform.tfstate", db_state(&pw()));
+    d.write("envs/bad/terraform.tfstate", "{\"version\": 4,");
+    let r = audit_in(d.path(), &["envs", "--format", "sarif"]);
+    assert_eq!(r.code, 2);
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap();
+    let errors = sarif_errors(&sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let res = &sarif["runs"][0]["results"][0];
+    assert_eq!(
+        res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "envs/prod/terraform.tfstate"
+    );
+    assert!(
+        res["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap()
+            > 1
+    );
+    assert!(res["partialFingerprints"]["stateScrubberFingerprint/v2"].is_string());
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+    // A clean run validates too.
+    let d = Dir::new();
+    d.write("terraform.tfstate", state_v4(json!([])));
+    let r = audit_in(d.path(), &[".", "--format", "sarif"]);
+    assert_eq!(r.code, 0);
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(sarif_errors(&sarif).is_empty());
+}
+
+/// Review finding: SARIF rules carried the highest severity of their results (GitHub showed a
+/// MEDIUM result of a rule as high) and an arbitrary finding's fix as help; stdin became
+/// `%3Cstdin%3E`; the invocation had no exit code.
+#[test]
+fn sarif_rules_state_each_results_severity_and_a_fixed_help() {
+    let pw = random(ALNUM, 16);
+    let other = random(ALNUM, 20);
+    let st = state_v4(json!([
+        resource(
+            "managed",
+            "aws_neptune_cluster",
+            "n",
+            json!({"id": "c-1", "master_password": pw}),
+            json!([[{"type": "get_attr", "value": "master_password"}]])
+        ),
+        resource(
+            "managed",
+            "example_thing",
+            "t",
+            json!({"id": "t-1", "opaque_blob": other}),
+            json!([[{"type": "get_attr", "value": "opaque_blob"}]])
+        ),
+    ]));
+    let r = audit_stdin(&["-", "--format", "sarif"], st.as_bytes());
+    assert_eq!(r.code, 1, "{}", r.all());
+    let v = r.json();
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{results:?}");
+    let mut sev = Vec::new();
+    for res in results {
+        let rule = &rules[res["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], res["ruleId"]);
+        let s = res["properties"]["severity"].as_str().unwrap().to_string();
+        let (want_level, want_score) = match s.as_str() {
+            "high" => ("error", "8.0"),
+            "medium" => ("warning", "5.5"),
+            other => panic!("{other}"),
+        };
+        assert_eq!(res["level"], want_level);
+        assert_eq!(rule["defaultConfiguration"]["level"], want_level);
+        assert_eq!(rule["properties"]["security-severity"], want_score);
+        assert_eq!(res["properties"]["ruleId"], "mark.sensitive_attributes");
+        assert!(rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Each result's message names the fix"));
+        assert_eq!(
+            res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "stdin"
+        );
+        sev.push(s);
+    }
+    sev.sort();
+    assert_eq!(sev, ["high", "medium"]);
+    assert_eq!(run["invocations"][0]["exitCode"], 1);
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+    for c in [&pw, &other] {
+        for w in variants(c) {
+            assert!(!r.all().contains(&w), "leak");
+        }
+    }
+    // Writing a baseline, the run ends 0, and SARIF says so.
+    let d = Dir::new();
+    let r = audit_stdin(
+        &[
+            "-",
+            "--format",
+            "sarif",
+            "--write-baseline",
+            &d.s("base.json"),
+        ],
+        st.as_bytes(),
+    );
+    assert_eq!(r.code, 0, "exit code while writing a baseline");
+    assert_eq!(r.json()["runs"][0]["invocations"][0]["exitCode"], 0);
+}
+
+/// Review (gitleaks sets the bar): SARIF results named files by a URI relative to the current
+/// directory with no `uriBaseId`, so a consumer could not resolve them (SARIF 2.1.0 §3.4.4). A
+/// relative URI now has `uriBaseId` `%SRCROOT%` and `run.originalUriBaseIds` gives it as the
+/// current directory (a `file://` URI ending in `/`); an absolute path inside it is made
+/// relative, one outside stays an absolute `file://` URI with no base. Fingerprints are as they
+/// were: a baseline written before still accepts every finding.
+#[test]
+fn sarif_uris_have_a_base_that_resolves_them() {
+    let d = Dir::new();
+    let p = pw();
+    d.write("repo/envs/prod/terraform.tfstate", db_state(&p));
+    d.write("repo/envs/dev/terraform.tfstate", db_state(&p));
+    let out = Dir::new();
+    out.write("elsewhere/terraform.tfstate", db_state(&p));
+    let repo = d.path().join("repo");
+    let inside_abs = repo.join("envs/dev/terraform.tfstate");
+    let outside = out.s("elsewhere/terraform.tfstate");
+    let bl = out.s("bl.json");
+    let args = [
+        "envs/prod/terraform.tfstate",
+        inside_abs.to_str().unwrap(),
+        &outside,
+    ];
+    let r = audit_in(&repo, &[&args[..], &["--write-baseline", &bl]].concat());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = audit_in(&repo, &[&args[..], &["--format", "sarif"]].concat());
+    assert_eq!(r.code, 1, "{}", r.all());
+    let sarif = r.json();
+    let errors = sarif_errors(&sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let run = &sarif["runs"][0];
+    let root = std::fs::canonicalize(&repo).unwrap();
+    assert_eq!(
+        run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+        format!("file://{}/", root.display())
+    );
+    let locs: Vec<Value> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["locations"][0]["physicalLocation"]["artifactLocation"].clone())
+        .collect();
+    let outside_uri = format!(
+        "file://{}",
+        std::fs::canonicalize(&outside).unwrap().display()
+    );
+    assert_eq!(
+        locs,
+        [
+            json!({"uri": "envs/prod/terraform.tfstate", "uriBaseId": "%SRCROOT%"}),
+            json!({"uri": "envs/dev/terraform.tfstate", "uriBaseId": "%SRCROOT%"}),
+            json!({"uri": outside_uri}),
+        ]
+    );
+    // The fingerprints are the JSON report's, and the baseline written above accepts them all.
+    let j = audit_in(&repo, &[&args[..], &["--format", "json"]].concat()).json();
+    let fps =
+        |v: &Value, at: &str| -> Vec<Value> { v.pointer(at).unwrap().as_array().unwrap().to_vec() };
+    let sarif_fps: Vec<Value> = fps(run, "/results")
+        .iter()
+        .map(|x| x["partialFingerprints"]["stateScrubberFingerprint/v2"].clone())
+        .collect();
+    let json_fps: Vec<Value> = fps(&j, "/findings")
+        .iter()
+        .map(|x| x["fingerprint"].clone())
+        .collect();
+    assert_eq!(sarif_fps, json_fps);
+    let r = audit_in(&repo, &[&args[..], &["--baseline", &bl]].concat());
+    assert_eq!(r.code, 0, "{}", r.all());
+    for v in variants(&p) {
+        assert!(!r.all().contains(&v), "leak");
+    }
+}

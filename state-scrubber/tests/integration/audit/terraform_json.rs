@@ -1,0 +1,250 @@
+//! Terraform JSON as real runs write it (`tests/data/terraform-json/`), setup-terraform's wrapper.
+
+use super::*;
+
+/// Real-world fixtures (helper 71): hashicorp/setup-terraform's wrapper (on by default in GitHub
+/// Actions) prints `[command]... show -json tfplan` before Terraform's output and `::debug::` /
+/// `::set-output` workflow commands after it, so a CI job's `terraform show -json tfplan >
+/// plan.json` saves a plan with those lines around it. audit called it "not a JSON object" (exit
+/// 2), and a directory walk skipped it: its secrets went unreported. The wrapper's lines are
+/// left out and the plan is read, at its own line.
+#[test]
+fn a_plan_saved_through_the_setup_terraform_wrapper_is_read() {
+    let d = Dir::new();
+    let p = pw();
+    let plan = json!({"format_version": "1.2", "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"resources": [{"address": "aws_db_instance.main", "mode": "managed",
+            "type": "aws_db_instance", "name": "main", "provider_name": "registry.terraform.io/hashicorp/aws",
+            "schema_version": 2, "values": {"password": p, "username": "app"}, "sensitive_values": {}}]}}})
+    .to_string();
+    let wrapped = format!(
+        "[command]/home/runner/work/_temp/abc/terraform-bin show -json tfplan\n{plan}\n::debug::Terraform exited with code 0.\n::debug::stdout: {plan}%0A\n::debug::stderr: \n::set-output name=stdout::{plan}%0A\n::set-output name=stderr::\n::set-output name=exitcode::0\n"
+    );
+    d.write("ci/plan.json", &wrapped);
+    for target in [d.s("ci/plan.json"), d.s("ci")] {
+        let r = audit(&[&target, "--format", "json"]);
+        assert_eq!(r.code, 1, "{}", r.all());
+        let f = findings(&r);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0]["attribute_path"], "password");
+        assert_eq!(f[0]["line"], 2, "{f:?}");
+        assert_eq!(f[0]["document"], "show_json_plan");
+        let notes = r.json()["files"][0]["notes"].to_string();
+        assert!(notes.contains("setup-terraform"), "{notes}");
+        for v in variants(&p) {
+            assert!(!r.all().contains(&v), "leak");
+        }
+    }
+    // Anything else before the object is still no Terraform JSON.
+    d.write("x/plan.json", format!("[info] {plan}\n"));
+    let r = audit(&[&d.s("x/plan.json")]);
+    assert_eq!(r.code, 2, "{}", r.all());
+}
+
+/// A Terraform JSON document read from `tests/data/terraform-json/` (written by Terraform
+/// 1.11.4, see the README there).
+fn terraform_json(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/data/terraform-json/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Review (gitleaks sets the bar): `terraform providers schema -json` output (`format_version`
+/// and `provider_schemas`) was read as a `show -json` state with nothing in it, "0 findings in 1
+/// file scanned", exit 0, even with a password at its top level. Terraform's JSON outputs that
+/// hold no state or plan (providers schema, `metadata functions`, `validate`, `version`, any
+/// other `format_version` document with members but no state's or plan's) are named for what
+/// they are: named on the command line, an error (exit 2) saying what to audit instead; met in
+/// a walk, skipped with a note, like other JSON that is not a state or plan. `{"format_version":
+/// "1.0"}` alone is what `terraform show -json` prints for an empty state: clean, as before.
+#[test]
+fn terraform_json_outputs_that_hold_no_state_or_plan_are_not_passed_as_clean() {
+    let d = Dir::new();
+    let p = pw();
+    let mut schema = terraform_json("providers-schema.json");
+    schema["password"] = json!(p);
+    let mut bare = json!({"format_version": "1.0", "terraform_version": "1.11.4"});
+    bare["password"] = json!(p);
+    let docs = [
+        (
+            "providers-schema.json",
+            terraform_json("providers-schema.json"),
+            "`terraform providers schema -json`",
+        ),
+        (
+            "schema-with-a-password.json",
+            schema,
+            "`terraform providers schema -json`",
+        ),
+        (
+            "metadata-functions.json",
+            terraform_json("metadata-functions.json"),
+            "`terraform metadata functions -json`",
+        ),
+        (
+            "validate.json",
+            terraform_json("validate.json"),
+            "`terraform validate -json`",
+        ),
+        (
+            "version.json",
+            terraform_json("version.json"),
+            "`terraform version -json`",
+        ),
+        (
+            "format-version-only-members.json",
+            bare,
+            "none of a state's or plan's members",
+        ),
+    ];
+    for (name, doc, what) in &docs {
+        d.write(&format!("ci/{name}"), doc.to_string());
+        let r = audit(&[&d.s(&format!("ci/{name}"))]);
+        assert_eq!(r.code, 2, "{name}: {}", r.all());
+        assert!(r.stderr.contains(name), "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(what), "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("not a state or plan"),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("audit the state"), "{name}: {}", r.stderr);
+        assert!(!r.all().contains("scanned, 0 error"), "{name}");
+        for v in variants(&p) {
+            assert!(!r.all().contains(&v), "{name}: leak");
+        }
+    }
+    // In a walk (names it reads: `*plan*.json`, `*state*.json`): skipped with a note naming it.
+    d.write("walk/terraform.tfstate", state_v4(json!([])));
+    d.write("walk/schema-state.json", docs[1].1.to_string());
+    d.write("walk/validate-plan.json", docs[3].1.to_string());
+    let r = audit(&[&d.s("walk"), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let files = r.json()["files"].as_array().unwrap().clone();
+    let skipped: Vec<String> = files
+        .iter()
+        .filter(|f| f["status"] == "skipped")
+        .map(|f| f["notes"].to_string())
+        .collect();
+    assert_eq!(skipped.len(), 2, "{files:?}");
+    assert!(
+        skipped.iter().any(|n| n.contains("providers schema")),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped.iter().any(|n| n.contains("validate -json")),
+        "{skipped:?}"
+    );
+    // `terraform show -json` of an empty state (or of none) holds nothing: still clean.
+    let r = audit(&[&format!(
+        "{}/tests/data/terraform-json/show-empty-state.json",
+        env!("CARGO_MANIFEST_DIR")
+    )]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    // Real states and plans with unknown top-level members still are states and plans.
+    d.write(
+        "ok/show.json",
+        json!({"format_version": "1.0", "terraform_version": "1.11.4", "values": {"root_module": {}}, "extra": 1}).to_string(),
+    );
+    let r = audit(&[&d.s("ok/show.json")]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+/// Review (gitleaks sets the bar): the setup-terraform wrapper's `[command]` echo was left out
+/// of a saved plan, so a secret passed on the command line (`-var db_password=...`,
+/// `-backend-config=access_key=...`) was never reported. Each `-var` / `-backend-config`
+/// NAME=VALUE is read, in every quoting form the echo can hold, through the same rules as a
+/// state's values: reported at its line and column, named by the argument (never the value),
+/// with a stable fingerprint; placeholders (`-var region=us-east-1`) stay quiet.
+#[test]
+fn secrets_on_the_setup_terraform_wrapper_command_line_are_reported() {
+    let d = Dir::new();
+    let (db, api, key_id, sk) = (
+        pw(),
+        random(ALNUM, 32),
+        format!("AKIA{}", random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
+        random(ALNUM, 40),
+    );
+    let plan = json!({"format_version": "1.2", "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"resources": []}}})
+    .to_string();
+    let command = format!(
+        "[command]/home/runner/work/_temp/abc/terraform-bin show -json -var region=us-east-1 -var db_password={db} -var='api_key={api}' --var \"instance_count=3\" -backend-config=access_key={key_id} -backend-config secret_key={sk} -backend-config=backend.hcl tfplan"
+    );
+    let wrapped = format!("{command}\n{plan}\n::debug::Terraform exited with code 0.\n");
+    d.write("ci/plan.json", &wrapped);
+    let mut fingerprints = None;
+    for target in [d.s("ci/plan.json"), d.s("ci")] {
+        let r = audit(&[&target, "--format", "json"]);
+        assert_eq!(r.code, 1, "{}", r.all());
+        let f = findings(&r);
+        let got = columns(&f, ["section", "address", "attribute_path", "json_pointer"]);
+        assert_eq!(
+            got,
+            [
+                [
+                    "command_line",
+                    "var.db_password",
+                    "",
+                    "[command] -var db_password"
+                ],
+                ["command_line", "var.api_key", "", "[command] -var api_key"],
+                [
+                    "command_line",
+                    "backend",
+                    "access_key",
+                    "[command] -backend-config access_key"
+                ],
+                [
+                    "command_line",
+                    "backend",
+                    "secret_key",
+                    "[command] -backend-config secret_key"
+                ],
+            ]
+            .map(|r| r.map(String::from)),
+            "{f:?}"
+        );
+        for x in &f {
+            assert_eq!(x["line"], 1);
+            assert_eq!(x["document"], "show_json_plan");
+        }
+        // The column is where the argument's name starts.
+        let col = |name: &str| command.find(name).unwrap() as u64 + 1;
+        assert_eq!(f[0]["column"], col("db_password="));
+        assert_eq!(f[2]["column"], col("access_key="));
+        assert_eq!(f[2]["rule_id"], "aws-access-key-id");
+        let fp: Vec<Value> = f.iter().map(|x| x["fingerprint"].clone()).collect();
+        assert_eq!(fingerprints.get_or_insert(fp.clone()), &fp);
+        for s in [&db, &api, &key_id, &sk] {
+            for v in variants(s) {
+                assert!(!r.all().contains(&v), "leak");
+            }
+        }
+    }
+    // Stable: the same arguments in another order, another command and a baseline written
+    // before still match.
+    let bl = d.s("bl.json");
+    let r = audit(&[&d.s("ci/plan.json"), "--write-baseline", &bl]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let moved = format!(
+        "[command]/opt/terraform plan -no-color -backend-config secret_key={sk} -var \"api_key={api}\" -backend-config=\"access_key={key_id}\" -var=db_password={db}\n{plan}\n"
+    );
+    d.write("ci/plan.json", &moved);
+    let r = audit(&[&d.s("ci/plan.json"), "--baseline", &bl]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_never_shown(
+        &d.s("ci/plan.json"),
+        &[&db, &api, &key_id, &sk],
+        "a command-line value",
+    );
+    // Placeholders and variables only: clean.
+    d.write(
+        "ok/plan.json",
+        format!("[command]/t/terraform show -json -var region=us-east-1 -var env=prod -var 'name=${{var.x}}' tfplan\n{plan}\n"),
+    );
+    let r = audit(&[&d.s("ok/plan.json")]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}

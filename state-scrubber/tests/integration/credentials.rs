@@ -1,0 +1,261 @@
+//! Credentials echoed back by a service or a proxy never reach state-scrubber's output: an
+//! endpoint that answers every request with an error quoting the request's
+//! `X-Amz-Security-Token` and `Authorization` headers (as some gateways and proxies do) stands in
+//! for Secrets Manager (`scrub --write`) and S3 (`audit s3://...`). The session token is a random
+//! canary, from the environment or from a shared credentials file (which only the AWS SDK reads:
+//! state-scrubber learns it from the SDK's observing HTTP client and credentials chain). It must
+//! not be in stdout, stderr or the JSON report; `[withheld]` must be where it was. The same
+//! endpoint, as STS, quotes the form body of AssumeRoleWithWebIdentity: a profile's web identity
+//! token (sent only in that body, never in a header) is withheld too.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::Command;
+
+use crate::util::{bin, done, random, resource, state_v4, Run, ALNUM};
+use serde_json::json;
+
+/// A loopback endpoint answering every request with an error (JSON for Secrets Manager's
+/// `X-Amz-Target` calls, S3's XML otherwise) whose message quotes the request's session token and
+/// authorization headers. Runs as long as the test process.
+fn echoing_endpoint() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in l.incoming() {
+            let Ok(stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let (mut token, mut auth, mut target, mut length) =
+                    (String::new(), String::new(), false, 0usize);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    let Some((name, value)) = line.split_once(':') else {
+                        continue;
+                    };
+                    let value = value.trim().to_string();
+                    match name.to_ascii_lowercase().as_str() {
+                        "x-amz-security-token" => token = value,
+                        "authorization" => auth = value,
+                        "x-amz-target" => target = true,
+                        "content-length" => length = value.parse().unwrap_or(0),
+                        _ => {}
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let form = String::from_utf8_lossy(&body).into_owned();
+                let message = format!(
+                    "request refused by the gateway: X-Amz-Security-Token={token} Authorization={auth}"
+                );
+                let (status, kind, body) = if form.starts_with("Action=") {
+                    // STS (a query-protocol form): its error quotes the form body.
+                    let quoted = form.replace('&', "&amp;").replace('<', "&lt;");
+                    (
+                        "400 Bad Request",
+                        "text/xml",
+                        format!(
+                            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>request refused by the gateway: {quoted}</Message></Error><RequestId>r1</RequestId></ErrorResponse>"
+                        ),
+                    )
+                } else if target {
+                    (
+                        "400 Bad Request",
+                        "application/x-amz-json-1.1",
+                        json!({"__type": "AccessDeniedException", "message": message}).to_string(),
+                    )
+                } else {
+                    (
+                        "403 Forbidden",
+                        "application/xml",
+                        format!(
+                            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>{message}</Message><RequestId>r1</RequestId></Error>"
+                        ),
+                    )
+                };
+                let mut stream = reader.into_inner();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    url
+}
+
+/// The command with no AWS setting of the caller's, a region and an access key; the session
+/// token is set by the caller.
+fn aws_command() -> Command {
+    let mut c = bin();
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            c.env_remove(k);
+        }
+    }
+    c.envs([
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_CONFIG_FILE", "/nonexistent/offstate-test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]);
+    c
+}
+
+fn assert_withheld(what: &str, r: &Run, canary: &str) {
+    assert_ne!(r.code, 0, "{what}: the endpoint refuses every request");
+    // Never print the canary: only whether it is there.
+    for form in [canary.to_string(), canary[4..].to_string()] {
+        assert!(
+            !r.stdout.contains(&form) && !r.stderr.contains(&form),
+            "{what}: the token is in the output"
+        );
+    }
+    assert!(
+        r.all().contains("[withheld]"),
+        "{what}: no [withheld] where the token was echoed"
+    );
+}
+
+/// `dir/terraform.tfstate`: a database instance whose password (random) scrub would move.
+fn password_state(dir: &std::path::Path) -> std::path::PathBuf {
+    let state = dir.join("terraform.tfstate");
+    std::fs::write(
+        &state,
+        state_v4(json!([resource(
+            "managed",
+            "aws_db_instance",
+            "main",
+            json!({"id": "db-1", "username": "app", "password": random(ALNUM, 24)}),
+            json!([[{"type": "get_attr", "value": "password"}]]),
+        )])),
+    )
+    .unwrap();
+    state
+}
+
+#[test]
+fn a_session_token_echoed_by_the_endpoint_is_withheld() {
+    let endpoint = echoing_endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let state = password_state(dir.path());
+    let state = state.to_str().unwrap();
+
+    // From the environment, and from a shared credentials file only the SDK reads.
+    for source in ["environment", "credentials file"] {
+        let canary = format!("Tok{}", random(ALNUM, 40));
+        let key = random(ALNUM, 40);
+        let with_token = || {
+            let mut c = aws_command();
+            if source == "environment" {
+                c.envs([
+                    ("AWS_ACCESS_KEY_ID", "AKIDCREDENTIALSTEST"),
+                    ("AWS_SECRET_ACCESS_KEY", key.as_str()),
+                    ("AWS_SESSION_TOKEN", canary.as_str()),
+                ]);
+            } else {
+                let file = dir.path().join("credentials");
+                std::fs::write(
+                    &file,
+                    format!(
+                        "[default]\naws_access_key_id = AKIDCREDENTIALSTEST\naws_secret_access_key = {key}\naws_session_token = {canary}\n"
+                    ),
+                )
+                .unwrap();
+                c.env("AWS_SHARED_CREDENTIALS_FILE", file);
+            }
+            c
+        };
+
+        let r = done(
+            with_token()
+                .args([
+                    "scrub",
+                    state,
+                    "--prefix",
+                    "test/app",
+                    "--write",
+                    "--endpoint",
+                    &endpoint,
+                ])
+                .output()
+                .unwrap(),
+        );
+        assert_withheld(&format!("scrub --write ({source})"), &r, &canary);
+
+        let r = done(
+            with_token()
+                .args([
+                    "audit",
+                    "s3://tf-states/envs/",
+                    "--endpoint",
+                    &endpoint,
+                    "--format",
+                    "json",
+                ])
+                .output()
+                .unwrap(),
+        );
+        assert_withheld(&format!("audit s3:// ({source})"), &r, &canary);
+        let report = r.json();
+        let errors = report["errors"].to_string();
+        assert!(
+            errors.contains("[withheld]"),
+            "audit s3:// ({source}): the report's errors show no [withheld]"
+        );
+    }
+}
+
+#[test]
+fn a_web_identity_token_echoed_by_sts_is_withheld() {
+    let endpoint = echoing_endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let state = password_state(dir.path());
+    // A JWT-shaped canary in a profile's web_identity_token_file: the SDK sends it only in the
+    // form body of STS's AssumeRoleWithWebIdentity, which the endpoint quotes in its error.
+    let canary = format!(
+        "eyJ{}.{}.{}",
+        random(ALNUM, 30),
+        random(ALNUM, 40),
+        random(ALNUM, 30)
+    );
+    let token = dir.path().join("web-identity-token");
+    std::fs::write(&token, format!("{canary}\n")).unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile ci]\nrole_arn = arn:aws:iam::123456789012:role/ci\nweb_identity_token_file = {}\n",
+            token.display()
+        ),
+    )
+    .unwrap();
+    let r = done(
+        aws_command()
+            .envs([
+                ("AWS_PROFILE", "ci"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/offstate-test"),
+                ("AWS_ENDPOINT_URL_STS", endpoint.as_str()),
+            ])
+            .env("AWS_CONFIG_FILE", &config)
+            .args([
+                "scrub",
+                state.to_str().unwrap(),
+                "--prefix",
+                "test/app",
+                "--write",
+                "--endpoint",
+                &endpoint,
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_withheld("scrub --write (web identity token file)", &r, &canary);
+}

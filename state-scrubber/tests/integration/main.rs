@@ -1,0 +1,11 @@
+//! state-scrubber's integration tests: one binary (STYLE.md, "Tests"), one module per suite.
+//! `util` is the shared harness; fixtures are in `tests/data/`.
+
+mod util;
+
+mod audit;
+mod credentials;
+mod hostile;
+mod keys;
+mod saved_plan;
+mod scrub;

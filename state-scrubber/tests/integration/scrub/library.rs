@@ -1,0 +1,470 @@
+//! The library over the canary state and every state of the audit corpus: round trips, selection, dynamic values.
+
+use super::*;
+
+// ---- library: canary state -------------------------------------------------------------------
+
+#[test]
+fn twins_become_null_others_references_and_restore_round_trips() {
+    let c = canary();
+    let src = canary_state(&c);
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store).await.unwrap();
+        let out = r.output.as_ref().unwrap();
+        assert_no_canary(&c, "scrubbed state", out);
+        assert_no_canary(&c, "scrub report", scrub::render(&r).as_bytes());
+        let v = json(out);
+        assert_eq!(v["serial"], 4);
+        assert_eq!(v["lineage"], "6b0e2b9c-0000-4000-8000-00000000c4a1");
+        let a = &v["resources"][0]["instances"][0]["attributes"];
+        assert!(a["password"].is_null());
+        assert_eq!(a["password_wo_version"], 1);
+        // No twin key in this provider's state: a reference, not null.
+        let old = v["resources"][1]["instances"][0]["attributes"]["password"]
+            .as_str()
+            .unwrap();
+        assert!(
+            old.starts_with("ref+awssecrets://test/app/module.legacy@eu/aws_db_instance.old@0/password?version_id="),
+            "{old}"
+        );
+        assert!(v["resources"][2]["instances"][0]["attributes"]["secret_string"].is_null());
+        assert!(v["outputs"]["db_password"]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("ref+awssecrets://test/app/output.db_password?version_id="));
+        // Layout kept: only the changed values and the serial differ, line for line.
+        let before: Vec<&str> = src.lines().collect();
+        let after_s = String::from_utf8(out.clone()).unwrap();
+        let after: Vec<&str> = after_s.lines().collect();
+        assert_eq!(before.len(), after.len());
+        let changed = before.iter().zip(&after).filter(|(a, b)| a != b).count();
+        assert_eq!(changed, 1 + 4 + 2, "serial, four values, two version triggers");
+
+        // Tags and read back.
+        let meta = store
+            .describe("test/app/aws_db_instance.main/password")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            meta.tags.get("offstate:state-lineage").map(String::as_str),
+            Some("6b0e2b9c-0000-4000-8000-00000000c4a1")
+        );
+        assert_eq!(
+            meta.tags.get("offstate:address").map(String::as_str),
+            Some("aws_db_instance.main")
+        );
+        let got = store
+            .get_value(
+                "test/app/aws_db_instance.main/password",
+                VersionSelector::Current,
+            )
+            .await
+            .unwrap();
+        assert!(got.value.expose_str().unwrap() == c);
+
+        // A second run on the same input writes nothing new and gives the same bytes.
+        let puts = store.call_count("put_value") + store.call_count("create");
+        let again = scrub_write(src.as_bytes(), "s.tfstate", &store).await.unwrap();
+        assert!(again.stored.iter().all(|s| *s == Stored::Unchanged));
+        assert_eq!(again.output.as_ref().unwrap(), out);
+        assert_eq!(
+            store.call_count("put_value") + store.call_count("create"),
+            puts
+        );
+
+        // Restore.
+        let back = restore::restore(out, "s.tfstate", "test/app", &store, true)
+            .await
+            .unwrap();
+        assert_no_canary(&c, "restore report", restore::render(&back).as_bytes());
+        let mut want = json(src.as_bytes());
+        want["serial"] = json!(5);
+        assert_eq!(json(back.output.as_ref().unwrap()), want);
+    });
+}
+
+/// Review finding: `scrub --write` rewrote a resource's `id` (an access key ID caught by the
+/// content rule; a `random_string` id equal to its `result`), and the provider then reads the
+/// resource by a reference, finds nothing and drops it from state. Identity is never planned.
+#[test]
+fn identity_attributes_are_never_planned() {
+    let key_id = format!("AKIA{}", "QWERTYUIOPASDFGH");
+    let secret = format!("{}/{}", canary(), canary());
+    let word = canary();
+    let doc = json!({
+        "version": 4, "terraform_version": "1.15.0", "serial": 3,
+        "lineage": "6b0e2b9c-0000-4000-8000-00000000c4a2", "outputs": {},
+        "resources": [
+            {"mode": "managed", "type": "aws_iam_access_key", "name": "ci",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": key_id, "user": "ci", "secret": secret, "status": "Active"},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "secret"}]]}]},
+            {"mode": "managed", "type": "random_string", "name": "s",
+             "provider": "provider[\"registry.terraform.io/hashicorp/random\"]",
+             "instances": [{"schema_version": 2, "attributes": {
+                 "id": word, "result": word, "length": 26, "special": false},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "result"}]]}]}
+        ],
+        "check_results": null
+    });
+    let src = serde_json::to_string_pretty(&doc).unwrap();
+    // The audit does not call an access key's ID a credential; the secret it is.
+    let engine = state_scrubber::detect::Engine::new().unwrap();
+    let scanned = state_scrubber::document::Scanner::new(
+        &engine,
+        state_scrubber::finding::DEFAULT_FINGERPRINT_KEY,
+        "t.tfstate".into(),
+    )
+    .scan(src.as_bytes())
+    .unwrap();
+    assert!(!scanned
+        .findings
+        .iter()
+        .any(|f| f.address == "aws_iam_access_key.ci" && f.attribute_path == "id"));
+    assert!(scanned
+        .findings
+        .iter()
+        .any(|f| f.address == "aws_iam_access_key.ci" && f.attribute_path == "secret"));
+
+    let store = MemoryStore::default();
+    let report = rt()
+        .block_on(scrub_write(src.as_bytes(), "t.tfstate", &store))
+        .unwrap();
+    let pointers: Vec<&str> = report.items.iter().map(|i| i.pointer.as_str()).collect();
+    assert!(
+        pointers.contains(&"/resources/0/instances/0/attributes/secret"),
+        "{pointers:?}"
+    );
+    assert!(
+        pointers.contains(&"/resources/1/instances/0/attributes/result"),
+        "{pointers:?}"
+    );
+    assert!(
+        !pointers.iter().any(|p| p.ends_with("/attributes/id")),
+        "{pointers:?}"
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("random_string.s id:")),
+        "{:?}",
+        report.notes
+    );
+    let out: Value = json(report.output.as_deref().unwrap());
+    assert_eq!(
+        out["resources"][0]["instances"][0]["attributes"]["id"],
+        key_id
+    );
+    assert_eq!(
+        out["resources"][1]["instances"][0]["attributes"]["id"],
+        word
+    );
+}
+
+/// Review finding: `scrub --write` on a symlinked state renamed the new state over the link,
+/// leaving the plaintext target (the file other links and workspaces use) as it was.
+#[cfg(unix)]
+#[test]
+fn writing_through_a_symlink_replaces_the_target_and_keeps_the_link() {
+    use state_scrubber::scrub::rewrite::write_atomically;
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let target = real.join("shared.tfstate");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.path().join("terraform.tfstate");
+    std::os::unix::fs::symlink("real/shared.tfstate", &link).unwrap();
+    write_atomically(&link, b"new").unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    // The temporary file went next to the target and is gone.
+    let stray = |d: &Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count()
+    };
+    assert_eq!(stray(dir.path()) + stray(&real), 0);
+    // A dangling link is an error, and nothing is created.
+    let dangling = dir.path().join("dangling.tfstate");
+    std::os::unix::fs::symlink("missing/x.tfstate", &dangling).unwrap();
+    assert!(write_atomically(&dangling, b"new").is_err());
+    assert!(std::fs::symlink_metadata(&dangling)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn restore_finds_instances_that_moved() {
+    let c = canary();
+    let src = canary_state(&c);
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .unwrap();
+        let mut v = json(r.output.as_ref().unwrap());
+        // Terraform re-sorted resources (for example after adding one before them).
+        v["resources"].as_array_mut().unwrap().reverse();
+        let moved = serde_json::to_vec_pretty(&v).unwrap();
+        let back = restore::restore(&moved, "s.tfstate", "test/app", &store, true)
+            .await
+            .unwrap();
+        let mut want = json(src.as_bytes());
+        want["resources"].as_array_mut().unwrap().reverse();
+        want["serial"] = json!(5);
+        assert_eq!(json(back.output.as_ref().unwrap()), want);
+    });
+}
+
+#[test]
+fn selection_filters() {
+    let c = canary();
+    let src = canary_state(&c);
+    let plan = |only: &[&str], exclude: &[&str]| {
+        let mut o = ScrubOptions::new("p");
+        o.selection.only = only.iter().map(|s| s.to_string()).collect();
+        o.selection.exclude = exclude.iter().map(|s| s.to_string()).collect();
+        let r = rt()
+            .block_on(scrub::scrub(src.as_bytes(), "s", &o, None))
+            .unwrap();
+        assert!(r.output.is_none(), "dry run produces no state");
+        r.items
+            .iter()
+            .map(|i| i.address.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        plan(&["aws_db_instance.main"], &[]),
+        ["aws_db_instance.main"]
+    );
+    assert_eq!(
+        plan(&["module.legacy[\"eu\"]"], &[]),
+        ["module.legacy[\"eu\"].aws_db_instance.old[0]"]
+    );
+    assert_eq!(plan(&[], &["output.db_password"]).len(), 3);
+    assert_eq!(
+        plan(&["mark.sensitive_output"], &[]),
+        ["output.db_password"]
+    );
+}
+
+// ---- library: every state of the audit corpus ------------------------------------------------
+
+fn corpus_dir() -> Option<tempfile::TempDir> {
+    let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/corpus.py");
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("python3")
+        .arg(&gen)
+        .arg(dir.path())
+        .args(["--copies", "2"])
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(dir),
+        _ if required() => panic!("python3 bench/corpus.py failed"),
+        _ => {
+            eprintln!("note: python3 not available; corpus round trip skipped");
+            None
+        }
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.file_name().unwrap() != "labels.json" {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn round_trip_every_state_of_the_audit_corpus() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut files = Vec::new();
+    walk(dir.path(), &mut files);
+    files.sort();
+    let store = MemoryStore::default();
+    let (mut states, mut values) = (0, 0);
+    rt().block_on(async {
+        for (i, f) in files.iter().enumerate() {
+            let src = std::fs::read(f).unwrap();
+            let label = f.display().to_string();
+            // Corpus states share addresses; each gets its own prefix, as each environment would.
+            let prefix = format!("corpus/{i}");
+            let r = match scrub_write_to(&prefix, &src, &label, &store).await {
+                Ok(r) => r,
+                Err(
+                    scrub::ScrubError::NotState { .. } | scrub::ScrubError::BackendCache { .. },
+                ) => continue,
+                Err(e) => panic!("{e}"),
+            };
+            states += 1;
+            values += r.items.len();
+            if r.items.is_empty() {
+                assert!(
+                    label.contains("clean"),
+                    "{label}: corpus states hold secrets"
+                );
+                assert!(r.output.is_none());
+                continue;
+            }
+            let out = r.output.as_ref().unwrap();
+            let report = scrub::render(&r);
+            for it in &r.items {
+                let v = it.value.expose_str().unwrap();
+                if v.len() >= 8 {
+                    assert!(!report.contains(v), "{label}: a value in the report");
+                }
+            }
+            // Every scrubbed location holds a reference or null now.
+            let sv = json(out);
+            for it in &r.items {
+                let now = sv.pointer(&it.pointer).unwrap();
+                assert!(
+                    now.is_null() || now.as_str().unwrap().starts_with("ref+awssecrets://"),
+                    "{label} {}",
+                    it.pointer
+                );
+            }
+            let back = restore::restore(out, &label, &prefix, &store, true)
+                .await
+                .unwrap();
+            assert!(back.skipped.is_empty(), "{label}: {:?}", back.skipped);
+            let mut want = json(&src);
+            want["serial"] = json!(r.serial_before + 2);
+            assert_eq!(
+                json(back.output.as_ref().unwrap()),
+                want,
+                "{label}: restore equals the original"
+            );
+        }
+    });
+    // Each org copy has 4 v4 states, a .backup, a v3 and an upgraded-flat state, and a clean one.
+    assert!(states >= 14, "{states} states");
+    eprintln!("corpus round trip: {states} states, {values} values");
+}
+
+// ---- dynamic values ---------------------------------------------------------------------------
+
+/// `terraform_data.input` is a dynamic attribute, stored as `{"value": ..., "type": "string"}`,
+/// and `sensitive_attributes` marks all of `input`. The value moves; the type name stays, or
+/// Terraform cannot decode the state ("failed to decode type for dynamic value").
+#[test]
+fn dynamic_value_keeps_its_type_descriptor() {
+    let c = canary();
+    let src = serde_json::to_string_pretty(&json!({
+        "version": 4, "terraform_version": "1.11.4", "serial": 1,
+        "lineage": "0e1d8c55-0000-4000-8000-00000000d1a7",
+        "outputs": {},
+        "resources": [
+            {"mode": "managed", "type": "terraform_data", "name": "app",
+             "provider": "provider[\"terraform.io/builtin/terraform\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": "8359974a-34aa-ee4c-4664-c90b424e60ca",
+                 "input": {"value": c, "type": "string"},
+                 "triggers_replace": null},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "input"}]]}]}
+        ],
+        "check_results": null
+    }))
+    .unwrap();
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "d.tfstate", &store)
+            .await
+            .unwrap();
+        let v = json(r.output.as_ref().unwrap());
+        let input = &v["resources"][0]["instances"][0]["attributes"]["input"];
+        assert_eq!(input["type"], "string");
+        assert!(input["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("ref+awssecrets://test/app/terraform_data.app/input.value?version_id="));
+        assert_eq!(r.items.len(), 1);
+    });
+}
+
+/// `terraform_data.output` copies the sensitive `input` (Terraform marks only `input`): both
+/// values move, both type descriptors stay (a string and an object type), and an audit of the
+/// result finds nothing.
+#[test]
+fn mirrored_dynamic_output_is_scrubbed_with_its_input() {
+    let c = canary();
+    let obj = json!({"value": {"team": "payments", "token": c},
+                     "type": ["object", {"team": "string", "token": "string"}]});
+    let src = serde_json::to_string_pretty(&json!({
+        "version": 4, "terraform_version": "1.11.4", "serial": 1,
+        "lineage": "0e1d8c55-0000-4000-8000-00000000d1a8",
+        "outputs": {},
+        "resources": [
+            {"mode": "managed", "type": "terraform_data", "name": "app",
+             "provider": "provider[\"terraform.io/builtin/terraform\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": "8359974a-34aa-ee4c-4664-c90b424e60ca",
+                 "input": {"value": c, "type": "string"},
+                 "output": {"value": c, "type": "string"},
+                 "triggers_replace": null},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "input"}]]}]},
+            {"mode": "managed", "type": "terraform_data", "name": "obj",
+             "provider": "provider[\"terraform.io/builtin/terraform\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": "9359974a-34aa-ee4c-4664-c90b424e60ca",
+                 "input": obj, "output": obj, "triggers_replace": null},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "input"},
+                                           {"type": "get_attr", "value": "token"}]]}]}
+        ],
+        "check_results": null
+    }))
+    .unwrap();
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "d.tfstate", &store)
+            .await
+            .unwrap();
+        let out = r.output.as_ref().unwrap();
+        assert_no_canary(&c, "the scrubbed state", out);
+        let v = json(out);
+        let app = &v["resources"][0]["instances"][0]["attributes"];
+        for a in ["input", "output"] {
+            assert_eq!(app[a]["type"], "string", "{a}");
+            assert!(
+                app[a]["value"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("ref+awssecrets://"),
+                "{a}"
+            );
+        }
+        let obj = &v["resources"][1]["instances"][0]["attributes"];
+        for a in ["input", "output"] {
+            assert_eq!(
+                obj[a]["type"],
+                json!(["object", {"team": "string", "token": "string"}])
+            );
+            assert_eq!(obj[a]["value"]["team"], "payments");
+            assert!(obj[a]["value"]["token"]
+                .as_str()
+                .unwrap()
+                .starts_with("ref+awssecrets://"));
+        }
+        assert_eq!(r.items.len(), 4);
+        let engine = state_scrubber::detect::Engine::new().unwrap();
+        let again = state_scrubber::document::Scanner::new(&engine, b"k", "d.tfstate".into())
+            .scan(out)
+            .unwrap();
+        assert!(again.findings.is_empty(), "{:?}", again.findings);
+    });
+}
