@@ -70,7 +70,7 @@ bench-provider:
 # lifecycle: offstate_secret through the gRPC service, no response carrying the value) for
 # FUZZ_SECONDS each (default 600), on stable through RUSTC_BOOTSTRAP=1; see state-scrubber/fuzz/run
 # and provider/fuzz/run. Hostile-input limits run in cargo-test
-# (state-scrubber/tests/hostile.rs, provider/offstate/tests/hostile.rs);
+# (state-scrubber/tests/integration/hostile.rs, provider/offstate/tests/hostile.rs);
 # STATE_SCRUBBER_HOSTILE_FULL=1 adds the 2 GiB string.
 FUZZ_SECONDS ?= 600
 fuzz:

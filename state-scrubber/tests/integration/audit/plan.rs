@@ -393,8 +393,8 @@ fn plan_variables_are_read_whatever_the_key_order() {
 /// Review: a directory walk passed over saved binary plans (`terraform plan -out tfplan`) in
 /// silence and could report the tree clean, though a saved plan holds the plan's values
 /// (sensitive variables, the prior state) in plaintext. Names with a `tfplan` component are
-/// now read: a zip is read as a saved plan (tests/saved_plan.rs), and one that is not a
-/// readable archive (as here) is an error (exit 2) naming it; another file by such a name is
+/// now read: a zip is read as a saved plan (tests/integration/saved_plan/), and one that is not
+/// a readable archive (as here) is an error (exit 2) naming it; another file by such a name is
 /// skipped with a note.
 #[test]
 fn a_walk_reports_saved_binary_plans_instead_of_passing_over_them() {

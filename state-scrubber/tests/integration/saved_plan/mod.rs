@@ -2,7 +2,7 @@
 //! none shown; broken and hostile archives are errors naming the file and member.
 //!
 //! The plans are built here (zip, protobuf `tfplan.Plan`, cty msgpack) with random canaries;
-//! `tests/test_saved_plan_e2e.py` drives the real Terraform.
+//! `tests/test_saved_plan_audit.py` drives the real Terraform.
 
 use std::io::Write as _;
 
