@@ -33,6 +33,9 @@ pub enum Command {
     Restore(crate::scrub::cli::RestoreArgs),
     /// Rewrite HCL to write-only attributes, ephemeral resources and offstate_secret.
     Migrate(crate::migrate::MigrateArgs),
+    /// List every rule id a finding can carry (for `[[allow]] rules`, `scrub --only/--exclude`),
+    /// with a configuration's own rules and allow entries, after checking it.
+    Rules(crate::catalog::RulesArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -205,6 +208,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Scrub(args) => crate::scrub::cli::run_scrub(args),
         Command::Restore(args) => crate::scrub::cli::run_restore(args),
         Command::Migrate(args) => crate::migrate::run_migrate(args),
+        Command::Rules(args) => crate::catalog::run_rules(args),
     }
 }
 

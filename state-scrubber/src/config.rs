@@ -86,6 +86,16 @@ pub struct Allow {
 }
 
 impl Allow {
+    /// The entry's globs by field name, in the order a finding is described.
+    pub fn fields(&self) -> [(&'static str, &[String]); 4] {
+        [
+            ("rules", &self.rules),
+            ("resources", &self.resources),
+            ("attributes", &self.attributes),
+            ("files", &self.files),
+        ]
+    }
+
     pub fn allows(&self, f: &Finding) -> bool {
         let any = |globs: &[String], text: &str| {
             globs.is_empty() || globs.iter().any(|g| glob_match(g, text))
@@ -293,6 +303,13 @@ fn check_examples(rules: &Rules, spec: &ContentSpec) -> Result<(), String> {
 /// `…` ``: a secret pasted into the wrong place) left out. The position says where.
 fn toml_error_words(e: &toml::de::Error) -> String {
     let message = without_named_values(&without_quoted_strings(e.message().trim()));
+    // Some messages run over lines (`invalid array` / ``expected `]` ``): one line, for a log.
+    let message = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
     match e.span() {
         Some(_) => {
             let first = e.to_string();
@@ -505,6 +522,10 @@ attributes = ["labels.*"]
             (
                 "[[rule]]\nid = \"x\"\nexamples = [\"SECRETEXAMPLE\"\n".to_string(),
                 "config cfg.toml: TOML parse error at line",
+            ),
+            (
+                "x = [\n".to_string(),
+                "TOML parse error at line 1, column 7: invalid array: expected `]`",
             ),
             (
                 rule("examples = \"SECRETEXAMPLE \\\" SECRETEXAMPLE\"\n"),

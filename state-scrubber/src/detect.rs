@@ -319,13 +319,7 @@ impl Engine {
                     .map(|r| r.kind)
                     .unwrap_or_else(|| kind_from_key(ctx.key)),
                 // A row that mirrors a marked attribute is as sure as the mark it mirrors.
-                severity: match row.filter(|r| r.when_sensitive.is_none()).map(|r| r.kind) {
-                    Some(Kind::PrivateKey | Kind::CertificateKey | Kind::CloudCredential) => {
-                        Severity::Critical
-                    }
-                    Some(_) => Severity::High,
-                    None => Severity::Medium,
-                },
+                severity: row.map_or(Severity::Medium, Row::severity),
                 confidence: if row.is_some_and(|r| r.when_sensitive.is_none()) {
                     Confidence::High
                 } else {
@@ -567,17 +561,11 @@ impl Engine {
             return None;
         }
         let e = crate::rules::entropy(v);
-        let (severity, confidence) = match spec.strength {
-            Strength::Strong => (
-                Severity::High,
-                if e >= 3.0 {
-                    Confidence::High
-                } else {
-                    Confidence::Medium
-                },
-            ),
-            Strength::Medium => (Severity::Medium, Confidence::Medium),
-            Strength::Weak => (Severity::Low, Confidence::Low),
+        let severity = spec.strength.severity();
+        let confidence = match spec.strength {
+            Strength::Strong if e >= 3.0 => Confidence::High,
+            Strength::Strong | Strength::Medium => Confidence::Medium,
+            Strength::Weak => Confidence::Low,
         };
         Some(Detection {
             value_type: ValueType::String,

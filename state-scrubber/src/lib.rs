@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod baseline;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod detect;

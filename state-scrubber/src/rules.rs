@@ -73,6 +73,17 @@ pub enum Strength {
     Strong,
 }
 
+impl Strength {
+    /// The severity of a key rule's finding: how sure its key name makes the secret.
+    pub fn severity(self) -> Severity {
+        match self {
+            Strength::Strong => Severity::High,
+            Strength::Medium => Severity::Medium,
+            Strength::Weak => Severity::Low,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Clone)]
 pub struct KeySpec {
     pub id: String,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::finding::Kind;
+use crate::finding::{Kind, Severity};
 
 pub const ATTRIBUTES_TSV: &str = include_str!("../rules/attributes.tsv");
 
@@ -42,6 +42,19 @@ impl Row {
     /// A row for a provider block's or backend's own credential (`provider.aws`, `backend.s3`).
     pub fn is_block_credential(&self) -> bool {
         self.resource_type.starts_with("provider.") || self.resource_type.starts_with("backend.")
+    }
+
+    /// The severity of a finding this row covers: critical for keys and cloud credentials, high
+    /// for the other secrets; a row that mirrors a marked attribute is as sure as the mark it
+    /// mirrors (medium, as marks are).
+    pub fn severity(&self) -> Severity {
+        if self.when_sensitive.is_some() {
+            return Severity::Medium;
+        }
+        match self.kind {
+            Kind::PrivateKey | Kind::CertificateKey | Kind::CloudCredential => Severity::Critical,
+            _ => Severity::High,
+        }
     }
 
     /// Stable rule id of a table row.
