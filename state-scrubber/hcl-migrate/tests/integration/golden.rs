@@ -3,8 +3,8 @@
 //! For every case we also check idempotence, that no line outside the declared edit spans
 //! changed, and (when a `terraform` binary is on PATH or in `$TERRAFORM`) `terraform fmt -check`.
 //!
-//! `UPDATE_GOLDEN=1 cargo test --release -p hcl-migrate --test golden` rewrites the expectations;
-//! review them before committing.
+//! `UPDATE_GOLDEN=1 cargo test --release -p hcl-migrate --test integration golden::` rewrites
+//! the expectations; review them before committing.
 
 use hcl_migrate::{plan_migration, MigrationPlan, Options};
 use std::collections::BTreeMap;
