@@ -182,6 +182,8 @@ fn token(n: u8) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_store_against_moto() {
+    // The environment is the binary's: held for this test until it ends.
+    let _environment = crate::environment::lock().await;
     let Some(binary) = find_on_path("moto_server") else {
         if std::env::var_os("OFFSTATE_REQUIRE_MOTO").is_some() {
             panic!("moto_server is not on PATH and OFFSTATE_REQUIRE_MOTO is set");
@@ -196,8 +198,8 @@ async fn aws_store_against_moto() {
     let capture = Capture::default();
     tracing::subscriber::set_global_default(capture.clone()).expect("first subscriber");
 
-    // Dummy credentials for moto; nothing from the developer's own AWS setup. This is the only
-    // test in this binary, so changing the environment races with nothing.
+    // Dummy credentials for moto; nothing from the developer's own AWS setup. The environment
+    // lock held since the start keeps other tests from seeing them.
     for (k, v) in [
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),

@@ -91,7 +91,8 @@ fn serve(answers: Arc<Mutex<Answers>>) -> String {
 
 #[tokio::test]
 async fn a_create_answered_without_its_arn_is_checked_with_describe_secret() {
-    // The only test of this binary: the environment is its own.
+    // The environment is the binary's: held for this test until it ends.
+    let _environment = crate::environment::lock().await;
     for (k, v) in [
         ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
         (
