@@ -163,6 +163,9 @@ pub struct AuditOptions {
     pub s3: crate::s3::S3Options,
     /// Content rules to add and findings to allow (`--config`, `.state-scrubber.toml`).
     pub config: Option<crate::config::Config>,
+    /// The name stdin (`-`) is reported, baselined and allowed under (`--label`): as if read from
+    /// that file. None: `<stdin>`.
+    pub stdin_label: Option<String>,
 }
 
 /// Scan everything. Errors of single files are recorded in the report, not returned.
@@ -194,10 +197,15 @@ pub fn audit_excluding(
         .into_iter()
         .partition(|p| p.to_str().is_some_and(crate::s3::is_s3_url));
     let input::Collected {
-        sources,
+        mut sources,
         excluded,
         errors: walk_errors,
     } = input::collect(&local, exclude);
+    for s in &mut sources {
+        if let Source::Stdin(label) = s {
+            label.clone_from(&opts.stdin_label);
+        }
+    }
     let mut report = AuditReport {
         errors: walk_errors.iter().map(|e| e.to_string()).collect(),
         fail_on: Some(opts.fail_on),

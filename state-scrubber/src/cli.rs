@@ -63,6 +63,11 @@ pub struct AuditArgs {
     /// line are always read, whatever matches them.
     #[arg(long, value_name = "GLOB", value_parser = crate::input::ExcludeGlob::parse)]
     pub exclude: Vec<crate::input::ExcludeGlob>,
+    /// Name stdin (`-`) NAME in the report, baselines and `files` allow globs, as if it had been
+    /// read from that file: `terraform state pull | state-scrubber audit - --label
+    /// envs/prod/terraform.tfstate` (ripgrep's --label). Without it stdin is `<stdin>`.
+    #[arg(long, value_name = "NAME", value_parser = parse_label)]
+    pub label: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -126,6 +131,18 @@ pub struct AuditArgs {
     /// Colour: auto (on a terminal), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorWhen,
+}
+
+/// `--label`: a name a report can show on one line (no control character) and a baseline can
+/// match (not empty, not `-`, which is stdin itself).
+fn parse_label(s: &str) -> Result<String, String> {
+    if s.is_empty() || s == "-" {
+        return Err("give a file name, such as envs/prod/terraform.tfstate".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err("a control character cannot be part of a file name here".into());
+    }
+    Ok(s.to_string())
 }
 
 /// The report in `format` into `w` (JSON streamed, the others rendered whole).
@@ -221,6 +238,9 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     });
     // Before anything is read (each glob was checked as it was parsed; this is the set).
     let exclude = crate::input::Exclude::new(&args.exclude).map_err(anyhow::Error::msg)?;
+    if args.label.is_some() && !args.paths.iter().any(|p| p.as_os_str() == "-") {
+        anyhow::bail!("--label names stdin: give `-` among the paths to read it");
+    }
     if let Some(out) = &args.output {
         refuse_an_input_as_output(out, &args)?;
     }
@@ -240,6 +260,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
                 profile: args.profile.clone(),
             },
             config,
+            stdin_label: args.label.clone(),
         },
         &exclude,
     )?;

@@ -12,14 +12,15 @@ pub enum Source {
     /// A file found by walking a directory (picked by its name only, so it may turn out not to
     /// be Terraform JSON at all: that is a skip, not an error).
     Walked(PathBuf),
-    Stdin,
+    /// `-`, named in reports, errors and baselines by `--label` when given.
+    Stdin(Option<String>),
 }
 
 impl Source {
     pub fn label(&self) -> String {
         match self {
             Source::File(p) | Source::Walked(p) => path_label(p),
-            Source::Stdin => "<stdin>".to_string(),
+            Source::Stdin(label) => label.clone().unwrap_or_else(|| "<stdin>".to_string()),
         }
     }
 
@@ -330,7 +331,7 @@ pub fn collect(paths: &[PathBuf], exclude: &Exclude) -> Collected {
     let mut all = Collected::default();
     collect_all(paths, exclude, &mut all);
     let canonical = |s: &Source| match s {
-        Source::Stdin => Some(PathBuf::from("-")),
+        Source::Stdin(_) => Some(PathBuf::from("-")),
         // A path that cannot be canonicalised is kept: reading it reports why.
         Source::File(p) | Source::Walked(p) => std::fs::canonicalize(p).ok(),
     };
@@ -363,7 +364,7 @@ pub fn collect(paths: &[PathBuf], exclude: &Exclude) -> Collected {
 fn collect_all(paths: &[PathBuf], exclude: &Exclude, all: &mut Collected) {
     for p in paths {
         if p.as_os_str() == "-" {
-            all.sources.push(Source::Stdin);
+            all.sources.push(Source::Stdin(None));
             continue;
         }
         match std::fs::metadata(p) {
@@ -613,9 +614,9 @@ fn read_stream(mut r: impl Read) -> std::io::Result<Vec<u8>> {
 
 pub fn read(source: &Source) -> Result<Bytes, InputError> {
     match source {
-        Source::Stdin => {
+        Source::Stdin(_) => {
             let v = read_stream(std::io::stdin().lock()).map_err(|e| InputError::Io {
-                path: "<stdin>".into(),
+                path: source.label(),
                 message: io_message(&e),
             })?;
             Ok(Bytes::Heap(v))

@@ -273,6 +273,7 @@ fn many_jobs_over_many_files_compile_the_rules_once() {
         progress: false,
         s3: Default::default(),
         config: None,
+        stdin_label: None,
     })
     .unwrap();
     let compiled = state_scrubber::detect::Engine::compilations() - before;
