@@ -54,10 +54,11 @@ e2e:
 
 # Issue 6 in full: faults (50 secrets, 20 % faults), 100 SIGKILL runs, load (500 secrets at
 # -parallelism=50), hostile input to the provider. `make test` runs the same tests reduced
-# (tests/reliability with the default sizes, provider/offstate/tests/hostile.rs in cargo-test).
+# (tests/reliability with the default sizes, provider/offstate/tests/integration/hostile/ in
+# cargo-test).
 # OFFSTATE_RELIABILITY_SEED picks another fault/kill sequence.
 reliability: py-deps build
-	$(CARGO) test --release -p terraform-provider-offstate --test hostile --test interrupted_create
+	$(CARGO) test --release -p terraform-provider-offstate --test integration -- hostile:: interrupted_create::
 	OFFSTATE_RELIABILITY=full $(PYTHON) -m pytest tests/reliability -rA
 
 # Not part of `make test`: offstate vs a Go provider (PyPI workato-terraform-provider, installed
@@ -70,7 +71,7 @@ bench-provider:
 # lifecycle: offstate_secret through the gRPC service, no response carrying the value) for
 # FUZZ_SECONDS each (default 600), on stable through RUSTC_BOOTSTRAP=1; see state-scrubber/fuzz/run
 # and provider/fuzz/run. Hostile-input limits run in cargo-test
-# (state-scrubber/tests/integration/hostile.rs, provider/offstate/tests/hostile.rs);
+# (state-scrubber/tests/integration/hostile.rs, provider/offstate/tests/integration/hostile/);
 # STATE_SCRUBBER_HOSTILE_FULL=1 adds the 2 GiB string.
 FUZZ_SECONDS ?= 600
 fuzz:

@@ -1,0 +1,51 @@
+//! Replicas: removed before the secret they copy, left alone when the secret manages none.
+
+use super::*;
+
+fn replica(region: &str) -> Value {
+    Value::object([
+        ("region", Value::string(region)),
+        ("kms_key_id", Value::Null),
+    ])
+}
+
+#[tokio::test]
+async fn destroying_a_replicated_secret_removes_its_replicas_first() {
+    // Secrets Manager refuses to delete a primary secret that has replicas
+    // (the in-memory store does too). Both the replicas the configuration
+    // manages and one added outside Terraform must go first.
+    let h = harness();
+    let mut c = config("app/replicated", &canary(), "1");
+    c.set("replica", Value::Set(vec![replica("us-west-2")]));
+    let state = h.create(&c).await;
+    h.replicate_outside("app/replicated", "eu-west-1").await;
+    let state = undv(&h.read(&state).await.new_state, &h.ty);
+    let destroyed = h.destroy(&state).await;
+    assert!(
+        errors(&destroyed.diagnostics).is_empty(),
+        "{:?}",
+        destroyed.diagnostics
+    );
+    let calls = h.store.calls();
+    let tail: Vec<_> = calls.iter().rev().take(2).rev().copied().collect();
+    assert_eq!(tail, ["remove_replica_regions", "delete"]);
+    let meta = h.store.describe("app/replicated").await.unwrap().unwrap();
+    assert!(meta.is_scheduled_for_deletion() && meta.replicas.is_empty());
+}
+
+#[tokio::test]
+async fn replicas_of_a_secret_that_manages_none_are_left_alone() {
+    // A state without replicas (a move from hashicorp/aws, a configuration
+    // without `replica`) does not take in replicas made outside Terraform:
+    // they show in replica_status, and the plan does not remove them.
+    let h = harness();
+    let c = config("app/unmanaged", &canary(), "1");
+    let state = h.create(&c).await;
+    h.replicate_outside("app/unmanaged", "eu-west-1").await;
+    let read = undv(&h.read(&state).await.new_state, &h.ty);
+    assert!(read.get("replica").elements().is_empty());
+    let status = read.get("replica_status").as_string_map().unwrap();
+    assert_eq!(status.get("eu-west-1").map(String::as_str), Some("InSync"));
+    let plan = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+    assert_eq!(plan, read);
+}
