@@ -344,19 +344,73 @@ fn without_quoted_strings(message: &str) -> String {
     out
 }
 
-/// ``unknown variant `X`, expected …`` becomes `unknown variant, expected …`; the same for
-/// `unknown field` and `duplicate key`. What they go on to list (the accepted names, the table)
-/// is the schema's, not the file's.
+/// What toml and serde name from the file, left out (the position says where):
+/// ``unknown variant `X`, expected …`` becomes `unknown variant, expected …`, and the same for
+/// `unknown field`; ``duplicate key `K` in table `T` `` becomes `duplicate key in table `T``
+/// when T is `rule` or `allow` (else `in a table`); ``dotted key `K` attempted …`` loses K;
+/// ``integer `N` `` (and floating point, boolean, character: serde's unexpected value) loses N.
+/// A name is printed raw, so it may hold a backtick or a newline: it is cut up to the last
+/// place the schema's own words follow, and where they do not, the message ends there.
 fn without_named_values(message: &str) -> String {
     let mut out = message.to_string();
-    for lead in ["unknown variant `", "unknown field `", "duplicate key `"] {
+    for (lead, ends) in [
+        (
+            "unknown variant `",
+            &["`, expected ", "`, there are no "][..],
+        ),
+        ("unknown field `", &["`, expected ", "`, there are no "]),
+        ("dotted key `", &["` attempted to extend"]),
+    ] {
+        if let Some(at) = out.find(lead) {
+            let body = at + lead.len();
+            let name = " `".len();
+            match ends.iter().filter_map(|e| out[body..].rfind(e)).max() {
+                Some(len) => out.replace_range(body - name..body + len + 1, ""),
+                None => out.truncate(body - name),
+            }
+        }
+    }
+    const DUPLICATE: &str = "duplicate key";
+    if let Some(at) = out.find(&format!("{DUPLICATE} `")) {
+        let rest = &out[at..];
+        let table = if rest.ends_with("` in document root") {
+            " in document root".to_string()
+        } else if let Some(t) = rest.rfind("` in table `") {
+            match rest[t + "` in table `".len()..].strip_suffix('`') {
+                Some(t @ ("rule" | "allow")) => format!(" in table `{t}`"),
+                _ => " in a table".to_string(),
+            }
+        } else {
+            String::new()
+        };
+        out.truncate(at + DUPLICATE.len());
+        out.push_str(&table);
+    }
+    for lead in [
+        "integer `",
+        "floating point `",
+        "boolean `",
+        "character `",
+        "but was `",
+    ] {
         while let Some(at) = out.find(lead) {
             let body = at + lead.len();
-            let Some(len) = out[body..].find('`') else {
-                out.truncate(body - 2);
-                break;
+            let end = match lead {
+                // One character, which may be a backtick.
+                "character `" => out[body..]
+                    .chars()
+                    .next()
+                    .map(|c| body + c.len_utf8())
+                    .filter(|&e| out[e..].starts_with('`')),
+                _ => out[body..].find('`').map(|len| body + len),
             };
-            out.replace_range(body - 2..body + len + 1, "");
+            match end {
+                Some(end) => out.replace_range(body - " `".len()..end + 1, ""),
+                None => {
+                    out.truncate(body - " `".len());
+                    break;
+                }
+            }
         }
     }
     out
@@ -551,6 +605,51 @@ attributes = ["labels.*"]
                 "[[allow]]\nreason = \"r\"\nSECRETEXAMPLE = 1\nSECRETEXAMPLE = 2\n".to_string(),
                 "line 4, column 1: duplicate key in table `allow`",
             ),
+            // serde quotes a number or a boolean it did not expect: a numeric secret pasted
+            // unquoted (a PIN, an account number) was printed whole.
+            (
+                rule("examples = [\"a\", 7777123]\n").replace("7777123", "1234509876"),
+                "invalid type: integer, expected a string",
+            ),
+            (
+                rule("examples = 1234509876.5\n"),
+                "invalid type: floating point, expected a sequence",
+            ),
+            (
+                rule("secret_group = -1234509876\n"),
+                "invalid value: integer, expected usize",
+            ),
+            (
+                "[[allow]]\nreason = 0x4995AC74\nrules = [\"a\"]\n".to_string(),
+                "invalid type: integer, expected a string",
+            ),
+            // A name holding a backtick ended the quote early: the rest was printed.
+            (
+                rule("").replace("\"token\"", "\"to`SECRETEXAMPLE\""),
+                "unknown variant, expected one of `password`",
+            ),
+            (
+                rule("\"a`SECRETEXAMPLE\" = 1\n"),
+                "line 8, column 1: unknown field, expected one of `id`",
+            ),
+            (
+                "[[allow]]\nreason = \"r\"\n\"a`SECRETEXAMPLE\" = 1\n\"a`SECRETEXAMPLE\" = 1\n"
+                    .to_string(),
+                "line 4, column 1: duplicate key in table `allow`",
+            ),
+            (
+                "\"a\\nSECRETEXAMPLE\" = 1\n\"a\\nSECRETEXAMPLE\" = 1\n".to_string(),
+                "line 2, column 1: duplicate key in document root",
+            ),
+            // toml names the table of a duplicate key, and the key a dotted key ran into.
+            (
+                "[SECRETEXAMPLE]\na = 1\na = 2\n".to_string(),
+                "line 3, column 1: duplicate key in a table",
+            ),
+            (
+                "SECRETEXAMPLE.b = 1\nSECRETEXAMPLE.b.c = 1\n".to_string(),
+                "line 2, column 1: dotted key attempted to extend non-table type (integer)",
+            ),
             (
                 rule("").replace("xtok_[a-z]{8}", "SECRETEXAMPLE(x"),
                 "rule x: invalid regex: unclosed group (column 14 of the pattern)",
@@ -565,8 +664,17 @@ attributes = ["labels.*"]
             ),
         ] {
             let e = parse(&text).unwrap_err().to_string();
-            assert!(e.contains(want), "{e}\n-- wanted: {want}");
-            assert!(!e.contains("SECRETEXAMPLE"), "{e}");
+            // Never printed as is: it may hold the planted text.
+            let shown = e
+                .replace("SECRETEXAMPLE", "<planted>")
+                .replace("12345098", "<planted>")
+                .replace("1234545780", "<planted>");
+            assert!(e.contains(want), "{shown}\n-- wanted: {want}");
+            assert!(!e.contains("SECRETEXAMPLE"), "{shown}");
+            assert!(
+                !e.contains("12345098") && !e.contains("1234545780"),
+                "{shown}"
+            );
         }
     }
 
