@@ -98,7 +98,8 @@ pub struct AuditArgs {
     /// Record the current findings as accepted in FILE (exit status 0 unless there are errors).
     /// With --baseline: the update of that baseline (its accepted findings still present, its
     /// entries for files not scanned in this run, and the new findings); FILE may be the same.
-    /// Written atomically.
+    /// Written atomically. FILE may not be another file this run reads, nor --output's: exit 2
+    /// before anything is read.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
     /// Print nothing but errors (text format); the exit status tells the result.
@@ -162,29 +163,125 @@ fn write_report(
     w.write_all(text.as_bytes())
 }
 
-/// `--output` naming a file this run reads would replace it with the report: an audited state,
-/// the baseline, the config. Compared by canonical path (`./x.tfstate`, a symlink to it); a file
-/// reached only by a directory walk is not looked for (the walk picks states by name, and a
-/// report is not named like one).
-fn refuse_an_input_as_output(out: &std::path::Path, args: &AuditArgs) -> anyhow::Result<()> {
-    let Ok(target) = std::fs::canonicalize(out) else {
-        // Not there yet (or its directory is missing, which writing it will say): no input.
-        return Ok(());
-    };
+/// What `--output` and `--write-baseline` may not name, checked before anything is read:
+///
+/// - `-`, which would be a file named `-` (stdout is where the report goes without --output);
+/// - anything there that is not a regular file (a directory, a device such as `/dev/stdout`, a
+///   pipe, or a symlink to one): the file is written beside it and renamed over it, which would
+///   replace the symlink or the device node itself;
+/// - a file this run reads: an audited state, named or reached by a directory walk (and not
+///   left out by `--exclude`), the baseline, the config. Compared by canonical path
+///   (`./x.tfstate`, a symlink to it). `--write-baseline` may name the `--baseline` it updates;
+/// - for `--output`, the `--write-baseline` file (the baseline, written after it, would replace
+///   the report).
+fn refuse_writing_an_input(
+    args: &AuditArgs,
+    exclude: &crate::input::Exclude,
+) -> anyhow::Result<()> {
+    use std::path::Path;
+    let writes = [
+        ("--output", "report", args.output.as_deref()),
+        (
+            "--write-baseline",
+            "baseline",
+            args.write_baseline.as_deref(),
+        ),
+    ];
+    let shown = |p: &Path| crate::input::path_label(p);
+    for (flag, what, path) in writes {
+        let Some(path) = path else { continue };
+        if path.as_os_str() == "-" {
+            anyhow::bail!(
+                "{flag} -: give a file name (without --output the report goes to stdout)"
+            );
+        }
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            anyhow::bail!(
+                "{flag} {} is not a regular file (a directory, a device or a pipe): the {what} is                  written to a new file beside it and renamed over it; give a file name",
+                shown(path)
+            );
+        }
+    }
     let config_default = PathBuf::from(crate::config::DEFAULT_FILE);
-    let inputs = args
+    let named = args
         .paths
         .iter()
-        .chain(args.baseline.iter())
         .chain(args.config.iter())
         .chain(args.config.is_none().then_some(&config_default));
-    for input in inputs {
-        if std::fs::canonicalize(input).is_ok_and(|p| p == target) {
+    let targets: Vec<(&str, &str, &Path, PathBuf)> = writes
+        .iter()
+        .filter_map(|&(flag, what, path)| {
+            // Not there yet (or its directory is missing, which writing it will say): no input.
+            let path = path?;
+            Some((flag, what, path, std::fs::canonicalize(path).ok()?))
+        })
+        .collect();
+    if !targets.is_empty() {
+        let refuse = |flag: &str, what: &str, path: &Path, input: &Path| {
+            anyhow::anyhow!(
+                "{flag} {} is {}, which this run reads: the {what} would replace it; write the \
+                 {what} elsewhere",
+                shown(path),
+                shown(input)
+            )
+        };
+        for input in named {
+            let Ok(c) = std::fs::canonicalize(input) else {
+                continue;
+            };
+            if let Some((flag, what, path, _)) = targets.iter().find(|t| t.3 == c) {
+                return Err(refuse(flag, what, path, input));
+            }
+        }
+        if let Some(baseline) = &args.baseline {
+            if let Ok(c) = std::fs::canonicalize(baseline) {
+                // The baseline an update rewrites: only --output may not name it.
+                if let Some((flag, what, path, _)) =
+                    targets.iter().find(|t| t.3 == c && t.0 == "--output")
+                {
+                    return Err(refuse(flag, what, path, baseline));
+                }
+            }
+        }
+        // What the walks would read: walked again here (names only, nothing is read), only when
+        // a file written is already there.
+        let local: Vec<PathBuf> = args
+            .paths
+            .iter()
+            .filter(|p| !p.to_str().is_some_and(crate::s3::is_s3_url))
+            .cloned()
+            .collect();
+        let local = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            local
+        };
+        for source in crate::input::collect(&local, exclude).sources {
+            let crate::input::Source::Walked(p) = &source else {
+                continue;
+            };
+            let Ok(c) = std::fs::canonicalize(p) else {
+                continue;
+            };
+            if let Some((flag, what, path, _)) = targets.iter().find(|t| t.3 == c) {
+                return Err(refuse(flag, what, path, p));
+            }
+        }
+    }
+    if let (Some(out), Some(baseline)) = (&args.output, &args.write_baseline) {
+        // Neither need be there yet: the directory's canonical path and the name.
+        let resolved = |p: &Path| {
+            std::fs::canonicalize(p).ok().or_else(|| {
+                let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+                let dir = std::fs::canonicalize(dir.unwrap_or(Path::new("."))).ok()?;
+                Some(dir.join(p.file_name()?))
+            })
+        };
+        if out == baseline || resolved(out).is_some_and(|o| Some(o) == resolved(baseline)) {
             anyhow::bail!(
-                "--output {} is {}, which this run reads: the report would replace it; write the \
-                 report elsewhere",
-                out.display(),
-                input.display()
+                "--output and --write-baseline name the same file ({}): the baseline would \
+                 replace the report; give two names",
+                shown(out)
             );
         }
     }
@@ -241,9 +338,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     if args.label.is_some() && !args.paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("--label names stdin: give `-` among the paths to read it");
     }
-    if let Some(out) = &args.output {
-        refuse_an_input_as_output(out, &args)?;
-    }
+    refuse_writing_an_input(&args, &exclude)?;
     let config = crate::config::Config::discover(args.config.as_deref())?;
     let mut report = audit_excluding(
         &AuditOptions {
@@ -377,7 +472,12 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         stdout.flush().context("writing the report")?;
     }
     if let (Some(path), false) = (&args.output, args.quiet) {
-        writeln!(stderr, "wrote report {}", path.display()).context("writing to stderr")?;
+        writeln!(
+            stderr,
+            "wrote report {}",
+            crate::report::printable(&crate::input::path_label(path))
+        )
+        .context("writing to stderr")?;
     }
 
     if let Some(path) = &args.write_baseline {

@@ -83,7 +83,7 @@ fn output_never_replaces_an_input() {
         assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
         assert!(r.stderr.contains(input), "{}", r.stderr);
     }
-    assert_eq!(std::fs::read(&st).unwrap(), before);
+    assert!(std::fs::read(&st).unwrap() == before, "the state changed");
     assert_eq!(
         std::fs::read_to_string(&baseline).unwrap(),
         r#"{"version": 1, "findings": []}"#
@@ -99,6 +99,144 @@ fn output_never_replaces_an_input() {
             .contains("writing the report to no/such/dir/r.json: No such file or directory"),
         "{}",
         r.stderr
+    );
+}
+
+/// What a directory walk reads is an input too: `audit envs -o envs/prod/terraform.tfstate`
+/// replaced the state with the report (exit 1; the check compared the named paths only). And
+/// `--write-baseline` naming an audited state or the config replaced it with the baseline
+/// (exit 0), as an --output naming the --write-baseline file lost the report to it. Each is
+/// exit 2 before anything is read, every file as it was.
+#[test]
+fn nothing_written_replaces_a_file_the_run_reads() {
+    let d = Dir::new();
+    let password = pw();
+    let st = d.write("envs/prod/terraform.tfstate", db_state(&password));
+    let before = std::fs::read(&st).unwrap();
+    let config = d.write(
+        "scan.toml",
+        "[[allow]]\nreason = \"r\"\nrules = [\"x-never\"]\n",
+    );
+    let config_before = std::fs::read(&config).unwrap();
+    for (args, said) in [
+        (
+            vec!["envs", "-o", "envs/prod/terraform.tfstate"],
+            "which this run reads",
+        ),
+        (
+            vec![
+                ".",
+                "--format",
+                "sarif",
+                "-o",
+                "./envs/prod/terraform.tfstate",
+            ],
+            "which this run reads",
+        ),
+        (
+            vec!["envs", "--write-baseline", "envs/prod/terraform.tfstate"],
+            "which this run reads",
+        ),
+        (
+            vec![
+                "envs/prod/terraform.tfstate",
+                "--write-baseline",
+                "envs/prod/terraform.tfstate",
+            ],
+            "which this run reads",
+        ),
+        (
+            vec![
+                "envs",
+                "--config",
+                "scan.toml",
+                "--write-baseline",
+                "scan.toml",
+            ],
+            "which this run reads",
+        ),
+        (
+            vec!["envs", "-o", "b.json", "--write-baseline", "./b.json"],
+            "--output and --write-baseline",
+        ),
+    ] {
+        let r = audit_in(d.path(), &args);
+        // First: the messages below print the output.
+        for v in variants(&password) {
+            assert!(!r.all().contains(&v), "output holds the password");
+        }
+        assert_eq!(r.code, 2, "{args:?}: {}", r.all());
+        assert!(r.stderr.contains(said), "{args:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        assert!(
+            std::fs::read(&st).unwrap() == before,
+            "{args:?}: the state changed"
+        );
+        assert_eq!(std::fs::read(&config).unwrap(), config_before, "{args:?}");
+        assert!(!d.path().join("b.json").exists(), "{args:?}");
+    }
+    // A file the walk leaves out (--exclude) is not read: a report may go there.
+    let r = audit_in(
+        d.path(),
+        &[
+            "envs",
+            "--exclude",
+            "prod",
+            "-o",
+            "envs/prod/terraform.tfstate",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    // The update of a baseline reads and rewrites the one file, as before.
+    let r = audit_in(d.path(), &["envs", "--write-baseline", "bl.json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = audit_in(
+        d.path(),
+        &[
+            "envs",
+            "--exclude",
+            "prod",
+            "--baseline",
+            "bl.json",
+            "--write-baseline",
+            "bl.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+/// `-o -` wrote a file named `-`; `-o /dev/stdout` (or any path to a device, a pipe or a
+/// directory) had the report written beside it and renamed over it, which replaced a symlink to
+/// a device with a plain file (as root, `/dev/stdout` itself). Exit 2 before anything is read.
+#[cfg(unix)]
+#[test]
+fn output_must_be_a_regular_file() {
+    let d = Dir::new();
+    let password = pw();
+    let st = d.write("terraform.tfstate", db_state(&password));
+    let st = st.display().to_string();
+    let null = d.path().join("null");
+    std::os::unix::fs::symlink("/dev/null", &null).unwrap();
+    std::fs::create_dir(d.path().join("reports")).unwrap();
+    for (flag, target, said) in [
+        ("-o", "-", "--output -"),
+        ("--write-baseline", "-", "--write-baseline -"),
+        ("-o", "null", "not a regular file"),
+        ("--write-baseline", "null", "not a regular file"),
+        ("-o", "reports", "not a regular file"),
+    ] {
+        let r = audit_in(d.path(), &[&st, flag, target, "--format", "sarif"]);
+        for v in variants(&password) {
+            assert!(!r.all().contains(&v), "output holds the password");
+        }
+        assert_eq!(r.code, 2, "{flag} {target}: {}", r.all());
+        assert!(r.stderr.contains(said), "{flag} {target}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{flag} {target}: {}", r.stdout);
+    }
+    assert!(!d.path().join("-").exists());
+    assert_eq!(
+        std::fs::read_link(&null).unwrap(),
+        std::path::Path::new("/dev/null")
     );
 }
 
