@@ -202,6 +202,25 @@ impl Config {
         let compiled = Rules::builtin_with(parsed.rule.clone())
             .map_err(|e| entry("rules".into(), e.to_string()))?;
         for spec in &parsed.rule {
+            // The ids of the other layers (marks, the attribute table, same-value): a finding of
+            // this rule would be theirs to allow entries, baselines and scrub --only/--exclude.
+            // (The built-in content and key rules' ids are refused by the compile above.)
+            let id_error = if spec.id.is_empty() {
+                Some("an id must not be empty")
+            } else if spec.id.chars().any(char::is_control) {
+                Some("an id must not hold a control character")
+            } else if spec.id.starts_with("mark.") || spec.id.starts_with("attr.") {
+                Some(
+                    "`mark.` and `attr.` ids are the built-in layers' (see `state-scrubber rules`)",
+                )
+            } else if spec.id == "same-value" {
+                Some("the id of a built-in rule (see `state-scrubber rules`)")
+            } else {
+                None
+            };
+            if let Some(message) = id_error {
+                return Err(entry(format!("rule {}", spec.id), message.into()));
+            }
             // A preview shows a value's start when it begins with one of the rule's prefixes. The
             // built-in ones are token types' public prefixes (`ghp_`, `AKIA`); a file in the
             // repository audited could list every two-letter string and have the report show the
@@ -604,6 +623,30 @@ attributes = ["labels.*"]
             (
                 "[[allow]]\nreason = \"r\"\nSECRETEXAMPLE = 1\nSECRETEXAMPLE = 2\n".to_string(),
                 "line 4, column 1: duplicate key in table `allow`",
+            ),
+            // An id a built-in layer gives its findings (a mark, the attribute table, same-value):
+            // the configured rule's findings were indistinguishable from them, to allow entries,
+            // baselines and scrub --only alike, and `rules` listed the id twice. An id must also
+            // be something to name: not empty, no control character.
+            (
+                rule("").replace("id = \"x\"", "id = \"mark.sensitive_attributes\""),
+                "rule mark.sensitive_attributes: `mark.` and `attr.` ids",
+            ),
+            (
+                rule("").replace("id = \"x\"", "id = \"attr.aws_db_instance.password\""),
+                "`mark.` and `attr.` ids",
+            ),
+            (
+                rule("").replace("id = \"x\"", "id = \"same-value\""),
+                "rule same-value: the id of a built-in rule",
+            ),
+            (
+                rule("").replace("id = \"x\"", "id = \"\""),
+                "rule : an id must not be empty",
+            ),
+            (
+                rule("").replace("id = \"x\"", "id = \"a\\u001b[2Jb\""),
+                "an id must not hold a control character",
             ),
             // serde quotes a number or a boolean it did not expect: a numeric secret pasted
             // unquoted (a PIN, an account number) was printed whole.
