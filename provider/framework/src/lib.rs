@@ -4,12 +4,14 @@
 //!   null, unknown) and their msgpack/JSON encodings.
 //! - [`schema`], [`path`], [`diagnostics`]: what a provider declares and how it
 //!   reports problems.
-//! - [`provider`], [`resource`]: the traits a provider author implements, with
-//!   terraform-plugin-framework's method names.
+//! - [`provider`], [`resource`], [`datasource`], [`action`]: the traits a
+//!   provider author implements, with terraform-plugin-framework's method
+//!   names.
 //! - [`wire`]: the gRPC service; protocol types stop there.
 //!
 //! No AWS here: this crate knows Terraform, not Secrets Manager.
 
+pub mod action;
 pub mod codec;
 pub mod datasource;
 pub mod diagnostics;

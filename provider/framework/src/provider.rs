@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::action::Action;
 use crate::datasource::{DataSource, EphemeralResource, Function, ListResource};
 use crate::diagnostics::Diagnostics;
 use crate::resource::{ClientCapabilities, Resource};
@@ -40,6 +41,10 @@ pub trait Provider: Send + Sync + 'static {
         Vec::new()
     }
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
+    /// `action` blocks (Terraform 1.14).
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
         Vec::new()
     }
     /// StopProvider (Terraform got an interrupt): end waits and retries early. A request

@@ -22,6 +22,7 @@ use pb::provider_server::Provider as Rpc;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use crate::action::*;
 use crate::datasource::*;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::provider::{ConfigureRequest, Provider};
@@ -67,6 +68,7 @@ pub struct ProviderService<P: Provider> {
     data_sources: HashMap<String, Typed<dyn DataSource>>,
     ephemerals: HashMap<String, Typed<dyn EphemeralResource>>,
     lists: HashMap<String, Typed<dyn ListResource>>,
+    actions: HashMap<String, Typed<dyn Action>>,
     functions: HashMap<String, (Arc<dyn Function>, FunctionDefinition)>,
 }
 
@@ -114,6 +116,11 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .map(|d| (d.type_name().to_string(), typed(d.clone(), d.schema())))
             .collect();
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|d| (d.type_name().to_string(), typed(d.clone(), d.schema())))
+            .collect();
         let functions = provider
             .functions()
             .into_iter()
@@ -127,6 +134,7 @@ impl<P: Provider> ProviderService<P> {
             data_sources,
             ephemerals,
             lists,
+            actions,
             functions,
         }
     }
@@ -147,6 +155,12 @@ impl<P: Provider> ProviderService<P> {
         self.lists
             .get(type_name)
             .ok_or_else(|| Status::not_found(format!("unknown list resource type {type_name:?}")))
+    }
+
+    fn action(&self, type_name: &str) -> Result<&Typed<dyn Action>, Status> {
+        self.actions
+            .get(type_name)
+            .ok_or_else(|| Status::not_found(format!("unknown action type {type_name:?}")))
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Status> {
@@ -328,6 +342,13 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 .keys()
                 .map(|k| pb::get_metadata::FunctionMetadata { name: k.clone() })
                 .collect(),
+            actions: self
+                .actions
+                .keys()
+                .map(|k| pb::get_metadata::ActionMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -359,6 +380,18 @@ impl<P: Provider> Rpc for ProviderService<P> {
                 .map(|(k, e)| (k.clone(), convert::schema(&e.schema)))
                 .collect(),
             functions: self.function_definitions(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(k, e)| {
+                    (
+                        k.clone(),
+                        pb::ActionSchema {
+                            schema: Some(convert::schema(&e.schema)),
+                        },
+                    )
+                })
+                .collect(),
             server_capabilities: Some(Self::server_capabilities()),
             ..Default::default()
         }))
@@ -1242,6 +1275,120 @@ impl<P: Provider> Rpc for ProviderService<P> {
         }))
     }
 
+    async fn validate_action_config(
+        &self,
+        req: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        let req = req.into_inner();
+        let a = self.action(&req.type_name)?;
+        let item = &a.item;
+        let diagnostics = validate_config(
+            "ValidateActionConfig",
+            req.config.as_ref(),
+            &a.ty,
+            "action configuration",
+            |config| async move { item.validate_config(&config).await },
+        )
+        .await;
+        Ok(Response::new(pb::validate_action_config::Response {
+            diagnostics,
+        }))
+    }
+
+    async fn plan_action(
+        &self,
+        req: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let req = req.into_inner();
+        let a = self.action(&req.action_type)?;
+        let mut diags = Diagnostics::new();
+        if let Some(config) = dec(
+            req.config.as_ref(),
+            &a.ty,
+            "action configuration",
+            &mut diags,
+        ) {
+            let preq = PlanActionRequest {
+                config: &config,
+                client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+            };
+            let mut resp = PlanActionResponse::default();
+            if ran(
+                "PlanAction",
+                a.item.modify_plan(&preq, &mut resp),
+                &mut diags,
+            )
+            .await
+            {
+                diags.extend(resp.diagnostics);
+            }
+        }
+        Ok(Response::new(pb::plan_action::Response {
+            diagnostics: convert::diagnostics(&diags),
+            deferred: None,
+        }))
+    }
+
+    /// The stream is the action's progress messages as it sends them, then
+    /// one `completed` event with its diagnostics (a user error is a
+    /// diagnostic there, never a failed RPC). The action runs as the stream
+    /// is read: Terraform dropping the stream (an interrupt) drops the run.
+    async fn invoke_action(
+        &self,
+        req: Request<pb::invoke_action::Request>,
+    ) -> Result<
+        Response<
+            std::pin::Pin<
+                Box<
+                    dyn futures::Stream<Item = Result<pb::invoke_action::Event, Status>>
+                        + Send
+                        + 'static,
+                >,
+            >,
+        >,
+        Status,
+    > {
+        use futures::StreamExt;
+        use pb::invoke_action::event::{Completed, Progress, Type as Kind};
+
+        let req = req.into_inner();
+        let a = self.action(&req.action_type)?;
+        let (item, ty) = (Arc::clone(&a.item), a.ty.clone());
+        let (tx, rx) = futures::channel::mpsc::unbounded::<pb::invoke_action::Event>();
+        let run = async move {
+            let mut diags = Diagnostics::new();
+            if let Some(config) = dec(req.config.as_ref(), &ty, "action configuration", &mut diags)
+            {
+                let ireq = InvokeRequest {
+                    config: &config,
+                    client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
+                };
+                let progress = tx.clone();
+                let mut resp = InvokeResponse::new(move |message| {
+                    // A closed stream (Terraform gone) drops the message.
+                    let _ = progress.unbounded_send(pb::invoke_action::Event {
+                        r#type: Some(Kind::Progress(Progress { message })),
+                    });
+                });
+                if ran("InvokeAction", item.invoke(&ireq, &mut resp), &mut diags).await {
+                    diags.extend(std::mem::take(&mut resp.diagnostics));
+                }
+            }
+            // Sent through the same channel as the progress, so it comes last.
+            let _ = tx.unbounded_send(pb::invoke_action::Event {
+                r#type: Some(Kind::Completed(Completed {
+                    diagnostics: convert::diagnostics(&diags),
+                })),
+            });
+        };
+        // `run` yields nothing itself; polling it alongside the channel makes the
+        // action progress while its events are read. The channel ends when
+        // `run` has finished and dropped its senders.
+        let driver = futures::stream::once(run).filter_map(|()| async { None });
+        let events = futures::stream::select(rx, driver).map(Ok);
+        Ok(Response::new(Box::pin(events)))
+    }
+
     async fn stop_provider(
         &self,
         _req: Request<pb::stop_provider::Request>,
@@ -1374,5 +1521,194 @@ mod tests {
         let err = resp.error.expect("an error");
         assert!(!err.text.is_empty());
         assert_eq!(err.function_argument, None);
+    }
+
+    /// `test_steps`: sends one progress message per step, then fails when
+    /// `steps` is "fail" and panics when it is "panic".
+    struct Steps;
+
+    #[async_trait]
+    impl Action for Steps {
+        fn type_name(&self) -> &'static str {
+            "test_steps"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(
+                0,
+                Block::default().attribute(crate::Attribute::required("steps", Type::String)),
+            )
+        }
+        async fn validate_config(&self, config: &Value) -> Diagnostics {
+            let mut d = Diagnostics::new();
+            if config.get("steps").as_str() == Some("") {
+                d.push(Diagnostic::error("Empty", "steps is empty"));
+            }
+            d
+        }
+        async fn modify_plan(&self, req: &PlanActionRequest<'_>, resp: &mut PlanActionResponse) {
+            if matches!(req.config.get("steps"), Value::Unknown) {
+                resp.diagnostics
+                    .push(Diagnostic::warning("Unknown", "steps known at invoke"));
+            }
+        }
+        async fn invoke(&self, req: &InvokeRequest<'_>, resp: &mut InvokeResponse) {
+            let steps = req.config.get("steps").as_str().unwrap_or_default();
+            for step in ["one", "two"] {
+                resp.send_progress(format!("{step} of {steps}"));
+                tokio::task::yield_now().await;
+            }
+            match steps {
+                "panic" => panic!("a value the panic message may hold"),
+                "fail" => resp
+                    .diagnostics
+                    .push(Diagnostic::error("Failed", "it failed")),
+                _ => {}
+            }
+        }
+    }
+
+    struct WithSteps;
+
+    #[async_trait]
+    impl Provider for WithSteps {
+        fn type_name(&self) -> &'static str {
+            "test"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(0, Block::default())
+        }
+        async fn configure(&self, _req: &ConfigureRequest<'_>) -> Diagnostics {
+            Diagnostics::new()
+        }
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            Vec::new()
+        }
+        fn actions(&self) -> Vec<Arc<dyn Action>> {
+            vec![Arc::new(Steps)]
+        }
+    }
+
+    fn steps_config(steps: Value) -> Option<pb::DynamicValue> {
+        let ty = Steps.schema().value_type();
+        Some(convert::encode(&Value::object([("steps", steps)]), &ty).unwrap())
+    }
+
+    /// The events of one InvokeAction, as `progress: MESSAGE` and
+    /// `completed: SUMMARY...`.
+    async fn invoked(action_type: &str, steps: &str) -> Result<Vec<String>, Status> {
+        use futures::StreamExt;
+        use pb::invoke_action::event::Type as Kind;
+        let stream = ProviderService::new(WithSteps)
+            .invoke_action(Request::new(pb::invoke_action::Request {
+                action_type: action_type.into(),
+                config: steps_config(Value::string(steps)),
+                client_capabilities: None,
+            }))
+            .await?
+            .into_inner();
+        let events: Vec<_> = stream.collect().await;
+        Ok(events
+            .into_iter()
+            .map(|e| match e.unwrap().r#type.unwrap() {
+                Kind::Progress(p) => format!("progress: {}", p.message),
+                Kind::Completed(c) => format!(
+                    "completed: {}",
+                    c.diagnostics
+                        .iter()
+                        .map(|d| d.summary.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            })
+            .collect())
+    }
+
+    #[tokio::test]
+    async fn an_action_is_declared_in_metadata_and_schema() {
+        let svc = ProviderService::new(WithSteps);
+        let meta = svc
+            .get_metadata(Request::new(pb::get_metadata::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        let names: Vec<_> = meta.actions.iter().map(|a| a.type_name.as_str()).collect();
+        assert_eq!(names, ["test_steps"]);
+        let schema = svc
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        let block = schema.action_schemas["test_steps"]
+            .schema
+            .as_ref()
+            .and_then(|s| s.block.as_ref())
+            .expect("a block");
+        assert_eq!(block.attributes[0].name, "steps");
+    }
+
+    #[tokio::test]
+    async fn invoke_streams_progress_then_one_completed_event() {
+        assert_eq!(
+            invoked("test_steps", "ok").await.unwrap(),
+            ["progress: one of ok", "progress: two of ok", "completed: "]
+        );
+        assert_eq!(
+            invoked("test_steps", "fail").await.unwrap(),
+            [
+                "progress: one of fail",
+                "progress: two of fail",
+                "completed: Failed"
+            ]
+        );
+    }
+
+    /// A panic is a diagnostic in the completed event, not a broken stream, and
+    /// its message is not repeated.
+    #[tokio::test]
+    async fn a_panicking_invoke_still_completes() {
+        let events = invoked("test_steps", "panic").await.unwrap();
+        assert_eq!(events.last().unwrap(), "completed: Provider internal error");
+        assert!(!events.iter().any(|e| e.contains("panic message")));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_action_type_is_not_found() {
+        let err = invoked("test_other", "ok").await.expect_err("an error");
+        assert_eq!(err.code(), tonic::Code::NotFound);
+        let svc = ProviderService::new(WithSteps);
+        let err = svc
+            .plan_action(Request::new(pb::plan_action::Request {
+                action_type: "test_other".into(),
+                config: steps_config(Value::string("ok")),
+                client_capabilities: None,
+            }))
+            .await
+            .expect_err("an error");
+        assert_eq!(err.code(), tonic::Code::NotFound);
+    }
+
+    #[tokio::test]
+    async fn validate_and_plan_reach_the_action() {
+        let svc = ProviderService::new(WithSteps);
+        let validated = svc
+            .validate_action_config(Request::new(pb::validate_action_config::Request {
+                type_name: "test_steps".into(),
+                config: steps_config(Value::string("")),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(validated.diagnostics[0].summary, "Empty");
+        let planned = svc
+            .plan_action(Request::new(pb::plan_action::Request {
+                action_type: "test_steps".into(),
+                config: steps_config(Value::Unknown),
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(planned.diagnostics.len(), 1);
+        assert_eq!(planned.diagnostics[0].summary, "Unknown");
     }
 }
