@@ -52,6 +52,8 @@ struct State {
     injected_for: VecDeque<(&'static str, StoreError)>,
     /// See [`MemoryStore::lag_forced_deletes`].
     forced_delete_lag: usize,
+    /// See [`MemoryStore::stall_rotations`].
+    stalled_rotations: bool,
 }
 
 #[derive(Debug)]
@@ -115,6 +117,13 @@ impl MemoryStore {
     /// and its name taken, for `describes` DescribeSecret calls after the delete.
     pub fn lag_forced_deletes(&self, describes: usize) {
         self.lock().forced_delete_lag = describes;
+    }
+
+    /// Makes each later RotateSecret with `rotate_immediately` start a rotation that does not
+    /// finish, as when the rotation Lambda fails before its createSecret step: the call returns
+    /// the new version's id, and no version gets it (AWSCURRENT stays where it was).
+    pub fn stall_rotations(&self) {
+        self.lock().stalled_rotations = true;
     }
 
     /// The operations called so far, in order (`"create"`, `"describe"`, `"get_value"`, ...).
@@ -578,6 +587,7 @@ impl SecretStore for MemoryStore {
             Some(t) => t,
             None => state.new_version_id(),
         };
+        let stalled = state.stalled_rotations;
         let secret = state.live(secret_id)?;
         let lambda = request
             .lambda_arn
@@ -589,15 +599,36 @@ impl SecretStore for MemoryStore {
                 "You tried to enable rotation on a secret that doesn't already have a Lambda function ARN configured and you didn't include such an ARN as a parameter in this call.",
             ));
         }
+        // Without RotationRules, AWS keeps the recorded ones ("rotate now" with the
+        // configured rotation: `aws secretsmanager rotate-secret --secret-id ID`).
+        let has_rules = request.automatically_after_days.is_some()
+            || request.schedule_expression.is_some()
+            || request.duration.is_some();
+        let (automatically_after_days, duration, schedule_expression) = if has_rules {
+            (
+                request.automatically_after_days,
+                request.duration,
+                request.schedule_expression,
+            )
+        } else {
+            (
+                secret.rotation.automatically_after_days,
+                secret.rotation.duration.clone(),
+                secret.rotation.schedule_expression.clone(),
+            )
+        };
         secret.rotation = Rotation {
             enabled: true,
             lambda_arn: lambda,
-            automatically_after_days: request.automatically_after_days,
-            duration: request.duration,
-            schedule_expression: request.schedule_expression,
+            automatically_after_days,
+            duration,
+            schedule_expression,
         };
         if !request.rotate_immediately {
             return Ok(None);
+        }
+        if stalled {
+            return Ok(Some(token));
         }
         let current = secret
             .versions
@@ -1115,6 +1146,48 @@ mod tests {
             assert_eq!(store.call_count("describe"), 3);
             assert_eq!(store.call_count("get_value"), 0);
             assert_eq!(store.calls().first(), Some(&"create"));
+        });
+    }
+
+    /// RotateSecret with nothing but `rotate_immediately` rotates with the recorded Lambda and
+    /// rules and keeps them; with rotations stalled, the new version never appears.
+    #[test]
+    fn rotate_now_keeps_the_configured_rotation() {
+        block_on(async {
+            let store = MemoryStore::default();
+            let v1 = create(&store, "r", Some("v"))
+                .await
+                .current_version_id
+                .unwrap();
+            let configure = RotateRequest {
+                lambda_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:rot".into()),
+                schedule_expression: Some("rate(10 days)".into()),
+                duration: Some("3h".into()),
+                ..Default::default()
+            };
+            store.rotate("r", configure).await.unwrap();
+            let configured = store.describe("r").await.unwrap().unwrap().rotation;
+            let now = RotateRequest {
+                rotate_immediately: true,
+                client_request_token: Some("t".repeat(36)),
+                ..Default::default()
+            };
+            let v2 = store.rotate("r", now.clone()).await.unwrap().unwrap();
+            assert_eq!(v2, "t".repeat(36));
+            let meta = store.describe("r").await.unwrap().unwrap();
+            assert_eq!(meta.current_version_id.as_deref(), Some(v2.as_str()));
+            assert_ne!(v2, v1);
+            assert_eq!(meta.rotation, configured);
+
+            store.stall_rotations();
+            let stalled = RotateRequest {
+                client_request_token: Some("u".repeat(36)),
+                ..now
+            };
+            let v3 = store.rotate("r", stalled).await.unwrap().unwrap();
+            let meta = store.describe("r").await.unwrap().unwrap();
+            assert_eq!(meta.current_version_id.as_deref(), Some(v2.as_str()));
+            assert!(!meta.version_stages.contains_key(&v3));
         });
     }
 
