@@ -32,6 +32,7 @@ PAGES = {
     "ephemeral-resources/secret_value.md": ("ephemeral_resource_schemas", "offstate_secret_value"),
     "ephemeral-resources/password.md": ("ephemeral_resource_schemas", "offstate_password"),
     "list-resources/secret.md": ("list_resource_schemas", "offstate_secret"),
+    "actions/secret_rotate.md": ("action_schemas", "offstate_secret_rotate"),
 }
 
 # Headings (## or ###) whose bullets are schema entries.
@@ -236,7 +237,7 @@ def check_docs(schema: dict, docs_dir: Path = DOCS) -> list[str]:
             continue
         documented.add((kind, name))
         problems += check_page(rel, block, text)
-    for kind in ("resource_schemas", "data_source_schemas", "ephemeral_resource_schemas", "list_resource_schemas"):
+    for kind in ("resource_schemas", "data_source_schemas", "ephemeral_resource_schemas", "list_resource_schemas", "action_schemas"):
         for name in schema.get(kind, {}):
             if (kind, name) not in documented:
                 problems.append(f"{kind} {name} has no page under docs/")
@@ -268,7 +269,7 @@ else:
 
     @pytest.fixture
     def schema(ws):
-        # The newest Terraform reports list resources and identities too.
+        # The newest Terraform reports list resources, identities and actions too.
         ws.env["OFFSTATE_TERRAFORM"] = "bundled"
         ws.write(hcl.header() + "\n" + hcl.provider(ws.endpoint))
         data = ws.tf("providers", "schema", "-json").json()

@@ -2,6 +2,7 @@
 //! values. The protocol lives in `offstate-framework`, Secrets Manager behind
 //! `offstate_common::SecretStore`; this crate is the resources in between.
 
+pub mod action;
 pub mod data;
 pub mod ephemeral;
 pub mod function;

@@ -12,6 +12,7 @@ use offstate_framework::{
     Value,
 };
 
+use crate::action::SecretRotateAction;
 use crate::data::{SecretData, SecretsData};
 use crate::ephemeral::{PasswordEphemeral, SecretValueEphemeral};
 use crate::function::RefFunction;
@@ -19,6 +20,7 @@ use crate::list::SecretList;
 use crate::region;
 use crate::secret::SecretResource;
 use crate::tags::{IgnoreTags, TagFilteredStore};
+use offstate_framework::action::Action;
 use offstate_framework::datasource::{DataSource, EphemeralResource, Function, ListResource};
 
 /// What resources need once the provider is configured.
@@ -489,6 +491,10 @@ impl offstate_framework::Provider for OffstateProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         vec![Arc::new(SecretList::new(self.handle.clone()))]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        vec![Arc::new(SecretRotateAction::new(self.handle.clone()))]
     }
 
     fn stop(&self) {
