@@ -165,7 +165,8 @@ fn write_report(
 
 /// What `--output` and `--write-baseline` may not name, checked before anything is read:
 ///
-/// - `-`, which would be a file named `-` (stdout is where the report goes without --output);
+/// - `-`, which would be a file named `-` (stdout is where the report goes without --output),
+///   an S3 URL, a file in a directory that is not there;
 /// - anything there that is not a regular file (a directory, a device such as `/dev/stdout`, a
 ///   pipe, or a symlink to one): the file is written beside it and renamed over it, which would
 ///   replace the symlink or the device node itself;
@@ -194,6 +195,28 @@ fn refuse_writing_an_input(
             anyhow::bail!(
                 "{flag} -: give a file name (without --output the report goes to stdout)"
             );
+        }
+        if path.to_str().is_some_and(crate::s3::is_s3_url) {
+            anyhow::bail!(
+                "{flag} {}: a local file (S3 is read, not written)",
+                shown(path)
+            );
+        }
+        // Its directory, checked now rather than when the run is over (exit 2 then, with the
+        // text report never printed).
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => anyhow::bail!("{flag} {}: {}: not a directory", shown(path), shown(dir)),
+            Err(e) => anyhow::bail!(
+                "{flag} {}: {}: {}",
+                shown(path),
+                shown(dir),
+                crate::input::io_message(&e)
+            ),
         }
         if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
             anyhow::bail!(

@@ -96,7 +96,7 @@ fn output_never_replaces_an_input() {
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
-            .contains("writing the report to no/such/dir/r.json: No such file or directory"),
+            .contains("--output no/such/dir/r.json: no/such/dir: No such file or directory"),
         "{}",
         r.stderr
     );
@@ -224,6 +224,27 @@ fn output_must_be_a_regular_file() {
         ("-o", "null", "not a regular file"),
         ("--write-baseline", "null", "not a regular file"),
         ("-o", "reports", "not a regular file"),
+        // Checked before the run, not after it (the text report was lost with the file).
+        (
+            "-o",
+            "s3://bucket/report.sarif",
+            "--output s3://bucket/report.sarif: a local file",
+        ),
+        (
+            "-o",
+            "no/such/dir/r.sarif",
+            "--output no/such/dir/r.sarif: no/such/dir: No such file or directory",
+        ),
+        (
+            "--write-baseline",
+            "no/such/dir/b.json",
+            "--write-baseline no/such/dir/b.json: no/such/dir: No such file or directory",
+        ),
+        (
+            "-o",
+            "terraform.tfstate/r.sarif",
+            "--output terraform.tfstate/r.sarif: terraform.tfstate: not a directory",
+        ),
     ] {
         let r = audit_in(d.path(), &[&st, flag, target, "--format", "sarif"]);
         for v in variants(&password) {
