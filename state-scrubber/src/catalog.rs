@@ -112,9 +112,13 @@ pub fn list(rules: &Rules, table: &Table, config: Option<&Config>) -> Vec<Listed
             config: None,
         });
     }
+    let configured_ids: std::collections::HashSet<&str> = config
+        .iter()
+        .flat_map(|c| c.rules.iter().map(|r| r.id.as_str()))
+        .collect();
     let configured = |id: &str| {
         config
-            .filter(|c| c.rules.iter().any(|r| r.id == id))
+            .filter(|_| configured_ids.contains(id))
             .map(|c| c.file.clone())
     };
     for rule in &rules.content {
@@ -204,10 +208,26 @@ fn render_text(listed: &[Listed], config: Option<&Config>) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let mut family = None;
+    // Per family: how many rules, and the widest id (once, not once a row: a configuration may
+    // hold thousands of rules).
+    let mut counts: Vec<(Family, usize, usize)> = Vec::new();
+    for l in listed {
+        let width = printable(&l.id).chars().count();
+        match counts.iter_mut().find(|c| c.0 == l.family) {
+            Some(c) => (c.1, c.2) = (c.1 + 1, c.2.max(width)),
+            None => counts.push((l.family, 1, width)),
+        }
+    }
+    let of = |f: Family| {
+        counts
+            .iter()
+            .find(|c| c.0 == f)
+            .map_or((0, 0), |c| (c.1, c.2))
+    };
     for l in listed {
         if family != Some(l.family) {
             family = Some(l.family);
-            let n = listed.iter().filter(|x| x.family == l.family).count();
+            let n = of(l.family).0;
             let _ = writeln!(
                 out,
                 "{}{} ({n} rule{})",
@@ -220,12 +240,7 @@ fn render_text(listed: &[Listed], config: Option<&Config>) -> String {
         let name = match l.family {
             Family::Attribute => String::new(),
             _ => {
-                let width = listed
-                    .iter()
-                    .filter(|x| x.family == l.family)
-                    .map(|x| printable(&x.id).chars().count())
-                    .max()
-                    .unwrap_or(0);
+                let width = of(l.family).1;
                 let pad = width.saturating_sub(id.chars().count());
                 format!("{:pad$}  {}", "", printable(&l.name))
             }
