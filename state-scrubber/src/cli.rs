@@ -220,7 +220,8 @@ fn refuse_writing_an_input(
         }
         if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
             anyhow::bail!(
-                "{flag} {} is not a regular file (a directory, a device or a pipe): the {what} is                  written to a new file beside it and renamed over it; give a file name",
+                "{flag} {} is not a regular file (a directory, a device or a pipe): the {what} is \
+                 written to a new file beside it and renamed over it; give a file name",
                 shown(path)
             );
         }
