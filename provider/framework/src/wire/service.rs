@@ -1364,8 +1364,11 @@ impl<P: Provider> Rpc for ProviderService<P> {
                     client_capabilities: convert::capabilities(req.client_capabilities.as_ref()),
                 };
                 let progress = tx.clone();
-                let mut resp = InvokeResponse::new(move |message| {
-                    // A closed stream (Terraform gone) drops the message.
+                let mut resp = InvokeResponse::new(move |message: String| {
+                    // Like diagnostics, progress never carries a registered credential (a
+                    // message may quote an AWS error's text). A closed stream (Terraform
+                    // gone) drops the message.
+                    let message = crate::withheld::scrub(&message).into_owned();
                     let _ = progress.unbounded_send(pb::invoke_action::Event {
                         r#type: Some(Kind::Progress(Progress { message })),
                     });
@@ -1660,6 +1663,23 @@ mod tests {
                 "completed: Failed"
             ]
         );
+    }
+
+    /// Progress goes through the withheld list as diagnostics do: a message that
+    /// quotes a registered credential (say, from an AWS error's text) masks it.
+    #[tokio::test]
+    async fn progress_never_carries_a_withheld_credential() {
+        let token = "wJalrXUtnFEMI-progress-withheld-3f9c";
+        crate::withheld::withhold(token);
+        let events = invoked("test_steps", &format!("proxy said {token}"))
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 3);
+        assert!(
+            !events.iter().any(|e| e.contains(token)),
+            "a progress event holds the token"
+        );
+        assert!(events[0].contains(crate::withheld::MASK));
     }
 
     /// A panic is a diagnostic in the completed event, not a broken stream, and
