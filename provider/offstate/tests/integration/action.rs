@@ -98,7 +98,7 @@ async fn invoke(store: &Arc<MemoryStore>, c: Value) -> (Vec<String>, Vec<String>
             Kind::Completed(c) => completed = Some(c.diagnostics),
         }
     }
-    let diags = completed
+    let diags: Vec<String> = completed
         .expect("a completed event")
         .iter()
         .map(|d| {
@@ -109,6 +109,9 @@ async fn invoke(store: &Arc<MemoryStore>, c: Value) -> (Vec<String>, Vec<String>
             format!("{}: {}{at}", d.summary, d.detail)
         })
         .collect();
+    // Before any test's assertion prints these: no value planted by `canary()` in any of them.
+    assert_no_canary(&progress, "canary-");
+    assert_no_canary(&diags, "canary-");
     (progress, diags)
 }
 
