@@ -15,6 +15,10 @@ fn output_writes_the_format_and_stdout_gets_the_text_report() {
     std::fs::create_dir_all(d.path().join("reports")).unwrap();
 
     let r = audit(&[&st, "--format", "sarif", "--output", &out]);
+    // Before any message below may print the output.
+    for v in variants(&password) {
+        assert!(!r.all().contains(&v), "the output holds the password");
+    }
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stdout.contains("attr.aws_db_instance.password"),
@@ -270,49 +274,42 @@ fn label_names_stdin_everywhere_a_file_is_named() {
     let password = pw();
     let state = db_state(&password);
     let label = "envs/prod/terraform.tfstate";
+    // Each run's output searched before any message below may print it.
+    let run = |args: &[&str]| {
+        let r = audit_stdin(args, state.as_bytes());
+        for v in variants(&password) {
+            assert!(!r.all().contains(&v), "output holds the password");
+        }
+        r
+    };
 
-    let r = audit_stdin(
-        &["-", "--label", label, "--format", "json"],
-        state.as_bytes(),
-    );
+    let r = run(&["-", "--label", label, "--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(findings(&r)[0]["file"], label);
-    let r = audit_stdin(
-        &["-", "--label", label, "--format", "sarif"],
-        state.as_bytes(),
-    );
+    let r = run(&["-", "--label", label, "--format", "sarif"]);
     let location = &r.json()["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
     assert_eq!(
         location["artifactLocation"],
         json!({"uri": label, "uriBaseId": "%SRCROOT%"})
     );
-    let r = audit_stdin(&["-", "--label", label], state.as_bytes());
+    let r = run(&["-", "--label", label]);
     assert!(r.stdout.starts_with(label), "{}", r.stdout);
     // Without a label, stdin is stdin.
-    let r = audit_stdin(&["-", "--format", "json"], state.as_bytes());
+    let r = run(&["-", "--format", "json"]);
     assert_eq!(findings(&r)[0]["file"], "<stdin>");
 
     let baseline = d.s("baseline.json");
-    let r = audit_stdin(
-        &["-", "--label", label, "--write-baseline", &baseline],
-        state.as_bytes(),
-    );
+    let r = run(&["-", "--label", label, "--write-baseline", &baseline]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let r = audit_stdin(
-        &["-", "--label", label, "--baseline", &baseline],
-        state.as_bytes(),
-    );
+    let r = run(&["-", "--label", label, "--baseline", &baseline]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let r = audit_stdin(
-        &[
-            "-",
-            "--label",
-            "envs/dev/terraform.tfstate",
-            "--baseline",
-            &baseline,
-        ],
-        state.as_bytes(),
-    );
+    let r = run(&[
+        "-",
+        "--label",
+        "envs/dev/terraform.tfstate",
+        "--baseline",
+        &baseline,
+    ]);
     assert_eq!(
         r.code,
         1,
@@ -325,20 +322,10 @@ fn label_names_stdin_everywhere_a_file_is_named() {
         "[[allow]]\nreason = \"prod is audited elsewhere\"\nfiles = [\"envs/prod/*\"]\n",
     );
     let config = config.display().to_string();
-    let r = audit_stdin(
-        &["-", "--label", label, "--config", &config],
-        state.as_bytes(),
-    );
+    let r = run(&["-", "--label", label, "--config", &config]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let r = audit_stdin(
-        &["-", "--label", "envs/dev/x.tfstate", "--config", &config],
-        state.as_bytes(),
-    );
+    let r = run(&["-", "--label", "envs/dev/x.tfstate", "--config", &config]);
     assert_eq!(r.code, 1, "{}", r.all());
-
-    for v in variants(&password) {
-        assert!(!r.all().contains(&v), "output holds the password");
-    }
 }
 
 /// --label names stdin only: without `-` it is a usage error, as an empty name is.
