@@ -172,7 +172,8 @@ fn write_report(
 ///   replace the symlink or the device node itself;
 /// - a file this run reads: an audited state, named or reached by a directory walk (and not
 ///   left out by `--exclude`), the baseline, the config. Compared by canonical path
-///   (`./x.tfstate`, a symlink to it). `--write-baseline` may name the `--baseline` it updates;
+///   (`./x.tfstate`, a symlink to it). `--write-baseline` may name the `--baseline` it updates,
+///   named or walked;
 /// - for `--output`, the `--write-baseline` file (the baseline, written after it, would replace
 ///   the report).
 fn refuse_writing_an_input(
@@ -241,31 +242,27 @@ fn refuse_writing_an_input(
         })
         .collect();
     if !targets.is_empty() {
-        let refuse = |flag: &str, what: &str, path: &Path, input: &Path| {
-            anyhow::anyhow!(
+        let baseline = args
+            .baseline
+            .as_deref()
+            .and_then(|b| std::fs::canonicalize(b).ok());
+        // The write that would replace `input`, if any. The baseline an update rewrites (named,
+        // or reached by the walk: `.state-scrubber-baseline.json` in the directory audited) is
+        // --write-baseline's to replace: only --output may not name it.
+        let refused = |input: &Path| {
+            let c = std::fs::canonicalize(input).ok()?;
+            let (flag, what, path, _) = targets.iter().find(|t| {
+                t.3 == c && (t.0 == "--output" || baseline.as_deref() != Some(c.as_path()))
+            })?;
+            Some(anyhow::anyhow!(
                 "{flag} {} is {}, which this run reads: the {what} would replace it; write the \
                  {what} elsewhere",
                 shown(path),
                 shown(input)
-            )
+            ))
         };
-        for input in named {
-            let Ok(c) = std::fs::canonicalize(input) else {
-                continue;
-            };
-            if let Some((flag, what, path, _)) = targets.iter().find(|t| t.3 == c) {
-                return Err(refuse(flag, what, path, input));
-            }
-        }
-        if let Some(baseline) = &args.baseline {
-            if let Ok(c) = std::fs::canonicalize(baseline) {
-                // The baseline an update rewrites: only --output may not name it.
-                if let Some((flag, what, path, _)) =
-                    targets.iter().find(|t| t.3 == c && t.0 == "--output")
-                {
-                    return Err(refuse(flag, what, path, baseline));
-                }
-            }
+        if let Some(e) = named.chain(args.baseline.as_ref()).find_map(|p| refused(p)) {
+            return Err(e);
         }
         // What the walks would read: walked again here (names only, nothing is read), only when
         // a file written is already there.
@@ -281,14 +278,10 @@ fn refuse_writing_an_input(
             local
         };
         for source in crate::input::collect(&local, exclude).sources {
-            let crate::input::Source::Walked(p) = &source else {
-                continue;
-            };
-            let Ok(c) = std::fs::canonicalize(p) else {
-                continue;
-            };
-            if let Some((flag, what, path, _)) = targets.iter().find(|t| t.3 == c) {
-                return Err(refuse(flag, what, path, p));
+            if let crate::input::Source::Walked(p) = &source {
+                if let Some(e) = refused(p) {
+                    return Err(e);
+                }
             }
         }
     }

@@ -209,6 +209,33 @@ fn nothing_written_replaces_a_file_the_run_reads() {
     assert_eq!(r.code, 0, "{}", r.all());
 }
 
+/// The baseline the README suggests, `.state-scrubber-baseline.json`, in the directory audited
+/// (`state-scrubber audit` with no path walks `.`): the walk reads it (its name has a `state`
+/// component), yet `--baseline B --write-baseline B` is the update of that one file and was
+/// refused as "a file this run reads" (exit 2). Only --output may not name it.
+#[test]
+fn a_walked_baseline_may_be_updated_in_place() {
+    let d = Dir::new();
+    let password = pw();
+    d.write("terraform.tfstate", db_state(&password));
+    let b = ".state-scrubber-baseline.json";
+    let r = audit_in(d.path(), &["--write-baseline", b]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let written = std::fs::read(d.path().join(b)).unwrap();
+    let r = audit_in(d.path(), &["--baseline", b, "--write-baseline", b]);
+    for v in variants(&password) {
+        assert!(!r.all().contains(&v), "output holds the password");
+    }
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = audit_in(d.path(), &["--baseline", b, "-o", b]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("which this run reads"), "{}", r.stderr);
+    assert!(
+        std::fs::read(d.path().join(b)).unwrap() == written,
+        "the baseline changed"
+    );
+}
+
 /// `-o -` wrote a file named `-`; `-o /dev/stdout` (or any path to a device, a pipe or a
 /// directory) had the report written beside it and renamed over it, which replaced a symlink to
 /// a device with a plain file (as root, `/dev/stdout` itself). Exit 2 before anything is read.
