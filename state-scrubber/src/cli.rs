@@ -205,10 +205,7 @@ fn refuse_writing_an_input(
         }
         // Its directory, checked now rather than when the run is over (exit 2 then, with the
         // text report never printed).
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = crate::output::directory_of(path);
         match std::fs::metadata(dir) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => anyhow::bail!("{flag} {}: {}: not a directory", shown(path), shown(dir)),
@@ -289,8 +286,7 @@ fn refuse_writing_an_input(
         // Neither need be there yet: the directory's canonical path and the name.
         let resolved = |p: &Path| {
             std::fs::canonicalize(p).ok().or_else(|| {
-                let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
-                let dir = std::fs::canonicalize(dir.unwrap_or(Path::new("."))).ok()?;
+                let dir = std::fs::canonicalize(crate::output::directory_of(p)).ok()?;
                 Some(dir.join(p.file_name()?))
             })
         };

@@ -8,10 +8,7 @@ use std::path::Path;
 /// the same file, never leaves it half-written. The file keeps an existing file's mode, else
 /// gets the usual 0644: what goes through here (baselines, reports) holds no secret.
 pub fn write_atomically(path: &Path, prefix: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = directory_of(path);
     let mut temp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
@@ -32,6 +29,14 @@ pub fn write_atomically(path: &Path, prefix: &str, bytes: &[u8]) -> std::io::Res
     std::fs::set_permissions(temp.path(), permissions)?;
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The directory a file written at `path` goes into (and its temporary file beside it): `.` for
+/// a bare name.
+pub fn directory_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 #[cfg(test)]
