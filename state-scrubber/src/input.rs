@@ -102,6 +102,12 @@ pub fn looks_like_state(path: &Path) -> bool {
         // it); anything else by that name is skipped with a note, like foreign JSON.
         return lower.split(['.', '-', '_']).any(|c| c == "tfplan");
     };
+    // This tool's own JSON (`.state-scrubber-baseline.json`, `state-scrubber.json` reports) has
+    // `state` as a component: a walk read its baseline as a state, and a run that rewrote the
+    // baseline or the report it had walked was refused as replacing an input.
+    if stem.contains("state-scrubber") {
+        return false;
+    }
     // `plan` anywhere in the name (plan.json, devplan.json, plan1.json, planfile.json, and
     // also explanation.json: a walk skips JSON that turns out not to be Terraform's, with a
     // note), `state` and `show` as a component (state.json, prod-state.json, show.json; not
@@ -700,6 +706,11 @@ mod tests {
             ("plan.out", false),
             ("main.tf", false),
             ("package.json", false),
+            // state-scrubber's own baselines and reports.
+            (".state-scrubber-baseline.json", false),
+            ("state-scrubber.json", false),
+            ("prod.state-scrubber-report.json", false),
+            ("state-scrubber.tfstate", true),
         ] {
             assert_eq!(looks_like_state(Path::new(n)), want, "{n}");
         }

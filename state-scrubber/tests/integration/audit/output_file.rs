@@ -377,3 +377,43 @@ fn label_without_stdin_is_exit_2() {
         assert!(r.stderr.contains("--label"), "{}", r.stderr);
     }
 }
+
+/// The README's baseline name sits in the audited directory and has `state` as a name component:
+/// a walk read it as a state, and writing it again (without `--baseline`) was refused as
+/// replacing an input. This tool's own JSON is not walked; named, it is still read.
+#[test]
+fn the_walk_leaves_this_tools_own_files_alone() {
+    let d = Dir::new();
+    d.write("terraform.tfstate", db_state(&pw()));
+    for _ in 0..2 {
+        let r = audit_in(
+            d.path(),
+            &["--write-baseline", ".state-scrubber-baseline.json", "-v"],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            !r.stderr.contains("scanned .state-scrubber-baseline.json")
+                && !r.stderr.contains("scanned ./.state-scrubber-baseline.json"),
+            "the baseline was walked"
+        );
+    }
+    let r = audit_in(d.path(), &["--format", "json", "-o", "state-scrubber.json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = audit_in(d.path(), &["--format", "json", "-o", "state-scrubber.json"]);
+    assert_eq!(
+        r.code, 1,
+        "a second run refused its own report: {}",
+        r.stderr
+    );
+    let r = audit_in(d.path(), &["--format", "json", "-q"]);
+    let files: Vec<String> = r.json()["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        files.iter().all(|f| !f.contains("state-scrubber")),
+        "walked: {files:?}"
+    );
+}
