@@ -262,7 +262,11 @@ fn refuse_writing_an_input(
             return Err(e);
         }
         // What the walks would read: walked again here (names only, nothing is read), only when
-        // a file written is already there.
+        // a file written is already there and has a name a walk reads (a `.sarif` report, a
+        // `baseline.json`, never does).
+        if !targets.iter().any(|t| crate::input::looks_like_state(t.2)) {
+            return check_output_is_not_the_baseline(args);
+        }
         let local: Vec<PathBuf> = args
             .paths
             .iter()
@@ -282,6 +286,14 @@ fn refuse_writing_an_input(
             }
         }
     }
+    check_output_is_not_the_baseline(args)
+}
+
+/// `--output` and `--write-baseline` naming one file: the baseline, written last, would replace
+/// the report.
+fn check_output_is_not_the_baseline(args: &AuditArgs) -> anyhow::Result<()> {
+    use std::path::Path;
+    let shown = |p: &Path| crate::input::path_label(p);
     if let (Some(out), Some(baseline)) = (&args.output, &args.write_baseline) {
         // Neither need be there yet: the directory's canonical path and the name.
         let resolved = |p: &Path| {
