@@ -159,8 +159,13 @@ class ProcSampler:
                     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
-                threads = int(re.search(r"Threads:\s+(\d+)", status).group(1))
+                hwm = re.search(r"VmHWM:\s+(\d+)", status)
+                threads = re.search(r"Threads:\s+(\d+)", status)
+                if hwm is None or threads is None:
+                    # Exited between the listing and the read: a zombie's status has no memory
+                    # lines. Its figures are the ones sampled while it ran.
+                    continue
+                hwm, threads = int(hwm.group(1)), int(threads.group(1))
                 cpu = (int(stat[11]) + int(stat[12])) / self._tick
                 p = self.procs.setdefault(pid, {"hwm_kib": 0, "cpu_s": 0.0, "threads": 0})
                 p["hwm_kib"] = max(p["hwm_kib"], hwm)
