@@ -11,8 +11,8 @@ use std::borrow::Cow;
 use crate::audit::AuditReport;
 use crate::finding::Severity;
 
-/// `s` safe to print on a terminal or in a CI log: control characters (C0 but tab, DEL, C1) and
-/// bidirectional formatting characters are written as `\u{1b}`. File, module, resource and key
+/// `s` safe to print on a terminal or in a CI log: control characters (C0 but tab, DEL, C1),
+/// bidirectional formatting and invisible characters are written as `\u{1b}`. File, module, resource and key
 /// names come from the input; raw, an ESC or OSC sequence in one would clear lines, retitle the
 /// window or hide text, and a bidi override would reorder what is shown. A newline is escaped
 /// too (a key holding one would fake a line of the report).
@@ -34,11 +34,38 @@ fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     }
 }
 
+/// Characters that show as nothing, or move or split what follows: bidirectional controls (a
+/// reordered name reads as another), zero-width and other default-ignorable characters (a
+/// `pass\u{200b}word` key looks like `password`; Unicode tag characters carry whole invisible
+/// sentences), and the line and paragraph separators some viewers break lines at.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{061c}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
+    )
+}
+
 fn escape_controls(s: &str, keep_newlines: bool) -> Cow<'_, str> {
-    let bad = |c: char| {
-        (c.is_control() && c != '\t' && !(keep_newlines && c == '\n'))
-            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+    let bad =
+        |c: char| (c.is_control() && c != '\t' && !(keep_newlines && c == '\n')) || invisible(c);
     if !s.chars().any(bad) {
         return Cow::Borrowed(s);
     }
@@ -88,6 +115,17 @@ mod tests {
             ("l1\nl2\r", "l1\\u{a}l2\\u{d}", "l1\nl2\\u{d}"),
             ("tab\there", "tab\there", "tab\there"),
             ("abc\u{202e}fed", "abc\\u{202e}fed", "abc\\u{202e}fed"),
+            ("pass\u{200b}word", "pass\\u{200b}word", "pass\\u{200b}word"),
+            ("a\u{2028}b", "a\\u{2028}b", "a\\u{2028}b"),
+            ("\u{feff}key", "\\u{feff}key", "\\u{feff}key"),
+            (
+                "db\u{e0041}\u{e0042}",
+                "db\\u{e0041}\\u{e0042}",
+                "db\\u{e0041}\\u{e0042}",
+            ),
+            ("soft\u{ad}hyphen", "soft\\u{ad}hyphen", "soft\\u{ad}hyphen"),
+            ("\u{3164}", "\\u{3164}", "\\u{3164}"),
+            ("emoji 🔑 stays", "emoji 🔑 stays", "emoji 🔑 stays"),
             ("Ünïcödé → ok", "Ünïcödé → ok", "Ünïcödé → ok"),
         ] {
             assert_eq!(printable(input), field, "{input:?}");
