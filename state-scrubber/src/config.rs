@@ -658,6 +658,31 @@ attributes = ["labels.*"]
                 rule("examples = 1234509876.5\n"),
                 "invalid type: floating point, expected a sequence",
             ),
+            // Checks a rule's parts make sense: else it found nothing, or everything, silently.
+            (
+                rule("secret_group = 2\n"),
+                "rule x: secret_group 2: the regex has 0 capture groups",
+            ),
+            (
+                rule("secret_group = 2\n").replace("xtok_[a-z]{8}", "xtok_([a-z]{8})"),
+                "rule x: secret_group 2: the regex has 1 capture group",
+            ),
+            (
+                rule("").replace("xtok_[a-z]{8}", "(?:SECRETEXAMPLE)?"),
+                "rule x: the regex matches an empty text",
+            ),
+            (
+                rule("").replace("[\"xtok_\"]", "[\"xtok_\", \" \"]"),
+                "rule x: an empty keyword would select every text",
+            ),
+            (
+                rule("min_entropy = 9.5\n"),
+                "rule x: min_entropy is in bits per byte: from 0 to 8",
+            ),
+            (
+                rule("min_entropy = nan\n"),
+                "rule x: min_entropy is in bits per byte",
+            ),
             (
                 rule("secret_group = -1234509876\n"),
                 "invalid value: integer, expected usize",

@@ -238,7 +238,35 @@ impl Rules {
                     message: "a content rule needs at least one keyword".into(),
                 });
             }
+            if spec.keywords.iter().any(|w| w.trim().is_empty()) {
+                return Err(RuleError::Invalid {
+                    id: spec.id,
+                    message: "an empty keyword would select every text for the regex".into(),
+                });
+            }
             let regex = compile(&spec.id, &spec.regex)?;
+            if regex.is_match("") {
+                return Err(RuleError::Invalid {
+                    id: spec.id,
+                    message: "the regex matches an empty text (a finding of nothing)".into(),
+                });
+            }
+            let groups = regex.captures_len() - 1;
+            if let Some(n) = spec.secret_group.filter(|&n| n > groups) {
+                return Err(RuleError::Invalid {
+                    id: spec.id,
+                    message: format!(
+                        "secret_group {n}: the regex has {groups} capture group{}",
+                        if groups == 1 { "" } else { "s" }
+                    ),
+                });
+            }
+            if spec.min_entropy.is_some_and(|m| !(0.0..=8.0).contains(&m)) {
+                return Err(RuleError::Invalid {
+                    id: spec.id,
+                    message: "min_entropy is in bits per byte: from 0 to 8".into(),
+                });
+            }
             for w in &spec.keywords {
                 words.push(w.to_ascii_lowercase());
                 keyword_rule.push(rules.len());
