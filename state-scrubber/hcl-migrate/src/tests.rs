@@ -3108,3 +3108,71 @@ fn a_key_set_twice_is_read_as_the_last_one() {
         }
     }
 }
+
+/// `self.password` in the resource's own provisioner, connection or postcondition reads the
+/// argument as surely as `T.N.password` elsewhere: once write-only it is null there (a template
+/// interpolating null fails, a condition changes its meaning), so the argument keeps its plain
+/// form and the note names the use. A `self` read of another argument changes nothing.
+#[test]
+fn self_reads_in_the_resources_own_blocks_keep_the_plain_form() {
+    let main = "resource \"aws_db_instance\" \"prov\" {\n  identifier = \"prov\"\n  password   = var.pw\n\n  provisioner \"local-exec\" {\n    command = \"init-db --password ${self.password}\"\n  }\n}\n\n\
+                resource \"aws_db_instance\" \"conn\" {\n  identifier = \"conn\"\n  password   = var.pw\n\n  connection {\n    host     = self.address\n    password = self.password\n  }\n}\n\n\
+                resource \"aws_db_instance\" \"cond\" {\n  identifier = \"cond\"\n  password   = var.pw\n\n  lifecycle {\n    postcondition {\n      condition     = length(self.password) >= 16\n      error_message = \"short\"\n    }\n  }\n}\n\n\
+                resource \"aws_db_instance\" \"other\" {\n  identifier = \"other\"\n  password   = var.pw\n\n  provisioner \"local-exec\" {\n    command = \"echo ${self.address}\"\n  }\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    for name in ["prov", "conn", "cond"] {
+        assert!(
+            text.contains(&format!(
+                "  identifier = \"{name}\"\n  password   = var.pw\n"
+            )),
+            "{name}: {text}"
+        );
+        assert!(
+            plan.notes.iter().any(|n| n.message.starts_with(&format!(
+                "`aws_db_instance.{name}.password` left as it is: it is read in `aws_db_instance.{name}."
+            ))),
+            "{name}: {:#?}",
+            plan.notes
+        );
+    }
+    assert!(
+        text.contains("  password_wo         = var.pw\n  password_wo_version = 1\n\n  provisioner"),
+        "{text}"
+    );
+}
+
+/// With `--prefix`, a `terraform_data`'s own provisioner reading `self.output` or `self.input`
+/// gets the reference, not the value, from now on: the warning names that use as it names an
+/// `output` that reads `terraform_data.N.output`.
+#[test]
+fn self_reads_of_a_moved_terraform_data_value_are_named_consumers() {
+    let main = "variable \"token\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                resource \"terraform_data\" \"hook\" {\n  input = var.token\n\n  provisioner \"local-exec\" {\n    command = \"deploy --token ${self.output}\"\n  }\n}\n\n\
+                resource \"terraform_data\" \"trig\" {\n  triggers_replace = var.token\n\n  provisioner \"local-exec\" {\n    command = \"deploy --token ${self.triggers_replace}\"\n  }\n}\n";
+    let opts = Options {
+        secret_prefix: Some("prod/app".to_owned()),
+        ..Options::default()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("main.tf"), main).expect("write");
+    let plan = plan_migration(dir.path(), &opts).expect("plan");
+    let warnings: Vec<String> = plan.warnings.iter().map(|w| w.message.clone()).collect();
+    for (address, site) in [
+        (
+            "terraform_data.hook.input",
+            "terraform_data.hook.provisioner.command",
+        ),
+        (
+            "terraform_data.trig.triggers_replace",
+            "terraform_data.trig.provisioner.command",
+        ),
+    ] {
+        assert!(
+            warnings.iter().any(
+                |w| w.starts_with(&format!("`{address}` now holds a reference"))
+                    && w.contains(&format!("`{site}`"))
+            ),
+            "{address}: {warnings:#?}"
+        );
+    }
+}

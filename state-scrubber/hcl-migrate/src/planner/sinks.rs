@@ -16,7 +16,7 @@
 
 use super::{is_identifier, key_start, span_of, Pair, Planner, SECRET_DATA_SOURCES};
 use crate::edit::{line_start, render, Edit};
-use crate::module::{is_set, label};
+use crate::module::{is_set, label, Owner};
 use crate::report::{EditKind, Hazard};
 use crate::table::is_secret_key;
 use hcl_edit::expr::{Expression, TraversalOperator};
@@ -287,13 +287,24 @@ impl<'a> Planner<'a> {
                     sink.address, sink.source
                 ),
             );
+            // `terraform_data.N.output` elsewhere, and `self.output` (or `self.ARG`) in the
+            // resource's own provisioners, which now run with the reference.
             let consumers: Vec<String> = match sink.place {
-                Place::TerraformData { name, arg: "input" } => self
+                Place::TerraformData { name, arg } => self
                     .refs
                     .iter()
                     .filter(|r| {
-                        r.resource_named("terraform_data") == Some(name)
-                            && r.attr(1) == Some("output")
+                        let read = if r.root == "self" {
+                            matches!(&r.site.owner, Owner::Resource { ty, name: n }
+                                if ty == "terraform_data" && n == name)
+                            .then(|| r.attr(0))
+                            .flatten()
+                        } else if r.resource_named("terraform_data") == Some(name) {
+                            r.attr(1)
+                        } else {
+                            None
+                        };
+                        read.is_some_and(|read| read == arg || arg == "input" && read == "output")
                     })
                     .map(|r| r.describe_site())
                     .collect::<BTreeSet<_>>()
@@ -305,6 +316,12 @@ impl<'a> Planner<'a> {
                 format!("`{}` now yields a reference, not the value (so does `terraform output` and any `terraform_remote_state` reading it)", sink.address)
             } else if consumers.is_empty() {
                 format!("`{}` now holds a reference, not the value", sink.address)
+            } else if !matches!(sink.place, Place::TerraformData { arg: "input", .. }) {
+                format!(
+                    "`{}` now holds a reference, not the value, read in {}",
+                    sink.address,
+                    consumers.join(", ")
+                )
             } else {
                 format!(
                     "`{}` now holds a reference, not the value, and so does its `output`, read in {}",

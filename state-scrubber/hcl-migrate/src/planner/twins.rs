@@ -7,7 +7,7 @@ use super::triggers::null_branch_trigger;
 use super::{after_block, is_literal, span_of, CopiedCondition, Planner};
 use crate::comments::{comments_in, Comment};
 use crate::edit::{indent_at, line_end, line_start, Edit};
-use crate::module::{label, Meta, Owner, Step};
+use crate::module::{label, Meta, Owner, Reference, Step};
 use crate::report::{EditKind, Hazard};
 use crate::table::rules_for;
 use hcl_edit::expr::Expression;
@@ -177,12 +177,20 @@ impl<'a> Planner<'a> {
                     // it would silently get null, so leave those alone.
                     // Through the whole resource too (`[for p in T.N : p.value]`, `values(T.N)`,
                     // an output of the instance), unless the use reads nothing of the attribute.
+                    // `self` in the resource's own provisioner, connection or condition
+                    // names it too (its steps have no name to skip).
+                    let own = |r: &Reference| {
+                        r.root == "self"
+                            && matches!(&r.site.owner, Owner::Resource { ty: t, name: n }
+                                if t == ty && n == name)
+                    };
+                    let after_name = |r: &Reference| usize::from(!own(r));
                     let mut harmless = None;
                     let reader = self.refs.iter().find(|r| {
-                        if r.resource_named(ty) != Some(name) {
+                        if r.resource_named(ty) != Some(name) && !own(r) {
                             return false;
                         }
-                        if r.steps.iter().skip(1).any(|step| {
+                        if r.steps.iter().skip(after_name(r)).any(|step| {
                             matches!(step, Step::Attr(a, _)
                                     if a == rule.attribute() || mirrors(a))
                         }) {
@@ -191,7 +199,7 @@ impl<'a> Planner<'a> {
                         let whole = r
                             .steps
                             .iter()
-                            .skip(1)
+                            .skip(after_name(r))
                             .all(|step| !matches!(step, Step::Attr(..)));
                         let exempt = matches!(r.site.meta, Meta::DependsOn | Meta::Lifecycle)
                             || matches!(&r.site.owner, Owner::Other(kind)
@@ -211,7 +219,7 @@ impl<'a> Planner<'a> {
                                 .contains(&(r.file, r.root_span.start))
                     });
                     if let Some(reader) = reader.filter(|r| {
-                        !r.steps.iter().skip(1).any(|step| {
+                        !r.steps.iter().skip(after_name(r)).any(|step| {
                             matches!(step, Step::Attr(a, _)
                                 if a == rule.attribute() || mirrors(a))
                         })
