@@ -206,6 +206,26 @@ pub fn audit_excluding(
             label.clone_from(&opts.stdin_label);
         }
     }
+    // Stdin under the name of a file this run also reads would give the report two entries of
+    // one name, and the baseline one set of findings for two documents.
+    if let Some(label) = &opts.stdin_label {
+        let same = |other: &str| {
+            crate::baseline::normalize_file(other) == crate::baseline::normalize_file(label)
+        };
+        let clash = sources
+            .iter()
+            .filter(|s| !matches!(s, Source::Stdin(_)))
+            .map(|s| s.label())
+            .chain(s3_urls.iter().map(|p| input::path_label(p)))
+            .find(|other| same(other));
+        if let Some(other) = clash {
+            return Err(crate::Error::Usage(format!(
+                "--label {}: this run also reads {} under that name; give stdin another --label",
+                crate::report::printable(label),
+                crate::report::printable(&other)
+            )));
+        }
+    }
     let mut report = AuditReport {
         errors: walk_errors.iter().map(|e| e.to_string()).collect(),
         fail_on: Some(opts.fail_on),

@@ -64,4 +64,7 @@ pub enum Error {
     Baseline(#[from] baseline::BaselineError),
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    /// Options that contradict what the run reads (found once the inputs are listed).
+    #[error("{0}")]
+    Usage(String),
 }

@@ -417,3 +417,62 @@ fn the_walk_leaves_this_tools_own_files_alone() {
         "walked: {files:?}"
     );
 }
+
+/// Stdin may not take the name of a file the same run reads, named or reached by a walk (in
+/// either spelling): the report had two entries of one name and the baseline one set of
+/// findings for two documents. Exit 2 before anything is read.
+#[test]
+fn label_of_a_file_also_read_is_exit_2() {
+    let d = Dir::new();
+    let password = pw();
+    let state = db_state(&password);
+    d.write("envs/prod/terraform.tfstate", &state);
+    for (paths, label) in [
+        (
+            vec!["envs/prod/terraform.tfstate"],
+            "envs/prod/terraform.tfstate",
+        ),
+        (
+            vec!["envs/prod/terraform.tfstate"],
+            "./envs/prod/terraform.tfstate",
+        ),
+        (vec!["."], "envs/prod/terraform.tfstate"),
+        (vec!["envs"], "envs/prod/terraform.tfstate"),
+    ] {
+        let mut c = bin();
+        c.current_dir(d.path()).arg("audit").args(&paths);
+        c.args(["-", "--label", label]);
+        let r = done(c.stdin(std::process::Stdio::null()).output().unwrap());
+        assert!(
+            !variants(&password).iter().any(|v| r.all().contains(v)),
+            "output holds the password"
+        );
+        assert_eq!(r.code, 2, "{paths:?} {label}: {}", r.all());
+        assert!(
+            r.stderr.contains("this run also reads") && r.stderr.contains("another --label"),
+            "{}",
+            r.stderr
+        );
+    }
+    // Another name is fine.
+    let mut c = bin();
+    c.current_dir(d.path())
+        .args(["audit", ".", "-", "--label", "envs/dev/terraform.tfstate"]);
+    let r = done(
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(state.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap(),
+    );
+    assert!(
+        !variants(&password).iter().any(|v| r.all().contains(v)),
+        "output holds the password"
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
