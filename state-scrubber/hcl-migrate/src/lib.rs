@@ -212,8 +212,9 @@ impl MigrationPlan {
     /// body line) is shown as `***` when any key it sits under looks secret (quoted keys and
     /// inline objects included: `"DB_PASSWORD" = ...`, `jsonencode({ db_password = ... })`), when
     /// it is the `default` of a variable that is sensitive, ephemeral, secret-looking by name or
-    /// assigned to a secret-looking argument in a planned file, or when `check` says it may be a
-    /// secret given its nearest key. Context lines are masked the same way.
+    /// assigned to a secret-looking argument in a planned file (directly or through locals), when
+    /// it is in the value of a local so assigned, or when `check` says it may be a secret given
+    /// its nearest key. Context lines are masked the same way.
     pub fn unified_diff(&self, check: SecretCheck) -> String {
         // A variable that feeds a secret argument in one file has its default in another.
         let variables = redact::SecretVariables::collect(

@@ -15,25 +15,79 @@ use crate::table::is_secret_key;
 use crate::write::SecretCheck;
 use std::collections::BTreeSet;
 
-/// Which variables' defaults are secrets, whatever their literal looks like.
+/// Which variables' defaults and which locals' values are secrets, whatever their literals look
+/// like.
 #[derive(Debug, Default)]
 pub(crate) struct SecretVariables {
-    /// Variables referenced (`var.NAME`) under a secret-looking key in any planned file: a
-    /// migrated argument, or one that would be.
+    /// Variables referenced (`var.NAME`) under a secret-looking key in any planned file (a
+    /// migrated argument, or one that would be), or in the value of a local in `locals`.
     pub fed: BTreeSet<String>,
+    /// Locals referenced (`local.NAME`) likewise: `password = local.p` prints `p = "..."`.
+    pub locals: BTreeSet<String>,
 }
 
 impl SecretVariables {
-    /// Collects the variables that `texts` assign to secret-looking keys.
+    /// Collects the variables and locals that `texts` assign to secret-looking keys, directly or
+    /// through other locals.
     pub(crate) fn collect<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
+        let texts: Vec<&str> = texts.into_iter().collect();
         let mut fed = BTreeSet::new();
-        for text in texts {
+        let mut locals = BTreeSet::new();
+        for text in &texts {
             let mut lexer = Lexer::new(text, Defaults::None, &|_, _| false);
             lexer.run();
             fed.extend(lexer.fed);
+            locals.extend(lexer.fed_locals);
         }
-        SecretVariables { fed }
+        // What each local's value references, by name (a local may be defined in any file).
+        let mut uses: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
+        for text in &texts {
+            let Ok((body, _)) = crate::module::parse_body(text) else {
+                continue;
+            };
+            for block in body.blocks().filter(|b| b.ident.as_str() == "locals") {
+                for attr in block.body.attributes() {
+                    let Some(span) = hcl_edit::Span::span(&attr.value) else {
+                        continue;
+                    };
+                    let value = &text[span];
+                    uses.push((
+                        attr.key.as_str().to_owned(),
+                        names_after(value, "var."),
+                        names_after(value, "local."),
+                    ));
+                }
+            }
+        }
+        loop {
+            let before = locals.len();
+            for (name, vars, more) in &uses {
+                if locals.contains(name) {
+                    fed.extend(vars.iter().cloned());
+                    locals.extend(more.iter().cloned());
+                }
+            }
+            if locals.len() == before {
+                break;
+            }
+        }
+        SecretVariables { fed, locals }
     }
+}
+
+/// The names `prefix` is followed by in `text` where it starts a word (`var.` in `var.a.b` and
+/// `"${var.a}"`, not in `my_var.a`).
+fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    let bytes = text.as_bytes();
+    text.match_indices(prefix)
+        .filter(|(at, _)| *at == 0 || !is_ident(bytes[at - 1]) && bytes[at - 1] != b'.')
+        .filter_map(|(at, _)| {
+            let rest = &text[at + prefix.len()..];
+            let len = rest.bytes().take_while(|c| is_ident(*c)).count();
+            (len > 0).then(|| rest[..len].to_owned())
+        })
+        .collect()
 }
 
 /// `text` as printed in a diff, one entry per physical line (without its newline), with the
@@ -44,7 +98,7 @@ pub(crate) fn masked_lines(
     variables: &SecretVariables,
     check: SecretCheck,
 ) -> Vec<String> {
-    let defaults = match secret_default_offsets(text, variables) {
+    let defaults = match secret_key_offsets(text, variables) {
         Some(offsets) => Defaults::At(offsets),
         // Unparsable text (never expected: it parsed when planned): every default is secret.
         None => Defaults::All,
@@ -80,13 +134,23 @@ pub(crate) fn masked_lines(
     out
 }
 
-/// Byte offsets of the `default` keys of variables whose value is a secret: `sensitive` or
-/// `ephemeral` ones, ones with a secret-looking name, and ones in `variables.fed`. `None` when
-/// `text` does not parse.
-fn secret_default_offsets(text: &str, variables: &SecretVariables) -> Option<BTreeSet<usize>> {
+/// Byte offsets of the keys whose values are secrets: the `default` keys of variables that are
+/// `sensitive` or `ephemeral`, have a secret-looking name or are in `variables.fed`, and the keys
+/// in `locals` blocks of the locals in `variables.locals`. `None` when `text` does not parse.
+fn secret_key_offsets(text: &str, variables: &SecretVariables) -> Option<BTreeSet<usize>> {
     let (body, _) = crate::module::parse_body(text).ok()?;
     let mut offsets = BTreeSet::new();
     for block in body.blocks() {
+        if block.ident.as_str() == "locals" {
+            offsets.extend(
+                block
+                    .body
+                    .attributes()
+                    .filter(|attr| variables.locals.contains(attr.key.as_str()))
+                    .filter_map(|attr| hcl_edit::Span::span(&attr.key).map(|span| span.start)),
+            );
+            continue;
+        }
         if block.ident.as_str() != "variable" {
             continue;
         }
@@ -108,9 +172,9 @@ fn secret_default_offsets(text: &str, variables: &SecretVariables) -> Option<BTr
 }
 
 enum Defaults {
-    /// No default is secret by position.
+    /// No key is secret by position.
     None,
-    /// The `default` keys at these byte offsets.
+    /// The keys (a variable's `default`, a local's name) at these byte offsets.
     At(BTreeSet<usize>),
     /// Every `default` key.
     All,
@@ -175,6 +239,7 @@ struct Lexer<'a> {
     literals: Vec<Literal>,
     masks: Vec<Masked>,
     fed: BTreeSet<String>,
+    fed_locals: BTreeSet<String>,
 }
 
 impl<'a> Lexer<'a> {
@@ -192,6 +257,7 @@ impl<'a> Lexer<'a> {
             literals: Vec::new(),
             masks: Vec::new(),
             fed: BTreeSet::new(),
+            fed_locals: BTreeSet::new(),
         }
     }
 
@@ -230,12 +296,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn key_secret(&self, name: &str, offset: usize) -> bool {
-        let default = name == "default"
-            && match &self.defaults {
-                Defaults::None => false,
-                Defaults::At(offsets) => offsets.contains(&offset),
-                Defaults::All => true,
-            };
+        let default = match &self.defaults {
+            Defaults::None => false,
+            Defaults::At(offsets) => offsets.contains(&offset),
+            Defaults::All => name == "default",
+        };
         // A write-only value's version trigger may repeat the value's condition
         // (`password_wo_version = var.pw == "..." ? null : 1`); its literals are masked like
         // the value's.
@@ -337,10 +402,13 @@ impl<'a> Lexer<'a> {
                         })
                         .count();
                     let word = &text[pos..pos + len];
-                    if let Some(name) = word.strip_prefix("var.") {
-                        if self.under_secret() {
+                    if self.under_secret() {
+                        if let Some(name) = word.strip_prefix("var.") {
                             let name = name.split('.').next().unwrap_or_default();
                             self.fed.insert(name.to_owned());
+                        } else if let Some(name) = word.strip_prefix("local.") {
+                            let name = name.split('.').next().unwrap_or_default();
+                            self.fed_locals.insert(name.to_owned());
                         }
                     }
                     let item_start = self.frame().item_start;

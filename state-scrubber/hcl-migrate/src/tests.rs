@@ -3176,3 +3176,41 @@ fn self_reads_of_a_moved_terraform_data_value_are_named_consumers() {
         );
     }
 }
+
+/// A literal that reaches a secret argument through a local (`password = local.p`, `p = "..."`),
+/// and the default of a variable that reaches one through locals (`local.q = var.master`), are
+/// printed as context of the rewrite: masked like a literal assigned there directly. Locals and
+/// variables that feed nothing secret stay readable.
+#[test]
+fn diff_masks_literals_and_defaults_that_feed_a_secret_through_locals() {
+    let canary = |n: u32| format!("cnry{}{}L{n}", std::process::id(), "q7");
+    let main = format!(
+        "locals {{\n  q = local.r\n  r = \"${{var.master}}-x\"\n  p = \"{c1}\"\n}}\n\
+         resource \"aws_db_instance\" \"a\" {{\n  identifier = \"a\"\n  password   = local.p\n}}\n\
+         locals {{ region = \"eu-west-1\" }}\n\
+         variable \"master\" {{\n  default = \"{c2}\"\n}}\n\
+         resource \"aws_db_instance\" \"b\" {{\n  identifier = \"b\"\n  password   = local.q\n}}\n",
+        c1 = canary(1),
+        c2 = canary(2),
+    );
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let diff = plan.unified_diff(&|_, _| false);
+    assert!(
+        diff.contains("password_wo         = local.p"),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
+    for n in 1..=2 {
+        assert!(
+            !diff.contains(&canary(n)),
+            "canary {n} printed (diff withheld)"
+        );
+    }
+    assert!(
+        diff.contains("   p = \"***\"") && diff.contains("   default = \"***\""),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
+    assert!(
+        diff.contains(" locals { region = \"eu-west-1\" }"),
+        "unexpected diff (not shown: it may hold a planted value)"
+    );
+}
