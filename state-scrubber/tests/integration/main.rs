@@ -7,5 +7,6 @@ mod audit;
 mod credentials;
 mod hostile;
 mod keys;
+mod redaction;
 mod saved_plan;
 mod scrub;
