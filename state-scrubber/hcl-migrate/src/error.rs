@@ -44,6 +44,18 @@ pub enum MigrateError {
         /// The files left migrated.
         migrated: Vec<PathBuf>,
     },
+    /// Two `.tf` paths are one file (a symlink to the other, or both to a third) and their modules
+    /// would leave it with different contents; nothing is planned or written.
+    #[error(
+        "{path} and {other} are the same file (a symlink), and the migration would rewrite it \
+         differently in their modules; give each module a copy of its own, then migrate again"
+    )]
+    LinkedTwice {
+        /// The path whose module rewrites the file (or the first of two that do).
+        path: PathBuf,
+        /// The other path to it.
+        other: PathBuf,
+    },
     /// A file changed on disk between planning and writing; nothing was written to it.
     #[error("{path}: changed on disk since the migration was planned; plan again")]
     Stale {

@@ -114,6 +114,9 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
         root: dir.to_path_buf(),
         ..MigrationPlan::default()
     };
+    // Every file read, by the file it is (a symlink is its target): its path, and its rewrite.
+    let mut seen: std::collections::HashMap<PathBuf, (PathBuf, Option<String>)> =
+        std::collections::HashMap::new();
     for (index, module_dir) in module::module_dirs(dir, opts.recursive)?
         .into_iter()
         .enumerate()
@@ -140,9 +143,26 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
         // module_dirs lists `dir` itself first: the root module.
         let outcome = planner::plan_module(&files, &others, &refs, opts, index == 0);
         for (index, file) in files.into_iter().enumerate() {
-            if let Some(change) =
-                finish_file(file, &outcome.edits[index], outcome.notes[index].clone())
-            {
+            let path = file.path.clone();
+            let change = finish_file(file, &outcome.edits[index], outcome.notes[index].clone());
+            let rewritten = change.as_ref().map(|change| change.rewritten.clone());
+            let same = std::fs::canonicalize(&path).map_err(|e| MigrateError::io(&path, e))?;
+            match seen.get(&same) {
+                // One file under two paths (modules): written once, when both leave it alike.
+                Some((_, before)) if *before == rewritten => continue,
+                Some((first, before)) => {
+                    let (path, other) = if before.is_some() {
+                        (first.clone(), path)
+                    } else {
+                        (path, first.clone())
+                    };
+                    return Err(MigrateError::LinkedTwice { path, other });
+                }
+                None => {
+                    seen.insert(same, (path, rewritten));
+                }
+            }
+            if let Some(change) = change {
                 plan.files.push(change);
             }
         }
@@ -230,8 +250,9 @@ impl MigrationPlan {
 
     /// Writes every rewritten file: all of them go to temporary files next to their targets
     /// (fsync, original permissions kept) before any is renamed over its target, and a failed
-    /// rename puts back the files already replaced. Refuses, writing nothing, if any file changed
-    /// on disk since planning.
+    /// rename puts back the files already replaced. A symlink is written through (the file it
+    /// names is replaced; the link stays). Refuses, writing nothing, if any file changed on disk
+    /// since planning.
     pub fn write(&self) -> Result<(), MigrateError> {
         for change in &self.files {
             let current = std::fs::read_to_string(&change.path)
@@ -249,11 +270,18 @@ impl MigrationPlan {
         &self,
         hook: &dyn Fn(write::Step, &Path) -> std::io::Result<()>,
     ) -> Result<(), MigrateError> {
+        // A symlink is written through: the file it names is replaced, and it stays a link.
+        let targets = self
+            .files
+            .iter()
+            .map(|change| write::target(&change.path))
+            .collect::<Result<Vec<_>, _>>()?;
         let files: Vec<write::Replacement> = self
             .files
             .iter()
-            .map(|change| write::Replacement {
-                path: &change.path,
+            .zip(&targets)
+            .map(|(change, target)| write::Replacement {
+                path: target,
                 rewritten: change.rewritten.as_bytes(),
                 original: change.original.as_bytes(),
             })

@@ -3214,3 +3214,74 @@ fn diff_masks_literals_and_defaults_that_feed_a_secret_through_locals() {
         "unexpected diff (not shown: it may hold a planted value)"
     );
 }
+
+/// A `.tf` file that is a symlink (a file shared between modules, as many repositories keep
+/// `providers.tf` or `versions.tf`) is written through: the link stays a link and the file it
+/// names gets the rewrite, once when two modules link it and rewrite it alike. When they would
+/// rewrite it differently nothing is written, and the error names both links.
+#[cfg(unix)]
+#[test]
+fn symlinked_files_are_written_through_and_stay_links() {
+    let shared =
+        "resource \"aws_db_instance\" \"db\" {\n  identifier = \"db\"\n  password   = var.pw\n}\n";
+    let vars = "variable \"pw\" {\n  type = string\n}\n";
+    let top = tempfile::tempdir().expect("tempdir");
+    let common = top.path().join("common");
+    let root = top.path().join("envs");
+    std::fs::create_dir_all(&common).expect("mkdir");
+    std::fs::write(common.join("db.tf"), shared).expect("write");
+    for env in ["dev", "prod"] {
+        std::fs::create_dir_all(root.join(env)).expect("mkdir");
+        std::os::unix::fs::symlink("../../common/db.tf", root.join(env).join("db.tf"))
+            .expect("symlink");
+        std::fs::write(root.join(env).join("vars.tf"), vars).expect("write");
+    }
+    let plan = plan_migration(&root, &Options::default()).expect("plan");
+    assert_eq!(plan.files.len(), 1, "{plan:#?}");
+    plan.write().expect("write");
+    for env in ["dev", "prod"] {
+        let link = root.join(env).join("db.tf");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("lstat")
+                .file_type()
+                .is_symlink(),
+            "{env}/db.tf is no longer a symlink"
+        );
+    }
+    let written = std::fs::read_to_string(common.join("db.tf")).expect("read");
+    assert_eq!(written, plan.files[0].rewritten);
+    assert!(written.contains("password_wo"), "{written}");
+    assert!(plan_migration(&root, &Options::default())
+        .expect("plan")
+        .is_empty());
+
+    // Rewritten two ways: prod reads the password in an output, so there it stays.
+    std::fs::write(common.join("db.tf"), shared).expect("write");
+    std::fs::write(
+        root.join("prod").join("out.tf"),
+        "output \"pw\" {\n  value     = aws_db_instance.db.password\n  sensitive = true\n}\n",
+    )
+    .expect("write");
+    let err = plan_migration(&root, &Options::default()).expect_err("two rewrites of one file");
+    assert!(matches!(err, MigrateError::LinkedTwice { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "{} and {} are the same file",
+            root.join("dev/db.tf").display(),
+            root.join("prod/db.tf").display()
+        )),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(common.join("db.tf")).expect("read"),
+        shared
+    );
+    for env in ["dev", "prod"] {
+        assert_eq!(
+            std::fs::read_to_string(root.join(env).join("vars.tf")).expect("read"),
+            vars
+        );
+    }
+}

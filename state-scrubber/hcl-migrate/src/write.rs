@@ -2,7 +2,7 @@
 
 use crate::MigrateError;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One file to replace: its path, its new content, and its content now (for a rollback).
 pub(crate) struct Replacement<'a> {
@@ -65,6 +65,20 @@ pub(crate) fn replace_all(
         sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// The file to replace for `path`: `path` itself, or the file a symlink there names (renaming
+/// over the link would make it a copy, and leave the file it shared alone).
+pub(crate) fn target(path: &Path) -> Result<PathBuf, MigrateError> {
+    let link = std::fs::symlink_metadata(path)
+        .map_err(|e| MigrateError::io(path, e))?
+        .file_type()
+        .is_symlink();
+    if link {
+        std::fs::canonicalize(path).map_err(|e| MigrateError::io(path, e))
+    } else {
+        Ok(path.to_path_buf())
+    }
 }
 
 fn parent(path: &Path) -> &Path {
