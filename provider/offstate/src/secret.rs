@@ -165,9 +165,21 @@ fn configured_value(config: &Value) -> Result<Option<(SecretValue, bool)>, Diagn
 }
 
 /// Whether the configuration asks for a new version compared with `prior`:
-/// the trigger or the generator settings changed.
+/// the trigger or the generator settings changed. In compare mode the value alone decides
+/// (see `value_differs`): a `value_wo_version` removed to switch from trigger mode is no
+/// reason to write the same value again, which would push the real previous value out of
+/// `AWSPREVIOUS`.
 fn write_requested(config: &Value, prior: &Value) -> bool {
-    trigger(config) != trigger(prior) || config.get("generate") != prior.get("generate")
+    (trigger_may_change(config, prior) && !compare_mode(config))
+        || config.get("generate") != prior.get("generate")
+}
+
+/// Whether `value_wo_version` differs from `prior`'s, or may: an unknown one (another
+/// resource's `version_id` in a run that creates it) can turn out to be anything, also where
+/// `prior` has none (an imported secret). A plan that keeps `version_id` while the apply then
+/// writes is Terraform's "Provider produced inconsistent final plan".
+fn trigger_may_change(config: &Value, prior: &Value) -> bool {
+    config.get("value_wo_version").is_unknown() || trigger(config) != trigger(prior)
 }
 
 /// `value_wo_version` is kept in plan and state in plain text. Refuses one that is the value
@@ -275,7 +287,7 @@ fn adopts_moved_value(private: &[u8], config: &Value, prior: &Value) -> bool {
     has_adopt_marker(private)
         && prior.get("generate").is_null()
         && !config.get("generate").is_null()
-        && trigger(config) == trigger(prior)
+        && !trigger_may_change(config, prior)
         && config.get("value_wo").is_null()
         && config.get("binary_wo").is_null()
 }

@@ -72,3 +72,44 @@ async fn compare_mode_applies_what_was_planned() {
         "only the test's own puts"
     );
 }
+
+#[tokio::test]
+async fn switching_from_trigger_mode_writes_only_a_different_value() {
+    let h = harness();
+    let value = canary();
+    let mut triggered = compare_config("app/cmp-switch", Value::string(&value));
+    triggered.set("compare_value", Value::Null);
+    triggered.set("value_wo_version", Value::string("1"));
+    let state = h.create(&triggered).await;
+    let puts = h.store.call_count("put_value");
+
+    // value_wo_version removed, compare_value set, the same value: nothing planned or written.
+    let same = compare_config("app/cmp-switch", Value::string(&value));
+    let planned = undv(&h.plan(&state, &same).await.planned_state, &h.ty);
+    assert_eq!(planned.get("version_id"), state.get("version_id"));
+    let applied = h.apply(&state, &planned, &same).await;
+    assert!(
+        errors(&applied.diagnostics).is_empty(),
+        "{:?}",
+        applied.diagnostics
+    );
+    let after = undv(&applied.new_state, &h.ty);
+    assert_eq!(after.get("version_id"), state.get("version_id"));
+    assert_eq!(
+        h.store.call_count("put_value"),
+        puts,
+        "the same value is not written again"
+    );
+
+    // A different value is planned and written.
+    let other = compare_config("app/cmp-switch", Value::string(canary()));
+    let planned = undv(&h.plan(&state, &other).await.planned_state, &h.ty);
+    assert!(planned.get("version_id").is_unknown());
+    let applied = h.apply(&state, &planned, &other).await;
+    assert!(
+        errors(&applied.diagnostics).is_empty(),
+        "{:?}",
+        applied.diagnostics
+    );
+    assert_eq!(h.store.call_count("put_value"), puts + 1);
+}

@@ -95,6 +95,16 @@ async fn generate_after_a_move_from_aws_adopts_the_current_value() {
     assert!(undv(&triggered.planned_state, &h.ty)
         .get("version_id")
         .is_unknown());
+    // Nor with a trigger not known until apply (another resource's version_id): it may be
+    // set by then, and a plan keeping version_id would contradict the apply that writes.
+    let mut unknown_trigger = config(32, None);
+    unknown_trigger.set("value_wo_version", Value::Unknown);
+    let later = h
+        .plan_private(&prior, &unknown_trigger, &read.private)
+        .await;
+    assert!(undv(&later.planned_state, &h.ty)
+        .get("version_id")
+        .is_unknown());
     // Nor with value_wo (value_wo_version null -> "1" writes, as before).
     let value = canary();
     let mut with_value = config(32, Some("1"));
