@@ -65,8 +65,17 @@ pub fn run_migrate(args: MigrateArgs) -> anyhow::Result<Outcome> {
             || key.is_some_and(|key| rules.key_match(key, literal).is_some())
     };
     let mut out = std::io::stdout().lock();
-    out.write_all(plan.unified_diff(&check).as_bytes())
-        .context("writing the diff")?;
+    // The diff quotes the .tf files: their control and invisible characters (an escape sequence
+    // erasing the line above, a bidirectional override) are shown escaped, not sent to the
+    // terminal. A line's own ending, CRLF included, is kept.
+    for line in plan.unified_diff(&check).split_inclusive('\n') {
+        let body = line
+            .strip_suffix('\n')
+            .map_or(line, |l| l.strip_suffix('\r').unwrap_or(l));
+        out.write_all(crate::report::printable(body).as_bytes())
+            .and_then(|()| out.write_all(&line.as_bytes()[body.len()..]))
+            .context("writing the diff")?;
+    }
     out.flush().context("writing the diff")?;
     let mut err = std::io::stderr().lock();
     // Warnings and notes name blocks by their labels, which come from the .tf files.

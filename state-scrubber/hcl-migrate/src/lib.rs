@@ -305,12 +305,23 @@ impl FileChange {
         variables: &redact::SecretVariables,
         check: SecretCheck,
     ) -> String {
-        let name = self
+        // A control character in the name (a newline would split the header line) is shown as
+        // `\u{..}`, as the CLI shows the others.
+        let name: String = self
             .path
             .strip_prefix(root)
             .unwrap_or(&self.path)
             .display()
-            .to_string();
+            .to_string()
+            .chars()
+            .map(|c| {
+                if c.is_control() {
+                    format!("\\u{{{:x}}}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
         let old: Vec<&str> = self
             .original
             .split_inclusive('\n')

@@ -1,0 +1,41 @@
+//! `migrate`'s diff is read on a terminal, in a review: a `.tf` file's name and text are the
+//! repository's, and a control character there (an escape sequence that erases the line above, a
+//! bidirectional override) must not reach the terminal to hide or reorder what the diff shows. A
+//! newline in a file name must not split a header line.
+
+use crate::util;
+
+#[test]
+fn the_diff_shows_control_characters_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "x\u{1b}[31mred\nnl.tf";
+    let tf = "resource \"aws_db_instance\" \"a\" {\n  identifier = \"a\" # \u{1b}[1A\u{1b}[2K hidden\n  engine = \"e\" # \u{202e}reversed\n  password   = var.pw\n}\n";
+    std::fs::write(dir.path().join(name), tf).unwrap();
+    // A CRLF file keeps its line endings as they are in the diff: a CR before the newline moves
+    // nothing that is shown.
+    let crlf = "resource \"aws_rds_cluster\" \"c\" {\r\n  master_password = var.pw\r\n}\r\n";
+    std::fs::write(dir.path().join("crlf.tf"), crlf).unwrap();
+    let out = util::bin()
+        .args(["migrate", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("+  password_wo"), "{stdout:?}");
+    for bad in ['\u{1b}', '\u{202e}'] {
+        assert!(!stdout.contains(bad), "{bad:?} printed: {stdout:?}");
+    }
+    for line in stdout.split('\n') {
+        assert!(!line.starts_with("nl.tf"), "a name split: {stdout:?}");
+    }
+    assert!(
+        stdout.contains("--- a/x\\u{1b}[31mred\\u{a}nl.tf\n"),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains("+  master_password_wo         = var.pw\r\n"),
+        "{stdout:?}"
+    );
+    // Nothing was written.
+    assert_eq!(std::fs::read_to_string(dir.path().join(name)).unwrap(), tf);
+}
