@@ -85,7 +85,7 @@ fn every_occurrence_of_a_duplicated_key_is_scanned() {
     ];
     let d = Dir::new();
     for (i, (case, text, pointer)) in cases.iter().enumerate() {
-        let secret = format!("Dk{}{}", random(ALNUM, 14), random("!#%+", 1));
+        let secret = plant(&format!("Dk{}{}", random(ALNUM, 14), random("!#%+", 1)));
         let text = text.replace("{S}", &secret);
         let line = text[..text.find(&secret).unwrap()].matches('\n').count() + 1;
         let file = d.write(&format!("c{i}.tfstate"), &text);
@@ -178,8 +178,11 @@ fn a_key_too_often_in_one_resource_is_an_error() {
 #[test]
 fn a_lone_surrogate_escape_neither_crashes_nor_hides_a_secret() {
     let d = Dir::new();
-    let secret = format!("Dk{}{}", random(ALNUM, 14), random("!#%+", 1));
-    let key_id = format!("AKIA{}", random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let secret = plant(&format!("Dk{}{}", random(ALNUM, 14), random("!#%+", 1)));
+    let key_id = plant(&format!(
+        "AKIA{}",
+        random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    ));
     let text = raw_state(&format!(
         "\"type\": \"aws_db_instance\", \"name\": \"db\",\n\"instances\": [{{\"schema_version\": 0, \"attributes\": {{\"id\": \"db-1\",\n\"password\": \"\\ud800{secret}\",\n\"description\": \"x\\udc00 {key_id} \\ud83d\\ude00\",\n\"tags\": {{\"k\\udbff\": \"v\"}}}}}}]"
     ));

@@ -39,7 +39,7 @@ fn acme_state(token: &str, password: &str) -> String {
 #[test]
 fn a_config_adds_rules_and_allows_findings() {
     let d = Dir::new();
-    let token = format!("acmedt_{}", random("0123456789abcdef", 32));
+    let token = plant(&format!("acmedt_{}", random("0123456789abcdef", 32)));
     let p = pw();
     d.write("s/terraform.tfstate", acme_state(&token, &p));
     let rules_of = |r: &Run| -> Vec<String> {
@@ -113,7 +113,10 @@ fn allowed_files_match_the_path_however_it_is_given() {
     let d = Dir::new();
     d.write(
         "s/terraform.tfstate",
-        acme_state(&format!("acmedt_{}", random("0123456789abcdef", 32)), &pw()),
+        acme_state(
+            &plant(&format!("acmedt_{}", random("0123456789abcdef", 32))),
+            &pw(),
+        ),
     );
     d.write(
         "allow.toml",
@@ -153,9 +156,12 @@ fn a_default_config_that_cannot_be_read_is_exit_2() {
 #[test]
 fn a_bad_config_is_exit_2_naming_the_entry() {
     let d = Dir::new();
-    let state = acme_state(&format!("acmedt_{}", random("0123456789abcdef", 32)), &pw());
+    let state = acme_state(
+        &plant(&format!("acmedt_{}", random("0123456789abcdef", 32))),
+        &pw(),
+    );
     d.write("s/terraform.tfstate", &state);
-    let secretish = format!("acmedt_{}", random("0123456789abcdef", 31));
+    let secretish = plant(&format!("acmedt_{}", random("0123456789abcdef", 31)));
     for (text, want) in [
         (
             format!("{ACME_RULE}examples = [\"{secretish}\"]\n"),

@@ -12,7 +12,7 @@ fn each_error_is_reported_with_file_and_position_other_files_still_scanned_input
         ),
         (
             "truncated.tfstate",
-            db_state("x1y2z3w4v5u6").as_bytes()[..120].to_vec(),
+            db_state(&plant("x1y2z3w4v5u6")).as_bytes()[..120].to_vec(),
             "truncated.tfstate:",
         ),
         (
@@ -86,7 +86,7 @@ fn each_error_is_reported_with_file_and_position_other_files_still_scanned_input
     }
     // The truncated case names line, column and the JSON path.
     let d = Dir::new();
-    let full = db_state("x1y2z3w4v5u6");
+    let full = db_state(&plant("x1y2z3w4v5u6"));
     let bad = d.write(
         "t.tfstate",
         &full.as_bytes()[..full.find("\"password\"").unwrap() + 16],
@@ -272,7 +272,7 @@ fn a_state_over_256_mib_truncated_during_the_scan_never_kills_the_run() {
 #[test]
 fn unexpected_structure_is_an_error_with_its_pointer() {
     let d = Dir::new();
-    let c = format!("cnry{}", random(ALNUM, 20));
+    let c = plant(&format!("cnry{}", random(ALNUM, 20)));
     let mut inst_obj = resource(
         "managed",
         "aws_db_instance",

@@ -196,7 +196,7 @@ fn opentofu_encrypted_state_is_recognised_not_an_error() {
 #[test]
 fn walked_json_with_a_foreign_version_is_skipped_named_files_stay_strict() {
     let d = Dir::new();
-    let c = format!("cnry{}", random(ALNUM, 20));
+    let c = plant(&format!("cnry{}", random(ALNUM, 20)));
     let foreign = json!({"version": "2.1", "password": c, "items": [1, 2]}).to_string();
     d.write("docs/explanation.json", &foreign);
     d.write("docs/floorplan.json", "not json at all");
@@ -280,8 +280,8 @@ fn each_file_is_scanned_once_and_a_missing_path_is_only_an_error() {
 #[test]
 fn unsupported_versions_are_echoed_only_when_they_look_like_versions() {
     let d = Dir::new();
-    let canary = format!("cnry{}", random(ALNUM, 24));
-    let number = format!("9{}", random("0123456789", 15));
+    let canary = plant(&format!("cnry{}", random(ALNUM, 24)));
+    let number = plant(&format!("9{}", random("0123456789", 15)));
     d.write(
         "a-plan.json",
         format!("{{\"format_version\": \"{canary}\", \"values\": {{}}}}"),

@@ -8,9 +8,9 @@ use super::*;
 #[test]
 fn secret_index_and_module_keys_are_found_and_masked_everywhere() {
     let d = Dir::new();
-    let t1 = format!("ghp_{}", random(ALNUM, 36));
-    let t2 = format!("ghp_{}", random(ALNUM, 36));
-    let t3 = format!("ghp_{}", random(ALNUM, 36));
+    let t1 = plant(&format!("ghp_{}", random(ALNUM, 36)));
+    let t2 = plant(&format!("ghp_{}", random(ALNUM, 36)));
+    let t3 = plant(&format!("ghp_{}", random(ALNUM, 36)));
     let mut gh = resource(
         "managed",
         "github_actions_secret",

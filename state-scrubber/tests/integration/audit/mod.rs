@@ -26,7 +26,7 @@ mod state;
 mod terraform_json;
 
 fn pw() -> String {
-    format!("{}!{}", random(ALNUM, 10), random(ALNUM, 6))
+    plant(&format!("{}!{}", random(ALNUM, 10), random(ALNUM, 6)))
 }
 
 fn db_state(password: &str) -> String {

@@ -8,13 +8,13 @@ use super::*;
 /// `output.tf`) and `output-state.tfstate` (the state of the same apply), their secrets filled in
 /// at random: (document, state, [db password, admin password, pin]).
 fn output_json_and_state() -> (String, String, [String; 3]) {
-    let db = format!("{}-{}", random(ALNUM, 8), random(ALNUM, 8));
-    let admin = format!("{}-{}", random(ALNUM, 8), random(ALNUM, 8));
-    let pin = format!(
+    let db = plant(&format!("{}-{}", random(ALNUM, 8), random(ALNUM, 8)));
+    let admin = plant(&format!("{}-{}", random(ALNUM, 8), random(ALNUM, 8)));
+    let pin = plant(&format!(
         "{}{}",
         1 + random("123456789", 1).parse::<u8>().unwrap() % 9,
         random("0123456789", 11)
-    );
+    ));
     let fill = |s: &str| {
         s.replace("@DB_PASSWORD@", &db)
             .replace("@ADMIN_PASSWORD@", &admin)

@@ -9,9 +9,9 @@ use super::*;
 #[test]
 fn plan_configuration_module_inputs_and_provisioners_are_scanned() {
     let d = Dir::new();
-    let token = format!("ghp_{}", random(ALNUM, 36));
+    let token = plant(&format!("ghp_{}", random(ALNUM, 36)));
     let pw = pw();
-    let plain = pw.replace('!', "x");
+    let plain = plant(&pw.replace('!', "x"));
     let plan = json!({
         "format_version": "1.2", "terraform_version": "1.9.5", "variables": {},
         "planned_values": {"root_module": {}}, "resource_changes": [],
@@ -84,7 +84,7 @@ fn plan_configuration_module_inputs_and_provisioners_are_scanned() {
 #[test]
 fn plan_configuration_for_each_literals_are_scanned() {
     let d = Dir::new();
-    let token = format!("ghp_{}", random(ALNUM, 36));
+    let token = plant(&format!("ghp_{}", random(ALNUM, 36)));
     let pw = pw();
     let plan = json!({
         "format_version": "1.2", "terraform_version": "1.9.5", "variables": {},
@@ -212,8 +212,8 @@ fn failed_check_messages_are_scanned_in_states_and_plans() {
 #[test]
 fn literal_output_values_in_plan_configuration_are_found() {
     let d = Dir::new();
-    let pw = format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6));
-    let key = format!("ghp_{}", random(ALNUM, 36));
+    let pw = plant(&format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6)));
+    let key = plant(&format!("ghp_{}", random(ALNUM, 36)));
     d.write(
         "plan.json",
         json!({"format_version": "1.2", "terraform_version": "1.11.4", "configuration": {"root_module": {
@@ -254,9 +254,12 @@ fn literal_output_values_in_plan_configuration_are_found() {
 #[test]
 fn identities_and_generated_config_are_read() {
     let d = Dir::new();
-    let pw = format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6));
+    let pw = plant(&format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6)));
     let tok = random(ALNUM, 32);
-    let key_id = format!("AKIA{}", random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let key_id = plant(&format!(
+        "AKIA{}",
+        random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    ));
     let ident = json!({"id": key_id, "account_id": "123456789012", "password": pw});
     let mut state = state_value(json!([resource(
         "managed",
@@ -330,7 +333,7 @@ fn identities_and_generated_config_are_read() {
 #[test]
 fn action_invocation_config_values_are_read() {
     let d = Dir::new();
-    let pw = format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6));
+    let pw = plant(&format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6)));
     let ctx = random(ALNUM, 24);
     d.write(
         "plan.json",

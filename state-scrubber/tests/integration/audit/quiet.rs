@@ -114,12 +114,12 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
     // The same keys holding values, not references.
     let v1 = random(ALNUM, 32);
     let v2 = random(ALNUM, 40);
-    let v3 = format!("/{}", random(ALNUM, 24));
+    let v3 = plant(&format!("/{}", random(ALNUM, 24)));
     let v4 = random(ALNUM, 32);
-    let gh = format!("ghp_{}", random(ALNUM, 36));
+    let gh = plant(&format!("ghp_{}", random(ALNUM, 36)));
     let v5 = random(ALNUM, 24);
     // Not random-looking, and still the OAuth 1 secret itself under this name.
-    let v6 = format!("Summer{}-Tw!tter", random("0123456789", 4));
+    let v6 = plant(&format!("Summer{}-Tw!tter", random("0123456789", 4)));
     let loud = state_v4(json!([resource(
         "managed",
         "aws_lambda_function",
@@ -168,7 +168,10 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
 #[test]
 fn an_access_key_id_as_a_resource_id_is_not_reported_in_any_layout() {
     let d = Dir::new();
-    let key_id = format!("AKIA{}", random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let key_id = plant(&format!(
+        "AKIA{}",
+        random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    ));
     let secret = random(ALNUM, 40);
     d.write(
         "v4.tfstate",

@@ -8,10 +8,10 @@ use super::*;
 fn canaries_never_reach_any_output_format() {
     use base64::Engine as _;
     let d = Dir::new();
-    let c1 = format!("cnry{}<&>{}", random(ALNUM, 12), random(ALNUM, 8));
-    let c2 = format!("cnry{}", random(ALNUM, 24));
-    let c3 = format!("cnry{}", random(ALNUM, 20));
-    let c4 = format!("cnry{}", random(ALNUM, 20));
+    let c1 = plant(&format!("cnry{}<&>{}", random(ALNUM, 12), random(ALNUM, 8)));
+    let c2 = plant(&format!("cnry{}", random(ALNUM, 24)));
+    let c3 = plant(&format!("cnry{}", random(ALNUM, 20)));
+    let c4 = plant(&format!("cnry{}", random(ALNUM, 20)));
     let secret_string = serde_json::to_string(&json!({"password": c1}))
         .unwrap()
         .replace('<', "\\u003c")
@@ -112,8 +112,8 @@ fn text_report_snapshot() {
     d.write(
         "terraform.tfstate",
         state_v4(json!([
-            resource("managed", "aws_db_instance", "main", json!({"password": "Zq8Lm2Xv9Rk4Tp7W", "username": "app"}), json!([[{"type": "get_attr", "value": "password"}]])),
-            resource("managed", "aws_lambda_function", "api", json!({"environment": [{"variables": {"DB_PASSWORD": "Wq7Kp3Lm9Xz2Rt5V", "MODE": "prod"}}]}), json!([])),
+            resource("managed", "aws_db_instance", "main", json!({"password": plant("Zq8Lm2Xv9Rk4Tp7W"), "username": "app"}), json!([[{"type": "get_attr", "value": "password"}]])),
+            resource("managed", "aws_lambda_function", "api", json!({"environment": [{"variables": {"DB_PASSWORD": plant("Wq7Kp3Lm9Xz2Rt5V"), "MODE": "prod"}}]}), json!([])),
         ])),
     );
     let r = audit_in(d.path(), &["terraform.tfstate"]);
@@ -140,9 +140,13 @@ fn text_report_snapshot() {
 #[test]
 fn previews_show_the_length_and_only_a_declared_public_prefix() {
     let d = Dir::new();
-    let pw = format!("zQ{}", random(ALNUM, 16));
-    let gh = format!("ghp_{}", random(ALNUM, 36));
-    let embedded = format!("xY{}=ghp_{}", random(ALNUM, 10), random(ALNUM, 36));
+    let pw = plant(&format!("zQ{}", random(ALNUM, 16)));
+    let gh = plant(&format!("ghp_{}", random(ALNUM, 36)));
+    let embedded = plant(&format!(
+        "xY{}=ghp_{}",
+        random(ALNUM, 10),
+        random(ALNUM, 36)
+    ));
     let st = d.write(
         "terraform.tfstate",
         state_v4(json!([

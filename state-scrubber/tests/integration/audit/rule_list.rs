@@ -34,7 +34,7 @@ fn every_rule_id_an_audit_reports_is_listed() {
                 "aws_lambda_function",
                 "f",
                 json!({"id": "f", "environment": [{"variables": {
-                    "GH": token, "SERVICE_PASSWORD": format!("{}{}", random(ALNUM, 14), "x9!Q")}}]}),
+                    "GH": token, "SERVICE_PASSWORD": plant(&format!("{}{}", random(ALNUM, 14), "x9!Q"))}}]}),
                 json!([])
             ),
             resource(
@@ -80,10 +80,10 @@ fn every_rule_id_an_audit_reports_is_listed() {
 #[test]
 fn rules_lists_and_checks_a_configuration() {
     let d = Dir::new();
-    let example = format!(
+    let example = plant(&format!(
         "acme_{}",
         random("abcdefghijklmnopqrstuvwxyz0123456789", 16)
-    );
+    ));
     let good = d.write(
         "good.toml",
         format!(

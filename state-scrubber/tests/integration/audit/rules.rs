@@ -109,7 +109,7 @@ fn every_attribute_table_row_is_detected() {
         {
             continue;
         }
-        let secret = format!("q{}", random(ALNUM, 23));
+        let secret = plant(&format!("q{}", random(ALNUM, 23)));
         let value = match row.treat {
             Treat::Secret => json!(secret),
             Treat::Scan => json!(format!("DB_PASSWORD={secret}")),
@@ -130,7 +130,7 @@ fn every_attribute_table_row_is_detected() {
         let mut sensitive = json!([]);
         if let Some(from) = &row.when_sensitive {
             assert_eq!(from.len(), 1, "mirrors of top-level attributes only, here");
-            v[&from[0]] = json!(format!("q{}", random(ALNUM, 23)));
+            v[&from[0]] = json!(plant(&format!("q{}", random(ALNUM, 23))));
             let (mode, rtype) = match row.resource_type.strip_prefix("data.") {
                 Some(t) => ("data", t),
                 None => ("managed", row.resource_type.as_str()),
@@ -215,8 +215,8 @@ fn look_alikes_are_quiet() {
 #[test]
 fn pass_keys_and_placeholder_looking_passwords_in_rows_and_marks_are_found() {
     let d = Dir::new();
-    let real = format!("Your-{}-2024!", random(ALNUM, 8));
-    let marked = format!("enter-{}", random(ALNUM, 10));
+    let real = plant(&format!("Your-{}-2024!", random(ALNUM, 8)));
+    let marked = plant(&format!("enter-{}", random(ALNUM, 10)));
     let p1 = random(ALNUM, 14);
     let p2 = random(ALNUM, 12);
     let st = d.write(
@@ -304,7 +304,7 @@ fn flatmap_rows_apply_their_when_condition() {
 #[test]
 fn a_password_that_starts_with_a_dollar_is_still_a_password() {
     let d = Dir::new();
-    let pw = format!("${}", random(ALNUM, 16));
+    let pw = plant(&format!("${}", random(ALNUM, 16)));
     let url = format!("postgres://app:{pw}@db.internal:5432/app");
     d.write(
         "t.tfstate",

@@ -92,8 +92,8 @@ fn v3_deposed_objects_are_scanned() {
 #[test]
 fn v3_child_module_outputs_are_read() {
     let d = Dir::new();
-    let pw = format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6));
-    let key = format!("ghp_{}", random(ALNUM, 36));
+    let pw = plant(&format!("{}!{}", random(ALNUM, 12), random(ALNUM, 6)));
+    let key = plant(&format!("ghp_{}", random(ALNUM, 36)));
     d.write(
         "terraform.tfstate",
         json!({"version": 3, "terraform_version": "0.11.14", "serial": 4, "lineage": "x", "modules": [
@@ -137,8 +137,9 @@ fn provider_private_data_is_decoded_and_read() {
     let d = Dir::new();
     let tok = random(ALNUM, 32);
     let pem_body = random(ALNUM, 64);
-    let pem =
-        format!("-----BEGIN RSA PRIVATE KEY-----\nMIIE{pem_body}\n-----END RSA PRIVATE KEY-----\n");
+    let pem = plant(&format!(
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIE{pem_body}\n-----END RSA PRIVATE KEY-----\n"
+    ));
     let sdk = json!({"e2bfb730-ecaa-11e6-8f88-34363bc7c4c0": {"create": 1_800_000_000_000u64, "delete": 600_000_000_000u64}, "schema_version": "1"});
     let fw = json!({"session": b64.encode(json!({"api_token": tok}).to_string()), "cert": b64.encode(json!({"key": pem}).to_string())});
     let mut state = state_value(json!([

@@ -164,7 +164,10 @@ fn secrets_on_the_setup_terraform_wrapper_command_line_are_reported() {
     let (db, api, key_id, sk) = (
         pw(),
         random(ALNUM, 32),
-        format!("AKIA{}", random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
+        plant(&format!(
+            "AKIA{}",
+            random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+        )),
         random(ALNUM, 40),
     );
     let plan = json!({"format_version": "1.2", "terraform_version": "1.9.5",
