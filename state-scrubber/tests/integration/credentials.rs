@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
 
-use crate::util::{bin, done, random, resource, state_v4, Run, ALNUM};
+use crate::util::{bin, done, plant, random, resource, state_v4, Run, ALNUM};
 use serde_json::json;
 
 /// A loopback endpoint answering every request with an error (JSON for Secrets Manager's
@@ -150,7 +150,7 @@ fn a_session_token_echoed_by_the_endpoint_is_withheld() {
 
     // From the environment, and from a shared credentials file only the SDK reads.
     for source in ["environment", "credentials file"] {
-        let canary = format!("Tok{}", random(ALNUM, 40));
+        let canary = plant(&format!("Tok{}", random(ALNUM, 40)));
         let key = random(ALNUM, 40);
         let with_token = || {
             let mut c = aws_command();
@@ -220,12 +220,12 @@ fn a_web_identity_token_echoed_by_sts_is_withheld() {
     let state = password_state(dir.path());
     // A JWT-shaped canary in a profile's web_identity_token_file: the SDK sends it only in the
     // form body of STS's AssumeRoleWithWebIdentity, which the endpoint quotes in its error.
-    let canary = format!(
+    let canary = plant(&format!(
         "eyJ{}.{}.{}",
         random(ALNUM, 30),
         random(ALNUM, 40),
         random(ALNUM, 30)
-    );
+    ));
     let token = dir.path().join("web-identity-token");
     std::fs::write(&token, format!("{canary}\n")).unwrap();
     let config = dir.path().join("config");

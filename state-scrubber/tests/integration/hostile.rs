@@ -186,7 +186,7 @@ fn nesting_100_000_levels_deep() {
 #[test]
 fn json_in_string_nested_past_the_budget_is_a_note_not_a_crash() {
     let d = util::Dir::new();
-    let token = format!("ghp_{}", util::random(util::ALNUM, 36));
+    let token = util::plant(&format!("ghp_{}", util::random(util::ALNUM, 36)));
     let mut value = serde_json::Value::String(format!("GH={token}"));
     for _ in 0..16 {
         let text = serde_json::to_string(&value).unwrap();
@@ -307,7 +307,7 @@ fn duplicate_keys_in_a_state_analysed_in_parallel() {
             i += 1;
         }
     };
-    let secret = format!("Dk{}", util::random(util::ALNUM, 18));
+    let secret = util::plant(&format!("Dk{}", util::random(util::ALNUM, 18)));
     let mut body = String::from(r#"{"version":4,"serial":1,"lineage":"l","resources":["#);
     pad(&mut body);
     body.push_str(&format!(
@@ -428,6 +428,14 @@ fn file_of_6_gib() {
 #[test]
 fn invalid_utf8() {
     let d = util::Dir::new();
+    // The passwords below, as far as they are UTF-8.
+    for planted in [
+        "def-long-enough-value",
+        "-password-value",
+        "-password-value-x",
+    ] {
+        util::plant(planted);
+    }
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "value.tfstate",
@@ -460,6 +468,7 @@ fn invalid_utf8() {
 #[test]
 fn nul_bytes() {
     let d = util::Dir::new();
+    util::plant("pass\0word-value-long");
     let mut late = state_with(&[b"\"".to_vec(), b"x".repeat(10_000), b"\0\"".to_vec()].concat());
     late.push(0);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
@@ -593,9 +602,9 @@ fn three_thousand_files() {
 /// line, retitle the window, hide a finding). Every printed text escapes control characters.
 #[test]
 fn control_characters_from_the_input_never_reach_a_terminal() {
-    use util::{audit, random, resource, state_v4, Dir, ALNUM};
+    use util::{audit, plant, random, resource, state_v4, Dir, ALNUM};
     let d = Dir::new();
-    let pw = format!("{}{}", random(ALNUM, 14), "9a");
+    let pw = plant(&format!("{}{}", random(ALNUM, 14), "9a"));
     let mut r = resource(
         "managed",
         "aws_db_instance",

@@ -143,7 +143,7 @@ impl Canaries {
             change: random(ALNUM, 24),
             output: random(ALNUM, 24),
             prior: random(ALNUM, 24),
-            import: format!("ghp_{}", random(ALNUM, 36)),
+            import: plant(&format!("ghp_{}", random(ALNUM, 36))),
         }
     }
     fn all(&self) -> [&str; 5] {

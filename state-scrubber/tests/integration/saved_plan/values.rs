@@ -90,7 +90,7 @@ fn a_walked_saved_plan_is_read_member_by_member() {
 /// found like any other value.
 #[test]
 fn a_plan_json_importing_id_is_read() {
-    let tok = format!("ghp_{}", random(ALNUM, 36));
+    let tok = plant(&format!("ghp_{}", random(ALNUM, 36)));
     let plan = json!({
         "format_version": "1.2",
         "resource_changes": [{

@@ -10,7 +10,7 @@ use crate::util;
 #[test]
 fn scrub_takes_the_config_audit_takes() {
     let dir = tempfile::tempdir().unwrap();
-    let token = format!("acmedt_{}", util::random("0123456789abcdef", 32));
+    let token = util::plant(&format!("acmedt_{}", util::random("0123456789abcdef", 32)));
     let password = canary();
     let state = json!({
         "version": 4, "terraform_version": "1.15.0", "serial": 3,

@@ -167,6 +167,8 @@ fn a_dry_run_against_a_stalling_store_gives_up_within_seconds() {
 fn a_sensitive_number_is_named_as_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("terraform.tfstate");
+    // The sensitive number in the state below.
+    crate::util::plant("482913");
     let state = r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "num-1", "outputs": {"pin": {"value": 482913, "type": "number", "sensitive": true}}, "resources": []}"#;
     std::fs::write(&p, state).unwrap();
     let o = run(&["scrub", p.to_str().unwrap(), "--prefix", "t/"], None);

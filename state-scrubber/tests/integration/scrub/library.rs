@@ -91,7 +91,7 @@ fn twins_become_null_others_references_and_restore_round_trips() {
 #[test]
 fn identity_attributes_are_never_planned() {
     let key_id = format!("AKIA{}", "QWERTYUIOPASDFGH");
-    let secret = format!("{}/{}", canary(), canary());
+    let secret = crate::util::plant(&format!("{}/{}", canary(), canary()));
     let word = canary();
     let doc = json!({
         "version": 4, "terraform_version": "1.15.0", "serial": 3,
@@ -311,6 +311,13 @@ fn round_trip_every_state_of_the_audit_corpus() {
                 ) => continue,
                 Err(e) => panic!("{e}"),
             };
+            // The corpus's fake secrets, as far as scrub found them: the assertions below print
+            // states and values.
+            for it in &r.items {
+                if let Ok(v) = it.value.expose_str() {
+                    crate::util::plant(v);
+                }
+            }
             states += 1;
             values += r.items.len();
             if r.items.is_empty() {

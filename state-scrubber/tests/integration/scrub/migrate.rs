@@ -39,15 +39,16 @@ fn migrate_dry_run_masks_secrets_on_context_lines() {
     let alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let pick = |n: usize| -> String {
         let mut r = rand::rng();
-        (0..n)
+        let value: String = (0..n)
             .map(|_| alnum.as_bytes()[r.random_range(0..alnum.len())] as char)
-            .collect()
+            .collect();
+        crate::util::plant(&value)
     };
-    let github = format!("{}{}", "ghp_", pick(36));
-    let stripe = format!("{}{}", "sk_live_", pick(24));
+    let github = crate::util::plant(&format!("{}{}", "ghp_", pick(36)));
+    let stripe = crate::util::plant(&format!("{}{}", "sk_live_", pick(24)));
     let url_password = pick(16);
     let default = pick(16);
-    let heredoc_token = format!("{}{}", "ghp_", pick(36));
+    let heredoc_token = crate::util::plant(&format!("{}{}", "ghp_", pick(36)));
     let plain_secret = pick(20);
     let tf = format!(
         r#"provider "github" {{

@@ -46,7 +46,8 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// A random canary made at run time: 24 letters and digits behind a fixed-looking head.
+/// A random canary made at run time: 24 letters and digits behind a fixed-looking head,
+/// [`plant`](crate::util::plant)ed.
 fn canary() -> String {
     let mut r = rand::rng();
     let tail: String = (0..24)
@@ -55,7 +56,7 @@ fn canary() -> String {
             (if c < 10 { b'0' + c } else { b'a' + c - 10 }) as char
         })
         .collect();
-    format!("Cn{tail}")
+    crate::util::plant(&format!("Cn{tail}"))
 }
 
 fn canary_forms(c: &str) -> Vec<String> {
