@@ -9,6 +9,10 @@
 - Going from trigger mode to compare mode (removing `value_wo_version`, setting `compare_value`)
   writes only when the value differs, as compare mode always does: a second copy of the same
   value would push the real previous value out of `AWSPREVIOUS`.
+- A `replica` in the secret's own region is refused by the plan, before anything is created.
+  Refused by ReplicateSecretToRegions instead, the create failed after CreateSecret: the secret
+  was left tainted, and the next apply replaced it, deleting it with its recovery window and then
+  failing to create the name again ("scheduled for deletion").
 
 Real Terraform, moto, canary sweep of every artifact."""
 
@@ -104,4 +108,20 @@ def test_switching_from_trigger_to_compare_mode_writes_only_a_different_value(ws
     store.assert_value(sm, name, other)
     store.assert_value(sm, name, value, "AWSPREVIOUS")
     ws.assert_no_changes("after writing the different value")
+    ws.sweep()
+
+
+def test_a_replica_in_the_secrets_own_region_is_refused_by_the_plan(ws, sm):
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+    body = hcl.secret(name=name, value_wo_version="1")  # the default recovery window (30 days)
+    body = body.rstrip().rstrip("}") + '  replica {\n    region = "us-east-1"\n  }\n}\n'
+    ws.write(hcl.config(ws.endpoint, body))  # the provider's region is us-east-1
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = [line["diagnostic"] for line in res.json_lines() if line.get("diagnostic", {}).get("severity") == "error"]
+    assert len(errors) == 1, res.stdout
+    assert "us-east-1" in errors[0]["detail"] and "replica" in errors[0]["summary"].lower(), errors
+    assert errors[0].get("address") == ADDR, errors  # Terraform shows a block set's error on the resource
+    assert store.status(sm, name) == "gone", "nothing may be created"
     ws.sweep()

@@ -980,6 +980,21 @@ impl offstate_framework::Resource for SecretResource {
                 )),
             );
         }
+        // A replica in the secret's own region is refused by ReplicateSecretToRegions only
+        // after CreateSecret: the create fails with the secret made, Terraform taints it, and
+        // the replace that follows deletes it with its recovery window and cannot create the
+        // name again. Refused here, before anything exists.
+        if let Some(own) = self.handle.get().ok().and_then(|c| c.store.region()) {
+            for replica in config.get("replica").elements() {
+                if replica.get("region").as_str() == Some(own) {
+                    resp.diagnostics.attr_error(
+                        AttributePath::attr("replica"),
+                        "Invalid replica region",
+                        format!("{own} is the region of the secret itself (the provider's region): a replica goes to another region."),
+                    );
+                }
+            }
+        }
         // tags_all is known at plan time whenever tags and default tags are; ignored tags are
         // left out, as refresh leaves them out.
         if config.get("tags").is_wholly_known() {

@@ -88,6 +88,10 @@ impl TagFilteredStore {
 
 #[async_trait]
 impl SecretStore for TagFilteredStore {
+    fn region(&self) -> Option<&str> {
+        self.inner.region()
+    }
+
     async fn create(&self, mut request: CreateSecret) -> Result<SecretMeta, StoreError> {
         self.ignore.strip(&mut request.tags);
         Ok(self.ignore.strip_meta(self.inner.create(request).await?))

@@ -31,6 +31,13 @@ pub const AWSPENDING: &str = "AWSPENDING";
 /// SecretStore>`), and every method is one API call or a paginated series of them.
 #[async_trait]
 pub trait SecretStore: Send + Sync {
+    /// The region this store acts in, when it knows it. A replica can be judged against it at
+    /// plan time: Secrets Manager refuses one in the secret's own region only once the secret
+    /// exists.
+    fn region(&self) -> Option<&str> {
+        None
+    }
+
     /// CreateSecret. With a `value`, the first version is created and carries `AWSCURRENT`.
     /// A name that is scheduled for deletion fails with [`StoreError::ScheduledForDeletion`].
     async fn create(&self, request: CreateSecret) -> Result<SecretMeta, StoreError>;

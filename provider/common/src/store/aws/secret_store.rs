@@ -30,6 +30,10 @@ pub(super) async fn quietly<F: Future>(call: F) -> F::Output {
 
 #[async_trait]
 impl SecretStore for AwsSecretsManager {
+    fn region(&self) -> Option<&str> {
+        Some(AwsSecretsManager::region(self))
+    }
+
     async fn create(&self, request: CreateSecret) -> Result<SecretMeta, StoreError> {
         let mut call = self
             .client
