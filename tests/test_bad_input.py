@@ -178,3 +178,29 @@ def test_a_service_error_echoing_the_request_does_not_show_the_value(ws, sm, mot
         assert "message withheld" in out, "the echoed message is replaced"
     finally:
         proxy.stop()
+
+
+GENERATE_JSON_CASES = [
+    # json_key without json_template: the value would be the bare password, not the object asked for.
+    ("json-key-without-template", 'json_key = "pw"', "json_key"),
+    # A template field where the password goes: its configured value would be replaced.
+    ("template-field-is-the-default-key", 'json_template = { username = "app", password = "x" }', "json_template"),
+    ("template-field-is-json-key", 'json_template = { username = "app", pw = "x" }\n    json_key = "pw"', "json_template"),
+]
+
+
+@pytest.mark.parametrize("case_id,settings,attr", GENERATE_JSON_CASES, ids=[c[0] for c in GENERATE_JSON_CASES])
+def test_generate_json_settings_that_cannot_apply_are_refused(ws, sm, case_id, settings, attr):
+    ws.canary()  # nothing secret is configured here; the sweep still runs
+    name = ws.name()
+    text = hcl.config(
+        ws.endpoint,
+        f'resource "offstate_secret" "s" {{\n  name = "{name}"\n  generate {{\n    {settings}\n  }}\n}}\n',
+        variables=(),
+    )
+    ws.write(text)
+    diags = error_diagnostics_validate(ws)
+    lines = attr_lines(text, [attr])
+    hits = [d for d in diags if (d.get("range") or {}).get("start", {}).get("line") in lines]
+    assert hits, f"{case_id}: no error diagnostic on generate.{attr} (lines {sorted(lines)}); got:\n{brief(diags)}"
+    ws.sweep()

@@ -164,6 +164,38 @@ fn configured_value(config: &Value) -> Result<Option<(SecretValue, bool)>, Diagn
     Ok(None)
 }
 
+/// `generate`'s `json_key` names the field of `json_template` that receives the password. Without
+/// a template it was silently ignored (the value stayed a bare password, not the object asked
+/// for), and a template field of that name was silently replaced by the password.
+fn check_json_fields(g: &Value, d: &mut Diagnostics) {
+    let at = AttributePath::attr("generate");
+    let template = g.get("json_template");
+    if template.is_null() {
+        if g.get("json_key").is_known_set() {
+            d.attr_error(
+                at.then_attr("json_key"),
+                "json_key without json_template",
+                "json_key names the field of json_template that holds the generated password; without json_template the value is the bare password. Add json_template (json_template = {} for an object with the password alone) or remove json_key.",
+            );
+        }
+        return;
+    }
+    let key = match g.get("json_key") {
+        Value::Null => "password",
+        Value::String(k) => k.as_str(),
+        _ => return,
+    };
+    if let Value::Map(fields) | Value::Object(fields) = template {
+        if fields.contains_key(key) {
+            d.attr_error(
+                at.then_attr("json_template").then_key(key),
+                "json_template field replaced by the password",
+                format!("The generated password goes into the field {key:?} (json_key), so this field's value would be replaced. Name the field otherwise, or set json_key to another field."),
+            );
+        }
+    }
+}
+
 /// Whether the configuration asks for a new version compared with `prior`:
 /// the trigger or the generator settings changed. In compare mode the value alone decides
 /// (see `value_differs`): a `value_wo_version` removed to switch from trigger mode is no
@@ -917,6 +949,7 @@ impl offstate_framework::Resource for SecretResource {
         if !c.get("generate").is_null() && c.get("generate").is_wholly_known() {
             crate::generate::spec_from(c.get("generate"), &AttributePath::attr("generate"), &mut d);
         }
+        check_json_fields(c.get("generate"), &mut d);
         crate::policy::validate(c, &mut d);
         let compare = c.get("compare_value").as_bool() == Some(true);
         if compare && c.get("binary_wo").is_known_set() {
