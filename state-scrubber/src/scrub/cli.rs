@@ -12,7 +12,8 @@ use super::interrupt::{self, Stop};
 use super::lock::StateLock;
 use super::plan::Selection;
 use super::rewrite::{
-    check_writable, replace_if_unchanged, write_private, ChangedMeanwhile, ReadOnly, Swap,
+    check_owner_kept, check_writable, replace_if_unchanged, write_private, ChangedMeanwhile,
+    OwnerNotKept, ReadOnly, Swap,
 };
 use super::{
     names, render, restore, scrub, signal_name, state_not_written, state_written, ScrubError,
@@ -240,6 +241,13 @@ fn emit_state(
                     refused()
                 )
             }
+            Err(e) if e.get_ref().is_some_and(|i| i.is::<OwnerNotKept>()) => {
+                anyhow::bail!(
+                    "{}: {e}; {after}{}. Run the command again as the file's owner (or root)",
+                    path.display(),
+                    refused()
+                )
+            }
             Err(e) => return Err(e).with_context(|| format!("writing {}", path.display())),
         }
     }
@@ -283,6 +291,33 @@ fn refuse_read_only(path: &Path, command: &str, what: &str) -> anyhow::Result<()
     }
 }
 
+/// `--write` on a file whose owner or group the new file could not be given (not root, or not
+/// in its group): refused before the store is contacted. The rename would leave the state
+/// owned by whoever ran the command, and its owner, running Terraform, possibly unable to read
+/// it.
+fn refuse_foreign_owner(path: &Path, command: &str, what: &str) -> anyhow::Result<()> {
+    match check_owner_kept(path) {
+        Ok(()) => Ok(()),
+        Err(e) => match e.get_ref().and_then(|i| i.downcast_ref::<OwnerNotKept>()) {
+            Some(o) => anyhow::bail!(
+                "{p}: --write would replace this file with one owned by this user, and it is owned by uid {uid}, gid {gid}, \
+                 which a file written here cannot be given (that takes root, or for the group, membership in it); nothing was {what}. \
+                 Run the command as the file's owner (or root), or write the result elsewhere \
+                 (`state-scrubber {command} - --write ... < {p} > NEW`)",
+                p = path.display(),
+                uid = o.uid,
+                gid = o.gid,
+            ),
+            None => Err(e).with_context(|| {
+                format!(
+                    "checking that a file replacing {} can keep its owner",
+                    path.display()
+                )
+            }),
+        },
+    }
+}
+
 pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     let pipeline = is_stdin(&args.state);
     if pipeline && args.write && std::io::stdout().is_terminal() {
@@ -304,6 +339,7 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     };
     if args.write && !pipeline {
         refuse_read_only(&args.state, "scrub", "stored or written")?;
+        refuse_foreign_owner(&args.state, "scrub", "stored or written")?;
         lock = Some(StateLock::acquire(
             &args.state,
             "state-scrubber scrub",
@@ -716,6 +752,7 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
     };
     if args.write && !pipeline {
         refuse_read_only(&args.state, "restore", "restored")?;
+        refuse_foreign_owner(&args.state, "restore", "restored")?;
         lock = Some(StateLock::acquire(
             &args.state,
             "state-scrubber restore",

@@ -235,7 +235,102 @@ pub fn check_writable(path: &Path) -> std::io::Result<()> {
     Err(std::io::Error::other(ReadOnly { mode }))
 }
 
-/// Write `bytes` to `path` atomically, keeping the permissions of the file it replaces. A
+/// The file to be replaced has an owner or group that a new file written by this process
+/// cannot be given (changing the owner takes root; the group, membership in it). The rename
+/// would leave the state owned by whoever ran the command: Terraform's local backend writes
+/// the state in place, and its owner (a state of mode 0640 or 0600) could no longer read it.
+#[derive(Debug, thiserror::Error)]
+#[error("it is owned by uid {uid}, gid {gid}, and a file this process writes cannot be given that owner and group; it was not replaced")]
+pub struct OwnerNotKept {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Give `f` (a new file, this process's) the owner and group `want` has, or the error wraps
+/// [`OwnerNotKept`] when this process may not.
+#[cfg(unix)]
+fn keep_owner(f: &std::fs::File, want: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let have = f.metadata()?;
+    if (have.uid(), have.gid()) == (want.uid(), want.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(f, Some(want.uid()), Some(want.gid())).map_err(|e| {
+        use std::io::ErrorKind::{InvalidInput, PermissionDenied};
+        // EPERM; EINVAL for an id a user namespace does not map.
+        if matches!(e.kind(), PermissionDenied | InvalidInput) {
+            std::io::Error::other(OwnerNotKept {
+                uid: want.uid(),
+                gid: want.gid(),
+            })
+        } else {
+            e
+        }
+    })
+}
+
+/// `path`, or the file a symlink at `path` points to (a dangling link is an error).
+fn resolve(path: &Path) -> std::io::Result<std::borrow::Cow<'_, Path>> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        Ok(std::fs::canonicalize(path)?.into())
+    } else {
+        Ok(path.into())
+    }
+}
+
+/// The directory of `path` and a new temporary file name in it.
+fn temp_beside(path: &Path) -> (PathBuf, PathBuf) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".into());
+    let mut rnd = [0u8; 6];
+    rand::Rng::fill(&mut rand::rng(), &mut rnd);
+    let tmp = dir.join(format!(
+        ".{file_name}.scrub-{}.tmp",
+        crate::finding::hex(&rnd)
+    ));
+    (dir, tmp)
+}
+
+/// `Err` wrapping [`OwnerNotKept`] when the file that replaces the one at `path` (a symlink's
+/// target) could not be given its owner and group: tried on an empty temporary file beside it,
+/// removed again. `Ok` when it can, or when there is no file.
+pub fn check_owner_kept(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let path = resolve(path)?;
+        let want = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let (_, tmp) = temp_beside(&path);
+        let f = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?
+        };
+        let kept = keep_owner(&f, &want);
+        drop(f);
+        let _ = std::fs::remove_file(&tmp);
+        kept
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
+/// Write `bytes` to `path` atomically, keeping the permissions, owner and group of the file it replaces. A
 /// symlink is followed: the file it points to is replaced (temporary file in *its* directory,
 /// so the rename stays atomic) and the link is kept. Renaming over the link itself would leave
 /// the old state, plaintext and all, in the target that other links and workspaces use.
@@ -276,39 +371,25 @@ fn write_atomically_inner(
     bytes: &[u8],
     mut swap: Option<&mut dyn Swap>,
 ) -> std::io::Result<()> {
-    let resolved;
-    let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        // A dangling link is an error here (NotFound), not a new file next to it.
-        resolved = std::fs::canonicalize(path)?;
-        resolved.as_path()
-    } else {
-        path
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "state".into());
+    // A dangling link is an error here (NotFound), not a new file next to it.
+    let path = resolve(path)?;
+    let path = path.as_ref();
+    let (dir, tmp) = temp_beside(path);
     check_writable(path)?;
-    let perms = std::fs::metadata(path).map(|m| m.permissions()).ok();
-    let mut rnd = [0u8; 6];
-    rand::Rng::fill(&mut rand::rng(), &mut rnd);
-    let tmp = dir.join(format!(
-        ".{file_name}.scrub-{}.tmp",
-        crate::finding::hex(&rnd)
-    ));
+    let original = std::fs::metadata(path).ok();
     let mut renamed = false;
     let result = (|| {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        if let Some(p) = &perms {
-            // Before any byte is written, so the temporary file is never wider than the original.
-            f.set_permissions(p.clone())?;
+        if let Some(m) = &original {
+            // The original's owner and group (Terraform, run as them, reads and writes it
+            // next), then its mode (a chown may clear set-id bits): before any byte is
+            // written, so the temporary file is never wider than the original.
+            #[cfg(unix)]
+            keep_owner(&f, m)?;
+            f.set_permissions(m.permissions())?;
         }
         f.write_all(bytes)?;
         f.sync_all()?;

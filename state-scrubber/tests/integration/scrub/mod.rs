@@ -34,6 +34,8 @@ mod lock;
 mod manifest;
 mod meanwhile;
 mod migrate;
+#[cfg(unix)]
+mod ownership;
 mod refusals;
 mod signals;
 
