@@ -1,6 +1,7 @@
 //! `state-scrubber migrate DIR`: the CLI face of the `hcl-migrate` library. Prints a unified diff
-//! (literals under secret arguments masked by the library, any literal that the content or key
-//! rules recognise masked by us) and the warnings and notes; `--write` applies it.
+//! (literals under secret arguments, and those that reach one through a variable, a local or a
+//! module input in any file of the module, masked by the library; any literal that the content or
+//! key rules recognise masked by us) and the warnings and notes; `--write` applies it.
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -31,6 +31,7 @@ mod comments;
 mod diff;
 mod edit;
 mod error;
+mod feeds;
 mod lex;
 mod module;
 mod planner;
@@ -87,6 +88,9 @@ pub struct FileChange {
     /// The original lines (1-based, inclusive ranges) that the rewrite may change: the edited
     /// spans and the alignment runs around them. Every other line is kept byte for byte.
     pub changed_lines: Vec<RangeInclusive<usize>>,
+    /// What its module (every one that has the file) holds as secrets, worked out when planned
+    /// over all of the module's files and the local modules it calls.
+    secrets: redact::SecretVariables,
 }
 
 /// Everything a migration would do.
@@ -117,6 +121,11 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
     // Every file read, by the file it is (a symlink is its target): its path, and its rewrite.
     let mut seen: std::collections::HashMap<PathBuf, (PathBuf, Option<String>)> =
         std::collections::HashMap::new();
+    // Per module planned: its directory and what its files say of secrets; per change, by the
+    // file it is, the modules that have it.
+    let mut modules: Vec<(PathBuf, redact::ModuleFacts)> = Vec::new();
+    let mut owners: std::collections::HashMap<PathBuf, Vec<usize>> =
+        std::collections::HashMap::new();
     for (index, module_dir) in module::module_dirs(dir, opts.recursive)?
         .into_iter()
         .enumerate()
@@ -142,11 +151,21 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
         let refs = module::collect_references(&files);
         // module_dirs lists `dir` itself first: the root module.
         let outcome = planner::plan_module(&files, &others, &refs, opts, index == 0);
+        // What feeds a secret is read from every file of the module, changed or not, and from
+        // the rewrites (a moved argument's new key).
+        let mut texts: Vec<String> = files
+            .iter()
+            .map(|file| file.src.clone())
+            .chain(others.iter().map(|other| other.src.clone()))
+            .collect();
+        let module = modules.len();
         for (index, file) in files.into_iter().enumerate() {
             let path = file.path.clone();
             let change = finish_file(file, &outcome.edits[index], outcome.notes[index].clone());
             let rewritten = change.as_ref().map(|change| change.rewritten.clone());
+            texts.extend(rewritten.clone());
             let same = std::fs::canonicalize(&path).map_err(|e| MigrateError::io(&path, e))?;
+            owners.entry(same.clone()).or_default().push(module);
             match seen.get(&same) {
                 // One file under two paths (modules): written once, when both leave it alike.
                 Some((_, before)) if *before == rewritten => continue,
@@ -166,8 +185,20 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
                 plan.files.push(change);
             }
         }
+        modules.push((
+            module_dir,
+            redact::ModuleFacts::read(texts.iter().map(String::as_str)),
+        ));
         plan.warnings.extend(outcome.warnings);
         plan.notes.extend(outcome.infos);
+    }
+    let secrets = feeds::module_secrets(modules);
+    for change in &mut plan.files {
+        let same =
+            std::fs::canonicalize(&change.path).map_err(|e| MigrateError::io(&change.path, e))?;
+        for &module in owners.get(&same).into_iter().flatten() {
+            change.secrets.merge(&secrets[module]);
+        }
     }
     plan.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(plan)
@@ -206,6 +237,7 @@ fn finish_file(
         rewritten,
         edits: notes,
         changed_lines: to_ranges(&closure),
+        secrets: redact::SecretVariables::default(),
     })
 }
 
@@ -232,19 +264,17 @@ impl MigrationPlan {
     /// body line) is shown as `***` when any key it sits under looks secret (quoted keys and
     /// inline objects included: `"DB_PASSWORD" = ...`, `jsonencode({ db_password = ... })`), when
     /// it is the `default` of a variable that is sensitive, ephemeral, secret-looking by name or
-    /// assigned to a secret-looking argument in a planned file (directly or through locals), when
-    /// it is in the value of a local so assigned, or when `check` says it may be a secret given
-    /// its nearest key. Context lines are masked the same way.
+    /// feeds a secret, when it is in the value of a local that feeds a secret, when it is given
+    /// to a module call's argument that feeds a secret in the child module, or when `check` says
+    /// it may be a secret given its nearest key. What feeds a secret was worked out when planning,
+    /// over every file of the module (changed or not, `.tf.json` and override files included):
+    /// what a secret-looking argument names (migrated or not, in a template too), followed
+    /// through locals, and through the local modules it calls (those outside the directory
+    /// planned are read for that too). Context lines are masked the same way.
     pub fn unified_diff(&self, check: SecretCheck) -> String {
-        // A variable that feeds a secret argument in one file has its default in another.
-        let variables = redact::SecretVariables::collect(
-            self.files
-                .iter()
-                .flat_map(|change| [change.original.as_str(), change.rewritten.as_str()]),
-        );
         self.files
             .iter()
-            .map(|change| change.masked_diff(&self.root, &variables, check))
+            .map(|change| change.masked_diff(&self.root, check))
             .collect()
     }
 
@@ -294,17 +324,10 @@ impl FileChange {
     /// The unified diff of this file, named relative to `root`, masked as
     /// [`MigrationPlan::unified_diff`] says.
     pub fn unified_diff(&self, root: &Path, check: SecretCheck) -> String {
-        let variables =
-            redact::SecretVariables::collect([self.original.as_str(), self.rewritten.as_str()]);
-        self.masked_diff(root, &variables, check)
+        self.masked_diff(root, check)
     }
 
-    fn masked_diff(
-        &self,
-        root: &Path,
-        variables: &redact::SecretVariables,
-        check: SecretCheck,
-    ) -> String {
+    fn masked_diff(&self, root: &Path, check: SecretCheck) -> String {
         // A control character in the name (a newline would split the header line) is shown as
         // `\u{..}`, as the CLI shows the others.
         let name: String = self
@@ -332,8 +355,8 @@ impl FileChange {
             .split_inclusive('\n')
             .map(|l| l.trim_end_matches('\n'))
             .collect();
-        let old_shown = redact::masked_lines(&self.original, variables, check);
-        let new_shown = redact::masked_lines(&self.rewritten, variables, check);
+        let old_shown = redact::masked_lines(&self.original, &self.secrets, check);
+        let new_shown = redact::masked_lines(&self.rewritten, &self.secrets, check);
         let show_old = |i: usize| old_shown[i].clone();
         let show_new = |j: usize| new_shown[j].clone();
         diff::unified(

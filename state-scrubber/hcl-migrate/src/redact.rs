@@ -5,73 +5,260 @@
 //! is lexed once, with a stack of brackets; every bracket level remembers the key its current item
 //! is assigned to (`key =` or `"key" =`, also `key :` in object constructors). A string literal
 //! (or a heredoc body line) is masked when any key on that stack looks secret, when it is the
-//! `default` of a variable that holds a secret, or when the caller's check recognises it, given the
-//! nearest key.
+//! `default` of a variable that holds a secret, the value of a local that feeds one, a module
+//! call's argument that the child module holds as a secret, or a `for_each` whose `each.value`
+//! reaches a secret-looking key, or when the caller's check recognises it, given the nearest key.
+//!
+//! Which variables, locals and module arguments those are is read from every file of a module
+//! ([`ModuleFacts`]) when the migration is planned, changed or not: a file migrate leaves alone
+//! may hold the argument a changed file's literal reaches.
 
 use crate::edit::line_end;
 use crate::lex::{code_at, Code, InString, Nesting};
 use crate::module::is_set;
 use crate::table::is_secret_key;
 use crate::write::SecretCheck;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Which variables' defaults and which locals' values are secrets, whatever their literals look
-/// like.
-#[derive(Debug, Default)]
+/// Which variables' defaults, which locals' values and which module calls' arguments are
+/// secrets, whatever their literals look like. One module's: names are the module's own.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct SecretVariables {
-    /// Variables referenced (`var.NAME`) under a secret-looking key in any planned file (a
-    /// migrated argument, or one that would be), or in the value of a local in `locals`.
+    /// Variables referenced (`var.NAME`) under a secret-looking key in any file of the module (an
+    /// argument migrate rewrites or not), in the value of a local in `locals`, in an argument
+    /// in `module_inputs`, or in a `for_each` whose `each.` a secret-looking key reads.
     pub fed: BTreeSet<String>,
     /// Locals referenced (`local.NAME`) likewise: `password = local.p` prints `p = "..."`.
     pub locals: BTreeSet<String>,
+    /// By module call name, the arguments whose child module holds them as secrets (see
+    /// [`ModuleFacts::secret_inputs`]): `module "db" { pw = "..." }` with `password = var.pw`
+    /// in the child.
+    pub module_inputs: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl SecretVariables {
-    /// Collects the variables and locals that `texts` assign to secret-looking keys, directly or
-    /// through other locals.
+    /// Adds what `other` holds as secrets (a file two modules have is masked for both).
+    pub(crate) fn merge(&mut self, other: &SecretVariables) {
+        self.fed.extend(other.fed.iter().cloned());
+        self.locals.extend(other.locals.iter().cloned());
+        for (call, inputs) in &other.module_inputs {
+            self.module_inputs
+                .entry(call.clone())
+                .or_default()
+                .extend(inputs.iter().cloned());
+        }
+    }
+
+    /// Collects the variables and locals that `texts` (the files of one module) assign to
+    /// secret-looking keys, directly or through other locals.
+    #[cfg(test)]
     pub(crate) fn collect<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
-        let texts: Vec<&str> = texts.into_iter().collect();
-        let mut fed = BTreeSet::new();
-        let mut locals = BTreeSet::new();
-        for text in &texts {
+        ModuleFacts::read(texts).resolve(BTreeMap::new())
+    }
+}
+
+/// The variables (`var.`) and locals (`local.`) an expression's text names.
+#[derive(Debug, Default, Clone)]
+struct Names {
+    vars: BTreeSet<String>,
+    locals: BTreeSet<String>,
+}
+
+impl Names {
+    fn of(text: &str) -> Self {
+        Names {
+            vars: names_after(text, "var."),
+            locals: names_after(text, "local."),
+        }
+    }
+}
+
+/// A `module` block: its name, its `source` when that is a literal, and what each argument names.
+#[derive(Debug, Clone)]
+pub(crate) struct ModuleCall {
+    pub name: String,
+    pub source: Option<String>,
+    arguments: Vec<(String, Names)>,
+}
+
+/// What the masking needs to know of one module's files (`.tf`, override and `.tf.json` files,
+/// changed or not), read once: see [`ModuleFacts::resolve`].
+#[derive(Debug, Default)]
+pub(crate) struct ModuleFacts {
+    /// Named under a secret-looking key.
+    direct: Names,
+    /// Each local's name and what its value names (a local may be defined in any file).
+    locals: Vec<(String, Names)>,
+    /// Each variable's name, and whether it is `sensitive` or `ephemeral`.
+    variables: Vec<(String, bool)>,
+    pub calls: Vec<ModuleCall>,
+}
+
+impl ModuleFacts {
+    /// Reads `texts`, the files of one module: HCL, or Terraform's JSON syntax (a file that parses
+    /// as neither is only lexed for the secret-looking keys in it).
+    pub(crate) fn read<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut facts = ModuleFacts::default();
+        for text in texts {
             let mut lexer = Lexer::new(text, Defaults::None, &|_, _| false);
             lexer.run();
-            fed.extend(lexer.fed);
-            locals.extend(lexer.fed_locals);
+            facts.direct.vars.extend(lexer.fed);
+            facts.direct.locals.extend(lexer.fed_locals);
+            if let Ok((body, _)) = crate::module::parse_body(text) {
+                facts.read_hcl(text, &body);
+            } else if let Ok(serde_json::Value::Object(root)) =
+                serde_json::from_str::<serde_json::Value>(text)
+            {
+                facts.read_json(&root);
+            }
         }
-        // What each local's value references, by name (a local may be defined in any file).
-        let mut uses: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
-        for text in &texts {
-            let Ok((body, _)) = crate::module::parse_body(text) else {
+        facts
+    }
+
+    fn read_hcl(&mut self, text: &str, body: &hcl_edit::structure::Body) {
+        let value_text = |expr: &hcl_edit::expr::Expression| {
+            hcl_edit::Span::span(expr).map_or("", |span| &text[span])
+        };
+        for block in body.blocks() {
+            if let Some(for_each) = secret_for_each(text, block) {
+                let names = Names::of(value_text(&for_each.value));
+                self.direct.vars.extend(names.vars);
+                self.direct.locals.extend(names.locals);
+            }
+            let name = block.labels.first().map(|l| l.as_str().to_owned());
+            match (block.ident.as_str(), name) {
+                ("locals", _) => {
+                    for attr in block.body.attributes() {
+                        self.locals.push((
+                            attr.key.as_str().to_owned(),
+                            Names::of(value_text(&attr.value)),
+                        ));
+                    }
+                }
+                ("variable", Some(name)) => {
+                    let secret =
+                        is_set(&block.body, "sensitive") || is_set(&block.body, "ephemeral");
+                    self.variables.push((name, secret));
+                }
+                ("module", Some(name)) => {
+                    let source = match block.body.get_attribute("source").map(|a| &a.value) {
+                        Some(hcl_edit::expr::Expression::String(s)) => Some(s.value().to_string()),
+                        _ => None,
+                    };
+                    let arguments = block
+                        .body
+                        .attributes()
+                        .map(|attr| {
+                            (
+                                attr.key.as_str().to_owned(),
+                                Names::of(value_text(&attr.value)),
+                            )
+                        })
+                        .collect();
+                    self.calls.push(ModuleCall {
+                        name,
+                        source,
+                        arguments,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The same of a `.tf.json` file: a block type's value is an object, or an array of them,
+    /// and so is each label level's.
+    fn read_json(&mut self, root: &serde_json::Map<String, serde_json::Value>) {
+        fn objects(value: &serde_json::Value) -> Vec<&serde_json::Map<String, serde_json::Value>> {
+            match value {
+                serde_json::Value::Object(map) => vec![map],
+                serde_json::Value::Array(items) => {
+                    items.iter().filter_map(|i| i.as_object()).collect()
+                }
+                _ => Vec::new(),
+            }
+        }
+        let text = |value: &serde_json::Value| Names::of(&value.to_string());
+        let labelled = |kind: &str| {
+            root.get(kind)
+                .into_iter()
+                .flat_map(objects)
+                .flat_map(|map| map.iter())
+                .flat_map(|(name, body)| objects(body).into_iter().map(move |b| (name, b)))
+                .collect::<Vec<_>>()
+        };
+        for map in root.get("locals").into_iter().flat_map(objects) {
+            for (name, value) in map {
+                self.locals.push((name.clone(), text(value)));
+            }
+        }
+        for (name, body) in labelled("variable") {
+            let set = |key: &str| body.get(key) == Some(&serde_json::Value::Bool(true));
+            self.variables
+                .push((name.clone(), set("sensitive") || set("ephemeral")));
+        }
+        for (name, body) in labelled("module") {
+            self.calls.push(ModuleCall {
+                name: name.clone(),
+                source: body
+                    .get("source")
+                    .and_then(|s| s.as_str())
+                    .map(str::to_owned),
+                arguments: body
+                    .iter()
+                    .map(|(key, value)| (key.clone(), text(value)))
+                    .collect(),
+            });
+        }
+    }
+
+    /// The module's secret variables and locals, given which arguments of its module calls are
+    /// secrets: what a secret-looking key or such an argument names, followed through locals to
+    /// a fixpoint.
+    pub(crate) fn resolve(
+        &self,
+        module_inputs: BTreeMap<String, BTreeSet<String>>,
+    ) -> SecretVariables {
+        let mut fed = self.direct.vars.clone();
+        let mut locals = self.direct.locals.clone();
+        for call in &self.calls {
+            let Some(inputs) = module_inputs.get(&call.name) else {
                 continue;
             };
-            for block in body.blocks().filter(|b| b.ident.as_str() == "locals") {
-                for attr in block.body.attributes() {
-                    let Some(span) = hcl_edit::Span::span(&attr.value) else {
-                        continue;
-                    };
-                    let value = &text[span];
-                    uses.push((
-                        attr.key.as_str().to_owned(),
-                        names_after(value, "var."),
-                        names_after(value, "local."),
-                    ));
+            for (key, names) in &call.arguments {
+                if inputs.contains(key) {
+                    fed.extend(names.vars.iter().cloned());
+                    locals.extend(names.locals.iter().cloned());
                 }
             }
         }
         loop {
             let before = locals.len();
-            for (name, vars, more) in &uses {
+            for (name, names) in &self.locals {
                 if locals.contains(name) {
-                    fed.extend(vars.iter().cloned());
-                    locals.extend(more.iter().cloned());
+                    fed.extend(names.vars.iter().cloned());
+                    locals.extend(names.locals.iter().cloned());
                 }
             }
             if locals.len() == before {
                 break;
             }
         }
-        SecretVariables { fed, locals }
+        SecretVariables {
+            fed,
+            locals,
+            module_inputs,
+        }
+    }
+
+    /// The variables of this module that hold a secret, as a module calling it sees them: the
+    /// sensitive or ephemeral ones, those with a secret-looking name, those in `secrets.fed`.
+    pub(crate) fn secret_inputs(&self, secrets: &SecretVariables) -> BTreeSet<String> {
+        self.variables
+            .iter()
+            .filter(|(name, secret)| *secret || is_secret_key(name) || secrets.fed.contains(name))
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 }
 
@@ -88,6 +275,19 @@ fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
             (len > 0).then(|| rest[..len].to_owned())
         })
         .collect()
+}
+
+/// When `block` (in `text`) gives `each.key` or `each.value` to a secret-looking key, its
+/// `for_each`: `for_each = { app = "..." }` with `password = each.value` is a secret too.
+fn secret_for_each<'b>(
+    text: &str,
+    block: &'b hcl_edit::structure::Block,
+) -> Option<&'b hcl_edit::structure::Attribute> {
+    let for_each = block.body.get_attribute("for_each")?;
+    let span = hcl_edit::Span::span(block)?;
+    let mut lexer = Lexer::new(&text[span], Defaults::None, &|_, _| false);
+    lexer.run();
+    lexer.fed_each.then_some(for_each)
 }
 
 /// `text` as printed in a diff, one entry per physical line (without its newline), with the
@@ -135,12 +335,17 @@ pub(crate) fn masked_lines(
 }
 
 /// Byte offsets of the keys whose values are secrets: the `default` keys of variables that are
-/// `sensitive` or `ephemeral`, have a secret-looking name or are in `variables.fed`, and the keys
-/// in `locals` blocks of the locals in `variables.locals`. `None` when `text` does not parse.
+/// `sensitive` or `ephemeral`, have a secret-looking name or are in `variables.fed`, the keys
+/// in `locals` blocks of the locals in `variables.locals`, the arguments of module calls in
+/// `variables.module_inputs`, and the `for_each` of a block that gives `each.` to a
+/// secret-looking key. `None` when `text` does not parse.
 fn secret_key_offsets(text: &str, variables: &SecretVariables) -> Option<BTreeSet<usize>> {
     let (body, _) = crate::module::parse_body(text).ok()?;
     let mut offsets = BTreeSet::new();
     for block in body.blocks() {
+        if let Some(for_each) = secret_for_each(text, block) {
+            offsets.extend(hcl_edit::Span::span(&for_each.key).map(|span| span.start));
+        }
         if block.ident.as_str() == "locals" {
             offsets.extend(
                 block
@@ -149,6 +354,19 @@ fn secret_key_offsets(text: &str, variables: &SecretVariables) -> Option<BTreeSe
                     .filter(|attr| variables.locals.contains(attr.key.as_str()))
                     .filter_map(|attr| hcl_edit::Span::span(&attr.key).map(|span| span.start)),
             );
+            continue;
+        }
+        if block.ident.as_str() == "module" {
+            let name = block.labels.first().map(|l| l.as_str()).unwrap_or_default();
+            if let Some(inputs) = variables.module_inputs.get(name) {
+                offsets.extend(
+                    block
+                        .body
+                        .attributes()
+                        .filter(|attr| inputs.contains(attr.key.as_str()))
+                        .filter_map(|attr| hcl_edit::Span::span(&attr.key).map(|span| span.start)),
+                );
+            }
             continue;
         }
         if block.ident.as_str() != "variable" {
@@ -240,6 +458,8 @@ struct Lexer<'a> {
     masks: Vec<Masked>,
     fed: BTreeSet<String>,
     fed_locals: BTreeSet<String>,
+    /// `each.` was read under a secret-looking key.
+    fed_each: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -258,6 +478,7 @@ impl<'a> Lexer<'a> {
             masks: Vec::new(),
             fed: BTreeSet::new(),
             fed_locals: BTreeSet::new(),
+            fed_each: false,
         }
     }
 
@@ -293,6 +514,17 @@ impl<'a> Lexer<'a> {
             frame.key = None;
         }
         frame.item_start = true;
+    }
+
+    /// Under a secret-looking key, the variables and locals a template names
+    /// (`password = "${local.p}-x"`, a heredoc line, a `.tf.json` string).
+    fn names_in(&mut self, range: std::ops::Range<usize>) {
+        if self.under_secret() {
+            let text = &self.text[range];
+            self.fed.extend(names_after(text, "var."));
+            self.fed_locals.extend(names_after(text, "local."));
+            self.fed_each |= !names_after(text, "each.").is_empty();
+        }
     }
 
     fn key_secret(&self, name: &str, offset: usize) -> bool {
@@ -409,6 +641,8 @@ impl<'a> Lexer<'a> {
                         } else if let Some(name) = word.strip_prefix("local.") {
                             let name = name.split('.').next().unwrap_or_default();
                             self.fed_locals.insert(name.to_owned());
+                        } else if word.starts_with("each.") {
+                            self.fed_each = true;
                         }
                     }
                     let item_start = self.frame().item_start;
@@ -465,6 +699,7 @@ impl<'a> Lexer<'a> {
             pos += 1;
         }
         let close = close.min(end_of_line);
+        self.names_in(open + 1..close);
         let item_start = self.frame().item_start;
         self.token();
         self.literals.push(Literal {
@@ -502,6 +737,7 @@ impl<'a> Lexer<'a> {
             if line.trim() == marker {
                 return end;
             }
+            self.names_in(start..end);
             if under_secret || (self.check)(key.as_deref(), line.trim()) {
                 self.masks.push(Masked::Line(start..end));
             }

@@ -3285,3 +3285,147 @@ fn symlinked_files_are_written_through_and_stay_links() {
         );
     }
 }
+
+/// A file with each of `parts` between two resources migrate rewrites, so that each part falls
+/// in the diff's context (three lines either side of a change).
+fn interleaved(parts: &[&str]) -> String {
+    let mut text = String::new();
+    for (n, part) in parts.iter().enumerate() {
+        text.push_str(&format!(
+            "resource \"aws_db_instance\" \"r{n}\" {{\n  password = var.pw\n}}\n{part}\n"
+        ));
+    }
+    text.push_str("resource \"aws_db_instance\" \"last\" {\n  password = var.pw\n}\n");
+    text
+}
+
+/// What feeds a secret argument is worked out over every file of the module, not only the files
+/// that change: a local (or a variable's default) printed as context of a rewrite is masked when
+/// the argument it reaches is in a file migrate leaves as it is (a one-line block, a secret
+/// argument migrate has no rewrite for, one it keeps plain because it is read elsewhere, a
+/// `.tf.json` file), also through a template (`"${local.u}"`). A `for_each` whose `each.value`
+/// a secret-looking argument takes is masked too.
+#[test]
+fn diff_masks_what_feeds_a_secret_in_files_migrate_leaves_unchanged() {
+    let canary = |n: u32| format!("cnry{}{}U{n}", std::process::id(), "q7");
+    let main = interleaved(&[
+        &format!("locals {{ p = \"{}\" }}", canary(1)),
+        &format!("locals {{ u = \"{}\" }}", canary(2)),
+        &format!("variable \"dflt\" {{\n  default = \"{}\"\n}}", canary(3)),
+        &format!("locals {{ t = \"{}\" }}", canary(4)),
+        &format!("locals {{ k = \"{}\" }}", canary(5)),
+        &format!("locals {{ j = \"{}\" }}", canary(6)),
+        &format!(
+            "resource \"example_service\" \"e\" {{\n  for_each  = {{ app = \"{}\" }}\n  api_token = each.value\n}}",
+            canary(7)
+        ),
+        "locals { region = \"eu-west-1\" }",
+    ]);
+    // One-line blocks: migrate notes them and leaves them alone.
+    let one_line = "resource \"aws_db_instance\" \"b\" { password = local.p }\n\
+                    resource \"aws_db_instance\" \"c\" { password = \"${local.u}-x\" }\n\
+                    resource \"aws_db_instance\" \"d\" { password = var.dflt }\n\
+                    variable \"pw\" {}\n";
+    // No write-only form (`api_token`), and a password kept plain because an output reads it.
+    let kept = "resource \"example_service\" \"t\" {\n  api_token = local.t\n}\n\
+                resource \"aws_db_instance\" \"k\" {\n  password = local.k\n}\n\
+                output \"k\" {\n  value     = aws_db_instance.k.password\n  sensitive = true\n}\n";
+    let json = "{\"resource\": {\"aws_db_instance\": {\"j\": {\"password\": \"${local.j}\"}}}}\n";
+    let (plan, _dir) = migrate_text(&[
+        ("main.tf", &main),
+        ("one_line.tf", one_line),
+        ("kept.tf", kept),
+        ("json.tf.json", json),
+    ]);
+    let names: Vec<_> = plan
+        .files
+        .iter()
+        .filter_map(|f| f.path.file_name())
+        .collect();
+    assert_eq!(names, ["main.tf"], "only main.tf is to change");
+    let diff = plan.unified_diff(&|_, _| false);
+    for n in 1..=7 {
+        assert!(
+            !diff.contains(&canary(n)),
+            "canary {n} printed (diff withheld)"
+        );
+    }
+    for shown in [
+        " locals { p = \"***\" }",
+        " locals { u = \"***\" }",
+        "   default = \"***\"",
+        " locals { t = \"***\" }",
+        " locals { k = \"***\" }",
+        " locals { j = \"***\" }",
+        "   for_each  = { app = \"***\" }",
+        " locals { region = \"eu-west-1\" }",
+    ] {
+        assert!(
+            diff.contains(shown),
+            "{shown:?} not in the diff (withheld: it may hold a planted value)"
+        );
+    }
+    // Each file's own diff masks the same way.
+    let own = plan.files[0].unified_diff(&plan.root, &|_, _| false);
+    assert_eq!(own, diff, "the file's own diff differs (withheld)");
+}
+
+/// A literal given to a module call's input is masked when the child module (under the migrated
+/// directory, or any local path it names) uses that input as a secret: directly, through its
+/// locals, or by passing it on to another module. An input that feeds nothing secret stays
+/// readable.
+#[test]
+fn diff_masks_literals_given_to_a_child_modules_secret_input() {
+    let canary = |n: u32| format!("cnry{}{}M{n}", std::process::id(), "q7");
+    let main = interleaved(&[
+        &format!(
+            "module \"db\" {{\n  source = \"./modules/a\"\n  pw     = \"{}\"\n}}",
+            canary(1)
+        ),
+        &format!(
+            "locals {{\n  lp   = \"{}\"\n  name = \"readable-local\"\n}}",
+            canary(2)
+        ),
+        "module \"db2\" {\n  source = \"./modules/a\"\n  pw2    = local.lp\n}",
+        "module \"db3\" {\n  source = \"./modules/a\"\n  name   = \"readable-input\"\n}",
+        "variable \"pw\" {}",
+    ]);
+    let child = "variable \"pw\" {}\nvariable \"pw2\" {}\nvariable \"name\" {}\n\
+                 module \"inner\" {\n  source     = \"../b\"\n  conn_input = var.pw2\n}\n\
+                 resource \"aws_db_instance\" \"x\" {\n  identifier = var.name\n  password   = var.pw\n}\n";
+    let grandchild = "variable \"conn_input\" {}\nlocals { m = var.conn_input }\n\
+                      resource \"aws_rds_cluster\" \"y\" { master_password = local.m }\n";
+    let (plan, dir) = migrate_text(&[
+        ("main.tf", &main),
+        ("modules/a/main.tf", child),
+        ("modules/b/main.tf", grandchild),
+    ]);
+    let only_root = plan_migration(
+        dir.path(),
+        &Options {
+            recursive: false,
+            ..Options::default()
+        },
+    )
+    .expect("plan");
+    for (how, plan) in [("recursive", &plan), ("root only", &only_root)] {
+        let diff = plan.unified_diff(&|_, _| false);
+        for n in 1..=2 {
+            assert!(
+                !diff.contains(&canary(n)),
+                "{how}: canary {n} printed (diff withheld)"
+            );
+        }
+        for shown in [
+            "   pw     = \"***\"",
+            "   lp   = \"***\"",
+            "   name = \"readable-local\"",
+            "   name   = \"readable-input\"",
+        ] {
+            assert!(
+                diff.contains(shown),
+                "{how}: {shown:?} not in the diff (withheld: it may hold a planted value)"
+            );
+        }
+    }
+}
