@@ -89,7 +89,12 @@ pub fn run_migrate(args: MigrateArgs) -> anyhow::Result<Outcome> {
             .context("writing to stderr")?;
     }
     if plan.is_empty() {
-        writeln!(err, "{}: nothing to migrate", args.dir.display()).context("writing to stderr")?;
+        writeln!(
+            err,
+            "{}: nothing to migrate",
+            crate::report::printable(&crate::input::path_label(&args.dir))
+        )
+        .context("writing to stderr")?;
     } else if args.write {
         plan.write()?;
         writeln!(err, "migrated {} file(s)", plan.files.len()).context("writing to stderr")?;

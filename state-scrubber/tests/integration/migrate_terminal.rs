@@ -81,3 +81,19 @@ fn a_literal_feeding_a_secret_in_an_unchanged_file_is_masked() {
         "{all}"
     );
 }
+
+/// The directory argument is named escaped too, in the "nothing to migrate" line.
+#[test]
+fn nothing_to_migrate_names_the_directory_escaped() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("env\u{1b}[2Jprod");
+    std::fs::create_dir(&dir).unwrap();
+    let out = util::bin().arg("migrate").arg(&dir).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr:?}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(
+        stderr.contains("env\\u{1b}[2Jprod: nothing to migrate"),
+        "{stderr:?}"
+    );
+}
