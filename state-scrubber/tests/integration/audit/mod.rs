@@ -16,6 +16,7 @@ mod masked_keys;
 mod output_file;
 mod output_json;
 mod plan;
+mod provider_shapes;
 mod quiet;
 mod report;
 mod rule_list;

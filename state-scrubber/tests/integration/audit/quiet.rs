@@ -146,7 +146,8 @@ fn secret_references_under_secret_like_keys_are_quiet_real_values_are_not() {
             .unwrap_or_else(|| panic!("{k} not found"))
     };
     assert_eq!(rule_at("DB_PASSWORD_FILE"), "key-password");
-    assert_eq!(rule_at("API_TOKEN_HEADER"), "key-token");
+    // A Bearer credential is named by its content rule, whatever the key.
+    assert_eq!(rule_at("API_TOKEN_HEADER"), "authorization-header");
     assert_eq!(
         rule_at("DB_PASSWORD"),
         "key-password",

@@ -1,0 +1,215 @@
+//! Shapes that widely used providers write and the bench corpus lacks: headers of `data.http`,
+//! vendor tokens under keys that say nothing, Azure app settings that reference Key Vault, a
+//! kube_config block that Terraform marks whole.
+
+use super::*;
+
+const HEX: &str = "0123456789abcdef";
+const URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn audit_state(state: &str) -> Run {
+    let d = Dir::new();
+    d.write("a.tfstate", state);
+    audit(&[&d.s("a.tfstate"), "--format", "json"])
+}
+
+fn paths(r: &Run) -> Vec<String> {
+    let mut v: Vec<String> = findings(r)
+        .iter()
+        .map(|f| f["attribute_path"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// `data "http"` with `request_headers = { Authorization = "Bearer ${var.token}" }` (and Basic
+/// credentials) kept the token in state under a key no key rule named.
+#[test]
+fn authorization_headers_are_found() {
+    use base64::Engine as _;
+    let bearer = plant(&format!("Bearer {}", random(ALNUM, 40)));
+    let basic = plant(&format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("svc:{}", random(ALNUM, 18)))
+    ));
+    let script = plant(&format!(
+        "#!/bin/sh\ncurl -fsS -H \"Authorization: Bearer {}\" https://api.example.com/v1/register\n",
+        random(URL, 48)
+    ));
+    let state = state_v4(json!([
+        resource(
+            "data",
+            "http",
+            "token",
+            json!({"id": "https://api.example.com/v1/me", "url": "https://api.example.com/v1/me",
+                "request_headers": {"Accept": "application/json", "Authorization": bearer, "Proxy-Authorization": basic},
+                "response_headers": {"Content-Type": "application/json", "Www-Authenticate": "Bearer realm=\"api\""},
+                "status_code": 200}),
+            json!([])
+        ),
+        resource(
+            "managed",
+            "null_resource",
+            "register",
+            json!({"id": "1", "triggers": {"script": script, "auth": "Bearer ${var.token}", "scheme": "Basic authentication"}}),
+            json!([])
+        ),
+    ]));
+    let r = audit_state(&state);
+    assert_eq!(
+        paths(&r),
+        [
+            "request_headers.Authorization",
+            "request_headers.Proxy-Authorization",
+            "triggers.script"
+        ],
+        "{}",
+        r.all()
+    );
+    assert!(!r.all().contains(&bearer[7..]));
+}
+
+/// Tokens with a fixed, documented prefix are found under any key, as gitleaks and kingfisher
+/// find them: a `triggers` map, a Helm `set`, an output.
+#[test]
+fn vendor_tokens_are_found_under_any_key() {
+    let tokens = [
+        ("a", format!("sk-ant-api03-{}AA", random(URL, 93))),
+        ("b", format!("sk-proj-{}", random(URL, 64))),
+        ("c", format!("shpat_{}", random(HEX, 32))),
+        ("d", format!("dp.st.prd.{}", random(ALNUM, 43))),
+        ("e", format!("pul-{}", random(HEX, 40))),
+        ("f", format!("hf_{}", random(ALNUM, 34))),
+        (
+            "g",
+            format!(
+                "NRAK-{}",
+                random("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27)
+            ),
+        ),
+        ("h", format!("dop_v1_{}", random(HEX, 64))),
+        ("i", format!("lin_api_{}", random(ALNUM, 40))),
+        (
+            "j",
+            format!(
+                "https://discord.com/api/webhooks/{}/{}",
+                random("0123456789", 19),
+                random(URL, 68)
+            ),
+        ),
+        (
+            "k",
+            format!("glsa_{}_{}", random(ALNUM, 32), random(HEX, 8)),
+        ),
+        ("l", format!("dapi{}", random(HEX, 32))),
+        ("m", format!("PMAK-{}-{}", random(HEX, 24), random(HEX, 34))),
+        (
+            "n",
+            format!("tskey-auth-{}-{}", random(ALNUM, 12), random(ALNUM, 30)),
+        ),
+        ("o", format!("{}NRAL", random(HEX, 36))),
+    ];
+    let triggers: serde_json::Map<String, Value> = tokens
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(plant(v))))
+        .collect();
+    let state = state_v4(json!([resource(
+        "managed",
+        "null_resource",
+        "t",
+        json!({"id": "1", "triggers": triggers}),
+        json!([])
+    )]));
+    let r = audit_state(&state);
+    let want: Vec<String> = tokens
+        .iter()
+        .map(|(k, _)| format!("triggers.{k}"))
+        .collect();
+    assert_eq!(paths(&r), want, "{}", r.all());
+}
+
+/// Names that say "credential" in the short forms environments use: `DB_PW`, `*_CREDS`, a
+/// licence or integration key.
+#[test]
+fn short_credential_names_are_found() {
+    let env = json!({
+        "DB_PW": random(ALNUM, 16),
+        "SMTP_CREDS": random(ALNUM, 32),
+        "NEW_RELIC_LICENSE_KEY": random(HEX, 40),
+        "PAGERDUTY_INTEGRATION_KEY": random(HEX, 32),
+        "PW_POLICY": "strict-mode",
+        "LICENSE_KEY_FILE": "/etc/newrelic/license.key",
+        "CREDS_PATH": "/run/secrets/creds.json",
+        "PW_LENGTH": "24",
+    });
+    let state = state_v4(json!([resource(
+        "managed",
+        "aws_lambda_function",
+        "f",
+        json!({"id": "f", "function_name": "f", "environment": [{"variables": env}]}),
+        json!([])
+    )]));
+    let r = audit_state(&state);
+    assert_eq!(
+        paths(&r),
+        [
+            "environment[0].variables.DB_PW",
+            "environment[0].variables.NEW_RELIC_LICENSE_KEY",
+            "environment[0].variables.PAGERDUTY_INTEGRATION_KEY",
+            "environment[0].variables.SMTP_CREDS"
+        ],
+        "{}",
+        r.all()
+    );
+}
+
+/// Azure App Service settings that reference Key Vault (`@Microsoft.KeyVault(SecretUri=...)`,
+/// the documented way to keep a secret out of app settings) were reported as the secrets they
+/// replace.
+#[test]
+fn key_vault_references_in_app_settings_are_not_reported() {
+    let pw = random(ALNUM, 18);
+    let state = state_v4(json!([resource(
+        "managed",
+        "azurerm_linux_web_app",
+        "app",
+        json!({"id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/app",
+        "app_settings": {
+            "DB_PASSWORD": "@Microsoft.KeyVault(SecretUri=https://kv-prod.vault.azure.net/secrets/db-password/)",
+            "API_KEY": "@Microsoft.KeyVault(VaultName=kv-prod;SecretName=api-key)",
+            "STRIPE_SECRET": "@Microsoft.KeyVault(SecretUri=https://kv-prod.vault.azure.net/secrets/stripe/ec96f02080254f109c51a1f14cdb1931)",
+            "SMTP_PASSWORD": pw,
+            "WEBSITE_RUN_FROM_PACKAGE": "1"
+        }}),
+        json!([])
+    )]));
+    let r = audit_state(&state);
+    assert_eq!(paths(&r), ["app_settings.SMTP_PASSWORD"], "{}", r.all());
+}
+
+/// azurerm marks `kube_config` sensitive as a whole (Terraform >= 1.8 records the block): its
+/// `host` is the API server's URL, no secret; `password` and `client_key` are.
+#[test]
+fn a_marked_kube_config_reports_its_credentials_not_its_host() {
+    let state = state_v4(json!([resource(
+        "managed",
+        "azurerm_kubernetes_cluster",
+        "aks",
+        json!({"id": "/subscriptions/x/aks", "kube_config": [{
+            "host": "https://aks-prod-1a2b3c4d.hcp.westeurope.azmk8s.io:443",
+            "username": "clusterUser_rg_aks",
+            "password": random(HEX, 128),
+            "client_key": random(ALNUM, 64),
+            "cluster_ca_certificate": random(ALNUM, 64)
+        }]}),
+        json!([[ga("kube_config")]])
+    )]));
+    let r = audit_state(&state);
+    assert_eq!(
+        paths(&r),
+        ["kube_config[0].client_key", "kube_config[0].password"],
+        "{}",
+        r.all()
+    );
+}
