@@ -1,7 +1,7 @@
 """Which Secrets Manager operations the provider calls, seen by a recording proxy in front of moto.
 
-The contract: refresh uses DescribeSecret / ListSecretVersionIds and never GetSecretValue; import
-reads no value; a new value is written with PutSecretValue and an idempotency token, in place.
+The contract: refresh uses DescribeSecret / ListSecretVersionIds and never GetSecretValue; the plan
+of a create with a known name calls DescribeSecret for it (is the name free?); import reads no value; a new value is written with PutSecretValue and an idempotency token, in place.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ def test_operations_of_a_lifecycle(ws, sm, rec):
         ws.write(hcl.config(rec.url, hcl.secret(name=name, value_wo_version=version, recovery_window_in_days=0)))
 
     write("1")
+    ws.plan()
+    # The plan of a create with a known name asks whether the name is free, nothing more.
+    assert ops(rec.take()) == ["DescribeSecret"]
     ws.apply()
     calls = rec.take()
     no_value_read(calls, "create")

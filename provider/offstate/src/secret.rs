@@ -296,8 +296,51 @@ fn with_adopt_marker(private: &[u8]) -> Vec<u8> {
 
 /// `private` without the adopt marker (empty when nothing else is left).
 fn without_adopt_marker(private: &[u8]) -> Vec<u8> {
+    without_key(private, ADOPT_MARKER)
+}
+
+/// The private-state key by which the second PlanResourceChange of a replace knows the object
+/// it replaces: `{"replaces": {"arn": ARN, "recovery_window_in_days": N}}`. Terraform plans a
+/// replace by planning once with the prior state, then again with a null prior state and, as
+/// `prior_private`, the planned private of the first call (`PriorPrivate: plannedPrivate` in
+/// Terraform's `internal/terraform/node_resource_abstract_instance.go`); a create, and the
+/// replace of a tainted object, get no private state. Every plan with a prior state writes the
+/// key, and apply drops it.
+const REPLACES_MARKER: &str = "replaces";
+
+/// `private` with the replace marker for `prior` (its ARN and the recovery window its delete
+/// will use).
+fn with_replaces_marker(private: &[u8], prior: &Value) -> Vec<u8> {
     let mut m = private_object(private);
-    if m.remove(ADOPT_MARKER).is_none() {
+    let days = prior
+        .get("recovery_window_in_days")
+        .as_i64()
+        .unwrap_or(DEFAULT_RECOVERY_WINDOW);
+    m.insert(
+        REPLACES_MARKER.into(),
+        serde_json::json!({
+            "arn": prior.get("arn").as_str().unwrap_or_default(),
+            "recovery_window_in_days": days,
+        }),
+    );
+    serde_json::to_vec(&serde_json::Value::Object(m)).unwrap_or_default()
+}
+
+/// The object a create plan replaces, from the replace marker: its ARN and the recovery
+/// window its delete uses. `None` for a plain create (or a tainted object's replace).
+fn replaced_object(private: &[u8]) -> Option<(String, i64)> {
+    let m = private_object(private);
+    let r = m.get(REPLACES_MARKER)?;
+    Some((
+        r.get("arn")?.as_str()?.to_owned(),
+        r.get("recovery_window_in_days")?.as_i64()?,
+    ))
+}
+
+/// `private` without `key` (empty when nothing else is left).
+fn without_key(private: &[u8], key: &str) -> Vec<u8> {
+    let mut m = private_object(private);
+    if m.remove(key).is_none() {
         return private.to_vec();
     }
     if m.is_empty() {
@@ -519,6 +562,16 @@ async fn wait_until_gone(
     }
 }
 
+/// What to do about a name that is scheduled for deletion: the same words whether CreateSecret
+/// refused it at apply or DescribeSecret found it at plan.
+fn scheduled_for_deletion_advice(secret: &str) -> String {
+    format!(
+        "A secret with this name is scheduled for deletion. Restore it (aws secretsmanager restore-secret --secret-id {secret}) \
+         and import it (an `import` block or `terraform import`), wait until its recovery window ends, or use another name. \
+         Set recovery_window_in_days = 0 on secrets you expect to recreate."
+    )
+}
+
 /// Turns a store error into a diagnostic naming the API error and the secret,
 /// never a value (store errors cannot hold one: see `StoreError`).
 pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
@@ -529,11 +582,8 @@ pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
         bounded(e.message(), MAX_SHOWN_MESSAGE)
     );
     if let StoreError::ScheduledForDeletion { .. } = e {
-        detail.push_str(&format!(
-            "\n\nA secret with this name is scheduled for deletion. Restore it (aws secretsmanager restore-secret --secret-id {secret}) \
-             and import it with `terraform import`, wait until its recovery window ends, or use another name. \
-             Set recovery_window_in_days = 0 on secrets you expect to recreate."
-        ));
+        detail.push_str("\n\n");
+        detail.push_str(&scheduled_for_deletion_advice(secret));
     }
     if matches!(e, StoreError::AlreadyExists { .. }) && op == "CreateSecret" {
         detail.push_str(&format!(
@@ -737,6 +787,89 @@ fn check_value_size(v: &SecretValue, source: AttributePath, diags: &mut Diagnost
 }
 
 impl SecretResource {
+    /// The plan of a create with a known `name`: DescribeSecret (never a value) tells now what
+    /// CreateSecret would refuse at apply, when a replace may already have deleted the old
+    /// secret. A name scheduled for deletion is an error; a live secret of that name is an error
+    /// when this plan replaces that very secret and its delete keeps the name taken (a recovery
+    /// window above 0), or replaces another object with a name already taken, and a warning
+    /// otherwise (a tainted object's replace and a plain create look alike: Terraform sends
+    /// no private state for either). Terraform shows only the errors of a replace's second
+    /// call, never its warnings. Any other DescribeSecret failure (access denied, throttling,
+    /// network) is logged and the plan goes on: the check is advice, and the store's own
+    /// timeouts and retries bound it.
+    async fn check_name_is_free(&self, name: &str, prior_private: &[u8], diags: &mut Diagnostics) {
+        let Ok(c) = self.handle.get() else {
+            return;
+        };
+        if validate_name(name).is_err() {
+            return;
+        }
+        let meta = match c.store.describe(name).await {
+            Ok(Some(meta)) => meta,
+            Ok(None) => return,
+            Err(e) if e.is_not_found() => return,
+            Err(e) => {
+                tracing::debug!(secret = %name, api = "DescribeSecret", code = %e.code(), "not checking at plan whether the name is free");
+                return;
+            }
+        };
+        // DescribeSecret also matches a partial ARN (a name ending in -XXXXXX): only this very
+        // name takes it.
+        if meta.name != name {
+            return;
+        }
+        let shown = &*bounded(name, MAX_SHOWN_ID);
+        let at = AttributePath::attr("name");
+        if meta.is_scheduled_for_deletion() {
+            return diags.attr_error(
+                at,
+                "Secret name scheduled for deletion",
+                format!(
+                    "Secrets Manager holds a secret named {shown:?} that is scheduled for deletion, so creating it would fail at apply \
+                     (CreateSecret refuses the name until the recovery window ends).\n\n{}",
+                    scheduled_for_deletion_advice(shown)
+                ),
+            );
+        }
+        match replaced_object(prior_private) {
+            Some((arn, days)) if arn == meta.arn && days > 0 => diags.attr_error(
+                at,
+                "Replacing this secret would fail",
+                format!(
+                    "This plan replaces secret {shown:?} and keeps its name. Destroying it first schedules its deletion \
+                     (recovery_window_in_days = {days} in the state), and Secrets Manager refuses to create a secret with the \
+                     name of one scheduled for deletion: the apply would delete the secret and then fail to create it, leaving \
+                     no secret in the state. To replace it, first apply recovery_window_in_days = 0 on its own (that calls \
+                     nothing), then replace; or use name_prefix or another name."
+                ),
+            ),
+            Some((arn, _)) if arn == meta.arn => {}
+            Some(_) => diags.attr_error(
+                at,
+                "Secret name already exists",
+                format!(
+                    "This plan replaces a secret with one named {shown:?}, and Secrets Manager already has a secret of that name \
+                     (not in this resource's state): the apply would delete the old secret and then fail to create the new one \
+                     (ResourceExistsException). Choose another name, or import the existing secret (an `import` block or \
+                     `terraform import`) into another resource first."
+                ),
+            ),
+            None => diags.attr_warning(
+                at,
+                "Secret name already exists",
+                format!(
+                    "Secrets Manager already has a secret named {shown:?}. If this plan replaces it (a tainted secret, \
+                     -replace, or a change that forces replacement), destroying it first with recovery_window_in_days above 0 \
+                     schedules its deletion and the create then fails: apply recovery_window_in_days = 0 before the replace \
+                     (`terraform untaint` a tainted one first), or use name_prefix. Otherwise it was made outside this \
+                     state and CreateSecret will refuse the name: import it (an `import` block or `terraform import`) or \
+                     choose another name. A secret left behind by an interrupted apply of this configuration is adopted \
+                     instead when it matches it."
+                ),
+            ),
+        }
+    }
+
     /// Compare mode: does the configured value differ from AWSCURRENT? The
     /// current value is read into a `SecretValue`, compared in constant time
     /// and dropped (zeroed); nothing about it is kept.
@@ -1056,10 +1189,16 @@ impl offstate_framework::Resource for SecretResource {
         if req.is_create() {
             if let Some(n) = config.get("name").as_str() {
                 p.set("name", Value::string(n));
+                tracing::debug!(secret = %n, replaces = ?replaced_object(req.prior_private), private_bytes = req.prior_private.len(), "planning a create");
+                self.check_name_is_free(n, req.prior_private, &mut resp.diagnostics)
+                    .await;
             }
+            resp.planned_private = without_key(req.prior_private, REPLACES_MARKER);
             return;
         }
         let prior = req.prior_state;
+        // Read by the second call if Terraform makes this plan a replace.
+        resp.planned_private = with_replaces_marker(req.prior_private, prior);
         // Identity of the secret never changes in place.
         for keep in ["id", "arn"] {
             p.set(keep, prior.get(keep).clone());
@@ -1470,7 +1609,7 @@ impl offstate_framework::Resource for SecretResource {
         resp.state = state;
         // The first apply after a move ends the adoption window, whatever it
         // changed; a failed one (returned above) keeps the marker.
-        resp.private = without_adopt_marker(req.planned_private);
+        resp.private = without_key(&without_adopt_marker(req.planned_private), REPLACES_MARKER);
     }
 
     async fn delete(&self, req: &DeleteRequest<'_>, resp: &mut DeleteResponse) {

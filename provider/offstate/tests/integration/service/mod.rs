@@ -23,6 +23,7 @@ mod ephemeral;
 mod import;
 mod lifecycle;
 mod moves;
+mod name_at_plan;
 mod provider_config;
 mod replicas;
 mod rotation;

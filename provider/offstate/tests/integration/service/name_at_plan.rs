@@ -1,0 +1,191 @@
+//! The plan of a create with a known `name` asks DescribeSecret whether CreateSecret would take
+//! the name: scheduled for deletion is an error on `name`, a live secret a warning (an error
+//! when the plan is the second call of a replace whose delete keeps the name taken), not found
+//! or a failed DescribeSecret nothing.
+
+use super::*;
+use offstate_common::store::Deletion;
+use offstate_common::StoreError;
+
+fn warnings(diags: &[pb::Diagnostic]) -> Vec<(String, String)> {
+    diags
+        .iter()
+        .filter(|d| d.severity == pb::diagnostic::Severity::Warning as i32)
+        .map(|d| {
+            let at = d
+                .attribute
+                .as_ref()
+                .and_then(|p| p.steps.first())
+                .and_then(|s| match &s.selector {
+                    Some(pb::attribute_path::step::Selector::AttributeName(a)) => Some(a.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            (at, d.summary.clone())
+        })
+        .collect()
+}
+
+fn details(diags: &[pb::Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(|d| d.detail.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn a_name_scheduled_for_deletion_is_an_error_on_name() {
+    let h = harness();
+    let mut c = config("app/scheduled", &canary(), "1");
+    c.set("recovery_window_in_days", window(7));
+    let state = h.create(&c).await;
+    assert_eq!(errors(&h.destroy(&state).await.diagnostics), []);
+
+    let plan = h.plan(&Value::Null, &c).await;
+    assert_eq!(
+        errors(&plan.diagnostics),
+        [(
+            "name".to_string(),
+            "Secret name scheduled for deletion".to_string()
+        )]
+    );
+    let detail = details(&plan.diagnostics);
+    assert!(
+        detail.contains("aws secretsmanager restore-secret --secret-id app/scheduled"),
+        "{detail}"
+    );
+    assert_eq!(h.store.call_count("create"), 1, "the plan created nothing");
+}
+
+#[tokio::test]
+async fn a_name_taken_outside_the_state_is_a_warning_on_name() {
+    let h = harness();
+    h.store
+        .create(offstate_common::store::CreateSecret {
+            name: "app/taken".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let plan = h
+        .plan(&Value::Null, &config("app/taken", &canary(), "1"))
+        .await;
+    assert_eq!(errors(&plan.diagnostics), []);
+    assert_eq!(
+        warnings(&plan.diagnostics),
+        [("name".to_string(), "Secret name already exists".to_string())]
+    );
+    assert!(details(&plan.diagnostics).contains("terraform import"));
+}
+
+#[tokio::test]
+async fn a_free_name_or_a_failed_describe_gives_no_diagnostic() {
+    let h = harness();
+    let c = config("app/free", &canary(), "1");
+    let plan = h.plan(&Value::Null, &c).await;
+    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+    assert_eq!(h.store.calls(), ["describe"]);
+
+    // Taken, but DescribeSecret fails: the check is advice, the plan goes on.
+    h.create(&c).await;
+    for e in [
+        StoreError::from_code("AccessDeniedException", "no"),
+        StoreError::from_code("ThrottlingException", "slow down"),
+        StoreError::from_code("DispatchFailure", "connection refused"),
+    ] {
+        h.store.fail_next_call_of("describe", e);
+        let plan = h.plan(&Value::Null, &c).await;
+        assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+        assert!(plan.planned_state.is_some());
+    }
+    // name_prefix: the name is not known at plan, nothing is asked.
+    let before = h.store.calls().len();
+    let mut p = c.clone();
+    p.set("name", Value::Null);
+    p.set("name_prefix", Value::string("app/free"));
+    let plan = h.plan(&Value::Null, &p).await;
+    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+    assert_eq!(h.store.calls().len(), before);
+}
+
+/// Terraform's two PlanResourceChange calls of a replace: the first with the prior state, the
+/// second with a null prior state and the first call's planned private.
+async fn replace_plan(
+    h: &Harness,
+    prior: &Value,
+    config: &Value,
+) -> pb::plan_resource_change::Response {
+    let first = h.plan(prior, config).await;
+    assert_eq!(errors(&first.diagnostics), []);
+    h.plan_private(&Value::Null, config, &first.planned_private)
+        .await
+}
+
+#[tokio::test]
+async fn replacing_a_secret_whose_delete_keeps_the_name_is_an_error_on_name() {
+    let h = harness();
+    let mut c = config("app/replaced", &canary(), "1");
+    c.set("recovery_window_in_days", window(30));
+    let state = h.create(&c).await;
+    let second = replace_plan(&h, &state, &c).await;
+    assert_eq!(
+        errors(&second.diagnostics),
+        [(
+            "name".to_string(),
+            "Replacing this secret would fail".to_string()
+        )]
+    );
+    assert!(details(&second.diagnostics).contains("recovery_window_in_days = 30"));
+
+    // With recovery_window_in_days = 0 in the state, the delete frees the name: no diagnostic.
+    c.set("recovery_window_in_days", window(0));
+    let planned = undv(&h.plan(&state, &c).await.planned_state, &h.ty);
+    let state = undv(&h.apply(&state, &planned, &c).await.new_state, &h.ty);
+    let second = replace_plan(&h, &state, &c).await;
+    assert!(second.diagnostics.is_empty(), "{:?}", second.diagnostics);
+
+    // A replace (here a name change) onto a name another secret holds: an error, as the
+    // warning of a replace's second call is never shown.
+    h.create(&config("app/other", &canary(), "1")).await;
+    let mut renamed = c.clone();
+    renamed.set("name", Value::string("app/other"));
+    let second = replace_plan(&h, &state, &renamed).await;
+    assert_eq!(
+        errors(&second.diagnostics),
+        [("name".to_string(), "Secret name already exists".to_string())]
+    );
+
+    // A tainted object's replace is planned like a create (no private state): a warning.
+    h.store
+        .delete("app/other", Deletion::Immediate)
+        .await
+        .unwrap();
+    let plan = h.plan(&Value::Null, &c).await;
+    assert_eq!(errors(&plan.diagnostics), []);
+    assert_eq!(
+        warnings(&plan.diagnostics),
+        [("name".to_string(), "Secret name already exists".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn apply_keeps_no_replace_marker_in_private_state() {
+    let h = harness();
+    let c = config("app/marker", &canary(), "1");
+    let state = h.create(&c).await;
+    let mut c2 = config("app/marker", &canary(), "2");
+    c2.set("description", Value::string("d2"));
+    let plan = h.plan(&state, &c2).await;
+    assert!(!plan.planned_private.is_empty());
+    let applied = h
+        .apply_private(
+            &state,
+            &undv(&plan.planned_state, &h.ty),
+            &c2,
+            &plan.planned_private,
+        )
+        .await;
+    assert_eq!(errors(&applied.diagnostics), []);
+    assert!(applied.private.is_empty(), "{:?}", applied.private);
+}
