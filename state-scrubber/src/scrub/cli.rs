@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig, ConnectError};
 
 use super::interrupt::{self, Stop};
-use super::lock::StateLock;
+use super::lock::{LineageBusy, LineageLock, StateLock};
 use super::plan::Selection;
 use super::rewrite::{
     check_owner_kept, check_writable, replace_if_unchanged, write_private, ChangedMeanwhile,
@@ -318,6 +318,64 @@ fn refuse_foreign_owner(path: &Path, command: &str, what: &str) -> anyhow::Resul
     }
 }
 
+/// [`LineageLock`] of the state's lineage under `prefix`, before Secrets Manager is read; `None`
+/// when the state has no lineage to read (scrub then refuses it with the reason). While another
+/// scrub of the lineage holds it, waits (saying so once on stderr) until it ends, or until
+/// SIGINT/SIGTERM: `Err(signal)`, nothing done yet.
+fn lock_lineage(
+    prefix: &str,
+    src: &[u8],
+    label: &str,
+    stop: &Stop,
+) -> anyhow::Result<Result<Option<LineageLock>, i32>> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        lineage: Option<serde_json::Value>,
+    }
+    let Some(lineage) = serde_json::from_slice::<Head>(src)
+        .ok()
+        .and_then(|h| h.lineage)
+        .and_then(|l| l.as_str().map(str::to_string))
+        .filter(|l| !l.is_empty())
+    else {
+        return Ok(Ok(None));
+    };
+    let prefix = prefix.trim_end_matches('/');
+    let mut said = false;
+    loop {
+        match LineageLock::acquire(prefix, &lineage) {
+            Ok(l) => return Ok(Ok(Some(l))),
+            Err(e) => match e.get_ref().and_then(|i| i.downcast_ref::<LineageBusy>()) {
+                Some(busy) => {
+                    if !said {
+                        say(
+                            true,
+                            &format!(
+                                "note: {label}: waiting: {busy}; both read and write the same manifest and secrets, so this one starts when that one ends (Ctrl-C stops it, with nothing stored)\n"
+                            ),
+                        )?;
+                        said = true;
+                    }
+                }
+                None => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "{label}: locking {} (one scrub of a lineage under a prefix at a time)",
+                            LineageLock::path(prefix, &lineage).display()
+                        )
+                    })
+                }
+            },
+        }
+        for _ in 0..10 {
+            if let Some(signal) = stop.requested() {
+                return Ok(Err(signal));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
 pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     let pipeline = is_stdin(&args.state);
     if pipeline && args.write && std::io::stdout().is_terminal() {
@@ -358,6 +416,23 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     }
     let busy = held_during_dry_run(&args.state, args.write, pipeline);
     let (src, label) = read_input(&args.state, lock.as_mut())?;
+    // Until the state is written or the run ends: one scrub of this lineage under this prefix.
+    let _lineage_lock = if args.write {
+        match lock_lineage(&args.prefix, &src, &label, &stop)? {
+            Ok(l) => l,
+            Err(signal) => stopped(
+                lock.take(),
+                signal,
+                &format!(
+                    "{label}: stopped by {} while waiting for another scrub of its lineage: nothing was stored{}",
+                    signal_name(signal),
+                    if pipeline { NOTHING_PRINTED } else { " and the state file is as it was" }
+                ),
+            ),
+        }
+    } else {
+        None
+    };
     let opts = ScrubOptions {
         prefix: args.prefix.clone(),
         name_template: args.name_template.clone(),

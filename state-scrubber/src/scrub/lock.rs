@@ -560,6 +560,89 @@ fn rfc3339(secs: i64, nanos: u32) -> String {
     )
 }
 
+/// Held by `scrub --write` from before it reads Secrets Manager until the state is written (or
+/// its manifest entries taken back): one scrub at a time per lineage and prefix on this
+/// machine. Two states of one lineage (a state and its `.backup`, scrubbed by `xargs -P`)
+/// share the manifest and the secrets: each decides from the manifest whether it is older than
+/// the newest scrubbed state, and one that missed the other's entries put its older values on
+/// the secrets as AWSCURRENT (and a manifest saved by both at once may lose one's entries).
+/// An `flock` on a file in the temporary directory, named by a digest of the prefix and the
+/// lineage; released when the process ends, however it ends. The second scrub waits for the
+/// first (`run_scrub`).
+pub struct LineageLock {
+    _file: Option<File>,
+}
+
+/// Another scrub of the same lineage under the same prefix holds [`LineageLock`].
+#[derive(Debug, thiserror::Error)]
+#[error("another `state-scrubber scrub --write` of lineage {lineage} under --prefix {prefix} is running on this machine (it holds {})", path.display())]
+pub struct LineageBusy {
+    pub lineage: String,
+    pub prefix: String,
+    pub path: PathBuf,
+}
+
+impl LineageLock {
+    /// The lock file of `prefix` (without trailing `/`) and `lineage`.
+    pub fn path(prefix: &str, lineage: &str) -> PathBuf {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [prefix, lineage] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        let digest = crate::finding::hex(&h.finalize()[..16]);
+        std::env::temp_dir().join(format!("state-scrubber-{digest}.lock"))
+    }
+
+    /// Take the lock at once, or fail with [`LineageBusy`] (wrapped in the `io::Error`) when
+    /// another process holds it.
+    #[cfg(unix)]
+    pub fn acquire(prefix: &str, lineage: &str) -> std::io::Result<LineageLock> {
+        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::io::AsRawFd;
+        let path = Self::path(prefix, lineage);
+        let open = |write: bool| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(write)
+                .create(write)
+                .mode(0o644)
+                // A shared temporary directory: never follow a link planted there.
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(&path)
+        };
+        let file = match open(true) {
+            // Another user's lock file: flock needs no write access.
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => open(false)?,
+            r => r?,
+        };
+        loop {
+            // SAFETY: flock on a descriptor this function owns.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                return Ok(LineageLock { _file: Some(file) });
+            }
+            let e = std::io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EWOULDBLOCK) => {
+                    return Err(std::io::Error::other(LineageBusy {
+                        lineage: lineage.to_string(),
+                        prefix: prefix.to_string(),
+                        path,
+                    }))
+                }
+                _ => return Err(e),
+            }
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub fn acquire(_prefix: &str, _lineage: &str) -> std::io::Result<LineageLock> {
+        Ok(LineageLock { _file: None })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

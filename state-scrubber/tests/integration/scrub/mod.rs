@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 use state_scrubber::scrub::{self, restore, store::Stored, ScrubOptions};
 
 mod cli;
+mod concurrent;
 mod config;
 mod dry_run;
 mod end_to_end;

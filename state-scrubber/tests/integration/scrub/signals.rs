@@ -7,14 +7,14 @@ use super::*;
 /// A TCP relay to `upstream` that holds the answer to the first request carrying `marker` (an
 /// `X-Amz-Target` such as `secretsmanager.CreateSecret`) until `release` is set: the request
 /// reaches moto, its answer does not reach the client. `reached` is set while it holds.
-struct HoldingRelay {
-    url: String,
+pub(super) struct HoldingRelay {
+    pub(super) url: String,
     reached: std::sync::Arc<std::sync::atomic::AtomicBool>,
     release: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl HoldingRelay {
-    fn start(upstream: &str, marker: &'static [u8]) -> HoldingRelay {
+    pub(super) fn start(upstream: &str, marker: &'static [u8]) -> HoldingRelay {
         Self::start_nth(upstream, marker, 1)
     }
 
@@ -87,7 +87,7 @@ impl HoldingRelay {
         }
     }
 
-    fn wait_reached(&self, child: &mut std::process::Child) {
+    pub(super) fn wait_reached(&self, child: &mut std::process::Child) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while !self.reached.load(std::sync::atomic::Ordering::SeqCst) {
             assert!(
