@@ -99,8 +99,9 @@ pub fn list(rules: &Rules, table: &Table, config: Option<&Config>) -> Vec<Listed
     }
     let mut seen = std::collections::HashSet::new();
     for row in &table.rows {
-        // A row given twice, under different conditions (`when`), is one rule id.
-        if !seen.insert(row.rule_id()) {
+        // A `public` row reports nothing. A row given twice, under different conditions
+        // (`when`), is one rule id.
+        if row.treat == crate::table::Treat::Public || !seen.insert(row.rule_id()) {
             continue;
         }
         out.push(Listed {

@@ -15,6 +15,10 @@ pub enum Treat {
     Secret,
     /// The value may embed secrets: content and key rules look inside; the row gives the fix.
     Scan,
+    /// The provider marks the attribute sensitive in its schema whatever it holds, and where the
+    /// row's `when` holds the value is configuration (an SSM `String` parameter): that mark is
+    /// no evidence and is not reported. Content and key rules still look inside.
+    Public,
 }
 
 #[derive(Debug, Clone)]
@@ -155,7 +159,8 @@ impl Table {
             let treat = match f[6] {
                 "secret" => Treat::Secret,
                 "scan" => Treat::Scan,
-                _ => return Err(err("treat must be secret or scan")),
+                "public" => Treat::Public,
+                _ => return Err(err("treat must be secret, scan or public")),
             };
             let min_length = if f[8].is_empty() {
                 1
@@ -206,12 +211,14 @@ impl Table {
             .unwrap_or_default()
     }
 
-    /// The row whose attribute path is a prefix of `path` (keys only, indices dropped).
+    /// The row whose attribute path is a prefix of `path` (keys only, indices dropped). Of rows
+    /// for the same path whose conditions could not be told apart (a plan's `type` computed
+    /// from a reference), a secret row wins over the others.
     pub fn lookup<'t>(rows: &[&'t Row], path: &[&str]) -> Option<&'t Row> {
         rows.iter()
             .copied()
             .filter(|r| r.path.len() <= path.len() && r.path.iter().zip(path).all(|(a, b)| a == b))
-            .max_by_key(|r| r.path.len())
+            .max_by_key(|r| (r.path.len(), r.treat == Treat::Secret))
     }
 }
 

@@ -89,7 +89,11 @@ impl<'e> Scanner<'e> {
                         .collect();
                     row = Table::lookup(&applying, &keys()).or(row);
                 }
-                let marked = (!marks.is_empty() && marks.covers(path, dynamic)).then_some(mark);
+                // A `public` row: the provider's schema mark says nothing about this value.
+                let marked = (!marks.is_empty()
+                    && row.is_none_or(|r| r.treat != Treat::Public)
+                    && marks.covers(path, dynamic))
+                .then_some(mark);
                 let mut dets = Vec::new();
                 engine.analyze(
                     &value,
@@ -177,6 +181,9 @@ impl<'e> Scanner<'e> {
                             .collect();
                         Table::lookup(rows, &keys)
                     };
+                    if row.is_some_and(|r| r.treat == Treat::Public) {
+                        return;
+                    }
                     let ctx = Ctx {
                         row,
                         key,

@@ -213,3 +213,111 @@ fn a_marked_kube_config_reports_its_credentials_not_its_host() {
         r.all()
     );
 }
+
+/// hashicorp/aws marks an SSM parameter's `value` sensitive in its schema whatever its `type`,
+/// and Terraform >= 1.8 records that mark in states and plans: every `String` parameter (a VPC
+/// id, an endpoint, an ARN shared between stacks) was a finding, and its `insecure_value` a
+/// second one. A `String` or `StringList` value is configuration, as the table already said
+/// for unmarked values; a token or password URL in it is still found by content, and a
+/// `SecureString` by its row.
+#[test]
+fn a_marked_string_ssm_parameter_is_configuration() {
+    let d = Dir::new();
+    let secure = random(ALNUM, 24);
+    let token = plant(&format!("ghp_{}", random(ALNUM, 36)));
+    let marked = json!([[ga("value")]]);
+    let param = |mode: &str, name: &str, ty: &str, value: &str, insecure: Value| {
+        resource(
+            mode,
+            "aws_ssm_parameter",
+            name,
+            json!({"id": format!("/shared/{name}"), "name": format!("/shared/{name}"), "type": ty,
+                "value": value, "insecure_value": insecure, "version": 1, "tier": "Standard",
+                "arn": format!("arn:aws:ssm:eu-west-1:123456789012:parameter/shared/{name}")}),
+            marked.clone(),
+        )
+    };
+    let endpoint = "https://api.internal.example.com/v2";
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            param(
+                "managed",
+                "vpc",
+                "String",
+                "vpc-0a1b2c3d4e5f67890",
+                json!(null)
+            ),
+            param("managed", "endpoint", "String", endpoint, json!(endpoint)),
+            param(
+                "managed",
+                "subnets",
+                "StringList",
+                "subnet-0a1b2c3d4e5f67890,subnet-0f9e8d7c6b5a43210",
+                json!(null)
+            ),
+            param(
+                "data",
+                "release",
+                "String",
+                "Release-2024.11.3-Stable",
+                json!(null)
+            ),
+            param("managed", "db", "SecureString", &secure, json!(null)),
+            param("managed", "ci", "String", &token, json!(null)),
+        ])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    let got: Vec<(String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "aws_ssm_parameter.db".to_string(),
+                "attr.aws_ssm_parameter.value".to_string()
+            ),
+            (
+                "aws_ssm_parameter.ci".to_string(),
+                "github-token".to_string()
+            ),
+        ],
+        "{}",
+        r.all()
+    );
+    // The same in a plan: planned values and the change, with Terraform's marks.
+    let change = |name: &str, ty: &str, value: &str| {
+        json!({"address": format!("aws_ssm_parameter.{name}"), "mode": "managed", "type": "aws_ssm_parameter",
+            "name": name, "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": ["create"], "before": null,
+                "after": {"name": format!("/shared/{name}"), "type": ty, "value": value},
+                "after_unknown": {"arn": true, "id": true, "version": true},
+                "before_sensitive": false, "after_sensitive": {"value": true}}})
+    };
+    let planned = |name: &str, ty: &str, value: &str| {
+        json!({"address": format!("aws_ssm_parameter.{name}"), "mode": "managed", "type": "aws_ssm_parameter",
+            "name": name, "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+            "values": {"name": format!("/shared/{name}"), "type": ty, "value": value},
+            "sensitive_values": {"value": true}})
+    };
+    let plan = json!({"format_version": "1.2", "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"resources": [
+            planned("endpoint", "String", endpoint), planned("db", "SecureString", &secure)]}},
+        "resource_changes": [change("endpoint", "String", endpoint), change("db", "SecureString", &secure)]});
+    d.write("plan.json", plan.to_string());
+    let r = audit(&[&d.s("plan.json"), "--format", "json"]);
+    let f = findings(&r);
+    assert_eq!(f.len(), 2, "{}", r.all());
+    assert!(
+        f.iter().all(|f| f["address"] == "aws_ssm_parameter.db"),
+        "{}",
+        r.all()
+    );
+}

@@ -112,7 +112,7 @@ fn every_attribute_table_row_is_detected() {
         let secret = plant(&format!("q{}", random(ALNUM, 23)));
         let value = match row.treat {
             Treat::Secret => json!(secret),
-            Treat::Scan => json!(format!("DB_PASSWORD={secret}")),
+            Treat::Scan | Treat::Public => json!(format!("DB_PASSWORD={secret}")),
         };
         // dotted path -> nested blocks (lists of one object, as SDKv2 writes them)
         let mut v = value;
