@@ -104,3 +104,31 @@ def test_a_tainted_secrets_replace_warns_at_plan(ws, sm):
     assert store.status(sm, name) == "active"
     sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
     ws.sweep()
+
+
+
+def test_create_before_destroy_with_the_same_name_keeps_the_secret(ws, sm):
+    """`create_before_destroy` and a fixed name (window 0, so the plan is clean): the replacement
+    is created while the old secret holds the name, with the same settings and value, and the
+    create takes it over as an interrupted create of its own. The old object's delete then
+    deleted the secret the new object held: the state pointed at nothing and the secret was gone.
+    Now that delete leaves it alone with a warning; the secret, its value and the state stay."""
+    canary = ws.canary()
+    ws.set_var("secret", canary)
+    name = ws.name()
+    block = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)
+    block = block[: block.rstrip().rfind("}")] + "  lifecycle {\n    create_before_destroy = true\n  }\n}\n"
+    ws.write(hcl.config(ws.endpoint, block))
+    ws.apply()
+    arn = ws.attributes(ADDR)["arn"]
+
+    res = ws.tf("apply", "-input=false", "-auto-approve", f"-replace={ADDR}")
+    text = flat(res.output)
+    assert "Warning: Secret kept: the new object holds it" in text, ws.describe_failure(res, "no warning")
+    assert "create_before_destroy" in text, ws.describe_failure(res, "what happened")
+    assert store.status(sm, name) == "active", "the secret was deleted"
+    assert sm.describe_secret(SecretId=name)["ARN"] == arn
+    store.assert_value(sm, name, canary)
+    assert ws.attributes(ADDR)["arn"] == arn
+    ws.assert_no_changes("after the replace")
+    ws.sweep()

@@ -48,6 +48,8 @@ pub struct Handle {
     configured: Arc<OnceLock<Configured>>,
     /// Set by StopProvider.
     stop: Arc<tokio::sync::watch::Sender<bool>>,
+    /// ARNs of secrets a create of this process adopted (see `secret::adopt_interrupted_create`).
+    adopted: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
 
 impl Default for Handle {
@@ -55,6 +57,7 @@ impl Default for Handle {
         Handle {
             configured: Arc::default(),
             stop: Arc::new(tokio::sync::watch::Sender::new(false)),
+            adopted: Arc::default(),
         }
     }
 }
@@ -77,6 +80,20 @@ impl Handle {
             )
         })
     }
+    /// Records that a create of this run took over the existing secret `arn`.
+    pub fn note_adopted(&self, arn: &str) {
+        let mut set = self.adopted.lock().unwrap_or_else(|e| e.into_inner());
+        set.insert(arn.to_owned());
+    }
+
+    /// Whether a create of this run took over the secret `arn`: Terraform runs one provider
+    /// process per apply, so a delete of the same ARN later in the run deletes a secret the
+    /// state now holds under the new object.
+    pub fn was_adopted(&self, arn: &str) -> bool {
+        let set = self.adopted.lock().unwrap_or_else(|e| e.into_inner());
+        set.contains(arn)
+    }
+
     /// A handle already holding a store: for tests.
     pub fn with(configured: Configured) -> Self {
         let h = Handle::default();

@@ -1326,7 +1326,10 @@ impl offstate_framework::Resource for SecretResource {
                 )
                 .await
                 {
-                    Ok(Some(meta)) => Ok(meta),
+                    Ok(Some(meta)) => {
+                        self.handle.note_adopted(&meta.arn);
+                        Ok(meta)
+                    }
                     Ok(None) => Err(e),
                     Err(other) => Err(other),
                 }
@@ -1623,6 +1626,24 @@ impl offstate_framework::Resource for SecretResource {
             .get("recovery_window_in_days")
             .as_i64()
             .unwrap_or(DEFAULT_RECOVERY_WINDOW);
+        // A create earlier in this run adopted this very secret (a replacement created before
+        // the delete, `create_before_destroy`, or a new resource of the same name and value
+        // created before the old one is destroyed): the new object holds it now, and deleting it
+        // would leave that object pointing at nothing. Only the old object leaves the state (its replicas are the new one's too).
+        if self.handle.was_adopted(arn) {
+            let shown = &*bounded(arn, MAX_SHOWN_ID);
+            tracing::info!(secret = %arn, "not deleting a secret a create of this run took over");
+            return resp.diagnostics.push(Diagnostic::warning(
+                "Secret kept: the new object holds it",
+                format!(
+                    "Secret {shown} was not deleted: earlier in this apply the object created in its place found it holding \
+                     the name with the same settings and value, and took it over (Secrets Manager keeps one secret per name; \
+                     with create_before_destroy the new object is created while the old one still holds it). The state keeps \
+                     the secret under the new object; the old object is removed. To get a new secret instead, replace without \
+                     create_before_destroy, or give the new object another name."
+                ),
+            ));
+        }
         // Secrets Manager deletes a primary secret only once it has no replicas (hashicorp/aws
         // removes them first too). Replicas go at once, whatever the recovery window.
         let replicas = crate::policy::all_replica_regions(prior);

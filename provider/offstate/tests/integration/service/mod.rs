@@ -52,7 +52,11 @@ struct Harness {
 }
 
 fn harness() -> Harness {
-    let store = Arc::new(MemoryStore::default());
+    harness_on(Arc::new(MemoryStore::default()))
+}
+
+/// A provider (as another process would be) over `store`.
+fn harness_on(store: Arc<MemoryStore>) -> Harness {
     let handle = Handle::with(Configured {
         store: store.clone(),
         default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),

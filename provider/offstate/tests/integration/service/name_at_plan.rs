@@ -189,3 +189,53 @@ async fn apply_keeps_no_replace_marker_in_private_state() {
     assert_eq!(errors(&applied.diagnostics), []);
     assert!(applied.private.is_empty(), "{:?}", applied.private);
 }
+
+/// `create_before_destroy` on a replace that keeps the name (window 0, so the plan is clean), as
+/// Terraform runs it in one provider process: the create meets the secret it replaces, with the
+/// same settings and value, and takes it over as an interrupted create of its own; then the old
+/// object's delete comes. That delete used to delete the secret the new object now held (window
+/// 0: gone). Now it leaves the secret alone with a warning, and only the old object goes.
+#[tokio::test]
+async fn a_delete_spares_a_secret_a_create_of_the_same_run_took_over() {
+    let h = harness();
+    let value = canary();
+    let mut c = config("app/cbd", &value, "1");
+    c.set("recovery_window_in_days", window(0));
+    let old = h.create(&c).await;
+    // Terraform's apply-time plan of the replacement: a create, no private state.
+    let plan = h.plan(&Value::Null, &c).await;
+    let created = h
+        .apply_private(
+            &Value::Null,
+            &undv(&plan.planned_state, &h.ty),
+            &c,
+            &plan.planned_private,
+        )
+        .await;
+    assert_eq!(errors(&created.diagnostics), []);
+    let new = undv(&created.new_state, &h.ty);
+    assert_eq!(
+        new.get("arn"),
+        old.get("arn"),
+        "the create took the secret over"
+    );
+
+    let deleted = h.destroy(&old).await;
+    assert_eq!(errors(&deleted.diagnostics), []);
+    assert_eq!(
+        warnings(&deleted.diagnostics),
+        [(
+            String::new(),
+            "Secret kept: the new object holds it".to_string()
+        )]
+    );
+    assert!(!details(&deleted.diagnostics).contains(&value));
+    assert_eq!(h.store.call_count("delete"), 0, "DeleteSecret was called");
+    let meta = h.store.describe("app/cbd").await.unwrap().unwrap();
+    assert!(!meta.is_scheduled_for_deletion());
+
+    // Another run (another provider process) deletes it as usual.
+    let other = harness_on(h.store.clone());
+    assert_eq!(errors(&other.destroy(&new).await.diagnostics), []);
+    assert_eq!(h.store.call_count("delete"), 1);
+}
