@@ -221,6 +221,20 @@ pub async fn restore(
             ));
             continue;
         }
+        // A nulled attribute stays null when Terraform writes the value through its write-only
+        // twin: the trigger scrub set having moved says it did, and the value of before the
+        // scrub is no longer the one in use.
+        if let (Some(v), Some(vp)) = (&e.version_attribute, &vptr) {
+            if let Some(now) = doc.node_at(vp).map(|id| compact(doc.raw(id))) {
+                if !same_trigger(&now, &v.after) {
+                    report.skipped.push(format!(
+                        "{} {}: changed since the scrub: its write-only twin was written again ({} is {now}, the scrub set {}); left as is",
+                        e.address, e.attribute, v.attribute, v.after
+                    ));
+                    continue;
+                }
+            }
+        }
         let (json, len) = match resolve(e.reference.clone(), ptr.clone(), e.address.clone()).await?
         {
             Ok(x) => x,
@@ -236,7 +250,7 @@ pub async fn restore(
         });
         if let (Some(v), Some(vp)) = (&e.version_attribute, vptr) {
             if let Some(vid) = doc.node_at(&vp) {
-                if compact(doc.raw(vid)) == v.after {
+                if same_trigger(&compact(doc.raw(vid)), &v.after) {
                     edits.push(Edit {
                         pointer: vp,
                         json: v.before.clone(),
@@ -306,6 +320,17 @@ pub async fn restore(
         report.output = Some(out);
     }
     Ok(report)
+}
+
+/// Whether a version trigger (compact JSON) still holds what scrub set (`after`): scrub writes a
+/// number, and Terraform writes it back as a string where the attribute is one
+/// (`plaintext_wo_version`), `1` then `"1"`.
+fn same_trigger(now: &str, after: &str) -> bool {
+    let text = |raw: &str| match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => raw.to_string(),
+    };
+    now == after || text(now) == text(after)
 }
 
 /// A reference whose secret, or version, Secrets Manager no longer has.

@@ -38,6 +38,7 @@ mod migrate;
 #[cfg(unix)]
 mod ownership;
 mod refusals;
+mod restore_twin;
 mod signals;
 
 const BIN: &str = env!("CARGO_BIN_EXE_state-scrubber");
