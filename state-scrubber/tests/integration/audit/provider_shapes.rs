@@ -321,3 +321,75 @@ fn a_marked_string_ssm_parameter_is_configuration() {
         r.all()
     );
 }
+
+/// azurerm's `connection_string` is a set whose `value` is sensitive; Terraform hoists a set
+/// element's mark onto the whole set, so its `type` (`SQLAzure`, `PostgreSQL`) was reported as
+/// a secret too.
+#[test]
+fn a_marked_connection_string_set_reports_its_value_not_its_type() {
+    let conn = plant(&format!(
+        "Server=tcp:sql-prod.database.windows.net,1433;Database=app;User ID=app;Password={};",
+        random(ALNUM, 20)
+    ));
+    let state = state_v4(json!([resource(
+        "managed",
+        "azurerm_linux_web_app",
+        "app",
+        json!({"id": "/subscriptions/x/sites/app", "connection_string": [
+            {"name": "Db", "type": "SQLAzure", "value": conn},
+            {"name": "Cache", "type": "RedisCache", "value": ""}
+        ]}),
+        json!([[ga("connection_string")]])
+    )]));
+    let r = audit_state(&state);
+    assert_eq!(paths(&r), ["connection_string[0].value"], "{}", r.all());
+}
+
+/// Tags and settings named after what they configure (`PasswordRotation = "enabled"`) hold a
+/// setting, not a password; a random value under such a name is still one. A header-style
+/// `x-api-key` is an API key like `api_key`.
+#[test]
+fn setting_words_under_secret_names_are_quiet_header_style_api_keys_are_not() {
+    let key = random(ALNUM, 40);
+    let pw = random(ALNUM, 18);
+    let state = state_v4(json!([
+        resource(
+            "managed",
+            "aws_vpc",
+            "v",
+            json!({"id": "vpc-0a1b2c3d4e5f67890", "tags": {
+                "PasswordRotation": "enabled", "TokenAuth": "Disabled", "SecretScanning": "on",
+                "client_secret_rotation": "monthly", "DbPassword": pw}}),
+            json!([])
+        ),
+        resource(
+            "managed",
+            "aws_sfn_state_machine",
+            "sm",
+            json!({"id": "sm", "definition": json!({"StartAt": "Call", "States": {"Call": {
+                "Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+                "Parameters": {"ApiEndpoint": "https://api.example.com", "Headers": {"x-api-key": key}},
+                "End": true}}}).to_string()}),
+            json!([])
+        ),
+    ]));
+    let r = audit_state(&state);
+    let got: Vec<(String, String)> = findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["attribute_path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("tags.DbPassword".to_string(), "key-password".to_string()),
+            ("definition".to_string(), "key-token".to_string()),
+        ],
+        "{}",
+        r.all()
+    );
+}
