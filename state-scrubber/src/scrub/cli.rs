@@ -13,7 +13,7 @@ use super::lock::{LineageBusy, LineageLock, StateLock};
 use super::plan::Selection;
 use super::rewrite::{
     check_owner_kept, check_writable, replace_if_unchanged, write_private, ChangedMeanwhile,
-    OwnerNotKept, ReadOnly, Swap,
+    DirNotWritable, OwnerNotKept, ReadOnly, Swap,
 };
 use super::{
     names, render, restore, scrub, signal_name, state_not_written, state_written, ScrubError,
@@ -307,6 +307,12 @@ fn refuse_foreign_owner(path: &Path, command: &str, what: &str) -> anyhow::Resul
                 p = path.display(),
                 uid = o.uid,
                 gid = o.gid,
+            ),
+            None if e.get_ref().is_some_and(|i| i.is::<DirNotWritable>()) => anyhow::bail!(
+                "{}: --write would replace this file, and {e}; nothing was {what}. Run the command as \
+                 a user who may write there, or write the result elsewhere (`state-scrubber {command} - --write ... < {} > NEW`)",
+                path.display(),
+                path.display(),
             ),
             None => Err(e).with_context(|| {
                 format!(

@@ -246,6 +246,14 @@ pub struct OwnerNotKept {
     pub gid: u32,
 }
 
+/// The directory of the file to be replaced takes no new file from this process: the new state
+/// is written there and renamed over the old one.
+#[derive(Debug, thiserror::Error)]
+#[error("its directory {} is not writable by this user, and the new state is written there and renamed over it", dir.display())]
+pub struct DirNotWritable {
+    pub dir: PathBuf,
+}
+
 /// Give `f` (a new file, this process's) the owner and group `want` has, or the error wraps
 /// [`OwnerNotKept`] when this process may not.
 #[cfg(unix)]
@@ -299,7 +307,8 @@ fn temp_beside(path: &Path) -> (PathBuf, PathBuf) {
 
 /// `Err` wrapping [`OwnerNotKept`] when the file that replaces the one at `path` (a symlink's
 /// target) could not be given its owner and group: tried on an empty temporary file beside it,
-/// removed again. `Ok` when it can, or when there is no file.
+/// removed again ([`DirNotWritable`] when none can be made there). `Ok` when it can, or when
+/// there is no file.
 pub fn check_owner_kept(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
@@ -309,14 +318,20 @@ pub fn check_owner_kept(path: &Path) -> std::io::Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
-        let (_, tmp) = temp_beside(&path);
+        let (dir, tmp) = temp_beside(&path);
         let f = {
             use std::os::unix::fs::OpenOptionsExt;
             std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .open(&tmp)?
+                .open(&tmp)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::PermissionDenied => {
+                        std::io::Error::other(DirNotWritable { dir })
+                    }
+                    _ => e,
+                })?
         };
         let kept = keep_owner(&f, &want);
         drop(f);

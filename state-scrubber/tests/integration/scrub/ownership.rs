@@ -122,3 +122,63 @@ fn a_state_whose_owner_cannot_be_kept_is_refused_before_anything_is_stored() {
         "something was stored"
     );
 }
+
+/// A directory the runner may not write to: the new state cannot be made there. Refused before
+/// anything is stored, saying so (not as a failure to check the owner).
+#[test]
+fn a_state_in_a_directory_the_runner_cannot_write_is_refused_before_anything_is_stored() {
+    if !is_root() || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("note: needs root and setpriv to run scrub as another user; test skipped");
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let (c, dir, p, original) = canary_file();
+    let ps = p.to_str().unwrap();
+    // The state is the runner's (uid 4242); its directory root's, not writable by others.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(&p, Some(4242), Some(4242)).unwrap();
+    let mut up = dir.path().parent();
+    while let Some(d) = up {
+        if std::fs::metadata(d).unwrap().mode() & 0o001 == 0 {
+            eprintln!(
+                "note: {} is not searchable by others; test skipped",
+                d.display()
+            );
+            return;
+        }
+        up = d.parent();
+    }
+    let mut cmd = super::command(
+        "/usr/bin/setpriv",
+        &[
+            "--reuid",
+            "4242",
+            "--regid",
+            "4242",
+            "--clear-groups",
+            BIN,
+            "scrub",
+            ps,
+            "--write",
+            "--prefix",
+            "own/dir",
+            "--endpoint",
+            &moto.url,
+        ],
+    );
+    cmd.env("HOME", dir.path());
+    let o = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is not writable by this user")
+            && err.contains("nothing was stored or written"),
+        "{err}"
+    );
+    assert_no_canary_out(&c, &o);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    assert!(
+        names_at(&moto.url, "own/dir").is_empty(),
+        "something was stored"
+    );
+}
