@@ -39,6 +39,12 @@ pub struct ContentSpec {
     pub regex: String,
     #[serde(default)]
     pub secret_group: Option<usize>,
+    /// The capture group holding an assignment's key (`DB_PASSWORD` in `DB_PASSWORD=...`): the
+    /// match is read as a key rule reads a key and value, and is no secret when the key is
+    /// safe-listed (`secret_key_path`), names where the secret is kept with a value that does
+    /// not look random (`VAULT_TOKEN_FILE=/run/...`), or the value is safe-listed for key rules.
+    #[serde(default)]
+    pub key_group: Option<usize>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     /// Public, fixed prefixes that name the token type (`ghp_`, `AKIA`): the only characters of a
@@ -252,14 +258,19 @@ impl Rules {
                 });
             }
             let groups = regex.captures_len() - 1;
-            if let Some(n) = spec.secret_group.filter(|&n| n > groups) {
-                return Err(RuleError::Invalid {
-                    id: spec.id,
-                    message: format!(
-                        "secret_group {n}: the regex has {groups} capture group{}",
-                        if groups == 1 { "" } else { "s" }
-                    ),
-                });
+            for (name, group) in [
+                ("secret_group", spec.secret_group),
+                ("key_group", spec.key_group),
+            ] {
+                if let Some(n) = group.filter(|&n| n > groups) {
+                    return Err(RuleError::Invalid {
+                        id: spec.id,
+                        message: format!(
+                            "{name} {n}: the regex has {groups} capture group{}",
+                            if groups == 1 { "" } else { "s" }
+                        ),
+                    });
+                }
             }
             if spec.min_entropy.is_some_and(|m| !(0.0..=8.0).contains(&m)) {
                 return Err(RuleError::Invalid {
@@ -369,7 +380,21 @@ impl Rules {
             let s = secret.as_str();
             !self.is_example_placeholder(s)
                 && rule.spec.min_entropy.is_none_or(|min| entropy(s) >= min)
+                && rule
+                    .spec
+                    .key_group
+                    .and_then(|n| caps.get(n))
+                    .is_none_or(|key| !self.assignment_is_quiet(key.as_str(), s))
         })
+    }
+
+    /// An assignment `key = value` found in text that the key rules' lists say is no secret: a
+    /// safe-listed key, a key naming where the secret is kept with a value that does not look
+    /// random, or a value safe-listed for a strong key rule (a path, a placeholder, a setting).
+    fn assignment_is_quiet(&self, key: &str, value: &str) -> bool {
+        self.is_safe_key(key)
+            || (self.is_reference_key(key) && !looks_random(value))
+            || self.is_safe_value(value, Some(Strength::Strong))
     }
 
     /// Is `value` safe-listed for a key rule of `strength` (`None`: the "all" lists only)?

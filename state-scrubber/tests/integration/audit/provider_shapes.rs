@@ -393,3 +393,58 @@ fn setting_words_under_secret_names_are_quiet_header_style_api_keys_are_not() {
         r.all()
     );
 }
+
+/// Scripts and config files (`local_file.content`, `user_data`, a ConfigMap): an assignment
+/// whose key names a setting about the secret (`token_endpoint_auth_method`,
+/// `secret_key_path`, `password_hash`) or where it is kept (`VAULT_TOKEN_FILE`,
+/// `*_PASSWORD_SECRET=<name>`) was reported as a secret assignment; the key rules' safe lists
+/// now apply to the assigned key and value. A real assignment in the same text is still found.
+#[test]
+fn text_assignments_to_settings_and_references_are_quiet() {
+    let quiet = [
+        "issuer: https://idp.example.com\ntoken_endpoint_auth_method: client_secret_basic\n",
+        "#!/bin/sh\nVAULT_TOKEN_FILE=/var/run/secrets/vault-token\nvault kv get -field=password secret/db\n",
+        "jwt:\n  secret_key_path: /etc/app/jwt.pem\n  token_lifetime: 15m\n",
+        "[auth.generic_oauth]\nclient_secret_path = /etc/grafana/oauth-secret\ntoken_url = https://idp.example.com/oauth/token\n",
+        "db_password_secret_name = \"prod/db-password\"\n",
+        "KC_DB_PASSWORD_FILE=/run/secrets/kc-db-password\nKEYCLOAK_ADMIN_PASSWORD_SECRET=keycloak-admin\n",
+        "password_hash: sha512_crypt\npassword_hash_rounds: 656000\n",
+    ];
+    let secret = random(ALNUM, 20);
+    let loud = plant(&format!(
+        "token_endpoint_auth_method: client_secret_basic\nclient_secret: {secret}\n"
+    ));
+    let mut resources: Vec<Value> = quiet
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            resource(
+                "managed",
+                "local_file",
+                &format!("q{i}"),
+                json!({"id": format!("{i}"), "filename": format!("f{i}"), "content": text}),
+                json!([]),
+            )
+        })
+        .collect();
+    resources.push(resource(
+        "managed",
+        "local_file",
+        "loud",
+        json!({"id": "x", "filename": "oidc.yml", "content": loud}),
+        json!([]),
+    ));
+    let r = audit_state(&state_v4(Value::Array(resources)));
+    let got: Vec<&str> = findings(&r)
+        .iter()
+        .map(|f| f["address"].as_str().unwrap())
+        .map(|a| {
+            if a == "local_file.loud" {
+                "loud"
+            } else {
+                "quiet"
+            }
+        })
+        .collect();
+    assert_eq!(got, ["loud"], "{}", r.all());
+}
