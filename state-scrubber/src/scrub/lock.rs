@@ -302,6 +302,16 @@ impl StateLock {
             path: info_path.display().to_string(),
             source,
         })?;
+        // The state's owner and group, as for the state itself: a scrub run as root and killed
+        // outright leaves the info behind, and Terraform run as the state's owner must be able
+        // to write over it (it opens it for writing, mode 0600). Best effort: not root, it is
+        // this user's file already, or the owner cannot be given.
+        #[cfg(unix)]
+        if let Ok(m) = file.metadata() {
+            use std::os::unix::fs::MetadataExt;
+            // lchown: never the target of a link planted at that name.
+            let _ = std::os::unix::fs::lchown(&info_path, Some(m.uid()), Some(m.gid()));
+        }
         super::interrupt::lock_taken(info_path.clone(), id.clone());
         drop(writing);
         Ok(Self {

@@ -13,6 +13,23 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// Whether every directory above `dir` lets other users through (a user the test runs scrub or
+/// a shell as must reach files in it).
+fn reachable_by_others(dir: &Path) -> bool {
+    let mut up = dir.parent();
+    while let Some(d) = up {
+        if std::fs::metadata(d).unwrap().mode() & 0o001 == 0 {
+            eprintln!(
+                "note: {} is not searchable by others; test skipped",
+                d.display()
+            );
+            return false;
+        }
+        up = d.parent();
+    }
+    true
+}
+
 fn owner(p: &Path) -> (u32, u32, u32) {
     let m = std::fs::metadata(p).unwrap();
     (m.uid(), m.gid(), m.mode() & 0o7777)
@@ -180,5 +197,57 @@ fn a_state_in_a_directory_the_runner_cannot_write_is_refused_before_anything_is_
     assert!(
         names_at(&moto.url, "own/dir").is_empty(),
         "something was stored"
+    );
+}
+
+/// Review finding: a scrub run as root and killed outright (SIGKILL, OOM) leaves
+/// `.terraform.tfstate.lock.info` behind, which the README says Terraform writes over; it was
+/// root's, mode 0600, and Terraform run as the state's owner failed to open it for writing
+/// ("Error acquiring the state lock: ... permission denied"). It now gets the state's owner.
+#[test]
+fn lock_info_left_by_a_killed_root_scrub_is_the_state_owners() {
+    if !is_root() || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("note: needs root and setpriv; test skipped");
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let (c, dir, p, _) = canary_file();
+    if !reachable_by_others(dir.path()) {
+        return;
+    }
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(dir.path(), Some(4242), Some(4343)).unwrap();
+    std::os::unix::fs::chown(&p, Some(4242), Some(4343)).unwrap();
+    let relay = super::signals::HoldingRelay::start(&moto.url, b"secretsmanager.CreateSecret");
+    let mut child = spawn(&write_args(
+        "scrub",
+        p.to_str().unwrap(),
+        "own/kill",
+        &relay.url,
+    ));
+    relay.wait_reached(&mut child);
+    kill(&["-KILL", &child.id().to_string()]);
+    let o = child.wait_with_output().unwrap();
+    assert_no_canary_out(&c, &o);
+    let info = dir.path().join(".terraform.tfstate.lock.info");
+    let m = std::fs::symlink_metadata(&info).expect("lock info left behind");
+    assert_eq!((m.uid(), m.gid()), (4242, 4343), "lock info owner");
+    // What Terraform does to take the lock: open it for writing, as the state's owner.
+    let st = Command::new("/usr/bin/setpriv")
+        .args([
+            "--reuid",
+            "4242",
+            "--regid",
+            "4343",
+            "--clear-groups",
+            "sh",
+            "-c",
+        ])
+        .arg(format!("echo '{{}}' > '{}'", info.display()))
+        .status()
+        .unwrap();
+    assert!(
+        st.success(),
+        "the state's owner cannot write over the lock info"
     );
 }
