@@ -7,10 +7,12 @@ use async_trait::async_trait;
 use offstate_common::store::{ListFilter, SecretMeta};
 use offstate_framework::datasource::{DataSource, ReadDataRequest, ReadDataResponse};
 use offstate_framework::value::Number;
-use offstate_framework::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
+use offstate_framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value,
+};
 
 use crate::provider::Handle;
-use crate::secret::store_diag;
+use crate::secret::{bounded, store_diag, withhold_arguments, MAX_SHOWN_MESSAGE};
 
 fn rfc3339(t: Option<SystemTime>) -> Value {
     let Some(t) = t else { return Value::Null };
@@ -152,22 +154,44 @@ impl DataSource for SecretData {
             Ok(c) => c,
             Err(d) => return resp.diagnostics.push(d),
         };
-        let id = req
-            .config
-            .get("arn")
-            .as_str()
-            .or_else(|| req.config.get("name").as_str())
-            .unwrap_or_default()
-            .to_string();
+        // The argument that names the secret. Its value is not repeated in a diagnostic: a
+        // sensitive variable put there by mistake (`name = var.db_password`) reaches us without
+        // its mark. The diagnostic points at the argument instead, and Terraform shows its
+        // source line (and the value, when it is not sensitive).
+        let by = if req.config.get("arn").is_known_set() {
+            "arn"
+        } else {
+            "name"
+        };
+        let id = req.config.get(by).as_str().unwrap_or_default().to_string();
         let meta = match c.store.describe(&id).await {
             Ok(Some(m)) => m,
             Ok(None) => {
-                return resp.diagnostics.error(
+                return resp.diagnostics.attr_error(
+                    AttributePath::attr(by),
                     "Secret not found",
-                    format!("No secret {id:?} in Secrets Manager."),
+                    format!(
+                        "Secrets Manager DescribeSecret found no secret that {by} names \
+                         (ResourceNotFoundException) in the provider's region. Check the {by} \
+                         and the provider's region; a secret deleted without a recovery window \
+                         is gone for good."
+                    ),
                 )
             }
-            Err(e) => return resp.diagnostics.push(store_diag("DescribeSecret", &id, &e)),
+            Err(e) => {
+                let detail = format!(
+                    "Secrets Manager DescribeSecret for the secret that {by} names failed: {}: {}",
+                    e.code(),
+                    bounded(
+                        &withhold_arguments(e.message(), req.config, &["arn", "name"]),
+                        MAX_SHOWN_MESSAGE
+                    )
+                );
+                return resp.diagnostics.push(
+                    Diagnostic::error("Secrets Manager DescribeSecret failed", detail)
+                        .at(AttributePath::attr(by)),
+                );
+            }
         };
         fill(&mut resp.state, &meta);
     }

@@ -19,6 +19,7 @@ use tonic::Request;
 
 mod aws_errors;
 mod compare;
+mod data_source;
 mod ephemeral;
 mod import;
 mod lifecycle;
