@@ -19,7 +19,7 @@ use offstate_framework::Value;
 use offstate_framework::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type};
 
 use crate::provider::Handle;
-use crate::secret::{bounded, store_diag, MAX_SHOWN_MESSAGE};
+use crate::secret::{argument_store_diag, bounded, store_diag, MAX_SHOWN_MESSAGE};
 
 pub const TYPE_NAME: &str = "offstate_secret_rotate";
 
@@ -199,18 +199,26 @@ impl SecretRotateAction {
         let wait = config.get("wait").as_bool().unwrap_or(true);
         let timeout = timeout_of(config).unwrap_or(DEFAULT_TIMEOUT);
         let at_secret = AttributePath::attr("secret_id");
-        let shown = bounded(secret_id, MAX_SHOWN_MESSAGE);
 
         let meta = match c.store.describe(secret_id).await {
             Ok(Some(meta)) => meta,
             Ok(None) => {
                 return Err(Diagnostic::error(
                     "Secret not found",
-                    format!("No secret {shown:?} was found in Secrets Manager in this region."),
+                    "Secrets Manager DescribeSecret found no secret that secret_id names \
+                     (ResourceNotFoundException) in the provider's region.",
                 )
                 .at(at_secret))
             }
-            Err(e) => return Err(store_diag("DescribeSecret", secret_id, &e).at(at_secret)),
+            Err(e) => {
+                return Err(argument_store_diag(
+                    "DescribeSecret",
+                    "secret_id",
+                    config,
+                    &["secret_id"],
+                    &e,
+                ))
+            }
         };
         let name = bounded(&meta.name, MAX_SHOWN_MESSAGE).into_owned();
         if !rotation_configured(&meta) {
@@ -241,7 +249,8 @@ impl SecretRotateAction {
         let version = match c.store.rotate(secret_id, request).await {
             Ok(v) => v.unwrap_or(token),
             Err(e) => {
-                let mut d = store_diag("RotateSecret", secret_id, &e).at(at_secret);
+                // The secret exists: named by its name in AWS from here on.
+                let mut d = store_diag("RotateSecret", &meta.name, &e).at(at_secret.clone());
                 if matches!(e, StoreError::InvalidParameter { .. }) {
                     d.detail.push_str(
                         "\n\nCheck that the secret has rotation configured (add an offstate_secret_rotation \
@@ -274,7 +283,7 @@ impl SecretRotateAction {
                     )
                     .at(at_secret))
                 }
-                Err(e) => return Err(store_diag("DescribeSecret", secret_id, &e).at(at_secret)),
+                Err(e) => return Err(store_diag("DescribeSecret", &meta.name, &e).at(at_secret.clone())),
             };
             if is_current(&last, &version) {
                 resp.send_progress(format!(

@@ -7,12 +7,10 @@ use async_trait::async_trait;
 use offstate_common::store::{ListFilter, SecretMeta};
 use offstate_framework::datasource::{DataSource, ReadDataRequest, ReadDataResponse};
 use offstate_framework::value::Number;
-use offstate_framework::{
-    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value,
-};
+use offstate_framework::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
 use crate::provider::Handle;
-use crate::secret::{bounded, store_diag, withhold_arguments, MAX_SHOWN_MESSAGE};
+use crate::secret::{argument_store_diag, store_diag};
 
 fn rfc3339(t: Option<SystemTime>) -> Value {
     let Some(t) = t else { return Value::Null };
@@ -179,18 +177,13 @@ impl DataSource for SecretData {
                 )
             }
             Err(e) => {
-                let detail = format!(
-                    "Secrets Manager DescribeSecret for the secret that {by} names failed: {}: {}",
-                    e.code(),
-                    bounded(
-                        &withhold_arguments(e.message(), req.config, &["arn", "name"]),
-                        MAX_SHOWN_MESSAGE
-                    )
-                );
-                return resp.diagnostics.push(
-                    Diagnostic::error("Secrets Manager DescribeSecret failed", detail)
-                        .at(AttributePath::attr(by)),
-                );
+                return resp.diagnostics.push(argument_store_diag(
+                    "DescribeSecret",
+                    by,
+                    req.config,
+                    &["arn", "name"],
+                    &e,
+                ))
             }
         };
         fill(&mut resp.state, &meta);

@@ -599,6 +599,34 @@ pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
     Diagnostic::error(format!("Secrets Manager {op} failed"), detail)
 }
 
+/// [`store_diag`] for a secret named by an argument whose value must not be repeated (see
+/// [`withhold_arguments`]: a sensitive value given there by mistake reaches us without its
+/// mark): the diagnostic points at `arg`, and AWS's message has the `args` withheld.
+pub(crate) fn argument_store_diag(
+    op: &str,
+    arg: &str,
+    config: &Value,
+    args: &[&str],
+    e: &StoreError,
+) -> Diagnostic {
+    let message = withhold_arguments(e.message(), config, args);
+    let mut detail = format!(
+        "Secrets Manager {op} for the secret that {arg} names failed: {}: {}",
+        e.code(),
+        bounded(&message, MAX_SHOWN_MESSAGE)
+    );
+    match e {
+        StoreError::ScheduledForDeletion { .. } => detail.push_str(
+            "\n\nThe secret is scheduled for deletion. Restore it (aws secretsmanager restore-secret) to use it.",
+        ),
+        StoreError::AccessDenied { .. } => detail.push_str(
+            "\n\nCheck the credentials and that they allow this Secrets Manager action on the secret.",
+        ),
+        _ => {}
+    }
+    Diagnostic::error(format!("Secrets Manager {op} failed"), detail).at(AttributePath::attr(arg))
+}
+
 /// After `CreateSecret` answered "already exists": is the existing secret
 /// the one an interrupted earlier run of this very create made (provider
 /// killed, or the apply cancelled, after AWS created the secret and before

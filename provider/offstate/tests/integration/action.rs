@@ -246,7 +246,34 @@ async fn a_missing_secret_is_an_error() {
     let store = Arc::new(MemoryStore::default());
     let (_, diags) = invoke(&store, config(&[("secret_id", Value::string("app/none"))])).await;
     assert_eq!(diags.len(), 1);
-    assert!(diags[0].starts_with("Secret not found") && diags[0].contains("app/none"));
+    assert!(diags[0].starts_with("Secret not found") && diags[0].ends_with(" @1"));
+    assert!(
+        diags[0].contains("ResourceNotFoundException"),
+        "{}",
+        diags[0]
+    );
+}
+
+/// A sensitive value given as `secret_id` by mistake reaches the provider without its mark:
+/// no diagnostic repeats it, nor AWS's message quoting it; they point at `secret_id`, whose
+/// source line Terraform shows. (`invoke` fails on any `canary-` text in an event.)
+#[tokio::test]
+async fn errors_do_not_repeat_the_secret_id() {
+    let store = Arc::new(MemoryStore::default());
+    let planted = format!("canary-{}", std::process::id());
+    let (_, diags) = invoke(&store, config(&[("secret_id", Value::string(&planted))])).await;
+    assert_eq!(diags.len(), 1);
+    store.fail_next(offstate_common::StoreError::from_code(
+        "ValidationException",
+        format!("Value '{planted}' at 'secretId' failed to satisfy constraint"),
+    ));
+    let (_, diags) = invoke(&store, config(&[("secret_id", Value::string(&planted))])).await;
+    assert_eq!(diags.len(), 1);
+    assert!(
+        diags[0].contains("ValidationException") && diags[0].contains("<secret_id>"),
+        "{}",
+        diags[0]
+    );
 }
 
 /// PlanAction validates nothing more and calls nothing, unknown values included.
