@@ -57,11 +57,13 @@ impl SecretVariables {
     }
 }
 
-/// The variables (`var.`) and locals (`local.`) an expression's text names.
+/// The variables (`var.`) and locals (`local.`) an expression's text names, and whether it reads
+/// `each.`.
 #[derive(Debug, Default, Clone)]
 struct Names {
     vars: BTreeSet<String>,
     locals: BTreeSet<String>,
+    each: bool,
 }
 
 impl Names {
@@ -69,16 +71,25 @@ impl Names {
         Names {
             vars: names_after(text, "var."),
             locals: names_after(text, "local."),
+            each: !names_after(text, "each.").is_empty(),
         }
+    }
+
+    fn extend(&mut self, other: Names) {
+        self.vars.extend(other.vars);
+        self.locals.extend(other.locals);
+        self.each |= other.each;
     }
 }
 
-/// A `module` block: its name, its `source` when that is a literal, and what each argument names.
+/// A `module` block: its name, its `source` when that is a literal, what each argument names,
+/// and what its `for_each` names (an argument reading `each.` takes an element of it).
 #[derive(Debug, Clone)]
 pub(crate) struct ModuleCall {
     pub name: String,
     pub source: Option<String>,
     arguments: Vec<(String, Names)>,
+    for_each: Names,
 }
 
 /// What the masking needs to know of one module's files (`.tf`, override and `.tf.json` files,
@@ -120,7 +131,7 @@ impl ModuleFacts {
             hcl_edit::Span::span(expr).map_or("", |span| &text[span])
         };
         for block in body.blocks() {
-            if let Some(for_each) = secret_for_each(text, block) {
+            for for_each in secret_for_eachs(text, block) {
                 let names = Names::of(value_text(&for_each.value));
                 self.direct.vars.extend(names.vars);
                 self.direct.locals.extend(names.locals);
@@ -155,10 +166,16 @@ impl ModuleFacts {
                             )
                         })
                         .collect();
+                    let for_each = block
+                        .body
+                        .get_attribute("for_each")
+                        .map(|attr| Names::of(value_text(&attr.value)))
+                        .unwrap_or_default();
                     self.calls.push(ModuleCall {
                         name,
                         source,
                         arguments,
+                        for_each,
                     });
                 }
                 _ => {}
@@ -208,6 +225,7 @@ impl ModuleFacts {
                     .iter()
                     .map(|(key, value)| (key.clone(), text(value)))
                     .collect(),
+                for_each: body.get("for_each").map(text).unwrap_or_default(),
             });
         }
     }
@@ -225,12 +243,18 @@ impl ModuleFacts {
             let Some(inputs) = module_inputs.get(&call.name) else {
                 continue;
             };
+            let mut given = Names::default();
             for (key, names) in &call.arguments {
                 if inputs.contains(key) {
-                    fed.extend(names.vars.iter().cloned());
-                    locals.extend(names.locals.iter().cloned());
+                    given.extend(names.clone());
                 }
             }
+            // `pw = each.value`: the elements of the call's `for_each` are the secrets.
+            if given.each {
+                given.extend(call.for_each.clone());
+            }
+            fed.extend(given.vars);
+            locals.extend(given.locals);
         }
         loop {
             let before = locals.len();
@@ -277,17 +301,91 @@ fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// When `block` (in `text`) gives `each.key` or `each.value` to a secret-looking key, its
-/// `for_each`: `for_each = { app = "..." }` with `password = each.value` is a secret too.
-fn secret_for_each<'b>(
+/// The `for_each` arguments of `block` (in `text`) whose elements reach a secret-looking key:
+/// the block's own when `each.key` or `each.value` does (`for_each = { app = "..." }` with
+/// `password = each.value`), and that of every `dynamic` block in it, at any depth, whose
+/// iterator does (`content { password = user.value }` in `dynamic "user"`, or the name its
+/// `iterator` argument sets), also by way of a nested `dynamic` block's `for_each`
+/// (`for_each = [each.value]`, `for_each = outer.value`).
+fn secret_for_eachs<'b>(
     text: &str,
     block: &'b hcl_edit::structure::Block,
-) -> Option<&'b hcl_edit::structure::Attribute> {
-    let for_each = block.body.get_attribute("for_each")?;
-    let span = hcl_edit::Span::span(block)?;
+) -> Vec<&'b hcl_edit::structure::Attribute> {
+    let mut out = Vec::new();
+    let named = dynamic_for_eachs(text, &block.body, &mut out);
+    if let Some(for_each) = block.body.get_attribute("for_each") {
+        if named.contains("each") || fed_roots(text, block).contains("each") {
+            out.push(for_each);
+        }
+    }
+    out
+}
+
+/// Pushes onto `out` the `for_each` of each `dynamic` block in `body` (at any depth) whose
+/// iterator reaches a secret-looking key; returns what those `for_each` values read (`each`, an
+/// enclosing block's iterator), so that the enclosing iteration counts too.
+fn dynamic_for_eachs<'b>(
+    text: &str,
+    body: &'b hcl_edit::structure::Body,
+    out: &mut Vec<&'b hcl_edit::structure::Attribute>,
+) -> BTreeSet<String> {
+    let span_text = |expr: &hcl_edit::expr::Expression| {
+        hcl_edit::Span::span(expr).map_or("", |span| text[span].trim())
+    };
+    let mut named = BTreeSet::new();
+    for block in body.blocks() {
+        let inner = dynamic_for_eachs(text, &block.body, out);
+        if block.ident.as_str() == "dynamic" {
+            let iterator = match block.body.get_attribute("iterator") {
+                Some(attr) => span_text(&attr.value),
+                None => crate::module::label(block, 0).unwrap_or_default(),
+            };
+            if let Some(for_each) = block.body.get_attribute("for_each") {
+                if !iterator.is_empty()
+                    && (inner.contains(iterator) || fed_roots(text, block).contains(iterator))
+                {
+                    out.push(for_each);
+                    named.extend(roots_in(span_text(&for_each.value)));
+                }
+            }
+        }
+        named.extend(inner);
+    }
+    named
+}
+
+/// What the references under secret-looking keys in `block` (in `text`) start with: `each`,
+/// `var`, a `dynamic` block's iterator...
+fn fed_roots(text: &str, block: &hcl_edit::structure::Block) -> BTreeSet<String> {
+    let Some(span) = hcl_edit::Span::span(block) else {
+        return BTreeSet::new();
+    };
     let mut lexer = Lexer::new(&text[span], Defaults::None, &|_, _| false);
     lexer.run();
-    lexer.fed_each.then_some(for_each)
+    lexer.fed_roots
+}
+
+/// The names that start a reference in `text` (an identifier followed by `.` that no `.` or
+/// identifier character precedes: `each` and `user` in `"${each.key}-${user.value}"`).
+fn roots_in(text: &str) -> BTreeSet<String> {
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    let bytes = text.as_bytes();
+    let mut out = BTreeSet::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !(bytes[at].is_ascii_alphabetic() || bytes[at] == b'_')
+            || at > 0 && (is_ident(bytes[at - 1]) || bytes[at - 1] == b'.')
+        {
+            at += 1;
+            continue;
+        }
+        let len = bytes[at..].iter().take_while(|c| is_ident(**c)).count();
+        if bytes.get(at + len) == Some(&b'.') {
+            out.insert(text[at..at + len].to_owned());
+        }
+        at += len;
+    }
+    out
 }
 
 /// `text` as printed in a diff, one entry per physical line (without its newline), with the
@@ -343,7 +441,7 @@ fn secret_key_offsets(text: &str, variables: &SecretVariables) -> Option<BTreeSe
     let (body, _) = crate::module::parse_body(text).ok()?;
     let mut offsets = BTreeSet::new();
     for block in body.blocks() {
-        if let Some(for_each) = secret_for_each(text, block) {
+        for for_each in secret_for_eachs(text, block) {
             offsets.extend(hcl_edit::Span::span(&for_each.key).map(|span| span.start));
         }
         if block.ident.as_str() == "locals" {
@@ -359,11 +457,25 @@ fn secret_key_offsets(text: &str, variables: &SecretVariables) -> Option<BTreeSe
         if block.ident.as_str() == "module" {
             let name = block.labels.first().map(|l| l.as_str()).unwrap_or_default();
             if let Some(inputs) = variables.module_inputs.get(name) {
+                let secret: Vec<_> = block
+                    .body
+                    .attributes()
+                    .filter(|attr| inputs.contains(attr.key.as_str()))
+                    .collect();
+                // `pw = each.value`: the call's `for_each` holds the secrets.
+                let each = secret.iter().any(|attr| {
+                    hcl_edit::Span::span(&attr.value)
+                        .is_some_and(|span| !names_after(&text[span], "each.").is_empty())
+                });
+                let for_each = block
+                    .body
+                    .get_attribute("for_each")
+                    .filter(|_| each)
+                    .into_iter();
                 offsets.extend(
-                    block
-                        .body
-                        .attributes()
-                        .filter(|attr| inputs.contains(attr.key.as_str()))
+                    secret
+                        .into_iter()
+                        .chain(for_each)
                         .filter_map(|attr| hcl_edit::Span::span(&attr.key).map(|span| span.start)),
                 );
             }
@@ -458,8 +570,8 @@ struct Lexer<'a> {
     masks: Vec<Masked>,
     fed: BTreeSet<String>,
     fed_locals: BTreeSet<String>,
-    /// `each.` was read under a secret-looking key.
-    fed_each: bool,
+    /// What the references read under a secret-looking key start with (`each`, an iterator).
+    fed_roots: BTreeSet<String>,
 }
 
 impl<'a> Lexer<'a> {
@@ -478,7 +590,7 @@ impl<'a> Lexer<'a> {
             masks: Vec::new(),
             fed: BTreeSet::new(),
             fed_locals: BTreeSet::new(),
-            fed_each: false,
+            fed_roots: BTreeSet::new(),
         }
     }
 
@@ -523,7 +635,7 @@ impl<'a> Lexer<'a> {
             let text = &self.text[range];
             self.fed.extend(names_after(text, "var."));
             self.fed_locals.extend(names_after(text, "local."));
-            self.fed_each |= !names_after(text, "each.").is_empty();
+            self.fed_roots.extend(roots_in(text));
         }
     }
 
@@ -641,8 +753,9 @@ impl<'a> Lexer<'a> {
                         } else if let Some(name) = word.strip_prefix("local.") {
                             let name = name.split('.').next().unwrap_or_default();
                             self.fed_locals.insert(name.to_owned());
-                        } else if word.starts_with("each.") {
-                            self.fed_each = true;
+                        }
+                        if let Some((root, _)) = word.split_once('.') {
+                            self.fed_roots.insert(root.to_owned());
                         }
                     }
                     let item_start = self.frame().item_start;

@@ -3429,3 +3429,118 @@ fn diff_masks_literals_given_to_a_child_modules_secret_input() {
         }
     }
 }
+
+/// The whole of `name` as the diff would show any line of it (every line, as if all were
+/// context), masked with what the plan worked out.
+fn shown_whole(plan: &MigrationPlan, name: &str) -> String {
+    let change = plan
+        .files
+        .iter()
+        .find(|f| f.path.file_name().is_some_and(|n| n == name))
+        .expect("the file changes");
+    redact::masked_lines(&change.original, &change.secrets, &|_, _| false).join("\n")
+}
+
+/// A `for_each` whose elements reach a secret by way of an iterator is masked: a module call
+/// giving `each.value` to an input the child holds as a secret (its name says nothing), its
+/// `for_each` a map literal or a local map; a `dynamic` block whose `content` gives its iterator
+/// (the block's label, or the name `iterator` sets) to a secret-looking argument, its `for_each` a
+/// literal or a local, also through a nested `dynamic` block or the resource's own `for_each`
+/// (`for_each = [each.value]`). A `for_each` whose elements reach nothing secret stays readable.
+#[test]
+fn diff_masks_for_each_values_that_iterators_carry_into_a_secret() {
+    let canary = |n: u32| format!("cnry{}{}I{n}", std::process::id(), "q7");
+    let main = interleaved(&[
+        &format!(
+            "module \"dbs\" {{\n  source   = \"./modules/a\"\n  for_each = {{ one = \"{}\" }}\n  pw       = each.value\n}}",
+            canary(1)
+        ),
+        &format!("locals {{\n  dbmap = {{ x = \"{}\" }}\n}}", canary(2)),
+        "module \"dbs2\" {\n  source   = \"./modules/a\"\n  for_each = local.dbmap\n  pw       = each.value\n}",
+        "module \"named\" {\n  source   = \"./modules/a\"\n  for_each = { n = \"readable-each\" }\n  name     = each.value\n}",
+        &format!(
+            "resource \"example_thing\" \"d\" {{\n  dynamic \"user\" {{\n    for_each = [\"{}\"]\n    content {{\n      password = user.value\n    }}\n  }}\n}}",
+            canary(3)
+        ),
+        &format!("locals {{\n  creds = {{ a = \"{}\" }}\n}}", canary(4)),
+        "resource \"example_thing\" \"e\" {\n  dynamic \"cred\" {\n    for_each = local.creds\n    iterator = c\n    content {\n      token = \"${c.value}\"\n    }\n  }\n}",
+        &format!(
+            "resource \"example_thing\" \"f\" {{\n  for_each = {{ a = \"{}\" }}\n  dynamic \"u\" {{\n    for_each = [each.value]\n    content {{\n      password = u.value\n    }}\n  }}\n}}",
+            canary(5)
+        ),
+        &format!(
+            "resource \"example_thing\" \"g\" {{\n  dynamic \"outer\" {{\n    for_each = {{ a = [\"{}\"] }}\n    content {{\n      dynamic \"inner\" {{\n        for_each = outer.value\n        content {{\n          secret_key = inner.value\n        }}\n      }}\n    }}\n  }}\n}}",
+            canary(6)
+        ),
+        "resource \"example_thing\" \"h\" {\n  dynamic \"tag\" {\n    for_each = { env = \"readable-dynamic\" }\n    content {\n      name = tag.value\n    }\n  }\n}",
+        "variable \"pw\" {}",
+    ]);
+    let child = "variable \"pw\" {\n  default = null\n}\nvariable \"name\" {\n  default = null\n}\n\
+                 resource \"aws_db_instance\" \"x\" {\n  identifier = var.name\n  password   = var.pw\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", &main), ("modules/a/main.tf", child)]);
+    let diff = plan.unified_diff(&|_, _| false);
+    let whole = shown_whole(&plan, "main.tf");
+    for n in 1..=6 {
+        assert!(
+            !diff.contains(&canary(n)) && !whole.contains(&canary(n)),
+            "canary {n} printed (diff withheld)"
+        );
+    }
+    for shown in [
+        "  for_each = { one = \"***\" }",
+        "  dbmap = { x = \"***\" }",
+        "  for_each = { n = \"readable-each\" }",
+        "    for_each = [\"***\"]",
+        "  creds = { a = \"***\" }",
+        "  for_each = { a = \"***\" }",
+        "    for_each = { a = [\"***\"] }",
+        "    for_each = { env = \"readable-dynamic\" }",
+    ] {
+        assert!(
+            whole.contains(shown),
+            "{shown:?} not shown (withheld: it may hold a planted value)"
+        );
+    }
+}
+
+/// A module whose source is not a local path (a registry, git or HTTP module) cannot be read
+/// here: its inputs are masked by their names (`password`, `master_password`, `api_token`,
+/// `db_secret`...), also when a local or a variable default feeds them; other inputs stay
+/// readable.
+#[test]
+fn diff_masks_remote_module_inputs_by_name() {
+    let canary = |n: u32| format!("cnry{}{}R{n}", std::process::id(), "q7");
+    let main = interleaved(&[
+        &format!(
+            "module \"rds\" {{\n  source          = \"terraform-aws-modules/rds/aws\"\n  version         = \"6.1.0\"\n  master_password = \"{}\"\n  identifier      = \"readable-remote\"\n}}",
+            canary(1)
+        ),
+        &format!(
+            "module \"git\" {{\n  source    = \"git::https://example.com/m.git?ref=v1\"\n  api_token = \"{}\"\n  db_secret = local.s\n  settings  = {{ password = \"{}\" }}\n}}",
+            canary(2),
+            canary(3)
+        ),
+        &format!("locals {{\n  s = \"{}\"\n}}", canary(4)),
+    ]);
+    let (plan, _dir) = migrate_text(&[("main.tf", &main)]);
+    let diff = plan.unified_diff(&|_, _| false);
+    let whole = shown_whole(&plan, "main.tf");
+    for n in 1..=4 {
+        assert!(
+            !diff.contains(&canary(n)) && !whole.contains(&canary(n)),
+            "canary {n} printed (diff withheld)"
+        );
+    }
+    for shown in [
+        "  master_password = \"***\"",
+        "  identifier      = \"readable-remote\"",
+        "  api_token = \"***\"",
+        "  settings  = { password = \"***\" }",
+        "  s = \"***\"",
+    ] {
+        assert!(
+            whole.contains(shown),
+            "{shown:?} not shown (withheld: it may hold a planted value)"
+        );
+    }
+}
