@@ -1488,19 +1488,34 @@ impl offstate_framework::Resource for SecretResource {
             Ok(c) => c,
             Err(d) => return resp.diagnostics.push(d),
         };
-        let (config, prior) = (req.config, req.prior_state);
+        let prior = req.prior_state;
+        // Terraform applies `ignore_changes` to the plan only: ApplyResourceChange gets the
+        // configuration as written. The secret is brought to the planned state, which is the
+        // configuration except where `ignore_changes` kept the prior value; only the write-only
+        // arguments, null in every planned state, come from the configuration. Read from the
+        // configuration, an ignored trigger, `generate`, description or tag was applied anyway
+        // (a value written that the plan did not announce: "Provider produced inconsistent
+        // result after apply").
+        let mut planned = req.planned_state.clone();
+        for write_only in ["value_wo", "binary_wo"] {
+            planned.set(write_only, req.config.get(write_only).clone());
+        }
+        let config = &planned;
         let arn = prior.get("arn").as_str().unwrap_or_default().to_string();
         let mut state = req.planned_state.clone();
 
         // The value is decided and checked before anything changes: a bad one (known only
-        // now) fails the apply with nothing done.
-        let mut write = write_requested(config, prior)
+        // now) fails the apply with nothing done. Only a plan that announced a write (an
+        // unknown `version_id`) may write.
+        let write_planned = req.planned_state.get("version_id").is_unknown();
+        let mut write = write_planned
+            && write_requested(config, prior)
             && !adopts_moved_value(req.planned_private, config, prior);
         // Compare mode writes only what the plan announced (an unknown version_id): a value
         // changed in AWS since the plan shows in the next plan, never as an apply result that
         // contradicts this one. When a write was planned, check again: the value may be
         // current by now (or was unknown at plan time), and then nothing is written.
-        if !write && compare_mode(config) && req.planned_state.get("version_id").is_unknown() {
+        if !write && compare_mode(config) && write_planned {
             match self.value_differs(config, prior).await {
                 Ok(d) => write = d,
                 Err(d) => {

@@ -1,0 +1,491 @@
+"""Terraform workflows around offstate_secret that a platform team uses, end to end: `import`
+blocks with `-generate-config-out`, `ignore_changes`, `-refresh-only`, `moved` / `state mv` /
+`removed`, `-target`, workspaces, `for_each` with `-parallelism`, values at the size limit, and an
+apply interrupted by Ctrl-C.
+
+Real Terraform, moto, canary sweep of every artifact."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from harness import canary as canaries
+from harness import hcl
+from harness import store
+from harness import terraform as tfh
+
+pytestmark = [pytest.mark.e2e]
+
+ADDR = "offstate_secret.s"
+
+
+def error_diagnostics(res) -> list[dict]:
+    return [
+        line["diagnostic"]
+        for line in res.json_lines()
+        if line.get("diagnostic", {}).get("severity") == "error"
+    ]
+
+
+def test_ignore_changes_on_the_trigger_writes_nothing_when_something_else_changes(ws, sm):
+    """`ignore_changes = [value_wo_version]` freezes the trigger: a later trigger change is not
+    planned, and an update planned for another reason (a tag) must not write the value either.
+    Terraform sends ApplyResourceChange the configuration as written (ignore_changes is applied
+    to the plan only), so an apply that decides from the configuration writes what the plan did
+    not announce: "Provider produced inconsistent result after apply"."""
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+
+    def write(version: str, tags: dict) -> None:
+        body = hcl.secret(name=name, value_wo_version=version, recovery_window_in_days=0, tags=tags)
+        body = body.rstrip().rstrip("}") + "  lifecycle {\n    ignore_changes = [value_wo_version]\n  }\n}\n"
+        ws.write(hcl.config(ws.endpoint, body))
+
+    write("1", {"team": "a"})
+    ws.apply()
+    v1 = ws.attributes(ADDR)["version_id"]
+
+    other = ws.canary("other")
+    ws.set_var("secret", other)
+    write("2", {"team": "a"})
+    ws.assert_no_changes("the trigger change is ignored")
+
+    write("2", {"team": "b"})
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["update"], plan.summary()
+    assert "version_id" not in plan.change(ADDR)["after_unknown"], "an ignored trigger must not plan a write"
+    ws.apply(plan)
+    assert store.tags(sm, name) == {"team": "b"}
+    assert store.stages(sm, name) == {"AWSCURRENT": v1}, "no value may be written"
+    store.assert_value(sm, name, value)
+    a = ws.attributes(ADDR)
+    assert a["version_id"] == v1 and a["value_wo_version"] == "1"
+    ws.assert_no_changes("after the tag change")
+    ws.sweep()
+
+
+def test_ignore_changes_on_generate_generates_nothing_when_something_else_changes(ws, sm):
+    name = ws.name()
+    ws.canary("unused")  # the generated value is read back and watched below
+
+    def write(length: int, description: str) -> None:
+        ws.write(
+            hcl.config(
+                ws.endpoint,
+                'resource "offstate_secret" "s" {\n'
+                f'  name = "{name}"\n'
+                f'  description = "{description}"\n'
+                "  recovery_window_in_days = 0\n"
+                f"  generate {{\n    length = {length}\n  }}\n"
+                "  lifecycle {\n    ignore_changes = [generate]\n  }\n"
+                "}\n",
+                variables=(),
+            )
+        )
+
+    write(20, "one")
+    ws.apply()
+    ws.watch(canaries.Canary(store.read_value(sm, name)))
+    v1 = ws.attributes(ADDR)["version_id"]
+    write(30, "two")
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["update"], plan.summary()
+    assert "version_id" not in plan.change(ADDR)["after_unknown"]
+    ws.apply(plan)
+    assert store.stages(sm, name) == {"AWSCURRENT": v1}, "no value may be generated"
+    ws.assert_no_changes("after the description change")
+    ws.sweep()
+
+
+def test_import_block_with_generate_config_out_plans_clean(ws, sm):
+    """`terraform plan -generate-config-out`: the generated block has no value argument (there
+    is none to read) and the import then applies with no change to the secret."""
+    before = ws.canary("before")
+    name = ws.name()
+    sm.create_secret(Name=name, SecretString=before.reveal(), Description="imported", Tags=[{"Key": "k", "Value": "v"}])
+    v0 = store.stages(sm, name)["AWSCURRENT"]
+    ws.write(hcl.config(ws.endpoint, f'import {{\n  to = {ADDR}\n  id = "{name}"\n}}\n', variables=()))
+    res = ws.tf("plan", "-input=false", "-generate-config-out=generated.tf", expect=(0, 2))
+    generated = (ws.dir / "generated.tf").read_text()
+    # Terraform writes a write-only argument as `= null # sensitive`: nothing to read.
+    for wo in ("value_wo", "binary_wo"):
+        assert [line.split("=", 1)[1].strip() for line in generated.splitlines() if line.strip().startswith(wo + " ")] == [
+            "null # sensitive"
+        ], generated
+    assert "generate {" not in generated, generated
+    assert "recovery_window_in_days        = 30" in generated, generated
+    ws.validate()
+    plan = ws.plan()
+    ch = plan.change(ADDR)
+    assert ch["actions"] == ["no-op"], plan.summary()
+    ws.apply(plan)
+    assert store.stages(sm, name) == {"AWSCURRENT": v0}
+    ws.assert_no_changes("after the import")
+    # Manage the value from now on: add value_wo with a trigger.
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    text = generated.replace("value_wo         = null # sensitive", "value_wo         = var.secret")
+    text = text.replace("value_wo_version = null", 'value_wo_version = "1"')
+    ws.write(text, "generated.tf")
+    ws.write(hcl.config(ws.endpoint, "", variables=("secret",)))
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["update"], plan.summary()
+    ws.apply(plan)
+    store.assert_value(sm, name, value)
+    ws.assert_no_changes("after the first write")
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    ws.sweep()
+
+
+@pytest.mark.parametrize("mode", ["trigger", "compare"])
+def test_values_at_the_size_limit(ws, sm, mode):
+    """65,536 bytes is Secrets Manager's limit, in bytes: a value of exactly that many bytes of
+    two-byte characters is written and read back; one more character is refused at plan with a
+    diagnostic that holds no part of the value."""
+    name = ws.name()
+    c = ws.canary("big")
+    head = c.reveal()
+    if len(head.encode()) % 2:
+        head += "-"
+    pad = 65_536 - len(head.encode())
+    exact = ws.watch(canaries.Canary(head + "é" * (pad // 2)))
+    over = ws.watch(canaries.Canary(head + "é" * (pad // 2) + "ü"))
+    kw = {"value_wo_version": "1"} if mode == "trigger" else {"compare_value": True}
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, recovery_window_in_days=0, **kw)))
+    ws.set_var("secret", exact)
+    ws.apply()
+    store.assert_value(sm, name, exact)
+    ws.assert_no_changes("at the limit")
+
+    ws.set_var("secret", over)
+    if mode == "trigger":
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, recovery_window_in_days=0, value_wo_version="2")))
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = error_diagnostics(res)
+    assert [e["summary"] for e in errors] == ["Secret value too large"], [e["summary"] for e in errors]
+    assert "65538 bytes" in errors[0]["detail"], errors[0]["detail"][:200]
+    store.assert_value(sm, name, exact)
+    ws.sweep()
+
+
+@pytest.mark.parametrize("kind", ["control", "emoji", "whitespace"])
+def test_odd_values_round_trip_exactly(ws, sm, kind):
+    name = ws.name()
+    c = ws.canary("odd")
+    odd = {
+        "control": "\x01\x02\x1b[31m\r\n\t\x7f",
+        "emoji": "\U0001f511 \u202e\u200b\ufeff",
+        "whitespace": "  \n ",
+    }[kind]
+    value = ws.watch(canaries.Canary(odd + c.reveal() + odd))
+    ws.set_var("secret", value)
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, recovery_window_in_days=0, compare_value=True)))
+    ws.apply()
+    got = store.read_value(sm, name)
+    assert hmac.compare_digest(got.encode(), value.reveal().encode()), f"lengths {len(got)} {len(value.reveal())}"
+    ws.assert_no_changes("compare mode, same odd value")
+    ws.sweep()
+
+
+def test_a_nul_character_round_trips(ws, sm):
+    """A NUL cannot come through an environment variable; an HCL escape puts one in the value."""
+    name = ws.name()
+    c = ws.canary("nul")
+    value = ws.watch(canaries.Canary(c.reveal() + "\x00x"))
+    ws.set_var("secret", c)
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            hcl.secret(name=name, value_var=None, recovery_window_in_days=0, compare_value=True,
+                       raw={"value_wo": '"${var.secret}\\u0000x"'}),
+        )
+    )
+    ws.apply()
+    got = store.read_value(sm, name)
+    assert hmac.compare_digest(got.encode(), value.reveal().encode()), f"lengths {len(got)} {len(value.reveal())}"
+    ws.assert_no_changes("compare mode, same value with a NUL")
+    ws.sweep()
+
+
+def test_ignore_changes_on_description_and_tags_keeps_them_in_aws(ws, sm):
+    """An update planned for another reason must leave ignored arguments as they are in AWS."""
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+
+    def write(description: str, tags: dict, version: str) -> None:
+        body = hcl.secret(name=name, value_wo_version=version, recovery_window_in_days=0,
+                          description=description, tags=tags)
+        body = body.rstrip().rstrip("}") + "  lifecycle {\n    ignore_changes = [description, tags]\n  }\n}\n"
+        ws.write(hcl.config(ws.endpoint, body))
+
+    write("one", {"team": "a"}, "1")
+    ws.apply()
+    write("two", {"team": "b"}, "2")
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["update"], plan.summary()
+    ws.apply(plan)
+    d = sm.describe_secret(SecretId=name)
+    assert d.get("Description") == "one", "an ignored description must not be sent"
+    assert store.tags(sm, name) == {"team": "a"}, "ignored tags must not be sent"
+    store.assert_value(sm, name, value)
+    ws.assert_no_changes("ignored description and tags")
+    ws.sweep()
+
+
+def test_empty_value_is_refused_at_plan(ws, sm):
+    name = ws.name()
+    ws.canary("unused")
+    ws.set_var("secret", "")
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, recovery_window_in_days=0, value_wo_version="1")))
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    assert [e["summary"] for e in error_diagnostics(res)] == ["Empty secret value"], res.stdout[-2000:]
+    assert store.status(sm, name) == "gone"
+    ws.sweep()
+
+
+def test_refresh_only_apply_after_a_value_changed_outside(ws, sm):
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0, description="d"),
+            'output "v" {\n  value = offstate_secret.s.version_id\n}\n',
+        )
+    )
+    ws.apply()
+    outside = ws.canary("outside")
+    v2 = sm.put_secret_value(SecretId=name, SecretString=outside.reveal())["VersionId"]
+    sm.update_secret(SecretId=name, Description="changed")
+    plan = ws.plan("-refresh-only")
+    assert plan.rc == 2
+    drift = plan.drift(ADDR)
+    assert drift is not None and drift["after"]["version_id"] == v2
+    ws.apply(plan)
+    a = ws.attributes(ADDR)
+    assert a["version_id"] == v2 and a["description"] == "changed"
+    # The description is set back; the value is kept (trigger unchanged).
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["update"], plan.summary()
+    assert "version_id" not in plan.change(ADDR)["after_unknown"]
+    ws.apply(plan)
+    store.assert_value(sm, name, outside)
+    ws.assert_no_changes("after the refresh-only apply and the update")
+    ws.sweep()
+
+
+# ----------------------------------------------------------------------------------------------
+# addresses: moved, state mv, removed, -target, workspaces
+
+
+def test_moved_block_state_mv_and_removed_keep_the_secret(ws, sm):
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+    ws.write(hcl.config(ws.endpoint, hcl.secret("a", name=name, value_wo_version="1", recovery_window_in_days=0)))
+    ws.apply()
+    arn, v1 = ws.attributes("offstate_secret.a")["arn"], store.stages(sm, name)["AWSCURRENT"]
+
+    # moved: a -> b, then into a for_each key.
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            hcl.secret("b", name=name, value_wo_version="1", recovery_window_in_days=0),
+            "moved {\n  from = offstate_secret.a\n  to   = offstate_secret.b\n}\n",
+        )
+    )
+    plan = ws.plan()
+    assert plan.actions("offstate_secret.b") == ["no-op"], plan.summary()
+    ws.apply(plan)
+    body = hcl.secret("m", name=name, value_wo_version="1", recovery_window_in_days=0)
+    body = body.replace('resource "offstate_secret" "m" {\n', 'resource "offstate_secret" "m" {\n  for_each = toset(["k"])\n')
+    ws.write(hcl.config(ws.endpoint, body, 'moved {\n  from = offstate_secret.b\n  to   = offstate_secret.m["k"]\n}\n'))
+    plan = ws.plan()
+    assert plan.actions('offstate_secret.m["k"]') == ["no-op"], plan.summary()
+    ws.apply(plan)
+
+    # terraform state mv back to a plain address.
+    ws.tf("state", "mv", 'offstate_secret.m["k"]', "offstate_secret.c")
+    ws.write(hcl.config(ws.endpoint, hcl.secret("c", name=name, value_wo_version="1", recovery_window_in_days=0)))
+    ws.assert_no_changes("after state mv")
+
+    # removed { destroy = false }: forgotten, the secret stays.
+    ws.write(hcl.config(ws.endpoint, "removed {\n  from = offstate_secret.c\n  lifecycle {\n    destroy = false\n  }\n}\n"))
+    plan = ws.plan()
+    assert plan.actions("offstate_secret.c") == ["forget"], plan.summary()
+    ws.apply(plan)
+    assert ws.attributes("offstate_secret.c") is None
+    assert store.status(sm, name) == "active" and store.stages(sm, name) == {"AWSCURRENT": v1}
+    store.assert_value(sm, name, value)
+    assert sm.describe_secret(SecretId=name)["ARN"] == arn
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    ws.sweep()
+
+
+def test_target_applies_only_the_targeted_secret(ws, sm):
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    a, b = ws.name("a"), ws.name("b")
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            hcl.secret("a", name=a, value_wo_version="1", recovery_window_in_days=0),
+            hcl.secret("b", name=b, value_wo_version="1", recovery_window_in_days=0),
+        )
+    )
+    ws.apply(None, "-target=offstate_secret.a")
+    assert store.status(sm, a) == "active" and store.status(sm, b) == "gone"
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            hcl.secret("a", name=a, value_wo_version="2", recovery_window_in_days=0),
+            hcl.secret("b", name=b, value_wo_version="1", recovery_window_in_days=0),
+        )
+    )
+    plan = ws.plan("-target=offstate_secret.b")
+    assert plan.actions("offstate_secret.b") == ["create"] and plan.actions("offstate_secret.a") == [], plan.summary()
+    ws.apply(plan)
+    assert len(store.stages(sm, a)) == 1, "the untargeted secret must not be written"
+    ws.apply()
+    assert len(store.stages(sm, a)) == 2
+    ws.assert_no_changes("after the full apply")
+    ws.sweep()
+
+
+def test_workspaces_keep_separate_secrets(ws, sm):
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    base = ws.name()
+    body = (
+        'resource "offstate_secret" "s" {\n'
+        f'  name = "{base}-${{terraform.workspace}}"\n'
+        "  value_wo = var.secret\n"
+        '  value_wo_version = "1"\n'
+        "  recovery_window_in_days = 0\n"
+        "}\n"
+    )
+    ws.write(hcl.config(ws.endpoint, body))
+    ws.apply()
+    ws.tf("workspace", "new", "staging")
+    other = ws.canary("other")
+    ws.set_var("secret", other)
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["create"], plan.summary()
+    ws.apply(plan)
+    store.assert_value(sm, f"{base}-staging", other)
+    store.assert_value(sm, f"{base}-default", value)
+    ws.tf("workspace", "select", "default")
+    ws.assert_no_changes("back in default")
+    # The same fixed name in two workspaces: the plan of the second sees the first's secret.
+    ws.write(hcl.config(ws.endpoint, body.replace("-${terraform.workspace}", "-default")))
+    ws.tf("workspace", "select", "staging")
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = error_diagnostics(res)
+    assert [(e["summary"], e.get("address")) for e in errors] == [("Secret name already exists", ADDR)], errors
+    store.assert_value(sm, f"{base}-default", value)
+    ws.write(hcl.config(ws.endpoint, body))
+    ws.destroy()
+    ws.tf("workspace", "select", "default")
+    ws.destroy()
+    assert store.status(sm, f"{base}-staging") == "gone" and store.status(sm, f"{base}-default") == "gone"
+    ws.sweep()
+
+
+@pytest.mark.parametrize("parallelism", ["1", "10"])
+def test_for_each_over_many_secrets(ws, sm, parallelism):
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    keys = [f"k{i:02d}" for i in range(15)]
+    body = (
+        "locals {\n  keys = " + hcl.lit(keys).replace(", ", ",") .replace("[", "[").replace("]", "]") + "\n}\n"
+        'resource "offstate_secret" "s" {\n'
+        "  for_each = toset(local.keys)\n"
+        f'  name = "{ws.prefix}/${{each.key}}"\n'
+        '  value_wo = "${var.secret}-${each.key}"\n'
+        '  value_wo_version = "1"\n'
+        "  recovery_window_in_days = 0\n"
+        "}\n"
+    )
+    ws.write(hcl.config(ws.endpoint, body))
+    ws.apply(None, f"-parallelism={parallelism}")
+    for k in keys:
+        got = store.read_value(sm, f"{ws.prefix}/{k}")
+        assert hmac.compare_digest(got.encode(), f"{value.reveal()}-{k}".encode()), k
+    ws.write(hcl.config(ws.endpoint, body.replace('"1"', '"2"')))
+    ws.apply(None, f"-parallelism={parallelism}")
+    assert all(len(store.stages(sm, f"{ws.prefix}/{k}")) == 2 for k in keys)
+    ws.assert_no_changes("after the rotation of every key")
+    ws.destroy(f"-parallelism={parallelism}")
+    assert all(store.status(sm, f"{ws.prefix}/{k}") == "gone" for k in keys)
+    ws.sweep()
+
+
+# ----------------------------------------------------------------------------------------------
+# lifecycle meta-arguments
+
+
+def test_prevent_destroy_and_replace_triggered_by(ws, sm):
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name, other = ws.name("a"), ws.name("t")
+    trig = hcl.secret("t", value_var=None, name=other, recovery_window_in_days=0, description="one")
+
+    def write(prevent: bool, description: str = "one") -> None:
+        body = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)
+        life = "  lifecycle {\n    replace_triggered_by = [offstate_secret.t.description]\n"
+        if prevent:
+            life += "    prevent_destroy = true\n"
+        body = body.rstrip().rstrip("}") + life + "  }\n}\n"
+        ws.write(hcl.config(ws.endpoint, body, trig.replace('"one"', f'"{description}"')))
+
+    write(True)
+    ws.apply()
+    arn = ws.attributes(ADDR)["arn"]
+    write(True, "two")
+    res = ws.tf("plan", "-input=false", expect=1)
+    assert "prevent_destroy" in res.output
+    write(False, "two")
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["delete", "create"], plan.summary()
+    ws.apply(plan)
+    assert ws.attributes(ADDR)["arn"] != arn
+    store.assert_value(sm, name, value)
+    ws.assert_no_changes("after the triggered replace")
+    ws.sweep()
+
+
+def test_older_state_without_newer_attributes_upgrades(ws, sm):
+    """A state written by an older provider build of the same schema version lacks attributes
+    added since (policy, replica, ...) and may carry one since dropped: plan must read it."""
+    import json
+
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)))
+    ws.apply()
+    st = ws.state()
+    attrs = st["resources"][0]["instances"][0]["attributes"]
+    for k in ("policy", "block_public_policy", "replica", "replica_status", "force_overwrite_replica_secret",
+              "compare_value", "binary_wo", "name_prefix"):
+        attrs.pop(k, None)
+    attrs["rotation_enabled"] = False
+    st["serial"] += 1
+    (ws.dir / "terraform.tfstate").write_text(json.dumps(st))
+    ws.assert_no_changes("after the upgrade of an older state")
+    # `terraform show -json` reads the state as written, without the provider: only an apply
+    # rewrites it in the current schema.
+    ws.apply()
+    assert "rotation_enabled" not in ws.attributes(ADDR)
+    ws.assert_no_changes("after the apply that rewrote the state")
+    assert len(store.stages(sm, name)) == 1
+    ws.sweep()
