@@ -7,6 +7,13 @@
 //! sanitising has to drop information (a map key with spaces, a very long path), a short digest of
 //! the address and path (never of the value) is appended so distinct locations keep distinct
 //! names.
+//!
+//! Keys are escaped where a character of theirs would read as structure: `/` (a segment), `+`
+//! (`+deposed-`) and, in an attribute path, `.` (a step) become `=2F`, `=2B`, `=2E`, and `=`
+//! itself `=3D`. Without that, `data["b.c"]` and `data["b"]["c"]` were both `data.b.c`, one
+//! secret for two values. Identifiers never hold these characters, so names of keys without
+//! them are what they were (restore reads names from the references and the manifest, never
+//! derives them: states scrubbed before keep restoring whatever their names).
 
 use offstate_common::name::{is_name_char, looks_like_arn_suffix, validate_name, MAX_NAME_LEN};
 use sha2::{Digest, Sha256};
@@ -43,9 +50,30 @@ pub enum NameError {
     Empty,
 }
 
-/// Turn an index key as written in an address (`0`, `"eu-1"`) into name characters.
+/// Turn an index key as written in an address (`0`, `"eu-1"`) into name characters: `/`, `+`
+/// and `=` escaped ([`escape_key`]). A `.` is no structure after `@` (type and name hold none),
+/// so `"example.com"` keeps its name.
 fn key_part(key: &str) -> String {
-    key.trim_matches('"').to_string()
+    escape_key(key.trim_matches('"'), "/+=")
+}
+
+/// A map key of an attribute path (`["b.c"]`): `.` escaped too, as it separates the steps.
+fn attribute_key_part(key: &str) -> String {
+    escape_key(key.trim_matches('"'), "./+=")
+}
+
+/// `c` of `special` as `=XX` (its byte, in upper-case hex: all of them are ASCII). `=` is always
+/// among them, so an escape reads one way only.
+fn escape_key(key: &str, special: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        if special.contains(c) {
+            out.push_str(&format!("={:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `module.a["x"].module.b` → `module.a@x/module.b`.
@@ -137,7 +165,7 @@ fn attribute_part(attr: &str) -> String {
                     }
                     key.push(c);
                 }
-                out.push_str(&key_part(&key));
+                out.push_str(&attribute_key_part(&key));
             }
             c => out.push(c),
         }
@@ -265,6 +293,63 @@ mod tests {
         let long = "x".repeat(600);
         let n = secret_name(DEFAULT_TEMPLATE, &parts("", None, &long)).unwrap();
         assert!(n.len() <= MAX_NAME_LEN);
+    }
+
+    /// Locations that were one name before keys were escaped: each pair must differ, and keys
+    /// without `/`, `+`, `=` (or `.` in an attribute path) keep the names they had.
+    #[test]
+    fn keys_that_look_like_structure_do_not_collide() {
+        let name = |module: &str, key: Option<&str>, deposed: Option<&str>, attr: &str| {
+            let p = NameParts {
+                deposed,
+                ..parts(module, key, attr)
+            };
+            secret_name(DEFAULT_TEMPLATE, &p).unwrap()
+        };
+        let pairs = [
+            (
+                name("", None, None, "data[\"b.c\"]"),
+                name("", None, None, "data.b.c"),
+            ),
+            (
+                name("", None, None, "data[\"b/c\"]"),
+                name("", None, None, "data[\"b//c\"]"),
+            ),
+            (
+                name("", Some("\"a/x\""), None, "password"),
+                name("", Some("\"a\""), None, "x/password"),
+            ),
+            (
+                name("", Some("\"a+deposed-00000001\""), None, "password"),
+                name("", Some("\"a\""), Some("00000001"), "password"),
+            ),
+            (
+                name("module.m[\"a/module.n\"]", None, None, "password"),
+                name("module.m[\"a\"].module.n", None, None, "password"),
+            ),
+            (
+                name("", None, None, "data[\"b=2Ec\"]"),
+                name("", None, None, "data[\"b.c\"]"),
+            ),
+        ];
+        for (a, b) in &pairs {
+            assert_ne!(a, b);
+            validate_name(a).unwrap();
+        }
+        assert_eq!(
+            pairs[0].0, "prod/payments/aws_db_instance.main/data.b=2Ec",
+            "a dot in a map key is escaped"
+        );
+        assert_eq!(
+            name(
+                "module.db[\"eu-1\"]",
+                Some("\"example.com\""),
+                None,
+                "tags.Name"
+            ),
+            "prod/payments/module.db@eu-1/aws_db_instance.main@example.com/tags.Name",
+            "names without those characters are today's"
+        );
     }
 
     #[test]

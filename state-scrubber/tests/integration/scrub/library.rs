@@ -226,6 +226,65 @@ fn restore_finds_instances_that_moved() {
     });
 }
 
+/// Review finding: in one map, the key `"b.c"` and `b = { c = ... }` were both named
+/// `.../data.b.c`: scrub stopped ("secret name ... is also made for ..."), and a scrub of one
+/// (`--only`) then of the other put both values in one secret. Each now has a name of its own,
+/// and restore puts each value back where it was.
+#[test]
+fn a_dotted_map_key_and_a_nested_key_get_two_secrets() {
+    let (c1, c2) = (canary(), canary());
+    let doc = json!({"version": 4, "terraform_version": "1.15.0", "serial": 1,
+        "lineage": "6b0e2b9c-0000-4000-8000-0000000d07c1", "outputs": {},
+        "resources": [{"mode": "managed", "type": "kubernetes_secret", "name": "app",
+            "provider": "provider[\"registry.terraform.io/hashicorp/kubernetes\"]",
+            "instances": [{"schema_version": 0, "attributes": {
+                "id": "default/app", "data": {"b.c": c1, "b": {"c": c2}}},
+                "sensitive_attributes": [[{"type": "get_attr", "value": "data"}]]}]}],
+        "check_results": null});
+    let src = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .map_err(|e| e.to_string())
+            .unwrap();
+        let mut names: Vec<&str> = r.items.iter().map(|i| i.secret_name.as_str()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "test/app/kubernetes_secret.app/data.b.c",
+                "test/app/kubernetes_secret.app/data.b=2Ec",
+            ]
+        );
+        let out = r.output.as_ref().unwrap();
+        assert_no_canary(&c1, "scrubbed state", out);
+        assert_no_canary(&c2, "scrubbed state", out);
+        for (name, want) in [
+            ("test/app/kubernetes_secret.app/data.b=2Ec", &c1),
+            ("test/app/kubernetes_secret.app/data.b.c", &c2),
+        ] {
+            let got = store
+                .get_value(name, VersionSelector::Current)
+                .await
+                .unwrap();
+            assert!(
+                got.value.expose_str().unwrap() == want.as_str(),
+                "{name} holds another value"
+            );
+        }
+        let back = restore::restore(out, "s.tfstate", "test/app", &store, true)
+            .await
+            .unwrap();
+        let mut want = json(src.as_bytes());
+        want["serial"] = json!(3);
+        assert!(
+            json(back.output.as_ref().unwrap()) == want,
+            "restore gives another state"
+        );
+    });
+}
+
 #[test]
 fn selection_filters() {
     let c = canary();
