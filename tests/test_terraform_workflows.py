@@ -19,6 +19,7 @@ from harness import canary as canaries
 from harness import hcl
 from harness import store
 from harness import terraform as tfh
+from test_rotation import rotation_lambda  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.e2e]
 
@@ -488,4 +489,37 @@ def test_older_state_without_newer_attributes_upgrades(ws, sm):
     assert "rotation_enabled" not in ws.attributes(ADDR)
     ws.assert_no_changes("after the apply that rewrote the state")
     assert len(store.stages(sm, name)) == 1
+    ws.sweep()
+
+
+def test_ignore_changes_on_rotation_rules_sends_nothing_when_something_else_changes(ws, sm, rotation_lambda):
+    """An update of offstate_secret_rotation planned for rotate_immediately alone calls nothing;
+    with ignored rotation_rules it sent them, with RotateSecret rotating at once."""
+    from test_rotation import ROT, SECRET, rotation
+
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    secret = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)
+
+    def write(days: int, immediately: bool) -> None:
+        body = rotation(f"{SECRET}.arn", lambda_arn=rotation_lambda, rules={"automatically_after_days": days},
+                        rotate_immediately=immediately)
+        body = body.rstrip().rstrip("}") + "  lifecycle {\n    ignore_changes = [rotation_rules]\n  }\n}\n"
+        ws.write(hcl.config(ws.endpoint, secret, body))
+
+    write(30, False)
+    ws.apply()
+    v1 = store.stages(sm, name)["AWSCURRENT"]
+    write(60, False)
+    ws.assert_no_changes("ignored rotation_rules")
+    write(60, True)
+    plan = ws.plan()
+    assert plan.actions(ROT) == ["update"], plan.summary()
+    ws.apply(plan)
+    assert sm.describe_secret(SecretId=name)["RotationRules"]["AutomaticallyAfterDays"] == 30
+    assert store.stages(sm, name).get("AWSCURRENT") == v1, "nothing may rotate"
+    store.assert_value(sm, name, c)
+    ws.assert_no_changes("after the rotate_immediately change")
+    ws.destroy()
     ws.sweep()

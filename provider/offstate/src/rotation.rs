@@ -399,7 +399,11 @@ impl offstate_framework::Resource for RotationResource {
             Ok(c) => c,
             Err(d) => return resp.diagnostics.push(d),
         };
-        let (config, prior) = (req.config, req.prior_state);
+        // The planned state, not the configuration: Terraform applies `ignore_changes` to the
+        // plan only and sends ApplyResourceChange the configuration as written, so ignored
+        // rotation_rules were sent with RotateSecret (and rotated at once with
+        // rotate_immediately) while the state kept the old ones.
+        let (config, prior) = (req.planned_state, req.prior_state);
         let id = prior.get("id").as_str().unwrap_or_default().to_string();
         let settings_changed = config.get("rotation_lambda_arn")
             != prior.get("rotation_lambda_arn")
