@@ -24,7 +24,7 @@ use tonic::Request;
 const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:rot-db";
 
 fn canary() -> String {
-    format!("canary-{}", uuid::Uuid::new_v4().simple())
+    crate::planted::plant(format!("canary-{}", uuid::Uuid::new_v4().simple()))
 }
 
 fn service(store: &Arc<MemoryStore>) -> ProviderService<OffstateProvider> {
@@ -260,7 +260,7 @@ async fn a_missing_secret_is_an_error() {
 #[tokio::test]
 async fn errors_do_not_repeat_the_secret_id() {
     let store = Arc::new(MemoryStore::default());
-    let planted = format!("canary-{}", std::process::id());
+    let planted = canary();
     let (_, diags) = invoke(&store, config(&[("secret_id", Value::string(&planted))])).await;
     assert_eq!(diags.len(), 1);
     store.fail_next(offstate_common::StoreError::from_code(

@@ -4,4 +4,5 @@
 mod action;
 mod hostile;
 mod interrupted_create;
+mod planted;
 mod service;

@@ -36,7 +36,7 @@ fn canary() -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("hostile-canary-{n:x}-{:x}", std::process::id())
+    crate::planted::plant(format!("hostile-canary-{n:x}-{:x}", std::process::id()))
 }
 
 fn service() -> (ProviderService<OffstateProvider>, Arc<MemoryStore>) {

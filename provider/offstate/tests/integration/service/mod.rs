@@ -34,7 +34,7 @@ mod validation;
 const TYPE: &str = "offstate_secret";
 
 fn canary() -> String {
-    format!("canary-{}", uuid_like())
+    crate::planted::plant(format!("canary-{}", uuid_like()))
 }
 
 fn uuid_like() -> String {
