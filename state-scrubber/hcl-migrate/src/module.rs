@@ -32,7 +32,9 @@ pub(crate) fn parse_body(src: &str) -> Result<(Body, Vec<usize>), hcl_edit::pars
     // The characters a renamed key may end in; one that makes yet another repeat takes the next.
     // Letters first: a one-character identifier cannot become a digit.
     const ENDINGS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789";
-    let mut text: Option<String> = None;
+    // A carriage return that ends no line, in a comment: Terraform reads it (a comment runs to
+    // the newline), hcl-edit does not. The parser is given a space in its place.
+    let mut text: Option<String> = lone_carriage_returns_in_comments(src);
     let mut renamed: Vec<usize> = Vec::new();
     let mut tries = 0;
     loop {
@@ -74,6 +76,35 @@ pub(crate) fn parse_body(src: &str) -> Result<(Body, Vec<usize>), hcl_edit::pars
         // An ASCII byte replaced an ASCII byte.
         text = Some(String::from_utf8(bytes).expect("still UTF-8"));
     }
+}
+
+/// `src` with a space for each carriage return in a comment that no newline follows, when there
+/// is one (the same length, so every offset holds); `None` when there is none.
+fn lone_carriage_returns_in_comments(src: &str) -> Option<String> {
+    if !lone_carriage_returns(src).any(|_| true) {
+        return None;
+    }
+    let mut bytes = src.as_bytes().to_vec();
+    for comment in crate::comments::comments_in(src, 0..src.len()) {
+        // A line comment's range leaves out its trailing blanks, which may hold one.
+        let end = if src[comment.range.start..].starts_with("/*") {
+            comment.range.end
+        } else {
+            crate::edit::line_end(src, comment.range.start)
+        };
+        for at in lone_carriage_returns(&src[comment.range.start..end]) {
+            bytes[comment.range.start + at] = b' ';
+        }
+    }
+    // An ASCII byte replaced an ASCII byte.
+    Some(String::from_utf8(bytes).expect("still UTF-8"))
+}
+
+/// The offsets of the carriage returns in `text` that no newline follows.
+pub(crate) fn lone_carriage_returns(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.match_indices('\r')
+        .map(|(at, _)| at)
+        .filter(|at| text.as_bytes().get(at + 1) != Some(&b'\n'))
 }
 
 /// The parser reports the second of two keys (and the third of three, ...) and that one was
@@ -379,11 +410,35 @@ pub(crate) fn load_module(dir: &Path) -> Result<(Vec<SourceFile>, Vec<OtherFile>
     for path in paths {
         let raw = std::fs::read_to_string(&path).map_err(|e| MigrateError::io(&path, e))?;
         let (framing, src) = Framing::strip(&raw);
-        let (body, repeated_keys) = parse_body(&src).map_err(|e| MigrateError::Parse {
-            path: path.clone(),
-            line: e.location().line(),
-            column: e.location().column(),
-            message: e.message().to_owned(),
+        let (body, repeated_keys) = parse_body(&src).map_err(|e| {
+            let (line, column) = (e.location().line(), e.location().column());
+            // The line's start, by the 1-based line the parser names (the text as parsed has
+            // LF endings).
+            let start = src
+                .split_inclusive('\n')
+                .take(line.saturating_sub(1))
+                .map(str::len)
+                .sum::<usize>();
+            let text =
+                &src[start.min(src.len())..crate::edit::line_end(&src, start.min(src.len()))];
+            // A lone carriage return outside a comment: hcl-edit says only "unexpected token".
+            match lone_carriage_returns(text).next() {
+                Some(at) => MigrateError::Parse {
+                    path: path.clone(),
+                    line,
+                    column: text[..at].chars().count() + 1,
+                    message: "a carriage return that ends no line (no newline follows it); \
+                              Terraform reads one only in a comment: remove it, or put it in \
+                              a comment"
+                        .to_owned(),
+                },
+                None => MigrateError::Parse {
+                    path: path.clone(),
+                    line,
+                    column,
+                    message: e.message().to_owned(),
+                },
+            }
         })?;
         files.push(SourceFile {
             path,

@@ -3544,3 +3544,55 @@ fn diff_masks_remote_module_inputs_by_name() {
         );
     }
 }
+
+/// A carriage return that ends no line (not followed by a newline) inside a comment, which
+/// `terraform fmt` reads (a comment runs to the newline), no longer stops migrate: the file is
+/// planned and written with every byte of the comments kept, in an LF file and in a CRLF one, on
+/// a line migrate rewrites too. Between two arguments Terraform refuses it too: the error names
+/// the file, the line and column, and what is wrong, not the text.
+#[test]
+fn a_carriage_return_inside_a_comment_is_read_and_kept() {
+    let input = "# header\rwith a bare CR\n\
+                 variable \"pw\" {} // a\r b\n\
+                 /* block\r comment */\n\
+                 resource \"aws_db_instance\" \"db\" {\n  identifier = \"db\" # x\r   \n  password   = var.pw # note\ranother\n}\n";
+    for text in [input.to_owned(), input.replace('\n', "\r\n")] {
+        let (plan, dir) = migrate_text(&[("main.tf", &text)]);
+        let change = &plan.files[0];
+        assert_eq!(change.original, text);
+        let out = &change.rewritten;
+        assert!(
+            out.contains("password_wo         = var.pw # note\ranother"),
+            "{out:?}"
+        );
+        for comment in [
+            "# header\rwith a bare CR",
+            "// a\r b",
+            "/* block\r comment */",
+            "# x\r   ",
+        ] {
+            assert!(out.contains(comment), "{comment:?} lost: {out:?}");
+        }
+        plan.write().expect("write");
+        let written = std::fs::read_to_string(dir.path().join("main.tf")).expect("read");
+        assert_eq!(&written, out);
+        assert!(plan_migration(dir.path(), &Options::default())
+            .expect("plan again")
+            .is_empty());
+    }
+
+    let (dir, text) = (
+        tempfile::tempdir().expect("tempdir"),
+        "a = 1\nb = 2 \rc = 3\n",
+    );
+    std::fs::write(dir.path().join("bad.tf"), text).expect("write");
+    let err = plan_migration(dir.path(), &Options::default()).expect_err("a CR in code");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "{}:2:7: HCL parse error: a carriage return that ends no line",
+            dir.path().join("bad.tf").display()
+        )),
+        "{message:?}"
+    );
+}
