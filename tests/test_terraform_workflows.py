@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import signal
 import subprocess
 import time
@@ -522,4 +523,166 @@ def test_ignore_changes_on_rotation_rules_sends_nothing_when_something_else_chan
     store.assert_value(sm, name, c)
     ws.assert_no_changes("after the rotate_immediately change")
     ws.destroy()
+    ws.sweep()
+
+
+# ----------------------------------------------------------------------------------------------
+# Ctrl-C during an apply
+
+
+@pytest.mark.parametrize("op", ["CreateSecret", "PutSecretValue"])
+def test_an_apply_interrupted_by_ctrl_c_is_finished_by_the_next_apply(ws, sm, op):
+    """SIGINT to terraform while a CreateSecret (or a PutSecretValue of a trigger change) is in
+    flight: Terraform stops the provider and waits. The next apply must converge: every secret
+    exists once with its value, no second version of an interrupted write, no changes after."""
+    import threading
+
+    from harness.faults import FaultProxy
+    from reliability.reliability_support import start_tf
+
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    keys = [f"k{i}" for i in range(6)]
+
+    def config(endpoint: str, trigger: str) -> str:
+        return hcl.config(
+            endpoint,
+            'resource "offstate_secret" "s" {\n'
+            f"  for_each = toset({hcl.lit(keys)})\n"
+            f'  name = "{ws.prefix}/${{each.key}}"\n'
+            '  value_wo = "${var.secret}-${each.key}"\n'
+            f'  value_wo_version = "{trigger}"\n'
+            "  recovery_window_in_days = 0\n"
+            "}\n",
+        )
+
+    if op == "PutSecretValue":
+        ws.write(config(ws.endpoint, "1"))
+        ws.apply()
+    reached, release = threading.Event(), threading.Event()
+    seen = []
+
+    def hold(name: str) -> bool:
+        if name == op:
+            seen.append(name)
+            if len(seen) == 2:
+                reached.set()
+                release.wait(30)
+        return False
+
+    proxy = FaultProxy(ws.endpoint, rate=0.0, log_path=ws.artifacts / "proxy.log", after_upstream=hold).start()
+    try:
+        ws.write(config(proxy.url, "2"))
+        run = start_tf(ws, "apply", "-input=false", "-auto-approve", "-parallelism=1")
+        assert reached.wait(120), f"apply never reached the second {op}"
+        run.proc.send_signal(signal.SIGINT)
+        time.sleep(2)
+        release.set()
+        res = run.wait(180)
+    finally:
+        release.set()
+        proxy.stop()
+    assert res.rc != 0, "an interrupted apply exits non-zero"
+    assert "panic" not in res.output.lower()
+    ws.write(config(ws.endpoint, "2"))
+    ws.apply()
+    for k in keys:
+        n = f"{ws.prefix}/{k}"
+        got = store.read_value(sm, n)
+        assert hmac.compare_digest(got.encode(), f"{value.reveal()}-{k}".encode()), k
+        want = 1 if op == "CreateSecret" else 2
+        assert len(sm.list_secret_version_ids(SecretId=n)["Versions"]) == want, (k, store.stages(sm, n))
+    ws.assert_no_changes("after the interrupted apply was finished")
+    ws.destroy()
+    ws.sweep()
+
+
+# ----------------------------------------------------------------------------------------------
+# ephemeral reads feeding write-only arguments in the same apply
+
+
+def test_a_binary_secret_copied_through_an_ephemeral_read_keeps_its_bytes(ws, sm):
+    c = ws.canary("bin")
+    raw = b"\x00\xff\xfe" + c.reveal().encode() + b"\x80\x81"
+    src, dst = ws.name("src"), ws.name("dst")
+    sm.create_secret(Name=src, SecretBinary=raw)
+    import base64
+
+    ws.watch(canaries.Canary(base64.b64encode(raw).decode()))
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            f'ephemeral "offstate_secret_value" "src" {{\n  secret_id = "{src}"\n}}\n'
+            'resource "offstate_secret" "dst" {\n'
+            f'  name = "{dst}"\n'
+            "  recovery_window_in_days = 0\n"
+            "  binary_wo = ephemeral.offstate_secret_value.src.value\n"
+            '  value_wo_version = "bin-1"\n'
+            "}\n",
+            variables=(),
+        )
+    )
+    ws.apply()
+    got = sm.get_secret_value(SecretId=dst)["SecretBinary"]
+    assert hmac.compare_digest(got, raw), f"lengths {len(got)} {len(raw)}"
+    assert ws.attributes("offstate_secret.dst")["value_wo_version"] == "bin-1"
+    ws.assert_no_changes("binary copy")
+    ws.destroy()  # opens the ephemeral read again: the source goes after
+    sm.delete_secret(SecretId=src, ForceDeleteWithoutRecovery=True)
+    ws.sweep()
+
+
+def test_import_with_a_trigger_and_generate_config_out(ws, sm):
+    """`id = "NAME?value_wo_version=1"`: the generated block carries the trigger; adding value_wo
+    to it writes nothing (the value is adopted)."""
+    before = ws.canary("before")
+    name = ws.name()
+    sm.create_secret(Name=name, SecretString=before.reveal())
+    v0 = store.stages(sm, name)["AWSCURRENT"]
+    ws.set_var("secret", ws.canary("new"))
+    ws.write(hcl.config(ws.endpoint, f'import {{\n  to = {ADDR}\n  id = "{name}?value_wo_version=1"\n}}\n'))
+    ws.tf("plan", "-input=false", "-generate-config-out=generated.tf", expect=(0, 2))
+    generated = (ws.dir / "generated.tf").read_text()
+    assert re.search(r'\n  value_wo_version += "1"\n', generated), generated
+    ws.write(re.sub(r"\n  value_wo( +)= null # sensitive", r"\n  value_wo\1= var.secret", generated), "generated.tf")
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["no-op"], plan.summary()
+    ws.apply(plan)
+    assert store.stages(sm, name) == {"AWSCURRENT": v0}
+    store.assert_value(sm, name, before)
+    ws.assert_no_changes("adopted")
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    ws.sweep()
+
+
+def test_ignore_changes_on_value_wo_writes_once_and_says_so_on_a_trigger_change(ws, sm):
+    """Terraform never has a prior value of a write-only argument, so `ignore_changes =
+    [value_wo]` removes the value from every plan after the create: the create writes it, a
+    later trigger change writes nothing, with a warning on value_wo_version (the apply used to
+    take the value from the configuration as written, against a plan that announced no write)."""
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+
+    def write(version: str) -> None:
+        body = hcl.secret(name=name, value_wo_version=version, recovery_window_in_days=0)
+        body = body.rstrip().rstrip("}") + "  lifecycle {\n    ignore_changes = [value_wo]\n  }\n}\n"
+        ws.write(hcl.config(ws.endpoint, body))
+
+    write("1")
+    ws.apply()
+    store.assert_value(sm, name, value)
+    v1 = store.stages(sm, name)["AWSCURRENT"]
+    ws.set_var("secret", ws.canary("other"))
+    write("2")
+    res = ws.tf("plan", "-input=false", "-json", expect=0)
+    warnings = [d for d in (x.get("diagnostic") for x in res.json_lines()) if d and d["severity"] == "warning"]
+    assert [d["summary"] for d in warnings if d.get("address") == ADDR] == ["No value to write"], [
+        d["summary"] for d in warnings
+    ]
+    ws.apply()
+    assert store.stages(sm, name) == {"AWSCURRENT": v1}
+    store.assert_value(sm, name, value)
+    assert ws.attributes(ADDR)["value_wo_version"] == "2"
+    ws.assert_no_changes("trigger recorded")
     ws.sweep()

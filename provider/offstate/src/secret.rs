@@ -1255,6 +1255,22 @@ impl offstate_framework::Resource for SecretResource {
         let has_source = ["value_wo", "binary_wo", "generate"]
             .iter()
             .any(|k| !config.get(k).is_null());
+        // `ignore_changes = [value_wo]` (or `binary_wo`) gives the plan a configuration without
+        // the value (a write-only argument's prior value is always null), whatever the value
+        // in the configuration: a trigger change then writes nothing, and the plan says so.
+        if !has_source
+            && config.get("value_wo_version").is_known_set()
+            && trigger(config) != trigger(prior)
+        {
+            resp.diagnostics.attr_warning(
+                AttributePath::attr("value_wo_version"),
+                "No value to write",
+                "value_wo_version changes, but this plan has no value_wo, binary_wo or generate, so no new version is \
+                 written: only the new value_wo_version is recorded. An ignore_changes that lists value_wo or binary_wo \
+                 removes the value from every plan after the create (Terraform never has a prior value of a \
+                 write-only argument to keep).",
+            );
+        }
         let adopt = adopts_moved_value(req.prior_private, config, prior);
         if adopt {
             tracing::info!(secret = %prior.get("arn").as_str().unwrap_or_default(), "generate appears after a move from hashicorp/aws: the current value is kept, nothing is written");
