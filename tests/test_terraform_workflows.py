@@ -686,3 +686,102 @@ def test_ignore_changes_on_value_wo_writes_once_and_says_so_on_a_trigger_change(
     assert ws.attributes(ADDR)["value_wo_version"] == "2"
     ws.assert_no_changes("trigger recorded")
     ws.sweep()
+
+
+def test_a_state_without_identity_gets_one(ws, sm):
+    """A state written before the provider had a resource identity (or by Terraform < 1.12)
+    has none: the next refresh must supply it, with no change planned."""
+    import json
+
+    tfh.require(True, "")
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)))
+    ws.apply()
+    st = ws.state()
+    inst = st["resources"][0]["instances"][0]
+    arn = inst["attributes"]["arn"]
+    for k in ("identity", "identity_schema_version"):
+        inst.pop(k, None)
+    for k in ("tags_all", "recovery_window_in_days", "replica_status"):
+        inst["attributes"].pop(k, None)
+    st["serial"] += 1
+    (ws.dir / "terraform.tfstate").write_text(json.dumps(st))
+    plan = ws.plan()
+    assert plan.actions(ADDR) in (["no-op"], ["update"]), plan.summary()
+    ws.apply(plan)
+    inst = ws.state()["resources"][0]["instances"][0]
+    if "identity" in inst:  # Terraform >= 1.12 records it
+        assert inst["identity"] == {"arn": arn}, inst["identity"]
+    assert inst["attributes"]["recovery_window_in_days"] == 0
+    assert len(store.stages(sm, name)) == 1
+    ws.assert_no_changes("after the identity came back")
+    ws.sweep()
+
+
+@pytest.mark.parametrize("outside", ["deleted", "scheduled"])
+def test_refresh_only_after_the_secret_went_outside(ws, sm, outside):
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)))
+    ws.apply()
+    if outside == "deleted":
+        sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    else:
+        sm.delete_secret(SecretId=name, RecoveryWindowInDays=7)
+    plan = ws.plan("-refresh-only")
+    assert plan.rc == 2 and plan.drift(ADDR) is not None and plan.drift(ADDR)["actions"] == ["delete"], plan.summary()
+    ws.apply(plan)
+    assert ws.attributes(ADDR) is None
+    if outside == "deleted":
+        plan = ws.plan()
+        assert plan.actions(ADDR) == ["create"], plan.summary()
+        ws.apply(plan)
+        store.assert_value(sm, name, value)
+    else:
+        res = ws.tf("plan", "-input=false", "-json", expect=1)
+        assert [e["summary"] for e in error_diagnostics(res)] == ["Secret scheduled for deletion"] or any(
+            "scheduled for deletion" in e["detail"] for e in error_diagnostics(res)
+        ), [e["summary"] for e in error_diagnostics(res)]
+        sm.restore_secret(SecretId=name)
+        ws.tf("import", "-input=false", ADDR, f"{name}?value_wo_version=1")
+        plan = ws.plan()  # an import records the default window, 30: an update of that alone
+        assert plan.actions(ADDR) == ["update"] and "version_id" not in plan.change(ADDR)["after_unknown"], plan.summary()
+        ws.apply(plan)
+        ws.assert_no_changes("restored and imported with its trigger")
+        store.assert_value(sm, name, value)
+    ws.destroy()
+    ws.sweep()
+
+
+def test_binary_values_at_the_size_limit(ws, sm):
+    import base64
+
+    name = ws.name()
+    c = ws.canary("bin")
+    head = c.reveal().encode()
+    exact = head + b"\xfe" * (65_536 - len(head))
+    over = exact + b"\x00"
+    ws.watch(canaries.Canary(base64.b64encode(exact).decode()))
+    ws.watch(canaries.Canary(base64.b64encode(over).decode()))
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_var=None, recovery_window_in_days=0,
+                                                value_wo_version="1", raw={"binary_wo": "var.secret"})))
+    ws.set_var("secret", base64.b64encode(exact).decode())
+    ws.apply()
+    assert hmac.compare_digest(sm.get_secret_value(SecretId=name)["SecretBinary"], exact)
+    ws.set_var("secret", base64.b64encode(over).decode())
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_var=None, recovery_window_in_days=0,
+                                                value_wo_version="2", raw={"binary_wo": "var.secret"})))
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = error_diagnostics(res)
+    assert [(e["summary"], "65537 bytes" in e["detail"]) for e in errors] == [("Secret value too large", True)], [
+        e["summary"] for e in errors
+    ]
+    # Terraform validates the configuration on destroy too: the value must fit for that as well.
+    res = ws.tf("destroy", "-input=false", "-auto-approve", expect=1)
+    assert "Secret value too large" in res.output
+    ws.set_var("secret", base64.b64encode(exact).decode())
+    ws.destroy()
+    ws.sweep()
