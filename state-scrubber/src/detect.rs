@@ -53,6 +53,10 @@ struct Depth {
     nodes: usize,
 }
 
+/// The step an inner identity gets for a second or later secret found in one value (see
+/// [`Engine::name_secrets_of_one_value`]).
+const SECRET_STEP: &str = "/~secret:";
+
 /// At most this many JSON-in-string levels are decoded (real states have one or two).
 const MAX_STRING_LEVELS: u32 = 4;
 /// No JSON-in-string is decoded below this total nesting depth.
@@ -208,29 +212,66 @@ impl Engine {
         hit.map(|i| &self.rules.keys[i])
     }
 
-    fn content(&self, value: &str) -> Option<ContentHit<'_>> {
+    /// The distinct secrets content rules find in `value` ([`Rules::content_finds`]), or, when
+    /// there are none, in its base64 text.
+    fn content(&self, value: &str) -> Vec<ContentHit<'_>> {
         self.content_or_decoded(value, || decode_base64_text(value))
     }
 
     /// [`Engine::content`], taking `value`'s base64 text from `decoded` (called only when the
-    /// value itself matches no rule), for a caller that decoded it already.
+    /// value itself holds no secret a rule finds), for a caller that decoded it already.
     fn content_or_decoded(
         &self,
         value: &str,
         decoded: impl FnOnce() -> Option<String>,
-    ) -> Option<ContentHit<'_>> {
-        if let Some(rule) = self.rules.content_match(value) {
-            return Some(ContentHit {
-                rule,
-                decoded: vec![],
-            });
+    ) -> Vec<ContentHit<'_>> {
+        let finds = self.rules.content_finds(value);
+        if !finds.is_empty() {
+            return finds
+                .into_iter()
+                .map(|f| ContentHit {
+                    rule: f.rule,
+                    decoded: vec![],
+                })
+                .collect();
         }
-        let text = decoded()?;
-        let rule = self.rules.content_match(&text)?;
-        Some(ContentHit {
-            rule,
-            decoded: vec!["base64"],
-        })
+        let Some(text) = decoded() else {
+            return Vec::new();
+        };
+        self.rules
+            .content_finds(&text)
+            .into_iter()
+            .map(|f| ContentHit {
+                rule: f.rule,
+                decoded: vec!["base64"],
+            })
+            .collect()
+    }
+
+    /// Name each of `dets`, made from the distinct secrets content rules found in one value
+    /// (first: the first rule's first secret), for the fingerprint. The first keeps the place
+    /// of the value alone, the fingerprint a value's one finding always had; each other one
+    /// adds `/~secret:RULE:N`, the Nth secret that rule found in the value (`~` is escaped in
+    /// pointer tokens, so no pointer has such a step). Each also says so in a reason.
+    fn name_secrets_of_one_value(dets: &mut [Detection], rules: &[&str]) {
+        let total = dets.len();
+        if total < 2 {
+            return;
+        }
+        for (i, d) in dets.iter_mut().enumerate() {
+            let rule = rules[i];
+            let n = rules[..=i].iter().filter(|r| **r == rule).count();
+            if i > 0 {
+                let step = format!("{SECRET_STEP}{rule}:{n}");
+                d.inner_identity = Some(match d.inner_identity.take() {
+                    Some(id) => format!("{id}{step}"),
+                    None => step,
+                });
+            }
+            d.reasons.push(format!(
+                "one of {total} distinct secrets content rules find in this value (secret {n} of {rule})"
+            ));
+        }
     }
 
     /// How many values since the last call had JSON nested past the depth budget (they were
@@ -287,10 +328,12 @@ impl Engine {
             .unwrap_or_else(|| ctx.default_fix.to_string());
 
         if row.is_some() || ctx.mark.is_some() {
-            let content = self.content(value);
+            // A weak content rule (text assignment) does not replace the table's verdict.
+            let mut content = self.content(value);
+            content.retain(|c| row.is_none() || c.rule.spec.severity >= Severity::High);
             // Identifiers that providers mark sensitive (admin_username, ...) are not secrets.
             if row.is_none()
-                && content.is_none()
+                && content.is_empty()
                 && ctx.key.is_some_and(|k| self.rules.is_safe_key(k))
             {
                 return;
@@ -334,10 +377,8 @@ impl Engine {
                 value_group: value_group(&self.salt, value),
                 value_len: value.len(),
             };
-            // A weak content rule (text assignment) does not replace the table's verdict.
-            if let Some(c) =
-                content.filter(|c| row.is_none() || c.rule.spec.severity >= Severity::High)
-            {
+            let mut content = content.into_iter();
+            if let Some(c) = content.next() {
                 d.reasons
                     .push(format!("layer 3: matches content rule {}", c.rule.spec.id));
                 d.layer = Layer::Content;
@@ -364,7 +405,25 @@ impl Engine {
                     }
                 }
             }
+            // Other secrets in the value (a marked script holding a key and a token).
+            let extras: Vec<Detection> = content
+                .map(|c| {
+                    let mut x =
+                        self.content_detection(value, c.rule, c.decoded, None, d.fix.clone());
+                    x.reasons
+                        .splice(0..0, ctx.mark.map(|m| m.reason().to_string()));
+                    x
+                })
+                .collect();
+            let start = out.len();
             out.push(d);
+            if !extras.is_empty() {
+                // The first is `d`, of the first content rule (its layer is then Content).
+                out.extend(extras);
+                let rules: Vec<String> = out[start..].iter().map(|d| d.rule_id.clone()).collect();
+                let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+                Self::name_secrets_of_one_value(&mut out[start..], &rules);
+            }
             return;
         }
 
@@ -423,8 +482,20 @@ impl Engine {
                 }
             }
             let decoded = || decoded.unwrap_or_else(|| decode_base64_text(value));
-            if let Some(c) = self.content_or_decoded(value, decoded) {
-                out.push(self.content_detection(value, c.rule, c.decoded, None, fix));
+            let hits = self.content_or_decoded(value, decoded);
+            if !hits.is_empty() {
+                let rules: Vec<&str> = hits.iter().map(|c| c.rule.spec.id.as_str()).collect();
+                let start = out.len();
+                for c in &hits {
+                    out.push(self.content_detection(
+                        value,
+                        c.rule,
+                        c.decoded.clone(),
+                        None,
+                        fix.clone(),
+                    ));
+                }
+                Self::name_secrets_of_one_value(&mut out[start..], &rules);
                 return;
             }
         }
@@ -443,7 +514,7 @@ impl Engine {
         if value.len() < 12 || self.rules.is_safe_value(value, None) {
             return None;
         }
-        let c = self.content(value)?;
+        let c = self.content(value).into_iter().next()?;
         let mut d =
             self.content_detection(value, c.rule, c.decoded, None, ADDRESS_KEY_FIX.to_string());
         d.reasons

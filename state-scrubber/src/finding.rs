@@ -598,13 +598,20 @@ pub fn module_keys(module: &str) -> Vec<String> {
 impl Finding {
     /// Set `fingerprint` and `legacy_fingerprint` from the other fields, under `key`.
     pub fn set_fingerprints(&mut self, key: &[u8]) {
-        let inner = self.inner_pointer.as_deref().unwrap_or("");
+        let identity = self.inner_identity.as_deref();
+        // A second or later secret of one value (`/~secret:RULE:N`): versions before 0.2 never
+        // reported one, so no old baseline may accept it (a second GitHub token in a script
+        // had the legacy fingerprint of the first).
+        let inner = match identity {
+            Some(id) if id.contains("/~secret:") => id,
+            _ => self.inner_pointer.as_deref().unwrap_or(""),
+        };
         self.fingerprint = fingerprint(
             key,
             &self.address,
             &self.section,
             &self.attribute_path,
-            self.inner_identity.as_deref().unwrap_or(inner),
+            identity.unwrap_or(inner),
         );
         self.legacy_fingerprint = legacy_fingerprint(
             key,

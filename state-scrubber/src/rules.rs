@@ -62,6 +62,13 @@ pub struct ContentRule {
     pub regex: Regex,
 }
 
+/// One secret a content rule finds in a text (see [`Rules::content_finds`]).
+pub struct ContentFind<'r> {
+    pub rule: &'r ContentRule,
+    /// Where the secret part of the match is in the text (byte offsets).
+    pub span: std::ops::Range<usize>,
+}
+
 #[derive(Debug, Deserialize)]
 struct ContextFile {
     key: Vec<KeySpec>,
@@ -366,25 +373,60 @@ impl Rules {
             .any(|rule| rule.spec.id == id && self.finds(rule, text))
     }
 
+    /// Every distinct secret the content rules find in `text`: rule by rule in file order and,
+    /// within a rule, left to right (so the first is what [`Rules::content_match`] finds). A
+    /// secret two rules match (a GitHub token in an `Authorization: token ...` header or
+    /// assigned to `GITHUB_TOKEN=`) is found once, by the first rule: a find whose secret part
+    /// overlaps one found before, or equals, holds or is held by one found before (the same
+    /// token twice in a script), is left out.
+    pub fn content_finds(&self, text: &str) -> Vec<ContentFind<'_>> {
+        let mut found: Vec<ContentFind<'_>> = Vec::new();
+        for rule in self.candidates(text).into_iter().map(|i| &self.content[i]) {
+            for span in self.secret_spans(rule, text) {
+                let s = &text[span.clone()];
+                let known = found.iter().any(|f| {
+                    let t = &text[f.span.clone()];
+                    (span.start < f.span.end && f.span.start < span.end)
+                        || t.contains(s)
+                        || s.contains(t)
+                });
+                if !known {
+                    found.push(ContentFind { rule, span });
+                }
+            }
+        }
+        found
+    }
+
     /// `rule`'s regex matches `text` with a secret part that is no placeholder and, when the
     /// rule asks, random enough.
     fn finds(&self, rule: &ContentRule, text: &str) -> bool {
-        rule.regex.captures_iter(text).any(|caps| {
+        self.secret_spans(rule, text).next().is_some()
+    }
+
+    /// Where the secret part of each match of `rule` in `text` is (its `secret_group`, else its
+    /// first group, else the whole match), for the matches whose secret part is no placeholder,
+    /// random enough when the rule asks, and not a quiet assignment (`key_group`).
+    fn secret_spans<'t>(
+        &'t self,
+        rule: &'t ContentRule,
+        text: &'t str,
+    ) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
+        rule.regex.captures_iter(text).filter_map(move |caps| {
             let group = rule
                 .spec
                 .secret_group
                 .unwrap_or(if caps.len() > 1 { 1 } else { 0 });
-            let Some(secret) = caps.get(group).or_else(|| caps.get(0)) else {
-                return false;
-            };
+            let secret = caps.get(group).or_else(|| caps.get(0))?;
             let s = secret.as_str();
-            !self.is_example_placeholder(s)
+            let fires = !self.is_example_placeholder(s)
                 && rule.spec.min_entropy.is_none_or(|min| entropy(s) >= min)
                 && rule
                     .spec
                     .key_group
                     .and_then(|n| caps.get(n))
-                    .is_none_or(|key| !self.assignment_is_quiet(key.as_str(), s))
+                    .is_none_or(|key| !self.assignment_is_quiet(key.as_str(), s));
+            fires.then(|| secret.range())
         })
     }
 

@@ -22,6 +22,7 @@ mod report;
 mod rule_list;
 mod rules;
 mod same_value;
+mod secrets_in_text;
 mod sarif;
 mod state;
 mod terraform_json;
