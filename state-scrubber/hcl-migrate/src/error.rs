@@ -56,6 +56,51 @@ pub enum MigrateError {
         /// The other path to it.
         other: PathBuf,
     },
+    /// `--write` would rewrite a file this user may not write (read-only to them, as `terraform
+    /// fmt` finds it: root may write a file of mode 0444); nothing was written.
+    #[error(
+        "{path}: --write would rewrite this file, and this user may not write it ({error}); \
+         nothing was written. Make it writable (`chmod u+w {path}`) or run migrate as a user who \
+         may write it"
+    )]
+    NotWritable {
+        /// The file.
+        path: PathBuf,
+        /// Why it cannot be opened for writing.
+        error: std::io::Error,
+    },
+    /// The new content of a file is written next to it and renamed over it, and its directory
+    /// takes no new file from this user; nothing was written.
+    #[error(
+        "{path}: --write replaces this file by renaming a new one over it, made in {dir}, where \
+         this user may not create a file ({error}); nothing was written. Run migrate as a user \
+         who may write there"
+    )]
+    DirNotWritable {
+        /// The file to replace.
+        path: PathBuf,
+        /// Its directory.
+        dir: PathBuf,
+        /// Why the new file could not be made.
+        error: std::io::Error,
+    },
+    /// The file replacing this one could not be given its owner and group (that takes root, or
+    /// for the group, membership in it): the rename would leave it this user's; nothing was
+    /// written.
+    #[error(
+        "{path}: --write would replace this file with one owned by this user, and it is owned by \
+         uid {uid}, gid {gid}, which a file written here cannot be given (that takes root, or for \
+         the group, membership in it); nothing was written. Run migrate as the file's owner (or \
+         root)"
+    )]
+    OwnerNotKept {
+        /// The file.
+        path: PathBuf,
+        /// Its owner.
+        uid: u32,
+        /// Its group.
+        gid: u32,
+    },
     /// A file changed on disk between planning and writing; nothing was written to it.
     #[error("{path}: changed on disk since the migration was planned; plan again")]
     Stale {

@@ -281,8 +281,11 @@ impl MigrationPlan {
     /// Writes every rewritten file: all of them go to temporary files next to their targets
     /// (fsync, original permissions kept) before any is renamed over its target, and a failed
     /// rename puts back the files already replaced. A symlink is written through (the file it
-    /// names is replaced; the link stays). Refuses, writing nothing, if any file changed on disk
-    /// since planning.
+    /// names is replaced; the link stays), keeping its mode, owner and group. Refuses, writing
+    /// nothing, if any file changed on disk since planning, or if any file is one `terraform fmt`
+    /// could not write either (this user may not open it for writing; root may), sits in a
+    /// directory where this user may not make the new file, or has an owner or group the new
+    /// file cannot be given.
     pub fn write(&self) -> Result<(), MigrateError> {
         for change in &self.files {
             let current = std::fs::read_to_string(&change.path)

@@ -88,25 +88,86 @@ fn parent(path: &Path) -> &Path {
 }
 
 /// The new content in a temporary file in `path`'s directory (same filesystem, so the rename is
-/// atomic), synced, with `path`'s permissions.
+/// atomic), synced, with `path`'s permissions, owner and group.
+///
+/// `path` is replaced only where `terraform fmt` would write it: a file this user may not open
+/// for writing (mode 0444 to anyone but root, a read-only mount) is refused, as is one whose
+/// owner or group the new file cannot be given (the rename would make it this user's). Either
+/// refusal comes before any file is renamed, so nothing is written.
 fn prepare(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, MigrateError> {
     let dir = parent(path);
-    let permissions = std::fs::metadata(path)
-        .map_err(|e| MigrateError::io(path, e))?
-        .permissions();
+    let metadata = std::fs::metadata(path).map_err(|e| MigrateError::io(path, e))?;
+    // Opened for writing and closed at once (no byte written): the kernel's own answer, ACLs and
+    // root included.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                MigrateError::NotWritable {
+                    path: path.to_path_buf(),
+                    error,
+                }
+            }
+            _ => MigrateError::io(path, error),
+        })?;
     let mut temp = tempfile::Builder::new()
         .prefix(".hcl-migrate-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| MigrateError::io(dir, e))?;
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                MigrateError::DirNotWritable {
+                    path: path.to_path_buf(),
+                    dir: dir.to_path_buf(),
+                    error,
+                }
+            }
+            _ => MigrateError::io(dir, error),
+        })?;
+    keep_owner(temp.as_file(), path, &metadata)?;
     temp.write_all(bytes)
         .map_err(|e| MigrateError::io(temp.path(), e))?;
     temp.as_file()
         .sync_all()
         .map_err(|e| MigrateError::io(temp.path(), e))?;
-    std::fs::set_permissions(temp.path(), permissions)
+    std::fs::set_permissions(temp.path(), metadata.permissions())
         .map_err(|e| MigrateError::io(temp.path(), e))?;
     Ok(temp)
+}
+
+/// Gives `temp` (this process's new file) the owner and group of `path` (whose metadata is
+/// `want`), when they differ: root may; another user only the group of a group it is in.
+#[cfg(unix)]
+fn keep_owner(
+    temp: &std::fs::File,
+    path: &Path,
+    want: &std::fs::Metadata,
+) -> Result<(), MigrateError> {
+    use std::os::unix::fs::MetadataExt;
+    let have = temp.metadata().map_err(|e| MigrateError::io(path, e))?;
+    if (have.uid(), have.gid()) == (want.uid(), want.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(temp, Some(want.uid()), Some(want.gid())).map_err(|error| match error
+        .kind()
+    {
+        std::io::ErrorKind::PermissionDenied => MigrateError::OwnerNotKept {
+            path: path.to_path_buf(),
+            uid: want.uid(),
+            gid: want.gid(),
+        },
+        _ => MigrateError::io(path, error),
+    })
+}
+
+#[cfg(not(unix))]
+fn keep_owner(
+    _temp: &std::fs::File,
+    _path: &Path,
+    _want: &std::fs::Metadata,
+) -> Result<(), MigrateError> {
+    Ok(())
 }
 
 /// Makes the renames in `dir` durable.

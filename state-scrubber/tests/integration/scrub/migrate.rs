@@ -151,3 +151,143 @@ fn migrate_prefix_moves_terraform_data_secrets_and_rejects_a_bad_prefix() {
     let o = run(&["migrate", d, "--prefix", "prod/app"], None);
     assert!(o.stdout.is_empty(), "second run changes nothing");
 }
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `migrate --write` writes a `.tf` file where `terraform fmt` would: as root a read-only file
+/// (mode 0444) is rewritten, its mode, owner and group kept (the rename used to leave it root's).
+/// As another user, a file it may not write, a directory where it may not make the new file, or
+/// a file whose owner the new one could not be given is exit 2 naming the file, with nothing
+/// written in any file of the run (the file planned before it included) and no temporary file
+/// left.
+#[test]
+fn migrate_write_writes_only_what_the_user_may_write_and_keeps_the_owner() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if !is_root() || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("note: needs root and setpriv to run migrate as another user; test skipped");
+        return;
+    }
+    let tf = "resource \"aws_db_instance\" \"main\" {\n  password = var.db_password\n}\n";
+    let stat = |p: &Path| {
+        let m = std::fs::metadata(p).unwrap();
+        (m.uid(), m.gid(), m.mode() & 0o7777)
+    };
+    let listing = |d: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // Root: a read-only file of uid 4242 is rewritten, mode 0444, owner and group kept.
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("main.tf");
+    std::fs::write(&main, tf).unwrap();
+    std::fs::set_permissions(&main, std::fs::Permissions::from_mode(0o444)).unwrap();
+    std::os::unix::fs::chown(&main, Some(4242), Some(4343)).unwrap();
+    let o = run(&["migrate", dir.path().to_str().unwrap(), "--write"], None);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(std::fs::read_to_string(&main)
+        .unwrap()
+        .contains("password_wo_version"));
+    assert_eq!(
+        stat(&main),
+        (4242, 4343, 0o444),
+        "after migrate --write as root"
+    );
+
+    // Another user (uid 4242): every directory up to the fixture must let it through.
+    let top = tempfile::tempdir().unwrap();
+    let mut up = top.path().parent();
+    while let Some(d) = up {
+        if std::fs::metadata(d).unwrap().mode() & 0o001 == 0 {
+            eprintln!(
+                "note: {} is not searchable by others; rest of the test skipped",
+                d.display()
+            );
+            return;
+        }
+        up = d.parent();
+    }
+    let as_user = |dir: &Path| {
+        let mut cmd = super::command(
+            "/usr/bin/setpriv",
+            &[
+                "--reuid",
+                "4242",
+                "--regid",
+                "4242",
+                "--clear-groups",
+                BIN,
+                "migrate",
+                dir.to_str().unwrap(),
+                "--write",
+            ],
+        );
+        cmd.env("HOME", dir);
+        cmd.output().unwrap()
+    };
+    // The module's directory (the run's root) and a child module's, the user's; in each case
+    // a.tf (planned and prepared first) could be written, m/b.tf not.
+    let cases: [(&str, u32, u32, u32, &str); 3] = [
+        (
+            "read-only",
+            0o755,
+            4242,
+            0o444,
+            "this user may not write it",
+        ),
+        (
+            "directory",
+            0o555,
+            4242,
+            0o644,
+            "where this user may not create a file",
+        ),
+        (
+            "owner",
+            0o755,
+            4343,
+            0o666,
+            "it is owned by uid 4343, gid 4343",
+        ),
+    ];
+    for (case, dir_mode, b_owner, b_mode, says) in cases {
+        let root = top.path().join(case);
+        let child = root.join("m");
+        std::fs::create_dir_all(&child).unwrap();
+        let (a, b) = (root.join("a.tf"), child.join("b.tf"));
+        std::fs::write(&a, tf).unwrap();
+        std::fs::write(&b, tf).unwrap();
+        for p in [&root, &child, &a] {
+            std::os::unix::fs::chown(p, Some(4242), Some(4242)).unwrap();
+        }
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::os::unix::fs::chown(&b, Some(b_owner), Some(b_owner)).unwrap();
+        std::fs::set_permissions(&b, std::fs::Permissions::from_mode(b_mode)).unwrap();
+        std::fs::set_permissions(&child, std::fs::Permissions::from_mode(dir_mode)).unwrap();
+        let o = as_user(&root);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{case}: {err}");
+        assert!(
+            err.contains(&format!("{}: --write", b.display()))
+                && err.contains(says)
+                && err.contains("nothing was written"),
+            "{case}: {err}"
+        );
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), tf, "{case}: a.tf");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), tf, "{case}: m/b.tf");
+        assert_eq!(stat(&a), (4242, 4242, 0o644), "{case}: a.tf");
+        assert_eq!(stat(&b), (b_owner, b_owner, b_mode), "{case}: m/b.tf");
+        assert_eq!(listing(&root), ["a.tf", "m"], "{case}: files left behind");
+        assert_eq!(listing(&child), ["b.tf"], "{case}: files left behind");
+        std::fs::set_permissions(&child, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
