@@ -785,3 +785,43 @@ def test_binary_values_at_the_size_limit(ws, sm):
     ws.set_var("secret", base64.b64encode(exact).decode())
     ws.destroy()
     ws.sweep()
+
+
+@pytest.mark.parametrize("shape", ["two-blocks", "for_each"])
+def test_resources_with_the_same_name_do_not_share_one_secret(ws, sm, shape):
+    """Objects of one configuration naming the same secret (a for_each whose keys map to one
+    name, a copy-pasted block): every create but one must fail, as CreateSecret does, not adopt
+    the secret another made moments before in the same apply (adoption is for a secret an
+    interrupted earlier apply of that very object left behind). Sharing it, a destroy of either
+    deleted the other's secret."""
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+    if shape == "two-blocks":
+        blocks = [hcl.secret(r, name=name, value_wo_version="1", recovery_window_in_days=0) for r in ("a", "b")]
+        n = 2
+    else:
+        n = 5
+        blocks = [
+            'resource "offstate_secret" "m" {\n'
+            f"  for_each = toset({hcl.lit([f'k{i}' for i in range(n)])})\n"
+            f'  name = "{name}"\n'
+            "  value_wo = var.secret\n"
+            '  value_wo_version = "1"\n'
+            "  recovery_window_in_days = 0\n"
+            "}\n"
+        ]
+    ws.write(hcl.config(ws.endpoint, *blocks))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=None)
+    errors = error_diagnostics(res)
+    st = ws.state() if (ws.dir / "terraform.tfstate").exists() else {"resources": []}
+    arns = [i["attributes"]["arn"] for r in st["resources"] for i in r["instances"]]
+    assert len(arns) == len(set(arns)) == 1, f"{len(arns)} objects hold {len(set(arns))} secret(s)"
+    assert res.rc == 1 and [e["summary"] for e in errors] == ["Secret name already exists"] * (n - 1), [
+        e["summary"] for e in errors
+    ]
+    store.assert_value(sm, name, value)
+    assert len(store.stages(sm, name)) == 1
+    ws.destroy()
+    assert store.status(sm, name) == "gone"
+    ws.sweep()

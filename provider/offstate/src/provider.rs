@@ -50,6 +50,9 @@ pub struct Handle {
     stop: Arc<tokio::sync::watch::Sender<bool>>,
     /// ARNs of secrets a create of this process adopted (see `secret::adopt_interrupted_create`).
     adopted: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+    /// Names a create of this process is making or has made, with how many creates claim each
+    /// (see [`Handle::claim_name`]).
+    claimed: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
 }
 
 impl Default for Handle {
@@ -58,6 +61,7 @@ impl Default for Handle {
             configured: Arc::default(),
             stop: Arc::new(tokio::sync::watch::Sender::new(false)),
             adopted: Arc::default(),
+            claimed: Arc::default(),
         }
     }
 }
@@ -92,6 +96,32 @@ impl Handle {
     pub fn was_adopted(&self, arn: &str) -> bool {
         let set = self.adopted.lock().unwrap_or_else(|e| e.into_inner());
         set.contains(arn)
+    }
+
+    /// A create of this process is about to make the secret `name`; undone by
+    /// [`Handle::unclaim_name`] when that create fails. Claimed before CreateSecret, so that a
+    /// create of the same name running at the same time sees it whichever answer comes first.
+    pub fn claim_name(&self, name: &str) {
+        let mut map = self.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry(name.to_owned()).or_default() += 1;
+    }
+
+    pub fn unclaim_name(&self, name: &str) {
+        let mut map = self.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(name) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(name);
+            }
+        }
+    }
+
+    /// Whether another create of this process (besides the caller, who claimed the name too)
+    /// is making or has made the secret `name`: two objects of one configuration naming the
+    /// same secret, which must not both hold it.
+    pub fn name_claimed_by_another(&self, name: &str) -> bool {
+        let map = self.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(name).is_some_and(|n| *n > 1)
     }
 
     /// A handle already holding a store: for tests.

@@ -1359,7 +1359,25 @@ impl offstate_framework::Resource for SecretResource {
         let description = request.description.clone();
         let wanted_tags = request.tags.clone();
         tracing::info!(secret = %name, "creating secret");
+        self.handle.claim_name(&name);
         let created = match c.store.create(request).await {
+            // Another object of this configuration made (or is making) this very secret in
+            // this apply: a for_each whose keys map to one name, a copied block. Adopting it
+            // would leave two objects holding one secret, and the destroy of either deleting
+            // the other's. Adoption is for a secret an interrupted earlier apply left behind.
+            Err(StoreError::AlreadyExists { .. }) if self.handle.name_claimed_by_another(&name) => {
+                self.handle.unclaim_name(&name);
+                return resp.diagnostics.attr_error(
+                    AttributePath::attr("name"),
+                    "Secret name already exists",
+                    format!(
+                        "Another resource of this configuration creates the secret {:?} in this apply, and Secrets \
+                         Manager keeps one secret per name (ResourceExistsException). Give each resource its own name \
+                         (with for_each, make the name depend on each.key).",
+                        &*bounded(&name, MAX_SHOWN_ID)
+                    ),
+                );
+            }
             Err(e @ StoreError::AlreadyExists { .. }) => {
                 match adopt_interrupted_create(
                     c.store.as_ref(),
@@ -1408,9 +1426,11 @@ impl offstate_framework::Resource for SecretResource {
                 }
                 resp.state = state;
             }
-            Err(e) => resp
-                .diagnostics
-                .push(store_diag("CreateSecret", &name, &e).at(AttributePath::attr("name"))),
+            Err(e) => {
+                self.handle.unclaim_name(&name);
+                resp.diagnostics
+                    .push(store_diag("CreateSecret", &name, &e).at(AttributePath::attr("name")))
+            }
         }
     }
 

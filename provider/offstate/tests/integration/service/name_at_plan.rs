@@ -218,11 +218,13 @@ async fn apply_keeps_no_replace_marker_in_private_state() {
 /// 0: gone). Now it leaves the secret alone with a warning, and only the old object goes.
 #[tokio::test]
 async fn a_delete_spares_a_secret_a_create_of_the_same_run_took_over() {
-    let h = harness();
+    let earlier = harness();
     let value = canary();
     let mut c = config("app/cbd", &value, "1");
     c.set("recovery_window_in_days", window(0));
-    let old = h.create(&c).await;
+    // The old object was created by an earlier apply: another provider process.
+    let old = earlier.create(&c).await;
+    let h = harness_on(earlier.store.clone());
     // Terraform's apply-time plan of the replacement: a create, no private state.
     let plan = h.plan(&Value::Null, &c).await;
     let created = h
@@ -259,4 +261,45 @@ async fn a_delete_spares_a_secret_a_create_of_the_same_run_took_over() {
     let other = harness_on(h.store.clone());
     assert_eq!(errors(&other.destroy(&new).await.diagnostics), []);
     assert_eq!(h.store.call_count("delete"), 1);
+}
+
+/// Two objects of one configuration naming the same secret (a for_each whose keys map to one
+/// name), created by one provider process: the second create took over the secret the first
+/// had just made, as if an interrupted apply had left it, and both objects held it (the destroy
+/// of either deleting the other's). It fails now, as CreateSecret does.
+#[tokio::test]
+async fn a_second_create_of_the_same_name_in_one_run_fails() {
+    let h = harness();
+    let value = canary();
+    let mut c = config("app/twice", &value, "1");
+    c.set("recovery_window_in_days", window(0));
+    let first = h.create(&c).await;
+    let plan = h.plan(&Value::Null, &c).await;
+    let second = h
+        .apply_private(
+            &Value::Null,
+            &undv(&plan.planned_state, &h.ty),
+            &c,
+            &plan.planned_private,
+        )
+        .await;
+    assert_eq!(
+        summaries(&second.diagnostics),
+        ["Secret name already exists"]
+    );
+    assert!(undv(&second.new_state, &h.ty).is_null());
+    assert!(first.get("arn").as_str().is_some());
+    // A later run (another process) still adopts a secret an interrupted create left behind.
+    let later = harness_on(h.store.clone());
+    let plan = later.plan(&Value::Null, &c).await;
+    let adopted = later
+        .apply_private(
+            &Value::Null,
+            &undv(&plan.planned_state, &h.ty),
+            &c,
+            &plan.planned_private,
+        )
+        .await;
+    assert_eq!(errors(&adopted.diagnostics), []);
+    assert_eq!(undv(&adopted.new_state, &h.ty).get("arn"), first.get("arn"));
 }
