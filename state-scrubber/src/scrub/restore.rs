@@ -6,12 +6,14 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use offstate_common::reference::ResolveError;
-use offstate_common::store::{SecretStore, StoreError};
+use offstate_common::store::{SecretMeta, SecretStore, StoreError};
 use offstate_common::SecretRef;
 
 use super::plan::{compact, Locator};
 use super::rewrite::{go_json_string, pointer_join, pointer_tokens, Doc, Edit};
-use super::store::{load_manifest, manifest_name, ManifestEntry};
+use super::store::{
+    load_manifest, manifest_name, tag_value, ManifestEntry, TAG_LINEAGE, TAG_MANAGED_BY,
+};
 use super::{masked, parse_state, ScrubError};
 use crate::json::{Kind, NodeId};
 
@@ -267,8 +269,15 @@ pub async fn restore(
         done.insert(ptr);
     }
 
-    // References with no manifest entry (a lost manifest, or one scrubbed by hand): every
-    // `ref+awssecrets://PREFIX/...` string is resolved too.
+    // Other `ref+awssecrets://PREFIX/...` strings: restored only when scrub wrote them, as
+    // told by the manifest (the reference is one of its entries', of another serial or place:
+    // Terraform moved the instance) or, the manifest lost, by the secret (DescribeSecret,
+    // metadata only: scrub's `offstate:managed-by` and this lineage's `offstate:state-lineage`
+    // tags). A reference of the user's own under the prefix stays as it is, with a warning.
+    let known: BTreeSet<&str> = manifest
+        .iter()
+        .flat_map(|m| m.entries.iter().map(|e| e.reference.as_str()))
+        .collect();
     let mut all = Vec::new();
     strings(&doc, doc.root, &mut Vec::new(), &mut all);
     let want = format!("{}{prefix}/", offstate_common::reference::SCHEME);
@@ -281,6 +290,35 @@ pub async fn restore(
         };
         if !s.starts_with(&want) {
             continue;
+        }
+        if !known.contains(s.as_ref()) {
+            let left = |why: &str| {
+                format!("JSON path {ptr}: a reference under the prefix that scrub did not write ({why}); left as is")
+            };
+            let Ok(r) = SecretRef::parse(&s) else {
+                report.skipped.push(left("not one scrub writes"));
+                continue;
+            };
+            let meta = store.describe(&r.name).await.map_err(|e| ScrubError::At {
+                file: file.to_string(),
+                pointer: ptr.clone(),
+                message: format!(
+                    "reading the tags of secret {}, to tell whether scrub wrote this reference: {e}",
+                    r.name
+                ),
+            })?;
+            if !meta.as_ref().is_some_and(|m| scrubbed_for(m, &lineage)) {
+                report.skipped.push(left(&format!(
+                    "no manifest entry holds it, and secret {} {}",
+                    r.name,
+                    if meta.is_some() {
+                        "is not one scrub made for this state (its offstate:managed-by and offstate:state-lineage tags)"
+                    } else {
+                        "does not exist"
+                    }
+                )));
+                continue;
+            }
         }
         let (json, len) = match resolve(s.to_string(), ptr.clone(), String::new()).await? {
             Ok(x) => x,
@@ -320,6 +358,12 @@ pub async fn restore(
         report.output = Some(out);
     }
     Ok(report)
+}
+
+/// Whether scrub made the secret `meta` describes for a state of `lineage`: its tags say so.
+fn scrubbed_for(meta: &SecretMeta, lineage: &str) -> bool {
+    meta.tags.get(TAG_MANAGED_BY).map(String::as_str) == Some("state-scrubber")
+        && meta.tags.get(TAG_LINEAGE) == Some(&tag_value(lineage))
 }
 
 /// Whether a version trigger (compact JSON) still holds what scrub set (`after`): scrub writes a

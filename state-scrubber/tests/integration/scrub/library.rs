@@ -285,6 +285,85 @@ fn a_dotted_map_key_and_a_nested_key_get_two_secrets() {
     });
 }
 
+/// Review finding: restore resolved every `ref+awssecrets://PREFIX/...` string in the state,
+/// a reference of the user's own under the prefix included, putting that secret's value in
+/// plaintext where the user had kept a reference. Restore now puts back what scrub wrote only:
+/// the references the manifest holds, or, with the manifest lost, those whose secret scrub
+/// made for this state (its tags); the others stay, with a warning.
+#[test]
+fn restore_leaves_references_scrub_did_not_write() {
+    let c = canary();
+    let src = canary_state(&c);
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .unwrap();
+        // The user's own secret under the prefix, and a reference to it in the state.
+        let mine = canary();
+        store
+            .create(CreateSecret {
+                name: "test/app/users/mine".into(),
+                value: Some(SecretValue::from_string(mine.clone())),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let own_ref = "ref+awssecrets://test/app/users/mine";
+        let mut v = json(r.output.as_ref().unwrap());
+        v["resources"][0]["instances"][0]["attributes"]["username"] = json!(own_ref);
+        v["outputs"]["mine"] = json!({"value": own_ref, "type": "string"});
+        let scrubbed = serde_json::to_vec_pretty(&v).unwrap();
+
+        let check = |back: &restore::RestoreReport, what: &str| {
+            let out = back.output.as_ref().unwrap();
+            assert_no_canary(&mine, what, out);
+            let got = json(out);
+            assert_eq!(
+                got["resources"][0]["instances"][0]["attributes"]["username"],
+                own_ref
+            );
+            assert_eq!(got["outputs"]["mine"]["value"], own_ref);
+            let mut want = json(src.as_bytes());
+            want["resources"][0]["instances"][0]["attributes"]["username"] = json!(own_ref);
+            want["outputs"]["mine"] = json!({"value": own_ref, "type": "string"});
+            want["serial"] = got["serial"].clone();
+            assert!(got == want, "{what}: scrub's values are not all back");
+            assert_eq!(
+                back.skipped
+                    .iter()
+                    .filter(|w| w.contains("scrub did not write"))
+                    .count(),
+                2,
+                "{what}: {:?}",
+                back.skipped
+            );
+        };
+        let back = restore::restore(&scrubbed, "s.tfstate", "test/app", &store, true)
+            .await
+            .unwrap();
+        check(&back, "restore");
+
+        // The manifest lost: scrub's references are told by their secrets' tags.
+        let manifest =
+            scrub::store::manifest_name("test/app", "6b0e2b9c-0000-4000-8000-00000000c4a1");
+        store.delete(&manifest, Deletion::Immediate).await.unwrap();
+        // Without the manifest, attributes nulled for their twin cannot come back: the state
+        // holds only the references (and the user's).
+        let mut plain = json(src.as_bytes());
+        let old = "/resources/1/instances/0/attributes/password";
+        *plain.pointer_mut(old).unwrap() = v.pointer(old).unwrap().clone();
+        plain["outputs"]["db_password"]["value"] = v["outputs"]["db_password"]["value"].clone();
+        plain["resources"][0]["instances"][0]["attributes"]["username"] = json!(own_ref);
+        plain["outputs"]["mine"] = json!({"value": own_ref, "type": "string"});
+        let plain = serde_json::to_vec_pretty(&plain).unwrap();
+        let back = restore::restore(&plain, "s.tfstate", "test/app", &store, true)
+            .await
+            .unwrap();
+        check(&back, "restore without the manifest");
+    });
+}
+
 #[test]
 fn selection_filters() {
     let c = canary();
