@@ -13,7 +13,7 @@ use super::lock::{LineageBusy, LineageLock, StateLock};
 use super::plan::Selection;
 use super::rewrite::{
     check_owner_kept, check_writable, replace_if_unchanged, write_private, ChangedMeanwhile,
-    DirNotWritable, OwnerNotKept, ReadOnly, Swap,
+    DirNotWritable, OwnerNotKept, ReadOnly, ReplacedButNotDurable, Swap,
 };
 use super::{
     names, render, restore, scrub, signal_name, state_not_written, state_written, ScrubError,
@@ -248,7 +248,22 @@ fn emit_state(
                     refused()
                 )
             }
-            Err(e) => return Err(e).with_context(|| format!("writing {}", path.display())),
+            // The rename was done: the new state is in place, and what was recorded for it
+            // stays.
+            Err(e) if e.get_ref().is_some_and(|i| i.is::<ReplacedButNotDurable>()) => {
+                return Err(e).with_context(|| format!("writing {}", path.display()))
+            }
+            // Any other failure came before the rename (the temporary file could not be
+            // written: a full disk, a file size limit, an I/O error; the rename refused): the
+            // state is the old one, and `refused` says so and takes back what was recorded for
+            // the new one.
+            Err(e) => {
+                anyhow::bail!(
+                    "{}: writing the new state failed ({e}), and the file was left as it was; {after}{}: run the command again",
+                    path.display(),
+                    refused()
+                )
+            }
         }
     }
     Ok(())
@@ -483,7 +498,20 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     if let Some(b) = busy {
         report.notes.insert(0, b);
     }
-    say(pipeline, &render(&report))?;
+    // From here until the state is written, a failure (stdout that takes nothing) leaves the
+    // state as it was: this scrub's manifest entries go again, as when the write is refused.
+    let undo_on_error = |r: anyhow::Result<()>, report: &ScrubReport| {
+        r.map_err(|e| match &store {
+            Some(s) if report.manifest_change.is_some() => {
+                let undone = undo_message(rt.block_on(state_not_written(s, report)), report);
+                e.context(format!(
+                    "{label}: the scrubbed state was not written{undone}; the values are in Secrets Manager already, and a re-run finds them there"
+                ))
+            }
+            _ => e,
+        })
+    };
+    undo_on_error(say(pipeline, &render(&report)), &report)?;
     if !pipeline && !report.items.is_empty() {
         // Terraform's local backend keeps the state before its last write next to it; that copy
         // holds the same values in plaintext until the next write replaces it.
@@ -491,13 +519,14 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         b.push(".backup");
         let b = PathBuf::from(b);
         if b.is_file() {
-            say(
+            let said = say(
                 false,
                 &format!(
                     "note: {} (Terraform's previous state) still holds plaintext values: scrub it too with the same --prefix, or delete it once this state is proven\n",
                     b.display()
                 ),
-            )?;
+            );
+            undo_on_error(said, &report)?;
         }
     }
     if !args.write {

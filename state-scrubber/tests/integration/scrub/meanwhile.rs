@@ -451,3 +451,83 @@ fn a_refused_state_write_writes_no_backup() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("is the state file itself"));
     assert_eq!(std::fs::read_to_string(&p).unwrap(), newer);
 }
+
+/// Review finding: a state write that failed otherwise than the known refusals (the file
+/// changed meanwhile, read-only, an owner it cannot keep) left this scrub's manifest entries,
+/// naming a serial the state never got, until the same command ran again; so did a report
+/// that stdout would not take before the write. Now the entries go again, and the message
+/// says so. The write fails on a file size limit (RLIMIT_FSIZE, SIGXFSZ ignored: EFBIG), which
+/// the small lock info stays under; the report on a full device (`/dev/full`).
+#[test]
+fn a_failed_state_write_takes_back_its_manifest_entries() {
+    use std::os::unix::process::CommandExt as _;
+    let Some(moto) = Moto::start() else { return };
+    let lineage = "6b0e2b9c-0000-4000-8000-00000000c4a1";
+    let no_serial_4 = |prefix: &str| {
+        let m = manifest_at(&moto.url, prefix, lineage).unwrap_or_default();
+        assert!(
+            m.entries.iter().all(|e| e.serial != Some(4)),
+            "{prefix}: the manifest keeps entries for serial 4, which scrub never wrote"
+        );
+    };
+
+    let (c, _dir, p, original) = canary_file();
+    const LIMIT: u64 = 1024;
+    assert!(
+        original.len() as u64 > 2 * LIMIT,
+        "the state must exceed the limit"
+    );
+    let args = write_args("scrub", p.to_str().unwrap(), "fw/app", &moto.url);
+    let mut cmd = command(BIN, &args);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let lim = libc::rlimit {
+                rlim_cur: LIMIT,
+                rlim_max: LIMIT,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = cmd.output().unwrap();
+    assert_no_canary_out(&c, &o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "the write cannot succeed: {err}");
+    assert!(err.contains("writing the new state failed"), "{err}");
+    assert!(err.contains("taken out of the manifest again"), "{err}");
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    no_serial_4("fw/app");
+    assert!(
+        !names_at(&moto.url, "fw/app").is_empty(),
+        "the values were stored before the write"
+    );
+    // The re-run writes the state, and records serial 4.
+    let o = scrub_file(&p, "fw/app", &moto.url);
+    assert_ok(&o);
+    assert_no_canary_out(&c, &o);
+    let m = manifest_at(&moto.url, "fw/app", lineage).unwrap();
+    assert!(m.entries.iter().any(|e| e.serial == Some(4)));
+
+    // The report, before the write, to a stdout that takes nothing.
+    let (c, _dir, p, original) = canary_file();
+    let args = write_args("scrub", p.to_str().unwrap(), "fw/full", &moto.url);
+    let o = command(BIN, &args)
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_no_canary_out(&c, &o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("taken out of the manifest again"), "{err}");
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    no_serial_4("fw/full");
+}
