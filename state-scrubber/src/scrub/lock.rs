@@ -579,8 +579,40 @@ fn rfc3339(secs: i64, nanos: u32) -> String {
 /// An `flock` on a file in the temporary directory, named by a digest of the prefix and the
 /// lineage; released when the process ends, however it ends. The second scrub waits for the
 /// first (`run_scrub`).
+///
+/// The holder removes the file when it lets go (while it still holds the lock, and only if the
+/// path still names the file it locked), so runs leave no empty `state-scrubber-*.lock` behind.
+/// Removing a lock file others may be waiting on is safe only because every taker checks,
+/// once it holds the lock, that the path still names the file it locked, and starts over
+/// otherwise: a waiter that opened the file before it was removed gets the lock on a file no
+/// path names, sees that, and locks the new file at the path instead. A run that ends by a
+/// signal or is killed leaves its file; the next run at that path takes it and removes it.
 pub struct LineageLock {
     _file: Option<File>,
+    path: PathBuf,
+}
+
+/// Whether `path` (not followed if it is a link) names the file `file` has open.
+#[cfg(unix)]
+fn names_file(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::symlink_metadata(path), file.metadata()) {
+        (Ok(p), Ok(f)) => p.dev() == f.dev() && p.ino() == f.ino(),
+        _ => false,
+    }
+}
+
+impl Drop for LineageLock {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(file) = &self._file {
+            // Still locked here: no one else holds this file, and whoever opened it meanwhile
+            // finds, once it holds the lock, that the path no longer names it.
+            if names_file(&self.path, file) {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
 }
 
 /// Another scrub of the same lineage under the same prefix holds [`LineageLock`].
@@ -609,9 +641,14 @@ impl LineageLock {
     /// another process holds it.
     #[cfg(unix)]
     pub fn acquire(prefix: &str, lineage: &str) -> std::io::Result<LineageLock> {
+        Self::acquire_at(Self::path(prefix, lineage), prefix, lineage)
+    }
+
+    /// [`LineageLock::acquire`] with the lock file at `path`.
+    #[cfg(unix)]
+    pub fn acquire_at(path: PathBuf, prefix: &str, lineage: &str) -> std::io::Result<LineageLock> {
         use std::os::unix::fs::OpenOptionsExt;
         use std::os::unix::io::AsRawFd;
-        let path = Self::path(prefix, lineage);
         let open = |write: bool| {
             std::fs::OpenOptions::new()
                 .read(true)
@@ -622,15 +659,23 @@ impl LineageLock {
                 .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
                 .open(&path)
         };
-        let file = match open(true) {
-            // Another user's lock file: flock needs no write access.
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => open(false)?,
-            r => r?,
-        };
         loop {
+            let file = match open(true) {
+                // Another user's lock file: flock needs no write access.
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => open(false)?,
+                r => r?,
+            };
             // SAFETY: flock on a descriptor this function owns.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                return Ok(LineageLock { _file: Some(file) });
+                if names_file(&path, &file) {
+                    return Ok(LineageLock {
+                        _file: Some(file),
+                        path,
+                    });
+                }
+                // Its holder removed it between our open and our flock: lock the file at the
+                // path now (a new one, or one another run made meanwhile).
+                continue;
             }
             let e = std::io::Error::last_os_error();
             match e.raw_os_error() {
@@ -648,14 +693,74 @@ impl LineageLock {
     }
 
     #[cfg(not(unix))]
-    pub fn acquire(_prefix: &str, _lineage: &str) -> std::io::Result<LineageLock> {
-        Ok(LineageLock { _file: None })
+    pub fn acquire(prefix: &str, lineage: &str) -> std::io::Result<LineageLock> {
+        Ok(LineageLock {
+            _file: None,
+            path: Self::path(prefix, lineage),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Review finding: every scrub --write left an empty `state-scrubber-DIGEST.lock` in the
+    /// temporary directory. The holder now removes it; a second taker is refused while it is
+    /// held, and takes a new file at the path afterwards.
+    #[cfg(unix)]
+    #[test]
+    fn the_lineage_lock_file_goes_with_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state-scrubber-test.lock");
+        let a = LineageLock::acquire_at(path.clone(), "p", "l").unwrap();
+        assert!(path.exists(), "held: the file is there");
+        let busy = LineageLock::acquire_at(path.clone(), "p", "l")
+            .map(|_| ())
+            .unwrap_err();
+        assert!(busy.get_ref().is_some_and(|i| i.is::<LineageBusy>()));
+        drop(a);
+        assert!(!path.exists(), "let go: the file is removed");
+
+        // A file left by a run that was killed is taken, and removed in turn.
+        std::fs::write(&path, b"").unwrap();
+        drop(LineageLock::acquire_at(path.clone(), "p", "l").unwrap());
+        assert!(!path.exists());
+
+        // A holder whose file was replaced at the path (not by a lock holder) leaves the new
+        // file alone.
+        let b = LineageLock::acquire_at(path.clone(), "p", "l").unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, b"other").unwrap();
+        drop(b);
+        assert_eq!(std::fs::read(&path).unwrap(), b"other");
+    }
+
+    /// A waiter that opened the file before its holder removed it gets a lock on a file no path
+    /// names: taking the lock checks the path and starts over on the file there.
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_on_a_removed_file_is_not_taken_for_the_lock() {
+        use std::os::unix::io::AsRawFd;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state-scrubber-test.lock");
+        let a = LineageLock::acquire_at(path.clone(), "p", "l").unwrap();
+        // The waiter's open, before the holder lets go.
+        let stale = File::open(&path).unwrap();
+        drop(a);
+        // SAFETY: flock on a descriptor this test owns.
+        assert_eq!(
+            unsafe { libc::flock(stale.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+            0,
+            "the removed file's lock is free"
+        );
+        assert!(!names_file(&path, &stale), "and no path names that file");
+        // Meanwhile another run took the file at the path: the waiter must wait for it.
+        let c = LineageLock::acquire_at(path.clone(), "p", "l").unwrap();
+        assert!(LineageLock::acquire_at(path.clone(), "p", "l").is_err());
+        drop(c);
+        drop(stale);
+    }
 
     #[test]
     fn dates_are_rfc3339() {

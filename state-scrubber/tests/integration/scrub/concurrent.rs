@@ -149,3 +149,27 @@ fn a_scrub_waiting_for_its_lineage_stops_on_ctrl_c() {
     assert!(!dir.path().join(".terraform.tfstate.lock.info").exists());
     assert!(names_at(&moto.url, "w/app").is_empty());
 }
+
+/// Review finding: every `scrub --write` left an empty `state-scrubber-DIGEST.lock` in the
+/// temporary directory. It now goes when the run ends.
+#[test]
+fn a_scrub_leaves_no_lineage_lock_file() {
+    let Some(moto) = Moto::start() else { return };
+    let (c, dir, p, _original) = canary_file();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let o = command(
+        BIN,
+        &write_args("scrub", p.to_str().unwrap(), "lk/app", &moto.url),
+    )
+    .env("TMPDIR", &tmp)
+    .output()
+    .unwrap();
+    assert_ok(&o);
+    assert_no_canary_out(&c, &o);
+    let left: Vec<String> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "left in the temporary directory: {left:?}");
+}
