@@ -825,3 +825,39 @@ def test_resources_with_the_same_name_do_not_share_one_secret(ws, sm, shape):
     ws.destroy()
     assert store.status(sm, name) == "gone"
     ws.sweep()
+
+
+def test_a_read_of_a_secret_created_in_the_same_run_by_its_name_says_to_use_the_arn(ws, sm):
+    """`secret_id = offstate_secret.src.name` is known at plan, so Terraform opens the read then,
+    before the secret exists: the error says to use `.arn` (unknown until apply), which works."""
+    ws.canary("unused")
+    src, dst = ws.name("src"), ws.name("dst")
+
+    def write(attr: str) -> None:
+        ws.write(
+            hcl.config(
+                ws.endpoint,
+                'resource "offstate_secret" "src" {\n'
+                f'  name = "{src}"\n  recovery_window_in_days = 0\n  generate {{\n    length = 24\n  }}\n}}\n'
+                f'ephemeral "offstate_secret_value" "read" {{\n  secret_id = offstate_secret.src.{attr}\n}}\n'
+                'resource "offstate_secret" "dst" {\n'
+                f'  name = "{dst}"\n  recovery_window_in_days = 0\n'
+                "  value_wo = ephemeral.offstate_secret_value.read.value\n"
+                "  value_wo_version = offstate_secret.src.version_id\n}\n",
+                variables=(),
+            )
+        )
+
+    write("name")
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = error_diagnostics(res)
+    assert [e["summary"] for e in errors] == ["Secrets Manager GetSecretValue failed"], [e["summary"] for e in errors]
+    assert "offstate_secret.NAME.arn" in errors[0]["detail"], "the error must say to use the ARN"
+    assert store.status(sm, src) == "gone"
+    write("arn")
+    ws.apply()
+    ws.watch(canaries.Canary(store.read_value(sm, src)))
+    assert hmac.compare_digest(store.read_value(sm, dst).encode(), store.read_value(sm, src).encode())
+    ws.assert_no_changes("read by ARN")
+    ws.destroy()
+    ws.sweep()

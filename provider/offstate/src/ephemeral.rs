@@ -51,6 +51,15 @@ fn read_diag(e: &StoreError, config: &Value) -> Diagnostic {
             "\n\nCheck the credentials and that they allow secretsmanager:GetSecretValue on the secret \
              (and kms:Decrypt on its key, for a customer managed key).",
         ),
+        // The secret itself is missing (not a version of it). A common cause: secret_id names
+        // a secret this very run creates, by its `name`, which Terraform knows at plan and
+        // so opens the read then (an unknown secret_id defers it to apply).
+        e if e.is_not_found() && !e.message().contains("secret value for") => detail.push_str(
+            "\n\nIf an offstate_secret of this configuration creates the secret in this run, set secret_id to its \
+             ARN (offstate_secret.NAME.arn): Terraform opens this read during plan whenever secret_id is known there, \
+             as a configured name is, before the secret exists; an ARN is known only once the secret is created, so \
+             the read waits for the apply.",
+        ),
         _ => {}
     }
     Diagnostic::error("Secrets Manager GetSecretValue failed", detail)
