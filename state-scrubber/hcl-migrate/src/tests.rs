@@ -3596,3 +3596,61 @@ fn a_carriage_return_inside_a_comment_is_read_and_kept() {
         "{message:?}"
     );
 }
+
+/// After `terraform init`, a remote module's source is in `.terraform/modules` and
+/// `.terraform/modules/modules.json` says where (by module key, `rds` and `rds.inner`): it is
+/// read as a local child is, so an input its name does not give away (`master_pw`) is masked
+/// when the module uses it as a secret, also through a module the remote one calls; one it does
+/// not stays readable. Without the manifest such an input is readable (nothing to read).
+#[test]
+fn diff_masks_inputs_of_remote_modules_that_terraform_init_fetched() {
+    let canary = |n: u32| format!("cnry{}{}F{n}", std::process::id(), "q7");
+    let main = interleaved(&[
+        &format!(
+            "module \"rds\" {{\n  source    = \"terraform-aws-modules/rds/aws\"\n  master_pw = \"{}\"\n  conn      = \"{}\"\n  name      = \"readable-fetched\"\n}}",
+            canary(1),
+            canary(2)
+        ),
+        "variable \"pw\" {}",
+    ]);
+    let manifest = "{\"Modules\":[{\"Key\":\"\",\"Source\":\"\",\"Dir\":\".\"},\
+                    {\"Key\":\"rds\",\"Source\":\"registry.terraform.io/terraform-aws-modules/rds/aws\",\"Version\":\"6.1.0\",\"Dir\":\".terraform/modules/rds\"},\
+                    {\"Key\":\"rds.inner\",\"Source\":\"git::https://example.com/inner.git\",\"Dir\":\".terraform/modules/rds.inner\"}]}";
+    let remote = "variable \"master_pw\" {}\nvariable \"conn\" {}\nvariable \"name\" {}\n\
+                  resource \"aws_db_instance\" \"x\" {\n  identifier = var.name\n  password   = var.master_pw\n}\n\
+                  module \"inner\" {\n  source = \"git::https://example.com/inner.git\"\n  c      = var.conn\n}\n";
+    let inner =
+        "variable \"c\" {}\nresource \"aws_rds_cluster\" \"y\" { master_password = var.c }\n";
+    let (plan, dir) = migrate_text(&[
+        ("main.tf", &main),
+        (".terraform/modules/modules.json", manifest),
+        (".terraform/modules/rds/main.tf", remote),
+        (".terraform/modules/rds.inner/main.tf", inner),
+    ]);
+    assert_eq!(plan.files.len(), 1, "only main.tf changes");
+    let diff = plan.unified_diff(&|_, _| false);
+    let whole = shown_whole(&plan, "main.tf");
+    for n in 1..=2 {
+        assert!(
+            !diff.contains(&canary(n)) && !whole.contains(&canary(n)),
+            "canary {n} printed (diff withheld)"
+        );
+    }
+    for shown in [
+        "  master_pw = \"***\"",
+        "  conn      = \"***\"",
+        "  name      = \"readable-fetched\"",
+    ] {
+        assert!(
+            whole.contains(shown),
+            "{shown:?} not shown (withheld: it may hold a planted value)"
+        );
+    }
+    // The manifest is what says which directory is which module.
+    std::fs::remove_file(dir.path().join(".terraform/modules/modules.json")).expect("rm");
+    let plan = plan_migration(dir.path(), &Options::default()).expect("plan");
+    assert!(
+        shown_whole(&plan, "main.tf").contains("  name      = \"readable-fetched\""),
+        "unexpected text (withheld: it may hold a planted value)"
+    );
+}
