@@ -611,21 +611,30 @@ pub async fn save_manifest(
     let mut m = load_manifest(store, &name).await?.unwrap_or_default();
     let pages_before = std::mem::take(&mut m.pages);
     let (mut added, mut replaced) = (Vec::new(), Vec::new());
+    // Entries by place and serial, so that saving many entries into a large manifest is not
+    // quadratic (each entry's place was made again for every new entry).
+    let mut slot: std::collections::HashMap<(String, Option<u64>), Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, x) in m.entries.iter().enumerate() {
+        slot.entry((x.key(), x.serial)).or_default().push(i);
+    }
+    let mut removed = vec![false; m.entries.len()];
     for e in entries {
-        let k = e.key();
-        if m.entries.contains(&e) {
+        let at = slot.entry((e.key(), e.serial)).or_default();
+        if at.iter().any(|&i| m.entries[i] == e) {
             continue;
         }
-        m.entries.retain(|x| {
-            let same_place = x.key() == k && x.serial == e.serial;
-            if same_place {
-                replaced.push(x.clone());
-            }
-            !same_place
-        });
+        for &i in at.iter() {
+            removed[i] = true;
+            replaced.push(m.entries[i].clone());
+        }
+        *at = vec![m.entries.len()];
         m.entries.push(e.clone());
+        removed.push(false);
         added.push(e);
     }
+    let mut removed = removed.into_iter();
+    m.entries.retain(|_| !removed.next().unwrap_or(false));
     let (version, pages_after) = write_manifest(store, &name, lineage, m, settings).await?;
     Ok((
         version,
@@ -653,14 +662,21 @@ pub async fn undo_manifest(
         return Ok(vec![]);
     };
     let listed = std::mem::take(&mut m.pages);
-    m.entries.retain(|x| !change.added.contains(x));
+    // By place and serial, as in `save_manifest`: not quadratic in a large manifest.
+    let mut added: std::collections::HashMap<(String, Option<u64>), Vec<&ManifestEntry>> =
+        std::collections::HashMap::new();
+    for a in &change.added {
+        added.entry((a.key(), a.serial)).or_default().push(a);
+    }
+    m.entries.retain(|x| {
+        !added
+            .get(&(x.key(), x.serial))
+            .is_some_and(|v| v.contains(&x))
+    });
+    let mut places: std::collections::HashSet<(String, Option<u64>)> =
+        m.entries.iter().map(|x| (x.key(), x.serial)).collect();
     for r in &change.replaced {
-        let k = r.key();
-        if !m
-            .entries
-            .iter()
-            .any(|x| x.key() == k && x.serial == r.serial)
-        {
+        if places.insert((r.key(), r.serial)) {
             m.entries.push(r.clone());
         }
     }
@@ -774,14 +790,23 @@ async fn write_manifest(
             ..Default::default()
         };
         let mut pages = Vec::new();
+        // The page's text length as entries are added, without writing it out again for each
+        // (quadratic in the entries of a page): the empty page's, plus each entry's and a comma
+        // between two.
+        let empty = text(&page).len();
+        let mut len = empty;
         for e in m.entries {
-            page.entries.push(e);
-            if page.entries.len() > 1 && text(&page).len() > PAGE_BYTES {
-                let last = page.entries.pop().expect("just pushed");
+            let add = serde_json::to_string(&e).expect("entry serialises").len();
+            let with = len + add + usize::from(!page.entries.is_empty());
+            if !page.entries.is_empty() && with > PAGE_BYTES {
                 pages.push(std::mem::take(&mut page.entries));
-                page.entries.push(last);
+                len = empty + add;
+            } else {
+                len = with;
             }
+            page.entries.push(e);
         }
+        debug_assert_eq!(text(&page).len(), len);
         pages.push(page.entries);
         for entries in pages {
             let p = Manifest {
