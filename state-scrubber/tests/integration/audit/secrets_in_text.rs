@@ -105,3 +105,191 @@ fn every_distinct_secret_of_a_value_is_reported_once() {
         r.all()
     );
 }
+
+/// One `local_file` per text; the rule ids found in each, by resource name.
+fn rules_by_text(texts: &[(&str, String)]) -> Vec<(String, Vec<String>)> {
+    let resources: Vec<Value> = texts
+        .iter()
+        .map(|(name, text)| {
+            resource(
+                "managed",
+                "local_file",
+                name,
+                json!({"id": name, "filename": format!("{name}.sh"), "content": text}),
+                json!([]),
+            )
+        })
+        .collect();
+    let r = audit_state(&state_v4(Value::Array(resources)));
+    let found = columns(&findings(&r), ["address", "rule_id"]);
+    texts
+        .iter()
+        .map(|(name, _)| {
+            let address = format!("local_file.{name}");
+            let rules = found
+                .iter()
+                .filter(|[a, _]| *a == address)
+                .map(|[_, rule]| rule.clone())
+                .collect();
+            (name.to_string(), rules)
+        })
+        .collect()
+}
+
+/// Passwords and tokens that scripts and config files hold after a flag or a directive: `mysql
+/// -p<pw>` and `--password=`, redis `requirepass` / `masterauth` / `redis-cli -a`, htpasswd and
+/// shadow hashes, Atlassian API tokens and Bitbucket app passwords, `docker login -p` and `echo
+/// <pw> | docker login --password-stdin`, WordPress keys and salts and `*_SALT=` assignments
+/// (were missed, or only a MEDIUM text assignment); `SECRET_KEY_BASE=` and Django's
+/// `SECRET_KEY = '...'` stay found. Their look-alikes stay quiet: `-P 3306` and a bare `-p`
+/// (a prompt), a port mapping, shell and Terraform references, placeholders, the commented-out
+/// `requirepass foobared`, `requirepass ""`, `--password-stdin` fed by a command.
+#[test]
+fn passwords_after_flags_and_directives_and_their_look_alikes() {
+    let a = || plant(&random(ALNUM, 20));
+    let b64 = |n| {
+        plant(&random(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+            n,
+        ))
+    };
+    let crypt = |n| {
+        plant(&random(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./",
+            n,
+        ))
+    };
+    let url = |n| {
+        plant(&random(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+            n,
+        ))
+    };
+    let loud: Vec<(&str, String, &str)> = vec![
+        (
+            "mysql_p",
+            format!("mysql -h db -u root -p{} app < /tmp/schema.sql\n", a()),
+            "mysql-password-flag",
+        ),
+        (
+            "mysqldump",
+            format!(
+                "mysqldump --user=app --password='{}' app > /b/app.sql\n",
+                a()
+            ),
+            "mysql-password-flag",
+        ),
+        (
+            "requirepass",
+            format!("bind 0.0.0.0\nrequirepass {}\n", a()),
+            "redis-password",
+        ),
+        (
+            "masterauth",
+            format!("echo \"masterauth {}\" >> /etc/redis/redis.conf\n", a()),
+            "redis-password",
+        ),
+        (
+            "redis_cli",
+            format!("redis-cli -h cache -a {} ping\n", a()),
+            "redis-password",
+        ),
+        (
+            "apr1",
+            format!("admin:$apr1${}${}\n", crypt(8), crypt(22)),
+            "password-hash-entry",
+        ),
+        (
+            "sha",
+            format!("ops:{{SHA}}{}=\n", b64(27)),
+            "password-hash-entry",
+        ),
+        (
+            "bcrypt",
+            format!(
+                "cat > /etc/nginx/.htpasswd <<EOF\nci:$2y$10${}\nEOF\n",
+                crypt(53)
+            ),
+            "password-hash-entry",
+        ),
+        (
+            "atlassian",
+            format!(
+                "JIRA_URL=https://acme.atlassian.net\nJIRA_API_TOKEN=AT{}ATT3xFfGF0{}=0{}\n",
+                "",
+                url(170),
+                random("0123456789ABCDEF", 7)
+            ),
+            "atlassian-api-token",
+        ),
+        (
+            "bitbucket",
+            format!(
+                "git clone https://ci:AT{}BB{}@bitbucket.org/acme/app.git\n",
+                "",
+                random(ALNUM, 32)
+            ),
+            "atlassian-api-token",
+        ),
+        (
+            "docker_p",
+            format!("docker login -u deploy -p {} registry.example.com\n", a()),
+            "registry-login-password",
+        ),
+        (
+            "docker_stdin",
+            format!(
+                "echo '{}' | docker login -u deploy --password-stdin ghcr.io\n",
+                a()
+            ),
+            "registry-login-password-stdin",
+        ),
+        (
+            "wordpress",
+            format!("define( 'AUTH_SALT', '{}' );\n", b64(64)),
+            "wordpress-auth-key",
+        ),
+        (
+            "salt",
+            format!("HASHIDS_SALT={}\n", a()),
+            "text-secret-assignment",
+        ),
+        (
+            "secret_key_base",
+            format!("export SECRET_KEY_BASE={}\n", a()),
+            "text-secret-assignment",
+        ),
+        (
+            "django",
+            format!("SECRET_KEY = 'django-insecure-{}'\n", a()),
+            "text-secret-assignment",
+        ),
+    ];
+    let quiet: Vec<(&str, String)> = [
+        ("mysql_prompt", "mysql -h db -P 3306 -u root -p app\n"),
+        ("mysql_port_map", "docker run --name mysql -p3306:3306 -d mysql:8\n"),
+        ("mysql_env", "mysql -u root -p\"$MYSQL_ROOT_PASSWORD\" app\n"),
+        ("mysql_tf", "mysql -u root -p${var.db_password} app\n"),
+        ("mysql_placeholder", "mysql -u root -p<password> app\nmysql -u root -pchangeme app\n"),
+        ("redis_default", "# requirepass foobared\nbind 127.0.0.1\n"),
+        ("redis_empty", "requirepass \"\"\nmasterauth ${var.redis_password}\n"),
+        ("redis_cli_port", "redis-cli -h cache -p 6379 ping\n"),
+        ("htpasswd_prose", "bcrypt cost $2y$10$ is the default; $6$ is SHA-512 crypt\n"),
+        ("docker_stdin_cmd", "aws ecr get-login-password | docker login -u AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com\necho $CR_PAT | docker login -u ci --password-stdin ghcr.io\n"),
+        ("docker_env", "docker login -u deploy -p $REGISTRY_PASSWORD registry.example.com\n"),
+        ("wordpress_stock", "define( 'AUTH_SALT', 'put your unique phrase here' );\n"),
+        ("salt_master", "SALT_MASTER=salt.example.com\n"),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n, t.to_string()))
+    .collect();
+    let mut texts: Vec<(&str, String)> = loud.iter().map(|(n, t, _)| (*n, t.clone())).collect();
+    texts.extend(quiet.iter().cloned());
+    let got = rules_by_text(&texts);
+    let mut want: Vec<(String, Vec<String>)> = loud
+        .iter()
+        .map(|(n, _, rule)| (n.to_string(), vec![rule.to_string()]))
+        .collect();
+    want.extend(quiet.iter().map(|(n, _)| (n.to_string(), vec![])));
+    assert_eq!(got, want);
+}
