@@ -90,10 +90,22 @@ impl<'e> Scanner<'e> {
                     row = Table::lookup(&applying, &keys()).or(row);
                 }
                 // A `public` row: the provider's schema mark says nothing about this value.
-                let marked = (!marks.is_empty()
+                let mut marked = (!marks.is_empty()
                     && row.is_none_or(|r| r.treat != Treat::Public)
                     && marks.covers(path, dynamic))
                 .then_some(mark);
+                // A mark on an enclosing object covers every member (Terraform marks a whole
+                // output when any part is, and a whole set when an element's attribute is): a
+                // member whose key names no secret and whose value is configuration (a host name,
+                // an engine, a group) is not reported for the mark. Content rules still apply.
+                if let (Some(_), Some(k)) = (marked, key) {
+                    if row.is_none_or(|r| r.treat != Treat::Secret)
+                        && !marks.covers_exactly(path, dynamic)
+                        && is_configuration_member(&engine.rules, k, &value)
+                    {
+                        marked = None;
+                    }
+                }
                 let mut dets = Vec::new();
                 engine.analyze(
                     &value,
@@ -357,4 +369,27 @@ impl<'e> Scanner<'e> {
             GENERIC_FIX,
         );
     }
+}
+
+/// A member of an object marked sensitive as a whole that is configuration, not a secret: no key
+/// rule fires on it, and its value is safe-listed for key rules (an ID, an ARN, a number, a
+/// date, a path or URL, a placeholder or setting word) or is a plain name that does not look
+/// generated: letters, digits and `. _ : / @ + -` only, without both capitals and digits
+/// (`db.example.eu-west-1.rds.amazonaws.com`, `postgres`, `admins`, `SQLAzure`, `gp3`). A
+/// generated value (`random_password`, a token, a key) has symbols, or capitals and digits, or
+/// a run that [`looks_random`](crate::rules::looks_random).
+fn is_configuration_member(rules: &crate::rules::Rules, key: &str, value: &str) -> bool {
+    let v = value.trim();
+    if rules.key_match(key, v).is_some() {
+        return false;
+    }
+    if rules.is_safe_value(v, Some(crate::rules::Strength::Medium)) {
+        return true;
+    }
+    let plain = v
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._:/@+-".contains(&b));
+    let capitals_and_digits =
+        v.bytes().any(|b| b.is_ascii_uppercase()) && v.bytes().any(|b| b.is_ascii_digit());
+    plain && !capitals_and_digits && !crate::rules::looks_random(v)
 }

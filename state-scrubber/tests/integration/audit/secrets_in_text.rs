@@ -293,3 +293,51 @@ fn passwords_after_flags_and_directives_and_their_look_alikes() {
     want.extend(quiet.iter().map(|(n, _)| (n.to_string(), vec![])));
     assert_eq!(got, want);
 }
+
+/// Terraform marks a whole output sensitive when any part is, and hoists a set element's mark to
+/// the whole set (aws_mq_broker's `user`): every member of such an object was a MEDIUM finding,
+/// the database's address, engine and class and the broker user's groups included. A member is
+/// now reported for the mark when its key names a secret or its value could be one (symbols,
+/// capitals and digits, a random-looking run); configuration is not. A list directly under the
+/// mark (no key) is still reported whole, as the mark's own value.
+#[test]
+fn configuration_members_of_a_marked_object_are_quiet_secret_members_are_not() {
+    let password = pw();
+    let generated = plant(&format!("{}#{}", random(ALNUM, 8), random(ALNUM, 8)));
+    let token = plant(&random(ALNUM, 24));
+    let broker_pw = pw();
+    let listed = pw();
+    let mut state = state_value(json!([resource(
+        "managed",
+        "aws_mq_broker",
+        "mq",
+        json!({"id": "b-1234", "broker_name": "orders", "engine_type": "ActiveMQ",
+               "user": [{"username": "admin", "password": broker_pw, "groups": ["admins", "devops"],
+                         "console_access": true, "replication_user": false}]}),
+        json!([[ga("user")]])
+    )]));
+    state["outputs"] = json!({
+        "db": {"sensitive": true, "type": ["object", {}], "value": {
+            "address": "orders.c9akciq32.eu-west-1.rds.amazonaws.com",
+            "engine": "postgres", "engine_version": "15.4", "instance_class": "db.t3.micro",
+            "storage_type": "gp3", "status": "available", "ca_cert_identifier": "rds-ca-rsa2048-g1",
+            "maintenance_window": "sun:05:00-sun:06:00", "db_name": "orders", "username": "app",
+            "password": password, "admin": generated, "api": token}},
+        "passwords": {"sensitive": true, "type": ["list", "string"], "value": [listed]}
+    });
+    let r = audit_state(&state.to_string());
+    let got = columns(&findings(&r), ["address", "attribute_path"]);
+    let want: Vec<[String; 2]> = [
+        ["aws_mq_broker.mq", "user[0].password"],
+        ["output.db", "admin"],
+        ["output.db", "api"],
+        ["output.db", "password"],
+        ["output.passwords", "[0]"],
+    ]
+    .iter()
+    .map(|[a, p]| [a.to_string(), p.to_string()])
+    .collect();
+    let mut got_sorted = got.clone();
+    got_sorted.sort();
+    assert_eq!(got_sorted, want, "{}", r.all());
+}
