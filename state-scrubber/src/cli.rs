@@ -484,7 +484,11 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         }
         None => args.format,
     };
-    if !(args.quiet && on_stdout == Format::Text) {
+    // A failed print (stdout's reader gone, a full disk) is reported once the baseline is
+    // written: returning here lost the --write-baseline file of `audit ... | head`.
+    let printed = if args.quiet && on_stdout == Format::Text {
+        Ok(())
+    } else {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         write_report(
             &report,
@@ -493,9 +497,9 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             args.verbose,
             &mut stdout,
         )
-        .context("writing the report")?;
-        stdout.flush().context("writing the report")?;
-    }
+        .and_then(|()| stdout.flush())
+        .context("writing the report")
+    };
     if let (Some(path), false) = (&args.output, args.quiet) {
         writeln!(
             stderr,
@@ -531,6 +535,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             .context("writing to stderr")?;
         }
     }
+    printed?;
     Ok(match report.exit_code() {
         2 => Outcome::Errors,
         1 => Outcome::Findings,

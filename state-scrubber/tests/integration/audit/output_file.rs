@@ -476,3 +476,53 @@ fn label_of_a_file_also_read_is_exit_2() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
+
+/// stdout whose reader is gone (`audit --write-baseline b.json | head -1` once the report
+/// outgrows the pipe): the report cannot be printed, which is an error (exit 2), but the
+/// baseline and the --output file are still written, whole. The baseline was lost before: the
+/// failed print returned before it was written.
+#[test]
+fn a_closed_stdout_still_writes_the_baseline_and_the_report_file() {
+    let d = Dir::new();
+    let password = pw();
+    let st = d.write("terraform.tfstate", db_state(&password));
+    let baseline = d.s("baseline.json");
+    let out = d.s("audit.sarif");
+    // A pipe whose read end is closed before the run starts: every write to stdout fails
+    // (EPIPE), whatever the report's size and however fast the scan.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = bin()
+        .args([
+            "audit",
+            &st.display().to_string(),
+            "--write-baseline",
+            &baseline,
+        ])
+        .args(["--format", "sarif", "-o", &out])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run state-scrubber");
+    let r = done(o);
+    for v in variants(&password) {
+        assert!(!r.all().contains(&v), "the output holds the password");
+    }
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("writing the report"), "{}", r.stderr);
+    let written: Value = serde_json::from_str(
+        &std::fs::read_to_string(&baseline).expect("the baseline was not written"),
+    )
+    .unwrap();
+    assert_eq!(
+        written["findings"].as_array().unwrap().len(),
+        1,
+        "{written}"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("no report file")).unwrap();
+    assert_eq!(report["runs"][0]["results"].as_array().unwrap().len(), 1);
+    // And a run that can print leaves the baseline as this one wrote it.
+    let r = audit(&[&st.display().to_string(), "--baseline", &baseline]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
