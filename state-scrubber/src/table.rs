@@ -61,6 +61,36 @@ impl Row {
         }
     }
 
+    /// Why the entry `key` of this row's map is public, when it is: a Kubernetes secret's `data`
+    /// holds secrets by intent, but a service-account token secret also carries the cluster's
+    /// `ca.crt` and its `namespace`, an OpenShift one `service-ca.crt`, a TLS secret its
+    /// `tls.crt`, and a database secret its `host` and `port`. Only these well-known keys, and
+    /// only when the content is what the key says (certificates and nothing else, a DNS label, a
+    /// host name or address, a port number): a private key under `ca.crt` is no certificate.
+    pub fn public_entry(&self, key: Option<&str>, value: &str) -> Option<&'static str> {
+        const KUBERNETES_SECRETS: [&str; 4] = [
+            "kubernetes_secret",
+            "kubernetes_secret_v1",
+            "data.kubernetes_secret",
+            "data.kubernetes_secret_v1",
+        ];
+        if self.attribute != "data" || !KUBERNETES_SECRETS.contains(&self.resource_type.as_str()) {
+            return None;
+        }
+        let v = value.trim();
+        match key? {
+            "ca.crt" | "service-ca.crt" | "tls.crt" if only_certificates(v) => {
+                Some("the entry is a certificate (public), under a key that holds one")
+            }
+            "namespace" if is_dns_label(v) => Some("the entry is the namespace's name"),
+            "host" | "hostname" if is_host(v) => Some("the entry is a host name or address"),
+            "port" if !v.is_empty() && v.len() <= 5 && v.bytes().all(|b| b.is_ascii_digit()) => {
+                Some("the entry is a port number")
+            }
+            _ => None,
+        }
+    }
+
     /// Stable rule id of a table row.
     pub fn rule_id(&self) -> String {
         format!("attr.{}.{}", self.resource_type, self.attribute)
@@ -111,6 +141,35 @@ impl Row {
         }
         GENERIC_FIX.to_string()
     }
+}
+
+/// PEM text holding certificates and nothing else.
+fn only_certificates(v: &str) -> bool {
+    v.starts_with("-----BEGIN CERTIFICATE-----")
+        && v.matches("-----BEGIN ").count() == v.matches("-----BEGIN CERTIFICATE-----").count()
+}
+
+/// A DNS-1123 label, what a Kubernetes namespace is named.
+fn is_dns_label(v: &str) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+/// A host name or an IPv4/IPv6 address (no scheme, user, path or port), that does not look
+/// generated.
+fn is_host(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 253
+        && (v
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+            || v.parse::<std::net::IpAddr>().is_ok())
+        && !crate::rules::looks_random(v)
 }
 
 pub const GENERIC_FIX: &str = "keep the value in Secrets Manager with `offstate_secret` (value_wo) and read it where needed with `ephemeral \"offstate_secret_value\"`";

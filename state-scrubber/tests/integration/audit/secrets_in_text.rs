@@ -1,5 +1,6 @@
 //! Secrets written into free text (scripts, config files, `user_data`): every distinct secret of
-//! a value, the formats scripts and config files hold them in, and their look-alikes.
+//! a value, the formats scripts and config files hold them in, and their look-alikes. Members of
+//! objects marked sensitive as a whole, and the public entries of a Kubernetes secret's `data`.
 
 use super::*;
 
@@ -340,4 +341,66 @@ fn configuration_members_of_a_marked_object_are_quiet_secret_members_are_not() {
     let mut got_sorted = got.clone();
     got_sorted.sort();
     assert_eq!(got_sorted, want, "{}", r.all());
+}
+
+/// A Kubernetes secret's `data` holds secrets by intent, and every entry was HIGH: also the
+/// cluster's `ca.crt` and the `namespace` a service-account token secret carries, a TLS secret's
+/// `tls.crt`, a database secret's `host` and `port`. Those well-known keys are now LOW when their
+/// content is what the key says, and still reported (the map is the secret). The same key with
+/// other content (a private key under `tls.crt`, a token under `namespace`) keeps its severity.
+#[test]
+fn public_entries_of_a_kubernetes_secret_are_low_and_still_reported() {
+    let cert = || {
+        format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            random(ALNUM, 64)
+        )
+    };
+    let token = plant(&random(ALNUM, 40));
+    let password = pw();
+    let odd_namespace = plant(&random(ALNUM, 24));
+    let key_pem = plant(&format!(
+        "{}-----BEGIN RSA PRIV{}ATE KEY-----\n{}\n-----END RSA PRIV{}ATE KEY-----\n",
+        cert(),
+        "",
+        random(ALNUM, 64),
+        ""
+    ));
+    let state = state_v4(json!([
+        resource(
+            "managed",
+            "kubernetes_secret_v1",
+            "sa",
+            json!({"id": "payments/ci-token", "type": "kubernetes.io/service-account-token",
+                   "data": {"ca.crt": cert(), "namespace": "payments", "token": token}}),
+            json!([[ga("data")]])
+        ),
+        resource(
+            "managed",
+            "kubernetes_secret",
+            "db",
+            json!({"id": "payments/db", "data": {"host": "db-0.postgres.payments.svc.cluster.local",
+                   "port": "5432", "password": password, "namespace": odd_namespace,
+                   "tls.crt": key_pem, "service-ca.crt": cert()}}),
+            json!([[ga("data")]])
+        ),
+    ]));
+    let r = audit_state(&state);
+    let mut got = columns(&findings(&r), ["address", "attribute_path", "severity"]);
+    got.sort();
+    let want: Vec<[String; 3]> = [
+        ["kubernetes_secret.db", "data.host", "low"],
+        ["kubernetes_secret.db", "data.namespace", "high"],
+        ["kubernetes_secret.db", "data.password", "high"],
+        ["kubernetes_secret.db", "data.port", "low"],
+        ["kubernetes_secret.db", "data[\"service-ca.crt\"]", "low"],
+        ["kubernetes_secret.db", "data[\"tls.crt\"]", "critical"],
+        ["kubernetes_secret_v1.sa", "data.namespace", "low"],
+        ["kubernetes_secret_v1.sa", "data.token", "high"],
+        ["kubernetes_secret_v1.sa", "data[\"ca.crt\"]", "low"],
+    ]
+    .iter()
+    .map(|row| row.map(str::to_string))
+    .collect();
+    assert_eq!(got, want, "{}", r.all());
 }
