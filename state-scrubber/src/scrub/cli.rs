@@ -16,8 +16,8 @@ use super::rewrite::{
     DirNotWritable, OwnerNotKept, ReadOnly, ReplacedButNotDurable, Swap,
 };
 use super::{
-    names, render, restore, scrub, signal_name, state_not_written, state_written, ScrubError,
-    ScrubOptions, ScrubReport,
+    names, parse_for_scrub, render, restore, scrub, scrub_parsed, signal_name, state_not_written,
+    state_written, ScrubError, ScrubOptions, ScrubReport,
 };
 use crate::cli::Outcome;
 use crate::finding::Severity;
@@ -725,13 +725,15 @@ async fn dry_run(
     opts: &ScrubOptions,
     store: &StoreArgs,
 ) -> anyhow::Result<ScrubReport> {
-    let offline = scrub(src, label, opts, None).await?;
+    // Scanned once, planned twice.
+    let parsed = parse_for_scrub(src, label, opts)?;
+    let offline = scrub_parsed(src, label, opts, None, &parsed).await?;
     if offline.items.is_empty() {
         return Ok(offline);
     }
     let read = async {
         let store = store.connect_with(Some(2)).await?;
-        Ok::<_, anyhow::Error>(scrub(src, label, opts, Some(&store)).await?)
+        Ok::<_, anyhow::Error>(scrub_parsed(src, label, opts, Some(&store), &parsed).await?)
     };
     // A store that answers nothing (a proxy or endpoint that accepts and stalls) would otherwise
     // hold the dry run for two attempts of 30 s each per read, before it printed anything.

@@ -500,6 +500,32 @@ pub async fn scrub(
     opts: &ScrubOptions,
     store: Option<&dyn SecretStore>,
 ) -> Result<ScrubReport, ScrubError> {
+    let parsed = parse_for_scrub(src, file, opts)?;
+    scrub_parsed(src, file, opts, store, &parsed).await
+}
+
+/// The state `src` parsed and scanned for [`scrub_parsed`], after `--prefix`, `--kms-key-id`
+/// and `--tag` are checked (their errors come first, as in [`scrub`]).
+pub(crate) fn parse_for_scrub<'a>(
+    src: &'a [u8],
+    file: &str,
+    opts: &ScrubOptions,
+) -> Result<ParsedState<'a>, ScrubError> {
+    check_prefix(&opts.prefix, file)?;
+    secret_settings(opts, file)?;
+    parse_state(src, file, opts.config.as_ref())
+}
+
+/// [`scrub`] of a state parsed already ([`parse_for_scrub`] of `src`): a dry run plans offline,
+/// then again with Secrets Manager to read, and scanning a large state twice took a third of
+/// its time.
+pub(crate) async fn scrub_parsed(
+    src: &[u8],
+    file: &str,
+    opts: &ScrubOptions,
+    store: Option<&dyn SecretStore>,
+    parsed: &ParsedState<'_>,
+) -> Result<ScrubReport, ScrubError> {
     let prefix = check_prefix(&opts.prefix, file)?;
     let settings = secret_settings(opts, file)?;
     let ParsedState {
@@ -509,13 +535,14 @@ pub async fn scrub(
         lineage,
         serial,
         allowed,
-    } = parse_state(src, file, opts.config.as_ref())?;
+    } = parsed;
+    let (kind, lineage, serial, allowed) = (*kind, lineage.clone(), *serial, *allowed);
     let table = Table::builtin().map_err(|e| ScrubError::Other {
         file: file.to_string(),
         message: e.to_string(),
     })?;
     let planner = Planner {
-        doc: &doc,
+        doc,
         file,
         prefix,
         template: &opts.name_template,
@@ -530,7 +557,7 @@ pub async fn scrub(
             config.file
         ));
     }
-    let mut items = planner.plan(&findings, &opts.selection, &mut notes)?;
+    let mut items = planner.plan(findings, &opts.selection, &mut notes)?;
     let mut report = ScrubReport {
         notes,
         file: file.to_string(),
@@ -696,7 +723,7 @@ pub async fn scrub(
 
     let edits = edits_for(&items);
     let (out, new_serial) =
-        rewrite::apply(src, &doc, &edits).map_err(|error| ScrubError::Rewrite {
+        rewrite::apply(src, doc, &edits).map_err(|error| ScrubError::Rewrite {
             file: file.to_string(),
             error,
         })?;
