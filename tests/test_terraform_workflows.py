@@ -530,8 +530,9 @@ def test_ignore_changes_on_rotation_rules_sends_nothing_when_something_else_chan
 # Ctrl-C during an apply
 
 
+@pytest.mark.parametrize("presses", [1, 2])
 @pytest.mark.parametrize("op", ["CreateSecret", "PutSecretValue"])
-def test_an_apply_interrupted_by_ctrl_c_is_finished_by_the_next_apply(ws, sm, op):
+def test_an_apply_interrupted_by_ctrl_c_is_finished_by_the_next_apply(ws, sm, op, presses):
     """SIGINT to terraform while a CreateSecret (or a PutSecretValue of a trigger change) is in
     flight: Terraform stops the provider and waits. The next apply must converge: every secret
     exists once with its value, no second version of an interrupted write, no changes after."""
@@ -576,14 +577,31 @@ def test_an_apply_interrupted_by_ctrl_c_is_finished_by_the_next_apply(ws, sm, op
         run = start_tf(ws, "apply", "-input=false", "-auto-approve", "-parallelism=1")
         assert reached.wait(120), f"apply never reached the second {op}"
         run.proc.send_signal(signal.SIGINT)
+        if presses == 2:  # a second Ctrl-C: Terraform exits at once, without the state of what is in flight
+            time.sleep(0.5)
+            run.proc.send_signal(signal.SIGINT)
+            res = run.wait(60)
+            ws.providers_killed = True  # Terraform quits without ending its providers
         time.sleep(2)
         release.set()
-        res = run.wait(180)
+        if presses == 1:
+            res = run.wait(180)
     finally:
         release.set()
         proxy.stop()
     assert res.rc != 0, "an interrupted apply exits non-zero"
     assert "panic" not in res.output.lower()
+    state = ws.dir / "terraform.tfstate"
+    if presses == 2 and state.exists() and not state.read_text().strip():
+        # Terraform 1.11 may exit ("Two interrupts received. Exiting immediately. Note that data
+        # loss may have occurred.") between truncating the state and writing it (seen): the
+        # user's way back is the backup it made first. The writes of the lost run are then
+        # recognised by their idempotency tokens (PutSecretValue) or adopted (CreateSecret).
+        backup = ws.dir / "terraform.tfstate.backup"
+        if backup.exists():
+            state.write_bytes(backup.read_bytes())
+        else:  # the first apply: no state before it
+            state.unlink()
     ws.write(config(ws.endpoint, "2"))
     ws.apply()
     for k in keys:
@@ -860,4 +878,57 @@ def test_a_read_of_a_secret_created_in_the_same_run_by_its_name_says_to_use_the_
     assert hmac.compare_digest(store.read_value(sm, dst).encode(), store.read_value(sm, src).encode())
     ws.assert_no_changes("read by ARN")
     ws.destroy()
+    ws.sweep()
+
+
+def test_import_by_identity_with_generate_config_out(ws, sm):
+    """`import { identity = { arn = ... } }` with -generate-config-out (Terraform 1.12+: the
+    bundled one, as test_breadth's identity import)."""
+    ws.env["OFFSTATE_TERRAFORM"] = "bundled"
+    before = ws.canary("before")
+    name = ws.name()
+    arn = sm.create_secret(Name=name, SecretString=before.reveal(), Tags=[{"Key": "k", "Value": "v"}])["ARN"]
+    ws.write(hcl.config(ws.endpoint, f'import {{\n  to = {ADDR}\n  identity = {{ arn = "{arn}" }}\n}}\n', variables=()))
+    ws.tf("plan", "-input=false", "-generate-config-out=generated.tf", expect=(0, 2))
+    generated = (ws.dir / "generated.tf").read_text()
+    assert f'name                           = "{name}"' in generated, generated
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["no-op"], plan.summary()
+    ws.apply(plan)
+    assert ws.state()["resources"][0]["instances"][0].get("identity") == {"arn": arn}
+    ws.assert_no_changes("after the identity import")
+    ws.tf("state", "rm", ADDR)
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    ws.sweep()
+
+
+def test_a_write_whose_state_was_lost_is_not_written_twice(ws, sm):
+    """The state of an apply that wrote a new version is lost (provider or terraform killed
+    after PutSecretValue, a double Ctrl-C, a state restored from its backup). The next apply
+    refreshes first, so the state's version_id is then the version that apply wrote: the write
+    for the same trigger must be recognised, not made again. A second copy of the value would
+    push the real previous value out of AWSPREVIOUS."""
+    first, second = ws.canary("first"), ws.canary("second")
+    name = ws.name()
+    ws.set_var("secret", first)
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)))
+    ws.apply()
+    before = (ws.dir / "terraform.tfstate").read_bytes()
+    ws.set_var("secret", second)
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="2", recovery_window_in_days=0)))
+    ws.apply()
+    written = store.stages(sm, name)
+    # The state of that apply is lost: the one before it comes back.
+    (ws.dir / "terraform.tfstate").write_bytes(before)
+    ws.apply()
+    assert store.stages(sm, name) == written, "the version written for trigger 2 must not be written again"
+    store.assert_value(sm, name, first, "AWSPREVIOUS")
+    store.assert_value(sm, name, second)
+    assert ws.attributes(ADDR)["version_id"] == written["AWSCURRENT"]
+    ws.assert_no_changes("after the converging apply")
+    # The next trigger change writes as usual.
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="3", recovery_window_in_days=0)))
+    ws.apply()
+    assert len(sm.list_secret_version_ids(SecretId=name)["Versions"]) == 3
+    store.assert_value(sm, name, second, "AWSPREVIOUS")
     ws.sweep()

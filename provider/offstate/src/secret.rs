@@ -482,24 +482,46 @@ pub(crate) fn bounded(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 /// Manager answers with the version already written instead of making a second one (which
 /// would push the real previous value out of `AWSPREVIOUS`). A later change starts from another
 /// version id, so it gets another token. UUID-shaped (version 8), as version ids usually are.
+///
+/// Its first six bytes depend on the secret and the trigger alone ([`written_for_trigger`]):
+/// the apply run again refreshes first, so the version it replaces is by then the one the
+/// interrupted apply wrote, and the token made from it is another one.
 fn version_token(arn: &str, replaces: Option<&str>, trigger: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [
+    let tag = digest(&["offstate_secret trigger", arn, trigger]);
+    let unique = digest(&[
         "offstate_secret version",
         arn,
         replaces.unwrap_or(""),
         trigger,
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
-    }
-    let digest = h.finalize();
+    ]);
     let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
+    bytes[..6].copy_from_slice(&tag[..6]);
+    bytes[6..].copy_from_slice(&unique[..10]);
     uuid::Builder::from_custom_bytes(bytes)
         .into_uuid()
         .to_string()
+}
+
+/// Whether `version_id` is a version [`version_token`] made for `trigger` on the secret `arn`:
+/// the value for that trigger change is written already (by an apply whose state was lost: the
+/// provider or Terraform killed after PutSecretValue, a state restored from a backup).
+fn written_for_trigger(arn: &str, version_id: &str, trigger: &str) -> bool {
+    let Ok(id) = uuid::Uuid::parse_str(version_id) else {
+        return false;
+    };
+    id.get_version_num() == 8
+        && id.as_bytes()[..6] == digest(&["offstate_secret trigger", arn, trigger])[..6]
+}
+
+/// SHA-256 of length-prefixed parts.
+fn digest(parts: &[&str]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().into()
 }
 
 /// The key a KMS key reference names, when it names one directly: the id of a key ARN
@@ -1635,6 +1657,24 @@ impl offstate_framework::Resource for SecretResource {
             resp.state = metadata_applied(prior, &state, &want);
             return resp.diagnostics.push(d);
         }
+        // The apply that wrote the value for this trigger change lost its state: refresh made
+        // that version the prior one, while the state still has the trigger before the change.
+        // It is not written a second time. A state with no trigger (imported, or the trigger
+        // removed and set again) writes as always.
+        let current = prior.get("version_id").as_str();
+        let already = match (trigger(config), trigger(prior), current) {
+            (Some(t), Some(_), Some(cur)) if write && written_for_trigger(&arn, cur, t) => {
+                Some(cur.to_string())
+            }
+            _ => None,
+        };
+        if let Some(cur) = already {
+            tracing::info!(secret = %arn, "the current version was written for this value_wo_version by an apply whose state was lost; keeping it");
+            state.set("version_id", Value::string(cur));
+            resp.state = state;
+            resp.private = without_key(&without_adopt_marker(req.planned_private), REPLACES_MARKER);
+            return;
+        }
         match (write, desired) {
             (true, Some((value, binary))) => {
                 let token = match trigger(config) {
@@ -1864,6 +1904,30 @@ impl MapKey for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_token_says_which_trigger_it_was_written_for() {
+        let arn = "arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf";
+        let t = version_token(arn, Some("11111111-2222-4333-8444-555555555555"), "2");
+        assert!(written_for_trigger(arn, &t, "2"));
+        assert_ne!(
+            t,
+            version_token(arn, Some("other"), "2"),
+            "unique per replaced version"
+        );
+        assert!(!written_for_trigger(arn, &t, "3"));
+        assert!(!written_for_trigger(
+            "arn:aws:secretsmanager:us-east-1:1:secret:b-AbCdEf",
+            &t,
+            "2"
+        ));
+        assert!(!written_for_trigger(
+            arn,
+            "11111111-2222-4333-8444-555555555555",
+            "2"
+        ));
+        assert!(!written_for_trigger(arn, "not-a-uuid", "2"));
+    }
 
     #[test]
     fn adopt_marker_round_trip() {
