@@ -216,6 +216,17 @@ fn refuse_writing_an_input(
                 crate::input::io_message(&e)
             ),
         }
+        // A symlink is written through (see [`crate::output::write_atomically`]): it must lead
+        // somewhere, else the run would end 2 with its report done and not written.
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            if let Err(e) = std::fs::metadata(path) {
+                anyhow::bail!(
+                    "{flag} {} is a symbolic link that cannot be followed: {}",
+                    shown(path),
+                    crate::input::io_message(&e)
+                );
+            }
+        }
         if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
             anyhow::bail!(
                 "{flag} {} is not a regular file (a directory, a device or a pipe): the {what} is \

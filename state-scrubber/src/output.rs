@@ -7,7 +7,19 @@ use std::path::Path;
 /// `prefix`), synced, then renamed over `path`. A run that fails half-way, or reads and rewrites
 /// the same file, never leaves it half-written. The file keeps an existing file's mode, else
 /// gets the usual 0644: what goes through here (baselines, reports) holds no secret.
+///
+/// A symlink is followed: the file it points to is replaced (the temporary file in *its*
+/// directory, so the rename stays atomic) and the link is kept, as `scrub` writes a state.
+/// Renaming over the link replaced a baseline shared through links with a copy nobody else
+/// reads. A link to nothing is an error (NotFound).
 pub fn write_atomically(path: &Path, prefix: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let target;
+    let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        target = std::fs::canonicalize(path)?;
+        target.as_path()
+    } else {
+        path
+    };
     let dir = directory_of(path);
     let mut temp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
     temp.write_all(bytes)?;

@@ -526,3 +526,73 @@ fn a_closed_stdout_still_writes_the_baseline_and_the_report_file() {
     let r = audit(&[&st.display().to_string(), "--baseline", &baseline]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+/// --output and --write-baseline through a symlink (a repository's
+/// `.state-scrubber-baseline.json` linked to a shared one, a report path linked into an
+/// artifacts directory) write the file it points to, atomically beside it, and keep the link,
+/// as `scrub --write` does with a state. The link itself was renamed over before: a regular
+/// file in its place, the shared baseline never updated.
+#[cfg(unix)]
+#[test]
+fn output_and_baseline_through_a_symlink_write_its_target_and_keep_the_link() {
+    let d = Dir::new();
+    let password = pw();
+    let st = d.write("terraform.tfstate", db_state(&password));
+    let st = st.display().to_string();
+    let shared = d.write("shared/baseline.json", "");
+    let artifact = d.write("artifacts/audit.sarif", "old");
+    std::os::unix::fs::symlink(&shared, d.path().join("baseline.json")).unwrap();
+    std::os::unix::fs::symlink(&artifact, d.path().join("audit.sarif")).unwrap();
+    let (baseline, out) = (d.s("baseline.json"), d.s("audit.sarif"));
+
+    let r = audit(&[
+        &st,
+        "--write-baseline",
+        &baseline,
+        "--format",
+        "sarif",
+        "-o",
+        &out,
+    ]);
+    for v in variants(&password) {
+        assert!(!r.all().contains(&v), "the output holds the password");
+    }
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (link, target) in [(&baseline, &shared), (&out, &artifact)] {
+        let meta = std::fs::symlink_metadata(link).unwrap();
+        assert!(meta.file_type().is_symlink(), "{link} is no longer a link");
+        let text = std::fs::read_to_string(target).unwrap();
+        let v: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} was not written: {e}", target.display()));
+        assert!(v.is_object());
+    }
+    // Nothing left beside either target, and nothing beside the links but the links.
+    assert_eq!(
+        std::fs::read_dir(d.path().join("shared")).unwrap().count(),
+        1
+    );
+    assert_eq!(
+        std::fs::read_dir(d.path().join("artifacts"))
+            .unwrap()
+            .count(),
+        1
+    );
+    // The baseline the link points to accepts the finding.
+    let r = audit(&[&st, "--baseline", &baseline]);
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    // A link to nothing: exit 2 before anything is read, the link as it was.
+    let dangling = d.path().join("gone.json");
+    std::os::unix::fs::symlink(d.path().join("missing/x.json"), &dangling).unwrap();
+    let dangling = dangling.display().to_string();
+    for flag in ["-o", "--write-baseline"] {
+        let r = audit(&[&st, flag, &dangling]);
+        assert_eq!(r.code, 2, "{flag}: {}", r.all());
+        assert!(r.stderr.contains("gone.json"), "{flag}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{flag}: {}", r.stdout);
+        assert!(std::fs::symlink_metadata(&dangling)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+}
