@@ -89,6 +89,9 @@ pub struct AuditReport {
     pub files: Vec<FileResult>,
     /// Errors not tied to a scanned file (unreadable directory, missing path).
     pub errors: Vec<String>,
+    /// What the directory walks said that is no error (see [`input::Collected::notes`]): for
+    /// stderr, not with --quiet.
+    pub walk_notes: Vec<String>,
     pub suppressed: usize,
     /// The findings the baseline accepted (to update it: `--baseline X --write-baseline X`).
     pub accepted: Vec<Finding>,
@@ -200,6 +203,7 @@ pub fn audit_excluding(
         mut sources,
         excluded,
         errors: walk_errors,
+        notes: walk_notes,
     } = input::collect(&local, exclude);
     for s in &mut sources {
         if let Source::Stdin(label) = s {
@@ -228,6 +232,7 @@ pub fn audit_excluding(
     }
     let mut report = AuditReport {
         errors: walk_errors.iter().map(|e| e.to_string()).collect(),
+        walk_notes,
         fail_on: Some(opts.fail_on),
         raw_paths: sources
             .iter()

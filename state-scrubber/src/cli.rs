@@ -399,6 +399,11 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     report.include_accepted = args.include_accepted;
 
     let mut stderr = std::io::stderr().lock();
+    if !args.quiet {
+        for note in &report.walk_notes {
+            writeln!(stderr, "state-scrubber: note: {note}").context("writing to stderr")?;
+        }
+    }
     for e in report.all_errors() {
         writeln!(
             stderr,

@@ -1,7 +1,7 @@
 //! Where artifacts come from: files, directories walked recursively, stdin.
 
 use std::fs::File;
-use std::io::{Read, Write as _};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// One input to scan.
@@ -322,6 +322,9 @@ pub struct Collected {
     pub excluded: Vec<Excluded>,
     /// Walk errors (one unreadable directory does not stop the run).
     pub errors: Vec<InputError>,
+    /// What the walk has to say that is no error (a symlinked directory not followed), for the
+    /// caller to print (not with --quiet; once, though the CLI may walk twice). No value in it.
+    pub notes: Vec<String>,
 }
 
 /// Expand the command-line paths: files as given, directories walked (state-looking files only,
@@ -466,12 +469,10 @@ fn walk(dir: &Path, rel: &str, exclude: &Exclude, all: &mut Collected) {
                         && !in_dot_terraform
                         && exclude.matching(&child_rel, true).is_none() =>
                 {
-                    // Not `eprintln!`, which panics when stderr is a pipe with no reader.
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "state-scrubber: note: {}: symlinked directory not followed (name it on the command line to scan it)",
+                    all.notes.push(format!(
+                        "{}: symlinked directory not followed (name it on the command line to scan it)",
                         crate::report::printable(&path_label(&path))
-                    );
+                    ));
                 }
                 Ok(_) => {}
                 Err(e) if wanted => {

@@ -596,3 +596,34 @@ fn output_and_baseline_through_a_symlink_write_its_target_and_keep_the_link() {
             .is_symlink());
     }
 }
+
+/// The walk's note about a symlinked directory it does not follow is said once, and not with
+/// --quiet ("nothing but errors"). It was printed by the walk itself: under --quiet, and twice
+/// when --output names an existing file with a state-like name (the run walks once more then,
+/// to check the report replaces nothing it reads).
+#[cfg(unix)]
+#[test]
+fn the_note_about_a_symlinked_directory_is_said_once_and_not_with_quiet() {
+    let d = Dir::new();
+    let password = pw();
+    d.write("envs/terraform.tfstate", db_state(&password));
+    std::fs::create_dir(d.path().join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(d.path().join("elsewhere"), d.path().join("envs/linked")).unwrap();
+    let out = d
+        .write("reports/last.plan.json", "{}")
+        .display()
+        .to_string();
+    let envs = d.s("envs");
+    let note = "symlinked directory not followed";
+
+    let r = audit(&[&envs, "--format", "json", "-o", &out]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stderr.matches(note).count(), 1, "{}", r.stderr);
+    let r = audit(&[&envs, "-q"]);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (1, "", ""));
+    let r = audit(&[&envs, "--format", "json", "-o", &out, "-q"]);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (1, "", ""));
+    for v in variants(&password) {
+        assert!(!r.all().contains(&v), "the output holds the password");
+    }
+}
