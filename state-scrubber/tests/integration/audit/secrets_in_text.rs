@@ -404,3 +404,53 @@ fn public_entries_of_a_kubernetes_secret_are_low_and_still_reported() {
     .collect();
     assert_eq!(got, want, "{}", r.all());
 }
+
+/// Each loud text is found by exactly its rules (in report order), each quiet text by none.
+fn assert_loud_and_quiet(loud: &[(&str, String, &[&str])], quiet: &[(&str, &str)]) {
+    let mut texts: Vec<(&str, String)> = loud.iter().map(|(n, t, _)| (*n, t.clone())).collect();
+    texts.extend(quiet.iter().map(|(n, t)| (*n, t.to_string())));
+    let mut want: Vec<(String, Vec<String>)> = loud
+        .iter()
+        .map(|(n, _, rules)| (n.to_string(), rules.iter().map(|r| r.to_string()).collect()))
+        .collect();
+    want.extend(quiet.iter().map(|(n, _)| (n.to_string(), vec![])));
+    assert_eq!(rules_by_text(&texts), want);
+}
+
+/// `sshpass -p <pw>` (glued or not, quoted or not, after sshpass's other options) was missed.
+/// Its look-alikes stay quiet: `-f file` and `-e` (the password is kept elsewhere), ssh's own
+/// `-p 2222` (a port) after the command, shell and Terraform references, placeholders.
+#[test]
+fn sshpass_passwords_and_their_look_alikes() {
+    let a = || plant(&random(ALNUM, 20));
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "sshpass_p",
+            format!(
+                "sshpass -p {} ssh -o StrictHostKeyChecking=no deploy@10.0.0.5 uptime\n",
+                a()
+            ),
+            &["sshpass-password"],
+        ),
+        (
+            "sshpass_glued",
+            format!("sshpass -p'{}' scp app.tgz deploy@10.0.0.5:/tmp/\n", a()),
+            &["sshpass-password"],
+        ),
+        (
+            "sshpass_options",
+            format!(
+                "sudo sshpass -v -P assphrase -p \"{}\" ssh -p 2222 -i key deploy@h\n",
+                a()
+            ),
+            &["sshpass-password"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        ("sshpass_f", "sshpass -f /root/.ssh_pass ssh -p 2222 deploy@10.0.0.5 uptime\n"),
+        ("sshpass_e", "SSHPASS=$DEPLOY_PW sshpass -e ssh -p 2222 deploy@10.0.0.5\n"),
+        ("sshpass_env", "sshpass -p \"$SSH_PASSWORD\" ssh deploy@h\nsshpass -p ${var.ssh_password} ssh deploy@h\n"),
+        ("sshpass_placeholder", "sshpass -p <password> ssh deploy@h\nsshpass -p changeme ssh deploy@h\n"),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
