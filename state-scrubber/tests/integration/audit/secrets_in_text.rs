@@ -454,3 +454,41 @@ fn sshpass_passwords_and_their_look_alikes() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// `mysqladmin ... password <new>` (and `mariadb-admin`) sets a password on the command line
+/// and was missed; with `-p<old>` too, both are findings. Quiet: references, placeholders, a
+/// bare `password` (it prompts), the word in a comment or in a later command.
+#[test]
+fn mysqladmin_password_command_and_its_look_alikes() {
+    let a = || plant(&random(ALNUM, 20));
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "mysqladmin",
+            format!("mysqladmin -u root password {}\n", a()),
+            &["mysqladmin-password"],
+        ),
+        (
+            "mysqladmin_quoted",
+            format!("mysqladmin -u root -h localhost password '{}'\n", a()),
+            &["mysqladmin-password"],
+        ),
+        (
+            "mariadb_admin",
+            format!("mariadb-admin --user=root password \"{}\"\n", a()),
+            &["mysqladmin-password"],
+        ),
+        (
+            "mysqladmin_old_and_new",
+            format!("mysqladmin -u root -p{} password {}\n", a(), a()),
+            &["mysql-password-flag", "mysqladmin-password"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        ("mysqladmin_env", "mysqladmin -u root password \"$MYSQL_ROOT_PASSWORD\"\nmysqladmin -u root password ${var.db_password}\n"),
+        ("mysqladmin_placeholder", "mysqladmin -u root password <password>\nmysqladmin -u root password changeme\n"),
+        ("mysqladmin_prompt", "mysqladmin -u root password\n"),
+        ("mysqladmin_comment", "mysqladmin -u root status # password rotation is weekly\n"),
+        ("mysqladmin_later", "mysqladmin -u root ping && echo password rotated\n"),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
