@@ -492,3 +492,78 @@ fn mysqladmin_password_command_and_its_look_alikes() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// A crypt(3) hash after a YAML key (cloud-init's `passwd:` and `hashed_passwd:`, Ansible's
+/// `password:`) was missed: the htpasswd / shadow rule wants `user:hash`. SHA-512, SHA-256,
+/// yescrypt and bcrypt; `root:$6$...` in a `chpasswd` list stays that rule's. Quiet: a locked
+/// `passwd: "*"`, a template reference, the prefix in a comment, `password: RANDOM`.
+#[test]
+fn password_hashes_after_a_yaml_key_and_their_look_alikes() {
+    let crypt = |n| {
+        plant(&random(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./",
+            n,
+        ))
+    };
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "passwd_sha512",
+            format!(
+                "#cloud-config\nusers:\n  - name: deploy\n    lock_passwd: false\n    passwd: $6$rounds=4096${}${}\n",
+                crypt(16),
+                crypt(86)
+            ),
+            &["yaml-password-hash"],
+        ),
+        (
+            "hashed_passwd_yescrypt",
+            format!(
+                "users:\n  - name: ops\n    hashed_passwd: \"$y$j9T${}${}\"\n",
+                crypt(22),
+                crypt(43)
+            ),
+            &["yaml-password-hash"],
+        ),
+        (
+            "passwd_sha256",
+            format!("users:\n  - name: ci\n    passwd: '$5${}${}'\n", crypt(16), crypt(43)),
+            &["yaml-password-hash"],
+        ),
+        (
+            "ansible_bcrypt",
+            format!(
+                "- name: add deploy\n  user:\n    name: deploy\n    password: \"$2b$12${}\"\n",
+                crypt(53)
+            ),
+            &["yaml-password-hash"],
+        ),
+        (
+            "chpasswd_list",
+            format!(
+                "chpasswd:\n  list: |\n    root:$6${}${}\n",
+                crypt(16),
+                crypt(86)
+            ),
+            &["password-hash-entry"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        (
+            "passwd_locked",
+            "users:\n  - name: deploy\n    lock_passwd: true\n    passwd: \"*\"\n",
+        ),
+        (
+            "passwd_template",
+            "users:\n  - name: deploy\n    hashed_passwd: ${hashed_password}\n",
+        ),
+        (
+            "passwd_prose",
+            "# passwd: takes a $6$ hash (mkpasswd -m sha-512)\nhashed_passwd: $6$\n",
+        ),
+        (
+            "chpasswd_random",
+            "chpasswd:\n  expire: false\n  users:\n    - {name: root, password: RANDOM}\n",
+        ),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
