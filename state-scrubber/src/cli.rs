@@ -545,7 +545,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             writeln!(
                 stderr,
                 "wrote baseline {} ({} findings)",
-                path.display(),
+                crate::report::printable(&crate::input::path_label(path)),
                 baseline.findings.len()
             )
             .context("writing to stderr")?;

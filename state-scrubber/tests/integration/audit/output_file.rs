@@ -627,3 +627,21 @@ fn the_note_about_a_symlinked_directory_is_said_once_and_not_with_quiet() {
         assert!(!r.all().contains(&v), "the output holds the password");
     }
 }
+
+/// The message naming the baseline written shows its name as every other message does: a
+/// control character escaped, never sent to the terminal (`wrote report` did; `wrote
+/// baseline` printed the name raw).
+#[cfg(unix)]
+#[test]
+fn the_baseline_written_is_named_with_control_characters_escaped() {
+    let d = Dir::new();
+    let password = pw();
+    let st = d.write("terraform.tfstate", db_state(&password));
+    let baseline = d.s("b\x1b[31m.json");
+    let r = audit(&[&st.display().to_string(), "--write-baseline", &baseline]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("wrote baseline"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\x1b'), "{:?}", r.stderr);
+    assert!(r.stderr.contains("b\\u{1b}[31m.json"), "{:?}", r.stderr);
+    assert!(std::path::Path::new(&baseline).is_file());
+}
