@@ -567,3 +567,44 @@ fn password_hashes_after_a_yaml_key_and_their_look_alikes() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// camelCase `*Salt` keys (`hashSalt:`, `userSalt =`, `x.encryptionSalt =`) were missed by the
+/// text assignment rule (`*_salt` and `*Secret` were found; `clientSecret` stays found; in JSON
+/// text the key rules see the key). Quiet:
+/// `basalt`, a `*SaltRounds` setting, a reference, a boolean.
+#[test]
+fn camel_case_salt_assignments_and_their_look_alikes() {
+    let a = || plant(&random(ALNUM, 24));
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "hash_salt",
+            format!("hashSalt: {}\n", a()),
+            &["text-secret-assignment"],
+        ),
+        (
+            "user_salt",
+            format!("const userSalt = \"{}\";\n", a()),
+            &["text-secret-assignment"],
+        ),
+        (
+            "encryption_salt",
+            format!("settings.encryptionSalt = '{}';\n", a()),
+            &["text-secret-assignment"],
+        ),
+        (
+            "client_secret",
+            format!("clientSecret: {}\n", a()),
+            &["text-secret-assignment"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        (
+            "basalt",
+            "Basalt: granite-Kx81mQ2z\nbasalt = granite-Kx81mQ2z\n",
+        ),
+        ("salt_rounds", "hashSaltRounds: 12\nbcryptSaltLength = 16\n"),
+        ("salt_reference", "userSalt: ${USER_SALT}\n"),
+        ("salt_flag", "useSalt: true\n"),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
