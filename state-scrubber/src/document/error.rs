@@ -92,12 +92,42 @@ pub(super) fn shown_version(v: &str) -> String {
     }
 }
 
+/// A JSON pointer as an error or a note shows it: each member name that could be a secret (a
+/// key is input too: `{(var.token) = ...}` makes a token a key) is shown by its length only,
+/// `…(40 chars)`, as a finding's preview. See [`plain_key`].
 pub(super) fn ptr(p: &str) -> Cow<'_, str> {
     if p.is_empty() {
-        Cow::Borrowed("the document root")
-    } else {
-        Cow::Owned(format!("`{p}`"))
+        return Cow::Borrowed("the document root");
     }
+    let shown: Vec<Cow<'_, str>> = p
+        .split('/')
+        .map(|seg| {
+            if plain_key(seg) {
+                Cow::Borrowed(seg)
+            } else {
+                Cow::Owned(format!("…({} chars)", seg.chars().count()))
+            }
+        })
+        .collect();
+    Cow::Owned(format!("`{}`", shown.join("/")))
+}
+
+/// Whether a pointer segment (an index, or a member name, `~0`/`~1`-escaped) is shown in an
+/// error: up to 48 characters of `A-Z a-z 0-9 _ - . : @ + ~`, each run between separators
+/// (`_ - . : @ +`) at most 20 long, and no run of 8 or more holding both letters and digits.
+/// Terraform's member and attribute names pass (`sensitive_attributes`, `ca_cert_identifier`,
+/// `us-east-1`); a token (`ghp_` and 36 more), a random password or key does not, nor does
+/// anything with other characters. A few names are masked too (`output_base64sha256`): the
+/// line and column still say where.
+fn plain_key(seg: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.:@+~".contains(c);
+    seg.chars().count() <= 48
+        && seg.chars().all(allowed)
+        && seg.split(['_', '-', '.', ':', '@', '+']).all(|run| {
+            let letters = run.chars().any(|c| c.is_ascii_alphabetic());
+            let digits = run.chars().any(|c| c.is_ascii_digit());
+            run.len() <= 20 && !(run.len() >= 8 && letters && digits)
+        })
 }
 
 /// Where a member has the wrong shape (see [`DocError::Shape`]). The pointer is made of the

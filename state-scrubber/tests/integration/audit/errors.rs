@@ -455,3 +455,70 @@ fn io_errors_say_what_the_os_said() {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
 }
+
+/// A key can be a secret: `input = { (var.token) = "..." }` on a `terraform_data` writes the
+/// token as a key of `input`, `output` and their object types. An error or a note names its
+/// place by JSON pointer, and the pointer showed such a key as it is: a state cut off after it
+/// printed the token in `invalid JSON at /resources/0/.../TOKEN`, and a duplicated key or a lone
+/// surrogate under it in the note. Keys that could be secrets are now shown by length.
+#[test]
+fn pointers_in_errors_and_notes_do_not_show_a_key_that_could_be_a_secret() {
+    let d = Dir::new();
+    let token = plant(&format!("ghp_{}", random(ALNUM, 36)));
+    let short = plant(&random(ALNUM, 12));
+    for key in [&token, &short] {
+        let full = state_v4(json!([resource(
+            "managed",
+            "terraform_data",
+            "m",
+            json!({"id": "x", "input": {"value": {key.as_str(): "plain"}, "type": ["object", {key.as_str(): "string"}]}}),
+            json!([])
+        )]));
+        let at = full.rfind(key.as_str()).unwrap() + key.len() + 4;
+        let cut = d.write("cut.tfstate", &full[..at]);
+        let dup = d.write(
+            "dup.tfstate",
+            full.replacen("\"plain\"", "{\"a\": \"1\", \"a\": \"2\"}", 1),
+        );
+        let lone = d.write("lone.tfstate", full.replacen("\"plain\"", "\"\\ud800\"", 1));
+        for (file, code, said) in [
+            (
+                &cut,
+                2,
+                "invalid JSON at `/resources/0/instances/0/attributes/input/type/1/…(",
+            ),
+            (&dup, 0, "a key occurs more than once"),
+            (&lone, 0, "lone UTF-16 surrogate"),
+        ] {
+            for format in ["text", "json", "sarif"] {
+                let r = audit(&[&file.display().to_string(), "--format", format]);
+                for v in variants(key) {
+                    assert!(
+                        !r.all().contains(&v),
+                        "{} --format {format}: a key that could be a secret is shown",
+                        file.display()
+                    );
+                }
+                assert_eq!(r.code, code, "{}", r.all());
+                if format == "text" {
+                    assert!(r.all().contains(said), "{}", r.all());
+                }
+            }
+        }
+    }
+    // Names stay readable.
+    let st = state_v4(json!([resource(
+        "managed",
+        "terraform_data",
+        "m",
+        json!({"id": "x", "input": {"user_name": "a"}}),
+        json!([])
+    )]));
+    let cut = d.write("cut.tfstate", &st[..st.find("user_name").unwrap() + 12]);
+    let r = audit(&[&cut.display().to_string()]);
+    assert!(
+        r.stderr.contains("/attributes/input/user_name`"),
+        "{}",
+        r.stderr
+    );
+}
