@@ -109,10 +109,12 @@ def test_a_tainted_secrets_replace_warns_at_plan(ws, sm):
 
 def test_create_before_destroy_with_the_same_name_keeps_the_secret(ws, sm):
     """`create_before_destroy` and a fixed name (window 0, so the plan is clean): the replacement
-    is created while the old secret holds the name, with the same settings and value, and the
-    create takes it over as an interrupted create of its own. The old object's delete then
-    deleted the secret the new object held: the state pointed at nothing and the secret was gone.
-    Now that delete leaves it alone with a warning; the secret, its value and the state stay."""
+    is created while the old secret holds the name. The create took it over as an interrupted
+    create of its own, and the old object's delete then deleted the secret the new object held.
+    A completed secret is never taken over now (it lost its create-pending tag when its create
+    finished: it may be another state's): the create fails with "already exists", as
+    CreateSecret does, and Terraform keeps the old object; the secret, its value and the state
+    stay."""
     canary = ws.canary()
     ws.set_var("secret", canary)
     name = ws.name()
@@ -122,13 +124,12 @@ def test_create_before_destroy_with_the_same_name_keeps_the_secret(ws, sm):
     ws.apply()
     arn = ws.attributes(ADDR)["arn"]
 
-    res = ws.tf("apply", "-input=false", "-auto-approve", f"-replace={ADDR}")
+    res = ws.tf("apply", "-input=false", "-auto-approve", f"-replace={ADDR}", expect=1)
     text = flat(res.output)
-    assert "Warning: Secret kept: the new object holds it" in text, ws.describe_failure(res, "no warning")
-    assert "create_before_destroy" in text, ws.describe_failure(res, "what happened")
+    assert "already exists" in text, ws.describe_failure(res, "no already-exists error")
     assert store.status(sm, name) == "active", "the secret was deleted"
     assert sm.describe_secret(SecretId=name)["ARN"] == arn
     store.assert_value(sm, name, canary)
     assert ws.attributes(ADDR)["arn"] == arn
-    ws.assert_no_changes("after the replace")
+    ws.assert_no_changes("after the failed replace")
     ws.sweep()

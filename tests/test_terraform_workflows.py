@@ -603,6 +603,22 @@ def test_an_apply_interrupted_by_ctrl_c_is_finished_by_the_next_apply(ws, sm, op
         else:  # the first apply: no state before it
             state.unlink()
     ws.write(config(ws.endpoint, "2"))
+    if op == "CreateSecret" and presses == 2:
+        # Terraform exited without the state of what its last seconds created: a create that had
+        # finished (its create-pending tag removed) made a secret no state holds, and a finished
+        # secret is never taken over (it may be another state's), so the apply says "already
+        # exists" and to import it. One still tagged (its create stopped before the end) is adopted.
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=None)
+        refused = [
+            e["address"].split('"')[1]
+            for e in error_diagnostics(res)
+            if e["summary"] == "Secrets Manager CreateSecret failed" and "already exists" in e["detail"]
+        ]
+        assert len(refused) == len(error_diagnostics(res)), [e["summary"] for e in error_diagnostics(res)]
+        for k in refused:
+            tags = sm.describe_secret(SecretId=f"{ws.prefix}/{k}").get("Tags", [])
+            assert not any(t["Key"] == "offstate:create-pending" for t in tags), f"{k}: tagged, not adopted"
+            ws.tf("import", "-input=false", f'{ADDR}["{k}"]', f"{ws.prefix}/{k}?value_wo_version=2")
     ws.apply()
     for k in keys:
         n = f"{ws.prefix}/{k}"
@@ -931,4 +947,40 @@ def test_a_write_whose_state_was_lost_is_not_written_twice(ws, sm):
     ws.apply()
     assert len(sm.list_secret_version_ids(SecretId=name)["Versions"]) == 3
     store.assert_value(sm, name, second, "AWSPREVIOUS")
+    ws.sweep()
+
+
+def test_a_secret_another_workspace_created_is_not_taken_over(ws, sm):
+    """Two workspaces (two states) whose configurations create the same fixed name with the same
+    settings and value. The second apply took the first's secret over, as if an interrupted
+    apply of its own had left it (only a plan warning said the name existed): both states held
+    one secret and destroying either deleted the other's. The first create removed its
+    create-pending tag once done, so the second apply fails with "already exists" and the first
+    workspace keeps its secret alone."""
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)))
+    ws.apply()
+    arn = ws.attributes(ADDR)["arn"]
+    tags = {t["Key"] for t in sm.describe_secret(SecretId=name).get("Tags", [])}
+    assert "offstate:create-pending" not in tags, tags
+    assert "offstate:create-pending" not in ws.attributes(ADDR)["tags_all"]
+
+    ws.tf("workspace", "new", "other")
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    errors = error_diagnostics(res)
+    assert [e["summary"] for e in errors] == ["Secrets Manager CreateSecret failed"], [e["summary"] for e in errors]
+    assert "already exists" in errors[0]["detail"] and "terraform import" in errors[0]["detail"]
+    assert ADDR not in ws.tf("state", "list").output, "the other workspace holds the secret"
+    ws.destroy()
+    assert store.status(sm, name) == "active", "destroying the other workspace deleted the secret"
+    store.assert_value(sm, name, value)
+    assert len(store.stages(sm, name)) == 1
+
+    ws.tf("workspace", "select", "default")
+    ws.assert_no_changes("the first workspace, after the other's failed apply and destroy")
+    assert ws.attributes(ADDR)["arn"] == arn
+    ws.destroy()
+    assert store.status(sm, name) == "gone"
     ws.sweep()

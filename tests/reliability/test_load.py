@@ -2,8 +2,9 @@
 
 Reports the provider's peak RSS (the kernel's VmHWM) and CPU time, sampled from /proc for every
 provider process below this terraform, and the Secrets Manager calls per secret seen by the
-recording proxy: a create is one CreateSecret (value included) and two DescribeSecret (the name
-check of the create's plan, which Terraform makes again during apply), a refresh one
+recording proxy: a create is one CreateSecret (value included), one UntagResource (the
+create-pending tag, once the create is done) and two DescribeSecret (the name check of the
+create's plan, which Terraform makes again during apply), a refresh one
 DescribeSecret, and no phase reads a value (GetSecretValue).
 """
 
@@ -55,8 +56,8 @@ def test_apply_500_secrets_parallelism_50(ws, sm, moto, provider_bin):
     create = per_secret(create_calls)
     refresh = per_secret(refresh_calls)
     assert create.get("CreateSecret") == 1.0, f"one CreateSecret per secret: {create}"
-    assert create == {"CreateSecret": 1.0, "DescribeSecret": 2.0}, (
-        f"a create is one CreateSecret and the plan's name check, twice: {create}"
+    assert create == {"CreateSecret": 1.0, "UntagResource": 1.0, "DescribeSecret": 2.0}, (
+        f"a create is one CreateSecret, the removal of its create-pending tag and the plan's name check, twice: {create}"
     )
     assert refresh == {"DescribeSecret": 1.0}, f"refresh is one DescribeSecret per secret: {refresh}"
     assert not (set(create) | set(refresh)) & READS_VALUE

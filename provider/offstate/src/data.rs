@@ -196,7 +196,10 @@ fn fill(s: &mut Value, m: &SecretMeta) {
     s.set("name", Value::string(&m.name));
     s.set("description", Value::opt_string(m.description.clone()));
     s.set("kms_key_id", Value::opt_string(m.kms_key_id.clone()));
-    s.set("tags", Value::string_map(&m.tags));
+    s.set(
+        "tags",
+        Value::string_map(&crate::secret::shown_tags(&m.tags)),
+    );
     s.set("rotation_enabled", Value::Bool(m.rotation.enabled));
     s.set(
         "rotation_lambda_arn",

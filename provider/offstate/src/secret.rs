@@ -36,6 +36,20 @@ const PREFIX_SUFFIX_LEN: usize = 26;
 /// Secrets Manager's limit for SecretString and SecretBinary.
 const MAX_VALUE_BYTES: usize = 65_536;
 
+/// The tag CreateSecret puts on every secret it makes, removed (UntagResource) by the same
+/// create once Terraform gets the secret's state. A secret carrying it is one whose create never
+/// finished (an interrupted apply): the only kind `adopt_interrupted_create` takes over. A
+/// secret without it was completed by someone (another state, a workspace, by hand) and is
+/// refused with "already exists". Never shown: [`shown_tags`] takes it out of every tag read.
+pub const CREATE_PENDING_TAG: &str = "offstate:create-pending";
+
+/// `tags` as Terraform sees them: without [`CREATE_PENDING_TAG`].
+pub(crate) fn shown_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut tags = tags.clone();
+    tags.remove(CREATE_PENDING_TAG);
+    tags
+}
+
 pub struct SecretResource {
     handle: Handle,
 }
@@ -609,10 +623,11 @@ pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
     }
     if matches!(e, StoreError::AlreadyExists { .. }) && op == "CreateSecret" {
         detail.push_str(&format!(
-            "\n\nA secret named {secret:?} already exists and differs from what this configuration creates (tags, description, \
-             value, or versions written since). If it is the one you mean, import it (terraform import <address> {secret}); \
-             otherwise choose another name. A secret left behind by an interrupted apply is adopted automatically when it \
-             matches the configuration."
+            "\n\nA secret named {secret:?} already exists and is not one an interrupted apply of this configuration left \
+             behind: its create was completed (by another state or workspace, or outside Terraform), or it differs from what \
+             this configuration creates (tags, description, value, or versions written since). If it is the one you mean, import it (terraform import <address> {secret}); \
+             otherwise choose another name. A secret left behind by an interrupted apply (still tagged {CREATE_PENDING_TAG}) \
+             is adopted automatically when it matches the configuration."
         ));
     }
     if let StoreError::AccessDenied { .. } = e {
@@ -655,11 +670,18 @@ pub(crate) fn argument_store_diag(
 /// Terraform stored it)? Then it is adopted and the create succeeds, so a
 /// re-apply converges instead of failing until someone imports by hand.
 ///
-/// It is adopted only when it is indistinguishable from what this create
-/// would make now, so adopting changes nothing about it:
+/// It is adopted only when its create never finished and it is
+/// indistinguishable from what this create would make now, so adopting
+/// changes nothing about it:
+/// - it carries [`CREATE_PENDING_TAG`]: every create sends it and removes it
+///   once Terraform has the secret's state, so a secret without it was
+///   completed by someone, maybe another state or workspace with the same
+///   settings and value, and taking it over would let either state's destroy
+///   delete the other's secret. The caller removes the tag after adopting;
 /// - live (not scheduled for deletion), same name;
-/// - the same description and exactly the tags this create sends (tags and
-///   default_tags merged); a configured KMS key must match too;
+/// - the same description and, besides the marker, exactly the tags this
+///   create sends (tags and default_tags merged); a configured KMS key must
+///   match too;
 /// - with `value_wo`/`binary_wo`: exactly one version, carrying AWSCURRENT
 ///   (nobody wrote to it since), holding the configured value. The value is
 ///   compared by Secrets Manager itself, without reading it: PutSecretValue
@@ -696,10 +718,13 @@ async fn adopt_interrupted_create(
         }
         (Some(_), None) => false,
     };
+    // Only a secret whose create never finished carries the marker; a completed one (another
+    // state's, even with these very settings and value) is not ours to take.
+    let same_tags = meta.tags.contains_key(CREATE_PENDING_TAG) && shown_tags(&meta.tags) == *tags;
     let same_metadata = meta.name == name
         && !meta.is_scheduled_for_deletion()
         && meta.description.as_deref().filter(|d| !d.is_empty()) == description
-        && &meta.tags == tags
+        && same_tags
         && same_kms;
     if !same_metadata {
         return Ok(None);
@@ -738,6 +763,25 @@ async fn adopt_interrupted_create(
     } else {
         Ok(None)
     }
+}
+
+/// The warning of a create whose UntagResource of [`CREATE_PENDING_TAG`] failed: the secret is
+/// made and in the state, but still looks like one an interrupted create left.
+fn pending_tag_left(name: &str, e: &StoreError) -> Diagnostic {
+    let name = &*bounded(name, MAX_SHOWN_ID);
+    Diagnostic::warning(
+        "Secret created, its create-pending tag remains",
+        format!(
+            "The secret {name:?} is created and in the state, but Secrets Manager UntagResource failed: {}: {}\n\n\
+             The tag {CREATE_PENDING_TAG} marks a secret whose create never finished. While it remains, a create of \
+             the same name in another state (with the same settings and value) takes this secret over as its own, \
+             and destroying either state deletes it. Allow secretsmanager:UntagResource and remove the tag \
+             (aws secretsmanager untag-resource --secret-id {name} --tag-keys {CREATE_PENDING_TAG}). Terraform \
+             never shows it in tags or tags_all.",
+            e.code(),
+            bounded(e.message(), MAX_SHOWN_MESSAGE)
+        ),
+    )
 }
 
 /// A name from a prefix: the prefix, a UTC timestamp and random digits,
@@ -786,7 +830,7 @@ fn state_from(meta: &SecretMeta, base: &Value) -> Value {
         "version_id",
         Value::opt_string(meta.current_version_id.clone()),
     );
-    s.set("tags_all", tags_value(&meta.tags));
+    s.set("tags_all", tags_value(&shown_tags(&meta.tags)));
     s.set(
         "replica_status",
         Value::Map(
@@ -913,8 +957,8 @@ impl SecretResource {
                      schedules its deletion and the create then fails: apply recovery_window_in_days = 0 before the replace \
                      (`terraform untaint` a tainted one first), or use name_prefix. Otherwise it was made outside this \
                      state and CreateSecret will refuse the name: import it (an `import` block or `terraform import`) or \
-                     choose another name. A secret left behind by an interrupted apply of this configuration is adopted \
-                     instead when it matches it."
+                     choose another name. A secret left behind by an interrupted apply of this configuration (still tagged \
+                     {CREATE_PENDING_TAG}) is adopted instead when it matches it."
                 ),
             ),
         }
@@ -1360,11 +1404,13 @@ impl offstate_framework::Resource for SecretResource {
             }
         }
         let tags = c.managed_tags(config.get("tags"));
+        let mut sent_tags = tags.clone();
+        sent_tags.insert(CREATE_PENDING_TAG.to_string(), "true".to_string());
         let request = CreateSecret {
             name: name.clone(),
             description: non_empty(config.get("description")).map(str::to_string),
             kms_key_id: non_empty(config.get("kms_key_id")).map(str::to_string),
-            tags,
+            tags: sent_tags,
             value,
             binary,
             // A fresh token per create call. The SDK repeats it on each
@@ -1379,7 +1425,7 @@ impl offstate_framework::Resource for SecretResource {
             client_request_token: Some(uuid::Uuid::new_v4().to_string()),
         };
         let description = request.description.clone();
-        let wanted_tags = request.tags.clone();
+        let wanted_tags = tags;
         tracing::info!(secret = %name, "creating secret");
         self.handle.claim_name(&name);
         let created = match c.store.create(request).await {
@@ -1446,6 +1492,11 @@ impl offstate_framework::Resource for SecretResource {
                 {
                     resp.diagnostics.push(d);
                 }
+                // Terraform gets this secret's state now (tainted if the policy failed): it is
+                // no longer one an interrupted create left, and no other create may adopt it.
+                if let Err(e) = c.store.untag(&arn, &[CREATE_PENDING_TAG.to_string()]).await {
+                    resp.diagnostics.push(pending_tag_left(&name, &e));
+                }
                 resp.state = state;
             }
             Err(e) => {
@@ -1505,13 +1556,11 @@ impl offstate_framework::Resource for SecretResource {
                 }
                 // `tags` holds what the configuration set: remote tags minus
                 // those that come, unchanged, from default_tags.
-                let own: BTreeMap<String, String> = meta
-                    .tags
-                    .iter()
+                let own: BTreeMap<String, String> = shown_tags(&meta.tags)
+                    .into_iter()
                     .filter(|(k, v)| {
-                        c.default_tags.get(*k) != Some(*v) || prior.get("tags").get_map_key(k)
+                        c.default_tags.get(k) != Some(v) || prior.get("tags").get_map_key(k)
                     })
-                    .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 if own.is_empty() && prior.get("tags").is_null() {
                     s.set("tags", Value::Null);
@@ -1861,11 +1910,9 @@ pub(crate) fn imported_state(
         Value::opt_string(meta.description.clone().filter(|d| !d.is_empty())),
     );
     s.set("kms_key_id", Value::opt_string(meta.kms_key_id.clone()));
-    let own: BTreeMap<String, String> = meta
-        .tags
-        .iter()
-        .filter(|(k, v)| default_tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
+    let own: BTreeMap<String, String> = shown_tags(&meta.tags)
+        .into_iter()
+        .filter(|(k, v)| default_tags.get(k) != Some(v))
         .collect();
     s.set(
         "tags",

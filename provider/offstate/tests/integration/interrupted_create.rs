@@ -63,14 +63,17 @@ fn all_tags() -> BTreeMap<String, String> {
     ])
 }
 
-/// What the interrupted run had done: CreateSecret with its own random token.
+/// What the interrupted run had done: CreateSecret with its own random token and the
+/// create-pending tag, which that run never got to remove.
 async fn interrupted(store: &MemoryStore, name: &str, value: Option<&str>) -> String {
+    let mut tags = all_tags();
+    tags.insert(secret::CREATE_PENDING_TAG.to_string(), "true".to_string());
     store
         .create(CreateSecret {
             name: name.into(),
             description: Some("d".into()),
             kms_key_id: None,
-            tags: all_tags(),
+            tags,
             value: value.map(|v| SecretValue::from_string(v.to_string())),
             binary: false,
             client_request_token: Some(uuid_v4_like()),
@@ -153,6 +156,10 @@ async fn the_secret_an_interrupted_create_made_is_adopted() {
         .await
         .unwrap();
     assert!(v.value.ct_eq(&SecretValue::from_string("v1".into())));
+    // the adopter removed the create-pending tag, and the state never showed it
+    let meta = store.describe("app/db").await.unwrap().unwrap();
+    assert_eq!(meta.tags, all_tags());
+    assert_eq!(state.get("tags_all").as_string_map(), Some(all_tags()));
 
     // without a value: adopted when it has no version either
     interrupted(&store, "app/empty", None).await;

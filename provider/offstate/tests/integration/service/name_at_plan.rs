@@ -222,8 +222,12 @@ async fn a_delete_spares_a_secret_a_create_of_the_same_run_took_over() {
     let value = canary();
     let mut c = config("app/cbd", &value, "1");
     c.set("recovery_window_in_days", window(0));
-    // The old object was created by an earlier apply: another provider process.
+    // The old object was created by an earlier apply: another provider process, whose removal
+    // of the create-pending tag failed (no UntagResource permission), so the secret still looks
+    // like one an interrupted create left. (Without the tag the create is refused:
+    // a_secret_another_state_completed_is_not_taken_over.)
     let old = earlier.create(&c).await;
+    earlier.store.tag("app/cbd", &pending_tag()).await.unwrap();
     let h = harness_on(earlier.store.clone());
     // Terraform's apply-time plan of the replacement: a create, no private state.
     let plan = h.plan(&Value::Null, &c).await;
@@ -289,7 +293,9 @@ async fn a_second_create_of_the_same_name_in_one_run_fails() {
     );
     assert!(undv(&second.new_state, &h.ty).is_null());
     assert!(first.get("arn").as_str().is_some());
-    // A later run (another process) still adopts a secret an interrupted create left behind.
+    // A later run (another process) still adopts a secret an interrupted create left behind
+    // (carrying the create-pending tag, as the first create's would had it been interrupted).
+    h.store.tag("app/twice", &pending_tag()).await.unwrap();
     let later = harness_on(h.store.clone());
     let plan = later.plan(&Value::Null, &c).await;
     let adopted = later
@@ -302,4 +308,132 @@ async fn a_second_create_of_the_same_name_in_one_run_fails() {
         .await;
     assert_eq!(errors(&adopted.diagnostics), []);
     assert_eq!(undv(&adopted.new_state, &h.ty).get("arn"), first.get("arn"));
+}
+
+fn shows_pending_tag(state: &Value, attr: &str) -> bool {
+    state
+        .get(attr)
+        .as_string_map()
+        .unwrap_or_default()
+        .contains_key(secret::CREATE_PENDING_TAG)
+}
+
+fn pending_tag() -> BTreeMap<String, String> {
+    BTreeMap::from([(secret::CREATE_PENDING_TAG.to_string(), "true".to_string())])
+}
+
+/// The apply of a create of `c` by `h`, as Terraform runs it: plan, then apply.
+async fn plan_and_apply(h: &Harness, c: &Value) -> pb::apply_resource_change::Response {
+    let plan = h.plan(&Value::Null, c).await;
+    h.apply_private(
+        &Value::Null,
+        &undv(&plan.planned_state, &h.ty),
+        c,
+        &plan.planned_private,
+    )
+    .await
+}
+
+/// Two states (two workspaces, two provider processes) whose configurations create the same
+/// fixed name with the same settings and value. The second create used to take over the
+/// secret the first had made and still held, as if an interrupted apply of its own had left it:
+/// both states held one secret and destroying either deleted the other's. The first create
+/// removed its create-pending tag, so the second meets a completed secret and fails.
+#[tokio::test]
+async fn a_secret_another_state_completed_is_not_taken_over() {
+    let a = harness();
+    let value = canary();
+    let mut c = config("app/shared", &value, "1");
+    c.set("recovery_window_in_days", window(0));
+    let first = a.create(&c).await;
+    assert!(!shows_pending_tag(&first, "tags_all"));
+    let meta = a.store.describe("app/shared").await.unwrap().unwrap();
+    assert!(
+        !meta.tags.contains_key(secret::CREATE_PENDING_TAG),
+        "the finished create left its tag: {:?}",
+        meta.tags
+    );
+
+    let b = harness_on(a.store.clone());
+    let second = plan_and_apply(&b, &c).await;
+    assert_eq!(
+        errors(&second.diagnostics),
+        [(
+            "name".to_string(),
+            "Secrets Manager CreateSecret failed".to_string()
+        )]
+    );
+    let detail = details(&second.diagnostics);
+    assert!(
+        detail.contains("already exists"),
+        "{}",
+        summaries(&second.diagnostics).join(", ")
+    );
+    assert!(!detail.contains(&value));
+    assert!(undv(&second.new_state, &b.ty).is_null());
+    assert_eq!(a.store.list_versions("app/shared").await.unwrap().len(), 1);
+    // A's secret is untouched and still A's alone.
+    assert!(a
+        .read(&first)
+        .await
+        .diagnostics
+        .iter()
+        .all(|d| d.severity != pb::diagnostic::Severity::Error as i32));
+    assert!(a.store.describe("app/shared").await.unwrap().is_some());
+}
+
+/// A create interrupted before it removed its create-pending tag (the provider killed after
+/// CreateSecret): the re-run adopts the secret and removes the tag; the state, a refresh and an
+/// import never show it.
+#[tokio::test]
+async fn an_interrupted_create_is_adopted_and_its_tag_removed() {
+    let a = harness();
+    let value = canary();
+    let c = config("app/interrupted", &value, "1");
+    // The interrupted run: CreateSecret went through, UntagResource never came.
+    a.store
+        .fail_next_call_of("untag", StoreError::from_code("AccessDenied", "no untag"));
+    let first = plan_and_apply(&a, &c).await;
+    assert_eq!(errors(&first.diagnostics), []);
+    assert_eq!(
+        warnings(&first.diagnostics),
+        [(
+            String::new(),
+            "Secret created, its create-pending tag remains".to_string()
+        )]
+    );
+    assert!(!details(&first.diagnostics).contains(&value));
+    let first = undv(&first.new_state, &a.ty);
+    assert!(!shows_pending_tag(&first, "tags_all"));
+    let meta = a.store.describe("app/interrupted").await.unwrap().unwrap();
+    assert!(meta.tags.contains_key(secret::CREATE_PENDING_TAG));
+    // Refresh and import do not show it (no drift).
+    let read = undv(&a.read(&first).await.new_state, &a.ty);
+    assert_eq!(read.get("tags_all"), first.get("tags_all"));
+    assert_eq!(read.get("tags"), first.get("tags"));
+    let imported = a.import("app/interrupted").await;
+    assert!(!shows_pending_tag(&imported, "tags_all"));
+    assert!(!shows_pending_tag(&imported, "tags"));
+
+    // Terraform never stored `first`: the re-run, another process, adopts the secret.
+    let b = harness_on(a.store.clone());
+    let adopted = plan_and_apply(&b, &c).await;
+    assert_eq!(errors(&adopted.diagnostics), []);
+    let adopted = undv(&adopted.new_state, &b.ty);
+    assert_eq!(adopted.get("arn"), first.get("arn"));
+    assert_eq!(adopted.get("tags_all"), first.get("tags_all"));
+    let meta = b.store.describe("app/interrupted").await.unwrap().unwrap();
+    assert!(
+        !meta.tags.contains_key(secret::CREATE_PENDING_TAG),
+        "the adopter left the tag: {:?}",
+        meta.tags
+    );
+    assert_eq!(
+        b.store
+            .list_versions("app/interrupted")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
