@@ -20,6 +20,7 @@ use crate::rules::{KeyRule, Rules, Strength};
 use crate::table::{Row, Table, Treat};
 
 /// Fix for a secret used as an address key.
+pub const MAP_KEY_FIX: &str = "a map or object key is stored as written in state and plans (Terraform keeps the keys of `input`, `triggers_replace`, tags ... in plaintext, marked sensitive or not): key the map by a name and pass the secret as a value (to a write-only argument where one exists), then rotate it";
 pub const ADDRESS_KEY_FIX: &str = "a `for_each` or module key is part of the address, which Terraform stores in state and plans and every tool prints: key the instances by a name and pass the secret as a value (to a write-only argument where one exists)";
 
 /// How many times this process compiled the rules and the table (see [`Engine::compilations`]).
@@ -526,6 +527,22 @@ impl Engine {
             self.content_detection(value, c.rule, c.decoded, None, ADDRESS_KEY_FIX.to_string());
         d.reasons
             .push("the value is an instance or module key, part of the address".to_string());
+        Some(d)
+    }
+
+    /// Layer 3 only, for a member name of an object in a value (`{(var.token) = ...}`,
+    /// `triggers_replace = { (token) = ... }`): Terraform writes the key as is, so a key that a
+    /// content rule matches is a plaintext secret in the file.
+    pub fn analyze_map_key(&self, key: &str) -> Option<Detection> {
+        if key.len() < 12 || self.rules.is_safe_value(key, None) {
+            return None;
+        }
+        let c = self.content(key).into_iter().next()?;
+        let mut d = self.content_detection(key, c.rule, c.decoded, None, MAP_KEY_FIX.to_string());
+        d.reasons
+            .push("the value is a member name (a map or object key) in an attribute".to_string());
+        // The key's path is the path of the value under it: tell their fingerprints apart.
+        d.inner_identity = Some("/~key".to_string());
         Some(d)
     }
 

@@ -276,6 +276,11 @@ pub struct Finding {
     /// The length, after the public prefix of a token type when the matching content rule
     /// declares one: `…(24 chars)`, `ghp_…(40 chars)`. No other character of the value.
     pub preview: String,
+    /// A member name on the path (a map key in a value) could be a secret and is shown by its
+    /// length in `attribute_path` and `json_pointer` (which then point at no value in the
+    /// file): scrub leaves such a finding alone. Never written.
+    #[serde(skip)]
+    pub masked_path: bool,
 }
 
 /// Masked preview of a value: its length in characters, nothing of the value itself (even two

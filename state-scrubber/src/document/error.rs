@@ -119,7 +119,7 @@ pub(super) fn ptr(p: &str) -> Cow<'_, str> {
 /// `us-east-1`); a token (`ghp_` and 36 more), a random password or key does not, nor does
 /// anything with other characters. A few names are masked too (`output_base64sha256`): the
 /// line and column still say where.
-fn plain_key(seg: &str) -> bool {
+pub(super) fn plain_key(seg: &str) -> bool {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.:@+~".contains(c);
     seg.chars().count() <= 48
         && seg.chars().all(allowed)

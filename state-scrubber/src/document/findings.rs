@@ -1,9 +1,11 @@
 //! From detections to findings: where a value is ([`Pos`], [`Site`]), the finding made for
 //! each detection, and the findings' order and columns.
 
+use super::error::plain_key;
 use super::scanner::{Scanned, Scanner};
 use crate::detect::{attribute_path, pointer, Step};
-use crate::finding::{Address, Finding};
+use crate::finding::{preview, Address, Finding};
+use std::borrow::Cow;
 
 /// Findings in file order (stable: several findings on one value keep their order), their
 /// columns counted in characters.
@@ -118,10 +120,12 @@ const AWS_ACCESS_KEY_ID_RULE: &str = "aws-access-key-id";
 
 impl<'e> Scanner<'e> {
     pub(super) fn push_dets(&mut self, site: &Site<'_>) {
+        let (attr, masked_attr) = self.shown_steps(site.attr);
+        let (rel, masked_rel) = self.shown_steps(site.rel);
         for d in self.dets.drain(..) {
             let address = site.address.display();
-            let attribute_path = attribute_path(site.attr);
-            let json_pointer = format!("{}{}", site.unit_pointer, pointer(site.rel));
+            let attribute_path = attribute_path(&attr);
+            let json_pointer = format!("{}{}", site.unit_pointer, pointer(&rel));
             // A resource's `id` that is an AWS access key ID (`aws_iam_access_key`) is the key's
             // identifier, like a user name; the credential is `secret`. In every layout: v4
             // attributes, flatmaps, v3 `primary.id` and `primary.attributes.id`.
@@ -157,9 +161,50 @@ impl<'e> Scanner<'e> {
                 legacy_fingerprint: String::new(),
                 value_group: d.value_group,
                 preview: d.preview,
+                masked_path: masked_attr || masked_rel,
             };
             f.set_fingerprints(self.fp_key);
             self.findings.push(f);
         }
+    }
+
+    /// Whether a member name in a value could be a secret (a token used as a map key,
+    /// `{(var.token) = ...}`): not a plain name as errors show one ([`plain_key`], on its pointer
+    /// token), and random-looking or matched by a content rule. Attribute names and tag keys
+    /// (`user_name`, `Name`, `kubernetes.io/cluster/x`, `Cost Center`) are not.
+    pub(super) fn secret_key(&self, key: &str) -> bool {
+        let mut token = String::new();
+        crate::json::push_pointer_token(&mut token, key);
+        !plain_key(&token)
+            && (crate::rules::looks_random(key) || self.engine.analyze_map_key(key).is_some())
+    }
+
+    /// The finding for a member name in a value that a content rule matches (a GitHub token as a
+    /// key of `input` or `triggers_replace`): it is in the file as written, marked or not.
+    pub(super) fn key_detection(&self, key: &str) -> Option<crate::detect::Detection> {
+        let mut token = String::new();
+        crate::json::push_pointer_token(&mut token, key);
+        if plain_key(&token) {
+            return None;
+        }
+        self.engine.analyze_map_key(key)
+    }
+
+    /// `steps` as findings show them: each member name that [`Self::secret_key`] picks shown by
+    /// its length, as a value's preview; true if one was. The fingerprint, made from the shown
+    /// path, is then stable across runs and holds nothing of the key.
+    pub(super) fn shown_steps<'a>(&self, steps: &[Step<'a>]) -> (Vec<Step<'a>>, bool) {
+        let mut masked = false;
+        let shown = steps
+            .iter()
+            .map(|s| match s {
+                Step::Key(k) if self.secret_key(k) => {
+                    masked = true;
+                    Step::Key(Cow::Owned(preview(k)))
+                }
+                other => other.clone(),
+            })
+            .collect();
+        (shown, masked)
     }
 }

@@ -108,6 +108,7 @@ pub(super) fn mask_secret_keys(
             legacy_fingerprint: String::new(),
             value_group: site.digest,
             preview: site.preview,
+            masked_path: false,
         };
         f.set_fingerprints(fp_key);
         extra.push(f);
@@ -143,6 +144,8 @@ pub(super) struct SiteAt {
     pub(super) address: Address,
     pub(super) json_pointer: String,
     pub(super) attribute_path: String,
+    /// A member name in the path is shown masked (see `Finding::masked_path`).
+    pub(super) masked: bool,
     pub(super) fix: &'static str,
     pub(super) pos: Pos,
 }
@@ -215,6 +218,7 @@ fn same_value_finding(
         legacy_fingerprint: String::new(),
         value_group,
         preview,
+        masked_path: at.masked,
     };
     f.set_fingerprints(fp_key);
     f

@@ -112,13 +112,16 @@ impl<'e> Scanner<'e> {
         );
         if dets.is_empty() {
             if value.len() >= SameValue::MIN_LEN {
+                let (rel, masked_rel) = self.shown_steps(rel);
+                let (attr, masked_attr) = self.shown_steps(attr);
                 self.text_sites.push(TextSite {
                     text: value.into_owned(),
                     at: SiteAt {
                         section: section.to_string(),
                         address: address.clone(),
-                        json_pointer: format!("{unit}{}", pointer(rel)),
-                        attribute_path: attribute_path(attr),
+                        json_pointer: format!("{unit}{}", pointer(&rel)),
+                        attribute_path: attribute_path(&attr),
+                        masked: masked_rel || masked_attr,
                         fix,
                         pos: Pos::of(n),
                     },

@@ -6,7 +6,7 @@ use super::marks::Marks;
 use super::same_value::SameValue;
 use super::scanner::Scanner;
 use super::sites::{SiteAt, ValueSite};
-use super::walk::{walk_leaves, walk_nodes, Leaf};
+use super::walk::{is_dynamic_value, walk_leaves, walk_nodes, Leaf};
 use crate::detect::{attribute_path, pointer, Ctx, Detection, Mark, Step};
 use crate::finding::{preview, Address};
 use crate::json::{Dom, Kind as JKind, NodeId};
@@ -214,6 +214,8 @@ impl<'e> Scanner<'e> {
             for (_, path, pos, digest, preview) in misses {
                 let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
                 rel.extend(path.iter().cloned());
+                let (rel, masked_rel) = self.shown_steps(&rel);
+                let (path, masked_attr) = self.shown_steps(&path);
                 self.value_sites.push(ValueSite {
                     digest,
                     preview,
@@ -222,12 +224,32 @@ impl<'e> Scanner<'e> {
                         address: address.clone(),
                         json_pointer: format!("{unit}{}", pointer(&rel)),
                         attribute_path: attribute_path(&path),
+                        masked: masked_rel || masked_attr,
                         fix,
                         pos,
                     },
                 });
             }
         }
+        // Member names that are secrets themselves (`{(var.token) = ...}`): Terraform writes
+        // them as they are, in the value and its type alike; reported where the value is.
+        let mut path: Vec<Step<'s>> = Vec::new();
+        walk_keys(src, dom, id, &mut path, &mut |path, key_node| {
+            let Some(Step::Key(k)) = path.last() else {
+                return;
+            };
+            if let Some(d) = self.key_detection(k) {
+                // The parser keeps no column for a member name: count it from its start (which
+                // is after the opening quote: the column of the quote, 1-based).
+                let n = dom.node(key_node);
+                let line_start = memchr::memrchr(b'\n', &src[..n.start]).map_or(0, |i| i + 1);
+                let pos = Pos {
+                    line: n.line,
+                    column: (n.start - line_start) as u32,
+                };
+                hits.push((path.to_vec(), pos, vec![d]));
+            }
+        });
         for (path, pos, dets) in hits {
             let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
             rel.extend(path.iter().cloned());
@@ -280,14 +302,16 @@ impl<'e> Scanner<'e> {
             if dets.is_empty() {
                 if let Some(fix) = self.named.filter(|_| value.len() >= SameValue::MIN_LEN) {
                     let n = dom.node(id);
+                    let (rel, masked) = self.shown_steps(rel);
                     self.value_sites.push(ValueSite {
                         digest: self.engine.value_digest(&value),
                         preview: preview(&value),
                         at: SiteAt {
                             section: section.to_string(),
                             address: address.clone(),
-                            json_pointer: format!("{unit}{}", pointer(rel)),
+                            json_pointer: format!("{unit}{}", pointer(&rel)),
                             attribute_path: String::new(),
+                            masked,
                             fix,
                             pos: Pos::of(n),
                         },
@@ -368,6 +392,45 @@ impl<'e> Scanner<'e> {
             Mark::SensitiveAttributes,
             GENERIC_FIX,
         );
+    }
+}
+
+/// Visit every member name under `id` with its path (ending in the name) and the name's node;
+/// the type of a dynamic value is not visited (see [`walk_leaves`]).
+fn walk_keys<'s>(
+    src: &'s [u8],
+    dom: &Dom,
+    id: NodeId,
+    path: &mut Vec<Step<'s>>,
+    f: &mut dyn FnMut(&[Step<'s>], NodeId),
+) {
+    match dom.node(id).kind {
+        JKind::Array => {
+            for (i, el) in dom.elements(id).enumerate() {
+                path.push(Step::Idx(i));
+                walk_keys(src, dom, el, path, f);
+                path.pop();
+            }
+        }
+        JKind::Object if is_dynamic_value(src, dom, id) => {
+            if let Some(v) = dom.get(src, id, "value") {
+                path.push(Step::Key(Cow::Borrowed("value")));
+                walk_keys(src, dom, v, path, f);
+                path.pop();
+            }
+        }
+        JKind::Object => {
+            for (k, v) in dom.members(id) {
+                let Some(name) = dom.str(src, k) else {
+                    continue;
+                };
+                path.push(Step::Key(name));
+                f(path, k);
+                walk_keys(src, dom, v, path, f);
+                path.pop();
+            }
+        }
+        _ => {}
     }
 }
 

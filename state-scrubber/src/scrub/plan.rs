@@ -191,7 +191,18 @@ impl Planner<'_> {
     ) -> Result<Vec<Item>, ScrubError> {
         let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in findings.iter().filter(|f| sel.selects(f)) {
-            let why = identity(&f.json_pointer).or((!f.value_type.is_string()).then_some(
+            let why = if f.masked_path {
+                // The path is shown with the key masked: it points at no value, and a secret
+                // name made from it would be the same for every key of that length.
+                Some(
+                    "a map key on its path could be a secret (shown by its length), stored as \
+                     written: key the map by a name in the configuration and pass the secret as a \
+                     value, then rotate it",
+                )
+            } else {
+                identity(&f.json_pointer)
+            };
+            let why = why.or((!f.value_type.is_string()).then_some(
                 if f.json_pointer.starts_with("/outputs/") {
                     "a number marked sensitive (scrub moves strings; a reference cannot replace a number): \
                      stop exporting it from the root module, or make the output `ephemeral = true`"

@@ -466,7 +466,7 @@ fn pointers_in_errors_and_notes_do_not_show_a_key_that_could_be_a_secret() {
     let d = Dir::new();
     let token = plant(&format!("ghp_{}", random(ALNUM, 36)));
     let short = plant(&random(ALNUM, 12));
-    for key in [&token, &short] {
+    for (key, key_found) in [(&token, 1), (&short, 0)] {
         let full = state_v4(json!([resource(
             "managed",
             "terraform_data",
@@ -487,8 +487,9 @@ fn pointers_in_errors_and_notes_do_not_show_a_key_that_could_be_a_secret() {
                 2,
                 "invalid JSON at `/resources/0/instances/0/attributes/input/type/1/…(",
             ),
-            (&dup, 0, "a key occurs more than once"),
-            (&lone, 0, "lone UTF-16 surrogate"),
+            // The token as a key is a finding of its own (`audit::masked_keys`).
+            (&dup, key_found, "a key occurs more than once"),
+            (&lone, key_found, "lone UTF-16 surrogate"),
         ] {
             for format in ["text", "json", "sarif"] {
                 let r = audit(&[&file.display().to_string(), "--format", format]);

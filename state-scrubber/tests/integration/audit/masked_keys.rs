@@ -220,3 +220,140 @@ fn keys_equal_to_a_secret_found_elsewhere_in_the_file_are_masked_and_reported() 
         );
     }
 }
+
+/// Leak found with a real state: a secret used as a map key (`terraform_data` with
+/// `input = { (var.token) = ... }`, or a token as a key of `triggers_replace`) was printed in
+/// the `attribute_path` and `json_pointer` of every finding under it, in every format, in
+/// baselines and in scrub's output, and was never reported itself. Such a key is now shown by
+/// its length everywhere and, when a content rule matches it, is a finding of its own; scrub
+/// leaves findings under it alone. Ordinary keys stay readable.
+#[test]
+fn secret_map_keys_are_found_and_masked_everywhere() {
+    let d = Dir::new();
+    let key_token = plant(&format!("ghp_{}", random(ALNUM, 36)));
+    let under_token = plant(&format!("ghp_{}", random(ALNUM, 36)));
+    // A random key no rule matches (a `random_password` result): shown masked, not reported.
+    let classes = [
+        "ABCDEFGHJKLMNPQRSTUVWXYZ",
+        "abcdefghijkmnpqrstuvwxyz",
+        "23456789",
+    ];
+    let random_key = plant(
+        &(0..12)
+            .map(|i| random(classes[i % 3], 1))
+            .collect::<String>(),
+    );
+    let under_random = plant(&format!("ghp_{}", random(ALNUM, 36)));
+    let under_name = plant(&format!("ghp_{}", random(ALNUM, 36)));
+    let dynamic = |members: serde_json::Value| {
+        let types: serde_json::Map<String, serde_json::Value> = members
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| (k.clone(), json!("string")))
+            .collect();
+        json!({"value": members, "type": ["object", types]})
+    };
+    let mut input = serde_json::Map::new();
+    input.insert(random_key.clone(), json!(under_random));
+    input.insert("user_name".into(), json!(under_name));
+    let input = dynamic(serde_json::Value::Object(input.clone()));
+    let mut triggers = serde_json::Map::new();
+    triggers.insert(key_token.clone(), json!(under_token));
+    let triggers = dynamic(serde_json::Value::Object(triggers));
+    let st = d.write(
+        "terraform.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "terraform_data",
+            "m",
+            json!({"id": "x", "input": input, "output": input, "triggers_replace": triggers}),
+            json!([[{"type": "get_attr", "value": "triggers_replace"}]]),
+        )])),
+    );
+    let st = st.display().to_string();
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&st, "--format", format, "--verbose"]);
+        assert_eq!(r.code, 1, "{format}: findings expected");
+        outputs.push(r.all());
+    }
+    let bl = d.s("baseline.json");
+    let r = audit(&[&st, "--write-baseline", &bl]);
+    outputs.push(r.all());
+    outputs.push(std::fs::read_to_string(&bl).unwrap());
+    let r = audit(&[&st, "--format", "json"]);
+    let found = findings(&r);
+    let ptrs: Vec<&str> = found
+        .iter()
+        .map(|f| f["json_pointer"].as_str().unwrap())
+        .collect();
+    // The token key itself, at its own place.
+    assert!(
+        found.iter().any(|f| f["rule_id"] == "github-token"
+            && f["json_pointer"]
+                == "/resources/0/instances/0/attributes/triggers_replace/value/…(40 chars)"
+            && f["attribute_path"] == "triggers_replace.value[\"…(40 chars)\"]"
+            && f["column"].as_u64().unwrap() > 0),
+        "no finding for the key: {ptrs:?}"
+    );
+    // The values under secret keys are found, their paths masked; ordinary keys are readable.
+    for p in [
+        "/resources/0/instances/0/attributes/input/value/…(12 chars)",
+        "/resources/0/instances/0/attributes/input/value/user_name",
+    ] {
+        assert!(ptrs.contains(&p), "no finding at {p}: {ptrs:?}");
+    }
+    // The key and the value under it are two findings with different fingerprints, stable
+    // across runs.
+    let again = findings(&audit(&[&st, "--format", "json"]));
+    let fps = |fs: &[serde_json::Value]| {
+        fs.iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(fps(&found), fps(&again));
+    let mut distinct = fps(&found);
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        found.len(),
+        "fingerprints collide: {ptrs:?} {:?}",
+        fps(&found)
+    );
+    // The baseline matches the findings it was written from.
+    let r = audit(&[&st, "--baseline", &bl]);
+    assert_eq!(r.code, 0, "baseline does not match");
+    // scrub (dry run): nothing under a secret key is planned or named after it.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_state-scrubber"))
+        .args([
+            "scrub",
+            &st,
+            "--prefix",
+            "p",
+            "--name-template",
+            "{prefix}/{resource}/{attribute}",
+        ])
+        .output()
+        .unwrap();
+    outputs.push(String::from_utf8_lossy(&o.stdout).into_owned());
+    outputs.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    assert_eq!(o.status.code(), Some(0), "scrub dry run");
+    let plan_text = String::from_utf8_lossy(&o.stdout);
+    assert!(plan_text.contains("user_name"), "user_name not planned");
+    assert!(plan_text.contains("left alone, a map key"), "no note");
+    for c in [
+        &key_token,
+        &random_key,
+        &under_token,
+        &under_random,
+        &under_name,
+    ] {
+        for v in variants(c) {
+            for (i, o) in outputs.iter().enumerate() {
+                assert!(!o.contains(&v), "output {i} leaks a key or value fragment");
+            }
+        }
+    }
+}
