@@ -22,8 +22,8 @@ mod report;
 mod rule_list;
 mod rules;
 mod same_value;
-mod secrets_in_text;
 mod sarif;
+mod secrets_in_text;
 mod state;
 mod terraform_json;
 
