@@ -11,6 +11,13 @@ parameters match. The parser reads the bullet form the pages use:
 
 `check_docs(schema, docs_dir)` returns a list of problems, so `python tests/test_docs_schema.py
 SCHEMA.json` runs it outside pytest too.
+
+The pages' examples run too: every ```terraform / ```hcl block of README.md and docs/ (`doc_examples`)
+is made a complete configuration (`complete_example`: the provider block, the variables and
+`offstate_secret`, action and import targets a snippet refers to but does not declare; resources of
+other providers become `terraform_data`) and must pass `terraform validate` with no warning but the
+dev_overrides one: Terraform 1.11 from PATH, the bundled 1.15 for `action`, `list`, `action_trigger`
+and `import { identity }`.
 """
 
 from __future__ import annotations
@@ -252,6 +259,74 @@ def check_docs(schema: dict, docs_dir: Path = DOCS) -> list[str]:
     return problems
 
 
+# ----------------------------------------------------------------------------------------------
+# the pages' HCL examples
+
+REPO = DOCS.parent
+FENCE = re.compile(r"^( *)```(terraform|hcl)\s*$")
+# Blocks that are not a Terraform configuration, with the reason.
+NOT_CONFIGURATION = {
+    "provider_installation": "CLI configuration (~/.terraformrc), not a module",
+}
+# Terraform 1.14+ syntax: these blocks are validated with the bundled 1.15.
+NEEDS_NEW_TERRAFORM = re.compile(r'^(action|list) "|\baction_trigger\b|^\s*identity\s*=', re.M)
+# A resource of another provider: kept as terraform_data with its lifecycle block only.
+FOREIGN_RESOURCE = re.compile(r'^resource "((?:aws|random|tls)_[a-z0-9_]+)" "([a-z0-9_]+)" \{\n(.*?)^\}\n', re.S | re.M)
+FOREIGN_REF = re.compile(r"(?<![.\w])(?:aws|random|tls)_[a-z0-9_]+\.([a-z0-9_]+)\.(?:arn|id)\b")
+
+
+def doc_examples(repo: Path = REPO) -> list[tuple[str, int, str]]:
+    """(page, first line of the code, code) of every ```terraform / ```hcl block in README.md and docs/."""
+    out = []
+    for f in [repo / "README.md", *sorted((repo / "docs").rglob("*.md"))]:
+        lines = f.read_text().splitlines()
+        i = 0
+        while i < len(lines):
+            m = FENCE.match(lines[i])
+            if m:
+                indent = len(m.group(1))
+                j = i + 1
+                while not lines[j].strip().startswith("```"):
+                    j += 1
+                code = "\n".join(line[indent:] for line in lines[i + 1 : j]) + "\n"
+                out.append((str(f.relative_to(repo)), i + 2, code))
+                i = j
+            i += 1
+    return out
+
+
+def complete_example(code: str) -> dict[str, str]:
+    """{file name: text}: the snippet as a configuration `terraform validate` can check."""
+    files = {}
+    if re.search(r'^list "', code, re.M):
+        files["example.tfquery.hcl"], code = code, ""
+
+    def standin(m: re.Match) -> str:
+        life = re.search(r"^  lifecycle \{\n.*?^  \}\n", m.group(3), re.S | re.M)
+        return f'resource "terraform_data" "{m.group(2)}" {{\n{life.group(0) if life else ""}}}\n'
+
+    code = FOREIGN_RESOURCE.sub(standin, code)
+    code = FOREIGN_REF.sub(r'"arn:aws:lambda:eu-west-1:123456789012:function:\1"', code)
+    everything = code + files.get("example.tfquery.hcl", "")
+    extra = ""
+    if not re.search(r"^terraform \{", code, re.M):
+        extra += 'terraform {\n  required_providers {\n    offstate = { source = "offstate/offstate" }\n  }\n}\n'
+    if not re.search(r'^provider "offstate"', code, re.M):
+        extra += 'provider "offstate" {}\n'
+    declared = set(re.findall(r'^variable "([a-z0-9_]+)"', code, re.M))
+    for v in sorted(set(re.findall(r"\bvar\.([a-z0-9_]+)", everything)) - declared):
+        extra += f'variable "{v}" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n}}\n'
+    declared = set(re.findall(r'^resource "offstate_secret" "([a-z0-9_]+)"', code, re.M))
+    for r in sorted(set(re.findall(r"(?<![.\w])offstate_secret\.([a-z0-9_]+)\b", everything)) - declared):
+        extra += f'resource "offstate_secret" "{r}" {{\n  name = "prod/payments/{r}"\n}}\n'
+    declared = set(re.findall(r'^action "offstate_secret_rotate" "([a-z0-9_]+)"', code, re.M))
+    for a in sorted(set(re.findall(r"\baction\.offstate_secret_rotate\.([a-z0-9_]+)\b", everything)) - declared):
+        extra += f'action "offstate_secret_rotate" "{a}" {{\n  config {{\n    secret_id = "prod/payments/{a}"\n  }}\n}}\n'
+    files["main.tf"] = code
+    files["completion.tf"] = extra
+    return files
+
+
 if __name__ == "__main__":
     data = json.loads(Path(sys.argv[1]).read_text())
     if "provider_schemas" in data:
@@ -291,3 +366,58 @@ else:
         problems = check_docs(schema, tmp_path)
         assert any("`recovery_days` is documented but not in the schema" in p for p in problems), problems
         assert any("`recovery_window_in_days` is not documented" in p for p in problems), problems
+
+
+    def _examples():
+        return [
+            pytest.param(code, id=f"{page}:{line}")
+            for page, line, code in doc_examples()
+            if not any(k in code for k in NOT_CONFIGURATION)
+        ]
+
+    def _validate(ws, code: str) -> list[str]:
+        """The diagnostics of `terraform validate` on the completed snippet, but dev_overrides'."""
+        if NEEDS_NEW_TERRAFORM.search(code):
+            ws.env["OFFSTATE_TERRAFORM"] = "bundled"
+        files = complete_example(code)
+        for name, text in files.items():
+            ws.write(text, name)
+        args = ["validate", "-json"] + (["-query"] if "example.tfquery.hcl" in files else [])
+        res = ws.tf(*args, expect=None)
+        try:
+            diags = json.loads(res.stdout)["diagnostics"]
+        except (ValueError, KeyError):
+            return [f"terraform validate exited {res.rc}: {res.stderr[-2000:]}"]
+        out = []
+        for d in diags:
+            if d["summary"] == "Provider development overrides are in effect":
+                continue
+            where = d.get("range", {})
+            out.append(f"{d['severity']}: {d['summary']} ({where.get('filename')}:{where.get('start', {}).get('line')}): {d.get('detail', '')}")
+        if res.rc != 0 and not out:
+            out.append(f"terraform validate exited {res.rc}: {res.stderr[-2000:]}")
+        return out
+
+    @pytest.mark.parametrize("code", _examples())
+    def test_docs_example_validates(ws, code):
+        problems = _validate(ws, code)
+        assert not problems, "\n".join(problems) + f"\n(the completed configuration is in {ws.dir})"
+
+    def test_docs_examples_are_found():
+        """The extraction sees the pages' blocks: a page that loses its fence style loses its test."""
+        found = doc_examples()
+        pages = {page for page, _, _ in found}
+        for rel in list(PAGES) + ["functions/ref.md", "../README.md"]:
+            page = str((DOCS / rel).resolve().relative_to(REPO))
+            assert page in pages, f"{page}: no ```terraform block found"
+        skipped = [code for _, _, code in found if any(k in code for k in NOT_CONFIGURATION)]
+        assert len(skipped) == len(NOT_CONFIGURATION), "a NOT_CONFIGURATION entry matches no block, or more than one"
+
+    def test_a_broken_docs_example_is_caught(ws):
+        """The check can fail: an argument renamed in a page's example, and an example that only
+        warns (value_wo_version without a value), are reported."""
+        page, _, code = next(e for e in doc_examples() if e[0] == "docs/resources/secret.md" and "recovery_window_in_days = 7" in e[2])
+        problems = _validate(ws, code.replace("recovery_window_in_days = 7", "recovery_days = 7"))
+        assert any("Unsupported argument" in p and "recovery_days" in p for p in problems), problems
+        problems = _validate(ws, 'resource "offstate_secret" "a" {\n  name             = "a"\n  value_wo_version = "1"\n}\n')
+        assert any(p.startswith("warning: value_wo_version without value_wo") for p in problems), problems
