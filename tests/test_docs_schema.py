@@ -17,7 +17,9 @@ is made a complete configuration (`complete_example`: the provider block, the va
 `offstate_secret`, action and import targets a snippet refers to but does not declare; resources of
 other providers become `terraform_data`) and must pass `terraform validate` with no warning but the
 dev_overrides one: Terraform 1.11 from PATH, the bundled 1.15 for `action`, `list`, `action_trigger`
-and `import { identity }`.
+and `import { identity }`. Then `terraform plan` against the local endpoint, after making the
+secrets the snippet reads or imports (`secrets_read`), their values canaries swept from every
+artifact.
 """
 
 from __future__ import annotations
@@ -295,6 +297,37 @@ def doc_examples(repo: Path = REPO) -> list[tuple[str, int, str]]:
     return out
 
 
+IMPORT_BLOCK = re.compile(r"^import \{\n(.*?)^\}", re.S | re.M)
+SECRET_ARN = re.compile(r"arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:([A-Za-z0-9/_+=.@-]+)-[A-Za-z0-9]{6}")
+
+
+def secret_name(ref: str) -> str:
+    """The secret an import id or identity ARN names (`NAME?value_wo_version=V` too)."""
+    m = SECRET_ARN.fullmatch(ref.split("?", 1)[0])
+    return m.group(1) if m else ref.split("?", 1)[0]
+
+
+def import_targets(code: str) -> list[tuple[str, str]]:
+    """(offstate_secret name, id or identity ARN) of each import block."""
+    out = []
+    for body in IMPORT_BLOCK.findall(code):
+        to = re.search(r"^\s*to\s*=\s*offstate_secret\.([a-z0-9_]+)", body, re.M)
+        ref = re.search(r'^\s*(?:id|identity)\s*=\s*(?:\{\s*arn\s*=\s*)?"([^"]+)"', body, re.M)
+        if to and ref:
+            out.append((to.group(1), ref.group(1)))
+    return out
+
+
+def secrets_read(code: str) -> set[str]:
+    """The secrets a snippet expects to exist: what it imports, reads (`secret_id`) or looks up
+    (`data "offstate_secret"`), by name."""
+    names = {secret_name(ref) for _, ref in import_targets(code)}
+    names |= {secret_name(v) for v in re.findall(r'^\s*secret_id\s*=\s*"([^"]+)"', code, re.M)}
+    for body in re.findall(r'^data "offstate_secret" "[a-z0-9_]+" \{\n(.*?)^\}', code, re.S | re.M):
+        names |= {secret_name(v) for v in re.findall(r'^\s*(?:name|arn)\s*=\s*"([^"]+)"', body, re.M)}
+    return names
+
+
 def complete_example(code: str) -> dict[str, str]:
     """{file name: text}: the snippet as a configuration `terraform validate` can check."""
     files = {}
@@ -317,8 +350,10 @@ def complete_example(code: str) -> dict[str, str]:
     for v in sorted(set(re.findall(r"\bvar\.([a-z0-9_]+)", everything)) - declared):
         extra += f'variable "{v}" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n}}\n'
     declared = set(re.findall(r'^resource "offstate_secret" "([a-z0-9_]+)"', code, re.M))
+    imported = {to: secret_name(ref) for to, ref in import_targets(code)}
     for r in sorted(set(re.findall(r"(?<![.\w])offstate_secret\.([a-z0-9_]+)\b", everything)) - declared):
-        extra += f'resource "offstate_secret" "{r}" {{\n  name = "prod/payments/{r}"\n}}\n'
+        name = imported.get(r) or f"prod/payments/{r}"
+        extra += f'resource "offstate_secret" "{r}" {{\n  name = "{name}"\n}}\n'
     declared = set(re.findall(r'^action "offstate_secret_rotate" "([a-z0-9_]+)"', code, re.M))
     for a in sorted(set(re.findall(r"\baction\.offstate_secret_rotate\.([a-z0-9_]+)\b", everything)) - declared):
         extra += f'action "offstate_secret_rotate" "{a}" {{\n  config {{\n    secret_id = "prod/payments/{a}"\n  }}\n}}\n'
@@ -335,8 +370,11 @@ if __name__ == "__main__":
     print("\n".join(found) or "docs match the schema")
     sys.exit(1 if found else 0)
 else:
+    import base64
+
     import pytest
 
+    from harness import canary as canaries
     from harness import hcl
     from harness.terraform import PROVIDER_ADDR
 
@@ -425,3 +463,29 @@ else:
         assert any("Unsupported argument" in p and "recovery_days" in p for p in problems), problems
         problems = _validate(ws, 'resource "offstate_secret" "a" {\n  name             = "a"\n  value_wo_version = "1"\n}\n')
         assert any(p.startswith("warning: value_wo_version without value_wo") for p in problems), problems
+
+    @pytest.mark.parametrize("page, line, code", _examples())
+    def test_docs_example_plans(ws, sm, page, line, code):
+        """`terraform plan` against the local endpoint, with the secrets the snippet reads or
+        imports made first (their values canaries, swept from every artifact): the checks that
+        need known values (name, replica region, value_wo_version, json_key ...) run too. The
+        snippet's `prod/payments/` names are moved under this test's prefix."""
+        code = code.replace("prod/payments/", f"{ws.prefix}/")
+        arns = {}
+        for name in sorted(secrets_read(code)):
+            value = ws.canary(name.rsplit("/", 1)[-1])
+            doc = json.dumps({"username": "app", "password": value.reveal()})
+            ws.watch(canaries.Canary(doc))
+            arns[name] = sm.create_secret(Name=name, SecretString=doc)["ARN"]
+        code = SECRET_ARN.sub(lambda m: arns.get(m.group(1), m.group(0)), code)
+        if NEEDS_NEW_TERRAFORM.search(code):
+            ws.env["OFFSTATE_TERRAFORM"] = "bundled"
+        ws.env["AWS_ENDPOINT_URL"] = ws.endpoint  # Secrets Manager and STS (allowed_account_ids)
+        files = complete_example(code)
+        for name, text in files.items():
+            ws.write(text, name)
+        for v in re.findall(r'^variable "([a-z0-9_]+)" \{', "".join(files.values()), re.M):
+            if not re.search(rf'^variable "{v}" \{{[^}}]*^\s*default\s*=', "".join(files.values()), re.M):
+                c = ws.canary(v)
+                ws.set_var(v, base64.b64encode(c.reveal().encode()).decode() if v.endswith("_b64") else c)
+        ws.plan()
