@@ -23,7 +23,7 @@ use offstate_framework::{
 };
 
 use crate::provider::Handle;
-use crate::secret::store_diag;
+use crate::secret::{bounded, import_not_found, import_store_diag, store_diag, MAX_SHOWN_ID};
 
 pub const TYPE_NAME: &str = "offstate_secret_rotation";
 const RULES: &str = "rotation_rules";
@@ -547,15 +547,20 @@ impl offstate_framework::Resource for RotationResource {
                 s.set("rotate_immediately", Value::Bool(true));
                 resp.state = state_from(&meta, &s);
             }
-            Ok(Some(_)) => resp.diagnostics.error(
+            // The id is never repeated, as offstate_secret's import does (IMPORT_ID): a secret
+            // found is named by the name AWS gives it.
+            Ok(Some(meta)) => resp.diagnostics.error(
                 "Cannot import: rotation is not enabled",
-                format!("Secret {id:?} has no rotation enabled."),
+                format!(
+                    "Secret {:?} has no rotation enabled.",
+                    &*bounded(&meta.name, MAX_SHOWN_ID)
+                ),
             ),
-            Ok(None) => resp.diagnostics.error(
-                "Cannot import non-existent remote object",
-                format!("No secret {id:?} was found in Secrets Manager in this region."),
-            ),
-            Err(e) => resp.diagnostics.push(store_diag("DescribeSecret", id, &e)),
+            Ok(None) => resp.diagnostics.push(import_not_found()),
+            Err(e) if e.is_not_found() => resp.diagnostics.push(import_not_found()),
+            Err(e) => resp
+                .diagnostics
+                .push(import_store_diag("DescribeSecret", id, &e)),
         }
     }
 }

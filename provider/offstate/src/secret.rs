@@ -423,7 +423,7 @@ fn metadata_applied(prior: &Value, state: &Value, tags_all: &BTreeMap<String, St
 /// 512 characters and ARNs about 600, so a longer one is broken or hostile
 /// input (the hostile-input tests send 10 MiB names), and echoing it would put
 /// megabytes into Terraform's output and logs.
-const MAX_SHOWN_ID: usize = 1024;
+pub(crate) const MAX_SHOWN_ID: usize = 1024;
 /// Longest AWS error message a diagnostic repeats.
 pub(crate) const MAX_SHOWN_MESSAGE: usize = 4096;
 
@@ -438,16 +438,17 @@ pub(crate) const MAX_SHOWN_MESSAGE: usize = 4096;
 /// gateway echoing the request body shows it, in base64, or 16 bytes of it, as an echo cut
 /// short), hides the whole text, which then names the argument only.
 pub(crate) fn withhold_arguments(text: &str, config: &Value, names: &[&str]) -> String {
-    let mut given: Vec<(&str, &str)> = names
+    let given: Vec<(&str, &str)> = names
         .iter()
-        .filter_map(|k| {
-            config
-                .get(k)
-                .as_str()
-                .filter(|v| !v.is_empty())
-                .map(|v| (*k, v))
-        })
+        .filter_map(|k| config.get(k).as_str().map(|v| (*k, v)))
         .collect();
+    withhold(text, given)
+}
+
+/// [`withhold_arguments`] for input named `(name, value)` pairs that are not arguments of a
+/// configuration (an import id).
+fn withhold(text: &str, given: Vec<(&str, &str)>) -> String {
+    let mut given: Vec<(&str, &str)> = given.into_iter().filter(|(_, v)| !v.is_empty()).collect();
     given.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
     // One pass, so that a placeholder is never rewritten by a later value (`id` in
     // `<secret_id>`); `probe` is the same text without the placeholders, for the search below.
@@ -662,6 +663,43 @@ pub(crate) fn argument_store_diag(
         _ => {}
     }
     Diagnostic::error(format!("Secrets Manager {op} failed"), detail).at(AttributePath::attr(arg))
+}
+
+/// What an import id is called in the diagnostics of an import, which never repeat it: an id is
+/// typed or pasted by hand, and a secret pasted by mistake (a value instead of its name) must not
+/// come back in Terraform's output. Terraform shows the id it imports from itself.
+pub(crate) const IMPORT_ID: &str = "import id";
+
+/// [`store_diag`] for the secret an import id names: the id is not repeated and is withheld
+/// from AWS's message, as [`argument_store_diag`] does for an argument.
+pub(crate) fn import_store_diag(op: &str, id: &str, e: &StoreError) -> Diagnostic {
+    let message = withhold(e.message(), vec![(IMPORT_ID, id)]);
+    let mut detail = format!(
+        "Secrets Manager {op} for the secret that the {IMPORT_ID} names failed: {}: {}",
+        e.code(),
+        bounded(&message, MAX_SHOWN_MESSAGE)
+    );
+    match e {
+        StoreError::ScheduledForDeletion { .. } => detail.push_str(
+            "\n\nThe secret is scheduled for deletion. Restore it (aws secretsmanager restore-secret) to import it.",
+        ),
+        StoreError::AccessDenied { .. } => detail.push_str(
+            "\n\nCheck the credentials and that they allow this Secrets Manager action on the secret.",
+        ),
+        _ => {}
+    }
+    Diagnostic::error(format!("Secrets Manager {op} failed"), detail)
+}
+
+/// The error of an import whose id names no secret, without the id ([`IMPORT_ID`]).
+pub(crate) fn import_not_found() -> Diagnostic {
+    Diagnostic::error(
+        "Cannot import non-existent remote object",
+        format!(
+            "No secret with the name or ARN given as the {IMPORT_ID} was found in Secrets Manager in this region. \
+             Check the {IMPORT_ID} and the provider's region."
+        ),
+    )
 }
 
 /// After `CreateSecret` answered "already exists": is the existing secret
@@ -1873,11 +1911,10 @@ impl offstate_framework::Resource for SecretResource {
                 "Cannot import a secret scheduled for deletion",
                 format!("Secret {:?} is scheduled for deletion. Restore it first (aws secretsmanager restore-secret).", meta.name),
             ),
-            Ok(None) => resp.diagnostics.error(
-                "Cannot import non-existent remote object",
-                format!("No secret {id:?} was found in Secrets Manager in this region."),
-            ),
-            Err(e) => resp.diagnostics.push(store_diag("DescribeSecret", id, &e)),
+            // The id is not repeated (IMPORT_ID): the secret found is named by AWS's name for it.
+            Ok(None) => resp.diagnostics.push(import_not_found()),
+            Err(e) if e.is_not_found() => resp.diagnostics.push(import_not_found()),
+            Err(e) => resp.diagnostics.push(import_store_diag("DescribeSecret", id, &e)),
         }
     }
 }

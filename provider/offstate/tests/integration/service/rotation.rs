@@ -35,3 +35,74 @@ async fn a_rotation_configured_but_not_read_back_is_recorded() {
     assert_eq!(state.get("rotation_enabled"), &Value::Bool(true));
     assert!(state.is_wholly_known());
 }
+
+/// ImportResourceState of `id` as `type_name`: the diagnostics' summaries and details.
+async fn import_diagnostics(h: &Harness, type_name: &str, id: &str) -> Vec<(String, String)> {
+    let r = h
+        .svc
+        .import_resource_state(Request::new(pb::import_resource_state::Request {
+            type_name: type_name.into(),
+            id: id.into(),
+            client_capabilities: caps(),
+            identity: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.imported_resources.is_empty());
+    r.diagnostics
+        .iter()
+        .map(|d| (d.summary.clone(), d.detail.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn import_errors_never_repeat_the_import_id() {
+    // A user who pastes a secret where the import id goes (a value for its name) must not get
+    // it back in an error, neither from us nor quoted in AWS's message. The id passes the name
+    // check (letters, digits, -), as a random password may.
+    let h = harness();
+    h.create(&config("app/no-rotation", &canary(), "1")).await;
+    for type_name in ["offstate_secret_rotation", TYPE] {
+        let pasted = canary();
+        let shown = |diags: &[(String, String)]| {
+            diags
+                .iter()
+                .any(|(s, d)| s.contains(pasted.as_str()) || d.contains(pasted.as_str()))
+        };
+        // No such secret.
+        let diags = import_diagnostics(&h, type_name, &pasted).await;
+        assert_eq!(diags.len(), 1, "{type_name}: one error");
+        assert_eq!(diags[0].0, "Cannot import non-existent remote object");
+        assert!(
+            !shown(&diags),
+            "{type_name}: the not-found error repeats the import id"
+        );
+        // DescribeSecret fails with a message that quotes the id, as a ValidationException does.
+        h.store.fail_next_call_of(
+            "describe",
+            offstate_common::StoreError::from_code(
+                "ValidationException",
+                format!("1 validation error detected: Value '{pasted}' at 'secretId' failed to satisfy constraint"),
+            ),
+        );
+        let diags = import_diagnostics(&h, type_name, &pasted).await;
+        assert_eq!(diags.len(), 1, "{type_name}: one error");
+        assert!(
+            diags[0].1.contains("ValidationException") && diags[0].1.contains("<import id>"),
+            "{type_name}: the error names the code and the import id by its name"
+        );
+        assert!(
+            !shown(&diags),
+            "{type_name}: the DescribeSecret error repeats the import id"
+        );
+    }
+    // A secret without rotation is named by the name Secrets Manager gives it.
+    let diags = import_diagnostics(&h, "offstate_secret_rotation", "app/no-rotation").await;
+    assert_eq!(diags[0].0, "Cannot import: rotation is not enabled");
+    assert!(
+        diags[0].1.contains("\"app/no-rotation\""),
+        "{:?}",
+        diags[0].1
+    );
+}
