@@ -887,6 +887,7 @@ def test_a_read_of_a_secret_created_in_the_same_run_by_its_name_says_to_use_the_
     errors = error_diagnostics(res)
     assert [e["summary"] for e in errors] == ["Secrets Manager GetSecretValue failed"], [e["summary"] for e in errors]
     assert "offstate_secret.NAME.arn" in errors[0]["detail"], "the error must say to use the ARN"
+    assert src not in errors[0]["detail"], "the error repeats secret_id"
     assert store.status(sm, src) == "gone"
     write("arn")
     ws.apply()

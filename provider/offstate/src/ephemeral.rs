@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use offstate_common::name::is_arn;
 use offstate_common::store::{FetchedValue, VersionSelector};
 use offstate_common::{JsonSelectError, SecretValue, StoreError};
 use offstate_framework::datasource::{EphemeralResource, OpenRequest, OpenResponse};
@@ -28,9 +29,24 @@ fn withhold_inputs(text: &str, config: &Value) -> String {
     withhold_arguments(text, config, &INPUTS)
 }
 
+/// What a ResourceNotFoundException of GetSecretValue was about. AWS answers with that one code
+/// both for a secret that does not exist and for a version the secret does not have, and only
+/// its message text (which is not an interface) tells which; DescribeSecret, called on that
+/// error only, tells it by the code alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Missing {
+    /// DescribeSecret found no such secret.
+    Secret,
+    /// The secret exists: the version asked for (AWSCURRENT by default) is what is missing.
+    Version,
+    /// DescribeSecret failed too (not allowed, throttled, ...): either may be missing.
+    Unknown,
+}
+
 /// The diagnostic of a failed GetSecretValue: the API error code and AWS's message, the secret
-/// and version by the arguments that name them (see [`withhold_inputs`]).
-fn read_diag(e: &StoreError, config: &Value) -> Diagnostic {
+/// and version by the arguments that name them (see [`withhold_inputs`]), and for a
+/// ResourceNotFoundException (`missing`), what was not found and what to do.
+fn read_diag(e: &StoreError, config: &Value, missing: Option<Missing>) -> Diagnostic {
     let version = if config.get("version_id").is_known_set() {
         " (the version that version_id names)"
     } else if config.get("version_stage").is_known_set() {
@@ -43,18 +59,30 @@ fn read_diag(e: &StoreError, config: &Value) -> Diagnostic {
         e.code(),
         bounded(&withhold_inputs(e.message(), config), MAX_SHOWN_MESSAGE)
     );
-    match e {
-        StoreError::ScheduledForDeletion { .. } => detail.push_str(
+    // An ARN is known only once the secret exists: a secret_id that is one already is not the
+    // name of a secret this run creates.
+    let by_name = config
+        .get("secret_id")
+        .as_str()
+        .is_some_and(|id| !is_arn(id));
+    match (e, missing) {
+        (StoreError::ScheduledForDeletion { .. }, _) => detail.push_str(
             "\n\nThe secret is scheduled for deletion. Restore it (aws secretsmanager restore-secret) to read it.",
         ),
-        StoreError::AccessDenied { .. } => detail.push_str(
+        (StoreError::AccessDenied { .. }, _) => detail.push_str(
             "\n\nCheck the credentials and that they allow secretsmanager:GetSecretValue on the secret \
              (and kms:Decrypt on its key, for a customer managed key).",
         ),
-        // The secret itself is missing (not a version of it). A common cause: secret_id names
-        // a secret this very run creates, by its `name`, which Terraform knows at plan and
-        // so opens the read then (an unknown secret_id defers it to apply).
-        e if e.is_not_found() && !e.message().contains("secret value for") => detail.push_str(
+        (_, Some(Missing::Version)) if version.is_empty() => detail.push_str(
+            "\n\nThe secret exists and has no current value (no version labelled AWSCURRENT): write one first.",
+        ),
+        (_, Some(Missing::Version)) => {
+            detail.push_str(&format!("\n\nThe secret exists; it has no version that {} names.", if config.get("version_id").is_known_set() { "version_id" } else { "version_stage" }))
+        }
+        // The secret itself is (or may be) missing. A common cause: secret_id names a secret
+        // this very run creates, by its `name`, which Terraform knows at plan and so opens the
+        // read then (an unknown secret_id defers it to apply).
+        (_, Some(Missing::Secret | Missing::Unknown)) if by_name => detail.push_str(
             "\n\nIf an offstate_secret of this configuration creates the secret in this run, set secret_id to its \
              ARN (offstate_secret.NAME.arn): Terraform opens this read during plan whenever secret_id is known there, \
              as a configured name is, before the secret exists; an ARN is known only once the secret is created, so \
@@ -80,6 +108,23 @@ impl SecretValueEphemeral {
         SecretValueEphemeral {
             handle,
             cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// After GetSecretValue answered ResourceNotFoundException: the secret or the version? By
+    /// DescribeSecret's answer (never a value), so by codes, not by AWS's wording.
+    async fn what_is_missing(&self, secret_id: &str) -> Missing {
+        let Ok(c) = self.handle.get() else {
+            return Missing::Unknown;
+        };
+        match c.store.describe(secret_id).await {
+            Ok(Some(_)) => Missing::Version,
+            Ok(None) => Missing::Secret,
+            Err(e) if e.is_not_found() => Missing::Secret,
+            Err(e) => {
+                tracing::debug!(api = "DescribeSecret", code = %e.code(), "cannot tell whether the secret or its version is missing");
+                Missing::Unknown
+            }
         }
     }
 
@@ -167,21 +212,20 @@ impl EphemeralResource for SecretValueEphemeral {
         let fetched = match self.fetch(&secret_id, selector).await {
             Ok(f) => f,
             Err(e) => {
-                // A secret that exists without the version asked for is the version's fault
-                // ("can't find the specified secret value for VersionId ...").
-                let missing_version = e.is_not_found() && e.message().contains("secret value for");
-                let at = match (
-                    missing_version,
-                    &c.get("version_id"),
-                    &c.get("version_stage"),
-                ) {
-                    (true, Value::String(_), _) => "version_id",
-                    (true, _, Value::String(_)) => "version_stage",
+                let missing = if e.is_not_found() {
+                    Some(self.what_is_missing(&secret_id).await)
+                } else {
+                    None
+                };
+                // A secret that exists without the version asked for is the version's fault.
+                let at = match (missing, &c.get("version_id"), &c.get("version_stage")) {
+                    (Some(Missing::Version), Value::String(_), _) => "version_id",
+                    (Some(Missing::Version), _, Value::String(_)) => "version_stage",
                     _ => "secret_id",
                 };
                 return resp
                     .diagnostics
-                    .push(read_diag(&e, c).at(AttributePath::attr(at)));
+                    .push(read_diag(&e, c, missing).at(AttributePath::attr(at)));
             }
         };
         let value: SecretValue = match c.get("json_key").as_str() {
@@ -303,7 +347,7 @@ mod tests {
             "can't find the specified secret value for staging label: AWSPENDING",
         ] {
             let e = StoreError::from_code("ValidationException", message);
-            let d = format!("{:?}", read_diag(&e, &c));
+            let d = format!("{:?}", read_diag(&e, &c, None));
             assert!(!d.contains("hunter2"), "{d}");
             assert!(!d.contains("AWSPENDING"), "{d}");
             assert!(
@@ -333,7 +377,11 @@ mod tests {
             assert!(shown.contains("secret_id"), "{shown}");
             let d = format!(
                 "{:?}",
-                read_diag(&StoreError::from_code("ValidationException", message), &c)
+                read_diag(
+                    &StoreError::from_code("ValidationException", message),
+                    &c,
+                    None
+                )
             );
             assert!(!d.contains("hunter2"), "{d}");
         }
