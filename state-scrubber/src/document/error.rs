@@ -95,7 +95,7 @@ pub(super) fn shown_version(v: &str) -> String {
 /// A JSON pointer as an error or a note shows it: each member name that could be a secret (a
 /// key is input too: `{(var.token) = ...}` makes a token a key) is shown by its length only,
 /// `…(40 chars)`, as a finding's preview. See [`plain_key`].
-pub(super) fn ptr(p: &str) -> Cow<'_, str> {
+pub(crate) fn ptr(p: &str) -> Cow<'_, str> {
     if p.is_empty() {
         return Cow::Borrowed("the document root");
     }

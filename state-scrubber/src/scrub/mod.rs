@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use offstate_common::store::SecretStore;
 
 use crate::detect::Engine;
-use crate::document::{DocError, DocKind, Scanner};
+use crate::document::{shown_pointer, DocError, DocKind, Scanner};
 use crate::finding::DEFAULT_FINGERPRINT_KEY;
 use crate::json::has_lone_surrogate;
 use crate::table::Table;
@@ -47,7 +47,8 @@ pub enum ScrubError {
     BackendCache { file: String },
     #[error("{file}: the state has no `lineage` (a legacy state); run `terraform state push` once to give it one")]
     NoLineage { file: String },
-    #[error("{file}: at JSON path `{pointer}`: {message}")]
+    /// The path is shown with a key that could be a secret masked (as audit's errors show it).
+    #[error("{file}: at JSON path {}: {message}", shown_pointer(pointer))]
     At {
         file: String,
         pointer: String,
@@ -161,7 +162,7 @@ fn json_path(pointer: &str) -> String {
     if pointer.is_empty() {
         String::new()
     } else {
-        format!(" (JSON path `{pointer}`)")
+        format!(" (JSON path {})", shown_pointer(pointer))
     }
 }
 

@@ -15,6 +15,7 @@ use super::store::{
     load_manifest, manifest_name, tag_value, ManifestEntry, TAG_LINEAGE, TAG_MANAGED_BY,
 };
 use super::{masked, parse_state, ScrubError};
+use crate::document::shown_pointer;
 use crate::json::{Kind, NodeId};
 
 #[derive(Debug)]
@@ -207,9 +208,12 @@ pub async fn restore(
             continue;
         };
         let Some(id) = doc.node_at(&ptr) else {
-            report
-                .skipped
-                .push(format!("{} {}: no value at {ptr}", e.address, e.attribute));
+            report.skipped.push(format!(
+                "{} {}: no value at {}",
+                e.address,
+                e.attribute,
+                shown_pointer(&ptr)
+            ));
             continue;
         };
         let expected = match e.action.as_str() {
@@ -218,8 +222,10 @@ pub async fn restore(
         };
         if !expected {
             report.skipped.push(format!(
-                "{} {}: changed since the scrub (JSON path {ptr}); left as is",
-                e.address, e.attribute
+                "{} {}: changed since the scrub (JSON path {}); left as is",
+                e.address,
+                e.attribute,
+                shown_pointer(&ptr)
             ));
             continue;
         }
@@ -293,7 +299,7 @@ pub async fn restore(
         }
         if !known.contains(s.as_ref()) {
             let left = |why: &str| {
-                format!("JSON path {ptr}: a reference under the prefix that scrub did not write ({why}); left as is")
+                format!("JSON path {}: a reference under the prefix that scrub did not write ({why}); left as is", shown_pointer(&ptr))
             };
             let Ok(r) = SecretRef::parse(&s) else {
                 report.skipped.push(left("not one scrub writes"));
@@ -408,8 +414,9 @@ fn missing_message(missing: &[Missing]) -> String {
         let sep = if i == 0 { " " } else { "; " };
         let _ = write!(
             s,
-            "{sep}secret {} (JSON path `{}`{who}): {what}",
-            m.secret, m.pointer
+            "{sep}secret {} (JSON path {}{who}): {what}",
+            m.secret,
+            shown_pointer(&m.pointer)
         );
     }
     let _ = write!(

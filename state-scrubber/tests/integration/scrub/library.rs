@@ -364,6 +364,64 @@ fn restore_leaves_references_scrub_did_not_write() {
     });
 }
 
+/// Review finding: restore's warning for a reference it leaves (not scrub's) named its JSON path
+/// as it is, and a map key on it is input (`input = { (var.token) = ... }` makes a token a key):
+/// the key was printed. Its path is now shown as audit's errors show pointers, such a key by its
+/// length; the same for a reference whose secret is gone (the error), and plain keys as they are.
+#[test]
+fn restore_masks_a_key_that_could_be_a_secret_in_the_paths_it_shows() {
+    use crate::util::{random, ALNUM};
+    let c = canary();
+    let src = canary_state(&c);
+    let store = MemoryStore::default();
+    let key = format!("ghp_{}", random(ALNUM, 36));
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .unwrap();
+        let mut v = json(r.output.as_ref().unwrap());
+        // Not scrub's: a name scrub never made, under the prefix.
+        v["outputs"]["by_token"] = json!({
+            "value": { key.as_str(): "ref+awssecrets://test/app/users/none" },
+            "type": ["object", { key.as_str(): "string" }],
+        });
+        let scrubbed = serde_json::to_vec_pretty(&v).unwrap();
+        let back = restore::restore(&scrubbed, "s.tfstate", "test/app", &store, false)
+            .await
+            .unwrap();
+        let said = back.skipped.join("\n") + &restore::render(&back);
+        assert!(
+            !said.contains(&key),
+            "the key is in restore's warnings: {}",
+            said.replace(&key, "<the key>")
+        );
+        assert!(
+            said.contains("JSON path `/outputs/by_token/value/…(40 chars)`: a reference under the prefix that scrub did not write"),
+            "{}",
+            said.replace(&key, "<the key>")
+        );
+        // A reference scrub wrote, now under such a key, whose secret is gone: the error.
+        let reference = v["outputs"]["db_password"]["value"]
+            .as_str()
+            .expect("the output's reference")
+            .to_string();
+        let name = offstate_common::SecretRef::parse(&reference).unwrap().name;
+        v["outputs"]["by_token"]["value"][key.as_str()] = json!(reference);
+        store.delete(&name, Deletion::Immediate).await.unwrap();
+        let scrubbed = serde_json::to_vec_pretty(&v).unwrap();
+        let e = restore::restore(&scrubbed, "s.tfstate", "test/app", &store, false)
+            .await
+            .expect_err("a secret is gone")
+            .to_string();
+        assert!(!e.contains(&key), "{}", e.replace(&key, "<the key>"));
+        assert!(
+            e.contains("(JSON path `/outputs/by_token/value/…(40 chars)`)"),
+            "{}",
+            e.replace(&key, "<the key>")
+        );
+    });
+}
+
 #[test]
 fn selection_filters() {
     let c = canary();
