@@ -5,12 +5,13 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use offstate_common::store::{ListFilter, SecretMeta};
+use offstate_common::StoreError;
 use offstate_framework::datasource::{DataSource, ReadDataRequest, ReadDataResponse};
 use offstate_framework::value::Number;
 use offstate_framework::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
 use crate::provider::Handle;
-use crate::secret::{argument_store_diag, store_diag};
+use crate::secret::{argument_store_diag, store_diag, withhold_arguments};
 
 fn rfc3339(t: Option<SystemTime>) -> Value {
     let Some(t) = t else { return Value::Null };
@@ -264,6 +265,9 @@ pub(crate) fn with_list_filter(block: Block) -> Block {
         )
 }
 
+/// The arguments [`list_filter`] sends in the ListSecrets request.
+pub(crate) const LIST_FILTERS: [&str; 3] = ["name_prefix", "tag_key", "tag_value"];
+
 /// The ListSecrets filter of a `name_prefix` / `tag_key` / `tag_value`
 /// configuration (data source and list resource alike).
 pub(crate) fn list_filter(cfg: &Value) -> ListFilter {
@@ -305,7 +309,7 @@ impl DataSource for SecretsData {
             )
             .attribute(
                 Attribute::computed("id", Type::String)
-                    .description("The region and filters, for Terraform."),
+                    .description("The provider's region, for Terraform (never the filters: they may hold sensitive values)."),
             )
             .attribute(
                 Attribute::computed("names", Type::list(Type::String))
@@ -328,19 +332,23 @@ impl DataSource for SecretsData {
         let want_tags = cfg.get("tags").as_string_map().unwrap_or_default();
         let mut found = match c.store.list(&filter).await {
             Ok(v) => v,
-            Err(e) => return resp.diagnostics.push(store_diag("ListSecrets", "*", &e)),
+            Err(e) => {
+                // A data source's arguments take sensitive values (Terraform hands them to us
+                // unmarked), and AWS quotes a filter value it refuses.
+                let message = withhold_arguments(e.message(), cfg, &LIST_FILTERS);
+                let e = StoreError::from_code(e.code(), message);
+                return resp.diagnostics.push(store_diag("ListSecrets", "*", &e));
+            }
         };
         found.retain(|m| want_tags.iter().all(|(k, v)| m.tags.get(k) == Some(v)));
         found.sort_by(|a, b| a.name.cmp(&b.name));
         let s = &mut resp.state;
+        // Not made from the filters: Terraform keeps a sensitive argument's mark on that
+        // argument only, so `tag_value = var.token` copied into `id` showed the token in clear
+        // ("Read complete [id=...]", the plan, an output of `id`) and stored it unmarked.
         s.set(
             "id",
-            Value::string(format!(
-                "name_prefix={};tag_key={};tag_value={}",
-                filter.name_prefix.as_deref().unwrap_or(""),
-                filter.tag_key.as_deref().unwrap_or(""),
-                filter.tag_value.as_deref().unwrap_or("")
-            )),
+            Value::string(c.store.region().unwrap_or("offstate_secrets")),
         );
         s.set(
             "names",
@@ -355,8 +363,68 @@ impl DataSource for SecretsData {
 
 #[cfg(test)]
 mod tests {
-    use super::rfc3339;
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
     use std::time::{Duration, SystemTime};
+
+    use offstate_common::store::memory::MemoryStore;
+    use offstate_framework::resource::ClientCapabilities;
+
+    use crate::provider::Configured;
+
+    async fn secrets_read(store: Arc<MemoryStore>, config: &Value) -> ReadDataResponse {
+        let data = SecretsData::new(Handle::with(Configured {
+            store,
+            default_tags: BTreeMap::new(),
+            ignore_tags: Default::default(),
+        }));
+        let mut resp = ReadDataResponse {
+            state: config.clone(),
+            diagnostics: Default::default(),
+        };
+        let req = ReadDataRequest {
+            config,
+            client_capabilities: ClientCapabilities::default(),
+        };
+        data.read(&req, &mut resp).await;
+        resp
+    }
+
+    /// A data source's arguments take sensitive values, which reach the provider unmarked:
+    /// `tag_value = var.token` must not come back in `id` (shown and stored without the
+    /// mark), nor in the error of a ListSecrets that quotes the value it refuses.
+    #[tokio::test]
+    async fn offstate_secrets_repeats_no_filter_value() {
+        let token = "hunter2-the-token-as-a-filter";
+        let config = Value::object([
+            ("name_prefix", Value::string(format!("{token}-prefix"))),
+            ("tag_key", Value::string(format!("{token}-key"))),
+            ("tag_value", Value::string(token)),
+            ("tags", Value::Null),
+        ]);
+        let resp = secrets_read(Arc::new(MemoryStore::default()), &config).await;
+        assert!(!resp.diagnostics.has_errors(), "{:?}", resp.diagnostics);
+        let id = resp
+            .state
+            .get("id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(!id.is_empty(), "no id");
+        assert!(!id.contains("hunter2"), "a filter value is in id");
+
+        let store = Arc::new(MemoryStore::default());
+        store.fail_next(StoreError::from_code(
+            "ValidationException",
+            format!("1 validation error detected: Value '[{token}]' at 'filters.3.member.values' failed to satisfy constraint"),
+        ));
+        let resp = secrets_read(store, &config).await;
+        let shown = format!("{:?}", resp.diagnostics);
+        assert!(resp.diagnostics.has_errors(), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("Value '[<tag_value>]'"), "{shown}");
+    }
 
     #[test]
     fn dates() {

@@ -11,9 +11,6 @@ use offstate_framework::{Block, Schema, Value};
 use crate::provider::Handle;
 use crate::secret::{imported_state, store_diag, withhold_arguments, TYPE_NAME};
 
-/// The list block's arguments that go into the ListSecrets request.
-const FILTERS: [&str; 3] = ["name_prefix", "tag_key", "tag_value"];
-
 /// DescribeSecret calls in flight at once for `include_resource = true`. Far under the service's
 /// quota (40,000 DescribeSecret requests per second per Region since March 2025), and a round
 /// trip's wait is what each call costs: eight at a time is about eight times faster.
@@ -56,7 +53,7 @@ impl ListResource for SecretList {
             Ok(v) => v,
             Err(e) => {
                 // The filters may hold ephemeral values, and AWS quotes a value it refuses.
-                let message = withhold_arguments(e.message(), cfg, &FILTERS);
+                let message = withhold_arguments(e.message(), cfg, &crate::data::LIST_FILTERS);
                 let e = StoreError::from_code(e.code(), message);
                 return resp.diagnostics.push(store_diag("ListSecrets", "*", &e));
             }
