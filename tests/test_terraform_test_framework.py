@@ -1,5 +1,5 @@
-"""Where values travel beyond plan/apply: `terraform test` with mocks and module runs, ephemeral
-values through a child module's output into a second provider configuration and a write-only
+"""Where values travel beyond plan/apply: `terraform test` with mocks and module runs (and, on
+1.15, a setup run's ephemeral outputs feeding later runs), ephemeral values through a child module's output into a second provider configuration and a write-only
 argument, a saved plan applied with another ephemeral value, `import` blocks with `for_each`,
 `plan -refresh=false`, a state edited by hand (the upgrade path), and sensitive data source
 arguments. Real Terraform (1.11 and the bundled 1.15), moto, canary sweep of every artifact.
@@ -196,6 +196,98 @@ def test_terraform_test_with_mocks_and_module_runs(ws, sm, terraform):
         if line.get("diagnostic", {}).get("severity") == "error"
     ]
     assert any(d["summary"] == "Invalid recovery window" for d in errors), [d["summary"] for d in errors]
+    assert store.status(sm, name) == "gone"
+    ws.sweep()
+
+
+SETUP = """\
+terraform {
+  required_providers {
+    offstate = { source = "offstate/offstate" }
+  }
+}
+provider "offstate" {
+  region   = "us-east-1"
+  endpoint = "ENDPOINT"
+}
+ephemeral "offstate_password" "pw" {
+  length = 24
+}
+ephemeral "offstate_secret_value" "src" {
+  secret_id = "SRC"
+}
+output "pw" {
+  value     = ephemeral.offstate_password.pw.result
+  ephemeral = true
+}
+output "src" {
+  value     = ephemeral.offstate_secret_value.src.value
+  ephemeral = true
+}
+"""
+
+EPHEMERAL_RUNS = """\
+run "setup" {
+  command = apply
+  module {
+    source = "./setup"
+  }
+}
+
+run "from_the_read" {
+  command = apply
+  variables {
+    secret = run.setup.src
+  }
+  assert {
+    condition     = offstate_secret.s.value_wo == null && offstate_secret.s.version_id != null
+    error_message = "the secret's state is not as expected"
+  }
+}
+
+run "from_the_password" {
+  command = apply
+  variables {
+    secret = run.setup.pw
+  }
+}
+
+run "assert_on_the_value_fails" {
+  command = plan
+  variables {
+    secret = run.setup.src
+  }
+  assert {
+    condition     = var.secret == "not-the-value"
+    error_message = "the variable is not the expected value"
+  }
+}
+"""
+
+
+def test_ephemeral_run_outputs_feed_the_next_runs(ws, sm):
+    """Terraform 1.15: a setup run's ephemeral outputs (an offstate_secret_value read, an
+    offstate_password) become the ephemeral variable of later runs; a failed assertion on it
+    shows "(ephemeral value)". 1.11 refuses ephemeral outputs in a run's root module."""
+    ws.env["OFFSTATE_TERRAFORM"] = "bundled"
+    c = ws.canary()
+    name = ws.name()
+    sm.create_secret(Name=f"{name}-src", SecretString=c.reveal())
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)))
+    (ws.dir / "setup").mkdir()
+    ws.write(SETUP.replace("ENDPOINT", ws.endpoint).replace("SRC", f"{name}-src"), "setup/main.tf")
+    (ws.dir / "tests").mkdir()
+    ws.write(EPHEMERAL_RUNS, "tests/ephemeral.tftest.hcl")
+    ws.tf("get")
+    res = ws.tf("test", "-no-color", "-verbose", expect=1)
+    assert "(ephemeral value)" in res.stderr, res.stderr
+    res = ws.tf("test", "-json", expect=1)
+    assert run_status(res) == {
+        "setup": "pass",
+        "from_the_read": "pass",
+        "from_the_password": "pass",
+        "assert_on_the_value_fails": "fail",
+    }, run_status(res)
     assert store.status(sm, name) == "gone"
     ws.sweep()
 
