@@ -101,6 +101,10 @@ pub enum BaselineError {
         line: usize,
         column: usize,
     },
+    /// JSON, but not a baseline this version reads: what it is instead, or which member is
+    /// wrong (by JSON pointer; never a value).
+    #[error("baseline {path}: {message}")]
+    Invalid { path: String, message: String },
     #[error("baseline {path}: cannot write: {message}")]
     Write { path: String, message: String },
 }
@@ -162,7 +166,7 @@ impl Baseline {
             (&a.file, &a.address, &a.attribute_path).cmp(&(&b.file, &b.address, &b.attribute_path))
         });
         Baseline {
-            version: 1,
+            version: VERSION as u32,
             tool: "state-scrubber".into(),
             findings: entries,
         }
@@ -174,10 +178,20 @@ impl Baseline {
             message: crate::input::io_message(&e),
         })?;
         // serde_json errors quote no input, only positions.
-        serde_json::from_str(&text).map_err(|e| BaselineError::Format {
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| BaselineError::Format {
+                path: path.display().to_string(),
+                line: e.line(),
+                column: e.column(),
+            })?;
+        let invalid = |message: String| BaselineError::Invalid {
             path: path.display().to_string(),
-            line: e.line(),
-            column: e.column(),
+            message,
+        };
+        check(&value).map_err(invalid)?;
+        // `check` saw every member this reads; serde's own message would quote a value.
+        serde_json::from_value(value).map_err(|_| {
+            invalid("not a state-scrubber baseline (members of the wrong type)".into())
         })
     }
 
@@ -209,6 +223,127 @@ impl Baseline {
         }
         m
     }
+}
+
+/// The baseline version this build writes and reads.
+pub const VERSION: u64 = 1;
+
+/// Is `v` a baseline this build reads? Else what is wrong with it, in words a user can act on: a
+/// file of another kind given to `--baseline` by mistake (a state, a plan, a report) is named as
+/// such, a baseline of another version says so, a wrong member is named by its JSON pointer.
+/// Without this, a newer baseline was read as if it were version 1, and an object with a
+/// `findings` array of the wrong shape could accept nothing while the run passed for a
+/// baselined one. No message quotes a value from the file.
+fn check(v: &serde_json::Value) -> Result<(), String> {
+    use serde_json::Value;
+    const WHAT: &str = "a state-scrubber baseline is a JSON object with `version`, `tool` and \
+                        `findings`, written by `audit --write-baseline`";
+    let Some(obj) = v.as_object() else {
+        let kind = match v {
+            Value::Array(_) => "a JSON array (a gitleaks report or baseline?)",
+            Value::String(_) => "a JSON string",
+            Value::Number(_) => "a JSON number",
+            Value::Bool(_) => "a JSON boolean",
+            _ => "JSON null",
+        };
+        return Err(format!("{kind}, not a state-scrubber baseline; {WHAT}"));
+    };
+    let has = |k: &str| obj.contains_key(k);
+    if obj.get("tool").and_then(Value::as_str) != Some("state-scrubber") {
+        let kind = if has("lineage") || (has("terraform_version") && has("resources")) {
+            Some("a Terraform state")
+        } else if has("format_version")
+            && [
+                "resource_changes",
+                "planned_values",
+                "values",
+                "prior_state",
+            ]
+            .iter()
+            .any(|k| has(k))
+        {
+            Some("a Terraform plan or `terraform show -json` output")
+        } else if has("runs") && (has("$schema") || has("version")) {
+            Some("a SARIF report")
+        } else if obj
+            .get("tool")
+            .and_then(|t| t.get("name"))
+            .and_then(Value::as_str)
+            == Some("state-scrubber")
+        {
+            Some("a state-scrubber JSON report (--format json)")
+        } else if has("plugins_used") || has("generated_at") {
+            Some("a detect-secrets baseline")
+        } else {
+            None
+        };
+        return Err(match kind {
+            Some(kind) => format!("{kind}, not a state-scrubber baseline; {WHAT}"),
+            None if has("tool") => {
+                format!("`tool` is not \"state-scrubber\": not a state-scrubber baseline; {WHAT}")
+            }
+            None => format!("no `tool`: not a state-scrubber baseline; {WHAT}"),
+        });
+    }
+    match obj.get("version") {
+        None => {
+            return Err(format!(
+                "no `version` (this state-scrubber reads version {VERSION})"
+            ))
+        }
+        Some(n) => match n.as_u64() {
+            Some(VERSION) => {}
+            Some(n) if n > VERSION => {
+                return Err(format!(
+                    "version {n}, written by a newer state-scrubber; this one ({}) reads \
+                     version {VERSION}: upgrade state-scrubber, or write the baseline again \
+                     with this one (--write-baseline)",
+                    env!("CARGO_PKG_VERSION")
+                ))
+            }
+            Some(n) => {
+                return Err(format!(
+                    "unknown version {n}; this state-scrubber reads version {VERSION}"
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "`version` is not a whole number; this state-scrubber reads version {VERSION}"
+                ))
+            }
+        },
+    }
+    let Some(findings) = obj.get("findings") else {
+        return Err("no `findings` (an array of accepted findings, `[]` for none)".into());
+    };
+    let Some(findings) = findings.as_array() else {
+        return Err("`/findings` is not an array".into());
+    };
+    for (i, e) in findings.iter().enumerate() {
+        let Some(e) = e.as_object() else {
+            return Err(format!("`/findings/{i}` is not an object"));
+        };
+        for (key, required) in [
+            ("fingerprint", true),
+            ("rule_id", true),
+            ("address", true),
+            ("attribute_path", true),
+            ("file", false),
+        ] {
+            match e.get(key) {
+                None if required => {
+                    return Err(format!("`/findings/{i}/{key}` is missing"));
+                }
+                None | Some(Value::String(_)) => {}
+                Some(_) => return Err(format!("`/findings/{i}/{key}` is not a string")),
+            }
+        }
+        // An empty fingerprint accepts nothing: an entry meant to accept a finding would not.
+        if e.get("fingerprint").and_then(Value::as_str) == Some("") {
+            return Err(format!("`/findings/{i}/fingerprint` is empty"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

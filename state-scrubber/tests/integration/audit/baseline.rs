@@ -443,3 +443,118 @@ fn updating_a_baseline_in_place_keeps_what_it_accepted() {
         .collect();
     assert!(leftovers.is_empty(), "temporary files left behind");
 }
+
+/// A file given to --baseline that is not a baseline this version reads is exit 2 naming the
+/// file and what is wrong, before anything is scanned. Before: a baseline of a newer version
+/// (`"version": 2`) was read as version 1, and one whose entries had the wrong shape was 'not a
+/// state-scrubber baseline (line 1, column 94)' at best; a state, a plan, a SARIF or JSON report
+/// given by mistake said the same, not what it was.
+#[test]
+fn a_baseline_of_another_version_or_kind_is_refused_with_what_is_wrong() {
+    let d = Dir::new();
+    let password = pw();
+    let st = d.write("terraform.tfstate", db_state(&password));
+    let st = st.display().to_string();
+    let good = d.s("good.json");
+    assert_eq!(audit(&[&st, "--write-baseline", &good]).code, 0);
+    let mut written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&good).unwrap()).unwrap();
+    assert_eq!(written["version"], 1);
+    let with = |pointer: &str, v: Value| {
+        let mut b = written.clone();
+        *b.pointer_mut(pointer).unwrap() = v;
+        b.to_string()
+    };
+    let sarif = audit(&[&st, "--format", "sarif"]).stdout;
+    let report = audit(&[&st, "--format", "json"]).stdout;
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "newer.json",
+            with("/version", json!(2)),
+            "version 2, written by a newer state-scrubber",
+        ),
+        ("zero.json", with("/version", json!(0)), "unknown version 0"),
+        (
+            "text-version.json",
+            with("/version", json!("1")),
+            "`version` is not a whole number",
+        ),
+        (
+            "other-tool.json",
+            with("/tool", json!("gitleaks")),
+            "`tool` is not \"state-scrubber\"",
+        ),
+        (
+            "no-fingerprint.json",
+            with(
+                "/findings/0",
+                json!({"rule_id": "r", "address": "a", "attribute_path": "p"}),
+            ),
+            "`/findings/0/fingerprint` is missing",
+        ),
+        (
+            "empty-fingerprint.json",
+            with("/findings/0/fingerprint", json!("")),
+            "`/findings/0/fingerprint` is empty",
+        ),
+        (
+            "number-file.json",
+            with("/findings/0/file", json!(7)),
+            "`/findings/0/file` is not a string",
+        ),
+        (
+            "object-findings.json",
+            with("/findings", json!({})),
+            "`/findings` is not an array",
+        ),
+        (
+            "terraform.tfstate",
+            String::new(),
+            "a Terraform state, not a state-scrubber baseline",
+        ),
+        (
+            "audit.sarif",
+            sarif,
+            "a SARIF report, not a state-scrubber baseline",
+        ),
+        (
+            "audit.json",
+            report,
+            "a state-scrubber JSON report (--format json), not a state-scrubber baseline",
+        ),
+        ("gitleaks.json", "[]".into(), "a JSON array"),
+    ];
+    for (name, text, said) in cases {
+        let path = if text.is_empty() {
+            st.clone()
+        } else {
+            d.write(name, &text).display().to_string()
+        };
+        let r = audit(&[&st, "--baseline", &path]);
+        for v in variants(&password) {
+            assert!(
+                !r.all().contains(&v),
+                "{name}: the output holds the password"
+            );
+        }
+        assert_eq!(r.code, 2, "{name}: {}", r.all());
+        assert!(
+            r.stderr.contains(&format!("baseline {path}: ")),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains(said), "{name}: {}", r.stderr);
+        // Refused before the scan: no report.
+        assert_eq!(r.stdout, "", "{name}");
+    }
+    // The baseline as written is read, and an entry a person wrote with only its fingerprint
+    // and the members a baseline names (no file) accepts the finding everywhere.
+    assert_eq!(audit(&[&st, "--baseline", &good]).code, 0);
+    written["findings"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("file");
+    let by_hand = d.write("by-hand.json", written.to_string());
+    let r = audit(&[&st, "--baseline", &by_hand.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
