@@ -167,9 +167,10 @@ fn write_report(
 ///
 /// - `-`, which would be a file named `-` (stdout is where the report goes without --output),
 ///   an S3 URL, a file in a directory that is not there;
-/// - anything there that is not a regular file (a directory, a device such as `/dev/stdout`, a
-///   pipe, or a symlink to one): the file is written beside it and renamed over it, which would
-///   replace the symlink or the device node itself;
+/// - a directory, a block device or a socket (or a symlink to one). A character device or a
+///   FIFO (`-o /dev/null`, `/dev/stdout`, a `mkfifo` pipe) is a stream: it is written to
+///   directly, not replaced (see [`crate::output::write_atomically`]), and is no file this run
+///   would replace;
 /// - a file this run reads: an audited state, named or reached by a directory walk (and not
 ///   left out by `--exclude`), the baseline, the config. Compared by canonical path
 ///   (`./x.tfstate`, a symlink to it). `--write-baseline` may name the `--baseline` it updates,
@@ -227,12 +228,17 @@ fn refuse_writing_an_input(
                 );
             }
         }
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-            anyhow::bail!(
-                "{flag} {} is not a regular file (a directory, a device or a pipe): the {what} is \
-                 written to a new file beside it and renamed over it; give a file name",
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => anyhow::bail!(
+                "{flag} {} is a directory: give a file name for the {what}",
                 shown(path)
-            );
+            ),
+            Ok(m) if !m.is_file() && !crate::output::is_stream(&m) => anyhow::bail!(
+                "{flag} {} is not a regular file, a character device or a pipe (a block device \
+                 or a socket): give a file name for the {what}",
+                shown(path)
+            ),
+            _ => {}
         }
     }
     let config_default = PathBuf::from(crate::config::DEFAULT_FILE);
@@ -245,7 +251,11 @@ fn refuse_writing_an_input(
         .iter()
         .filter_map(|&(flag, what, path)| {
             // Not there yet (or its directory is missing, which writing it will say): no input.
+            // A stream (`/dev/null`, a pipe) is written to, never replaced: no input either.
             let path = path?;
+            if std::fs::metadata(path).is_ok_and(|m| crate::output::is_stream(&m)) {
+                return None;
+            }
             Some((flag, what, path, std::fs::canonicalize(path).ok()?))
         })
         .collect();
@@ -305,7 +315,12 @@ fn refuse_writing_an_input(
 fn check_output_is_not_the_baseline(args: &AuditArgs) -> anyhow::Result<()> {
     use std::path::Path;
     let shown = |p: &Path| crate::input::path_label(p);
+    let stream = |p: &Path| std::fs::metadata(p).is_ok_and(|m| crate::output::is_stream(&m));
     if let (Some(out), Some(baseline)) = (&args.output, &args.write_baseline) {
+        // `-o /dev/null --write-baseline /dev/null`: two writes to a stream replace nothing.
+        if stream(out) {
+            return Ok(());
+        }
         // Neither need be there yet: the directory's canonical path and the name.
         let resolved = |p: &Path| {
             std::fs::canonicalize(p).ok().or_else(|| {
@@ -322,6 +337,71 @@ fn check_output_is_not_the_baseline(args: &AuditArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Is `path` where stdout writes (`/dev/stdout`, `/dev/fd/1`, the terminal, or the file stdout
+/// is redirected to)? The same device and inode.
+fn is_stdout(path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        use std::os::unix::fs::MetadataExt as _;
+        let Ok(m) = std::fs::metadata(path) else {
+            return false;
+        };
+        let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        std::fs::File::from(fd)
+            .metadata()
+            .is_ok_and(|s| (s.dev(), s.ino()) == (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+/// A writer whose reader may go away (stderr in `audit ... 2>&1 | head -1`): after the first
+/// broken pipe everything written is dropped, without an error. Other errors are errors.
+struct Gone<W> {
+    inner: W,
+    gone: bool,
+}
+
+impl<W: Write> Gone<W> {
+    fn new(inner: W) -> Self {
+        Gone { inner, gone: false }
+    }
+
+    fn kept(&mut self, r: std::io::Result<usize>, n: usize) -> std::io::Result<usize> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(n)
+            }
+            r => r,
+        }
+    }
+}
+
+impl<W: Write> Write for Gone<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.gone {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.kept(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.gone {
+            return Ok(());
+        }
+        let r = self.inner.flush().map(|()| 0);
+        self.kept(r, 0).map(|_| ())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -398,7 +478,9 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     report.writing_baseline = args.write_baseline.is_some();
     report.include_accepted = args.include_accepted;
 
-    let mut stderr = std::io::stderr().lock();
+    // Once stderr's reader is gone (`audit ... 2>&1 | head -1`), what is left to say is dropped
+    // (see [`Gone`]): the report file, the baseline and the exit status still come.
+    let mut stderr = Gone::new(std::io::stderr().lock());
     if !args.quiet {
         for note in &report.walk_notes {
             writeln!(stderr, "state-scrubber: note: {note}").context("writing to stderr")?;
@@ -481,7 +563,12 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    let on_stdout = match &args.output {
+    // `-o /dev/stdout` (or the file stdout is redirected to): the report in --format goes to
+    // stdout, once. Printing the text report after it put two reports into one stream (a SARIF
+    // file followed by text, no longer SARIF).
+    let output = args.output.as_deref().filter(|p| !is_stdout(p));
+    let output_is_stdout = args.output.is_some() && output.is_none();
+    let on_stdout = match output {
         Some(path) => {
             let mut file = Vec::new();
             let plain = report::text::Style { color: false };
@@ -496,27 +583,44 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
                     )
                 },
             )?;
-            Format::Text
+            (!args.quiet).then_some(Format::Text)
         }
-        None => args.format,
+        // Not with --quiet: a text report on stdout is what --quiet leaves out.
+        None if args.output.is_none() && args.quiet && args.format == Format::Text => None,
+        None => Some(args.format),
     };
     // A failed print (stdout's reader gone, a full disk) is reported once the baseline is
     // written: returning here lost the --write-baseline file of `audit ... | head`.
-    let printed = if args.quiet && on_stdout == Format::Text {
-        Ok(())
-    } else {
-        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-        write_report(
-            &report,
-            on_stdout,
-            &report::text::Style { color },
-            args.verbose,
-            &mut stdout,
-        )
-        .and_then(|()| stdout.flush())
-        .context("writing the report")
+    let printed = match on_stdout {
+        None => Ok(()),
+        Some(format) => {
+            // A report that is the --output file is plain, as in a file.
+            let color = color && !output_is_stdout;
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            match write_report(
+                &report,
+                format,
+                &report::text::Style { color },
+                args.verbose,
+                &mut stdout,
+            )
+            .and_then(|()| stdout.flush())
+            {
+                // Its reader stopped reading (`audit ... | head -1`), as ripgrep does: no error
+                // and no message. Not ripgrep's exit 0, which for ripgrep means "matches were
+                // found", for state-scrubber "clean": the audit is complete, and the status
+                // says what it found (1 for findings at or above --fail-on), so that
+                // `set -o pipefail; audit | head` fails on findings as `audit > /dev/null` does.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    // Dropping the BufWriter would try its buffer again.
+                    let _ = stdout.into_parts();
+                    Ok(())
+                }
+                r => r.context("writing the report"),
+            }
+        }
     };
-    if let (Some(path), false) = (&args.output, args.quiet) {
+    if let (Some(path), false) = (output, args.quiet) {
         writeln!(
             stderr,
             "wrote report {}",

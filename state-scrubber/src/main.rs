@@ -2,7 +2,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
-use state_scrubber::cli::{run, Cli};
+use state_scrubber::cli::{run, Cli, Command};
 
 fn main() -> ExitCode {
     // Rust's default panic hook prints the panic message, which a `format!` over an input value
@@ -20,8 +20,13 @@ fn main() -> ExitCode {
     }));
     // clap exits 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
+    // `rules` only prints: once its reader stopped reading (`rules | head`), it is done, as with
+    // ripgrep (exit 0, no message). `audit` decides itself (its status is the audit's); scrub,
+    // restore and migrate do work after printing, so a print that failed is still an error there.
+    let only_prints = matches!(cli.command, Command::Rules(_));
     match run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),
+        Err(e) if only_prints && broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // The chain may name input files (and, through them, anything in a file name).
             let msg = format!("{e:#}");
@@ -36,4 +41,12 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Did `e` come from a write whose reader was gone (EPIPE)?
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

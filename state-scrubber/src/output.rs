@@ -12,7 +12,24 @@ use std::path::Path;
 /// directory, so the rename stays atomic) and the link is kept, as `scrub` writes a state.
 /// Renaming over the link replaced a baseline shared through links with a copy nobody else
 /// reads. A link to nothing is an error (NotFound).
+///
+/// A character device or a FIFO (`/dev/null`, `/dev/stdout`, `mkfifo`, a process substitution)
+/// is a stream, not a file to replace: it is opened and written directly, as `> /dev/null` or
+/// gitleaks' `-r /dev/null` would (see [`is_stream`]).
 pub fn write_atomically(path: &Path, prefix: &str, bytes: &[u8]) -> std::io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| is_stream(&m)) {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        f.write_all(bytes)?;
+        return f.flush();
+    }
+    // Only a regular file is replaced (the CLI refuses the rest first): never a directory, a
+    // block device or a socket, nor /dev/null should the branch above ever miss it.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file, a character device or a pipe",
+        ));
+    }
     let target;
     let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         target = std::fs::canonicalize(path)?;
@@ -41,6 +58,21 @@ pub fn write_atomically(path: &Path, prefix: &str, bytes: &[u8]) -> std::io::Res
     std::fs::set_permissions(temp.path(), permissions)?;
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A character device or a FIFO (after symlinks, so `/dev/stdout` is what stdout is): written to
+/// directly, never replaced by a rename, and never "a file this run would replace".
+pub fn is_stream(m: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        m.file_type().is_char_device() || m.file_type().is_fifo()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        false
+    }
 }
 
 /// The directory a file written at `path` goes into (and its temporary file beside it): `.` for
@@ -74,6 +106,38 @@ mod tests {
             0o600
         );
         // Nothing left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A FIFO is written to, not renamed over (before: a regular file in its place). Not tried
+    /// on /dev/null: should this break, a test run as root would replace the machine's.
+    #[cfg(unix)]
+    #[test]
+    fn streams_are_written_directly() {
+        use std::io::Read as _;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                std::fs::File::open(&fifo)
+                    .unwrap()
+                    .read_to_string(&mut s)
+                    .unwrap();
+                s
+            })
+        };
+        write_atomically(&fifo, ".t-", b"through the pipe").unwrap();
+        // Before joining: a FIFO renamed over leaves its reader waiting for ever.
+        assert!(is_stream(&std::fs::metadata(&fifo).unwrap()));
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        // Nothing but the FIFO in its directory.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

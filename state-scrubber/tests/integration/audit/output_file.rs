@@ -236,12 +236,12 @@ fn a_walked_baseline_may_be_updated_in_place() {
     );
 }
 
-/// `-o -` wrote a file named `-`; `-o /dev/stdout` (or any path to a device, a pipe or a
-/// directory) had the report written beside it and renamed over it, which replaced a symlink to
-/// a device with a plain file (as root, `/dev/stdout` itself). Exit 2 before anything is read.
+/// `-o -` wrote a file named `-`; a directory had the report written beside it and renamed over
+/// it. Exit 2 before anything is read. (A device or a pipe is written to: see
+/// `output_and_baseline_can_be_dev_null_a_fifo_or_stdout`.)
 #[cfg(unix)]
 #[test]
-fn output_must_be_a_regular_file() {
+fn output_must_be_a_file_or_a_stream() {
     let d = Dir::new();
     let password = pw();
     let st = d.write("terraform.tfstate", db_state(&password));
@@ -249,12 +249,17 @@ fn output_must_be_a_regular_file() {
     let null = d.path().join("null");
     std::os::unix::fs::symlink("/dev/null", &null).unwrap();
     std::fs::create_dir(d.path().join("reports")).unwrap();
+    std::os::unix::fs::symlink("reports", d.path().join("to-reports")).unwrap();
     for (flag, target, said) in [
         ("-o", "-", "--output -"),
         ("--write-baseline", "-", "--write-baseline -"),
-        ("-o", "null", "not a regular file"),
-        ("--write-baseline", "null", "not a regular file"),
-        ("-o", "reports", "not a regular file"),
+        ("-o", "reports", "--output reports is a directory"),
+        ("-o", "to-reports", "--output to-reports is a directory"),
+        (
+            "--write-baseline",
+            "reports",
+            "--write-baseline reports is a directory",
+        ),
         // Checked before the run, not after it (the text report was lost with the file).
         (
             "-o",
@@ -508,8 +513,11 @@ fn a_closed_stdout_still_writes_the_baseline_and_the_report_file() {
     for v in variants(&password) {
         assert!(!r.all().contains(&v), "the output holds the password");
     }
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("writing the report"), "{}", r.stderr);
+    // The reader went away (`| head -1`): no error (see
+    // a_closed_stdout_is_quiet_and_the_status_is_the_audits); --write-baseline's status is 0.
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("error"), "{}", r.stderr);
+    assert!(r.stderr.contains("wrote baseline"), "{}", r.stderr);
     let written: Value = serde_json::from_str(
         &std::fs::read_to_string(&baseline).expect("the baseline was not written"),
     )
@@ -525,6 +533,181 @@ fn a_closed_stdout_still_writes_the_baseline_and_the_report_file() {
     // And a run that can print leaves the baseline as this one wrote it.
     let r = audit(&[&st.display().to_string(), "--baseline", &baseline]);
     assert_eq!(r.code, 0, "{}", r.all());
+}
+
+/// `audit ... | head -1`: the reader stops reading, and as with ripgrep that is no error: no
+/// message, and the report file and the baseline are written. The exit status is the audit's
+/// (1 for findings at or above --fail-on, 0 when clean), not ripgrep's 0, which for ripgrep
+/// means "found" and here would mean "clean". Before: exit 2 and 'error: writing the report:
+/// Broken pipe'; with stderr closed as well (`2>&1 | head -1`), the baseline was lost too.
+/// Stdout (and stderr) are pipes whose read end is closed before the run starts, so every write
+/// fails, whatever the report's size.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_is_quiet_and_the_status_is_the_audits() {
+    let d = Dir::new();
+    let password = pw();
+    let dirty = d.write("dirty/terraform.tfstate", db_state(&password));
+    let clean = d.write("clean/terraform.tfstate", state_v4(json!([])));
+    let run = |args: &[&str], close_stderr: bool| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut c = bin();
+        c.arg("audit").args(args).current_dir(d.path());
+        if close_stderr {
+            c.stderr(writer.try_clone().unwrap());
+        } else {
+            c.stderr(std::process::Stdio::piped());
+        }
+        let r = done(c.stdout(writer).output().expect("run state-scrubber"));
+        for v in variants(&password) {
+            assert!(!r.all().contains(&v), "the output holds the password");
+        }
+        r
+    };
+    let dirty = dirty.display().to_string();
+    let clean = clean.display().to_string();
+    for format in ["text", "json", "sarif", "html"] {
+        let r = run(&[&dirty, "--format", format], false);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        assert_eq!(r.stderr, "", "{format}");
+        let r = run(
+            &[&dirty, "--format", format, "--fail-on", "critical"],
+            false,
+        );
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        let r = run(&[&clean, "--format", format], false);
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        assert_eq!(r.stderr, "", "{format}");
+    }
+    // A file that cannot be read is still exit 2, and says so.
+    let r = run(&[&dirty, "missing.tfstate"], false);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("missing.tfstate"), "{}", r.stderr);
+
+    // stdout and stderr closed (`2>&1 | head -1`): the report file and the baseline are
+    // written all the same.
+    let r = run(
+        &[
+            &dirty,
+            "-o",
+            "audit.sarif",
+            "--format",
+            "sarif",
+            "--write-baseline",
+            "b.json",
+        ],
+        true,
+    );
+    assert_eq!(r.code, 0);
+    let baseline: Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("b.json")).expect("the baseline was not written"),
+    )
+    .unwrap();
+    assert_eq!(baseline["findings"].as_array().unwrap().len(), 1);
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("audit.sarif")).expect("no report file"),
+    )
+    .unwrap();
+    assert_eq!(report["runs"][0]["results"].as_array().unwrap().len(), 1);
+    let r = run(&[&dirty, "-o", "audit.json", "--format", "json"], true);
+    assert_eq!(r.code, 1);
+    assert!(d.path().join("audit.json").exists());
+}
+
+/// gitleaks' `-r /dev/null` and a shell's `> /dev/null` work: `-o /dev/null`, a symlink to it, a
+/// FIFO (`mkfifo`, `>(...)`) and `/dev/stdout` are streams, written to directly. Before: exit 2,
+/// 'not a regular file'. A regular file is still replaced atomically (the tests above), and
+/// `-o /dev/stdout` puts the report in --format on stdout alone: a text report after it made
+/// the SARIF on stdout no longer SARIF.
+#[cfg(unix)]
+#[test]
+fn output_and_baseline_can_be_dev_null_a_fifo_or_stdout() {
+    let d = Dir::new();
+    let password = pw();
+    let st = d.write("terraform.tfstate", db_state(&password));
+    let st = st.display().to_string();
+    let null = d.path().join("null");
+    std::os::unix::fs::symlink("/dev/null", &null).unwrap();
+    let checked = |r: Run| {
+        for v in variants(&password) {
+            assert!(!r.all().contains(&v), "the output holds the password");
+        }
+        r
+    };
+
+    for args in [
+        vec!["-o", "/dev/null", "--format", "sarif"],
+        vec!["-o", "null", "--format", "json"],
+        vec!["-o", "/dev/null", "--write-baseline", "/dev/null"],
+    ] {
+        let r = checked(audit_in(
+            d.path(),
+            &[&[st.as_str()][..], &args[..]].concat(),
+        ));
+        let want = if args.contains(&"--write-baseline") {
+            0
+        } else {
+            1
+        };
+        assert_eq!(r.code, want, "{args:?}: {}", r.stderr);
+        // The text report on stdout, as with any --output.
+        assert!(r.stdout.contains("1 finding"), "{args:?}: {}", r.stdout);
+        assert!(r.stderr.contains("wrote report"), "{args:?}: {}", r.stderr);
+    }
+    assert_eq!(
+        std::fs::read_link(&null).unwrap(),
+        std::path::Path::new("/dev/null")
+    );
+    let r = checked(audit_in(d.path(), &[&st, "--write-baseline", "null"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(std::fs::symlink_metadata(&null)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    // A FIFO: its reader gets the report, and the FIFO stays one.
+    let fifo = d.path().join("report.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let r = checked(audit_in(
+        d.path(),
+        &[&st, "-o", "report.fifo", "--format", "sarif"],
+    ));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let sent = reader.join().unwrap();
+    for v in variants(&password) {
+        assert!(!sent.contains(&v), "the report holds the password");
+    }
+    let sarif: Value = serde_json::from_str(&sent).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 1);
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+
+    // /dev/stdout: the SARIF alone on stdout (a pipe here), not followed by the text report.
+    let r = checked(audit_in(
+        d.path(),
+        &[&st, "-o", "/dev/stdout", "--format", "sarif"],
+    ));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let sarif: Value = serde_json::from_str(&r.stdout).expect("stdout is not SARIF alone");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 1);
+    // With --quiet too: the report is the --output file, which --quiet does not leave out.
+    let r = checked(audit_in(
+        d.path(),
+        &[&st, "-o", "/dev/stdout", "--format", "json", "-q"],
+    ));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.json()["findings"].as_array().unwrap().len(), 1);
 }
 
 /// --output and --write-baseline through a symlink (a repository's

@@ -134,3 +134,26 @@ fn rules_lists_and_checks_a_configuration() {
         r.stderr
     );
 }
+
+/// `rules | head -1`: the reader stopped reading, and the list is all `rules` does: exit 0 and
+/// no message, as ripgrep. Before: exit 2, 'error: writing the list: Broken pipe'. Stdout is a
+/// pipe whose read end is closed before the run, so every write fails.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_list_quietly() {
+    for args in [&[][..], &["--format", "json"][..]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let r = done(
+            bin()
+                .arg("rules")
+                .args(args)
+                .stdout(writer)
+                .stderr(std::process::Stdio::piped())
+                .output()
+                .expect("run state-scrubber"),
+        );
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr, "", "{args:?}");
+    }
+}
