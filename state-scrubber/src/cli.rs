@@ -556,11 +556,14 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         }
     }
 
+    // NO_COLOR: set and not empty (no-color.org); --color always overrides it, as in ripgrep.
     let color = match args.color {
         ColorWhen::Always => true,
         ColorWhen::Never => false,
         ColorWhen::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     };
     // `-o /dev/stdout` (or the file stdout is redirected to): the report in --format goes to

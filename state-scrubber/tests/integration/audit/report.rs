@@ -281,3 +281,99 @@ fn columns_count_characters_not_bytes() {
     got.sort();
     assert_eq!(got, want);
 }
+
+/// `--color auto` (the default) as the README says and ripgrep does: colour when stdout is a
+/// terminal, unless NO_COLOR is set and not empty (no-color.org: an empty NO_COLOR is unset) or
+/// TERM is `dumb`; `--color always` wins over both, `never` over the terminal. Before: an empty
+/// NO_COLOR turned colour off and TERM=dumb had it on. Stdout is a pseudo-terminal here.
+#[cfg(target_os = "linux")]
+#[test]
+fn colour_on_a_terminal_follows_no_color_and_term() {
+    use std::io::Read as _;
+    use std::os::fd::{FromRawFd as _, OwnedFd};
+    let d = Dir::new();
+    let password = pw();
+    let st = d.write("terraform.tfstate", db_state(&password));
+    let st = st.display().to_string();
+    // What a run printed on a terminal: stdout the pty's secondary end, read from the primary.
+    let on_terminal = |env: &[(&str, Option<&str>)], args: &[&str]| -> String {
+        let (mut primary, mut secondary) = (-1, -1);
+        let ok = unsafe {
+            libc::openpty(
+                &mut primary,
+                &mut secondary,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(ok, 0, "openpty");
+        let (primary, secondary) = unsafe {
+            (
+                std::fs::File::from_raw_fd(primary),
+                OwnedFd::from_raw_fd(secondary),
+            )
+        };
+        let mut c = bin();
+        c.args(["audit", &st]).args(args);
+        for (k, v) in env {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let mut child = c
+            .stdout(std::process::Stdio::from(secondary))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut primary = primary;
+            let mut out = Vec::new();
+            let mut buf = [0u8; 4096];
+            // EIO once the run's end of the terminal is closed.
+            while let Ok(n) = primary.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+            out
+        });
+        // The spawned child holds the only copy of the secondary end: `c` dropped it.
+        drop(c);
+        assert_eq!(child.wait().unwrap().code(), Some(1));
+        let out = String::from_utf8(reader.join().unwrap()).unwrap();
+        for v in variants(&password) {
+            assert!(!out.contains(&v), "the output holds the password");
+        }
+        assert!(out.contains("attr.aws_db_instance.password"), "{out:?}");
+        out
+    };
+    let coloured = |out: &str| out.contains('\u{1b}');
+    let term = Some("xterm");
+    for (env, args, want) in [
+        (vec![("NO_COLOR", None), ("TERM", term)], vec![], true),
+        (vec![("NO_COLOR", Some("")), ("TERM", term)], vec![], true),
+        (vec![("NO_COLOR", Some("1")), ("TERM", term)], vec![], false),
+        (
+            vec![("NO_COLOR", None), ("TERM", Some("dumb"))],
+            vec![],
+            false,
+        ),
+        (vec![("NO_COLOR", None), ("TERM", None)], vec![], true),
+        (
+            vec![("NO_COLOR", Some("1")), ("TERM", Some("dumb"))],
+            vec!["--color", "always"],
+            true,
+        ),
+        (
+            vec![("NO_COLOR", None), ("TERM", term)],
+            vec!["--color", "never"],
+            false,
+        ),
+    ] {
+        let out = on_terminal(&env, &args);
+        assert_eq!(coloured(&out), want, "{env:?} {args:?}: {out:?}");
+    }
+}
