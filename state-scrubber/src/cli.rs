@@ -651,9 +651,14 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         if !args.quiet {
             writeln!(
                 stderr,
-                "wrote baseline {} ({} findings)",
+                "wrote baseline {} ({} finding{})",
                 crate::report::printable(&crate::input::path_label(path)),
-                baseline.findings.len()
+                baseline.findings.len(),
+                if baseline.findings.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
             )
             .context("writing to stderr")?;
         }

@@ -517,7 +517,9 @@ fn a_closed_stdout_still_writes_the_baseline_and_the_report_file() {
     // a_closed_stdout_is_quiet_and_the_status_is_the_audits); --write-baseline's status is 0.
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stderr.contains("error"), "{}", r.stderr);
+    // One entry, said in the singular (was '(1 findings)').
     assert!(r.stderr.contains("wrote baseline"), "{}", r.stderr);
+    assert!(r.stderr.contains(" (1 finding)\n"), "{}", r.stderr);
     let written: Value = serde_json::from_str(
         &std::fs::read_to_string(&baseline).expect("the baseline was not written"),
     )
