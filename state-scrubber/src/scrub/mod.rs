@@ -24,6 +24,8 @@ pub mod store;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use futures::StreamExt as _;
+
 use offstate_common::store::SecretStore;
 
 use crate::detect::Engine;
@@ -76,14 +78,14 @@ pub enum ScrubError {
     Other { file: String, message: String },
     /// SIGINT or SIGTERM (`--write`): stopped between two store calls, before the state was
     /// written. Names the secrets already stored, never a value.
-    #[error("{file}: {}", interrupted_message(*signal, stored, in_flight.as_deref()))]
+    #[error("{file}: {}", interrupted_message(*signal, stored, in_flight))]
     Interrupted {
         file: String,
         signal: i32,
         /// Secrets this run stored (created, or given a new version) before it stopped.
         stored: Vec<String>,
-        /// The secret whose store call was cut short: it may or may not hold the value now.
-        in_flight: Option<String>,
+        /// The secrets whose store calls were cut short: each may or may not hold its value now.
+        in_flight: Vec<String>,
     },
 }
 
@@ -166,7 +168,7 @@ fn json_path(pointer: &str) -> String {
     }
 }
 
-fn interrupted_message(signal: i32, stored: &[String], in_flight: Option<&str>) -> String {
+fn interrupted_message(signal: i32, stored: &[String], in_flight: &[String]) -> String {
     let mut s = format!(
         "stopped by {} before the state was written: the state file is as it was",
         signal_name(signal)
@@ -181,11 +183,21 @@ fn interrupted_message(signal: i32, stored: &[String], in_flight: Option<&str>) 
             stored.join(", ")
         );
     }
-    if let Some(n) = in_flight {
-        let _ = write!(
-            s,
-            "; the store call for {n} was cut short (the value may or may not be there)"
-        );
+    match in_flight {
+        [] => {}
+        [n] => {
+            let _ = write!(
+                s,
+                "; the store call for {n} was cut short (the value may or may not be there)"
+            );
+        }
+        names => {
+            let _ = write!(
+                s,
+                "; the store call for each of {} was cut short (the value may or may not be there)",
+                names.join(", ")
+            );
+        }
     }
     s.push_str(
         ". Run the same command again: it finds the values already stored and stores nothing twice",
@@ -656,59 +668,105 @@ pub(crate) async fn scrub_parsed(
         let serial_s = serial.to_string();
         let manifest_name = store::manifest_name(prefix, &lineage);
         let manifest_error = manifest_error(file, &manifest_name);
-        let mut stored_names = Vec::new();
-        for (it, current) in items.iter_mut().zip(placement.current) {
-            if let Some(signal) = opts.stop.requested() {
-                return Err(interrupted(file, signal, stored_names, None));
-            }
-            if let Some(version) = current {
-                // An older state's value that is the current one already.
-                it.version_id = Some(version);
-                report.stored.push(Stored::Unchanged);
-                continue;
-            }
-            let mut tags = BTreeMap::new();
-            tags.insert(store::TAG_LINEAGE.to_string(), store::tag_value(&lineage));
-            tags.insert(
-                store::TAG_ADDRESS.to_string(),
-                store::tag_value(&it.address),
-            );
-            tags.insert(
-                store::TAG_ATTRIBUTE.to_string(),
-                store::tag_value(&it.attribute_path),
-            );
-            tags.insert(store::TAG_MANAGED_BY.to_string(), "state-scrubber".into());
-            let token = store::token(&[&lineage, &serial_s, &it.pointer]);
-            let description = format!(
-                "Moved out of Terraform state by state-scrubber: {} {}",
-                it.address, it.attribute_path
-            );
-            let put = store::put_idempotent(
-                store,
-                &it.secret_name,
-                &it.value,
-                tags,
-                &description,
-                token,
-                &settings,
-            );
-            let (version, stored) = tokio::select! {
-                r = put => r.map_err(|e| store_error(file, it, e))?,
-                signal = opts.stop.wait() => {
-                    let name = it.secret_name.clone();
-                    return Err(interrupted(file, signal, stored_names, Some(name)));
+        let absent: Vec<bool> = placement
+            .checks
+            .iter()
+            .map(|c| *c == Check::Absent)
+            .collect();
+        let progress = std::sync::Mutex::new(Progress::default());
+        // Set by the first failure: no value is started after it, the ones under way finish
+        // (none is cut short), and the first failure in item order is the error, as when the
+        // values were stored one after the other.
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let stop = &opts.stop;
+        let all = futures::stream::iter(items.iter().zip(placement.current).enumerate())
+            .take_while(|_| {
+                std::future::ready(
+                    !failed.load(std::sync::atomic::Ordering::SeqCst) && stop.requested().is_none(),
+                )
+            })
+            .map(|(i, (it, current))| {
+                let (progress, failed, lineage, settings) =
+                    (&progress, &failed, &lineage, &settings);
+                let (serial_s, absent) = (&serial_s, absent[i]);
+                async move {
+                    if let Some(version) = current {
+                        // An older state's value that is the current one already.
+                        return Ok((version, Stored::Unchanged));
+                    }
+                    progress
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .started(i);
+                    let mut tags = BTreeMap::new();
+                    tags.insert(store::TAG_LINEAGE.to_string(), store::tag_value(lineage));
+                    tags.insert(
+                        store::TAG_ADDRESS.to_string(),
+                        store::tag_value(&it.address),
+                    );
+                    tags.insert(
+                        store::TAG_ATTRIBUTE.to_string(),
+                        store::tag_value(&it.attribute_path),
+                    );
+                    tags.insert(store::TAG_MANAGED_BY.to_string(), "state-scrubber".into());
+                    let token = store::token(&[lineage, serial_s, &it.pointer]);
+                    let description = format!(
+                        "Moved out of Terraform state by state-scrubber: {} {}",
+                        it.address, it.attribute_path
+                    );
+                    let r = store::put_idempotent(
+                        store,
+                        &it.secret_name,
+                        &it.value,
+                        tags,
+                        &description,
+                        token,
+                        settings,
+                        absent,
+                    )
+                    .await;
+                    let stored = r.as_ref().ok().map(|(_, s)| *s);
+                    progress
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .done(i, stored);
+                    if r.is_err() {
+                        failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    r
                 }
-            };
-            if stored != Stored::Unchanged {
-                stored_names.push(it.secret_name.clone());
+            })
+            .buffered(IN_FLIGHT)
+            .collect::<Vec<_>>();
+        let results = tokio::select! {
+            r = all => r,
+            signal = stop.wait() => {
+                let p = progress.lock().unwrap_or_else(|e| e.into_inner());
+                let names = |set: &std::collections::BTreeSet<usize>| {
+                    set.iter().map(|&i| items[i].secret_name.clone()).collect()
+                };
+                return Err(interrupted(file, signal, names(&p.stored), names(&p.in_flight)));
             }
-            it.version_id = Some(version);
-            report.stored.push(stored);
-        }
+        };
         // The last point to stop at: once the manifest is being saved, it is saved, and the
         // CLI takes this scrub's entries out again if a stop request came meanwhile.
         if let Some(signal) = opts.stop.requested() {
-            return Err(interrupted(file, signal, stored_names, None));
+            let p = progress.lock().unwrap_or_else(|e| e.into_inner());
+            let stored = p
+                .stored
+                .iter()
+                .map(|&i| items[i].secret_name.clone())
+                .collect();
+            return Err(interrupted(file, signal, stored, vec![]));
+        }
+        let mut versions = Vec::with_capacity(results.len());
+        for (i, r) in results.into_iter().enumerate() {
+            let (version, stored) = r.map_err(|e| store_error(file, &items[i], e))?;
+            versions.push(version);
+            report.stored.push(stored);
+        }
+        for (it, version) in items.iter_mut().zip(versions) {
+            it.version_id = Some(version);
         }
         // The serial the rewrite below gives the state (`rewrite::apply`: serial + 1).
         let entries: Vec<ManifestEntry> = items
@@ -747,12 +805,7 @@ fn store_error(file: &str, it: &Item, error: PutError) -> ScrubError {
     }
 }
 
-fn interrupted(
-    file: &str,
-    signal: i32,
-    stored: Vec<String>,
-    in_flight: Option<String>,
-) -> ScrubError {
+fn interrupted(file: &str, signal: i32, stored: Vec<String>, in_flight: Vec<String>) -> ScrubError {
     ScrubError::Interrupted {
         file: file.to_string(),
         signal,
@@ -780,6 +833,45 @@ pub struct Placement {
     /// values in order, then the manifest, which it saves last).
     pub refusals: Vec<Refusal>,
 }
+
+/// The values --write has under way and has stored, by item index: what a stop request
+/// names.
+#[derive(Default)]
+struct Progress {
+    in_flight: std::collections::BTreeSet<usize>,
+    /// Created, or given a new version (not those that held the value already).
+    stored: std::collections::BTreeSet<usize>,
+}
+
+impl Progress {
+    fn started(&mut self, i: usize) {
+        self.in_flight.insert(i);
+    }
+    fn done(&mut self, i: usize, stored: Option<Stored>) {
+        self.in_flight.remove(&i);
+        if stored.is_some_and(|s| s != Stored::Unchanged) {
+            self.stored.insert(i);
+        }
+    }
+}
+
+/// What [`place`] found for one value, before it is applied to its item.
+enum Looked {
+    /// An older state's value that is the current version of its secret already.
+    Current(String),
+    /// What the name holds; `own`: the older state's own name the value goes under instead.
+    At {
+        own: Option<String>,
+        found: Result<Option<offstate_common::store::SecretMeta>, PutError>,
+    },
+}
+
+/// Secrets Manager calls under way at once, one value each: every call is a round trip of
+/// tens of milliseconds to AWS, and a state holds hundreds of values, each three or four calls
+/// in a row. Bounded: CreateSecret, PutSecretValue and TagResource share quotas of 50 requests
+/// per second per Region (not adjustable), which a few values at a time stay near; a throttled
+/// call is retried by the SDK, with backoff.
+pub const IN_FLIGHT: usize = 8;
 
 /// A store error on the scrub manifest `name`, as the error of the scrub of `file`.
 fn manifest_error<'a>(file: &'a str, name: &'a str) -> impl Fn(PutError) -> ScrubError + Copy + 'a {
@@ -825,7 +917,7 @@ pub async fn place(
     let owner = store::tag_value(lineage);
     let head = tokio::select! {
         r = store::existing(store, &manifest_name, &owner, settings) => r,
-        signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
+        signal = stop.wait() => return Err(interrupted(file, signal, vec![], vec![])),
     };
     let (manifest_check, manifest_refused) = match head {
         Ok(None) => (Check::Absent, None),
@@ -835,7 +927,7 @@ pub async fn place(
     };
     let loaded = tokio::select! {
         m = store::load_manifest(store, &manifest_name) => m,
-        signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
+        signal = stop.wait() => return Err(interrupted(file, signal, vec![], vec![])),
     };
     let newest = match loaded {
         Ok(m) => m.as_ref().and_then(store::newest_serial),
@@ -854,37 +946,76 @@ pub async fn place(
         manifest_check,
         refusals: vec![],
     };
-    for it in items.iter_mut() {
-        let found = if older {
-            let same = tokio::select! {
-                r = store::current_if_same(store, &it.secret_name, &it.value, lineage, settings) => r,
-                signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
-            };
-            match same {
-                Ok(Some(version)) => {
-                    // Known without writing: the reference (and the dry run) can name the
-                    // version.
-                    it.version_id = Some(version.clone());
-                    placement.current.push(Some(version));
-                    placement.checks.push(Check::Current);
-                    continue;
+    // Read IN_FLIGHT names at a time, the answers taken in item order; the first failure to
+    // read (not a refusal) stops it, as it stops --write.
+    let owner = owner.as_str();
+    let all = async {
+        let mut answers = futures::stream::iter(items.iter())
+            .map(|it| async move {
+                if older {
+                    match store::current_if_same(
+                        store,
+                        &it.secret_name,
+                        &it.value,
+                        lineage,
+                        settings,
+                    )
+                    .await
+                    {
+                        Ok(Some(version)) => return Looked::Current(version),
+                        Ok(None) => {
+                            let own = store::older_state_name(&it.secret_name, serial);
+                            let found = store::existing(store, &own, owner, settings).await;
+                            return Looked::At {
+                                own: Some(own),
+                                found,
+                            };
+                        }
+                        Err(e) => {
+                            return Looked::At {
+                                own: None,
+                                found: Err(e),
+                            }
+                        }
+                    }
                 }
-                Ok(None) => {
-                    it.secret_name = store::older_state_name(&it.secret_name, serial);
-                    placement.own_names += 1;
-                    None
+                Looked::At {
+                    own: None,
+                    found: store::existing(store, &it.secret_name, owner, settings).await,
                 }
-                Err(e) => Some(Err(e)),
+            })
+            .buffered(IN_FLIGHT);
+        let mut looked = Vec::with_capacity(items.len());
+        while let Some(l) = answers.next().await {
+            let failed = matches!(&l, Looked::At { found: Err(e), .. } if !e.is_refusal());
+            looked.push(l);
+            if failed {
+                break;
             }
-        } else {
-            None
-        };
-        let found = match found {
-            Some(refused) => refused,
-            None => tokio::select! {
-                r = store::existing(store, &it.secret_name, &owner, settings) => r,
-                signal = stop.wait() => return Err(interrupted(file, signal, vec![], None)),
-            },
+        }
+        looked
+    };
+    let looked = tokio::select! {
+        l = all => l,
+        signal = stop.wait() => return Err(interrupted(file, signal, vec![], vec![])),
+    };
+    for (it, l) in items.iter_mut().zip(looked) {
+        let found = match l {
+            Looked::Current(version) => {
+                // Known without writing: the reference (and the dry run) can name the
+                // version.
+                it.version_id = Some(version.clone());
+                placement.current.push(Some(version));
+                placement.checks.push(Check::Current);
+                continue;
+            }
+            Looked::At { own, found } => {
+                if let Some(own) = own {
+                    it.secret_name = own;
+                    placement.own_names += 1;
+                }
+                found
+            }
         };
         let check = match found {
             Ok(None) => Check::Absent,

@@ -291,7 +291,12 @@ pub async fn existing(
 }
 
 /// Store `value` under `name` (create, or put a new version only if the current value differs),
-/// then read the version back and compare in constant time. Returns the version id.
+/// then read the version back and compare in constant time. Returns the version id. A current
+/// value that is `value` already is the read-back: it was just read and compared.
+///
+/// `absent`: a DescribeSecret of `name` found nothing moments ago ([`super::place`]), so the
+/// create is tried at once; a secret created since fails it with ResourceExistsException and
+/// gets the checks of one found (a describe), as when the describe here missed it.
 ///
 /// A secret created with `settings.kms_key_id` keeps that key; an existing one (a re-run) must
 /// already have it ([`PutError::KmsKey`] otherwise: scrub does not re-encrypt a secret, which
@@ -304,9 +309,15 @@ pub async fn put_idempotent(
     description: &str,
     token: String,
     settings: &SecretSettings,
+    absent: bool,
 ) -> Result<(String, Stored), PutError> {
     let lineage = tags.get(TAG_LINEAGE).cloned().unwrap_or_default();
-    let (version, stored) = match existing(store, name, &lineage, settings).await? {
+    let found = if absent {
+        None
+    } else {
+        existing(store, name, &lineage, settings).await?
+    };
+    let (version, stored) = match found {
         None => {
             for (k, v) in &settings.tags {
                 tags.entry(k.clone()).or_insert_with(|| v.clone());
@@ -344,6 +355,9 @@ pub async fn put_idempotent(
             update_existing(store, name, value, token).await?
         }
     };
+    if stored == Stored::Unchanged {
+        return Ok((version, stored));
+    }
     let back = store
         .get_value(name, VersionSelector::Id(version.clone()))
         .await?;
@@ -826,6 +840,7 @@ async fn write_manifest(
                 "state-scrubber scrub manifest page: where the values of this state went",
                 token(&["manifest-page", lineage, &t]),
                 settings,
+                false,
             )
             .await?;
             head.pages.push(page_name);
@@ -847,6 +862,7 @@ async fn write_manifest(
         "state-scrubber scrub manifest: where the values of this state went",
         tok,
         settings,
+        false,
     )
     .await?;
     Ok((v, head.pages))

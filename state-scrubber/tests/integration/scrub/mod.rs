@@ -29,6 +29,7 @@ mod concurrent;
 mod config;
 mod dry_run;
 mod end_to_end;
+mod in_flight;
 mod kms;
 mod library;
 mod lock;
