@@ -183,6 +183,20 @@ fn invalid_parameter(message: &str) -> StoreError {
     StoreError::from_code("InvalidParameterException", message)
 }
 
+/// Secrets Manager's limit of tags per secret; `aws:` tags do not count (TagResource's
+/// documentation). The error's wording is this fake's own.
+const MAX_TAGS: usize = 50;
+
+fn check_tag_count(tags: &BTreeMap<String, String>) -> Result<(), StoreError> {
+    let counted = tags.keys().filter(|k| !k.starts_with("aws:")).count();
+    if counted > MAX_TAGS {
+        return Err(invalid_parameter(&format!(
+            "A secret can have at most {MAX_TAGS} tags; this request would give it {counted}."
+        )));
+    }
+    Ok(())
+}
+
 impl State {
     fn next(&mut self) -> u64 {
         self.counter += 1;
@@ -314,6 +328,7 @@ impl SecretStore for MemoryStore {
         let mut state = self.enter("create")?;
         validate_name(&request.name).map_err(|e| invalid_parameter(&e.to_string()))?;
         check_token(&request.client_request_token)?;
+        check_tag_count(&request.tags)?;
         if let Some(value) = &request.value {
             check_value(value, request.binary)?;
         }
@@ -473,9 +488,10 @@ impl SecretStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut state = self.enter("tag")?;
         let secret = state.get(secret_id)?;
-        secret
-            .tags
-            .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut after = secret.tags.clone();
+        after.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        check_tag_count(&after)?;
+        secret.tags = after;
         Ok(())
     }
 
@@ -1089,6 +1105,41 @@ mod tests {
                 .unwrap_err()
                 .is_not_found());
             assert!(store.restore("s").await.unwrap_err().is_not_found());
+        });
+    }
+
+    #[test]
+    fn at_most_fifty_tags_per_secret_as_on_aws() {
+        block_on(async {
+            let store = MemoryStore::default();
+            let tags = |n: usize, prefix: &str| -> BTreeMap<String, String> {
+                (0..n)
+                    .map(|i| (format!("{prefix}{i:02}"), "v".to_owned()))
+                    .collect()
+            };
+            let create_with = |name: &str, tags: BTreeMap<String, String>| CreateSecret {
+                name: name.to_owned(),
+                tags,
+                ..Default::default()
+            };
+            let e = store
+                .create(create_with("over", tags(51, "k")))
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "InvalidParameterException");
+            assert!(store.describe("over").await.unwrap().is_none());
+            // 50, and aws: tags, which do not count.
+            let mut full = tags(50, "k");
+            full.insert("aws:cloudformation:stack-name".into(), "s".into());
+            store.create(create_with("full", full)).await.unwrap();
+            // Changing a value keeps the count; a new key is one too many.
+            store.tag("full", &tags(1, "k")).await.unwrap();
+            let e = store.tag("full", &tags(1, "new")).await.unwrap_err();
+            assert_eq!(e.code(), "InvalidParameterException");
+            assert_eq!(
+                store.describe("full").await.unwrap().unwrap().tags.len(),
+                51
+            );
         });
     }
 
