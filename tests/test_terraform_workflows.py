@@ -985,3 +985,34 @@ def test_a_secret_another_workspace_created_is_not_taken_over(ws, sm):
     ws.destroy()
     assert store.status(sm, name) == "gone"
     ws.sweep()
+
+
+def test_fifty_tags_apply_and_more_are_refused_by_the_plan(ws, sm):
+    """Secrets Manager allows 50 tags per secret. 50 (tags and default_tags merged) apply, without
+    the create-pending tag that would be the 51st; 51 are an error of the plan on `tags` that says
+    how many come from default_tags (moto does not enforce the limit, AWS does at apply)."""
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+
+    def write(own: int) -> None:
+        tags = {f"k{i:02}": "v" for i in range(own)}
+        ws.write(hcl.config(ws.endpoint,
+                            hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0, tags=tags),
+                            provider_attrs={"default_tags": {"team": "payments"}}))
+
+    write(50)
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = error_diagnostics(res)
+    assert [e["summary"] for e in errors] == ["Too many tags"], [e["summary"] for e in errors]
+    detail = errors[0]["detail"]
+    assert "would have 51" in detail and "1 from the provider's default_tags" in detail, detail
+    assert store.status(sm, name) == "gone"
+    write(49)
+    ws.apply()
+    tags = store.tags(sm, name)
+    assert len(tags) == 50 and "offstate:create-pending" not in tags, sorted(tags)
+    store.assert_value(sm, name, value)
+    ws.assert_no_changes("50 tags")
+    ws.destroy()
+    ws.sweep()

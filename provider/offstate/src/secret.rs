@@ -391,6 +391,22 @@ fn trigger(v: &Value) -> Option<&str> {
     v.get("value_wo_version").as_str()
 }
 
+/// [`crate::tags::too_many_tags`] for `tags_all`, given the configuration's `tags`: how many
+/// come from the resource's own tags (the ignored ones are in neither count).
+fn check_tag_count(
+    all: &BTreeMap<String, String>,
+    tags: &Value,
+    ignore: Option<&crate::tags::IgnoreTags>,
+) -> Option<Diagnostic> {
+    let own = tags
+        .as_string_map()
+        .unwrap_or_default()
+        .keys()
+        .filter(|k| !ignore.is_some_and(|i| i.ignores(k)))
+        .count();
+    crate::tags::too_many_tags(all, own)
+}
+
 fn merge_tags(default_tags: &BTreeMap<String, String>, tags: &Value) -> BTreeMap<String, String> {
     let mut all = default_tags.clone();
     all.extend(tags.as_string_map().unwrap_or_default());
@@ -801,6 +817,20 @@ async fn adopt_interrupted_create(
     } else {
         Ok(None)
     }
+}
+
+/// What "already exists" means for a create sent without [`CREATE_PENDING_TAG`] (its tags fill
+/// the limit): even a secret an interrupted apply of this very configuration left behind is not
+/// adopted, as nothing tells it from one that another state completed.
+fn unmarked_create_advice(name: &str) -> String {
+    let name = &*bounded(name, MAX_SHOWN_ID);
+    format!(
+        "\n\nThis secret's tags (tags_all) fill Secrets Manager's limit of {} tags, so its create carries no \
+         {CREATE_PENDING_TAG} tag, and a secret an interrupted apply of this configuration left behind cannot be told \
+         from one another state created: it is never adopted. If {name:?} is that secret (or any you mean to manage \
+         here), import it (terraform import <address> {name}, or an `import` block).",
+        crate::tags::MAX_TAGS_PER_SECRET
+    )
 }
 
 /// The warning of a create whose UntagResource of [`CREATE_PENDING_TAG`] failed: the secret is
@@ -1312,9 +1342,20 @@ impl offstate_framework::Resource for SecretResource {
                             );
                         }
                     }
-                    c.managed_tags(config.get("tags"))
+                    let all = c.managed_tags(config.get("tags"));
+                    if let Some(d) = check_tag_count(&all, config.get("tags"), Some(&c.ignore_tags))
+                    {
+                        resp.diagnostics.push(d);
+                    }
+                    all
                 }
-                Err(_) => merge_tags(&BTreeMap::new(), config.get("tags")),
+                Err(_) => {
+                    let all = merge_tags(&BTreeMap::new(), config.get("tags"));
+                    if let Some(d) = check_tag_count(&all, config.get("tags"), None) {
+                        resp.diagnostics.push(d);
+                    }
+                    all
+                }
             };
             p.set("tags_all", tags_value(&all));
         }
@@ -1442,8 +1483,19 @@ impl offstate_framework::Resource for SecretResource {
             }
         }
         let tags = c.managed_tags(config.get("tags"));
+        // Tags unknown at plan are counted now, before anything is made.
+        if let Some(d) = check_tag_count(&tags, config.get("tags"), Some(&c.ignore_tags)) {
+            return resp.diagnostics.push(d);
+        }
+        // The marker takes one of the secret's 50 tags. When the configuration's tags take them
+        // all, the secret is created without it (with every tag the configuration gives, as a
+        // tag policy or an SCP requiring tags at CreateSecret expects), and so is never adopted
+        // after an interrupted create: "already exists", import it (`pending_marker_advice`).
+        let marked = tags.len() < crate::tags::MAX_TAGS_PER_SECRET;
         let mut sent_tags = tags.clone();
-        sent_tags.insert(CREATE_PENDING_TAG.to_string(), "true".to_string());
+        if marked {
+            sent_tags.insert(CREATE_PENDING_TAG.to_string(), "true".to_string());
+        }
         let request = CreateSecret {
             name: name.clone(),
             description: non_empty(config.get("description")).map(str::to_string),
@@ -1484,7 +1536,7 @@ impl offstate_framework::Resource for SecretResource {
                     ),
                 );
             }
-            Err(e @ StoreError::AlreadyExists { .. }) => {
+            Err(e @ StoreError::AlreadyExists { .. }) if marked => {
                 match adopt_interrupted_create(
                     c.store.as_ref(),
                     &name,
@@ -1532,15 +1584,20 @@ impl offstate_framework::Resource for SecretResource {
                 }
                 // Terraform gets this secret's state now (tainted if the policy failed): it is
                 // no longer one an interrupted create left, and no other create may adopt it.
-                if let Err(e) = c.store.untag(&arn, &[CREATE_PENDING_TAG.to_string()]).await {
-                    resp.diagnostics.push(pending_tag_left(&name, &e));
+                if marked {
+                    if let Err(e) = c.store.untag(&arn, &[CREATE_PENDING_TAG.to_string()]).await {
+                        resp.diagnostics.push(pending_tag_left(&name, &e));
+                    }
                 }
                 resp.state = state;
             }
             Err(e) => {
                 self.handle.unclaim_name(&name);
-                resp.diagnostics
-                    .push(store_diag("CreateSecret", &name, &e).at(AttributePath::attr("name")))
+                let mut d = store_diag("CreateSecret", &name, &e).at(AttributePath::attr("name"));
+                if !marked && matches!(e, StoreError::AlreadyExists { .. }) {
+                    d.detail.push_str(&unmarked_create_advice(&name));
+                }
+                resp.diagnostics.push(d)
             }
         }
     }
@@ -1682,6 +1739,15 @@ impl offstate_framework::Resource for SecretResource {
                 resp.state = prior.clone();
                 return;
             }
+        }
+        // Tags unknown at plan are counted now, before anything changes.
+        if let Some(d) = check_tag_count(
+            &c.managed_tags(config.get("tags")),
+            config.get("tags"),
+            Some(&c.ignore_tags),
+        ) {
+            resp.state = prior.clone();
+            return resp.diagnostics.push(d);
         }
         // Then metadata, tags, policy and replicas, then the value.
         // "" and null mean the same to AWS: no description, the default key.

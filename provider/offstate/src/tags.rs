@@ -16,7 +16,41 @@ use offstate_common::store::{
     PutValue, Replica, ReplicaStatus, RotateRequest, SecretMeta, VersionInfo, VersionSelector,
 };
 use offstate_common::{SecretStore, StoreError};
-use offstate_framework::Value;
+use offstate_framework::{AttributePath, Diagnostic, Value};
+
+/// Secrets Manager's limit of tags per secret (TagResource and CreateSecret refuse more; `aws:`
+/// tags, which nobody can set, do not count). hashicorp/aws leaves it to AWS, which says so only
+/// at apply, after the plan was approved.
+pub const MAX_TAGS_PER_SECRET: usize = 50;
+
+/// The error on `tags` when `tags_all` (`all`: tags and default_tags merged, without the
+/// ignored keys) has more than [`MAX_TAGS_PER_SECRET`]; `own` is how many of them come from the
+/// resource's `tags`, the others from the provider's `default_tags`. Keys only are counted,
+/// nothing of a key or value is repeated.
+pub fn too_many_tags(all: &BTreeMap<String, String>, own: usize) -> Option<Diagnostic> {
+    let n = all.len();
+    if n <= MAX_TAGS_PER_SECRET {
+        return None;
+    }
+    let from_default = n.saturating_sub(own);
+    let origin = if from_default == 0 {
+        "all of them from tags (the provider's default_tags add none)".to_string()
+    } else {
+        format!("{own} from tags and {from_default} from the provider's default_tags")
+    };
+    Some(
+        Diagnostic::error(
+            "Too many tags",
+            format!(
+                "Secrets Manager allows at most {MAX_TAGS_PER_SECRET} tags per secret; this secret would have {n} \
+                 (tags_all): {origin}. Remove {} of them, from tags or from the provider's default_tags \
+                 (or leave keys to others with ignore_tags).",
+                n - MAX_TAGS_PER_SECRET
+            ),
+        )
+        .at(AttributePath::attr("tags")),
+    )
+}
 
 /// `ignore_tags { keys = [...], key_prefixes = [...] }`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -263,6 +297,27 @@ mod tests {
             ignore(&[], &[""]).is_empty(),
             "an empty prefix ignores nothing"
         );
+    }
+
+    #[test]
+    fn more_than_fifty_tags_are_too_many_and_the_count_says_where_they_come_from() {
+        let n_tags = |n: usize| -> BTreeMap<String, String> {
+            (0..n).map(|i| (format!("k{i}"), "v".to_string())).collect()
+        };
+        assert!(too_many_tags(&n_tags(50), 50).is_none());
+        assert!(too_many_tags(&n_tags(50), 0).is_none());
+        let d = too_many_tags(&n_tags(51), 48).expect("51 is too many");
+        assert!(d.detail.contains("would have 51"), "{}", d.detail);
+        assert!(
+            d.detail
+                .contains("48 from tags and 3 from the provider's default_tags"),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("Remove 1 of them"), "{}", d.detail);
+        assert_eq!(d.attribute, Some(AttributePath::attr("tags")));
+        let d = too_many_tags(&n_tags(60), 60).unwrap();
+        assert!(d.detail.contains("all of them from tags"), "{}", d.detail);
     }
 
     #[tokio::test]

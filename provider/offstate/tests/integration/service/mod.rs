@@ -29,6 +29,7 @@ mod provider_config;
 mod replicas;
 mod rotation;
 mod schema;
+mod tag_limit;
 mod validation;
 
 const TYPE: &str = "offstate_secret";
