@@ -314,13 +314,14 @@ ccccccccccc######
         );
         // Every literal and heredoc body taken for a secret. The diff's masking ends a string at
         // its line's end, inside an interpolation too, so it reads `}" /* four */` as a bracket
-        // and a string: masking more than it must, never less.
+        // and a string: masking more than it must, never less. A word of a comment is masked
+        // when the check takes it for a secret too (`# ***`).
         let vars = crate::redact::SecretVariables::collect([src]);
         let masked = crate::redact::masked_lines(src, &vars, &|_, value: &str| !value.is_empty());
         assert_eq!(
             masked.join("\n"),
-            r##"a = "***" # one
-b = "***" // two
+            r##"a = "***" # ***
+b = "***" // ***
 c = "***"
 d = {e = "***"}
 f = "***
@@ -331,7 +332,7 @@ EOT
 h = <<-EOT
     ***
     EOT
-i = 1 << 2 # five
+i = 1 << 2 # ***
 "##
         );
     }

@@ -659,6 +659,10 @@ impl<'a> Lexer<'a> {
         let mut block_comment = false;
         while pos < bytes.len() {
             if block_comment {
+                let end = text[pos..]
+                    .find("*/")
+                    .map_or(text.len(), |offset| pos + offset);
+                self.comment(pos..end);
                 match text[pos..].find("*/") {
                     Some(offset) => {
                         pos += offset + 2;
@@ -670,6 +674,8 @@ impl<'a> Lexer<'a> {
             }
             match code_at(text, pos, text.len()) {
                 Code::LineComment => {
+                    let marker = if bytes[pos] == b'#' { 1 } else { 2 };
+                    self.comment(pos + marker..line_end(text, pos));
                     pos = line_end(text, pos);
                     continue;
                 }
@@ -859,6 +865,106 @@ impl<'a> Lexer<'a> {
         text.len()
     }
 
+    /// A comment's text (`range`, without its markers): a commented-out value is still the
+    /// secret (`# password = "old"`, `// token: abc1`, `/* the password Zq8vLm2x... */`).
+    /// Masked: the value of an assignment to a secret-looking key (`=` or `:` after it, quoted
+    /// or not; not `true`, `false`, `null` or a reference, nor a plain lower-case word after a
+    /// colon, which is prose), a word right after a secret-looking word that the check takes for
+    /// that key's value (not a plain word, nor a name itself), and any word or quoted text the
+    /// check recognises by its content.
+    fn comment(&mut self, range: std::ops::Range<usize>) {
+        let text = self.text;
+        // The word just before when it looks secret, and the `=` or `:` after it.
+        let mut previous: Option<&str> = None;
+        let mut assigned: Option<char> = None;
+        let mut pos = range.start;
+        while pos < range.end {
+            let Some(c) = text[pos..range.end].chars().next() else {
+                break;
+            };
+            if c == '\n' {
+                (previous, assigned) = (None, None);
+                pos += 1;
+                continue;
+            }
+            if c.is_whitespace() {
+                pos += c.len_utf8();
+                continue;
+            }
+            if matches!(c, '=' | ':') && previous.is_some() && assigned.is_none() {
+                assigned = Some(c);
+                pos += 1;
+                continue;
+            }
+            let quoted = matches!(c, '"' | '\'' | '`');
+            let (mut value, next) = if quoted {
+                let end = line_end(text, pos).min(range.end);
+                let close = text[pos + 1..end]
+                    .find(c)
+                    .map_or(end, |offset| pos + 1 + offset);
+                (pos + 1..close, (close + 1).min(end))
+            } else {
+                let len = text[pos..range.end]
+                    .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`'))
+                    .unwrap_or(range.end - pos);
+                let word = text[pos..pos + len].trim_end_matches([',', ';', ')', ']', '}', '.']);
+                (pos..pos + word.len(), pos + len)
+            };
+            pos = next;
+            let rest = text[next..line_end(text, next).min(range.end)].trim_start();
+            // `password=abc1`, `token:abc1`: a key and its value in one word.
+            let split = if quoted {
+                None
+            } else {
+                text[value.clone()]
+                    .find(['=', ':'])
+                    .filter(|&at| !text[value.start + at..].starts_with("://"))
+            };
+            if let Some(at) = split {
+                let key = &text[value.start..value.start + at];
+                previous = is_secret_key(key).then_some(key);
+                assigned = text[value.start + at..].chars().next();
+                value = value.start + at + 1..value.end;
+                if value.is_empty() {
+                    continue;
+                }
+            } else if !rest.starts_with("==") && (rest.starts_with('=') || rest.starts_with(':')) {
+                // A key (`password =`, `"DB_PASSWORD":`): its value comes next.
+                let key = &text[value];
+                previous = is_secret_key(key).then_some(key);
+                assigned = None;
+                continue;
+            }
+            let shown = &text[value.clone()];
+            let plain = shown.chars().all(|c| c.is_ascii_lowercase());
+            let secret = match (previous, assigned) {
+                (Some(_), Some(separator)) => {
+                    let reference = matches!(shown, "true" | "false" | "null")
+                        || [
+                            "var.", "local.", "each.", "module.", "data.", "count.", "${",
+                        ]
+                        .iter()
+                        .any(|prefix| shown.starts_with(prefix));
+                    let prose = separator == ':' && !quoted && plain;
+                    !(reference || prose)
+                }
+                (Some(key), None) => {
+                    !plain && !is_secret_key(shown) && (self.check)(Some(key), shown)
+                }
+                (None, _) => false,
+            };
+            if !shown.is_empty() && (secret || (self.check)(None, shown)) {
+                self.masks.push(Masked::Literal(value));
+            }
+            previous = if split.is_none() && is_secret_key(shown) {
+                Some(shown)
+            } else {
+                None
+            };
+            assigned = None;
+        }
+    }
+
     fn finish_literals(&mut self) {
         for literal in std::mem::take(&mut self.literals) {
             let contents = &self.text[literal.range.clone()];
@@ -914,7 +1020,7 @@ mod tests {
             ("c = a ? \"x\" : \"y\"", "c = a ? \"x\" : \"y\""),
             (
                 "s = \"${\"a\"}\" # password = \"b\"",
-                "s = \"${\"a\"}\" # password = \"b\"",
+                "s = \"${\"a\"}\" # password = \"***\"",
             ),
             (
                 "v = [\"a\", \"b\"]\nsecret_string = \"c\"",
@@ -928,6 +1034,56 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(shown(text), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn secret_values_in_comments_are_masked() {
+        let cases = [
+            (
+                "  # password = \"a1\"\n  password_wo = var.p\n",
+                "  # password = \"***\"\n  password_wo = var.p\n",
+            ),
+            ("// token: abc1 def\n", "// token: *** def\n"),
+            (
+                "# A JSON credential: fixed fields\n",
+                "# A JSON credential: fixed fields\n",
+            ),
+            ("# DB_PASSWORD=hunter2, then\n", "# DB_PASSWORD=***, then\n"),
+            (
+                "# \"db_password\": \"x y\"\n",
+                "# \"db_password\": \"***\"\n",
+            ),
+            (
+                "/* old:\n   master_password = s3cr3t\n*/\nx = 1\n",
+                "/* old:\n   master_password = ***\n*/\nx = 1\n",
+            ),
+            // What is not a value stays: prose, references, booleans, comparisons.
+            (
+                "# Set master_password OR manage_master_user_password=true, not both\n",
+                "# Set master_password OR manage_master_user_password=true, not both\n",
+            ),
+            (
+                "# password = var.pw; see https://example.com/a:b\n",
+                "# password = var.pw; see https://example.com/a:b\n",
+            ),
+            (
+                "# if password == \"\" use random\n",
+                "# if password == \"\" use random\n",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(shown(text), expected, "{text}");
+        }
+        // The check sees every word, with the secret-looking word before it as its key.
+        // A key rule that fires on any word of 4 or more characters: only the word right after
+        // a secret-looking one is asked, and not when it is plain prose or a name.
+        let check = |key: Option<&str>, word: &str| key.is_some() && word.len() >= 4;
+        let text = "  /* previous master password Zq8vLm2xPw4Rt7 */\n  # a password in prose\n  # Set master_password OR manage_master_user_password, but not both (one must be null)\n";
+        let shown = masked_lines(text, &SecretVariables::default(), &check).join("\n");
+        assert_eq!(
+            shown,
+            "  /* previous master password *** */\n  # a password in prose\n  # Set master_password OR manage_master_user_password, but not both (one must be null)\n"
+        );
     }
 
     #[test]
