@@ -953,6 +953,74 @@ fn prefix_sinks_leave_alone_what_override_and_json_files_mention() {
 }
 
 #[test]
+fn sinks_through_an_instance_a_local_or_a_function_are_found() {
+    // cloudposse's shape: `random_password.X[0].result` of a counted resource, through a local,
+    // into a root output. Each stores the password in the state like the plain reference does.
+    let main = "resource \"random_password\" \"a\" {\n  count  = 1\n  length = 20\n}\n\n\
+                resource \"random_password\" \"b\" {\n  length = 20\n}\n\n\
+                variable \"token\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                locals {\n  pw    = random_password.b.result\n  again = local.pw\n  loop  = local.loop\n}\n\n\
+                output \"idx\" {\n  value     = random_password.a[0].result\n  sensitive = true\n}\n\n\
+                output \"via_local\" {\n  value     = local.again\n  sensitive = true\n}\n\n\
+                output \"wrapped\" {\n  value     = nonsensitive((var.token))\n}\n\n\
+                output \"splat\" {\n  value     = random_password.a[*].result\n  sensitive = true\n}\n\n\
+                output \"loop\" {\n  value = local.loop\n}\n\n\
+                output \"length\" {\n  value = random_password.b.length\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    let notes = info_notes(&plan);
+    let stored: Vec<&str> = notes
+        .iter()
+        .filter(|n| n.contains("stores a secret in the state"))
+        .map(|n| n.split('`').nth(1).unwrap_or_default())
+        .collect();
+    // A list (splat), a cycle and a non-secret attribute are not sinks.
+    assert_eq!(
+        stored,
+        ["output.idx", "output.via_local", "output.wrapped"],
+        "{notes:#?}"
+    );
+
+    // With a prefix, each moves into an offstate_secret, its expression kept as written.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("main.tf"), main).expect("write");
+    let opts = Options {
+        secret_prefix: Some("prod/app".to_owned()),
+        ..Options::default()
+    };
+    let plan = plan_migration(dir.path(), &opts).expect("plan");
+    let text = rewritten(&plan, "main.tf").unwrap_or_default();
+    for (label, value) in [
+        ("output_idx", "random_password.a[0].result"),
+        ("output_via_local", "local.again"),
+        ("output_wrapped", "nonsensitive((var.token))"),
+    ] {
+        assert!(
+            text.contains(&format!("resource \"offstate_secret\" \"{label}\"")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("value_wo         = {value}\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "value     = provider::offstate::ref(offstate_secret.{label}.name)"
+            )) || text.contains(&format!(
+                "value = provider::offstate::ref(offstate_secret.{label}.name)"
+            )),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("value     = random_password.a[*].result"),
+        "{text}"
+    );
+    plan.write().expect("write");
+    let again = plan_migration(dir.path(), &opts).expect("plan again");
+    assert!(again.is_empty(), "second run: {:?}", again.files);
+}
+
+#[test]
 fn an_offstate_local_name_for_another_provider_stops_what_needs_offstate() {
     let main = "terraform {\n  required_providers {\n    offstate = {\n      source = \"acme/vaultish\"\n    }\n  }\n}\n\n\
                 variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n\n\

@@ -92,6 +92,11 @@ impl<'a> Planner<'a> {
             .filter(|(_, b)| is_set(&b.body, "sensitive"))
             .filter_map(|(_, b)| label(b, 0))
             .collect();
+        let locals: Locals<'a> = self
+            .blocks("locals")
+            .flat_map(|(_, b)| b.body.attributes())
+            .map(|attr| (attr.key.as_str(), &attr.value))
+            .collect();
         let mut found: Vec<(usize, &'a Block, &'a Attribute, Place<'a>)> = Vec::new();
         for (file, block) in self.blocks("resource") {
             if label(block, 0) != Some("terraform_data") {
@@ -100,7 +105,7 @@ impl<'a> Planner<'a> {
             let name = label(block, 1).unwrap_or_default();
             for arg in TERRAFORM_DATA_ARGS {
                 if let Some(attr) = block.body.get_attribute(arg) {
-                    if secret_source(&attr.value, &sensitive_vars) {
+                    if secret_source(&attr.value, &sensitive_vars, &locals) {
                         found.push((file, block, attr, Place::TerraformData { name, arg }));
                     }
                 }
@@ -110,7 +115,7 @@ impl<'a> Planner<'a> {
             let name = label(block, 0).unwrap_or_default();
             let ephemeral = is_set(&block.body, "ephemeral");
             if let (false, Some(attr)) = (ephemeral, block.body.get_attribute("value")) {
-                if secret_source(&attr.value, &sensitive_vars) {
+                if secret_source(&attr.value, &sensitive_vars, &locals) {
                     found.push((file, block, attr, Place::Output { name }));
                 }
             }
@@ -345,26 +350,76 @@ impl<'a> Planner<'a> {
 }
 
 /// Whether `expr` is, as a whole, a secret: `var.X` of a sensitive variable,
-/// `random_password.X.result`, or a secret attribute of a secret-reading data source.
-fn secret_source(expr: &Expression, sensitive_vars: &BTreeSet<&str>) -> bool {
+/// `random_password.X.result`, or a secret attribute of a secret-reading data source; also of
+/// one instance (`random_password.X[0].result`), through a local that is one (`local.pw`), in
+/// parentheses, or given to a function that returns its string (`nonsensitive(...)`).
+fn secret_source(expr: &Expression, sensitive_vars: &BTreeSet<&str>, locals: &Locals) -> bool {
+    secret_source_in(expr, sensitive_vars, locals, &mut BTreeSet::new())
+}
+
+/// The `locals` of a module: name → value.
+pub(super) type Locals<'a> = BTreeMap<&'a str, &'a Expression>;
+
+/// [`secret_source`], with the locals already followed (a cycle is no source).
+fn secret_source_in<'a>(
+    expr: &'a Expression,
+    sensitive_vars: &BTreeSet<&str>,
+    locals: &Locals<'a>,
+    seen: &mut BTreeSet<&'a str>,
+) -> bool {
+    match expr {
+        Expression::Parenthesis(inner) => {
+            return secret_source_in(inner.inner(), sensitive_vars, locals, seen)
+        }
+        // Functions that give back the string they are given.
+        Expression::FuncCall(call)
+            if call.name.namespace.is_empty()
+                && matches!(
+                    call.name.name.as_str(),
+                    "nonsensitive" | "sensitive" | "tostring" | "trimspace"
+                )
+                && call.args.len() == 1 =>
+        {
+            return call
+                .args
+                .get(0)
+                .is_some_and(|arg| secret_source_in(arg, sensitive_vars, locals, seen));
+        }
+        _ => {}
+    }
     let Expression::Traversal(t) = expr else {
         return false;
     };
     let Expression::Variable(root) = &t.expr else {
         return false;
     };
-    let attrs: Vec<&str> = t
-        .operators
-        .iter()
-        .map(|op| match op.value() {
-            TraversalOperator::GetAttr(name) => name.as_str(),
-            _ => "",
-        })
-        .collect();
+    // Attribute names, `[]` for an index (`random_password.db[0].result`); a splat makes a list,
+    // not the string.
+    let mut attrs: Vec<&str> = Vec::new();
+    for op in &t.operators {
+        match op.value() {
+            TraversalOperator::GetAttr(name) => attrs.push(name.as_str()),
+            TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_) => attrs.push("[]"),
+            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => return false,
+        }
+    }
+    // An index right after the resource name picks an instance of a repeated one.
+    fn unindexed<'s>(rest: &[&'s str]) -> Vec<&'s str> {
+        rest.strip_prefix(&["[]"]).unwrap_or(rest).to_vec()
+    }
     match (root.as_str(), attrs.as_slice()) {
-        ("var", [name]) => sensitive_vars.contains(name),
-        ("random_password", [_, "result"]) => true,
-        ("data", [ty, _, attr]) => SECRET_DATA_SOURCES.contains(ty) && secret_attribute(ty, attr),
+        ("var", [name, ..]) => sensitive_vars.contains(name),
+        ("local", [name]) => match locals.get(name) {
+            Some(value) if seen.insert(name) => {
+                secret_source_in(value, sensitive_vars, locals, seen)
+            }
+            _ => false,
+        },
+        ("random_password", [_, rest @ ..]) => unindexed(rest) == ["result"],
+        ("data", [ty, _, rest @ ..]) => match unindexed(rest).as_slice() {
+            [attr] => SECRET_DATA_SOURCES.contains(ty) && secret_attribute(ty, attr),
+            _ => false,
+        },
         _ => false,
     }
 }
