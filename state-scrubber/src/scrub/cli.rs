@@ -285,8 +285,9 @@ impl Swap for Locked<'_> {
     }
 }
 
-/// `--write` on a file without write permission: refused before the store is contacted. A
-/// rename would replace it anyway; Terraform's local backend would not write it.
+/// `--write` on a file this process may not write ([`check_writable`]): refused before the
+/// store is contacted. A rename would replace it anyway; Terraform's local backend would not
+/// write it. Root may write a file of mode 0444, as Terraform run as root does.
 fn refuse_read_only(path: &Path, command: &str, what: &str) -> anyhow::Result<()> {
     match check_writable(path) {
         Ok(()) => Ok(()),

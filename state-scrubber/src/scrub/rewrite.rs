@@ -249,25 +249,51 @@ pub fn go_json_string(s: &str) -> String {
 #[error("it changed since it was read (did Terraform write it meanwhile?) and was not overwritten")]
 pub struct ChangedMeanwhile;
 
-/// The file to be replaced has no write permission. A rename would replace it all the same
-/// (it needs write permission on the directory only), silently undoing a `chmod a-w` that
-/// someone made on purpose; Terraform's local backend, which opens the state read-write,
-/// refuses such a file too.
+/// This process may not write the file to be replaced (mode 0444 to anyone but root, a
+/// read-only mount). A rename would replace it all the same (it needs write permission on the
+/// directory only), silently getting past a `chmod a-w` that someone made on purpose;
+/// Terraform's local backend, which opens the state read-write, refuses such a file too. Root
+/// may write a file of mode 0444, and so does Terraform run as root (the state is written, its
+/// mode kept): so does scrub.
 #[derive(Debug, thiserror::Error)]
 #[error("it is read-only{}, and was not replaced", mode.map(|m| format!(" (mode {m:o})")).unwrap_or_default())]
 pub struct ReadOnly {
     pub mode: Option<u32>,
 }
 
-/// `Err` wrapping [`ReadOnly`] when the file at `path` (a symlink's target) has no write
-/// permission bit; `Ok` when it is writable or does not exist.
+/// `Err` wrapping [`ReadOnly`] when this process may not open the file at `path` (a symlink's
+/// target) for writing, as Terraform's local backend opens a state (`O_RDWR`); `Ok` when it may,
+/// or the file does not exist. The kernel's own answer for this process's effective ids
+/// (`faccessat(W_OK, AT_EACCESS)`: root, ACLs, a read-only mount), the answer `migrate --write`
+/// gets by opening a `.tf` file; not by opening the state, which would block on a FIFO and,
+/// where the lock is a classic POSIX lock (not Linux), let go of it on closing.
 pub fn check_writable(path: &Path) -> std::io::Result<()> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
-    if !meta.permissions().readonly() {
+    #[cfg(unix)]
+    let writable = {
+        use std::os::unix::ffi::OsStrExt as _;
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        // SAFETY: `c` is a NUL-terminated path that outlives the call.
+        let r =
+            unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS) };
+        if r == 0 {
+            true
+        } else {
+            let e = std::io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EACCES | libc::EPERM | libc::EROFS) => false,
+                _ => return Err(e),
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let writable = !meta.permissions().readonly();
+    if writable {
         return Ok(());
     }
     #[cfg(unix)]
