@@ -209,6 +209,70 @@ fn look_alikes_are_quiet() {
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
 
+/// Measured on public states and plans (checkov, infracost, GKE and EKS fixtures): a taint's or
+/// a tag's `key` that is a qualified name (`cloud.google.com/gke-preemptible`) was a LOW
+/// key-generic-key finding; the documented AWS example key pair and LocalStack-style
+/// `mock_access_key` / `mock_secret_key` provider credentials were HIGH findings. Quiet now;
+/// a random key under `key`, a real-looking access key ID and a provider's real secret key are
+/// still found.
+#[test]
+fn look_alikes_seen_in_public_fixtures_are_quiet() {
+    let d = Dir::new();
+    let hmac = plant(&random(ALNUM, 44));
+    let key_id = plant(&format!(
+        "AKIA{}",
+        random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    ));
+    let real_secret = plant(&random(ALNUM, 40));
+    let st = d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource("managed", "google_container_cluster", "c", json!({"id": "c",
+                "node_config": [{"effective_taints": [{"key": "cloud.google.com/gke-preemptible", "value": "true", "effect": "NO_SCHEDULE"}]}]}), json!([])),
+            resource("managed", "aws_autoscaling_group", "g", json!({"id": "g",
+                "tag": [{"key": "kubernetes.io/cluster/eks-prod", "value": "owned", "propagate_at_launch": true}]}), json!([])),
+            resource("managed", "aws_lambda_function", "f", json!({"id": "f", "environment": [{"variables": {
+                "access_key": "AKIAIOSFODNN7EXAMPLE", "secret_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "api_token": "mock_access_key", "REAL_ACCESS_KEY_ID": key_id}}]}), json!([])),
+            resource("managed", "example_thing", "h", json!({"id": "h", "key": hmac}), json!([])),
+        ])),
+    );
+    let plan = d.write(
+        "plan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.9.5", "configuration": {"provider_config": {
+            "aws": {"name": "aws", "expressions": {
+                "access_key": {"constant_value": "mock_access_key"},
+                "secret_key": {"constant_value": "mock_secret_key"}}},
+            "aws.real": {"name": "aws", "alias": "real", "expressions": {
+                "secret_key": {"constant_value": real_secret}}}}}})
+        .to_string(),
+    );
+    let r = audit(&[
+        &st.display().to_string(),
+        &plan.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    let got = columns(&findings(&r), ["address", "attribute_path", "rule_id"]);
+    let want: Vec<[String; 3]> = [
+        [
+            "aws_lambda_function.f",
+            "environment[0].variables.REAL_ACCESS_KEY_ID",
+            "aws-access-key-id",
+        ],
+        ["example_thing.h", "key", "key-generic-key"],
+        [
+            "provider.aws.real",
+            "secret_key",
+            "attr.provider.aws.secret_key",
+        ],
+    ]
+    .iter()
+    .map(|r| r.map(str::to_string))
+    .collect();
+    assert_eq!(got, want);
+}
+
 /// Review finding: `*_pass` keys (db_pass, DB_PASS, admin_pass) were never matched, and the
 /// prefix placeholders (`your-...`, `enter-...`) were applied to table rows and sensitive marks,
 /// where they dropped real values (`aws_db_instance.password = "Your-Company-2024!"`).

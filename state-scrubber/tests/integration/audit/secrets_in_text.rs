@@ -455,6 +455,63 @@ fn sshpass_passwords_and_their_look_alikes() {
     assert_loud_and_quiet(loud, quiet);
 }
 
+/// The password `sshpass -e` reads from the SSHPASS variable was missed where `sshpass -p` was
+/// found: `export SSHPASS=...`, `SSHPASS=... sshpass -e`, a YAML environment, PowerShell's
+/// `$env:SSHPASS`, and an environment map's `SSHPASS` member. Quiet: references, placeholders,
+/// an empty or unset variable, a longer name holding SSHPASS.
+#[test]
+fn sshpass_variable_and_its_look_alikes() {
+    let a = || plant(&random(ALNUM, 20));
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "sshpass_export",
+            format!(
+                "#!/bin/bash\nexport SSHPASS='{}'\nsshpass -e ssh deploy@10.0.0.5 uptime\n",
+                a()
+            ),
+            &["sshpass-env-password"],
+        ),
+        (
+            "sshpass_prefix",
+            format!("SSHPASS={} sshpass -e scp app.tgz deploy@h:/tmp/\n", a()),
+            &["sshpass-env-password"],
+        ),
+        (
+            "sshpass_yaml",
+            format!("environment:\n  SSHPASS: {}\n", a()),
+            &["sshpass-env-password"],
+        ),
+        (
+            "sshpass_powershell",
+            format!("$env:SSHPASS = \"{}\"\n", a()),
+            &["sshpass-env-password"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        ("sshpass_ref", "SSHPASS=$DEPLOY_PW sshpass -e ssh deploy@h\nexport SSHPASS=\"${var.ssh_password}\"\nSSHPASS=$(cat /root/.pw) sshpass -e ssh deploy@h\n"),
+        ("sshpass_placeholder", "SSHPASS=<password> sshpass -e ssh deploy@h\nSSHPASS=changeme sshpass -e ssh deploy@h\n"),
+        ("sshpass_empty", "SSHPASS= sshpass -e ssh deploy@h\nunset SSHPASS\n"),
+        ("sshpass_longer_name", "MY_SSHPASS_FILE=/root/Zq8Rt4Wn6KvE\n"),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+    // An environment map's member (a Lambda function's variables).
+    let r = audit_state(&state_v4(json!([resource(
+        "managed",
+        "aws_lambda_function",
+        "f",
+        json!({"id": "f", "environment": [{"variables": {"SSHPASS": a(), "SSHPASS_FILE": "/run/secrets/ssh"}}]}),
+        json!([]),
+    )])));
+    let found = columns(&findings(&r), ["attribute_path", "rule_id"]);
+    assert_eq!(
+        found,
+        vec![[
+            "environment[0].variables.SSHPASS".to_string(),
+            "key-password".to_string()
+        ]]
+    );
+}
+
 /// `mysqladmin ... password <new>` (and `mariadb-admin`) sets a password on the command line
 /// and was missed; with `-p<old>` too, both are findings. Quiet: references, placeholders, a
 /// bare `password` (it prompts), the word in a comment or in a later command.
