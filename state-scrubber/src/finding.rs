@@ -281,6 +281,29 @@ pub struct Finding {
     /// file): scrub leaves such a finding alone. Never written.
     #[serde(skip)]
     pub masked_path: bool,
+    /// Each member name shown masked in `attribute_path` and `json_pointer`, for
+    /// [`number_masked_steps`]. Never written.
+    #[serde(skip)]
+    pub masked_steps: Vec<MaskedStep>,
+}
+
+/// A member name in a value that a finding's path shows by its length (see
+/// `Finding::masked_path`): which names show the same, which of them are one name, and where
+/// the shown name ends, so that two names of one length are told apart. The name itself is not
+/// kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MaskedStep {
+    /// The object the name is a member of (its unit's pointer and the path to it, masked names
+    /// above it by their salted digests) and the name as shown: the names of one group show
+    /// the same. Never shown.
+    pub group: String,
+    /// The name's per-run salted digest (as `Finding::value_group`).
+    pub digest: String,
+    /// Byte offset in `json_pointer` just after the shown name.
+    pub pointer_end: usize,
+    /// Byte offset in `attribute_path` just after the shown name (before its closing `"]`),
+    /// when the attribute path holds it.
+    pub path_end: Option<usize>,
 }
 
 /// Masked preview of a value: its length in characters, nothing of the value itself (even two
@@ -586,6 +609,77 @@ pub fn number_masked_keys(findings: &mut [Finding], fp_key: &[u8]) {
     for i in touched {
         let f = &mut findings[i];
         f.address = f.resource.display();
+        f.set_fingerprints(fp_key);
+    }
+}
+
+/// Tell apart masked member names that show the same in findings' paths
+/// (`input["…(12 chars)"]` for every 12-character name), as [`number_masked_keys`] does for
+/// address keys: among the names of one object that show the same, ranked by where their first
+/// finding is in the file, the first shows as before and the n-th gets ` #n`
+/// (`input["…(12 chars) #2"]`). Positions only, never the name, so one file numbers the same on
+/// every run, and two names no longer share a fingerprint (a baseline accepting one of them
+/// accepted the other).
+pub fn number_masked_steps(findings: &mut [Finding], fp_key: &[u8]) {
+    use std::collections::HashMap;
+    type Slot<'a> = (&'a str, &'a str);
+    /// A line and column in the file.
+    type Pos = (u32, u32);
+    let mut first: HashMap<Slot<'_>, Pos> = HashMap::new();
+    for f in findings.iter() {
+        for m in &f.masked_steps {
+            let pos = (f.line, f.column);
+            first
+                .entry((m.group.as_str(), m.digest.as_str()))
+                .and_modify(|p| *p = (*p).min(pos))
+                .or_insert(pos);
+        }
+    }
+    let mut by_group: HashMap<&str, Vec<(Pos, &str)>> = HashMap::new();
+    for ((group, digest), pos) in &first {
+        by_group.entry(group).or_default().push((*pos, digest));
+    }
+    let mut rank: HashMap<(String, String), usize> = HashMap::new();
+    for (group, mut members) in by_group {
+        if members.len() < 2 {
+            continue;
+        }
+        members.sort();
+        for (n, (_, digest)) in members.into_iter().enumerate().skip(1) {
+            rank.insert((group.to_string(), digest.to_string()), n + 1);
+        }
+    }
+    if rank.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut() {
+        // (offset, mark) in each string, applied from the end so earlier offsets hold.
+        let mut in_pointer: Vec<(usize, String)> = Vec::new();
+        let mut in_path: Vec<(usize, String)> = Vec::new();
+        for m in &f.masked_steps {
+            let Some(n) = rank.get(&(m.group.clone(), m.digest.clone())) else {
+                continue;
+            };
+            let mark = format!(" #{n}");
+            in_pointer.push((m.pointer_end, mark.clone()));
+            if let Some(e) = m.path_end {
+                in_path.push((e, mark));
+            }
+        }
+        if in_pointer.is_empty() {
+            continue;
+        }
+        for (list, s) in [
+            (&mut in_pointer, &mut f.json_pointer),
+            (&mut in_path, &mut f.attribute_path),
+        ] {
+            list.sort_by_key(|m| std::cmp::Reverse(m.0));
+            for (at, mark) in list.iter() {
+                if *at <= s.len() && s.is_char_boundary(*at) {
+                    s.insert_str(*at, mark);
+                }
+            }
+        }
         f.set_fingerprints(fp_key);
     }
 }

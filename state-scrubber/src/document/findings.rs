@@ -4,7 +4,7 @@
 use super::error::plain_key;
 use super::scanner::{Scanned, Scanner};
 use crate::detect::{attribute_path, pointer, Step};
-use crate::finding::{preview, Address, Finding};
+use crate::finding::{preview, Address, Finding, MaskedStep};
 use std::borrow::Cow;
 
 /// Findings in file order (stable: several findings on one value keep their order), their
@@ -68,6 +68,18 @@ impl Pos {
             column: node.column,
         }
     }
+
+    /// Where the member name `key` starts. The parser keeps no column for a member name: it
+    /// is counted from its start (which is after the opening quote: the column of the quote,
+    /// 1-based).
+    pub(super) fn of_key(src: &[u8], dom: &crate::json::Dom, key: crate::json::NodeId) -> Pos {
+        let n = dom.node(key);
+        let line_start = memchr::memrchr(b'\n', &src[..n.start]).map_or(0, |i| i + 1);
+        Pos {
+            line: n.line,
+            column: (n.start - line_start) as u32,
+        }
+    }
 }
 
 /// A value to report: where it is and what was found.
@@ -120,12 +132,11 @@ const AWS_ACCESS_KEY_ID_RULE: &str = "aws-access-key-id";
 
 impl<'e> Scanner<'e> {
     pub(super) fn push_dets(&mut self, site: &Site<'_>) {
-        let (attr, masked_attr) = self.shown_steps(site.attr);
-        let (rel, masked_rel) = self.shown_steps(site.rel);
+        let shown = self.shown(site.unit_pointer, site.rel, site.attr);
         for d in self.dets.drain(..) {
             let address = site.address.display();
-            let attribute_path = attribute_path(&attr);
-            let json_pointer = format!("{}{}", site.unit_pointer, pointer(&rel));
+            let attribute_path = shown.attribute_path.clone();
+            let json_pointer = shown.json_pointer.clone();
             // A resource's `id` that is an AWS access key ID (`aws_iam_access_key`) is the key's
             // identifier, like a user name; the credential is `secret`. In every layout: v4
             // attributes, flatmaps, v3 `primary.id` and `primary.attributes.id`.
@@ -161,7 +172,8 @@ impl<'e> Scanner<'e> {
                 legacy_fingerprint: String::new(),
                 value_group: d.value_group,
                 preview: d.preview,
-                masked_path: masked_attr || masked_rel,
+                masked_path: shown.masked,
+                masked_steps: shown.steps.clone(),
             };
             f.set_fingerprints(self.fp_key);
             self.findings.push(f);
@@ -191,15 +203,16 @@ impl<'e> Scanner<'e> {
     }
 
     /// `steps` as findings show them: each member name that [`Self::secret_key`] picks shown by
-    /// its length, as a value's preview; true if one was. The fingerprint, made from the shown
-    /// path, is then stable across runs and holds nothing of the key.
-    pub(super) fn shown_steps<'a>(&self, steps: &[Step<'a>]) -> (Vec<Step<'a>>, bool) {
-        let mut masked = false;
+    /// its length, as a value's preview, and the indices of those names. The fingerprint, made
+    /// from the shown path, is then stable across runs and holds nothing of the key.
+    fn shown_steps<'a>(&self, steps: &[Step<'a>]) -> (Vec<Step<'a>>, Vec<usize>) {
+        let mut masked = Vec::new();
         let shown = steps
             .iter()
-            .map(|s| match s {
+            .enumerate()
+            .map(|(i, s)| match s {
                 Step::Key(k) if self.secret_key(k) => {
-                    masked = true;
+                    masked.push(i);
                     Step::Key(Cow::Owned(preview(k)))
                 }
                 other => other.clone(),
@@ -207,4 +220,59 @@ impl<'e> Scanner<'e> {
             .collect();
         (shown, masked)
     }
+
+    /// The pointer (`unit` and `rel`) and attribute path (`attr`, the end of the same path) of
+    /// a value as findings show them ([`Self::shown_steps`]), with each masked member name
+    /// ([`MaskedStep`]) so that [`crate::finding::number_masked_steps`] can tell two names of
+    /// one length apart.
+    pub(super) fn shown(&self, unit: &str, rel: &[Step<'_>], attr: &[Step<'_>]) -> Shown {
+        let (rel_shown, in_rel) = self.shown_steps(rel);
+        let (attr_shown, in_attr) = self.shown_steps(attr);
+        let mut steps: Vec<MaskedStep> = Vec::new();
+        for &i in &in_rel {
+            let mut group = unit.to_string();
+            for (j, s) in rel[..i].iter().enumerate() {
+                group.push('/');
+                match s {
+                    Step::Key(k) if in_rel.contains(&j) => {
+                        group.push('\0');
+                        group.push_str(&self.engine.value_digest(k));
+                    }
+                    Step::Key(k) => crate::json::push_pointer_token(&mut group, k),
+                    Step::Idx(n) => group.push_str(&n.to_string()),
+                }
+            }
+            group.push('\0');
+            let (Step::Key(name), Step::Key(as_shown)) = (&rel[i], &rel_shown[i]) else {
+                continue;
+            };
+            group.push_str(as_shown);
+            steps.push(MaskedStep {
+                group,
+                digest: self.engine.value_digest(name),
+                pointer_end: unit.len() + pointer(&rel_shown[..=i]).len(),
+                path_end: None,
+            });
+        }
+        // `attr` is the end of the path `rel` is: its masked names are the last ones of `rel`.
+        for (m, &j) in steps.iter_mut().rev().zip(in_attr.iter().rev()) {
+            // A masked name is never an identifier: shown as `["…(12 chars)"]`.
+            m.path_end = Some(attribute_path(&attr_shown[..=j]).len() - 2);
+        }
+        Shown {
+            json_pointer: format!("{unit}{}", pointer(&rel_shown)),
+            attribute_path: attribute_path(&attr_shown),
+            masked: !in_rel.is_empty() || !in_attr.is_empty(),
+            steps,
+        }
+    }
+}
+
+/// A value's place as findings show it: see [`Scanner::shown`].
+pub(super) struct Shown {
+    pub(super) json_pointer: String,
+    pub(super) attribute_path: String,
+    /// A member name on the path is shown masked (`Finding::masked_path`).
+    pub(super) masked: bool,
+    pub(super) steps: Vec<MaskedStep>,
 }

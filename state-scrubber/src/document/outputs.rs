@@ -133,6 +133,21 @@ impl<'e> Scanner<'e> {
                 );
                 self.named = None;
             }
+            for (tree, side) in [
+                ("after_unknown", "after"),
+                ("after_sensitive", "after"),
+                ("before_sensitive", "before"),
+            ] {
+                if let Some(t) = dom.get(src, ch, tree) {
+                    let rel = [
+                        Step::Key(Cow::Owned(name.to_string())),
+                        Step::Key(Cow::Borrowed(tree)),
+                    ];
+                    let value = dom.get(src, ch, side);
+                    let sec = format!("output_changes.{tree}");
+                    self.mark_tree_keys(src, dom, t, value, &sec, &address, unit, &rel);
+                }
+            }
         }
     }
 

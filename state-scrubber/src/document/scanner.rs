@@ -303,6 +303,7 @@ impl<'e> Scanner<'e> {
             &mut s.findings,
             std::mem::take(&mut self.text_sites),
         );
+        crate::finding::number_masked_steps(&mut s.findings, self.fp_key);
         if unsearched > 0 {
             s.notes.push(format!(
                 "{unsearched} condition message(s) or generated configuration(s) not searched for values found secret elsewhere in the file (too long, or too many to search); content rules were applied"

@@ -94,6 +94,21 @@ impl<'e> Scanner<'e> {
                 GENERIC_FIX,
             );
         }
+        for (tree, side) in [
+            ("after_unknown", "after"),
+            ("after_sensitive", "after"),
+            ("before_sensitive", "before"),
+        ] {
+            if let Some(t) = dom.get(src, change, tree) {
+                let rel = [
+                    Step::Key(Cow::Borrowed("change")),
+                    Step::Key(Cow::Borrowed(tree)),
+                ];
+                let value = dom.get(src, change, side);
+                let sec = format!("{section}.{tree}");
+                self.mark_tree_keys(src, dom, t, value, &sec, &address, unit, &rel);
+            }
+        }
         for (member, rel) in [
             ("before_identity", "change/before_identity"),
             ("after_identity", "change/after_identity"),

@@ -4,7 +4,9 @@
 use super::findings::Pos;
 use super::same_value::{SameValue, SAME_VALUE_RULE};
 use crate::detect::{attribute_path, pointer, Engine, Step};
-use crate::finding::{mask_address, number_masked_keys, preview, Address, Finding, ValueType};
+use crate::finding::{
+    mask_address, number_masked_keys, preview, Address, Finding, MaskedStep, ValueType,
+};
 use std::borrow::Cow;
 
 /// A string address key (index, deposed or module instance key) that no content rule picked.
@@ -109,6 +111,7 @@ pub(super) fn mask_secret_keys(
             value_group: site.digest,
             preview: site.preview,
             masked_path: false,
+            masked_steps: Vec::new(),
         };
         f.set_fingerprints(fp_key);
         extra.push(f);
@@ -146,6 +149,8 @@ pub(super) struct SiteAt {
     pub(super) attribute_path: String,
     /// A member name in the path is shown masked (see `Finding::masked_path`).
     pub(super) masked: bool,
+    /// The masked member names (see `Finding::masked_steps`).
+    pub(super) masked_steps: Vec<MaskedStep>,
     pub(super) fix: &'static str,
     pub(super) pos: Pos,
 }
@@ -219,6 +224,7 @@ fn same_value_finding(
         value_group,
         preview,
         masked_path: at.masked,
+        masked_steps: at.masked_steps,
     };
     f.set_fingerprints(fp_key);
     f

@@ -226,6 +226,23 @@ impl<'e> Scanner<'e> {
                 continue;
             }
             let steps = flat_steps(&key);
+            // A map key is part of the flatmap key (`triggers.<key>`): one that is a secret
+            // itself (`{(var.token) = ...}`) is in the file as written, whatever its value.
+            let rel = [Step::Key(Cow::Owned(key.to_string()))];
+            for (i, step) in steps.iter().enumerate() {
+                let Step::Key(segment) = step else { continue };
+                if let Some(d) = self.key_detection(segment) {
+                    self.dets = vec![d];
+                    self.push_dets(&Site {
+                        section,
+                        address,
+                        unit_pointer: unit,
+                        rel: &rel,
+                        attr: &steps[..=i],
+                        pos: Pos::of_key(src, dom, k),
+                    });
+                }
+            }
             let keys: Vec<&str> = steps
                 .iter()
                 .filter_map(|s| match s {
@@ -252,7 +269,6 @@ impl<'e> Scanner<'e> {
             hit.push(i);
             same.add(&attribute_path(&steps), &dets);
             let n = dom.node(v);
-            let rel = [Step::Key(Cow::Owned(key.to_string()))];
             self.dets = dets;
             self.push_dets(&Site {
                 section,

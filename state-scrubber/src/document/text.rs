@@ -4,7 +4,7 @@ use super::findings::{Pos, Site};
 use super::same_value::SameValue;
 use super::scanner::Scanner;
 use super::sites::{SiteAt, TextSite};
-use crate::detect::{attribute_path, pointer, Ctx, Step};
+use crate::detect::{Ctx, Step};
 use crate::finding::Address;
 use crate::json::{Dom, Kind as JKind, NodeId};
 use std::borrow::Cow;
@@ -112,16 +112,16 @@ impl<'e> Scanner<'e> {
         );
         if dets.is_empty() {
             if value.len() >= SameValue::MIN_LEN {
-                let (rel, masked_rel) = self.shown_steps(rel);
-                let (attr, masked_attr) = self.shown_steps(attr);
+                let shown = self.shown(unit, rel, attr);
                 self.text_sites.push(TextSite {
                     text: value.into_owned(),
                     at: SiteAt {
                         section: section.to_string(),
                         address: address.clone(),
-                        json_pointer: format!("{unit}{}", pointer(&rel)),
-                        attribute_path: attribute_path(&attr),
-                        masked: masked_rel || masked_attr,
+                        json_pointer: shown.json_pointer,
+                        attribute_path: shown.attribute_path,
+                        masked: shown.masked,
+                        masked_steps: shown.steps,
                         fix,
                         pos: Pos::of(n),
                     },

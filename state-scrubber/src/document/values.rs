@@ -7,7 +7,7 @@ use super::same_value::SameValue;
 use super::scanner::Scanner;
 use super::sites::{SiteAt, ValueSite};
 use super::walk::{is_dynamic_value, walk_leaves, walk_nodes, Leaf};
-use crate::detect::{attribute_path, pointer, Ctx, Detection, Mark, Step};
+use crate::detect::{attribute_path, Ctx, Detection, Mark, Step};
 use crate::finding::{preview, Address};
 use crate::json::{Dom, Kind as JKind, NodeId};
 use crate::table::{Row, Table, Treat, GENERIC_FIX};
@@ -214,17 +214,17 @@ impl<'e> Scanner<'e> {
             for (_, path, pos, digest, preview) in misses {
                 let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
                 rel.extend(path.iter().cloned());
-                let (rel, masked_rel) = self.shown_steps(&rel);
-                let (path, masked_attr) = self.shown_steps(&path);
+                let shown = self.shown(unit, &rel, &path);
                 self.value_sites.push(ValueSite {
                     digest,
                     preview,
                     at: SiteAt {
                         section: section.to_string(),
                         address: address.clone(),
-                        json_pointer: format!("{unit}{}", pointer(&rel)),
-                        attribute_path: attribute_path(&path),
-                        masked: masked_rel || masked_attr,
+                        json_pointer: shown.json_pointer,
+                        attribute_path: shown.attribute_path,
+                        masked: shown.masked,
+                        masked_steps: shown.steps,
                         fix,
                         pos,
                     },
@@ -239,15 +239,7 @@ impl<'e> Scanner<'e> {
                 return;
             };
             if let Some(d) = self.key_detection(k) {
-                // The parser keeps no column for a member name: count it from its start (which
-                // is after the opening quote: the column of the quote, 1-based).
-                let n = dom.node(key_node);
-                let line_start = memchr::memrchr(b'\n', &src[..n.start]).map_or(0, |i| i + 1);
-                let pos = Pos {
-                    line: n.line,
-                    column: (n.start - line_start) as u32,
-                };
-                hits.push((path.to_vec(), pos, vec![d]));
+                hits.push((path.to_vec(), Pos::of_key(src, dom, key_node), vec![d]));
             }
         });
         for (path, pos, dets) in hits {
@@ -302,16 +294,17 @@ impl<'e> Scanner<'e> {
             if dets.is_empty() {
                 if let Some(fix) = self.named.filter(|_| value.len() >= SameValue::MIN_LEN) {
                     let n = dom.node(id);
-                    let (rel, masked) = self.shown_steps(rel);
+                    let shown = self.shown(unit, rel, &[]);
                     self.value_sites.push(ValueSite {
                         digest: self.engine.value_digest(&value),
                         preview: preview(&value),
                         at: SiteAt {
                             section: section.to_string(),
                             address: address.clone(),
-                            json_pointer: format!("{unit}{}", pointer(&rel)),
+                            json_pointer: shown.json_pointer,
                             attribute_path: String::new(),
-                            masked,
+                            masked: shown.masked,
+                            masked_steps: shown.steps,
                             fix,
                             pos: Pos::of(n),
                         },
@@ -393,6 +386,66 @@ impl<'e> Scanner<'e> {
             GENERIC_FIX,
         );
     }
+}
+
+impl Scanner<'_> {
+    /// Member names in a plan change's `after_unknown`, `after_sensitive` or `before_sensitive`
+    /// (`tree`, under `rel_prefix` of `unit`) that are secrets themselves and are not names in
+    /// the value the tree describes (`value`, where they are reported): Terraform leaves an
+    /// element whose value is unknown out of `after` and names it in `after_unknown` only
+    /// (`triggers_replace = {(var.token) = aws_instance.x.id}` at create).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn mark_tree_keys<'s>(
+        &mut self,
+        src: &'s [u8],
+        dom: &Dom,
+        tree: NodeId,
+        value: Option<NodeId>,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        rel_prefix: &[Step<'s>],
+    ) {
+        let mut hits: Vec<(Vec<Step<'s>>, Pos, Detection)> = Vec::new();
+        let mut path: Vec<Step<'s>> = Vec::new();
+        walk_keys(src, dom, tree, &mut path, &mut |path, key_node| {
+            let Some(Step::Key(k)) = path.last() else {
+                return;
+            };
+            if value.is_some_and(|v| node_at(src, dom, v, path).is_some()) {
+                return;
+            }
+            if let Some(d) = self.key_detection(k) {
+                hits.push((path.to_vec(), Pos::of_key(src, dom, key_node), d));
+            }
+        });
+        for (path, pos, d) in hits {
+            let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
+            rel.extend(path.iter().cloned());
+            self.dets = vec![d];
+            self.push_dets(&Site {
+                section,
+                address,
+                unit_pointer: unit,
+                rel: &rel,
+                attr: &path,
+                pos,
+            });
+        }
+    }
+}
+
+/// The node at `path` under `id`, if there is one.
+fn node_at(src: &[u8], dom: &Dom, id: NodeId, path: &[Step<'_>]) -> Option<NodeId> {
+    let mut at = id;
+    for step in path {
+        at = match (step, dom.node(at).kind) {
+            (Step::Key(k), JKind::Object) => dom.get(src, at, k)?,
+            (Step::Idx(i), JKind::Array) => dom.elements(at).nth(*i)?,
+            _ => return None,
+        };
+    }
+    Some(at)
 }
 
 /// Visit every member name under `id` with its path (ending in the name) and the name's node;

@@ -357,3 +357,168 @@ fn secret_map_keys_are_found_and_masked_everywhere() {
         }
     }
 }
+
+/// A random member name of `len` characters that is masked (letters of both cases and digits,
+/// no plain name).
+fn random_member(len: usize) -> String {
+    let classes = [
+        "ABCDEFGHJKLMNPQRSTUVWXYZ",
+        "abcdefghijkmnpqrstuvwxyz",
+        "23456789",
+    ];
+    (0..len).map(|i| random(classes[i % 3], 1)).collect()
+}
+
+/// Review finding: two secret-looking map keys of one length both showed as `["…(12 chars)"]`,
+/// so their findings shared a fingerprint and a baseline accepting one accepted the other. The
+/// second (in file order) now shows `["…(12 chars) #2"]`: distinct fingerprints, stable across
+/// runs, still nothing of the keys.
+#[test]
+fn masked_map_keys_of_one_length_have_their_own_fingerprints() {
+    let d = Dir::new();
+    let mut keys = [plant(&random_member(12)), plant(&random_member(12))];
+    keys.sort();
+    let [k1, k2] = keys;
+    let (t1, t2) = (
+        plant(&format!("ghp_{}", random(ALNUM, 36))),
+        plant(&format!("ghp_{}", random(ALNUM, 36))),
+    );
+    let state_with = |entries: &[(&String, &String)]| {
+        let mut m = serde_json::Map::new();
+        for (k, v) in entries {
+            m.insert((*k).clone(), json!(v));
+        }
+        let types: serde_json::Map<String, serde_json::Value> =
+            m.keys().map(|k| (k.clone(), json!("string"))).collect();
+        state_v4(json!([resource(
+            "managed",
+            "terraform_data",
+            "m",
+            json!({"id": "x", "triggers_replace": {"value": m, "type": ["object", types]}}),
+            json!([]),
+        )]))
+    };
+    let one = d.write("terraform.tfstate", state_with(&[(&k1, &t1)]));
+    let one = one.display().to_string();
+    let bl = d.s("baseline.json");
+    let mut outputs = vec![audit(&[&one, "--write-baseline", &bl]).all()];
+    outputs.push(std::fs::read_to_string(&bl).unwrap());
+    // The same file, with a second key.
+    let two = d.write("terraform.tfstate", state_with(&[(&k1, &t1), (&k2, &t2)]));
+    let two = two.display().to_string();
+    let r = audit(&[&two, "--format", "json"]);
+    outputs.push(r.all());
+    let found = findings(&r);
+    let paths = columns(&found, ["attribute_path"]);
+    assert_eq!(
+        paths,
+        vec![
+            ["triggers_replace.value[\"…(12 chars)\"]".to_string()],
+            ["triggers_replace.value[\"…(12 chars) #2\"]".to_string()],
+        ]
+    );
+    let fps = |fs: &[serde_json::Value]| {
+        fs.iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_ne!(fps(&found)[0], fps(&found)[1], "fingerprints collide");
+    assert_eq!(
+        fps(&found),
+        fps(&findings(&audit(&[&two, "--format", "json"])))
+    );
+    // The baseline of the file with the first key accepts its finding, not the second key's.
+    let r = audit(&[&two, "--baseline", &bl, "--format", "json"]);
+    outputs.push(r.all());
+    assert_eq!(r.code, 1, "the second key's finding is new");
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["summary"]["accepted_by_baseline"], 1);
+    assert_eq!(report["summary"]["failing"], 1);
+    for c in [&k1, &k2, &t1, &t2] {
+        for v in variants(c) {
+            for (i, o) in outputs.iter().enumerate() {
+                assert!(!o.contains(&v), "output {i} leaks a key or value fragment");
+            }
+        }
+    }
+}
+
+/// Review finding: a token as a map key was found in a state's values but not in a legacy
+/// flatmap (`triggers.<key>` in a v3 state's `primary.attributes` or a v4 `attributes_flat`),
+/// nor in a plan's `after_unknown`, where Terraform names an element whose value is unknown (it
+/// leaves it out of `after`). A key also in `after` is reported there only.
+#[test]
+fn token_keys_in_flatmaps_and_after_unknown_are_found() {
+    let d = Dir::new();
+    let tok = || plant(&format!("ghp_{}", random(ALNUM, 36)));
+    let (in_v3, in_flat, only_unknown, in_both) = (tok(), tok(), tok(), tok());
+    let v3 = d.write(
+        "v3.tfstate",
+        json!({"version": 3, "terraform_version": "0.11.14", "serial": 1, "lineage": "l",
+            "modules": [{"path": ["root"], "outputs": {}, "depends_on": [], "resources": {
+                "null_resource.a": {"type": "null_resource", "depends_on": [], "deposed": [],
+                    "provider": "provider.null",
+                    "primary": {"id": "1", "meta": {}, "tainted": false, "attributes": {
+                        "id": "1", "triggers.%": "1", format!("triggers.{in_v3}"): "plain"}}}}}]})
+        .to_string(),
+    );
+    let v4 = d.write(
+        "flat.tfstate",
+        json!({"version": 4, "terraform_version": "0.12.31", "serial": 1, "lineage": "l",
+            "outputs": {}, "resources": [{"mode": "managed", "type": "null_resource", "name": "b",
+                "provider": "provider.null", "instances": [{"schema_version": 0,
+                    "attributes_flat": {"id": "1", "triggers.%": "1",
+                        format!("triggers.{in_flat}"): "plain"}}]}]})
+        .to_string(),
+    );
+    let plan = d.write(
+        "plan.json",
+        json!({"format_version": "1.2", "terraform_version": "1.9.5", "resource_changes": [{
+            "address": "terraform_data.m", "mode": "managed", "type": "terraform_data",
+            "name": "m", "provider_name": "terraform.io/builtin/terraform",
+            "change": {"actions": ["create"], "before": null,
+                "after": {"input": {in_both.clone(): null}, "triggers_replace": {}},
+                "after_unknown": {"id": true, "input": {in_both.clone(): true},
+                    "triggers_replace": {only_unknown.clone(): true}},
+                "before_sensitive": false, "after_sensitive": {}}}]})
+        .to_string(),
+    );
+    let mut outputs = Vec::new();
+    for (file, want) in [
+        (&v3, vec![["resources", "triggers[\"…(40 chars)\"]"]]),
+        (&v4, vec![["resources", "triggers[\"…(40 chars)\"]"]]),
+        (
+            &plan,
+            vec![
+                ["resource_changes.after", "input[\"…(40 chars)\"]"],
+                [
+                    "resource_changes.after_unknown",
+                    "triggers_replace[\"…(40 chars)\"]",
+                ],
+            ],
+        ),
+    ] {
+        let file = file.display().to_string();
+        let r = audit(&[&file, "--format", "json"]);
+        outputs.push(r.all());
+        let found = findings(&r);
+        assert!(
+            found.iter().all(|f| f["rule_id"] == "github-token"),
+            "{file}: another rule"
+        );
+        let got = columns(&found, ["section", "attribute_path"]);
+        let want: Vec<[String; 2]> = want
+            .into_iter()
+            .map(|[a, b]| [a.to_string(), b.to_string()])
+            .collect();
+        assert_eq!(got, want, "{file}");
+        outputs.push(audit(&[&file]).all());
+    }
+    for c in [&in_v3, &in_flat, &only_unknown, &in_both] {
+        for v in variants(c) {
+            for (i, o) in outputs.iter().enumerate() {
+                assert!(!o.contains(&v), "output {i} leaks a key fragment");
+            }
+        }
+    }
+}
