@@ -365,13 +365,13 @@ fn is_stdout(path: &std::path::Path) -> bool {
 
 /// A writer whose reader may go away (stderr in `audit ... 2>&1 | head -1`): after the first
 /// broken pipe everything written is dropped, without an error. Other errors are errors.
-struct Gone<W> {
+pub(crate) struct Gone<W> {
     inner: W,
     gone: bool,
 }
 
 impl<W: Write> Gone<W> {
-    fn new(inner: W) -> Self {
+    pub(crate) fn new(inner: W) -> Self {
         Gone { inner, gone: false }
     }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::cli::Outcome;
+use crate::cli::{Gone, Outcome};
 use crate::rules::Rules;
 
 #[derive(Debug, clap::Args)]
@@ -65,7 +65,11 @@ pub fn run_migrate(args: MigrateArgs) -> anyhow::Result<Outcome> {
         rules.content_match(literal).is_some()
             || key.is_some_and(|key| rules.key_match(key, literal).is_some())
     };
-    let mut out = std::io::stdout().lock();
+    // `migrate --write | head`: once the reader of the diff is gone, the rest of the diff and the
+    // messages are dropped (see [`Gone`]), and the files are still written, as `audit` still
+    // writes its baseline. Before, the failed print returned before the write: exit 2, nothing
+    // migrated. Other write errors (a full disk) stay errors, before anything is written.
+    let mut out = Gone::new(std::io::stdout().lock());
     // The diff quotes the .tf files: their control and invisible characters (an escape sequence
     // erasing the line above, a bidirectional override) are shown escaped, not sent to the
     // terminal. A line's own ending, CRLF included, is kept.
@@ -78,7 +82,7 @@ pub fn run_migrate(args: MigrateArgs) -> anyhow::Result<Outcome> {
             .context("writing the diff")?;
     }
     out.flush().context("writing the diff")?;
-    let mut err = std::io::stderr().lock();
+    let mut err = Gone::new(std::io::stderr().lock());
     // Warnings and notes name blocks by their labels, which come from the .tf files.
     for w in &plan.warnings {
         writeln!(err, "{}", crate::report::printable(&w.to_string()))

@@ -97,3 +97,40 @@ fn nothing_to_migrate_names_the_directory_escaped() {
         "{stderr:?}"
     );
 }
+
+/// `migrate --write | head`: the reader of the diff goes away, and the files are still
+/// migrated, quietly, as `audit` still writes its baseline (exit 0). Before, the failed print
+/// of the diff returned before the write: exit 2, 'Broken pipe', nothing migrated. With stderr
+/// closed too (`2>&1 | head`) the same. A dry run writes nothing either way. Stdout (and
+/// stderr) are pipes whose read end is closed before the run starts, so every write fails.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_still_migrates_the_files() {
+    let tf = "resource \"aws_db_instance\" \"a\" {\n  identifier = \"a\"\n  password   = var.pw\n}\nvariable \"pw\" {\n  sensitive = true\n}\n";
+    for (write, close_stderr) in [(true, false), (true, true), (false, false)] {
+        let dir = util::Dir::new();
+        dir.write("main.tf", tf);
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut c = util::bin();
+        c.args(["migrate", &dir.s(".")]);
+        if write {
+            c.arg("--write");
+        }
+        if close_stderr {
+            c.stderr(writer.try_clone().unwrap());
+        } else {
+            c.stderr(std::process::Stdio::piped());
+        }
+        let run = util::done(c.stdout(writer).output().expect("run state-scrubber"));
+        let case = format!("write {write}, stderr closed {close_stderr}");
+        assert_eq!(run.code, 0, "{case}: {}", run.stderr);
+        assert!(!run.stderr.contains("error"), "{case}: {}", run.stderr);
+        let now = std::fs::read_to_string(dir.path().join("main.tf")).unwrap();
+        if write {
+            assert!(now.contains("password_wo"), "{case}: not migrated");
+        } else {
+            assert_eq!(now, tf, "{case}: a dry run wrote");
+        }
+    }
+}
