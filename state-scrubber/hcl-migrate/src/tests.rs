@@ -965,7 +965,10 @@ fn sinks_through_an_instance_a_local_or_a_function_are_found() {
                 output \"wrapped\" {\n  value     = nonsensitive((var.token))\n}\n\n\
                 output \"splat\" {\n  value     = random_password.a[*].result\n  sensitive = true\n}\n\n\
                 output \"loop\" {\n  value = local.loop\n}\n\n\
-                output \"length\" {\n  value = random_password.b.length\n}\n";
+                output \"length\" {\n  value = random_password.b.length\n}\n\n\
+                output \"first\" {\n  value     = coalesce(var.plain, random_password.b.result)\n  sensitive = true\n}\n\n\
+                output \"cond\" {\n  value     = var.on ? null : local.pw\n  sensitive = true\n}\n\n\
+                output \"one\" {\n  value     = one(random_password.a[*].result)\n  sensitive = true\n}\n";
     let (plan, _dir) = migrate_text(&[("main.tf", main)]);
     let notes = info_notes(&plan);
     let stored: Vec<&str> = notes
@@ -976,7 +979,14 @@ fn sinks_through_an_instance_a_local_or_a_function_are_found() {
     // A list (splat), a cycle and a non-secret attribute are not sinks.
     assert_eq!(
         stored,
-        ["output.idx", "output.via_local", "output.wrapped"],
+        [
+            "output.idx",
+            "output.via_local",
+            "output.wrapped",
+            "output.first",
+            "output.cond",
+            "output.one"
+        ],
         "{notes:#?}"
     );
 
@@ -993,6 +1003,10 @@ fn sinks_through_an_instance_a_local_or_a_function_are_found() {
         ("output_idx", "random_password.a[0].result"),
         ("output_via_local", "local.again"),
         ("output_wrapped", "nonsensitive((var.token))"),
+        (
+            "output_first",
+            "coalesce(var.plain, random_password.b.result)",
+        ),
     ] {
         assert!(
             text.contains(&format!("resource \"offstate_secret\" \"{label}\"")),
@@ -1015,6 +1029,21 @@ fn sinks_through_an_instance_a_local_or_a_function_are_found() {
         text.contains("value     = random_password.a[*].result"),
         "{text}"
     );
+    // What may be null stays, with a note: `value_wo` takes a string.
+    assert!(
+        text.contains("value     = var.on ? null : local.pw"),
+        "{text}"
+    );
+    assert!(
+        text.contains("value     = one(random_password.a[*].result)"),
+        "{text}"
+    );
+    let left: Vec<&str> = info_notes(&plan)
+        .into_iter()
+        .filter(|n| n.contains("left alone because its value may be another value or null"))
+        .map(|n| n.split('`').nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(left, ["output.cond", "output.one"]);
     plan.write().expect("write");
     let again = plan_migration(dir.path(), &opts).expect("plan again");
     assert!(again.is_empty(), "second run: {:?}", again.files);

@@ -97,7 +97,7 @@ impl<'a> Planner<'a> {
             .flat_map(|(_, b)| b.body.attributes())
             .map(|attr| (attr.key.as_str(), &attr.value))
             .collect();
-        let mut found: Vec<(usize, &'a Block, &'a Attribute, Place<'a>)> = Vec::new();
+        let mut found: Vec<(usize, &'a Block, &'a Attribute, Place<'a>, Secret)> = Vec::new();
         for (file, block) in self.blocks("resource") {
             if label(block, 0) != Some("terraform_data") {
                 continue;
@@ -105,8 +105,15 @@ impl<'a> Planner<'a> {
             let name = label(block, 1).unwrap_or_default();
             for arg in TERRAFORM_DATA_ARGS {
                 if let Some(attr) = block.body.get_attribute(arg) {
-                    if secret_source(&attr.value, &sensitive_vars, &locals) {
-                        found.push((file, block, attr, Place::TerraformData { name, arg }));
+                    let secret = secret_source(&attr.value, &sensitive_vars, &locals);
+                    if secret != Secret::No {
+                        found.push((
+                            file,
+                            block,
+                            attr,
+                            Place::TerraformData { name, arg },
+                            secret,
+                        ));
                     }
                 }
             }
@@ -115,8 +122,9 @@ impl<'a> Planner<'a> {
             let name = label(block, 0).unwrap_or_default();
             let ephemeral = is_set(&block.body, "ephemeral");
             if let (false, Some(attr)) = (ephemeral, block.body.get_attribute("value")) {
-                if secret_source(&attr.value, &sensitive_vars, &locals) {
-                    found.push((file, block, attr, Place::Output { name }));
+                let secret = secret_source(&attr.value, &sensitive_vars, &locals);
+                if secret != Secret::No {
+                    found.push((file, block, attr, Place::Output { name }, secret));
                 }
             }
         }
@@ -125,7 +133,7 @@ impl<'a> Planner<'a> {
         }
 
         let Some(prefix) = prefix else {
-            for (file, _, attr, place) in found {
+            for (file, _, attr, place, _) in found {
                 let address = place.address();
                 self.info(file, span_of(attr).start, format!(
                     "`{address}` stores a secret in the state and has no write-only form; \
@@ -165,7 +173,7 @@ impl<'a> Planner<'a> {
         }
 
         let mut sinks = Vec::new();
-        for (file, block, attr, place) in found {
+        for (file, block, attr, place, secret) in found {
             let address = place.address();
             let start = span_of(attr).start;
             if !is_root {
@@ -198,6 +206,14 @@ impl<'a> Planner<'a> {
             {
                 self.info(file, start, format!(
                     "`{address}` stores a secret in the state; left alone because the block uses `{meta}`"
+                ));
+                continue;
+            }
+            if secret == Secret::Maybe {
+                self.info(file, start, format!(
+                    "`{address}` stores a secret in the state; left alone because its value may be another value or null \
+                     (a conditional, `one(...)`), and `value_wo` takes a string: move the secret itself into an \
+                     `offstate_secret` by hand and reference it here"
                 ));
                 continue;
             }
@@ -349,11 +365,24 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// Whether `expr` is, as a whole, a secret: `var.X` of a sensitive variable,
-/// `random_password.X.result`, or a secret attribute of a secret-reading data source; also of
-/// one instance (`random_password.X[0].result`), through a local that is one (`local.pw`), in
-/// parentheses, or given to a function that returns its string (`nonsensitive(...)`).
-fn secret_source(expr: &Expression, sensitive_vars: &BTreeSet<&str>, locals: &Locals) -> bool {
+/// Whether a value stores a secret, and whether it is always a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Secret {
+    No,
+    /// A secret string: `value_wo` can take the expression as it is.
+    Yes,
+    /// A secret or something else, maybe null (a branch of a conditional, `one(...[*])`):
+    /// a sink, but `value_wo` cannot take the expression.
+    Maybe,
+}
+
+/// Whether `expr` is a secret: `var.X` of a sensitive variable, `random_password.X.result`, or
+/// a secret attribute of a secret-reading data source; also of one instance
+/// (`random_password.X[0].result`), through a local that is one (`local.pw`), in parentheses,
+/// given to a function that returns its string (`nonsensitive(...)`) or to `coalesce` / `try`
+/// among other values. A branch of a conditional and `one(random_password.X[*].result)` are
+/// [`Secret::Maybe`].
+fn secret_source(expr: &Expression, sensitive_vars: &BTreeSet<&str>, locals: &Locals) -> Secret {
     secret_source_in(expr, sensitive_vars, locals, &mut BTreeSet::new())
 }
 
@@ -366,61 +395,92 @@ fn secret_source_in<'a>(
     sensitive_vars: &BTreeSet<&str>,
     locals: &Locals<'a>,
     seen: &mut BTreeSet<&'a str>,
-) -> bool {
+) -> Secret {
+    let mut of = |expr: &'a Expression| secret_source_in(expr, sensitive_vars, locals, seen);
     match expr {
-        Expression::Parenthesis(inner) => {
-            return secret_source_in(inner.inner(), sensitive_vars, locals, seen)
+        Expression::Parenthesis(inner) => of(inner.inner()),
+        Expression::Conditional(c) => match (of(&c.true_expr), of(&c.false_expr)) {
+            (Secret::Yes, Secret::Yes) => Secret::Yes,
+            (Secret::No, Secret::No) => Secret::No,
+            _ => Secret::Maybe,
+        },
+        Expression::FuncCall(call) if call.name.namespace.is_empty() => {
+            let args: Vec<&'a Expression> = call.args.iter().collect();
+            match (call.name.name.as_str(), args.as_slice()) {
+                // Functions that give back the string they are given.
+                ("nonsensitive" | "sensitive" | "tostring" | "trimspace", [arg]) => of(arg),
+                // The first usable value, a string: the secret, or what stands in for it.
+                ("coalesce" | "try", _) => {
+                    if args.into_iter().any(|arg| of(arg) != Secret::No) {
+                        Secret::Yes
+                    } else {
+                        Secret::No
+                    }
+                }
+                // The one instance of a counted resource, or null.
+                ("one", [Expression::Traversal(t)]) => {
+                    match traversal_secret(t, true, sensitive_vars, locals, seen) {
+                        Secret::No => Secret::No,
+                        _ => Secret::Maybe,
+                    }
+                }
+                _ => Secret::No,
+            }
         }
-        // Functions that give back the string they are given.
-        Expression::FuncCall(call)
-            if call.name.namespace.is_empty()
-                && matches!(
-                    call.name.name.as_str(),
-                    "nonsensitive" | "sensitive" | "tostring" | "trimspace"
-                )
-                && call.args.len() == 1 =>
-        {
-            return call
-                .args
-                .get(0)
-                .is_some_and(|arg| secret_source_in(arg, sensitive_vars, locals, seen));
-        }
-        _ => {}
+        Expression::Traversal(t) => traversal_secret(t, false, sensitive_vars, locals, seen),
+        _ => Secret::No,
     }
-    let Expression::Traversal(t) = expr else {
-        return false;
-    };
+}
+
+/// [`secret_source_in`] of a traversal; a splat (a list) only when `splat` says it is taken
+/// apart.
+fn traversal_secret<'a>(
+    t: &'a hcl_edit::expr::Traversal,
+    splat: bool,
+    sensitive_vars: &BTreeSet<&str>,
+    locals: &Locals<'a>,
+    seen: &mut BTreeSet<&'a str>,
+) -> Secret {
     let Expression::Variable(root) = &t.expr else {
-        return false;
+        return Secret::No;
     };
-    // Attribute names, `[]` for an index (`random_password.db[0].result`); a splat makes a list,
-    // not the string.
+    // Attribute names, `[]` for an index or a splat (`random_password.db[0].result`).
     let mut attrs: Vec<&str> = Vec::new();
     for op in &t.operators {
         match op.value() {
             TraversalOperator::GetAttr(name) => attrs.push(name.as_str()),
             TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_) => attrs.push("[]"),
-            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => return false,
+            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) if splat => {
+                attrs.push("[]")
+            }
+            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => return Secret::No,
         }
     }
     // An index right after the resource name picks an instance of a repeated one.
     fn unindexed<'s>(rest: &[&'s str]) -> Vec<&'s str> {
         rest.strip_prefix(&["[]"]).unwrap_or(rest).to_vec()
     }
-    match (root.as_str(), attrs.as_slice()) {
+    let secret = match (root.as_str(), attrs.as_slice()) {
         ("var", [name, ..]) => sensitive_vars.contains(name),
-        ("local", [name]) => match locals.get(name) {
-            Some(value) if seen.insert(name) => {
-                secret_source_in(value, sensitive_vars, locals, seen)
+        ("local", [name]) => {
+            return match locals.get(name) {
+                Some(value) if seen.insert(name) => {
+                    secret_source_in(value, sensitive_vars, locals, seen)
+                }
+                _ => Secret::No,
             }
-            _ => false,
-        },
+        }
         ("random_password", [_, rest @ ..]) => unindexed(rest) == ["result"],
         ("data", [ty, _, rest @ ..]) => match unindexed(rest).as_slice() {
             [attr] => SECRET_DATA_SOURCES.contains(ty) && secret_attribute(ty, attr),
             _ => false,
         },
         _ => false,
+    };
+    if secret {
+        Secret::Yes
+    } else {
+        Secret::No
     }
 }
 
