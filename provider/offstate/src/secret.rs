@@ -1490,7 +1490,7 @@ impl offstate_framework::Resource for SecretResource {
         // The marker takes one of the secret's 50 tags. When the configuration's tags take them
         // all, the secret is created without it (with every tag the configuration gives, as a
         // tag policy or an SCP requiring tags at CreateSecret expects), and so is never adopted
-        // after an interrupted create: "already exists", import it (`pending_marker_advice`).
+        // after an interrupted create: "already exists", import it (`unmarked_create_advice`).
         let marked = tags.len() < crate::tags::MAX_TAGS_PER_SECRET;
         let mut sent_tags = tags.clone();
         if marked {
