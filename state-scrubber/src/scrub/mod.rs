@@ -862,7 +862,8 @@ enum Looked {
     /// What the name holds; `own`: the older state's own name the value goes under instead.
     At {
         own: Option<String>,
-        found: Result<Option<offstate_common::store::SecretMeta>, PutError>,
+        /// Whether a secret (this state's) is there, or why --write may not write to it.
+        found: Result<bool, PutError>,
     },
 }
 
@@ -965,7 +966,9 @@ pub async fn place(
                         Ok(Some(version)) => return Looked::Current(version),
                         Ok(None) => {
                             let own = store::older_state_name(&it.secret_name, serial);
-                            let found = store::existing(store, &own, owner, settings).await;
+                            let found = store::existing(store, &own, owner, settings)
+                                .await
+                                .map(|m| m.is_some());
                             return Looked::At {
                                 own: Some(own),
                                 found,
@@ -981,7 +984,9 @@ pub async fn place(
                 }
                 Looked::At {
                     own: None,
-                    found: store::existing(store, &it.secret_name, owner, settings).await,
+                    found: store::existing(store, &it.secret_name, owner, settings)
+                        .await
+                        .map(|m| m.is_some()),
                 }
             })
             .buffered(IN_FLIGHT);
@@ -1018,8 +1023,8 @@ pub async fn place(
             }
         };
         let check = match found {
-            Ok(None) => Check::Absent,
-            Ok(Some(_)) => Check::Ours,
+            Ok(false) => Check::Absent,
+            Ok(true) => Check::Ours,
             Err(e) if e.is_refusal() => {
                 let check = Check::Refused(e.to_string());
                 placement.refusals.push(Refusal {

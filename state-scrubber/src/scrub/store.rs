@@ -301,6 +301,7 @@ pub async fn existing(
 /// A secret created with `settings.kms_key_id` keeps that key; an existing one (a re-run) must
 /// already have it ([`PutError::KmsKey`] otherwise: scrub does not re-encrypt a secret, which
 /// could lock out its readers), and gets the `settings.tags` it lacks.
+#[allow(clippy::too_many_arguments)]
 pub async fn put_idempotent(
     store: &dyn SecretStore,
     name: &str,
