@@ -869,9 +869,9 @@ enum Looked {
 
 /// Secrets Manager calls under way at once, one value each: every call is a round trip of
 /// tens of milliseconds to AWS, and a state holds hundreds of values, each three or four calls
-/// in a row. Bounded: CreateSecret, PutSecretValue and TagResource share quotas of 50 requests
-/// per second per Region (not adjustable), which a few values at a time stay near; a throttled
-/// call is retried by the SDK, with backoff.
+/// in a row. Bounded: the write calls have low quotas (PutSecretValue, and TagResource, 50
+/// requests per second per Region each, not adjustable: AWS Secrets Manager quotas), which a
+/// few values at a time stay near; a throttled call is retried by the SDK, with backoff.
 pub const IN_FLIGHT: usize = 8;
 
 /// A store error on the scrub manifest `name`, as the error of the scrub of `file`.
