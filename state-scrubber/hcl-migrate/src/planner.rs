@@ -256,6 +256,28 @@ pub(crate) fn plan_module(
     if let Some(file) = planner.needs_offstate {
         planner.required_providers(file);
     }
+    // A constraint the module declares that no version the write-only arguments work with meets.
+    let mut required: Vec<(String, String)> =
+        planner.provider_versions.clone().into_iter().collect();
+    if !required.is_empty() {
+        required.push(("terraform".to_owned(), "1.11.0".to_owned()));
+    }
+    for (name, needed) in &required {
+        for (file, pos, constraint) in planner.version_constraints(name) {
+            if !constraint_admits(&constraint, needed) {
+                let what = if name == "terraform" {
+                    "`required_version`".to_owned()
+                } else {
+                    format!("the `version` of {name} in `required_providers`")
+                };
+                planner.warn(file, pos, Hazard::VersionConstraintExcludes, format!(
+                        "{what} is {constraint:?}, which excludes {needed} and later, and the write-only arguments \
+                         introduced here need {name} >= {needed}: `terraform init` would keep an older one, which rejects them; \
+                         widen the constraint"
+                    ));
+            }
+        }
+    }
     for (provider, version) in std::mem::take(&mut planner.provider_versions) {
         if let Some(first) = files.first() {
             let dir = first
@@ -273,6 +295,117 @@ pub(crate) fn plan_module(
         }
     }
     planner.plan
+}
+
+impl Planner<'_> {
+    /// The version constraints the module declares for `provider` (a source such as
+    /// `hashicorp/aws`; `terraform` for `required_version`): file, position, constraint.
+    fn version_constraints(&self, provider: &str) -> Vec<(usize, usize, String)> {
+        let mut out = Vec::new();
+        for (file, block) in self.blocks("terraform") {
+            if provider == "terraform" {
+                if let Some(attr) = block.body.get_attribute("required_version") {
+                    if let Expression::String(s) = &attr.value {
+                        out.push((file, key_start(attr), s.value().to_string()));
+                    }
+                }
+                continue;
+            }
+            for entry in block
+                .body
+                .get_blocks("required_providers")
+                .flat_map(|rp| rp.body.attributes())
+            {
+                let Expression::Object(object) = &entry.value else {
+                    continue;
+                };
+                let field = |name: &str| {
+                    object.iter().find_map(|(key, value)| {
+                        let key = match key {
+                            hcl_edit::expr::ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                            hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => {
+                                s.value().to_string()
+                            }
+                            hcl_edit::expr::ObjectKey::Expression(_) => return None,
+                        };
+                        match value.expr() {
+                            Expression::String(s) if key == name => Some(s.value().to_string()),
+                            _ => None,
+                        }
+                    })
+                };
+                // No source: the local name under hashicorp/.
+                let source = field("source")
+                    .unwrap_or_else(|| format!("hashicorp/{}", entry.key.as_str()))
+                    .to_ascii_lowercase();
+                let source = source
+                    .strip_prefix("registry.terraform.io/")
+                    .unwrap_or(&source);
+                if source != provider {
+                    continue;
+                }
+                if let Some(constraint) = field("version") {
+                    out.push((file, key_start(entry), constraint));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether some version from `needed` on meets `constraint` (Terraform's syntax: comma-separated
+/// `=`, `!=`, `>`, `>=`, `<`, `<=`, `~>` or a bare version). Anything not understood admits.
+fn constraint_admits(constraint: &str, needed: &str) -> bool {
+    fn parse(v: &str) -> Option<Vec<u64>> {
+        let v = v.trim().trim_start_matches('v');
+        // A pre-release or build suffix does not change the numbers compared here.
+        let v = v.split(['-', '+']).next()?;
+        v.split('.').map(|p| p.parse().ok()).collect()
+    }
+    fn padded(v: &[u64]) -> [u64; 3] {
+        [0, 1, 2].map(|i| v.get(i).copied().unwrap_or(0))
+    }
+    let Some(needed) = parse(needed).map(|v| padded(&v)) else {
+        return true;
+    };
+    // The smallest version allowed from `needed` on, and the bounds above it.
+    let mut low = needed;
+    let mut uppers: Vec<([u64; 3], bool)> = Vec::new();
+    for part in constraint.split(',') {
+        let part = part.trim();
+        let (op, rest) = ["~>", ">=", "<=", "!=", ">", "<", "="]
+            .iter()
+            .find_map(|op| part.strip_prefix(op).map(|rest| (*op, rest)))
+            .unwrap_or(("=", part));
+        let Some(v) = parse(rest) else {
+            return true;
+        };
+        let version = padded(&v);
+        match op {
+            // `> x`: the next version, as far as bounds go.
+            ">" => low = low.max([version[0], version[1], version[2] + 1]),
+            ">=" => low = low.max(version),
+            "<" => uppers.push((version, false)),
+            "<=" => uppers.push((version, true)),
+            "=" => {
+                low = low.max(version);
+                uppers.push((version, true));
+            }
+            "~>" => {
+                low = low.max(version);
+                // `~> 5.0` allows 5.x, `~> 5.0.1` 5.0.x, `~> 5` 5.x.
+                let upper = match v.len() {
+                    0..=2 => [version[0] + 1, 0, 0],
+                    _ => [version[0], version[1] + 1, 0],
+                };
+                uppers.push((upper, false));
+            }
+            _ => {}
+        }
+    }
+    uppers
+        .iter()
+        .all(|(upper, inclusive)| low < *upper || (*inclusive && low == *upper))
 }
 
 fn key_start(attr: &Attribute) -> usize {

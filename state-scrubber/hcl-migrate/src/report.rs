@@ -59,6 +59,9 @@ pub enum Hazard {
     TriggerWithoutValue,
     /// A `provider` meta-argument was dropped because `offstate_secret` uses the offstate provider.
     ProviderArgumentDropped,
+    /// The module's `required_providers` (or `required_version`) constraint excludes the version
+    /// the write-only arguments need: `terraform init` keeps an older provider, which rejects them.
+    VersionConstraintExcludes,
 }
 
 /// A hazard found while planning, with where it is.

@@ -3751,3 +3751,58 @@ fn diff_masks_inputs_of_remote_modules_that_terraform_init_fetched() {
         "unexpected text (withheld: it may hold a planted value)"
     );
 }
+
+#[test]
+fn a_version_constraint_that_excludes_the_write_only_arguments_is_a_warning() {
+    let module = |aws: &str, terraform: &str| {
+        format!(
+            "terraform {{\n  required_version = \"{terraform}\"\n  required_providers {{\n    aws = {{\n      source  = \"hashicorp/aws\"\n      version = \"{aws}\"\n    }}\n  }}\n}}\n\n\
+             variable \"p\" {{\n  type      = string\n  sensitive = true\n}}\n\n\
+             resource \"aws_rds_cluster\" \"a\" {{\n  cluster_identifier = \"a\"\n  master_password    = var.p\n}}\n"
+        )
+    };
+    // aws_rds_cluster.master_password_wo: hashicorp/aws >= 5.87.0, Terraform >= 1.11.
+    let excluded = |aws: &str, terraform: &str| -> Vec<String> {
+        let (plan, _dir) = migrate_text(&[("main.tf", &module(aws, terraform))]);
+        assert!(!plan.is_empty(), "{aws} {terraform}: still migrated");
+        plan.warnings
+            .iter()
+            .filter(|w| w.hazard == Hazard::VersionConstraintExcludes)
+            .map(|w| {
+                assert_eq!(
+                    w.line,
+                    if w.message.starts_with("`required") {
+                        2
+                    } else {
+                        4
+                    }
+                );
+                w.message
+                    .split(" is ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let aws = "the `version` of hashicorp/aws in `required_providers`";
+    let tf = "`required_version`";
+    for (constraint, terraform, expected) in [
+        (">= 5.0", ">= 1.3", vec![]),
+        ("~> 5.0", "~> 1.5", vec![]),
+        (">= 4.0, < 7.0", ">= 1.11.0", vec![]),
+        ("~> 6.2", ">= 1.0", vec![]),
+        ("5.87.0", ">= 1.0", vec![]),
+        (">= 4.0, < 5.80", ">= 1.3", vec![aws]),
+        ("~> 5.70.0", ">= 1.3", vec![aws]),
+        ("= 5.86.1", "~> 1.10.0", vec![aws, tf]),
+        ("~> 4.0", "< 1.11", vec![aws, tf]),
+        ("<= 5.86", "1.9.8", vec![aws, tf]),
+    ] {
+        assert_eq!(
+            excluded(constraint, terraform),
+            expected,
+            "{constraint} / {terraform}"
+        );
+    }
+}
