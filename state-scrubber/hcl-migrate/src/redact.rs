@@ -34,6 +34,8 @@ pub(crate) struct SecretVariables {
     /// [`ModuleFacts::secret_inputs`]): `module "db" { pw = "..." }` with `password = var.pw`
     /// in the child.
     pub module_inputs: BTreeMap<String, BTreeSet<String>>,
+    /// Variables declared `sensitive` or `ephemeral` in any file of the module.
+    pub sensitive: BTreeSet<String>,
 }
 
 impl SecretVariables {
@@ -41,6 +43,7 @@ impl SecretVariables {
     pub(crate) fn merge(&mut self, other: &SecretVariables) {
         self.fed.extend(other.fed.iter().cloned());
         self.locals.extend(other.locals.iter().cloned());
+        self.sensitive.extend(other.sensitive.iter().cloned());
         for (call, inputs) in &other.module_inputs {
             self.module_inputs
                 .entry(call.clone())
@@ -268,10 +271,17 @@ impl ModuleFacts {
                 break;
             }
         }
+        let sensitive = self
+            .variables
+            .iter()
+            .filter(|(_, secret)| *secret)
+            .map(|(name, _)| name.clone())
+            .collect();
         SecretVariables {
             fed,
             locals,
             module_inputs,
+            sensitive,
         }
     }
 
@@ -402,6 +412,7 @@ pub(crate) fn masked_lines(
         None => Defaults::All,
     };
     let mut lexer = Lexer::new(text, defaults, check);
+    lexer.secret_names = secret_names(text, variables);
     lexer.run();
     let mut out = Vec::new();
     let mut masks = lexer.masks.into_iter().peekable();
@@ -501,6 +512,35 @@ fn secret_key_offsets(text: &str, variables: &SecretVariables) -> Option<BTreeSe
     Some(offsets)
 }
 
+/// The references (`var.NAME`, `local.NAME`) whose values are secrets themselves, for `text` of
+/// a module: variables declared `sensitive` or `ephemeral` (in any file of the module), and
+/// variables and locals with secret-looking names. Not those that only feed a secret
+/// (`password = local.is_replica ? null : var.pw` names `local.is_replica`).
+fn secret_names(text: &str, variables: &SecretVariables) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = variables
+        .sensitive
+        .iter()
+        .map(|n| format!("var.{n}"))
+        .collect();
+    if let Ok((body, _)) = crate::module::parse_body(text) {
+        for block in body.blocks().filter(|b| b.ident.as_str() == "variable") {
+            let name = block.labels.first().map(|l| l.as_str()).unwrap_or_default();
+            if is_set(&block.body, "sensitive") || is_set(&block.body, "ephemeral") {
+                names.insert(format!("var.{name}"));
+            }
+        }
+    }
+    for prefix in ["var.", "local."] {
+        names.extend(
+            names_after(text, prefix)
+                .into_iter()
+                .filter(|name| is_secret_key(name))
+                .map(|name| format!("{prefix}{name}")),
+        );
+    }
+    names
+}
+
 enum Defaults {
     /// No key is secret by position.
     None,
@@ -537,6 +577,9 @@ enum Bracket {
 
 struct Frame {
     bracket: Bracket,
+    /// The item being read: a body's or an object's own; a tuple or a call takes its
+    /// enclosing one's.
+    item: usize,
     /// The key the current item is assigned to, and whether it is secret.
     key: Option<(String, bool)>,
     /// The next token starts an item (after the opening bracket, a newline or a comma).
@@ -553,6 +596,8 @@ struct Candidate {
 
 struct Literal {
     range: std::ops::Range<usize>,
+    /// The item it is in (see [`Frame::item`]).
+    item: usize,
     /// Masked because of the keys above it (not yet asked of the check).
     under_secret: bool,
     key: Option<String>,
@@ -572,6 +617,12 @@ struct Lexer<'a> {
     fed_locals: BTreeSet<String>,
     /// What the references read under a secret-looking key start with (`each`, an iterator).
     fed_roots: BTreeSet<String>,
+    /// `var.NAME` and `local.NAME` references that are secrets (see [`secret_names`]).
+    secret_names: BTreeSet<String>,
+    /// The last item number given out, and the items that read a secret name: a literal there
+    /// is compared with or stands in for the secret (`condition = var.pw != "..."`).
+    items: usize,
+    touched: BTreeSet<usize>,
 }
 
 impl<'a> Lexer<'a> {
@@ -582,6 +633,7 @@ impl<'a> Lexer<'a> {
             check,
             frames: vec![Frame {
                 bracket: Bracket::Brace,
+                item: 0,
                 key: None,
                 item_start: true,
             }],
@@ -591,6 +643,26 @@ impl<'a> Lexer<'a> {
             fed: BTreeSet::new(),
             fed_locals: BTreeSet::new(),
             fed_roots: BTreeSet::new(),
+            secret_names: BTreeSet::new(),
+            items: 0,
+            touched: BTreeSet::new(),
+        }
+    }
+
+    /// Marks the current item when `text` names a secret variable or local.
+    fn touch(&mut self, text: &str) {
+        let secret = names_after(text, "var.")
+            .into_iter()
+            .map(|name| format!("var.{name}"))
+            .chain(
+                names_after(text, "local.")
+                    .into_iter()
+                    .map(|name| format!("local.{name}")),
+            )
+            .any(|name| self.secret_names.contains(&name));
+        if secret {
+            let item = self.frame().item;
+            self.touched.insert(item);
         }
     }
 
@@ -621,9 +693,12 @@ impl<'a> Lexer<'a> {
 
     fn end_item(&mut self) {
         self.candidate = None;
+        self.items += 1;
+        let next = self.items;
         let frame = self.frame();
         if frame.bracket == Bracket::Brace {
             frame.key = None;
+            frame.item = next;
         }
         frame.item_start = true;
     }
@@ -704,7 +779,14 @@ impl<'a> Lexer<'a> {
                 b' ' | b'\t' | b'\r' => pos += 1,
                 b'{' | b'[' | b'(' => {
                     self.token();
+                    self.items += 1;
+                    let item = if bytes[pos] == b'{' {
+                        self.items
+                    } else {
+                        self.frame().item
+                    };
                     self.frames.push(Frame {
+                        item,
                         bracket: if bytes[pos] == b'{' {
                             Bracket::Brace
                         } else {
@@ -752,6 +834,7 @@ impl<'a> Lexer<'a> {
                         })
                         .count();
                     let word = &text[pos..pos + len];
+                    self.touch(word);
                     if self.under_secret() {
                         if let Some(name) = word.strip_prefix("var.") {
                             let name = name.split('.').next().unwrap_or_default();
@@ -819,10 +902,13 @@ impl<'a> Lexer<'a> {
         }
         let close = close.min(end_of_line);
         self.names_in(open + 1..close);
+        self.touch(&text[open + 1..close]);
         let item_start = self.frame().item_start;
         self.token();
+        let item = self.frame().item;
         self.literals.push(Literal {
             range: open + 1..close,
+            item,
             under_secret: self.under_secret(),
             key: self.nearest_key(),
             is_key: false,
@@ -971,7 +1057,9 @@ impl<'a> Lexer<'a> {
             let secret = if literal.is_key {
                 (self.check)(None, contents)
             } else {
-                literal.under_secret || (self.check)(literal.key.as_deref(), contents)
+                literal.under_secret
+                    || self.touched.contains(&literal.item)
+                    || (self.check)(literal.key.as_deref(), contents)
             };
             if secret {
                 self.masks.push(Masked::Literal(literal.range));
@@ -1084,6 +1172,26 @@ mod tests {
             shown,
             "  /* previous master password *** */\n  # a password in prose\n  # Set master_password OR manage_master_user_password, but not both (one must be null)\n"
         );
+    }
+
+    #[test]
+    fn literals_compared_with_a_secret_are_masked() {
+        // A literal in the same argument as a secret variable or local is compared with it, or
+        // stands in for it: a precondition, a local, a function's arguments, a template.
+        let text = "variable \"api\" {\n  sensitive = true\n}\n\
+                    resource \"x\" \"y\" {\n  password_wo = var.db_password\n  lifecycle {\n    precondition {\n      condition     = var.db_password != \"a\"\n      error_message = \"b\"\n    }\n  }\n}\n\
+                    locals {\n  is_default = local.master_password == \"c\"\n  ok = !contains([\"d\"], var.api)\n  t = \"e-${var.api}\"\n  replica = local.is_replica ? \"f\" : \"g\"\n}\n\
+                    u = jsonencode({ user = \"h\", key = var.api })\n";
+        let vars = SecretVariables::collect([text]);
+        let shown = masked_lines(text, &vars, &|_, _| false).join("\n");
+        let expected = text
+            .replace("\"a\"", "\"***\"")
+            .replace("\"c\"", "\"***\"")
+            .replace("\"d\"", "\"***\"")
+            .replace("\"e-${var.api}\"", "\"***\"");
+        // `b` (another argument), `f`/`g` (a local that only decides whether the secret is
+        // used) and `h` (another item of the object) stay.
+        assert_eq!(shown, expected);
     }
 
     #[test]
