@@ -268,7 +268,8 @@ run "assert_on_the_value_fails" {
 def test_ephemeral_run_outputs_feed_the_next_runs(ws, sm):
     """Terraform 1.15: a setup run's ephemeral outputs (an offstate_secret_value read, an
     offstate_password) become the ephemeral variable of later runs; a failed assertion on it
-    shows "(ephemeral value)". 1.11 refuses ephemeral outputs in a run's root module."""
+    shows "(ephemeral value)" or "(sensitive value)", never the value. 1.11 refuses ephemeral
+    outputs in a run's root module."""
     ws.env["OFFSTATE_TERRAFORM"] = "bundled"
     c = ws.canary()
     name = ws.name()
@@ -280,7 +281,9 @@ def test_ephemeral_run_outputs_feed_the_next_runs(ws, sm):
     ws.write(EPHEMERAL_RUNS, "tests/ephemeral.tftest.hcl")
     ws.tf("get")
     res = ws.tf("test", "-no-color", "-verbose", expect=1)
-    assert "(ephemeral value)" in res.stderr, res.stderr
+    # Terraform names one of the value's marks, and which one varies from run to run (seen: 1 run
+    # in 4 says "(sensitive value)"); either way the value itself is not shown (the sweep).
+    assert "(ephemeral value)" in res.stderr or "(sensitive value)" in res.stderr, res.stderr
     res = ws.tf("test", "-json", expect=1)
     assert run_status(res) == {
         "setup": "pass",
