@@ -34,10 +34,10 @@ mod values;
 mod walk;
 mod wrapper;
 
-pub use error::DocError;
 /// A JSON pointer as errors show it (scrub's restore warnings too): keys that could be a secret
 /// by their length.
 pub(crate) use error::ptr as shown_pointer;
+pub use error::DocError;
 pub(crate) use findings::is_id_attribute;
 pub use kind::{has_terraform_markers, is_output_document, DocKind, OtherDocument};
 pub use marks::Marks;
