@@ -23,8 +23,13 @@ pub enum MigrateError {
         /// The underlying error.
         error: std::io::Error,
     },
-    /// A `.tf` file is not valid HCL.
-    #[error("{path}:{line}:{column}: HCL parse error: {message}")]
+    /// A `.tf` file is not valid HCL. Planning stops there, before anything is written: the
+    /// message says so, as a run over a tree stops for one file anywhere in it.
+    #[error(
+        "{path}:{line}:{column}: HCL parse error: {message}; nothing was written (migrate reads \
+         every .tf file under the directory first, and writes all of them or none): fix this file \
+         and migrate again"
+    )]
     Parse {
         /// The file that failed to parse.
         path: PathBuf,

@@ -62,6 +62,9 @@ pub enum Hazard {
     /// The module's `required_providers` (or `required_version`) constraint excludes the version
     /// the write-only arguments need: `terraform init` keeps an older provider, which rejects them.
     VersionConstraintExcludes,
+    /// A resource sets both a plain secret argument and its write-only twin (migrated by hand,
+    /// half way): the provider refuses the two together.
+    BothForms,
 }
 
 /// A hazard found while planning, with where it is.

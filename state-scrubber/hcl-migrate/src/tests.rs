@@ -161,6 +161,10 @@ fn parse_error_names_file_line_and_column_and_no_source_text() {
         "unexpected text (not shown: it may hold a planted value)"
     );
     assert!(
+        text.contains("; nothing was written"),
+        "the message does not say nothing was written (not shown)"
+    );
+    assert!(
         !text.contains(&secret_like),
         "the rewritten text holds the secret-like literal"
     );
@@ -3805,4 +3809,127 @@ fn a_version_constraint_that_excludes_the_write_only_arguments_is_a_warning() {
             "{constraint} / {terraform}"
         );
     }
+}
+
+/// Bug hunt: a resource migrated by hand half way, with both `password` and `password_wo`, was
+/// skipped without a word, and Terraform refuses it (the two conflict). Now a warning at the
+/// plain argument names the resource, both arguments and what to remove, never the value.
+#[test]
+fn both_the_plain_argument_and_its_twin_set_is_a_warning() {
+    let value = ["half", "-migrated", "-not-a-real-secret"].concat();
+    let tf = format!(
+        "resource \"aws_db_instance\" \"db\" {{\n  password            = \"{value}\"\n  password_wo         = var.pw\n  password_wo_version = 2\n}}\n\n\
+         resource \"google_sql_user\" \"u\" {{\n  password    = var.pw\n  password_wo = var.pw\n}}\n\n\
+         resource \"google_monitoring_uptime_check_config\" \"c\" {{\n  http_check {{\n    auth_info {{\n      password    = var.pw\n      password_wo = var.pw\n    }}\n  }}\n}}\n\n\
+         resource \"aws_rds_cluster\" \"done\" {{\n  master_password    = null\n  master_password_wo = var.pw\n}}\n"
+    );
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &tf)]);
+    assert_eq!(text, "", "nothing is rewritten");
+    let both: Vec<(usize, &str)> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.hazard == Hazard::BothForms)
+        .map(|w| (w.line, w.message.as_str()))
+        .collect();
+    assert_eq!(both.len(), 3, "one warning per resource with both set");
+    for warning in &plan.warnings {
+        assert!(
+            !warning.to_string().contains(&value),
+            "a warning quotes the value (not shown)"
+        );
+    }
+    let (line, message) = both[0];
+    assert_eq!(line, 2);
+    for part in [
+        "`aws_db_instance.db` sets both `password` and `password_wo`",
+        "remove `password`",
+        "keep `password_wo` and `password_wo_version`",
+    ] {
+        assert!(message.contains(part), "{message}");
+    }
+    let (line, message) = both[1];
+    assert_eq!(line, 8);
+    assert!(
+        message.contains("`google_sql_user.u` sets both")
+            && message.contains("with `password_wo_version = 1`"),
+        "{message}"
+    );
+    let (line, message) = both[2];
+    assert_eq!(line, 15);
+    assert!(
+        message
+            .contains("`google_monitoring_uptime_check_config.c.http_check.auth_info` sets both"),
+        "{message}"
+    );
+}
+
+/// Bug hunt: a resource of the google-beta provider (`provider = google-beta`, or an alias of a
+/// local name whose source is hashicorp/google-beta) got the note "need provider
+/// hashicorp/google >= ...". The note (and the constraint check) names the provider the resource uses: the
+/// `provider` meta-argument's local name (else the type's first word) through
+/// `required_providers`, `hashicorp/<name>` when undeclared.
+#[test]
+fn the_version_note_names_the_provider_the_resource_uses() {
+    let needs = |plan: &MigrationPlan| -> Vec<String> {
+        plan.notes
+            .iter()
+            .filter_map(|n| {
+                let rest = n
+                    .message
+                    .strip_prefix("the write-only arguments introduced here need provider ")?;
+                Some(rest.split(" and Terraform").next()?.to_owned())
+            })
+            .collect()
+    };
+    let user = |provider: &str| {
+        format!("resource \"google_sql_user\" \"u\" {{\n{provider}  password = var.pw\n}}\n")
+    };
+    for (provider, terraform, expected) in [
+        ("", "", vec!["hashicorp/google >= 6.24.0"]),
+        ("  provider = google-beta\n", "", vec!["hashicorp/google-beta >= 6.24.0"]),
+        ("  provider = google-beta.west\n", "", vec!["hashicorp/google-beta >= 6.24.0"]),
+        ("  provider = google.west\n", "", vec!["hashicorp/google >= 6.24.0"]),
+        (
+            "  provider = gcpb.west\n",
+            "terraform {\n  required_providers {\n    gcpb = {\n      source = \"registry.terraform.io/hashicorp/google-beta\"\n    }\n  }\n}\n",
+            vec!["hashicorp/google-beta >= 6.24.0"],
+        ),
+        (
+            "",
+            "terraform {\n  required_providers {\n    google = {\n      source = \"hashicorp/google-beta\"\n    }\n  }\n}\n",
+            vec!["hashicorp/google-beta >= 6.24.0"],
+        ),
+    ] {
+        let tf = format!("{terraform}{}", user(provider));
+        let (plan, text, _dir) = migrate_main(&[("main.tf", &tf)]);
+        assert!(text.contains("password_wo"), "{provider:?}: {text}");
+        assert_eq!(needs(&plan), expected, "{provider:?} {terraform:?}");
+    }
+    // Both providers in one module: a note each. A constraint on google-beta that excludes the
+    // version is a warning naming it; google's own constraint is not the one that counts.
+    let tf = format!(
+        "terraform {{\n  required_providers {{\n    google = {{\n      source  = \"hashicorp/google\"\n      version = \">= 6.0\"\n    }}\n    google-beta = {{\n      source  = \"hashicorp/google-beta\"\n      version = \"~> 5.0\"\n    }}\n  }}\n}}\n{}{}",
+        user("  provider = google-beta\n"),
+        user("").replace("\"u\"", "\"v\""),
+    );
+    let (plan, _text, _dir) = migrate_main(&[("main.tf", &tf)]);
+    assert_eq!(
+        needs(&plan),
+        [
+            "hashicorp/google >= 6.24.0",
+            "hashicorp/google-beta >= 6.24.0"
+        ]
+    );
+    let excluded: Vec<&str> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.hazard == Hazard::VersionConstraintExcludes)
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(excluded.len(), 1, "{excluded:?}");
+    assert!(
+        excluded[0].contains("hashicorp/google-beta in `required_providers`"),
+        "{}",
+        excluded[0]
+    );
 }

@@ -10,6 +10,72 @@ use hcl_edit::structure::Block;
 use std::collections::BTreeMap;
 
 impl<'a> Planner<'a> {
+    /// The source address of the provider resource `block` (of type `ty`) uses, lowercase and
+    /// without `registry.terraform.io/`: the local name its `provider` meta-argument names
+    /// (`google-beta`, `aws.west`), or else the first word of its type, looked up in
+    /// `required_providers` (an override file's entry first, as Terraform merges them; then the
+    /// `.tf` files', then a `.tf.json` file's). A name declared without `source`, or not declared,
+    /// is `hashicorp/<name>`; the type's own provider, not declared, is `table` (the table's).
+    pub(super) fn resource_provider(
+        &self,
+        file: usize,
+        block: &Block,
+        ty: &str,
+        table: &str,
+    ) -> String {
+        let named = block.body.get_attribute("provider").and_then(|attr| {
+            let text = self.src(file).get(span_of(&attr.value))?.trim();
+            // The legacy quoted form, `provider = "google-beta"`, names the same.
+            let text = text.trim_matches('"');
+            let local = text.split('.').next()?.trim();
+            (!local.is_empty()).then(|| local.to_owned())
+        });
+        let implied = ty.split('_').next().unwrap_or(ty);
+        let local = named.as_deref().unwrap_or(implied);
+        let declared = match self.overrides.get(local) {
+            Some((_, source)) => Some(source.clone()),
+            None => self.declared_source(local),
+        };
+        let source = match declared {
+            Some(Some(source)) => source,
+            Some(None) => format!("hashicorp/{local}"),
+            None if local == implied => table.to_owned(),
+            None => format!("hashicorp/{local}"),
+        };
+        let source = source.trim().to_ascii_lowercase();
+        source
+            .strip_prefix("registry.terraform.io/")
+            .unwrap_or(&source)
+            .to_owned()
+    }
+
+    /// The `required_providers` entry for `local` in the module's `.tf` files, else in a
+    /// `.tf.json` file: `Some(None)` when it has no `source`; `None` when none declares it.
+    fn declared_source(&self, local: &str) -> Option<Option<String>> {
+        let hcl = self.blocks("terraform").find_map(|(_, block)| {
+            block
+                .body
+                .get_blocks("required_providers")
+                .flat_map(|rp| rp.body.attributes())
+                .find(|entry| entry.key.as_str() == local)
+                .map(|entry| entry_source(&entry.value))
+        });
+        hcl.or_else(|| {
+            self.others
+                .iter()
+                .filter(|other| {
+                    let name = other.name();
+                    name.ends_with(".tf.json") && !crate::module::is_override(&name)
+                })
+                .find_map(|other| {
+                    json_required_providers(&other.src)?
+                        .into_iter()
+                        .find(|(name, _)| name == local)
+                        .map(|(_, source)| source)
+                })
+        })
+    }
+
     /// The entry of `required_providers` whose `source` is offstate: `offstate/offstate` (any
     /// spelling Terraform takes for it), else a private registry's `HOST/NAMESPACE/offstate`
     /// (see [`OffstateSource`]). Its local name, where it is, its source and which kind it is.

@@ -9,7 +9,7 @@ use crate::comments::{comments_in, Comment};
 use crate::edit::{indent_at, line_end, line_start, Edit};
 use crate::module::{label, Meta, Owner, Reference, Step};
 use crate::report::{EditKind, Hazard};
-use crate::table::rules_for;
+use crate::table::{rules_for, WriteOnlyRule};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 use std::collections::HashSet;
@@ -99,6 +99,38 @@ fn bodies_at<'b>(body: &'b Body, path: &[String], out: &mut Vec<&'b Body>) {
 }
 
 impl<'a> Planner<'a> {
+    /// A body that sets the write-only twin and still the plain argument (migrated by hand,
+    /// half way): the provider refuses the two together (they conflict). A warning at the plain
+    /// argument saying which to remove; the value is not quoted.
+    fn both_set(&mut self, file: usize, ty: &str, name: &str, rule: &WriteOnlyRule, body: &Body) {
+        let Some(attr) = body.get_attribute(rule.attribute()) else {
+            return;
+        };
+        if attr.value.is_null() {
+            return;
+        }
+        let parent = rule.path[..rule.path.len() - 1]
+            .iter()
+            .map(|step| format!(".{step}"))
+            .collect::<String>();
+        let keep = match &rule.version {
+            Some(version) if body.has_attribute(version) => {
+                format!(" and keep `{}` and `{version}` as they are", rule.twin)
+            }
+            Some(version) => format!(
+                " and keep `{}`, with `{version} = 1` (change it to send a new value)",
+                rule.twin
+            ),
+            None => format!(" and keep `{}`", rule.twin),
+        };
+        self.warn(file, span_of(&attr.key).start, Hazard::BothForms, format!(
+            "`{ty}.{name}{parent}` sets both `{plain}` and `{twin}`, which the provider refuses together (they \
+             conflict): remove `{plain}`{keep}; migrate left both as they are",
+            plain = rule.attribute(),
+            twin = rule.twin,
+        ));
+    }
+
     // ----- write-only twins --------------------------------------------------------------------
 
     pub(super) fn write_only_twins(&mut self, skip: &HashSet<(usize, usize)>) {
@@ -115,6 +147,7 @@ impl<'a> Planner<'a> {
                 bodies_at(&block.body, &rule.path[..rule.path.len() - 1], &mut bodies);
                 for body in bodies {
                     if body.has_attribute(&rule.twin) {
+                        self.both_set(file, ty, name, rule, body);
                         continue;
                     }
                     let Some(attr) = body.get_attribute(rule.attribute()) else {
@@ -360,10 +393,8 @@ impl<'a> Planner<'a> {
                     }
                     self.note_edit(file, key.start, EditKind::WriteOnlyTwin, message);
                     self.wo_keys.insert((file, key.start));
-                    let needed = self
-                        .provider_versions
-                        .entry(rule.provider.clone())
-                        .or_default();
+                    let provider = self.resource_provider(file, block, ty, &rule.provider);
+                    let needed = self.provider_versions.entry(provider).or_default();
                     if version_newer(&rule.first_version, needed) {
                         needed.clone_from(&rule.first_version);
                     }
