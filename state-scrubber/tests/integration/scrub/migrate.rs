@@ -31,6 +31,35 @@ fn migrate_prints_a_diff_and_parse_errors_exit_2() {
     assert!(err.contains("bad.tf:"), "{err}");
 }
 
+/// Bug hunt: one unparsable `.tf` file anywhere in the tree stops the run with exit 2 (bad
+/// input), and all or nothing: the good module is not written either. The message names the
+/// file, line and column, says nothing was written, and does not quote the line.
+#[test]
+fn migrate_a_parse_error_deep_in_the_tree_names_it_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let tf = "resource \"aws_db_instance\" \"main\" {\n  password = var.db_password\n}\n";
+    std::fs::write(dir.path().join("main.tf"), tf).unwrap();
+    let deep = dir.path().join("modules").join("db");
+    std::fs::create_dir_all(&deep).unwrap();
+    let planted = crate::util::plant("parse-error-line-value-0000");
+    let bad = format!("resource \"a\" \"b\" {{\n  password = \"{planted}\"\n  x = \n}}\n");
+    std::fs::write(deep.join("bad.tf"), &bad).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = run(&["migrate", d, "--write"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains(&planted), "stderr quotes the bad file's line");
+    let at = format!("{}:3:7: HCL parse error", deep.join("bad.tf").display());
+    assert!(err.contains(&at), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(o.stdout.is_empty(), "no diff printed");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("main.tf")).unwrap(),
+        tf
+    );
+    assert_eq!(std::fs::read_to_string(deep.join("bad.tf")).unwrap(), bad);
+}
+
 /// Review finding: the dry-run diff masked literals by argument name only, so a sensitive
 /// variable's `default` (shown as context next to the added `ephemeral = true`), a Stripe key in
 /// `locals` and a URL with a password under `tags` were printed in full.
