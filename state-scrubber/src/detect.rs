@@ -127,6 +127,8 @@ pub struct Detection {
     /// Length in bytes of the value `value_group` digests (to compare only values that could be
     /// equal; the preview shows the length anyway).
     pub value_len: usize,
+    /// Another finding's path that `reasons` quote (see `Finding::quoted_paths`).
+    pub quoted_path: Option<crate::finding::QuotedPath>,
 }
 
 struct ContentHit<'r> {
@@ -377,6 +379,7 @@ impl Engine {
                 preview: preview(value),
                 value_group: value_group(&self.salt, value),
                 value_len: value.len(),
+                quoted_path: None,
             };
             // An entry of a secret map that is public by its well-known key and its content
             // (a Kubernetes secret's `ca.crt`): still reported, as the row says, at LOW.
@@ -605,6 +608,7 @@ impl Engine {
             preview: preview_number(raw),
             value_group: number_group(&self.salt, raw),
             value_len: raw.len(),
+            quoted_path: None,
         })
     }
 
@@ -640,6 +644,7 @@ impl Engine {
             decoded,
             value_group: value_group(&self.salt, value),
             value_len: value.len(),
+            quoted_path: None,
         }
     }
 
@@ -681,6 +686,7 @@ impl Engine {
             preview: preview(value),
             value_group: value_group(&self.salt, value),
             value_len: value.len(),
+            quoted_path: None,
         })
     }
 

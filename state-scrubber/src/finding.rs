@@ -285,6 +285,20 @@ pub struct Finding {
     /// [`number_masked_steps`]. Never written.
     #[serde(skip)]
     pub masked_steps: Vec<MaskedStep>,
+    /// The paths of other findings that `reasons` quote (a `same-value` finding names where
+    /// the secret was found), with their masked member names, so that [`number_masked_steps`]
+    /// numbers them there as it numbers those findings' own paths. Never written.
+    #[serde(skip)]
+    pub quoted_paths: Vec<QuotedPath>,
+}
+
+/// An attribute path as another finding shows it, quoted in a finding's reasons (between
+/// backquotes), and that finding's masked member names in it ([`MaskedStep::path_end`] is an
+/// offset in `path`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuotedPath {
+    pub path: String,
+    pub steps: Vec<MaskedStep>,
 }
 
 /// A member name in a value that a finding's path shows by its length (see
@@ -652,15 +666,37 @@ pub fn number_masked_steps(findings: &mut [Finding], fp_key: &[u8]) {
     if rank.is_empty() {
         return;
     }
+    let mark_of = |m: &MaskedStep| {
+        rank.get(&(m.group.clone(), m.digest.clone()))
+            .map(|n| format!(" #{n}"))
+    };
     for f in findings.iter_mut() {
+        // A path quoted in the reasons shows the numbers its own finding shows.
+        for q in std::mem::take(&mut f.quoted_paths) {
+            let mut in_path: Vec<(usize, String)> = q
+                .steps
+                .iter()
+                .filter_map(|m| Some((m.path_end?, mark_of(m)?)))
+                .collect();
+            if in_path.is_empty() {
+                continue;
+            }
+            let mut path = q.path.clone();
+            insert_marks(&mut in_path, &mut path);
+            let (old, new) = (format!("`{}`", q.path), format!("`{path}`"));
+            for r in &mut f.reasons {
+                if r.contains(&old) {
+                    *r = r.replace(&old, &new);
+                }
+            }
+        }
         // (offset, mark) in each string, applied from the end so earlier offsets hold.
         let mut in_pointer: Vec<(usize, String)> = Vec::new();
         let mut in_path: Vec<(usize, String)> = Vec::new();
         for m in &f.masked_steps {
-            let Some(n) = rank.get(&(m.group.clone(), m.digest.clone())) else {
+            let Some(mark) = mark_of(m) else {
                 continue;
             };
-            let mark = format!(" #{n}");
             in_pointer.push((m.pointer_end, mark.clone()));
             if let Some(e) = m.path_end {
                 in_path.push((e, mark));
@@ -669,18 +705,19 @@ pub fn number_masked_steps(findings: &mut [Finding], fp_key: &[u8]) {
         if in_pointer.is_empty() {
             continue;
         }
-        for (list, s) in [
-            (&mut in_pointer, &mut f.json_pointer),
-            (&mut in_path, &mut f.attribute_path),
-        ] {
-            list.sort_by_key(|m| std::cmp::Reverse(m.0));
-            for (at, mark) in list.iter() {
-                if *at <= s.len() && s.is_char_boundary(*at) {
-                    s.insert_str(*at, mark);
-                }
-            }
-        }
+        insert_marks(&mut in_pointer, &mut f.json_pointer);
+        insert_marks(&mut in_path, &mut f.attribute_path);
         f.set_fingerprints(fp_key);
+    }
+}
+
+/// Insert each (offset, mark) of `marks` into `s`, from the end so that earlier offsets hold.
+fn insert_marks(marks: &mut [(usize, String)], s: &mut String) {
+    marks.sort_by_key(|m| std::cmp::Reverse(m.0));
+    for (at, mark) in marks.iter() {
+        if *at <= s.len() && s.is_char_boundary(*at) {
+            s.insert_str(*at, mark);
+        }
     }
 }
 

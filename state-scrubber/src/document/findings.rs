@@ -2,9 +2,10 @@
 //! each detection, and the findings' order and columns.
 
 use super::error::plain_key;
+use super::same_value::SAME_VALUE_RULE;
 use super::scanner::{Scanned, Scanner};
 use crate::detect::{attribute_path, pointer, Step};
-use crate::finding::{preview, Address, Finding, MaskedStep};
+use crate::finding::{preview, Address, Finding, MaskedStep, QuotedPath, Severity};
 use std::borrow::Cow;
 
 /// Findings in file order (stable: several findings on one value keep their order), their
@@ -127,6 +128,29 @@ pub(crate) fn is_id_attribute(pointer: &str) -> bool {
     }
 }
 
+/// Whether a value is what the provider finds the resource by: its `id` or identity
+/// ([`is_id_attribute`]), or a top-level `identifier`/`*_identifier` (`aws_db_instance`'s
+/// `identifier`, `aws_rds_cluster`'s `cluster_identifier`).
+fn names_the_resource(pointer: &str, attribute_path: &str) -> bool {
+    is_id_attribute(pointer)
+        || (!attribute_path.contains(['.', '['])
+            && (attribute_path == "identifier" || attribute_path.ends_with("_identifier")))
+}
+
+/// A `same-value` copy of a secret in an identifier ([`names_the_resource`]): a database whose
+/// password is its name (`identifier`, `id`, `username` all equal to `password`). The copy is a
+/// leak of the same secret and stays reported, but at low severity: it cannot be rewritten
+/// while the provider finds the resource by it, and the secret itself is reported (at its own
+/// severity) where it was found, so the same value is not three more high findings.
+fn demote_identifier_copy(f: &mut Finding) {
+    f.severity = f.severity.min(Severity::Low);
+    f.reasons.push(format!(
+        "`{}` is what the provider finds the resource by: the copy is reported at low severity, the secret at its own where it was found",
+        f.attribute_path
+    ));
+    f.fix = "rotate the secret where it was found, and replace the resource with one whose identifier is not a secret: the copy stays in the state as long as the resource is found by it".to_string();
+}
+
 /// The content rule for AWS access key IDs (`AKIA...`), which identify a key without being one.
 const AWS_ACCESS_KEY_ID_RULE: &str = "aws-access-key-id";
 
@@ -174,7 +198,13 @@ impl<'e> Scanner<'e> {
                 preview: d.preview,
                 masked_path: shown.masked,
                 masked_steps: shown.steps.clone(),
+                quoted_paths: d.quoted_path.into_iter().collect(),
             };
+            if f.rule_id == SAME_VALUE_RULE
+                && names_the_resource(&f.json_pointer, &f.attribute_path)
+            {
+                demote_identifier_copy(&mut f);
+            }
             f.set_fingerprints(self.fp_key);
             self.findings.push(f);
         }
@@ -264,6 +294,19 @@ impl<'e> Scanner<'e> {
             attribute_path: attribute_path(&attr_shown),
             masked: !in_rel.is_empty() || !in_attr.is_empty(),
             steps,
+        }
+    }
+}
+
+impl Scanner<'_> {
+    /// The attribute path `attr` (the end of `rel`, below `unit`) as its findings show it, to
+    /// quote in another finding's reasons: member names that could be secrets masked, never as
+    /// written.
+    pub(super) fn quoted(&self, unit: &str, rel: &[Step<'_>], attr: &[Step<'_>]) -> QuotedPath {
+        let shown = self.shown(unit, rel, attr);
+        QuotedPath {
+            path: shown.attribute_path,
+            steps: shown.steps,
         }
     }
 }

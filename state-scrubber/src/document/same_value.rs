@@ -1,6 +1,7 @@
 //! The same value as a secret elsewhere in one resource instance.
 
 use crate::detect::{Detection, Engine};
+use crate::finding::QuotedPath;
 
 /// Rule id of a value found secret because it equals one found secret in the same instance.
 pub const SAME_VALUE_RULE: &str = "same-value";
@@ -10,8 +11,9 @@ pub const SAME_VALUE_RULE: &str = "same-value";
 /// where the lengths match (the length is in every finding's preview anyway).
 #[derive(Default)]
 pub(super) struct SameValue {
-    /// (length in bytes, digest, where in the instance, why it is a secret)
-    sources: Vec<(usize, String, String, Detection)>,
+    /// (length in bytes, digest, where in the instance as its finding shows it, why it is a
+    /// secret)
+    sources: Vec<(usize, String, QuotedPath, Detection)>,
 }
 
 impl SameValue {
@@ -22,14 +24,12 @@ impl SameValue {
         self.sources.is_empty()
     }
 
-    pub(super) fn add(&mut self, attr: &str, dets: &[Detection]) {
+    /// The detections at `attr`: the attribute path as their findings show it (member names
+    /// that could be secrets masked, never as written; see `Scanner::shown`).
+    pub(super) fn add(&mut self, attr: &QuotedPath, dets: &[Detection]) {
         for d in dets.iter().filter(|d| d.value_len >= Self::MIN_LEN) {
-            let at = match &d.inner_pointer {
-                Some(p) => format!("`{attr}` (at {p} inside it)"),
-                None => format!("`{attr}`"),
-            };
             self.sources
-                .push((d.value_len, d.value_group.clone(), at, d.clone()));
+                .push((d.value_len, d.value_group.clone(), attr.clone(), d.clone()));
         }
     }
 
@@ -39,11 +39,15 @@ impl SameValue {
             return None;
         }
         let digest = engine.value_digest(value);
-        let (_, _, at, src) = self
+        let (_, _, quoted, src) = self
             .sources
             .iter()
             .filter(|s| s.0 == value.len() && ct_eq(s.1.as_bytes(), digest.as_bytes()))
             .max_by_key(|s| (s.3.severity, s.3.confidence))?;
+        let at = match &src.inner_pointer {
+            Some(p) => format!("`{}` (at {p} inside it)", quoted.path),
+            None => format!("`{}`", quoted.path),
+        };
         let mut reasons = vec![format!(
             "layer {}: the same value as {at} in this resource instance (equal salted digests), which is a secret:",
             src.layer.number()
@@ -65,6 +69,7 @@ impl SameValue {
             preview: crate::finding::preview(value),
             value_group: digest,
             value_len: value.len(),
+            quoted_path: Some(quoted.clone()),
         })
     }
 }

@@ -5,7 +5,7 @@ use super::findings::Pos;
 use super::same_value::{SameValue, SAME_VALUE_RULE};
 use crate::detect::{attribute_path, pointer, Engine, Step};
 use crate::finding::{
-    mask_address, number_masked_keys, preview, Address, Finding, MaskedStep, ValueType,
+    mask_address, number_masked_keys, preview, Address, Finding, MaskedStep, QuotedPath, ValueType,
 };
 use std::borrow::Cow;
 
@@ -112,6 +112,7 @@ pub(super) fn mask_secret_keys(
             preview: site.preview,
             masked_path: false,
             masked_steps: Vec::new(),
+            quoted_paths: Vec::new(),
         };
         f.set_fingerprints(fp_key);
         extra.push(f);
@@ -127,7 +128,12 @@ pub(super) fn mask_secret_keys(
             src.address,
             src.reasons.join("; ")
         );
+        let quoted = QuotedPath {
+            path: src.attribute_path.clone(),
+            steps: src.masked_steps.clone(),
+        };
         findings[at].reasons[0] = reason;
+        findings[at].quoted_paths = vec![quoted];
     }
 }
 
@@ -225,6 +231,10 @@ fn same_value_finding(
         preview,
         masked_path: at.masked,
         masked_steps: at.masked_steps,
+        quoted_paths: vec![QuotedPath {
+            path: src.attribute_path.clone(),
+            steps: src.masked_steps.clone(),
+        }],
     };
     f.set_fingerprints(fp_key);
     f

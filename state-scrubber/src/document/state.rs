@@ -7,7 +7,7 @@ use super::marks::Marks;
 use super::same_value::{ct_eq, SameValue};
 use super::scanner::Scanner;
 use super::walk::flat_steps;
-use crate::detect::{attribute_path, Ctx, Mark, Step};
+use crate::detect::{Ctx, Mark, Step};
 use crate::finding::{Address, KeyPlace};
 use crate::json::{Dom, Kind as JKind, NodeId};
 use crate::table::{Row, Table, GENERIC_FIX};
@@ -267,7 +267,7 @@ impl<'e> Scanner<'e> {
                 continue;
             }
             hit.push(i);
-            same.add(&attribute_path(&steps), &dets);
+            same.add(&self.quoted(unit, &rel, &steps), &dets);
             let n = dom.node(v);
             self.dets = dets;
             self.push_dets(&Site {

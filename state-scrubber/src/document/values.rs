@@ -7,7 +7,7 @@ use super::same_value::SameValue;
 use super::scanner::Scanner;
 use super::sites::{SiteAt, ValueSite};
 use super::walk::{is_dynamic_value, walk_leaves, walk_nodes, Leaf};
-use crate::detect::{attribute_path, Ctx, Detection, Mark, Step};
+use crate::detect::{Ctx, Detection, Mark, Step};
 use crate::finding::{preview, Address};
 use crate::json::{Dom, Kind as JKind, NodeId};
 use crate::table::{Row, Table, Treat, GENERIC_FIX};
@@ -140,7 +140,9 @@ impl<'e> Scanner<'e> {
         // tags or triggers) is as secret as where it was recognised.
         let mut same = SameValue::default();
         for (path, _, dets) in &hits {
-            same.add(&attribute_path(path), dets);
+            let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
+            rel.extend(path.iter().cloned());
+            same.add(&self.quoted(unit, &rel, path), dets);
         }
         if !same.is_empty() {
             hit_nodes.sort_unstable();

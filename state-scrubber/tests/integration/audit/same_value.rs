@@ -236,3 +236,104 @@ fn a_message_too_long_to_search_is_named_in_a_note() {
     assert!(notes.contains("1 condition message(s)"), "{notes}");
     assert!(!r.all().contains(&tok));
 }
+
+/// A database whose password is also its user name, its `identifier` and its `id`: every copy
+/// is reported, but those in what the provider finds the resource by (`id`, `identifier`) at
+/// low severity, with a reason saying why; the password and the user name stay high.
+#[test]
+fn copies_of_a_secret_in_identifiers_are_low() {
+    let d = Dir::new();
+    let secret = random(ALNUM, 16);
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "aws_db_instance",
+            "db",
+            json!({"id": secret, "identifier": secret, "username": secret, "password": secret, "engine": "postgres"}),
+            json!([[ga("password")]])
+        )])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got = columns(&findings(&r), ["attribute_path", "rule_id", "severity"]);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ["id", "same-value", "low"],
+            ["identifier", "same-value", "low"],
+            ["password", "attr.aws_db_instance.password", "high"],
+            ["username", "same-value", "high"],
+        ]
+    );
+    let id = findings(&r)
+        .into_iter()
+        .find(|f| f["attribute_path"] == "id")
+        .unwrap();
+    let reasons = id["reasons"].to_string();
+    assert!(
+        reasons.contains("what the provider finds the resource by"),
+        "{reasons}"
+    );
+    assert_never_shown(&d.s("terraform.tfstate"), &[&secret], "the password");
+}
+
+/// A `same-value` finding's reason names the finding it copies as that finding shows its path:
+/// a member name that could be a secret masked (it was quoted as written), and two masked names
+/// of one length told apart by ` #2` as in their own findings.
+#[test]
+fn same_value_reasons_quote_the_path_as_its_finding_shows_it() {
+    let d = Dir::new();
+    let (v1, v2) = (random(ALNUM, 14), random(ALNUM, 14));
+    // `A…` before `z…` in the file, however the map is ordered.
+    let (k1, k2) = (
+        format!("A{}", random(ALNUM, 11)),
+        format!("z{}", random(ALNUM, 11)),
+    );
+    let mut state = state_value(json!([resource(
+        "managed",
+        "terraform_data",
+        "t",
+        json!({"id": "x", "triggers_replace": {&k1: v1, &k2: v2}, "echo": v2}),
+        json!([[ga("triggers_replace")]])
+    )]));
+    state["outputs"] = json!({"o": {"value": v2, "type": "string"}});
+    d.write("terraform.tfstate", state.to_string());
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = findings(&r);
+    // The finding of v2 is the second in the file: its masked key shows ` #2`.
+    let group = f_at(&f, "echo")["value_group"].clone();
+    let src = f
+        .iter()
+        .find(|f| f["rule_id"] != "same-value" && f["value_group"] == group)
+        .unwrap();
+    let shown = src["attribute_path"].as_str().unwrap().to_string();
+    assert!(shown.ends_with(" #2\"]"), "{shown}");
+    for copy in [f_at(&f, "echo"), f_addr(&f, "output.o")] {
+        let first = copy["reasons"][0].as_str().unwrap();
+        // (The reason is not printed: it would show a key quoted as written.)
+        assert!(
+            first.contains(&format!("`{shown}`")),
+            "{} does not quote {shown}",
+            copy["address"]
+        );
+    }
+    assert_never_shown(
+        &d.s("terraform.tfstate"),
+        &[&v1, &v2, &k1, &k2],
+        "a key or value",
+    );
+}
+
+fn f_at(f: &[Value], path: &str) -> Value {
+    f.iter()
+        .find(|f| f["attribute_path"] == path)
+        .cloned()
+        .unwrap()
+}
+
+fn f_addr(f: &[Value], address: &str) -> Value {
+    f.iter().find(|f| f["address"] == address).cloned().unwrap()
+}
