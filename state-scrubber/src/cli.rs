@@ -483,7 +483,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     let mut stderr = Gone::new(std::io::stderr().lock());
     if !args.quiet {
         for note in &report.walk_notes {
-            writeln!(stderr, "state-scrubber: note: {note}").context("writing to stderr")?;
+            writeln!(stderr, "note: {note}").context("writing to stderr")?;
         }
     }
     for e in report.all_errors() {

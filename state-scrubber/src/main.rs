@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         let _ = writeln!(
             std::io::stderr(),
-            "state-scrubber: internal error{at} (the message is withheld: it may quote a secret value)"
+            "error: internal error{at} (the message is withheld: it may quote a secret value)"
         );
     }));
     // clap exits 2 on usage errors and 0 for --help/--version.

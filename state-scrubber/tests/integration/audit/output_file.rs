@@ -804,6 +804,14 @@ fn the_note_about_a_symlinked_directory_is_said_once_and_not_with_quiet() {
     let r = audit(&[&envs, "--format", "json", "-o", &out]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.stderr.matches(note).count(), 1, "{}", r.stderr);
+    // Said as every subcommand says a note: `note: ...`, no program name before it.
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("note: ") && l.contains(note)),
+        "{}",
+        r.stderr
+    );
     let r = audit(&[&envs, "-q"]);
     assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (1, "", ""));
     let r = audit(&[&envs, "--format", "json", "-o", &out, "-q"]);
