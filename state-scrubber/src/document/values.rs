@@ -244,6 +244,19 @@ impl<'e> Scanner<'e> {
                 hits.push((path.to_vec(), Pos::of_key(src, dom, key_node), vec![d]));
             }
         });
+        self.push_hits(hits, section, address, unit, rel_prefix);
+    }
+
+    /// Reports `hits`: each a path under `rel_prefix` of `unit`, where it is in the file, and
+    /// what was found there.
+    fn push_hits<'s>(
+        &mut self,
+        hits: Vec<(Vec<Step<'s>>, Pos, Vec<Detection>)>,
+        section: &str,
+        address: &Address,
+        unit: &str,
+        rel_prefix: &[Step<'s>],
+    ) {
         for (path, pos, dets) in hits {
             let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
             rel.extend(path.iter().cloned());
@@ -408,7 +421,7 @@ impl Scanner<'_> {
         unit: &str,
         rel_prefix: &[Step<'s>],
     ) {
-        let mut hits: Vec<(Vec<Step<'s>>, Pos, Detection)> = Vec::new();
+        let mut hits: Vec<(Vec<Step<'s>>, Pos, Vec<Detection>)> = Vec::new();
         let mut path: Vec<Step<'s>> = Vec::new();
         walk_keys(src, dom, tree, &mut path, &mut |path, key_node| {
             let Some(Step::Key(k)) = path.last() else {
@@ -418,22 +431,10 @@ impl Scanner<'_> {
                 return;
             }
             if let Some(d) = self.key_detection(k) {
-                hits.push((path.to_vec(), Pos::of_key(src, dom, key_node), d));
+                hits.push((path.to_vec(), Pos::of_key(src, dom, key_node), vec![d]));
             }
         });
-        for (path, pos, d) in hits {
-            let mut rel: Vec<Step<'_>> = rel_prefix.to_vec();
-            rel.extend(path.iter().cloned());
-            self.dets = vec![d];
-            self.push_dets(&Site {
-                section,
-                address,
-                unit_pointer: unit,
-                rel: &rel,
-                attr: &path,
-                pos,
-            });
-        }
+        self.push_hits(hits, section, address, unit, rel_prefix);
     }
 }
 
