@@ -356,19 +356,23 @@ impl Harness {
         self.apply(prior, &Value::Null, &Value::Null).await
     }
 
-    /// ImportResourceState of `id`, checked for errors.
-    async fn import_raw(&self, id: &str) -> pb::import_resource_state::Response {
-        let r = self
-            .svc
+    /// ImportResourceState of `id` as `type_name`, whatever its diagnostics.
+    async fn import_as(&self, type_name: &str, id: &str) -> pb::import_resource_state::Response {
+        self.svc
             .import_resource_state(Request::new(pb::import_resource_state::Request {
-                type_name: TYPE.into(),
+                type_name: type_name.into(),
                 id: id.into(),
                 client_capabilities: caps(),
                 identity: None,
             }))
             .await
             .unwrap()
-            .into_inner();
+            .into_inner()
+    }
+
+    /// ImportResourceState of `id`, checked for errors.
+    async fn import_raw(&self, id: &str) -> pb::import_resource_state::Response {
+        let r = self.import_as(TYPE, id).await;
         assert!(errors(&r.diagnostics).is_empty(), "{:?}", r.diagnostics);
         r
     }

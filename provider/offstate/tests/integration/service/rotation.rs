@@ -38,17 +38,7 @@ async fn a_rotation_configured_but_not_read_back_is_recorded() {
 
 /// ImportResourceState of `id` as `type_name`: the diagnostics' summaries and details.
 async fn import_diagnostics(h: &Harness, type_name: &str, id: &str) -> Vec<(String, String)> {
-    let r = h
-        .svc
-        .import_resource_state(Request::new(pb::import_resource_state::Request {
-            type_name: type_name.into(),
-            id: id.into(),
-            client_capabilities: caps(),
-            identity: None,
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+    let r = h.import_as(type_name, id).await;
     assert!(r.imported_resources.is_empty());
     r.diagnostics
         .iter()
