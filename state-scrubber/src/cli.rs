@@ -15,7 +15,10 @@ use crate::report;
 #[command(
     name = "state-scrubber",
     version,
-    about = "Find plaintext secrets in Terraform states and plans"
+    about = "Find plaintext secrets in Terraform states and plans, move them into AWS Secrets \
+             Manager, and migrate HCL to write-only arguments",
+    after_help = "Run `state-scrubber help COMMAND` (or COMMAND --help) for a command's options \
+                  and exit status. More: state-scrubber/README.md in the offstate repository."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -26,22 +29,49 @@ pub struct Cli {
 pub enum Command {
     /// Audit states, plans (saved with `terraform plan -out`, or `terraform show -json`) and backend
     /// caches for plaintext secrets.
+    #[command(after_help = AUDIT_EXIT)]
     Audit(AuditArgs),
     /// Move the secrets found in a state into Secrets Manager and rewrite the state to references.
+    #[command(after_help = SCRUB_EXIT)]
     Scrub(crate::scrub::cli::ScrubArgs),
     /// Put back the values a scrub moved out of a state.
+    #[command(after_help = RESTORE_EXIT)]
     Restore(crate::scrub::cli::RestoreArgs),
     /// Rewrite HCL to write-only attributes, ephemeral resources and offstate_secret.
+    #[command(after_help = MIGRATE_EXIT)]
     Migrate(crate::migrate::MigrateArgs),
     /// List every rule id a finding can carry (for `[[allow]] rules`, `scrub --only/--exclude`),
     /// with a configuration's own rules and allow entries, after checking it.
+    #[command(after_help = RULES_EXIT)]
     Rules(crate::catalog::RulesArgs),
 }
 
+// What each command's --help says of its exit status (the README's "Exit codes").
+const AUDIT_EXIT: &str = "Exit status: 0 no finding at or above --fail-on (findings a baseline \
+    accepts or the config allows do not count; also 0 when nothing was found to read), 1 at least \
+    one, 2 an error (a path that cannot be read, a file that is not a state or plan, a usage \
+    error). Errors win over findings; the other files are still scanned and reported.";
+const SCRUB_EXIT: &str = "Exit status: 0 done (or, without --write, what --write would do was \
+    shown), whatever was found; 2 an error, a usage error included. Stopped by Ctrl-C or SIGTERM \
+    during --write, it ends by that signal (the shell shows 130 or 143); the state file is the old \
+    one or, as it then says, already the new one.";
+const RESTORE_EXIT: &str = "Exit status: 0 done (or, without --write, what --write would do was \
+    shown); 2 an error, a usage error included. Stopped by Ctrl-C or SIGTERM during --write, it \
+    ends by that signal (the shell shows 130 or 143); the state file is the old one or, as it then \
+    says, already the new one.";
+const MIGRATE_EXIT: &str = "Exit status: 0 done (or, without --write, the diff was shown); 2 an \
+    error (nothing is written then), a usage error included.";
+const RULES_EXIT: &str = "Exit status: 0, or 2 when the configuration file has an error (the \
+    entry is named) or on a usage error.";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For people: findings grouped by file and resource, a summary when more than one state
+    /// was scanned; colour on a terminal only.
     Text,
+    /// Every finding with its fields, and a summary; for tools.
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub's upload-sarif).
     Sarif,
     /// One self-contained HTML page: summary, chart of findings per state, table of findings.
     Html,
@@ -105,7 +135,8 @@ pub struct AuditArgs {
     /// Print nothing but errors (text format); the exit status tells the result.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Also show files without findings, pointers, fingerprints and per-file timing (on stderr).
+    /// Also list files without findings, and each finding's JSON pointer and fingerprint; on
+    /// stderr, each file read (kind, size, time) and each one --exclude left out.
     #[arg(long, short, conflicts_with = "quiet")]
     pub verbose: bool,
     /// Parallel workers (default: number of CPUs).
@@ -129,7 +160,8 @@ pub struct AuditArgs {
     /// AWS shared-config profile for S3; else AWS_PROFILE / default.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Colour: auto (on a terminal), always, never.
+    /// Colour in the text report: auto (when stdout is a terminal, NO_COLOR is unset or empty and
+    /// TERM is not `dumb`), always (even with NO_COLOR), never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorWhen,
 }
