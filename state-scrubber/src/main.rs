@@ -21,9 +21,9 @@ fn main() -> ExitCode {
     // clap exits 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
     // `rules` only prints: once its reader stopped reading (`rules | head`), it is done, as with
-    // ripgrep (exit 0, no message). `audit` and `migrate` decide themselves (the audit's status;
-    // migrate still writes its files); scrub and restore do work after printing, so a print that
-    // failed is still an error there.
+    // ripgrep (exit 0, no message). `audit`, `migrate`, `scrub` and `restore` decide themselves
+    // (the audit's status; migrate still writes its files, scrub and restore their state); the
+    // state that `scrub -`/`restore -` print is no report, and its reader gone is an error.
     let only_prints = matches!(cli.command, Command::Rules(_));
     match run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),

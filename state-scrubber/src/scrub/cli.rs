@@ -19,7 +19,7 @@ use super::{
     names, parse_for_scrub, render, restore, scrub, scrub_parsed, signal_name, state_not_written,
     state_written, ScrubError, ScrubOptions, ScrubReport,
 };
-use crate::cli::Outcome;
+use crate::cli::{Gone, Outcome};
 use crate::finding::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -179,14 +179,23 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The report goes to stdout, unless stdout carries the state (pipeline mode).
+///
+/// `scrub --write | head -1`: once the reader of the report (or of stderr) is gone, the rest is
+/// dropped without an error (see [`Gone`]) and the run goes on: the values stored are written
+/// into the state and the manifest keeps its entries, with the exit status the run would have
+/// had. Failing here instead returned before the state was written, and took this scrub's
+/// entries out of the manifest again, leaving values in Secrets Manager that neither the state
+/// nor the manifest named (restore, exit 2 before anything was written, the same). Other write
+/// errors (a full disk behind a redirection) stay errors. The state printed in the pipeline
+/// form is not said here: its reader gone is an error ([`emit_state`]).
 fn say(pipeline: bool, text: &str) -> anyhow::Result<()> {
     // Addresses, JSON paths and file names come from the input (see report::printable).
     let text = crate::report::printable_lines(text);
     if pipeline {
-        let mut e = std::io::stderr().lock();
+        let mut e = Gone::new(std::io::stderr().lock());
         e.write_all(text.as_bytes()).context("writing to stderr")?;
     } else {
-        let mut o = std::io::stdout().lock();
+        let mut o = Gone::new(std::io::stdout().lock());
         o.write_all(text.as_bytes()).context("writing to stdout")?;
         o.flush().context("writing to stdout")?;
     }
@@ -804,8 +813,7 @@ fn warn_all(warnings: &[String]) -> anyhow::Result<()> {
     }
     let text: String = warnings.iter().map(|w| format!("warning: {w}\n")).collect();
     let text = crate::report::printable_lines(&text);
-    std::io::stderr()
-        .lock()
+    Gone::new(std::io::stderr().lock())
         .write_all(text.as_bytes())
         .context("writing to stderr")
 }

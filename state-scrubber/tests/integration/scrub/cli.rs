@@ -419,3 +419,79 @@ fn a_read_only_state_is_written_only_where_terraform_would_write_it() {
     want["serial"] = back["serial"].clone();
     assert!(back == want, "restore as root did not put the values back");
 }
+
+/// `scrub --write | head -1` and `restore --write | head -1`: the reader of the report goes
+/// away, and the run still finishes, quietly, with the status it would have had (0), as
+/// `migrate --write` still writes its files. Before, the failed print of the report returned
+/// before the state was written (exit 2, 'Broken pipe'): scrub took its entries out of the
+/// manifest again, leaving the values it had stored in Secrets Manager named by neither the
+/// state nor the manifest; restore restored nothing. With stderr closed too (`2>&1 | head`)
+/// the same. A dry run writes nothing either way. Stdout (and stderr) are pipes whose read end
+/// is closed before the run starts, so every write fails.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_still_scrubs_and_restores() {
+    let Some(moto) = Moto::start() else { return };
+    let lineage = "6b0e2b9c-0000-4000-8000-00000000c4a1";
+    let closed = |args: &[&str], close_stderr: bool| -> Output {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd = super::command(BIN, args);
+        if close_stderr {
+            cmd.stderr(writer.try_clone().unwrap());
+        }
+        cmd.stdout(writer).output().unwrap()
+    };
+    for (i, close_stderr) in [false, true].into_iter().enumerate() {
+        let (c, _dir, p, original) = canary_file();
+        let ps = p.to_str().unwrap();
+        let prefix = format!("closed{i}/app");
+        let case = format!("stderr closed {close_stderr}");
+
+        // The dry run: nothing written, exit 0.
+        let o = closed(
+            &["scrub", ps, "--prefix", &prefix, "--endpoint", &moto.url],
+            close_stderr,
+        );
+        assert_no_canary_out(&c, &o);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{case}: dry run: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            original,
+            "{case}: a dry run wrote"
+        );
+
+        let o = closed(&write_args("scrub", ps, &prefix, &moto.url), close_stderr);
+        assert_no_canary_out(&c, &o);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{case}: scrub --write: {err}");
+        assert!(!err.contains("error"), "{case}: {err}");
+        let scrubbed = std::fs::read(&p).unwrap();
+        assert_no_canary(&c, "the scrubbed state", &scrubbed);
+        assert_eq!(json(&scrubbed)["serial"], 4, "{case}: not written");
+        let manifest = manifest_at(&moto.url, &prefix, lineage)
+            .unwrap_or_else(|| panic!("{case}: no manifest"));
+        assert!(
+            manifest.entries.iter().any(|e| e.serial == Some(4)),
+            "{case}: the manifest lost this scrub's entries"
+        );
+
+        let o = closed(&write_args("restore", ps, &prefix, &moto.url), close_stderr);
+        assert_no_canary_out(&c, &o);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{case}: restore --write: {err}");
+        assert!(!err.contains("error"), "{case}: {err}");
+        // The same JSON (a value is written back as Terraform escapes it: `<` as `\u003c`).
+        let mut want = json(original.as_bytes());
+        want["serial"] = json!(5);
+        assert!(
+            json(&std::fs::read(&p).unwrap()) == want,
+            "{case}: restore did not give the original back (serial 5)"
+        );
+    }
+}
