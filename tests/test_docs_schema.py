@@ -2,8 +2,9 @@
 
 Every argument and attribute a page under docs/ lists exists in the schema with the same type,
 Optional/Required, Sensitive and Write-only flags; every schema attribute (and nested block) is
-listed; a default stated in the schema's description is the one the page states; the function's
-parameters match. The parser reads the bullet form the pages use:
+listed; an argument (Optional or Required) is listed among the arguments and a computed-only
+attribute only under Attribute Reference; a default stated in the schema's description is the one
+the page states; the function's parameters match. The parser reads the bullet form the pages use:
 
     - `name` (String, Optional, Sensitive, Write-only) Text...
       - `nested` (Number) Text...
@@ -191,10 +192,27 @@ def check_page(rel: str, block: dict, text: str) -> list[str]:
             continue
         kind, node = have[path]
         problems += check_entry(f"docs/{rel}", path, ds, kind, node)
+        if kind == "attr":
+            problems += check_section(f"docs/{rel}", path, ds, node)
     for path in have:
         if path not in docs:
             problems.append(f"docs/{rel}: schema attribute `{path}` is not documented")
     return problems
+
+
+def check_section(where: str, path: str, docs: list, node: dict) -> list[str]:
+    """An argument (Optional or Required in the schema) is listed among the arguments (under
+    `## Argument Reference`, `### Optional`, `### Required`, a nested schema or its block), and
+    one the provider only computes is listed among the attributes only: a reader sets what the
+    arguments list and reads what the attributes list."""
+    as_attribute = [d for d in docs if (d[3] or "").startswith("## Attribute Reference")]
+    as_argument = [d for d in docs if d not in as_attribute]
+    settable = node.get("optional") or node.get("required")
+    if settable and not as_argument:
+        return [f"{where}: `{path}` is an argument in the schema, listed only under Attribute Reference"]
+    if not settable and as_argument:
+        return [f"{where}: `{path}` is computed only in the schema, listed as an argument"]
+    return []
 
 
 def check_function(name: str, fn: dict, text: str) -> list[str]:
@@ -404,6 +422,24 @@ else:
         problems = check_docs(schema, tmp_path)
         assert any("`recovery_days` is documented but not in the schema" in p for p in problems), problems
         assert any("`recovery_window_in_days` is not documented" in p for p in problems), problems
+
+    def test_an_attribute_in_the_wrong_section_is_caught(schema, tmp_path):
+        """The check can fail: a computed attribute listed as an argument, and an argument listed
+        only under Attribute Reference, are each reported."""
+        for rel in PAGES:
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text((DOCS / rel).read_text())
+        (tmp_path / "functions").mkdir()
+        (tmp_path / "functions" / "ref.md").write_text((DOCS / "functions" / "ref.md").read_text())
+        page = tmp_path / "resources" / "secret.md"
+        text = page.read_text()
+        moved = re.search(r"^- `description` \(String, Optional\).*?\n(?=- `)", text, re.S | re.M).group(0)
+        text = text.replace(moved, "").replace("## Attribute Reference\n\n", "## Attribute Reference\n\n" + moved, 1)
+        text = text.replace("## Argument Reference\n\n", "## Argument Reference\n\n- `version_id` (String) The current version.\n", 1)
+        page.write_text(text)
+        problems = check_docs(schema, tmp_path)
+        assert any("`description` is an argument in the schema, listed only under Attribute Reference" in p for p in problems), problems
+        assert any("`version_id` is computed only in the schema, listed as an argument" in p for p in problems), problems
 
 
     def _examples():
