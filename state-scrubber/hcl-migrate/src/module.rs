@@ -469,6 +469,7 @@ pub(crate) enum Owner {
     Output { name: String, ephemeral: bool },
     Local(String),
     Module(String),
+    Variable(String),
     Other(String),
 }
 
@@ -553,6 +554,7 @@ pub(crate) fn describe_site(site: &Site) -> String {
         Owner::Output { name, .. } => format!("output `{name}`"),
         Owner::Local(name) => format!("`local.{name}`"),
         Owner::Module(name) => format!("module `{name}` (input `{path}`)"),
+        Owner::Variable(name) => format!("the `{path}` of variable `{name}`"),
         Owner::Other(kind) => format!("a `{kind}` block"),
     }
 }
@@ -587,6 +589,7 @@ pub(crate) fn collect_references(files: &[SourceFile]) -> Vec<Reference> {
                     ephemeral: is_set(&block.body, "ephemeral"),
                 },
                 ("module", Some(name), _) => Owner::Module(name.to_owned()),
+                ("variable", Some(name), _) => Owner::Variable(name.to_owned()),
                 ("locals", _, _) => {
                     for attr in block.body.attributes() {
                         let site = Site {

@@ -3933,3 +3933,110 @@ fn the_version_note_names_the_provider_the_resource_uses() {
         excluded[0]
     );
 }
+
+/// A `validation` condition takes an ephemeral value (Terraform 1.11.4 and 1.15.5, checked with
+/// `terraform plan`): the variable's own, another variable's (1.9+ cross-variable validation) and
+/// one that reads it through a local. So a sensitive variable read there, whose other uses are
+/// write-only, becomes ephemeral. An `error_message` built from the value does not: Terraform
+/// then shows "Error message refers to ephemeral values" instead of the message, so that
+/// variable stays as it is, with a note naming the message and never its value.
+#[test]
+fn a_variable_read_by_validation_conditions_becomes_ephemeral_unless_a_message_shows_it() {
+    let main = "variable \"pw\" {\n  type      = string\n  sensitive = true\n\n  validation {\n    \
+                condition     = length(var.pw) >= 16\n    error_message = \"The password needs 16 characters.\"\n  }\n}\n\n\
+                locals {\n  upper_pw = upper(var.pw)\n}\n\n\
+                variable \"user\" {\n  type = string\n\n  validation {\n    condition     = var.user != var.pw && var.user != local.upper_pw\n    \
+                error_message = \"The user ${var.user} must not be the password.\"\n  }\n}\n\n\
+                variable \"token\" {\n  type      = string\n  sensitive = true\n\n  validation {\n    \
+                condition     = startswith(var.token, \"tk-\")\n    error_message = \"Not a token: ${var.token}.\"\n  }\n}\n\n\
+                resource \"aws_db_instance\" \"db\" {\n  username = var.user\n  password = var.pw\n}\n\n\
+                resource \"aws_ssm_parameter\" \"t\" {\n  name  = \"t\"\n  type  = \"SecureString\"\n  value = var.token\n}\n";
+    let (plan, text, dir) = migrate_main(&[("main.tf", main)]);
+    let block = |name: &str| {
+        let start = text
+            .find(&format!("variable \"{name}\""))
+            .expect("declared");
+        text[start..start + text[start..].find("\n}\n").expect("closed")].to_owned()
+    };
+    assert!(text.contains("  password_wo         = var.pw\n"), "{text}");
+    assert!(
+        block("pw").contains("  sensitive = true\n  ephemeral = true\n"),
+        "{text}"
+    );
+    assert!(!block("user").contains("ephemeral"), "{text}");
+    // The message would show the token: it stays sensitive only, and the note says why.
+    assert!(text.contains("  value_wo         = var.token\n"), "{text}");
+    assert!(!block("token").contains("ephemeral"), "{text}");
+    let prefix = format!("{}/", dir.path().display());
+    let notes: Vec<String> = plan
+        .notes
+        .iter()
+        .map(|n| n.to_string().replace(&prefix, ""))
+        .collect();
+    let token = notes
+        .iter()
+        .find(|n| n.contains("`var.token` not made ephemeral"))
+        .unwrap_or_else(|| panic!("no note for var.token: {notes:#?}"));
+    assert!(
+        token.contains(
+            "it is used in the `error_message` of a `validation` of variable `token` at main.tf:30: Terraform does \
+             not show a message built from an ephemeral value"
+        ),
+        "{token}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("`var.pw` not made ephemeral")),
+        "{notes:#?}"
+    );
+    // A second run changes nothing.
+    std::fs::write(dir.path().join("main.tf"), &text).expect("write");
+    let again = plan_migration(dir.path(), &Options::default()).expect("plan");
+    assert!(again.files.is_empty(), "{:#?}", again.files);
+}
+
+/// `ephemeral` on a variable needs Terraform 1.10; migrate makes one that a validation reads
+/// ephemeral for 1.11 and later only (what was checked). A `required_version` that excludes the
+/// version needed leaves the variable as it is, with a note.
+#[test]
+fn a_required_version_that_excludes_ephemeral_variables_leaves_them_alone() {
+    let module = |required: &str, validation: bool| {
+        let check = if validation {
+            "\n  validation {\n    condition     = length(var.pw) >= 16\n    error_message = \"Too short.\"\n  }\n"
+        } else {
+            ""
+        };
+        format!(
+            "terraform {{\n  required_version = \"{required}\"\n}}\n\n\
+             variable \"pw\" {{\n  type      = string\n  sensitive = true\n{check}}}\n\n\
+             resource \"aws_db_instance\" \"db\" {{\n  password = var.pw\n}}\n"
+        )
+    };
+    for (required, validation, ephemeral) in [
+        (">= 1.3", true, true),
+        (">= 1.3", false, true),
+        ("~> 1.10.0", false, true),
+        ("~> 1.10.0", true, false),
+        ("< 1.10", false, false),
+        ("~> 1.9.0", true, false),
+    ] {
+        let (plan, text, _dir) = migrate_main(&[("main.tf", &module(required, validation))]);
+        assert!(text.contains("password_wo"), "{text}");
+        assert_eq!(
+            text.contains("ephemeral = true"),
+            ephemeral,
+            "{required} {validation}: {text}"
+        );
+        let said = plan.notes.iter().any(|n| {
+            n.message.starts_with(&format!(
+                "`var.pw` not made ephemeral: `required_version` is \"{required}\", which excludes Terraform"
+            ))
+        });
+        assert_eq!(
+            said, !ephemeral,
+            "{required} {validation}: {:#?}",
+            plan.notes
+        );
+    }
+}

@@ -130,10 +130,10 @@ impl<'a> Planner<'a> {
         loop {
             let mut changed = false;
             for candidate in converting.clone() {
-                if candidate
-                    .uses(self.refs)
-                    .any(|r| self.verdict(r, &converting, &mut Vec::new()).is_err())
-                {
+                if candidate.uses(self.refs).any(|r| {
+                    self.verdict(r, &converting, false, &mut Vec::new())
+                        .is_err()
+                }) {
                     converting.remove(&candidate);
                     rejected.push(candidate);
                     changed = true;
@@ -149,7 +149,7 @@ impl<'a> Planner<'a> {
         for candidate in rejected {
             let by_hand = candidate.by_hand();
             let uses: Vec<&Reference> = candidate.uses(self.refs).collect();
-            let Some((reason, hazard)) = self.blocker(&uses, &converting, &by_hand) else {
+            let Some((reason, hazard)) = self.blocker(&uses, &converting, &by_hand, false) else {
                 continue;
             };
             let (file, block) = blocks[&candidate];
@@ -179,7 +179,7 @@ impl<'a> Planner<'a> {
                 candidate.by_hand()
             );
             let uses: Vec<&Reference> = candidate.uses(self.refs).collect();
-            let blocked = self.blocker(&uses, &converting, &by_hand);
+            let blocked = self.blocker(&uses, &converting, &by_hand, false);
             match blocked {
                 Some((reason, Some(hazard))) => {
                     self.warn(file, start, hazard, format!("`data.aws_ssm_parameter.{name}` not made ephemeral: {reason}"))
@@ -272,7 +272,7 @@ impl<'a> Planner<'a> {
             "`random_password.{name}` left as a resource (its value stays in the state): it has {has}, which the \
              ephemeral form does not take"
         );
-        let message = match self.blocker(&uses, &with_it, &candidate.by_hand()) {
+        let message = match self.blocker(&uses, &with_it, &candidate.by_hand(), false) {
             None => {
                 let then = if not_taken.iter().any(|w| w == "`keepers`") {
                     "an ephemeral password is new on every run, and a write-only argument writes it only when its \
@@ -299,17 +299,19 @@ impl<'a> Planner<'a> {
     /// it is also passed to (not checked: migrate does not follow a value into a module) and what
     /// to do; else every module input it is passed to, saying that those were not checked and
     /// that, if the module's variable is ephemeral, `by_hand` is the way. `None` when every use
-    /// takes an ephemeral value.
+    /// takes an ephemeral value. `validations`: the uses are of an input variable, which a
+    /// variable's `validation` condition may read (see `verdict`).
     pub(super) fn blocker(
         &self,
         uses: &[&Reference],
         converting: &BTreeSet<Candidate>,
         by_hand: &str,
+        validations: bool,
     ) -> Option<(String, Option<Hazard>)> {
         let mut inputs: Vec<String> = Vec::new();
         let mut refused: Option<Blocked> = None;
         for r in uses {
-            match self.verdict(r, converting, &mut Vec::new()) {
+            match self.verdict(r, converting, validations, &mut Vec::new()) {
                 Ok(()) => {}
                 Err(mut blocked) => {
                     let unchecked = std::mem::take(&mut blocked.unchecked);
@@ -358,11 +360,17 @@ impl<'a> Planner<'a> {
     }
 
     /// Whether the use `r` accepts an ephemeral value. `Err` carries the reason and, for the
-    /// classic hazards, which one it is.
+    /// classic hazards, which one it is. With `validations`, the `condition` of a variable's
+    /// `validation` block takes the value: Terraform 1.11 and 1.15 (checked) evaluate an
+    /// ephemeral variable, directly or through a local, in its own validation and in another
+    /// variable's (1.9+), and keep the value out of the result. Its `error_message` does not:
+    /// Terraform refuses to show a message built from an ephemeral value ("Error message refers
+    /// to ephemeral values"), so such a message is a reason not to convert.
     fn verdict(
         &self,
         r: &Reference,
         converting: &BTreeSet<Candidate>,
+        validations: bool,
         seen_locals: &mut Vec<String>,
     ) -> Result<(), Blocked> {
         let site = &r.site;
@@ -454,7 +462,9 @@ impl<'a> Planner<'a> {
                     .iter()
                     .filter(|u| u.root == "local" && u.attr(0) == Some(name))
                 {
-                    if let Err(mut blocked) = self.verdict(use_, converting, seen_locals) {
+                    if let Err(mut blocked) =
+                        self.verdict(use_, converting, validations, seen_locals)
+                    {
                         let unchecked = std::mem::take(&mut blocked.unchecked);
                         if blocked.module_input {
                             inputs.push(blocked.reason.clone());
@@ -504,6 +514,24 @@ impl<'a> Planner<'a> {
                 module_input: true,
                 unchecked: Vec::new(),
             }),
+            Owner::Variable(variable) => {
+                let field = match site.path.as_slice() {
+                    [block, field] if block == "validation" => field.as_str(),
+                    _ => "",
+                };
+                match field {
+                    "condition" if validations => Ok(()),
+                    "error_message" if validations => Err(Blocked::new(
+                        format!(
+                            "it is used in the `error_message` of a `validation` of variable `{variable}` at {at}: \
+                             Terraform does not show a message built from an ephemeral value (it reports \
+                             \"Error message refers to ephemeral values\" instead); take the value out of the message"
+                        ),
+                        None,
+                    )),
+                    _ => Err(Blocked::new(format!("it is used in {owner} at {at}"), None)),
+                }
+            }
             Owner::Other(kind) => Err(Blocked::new(
                 format!("it is used in a `{kind}` block at {at}"),
                 None,

@@ -2,8 +2,8 @@
 //! provisioners and ephemeral blocks become `ephemeral = true` (Terraform >= 1.10): Terraform then
 //! keeps their values out of saved plan files too, which a sensitive variable does not.
 
-use super::{body_insertion, span_of, Candidate, Planner};
-use crate::module::{is_set, label};
+use super::{body_insertion, constraint_admits, span_of, Candidate, Planner};
+use crate::module::{is_set, label, Owner};
 use crate::report::{EditKind, Hazard};
 use std::collections::BTreeSet;
 
@@ -43,13 +43,41 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let by_hand = format!("add `ephemeral = true` to `variable \"{name}\"` by hand");
-            if let Some((reason, hazard)) = self.blocker(&uses, converted, &by_hand) {
+            if let Some((reason, hazard)) = self.blocker(&uses, converted, &by_hand, true) {
                 let start = span_of(block).start;
                 let message = format!("`var.{name}` not made ephemeral: {reason}");
                 match hazard {
                     Some(hazard) => self.warn(file, start, hazard, message),
                     None => self.info(file, start, message),
                 }
+                continue;
+            }
+            // `ephemeral` on a variable is Terraform >= 1.10; read by a validation, it was checked
+            // with 1.11 and later only.
+            let validated = uses
+                .iter()
+                .any(|r| matches!(r.site.owner, Owner::Variable(_)));
+            let needed = if validated { "1.11.0" } else { "1.10.0" };
+            if let Some((_, _, constraint)) = self
+                .version_constraints("terraform")
+                .into_iter()
+                .find(|(_, _, constraint)| !constraint_admits(constraint, needed))
+            {
+                let start = span_of(block).start;
+                let why = if validated {
+                    "a variable that a `validation` reads is made ephemeral for Terraform 1.11 and later only \
+                     (checked with 1.11 and 1.15)"
+                } else {
+                    "an ephemeral variable needs Terraform 1.10 or later"
+                };
+                self.info(
+                    file,
+                    start,
+                    format!(
+                        "`var.{name}` not made ephemeral: `required_version` is {constraint:?}, which excludes \
+                         Terraform {needed} and later, and {why}; widen the constraint and run migrate again"
+                    ),
+                );
                 continue;
             }
             let src = self.src(file);
