@@ -33,14 +33,15 @@ pub struct StoreArgs {
     /// The secret store.
     #[arg(long, value_enum, default_value_t = StoreKind::AwsSecretsmanager)]
     pub store: StoreKind,
-    /// AWS region (else AWS_REGION / the profile's region).
-    #[arg(long)]
+    /// AWS region; else AWS_REGION / the profile's region.
+    #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// Secrets Manager endpoint URL (for example a local test server).
-    #[arg(long)]
+    /// Secrets Manager endpoint URL (a local test server, a VPC endpoint); else
+    /// AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL, else the region's AWS endpoint.
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
-    /// AWS shared-config profile.
-    #[arg(long)]
+    /// AWS shared-config profile; else AWS_PROFILE / default.
+    #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 }
 
@@ -80,7 +81,8 @@ pub struct ScrubArgs {
     /// (stdout must not be a terminal: values not selected stay in plaintext).
     #[arg(value_name = "STATE")]
     pub state: PathBuf,
-    /// Secret names start with this (`<env>/<service>`).
+    /// Secret names start with this (`<env>/<service>`): ASCII letters, digits and `/_+=.@-`, no
+    /// empty segment, at most 256 characters.
     #[arg(long, value_name = "PREFIX")]
     pub prefix: String,
     /// Store the values and rewrite the state, holding Terraform's lock on the state file (exit
@@ -91,10 +93,12 @@ pub struct ScrubArgs {
     /// Default: `.state-scrubber.toml` in the current directory, if there is one.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Only these: resource addresses or address prefixes, `ADDRESS.ATTRIBUTE`, or rule ids.
+    /// Only these: resource addresses or address prefixes, `ADDRESS.ATTRIBUTE`, or rule ids
+    /// (`state-scrubber rules` lists them). Takes every value up to the next option: give STATE
+    /// before it (`scrub STATE --only A B --prefix P`), or repeat --only for each.
     #[arg(long, value_name = "ADDR|RULE", num_args = 1..)]
     pub only: Vec<String>,
-    /// Not these (same forms as --only).
+    /// Not these (same forms as --only, and it takes its values the same way).
     #[arg(long, value_name = "ADDR|RULE", num_args = 1..)]
     pub exclude: Vec<String>,
     /// Ignore findings below this severity: low, medium, high, critical.
