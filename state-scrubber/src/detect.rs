@@ -17,11 +17,23 @@ use crate::finding::{
 };
 use crate::json::{Dom, Kind as JKind, NodeId, Parser};
 use crate::rules::{KeyRule, Rules, Strength};
-use crate::table::{Row, Table, Treat};
+use crate::table::{Row, Table, Treat, GENERIC_FIX};
 
 /// Fix for a secret used as an address key.
 pub const MAP_KEY_FIX: &str = "a map or object key is stored as written in state and plans (Terraform keeps the keys of `input`, `triggers_replace`, tags ... in plaintext, marked sensitive or not): key the map by a name and pass the secret as a value (to a write-only argument where one exists), then rotate it";
 pub const ADDRESS_KEY_FIX: &str = "a `for_each` or module key is part of the address, which Terraform stores in state and plans and every tool prints: key the instances by a name and pass the secret as a value (to a write-only argument where one exists)";
+
+/// The fix of a content rule's finding: the rule's own `fix` (a presigned URL is made anew and
+/// revoked, not moved into Secrets Manager) where `fix` is only the general advice on where to
+/// keep a value (a resource's [`GENERIC_FIX`], also a table row's without a write-only twin, or
+/// a root output's); else `fix`, which says what to change where the value is (a write-only
+/// twin, a map key, a check message, private data, a command line).
+fn content_fix(rule: &crate::rules::ContentRule, fix: String) -> String {
+    match &rule.spec.fix {
+        Some(own) if fix == GENERIC_FIX || fix == crate::document::OUTPUT_FIX => own.clone(),
+        _ => fix,
+    }
+}
 
 /// How many times this process compiled the rules and the table (see [`Engine::compilations`]).
 static COMPILATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -389,9 +401,13 @@ impl Engine {
                 d.reasons.push(format!("layer 2: {why}"));
             }
             let mut content = content.into_iter();
+            // The fix where the value is, before a content rule's own replaces it in `d`: the
+            // other secrets in the value get theirs from it.
+            let site_fix = d.fix.clone();
             if let Some(c) = content.next() {
                 d.reasons
                     .push(format!("layer 3: matches content rule {}", c.rule.spec.id));
+                d.fix = content_fix(c.rule, std::mem::take(&mut d.fix));
                 d.layer = Layer::Content;
                 d.rule_id = c.rule.spec.id.clone();
                 d.rule_name = c.rule.spec.name.clone();
@@ -420,7 +436,7 @@ impl Engine {
             let extras: Vec<Detection> = content
                 .map(|c| {
                     let mut x =
-                        self.content_detection(value, c.rule, c.decoded, None, d.fix.clone());
+                        self.content_detection(value, c.rule, c.decoded, None, site_fix.clone());
                     x.reasons
                         .splice(0..0, ctx.mark.map(|m| m.reason().to_string()));
                     x
@@ -636,7 +652,7 @@ impl Engine {
                 "layer 3: matches content rule {} ({})",
                 rule.spec.id, rule.spec.name
             )],
-            fix,
+            fix: content_fix(rule, fix),
             inner_identity: inner_pointer.clone(),
             inner_pointer,
             // A base64 value does not start with the decoded token's prefix; no special case.

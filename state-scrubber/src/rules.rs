@@ -13,6 +13,26 @@ use crate::finding::{Kind, Severity};
 pub const CONTENT_TOML: &str = include_str!("../rules/content.toml");
 pub const CONTEXT_TOML: &str = include_str!("../rules/context.toml");
 
+/// The `fix` of the built-in content rule `id`, if it has one of its own (the help of its rule
+/// in SARIF, which is the same for every result).
+pub fn builtin_fix(id: &str) -> Option<&'static str> {
+    static FIXES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    FIXES
+        .get_or_init(|| {
+            toml::from_str::<ContentFile>(CONTENT_TOML)
+                .map(|f| {
+                    f.rule
+                        .into_iter()
+                        .filter_map(|r| Some((r.id, r.fix?)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .iter()
+        .find(|(rule, _)| rule == id)
+        .map(|(_, fix)| fix.as_str())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
     #[error("rules file {file}: {message}")]
@@ -51,6 +71,12 @@ pub struct ContentSpec {
     /// value a preview may show, and only when the whole value starts with one of them.
     #[serde(default)]
     pub prefixes: Vec<String>,
+    /// What to do about this kind of secret where that differs from keeping the value elsewhere
+    /// (a presigned URL is made anew and revoked, not moved into Secrets Manager): it replaces
+    /// the general advice on where to keep a value, not a table row's or a site's fix (see
+    /// `detect::content_fix`).
+    #[serde(default)]
+    pub fix: Option<String>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]

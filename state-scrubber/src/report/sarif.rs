@@ -38,10 +38,23 @@ fn sarif_rule_id(f: &Finding) -> String {
 
 /// The help of a rule: the same text for every result of it. A table row's rule (`attr.*`) has
 /// one fix, the row's; the other rules' fixes depend on where the value is, and each result's
-/// message carries its own.
+/// message carries its own. A content rule with a fix of its own (a presigned URL) has it as
+/// help: what to do about that kind of secret; a result whose place has its own fix (a
+/// write-only twin, a map key) names it.
 fn help(f: &Finding) -> String {
     if f.rule_id.starts_with("attr.") {
         format!("Remove the secret from state. {}", f.fix)
+    } else if let Some(fix) = crate::rules::builtin_fix(&f.rule_id) {
+        let mut c = fix.chars();
+        let first: String = c
+            .next()
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default();
+        format!(
+            "{first}{}. Where the value's place has a fix of its own (a write-only twin, a map \
+             key, a check message), the result's message names it.",
+            c.as_str()
+        )
     } else {
         "Remove the secret from state: set the attribute's write-only twin (`*_wo` with its \
          `*_wo_version`) where the provider has one, read the value through an ephemeral resource, \

@@ -513,3 +513,121 @@ fn word_placeholders_in_table_rows_and_marks_are_passwords() {
     }
     let _ = st;
 }
+
+/// A presigned S3 URL is a bearer credential: it has its own rule (not "AWS access key ID",
+/// whose name and fix spoke of the key it holds), whose fix says what a presigned URL needs
+/// (make it where it is used, revoke by the signing key) instead of keeping it in Secrets
+/// Manager; a table row's write-only twin stays the fix where one applies. A plain access key ID
+/// is still `aws-access-key-id`, and SARIF's descriptor of the new rule carries its fix as help.
+#[test]
+fn a_presigned_url_has_its_own_rule_and_a_plain_access_key_keeps_its_own() {
+    const B32: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let key = plant(&format!("AK{}IA{}", "", random(B32, 16)));
+    let sig = random("0123456789abcdef", 64);
+    let url = plant(&format!(
+        "https://reports.s3.eu-west-1.amazonaws.com/q3.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+         &X-Amz-Credential={key}%2F20261127%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20261127T120000Z\
+         &X-Amz-Expires=604800&X-Amz-SignedHeaders=host&X-Amz-Signature={sig}"
+    ));
+    let d = Dir::new();
+    let mut st = state_value(json!([
+        resource(
+            "managed",
+            "terraform_data",
+            "links",
+            json!({"id": "x", "input": {"value": {"report": url, "key": key}, "type": ["object", {"report": "string", "key": "string"}]}, "output": null, "triggers_replace": null}),
+            json!([])
+        ),
+        resource(
+            "managed",
+            "aws_secretsmanager_secret_version",
+            "v",
+            json!({"id": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s|v1", "secret_string": url}),
+            json!([])
+        ),
+    ]));
+    st["outputs"] = json!({"report_url": {"value": url, "type": "string"}});
+    d.write("terraform.tfstate", st.to_string());
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = findings(&r);
+    let mut got = columns(&f, ["address", "attribute_path", "rule_id", "severity"]);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            [
+                "aws_secretsmanager_secret_version.v",
+                "secret_string",
+                "aws-presigned-url",
+                "high"
+            ],
+            ["output.report_url", "", "aws-presigned-url", "high"],
+            [
+                "terraform_data.links",
+                "input.value.key",
+                "aws-access-key-id",
+                "high"
+            ],
+            [
+                "terraform_data.links",
+                "input.value.report",
+                "aws-presigned-url",
+                "high"
+            ],
+        ]
+    );
+    let at = |addr: &str, path: &str| {
+        f.iter()
+            .find(|x| x["address"] == addr && x["attribute_path"] == path)
+            .unwrap()
+            .clone()
+    };
+    for (addr, path) in [
+        ("terraform_data.links", "input.value.report"),
+        ("output.report_url", ""),
+    ] {
+        let x = at(addr, path);
+        assert_eq!(x["kind"], "token", "{addr}");
+        assert!(
+            x["rule_name"].as_str().unwrap().contains("presigned URL"),
+            "{addr}: {}",
+            x["rule_name"]
+        );
+        let fix = x["fix"].as_str().unwrap();
+        assert!(fix.contains("bearer credential"), "{addr}: {fix}");
+        assert!(!fix.contains("offstate_secret"), "{addr}: {fix}");
+    }
+    // The table row's twin is still what to set on a secret version.
+    let sv = at("aws_secretsmanager_secret_version.v", "secret_string");
+    assert!(
+        sv["fix"].as_str().unwrap().contains("secret_string_wo"),
+        "{sv}"
+    );
+    let k = at("terraform_data.links", "input.value.key");
+    assert_eq!(k["rule_name"], "AWS access key ID");
+    assert!(
+        k["fix"].as_str().unwrap().contains("offstate_secret"),
+        "{k}"
+    );
+    // SARIF: one descriptor per rule id and severity, the presigned one with its fix as help.
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "sarif"]);
+    let sarif = r.json();
+    assert!(sarif_errors(&sarif).is_empty());
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let presigned = rules
+        .iter()
+        .find(|x| x["id"] == "aws-presigned-url/high")
+        .unwrap();
+    let help = presigned["help"]["text"].as_str().unwrap();
+    assert!(help.contains("bearer credential"), "{help}");
+    assert!(rules.iter().any(|x| x["id"] == "aws-access-key-id/high"));
+    // (The URL's fixed parts, `X-Amz-Credential`, are in the fix text: its random ones.)
+    assert_never_shown(
+        &d.s("terraform.tfstate"),
+        &[&key, &sig],
+        "the key or signature",
+    );
+}
