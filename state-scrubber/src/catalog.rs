@@ -30,7 +30,10 @@ pub struct RulesArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ListFormat {
+    /// One line per rule (severity, kind, id, name), grouped by layer.
     Text,
+    /// For tools: `{"config", "rules", "allow"}`, each rule with its id, family, name, kind and
+    /// severity (and `config`, the file, for a configured rule).
     Json,
 }
 
