@@ -128,18 +128,33 @@ impl Item {
 ///   it, and one that finds nothing under a reference drops the resource from state
 ///   (`aws_iam_access_key`'s Read does `d.SetId("")` when the key is not found), leaving the real
 ///   object unmanaged;
-/// - the instance's `identity` object (Terraform 1.12+): the same, for identity-aware providers.
+/// - the instance's `identity` object (Terraform 1.12+): the same, for identity-aware providers;
+/// - a top-level `identifier` or `*_identifier` attribute (`aws_db_instance.identifier`,
+///   `aws_rds_cluster.cluster_identifier`; v4 `attributes`/`attributes_flat`, v3 `primary` and
+///   `deposed` attributes): the name the provider finds the object by, which audit reports a
+///   copy of a secret in at low severity for that reason. A reference there is a new name to
+///   the provider: a plan that replaces the database (`identifier` forces a new resource), or a
+///   read that finds nothing and drops it from state.
 fn identity(pointer: &str) -> Option<&'static str> {
     const KEY: &str = "an instance or module key is part of the address and cannot be moved to Secrets Manager; key the instances by a name in the configuration";
     const ID: &str = "the resource's identity: the provider reads it by this value and would drop the resource from state. The value stays in the state; replace the resource with one whose id is not the secret (random_password instead of random_string; the secret itself is scrubbed)";
+    const IDENTIFIER: &str = "the name the provider finds the resource by: a reference in its place is another name to it (a plan that replaces the resource, or a read that drops it from state). The value stays in the state; rotate the secret, and replace the resource with one whose identifier is not the secret (the secret itself is scrubbed)";
     let toks = pointer_tokens(pointer);
     let t: Vec<&str> = toks.iter().map(|t| t.as_ref()).collect();
+    let identifier = |name: &str| name == "identifier" || name.ends_with("_identifier");
     match t.as_slice() {
         ["resources", _, "module"] | ["resources", _, "instances", _, "index_key" | "deposed"] => {
             Some(KEY)
         }
         ["resources", _, "instances", _, "identity", ..] => Some(ID),
         _ if crate::document::is_id_attribute(pointer) => Some(ID),
+        ["resources", _, "instances", _, "attributes" | "attributes_flat", name]
+        | ["modules", _, "resources", _, "primary", "attributes", name]
+        | ["modules", _, "resources", _, "deposed", _, "attributes", name]
+            if identifier(name) =>
+        {
+            Some(IDENTIFIER)
+        }
         _ => None,
     }
 }
@@ -437,4 +452,38 @@ pub fn compact(raw: &str) -> String {
     serde_json::from_str::<serde_json::Value>(raw)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| raw.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    /// What identifies an instance is never rewritten: keys, `id`, identity, and top-level
+    /// `identifier`/`*_identifier` attributes in every state layout; the same names deeper
+    /// down, or as part of a longer name, are values like any other.
+    #[test]
+    fn identity_covers_ids_and_identifiers() {
+        for p in [
+            "/resources/0/module",
+            "/resources/0/instances/1/index_key",
+            "/resources/0/instances/1/deposed",
+            "/resources/0/instances/0/attributes/id",
+            "/resources/0/instances/0/identity/name",
+            "/resources/0/instances/0/attributes/identifier",
+            "/resources/2/instances/0/attributes/cluster_identifier",
+            "/resources/2/instances/0/attributes_flat/identifier",
+            "/modules/0/resources/aws_db_instance.a/primary/attributes/identifier",
+            "/modules/0/resources/aws_db_instance.a/deposed/0/attributes/db_cluster_identifier",
+        ] {
+            assert!(super::identity(p).is_some(), "{p}");
+        }
+        for p in [
+            "/resources/0/instances/0/attributes/password",
+            "/resources/0/instances/0/attributes/identifiers",
+            "/resources/0/instances/0/attributes/identifier_prefix",
+            "/resources/0/instances/0/attributes/restore/0/source_identifier",
+            "/outputs/db_identifier/value",
+            "/modules/0/outputs/identifier/value",
+        ] {
+            assert!(super::identity(p).is_none(), "{p}");
+        }
+    }
 }

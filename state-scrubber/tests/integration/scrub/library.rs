@@ -165,6 +165,67 @@ fn identity_attributes_are_never_planned() {
     );
 }
 
+/// `scrub --write` rewrote a database's `identifier` (and a cluster's `cluster_identifier`)
+/// equal to its own password to a reference: audit reports that copy at low severity, because
+/// the provider finds the database by it, and scrub took it with the rest; the next plan then
+/// replaces the database (`identifier` forces a new resource). It is left alone now, with a
+/// note, as `id` is; the password itself is scrubbed.
+#[test]
+fn identifiers_are_never_planned() {
+    let c = canary();
+    let doc = json!({
+        "version": 4, "terraform_version": "1.15.0", "serial": 3,
+        "lineage": "6b0e2b9c-0000-4000-8000-00000000c4a3", "outputs": {},
+        "resources": [
+            {"mode": "managed", "type": "aws_db_instance", "name": "main",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"schema_version": 2, "attributes": {
+                 "id": "db-ABCDEFGHIJ", "identifier": c, "username": "app", "password": c,
+                 "password_wo": null, "password_wo_version": null},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]},
+            {"mode": "managed", "type": "aws_rds_cluster", "name": "c",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                 "id": "cluster-1", "cluster_identifier": format!("{c}x"),
+                 "master_password": format!("{c}x")},
+                 "sensitive_attributes": [[{"type": "get_attr", "value": "master_password"}]]}]}
+        ],
+        "check_results": null
+    });
+    let src = serde_json::to_string_pretty(&doc).unwrap();
+    let store = MemoryStore::default();
+    let report = rt()
+        .block_on(scrub_write(src.as_bytes(), "t.tfstate", &store))
+        .unwrap();
+    let pointers: Vec<&str> = report.items.iter().map(|i| i.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        [
+            "/resources/0/instances/0/attributes/password",
+            "/resources/1/instances/0/attributes/master_password"
+        ]
+    );
+    for at in [
+        "aws_db_instance.main identifier: left alone, the name the provider finds the resource by",
+        "aws_rds_cluster.c cluster_identifier: left alone, the name the provider finds the resource by",
+    ] {
+        assert!(
+            report.notes.iter().any(|n| n.starts_with(at)),
+            "{at}: {:?}",
+            report.notes
+        );
+    }
+    assert_no_canary(&c, "the report", scrub::render(&report).as_bytes());
+    let out: Value = json(report.output.as_deref().unwrap());
+    let attrs = |r: usize| &out["resources"][r]["instances"][0]["attributes"];
+    assert!(attrs(0)["identifier"] == json!(c), "identifier rewritten");
+    assert!(
+        attrs(1)["cluster_identifier"] == json!(format!("{c}x")),
+        "cluster_identifier rewritten"
+    );
+    assert_eq!(attrs(0)["password"], Value::Null);
+}
+
 /// Review finding: `scrub --write` on a symlinked state renamed the new state over the link,
 /// leaving the plaintext target (the file other links and workspaces use) as it was.
 #[cfg(unix)]
