@@ -5,7 +5,7 @@ What `state-scrubber SUBCOMMAND --help` lists is what the docs must say, and the
 - the Usage block of state-scrubber/README.md names every option of every subcommand, and no
   option the subcommand lacks; its `a|b|c` value lists are the option's possible values;
 - every audit option, short form included (`--output FILE`, `-o`), has a row in the README's
-  table of audit options;
+  table of audit options, and the table names no other;
 - every `state-scrubber SUBCOMMAND ...` command shown in README.md, state-scrubber/README.md and
   docs/ (code blocks and inline code) names a subcommand that exists and only options it takes;
 - every `--option` a help text mentions exists;
@@ -151,6 +151,10 @@ def check(helps: dict[str, str], texts: dict[str, str]) -> list[str]:
             problems.append(f"state-scrubber/README.md: the audit options table has no row for {flag}")
         elif o["short"] and f"`{o['short']}`" not in row.split("|")[1]:
             problems.append(f"state-scrubber/README.md: the audit options table's row for {flag} lacks its short form {o['short']}")
+    for row in rows:
+        for flag in FLAG.findall(row.split("|")[1]):
+            if flag not in options.get("audit", {}):
+                problems.append(f"state-scrubber/README.md: the audit options table has a row for {flag}, which `audit --help` does not list")
 
     # Every command shown in the docs.
     for path, text in texts.items():
@@ -230,6 +234,7 @@ else:
         drifted = drifted.replace("--format text|json|sarif|html", "--format text|json|sarif", 1)
         assert drifted != usage
         broken = readme.replace(usage, drifted).replace("| `--all-versions` |", "| all versions |")
+        broken = broken.replace("| `--concurrency N` |", "| `--concurrency N`, `--parallel N` |")
         broken += "\n```sh\nstate-scrubber audit . --fail-on-errors\nstate-scrubber scan .\n```\n"
         problems = check(helps, {**texts, "state-scrubber/README.md": broken})
         for want in [
@@ -237,6 +242,7 @@ else:
             "Usage of `scrub` shows --dry-run",
             "Usage of `audit` gives --format text|json|sarif, `--help` text|json|sarif|html",
             "the audit options table has no row for --all-versions",
+            "the audit options table has a row for --parallel",
             "is shown with --fail-on-errors, which it does not take",
             "`state-scrubber scan` is no subcommand",
         ]:
