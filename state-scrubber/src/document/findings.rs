@@ -151,6 +151,20 @@ fn demote_identifier_copy(f: &mut Finding) {
     f.fix = "rotate the secret where it was found, and replace the resource with one whose identifier is not a secret: the copy stays in the state as long as the resource is found by it".to_string();
 }
 
+/// Whether the attribute at `attribute_path` names a user or login (`username`, `user`,
+/// `master_username`, `administrator_login`, `admin_user`): a name that is shown, not kept secret.
+fn names_a_user(attribute_path: &str) -> bool {
+    let last = attribute_path.rsplit('.').next().unwrap_or("");
+    let last = last.split('[').next().unwrap_or("").to_ascii_lowercase();
+    ["user", "username", "user_name", "login", "login_name"]
+        .iter()
+        .any(|n| last == *n || last.ends_with(&format!("_{n}")))
+}
+
+/// The fix of a `same-value` copy of a secret in a user name ([`names_a_user`]): the secret's own
+/// fix (a password's write-only twin) takes it out of state where it was found, not here.
+pub const USER_NAME_COPY_FIX: &str = "a user name is not kept secret: state and plans store it in plaintext whatever is done about the secret it equals, and consoles, logs and connection strings show it. Give the user a name of its own, neither the secret nor made from it (a new name may replace the user or the resource), then rotate the secret";
+
 /// The content rule for AWS access key IDs (`AKIA...`), which identify a key without being one.
 const AWS_ACCESS_KEY_ID_RULE: &str = "aws-access-key-id";
 
@@ -204,6 +218,8 @@ impl<'e> Scanner<'e> {
                 && names_the_resource(&f.json_pointer, &f.attribute_path)
             {
                 demote_identifier_copy(&mut f);
+            } else if f.rule_id == SAME_VALUE_RULE && names_a_user(&f.attribute_path) {
+                f.fix = USER_NAME_COPY_FIX.to_string();
             }
             f.set_fingerprints(self.fp_key);
             self.findings.push(f);

@@ -339,3 +339,85 @@ fn f_at(f: &[Value], path: &str) -> Value {
 fn f_addr(f: &[Value], address: &str) -> Value {
     f.iter().find(|f| f["address"] == address).cloned().unwrap()
 }
+
+/// A user name that is a copy of the password: its `same-value` finding gave the password's fix
+/// (set `password_wo`), which takes the password out of state but leaves the copy. Its fix now
+/// says the copy is the problem: a user name is not kept secret; give the user a name of its
+/// own, and rotate. The password keeps its own fix.
+#[test]
+fn a_user_name_that_copies_a_password_has_a_fix_about_the_copy() {
+    let d = Dir::new();
+    let secret = random(ALNUM, 16);
+    let other = random(ALNUM, 18);
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([
+            resource(
+                "managed",
+                "aws_db_instance",
+                "db",
+                json!({"id": "db-1", "identifier": "payments", "username": secret, "password": secret, "engine": "postgres"}),
+                json!([[ga("password")]])
+            ),
+            resource(
+                "managed",
+                "aws_rds_cluster",
+                "c",
+                json!({"id": "c-1", "master_username": other, "master_password": other, "engine": "aurora-postgresql"}),
+                json!([])
+            ),
+        ])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = findings(&r);
+    let mut got = columns(&f, ["address", "attribute_path", "rule_id"]);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            [
+                "aws_db_instance.db",
+                "password",
+                "attr.aws_db_instance.password"
+            ],
+            ["aws_db_instance.db", "username", "same-value"],
+            [
+                "aws_rds_cluster.c",
+                "master_password",
+                "attr.aws_rds_cluster.master_password"
+            ],
+            ["aws_rds_cluster.c", "master_username", "same-value"],
+        ]
+    );
+    for (addr, copy, source, twin) in [
+        ("aws_db_instance.db", "username", "password", "password_wo"),
+        (
+            "aws_rds_cluster.c",
+            "master_username",
+            "master_password",
+            "master_password_wo",
+        ),
+    ] {
+        let at = |path: &str| {
+            f.iter()
+                .find(|x| x["address"] == addr && x["attribute_path"] == path)
+                .unwrap()["fix"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let fix = at(copy);
+        assert!(
+            fix.contains("a user name is not kept secret"),
+            "{addr}: {fix}"
+        );
+        assert!(!fix.contains(twin), "{addr}: {fix}");
+        assert!(at(source).contains(twin), "{addr}: {}", at(source));
+    }
+    assert_never_shown(
+        &d.s("terraform.tfstate"),
+        &[&secret, &other],
+        "the password",
+    );
+}
