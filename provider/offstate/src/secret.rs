@@ -281,6 +281,82 @@ fn check_trigger_not_derived(value: &SecretValue, config: &Value, d: &mut Diagno
     }
 }
 
+/// Every argument except the value itself is kept in plan and state in plain text. Refuses a
+/// value equal to one of them, or to a map key (`name = var.x` and `value_wo = var.x`, a tag
+/// value, a `json_template` field): the value would be in the state under that name.
+/// `value_wo_version` has its own check. Compared in constant time; the message names the
+/// argument, never the value.
+fn check_value_not_an_argument(value: &SecretValue, config: &Value, d: &mut Diagnostics) {
+    /// The arguments under `v` (at `at`) whose string, or map key, `is_value`. A map key that
+    /// is the value is not put into the path of its entry.
+    fn search(v: &Value, at: &str, is_value: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
+        fn hit(out: &mut Vec<String>, at: String) {
+            if !out.contains(&at) {
+                out.push(at);
+            }
+        }
+        match v {
+            Value::String(s) if is_value(s) => hit(out, at.to_owned()),
+            Value::Map(m) => {
+                for (k, x) in m {
+                    let key_is_value = is_value(k);
+                    if key_is_value {
+                        hit(out, format!("a key of {at}"));
+                    }
+                    let here = if key_is_value {
+                        format!("{at}[...]")
+                    } else {
+                        format!("{at}[{k:?}]")
+                    };
+                    search(x, &here, is_value, out);
+                }
+            }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    search(x, &format!("{at}.{k}"), is_value, out);
+                }
+            }
+            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
+                for x in xs {
+                    search(x, &format!("{at}[...]"), is_value, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    const OWN: [&str; 3] = ["value_wo", "binary_wo", "value_wo_version"];
+    let Value::Object(attrs) = config else {
+        return;
+    };
+    if value.is_empty() {
+        return;
+    }
+    let mut inputs: Vec<&[u8]> = vec![value.expose_secret()];
+    if let Some(text) = config.get("binary_wo").as_str() {
+        inputs.push(text.as_bytes());
+    }
+    let is_value = |s: &str| {
+        inputs.iter().fold(false, |acc, v| {
+            acc | bool::from(subtle::ConstantTimeEq::ct_eq(s.as_bytes(), *v))
+        })
+    };
+    let mut named: Vec<String> = Vec::new();
+    for (k, v) in attrs.iter().filter(|(k, _)| !OWN.contains(&k.as_str())) {
+        search(v, k, &is_value, &mut named);
+    }
+    if !named.is_empty() {
+        d.attr_error(
+            value_source(config),
+            "The value is also given as another argument",
+            format!(
+                "The value equals {}, which is stored in plan and state in plain text: the value would be \
+                 there too. Give that argument something else.",
+                named.join(", ")
+            ),
+        );
+    }
+}
+
 /// The private-state key that marks a state moved in from hashicorp/aws whose
 /// value offstate has not written: `{"adopt_value": true}`.
 const ADOPT_MARKER: &str = "adopt_value";
@@ -1286,6 +1362,7 @@ impl offstate_framework::Resource for SecretResource {
                 Ok(Some((v, _))) => {
                     check_value_size(&v, value_source(c), &mut d);
                     check_trigger_not_derived(&v, c, &mut d);
+                    check_value_not_an_argument(&v, c, &mut d);
                 }
                 Ok(None) => {}
                 Err(e) => d.push(e),

@@ -275,3 +275,63 @@ async fn unknown_arguments_are_no_conflict_in_the_validate_walk() {
         .into_inner();
     assert_eq!(errors(&r.diagnostics), []);
 }
+
+/// Every argument but the value is stored in plan and state: a value equal to one of them (the
+/// name, the description, a tag value or key) is refused on the value's attribute, naming the
+/// argument and never the value; a tag key that is the value is not shown in a path either.
+#[tokio::test]
+async fn a_value_equal_to_another_argument_is_refused() {
+    let h = harness();
+    let value = "Same-canary-8d41c2";
+    let tags = |k: &str, v: &str| Value::Map(BTreeMap::from([(k.to_string(), Value::string(v))]));
+    let cases = [
+        ("name", Value::string(value), "name"),
+        ("description", Value::string(value), "description"),
+        ("tags", tags("team", value), "tags[\"team\"]"),
+        ("tags", tags(value, "x"), "a key of tags"),
+        ("tags", tags(value, value), "a key of tags, tags[...]"),
+    ];
+    for (k, v, named) in cases {
+        let mut c = config("app/db", value, "1");
+        c.set(k, v);
+        let r = h
+            .svc
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: TYPE.into(),
+                config: dv(&c, &h.ty),
+                client_capabilities: Some(pb::ClientCapabilities {
+                    deferral_allowed: false,
+                    write_only_attributes_allowed: true,
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let text = format!("{:?}", r.diagnostics);
+        assert!(!text.contains(value), "{k}: the value is not shown");
+        assert_eq!(r.diagnostics.len(), 1, "{k}");
+        assert!(
+            r.diagnostics[0]
+                .detail
+                .contains(&format!("The value equals {named}, which")),
+            "{k}: {}",
+            r.diagnostics[0].detail
+        );
+    }
+    // binary_wo: its base64 text as the description.
+    let mut c = config("app/bin", "x", "1");
+    c.set("value_wo", Value::Null);
+    c.set("binary_wo", Value::string("AAEC+vv8"));
+    c.set("description", Value::string("AAEC+vv8"));
+    assert_eq!(
+        h.validate(&c, true).await,
+        vec![(
+            "binary_wo".to_string(),
+            "The value is also given as another argument".to_string()
+        )]
+    );
+    // A value inside another argument, or another argument inside the value, is fine.
+    let mut c = config("app/db", "app/db-password-1", "1");
+    c.set("description", Value::string("app/db"));
+    assert!(h.validate(&c, true).await.is_empty());
+}
