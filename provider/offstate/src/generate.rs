@@ -104,16 +104,19 @@ pub fn spec_from(v: &Value, at: &AttributePath, out: &mut Diagnostics) -> Option
     let d = PasswordSpec::default();
     let mut local = Diagnostics::new();
     let diags = &mut local;
+    // A length is at least 1, a minimum at least 0; the message gives the range of the one
+    // refused (`length = 4097` was told "from 0 to 4096", and `length = 0` then refused).
     let num = |name: &str, default: usize, diags: &mut Diagnostics| -> usize {
+        let least = i64::from(name == "length");
         match v.get(name).as_number() {
             None => default,
             Some(n) => match n.as_i64() {
-                Some(i) if (0..=4096).contains(&i) => i as usize,
+                Some(i) if (least..=4096).contains(&i) => i as usize,
                 _ => {
                     diags.attr_error(
                         at.clone().then_attr(name),
                         "Invalid number",
-                        format!("{name} must be a whole number from 0 to 4096."),
+                        format!("{name} must be a whole number from {least} to 4096."),
                     );
                     default
                 }
