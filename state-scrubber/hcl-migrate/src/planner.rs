@@ -17,6 +17,7 @@ use hcl_edit::structure::{Attribute, Block, BlockLabel};
 use hcl_edit::Span;
 use providers::{override_required_providers, JsonOffstate};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use twins::version_newer;
 
 mod conversion;
 mod ephemeral;
@@ -152,6 +153,8 @@ struct Planner<'a> {
     wo_keys: HashSet<(usize, usize)>,
     /// Provider source → newest first-version needed by a twin we introduced.
     provider_versions: BTreeMap<String, String>,
+    /// Provider source → newest first-version needed by an `ephemeral` block we introduced.
+    ephemeral_versions: BTreeMap<String, String>,
     /// A file to add the `offstate` provider requirement to, once something needs it.
     needs_offstate: Option<usize>,
     /// The local name `required_providers` already gives `offstate/offstate`, if any.
@@ -203,6 +206,7 @@ pub(crate) fn plan_module(
         },
         wo_keys: HashSet::new(),
         provider_versions: BTreeMap::new(),
+        ephemeral_versions: BTreeMap::new(),
         needs_offstate: None,
         offstate_local: None,
         offstate_blocked: None,
@@ -256,13 +260,48 @@ pub(crate) fn plan_module(
     if let Some(file) = planner.needs_offstate {
         planner.required_providers(file);
     }
-    // A constraint the module declares that no version the write-only arguments work with meets.
-    let mut required: Vec<(String, String)> =
-        planner.provider_versions.clone().into_iter().collect();
-    if !required.is_empty() {
-        required.push(("terraform".to_owned(), "1.11.0".to_owned()));
+    // A constraint the module declares that no version the write-only arguments and ephemeral
+    // blocks work with meets. What each provider's version is needed for: write-only arguments
+    // (Terraform 1.11), ephemeral blocks (1.10), or both.
+    let mut needs: BTreeMap<String, (String, bool, bool)> = BTreeMap::new();
+    for (wo, versions) in [
+        (true, std::mem::take(&mut planner.provider_versions)),
+        (false, std::mem::take(&mut planner.ephemeral_versions)),
+    ] {
+        for (provider, version) in versions {
+            let need = needs
+                .entry(provider)
+                .or_insert_with(|| (version.clone(), false, false));
+            if version_newer(&version, &need.0) {
+                need.0 = version;
+            }
+            if wo {
+                need.1 = true;
+            } else {
+                need.2 = true;
+            }
+        }
     }
-    for (name, needed) in &required {
+    let what_needs = |wo: bool, eph: bool| match (wo, eph) {
+        (true, true) => "the write-only arguments and ephemeral blocks introduced here need",
+        (false, true) => "the ephemeral blocks introduced here need",
+        _ => "the write-only arguments introduced here need",
+    };
+    let any_wo = needs.values().any(|n| n.1);
+    let any_eph = needs.values().any(|n| n.2);
+    let terraform = if any_wo { "1.11.0" } else { "1.10.0" };
+    let mut required: Vec<(String, String, &str)> = needs
+        .iter()
+        .map(|(name, (version, wo, eph))| (name.clone(), version.clone(), what_needs(*wo, *eph)))
+        .collect();
+    if !required.is_empty() {
+        required.push((
+            "terraform".to_owned(),
+            terraform.to_owned(),
+            what_needs(any_wo, any_eph),
+        ));
+    }
+    for (name, needed, what_needs) in &required {
         for (file, pos, constraint) in planner.version_constraints(name) {
             if !constraint_admits(&constraint, needed) {
                 let what = if name == "terraform" {
@@ -271,25 +310,27 @@ pub(crate) fn plan_module(
                     format!("the `version` of {name} in `required_providers`")
                 };
                 planner.warn(file, pos, Hazard::VersionConstraintExcludes, format!(
-                        "{what} is {constraint:?}, which excludes {needed} and later, and the write-only arguments \
-                         introduced here need {name} >= {needed}: `terraform init` would keep an older one, which rejects them; \
+                        "{what} is {constraint:?}, which excludes {needed} and later, and {what_needs} \
+                         {name} >= {needed}: `terraform init` would keep an older one, which rejects them; \
                          widen the constraint"
                     ));
             }
         }
     }
-    for (provider, version) in std::mem::take(&mut planner.provider_versions) {
+    for (provider, (version, wo, eph)) in needs {
         if let Some(first) = files.first() {
             let dir = first
                 .path
                 .parent()
                 .map(|p| p.to_path_buf())
                 .unwrap_or_default();
+            let terraform = if wo { "1.11" } else { "1.10" };
             planner.plan.infos.push(Note {
                 path: dir,
                 line: 0,
                 message: format!(
-                    "the write-only arguments introduced here need provider {provider} >= {version} and Terraform >= 1.11"
+                    "{} provider {provider} >= {version} and Terraform >= {terraform}",
+                    what_needs(wo, eph)
                 ),
             });
         }

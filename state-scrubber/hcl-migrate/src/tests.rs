@@ -4040,3 +4040,60 @@ fn a_required_version_that_excludes_ephemeral_variables_leaves_them_alone() {
         );
     }
 }
+
+/// An `ephemeral` block needs a provider version with that ephemeral resource: the ephemeral
+/// `random_password` is hashicorp/random >= 3.7.0, the ephemeral
+/// `google_secret_manager_secret_version` hashicorp/google >= 7.6.0 (later than the 6.24.0 of
+/// `google_sql_user.password_wo`). The note says so, and a constraint that excludes it is a
+/// warning, as for write-only arguments. Before, the ephemeral blocks were written with no word
+/// of a version: `terraform init` kept random 3.6 / google 6.x, which reject them.
+#[test]
+fn a_version_constraint_that_excludes_an_ephemeral_block_is_a_warning() {
+    let module = |random: &str, google: &str| {
+        format!(
+            "terraform {{\n  required_providers {{\n    random = {{\n      source  = \"hashicorp/random\"\n      version = \"{random}\"\n    }}\n    \
+             google = {{\n      source  = \"hashicorp/google\"\n      version = \"{google}\"\n    }}\n  }}\n}}\n\n\
+             resource \"random_password\" \"pw\" {{\n  length = 24\n}}\n\n\
+             data \"google_secret_manager_secret_version\" \"api\" {{\n  secret = \"api\"\n}}\n\n\
+             resource \"aws_rds_cluster\" \"a\" {{\n  cluster_identifier = \"a\"\n  master_password    = random_password.pw.result\n}}\n\n\
+             resource \"google_sql_user\" \"u\" {{\n  name     = \"u\"\n  instance = \"i\"\n  password = data.google_secret_manager_secret_version.api.secret_data\n}}\n"
+        )
+    };
+    let run = |random: &str, google: &str| {
+        let (plan, text, _dir) = migrate_main(&[("main.tf", &module(random, google))]);
+        assert!(
+            text.contains("ephemeral \"random_password\" \"pw\"")
+                && text.contains("ephemeral \"google_secret_manager_secret_version\" \"api\""),
+            "{text}"
+        );
+        let warned: Vec<String> = plan
+            .warnings
+            .iter()
+            .filter(|w| w.hazard == Hazard::VersionConstraintExcludes)
+            .map(|w| w.message.clone())
+            .collect();
+        let notes: Vec<String> = plan.notes.iter().map(|n| n.message.clone()).collect();
+        (warned, notes)
+    };
+    let (warned, notes) = run(">= 3.7.0", ">= 7.6.0");
+    assert!(warned.is_empty(), "{warned:#?}");
+    for expected in [
+        "the ephemeral blocks introduced here need provider hashicorp/random >= 3.7.0 and Terraform >= 1.10",
+        "the write-only arguments and ephemeral blocks introduced here need provider hashicorp/google >= 7.6.0 \
+         and Terraform >= 1.11",
+    ] {
+        assert!(notes.iter().any(|n| n == expected), "{expected}\n{notes:#?}");
+    }
+    let (warned, _) = run("~> 3.6.0", "~> 6.30");
+    assert_eq!(
+        warned,
+        [
+            "the `version` of hashicorp/google in `required_providers` is \"~> 6.30\", which excludes 7.6.0 and later, \
+             and the write-only arguments and ephemeral blocks introduced here need hashicorp/google >= 7.6.0: \
+             `terraform init` would keep an older one, which rejects them; widen the constraint",
+            "the `version` of hashicorp/random in `required_providers` is \"~> 3.6.0\", which excludes 3.7.0 and later, \
+             and the ephemeral blocks introduced here need hashicorp/random >= 3.7.0: `terraform init` would keep an \
+             older one, which rejects them; widen the constraint",
+        ],
+    );
+}

@@ -2,7 +2,7 @@
 //! which uses take an ephemeral value, the conversion, and the notes for those left as they are.
 
 use super::{
-    after_block, and_list, removed_block, span_of, with_article, Candidate, Planner,
+    after_block, and_list, removed_block, span_of, version_newer, with_article, Candidate, Planner,
     SECRET_DATA_SOURCES,
 };
 use crate::edit::{line_end, line_start, Edit};
@@ -196,6 +196,17 @@ impl<'a> Planner<'a> {
         for candidate in &converting {
             let (file, block) = blocks[candidate];
             let start = span_of(block).start;
+            let ty = match candidate {
+                Candidate::Data { ty, .. } => ty.as_str(),
+                Candidate::RandomPassword(_) => "random_password",
+            };
+            if let Some((table, version)) = ephemeral_first_version(ty) {
+                let provider = self.resource_provider(file, block, ty, table);
+                let needed = self.ephemeral_versions.entry(provider).or_default();
+                if version_newer(version, needed) {
+                    *needed = version.to_owned();
+                }
+            }
             self.edit(file, Edit::replace(span_of(&block.ident), "ephemeral"));
             let uses: Vec<&Reference> = candidate.uses(self.refs).collect();
             match candidate {
@@ -538,6 +549,23 @@ impl<'a> Planner<'a> {
             )),
         }
     }
+}
+
+/// The provider (its source, as the write-only table names it) and its first version with the
+/// ephemeral form of `ty`, from the providers' changelogs: hashicorp/aws 5.77.0
+/// (`aws_secretsmanager_secret_version`, PR #40009) and 5.81.0 (`aws_ssm_parameter`, PR #40313),
+/// hashicorp/vault 5.0.0, hashicorp/google 7.6.0 (#24566), hashicorp/azurerm 4.11.0 (#28083),
+/// hashicorp/random 3.7.0 (#625).
+fn ephemeral_first_version(ty: &str) -> Option<(&'static str, &'static str)> {
+    Some(match ty {
+        "aws_secretsmanager_secret_version" => ("hashicorp/aws", "5.77.0"),
+        "aws_ssm_parameter" => ("hashicorp/aws", "5.81.0"),
+        "vault_kv_secret_v2" => ("hashicorp/vault", "5.0.0"),
+        "google_secret_manager_secret_version" => ("hashicorp/google", "7.6.0"),
+        "azurerm_key_vault_secret" => ("hashicorp/azurerm", "4.11.0"),
+        "random_password" => ("hashicorp/random", "3.7.0"),
+        _ => return None,
+    })
 }
 
 /// The edits that address an ephemeral `aws_ssm_parameter` by `arn` instead of `name`, if the

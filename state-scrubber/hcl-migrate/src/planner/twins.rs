@@ -72,7 +72,7 @@ fn ignores_changes(src: &str, block: &Block, root: &str) -> Option<String> {
     }
 }
 
-fn version_newer(a: &str, b: &str) -> bool {
+pub(super) fn version_newer(a: &str, b: &str) -> bool {
     let parse = |v: &str| {
         v.split('.')
             .map(|p| p.parse::<u64>().unwrap_or(0))
