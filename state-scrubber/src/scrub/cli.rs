@@ -449,6 +449,9 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
+    if let Some(b) = &args.backup {
+        check_backup(b)?;
+    }
     let busy = held_during_dry_run(&args.state, args.write, pipeline);
     let (src, label) = read_input(&args.state, lock.as_mut())?;
     // Until the state is written or the run ends: one scrub of this lineage under this prefix.
@@ -820,6 +823,49 @@ fn warn_all(warnings: &[String]) -> anyhow::Result<()> {
     Gone::new(std::io::stderr().lock())
         .write_all(text.as_bytes())
         .context("writing to stderr")
+}
+
+/// `--backup` that cannot be written, refused before anything is stored: the backup is written
+/// last, once the state is replaced, and a directory, a missing directory or one this user may
+/// not write to made the run exit 2 there, the values stored and the state rewritten, without
+/// the plaintext copy it was asked for. A character device or a FIFO is written to, as a file.
+fn check_backup(b: &Path) -> anyhow::Result<()> {
+    let shown = || crate::input::path_label(b);
+    let refused = |why: String| {
+        anyhow::anyhow!(
+            "--backup {}: {why}; nothing was stored or written. Give a file name in a directory this user may write to",
+            shown()
+        )
+    };
+    match std::fs::metadata(b) {
+        Ok(m) if m.is_dir() => return Err(refused("a directory".into())),
+        Ok(_) => {
+            return match check_writable(b) {
+                Ok(()) => Ok(()),
+                Err(e) if e.get_ref().is_some_and(|i| i.is::<ReadOnly>()) => {
+                    Err(refused("a file this user may not write to".into()))
+                }
+                Err(e) => Err(refused(crate::input::io_message(&e))),
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(refused(crate::input::io_message(&e))),
+    }
+    // Not there yet: it is created in its directory.
+    let dir = crate::output::directory_of(b);
+    let at_dir = |why: String| refused(format!("{}: {why}", crate::input::path_label(dir)));
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(at_dir("not a directory".into())),
+        Err(e) => return Err(at_dir(crate::input::io_message(&e))),
+    }
+    match check_writable(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.get_ref().is_some_and(|i| i.is::<ReadOnly>()) => {
+            Err(at_dir("a directory this user may not write to".into()))
+        }
+        Err(e) => Err(at_dir(crate::input::io_message(&e))),
+    }
 }
 
 /// Whether `a` and `b` name the same existing file (through links too).

@@ -495,3 +495,46 @@ fn a_closed_stdout_still_scrubs_and_restores() {
         );
     }
 }
+
+/// `--backup` that cannot be written (a directory, a file in a missing directory or under a
+/// file) is refused before anything is stored. The backup is written last, once the state is
+/// replaced: before, the run stored every value, rewrote the state, and then exited 2 without
+/// the plaintext copy it was asked for.
+#[test]
+fn a_backup_that_cannot_be_written_is_refused_before_anything_is_stored() {
+    let Some(moto) = Moto::start() else { return };
+    let (c, dir, p, original) = canary_file();
+    let ps = p.to_str().unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let cases = [
+        (sub.clone(), "a directory"),
+        (dir.path().join("missing/plain.json"), "No such file"),
+        (p.join("plain.json"), "Not a directory"),
+    ];
+    for (i, (backup, why)) in cases.iter().enumerate() {
+        let prefix = format!("bk{i}/app");
+        let mut a = write_args("scrub", ps, &prefix, &moto.url).to_vec();
+        a.extend(["--backup", backup.to_str().unwrap()]);
+        let o = run(&a, None);
+        assert_no_canary_out(&c, &o);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{why}: {err}");
+        assert!(
+            err.contains(&format!("--backup {}", backup.display()))
+                && err.contains(why)
+                && err.contains("nothing was stored or written"),
+            "{why}: {err}"
+        );
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), original, "{why}");
+        assert!(names_at(&moto.url, &prefix).is_empty(), "{why}: stored");
+    }
+    // A file that can be written is written, mode 0600.
+    let bk = dir.path().join("plain.json");
+    let mut a = write_args("scrub", ps, "bk/app", &moto.url).to_vec();
+    a.extend(["--backup", bk.to_str().unwrap()]);
+    let o = run(&a, None);
+    assert_no_canary_out(&c, &o);
+    assert_ok(&o);
+    assert_eq!(std::fs::read_to_string(&bk).unwrap(), original);
+}
