@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use offstate_common::store::aws::{AssumeRole, AwsSecretsManager, AwsStoreConfig, ConnectError};
+use offstate_common::store::aws::{
+    is_role_arn, AssumeRole, AwsSecretsManager, AwsStoreConfig, ConnectError,
+};
 use offstate_common::SecretStore;
 use offstate_framework::provider::ConfigureRequest;
 use offstate_framework::{
@@ -273,12 +275,9 @@ impl offstate_framework::Provider for OffstateProvider {
         let ar = config.get("assume_role");
         let in_role = |name: &str| AttributePath::attr("assume_role").then_attr(name);
         if let Some(arn) = ar.get("role_arn").as_str() {
-            if !arn.starts_with("arn:") {
-                diags.attr_error(
-                    in_role("role_arn"),
-                    "Invalid role ARN",
-                    "role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).",
-                );
+            // What `connect` refuses, refused here on the attribute (and at validate).
+            if !is_role_arn(arn) {
+                diags.attr_error(in_role("role_arn"), "Invalid role ARN", ROLE_ARN_SHAPE);
             }
         }
         if let Some(seconds) = ar.get("duration_seconds").as_number() {
@@ -329,7 +328,21 @@ impl offstate_framework::Provider for OffstateProvider {
                     "Invalid session policy",
                     "policy must be an IAM policy document, a JSON object (use jsonencode or data.aws_iam_policy_document).",
                 );
+            } else if policy.chars().count() > MAX_POLICY_CHARS {
+                diags.attr_error(
+                    in_role("policy"),
+                    "Invalid session policy",
+                    format!("AssumeRole takes a session policy of at most {MAX_POLICY_CHARS} characters (Policy); this one has {}.", policy.chars().count()),
+                );
             }
+        }
+        validate_session_tags(ar.get("tags"), &mut diags);
+        if ar.get("policy_arns").elements().len() > MAX_POLICY_ARNS {
+            diags.attr_error(
+                in_role("policy_arns"),
+                "Too many policy ARNs",
+                format!("AssumeRole takes at most {MAX_POLICY_ARNS} managed session policies (PolicyArns)."),
+            );
         }
         for arn in ar.get("policy_arns").elements() {
             if let Some(arn) = arn.as_str() {
@@ -478,6 +491,14 @@ impl offstate_framework::Provider for OffstateProvider {
                     ));
                 }
             }
+            Err(ConnectError::InvalidRoleArn) => {
+                // Unknown when the configuration was validated.
+                diags.attr_error(
+                    AttributePath::attr("assume_role").then_attr("role_arn"),
+                    "Invalid role ARN",
+                    ROLE_ARN_SHAPE,
+                );
+            }
             Err(e) => {
                 let attr = match &e {
                     ConnectError::CaBundle {
@@ -592,6 +613,61 @@ fn known_strings(v: &Value) -> Vec<String> {
         .iter()
         .filter_map(|e| e.as_str().map(str::to_string))
         .collect()
+}
+
+const ROLE_ARN_SHAPE: &str = "role_arn must be an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME (or role/PATH/NAME), with a 12-digit account ID.";
+
+/// AssumeRole's limits (the STS API reference): session tags, managed session policies, and the
+/// inline session policy's length.
+const MAX_SESSION_TAGS: usize = 50;
+const MAX_TAG_KEY_CHARS: usize = 128;
+const MAX_TAG_VALUE_CHARS: usize = 256;
+const MAX_POLICY_ARNS: usize = 10;
+const MAX_POLICY_CHARS: usize = 2048;
+
+/// A character STS takes in a session tag's key or value: letters, numbers, white space and
+/// `_.:/=+-@` (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
+fn tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+}
+
+/// `assume_role.tags`: at most 50, keys of 1 to 128 and values of up to 256 of the characters
+/// STS takes. The messages count and never quote (provider arguments take ephemeral values).
+fn validate_session_tags(tags: &Value, diags: &mut Diagnostics) {
+    let Value::Map(tags) = tags else { return };
+    let at = AttributePath::attr("assume_role").then_attr("tags");
+    if tags.len() > MAX_SESSION_TAGS {
+        diags.attr_error(
+            at.clone(),
+            "Too many session tags",
+            format!(
+                "AssumeRole takes at most {MAX_SESSION_TAGS} session tags; tags has {}.",
+                tags.len()
+            ),
+        );
+    }
+    let bad_keys = tags
+        .keys()
+        .filter(|k| {
+            !(1..=MAX_TAG_KEY_CHARS).contains(&k.chars().count()) || !k.chars().all(tag_char)
+        })
+        .count();
+    let bad_values = tags
+        .values()
+        .filter_map(Value::as_str)
+        .filter(|v| v.chars().count() > MAX_TAG_VALUE_CHARS || !v.chars().all(tag_char))
+        .count();
+    if bad_keys + bad_values > 0 {
+        diags.attr_error(
+            at,
+            "Invalid session tag",
+            format!(
+                "{bad_keys} key(s) and {bad_values} value(s) of tags are not what STS takes: a key is 1 to \
+                 {MAX_TAG_KEY_CHARS} characters, a value at most {MAX_TAG_VALUE_CHARS}, of letters, digits, \
+                 spaces and _.:/=+-@."
+            ),
+        );
+    }
 }
 
 /// `allowed_account_ids` and `forbidden_account_ids`: 12-digit ids, not both.

@@ -186,6 +186,35 @@ pub fn validate_region(region: &str) -> Result<(), InvalidRegion> {
     }
 }
 
+/// Whether `arn` is an IAM role ARN as STS AssumeRole takes it:
+/// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`, with a 12-digit account, a name, and 20 to 2048
+/// characters in all (AssumeRole's `RoleArn`).
+pub fn is_role_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    (20..=2048).contains(&arn.len())
+        && !partition.is_empty()
+        && partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-')
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource
+            .strip_prefix("role/")
+            .and_then(|r| r.rsplit('/').next())
+            .is_some_and(|name| !name.is_empty())
+        && !arn.contains(char::is_whitespace)
+}
+
 pub(super) fn validate_endpoint(endpoint: &str) -> Result<(), ConnectError> {
     let rest = endpoint
         .strip_prefix("https://")

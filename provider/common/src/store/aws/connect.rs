@@ -9,7 +9,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_secretsmanager::Client;
 
 use super::config::{
-    validate_endpoint, validate_region, AwsStoreConfig, ConnectError, CONNECT_TIMEOUT,
+    is_role_arn, validate_endpoint, validate_region, AwsStoreConfig, ConnectError, CONNECT_TIMEOUT,
     DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
 };
 use super::environment::{environment_problems, profile_problems, EnvProblem};
@@ -61,7 +61,7 @@ impl AwsSecretsManager {
             return Err(ConnectError::InvalidMaxAttempts);
         }
         if let Some(role) = &cfg.assume_role {
-            if !role.role_arn.starts_with("arn:") || !role.role_arn.contains(":role/") {
+            if !is_role_arn(&role.role_arn) {
                 return Err(ConnectError::InvalidRoleArn);
             }
         }

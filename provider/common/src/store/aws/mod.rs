@@ -33,7 +33,7 @@ mod withholding;
 mod tests;
 
 pub use config::{
-    validate_region, AssumeRole, AwsStoreConfig, ConnectError, InvalidRegion,
+    is_role_arn, validate_region, AssumeRole, AwsStoreConfig, ConnectError, InvalidRegion,
     DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
 };
 pub use connect::AwsSecretsManager;
