@@ -40,6 +40,18 @@ where
         SdkError::ServiceError(service) => {
             let e = service.err();
             let status = service.raw().status().as_u16();
+            // A success status with an error is an answer the SDK could not read (malformed
+            // JSON, a member of the wrong type, a proxy answering for AWS): "HTTP200: the
+            // service answered HTTP 200 with no message" read as if AWS had failed the call.
+            if (200..300).contains(&status) && e.code().is_none() {
+                return StoreError::Other {
+                    code: "UnreadableResponse".to_owned(),
+                    message: format!(
+                        "the service answered HTTP {status} with a body that is not a valid answer to the call (not shown); \
+                         the call may have been carried out"
+                    ),
+                };
+            }
             let code = e
                 .code()
                 .map(str::to_owned)
