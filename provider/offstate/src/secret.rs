@@ -895,6 +895,27 @@ async fn adopt_interrupted_create(
     }
 }
 
+/// "Already exists" for a create with `generate`, which [`adopt_interrupted_create`] never
+/// adopts. [`store_diag`]'s advice says the secret is not one an interrupted apply left, which
+/// is untrue of a generated secret whose create's answer was lost (seen: a 200 that could not be
+/// read, then every re-apply failing so): say how to keep it instead.
+fn generated_exists_diag(name: &str, e: &StoreError) -> Diagnostic {
+    let name = &*bounded(name, MAX_SHOWN_ID);
+    Diagnostic::error(
+        "Secrets Manager CreateSecret failed",
+        format!(
+            "Secrets Manager CreateSecret for secret {name:?} failed: {}: {}\n\n\
+             A secret with this name already exists. One that an interrupted apply of this configuration created \
+             (still tagged {CREATE_PENDING_TAG}) is not adopted when its value is generated: that value was made \
+             then, and nothing tells the secret from one another state or workspace created. If it is the one you \
+             mean, import it (terraform import <address> {name}): the next apply writes a newly generated value, \
+             the old one staying as AWSPREVIOUS. Otherwise delete it or choose another name.",
+            e.code(),
+            bounded(e.message(), MAX_SHOWN_MESSAGE)
+        ),
+    )
+}
+
 /// What "already exists" means for a create sent without [`CREATE_PENDING_TAG`] (its tags fill
 /// the limit): even a secret an interrupted apply of this very configuration left behind is not
 /// adopted, as nothing tells it from one that another state completed.
@@ -1670,8 +1691,14 @@ impl offstate_framework::Resource for SecretResource {
             }
             Err(e) => {
                 self.handle.unclaim_name(&name);
-                let mut d = store_diag("CreateSecret", &name, &e).at(AttributePath::attr("name"));
-                if !marked && matches!(e, StoreError::AlreadyExists { .. }) {
+                let exists = matches!(e, StoreError::AlreadyExists { .. });
+                let mut d = if exists && marked && !config.get("generate").is_null() {
+                    generated_exists_diag(&name, &e)
+                } else {
+                    store_diag("CreateSecret", &name, &e)
+                }
+                .at(AttributePath::attr("name"));
+                if !marked && exists {
                     d.detail.push_str(&unmarked_create_advice(&name));
                 }
                 resp.diagnostics.push(d)
