@@ -159,6 +159,28 @@ fn lambda_hint(meta: &SecretMeta) -> String {
     }
 }
 
+/// The secret is marked deleted (DeleteSecret with a recovery window): before the rotation, or
+/// while waiting for `version`.
+fn scheduled_for_deletion(name: &str, version: Option<&str>) -> Diagnostic {
+    let (summary, what) = match version {
+        None => (
+            "Secret scheduled for deletion",
+            "so Secrets Manager cannot rotate it (RotateSecret would fail with InvalidRequestException). Nothing was changed.".to_string(),
+        ),
+        Some(version) => (
+            "Secret deleted during rotation",
+            format!("while the action waited: version {version} will not become AWSCURRENT (Secrets Manager refuses every change to a secret marked deleted)."),
+        ),
+    };
+    Diagnostic::error(
+        summary,
+        format!(
+            "Secret {name:?} is scheduled for deletion (DescribeSecret reports a DeletedDate), {what} \
+             Restore it with RestoreSecret (aws secretsmanager restore-secret) to rotate it."
+        ),
+    )
+}
+
 fn is_current(meta: &SecretMeta, version: &str) -> bool {
     meta.version_stages
         .get(version)
@@ -221,6 +243,9 @@ impl SecretRotateAction {
             }
         };
         let name = bounded(&meta.name, MAX_SHOWN_MESSAGE).into_owned();
+        if meta.is_scheduled_for_deletion() {
+            return Err(scheduled_for_deletion(&name, None).at(at_secret));
+        }
         if !rotation_configured(&meta) {
             return Err(Diagnostic::error(
                 "Secret rotation not configured",
@@ -279,7 +304,10 @@ impl SecretRotateAction {
                 Ok(None) => {
                     return Err(Diagnostic::error(
                         "Secret gone during rotation",
-                        format!("Secret {name:?} no longer exists; version {version} never became AWSCURRENT."),
+                        format!(
+                            "Secret {name:?} no longer exists (DescribeSecret: ResourceNotFoundException); \
+                             version {version} never became AWSCURRENT."
+                        ),
                     )
                     .at(at_secret))
                 }
@@ -290,6 +318,12 @@ impl SecretRotateAction {
                     "Version {version} of secret {name:?} is AWSCURRENT."
                 ));
                 return Ok(());
+            }
+            // Deleted with a recovery window: DescribeSecret still answers, and no rotation of a
+            // secret marked deleted finishes (Secrets Manager refuses every write to it). Waiting
+            // on would only end in the timeout.
+            if last.is_scheduled_for_deletion() {
+                return Err(scheduled_for_deletion(&name, Some(&version)).at(at_secret));
             }
             let left = timeout.saturating_sub(start.elapsed());
             if left.is_zero() {
