@@ -197,3 +197,29 @@ def test_bad_values_are_refused_on_their_attribute_before_sts(ws, sm, case):
             assert got == want_line, (cmd[0], got, want_line, errors[0])
         assert not relay.seen, f"a bad assume_role reached AWS: {relay.operations()}"
     ws.sweep()
+
+
+def test_a_bad_role_arn_from_a_variable_is_refused_at_plan_on_its_line(ws, sm):
+    """`terraform validate` sees variables unknown and lets role_arn through; the plan, with the
+    value known, refuses it on the attribute, before STS is asked."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    base_credentials(ws)
+    ws.set_var("role", "arn:aws:iam::123456789012:user/ci")
+    with Relay(ws.endpoint) as relay:
+        ws.env["AWS_ENDPOINT_URL_STS"] = relay.url
+        text = hcl.config(relay.url, hcl.secret(name=ws.name(), value_wo_version="1"))
+        text = in_provider(text, role_block(["role_arn = var.role"])) + 'variable "role" {\n  type = string\n}\n'
+        ws.write(text)
+        want_line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip().startswith("role_arn "))
+        ws.validate()
+        res = ws.tf("plan", "-input=false", "-json", expect=1)
+        errors = [
+            m["diagnostic"]
+            for m in res.json_lines()
+            if m.get("type") == "diagnostic" and m["diagnostic"].get("severity") == "error"
+        ]
+        assert [d["summary"] for d in errors] == ["Invalid role ARN"], errors
+        assert errors[0].get("range", {}).get("start", {}).get("line") == want_line, errors[0]
+        assert not relay.seen, f"a bad assume_role reached AWS: {relay.operations()}"
+    ws.sweep()
