@@ -188,12 +188,17 @@ impl EphemeralResource for SecretValueEphemeral {
                 "\"version_stage\": conflicts with \"version_id\". Set one of them.",
             );
         }
-        if config.get("json_key").as_str() == Some("") {
-            d.attr_error(
-                AttributePath::attr("json_key"),
-                "Invalid json_key",
-                "json_key must not be empty.",
-            );
+        // An empty string is not "unset": Secrets Manager refuses an empty VersionId or
+        // VersionStage (moto reads the current version instead, and an empty version_id then
+        // came back as the id read: Terraform's "produced an inconsistent result").
+        for name in INPUTS {
+            if config.get(name).as_str() == Some("") {
+                d.attr_error(
+                    AttributePath::attr(name),
+                    format!("Invalid {name}"),
+                    format!("{name} must not be empty: leave it out instead."),
+                );
+            }
         }
         d
     }
@@ -331,6 +336,37 @@ mod tests {
             c.set(k, Value::string(*v));
         }
         c
+    }
+
+    /// An empty string is not an unset argument: Secrets Manager refuses an empty VersionId or
+    /// VersionStage, and moto read the current version for one (an empty version_id then came
+    /// back as the id that was read, which Terraform reports as the provider's bug). Refused at
+    /// validate, on the argument.
+    #[tokio::test]
+    async fn empty_read_arguments_are_refused_at_validate_on_the_argument() {
+        let eph = SecretValueEphemeral::new(Handle::default());
+        for name in INPUTS {
+            let mut pairs = vec![("secret_id", "app/db")];
+            if name == "secret_id" {
+                pairs.clear();
+            }
+            pairs.push((name, ""));
+            let d = eph.validate_config(&config(&pairs)).await;
+            let errors: Vec<_> = d.iter().filter(|d| d.is_error()).collect();
+            assert_eq!(errors.len(), 1, "{name}: {d:?}");
+            assert_eq!(
+                errors[0].attribute,
+                Some(AttributePath::attr(name)),
+                "{name}: {d:?}"
+            );
+        }
+        let d = eph
+            .validate_config(&config(&[
+                ("secret_id", "app/db"),
+                ("version_stage", "AWSPREVIOUS"),
+            ]))
+            .await;
+        assert!(!d.has_errors(), "{d:?}");
     }
 
     #[test]
