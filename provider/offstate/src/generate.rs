@@ -1,13 +1,16 @@
 //! Password generation for `generate { ... }` and `ephemeral "offstate_password"`.
 //!
 //! The random source is `rand::rng()`: a ChaCha-based CSPRNG seeded and
-//! periodically reseeded from the operating system. Characters are drawn
-//! uniformly (rejection sampling inside `random_range`), the required minimum
-//! of each class is placed first, then the whole string is shuffled.
+//! periodically reseeded from the operating system. Every index (a character of
+//! a set, a position of the shuffle) is drawn with [`Uniform`], which throws a
+//! draw away and draws again when it cannot be spread evenly: exactly uniform,
+//! no modulo bias. (`Rng::random_range` would not do: in rand 0.9 it uses
+//! Canon's method, biased by up to one part in 2^64.) The required minimum of
+//! each class is placed first, then the whole string is shuffled.
 
 use offstate_common::SecretValue;
 use offstate_framework::{Attribute, AttributePath, Block, Diagnostics, Type, Value};
-use rand::seq::SliceRandom;
+use rand::distr::{Distribution, Uniform};
 use rand::Rng;
 
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
@@ -216,21 +219,35 @@ impl PasswordSpec {
     }
 
     pub fn generate(&self) -> SecretValue {
-        let mut rng = rand::rng();
+        self.generate_with(&mut rand::rng())
+    }
+
+    fn generate_with<R: Rng + ?Sized>(&self, rng: &mut R) -> SecretValue {
         let classes = self.classes();
         let all = Self::alphabet(&classes);
         let mut out = zeroize::Zeroizing::new(Vec::<char>::with_capacity(self.length));
         for (set, min) in &classes {
             for _ in 0..*min {
-                out.push(set[rng.random_range(0..set.len())]);
+                out.push(set[index(rng, set.len())]);
             }
         }
         while out.len() < self.length {
-            out.push(all[rng.random_range(0..all.len())]);
+            out.push(all[index(rng, all.len())]);
         }
-        out.shuffle(&mut rng);
+        // Fisher-Yates, each position drawn by `index` as well.
+        for i in (1..out.len()).rev() {
+            out.swap(i, index(rng, i + 1));
+        }
         SecretValue::from_string(out.iter().collect())
     }
+}
+
+/// A uniformly random index below `n` (`n > 0`: [`PasswordSpec::check`] leaves no empty set
+/// to draw from), by rejection: see the module's documentation.
+fn index<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {
+    Uniform::new(0, n)
+        .expect("a set to draw from is never empty")
+        .sample(rng)
 }
 
 #[cfg(test)]
@@ -279,6 +296,71 @@ mod tests {
             assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
             assert!(!s.contains(['0', 'O', '1', 'l', 'I']));
         }
+    }
+
+    /// Words of a scripted random source, in order.
+    struct Scripted(std::collections::VecDeque<u32>);
+
+    impl rand::RngCore for Scripted {
+        fn next_u32(&mut self) -> u32 {
+            self.0.pop_front().expect("the script ran out")
+        }
+        fn next_u64(&mut self) -> u64 {
+            u64::from(self.next_u32()) << 32 | u64::from(self.next_u32())
+        }
+        fn fill_bytes(&mut self, dst: &mut [u8]) {
+            for chunk in dst.chunks_mut(4) {
+                chunk.copy_from_slice(&self.next_u32().to_le_bytes()[..chunk.len()]);
+            }
+        }
+    }
+
+    /// No modulo bias: 2^32 words cannot be spread evenly over 10 digits, so a word that falls
+    /// in the uneven part is thrown away and another drawn. Word 0 is such a word for 10
+    /// (Lemire's multiply: the low half of 0 * 10 is below 2^32 mod 10 = 6); the next word,
+    /// u32::MAX, is the last digit. `random_range` (Canon's method) took word 0 for '0'.
+    #[test]
+    fn a_draw_that_cannot_be_spread_evenly_is_drawn_again() {
+        let digit = PasswordSpec {
+            length: 1,
+            lower: false,
+            upper: false,
+            special: false,
+            ..PasswordSpec::default()
+        };
+        let mut rng = Scripted([0, u32::MAX].into());
+        let pw = digit.generate_with(&mut rng);
+        assert_eq!(pw.expose_str().unwrap(), "9");
+        assert!(rng.0.is_empty(), "both words were drawn");
+        // A word that can be spread evenly is taken as it is: one word, one digit.
+        let mut rng = Scripted([u32::MAX / 2].into());
+        assert_eq!(digit.generate_with(&mut rng).expose_str().unwrap(), "4");
+    }
+
+    /// Every position of the shuffle is drawn: a scripted source that runs out proves the
+    /// count, and each class's minimum is still there after it.
+    #[test]
+    fn the_shuffle_moves_the_minimums() {
+        let spec = PasswordSpec {
+            length: 3,
+            lower: false,
+            upper: false,
+            special: false,
+            min_numeric: 3,
+            ..PasswordSpec::default()
+        };
+        // Three digits (0, 5, 9), then the shuffle's two swaps: i = 2 with index 0, i = 1 with 0.
+        let words = [
+            0x0000_0001,
+            u32::MAX / 2 + 2,
+            u32::MAX,
+            0x0000_0001,
+            0x0000_0001,
+        ];
+        let mut rng = Scripted(words.into());
+        let pw = spec.generate_with(&mut rng);
+        assert!(rng.0.is_empty(), "{} words left", rng.0.len());
+        assert_eq!(pw.expose_str().unwrap(), "590");
     }
 
     #[test]
