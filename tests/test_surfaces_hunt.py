@@ -447,3 +447,68 @@ def test_a_password_whose_settings_are_known_only_at_apply(ws, sm, tfv):
     assert len(pw.reveal()) == 24 and pw.reveal().isalnum() and sum(ch.isdigit() for ch in pw.reveal()) >= 3
     ws.assert_no_changes("password at apply")
     ws.sweep()
+
+
+@pytest.mark.parametrize("outside", ["kept", "deleted"])
+def test_destroy_of_a_chained_read(ws, sm, tfv, outside):
+    """terraform destroy of a source secret, an ephemeral read of it and a copy; also when the
+    read's secret was deleted outside first."""
+    c = ws.canary()
+    ext = ws.name("ext")
+    sm.create_secret(Name=ext, SecretString=c.reveal())
+    src, dst = ws.name("src"), ws.name("dst")
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            'resource "offstate_secret" "src" {\n'
+            f'  name = "{src}"\n'
+            "  recovery_window_in_days = 0\n"
+            "  generate {\n    length = 24\n  }\n"
+            "}\n"
+            + read_block("offstate_secret.src.arn", label="src")
+            + read_block(f'"{ext}"', label="ext")
+            + copy_of(dst, "ephemeral.offstate_secret_value.src.value", version="1")
+            + copy_of(dst + "-ext", "ephemeral.offstate_secret_value.ext.value", version="1", resource="copy_ext"),
+            variables=(),
+        )
+    )
+    ws.apply()
+    ws.watch(canaries.Canary(store.read_value(sm, src)))
+    if outside == "deleted":
+        sm.delete_secret(SecretId=ext, ForceDeleteWithoutRecovery=True)
+    if outside == "kept":
+        ws.destroy()
+    else:
+        # Terraform opens the reads in destroy's refresh too (1.11.4 and 1.15.5): the read of a
+        # secret that is gone fails it, on secret_id. -refresh=false destroys without reading
+        # (what docs/ephemeral-resources/secret_value.md says to do).
+        res = ws.destroy(expect=1)
+        assert "GetSecretValue failed" in res.stderr and "secret_id =" in res.stderr, res.stderr
+        ws.destroy("-refresh=false")
+    assert not ws.state().get("resources"), "destroyed"
+    for gone in (src, dst, dst + "-ext"):
+        assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [gone]}], IncludePlannedDeletion=True)["SecretList"]
+    ws.sweep()
+
+
+def test_depends_on_does_not_defer_a_read_by_name(ws, sm, tfv):
+    """What docs/ephemeral-resources/secret_value.md says: a read by a configured name is opened
+    at plan even with depends_on on the offstate_secret that creates it; by its arn it waits."""
+    made = ws.name("made")
+    gen = (
+        'resource "offstate_secret" "made" {\n'
+        f'  name = "{made}"\n'
+        "  recovery_window_in_days = 0\n"
+        "  generate {\n    length = 24\n  }\n"
+        "}\n"
+    )
+    by_name = read_block(f'"{made}"', depends_on="[offstate_secret.made]")
+    ws.write(hcl.config(ws.endpoint, gen + by_name + copy_of(ws.name("copy"), "ephemeral.offstate_secret_value.r.value"), variables=()))
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    assert any("offstate_secret.NAME.arn" in d.get("detail", "") for d in diagnostics(res)), res.stdout
+    by_arn = read_block("offstate_secret.made.arn")
+    ws.write(hcl.config(ws.endpoint, gen + by_arn + copy_of(ws.name("copy"), "ephemeral.offstate_secret_value.r.value"), variables=()))
+    ws.apply()
+    ws.watch(canaries.Canary(store.read_value(sm, made)))
+    assert store.read_value(sm, ws.name("copy")) == store.read_value(sm, made)
+    ws.sweep()
