@@ -334,6 +334,9 @@ def test_ref_keeps_the_marks_of_its_arguments_and_errors_show_no_value(ws, sm, t
         ("lower = false\n  upper = false\n  numeric = false\n  special = false", None),
         ('override_special = ""\n  min_special = 1\n  lower = true', None),
         ('exclude_characters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"\n  special = false', None),
+        ("length = 1e30", "length"),
+        ("length = 18446744073709551617", "length"),
+        ("min_numeric = 1e400", "min_numeric"),
     ],
 )
 def test_impossible_password_settings_fail_validate(ws, sm, tfv, settings, attr):
@@ -511,4 +514,19 @@ def test_depends_on_does_not_defer_a_read_by_name(ws, sm, tfv):
     ws.apply()
     ws.watch(canaries.Canary(store.read_value(sm, made)))
     assert store.read_value(sm, ws.name("copy")) == store.read_value(sm, made)
+    ws.sweep()
+
+
+def test_a_saved_plan_reads_again_at_apply(ws, sm, tfv):
+    """plan -out, a new value written outside, apply of the saved plan: the read is opened again
+    at apply and the copy gets the value current then (nothing of the plan's read was kept)."""
+    c1, c2 = ws.canary("v1"), ws.canary("v2")
+    name, copy = ws.name(), ws.name("copy")
+    sm.create_secret(Name=name, SecretString=c1.reveal())
+    ws.write(hcl.config(ws.endpoint, read_block(f'"{name}"') + copy_of(copy, "ephemeral.offstate_secret_value.r.value"), variables=()))
+    plan = ws.plan()
+    sm.put_secret_value(SecretId=name, SecretString=c2.reveal())
+    ws.apply(plan)
+    store.assert_value(sm, copy, c2)
+    ws.assert_no_changes("saved plan")
     ws.sweep()
