@@ -4097,3 +4097,21 @@ fn a_version_constraint_that_excludes_an_ephemeral_block_is_a_warning() {
         ],
     );
 }
+
+/// `kubernetes_secret` (deprecated) is `kubernetes_secret_v1`'s schema under its old name
+/// (hashicorp/kubernetes provider.go: `resourceKubernetesSecretV1("Deprecated; ...")`), so its
+/// `binary_data` has the `binary_data_wo` twin too (facts row: "kubernetes_secret has
+/// data_wo/binary_data_wo"). The table had only its `data`: a `binary_data` map of secrets was
+/// left in the state.
+#[test]
+fn kubernetes_secret_binary_data_becomes_write_only() {
+    let main = "resource \"kubernetes_secret\" \"tls\" {\n  metadata {\n    name = \"tls\"\n  }\n\n  \
+                binary_data = {\n    \"tls.key\" = var.key_b64\n  }\n}\n";
+    let (_plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains(
+            "  binary_data_wo = {\n    \"tls.key\" = var.key_b64\n  }\n  binary_data_wo_revision = 1\n"
+        ),
+        "{text}"
+    );
+}
