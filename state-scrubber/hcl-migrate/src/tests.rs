@@ -4105,7 +4105,8 @@ fn a_version_constraint_that_excludes_an_ephemeral_block_is_a_warning() {
 /// left in the state.
 #[test]
 fn kubernetes_secret_binary_data_becomes_write_only() {
-    let main = "resource \"kubernetes_secret\" \"tls\" {\n  metadata {\n    name = \"tls\"\n  }\n\n  \
+    let main =
+        "resource \"kubernetes_secret\" \"tls\" {\n  metadata {\n    name = \"tls\"\n  }\n\n  \
                 binary_data = {\n    \"tls.key\" = var.key_b64\n  }\n}\n";
     let (_plan, text, _dir) = migrate_main(&[("main.tf", main)]);
     assert!(
