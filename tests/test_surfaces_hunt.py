@@ -530,3 +530,62 @@ def test_a_saved_plan_reads_again_at_apply(ws, sm, tfv):
     store.assert_value(sm, copy, c2)
     ws.assert_no_changes("saved plan")
     ws.sweep()
+
+
+@pytest.mark.parametrize(
+    "attrs, attr",
+    [
+        ({"version_id": '""'}, "version_id"),
+        ({"version_stage": '""'}, "version_stage"),
+        ({"secret_id": '""'}, "secret_id"),
+        ({"version_id": "VERSION", "version_stage": '"AWSPREVIOUS"'}, "version_stage"),
+    ],
+)
+def test_read_arguments_from_variables_are_judged_once_known(ws, sm, tfv, attrs, attr):
+    """`terraform validate` sees variables as unknown: what validate refuses in a literal must be
+    refused when a variable brings it (at plan, on the argument), not read in another way."""
+    c = ws.canary()
+    name = ws.name()
+    version = sm.create_secret(Name=name, SecretString=c.reveal())["VersionId"]
+    body, variables = "", ""
+    for k, v in dict(attrs).items():
+        ws.set_var(f"a_{k}", version if v == "VERSION" else json.loads(v))
+        variables += f'variable "a_{k}" {{\n  type = string\n}}\n'
+        body += f"  {k} = var.a_{k}\n"
+    sid = "var.a_secret_id" if "secret_id" in attrs else f'"{name}"'
+    body = body.replace("  secret_id = var.a_secret_id\n", "")
+    ws.write(
+        hcl.config(ws.endpoint, f'ephemeral "offstate_secret_value" "r" {{\n  secret_id = {sid}\n{body}}}\n'
+                   + copy_of(ws.name("copy"), "ephemeral.offstate_secret_value.r.value"), variables=())
+        + variables
+    )
+    ws.validate()
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    ds = [d for d in diagnostics(res) if d["severity"] == "error"]
+    # Terraform calls ValidateEphemeralResourceConfig again at plan with the values known, and
+    # shows what it answers without the block's address or source line (1.11.4 and 1.15.5): the
+    # message names the argument.
+    assert any(attr in d["summary"] + d.get("detail", "") for d in ds), res.stdout
+    assert not any("Provider produced" in d["summary"] for d in ds), res.stdout
+    ws.sweep()
+
+
+def test_data_source_arguments_from_variables_conflict_once_known(ws, sm, tfv):
+    name = ws.name()
+    arn = sm.create_secret(Name=name, SecretString=ws.canary().reveal())["ARN"]
+    ws.set_var("a", arn)
+    ws.set_var("n", name + "-other")
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            'variable "a" {\n  type = string\n}\nvariable "n" {\n  type = string\n}\n'
+            'data "offstate_secret" "d" {\n  arn  = var.a\n  name = var.n\n}\n'
+            'output "n" { value = data.offstate_secret.d.name }\n',
+            variables=(),
+        )
+    )
+    ws.validate()
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    ds = [d for d in diagnostics(res) if d["severity"] == "error"]
+    assert any("conflicts" in d.get("detail", "") for d in ds), res.stdout
+    ws.sweep()
