@@ -42,6 +42,9 @@ pub enum DocKind {
     Encrypted,
     /// `terraform output -json` (see [`is_output_document`]).
     Outputs,
+    /// Terraform's machine-readable UI, `terraform plan|apply|query|test -json` (see
+    /// `ui::is_ui_stream`).
+    UiStream,
 }
 
 impl DocKind {
@@ -54,6 +57,7 @@ impl DocKind {
             DocKind::BackendConfig => "backend_config",
             DocKind::Encrypted => "opentofu_encrypted_state",
             DocKind::Outputs => "terraform_output_json",
+            DocKind::UiStream => "terraform_json_ui",
         }
     }
 }

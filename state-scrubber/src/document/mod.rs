@@ -10,7 +10,8 @@
 //! `backend`, `show` (`show -json` resources and plan changes), `outputs` (outputs and
 //! variables), `text` (free text), `configuration` (a plan's configuration), `sites` and
 //! `same_value` (values equal to a secret found elsewhere), `marks` (sensitivity marks),
-//! `walk` (tree walkers), `wrapper` (setup-terraform's wrapper output).
+//! `walk` (tree walkers), `wrapper` (setup-terraform's wrapper output), `ui` (the
+//! machine-readable UI of `terraform plan|apply|query|test -json`).
 
 mod address;
 mod backend;
@@ -30,6 +31,7 @@ mod stream;
 #[cfg(test)]
 mod tests;
 mod text;
+mod ui;
 mod values;
 mod walk;
 mod wrapper;

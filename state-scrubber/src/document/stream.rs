@@ -75,6 +75,26 @@ impl<'e> Scanner<'e> {
             return self.conclude(DocKind::Outputs, src.len(), notes);
         }
 
+        if super::ui::is_ui_stream(src) {
+            // One message a line, message i at `/i`.
+            let mut dom = Dom::default();
+            let mut i = 0;
+            loop {
+                p.push_index(i);
+                self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                    s.ui_message(src, dom, id, unit)
+                })
+                .map_err(|e| self.syntax(e))?;
+                p.pop();
+                i += 1;
+                if p.finish().is_ok() {
+                    break;
+                }
+            }
+            let notes = ambiguity_notes(&p.ambiguities);
+            return self.conclude(DocKind::UiStream, src.len(), notes);
+        }
+
         let mut version: Option<(String, Pos)> = None;
         let mut format_version: Option<(String, Pos)> = None;
         let mut seen_plan = false;

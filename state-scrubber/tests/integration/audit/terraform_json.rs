@@ -251,3 +251,135 @@ fn secrets_on_the_setup_terraform_wrapper_command_line_are_reported() {
     let r = audit(&[&d.s("ok/plan.json")]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+/// Terraform's machine-readable UI (`terraform plan|apply|query|test -json`, one message a
+/// line) was "invalid JSON at the document root: unexpected data after the end" (exit 2), in a
+/// walk too (`terraform plan -json > plan.json`). It is read message by message, at `/i`: a
+/// `terraform query` result's `resource_object` (the attribute table applies) and its list
+/// block's `input_config`, apply's `outputs`, and a diagnostic's texts that quote values
+/// (`terraform test`'s failed assertion). The other messages (ids, addresses, statuses) give
+/// nothing.
+#[test]
+fn the_machine_readable_ui_stream_is_read_message_by_message() {
+    const B62: &str = ALNUM;
+    let d = Dir::new();
+    let p = pw();
+    let tok = plant(&format!("gh{}_{}", "p", random(B62, 36)));
+    let filter = plant(&format!("gl{}-{}", "pat", random(B62, 20)));
+    let head = |level: &str, msg: &str, ty: &str| {
+        json!({"@level": level, "@message": msg, "@module": "terraform.ui",
+               "@timestamp": "2026-11-27T14:38:58.668520Z", "type": ty})
+    };
+    let with = |mut m: Value, k: &str, v: Value| {
+        m[k] = v;
+        m
+    };
+    let mut version = head("info", "Terraform 1.15.5", "version");
+    version["terraform"] = json!("1.15.5");
+    version["ui"] = json!("1.3");
+    let lines = [
+        version,
+        with(
+            head("info", "list.aws_db_instance.all: Starting query...", "list_start"),
+            "list_start",
+            json!({"address": "list.aws_db_instance.all", "resource_type": "aws_db_instance",
+                   "input_config": {"filter_tag": filter}}),
+        ),
+        with(
+            head("info", "list.aws_db_instance.all: Result found", "list_resource_found"),
+            "list_resource_found",
+            json!({"address": "list.aws_db_instance.all", "display_name": "db-1",
+                   "identity": {"id": "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"}, "identity_version": 0,
+                   "resource_type": "aws_db_instance",
+                   "resource_object": {"id": "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ", "password": p,
+                                       "username": "app", "engine": "postgres"}}),
+        ),
+        with(
+            head("info", "terraform_data.x: Creation complete after 0s [id=8359974a-34aa-ee4c-4664-c90b424e60ca]", "apply_complete"),
+            "hook",
+            json!({"resource": {"addr": "terraform_data.x", "resource_type": "terraform_data"},
+                   "action": "create", "id_key": "id", "id_value": "8359974a-34aa-ee4c-4664-c90b424e60ca",
+                   "elapsed_seconds": 0}),
+        ),
+        with(
+            head("error", "Error: Test assertion failed", "diagnostic"),
+            "diagnostic",
+            json!({"severity": "error", "summary": "Test assertion failed",
+                   "detail": format!("tok was {tok}"),
+                   "range": {"filename": "tests/a.tftest.hcl", "start": {"line": 4, "column": 21, "byte": 66},
+                             "end": {"line": 4, "column": 41, "byte": 86}},
+                   "snippet": {"context": "run \"apply_it\"", "code": "    condition     = output.tok == \"nope\"",
+                               "start_line": 4, "highlight_start_offset": 20, "highlight_end_offset": 40,
+                               "values": [{"traversal": "output.tok", "statement": format!("is \"{tok}\"")}],
+                               "test_assertion_expr": {"lhs": format!("\"{tok}\""), "rhs": "\"nope\"",
+                                                       "warning": "", "show_verbose": false}}}),
+        ),
+        with(
+            head("info", "Outputs: 1", "outputs"),
+            "outputs",
+            json!({"tok": {"sensitive": false, "type": "string", "value": tok}}),
+        ),
+        with(
+            head("info", "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.", "change_summary"),
+            "changes",
+            json!({"add": 1, "change": 0, "import": 0, "remove": 0, "operation": "apply"}),
+        ),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    d.write("ci/plan.json", &text);
+    for target in [d.s("ci/plan.json"), d.s("ci")] {
+        let r = audit(&[&target, "--format", "json"]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let f = findings(&r);
+        let mut got = columns(&f, ["address", "attribute_path", "json_pointer", "rule_id"]);
+        got.sort();
+        let want: Vec<[&str; 4]> = vec![
+            [
+                "diagnostic.tests/a.tftest.hcl:4",
+                "detail",
+                "/4/diagnostic/detail",
+                "github-token",
+            ],
+            [
+                "diagnostic.tests/a.tftest.hcl:4",
+                "snippet.test_assertion_expr.lhs",
+                "/4/diagnostic/snippet/test_assertion_expr/lhs",
+                "github-token",
+            ],
+            [
+                "diagnostic.tests/a.tftest.hcl:4",
+                "snippet.values[0].statement",
+                "/4/diagnostic/snippet/values/0/statement",
+                "github-token",
+            ],
+            [
+                "list.aws_db_instance.all",
+                "filter_tag",
+                "/1/list_start/input_config/filter_tag",
+                "gitlab-token",
+            ],
+            [
+                "list.aws_db_instance.all",
+                "password",
+                "/2/list_resource_found/resource_object/password",
+                "attr.aws_db_instance.password",
+            ],
+            ["output.tok", "", "/5/outputs/tok/value", "github-token"],
+        ];
+        assert_eq!(got, want);
+        assert_eq!(r.json()["files"][0]["document"], "terraform_json_ui");
+        // Each at its own line of the file.
+        let line = |ptr: &str| {
+            f.iter().find(|x| x["json_pointer"] == ptr).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        };
+        assert_eq!(line("/2/list_resource_found/resource_object/password"), 3);
+        assert_eq!(line("/5/outputs/tok/value"), 6);
+    }
+    assert_never_shown(
+        &d.s("ci/plan.json"),
+        &[&p, &tok, &filter],
+        "a planted value",
+    );
+}

@@ -1,0 +1,232 @@
+//! Terraform's machine-readable UI (`terraform plan|apply|query|test -json`): one JSON message a
+//! line, each `{"@level", "@message", "@module", "@timestamp", "type", ...}` (Terraform's
+//! `internal/command/views/json`). Message `i` is read at pointer `/i`, as if the lines were
+//! an array. Values are in three kinds of message:
+//!
+//! - `list_resource_found` (`terraform query`): `resource_object`, a found resource's values as
+//!   a state holds them (the attribute table applies by `resource_type`), and `identity`;
+//!   `list_start`'s `input_config`, the list block's configuration;
+//! - `outputs` (apply): the root outputs, as `terraform output -json` gives them;
+//! - `diagnostic`: `summary`, `detail`, and `snippet`'s `values[].statement` and `test_assertion_expr`
+//!   (`terraform test`), which quote the values of a failed condition's references (Terraform
+//!   writes `(sensitive value)` for marked ones; a plain variable or output is quoted).
+//!
+//! Every other message (`version`, `planned_change`, `apply_complete`, `test_run`, ...) holds
+//! addresses, actions, statuses and ids.
+
+use super::address::member_string;
+use super::marks::Marks;
+use super::scanner::Scanner;
+use crate::detect::{Mark, Step};
+use crate::finding::Address;
+use crate::json::{Dom, Kind as JKind, NodeId, Parser};
+use crate::table::GENERIC_FIX;
+use std::borrow::Cow;
+
+/// Fix for a value quoted in a diagnostic of the UI stream.
+const DIAGNOSTIC_FIX: &str = "a diagnostic (a failed condition or test assertion, an error) quotes the values it references unless they are marked sensitive: declare the variable or output `sensitive = true` (or `ephemeral = true`), delete the saved output (CI logs, artifacts), and rotate the secret";
+
+/// Whether `src` starts with a message of Terraform's machine-readable UI: an object whose keys
+/// start with `@` (`@level`, `@message`, ... as Terraform writes them, first) and that has
+/// `@message` and a string `type` (every message has both, the `version` message first). Any
+/// other first key ends the check there (a state's object is not read through).
+pub fn is_ui_stream(src: &[u8]) -> bool {
+    let mut p = Parser::new(src);
+    if p.begin_object().is_err() {
+        return false;
+    }
+    let (mut message, mut ty) = (false, false);
+    let mut first = true;
+    loop {
+        let Ok(Some((ks, ke, esc))) = p.next_key(first) else {
+            return message && ty;
+        };
+        let key = crate::json::str_of(&src[ks..ke], esc).unwrap_or(Cow::Borrowed(""));
+        if first && !key.starts_with('@') {
+            return false;
+        }
+        first = false;
+        match key.as_ref() {
+            "@message" => message = true,
+            "type" => ty = p.peek_kind().is_ok_and(|k| k == b'"'),
+            _ => {}
+        }
+        if p.skip_value().is_err() {
+            return false;
+        }
+    }
+}
+
+impl<'e> Scanner<'e> {
+    /// One message of the UI stream, at pointer `unit` (`/i`).
+    pub(super) fn ui_message(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        if dom.node(id).kind != JKind::Object {
+            return;
+        }
+        match member_string(src, dom, id, "type").as_deref() {
+            Some("list_resource_found") => self.ui_list_found(src, dom, id, unit),
+            Some("list_start") => {
+                let Some(start) = dom.get(src, id, "list_start") else {
+                    return;
+                };
+                let address = list_address(src, dom, start);
+                if let Some(config) = dom.get(src, start, "input_config") {
+                    let rel = [
+                        Step::Key(Cow::Borrowed("list_start")),
+                        Step::Key(Cow::Borrowed("input_config")),
+                    ];
+                    self.values(
+                        src,
+                        dom,
+                        config,
+                        "list_start",
+                        &address,
+                        unit,
+                        &rel,
+                        &[],
+                        &Marks::default(),
+                        Mark::PlanSensitive,
+                        GENERIC_FIX,
+                    );
+                }
+            }
+            Some("outputs") => {
+                if let Some(outputs) = dom.get(src, id, "outputs") {
+                    if dom.node(outputs).kind == JKind::Object {
+                        let unit = format!("{unit}/outputs");
+                        self.outputs(src, dom, outputs, &unit, "outputs", "");
+                    }
+                }
+            }
+            Some("diagnostic") => self.ui_diagnostic(src, dom, id, unit),
+            _ => {}
+        }
+    }
+
+    /// `list_resource_found`: `{address, resource_type, identity, resource_object, ...}`.
+    fn ui_list_found(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        let Some(found) = dom.get(src, id, "list_resource_found") else {
+            return;
+        };
+        let address = list_address(src, dom, found);
+        let rows = self.engine.table.for_type(&address.resource_type);
+        for member in ["resource_object", "identity"] {
+            let Some(values) = dom.get(src, found, member) else {
+                continue;
+            };
+            let rel = [
+                Step::Key(Cow::Borrowed("list_resource_found")),
+                Step::Key(Cow::Borrowed(member)),
+            ];
+            self.values(
+                src,
+                dom,
+                values,
+                "list_resource_found",
+                &address,
+                unit,
+                &rel,
+                &rows,
+                &Marks::default(),
+                Mark::PlanSensitive,
+                GENERIC_FIX,
+            );
+        }
+    }
+
+    /// `diagnostic`: the texts that quote values (content rules, as a check's message).
+    fn ui_diagnostic(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        let Some(diag) = dom.get(src, id, "diagnostic") else {
+            return;
+        };
+        // Named by where it points (`diagnostic.main.tf:12`): its summary is a provider's text.
+        let range = dom.get(src, diag, "range");
+        let file = range.and_then(|r| member_string(src, dom, r, "filename"));
+        let line = range
+            .and_then(|r| dom.get(src, r, "start"))
+            .and_then(|s| dom.get(src, s, "line"))
+            .filter(|n| dom.node(*n).kind == JKind::Number)
+            .map(|n| dom.raw(src, n).to_string());
+        let address = Address {
+            mode: "diagnostic".into(),
+            name: match (file, line) {
+                (Some(f), Some(l)) => format!("{f}:{l}"),
+                (Some(f), None) => f,
+                _ => String::new(),
+            },
+            ..Default::default()
+        };
+        let key = |k: &'static str| Step::Key(Cow::Borrowed(k));
+        let mut texts: Vec<(NodeId, Vec<Step<'static>>)> = Vec::new();
+        for k in ["summary", "detail"] {
+            if let Some(n) = dom.get(src, diag, k) {
+                texts.push((n, vec![key(k)]));
+            }
+        }
+        if let Some(snippet) = dom.get(src, diag, "snippet") {
+            if let Some(values) = dom.get(src, snippet, "values") {
+                if dom.node(values).kind == JKind::Array {
+                    for (j, v) in dom.elements(values).enumerate() {
+                        if let Some(n) = dom.get(src, v, "statement") {
+                            texts.push((
+                                n,
+                                vec![
+                                    key("snippet"),
+                                    key("values"),
+                                    Step::Idx(j),
+                                    key("statement"),
+                                ],
+                            ));
+                        }
+                    }
+                }
+            }
+            if let Some(expr) = dom.get(src, snippet, "test_assertion_expr") {
+                for side in ["lhs", "rhs"] {
+                    if let Some(n) = dom.get(src, expr, side) {
+                        texts.push((
+                            n,
+                            vec![key("snippet"), key("test_assertion_expr"), key(side)],
+                        ));
+                    }
+                }
+            }
+        }
+        for (node, attr) in texts {
+            let mut rel = vec![key("diagnostic")];
+            rel.extend(attr.iter().cloned());
+            self.text(
+                src,
+                dom,
+                node,
+                "diagnostic",
+                &address,
+                unit,
+                &rel,
+                &attr,
+                DIAGNOSTIC_FIX,
+            );
+        }
+    }
+}
+
+/// A list block's address (`list.TYPE.NAME`, a module path before it) and resource type.
+fn list_address(src: &[u8], dom: &Dom, id: NodeId) -> Address {
+    let full = member_string(src, dom, id, "address").unwrap_or_default();
+    let rtype = member_string(src, dom, id, "resource_type").unwrap_or_default();
+    let (module, rest) = match full.rfind("list.") {
+        Some(i) => (full[..i].trim_end_matches('.').to_string(), &full[i + 5..]),
+        None => (String::new(), full.as_str()),
+    };
+    let name = rest
+        .strip_prefix(&format!("{rtype}."))
+        .unwrap_or(rest)
+        .to_string();
+    Address {
+        module,
+        mode: "list".into(),
+        resource_type: rtype,
+        name,
+        ..Default::default()
+    }
+}
