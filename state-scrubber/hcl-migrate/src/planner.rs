@@ -479,13 +479,94 @@ fn body_insertion(
     BodyInsertion::new(src, open, close, after)
 }
 
-fn is_literal(expr: &Expression) -> bool {
-    match expr {
-        Expression::String(_) => true,
-        Expression::StringTemplate(t) => t.iter().all(|e| e.is_literal()),
-        Expression::HeredocTemplate(h) => h.template.iter().all(|e| e.is_literal()),
-        _ => false,
+/// How a secret argument's value is written when nothing in it is a reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Literal {
+    /// A string, or an object or tuple of literals (`data = { password = "..." }`): plan JSON
+    /// shows it as the expression's `constant_value`.
+    Plain,
+    /// An encoding function of literals (`jsonencode({ password = "..." })`): plan JSON shows no
+    /// `constant_value`, but the configuration, and the copy of it a saved plan holds, have it.
+    Built,
+}
+
+/// What `expr` is as a [`Literal`], when it holds a string and reads nothing (`null` alone and
+/// `{}` are not secrets).
+fn literal(expr: &Expression) -> Option<Literal> {
+    /// (a string is in it, a function builds it); `None` when something is read.
+    fn walk(expr: &Expression) -> Option<(bool, bool)> {
+        let all = |parts: Vec<Option<(bool, bool)>>| {
+            parts.into_iter().try_fold((false, false), |(s, b), p| {
+                p.map(|(ps, pb)| (s || ps, b || pb))
+            })
+        };
+        match expr {
+            Expression::String(_) => Some((true, false)),
+            Expression::StringTemplate(t) => {
+                t.iter().all(|e| e.is_literal()).then_some((true, false))
+            }
+            Expression::HeredocTemplate(h) => h
+                .template
+                .iter()
+                .all(|e| e.is_literal())
+                .then_some((true, false)),
+            Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) => {
+                Some((false, false))
+            }
+            Expression::Parenthesis(p) => walk(p.inner()),
+            Expression::Array(items) => all(items.iter().map(walk).collect()),
+            Expression::Object(object) => all(object
+                .iter()
+                .flat_map(|(key, value)| {
+                    let key = match key {
+                        hcl_edit::expr::ObjectKey::Ident(_) => Some((false, false)),
+                        hcl_edit::expr::ObjectKey::Expression(e) => walk(e),
+                    };
+                    [key, walk(value.expr())]
+                })
+                .collect()),
+            // Functions whose result is only their arguments, re-encoded.
+            Expression::FuncCall(call)
+                if call.name.namespace.is_empty()
+                    && matches!(
+                        call.name.name.as_str(),
+                        "jsonencode"
+                            | "yamlencode"
+                            | "base64encode"
+                            | "textencodebase64"
+                            | "tostring"
+                            | "tomap"
+                            | "tolist"
+                            | "format"
+                            | "join"
+                            | "trimspace"
+                            | "chomp"
+                    ) =>
+            {
+                all(call.args.iter().map(walk).collect()).map(|(s, _)| (s, true))
+            }
+            _ => None,
+        }
     }
+    match walk(expr)? {
+        (false, _) => None,
+        (true, false) => Some(Literal::Plain),
+        (true, true) => Some(Literal::Built),
+    }
+}
+
+/// The warning for a secret argument written as a literal (`what` names it), if it is one.
+fn literal_warning(what: &str, expr: &Expression) -> Option<String> {
+    Some(match literal(expr)? {
+        Literal::Plain => format!(
+            "{what} is a literal: it stays in the configuration and in plan JSON; pass it in through an ephemeral \
+             variable or resource"
+        ),
+        Literal::Built => format!(
+            "{what} is built from literals: it stays in the configuration (and in the copy of it a saved plan \
+             holds); pass it in through an ephemeral variable or resource"
+        ),
+    })
 }
 
 impl<'a> Planner<'a> {

@@ -4116,3 +4116,45 @@ fn kubernetes_secret_binary_data_becomes_write_only() {
         "{text}"
     );
 }
+
+/// A secret written as literals is warned about whatever its shape: a map of strings
+/// (`kubernetes_secret.data = { password = "..." }`, hashicorp/terraform-provider-kubernetes's
+/// examples) is in plan JSON as the expression's `constant_value`, like a string; a
+/// `jsonencode({...})` of strings (terraform-aws-eks-blueprints' external-secrets pattern) is
+/// not there (Terraform 1.11.4: no `constant_value` for a function call) but stays in the
+/// configuration. Before, only a plain string or template was a literal, and these went without
+/// a word. Anything that reads a value is not a literal, and `null` or `{}` hold no secret.
+#[test]
+fn secrets_written_as_maps_or_encoded_literals_are_warned_about() {
+    let main = "variable \"pw\" {\n  type = string\n}\n\n\
+                resource \"kubernetes_secret\" \"map\" {\n  metadata {\n    name = \"m\"\n  }\n  data = {\n    username = \"admin\"\n    password = \"lit-1\"\n  }\n}\n\n\
+                resource \"aws_ssm_parameter\" \"json\" {\n  name  = \"j\"\n  type  = \"SecureString\"\n  value = jsonencode({\n    username = \"admin\",\n    password = \"lit-2\"\n  })\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"mixed\" {\n  secret_id     = \"s\"\n  secret_string = jsonencode({ username = \"admin\", password = var.pw })\n}\n\n\
+                resource \"kubernetes_secret\" \"empty\" {\n  metadata {\n    name = \"e\"\n  }\n  data = {}\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains("data_wo = {") && text.contains("value_wo = jsonencode({"),
+        "{text}"
+    );
+    let literal: Vec<&str> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.hazard == Hazard::LiteralSecret)
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(
+        literal,
+        [
+            "`kubernetes_secret.map.data` is a literal: it stays in the configuration and in plan JSON; pass it in \
+             through an ephemeral variable or resource",
+            "`aws_ssm_parameter.json.value` is built from literals: it stays in the configuration (and in the copy of \
+             it a saved plan holds); pass it in through an ephemeral variable or resource",
+        ],
+        "{:#?}",
+        plan.warnings
+    );
+    // The value itself is never quoted.
+    for w in &plan.warnings {
+        assert!(!w.message.contains("lit-"), "{}", w.message);
+    }
+}

@@ -4,8 +4,8 @@
 
 use super::repetition::{is_var_attr, names_resource, repetition};
 use super::{
-    after_block, attr_step, body_insertion, is_literal, reindent, removed_block, span_of, Pair,
-    Planner, Repeat,
+    after_block, attr_step, body_insertion, literal_warning, reindent, removed_block, span_of,
+    Pair, Planner, Repeat,
 };
 use crate::comments::{comments_in, Comment};
 use crate::edit::{indent_at, line_end, line_start, render, Edit};
@@ -325,11 +325,19 @@ impl<'a> Planner<'a> {
                      `value_wo_version`) writes a NEW value as the current version (a rotation): update whatever else was \
                      given the password (a database user, an app's configuration) then"
                 ));
-            } else if is_literal(&pair.value.value) {
-                self.warn(pair.version_file, span_of(pair.value).start, Hazard::LiteralSecret, format!(
-                    "`aws_secretsmanager_secret_version.{vname}.{}` is a literal: it stays in the configuration and in plan JSON",
+            } else if let Some(message) = literal_warning(
+                &format!(
+                    "`aws_secretsmanager_secret_version.{vname}.{}`",
                     pair.value.key.as_str()
-                ));
+                ),
+                &pair.value.value,
+            ) {
+                self.warn(
+                    pair.version_file,
+                    span_of(pair.value).start,
+                    Hazard::LiteralSecret,
+                    message,
+                );
             }
         }
         if let Some(first) = pairs.first() {

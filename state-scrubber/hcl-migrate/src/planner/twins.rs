@@ -4,7 +4,7 @@
 
 use super::readers::{mirrors, whole_uses_without};
 use super::triggers::null_branch_trigger;
-use super::{after_block, is_literal, span_of, CopiedCondition, Planner};
+use super::{after_block, literal_warning, span_of, CopiedCondition, Planner};
 use crate::comments::{comments_in, Comment};
 use crate::edit::{indent_at, line_end, line_start, Edit};
 use crate::module::{label, Meta, Owner, Reference, Step};
@@ -408,10 +408,8 @@ impl<'a> Planner<'a> {
                             "`{path}`: the first apply with `{version}` sends the value to the provider again; make sure it is the current one"
                         ));
                     }
-                    if is_literal(&attr.value) {
-                        self.warn(file, key.start, Hazard::LiteralSecret, format!(
-                            "`{path}` is a literal: it stays in the configuration and in plan JSON; pass it in through an ephemeral variable or resource"
-                        ));
+                    if let Some(message) = literal_warning(&format!("`{path}`"), &attr.value) {
+                        self.warn(file, key.start, Hazard::LiteralSecret, message);
                     }
                 }
             }
