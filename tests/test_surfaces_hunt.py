@@ -334,6 +334,8 @@ def test_ref_keeps_the_marks_of_its_arguments_and_errors_show_no_value(ws, sm, t
         ("lower = false\n  upper = false\n  numeric = false\n  special = false", None),
         ('override_special = ""\n  min_special = 1\n  lower = true', None),
         ('exclude_characters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"\n  special = false', None),
+        ("numeric = false\n  min_numeric = 2", "min_numeric"),
+        ("special = false\n  min_special = 1", "min_special"),
         ("length = 1e30", "length"),
         ("length = 18446744073709551617", "length"),
         ("min_numeric = 1e400", "min_numeric"),

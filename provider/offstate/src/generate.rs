@@ -144,8 +144,12 @@ pub fn spec_from(v: &Value, at: &AttributePath, out: &mut Diagnostics) -> Option
             .unwrap_or_default()
             .to_string(),
     };
-    if let Err(why) = spec.check() {
-        diags.attr_error(at.clone(), "Impossible password settings", why);
+    if let Err((attr, why)) = spec.check() {
+        let path = match attr {
+            Some(name) => at.clone().then_attr(name),
+            None => at.clone(),
+        };
+        diags.attr_error(path, "Impossible password settings", why);
     }
     let ok = !local.has_errors();
     out.extend(local);
@@ -182,25 +186,47 @@ impl PasswordSpec {
         out
     }
 
-    /// Why these settings cannot produce a password, if they cannot.
-    pub fn check(&self) -> Result<(), String> {
+    /// Why these settings cannot produce a password, if they cannot: the argument to blame
+    /// (`None`: the settings together) and the reason.
+    pub fn check(&self) -> Result<(), (Option<&'static str>, String)> {
         if self.length == 0 {
-            return Err("length must be at least 1.".into());
+            return Err((Some("length"), "length must be at least 1.".into()));
+        }
+        // A minimum of a class that is turned off was ignored: `numeric = false` with
+        // `min_numeric = 2` made passwords without a digit.
+        for (on, min, class, min_name) in [
+            (self.lower, self.min_lower, "lower", "min_lower"),
+            (self.upper, self.min_upper, "upper", "min_upper"),
+            (self.numeric, self.min_numeric, "numeric", "min_numeric"),
+            (self.special, self.min_special, "special", "min_special"),
+        ] {
+            if !on && min > 0 {
+                return Err((
+                    Some(min_name),
+                    format!("{min_name} is {min} but {class} is false: turn {class} on or drop {min_name}."),
+                ));
+            }
         }
         let classes = self.classes();
         if classes.iter().all(|(set, _)| set.is_empty()) {
-            return Err("no characters are left to choose from: enable a character class or exclude fewer characters.".into());
+            return Err((None, "no characters are left to choose from: enable a character class or exclude fewer characters.".into()));
         }
         if let Some((_, min)) = classes.iter().find(|(set, min)| set.is_empty() && *min > 0) {
-            return Err(format!(
-                "a minimum of {min} is asked of a character class with no characters left."
+            return Err((
+                None,
+                format!(
+                    "a minimum of {min} is asked of a character class with no characters left."
+                ),
             ));
         }
         let mins: usize = classes.iter().map(|(_, m)| m).sum();
         if mins > self.length {
-            return Err(format!(
-                "the minimums add up to {mins}, more than the length {}.",
-                self.length
+            return Err((
+                None,
+                format!(
+                    "the minimums add up to {mins}, more than the length {}.",
+                    self.length
+                ),
             ));
         }
         Ok(())
@@ -363,6 +389,57 @@ mod tests {
         assert_eq!(pw.expose_str().unwrap(), "590");
     }
 
+    /// A minimum of a class that is turned off is refused on the minimum: it was ignored, and
+    /// `numeric = false, min_numeric = 2` made passwords without a digit.
+    #[test]
+    fn a_minimum_of_a_class_turned_off_is_refused_on_the_minimum() {
+        let mut d = Diagnostics::new();
+        let config = Value::object([
+            ("numeric", Value::Bool(false)),
+            (
+                "min_numeric",
+                Value::Number(offstate_framework::value::Number::Int(2)),
+            ),
+        ]);
+        assert!(spec_from(&config, &AttributePath::attr("generate"), &mut d).is_none());
+        let errors: Vec<_> = d.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{d:?}");
+        assert_eq!(
+            errors[0].attribute,
+            Some(AttributePath::attr("generate").then_attr("min_numeric"))
+        );
+        assert!(errors[0].detail.contains("numeric is false"), "{d:?}");
+        for (flag, min) in [
+            ("lower", "min_lower"),
+            ("upper", "min_upper"),
+            ("special", "min_special"),
+        ] {
+            let mut d = Diagnostics::new();
+            let config = Value::object([
+                (flag, Value::Bool(false)),
+                (
+                    min,
+                    Value::Number(offstate_framework::value::Number::Int(1)),
+                ),
+            ]);
+            assert!(
+                spec_from(&config, &AttributePath::root(), &mut d).is_none(),
+                "{flag}"
+            );
+        }
+        // Off with no minimum, or on with one: fine.
+        let ok = PasswordSpec {
+            numeric: false,
+            ..PasswordSpec::default()
+        };
+        assert!(ok.check().is_ok());
+        let ok = PasswordSpec {
+            min_numeric: 2,
+            ..PasswordSpec::default()
+        };
+        assert!(ok.check().is_ok());
+    }
+
     #[test]
     fn two_passwords_differ() {
         let spec = PasswordSpec::default();
@@ -377,7 +454,7 @@ mod tests {
             min_upper: 3,
             ..Default::default()
         };
-        assert!(s.check().unwrap_err().contains("minimums"));
+        assert!(s.check().unwrap_err().1.contains("minimums"));
         let s = PasswordSpec {
             lower: false,
             upper: false,
