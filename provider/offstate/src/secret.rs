@@ -282,11 +282,13 @@ fn check_trigger_not_derived(value: &SecretValue, config: &Value, d: &mut Diagno
 }
 
 /// Every argument except the value itself is kept in plan and state in plain text. Refuses a
-/// value equal to one of them, or to a map key (`name = var.x` and `value_wo = var.x`, a tag
-/// value, a `json_template` field): the value would be in the state under that name.
+/// value equal to one of them or to a map key (`name = var.x` and `value_wo = var.x`, a tag
+/// value), or, when 8 bytes or longer, inside one (`description = "pw: ${var.x}"`): the value
+/// would be in the state under that name.
 /// `value_wo_version` has its own check. Compared in constant time; the message names the
 /// argument, never the value.
 fn check_value_not_an_argument(value: &SecretValue, config: &Value, d: &mut Diagnostics) {
+    const IN_ARGUMENT_MIN: usize = 8;
     /// The arguments under `v` (at `at`) whose string, or map key, `is_value`. A map key that
     /// is the value is not put into the path of its entry.
     fn search(v: &Value, at: &str, is_value: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
@@ -335,9 +337,21 @@ fn check_value_not_an_argument(value: &SecretValue, config: &Value, d: &mut Diag
     if let Some(text) = config.get("binary_wo").as_str() {
         inputs.push(text.as_bytes());
     }
+    // Equal, or (8 bytes or more: a shorter value can be in a text by chance) inside it. Every
+    // window is compared, with no early exit: arguments are short (a description is at most
+    // 2,048 characters), so this stays small.
     let is_value = |s: &str| {
+        let s = s.as_bytes();
         inputs.iter().fold(false, |acc, v| {
-            acc | bool::from(subtle::ConstantTimeEq::ct_eq(s.as_bytes(), *v))
+            let inside = v.len() >= IN_ARGUMENT_MIN && v.len() < s.len();
+            let windows = if inside {
+                s.windows(v.len()).collect()
+            } else {
+                vec![s]
+            };
+            windows.into_iter().fold(acc, |acc, w| {
+                acc | bool::from(subtle::ConstantTimeEq::ct_eq(w, *v))
+            })
         })
     };
     let mut named: Vec<String> = Vec::new();
@@ -349,8 +363,8 @@ fn check_value_not_an_argument(value: &SecretValue, config: &Value, d: &mut Diag
             value_source(config),
             "The value is also given as another argument",
             format!(
-                "The value equals {}, which is stored in plan and state in plain text: the value would be \
-                 there too. Give that argument something else.",
+                "The value equals or appears in {}, which is stored in plan and state in plain text: the \
+                 value would be there too. Give that argument something else.",
                 named.join(", ")
             ),
         );
