@@ -591,3 +591,39 @@ def test_data_source_arguments_from_variables_conflict_once_known(ws, sm, tfv):
     ds = [d for d in diagnostics(res) if d["severity"] == "error"]
     assert any("conflicts" in d.get("detail", "") for d in ds), res.stdout
     ws.sweep()
+
+
+def test_query_with_a_filter_from_an_ephemeral_variable(ws, sm):
+    """A list block's filter from an ephemeral variable (a secret there by mistake): the human
+    `terraform query` output and the generated configuration do not show it, nor does any log
+    or the provider's output. (`terraform query -json` does: Terraform prints input_config, as
+    docs/list-resources/secret.md says; not run here.)"""
+    ws.env["OFFSTATE_TERRAFORM"] = "bundled"
+    c = ws.canary()
+    ws.set_var("secret", c)
+    prefix = ws.name()
+    sm.create_secret(Name=f"{prefix}/one", SecretString="not-the-canary", Tags=[{"Key": "k", "Value": "v"}])
+    ws.write(hcl.header() + hcl.provider(ws.endpoint) + hcl.secret_variable())
+    for include in ("true", "false"):
+        ws.write(
+            'list "offstate_secret" "found" {\n'
+            "  provider = offstate\n"
+            f"  include_resource = {include}\n"
+            "  config {\n    tag_value = var.secret\n  }\n"
+            "}\n"
+            'list "offstate_secret" "all" {\n'
+            "  provider = offstate\n"
+            f"  include_resource = {include}\n"
+            f'  config {{\n    name_prefix = "{prefix}/"\n  }}\n'
+            "}\n",
+            name="main.tfquery.hcl",
+        )
+        res = ws.tf("query")
+        assert f"{prefix}/one" in res.stdout, res.stdout
+        out = f"generated-{include}.tf"
+        # Terraform 1.15.5 asks for the resource objects for -generate-config-out whatever
+        # include_resource says.
+        ws.tf("query", f"-generate-config-out={out}")
+        assert (ws.dir / out).read_text().count('resource "offstate_secret"') == 1
+        ws.remove(out)
+    ws.sweep()
