@@ -627,3 +627,43 @@ def test_query_with_a_filter_from_an_ephemeral_variable(ws, sm):
         assert (ws.dir / out).read_text().count('resource "offstate_secret"') == 1
         ws.remove(out)
     ws.sweep()
+
+
+def test_an_ephemeral_read_configures_a_second_provider(ws, sm, tfv):
+    """A second offstate provider configuration assumes a role with an external id read by an
+    ephemeral offstate_secret_value of the first; it writes a secret. The external id appears
+    in no artifact (logs, provider output, plan, state)."""
+    ext = ws.canary("extid")
+    ext_name = ws.name("ext")
+    sm.create_secret(Name=ext_name, SecretString=ext.reveal())
+    ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint
+    name = ws.name("via-role")
+    ws.write(
+        hcl.config(
+            ws.endpoint,
+            read_block(f'"{ext_name}"', label="ext")
+            + 'provider "offstate" {\n'
+            '  alias    = "role"\n'
+            '  region   = "us-east-1"\n'
+            f'  endpoint = "{ws.endpoint}"\n'
+            "  assume_role {\n"
+            '    role_arn    = "arn:aws:iam::123456789012:role/offstate-e2e"\n'
+            "    external_id = ephemeral.offstate_secret_value.ext.value\n"
+            "  }\n"
+            "}\n"
+            'ephemeral "offstate_password" "p" {\n  length = 30\n}\n'
+            'resource "offstate_secret" "via_role" {\n'
+            "  provider = offstate.role\n"
+            f'  name = "{name}"\n'
+            "  recovery_window_in_days = 0\n"
+            "  value_wo = ephemeral.offstate_password.p.result\n"
+            '  value_wo_version = "1"\n'
+            "}\n",
+            variables=(),
+        )
+    )
+    plan = ws.plan()
+    ws.apply(plan)
+    ws.watch(canaries.Canary(store.read_value(sm, name)))
+    ws.assert_no_changes("second provider")
+    ws.sweep()
