@@ -113,7 +113,11 @@ pub(crate) fn is_id_attribute(pointer: &str) -> bool {
         | ["modules", _, "resources", _, "deposed", _, "attributes", "id"]
         | [.., "resources", _, "values", "id"]
         | ["resource_changes" | "resource_drift", _, "change", "before" | "after", "id"]
-        | ["deferred_changes", _, "resource_change", "change", "before" | "after", "id"] => true,
+        | ["deferred_changes", _, "resource_change", "change", "before" | "after", "id"]
+        // `terraform test -verbose -json`: a run's plan, message i of the UI stream.
+        | [_, "test_plan", "resource_changes" | "resource_drift", _, "change", "before" | "after", "id"] => {
+            true
+        }
         // A resource identity (1.12+) is what the provider finds the object by, every member
         // (the arm above: a state instance's): a show resource's `identity`, a change's
         // `before_identity` etc.

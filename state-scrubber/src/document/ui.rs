@@ -7,6 +7,9 @@
 //!   a state holds them (the attribute table applies by `resource_type`), and `identity`;
 //!   `list_start`'s `input_config`, the list block's configuration;
 //! - `outputs` (apply): the root outputs, as `terraform output -json` gives them;
+//! - `test_state` and `test_plan` (`terraform test -verbose -json`): each run's whole state
+//!   (`root_module`, `outputs`) or plan (`resource_changes`, `resource_drift`,
+//!   `output_changes`), shaped as `terraform show -json`'s, sensitive values in plaintext;
 //! - `diagnostic`: `summary`, `detail`, and `snippet`'s `values[].statement` and `test_assertion_expr`
 //!   (`terraform test`), which quote the values of a failed condition's references (Terraform
 //!   writes `(sensitive value)` for marked ones; a plain variable or output is quoted).
@@ -99,7 +102,72 @@ impl<'e> Scanner<'e> {
                 }
             }
             Some("diagnostic") => self.ui_diagnostic(src, dom, id, unit),
+            Some("test_state") => {
+                let Some(state) = dom.get(src, id, "test_state") else {
+                    return;
+                };
+                let at = format!("{unit}/test_state");
+                if let Some(m) = dom.get(src, state, "root_module") {
+                    self.ui_module(src, dom, m, &format!("{at}/root_module"), 0);
+                }
+                if let Some(o) = dom.get(src, state, "outputs") {
+                    if dom.node(o).kind == JKind::Object {
+                        self.outputs(
+                            src,
+                            dom,
+                            o,
+                            &format!("{at}/outputs"),
+                            "test_state.outputs",
+                            "",
+                        );
+                    }
+                }
+            }
+            Some("test_plan") => {
+                let Some(plan) = dom.get(src, id, "test_plan") else {
+                    return;
+                };
+                let at = format!("{unit}/test_plan");
+                for section in ["resource_changes", "resource_drift"] {
+                    let Some(changes) = dom.get(src, plan, section) else {
+                        continue;
+                    };
+                    if dom.node(changes).kind != JKind::Array {
+                        continue;
+                    }
+                    for (i, c) in dom.elements(changes).enumerate() {
+                        self.change(src, dom, c, &format!("{at}/{section}/{i}"), section);
+                    }
+                }
+                if let Some(o) = dom.get(src, plan, "output_changes") {
+                    if dom.node(o).kind == JKind::Object {
+                        self.output_changes(src, dom, o, &format!("{at}/output_changes"));
+                    }
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// A module of `test_state` (`terraform test -verbose -json`), shaped as `show -json`'s:
+    /// `{resources, child_modules}`, at pointer `at`.
+    fn ui_module(&mut self, src: &[u8], dom: &Dom, id: NodeId, at: &str, depth: usize) {
+        if dom.node(id).kind != JKind::Object || depth > 64 {
+            return;
+        }
+        if let Some(rs) = dom.get(src, id, "resources") {
+            if dom.node(rs).kind == JKind::Array {
+                for (i, r) in dom.elements(rs).enumerate() {
+                    self.show_resource(src, dom, r, &format!("{at}/resources/{i}"), "test_state");
+                }
+            }
+        }
+        if let Some(cs) = dom.get(src, id, "child_modules") {
+            if dom.node(cs).kind == JKind::Array {
+                for (i, c) in dom.elements(cs).enumerate() {
+                    self.ui_module(src, dom, c, &format!("{at}/child_modules/{i}"), depth + 1);
+                }
+            }
         }
     }
 

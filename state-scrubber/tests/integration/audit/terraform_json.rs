@@ -256,9 +256,10 @@ fn secrets_on_the_setup_terraform_wrapper_command_line_are_reported() {
 /// line) was "invalid JSON at the document root: unexpected data after the end" (exit 2), in a
 /// walk too (`terraform plan -json > plan.json`). It is read message by message, at `/i`: a
 /// `terraform query` result's `resource_object` (the attribute table applies) and its list
-/// block's `input_config`, apply's `outputs`, and a diagnostic's texts that quote values
-/// (`terraform test`'s failed assertion). The other messages (ids, addresses, statuses) give
-/// nothing.
+/// block's `input_config`, apply's `outputs`, a diagnostic's texts that quote values
+/// (`terraform test`'s failed assertion), and `terraform test -verbose -json`'s `test_state` and
+/// `test_plan` (each run's whole state and plan, sensitive values in plaintext). The other
+/// messages (ids, addresses, statuses) give nothing.
 #[test]
 fn the_machine_readable_ui_stream_is_read_message_by_message() {
     const B62: &str = ALNUM;
@@ -266,6 +267,13 @@ fn the_machine_readable_ui_stream_is_read_message_by_message() {
     let p = pw();
     let tok = plant(&format!("gh{}_{}", "p", random(B62, 36)));
     let filter = plant(&format!("gl{}-{}", "pat", random(B62, 20)));
+    // An access key's `id` is its identifier, not reported; its `secret` is.
+    let key_id = plant(&format!(
+        "AK{}IA{}",
+        "",
+        random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    ));
+    let secret = random(B62, 40);
     let head = |level: &str, msg: &str, ty: &str| {
         json!({"@level": level, "@message": msg, "@module": "terraform.ui",
                "@timestamp": "2026-11-27T14:38:58.668520Z", "type": ty})
@@ -319,6 +327,31 @@ fn the_machine_readable_ui_stream_is_read_message_by_message() {
             "outputs",
             json!({"tok": {"sensitive": false, "type": "string", "value": tok}}),
         ),
+        // `terraform test -verbose -json`: the run's state and plan, as `show -json` has them.
+        with(
+            head("info", "-verbose state", "test_state"),
+            "test_state",
+            json!({"state_format_version": "1.0",
+                   "root_module": {"child_modules": [{"address": "module.db", "resources": [{
+                       "address": "module.db.aws_db_instance.main", "mode": "managed", "type": "aws_db_instance",
+                       "name": "main", "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 2,
+                       "values": {"id": "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ", "password": p, "username": "app"},
+                       "sensitive_values": {"password": true}}]}]},
+                   "outputs": {"pw": {"sensitive": true, "type": "string", "value": p}}}),
+        ),
+        with(
+            head("info", "-verbose plan", "test_plan"),
+            "test_plan",
+            json!({"plan_format_version": "1.2",
+                   "resource_changes": [{"address": "aws_iam_access_key.ci", "mode": "managed",
+                       "type": "aws_iam_access_key", "name": "ci", "provider_name": "registry.terraform.io/hashicorp/aws",
+                       "change": {"actions": ["no-op"],
+                                  "before": {"id": key_id, "user": "ci", "secret": secret},
+                                  "after": {"id": key_id, "user": "ci", "secret": secret},
+                                  "after_unknown": {}, "before_sensitive": {"secret": true},
+                                  "after_sensitive": {"secret": true}}}],
+                   "output_changes": {}}),
+        ),
         with(
             head("info", "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.", "change_summary"),
             "changes",
@@ -333,7 +366,7 @@ fn the_machine_readable_ui_stream_is_read_message_by_message() {
         let f = findings(&r);
         let mut got = columns(&f, ["address", "attribute_path", "json_pointer", "rule_id"]);
         got.sort();
-        let want: Vec<[&str; 4]> = vec![
+        let mut want: Vec<[&str; 4]> = vec![
             [
                 "diagnostic.tests/a.tftest.hcl:4",
                 "detail",
@@ -364,8 +397,33 @@ fn the_machine_readable_ui_stream_is_read_message_by_message() {
                 "/2/list_resource_found/resource_object/password",
                 "attr.aws_db_instance.password",
             ],
+            [
+                "aws_iam_access_key.ci",
+                "secret",
+                "/7/test_plan/resource_changes/0/change/after/secret",
+                "attr.aws_iam_access_key.secret",
+            ],
+            [
+                "aws_iam_access_key.ci",
+                "secret",
+                "/7/test_plan/resource_changes/0/change/before/secret",
+                "attr.aws_iam_access_key.secret",
+            ],
+            [
+                "module.db.aws_db_instance.main",
+                "password",
+                "/6/test_state/root_module/child_modules/0/resources/0/values/password",
+                "attr.aws_db_instance.password",
+            ],
+            [
+                "output.pw",
+                "",
+                "/6/test_state/outputs/pw/value",
+                "mark.sensitive_output",
+            ],
             ["output.tok", "", "/5/outputs/tok/value", "github-token"],
         ];
+        want.sort();
         assert_eq!(got, want);
         assert_eq!(r.json()["files"][0]["document"], "terraform_json_ui");
         // Each at its own line of the file.
