@@ -91,6 +91,8 @@ def test_every_option_reaches_sts_and_secrets_manager_uses_the_role(ws, sm):
                     f"policy           = jsonencode({hcl.lit(POLICY)})",
                     f"policy_arns      = {json.dumps(sorted(POLICY_ARNS))}",
                     f"tags             = {hcl.lit(TAGS)}",
+                    'transitive_tag_keys = ["team"]',
+                    'source_identity  = "ci-run@offstate"',
                 ]
             ),
         )
@@ -112,6 +114,9 @@ def test_every_option_reaches_sts_and_secrets_manager_uses_the_role(ws, sm):
             assert arns == POLICY_ARNS, arns
             tags = {m.get("Key"): m.get("Value") for m in members(f, "Tags").values()}
             assert tags == TAGS, tags
+            transitive = [m.get("") for m in members(f, "TransitiveTagKeys").values()]
+            assert transitive == ["team"], transitive
+            assert f.get("SourceIdentity") == ["ci-run@offstate"], "SourceIdentity"
             assert call.access_key == BASE_KEY, "AssumeRole was not signed with the base credentials"
             base_signed = call.session_token == base_token.reveal()
             assert base_signed, "AssumeRole did not carry the base session token"
@@ -170,6 +175,14 @@ BAD = {
         "Too many policy ARNs",
     ),
     "session-name-space": ('session_name = "two words"', "session_name", "Invalid session name"),
+    "transitive-key-not-a-tag": (
+        'transitive_tag_keys = ["team"]\n    tags = { env = "e2e" }',
+        "transitive_tag_keys",
+        "Invalid transitive tag keys",
+    ),
+    "transitive-key-without-tags": ('transitive_tag_keys = ["team"]', "transitive_tag_keys", "Invalid transitive tag keys"),
+    "source-identity-space": ('source_identity = "ci run"', "source_identity", "Invalid source identity"),
+    "source-identity-one-char": ('source_identity = "x"', "source_identity", "Invalid source identity"),
 }
 
 

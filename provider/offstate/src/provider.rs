@@ -208,7 +208,9 @@ pub fn schema() -> Schema {
                     .attribute(Attribute::optional("duration_seconds", Type::Number).description("Session duration in seconds, 900 to 43200 (and at most the role's maximum)."))
                     .attribute(Attribute::optional("policy", Type::String).description("A session policy (JSON) that narrows what the role may do in this session."))
                     .attribute(Attribute::optional("policy_arns", Type::set(Type::String)).description("ARNs of managed policies that narrow the session the same way."))
-                    .attribute(Attribute::optional("tags", Type::map(Type::String)).description("Session tags passed to `AssumeRole`.")),
+                    .attribute(Attribute::optional("tags", Type::map(Type::String)).description("Session tags passed to `AssumeRole`."))
+                    .attribute(Attribute::optional("transitive_tag_keys", Type::set(Type::String)).description("Keys of `tags` that pass on to the sessions this one assumes in turn (role chaining)."))
+                    .attribute(Attribute::optional("source_identity", Type::String).description("Source identity of the session, recorded in CloudTrail and kept through role chaining.")),
                 0,
                 0,
             ),
@@ -337,6 +339,43 @@ impl offstate_framework::Provider for OffstateProvider {
             }
         }
         validate_session_tags(ar.get("tags"), &mut diags);
+        // Transitive keys name session tags of this block (STS refuses any other).
+        if let Value::Map(tags) = ar.get("tags") {
+            let strays = known_strings(ar.get("transitive_tag_keys"))
+                .iter()
+                .filter(|k| !tags.contains_key(k.as_str()))
+                .count();
+            if strays > 0 {
+                diags.attr_error(
+                    in_role("transitive_tag_keys"),
+                    "Invalid transitive tag keys",
+                    format!("{strays} key(s) of transitive_tag_keys are not keys of tags: a transitive key must name a session tag set here."),
+                );
+            }
+        } else if ar.get("tags").is_null()
+            && !known_strings(ar.get("transitive_tag_keys")).is_empty()
+        {
+            diags.attr_error(
+                in_role("transitive_tag_keys"),
+                "Invalid transitive tag keys",
+                "transitive_tag_keys names session tags, and tags is not set.",
+            );
+        }
+        if let Some(id) = ar.get("source_identity").as_str() {
+            // AssumeRole's SourceIdentity: 2 to 64 of [\w+=,.@-], and not starting with aws:.
+            let ok = (2..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
+                && !id.to_ascii_lowercase().starts_with("aws:");
+            if !ok {
+                diags.attr_error(
+                    in_role("source_identity"),
+                    "Invalid source identity",
+                    "source_identity must be 2 to 64 characters: ASCII letters, digits and _+=,.@- (AWS SourceIdentity).",
+                );
+            }
+        }
         if ar.get("policy_arns").elements().len() > MAX_POLICY_ARNS {
             diags.attr_error(
                 in_role("policy_arns"),
@@ -426,6 +465,8 @@ impl offstate_framework::Provider for OffstateProvider {
                 policy: ar.get("policy").as_str().map(str::to_string),
                 policy_arns: known_strings(ar.get("policy_arns")),
                 tags: ar.get("tags").as_string_map().unwrap_or_default(),
+                transitive_tag_keys: known_strings(ar.get("transitive_tag_keys")),
+                source_identity: ar.get("source_identity").as_str().map(str::to_string),
             }),
             max_attempts: c.get("max_retries").as_i64().map(|n| n as u32),
             attempt_timeout: attempt_timeout_from_env(),

@@ -78,6 +78,10 @@ pub struct AssumeRole {
     pub policy_arns: Vec<String>,
     /// Session tags.
     pub tags: BTreeMap<String, String>,
+    /// Keys of `tags` that pass on to the sessions this one assumes in turn (role chaining).
+    pub transitive_tag_keys: Vec<String>,
+    /// Source identity (shows in CloudTrail, and stays with the session through role chaining).
+    pub source_identity: Option<String>,
 }
 
 impl std::fmt::Debug for AssumeRole {
@@ -93,6 +97,8 @@ impl std::fmt::Debug for AssumeRole {
             .field("policy", &self.policy)
             .field("policy_arns", &self.policy_arns)
             .field("tags", &self.tags)
+            .field("transitive_tag_keys", &self.transitive_tag_keys)
+            .field("source_identity", &self.source_identity)
             .finish()
     }
 }

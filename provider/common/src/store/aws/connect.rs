@@ -2,7 +2,6 @@
 //! credentials chain wrapped, the role assumed, the client made; and the account it acts in.
 
 use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{AppName, BehaviorVersion, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -158,30 +157,8 @@ impl AwsSecretsManager {
         }
 
         if let Some(role) = &cfg.assume_role {
-            let mut builder = AssumeRoleProvider::builder(role.role_arn.clone()).configure(&sdk);
-            if let Some(name) = &role.session_name {
-                builder = builder.session_name(name.clone());
-            }
-            if let Some(id) = &role.external_id {
-                builder = builder.external_id(id.clone());
-            }
-            if let Some(d) = role.duration {
-                builder = builder.session_length(d);
-            }
-            if let Some(policy) = &role.policy {
-                builder = builder.policy(policy.clone());
-            }
-            if !role.policy_arns.is_empty() {
-                builder = builder.policy_arns(role.policy_arns.clone());
-            }
-            if !role.tags.is_empty() {
-                builder = builder.tags(role.tags.clone());
-            }
             // Its STS client signs with `base`, which registers what it hands over.
-            let provider = match base {
-                Some(base) => builder.build_from_provider(base).await,
-                None => builder.build().await,
-            };
+            let provider = AssumedRole::new(role, &sdk, base);
             sdk = sdk
                 .into_builder()
                 .credentials_provider(Withholding::wrap(SharedCredentialsProvider::new(provider)))
@@ -225,5 +202,130 @@ impl AwsSecretsManager {
                 message: "STS answered without an account id".to_owned(),
             }),
         }
+    }
+}
+
+/// STS `AssumeRole` with every argument of the provider's `assume_role`, as aws-config's
+/// `AssumeRoleProvider` makes it, plus the two that one cannot send (`TransitiveTagKeys`,
+/// `SourceIdentity`). The client's identity cache keeps the credentials until they near their
+/// expiry. `Debug` shows the role only: the request holds `ExternalId`.
+struct AssumedRole {
+    role_arn: String,
+    request: aws_sdk_sts::operation::assume_role::builders::AssumeRoleFluentBuilder,
+}
+
+impl std::fmt::Debug for AssumedRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumedRole")
+            .field("role_arn", &self.role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AssumedRole {
+    /// `sdk` gives STS's region, endpoint, retries and HTTP client; `base` (else `sdk`'s own
+    /// provider) signs the call.
+    fn new(
+        role: &super::config::AssumeRole,
+        sdk: &aws_config::SdkConfig,
+        base: Option<SharedCredentialsProvider>,
+    ) -> Self {
+        use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
+        let mut conf = sdk
+            .clone()
+            .into_builder()
+            .identity_cache(aws_config::identity::IdentityCache::no_cache());
+        if let Some(base) = base {
+            conf = conf.credentials_provider(base);
+        }
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&conf.build()).build(),
+        );
+        // aws-config's default name: a session named after the moment it started.
+        let session_name = role.session_name.clone().unwrap_or_else(|| {
+            let millis = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            format!("assume-role-provider-{millis}")
+        });
+        let tags: Vec<Tag> = role
+            .tags
+            .iter()
+            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+            .collect();
+        let policy_arns: Vec<PolicyDescriptorType> = role
+            .policy_arns
+            .iter()
+            .map(|arn| PolicyDescriptorType::builder().arn(arn).build())
+            .collect();
+        let request = sts
+            .assume_role()
+            .role_arn(&role.role_arn)
+            .role_session_name(session_name)
+            .set_external_id(role.external_id.clone())
+            .set_policy(role.policy.clone())
+            .set_policy_arns((!policy_arns.is_empty()).then_some(policy_arns))
+            .set_duration_seconds(
+                role.duration
+                    .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
+            )
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .set_transitive_tag_keys(
+                (!role.transitive_tag_keys.is_empty()).then(|| role.transitive_tag_keys.clone()),
+            )
+            .set_source_identity(role.source_identity.clone());
+        AssumedRole {
+            role_arn: role.role_arn.clone(),
+            request,
+        }
+    }
+
+    async fn credentials(&self) -> aws_credential_types::provider::Result {
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_sdk_sts::error::SdkError;
+        use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+        tracing::debug!(role_arn = %self.role_arn, "assuming the role");
+        let out = match self.request.clone().send().await {
+            Ok(out) => out,
+            Err(err) => {
+                // What aws-config calls a configuration error: retrying will not help.
+                let config = matches!(&err, SdkError::ServiceError(e) if matches!(
+                    e.err(),
+                    AssumeRoleError::RegionDisabledException(_)
+                        | AssumeRoleError::MalformedPolicyDocumentException(_)
+                ));
+                return Err(if config {
+                    CredentialsError::invalid_configuration(err)
+                } else {
+                    CredentialsError::provider_error(err)
+                });
+            }
+        };
+        let Some(c) = out.credentials else {
+            return Err(CredentialsError::unhandled(
+                "STS answered AssumeRole without credentials",
+            ));
+        };
+        let expiry = std::time::SystemTime::try_from(c.expiration).map_err(|_| {
+            CredentialsError::unhandled("STS answered AssumeRole with an unusable expiration")
+        })?;
+        Ok(aws_credential_types::Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            Some(c.session_token),
+            Some(expiry),
+            "AssumeRoleProvider",
+        ))
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(self.credentials())
     }
 }

@@ -1662,6 +1662,8 @@ async fn connect_with_explicit_settings_makes_no_call() {
             policy: Some(r#"{"Version":"2012-10-17","Statement":[]}"#.into()),
             policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
             tags: [("team".to_string(), "payments".to_string())].into(),
+            transitive_tag_keys: vec!["team".into()],
+            source_identity: Some("ci-run".into()),
         }),
         max_attempts: Some(1),
         ..Default::default()
