@@ -10,12 +10,14 @@
 //! - `test_state` and `test_plan` (`terraform test -verbose -json`): each run's whole state
 //!   (`root_module`, `outputs`) or plan (`resource_changes`, `resource_drift`,
 //!   `output_changes`), shaped as `terraform show -json`'s, sensitive values in plaintext;
+//! - `provision_progress`: `hook.output`, a line a provisioner printed (content rules);
 //! - `diagnostic`: `summary`, `detail`, and `snippet`'s `values[].statement` and `test_assertion_expr`
 //!   (`terraform test`), which quote the values of a failed condition's references (Terraform
 //!   writes `(sensitive value)` for marked ones; a plain variable or output is quoted).
 //!
 //! Every other message (`version`, `planned_change`, `apply_complete`, `test_run`, ...) holds
-//! addresses, actions, statuses and ids.
+//! addresses, actions, statuses and ids; `@message` is their human text, which repeats the
+//! above (and an `apply_complete`'s id, which is not a secret) and is not read.
 
 use super::address::member_string;
 use super::marks::Marks;
@@ -28,6 +30,9 @@ use std::borrow::Cow;
 
 /// Fix for a value quoted in a diagnostic of the UI stream.
 const DIAGNOSTIC_FIX: &str = "a diagnostic (a failed condition or test assertion, an error) quotes the values it references unless they are marked sensitive: declare the variable or output `sensitive = true` (or `ephemeral = true`), delete the saved output (CI logs, artifacts), and rotate the secret";
+
+/// Fix for a secret in a provisioner's output.
+const PROVISIONER_FIX: &str = "a provisioner's output (local-exec, remote-exec) is printed and kept with the run's output (CI logs): do not print the secret; pass it to the provisioner from a value marked sensitive (Terraform then suppresses the output), delete the saved output, and rotate the secret";
 
 /// Whether `src` starts with a message of Terraform's machine-readable UI: an object whose keys
 /// start with `@` (`@level`, `@message`, ... as Terraform writes them, first) and that has
@@ -102,6 +107,38 @@ impl<'e> Scanner<'e> {
                 }
             }
             Some("diagnostic") => self.ui_diagnostic(src, dom, id, unit),
+            Some("provision_progress") => {
+                let Some(hook) = dom.get(src, id, "hook") else {
+                    return;
+                };
+                let Some(output) = dom.get(src, hook, "output") else {
+                    return;
+                };
+                let r = dom.get(src, hook, "resource");
+                let m = |k: &str| {
+                    r.and_then(|r| member_string(src, dom, r, k))
+                        .unwrap_or_default()
+                };
+                let address = Address {
+                    module: m("module"),
+                    mode: "managed".into(),
+                    resource_type: m("resource_type"),
+                    name: m("resource_name"),
+                    ..Default::default()
+                };
+                let key = |k: &'static str| Step::Key(Cow::Borrowed(k));
+                self.text(
+                    src,
+                    dom,
+                    output,
+                    "provision_progress",
+                    &address,
+                    unit,
+                    &[key("hook"), key("output")],
+                    &[key("output")],
+                    PROVISIONER_FIX,
+                );
+            }
             Some("test_state") => {
                 let Some(state) = dom.get(src, id, "test_state") else {
                     return;

@@ -258,7 +258,8 @@ fn secrets_on_the_setup_terraform_wrapper_command_line_are_reported() {
 /// `terraform query` result's `resource_object` (the attribute table applies) and its list
 /// block's `input_config`, apply's `outputs`, a diagnostic's texts that quote values
 /// (`terraform test`'s failed assertion), and `terraform test -verbose -json`'s `test_state` and
-/// `test_plan` (each run's whole state and plan, sensitive values in plaintext). The other
+/// `test_plan` (each run's whole state and plan, sensitive values in plaintext), and what a
+/// provisioner printed (`provision_progress`). The other
 /// messages (ids, addresses, statuses) give nothing.
 #[test]
 fn the_machine_readable_ui_stream_is_read_message_by_message() {
@@ -274,6 +275,13 @@ fn the_machine_readable_ui_stream_is_read_message_by_message() {
         random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
     ));
     let secret = random(B62, 40);
+    let echoed = plant(&format!(
+        "xox{}-{}-{}-{}",
+        "b",
+        random("0123456789", 12),
+        random("0123456789", 12),
+        random(B62, 24)
+    ));
     let head = |level: &str, msg: &str, ty: &str| {
         json!({"@level": level, "@message": msg, "@module": "terraform.ui",
                "@timestamp": "2026-11-27T14:38:58.668520Z", "type": ty})
@@ -353,6 +361,14 @@ fn the_machine_readable_ui_stream_is_read_message_by_message() {
                    "output_changes": {}}),
         ),
         with(
+            head("info", "terraform_data.p: (local-exec): (output)", "provision_progress"),
+            "hook",
+            json!({"resource": {"addr": "terraform_data.p", "module": "", "resource": "terraform_data.p",
+                                "implied_provider": "terraform", "resource_type": "terraform_data",
+                                "resource_name": "p", "resource_key": null},
+                   "provisioner": "local-exec", "output": format!("deploying with {echoed}")}),
+        ),
+        with(
             head("info", "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.", "change_summary"),
             "changes",
             json!({"add": 1, "change": 0, "import": 0, "remove": 0, "operation": "apply"}),
@@ -422,6 +438,12 @@ fn the_machine_readable_ui_stream_is_read_message_by_message() {
                 "mark.sensitive_output",
             ],
             ["output.tok", "", "/5/outputs/tok/value", "github-token"],
+            [
+                "terraform_data.p",
+                "output",
+                "/8/hook/output",
+                "slack-token",
+            ],
         ];
         want.sort();
         assert_eq!(got, want);
