@@ -239,8 +239,8 @@ impl ScrubOptions {
     }
 }
 
-/// The outcome of a scrub.
-#[derive(Debug)]
+/// The outcome of a scrub. Its `Debug` shows the rewritten state by its length only
+/// ([`state_bytes`]).
 pub struct ScrubReport {
     pub file: String,
     pub kind: DocKind,
@@ -270,6 +270,56 @@ pub struct ScrubReport {
     pub refused: Option<ScrubError>,
     /// `--kms-key-id` and `--tag`: what every secret scrub creates gets besides its own tags.
     pub settings: store::SecretSettings,
+}
+
+/// `output` of a report in its `Debug`: the length only. The state a scrub writes holds every
+/// value it left in place (not selected, identifiers, numbers) and the one a restore writes holds
+/// them all, in plaintext: a derived `Debug` printed its bytes wherever a report is debugged, as
+/// in a test's `unwrap_err()` on a run that succeeded.
+pub(crate) fn state_bytes(output: &Option<Vec<u8>>) -> Option<String> {
+    output.as_ref().map(|o| format!("<{} bytes>", o.len()))
+}
+
+impl std::fmt::Debug for ScrubReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field named: a new one does not compile until it is shown here (or masked).
+        let ScrubReport {
+            file,
+            kind,
+            lineage,
+            serial_before,
+            serial_after,
+            items,
+            stored,
+            output,
+            manifest,
+            write,
+            notes,
+            manifest_change,
+            checks,
+            manifest_check,
+            refused,
+            settings,
+        } = self;
+        f.debug_struct("ScrubReport")
+            .field("file", file)
+            .field("kind", kind)
+            .field("lineage", lineage)
+            .field("serial_before", serial_before)
+            .field("serial_after", serial_after)
+            .field("items", items)
+            .field("stored", stored)
+            .field("output", &state_bytes(output))
+            .field("manifest", manifest)
+            .field("write", write)
+            .field("notes", notes)
+            .field("manifest_change", manifest_change)
+            .field("checks", checks)
+            .field("manifest_check", manifest_check)
+            .field("refused", refused)
+            .field("settings", settings)
+            .finish()
+    }
 }
 
 /// The longest `--prefix`: its names get a module path, an address and an attribute path
@@ -433,11 +483,18 @@ pub(crate) fn parse_state<'a>(
     let serial: u64 = doc
         .node_at("/serial")
         .filter(|&id| doc.kind(id) == crate::json::Kind::Number)
-        .and_then(|id| doc.raw(id).parse().ok())
+        .and_then(|id| rewrite::parse_serial(doc.raw(id)))
         .ok_or_else(|| ScrubError::Rewrite {
             file: file.to_string(),
             error: RewriteError::Serial,
         })?;
+    // Before anything is stored: the manifest names the serial the write gives (serial + 1).
+    if serial == u64::MAX {
+        return Err(ScrubError::Rewrite {
+            file: file.to_string(),
+            error: RewriteError::SerialAtMaximum,
+        });
+    }
     Ok(ParsedState {
         doc,
         kind: scanned.kind,

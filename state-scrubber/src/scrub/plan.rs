@@ -53,8 +53,10 @@ impl Selection {
 }
 
 /// Where an instance is, independent of its position in `resources` (which Terraform may change
-/// between the scrub and a restore).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// between the scrub and a restore). Its `Debug` shows the module path and the index key by
+/// their lengths: either may be a secret (`for_each = toset([var.token])`), which the report
+/// shows masked (`["…(24 chars)"]`).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Locator {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub module: String,
@@ -69,6 +71,30 @@ pub struct Locator {
     pub deposed: Option<String>,
     /// Pointer below the instance object, e.g. `/attributes/password`.
     pub rel: String,
+}
+
+impl std::fmt::Debug for Locator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Locator {
+            module,
+            mode,
+            resource_type,
+            name,
+            index_key,
+            deposed,
+            rel,
+        } = self;
+        let len = |s: &str| format!("<{} chars>", s.chars().count());
+        f.debug_struct("Locator")
+            .field("module", &len(module))
+            .field("mode", mode)
+            .field("resource_type", resource_type)
+            .field("name", name)
+            .field("index_key", &index_key.as_deref().map(len))
+            .field("deposed", deposed)
+            .field("rel", rel)
+            .finish()
+    }
 }
 
 /// A change to the write-only twin's version attribute.

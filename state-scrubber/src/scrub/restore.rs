@@ -27,7 +27,8 @@ pub struct Restored {
     pub len: usize,
 }
 
-#[derive(Debug)]
+/// Its `Debug` shows the restored state, which holds the values in plaintext, by its length
+/// only ([`super::state_bytes`]).
 pub struct RestoreReport {
     pub file: String,
     pub serial_before: u64,
@@ -38,6 +39,32 @@ pub struct RestoreReport {
     pub skipped: Vec<String>,
     pub output: Option<Vec<u8>>,
     pub write: bool,
+}
+
+impl std::fmt::Debug for RestoreReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field named: a new one does not compile until it is shown here (or masked).
+        let RestoreReport {
+            file,
+            serial_before,
+            serial_after,
+            manifest,
+            restored,
+            skipped,
+            output,
+            write,
+        } = self;
+        f.debug_struct("RestoreReport")
+            .field("file", file)
+            .field("serial_before", serial_before)
+            .field("serial_after", serial_after)
+            .field("manifest", manifest)
+            .field("restored", restored)
+            .field("skipped", skipped)
+            .field("output", &super::state_bytes(output))
+            .field("write", write)
+            .finish()
+    }
 }
 
 fn find_instance(doc: &Doc<'_>, l: &Locator) -> Option<String> {

@@ -109,8 +109,22 @@ pub enum RewriteError {
     Overlap(String),
     #[error("`serial` is missing or not a non-negative integer")]
     Serial,
+    /// `serial` + 1 would not fit Terraform's unsigned 64-bit serial (it wrapped to 0 before:
+    /// a state older than every other of its lineage, which `terraform state push` refuses).
+    #[error(
+        "`serial` is {}, the largest Terraform's state takes: no write can give it a higher one",
+        u64::MAX
+    )]
+    SerialAtMaximum,
     #[error("the rewritten state does not parse back to the intended JSON (internal error; nothing written): {0}")]
     Verify(String),
+}
+
+/// A state's `serial` as written: a non-negative integer in JSON's own form (`7`; not `07`,
+/// which JSON does not allow and Terraform refuses, nor `7.0` or `7e0`), at most `u64::MAX`.
+pub fn parse_serial(raw: &str) -> Option<u64> {
+    let serial: u64 = raw.parse().ok()?;
+    (serial.to_string() == raw).then_some(serial)
 }
 
 /// Apply `edits` and `serial + 1` to `src`. Returns the new bytes and the new serial.
@@ -119,11 +133,8 @@ pub fn apply(src: &[u8], doc: &Doc<'_>, edits: &[Edit]) -> Result<(Vec<u8>, u64)
     if doc.kind(serial_id) != Kind::Number {
         return Err(RewriteError::Serial);
     }
-    let serial: u64 = doc
-        .raw(serial_id)
-        .parse()
-        .map_err(|_| RewriteError::Serial)?;
-    let new_serial = serial + 1;
+    let serial = parse_serial(doc.raw(serial_id)).ok_or(RewriteError::Serial)?;
+    let new_serial = serial.checked_add(1).ok_or(RewriteError::SerialAtMaximum)?;
 
     let mut spans: Vec<(usize, usize, &str, &str)> = Vec::with_capacity(edits.len() + 1);
     let serial_text = new_serial.to_string();
@@ -603,6 +614,26 @@ mod tests {
                 verify(&doc, changed.as_bytes(), &replaced).is_err(),
                 "{changed}"
             );
+        }
+    }
+
+    /// `serial` at u64::MAX was written as 0 (`serial + 1` wrapped in a release build): a state
+    /// older than every other of its lineage. Refused now, as is a serial JSON does not allow.
+    #[test]
+    fn a_serial_that_cannot_grow_or_is_not_json_is_refused() {
+        let max = STATE.replace("\"serial\": 7", &format!("\"serial\": {}", u64::MAX));
+        let doc = Doc::parse(max.as_bytes()).unwrap();
+        assert!(matches!(
+            apply(max.as_bytes(), &doc, &[]),
+            Err(RewriteError::SerialAtMaximum)
+        ));
+        let below = STATE.replace("\"serial\": 7", &format!("\"serial\": {}", u64::MAX - 1));
+        let doc = Doc::parse(below.as_bytes()).unwrap();
+        assert_eq!(apply(below.as_bytes(), &doc, &[]).unwrap().1, u64::MAX);
+        assert_eq!(parse_serial("7"), Some(7));
+        assert_eq!(parse_serial("0"), Some(0));
+        for raw in ["07", "00", "7.0", "7e0", "-1", "+7", "18446744073709551616"] {
+            assert_eq!(parse_serial(raw), None, "{raw}");
         }
     }
 

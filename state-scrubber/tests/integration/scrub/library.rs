@@ -226,6 +226,110 @@ fn identifiers_are_never_planned() {
     assert_eq!(attrs(0)["password"], Value::Null);
 }
 
+/// A state whose `serial` is u64::MAX was scrubbed to serial 0 (`serial + 1` wrapped in the
+/// release build), its manifest entries naming serial 0: a state older than every other of its
+/// lineage, which `terraform state push` refuses to write over the newer one. Refused now before
+/// anything is stored, as is a serial JSON does not allow (`07`, which got as far as the
+/// rewrite's check and was called an internal error); restore likewise.
+#[test]
+fn a_serial_at_its_maximum_or_not_json_is_refused_before_anything_is_stored() {
+    let c = canary();
+    for (serial, says) in [
+        (u64::MAX.to_string(), "the largest Terraform's state takes"),
+        ("07".to_string(), "not a non-negative integer"),
+    ] {
+        let src = canary_state(&c).replace("\"serial\": 3", &format!("\"serial\": {serial}"));
+        assert_ne!(src, canary_state(&c));
+        let store = MemoryStore::default();
+        let e = rt()
+            .block_on(scrub_write(src.as_bytes(), "s.tfstate", &store))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{serial}: {e}");
+        assert_no_canary(&c, "the error", e.as_bytes());
+        assert_eq!(
+            store.call_count("create") + store.call_count("put_value"),
+            0,
+            "{serial}: stored"
+        );
+        let e = rt()
+            .block_on(restore::restore(
+                src.as_bytes(),
+                "s.tfstate",
+                "test/app",
+                &store,
+                true,
+            ))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "restore, {serial}: {e}");
+    }
+}
+
+/// A report's `Debug` (what a test's `unwrap_err()` prints on a run that succeeded, or any
+/// `{:?}`) printed the state it wrote byte for byte: a scrub's holds the values it left in place
+/// (here every one but the selected output), a restore's holds them all; and an instance's
+/// locator printed its index key and module path as written, which may be the secret. They are
+/// shown by their length now.
+#[test]
+fn reports_debug_without_the_state_or_a_key() {
+    let c = canary();
+    // The module key is the secret itself (a module per token, `for_each = toset([var.token])`):
+    // the report shows it masked.
+    let key = c.clone();
+    let src = canary_state(&c).replace(
+        "module.legacy[\\\"eu\\\"]",
+        &format!("module.legacy[\\\"{key}\\\"]"),
+    );
+    assert_ne!(src, canary_state(&c));
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let mut opts = ScrubOptions::new("test/app");
+        opts.write = true;
+        opts.selection.only = vec!["output.db_password".into()];
+        let report = scrub::scrub(src.as_bytes(), "s.tfstate", &opts, Some(&store))
+            .await
+            .unwrap();
+        let out = report.output.clone().unwrap();
+        assert_no_canary(&c, "the report's Debug", format!("{report:?}").as_bytes());
+        // Everything selected this time, the key's module included.
+        let all = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .unwrap();
+        assert!(all
+            .items
+            .iter()
+            .any(|i| i.locator.as_ref().is_some_and(|l| l.module.contains(&key))));
+        assert!(
+            all.items.iter().all(|i| !i.address.contains(&key)),
+            "the key is not shown masked in the report"
+        );
+        assert_no_canary(&key, "the report's Debug", format!("{all:?}").as_bytes());
+        let back = restore::restore(
+            all.output.as_deref().unwrap(),
+            "s.tfstate",
+            "test/app",
+            &store,
+            true,
+        )
+        .await
+        .unwrap();
+        assert_no_canary(
+            &c,
+            "the restore report's Debug",
+            format!("{back:?}").as_bytes(),
+        );
+        assert_no_canary(
+            &key,
+            "the restore report's Debug",
+            format!("{back:?}").as_bytes(),
+        );
+        // The states themselves are what they must be.
+        assert!(String::from_utf8_lossy(&out).contains(&c));
+        assert!(String::from_utf8_lossy(back.output.as_deref().unwrap()).contains(&c));
+    });
+}
+
 /// Review finding: `scrub --write` on a symlinked state renamed the new state over the link,
 /// leaving the plaintext target (the file other links and workspaces use) as it was.
 #[cfg(unix)]
