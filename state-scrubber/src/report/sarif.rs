@@ -43,17 +43,12 @@ fn sarif_rule_id(f: &Finding) -> String {
 /// write-only twin, a map key) names it.
 fn help(f: &Finding) -> String {
     if f.rule_id.starts_with("attr.") {
-        format!("Remove the secret from state. {}", f.fix)
+        format!("Remove the secret from state. {}", sentence(&f.fix))
     } else if let Some(fix) = crate::rules::builtin_fix(&f.rule_id) {
-        let mut c = fix.chars();
-        let first: String = c
-            .next()
-            .map(|c| c.to_uppercase().collect())
-            .unwrap_or_default();
         format!(
-            "{first}{}. Where the value's place has a fix of its own (a write-only twin, a map \
-             key, a check message), the result's message names it.",
-            c.as_str()
+            "{} Where the value's place has a fix of its own (a write-only twin, a map key, a \
+             check message), the result's message names it.",
+            sentence(fix)
         )
     } else {
         "Remove the secret from state: set the attribute's write-only twin (`*_wo` with its \
@@ -62,6 +57,23 @@ fn help(f: &Finding) -> String {
          `ephemeral \"offstate_secret_value\"`. Each result's message names the fix for its \
          attribute."
             .to_string()
+    }
+}
+
+/// A fix (written to follow a colon: `set the write-only ...`) as a sentence of its own: a
+/// capital first letter and a full stop.
+fn sentence(fix: &str) -> String {
+    let fix = fix.trim_end();
+    let mut chars = fix.chars();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    let rest = chars.as_str();
+    if fix.ends_with(['.', '!', '?']) {
+        format!("{first}{rest}")
+    } else {
+        format!("{first}{rest}.")
     }
 }
 

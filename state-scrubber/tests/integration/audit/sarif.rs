@@ -191,3 +191,55 @@ fn sarif_uris_have_a_base_that_resolves_them() {
         assert!(!r.all().contains(&v), "leak");
     }
 }
+
+/// Docs review: an `attr.*` rule's help read "Remove the secret from state. set the write-only
+/// ..." (the row's fix is written to follow a colon). Every help is whole sentences: each starts
+/// with a capital letter and ends with a full stop.
+#[test]
+fn sarif_rule_help_is_written_in_sentences() {
+    let pw = random(ALNUM, 18);
+    let key = format!("AKIA{}", random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let sig = random("0123456789abcdef", 64);
+    let url = format!(
+        "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={key}%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature={sig}"
+    );
+    let st = state_v4(json!([
+        resource(
+            "managed",
+            "aws_db_instance",
+            "db",
+            json!({"id": "db-1", "password": pw}),
+            json!([[{"type": "get_attr", "value": "password"}]])
+        ),
+        resource(
+            "managed",
+            "example_thing",
+            "t",
+            json!({"id": "t-1", "link": url}),
+            json!([])
+        ),
+    ]));
+    let r = audit_stdin(&["-", "--format", "sarif"], st.as_bytes());
+    assert_eq!(r.code, 1, "{}", r.all());
+    let v = r.json();
+    let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(
+        ids.iter()
+            .any(|i| i.starts_with("attr.aws_db_instance.password")),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter().any(|i| i.starts_with("aws-presigned-url")),
+        "{ids:?}"
+    );
+    for rule in rules {
+        let text = rule["help"]["text"].as_str().unwrap();
+        assert!(text.ends_with('.'), "{}: {text}", rule["id"]);
+        let lower_after_stop = text
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'.' && w[1] == b' ' && w[2].is_ascii_lowercase());
+        assert!(!lower_after_stop, "{}: {text}", rule["id"]);
+    }
+}
