@@ -6,8 +6,9 @@ the request body (which holds SecretString), ThrottlingException every time, a 4
 ValidationException quoting the value, a 200 that is malformed JSON holding the value, an answer
 cut off mid-body, or no answer at all. Also: moto killed in the middle of an apply and started
 again (empty), and `terraform apply` interrupted by SIGINT (Terraform sends StopProvider) while a
-write is in flight. Then values at and over the 65,536-byte limit, empty, blank, non-ASCII, with
-NULs and control characters, and generator settings at their bounds.
+write is in flight or failing (no attempt is started after the stop). Then values at and over the
+65,536-byte limit, empty, blank, non-ASCII, with NULs and control characters, and generator
+settings at their bounds.
 
 For each: Terraform ends with an error naming the secret and the AWS error code (or the
 attribute), the state stays consistent (re-applied with the relay passing everything, the apply
@@ -517,6 +518,49 @@ def test_sigint_while_a_write_is_in_flight(ws, sm, relay, op, answer):
     if op == "PutSecretValue":
         store.assert_value(sm, ws.name("s"), old, stage="AWSPREVIOUS")
     assert ws.attributes(ADDR)["version_id"] == store.stages(sm, ws.name("s"))["AWSCURRENT"]
+    ws.assert_no_changes("after the apply that followed the interrupted one")
+
+
+@pytest.mark.parametrize("kind", ["echo500-json", "stall"])
+def test_sigint_ends_the_sdk_retries(ws, sm, relay, kind):
+    """Ctrl-C while every PutSecretValue is answered with a 500 (echoing the value) or never
+    answered: after StopProvider the SDK starts no further attempt (it would make 5, one per
+    ATTEMPT_TIMEOUT_S when stalled, 30 s each by default), so Terraform ends within a few seconds
+    with an error naming the secret and the call, the state keeps the old version and a re-apply
+    converges."""
+    old, new = ws.canary("old"), ws.canary("new")
+    ws.set_var("secret", old)
+    ws.write(hcl.config(relay.url, hcl.secret("s", name=ws.name("s"), value_wo_version="1",
+                                              recovery_window_in_days=0)))
+    ws.apply()
+    before = ws.attributes(ADDR)["version_id"]
+    ws.set_var("secret", new)
+    ws.write(hcl.config(relay.url, hcl.secret("s", name=ws.name("s"), value_wo_version="2",
+                                              recovery_window_in_days=0)))
+    relay.rules = {"PutSecretValue": kind}
+    proc, finish = start_tf(ws, "apply", "-input=false", "-auto-approve")
+    deadline = time.monotonic() + 120
+    while relay.faulted["PutSecretValue"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert relay.faulted["PutSecretValue"], "PutSecretValue reached the relay"
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGINT)  # tools/terraform execs terraform: this pid is terraform's
+    at_stop, stopped = relay.faulted["PutSecretValue"], time.monotonic()
+    res = finish()
+    took = time.monotonic() - stopped
+    # An attempt starting while the interrupt travels to the provider is allowed.
+    after = relay.faulted["PutSecretValue"] - at_stop
+    relay.rules = {}
+    relay.release.set()
+    assert after <= 1, f"{after} PutSecretValue attempts after the SIGINT ({at_stop} before)"
+    assert took < ATTEMPT_TIMEOUT_S + 5, f"terraform ended {took:.1f}s after the SIGINT"
+    assert res.rc == 1, ws.describe_failure(res, "the interrupted apply fails")
+    assert "panic" not in res.output.lower(), "no panic"
+    assert_names(res, ws.name("s"), NAMED[kind] + ("stopped",), "PutSecretValue")
+    assert ws.attributes(ADDR)["version_id"] == before, "the state keeps the old version"
+    ws.apply()
+    store.assert_value(sm, ws.name("s"), new)
+    store.assert_value(sm, ws.name("s"), old, stage="AWSPREVIOUS")
     ws.assert_no_changes("after the apply that followed the interrupted one")
 
 

@@ -47,7 +47,9 @@ pub trait Provider: Send + Sync + 'static {
     fn actions(&self) -> Vec<Arc<dyn Action>> {
         Vec::new()
     }
-    /// StopProvider (Terraform got an interrupt): end waits and retries early. A request
-    /// already sent to a remote API finishes on its own, so its outcome is not lost.
+    /// StopProvider (Terraform got an interrupt): end the provider's waits early and start no
+    /// further attempt of a remote call (retries are the implementation's to stop, e.g. the AWS
+    /// SDK's: the framework does not cancel running RPCs). A request already sent to a remote
+    /// API finishes on its own (answer or attempt timeout), so its outcome is not lost.
     fn stop(&self) {}
 }

@@ -502,6 +502,14 @@ impl offstate_framework::Provider for OffstateProvider {
                     diags.push(d);
                     return diags;
                 }
+                // StopProvider ends the SDK's retries too, not only the provider's own waits.
+                let mut stopped = self.handle.stop.subscribe();
+                let stoppable = store.clone();
+                tokio::spawn(async move {
+                    if stopped.wait_for(|s| *s).await.is_ok() {
+                        stoppable.stop_retries();
+                    }
+                });
                 let ignore_tags = IgnoreTags::from_config(c.get("ignore_tags"));
                 let configured = Configured {
                     store: TagFilteredStore::wrap(Arc::new(store), ignore_tags.clone()),
@@ -606,6 +614,7 @@ impl offstate_framework::Provider for OffstateProvider {
         vec![Arc::new(SecretRotateAction::new(self.handle.clone()))]
     }
 
+    /// Ends `Handle::pause` and, through the watcher `configure` starts, the store's retries.
     fn stop(&self) {
         self.handle.stop.send_replace(true);
     }

@@ -1,11 +1,23 @@
 //! `AwsSecretsManager` and how it is built: the configuration checked, aws-config loaded, the
 //! credentials chain wrapped, the role assumed, the client made; and the account it acts in.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{AppName, BehaviorVersion, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_secretsmanager::Client;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 
 use super::config::{
     is_role_arn, validate_endpoint, validate_region, AwsStoreConfig, ConnectError, CONNECT_TIMEOUT,
@@ -26,6 +38,8 @@ pub struct AwsSecretsManager {
     /// What the client was built from (credentials after `assume_role`): other AWS services
     /// this store asks, STS for [`AwsSecretsManager::account_id`], use the same identity.
     sdk: aws_config::SdkConfig,
+    /// Set by [`AwsSecretsManager::stop_retries`].
+    stopped: StopRetries,
 }
 
 impl std::fmt::Debug for AwsSecretsManager {
@@ -165,8 +179,11 @@ impl AwsSecretsManager {
                 .build();
         }
 
-        let mut conf =
-            aws_sdk_secretsmanager::config::Builder::from(&sdk).retry_classifier(TooManyRequests);
+        let stopped = StopRetries::default();
+        let mut conf = aws_sdk_secretsmanager::config::Builder::from(&sdk)
+            .retry_classifier(TooManyRequests)
+            .retry_classifier(stopped.clone())
+            .interceptor(stopped.clone());
         if let Some(endpoint) = &cfg.endpoint {
             conf = conf.endpoint_url(endpoint.clone());
         }
@@ -174,7 +191,16 @@ impl AwsSecretsManager {
             client: Client::from_conf(conf.build()),
             region,
             sdk,
+            stopped,
         })
+    }
+
+    /// No Secrets Manager call of this store starts another attempt from now on (Terraform's
+    /// StopProvider): an attempt that fails is not retried, and a retry waiting out its backoff
+    /// fails when the backoff ends. The attempt in flight runs to its end (its answer, or the
+    /// attempt timeout), so an answer already on its way is not lost.
+    pub fn stop_retries(&self) {
+        self.stopped.0.store(true, Ordering::SeqCst);
     }
 
     /// The region in use.
@@ -202,6 +228,54 @@ impl AwsSecretsManager {
                 message: "STS answered without an account id".to_owned(),
             }),
         }
+    }
+}
+
+/// Refuses retries once [`AwsSecretsManager::stop_retries`] was called: as a retry classifier it
+/// forbids retrying the attempt that just ended; as an interceptor it fails an attempt after the
+/// first before it is sent (one whose backoff began before the stop).
+#[derive(Clone, Debug, Default)]
+struct StopRetries(Arc<AtomicBool>);
+
+impl StopRetries {
+    fn stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl ClassifyRetry for StopRetries {
+    fn classify_retry(&self, _ctx: &InterceptorContext) -> RetryAction {
+        if self.stopped() {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "provider stopped"
+    }
+}
+
+impl Intercept for StopRetries {
+    fn name(&self) -> &'static str {
+        "provider stopped"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        if attempt > 1 && self.stopped() {
+            return Err(format!(
+                "Terraform stopped the provider (interrupted): attempt {attempt} not sent"
+            )
+            .into());
+        }
+        Ok(())
     }
 }
 
