@@ -16,7 +16,7 @@ use super::rewrite::{
     DirNotWritable, OwnerNotKept, ReadOnly, ReplacedButNotDurable, Swap,
 };
 use super::{
-    names, parse_for_scrub, render, restore, scrub, scrub_parsed, signal_name, state_not_written,
+    names, parse_for_scrub, render, restore, scrub_parsed, signal_name, state_not_written,
     state_written, ScrubError, ScrubOptions, ScrubReport,
 };
 use crate::cli::{Gone, Outcome};
@@ -68,6 +68,14 @@ impl StoreArgs {
             (ConnectError::UndefinedProfile, Some(p)) => anyhow::anyhow!(
                 "--profile {p:?} is not defined in the shared config and credentials files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)"
             ),
+            // The provider's wording says "region in the configuration"; here it is an option.
+            (ConnectError::NoRegion, _) => anyhow::anyhow!(
+                "no AWS region: give --region REGION, or set AWS_REGION, or a region in the profile{}",
+                match &self.profile {
+                    Some(p) => format!(" ({p:?})"),
+                    None => " (--profile / AWS_PROFILE, else default)".to_string(),
+                }
+            ),
             _ => anyhow::Error::new(e),
         })
         .context("connecting to Secrets Manager")
@@ -94,12 +102,12 @@ pub struct ScrubArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Only these: resource addresses or address prefixes, `ADDRESS.ATTRIBUTE`, or rule ids
-    /// (`state-scrubber rules` lists them). Takes every value up to the next option: give STATE
-    /// before it (`scrub STATE --only A B --prefix P`), or repeat --only for each.
-    #[arg(long, value_name = "ADDR|RULE", num_args = 1..)]
+    /// (`state-scrubber rules` lists them); one at a time, repeatable (`--only A --only B`). One
+    /// that names nothing in the state is exit 2, before anything is stored.
+    #[arg(long, value_name = "ADDR|RULE")]
     pub only: Vec<String>,
-    /// Not these (same forms as --only, and it takes its values the same way).
-    #[arg(long, value_name = "ADDR|RULE", num_args = 1..)]
+    /// Not these (same forms as --only, repeatable).
+    #[arg(long, value_name = "ADDR|RULE")]
     pub exclude: Vec<String>,
     /// Ignore findings below this severity: low, medium, high, critical.
     #[arg(long, value_name = "SEVERITY", default_value = "low")]
@@ -488,8 +496,11 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
     let rt = runtime()?;
     let ran = rt.block_on(async {
         if args.write {
+            // Before connecting: what the state or the options make scrub refuse (an --only
+            // naming nothing in the state) is said without a region or credentials.
+            let parsed = parse_for_scrub(&src, &label, &opts)?;
             let store = args.store.connect().await?;
-            let report = scrub(&src, &label, &opts, Some(&store)).await?;
+            let report = scrub_parsed(&src, &label, &opts, Some(&store), &parsed).await?;
             Ok::<_, anyhow::Error>((report, Some(store)))
         } else {
             Ok((dry_run(&src, &label, &opts, &args.store).await?, None))
@@ -937,21 +948,27 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
         None => e,
     };
     let (src, label) = read_input(&args.state, lock.as_mut()).map_err(with_busy)?;
+    // Nothing to put back, told from the state: said without contacting Secrets Manager.
+    let offline = restore::nothing_to_restore(&src, &label, &args.prefix, args.write)
+        .map_err(|e| with_busy(e.into()))?;
     let rt = runtime()?;
     // restore only reads Secrets Manager: a stop request cuts it short anywhere.
-    let report = rt
-        .block_on(async {
-            tokio::select! {
-                r = async {
-                    let store = args.store.connect().await?;
-                    Ok::<_, anyhow::Error>(
-                        restore::restore(&src, &label, &args.prefix, &store, args.write).await?,
-                    )
-                } => r.map(Some),
-                _ = stop.wait() => Ok(None),
-            }
-        })
-        .map_err(with_busy)?;
+    let report = match offline {
+        Some(report) => Some(report),
+        None => rt
+            .block_on(async {
+                tokio::select! {
+                    r = async {
+                        let store = args.store.connect().await?;
+                        Ok::<_, anyhow::Error>(
+                            restore::restore(&src, &label, &args.prefix, &store, args.write).await?,
+                        )
+                    } => r.map(Some),
+                    _ = stop.wait() => Ok(None),
+                }
+            })
+            .map_err(with_busy)?,
+    };
     let restore_stopped = |lock: Option<StateLock>, signal| -> ! {
         stopped(
             lock,

@@ -583,7 +583,158 @@ pub(crate) fn parse_for_scrub<'a>(
 ) -> Result<ParsedState<'a>, ScrubError> {
     check_prefix(&opts.prefix, file)?;
     secret_settings(opts, file)?;
-    parse_state(src, file, opts.config.as_ref())
+    let parsed = parse_state(src, file, opts.config.as_ref())?;
+    check_selection(&parsed, &opts.selection, file, opts.config.as_ref())?;
+    Ok(parsed)
+}
+
+/// `--only` / `--exclude` patterns that select nothing in this state are refused, before
+/// anything is stored: a mistyped address made a CI scrub print "nothing to scrub" and exit 0.
+/// A pattern is known when it selects a finding, or names a resource or output of the state (the
+/// resource, an instance of it, one of its attributes, or a module or type prefix: a re-run on
+/// a state scrubbed already finds no finding there, and must not fail), or is a rule id
+/// `state-scrubber rules` lists. The pattern is shown with each key that a content rule
+/// recognises masked, as reports mask such keys in addresses.
+fn check_selection(
+    parsed: &ParsedState<'_>,
+    sel: &Selection,
+    file: &str,
+    config: Option<&crate::config::Config>,
+) -> Result<(), ScrubError> {
+    let addresses = state_addresses(&parsed.doc);
+    let names_something = |p: &str| {
+        parsed.findings.iter().any(|f| plan::matches(p, f))
+            || addresses.iter().any(|a| address_related(p, a))
+    };
+    let unknown: Vec<(&str, &str)> = [("--only", &sel.only), ("--exclude", &sel.exclude)]
+        .into_iter()
+        .flat_map(|(option, patterns)| patterns.iter().map(move |p| (option, p.as_str())))
+        .filter(|(_, p)| !names_something(p))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    // Rule ids: only when a pattern is unknown otherwise (the engine is built again).
+    let other = |e: &dyn std::fmt::Display| ScrubError::Other {
+        file: file.to_string(),
+        message: e.to_string(),
+    };
+    let engine = Engine::with_config(config).map_err(|e| other(&e))?;
+    let table = Table::builtin().map_err(|e| other(&e))?;
+    let ids: std::collections::HashSet<String> =
+        crate::catalog::list(&engine.rules, &table, config)
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+    let unknown: Vec<String> = unknown
+        .into_iter()
+        .filter(|(_, p)| !ids.contains(*p))
+        .map(|(option, p)| {
+            let keys_masked =
+                crate::finding::mask_module_keys(p, |k| engine.analyze_address_key(k).is_some()).0;
+            let shown = if engine.analyze_address_key(&keys_masked).is_some() {
+                crate::finding::preview(p)
+            } else {
+                keys_masked
+            };
+            format!("{option} '{shown}'")
+        })
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(ScrubError::Other {
+        file: file.to_string(),
+        message: format!(
+            "{} name{} nothing in this state (no finding, resource or output) and {} not a rule id; nothing was stored or written. \
+             They take resource addresses or address prefixes (`module.db`, `aws_db_instance.main`), \
+             `ADDRESS.ATTRIBUTE`, or rule ids (`state-scrubber rules` lists them)",
+            unknown.join(", "),
+            if unknown.len() == 1 { "s" } else { "" },
+            if unknown.len() == 1 { "is" } else { "are" },
+        ),
+    })
+}
+
+/// The addresses of the state's resources (no instance key: `module.a["k"].aws_x.y`,
+/// `data.aws_x.y`) and outputs (`output.NAME`), v4 and v3.
+fn state_addresses(doc: &Doc<'_>) -> Vec<String> {
+    use crate::json::Kind;
+    let (src, dom) = (doc.src, &doc.dom);
+    let s = |id, k: &str| {
+        dom.get(src, id, k)
+            .and_then(|n| dom.str(src, n))
+            .map(|c| c.into_owned())
+    };
+    let mut out = Vec::new();
+    let outputs = |id: crate::json::NodeId, out: &mut Vec<String>| {
+        if doc.kind(id) == Kind::Object {
+            for (k, _) in dom.members(id) {
+                if let Some(k) = dom.str(src, k) {
+                    out.push(format!("output.{k}"));
+                }
+            }
+        }
+    };
+    if let Some(outs) = doc.node_at("/outputs") {
+        outputs(outs, &mut out);
+    }
+    if let Some(resources) = doc.node_at("/resources") {
+        for r in dom.elements(resources) {
+            let module = s(r, "module").unwrap_or_default();
+            let data = s(r, "mode").as_deref() == Some("data");
+            let (t, n) = (
+                s(r, "type").unwrap_or_default(),
+                s(r, "name").unwrap_or_default(),
+            );
+            let head = format!("{}{t}.{n}", if data { "data." } else { "" });
+            out.push(if module.is_empty() {
+                head
+            } else {
+                format!("{module}.{head}")
+            });
+        }
+    }
+    // v3: modules[] with a path (`["root", "a"]`) and resources keyed `[data.]TYPE.NAME[.N]`.
+    if let Some(modules) = doc.node_at("/modules") {
+        for m in dom.elements(modules) {
+            let path: Vec<String> = dom
+                .get(src, m, "path")
+                .map(|p| {
+                    dom.elements(p)
+                        .skip(1)
+                        .filter_map(|e| dom.str(src, e).map(|c| format!("module.{c}.")))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let module = path.concat();
+            if let Some(rs) = dom.get(src, m, "resources") {
+                for (k, _) in dom.members(rs) {
+                    if let Some(k) = dom.str(src, k) {
+                        // `aws_x.y.1`: the instance `aws_x.y[1]` of `aws_x.y`.
+                        let k = match k.rsplit_once('.') {
+                            Some((head, n)) if n.bytes().all(|b| b.is_ascii_digit()) => head,
+                            _ => &k,
+                        };
+                        out.push(format!("{module}{k}"));
+                    }
+                }
+            }
+            if let Some(outs) = dom.get(src, m, "outputs") {
+                outputs(outs, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// `pattern` names `address` (a resource or output of the state), a part of it (an instance,
+/// an attribute), or a module or type prefix of it.
+fn address_related(pattern: &str, address: &str) -> bool {
+    let follows = |rest: &str| rest.starts_with('.') || rest.starts_with('[');
+    pattern == address
+        || address.strip_prefix(pattern).is_some_and(follows)
+        || pattern.strip_prefix(address).is_some_and(follows)
 }
 
 /// [`scrub`] of a state parsed already ([`parse_for_scrub`] of `src`): a dry run plans offline,

@@ -31,7 +31,7 @@ impl Default for Selection {
     }
 }
 
-fn matches(sel: &str, f: &Finding) -> bool {
+pub(crate) fn matches(sel: &str, f: &Finding) -> bool {
     if sel == f.rule_id || sel == f.address {
         return true;
     }
@@ -478,6 +478,45 @@ pub fn compact(raw: &str) -> String {
     serde_json::from_str::<serde_json::Value>(raw)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| raw.to_string())
+}
+
+/// Whether scrub may have nulled a value of this state for its write-only twin
+/// ([`Action::NullForTwin`]), leaving no reference in the state: an object that holds a twin key
+/// of the attribute table (Terraform writes it, null, where the provider has it) and, beside it,
+/// that twin's attribute null or missing (for a `(top-level)` twin, the twin key alone is
+/// enough). Errs towards yes: restore then reads the manifest to know.
+pub(crate) fn may_hold_a_nulled_value(doc: &Doc<'_>, table: &Table) -> bool {
+    let twins: Vec<(Twin, Option<&str>)> = table
+        .rows
+        .iter()
+        .filter_map(|row| Some((twin_of(row)?, row.path.last().map(String::as_str))))
+        .collect();
+    let mut stack = vec![doc.root];
+    while let Some(id) = stack.pop() {
+        match doc.kind(id) {
+            Kind::Object => {
+                for (twin, attr) in &twins {
+                    if doc.dom.get(doc.src, id, &twin.attr).is_none() {
+                        continue;
+                    }
+                    let nulled = match attr {
+                        Some(a) if !twin.top_level => doc
+                            .dom
+                            .get(doc.src, id, a)
+                            .is_none_or(|v| doc.kind(v) == Kind::Null),
+                        _ => true,
+                    };
+                    if nulled {
+                        return true;
+                    }
+                }
+                stack.extend(doc.dom.members(id).map(|(_, v)| v));
+            }
+            Kind::Array => stack.extend(doc.dom.elements(id)),
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]

@@ -141,6 +141,46 @@ fn strings(doc: &Doc<'_>, id: NodeId, path: &mut Vec<String>, out: &mut Vec<(Str
     }
 }
 
+/// The report of a restore that has nothing to put back, told from the state alone, before
+/// Secrets Manager is contacted (no region or credentials needed, as a scrub with nothing to
+/// scrub): no `ref+awssecrets://` string anywhere (whatever name template the scrub used) and no
+/// value scrub may have nulled for a write-only twin ([`super::plan::may_hold_a_nulled_value`]).
+/// `None` when the state may hold one: [`restore`] reads the manifest to know. The state's
+/// errors are [`restore`]'s.
+pub fn nothing_to_restore(
+    src: &[u8],
+    file: &str,
+    prefix: &str,
+    write: bool,
+) -> Result<Option<RestoreReport>, ScrubError> {
+    super::check_prefix(prefix, file)?;
+    let super::ParsedState { doc, serial, .. } = parse_state(src, file, None)?;
+    let mut all = Vec::new();
+    strings(&doc, doc.root, &mut Vec::new(), &mut all);
+    let referenced = all.iter().any(|(_, id)| {
+        doc.dom
+            .str(doc.src, *id)
+            .is_some_and(|s| s.starts_with(offstate_common::reference::SCHEME))
+    });
+    let table = crate::table::Table::builtin().map_err(|e| ScrubError::Other {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    if referenced || super::plan::may_hold_a_nulled_value(&doc, &table) {
+        return Ok(None);
+    }
+    Ok(Some(RestoreReport {
+        file: file.to_string(),
+        serial_before: serial,
+        serial_after: serial,
+        manifest: None,
+        restored: vec![],
+        skipped: vec![],
+        output: None,
+        write,
+    }))
+}
+
 pub async fn restore(
     src: &[u8],
     file: &str,

@@ -538,3 +538,163 @@ fn a_backup_that_cannot_be_written_is_refused_before_anything_is_stored() {
     assert_ok(&o);
     assert_eq!(std::fs::read_to_string(&bk).unwrap(), original);
 }
+
+// ---- binary: --only / --exclude, no region, nothing to restore -------------------------------
+
+/// `COMMAND ARGS` with no region anywhere (the test environment reads no shared config).
+fn run_without_region(args: &[&str]) -> Output {
+    command(BIN, args)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .unwrap()
+}
+
+/// A mistyped `--only` printed "nothing to scrub" and exited 0: a CI scrub did nothing and
+/// looked successful. A pattern that names nothing in the state (no finding, resource or
+/// output, no rule id) is exit 2 naming it, before the store is contacted (here there is none:
+/// no region) or anything written; a key in it that a content rule recognises is masked. What
+/// names something still runs, a rule id without a finding in this state too. `--only` takes
+/// one value, so STATE may follow it.
+#[test]
+fn an_only_or_exclude_that_names_nothing_is_refused_before_anything_is_stored() {
+    let (c, dir, p, original) = canary_file();
+    let state = p.to_str().unwrap();
+    let typo = run_without_region(&[
+        "scrub",
+        state,
+        "--only",
+        "aws_db_instance.mian",
+        "--prefix",
+        "p",
+        "--write",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        err.contains("--only 'aws_db_instance.mian' names nothing in this state")
+            && !err.contains("region"),
+        "{err}"
+    );
+    assert_no_canary_out(&c, &typo);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    // A key that looks like a token is not printed; --exclude is checked the same way.
+    let token = format!("ghp_{}", crate::util::random(crate::util::ALNUM, 36));
+    let pattern = format!("module.app[\"{token}\"]");
+    let o = run(
+        &[
+            "scrub",
+            state,
+            "--exclude",
+            &pattern,
+            "--exclude",
+            "output.db_pasword",
+            "--prefix",
+            "p",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--exclude 'module.app[\"") && err.contains("--exclude 'output.db_pasword'"),
+        "{}",
+        err.replace(&token, "<the token>")
+    );
+    assert!(
+        !err.contains(&token) && !err.contains(&token[4..]),
+        "the token is printed"
+    );
+
+    // Forms that name something: before STATE too (one value per --only).
+    for only in [
+        "aws_db_instance.main",
+        "aws_db_instance.main.password",
+        "aws_db_instance",
+        "module.legacy",
+        "module.legacy[\"eu\"].aws_db_instance.old[0]",
+        "output.db_password",
+        "mark.sensitive_output",
+        "attr.aws_iam_access_key.secret",
+    ] {
+        let o = run(&["scrub", "--only", only, state, "--prefix", "p"], None);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "--only {only}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_no_canary_out(&c, &o);
+    }
+    let o = run(
+        &[
+            "scrub",
+            "--only",
+            "aws_db_instance.main",
+            "--only",
+            "output.db_password",
+            state,
+            "--prefix",
+            "p",
+        ],
+        None,
+    );
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("output.db_password")
+            && !out.contains("aws_secretsmanager_secret_version.api"),
+        "{out}"
+    );
+}
+
+/// Without a region the error named the provider's "region in the configuration"; the CLI's
+/// is --region. And restore on a state with nothing to restore connected first (exit 2 without
+/// a region), where scrub with nothing to scrub says so offline: now "nothing to restore".
+#[test]
+fn no_region_names_the_option_and_nothing_to_restore_needs_no_store() {
+    let (c, _dir, p, original) = canary_file();
+    let state = p.to_str().unwrap();
+    let o = run_without_region(&["scrub", state, "--prefix", "p", "--write"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no AWS region: give --region REGION, or set AWS_REGION")
+            && !err.contains("in the configuration"),
+        "{err}"
+    );
+    assert_no_canary_out(&c, &o);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+
+    for write in [false, true] {
+        let mut args = vec!["restore", state, "--prefix", "p"];
+        if write {
+            args.push("--write");
+        }
+        let o = run_without_region(&args);
+        assert_ok(&o);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("terraform.tfstate: nothing to restore"),
+            "{out}"
+        );
+        assert_no_canary_out(&c, &o);
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    }
+    // A reference (any name template) or a value nulled for its write-only twin may be one to
+    // restore: that takes the store.
+    let nulled = original.replacen(&format!("\"password\": \"{c}\""), "\"password\": null", 1);
+    assert_ne!(nulled, original);
+    for s in [
+        nulled,
+        original.replacen("\"db-1\"", "\"ref+awssecrets://other/x\"", 1),
+    ] {
+        std::fs::write(&p, &s).unwrap();
+        let o = run_without_region(&["restore", state, "--prefix", "p"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("no AWS region"));
+        assert_no_canary_out(&c, &o);
+    }
+}
