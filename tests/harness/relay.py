@@ -26,7 +26,7 @@ from .recorder import forward, send_answer
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 
-@dataclass
+@dataclass(repr=False)
 class Seen:
     service: str  # "sts" or "secretsmanager"
     operation: str  # "AssumeRole", "DescribeSecret", ...
@@ -35,6 +35,11 @@ class Seen:
     form: dict[str, list[str]] = field(default_factory=dict)  # STS's form body
     request: dict = field(default_factory=dict)  # Secrets Manager's JSON body (may hold a value)
     answer: bytes = b""  # what came back (kept for STS only)
+
+    def __repr__(self) -> str:
+        # pytest shows an operand's repr (`where ... = Seen(...).access_key`): never the token, the
+        # form (ExternalId), the request (SecretString) or STS's answer (the role's keys).
+        return f"Seen({self.service} {self.operation} signed by {self.access_key or '-'})"
 
 
 class Relay:
