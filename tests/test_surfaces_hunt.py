@@ -181,9 +181,11 @@ def test_ephemeral_reads_with_target_depends_on_for_each_and_a_second_provider(w
     ws.apply(plan)
     joined = store.read_value(sm, ws.name("joined"))
     ws.watch(canaries.wrap(joined))
-    assert joined == ",".join(c.reveal() for c in cs), "the for_each reads, joined (values not shown)"
+    same = joined == ",".join(c.reveal() for c in cs)  # compared apart: an assert shows its operands
+    assert same, "the for_each reads, joined (values not shown)"
     ws.watch(canaries.Canary(store.read_value(sm, ws.name("made"))))
-    assert store.read_value(sm, ws.name("made-copy")) == store.read_value(sm, ws.name("made"))
+    same = store.read_value(sm, ws.name("made-copy")) == store.read_value(sm, ws.name("made"))
+    assert same, "made-copy holds made's value (values not shown)"
     ws.assert_no_changes("after for_each, depends_on and a second provider")
     ws.sweep()
 
@@ -237,7 +239,8 @@ def test_data_source_named_by_a_sensitive_variable_does_not_show_it(ws, sm, tfv,
     out = json.loads(ws.tf("output", "-json").stdout)
     assert out["found"]["value"] == [name]
     assert out["versions"]["value"][0]["stages"] == ["AWSCURRENT"]
-    assert tag.reveal() not in out["id"]["value"], "the tag filter is in id (value not shown)"
+    in_id = tag.reveal() in out["id"]["value"]  # apart: an assert shows its operands
+    assert not in_id, "the tag filter is in id (value not shown)"
     ws.sweep()
 
 
@@ -449,7 +452,8 @@ def test_a_password_whose_settings_are_known_only_at_apply(ws, sm, tfv):
     ws.apply(plan)
     pw = ws.watch(canaries.Canary(store.read_value(sm, copy)))
     ws.watch(canaries.Canary(store.read_value(sm, made)))
-    assert len(pw.reveal()) == 24 and pw.reveal().isalnum() and sum(ch.isdigit() for ch in pw.reveal()) >= 3
+    fits = len(pw.reveal()) == 24 and pw.reveal().isalnum() and sum(ch.isdigit() for ch in pw.reveal()) >= 3
+    assert fits, "the password has 24 letters and digits, 3 or more digits (value not shown)"
     ws.assert_no_changes("password at apply")
     ws.sweep()
 
@@ -515,7 +519,8 @@ def test_depends_on_does_not_defer_a_read_by_name(ws, sm, tfv):
     ws.write(hcl.config(ws.endpoint, gen + by_arn + copy_of(ws.name("copy"), "ephemeral.offstate_secret_value.r.value"), variables=()))
     ws.apply()
     ws.watch(canaries.Canary(store.read_value(sm, made)))
-    assert store.read_value(sm, ws.name("copy")) == store.read_value(sm, made)
+    same = store.read_value(sm, ws.name("copy")) == store.read_value(sm, made)
+    assert same, "copy holds made's value (values not shown)"
     ws.sweep()
 
 
