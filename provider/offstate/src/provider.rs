@@ -675,10 +675,12 @@ const MAX_TAG_VALUE_CHARS: usize = 256;
 const MAX_POLICY_ARNS: usize = 10;
 const MAX_POLICY_CHARS: usize = 2048;
 
-/// A character STS takes in a session tag's key or value: letters, numbers, white space and
-/// `_.:/=+-@` (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
+/// A character STS takes in a session tag's key or value: letters, numbers, separators (spaces)
+/// and `_.:/=+-@` (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`). Unicode's White_Space less its control
+/// characters is exactly \p{Z}: a tab or a line break is white space but not \p{Z}, and STS
+/// refuses it.
 fn tag_char(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+    c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
 }
 
 /// `assume_role.tags`: at most 50, keys of 1 to 128 and values of up to 256 of the characters
@@ -803,5 +805,31 @@ fn attempt_timeout_from_env() -> Option<std::time::Duration> {
             tracing::warn!("OFFSTATE_AWS_ATTEMPT_TIMEOUT is not a number of seconds in (0, 3600]; using the default");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// STS's tag pattern is `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: spaces of every kind (\p{Z}) are
+    /// taken, a tab or a line break (white space, but \p{Cc}) is not.
+    #[test]
+    fn a_session_tag_takes_separators_but_no_control_character() {
+        for c in [
+            'a', 'É', '7', ' ', '\u{a0}', '\u{3000}', '\u{2028}', '_', '@',
+        ] {
+            assert!(tag_char(c), "{c:?}");
+        }
+        for c in ['\t', '\n', '\r', '\u{85}', '#', '*'] {
+            assert!(!tag_char(c), "{c:?}");
+        }
+        let mut d = Diagnostics::new();
+        let tags = Value::Map(BTreeMap::from([(
+            "team".to_string(),
+            Value::string("pay\tments"),
+        )]));
+        validate_session_tags(&tags, &mut d);
+        assert_eq!(d.iter().filter(|d| d.is_error()).count(), 1, "{d:?}");
     }
 }
