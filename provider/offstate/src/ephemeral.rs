@@ -193,10 +193,16 @@ impl EphemeralResource for SecretValueEphemeral {
         // came back as the id read: Terraform's "produced an inconsistent result").
         for name in INPUTS {
             if config.get(name).as_str() == Some("") {
+                // secret_id is required: leaving it out is no way out.
+                let fix = if name == "secret_id" {
+                    "give the secret's name or ARN"
+                } else {
+                    "leave it out instead"
+                };
                 d.attr_error(
                     AttributePath::attr(name),
                     format!("Invalid {name}"),
-                    format!("{name} must not be empty: leave it out instead."),
+                    format!("{name} must not be empty: {fix}."),
                 );
             }
         }
@@ -359,6 +365,9 @@ mod tests {
                 Some(AttributePath::attr(name)),
                 "{name}: {d:?}"
             );
+            // secret_id is required: the advice cannot be to leave it out.
+            let leave_out = errors[0].detail.contains("leave it out");
+            assert_eq!(leave_out, name != "secret_id", "{name}: {d:?}");
         }
         let d = eph
             .validate_config(&config(&[
