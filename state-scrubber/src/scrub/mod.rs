@@ -21,7 +21,7 @@ pub mod restore;
 pub mod rewrite;
 pub mod store;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use futures::StreamExt as _;
@@ -604,7 +604,9 @@ fn check_selection(
     let addresses = state_addresses(&parsed.doc);
     let names_something = |p: &str| {
         parsed.findings.iter().any(|f| plan::matches(p, f))
-            || addresses.iter().any(|a| address_related(p, a))
+            || addresses
+                .iter()
+                .any(|(a, names)| address_related(p, a, names.as_ref()))
     };
     let unknown: Vec<(&str, &str)> = [("--only", &sel.only), ("--exclude", &sel.exclude)]
         .into_iter()
@@ -657,8 +659,9 @@ fn check_selection(
 }
 
 /// The addresses of the state's resources (no instance key: `module.a["k"].aws_x.y`,
-/// `data.aws_x.y`) and outputs (`output.NAME`), v4 and v3.
-fn state_addresses(doc: &Doc<'_>) -> Vec<String> {
+/// `data.aws_x.y`), each with the names of its instances' attributes, and outputs
+/// (`output.NAME`, no attributes: `None`), v4 and v3.
+fn state_addresses(doc: &Doc<'_>) -> Vec<(String, Option<BTreeSet<String>>)> {
     use crate::json::Kind;
     let (src, dom) = (doc.src, &doc.dom);
     let s = |id, k: &str| {
@@ -667,12 +670,24 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<String> {
             .map(|c| c.into_owned())
     };
     let mut out = Vec::new();
-    let outputs = |id: crate::json::NodeId, out: &mut Vec<String>| {
+    let outputs = |id: crate::json::NodeId, out: &mut Vec<(String, Option<BTreeSet<String>>)>| {
         if doc.kind(id) == Kind::Object {
             for (k, _) in dom.members(id) {
                 if let Some(k) = dom.str(src, k) {
-                    out.push(format!("output.{k}"));
+                    out.push((format!("output.{k}"), None));
                 }
+            }
+        }
+    };
+    // The attribute names of an `attributes` object (v3's and v4's `attributes_flat` are flat:
+    // `tags.%`, `tags.Name`, named by their first segment).
+    let attributes = |id: Option<crate::json::NodeId>, names: &mut BTreeSet<String>| {
+        let Some(id) = id.filter(|&id| doc.kind(id) == Kind::Object) else {
+            return;
+        };
+        for (k, _) in dom.members(id) {
+            if let Some(k) = dom.str(src, k) {
+                names.insert(k.split('.').next().unwrap_or_default().to_string());
             }
         }
     };
@@ -688,11 +703,19 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<String> {
                 s(r, "name").unwrap_or_default(),
             );
             let head = format!("{}{t}.{n}", if data { "data." } else { "" });
-            out.push(if module.is_empty() {
+            let mut names = BTreeSet::new();
+            if let Some(instances) = dom.get(src, r, "instances") {
+                for i in dom.elements(instances) {
+                    attributes(dom.get(src, i, "attributes"), &mut names);
+                    attributes(dom.get(src, i, "attributes_flat"), &mut names);
+                }
+            }
+            let address = if module.is_empty() {
                 head
             } else {
                 format!("{module}.{head}")
-            });
+            };
+            out.push((address, Some(names)));
         }
     }
     // v3: modules[] with a path (`["root", "a"]`) and resources keyed `[data.]TYPE.NAME[.N]`.
@@ -709,14 +732,25 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<String> {
                 .unwrap_or_default();
             let module = path.concat();
             if let Some(rs) = dom.get(src, m, "resources") {
-                for (k, _) in dom.members(rs) {
+                for (k, r) in dom.members(rs) {
                     if let Some(k) = dom.str(src, k) {
                         // `aws_x.y.1`: the instance `aws_x.y[1]` of `aws_x.y`.
                         let k = match k.rsplit_once('.') {
                             Some((head, n)) if n.bytes().all(|b| b.is_ascii_digit()) => head,
                             _ => &k,
                         };
-                        out.push(format!("{module}{k}"));
+                        let mut names = BTreeSet::new();
+                        let primary = dom.get(src, r, "primary");
+                        attributes(
+                            primary.and_then(|p| dom.get(src, p, "attributes")),
+                            &mut names,
+                        );
+                        if let Some(deposed) = dom.get(src, r, "deposed") {
+                            for d in dom.elements(deposed) {
+                                attributes(dom.get(src, d, "attributes"), &mut names);
+                            }
+                        }
+                        out.push((format!("{module}{k}"), Some(names)));
                     }
                 }
             }
@@ -729,12 +763,23 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<String> {
 }
 
 /// `pattern` names `address` (a resource or output of the state), a part of it (an instance,
-/// an attribute), or a module or type prefix of it.
-fn address_related(pattern: &str, address: &str) -> bool {
+/// an attribute), or a module or type prefix of it. `ADDRESS.ATTRIBUTE` names it only when
+/// `ATTRIBUTE` (its first segment) is one of the resource's `attributes`: a mistyped attribute
+/// (`aws_db_instance.main.pasword`) names nothing. An instance (`ADDRESS[KEY]...`) is not
+/// checked further.
+fn address_related(pattern: &str, address: &str, attributes: Option<&BTreeSet<String>>) -> bool {
     let follows = |rest: &str| rest.starts_with('.') || rest.starts_with('[');
-    pattern == address
-        || address.strip_prefix(pattern).is_some_and(follows)
-        || pattern.strip_prefix(address).is_some_and(follows)
+    if pattern == address || address.strip_prefix(pattern).is_some_and(follows) {
+        return true;
+    }
+    match (pattern.strip_prefix(address), attributes) {
+        (Some(rest), Some(names)) if rest.starts_with('.') => {
+            let name = rest[1..].split(['.', '[']).next().unwrap_or_default();
+            names.contains(name)
+        }
+        (Some(rest), _) => follows(rest),
+        (None, _) => false,
+    }
 }
 
 /// [`scrub`] of a state parsed already ([`parse_for_scrub`] of `src`): a dry run plans offline,

@@ -579,6 +579,24 @@ fn an_only_or_exclude_that_names_nothing_is_refused_before_anything_is_stored() 
     assert_no_canary_out(&c, &typo);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // A mistyped attribute of a resource that is there names nothing either.
+    let typo = run_without_region(&[
+        "scrub",
+        state,
+        "--only",
+        "aws_db_instance.main.pasword",
+        "--prefix",
+        "p",
+        "--write",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        err.contains("--only 'aws_db_instance.main.pasword' names nothing in this state"),
+        "{err}"
+    );
+    assert_no_canary_out(&c, &typo);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
 
     // A key that looks like a token is not printed; --exclude is checked the same way.
     let token = format!("ghp_{}", crate::util::random(crate::util::ALNUM, 36));
@@ -612,6 +630,8 @@ fn an_only_or_exclude_that_names_nothing_is_refused_before_anything_is_stored() 
     for only in [
         "aws_db_instance.main",
         "aws_db_instance.main.password",
+        // No finding there (null), as a scrubbed attribute on a re-run: the resource has it.
+        "aws_db_instance.main.password_wo",
         "aws_db_instance",
         "module.legacy",
         "module.legacy[\"eu\"].aws_db_instance.old[0]",
