@@ -292,3 +292,70 @@ async fn plan_calls_nothing() {
     assert!(resp.diagnostics.is_empty());
     assert!(store.calls().is_empty());
 }
+
+/// A secret scheduled for deletion (DeleteSecret with a recovery window: DescribeSecret still
+/// answers, with a DeletedDate) cannot rotate: refused before RotateSecret, nothing changed.
+#[tokio::test]
+async fn a_secret_scheduled_for_deletion_is_refused_before_rotate_secret() {
+    let store = Arc::new(MemoryStore::default());
+    secret(&store, &canary(), true).await;
+    store
+        .delete(
+            "app/db",
+            offstate_common::store::Deletion::RecoveryWindow(7),
+        )
+        .await
+        .unwrap();
+    let rotations = store.call_count("rotate");
+    let (_, diags) = invoke(&store, config(&[("secret_id", Value::string("app/db"))])).await;
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(
+        diags[0].starts_with("Secret scheduled for deletion"),
+        "{diags:?}"
+    );
+    assert!(diags[0].ends_with(" @1"), "on secret_id: {diags:?}");
+    assert_eq!(
+        store.call_count("rotate"),
+        rotations,
+        "RotateSecret not called"
+    );
+}
+
+/// Deleted with a recovery window while the action waits: no rotation of it can finish, so
+/// the action ends when the wait sees the DeletedDate, not at the timeout.
+#[tokio::test]
+async fn a_secret_deleted_while_waiting_ends_the_wait_at_once() {
+    let store = Arc::new(MemoryStore::default());
+    secret(&store, &canary(), true).await;
+    store.stall_rotations();
+    let deleter = store.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        deleter
+            .delete(
+                "app/db",
+                offstate_common::store::Deletion::RecoveryWindow(7),
+            )
+            .await
+            .unwrap();
+    });
+    let started = Instant::now();
+    let (_, diags) = invoke(
+        &store,
+        config(&[
+            ("secret_id", Value::string("app/db")),
+            ("timeout", Value::string("20s")),
+        ]),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "ended after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(
+        diags[0].starts_with("Secret deleted during rotation"),
+        "{diags:?}"
+    );
+}
