@@ -1672,3 +1672,38 @@ async fn connect_with_explicit_settings_makes_no_call() {
     .unwrap();
     assert_eq!(store.region(), "eu-west-1");
 }
+
+/// The role ARNs connect takes (and the provider's validate, which calls the same function):
+/// arn:PARTITION:iam::12-digit-account:role/[PATH/]NAME.
+#[test]
+fn role_arns_are_checked_part_by_part() {
+    for ok in [
+        "arn:aws:iam::123456789012:role/deploy",
+        "arn:aws:iam::123456789012:role/ci/deploy",
+        "arn:aws-us-gov:iam::123456789012:role/deploy",
+        "arn:aws-cn:iam::123456789012:role/a/b/c/deploy",
+    ] {
+        assert!(super::is_role_arn(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "arn:aws:iam::123456789012:user/ci",
+        "arn:aws:s3:::bucket",
+        "arn:aws:iam::12345678901:role/deploy",
+        "arn:aws:iam::1234567890123:role/deploy",
+        "arn:aws:iam::12345678901a:role/deploy",
+        "arn:aws:iam:us-east-1:123456789012:role/deploy",
+        "arn:aws:sts::123456789012:role/deploy",
+        "arn::iam::123456789012:role/deploy",
+        "arn:AWS:iam::123456789012:role/deploy",
+        "arn:aws:iam::123456789012:role/",
+        "arn:aws:iam::123456789012:role/ci/",
+        "arn:aws:iam::123456789012:role/de ploy",
+        "arn:aws:iam::123456789012:role",
+        "role/deploy",
+    ] {
+        assert!(!super::is_role_arn(bad), "{bad:?}");
+    }
+    let long = format!("arn:aws:iam::123456789012:role/{}", "a".repeat(2048));
+    assert!(!super::is_role_arn(&long), "more than 2048 characters");
+}
