@@ -447,9 +447,26 @@ def test_moto_killed_mid_apply_then_restarted(ws, relay, tmp_path):
             m2.stop()
 
 
-def start_tf(ws, *argv: str):
+@pytest.fixture
+def started():
+    """Processes start_tf began: one still running when the test ends (it failed before finish())
+    is interrupted, then killed, so no terraform outlives its test."""
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+            try:
+                p.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+
+
+def start_tf(ws, started: list, *argv: str):
     """`terraform ARGV` in the background with the artifacts Workspace.tf keeps; returns
-    (process, finish) where finish() waits and returns the Result."""
+    (process, finish) where finish() waits and returns the Result. The process is added to
+    `started` (the fixture), which ends it if the test does not."""
     argv = list(argv)
     argv.insert(1, "-no-color")
     ws.seq += 1
@@ -458,6 +475,7 @@ def start_tf(ws, *argv: str):
                OFFSTATE_PROVIDER_STDERR=str(stem.with_suffix(".provider.stderr")))
     proc = subprocess.Popen(tfh.terraform_command() + argv, cwd=ws.dir, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    started.append(proc)
 
     def finish(timeout: float = 300) -> tfh.Result:
         try:
@@ -474,7 +492,7 @@ def start_tf(ws, *argv: str):
 
 @pytest.mark.parametrize("answer", ["late", "lost"])
 @pytest.mark.parametrize("op", ["CreateSecret", "PutSecretValue"])
-def test_sigint_while_a_write_is_in_flight(ws, sm, relay, op, answer):
+def test_sigint_while_a_write_is_in_flight(ws, sm, relay, started, op, answer):
     """Ctrl-C (SIGINT to terraform, which sends StopProvider) while CreateSecret/PutSecretValue
     is held by the relay after moto carried it out; the relay then answers ("late") or never
     does ("lost": each attempt times out, and Stop ends the retries). Terraform ends, the state
@@ -502,7 +520,7 @@ def test_sigint_while_a_write_is_in_flight(ws, sm, relay, op, answer):
     else:
         relay.rules = {op: "stall-after"}
         held = relay.entered
-    proc, finish = start_tf(ws, "apply", "-input=false", "-auto-approve")
+    proc, finish = start_tf(ws, started, "apply", "-input=false", "-auto-approve")
     assert held.wait(120), f"{op} reached the relay"
     time.sleep(0.3)
     os.kill(proc.pid, signal.SIGINT)  # tools/terraform execs terraform: this pid is terraform's
@@ -522,7 +540,7 @@ def test_sigint_while_a_write_is_in_flight(ws, sm, relay, op, answer):
 
 
 @pytest.mark.parametrize("kind", ["echo500-json", "stall"])
-def test_sigint_ends_the_sdk_retries(ws, sm, relay, kind):
+def test_sigint_ends_the_sdk_retries(ws, sm, relay, started, kind):
     """Ctrl-C while every PutSecretValue is answered with a 500 (echoing the value) or never
     answered: after StopProvider the SDK starts no further attempt (it would make 5, one per
     ATTEMPT_TIMEOUT_S when stalled, 30 s each by default), so Terraform ends within a few seconds
@@ -538,7 +556,7 @@ def test_sigint_ends_the_sdk_retries(ws, sm, relay, kind):
     ws.write(hcl.config(relay.url, hcl.secret("s", name=ws.name("s"), value_wo_version="2",
                                               recovery_window_in_days=0)))
     relay.rules = {"PutSecretValue": kind}
-    proc, finish = start_tf(ws, "apply", "-input=false", "-auto-approve")
+    proc, finish = start_tf(ws, started, "apply", "-input=false", "-auto-approve")
     deadline = time.monotonic() + 120
     while relay.faulted["PutSecretValue"] == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -553,7 +571,9 @@ def test_sigint_ends_the_sdk_retries(ws, sm, relay, kind):
     relay.rules = {}
     relay.release.set()
     assert after <= 1, f"{after} PutSecretValue attempts after the SIGINT ({at_stop} before)"
-    assert took < ATTEMPT_TIMEOUT_S + 5, f"terraform ended {took:.1f}s after the SIGINT"
+    # Measured 0.2-0.5 s (500) and 1.7 s (stall; without the stop's end of retries: 20.9 s); the
+    # margin is for a loaded CI machine. The attempt count above is the sharp check.
+    assert took < ATTEMPT_TIMEOUT_S + 10, f"terraform ended {took:.1f}s after the SIGINT"
     assert res.rc == 1, ws.describe_failure(res, "the interrupted apply fails")
     assert "panic" not in res.output.lower(), "no panic"
     assert_names(res, ws.name("s"), NAMED[kind] + ("stopped",), "PutSecretValue")
