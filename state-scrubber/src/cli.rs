@@ -140,8 +140,9 @@ pub struct AuditArgs {
     #[arg(long, short, conflicts_with = "quiet")]
     pub verbose: bool,
     /// Parallel workers (default: number of CPUs).
-    #[arg(long, short, value_name = "N")]
-    pub jobs: Option<usize>,
+    #[arg(long, short, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
     /// S3: objects fetched (or waiting to be scanned) at once.
     #[arg(long, value_name = "N", default_value_t = crate::s3::DEFAULT_CONCURRENCY as u16,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -476,7 +477,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 
 fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     use anyhow::Context as _;
-    let jobs = args.jobs.unwrap_or_else(|| {
+    let jobs = args.jobs.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -532,7 +533,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         // Say so: a CI job pointed at the wrong directory should not pass silently unnoticed.
         writeln!(
             stderr,
-            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, *.tfstate*.json, tfplan*.json, plan.json, *-plan.json, state.json, show.json, outputs.json, .terraform/terraform.tfstate{})",
+            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, saved plans named *tfplan*, .json files with plan or tfstate in the name or state, show or output(s) as a part of it, and .terraform/terraform.tfstate{})",
             if excluded > 0 {
                 format!(
                     "; {excluded} entr{} left out by --exclude",

@@ -96,10 +96,9 @@ pub fn looks_like_state(path: &Path) -> bool {
         return true;
     }
     let Some(stem) = lower.strip_suffix(".json") else {
-        // A saved binary plan (`terraform plan -out tfplan`, `prod.tfplan`, `tfplan-prod`) is
-        // not read, but a walk must not pass over it as if the tree were clean: it holds the
-        // plan's values in plaintext. Reading one reports it (an error that says to convert
-        // it); anything else by that name is skipped with a note, like foreign JSON.
+        // A saved binary plan (`terraform plan -out tfplan`, `prod.tfplan`, `tfplan-prod`)
+        // holds the plan's values in plaintext: it is read (`planfile`, the zip's members);
+        // anything else by that name is skipped with a note, like foreign JSON.
         return lower.split(['.', '-', '_']).any(|c| c == "tfplan");
     };
     // This tool's own JSON (`.state-scrubber-baseline.json`, `state-scrubber.json` reports) has

@@ -110,11 +110,11 @@ pub fn render(report: &AuditReport, style: &Style, verbose: bool) -> String {
             if verbose {
                 let _ = writeln!(
                     out,
-                    "        pointer: {}  fingerprint: {}  same-value group: {}  confidence: {:?}",
+                    "        pointer: {}  fingerprint: {}  same-value group: {}  confidence: {}",
                     p(&x.json_pointer),
                     x.fingerprint,
                     x.value_group,
-                    x.confidence
+                    x.confidence.as_str()
                 );
             }
         }

@@ -377,3 +377,30 @@ fn colour_on_a_terminal_follows_no_color_and_term() {
         assert_eq!(coloured(&out), want, "{env:?} {args:?}: {out:?}");
     }
 }
+
+/// Docs review: `--verbose` text printed `confidence: High` where JSON has `high`, and `-j 0`
+/// was taken (a pool of no workers) where `--concurrency 0` is refused.
+#[test]
+fn verbose_confidence_is_written_as_json_has_it_and_no_jobs_is_refused() {
+    let pw = random(ALNUM, 20);
+    let st = db_state(&pw);
+    let text = audit_stdin(&["-", "--verbose", "--color", "never"], st.as_bytes());
+    assert_eq!(text.code, 1, "{}", text.all());
+    let json = audit_stdin(&["-", "--format", "json"], st.as_bytes());
+    let confidence = json.json()["findings"][0]["confidence"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        text.stdout.contains(&format!("confidence: {confidence}")),
+        "{}",
+        text.all()
+    );
+    let d = Dir::new();
+    let file = d.write("terraform.tfstate", &st);
+    for jobs in [["-j", "0"], ["--jobs", "0"]] {
+        let r = audit(&[file.to_str().unwrap(), jobs[0], jobs[1]]);
+        assert_eq!(r.code, 2, "{}", r.all());
+        assert!(r.stderr.contains("--jobs"), "{}", r.all());
+    }
+}
