@@ -1435,6 +1435,29 @@ impl offstate_framework::Resource for SecretResource {
                 }
             }
         }
+        // The provider's default_tags go into tags_all, in plan and state in plain text, as
+        // the resource's own arguments do: a value among them is refused as validate refuses
+        // one among those (default_tags are not known to validate). One a tag of `tags`
+        // overrides does not reach the state.
+        if let (Ok(c), true) = (self.handle.get(), config.get("generate").is_null()) {
+            if let Ok(Some((v, _))) = configured_value(config) {
+                let own = config.get("tags");
+                let defaults: BTreeMap<String, String> = c
+                    .default_tags
+                    .iter()
+                    .filter(|(k, _)| !own.get_map_key(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let seen = Value::Object(BTreeMap::from([
+                    ("binary_wo".to_string(), config.get("binary_wo").clone()),
+                    (
+                        "the provider's default_tags".to_string(),
+                        tags_value(&defaults),
+                    ),
+                ]));
+                check_value_not_an_argument(&v, &seen, &mut resp.diagnostics);
+            }
+        }
         // tags_all is known at plan time whenever tags and default tags are; ignored tags are
         // left out, as refresh leaves them out.
         if config.get("tags").is_wholly_known() {

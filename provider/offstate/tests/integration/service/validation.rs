@@ -342,3 +342,36 @@ async fn a_value_equal_to_another_argument_is_refused() {
     c.set("description", Value::string("app/db"));
     assert!(h.validate(&c, true).await.is_empty());
 }
+
+/// The provider's default_tags reach tags_all, in plan and state in plain text: a value equal to
+/// one (the harness's `team = payments`) is refused at plan on value_wo, naming the tag and not
+/// the value, unless a tag of the resource's own overrides it.
+#[tokio::test]
+async fn a_value_among_the_default_tags_is_refused_at_plan() {
+    let h = harness();
+    let plan = h
+        .plan(&Value::Null, &config("app/dt", "payments", "1"))
+        .await;
+    assert_eq!(
+        errors(&plan.diagnostics),
+        vec![(
+            "value_wo".to_string(),
+            "The value is also given as another argument".to_string()
+        )]
+    );
+    assert!(
+        plan.diagnostics[0]
+            .detail
+            .contains("the provider's default_tags[\"team\"]"),
+        "the detail names the default tag"
+    );
+    assert!(!format!("{:?}", plan.diagnostics).contains("payments"));
+    // Overridden by the resource's own tag: default_tags' value is not stored.
+    let mut c = config("app/dt", "payments", "1");
+    c.set(
+        "tags",
+        Value::Map(BTreeMap::from([("team".to_string(), Value::string("web"))])),
+    );
+    let plan = h.plan(&Value::Null, &c).await;
+    assert_eq!(errors(&plan.diagnostics), vec![]);
+}
