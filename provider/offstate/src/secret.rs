@@ -341,17 +341,15 @@ fn check_value_not_an_argument(value: &SecretValue, config: &Value, d: &mut Diag
     // window is compared, with no early exit: arguments are short (a description is at most
     // 2,048 characters), so this stays small.
     let is_value = |s: &str| {
+        use subtle::ConstantTimeEq as _;
         let s = s.as_bytes();
         inputs.iter().fold(false, |acc, v| {
-            let inside = v.len() >= IN_ARGUMENT_MIN && v.len() < s.len();
-            let windows = if inside {
-                s.windows(v.len()).collect()
+            if v.len() >= IN_ARGUMENT_MIN && v.len() < s.len() {
+                s.windows(v.len())
+                    .fold(acc, |acc, w| acc | bool::from(w.ct_eq(v)))
             } else {
-                vec![s]
-            };
-            windows.into_iter().fold(acc, |acc, w| {
-                acc | bool::from(subtle::ConstantTimeEq::ct_eq(w, *v))
-            })
+                acc | bool::from(s.ct_eq(v))
+            }
         })
     };
     let mut named: Vec<String> = Vec::new();
@@ -1439,8 +1437,9 @@ impl offstate_framework::Resource for SecretResource {
         // the resource's own arguments do: a value among them is refused as validate refuses
         // one among those (default_tags are not known to validate). One a tag of `tags`
         // overrides does not reach the state.
-        if let (Ok(c), true) = (self.handle.get(), config.get("generate").is_null()) {
-            if let Ok(Some((v, _))) = configured_value(config) {
+        // (A generated value is made only at apply: configured_value would make one now.)
+        if config.get("generate").is_null() {
+            if let (Ok(c), Ok(Some((v, _)))) = (self.handle.get(), configured_value(config)) {
                 let own = config.get("tags");
                 let defaults: BTreeMap<String, String> = c
                     .default_tags
