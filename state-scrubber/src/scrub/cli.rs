@@ -16,8 +16,8 @@ use super::rewrite::{
     DirNotWritable, OwnerNotKept, ReadOnly, ReplacedButNotDurable, Swap,
 };
 use super::{
-    names, parse_for_scrub, render, restore, scrub_parsed, signal_name, state_not_written,
-    state_written, ScrubError, ScrubOptions, ScrubReport,
+    names, parse_for_scrub, render, restore, scrub_parsed, selects_nothing, signal_name,
+    state_not_written, state_written, ScrubError, ScrubOptions, ScrubReport,
 };
 use crate::cli::{Gone, Outcome};
 use crate::finding::Severity;
@@ -499,6 +499,12 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             // Before connecting: what the state or the options make scrub refuse (an --only
             // naming nothing in the state) is said without a region or credentials.
             let parsed = parse_for_scrub(&src, &label, &opts)?;
+            // Nothing selected to move: "nothing to scrub" without a region or credentials, as
+            // restore with nothing to restore.
+            if selects_nothing(&parsed, &label, &opts)? {
+                let report = scrub_parsed(&src, &label, &opts, None, &parsed).await?;
+                return Ok((report, None));
+            }
             let store = args.store.connect().await?;
             let report = scrub_parsed(&src, &label, &opts, Some(&store), &parsed).await?;
             Ok::<_, anyhow::Error>((report, Some(store)))

@@ -782,6 +782,32 @@ fn address_related(pattern: &str, address: &str, attributes: Option<&BTreeSet<St
     }
 }
 
+/// True when [`scrub_parsed`] of `parsed` would move no value (no selected finding holds a
+/// plaintext value to move): `--write` then says "nothing to scrub" without connecting to
+/// Secrets Manager (no region or credentials needed). Its errors are [`scrub_parsed`]'s.
+pub(crate) fn selects_nothing(
+    parsed: &ParsedState<'_>,
+    file: &str,
+    opts: &ScrubOptions,
+) -> Result<bool, ScrubError> {
+    let prefix = check_prefix(&opts.prefix, file)?;
+    let table = Table::builtin().map_err(|e| ScrubError::Other {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let planner = Planner {
+        doc: &parsed.doc,
+        file,
+        prefix,
+        template: &opts.name_template,
+        lineage: &parsed.lineage,
+        table: &table,
+    };
+    Ok(planner
+        .plan(&parsed.findings, &opts.selection, &mut Vec::new())?
+        .is_empty())
+}
+
 /// [`scrub`] of a state parsed already ([`parse_for_scrub`] of `src`): a dry run plans offline,
 /// then again with Secrets Manager to read, and scanning a large state twice took a third of
 /// its time.

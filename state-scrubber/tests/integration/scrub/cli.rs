@@ -718,3 +718,66 @@ fn no_region_names_the_option_and_nothing_to_restore_needs_no_store() {
         assert_no_canary_out(&c, &o);
     }
 }
+
+/// `scrub --write` on a state with nothing to scrub connected to Secrets Manager before it found
+/// that out: exit 2 without a region or credentials. Now it says "nothing to scrub" and exits 0
+/// without them (as restore with nothing to restore), the file as it was; the pipeline form
+/// passes the state through. Run with no AWS variable at all and an empty HOME.
+#[test]
+fn nothing_to_scrub_with_write_needs_no_aws_at_all() {
+    let (c, dir, p, original) = canary_file();
+    let state = p.to_str().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let bare = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(input) = stdin {
+            feed(&mut child, input);
+        }
+        child.wait_with_output().unwrap()
+    };
+    // A rule id with no finding in this state: selects nothing.
+    let args = [
+        "scrub",
+        state,
+        "--only",
+        "attr.aws_iam_access_key.secret",
+        "--prefix",
+        "p",
+        "--write",
+    ];
+    let o = bare(&args, None);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("terraform.tfstate: nothing to scrub"), "{out}");
+    assert_no_canary_out(&c, &o);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    // A state without a secret, through the pipeline: the same state comes out.
+    let clean = json!({"version": 4, "terraform_version": "1.15.0", "serial": 1,
+        "lineage": "6b0e2b9c-0000-4000-8000-0000000c1ea0", "outputs": {},
+        "resources": [{"mode": "managed", "type": "null_resource", "name": "n",
+            "provider": "provider[\"registry.terraform.io/hashicorp/null\"]",
+            "instances": [{"schema_version": 0, "attributes": {"id": "1", "triggers": null}}]}],
+        "check_results": null});
+    let clean = serde_json::to_string_pretty(&clean).unwrap() + "\n";
+    let o = bare(
+        &["scrub", "-", "--prefix", "p", "--write"],
+        Some(clean.as_bytes()),
+    );
+    assert_ok(&o);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), clean);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("(stdin): nothing to scrub"), "{err}");
+}
