@@ -4,12 +4,18 @@ would have found a planted leak in every form it claims to search for."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
+import http.client
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.parse
 import zipfile
 
 import pytest
@@ -18,6 +24,7 @@ from harness import canary as canaries
 from harness import endpoint as ep
 from harness import hcl
 from harness import terraform as tfh
+from harness.relay import Relay
 
 pytestmark = pytest.mark.harness
 
@@ -173,3 +180,94 @@ def test_ephemeral_variable_stays_out_of_terraform_artifacts(bare_ws):
 def test_endpoint_client_uses_dummy_credentials(moto):
     assert ep.DUMMY_CREDS["AWS_ACCESS_KEY_ID"] == "testing"
     assert moto.url.startswith("http://127.0.0.1:")
+
+
+def _post(url: str, op: str, body: bytes, token: str = "") -> http.client.HTTPConnection:
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    headers = {
+        "X-Amz-Target": f"secretsmanager.{op}",
+        "Content-Type": "application/x-amz-json-1.1",
+        # moto tells the service by the signature's scope
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDHARNESS/20260101/us-east-1/secretsmanager/aws4_request, "
+        "SignedHeaders=host, Signature=0",
+    }
+    if token:
+        headers["X-Amz-Security-Token"] = token
+    conn.request("POST", "/", body=body, headers=headers)
+    return conn
+
+
+def test_relay_forwards_and_keeps_values_out_of_reprs_and_its_log(moto, tmp_path):
+    value, token = canaries.make_canary(), canaries.make_canary()
+    body = json.dumps({"MaxResults": 1, "SecretString": value.reveal()}).encode()
+    with Relay(moto.url, log_path=tmp_path / "relay.log") as r:
+        conn = _post(r.url, "ListSecrets", body, token.reveal())
+        resp = conn.getresponse()
+        assert resp.status == 200 and "SecretList" in json.loads(resp.read()), "moto answered through the relay"
+        conn.close()
+        [seen] = r.calls("ListSecrets")
+        kept = seen.request.get("SecretString") == value.reveal() and seen.session_token == token.reveal()
+        assert kept, "the relay keeps the request and the token in memory"
+        assert seen.members == ("MaxResults", "SecretString") and seen.access_key == "AKIDHARNESS"
+    shown = repr(r.seen) + str(r.seen) + repr(seen) + (tmp_path / "relay.log").read_text()
+    assert not canaries.search_bytes("shown", shown.encode(), [value, token]), "a value or token in a repr or the log"
+    assert not dataclasses.is_dataclass(seen)  # pytest would show a dataclass's fields one by one
+
+
+def test_relay_faults_answer_in_place_of_the_upstream(moto):
+    body = json.dumps({"SecretId": "x", "SecretString": "y" * 40}).encode()
+    with Relay(moto.url) as r:
+        r.rules = {"PutSecretValue": "throttle400", "CreateSecret": "cut-echo", "GetSecretValue": "http503"}
+        conn = _post(r.url, "PutSecretValue", body)
+        resp = conn.getresponse()
+        assert (resp.status, json.loads(resp.read())["__type"]) == (400, "ThrottlingException")
+        conn.close()
+        conn = _post(r.url, "GetSecretValue", body)
+        assert conn.getresponse().status == 503
+        conn.close()
+        conn = _post(r.url, "CreateSecret", body)
+        with pytest.raises((http.client.IncompleteRead, ConnectionError)):  # 200, then cut
+            conn.getresponse().read()
+        conn.close()
+        assert dict(r.faulted) == {"PutSecretValue": 1, "GetSecretValue": 1, "CreateSecret": 1}
+
+
+def test_relay_stop_ends_stalls_and_idle_connections_and_frees_the_port(moto):
+    """Nothing of a relay outlives stop(): a stalled call, a kept-alive idle connection, the port."""
+    before = set(threading.enumerate())
+    r = Relay(moto.url).start()
+    r.rules = {"PutSecretValue": "stall"}
+    idle = _post(r.url, "DescribeSecret", b"{}")
+    idle.getresponse().read()  # answered; the connection stays open (HTTP/1.1 keep-alive)
+    stalled = _post(r.url, "PutSecretValue", b"{}")
+    assert r.entered.wait(10), "the stalled call reached the relay"
+    port = r.server.server_address[1]
+    t0 = time.monotonic()
+    r.stop()
+    assert time.monotonic() - t0 < 5, "stop() waited on the stall"
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert not left, f"threads outlived stop(): {left}"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    idle.close()
+    stalled.close()
+
+
+def test_a_handler_error_is_reported_without_its_message(moto, capfd):
+    c = canaries.make_canary()
+
+    def fails(seen):
+        raise ValueError("could not answer " + c.reveal())
+
+    with Relay(moto.url) as r:
+        r.answer["DescribeSecret"] = fails
+        conn = _post(r.url, "DescribeSecret", b"{}")
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            conn.getresponse()
+        conn.close()
+    err = capfd.readouterr().err
+    # (the search first, and booleans: pytest would show `err` on a failing `in`)
+    assert not canaries.search_bytes("stderr", err.encode(), [c]), "the error's message was printed"
+    reported = "ValueError" in err
+    assert reported, "the error is reported"

@@ -1,5 +1,5 @@
-"""Loopback proxies for the provider-configuration tests. Neither keeps a header or a body (bodies
-carry values).
+"""Loopback proxies for the provider-configuration tests, on the harness server (relay.py). Neither
+keeps a header or a body (bodies carry values).
 
 - `ForwardProxy`: a plain-HTTP forward proxy, as a corporate proxy is: requests in absolute form
   are relayed; a CONNECT (a tunnel to AWS itself) is recorded, to show which host the client
@@ -12,11 +12,9 @@ carry values).
 from __future__ import annotations
 
 import datetime
-import http.client
 import ipaddress
 import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,25 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from .relay import Server, forward, read_body, send_answer
 
-def relay(handler: BaseHTTPRequestHandler, netloc: str, path: str) -> None:
-    """Sends the request `handler` holds to http://`netloc``path` and its answer back."""
-    body = handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
-    headers = {
-        k: v for k, v in handler.headers.items() if k.lower() not in ("proxy-connection", "connection")
-    }
-    upstream = http.client.HTTPConnection(netloc, timeout=30)
-    upstream.request(handler.command, path or "/", body=body, headers=headers)
-    answer = upstream.getresponse()
-    data = answer.read()
-    handler.send_response(answer.status)
-    for k, v in answer.getheaders():
-        if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-            handler.send_header(k, v)
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)
-    upstream.close()
+
+def _relay(h: BaseHTTPRequestHandler, netloc: str, path: str) -> None:
+    """Sends the request `h` holds to http://`netloc``path` and its answer back."""
+    u = urlsplit("//" + netloc)
+    send_answer(h, *forward(h, u.hostname, u.port or 80, read_body(h), path or "/"))
 
 
 def _name(cn: str) -> x509.Name:
@@ -103,70 +89,39 @@ def make_ca_and_leaf(dir: Path) -> tuple[Path, Path, Path]:
     return ca_pem, leaf_pem, leaf_key_pem
 
 
-class TlsFront:
+class TlsFront(Server):
     def __init__(self, upstream: str, dir: Path) -> None:
         self.ca_pem, leaf_pem, leaf_key = make_ca_and_leaf(dir)
-        self.requests = 0
-        up = urlsplit(upstream).netloc
-        front = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                front.requests += 1
-                relay(self, up, self.path)
-
-            do_GET = do_POST
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(leaf_pem, leaf_key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(tls=context, methods=("GET", "POST"))
+        self.requests = 0
+        self.upstream = urlsplit(upstream).netloc
+        self.start()
 
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        self.requests += 1
+        _relay(h, self.upstream, h.path)
 
 
-class ForwardProxy:
+class ForwardProxy(Server):
     """A plain-HTTP forward proxy on loopback; `seen` holds (method, host) of each request."""
 
     def __init__(self) -> None:
+        super().__init__(methods=("GET", "POST", "CONNECT"))
         self.seen: list[tuple[str, str]] = []
-        proxy = self
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                target = urlsplit(self.path)
-                if not target.netloc:  # origin form: not sent to a proxy
-                    self.send_error(400, "not a proxy request")
-                    return
-                proxy.seen.append((self.command, target.netloc))
-                relay(self, target.netloc, target._replace(scheme="", netloc="").geturl())
-
-            do_GET = do_POST
-
-            def do_CONNECT(self) -> None:
-                # A tunnel to AWS itself: recorded (which host the client chose), then refused,
-                # as nothing beyond loopback is reachable here.
-                proxy.seen.append((self.command, self.path))
-                self.send_error(502, "no tunnels here")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        if h.command == "CONNECT":
+            # A tunnel to AWS itself: recorded (which host the client chose), then refused, as
+            # nothing beyond loopback is reachable here.
+            self.seen.append((h.command, h.path))
+            h.send_error(502, "no tunnels here")
+            return
+        target = urlsplit(h.path)
+        if not target.netloc:  # origin form: not sent to a proxy
+            h.send_error(400, "not a proxy request")
+            return
+        self.seen.append((h.command, target.netloc))
+        _relay(h, target.netloc, target._replace(scheme="", netloc="").geturl())
