@@ -289,7 +289,20 @@ pub(crate) fn plan_module(
     };
     let any_wo = needs.values().any(|n| n.1);
     let any_eph = needs.values().any(|n| n.2);
-    let terraform = if any_wo { "1.11.0" } else { "1.10.0" };
+    // Write-only arguments are Terraform 1.11; ephemeral blocks 1.10, unless the provider that
+    // has them needs a later Terraform itself.
+    let terraform_for = |provider: &str, wo: bool| {
+        if wo || provider_needs_terraform_1_11(provider) {
+            "1.11"
+        } else {
+            "1.10"
+        }
+    };
+    let terraform = if needs.iter().any(|(p, n)| terraform_for(p, n.1) == "1.11") {
+        "1.11.0"
+    } else {
+        "1.10.0"
+    };
     let mut required: Vec<(String, String, &str)> = needs
         .iter()
         .map(|(name, (version, wo, eph))| (name.clone(), version.clone(), what_needs(*wo, *eph)))
@@ -324,7 +337,7 @@ pub(crate) fn plan_module(
                 .parent()
                 .map(|p| p.to_path_buf())
                 .unwrap_or_default();
-            let terraform = if wo { "1.11" } else { "1.10" };
+            let terraform = terraform_for(&provider, wo);
             planner.plan.infos.push(Note {
                 path: dir,
                 line: 0,
@@ -396,6 +409,14 @@ impl Planner<'_> {
 
 /// Whether some version from `needed` on meets `constraint` (Terraform's syntax: comma-separated
 /// `=`, `!=`, `>`, `>=`, `<`, `<=`, `~>` or a bare version). Anything not understood admits.
+/// Whether every version of `provider` that has the write-only arguments or ephemeral blocks
+/// migrate writes needs Terraform 1.11 or later, ephemeral blocks alone included: hashicorp/vault
+/// 5.0.0 (the first with ephemeral `vault_kv_secret_v2` and `data_json_wo`) requires Terraform
+/// 1.11 (its CHANGELOG for 5.0.0), although ephemeral resources themselves are Terraform 1.10.
+fn provider_needs_terraform_1_11(provider: &str) -> bool {
+    provider == "hashicorp/vault"
+}
+
 fn constraint_admits(constraint: &str, needed: &str) -> bool {
     fn parse(v: &str) -> Option<Vec<u64>> {
         let v = v.trim().trim_start_matches('v');

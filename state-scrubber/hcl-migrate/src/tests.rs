@@ -4158,3 +4158,37 @@ fn secrets_written_as_maps_or_encoded_literals_are_warned_about() {
         assert!(!w.message.contains("lit-"), "{}", w.message);
     }
 }
+
+/// hashicorp/vault 5.0.0, the first with the ephemeral `vault_kv_secret_v2`, requires Terraform
+/// 1.11 (its CHANGELOG for 5.0.0), although ephemeral resources are Terraform 1.10: an ephemeral
+/// vault block alone (no write-only argument) needs Terraform >= 1.11, and a `required_version`
+/// that stops before 1.11 is a warning. Before, the note said Terraform >= 1.10 and the
+/// constraint passed.
+#[test]
+fn an_ephemeral_vault_block_needs_terraform_1_11() {
+    let main = "terraform {\n  required_version = \">= 1.10, < 1.11\"\n}\n\n\
+                data \"vault_kv_secret_v2\" \"s\" {\n  mount = \"kv\"\n  name  = \"app\"\n}\n\n\
+                provider \"aws\" {\n  secret_key = data.vault_kv_secret_v2.s.data[\"k\"]\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains("ephemeral \"vault_kv_secret_v2\" \"s\""),
+        "{text}"
+    );
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    assert!(
+        notes.contains(
+            &"the ephemeral blocks introduced here need provider hashicorp/vault >= 5.0.0 and Terraform >= 1.11"
+        ),
+        "{notes:#?}"
+    );
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.hazard == Hazard::VersionConstraintExcludes
+                && w.message.starts_with(
+                    "`required_version` is \">= 1.10, < 1.11\", which excludes 1.11.0 and later"
+                )),
+        "{:#?}",
+        plan.warnings
+    );
+}
