@@ -604,9 +604,7 @@ fn check_selection(
     let addresses = state_addresses(&parsed.doc);
     let names_something = |p: &str| {
         parsed.findings.iter().any(|f| plan::matches(p, f))
-            || addresses
-                .iter()
-                .any(|(a, names)| address_related(p, a, names.as_ref()))
+            || addresses.iter().any(|a| address_related(p, a))
     };
     let unknown: Vec<(&str, &str)> = [("--only", &sel.only), ("--exclude", &sel.exclude)]
         .into_iter()
@@ -648,7 +646,7 @@ fn check_selection(
     Err(ScrubError::Other {
         file: file.to_string(),
         message: format!(
-            "{} name{} nothing in this state (no finding, resource or output) and {} not a rule id; nothing was stored or written. \
+            "{} name{} nothing in this state (no finding, resource, instance or output) and {} not a rule id; nothing was stored or written. \
              They take resource addresses or address prefixes (`module.db`, `aws_db_instance.main`), \
              `ADDRESS.ATTRIBUTE`, or rule ids (`state-scrubber rules` lists them)",
             unknown.join(", "),
@@ -658,10 +656,18 @@ fn check_selection(
     })
 }
 
-/// The addresses of the state's resources (no instance key: `module.a["k"].aws_x.y`,
-/// `data.aws_x.y`), each with the names of its instances' attributes, and outputs
-/// (`output.NAME`, no attributes: `None`), v4 and v3.
-fn state_addresses(doc: &Doc<'_>) -> Vec<(String, Option<BTreeSet<String>>)> {
+/// A resource or output of the state, for [`address_related`].
+struct Named {
+    /// `module.a["k"].aws_x.y`, `data.aws_x.y` (no instance key), `output.NAME`.
+    address: String,
+    /// The names of its instances' attributes; `None` for an output.
+    attributes: Option<BTreeSet<String>>,
+    /// Its instances' keys as an address writes them (`0`, `"prod"`); empty when none has one.
+    keys: BTreeSet<String>,
+}
+
+/// The resources and outputs of the state, v4 and v3.
+fn state_addresses(doc: &Doc<'_>) -> Vec<Named> {
     use crate::json::Kind;
     let (src, dom) = (doc.src, &doc.dom);
     let s = |id, k: &str| {
@@ -670,11 +676,15 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<(String, Option<BTreeSet<String>>)> {
             .map(|c| c.into_owned())
     };
     let mut out = Vec::new();
-    let outputs = |id: crate::json::NodeId, out: &mut Vec<(String, Option<BTreeSet<String>>)>| {
+    let outputs = |id: crate::json::NodeId, out: &mut Vec<Named>| {
         if doc.kind(id) == Kind::Object {
             for (k, _) in dom.members(id) {
                 if let Some(k) = dom.str(src, k) {
-                    out.push((format!("output.{k}"), None));
+                    out.push(Named {
+                        address: format!("output.{k}"),
+                        attributes: None,
+                        keys: BTreeSet::new(),
+                    });
                 }
             }
         }
@@ -704,10 +714,23 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<(String, Option<BTreeSet<String>>)> {
             );
             let head = format!("{}{t}.{n}", if data { "data." } else { "" });
             let mut names = BTreeSet::new();
+            let mut keys = BTreeSet::new();
             if let Some(instances) = dom.get(src, r, "instances") {
                 for i in dom.elements(instances) {
                     attributes(dom.get(src, i, "attributes"), &mut names);
                     attributes(dom.get(src, i, "attributes_flat"), &mut names);
+                    // Written as Terraform writes it in an address (and audit in a finding's).
+                    match dom.get(src, i, "index_key") {
+                        Some(k) if matches!(doc.kind(k), Kind::Str { .. }) => {
+                            if let Some(key) = dom.str(src, k) {
+                                keys.insert(serde_json::to_string(&*key).unwrap_or_default());
+                            }
+                        }
+                        Some(k) if doc.kind(k) == Kind::Number => {
+                            keys.insert(doc.raw(k).to_string());
+                        }
+                        _ => {}
+                    }
                 }
             }
             let address = if module.is_empty() {
@@ -715,7 +738,11 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<(String, Option<BTreeSet<String>>)> {
             } else {
                 format!("{module}.{head}")
             };
-            out.push((address, Some(names)));
+            out.push(Named {
+                address,
+                attributes: Some(names),
+                keys,
+            });
         }
     }
     // v3: modules[] with a path (`["root", "a"]`) and resources keyed `[data.]TYPE.NAME[.N]`.
@@ -735,9 +762,11 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<(String, Option<BTreeSet<String>>)> {
                 for (k, r) in dom.members(rs) {
                     if let Some(k) = dom.str(src, k) {
                         // `aws_x.y.1`: the instance `aws_x.y[1]` of `aws_x.y`.
-                        let k = match k.rsplit_once('.') {
-                            Some((head, n)) if n.bytes().all(|b| b.is_ascii_digit()) => head,
-                            _ => &k,
+                        let (k, key) = match k.rsplit_once('.') {
+                            Some((head, n)) if n.bytes().all(|b| b.is_ascii_digit()) => {
+                                (head, Some(n))
+                            }
+                            _ => (&*k, None),
                         };
                         let mut names = BTreeSet::new();
                         let primary = dom.get(src, r, "primary");
@@ -750,7 +779,11 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<(String, Option<BTreeSet<String>>)> {
                                 attributes(dom.get(src, d, "attributes"), &mut names);
                             }
                         }
-                        out.push((format!("{module}{k}"), Some(names)));
+                        out.push(Named {
+                            address: format!("{module}{k}"),
+                            attributes: Some(names),
+                            keys: key.map(str::to_string).into_iter().collect(),
+                        });
                     }
                 }
             }
@@ -762,23 +795,44 @@ fn state_addresses(doc: &Doc<'_>) -> Vec<(String, Option<BTreeSet<String>>)> {
     out
 }
 
-/// `pattern` names `address` (a resource or output of the state), a part of it (an instance,
-/// an attribute), or a module or type prefix of it. `ADDRESS.ATTRIBUTE` names it only when
-/// `ATTRIBUTE` (its first segment) is one of the resource's `attributes`: a mistyped attribute
-/// (`aws_db_instance.main.pasword`) names nothing. An instance (`ADDRESS[KEY]...`) is not
-/// checked further.
-fn address_related(pattern: &str, address: &str, attributes: Option<&BTreeSet<String>>) -> bool {
+/// `pattern` names `named` (a resource or output of the state), a part of it (an instance,
+/// an attribute), or a module or type prefix of it. `ADDRESS[KEY]` names it only when `KEY` is
+/// one of its instances' keys, written as in an address (`["prod"]` names nothing when the
+/// instances are `["production"]`, nor `[0]` when they are `[1]`, nor any key when they have
+/// none); `ADDRESS.ATTRIBUTE` and `ADDRESS[KEY].ATTRIBUTE` only when `ATTRIBUTE` (its first
+/// segment) is one of the resource's attributes: a mistyped attribute
+/// (`aws_db_instance.main.pasword`) names nothing.
+fn address_related(pattern: &str, named: &Named) -> bool {
     let follows = |rest: &str| rest.starts_with('.') || rest.starts_with('[');
+    let address = named.address.as_str();
     if pattern == address || address.strip_prefix(pattern).is_some_and(follows) {
         return true;
     }
-    match (pattern.strip_prefix(address), attributes) {
-        (Some(rest), Some(names)) if rest.starts_with('.') => {
-            let name = rest[1..].split(['.', '[']).next().unwrap_or_default();
-            names.contains(name)
+    let Some(rest) = pattern.strip_prefix(address) else {
+        return false;
+    };
+    // An output's value: not checked further.
+    let Some(names) = &named.attributes else {
+        return follows(rest);
+    };
+    let rest = match rest.strip_prefix('[') {
+        Some(inside) => {
+            let after = named.keys.iter().find_map(|k| {
+                inside
+                    .strip_prefix(k.as_str())
+                    .and_then(|r| r.strip_prefix(']'))
+            });
+            match after {
+                Some("") => return true,
+                Some(after) => after,
+                None => return false,
+            }
         }
-        (Some(rest), _) => follows(rest),
-        (None, _) => false,
+        None => rest,
+    };
+    match rest.strip_prefix('.') {
+        Some(attribute) => names.contains(attribute.split(['.', '[']).next().unwrap_or_default()),
+        None => false,
     }
 }
 

@@ -781,3 +781,69 @@ fn nothing_to_scrub_with_write_needs_no_aws_at_all() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("(stdin): nothing to scrub"), "{err}");
 }
+
+/// An instance key that is not one of the resource's passed the check: `--only
+/// 'aws_db_instance.db["prod"]'` with instances `["production"]`, or `[0]` with `[1]`, scrubbed
+/// nothing and exited 0. It names nothing now (exit 2, naming it, before the store: here there
+/// is no region), with --exclude too; the keys there are still taken.
+#[test]
+fn an_instance_key_that_names_no_instance_is_refused() {
+    let (c, dir, p, _) = canary_file();
+    let mut doc = json(std::fs::read(&p).unwrap().as_slice());
+    let instance = |key: Value, password: String| {
+        json!({"index_key": key, "schema_version": 2,
+            "attributes": {"id": "db-k", "password": password},
+            "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]})
+    };
+    let resource = |name: &str, instances: Vec<Value>| {
+        json!({"mode": "managed", "type": "aws_db_instance", "name": name,
+            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+            "instances": instances})
+    };
+    let rs = doc["resources"].as_array_mut().unwrap();
+    rs.push(resource(
+        "db",
+        vec![instance(json!("production"), format!("{c}-prod"))],
+    ));
+    rs.push(resource("c", vec![instance(json!(1), format!("{c}-one"))]));
+    let original = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    std::fs::write(&p, &original).unwrap();
+    let state = p.to_str().unwrap();
+    for (option, pattern) in [
+        ("--only", "aws_db_instance.db[\"prod\"]"),
+        ("--only", "aws_db_instance.db[\"production\"].pasword"),
+        ("--only", "aws_db_instance.db[0]"),
+        ("--only", "aws_db_instance.c[0]"),
+        ("--only", "aws_db_instance.c[\"1\"]"),
+        ("--only", "aws_db_instance.main[0]"),
+        ("--only", "module.legacy[\"eu\"].aws_db_instance.old[1]"),
+        ("--exclude", "aws_db_instance.db[\"prod\"].password"),
+    ] {
+        let o = run_without_region(&["scrub", state, option, pattern, "--prefix", "p", "--write"]);
+        assert_eq!(o.status.code(), Some(2), "{option} {pattern}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("{option} '{pattern}' names nothing in this state")),
+            "{err}"
+        );
+        assert_no_canary_out(&c, &o);
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+    for pattern in [
+        "aws_db_instance.db[\"production\"]",
+        "aws_db_instance.db[\"production\"].password",
+        "aws_db_instance.c[1]",
+        "aws_db_instance.c[1].password",
+        "module.legacy[\"eu\"].aws_db_instance.old[0].password",
+    ] {
+        let o = run(&["scrub", state, "--only", pattern, "--prefix", "p"], None);
+        assert_ok(&o);
+        assert_no_canary_out(&c, &o);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("1 value(s) in 1 resource(s)"),
+            "{pattern}: {out}"
+        );
+    }
+}
