@@ -20,25 +20,19 @@ stderr, plans, state, command output, the relay's own log).
 from __future__ import annotations
 
 import base64
-import collections
-import json
 import os
 import re
 import signal
-import socket
-import struct
 import subprocess
 import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from harness import canary as canaries
 from harness import endpoint as ep
 from harness import hcl
-from harness import recorder
+from harness import relay as relay_core
 from harness import store
 from harness import terraform as tfh
 
@@ -49,142 +43,27 @@ ADDR = "offstate_secret.s"
 ATTEMPT_TIMEOUT_S = 2
 
 
-class Relay:
+class Relay(relay_core.Relay):
     """Forwards to `upstream` (changeable: moto restarted elsewhere), answering the operations in
-    `rules` ({operation: kind}) with the fault `kind` instead. Keeps a log of operation names and
-    what it did (never a body) under the test's artifacts, so the sweep searches it too. A value
-    seen in a write is registered with the workspace (a generated one is searched for too)."""
+    `rules` ({operation: kind}) with the fault `kind` (relay_core.FAULTS) instead. Keeps a log of
+    operation names and what it did (never a body) under the test's artifacts, so the sweep
+    searches it too. A value seen in a write is registered with the workspace (a generated one is
+    searched for too)."""
 
     def __init__(self, ws, upstream: str):
+        super().__init__(upstream, bodies=False, log_path=ws.artifacts / "relay.log")
         self.ws = ws
-        self.upstream = upstream
-        self.rules: dict[str, str] = {}
-        self.ops: collections.Counter[str] = collections.Counter()
-        self.faulted: collections.Counter[str] = collections.Counter()
-        self.release = threading.Event()  # ends a "stall" early
-        self.entered = threading.Event()  # a stalled call has arrived
-        self.after_upstream = None  # hook(op) -> bool: True resets the connection after moto acted
-        self._log = open(ws.artifacts / "relay.log", "a", buffering=1)
-        relay = self
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def finish(self):
-                try:
-                    super().finish()
-                except OSError:
-                    pass
-
-            def _reset(self):
-                try:
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    self.connection.close()
-                except OSError:
-                    pass
-                self.close_connection = True
-
-            def _send(self, status: int, ctype: str, data: bytes, length: int | None = None):
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data) if length is None else length))
-                self.end_headers()
-                self.wfile.write(data)
-                self.wfile.flush()
-
-            def _any(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                op = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1] or self.command
-                relay.ops[op] += 1
-                value = ""
-                if body.startswith(b"{"):
-                    try:
-                        value = json.loads(body).get("SecretString") or ""
-                    except ValueError:
-                        value = ""
-                if value:
-                    relay.watch(value)
-                kind = relay.rules.get(op)
-                relay._log.write(json.dumps({"op": op, "kind": kind}) + "\n")
-                if kind is None:
-                    return self._forward(op, body)
-                relay.faulted[op] += 1
-                text = body.decode(errors="replace")
-                if kind == "echo500-json":
-                    doc = {"__type": "InternalFailure", "message": "upstream failed on request " + text}
-                    return self._send(500, "application/x-amz-json-1.1", json.dumps(doc).encode())
-                if kind == "echo503-text":
-                    return self._send(503, "text/plain", b"Service Unavailable. Request was: " + body)
-                if kind == "echo500-html":
-                    page = f"<html><body><h1>500 Internal Server Error</h1><p>request: {text}</p></body></html>"
-                    return self._send(500, "text/html", page.encode())
-                if kind == "throttle":
-                    doc = {"__type": "ThrottlingException", "message": "Rate exceeded"}
-                    return self._send(400, "application/x-amz-json-1.1", json.dumps(doc).encode())
-                if kind == "validation-quotes-value":
-                    doc = {
-                        "__type": "ValidationException",
-                        "message": f"1 validation error detected: Value '{value}' at 'secretString' failed to "
-                        "satisfy constraint: Member must satisfy regular expression pattern",
-                    }
-                    return self._send(400, "application/x-amz-json-1.1", json.dumps(doc).encode())
-                if kind == "malformed-after":  # moto acted; its answer replaced by a broken one
-                    recorder.forward(self, *relay._hostport(), body)
-                    return self._send(200, "application/x-amz-json-1.1", b'{"ARN": "arn:aws:secretsmanager:')
-                if kind == "malformed-200":  # the request, cut short, as a JSON "answer"
-                    return self._send(200, "application/x-amz-json-1.1", body[: len(body) * 3 // 4])
-                if kind == "wrong-type-200":  # well-formed JSON, the value where a string is wanted
-                    doc = {"ARN": {"x": value}, "Name": [value], "VersionId": value}
-                    return self._send(200, "application/x-amz-json-1.1", json.dumps(doc).encode())
-                if kind == "cut-echo":  # a 200 promising more than it sends: the request, then EOF
-                    self._send(200, "application/x-amz-json-1.1", body, length=len(body) + 4096)
-                    return self._reset()
-                if kind == "cut-answer":  # moto's answer (a read's holds the value), half of it
-                    status, reason, headers, data = recorder.forward(self, *relay._hostport(), body)
-                    self._send(status, "application/x-amz-json-1.1", data[: len(data) // 2], length=len(data))
-                    return self._reset()
-                if kind in ("stall", "stall-after"):  # no answer; "-after": moto acted first
-                    if kind == "stall-after":
-                        recorder.forward(self, *relay._hostport(), body)
-                    relay.entered.set()
-                    relay.release.wait(60)
-                    return self._reset()
-                raise AssertionError(kind)
-
-            def _forward(self, op, body):
-                try:
-                    status, reason, headers, data = recorder.forward(self, *relay._hostport(), body)
-                except OSError:
-                    relay._log.write(json.dumps({"op": op, "upstream": "unreachable"}) + "\n")
-                    return self._reset()
-                if relay.after_upstream is not None and relay.after_upstream(op):
-                    return self._reset()
-                recorder.send_answer(self, status, reason, headers, data)
-
-            do_POST = do_GET = _any
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def _hostport(self) -> tuple[str, int]:
-        u = urllib.parse.urlsplit(self.upstream)
-        return u.hostname, u.port
+    def observe(self, seen, body: bytes) -> None:
+        value = relay_core.secret_string(body)
+        if value:
+            self.watch(value)
 
     def watch(self, value: str) -> None:
         if len(value) < 16 or any(c.reveal() == value for c in self.ws.canaries):
             return
         self.ws.watch(canaries.wrap(value))
-
-    def stop(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self._log.close()
 
 
 @pytest.fixture
