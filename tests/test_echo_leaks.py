@@ -15,9 +15,7 @@ import base64
 import json
 import os
 import subprocess
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,7 @@ import pytest
 from harness import canary as canaries
 from harness import hcl
 from harness import terraform as tfh
-from harness import recorder
+from harness import relay as relay_core
 
 REGION = "us-east-1"
 SCRUBBER = Path(os.environ.get("OFFSTATE_SCRUBBER_BIN") or tfh.REPO / "target" / "release" / "state-scrubber")
@@ -96,53 +94,36 @@ def answer(kind: str, body: bytes) -> tuple[int, str, bytes]:
     return 400, "application/x-amz-json-1.1", json.dumps({"__type": code, "message": message}).encode()
 
 
-class EchoGateway:
+class EchoGateway(relay_core.Relay):
     """Forwards to moto, except WRITES, answered 400 with an echo of the request in `kind`. Each
     value it sees is registered with the workspace (the raw value and its percent-encoded forms),
-    so that the sweep searches for the generated ones too."""
+    so that the sweep searches for the generated ones too. `echoed` counts the echoes (and the
+    mangled reads)."""
 
     def __init__(self, ws, upstream: str, kind: str, mangle_read=None):
-        u = urllib.parse.urlsplit(upstream)
-        self.ws, self.kind, self.seen = ws, kind, 0
+        super().__init__(upstream, bodies=False)
+        self.ws, self.kind, self.echoed = ws, kind, 0
         # mangle_read(answer: dict) -> bytes: what a GetSecretValue answer is turned into
         self.mangle_read = mangle_read
-        gw = self
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def reply(self, seen, body: bytes):
+        if seen.operation not in WRITES:
+            return None
+        doc = json.loads(body)
+        value = doc.get("SecretString")
+        if value:
+            self.watch(value)
+        if doc.get("SecretString") or doc.get("SecretBinary"):
+            self.echoed += 1
+            return answer(self.kind, body)
+        return None
 
-            def log_message(self, *args):
-                pass
-
-            def _any(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                op = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
-                if op in WRITES:
-                    doc = json.loads(body)
-                    value = doc.get("SecretString")
-                    if value:
-                        gw.watch(value)
-                    if doc.get("SecretString") or doc.get("SecretBinary"):
-                        gw.seen += 1
-                        status, ctype, out = answer(gw.kind, body)
-                        self.send_response(status)
-                        self.send_header("Content-Type", ctype)
-                        self.send_header("Content-Length", str(len(out)))
-                        self.end_headers()
-                        self.wfile.write(out)
-                        return
-                status, reason, headers, data = recorder.forward(self, u.hostname, u.port, body)
-                if op == "GetSecretValue" and status == 200 and gw.mangle_read is not None:
-                    gw.seen += 1
-                    data = gw.mangle_read(json.loads(data))
-                recorder.send_answer(self, status, reason, headers, data)
-
-            do_POST = do_GET = _any
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+    def transform(self, seen, status: int, data: bytes) -> bytes:
+        if seen.operation == "GetSecretValue" and status == 200 and self.mangle_read is not None:
+            self.echoed += 1
+            return self.mangle_read(json.loads(data))
+        return data
 
     def watch(self, value: str) -> None:
         known = {c.reveal() for c in self.ws.canaries}
@@ -153,10 +134,6 @@ class EchoGateway:
         for form in forms:
             if form not in known:
                 self.ws.watch(canaries.wrap(form))
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 KINDS = ["base64-body", "base64url-body", "python-json", "go-json", "form", "code", "cut-head", "cut-tail"]
@@ -191,7 +168,7 @@ def test_provider_write_echoed_encoded(ws, moto, kind):
         ws.write(hcl.config(gw.url, *blocks))
         ws.env["TF_LOG"] = "trace"
         res = ws.apply(expect=1)
-        assert gw.seen >= 4, "every create reached the gateway"
+        assert gw.echoed >= 4, "every create reached the gateway"
         # (booleans first: pytest would show the output, value included, on a failing `in`)
         if kind == "code":
             replaced = "WithheldErrorCode" in res.output
@@ -248,7 +225,7 @@ def test_scrub_write_echoed_encoded(ws, moto, kind):
         stem.with_suffix(".stderr").write_bytes(p.stderr)
         # the sweep wants a trace log among the artifacts; scrub writes none, say so in one
         stem.with_suffix(".tflog").write_text("state-scrubber writes no Terraform log\n")
-        assert gw.seen >= 1, "the write reached the gateway"
+        assert gw.echoed >= 1, "the write reached the gateway"
         assert p.returncode == 2, f"scrub exited {p.returncode}"
         unchanged = state.read_bytes() == before
         assert unchanged, "a failed write left the state as it was"
@@ -315,7 +292,7 @@ def test_read_of_a_malformed_answer(ws, sm, moto, read):
         ))
         ws.env["TF_LOG"] = "trace"
         ws.apply(expect=1)
-        assert gw.seen >= 1, "a read reached the gateway"
+        assert gw.echoed >= 1, "a read reached the gateway"
     finally:
         gw.stop()
 
@@ -331,6 +308,6 @@ def test_provider_write_answered_otherwise(ws, moto, kind):
         ws.write(hcl.config(gw.url, hcl.secret("s", name=ws.name(), value_wo_version="1", recovery_window_in_days=0)))
         ws.env["TF_LOG"] = "trace"
         ws.apply(expect=None)
-        assert gw.seen >= 1, "the create reached the gateway"
+        assert gw.echoed >= 1, "the create reached the gateway"
     finally:
         gw.stop()

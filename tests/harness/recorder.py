@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .relay import Relay, forward, send_answer  # noqa: F401 - forward, send_answer: used from here
+from .relay import Relay
 
 
 @dataclass(frozen=True)
