@@ -355,6 +355,27 @@ def test_impossible_password_settings_fail_validate(ws, sm, tfv, settings, attr)
 
 
 @pytest.mark.parametrize(
+    "settings, attr",
+    [
+        ("length = 5000\n  special = var.flag", "length"),
+        ("numeric = false\n  min_numeric = 2\n  length = var.n", "min_numeric"),
+        ("length = 4\n  min_lower = 3\n  min_upper = 3\n  upper = var.flag", None),
+    ],
+)
+def test_known_password_settings_fail_validate_with_another_unknown(ws, sm, tfv, settings, attr):
+    """`terraform validate` sees every variable unknown: the settings that are known are still
+    checked (all were skipped when one was unknown)."""
+    variables = 'variable "flag" {\n  type = bool\n}\nvariable "n" {\n  type = number\n}\n'
+    ws.write(hcl.config(ws.endpoint, f'ephemeral "offstate_password" "p" {{\n  {settings}\n}}\n', variables=()) + variables)
+    res = ws.validate(expect=1)
+    ds = [d for d in res.json()["diagnostics"] if d["severity"] == "error"]
+    assert ds, res.stdout
+    if attr:
+        assert any(f"{attr} = " in d.get("snippet", {}).get("code", "") for d in ds), res.stdout
+    ws.watch(ws.canary())  # nothing secret here; the sweep still runs over the logs
+
+
+@pytest.mark.parametrize(
     "attrs, attr",
     [
         ({"secret_id": '""'}, "secret_id"),

@@ -313,9 +313,8 @@ impl EphemeralResource for PasswordEphemeral {
 
     async fn validate_config(&self, config: &Value) -> Diagnostics {
         let mut d = Diagnostics::new();
-        if config.is_wholly_known() {
-            spec_from(config, &AttributePath::root(), &mut d);
-        }
+        // Every known setting is checked, with others unknown (see `spec_from`).
+        spec_from(config, &AttributePath::root(), &mut d);
         d
     }
 

@@ -19,6 +19,21 @@ const NUMERIC: &str = "0123456789";
 /// The punctuation Secrets Manager's GetRandomPassword uses.
 const SPECIAL: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
+/// The arguments of a password spec.
+const SETTINGS: [&str; 11] = [
+    "length",
+    "lower",
+    "upper",
+    "numeric",
+    "special",
+    "min_lower",
+    "min_upper",
+    "min_numeric",
+    "min_special",
+    "override_special",
+    "exclude_characters",
+];
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PasswordSpec {
     pub length: usize,
@@ -103,7 +118,19 @@ pub fn spec_attributes(mut b: Block) -> Block {
 }
 
 /// Reads a spec from a config object; errors are attribute diagnostics under `at`.
+///
+/// At validate an argument may be unknown (an input variable, a value of another resource):
+/// every setting that is known is still checked, and each rule that joins settings (the
+/// minimums against the length, the characters left) is checked when the settings it reads
+/// are known. No spec comes back then: there is nothing to generate with.
 pub fn spec_from(v: &Value, at: &AttributePath, out: &mut Diagnostics) -> Option<PasswordSpec> {
+    if v.is_unknown() {
+        return None;
+    }
+    let unknown: Vec<&'static str> = SETTINGS
+        .into_iter()
+        .filter(|name| v.get(name).is_unknown())
+        .collect();
     let d = PasswordSpec::default();
     let mut local = Diagnostics::new();
     let diags = &mut local;
@@ -144,14 +171,15 @@ pub fn spec_from(v: &Value, at: &AttributePath, out: &mut Diagnostics) -> Option
             .unwrap_or_default()
             .to_string(),
     };
-    if let Err((attr, why)) = spec.check() {
+    // An unknown setting reads as its default above, which no check below refuses on its own.
+    if let Err((attr, why)) = spec.check_known(&unknown) {
         let path = match attr {
             Some(name) => at.clone().then_attr(name),
             None => at.clone(),
         };
         diags.attr_error(path, "Impossible password settings", why);
     }
-    let ok = !local.has_errors();
+    let ok = !local.has_errors() && unknown.is_empty();
     out.extend(local);
     ok.then_some(spec)
 }
@@ -189,6 +217,17 @@ impl PasswordSpec {
     /// Why these settings cannot produce a password, if they cannot: the argument to blame
     /// (`None`: the settings together) and the reason.
     pub fn check(&self) -> Result<(), (Option<&'static str>, String)> {
+        self.check_known(&[])
+    }
+
+    /// [`Self::check`] with the settings named in `unknown` not known yet (each holds its
+    /// default here). An unknown flag reads as on, an unknown minimum as 0: a minimum of a class
+    /// turned off is then not seen, and an unknown flag whose class could leave no characters
+    /// or miss its minimum is refused either way (off: its minimum is refused). The characters
+    /// left are judged only with `override_special` and `exclude_characters` known, the
+    /// minimums against the length only with the length and every minimum known.
+    fn check_known(&self, unknown: &[&str]) -> Result<(), (Option<&'static str>, String)> {
+        let known = |names: &[&str]| names.iter().all(|n| !unknown.contains(n));
         if self.length == 0 {
             return Err((Some("length"), "length must be at least 1.".into()));
         }
@@ -208,10 +247,12 @@ impl PasswordSpec {
             }
         }
         let classes = self.classes();
-        if classes.iter().all(|(set, _)| set.is_empty()) {
+        if !known(&["override_special", "exclude_characters"]) {
+            // The characters left are not known.
+        } else if classes.iter().all(|(set, _)| set.is_empty()) {
             return Err((None, "no characters are left to choose from: enable a character class or exclude fewer characters.".into()));
-        }
-        if let Some((_, min)) = classes.iter().find(|(set, min)| set.is_empty() && *min > 0) {
+        } else if let Some((_, min)) = classes.iter().find(|(set, min)| set.is_empty() && *min > 0)
+        {
             return Err((
                 None,
                 format!(
@@ -220,7 +261,14 @@ impl PasswordSpec {
             ));
         }
         let mins: usize = classes.iter().map(|(_, m)| m).sum();
-        if mins > self.length {
+        let sum_known = known(&[
+            "length",
+            "min_lower",
+            "min_upper",
+            "min_numeric",
+            "min_special",
+        ]);
+        if sum_known && mins > self.length {
             return Err((
                 None,
                 format!(
@@ -438,6 +486,141 @@ mod tests {
             ..PasswordSpec::default()
         };
         assert!(ok.check().is_ok());
+    }
+
+    /// At validate an input variable is unknown: the settings that are known are still checked,
+    /// each on its argument (all were skipped when any one was unknown), and a rule joining
+    /// settings only when the ones it reads are known.
+    #[test]
+    fn known_settings_are_checked_when_others_are_unknown() {
+        use offstate_framework::value::Number;
+        let n = |i: i64| Value::Number(Number::Int(i));
+        let s = Value::string;
+        let u = || Value::Unknown;
+        let at = AttributePath::attr("generate");
+        // (settings, the argument blamed: Some("") for the settings together, None for no error)
+        type Case<'a> = (Vec<(&'a str, Value)>, Option<&'a str>);
+        let cases: Vec<Case> = vec![
+            (vec![("length", n(5000)), ("special", u())], Some("length")),
+            (
+                vec![("length", n(0)), ("override_special", u())],
+                Some("length"),
+            ),
+            (
+                vec![("min_upper", n(-1)), ("length", u())],
+                Some("min_upper"),
+            ),
+            (
+                vec![
+                    ("numeric", Value::Bool(false)),
+                    ("min_numeric", n(2)),
+                    ("length", u()),
+                ],
+                Some("min_numeric"),
+            ),
+            (
+                vec![
+                    ("length", n(4)),
+                    ("min_lower", n(3)),
+                    ("min_upper", n(3)),
+                    ("upper", u()),
+                ],
+                Some(""),
+            ),
+            (
+                vec![
+                    ("lower", Value::Bool(false)),
+                    ("upper", Value::Bool(false)),
+                    ("numeric", Value::Bool(false)),
+                    ("special", Value::Bool(false)),
+                    ("length", u()),
+                ],
+                Some(""),
+            ),
+            (
+                vec![
+                    ("override_special", s("")),
+                    ("min_special", n(1)),
+                    ("length", u()),
+                ],
+                Some(""),
+            ),
+            // An unknown flag: off, its minimum is refused; on, the class has no characters.
+            (
+                vec![
+                    ("override_special", s("")),
+                    ("min_special", n(1)),
+                    ("special", u()),
+                ],
+                Some(""),
+            ),
+            // The sum needs the length and every minimum.
+            (
+                vec![("length", u()), ("min_lower", n(3)), ("min_upper", n(3))],
+                None,
+            ),
+            (
+                vec![("length", n(4)), ("min_lower", n(3)), ("min_upper", u())],
+                None,
+            ),
+            // The characters left need override_special and exclude_characters.
+            (
+                vec![
+                    ("exclude_characters", s(LOWER)),
+                    ("upper", Value::Bool(false)),
+                    ("numeric", Value::Bool(false)),
+                    ("override_special", u()),
+                ],
+                None,
+            ),
+            (
+                vec![
+                    ("override_special", s("")),
+                    ("min_special", n(1)),
+                    ("exclude_characters", u()),
+                ],
+                None,
+            ),
+            // A minimum of a class turned off needs both known.
+            (vec![("numeric", u()), ("min_numeric", n(2))], None),
+            (
+                vec![("numeric", Value::Bool(false)), ("min_numeric", u())],
+                None,
+            ),
+            (
+                vec![("length", n(20)), ("special", u()), ("min_special", u())],
+                None,
+            ),
+        ];
+        for (pairs, blamed) in cases {
+            let config = Value::object(pairs.clone());
+            let mut d = Diagnostics::new();
+            assert!(
+                spec_from(&config, &at, &mut d).is_none(),
+                "{pairs:?}: no spec with an unknown"
+            );
+            let errors: Vec<_> = d.iter().filter(|d| d.is_error()).collect();
+            match blamed {
+                None => assert!(errors.is_empty(), "{pairs:?}: {d:?}"),
+                Some(name) => {
+                    let want = if name.is_empty() {
+                        at.clone()
+                    } else {
+                        at.clone().then_attr(name)
+                    };
+                    assert_eq!(errors.len(), 1, "{pairs:?}: {d:?}");
+                    assert_eq!(errors[0].attribute, Some(want), "{pairs:?}: {d:?}");
+                }
+            }
+        }
+        // The block itself unknown: nothing to check, no spec.
+        let mut d = Diagnostics::new();
+        assert!(spec_from(&Value::Unknown, &at, &mut d).is_none());
+        assert!(d.is_empty(), "{d:?}");
+        // All known and fine: a spec.
+        let mut d = Diagnostics::new();
+        let spec = spec_from(&Value::object([("length", n(20))]), &at, &mut d);
+        assert_eq!(spec.map(|s| s.length), Some(20), "{d:?}");
     }
 
     #[test]

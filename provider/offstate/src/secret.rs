@@ -1350,7 +1350,8 @@ impl offstate_framework::Resource for SecretResource {
                 ),
             );
         }
-        if !c.get("generate").is_null() && c.get("generate").is_wholly_known() {
+        // Every known setting is checked, with others unknown (see `spec_from`).
+        if !c.get("generate").is_null() {
             crate::generate::spec_from(c.get("generate"), &AttributePath::attr("generate"), &mut d);
         }
         check_json_fields(c.get("generate"), &mut d);

@@ -375,3 +375,76 @@ async fn a_value_among_the_default_tags_is_refused_at_plan() {
     let plan = h.plan(&Value::Null, &c).await;
     assert_eq!(errors(&plan.diagnostics), vec![]);
 }
+
+/// The password settings of `generate` and of `ephemeral "offstate_password"` are checked at
+/// validate even with another setting unknown (an input variable in the validate walk): all were
+/// skipped then, and `length = 5000` with `special = var.x` passed validate.
+#[tokio::test]
+async fn known_password_settings_are_checked_with_another_unknown() {
+    use offstate_framework::datasource::EphemeralResource as _;
+    use terraform_provider_offstate::ephemeral::PasswordEphemeral;
+    let h = harness();
+    let num = |n: i64| Value::Number(offstate_framework::value::Number::Int(n));
+    let mut g = generate_block(5000);
+    g.set("special", Value::Unknown);
+    let c = obj(&[("name", Value::string("a")), ("generate", g.clone())]);
+    assert_eq!(
+        h.validate(&c, true).await,
+        [("generate.length".to_string(), "Invalid number".to_string())]
+    );
+    g.set("length", num(4));
+    g.set("min_lower", num(3));
+    g.set("min_upper", num(3));
+    let c = obj(&[("name", Value::string("a")), ("generate", g.clone())]);
+    assert_eq!(
+        h.validate(&c, true).await,
+        [(
+            "generate".to_string(),
+            "Impossible password settings".to_string()
+        )]
+    );
+    g.set("length", Value::Unknown);
+    let c = obj(&[("name", Value::string("a")), ("generate", g)]);
+    assert_eq!(
+        h.validate(&c, true).await,
+        [],
+        "the length may be 6 or more"
+    );
+
+    let ty = PasswordEphemeral.schema().value_type();
+    let validate = |c: Value| {
+        let ty = ty.clone();
+        let h = &h;
+        async move {
+            let r = h
+                .svc
+                .validate_ephemeral_resource_config(Request::new(
+                    pb::validate_ephemeral_resource_config::Request {
+                        type_name: "offstate_password".into(),
+                        config: dv(&c, &ty),
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            errors(&r.diagnostics)
+        }
+    };
+    let c = object_of(
+        &ty,
+        &[
+            ("numeric", Value::Bool(false)),
+            ("min_numeric", num(2)),
+            ("length", Value::Unknown),
+        ],
+    );
+    assert_eq!(
+        validate(c).await,
+        [(
+            "min_numeric".to_string(),
+            "Impossible password settings".to_string()
+        )]
+    );
+    let c = object_of(&ty, &[("numeric", Value::Unknown), ("min_numeric", num(2))]);
+    assert_eq!(validate(c).await, []);
+}
