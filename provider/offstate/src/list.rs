@@ -44,11 +44,19 @@ impl ListResource for SecretList {
             Ok(c) => c,
             Err(d) => return resp.diagnostics.push(d),
         };
+        // Terraform's `limit` (100 unless the list block says otherwise; never absent, and
+        // Terraform refuses one below 0): the first secrets by name, from as few ListSecrets
+        // pages as that takes. `limit = 0` asks for none: Terraform reads no result then (it
+        // stops receiving once it holds `limit` of them), and the framework hands the number on
+        // to the provider as it is. It was read as "no limit": every ListSecrets page of the
+        // filter and, with include_resource, a DescribeSecret per secret, all thrown away.
+        let limit = match usize::try_from(req.limit) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
         let cfg = req.config;
         let mut filter = crate::data::list_filter(cfg);
-        // Terraform's `limit` (100 unless the list block says otherwise): the first secrets by
-        // name, from as few ListSecrets pages as that takes.
-        filter.limit = usize::try_from(req.limit).ok().filter(|&n| n > 0);
+        filter.limit = Some(limit);
         let mut found = match c.store.list(&filter).await {
             Ok(v) => v,
             Err(e) => {
@@ -121,7 +129,7 @@ mod tests {
         let resp = listed(
             store,
             Value::object([("name_prefix", Value::string(pw))]),
-            0,
+            100,
             false,
         )
         .await;
@@ -181,7 +189,7 @@ mod tests {
     }
 
     /// `limit` gives the first secrets by name (created here in another order), each with the
-    /// object import makes of it; without a limit, every secret the prefix matches.
+    /// object import makes of it; a limit above their count, every secret the prefix matches.
     #[tokio::test]
     async fn a_limit_gives_the_first_secrets_by_name() {
         let store =
@@ -202,10 +210,31 @@ mod tests {
             );
             assert_eq!(object.get("arn"), r.identity.get("arn"));
         }
-        let all = listed(Arc::clone(&store), app(), 0, false).await;
+        let all = listed(Arc::clone(&store), app(), 5, false).await;
         assert_eq!(names(&all), ["app/a", "app/b", "app/c", "app/d", "app/e"]);
         assert!(all.results.iter().all(|r| r.resource_object.is_none()));
         assert_eq!(names(&listed(store, app(), 100, true).await).len(), 5);
+    }
+
+    /// `limit = 0` (Terraform sends the number the list block gives, 100 by default) asks for no
+    /// result: none is listed and Secrets Manager is not called. It was read as no limit: every
+    /// secret of the filter listed and described, for Terraform to read none of them.
+    #[tokio::test]
+    async fn a_limit_of_zero_lists_nothing_and_calls_nothing() {
+        let store = store_of((0..5).map(|i| format!("app/s{i}"))).await;
+        let app = || Value::object([("name_prefix", Value::string("app/"))]);
+        for limit in [0, -1] {
+            let resp = listed(Arc::clone(&store), app(), limit, true).await;
+            assert!(!resp.diagnostics.has_errors(), "{:?}", resp.diagnostics);
+            assert_eq!(resp.results.len(), 0, "limit {limit}");
+        }
+        assert_eq!(store.call_count("list"), 0);
+        assert_eq!(store.call_count("describe"), 0);
+        // A limit of 1 calls ListSecrets once, DescribeSecret once.
+        let one = listed(Arc::clone(&store), app(), 1, true).await;
+        assert_eq!(one.results.len(), 1);
+        assert_eq!(store.call_count("list"), 1);
+        assert_eq!(store.call_count("describe"), 1);
     }
 
     /// A DescribeSecret that fails ends the listing with a diagnostic naming that secret, and no
@@ -219,7 +248,7 @@ mod tests {
             StoreError::from_code("AccessDeniedException", "not allowed"),
         );
         let config = Value::object([("name_prefix", Value::string("app/"))]);
-        let resp = listed(Arc::clone(&store), config, 0, true).await;
+        let resp = listed(Arc::clone(&store), config, 100, true).await;
         let shown = format!("{:?}", resp.diagnostics);
         assert!(resp.diagnostics.has_errors(), "{shown}");
         assert!(shown.contains("app/s00"), "{shown}");
