@@ -16,14 +16,13 @@ Terraform's output; the framework's hook withholds it, but a panic is still a fa
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
 import pytest
 
 from harness import hcl
 from harness import store
+from harness.relay import Server, send
 
 pytestmark = [pytest.mark.e2e, pytest.mark.lifecycle]
 
@@ -66,7 +65,7 @@ def plant_env_credentials(ws):
     return key, token
 
 
-class FakeSts:
+class FakeSts(Server):
     """An STS that answers every call with one fixed HTTP answer (an AWS error, or garbage).
 
     `echo=True` puts what it received (the session token header and the form body, which holds
@@ -75,44 +74,29 @@ class FakeSts:
 
     def __init__(self, status: int, code: str | None, message: str = "denied", *, echo: bool = False,
                  body: bytes | None = None, ctype: str = "text/xml") -> None:
-        fake = self
+        super().__init__(methods=("POST",))
         self.calls: list[str] = []
+        self.status, self.code, self.message, self.echo = status, code, message, echo
+        self.body, self.ctype = body, ctype
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                form = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode(errors="replace")
-                fake.calls.append(next((p[7:] for p in form.split("&") if p.startswith("Action=")), "?"))
-                text = message
-                if echo:
-                    text += f" token={self.headers.get('X-Amz-Security-Token')} body={form}"
-                    text += f" auth={self.headers.get('Authorization')}"
-                data = body
-                if data is None:
-                    data = (
-                        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-                        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(text)}</Message></Error>"
-                        "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
-                    ).encode()
-                elif echo:
-                    data += text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def handle(self, h) -> None:
+        form = h.rfile.read(int(h.headers.get("Content-Length", "0"))).decode(errors="replace")
+        self.calls.append(next((p[7:] for p in form.split("&") if p.startswith("Action=")), "?"))
+        text = self.message
+        if self.echo:
+            text += f" token={h.headers.get('X-Amz-Security-Token')} body={form}"
+            text += f" auth={h.headers.get('Authorization')}"
+        data = self.body
+        if data is None:
+            data = (
+                '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                f"<Error><Type>Sender</Type><Code>{self.code}</Code><Message>{escape(text)}</Message></Error>"
+                "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+            ).encode()
+        elif self.echo:
+            data += text.encode()
+        send(h, self.status, self.ctype, data)
 
 
 def role_block(external_id_var: str | None = None, policy: str | None = None) -> str:
@@ -283,43 +267,26 @@ def test_proxy_password(ws, sm, proxy):
     if proxy == "refused":
         port = 9
     else:
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def handle(h) -> None:
+            h.rfile.read(int(h.headers.get("Content-Length", "0")))
+            auth = h.headers.get("Proxy-Authorization")
+            sent.append(auth or "")
+            if proxy != "echoing":
+                body = f"auth required; you sent {auth}".encode()
+                return send(h, 407, None, body, headers=(("Proxy-Authenticate", 'Basic realm="corp"'),))
+            message = f"request refused: Proxy-Authorization={auth}"
+            if "x-www-form-urlencoded" in h.headers.get("Content-Type", ""):  # STS
+                send(h, 403, "text/xml", (
+                    '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                    f"<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{escape(message)}</Message>"
+                    "</Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+                ).encode())
+            else:  # Secrets Manager
+                body = _json.dumps({"__type": "AccessDeniedException", "Message": message}).encode()
+                send(h, 403, "application/x-amz-json-1.1", body)
 
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                auth = self.headers.get("Proxy-Authorization")
-                sent.append(auth or "")
-                if proxy == "echoing":
-                    message = f"request refused: Proxy-Authorization={auth}"
-                    if "x-www-form-urlencoded" in self.headers.get("Content-Type", ""):  # STS
-                        ctype = "text/xml"
-                        body = (
-                            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-                            f"<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{escape(message)}</Message>"
-                            "</Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
-                        ).encode()
-                    else:  # Secrets Manager
-                        ctype = "application/x-amz-json-1.1"
-                        body = _json.dumps({"__type": "AccessDeniedException", "Message": message}).encode()
-                    self.send_response(403)
-                    self.send_header("Content-Type", ctype)
-                else:
-                    body = f"auth required; you sent {auth}".encode()
-                    self.send_response(407)
-                    self.send_header("Proxy-Authenticate", 'Basic realm="corp"')
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_CONNECT = do_POST
-
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        port = srv.server_address[1]
+        srv = Server(handle, methods=("POST", "CONNECT")).start()
+        port = srv.server.server_address[1]
     try:
         for k in ("NO_PROXY", "no_proxy", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
             ws.env.pop(k, None)
@@ -332,8 +299,7 @@ def test_proxy_password(ws, sm, proxy):
         res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
     finally:
         if srv:
-            srv.shutdown()
-            srv.server_close()
+            srv.stop()
     if proxy == "echoing":
         assert sent and all(a.startswith("Basic ") for a in sent), "the proxy got no Proxy-Authorization"
         details = " ".join(e["detail"] for e in error_diagnostics(res))
@@ -481,35 +447,23 @@ def test_assumed_role_token_echoed_by_secrets_manager(ws, sm):
     plant_env_credentials(ws)
     seen: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def handle(h) -> None:
+        h.rfile.read(int(h.headers.get("Content-Length", "0")))
+        token = h.headers.get("X-Amz-Security-Token") or ""
+        seen.append(token)
+        body = _json.dumps({"__type": "AccessDeniedException", "Message": f"denied for token {token}"}).encode()
+        send(h, 400, "application/x-amz-json-1.1", body)
 
-        def log_message(self, *args) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            token = self.headers.get("X-Amz-Security-Token") or ""
-            seen.append(token)
-            body = _json.dumps({"__type": "AccessDeniedException", "Message": f"denied for token {token}"}).encode()
-            self.send_response(400)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = Server(handle, methods=("POST",)).start()
     try:
         ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint  # moto's STS answers AssumeRole
-        gateway = f"http://127.0.0.1:{srv.server_address[1]}"
+        gateway = srv.url
         text = hcl.config(gateway, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs={"max_retries": 1})
         ws.write(with_in_provider(text, role_block()))
         res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
         assert error_diagnostics(res), res.output
     finally:
-        srv.shutdown()
-        srv.server_close()
+        srv.stop()
     tokens = {t for t in seen if t}
     assert tokens and plant_env_credentials is not None
     env_token = ws.env["AWS_SESSION_TOKEN"]
@@ -612,58 +566,45 @@ def test_web_identity_token_rotated_after_configure_echoed_by_sts(ws, sm, source
     calls: list[str] = []
     tokens: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def send_xml(h, status: int, xml: str) -> None:
+        send(h, status, "text/xml", xml.encode())
 
-        def log_message(self, *args) -> None:
-            pass
+    def handle(h) -> None:
+        form = h.rfile.read(int(h.headers.get("Content-Length", "0"))).decode(errors="replace")
+        fields = dict(urllib.parse.parse_qsl(form))
+        action = fields.get("Action", "?")
+        calls.append(action)
+        ns = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
+        if action == "GetCallerIdentity":
+            send_xml(h, 200, f"<GetCallerIdentityResponse {ns}><GetCallerIdentityResult>"
+                             "<Arn>arn:aws:sts::123456789012:assumed-role/ci/ci</Arn><UserId>AROAEXAMPLE:ci</UserId>"
+                             f"<Account>{MOTO_ACCOUNT}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
+            return
+        tokens.append(fields.get("WebIdentityToken", "").strip())
+        if action == "AssumeRoleWithWebIdentity" and len(tokens) == 1:
+            token_file.write_text(rotated.reveal() + "\n")
+            soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5))
+            send_xml(h, 200, f"<AssumeRoleWithWebIdentityResponse {ns}><AssumeRoleWithWebIdentityResult>"
+                             "<Credentials><AccessKeyId>ASIAEXAMPLEWEBID0001</AccessKeyId>"
+                             "<SecretAccessKey>short-lived-key-for-the-test</SecretAccessKey>"
+                             "<SessionToken>short-lived-token-for-the-test</SessionToken>"
+                             f"<Expiration>{soon.strftime('%Y-%m-%dT%H:%M:%SZ')}</Expiration></Credentials>"
+                             "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>")
+            return
+        text = f"request refused: body={form}"
+        send_xml(h, 403, f"<ErrorResponse {ns}><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                         f"<Message>{escape(text)}</Message></Error>"
+                         "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>")
 
-        def answer(self, status: int, xml: str) -> None:
-            data = xml.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/xml")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:
-            form = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode(errors="replace")
-            fields = dict(urllib.parse.parse_qsl(form))
-            action = fields.get("Action", "?")
-            calls.append(action)
-            ns = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
-            if action == "GetCallerIdentity":
-                self.answer(200, f"<GetCallerIdentityResponse {ns}><GetCallerIdentityResult>"
-                                 "<Arn>arn:aws:sts::123456789012:assumed-role/ci/ci</Arn><UserId>AROAEXAMPLE:ci</UserId>"
-                                 f"<Account>{MOTO_ACCOUNT}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
-                return
-            tokens.append(fields.get("WebIdentityToken", "").strip())
-            if action == "AssumeRoleWithWebIdentity" and len(tokens) == 1:
-                token_file.write_text(rotated.reveal() + "\n")
-                soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5))
-                self.answer(200, f"<AssumeRoleWithWebIdentityResponse {ns}><AssumeRoleWithWebIdentityResult>"
-                                 "<Credentials><AccessKeyId>ASIAEXAMPLEWEBID0001</AccessKeyId>"
-                                 "<SecretAccessKey>short-lived-key-for-the-test</SecretAccessKey>"
-                                 "<SessionToken>short-lived-token-for-the-test</SessionToken>"
-                                 f"<Expiration>{soon.strftime('%Y-%m-%dT%H:%M:%SZ')}</Expiration></Credentials>"
-                                 "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>")
-                return
-            text = f"request refused: body={form}"
-            self.answer(403, f"<ErrorResponse {ns}><Error><Type>Sender</Type><Code>AccessDenied</Code>"
-                             f"<Message>{escape(text)}</Message></Error>"
-                             "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>")
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = Server(handle, methods=("POST",)).start()
     try:
-        ws.env["AWS_ENDPOINT_URL_STS"] = f"http://127.0.0.1:{srv.server_address[1]}"
+        ws.env["AWS_ENDPOINT_URL_STS"] = srv.url
         text = hcl.config(ws.endpoint, 'data "offstate_secret" "d" {\n  name = "offstate-e2e-rotation"\n}\n',
                           provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]})
         ws.write(text)
         res = ws.tf("plan", "-input=false", "-json", expect=1)
     finally:
-        srv.shutdown()
-        srv.server_close()
+        srv.stop()
     assert calls == ["AssumeRoleWithWebIdentity", "GetCallerIdentity", "AssumeRoleWithWebIdentity"], calls
     assert tokens == [first.reveal(), rotated.reveal()], "the SDK did not send the rotated token"
     details = " ".join(e["detail"] for e in error_diagnostics(res))
@@ -707,37 +648,19 @@ def process_profile(ws, script_text: str) -> dict:
             "shared_credentials_files": [str(files / "credentials")]}
 
 
-class JsonServer:
+class JsonServer(Server):
     """A loopback HTTP server answering every GET (and PUT) through `answer(path) -> (status, text)`:
     the container credentials endpoint, or the instance metadata service."""
 
     def __init__(self, answer) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        super().__init__(methods=("GET", "PUT"))
+        self.answer = answer
+        self.start()
 
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                status, text = answer(self.command, self.path)
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json" if text.startswith("{") else "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                if self.command == "PUT":
-                    self.send_header("X-aws-ec2-metadata-token-ttl-seconds", "21600")
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_PUT = do_GET
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def handle(self, h) -> None:
+        status, text = self.answer(h.command, h.path)
+        ttl = (("X-aws-ec2-metadata-token-ttl-seconds", "21600"),) if h.command == "PUT" else ()
+        send(h, status, "application/json" if text.startswith("{") else "text/plain", text.encode(), headers=ttl)
 
 
 def plant_sdk_source(ws, source: str, key, token) -> tuple[dict, JsonServer | None]:
@@ -1080,34 +1003,21 @@ def test_sso_cached_token_echoed_by_the_portal(ws, sm):
     (files / "credentials").write_text("")
     calls: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def handle(h) -> None:
+        calls.append(h.path.split("?")[0])
+        body = _json.dumps({"message": f"denied: you sent {h.headers.get('x-amz-sso_bearer_token')}"}).encode()
+        send(h, 401, "application/json", body, headers=(("x-amzn-ErrorType", "UnauthorizedException"),))
 
-        def log_message(self, *args) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            calls.append(self.path.split("?")[0])
-            body = _json.dumps({"message": f"denied: you sent {self.headers.get('x-amz-sso_bearer_token')}"}).encode()
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("x-amzn-ErrorType", "UnauthorizedException")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = Server(handle, methods=("GET",)).start()
     try:
         ws.env["HOME"] = str(home)
-        ws.env["AWS_ENDPOINT_URL_SSO"] = f"http://127.0.0.1:{srv.server_address[1]}"
+        ws.env["AWS_ENDPOINT_URL_SSO"] = srv.url
         attrs = {"profile": "sso", "shared_config_files": [str(files / "config")],
                  "shared_credentials_files": [str(files / "credentials")], "max_retries": 1}
         ws.write(hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"), provider_attrs=attrs))
         res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
         assert error_diagnostics(res), res.output
     finally:
-        srv.shutdown()
-        srv.server_close()
+        srv.stop()
     assert "/federation/credentials" in calls, calls
     ws.sweep()

@@ -95,12 +95,14 @@ def send_answer(
 
 
 def send(
-    h: BaseHTTPRequestHandler, status: int, ctype: str, data: bytes, *,
+    h: BaseHTTPRequestHandler, status: int, ctype: str | None, data: bytes, *,
     reason: str | None = None, headers: tuple[tuple[str, str], ...] = (), length: int | None = None,
 ) -> None:
-    """Answers `data`; `length` larger than it promises more than is sent (a cut answer)."""
+    """Answers `data` (no Content-Type when `ctype` is None); `length` larger than it promises
+    more than is sent (a cut answer)."""
     h.send_response(status, reason)
-    h.send_header("Content-Type", ctype)
+    if ctype is not None:
+        h.send_header("Content-Type", ctype)
     for k, v in headers:
         h.send_header(k, v)
     h.send_header("Content-Length", str(len(data) if length is None else length))
