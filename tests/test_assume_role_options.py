@@ -70,7 +70,8 @@ def members(form: dict[str, list[str]], prefix: str) -> dict[str, dict[str, str]
     return out
 
 
-def test_every_option_reaches_sts_and_secrets_manager_uses_the_role(ws, sm):
+@pytest.mark.parametrize("duration", ["duration_seconds = 1800", 'duration         = "30m"'])
+def test_every_option_reaches_sts_and_secrets_manager_uses_the_role(ws, sm, duration):
     c = ws.canary()
     ws.set_var("secret", c)
     external_id = ws.canary("extid")  # offstate-extid-<hex>: AWS's ExternalId characters
@@ -87,7 +88,7 @@ def test_every_option_reaches_sts_and_secrets_manager_uses_the_role(ws, sm):
                     f"role_arn         = {hcl.lit(ROLE)}",
                     'session_name     = "offstate-e2e-options"',
                     "external_id      = var.external_id",
-                    "duration_seconds = 1800",
+                    duration,
                     f"policy           = jsonencode({hcl.lit(POLICY)})",
                     f"policy_arns      = {json.dumps(sorted(POLICY_ARNS))}",
                     f"tags             = {hcl.lit(TAGS)}",
@@ -148,6 +149,14 @@ BAD = {
     "duration-below-15m": ("duration_seconds = 899", "duration_seconds", "Invalid session duration"),
     "duration-above-12h": ("duration_seconds = 43201", "duration_seconds", "Invalid session duration"),
     "duration-fraction": ("duration_seconds = 900.5", "duration_seconds", "Invalid session duration"),
+    "duration-string-not-go": ('duration = "1 hour"', "duration", "Invalid session duration"),
+    "duration-string-below-15m": ('duration = "14m59s"', "duration", "Invalid session duration"),
+    "duration-string-above-12h": ('duration = "12h0m1s"', "duration", "Invalid session duration"),
+    "duration-and-duration-seconds": (
+        'duration = "1h"\n    duration_seconds = 3600',
+        "duration",
+        "Conflicting configuration arguments",
+    ),
     "role-arn-not-an-arn": ('role_arn = "offstate-e2e"', "role_arn", "Invalid role ARN"),
     "role-arn-of-a-user": ('role_arn = "arn:aws:iam::123456789012:user/ci"', "role_arn", "Invalid role ARN"),
     "role-arn-of-a-bucket": ('role_arn = "arn:aws:s3:::bucket"', "role_arn", "Invalid role ARN"),

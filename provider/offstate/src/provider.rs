@@ -205,7 +205,8 @@ pub fn schema() -> Schema {
                     .attribute(Attribute::required("role_arn", Type::String).description("ARN of the role to assume."))
                     .attribute(Attribute::optional("session_name", Type::String).description("Session name."))
                     .attribute(Attribute::optional("external_id", Type::String).sensitive().description("External id the role's trust policy requires. Sensitive: not shown in plans."))
-                    .attribute(Attribute::optional("duration_seconds", Type::Number).description("Session duration in seconds, 900 to 43200 (and at most the role's maximum)."))
+                    .attribute(Attribute::optional("duration", Type::String).description("Session duration as hashicorp/aws takes it, a duration string such as `\"1h\"`, `\"15m\"` or `\"900s\"`: 15m to 12h (and at most the role's maximum). Conflicts with `duration_seconds`."))
+                    .attribute(Attribute::optional("duration_seconds", Type::Number).description("Session duration in seconds, 900 to 43200 (and at most the role's maximum). Conflicts with `duration`."))
                     .attribute(Attribute::optional("policy", Type::String).description("A session policy (JSON) that narrows what the role may do in this session."))
                     .attribute(Attribute::optional("policy_arns", Type::set(Type::String)).description("ARNs of managed policies that narrow the session the same way."))
                     .attribute(Attribute::optional("tags", Type::map(Type::String)).description("Session tags passed to `AssumeRole`."))
@@ -293,6 +294,28 @@ impl offstate_framework::Provider for OffstateProvider {
                     "duration_seconds must be a whole number of seconds from 900 (15 minutes) to 43200 (12 hours); AWS also caps it at the role's maximum session duration.",
                 );
             }
+        }
+        if let Some(text) = ar.get("duration").as_str() {
+            match go_duration_nanos(text) {
+                None => diags.attr_error(
+                    in_role("duration"),
+                    "Invalid session duration",
+                    "duration must be a duration string: numbers each followed by a unit (h, m, s, ms, us, ns), like \"1h\", \"15m\", \"900s\" or \"1h30m\".",
+                ),
+                Some(n) if !(MIN_SESSION_NANOS..=MAX_SESSION_NANOS).contains(&n) => diags.attr_error(
+                    in_role("duration"),
+                    "Invalid session duration",
+                    "duration must be from 15m to 12h; AWS also caps it at the role's maximum session duration.",
+                ),
+                Some(_) => {}
+            }
+        }
+        if ar.get("duration").is_known_set() && ar.get("duration_seconds").is_known_set() {
+            diags.attr_error(
+                in_role("duration"),
+                "Conflicting configuration arguments",
+                "\"duration\": conflicts with \"duration_seconds\". Set the session duration once.",
+            );
         }
         // STS's own rules (AssumeRole's RoleSessionName and ExternalId): checked here, on the
         // attribute, instead of coming back from the first call as a request that could not be
@@ -458,10 +481,7 @@ impl offstate_framework::Provider for OffstateProvider {
                 role_arn: arn.to_string(),
                 session_name: ar.get("session_name").as_str().map(str::to_string),
                 external_id: ar.get("external_id").as_str().map(str::to_string),
-                duration: ar
-                    .get("duration_seconds")
-                    .as_i64()
-                    .map(|s| std::time::Duration::from_secs(s.max(0) as u64)),
+                duration: session_duration(ar),
                 policy: ar.get("policy").as_str().map(str::to_string),
                 policy_arns: known_strings(ar.get("policy_arns")),
                 tags: ar.get("tags").as_string_map().unwrap_or_default(),
@@ -667,6 +687,93 @@ fn known_strings(v: &Value) -> Vec<String> {
 
 const ROLE_ARN_SHAPE: &str = "role_arn must be an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME (or role/PATH/NAME), with a 12-digit account ID.";
 
+/// AssumeRole's DurationSeconds range, 15 minutes to 12 hours, in nanoseconds.
+const MIN_SESSION_NANOS: i128 = 900 * 1_000_000_000;
+const MAX_SESSION_NANOS: i128 = 43_200 * 1_000_000_000;
+
+/// The session duration `assume_role` gives (`duration`, else `duration_seconds`; validate
+/// refuses both), in whole seconds as STS takes it (hashicorp/aws truncates the same way).
+fn session_duration(ar: &Value) -> Option<std::time::Duration> {
+    if let Some(text) = ar.get("duration").as_str() {
+        let nanos = go_duration_nanos(text)?.max(0);
+        return Some(std::time::Duration::from_secs(
+            (nanos / 1_000_000_000) as u64,
+        ));
+    }
+    ar.get("duration_seconds")
+        .as_i64()
+        .map(|s| std::time::Duration::from_secs(s.max(0) as u64))
+}
+
+/// A duration string as Go's `time.ParseDuration` reads it (what hashicorp/aws's
+/// `assume_role.duration` takes), in nanoseconds: an optional sign, then one or more decimal
+/// numbers (a fraction allowed: `1.5h`), each followed by a unit, `h`, `m`, `s`, `ms`, `us`
+/// (`µs`, `μs`) or `ns` (`1h30m`); `0` alone is zero. Anything else, or more than about 292
+/// years (Go's limit), is `None`.
+fn go_duration_nanos(text: &str) -> Option<i128> {
+    const LIMIT: i128 = i64::MAX as i128;
+    let (negative, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: i128 = 0;
+    while !rest.is_empty() {
+        let whole_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (whole, after) = rest.split_at(whole_len);
+        let (fraction, after) = match after.strip_prefix('.') {
+            Some(a) => {
+                let n = a.bytes().take_while(u8::is_ascii_digit).count();
+                a.split_at(n)
+            }
+            None => ("", after),
+        };
+        if whole.is_empty() && fraction.is_empty() {
+            return None;
+        }
+        let unit_len = after
+            .char_indices()
+            .find(|(_, c)| *c == '.' || c.is_ascii_digit())
+            .map_or(after.len(), |(i, _)| i);
+        let (unit, after) = after.split_at(unit_len);
+        let scale: i128 = match unit {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60 * 1_000_000_000,
+            "h" => 3_600 * 1_000_000_000,
+            _ => return None,
+        };
+        // Digits past what fits are refused, as Go refuses an overflow.
+        let mut value: i128 = 0;
+        for d in whole.bytes() {
+            value = value * 10 + i128::from(d - b'0');
+            if value > LIMIT {
+                return None;
+            }
+        }
+        let mut part = value * scale;
+        let mut unit_of_digit = scale;
+        for d in fraction.bytes() {
+            unit_of_digit /= 10;
+            part += i128::from(d - b'0') * unit_of_digit;
+        }
+        total += part;
+        if total > LIMIT {
+            return None;
+        }
+        rest = after;
+    }
+    Some(if negative { -total } else { total })
+}
+
 /// AssumeRole's limits (the STS API reference): session tags, managed session policies, and the
 /// inline session policy's length.
 const MAX_SESSION_TAGS: usize = 50;
@@ -811,6 +918,120 @@ fn attempt_timeout_from_env() -> Option<std::time::Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `assume_role.duration` reads as Go's `time.ParseDuration` does, and a session is 15m to
+    /// 12h: a bad string or one out of range is an error on `duration`, and `duration` with
+    /// `duration_seconds` is refused on `duration`.
+    #[tokio::test]
+    async fn a_session_duration_string_is_read_as_go_reads_it() {
+        let s = |n: i128| Some(n * 1_000_000_000);
+        for (text, want) in [
+            ("1h", s(3600)),
+            ("15m", s(900)),
+            ("900s", s(900)),
+            ("1h30m", s(5400)),
+            ("1.5h", s(5400)),
+            ("12h", s(43_200)),
+            ("+20m", s(1200)),
+            ("-1h", s(-3600)),
+            ("0", Some(0)),
+            ("1h1h", s(7200)),
+            ("900000ms", s(900)),
+            ("1us", Some(1_000)),
+            ("1\u{b5}s", Some(1_000)),
+            (".5s", Some(500_000_000)),
+            ("1.s", s(1)),
+            ("", None),
+            ("3600", None),
+            ("1 h", None),
+            ("1hour", None),
+            ("h", None),
+            (".s", None),
+            ("1.5.2s", None),
+            ("-", None),
+            ("1d", None),
+            ("99999999999999999999h", None),
+        ] {
+            assert_eq!(go_duration_nanos(text), want, "{text:?}");
+        }
+        let role = |pairs: &[(&str, Value)]| {
+            let mut ar = Value::object([(
+                "role_arn",
+                Value::string("arn:aws:iam::123456789012:role/ci"),
+            )]);
+            for (k, v) in pairs {
+                ar.set(k, v.clone());
+            }
+            Value::object([("assume_role", ar)])
+        };
+        let provider = OffstateProvider::default();
+        let errors = |config: Value| {
+            let provider = &provider;
+            async move {
+                let d = offstate_framework::Provider::validate_config(provider, &config).await;
+                d.iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| (d.attribute.clone(), d.summary.clone()))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let at = Some(AttributePath::attr("assume_role").then_attr("duration"));
+        for bad in ["1 hour", "14m59s", "12h0m1s", "-1h", "3600"] {
+            assert_eq!(
+                errors(role(&[("duration", Value::string(bad))])).await,
+                [(at.clone(), "Invalid session duration".to_string())],
+                "{bad}"
+            );
+        }
+        for fine in ["15m", "1h", "900s", "12h", "2h30m"] {
+            assert_eq!(
+                errors(role(&[("duration", Value::string(fine))])).await,
+                [],
+                "{fine}"
+            );
+        }
+        let both = role(&[
+            ("duration", Value::string("1h")),
+            (
+                "duration_seconds",
+                Value::Number(offstate_framework::value::Number::Int(3600)),
+            ),
+        ]);
+        assert_eq!(
+            errors(both).await,
+            [(
+                at.clone(),
+                "Conflicting configuration arguments".to_string()
+            )]
+        );
+        let unknown = role(&[
+            ("duration", Value::Unknown),
+            (
+                "duration_seconds",
+                Value::Number(offstate_framework::value::Number::Int(3600)),
+            ),
+        ]);
+        assert_eq!(errors(unknown).await, [], "duration may be null at plan");
+        // What reaches STS: whole seconds, from either attribute.
+        let ar = |pairs: &[(&str, Value)]| role(pairs).get("assume_role").clone();
+        let secs = |n| Some(std::time::Duration::from_secs(n));
+        assert_eq!(
+            session_duration(&ar(&[("duration", Value::string("30m"))])),
+            secs(1800)
+        );
+        assert_eq!(
+            session_duration(&ar(&[("duration", Value::string("900.9s"))])),
+            secs(900)
+        );
+        assert_eq!(
+            session_duration(&ar(&[(
+                "duration_seconds",
+                Value::Number(offstate_framework::value::Number::Int(1800))
+            )])),
+            secs(1800)
+        );
+        assert_eq!(session_duration(&ar(&[])), None);
+    }
 
     /// STS's tag pattern is `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: spaces of every kind (\p{Z}) are
     /// taken, a tab or a line break (white space, but \p{Cc}) is not.
