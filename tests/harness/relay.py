@@ -269,8 +269,8 @@ def secret_string(body: bytes) -> str:
 
 class Relay(Server):
     def __init__(self, upstream: str, *, bodies: bool = True, log_path: Path | None = None,
-                 after_upstream: Callable[[str], bool] | None = None, tls: ssl.SSLContext | None = None):
-        super().__init__(tls=tls)
+                 after_upstream: Callable[[str], bool] | None = None):
+        super().__init__()
         self.upstream = upstream  # may be changed while running (moto restarted elsewhere)
         self.bodies = bodies
         self.seen: list[Seen] = []
