@@ -387,6 +387,18 @@ impl offstate_framework::Resource for RotationResource {
                 resp.state = Value::Null;
             }
             Ok(None) => {
+                // Asked in another region than the secret's (the provider configuration
+                // changed), Secrets Manager finds nothing: not a reason to forget the rotation.
+                let elsewhere = crate::secret::arn_region(&id)
+                    .zip(c.store.region())
+                    .filter(|(r, own)| r != own);
+                if let Some((secret_region, own)) = elsewhere {
+                    return resp.diagnostics.push(crate::secret::other_region_diag(
+                        &id,
+                        secret_region,
+                        own,
+                    ));
+                }
                 tracing::info!(secret = %id, "secret is gone; removing the rotation from state");
                 resp.state = Value::Null;
             }

@@ -976,6 +976,37 @@ fn name_from_prefix(prefix: &str) -> String {
     format!("{prefix}{secs:010}{random}")
 }
 
+/// The region part of a Secrets Manager ARN (`arn:PARTITION:secretsmanager:REGION:...`).
+pub(crate) fn arn_region(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(5, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    let _partition = parts.next()?;
+    let _service = parts.next()?;
+    parts.next().filter(|r| !r.is_empty())
+}
+
+/// A refresh that finds no secret behind an ARN of another region than the provider's: the
+/// resource's provider configuration changed (its `region`, an alias, a module's `providers`),
+/// not the secret. Dropped from the state, the resource would be planned anew in this region and
+/// the secret (with its value, its rotation) left behind, with nothing in the plan but a create.
+/// Used by the refresh of `offstate_secret` and of `offstate_secret_rotation`.
+pub(crate) fn other_region_diag(arn: &str, secret_region: &str, own: &str) -> Diagnostic {
+    let arn = &*bounded(arn, MAX_SHOWN_ID);
+    Diagnostic::error(
+        "Secret in another region",
+        format!(
+            "The state holds secret {arn:?}, in region {secret_region}, and this resource's provider configuration acts in \
+             {own}: Secrets Manager there cannot find it. Removing the resource from the state would plan it anew in \
+             {own} and leave the secret behind in {secret_region}, unmanaged, with its value. If the provider \
+             configuration (its region, the `provider` argument, a module's `providers`) changed by mistake, change it \
+             back. To move to {own} on purpose, `terraform state rm` this resource (the secret stays in {secret_region}; \
+             delete it there yourself), or destroy it with the old configuration first, then apply."
+        ),
+    )
+}
+
 /// Whether the configured `name_prefix` asks for another secret than `prior`. No prefix in
 /// the configuration never does (the name stays), and neither does the prefix the prior name
 /// was made from, recorded or not: an imported secret records none, and one moved from
@@ -1818,7 +1849,15 @@ impl offstate_framework::Resource for SecretResource {
                 }
                 resp.state = s;
             }
-            Ok(_) => {
+            Ok(found) => {
+                let elsewhere = arn_region(&id)
+                    .zip(c.store.region())
+                    .filter(|(r, own)| r != own);
+                if let (None, Some((secret_region, own))) = (&found, elsewhere) {
+                    return resp
+                        .diagnostics
+                        .push(other_region_diag(&id, secret_region, own));
+                }
                 tracing::info!(secret = %id, "secret is gone or scheduled for deletion; removing it from state");
                 resp.state = Value::Null;
             }
@@ -2218,6 +2257,27 @@ mod tests {
             "2"
         ));
         assert!(!written_for_trigger(arn, "not-a-uuid", "2"));
+    }
+
+    #[test]
+    fn the_region_of_an_arn() {
+        assert_eq!(
+            arn_region("arn:aws:secretsmanager:eu-west-1:123456789012:secret:a/b:c-AbCdEf"),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            arn_region("arn:aws-cn:secretsmanager:cn-north-1:1:secret:x"),
+            Some("cn-north-1")
+        );
+        for not_one in [
+            "name",
+            "a/b",
+            "arn:aws:secretsmanager",
+            "arn:aws:secretsmanager::1:secret:x",
+            "nra:aws:s:r:1:x",
+        ] {
+            assert_eq!(arn_region(not_one), None, "{not_one}");
+        }
     }
 
     #[test]
