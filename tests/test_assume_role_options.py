@@ -170,6 +170,10 @@ BAD = {
     "tag-value-too-long": ('tags = { k = "' + "v" * 257 + '" }', "tags", "Invalid session tag"),
     "tag-key-empty": ('tags = { "" = "v" }', "tags", "Invalid session tag"),
     "tag-value-semicolon": ('tags = { k = "a;b" }', "tags", "Invalid session tag"),
+    # A mark is not \p{L}: a combining accent, and a Devanagari vowel sign (taken before). Not
+    # "e\u0301": Terraform composes a string literal (NFC), and é is a letter.
+    "tag-value-combining-accent": ('tags = { k = "x\\u0301" }', "tags", "Invalid session tag"),
+    "tag-key-vowel-sign": ('tags = { "\\u0928\\u093e\\u092e" = "v" }', "tags", "Invalid session tag"),
     "policy-not-json": ('policy = "Allow everything"', "policy", "Invalid session policy"),
     "policy-a-list": ("policy = jsonencode([1, 2])", "policy", "Invalid session policy"),
     "policy-too-long": (

@@ -13,6 +13,7 @@ pub mod provider;
 pub mod region;
 pub mod rotation;
 pub mod secret;
+mod session_tag_chars;
 pub mod tags;
 
 pub use provider::OffstateProvider;

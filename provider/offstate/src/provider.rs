@@ -785,9 +785,14 @@ const MAX_POLICY_CHARS: usize = 2048;
 /// A character STS takes in a session tag's key or value: letters, numbers, separators (spaces)
 /// and `_.:/=+-@` (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`). Unicode's White_Space less its control
 /// characters is exactly \p{Z}: a tab or a line break is white space but not \p{Z}, and STS
-/// refuses it.
+/// refuses it. A mark (\p{M}) is no letter: a combining accent (`x` then U+0301; Terraform
+/// composes a string, so `e` then U+0301 arrives as `é`) or a vowel sign (U+093E) is refused,
+/// which `char::is_alphanumeric` took for some (U+0345, U+093E, and the circled letters,
+/// \p{So}): see `session_tag_chars`.
 fn tag_char(c: char) -> bool {
-    c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
+    crate::session_tag_chars::is_letter_or_number(c)
+        || (c.is_whitespace() && !c.is_control())
+        || "_.:/=+-@".contains(c)
 }
 
 /// `assume_role.tags`: at most 50, keys of 1 to 128 and values of up to 256 of the characters
@@ -1044,6 +1049,21 @@ mod tests {
         }
         for c in ['\t', '\n', '\r', '\u{85}', '#', '*'] {
             assert!(!tag_char(c), "{c:?}");
+        }
+        // \p{L} is no mark: a combining accent, a combining Greek iota (alphanumeric to Rust),
+        // a Devanagari vowel sign (the same), a circled letter (\p{So}, the same).
+        for c in ['\u{301}', '\u{345}', '\u{93e}', '\u{24b6}'] {
+            assert!(!tag_char(c), "{c:?}");
+        }
+        // An accented letter as one code point, and letters of other scripts, are letters.
+        for c in ['é', 'न', 'ж', '中'] {
+            assert!(tag_char(c), "{c:?}");
+        }
+        for value in ["e\u{301}", "\u{928}\u{93e}"] {
+            let mut d = Diagnostics::new();
+            let tags = Value::Map(BTreeMap::from([("team".to_string(), Value::string(value))]));
+            validate_session_tags(&tags, &mut d);
+            assert_eq!(d.iter().filter(|d| d.is_error()).count(), 1, "{d:?}");
         }
         let mut d = Diagnostics::new();
         let tags = Value::Map(BTreeMap::from([(
