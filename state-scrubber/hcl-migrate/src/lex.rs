@@ -43,6 +43,12 @@ impl Nesting {
         self.stack.last() == Some(&Frame::Str)
     }
 
+    /// How many strings and interpolations the scan is in: 1 in the text of a quoted string at
+    /// the top, 2 in an interpolation of it.
+    pub fn depth(&self) -> usize {
+        self.stack.len()
+    }
+
     /// Whether the scan is in code outside every literal.
     pub fn at_top(&self) -> bool {
         self.stack.is_empty()
@@ -315,13 +321,13 @@ ccccccccccc######
         // Every literal and heredoc body taken for a secret. The diff's masking ends a string at
         // its line's end, inside an interpolation too, so it reads `}" /* four */` as a bracket
         // and a string: masking more than it must, never less. A word of a comment is masked
-        // when the check takes it for a secret too (`# ***`).
+        // when the check takes it for a secret too (`# ***`). A directive's words stay (`b`).
         let vars = crate::redact::SecretVariables::collect([src]);
         let masked = crate::redact::masked_lines(src, &vars, &|_, value: &str| !value.is_empty());
         assert_eq!(
             masked.join("\n"),
             r##"a = "***" # ***
-b = "***" // ***
+b = "%{ if x }***%{ endif }" // ***
 c = "***"
 d = {e = "***"}
 f = "***

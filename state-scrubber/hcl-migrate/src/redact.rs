@@ -8,6 +8,9 @@
 //! `default` of a variable that holds a secret, the value of a local that feeds one, a module
 //! call's argument that the child module holds as a secret, or a `for_each` whose `each.value`
 //! reaches a secret-looking key, or when the caller's check recognises it, given the nearest key.
+//! A template's literal text is masked, not the `${...}` references it interpolates (one that
+//! holds a string is masked too); a name that is secret only as one resource type's argument
+//! (`key`, `tfe_ssh_key`'s) counts only in blocks of that type.
 //!
 //! Which variables, locals and module arguments those are is read from every file of a module
 //! ([`ModuleFacts`]) when the migration is planned, changed or not: a file migrate leaves alone
@@ -16,7 +19,7 @@
 use crate::edit::line_end;
 use crate::lex::{code_at, Code, InString, Nesting};
 use crate::module::is_set;
-use crate::table::is_secret_key;
+use crate::table::{is_secret_key, is_secret_key_in};
 use crate::write::SecretCheck;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -584,6 +587,8 @@ struct Frame {
     key: Option<(String, bool)>,
     /// The next token starts an item (after the opening bracket, a newline or a comma).
     item_start: bool,
+    /// The type of the `resource`, `data` or `ephemeral` block this is in.
+    block_type: Option<String>,
 }
 
 /// The first token of an item, which becomes the item's key if `=` or `:` follows.
@@ -603,6 +608,9 @@ struct Literal {
     key: Option<String>,
     /// It turned out to be a key itself.
     is_key: bool,
+    /// What is masked when it is secret: its literal text, not the `${...}` that only read
+    /// (a template's references stay readable); the whole of it when it is plain.
+    segments: Vec<std::ops::Range<usize>>,
 }
 
 struct Lexer<'a> {
@@ -623,6 +631,9 @@ struct Lexer<'a> {
     /// is compared with or stands in for the secret (`condition = var.pw != "..."`).
     items: usize,
     touched: BTreeSet<usize>,
+    /// The words and string contents of the current top-level item (`resource`, the type, the
+    /// name): the type of the block its `{` opens.
+    header: Vec<String>,
 }
 
 impl<'a> Lexer<'a> {
@@ -636,6 +647,7 @@ impl<'a> Lexer<'a> {
                 item: 0,
                 key: None,
                 item_start: true,
+                block_type: None,
             }],
             candidate: None,
             literals: Vec::new(),
@@ -646,6 +658,7 @@ impl<'a> Lexer<'a> {
             secret_names: BTreeSet::new(),
             items: 0,
             touched: BTreeSet::new(),
+            header: Vec::new(),
         }
     }
 
@@ -695,6 +708,9 @@ impl<'a> Lexer<'a> {
         self.candidate = None;
         self.items += 1;
         let next = self.items;
+        if self.frames.len() == 1 {
+            self.header.clear();
+        }
         let frame = self.frame();
         if frame.bracket == Bracket::Brace {
             frame.key = None;
@@ -724,7 +740,8 @@ impl<'a> Lexer<'a> {
         // (`password_wo_version = var.pw == "..." ? null : 1`); its literals are masked like
         // the value's.
         let trigger = name.ends_with("_wo_version") || name.ends_with("_wo_revision");
-        default || trigger || is_secret_key(name)
+        let block_type = self.frames.last().and_then(|f| f.block_type.as_deref());
+        default || trigger || is_secret_key_in(name, block_type)
     }
 
     fn run(&mut self) {
@@ -780,6 +797,18 @@ impl<'a> Lexer<'a> {
                 b'{' | b'[' | b'(' => {
                     self.token();
                     self.items += 1;
+                    let block_type = if self.frames.len() == 1 {
+                        match self.header.as_slice() {
+                            [kind, ty, ..]
+                                if matches!(kind.as_str(), "resource" | "data" | "ephemeral") =>
+                            {
+                                Some(ty.clone())
+                            }
+                            _ => None,
+                        }
+                    } else {
+                        self.frame().block_type.clone()
+                    };
                     let item = if bytes[pos] == b'{' {
                         self.items
                     } else {
@@ -794,6 +823,7 @@ impl<'a> Lexer<'a> {
                         },
                         key: None,
                         item_start: true,
+                        block_type,
                     });
                     pos += 1;
                 }
@@ -834,6 +864,9 @@ impl<'a> Lexer<'a> {
                         })
                         .count();
                     let word = &text[pos..pos + len];
+                    if self.frames.len() == 1 {
+                        self.header.push(word.to_owned());
+                    }
                     self.touch(word);
                     if self.under_secret() {
                         if let Some(name) = word.strip_prefix("var.") {
@@ -878,15 +911,27 @@ impl<'a> Lexer<'a> {
         let mut pos = open + 1;
         let mut plain = true;
         let mut close = end_of_line;
+        // The literal text of the string itself, between the interpolations of it that hold no
+        // string (`${var.a}`, `${local.b.c}`: references only, shown). One that holds a string
+        // (`${coalesce(var.a, "...")}`) is literal text too.
+        let mut segments = Vec::new();
+        let mut segment_start = open + 1;
+        let mut interpolation: Option<usize> = None;
         while pos < end_of_line && !nesting.at_top() {
             if nesting.in_string() {
+                let outer = nesting.depth() == 1;
                 let (next, step) = nesting.string_step(text, pos);
                 match step {
                     InString::Close if nesting.at_top() => {
                         close = pos;
                         break;
                     }
-                    InString::Open => plain = false,
+                    InString::Open => {
+                        plain = false;
+                        if outer {
+                            interpolation = Some(pos);
+                        }
+                    }
                     _ => {}
                 }
                 pos = next;
@@ -895,12 +940,33 @@ impl<'a> Lexer<'a> {
             match bytes[pos] {
                 b'"' => nesting.open_string(),
                 b'{' => nesting.open_brace(),
-                b'}' => nesting.close_brace(),
+                b'}' => {
+                    nesting.close_brace();
+                    if nesting.depth() == 1 && nesting.in_string() {
+                        if let Some(start) = interpolation.take() {
+                            if !text[start..pos].contains('"') {
+                                if segment_start < start {
+                                    segments.push(segment_start..start);
+                                }
+                                segment_start = pos + 1;
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
             pos += 1;
         }
         let close = close.min(end_of_line);
+        if plain {
+            segments.clear();
+            segments.push(open + 1..close);
+        } else if segment_start < close {
+            segments.push(segment_start..close);
+        }
+        if self.frames.len() == 1 {
+            self.header.push(text[open + 1..close].to_owned());
+        }
         self.names_in(open + 1..close);
         self.touch(&text[open + 1..close]);
         let item_start = self.frame().item_start;
@@ -912,6 +978,7 @@ impl<'a> Lexer<'a> {
             under_secret: self.under_secret(),
             key: self.nearest_key(),
             is_key: false,
+            segments,
         });
         if item_start && plain {
             self.candidate = Some(Candidate {
@@ -1062,7 +1129,8 @@ impl<'a> Lexer<'a> {
                     || (self.check)(literal.key.as_deref(), contents)
             };
             if secret {
-                self.masks.push(Masked::Literal(literal.range));
+                self.masks
+                    .extend(literal.segments.into_iter().map(Masked::Literal));
             }
         }
         self.masks.sort_by_key(Masked::start);
@@ -1188,10 +1256,54 @@ mod tests {
             .replace("\"a\"", "\"***\"")
             .replace("\"c\"", "\"***\"")
             .replace("\"d\"", "\"***\"")
-            .replace("\"e-${var.api}\"", "\"***\"");
+            .replace("\"e-${var.api}\"", "\"***${var.api}\"");
         // `b` (another argument), `f`/`g` (a local that only decides whether the secret is
         // used) and `h` (another item of the object) stay.
         assert_eq!(shown, expected);
+    }
+
+    /// Only what may be a secret is masked: the literal text of a template, not the references
+    /// it interpolates; `key` in a `tfe_ssh_key` (its private key), not elsewhere (a
+    /// `tfe_variable`'s name, a tag's, an S3 object's). Before, `key = "region"` showed as
+    /// `"***"` in every block, and `"prefix-${var.pw}"` as `"***"`.
+    #[test]
+    fn identifiers_and_references_are_not_masked() {
+        let cases = [
+            (
+                "resource \"tfe_variable\" \"t\" {\n  key       = \"region\"\n  value_wo  = var.x\n  sensitive = true\n}\n",
+                "resource \"tfe_variable\" \"t\" {\n  key       = \"region\"\n  value_wo  = var.x\n  sensitive = true\n}\n",
+            ),
+            (
+                "resource \"aws_s3_object\" \"o\" {\n  key = \"releases/app.zip\"\n  tag {\n    key = \"Name\"\n  }\n}\n",
+                "resource \"aws_s3_object\" \"o\" {\n  key = \"releases/app.zip\"\n  tag {\n    key = \"Name\"\n  }\n}\n",
+            ),
+            ("x = { key = \"a\" }\n", "x = { key = \"a\" }\n"),
+            (
+                "resource \"tfe_ssh_key\" \"k\" {\n  name = \"n\"\n  key  = \"a\"\n}\n",
+                "resource \"tfe_ssh_key\" \"k\" {\n  name = \"n\"\n  key  = \"***\"\n}\n",
+            ),
+            (
+                "password = \"prefix-${var.pw}\"\n",
+                "password = \"***${var.pw}\"\n",
+            ),
+            (
+                "value_wo = \"${var.tok}-${local.suffix}\"\n",
+                "value_wo = \"${var.tok}***${local.suffix}\"\n",
+            ),
+            ("password = \"${var.pw}\"\n", "password = \"${var.pw}\"\n"),
+            // An interpolation that holds a string is literal text too.
+            (
+                "password = \"${coalesce(var.pw, \"a\")}\"\n",
+                "password = \"***\"\n",
+            ),
+            (
+                "password = \"x${coalesce(var.pw, \"a\")}${var.b}y\"\n",
+                "password = \"***${var.b}***\"\n",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(shown(text), expected, "{text}");
+        }
     }
 
     #[test]

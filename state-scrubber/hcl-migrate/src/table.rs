@@ -78,20 +78,22 @@ pub(crate) fn is_write_only_key(key: &str) -> bool {
     key.ends_with("_wo") || write_only_rules().iter().any(|rule| rule.twin == key)
 }
 
+/// Words that make an argument name secret-looking wherever it is.
+const SECRET_WORDS: [&str; 10] = [
+    "password",
+    "secret",
+    "token",
+    "private_key",
+    "api_key",
+    "credential",
+    "passphrase",
+    "bindpass",
+    "hmac_key",
+    "plaintext",
+];
+
 /// Whether an assignment to `key` may hold a secret (used to redact string literals in diffs).
 pub(crate) fn is_secret_key(key: &str) -> bool {
-    const WORDS: [&str; 10] = [
-        "password",
-        "secret",
-        "token",
-        "private_key",
-        "api_key",
-        "credential",
-        "passphrase",
-        "bindpass",
-        "hmac_key",
-        "plaintext",
-    ];
     // Names, identifiers and version triggers point at a secret; they are not one.
     const NOT_VALUES: [&str; 8] = [
         "_id",
@@ -107,13 +109,36 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
     if lower == "secret" || NOT_VALUES.iter().any(|suffix| lower.ends_with(suffix)) {
         return false;
     }
-    WORDS.iter().any(|word| lower.contains(word))
+    SECRET_WORDS.iter().any(|word| lower.contains(word))
         || is_write_only_key(key)
         || write_only_rules()
             .iter()
             .any(|rule| rule.attribute() == key)
-        || matches!(
-            key,
-            "value" | "result" | "data" | "binary_data" | "data_json"
-        )
+        || GENERIC_VALUES.contains(&key)
+}
+
+/// Arguments that hold a value whatever the block: an SSM parameter's, an output's, a
+/// `name`/`value` pair's, a generated `result`, a secret's `data`.
+const GENERIC_VALUES: [&str; 5] = ["value", "result", "data", "binary_data", "data_json"];
+
+/// [`is_secret_key`] for an argument of a block of `resource_type` (`None`: of no resource, or
+/// of one whose type is not known): a name that is secret only as the table's attribute of
+/// some resource types is secret only in blocks of those types. `key` is `tfe_ssh_key`'s private
+/// key, and a tag's, an object's, a `tfe_variable`'s or an S3 object's name everywhere else.
+pub(crate) fn is_secret_key_in(key: &str, resource_type: Option<&str>) -> bool {
+    if !is_secret_key(key) {
+        return false;
+    }
+    let mut table = write_only_rules()
+        .iter()
+        .filter(|rule| rule.attribute() == key)
+        .peekable();
+    if table.peek().is_none() || GENERIC_VALUES.contains(&key) || is_write_only_key(key) {
+        return true;
+    }
+    let only_table = {
+        let lower = key.to_ascii_lowercase();
+        !SECRET_WORDS.iter().any(|word| lower.contains(word))
+    };
+    !only_table || table.any(|rule| Some(rule.resource_type.as_str()) == resource_type)
 }
