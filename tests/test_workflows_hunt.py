@@ -543,3 +543,42 @@ def test_terraform_test_with_override_resource_and_override_data(ws, sm):
     assert store.status(sm, name) == "gone", "torn down after the file"
     ws.sweep()
 
+
+
+@pytest.mark.parametrize("ignore_tags", [True, False])
+def test_a_default_tags_change_reaches_a_secret_whose_tags_are_ignored(ws, sm, ignore_tags):
+    """`lifecycle { ignore_changes = [tags] }` (others tag the secret) with the provider's
+    default_tags, whose value then changes. The refresh counted the old default tag, its value
+    no longer the default's, as the secret's own: it came back in `tags`, where ignore_changes
+    kept it, and it overrode the new default: the plan was empty and the new value never
+    applied. Without ignore_changes the plan showed it being removed from `tags`."""
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    name = ws.name()
+
+    def write(team: str, description: str, env: str) -> None:
+        body = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0, description=description,
+                          tags={"team": team})
+        if ignore_tags:
+            body = body.rstrip().rstrip("}") + "  lifecycle {\n    ignore_changes = [tags]\n  }\n}\n"
+        ws.write(hcl.config(ws.endpoint, body, provider_attrs={"default_tags": {"env": env}}))
+
+    write("a", "one", "x")
+    ws.apply()
+    sm.tag_resource(SecretId=name, Tags=[{"Key": "owner", "Value": "other-tool"}])
+    write("b", "one", "y")
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["update"], plan.summary()
+    after = plan.change(ADDR)["after"]
+    if ignore_tags:
+        assert after["tags"] == {"team": "a", "owner": "other-tool"}, after["tags"]
+        assert after["tags_all"] == {"env": "y", "team": "a", "owner": "other-tool"}, after["tags_all"]
+    else:
+        assert plan.change(ADDR)["before"]["tags"] == {"team": "a", "owner": "other-tool"}, "the old default is no own tag"
+        assert after["tags_all"] == {"env": "y", "team": "b"}, after["tags_all"]
+    ws.apply(plan)
+    assert store.tags(sm, name) == after["tags_all"]
+    ws.assert_no_changes("the new default applied")
+    store.assert_value(sm, name, value)
+    ws.destroy()
+    ws.sweep()

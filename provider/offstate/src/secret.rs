@@ -1822,11 +1822,15 @@ impl offstate_framework::Resource for SecretResource {
                     s.set("kms_key_id", Value::opt_string(meta.kms_key_id.clone()));
                 }
                 // `tags` holds what the configuration set: remote tags minus
-                // those that come, unchanged, from default_tags.
+                // those of a default_tags key, unless `tags` had that key (it
+                // overrides the default). A default tag whose value changed in the
+                // provider configuration is still a default tag: counted as the
+                // secret's own, it came back in `tags`, and with `ignore_changes =
+                // [tags]` it overrode the new default, which was never applied.
                 let own: BTreeMap<String, String> = shown_tags(&meta.tags)
                     .into_iter()
-                    .filter(|(k, v)| {
-                        c.default_tags.get(k) != Some(v) || prior.get("tags").get_map_key(k)
+                    .filter(|(k, _)| {
+                        !c.default_tags.contains_key(k) || prior.get("tags").get_map_key(k)
                     })
                     .collect();
                 if own.is_empty() && prior.get("tags").is_null() {
