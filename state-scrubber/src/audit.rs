@@ -112,6 +112,9 @@ pub struct AuditReport {
     pub config_file: Option<String>,
     /// Findings an `[[allow]]` entry of that file covered: not reported, never counted.
     pub allowed: usize,
+    /// The `fix` of each rule of that file that has one, by rule id: SARIF's help of the rule,
+    /// as a built-in content rule's own fix is.
+    pub rule_fixes: std::collections::BTreeMap<String, String>,
 }
 
 impl AuditReport {
@@ -283,6 +286,11 @@ pub fn audit_excluding(
             report.allowed += before - f.findings.len();
         }
         report.config_file = Some(config.file.clone());
+        report.rule_fixes = config
+            .rules
+            .iter()
+            .filter_map(|r| Some((r.id.clone(), r.fix.clone()?)))
+            .collect();
     }
     if let Some(b) = &baseline {
         let known = b.matcher();

@@ -40,11 +40,14 @@ fn sarif_rule_id(f: &Finding) -> String {
 /// one fix, the row's; the other rules' fixes depend on where the value is, and each result's
 /// message carries its own. A content rule with a fix of its own (a presigned URL) has it as
 /// help: what to do about that kind of secret; a result whose place has its own fix (a
-/// write-only twin, a map key) names it.
-fn help(f: &Finding) -> String {
+/// write-only twin, a map key) names it. So has a rule of the `--config` file with a `fix`
+/// (`configured`, by rule id).
+fn help(f: &Finding, configured: &BTreeMap<String, String>) -> String {
     if f.rule_id.starts_with("attr.") {
         format!("Remove the secret from state. {}", sentence(&f.fix))
-    } else if let Some(fix) = crate::rules::builtin_fix(&f.rule_id) {
+    } else if let Some(fix) = crate::rules::builtin_fix(&f.rule_id)
+        .or_else(|| configured.get(&f.rule_id).map(String::as_str))
+    {
         format!(
             "{} Where the value's place has a fix of its own (a write-only twin, a map key, a \
              check message), the result's message names it.",
@@ -283,7 +286,7 @@ pub fn render(report: &AuditReport) -> String {
                 "name": camel(id),
                 "shortDescription": {"text": format!("Plaintext secret in Terraform state: {}", f.rule_name)},
                 "fullDescription": {"text": format!("A {} value is stored in plaintext in a Terraform state or plan ({}).", f.kind.as_str(), f.rule_name)},
-                "help": {"text": help(f)},
+                "help": {"text": help(f, &report.rule_fixes)},
                 "defaultConfiguration": {"level": level(f.severity)},
                 "properties": {
                     "tags": ["security", "secret", "terraform"],

@@ -195,3 +195,36 @@ fn a_bad_config_is_exit_2_naming_the_entry() {
         r.stderr
     );
 }
+
+/// A configured rule's `fix` is its SARIF rule's help, as a built-in content rule's own fix is
+/// (it was the generic advice on where to keep a value).
+#[test]
+fn a_configured_rules_fix_is_its_sarif_help() {
+    let d = Dir::new();
+    let token = plant(&format!("acmedt_{}", random("0123456789abcdef", 32)));
+    d.write("s/terraform.tfstate", acme_state(&token, &pw()));
+    d.write(
+        "cfg/acme.toml",
+        format!("{ACME_RULE}fix = \"revoke it in the ACME console and redeploy\"\n"),
+    );
+    let r = audit_in(
+        d.path(),
+        &["s", "--format", "sarif", "--config", "cfg/acme.toml"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let sarif = r.json();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let acme = rules
+        .iter()
+        .find(|x| x["id"].as_str().unwrap().starts_with("acme-deploy-token"))
+        .expect("the configured rule's descriptor");
+    let help = acme["help"]["text"].as_str().unwrap();
+    assert!(
+        help.starts_with("Revoke it in the ACME console and redeploy."),
+        "{help}"
+    );
+    assert!(sarif_errors(&sarif).is_empty());
+    assert!(!r.stdout.contains(&token));
+}
