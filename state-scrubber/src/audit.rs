@@ -514,6 +514,21 @@ fn scan_json(scan: &Scan, file: String, bytes: &[u8], walked: bool) -> FileResul
                 what.as_str()
             ),
         ),
+        // A walk reads every `*.jsonl` as a saved `-json` UI stream; JSON lines of another tool
+        // (not starting with a UI message) are skipped with a note as other JSON is.
+        Err(_)
+            if walked
+                && file.to_ascii_lowercase().ends_with(".jsonl")
+                && !crate::document::is_ui_stream(bytes) =>
+        {
+            FileResult::skipped(
+                file,
+                n,
+                start.elapsed(),
+                "skipped: JSON lines that are not a Terraform -json UI stream (found by the directory walk)"
+                    .to_string(),
+            )
+        }
         Err(e) => FileResult::failed(file, n, start.elapsed(), e.to_string()),
     }
 }

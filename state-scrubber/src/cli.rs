@@ -533,7 +533,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         // Say so: a CI job pointed at the wrong directory should not pass silently unnoticed.
         writeln!(
             stderr,
-            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, saved plans named *tfplan*, .json files with plan or tfstate in the name or state, show or output(s) as a part of it, and .terraform/terraform.tfstate{})",
+            "note: no state, plan or backend cache found (looked for *.tfstate, *.tfstate.backup, saved plans named *tfplan*, .json files with plan or tfstate in the name or state, show or output(s) as a part of it, saved -json streams (*.jsonl), and .terraform/terraform.tfstate{})",
             if excluded > 0 {
                 format!(
                     "; {excluded} entr{} left out by --exclude",

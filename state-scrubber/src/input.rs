@@ -85,10 +85,16 @@ pub fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// Does a file name look like a state, plan JSON, `terraform output -json` or backend cache?
+/// Does a file name look like a state, plan JSON, `terraform output -json`, backend cache or a
+/// saved `terraform plan|apply|query|test -json` stream (`*.jsonl`)?
 pub fn looks_like_state(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let lower = name.to_ascii_lowercase();
+    // A saved UI stream (`terraform apply -json | tee apply.jsonl`) holds outputs, diagnostics
+    // and test states in plaintext; JSON lines of another tool are skipped with a note.
+    if lower.ends_with(".jsonl") && !lower.contains("state-scrubber") {
+        return true;
+    }
     if lower.ends_with(".tfstate")
         || lower.ends_with(".tfstate.backup")
         || (lower.contains(".tfstate.") && lower.ends_with(".backup"))
@@ -698,6 +704,11 @@ mod tests {
             ("showcase.json", false),
             // Saved binary plans: read to be reported.
             ("tfplan", true),
+            // Saved `-json` UI streams, whatever their name.
+            ("apply.jsonl", true),
+            ("ci-log.JSONL", true),
+            ("state-scrubber.jsonl", false),
+            ("apply.jsonl.gz", false),
             ("prod.tfplan", true),
             ("tfplan-prod", true),
             ("plan_tfplan", true),

@@ -49,4 +49,5 @@ pub use same_value::SAME_VALUE_RULE;
 pub use scanner::{Scanned, Scanner};
 pub use state::PRIVATE_FIX;
 pub use text::CHECK_FIX;
+pub use ui::is_ui_stream;
 pub use walk::is_dynamic_value;

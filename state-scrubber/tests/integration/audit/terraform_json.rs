@@ -463,3 +463,46 @@ fn the_machine_readable_ui_stream_is_read_message_by_message() {
         "a planted value",
     );
 }
+
+/// A directory walk reads `*.jsonl` files, saved `-json` UI streams, whatever their name; JSON
+/// lines of another tool are skipped with a note, not an error.
+#[test]
+fn a_walk_reads_saved_ui_streams_named_jsonl() {
+    let d = Dir::new();
+    let tok = plant(&format!("gh{}_{}", "p", random(ALNUM, 36)));
+    let version = json!({"@level": "info", "@message": "Terraform 1.15.5", "@module": "terraform.ui",
+                         "@timestamp": "2026-11-27T14:38:58.668520Z", "type": "version",
+                         "terraform": "1.15.5", "ui": "1.3"});
+    let outputs = json!({"@level": "info", "@message": "Outputs: 1", "@module": "terraform.ui",
+                         "@timestamp": "2026-11-27T14:38:59.668520Z", "type": "outputs",
+                         "outputs": {"tok": {"sensitive": false, "type": "string", "value": tok}}});
+    d.write("ci/apply.jsonl", format!("{version}\n{outputs}\n"));
+    d.write(
+        "data/events.jsonl",
+        "{\"event\": \"push\", \"n\": 1}\n{\"event\": \"pull\", \"n\": 2}\n",
+    );
+    let r = audit(&[&d.s("."), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = findings(&r);
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["file"].as_str().unwrap().ends_with("ci/apply.jsonl"));
+    assert_eq!(f[0]["json_pointer"], "/1/outputs/tok/value");
+    let skipped = r.json()["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["file"].as_str().unwrap().ends_with("events.jsonl"))
+        .count();
+    assert_eq!(skipped, 1, "{}", r.stdout);
+    assert!(!r.stdout.contains(&tok) && !r.stderr.contains(&tok));
+    // Nothing to read: the note says .jsonl files were looked for.
+    let e = Dir::new();
+    e.write("data/events.txt", "push\n");
+    let r = audit(&[&e.s(".")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("saved -json streams (*.jsonl)"),
+        "{}",
+        r.stderr
+    );
+}
