@@ -45,6 +45,8 @@ pub enum DocKind {
     /// Terraform's machine-readable UI, `terraform plan|apply|query|test -json` (see
     /// `ui::is_ui_stream`).
     UiStream,
+    /// `terraform state identities -json` (see `identities::is_identities_document`).
+    Identities,
 }
 
 impl DocKind {
@@ -58,6 +60,7 @@ impl DocKind {
             DocKind::Encrypted => "opentofu_encrypted_state",
             DocKind::Outputs => "terraform_output_json",
             DocKind::UiStream => "terraform_json_ui",
+            DocKind::Identities => "terraform_state_identities_json",
         }
     }
 }

@@ -9,7 +9,8 @@
 //! `findings` (detections to findings), `address`, `values` (the value walk), `state`,
 //! `backend`, `show` (`show -json` resources and plan changes), `outputs` (outputs and
 //! variables), `text` (free text), `configuration` (a plan's configuration), `sites` and
-//! `same_value` (values equal to a secret found elsewhere), `marks` (sensitivity marks),
+//! `same_value` (values equal to a secret found elsewhere), `identities` (`terraform state
+//! identities -json`), `marks` (sensitivity marks),
 //! `walk` (tree walkers), `wrapper` (setup-terraform's wrapper output), `ui` (the
 //! machine-readable UI of `terraform plan|apply|query|test -json`).
 
@@ -18,6 +19,7 @@ mod backend;
 mod configuration;
 mod error;
 mod findings;
+mod identities;
 mod kind;
 mod marks;
 mod outputs;

@@ -75,6 +75,18 @@ impl<'e> Scanner<'e> {
             return self.conclude(DocKind::Outputs, src.len(), notes);
         }
 
+        if super::identities::is_identities_document(src) {
+            // `terraform state identities -json`: each instance's identity at `/ADDRESS`.
+            let mut dom = Dom::default();
+            self.unit(&mut p, &mut dom, |s, src, dom, id, unit| {
+                s.identities(src, dom, id, unit)
+            })
+            .map_err(|e| self.syntax(e))?;
+            p.finish().map_err(|e| self.syntax(e))?;
+            let notes = ambiguity_notes(&p.ambiguities);
+            return self.conclude(DocKind::Identities, src.len(), notes);
+        }
+
         if super::ui::is_ui_stream(src) {
             // One message a line, message i at `/i`.
             let mut dom = Dom::default();

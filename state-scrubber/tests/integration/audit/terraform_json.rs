@@ -506,3 +506,57 @@ fn a_walk_reads_saved_ui_streams_named_jsonl() {
         r.stderr
     );
 }
+
+/// `terraform state identities -json` (Terraform 1.12+) is read, not refused as an unknown
+/// format: identities are clean normally, and a credential in one is reported at its address.
+#[test]
+fn state_identities_json_is_read() {
+    let d = Dir::new();
+    let clean = json!({
+        "aws_instance.web": {"id": "i-0123456789abcdef0", "region": "eu-west-1", "account_id": "123456789012"},
+        "module.db[\"eu\"].aws_db_instance.main[0]": {"identifier": "main-db", "region": "eu-west-1"},
+    });
+    d.write("ids.json", clean.to_string());
+    let r = audit(&[&d.s("ids.json"), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json()["files"][0]["document"],
+        "terraform_state_identities_json",
+        "{}",
+        r.stdout
+    );
+    let tok = plant(&format!("gh{}_{}", "p", random(ALNUM, 36)));
+    let p = pw();
+    let leaky = json!({
+        "aws_instance.web": {"id": "i-0123456789abcdef0"},
+        "module.x.vendor_thing.t[\"k\"]": {"id": "t-1", "api_token": tok, "password": p},
+    });
+    d.write("ids.json", leaky.to_string());
+    let r = audit(&[&d.s("ids.json"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got = columns(
+        &findings(&r),
+        ["address", "attribute_path", "json_pointer", "section"],
+    );
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            [
+                "module.x.vendor_thing.t[\"k\"]",
+                "api_token",
+                "/module.x.vendor_thing.t[\"k\"]/api_token",
+                "identities"
+            ],
+            [
+                "module.x.vendor_thing.t[\"k\"]",
+                "password",
+                "/module.x.vendor_thing.t[\"k\"]/password",
+                "identities"
+            ],
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains(&tok) && !r.stdout.contains(&p));
+}
