@@ -228,3 +228,50 @@ fn a_configured_rules_fix_is_its_sarif_help() {
     assert!(sarif_errors(&sarif).is_empty());
     assert!(!r.stdout.contains(&token));
 }
+
+/// An allow entry for `aws-access-key-id` does not cover `aws-presigned-url`, though the URL holds
+/// the key ID: the URL's secret is its signature (a bearer credential), so it is still reported.
+/// The choice is documented (README, Configuration); this pins it.
+#[test]
+fn an_allowed_key_id_does_not_allow_a_presigned_url_holding_it() {
+    let d = Dir::new();
+    let key_id = plant(&format!(
+        "AK{}IA{}",
+        "",
+        random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    ));
+    let sig = random("0123456789abcdef", 64);
+    let url = format!(
+        "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={key_id}%2F20261127%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20261127T120000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature={sig}"
+    );
+    d.write(
+        "s/terraform.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "null_resource",
+            "share",
+            json!({"id": "1", "triggers": {"key": key_id, "link": url}}),
+            json!([])
+        )])),
+    );
+    let rules_of = |r: &Run| -> Vec<String> {
+        let mut v: Vec<String> = findings(r)
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let plain = audit_in(d.path(), &["s", "--format", "json"]);
+    assert_eq!(plain.code, 1, "{}", plain.stderr);
+    assert_eq!(rules_of(&plain), ["aws-access-key-id", "aws-presigned-url"]);
+    d.write(
+        "cfg.toml",
+        "[[allow]]\nreason = \"key IDs are identifiers\"\nrules = [\"aws-access-key-id\"]\n",
+    );
+    let r = audit_in(d.path(), &["s", "--format", "json", "--config", "cfg.toml"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(rules_of(&r), ["aws-presigned-url"], "{}", r.stdout);
+    assert_eq!(findings(&r)[0]["attribute_path"], "triggers.link");
+    assert!(!r.stdout.contains(&key_id) && !r.stdout.contains(&sig));
+}
