@@ -4192,3 +4192,33 @@ fn an_ephemeral_vault_block_needs_terraform_1_11() {
         plan.warnings
     );
 }
+
+/// A secret-reading data source scoped to a `check` block is stored in the state (seen with
+/// Terraform 1.11.4: `data.terraform_remote_state.y` in a check is in `terraform state list`
+/// with its attributes), and an `ephemeral` block cannot be nested in `check` ("Unsupported
+/// block type"). migrate leaves the file as it is and a note says what to do. Before, it was
+/// skipped without a word.
+#[test]
+fn a_secret_data_source_in_a_check_block_gets_a_note() {
+    let main = "check \"health\" {\n  data \"aws_secretsmanager_secret_version\" \"y\" {\n    secret_id = \"app/db\"\n  }\n\n  \
+                assert {\n    condition     = length(data.aws_secretsmanager_secret_version.y.secret_string) > 0\n    error_message = \"empty\"\n  }\n}\n\n\
+                check \"other\" {\n  data \"aws_caller_identity\" \"me\" {}\n\n  assert {\n    condition     = data.aws_caller_identity.me.account_id != \"\"\n    error_message = \"none\"\n  }\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    assert!(rewritten(&plan, "main.tf").is_none(), "{plan:#?}");
+    let notes: Vec<(usize, &str)> = plan
+        .notes
+        .iter()
+        .map(|n| (n.line, n.message.as_str()))
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert_eq!(notes[0].0, 2);
+    assert!(
+        notes[0].1.starts_with(
+            "`data.aws_secretsmanager_secret_version.y` in `check \"health\"` not made ephemeral: \
+             a data source scoped to a check is stored in the state"
+        ) && notes[0].1.contains(
+            "move it out of the check as `ephemeral \"aws_secretsmanager_secret_version\" \"y\"`"
+        ),
+        "{notes:#?}"
+    );
+}

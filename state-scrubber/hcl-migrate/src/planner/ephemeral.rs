@@ -80,6 +80,34 @@ impl<'a> Planner<'a> {
                 (file, block),
             );
         }
+        // A data source scoped to a `check` block is read into the state like any other (its
+        // attributes are there after an apply: seen with Terraform 1.11), but Terraform accepts
+        // no `ephemeral` block inside `check`. Moving it out changes what a failed read does (an
+        // error instead of the check's warning), so that is left to the user, with the way.
+        let checks: Vec<(usize, &Block)> = self.blocks("check").collect();
+        for (file, check) in checks {
+            let check_name = label(check, 0).unwrap_or_default();
+            for block in check.body.get_blocks("data") {
+                let (Some(ty), Some(name)) = (label(block, 0), label(block, 1)) else {
+                    continue;
+                };
+                if !SECRET_DATA_SOURCES.contains(&ty) {
+                    continue;
+                }
+                self.info(
+                    file,
+                    span_of(block).start,
+                    format!(
+                        "`data.{ty}.{name}` in `check \"{check_name}\"` not made ephemeral: a data source \
+                         scoped to a check is stored in the state like any other, and Terraform accepts no \
+                         `ephemeral` block inside `check`. To keep its value out of the state, move it out \
+                         of the check as `ephemeral \"{ty}\" \"{name}\"` and read \
+                         `ephemeral.{ty}.{name}` in the assertions (a check may read an ephemeral \
+                         resource); a failed read is then an error of the run, not the check's warning"
+                    ),
+                );
+            }
+        }
         let resources: Vec<(usize, &Block)> = self.blocks("resource").collect();
         let mut held: Vec<(usize, &Block, String, Vec<String>)> = Vec::new();
         for (file, block) in resources {
