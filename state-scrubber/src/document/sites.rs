@@ -59,8 +59,11 @@ pub(super) fn mask_secret_keys(
         secrets.contains_key(&d).then_some(d)
     };
     for f in findings.iter_mut() {
-        if mask_address(&mut f.resource, is_secret) {
+        let address = mask_address(&mut f.resource, is_secret);
+        if address {
             f.address = f.resource.display();
+        }
+        if mask_secret_names(f, is_secret) || address {
             f.set_fingerprints(fp_key);
         }
     }
@@ -135,6 +138,100 @@ pub(super) fn mask_secret_keys(
         findings[at].reasons[0] = reason;
         findings[at].quoted_paths = vec![quoted];
     }
+}
+
+/// Mask in `f`'s pointer and attribute path each member name that `secret` picks (a value found
+/// secret in this file: `{(var.pin) = ...}`), however short. While the scan masks names that
+/// look random or that a content rule matches (12 characters or more), a 6-character password
+/// used as a map key was shown whole in every report. Each is shown as its [`preview`], recorded
+/// as a [`MaskedStep`] for [`crate::finding::number_masked_steps`]. True if one was.
+///
+/// Pointer tokens of at most 3 digits are left alone: an array index, and no secret.
+fn mask_secret_names(f: &mut Finding, secret: impl Fn(&str) -> Option<String>) -> bool {
+    if f.json_pointer.is_empty() {
+        return false;
+    }
+    let tokens = crate::scrub::rewrite::pointer_tokens(&f.json_pointer);
+    let mut pointer = String::new();
+    let mut path = f.attribute_path.clone();
+    let mut path_from = 0;
+    let mut masked = Vec::new();
+    for raw in &tokens {
+        let digest = (!(raw.len() <= 3 && raw.bytes().all(|b| b.is_ascii_digit())))
+            .then(|| secret(raw))
+            .flatten();
+        let Some(digest) = digest else {
+            pointer.push('/');
+            crate::json::push_pointer_token(&mut pointer, raw);
+            continue;
+        };
+        let shown = preview(raw);
+        let group = format!("{pointer}\0{shown}");
+        pointer.push('/');
+        crate::json::push_pointer_token(&mut pointer, &shown);
+        let path_end = mask_path_name(&mut path, &mut path_from, raw, &shown);
+        masked.push(MaskedStep {
+            group,
+            digest,
+            pointer_end: pointer.len(),
+            path_end,
+        });
+    }
+    if masked.is_empty() {
+        return false;
+    }
+    f.json_pointer = pointer;
+    f.attribute_path = path;
+    f.masked_path = true;
+    f.masked_steps.extend(masked);
+    true
+}
+
+/// Replace in `path`, at or after `from`, the first step that is the member name `raw`
+/// (`["raw"]`, or `raw` as an identifier step) with `["shown"]`; `from` moves past it. The
+/// offset just after the shown name (before `"]`), if the path holds the name.
+fn mask_path_name(path: &mut String, from: &mut usize, raw: &str, shown: &str) -> Option<usize> {
+    let quoted = format!("[{}]", serde_json::to_string(raw).ok()?);
+    let with = format!("[{}]", serde_json::to_string(shown).ok()?);
+    let bracket = path[*from..]
+        .find(&quoted)
+        .map(|i| (*from + i, quoted.len()));
+    let ident = attribute_path(&[Step::Key(Cow::Borrowed(raw))]) == raw;
+    let bare = ident
+        .then(|| {
+            let mut at = *from;
+            while let Some(i) = path[at..].find(raw) {
+                let (s, e) = (at + i, at + i + raw.len());
+                let before_ok = s == 0 || path.as_bytes()[s - 1] == b'.';
+                let after_ok = e == path.len() || matches!(path.as_bytes()[e], b'.' | b'[');
+                if before_ok && after_ok {
+                    // The dot before an identifier step goes with it.
+                    return Some(if s > 0 {
+                        (s - 1, raw.len() + 1)
+                    } else {
+                        (s, raw.len())
+                    });
+                }
+                at = s + 1;
+            }
+            None
+        })
+        .flatten();
+    let (start, len) = match (bracket, bare) {
+        (Some(b), Some(i)) => {
+            if b.0 <= i.0 {
+                b
+            } else {
+                i
+            }
+        }
+        (Some(b), None) => b,
+        (None, Some(i)) => i,
+        (None, None) => return None,
+    };
+    path.replace_range(start..start + len, &with);
+    *from = start + with.len();
+    Some(start + with.len() - 2)
 }
 
 /// A string in an output or a variable (named by the user, so the name says nothing) in which no
