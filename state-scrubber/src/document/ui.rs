@@ -11,13 +11,16 @@
 //!   (`root_module`, `outputs`) or plan (`resource_changes`, `resource_drift`,
 //!   `output_changes`), shaped as `terraform show -json`'s, sensitive values in plaintext;
 //! - `provision_progress`: `hook.output`, a line a provisioner printed (content rules);
-//! - `diagnostic`: `summary`, `detail`, and `snippet`'s `values[].statement` and `test_assertion_expr`
-//!   (`terraform test`), which quote the values of a failed condition's references (Terraform
-//!   writes `(sensitive value)` for marked ones; a plain variable or output is quoted).
+//! - `diagnostic`: `summary`, `detail`, and `snippet`'s `code` (the configuration's line),
+//!   `values[].statement` and `test_assertion_expr` (`terraform test`), which quote the values of
+//!   a failed condition's references (Terraform writes `(sensitive value)` for marked ones; a
+//!   plain variable or output is quoted);
+//! - `@message`, a message's human text (content rules, address `message.TYPE`), unless it is
+//!   made of members read or left alone (a diagnostic's summary, a hook's address, id and
+//!   provisioner output: see `ui_at_message`).
 //!
-//! Every other message (`version`, `planned_change`, `apply_complete`, `test_run`, ...) holds
-//! addresses, actions, statuses and ids; `@message` is their human text, which repeats the
-//! above (and an `apply_complete`'s id, which is not a secret) and is not read.
+//! Every other member of the other messages (`version`, `planned_change`, `apply_complete`,
+//! `test_run`, ...) holds addresses, actions, statuses and ids.
 
 use super::address::member_string;
 use super::marks::Marks;
@@ -30,6 +33,9 @@ use std::borrow::Cow;
 
 /// Fix for a value quoted in a diagnostic of the UI stream.
 const DIAGNOSTIC_FIX: &str = "a diagnostic (a failed condition or test assertion, an error) quotes the values it references unless they are marked sensitive: declare the variable or output `sensitive = true` (or `ephemeral = true`), delete the saved output (CI logs, artifacts), and rotate the secret";
+
+/// Fix for a secret in a message's human text (`@message`).
+const MESSAGE_FIX: &str = "Terraform printed the value in a message of its -json output (a test run, a log line, a provider's text): mark the value sensitive (`sensitive = true`, or `ephemeral = true`) so that Terraform redacts it, delete the saved output (CI logs, artifacts), and rotate the secret";
 
 /// Fix for a secret in a provisioner's output.
 const PROVISIONER_FIX: &str = "a provisioner's output (local-exec, remote-exec) is printed and kept with the run's output (CI logs): do not print the secret; pass it to the provisioner from a value marked sensitive (Terraform then suppresses the output), delete the saved output, and rotate the secret";
@@ -71,6 +77,7 @@ impl<'e> Scanner<'e> {
         if dom.node(id).kind != JKind::Object {
             return;
         }
+        self.ui_at_message(src, dom, id, unit);
         match member_string(src, dom, id, "type").as_deref() {
             Some("list_resource_found") => self.ui_list_found(src, dom, id, unit),
             Some("list_start") => {
@@ -239,6 +246,56 @@ impl<'e> Scanner<'e> {
         }
     }
 
+    /// `@message`, every message's human text (content rules, as free text): what Terraform
+    /// prints without `-json`. It names addresses and ids normally, but `terraform test -json`'s
+    /// run messages and `log` lines, and whatever a provider puts in a hook's text, can quote a
+    /// value. Not read where Terraform made it from members read or left alone: a diagnostic's is
+    /// `Error: ` or `Warning: ` and its `summary`; a hook's (`apply_start`, `apply_complete`,
+    /// `refresh_complete`, `provision_progress`, ...) is the resource's address, the action and
+    /// elapsed time, its id (`[id=AKIA...]` for an access key: an identifier, as `id` is in a
+    /// state) and what a provisioner printed (`hook.output`, read there). The address is
+    /// `message.TYPE`.
+    fn ui_at_message(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
+        let Some(node) = dom.get(src, id, "@message") else {
+            return;
+        };
+        if dom.get(src, id, "hook").is_some() {
+            return;
+        }
+        let ty = member_string(src, dom, id, "type").unwrap_or_default();
+        if ty == "diagnostic" {
+            let summary = dom
+                .get(src, id, "diagnostic")
+                .and_then(|d| member_string(src, dom, d, "summary"));
+            let text = dom.str(src, node);
+            if let (Some(summary), Some(text)) = (summary, text) {
+                let rest = text
+                    .strip_prefix("Error: ")
+                    .or_else(|| text.strip_prefix("Warning: "));
+                if rest == Some(summary.as_str()) {
+                    return;
+                }
+            }
+        }
+        let address = Address {
+            mode: "message".into(),
+            name: ty,
+            ..Default::default()
+        };
+        let key = [Step::Key(Cow::Borrowed("@message"))];
+        self.text(
+            src,
+            dom,
+            node,
+            "@message",
+            &address,
+            unit,
+            &key,
+            &key,
+            MESSAGE_FIX,
+        );
+    }
+
     /// `diagnostic`: the texts that quote values (content rules, as a check's message).
     fn ui_diagnostic(&mut self, src: &[u8], dom: &Dom, id: NodeId, unit: &str) {
         let Some(diag) = dom.get(src, id, "diagnostic") else {
@@ -269,6 +326,10 @@ impl<'e> Scanner<'e> {
             }
         }
         if let Some(snippet) = dom.get(src, diag, "snippet") {
+            // The configuration's line the diagnostic points at: a literal secret in it.
+            if let Some(code) = dom.get(src, snippet, "code") {
+                texts.push((code, vec![key("snippet"), key("code")]));
+            }
             if let Some(values) = dom.get(src, snippet, "values") {
                 if dom.node(values).kind == JKind::Array {
                     for (j, v) in dom.elements(values).enumerate() {

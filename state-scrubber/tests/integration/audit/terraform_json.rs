@@ -560,3 +560,88 @@ fn state_identities_json_is_read() {
     );
     assert!(!r.stdout.contains(&tok) && !r.stdout.contains(&p));
 }
+
+/// A UI stream's `@message` (content rules, at `/i/@message`) and a diagnostic's `snippet.code`
+/// (the configuration's line) are read. A hook's `@message` (`[id=...]`, a provisioner's line read
+/// at `hook.output`) and a diagnostic's (its `summary`, read there) are not read twice.
+#[test]
+fn ui_messages_and_diagnostic_code_are_read() {
+    let d = Dir::new();
+    let tok = plant(&format!("gh{}_{}", "p", random(ALNUM, 36)));
+    let lit = plant(&format!("gl{}-{}", "pat", random(ALNUM, 20)));
+    let said = plant(&format!(
+        "xox{}-{}-{}-{}",
+        "b",
+        random("0123456789", 12),
+        random("0123456789", 12),
+        random(ALNUM, 24)
+    ));
+    let key_id = plant(&format!(
+        "AK{}IA{}",
+        "",
+        random("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    ));
+    let head = |level: &str, msg: String, ty: &str| {
+        json!({"@level": level, "@message": msg, "@module": "terraform.ui",
+               "@timestamp": "2026-11-27T14:38:58.668520Z", "type": ty})
+    };
+    let mut version = head("info", "Terraform 1.15.5".into(), "version");
+    version["terraform"] = json!("1.15.5");
+    version["ui"] = json!("1.3");
+    let mut log = head("info", format!("run \"deploy\": token is {tok}"), "log");
+    log["@testrun"] = json!("deploy");
+    let mut diag = head("error", format!("Error: bad token {said}"), "diagnostic");
+    diag["diagnostic"] = json!({"severity": "error", "summary": format!("bad token {said}"), "detail": "",
+        "range": {"filename": "main.tf", "start": {"line": 3, "column": 3, "byte": 20},
+                  "end": {"line": 3, "column": 40, "byte": 57}},
+        "snippet": {"context": "resource \"vendor_thing\" \"t\"", "code": format!("  token = \"{lit}\""),
+                    "start_line": 3, "highlight_start_offset": 2, "highlight_end_offset": 38,
+                    "values": []}});
+    let mut done = head(
+        "info",
+        format!("aws_iam_access_key.ci: Creation complete after 1s [id={key_id}]"),
+        "apply_complete",
+    );
+    done["hook"] = json!({"resource": {"addr": "aws_iam_access_key.ci", "resource_type": "aws_iam_access_key"},
+                          "action": "create", "id_key": "id", "id_value": key_id, "elapsed_seconds": 1});
+    let text: String = [version, log, diag, done]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    d.write("ci/test.jsonl", &text);
+    let r = audit(&[&d.s("ci/test.jsonl"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got = columns(
+        &findings(&r),
+        ["address", "attribute_path", "json_pointer", "rule_id"],
+    );
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            [
+                "diagnostic.main.tf:3",
+                "snippet.code",
+                "/2/diagnostic/snippet/code",
+                "gitlab-token"
+            ],
+            [
+                "diagnostic.main.tf:3",
+                "summary",
+                "/2/diagnostic/summary",
+                "slack-token"
+            ],
+            [
+                "message.log",
+                "[\"@message\"]",
+                "/1/@message",
+                "github-token"
+            ],
+        ],
+        "{}",
+        r.stdout
+    );
+    for s in [&tok, &lit, &said, &key_id] {
+        assert!(!r.stdout.contains(s.as_str()) && !r.stderr.contains(s.as_str()));
+    }
+}
