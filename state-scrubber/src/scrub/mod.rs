@@ -585,7 +585,58 @@ pub(crate) fn parse_for_scrub<'a>(
     secret_settings(opts, file)?;
     let parsed = parse_state(src, file, opts.config.as_ref())?;
     check_selection(&parsed, &opts.selection, file, opts.config.as_ref())?;
+    check_secret_keys(&parsed, &opts.selection, file)?;
     Ok(parsed)
+}
+
+/// A selected finding in an instance whose index key, or a module instance key on its path, is
+/// a secret (audit masks it: a content rule recognises it, or it equals a value found secret,
+/// `for_each = toset(var.passwords)`) refuses the scrub, before anything is stored, in a dry run
+/// too. The key is part of the address: scrub cannot replace it, so the secret would stay in
+/// the state next to the references it wrote (for a key equal to the value, the very value it
+/// moved), and the manifest, which locates each value by its instance, would hold it. The
+/// message shows the addresses with their keys masked, as audit does.
+fn check_secret_keys(
+    parsed: &ParsedState<'_>,
+    sel: &Selection,
+    file: &str,
+) -> Result<(), ScrubError> {
+    use crate::finding::KeyPlace;
+    let keyed: BTreeSet<&str> = parsed
+        .findings
+        .iter()
+        .filter(|f| sel.selects(f))
+        .filter(|f| {
+            f.resource
+                .masked
+                .iter()
+                .any(|m| matches!(m.place, KeyPlace::Index | KeyPlace::Module(_)))
+        })
+        .map(|f| f.address.as_str())
+        .collect();
+    if keyed.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = keyed.into_iter().collect();
+    Err(ScrubError::Other {
+        file: file.to_string(),
+        message: format!(
+            "{} keyed by a secret value (masked: {}); nothing was stored or written. An instance \
+             or module key is part of the resource address, which Terraform writes in the state, in \
+             plans and in every tool's output; scrub cannot move it to Secrets Manager, and it would \
+             stay in the state in plaintext. Change the configuration: key the instances by a name \
+             (`for_each = {{ for name, s in ... : name => s }}`) and pass the secret as a value, apply, \
+             rotate the secret (it is in the state and its history), then scrub. To scrub the rest \
+             first, leave these out with --exclude and the address without its key \
+             (`--exclude aws_db_instance.db`, `--exclude module.app`)",
+            if shown.len() == 1 {
+                "an instance is".to_string()
+            } else {
+                format!("{} instances are", shown.len())
+            },
+            shown.join(", "),
+        ),
+    })
 }
 
 /// `--only` / `--exclude` patterns that select nothing in this state are refused, before

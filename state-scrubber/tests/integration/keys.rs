@@ -101,9 +101,10 @@ fn findings(r: &Run) -> Vec<Value> {
     r.json()["findings"].as_array().cloned().unwrap_or_default()
 }
 
-fn scrub_dry_run(st: &str) -> Run {
+fn scrub_dry_run(st: &str, more: &[&str]) -> Run {
     let o = bin()
         .args(["scrub", st, "--prefix", "t"])
+        .args(more)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
@@ -138,8 +139,14 @@ fn masked_keys_of_the_same_length_tell_instances_apart_everywhere() {
     assert_clean(&k, "--write-baseline output", &r.all());
     let baseline = std::fs::read_to_string(&bl).unwrap();
     assert_clean(&k, "the baseline file", &baseline);
-    let scrub = scrub_dry_run(&st);
+    let scrub = scrub_dry_run(&st, &[]);
     assert_clean(&k, "scrub dry run", &scrub.all());
+    // Instances keyed by a secret left out (by their addresses without a key).
+    let rest = scrub_dry_run(
+        &st,
+        &["--exclude", "aws_ssm_parameter.p", "--exclude", "module.db"],
+    );
+    assert_clean(&k, "scrub dry run --exclude", &rest.all());
 
     // Addresses: unmasked keys as before; the first masked key of a resource (or module call)
     // shows its length only, the next ones their position among the masked keys.
@@ -218,9 +225,27 @@ fn masked_keys_of_the_same_length_tell_instances_apart_everywhere() {
         "SARIF results share a fingerprint"
     );
 
-    // scrub: the dry run succeeds, and every value gets its own secret name.
-    assert_eq!(scrub.code, 0, "scrub dry run exit {}", scrub.code);
-    let names: Vec<&str> = scrub
+    // scrub: an instance or module keyed by a secret refuses the state (the key is part of the
+    // address: it would stay in the state, and the manifest would hold it), dry run included,
+    // naming each such instance masked and numbered.
+    assert_eq!(scrub.code, 2, "scrub dry run exit {}", scrub.code);
+    assert!(
+        scrub
+            .stderr
+            .contains("instances are keyed by a secret value")
+            && scrub
+                .stderr
+                .contains("aws_ssm_parameter.p[\"…(16 chars) #2\"]")
+            && scrub
+                .stderr
+                .contains("module.db[\"…(16 chars) #2\"].aws_db_instance.d"),
+        "{}",
+        scrub.stderr
+    );
+    // Those left out, every other value gets its own secret name: the deposed objects' too,
+    // whose masked keys are numbered.
+    assert_eq!(rest.code, 0, "scrub dry run --exclude exit {}", rest.code);
+    let names: Vec<&str> = rest
         .stdout
         .split_whitespace()
         .filter_map(|w| w.strip_prefix("ref+awssecrets://"))
@@ -228,14 +253,11 @@ fn masked_keys_of_the_same_length_tell_instances_apart_everywhere() {
         .collect();
     let distinct: BTreeSet<&str> = names.iter().copied().collect();
     assert_eq!(distinct.len(), names.len(), "scrub reuses a secret name");
-    let ssm_names = names
+    let deposed = names
         .iter()
-        .filter(|n| n.contains("aws_ssm_parameter.p@"))
+        .filter(|n| n.contains("aws_db_instance.old@"))
         .count();
-    assert_eq!(
-        ssm_names, 3,
-        "one secret name per aws_ssm_parameter.p value"
-    );
+    assert_eq!(deposed, 2, "one secret name per deposed password");
 }
 
 /// A plan's resource changes: index keys and module instance keys (`module_address`) are

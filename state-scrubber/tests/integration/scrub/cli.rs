@@ -847,3 +847,110 @@ fn an_instance_key_that_names_no_instance_is_refused() {
         );
     }
 }
+
+/// An instance keyed by a secret (`for_each = toset(var.passwords)`: the key is the password)
+/// was scrubbed around: its password became a reference while the key kept the same value in
+/// the state, and the manifest's locator held the key. Audit reports it (masked, in text, JSON
+/// and SARIF); scrub refuses the state, dry run and --write, exit 2 before anything is stored,
+/// saying the key is part of the address and to change the configuration; the rest can be
+/// scrubbed with --exclude and the address without its key.
+#[test]
+fn an_instance_keyed_by_a_secret_is_refused_and_never_shown() {
+    let (c, dir, p, _) = canary_file();
+    let mut doc = json(std::fs::read(&p).unwrap().as_slice());
+    let token = format!("ghp_{}", crate::util::random(crate::util::ALNUM, 36));
+    let rs = doc["resources"].as_array_mut().unwrap();
+    // The key equals a secret value of the state (audit's `same-value`).
+    let keyed = format!("{c}-key");
+    rs.push(
+        json!({"mode": "managed", "type": "aws_db_instance", "name": "keyed",
+        "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+        "instances": [{"index_key": keyed, "schema_version": 2,
+            "attributes": {"id": "db-k", "password": keyed},
+            "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]}),
+    );
+    // A module key a content rule recognises.
+    rs.push(
+        json!({"module": format!("module.app[\"{token}\"]"), "mode": "managed",
+        "type": "aws_db_instance", "name": "m",
+        "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+        "instances": [{"schema_version": 2,
+            "attributes": {"id": "db-m", "password": format!("{c}-m")},
+            "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]}),
+    );
+    let original = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    std::fs::write(&p, &original).unwrap();
+    let state = p.to_str().unwrap();
+    let no_key = |what: &str, o: &Output| {
+        assert_no_canary_out(&c, o);
+        for text in [&o.stdout, &o.stderr] {
+            let text = String::from_utf8_lossy(text);
+            assert!(
+                !text.contains(&token) && !text.contains(&token[4..]),
+                "{what}: the token is printed"
+            );
+        }
+    };
+    for format in ["text", "json", "sarif"] {
+        let o = run(&["audit", state, "--format", format], None);
+        assert_eq!(o.status.code(), Some(1), "audit --format {format}");
+        no_key(format, &o);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("aws_db_instance.keyed[") && out.contains("module.app["),
+            "audit --format {format} does not report the keyed instances"
+        );
+    }
+    for write in [false, true] {
+        let mut args = vec!["scrub", state, "--prefix", "p"];
+        if write {
+            args.push("--write");
+        }
+        let o = run_without_region(&args);
+        assert_eq!(o.status.code(), Some(2), "write {write}");
+        no_key("scrub", &o);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("2 instances are keyed by a secret value")
+                && err.contains("aws_db_instance.keyed[\"…(")
+                && err.contains("module.app[\"…(")
+                && err.contains("part of the resource address")
+                && err.contains("Change the configuration")
+                && !err.contains("region"),
+            "{err}"
+        );
+        assert!(o.stdout.is_empty());
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+    // Selecting one of them is refused too; leaving both out scrubs the rest.
+    let o = run_without_region(&[
+        "scrub",
+        state,
+        "--only",
+        "module.app",
+        "--prefix",
+        "p",
+        "--write",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    no_key("scrub --only", &o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("an instance is keyed by a secret value"));
+    let o = run(
+        &[
+            "scrub",
+            state,
+            "--exclude",
+            "aws_db_instance.keyed",
+            "--exclude",
+            "module.app",
+            "--prefix",
+            "p",
+        ],
+        None,
+    );
+    assert_ok(&o);
+    no_key("scrub --exclude", &o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("aws_db_instance.main password"), "{out}");
+}
