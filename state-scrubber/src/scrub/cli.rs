@@ -954,27 +954,19 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
         None => e,
     };
     let (src, label) = read_input(&args.state, lock.as_mut()).map_err(with_busy)?;
-    // Nothing to put back, told from the state: said without contacting Secrets Manager.
-    let offline = restore::nothing_to_restore(&src, &label, &args.prefix, args.write)
-        .map_err(|e| with_busy(e.into()))?;
     let rt = runtime()?;
-    // restore only reads Secrets Manager: a stop request cuts it short anywhere.
-    let report = match offline {
-        Some(report) => Some(report),
-        None => rt
-            .block_on(async {
-                tokio::select! {
-                    r = async {
-                        let store = args.store.connect().await?;
-                        Ok::<_, anyhow::Error>(
-                            restore::restore(&src, &label, &args.prefix, &store, args.write).await?,
-                        )
-                    } => r.map(Some),
-                    _ = stop.wait() => Ok(None),
-                }
-            })
-            .map_err(with_busy)?,
-    };
+    // Nothing to put back, told from the state: said without contacting Secrets Manager. restore
+    // only reads Secrets Manager: a stop request cuts it short anywhere.
+    let report = rt
+        .block_on(async {
+            tokio::select! {
+                r = restore::restore_connecting(&src, &label, &args.prefix, args.write, || {
+                    args.store.connect()
+                }) => r.map(Some),
+                _ = stop.wait() => Ok(None),
+            }
+        })
+        .map_err(with_busy)?;
     let restore_stopped = |lock: Option<StateLock>, signal| -> ! {
         stopped(
             lock,

@@ -432,11 +432,19 @@ pub(crate) struct ParsedState<'a> {
     pub allowed: usize,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many times [`parse_state`] ran on this thread: tests count parses.
+    pub(crate) static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 pub(crate) fn parse_state<'a>(
     src: &'a [u8],
     file: &str,
     config: Option<&crate::config::Config>,
 ) -> Result<ParsedState<'a>, ScrubError> {
+    #[cfg(test)]
+    PARSES.with(|p| p.set(p.get() + 1));
     let engine = Engine::with_config(config).map_err(|e| ScrubError::Other {
         file: file.to_string(),
         message: e.to_string(),

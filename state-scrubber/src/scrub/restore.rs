@@ -14,7 +14,7 @@ use super::rewrite::{go_json_string, pointer_join, pointer_tokens, Doc, Edit};
 use super::store::{
     load_manifest, manifest_name, tag_value, ManifestEntry, TAG_LINEAGE, TAG_MANAGED_BY,
 };
-use super::{masked, parse_state, ScrubError};
+use super::{masked, parse_state, ParsedState, ScrubError};
 use crate::document::shown_pointer;
 use crate::json::{Kind, NodeId};
 
@@ -154,9 +154,18 @@ pub fn nothing_to_restore(
     write: bool,
 ) -> Result<Option<RestoreReport>, ScrubError> {
     super::check_prefix(prefix, file)?;
-    let super::ParsedState { doc, serial, .. } = parse_state(src, file, None)?;
+    nothing_in(&parse_state(src, file, None)?, file, write)
+}
+
+/// [`nothing_to_restore`] of a state parsed already.
+fn nothing_in(
+    parsed: &ParsedState<'_>,
+    file: &str,
+    write: bool,
+) -> Result<Option<RestoreReport>, ScrubError> {
+    let (doc, serial) = (&parsed.doc, parsed.serial);
     let mut all = Vec::new();
-    strings(&doc, doc.root, &mut Vec::new(), &mut all);
+    strings(doc, doc.root, &mut Vec::new(), &mut all);
     let referenced = all.iter().any(|(_, id)| {
         doc.dom
             .str(doc.src, *id)
@@ -166,7 +175,7 @@ pub fn nothing_to_restore(
         file: file.to_string(),
         message: e.to_string(),
     })?;
-    if referenced || super::plan::may_hold_a_nulled_value(&doc, &table) {
+    if referenced || super::plan::may_hold_a_nulled_value(doc, &table) {
         return Ok(None);
     }
     Ok(Some(RestoreReport {
@@ -181,6 +190,30 @@ pub fn nothing_to_restore(
     }))
 }
 
+/// `restore` as the CLI runs it: the state parsed (and scanned) once, and Secrets Manager
+/// (`connect`) contacted only when the state may hold something to restore
+/// ([`nothing_to_restore`]: no region or credentials needed otherwise).
+pub async fn restore_connecting<S, F, Fut>(
+    src: &[u8],
+    file: &str,
+    prefix: &str,
+    write: bool,
+    connect: F,
+) -> anyhow::Result<RestoreReport>
+where
+    S: SecretStore,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<S>>,
+{
+    let prefix = super::check_prefix(prefix, file)?;
+    let parsed = parse_state(src, file, None)?;
+    if let Some(report) = nothing_in(&parsed, file, write)? {
+        return Ok(report);
+    }
+    let store = connect().await?;
+    Ok(restore_parsed(src, file, prefix, &store, write, &parsed).await?)
+}
+
 pub async fn restore(
     src: &[u8],
     file: &str,
@@ -189,13 +222,21 @@ pub async fn restore(
     write: bool,
 ) -> Result<RestoreReport, ScrubError> {
     let prefix = super::check_prefix(prefix, file)?;
-    let super::ParsedState {
-        doc,
-        lineage,
-        serial,
-        ..
-    } = parse_state(src, file, None)?;
-    let mname = manifest_name(prefix, &lineage);
+    let parsed = parse_state(src, file, None)?;
+    restore_parsed(src, file, prefix, store, write, &parsed).await
+}
+
+/// [`restore`] of `src` parsed already (`parsed`), `prefix` checked.
+async fn restore_parsed(
+    src: &[u8],
+    file: &str,
+    prefix: &str,
+    store: &dyn SecretStore,
+    write: bool,
+    parsed: &ParsedState<'_>,
+) -> Result<RestoreReport, ScrubError> {
+    let (doc, lineage, serial) = (&parsed.doc, parsed.lineage.as_str(), parsed.serial);
+    let mname = manifest_name(prefix, lineage);
     let manifest = load_manifest(store, &mname)
         .await
         .map_err(|error| ScrubError::Store {
@@ -267,7 +308,7 @@ pub async fn restore(
         serial,
         &mut report.skipped,
     ) {
-        let Some((ptr, vptr)) = locate(&doc, e) else {
+        let Some((ptr, vptr)) = locate(doc, e) else {
             report.skipped.push(format!(
                 "{} {}: not in this state any more",
                 e.address, e.attribute
@@ -352,7 +393,7 @@ pub async fn restore(
         .flat_map(|m| m.entries.iter().map(|e| e.reference.as_str()))
         .collect();
     let mut all = Vec::new();
-    strings(&doc, doc.root, &mut Vec::new(), &mut all);
+    strings(doc, doc.root, &mut Vec::new(), &mut all);
     let want = format!("{}{prefix}/", offstate_common::reference::SCHEME);
     for (ptr, id) in all {
         if done.contains(&ptr) || ptr == "/lineage" {
@@ -380,7 +421,7 @@ pub async fn restore(
                     r.name
                 ),
             })?;
-            if !meta.as_ref().is_some_and(|m| scrubbed_for(m, &lineage)) {
+            if !meta.as_ref().is_some_and(|m| scrubbed_for(m, lineage)) {
                 report.skipped.push(left(&format!(
                     "no manifest entry holds it, and secret {} {}",
                     r.name,
@@ -422,7 +463,7 @@ pub async fn restore(
         return Ok(report);
     }
     let (out, new_serial) =
-        super::rewrite::apply(src, &doc, &edits).map_err(|error| ScrubError::Rewrite {
+        super::rewrite::apply(src, doc, &edits).map_err(|error| ScrubError::Rewrite {
             file: file.to_string(),
             error,
         })?;
@@ -568,4 +609,77 @@ pub fn render(r: &RestoreReport) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use offstate_common::store::memory::MemoryStore;
+
+    fn parses() -> usize {
+        super::super::PARSES.with(|p| p.get())
+    }
+
+    /// The CLI's restore parsed and scanned the state twice when it connected: once to tell
+    /// whether there was anything to restore, once to restore. Once now; and with nothing to
+    /// restore it does not connect.
+    #[test]
+    fn restore_parses_the_state_once_and_connects_only_when_needed() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = serde_json::json!({"version": 4, "terraform_version": "1.15.0", "serial": 1,
+            "lineage": "0a1b2c3d-0000-4000-8000-00000000aa01", "outputs": {},
+            "resources": [{"mode": "managed", "type": "aws_db_instance", "name": "main",
+                "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                "instances": [{"schema_version": 2,
+                    "attributes": {"id": "db-1", "password": "Pl4nted-Only-In-This-Test"},
+                    "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]}]})
+        .to_string();
+        let store = MemoryStore::new("eu-west-1", "111122223333");
+        let opts = super::super::ScrubOptions {
+            write: true,
+            ..super::super::ScrubOptions::new("test/app")
+        };
+        let scrubbed = rt
+            .block_on(super::super::scrub(
+                state.as_bytes(),
+                "s",
+                &opts,
+                Some(&store),
+            ))
+            .map_err(|e| e.to_string())
+            .unwrap()
+            .output
+            .expect("scrubbed");
+        let before = parses();
+        let report = rt
+            .block_on(restore_connecting(
+                &scrubbed,
+                "s",
+                "test/app",
+                true,
+                || async { Ok(store) },
+            ))
+            .map_err(|e| e.to_string())
+            .unwrap();
+        assert_eq!(parses() - before, 1, "parses of the state");
+        assert_eq!(report.restored.len(), 1);
+        assert!(report.output.is_some());
+
+        let before = parses();
+        let report = rt
+            .block_on(restore_connecting(
+                state.as_bytes(),
+                "s",
+                "test/app",
+                true,
+                || async { Err::<MemoryStore, _>(anyhow::anyhow!("connected")) },
+            ))
+            .map_err(|e| e.to_string())
+            .unwrap();
+        assert_eq!(parses() - before, 1, "parses of the state");
+        assert!(report.restored.is_empty() && report.output.is_none());
+    }
 }
