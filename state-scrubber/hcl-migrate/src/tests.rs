@@ -4222,3 +4222,36 @@ fn a_secret_data_source_in_a_check_block_gets_a_note() {
         "{notes:#?}"
     );
 }
+
+/// hashicorp/tfe: a sensitive `tfe_variable` whose `value` is an expression becomes `value_wo`
+/// + `value_wo_version`, and `value_wo_version` is hashicorp/tfe 0.75.0 (its CHANGELOG; 0.65.0
+/// has `value_wo` only, and refuses `value_wo_version` as an unsupported argument): the note
+/// says >= 0.75.0 and a constraint that stops before it is a warning. Before, both said 0.65.0,
+/// and `~> 0.70.0` passed.
+#[test]
+fn a_sensitive_tfe_variable_needs_tfe_0_75_for_its_trigger() {
+    let main = "terraform {\n  required_providers {\n    tfe = {\n      source  = \"hashicorp/tfe\"\n      version = \"~> 0.70.0\"\n    }\n  }\n}\n\n\
+                resource \"tfe_variable\" \"t\" {\n  key          = \"token\"\n  value        = \"${var.tok}-${local.suffix}\"\n  category     = \"env\"\n  workspace_id = var.ws\n  sensitive    = true\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains(
+            "  value_wo         = \"${var.tok}-${local.suffix}\"\n  value_wo_version = 1\n"
+        ),
+        "{text}"
+    );
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    assert!(
+        notes.contains(
+            &"the write-only arguments introduced here need provider hashicorp/tfe >= 0.75.0 and Terraform >= 1.11"
+        ),
+        "{notes:#?}"
+    );
+    assert!(
+        plan.warnings.iter().any(|w| w.hazard == Hazard::VersionConstraintExcludes
+            && w.message.starts_with(
+                "the `version` of hashicorp/tfe in `required_providers` is \"~> 0.70.0\", which excludes 0.75.0 and later"
+            )),
+        "{:#?}",
+        plan.warnings
+    );
+}
