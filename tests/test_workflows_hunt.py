@@ -13,8 +13,10 @@ surprising but correct here is in docs/guides/terraform-workflows.md."""
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
+import re
 
 import pytest
 
@@ -378,19 +380,99 @@ def test_destroy_needs_the_ephemeral_variable_but_not_the_real_value(ws, sm):
     ws.sweep()
 
 
-def test_an_import_into_a_generate_block_generates_even_with_a_trigger_in_the_id(ws, sm):
-    """Unlike `value_wo`, which `NAME?value_wo_version=V` adopts, a `generate` block on an
-    imported secret generates on the first apply: the value in AWS was not made with these
-    settings (only a move from hashicorp/aws adopts it). The old value stays AWSPREVIOUS."""
+def import_generate_config(name: str, version: str, id_suffix: str) -> str:
+    return ('resource "offstate_secret" "s" {\n'
+            f'  name = "{name}"\n  recovery_window_in_days = 0\n  value_wo_version = "{version}"\n'
+            "  generate {\n    length = 24\n  }\n}\n"
+            f'import {{\n  to = {ADDR}\n  id = "{name}{id_suffix}"\n}}\n')
+
+
+def state_private(ws, address: str) -> bytes:
+    typ, name = address.split(".", 1)
+    for r in ws.state().get("resources", []):
+        if r.get("mode") == "managed" and r["type"] == typ and r["name"] == name:
+            return base64.b64decode(r["instances"][0].get("private") or "")
+    raise AssertionError(f"{address} is not in the state")
+
+
+def test_an_import_with_a_trigger_adopts_the_value_under_a_generate_block(ws, sm):
+    """`NAME?value_wo_version=V` says the value in AWS is version V of the configuration, whatever
+    its value source: a `generate` block with `value_wo_version = "V"` records its settings and
+    writes nothing (a live password applications use is not rotated by the import; before, it
+    was). A later `value_wo_version` change generates; the adopted value stays AWSPREVIOUS."""
     before = ws.canary("before")
     name = ws.name()
     sm.create_secret(Name=name, SecretString=before.reveal())
     v0 = store.stages(sm, name)["AWSCURRENT"]
-    body = ('resource "offstate_secret" "s" {\n'
-            f'  name = "{name}"\n  recovery_window_in_days = 0\n  value_wo_version = "1"\n'
-            "  generate {\n    length = 24\n  }\n}\n"
-            f'import {{\n  to = {ADDR}\n  id = "{name}?value_wo_version=1"\n}}\n')
-    ws.write(hcl.config(ws.endpoint, body, variables=()))
+    ws.write(hcl.config(ws.endpoint, import_generate_config(name, "1", "?value_wo_version=1"), variables=()))
+    plan = ws.plan()
+    change = plan.change(ADDR)
+    assert plan.actions(ADDR) == ["update"], plan.summary()  # generate recorded, the window 30 -> 0
+    assert not change["after_unknown"].get("version_id") and change["after"]["version_id"] == v0, plan.summary()
+    ws.apply(plan)
+    assert store.stages(sm, name) == {"AWSCURRENT": v0}, "the import must not write a version"
+    assert len(sm.list_secret_version_ids(SecretId=name, IncludeDeprecated=True)["Versions"]) == 1
+    store.assert_value(sm, name, before)
+    state = ws.attributes(ADDR)
+    assert state["version_id"] == v0 and (state["generate"] or {}).get("length") == 24
+    assert b"adopt_value" not in state_private(ws, ADDR), "the first apply clears the mark"
+    ws.assert_no_changes("after the adopting import")
+
+    ws.write(hcl.config(ws.endpoint, import_generate_config(name, "2", "?value_wo_version=1"), variables=()))
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["update"] and plan.change(ADDR)["after_unknown"].get("version_id"), plan.summary()
+    ws.apply(plan)
+    ws.watch(canaries.Canary(store.read_value(sm, name)))
+    assert store.stages(sm, name)["AWSPREVIOUS"] == v0
+    store.assert_value(sm, name, before, "AWSPREVIOUS")
+    ws.assert_no_changes("after the generate")
+    ws.destroy()
+    ws.sweep()
+
+
+def test_a_generate_block_added_to_generated_config_adopts_the_imported_value(ws, sm):
+    """`plan -generate-config-out` with `NAME?value_wo_version=1` writes `value_wo_version = "1"`
+    and no `generate` (it cannot know one); the import applies as a no-op and keeps the mark. A
+    `generate` block (here with `json_template`) added later with the same trigger records its
+    settings and writes nothing; the value in AWS, not JSON, is not checked against them."""
+    before = ws.canary("before")
+    name = ws.name()
+    sm.create_secret(Name=name, SecretString=before.reveal())
+    v0 = store.stages(sm, name)["AWSCURRENT"]
+    ws.write(hcl.config(ws.endpoint, f'import {{\n  to = {ADDR}\n  id = "{name}?value_wo_version=1"\n}}\n', variables=()))
+    ws.tf("plan", "-input=false", "-generate-config-out=generated.tf", expect=(0, 2))
+    generated = (ws.dir / "generated.tf").read_text()
+    assert re.search(r'^  value_wo_version += "1"$', generated, re.M), generated
+    assert not re.search(r"^\s*generate\b", generated, re.M), generated
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["no-op"], plan.summary()
+    ws.apply(plan)
+    assert b"adopt_value" in state_private(ws, ADDR), "a no-op import keeps the mark"
+    head, _, tail = generated.rpartition("}")
+    ws.write(head + '  generate {\n    length = 24\n    json_template = { user = "app" }\n  }\n}' + tail, "generated.tf")
+    plan = ws.plan()
+    change = plan.change(ADDR)
+    assert plan.actions(ADDR) == ["update"], plan.summary()
+    assert not change["after_unknown"].get("version_id") and change["after"]["version_id"] == v0, plan.summary()
+    ws.apply(plan)
+    assert store.stages(sm, name) == {"AWSCURRENT": v0}, "adding generate must not write a version"
+    store.assert_value(sm, name, before)
+    assert b"adopt_value" not in state_private(ws, ADDR)
+    ws.assert_no_changes("after adding generate")
+    ws.destroy()
+    ws.sweep()
+
+
+@pytest.mark.parametrize("id_suffix,version", [("", "1"), ("?value_wo_version=1", "2")], ids=["no-trigger", "other-trigger"])
+def test_an_import_into_a_generate_block_generates_without_the_same_trigger(ws, sm, id_suffix, version):
+    """Imported without `?value_wo_version=V`, or with a V other than the configuration's, a
+    `generate` block generates on the first apply: the plan shows `version_id` (known after
+    apply). The old value stays AWSPREVIOUS."""
+    before = ws.canary("before")
+    name = ws.name()
+    sm.create_secret(Name=name, SecretString=before.reveal())
+    v0 = store.stages(sm, name)["AWSCURRENT"]
+    ws.write(hcl.config(ws.endpoint, import_generate_config(name, version, id_suffix), variables=()))
     plan = ws.plan()
     assert plan.actions(ADDR) == ["update"] and plan.change(ADDR)["after_unknown"].get("version_id"), plan.summary()
     ws.apply(plan)

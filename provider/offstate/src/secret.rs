@@ -369,8 +369,9 @@ fn check_value_not_an_argument(value: &SecretValue, config: &Value, d: &mut Diag
     }
 }
 
-/// The private-state key that marks a state moved in from hashicorp/aws whose
-/// value offstate has not written: `{"adopt_value": true}`.
+/// The private-state key that marks a state whose value offstate has not written but the
+/// configuration adopts: `{"adopt_value": true}`. A move from hashicorp/aws sets it, and so does
+/// an import with `?value_wo_version=V` (the value in AWS is version V of the configuration).
 const ADOPT_MARKER: &str = "adopt_value";
 
 /// Private state as the JSON object this resource keeps there (nothing else
@@ -452,14 +453,14 @@ fn without_key(private: &[u8], key: &str) -> Vec<u8> {
     }
 }
 
-/// A secret moved in from hashicorp/aws keeps the value it has when a
-/// `generate` block appears for the first time after the move: the value was
-/// made elsewhere (often by a `random_password` whose settings became this
-/// block), and generating now would rotate it. True when the private state
-/// carries the move's marker (cleared by the first apply), the prior state
-/// has no `generate`, the configuration has one, and nothing else asks for a
-/// write (`value_wo_version` unchanged, no `value_wo`/`binary_wo`). The value
-/// is never read for this.
+/// A secret moved in from hashicorp/aws, or imported with `?value_wo_version=V`, keeps the
+/// value it has when a `generate` block appears for the first time after the move or import:
+/// the value was made elsewhere (often by a `random_password` whose settings became this
+/// block, or it is a live password applications use), and generating now would rotate it.
+/// True when the private state carries the adopt marker (cleared by the first apply), the
+/// prior state has no `generate`, the configuration has one, and nothing else asks for a
+/// write (`value_wo_version` unchanged: for an import, the configuration's equals the id's
+/// `V`; no `value_wo`/`binary_wo`). The value is never read for this.
 fn adopts_moved_value(private: &[u8], config: &Value, prior: &Value) -> bool {
     has_adopt_marker(private)
         && prior.get("generate").is_null()
@@ -1584,7 +1585,7 @@ impl offstate_framework::Resource for SecretResource {
         }
         let adopt = adopts_moved_value(req.prior_private, config, prior);
         if adopt {
-            tracing::info!(secret = %prior.get("arn").as_str().unwrap_or_default(), "generate appears after a move from hashicorp/aws: the current value is kept, nothing is written");
+            tracing::info!(secret = %prior.get("arn").as_str().unwrap_or_default(), "generate appears after a move from hashicorp/aws or an import with ?value_wo_version: the current value is kept, nothing is written");
         }
         let mut write = has_source && write_requested(config, prior) && !adopt;
         // A value not known until apply cannot be compared now: plan the write, and let
@@ -2156,6 +2157,13 @@ impl offstate_framework::Resource for SecretResource {
             Ok(Some(meta)) if !meta.is_scheduled_for_deletion() => {
                 // Only metadata: import never reads a value.
                 resp.state = imported_state(&meta, &c.default_tags, trigger);
+                // `?value_wo_version=V` says the value in AWS is version V of the
+                // configuration, whatever its value source: a `generate` block with
+                // `value_wo_version = "V"` adopts it as after a move (`adopts_moved_value`)
+                // until the first apply clears the marker. Without it, `generate` generates.
+                if trigger.is_some() {
+                    resp.private = with_adopt_marker(&[]);
+                }
             }
             Ok(Some(meta)) => resp.diagnostics.error(
                 "Cannot import a secret scheduled for deletion",

@@ -72,3 +72,126 @@ async fn a_listed_object_is_what_import_makes_of_the_secret() {
     assert_eq!(listed.get("replica"), imported.get("replica"));
     assert_eq!(listed.get("replica").elements().len(), 1);
 }
+
+/// `?value_wo_version=V` in the import id means the value in AWS is version V of the
+/// configuration, whatever its value source: a `generate` block with `value_wo_version = "V"`
+/// adopts it (as after a move from hashicorp/aws); without the suffix, or with another V in
+/// the configuration, the first apply generates. A later settings change generates.
+#[tokio::test]
+async fn an_import_with_a_trigger_adopts_the_value_under_generate() {
+    let h = harness();
+    let live = canary();
+    let made = h
+        .store
+        .create(offstate_common::store::CreateSecret {
+            name: "app/live".into(),
+            value: Some(SecretValue::from_string(live.clone())),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let v0 = made.current_version_id.clone().unwrap();
+    let adopt = |p: &[u8]| {
+        !p.is_empty()
+            && serde_json::from_slice::<serde_json::Value>(p).unwrap()["adopt_value"]
+                == serde_json::Value::Bool(true)
+    };
+    let config = |length: i64, version: &str| {
+        obj(&[
+            ("name", Value::string("app/live")),
+            ("recovery_window_in_days", window(0)),
+            ("replica", Value::Set(Vec::new())),
+            ("generate", generate_block(length)),
+            ("value_wo_version", Value::string(version)),
+        ])
+    };
+    // Import then refresh, as Terraform does; the private state goes along.
+    async fn imported(h: &Harness, id: &str) -> (Value, Vec<u8>) {
+        let r = h.import_raw(id).await;
+        let i = &r.imported_resources[0];
+        let read = h
+            .svc
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: TYPE.into(),
+                current_state: i.state.clone(),
+                private: i.private.clone(),
+                client_capabilities: caps(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            errors(&read.diagnostics).is_empty(),
+            "{:?}",
+            read.diagnostics
+        );
+        (undv(&read.new_state, &h.ty), read.private)
+    }
+
+    // Without the suffix there is no marker, and generate writes.
+    let (plain, plain_private) = imported(&h, "app/live").await;
+    assert!(!adopt(&plain_private));
+    let p = h
+        .plan_private(&plain, &config(24, "1"), &plain_private)
+        .await;
+    assert!(undv(&p.planned_state, &h.ty).get("version_id").is_unknown());
+
+    let (prior, private) = imported(&h, "app/live?value_wo_version=1").await;
+    assert!(adopt(&private), "an import with a trigger marks the state");
+    assert_eq!(prior.get("version_id").as_str(), Some(v0.as_str()));
+    // Another trigger in the configuration writes.
+    let other = h.plan_private(&prior, &config(24, "2"), &private).await;
+    assert!(undv(&other.planned_state, &h.ty)
+        .get("version_id")
+        .is_unknown());
+
+    // The same trigger: the settings are recorded, nothing written or read.
+    let c1 = config(24, "1");
+    let plan = h.plan_private(&prior, &c1, &private).await;
+    assert!(
+        errors(&plan.diagnostics).is_empty(),
+        "{:?}",
+        plan.diagnostics
+    );
+    let planned = undv(&plan.planned_state, &h.ty);
+    assert_eq!(planned.get("version_id").as_str(), Some(v0.as_str()));
+    assert_eq!(planned.get("generate"), c1.get("generate"));
+    let applied = h
+        .apply_private(&prior, &planned, &c1, &plan.planned_private)
+        .await;
+    assert!(
+        errors(&applied.diagnostics).is_empty(),
+        "{:?}",
+        applied.diagnostics
+    );
+    assert!(
+        applied.private.is_empty(),
+        "the first apply clears the marker"
+    );
+    let s1 = undv(&applied.new_state, &h.ty);
+    assert_eq!(s1.get("version_id").as_str(), Some(v0.as_str()));
+    assert_eq!(h.store.call_count("put_value"), 0, "nothing written");
+    assert_eq!(
+        h.store.call_count("get_value"),
+        0,
+        "the value is never read"
+    );
+    assert_eq!(h.store.list_versions("app/live").await.unwrap().len(), 1);
+
+    // A later change of the settings generates.
+    let c2 = config(32, "1");
+    let plan2 = h.plan_private(&s1, &c2, &applied.private).await;
+    let p2 = undv(&plan2.planned_state, &h.ty);
+    assert!(p2.get("version_id").is_unknown());
+    let a2 = h.apply_private(&s1, &p2, &c2, &plan2.planned_private).await;
+    assert!(errors(&a2.diagnostics).is_empty(), "{:?}", a2.diagnostics);
+    assert_eq!(h.store.call_count("put_value"), 1);
+    let got = h
+        .store
+        .get_value("app/live", VersionSelector::Current)
+        .await
+        .unwrap();
+    assert!(!got.value.ct_eq(&SecretValue::from_string(live.clone())));
+    assert_eq!(got.value.len(), 32);
+}
