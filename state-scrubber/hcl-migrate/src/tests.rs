@@ -4224,10 +4224,10 @@ fn a_secret_data_source_in_a_check_block_gets_a_note() {
 }
 
 /// hashicorp/tfe: a sensitive `tfe_variable` whose `value` is an expression becomes `value_wo`
-/// + `value_wo_version`, and `value_wo_version` is hashicorp/tfe 0.75.0 (its CHANGELOG; 0.65.0
-/// has `value_wo` only, and refuses `value_wo_version` as an unsupported argument): the note
-/// says >= 0.75.0 and a constraint that stops before it is a warning. Before, both said 0.65.0,
-/// and `~> 0.70.0` passed.
+/// and `value_wo_version`, which is hashicorp/tfe 0.75.0 (its CHANGELOG; 0.65.0 has `value_wo`
+/// only, and refuses `value_wo_version` as an unsupported argument): the note says >= 0.75.0
+/// and a constraint that stops before it is a warning. Before, both said 0.65.0, and
+/// `~> 0.70.0` passed.
 #[test]
 fn a_sensitive_tfe_variable_needs_tfe_0_75_for_its_trigger() {
     let main = "terraform {\n  required_providers {\n    tfe = {\n      source  = \"hashicorp/tfe\"\n      version = \"~> 0.70.0\"\n    }\n  }\n}\n\n\
