@@ -19,6 +19,7 @@ use crate::SecretValue;
 pub mod aws;
 pub mod credential_files;
 pub mod memory;
+pub mod stoppable;
 
 /// The staging label of the current version.
 pub const AWSCURRENT: &str = "AWSCURRENT";

@@ -1,0 +1,298 @@
+//! [`Stoppable`]: a [`SecretStore`] whose calls end when Terraform stops the provider
+//! (StopProvider, sent on Ctrl-C), whatever they are waiting for: an attempt in flight (up to the
+//! attempt timeout, 30 s by default), a backoff between attempts, or STS handing over the role's
+//! credentials. Each call races the inner store's future with the stop signal; on the stop the
+//! future is dropped (the SDK's connection with it) and the call fails with
+//! [`STOPPED`](StoreError::is_stopped), saying whether it may have been carried out.
+//!
+//! A stop when no call is in flight changes nothing; a call made after it fails at once, unsent.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use super::{
+    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PolicyValidationError,
+    PutValue, Replica, ReplicaStatus, RotateRequest, SecretMeta, SecretStore, StoreError,
+    VersionInfo, VersionSelector,
+};
+
+/// The code of the error a call cut by the stop ends with.
+pub const STOPPED: &str = "ProviderStopped";
+
+impl StoreError {
+    /// The call ended because Terraform stopped the provider ([`Stoppable`]).
+    pub fn is_stopped(&self) -> bool {
+        matches!(self, StoreError::Other { code, .. } if code == STOPPED)
+    }
+
+    /// The error of a call cut by the stop: `in_flight` when it had begun (it may have reached
+    /// AWS), `write` when it changes something there.
+    pub fn stopped(in_flight: bool, write: bool) -> Self {
+        let message = match (in_flight, write) {
+            (false, _) => "Terraform stopped the provider (interrupted) before the call was sent; nothing was changed by it",
+            (true, false) => "Terraform stopped the provider (interrupted) before the answer came; the call only reads, nothing was changed by it",
+            (true, true) => "Terraform stopped the provider (interrupted) before the answer came. The call was in flight and may already have been carried out at AWS: run terraform plan (or terraform apply -refresh-only) to see where the secret stands; the next terraform apply reconciles it",
+        };
+        StoreError::Other {
+            code: STOPPED.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// Races `call` with `stop` (`true` once Terraform stopped the provider). Already stopped: `call`
+/// is not polled (nothing is sent). An answer ready together with the stop wins.
+pub async fn until_stopped<T>(
+    stop: &watch::Receiver<bool>,
+    write: bool,
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    if *stop.borrow() {
+        return Err(StoreError::stopped(false, write));
+    }
+    let mut stop = stop.clone();
+    let stopped = async move {
+        // The sender gone (the provider dropped): no stop will come.
+        if stop.wait_for(|s| *s).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        biased;
+        answer = call => answer,
+        () = stopped => Err(StoreError::stopped(true, write)),
+    }
+}
+
+/// See the module docs.
+pub struct Stoppable {
+    inner: Arc<dyn SecretStore>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Stoppable {
+    /// `inner`, its calls ended when `stop` turns `true`.
+    pub fn wrap(inner: Arc<dyn SecretStore>, stop: watch::Receiver<bool>) -> Arc<dyn SecretStore> {
+        Arc::new(Stoppable { inner, stop })
+    }
+
+    async fn read<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        until_stopped(&self.stop, false, call).await
+    }
+
+    async fn write<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        until_stopped(&self.stop, true, call).await
+    }
+}
+
+#[async_trait]
+impl SecretStore for Stoppable {
+    fn region(&self) -> Option<&str> {
+        self.inner.region()
+    }
+
+    async fn create(&self, request: CreateSecret) -> Result<SecretMeta, StoreError> {
+        self.write(self.inner.create(request)).await
+    }
+
+    async fn describe(&self, secret_id: &str) -> Result<Option<SecretMeta>, StoreError> {
+        self.read(self.inner.describe(secret_id)).await
+    }
+
+    async fn list_versions(&self, secret_id: &str) -> Result<Vec<VersionInfo>, StoreError> {
+        self.read(self.inner.list_versions(secret_id)).await
+    }
+
+    async fn put_value(&self, request: PutValue) -> Result<String, StoreError> {
+        self.write(self.inner.put_value(request)).await
+    }
+
+    async fn get_value(
+        &self,
+        secret_id: &str,
+        version: VersionSelector,
+    ) -> Result<FetchedValue, StoreError> {
+        self.read(self.inner.get_value(secret_id, version)).await
+    }
+
+    async fn update_metadata(
+        &self,
+        secret_id: &str,
+        update: MetadataUpdate,
+    ) -> Result<(), StoreError> {
+        self.write(self.inner.update_metadata(secret_id, update))
+            .await
+    }
+
+    async fn tag(
+        &self,
+        secret_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        self.write(self.inner.tag(secret_id, tags)).await
+    }
+
+    async fn untag(&self, secret_id: &str, keys: &[String]) -> Result<(), StoreError> {
+        self.write(self.inner.untag(secret_id, keys)).await
+    }
+
+    async fn delete(&self, secret_id: &str, deletion: Deletion) -> Result<(), StoreError> {
+        self.write(self.inner.delete(secret_id, deletion)).await
+    }
+
+    async fn restore(&self, secret_id: &str) -> Result<(), StoreError> {
+        self.write(self.inner.restore(secret_id)).await
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<SecretMeta>, StoreError> {
+        self.read(self.inner.list(filter)).await
+    }
+
+    async fn rotate(
+        &self,
+        secret_id: &str,
+        request: RotateRequest,
+    ) -> Result<Option<String>, StoreError> {
+        self.write(self.inner.rotate(secret_id, request)).await
+    }
+
+    async fn cancel_rotation(&self, secret_id: &str) -> Result<(), StoreError> {
+        self.write(self.inner.cancel_rotation(secret_id)).await
+    }
+
+    async fn put_policy(
+        &self,
+        secret_id: &str,
+        policy: &str,
+        block_public_policy: bool,
+    ) -> Result<(), StoreError> {
+        self.write(
+            self.inner
+                .put_policy(secret_id, policy, block_public_policy),
+        )
+        .await
+    }
+
+    async fn get_policy(&self, secret_id: &str) -> Result<Option<String>, StoreError> {
+        self.read(self.inner.get_policy(secret_id)).await
+    }
+
+    async fn delete_policy(&self, secret_id: &str) -> Result<(), StoreError> {
+        self.write(self.inner.delete_policy(secret_id)).await
+    }
+
+    async fn validate_policy(
+        &self,
+        secret_id: Option<&str>,
+        policy: &str,
+    ) -> Result<Vec<PolicyValidationError>, StoreError> {
+        self.read(self.inner.validate_policy(secret_id, policy))
+            .await
+    }
+
+    async fn replicate(
+        &self,
+        secret_id: &str,
+        replicas: &[Replica],
+        force_overwrite: bool,
+    ) -> Result<Vec<ReplicaStatus>, StoreError> {
+        self.write(self.inner.replicate(secret_id, replicas, force_overwrite))
+            .await
+    }
+
+    async fn remove_replica_regions(
+        &self,
+        secret_id: &str,
+        regions: &[String],
+    ) -> Result<Vec<ReplicaStatus>, StoreError> {
+        self.write(self.inner.remove_replica_regions(secret_id, regions))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::store::memory::MemoryStore;
+    use crate::SecretValue;
+
+    fn create(name: &str, value: &str) -> CreateSecret {
+        CreateSecret {
+            name: name.to_owned(),
+            value: Some(SecretValue::from(value.to_owned())),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_in_flight_ends_at_the_stop() {
+        let (stop, watched) = watch::channel(false);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            stop.send_replace(true);
+        });
+        let t = Instant::now();
+        let stalled = std::future::pending::<Result<(), StoreError>>();
+        let e = until_stopped(&watched, true, stalled).await.unwrap_err();
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        assert!(e.is_stopped(), "{e}");
+        assert!(
+            e.message().contains("may already have been carried out"),
+            "{e}"
+        );
+        let stalled = std::future::pending::<Result<(), StoreError>>();
+        let e = until_stopped(&watched, false, stalled).await.unwrap_err();
+        assert!(e.message().contains("before the call was sent"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_call_after_the_stop_is_not_started() {
+        let (stop, watched) = watch::channel(false);
+        stop.send_replace(true);
+        let polled = AtomicBool::new(false);
+        let call = async {
+            polled.store(true, Ordering::SeqCst);
+            Ok::<(), StoreError>(())
+        };
+        let e = until_stopped(&watched, true, call).await.unwrap_err();
+        assert!(e.is_stopped() && !polled.load(Ordering::SeqCst), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_stop_with_no_call_in_flight_changes_nothing() {
+        let memory = Arc::new(MemoryStore::new("us-east-1", "123456789012"));
+        let (stop, watched) = watch::channel(false);
+        let store = Stoppable::wrap(memory.clone(), watched);
+        let meta = store.create(create("app/db", "v1")).await.unwrap();
+        // The sender dropped (no stop can come any more): calls run as before.
+        let (_, unwatched) = watch::channel(false);
+        let other = Stoppable::wrap(memory.clone(), unwatched);
+        assert!(other.describe("app/db").await.unwrap().is_some());
+        stop.send_replace(true);
+        // What was done stays done; the next call fails unsent, and says so.
+        let e = store.describe("app/db").await.unwrap_err();
+        assert!(
+            e.is_stopped() && e.message().contains("before the call was sent"),
+            "{e}"
+        );
+        assert_eq!(memory.call_count("describe"), 1);
+        let fetched = memory
+            .get_value(&meta.arn, VersionSelector::Current)
+            .await
+            .unwrap();
+        assert_eq!(fetched.value.expose_secret(), b"v1");
+    }
+}
