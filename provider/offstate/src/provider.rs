@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use offstate_common::store::aws::{
     is_role_arn, AssumeRole, AwsSecretsManager, AwsStoreConfig, ConnectError,
 };
+use offstate_common::store::stoppable::{until_stopped, Stoppable};
 use offstate_common::SecretStore;
 use offstate_framework::provider::ConfigureRequest;
 use offstate_framework::{
@@ -518,11 +519,7 @@ impl offstate_framework::Provider for OffstateProvider {
         }
         match AwsSecretsManager::connect(&cfg).await {
             Ok(store) => {
-                if let Err(d) = check_account(&store, c).await {
-                    diags.push(d);
-                    return diags;
-                }
-                // StopProvider ends the SDK's retries too, not only the provider's own waits.
+                // StopProvider ends every call in flight (`Stoppable`) and the SDK's retries.
                 let mut stopped = self.handle.stop.subscribe();
                 let stoppable = store.clone();
                 tokio::spawn(async move {
@@ -530,9 +527,14 @@ impl offstate_framework::Provider for OffstateProvider {
                         stoppable.stop_retries();
                     }
                 });
+                if let Err(d) = check_account(&store, c, &self.handle.stop.subscribe()).await {
+                    diags.push(d);
+                    return diags;
+                }
                 let ignore_tags = IgnoreTags::from_config(c.get("ignore_tags"));
+                let store = Stoppable::wrap(Arc::new(store), self.handle.stop.subscribe());
                 let configured = Configured {
-                    store: TagFilteredStore::wrap(Arc::new(store), ignore_tags.clone()),
+                    store: TagFilteredStore::wrap(store, ignore_tags.clone()),
                     default_tags: c.get("default_tags").as_string_map().unwrap_or_default(),
                     ignore_tags,
                 };
@@ -634,7 +636,8 @@ impl offstate_framework::Provider for OffstateProvider {
         vec![Arc::new(SecretRotateAction::new(self.handle.clone()))]
     }
 
-    /// Ends `Handle::pause` and, through the watcher `configure` starts, the store's retries.
+    /// Ends `Handle::pause`, the store's calls in flight (`Stoppable`, which `configure` wraps
+    /// around it; STS's at configure too) and, through the watcher `configure` starts, its retries.
     fn stop(&self) {
         self.handle.stop.send_replace(true);
     }
@@ -866,7 +869,11 @@ fn validate_account_ids(config: &Value, diags: &mut Diagnostics) {
 
 /// With `allowed_account_ids` or `forbidden_account_ids` set: the account the store's credentials
 /// act in, checked before any Secrets Manager call. The error is on the list that refused it.
-async fn check_account(store: &AwsSecretsManager, config: &Value) -> Result<(), Diagnostic> {
+async fn check_account(
+    store: &AwsSecretsManager,
+    config: &Value,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Result<(), Diagnostic> {
     let allowed = known_strings(config.get("allowed_account_ids"));
     let forbidden = known_strings(config.get("forbidden_account_ids"));
     let list = if !allowed.is_empty() {
@@ -876,7 +883,8 @@ async fn check_account(store: &AwsSecretsManager, config: &Value) -> Result<(), 
     } else {
         return Ok(());
     };
-    let account = store.account_id().await.map_err(|e| {
+    // STS (AssumeRole first, with assume_role) may stall: StopProvider ends the wait.
+    let account = until_stopped(stop, false, store.account_id()).await.map_err(|e| {
         Diagnostic::error(
             "Cannot check the AWS account",
             format!("{list} needs the account the credentials belong to, and sts:GetCallerIdentity failed: {e}. Nothing was read or written. (STS is reached through AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL when set; the provider's endpoint is for Secrets Manager only.)"),
