@@ -246,7 +246,11 @@ mod tests {
         });
         let t = Instant::now();
         let stalled = std::future::pending::<Result<(), StoreError>>();
-        let e = until_stopped(&watched, true, stalled).await.unwrap_err();
+        let cut = until_stopped(&watched, true, stalled);
+        let e = tokio::time::timeout(Duration::from_secs(5), cut)
+            .await
+            .expect("the stop ends the call")
+            .unwrap_err();
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         assert!(e.is_stopped(), "{e}");
         assert!(
