@@ -186,6 +186,30 @@ def test_external_id_echoed_form_encoded_by_sts(ws, sm):
     apply_against_echoing_sts(ws, with_in_provider(text, role_block("ext")), "AssumeRole")
 
 
+def test_short_external_id_echoed_by_sts(ws, sm):
+    """An external_id of 6 characters (shorter than the 12 from which a withheld string is
+    masked wherever it occurs), echoed percent-encoded (`ExternalId=abcd%2Ba&`) by a gateway in
+    STS's error: masked as a whole word, it appears in no artifact."""
+    import secrets as _secrets
+    from urllib.parse import quote
+
+    from harness import canary as canaries
+
+    c = ws.canary()
+    ws.set_var("secret", c)
+    plant_env_credentials(ws)
+    ext = canaries.wrap(f"{_secrets.token_hex(2)}+a")
+    ws.set_var("ext", ext)
+    # The form body carries it encoded, which the plain canary's needles do not include.
+    ws.watch(canaries.wrap(quote(ext.reveal(), safe="")))
+    # The account guard's error quotes STS's message (the create's error would not: it is
+    # withheld whole for the canary prefix the secret value shares with the keys).
+    text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                      provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]},
+                      variables=("secret", "ext"))
+    apply_against_echoing_sts(ws, with_in_provider(text, role_block("ext")), "AssumeRole")
+
+
 @pytest.mark.parametrize("failure", ["access-denied", "echoing-gateway", "html-page", "garbage-200", "unreachable"])
 def test_account_guard_failing(ws, sm, failure):
     """GetCallerIdentity with the environment's credentials (no role) failing in every way."""
@@ -250,18 +274,28 @@ def test_shared_credentials_file_keys(ws, sm, typo):
     ws.sweep()
 
 
-@pytest.mark.parametrize("proxy", ["refused", "407", "echoing"])
+@pytest.mark.parametrize("proxy", ["refused", "407", "echoing", "echoing-short"])
 def test_proxy_password(ws, sm, proxy):
     """A proxy URL with a password (HTTP_PROXY / HTTPS_PROXY=http://user:PASSWORD@host:port).
     `echoing`: a proxy (or a gateway behind it) that answers with an AWS error quoting the
     Proxy-Authorization header it got, `Basic base64(user:password)`, which the SDK's HTTP client
     (hyper-util) sends with every plain-HTTP request through the proxy: the base64 form of the
-    password reaches the diagnostic unless it is withheld too."""
+    password reaches the diagnostic unless it is withheld too. `echoing-short`: a password of 6
+    characters (shorter than the 12 from which a withheld string is masked wherever it occurs),
+    which the proxy also quotes decoded (`for user:PASSWORD:`), and which is masked as a word."""
+    import base64 as _base64
     import json as _json
+    import secrets as _secrets
+    from urllib.parse import quote
+
+    from harness import canary as canaries
 
     c = ws.canary()
     ws.set_var("secret", c)
-    pw = ws.canary("proxypw")
+    if proxy == "echoing-short":
+        pw = ws.watch(canaries.wrap(f"{_secrets.token_hex(2)}@x"))
+    else:
+        pw = ws.canary("proxypw")
     srv = None
     sent: list[str] = []
     if proxy == "refused":
@@ -271,10 +305,13 @@ def test_proxy_password(ws, sm, proxy):
             h.rfile.read(int(h.headers.get("Content-Length", "0")))
             auth = h.headers.get("Proxy-Authorization")
             sent.append(auth or "")
-            if proxy != "echoing":
+            if not proxy.startswith("echoing"):
                 body = f"auth required; you sent {auth}".encode()
                 return send(h, 407, None, body, headers=(("Proxy-Authenticate", 'Basic realm="corp"'),))
             message = f"request refused: Proxy-Authorization={auth}"
+            if proxy == "echoing-short" and auth and auth.startswith("Basic "):
+                userinfo = _base64.b64decode(auth.removeprefix("Basic ")).decode()
+                message = f"request refused for {userinfo}: Proxy-Authorization={auth}"
             if "x-www-form-urlencoded" in h.headers.get("Content-Type", ""):  # STS
                 send(h, 403, "text/xml", (
                     '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
@@ -290,7 +327,7 @@ def test_proxy_password(ws, sm, proxy):
     try:
         for k in ("NO_PROXY", "no_proxy", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
             ws.env.pop(k, None)
-        url = f"http://user:{pw.reveal()}@127.0.0.1:{port}"
+        url = f"http://user:{quote(pw.reveal(), safe='')}@127.0.0.1:{port}"
         ws.env["HTTP_PROXY"] = url
         ws.env["HTTPS_PROXY"] = url
         ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint
@@ -300,10 +337,12 @@ def test_proxy_password(ws, sm, proxy):
     finally:
         if srv:
             srv.stop()
-    if proxy == "echoing":
+    if proxy.startswith("echoing"):
         assert sent and all(a.startswith("Basic ") for a in sent), "the proxy got no Proxy-Authorization"
         details = " ".join(e["detail"] for e in error_diagnostics(res))
         assert "Proxy-Authorization=Basic [withheld]" in details, res.output
+    if proxy == "echoing-short":
+        assert "for user:[withheld]: " in details, res.output
     ws.sweep()
 
 

@@ -15,20 +15,21 @@ use std::sync::RwLock;
 /// What a withheld string is replaced with.
 pub const MASK: &str = "[withheld]";
 
-/// Shorter strings are not registered: they would mask ordinary words (test credentials such as
-/// `testing`); no real credential is this short.
+/// Forms of at least this many bytes are replaced wherever they occur. Shorter ones (a short
+/// proxy password or `external_id`) are replaced only as a whole token (see [`scrub`]), so that
+/// one such as `testing` (a test credential) masks the word, not every word containing it.
 pub const MIN_LEN: usize = 12;
 
 static WITHHELD: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Registers `secret` (and its JSON-escaped and percent-encoded forms) to be replaced in every
-/// log line and diagnostic from now on. Strings shorter than [`MIN_LEN`] are ignored.
+/// log line and diagnostic from now on. The empty string is ignored.
 ///
 /// The percent-encoded form is the one a form body carries (STS's query protocol:
 /// `ExternalId=a%2Bb%2Fc`, every byte but letters, digits and `-._~` as `%XX`), which a server
 /// or gateway that echoes the request shows as it got it.
 pub fn withhold(secret: &str) {
-    if secret.len() < MIN_LEN {
+    if secret.is_empty() {
         return;
     }
     let escaped = serde_json::to_string(secret).unwrap_or_default();
@@ -47,7 +48,7 @@ pub fn withhold(secret: &str) {
     }
     let mut list = WITHHELD.write().unwrap_or_else(|e| e.into_inner());
     for form in [secret.to_owned(), escaped, encoded] {
-        if form.len() >= MIN_LEN && !list.contains(&form) {
+        if !form.is_empty() && !list.contains(&form) {
             list.push(form);
         }
     }
@@ -55,14 +56,73 @@ pub fn withhold(secret: &str) {
     list.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
-/// `text` with every withheld string replaced by [`MASK`].
+/// A byte that could continue a word or a credential: letters, digits, `_` and `-` (names such
+/// as `my-testing-secret`), and any byte of a non-ASCII character. Every other byte (`:@/&=?"'`,
+/// whitespace, `.,;()[]{}<>`, `+%\`) delimits a token: URL userinfo `user:pw@host`, a query
+/// `ExternalId=pw&`, JSON `"pw"`, a header `: pw\r`, the end of a sentence `pw.`.
+fn continues(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b >= 0x80
+}
+
+/// Whether `needle`, found at `text[at..]`, is a whole token there: what follows is the end of
+/// `text` or a delimiter, and what precedes it is the start of `text`, a delimiter, or an escape
+/// ending in a letter or digit (`%3A` of a percent-encoded body, `\n` or `\u00e9` of a JSON
+/// string). An edge of `needle` that is itself a delimiter (`pw!`, or `pw%21` encoded) needs no
+/// boundary there: no word continues across it.
+fn whole_token(text: &[u8], at: usize, needle: &[u8]) -> bool {
+    let end = at + needle.len();
+    let ends_in_escape = matches!(needle, [.., b'%', h, l]
+        if h.is_ascii_hexdigit() && l.is_ascii_hexdigit());
+    let open_end = needle.last().is_some_and(|&b| continues(b)) && !ends_in_escape;
+    if open_end && end < text.len() && continues(text[end]) {
+        return false;
+    }
+    if at == 0 || !needle.first().is_some_and(|&b| continues(b)) || !continues(text[at - 1]) {
+        return true;
+    }
+    match &text[..at] {
+        [.., b'%', h, l] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => true,
+        [.., b'\\', c] if b"nrtbf".contains(c) => true,
+        [.., b'\\', b'u', a, b, c, d] => [a, b, c, d].iter().all(|x| x.is_ascii_hexdigit()),
+        _ => false,
+    }
+}
+
+/// `text` with every withheld string replaced by [`MASK`]: one of [`MIN_LEN`] bytes or more
+/// wherever it occurs, a shorter one where it is a whole token (not preceded or followed by a
+/// letter, digit, `_`, `-` or non-ASCII character; see [`continues`]), so that a short password
+/// is masked in `user:p@ss-1@proxy`, `Password=p%40ss-1&`, `{"password":"p@ss-1"}`, but a word
+/// that merely contains it is left alone. Borrows (allocates nothing) when nothing matches.
 pub fn scrub(text: &str) -> Cow<'_, str> {
     let list = WITHHELD.read().unwrap_or_else(|e| e.into_inner());
     let mut out = Cow::Borrowed(text);
     for s in list.iter() {
-        if out.contains(s.as_str()) {
-            out = Cow::Owned(out.replace(s.as_str(), MASK));
+        let s = s.as_str();
+        if s.len() >= MIN_LEN {
+            if out.contains(s) {
+                out = Cow::Owned(out.replace(s, MASK));
+            }
+            continue;
         }
+        let bytes = out.as_bytes();
+        let mut hits = out
+            .match_indices(s)
+            .map(|(at, _)| at)
+            .filter(|&at| whole_token(bytes, at, s.as_bytes()))
+            .peekable();
+        if hits.peek().is_none() {
+            continue;
+        }
+        let mut replaced = String::with_capacity(out.len());
+        let mut last = 0;
+        for at in hits {
+            // match_indices does not overlap; a hit inside the previous one cannot occur.
+            replaced.push_str(&out[last..at]);
+            replaced.push_str(MASK);
+            last = at + s.len();
+        }
+        replaced.push_str(&out[last..]);
+        out = Cow::Owned(replaced);
     }
     out
 }
@@ -77,7 +137,7 @@ mod tests {
         let quoted = "tok\"en-with-a-quote-withheld-test-2";
         withhold(key);
         withhold(quoted);
-        withhold("short");
+        withhold("shorty");
         let text = format!(
             "denied: token={key} body={{\"a\":{}}}",
             serde_json::json!(quoted)
@@ -88,12 +148,104 @@ mod tests {
             "{out}"
         );
         assert_eq!(out.matches(MASK).count(), 2, "{out}");
-        assert_eq!(scrub("nothing short here"), "nothing short here");
+        assert_eq!(scrub("nothing shortys here"), "nothing shortys here");
+        assert_eq!(scrub("nothing shorty here"), "nothing [withheld] here");
         // As a form body carries it (an external_id may hold +=,.@:/).
         withhold("ext+id/withheld=test,3@x:y");
         let out =
             scrub("Action=AssumeRole&ExternalId=ext%2Bid%2Fwithheld%3Dtest%2C3%40x%3Ay&Version=1");
         assert_eq!(out, "Action=AssumeRole&ExternalId=[withheld]&Version=1");
         assert!(matches!(scrub("plain text"), Cow::Borrowed(_)));
+    }
+
+    // Each test registers strings of its own: the list is one per process, shared by the tests.
+
+    #[test]
+    fn a_short_proxy_password_is_masked_as_a_token() {
+        withhold("p@ss-1");
+        withhold("pw1\"q");
+        // URL userinfo, as written and as a proxy's error quotes it.
+        assert_eq!(
+            scrub("proxy http://user:p@ss-1@proxy:3128 refused"),
+            "proxy http://user:[withheld]@proxy:3128 refused"
+        );
+        // A form body, percent-encoded, also after an encoded delimiter (`%3A`).
+        assert_eq!(
+            scrub("Action=X&Password=p%40ss-1&Version=1"),
+            "Action=X&Password=[withheld]&Version=1"
+        );
+        assert_eq!(
+            scrub("proxy=http%3A%2F%2Fuser%3Ap%40ss-1%40proxy"),
+            "proxy=http%3A%2F%2Fuser%3A[withheld]%40proxy"
+        );
+        // JSON, escaped: `pw1"q` is `pw1\"q` in a JSON string; after a `\n` escape.
+        assert_eq!(
+            scrub(r#"{"password":"pw1\"q","log":"x\np@ss-1"}"#),
+            r#"{"password":"[withheld]","log":"x\n[withheld]"}"#
+        );
+        // A header line, start and end of the text.
+        assert_eq!(scrub("Password: p@ss-1\r\n"), "Password: [withheld]\r\n");
+        assert_eq!(scrub("p@ss-1"), "[withheld]");
+        assert_eq!(scrub("p@ss-1 is it"), "[withheld] is it");
+        assert_eq!(scrub("it is p@ss-1"), "it is [withheld]");
+        assert_eq!(scrub("it is p@ss-1."), "it is [withheld].");
+    }
+
+    #[test]
+    fn a_short_string_inside_a_longer_word_is_left_alone() {
+        withhold("testing");
+        for text in [
+            "retesting the connection",
+            "testings",
+            "my-testing-secret",
+            "offstate_testing",
+            "testing2",
+            "étesting",
+        ] {
+            assert_eq!(scrub(text), text);
+            assert!(matches!(scrub(text), Cow::Borrowed(_)));
+        }
+        assert_eq!(
+            scrub("key testing, \"testing\" (testing)"),
+            "key [withheld], \"[withheld]\" ([withheld])"
+        );
+        // A credential whose edge is a delimiter needs no boundary on that side.
+        withhold("hunt!");
+        assert_eq!(scrub("xhunt!y"), "xhunt!y");
+        assert_eq!(scrub("a hunt!y"), "a [withheld]y");
+        assert_eq!(scrub("a hunt%21y"), "a [withheld]y");
+    }
+
+    /// A timing, not an assertion: `cargo test --release -p offstate-withheld -- --ignored
+    /// --nocapture bench`.
+    #[test]
+    #[ignore]
+    fn bench_scrub() {
+        withhold("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        withhold(&"IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH".repeat(6));
+        withhold("bench-pw@1");
+        withhold("testing");
+        let lines: Vec<String> = (0..100_000)
+            .map(|i| {
+                format!(
+                    "2026-11-27T18:00:00.000Z [DEBUG] provider.terraform-provider-offstate: \
+                     request {i}: POST https://secretsmanager.us-east-1.amazonaws.com/ \
+                     x-amz-target=secretsmanager.PutSecretValue status=200 took={i}ms"
+                )
+            })
+            .collect();
+        for round in 0..3 {
+            let start = std::time::Instant::now();
+            let mut borrowed = 0;
+            for line in &lines {
+                borrowed += usize::from(matches!(scrub(line), Cow::Borrowed(_)));
+            }
+            let took = start.elapsed();
+            println!(
+                "round {round}: {} lines in {took:?} ({:?}/line), {borrowed} borrowed",
+                lines.len(),
+                took / lines.len() as u32
+            );
+        }
     }
 }
