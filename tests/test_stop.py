@@ -3,26 +3,23 @@ at once, with the default attempt timeout (30 s): a stalled CreateSecret or PutS
 stalled STS AssumeRole (assume_role) while the provider is configured (allowed_account_ids makes
 configure ask STS for the account, after AssumeRole).
 
-A relay in front of moto (Secrets Manager and STS alike) holds the named operation without
-forwarding it, until the test ends. Terraform must exit within seconds of the SIGINT (before the
-stop cut calls in flight: 29.5 s, the attempt timeout, for a write; for AssumeRole it waited until
-the relay let go, 120 s), with an error that names the call and the secret and says the provider was stopped; for a write,
-that the call may have been carried out and what to do. Released, the next apply converges. The
-relay logs operation names only; the canary sweep covers every artifact.
+A relay in front of moto (harness.relay's, Secrets Manager and STS alike) holds the named
+operation without forwarding it (its "stall" fault) until the test releases it. Terraform must
+exit within seconds of the SIGINT (before the stop cut calls in flight: 29.5 s, the attempt
+timeout, for a write; for AssumeRole it waited until the relay let go: 120 s with the relay of
+then, 60 s with the stall fault's), with an error that names the call and the secret and says
+the provider was stopped; for a write, that the call may have been carried out and what to do.
+Released, the next apply converges. The relay keeps no request body and logs operation names
+and fault kinds only; the canary sweep covers every artifact.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import re
 import signal
 import subprocess
-import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -30,6 +27,7 @@ from harness import canary as canaries
 from harness import hcl
 from harness import store
 from harness import terraform as tfh
+from harness.relay import Relay
 
 pytestmark = [pytest.mark.e2e]
 
@@ -38,85 +36,22 @@ ROLE = "arn:aws:iam::123456789012:role/offstate-e2e-stop"
 ACCOUNT = "123456789012"  # moto's
 # Terraform exits this soon after the SIGINT at most. Measured 0.01-0.02 s; before the stop cut
 # calls in flight, 29.5 s (a write: its attempt timeout) and 120 s (AssumeRole: until the relay let
-# go). Generous for a loaded CI.
+# go; 60 s with the stall fault). Generous for a loaded CI.
 EXIT_BOUND_S = 15
-
-
-class StallingRelay:
-    """Forwards to moto, except the operations in `stall` (Secrets Manager's X-Amz-Target or
-    STS's Action), which it holds unanswered, unforwarded, until `release` is set. Counts what it
-    saw and logs operation names (never a body) under the test's artifacts."""
-
-    def __init__(self, ws, upstream: str, stall: set[str]):
-        u = urllib.parse.urlsplit(upstream)
-        self.host, self.port = u.hostname, u.port
-        self.stall = set(stall)
-        self.seen: list[str] = []
-        self.entered = threading.Event()
-        self.release = threading.Event()
-        self._log = open(ws.artifacts / "stall-relay.log", "a", buffering=1)
-        relay = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                target = self.headers.get("X-Amz-Target", "")
-                if target:
-                    op = target.rsplit(".", 1)[-1]
-                else:
-                    form = urllib.parse.parse_qs(body.decode(errors="replace"))
-                    op = form.get("Action", ["?"])[0]
-                relay.seen.append(op)
-                held = op in relay.stall
-                relay._log.write(json.dumps({"op": op, "held": held}) + "\n")
-                if held:
-                    relay.entered.set()
-                    relay.release.wait(120)
-                    self.close_connection = True
-                    return
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                conn = http.client.HTTPConnection(relay.host, relay.port, timeout=60)
-                try:
-                    conn.request("POST", self.path, body=body, headers=headers)
-                    answer = conn.getresponse()
-                    data = answer.read()
-                finally:
-                    conn.close()
-                self.send_response(answer.status, answer.reason)
-                for k, v in answer.getheaders():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self._log.close()
 
 
 @pytest.fixture
 def relays(ws, moto):
-    made: list[StallingRelay] = []
+    """Relays in front of moto (harness.relay: request bodies not kept, operation names and fault
+    kinds logged under the test's artifacts) holding the operations in `stall` (Secrets
+    Manager's X-Amz-Target or STS's Action) with the "stall" fault: unanswered, unforwarded,
+    until `release` is set (or 60 s), then reset. `rules` changes what is held."""
+    made: list[Relay] = []
 
-    def make(stall: set[str]) -> StallingRelay:
-        r = StallingRelay(ws, moto.url, stall)
+    def make(stall: set[str]) -> Relay:
+        r = Relay(moto.url, bodies=False, log_path=ws.artifacts / "stall-relay.log").start()
         made.append(r)
+        r.rules = dict.fromkeys(stall, "stall")
         return r
 
     # The SDK's defaults: no OFFSTATE_AWS_ATTEMPT_TIMEOUT (30 s per attempt).
@@ -142,7 +77,7 @@ def started():
                 p.communicate()
 
 
-def interrupted(ws, started: list, relay: StallingRelay, *argv: str) -> tuple[tfh.Result, float]:
+def interrupted(ws, started: list, relay: Relay, *argv: str) -> tuple[tfh.Result, float]:
     """`terraform ARGV` in the background (artifacts as Workspace.tf keeps them), SIGINT half a
     second after the relay holds a call; returns the result and how long terraform took to exit
     after the SIGINT."""
@@ -154,7 +89,7 @@ def interrupted(ws, started: list, relay: StallingRelay, *argv: str) -> tuple[tf
     proc = subprocess.Popen(tfh.terraform_command() + argv, cwd=ws.dir, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     started.append(proc)
-    assert relay.entered.wait(120), f"a call reached the relay and was held: {relay.seen}"
+    assert relay.entered.wait(120), f"a call reached the relay and was held: {relay.operations()}"
     time.sleep(0.5)
     os.kill(proc.pid, signal.SIGINT)  # tools/terraform execs terraform: this pid is terraform's
     sent = time.monotonic()
@@ -187,12 +122,12 @@ def test_sigint_during_a_stalled_write_ends_terraform_at_once(ws, sm, relays, st
     old, new = ws.canary("old"), ws.canary("new")
     relay = relays({op})
     if op == "PutSecretValue":
-        relay.stall = set()
+        relay.rules = {}
         ws.set_var("secret", old)
         ws.write(hcl.config(relay.url, hcl.secret("s", name=ws.name("s"), value_wo_version="1",
                                                   recovery_window_in_days=0)))
         ws.apply()
-        relay.stall = {op}
+        relay.rules = {op: "stall"}
     before = ws.attributes(ADDR)
     ws.set_var("secret", new)
     ws.write(hcl.config(relay.url, hcl.secret("s", name=ws.name("s"), value_wo_version="2",
@@ -204,11 +139,11 @@ def test_sigint_during_a_stalled_write_ends_terraform_at_once(ws, sm, relays, st
     assert "panic" not in res.output.lower(), "no panic"
     e = the_error(res, op, ws.name("s"), "stopped the provider")
     assert "may already have been carried out" in e and "terraform plan" in e, canaries.redact(e[:600])
-    assert relay.seen.count(op) == 1, f"one {op}, not retried: {relay.seen}"
+    assert relay.ops[op] == 1, f"one {op}, not retried: {relay.operations()}"
     if before is not None:
         assert ws.attributes(ADDR)["version_id"] == before["version_id"], "the state keeps the old version"
 
-    relay.stall = set()
+    relay.rules = {}
     relay.release.set()
     res = ws.apply(expect=None)
     assert res.rc == 0, ws.describe_failure(res, "apply after the interrupted one")
@@ -232,9 +167,9 @@ def test_sigint_during_a_stalled_assume_role_ends_configure_at_once(ws, sm, rela
     assert res.rc == 1, ws.describe_failure(res, "the interrupted plan fails")
     assert "panic" not in res.output.lower(), "no panic"
     the_error(res, "allowed_account_ids", "GetCallerIdentity", "stopped the provider")
-    assert sts.seen == ["AssumeRole"], f"STS asked once, Secrets Manager never: {sts.seen}"
+    assert sts.operations() == ["AssumeRole"], f"STS asked once, Secrets Manager never: {sts.operations()}"
 
-    sts.stall = set()
+    sts.rules = {}
     sts.release.set()
     plan = ws.plan()
     assert plan.actions(ADDR) == ["create"], "configured with the role, the plan goes through"
