@@ -38,10 +38,10 @@ def error_diagnostics(res) -> list[dict]:
     ]
 
 
-def apply_against_echoing_sts(ws, text: str, call: str, *servers) -> None:
+def apply_against_echoing_sts(ws, text: str, call: str, *servers):
     """Applies `text` with STS a gateway that echoes each request back in its error: the apply
     fails with an error diagnostic, `call` reached STS, and the sweep finds no canary anywhere.
-    `servers` (fake credential endpoints, None allowed) are closed with STS."""
+    `servers` (fake credential endpoints, None allowed) are closed with STS. Returns the apply."""
     sts = FakeSts(**STS_FAILURES["echoing-gateway"])
     try:
         ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
@@ -55,6 +55,7 @@ def apply_against_echoing_sts(ws, text: str, call: str, *servers) -> None:
                 srv.close()
     assert call in sts.calls, sts.calls
     ws.sweep()
+    return res
 
 
 def plant_env_credentials(ws):
@@ -170,20 +171,33 @@ def test_sts_refusing_assume_role(ws, sm, failure, with_guard):
     ws.sweep()
 
 
-def test_external_id_echoed_form_encoded_by_sts(ws, sm):
+@pytest.mark.parametrize("path", ["create", "guard"])
+def test_external_id_echoed_form_encoded_by_sts(ws, sm, path):
     """An external_id with characters the AssumeRole form body percent-encodes (AWS allows
     `+=,.@:/-`): a gateway echoing that body shows the encoded form, which must be withheld as
-    well as the plain one."""
+    well as the plain one. The echo must reach the error for this to check anything: on the
+    create's path (CreateSecret resolving the role's credentials) the secret value's prefix is
+    its own, since a Secrets Manager error holding a piece of the value is withheld whole (the
+    canaries' `offstate-` prefix the keys and the external ID share would be such a piece); on
+    the guard's path (allowed_account_ids) the error quotes STS's message."""
+    import secrets as _secrets
+
     from harness import canary as canaries
 
-    c = ws.canary()
-    ws.set_var("secret", c)
+    if path == "create":
+        ws.set_var("secret", canaries.wrap(f"sv{_secrets.token_hex(20)}"))
+        attrs = {"max_retries": 1}
+    else:
+        ws.set_var("secret", ws.canary())
+        attrs = {"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]}
     plant_env_credentials(ws)
     core = ws.canary("extidcore")
     ws.set_var("ext", canaries.wrap(core.reveal() + "+a/b=c,d@e:f"))
     text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
-                      provider_attrs={"max_retries": 1}, variables=("secret", "ext"))
-    apply_against_echoing_sts(ws, with_in_provider(text, role_block("ext")), "AssumeRole")
+                      provider_attrs=attrs, variables=("secret", "ext"))
+    res = apply_against_echoing_sts(ws, with_in_provider(text, role_block("ext")), "AssumeRole")
+    details = [d.get("detail", "") for d in error_diagnostics(res)]
+    assert any("ExternalId=" in d for d in details), "the error quotes the echoed form body (ExternalId)"
 
 
 def test_short_external_id_echoed_by_sts(ws, sm):
