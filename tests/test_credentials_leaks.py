@@ -54,8 +54,31 @@ def apply_against_echoing_sts(ws, text: str, call: str, *servers):
             if srv:
                 srv.close()
     assert call in sts.calls, sts.calls
+    assert_echo_shown(res)
     ws.sweep()
     return res
+
+
+# What a Secrets Manager error says in place of a message holding a piece of the value written.
+WITHHELD_WHOLE = "(message withheld: it contained the secret value"
+
+
+def assert_echo_shown(res) -> None:
+    """The server's echo reached the error diagnostic, so the sweep checks what the provider
+    masked in it: a Secrets Manager call's error (credentials resolved on CreateSecret) that
+    holds a piece of the value written is withheld whole, and canaries share their `offstate-`
+    prefix, so a test on that path writes a value of `own_value`."""
+    hidden = any(WITHHELD_WHOLE in d.get("detail", "") for d in error_diagnostics(res))
+    assert not hidden, "the error was withheld whole for a piece of the secret value: the echo is not checked"
+
+
+def own_value(ws):
+    """A secret value canary that shares no prefix with the other canaries (see assert_echo_shown)."""
+    import secrets as _secrets
+
+    from harness import canary as canaries
+
+    return ws.watch(canaries.wrap(f"sv{_secrets.token_hex(20)}"))
 
 
 def plant_env_credentials(ws):
@@ -146,8 +169,7 @@ STS_FAILURES = {
 @pytest.mark.parametrize("failure", list(STS_FAILURES))
 @pytest.mark.parametrize("with_guard", [False, True], ids=["assume_role", "assume_role+guard"])
 def test_sts_refusing_assume_role(ws, sm, failure, with_guard):
-    c = ws.canary()
-    ws.set_var("secret", c)
+    ws.set_var("secret", own_value(ws))
     plant_env_credentials(ws)
     ws.set_var("ext", ws.canary("externalid"))
     sts = FakeSts(**STS_FAILURES[failure])
@@ -167,6 +189,7 @@ def test_sts_refusing_assume_role(ws, sm, failure, with_guard):
     finally:
         sts.close()
     assert sts.calls, "STS was not asked"
+    assert_echo_shown(res)
     assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
     ws.sweep()
 
@@ -180,12 +203,10 @@ def test_external_id_echoed_form_encoded_by_sts(ws, sm, path):
     its own, since a Secrets Manager error holding a piece of the value is withheld whole (the
     canaries' `offstate-` prefix the keys and the external ID share would be such a piece); on
     the guard's path (allowed_account_ids) the error quotes STS's message."""
-    import secrets as _secrets
-
     from harness import canary as canaries
 
     if path == "create":
-        ws.set_var("secret", canaries.wrap(f"sv{_secrets.token_hex(20)}"))
+        ws.set_var("secret", own_value(ws))
         attrs = {"max_retries": 1}
     else:
         ws.set_var("secret", ws.canary())
@@ -308,6 +329,9 @@ def test_proxy_password(ws, sm, proxy):
     ws.set_var("secret", c)
     if proxy == "echoing-short":
         pw = ws.watch(canaries.wrap(f"{_secrets.token_hex(2)}@x"))
+        # Too short for base64 needles: the forms it travels in are searched for (and redacted) too.
+        ws.watch(canaries.wrap(quote(pw.reveal(), safe="")))
+        ws.watch(canaries.wrap(_base64.b64encode(f"user:{pw.reveal()}".encode()).decode()))
     else:
         pw = ws.canary("proxypw")
     srv = None
@@ -351,12 +375,16 @@ def test_proxy_password(ws, sm, proxy):
     finally:
         if srv:
             srv.stop()
+    # Booleans: pytest would show `sent` and `details` (the header, the echo) on a failing assert.
     if proxy.startswith("echoing"):
-        assert sent and all(a.startswith("Basic ") for a in sent), "the proxy got no Proxy-Authorization"
+        basic = bool(sent) and all(a.startswith("Basic ") for a in sent)
+        assert basic, "the proxy got no Proxy-Authorization"
         details = " ".join(e["detail"] for e in error_diagnostics(res))
-        assert "Proxy-Authorization=Basic [withheld]" in details, res.output
+        masked = "Proxy-Authorization=Basic [withheld]" in details
+        assert masked, "the diagnostic quotes the echoed Proxy-Authorization, masked"
     if proxy == "echoing-short":
-        assert "for user:[withheld]: " in details, res.output
+        masked = "for user:[withheld]: " in details
+        assert masked, "the diagnostic quotes the echoed user:password, masked"
     ws.sweep()
 
 
@@ -523,6 +551,7 @@ def test_assumed_role_token_echoed_by_secrets_manager(ws, sm):
     assert env_token not in tokens, "Secrets Manager was called with the base credentials, not the role's"
     for t in tokens:
         ws.watch(canaries.wrap(t))
+    assert_echo_shown(res)
     ws.sweep()
 
 
@@ -782,8 +811,7 @@ def test_sdk_found_base_credentials_echoed_by_sts(ws, sm, source):
     """The same base credentials, and an STS (or a gateway before it) that echoes the AssumeRole
     request, session token header included, in its error: the provider never saw these
     credentials, the SDK's own STS client sent them, and still they are withheld."""
-    c = ws.canary()
-    ws.set_var("secret", c)
+    ws.set_var("secret", own_value(ws))
     key, token = ws.canary("basekey"), ws.canary("basetoken")
     attrs, srv = plant_sdk_source(ws, source, key, token)
     text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
@@ -1013,8 +1041,7 @@ def test_profile_role_over_sdk_found_credentials_echoed_by_sts(ws, sm, source):
     credential_source = EcsContainer / Ec2InstanceMetadata): the SDK's profile chain signs its own
     AssumeRole with the base credentials and never hands them out, so only what goes on the wire
     can tell them. An echoing STS must not put the base session token in the diagnostic."""
-    c = ws.canary()
-    ws.set_var("secret", c)
+    ws.set_var("secret", own_value(ws))
     key, token = ws.canary("basekey"), ws.canary("basetoken")
     attrs, srv = plant_sdk_source(ws, source, key, token)
     files = aws_files(ws)
@@ -1039,8 +1066,7 @@ def test_sso_cached_token_echoed_by_the_portal(ws, sm):
     import hashlib
     import json as _json
 
-    c = ws.canary()
-    ws.set_var("secret", c)
+    ws.set_var("secret", own_value(ws))
     clear_static_credentials(ws)
     access = ws.canary("ssoaccesstoken")
     home = ws.dir.parent / "home"
@@ -1073,4 +1099,5 @@ def test_sso_cached_token_echoed_by_the_portal(ws, sm):
     finally:
         srv.stop()
     assert "/federation/credentials" in calls, calls
+    assert_echo_shown(res)
     ws.sweep()
