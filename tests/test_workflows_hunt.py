@@ -161,7 +161,8 @@ def test_count_and_depends_on(ws, sm):
     ws.apply()
     for i in range(3):
         got = store.read_value(sm, f"{ws.prefix}/c{i}")
-        assert hmac.compare_digest(got.encode(), f"{value.reveal()}-{i}".encode()), i
+        same = hmac.compare_digest(got.encode(), f"{value.reveal()}-{i}".encode())
+        assert same, i  # (pytest would show compare_digest's arguments)
     ws.env["TF_VAR_n"] = "1"
     plan = ws.plan()
     assert plan.actions("offstate_secret.c[2]") == ["delete"] and plan.actions("offstate_secret.c[0]") == ["no-op"], plan.summary()
@@ -350,7 +351,8 @@ def test_fifty_secrets_with_parallelism_one(ws, sm):
     ws.apply(None, "-parallelism=1")
     for k in keys:
         got = store.read_value(sm, f"{ws.prefix}/{k}")
-        assert hmac.compare_digest(got.encode(), f"{value.reveal()}-{k}".encode()), k
+        same = hmac.compare_digest(got.encode(), f"{value.reveal()}-{k}".encode())
+        assert same, k  # (pytest would show compare_digest's arguments)
     ws.assert_no_changes("50 secrets")
     ws.destroy("-parallelism=1")
     assert all(store.status(sm, f"{ws.prefix}/{k}") == "gone" for k in keys)
