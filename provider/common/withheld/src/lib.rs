@@ -56,12 +56,14 @@ pub fn withhold(secret: &str) {
     list.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
-/// A byte that could continue a word or a credential: letters, digits, `_` and `-` (names such
-/// as `my-testing-secret`), and any byte of a non-ASCII character. Every other byte (`:@/&=?"'`,
-/// whitespace, `.,;()[]{}<>`, `+%\`) delimits a token: URL userinfo `user:pw@host`, a query
-/// `ExternalId=pw&`, JSON `"pw"`, a header `: pw\r`, the end of a sentence `pw.`.
-fn continues(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b >= 0x80
+/// A character that could continue a word or a credential: a letter or digit of any script
+/// (`é`, `ж`, `中`: Rust's `char::is_alphanumeric`), `_` and `-` (names such as
+/// `my-testing-secret`). Every other character delimits a token: ASCII's `:@/&=?"'`, whitespace,
+/// `.,;()[]{}<>`, `+%\`, and other scripts' punctuation and spaces (typographic quotes `“pw”`,
+/// `«pw»`, a no-break space): URL userinfo `user:pw@host`, a query `ExternalId=pw&`, JSON
+/// `"pw"`, a header `: pw\r`, the end of a sentence `pw.`.
+fn continues(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
 }
 
 /// Whether `needle`, found at `text[at..]`, is a whole token there: what follows is the end of
@@ -69,18 +71,20 @@ fn continues(b: u8) -> bool {
 /// ending in a letter or digit (`%3A` of a percent-encoded body, `\n` or `\u00e9` of a JSON
 /// string). An edge of `needle` that is itself a delimiter (`pw!`, or `pw%21` encoded) needs no
 /// boundary there: no word continues across it.
-fn whole_token(text: &[u8], at: usize, needle: &[u8]) -> bool {
+fn whole_token(text: &str, at: usize, needle: &str) -> bool {
     let end = at + needle.len();
-    let ends_in_escape = matches!(needle, [.., b'%', h, l]
+    let ends_in_escape = matches!(needle.as_bytes(), [.., b'%', h, l]
         if h.is_ascii_hexdigit() && l.is_ascii_hexdigit());
-    let open_end = needle.last().is_some_and(|&b| continues(b)) && !ends_in_escape;
-    if open_end && end < text.len() && continues(text[end]) {
+    let open_end = needle.chars().next_back().is_some_and(continues) && !ends_in_escape;
+    if open_end && text[end..].chars().next().is_some_and(continues) {
         return false;
     }
-    if at == 0 || !needle.first().is_some_and(|&b| continues(b)) || !continues(text[at - 1]) {
+    if !needle.chars().next().is_some_and(continues)
+        || !text[..at].chars().next_back().is_some_and(continues)
+    {
         return true;
     }
-    match &text[..at] {
+    match &text.as_bytes()[..at] {
         [.., b'%', h, l] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => true,
         [.., b'\\', c] if b"nrtbf".contains(c) => true,
         [.., b'\\', b'u', a, b, c, d] => [a, b, c, d].iter().all(|x| x.is_ascii_hexdigit()),
@@ -90,9 +94,11 @@ fn whole_token(text: &[u8], at: usize, needle: &[u8]) -> bool {
 
 /// `text` with every withheld string replaced by [`MASK`]: one of [`MIN_LEN`] bytes or more
 /// wherever it occurs, a shorter one where it is a whole token (not preceded or followed by a
-/// letter, digit, `_`, `-` or non-ASCII character; see [`continues`]), so that a short password
-/// is masked in `user:p@ss-1@proxy`, `Password=p%40ss-1&`, `{"password":"p@ss-1"}`, but a word
-/// that merely contains it is left alone. Borrows (allocates nothing) when nothing matches.
+/// letter, digit, `_` or `-`; see [`continues`]), so that a short password is masked in
+/// `user:p@ss-1@proxy`, `Password=p%40ss-1&`, `{"password":"p@ss-1"}`, but a word that merely
+/// contains it is left alone. Every occurrence is looked at, also one overlapping an occurrence
+/// that is not a whole token (`ab.ab` in `cab.ab.ab`). Borrows (allocates nothing) when nothing
+/// matches.
 pub fn scrub(text: &str) -> Cow<'_, str> {
     let list = WITHHELD.read().unwrap_or_else(|e| e.into_inner());
     let mut out = Cow::Borrowed(text);
@@ -104,19 +110,25 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
             }
             continue;
         }
-        let bytes = out.as_bytes();
-        let mut hits = out
-            .match_indices(s)
-            .map(|(at, _)| at)
-            .filter(|&at| whole_token(bytes, at, s.as_bytes()))
-            .peekable();
-        if hits.peek().is_none() {
+        // Whole-token hits, none overlapping the one before; after an occurrence that is not
+        // one, the search goes on from its next character (an occurrence overlapping it may be).
+        let mut hits = Vec::new();
+        let mut from = 0;
+        while let Some(i) = out[from..].find(s) {
+            let at = from + i;
+            if whole_token(&out, at, s) {
+                hits.push(at);
+                from = at + s.len();
+            } else {
+                from = at + out[at..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        if hits.is_empty() {
             continue;
         }
         let mut replaced = String::with_capacity(out.len());
         let mut last = 0;
         for at in hits {
-            // match_indices does not overlap; a hit inside the previous one cannot occur.
             replaced.push_str(&out[last..at]);
             replaced.push_str(MASK);
             last = at + s.len();
@@ -201,6 +213,8 @@ mod tests {
             "offstate_testing",
             "testing2",
             "étesting",
+            "中testing",
+            "testingж",
         ] {
             assert_eq!(scrub(text), text);
             assert!(matches!(scrub(text), Cow::Borrowed(_)));
@@ -214,6 +228,44 @@ mod tests {
         assert_eq!(scrub("xhunt!y"), "xhunt!y");
         assert_eq!(scrub("a hunt!y"), "a [withheld]y");
         assert_eq!(scrub("a hunt%21y"), "a [withheld]y");
+    }
+
+    /// Punctuation and spaces of other scripts delimit a token as ASCII's do: a short
+    /// credential between typographic quotes or before a no-break space was shown (every
+    /// non-ASCII byte counted as part of a word).
+    #[test]
+    fn a_short_credential_beside_non_ascii_punctuation_is_masked() {
+        withhold("Zq9w");
+        for (i, (text, want)) in [
+            (
+                "password \u{201c}Zq9w\u{201d}",
+                "password \u{201c}[withheld]\u{201d}",
+            ),
+            ("\u{ab}Zq9w\u{bb}", "\u{ab}[withheld]\u{bb}"),
+            ("Zq9w\u{a0}is it", "[withheld]\u{a0}is it"),
+            (
+                "\u{300c}Zq9w\u{300d}\u{3002}",
+                "\u{300c}[withheld]\u{300d}\u{3002}",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            // The case's number only: the text holds the credential.
+            assert!(scrub(text) == want, "case {i}");
+        }
+        // A letter of another script still continues the word.
+        assert!(scrub("\u{436}Zq9w") == "\u{436}Zq9w");
+    }
+
+    /// An occurrence that is not a whole token does not hide one overlapping it that is: after
+    /// `c`, `ab.ab` is inside a word, but the `ab.ab` after the dot stands alone.
+    #[test]
+    fn an_occurrence_overlapping_one_inside_a_word_is_masked() {
+        withhold("ab.ab");
+        assert!(scrub("see cab.ab.ab") == "see cab.[withheld]");
+        assert!(scrub("cab.ab") == "cab.ab");
+        assert!(scrub("ab.ab.ab") == "[withheld].ab");
     }
 
     /// A timing, not an assertion: `cargo test --release -p offstate-withheld -- --ignored
