@@ -5,10 +5,11 @@
 //! secret normally; they are read as a state instance's `identity` is (content and key rules),
 //! at pointer `/ADDRESS/NAME`, so that a provider that puts a credential in one is found.
 
+use super::findings::{Pos, Site};
 use super::marks::Marks;
 use super::scanner::Scanner;
-use crate::detect::Mark;
-use crate::finding::Address;
+use crate::detect::{Detection, Mark, Step};
+use crate::finding::{mask_module_keys, masked_key, Address, KeyPlace, MaskedKey};
 use crate::json::{Dom, Kind as JKind, NodeId, Parser, SyntaxError};
 use crate::table::GENERIC_FIX;
 use std::borrow::Cow;
@@ -121,15 +122,31 @@ impl Scanner<'_> {
             let Some(key) = dom.str(src, k) else {
                 continue;
             };
-            let Some(address) = instance_address(&key) else {
+            let Some(mut address) = instance_address(&key) else {
                 continue;
             };
             if dom.node(v).kind != JKind::Object {
                 continue;
             }
+            // The member name is the address, keys and all: a key that is a secret is masked
+            // in the address and in the pointer (whose token is the masked address, as every
+            // report shows it), and reported, as a state instance's is.
+            let keys = self.identity_address_keys(&mut address);
             let mut at = unit.to_string();
             at.push('/');
-            crate::json::push_pointer_token(&mut at, &key);
+            crate::json::push_pointer_token(&mut at, &address.display());
+            for (member, d) in keys {
+                let attr = [Step::Key(Cow::Borrowed(member))];
+                self.dets = vec![d];
+                self.push_dets(&Site {
+                    section: "identities",
+                    address: &address,
+                    unit_pointer: &at,
+                    rel: &[],
+                    attr: &attr,
+                    pos: Pos::of_key(src, dom, k),
+                });
+            }
             self.values(
                 src,
                 dom,
@@ -144,6 +161,43 @@ impl Scanner<'_> {
                 GENERIC_FIX,
             );
         }
+    }
+}
+
+impl Scanner<'_> {
+    /// Mask in `address` its index key and module instance keys that a content rule recognises
+    /// (as [`Scanner::address_keys`] does for a state's instance); each one's detection, with
+    /// the member a state would hold it in (`index_key`, `module`).
+    fn identity_address_keys(&self, address: &mut Address) -> Vec<(&'static str, Detection)> {
+        let engine = self.engine;
+        let mut found = Vec::new();
+        if let Some(k) = &address.index_key {
+            if let Ok(raw) = serde_json::from_str::<String>(k) {
+                if let Some(d) = engine.analyze_address_key(&raw) {
+                    address.index_key = Some(masked_key(&raw));
+                    address.masked.push(MaskedKey {
+                        place: KeyPlace::Index,
+                        digest: engine.value_digest(&raw),
+                    });
+                    found.push(("index_key", d));
+                }
+            }
+        }
+        let (masked, picked) =
+            mask_module_keys(&address.module, |k| engine.analyze_address_key(k).is_some());
+        if !picked.is_empty() {
+            address.module = masked;
+            for (ordinal, k) in &picked {
+                address.masked.push(MaskedKey {
+                    place: KeyPlace::Module(*ordinal),
+                    digest: engine.value_digest(k),
+                });
+                if let Some(d) = engine.analyze_address_key(k) {
+                    found.push(("module", d));
+                }
+            }
+        }
+        found
     }
 }
 

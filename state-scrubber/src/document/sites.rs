@@ -62,6 +62,18 @@ pub(super) fn mask_secret_keys(
         let address = mask_address(&mut f.resource, is_secret);
         if address {
             f.address = f.resource.display();
+            if document == super::DocKind::Identities.as_str() {
+                // The pointer's first token is the address (`/ADDRESS/NAME`): masked too.
+                let mut tokens = crate::scrub::rewrite::pointer_tokens(&f.json_pointer);
+                if let Some(first) = tokens.first_mut() {
+                    *first = f.address.clone();
+                }
+                f.json_pointer = tokens.iter().fold(String::new(), |mut p, t| {
+                    p.push('/');
+                    crate::json::push_pointer_token(&mut p, t);
+                    p
+                });
+            }
         }
         if mask_secret_names(f, is_secret) || address {
             f.set_fingerprints(fp_key);

@@ -561,6 +561,48 @@ fn state_identities_json_is_read() {
     assert!(!r.stdout.contains(&tok) && !r.stdout.contains(&p));
 }
 
+/// An identities document's member names are addresses, keys and all: an index or module key
+/// that is a secret (a content rule recognises it, or it equals a value found secret in the
+/// file) is found and masked in the address and in the pointer, whose first token is the
+/// address, as a state instance's key is. Before, both showed the key whole in every format.
+#[test]
+fn a_secret_key_in_an_identities_address_is_masked() {
+    let d = Dir::new();
+    let tok = plant(&format!("gh{}_{}", "p", random(ALNUM, 36)));
+    let in_module = plant(&format!("gh{}_{}", "p", random(ALNUM, 36)));
+    let p = pw();
+    // Too short for a content rule to look at a key: masked as the password it equals.
+    let short = plant(&random(ALNUM, 8));
+    let q = |k: &str| serde_json::to_string(k).unwrap();
+    let ids = json!({
+        format!("vendor_thing.t[{}]", q(&tok)): {"id": "t-1"},
+        format!("module.m[{}].vendor_thing.u", q(&in_module)): {"id": "t-2"},
+        format!("vendor_thing.v[{}]", q(&p)): {"id": "t-3", "password": p},
+        format!("vendor_thing.w[{}]", q(&short)): {"id": "t-4", "password": short},
+    });
+    d.write("ids.json", ids.to_string());
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "sarif"] {
+        let r = audit(&[&d.s("ids.json"), "--format", format, "--verbose"]);
+        assert_eq!(r.code, 1, "{format}: findings expected");
+        outputs.push(r.all());
+    }
+    for out in &outputs {
+        assert!(
+            !out.contains(&tok)
+                && !out.contains(&in_module)
+                && !out.contains(&p)
+                && !out.contains(&short),
+            "a key is shown"
+        );
+    }
+    let r = audit(&[&d.s("ids.json"), "--format", "json"]);
+    let found = findings(&r);
+    let at = |path: &str| found.iter().filter(|f| f["attribute_path"] == path).count();
+    // Each content-rule key is a finding of its own; the password is found by its name.
+    assert_eq!((at("index_key"), at("module"), at("password")), (1, 1, 2));
+}
+
 /// A UI stream's `@message` (content rules, at `/i/@message`) and a diagnostic's `snippet.code`
 /// (the configuration's line) are read. A hook's `@message` (`[id=...]`, a provisioner's line read
 /// at `hook.output`) and a diagnostic's (its `summary`, read there) are not read twice.
