@@ -2160,8 +2160,10 @@ impl offstate_framework::Resource for SecretResource {
                 // `?value_wo_version=V` says the value in AWS is version V of the
                 // configuration, whatever its value source: a `generate` block with
                 // `value_wo_version = "V"` adopts it as after a move (`adopts_moved_value`)
-                // until the first apply clears the marker. Without it, `generate` generates.
-                if trigger.is_some() {
+                // until the first apply clears the marker. Without it, `generate` generates;
+                // so it does on a secret that has no value yet (no current version): there is
+                // nothing to adopt, and adopting would leave it empty.
+                if trigger.is_some() && meta.current_version_id.is_some() {
                     resp.private = with_adopt_marker(&[]);
                 }
             }

@@ -195,3 +195,54 @@ async fn an_import_with_a_trigger_adopts_the_value_under_generate() {
     assert!(!got.value.ct_eq(&SecretValue::from_string(live.clone())));
     assert_eq!(got.value.len(), 32);
 }
+
+/// A secret with no value yet (created without one) imported with `?value_wo_version=V` has
+/// nothing to adopt: a `generate` block with `value_wo_version = "V"` generates its first value.
+/// Marked, the plan kept `version_id` null and the apply wrote nothing, leaving the secret empty
+/// with its settings recorded (no later plan would generate).
+#[tokio::test]
+async fn an_import_with_a_trigger_of_a_secret_without_a_value_generates() {
+    let h = harness();
+    h.store
+        .create(offstate_common::store::CreateSecret {
+            name: "app/empty".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let r = h.import_raw("app/empty?value_wo_version=1").await;
+    let i = &r.imported_resources[0];
+    assert!(i.private.is_empty(), "no adopt marker without a value");
+    let prior = undv(&i.state, &h.ty);
+    assert!(prior.get("version_id").is_null());
+    let config = obj(&[
+        ("name", Value::string("app/empty")),
+        ("recovery_window_in_days", window(0)),
+        ("replica", Value::Set(Vec::new())),
+        ("generate", generate_block(24)),
+        ("value_wo_version", Value::string("1")),
+    ]);
+    let plan = h.plan_private(&prior, &config, &i.private).await;
+    assert!(
+        errors(&plan.diagnostics).is_empty(),
+        "{:?}",
+        plan.diagnostics
+    );
+    let planned = undv(&plan.planned_state, &h.ty);
+    assert!(planned.get("version_id").is_unknown(), "a write is planned");
+    let applied = h
+        .apply_private(&prior, &planned, &config, &plan.planned_private)
+        .await;
+    assert!(
+        errors(&applied.diagnostics).is_empty(),
+        "{:?}",
+        applied.diagnostics
+    );
+    assert_eq!(h.store.call_count("put_value"), 1);
+    let got = h
+        .store
+        .get_value("app/empty", VersionSelector::Current)
+        .await
+        .unwrap();
+    assert_eq!(got.value.len(), 24);
+}
