@@ -175,7 +175,7 @@ const AWS_ACCESS_KEY_ID_RULE: &str = "aws-access-key-id";
 impl<'e> Scanner<'e> {
     pub(super) fn push_dets(&mut self, site: &Site<'_>) {
         let shown = self.shown(site.unit_pointer, site.rel, site.attr);
-        for d in self.dets.drain(..) {
+        for d in std::mem::take(&mut self.dets) {
             let address = site.address.display();
             let attribute_path = shown.attribute_path.clone();
             let json_pointer = shown.json_pointer.clone();
@@ -226,6 +226,14 @@ impl<'e> Scanner<'e> {
                 f.fix = USER_NAME_COPY_FIX.to_string();
             }
             f.set_fingerprints(self.fp_key);
+            // A member name in JSON held in the string (`{"ghp_...": ...}` in a
+            // `container_definitions`) is shown as one on the path is (after the fingerprints,
+            // which keep their inner pointer as before).
+            if let Some(inner) = &f.inner_pointer {
+                if let Some(masked) = mask_pointer_names(inner, |k| self.secret_key(k)) {
+                    f.inner_pointer = Some(masked);
+                }
+            }
             self.findings.push(f);
         }
     }
@@ -329,6 +337,24 @@ impl Scanner<'_> {
             steps: shown.steps,
         }
     }
+}
+
+/// `pointer` with each member name that `secret` picks shown as its [`preview`] (tokens of at
+/// most 3 digits, array indices, are left alone); `None` when none is.
+pub(super) fn mask_pointer_names(pointer: &str, secret: impl Fn(&str) -> bool) -> Option<String> {
+    let mut out = String::new();
+    let mut any = false;
+    for raw in crate::scrub::rewrite::pointer_tokens(pointer) {
+        out.push('/');
+        let index = raw.len() <= 3 && raw.bytes().all(|b| b.is_ascii_digit());
+        if !index && secret(&raw) {
+            any = true;
+            crate::json::push_pointer_token(&mut out, &preview(&raw));
+        } else {
+            crate::json::push_pointer_token(&mut out, &raw);
+        }
+    }
+    any.then_some(out)
 }
 
 /// A value's place as findings show it: see [`Scanner::shown`].

@@ -78,6 +78,13 @@ pub(super) fn mask_secret_keys(
         if mask_secret_names(f, is_secret) || address {
             f.set_fingerprints(fp_key);
         }
+        // A name in JSON held in the string, after the fingerprints (see `push_dets`).
+        if let Some(inner) = &f.inner_pointer {
+            let masked = super::findings::mask_pointer_names(inner, |k| is_secret(k).is_some());
+            if let Some(masked) = masked {
+                f.inner_pointer = Some(masked);
+            }
+        }
     }
     let mut extra = Vec::new();
     // Each key's finding and the finding of the secret it equals: the reason names the latter's

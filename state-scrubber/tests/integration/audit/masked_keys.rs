@@ -571,3 +571,50 @@ fn a_short_secret_used_as_a_member_name_is_masked() {
         }
     }
 }
+
+/// Follows the test above: a member name in JSON held in a string (a finding's
+/// `inner_pointer`, `/0/dockerLabels/NAME` in a task definition's `container_definitions`) was
+/// shown whole in every format, a short name equal to a value found secret and a token alike
+/// (the scan masked only the pointer and attribute path). Both are masked there too.
+#[test]
+fn a_secret_member_name_in_json_in_a_string_is_masked() {
+    let d = Dir::new();
+    let short = plant(&format!("k#{}", random(ALNUM, 6)));
+    let tok = plant(&format!("gh{}_{}", "p", random(ALNUM, 36)));
+    let other = plant(&format!("gh{}_{}", "p", random(ALNUM, 36)));
+    let defs = json!([{"name": "app", "dockerLabels": {short.clone(): other, tok.clone(): "x"}}]);
+    let state = state_v4(json!([
+        resource(
+            "managed",
+            "aws_db_instance",
+            "a",
+            json!({"id": "db-a", "password": short, "username": "app"}),
+            json!([[{"type": "get_attr", "value": "password"}]]),
+        ),
+        resource(
+            "managed",
+            "aws_ecs_task_definition",
+            "t",
+            json!({"id": "app", "family": "app", "container_definitions": defs.to_string()}),
+            json!([]),
+        ),
+    ]));
+    d.write("s/terraform.tfstate", state);
+    let r = audit(&[&d.s("s/terraform.tfstate"), "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let inner: Vec<String> = findings(&r)
+        .iter()
+        .filter_map(|f| f["inner_pointer"].as_str().map(String::from))
+        .collect();
+    assert!(
+        inner.iter().any(|p| p == "/0/dockerLabels/…(8 chars)"),
+        "the short name's finding"
+    );
+    for format in ["text", "json", "sarif", "html"] {
+        let r = audit(&[&d.s("s/terraform.tfstate"), "--format", format, "--verbose"]);
+        assert!(
+            !r.all().contains(&short) && !r.all().contains(&tok),
+            "{format} output shows a member name that is a secret"
+        );
+    }
+}
