@@ -22,7 +22,8 @@ pub const MIN_LEN: usize = 12;
 
 static WITHHELD: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// Registers `secret` (and its JSON-escaped and percent-encoded forms) to be replaced in every
+/// Registers `secret` (and its JSON-escaped and percent-encoded forms, hex digits in either case)
+/// to be replaced in every
 /// log line and diagnostic from now on. The empty string is ignored.
 ///
 /// The percent-encoded form is the one a form body carries (STS's query protocol:
@@ -46,8 +47,28 @@ pub fn withhold(secret: &str) {
             encoded.push_str(&format!("%{b:02X}"));
         }
     }
+    // A gateway that decodes a body and encodes it again may write the hex digits in lower case
+    // (`%2b`): percent-encoding leaves the case to the encoder.
+    let lower = if encoded.contains('%') {
+        let mut lower = String::with_capacity(encoded.len());
+        let mut hex = 0;
+        for c in encoded.chars() {
+            if hex > 0 {
+                lower.push(c.to_ascii_lowercase());
+                hex -= 1;
+            } else {
+                lower.push(c);
+                if c == '%' {
+                    hex = 2;
+                }
+            }
+        }
+        lower
+    } else {
+        String::new()
+    };
     let mut list = WITHHELD.write().unwrap_or_else(|e| e.into_inner());
-    for form in [secret.to_owned(), escaped, encoded] {
+    for form in [secret.to_owned(), escaped, encoded, lower] {
         if !form.is_empty() && !list.contains(&form) {
             list.push(form);
         }
@@ -166,6 +187,10 @@ mod tests {
         withhold("ext+id/withheld=test,3@x:y");
         let out =
             scrub("Action=AssumeRole&ExternalId=ext%2Bid%2Fwithheld%3Dtest%2C3%40x%3Ay&Version=1");
+        assert_eq!(out, "Action=AssumeRole&ExternalId=[withheld]&Version=1");
+        // Encoded again by a gateway that writes hex digits in lower case.
+        let out =
+            scrub("Action=AssumeRole&ExternalId=ext%2bid%2fwithheld%3dtest%2c3%40x%3ay&Version=1");
         assert_eq!(out, "Action=AssumeRole&ExternalId=[withheld]&Version=1");
         assert!(matches!(scrub("plain text"), Cow::Borrowed(_)));
     }
