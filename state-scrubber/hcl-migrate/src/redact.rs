@@ -944,7 +944,13 @@ impl<'a> Lexer<'a> {
                     nesting.close_brace();
                     if nesting.depth() == 1 && nesting.in_string() {
                         if let Some(start) = interpolation.take() {
-                            if !text[start..pos].contains('"') {
+                            // References only: no string, and no comment (a value
+                            // commented out in it, `${var.a /* old */}`).
+                            let code = &text[start..pos];
+                            if !code.contains(['"', '#'])
+                                && !code.contains("/*")
+                                && !code.contains("//")
+                            {
                                 if segment_start < start {
                                     segments.push(segment_start..start);
                                 }
@@ -1299,6 +1305,11 @@ mod tests {
             (
                 "password = \"x${coalesce(var.pw, \"a\")}${var.b}y\"\n",
                 "password = \"***${var.b}***\"\n",
+            ),
+            // A comment in an interpolation is not a reference: it may hold an old value.
+            (
+                "password = \"${var.pw /* a */}-${var.b}\"\n",
+                "password = \"***${var.b}\"\n",
             ),
         ];
         for (text, expected) in cases {
