@@ -235,13 +235,33 @@ impl HclogLayer {
             }
         }
         // Credentials registered with `withheld::withhold` never reach a line, whoever logged.
-        let mut line = crate::withheld::scrub(&Json::Object(entry).to_string()).into_owned();
+        // Each string is masked before the line is encoded, so a short credential made of JSON's
+        // own punctuation (a proxy password `":"`) masks text, never the line's structure.
+        let mut line = withhold_in(Json::Object(entry)).to_string();
         line.push('\n');
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut writer = (self.make_writer)();
         // Logging must never fail the provider; a closed stderr loses logs.
         let _ = writer.write_all(line.as_bytes());
         let _ = writer.flush();
+    }
+}
+
+/// `value` with every withheld string masked in its strings and member names.
+fn withhold_in(value: Json) -> Json {
+    match value {
+        Json::String(s) => match crate::withheld::scrub(&s) {
+            std::borrow::Cow::Borrowed(_) => Json::String(s),
+            std::borrow::Cow::Owned(masked) => Json::String(masked),
+        },
+        Json::Array(items) => Json::Array(items.into_iter().map(withhold_in).collect()),
+        Json::Object(members) => Json::Object(
+            members
+                .into_iter()
+                .map(|(k, v)| (crate::withheld::scrub(&k).into_owned(), withhold_in(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -516,6 +536,18 @@ mod tests {
         );
         assert_eq!(out.contents().matches(crate::withheld::MASK).count(), 3);
         assert_eq!(lines(&out).len(), 2);
+    }
+
+    #[test]
+    fn a_credential_of_json_punctuation_leaves_every_line_json() {
+        let (sub, out) = capture(LevelFilter::TRACE);
+        crate::withheld::withhold("\":\"");
+        tracing::subscriber::with_default(sub, || {
+            tracing::warn!(error = "proxy said \":\"", "refused");
+        });
+        let line: Json = serde_json::from_str(out.contents().trim_end()).expect("a JSON line");
+        assert_eq!(line["@level"], "warn");
+        assert_eq!(line["error"], "proxy said [withheld]");
     }
 
     #[test]
