@@ -318,10 +318,10 @@ ccccccccccc######
                 (13, 13, false, false),
             ]
         );
-        // Every literal and heredoc body taken for a secret. The diff's masking ends a string at
-        // its line's end, inside an interpolation too, so it reads `}" /* four */` as a bracket
-        // and a string: masking more than it must, never less. A word of a comment is masked
-        // when the check takes it for a secret too (`# ***`). A directive's words stay (`b`).
+        // Every literal and heredoc body taken for a secret. The diff's masking follows an
+        // interpolation over lines (`f`: its comment makes it text, masked on each line, up to
+        // the closing quote; `/* four */` is a comment). A word of a comment is masked when the
+        // check takes it for a secret too (`# ***`). A directive's words stay (`b`).
         let vars = crate::redact::SecretVariables::collect([src]);
         let masked = crate::redact::masked_lines(src, &vars, &|_, value: &str| !value.is_empty());
         assert_eq!(
@@ -331,7 +331,7 @@ b = "%{ if x }***%{ endif }" // ***
 c = "***"
 d = {e = "***"}
 f = "***
-}"***
+***" /* *** */
 g = <<EOT
 ***
 EOT

@@ -901,23 +901,23 @@ impl<'a> Lexer<'a> {
     }
 
     /// A quoted string (with any template interpolations in it) starting at `open`; returns the
-    /// position after it. A quoted string cannot span lines: it also ends at the newline.
+    /// position after it. A quoted string's text cannot span lines: it also ends at a newline
+    /// there. An interpolation can (`"a${\n  var.x\n}b"`): the string goes on after it.
     fn string(&mut self, open: usize) -> usize {
         let text = self.text;
         let bytes = text.as_bytes();
-        let end_of_line = line_end(text, open);
         let mut nesting = Nesting::default();
         nesting.open_string();
         let mut pos = open + 1;
         let mut plain = true;
-        let mut close = end_of_line;
+        let mut close = text.len();
         // The literal text of the string itself, between the interpolations of it that hold no
         // string (`${var.a}`, `${local.b.c}`: references only, shown). One that holds a string
         // (`${coalesce(var.a, "...")}`) is literal text too.
         let mut segments = Vec::new();
         let mut segment_start = open + 1;
         let mut interpolation: Option<usize> = None;
-        while pos < end_of_line && !nesting.at_top() {
+        while pos < text.len() && !nesting.at_top() {
             if nesting.in_string() {
                 let outer = nesting.depth() == 1;
                 let (next, step) = nesting.string_step(text, pos);
@@ -963,7 +963,7 @@ impl<'a> Lexer<'a> {
             }
             pos += 1;
         }
-        let close = close.min(end_of_line);
+        let close = close.min(text.len());
         if plain {
             segments.clear();
             segments.push(open + 1..close);
@@ -993,7 +993,11 @@ impl<'a> Lexer<'a> {
                 literal: Some(self.literals.len() - 1),
             });
         }
-        (close + 1).min(end_of_line)
+        if bytes.get(close) == Some(&b'"') {
+            close + 1
+        } else {
+            close
+        }
     }
 
     /// A heredoc starting at `at` (`<<EOT` or `<<-EOT`); returns the position of the newline after
@@ -1135,8 +1139,18 @@ impl<'a> Lexer<'a> {
                     || (self.check)(literal.key.as_deref(), contents)
             };
             if secret {
-                self.masks
-                    .extend(literal.segments.into_iter().map(Masked::Literal));
+                // A range masked in the diff is on one line: a segment that spans lines (an
+                // interpolation with a string, over lines) is masked on each.
+                for segment in literal.segments {
+                    let lines = self.text[segment.clone()].split('\n');
+                    let mut start = segment.start;
+                    for (i, piece) in lines.enumerate() {
+                        if i == 0 || !piece.is_empty() {
+                            self.masks.push(Masked::Literal(start..start + piece.len()));
+                        }
+                        start += piece.len() + 1;
+                    }
+                }
             }
         }
         self.masks.sort_by_key(Masked::start);
@@ -1305,6 +1319,15 @@ mod tests {
             (
                 "password = \"x${coalesce(var.pw, \"a\")}${var.b}y\"\n",
                 "password = \"***${var.b}***\"\n",
+            ),
+            // An interpolation over lines: the string goes on after it.
+            (
+                "password = \"a${\n  var.b\n}c\"\nx = \"d\"\n",
+                "password = \"***${\n  var.b\n}***\"\nx = \"d\"\n",
+            ),
+            (
+                "password = \"${join(\",\",\n  [var.b])}c\"\n",
+                "password = \"***\n***\"\n",
             ),
             // A comment in an interpolation is not a reference: it may hold an old value.
             (
