@@ -5,7 +5,7 @@
 //! `id = ""` and `arn = ""` for a secret that may not exist. A small HTTP endpoint here answers
 //! CreateSecret as told and DescribeSecret as told.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
@@ -35,31 +35,9 @@ fn serve(answers: Arc<Mutex<Answers>>) -> String {
                 let mut reader = BufReader::new(conn.try_clone().unwrap());
                 let mut conn = conn;
                 loop {
-                    let mut target = String::new();
-                    let mut length = 0usize;
-                    let mut line = String::new();
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let l = line.trim_end();
-                        if l.is_empty() {
-                            break;
-                        }
-                        if let Some((k, v)) = l.split_once(':') {
-                            match k.to_ascii_lowercase().as_str() {
-                                "x-amz-target" => target = v.trim().to_owned(),
-                                "content-length" => length = v.trim().parse().unwrap_or(0),
-                                _ => {}
-                            }
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    if reader.read_exact(&mut body).is_err() {
+                    let Some((op, _)) = crate::read_request(&mut reader) else {
                         return;
-                    }
-                    let op = target.rsplit('.').next().unwrap_or_default().to_owned();
+                    };
                     let (status, answer) = {
                         let mut a = answers.lock().unwrap();
                         a.asked.push(op.clone());

@@ -4,7 +4,7 @@
 //! resolved inside a Secrets Manager call and inside `account_id`), end within a second of the
 //! stop, with an error that says the provider was stopped; a call after the stop sends nothing.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,33 +26,8 @@ fn stall(asked: Arc<Mutex<Vec<String>>>) -> String {
             let asked = asked.clone();
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(conn);
-                let (mut target, mut length, mut line) = (String::new(), 0usize, String::new());
-                loop {
-                    line.clear();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let l = line.trim_end();
-                    if l.is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = l.split_once(':') {
-                        match k.to_ascii_lowercase().as_str() {
-                            "x-amz-target" => target = v.trim().to_owned(),
-                            "content-length" => length = v.trim().parse().unwrap_or(0),
-                            _ => {}
-                        }
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let op = match target.rsplit('.').next().filter(|t| !t.is_empty()) {
-                    Some(op) => op.to_owned(),
-                    None => String::from_utf8_lossy(&body)
-                        .split('&')
-                        .find_map(|kv| kv.strip_prefix("Action="))
-                        .unwrap_or("?")
-                        .to_owned(),
+                let Some((op, _)) = crate::read_request(&mut reader) else {
+                    return;
                 };
                 asked.lock().unwrap().push(op);
                 // Never answered; the connection stays open until the client drops it.
