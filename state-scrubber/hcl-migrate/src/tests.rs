@@ -3863,6 +3863,46 @@ fn both_the_plain_argument_and_its_twin_set_is_a_warning() {
     );
 }
 
+/// Real-world run (terraform-aws-modules/terraform-aws-secrets-manager): a module offering both
+/// forms, `secret_string = var.secret_string` beside `secret_string_wo = var.secret_string_wo`,
+/// both defaulting to null, its caller setting one, was warned that the provider refuses the two
+/// together and told to remove `secret_string`. The provider refuses them only when both are
+/// set: where one may be null (a variable defaulting to null, a `null` branch, `try(.., null)`)
+/// it is a note saying the plain form stores what it is given, not a conflict warning.
+#[test]
+fn both_forms_of_which_one_may_be_null_are_a_note_not_a_conflict() {
+    let tf = "variable \"secret_string\" {\n  type    = string\n  default = null\n}\n\n\
+              variable \"secret_string_wo\" {\n  type      = string\n  default   = null\n  ephemeral = true\n}\n\n\
+              resource \"aws_secretsmanager_secret_version\" \"this\" {\n  secret_id                = \"s\"\n  secret_string            = var.secret_string\n  secret_string_wo         = var.secret_string_wo\n  secret_string_wo_version = 1\n}\n\n\
+              resource \"aws_db_instance\" \"db\" {\n  password    = var.pw\n  password_wo = var.on ? null : var.pw\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", tf)]);
+    assert_eq!(text, "", "nothing is rewritten");
+    assert!(
+        !plan.warnings.iter().any(|w| w.hazard == Hazard::BothForms),
+        "{:?}",
+        plan.warnings
+    );
+    let notes: Vec<&str> = plan
+        .notes
+        .iter()
+        .filter(|n| n.message.contains("sets both"))
+        .map(|n| n.message.as_str())
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    for part in [
+        "`aws_secretsmanager_secret_version.this` sets both `secret_string` and `secret_string_wo`",
+        "`secret_string` may be null (`var.secret_string` defaults to null)",
+        "give it to `secret_string_wo` instead",
+    ] {
+        assert!(notes[0].contains(part), "{}", notes[0]);
+    }
+    assert!(
+        notes[1].contains("`password_wo` may be null (a branch of it is `null`)"),
+        "{}",
+        notes[1]
+    );
+}
+
 /// Bug hunt: a resource of the google-beta provider (`provider = google-beta`, or an alias of a
 /// local name whose source is hashicorp/google-beta) got the note "need provider
 /// hashicorp/google >= ...". The note (and the constraint check) names the provider the resource uses: the

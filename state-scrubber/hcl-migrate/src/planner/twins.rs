@@ -113,6 +113,39 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|step| format!(".{step}"))
             .collect::<String>();
+        let (plain, twin) = (rule.attribute(), rule.twin.as_str());
+        // The provider refuses the two only when both are set. One that may be null (a variable
+        // defaulting to null, a conditional with a `null` branch, `try(..., null)`) is a module
+        // offering both forms and its caller choosing one at run time
+        // (terraform-aws-modules/secrets-manager: `secret_string = var.secret_string` beside
+        // `secret_string_wo = var.secret_string_wo`, both defaulting to null): not a conflict
+        // to remove, but a plain form that stores whatever is given to it.
+        let src = self.files[file].src.as_str();
+        let nullable = |expr: &Expression| {
+            self.may_be_null(expr).map(|(why, _)| why).or_else(|| {
+                match null_branch_trigger(src, expr) {
+                    Ok(None) => None,
+                    _ => Some("a branch of it is `null`".to_owned()),
+                }
+            })
+        };
+        let twin_value = body.get_attribute(twin).map(|a| &a.value);
+        let why = nullable(&attr.value)
+            .map(|why| (plain, why))
+            .or_else(|| twin_value.and_then(nullable).map(|why| (twin, why)));
+        if let Some((which, why)) = why {
+            self.info(
+                file,
+                span_of(&attr.key).start,
+                format!(
+                "`{ty}.{name}{parent}` sets both `{plain}` and `{twin}`; `{which}` may be null \
+                 ({why}), so the two may be a choice made at run time (the provider refuses them \
+                 only when both are set): migrate left both as they are; a value given to \
+                 `{plain}` is stored in the state, so give it to `{twin}` instead"
+            ),
+            );
+            return;
+        }
         let keep = match &rule.version {
             Some(version) if body.has_attribute(version) => {
                 format!(" and keep `{}` and `{version}` as they are", rule.twin)
@@ -125,9 +158,7 @@ impl<'a> Planner<'a> {
         };
         self.warn(file, span_of(&attr.key).start, Hazard::BothForms, format!(
             "`{ty}.{name}{parent}` sets both `{plain}` and `{twin}`, which the provider refuses together (they \
-             conflict): remove `{plain}`{keep}; migrate left both as they are",
-            plain = rule.attribute(),
-            twin = rule.twin,
+             conflict): remove `{plain}`{keep}; migrate left both as they are"
         ));
     }
 
