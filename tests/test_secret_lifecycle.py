@@ -194,6 +194,21 @@ def test_metadata_change_is_in_place(ws, sm):
     ws.sweep()
 
 
+def test_the_aws_managed_key_by_its_alias_plans_clean(ws, sm):
+    """`kms_key_id = "alias/aws/secretsmanager"` (hashicorp/aws configurations often spell the
+    default key so) on a secret that reports no key of its own, then the argument removed: no
+    plan shows a change. Before, the alias was drift against the absent KmsKeyId on every plan
+    (an UpdateSecret on every apply), and unsetting a key read the alias back the same way."""
+    ws.set_var("secret", ws.canary())
+    name = ws.name()
+    for kms in ("alias/aws/secretsmanager", None):
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, kms_key_id=kms, value_wo_version="1")))
+        ws.apply()
+        ws.assert_no_changes(f"kms_key_id = {kms!r}")
+    assert "KmsKeyId" not in sm.describe_secret(SecretId=name)
+    ws.sweep()
+
+
 def test_rename_replaces(ws, sm):
     c = ws.canary()
     ws.set_var("secret", c)

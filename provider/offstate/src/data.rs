@@ -196,7 +196,14 @@ fn fill(s: &mut Value, m: &SecretMeta) {
     s.set("id", Value::string(&m.arn));
     s.set("name", Value::string(&m.name));
     s.set("description", Value::opt_string(m.description.clone()));
-    s.set("kms_key_id", Value::opt_string(m.kms_key_id.clone()));
+    s.set(
+        "kms_key_id",
+        Value::opt_string(
+            m.kms_key_id
+                .as_deref()
+                .filter(|k| !crate::secret::is_default_key(k)),
+        ),
+    );
     s.set(
         "tags",
         Value::string_map(&crate::secret::shown_tags(&m.tags)),

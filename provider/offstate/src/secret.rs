@@ -654,6 +654,25 @@ fn kms_key_of(reference: &str) -> Option<&str> {
     (!reference.starts_with("alias/") && !reference.is_empty()).then_some(reference)
 }
 
+/// The AWS managed key of Secrets Manager, by its alias: what a secret without a key of its own
+/// uses, and what an update sends to go back to it.
+const DEFAULT_KEY_ALIAS: &str = "alias/aws/secretsmanager";
+
+/// Whether a KMS key reference means the AWS managed key: `""` or `alias/aws/secretsmanager`
+/// (also as an alias ARN). DescribeSecret reports no key for a secret that never had one and may
+/// report the alias for one sent back to it by UpdateSecret; configured or reported, either is "no
+/// key of its own", so neither is a diff against the other.
+pub(crate) fn is_default_key(reference: &str) -> bool {
+    reference.is_empty()
+        || reference == DEFAULT_KEY_ALIAS
+        || (reference.starts_with("arn:") && reference.ends_with(&format!(":{DEFAULT_KEY_ALIAS}")))
+}
+
+/// The configured (or recorded) key of a secret, `None` for the AWS managed key.
+fn own_key(v: &Value) -> Option<&str> {
+    v.as_str().filter(|k| !is_default_key(k))
+}
+
 /// A string attribute that is set and not empty ("" means unset to Secrets Manager).
 fn non_empty(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| !s.is_empty())
@@ -850,8 +869,8 @@ async fn adopt_interrupted_create(
         return Ok(None);
     };
     let same_kms = match (
-        non_empty(config.get("kms_key_id")),
-        meta.kms_key_id.as_deref(),
+        own_key(config.get("kms_key_id")),
+        meta.kms_key_id.as_deref().filter(|k| !is_default_key(k)),
     ) {
         (None, _) => true,
         (Some(want), Some(have)) => {
@@ -1808,19 +1827,20 @@ impl offstate_framework::Resource for SecretResource {
                 // key is set on both sides.
                 // Where both name the key itself (an id or key ARN, not an alias), a
                 // different key is drift and shows.
+                // The AWS managed key, reported as no key or as its alias, and configured as
+                // null, "" or its alias, is one key: none of those spellings is drift.
                 let prior_kms = prior.get("kms_key_id").as_str();
+                let remote_kms = meta.kms_key_id.as_deref().filter(|k| !is_default_key(k));
                 let other_key = match (
                     prior_kms.and_then(kms_key_of),
-                    meta.kms_key_id.as_deref().and_then(kms_key_of),
+                    remote_kms.and_then(kms_key_of),
                 ) {
                     (Some(a), Some(b)) => a != b,
                     _ => false,
                 };
-                if prior_kms.is_none()
-                    || (meta.kms_key_id.is_none() && prior_kms != Some(""))
-                    || other_key
-                {
-                    s.set("kms_key_id", Value::opt_string(meta.kms_key_id.clone()));
+                let prior_default = prior_kms.is_some_and(is_default_key);
+                if prior_kms.is_none() || (remote_kms.is_none() != prior_default) || other_key {
+                    s.set("kms_key_id", Value::opt_string(remote_kms));
                 }
                 // `tags` holds what the configuration set: remote tags minus
                 // those of a default_tags key, unless `tags` had that key (it
@@ -1937,13 +1957,13 @@ impl offstate_framework::Resource for SecretResource {
         // Then metadata, tags, policy and replicas, then the value.
         // "" and null mean the same to AWS: no description, the default key.
         let description = non_empty(config.get("description"));
-        let kms = non_empty(config.get("kms_key_id"));
+        let kms = own_key(config.get("kms_key_id"));
         let update = MetadataUpdate {
             description: (description != non_empty(prior.get("description")))
                 .then(|| description.unwrap_or_default().to_string()),
             // Unsetting the key goes back to the AWS managed key.
-            kms_key_id: (kms != non_empty(prior.get("kms_key_id")))
-                .then(|| kms.unwrap_or("alias/aws/secretsmanager").to_string()),
+            kms_key_id: (kms != own_key(prior.get("kms_key_id")))
+                .then(|| kms.unwrap_or(DEFAULT_KEY_ALIAS).to_string()),
         };
         if update != MetadataUpdate::default() {
             if let Err(e) = c.store.update_metadata(&arn, update).await {
@@ -2206,7 +2226,10 @@ pub(crate) fn imported_state(
         "description",
         Value::opt_string(meta.description.clone().filter(|d| !d.is_empty())),
     );
-    s.set("kms_key_id", Value::opt_string(meta.kms_key_id.clone()));
+    s.set(
+        "kms_key_id",
+        Value::opt_string(meta.kms_key_id.as_deref().filter(|k| !is_default_key(k))),
+    );
     let own: BTreeMap<String, String> = shown_tags(&meta.tags)
         .into_iter()
         .filter(|(k, v)| default_tags.get(k) != Some(v))

@@ -284,6 +284,67 @@ async fn a_kms_key_swapped_outside_terraform_shows_as_drift() {
 }
 
 #[tokio::test]
+async fn the_aws_managed_key_by_any_spelling_is_no_drift() {
+    // Unsetting kms_key_id sends UpdateSecret with the AWS managed key's alias, and AWS may
+    // report that alias back: read as a key of its own, it made a diff against the null
+    // configuration on every plan (and an UpdateSecret on every apply).
+    let h = harness();
+    let mut c = config("app/kms-default", &canary(), "1");
+    c.set(
+        "kms_key_id",
+        Value::string("1111aaaa-0000-0000-0000-000000000001"),
+    );
+    let state = h.create(&c).await;
+    c.set("kms_key_id", Value::Null);
+    let plan = undv(&h.plan(&state, &c).await.planned_state, &h.ty);
+    let applied = undv(&h.apply(&state, &plan, &c).await.new_state, &h.ty);
+    let meta = h.store.describe("app/kms-default").await.unwrap().unwrap();
+    assert_eq!(meta.kms_key_id.as_deref(), Some("alias/aws/secretsmanager"));
+    let read = undv(&h.read(&applied).await.new_state, &h.ty);
+    assert!(
+        read.get("kms_key_id").is_null(),
+        "{:?}",
+        read.get("kms_key_id")
+    );
+    let again = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+    assert_eq!(
+        again, read,
+        "the AWS managed key reported by its alias is a diff"
+    );
+
+    // Configured as its alias (as hashicorp/aws users often write it) while AWS reports no
+    // key (a secret created without one): no diff either.
+    let mut c = config("app/kms-alias", &canary(), "1");
+    let state = h.create(&c).await;
+    c.set("kms_key_id", Value::string("alias/aws/secretsmanager"));
+    let mut recorded = state.clone();
+    recorded.set("kms_key_id", Value::string("alias/aws/secretsmanager"));
+    let read = undv(&h.read(&recorded).await.new_state, &h.ty);
+    assert_eq!(read.get("kms_key_id"), c.get("kms_key_id"));
+    let plan = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+    assert_eq!(
+        plan, read,
+        "alias/aws/secretsmanager against no key is a diff"
+    );
+    // A key of its own added outside Terraform still shows.
+    h.store
+        .update_metadata(
+            "app/kms-alias",
+            offstate_common::store::MetadataUpdate {
+                kms_key_id: Some("arn:aws:kms:us-east-1:123456789012:key/2222".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let read = undv(&h.read(&recorded).await.new_state, &h.ty);
+    assert_eq!(
+        read.get("kms_key_id").as_str(),
+        Some("arn:aws:kms:us-east-1:123456789012:key/2222")
+    );
+}
+
+#[tokio::test]
 async fn stop_provider_ends_the_wait_for_a_forced_delete() {
     // Ctrl-C in Terraform sends StopProvider: a destroy waiting for a forced
     // delete to finish must return then, not after two minutes.
