@@ -43,6 +43,7 @@ import shutil
 import subprocess
 import threading
 import urllib.parse
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -527,3 +528,131 @@ def test_bad_input_into_scrub_stdin_exits_2_with_nothing_on_stdout(pipe_ws, sm):
     assert len(searched) >= 2 * 2 * len(cases), "artifacts missing"
     assert not findings, "canary found (values not shown):\n" + "\n".join(f"  {f}" for f in findings)
 
+
+
+def test_a_state_without_lineage_gets_one_the_way_scrubs_error_says(pipe_ws, sm):
+    """A state without `lineage` (hand-made, or edited) is refused: the lineage names the
+    manifest. The error said to run `terraform state push` once to give it one, but Terraform
+    keeps a pushed state's lineage as it is (empty): following it, scrub refused again. The error
+    now gives steps that work, and this follows them with the real Terraform."""
+    ws = pipe_ws
+    token = ws.canary("nolineage")
+    store_args = ["--prefix", f"{ws.prefix}/scrubbed", "--endpoint", ws.endpoint, "--region", REGION]
+    state_file = ws.dir / "terraform.tfstate"
+    ws.write("terraform {}\n")
+    ws.init()
+    expect_rc(ws, run_pipeline(ws, terraform("state", "push", "-"), stdin=synthetic_state(token.reveal(), lineage=None)),
+              [0])
+    assert json.loads(state_file.read_bytes()).get("lineage", "") == ""
+
+    refused = run_pipeline(ws, terraform("state", "pull"), scrubber("scrub", "-", *store_args, "--write"),
+                           terraform("state", "push", "-"))
+    expect_rc(ws, refused, [0, 2, 1])
+    err = refused.stderr(1)
+    ctx = canaries.redact(err, ws.canaries)
+    assert "no `lineage`" in err and "uuidgen" in err, ctx
+    assert "`terraform state pull > s.json`" in err and "`terraform state push s.json`" in err, ctx
+    assert secret_names(sm, ws.prefix) == [], "a refused scrub stored something"
+
+    # What the error used to say does not give it one: Terraform pushes the lineage as it is.
+    expect_rc(ws, run_pipeline(ws, terraform("state", "pull"), terraform("state", "push", "-")), [0, 0])
+    assert json.loads(state_file.read_bytes()).get("lineage", "") == ""
+
+    # What it says now: a new lineage and the serial one higher, pushed (through a pipe here, so
+    # the plaintext is in no file of the test's).
+    pulled = run_pipeline(ws, terraform("state", "pull"), keep_stdout=False)
+    expect_rc(ws, pulled, [0])
+    doc = json.loads(pulled.stdout)
+    lineage = str(uuid.uuid4())
+    doc["lineage"], doc["serial"] = lineage, doc["serial"] + 1
+    expect_rc(ws, run_pipeline(ws, terraform("state", "push", "-"), stdin=json.dumps(doc, indent=2).encode()), [0])
+    assert json.loads(state_file.read_bytes())["lineage"] == lineage, "Terraform did not take the new lineage"
+
+    done = run_pipeline(ws, terraform("state", "pull"), scrubber("scrub", "-", *store_args, "--write"),
+                        terraform("state", "push", "-"))
+    expect_rc(ws, done, [0, 0, 0])
+    after = json.loads(state_file.read_bytes())
+    assert after["lineage"] == lineage
+    assert all(str(at(after, p)).startswith(REF) for p in SECRET_PTRS), "a value was not scrubbed"
+    assert secret_names(sm, ws.prefix), "nothing stored"
+    # Terraform's backups hold the pushed plaintext states: set aside, not swept.
+    set_aside(sorted(ws.dir.glob("terraform.tfstate.*backup")), ws.root / "backups-not-swept")
+    sweep(ws, [ws.artifacts, ws.dir])
+
+
+def test_a_workspace_copied_from_the_state_is_named_when_scrubbed_under_its_prefix(pipe_ws, sm):
+    """A copy of a state (`terraform state pull` pushed into a new workspace, as here; a copied
+    file; the local file `terraform init -migrate-state` leaves behind) keeps its lineage and
+    serial; an apply in each with other values gives both the same serial. Scrubbed under one
+    prefix, the copy's scrub reused the first one's idempotency tokens (lineage, serial, place)
+    with other values and stopped with Secrets Manager's bare ResourceExistsException. It now
+    says what happened and what to do, leaves the copy untouched, and the copy scrubs under a
+    prefix of its own; the first state still restores its own values.
+
+    Swept: every artifact from the first scrub on, and the working directory (Terraform's
+    backups set aside). Not swept: the setup's applies, whose plans show `terraform_data`'s old
+    `output` in plaintext (Terraform does not mark it sensitive; nothing of state-scrubber's)."""
+    ws = pipe_ws
+    first = ws.dir / "terraform.tfstate"
+    copy_file = ws.dir / "terraform.tfstate.d" / "staging" / "terraform.tfstate"
+    store = ["--endpoint", ws.endpoint, "--region", REGION]
+    ws.write(CONFIG)
+    ws.set_var("api_token", ws.canary("v0"))
+    ws.init()
+    ws.apply()
+    pulled = run_pipeline(ws, terraform("state", "pull"), keep_stdout=False)
+    expect_rc(ws, pulled, [0])
+    ws.tf("workspace", "new", "staging")
+    expect_rc(ws, run_pipeline(ws, terraform("state", "push", "-"), stdin=pulled.stdout), [0])
+    ws.set_var("api_token", ws.canary("staging"))
+    ws.apply()
+    ws.tf("workspace", "select", "default")
+    ws.set_var("api_token", ws.canary("default"))
+    ws.apply()
+    # Bring the two to one serial: each apply of a new value adds one.
+    for n in range(4):
+        a, b = json.loads(first.read_bytes()), json.loads(copy_file.read_bytes())
+        if a["serial"] == b["serial"]:
+            break
+        ws.tf("workspace", "select", "default" if a["serial"] < b["serial"] else "staging")
+        ws.set_var("api_token", ws.canary(f"again{n}"))
+        ws.apply()
+    assert a["lineage"] == b["lineage"] and a["serial"] == b["serial"], (a["serial"], b["serial"])
+    restored_want = first.read_bytes()
+
+    setup_seq = ws.seq
+    shared = f"{ws.prefix}/shared"
+    expect_rc(ws, run_pipeline(ws, scrubber("scrub", "--prefix", shared, "--write", *store, "terraform.tfstate")), [0])
+    before = copy_file.read_bytes()
+    refused = run_pipeline(ws, scrubber("scrub", "--prefix", shared, "--write", *store,
+                                        str(copy_file.relative_to(ws.dir))))
+    expect_rc(ws, refused, [2])
+    err = refused.stderr(0)
+    ctx = canaries.redact(err, ws.canaries)
+    assert err.startswith("error: terraform.tfstate.d/staging/terraform.tfstate: "), ctx
+    assert "another state with this state's lineage and serial" in err, ctx
+    assert "scrub each copy under its own --prefix" in err and "JSON path" in err, ctx
+    assert copy_file.read_bytes() == before, "the refused scrub changed the copy"
+
+    own = f"{ws.prefix}/staging"
+    expect_rc(ws, run_pipeline(ws, scrubber("scrub", "--prefix", own, "--write", *store,
+                                            str(copy_file.relative_to(ws.dir)))), [0])
+    assert all(str(at(json.loads(copy_file.read_bytes()), p)).startswith(f"{REF}{own}/") for p in SECRET_PTRS)
+
+    # The first state restores its own values (compared as JSON, the serial aside).
+    back = run_pipeline(ws, scrubber("restore", "-", "--prefix", shared, "--write", *store), stdin=first.read_bytes(),
+                        keep_stdout=False)
+    expect_rc(ws, back, [0])
+    got, want = json.loads(back.stdout), json.loads(restored_want)
+    got.pop("serial"), want.pop("serial")
+    same = got == want
+    assert same, "restore of the first state differs from it (paths, no values): " + ", ".join(
+        differences(want, got)[:10])
+    set_aside(sorted(ws.dir.rglob("terraform.tfstate*backup")), ws.root / "backups-not-swept")
+    ws.show_json()
+    after_setup = [p for p in sorted(ws.artifacts.iterdir())
+                   if not p.name.split("-")[0].isdigit() or int(p.name.split("-")[0]) > setup_seq]
+    findings, searched = canaries.search_paths([*after_setup, ws.dir], ws.canaries)
+    ws.swept_at = ws.seq
+    assert any(p.name.endswith("state-scrubber-scrub.stderr") for p in searched), "scrub's stderr not swept"
+    assert not findings, "canary found (values not shown):\n" + "\n".join(f"  {f}" for f in findings[:50])

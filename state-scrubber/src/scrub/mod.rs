@@ -47,7 +47,7 @@ pub enum ScrubError {
     NotState { file: String, kind: &'static str },
     #[error("{file}: the backend cache (`.terraform/terraform.tfstate`), not a state: its credentials came from -backend-config and Terraform needs them as they are. Give them through the backend's environment variables instead and run `terraform init -reconfigure`, which writes this file again without them")]
     BackendCache { file: String },
-    #[error("{file}: the state has no `lineage` (a legacy state); run `terraform state push` once to give it one")]
+    #[error("{file}: the state has no `lineage`, which names its secrets' manifest. Terraform keeps a state's lineage as it is (`terraform state push` of the state does not give it one): `terraform state pull > s.json`, set `\"lineage\"` in s.json to a new UUID (`uuidgen`) and `\"serial\"` one higher, `terraform state push s.json`, then scrub again")]
     NoLineage { file: String },
     /// The path is shown with a key that could be a secret masked (as audit's errors show it).
     #[error("{file}: at JSON path {}: {message}", shown_pointer(pointer))]

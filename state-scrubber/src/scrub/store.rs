@@ -51,6 +51,13 @@ pub enum PutError {
     OtherOwner(String),
     #[error("reading back version {0} gave a different value; the state was not changed")]
     ReadBack(String),
+    /// PutSecretValue refused this scrub's idempotency token (lineage, serial, place): a version
+    /// made with it holds another value. A re-run of the same state sends the same value, which
+    /// Secrets Manager takes as a no-op; another value means another state of this lineage at
+    /// this serial: a copy (a copied file, or `terraform state push` of it into another workspace
+    /// or backend) changed on its own.
+    #[error("version {0} of the secret was stored by a scrub of another state with this state's lineage and serial, and holds another value: a copy of this state (a copied state file, or `terraform state pull` pushed into another workspace or backend) that changed on its own was scrubbed under this --prefix. The state was not changed; scrub each copy under its own --prefix")]
+    CopyDiverged(String),
     #[error("the secret exists, encrypted with {have}, not with --kms-key-id {want}; scrub does not change the key of an existing secret (its readers may lack kms:Decrypt on the new one): re-encrypt it (`aws secretsmanager update-secret --secret-id {name} --kms-key-id {want}`) and run scrub again, or give --kms-key-id as the secret has it")]
     KmsKey {
         name: String,
@@ -86,7 +93,7 @@ impl PutError {
             | PutError::KmsKeyUnknown { .. } => true,
             PutError::Store(StoreError::ScheduledForDeletion { .. }) => true,
             PutError::Store(StoreError::Other { code, .. }) => code == INVALID_MANIFEST,
-            PutError::Store(_) | PutError::ReadBack(_) => false,
+            PutError::Store(_) | PutError::ReadBack(_) | PutError::CopyDiverged(_) => false,
         }
     }
 }
@@ -444,12 +451,17 @@ async fn update_existing(
         .put_value(PutValue {
             secret_id: name.to_string(),
             value: value.clone(),
-            client_request_token: Some(token),
+            client_request_token: Some(token.clone()),
             ..Default::default()
         })
-        .await
-        .map_err(|e| e.withhold_value(value))?;
-    Ok((v, Stored::NewVersion))
+        .await;
+    match v {
+        Ok(v) => Ok((v, Stored::NewVersion)),
+        // The only ResourceExistsException of PutSecretValue: the token names a version with
+        // other content.
+        Err(StoreError::AlreadyExists { .. }) => Err(PutError::CopyDiverged(token)),
+        Err(e) => Err(e.withhold_value(value).into()),
+    }
 }
 
 /// Where scrubbed values went. Kept in Secrets Manager as the secret

@@ -72,6 +72,59 @@ fn restore_puts_back_each_states_own_value_when_its_backup_was_scrubbed_too() {
     });
 }
 
+/// A copy of a state (a copied file, `terraform state pull` pushed into another workspace or
+/// backend) keeps its lineage and serial; an apply in each then gives both the same serial and
+/// other values. Scrubbed
+/// under one prefix, the second scrub's PutSecretValue reused the first's idempotency token
+/// (lineage, serial, place) with another value and stopped with Secrets Manager's bare
+/// "ResourceExistsException: You can't use ClientRequestToken ...", which says nothing of the
+/// copy or what to do. It now says so, and the first state still restores its own values.
+#[test]
+fn a_copy_of_the_state_changed_on_its_own_is_named_when_scrubbed_under_the_same_prefix() {
+    let (a, b) = (canary(), canary());
+    let (state_a, state_b) = (canary_state(&a), canary_state(&b));
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let scrubbed_a = scrub_write(state_a.as_bytes(), "terraform.tfstate", &store)
+            .await
+            .unwrap()
+            .output
+            .unwrap();
+        let err = scrub_write(
+            state_b.as_bytes(),
+            "terraform.tfstate.d/staging/terraform.tfstate",
+            &store,
+        )
+        .await
+        .expect_err("a copy with other values at the same serial is not scrubbed into its secrets");
+        let msg = err.to_string();
+        assert_no_canary(&a, "error", msg.as_bytes());
+        assert_no_canary(&b, "error", msg.as_bytes());
+        assert!(
+            msg.starts_with("terraform.tfstate.d/staging/terraform.tfstate: ")
+                && msg.contains("another state with this state's lineage and serial")
+                && msg.contains("scrub each copy under its own --prefix")
+                && msg.contains("JSON path"),
+            "the error names neither the copy nor what to do: {msg}"
+        );
+        let r = restore::restore(&scrubbed_a, "s", "test/app", &store, true)
+            .await
+            .unwrap();
+        let restored = json(r.output.as_ref().unwrap());
+        let original = json(state_a.as_bytes());
+        for path in [
+            "/outputs/db_password/value",
+            "/resources/0/instances/0/attributes/password",
+            "/resources/2/instances/0/attributes/secret_string",
+        ] {
+            assert!(
+                restored.pointer(path) == original.pointer(path),
+                "{path}: the first state's value did not come back"
+            );
+        }
+    });
+}
+
 /// A state with a few hundred values made a manifest of more than 65,536 bytes (about 580 bytes
 /// an entry, pretty-printed): moto takes it, real Secrets Manager refuses it, after every value
 /// was stored, so such a state could not be scrubbed at all. Now the manifest is compact and
