@@ -92,6 +92,10 @@ struct Job {
     label: String,
     start: Instant,
     data: Result<Fetched, String>,
+    /// Found by the listing (JSON that is not Terraform's is skipped with a note, as a walk
+    /// skips it), not named by the URL itself (held to the format, as a file named on the
+    /// command line).
+    listed: bool,
     /// Held until the object is scanned: bounds the bytes held at once.
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
@@ -261,11 +265,11 @@ fn scan_unmasked(
                 &input::Bytes::Heap(v),
                 1,
                 job.start,
-                false,
+                job.listed,
             ),
             Ok(Fetched::Spilled(tmp)) => {
                 match input::read(&Source::File(tmp.path().to_path_buf())) {
-                    Ok(b) => scan_bytes(engine, fp_key, job.label, &b, 1, job.start, false),
+                    Ok(b) => scan_bytes(engine, fp_key, job.label, &b, 1, job.start, job.listed),
                     Err(_) => vec![FileResult::failed(
                         job.label.clone(),
                         0,
@@ -319,13 +323,20 @@ fn scan_unmasked(
                             }
                         };
                         // What a walk would read; of that, what --exclude leaves out is
-                        // listed as such, not fetched.
+                        // listed as such, not fetched. The object the URL names itself
+                        // (`s3://b/envs/prod/network`: a backend `key` need not end in
+                        // .tfstate) is read whatever its name and whatever --exclude says, as
+                        // a file named on the command line is.
+                        let named = |o: &Object| !prefix.is_empty() && o.key == prefix;
                         let (page, left_out): (Vec<Object>, Vec<(Object, &str)>) = {
                             let mut read = Vec::new();
                             let mut left_out = Vec::new();
-                            for o in page.into_iter().filter(|o| input::wanted_key(&o.key)) {
+                            for o in page
+                                .into_iter()
+                                .filter(|o| named(o) || input::wanted_key(&o.key))
+                            {
                                 let rel = input::key_relative_to(&o.key, &prefix);
-                                match exclude.matching_key(rel) {
+                                match exclude.matching_key(rel).filter(|_| !named(&o)) {
                                     Some(glob) => left_out.push((o, glob)),
                                     None => read.push(o),
                                 }
@@ -353,6 +364,7 @@ fn scan_unmasked(
                                 (client.clone(), tx.clone(), spill_dir.clone());
                             let i = index;
                             index += 1;
+                            let listed = !named(&obj);
                             tasks.spawn(async move {
                                 let start = Instant::now();
                                 let data = fetch(&client, &obj, &spill_dir).await;
@@ -361,6 +373,7 @@ fn scan_unmasked(
                                     label: obj.label(),
                                     start,
                                     data,
+                                    listed,
                                     _permit: permit,
                                 });
                             });

@@ -21,6 +21,7 @@ mod quiet;
 mod report;
 mod rule_list;
 mod rules;
+mod s3;
 mod same_value;
 mod sarif;
 mod secrets_in_text;

@@ -1,0 +1,124 @@
+//! `audit s3://bucket/prefix`: what a listing reads, against moto's S3.
+
+use super::*;
+
+/// `audit URL ... --endpoint MOTO --format json` with only the test's AWS environment.
+fn audit_s3(moto: &Moto, args: &[&str]) -> Run {
+    let mut c = bin();
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            c.env_remove(k);
+        }
+    }
+    c.envs(aws_env());
+    done(
+        c.arg("audit")
+            .args(args)
+            .args(["--endpoint", &moto.url, "--format", "json"])
+            .output()
+            .unwrap(),
+    )
+}
+
+/// (file, status) of each entry of the JSON report's `files`.
+fn statuses(r: &Run) -> Vec<(String, String)> {
+    r.json()["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An S3 backend's `key` is any name (`key = "prod/network"`): the object a URL names exactly is
+/// read whatever its name, as a local file named on the command line is, and --exclude does not
+/// leave it out. Before, the listing's name filter dropped it: `audit s3://b/prod/network` said
+/// "0 findings in 0 files scanned" and exited 0 on a state holding a password.
+#[test]
+fn the_object_an_s3_url_names_is_read_whatever_its_name() {
+    let Some(moto) = Moto::start() else { return };
+    moto.put("/tf-states", b"");
+    moto.put("/tf-states/prod/network", db_state(&pw()).as_bytes());
+    // Beside it, under the same prefix: names a walk does not read, still left alone.
+    moto.put("/tf-states/prod/network-notes.txt", b"not a state");
+
+    let r = audit_s3(&moto, &["s3://tf-states/prod/network"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(
+        statuses(&r),
+        [(
+            "s3://tf-states/prod/network".to_string(),
+            "scanned".to_string()
+        )]
+    );
+    assert_eq!(findings(&r).len(), 1, "{}", r.stdout);
+
+    // Named, it is read whatever --exclude says (a listing's objects are not).
+    let r = audit_s3(
+        &moto,
+        &["s3://tf-states/prod/network", "--exclude", "network"],
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(findings(&r).len(), 1, "{}", r.stdout);
+
+    // Named, an object that is no state is held to the format (exit 2), as a named file is.
+    let r = audit_s3(&moto, &["s3://tf-states/prod/network-notes.txt"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    let errors = r.json()["errors"].to_string();
+    assert!(
+        errors.contains("s3://tf-states/prod/network-notes.txt"),
+        "{errors}"
+    );
+
+    // The prefix listed as a directory: the name filter applies (no .tfstate, not read).
+    let r = audit_s3(&moto, &["s3://tf-states/prod/"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(statuses(&r).is_empty(), "{}", r.stdout);
+}
+
+/// A listing reads what a directory walk would read, and skips what a walk skips: JSON picked by
+/// its name (`site/pricing-plans.json`) that is not Terraform's is skipped with a note, not an
+/// error. Before, every listed object was held to the format: a bucket holding such a file beside
+/// its states failed the audit with exit 2 where the same files on disk passed.
+#[test]
+fn a_listing_skips_json_that_is_not_terraform_as_a_walk_does() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = Dir::new();
+    let objects: [(&str, &[u8]); 3] = [
+        ("site/pricing-plans.json", b"{\"tiers\": [1, 2]}"),
+        ("site/explanation.json", b"[1, 2]"),
+        ("site/terraform.tfstate", b"{\"version\": 4,"),
+    ];
+    moto.put("/docs", b"");
+    for (key, body) in objects {
+        moto.put(&format!("/docs/{key}"), body);
+        dir.write(key, body);
+    }
+    let skipped = |r: &Run| -> Vec<String> {
+        statuses(r)
+            .into_iter()
+            .filter(|(_, s)| s == "skipped")
+            .map(|(f, _)| f.rsplit('/').next().unwrap().to_string())
+            .collect()
+    };
+    let errors = |r: &Run| r.json()["errors"].as_array().unwrap().len();
+
+    let walk = audit_in(dir.path(), &["site", "--format", "json"]);
+    let listing = audit_s3(&moto, &["s3://docs/"]);
+    for r in [&walk, &listing] {
+        // The broken state is still an error; the two other files are skipped.
+        assert_eq!(r.code, 2, "{}", r.all());
+        assert_eq!(errors(r), 1, "{}", r.stdout);
+        assert_eq!(
+            skipped(r),
+            ["explanation.json", "pricing-plans.json"],
+            "{}",
+            r.stdout
+        );
+    }
+}
