@@ -9,6 +9,7 @@ What `state-scrubber SUBCOMMAND --help` lists is what the docs must say, and the
 - every `state-scrubber SUBCOMMAND ...` command shown in README.md, state-scrubber/README.md and
   docs/ (code blocks and inline code) names a subcommand that exists and only options it takes;
 - every `--option` a help text mentions exists;
+- every subcommand's `--help` shows examples of it under `Examples:`, each taking only its options;
 - the exit codes the READMEs give: `audit` 0 clean, 1 findings, 2 error; every subcommand 2 on a
   usage error; `--help` 0.
 
@@ -156,19 +157,32 @@ def check(helps: dict[str, str], texts: dict[str, str]) -> list[str]:
             if flag not in options.get("audit", {}):
                 problems.append(f"state-scrubber/README.md: the audit options table has a row for {flag}, which `audit --help` does not list")
 
+    def check_shown(where: str, s: str, rest: str):
+        if s not in options:
+            problems.append(f"{where}: `state-scrubber {s}` is no subcommand")
+            return
+        shorts = {o["short"] for o in options[s].values() if o["short"]}
+        for flag in FLAG.findall(rest):
+            if flag not in options[s]:
+                problems.append(f"{where}: `state-scrubber {s}` is shown with {flag}, which it does not take")
+        for short in SHORT.findall(rest):
+            if short not in shorts:
+                problems.append(f"{where}: `state-scrubber {s}` is shown with {short}, which it does not take")
+
     # Every command shown in the docs.
     for path, text in texts.items():
         for line, s, rest in shown_commands(text, subs):
-            if s not in options:
-                problems.append(f"{path}:{line}: `state-scrubber {s}` is no subcommand")
-                continue
-            shorts = {o["short"] for o in options[s].values() if o["short"]}
-            for flag in FLAG.findall(rest):
-                if flag not in options[s]:
-                    problems.append(f"{path}:{line}: `state-scrubber {s}` is shown with {flag}, which it does not take")
-            for short in SHORT.findall(rest):
-                if short not in shorts:
-                    problems.append(f"{path}:{line}: `state-scrubber {s}` is shown with {short}, which it does not take")
+            check_shown(f"{path}:{line}", s, rest)
+
+    # Every subcommand's --help shows examples of it (ripgrep's and gitleaks' do), each a command
+    # it takes.
+    for s in subs:
+        examples = helps[s].split("\nExamples:\n", 1)[1].split("\n\n", 1)[0] if "\nExamples:\n" in helps[s] else ""
+        shown = shown_commands("```\n" + examples + "\n```", subs)
+        if not any(sub == s for _, sub, _ in shown):
+            problems.append(f"`state-scrubber {s} --help` shows no example of `state-scrubber {s}` under Examples:")
+        for line, sub, rest in shown:
+            check_shown(f"`state-scrubber {s} --help`, example {line - 1}", sub, rest)
 
     # Options a help text names.
     every = set().union(*(set(o) for o in options.values())) | CLAP_OWN
@@ -236,8 +250,13 @@ else:
         broken = readme.replace(usage, drifted).replace("| `--all-versions` |", "| all versions |")
         broken = broken.replace("| `--concurrency N` |", "| `--concurrency N`, `--parallel N` |")
         broken += "\n```sh\nstate-scrubber audit . --fail-on-errors\nstate-scrubber scan .\n```\n"
-        problems = check(helps, {**texts, "state-scrubber/README.md": broken})
+        no_examples = helps["migrate"].replace("\nExamples:\n", "\n")
+        bad_example = helps["rules"].replace("state-scrubber rules --format json", "state-scrubber rules --format json --all", 1)
+        assert bad_example != helps["rules"]
+        problems = check({**helps, "migrate": no_examples, "rules": bad_example}, {**texts, "state-scrubber/README.md": broken})
         for want in [
+            "`state-scrubber migrate --help` shows no example",
+            "`state-scrubber rules --help`, example 2: `state-scrubber rules` is shown with --all",
             "Usage of `migrate` lacks --no-recursive",
             "Usage of `scrub` shows --dry-run",
             "Usage of `audit` gives --format text|json|sarif, `--help` text|json|sarif|html",

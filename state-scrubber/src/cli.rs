@@ -29,40 +29,77 @@ pub struct Cli {
 pub enum Command {
     /// Audit states, plans (saved with `terraform plan -out`, or `terraform show -json`) and backend
     /// caches for plaintext secrets.
-    #[command(after_help = AUDIT_EXIT)]
+    #[command(after_help = AUDIT_AFTER)]
     Audit(AuditArgs),
     /// Move the secrets found in a state into Secrets Manager and rewrite the state to references.
-    #[command(after_help = SCRUB_EXIT)]
+    #[command(after_help = SCRUB_AFTER)]
     Scrub(crate::scrub::cli::ScrubArgs),
     /// Put back the values a scrub moved out of a state.
-    #[command(after_help = RESTORE_EXIT)]
+    #[command(after_help = RESTORE_AFTER)]
     Restore(crate::scrub::cli::RestoreArgs),
     /// Rewrite HCL to write-only attributes, ephemeral resources and offstate_secret.
-    #[command(after_help = MIGRATE_EXIT)]
+    #[command(after_help = MIGRATE_AFTER)]
     Migrate(crate::migrate::MigrateArgs),
     /// List every rule id a finding can carry (for `[[allow]] rules`, `scrub --only/--exclude`),
     /// with a configuration's own rules and allow entries, after checking it.
-    #[command(after_help = RULES_EXIT)]
+    #[command(after_help = RULES_AFTER)]
     Rules(crate::catalog::RulesArgs),
 }
 
-// What each command's --help says of its exit status (the README's "Exit codes").
-const AUDIT_EXIT: &str = "Exit status: 0 no finding at or above --fail-on (findings a baseline \
+/// What each command's --help ends with: examples (each one a command that
+/// tests/test_docs_cli.py checks against the options), then its exit status (the README's "Exit
+/// codes"). A comment starts at `#`.
+macro_rules! after_help {
+    ($($example:literal)+ ; $exit:literal) => {
+        concat!("Examples:\n", $("  ", $example, "\n",)+ "\n", $exit)
+    };
+}
+
+const AUDIT_AFTER: &str = after_help!(
+    "state-scrubber audit                       # the current directory, recursively"
+    "state-scrubber audit envs/prod/terraform.tfstate tfplan   # a state and a saved plan"
+    "terraform show -json tfplan | state-scrubber audit -"
+    "terraform state pull | state-scrubber audit - --label envs/prod/terraform.tfstate"
+    "state-scrubber audit . --format sarif -o state-scrubber.sarif --fail-on high   # CI"
+    "state-scrubber audit . --write-baseline .state-scrubber-baseline.json   # accept what is there"
+    "state-scrubber audit . --baseline .state-scrubber-baseline.json   # fail on new findings only"
+    "state-scrubber audit s3://tf-states/ --all-versions --format html -o audit.html";
+    "Exit status: 0 no finding at or above --fail-on (findings a baseline \
     accepts or the config allows do not count; also 0 when nothing was found to read), 1 at least \
     one, 2 an error (a path that cannot be read, a file that is not a state or plan, a usage \
-    error). Errors win over findings; the other files are still scanned and reported.";
-const SCRUB_EXIT: &str = "Exit status: 0 done (or, without --write, what --write would do was \
+    error). Errors win over findings; the other files are still scanned and reported."
+);
+const SCRUB_AFTER: &str = after_help!(
+    "state-scrubber scrub terraform.tfstate --prefix prod/payments   # what --write would do"
+    "state-scrubber scrub terraform.tfstate --prefix prod/payments --write"
+    "terraform state pull | state-scrubber scrub - --prefix prod/payments --write > scrubbed.json";
+    "Exit status: 0 done (or, without --write, what --write would do was \
     shown), whatever was found; 2 an error, a usage error included. Stopped by Ctrl-C or SIGTERM \
     during --write, it ends by that signal (the shell shows 130 or 143); the state file is the old \
-    one or, as it then says, already the new one.";
-const RESTORE_EXIT: &str = "Exit status: 0 done (or, without --write, what --write would do was \
+    one or, as it then says, already the new one."
+);
+const RESTORE_AFTER: &str = after_help!(
+    "state-scrubber restore terraform.tfstate --prefix prod/payments   # what --write would do"
+    "state-scrubber restore terraform.tfstate --prefix prod/payments --write";
+    "Exit status: 0 done (or, without --write, what --write would do was \
     shown); 2 an error, a usage error included. Stopped by Ctrl-C or SIGTERM during --write, it \
     ends by that signal (the shell shows 130 or 143); the state file is the old one or, as it then \
-    says, already the new one.";
-const MIGRATE_EXIT: &str = "Exit status: 0 done (or, without --write, the diff was shown); 2 an \
-    error (nothing is written then), a usage error included.";
-const RULES_EXIT: &str = "Exit status: 0, or 2 when the configuration file has an error (the \
-    entry is named) or on a usage error.";
+    says, already the new one."
+);
+const MIGRATE_AFTER: &str = after_help!(
+    "state-scrubber migrate .                   # the diff, nothing written"
+    "state-scrubber migrate . --prefix prod/payments --write"
+    "state-scrubber migrate modules/db --no-recursive --no-offstate-secret";
+    "Exit status: 0 done (or, without --write, the diff was shown); 2 an \
+    error (nothing is written then), a usage error included."
+);
+const RULES_AFTER: &str = after_help!(
+    "state-scrubber rules"
+    "state-scrubber rules --format json | jq -r '.rules[].id'"
+    "state-scrubber rules --config .state-scrubber.toml   # check a configuration";
+    "Exit status: 0, or 2 when the configuration file has an error (the \
+    entry is named) or on a usage error."
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
