@@ -155,6 +155,8 @@ def test_data_sources_and_ref_function(ws, sm):
     c = ws.canary()
     ws.set_var("secret", c)
     name = ws.name()
+    other = ws.name("other")  # a secret without a value, made outside: what the negated filter finds
+    sm.create_secret(Name=other)
     ws.write(
         hcl.config(
             ws.endpoint,
@@ -163,8 +165,13 @@ def test_data_sources_and_ref_function(ws, sm):
             'data "offstate_secrets" "found" {\n'
             f'  name_prefix = "{name}"\n  tags = {{ team = "pay" }}\n'
             "  depends_on = [offstate_secret.s]\n}\n"
+            # docs/data-sources/secrets.md: a leading ! is ListSecrets' negation filter.
+            'data "offstate_secrets" "others" {\n'
+            f'  name_prefix = "!{name}"\n'
+            "  depends_on = [offstate_secret.s]\n}\n"
             'output "current" { value = data.offstate_secret.meta.current_version_id }\n'
             'output "names" { value = data.offstate_secrets.found.names }\n'
+            'output "others" { value = data.offstate_secrets.others.names }\n'
             'output "ref" { value = provider::offstate::ref(offstate_secret.s.name, "password") }\n'
             # json_key is variadic: omitted, null, or a nested path.
             'output "ref_whole" { value = provider::offstate::ref(offstate_secret.s.name) }\n'
@@ -176,6 +183,7 @@ def test_data_sources_and_ref_function(ws, sm):
     out = json.loads(ws.tf("output", "-json").stdout)
     assert out["current"]["value"] == store.stages(sm, name)["AWSCURRENT"]
     assert out["names"]["value"] == [name]
+    assert other in out["others"]["value"] and name not in out["others"]["value"]
     assert out["ref"]["value"] == f"ref+awssecrets://{name}#/password"
     assert out["ref_whole"]["value"] == f"ref+awssecrets://{name}"
     assert out["ref_null"]["value"] == f"ref+awssecrets://{name}"
