@@ -8,8 +8,11 @@
 use super::findings::{Pos, Site};
 use super::marks::Marks;
 use super::scanner::Scanner;
+use super::sites::{KeySite, KEY_SITE_MIN_LEN};
 use crate::detect::{Detection, Mark, Step};
-use crate::finding::{mask_module_keys, masked_key, Address, KeyPlace, MaskedKey};
+use crate::finding::{
+    mask_module_keys, masked_key, module_keys, preview, Address, KeyPlace, MaskedKey,
+};
 use crate::json::{Dom, Kind as JKind, NodeId, Parser, SyntaxError};
 use crate::table::GENERIC_FIX;
 use std::borrow::Cow;
@@ -135,7 +138,24 @@ impl Scanner<'_> {
             let mut at = unit.to_string();
             at.push('/');
             crate::json::push_pointer_token(&mut at, &address.display());
-            for (member, d) in keys {
+            // A key no content rule picked is reported after the scan if it equals a value
+            // found secret in the file, as a state instance's is (`mask_secret_keys`, which
+            // also masks it in this pointer's address token).
+            for (member, raw) in keys.unpicked {
+                if raw.len() < KEY_SITE_MIN_LEN {
+                    continue;
+                }
+                self.key_sites.push(KeySite {
+                    digest: self.engine.value_digest(&raw),
+                    preview: preview(&raw),
+                    member,
+                    section: "identities".to_string(),
+                    address: address.clone(),
+                    unit: unit.to_string(),
+                    pos: Pos::of_key(src, dom, k),
+                });
+            }
+            for (member, d) in keys.picked {
                 let attr = [Step::Key(Cow::Borrowed(member))];
                 self.dets = vec![d];
                 self.push_dets(&Site {
@@ -164,27 +184,43 @@ impl Scanner<'_> {
     }
 }
 
+/// What [`Scanner::identity_address_keys`] makes of an address's keys: each key a content rule
+/// recognises, masked, with its detection; each other string key, kept for `mask_secret_keys`.
+/// Both with the member a state would hold the key in (`index_key`, `module`).
+#[derive(Default)]
+struct AddressKeys {
+    picked: Vec<(&'static str, Detection)>,
+    unpicked: Vec<(&'static str, String)>,
+}
+
 impl Scanner<'_> {
     /// Mask in `address` its index key and module instance keys that a content rule recognises
-    /// (as [`Scanner::address_keys`] does for a state's instance); each one's detection, with
-    /// the member a state would hold it in (`index_key`, `module`).
-    fn identity_address_keys(&self, address: &mut Address) -> Vec<(&'static str, Detection)> {
+    /// (as [`Scanner::address_keys`] does for a state's instance).
+    fn identity_address_keys(&self, address: &mut Address) -> AddressKeys {
         let engine = self.engine;
-        let mut found = Vec::new();
+        let mut keys = AddressKeys::default();
         if let Some(k) = &address.index_key {
             if let Ok(raw) = serde_json::from_str::<String>(k) {
-                if let Some(d) = engine.analyze_address_key(&raw) {
-                    address.index_key = Some(masked_key(&raw));
-                    address.masked.push(MaskedKey {
-                        place: KeyPlace::Index,
-                        digest: engine.value_digest(&raw),
-                    });
-                    found.push(("index_key", d));
+                match engine.analyze_address_key(&raw) {
+                    Some(d) => {
+                        address.index_key = Some(masked_key(&raw));
+                        address.masked.push(MaskedKey {
+                            place: KeyPlace::Index,
+                            digest: engine.value_digest(&raw),
+                        });
+                        keys.picked.push(("index_key", d));
+                    }
+                    None => keys.unpicked.push(("index_key", raw)),
                 }
             }
         }
         let (masked, picked) =
             mask_module_keys(&address.module, |k| engine.analyze_address_key(k).is_some());
+        for k in module_keys(&address.module) {
+            if !picked.iter().any(|(_, p)| *p == k) {
+                keys.unpicked.push(("module", k));
+            }
+        }
         if !picked.is_empty() {
             address.module = masked;
             for (ordinal, k) in &picked {
@@ -193,11 +229,11 @@ impl Scanner<'_> {
                     digest: engine.value_digest(k),
                 });
                 if let Some(d) = engine.analyze_address_key(k) {
-                    found.push(("module", d));
+                    keys.picked.push(("module", d));
                 }
             }
         }
-        found
+        keys
     }
 }
 

@@ -99,6 +99,16 @@ pub(super) fn mask_secret_keys(
         mask_address(&mut site.address, is_secret);
         let address = site.address.display();
         let steps = [Step::Key(Cow::Borrowed(site.member))];
+        // In `terraform state identities -json` the key is in the member name, the address:
+        // the pointer is that member's (`/ADDRESS`, masked), as for a key a content rule picked.
+        let json_pointer = if document == super::DocKind::Identities.as_str() {
+            let mut p = site.unit.clone();
+            p.push('/');
+            crate::json::push_pointer_token(&mut p, &address);
+            p
+        } else {
+            format!("{}{}", site.unit, pointer(&steps))
+        };
         let mut f = Finding {
             file: file.to_string(),
             archive: None,
@@ -108,7 +118,7 @@ pub(super) fn mask_secret_keys(
             address,
             resource: site.address,
             attribute_path: attribute_path(&steps),
-            json_pointer: format!("{}{}", site.unit, pointer(&steps)),
+            json_pointer,
             inner_pointer: None,
             inner_identity: None,
             decoded: vec![],

@@ -599,8 +599,62 @@ fn a_secret_key_in_an_identities_address_is_masked() {
     let r = audit(&[&d.s("ids.json"), "--format", "json"]);
     let found = findings(&r);
     let at = |path: &str| found.iter().filter(|f| f["attribute_path"] == path).count();
-    // Each content-rule key is a finding of its own; the password is found by its name.
-    assert_eq!((at("index_key"), at("module"), at("password")), (1, 1, 2));
+    // Each content-rule key is a finding of its own, and so is each key equal to a password
+    // found in the file (8 characters or more); the password is found by its name.
+    assert_eq!((at("index_key"), at("module"), at("password")), (3, 1, 2));
+}
+
+/// An index or module key of an identities address that no content rule recognises but that
+/// equals a value found secret in the file (a `random_password` result used as a `for_each`
+/// key) is masked and reported at its member (`index_key`, `module`; rule `same-value`), as a
+/// state instance's key is: before, it was masked with no finding of its own, so a copy of a
+/// secret sat in the artifact with nothing saying so. Its pointer is the masked address.
+#[test]
+fn a_key_equal_to_a_found_value_in_an_identities_address_is_reported() {
+    let d = Dir::new();
+    let p = pw();
+    let q = serde_json::to_string(&p).unwrap();
+    let ids = json!({
+        format!("aws_db_instance.db[{q}]"): {"id": "db-1"},
+        format!("module.m[{q}].vendor_thing.u"): {"id": "t-2"},
+        "vendor_thing.v": {"id": "t-3", "password": p},
+        "aws_instance.web[\"blue-green-eu\"]": {"id": "i-0"},
+    });
+    d.write("ids.json", ids.to_string());
+    for format in ["text", "sarif"] {
+        let r = audit(&[&d.s("ids.json"), "--format", format, "--verbose"]);
+        assert!(!r.all().contains(&p), "{format}: a key is shown");
+    }
+    let r = audit(&[&d.s("ids.json"), "--format", "json"]);
+    assert!(!r.all().contains(&p), "a key is shown");
+    let mut got = columns(
+        &findings(&r),
+        ["address", "attribute_path", "json_pointer", "rule_id"],
+    );
+    got.sort();
+    let masked = format!("\"…({} chars)\"", p.chars().count());
+    let mut want = vec![
+        [
+            format!("aws_db_instance.db[{masked}]"),
+            "index_key".to_string(),
+            format!("/aws_db_instance.db[{masked}]"),
+            "same-value".to_string(),
+        ],
+        [
+            format!("module.m[{masked}].vendor_thing.u"),
+            "module".to_string(),
+            format!("/module.m[{masked}].vendor_thing.u"),
+            "same-value".to_string(),
+        ],
+        [
+            "vendor_thing.v".to_string(),
+            "password".to_string(),
+            "/vendor_thing.v/password".to_string(),
+            "key-password".to_string(),
+        ],
+    ];
+    want.sort();
+    assert_eq!(got, want);
 }
 
 /// A UI stream's `@message` (content rules, at `/i/@message`) and a diagnostic's `snippet.code`
