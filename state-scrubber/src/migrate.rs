@@ -56,6 +56,15 @@ pub fn run_migrate(args: MigrateArgs) -> anyhow::Result<Outcome> {
             .as_deref()
             .map(|p| p.trim_matches('/').to_owned()),
     };
+    // The library only asks whether DIR is a directory: a missing path (a typo) or one that
+    // cannot be looked at is said in the operating system's words, as audit says it.
+    if let Err(e) = std::fs::metadata(&args.dir) {
+        anyhow::bail!(
+            "{}: {}",
+            crate::report::printable(&crate::input::path_label(&args.dir)),
+            crate::input::io_message(&e)
+        );
+    }
     // Parse errors name file:line:column; main turns the error into exit status 2.
     let plan = hcl_migrate::plan_migration(&args.dir, &opts)?;
     let rules = Rules::builtin().context("loading the built-in rules")?;

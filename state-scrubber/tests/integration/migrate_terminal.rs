@@ -98,6 +98,30 @@ fn nothing_to_migrate_names_the_directory_escaped() {
     );
 }
 
+/// A DIR that is not there is said so, in the operating system's words as `audit` says it
+/// (exit 2); before, a typo read "nodir: not a directory". A file is still "not a directory".
+#[test]
+fn a_missing_directory_is_named_as_missing() {
+    let parent = tempfile::tempdir().unwrap();
+    std::fs::write(parent.path().join("main.tf"), "").unwrap();
+    for (arg, want) in [
+        (
+            "no-such-dir",
+            "no-such-dir: No such file or directory (os error 2)",
+        ),
+        ("main.tf", "main.tf: not a directory"),
+    ] {
+        let out = util::bin()
+            .current_dir(parent.path())
+            .args(["migrate", arg])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{stderr:?}");
+        assert_eq!(stderr, format!("error: {want}\n"));
+    }
+}
+
 /// `migrate --write | head`: the reader of the diff goes away, and the files are still
 /// migrated, quietly, as `audit` still writes its baseline (exit 0). Before, the failed print
 /// of the diff returned before the write: exit 2, 'Broken pipe', nothing migrated. With stderr
