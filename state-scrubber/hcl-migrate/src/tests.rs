@@ -2208,6 +2208,36 @@ fn a_version_with_two_values_or_none_says_what_to_set() {
     assert_converts(&followed, "none");
 }
 
+/// Real-world run (cloudposse-style modules of the `count` era): a version with `secret_id =
+/// join("", aws_secretsmanager_secret.N.*.id)` sets the secret's value, but the secret got the
+/// note that no version sets one, that it could stay, and how to replace it by hand (which
+/// would leave the version naming a resource that is gone). The note now names the version and
+/// says which `secret_id` converts; written so, the pair converts.
+#[test]
+fn a_version_naming_its_secret_through_a_splat_is_named_not_missing() {
+    let main = "resource \"aws_secretsmanager_secret\" \"a\" {\n  count = var.on ? 1 : 0\n  name  = \"prod/a\"\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"a\" {\n  count         = var.on ? 1 : 0\n  secret_id     = join(\"\", aws_secretsmanager_secret.a.*.id)\n  secret_string = var.pw\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main)]);
+    let notes = info_notes(&plan);
+    let a = not_converted(&notes, "a");
+    assert!(!a.contains("no `aws_secretsmanager_secret_version`"), "{a}");
+    for part in [
+        "`aws_secretsmanager_secret_version.a` (at ",
+        "main.tf:8) sets its value, but its `secret_id` names it in a form migrate does not follow",
+        "`aws_secretsmanager_secret.a[count.index].id`",
+    ] {
+        assert!(a.contains(part), "{a}");
+    }
+    // The step works.
+    assert_converts(
+        &main.replace(
+            "join(\"\", aws_secretsmanager_secret.a.*.id)",
+            "aws_secretsmanager_secret.a[count.index].id",
+        ),
+        "a",
+    );
+}
+
 #[test]
 fn a_secret_without_a_version_says_it_can_stay_or_how_to_move_it_by_hand() {
     let main = "resource \"aws_secretsmanager_secret\" \"lone\" {\n  name = \"prod/lone\"\n}\n";

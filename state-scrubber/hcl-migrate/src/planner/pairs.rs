@@ -92,7 +92,29 @@ impl<'a> Planner<'a> {
                 .collect();
             let mut chosen = None;
             match versions.as_slice() {
-                [] => reasons.push(no_version_reason(name)),
+                // A version whose `secret_id` names the secret in a form `version_target` does
+                // not read (`join("", aws_secretsmanager_secret.N.*.id)`, older modules' way
+                // with `count`; `one(...[*].id)`, `element(...)`) does set its value: saying
+                // none does, and to rewrite the secret by hand, would leave that version naming
+                // a resource that is gone, its value in the state.
+                [] => match self.refs.iter().find_map(|r| match &r.site.owner {
+                    Owner::Resource { ty, name: vname }
+                        if ty == "aws_secretsmanager_secret_version"
+                            && r.site.path == ["secret_id"]
+                            && r.resource_named("aws_secretsmanager_secret") == Some(name) =>
+                    {
+                        Some((vname.clone(), self.at(r)))
+                    }
+                    _ => None,
+                }) {
+                    Some((vname, at)) => reasons.push(format!(
+                        "`aws_secretsmanager_secret_version.{vname}` (at {at}) sets its value, but its `secret_id` \
+                         names it in a form migrate does not follow; to convert the pair, write `secret_id = \
+                         aws_secretsmanager_secret.{name}.id` (with `count`, `aws_secretsmanager_secret.{name}[count.index].id` \
+                         and the secret's `count`) and migrate again"
+                    )),
+                    None => reasons.push(no_version_reason(name)),
+                },
                 [(version_file, version, instance)] => {
                     let vname = label(version, 1).unwrap_or_default();
                     if let Err(reason) = same_repetition(name, repeat, version, instance) {
