@@ -93,6 +93,9 @@ pub struct AuditReport {
     /// stderr, not with --quiet.
     pub walk_notes: Vec<String>,
     pub suppressed: usize,
+    /// Baseline entries for files this run read that accepted nothing (see
+    /// [`Baseline::stale`]).
+    pub stale_baseline_entries: usize,
     /// The findings the baseline accepted (to update it: `--baseline X --write-baseline X`).
     pub accepted: Vec<Finding>,
     /// The baseline given, if any.
@@ -302,6 +305,13 @@ pub fn audit_excluding(
             report.suppressed += accepted.len();
             report.accepted.extend(accepted);
         }
+        let read: Vec<String> = report
+            .files
+            .iter()
+            .filter(|f| f.error.is_none() && f.excluded.is_none())
+            .map(|f| f.file.clone())
+            .collect();
+        report.stale_baseline_entries = b.stale(&read, &report.accepted);
     }
     report.baseline = baseline;
     report.baseline_file = opts.baseline.as_deref().map(input::path_label);

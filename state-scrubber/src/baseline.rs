@@ -145,6 +145,34 @@ impl Baseline {
         Self::build(current.chain(accepted), kept)
     }
 
+    /// The entries for a file among `scanned` (file labels, read without an error) that accept
+    /// none of `accepted` (the findings this baseline accepted in the run): their finding is gone
+    /// (the secret removed, the resource destroyed) or moved. An update drops them
+    /// ([`Baseline::updated`]); until then each would accept a new secret found at the same
+    /// place (the fingerprint never depends on the value). Entries that apply everywhere are not
+    /// counted: one run need not read every file.
+    pub fn stale(&self, scanned: &[String], accepted: &[Finding]) -> usize {
+        let scanned: HashSet<String> = scanned.iter().map(|f| normalize_file(f)).collect();
+        let used: HashSet<(&str, String)> = accepted
+            .iter()
+            .flat_map(|f| {
+                let file = normalize_file(&f.file);
+                [
+                    (f.fingerprint.as_str(), file.clone()),
+                    (f.legacy_fingerprint.as_str(), file),
+                ]
+            })
+            .collect();
+        self.findings
+            .iter()
+            .filter(|e| !e.file.is_empty())
+            .filter(|e| {
+                let file = normalize_file(&e.file);
+                scanned.contains(&file) && !used.contains(&(e.fingerprint.as_str(), file))
+            })
+            .count()
+    }
+
     fn build<'a>(findings: impl Iterator<Item = &'a Finding>, kept: Vec<Entry>) -> Baseline {
         let mut seen: HashSet<(String, String)> = kept
             .iter()

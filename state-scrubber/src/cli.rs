@@ -556,6 +556,20 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             writeln!(stderr, "note: {note}").context("writing to stderr")?;
         }
     }
+    // Not when this run rewrites a baseline: the update drops them.
+    if report.stale_baseline_entries > 0 && !args.quiet && args.write_baseline.is_none() {
+        let n = report.stale_baseline_entries;
+        let file = crate::report::printable(report.baseline_file.as_deref().unwrap_or_default());
+        writeln!(
+            stderr,
+            "note: baseline {file}: {n} entr{} for files read in this run accept{} no finding \
+             (the secret is gone, or moved); until removed, such an entry accepts a new secret \
+             found at the same place: `--baseline {file} --write-baseline {file}` drops them",
+            if n == 1 { "y" } else { "ies" },
+            if n == 1 { "s" } else { "" },
+        )
+        .context("writing to stderr")?;
+    }
     for e in report.all_errors() {
         writeln!(
             stderr,

@@ -82,6 +82,7 @@ fn head(report: &AuditReport) -> Value {
             "failing": report.failing(),
             "fail_on": report.fail_on.map(|s| s.as_str()),
             "accepted_by_baseline": report.suppressed,
+            "stale_baseline_entries": report.stale_baseline_entries,
             "allowed_by_config": report.allowed,
             "config": report.config_file,
             "errors": report.all_errors().len(),

@@ -558,3 +558,84 @@ fn a_baseline_of_another_version_or_kind_is_refused_with_what_is_wrong() {
     let r = audit(&[&st, "--baseline", &by_hand.display().to_string()]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+/// An entry whose finding is gone (the secret removed, the resource destroyed) keeps accepting
+/// whatever is found at the same place later, a new secret included: the run says how many
+/// entries for the files it read accepted nothing, and how to drop them (a note on stderr, JSON
+/// `summary.stale_baseline_entries`). Entries for files not read, and the update that drops
+/// them (`--write-baseline`), say nothing. Before, nothing told a stale baseline from a live one.
+#[test]
+fn stale_baseline_entries_are_counted_and_named() {
+    let d = Dir::new();
+    let two = || {
+        state_v4(json!([
+            resource(
+                "managed",
+                "aws_db_instance",
+                "main",
+                json!({"password": pw()}),
+                json!([])
+            ),
+            resource(
+                "managed",
+                "random_password",
+                "old",
+                json!({"result": pw()}),
+                json!([])
+            ),
+        ]))
+    };
+    d.write("terraform.tfstate", two());
+    d.write("other/terraform.tfstate", two());
+    let r = audit_in(d.path(), &[".", "--write-baseline", "b.json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    // The random_password is destroyed in one state.
+    d.write("terraform.tfstate", db_state(&pw()));
+
+    let r = audit_in(d.path(), &[".", "--baseline", "b.json", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        r.json()["summary"]["stale_baseline_entries"],
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains(
+            "note: baseline b.json: 1 entry for files read in this run accepts no finding"
+        ) && r
+            .stderr
+            .contains("`--baseline b.json --write-baseline b.json` drops them"),
+        "{}",
+        r.stderr
+    );
+    // Only the state still holding both is read: nothing stale in what was read.
+    let r = audit_in(
+        d.path(),
+        &["other", "--baseline", "b.json", "--format", "json"],
+    );
+    assert_eq!(
+        r.json()["summary"]["stale_baseline_entries"],
+        0,
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stderr.contains("note: baseline"), "{}", r.stderr);
+    // -q says nothing; the update drops the entry and says nothing of it.
+    let r = audit_in(d.path(), &[".", "--baseline", "b.json", "-q"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = audit_in(
+        d.path(),
+        &[".", "--baseline", "b.json", "--write-baseline", "b.json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.stderr.contains("note: baseline"), "{}", r.stderr);
+    let r = audit_in(d.path(), &[".", "--baseline", "b.json", "--format", "json"]);
+    assert_eq!(
+        r.json()["summary"]["stale_baseline_entries"],
+        0,
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stderr.contains("note: baseline"), "{}", r.stderr);
+}
