@@ -67,14 +67,59 @@ pub fn withhold(secret: &str) {
     } else {
         String::new()
     };
+    let mut forms = vec![secret.to_owned(), escaped, encoded, lower];
+    // A gateway or a fake that answers with the base64 of the whole request it got (a form body
+    // with an `external_id`, a JSON body with a token): each form sits there at one of three
+    // byte alignments, in the standard or the URL alphabet.
+    let mut cores = Vec::new();
+    for form in forms.iter().filter(|f| !f.is_empty()) {
+        cores.extend(base64_cores(form.as_bytes()));
+    }
+    forms.extend(cores);
     let mut list = WITHHELD.write().unwrap_or_else(|e| e.into_inner());
-    for form in [secret.to_owned(), escaped, encoded, lower] {
+    for form in forms {
         if !form.is_empty() && !list.contains(&form) {
             list.push(form);
         }
     }
     // Longest first, so a string containing another is replaced whole.
     list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// The base64 characters that depend on `bytes` alone, for `bytes` at each of the three byte
+/// alignments in a larger blob, in the standard and the URL alphabet: whatever surrounds `bytes`
+/// in the blob, its base64 holds one of these. Only those of [`MIN_LEN`] characters or more (so
+/// replaced wherever they occur; a shorter one would be no whole token inside base64 anyway).
+/// The one or two characters at each end that mix `bytes` with their neighbours are left: they
+/// carry at most 4 bits of it each.
+fn base64_cores(bytes: &[u8]) -> Vec<String> {
+    const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    for k in 0..3usize {
+        let mut padded = vec![0u8; k];
+        padded.extend_from_slice(bytes);
+        let mut enc = Vec::with_capacity(padded.len() * 4 / 3 + 4);
+        for chunk in padded.chunks(3) {
+            let n = chunk.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b))
+                << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                enc.push(STD[(n >> (18 - 6 * i) & 63) as usize]);
+            }
+        }
+        // Characters wholly inside `bytes`: from the first after the k padding bytes' bits to the
+        // last before the bits of what follows.
+        let (from, to) = ((k * 8).div_ceil(6), (k + bytes.len()) * 8 / 6);
+        if to < from + MIN_LEN || to > enc.len() {
+            continue;
+        }
+        let core = String::from_utf8_lossy(&enc[from..to]).into_owned();
+        let url = core.replace('+', "-").replace('/', "_");
+        if url != core {
+            out.push(url);
+        }
+        out.push(core);
+    }
+    out
 }
 
 /// A character that could continue a word or a credential: a letter or digit of any script
@@ -196,6 +241,73 @@ mod tests {
     }
 
     // Each test registers strings of its own: the list is one per process, shared by the tests.
+
+    /// A server or gateway that answers with the base64 of the whole request it got (an STS form
+    /// body with the `external_id` percent-encoded in it, a JSON body): at any byte alignment, in
+    /// either alphabet, the credential's part of the base64 is masked. The credential is made at
+    /// run time from the clock; no assertion prints it.
+    #[test]
+    fn a_credential_in_base64_of_a_whole_request_is_masked() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(7, |d| d.subsec_nanos());
+        let secret = format!("ext+id/{nanos:09}?b64=withheld-test-4");
+        withhold(&secret);
+        // The test's encoder against RFC 4648's vectors.
+        assert_eq!(encode(b"foob", false), "Zm9vYg==");
+        assert_eq!(encode(b"fooba", false), "Zm9vYmE=");
+        assert_eq!(encode(b"\xfb\xff", true), "-_8=");
+        for prefix in ["", "A", "AB"] {
+            for body in [
+                format!("{prefix}Action=AssumeRole&ExternalId={}&Version=1", {
+                    let mut e = String::new();
+                    for b in secret.bytes() {
+                        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                            e.push(char::from(b));
+                        } else {
+                            e.push_str(&format!("%{b:02X}"));
+                        }
+                    }
+                    e
+                }),
+                format!("{prefix}{{\"ExternalId\":{}}}", serde_json::json!(secret)),
+            ] {
+                for url in [false, true] {
+                    let enc = encode(body.as_bytes(), url);
+                    let text = format!("echo: {enc}");
+                    let out = scrub(&text);
+                    let shown = out.contains(&enc) || !out.contains(MASK);
+                    assert!(
+                        !shown,
+                        "base64 (url alphabet: {url}) of a body with prefix {prefix:?}: not masked"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Plain base64 of `bytes` (padded), in the URL alphabet when `url`.
+    fn encode(bytes: &[u8], url: bool) -> String {
+        const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b))
+                << (8 * (3 - chunk.len()));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    let c = char::from(STD[(n >> (18 - 6 * i) & 63) as usize]);
+                    out.push(match (url, c) {
+                        (true, '+') => '-',
+                        (true, '/') => '_',
+                        (_, c) => c,
+                    });
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
 
     #[test]
     fn a_short_proxy_password_is_masked_as_a_token() {
