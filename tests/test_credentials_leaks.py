@@ -108,7 +108,12 @@ class FakeSts(Server):
         form = h.rfile.read(int(h.headers.get("Content-Length", "0"))).decode(errors="replace")
         self.calls.append(next((p[7:] for p in form.split("&") if p.startswith("Action=")), "?"))
         text = self.message
-        if self.echo:
+        if self.echo == "base64":  # the request as a gateway logging it in base64 quotes it
+            import base64 as _b64
+
+            raw = f"X-Amz-Security-Token: {h.headers.get('X-Amz-Security-Token')}\r\n\r\n{form}"
+            text += " request(base64)=" + _b64.b64encode(raw.encode()).decode()
+        elif self.echo:
             text += f" token={h.headers.get('X-Amz-Security-Token')} body={form}"
             text += f" auth={h.headers.get('Authorization')}"
         data = self.body
@@ -219,6 +224,37 @@ def test_external_id_echoed_form_encoded_by_sts(ws, sm, path):
     res = apply_against_echoing_sts(ws, with_in_provider(text, role_block("ext")), "AssumeRole")
     details = [d.get("detail", "") for d in error_diagnostics(res)]
     assert any("ExternalId=" in d for d in details), "the error quotes the echoed form body (ExternalId)"
+
+
+@pytest.mark.parametrize("shift", ["", "x", "xy"])
+def test_external_id_and_token_echoed_in_base64_by_sts(ws, sm, shift):
+    """A gateway in front of STS that quotes the request in base64 (the session token header and
+    the form body with the percent-encoded external_id): the withheld list held the plain,
+    JSON-escaped and percent-encoded forms only, so the diagnostic showed both credentials in
+    base64. A session name one or two bytes longer (`shift`) moves them to each byte alignment.
+    The account guard's error quotes STS's message."""
+    from harness import canary as canaries
+
+    ws.set_var("secret", ws.canary())
+    plant_env_credentials(ws)
+    ws.set_var("ext", canaries.wrap(ws.canary("extidb64").reveal() + "+a/b=c,d@e:f"))
+    text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                      provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]},
+                      variables=("secret", "ext"))
+    block = role_block("ext").replace('session_name = "', f'session_name = "s{shift}', 1)
+    assert f'"s{shift}offstate-e2e"' in block, "the role block names a session"
+    sts = FakeSts(status=403, code="AccessDenied", message="request refused:", echo="base64")
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        ws.write(with_in_provider(text, block))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    finally:
+        sts.close()
+    assert "AssumeRole" in sts.calls, sts.calls
+    details = [d.get("detail", "") for d in error_diagnostics(res)]
+    quoted = any("request(base64)=" in d for d in details)
+    assert quoted, "the error quotes the gateway's base64 echo"
+    ws.sweep()
 
 
 def test_short_external_id_echoed_by_sts(ws, sm):

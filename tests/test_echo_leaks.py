@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import subprocess
 import urllib.parse
 from pathlib import Path
@@ -309,5 +310,42 @@ def test_provider_write_answered_otherwise(ws, moto, kind):
         ws.env["TF_LOG"] = "trace"
         ws.apply(expect=None)
         assert gw.echoed >= 1, "the create reached the gateway"
+    finally:
+        gw.stop()
+
+
+class _Base64Recorder(EchoGateway):
+    """EchoGateway (kind base64-body) that also watches each echo it sends: the base64 text of
+    the whole body is what a diagnostic would show, and the sweep's own base64 needles need 12
+    bytes or more of a value, so a short value in it would go unnoticed."""
+
+    def reply(self, seen, body: bytes):
+        out = super().reply(seen, body)
+        if out is not None:
+            self.ws.watch(canaries.wrap(base64.b64encode(body).decode()))
+        return out
+
+
+@pytest.mark.parametrize("length", [4, 7])
+def test_provider_write_of_a_short_value_echoed_in_base64(ws, moto, length):
+    """A value of 4 to 7 bytes (`hunter2`) in a create that a gateway answers with the base64 of
+    the whole body: the provider decoded an echo only for values of 8 bytes or more, so the
+    diagnostic showed the base64 of the body, value included. Three names one byte apart put the
+    value at each alignment; each create must fail with the code and the message withheld."""
+    gw = _Base64Recorder(ws, moto.url, "base64-body")
+    try:
+        value = ws.watch(canaries.wrap("P" + secrets.token_hex(4)[: length - 1]))
+        ws.set_var("secret", value)
+        blocks = [
+            hcl.secret(f"s{i}", name=ws.name("x" * (i + 1)), value_wo_version="1", recovery_window_in_days=0)
+            for i in range(3)
+        ]
+        ws.write(hcl.config(gw.url, *blocks))
+        ws.env["TF_LOG"] = "trace"
+        res = ws.apply(expect=1)
+        assert gw.echoed >= 3, "every create reached the gateway"
+        # (Terraform wraps a diagnostic's text at 78 columns when not on a terminal)
+        withheld = " ".join(res.output.split()).count("(message withheld") >= 3
+        assert withheld, "each create's message is withheld"
     finally:
         gw.stop()
