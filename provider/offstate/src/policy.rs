@@ -143,7 +143,8 @@ pub fn validate(c: &Value, d: &mut Diagnostics) {
     }
 }
 
-fn replicas_of(v: &Value) -> BTreeMap<String, Option<String>> {
+/// The replicas of `v` by region, with their KMS key as written (`None` when unset).
+fn replicas_as_written(v: &Value) -> BTreeMap<String, Option<String>> {
     v.get("replica")
         .elements()
         .iter()
@@ -154,6 +155,20 @@ fn replicas_of(v: &Value) -> BTreeMap<String, Option<String>> {
                     r.get("kms_key_id").as_str().map(str::to_string),
                 )
             })
+        })
+        .collect()
+}
+
+/// The replicas of `v` by region, with their own KMS key: `None` for the AWS managed key,
+/// whether unset or written `alias/aws/secretsmanager` (the key AWS reports for a replica made
+/// without one, so an import writes it). Telling the two apart replaced the replica: deleted
+/// at once in its region, then made again.
+fn replicas_of(v: &Value) -> BTreeMap<String, Option<String>> {
+    replicas_as_written(v)
+        .into_iter()
+        .map(|(region, kms)| {
+            let own = kms.filter(|k| !crate::secret::is_default_key(k));
+            (region, own)
         })
         .collect()
 }
@@ -355,9 +370,15 @@ pub async fn read(
     }
     let remote: BTreeMap<String, Option<String>> = replicas
         .iter()
-        .map(|r| (r.region.clone(), r.kms_key_id.clone()))
+        .map(|r| {
+            let own = r
+                .kms_key_id
+                .clone()
+                .filter(|k| !crate::secret::is_default_key(k));
+            (r.region.clone(), own)
+        })
         .collect();
-    let had = replicas_of(prior);
+    let had = replicas_as_written(prior);
     // A state without replicas does not manage them (a secret moved from hashicorp/aws, or
     // one whose configuration has no `replica` block): replicas made outside Terraform show in
     // `replica_status` only, so a plan never removes them. Where the state has replicas, the

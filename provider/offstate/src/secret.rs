@@ -2216,7 +2216,12 @@ pub(crate) fn imported_state(
                 .map(|r| {
                     Value::object([
                         ("region", Value::string(&r.region)),
-                        ("kms_key_id", Value::opt_string(r.kms_key_id.clone())),
+                        (
+                            "kms_key_id",
+                            Value::opt_string(
+                                r.kms_key_id.as_deref().filter(|k| !is_default_key(k)),
+                            ),
+                        ),
                     ])
                 })
                 .collect(),

@@ -49,3 +49,40 @@ async fn replicas_of_a_secret_that_manages_none_are_left_alone() {
     let plan = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
     assert_eq!(plan, read);
 }
+
+#[tokio::test]
+async fn a_replica_on_the_aws_managed_key_is_not_replaced_for_its_spelling() {
+    // AWS reports a replica made without a key as on `alias/aws/secretsmanager`, so an import
+    // (and -generate-config-out) wrote that key into the replica block. Removing the line, or a
+    // configuration that never had it, planned the replica's replacement: RemoveRegionsFromReplication
+    // (the replica deleted at once) and ReplicateSecretToRegions.
+    let h = harness();
+    let mut c = config("app/replica-key", &canary(), "1");
+    c.set("replica", Value::Set(vec![replica("us-west-2")]));
+    let state = h.create(&c).await;
+    let mut recorded = state.clone();
+    let mut on_alias = replica("us-west-2");
+    on_alias.set("kms_key_id", Value::string("alias/aws/secretsmanager"));
+    recorded.set("replica", Value::Set(vec![on_alias]));
+    let before = h.store.calls().len();
+    let plan = undv(&h.plan(&recorded, &c).await.planned_state, &h.ty);
+    let applied = h.apply(&recorded, &plan, &c).await;
+    assert!(
+        errors(&applied.diagnostics).is_empty(),
+        "{:?}",
+        applied.diagnostics
+    );
+    let calls = h.store.calls();
+    assert!(
+        !calls[before..]
+            .iter()
+            .any(|c| *c == "remove_replica_regions" || *c == "replicate"),
+        "{:?}",
+        &calls[before..]
+    );
+    let applied = undv(&applied.new_state, &h.ty);
+    assert_eq!(applied.get("replica"), c.get("replica"));
+    let read = undv(&h.read(&applied).await.new_state, &h.ty);
+    let again = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+    assert_eq!(again, read);
+}
