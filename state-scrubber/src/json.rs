@@ -175,6 +175,14 @@ impl Dom {
             _ => None,
         }
     }
+    /// The text a `when` condition of the attribute table compares: a string's, or `true` /
+    /// `false` for a boolean (`sensitive = true` on a `tfe_variable`). `None` otherwise.
+    pub fn scalar<'s>(&self, src: &'s [u8], id: NodeId) -> Option<Cow<'s, str>> {
+        match self.node(id).kind {
+            Kind::Bool(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
+            _ => self.str(src, id),
+        }
+    }
     /// The raw text of a number node.
     pub fn raw<'s>(&self, src: &'s [u8], id: NodeId) -> &'s str {
         let n = self.node(id);

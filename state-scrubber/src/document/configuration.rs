@@ -138,7 +138,7 @@ impl<'e> Scanner<'e> {
                             exprs
                                 .and_then(|e| dom.get(src, e, k))
                                 .and_then(|e| dom.get(src, e, "constant_value"))
-                                .is_none_or(|n| dom.str(src, n).is_some_and(|s| s == v.as_str()))
+                                .is_none_or(|n| dom.scalar(src, n).is_some_and(|s| s == v.as_str()))
                         })
                     })
                     .collect();

@@ -38,7 +38,7 @@ impl<'e> Scanner<'e> {
             .filter(|r| {
                 r.when.as_ref().is_none_or(|(k, v)| {
                     dom.get(src, id, k)
-                        .and_then(|n| dom.str(src, n))
+                        .and_then(|n| dom.scalar(src, n))
                         .is_some_and(|s| s == v.as_str())
                 })
             })

@@ -405,19 +405,29 @@ impl Planner<'_> {
         } else {
             locator.resource_type.clone()
         };
-        let rows = self.table.for_type(&table_type);
         let attrs_ptr = pointer_join(&toks[..5]);
+        // Rows whose condition (`when`) the instance does not meet are left out, as the audit
+        // does: the row that reported the value is the one that says whether it has a twin.
+        let attrs = doc.node_at(&attrs_ptr).unwrap_or(inst);
+        let rows: Vec<_> = self
+            .table
+            .for_type(&table_type)
+            .into_iter()
+            .filter(|r| {
+                r.when.as_ref().is_none_or(|(k, v)| {
+                    doc.dom
+                        .get(doc.src, attrs, k)
+                        .and_then(|n| doc.dom.scalar(doc.src, n))
+                        .is_some_and(|s| s == v.as_str())
+                })
+            })
+            .collect();
         let Some(row) = Table::lookup(&rows, &keys) else {
             return (Some(locator), Action::Reference);
         };
         // Only the attribute itself (not an element inside it) can be nulled for a twin.
         if !last_is_key || row.path.len() != keys.len() {
             return (Some(locator), Action::Reference);
-        }
-        if let Some((k, v)) = &row.when {
-            if s(doc.node_at(&attrs_ptr).unwrap_or(inst), k).as_deref() != Some(v.as_str()) {
-                return (Some(locator), Action::Reference);
-            }
         }
         let Some(twin) = twin_of(row) else {
             return (Some(locator), Action::Reference);

@@ -631,3 +631,79 @@ fn a_presigned_url_has_its_own_rule_and_a_plain_access_key_keeps_its_own() {
         "the key or signature",
     );
 }
+
+/// Values the configuration itself declares secret, with no mark in the state (Terraform before
+/// 1.8 records only the marks of sensitive variables, not the provider schema's): a
+/// `tfe_variable` with `sensitive = true`, a Datadog global variable with `secure = true`, a
+/// webhook custom variable with `is_secret = true` (booleans in the state, compared as `true`),
+/// and a `helm_release`'s `set_sensitive` value whatever its name. Each was reported clean when
+/// the value was nondescript and no name said it was a secret (`LICENSE`, `license`); the same
+/// resources with the flag off stay quiet, as before.
+#[test]
+fn values_their_configuration_declares_secret_are_found_unmarked() {
+    let cases = [
+        (
+            "tfe_variable",
+            "sensitive",
+            json!({"id": "var-1", "key": "LICENSE", "category": "env", "value": "VALUE"}),
+            "value",
+        ),
+        (
+            "datadog_synthetics_global_variable",
+            "secure",
+            json!({"id": "gv-1", "name": "LOGIN_STEP_INPUT", "value": "VALUE"}),
+            "value",
+        ),
+        (
+            "datadog_webhook_custom_variable",
+            "is_secret",
+            json!({"id": "wh-1", "name": "VENDOR_HEADER", "value": "VALUE"}),
+            "value",
+        ),
+    ];
+    for (rtype, flag, attrs, at) in cases {
+        for on in [true, false] {
+            let secret = plant(&format!("q{}", random(ALNUM, 23)));
+            let mut v = attrs.clone();
+            v[at] = json!(secret);
+            v[flag] = json!(on);
+            let d = Dir::new();
+            d.write(
+                "terraform.tfstate",
+                state_v4(json!([resource("managed", rtype, "x", v, json!([]))])),
+            );
+            let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+            assert!(!r.all().contains(&secret), "{rtype}: the value is shown");
+            let f = findings(&r);
+            let hit = f
+                .iter()
+                .any(|f| f["attribute_path"] == at && f["rule_id"] == format!("attr.{rtype}.{at}"));
+            assert_eq!(hit, on, "{rtype} with {flag} = {on}: {} findings", f.len());
+        }
+    }
+    // Helm: set_sensitive exists to carry secrets; its name says nothing (`license`).
+    let secret = plant(&format!("q{}", random(ALNUM, 23)));
+    let d = Dir::new();
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "helm_release",
+            "app",
+            json!({"id": "app", "name": "app", "chart": "vendor/app",
+                   "set": [{"name": "replicaCount", "value": "3", "type": ""}],
+                   "set_sensitive": [{"name": "license", "value": secret, "type": ""}]}),
+            json!([])
+        )])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert!(!r.all().contains(&secret), "helm: the value is shown");
+    let got = columns(&findings(&r), ["attribute_path", "rule_id"]);
+    assert_eq!(
+        got,
+        [[
+            "set_sensitive[0].value".to_string(),
+            "attr.helm_release.set_sensitive.value".to_string()
+        ]]
+    );
+}

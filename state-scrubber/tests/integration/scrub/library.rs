@@ -831,3 +831,46 @@ fn mirrored_dynamic_output_is_scrubbed_with_its_input() {
         assert!(again.findings.is_empty(), "{:?}", again.findings);
     });
 }
+
+/// A row with a boolean condition (`tfe_variable` with `sensitive = true`) decides the twin as
+/// the audit decides the finding: the value is nulled for `value_wo`. A `tfe_variable` with
+/// `sensitive = false` whose value holds a token is still reported by the unconditioned scan
+/// row, and still gets that row's twin (scrub looked the row up before applying the
+/// condition, so the new conditional row would have turned both into references).
+#[test]
+fn a_boolean_condition_picks_the_twin_as_the_audit_picks_the_row() {
+    let flagged = canary();
+    let token = format!("ghp_{}", &(canary() + &canary())[..36]);
+    crate::util::plant(&token);
+    let var = |key: &str, value: &str, sensitive: bool| {
+        serde_json::json!({"mode": "managed", "type": "tfe_variable", "name": key.to_lowercase(),
+            "provider": "provider[\"registry.terraform.io/hashicorp/tfe\"]",
+            "instances": [{"schema_version": 0, "sensitive_attributes": [], "attributes": {
+                "id": format!("var-{key}"), "key": key, "category": "env", "sensitive": sensitive,
+                "value": value, "value_wo": null, "value_wo_version": null}}]})
+    };
+    let src = serde_json::to_string_pretty(&serde_json::json!({
+        "version": 4, "terraform_version": "1.7.5", "serial": 2,
+        "lineage": "0b6c1a52-3b5e-7c1e-2f43-9d1a2b3c4d5e", "outputs": {},
+        "resources": [var("LICENSE", &flagged, true), var("NOTES", &format!("ci uses {token}"), false)]
+    }))
+    .unwrap();
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        let r = scrub_write(src.as_bytes(), "s.tfstate", &store)
+            .await
+            .unwrap();
+        let out = r.output.as_ref().unwrap();
+        assert_no_canary(&flagged, "scrubbed state", out);
+        assert_no_canary(&token, "scrubbed state", out);
+        let v = json(out);
+        for i in 0..2 {
+            let a = &v["resources"][i]["instances"][0]["attributes"];
+            assert!(
+                a["value"].is_null(),
+                "resource {i}: value is not nulled for its twin"
+            );
+            assert_eq!(a["value_wo_version"], 1, "resource {i}");
+        }
+    });
+}
