@@ -80,6 +80,31 @@ pub struct Listed {
     pub config: Option<String>,
 }
 
+/// The `rules` globs of `config`'s allow entries that match no rule id a finding can carry (the
+/// built-in ones and the file's own): (entry number from 1, glob). Such a glob allows nothing:
+/// a typo (`attr.aws_db_instance.pasword`) or an id from another tool would leave the findings
+/// it was written for failing the run without saying why.
+pub fn dead_allow_rule_globs(config: &Config) -> anyhow::Result<Vec<(usize, String)>> {
+    let table = Table::builtin().context("the built-in attribute table")?;
+    let ids: Vec<String> = list(&config.compiled, &table, Some(config))
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    Ok(config
+        .allow
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| {
+            let ids = &ids;
+            a.fields()[0]
+                .1
+                .iter()
+                .filter(move |g| !ids.iter().any(|id| crate::config::glob_match(g, id)))
+                .map(move |g| (i + 1, g.clone()))
+        })
+        .collect())
+}
+
 /// Every rule id, in layer order; within a layer, in the order the rules are kept.
 pub fn list(rules: &Rules, table: &Table, config: Option<&Config>) -> Vec<Listed> {
     use crate::detect::Mark;

@@ -526,6 +526,13 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     }
     refuse_writing_an_input(&args, &exclude)?;
     let config = crate::config::Config::discover(args.config.as_deref())?;
+    let dead_allow_globs = match &config {
+        Some(c) => crate::catalog::dead_allow_rule_globs(c)?
+            .into_iter()
+            .map(|(n, glob)| (c.file.clone(), n, glob))
+            .collect(),
+        None => Vec::new(),
+    };
     let mut report = audit_excluding(
         &AuditOptions {
             paths: args.paths.clone(),
@@ -554,6 +561,18 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     if !args.quiet {
         for note in &report.walk_notes {
             writeln!(stderr, "note: {note}").context("writing to stderr")?;
+        }
+    }
+    if !args.quiet {
+        for (file, n, glob) in &dead_allow_globs {
+            writeln!(
+                stderr,
+                "warning: config {}: allow entry {n}: the `rules` glob `{}` matches no rule id a \
+                 finding can carry (`state-scrubber rules` lists them): it allows nothing",
+                crate::report::printable(file),
+                crate::report::printable(glob)
+            )
+            .context("writing to stderr")?;
         }
     }
     // Not when this run rewrites a baseline: the update drops them.

@@ -275,3 +275,44 @@ fn an_allowed_key_id_does_not_allow_a_presigned_url_holding_it() {
     assert_eq!(findings(&r)[0]["attribute_path"], "triggers.link");
     assert!(!r.stdout.contains(&key_id) && !r.stdout.contains(&sig));
 }
+
+/// An allow entry's `rules` glob that matches no rule id a finding can carry (a typo, an id of
+/// another tool) allows nothing: the run says so, naming the entry and the glob, so the findings
+/// it was written for do not fail the job without a word. Globs that match an id, built-in or the
+/// file's own, say nothing; nor does anything with --quiet. Before, nothing was said.
+#[test]
+fn an_allow_rules_glob_matching_no_rule_id_is_a_warning() {
+    let d = Dir::new();
+    d.write("s/terraform.tfstate", db_state(&pw()));
+    d.write(
+        ".state-scrubber.toml",
+        format!(
+            "{ACME_RULE}\n\
+             [[allow]]\nreason = \"typo\"\nrules = [\"attr.aws_db_instance.pasword\"]\n\
+             [[allow]]\nreason = \"fine\"\nrules = [\"attr.random_password.*\", \"acme-*\"]\n\
+             [[allow]]\nreason = \"one dead of two\"\nrules = [\"key-password\", \"gitleaks:generic-api-key\"]\n"
+        ),
+    );
+    let r = audit_in(d.path(), &["s"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let warnings: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: config"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: config .state-scrubber.toml: allow entry 1: the `rules` glob \
+             `attr.aws_db_instance.pasword` matches no rule id a finding can carry \
+             (`state-scrubber rules` lists them): it allows nothing",
+            "warning: config .state-scrubber.toml: allow entry 3: the `rules` glob \
+             `gitleaks:generic-api-key` matches no rule id a finding can carry \
+             (`state-scrubber rules` lists them): it allows nothing",
+        ],
+        "{}",
+        r.stderr
+    );
+    let r = audit_in(d.path(), &["s", "-q"]);
+    assert_eq!((r.code, r.stderr.as_str()), (1, ""));
+}
