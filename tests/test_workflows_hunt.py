@@ -5,7 +5,8 @@ module then an `import` block (again after `terraform state rm`), `count` with `
 and a recovery window, two workspaces with one `name_prefix`, a saved plan applied after the secret
 changed outside, `-generate-config-out` for a secret with a key, replica, policy and rotation,
 fifty secrets at `-parallelism=1`, destroy without the value, imports into `generate` and compare
-mode, `terraform test` overrides, and a provider configuration switched to another region.
+mode, `terraform test` overrides, and a provider configuration switched to another region or
+account.
 
 Real Terraform, moto, canary sweep of every artifact. The same on 1.11 and the bundled 1.15
 (run both: OFFSTATE_TERRAFORM=bundled), so nothing here is parametrized over versions. What is
@@ -550,6 +551,76 @@ def test_a_secret_whose_provider_moved_to_another_region_is_not_dropped(ws, sm, 
     store.assert_value(sm, name, value)
     ws.write(hcl.config(ws.endpoint, block, west))
     ws.assert_no_changes("the provider configuration changed back")
+    ws.destroy()
+    ws.sweep()
+
+
+OTHER_ACCOUNT = "210987654321"  # moto keeps one backend per account; 123456789012 is its default
+
+
+@pytest.mark.parametrize("how", ["assume_role", "profile"])
+def test_a_secret_whose_credentials_moved_to_another_account_is_not_dropped(ws, sm, rotation_lambda, how):
+    """The provider's credentials now act in another account: `assume_role` into it (the
+    provider knows the account from the role ARN) or a profile whose role the SDK assumes (the
+    provider asks STS GetCallerIdentity). DescribeSecret of the old ARN answers ResourceNotFound
+    there (moto; AWS itself usually AccessDenied) and the refresh dropped the secret and its
+    rotation from the state: the plan showed a lone create and the secret, with its value, was
+    left behind. The refresh now fails naming both accounts; the state and the secret stay."""
+    value = ws.canary("value")
+    ws.set_var("secret", value)
+    ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint
+    name = ws.name()
+    block = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0) + (
+        'resource "offstate_secret_rotation" "r" {\n'
+        "  secret_id           = offstate_secret.s.arn\n"
+        f'  rotation_lambda_arn = "{rotation_lambda}"\n'
+        "  rotate_immediately  = false\n"
+        "  rotation_rules {\n    automatically_after_days = 30\n  }\n}\n"
+    )
+    role = f"arn:aws:iam::{OTHER_ACCOUNT}:role/offstate-e2e-other"
+    default = {}
+    if how == "assume_role":
+        extra = f'  assume_role {{\n    role_arn = "{role}"\n  }}\n'
+    else:
+        # The environment's keys would come before any profile in the SDK's chain: in files.
+        profiles = ws.dir / "accounts.ini"
+        profiles.write_text(
+            "[profile base]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+            f"[profile other]\nrole_arn = {role}\nsource_profile = base\n"
+        )
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            ws.env.pop(k, None)
+        default = {"profile": "base", "shared_config_files": [str(profiles)]}
+        extra = f'  profile             = "other"\n  shared_config_files = ["{profiles}"]\n'
+    other = hcl.provider(ws.endpoint).replace("{\n", '{\n  alias = "other"\n', 1).replace("}\n", extra + "}\n")
+    ws.write(hcl.config(ws.endpoint, block, other, provider_attrs=default))
+    ws.apply()
+    arn = ws.attributes(ADDR)["arn"]
+    assert ":123456789012:" in arn, arn
+    # Both moved: the secret's refresh fails (and Terraform refreshes nothing that depends on it).
+    ws.write(hcl.config(ws.endpoint, block.replace('" {\n', '" {\n  provider = offstate.other\n'), other, provider_attrs=default))
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = error_diagnostics(res)
+    assert [(e["summary"], e.get("address")) for e in errors] == [("Secret in another account", ADDR)], [
+        e["summary"] for e in errors
+    ]
+    assert "123456789012" in errors[0]["detail"] and OTHER_ACCOUNT in errors[0]["detail"], errors[0]["detail"]
+    # The rotation alone moved: its refresh fails the same way.
+    rotation_other = block.replace('"offstate_secret_rotation" "r" {\n', '"offstate_secret_rotation" "r" {\n  provider = offstate.other\n')
+    ws.write(hcl.config(ws.endpoint, rotation_other, other, provider_attrs=default))
+    res = ws.tf("plan", "-input=false", "-json", expect=1)
+    errors = error_diagnostics(res)
+    assert [(e["summary"], e.get("address")) for e in errors] == [
+        ("Secret in another account", "offstate_secret_rotation.r")
+    ], [e["summary"] for e in errors]
+    assert ws.attributes(ADDR)["arn"] == arn, "the state lost the secret"
+    assert ws.attributes("offstate_secret_rotation.r") is not None, "the state lost the rotation"
+    # Destroy refreshes first: the same error, nothing deleted anywhere.
+    ws.destroy(expect=1)
+    assert store.status(sm, name) == "active" and sm.describe_secret(SecretId=name)["RotationEnabled"]
+    store.assert_value(sm, name, value)
+    ws.write(hcl.config(ws.endpoint, block, other, provider_attrs=default))
+    ws.assert_no_changes("the credentials changed back")
     ws.destroy()
     ws.sweep()
 

@@ -8,6 +8,7 @@ use offstate_common::store::aws::{
     is_role_arn, AssumeRole, AwsSecretsManager, AwsStoreConfig, ConnectError,
 };
 use offstate_common::store::stoppable::{until_stopped, Stoppable};
+use offstate_common::store::StoreError;
 use offstate_common::SecretStore;
 use offstate_framework::provider::ConfigureRequest;
 use offstate_framework::{
@@ -56,6 +57,8 @@ pub struct Handle {
     /// Names a create of this process is making or has made, with how many creates claim each
     /// (see [`Handle::claim_name`]).
     claimed: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
+    /// The account the credentials act in, set by ConfigureProvider (see [`Account`]).
+    account: Arc<OnceLock<Account>>,
 }
 
 impl Default for Handle {
@@ -65,6 +68,7 @@ impl Default for Handle {
             stop: Arc::new(tokio::sync::watch::Sender::new(false)),
             adopted: Arc::default(),
             claimed: Arc::default(),
+            account: Arc::default(),
         }
     }
 }
@@ -127,12 +131,87 @@ impl Handle {
         map.get(name).is_some_and(|n| *n > 1)
     }
 
+    /// Where [`Handle::account`] learns the account from; the first setting stays.
+    pub fn set_account(&self, account: Account) {
+        let _ = self.account.set(account);
+    }
+
+    /// The account the credentials act in, to be asked; `None` before ConfigureProvider (and in
+    /// tests that set none).
+    pub fn account(&self) -> Option<&Account> {
+        self.account.get()
+    }
+
     /// A handle already holding a store: for tests.
     pub fn with(configured: Configured) -> Self {
         let h = Handle::default();
         let _ = h.configured.set(configured);
         h
     }
+}
+
+/// How [`Account`] asks STS (`GetCallerIdentity`).
+type AskAccount =
+    Box<dyn Fn() -> futures::future::BoxFuture<'static, Result<String, StoreError>> + Send + Sync>;
+
+/// The AWS account the provider's credentials act in, wanted only when a refresh finds no secret
+/// behind an ARN (`secret::other_account`): a change of credentials to another account makes
+/// DescribeSecret of the old ARN answer ResourceNotFound (moto, LocalStack; AWS itself usually
+/// AccessDenied). Known without a call when configure checked `allowed_account_ids` or
+/// `forbidden_account_ids`, or from `assume_role.role_arn` (the assumed credentials act in the
+/// role's account); otherwise STS `GetCallerIdentity`, asked once per provider process (the answer,
+/// or the failure, is kept).
+pub struct Account {
+    answer: tokio::sync::OnceCell<Result<String, StoreError>>,
+    ask: Option<AskAccount>,
+}
+
+impl Account {
+    /// An account known already.
+    pub fn known(id: impl Into<String>) -> Self {
+        Account {
+            answer: tokio::sync::OnceCell::new_with(Some(Ok(id.into()))),
+            ask: None,
+        }
+    }
+
+    /// An account `ask` finds out, when first wanted.
+    pub fn asking(
+        ask: impl Fn() -> futures::future::BoxFuture<'static, Result<String, StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        Account {
+            answer: tokio::sync::OnceCell::new(),
+            ask: Some(Box::new(ask)),
+        }
+    }
+
+    /// The account id, asked for on the first call only.
+    pub async fn get(&self) -> Result<&str, &StoreError> {
+        let answer = self
+            .answer
+            .get_or_init(|| async {
+                match &self.ask {
+                    Some(ask) => ask().await,
+                    None => Err(StoreError::Other {
+                        code: "GetCallerIdentity".to_owned(),
+                        message: "no way to ask for the account".to_owned(),
+                    }),
+                }
+            })
+            .await;
+        answer.as_ref().map(String::as_str)
+    }
+}
+
+/// The account of an IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/NAME`).
+fn role_account(role_arn: &str) -> Option<&str> {
+    role_arn
+        .split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[derive(Default)]
@@ -527,10 +606,31 @@ impl offstate_framework::Provider for OffstateProvider {
                         stoppable.stop_retries();
                     }
                 });
-                if let Err(d) = check_account(&store, c, &self.handle.stop.subscribe()).await {
-                    diags.push(d);
-                    return diags;
-                }
+                let checked = match check_account(&store, c, &self.handle.stop.subscribe()).await {
+                    Ok(checked) => checked,
+                    Err(d) => {
+                        diags.push(d);
+                        return diags;
+                    }
+                };
+                let role_account = cfg
+                    .assume_role
+                    .as_ref()
+                    .and_then(|r| role_account(&r.role_arn));
+                self.handle
+                    .set_account(match checked.as_deref().or(role_account) {
+                        Some(id) => Account::known(id),
+                        None => {
+                            let (sts, stop) = (store.clone(), self.handle.stop.subscribe());
+                            Account::asking(move || {
+                                let (sts, stop) = (sts.clone(), stop.clone());
+                                Box::pin(async move {
+                                    tracing::debug!("asking STS GetCallerIdentity for the account");
+                                    until_stopped(&stop, false, sts.account_id()).await
+                                })
+                            })
+                        }
+                    });
                 let ignore_tags = IgnoreTags::from_config(c.get("ignore_tags"));
                 let store = Stoppable::wrap(Arc::new(store), self.handle.stop.subscribe());
                 let configured = Configured {
@@ -869,11 +969,12 @@ fn validate_account_ids(config: &Value, diags: &mut Diagnostics) {
 
 /// With `allowed_account_ids` or `forbidden_account_ids` set: the account the store's credentials
 /// act in, checked before any Secrets Manager call. The error is on the list that refused it.
+/// `Some(account)` when the lists made it ask STS.
 async fn check_account(
     store: &AwsSecretsManager,
     config: &Value,
     stop: &tokio::sync::watch::Receiver<bool>,
-) -> Result<(), Diagnostic> {
+) -> Result<Option<String>, Diagnostic> {
     let allowed = known_strings(config.get("allowed_account_ids"));
     let forbidden = known_strings(config.get("forbidden_account_ids"));
     let list = if !allowed.is_empty() {
@@ -881,7 +982,7 @@ async fn check_account(
     } else if !forbidden.is_empty() {
         "forbidden_account_ids"
     } else {
-        return Ok(());
+        return Ok(None);
     };
     // STS (AssumeRole first, with assume_role) may stall: StopProvider ends the wait.
     let account = until_stopped(stop, false, store.account_id()).await.map_err(|e| {
@@ -909,7 +1010,7 @@ async fn check_account(
         .at(AttributePath::attr(list)));
     }
     tracing::debug!(account = %account, "AWS account allowed");
-    Ok(())
+    Ok(Some(account))
 }
 
 /// `OFFSTATE_AWS_ATTEMPT_TIMEOUT` (seconds, > 0): the time limit of one Secrets Manager attempt,

@@ -399,6 +399,10 @@ impl offstate_framework::Resource for RotationResource {
                         own,
                     ));
                 }
+                // Asked in another account (the credentials changed): likewise.
+                if crate::secret::other_account(&self.handle, &id, &mut resp.diagnostics).await {
+                    return;
+                }
                 tracing::info!(secret = %id, "secret is gone; removing the rotation from state");
                 resp.state = Value::Null;
             }

@@ -1027,6 +1027,63 @@ pub(crate) fn other_region_diag(arn: &str, secret_region: &str, own: &str) -> Di
     )
 }
 
+/// The account part of a Secrets Manager ARN (`arn:PARTITION:secretsmanager:REGION:ACCOUNT:...`).
+pub(crate) fn arn_account(arn: &str) -> Option<&str> {
+    arn_region(arn)?;
+    arn.split(':')
+        .nth(4)
+        .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A refresh that finds no secret behind an ARN of another account than the one the provider's
+/// credentials act in: the credentials changed (another profile, environment, `assume_role`
+/// into another account), not the secret. Like [`other_region_diag`]: dropped from the state,
+/// the resource would be planned anew in this account and the secret left behind with its value.
+pub(crate) fn other_account_diag(arn: &str, secret_account: &str, own: &str) -> Diagnostic {
+    let arn = &*bounded(arn, MAX_SHOWN_ID);
+    Diagnostic::error(
+        "Secret in another account",
+        format!(
+            "The state holds secret {arn:?}, in AWS account {secret_account}, and this resource's provider configuration              acts in account {own}: Secrets Manager there cannot find it. Removing the resource from the state would plan              it anew in {own} and leave the secret behind in {secret_account}, unmanaged, with its value. If the              credentials changed by mistake (the profile, the environment's keys, `assume_role`), change them back. To move              to {own} on purpose, `terraform state rm` this resource (the secret stays in {secret_account}; delete it              there yourself), or destroy it with the old credentials first, then apply."
+        ),
+    )
+}
+
+/// Whether a refresh that found no secret behind `arn` must keep the resource (an error is in
+/// `diags`): the ARN names another account than the credentials' ([`other_account_diag`]), or
+/// Terraform stopped the provider while the account was asked for. The account is asked for only
+/// here, once per process ([`crate::provider::Account`]). When it cannot be learnt (STS
+/// unreachable: an endpoint set for Secrets Manager alone), the resource goes as before, with a
+/// warning saying that the account was not checked.
+pub(crate) async fn other_account(handle: &Handle, arn: &str, diags: &mut Diagnostics) -> bool {
+    let (Some(secret_account), Some(account)) = (arn_account(arn), handle.account()) else {
+        return false;
+    };
+    match account.get().await {
+        Ok(own) if own == secret_account => false,
+        Ok(own) => {
+            diags.push(other_account_diag(arn, secret_account, own));
+            true
+        }
+        Err(e) if e.is_stopped() => {
+            diags.push(store_diag("GetCallerIdentity", arn, e));
+            true
+        }
+        Err(e) => {
+            let shown = &*bounded(arn, MAX_SHOWN_ID);
+            diags.push(Diagnostic::warning(
+                "Secret's account not checked",
+                format!(
+                    "Secrets Manager found no secret {shown:?} (account {secret_account}), so it is removed from the state.                      Whether the provider's credentials act in that account could not be checked: STS GetCallerIdentity                      failed: {}: {}. If the credentials now act in another account, the secret still exists there:                      import it again with the old credentials. (STS is reached through AWS_ENDPOINT_URL_STS or                      AWS_ENDPOINT_URL when set.)",
+                    e.code(),
+                    bounded(e.message(), MAX_SHOWN_MESSAGE)
+                ),
+            ));
+            false
+        }
+    }
+}
+
 /// Whether the configured `name_prefix` asks for another secret than `prior`. No prefix in
 /// the configuration never does (the name stays), and neither does the prefix the prior name
 /// was made from, recorded or not: an imported secret records none, and one moved from
@@ -1883,6 +1940,10 @@ impl offstate_framework::Resource for SecretResource {
                         .diagnostics
                         .push(other_region_diag(&id, secret_region, own));
                 }
+                if found.is_none() && other_account(&self.handle, &id, &mut resp.diagnostics).await
+                {
+                    return;
+                }
                 tracing::info!(secret = %id, "secret is gone or scheduled for deletion; removing it from state");
                 resp.state = Value::Null;
             }
@@ -2319,6 +2380,27 @@ mod tests {
             "nra:aws:s:r:1:x",
         ] {
             assert_eq!(arn_region(not_one), None, "{not_one}");
+        }
+    }
+
+    #[test]
+    fn the_account_of_an_arn() {
+        assert_eq!(
+            arn_account("arn:aws:secretsmanager:eu-west-1:123456789012:secret:a/b:c-AbCdEf"),
+            Some("123456789012")
+        );
+        assert_eq!(
+            arn_account("arn:aws-cn:secretsmanager:cn-north-1:000000000000:secret:x"),
+            Some("000000000000")
+        );
+        for not_one in [
+            "name",
+            "a:b:c:d:123456789012:e",
+            "arn:aws:secretsmanager:eu-west-1::secret:x",
+            "arn:aws:secretsmanager:eu-west-1:acct:secret:x",
+            "arn:aws:secretsmanager::123456789012:secret:x",
+        ] {
+            assert_eq!(arn_account(not_one), None, "{not_one}");
         }
     }
 

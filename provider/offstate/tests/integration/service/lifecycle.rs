@@ -407,3 +407,97 @@ async fn a_policy_naming_a_principal_iam_does_not_know_yet_is_retried() {
     assert_eq!(h.store.call_count("put_policy"), 4);
     assert!(undv(&applied.new_state, &h.ty).get("policy").is_null());
 }
+
+/// Credentials now acting in another account (another profile, `assume_role` into another
+/// account) make DescribeSecret of the old ARN answer ResourceNotFound (moto does): the refresh
+/// dropped the resource, the next plan showed a lone create and the secret stayed behind with
+/// its value. It is now an error naming both accounts; the account is asked for once per
+/// process, and only when a secret is not found.
+#[tokio::test]
+async fn a_secret_of_another_account_is_not_dropped_at_refresh() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use terraform_provider_offstate::provider::Account;
+    let h = harness();
+    let state = h.create(&config("app/accounts", &canary(), "1")).await;
+    assert!(state
+        .get("arn")
+        .as_str()
+        .unwrap()
+        .contains(":123456789012:"));
+
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let account = Account::asking(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok("210987654321".to_string()) })
+    });
+    let other = harness_as(
+        Arc::new(MemoryStore::new("us-east-1", "210987654321")),
+        Some(account),
+    );
+    for _ in 0..2 {
+        let read = other.read(&state).await;
+        let errs = errors(&read.diagnostics);
+        assert_eq!(
+            errs,
+            [(String::new(), "Secret in another account".to_string())]
+        );
+        let detail = &read.diagnostics[0].detail;
+        assert!(
+            detail.contains("123456789012") && detail.contains("210987654321"),
+            "{detail}"
+        );
+    }
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        1,
+        "STS asked once per process"
+    );
+
+    // Same account: a secret deleted outside leaves the state (no error).
+    let same = harness_as(h.store.clone(), Some(Account::known("123456789012")));
+    h.store
+        .delete("app/accounts", offstate_common::store::Deletion::Immediate)
+        .await
+        .unwrap();
+    let gone = same.read(&state).await;
+    assert!(
+        errors(&gone.diagnostics).is_empty(),
+        "{:?}",
+        gone.diagnostics
+    );
+    assert!(undv(&gone.new_state, &h.ty).is_null());
+}
+
+/// When the account cannot be learnt (STS unreachable), a secret not found leaves the state as
+/// before, with a warning that the account was not checked; found secrets never ask.
+#[tokio::test]
+async fn an_unknown_account_drops_the_missing_secret_with_a_warning() {
+    use terraform_provider_offstate::provider::Account;
+    let h = harness();
+    let state = h.create(&config("app/no-sts", &canary(), "1")).await;
+    let failing = Account::asking(|| {
+        Box::pin(async {
+            Err(offstate_common::StoreError::Other {
+                code: "InvalidClientTokenId".into(),
+                message: "no STS here".into(),
+            })
+        })
+    });
+    let other = harness_as(
+        Arc::new(MemoryStore::new("us-east-1", "210987654321")),
+        Some(failing),
+    );
+    let read = other.read(&state).await;
+    assert!(
+        errors(&read.diagnostics).is_empty(),
+        "{:?}",
+        read.diagnostics
+    );
+    assert!(read
+        .diagnostics
+        .iter()
+        .any(|d| d.summary == "Secret's account not checked"
+            && d.detail.contains("InvalidClientTokenId")));
+    assert!(undv(&read.new_state, &h.ty).is_null());
+}

@@ -59,11 +59,22 @@ fn harness() -> Harness {
 
 /// A provider (as another process would be) over `store`.
 fn harness_on(store: Arc<MemoryStore>) -> Harness {
+    harness_as(store, None)
+}
+
+/// A provider over `store` whose credentials act in the account `account` finds.
+fn harness_as(
+    store: Arc<MemoryStore>,
+    account: Option<terraform_provider_offstate::provider::Account>,
+) -> Harness {
     let handle = Handle::with(Configured {
         store: store.clone(),
         default_tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
         ignore_tags: Default::default(),
     });
+    if let Some(account) = account {
+        handle.set_account(account);
+    }
     Harness {
         svc: ProviderService::new(OffstateProvider::with_handle(handle)),
         store,
