@@ -707,3 +707,61 @@ fn values_their_configuration_declares_secret_are_found_unmarked() {
         ]]
     );
 }
+
+/// A UUID under a password or secret name is reported: `uuid()` makes passwords, and Consul ACL
+/// tokens, Vault AppRole secret IDs and many webhook secrets are UUIDs. It was safe-listed as an
+/// identifier under every key name, so `DB_PASSWORD = uuid()` was reported clean. Under a token
+/// or key name (an idempotency `client_token`, `API_KEY` holding a key's id) and under names of
+/// identifiers (`secret_id`, `SECRET_VERSION_ID`) it stays an identifier.
+#[test]
+fn a_uuid_under_a_password_or_secret_name_is_reported() {
+    let uuid = || {
+        let h = random("0123456789abcdef", 32);
+        plant(&format!(
+            "{}-{}-4{}-a{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        ))
+    };
+    let keys = [
+        ("DB_PASSWORD", true),
+        ("WEBHOOK_SECRET", true),
+        ("CLIENT_SECRET", true),
+        ("client_token", false),
+        ("API_KEY", false),
+        ("secret_id", false),
+        ("SECRET_VERSION_ID", false),
+    ];
+    let mut vars = serde_json::Map::new();
+    let mut values = Vec::new();
+    for (k, _) in keys {
+        let v = uuid();
+        vars.insert(k.to_string(), json!(v));
+        values.push(v);
+    }
+    let d = Dir::new();
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "aws_lambda_function",
+            "f",
+            json!({"id": "f", "environment": [{"variables": vars}]}),
+            json!([])
+        )])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert!(
+        values.iter().all(|v| !r.all().contains(v.as_str())),
+        "a value is shown"
+    );
+    let f = findings(&r);
+    for (k, want) in keys {
+        let path = format!("environment[0].variables.{k}");
+        let got = f.iter().any(|f| f["attribute_path"] == path.as_str());
+        assert_eq!(got, want, "{k}");
+    }
+}
