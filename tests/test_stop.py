@@ -173,3 +173,33 @@ def test_sigint_during_a_stalled_assume_role_ends_configure_at_once(ws, sm, rela
     sts.release.set()
     plan = ws.plan()
     assert plan.actions(ADDR) == ["create"], "configured with the role, the plan goes through"
+
+
+def test_sigint_during_a_stalled_imds_region_lookup_ends_configure_at_once(ws, sm, relays, started):
+    """No region in the configuration, the environment or the profile: aws-config asks the EC2
+    instance metadata service (IMDS) for one while the provider is configured. A metadata endpoint
+    that holds the call (AWS_EC2_METADATA_SERVICE_ENDPOINT at the relay, its token and region
+    requests stalled) kept configure waiting after the SIGINT until aws-config gave up on IMDS
+    (measured 2.5 s after the SIGINT, sent 0.5 s after the first held call; then the error was "no AWS
+    region"). StopProvider now ends the lookup (measured 0.01 s): the
+    error says the provider was stopped."""
+    imds = relays({"PUT /latest/api/token", "GET /latest/meta-data/placement/region"})
+    for k in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EC2_METADATA_DISABLED"):
+        ws.env.pop(k, None)
+    ws.env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.url
+    ws.set_var("secret", ws.canary())
+    text = hcl.config(ws.endpoint, hcl.secret("s", name=ws.name("s"), value_wo_version="1"))
+    ws.write(text.replace('  region   = "us-east-1"\n', "", 1))
+    res, took = interrupted(ws, started, imds, "plan", "-input=false")
+    print(f"IMDS region: terraform exited {took:.2f}s after the SIGINT")
+    assert took < EXIT_BOUND_S, f"terraform exited {took:.1f}s after the SIGINT"
+    assert res.rc == 1, ws.describe_failure(res, "the interrupted plan fails")
+    assert "panic" not in res.output.lower(), "no panic"
+    the_error(res, "stopped the provider", "region")
+    assert imds.ops["PUT /latest/api/token"] >= 1, f"IMDS was asked: {imds.operations()}"
+
+    imds.rules = {}
+    imds.release.set()
+    ws.env["AWS_REGION"] = "us-east-1"
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["create"], "with a region, the plan goes through"

@@ -596,7 +596,26 @@ impl offstate_framework::Provider for OffstateProvider {
                 format!("{p}."),
             ));
         }
-        match AwsSecretsManager::connect(&cfg).await {
+        // Without a region in the configuration, the environment or the profile, aws-config asks
+        // the EC2 instance metadata service (IMDS), whose answer may never come (a metadata
+        // endpoint that holds the call, a firewall dropping packets): StopProvider ends the
+        // wait, as it ends the store's calls.
+        let connected = {
+            let mut stopped = self.handle.stop.subscribe();
+            tokio::select! {
+                biased;
+                connected = AwsSecretsManager::connect(&cfg) => connected,
+                Ok(_) = stopped.wait_for(|s| *s) => {
+                    diags.error(
+                        "Provider stopped",
+                        "Terraform stopped the provider (interrupted) while it was being configured (the AWS region \
+                         was being looked up: the profile, the EC2 instance metadata service). Nothing was read or written.",
+                    );
+                    return diags;
+                }
+            }
+        };
+        match connected {
             Ok(store) => {
                 // StopProvider ends every call in flight (`Stoppable`) and the SDK's retries.
                 let mut stopped = self.handle.stop.subscribe();
@@ -737,7 +756,8 @@ impl offstate_framework::Provider for OffstateProvider {
     }
 
     /// Ends `Handle::pause`, the store's calls in flight (`Stoppable`, which `configure` wraps
-    /// around it; STS's at configure too) and, through the watcher `configure` starts, its retries.
+    /// around it; STS's and the region lookup (IMDS) at configure too) and, through the watcher
+    /// `configure` starts, its retries.
     fn stop(&self) {
         self.handle.stop.send_replace(true);
     }
