@@ -2224,7 +2224,7 @@ fn a_version_naming_its_secret_through_a_splat_is_named_not_missing() {
     for part in [
         "`aws_secretsmanager_secret_version.a` (at ",
         "main.tf:8) sets its value, but its `secret_id` names it in a form migrate does not follow",
-        "`aws_secretsmanager_secret.a[count.index].id`",
+        "`secret_id = aws_secretsmanager_secret.a[count.index].id` with the secret's `count`",
     ] {
         assert!(a.contains(part), "{a}");
     }
@@ -2233,6 +2233,37 @@ fn a_version_naming_its_secret_through_a_splat_is_named_not_missing() {
         &main.replace(
             "join(\"\", aws_secretsmanager_secret.a.*.id)",
             "aws_secretsmanager_secret.a[count.index].id",
+        ),
+        "a",
+    );
+}
+
+/// Review of d50dd24: `secret_id` takes the secret's name as well as its ARN, and a version
+/// naming its secret by `aws_secretsmanager_secret.N.name` got the note that its `secret_id` is
+/// in a form migrate does not follow (the pair stayed, the version was rewritten on its own). It
+/// pairs now, by `.name` as by `.id`. And a `for_each` secret whose version names it through
+/// `one([...])` was told to write `[count.index]` with the secret's `count`, which it has not:
+/// the step now follows the secret's repetition (`[each.key]`), and written so, the pair converts.
+#[test]
+fn a_version_naming_its_secret_by_name_pairs_and_the_step_follows_the_secrets_for_each() {
+    let by_name = "resource \"aws_secretsmanager_secret\" \"a\" {\n  name = \"prod/a\"\n}\n\n\
+                   resource \"aws_secretsmanager_secret_version\" \"a\" {\n  secret_id     = aws_secretsmanager_secret.a.name\n  secret_string = var.pw\n}\n";
+    assert_converts(by_name, "a");
+    let each = "resource \"aws_secretsmanager_secret\" \"a\" {\n  for_each = toset([\"x\", \"y\"])\n  name     = \"prod/${each.key}\"\n}\n\n\
+                resource \"aws_secretsmanager_secret_version\" \"a\" {\n  for_each      = toset([\"x\", \"y\"])\n  secret_id     = one([aws_secretsmanager_secret.a[each.key].id])\n  secret_string = var.pw\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", each)]);
+    let notes = info_notes(&plan);
+    let a = not_converted(&notes, "a");
+    assert!(
+        a.contains(
+            "`secret_id = aws_secretsmanager_secret.a[each.key].id` with the secret's `for_each`"
+        ) && !a.contains("count"),
+        "{a}"
+    );
+    assert_converts(
+        &each.replace(
+            "one([aws_secretsmanager_secret.a[each.key].id])",
+            "aws_secretsmanager_secret.a[each.key].id",
         ),
         "a",
     );

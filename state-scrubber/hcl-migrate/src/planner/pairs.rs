@@ -109,9 +109,16 @@ impl<'a> Planner<'a> {
                 }) {
                     Some((vname, at)) => reasons.push(format!(
                         "`aws_secretsmanager_secret_version.{vname}` (at {at}) sets its value, but its `secret_id` \
-                         names it in a form migrate does not follow; to convert the pair, write `secret_id = \
-                         aws_secretsmanager_secret.{name}.id` (with `count`, `aws_secretsmanager_secret.{name}[count.index].id` \
-                         and the secret's `count`) and migrate again"
+                         names it in a form migrate does not follow; to convert the pair, write {} and migrate again",
+                        match repeat {
+                            Repeat::Once => format!("`secret_id = aws_secretsmanager_secret.{name}.id`"),
+                            Repeat::Count(_) => format!(
+                                "`secret_id = aws_secretsmanager_secret.{name}[count.index].id` with the secret's `count`"
+                            ),
+                            Repeat::ForEach(_) => format!(
+                                "`secret_id = aws_secretsmanager_secret.{name}[each.key].id` with the secret's `for_each`"
+                            ),
+                        }
                     )),
                     None => reasons.push(no_version_reason(name)),
                 },

@@ -39,12 +39,14 @@ pub(super) fn names_resource(expr: &Expression, name: &str) -> bool {
     is_var_attr(expr, "aws_secretsmanager_secret", name)
 }
 
-/// The secret a version's `secret_id` names (by `id` or `arn`), and how it picks the instance.
+/// The secret a version's `secret_id` names (by `id`, `arn` or `name`: `secret_id` takes the
+/// secret's ARN or name), and how it picks the instance.
 pub(super) fn version_target(version: &Block) -> Option<(&str, Instance<'_>)> {
     secret_target(version, "secret_id")
 }
 
-/// The secret (and instance) that `block`'s argument `key` names by `id` or `arn`.
+/// The secret (and instance) that `block`'s argument `key` names by `id` or `arn` (and, for
+/// `secret_id`, which takes a name too, by `name`; a policy's `secret_arn` is an ARN).
 pub(super) fn secret_target<'b>(version: &'b Block, key: &str) -> Option<(&'b str, Instance<'b>)> {
     let Expression::Traversal(t) = &version.body.get_attribute(key)?.value else {
         return None;
@@ -53,7 +55,10 @@ pub(super) fn secret_target<'b>(version: &'b Block, key: &str) -> Option<(&'b st
         return None;
     };
     let ops: Vec<&TraversalOperator> = t.operators.iter().map(|op| op.value()).collect();
-    let id_or_arn = |op: &TraversalOperator| matches!(op, TraversalOperator::GetAttr(n) if matches!(n.as_str(), "id" | "arn"));
+    let id_or_arn = |op: &TraversalOperator| {
+        matches!(op, TraversalOperator::GetAttr(n)
+            if matches!(n.as_str(), "id" | "arn") || (key == "secret_id" && n.as_str() == "name"))
+    };
     match (root.as_str(), ops.as_slice()) {
         ("aws_secretsmanager_secret", [TraversalOperator::GetAttr(name), last])
             if id_or_arn(last) =>
