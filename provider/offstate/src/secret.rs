@@ -1044,7 +1044,13 @@ pub(crate) fn other_account_diag(arn: &str, secret_account: &str, own: &str) -> 
     Diagnostic::error(
         "Secret in another account",
         format!(
-            "The state holds secret {arn:?}, in AWS account {secret_account}, and this resource's provider configuration              acts in account {own}: Secrets Manager there cannot find it. Removing the resource from the state would plan              it anew in {own} and leave the secret behind in {secret_account}, unmanaged, with its value. If the              credentials changed by mistake (the profile, the environment's keys, `assume_role`), change them back. To move              to {own} on purpose, `terraform state rm` this resource (the secret stays in {secret_account}; delete it              there yourself), or destroy it with the old credentials first, then apply."
+            "The state holds secret {arn:?}, in AWS account {secret_account}, and this resource's provider configuration \
+             acts in account {own}: Secrets Manager there cannot find it. Removing the resource from the state would plan \
+             it anew in {own} and leave the secret behind in {secret_account}, unmanaged, with its value. If the \
+             credentials changed by mistake (the profile, the environment's keys, `assume_role`), change them back. To move \
+             to {own} on purpose, `terraform state rm` this resource (the secret stays in {secret_account}; delete it \
+             there yourself), or destroy it with the old credentials first, then apply. If the secret was deleted in \
+             {secret_account}, `terraform state rm` this resource."
         ),
     )
 }
@@ -1074,7 +1080,11 @@ pub(crate) async fn other_account(handle: &Handle, arn: &str, diags: &mut Diagno
             diags.push(Diagnostic::warning(
                 "Secret's account not checked",
                 format!(
-                    "Secrets Manager found no secret {shown:?} (account {secret_account}), so it is removed from the state.                      Whether the provider's credentials act in that account could not be checked: STS GetCallerIdentity                      failed: {}: {}. If the credentials now act in another account, the secret still exists there:                      import it again with the old credentials. (STS is reached through AWS_ENDPOINT_URL_STS or                      AWS_ENDPOINT_URL when set.)",
+                    "Secrets Manager found no secret {shown:?} (account {secret_account}), so it is removed from the state. \
+                     Whether the provider's credentials act in that account could not be checked: STS GetCallerIdentity \
+                     failed: {}: {}. If the credentials now act in another account, the secret still exists there: \
+                     import it again with the old credentials. (STS is reached through AWS_ENDPOINT_URL_STS or \
+                     AWS_ENDPOINT_URL when set.)",
                     e.code(),
                     bounded(e.message(), MAX_SHOWN_MESSAGE)
                 ),
@@ -2381,6 +2391,22 @@ mod tests {
         ] {
             assert_eq!(arn_region(not_one), None, "{not_one}");
         }
+    }
+
+    #[test]
+    fn the_other_account_error_reads_as_one_paragraph() {
+        // The message was written with its line breaks' indentation inside the string: the
+        // diagnostic showed runs of 14 spaces mid-sentence. It also names the way out when the
+        // secret was deleted in its account (the error stays on every refresh until then).
+        let d = other_account_diag(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:a-AbCdEf",
+            "123456789012",
+            "210987654321",
+        );
+        assert!(!d.detail.contains("  "), "{}", d.detail);
+        assert!(d.detail.ends_with(
+            "If the secret was deleted in 123456789012, `terraform state rm` this resource."
+        ));
     }
 
     #[test]

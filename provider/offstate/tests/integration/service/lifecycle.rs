@@ -447,6 +447,7 @@ async fn a_secret_of_another_account_is_not_dropped_at_refresh() {
             detail.contains("123456789012") && detail.contains("210987654321"),
             "{detail}"
         );
+        assert!(!detail.contains("  "), "{detail}");
     }
     assert_eq!(
         asked.load(Ordering::SeqCst),
@@ -498,6 +499,7 @@ async fn an_unknown_account_drops_the_missing_secret_with_a_warning() {
         .diagnostics
         .iter()
         .any(|d| d.summary == "Secret's account not checked"
-            && d.detail.contains("InvalidClientTokenId")));
+            && d.detail.contains("InvalidClientTokenId")
+            && !d.detail.contains("  ")));
     assert!(undv(&read.new_state, &h.ty).is_null());
 }
