@@ -10,6 +10,9 @@
 //! token header, its form body) back in its error text.
 
 use std::borrow::Cow;
+use std::ops::Range;
+
+use aho_corasick::AhoCorasick;
 use std::sync::RwLock;
 
 /// What a withheld string is replaced with.
@@ -20,7 +23,18 @@ pub const MASK: &str = "[withheld]";
 /// one such as `testing` (a test credential) masks the word, not every word containing it.
 pub const MIN_LEN: usize = 12;
 
-static WITHHELD: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The registered forms, longest first, and an automaton over those of [`MIN_LEN`] bytes or more,
+/// built once per [`withhold`]: [`scrub`] then reads a line once for all of them (there are some
+/// 20 per credential: 4 forms, each at 3 alignments in 2 alphabets of base64), not once each.
+struct Withheld {
+    forms: Vec<String>,
+    long: Option<AhoCorasick>,
+}
+
+static WITHHELD: RwLock<Withheld> = RwLock::new(Withheld {
+    forms: Vec::new(),
+    long: None,
+});
 
 /// Registers `secret` (and its JSON-escaped and percent-encoded forms, hex digits in either case)
 /// to be replaced in every
@@ -76,22 +90,29 @@ pub fn withhold(secret: &str) {
         cores.extend(base64_cores(form.as_bytes()));
     }
     forms.extend(cores);
-    let mut list = WITHHELD.write().unwrap_or_else(|e| e.into_inner());
+    let mut state = WITHHELD.write().unwrap_or_else(|e| e.into_inner());
     for form in forms {
-        if !form.is_empty() && !list.contains(&form) {
-            list.push(form);
+        if !form.is_empty() && !state.forms.contains(&form) {
+            state.forms.push(form);
         }
     }
     // Longest first, so a string containing another is replaced whole.
-    list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    state.forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let long: Vec<&String> = state.forms.iter().filter(|s| s.len() >= MIN_LEN).collect();
+    // Building fails only past the automaton's size limits (gigabytes of patterns); then every
+    // line is masked whole rather than shown.
+    state.long = Some(
+        AhoCorasick::new(long)
+            .unwrap_or_else(|_| AhoCorasick::new([""]).expect("the empty pattern builds")),
+    );
 }
 
 /// The base64 characters that depend on `bytes` alone, for `bytes` at each of the three byte
 /// alignments in a larger blob, in the standard and the URL alphabet: whatever surrounds `bytes`
 /// in the blob, its base64 holds one of these. Only those of [`MIN_LEN`] characters or more (so
 /// replaced wherever they occur; a shorter one would be no whole token inside base64 anyway).
-/// The one or two characters at each end that mix `bytes` with their neighbours are left: they
-/// carry at most 4 bits of it each.
+/// The one character at each end that mixes `bytes` with its neighbours (if any) is left: it
+/// carries at most 4 bits of it.
 fn base64_cores(bytes: &[u8]) -> Vec<String> {
     const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = Vec::new();
@@ -166,16 +187,21 @@ fn whole_token(text: &str, at: usize, needle: &str) -> bool {
 /// that is not a whole token (`ab.ab` in `cab.ab.ab`). Borrows (allocates nothing) when nothing
 /// matches.
 pub fn scrub(text: &str) -> Cow<'_, str> {
-    let list = WITHHELD.read().unwrap_or_else(|e| e.into_inner());
+    let state = WITHHELD.read().unwrap_or_else(|e| e.into_inner());
     let mut out = Cow::Borrowed(text);
-    for s in list.iter() {
-        let s = s.as_str();
-        if s.len() >= MIN_LEN {
-            if out.contains(s) {
-                out = Cow::Owned(out.replace(s, MASK));
-            }
-            continue;
+    if let Some(long) = &state.long {
+        // Every occurrence of every long form, overlapping ones too: their union is masked.
+        let mut hits: Vec<Range<usize>> = long
+            .find_overlapping_iter(text)
+            .map(|m| m.range())
+            .collect();
+        hits.extend(wrapped_hits(long, text));
+        if !hits.is_empty() {
+            out = Cow::Owned(mask_ranges(text, hits));
         }
+    }
+    for s in state.forms.iter().filter(|s| s.len() < MIN_LEN) {
+        let s = s.as_str();
         // Whole-token hits, none overlapping the one before; after an occurrence that is not
         // one, the search goes on from its next character (an occurrence overlapping it may be).
         let mut hits = Vec::new();
@@ -202,6 +228,82 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
         replaced.push_str(&out[last..]);
         out = Cow::Owned(replaced);
     }
+    out
+}
+
+/// Whether `b` is a character of base64 (either alphabet).
+fn base64_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"+/-_".contains(&b)
+}
+
+/// Occurrences of the long forms in base64 wrapped into lines (MIME's 76 columns, PEM's 64, a
+/// `base64` tool's output, a Python `encodebytes`): `text` read again without the line breaks
+/// between two base64 characters, raw (`\n`, `\r\n`) or JSON-escaped (the two characters
+/// `\` `n` of a body quoted as it was sent). Each hit is a range of `text`, line breaks within.
+fn wrapped_hits(long: &AhoCorasick, text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    if !bytes.contains(&b'\n') && !bytes.contains(&b'\\') {
+        return Vec::new();
+    }
+    // The text without such breaks, and where each of its bytes is in `text`.
+    let (mut joined, mut at) = (
+        Vec::with_capacity(bytes.len()),
+        Vec::with_capacity(bytes.len()),
+    );
+    let mut i = 0;
+    let mut broken = false;
+    while i < bytes.len() {
+        if joined.last().copied().is_some_and(base64_char) {
+            let mut j = i;
+            loop {
+                match &bytes[j..] {
+                    [b'\r' | b'\n', ..] => j += 1,
+                    [b'\\', b'r' | b'n', ..] => j += 2,
+                    _ => break,
+                }
+            }
+            if j > i && bytes.get(j).copied().is_some_and(base64_char) {
+                i = j;
+                broken = true;
+            }
+        }
+        joined.push(bytes[i]);
+        at.push(i);
+        i += 1;
+    }
+    if !broken {
+        return Vec::new();
+    }
+    long.find_overlapping_iter(&joined[..])
+        .map(|m| at[m.start()]..at[m.end() - 1] + 1)
+        .collect()
+}
+
+/// `text` with each of `hits` replaced by [`MASK`], overlapping ones as one.
+fn mask_ranges(text: &str, mut hits: Vec<Range<usize>>) -> String {
+    hits.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut open: Option<Range<usize>> = None;
+    for r in hits {
+        match &mut open {
+            Some(o) if r.start < o.end => o.end = o.end.max(r.end),
+            _ => {
+                if let Some(o) = open.take() {
+                    out.push_str(&text[last..o.start]);
+                    out.push_str(MASK);
+                    last = o.end;
+                }
+                open = Some(r);
+            }
+        }
+    }
+    if let Some(o) = open {
+        out.push_str(&text[last..o.start]);
+        out.push_str(MASK);
+        last = o.end;
+    }
+    out.push_str(&text[last..]);
     out
 }
 
@@ -284,6 +386,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Base64 wrapped into lines, as MIME (76 columns, CRLF), a `base64` tool (76, LF), PEM (64)
+    /// or a Python `encodebytes` write it, and such text quoted in a JSON string (`\r\n` as
+    /// the escapes): a credential's base64 split by a line break was shown whole, one piece on
+    /// each line. Each wrapping is tried with the credential at each of the columns a line can
+    /// break it at; no assertion prints it.
+    #[test]
+    fn a_credential_in_line_wrapped_base64_is_masked() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(7, |d| d.subsec_nanos());
+        let secret = format!("AQoDYXdzEJr/{nanos:09}+session/token-withheld-test-7");
+        withhold(&secret);
+        for (width, eol) in [
+            (76, "\r\n"),
+            (76, "\n"),
+            (64, "\n"),
+            (76, "\\r\\n"),
+            (76, "\\n"),
+        ] {
+            for shift in 0..width {
+                let body = format!("{}X-Amz-Security-Token: {secret}\r\n", "h".repeat(shift));
+                let enc = encode(body.as_bytes(), false);
+                let wrapped: Vec<&str> = enc
+                    .as_bytes()
+                    .chunks(width)
+                    .map(|c| std::str::from_utf8(c).unwrap_or(""))
+                    .collect();
+                let text = format!("echo:{eol}{}{eol}end", wrapped.join(eol));
+                let out = scrub(&text);
+                // The characters that carry the credential alone, cut by the lines: no piece of
+                // them (4 characters or more, so no chance hit in `echo`/`end`) is left.
+                let p = body.find(&secret).unwrap_or(0);
+                let (from, to) = ((p * 8).div_ceil(6), (p + secret.len()) * 8 / 6);
+                let shown = (0..enc.len()).step_by(width).any(|a| {
+                    let (a, b) = (a.max(from), (a + width).min(to));
+                    b >= a + 4 && out.contains(&enc[a..b])
+                }) || !out.contains(MASK);
+                assert!(
+                    !shown,
+                    "base64 wrapped at {width} ({eol:?}), prefix of {shift} bytes: not masked"
+                );
+            }
+        }
+        // A line break between words is no base64: nothing joined, nothing masked.
+        assert_eq!(scrub("first line\nsecond line"), "first line\nsecond line");
+    }
+
+    /// Occurrences of two forms that overlap are masked as one: replacing the longer first left
+    /// the part of the shorter outside it.
+    #[test]
+    fn overlapping_credentials_are_masked_together() {
+        withhold("overlap-one-withheld-test-8");
+        withhold("withheld-test-8-and-overlap-two");
+        let out = scrub("x overlap-one-withheld-test-8-and-overlap-two y");
+        assert_eq!(out, "x [withheld] y");
     }
 
     /// Plain base64 of `bytes` (padded), in the URL alphabet when `url`.
