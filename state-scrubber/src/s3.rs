@@ -326,8 +326,12 @@ fn scan_unmasked(
                         // listed as such, not fetched. The object the URL names itself
                         // (`s3://b/envs/prod/network`: a backend `key` need not end in
                         // .tfstate) is read whatever its name and whatever --exclude says, as
-                        // a file named on the command line is.
-                        let named = |o: &Object| !prefix.is_empty() && o.key == prefix;
+                        // a file named on the command line is. A URL ending in `/` names a
+                        // prefix only: an object of that very key is the zero-byte folder the
+                        // S3 console's "Create folder" writes, left out as a walk would.
+                        let named = |o: &Object| {
+                            !prefix.is_empty() && !prefix.ends_with('/') && o.key == prefix
+                        };
                         let (page, left_out): (Vec<Object>, Vec<(Object, &str)>) = {
                             let mut read = Vec::new();
                             let mut left_out = Vec::new();

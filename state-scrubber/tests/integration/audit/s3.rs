@@ -122,3 +122,34 @@ fn a_listing_skips_json_that_is_not_terraform_as_a_walk_does() {
         );
     }
 }
+
+/// A URL ending in `/` names a prefix, never an object, even when an object has that very key:
+/// the zero-byte "folder" the S3 console's "Create folder" writes (`prod/`). Such a marker is
+/// not a state and a listing leaves it alone, as it always did. Named as the object the URL
+/// names, it was held to the format: `audit s3://b/prod/` failed with exit 2 ('not a Terraform
+/// state') on a folder made in the console, and its states were still reported beside the error.
+#[test]
+fn a_folder_marker_under_a_url_ending_in_a_slash_is_not_read() {
+    let Some(moto) = Moto::start() else { return };
+    moto.put("/tf-states", b"");
+    moto.put("/tf-states/prod/", b"");
+    moto.put("/tf-states/prod/network/", b"");
+    moto.put(
+        "/tf-states/prod/network/terraform.tfstate",
+        db_state(&pw()).as_bytes(),
+    );
+
+    for url in ["s3://tf-states/prod/", "s3://tf-states/prod/network/"] {
+        let r = audit_s3(&moto, &[url]);
+        assert_eq!(r.code, 1, "{url}: {}", r.all());
+        assert_eq!(
+            statuses(&r),
+            [(
+                "s3://tf-states/prod/network/terraform.tfstate".to_string(),
+                "scanned".to_string()
+            )],
+            "{url}"
+        );
+        assert_eq!(findings(&r).len(), 1, "{}", r.stdout);
+    }
+}
