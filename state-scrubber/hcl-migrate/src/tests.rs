@@ -3964,6 +3964,48 @@ fn both_forms_of_which_one_may_be_null_are_a_note_not_a_conflict() {
     );
 }
 
+/// Review of 1628e30: `one(...)` gives null for an empty list (`one(var.passwords)`, the
+/// splat of a resource whose `count` may be 0), so beside the write-only twin it is a choice made
+/// at run time as `var.x` defaulting to null is: a note, not the conflict warning. Its trigger,
+/// where it becomes the twin, gets the warning that the provider refuses the version without it.
+/// `coalesce` never gives null (it fails), and `one(["..."])` of a non-empty tuple is its element:
+/// both stay the conflict warning.
+#[test]
+fn one_of_a_list_may_be_null_and_coalesce_may_not() {
+    let tf = "variable \"pws\" {\n  type    = list(string)\n  default = []\n}\n\n\
+              resource \"aws_secretsmanager_secret_version\" \"one\" {\n  secret_id        = \"s\"\n  secret_string    = one(var.pws)\n  secret_string_wo = var.wo\n}\n\n\
+              resource \"aws_secretsmanager_secret_version\" \"coal\" {\n  secret_id        = \"s\"\n  secret_string    = coalesce(var.a, null)\n  secret_string_wo = var.wo\n}\n\n\
+              resource \"aws_secretsmanager_secret_version\" \"tuple\" {\n  secret_id        = \"s\"\n  secret_string    = one([var.a])\n  secret_string_wo = var.wo\n}\n\n\
+              resource \"aws_db_instance\" \"db\" {\n  password = one(var.pws)\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", tf)]);
+    let both: Vec<&str> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.hazard == Hazard::BothForms)
+        .map(|w| w.message.as_str())
+        .collect();
+    assert!(
+        both.len() == 2
+            && both[0].contains("secret_version.coal`")
+            && both[1].contains("secret_version.tuple`"),
+        "{both:#?}"
+    );
+    let noted = plan.notes.iter().any(|n| {
+        n.message
+            .contains("`aws_secretsmanager_secret_version.one` sets both")
+            && n.message
+                .contains("`secret_string` may be null (`one` gives null for an empty list)")
+    });
+    assert!(noted, "{:#?}", plan.notes);
+    assert!(text.contains("  password_wo_version = 1\n"), "{text}");
+    assert!(
+        plan.warnings.iter().any(|w| w.hazard == Hazard::TriggerWithoutValue
+            && w.message.contains("`aws_db_instance.db.password_wo` may be null (`one` gives null for an empty list)")),
+        "{:#?}",
+        plan.warnings
+    );
+}
+
 /// Bug hunt: a resource of the google-beta provider (`provider = google-beta`, or an alias of a
 /// local name whose source is hashicorp/google-beta) got the note "need provider
 /// hashicorp/google >= ...". The note (and the constraint check) names the provider the resource uses: the

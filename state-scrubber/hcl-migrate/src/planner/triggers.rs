@@ -78,6 +78,21 @@ impl<'a> Planner<'a> {
                     "<the value>".to_owned(),
                 ))
             }
+            // `one` gives null for an empty list (`one(var.passwords)`, `one(X[*].y)` of a
+            // resource whose `count` may be 0); `coalesce` never does (it fails instead).
+            Expression::FuncCall(call)
+                if call.name.namespace.is_empty()
+                    && call.name.name.as_str() == "one"
+                    && call.args.len() == 1
+                    && !call.args.get(0).is_some_and(
+                        |a| matches!(a, Expression::Array(items) if !items.is_empty()),
+                    ) =>
+            {
+                Some((
+                    "`one` gives null for an empty list".to_owned(),
+                    "<the value>".to_owned(),
+                ))
+            }
             Expression::Traversal(traversal) => {
                 let Expression::Variable(root) = &traversal.expr else {
                     return None;
