@@ -605,6 +605,10 @@ def test_a_secret_whose_credentials_moved_to_another_account_is_not_dropped(ws, 
         e["summary"] for e in errors
     ]
     assert "123456789012" in errors[0]["detail"] and OTHER_ACCOUNT in errors[0]["detail"], errors[0]["detail"]
+    assert "`terraform state rm` this resource" in errors[0]["detail"], "the error names the way out"
+    # The way out that keeps the state: a plan without refresh goes through (nothing is asked of
+    # the other account), so the error never locks the configuration.
+    ws.tf("plan", "-input=false", "-refresh=false", "-detailed-exitcode", expect=0)
     # The rotation alone moved: its refresh fails the same way.
     rotation_other = block.replace('"offstate_secret_rotation" "r" {\n', '"offstate_secret_rotation" "r" {\n  provider = offstate.other\n')
     ws.write(hcl.config(ws.endpoint, rotation_other, other, provider_attrs=default))
