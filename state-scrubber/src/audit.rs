@@ -35,7 +35,17 @@ pub struct FileResult {
 
 /// The note of a walked file that is not Terraform JSON.
 pub const NOT_TERRAFORM_NOTE: &str =
-    "skipped: not a Terraform state, plan, backend cache or `terraform output -json` (found by the directory walk)";
+    "skipped: not a Terraform state, plan, backend cache or `terraform output -json`";
+
+/// What picked a file that is read as walked: an S3 listing (its label is the object's URL) or
+/// a directory walk.
+fn found_by(file: &str) -> &'static str {
+    if crate::s3::is_s3_url(file) {
+        "(found by the S3 listing)"
+    } else {
+        "(found by the directory walk)"
+    }
+}
 
 impl FileResult {
     /// An input that was not scanned, and nothing said about it yet.
@@ -510,20 +520,20 @@ fn scan_json(scan: &Scan, file: String, bytes: &[u8], walked: bool) -> FileResul
             && !(matches!(e, DocError::StateVersion { .. })
                 && crate::document::has_terraform_markers(bytes)) =>
         {
-            FileResult::skipped(file, n, start.elapsed(), NOT_TERRAFORM_NOTE.to_string())
+            let note = format!("{NOT_TERRAFORM_NOTE} {}", found_by(&file));
+            FileResult::skipped(file, n, start.elapsed(), note)
         }
         // Terraform's own JSON that is no state or plan (`providers schema -json`, ...): skipped
         // with a note naming it, like other JSON a walk finds; named, an error that says what
         // to audit instead.
-        Err(DocError::NotStateOrPlan { what, .. }) if walked => FileResult::skipped(
-            file,
-            n,
-            start.elapsed(),
-            format!(
-                "skipped: {}, not a state or plan (found by the directory walk)",
-                what.as_str()
-            ),
-        ),
+        Err(DocError::NotStateOrPlan { what, .. }) if walked => {
+            let note = format!(
+                "skipped: {}, not a state or plan {}",
+                what.as_str(),
+                found_by(&file)
+            );
+            FileResult::skipped(file, n, start.elapsed(), note)
+        }
         // A walk reads every `*.jsonl` as a saved `-json` UI stream; JSON lines of another tool
         // (not starting with a UI message) are skipped with a note as other JSON is.
         Err(_)
@@ -531,13 +541,11 @@ fn scan_json(scan: &Scan, file: String, bytes: &[u8], walked: bool) -> FileResul
                 && file.to_ascii_lowercase().ends_with(".jsonl")
                 && !crate::document::is_ui_stream(bytes) =>
         {
-            FileResult::skipped(
-                file,
-                n,
-                start.elapsed(),
-                "skipped: JSON lines that are not a Terraform -json UI stream (found by the directory walk)"
-                    .to_string(),
-            )
+            let note = format!(
+                "skipped: JSON lines that are not a Terraform -json UI stream {}",
+                found_by(&file)
+            );
+            FileResult::skipped(file, n, start.elapsed(), note)
         }
         Err(e) => FileResult::failed(file, n, start.elapsed(), e.to_string()),
     }

@@ -110,8 +110,19 @@ fn a_listing_skips_json_that_is_not_terraform_as_a_walk_does() {
 
     let walk = audit_in(dir.path(), &["site", "--format", "json"]);
     let listing = audit_s3(&moto, &["s3://docs/"]);
-    for r in [&walk, &listing] {
-        // The broken state is still an error; the two other files are skipped.
+    for (r, by) in [(&walk, "directory walk"), (&listing, "S3 listing")] {
+        // The broken state is still an error; the two other files are skipped, with a note
+        // saying what picked them (an S3 object was said to be found by the directory walk).
+        let notes: Vec<String> = r.json()["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "skipped")
+            .map(|f| f["notes"].to_string())
+            .collect();
+        assert_eq!(notes.len(), 2, "{}", r.stdout);
+        let found_by = format!("(found by the {by})");
+        assert!(notes.iter().all(|n| n.contains(&found_by)), "{notes:?}");
         assert_eq!(r.code, 2, "{}", r.all());
         assert_eq!(errors(r), 1, "{}", r.stdout);
         assert_eq!(
