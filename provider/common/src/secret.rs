@@ -506,7 +506,7 @@ mod echo {
         out
     }
 
-    /// Every maximal run of `digit`s, decoded by `decode` from each of its first `period`
+    /// Every maximal run of `digit`s (line breaks between two digits within it), decoded by `decode` from each of its first `period`
     /// offsets; the decoded pieces one after the other, a NUL between two.
     fn runs(
         text: &[u8],
@@ -519,9 +519,24 @@ mod echo {
         let mut i = 0;
         while i < text.len() {
             digits.clear();
-            while let Some(d) = text.get(i).copied().and_then(digit) {
-                digits.push(d);
-                i += 1;
+            loop {
+                while let Some(d) = text.get(i).copied().and_then(digit) {
+                    digits.push(d);
+                    i += 1;
+                }
+                // Base64 or hex wrapped into lines (MIME's 76 columns, PEM's 64, `base64`,
+                // Python's `encodebytes`) is one run across its line breaks.
+                let next = text[i.min(text.len())..]
+                    .iter()
+                    .position(|b| !matches!(b, b'\r' | b'\n'))
+                    .map_or(text.len(), |n| i + n);
+                if digits.is_empty()
+                    || next == i
+                    || text.get(next).copied().is_none_or(|b| digit(b).is_none())
+                {
+                    break;
+                }
+                i = next;
             }
             if digits.len() >= 2 * period {
                 for offset in 0..period {

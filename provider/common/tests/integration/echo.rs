@@ -178,6 +178,40 @@ fn a_short_value_in_base64_or_hex_of_the_request_body_is_withheld() {
     }
 }
 
+/// The base64 of a request body wrapped into lines, as MIME (76 columns, CRLF), a `base64` tool
+/// or Python's `encodebytes` (76, LF) or PEM (64) write it, also with the breaks JSON-escaped
+/// (the echo quoted in a JSON error body): a value split by a line break was in no run whole, and
+/// the diagnostic showed it. Every column the break can cut the value at is tried, for a short
+/// value and for one of 20 bytes. The values are made at run time; the messages name the case.
+#[test]
+fn a_value_in_line_wrapped_base64_of_the_request_body_is_withheld() {
+    use base64::Engine;
+    let seed = canary();
+    for len in [5, 20] {
+        let s = format!("P{}", &seed["offstate-echo-".len()..][..len - 1]);
+        let v = SecretValue::from_string(s.clone());
+        let json = serde_json::to_string(&s).unwrap();
+        for (width, eol) in [(76, "\r\n"), (76, "\n"), (64, "\n"), (76, "\\n")] {
+            for shift in 0..width {
+                let b = body(&"n".repeat(shift + 1), &json);
+                let enc = base64::engine::general_purpose::STANDARD.encode(b.as_bytes());
+                let lines: Vec<&str> = enc
+                    .as_bytes()
+                    .chunks(width)
+                    .map(|c| std::str::from_utf8(c).unwrap())
+                    .collect();
+                let msg = format!("bad body:{eol}{}", lines.join(eol));
+                let e = withheld(&v, "ValidationException", &msg);
+                assert!(
+                    e.message().starts_with("(message withheld"),
+                    "base64 wrapped at {width} ({eol:?}), value of {len} bytes, name of {} bytes: not withheld",
+                    shift + 1
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn json_escaped_as_python_or_go_writes_it_is_withheld() {
     let s = tricky();
