@@ -457,9 +457,20 @@ async fn update_existing(
         .await;
     match v {
         Ok(v) => Ok((v, Stored::NewVersion)),
-        // The only ResourceExistsException of PutSecretValue: the token names a version with
-        // other content.
-        Err(StoreError::AlreadyExists { .. }) => Err(PutError::CopyDiverged(token)),
+        // The token names a version with other content: ResourceExistsException, which the
+        // provider (and moto) answer, or an InvalidRequestException ("You can't modify an
+        // existing version"), as Secrets Manager words it for other calls. Either is taken for
+        // a copy only when the version is there with another value; anything else is reported
+        // as it came.
+        Err(e @ (StoreError::AlreadyExists { .. } | StoreError::InvalidParameter { .. })) => {
+            match store
+                .get_value(name, VersionSelector::Id(token.clone()))
+                .await
+            {
+                Ok(there) if !there.value.ct_eq(value) => Err(PutError::CopyDiverged(token)),
+                _ => Err(e.withhold_value(value).into()),
+            }
+        }
         Err(e) => Err(e.withhold_value(value).into()),
     }
 }

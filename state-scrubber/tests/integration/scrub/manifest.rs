@@ -125,6 +125,55 @@ fn a_copy_of_the_state_changed_on_its_own_is_named_when_scrubbed_under_the_same_
     });
 }
 
+/// Review of aa39140: Secrets Manager words "this token names a version with other content" as
+/// ResourceExistsException for PutSecretValue, and as InvalidRequestException ("You can't
+/// modify an existing version") for other calls; the provider takes either for it. scrub now
+/// reads the token's version and names the copy on either when that version holds another
+/// value, and reports anything else as it came: an InvalidRequestException on a put whose token
+/// names no version (another state serial) is not called a copy.
+#[test]
+fn a_copy_is_named_whichever_code_refuses_the_token_and_only_when_its_version_differs() {
+    let (a, b, c) = (canary(), canary(), canary());
+    let (state_a, state_b) = (canary_state(&a), canary_state(&b));
+    let mut later = json(canary_state(&c).as_bytes());
+    later["serial"] = json!(4);
+    let later = serde_json::to_vec(&later).unwrap();
+    let modify = || {
+        StoreError::from_code(
+            "InvalidRequestException",
+            "You can't modify an existing version, you can only create a new version.",
+        )
+    };
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        scrub_write(state_a.as_bytes(), "terraform.tfstate", &store)
+            .await
+            .unwrap();
+        store.fail_next_call_of("put_value", modify());
+        let msg = scrub_write(state_b.as_bytes(), "copy/terraform.tfstate", &store)
+            .await
+            .expect_err("the copy is refused")
+            .to_string();
+        assert_no_canary(&a, "error", msg.as_bytes());
+        assert_no_canary(&b, "error", msg.as_bytes());
+        assert!(
+            msg.contains("another state with this state's lineage and serial")
+                && !msg.contains("InvalidRequestException"),
+            "an InvalidRequestException for the token is not named a copy: {msg}"
+        );
+        store.fail_next_call_of("put_value", modify());
+        let msg = scrub_write(&later, "terraform.tfstate", &store)
+            .await
+            .expect_err("the injected error stops it")
+            .to_string();
+        assert_no_canary(&c, "error", msg.as_bytes());
+        assert!(
+            msg.contains("InvalidRequestException") && !msg.contains("another state"),
+            "a put refused for another reason is called a copy: {msg}"
+        );
+    });
+}
+
 /// A state with a few hundred values made a manifest of more than 65,536 bytes (about 580 bytes
 /// an entry, pretty-printed): moto takes it, real Secrets Manager refuses it, after every value
 /// was stored, so such a state could not be scrubbed at all. Now the manifest is compact and
