@@ -278,15 +278,18 @@ pub fn audit_excluding(
                 .map(|x| FileResult::excluded(x.label(), &x.glob, x.dir)),
         );
         if !s3_urls.is_empty() {
-            let urls = distinct_s3_urls(
-                s3_urls
-                    .iter()
-                    .filter_map(|p| p.to_str().map(str::to_string))
-                    .collect(),
-            );
-            let (files, errors) = crate::s3::scan(
-                &urls, &opts.s3, exclude, &engine, &fp_key, opts.jobs, &progress,
-            );
+            let urls_given: Vec<String> = s3_urls
+                .iter()
+                .filter_map(|p| p.to_str().map(str::to_string))
+                .collect();
+            let urls = distinct_s3_urls(urls_given.clone());
+            // Objects the URLs name, those a covering prefix lists included.
+            let s3 = crate::s3::S3Options {
+                named: urls_given,
+                ..opts.s3.clone()
+            };
+            let (files, errors) =
+                crate::s3::scan(&urls, &s3, exclude, &engine, &fp_key, opts.jobs, &progress);
             report.files.extend(files);
             report.errors.extend(errors);
         }

@@ -546,6 +546,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
                 endpoint: args.endpoint.clone(),
                 region: args.region.clone(),
                 profile: args.profile.clone(),
+                named: Vec::new(),
             },
             config,
             stdin_label: args.label.clone(),

@@ -45,6 +45,10 @@ pub struct S3Options {
     pub endpoint: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
+    /// Every URL of the run as given, before those another one covers are left out: an object
+    /// one of them names (a prefix not ending in `/`) is read as named by whichever listing
+    /// finds it.
+    pub named: Vec<String>,
 }
 
 pub fn is_s3_url(s: &str) -> bool {
@@ -329,8 +333,15 @@ fn scan_unmasked(
                         // a file named on the command line is. A URL ending in `/` names a
                         // prefix only: an object of that very key is the zero-byte folder the
                         // S3 console's "Create folder" writes, left out as a walk would.
+                        // Another URL of the run may name an object this listing covers (`s3://b/
+                        // prod/` and `s3://b/prod/network`): that URL is not listed itself.
+                        let names = |p: &str| !p.is_empty() && !p.ends_with('/');
                         let named = |o: &Object| {
-                            !prefix.is_empty() && !prefix.ends_with('/') && o.key == prefix
+                            (names(&prefix) && o.key == prefix)
+                                || opts.named.iter().any(|u| {
+                                    parse_url(u)
+                                        .is_ok_and(|(b, p)| b == bucket && names(&p) && o.key == p)
+                                })
                         };
                         let (page, left_out): (Vec<Object>, Vec<(Object, &str)>) = {
                             let mut read = Vec::new();

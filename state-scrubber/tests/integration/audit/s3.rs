@@ -164,3 +164,34 @@ fn a_folder_marker_under_a_url_ending_in_a_slash_is_not_read() {
         assert_eq!(findings(&r).len(), 1, "{}", r.stdout);
     }
 }
+
+/// A URL naming an object is read as named when another URL of the run lists it too: `audit
+/// s3://b/prod/ s3://b/prod/network` reads `prod/network` (a backend key without .tfstate). The
+/// prefix URL covers the other, which is then not listed on its own; before, the named object
+/// went with it: the covering listing's name filter left it out, and the run said nothing of it.
+#[test]
+fn an_object_named_beside_a_prefix_that_covers_it_is_still_read() {
+    let Some(moto) = Moto::start() else { return };
+    moto.put("/tf-states", b"");
+    moto.put("/tf-states/prod/network", db_state(&pw()).as_bytes());
+    moto.put("/tf-states/prod/db.tfstate", db_state(&pw()).as_bytes());
+
+    for urls in [
+        ["s3://tf-states/prod/", "s3://tf-states/prod/network"],
+        ["s3://tf-states/prod/network", "s3://tf-states/prod/"],
+    ] {
+        let r = audit_s3(&moto, &urls);
+        assert_eq!(r.code, 1, "{urls:?}: {}", r.all());
+        let mut files: Vec<String> = statuses(&r).into_iter().map(|(f, _)| f).collect();
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                "s3://tf-states/prod/db.tfstate",
+                "s3://tf-states/prod/network"
+            ],
+            "{urls:?}"
+        );
+        assert_eq!(findings(&r).len(), 2, "{}", r.stdout);
+    }
+}
