@@ -161,6 +161,10 @@ pub struct SafeValueSpec {
     /// Not safe when a token in the value looks random (see [`looks_random`]).
     #[serde(default)]
     pub unless_random: bool,
+    /// The value only counts as safe under a key this matches (a UUID under `secretVersionId`):
+    /// such an entry applies to key rules only, which see the key.
+    #[serde(default)]
+    pub key_regex: Option<String>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
@@ -176,6 +180,8 @@ pub struct SafeValue {
     pub spec: SafeValueSpec,
     pub regex: Regex,
     pub all: bool,
+    /// Compiled [`SafeValueSpec::key_regex`].
+    pub key: Option<Regex>,
 }
 
 /// All rules of layers 3 and 4, compiled.
@@ -350,7 +356,16 @@ impl Rules {
         for spec in xf.safe_value {
             let regex = compile(&spec.id, &spec.value_regex)?;
             let all = spec.applies.iter().any(|a| a == "all");
-            safe_values.push(SafeValue { spec, regex, all });
+            let key = match &spec.key_regex {
+                Some(re) => Some(compile(&spec.id, re)?),
+                None => None,
+            };
+            safe_values.push(SafeValue {
+                spec,
+                regex,
+                all,
+                key,
+            });
         }
         Ok(Rules {
             content: rules,
@@ -462,13 +477,29 @@ impl Rules {
     fn assignment_is_quiet(&self, key: &str, value: &str) -> bool {
         self.is_safe_key(key)
             || (self.is_reference_key(key) && !looks_random(value))
-            || self.is_safe_value(value, Some(Strength::Strong))
+            || self.is_safe_value_under(key, value, Some(Strength::Strong))
     }
 
     /// Is `value` safe-listed for a key rule of `strength` (`None`: the "all" lists only)?
+    /// Entries that hold only under some keys ([`SafeValueSpec::key_regex`]) are left out.
     pub fn is_safe_value(&self, value: &str, strength: Option<Strength>) -> bool {
+        self.safe_value_in(None, value, strength)
+    }
+
+    /// [`Rules::is_safe_value`] for a value under `key`: the entries scoped to keys that match
+    /// `key` count too.
+    pub fn is_safe_value_under(&self, key: &str, value: &str, strength: Option<Strength>) -> bool {
+        self.safe_value_in(Some(key), value, strength)
+    }
+
+    fn safe_value_in(&self, key: Option<&str>, value: &str, strength: Option<Strength>) -> bool {
         let trimmed = value.trim();
         self.safe_values.iter().any(|s| {
+            if let Some(re) = &s.key {
+                if !key.is_some_and(|k| re.is_match(k)) {
+                    return false;
+                }
+            }
             let applies = s.all
                 || strength.is_some_and(|st| {
                     let name = match st {
@@ -516,7 +547,7 @@ impl Rules {
         let v = value.trim();
         v.chars().count() >= rule.spec.min_length
             && entropy(v) >= rule.spec.min_entropy
-            && !self.is_safe_value(v, Some(rule.spec.strength))
+            && !self.is_safe_value_under(key, v, Some(rule.spec.strength))
             && (!self.is_reference_key(key) || looks_random(v))
     }
 }

@@ -765,3 +765,75 @@ fn a_uuid_under_a_password_or_secret_name_is_reported() {
         assert_eq!(got, want, "{k}");
     }
 }
+
+/// A UUID under a secret or password name that names an identifier in camelCase or kebab case
+/// (JSON and YAML spell them so: a Lambda's result, a config map), or names a UUID or an
+/// accessor, is an identifier as under `secret_version_id`: after 589a66a these were reported.
+/// Other values under such keys, and UUIDs under plain secret names, are still reported.
+#[test]
+fn a_uuid_under_a_secret_name_that_names_an_identifier_is_not_reported() {
+    let uuid = || {
+        let h = random("0123456789abcdef", 32);
+        plant(&format!(
+            "{}-{}-4{}-a{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        ))
+    };
+    let keys = [
+        ("SecretVersionId", false),
+        ("secretId", false),
+        ("passwordPolicyId", false),
+        ("clientSecretID", false),
+        ("secret-id", false),
+        ("secret-version-ids", false),
+        ("secret_id_accessor", false),
+        ("secretIdAccessor", false),
+        ("SECRET_STORE_UUID", false),
+        ("secret_guid", false),
+        ("secret_uid", false),
+        ("WEBHOOK_SECRET", true),
+        ("DB_PASSWORD", true),
+        ("secretIdentity", true),
+        ("passwordFluid", true),
+    ];
+    let mut vars = serde_json::Map::new();
+    let mut values = Vec::new();
+    for (k, _) in keys {
+        let v = uuid();
+        vars.insert(k.to_string(), json!(v));
+        values.push(v);
+    }
+    // A random value under an identifier-naming key stays reported: the entry is for UUIDs.
+    let random_value = plant(&random(
+        "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
+        28,
+    ));
+    vars.insert("secretIdAccessor2".into(), json!(random_value));
+    let d = Dir::new();
+    d.write(
+        "terraform.tfstate",
+        state_v4(json!([resource(
+            "managed",
+            "aws_lambda_function",
+            "f",
+            json!({"id": "f", "environment": [{"variables": vars}]}),
+            json!([])
+        )])),
+    );
+    let r = audit(&[&d.s("terraform.tfstate"), "--format", "json"]);
+    assert!(
+        values.iter().all(|v| !r.all().contains(v.as_str()))
+            && !r.all().contains(random_value.as_str()),
+        "a value is shown"
+    );
+    let f = findings(&r);
+    for (k, want) in keys.into_iter().chain([("secretIdAccessor2", true)]) {
+        let path = format!("environment[0].variables.{k}");
+        let got = f.iter().any(|f| f["attribute_path"] == path.as_str());
+        assert_eq!(got, want, "{k}");
+    }
+}
