@@ -126,8 +126,9 @@ impl<'e> Scanner<'e> {
                 let (address, table_type) = resource_head(src, dom, r, module_addr.clone());
                 let exprs = dom.get(src, r, "expressions");
                 // A row with a condition (`type=SecureString`) is left out when the condition's
-                // argument is a literal that says otherwise; an argument computed from a
-                // reference could say anything, so the row stays.
+                // argument is a literal that says otherwise, or is not set (it takes the
+                // provider's default: a `tfe_variable` without `sensitive` is not sensitive); an
+                // argument computed from a reference could say anything, so the row stays.
                 let rows: Vec<&Row> = self
                     .engine
                     .table
@@ -135,10 +136,11 @@ impl<'e> Scanner<'e> {
                     .into_iter()
                     .filter(|row| {
                         row.when.as_ref().is_none_or(|(k, v)| {
-                            exprs
-                                .and_then(|e| dom.get(src, e, k))
-                                .and_then(|e| dom.get(src, e, "constant_value"))
-                                .is_none_or(|n| dom.scalar(src, n).is_some_and(|s| s == v.as_str()))
+                            exprs.and_then(|e| dom.get(src, e, k)).is_some_and(|e| {
+                                dom.get(src, e, "constant_value").is_none_or(|n| {
+                                    dom.scalar(src, n).is_some_and(|s| s == v.as_str())
+                                })
+                            })
                         })
                     })
                     .collect();

@@ -708,6 +708,58 @@ fn values_their_configuration_declares_secret_are_found_unmarked() {
     );
 }
 
+/// In a plan's configuration an argument left out takes the provider's default: a
+/// `tfe_variable` without `sensitive` (or a Datadog variable without `secure`) is not secret,
+/// and its literal value was reported there (the condition counted a missing argument as met).
+/// A literal `true`, or an argument computed from a reference, still brings the row.
+#[test]
+fn a_condition_argument_left_out_of_the_configuration_is_not_met() {
+    let cases = [
+        ("tfe_variable", "sensitive", "key"),
+        ("datadog_synthetics_global_variable", "secure", "name"),
+    ];
+    for (rtype, flag, name) in cases {
+        for (cond, want) in [
+            (None, false),
+            (Some(json!({"constant_value": false})), false),
+            (Some(json!({"constant_value": true})), true),
+            (Some(json!({"references": ["var.secret"]})), true),
+        ] {
+            let value = plant(&format!("q{}", random(ALNUM, 23)));
+            let attrs =
+                json!({"id": "v-1", name: "REGION_NAME", "value": value, flag: cond.is_some()});
+            let mut exprs = json!({name: {"constant_value": "REGION_NAME"},
+                                   "value": {"constant_value": value}});
+            if let Some(c) = &cond {
+                exprs[flag] = c.clone();
+            }
+            let plan = json!({
+                "format_version": "1.2", "terraform_version": "1.7.0",
+                "planned_values": {"root_module": {"resources": [{
+                    "address": format!("{rtype}.v"), "mode": "managed", "type": rtype, "name": "v",
+                    "schema_version": 0, "values": attrs, "sensitive_values": {}}]}},
+                "configuration": {"root_module": {"resources": [{
+                    "address": format!("{rtype}.v"), "mode": "managed", "type": rtype, "name": "v",
+                    "provider_config_key": "p", "expressions": exprs, "schema_version": 0}]}}
+            });
+            let d = Dir::new();
+            d.write("plan.json", serde_json::to_string(&plan).unwrap());
+            let r = audit(&[&d.s("plan.json"), "--format", "json"]);
+            assert!(!r.all().contains(&value), "{rtype}: the value is shown");
+            let f = findings(&r);
+            let hit = f.iter().any(|f| {
+                f["section"] == "configuration" && f["rule_id"] == format!("attr.{rtype}.value")
+            });
+            assert_eq!(
+                hit,
+                want,
+                "{rtype} with {flag} {cond:?}: {} findings",
+                f.len()
+            );
+        }
+    }
+}
+
 /// A UUID under a password or secret name is reported: `uuid()` makes passwords, and Consul ACL
 /// tokens, Vault AppRole secret IDs and many webhook secrets are UUIDs. It was safe-listed as an
 /// identifier under every key name, so `DB_PASSWORD = uuid()` was reported clean. Under a token
