@@ -507,6 +507,43 @@ def test_an_import_block_in_compare_mode_writes_only_another_value(ws, sm, same)
     ws.sweep()
 
 
+def _secret_with_rotation(name, rotation_lambda):
+    return hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0) + (
+        'resource "offstate_secret_rotation" "r" {\n'
+        "  secret_id           = offstate_secret.s.arn\n"
+        f'  rotation_lambda_arn = "{rotation_lambda}"\n'
+        "  rotate_immediately  = false\n"
+        "  rotation_rules {\n    automatically_after_days = 30\n  }\n}\n"
+    )
+
+
+def _refresh_fails(ws, summary, address, *named):
+    """A plan whose refresh fails with one error, `summary` at `address`, naming each of `named`;
+    returns the error's detail."""
+    errors = error_diagnostics(ws.tf("plan", "-input=false", "-json", expect=1))
+    assert [(e["summary"], e.get("address")) for e in errors] == [(summary, address)], [e["summary"] for e in errors]
+    detail = errors[0]["detail"]
+    assert all(n in detail for n in named), detail
+    return detail
+
+
+def _nothing_lost_when_the_rotation_alone_moves(ws, sm, write, block, alias, summary, why, *, name, value, arn):
+    """After the secret and its rotation moved to provider `alias` (their refresh failed with
+    `summary`): the rotation alone moved fails the same way, the state keeps both, a destroy
+    (it refreshes first) fails and deletes nothing, and moving back plans no change."""
+    write(block.replace('"offstate_secret_rotation" "r" {\n', f'"offstate_secret_rotation" "r" {{\n  provider = offstate.{alias}\n'))
+    _refresh_fails(ws, summary, "offstate_secret_rotation.r")
+    assert ws.attributes(ADDR)["arn"] == arn, "the state lost the secret"
+    assert ws.attributes("offstate_secret_rotation.r") is not None, "the state lost the rotation"
+    ws.destroy(expect=1)
+    assert store.status(sm, name) == "active" and sm.describe_secret(SecretId=name)["RotationEnabled"]
+    store.assert_value(sm, name, value)
+    write(block)
+    ws.assert_no_changes(why)
+    ws.destroy()
+    ws.sweep()
+
+
 def test_a_secret_whose_provider_moved_to_another_region_is_not_dropped(ws, sm, rotation_lambda):
     """The resource's provider configuration changes region (here `provider = offstate.west`;
     likewise a changed `region`, or a module's `providers`). The refresh, asking the new region
@@ -517,42 +554,21 @@ def test_a_secret_whose_provider_moved_to_another_region_is_not_dropped(ws, sm, 
     ws.set_var("secret", value)
     name = ws.name()
     west = 'provider "offstate" {\n  alias    = "west"\n  region   = "us-west-2"\n  endpoint = "' + ws.endpoint + '"\n}\n'
-    block = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0) + (
-        'resource "offstate_secret_rotation" "r" {\n'
-        "  secret_id           = offstate_secret.s.arn\n"
-        f'  rotation_lambda_arn = "{rotation_lambda}"\n'
-        "  rotate_immediately  = false\n"
-        "  rotation_rules {\n    automatically_after_days = 30\n  }\n}\n"
-    )
-    ws.write(hcl.config(ws.endpoint, block, west))
+    block = _secret_with_rotation(name, rotation_lambda)
+
+    def write(body):
+        ws.write(hcl.config(ws.endpoint, body, west))
+
+    write(block)
     ws.apply()
     arn = ws.attributes(ADDR)["arn"]
     # Both moved: the secret's refresh fails (and Terraform refreshes nothing that depends on it).
-    ws.write(hcl.config(ws.endpoint, block.replace('" {\n', '" {\n  provider = offstate.west\n'), west))
-    res = ws.tf("plan", "-input=false", "-json", expect=1)
-    errors = error_diagnostics(res)
-    assert [(e["summary"], e.get("address")) for e in errors] == [("Secret in another region", ADDR)], [
-        e["summary"] for e in errors
-    ]
-    assert "us-east-1" in errors[0]["detail"] and "us-west-2" in errors[0]["detail"], errors[0]["detail"]
-    # The rotation alone moved: its refresh fails the same way.
-    rotation_west = block.replace('"offstate_secret_rotation" "r" {\n', '"offstate_secret_rotation" "r" {\n  provider = offstate.west\n')
-    ws.write(hcl.config(ws.endpoint, rotation_west, west))
-    res = ws.tf("plan", "-input=false", "-json", expect=1)
-    errors = error_diagnostics(res)
-    assert [(e["summary"], e.get("address")) for e in errors] == [
-        ("Secret in another region", "offstate_secret_rotation.r")
-    ], [e["summary"] for e in errors]
-    assert ws.attributes(ADDR)["arn"] == arn, "the state lost the secret"
-    assert ws.attributes("offstate_secret_rotation.r") is not None, "the state lost the rotation"
-    # Destroy refreshes first: the same error, nothing deleted anywhere.
-    ws.destroy(expect=1)
-    assert store.status(sm, name) == "active" and sm.describe_secret(SecretId=name)["RotationEnabled"]
-    store.assert_value(sm, name, value)
-    ws.write(hcl.config(ws.endpoint, block, west))
-    ws.assert_no_changes("the provider configuration changed back")
-    ws.destroy()
-    ws.sweep()
+    write(block.replace('" {\n', '" {\n  provider = offstate.west\n'))
+    _refresh_fails(ws, "Secret in another region", ADDR, "us-east-1", "us-west-2")
+    _nothing_lost_when_the_rotation_alone_moves(
+        ws, sm, write, block, "west", "Secret in another region", "the provider configuration changed back",
+        name=name, value=value, arn=arn,
+    )
 
 
 OTHER_ACCOUNT = "210987654321"  # moto keeps one backend per account; 123456789012 is its default
@@ -570,13 +586,7 @@ def test_a_secret_whose_credentials_moved_to_another_account_is_not_dropped(ws, 
     ws.set_var("secret", value)
     ws.env["AWS_ENDPOINT_URL_STS"] = ws.endpoint
     name = ws.name()
-    block = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0) + (
-        'resource "offstate_secret_rotation" "r" {\n'
-        "  secret_id           = offstate_secret.s.arn\n"
-        f'  rotation_lambda_arn = "{rotation_lambda}"\n'
-        "  rotate_immediately  = false\n"
-        "  rotation_rules {\n    automatically_after_days = 30\n  }\n}\n"
-    )
+    block = _secret_with_rotation(name, rotation_lambda)
     role = f"arn:aws:iam::{OTHER_ACCOUNT}:role/offstate-e2e-other"
     default = {}
     if how == "assume_role":
@@ -593,40 +603,25 @@ def test_a_secret_whose_credentials_moved_to_another_account_is_not_dropped(ws, 
         default = {"profile": "base", "shared_config_files": [str(profiles)]}
         extra = f'  profile             = "other"\n  shared_config_files = ["{profiles}"]\n'
     other = hcl.provider(ws.endpoint).replace("{\n", '{\n  alias = "other"\n', 1).replace("}\n", extra + "}\n")
-    ws.write(hcl.config(ws.endpoint, block, other, provider_attrs=default))
+
+    def write(body):
+        ws.write(hcl.config(ws.endpoint, body, other, provider_attrs=default))
+
+    write(block)
     ws.apply()
     arn = ws.attributes(ADDR)["arn"]
     assert ":123456789012:" in arn, arn
     # Both moved: the secret's refresh fails (and Terraform refreshes nothing that depends on it).
-    ws.write(hcl.config(ws.endpoint, block.replace('" {\n', '" {\n  provider = offstate.other\n'), other, provider_attrs=default))
-    res = ws.tf("plan", "-input=false", "-json", expect=1)
-    errors = error_diagnostics(res)
-    assert [(e["summary"], e.get("address")) for e in errors] == [("Secret in another account", ADDR)], [
-        e["summary"] for e in errors
-    ]
-    assert "123456789012" in errors[0]["detail"] and OTHER_ACCOUNT in errors[0]["detail"], errors[0]["detail"]
-    assert "`terraform state rm` this resource" in errors[0]["detail"], "the error names the way out"
+    write(block.replace('" {\n', '" {\n  provider = offstate.other\n'))
+    detail = _refresh_fails(ws, "Secret in another account", ADDR, "123456789012", OTHER_ACCOUNT)
+    assert "`terraform state rm` this resource" in detail, "the error names the way out"
     # The way out that keeps the state: a plan without refresh goes through (nothing is asked of
     # the other account), so the error never locks the configuration.
     ws.tf("plan", "-input=false", "-refresh=false", "-detailed-exitcode", expect=0)
-    # The rotation alone moved: its refresh fails the same way.
-    rotation_other = block.replace('"offstate_secret_rotation" "r" {\n', '"offstate_secret_rotation" "r" {\n  provider = offstate.other\n')
-    ws.write(hcl.config(ws.endpoint, rotation_other, other, provider_attrs=default))
-    res = ws.tf("plan", "-input=false", "-json", expect=1)
-    errors = error_diagnostics(res)
-    assert [(e["summary"], e.get("address")) for e in errors] == [
-        ("Secret in another account", "offstate_secret_rotation.r")
-    ], [e["summary"] for e in errors]
-    assert ws.attributes(ADDR)["arn"] == arn, "the state lost the secret"
-    assert ws.attributes("offstate_secret_rotation.r") is not None, "the state lost the rotation"
-    # Destroy refreshes first: the same error, nothing deleted anywhere.
-    ws.destroy(expect=1)
-    assert store.status(sm, name) == "active" and sm.describe_secret(SecretId=name)["RotationEnabled"]
-    store.assert_value(sm, name, value)
-    ws.write(hcl.config(ws.endpoint, block, other, provider_attrs=default))
-    ws.assert_no_changes("the credentials changed back")
-    ws.destroy()
-    ws.sweep()
+    _nothing_lost_when_the_rotation_alone_moves(
+        ws, sm, write, block, "other", "Secret in another account", "the credentials changed back",
+        name=name, value=value, arn=arn,
+    )
 
 
 def test_a_move_to_another_resource_type_of_the_provider_is_refused(ws, sm):
