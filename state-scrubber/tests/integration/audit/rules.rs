@@ -760,6 +760,19 @@ fn a_condition_argument_left_out_of_the_configuration_is_not_met() {
     }
 }
 
+/// A random version-4 UUID, planted (the run's output is searched for it).
+fn planted_uuid() -> String {
+    let h = random("0123456789abcdef", 32);
+    plant(&format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    ))
+}
+
 /// A UUID under a password or secret name is reported: `uuid()` makes passwords, and Consul ACL
 /// tokens, Vault AppRole secret IDs and many webhook secrets are UUIDs. It was safe-listed as an
 /// identifier under every key name, so `DB_PASSWORD = uuid()` was reported clean. Under a token
@@ -767,17 +780,6 @@ fn a_condition_argument_left_out_of_the_configuration_is_not_met() {
 /// identifiers (`secret_id`, `SECRET_VERSION_ID`) it stays an identifier.
 #[test]
 fn a_uuid_under_a_password_or_secret_name_is_reported() {
-    let uuid = || {
-        let h = random("0123456789abcdef", 32);
-        plant(&format!(
-            "{}-{}-4{}-a{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[13..16],
-            &h[17..20],
-            &h[20..32]
-        ))
-    };
     let keys = [
         ("DB_PASSWORD", true),
         ("WEBHOOK_SECRET", true),
@@ -790,7 +792,7 @@ fn a_uuid_under_a_password_or_secret_name_is_reported() {
     let mut vars = serde_json::Map::new();
     let mut values = Vec::new();
     for (k, _) in keys {
-        let v = uuid();
+        let v = planted_uuid();
         vars.insert(k.to_string(), json!(v));
         values.push(v);
     }
@@ -824,17 +826,6 @@ fn a_uuid_under_a_password_or_secret_name_is_reported() {
 /// Other values under such keys, and UUIDs under plain secret names, are still reported.
 #[test]
 fn a_uuid_under_a_secret_name_that_names_an_identifier_is_not_reported() {
-    let uuid = || {
-        let h = random("0123456789abcdef", 32);
-        plant(&format!(
-            "{}-{}-4{}-a{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[13..16],
-            &h[17..20],
-            &h[20..32]
-        ))
-    };
     let keys = [
         ("SecretVersionId", false),
         ("secretId", false),
@@ -855,7 +846,7 @@ fn a_uuid_under_a_secret_name_that_names_an_identifier_is_not_reported() {
     let mut vars = serde_json::Map::new();
     let mut values = Vec::new();
     for (k, _) in keys {
-        let v = uuid();
+        let v = planted_uuid();
         vars.insert(k.to_string(), json!(v));
         values.push(v);
     }
