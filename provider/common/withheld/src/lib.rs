@@ -29,11 +29,15 @@ pub const MIN_LEN: usize = 12;
 struct Withheld {
     forms: Vec<String>,
     long: Option<AhoCorasick>,
+    /// The automaton could not be built (past its size limits: gigabytes of patterns): every
+    /// text is then withheld whole, never shown unmasked.
+    unbuilt: bool,
 }
 
 static WITHHELD: RwLock<Withheld> = RwLock::new(Withheld {
     forms: Vec::new(),
     long: None,
+    unbuilt: false,
 });
 
 /// Registers `secret` (and its JSON-escaped and percent-encoded forms, hex digits in either case)
@@ -100,11 +104,11 @@ pub fn withhold(secret: &str) {
     state.forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let long: Vec<&String> = state.forms.iter().filter(|s| s.len() >= MIN_LEN).collect();
     // Building fails only past the automaton's size limits (gigabytes of patterns); then every
-    // line is masked whole rather than shown.
-    state.long = Some(
-        AhoCorasick::new(long)
-            .unwrap_or_else(|_| AhoCorasick::new([""]).expect("the empty pattern builds")),
-    );
+    // text is withheld whole rather than shown.
+    match AhoCorasick::new(long) {
+        Ok(automaton) => state.long = Some(automaton),
+        Err(_) => state.unbuilt = true,
+    }
 }
 
 /// The base64 characters that depend on `bytes` alone, for `bytes` at each of the three byte
@@ -188,6 +192,9 @@ fn whole_token(text: &str, at: usize, needle: &str) -> bool {
 /// matches.
 pub fn scrub(text: &str) -> Cow<'_, str> {
     let state = WITHHELD.read().unwrap_or_else(|e| e.into_inner());
+    if state.unbuilt {
+        return Cow::Borrowed(MASK);
+    }
     let mut out = Cow::Borrowed(text);
     if let Some(long) = &state.long {
         // Every occurrence of every long form, overlapping ones too: their union is masked.
