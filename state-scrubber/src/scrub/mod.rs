@@ -492,16 +492,10 @@ pub(crate) fn parse_state<'a>(
         .node_at("/serial")
         .filter(|&id| doc.kind(id) == crate::json::Kind::Number)
         .and_then(|id| rewrite::parse_serial(doc.raw(id)))
-        .ok_or_else(|| ScrubError::Rewrite {
-            file: file.to_string(),
-            error: RewriteError::Serial,
-        })?;
+        .ok_or_else(|| serial_error(file, RewriteError::Serial))?;
     // Before anything is stored: the manifest names the serial the write gives (serial + 1).
     if serial == u64::MAX {
-        return Err(ScrubError::Rewrite {
-            file: file.to_string(),
-            error: RewriteError::SerialAtMaximum,
-        });
+        return Err(serial_error(file, RewriteError::SerialAtMaximum));
     }
     Ok(ParsedState {
         doc,
@@ -511,6 +505,15 @@ pub(crate) fn parse_state<'a>(
         serial,
         allowed,
     })
+}
+
+/// Bad input names the file and the JSON path, as every other refusal of the state's content does.
+fn serial_error(file: &str, error: RewriteError) -> ScrubError {
+    ScrubError::At {
+        file: file.to_string(),
+        pointer: "/serial".to_string(),
+        message: error.to_string(),
+    }
 }
 
 /// Refuse JSON that readers understand differently, before it is scrubbed: a key twice in

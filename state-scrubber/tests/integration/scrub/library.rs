@@ -237,6 +237,7 @@ fn a_serial_at_its_maximum_or_not_json_is_refused_before_anything_is_stored() {
     for (serial, says) in [
         (u64::MAX.to_string(), "the largest Terraform's state takes"),
         ("07".to_string(), "not a non-negative integer"),
+        ("\"3\"".to_string(), "not a non-negative integer"),
     ] {
         let src = canary_state(&c).replace("\"serial\": 3", &format!("\"serial\": {serial}"));
         assert_ne!(src, canary_state(&c));
@@ -246,6 +247,10 @@ fn a_serial_at_its_maximum_or_not_json_is_refused_before_anything_is_stored() {
             .unwrap_err()
             .to_string();
         assert!(e.contains(says), "{serial}: {e}");
+        assert!(
+            e.starts_with("s.tfstate: at JSON path `/serial`: "),
+            "{serial}: names the file and the JSON path: {e}"
+        );
         assert_no_canary(&c, "the error", e.as_bytes());
         assert_eq!(
             store.call_count("create") + store.call_count("put_value"),
@@ -263,6 +268,10 @@ fn a_serial_at_its_maximum_or_not_json_is_refused_before_anything_is_stored() {
             .unwrap_err()
             .to_string();
         assert!(e.contains(says), "restore, {serial}: {e}");
+        assert!(
+            e.starts_with("s.tfstate: at JSON path `/serial`: "),
+            "restore, {serial}: names the file and the JSON path: {e}"
+        );
     }
 }
 
