@@ -665,3 +665,57 @@ def test_generator_settings_that_cannot_work_are_refused_at_plan(ws, sm, case):
     res = ws.tf("plan", "-input=false", expect=1)
     errs = errors_of(res)
     assert len(errs) == 1 and why in errs[0], repr(errs)
+
+
+# (code, message) Secrets Manager answers for credentials that stopped working mid-apply, and
+# what the error must then say to do (never "allow this action": no permission is missing).
+CREDENTIAL_FAULTS = {
+    "session-expired": ("ExpiredTokenException", "The security token included in the request is expired",
+                        "session has expired"),
+    "clock-skew": ("InvalidSignatureException",
+                   "Signature expired: 20261128T000000Z is now earlier than 20261128T000500Z "
+                   "(20261128T001000Z - 5 min.)", "clock differs from AWS's"),
+}
+
+
+@pytest.mark.parametrize("case", list(CREDENTIAL_FAULTS))
+def test_credentials_failing_mid_apply_name_the_fix_and_the_next_apply_converges(ws, sm, relay, case):
+    """Three secrets; after the first CreateSecret goes through, every Secrets Manager call is
+    refused as a session that expired (or a clock more than 5 minutes off) would be. The errors
+    name the code and what to do about it (new credentials; the clock), not a permission to grant;
+    with the credentials working again, the next apply converges: each secret once, with its value."""
+    code, message, advice = CREDENTIAL_FAULTS[case]
+    names = [f"c{i}" for i in range(3)]
+    values = {n: ws.canary(n) for n in names}
+    for n, v in values.items():
+        ws.set_var(n, v)
+    ws.write(hcl.config(relay.url, *(hcl.secret(n, value_var=n, name=ws.name(n), value_wo_version="1",
+                                                recovery_window_in_days=0) for n in names),
+                        variables=names))
+    gate = threading.Lock()
+    passed = []
+
+    def expired(seen):
+        with gate:
+            if seen.operation == "CreateSecret" and not passed:
+                passed.append(seen)
+                return None  # the first create goes through
+            return relay_core.aws_json_error(code, message)
+
+    for op in ("CreateSecret", "PutSecretValue", "DescribeSecret", "TagResource", "UntagResource",
+               "ListSecretVersionIds"):
+        relay.answer[op] = expired
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-parallelism=1", expect=1, timeout=300)
+    errs = errors_of(res)
+    shown = canaries.redact(repr([e[:900] for e in errs]))
+    assert errs and all(code in e for e in errs), f"every error names {code}: {shown}"
+    assert all(advice in e for e in errs), f"every error says what to do ({advice!r}): {shown}"
+    assert not any("allow this Secrets Manager action" in e for e in errs), f"no permission is missing: {shown}"
+    relay.answer.clear()
+    res = ws.apply(expect=None)
+    assert res.rc == 0, ws.describe_failure(res, "re-apply with working credentials")
+    for n, v in values.items():
+        store.assert_value(sm, ws.name(n), v)
+        versions = sm.list_secret_version_ids(SecretId=ws.name(n), IncludeDeprecated=True)["Versions"]
+        assert len(versions) == 1, f"{n}: one version, got {len(versions)}"
+    ws.assert_no_changes("after the re-apply")

@@ -69,10 +69,13 @@ fn read_diag(e: &StoreError, config: &Value, missing: Option<Missing>) -> Diagno
         (StoreError::ScheduledForDeletion { .. }, _) => detail.push_str(
             "\n\nThe secret is scheduled for deletion. Restore it (aws secretsmanager restore-secret) to read it.",
         ),
-        (StoreError::AccessDenied { .. }, _) => detail.push_str(
-            "\n\nCheck the credentials and that they allow secretsmanager:GetSecretValue on the secret \
-             (and kms:Decrypt on its key, for a customer managed key).",
-        ),
+        (StoreError::AccessDenied { .. }, _) => {
+            detail.push_str("\n\n");
+            detail.push_str(e.credentials_advice().unwrap_or(
+                "Check the credentials and that they allow secretsmanager:GetSecretValue on the secret \
+                 (and kms:Decrypt on its key, for a customer managed key).",
+            ));
+        }
         (_, Some(Missing::Version)) if version.is_empty() => detail.push_str(
             "\n\nThe secret exists and has no current value (no version labelled AWSCURRENT): write one first.",
         ),

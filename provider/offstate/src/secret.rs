@@ -733,6 +733,11 @@ fn scheduled_for_deletion_advice(secret: &str) -> String {
     )
 }
 
+/// What an AccessDenied says when the credentials themselves are fine
+/// ([`StoreError::credentials_advice`] is `None`): a permission is missing.
+const PERMISSION_ADVICE: &str =
+    "Check the credentials and that they allow this Secrets Manager action on the secret.";
+
 /// Turns a store error into a diagnostic naming the API error and the secret,
 /// never a value (store errors cannot hold one: see `StoreError`).
 pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
@@ -756,7 +761,8 @@ pub(crate) fn store_diag(op: &str, secret: &str, e: &StoreError) -> Diagnostic {
         ));
     }
     if let StoreError::AccessDenied { .. } = e {
-        detail.push_str("\n\nCheck the credentials and that they allow this Secrets Manager action on the secret.");
+        detail.push_str("\n\n");
+        detail.push_str(e.credentials_advice().unwrap_or(PERMISSION_ADVICE));
     }
     Diagnostic::error(format!("Secrets Manager {op} failed"), detail)
 }
@@ -781,9 +787,10 @@ pub(crate) fn argument_store_diag(
         StoreError::ScheduledForDeletion { .. } => detail.push_str(
             "\n\nThe secret is scheduled for deletion. Restore it (aws secretsmanager restore-secret) to use it.",
         ),
-        StoreError::AccessDenied { .. } => detail.push_str(
-            "\n\nCheck the credentials and that they allow this Secrets Manager action on the secret.",
-        ),
+        StoreError::AccessDenied { .. } => {
+            detail.push_str("\n\n");
+            detail.push_str(e.credentials_advice().unwrap_or(PERMISSION_ADVICE));
+        }
         _ => {}
     }
     Diagnostic::error(format!("Secrets Manager {op} failed"), detail).at(AttributePath::attr(arg))
@@ -807,9 +814,10 @@ pub(crate) fn import_store_diag(op: &str, id: &str, e: &StoreError) -> Diagnosti
         StoreError::ScheduledForDeletion { .. } => detail.push_str(
             "\n\nThe secret is scheduled for deletion. Restore it (aws secretsmanager restore-secret) to import it.",
         ),
-        StoreError::AccessDenied { .. } => detail.push_str(
-            "\n\nCheck the credentials and that they allow this Secrets Manager action on the secret.",
-        ),
+        StoreError::AccessDenied { .. } => {
+            detail.push_str("\n\n");
+            detail.push_str(e.credentials_advice().unwrap_or(PERMISSION_ADVICE));
+        }
         _ => {}
     }
     Diagnostic::error(format!("Secrets Manager {op} failed"), detail)

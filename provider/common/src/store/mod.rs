@@ -492,7 +492,9 @@ impl StoreError {
             | "ExpiredTokenException"
             | "ExpiredToken"
             | "MissingAuthenticationToken"
-            | "IncompleteSignature" => StoreError::AccessDenied { code, message },
+            | "IncompleteSignature"
+            | "RequestTimeTooSkewed"
+            | "RequestExpired" => StoreError::AccessDenied { code, message },
             "ThrottlingException"
             | "Throttling"
             | "TooManyRequestsException"
@@ -515,6 +517,51 @@ impl StoreError {
     /// Whether this is [`StoreError::NotFound`].
     pub fn is_not_found(&self) -> bool {
         matches!(self, StoreError::NotFound { .. })
+    }
+
+    /// What to do when the credentials themselves are at fault (an [`StoreError::AccessDenied`]
+    /// whose code or message says they are expired, unknown, mistyped, missing, or signed on a
+    /// clock that is off), told apart by code and message; `None` for a plain refusal (a
+    /// permission to grant, which the caller words for its call) and for any other error. An
+    /// expired session or a wrong clock is no permission to grant: "check that the credentials
+    /// allow this action" sent people to their IAM policies for either.
+    pub fn credentials_advice(&self) -> Option<&'static str> {
+        let StoreError::AccessDenied { code, message } = self else {
+            return None;
+        };
+        let m = message.to_ascii_lowercase();
+        // AWS's words for a signature dated outside its window: "Signature expired: ... is now
+        // earlier than ...", "Signature not yet current: ... is still later than ...".
+        if matches!(code.as_str(), "RequestTimeTooSkewed" | "RequestExpired")
+            || m.contains("signature expired")
+            || m.contains("signature not yet current")
+        {
+            return Some(
+                "This computer's clock differs from AWS's by more than 5 minutes, and AWS refuses requests signed that far off. \
+                 Set the clock right (turn on time synchronisation: NTP, chrony or systemd-timesyncd) and run Terraform again.",
+            );
+        }
+        match code.as_str() {
+            "ExpiredTokenException" | "ExpiredToken" => Some(
+                "The credentials' session has expired. Get new credentials (aws sso login, or run again what set \
+                 AWS_SESSION_TOKEN or the profile's keys) and run Terraform again: what this run completed is in the \
+                 state, and the next apply goes on from there.",
+            ),
+            "UnrecognizedClientException" | "InvalidClientTokenId" => Some(
+                "AWS does not recognise these credentials: the access key id is mistyped or deleted, a session token is \
+                 missing or belongs to other keys, or the keys are of another partition than the region (aws-cn, aws-us-gov). \
+                 Check the credentials in the environment, the profile and its credentials file.",
+            ),
+            "InvalidSignatureException" | "SignatureDoesNotMatch" | "IncompleteSignature" => Some(
+                "The request's signature does not match the access key id: the secret access key is mistyped or belongs to \
+                 another key. Check the credentials in the environment, the profile and its credentials file.",
+            ),
+            "MissingAuthenticationToken" => Some(
+                "The request was not signed with credentials. Check that the environment, the profile or assume_role \
+                 provide them.",
+            ),
+            _ => None,
+        }
     }
 
     /// Replaces the message when it echoes `value` ([`SecretValue::is_echoed_or_cut_in`]: the
@@ -641,6 +688,46 @@ mod tests {
             assert_eq!(e.message(), *message);
             assert_eq!(e.to_string(), format!("{code}: {message}"));
         }
+    }
+
+    #[test]
+    fn credentials_advice_names_the_fix_for_each_credential_fault() {
+        // (code, message, a word the advice must hold); none is the permission advice.
+        let cases: &[(&str, &str, &str)] = &[
+            ("ExpiredTokenException", "The security token included in the request is expired", "aws sso login"),
+            ("ExpiredToken", "The security token included in the request is expired", "session has expired"),
+            (
+                "InvalidSignatureException",
+                "Signature expired: 20261128T000000Z is now earlier than 20261128T000500Z (20261128T001000Z - 5 min.)",
+                "clock",
+            ),
+            ("SignatureDoesNotMatch", "Signature not yet current: 20261128T001000Z is still later than 20261128T000500Z", "clock"),
+            ("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", "clock"),
+            ("InvalidSignatureException", "The request signature we calculated does not match the signature you provided.", "secret access key"),
+            ("UnrecognizedClientException", "The security token included in the request is invalid.", "does not recognise"),
+            ("InvalidClientTokenId", "The security token included in the request is invalid.", "partition"),
+            ("MissingAuthenticationToken", "Request is missing Authentication Token", "not signed"),
+        ];
+        for (code, message, word) in cases {
+            let e = StoreError::from_code(*code, *message);
+            assert_eq!(kind(&e), "AccessDenied", "{code}");
+            let advice = e.credentials_advice().unwrap_or_default();
+            assert!(advice.contains(word), "{code}: {message}: {advice}");
+            assert!(
+                !advice.contains("allow this"),
+                "{code}: not a permission to grant"
+            );
+        }
+        // A plain refusal is a permission to grant: the caller words it for its call.
+        let denied = StoreError::from_code(
+            "AccessDeniedException",
+            "User: arn:aws:iam::1:user/u is not authorized",
+        );
+        assert_eq!(denied.credentials_advice(), None);
+        assert_eq!(
+            StoreError::from_code("ThrottlingException", "signature expired").credentials_advice(),
+            None
+        );
     }
 
     #[test]
