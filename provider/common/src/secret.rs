@@ -20,6 +20,34 @@ pub const ECHO_RUN: usize = 16;
 /// (a body cut at a length) or its end (a tail kept), and may keep fewer than [`ECHO_RUN`].
 pub const ECHO_EDGE: usize = 8;
 
+/// The fewest of a value's first or last bytes that count as an echo cut short where the text is
+/// cut: a value's start followed by the end of the text or an ellipsis, its end preceded by the
+/// start of the text or an ellipsis. A value of fewer than [`ECHO_EDGE`] + 6 bytes has an edge
+/// of more than half of it but fewer than [`ECHO_EDGE`] bytes, which counts only there (see
+/// [`cut_edge_len`]): anywhere, six bytes such as `secret` of a weak `secret12` would withhold
+/// every Secrets Manager message.
+pub const CUT_EDGE_MIN: usize = 4;
+
+/// The length from which a start or end of a value of `len` bytes counts as a cut echo where
+/// the text is cut ([`CUT_EDGE_MIN`]): more than half of it. A cut keeping 7 bytes of an
+/// 8-byte value was shown (edges were only [`ECHO_EDGE`] bytes, matched anywhere).
+fn cut_edge_len(len: usize) -> usize {
+    (len / 2 + 1).max(CUT_EDGE_MIN)
+}
+
+/// Whether `hay[..at]` ends where a text was cut (`start` false: the kept tail of a value
+/// begins at `at`) or `hay[at..]` begins there (`start` true: the kept head ends at `at`):
+/// the end of the text or an ellipsis (`...`, `…`), past any whitespace.
+fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
+    if start {
+        let rest = hay[at..].trim_ascii_start();
+        rest.is_empty() || rest.starts_with(b"...") || rest.starts_with("\u{2026}".as_bytes())
+    } else {
+        let before = hay[..at].trim_ascii_end();
+        before.is_empty() || before.ends_with(b"...") || before.ends_with("\u{2026}".as_bytes())
+    }
+}
+
 /// Whether `hay` holds `form` whole (when it is at most [`ECHO_RUN`] bytes) or any [`ECHO_RUN`]
 /// bytes of it.
 fn echoes(hay: &[u8], form: &[u8]) -> bool {
@@ -160,9 +188,11 @@ impl SecretValue {
     }
 
     /// [`SecretValue::is_echoed_in`], and also when the haystack holds the value's first or last
-    /// [`ECHO_EDGE`] bytes (raw or JSON-escaped) or the first characters of its base64: an echo
-    /// of a request cut at an arbitrary byte. For a service's answer to a request that carried
-    /// the value; not for a name or an ID, whose start ("arn:aws:") other text shares.
+    /// [`ECHO_EDGE`] bytes (raw or JSON-escaped) or the first characters of its base64, or, where
+    /// the text is cut (its end or an ellipsis), more than half of the value's first or last
+    /// bytes ([`CUT_EDGE_MIN`] at least): an echo of a request cut at an arbitrary byte. For a
+    /// service's answer to a request that carried the value; not for a name or an ID, whose
+    /// start ("arn:aws:") other text shares.
     pub fn is_echoed_or_cut_in(&self, haystack: &str) -> bool {
         self.echo_search(haystack, true)
     }
@@ -185,6 +215,22 @@ impl SecretValue {
                 .flat_map(|f| [&f[..ECHO_EDGE], &f[f.len() - ECHO_EDGE..]])
                 .chain(std::iter::once(&forms[0][..ECHO_EDGE]))
                 .collect()
+        } else if cut && self.bytes.len() > 6 {
+            // The first 8 characters of its base64 carry its first 6 bytes.
+            vec![&forms[0][..ECHO_EDGE]]
+        } else {
+            Vec::new()
+        };
+        // Shorter starts and ends of the same forms, each counted only where the text is cut
+        // (`true`: a start, which the cut follows).
+        let cut_edges: Vec<(&[u8], bool)> = if cut {
+            forms[forms.len() - sources..]
+                .iter()
+                .flat_map(|f| {
+                    (cut_edge_len(self.bytes.len())..f.len().min(ECHO_EDGE))
+                        .flat_map(move |n| [(&f[..n], true), (&f[f.len() - n..], false)])
+                })
+                .collect()
         } else {
             Vec::new()
         };
@@ -192,6 +238,10 @@ impl SecretValue {
             short.iter().any(|form| echoes(hay, form))
                 || hay.windows(ECHO_RUN).any(|w| runs.contains(w))
                 || edges.iter().any(|e| memchr::memmem::find(hay, e).is_some())
+                || cut_edges.iter().any(|&(e, start)| {
+                    memchr::memmem::find_iter(hay, e)
+                        .any(|at| at_a_cut(hay, if start { at + e.len() } else { at }, start))
+                })
         };
         if found(haystack.as_bytes()) {
             return true;

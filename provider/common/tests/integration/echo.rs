@@ -345,6 +345,45 @@ fn an_echo_cut_to_the_start_or_end_of_the_value_is_withheld() {
     );
 }
 
+/// A short value's echo cut where the text ends (or at an ellipsis) keeping more than half of it
+/// is withheld: 7 bytes of an 8 or 9-byte value were shown (only 8 of its first or last bytes
+/// counted). Fewer than 8 count only there: a weak value's start that is a word (`secret` of
+/// `secret12`) elsewhere in a message leaves it shown.
+#[test]
+fn a_short_value_cut_where_the_text_ends_is_withheld() {
+    let s = canary();
+    let s = &s["offstate-echo-".len()..];
+    for len in [8, 9, 11] {
+        let v = SecretValue::from_string(s[..len].to_owned());
+        for keep in len / 2 + 1..len {
+            let (head, tail) = (&s[..keep], &s[len - keep..len]);
+            for message in [
+                format!(r#"rejected: {{"Name":"n","SecretString":"{head}"#),
+                format!("rejected: SecretString={head}... "),
+                format!("rejected: SecretString={head}\u{2026}"),
+                format!(r#"...{tail}"}}: rejected"#),
+                format!("body: \u{2026} {tail}\","),
+            ] {
+                let e = withheld(&v, "ValidationException", &message);
+                assert!(
+                    e.message().starts_with("(message withheld"),
+                    "{keep} bytes of a {len}-byte value: not withheld"
+                );
+            }
+        }
+    }
+    let weak = SecretValue::from_string("secret12".to_owned());
+    for message in [
+        "Secrets Manager can't find the specified secret.",
+        "You can't create this secret because a secret with this name is already scheduled \
+         for deletion.",
+        "secret: not found",
+    ] {
+        let e = withheld(&weak, "ResourceNotFoundException", message);
+        assert!(e.message() == message, "{message}");
+    }
+}
+
 /// The decoders meet every half-written escape, cut run and odd length without panicking.
 #[test]
 fn the_search_never_panics_on_a_hostile_message() {
