@@ -4398,3 +4398,61 @@ fn a_sensitive_tfe_variable_needs_tfe_0_75_for_its_trigger() {
         plan.warnings
     );
 }
+
+/// The EKS token a kubernetes or helm provider reads (the most common data source that holds a
+/// credential) becomes the ephemeral `aws_eks_cluster_auth` (hashicorp/aws 5.84.0), whose
+/// arguments are the data source's (`name`, `region`) and whose `token` is its secret. Its `id`
+/// has no counterpart in the ephemeral form, so a use of it keeps the data source.
+#[test]
+fn an_eks_cluster_auth_token_read_by_providers_becomes_ephemeral() {
+    let module = |extra: &str| {
+        format!(
+            "terraform {{\n  required_providers {{\n    aws = {{\n      source  = \"hashicorp/aws\"\n      version = \">= 5.84.0\"\n    }}\n  }}\n}}\n\n\
+             # the token for the cluster\n\
+             data \"aws_eks_cluster_auth\" \"this\" {{\n  name = \"prod\"\n}}\n\n\
+             provider \"kubernetes\" {{\n  host  = \"https://example\"\n  token = data.aws_eks_cluster_auth.this.token\n}}\n\n\
+             provider \"helm\" {{\n  kubernetes {{\n    token = data.aws_eks_cluster_auth.this.token\n  }}\n}}\n{extra}"
+        )
+    };
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &module(""))]);
+    assert!(
+        text.contains("# the token for the cluster\nephemeral \"aws_eks_cluster_auth\" \"this\" {\n  name = \"prod\"\n}")
+            && text.matches("token = ephemeral.aws_eks_cluster_auth.this.token").count() == 2
+            && !text.contains("data.aws_eks_cluster_auth"),
+        "{text}"
+    );
+    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("need provider hashicorp/aws >= 5.84.0")),
+        "{notes:#?}"
+    );
+    // A use of `id` stops the conversion, with the reason, even where an ephemeral value is
+    // taken (a provider), since `ephemeral.aws_eks_cluster_auth.this.id` would not validate.
+    let (plan, text, _dir) = migrate_main(&[(
+        "main.tf",
+        &module("\nprovider \"kubernetes\" {\n  alias          = \"ctx\"\n  config_context = data.aws_eks_cluster_auth.this.id\n}\n"),
+    )]);
+    assert!(!text.contains("ephemeral"), "{text}");
+    assert!(
+        plan.notes.iter().any(|n| n.message.contains(
+            "`data.aws_eks_cluster_auth.this` not made ephemeral: `id` (provider `kubernetes`"
+        ) && n.message.contains(
+            "has no counterpart in the ephemeral `aws_eks_cluster_auth`; read `name` instead"
+        )),
+        "{:#?}",
+        plan.notes
+    );
+    // The ephemeral form is too old for an excluding constraint.
+    let (plan, _text, _dir) =
+        migrate_main(&[("main.tf", &module("").replace(">= 5.84.0", "~> 5.80.0"))]);
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.hazard == Hazard::VersionConstraintExcludes
+                && w.message.contains("hashicorp/aws >= 5.84.0")),
+        "{:#?}",
+        plan.warnings
+    );
+}

@@ -59,6 +59,14 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
+            if let Some(reason) = self.attribute_without_twin(ty, name) {
+                self.info(
+                    file,
+                    span_of(block).start,
+                    format!("`data.{ty}.{name}` not made ephemeral: {reason}"),
+                );
+                continue;
+            }
             if ty == "aws_ssm_parameter" {
                 if block
                     .body
@@ -579,11 +587,43 @@ impl<'a> Planner<'a> {
     }
 }
 
+impl Planner<'_> {
+    /// Why a use of `data.{ty}.{name}` reads an attribute the ephemeral form of `ty` does not
+    /// have, so that `ephemeral.{ty}.{name}` would not validate. The data source
+    /// `aws_eks_cluster_auth` has `id` (the cluster name); the ephemeral one has only `name`,
+    /// `region` and `token` (hashicorp/aws website/docs/ephemeral-resources/eks_cluster_auth).
+    fn attribute_without_twin(&self, ty: &str, name: &str) -> Option<String> {
+        let (lacking, instead): (&[&str], &str) = match ty {
+            "aws_eks_cluster_auth" => (&["id"], "`name`"),
+            _ => return None,
+        };
+        let candidate = Candidate::Data {
+            ty: ty.to_owned(),
+            name: name.to_owned(),
+        };
+        let reason = candidate.uses(self.refs).find_map(|r| {
+            // `data`, the type and the name are steps 0 and 1 after the root; an instance
+            // key may stand before the attribute.
+            let attr = r.steps.iter().skip(2).find_map(|step| match step {
+                crate::module::Step::Attr(a, _) => Some(a.as_str()),
+                crate::module::Step::Other(_) => None,
+            })?;
+            lacking.contains(&attr).then(|| {
+                format!(
+                    "`{attr}` ({}) has no counterpart in the ephemeral `{ty}`; read {instead} instead",
+                    r.describe_site()
+                )
+            })
+        });
+        reason
+    }
+}
+
 /// The provider (its source, as the write-only table names it) and its first version with the
 /// ephemeral form of `ty`, from the providers' changelogs: hashicorp/aws 5.77.0
 /// (`aws_secretsmanager_secret_version`, PR #40009) and 5.81.0 (`aws_ssm_parameter`, PR #40313),
 /// hashicorp/vault 5.0.0, hashicorp/google 7.6.0 (#24566), hashicorp/azurerm 4.11.0 (#28083),
-/// hashicorp/random 3.7.0 (#625).
+/// hashicorp/random 3.7.0 (#625), hashicorp/aws 5.84.0 (`aws_eks_cluster_auth`, issue #40343).
 fn ephemeral_first_version(ty: &str) -> Option<(&'static str, &'static str)> {
     Some(match ty {
         "aws_secretsmanager_secret_version" => ("hashicorp/aws", "5.77.0"),
@@ -592,6 +632,7 @@ fn ephemeral_first_version(ty: &str) -> Option<(&'static str, &'static str)> {
         "google_secret_manager_secret_version" => ("hashicorp/google", "7.6.0"),
         "azurerm_key_vault_secret" => ("hashicorp/azurerm", "4.11.0"),
         "random_password" => ("hashicorp/random", "3.7.0"),
+        "aws_eks_cluster_auth" => ("hashicorp/aws", "5.84.0"),
         _ => return None,
     })
 }

@@ -520,6 +520,7 @@ fn secret_attribute(ty: &str, attr: &str) -> bool {
         "aws_ssm_parameter" | "azurerm_key_vault_secret" => attr == "value",
         "vault_kv_secret_v2" => matches!(attr, "data" | "data_json"),
         "google_secret_manager_secret_version" => attr == "secret_data",
+        "aws_eks_cluster_auth" => attr == "token",
         _ => is_secret_key(attr),
     }
 }
