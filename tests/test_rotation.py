@@ -297,3 +297,51 @@ def test_rotation_imported_by_name_is_not_replaced(ws, sm, rotation_lambda):
     ws.assert_no_changes("after the import by name")
     assert sm.describe_secret(SecretId=name)["RotationEnabled"] is True
     ws.sweep()
+
+
+def test_rotation_identity_recorded_restored_and_imported(ws, sm, rotation_lambda):
+    """The rotation has a resource identity, the secret's ARN, as
+    aws_secretsmanager_secret_rotation has: recorded at create, filled in on a state written
+    before it had one, and taken by `import { identity = { arn = ... } }` with
+    -generate-config-out, whose generated block plans clean (Terraform 1.12+: the bundled one)."""
+    ws.env["OFFSTATE_TERRAFORM"] = "bundled"
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    secret = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)
+    rot = rotation(f"{SECRET}.arn", lambda_arn=rotation_lambda, rules={"automatically_after_days": 30})
+    ws.write(hcl.config(ws.endpoint, secret, rot))
+    ws.apply()
+    arn = ws.attributes(SECRET)["arn"]
+
+    def rotation_instance(st: dict) -> dict:
+        (r,) = [r for r in st["resources"] if r["type"] == "offstate_secret_rotation"]
+        return r["instances"][0]
+
+    assert rotation_instance(ws.state()).get("identity") == {"arn": arn}
+
+    # A state from before the identity: the next refresh supplies it, nothing planned.
+    st = ws.state()
+    inst = rotation_instance(st)
+    inst.pop("identity", None)
+    inst.pop("identity_schema_version", None)
+    st["serial"] += 1
+    (ws.dir / "terraform.tfstate").write_text(json.dumps(st))
+    ws.assert_no_changes("a rotation state without identity")
+    ws.apply()
+    assert rotation_instance(ws.state()).get("identity") == {"arn": arn}
+
+    # Import by identity, with the configuration generated.
+    ws.tf("state", "rm", ROT)
+    ws.write(hcl.config(ws.endpoint, secret, f'import {{\n  to = {ROT}\n  identity = {{ arn = "{arn}" }}\n}}\n'))
+    ws.tf("plan", "-input=false", "-generate-config-out=generated.tf", expect=(0, 2))
+    generated = (ws.dir / "generated.tf").read_text()
+    assert f'secret_id           = "{arn}"' in generated, generated
+    plan = ws.plan()
+    assert plan.actions(ROT) == ["no-op"], plan.summary()
+    ws.apply(plan)
+    assert rotation_instance(ws.state()).get("identity") == {"arn": arn}
+    ws.assert_no_changes("after the identity import")
+    assert sm.describe_secret(SecretId=name)["RotationEnabled"] is True
+    ws.destroy()
+    ws.sweep()

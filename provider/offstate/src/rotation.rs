@@ -295,6 +295,29 @@ impl offstate_framework::Resource for RotationResource {
         schema()
     }
 
+    /// The secret's ARN, as `aws_secretsmanager_secret_rotation` has it: a rotation is one per
+    /// secret, so the secret's ARN names it (`import { identity = { arn = ... } }`).
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema {
+            version: 0,
+            attributes: vec![IdentityAttribute {
+                name: "arn".into(),
+                ty: Type::String,
+                description: "ARN of the rotated secret.".into(),
+                required_for_import: true,
+                optional_for_import: false,
+            }],
+        })
+    }
+
+    /// Only an ARN: a create whose DescribeSecret failed records the configured `secret_id`
+    /// (maybe a name) as `id` until the next refresh, and Terraform rejects an identity that
+    /// changes once recorded; a missing one is filled in by that refresh.
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let id = state.get("id").as_str().filter(|id| is_arn(id))?;
+        Some(Value::object([("arn", Value::string(id))]))
+    }
+
     async fn validate_config(&self, req: &ValidateConfigRequest<'_>) -> Diagnostics {
         validate(req.config)
     }
@@ -549,11 +572,15 @@ impl offstate_framework::Resource for RotationResource {
             Ok(c) => c,
             Err(d) => return resp.diagnostics.push(d),
         };
-        let id = req.id;
+        // `import { identity = { arn = ... } }` sends the identity and an empty id.
+        let id = req
+            .identity
+            .and_then(|i| i.get("arn").as_str())
+            .unwrap_or(req.id);
         if id.is_empty() || (!is_arn(id) && validate_name(id).is_err()) {
             return resp.diagnostics.error(
                 "Invalid import id",
-                "Import an offstate_secret_rotation by the secret's name or ARN.",
+                "Import an offstate_secret_rotation by the secret's name or ARN (or by identity, its ARN).",
             );
         }
         match c.store.describe(id).await {
@@ -618,6 +645,25 @@ mod tests {
                     .unwrap_or_default()
             })
             .collect()
+    }
+
+    #[test]
+    fn identity_is_the_secret_arn_and_only_an_arn() {
+        use offstate_framework::Resource;
+        let r = RotationResource::new(Handle::default());
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbC123";
+        let state = |id: Value| Value::object([("id", id), ("secret_id", Value::string("app/db"))]);
+        assert_eq!(
+            r.identity(&state(Value::string(arn))),
+            Some(Value::object([("arn", Value::string(arn))]))
+        );
+        // A create whose DescribeSecret failed records the name until the next refresh: no
+        // identity yet, since a recorded one may not change.
+        assert_eq!(r.identity(&state(Value::string("app/db"))), None);
+        assert_eq!(r.identity(&state(Value::Unknown)), None);
+        let schema = r.identity_schema().expect("an identity schema");
+        assert_eq!(schema.attributes.len(), 1);
+        assert_eq!(schema.attributes[0].name, "arn");
     }
 
     #[test]
