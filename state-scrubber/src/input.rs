@@ -88,7 +88,12 @@ pub fn io_message(e: &std::io::Error) -> String {
 /// Does a file name look like a state, plan JSON, `terraform output -json`, backend cache or a
 /// saved `terraform plan|apply|query|test -json` stream (`*.jsonl`)?
 pub fn looks_like_state(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // Lossy: a name with a byte that is not UTF-8 (`prod\xFF.tfstate`) is still a state's
+    // name; `to_str` made it "" and a walk passed the file over without a word.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let lower = name.to_ascii_lowercase();
     // A saved UI stream (`terraform apply -json | tee apply.jsonl`) holds outputs, diagnostics
     // and test states in plaintext; JSON lines of another tool are skipped with a note.

@@ -328,6 +328,35 @@ fn unexpected_structure_is_an_error_with_its_pointer() {
     }
 }
 
+/// A walk read a directory whose name is not UTF-8, but passed over a *file* whose name is not
+/// (`prod\xFF.tfstate`, `\xFEplan.json`): no error, no note, exit 0 over plaintext secrets.
+#[cfg(unix)]
+#[test]
+fn a_walk_reads_a_state_whose_file_name_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let d = Dir::new();
+    let secret = pw();
+    for name in [b"prod\xff.tfstate".as_slice(), b"\xfeplan.json".as_slice()] {
+        std::fs::write(
+            d.path().join(std::ffi::OsStr::from_bytes(name)),
+            db_state(&secret),
+        )
+        .unwrap();
+    }
+    let r = audit_in(d.path(), &[".", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let mut files: Vec<String> = findings(&r)
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    files.dedup();
+    assert_eq!(files, ["./\\xFEplan.json", "./prod\\xFF.tfstate"]);
+    for w in variants(&secret) {
+        assert!(!r.all().contains(&w), "leak");
+    }
+}
+
 /// Hunt finding: a path that is not UTF-8 was named with U+FFFD (`bad\u{fffd}/...`): nobody
 /// could find the file, SARIF's URI (`bad%EF%BF%BD/...`) named a file that does not exist, and
 /// two such names were one label (`a\xFF` and `a\xFE`), so their baseline entries mixed. The
