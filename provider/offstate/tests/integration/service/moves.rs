@@ -213,6 +213,16 @@ async fn a_rotation_moves_from_the_aws_provider() {
         )
         .await;
     assert_eq!(errors(&moved.diagnostics), []);
+    // The identity comes with the move (Terraform 1.12+ records it): the secret's ARN.
+    let ity = Type::Object([("arn".to_string(), Type::String)].into_iter().collect());
+    let identity = moved
+        .target_identity
+        .as_ref()
+        .and_then(|i| i.identity_data.clone());
+    assert_eq!(
+        undv(&identity, &ity),
+        Value::object([("arn", Value::string(&arn))])
+    );
     let read = h
         .svc
         .read_resource(Request::new(pb::read_resource::Request {
