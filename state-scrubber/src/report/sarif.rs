@@ -10,6 +10,10 @@ use crate::finding::{Finding, Severity};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// GitHub code scanning rejects a whole upload whose run holds more results than this (and shows
+/// the first 5,000 by severity): past it, the least severe results are left out, with a warning.
+pub const MAX_RESULTS: usize = 25_000;
+
 fn level(s: Severity) -> &'static str {
     match s {
         Severity::Critical | Severity::High => "error",
@@ -303,7 +307,7 @@ pub fn render(report: &AuditReport) -> String {
     let mut artifacts = Artifacts::default();
     let cwd = current_dir();
     let cwd = cwd.as_deref();
-    let results: Vec<Value> = report
+    let mut listed: Vec<(&Finding, Option<&str>)> = report
         .findings()
         .map(|f| (f, None))
         .chain(
@@ -312,6 +316,27 @@ pub fn render(report: &AuditReport) -> String {
                 .iter()
                 .map(|f| (f, Some(justification.as_str()))),
         )
+        .collect();
+    let total = listed.len();
+    if total > MAX_RESULTS {
+        // Keep the reported before the accepted, the most severe first; the order is kept.
+        let mut order: Vec<usize> = (0..total).collect();
+        order.sort_by_key(|&i| {
+            (
+                listed[i].1.is_some(),
+                std::cmp::Reverse(listed[i].0.severity),
+                i,
+            )
+        });
+        let mut keep = vec![false; total];
+        for &i in &order[..MAX_RESULTS] {
+            keep[i] = true;
+        }
+        let mut kept = keep.into_iter();
+        listed.retain(|_| kept.next().unwrap_or(false));
+    }
+    let results: Vec<Value> = listed
+        .into_iter()
         .map(|(f, accepted)| {
             let at = match artifacts.of(report, f, cwd) {
                 Some((archive, member)) => At::Member {
@@ -324,10 +349,21 @@ pub fn render(report: &AuditReport) -> String {
             result(f, &index, at, accepted)
         })
         .collect();
-    let notifications: Vec<Value> = report
-        .all_errors()
+    let omitted = total.saturating_sub(MAX_RESULTS);
+    let notifications: Vec<Value> = (omitted > 0)
+        .then(|| {
+            json!({"level": "warning", "message": {"text": format!(
+                "{omitted} of {total} results left out, the least severe: GitHub code scanning \
+                 rejects a run of more than {MAX_RESULTS} results; --format json lists every finding"
+            )}})
+        })
         .into_iter()
-        .map(|e| json!({"level": "error", "message": {"text": e}}))
+        .chain(
+            report
+                .all_errors()
+                .into_iter()
+                .map(|e| json!({"level": "error", "message": {"text": e}})),
+        )
         .chain(
             report
                 .files

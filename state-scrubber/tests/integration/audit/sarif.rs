@@ -243,3 +243,54 @@ fn sarif_rule_help_is_written_in_sentences() {
         assert!(!lower_after_stop, "{}: {text}", rule["id"]);
     }
 }
+
+/// GitHub code scanning rejects a whole SARIF upload whose run has more than 25,000 results: an
+/// organisation's audit came back with no alert at all. Past the limit the least severe results
+/// are left out (the most severe kept, in report order) and a warning says how many.
+#[test]
+fn sarif_keeps_to_the_results_code_scanning_accepts_the_most_severe_first() {
+    let d = Dir::new();
+    let outputs = json!({
+        "a": {"value": "abc", "type": "string", "sensitive": true},
+        "b": {"value": "xyz", "type": "string", "sensitive": true},
+    });
+    let mut medium = serde_json::from_str::<Value>(&state_v4(json!([]))).unwrap();
+    medium["outputs"] = outputs;
+    d.write("a.tfstate", medium.to_string());
+    let resources: Vec<Value> = (0..25_000)
+        .map(|i| {
+            resource(
+                "managed",
+                "aws_db_instance",
+                &format!("db{i}"),
+                json!({"id": format!("db-{i}"), "password": format!("Pw-{i:05}-{}", "k7Qz9xW2")}),
+                json!([[{"type": "get_attr", "value": "password"}]]),
+            )
+        })
+        .collect();
+    d.write("b.tfstate", state_v4(Value::Array(resources)));
+    let r = audit_in(d.path(), &[".", "--format", "sarif"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let sarif = r.json();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 25_000);
+    assert!(
+        results.iter().all(|x| x["level"] == "error"),
+        "a medium result was kept"
+    );
+    let notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(
+        notes.iter().any(|n| n["level"] == "warning"
+            && n["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("2 of 25002 results left out")),
+        "{notes:#?}"
+    );
+    assert!(sarif_errors(&sarif).is_empty());
+    // The JSON report keeps every finding.
+    let r = audit_in(d.path(), &[".", "--format", "json"]);
+    assert_eq!(findings(&r).len(), 25_002);
+}
