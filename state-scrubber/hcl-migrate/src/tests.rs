@@ -4456,3 +4456,45 @@ fn an_eks_cluster_auth_token_read_by_providers_becomes_ephemeral() {
         plan.warnings
     );
 }
+
+/// A module output beside the write-only twin (`password = module.creds.password` and
+/// `password_wo = ...`) is the same run-time choice as a variable defaulting to null, one level
+/// down, in a module migrate does not read: a note, not the conflict warning telling the user to
+/// remove a form that may well be null. A literal beside the twin still is the conflict.
+#[test]
+fn a_module_output_beside_its_write_only_twin_is_a_note_not_a_conflict() {
+    let tf = "module \"creds\" {\n  source = \"./creds\"\n}\n\n\
+              resource \"aws_db_instance\" \"db\" {\n  password            = module.creds.password\n  password_wo         = module.creds.password_wo\n  password_wo_version = 1\n}\n\n\
+              resource \"aws_rds_cluster\" \"c\" {\n  master_password             = (module.creds.all[0].password)\n  master_password_wo          = \"x\"\n  master_password_wo_version = 1\n}\n\n\
+              resource \"aws_docdb_cluster\" \"d\" {\n  master_password             = \"y\"\n  master_password_wo          = \"x\"\n  master_password_wo_version = 1\n}\n";
+    let (plan, _text, _dir) = migrate_main(&[("main.tf", tf), ("creds/main.tf", "")]);
+    let warned: Vec<&str> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.hazard == Hazard::BothForms)
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].starts_with("`aws_docdb_cluster.d` sets both"),
+        "{}",
+        warned[0]
+    );
+    let notes: Vec<&str> = plan
+        .notes
+        .iter()
+        .filter(|n| n.message.contains("sets both"))
+        .map(|n| n.message.as_str())
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert!(
+        notes[0].contains("`password` may be null (`module.creds.password` is a module output, which may be null)"),
+        "{}",
+        notes[0]
+    );
+    assert!(
+        notes[1].contains("`master_password` may be null (`module.creds.all` is a module output"),
+        "{}",
+        notes[1]
+    );
+}

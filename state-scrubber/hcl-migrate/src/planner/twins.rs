@@ -10,7 +10,7 @@ use crate::edit::{indent_at, line_end, line_start, Edit};
 use crate::module::{label, Meta, Owner, Reference, Step};
 use crate::report::{EditKind, Hazard};
 use crate::table::{rules_for, WriteOnlyRule};
-use hcl_edit::expr::Expression;
+use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
 use std::collections::HashSet;
 
@@ -121,13 +121,19 @@ impl<'a> Planner<'a> {
         // `secret_string_wo = var.secret_string_wo`, both defaulting to null): not a conflict
         // to remove, but a plain form that stores whatever is given to it.
         let src = self.files[file].src.as_str();
+        // A module's output is the same choice one level down (the module's own variable
+        // defaulting to null), which migrate does not read: it may be null.
         let nullable = |expr: &Expression| {
-            self.may_be_null(expr).map(|(why, _)| why).or_else(|| {
-                match null_branch_trigger(src, expr) {
+            self.may_be_null(expr)
+                .map(|(why, _)| why)
+                .or_else(|| {
+                    module_output(expr)
+                        .map(|out| format!("`{out}` is a module output, which may be null"))
+                })
+                .or_else(|| match null_branch_trigger(src, expr) {
                     Ok(None) => None,
                     _ => Some("a branch of it is `null`".to_owned()),
-                }
-            })
+                })
         };
         let twin_value = body.get_attribute(twin).map(|a| &a.value);
         let why = nullable(&attr.value)
@@ -445,5 +451,34 @@ impl<'a> Planner<'a> {
                 }
             }
         }
+    }
+}
+
+/// `module.NAME.OUTPUT` (parentheses and an instance key allowed) as written, else `None`.
+fn module_output(expr: &Expression) -> Option<String> {
+    let mut expr = expr;
+    while let Expression::Parenthesis(inner) = expr {
+        expr = inner.inner();
+    }
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
+    if root.as_str() != "module" {
+        return None;
+    }
+    let names: Vec<&str> = t
+        .operators
+        .iter()
+        .filter_map(|op| match op.value() {
+            TraversalOperator::GetAttr(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    match names.as_slice() {
+        [module, output, ..] => Some(format!("module.{module}.{output}")),
+        _ => None,
     }
 }
