@@ -1707,3 +1707,116 @@ fn role_arns_are_checked_part_by_part() {
     let long = format!("arn:aws:iam::123456789012:role/{}", "a".repeat(2048));
     assert!(!super::is_role_arn(&long), "more than 2048 characters");
 }
+
+/// An endpoint on loopback that answers every request with Secrets Manager's throttling error,
+/// counting them.
+fn throttling_endpoint() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let counted = counted.clone();
+            std::thread::spawn(move || {
+                let mut out = conn.try_clone().unwrap();
+                let mut reader = BufReader::new(conn);
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = line.split_once(':') {
+                            if k.eq_ignore_ascii_case("content-length") {
+                                length = v.trim().parse().unwrap_or(0);
+                            }
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let answer = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+                    let whole = format!(
+                        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                         x-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    if out.write_all(whole.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, requests)
+}
+
+/// Throttling that goes on (200 secrets applied at -parallelism=50) leaves every call its
+/// retries: the SDK's shared retry quota (500 tokens per process, 5 a retry, none back for a
+/// call that fails in the end) made every throttled call after the first hundred or so fail at
+/// its first attempt. 150 calls throttled at each attempt: each is sent `max_attempts` times.
+#[tokio::test]
+async fn sustained_throttling_leaves_every_call_its_retries() {
+    use aws_sdk_secretsmanager::config::retry::RetryConfig;
+    use aws_sdk_secretsmanager::config::Credentials;
+    const CALLS: usize = 150;
+    const ATTEMPTS: u32 = 3;
+    let (url, requests) = throttling_endpoint();
+    let store = AwsSecretsManager::connect(&AwsStoreConfig {
+        region: Some("us-east-1".into()),
+        endpoint: Some(url),
+        max_attempts: Some(ATTEMPTS),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // The store's client with a backoff of a millisecond and test keys; its retry partition (and
+    // so its quota), classifiers and interceptors are the store's.
+    let conf = store
+        .client
+        .config()
+        .to_builder()
+        .credentials_provider(Credentials::new(
+            "AKIDOFFSTATETEST",
+            "not-a-secret",
+            None,
+            None,
+            "test",
+        ))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(ATTEMPTS)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(2)),
+        )
+        .build();
+    let client = aws_sdk_secretsmanager::Client::from_conf(conf);
+    for _ in 0..CALLS {
+        let err = client
+            .describe_secret()
+            .secret_id("s")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            super::errors::map_sdk_error(err).code(),
+            "ThrottlingException"
+        );
+    }
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        CALLS * ATTEMPTS as usize,
+        "every call was tried {ATTEMPTS} times"
+    );
+}
