@@ -382,6 +382,7 @@ pub fn expand(t: &str) -> String {
                 "hex" => "0123456789abcdef",
                 "b64" => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
                 "b32" => "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+                "bech32" => "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",
                 "url" => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
                 other => panic!("unknown set {other}"),
             };

@@ -665,3 +665,245 @@ fn camel_case_salt_assignments_and_their_look_alikes() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// Tokens whose prefix names their issuer, in values no key names (a trigger, a config file, a
+/// script's argument): an age key (SOPS), Docker Swarm join tokens and unlock keys, Docker Hub,
+/// Alibaba Cloud, Cloudflare (API tokens, keys, Origin CA keys), Dynatrace, Heroku, PlanetScale
+/// (its database passwords too), Supabase, Neon, Vercel, Fly.io, Buildkite, Artifactory, Sentry,
+/// MongoDB Atlas service accounts, 1Password service accounts, Harness, PyPI / RubyGems /
+/// CircleCI, CockroachDB Cloud, Microsoft Teams webhooks, OpenShift, and GitLab's, Slack's and
+/// Grafana's other formats: every one was missed (gitleaks and kingfisher find them). Their
+/// look-alikes stay quiet: an age public key, a join command fed by a variable, a publishable
+/// key, a service account's ID, a version string, a host name, an image digest.
+#[test]
+fn token_formats_with_an_issuer_prefix_and_their_look_alikes() {
+    const BECH32: &str = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
+    const HEX: &str = "0123456789abcdef";
+    const LOWER: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
+    const URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let r = random;
+    let uuid = || {
+        format!(
+            "{}-{}-{}-{}-{}",
+            r(HEX, 8),
+            r(HEX, 4),
+            r(HEX, 4),
+            r(HEX, 4),
+            r(HEX, 12)
+        )
+    };
+    // Each token is planted whole; the text around it is ordinary.
+    let t = |token: String| plant(&token);
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "age",
+            format!("{}\n", t(format!("AGE-SECRET-KEY-1{}", r(BECH32, 58)))),
+            &["age-secret-key"],
+        ),
+        (
+            "swarm_join",
+            format!(
+                "docker swarm join --token {} 10.0.1.10:2377\n",
+                t(format!("SWMTKN-1-{}-{}", r(LOWER, 50), r(LOWER, 25)))
+            ),
+            &["docker-swarm-token"],
+        ),
+        (
+            "swarm_unlock",
+            format!("{}\n", t(format!("SWMKEY-1-{}", r(B64, 43)))),
+            &["docker-swarm-token"],
+        ),
+        (
+            "dockerhub",
+            format!(
+                "echo {} | docker login -u acme --password-stdin\n",
+                t(format!("dckr_pat_{}", r(URL, 27)))
+            ),
+            &["dockerhub-token"],
+        ),
+        (
+            "alibaba",
+            format!("{}\n", t(format!("LTAI{}", r(ALNUM, 20)))),
+            &["alibaba-access-key-id"],
+        ),
+        (
+            "cloudflare",
+            format!("{}\n", t(format!("cfut_{}{}", r(ALNUM, 40), r(HEX, 8)))),
+            &["cloudflare-token"],
+        ),
+        (
+            "cloudflare_origin_ca",
+            format!("{}\n", t(format!("v1.0-{}-{}", r(HEX, 24), r(HEX, 146)))),
+            &["cloudflare-token"],
+        ),
+        (
+            "dynatrace",
+            format!(
+                "{}\n",
+                t(format!("dt0c01.{}.{}", r(UPPER, 24), r(UPPER, 64)))
+            ),
+            &["dynatrace-token"],
+        ),
+        (
+            "heroku",
+            format!("{}\n", t(format!("HRKU-AA{}", r(URL, 58)))),
+            &["heroku-api-key"],
+        ),
+        (
+            "planetscale",
+            format!(
+                "mysql://u7x2:{}@aws.connect.psdb.cloud/app?sslaccept=strict\n",
+                t(format!("pscale_pw_{}", r(URL, 43)))
+            ),
+            &["planetscale-token"],
+        ),
+        (
+            "supabase",
+            format!("{}\n", t(format!("sbp_{}", r(HEX, 40)))),
+            &["supabase-key"],
+        ),
+        (
+            "neon",
+            format!("{}\n", t(format!("napi_{}", r(ALNUM, 64)))),
+            &["neon-api-key"],
+        ),
+        (
+            "vercel",
+            format!("{}\n", t(format!("vcp_{}", r(URL, 56)))),
+            &["vercel-token"],
+        ),
+        (
+            "flyio",
+            format!("{}\n", t(format!("FlyV1 fm2_{}", r(B64, 200)))),
+            &["flyio-token"],
+        ),
+        (
+            "buildkite",
+            format!("{}\n", t(format!("bkua_{}", r(HEX, 40)))),
+            &["buildkite-token"],
+        ),
+        (
+            "artifactory",
+            format!("{}\n", t(format!("cmVmd{}", r(ALNUM, 59)))),
+            &["artifactory-token"],
+        ),
+        (
+            "sentry",
+            format!("{}\n", t(format!("sntryu_{}", r(HEX, 64)))),
+            &["sentry-token"],
+        ),
+        (
+            "atlas_service_account",
+            format!("{}\n", t(format!("mdb_sa_sk_{}", r(URL, 40)))),
+            &["mongodb-atlas-service-account-secret"],
+        ),
+        (
+            "onepassword",
+            format!("{}\n", t(format!("ops_eyJ{}", r(B64, 400)))),
+            &["onepassword-service-account-token"],
+        ),
+        (
+            "harness",
+            format!(
+                "{}\n",
+                t(format!(
+                    "pat.{}.{}.{}",
+                    r(URL, 22),
+                    r(HEX, 24),
+                    r(ALNUM, 20)
+                ))
+            ),
+            &["harness-token"],
+        ),
+        (
+            "pypi",
+            format!("{}\n", t(format!("pypi-AgEIcHlwaS5vcmc{}", r(URL, 120)))),
+            &["package-registry-token"],
+        ),
+        (
+            "cockroach",
+            format!(
+                "{}\n",
+                t(format!("CCDB1_{}_{}", r(ALNUM, 22), r(ALNUM, 40)))
+            ),
+            &["cockroach-cloud-api-key"],
+        ),
+        (
+            "teams",
+            format!(
+                "{}\n",
+                t(format!(
+                    "https://acme.webhook.office.com/webhookb2/{}@{}/IncomingWebhook/{}/{}",
+                    uuid(),
+                    uuid(),
+                    r(HEX, 32),
+                    uuid()
+                ))
+            ),
+            &["microsoft-teams-webhook"],
+        ),
+        (
+            "openshift",
+            format!(
+                "oc login --token={} --server=https://api.c1.example.com:6443\n",
+                t(format!("sha256~{}", r(URL, 43)))
+            ),
+            &["openshift-token"],
+        ),
+        (
+            "gitlab_agent",
+            format!("{}\n", t(format!("glagent-{}", r(URL, 50)))),
+            &["gitlab-token"],
+        ),
+        (
+            "gitlab_runner_registration",
+            format!("{}\n", t(format!("GR1348941{}", r(URL, 20)))),
+            &["gitlab-token"],
+        ),
+        (
+            "slack_app",
+            format!(
+                "{}\n",
+                t(format!(
+                    "xapp-1-A{}-{}-{}",
+                    r(UPPER, 10),
+                    r("0123456789", 13),
+                    r(HEX, 64)
+                ))
+            ),
+            &["slack-token"],
+        ),
+        (
+            "grafana_legacy",
+            format!("{}\n", t(format!("eyJrIjoi{}", r(B64, 80)))),
+            &["grafana-token"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        (
+            "age_public",
+            "# public key: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n",
+        ),
+        (
+            "swarm_variable",
+            "docker swarm join --token ${SWARM_TOKEN} 10.0.1.10:2377\n",
+        ),
+        (
+            "supabase_publishable",
+            "sb_publishable_Kx81mQ2zPq7Lr4Tn9Vw3Yb6Cd0Fg2Hj\n",
+        ),
+        (
+            "atlas_id",
+            "mdb_sa_id_65f1c0ffee00112233445566\n",
+        ),
+        ("version", "image: app:v1.0-beta\nurl: https://sat.example.com\n"),
+        (
+            "digest",
+            "image: registry.example.com/app@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
+        ),
+        ("git_ref", "ref: cmVmcy9oZWFkcy9tYWlu\n"),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
