@@ -3,7 +3,8 @@
 //! and put them back.
 //!
 //! Order of work, so that nothing is lost at any point: every secret that would be written to
-//! is checked (metadata only: [`place`]), and a refusal stops the run before anything is stored;
+//! is checked (its metadata, and the version its idempotency token names: [`place`]), and a
+//! refusal stops the run before anything is stored;
 //! every value is stored, read back and compared; then the manifest is stored; only then is the
 //! state rewritten, in one atomic step. A crash before the rename leaves the old state and
 //! values that a re-run finds already stored. A dry run given a store makes the same checks
@@ -1290,7 +1291,9 @@ fn manifest_error<'a>(file: &'a str, name: &'a str) -> impl Fn(PutError) -> Scru
 ///
 /// Checks: every name a value goes to, and the manifest's, through [`store::existing`] (the
 /// owner tag, a deletion scheduled, the KMS key against `--kms-key-id`), the very checks
-/// [`store::put_idempotent`] makes before it writes. A refusal ([`PutError::is_refusal`]) is
+/// [`store::put_idempotent`] makes before it writes; and on a secret that is there, the version
+/// the idempotency token names ([`store::check_token`]: a copy of the state at this serial). A
+/// refusal ([`PutError::is_refusal`]) is
 /// collected, and the others are checked still; any other failure to read stops here.
 ///
 /// `--write` and a dry run (given a store) both call this, so the dry run shows the names
@@ -1345,6 +1348,8 @@ pub async fn place(
     // Read IN_FLIGHT names at a time, the answers taken in item order; the first failure to
     // read (not a refusal) stops it, as it stops --write.
     let owner = owner.as_str();
+    let serial_s = serial.to_string();
+    let serial_s = serial_s.as_str();
     let all = async {
         let mut answers = futures::stream::iter(items.iter())
             .map(|it| async move {
@@ -1361,9 +1366,9 @@ pub async fn place(
                         Ok(Some(version)) => return Looked::Current(version),
                         Ok(None) => {
                             let own = store::older_state_name(&it.secret_name, serial);
-                            let found = store::existing(store, &own, owner, settings)
-                                .await
-                                .map(|m| m.is_some());
+                            let token = store::token(&[lineage, serial_s, &it.pointer]);
+                            let found =
+                                writable(store, &own, owner, settings, &it.value, &token).await;
                             return Looked::At {
                                 own: Some(own),
                                 found,
@@ -1379,9 +1384,15 @@ pub async fn place(
                 }
                 Looked::At {
                     own: None,
-                    found: store::existing(store, &it.secret_name, owner, settings)
-                        .await
-                        .map(|m| m.is_some()),
+                    found: writable(
+                        store,
+                        &it.secret_name,
+                        owner,
+                        settings,
+                        &it.value,
+                        &store::token(&[lineage, serial_s, &it.pointer]),
+                    )
+                    .await,
                 }
             })
             .buffered(IN_FLIGHT);
@@ -1444,6 +1455,32 @@ pub async fn place(
         });
     }
     Ok(placement)
+}
+
+/// Whether the secret at `name` is there, or why --write may not write `value` to it: the checks
+/// of [`store::existing`] and, on a secret that is there, the version the idempotency `token`
+/// names ([`store::check_token`]: a copy of this state at this serial), so that a copy is
+/// refused before anything is stored rather than at its put. Read only when DescribeSecret
+/// lists that version (it lists those with a staging label): a scrub of a new serial, the usual
+/// case, costs no call more, and an identical re-run one GetSecretValue per value. A copy's
+/// version pushed out of the labels (two later scrubs) is still refused at its put.
+async fn writable(
+    store: &dyn SecretStore,
+    name: &str,
+    owner: &str,
+    settings: &store::SecretSettings,
+    value: &offstate_common::SecretValue,
+    token: &str,
+) -> Result<bool, PutError> {
+    match store::existing(store, name, owner, settings).await? {
+        Some(meta) if meta.version_stages.contains_key(token) => {
+            store::check_token(store, name, value, token)
+                .await
+                .map(|()| true)
+        }
+        Some(_) => Ok(true),
+        None => Ok(false),
+    }
 }
 
 /// After the scrubbed state was written (replaced, or printed for `terraform state push`):

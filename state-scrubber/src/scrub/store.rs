@@ -90,10 +90,11 @@ impl PutError {
             PutError::ScheduledForDeletion
             | PutError::OtherOwner(_)
             | PutError::KmsKey { .. }
-            | PutError::KmsKeyUnknown { .. } => true,
+            | PutError::KmsKeyUnknown { .. }
+            | PutError::CopyDiverged(_) => true,
             PutError::Store(StoreError::ScheduledForDeletion { .. }) => true,
             PutError::Store(StoreError::Other { code, .. }) => code == INVALID_MANIFEST,
-            PutError::Store(_) | PutError::ReadBack(_) | PutError::CopyDiverged(_) => false,
+            PutError::Store(_) | PutError::ReadBack(_) => false,
         }
     }
 }
@@ -373,6 +374,29 @@ pub async fn put_idempotent(
         return Err(PutError::ReadBack(version));
     }
     Ok((version, stored))
+}
+
+/// Before anything is stored ([`super::place`]), for a secret that exists: whether the version
+/// this scrub's idempotency `token` (lineage, serial, place) names holds another value, which
+/// PutSecretValue would refuse ([`PutError::CopyDiverged`]). Found only at the put, that refusal
+/// came after the values before it were stored under the prefix. One GetSecretValue by version
+/// id, compared in constant time; no version by that id (a serial scrubbed for the first time:
+/// the usual answer) and the same value (a re-run) both let the write go on.
+pub async fn check_token(
+    store: &dyn SecretStore,
+    name: &str,
+    value: &SecretValue,
+    token: &str,
+) -> Result<(), PutError> {
+    match store
+        .get_value(name, VersionSelector::Id(token.to_string()))
+        .await
+    {
+        Ok(there) if !there.value.ct_eq(value) => Err(PutError::CopyDiverged(token.to_string())),
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The name a value of a state older than the newest scrubbed one of its lineage gets when it

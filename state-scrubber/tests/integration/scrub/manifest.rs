@@ -125,6 +125,81 @@ fn a_copy_of_the_state_changed_on_its_own_is_named_when_scrubbed_under_the_same_
     });
 }
 
+/// A copy refused at its PutSecretValue had stored the values before it (and those under way
+/// beside it) under the prefix by then: here the copy's new output became a secret of the
+/// prefix that no scrubbed state names, though the run exited 2 with the copy's file unchanged.
+/// The version each token names is now read before anything is stored, so the copy is refused
+/// with nothing written, in a dry run too, and its plan names the secret that refuses.
+#[test]
+fn a_copy_is_refused_before_any_of_its_values_is_stored() {
+    let (a, b, n) = (canary(), canary(), canary());
+    let state_a = canary_state(&a);
+    let mut copy = json(state_a.as_bytes());
+    // Changed on its own at the same serial: another value here, and a new sensitive output.
+    copy["resources"][2]["instances"][0]["attributes"]["secret_string"] =
+        json!(format!("{{\"password\":\"{b}\"}}"));
+    copy["outputs"]["new_token"] = json!({"value": n, "type": "string", "sensitive": true});
+    let copy = serde_json::to_vec_pretty(&copy).unwrap();
+    let store = MemoryStore::default();
+    rt().block_on(async {
+        scrub_write(state_a.as_bytes(), "terraform.tfstate", &store)
+            .await
+            .unwrap();
+        let names_before: Vec<String> = store
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        let writes =
+            || store.call_count("create") + store.call_count("put_value") + store.call_count("tag");
+        let before = writes();
+        let dry = scrub::scrub(
+            &copy,
+            "copy/terraform.tfstate",
+            &ScrubOptions::new("test/app"),
+            Some(&store),
+        )
+        .await
+        .unwrap()
+        .refused
+        .expect("a dry run says what --write refuses");
+        let err = scrub_write(&copy, "copy/terraform.tfstate", &store)
+            .await
+            .expect_err("the copy is refused");
+        for (what, e) in [("dry run", &dry), ("--write", &err)] {
+            let msg = e.to_string();
+            for c in [&a, &b, &n] {
+                assert_no_canary(c, what, msg.as_bytes());
+            }
+            assert!(
+                matches!(e, scrub::ScrubError::Refused { .. })
+                    && msg.contains("--write stores nothing")
+                    && msg.contains("another state with this state's lineage and serial")
+                    && msg.contains("secret_string"),
+                "{what}: not refused before the first store, naming the copy: {msg}"
+            );
+        }
+        assert_eq!(
+            writes(),
+            before,
+            "the refused copy wrote to Secrets Manager"
+        );
+        let names_after: Vec<String> = store
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(
+            names_after, names_before,
+            "a secret was added under the prefix"
+        );
+    });
+}
+
 /// Review of aa39140: Secrets Manager words "this token names a version with other content" as
 /// ResourceExistsException for PutSecretValue, and as InvalidRequestException ("You can't
 /// modify an existing version") for other calls; the provider takes either for it. scrub now
