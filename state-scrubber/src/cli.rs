@@ -108,7 +108,8 @@ pub enum Format {
     Text,
     /// Every finding with its fields, and a summary; for tools.
     Json,
-    /// SARIF 2.1.0, for code scanning (GitHub's upload-sarif).
+    /// SARIF 2.1.0, for code scanning (GitHub's upload-sarif); at most 25,000 results (what code
+    /// scanning accepts in a run), the most severe, with a warning when some are left out.
     Sarif,
     /// One self-contained HTML page: summary, chart of findings per state, table of findings.
     Html,
