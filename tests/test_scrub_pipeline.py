@@ -632,6 +632,8 @@ def test_a_workspace_copied_from_the_state_is_named_when_scrubbed_under_its_pref
     assert err.startswith("error: terraform.tfstate.d/staging/terraform.tfstate: "), ctx
     assert "another state with this state's lineage and serial" in err, ctx
     assert "scrub each copy under its own --prefix" in err and "JSON path" in err, ctx
+    # Refused before its first store (moto's DescribeSecret lists the token's version), not at a put.
+    assert "--write stores nothing" in err, ctx
     assert copy_file.read_bytes() == before, "the refused scrub changed the copy"
 
     own = f"{ws.prefix}/staging"
