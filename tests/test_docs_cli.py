@@ -267,6 +267,27 @@ else:
         ]:
             assert any(want in p for p in problems), (want, problems)
 
+    def test_the_json_summary_is_documented(tmp_path):
+        """Every member of the JSON report's `summary`, and of a `top_fixes` entry, is named in
+        state-scrubber/README.md (`top_fixes`' `fix` was not). No value is shown: only keys."""
+        tfh.require(SCRUBBER.is_file(), f"{SCRUBBER} is not built (make build)")
+        state = tmp_path / "legacy.tfstate"
+        subprocess.run([sys.executable, str(REPO / "examples" / "legacy-state" / "generate_state.py"), str(state)], check=True, capture_output=True)
+        res = run("audit", str(state), "--format", "json", cwd=tmp_path)
+        assert res.returncode == 1, res.stderr
+        summary = json.loads(res.stdout)["summary"]
+        assert summary["top_fixes"], "the legacy state has fixes"
+        keys = set(summary) | {f"top_fixes.{k}" for k in summary["top_fixes"][0]}
+        readme = SCRUBBER_README.read_text()
+        section = readme.split("### Summary and HTML", 1)[1].split("\n### ", 1)[0]
+        def named(key: str) -> bool:
+            # A top_fixes member is named in the entry shown: `{"target": ..., "fix": ...}`.
+            member = key.removeprefix("top_fixes.")
+            return f"`{key}`" in section or (member != key and f'"{member}"' in section)
+
+        missing = sorted(k for k in keys if not named(k))
+        assert not missing, f"the JSON summary members not named under 'Summary and HTML': {missing}"
+
     def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         return subprocess.run([str(SCRUBBER), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
