@@ -325,44 +325,90 @@ impl SecretValue {
     /// [`crate::SecretRef`].
     pub fn select_json<S: AsRef<str>>(&self, path: &[S]) -> Result<SecretValue, JsonSelectError> {
         let text = self.expose_str().map_err(|_| JsonSelectError::NotUtf8)?;
-        // The parsed tree is not zeroed on drop; it lives only for this call.
         let root: serde_json::Value =
             serde_json::from_str(text).map_err(|_| JsonSelectError::NotJson)?;
-        let container = root.is_object() || root.is_array();
-        if !path.is_empty() && !container {
-            return Err(JsonSelectError::NotJson);
+        // serde_json's tree is freed without zeroing: its strings (keys too) are zeroed here,
+        // on every path out.
+        let picked = select_in(&root, path);
+        zeroize_json(root);
+        picked
+    }
+}
+
+/// [`SecretValue::select_json`] on the parsed tree.
+fn select_in<S: AsRef<str>>(
+    root: &serde_json::Value,
+    path: &[S],
+) -> Result<SecretValue, JsonSelectError> {
+    let container = root.is_object() || root.is_array();
+    if !path.is_empty() && !container {
+        return Err(JsonSelectError::NotJson);
+    }
+    let mut node = root;
+    for (depth, key) in path.iter().enumerate() {
+        let key = key.as_ref();
+        let parent = || {
+            path[..depth]
+                .iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        let next = match node {
+            serde_json::Value::Object(map) => map.get(key),
+            serde_json::Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => {
+                return Err(JsonSelectError::NotAContainer {
+                    key: key.to_owned(),
+                    parent: parent(),
+                })
+            }
+        };
+        node = next.ok_or_else(|| JsonSelectError::MissingKey {
+            key: key.to_owned(),
+            parent: parent(),
+        })?;
+    }
+    Ok(match node {
+        serde_json::Value::String(s) => SecretValue::from_string(s.clone()),
+        other => compact_json(other),
+    })
+}
+
+/// `v` as compact JSON, written into a buffer of its exact size: `to_string` grows its buffer
+/// by reallocating, which frees the smaller ones, holding part of the value, unzeroed.
+fn compact_json(v: &serde_json::Value) -> SecretValue {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
         }
-        let mut node = &root;
-        for (depth, key) in path.iter().enumerate() {
-            let key = key.as_ref();
-            let parent = || {
-                path[..depth]
-                    .iter()
-                    .map(AsRef::as_ref)
-                    .collect::<Vec<_>>()
-                    .join("/")
-            };
-            let next = match node {
-                serde_json::Value::Object(map) => map.get(key),
-                serde_json::Value::Array(items) => {
-                    key.parse::<usize>().ok().and_then(|i| items.get(i))
-                }
-                _ => {
-                    return Err(JsonSelectError::NotAContainer {
-                        key: key.to_owned(),
-                        parent: parent(),
-                    })
-                }
-            };
-            node = next.ok_or_else(|| JsonSelectError::MissingKey {
-                key: key.to_owned(),
-                parent: parent(),
-            })?;
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
         }
-        Ok(match node {
-            serde_json::Value::String(s) => SecretValue::from_string(s.clone()),
-            other => SecretValue::from_string(other.to_string()),
-        })
+    }
+    let mut count = Count(0);
+    // Writing a `Value` fails only on an I/O error, and neither writer has one.
+    let _ = serde_json::to_writer(&mut count, v);
+    let mut out = Vec::with_capacity(count.0);
+    let _ = serde_json::to_writer(&mut out, v);
+    SecretValue::from_bytes(out)
+}
+
+/// Zeroes every string of a parsed JSON tree, object keys included, as it frees it.
+fn zeroize_json(v: serde_json::Value) {
+    use zeroize::Zeroize;
+    match v {
+        serde_json::Value::String(mut s) => s.zeroize(),
+        serde_json::Value::Array(items) => items.into_iter().for_each(zeroize_json),
+        serde_json::Value::Object(map) => {
+            for (mut k, v) in map {
+                k.zeroize();
+                zeroize_json(v);
+            }
+        }
+        _ => {}
     }
 }
 
