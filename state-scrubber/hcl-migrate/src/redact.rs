@@ -1133,6 +1133,14 @@ impl<'a> Lexer<'a> {
             let contents = &self.text[literal.range.clone()];
             let secret = if literal.is_key {
                 (self.check)(None, contents)
+            } else if contents.is_empty() {
+                // `var.pw == ""`, `coalesce(var.pw, "")`: nothing to hide, and `"***"` would
+                // show a value where there is none.
+                false
+            } else if index_key(self.text, &literal.range) {
+                // `var.creds["db_password"]`, `lookup(var.creds, "db_password")`: the name
+                // of an entry, not its value; masked only if it looks like a secret itself.
+                (self.check)(None, contents)
             } else {
                 literal.under_secret
                     || self.touched.contains(&literal.item)
@@ -1155,6 +1163,53 @@ impl<'a> Lexer<'a> {
         }
         self.masks.sort_by_key(Masked::start);
     }
+}
+
+/// Whether the string literal whose contents are `range` (between its quotes) is a key that
+/// picks an entry: `X["key"]` after a reference, a call or an index, or the second argument of
+/// `lookup(REFERENCE, "key", ...)`. A tuple (`["a"]`, `contains(["a"], ...)`) is not.
+fn index_key(text: &str, range: &std::ops::Range<usize>) -> bool {
+    let (Some(open), Some(after)) = (range.start.checked_sub(1), text.get(range.end + 1..)) else {
+        return false;
+    };
+    let before = text[..open].trim_end_matches([' ', '\t']);
+    let after = after.trim_start_matches([' ', '\t']);
+    if let Some(head) = before.strip_suffix('[') {
+        return after.starts_with(']')
+            && head
+                .bytes()
+                .next_back()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b']' | b')'));
+    }
+    if !(after.starts_with(',') || after.starts_with(')')) {
+        return false;
+    }
+    let Some(head) = before.strip_suffix(',') else {
+        return false;
+    };
+    let head = head.trim_end_matches([' ', '\t']);
+    // The first argument: a reference (`var.creds`, `local.m.db`, `module.x.out[0]`).
+    let reference = head
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']'))
+        .count();
+    let head = &head[..head.len() - reference];
+    reference > 0
+        && head
+            .trim_end_matches([' ', '\t'])
+            .strip_suffix('(')
+            .is_some_and(|call| {
+                call.trim_end_matches([' ', '\t']).ends_with("lookup")
+                    && !call
+                        .trim_end_matches([' ', '\t'])
+                        .strip_suffix("lookup")
+                        .is_some_and(|pre| {
+                            pre.bytes()
+                                .next_back()
+                                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+                        })
+            })
 }
 
 #[cfg(test)]
@@ -1260,6 +1315,24 @@ mod tests {
             shown,
             "  /* previous master password *** */\n  # a password in prose\n  # Set master_password OR manage_master_user_password, but not both (one must be null)\n"
         );
+    }
+
+    /// An empty string and the key that picks an entry of a secret map are no secret: they
+    /// were shown as `"***"` beside a secret variable (`var.pw == ""` read as if a value were
+    /// there; `lookup(var.creds, "db_password")` hid which entry is read). A value beside
+    /// them, a tuple item and a key that looks like a secret itself stay masked.
+    #[test]
+    fn empty_strings_and_entry_keys_beside_a_secret_are_shown() {
+        let text = "variable \"creds\" {\n  sensitive = true\n}\n\
+                    resource \"x\" \"y\" {\n  password_wo = var.db_password == \"\" ? lookup(var.creds, \"db_password\", \"\") : var.db_password\n  other_wo    = var.creds[\"api\"] != \"a\" ? try(var.creds[\"api\"], \"\") : \"b\"\n  tuple_wo    = contains([\"d\"], var.creds[\"k\"])\n  look_wo     = lookup(var.creds, \"AKIAABCDEFGHIJKLMNOP\")\n}\n";
+        let vars = SecretVariables::collect([text]);
+        let shown = masked_lines(text, &vars, &|_, value| value.starts_with("AKIA")).join("\n");
+        let expected = text
+            .replace("\"a\"", "\"***\"")
+            .replace("\"b\"", "\"***\"")
+            .replace("\"d\"", "\"***\"")
+            .replace("\"AKIAABCDEFGHIJKLMNOP\"", "\"***\"");
+        assert_eq!(shown, expected);
     }
 
     #[test]
