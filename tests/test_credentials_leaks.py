@@ -108,11 +108,12 @@ class FakeSts(Server):
         form = h.rfile.read(int(h.headers.get("Content-Length", "0"))).decode(errors="replace")
         self.calls.append(next((p[7:] for p in form.split("&") if p.startswith("Action=")), "?"))
         text = self.message
-        if self.echo == "base64":  # the request as a gateway logging it in base64 quotes it
+        if self.echo in ("base64", "hex"):  # the request as a gateway logging it encoded quotes it
             import base64 as _b64
 
             raw = f"X-Amz-Security-Token: {h.headers.get('X-Amz-Security-Token')}\r\n\r\n{form}"
-            text += " request(base64)=" + _b64.b64encode(raw.encode()).decode()
+            enc = _b64.b64encode(raw.encode()).decode() if self.echo == "base64" else raw.encode().hex()
+            text += f" request({self.echo})=" + enc
         elif self.echo:
             text += f" token={h.headers.get('X-Amz-Security-Token')} body={form}"
             text += f" auth={h.headers.get('Authorization')}"
@@ -254,6 +255,47 @@ def test_external_id_and_token_echoed_in_base64_by_sts(ws, sm, shift):
     details = [d.get("detail", "") for d in error_diagnostics(res)]
     quoted = any("request(base64)=" in d for d in details)
     assert quoted, "the error quotes the gateway's base64 echo"
+    ws.sweep()
+
+
+@pytest.mark.parametrize("echo", ["base64", "hex"])
+def test_short_external_id_and_token_echoed_in_base64_or_hex_by_sts(ws, sm, echo):
+    """A gateway in front of STS that quotes the request (the session token header and the form
+    body) in base64 or in hex: an external_id of 7 characters was masked in base64 only from 10
+    bytes, and no credential in hex, so the diagnostic showed the external_id in both and the
+    session token in hex. The sweep looks for the token's hex and base64, and for the
+    external_id's hex and the base64 characters that carry it alone at each alignment."""
+    import base64 as _b64
+    import secrets as _secrets
+
+    from harness import canary as canaries
+
+    ws.set_var("secret", ws.canary())
+    plant_env_credentials(ws)
+    ext = canaries.wrap(f"x{_secrets.token_hex(3)}")
+    ws.set_var("ext", ext)
+    raw = ext.reveal().encode()
+    ws.watch(canaries.wrap(raw.hex()))
+    ws.watch(canaries.wrap(raw.hex().upper()))
+    for k in range(3):
+        enc = _b64.b64encode(bytes(k) + raw)
+        core = enc[-(-k * 8 // 6):(k + len(raw)) * 8 // 6].decode()
+        ws.watch(canaries.wrap(core))
+        ws.watch(canaries.wrap(core.replace("+", "-").replace("/", "_")))
+    text = hcl.config(ws.endpoint, hcl.secret(name=ws.name(), value_wo_version="1"),
+                      provider_attrs={"max_retries": 1, "allowed_account_ids": [MOTO_ACCOUNT]},
+                      variables=("secret", "ext"))
+    sts = FakeSts(status=403, code="AccessDenied", message="request refused:", echo=echo)
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        ws.write(with_in_provider(text, role_block("ext")))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    finally:
+        sts.close()
+    assert "AssumeRole" in sts.calls, sts.calls
+    details = [d.get("detail", "") for d in error_diagnostics(res)]
+    quoted = any(f"request({echo})=" in d for d in details)
+    assert quoted, "the error quotes the gateway's encoded echo"
     ws.sweep()
 
 

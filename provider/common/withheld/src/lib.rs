@@ -100,17 +100,16 @@ pub fn withhold(secret: &str) {
     } else {
         String::new()
     };
-    let forms = vec![secret.to_owned(), escaped.clone(), encoded, lower];
+    let forms = vec![secret.to_owned(), escaped, encoded, lower];
     // A gateway or a fake that answers with the base64 of the whole request it got (a form body
     // with an `external_id`, a JSON body with a token): each form sits there at one of three
     // byte alignments, in the standard or the URL alphabet. A dump of a request in hex (a
-    // debugging proxy, a packet log) holds the bytes, or a JSON body's escaped bytes, in hex,
-    // either case.
+    // debugging proxy, a packet log) holds one of the forms in hex, either case.
     let mut encoded_forms = Vec::new();
     for form in forms.iter().filter(|f| !f.is_empty()) {
         encoded_forms.extend(base64_cores(form.as_bytes()));
     }
-    for form in [secret, escaped.as_str()] {
+    for form in forms.iter().filter(|f| !f.is_empty()) {
         let hex: String = form.bytes().map(|b| format!("{b:02x}")).collect();
         if hex.len() >= HEX_MIN_LEN {
             encoded_forms.push(hex.to_ascii_uppercase());
