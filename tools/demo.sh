@@ -21,7 +21,14 @@ SCRUBBER_BIN="$ROOT/target/release/state-scrubber"
 DEMO="$ROOT/target/demo"
 VERSION="$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1)"
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold step titles on a terminal only (NO_COLOR and TERM=dumb honoured, as state-scrubber does):
+# `make demo > demo.log` or a CI log gets no escape codes.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-}" != dumb ]; then
+  BOLD=$'\033[1m' PLAIN=$'\033[0m'
+else
+  BOLD='' PLAIN=''
+fi
+step() { printf '\n%s==> %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 note() { printf '    %s\n' "$*"; }
 
 [ -x "$PROVIDER_BIN" ] || { echo "demo: $PROVIDER_BIN is missing; run 'make demo' (it builds first)" >&2; exit 1; }
