@@ -66,10 +66,12 @@ where
             code: "TimeoutError".to_owned(),
             message: "the request timed out".to_owned(),
         },
-        SdkError::DispatchFailure(_) => StoreError::Other {
-            code: "DispatchFailure".to_owned(),
-            message: error_chain(&err),
-        },
+        SdkError::DispatchFailure(_) => {
+            assume_role_refused_credentials(&err).unwrap_or_else(|| StoreError::Other {
+                code: "DispatchFailure".to_owned(),
+                message: error_chain(&err),
+            })
+        }
         SdkError::ResponseError(_) => StoreError::Other {
             code: "ResponseError".to_owned(),
             message: error_chain(&err),
@@ -83,6 +85,32 @@ where
             message: error_chain(&err),
         },
     }
+}
+
+/// When the credentials could not be loaded because STS refused the `AssumeRole` call of the
+/// provider's `assume_role` for a fault of the credentials it was signed with (expired, unknown,
+/// a clock off: [`StoreError::credentials_advice`] has advice for it), that refusal under its
+/// own code, so the diagnostic says what to do; else `None` (the dispatch failure as it is).
+/// Without it the error was "DispatchFailure: dispatch failure: other: an error occurred while
+/// loading credentials: service error: unhandled error (ExpiredToken): ...", with no advice.
+fn assume_role_refused_credentials(err: &(dyn std::error::Error + 'static)) -> Option<StoreError> {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(SdkError::ServiceError(sts)) =
+            cause.downcast_ref::<aws_sdk_sts::error::SdkError<AssumeRoleError>>()
+        {
+            let code = sts.err().code()?;
+            let message = sts.err().message().unwrap_or("(no message)");
+            let refused = StoreError::from_code(
+                code,
+                format!("STS AssumeRole (assume_role) refused the credentials it was signed with: {message}"),
+            );
+            return refused.credentials_advice().is_some().then_some(refused);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// An error and its causes, each by its `Display`, joined with ": " ("dispatch failure: io error:
