@@ -907,3 +907,40 @@ fn token_formats_with_an_issuer_prefix_and_their_look_alikes() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// A YAML key naming a secret whose value is a nested block (`secretKeys:`, `apiTokens:`) took
+/// the next line's key as its value (the assignment's `\s*` after the colon crossed the line
+/// break): a `helm_release`'s `values` were a MEDIUM text-secret-assignment on
+/// `secretKeys:\n  adminPasswordKey:`. And Helm charts name the entry of an existing Kubernetes
+/// secret that holds a password (`adminPasswordKey: admin-password`,
+/// `existingSecretPasswordKey: password`): the key names where the password is kept. A
+/// random-looking value under it is still found, and so is an upper-case `DB_PASSWORD_KEY`,
+/// which may be the password itself.
+#[test]
+fn a_helm_password_key_naming_a_secret_entry_is_quiet() {
+    let a = || plant(&random(ALNUM, 24));
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "random_under_password_key",
+            format!("auth:\n  secretKeys:\n    adminPasswordKey: {}\n", a()),
+            &["text-secret-assignment"],
+        ),
+        (
+            "upper_case_password_key",
+            format!("DB_PASSWORD_KEY=Winter-{}\n", plant("Harbour-2024")),
+            &["text-secret-assignment"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        ("block_value", "apiTokens:\n  expiryDays: 30\n"),
+        (
+            "secret_keys",
+            "auth:\n  existingSecret: db-creds\n  secretKeys:\n    adminPasswordKey: admin-password\n    userPasswordKey: user-password\n    replicationPasswordKey: replication-password\n",
+        ),
+        (
+            "json_values",
+            "{\"auth\":{\"existingSecret\":\"app-credentials\",\"existingSecretPasswordKey\":\"db-password\",\"passwordKey\":\"redis-password\"}}",
+        ),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
