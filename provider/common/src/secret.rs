@@ -37,14 +37,39 @@ fn cut_edge_len(len: usize) -> usize {
 
 /// Whether `hay[..at]` ends where a text was cut (`start` false: the kept tail of a value
 /// begins at `at`) or `hay[at..]` begins there (`start` true: the kept head ends at `at`):
-/// the end of the text or an ellipsis (`...`, `…`), past any whitespace.
+/// the end of the text, an ellipsis (`...`, `…`) or a note saying so (`(cut)`, `[truncated]`,
+/// up to 24 bytes), past any whitespace.
 fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
+    const ELLIPSIS: [&[u8]; 2] = [b"...", "\u{2026}".as_bytes()];
+    let note = |n: &[u8]| {
+        let lower = n.to_ascii_lowercase();
+        n.len() <= 24
+            && (memchr::memmem::find(&lower, b"cut").is_some()
+                || memchr::memmem::find(&lower, b"trunc").is_some())
+    };
     if start {
         let rest = hay[at..].trim_ascii_start();
-        rest.is_empty() || rest.starts_with(b"...") || rest.starts_with("\u{2026}".as_bytes())
+        let closing = match rest.first() {
+            Some(b'(') => Some(b')'),
+            Some(b'[') => Some(b']'),
+            _ => None,
+        };
+        rest.is_empty()
+            || ELLIPSIS.iter().any(|e| rest.starts_with(e))
+            || closing
+                .is_some_and(|c| memchr::memchr(c, rest).is_some_and(|end| note(&rest[..end])))
     } else {
         let before = hay[..at].trim_ascii_end();
-        before.is_empty() || before.ends_with(b"...") || before.ends_with("\u{2026}".as_bytes())
+        let opening = match before.last() {
+            Some(b')') => Some(b'('),
+            Some(b']') => Some(b'['),
+            _ => None,
+        };
+        before.is_empty()
+            || ELLIPSIS.iter().any(|e| before.ends_with(e))
+            || opening.is_some_and(|o| {
+                memchr::memrchr(o, before).is_some_and(|from| note(&before[from..]))
+            })
     }
 }
 
@@ -315,6 +340,15 @@ impl SecretValue {
         let n = sources.len();
         forms.extend(sources);
         (forms, n)
+    }
+
+    /// `v` as compact JSON (what `serde_json::to_string` writes), in a buffer of its exact size;
+    /// `v`'s strings, object keys included, are zeroed as it is freed. For a value assembled as
+    /// JSON (`generate`'s `json_template`).
+    pub fn from_json(v: serde_json::Value) -> SecretValue {
+        let out = compact_json(&v);
+        zeroize_json(v);
+        out
     }
 
     /// Picks one member of a JSON value, following `path` (object keys, or decimal indexes into

@@ -316,6 +316,24 @@ impl PasswordSpec {
     }
 }
 
+/// The value of a `generate` block with a `json_template`: the template's fields and `password`
+/// under `key`, as compact JSON (keys in order). No copy of the password is freed unzeroed: the
+/// object's strings are zeroed and the text is written into a buffer of its exact size.
+pub fn with_template(
+    template: std::collections::BTreeMap<String, String>,
+    key: &str,
+    password: &SecretValue,
+) -> SecretValue {
+    let mut obj: serde_json::Map<String, serde_json::Value> = template
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    let mut copy = String::with_capacity(password.expose_secret().len());
+    copy.push_str(password.expose_str().unwrap_or_default());
+    obj.insert(key.to_string(), serde_json::Value::String(copy));
+    SecretValue::from_json(serde_json::Value::Object(obj))
+}
+
 /// A uniformly random index below `n` (`n > 0`: [`PasswordSpec::check`] leaves no empty set
 /// to draw from), by rejection: see the module's documentation.
 fn index<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {

@@ -164,16 +164,10 @@ fn configured_value(config: &Value) -> Result<Option<(SecretValue, bool)>, Diagn
             return Ok(Some((password, false)));
         };
         let key = g.get("json_key").as_str().unwrap_or("password");
-        let mut obj: serde_json::Map<String, serde_json::Value> = template
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect();
-        obj.insert(
-            key.to_string(),
-            serde_json::Value::String(password.expose_str().unwrap_or_default().to_string()),
-        );
-        let text = serde_json::to_string(&obj).unwrap_or_default();
-        return Ok(Some((SecretValue::from_string(text), false)));
+        return Ok(Some((
+            crate::generate::with_template(template, key, &password),
+            false,
+        )));
     }
     Ok(None)
 }
