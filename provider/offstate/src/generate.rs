@@ -312,7 +312,11 @@ impl PasswordSpec {
         for i in (1..out.len()).rev() {
             out.swap(i, index(rng, i + 1));
         }
-        SecretValue::from_string(out.iter().collect())
+        // Sized first: collecting reserves a byte per character, and a String that outgrows it
+        // reallocates, freeing the shorter buffer with the password's start unzeroed.
+        let mut password = String::with_capacity(out.iter().map(|c| c.len_utf8()).sum());
+        password.extend(out.iter());
+        SecretValue::from_string(password)
     }
 }
 

@@ -26,12 +26,53 @@ fn check(ptr: *const u8, len: usize) {
     if !ON.with(Cell::get) {
         return;
     }
-    let Some(canary) = CANARY.get() else { return };
     // SAFETY: the block is still allocated, `len` bytes long (its layout's size).
     let block = unsafe { std::slice::from_raw_parts(ptr, len) };
+    keep(block);
+    let Some(canary) = CANARY.get() else { return };
     if block.windows(canary.len()).any(|w| w == &canary[..]) {
         HITS.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// The blocks of up to 256 bytes freed while a test watches, each as its length (2 bytes) and
+/// its bytes, for a value not known in advance (a generated password). No allocation here.
+struct Kept(std::cell::UnsafeCell<[u8; 1 << 16]>);
+// SAFETY: written and read only by the one thread that watches (under ONE_AT_A_TIME).
+unsafe impl Sync for Kept {}
+static KEPT: Kept = Kept(std::cell::UnsafeCell::new([0; 1 << 16]));
+static KEPT_LEN: AtomicUsize = AtomicUsize::new(0);
+
+fn keep(block: &[u8]) {
+    let at = KEPT_LEN.load(Ordering::Relaxed);
+    if block.len() > 256 || at + 2 + block.len() > 1 << 16 {
+        return;
+    }
+    // SAFETY: see `Kept`.
+    let kept = unsafe { &mut *KEPT.0.get() };
+    kept[at..at + 2].copy_from_slice(&(block.len() as u16).to_be_bytes());
+    kept[at + 2..at + 2 + block.len()].copy_from_slice(block);
+    KEPT_LEN.store(at + 2 + block.len(), Ordering::Relaxed);
+}
+
+/// Whether a block kept by [`keep`] holds 16 bytes or more of `value`.
+fn kept_a_part_of(value: &[u8]) -> bool {
+    // SAFETY: see `Kept`; no test watches now (the caller holds no watch).
+    let kept = unsafe { &*KEPT.0.get() };
+    let (mut at, end) = (0, KEPT_LEN.load(Ordering::Relaxed));
+    let run = 16.min(value.len());
+    while at < end {
+        let n = usize::from(u16::from_be_bytes([kept[at], kept[at + 1]]));
+        let block = &kept[at + 2..at + 2 + n];
+        if value
+            .windows(run)
+            .any(|w| block.windows(run).any(|b| b == w))
+        {
+            return true;
+        }
+        at += 2 + n;
+    }
+    false
 }
 
 unsafe impl GlobalAlloc for Watching {
@@ -61,8 +102,10 @@ static ALLOCATOR: Watching = Watching;
 
 /// How many blocks holding the canary `f` freed unzeroed.
 fn unzeroed_frees(f: impl FnOnce()) -> usize {
+    // (The blocks freed are also kept, for `kept_a_part_of`, until the next watch.)
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     HITS.store(0, Ordering::Relaxed);
+    KEPT_LEN.store(0, Ordering::Relaxed);
     ON.with(|on| on.set(true));
     f();
     ON.with(|on| on.set(false));
@@ -117,4 +160,31 @@ fn the_watch_sees_an_unzeroed_copy() {
         drop(doc.expose_str().map(str::to_owned));
     });
     assert!(hits > 0, "the allocator did not see a freed copy");
+}
+
+#[test]
+fn a_password_of_multibyte_characters_is_not_freed_unzeroed() {
+    // Collecting 2-byte characters into a String outgrows the capacity reserved for one byte
+    // each; the reallocation then freed the password's first half unzeroed.
+    let spec = terraform_provider_offstate::generate::PasswordSpec {
+        lower: false,
+        upper: false,
+        numeric: false,
+        override_special: Some("\u{e9}\u{fc}\u{f1}\u{df}".to_string()),
+        length: 64,
+        ..Default::default()
+    };
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    KEPT_LEN.store(0, Ordering::Relaxed);
+    ON.with(|on| on.set(true));
+    let password = spec.generate();
+    ON.with(|on| on.set(false));
+    assert!(
+        password.expose_secret().len() == 128,
+        "not 64 two-byte characters"
+    );
+    assert!(
+        !kept_a_part_of(password.expose_secret()),
+        "a freed block held part of the password unzeroed"
+    );
 }
