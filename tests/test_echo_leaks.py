@@ -67,14 +67,21 @@ def encoded(kind: str, body: bytes) -> tuple[str, str]:
         return "ValidationException", "rejected " + urllib.parse.urlencode(doc)
     if kind == "code":
         return "Rejected#" + value.replace(":", ""), "rejected"
-    if kind in ("cut-head", "cut-tail"):  # 12 bytes of the value, where the cut fell
+    if kind.startswith(("cut-head", "cut-tail")):  # 12 bytes of the value (or -N), where the cut fell
+        keep = cut_kept(kind)
         text = body.decode()
         esc = json.dumps(value, ensure_ascii=False)[1:-1]
         at = text.index(esc)
-        if kind == "cut-head":
-            return "ValidationException", "request rejected: " + text[:at + 12]
-        return "ValidationException", "...(cut) " + text[at + len(esc) - 12:] + " rejected"
+        if kind.startswith("cut-head"):
+            return "ValidationException", "request rejected: " + text[:at + keep]
+        return "ValidationException", "...(cut) " + text[at + len(esc) - keep:] + " rejected"
     raise AssertionError(kind)
+
+
+def cut_kept(kind: str) -> int:
+    """How many bytes of the value a `cut-head`/`cut-tail` echo keeps: 12, or N of `cut-head-N`."""
+    parts = kind.split("-")
+    return int(parts[2]) if len(parts) > 2 else 12
 
 
 def answer(kind: str, body: bytes) -> tuple[int, str, bytes]:
@@ -131,7 +138,8 @@ class EchoGateway(relay_core.Relay):
         forms = [value, urllib.parse.quote_plus(value), urllib.parse.quote(value, safe="")]
         if self.kind.startswith("cut-"):  # the 12 bytes of it the cut keeps are a leak too
             esc = json.dumps(value, ensure_ascii=False)[1:-1]
-            forms.append(esc[:12] if self.kind == "cut-head" else esc[-12:])
+            keep = cut_kept(self.kind)
+            forms.append(esc[:keep] if self.kind.startswith("cut-head") else esc[-keep:])
         for form in forms:
             if form not in known:
                 self.ws.watch(canaries.wrap(form))
@@ -347,5 +355,25 @@ def test_provider_write_of_a_short_value_echoed_in_base64(ws, moto, length):
         # (Terraform wraps a diagnostic's text at 78 columns when not on a terminal)
         withheld = " ".join(res.output.split()).count("(message withheld") >= 3
         assert withheld, "each create's message is withheld"
+    finally:
+        gw.stop()
+
+
+@pytest.mark.parametrize("kind", ["cut-head-7", "cut-tail-7"])
+def test_provider_write_of_a_short_value_echoed_cut(ws, moto, kind):
+    """A 9-byte value in a create that a gateway answers with the request cut where 7 bytes of
+    the value are left (at the end of the message, or after an ellipsis): only 8 of a value's
+    first or last bytes counted as a cut echo, so the diagnostic and the trace log showed 7 of
+    its 9 bytes. The create must fail with the message withheld, and the 7 bytes be nowhere."""
+    gw = EchoGateway(ws, moto.url, kind)
+    try:
+        value = ws.watch(canaries.wrap("Q" + secrets.token_hex(4)))
+        ws.set_var("secret", value)
+        ws.write(hcl.config(gw.url, hcl.secret("s", name=ws.name(), value_wo_version="1", recovery_window_in_days=0)))
+        ws.env["TF_LOG"] = "trace"
+        res = ws.apply(expect=1)
+        assert gw.echoed >= 1, "the create reached the gateway"
+        withheld = " ".join(res.output.split()).count("(message withheld") >= 1
+        assert withheld, "the create's message is withheld"
     finally:
         gw.stop()

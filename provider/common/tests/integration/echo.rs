@@ -363,6 +363,8 @@ fn a_short_value_cut_where_the_text_ends_is_withheld() {
                 format!("rejected: SecretString={head}\u{2026}"),
                 format!(r#"...{tail}"}}: rejected"#),
                 format!("body: \u{2026} {tail}\","),
+                format!("...(cut) {tail}\"}} rejected"),
+                format!("rejected: {head}[truncated 812 bytes]"),
             ] {
                 let e = withheld(&v, "ValidationException", &message);
                 assert!(
