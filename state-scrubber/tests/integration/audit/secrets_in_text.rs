@@ -876,6 +876,11 @@ fn token_formats_with_an_issuer_prefix_and_their_look_alikes() {
             &["slack-token"],
         ),
         (
+            "eks_token",
+            format!("token: {}\n", t(format!("k8s-aws-v1.{}", r(URL, 400)))),
+            &["eks-token"],
+        ),
+        (
             "grafana_legacy",
             format!("{}\n", t(format!("eyJrIjoi{}", r(B64, 80)))),
             &["grafana-token"],
