@@ -100,7 +100,27 @@ pub fn withhold(secret: &str) {
     } else {
         String::new()
     };
-    let forms = vec![secret.to_owned(), escaped, encoded, lower];
+    // Other JSON encoders escape more than serde_json: PHP writes `/` as `\/` (an
+    // `external_id` may hold `/`), Python's `ensure_ascii` every non-ASCII character as `\u00e9`
+    // (surrogate pairs beyond the BMP).
+    let slashed = escaped.replace('/', "\\/");
+    let mut ascii = String::with_capacity(escaped.len());
+    for c in escaped.chars() {
+        if c.is_ascii() {
+            ascii.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                ascii.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    let mut forms = vec![secret.to_owned(), escaped.clone(), encoded, lower];
+    for other in [slashed, ascii] {
+        if other != escaped {
+            forms.push(other);
+        }
+    }
     // A gateway or a fake that answers with the base64 of the whole request it got (a form body
     // with an `external_id`, a JSON body with a token): each form sits there at one of three
     // byte alignments, in the standard or the URL alphabet. A dump of a request in hex (a
@@ -472,6 +492,21 @@ mod tests {
     /// Hex of `bytes`, lower case.
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A credential in JSON as other encoders write it: `/` as `\/` (PHP), non-ASCII as
+    /// `\u00e9` (Python's `ensure_ascii`, a surrogate pair beyond the BMP): shown before.
+    #[test]
+    fn a_credential_escaped_by_other_json_encoders_is_masked() {
+        withhold("ext+id/withheld-test-9");
+        let out = scrub(r#"{"ExternalId":"ext+id\/withheld-test-9"}"#);
+        assert!(out == r#"{"ExternalId":"[withheld]"}"#, "PHP's \\/");
+        withhold("pr\u{f6}xy-\u{1f511}-withheld-10");
+        let out = scrub(r#"{"password":"pr\u00f6xy-\ud83d\udd11-withheld-10"}"#);
+        assert!(
+            out == r#"{"password":"[withheld]"}"#,
+            "Python's ensure_ascii"
+        );
     }
 
     /// Base64 wrapped into lines, as MIME (76 columns, CRLF), a `base64` tool (76, LF), PEM (64)
