@@ -288,6 +288,40 @@ else:
         missing = sorted(k for k in keys if not named(k))
         assert not missing, f"the JSON summary members not named under 'Summary and HTML': {missing}"
 
+    def test_audit_of_stdin_typed_at_a_terminal_says_what_it_waits_for(tmp_path):
+        """`state-scrubber audit -` on a terminal looked hung, waiting for a state on the
+        keyboard: it says so on stderr, then reads what is typed up to Ctrl-D. From a pipe it
+        says nothing (test_exit_codes_are_as_documented and the other tests pipe stdin)."""
+        import pty
+        import time
+
+        tfh.require(SCRUBBER.is_file(), f"{SCRUBBER} is not built (make build)")
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([str(SCRUBBER), "audit", "-"], cwd=tmp_path, stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.close(slave)
+        try:
+            # The note comes before anything is typed.
+            fd = proc.stderr.fileno()
+            os.set_blocking(fd, False)
+            said = b""
+            deadline = time.monotonic() + 30
+            while b"Ctrl-D" not in said and time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    said += os.read(fd, 4096)
+                except BlockingIOError:
+                    time.sleep(0.05)
+            assert b"stdin, which is a terminal" in said, said
+            os.set_blocking(fd, True)
+            # One Ctrl-D at the start of a line ends the input (it took two).
+            clean = {"version": 4, "terraform_version": "1.11.0", "serial": 1, "lineage": "tty", "outputs": {}, "resources": []}
+            os.write(master, json.dumps(clean).encode() + b"\n\x04")
+            out, _ = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+            os.close(master)
+        assert proc.returncode == 0, out
+        assert b"0 findings in 1 file scanned" in out, out
+
     def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         return subprocess.run([str(SCRUBBER), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 

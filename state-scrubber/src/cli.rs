@@ -534,6 +534,18 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             .collect(),
         None => Vec::new(),
     };
+    // `audit -` typed at a terminal waits for a state on the keyboard: say so, rather than look
+    // hung (stdin from a pipe or a file says nothing). A closed stderr drops the note.
+    if !args.quiet
+        && args.paths.iter().any(|p| p.as_os_str() == "-")
+        && std::io::stdin().is_terminal()
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: reading a state or plan from stdin, which is a terminal: paste it and end with \
+             Ctrl-D, or pipe one in (`terraform state pull | state-scrubber audit -`)"
+        );
+    }
     let mut report = audit_excluding(
         &AuditOptions {
             paths: args.paths.clone(),

@@ -623,7 +623,9 @@ fn read_stream(mut r: impl Read) -> std::io::Result<Vec<u8>> {
     let mut v = Vec::new();
     loop {
         let n = (&mut r).take(CHUNK as u64).read_to_end(&mut v)?;
-        if n == 0 || decided(&v, n) {
+        // Short of a piece: the reader said end of input. Asking again would wait on a
+        // terminal, whose Ctrl-D ends one read only (a state typed or pasted needed two).
+        if n < CHUNK || decided(&v, n) {
             return Ok(v);
         }
     }
