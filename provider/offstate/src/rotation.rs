@@ -13,7 +13,7 @@
 //! removes the resource from state, so the next plan sets rotation up again.
 
 use async_trait::async_trait;
-use offstate_common::name::{is_arn, validate_name};
+use offstate_common::name::{is_arn, looks_like_arn_suffix, validate_name};
 use offstate_common::store::{RotateRequest, SecretMeta};
 use offstate_common::StoreError;
 use offstate_framework::resource::*;
@@ -219,6 +219,17 @@ fn same_secret(config: &Value, prior: &Value) -> bool {
     spelt(want) && spelt(had)
 }
 
+/// Whether `id` is a secret's complete ARN, as DescribeSecret gives it: `arn:` and, after
+/// `:secret:`, a name followed by `-` and the six characters Secrets Manager adds. A partial
+/// ARN (the name alone after `:secret:`), which Secrets Manager also accepts as a `SecretId`,
+/// is not: the ARN recorded for it later is another string.
+fn is_complete_arn(id: &str) -> bool {
+    let Some((_, tail)) = id.split_once(":secret:") else {
+        return false;
+    };
+    is_arn(id) && tail.len() > 7 && looks_like_arn_suffix(tail)
+}
+
 /// Where a RotateSecret error belongs: the Lambda when Secrets Manager says the Lambda is the
 /// problem (it cannot invoke it, or the function refused), else the secret.
 fn rotate_error_path(e: &offstate_common::StoreError) -> AttributePath {
@@ -310,11 +321,13 @@ impl offstate_framework::Resource for RotationResource {
         })
     }
 
-    /// Only an ARN: a create whose DescribeSecret failed records the configured `secret_id`
-    /// (maybe a name) as `id` until the next refresh, and Terraform rejects an identity that
-    /// changes once recorded; a missing one is filled in by that refresh.
+    /// Only a complete ARN (ending in the secret's `-` and six characters): a create whose
+    /// DescribeSecret failed records the configured `secret_id` (maybe a name, maybe a partial
+    /// ARN without that suffix) as `id` until the next refresh puts DescribeSecret's ARN there,
+    /// and Terraform rejects an identity that changes once recorded ("Unexpected Identity
+    /// Change"); a missing one is filled in by that refresh.
     fn identity(&self, state: &Value) -> Option<Value> {
-        let id = state.get("id").as_str().filter(|id| is_arn(id))?;
+        let id = state.get("id").as_str().filter(|id| is_complete_arn(id))?;
         Some(Value::object([("arn", Value::string(id))]))
     }
 
@@ -660,6 +673,10 @@ mod tests {
         // A create whose DescribeSecret failed records the name until the next refresh: no
         // identity yet, since a recorded one may not change.
         assert_eq!(r.identity(&state(Value::string("app/db"))), None);
+        // Nor when `secret_id` was a partial ARN (no `-AbC123`): the refresh records
+        // DescribeSecret's complete ARN, another string, and a recorded identity may not change.
+        let partial = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db";
+        assert_eq!(r.identity(&state(Value::string(partial))), None);
         assert_eq!(r.identity(&state(Value::Unknown)), None);
         let schema = r.identity_schema().expect("an identity schema");
         assert_eq!(schema.attributes.len(), 1);
