@@ -483,6 +483,26 @@ pub(crate) fn parse_state<'a>(
             message: message.into(),
         }
     })?;
+    // A lineage that is there but not a string is not missing: say what it is, where.
+    if let Some(id) = doc.node_at("/lineage") {
+        let found = match doc.kind(id) {
+            crate::json::Kind::Str { .. } => None,
+            crate::json::Kind::Null => Some("null"),
+            crate::json::Kind::Bool(_) => Some("a boolean"),
+            crate::json::Kind::Number => Some("a number"),
+            crate::json::Kind::Array => Some("an array"),
+            crate::json::Kind::Object => Some("an object"),
+        };
+        if let Some(found) = found {
+            return Err(ScrubError::At {
+                file: file.to_string(),
+                pointer: "/lineage".to_string(),
+                message: format!(
+                    "`lineage` is {found}, not a string (Terraform writes a UUID there): the state was edited or written by another tool; give it its lineage back as a string"
+                ),
+            });
+        }
+    }
     let lineage = doc
         .str_at("/lineage")
         .filter(|l| !l.is_empty())

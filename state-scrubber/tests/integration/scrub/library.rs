@@ -275,6 +275,70 @@ fn a_serial_at_its_maximum_or_not_json_is_refused_before_anything_is_stored() {
     }
 }
 
+/// A `lineage` that is there but not a string was refused with "the state has no `lineage`",
+/// which sends the user looking for a missing member. It names the JSON path and what is
+/// there now, for scrub and restore; a missing or empty lineage keeps the NoLineage advice.
+#[test]
+fn a_lineage_that_is_not_a_string_is_named_by_its_json_path() {
+    let c = canary();
+    let lineage = "\"lineage\": \"6b0e2b9c-0000-4000-8000-00000000c4a1\"";
+    for (value, says) in [
+        ("42", "`lineage` is a number, not a string"),
+        ("null", "`lineage` is null, not a string"),
+        ("[\"6b0e2b9c\"]", "`lineage` is an array, not a string"),
+        ("{}", "`lineage` is an object, not a string"),
+        ("true", "`lineage` is a boolean, not a string"),
+    ] {
+        let src = canary_state(&c).replace(lineage, &format!("\"lineage\": {value}"));
+        assert_ne!(src, canary_state(&c));
+        let store = MemoryStore::default();
+        let e = rt()
+            .block_on(scrub_write(src.as_bytes(), "s.tfstate", &store))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("s.tfstate: at JSON path `/lineage`: {says}")),
+            "{value}: {e}"
+        );
+        assert!(!e.contains("has no `lineage`"), "{value}: {e}");
+        assert_no_canary(&c, "the error", e.as_bytes());
+        assert_eq!(
+            store.call_count("create") + store.call_count("put_value"),
+            0
+        );
+        let e = rt()
+            .block_on(restore::restore(
+                src.as_bytes(),
+                "s.tfstate",
+                "test/app",
+                &store,
+                true,
+            ))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("s.tfstate: at JSON path `/lineage`: {says}")),
+            "restore, {value}: {e}"
+        );
+    }
+    // Missing and empty: still the advice on giving the state a lineage.
+    for src in [
+        canary_state(&c).replace(&format!("{lineage},"), ""),
+        canary_state(&c).replace(lineage, "\"lineage\": \"\""),
+    ] {
+        assert_ne!(src, canary_state(&c));
+        let e = rt()
+            .block_on(scrub_write(
+                src.as_bytes(),
+                "s.tfstate",
+                &MemoryStore::default(),
+            ))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("has no `lineage`"), "{e}");
+    }
+}
+
 /// A report's `Debug` (what a test's `unwrap_err()` prints on a run that succeeded, or any
 /// `{:?}`) printed the state it wrote byte for byte: a scrub's holds the values it left in place
 /// (here every one but the selected output), a restore's holds them all; and an instance's
