@@ -548,13 +548,22 @@ impl StoreError {
                  state, and the next apply goes on from there.",
             ),
             "UnrecognizedClientException" | "InvalidClientTokenId" => Some(
-                "AWS does not recognise these credentials: the access key id is mistyped or deleted, a session token is \
-                 missing or belongs to other keys, or the keys are of another partition than the region (aws-cn, aws-us-gov). \
-                 Check the credentials in the environment, the profile and its credentials file.",
+                "AWS does not recognise these credentials in this region: the region is an opt-in region (af-south-1, \
+                 ap-east-1, eu-south-2, me-south-1, ...) not enabled for the account, or the session token came from STS's \
+                 global endpoint, whose tokens hold only in the regions enabled by default (get one from the region's STS \
+                 endpoint); or the access key id is mistyped or deleted, a session token is missing or belongs to other keys, \
+                 or the keys are of another partition than the region (aws-cn, aws-us-gov). Check the region, then the \
+                 credentials in the environment, the profile and its credentials file.",
             ),
-            "InvalidSignatureException" | "SignatureDoesNotMatch" | "IncompleteSignature" => Some(
+            "InvalidSignatureException" | "SignatureDoesNotMatch" => Some(
                 "The request's signature does not match the access key id: the secret access key is mistyped or belongs to \
                  another key. Check the credentials in the environment, the profile and its credentials file.",
+            ),
+            "IncompleteSignature" => Some(
+                "AWS found the request's signature incomplete or malformed, which no secret access key causes: a proxy or \
+                 gateway changed or cut the Authorization header, or the access key id holds a character that breaks it \
+                 (a space, a line break, a quote copied with it). Check the access key id in the environment, the profile \
+                 and its credentials file, and what stands between this computer and AWS.",
             ),
             "MissingAuthenticationToken" => Some(
                 "The request was not signed with credentials. Check that the environment, the profile or assume_role \
@@ -727,6 +736,32 @@ mod tests {
         assert_eq!(
             StoreError::from_code("ThrottlingException", "signature expired").credentials_advice(),
             None
+        );
+    }
+
+    #[test]
+    fn credentials_advice_names_opt_in_regions_and_a_malformed_signature() {
+        // An opt-in region not enabled (or a global-endpoint session token used there) answers
+        // "The security token included in the request is invalid": the keys may be fine.
+        for code in ["UnrecognizedClientException", "InvalidClientTokenId"] {
+            let e = StoreError::from_code(
+                code,
+                "The security token included in the request is invalid.",
+            );
+            let advice = e.credentials_advice().unwrap_or_default();
+            assert!(advice.contains("opt-in region"), "{code}: {advice}");
+            assert!(advice.contains("global endpoint"), "{code}: {advice}");
+        }
+        // A malformed Authorization header is no mistyped secret access key.
+        let e = StoreError::from_code(
+            "IncompleteSignature",
+            "Authorization header requires 'Credential' parameter.",
+        );
+        let advice = e.credentials_advice().unwrap_or_default();
+        assert!(advice.contains("Authorization header"), "{advice}");
+        assert!(
+            !advice.contains("secret access key is mistyped"),
+            "{advice}"
         );
     }
 
