@@ -397,6 +397,61 @@ fn collect_all(paths: &[PathBuf], exclude: &Exclude, all: &mut Collected) {
     }
 }
 
+/// An entry's path as `--exclude` sees it: relative to the walked directory (`rel` is its
+/// directory's), labelled like the reports.
+fn child_rel(rel: &str, name: &std::ffi::OsStr) -> String {
+    let label = path_label(Path::new(name));
+    if rel.is_empty() {
+        label
+    } else {
+        format!("{rel}/{label}")
+    }
+}
+
+/// A directory the walk does not enter, by its name. Inside .terraform only the backend cache
+/// matters (providers/ and modules/ are caches); other hidden directories (.git,
+/// .terragrunt-cache, ...) and node_modules are skipped.
+fn skipped_dir(name: &str, in_dot_terraform: bool) -> bool {
+    in_dot_terraform || name == "node_modules" || (name.starts_with('.') && name != ".terraform")
+}
+
+/// A walked directory's entries, sorted by name, each with its type. One that cannot be listed
+/// (`readdir` failing part-way) or whose type cannot be told (`lstat` refused where the file
+/// system gives no type in the listing) is an error naming the directory or the entry, as a
+/// directory that cannot be opened is: an audit does not pass over what it could not look at
+/// (they were dropped without a word, and the run said 0 findings, exit 0). Unless
+/// `passed_over(path)`: the walk would leave it out as a file and as a directory alike.
+fn listing(
+    dir: &Path,
+    rd: impl IntoIterator<Item = std::io::Result<(PathBuf, std::io::Result<std::fs::FileType>)>>,
+    passed_over: impl Fn(&Path) -> bool,
+    errors: &mut Vec<InputError>,
+) -> Vec<(PathBuf, std::fs::FileType)> {
+    let mut entries = Vec::new();
+    for e in rd {
+        match e {
+            Ok((path, Ok(ft))) => entries.push((path, ft)),
+            Ok((path, Err(_))) if passed_over(&path) => {}
+            Ok((path, Err(e))) => errors.push(InputError::Io {
+                path: path_label(&path),
+                message: format!(
+                    "cannot tell whether it is a file or a directory; not scanned: {}",
+                    io_message(&e)
+                ),
+            }),
+            Err(e) => errors.push(InputError::Io {
+                path: path_label(dir),
+                message: format!(
+                    "the directory could not be listed to its end; the rest not scanned: {}",
+                    io_message(&e)
+                ),
+            }),
+        }
+    }
+    entries.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+    entries
+}
+
 /// Walk `dir`, which is `rel` below the walked directory (`""` for the directory itself).
 fn walk(dir: &Path, rel: &str, exclude: &Exclude, all: &mut Collected) {
     let rd = match std::fs::read_dir(dir) {
@@ -409,23 +464,32 @@ fn walk(dir: &Path, rel: &str, exclude: &Exclude, all: &mut Collected) {
             return;
         }
     };
-    let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
     let in_dot_terraform = dir.file_name().is_some_and(|n| n == ".terraform");
-    for e in entries {
-        let path = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        let os_name = e.file_name();
+    // An entry of unknown type: left out if the walk would leave it out as a directory (the
+    // names below) and as a file (not a state's name, or excluded).
+    let passed_over = |path: &Path| {
+        let os_name = path.file_name().unwrap_or_default();
         let name = os_name.to_string_lossy();
-        // As `--exclude` sees it: relative to the walked directory, labelled like the reports.
-        let child_rel = {
-            let label = path_label(Path::new(&os_name));
-            if rel.is_empty() {
-                label
-            } else {
-                format!("{rel}/{label}")
-            }
-        };
+        let child_rel = child_rel(rel, os_name);
+        let as_dir =
+            skipped_dir(&name, in_dot_terraform) || exclude.matching(&child_rel, true).is_some();
+        let as_file = !(if in_dot_terraform {
+            name == "terraform.tfstate"
+        } else {
+            looks_like_state(path)
+        }) || exclude.matching(&child_rel, false).is_some();
+        as_dir && as_file
+    };
+    let entries = listing(
+        dir,
+        rd.map(|e| e.map(|e| (e.path(), e.file_type()))),
+        passed_over,
+        &mut all.errors,
+    );
+    for (path, ft) in entries {
+        let os_name = path.file_name().unwrap_or_default().to_os_string();
+        let name = os_name.to_string_lossy();
+        let child_rel = child_rel(rel, &os_name);
         // Exclude what the walk would read or walk into, pruning a directory (nothing under
         // it is looked at); anything else is passed over as before, and not counted.
         let excluded = |all: &mut Collected, dir: bool| match exclude.matching(&child_rel, dir) {
@@ -440,13 +504,7 @@ fn walk(dir: &Path, rel: &str, exclude: &Exclude, all: &mut Collected) {
             None => false,
         };
         if ft.is_dir() {
-            // Inside .terraform only the backend cache matters (providers/ and modules/ are caches);
-            // other hidden directories (.git, .terragrunt-cache, ...) and node_modules are skipped.
-            if in_dot_terraform
-                || name == "node_modules"
-                || (name.starts_with('.') && name != ".terraform")
-                || excluded(all, true)
-            {
+            if skipped_dir(&name, in_dot_terraform) || excluded(all, true) {
                 continue;
             }
             walk(&path, &child_rel, exclude, all);
@@ -842,6 +900,42 @@ mod tests {
         let long = [b"{".as_slice(), &vec![b' '; CHUNK * 2 + 3], b"}"].concat();
         assert_eq!(read_stream(&long[..]).unwrap(), long);
         assert_eq!(read_stream(&b""[..]).unwrap(), b"");
+    }
+
+    /// What a walk cannot list or cannot tell the type of is an error naming it, not left out
+    /// without a word (a `readdir` failing part-way, an `lstat` refused on a file system that
+    /// gives no type in the listing: neither happens on ext4 or tmpfs, so the listing is fed).
+    #[test]
+    fn entries_a_walk_cannot_look_at_are_errors_naming_them() {
+        use std::io::Error;
+        let dir = Path::new("envs");
+        let file = std::fs::metadata(".").unwrap().file_type();
+        let denied = || Error::from_raw_os_error(13);
+        let mut errors = Vec::new();
+        let entries = listing(
+            dir,
+            [
+                Ok((dir.join("b.tfstate"), Ok(file))),
+                Ok((dir.join("prod"), Err(denied()))),
+                Ok((dir.join(".git"), Err(denied()))),
+                Ok((dir.join("a.tfstate"), Ok(file))),
+                Err(Error::from_raw_os_error(5)),
+            ],
+            |p| p.ends_with(".git"),
+            &mut errors,
+        );
+        let names: Vec<_> = entries.iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(names, [dir.join("a.tfstate"), dir.join("b.tfstate")]);
+        let errors: Vec<_> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "envs/prod: cannot tell whether it is a file or a directory; not scanned: \
+                 Permission denied (os error 13)",
+                "envs: the directory could not be listed to its end; the rest not scanned: \
+                 Input/output error (os error 5)",
+            ]
+        );
     }
 
     #[test]
