@@ -4498,3 +4498,63 @@ fn a_module_output_beside_its_write_only_twin_is_a_note_not_a_conflict() {
         notes[1]
     );
 }
+
+/// The ephemeral `aws_ssm_parameter` has no `insecure_value` and no `id`, and the ephemeral
+/// `aws_secretsmanager_secret_version` no `id` (hashicorp/aws 5.100.0's schema, from
+/// `terraform providers schema -json`). A conversion of a data source read through one of them,
+/// in a place that takes an ephemeral value (a provider block), wrote
+/// `ephemeral.aws_ssm_parameter.p.insecure_value`: "Unsupported attribute" at `terraform
+/// validate`. The data source stays, with a note naming the use and what to read instead.
+#[test]
+fn a_data_source_read_through_an_attribute_its_ephemeral_form_lacks_stays() {
+    for (ty, args, attr, instead) in [
+        (
+            "aws_ssm_parameter",
+            "name = \"arn:aws:ssm:eu-west-1:111122223333:parameter/db\"",
+            "insecure_value",
+            "`value`",
+        ),
+        (
+            "aws_ssm_parameter",
+            "name = \"arn:aws:ssm:eu-west-1:111122223333:parameter/db\"",
+            "id",
+            "`name`",
+        ),
+        (
+            "aws_secretsmanager_secret_version",
+            "secret_id = \"prod/db\"",
+            "id",
+            "`arn` and `version_id`",
+        ),
+    ] {
+        let main = format!(
+            "data \"{ty}\" \"p\" {{\n  {args}\n}}\n\n\
+             provider \"postgresql\" {{\n  password = data.{ty}.p.{attr}\n}}\n"
+        );
+        let (plan, text, _dir) = migrate_main(&[("main.tf", &main)]);
+        assert!(!text.contains("ephemeral"), "{ty}.{attr}: {text}");
+        assert!(
+            plan.notes.iter().any(|n| n.message.contains(&format!(
+                "`data.{ty}.p` not made ephemeral: `{attr}` (provider `postgresql`"
+            )) && n.message.contains(&format!(
+                "has no counterpart in the ephemeral `{ty}`; read {instead} instead"
+            ))),
+            "{ty}.{attr}: {:#?}",
+            plan.notes
+        );
+        // The attributes the ephemeral form has still convert.
+        let good = if ty == "aws_ssm_parameter" {
+            "value"
+        } else {
+            "secret_string"
+        };
+        let (_plan, text, _dir) = migrate_main(&[(
+            "main.tf",
+            &main.replace(&format!(".p.{attr}"), &format!(".p.{good}")),
+        )]);
+        assert!(
+            text.contains(&format!("password = ephemeral.{ty}.p.{good}")),
+            "{ty}.{good}: {text}"
+        );
+    }
+}

@@ -589,12 +589,16 @@ impl<'a> Planner<'a> {
 
 impl Planner<'_> {
     /// Why a use of `data.{ty}.{name}` reads an attribute the ephemeral form of `ty` does not
-    /// have, so that `ephemeral.{ty}.{name}` would not validate. The data source
-    /// `aws_eks_cluster_auth` has `id` (the cluster name); the ephemeral one has only `name`,
-    /// `region` and `token` (hashicorp/aws website/docs/ephemeral-resources/eks_cluster_auth).
+    /// have, so that `ephemeral.{ty}.{name}` would not validate ("Unsupported attribute").
+    /// From hashicorp/aws 5.100.0's schema (`terraform providers schema -json`): the data
+    /// source `aws_eks_cluster_auth` has `id` (the cluster name), the ephemeral one only `name`
+    /// (and `region` from 6.0) and `token`; `aws_ssm_parameter` has `id` and `insecure_value`
+    /// the ephemeral one lacks; `aws_secretsmanager_secret_version` has `id` (`arn|version_id`).
     fn attribute_without_twin(&self, ty: &str, name: &str) -> Option<String> {
-        let (lacking, instead): (&[&str], &str) = match ty {
-            "aws_eks_cluster_auth" => (&["id"], "`name`"),
+        let lacking: &[(&str, &str)] = match ty {
+            "aws_eks_cluster_auth" => &[("id", "`name`")],
+            "aws_ssm_parameter" => &[("id", "`name`"), ("insecure_value", "`value`")],
+            "aws_secretsmanager_secret_version" => &[("id", "`arn` and `version_id`")],
             _ => return None,
         };
         let candidate = Candidate::Data {
@@ -608,12 +612,11 @@ impl Planner<'_> {
                 crate::module::Step::Attr(a, _) => Some(a.as_str()),
                 crate::module::Step::Other(_) => None,
             })?;
-            lacking.contains(&attr).then(|| {
-                format!(
-                    "`{attr}` ({}) has no counterpart in the ephemeral `{ty}`; read {instead} instead",
-                    r.describe_site()
-                )
-            })
+            let (_, instead) = lacking.iter().find(|(a, _)| *a == attr)?;
+            Some(format!(
+                "`{attr}` ({}) has no counterpart in the ephemeral `{ty}`; read {instead} instead",
+                r.describe_site()
+            ))
         });
         reason
     }
