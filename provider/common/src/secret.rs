@@ -359,22 +359,119 @@ impl SecretValue {
     /// [`crate::SecretRef`].
     pub fn select_json<S: AsRef<str>>(&self, path: &[S]) -> Result<SecretValue, JsonSelectError> {
         let text = self.expose_str().map_err(|_| JsonSelectError::NotUtf8)?;
-        let root: serde_json::Value =
-            serde_json::from_str(text).map_err(|_| JsonSelectError::NotJson)?;
-        // serde_json's tree is freed without zeroing: its strings (keys too) are zeroed here,
-        // on every path out.
-        let picked = select_in(&root, path);
-        zeroize_json(root);
-        picked
+        // Parsed into a tree whose strings (keys too) are zeroed as they are freed, on every
+        // path out: serde_json's own `Value` is also freed inside the parser, unzeroed, when the
+        // text turns out not to be JSON past a string (`{"pw":"…",}`, trailing text) and when
+        // a key repeats (the earlier value).
+        let root: JsonNode = serde_json::from_str(text).map_err(|_| JsonSelectError::NotJson)?;
+        select_in(&root, path)
+    }
+}
+
+/// A parsed JSON value whose strings, object keys included, are zeroed when freed. Members keep
+/// the order of the text; a repeated key keeps its first place and takes the last value, as
+/// serde_json's `Value` (`preserve_order`) does, so the compact JSON written is the same.
+enum JsonNode {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(Zeroizing<String>),
+    Array(Vec<JsonNode>),
+    Object(Vec<(Zeroizing<String>, JsonNode)>),
+}
+
+/// A string (an object key) read into a buffer of its exact size, zeroed when freed.
+struct JsonKey(Zeroizing<String>);
+
+impl<'de> serde::Deserialize<'de> for JsonKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Key;
+        impl serde::de::Visitor<'_> for Key {
+            type Value = JsonKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<JsonKey, E> {
+                Ok(JsonKey(Zeroizing::new(s.to_owned())))
+            }
+        }
+        d.deserialize_str(Key)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JsonNode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Node;
+        impl<'de> serde::de::Visitor<'de> for Node {
+            type Value = JsonNode;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<JsonNode, E> {
+                Ok(JsonNode::Null)
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<JsonNode, E> {
+                Ok(JsonNode::Bool(b))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<JsonNode, E> {
+                Ok(JsonNode::Number(n.into()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<JsonNode, E> {
+                Ok(JsonNode::Number(n.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<JsonNode, E> {
+                // As serde_json's `Value`: a number that is no finite f64 is null.
+                Ok(serde_json::Number::from_f64(n).map_or(JsonNode::Null, JsonNode::Number))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<JsonNode, E> {
+                Ok(JsonNode::String(Zeroizing::new(s.to_owned())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<JsonNode, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(JsonNode::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonNode, A::Error> {
+                let mut members: Vec<(Zeroizing<String>, JsonNode)> = Vec::new();
+                while let Some(JsonKey(key)) = map.next_key()? {
+                    let value: JsonNode = map.next_value()?;
+                    // A linear search: a secret is at most 64 KiB, and a repeated key is rare.
+                    match members.iter_mut().find(|(k, _)| **k == *key) {
+                        Some((_, earlier)) => *earlier = value,
+                        None => members.push((key, value)),
+                    }
+                }
+                Ok(JsonNode::Object(members))
+            }
+        }
+        d.deserialize_any(Node)
+    }
+}
+
+impl serde::Serialize for JsonNode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            JsonNode::Null => s.serialize_unit(),
+            JsonNode::Bool(b) => s.serialize_bool(*b),
+            JsonNode::Number(n) => serde::Serialize::serialize(n, s),
+            JsonNode::String(v) => s.serialize_str(v),
+            JsonNode::Array(items) => s.collect_seq(items),
+            JsonNode::Object(members) => s.collect_map(members.iter().map(|(k, v)| (&k[..], v))),
+        }
     }
 }
 
 /// [`SecretValue::select_json`] on the parsed tree.
-fn select_in<S: AsRef<str>>(
-    root: &serde_json::Value,
-    path: &[S],
-) -> Result<SecretValue, JsonSelectError> {
-    let container = root.is_object() || root.is_array();
+fn select_in<S: AsRef<str>>(root: &JsonNode, path: &[S]) -> Result<SecretValue, JsonSelectError> {
+    let container = matches!(root, JsonNode::Object(_) | JsonNode::Array(_));
     if !path.is_empty() && !container {
         return Err(JsonSelectError::NotJson);
     }
@@ -389,8 +486,10 @@ fn select_in<S: AsRef<str>>(
                 .join("/")
         };
         let next = match node {
-            serde_json::Value::Object(map) => map.get(key),
-            serde_json::Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            JsonNode::Object(members) => {
+                members.iter().find(|(k, _)| &k[..] == key).map(|(_, v)| v)
+            }
+            JsonNode::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => {
                 return Err(JsonSelectError::NotAContainer {
                     key: key.to_owned(),
@@ -404,14 +503,14 @@ fn select_in<S: AsRef<str>>(
         })?;
     }
     Ok(match node {
-        serde_json::Value::String(s) => SecretValue::from_string(s.clone()),
+        JsonNode::String(s) => SecretValue::from_string(String::clone(s)),
         other => compact_json(other),
     })
 }
 
 /// `v` as compact JSON, written into a buffer of its exact size: `to_string` grows its buffer
 /// by reallocating, which frees the smaller ones, holding part of the value, unzeroed.
-fn compact_json(v: &serde_json::Value) -> SecretValue {
+fn compact_json(v: &impl serde::Serialize) -> SecretValue {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -423,7 +522,7 @@ fn compact_json(v: &serde_json::Value) -> SecretValue {
         }
     }
     let mut count = Count(0);
-    // Writing a `Value` fails only on an I/O error, and neither writer has one.
+    // Writing JSON (string keys only) fails only on an I/O error, and neither writer has one.
     let _ = serde_json::to_writer(&mut count, v);
     let mut out = Vec::with_capacity(count.0);
     let _ = serde_json::to_writer(&mut out, v);
@@ -841,6 +940,30 @@ mod tests {
                 parent: "port".into(),
             }
         );
+    }
+
+    /// The tree select_json parses into writes a member as serde_json's `Value` would: numbers
+    /// (floats, exponents, negatives, u64 and i64 limits), escapes, nesting, and a repeated key
+    /// (its first place, the last value), and picks the repeated key's last value.
+    #[test]
+    fn select_json_writes_a_member_as_serde_json_does() {
+        let text = r#"{"a":{"x":1,"y":[1.5,-2,1e3,18446744073709551615,-9223372036854775808,null,false],
+            "x":{"q":"\"\u00e9\ud83d\udd11\n"},"z":"","":{}},"b":"first","b":"last"}"#;
+        let v = SecretValue::from_string(text.to_owned());
+        let want: serde_json::Value = serde_json::from_str(text).unwrap();
+        for path in [&["a"][..], &["a", "y"], &["a", "x"], &[]] {
+            let mut node = &want;
+            for key in path {
+                node = &node[*key];
+            }
+            let got = v.select_json(path).unwrap();
+            assert_eq!(
+                got.expose_str().unwrap(),
+                serde_json::to_string(node).unwrap(),
+                "{path:?}"
+            );
+        }
+        assert_eq!(v.select_json(&["b"]).unwrap().expose_str().unwrap(), "last");
     }
 
     #[test]

@@ -109,3 +109,32 @@ fn the_watch_sees_an_unzeroed_copy() {
     });
     assert!(hits > 0, "the allocator did not see a freed copy");
 }
+
+/// A text that is not JSON past a string (a value missing before `}`, trailing text) and a repeated key:
+/// serde_json's `Value` freed what it had built, or the earlier value, inside the parser, with
+/// no way to zero it (1 block each before select_json parsed into a zeroing tree).
+#[test]
+fn select_json_frees_no_copy_on_a_parse_error_or_a_repeated_key() {
+    let c = text(canary());
+    for (case, doc) in [
+        (
+            "not JSON",
+            format!(r#"{{"user":"app","password":"{c}","x":}}"#),
+        ),
+        ("trailing text", format!(r#"{{"password":["{c}"]}} x"#)),
+        (
+            "a repeated key",
+            format!(r#"{{"password":"{c}","password":"x"}}"#),
+        ),
+        ("a repeated key's name", format!(r#"{{"{c}":1,"{c}":2}}"#)),
+    ] {
+        let doc = SecretValue::from_string(doc);
+        let hits = unzeroed_frees(|| {
+            drop(doc.select_json(&["password"]));
+        });
+        assert!(
+            hits == 0,
+            "{case}: {hits} freed blocks held the value unzeroed"
+        );
+    }
+}
