@@ -9,8 +9,10 @@ lines are read instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +34,20 @@ def test_make_demo_runs_clean_and_plain_in_a_log():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
     env.update(PYTHON=sys.executable, OFFSTATE_PROVIDER_BIN=str(tfh.provider_binary()), TERM="xterm-256color")
     env.pop("NO_COLOR", None)
-    res = subprocess.run(["bash", str(REPO / "tools" / "demo.sh")], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    # Its own process group, killed whole on a timeout or an interrupt: killing bash alone (as
+    # subprocess.run's timeout does) skips the demo's trap and left moto_server running.
+    proc = subprocess.Popen(["bash", str(REPO / "tools" / "demo.sh")], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+        else:
+            # Anything the demo left behind in its group (it stops moto_server itself).
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    res = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-4000:]
     assert out.count(", as expected") == 4, out[-4000:]
