@@ -53,3 +53,40 @@ def test_assume_role_refused_for_expired_credentials_or_a_wrong_clock_names_the_
     assert not any("DispatchFailure" in d for d in details), f"not a bare dispatch failure: {shown}"
     assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
     ws.sweep()
+
+
+def test_a_profile_role_refused_for_expired_base_credentials_names_the_fix_not_assume_role(ws, sm):
+    """The role is the profile's (role_arn + source_profile), not the provider's assume_role, and
+    STS refuses its AssumeRole because the source profile's session expired: the error names the
+    code and the fix, and does not send the user to an `assume_role` block the configuration lacks."""
+    ws.set_var("secret", own_value(ws))
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        ws.env.pop(k, None)
+    key, token = ws.canary("filekey"), ws.canary("filetoken")
+    files = ws.dir.parent / "aws-files"
+    files.mkdir(exist_ok=True)
+    (files / "config").write_text(
+        "[profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/deploy\nsource_profile = base\n\n[profile base]\n")
+    (files / "credentials").write_text(
+        f"[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {key.reveal()}\n"
+        f"aws_session_token = {token.reveal()}\n")
+    status, code, message, advice = STS_CREDENTIAL_FAULTS["session-expired"]
+    sts = FakeSts(status=status, code=code, message=message)
+    try:
+        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
+        name = ws.name()
+        attrs = {"profile": "deploy", "shared_config_files": [str(files / "config")],
+                 "shared_credentials_files": [str(files / "credentials")], "max_retries": 1}
+        ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs=attrs,
+                            variables=("secret",)))
+        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    finally:
+        sts.close()
+    assert sts.calls, "STS was not asked"
+    details = [" ".join((d.get("summary", "") + " " + d.get("detail", "")).split()) for d in error_diagnostics(res)]
+    shown = canaries.redact(repr([d[:700] for d in details]))
+    assert details and all(code in d for d in details), f"names STS's code: {shown}"
+    assert all(advice in d for d in details), f"says what to do ({advice!r}): {shown}"
+    assert not any("(assume_role)" in d for d in details), f"no assume_role block to blame: {shown}"
+    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    ws.sweep()

@@ -87,10 +87,12 @@ where
     }
 }
 
-/// When the credentials could not be loaded because STS refused the `AssumeRole` call of the
-/// provider's `assume_role` for a fault of the credentials it was signed with (expired, unknown,
+/// When the credentials could not be loaded because STS refused an `AssumeRole` call for a fault
+/// of the credentials it was signed with (expired, unknown,
 /// a clock off: [`StoreError::credentials_advice`] has advice for it), that refusal under its
 /// own code, so the diagnostic says what to do; else `None` (the dispatch failure as it is).
+/// The call is the provider's `assume_role` or a profile's `role_arn` (aws-config's profile
+/// chain uses the same STS client crate): the text names both, not knowing which.
 /// Without it the error was "DispatchFailure: dispatch failure: other: an error occurred while
 /// loading credentials: service error: unhandled error (ExpiredToken): ...", with no advice.
 fn assume_role_refused_credentials(err: &(dyn std::error::Error + 'static)) -> Option<StoreError> {
@@ -104,7 +106,7 @@ fn assume_role_refused_credentials(err: &(dyn std::error::Error + 'static)) -> O
             let message = sts.err().message().unwrap_or("(no message)");
             let refused = StoreError::from_code(
                 code,
-                format!("STS AssumeRole (assume_role) refused the credentials it was signed with: {message}"),
+                format!("STS AssumeRole (of the provider's assume_role or the profile's role_arn) refused the credentials it was signed with: {message}"),
             );
             return refused.credentials_advice().is_some().then_some(refused);
         }
