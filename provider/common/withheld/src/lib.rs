@@ -102,7 +102,7 @@ pub fn withhold(secret: &str) {
     };
     // Other JSON encoders escape more than serde_json: PHP writes `/` as `\/` (an
     // `external_id` may hold `/`), Python's `ensure_ascii` every non-ASCII character as `\u00e9`
-    // (surrogate pairs beyond the BMP).
+    // (surrogate pairs beyond the BMP), and PHP's `json_encode` by default does both.
     let slashed = escaped.replace('/', "\\/");
     let mut ascii = String::with_capacity(escaped.len());
     for c in escaped.chars() {
@@ -115,9 +115,10 @@ pub fn withhold(secret: &str) {
             }
         }
     }
+    let both = ascii.replace('/', "\\/");
     let mut forms = vec![secret.to_owned(), escaped.clone(), encoded, lower];
-    for other in [slashed, ascii] {
-        if other != escaped {
+    for other in [slashed, ascii, both] {
+        if other != escaped && !forms.contains(&other) {
             forms.push(other);
         }
     }
@@ -507,6 +508,10 @@ mod tests {
             out == r#"{"password":"[withheld]"}"#,
             "Python's ensure_ascii"
         );
+        // PHP's json_encode by default escapes both: `\/` and `\u00f6`.
+        withhold("pr\u{f6}xy/withheld-11");
+        let out = scrub(r#"{"password":"pr\u00f6xy\/withheld-11"}"#);
+        assert!(out == r#"{"password":"[withheld]"}"#, "PHP's default");
     }
 
     /// Base64 wrapped into lines, as MIME (76 columns, CRLF), a `base64` tool (76, LF), PEM (64)
