@@ -305,12 +305,15 @@ else:
             os.set_blocking(fd, False)
             said = b""
             deadline = time.monotonic() + 30
-            while b"Ctrl-D" not in said and time.monotonic() < deadline and proc.poll() is None:
+            while b"\n" not in said and time.monotonic() < deadline and proc.poll() is None:
                 try:
                     said += os.read(fd, 4096)
                 except BlockingIOError:
                     time.sleep(0.05)
             assert b"stdin, which is a terminal" in said, said
+            # A line pasted at a terminal is cut at 4 KiB (canonical mode): a plan's one-line
+            # `terraform show -json` failed as truncated JSON; the note says to pipe it.
+            assert b"must be piped: a terminal cuts a line at 4 KiB" in b" ".join(said.split()), said
             os.set_blocking(fd, True)
             # One Ctrl-D at the start of a line ends the input (it took two).
             clean = {"version": 4, "terraform_version": "1.11.0", "serial": 1, "lineage": "tty", "outputs": {}, "resources": []}

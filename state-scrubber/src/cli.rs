@@ -535,7 +535,9 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         None => Vec::new(),
     };
     // `audit -` typed at a terminal waits for a state on the keyboard: say so, rather than look
-    // hung (stdin from a pipe or a file says nothing). A closed stderr drops the note.
+    // hung (stdin from a pipe or a file says nothing). A closed stderr drops the note. A
+    // terminal's line discipline (canonical mode) keeps only the first 4 KiB of a line: a plan's
+    // `terraform show -json`, one line, pasted was cut and refused as truncated JSON.
     if !args.quiet
         && args.paths.iter().any(|p| p.as_os_str() == "-")
         && std::io::stdin().is_terminal()
@@ -543,7 +545,8 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         let _ = writeln!(
             std::io::stderr(),
             "note: reading a state or plan from stdin, which is a terminal: paste it and end with \
-             Ctrl-D, or pipe one in (`terraform state pull | state-scrubber audit -`)"
+             Ctrl-D, or pipe one in (`terraform state pull | state-scrubber audit -`; one-line \
+             JSON such as `terraform show -json` must be piped: a terminal cuts a line at 4 KiB)"
         );
     }
     let mut report = audit_excluding(
