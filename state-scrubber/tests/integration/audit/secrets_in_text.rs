@@ -949,3 +949,54 @@ fn a_helm_password_key_naming_a_secret_entry_is_quiet() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// A YAML value on the line after its key (a plain scalar, or a block scalar after `|` / `>-`)
+/// is an assignment; the next line's key (a nested block) is not a value. 174b90f kept the
+/// value to the key's own line and so lost the first kind.
+#[test]
+fn a_yaml_secret_on_the_line_after_its_key_is_found_a_nested_key_is_not() {
+    let a = || plant(&random(ALNUM, 24));
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "plain_next_line",
+            format!("db:\n  password:\n    {}\n", a()),
+            &["text-secret-assignment"],
+        ),
+        (
+            "literal_block",
+            format!("db:\n  password: |\n    {}\n", a()),
+            &["text-secret-assignment"],
+        ),
+        (
+            "folded_block_strip",
+            format!("auth:\n  apiToken: >-\n    {}\n", a()),
+            &["text-secret-assignment"],
+        ),
+        (
+            "quoted_next_line_crlf",
+            format!("db:\r\n  password:\r\n    \"{}\"\r\n", a()),
+            &["text-secret-assignment"],
+        ),
+        (
+            "tab_after_colon",
+            format!("db:\n  password:\t{}\n", a()),
+            &["text-secret-assignment"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        ("nested_block", "apiTokens:\n  expiryDays: 30\n"),
+        (
+            "value_from",
+            "db:\n  password:\n    valueFrom:\n      secretKeyRef:\n        name: db-credentials\n",
+        ),
+        (
+            "template_next_line",
+            "db:\n  password: |\n    {{ .Values.db.password }}\n",
+        ),
+        (
+            "empty_env",
+            "DB_PASSWORD=\nexport DB_HOST=db.internal.example.com\n",
+        ),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
