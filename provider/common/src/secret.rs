@@ -38,7 +38,8 @@ fn cut_edge_len(len: usize) -> usize {
 /// Whether `hay[..at]` ends where a text was cut (`start` false: the kept tail of a value
 /// begins at `at`) or `hay[at..]` begins there (`start` true: the kept head ends at `at`):
 /// the end of the text, an ellipsis (`...`, `…`) or a note saying so (`(cut)`, `[truncated]`,
-/// up to 24 bytes), past any whitespace.
+/// up to 24 bytes), past any whitespace, and past a character the cut fell inside (see
+/// [`CUT_CHARACTER`]).
 fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
     const ELLIPSIS: [&[u8]; 2] = [b"...", "\u{2026}".as_bytes()];
     let note = |n: &[u8]| {
@@ -47,8 +48,8 @@ fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
             && (memchr::memmem::find(&lower, b"cut").is_some()
                 || memchr::memmem::find(&lower, b"trunc").is_some())
     };
-    if start {
-        let rest = hay[at..].trim_ascii_start();
+    let ends_here = |rest: &[u8]| {
+        let rest = rest.trim_ascii_start();
         let closing = match rest.first() {
             Some(b'(') => Some(b')'),
             Some(b'[') => Some(b']'),
@@ -58,8 +59,9 @@ fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
             || ELLIPSIS.iter().any(|e| rest.starts_with(e))
             || closing
                 .is_some_and(|c| memchr::memchr(c, rest).is_some_and(|end| note(&rest[..end])))
-    } else {
-        let before = hay[..at].trim_ascii_end();
+    };
+    let starts_here = |before: &[u8]| {
+        let before = before.trim_ascii_end();
         let opening = match before.last() {
             Some(b')') => Some(b'('),
             Some(b']') => Some(b'['),
@@ -70,8 +72,37 @@ fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
             || opening.is_some_and(|o| {
                 memchr::memrchr(o, before).is_some_and(|from| note(&before[from..]))
             })
+    };
+    if start {
+        let rest = &hay[at..];
+        // A head cut inside its next character: that character's escape begun (`\u00`, `%C3%A`)
+        // or its first bytes (U+FFFD once decoded lossily).
+        let partial = rest
+            .iter()
+            .take(CUT_CHARACTER)
+            .take_while(|&&b| b"\\%u".contains(&b) || b.is_ascii_hexdigit() || b >= 0x80)
+            .count();
+        ends_here(rest)
+            || (rest[..partial]
+                .iter()
+                .any(|&b| b == b'\\' || b == b'%' || b >= 0x80)
+                && ends_here(&rest[partial..]))
+    } else {
+        let before = &hay[..at];
+        // A tail cut inside its first character: that character's last bytes (U+FFFD).
+        let partial = before
+            .iter()
+            .rev()
+            .take(CUT_CHARACTER)
+            .take_while(|&&b| b >= 0x80)
+            .count();
+        starts_here(before) || (partial > 0 && starts_here(&before[..before.len() - partial]))
     }
 }
+
+/// The most bytes of a character cut short that [`at_a_cut`] looks past: a surrogate pair's
+/// escape cut before its end (`\ud83d\udd1`), or up to 4 U+FFFD.
+const CUT_CHARACTER: usize = 12;
 
 /// Whether `hay` holds `form` whole (when it is at most [`ECHO_RUN`] bytes) or any [`ECHO_RUN`]
 /// bytes of it.

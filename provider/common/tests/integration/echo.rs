@@ -386,6 +386,44 @@ fn a_short_value_cut_where_the_text_ends_is_withheld() {
     }
 }
 
+/// A short value's echo cut inside a multi-byte character, keeping more than half of it: the
+/// character's escape begun (Python's `ensure_ascii` `\u00`, percent `%C3%A`) or its bytes
+/// decoded lossily (U+FFFD) sat between the kept bytes and the cut, so 5 of a 9-byte value were
+/// shown.
+#[test]
+fn a_short_value_cut_inside_a_character_is_withheld() {
+    let s = canary();
+    let s = &s[s.len() - 7..];
+    let (head, tail) = (&s[..5], &s[2..]);
+    let v = SecretValue::from_string(format!("{head}\u{e9}{}", &s[5..]));
+    for message in [
+        format!("rejected: SecretString={head}\u{fffd}"),
+        format!("rejected: SecretString={head}\u{fffd}... (800 more bytes)"),
+        format!(r#"rejected: {{"SecretString":"{head}\u00"#),
+        format!(r#"rejected: {{"SecretString":"{head}\u00e"#),
+        format!(r#"rejected: {{"SecretString":"{head}\"#),
+        format!("rejected: SecretString={head}%C3%A"),
+        format!("rejected: SecretString={head}%C"),
+    ] {
+        let e = withheld(&v, "ValidationException", &message);
+        assert!(
+            e.message().starts_with("(message withheld"),
+            "a head cut inside a character: not withheld"
+        );
+    }
+    let v = SecretValue::from_string(format!("{}\u{e9}{tail}", &s[..2]));
+    for message in [
+        format!("\u{fffd}{tail}\"}}: rejected"),
+        format!("body: ...\u{fffd}{tail}\","),
+    ] {
+        let e = withheld(&v, "ValidationException", &message);
+        assert!(
+            e.message().starts_with("(message withheld"),
+            "a tail cut inside a character: not withheld"
+        );
+    }
+}
+
 /// The decoders meet every half-written escape, cut run and odd length without panicking.
 #[test]
 fn the_search_never_panics_on_a_hostile_message() {
