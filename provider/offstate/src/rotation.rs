@@ -215,7 +215,11 @@ fn same_secret(config: &Value, prior: &Value) -> bool {
         (tail.as_bytes()[cut] == b'-').then(|| tail[..cut].to_string())
     };
     let name = name_of_arn(arn);
-    let spelt = |s: &str| s == arn || Some(s) == name.as_deref();
+    // The partial ARN (the ARN without `-` and the six characters), which Secrets Manager also
+    // takes as a SecretId: an import by it, or by `identity = { arn = ... }` holding it, records
+    // it as `secret_id`.
+    let partial = name.as_ref().map(|_| &arn[..arn.len() - 7]);
+    let spelt = |s: &str| s == arn || Some(s) == name.as_deref() || Some(s) == partial;
     spelt(want) && spelt(had)
 }
 
@@ -713,6 +717,29 @@ mod tests {
             &state("app/db")
         ));
         assert!(!same_secret(&config(Value::Unknown), &state("app/db")));
+        // Imported by the partial ARN (no `-AbC123`), configured by the ARN or the name, and
+        // the other way round: the same secret, not a replacement (which cancels the rotation
+        // and, with rotate_immediately, rotates at once).
+        let partial = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db";
+        assert!(same_secret(&config(Value::string(arn)), &state(partial)));
+        assert!(same_secret(&config(Value::string(partial)), &state(arn)));
+        assert!(same_secret(
+            &config(Value::string("app/db")),
+            &state(partial)
+        ));
+        // A partial ARN of another secret, or of one whose name only starts the same.
+        assert!(!same_secret(
+            &config(Value::string(
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/other"
+            )),
+            &state(partial)
+        ));
+        assert!(!same_secret(
+            &config(Value::string(
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:app"
+            )),
+            &state(arn)
+        ));
     }
 
     #[test]
