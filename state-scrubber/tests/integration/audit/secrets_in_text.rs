@@ -950,6 +950,50 @@ fn a_helm_password_key_naming_a_secret_entry_is_quiet() {
     assert_loud_and_quiet(loud, quiet);
 }
 
+/// Fly.io macaroon tokens are found without the `FlyV1 ` scheme in front (`fly tokens create`
+/// prints it, a CI variable or `fly auth token` often holds the bare `fm2_`/`fm1r_` part, as
+/// gitleaks' and kingfisher's rules take it), and a Harness token's third part is any 24 letters
+/// and digits (gitleaks' rule), not only hex. f235dd7 missed both (the Fly token under
+/// FLY_API_TOKEN= was a MEDIUM text assignment).
+#[test]
+fn fly_macaroons_without_their_scheme_and_harness_tokens_are_found() {
+    const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "fly_bare_fm2",
+            format!("{}\n", plant(&format!("fm2_{}", random(B64, 300)))),
+            &["flyio-token"],
+        ),
+        (
+            "fly_env_fm1r",
+            format!(
+                "FLY_API_TOKEN={}\n",
+                plant(&format!("fm1r_{}==", random(B64, 160)))
+            ),
+            &["flyio-token"],
+        ),
+        (
+            "harness_alnum_token_id",
+            format!(
+                "{}\n",
+                plant(&format!(
+                    "pat.{}.{}.{}",
+                    random(URL, 22),
+                    random(ALNUM, 24),
+                    random(ALNUM, 20)
+                ))
+            ),
+            &["harness-token"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        ("fm2_short", "fm2_bGlicmFyeQ==\n"),
+        ("harness_host", "sat.example.com pat.example.org\n"),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
+
 /// A YAML value on the line after its key (a plain scalar, or a block scalar after `|` / `>-`)
 /// is an assignment; the next line's key (a nested block) is not a value. 174b90f kept the
 /// value to the key's own line and so lost the first kind.
