@@ -902,6 +902,49 @@ mod tests {
         assert_eq!(read_stream(&b""[..]).unwrap(), b"");
     }
 
+    /// A pipe, FIFO or socket hands data over in short reads (a writer that pauses, a pipe's
+    /// 64 KiB buffer): only a read of 0 bytes ends the stream, not a short one, also across a
+    /// piece's end and with reads interrupted by a signal. A terminal's Ctrl-D is such a 0: the
+    /// read ends there and does not ask for a second one.
+    #[test]
+    fn a_stream_in_short_reads_is_read_to_its_end() {
+        struct Trickle<'a> {
+            rest: &'a [u8],
+            calls: usize,
+            eof_after: Option<usize>,
+        }
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.calls += 1;
+                if self.calls % 5 == 0 {
+                    return Err(std::io::ErrorKind::Interrupted.into());
+                }
+                if self.eof_after == Some(self.calls) {
+                    return Ok(0);
+                }
+                let n = buf.len().min(self.rest.len()).min(7 + self.calls % 70_000);
+                buf[..n].copy_from_slice(&self.rest[..n]);
+                self.rest = &self.rest[n..];
+                Ok(n)
+            }
+        }
+        let data = [b"{\"a\":".as_slice(), &vec![b' '; CHUNK + 100], b"1}"].concat();
+        let trickle = |eof_after| Trickle {
+            rest: &data,
+            calls: 0,
+            eof_after,
+        };
+        assert!(read_stream(trickle(None)).unwrap() == data);
+        // Ctrl-D after the first reads: what came before, and no further read.
+        let mut t = trickle(Some(3));
+        let v = read_stream(&mut t).unwrap();
+        assert!(
+            v.len() < 200 && data.starts_with(&v) && t.calls == 3,
+            "{}",
+            v.len()
+        );
+    }
+
     /// What a walk cannot list or cannot tell the type of is an error naming it, not left out
     /// without a word (a `readdir` failing part-way, an `lstat` refused on a file system that
     /// gives no type in the listing: neither happens on ext4 or tmpfs, so the listing is fed).
