@@ -37,16 +37,24 @@ fn cut_edge_len(len: usize) -> usize {
 
 /// Whether `hay[..at]` ends where a text was cut (`start` false: the kept tail of a value
 /// begins at `at`) or `hay[at..]` begins there (`start` true: the kept head ends at `at`):
-/// the end of the text, an ellipsis (`...`, `…`) or a note saying so (`(cut)`, `[truncated]`,
-/// up to 24 bytes), past any whitespace, and past a character the cut fell inside (see
-/// [`CUT_CHARACTER`]).
+/// the end of the text, an ellipsis (`...`, `…`, also in brackets: `[...]`) or a note saying so
+/// (`(cut)`, `[truncated]`, up to 24 bytes), past any whitespace, and past a character the cut
+/// fell inside (see [`CUT_CHARACTER`]).
 fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
     const ELLIPSIS: [&[u8]; 2] = [b"...", "\u{2026}".as_bytes()];
+    // `n`: a bracketed note, from its opening bracket (its closing one there or not).
     let note = |n: &[u8]| {
         let lower = n.to_ascii_lowercase();
+        let inside = n.get(1..).unwrap_or_default();
+        let inside = inside
+            .strip_suffix(b")")
+            .or_else(|| inside.strip_suffix(b"]"))
+            .unwrap_or(inside)
+            .trim_ascii();
         n.len() <= 24
             && (memchr::memmem::find(&lower, b"cut").is_some()
-                || memchr::memmem::find(&lower, b"trunc").is_some())
+                || memchr::memmem::find(&lower, b"trunc").is_some()
+                || ELLIPSIS.contains(&inside))
     };
     let ends_here = |rest: &[u8]| {
         let rest = rest.trim_ascii_start();

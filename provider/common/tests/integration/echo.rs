@@ -365,6 +365,8 @@ fn a_short_value_cut_where_the_text_ends_is_withheld() {
                 format!("body: \u{2026} {tail}\","),
                 format!("...(cut) {tail}\"}} rejected"),
                 format!("rejected: {head}[truncated 812 bytes]"),
+                format!("rejected: {head} [...]"),
+                format!("(\u{2026}) {tail}\"}} rejected"),
             ] {
                 let e = withheld(&v, "ValidationException", &message);
                 assert!(
