@@ -349,7 +349,78 @@ def resources(d: Doc, tf18: bool):
         "client_secret": d.s(rs(string.ascii_lowercase + string.digits, 51)), "generate_secret": True, "name": "web",
         "token_validity_units": [{"access_token": "hours", "id_token": "hours", "refresh_token": "days"}],
         "access_token_validity": 1, "user_pool_id": "eu-west-1_" + rs(ALNUM, 9)}, sens("client_secret"))]))
+    out.extend(issuer_tokens(d))
     return out
+
+
+URL = ALNUM + "-_"
+BECH32 = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"
+LOWER36 = string.ascii_lowercase + string.digits
+
+
+def uid():
+    return str(uuid.UUID(int=R.getrandbits(128)))
+
+
+def issuer_tokens(d: Doc):
+    """Tokens whose prefix names their issuer, bare under neutral keys (a bootstrap script's
+    steps, a kubeconfig, a CLI login): only a content rule can find them. Then their look-alikes:
+    public keys, references, digests, base64 of public text, version strings, host names."""
+    presigned = ("https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
+                 "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIA" + rs(B32, 16) + "%2F20261128%2Feu-west-1%2Fsts%2Faws4_request"
+                 "&X-Amz-Date=20261128T010000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id"
+                 "&X-Amz-Security-Token=" + rs(ALNUM, 300) + "&X-Amz-Signature=" + rs(HEX, 64))
+    eks = "k8s-aws-v1." + base64.urlsafe_b64encode(presigned.encode()).decode().rstrip("=")
+    grafana = base64.b64encode(json.dumps({"k": rs(ALNUM, 32), "n": "ci", "id": 1}, separators=(",", ":")).encode()).decode()
+    t = d.s
+    steps = {
+        "age_identity": t("AGE-SECRET-KEY-1" + rs(BECH32, 58)),
+        "swarm_join": "docker swarm join --token " + t("SWMTKN-1-" + rs(LOWER36, 50) + "-" + rs(LOWER36, 25)) + " 10.0.1.10:2377",
+        "registry_login": "echo " + t("dckr_pat_" + rs(URL, 27)) + " | docker login -u acme --password-stdin",
+        "aliyun": "aliyun configure set --access-key-id " + t("LTAI" + rs(ALNUM, 20)),
+        "cf": t("cfut_" + rs(ALNUM, 40) + rs(HEX, 8)),
+        "dynatrace": t("dt0c01." + rs(string.ascii_uppercase + string.digits, 24) + "." + rs(string.ascii_uppercase + string.digits, 64)),
+        "heroku": t("HRKU-AA" + rs(URL, 58)),
+        "supabase": t("sbp_" + rs(HEX, 40)),
+        "neon": t("napi_" + rs(LOWER36, 64)),
+        "vercel": t("vcp_" + rs(URL, 56)),
+        "fly": t("fm2_" + rs(B64, 300)),
+        "buildkite": t("bkua_" + rs(HEX, 40)),
+        "jfrog": t("cmVmdGtuOjAxOj" + rs(ALNUM, 50)),
+        "sentry": t("sntryu_" + rs(HEX, 64)),
+        "atlas": t("mdb_sa_sk_" + rs(URL, 40)),
+        "harness": t("pat." + rs(URL, 22) + "." + rs(HEX, 24) + "." + rs(ALNUM, 20)),
+        "pypi": t("pypi-AgEIcHlwaS5vcmc" + rs(URL, 120)),
+        "cockroach": t("CCDB1_" + rs(ALNUM, 22) + "_" + rs(ALNUM, 40)),
+        "teams": "https://acme.webhook.office.com/webhookb2/" + uid() + "@" + uid() + "/IncomingWebhook/" + t(rs(HEX, 32)) + "/" + uid(),
+        "oc_login": "oc login --token=" + t("sha256~" + rs(URL, 43)) + " --server=https://api.c1.example.com:6443",
+        "gitlab_agent": t("glagent-" + rs(URL, 50)),
+        "slack_app": t("xapp-1-A" + rs(string.ascii_uppercase + string.digits, 10) + "-" + rs(string.digits, 13) + "-" + rs(HEX, 64)),
+        "grafana": t(grafana),
+        "kubeconfig_user": "users:\n- name: eks\n  user:\n    token: " + t(eks) + "\n",
+    }
+    looks = {
+        "age_recipient": "age1" + rs(BECH32.lower(), 58),
+        "swarm_join": "docker swarm join --token ${SWARM_TOKEN} 10.0.1.10:2377",
+        "supabase_publishable": "sb_publishable_" + rs(URL, 31),
+        "atlas_client_id": "mdb_sa_id_" + rs(HEX, 24),
+        "cf_version": "v1.0-beta",
+        "harness_host": "sat.example.com",
+        "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:" + rs(HEX, 64),
+        "ref_b64": base64.b64encode(b"refs/heads/main").decode(),
+        "fly_short": "fm2_" + base64.b64encode(b"library").decode(),
+        "node_api": "napi_create_function",
+        "oc_digest": "sha256~short",
+        "eks_prefix_only": "k8s-aws-v1.",
+        "teams_base": "https://acme.webhook.office.com/webhookb2/",
+        "dynatrace_env": "https://" + rs(string.ascii_lowercase, 8) + ".live.dynatrace.com/api/v2/metrics/ingest",
+    }
+    return [
+        res("null_resource", "bootstrap", [inst({"id": str(R.randint(10**18, 10**19 - 1)), "triggers": steps})], provider="hashicorp/null"),
+        res("terraform_data", "lookalike_tokens", [inst({"id": uid(), "input": {"value": looks, "type": ["object", {k: "string" for k in looks}]},
+            "output": {"value": looks, "type": ["object", {k: "string" for k in looks}]}, "triggers_replace": None})],
+            provider="terraform.io/builtin/terraform"),
+    ]
 
 
 def outputs(d: Doc, pw):
