@@ -334,11 +334,12 @@ impl SecretValue {
         use base64::Engine;
         let mut sources = vec![Zeroizing::new(self.bytes.to_vec())];
         if let Ok(s) = self.expose_str() {
-            if let Ok(json) = serde_json::to_string(s).map(Zeroizing::new) {
-                let inner = &json.as_bytes()[1..json.len() - 1];
-                if inner != s.as_bytes() {
-                    sources.push(Zeroizing::new(inner.to_vec()));
-                }
+            // In a buffer of its exact size: `to_string`'s buffer grows, freeing a copy of the
+            // value's start unzeroed.
+            let json = compact_json(&s);
+            let inner = &json.bytes[1..json.len() - 1];
+            if inner != s.as_bytes() {
+                sources.push(Zeroizing::new(inner.to_vec()));
             }
         }
         let mut forms = Vec::new();
@@ -782,8 +783,11 @@ mod echo {
         digit: fn(u8) -> Option<u8>,
         decode: fn(&[u8], &mut Vec<u8>),
     ) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::new());
-        let mut digits = Zeroizing::new(Vec::new());
+        // Sized for the most they can hold, never grown: a grown buffer frees the smaller one,
+        // holding what it decoded (a value quoted in hex or base64), unzeroed. A run of r digits
+        // gives `period` decodings of at most r * 3 / 4 bytes and a NUL each, r >= 2 * period.
+        let mut out = Zeroizing::new(Vec::with_capacity(text.len() * (period + 1)));
+        let mut digits = Zeroizing::new(Vec::with_capacity(text.len()));
         let mut i = 0;
         while i < text.len() {
             digits.clear();

@@ -138,3 +138,26 @@ fn select_json_frees_no_copy_on_a_parse_error_or_a_repeated_key() {
         );
     }
 }
+
+/// The echo search (run on a service's error for a call that carried the value) made the value's
+/// JSON-escaped form with `serde_json::to_string`, whose buffer grows past 128 bytes, and decoded
+/// a message's hex and base64 runs into buffers grown by pushing: both freed copies of the value
+/// unzeroed (a long value; a message quoting it in hex).
+#[test]
+fn the_echo_search_frees_no_copy_of_the_value_unzeroed() {
+    let c = text(canary());
+    let v = SecretValue::from_string(format!("{c}\"{}", "x".repeat(300)));
+    let hex: String = v
+        .expose_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let message = format!("request rejected: body={hex}");
+    let (mut plain, mut quoted) = (true, false);
+    let hits = unzeroed_frees(|| {
+        plain = v.is_echoed_or_cut_in("ordinary message");
+        quoted = v.is_echoed_in(&message);
+    });
+    assert!(!plain && quoted, "the search itself");
+    assert!(hits == 0, "{hits} freed blocks held the value unzeroed");
+}
