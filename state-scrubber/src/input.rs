@@ -916,7 +916,7 @@ mod tests {
         impl Read for Trickle<'_> {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.calls += 1;
-                if self.calls % 5 == 0 {
+                if self.calls.is_multiple_of(5) {
                     return Err(std::io::ErrorKind::Interrupted.into());
                 }
                 if self.eof_after == Some(self.calls) {
