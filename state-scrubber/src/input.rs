@@ -397,6 +397,16 @@ fn collect_all(paths: &[PathBuf], exclude: &Exclude, all: &mut Collected) {
     }
 }
 
+/// A symbolic link's target could not be looked at because there is nothing to look at: it is
+/// dangling (ENOENT) or loops (ELOOP), as opposed to refused (EACCES) or failing (EIO).
+fn nothing_behind(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    let looping = e.raw_os_error() == Some(libc::ELOOP);
+    #[cfg(not(unix))]
+    let looping = false;
+    e.kind() == std::io::ErrorKind::NotFound || looping
+}
+
 /// An entry's path as `--exclude` sees it: relative to the walked directory (`rel` is its
 /// directory's), labelled like the reports.
 fn child_rel(rel: &str, name: &std::ffi::OsStr) -> String {
@@ -553,6 +563,20 @@ fn walk(dir: &Path, rel: &str, exclude: &Exclude, all: &mut Collected) {
                             ),
                         });
                     }
+                }
+                // A link nothing can be behind (dangling, looping) is passed over; one whose
+                // target cannot be looked at (a directory on its way not searchable) may be a
+                // directory of states, and was passed over without a word: say so.
+                Err(e)
+                    if !nothing_behind(&e)
+                        && !in_dot_terraform
+                        && exclude.matching(&child_rel, true).is_none() =>
+                {
+                    all.notes.push(format!(
+                        "{}: symbolic link cannot be followed, not scanned: {} (name what it points to on the command line to scan it)",
+                        crate::report::printable(&path_label(&path)),
+                        io_message(&e)
+                    ));
                 }
                 Err(_) => {}
             }

@@ -556,3 +556,50 @@ fn pointers_in_errors_and_notes_do_not_show_a_key_that_could_be_a_secret() {
         r.stderr
     );
 }
+
+/// A symbolic link in a walk whose target cannot be looked at (a directory on its way that the
+/// user running the audit may not search) may be a directory of states: a note names it. It was
+/// passed over without a word (only a link with a state's name was reported), and the run said
+/// no state was found. Dangling and looping links, with nothing behind them, stay quiet.
+#[cfg(unix)]
+#[test]
+fn a_walked_link_whose_target_cannot_be_looked_at_is_named_in_a_note() {
+    use std::os::unix::fs::{symlink, PermissionsExt as _};
+    use std::os::unix::process::CommandExt as _;
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m))
+    };
+    let d = Dir::new();
+    mode(d.path(), 0o755).unwrap();
+    d.write("locked/envs/prod.tfstate", db_state(&pw()));
+    let walked = d.path().join("walked");
+    std::fs::create_dir(&walked).unwrap();
+    symlink(d.path().join("locked/envs"), walked.join("envs")).unwrap();
+    symlink(walked.join("nothing"), walked.join("dangling")).unwrap();
+    symlink(walked.join("looping"), walked.join("looping")).unwrap();
+    mode(&d.path().join("locked"), 0o000).unwrap();
+    // Root looks behind anything: as root the audit runs as nobody.
+    // SAFETY: geteuid has no preconditions.
+    let mut c = bin();
+    if unsafe { libc::geteuid() } == 0 {
+        c.uid(65534).gid(65534);
+    }
+    let r = done(
+        c.arg("audit")
+            .arg(&walked)
+            .output()
+            .expect("run state-scrubber"),
+    );
+    mode(&d.path().join("locked"), 0o700).unwrap();
+    assert_eq!(r.code, 0, "{}", r.all());
+    let want = format!(
+        "{}: symbolic link cannot be followed, not scanned: Permission denied (os error 13)",
+        walked.join("envs").display()
+    );
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("dangling") && !r.stderr.contains("looping"),
+        "{}",
+        r.stderr
+    );
+}
