@@ -950,6 +950,32 @@ fn a_helm_password_key_naming_a_secret_entry_is_quiet() {
     assert_loud_and_quiet(loud, quiet);
 }
 
+/// A Secrets Manager ARN in a script (`--secret-id arn:aws:secretsmanager:...`) is where a secret
+/// is kept: text-secret-assignment read `secretsmanager:` as a key and the rest of the ARN as a
+/// MEDIUM secret (a whole value that is an ARN was already quiet). A password after it is found.
+#[test]
+fn a_secrets_manager_arn_in_a_script_is_not_a_secret() {
+    let loud: &[(&str, String, &[&str])] = &[(
+        "password_beside_the_arn",
+        format!(
+            "aws secretsmanager put-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf\nexport DB_PASSWORD={}\n",
+            plant(&random(ALNUM, 24))
+        ),
+        &["text-secret-assignment"],
+    )];
+    let quiet: &[(&str, &str)] = &[
+        (
+            "get_secret_value",
+            "#!/bin/bash\nDB=$(aws secretsmanager get-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf --query SecretString --output text)\n",
+        ),
+        (
+            "ecs_value_from",
+            "secrets:\n  - name: DB_PASSWORD\n    valueFrom: arn:aws:secretsmanager:us-gov-west-1:123456789012:secret:app-Xy12Ab:password::\n",
+        ),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
+
 /// Fly.io macaroon tokens are found without the `FlyV1 ` scheme in front (`fly tokens create`
 /// prints it, a CI variable or `fly auth token` often holds the bare `fm2_`/`fm1r_` part, as
 /// gitleaks' and kingfisher's rules take it), and a Harness token's third part is any 24 letters
