@@ -14,7 +14,6 @@ fn migrate_text(files: &[(&str, &str)]) -> (MigrationPlan, tempfile::TempDir) {
     (plan, dir)
 }
 
-/// [`migrate_text`], and the text `main.tf` is rewritten to ("" when it is not rewritten).
 /// The notes of `plan` about a key set twice in one object.
 fn set_twice_notes(plan: &MigrationPlan) -> Vec<&Note> {
     plan.notes
@@ -23,6 +22,25 @@ fn set_twice_notes(plan: &MigrationPlan) -> Vec<&Note> {
         .collect()
 }
 
+/// The messages of `plan`'s warnings of `hazard`, in order.
+fn warnings_of(plan: &MigrationPlan, hazard: Hazard) -> Vec<&str> {
+    plan.warnings
+        .iter()
+        .filter(|w| w.hazard == hazard)
+        .map(|w| w.message.as_str())
+        .collect()
+}
+
+/// The messages of `plan`'s notes that contain `part`, in order.
+fn notes_containing<'a>(plan: &'a MigrationPlan, part: &str) -> Vec<&'a str> {
+    plan.notes
+        .iter()
+        .filter(|n| n.message.contains(part))
+        .map(|n| n.message.as_str())
+        .collect()
+}
+
+/// [`migrate_text`], and the text `main.tf` is rewritten to ("" when it is not rewritten).
 fn migrate_main(files: &[(&str, &str)]) -> (MigrationPlan, String, tempfile::TempDir) {
     let (plan, dir) = migrate_text(files);
     let text = rewritten(&plan, "main.tf").unwrap_or_default();
@@ -2992,12 +3010,7 @@ fn a_value_that_may_be_null_warns_about_its_trigger() {
                 resource \"aws_docdb_cluster\" \"d\" {\n  master_password = var.set\n}\n";
     let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
     assert!(text.contains("  password_wo_version = 1\n"), "{text}");
-    let warned: Vec<&str> = plan
-        .warnings
-        .iter()
-        .filter(|w| w.hazard == Hazard::TriggerWithoutValue)
-        .map(|w| w.message.as_str())
-        .collect();
+    let warned = warnings_of(&plan, Hazard::TriggerWithoutValue);
     assert_eq!(warned.len(), 3, "{warned:#?}");
     assert!(
         warned[0]
@@ -3943,12 +3956,7 @@ fn both_forms_of_which_one_may_be_null_are_a_note_not_a_conflict() {
         "{:?}",
         plan.warnings
     );
-    let notes: Vec<&str> = plan
-        .notes
-        .iter()
-        .filter(|n| n.message.contains("sets both"))
-        .map(|n| n.message.as_str())
-        .collect();
+    let notes = notes_containing(&plan, "sets both");
     assert_eq!(notes.len(), 2, "{notes:?}");
     for part in [
         "`aws_secretsmanager_secret_version.this` sets both `secret_string` and `secret_string_wo`",
@@ -3978,12 +3986,7 @@ fn one_of_a_list_may_be_null_and_coalesce_may_not() {
               resource \"aws_secretsmanager_secret_version\" \"tuple\" {\n  secret_id        = \"s\"\n  secret_string    = one([var.a])\n  secret_string_wo = var.wo\n}\n\n\
               resource \"aws_db_instance\" \"db\" {\n  password = one(var.pws)\n}\n";
     let (plan, text, _dir) = migrate_main(&[("main.tf", tf)]);
-    let both: Vec<&str> = plan
-        .warnings
-        .iter()
-        .filter(|w| w.hazard == Hazard::BothForms)
-        .map(|w| w.message.as_str())
-        .collect();
+    let both = warnings_of(&plan, Hazard::BothForms);
     assert!(
         both.len() == 2
             && both[0].contains("secret_version.coal`")
@@ -4063,12 +4066,7 @@ fn the_version_note_names_the_provider_the_resource_uses() {
             "hashicorp/google-beta >= 6.24.0"
         ]
     );
-    let excluded: Vec<&str> = plan
-        .warnings
-        .iter()
-        .filter(|w| w.hazard == Hazard::VersionConstraintExcludes)
-        .map(|w| w.message.as_str())
-        .collect();
+    let excluded = warnings_of(&plan, Hazard::VersionConstraintExcludes);
     assert_eq!(excluded.len(), 1, "{excluded:?}");
     assert!(
         excluded[0].contains("hashicorp/google-beta in `required_providers`"),
@@ -4279,12 +4277,7 @@ fn secrets_written_as_maps_or_encoded_literals_are_warned_about() {
         text.contains("data_wo = {") && text.contains("value_wo = jsonencode({"),
         "{text}"
     );
-    let literal: Vec<&str> = plan
-        .warnings
-        .iter()
-        .filter(|w| w.hazard == Hazard::LiteralSecret)
-        .map(|w| w.message.as_str())
-        .collect();
+    let literal = warnings_of(&plan, Hazard::LiteralSecret);
     assert_eq!(
         literal,
         [
@@ -4317,7 +4310,7 @@ fn an_ephemeral_vault_block_needs_terraform_1_11() {
         text.contains("ephemeral \"vault_kv_secret_v2\" \"s\""),
         "{text}"
     );
-    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    let notes = info_notes(&plan);
     assert!(
         notes.contains(
             &"the ephemeral blocks introduced here need provider hashicorp/vault >= 5.0.0 and Terraform >= 1.11"
@@ -4382,7 +4375,7 @@ fn a_sensitive_tfe_variable_needs_tfe_0_75_for_its_trigger() {
         ),
         "{text}"
     );
-    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    let notes = info_notes(&plan);
     assert!(
         notes.contains(
             &"the write-only arguments introduced here need provider hashicorp/tfe >= 0.75.0 and Terraform >= 1.11"
@@ -4421,7 +4414,7 @@ fn an_eks_cluster_auth_token_read_by_providers_becomes_ephemeral() {
             && !text.contains("data.aws_eks_cluster_auth"),
         "{text}"
     );
-    let notes: Vec<&str> = plan.notes.iter().map(|n| n.message.as_str()).collect();
+    let notes = info_notes(&plan);
     assert!(
         notes
             .iter()
@@ -4468,24 +4461,14 @@ fn a_module_output_beside_its_write_only_twin_is_a_note_not_a_conflict() {
               resource \"aws_rds_cluster\" \"c\" {\n  master_password             = (module.creds.all[0].password)\n  master_password_wo          = \"x\"\n  master_password_wo_version = 1\n}\n\n\
               resource \"aws_docdb_cluster\" \"d\" {\n  master_password             = \"y\"\n  master_password_wo          = \"x\"\n  master_password_wo_version = 1\n}\n";
     let (plan, _text, _dir) = migrate_main(&[("main.tf", tf), ("creds/main.tf", "")]);
-    let warned: Vec<&str> = plan
-        .warnings
-        .iter()
-        .filter(|w| w.hazard == Hazard::BothForms)
-        .map(|w| w.message.as_str())
-        .collect();
+    let warned = warnings_of(&plan, Hazard::BothForms);
     assert_eq!(warned.len(), 1, "{warned:#?}");
     assert!(
         warned[0].starts_with("`aws_docdb_cluster.d` sets both"),
         "{}",
         warned[0]
     );
-    let notes: Vec<&str> = plan
-        .notes
-        .iter()
-        .filter(|n| n.message.contains("sets both"))
-        .map(|n| n.message.as_str())
-        .collect();
+    let notes = notes_containing(&plan, "sets both");
     assert_eq!(notes.len(), 2, "{notes:#?}");
     assert!(
         notes[0].contains("`password` may be null (`module.creds.password` is a module output, which may be null)"),
