@@ -231,6 +231,34 @@ fn identifiers_are_never_planned() {
 /// lineage, which `terraform state push` refuses to write over the newer one. Refused now before
 /// anything is stored, as is a serial JSON does not allow (`07`, which got as far as the
 /// rewrite's check and was called an internal error); restore likewise.
+/// The errors scrub and then restore (dry run) give for `src`, a state both must refuse: scrub
+/// stores nothing, and neither error shows the canary `c`. `case` names the input in messages.
+fn refused_by_scrub_and_restore(c: &str, src: &str, case: &str) -> (String, String) {
+    let store = MemoryStore::default();
+    let scrubbed = rt()
+        .block_on(scrub_write(src.as_bytes(), "s.tfstate", &store))
+        .unwrap_err()
+        .to_string();
+    assert_no_canary(c, "the scrub error", scrubbed.as_bytes());
+    assert_eq!(
+        store.call_count("create") + store.call_count("put_value"),
+        0,
+        "{case}: stored"
+    );
+    let restored = rt()
+        .block_on(restore::restore(
+            src.as_bytes(),
+            "s.tfstate",
+            "test/app",
+            &store,
+            true,
+        ))
+        .unwrap_err()
+        .to_string();
+    assert_no_canary(c, "the restore error", restored.as_bytes());
+    (scrubbed, restored)
+}
+
 #[test]
 fn a_serial_at_its_maximum_or_not_json_is_refused_before_anything_is_stored() {
     let c = canary();
@@ -241,36 +269,16 @@ fn a_serial_at_its_maximum_or_not_json_is_refused_before_anything_is_stored() {
     ] {
         let src = canary_state(&c).replace("\"serial\": 3", &format!("\"serial\": {serial}"));
         assert_ne!(src, canary_state(&c));
-        let store = MemoryStore::default();
-        let e = rt()
-            .block_on(scrub_write(src.as_bytes(), "s.tfstate", &store))
-            .unwrap_err()
-            .to_string();
+        let (e, restored) = refused_by_scrub_and_restore(&c, &src, &serial);
         assert!(e.contains(says), "{serial}: {e}");
         assert!(
             e.starts_with("s.tfstate: at JSON path `/serial`: "),
             "{serial}: names the file and the JSON path: {e}"
         );
-        assert_no_canary(&c, "the error", e.as_bytes());
-        assert_eq!(
-            store.call_count("create") + store.call_count("put_value"),
-            0,
-            "{serial}: stored"
-        );
-        let e = rt()
-            .block_on(restore::restore(
-                src.as_bytes(),
-                "s.tfstate",
-                "test/app",
-                &store,
-                true,
-            ))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains(says), "restore, {serial}: {e}");
+        assert!(restored.contains(says), "restore, {serial}: {restored}");
         assert!(
-            e.starts_with("s.tfstate: at JSON path `/serial`: "),
-            "restore, {serial}: names the file and the JSON path: {e}"
+            restored.starts_with("s.tfstate: at JSON path `/serial`: "),
+            "restore, {serial}: names the file and the JSON path: {restored}"
         );
     }
 }
@@ -291,34 +299,15 @@ fn a_lineage_that_is_not_a_string_is_named_by_its_json_path() {
     ] {
         let src = canary_state(&c).replace(lineage, &format!("\"lineage\": {value}"));
         assert_ne!(src, canary_state(&c));
-        let store = MemoryStore::default();
-        let e = rt()
-            .block_on(scrub_write(src.as_bytes(), "s.tfstate", &store))
-            .unwrap_err()
-            .to_string();
+        let (e, restored) = refused_by_scrub_and_restore(&c, &src, value);
         assert!(
             e.starts_with(&format!("s.tfstate: at JSON path `/lineage`: {says}")),
             "{value}: {e}"
         );
         assert!(!e.contains("has no `lineage`"), "{value}: {e}");
-        assert_no_canary(&c, "the error", e.as_bytes());
-        assert_eq!(
-            store.call_count("create") + store.call_count("put_value"),
-            0
-        );
-        let e = rt()
-            .block_on(restore::restore(
-                src.as_bytes(),
-                "s.tfstate",
-                "test/app",
-                &store,
-                true,
-            ))
-            .unwrap_err()
-            .to_string();
         assert!(
-            e.starts_with(&format!("s.tfstate: at JSON path `/lineage`: {says}")),
-            "restore, {value}: {e}"
+            restored.starts_with(&format!("s.tfstate: at JSON path `/lineage`: {says}")),
+            "restore, {value}: {restored}"
         );
     }
     // Missing and empty: still the advice on giving the state a lineage.
