@@ -125,6 +125,17 @@ fn a_copy_of_the_state_changed_on_its_own_is_named_when_scrubbed_under_the_same_
     });
 }
 
+/// The name of every secret in `store`, in the order it lists them.
+async fn all_names(store: &dyn SecretStore) -> Vec<String> {
+    store
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect()
+}
+
 /// A copy refused at its PutSecretValue had stored the values before it (and those under way
 /// beside it) under the prefix by then: here the copy's new output became a secret of the
 /// prefix that no scrubbed state names, though the run exited 2 with the copy's file unchanged.
@@ -145,13 +156,7 @@ fn a_copy_is_refused_before_any_of_its_values_is_stored() {
         scrub_write(state_a.as_bytes(), "terraform.tfstate", &store)
             .await
             .unwrap();
-        let names_before: Vec<String> = store
-            .list(&Default::default())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| m.name)
-            .collect();
+        let names_before = all_names(&store).await;
         let writes =
             || store.call_count("create") + store.call_count("put_value") + store.call_count("tag");
         let before = writes();
@@ -186,13 +191,7 @@ fn a_copy_is_refused_before_any_of_its_values_is_stored() {
             before,
             "the refused copy wrote to Secrets Manager"
         );
-        let names_after: Vec<String> = store
-            .list(&Default::default())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| m.name)
-            .collect();
+        let names_after = all_names(&store).await;
         assert_eq!(
             names_after, names_before,
             "a secret was added under the prefix"
