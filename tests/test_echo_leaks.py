@@ -145,6 +145,21 @@ class EchoGateway(relay_core.Relay):
                 self.ws.watch(canaries.wrap(form))
 
 
+def apply_through(gw: EchoGateway, value: str, *blocks: str, expect: int | None = 1):
+    """`terraform apply` of `blocks` in the gateway's workspace, its provider talking to `gw`,
+    with `value` as `var.secret` and the trace log on; the result of the apply."""
+    gw.ws.set_var("secret", value)
+    gw.ws.write(hcl.config(gw.url, *blocks))
+    gw.ws.env["TF_LOG"] = "trace"
+    return gw.ws.apply(expect=expect)
+
+
+def withheld(output: str) -> int:
+    """How many diagnostics in `output` withhold the service's message (Terraform wraps a
+    diagnostic's text at 78 columns when not on a terminal, so the words are joined first)."""
+    return " ".join(output.split()).count("(message withheld")
+
+
 KINDS = ["base64-body", "base64url-body", "python-json", "go-json", "form", "code", "cut-head", "cut-tail"]
 # answers whose message is not the service's: the apply fails (or not), the value is never shown
 OTHER = ["retried-500", "html-502", "ok-200-echo"]
@@ -158,7 +173,6 @@ def test_provider_write_echoed_encoded(ws, moto, kind):
     gw = EchoGateway(ws, moto.url, kind)
     try:
         value = ws.watch(canaries.wrap(tricky(ws.canary("text"), kind)))
-        ws.set_var("secret", value)
         blocks = [
             hcl.secret(f"s{i}", name=ws.name("x" * (i + 1)), value_wo_version="1", recovery_window_in_days=0)
             for i in range(3)
@@ -174,9 +188,7 @@ def test_provider_write_echoed_encoded(ws, moto, kind):
             "  }\n"
             "}\n"
         )
-        ws.write(hcl.config(gw.url, *blocks))
-        ws.env["TF_LOG"] = "trace"
-        res = ws.apply(expect=1)
+        res = apply_through(gw, value, *blocks)
         assert gw.echoed >= 4, "every create reached the gateway"
         # (booleans first: pytest would show the output, value included, on a failing `in`)
         if kind == "code":
@@ -313,10 +325,7 @@ def test_provider_write_answered_otherwise(ws, moto, kind):
     gw = EchoGateway(ws, moto.url, kind)
     try:
         value = ws.watch(canaries.wrap(tricky(ws.canary("text"), "base64")))
-        ws.set_var("secret", value)
-        ws.write(hcl.config(gw.url, hcl.secret("s", name=ws.name(), value_wo_version="1", recovery_window_in_days=0)))
-        ws.env["TF_LOG"] = "trace"
-        ws.apply(expect=None)
+        apply_through(gw, value, hcl.secret("s", name=ws.name(), value_wo_version="1", recovery_window_in_days=0), expect=None)
         assert gw.echoed >= 1, "the create reached the gateway"
     finally:
         gw.stop()
@@ -343,18 +352,13 @@ def test_provider_write_of_a_short_value_echoed_in_base64(ws, moto, length):
     gw = _Base64Recorder(ws, moto.url, "base64-body")
     try:
         value = ws.watch(canaries.wrap("P" + secrets.token_hex(4)[: length - 1]))
-        ws.set_var("secret", value)
         blocks = [
             hcl.secret(f"s{i}", name=ws.name("x" * (i + 1)), value_wo_version="1", recovery_window_in_days=0)
             for i in range(3)
         ]
-        ws.write(hcl.config(gw.url, *blocks))
-        ws.env["TF_LOG"] = "trace"
-        res = ws.apply(expect=1)
+        res = apply_through(gw, value, *blocks)
         assert gw.echoed >= 3, "every create reached the gateway"
-        # (Terraform wraps a diagnostic's text at 78 columns when not on a terminal)
-        withheld = " ".join(res.output.split()).count("(message withheld") >= 3
-        assert withheld, "each create's message is withheld"
+        assert withheld(res.output) >= 3, "each create's message is withheld"
     finally:
         gw.stop()
 
@@ -368,12 +372,8 @@ def test_provider_write_of_a_short_value_echoed_cut(ws, moto, kind):
     gw = EchoGateway(ws, moto.url, kind)
     try:
         value = ws.watch(canaries.wrap("Q" + secrets.token_hex(4)))
-        ws.set_var("secret", value)
-        ws.write(hcl.config(gw.url, hcl.secret("s", name=ws.name(), value_wo_version="1", recovery_window_in_days=0)))
-        ws.env["TF_LOG"] = "trace"
-        res = ws.apply(expect=1)
+        res = apply_through(gw, value, hcl.secret("s", name=ws.name(), value_wo_version="1", recovery_window_in_days=0))
         assert gw.echoed >= 1, "the create reached the gateway"
-        withheld = " ".join(res.output.split()).count("(message withheld") >= 1
-        assert withheld, "the create's message is withheld"
+        assert withheld(res.output) >= 1, "the create's message is withheld"
     finally:
         gw.stop()
