@@ -27,31 +27,42 @@ STS_CREDENTIAL_FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault", list(STS_CREDENTIAL_FAULTS))
-def test_assume_role_refused_for_expired_credentials_or_a_wrong_clock_names_the_fix(ws, sm, fault):
-    """The base credentials expired (or the clock is off) when assume_role asks STS: the error
-    names STS's code and what to do, not a bare dispatch failure, and shows no credential."""
-    status, code, message, advice = STS_CREDENTIAL_FAULTS[fault]
-    ws.set_var("secret", own_value(ws))
-    plant_env_credentials(ws)
-    ws.set_var("ext", ws.canary("externalid"))
+def apply_refused_by_sts(ws, sm, fault: str, name: str, config: str) -> tuple[list[str], str]:
+    """`terraform apply` of `config`, which creates the secret `name`, while a fake STS refuses
+    AssumeRole with `fault` (a key of STS_CREDENTIAL_FAULTS): the apply fails, STS was asked and
+    the secret was not created. Returns the error diagnostics, each its summary and detail on one
+    line, and their text redacted (and cut) for an assert's message."""
+    status, code, message, _advice = STS_CREDENTIAL_FAULTS[fault]
     sts = FakeSts(status=status, code=code, message=message)
     try:
         ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
-        name = ws.name()
-        text = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"),
-                          provider_attrs={"max_retries": 1}, variables=("secret", "ext"))
-        ws.write(with_in_provider(text, role_block("ext", 'jsonencode({ Version = "2012-10-17", Statement = [] })')))
+        ws.write(config)
         res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
     finally:
         sts.close()
     assert sts.calls, "STS was not asked"
+    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
     details = [" ".join((d.get("summary", "") + " " + d.get("detail", "")).split()) for d in error_diagnostics(res)]
     shown = canaries.redact(repr([d[:700] for d in details]))
+    return details, shown
+
+
+@pytest.mark.parametrize("fault", list(STS_CREDENTIAL_FAULTS))
+def test_assume_role_refused_for_expired_credentials_or_a_wrong_clock_names_the_fix(ws, sm, fault):
+    """The base credentials expired (or the clock is off) when assume_role asks STS: the error
+    names STS's code and what to do, not a bare dispatch failure, and shows no credential."""
+    _status, code, _message, advice = STS_CREDENTIAL_FAULTS[fault]
+    ws.set_var("secret", own_value(ws))
+    plant_env_credentials(ws)
+    ws.set_var("ext", ws.canary("externalid"))
+    name = ws.name()
+    text = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"),
+                      provider_attrs={"max_retries": 1}, variables=("secret", "ext"))
+    config = with_in_provider(text, role_block("ext", 'jsonencode({ Version = "2012-10-17", Statement = [] })'))
+    details, shown = apply_refused_by_sts(ws, sm, fault, name, config)
     assert details and all(code in d and "AssumeRole" in d for d in details), f"names STS's code: {shown}"
     assert all(advice in d for d in details), f"says what to do ({advice!r}): {shown}"
     assert not any("DispatchFailure" in d for d in details), f"not a bare dispatch failure: {shown}"
-    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
     ws.sweep()
 
 
@@ -70,23 +81,14 @@ def test_a_profile_role_refused_for_expired_base_credentials_names_the_fix_not_a
     (files / "credentials").write_text(
         f"[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {key.reveal()}\n"
         f"aws_session_token = {token.reveal()}\n")
-    status, code, message, advice = STS_CREDENTIAL_FAULTS["session-expired"]
-    sts = FakeSts(status=status, code=code, message=message)
-    try:
-        ws.env["AWS_ENDPOINT_URL_STS"] = sts.url
-        name = ws.name()
-        attrs = {"profile": "deploy", "shared_config_files": [str(files / "config")],
-                 "shared_credentials_files": [str(files / "credentials")], "max_retries": 1}
-        ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs=attrs,
-                            variables=("secret",)))
-        res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
-    finally:
-        sts.close()
-    assert sts.calls, "STS was not asked"
-    details = [" ".join((d.get("summary", "") + " " + d.get("detail", "")).split()) for d in error_diagnostics(res)]
-    shown = canaries.redact(repr([d[:700] for d in details]))
+    _status, code, _message, advice = STS_CREDENTIAL_FAULTS["session-expired"]
+    name = ws.name()
+    attrs = {"profile": "deploy", "shared_config_files": [str(files / "config")],
+             "shared_credentials_files": [str(files / "credentials")], "max_retries": 1}
+    config = hcl.config(ws.endpoint, hcl.secret(name=name, value_wo_version="1"), provider_attrs=attrs,
+                        variables=("secret",))
+    details, shown = apply_refused_by_sts(ws, sm, "session-expired", name, config)
     assert details and all(code in d for d in details), f"names STS's code: {shown}"
     assert all(advice in d for d in details), f"says what to do ({advice!r}): {shown}"
     assert not any("(assume_role)" in d for d in details), f"no assume_role block to blame: {shown}"
-    assert not sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
     ws.sweep()
