@@ -1231,7 +1231,8 @@ impl SecretResource {
                      (recovery_window_in_days = {days} in the state), and Secrets Manager refuses to create a secret with the \
                      name of one scheduled for deletion: the apply would delete the secret and then fail to create it, leaving \
                      no secret in the state. To replace it, first apply recovery_window_in_days = 0 on its own (that calls \
-                     nothing), then replace; or use name_prefix or another name."
+                     nothing), then replace; or use name_prefix or another name. Under create_before_destroy the create \
+                     comes first and the name is still taken, so only name_prefix or another name can replace it."
                 ),
             ),
             Some((arn, _)) if arn == meta.arn => {}

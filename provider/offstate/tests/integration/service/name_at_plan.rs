@@ -154,6 +154,9 @@ async fn replacing_a_secret_whose_delete_keeps_the_name_is_an_error_on_name() {
         )]
     );
     assert!(details(&second.diagnostics).contains("recovery_window_in_days = 30"));
+    // Its way out (window 0, then replace) fails under create_before_destroy, which the
+    // provider is not told of: the error says so.
+    assert!(details(&second.diagnostics).contains("Under create_before_destroy"));
 
     // With recovery_window_in_days = 0 in the state, the delete frees the name: no diagnostic.
     c.set("recovery_window_in_days", window(0));
