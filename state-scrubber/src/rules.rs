@@ -458,9 +458,18 @@ impl Rules {
                 .spec
                 .secret_group
                 .unwrap_or(if caps.len() > 1 { 1 } else { 0 });
-            let secret = caps.get(group).or_else(|| caps.get(0))?;
+            // Without a `secret_group`, the first group that took part: a rule whose
+            // alternatives each capture their token in a group of their own (and match a
+            // boundary after it) names the token, not the boundary.
+            let secret = if rule.spec.secret_group.is_some() {
+                caps.get(group)
+            } else {
+                (1..caps.len()).find_map(|i| caps.get(i))
+            }
+            .or_else(|| caps.get(0))?;
             let s = secret.as_str();
             let fires = !self.is_example_placeholder(s)
+                && !self.is_template_token(s)
                 && rule.spec.min_entropy.is_none_or(|min| entropy(s) >= min)
                 && rule
                     .spec
@@ -469,6 +478,38 @@ impl Rules {
                     .is_none_or(|key| !self.assignment_is_quiet(key.as_str(), s));
             fires.then(|| secret.range())
         })
+    }
+
+    /// Is `secret` a documentation template rather than a token: a known token prefix (of any
+    /// content rule: `glpat-`, `k8s-aws-v1.`) with nothing after it, or followed by (or, with no
+    /// known prefix, all of it) a body whose letters and digits are one repeated character
+    /// (`glpat-xxxxxxxxxxxxxxxxxxxx`, `AKIAXXXXXXXXXXXXXXXX`, `sk_live_0000...`, `XXXX-XXXX`)
+    /// or that holds a run of eight `x`s (`sk_live_51Hxxxxxxxxxxxxxxxx`). A generated token
+    /// of 16 or more characters is never one of these (a run of eight `x` or `X` in 62 random
+    /// characters: about 1 in 10^12).
+    fn is_template_token(&self, secret: &str) -> bool {
+        let s = secret.trim();
+        let prefix = self
+            .content
+            .iter()
+            .flat_map(|r| r.spec.prefixes.iter())
+            .filter(|p| {
+                s.len() >= p.len()
+                    && s.is_char_boundary(p.len())
+                    && s[..p.len()].eq_ignore_ascii_case(p)
+            })
+            .map(String::len)
+            .max();
+        let body = &s[prefix.unwrap_or(0)..];
+        let mut alnum = body
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase());
+        let one_char = match alnum.next() {
+            None => prefix.is_some(),
+            Some(first) => alnum.all(|c| c == first),
+        };
+        one_char || body.to_ascii_lowercase().contains("xxxxxxxx")
     }
 
     /// An assignment `key = value` found in text that the key rules' lists say is no secret: a

@@ -1070,3 +1070,81 @@ fn a_yaml_secret_on_the_line_after_its_key_is_found_a_nested_key_is_not() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// Documentation placeholders after a token prefix were critical findings
+/// (`glpat-xxxxxxxxxxxxxxxxxxxx` as gitlab-token, `ghp_xxxx...`, `sk_live_XXXX...`,
+/// `AKIAXXXXXXXXXXXXXXXX`), and so were slugs after GitLab's newer prefixes
+/// (`glft-release-notes-for-version-2024`); `token: k8s-aws-v1.` with nothing after the prefix
+/// was a text assignment. They are quiet now; the real tokens of the same rules, a feed token
+/// in a feed URL among them, are still found.
+#[test]
+fn token_placeholders_and_gitlab_slugs_are_quiet_real_tokens_are_not() {
+    const URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let t = |token: String| plant(&token);
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "pat",
+            format!("GITLAB_TOKEN={}\n", t(format!("gl{}pat-{}", "", random(URL, 20)))),
+            &["gitlab-token"],
+        ),
+        (
+            "feed",
+            format!(
+                "feed: https://gitlab.example.com/dashboard/issues.atom?feed_token={}&state=opened\n",
+                t(format!("gl{}ft-{}", "", random(URL, 20)))
+            ),
+            &["gitlab-token"],
+        ),
+        (
+            "mail",
+            format!("mail {}\n", t(format!("gl{}imt-{}", "", random(URL, 25)))),
+            &["gitlab-token"],
+        ),
+        (
+            "agent",
+            format!("agent {}\n", t(format!("gl{}agent-{}", "", random(URL, 50)))),
+            &["gitlab-token"],
+        ),
+        (
+            "oauth",
+            format!("oauth {}\n", t(format!("gl{}oas-{}", "", random(URL, 64)))),
+            &["gitlab-token"],
+        ),
+        (
+            "job",
+            format!("job {}\n", t(format!("gl{}cbt-64_{}", "", random(URL, 20)))),
+            &["gitlab-token"],
+        ),
+        (
+            "github",
+            format!("gh {}\n", t(format!("gh{}p_{}", "", random(ALNUM, 36)))),
+            &["github-token"],
+        ),
+        (
+            "akia",
+            format!("aws {}\n", t(format!("AK{}IA{}", "", random(UPPER, 16)))),
+            &["aws-access-key-id"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        ("pat_x", "GITLAB_TOKEN=glpat-xxxxxxxxxxxxxxxxxxxx\n"),
+        ("pat_xx", "token glpat-XXXX-XXXX-XXXX-XXXX-XXXX\n"),
+        (
+            "gh_x",
+            "export GH=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+        ),
+        ("stripe_x", "stripe sk_live_XXXXXXXXXXXXXXXXXXXXXXXX\n"),
+        ("stripe_xs", "stripe sk_live_51Hxxxxxxxxxxxxxxxxxxxxxxxx\n"),
+        ("akia_x", "aws AKIAXXXXXXXXXXXXXXXX\n"),
+        ("feed_slug", "see glft-release-notes-for-version-2024\n"),
+        (
+            "mail_slug",
+            "see glimt-incoming-mail-handler-settings-page\n",
+        ),
+        ("agent_slug", "see glagent-install-guide-for-the-cluster\n"),
+        ("job_slug", "see glcbt-pipeline-artifacts-retention-days\n"),
+        ("k8s_prefix", "token: k8s-aws-v1.\n"),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
