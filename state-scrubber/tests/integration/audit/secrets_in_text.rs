@@ -1148,3 +1148,34 @@ fn token_placeholders_and_gitlab_slugs_are_quiet_real_tokens_are_not() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// A password assigned as an HCL heredoc in a text (a `local_file` content or `user_data`
+/// holding Terraform: `password = <<EOT` / `<<-EOT`, the value on the next line) was missed.
+/// A reference in the heredoc stays quiet.
+#[test]
+fn a_password_in_an_hcl_heredoc_is_found() {
+    let a = || plant(&random(ALNUM, 20));
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "eot",
+            format!(
+                "resource \"x\" \"y\" {{\n  password = <<EOT\n{}\nEOT\n}}\n",
+                a()
+            ),
+            &["text-secret-assignment"],
+        ),
+        (
+            "indented",
+            format!(
+                "locals {{\n  admin_password = <<-EOT\n    {}\n  EOT\n}}\n",
+                a()
+            ),
+            &["text-secret-assignment"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[(
+        "reference",
+        "  password = <<-EOT\n    ${var.db_password}\n  EOT\n",
+    )];
+    assert_loud_and_quiet(loud, quiet);
+}
