@@ -141,29 +141,36 @@ def _effectively_world_readable(p: Path) -> bool:
 
 
 def _recent_files(roots: list[Path], since: float, limit: int = 200_000):
+    """Regular files under `roots` changed since `since`, walked with a stack of its own: a
+    temporary directory may hold trees deeper than Python's recursion limit (os.walk recurses
+    in 3.11 and raised RecursionError on a 2,000-deep tree another tool's test left in /tmp)."""
     seen = 0
     for root in roots:
         if not root.is_dir():
             continue
-        for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: None):
+        stack = [str(root)]
+        while stack:
+            dirpath = stack.pop()
             # a directory other users cannot enter hides everything below it
             try:
                 if not os.stat(dirpath).st_mode & stat.S_IXOTH:
-                    dirnames[:] = []
                     continue
+                entries = list(os.scandir(dirpath))
             except OSError:
                 continue
-            for f in filenames:
+            for e in entries:
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                        continue
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
                 seen += 1
                 if seen > limit:
                     return
-                fp = Path(dirpath) / f
-                try:
-                    st = os.lstat(fp)
-                except OSError:
-                    continue
                 if stat.S_ISREG(st.st_mode) and max(st.st_mtime, st.st_ctime) >= since:
-                    yield fp, st.st_size
+                    yield Path(e.path), st.st_size
 
 
 def test_no_world_readable_temporary_file_holds_a_secret(ws, sm, moto):
