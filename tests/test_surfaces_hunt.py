@@ -311,6 +311,9 @@ def test_ref_keeps_the_marks_of_its_arguments_and_errors_show_no_value(ws, sm, t
         ('provider::offstate::ref("db", "")', "json_key"),
         ('provider::offstate::ref("db", "a", var.secret)', "json_key"),
         ("provider::offstate::ref(var.secret, \"\")", "json_key"),
+        # `#//password` would name no key: refused on json_key, not handed to vals.
+        ('provider::offstate::ref("db", "/password")', "json_key"),
+        ('provider::offstate::ref("db", "a//b")', "json_key"),
     ]:
         res = ws.tf("console", stdin=expr + "\n", expect=1)
         assert position in res.stderr, res.stderr

@@ -61,6 +61,15 @@ impl Function for RefFunction {
                     argument: Some(1),
                 });
             }
+            // `/password` (a JSON Pointer habit), `a//b` or `a/`: a key path with an empty key.
+            // vals finds no such key, and SecretRef::parse (state-scrubber's reader) refuses
+            // `#//password`, so the string would name nothing; say so here, not at its reader.
+            if key.split('/').any(str::is_empty) {
+                return Err(FunctionError {
+                    text: "json_key has an empty key: write nested keys as `a/b`, with no leading, trailing or doubled `/`".into(),
+                    argument: Some(1),
+                });
+            }
             r = r.with_json_pointer(key.split('/'));
         }
         Ok(Value::String(r.to_string()))
@@ -108,10 +117,27 @@ mod tests {
                 .argument,
             Some(1)
         );
+        for key in ["/password", "a//b", "a/", "/"] {
+            let e = f
+                .call(&[Value::string("prod/db"), Value::string(key)])
+                .await
+                .unwrap_err();
+            assert_eq!(e.argument, Some(1), "{key}");
+            assert!(e.text.contains("empty key"), "{}", e.text);
+        }
         assert_eq!(
             f.call(&[Value::string("")]).await.unwrap_err().argument,
             Some(0)
         );
+        // Every reference ref() builds is one its readers take back.
+        for key in ["a", "a/b", "x y/z", "#", "é/1"] {
+            let v = f
+                .call(&[Value::string("prod/db c"), Value::string(key)])
+                .await
+                .unwrap();
+            let back = SecretRef::parse(v.as_str().unwrap()).unwrap();
+            assert_eq!(back.to_string(), v.as_str().unwrap());
+        }
         assert_eq!(
             f.call(&[Value::string(""), Value::Null])
                 .await
