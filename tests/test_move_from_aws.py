@@ -291,3 +291,40 @@ def test_move_with_generate_adopts_the_current_value(aws_ws, sm):
 
     ws.sweep()
     sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
+
+def test_a_moved_secrets_replica_named_in_the_configuration_is_taken_over(aws_ws, sm):
+    """hashicorp/aws keeps `replica` blocks in its state, and they do not move: the moved state
+    manages no replica. The configuration that keeps its `replica { region = ... }` block must
+    take the replica over as it is, not ask ReplicateSecretToRegions for it again (which Secrets
+    Manager refuses: the name already exists in that region). The stand-in has no replicas, so
+    the replica hashicorp/aws would have made is made beside it, before the move."""
+    ws = aws_ws
+    name = f"{ws.prefix}/replicated"
+    legacy_value, before, pre = apply_legacy(ws, sm, name)
+    sm.replicate_secret_to_regions(SecretId=name, AddReplicaRegions=[{"Region": "us-west-2"}])
+
+    ws.set_var("secret", ws.canary("new"))
+    config = migrated(ws.endpoint, name)
+    head, tail = config.split('resource "offstate_secret" "x" {\n', 1)
+    ws.write(head + 'resource "offstate_secret" "x" {\n  replica {\n    region = "us-west-2"\n  }\n' + tail)
+    plan = ws.plan()
+    actions = plan.actions("offstate_secret.x")
+    assert "delete" not in actions and "create" not in actions, plan.summary()
+    show_seq = ws.seq
+    ws.apply(plan)
+    # The move's saved plan and the .backup hold the legacy plaintext (see the module doc).
+    set_aside(ws, [plan.path, *ws.artifacts.glob(f"{show_seq:02d}-show.*"), ws.dir / "terraform.tfstate.backup"], pre)
+    ws.plans.remove(plan.path)
+
+    replicas = sm.describe_secret(SecretId=name).get("ReplicationStatus", [])
+    assert [(r["Region"], r["Status"]) for r in replicas] == [("us-west-2", "InSync")], replicas
+    after = ws.attributes("offstate_secret.x")
+    assert after["arn"] == before["arn"]
+    assert after["replica_status"] == {"us-west-2": "InSync"}, after["replica_status"]
+    assert [r["region"] for r in after["replica"]] == ["us-west-2"]
+    ws.assert_no_changes("after taking the replica over")
+
+    ws.sweep()
+    sm.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=["us-west-2"])
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)

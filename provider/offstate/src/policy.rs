@@ -302,7 +302,32 @@ pub async fn apply(
         config.get("block_public_policy").clone(),
     );
 
-    let (want, had) = (replicas_of(config), replicas_of(prior));
+    let want = replicas_of(config);
+    let mut had = replicas_of(prior);
+    // A replica the state does not manage but the last refresh found (`replica_status`: a
+    // secret moved from hashicorp/aws, whose `replica` blocks do not move, or a replica made
+    // outside Terraform) is already there when the configuration names it. Asking
+    // ReplicateSecretToRegions for it again fails (Secrets Manager: the name already exists in
+    // that region), so it is taken over as it is when its key is the configured one, and
+    // replaced like a managed replica whose key changed otherwise.
+    let found: Vec<String> = prior
+        .get("replica_status")
+        .as_string_map()
+        .unwrap_or_default()
+        .into_keys()
+        .filter(|r| want.contains_key(r) && !had.contains_key(r))
+        .collect();
+    if !found.is_empty() {
+        let meta = store.describe(arn).await.map_err(|e| {
+            store_diag("DescribeSecret", arn, &e).at(AttributePath::attr("replica"))
+        })?;
+        for r in meta.map(|m| m.replicas).unwrap_or_default() {
+            if found.contains(&r.region) {
+                let own = r.kms_key_id.filter(|k| !crate::secret::is_default_key(k));
+                had.insert(r.region, own);
+            }
+        }
+    }
     let remove: Vec<String> = had
         .iter()
         .filter(|(r, k)| want.get(*r) != Some(*k))
