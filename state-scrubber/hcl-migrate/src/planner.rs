@@ -29,6 +29,7 @@ mod providers;
 mod readers;
 mod repetition;
 mod sinks;
+mod terraform_version;
 mod triggers;
 mod twins;
 mod variables;
@@ -156,6 +157,8 @@ struct Planner<'a> {
     provider_versions: BTreeMap<String, String>,
     /// Provider source → newest first-version needed by an `ephemeral` block we introduced.
     ephemeral_versions: BTreeMap<String, String>,
+    /// The Terraform version an `ephemeral = true` migrate added to a variable needs.
+    terraform_floor: Option<&'static str>,
     /// A file to add the `offstate` provider requirement to, once something needs it.
     needs_offstate: Option<usize>,
     /// The local name `required_providers` already gives `offstate/offstate`, if any.
@@ -208,6 +211,7 @@ pub(crate) fn plan_module(
         wo_keys: HashSet::new(),
         provider_versions: BTreeMap::new(),
         ephemeral_versions: BTreeMap::new(),
+        terraform_floor: None,
         needs_offstate: None,
         offstate_local: None,
         offstate_blocked: None,
@@ -330,6 +334,32 @@ pub(crate) fn plan_module(
                     ));
             }
         }
+    }
+    // Terraform's own version: what everything introduced here needs, against what
+    // `required_version` lets run.
+    // The offstate provider takes its value as a write-only argument (Terraform 1.11).
+    let mut needed_terraform: Option<(&str, &str)> = None;
+    for (needed, what) in [
+        (!required.is_empty()).then(|| (terraform, what_needs(any_wo, any_eph))),
+        planner.needs_offstate.map(|_| {
+            (
+                "1.11.0",
+                "the `offstate_secret` resources introduced here need",
+            )
+        }),
+        planner
+            .terraform_floor
+            .map(|floor| (floor, "the ephemeral variables introduced here need")),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if needed_terraform.is_none_or(|(most, _)| version_newer(needed, most)) {
+            needed_terraform = Some((needed, what));
+        }
+    }
+    if let Some((needed, what_needs)) = needed_terraform {
+        planner.check_required_version(needed, what_needs, is_root);
     }
     for (provider, (version, wo, eph)) in needs {
         if let Some(first) = files.first() {

@@ -62,6 +62,10 @@ pub enum Hazard {
     /// The module's `required_providers` (or `required_version`) constraint excludes the version
     /// the write-only arguments need: `terraform init` keeps an older provider, which rejects them.
     VersionConstraintExcludes,
+    /// The module's `required_version` admits (or, absent, does not rule out) a Terraform older
+    /// than the rewrites need (1.11 for write-only arguments, 1.10 for ephemeral blocks and
+    /// variables): that Terraform fails on them instead of on the constraint.
+    OlderTerraformAdmitted,
     /// A resource sets both a plain secret argument and its write-only twin (migrated by hand,
     /// half way): the provider refuses the two together.
     BothForms,
@@ -72,7 +76,7 @@ pub enum Hazard {
 pub struct Warning {
     /// The file.
     pub path: PathBuf,
-    /// 1-based line.
+    /// 1-based line (0 for module-wide warnings).
     pub line: usize,
     /// Which hazard.
     pub hazard: Hazard,
@@ -93,13 +97,17 @@ pub struct Note {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: warning: {}",
-            self.path.display(),
-            self.line,
-            self.message
-        )
+        if self.line == 0 {
+            write!(f, "{}: warning: {}", self.path.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}: warning: {}",
+                self.path.display(),
+                self.line,
+                self.message
+            )
+        }
     }
 }
 

@@ -4541,3 +4541,168 @@ fn a_data_source_read_through_an_attribute_its_ephemeral_form_lacks_stays() {
         );
     }
 }
+
+/// Bug hunt: a `required_version` that still lets a Terraform older than 1.11 run (`>= 1.5,
+/// < 2.0`, `~> 1.9`) was not warned about (only one that excluded 1.11 and later was), nor a
+/// module with none: such a Terraform fails on the `password_wo` migrate wrote instead of on the
+/// constraint. Now a warning names the file and line of the constraint (or the module, when
+/// there is none) and the constraint to write. All of a module's constraints count together,
+/// an override file's replace them, and a called module without one is left to its root.
+#[test]
+fn a_required_version_that_admits_terraform_before_1_11_is_a_warning() {
+    let resource = "variable \"p\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                    resource \"aws_rds_cluster\" \"a\" {\n  cluster_identifier = \"a\"\n  master_password    = var.p\n}\n";
+    let with = |constraint: &str| {
+        format!("terraform {{\n  required_version = \"{constraint}\"\n}}\n\n{resource}")
+    };
+    // Files, and the warnings expected as (file name, line, what the message ends with).
+    type Case<'a> = (Vec<(&'a str, String)>, Vec<(&'a str, usize, &'a str)>);
+    let cases: Vec<Case> = vec![
+        (
+            vec![("main.tf", with(">= 1.5, < 2.0"))],
+            vec![("main.tf", 2, "make it \">= 1.11.0, < 2.0.0\"")],
+        ),
+        (
+            vec![("main.tf", with("~> 1.9"))],
+            vec![("main.tf", 2, "make it \">= 1.11.0, < 2.0.0\"")],
+        ),
+        (
+            vec![("main.tf", with("> 1.10"))],
+            vec![("main.tf", 2, "make it \">= 1.11.0\"")],
+        ),
+        (vec![("main.tf", with("= 1.12.0"))], vec![]),
+        (vec![("main.tf", with(">= 1.11"))], vec![]),
+        // Excludes 1.11 and later: the other warning says so, not this one.
+        (vec![("main.tf", with("~> 1.10.0"))], vec![]),
+        // Two files: Terraform checks both.
+        (
+            vec![
+                ("main.tf", with(">= 1.5")),
+                (
+                    "versions.tf",
+                    "terraform {\n  required_version = \">= 1.11, < 2.0\"\n}\n".to_owned(),
+                ),
+            ],
+            vec![],
+        ),
+        (
+            vec![
+                ("main.tf", with("< 2.0")),
+                (
+                    "versions.tf",
+                    "# pinned\nterraform {\n  required_version = \">= 1.6\"\n}\n".to_owned(),
+                ),
+            ],
+            vec![("versions.tf", 3, "make it \">= 1.11.0\"")],
+        ),
+        // An override file's constraint replaces the others.
+        (
+            vec![
+                ("main.tf", with(">= 1.11")),
+                (
+                    "override.tf",
+                    "terraform {\n  required_version = \">= 1.3\"\n}\n".to_owned(),
+                ),
+            ],
+            vec![("override.tf", 2, "make it \">= 1.11.0\"")],
+        ),
+        (
+            vec![
+                ("main.tf", with(">= 1.5")),
+                (
+                    "override.tf",
+                    "terraform {\n  required_version = \">= 1.11\"\n}\n".to_owned(),
+                ),
+            ],
+            vec![],
+        ),
+        // None: the `terraform` block, if there is one, else the module.
+        (
+            vec![("main.tf", format!("terraform {{\n}}\n\n{resource}"))],
+            vec![(
+                "main.tf",
+                1,
+                "add `required_version = \">= 1.11.0\"` to this `terraform` block",
+            )],
+        ),
+        (
+            vec![("main.tf", resource.to_owned())],
+            vec![(
+                "",
+                0,
+                "add `terraform { required_version = \">= 1.11.0\" }` to one of its files",
+            )],
+        ),
+        // A called module without one: its root decides.
+        (
+            vec![
+                (
+                    "main.tf",
+                    "terraform {\n  required_version = \">= 1.11\"\n}\n".to_owned(),
+                ),
+                ("modules/db/main.tf", resource.to_owned()),
+            ],
+            vec![],
+        ),
+    ];
+    for (files, expected) in cases {
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let (plan, dir) = migrate_text(&files);
+        assert!(!plan.is_empty(), "{files:?}: still migrated");
+        let got: Vec<(String, usize, bool)> = plan
+            .warnings
+            .iter()
+            .filter(|w| w.hazard == Hazard::OlderTerraformAdmitted)
+            .map(|w| {
+                let name = w
+                    .path
+                    .strip_prefix(dir.path())
+                    .unwrap_or(&w.path)
+                    .display()
+                    .to_string();
+                let suggestion = expected.iter().any(|(_, _, s)| w.message.ends_with(s));
+                (name, w.line, suggestion)
+            })
+            .collect();
+        let want: Vec<(String, usize, bool)> = expected
+            .iter()
+            .map(|(name, line, _)| ((*name).to_owned(), *line, true))
+            .collect();
+        assert_eq!(got, want, "{files:?}");
+    }
+    // The message names what needs which Terraform and why the constraint matters.
+    let (plan, _dir) = migrate_text(&[("main.tf", &with("~> 1.9"))]);
+    let shown = plan
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        shown.contains(
+            "main.tf:2: warning: `required_version` is \"~> 1.9\", which lets Terraform 1.9.0 run this module, and \
+             the write-only arguments introduced here need Terraform >= 1.11.0"
+        ),
+        "{shown}"
+    );
+}
+
+/// An `ephemeral = true` migrate adds to a variable needs Terraform 1.10: a constraint that
+/// still admits 1.9 is a warning even when nothing else needs a newer Terraform.
+#[test]
+fn an_ephemeral_variable_needs_a_required_version_from_1_10() {
+    let tf = "terraform {\n  required_version = \">= 1.0\"\n}\n\n\
+              variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n\n\
+              provider \"postgresql\" {\n  password = var.pw\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", tf)]);
+    assert_eq!(
+        warnings_of(&plan, Hazard::OlderTerraformAdmitted),
+        vec![
+            "`required_version` is \">= 1.0\", which lets Terraform 1.0.0 run this module, and the ephemeral \
+             variables introduced here need Terraform >= 1.10.0: an older Terraform does not stop at the \
+             constraint with a version message but fails on what migrate wrote (\"Unsupported block type\" or \
+             \"Unsupported argument\", or the provider's error that write-only attributes need Terraform 1.11); \
+             make it \">= 1.10.0\""
+        ]
+    );
+}

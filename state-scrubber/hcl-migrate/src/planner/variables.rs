@@ -80,6 +80,12 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
+            if self
+                .terraform_floor
+                .is_none_or(|floor| super::version_newer(needed, floor))
+            {
+                self.terraform_floor = Some(needed);
+            }
             let src = self.src(file);
             let insertion = body_insertion(src, block, Some(span_of(sensitive)));
             let text = format!("{}ephemeral = true", insertion.indent);
