@@ -285,11 +285,17 @@ async fn restore_parsed(
                 }));
             }
             Err(e) => {
+                let message = format!("{address}: {e}");
                 return Err(ScrubError::At {
                     file: file.to_string(),
                     pointer: pointer.clone(),
-                    message: format!("{address}: {e}"),
-                })
+                    message: match &e {
+                        ResolveError::Store { error, .. } => {
+                            super::store::with_advice(message, error)
+                        }
+                        _ => message,
+                    },
+                });
             }
         };
         let text = v.expose_str().map_err(|_| ScrubError::At {
@@ -416,9 +422,12 @@ async fn restore_parsed(
             let meta = store.describe(&r.name).await.map_err(|e| ScrubError::At {
                 file: file.to_string(),
                 pointer: ptr.clone(),
-                message: format!(
-                    "reading the tags of secret {}, to tell whether scrub wrote this reference: {e}",
-                    r.name
+                message: super::store::with_advice(
+                    format!(
+                        "reading the tags of secret {}, to tell whether scrub wrote this reference: {e}",
+                        r.name
+                    ),
+                    &e,
                 ),
             })?;
             if !meta.as_ref().is_some_and(|m| scrubbed_for(m, lineage)) {

@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 
 use offstate_common::store::{
-    CreateSecret, Deletion, PutValue, SecretMeta, SecretStore, StoreError, VersionSelector,
+    advice, CreateSecret, CredentialsFault, Deletion, PutValue, SecretMeta, SecretStore,
+    StoreError, VersionSelector,
 };
 use offstate_common::SecretValue;
 use sha2::{Digest, Sha256};
@@ -43,7 +44,8 @@ impl Stored {
 /// Why a value could not be stored. No variant holds a value.
 #[derive(Debug, thiserror::Error)]
 pub enum PutError {
-    #[error(transparent)]
+    /// The store's error, and what to do when the credentials are at fault ([`advised`]).
+    #[error("{}", advised(.0))]
     Store(#[from] StoreError),
     #[error("the secret is scheduled for deletion; restore it (aws secretsmanager restore-secret) or choose another --prefix")]
     ScheduledForDeletion,
@@ -73,6 +75,48 @@ pub enum PutError {
         have: String,
         want: String,
     },
+}
+
+/// What to do when Secrets Manager (or STS, for a profile's `role_arn`) refused the credentials
+/// themselves or the URL they were sent to ([`StoreError::credentials_fault`], the provider's
+/// classification), in state-scrubber's terms: run the command again, `--endpoint`, `--profile`.
+/// `None` for a plain refusal (a permission to grant) and any other error. Without it an expired
+/// session, a clock off or an opt-in region not enabled was only AWS's code and message.
+pub fn credentials_advice(e: &StoreError) -> Option<String> {
+    Some(match e.credentials_fault()? {
+        CredentialsFault::ClockSkew => format!(
+            "{} Set the clock right (turn on time synchronisation: NTP, chrony or systemd-timesyncd) and run the command again.",
+            advice::CLOCK_SKEW
+        ),
+        CredentialsFault::SessionExpired => format!(
+            "{} and run the same command again: it finds the values already stored and stores none twice.",
+            advice::SESSION_EXPIRED
+        ),
+        CredentialsFault::NotRecognised => advice::NOT_RECOGNISED.to_string(),
+        CredentialsFault::SignatureMismatch => advice::SIGNATURE_MISMATCH.to_string(),
+        CredentialsFault::IncompleteSignature => advice::INCOMPLETE_SIGNATURE.to_string(),
+        CredentialsFault::Unsigned => "The request was not signed with credentials. Check that the environment or the profile (--profile, AWS_PROFILE) provide them.".to_string(),
+        CredentialsFault::NoSuchApi => format!(
+            "{} Check --endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL: Secrets Manager's is https://secretsmanager.REGION.amazonaws.com (or a VPC endpoint's DNS name), with no path.",
+            advice::NO_SUCH_API
+        ),
+        // CredentialsFault is non_exhaustive: a fault added there has no words here yet.
+        _ => return None,
+    })
+}
+
+/// `e` as shown, followed by [`credentials_advice`] when there is one.
+pub fn advised(e: &StoreError) -> String {
+    with_advice(e.to_string(), e)
+}
+
+/// `text` (which ends with `e`'s message) followed by [`credentials_advice`] of `e`, if any.
+pub fn with_advice(text: String, e: &StoreError) -> String {
+    match credentials_advice(e) {
+        Some(a) if text.ends_with('.') => format!("{text} {a}"),
+        Some(a) => format!("{text}. {a}"),
+        None => text,
+    }
 }
 
 /// The code of the error that says a secret at the manifest's name is no scrub manifest this

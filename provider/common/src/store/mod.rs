@@ -465,6 +465,80 @@ pub enum StoreError {
     },
 }
 
+/// A fault of the credentials (or of where they are sent) behind an [`StoreError::AccessDenied`]:
+/// no permission to grant, each has its own fix ([`StoreError::credentials_fault`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialsFault {
+    /// `RequestTimeTooSkewed`, `RequestExpired`, or a signature "expired" / "not yet current":
+    /// this computer's clock is more than 5 minutes off.
+    ClockSkew,
+    /// `ExpiredTokenException` / `ExpiredToken`: the session token has expired.
+    SessionExpired,
+    /// `UnrecognizedClientException` / `InvalidClientTokenId` ("The security token included in
+    /// the request is invalid"): an opt-in region not enabled, a global-endpoint session token
+    /// there, or a key id mistyped, deleted or of another partition.
+    NotRecognised,
+    /// `InvalidSignatureException` / `SignatureDoesNotMatch`: the secret access key is wrong.
+    SignatureMismatch,
+    /// `IncompleteSignature`: the Authorization header was cut or broken on its way.
+    IncompleteSignature,
+    /// `MissingAuthenticationToken`: the request was not signed.
+    Unsigned,
+    /// `MissingAuthenticationTokenException` ("Missing Authentication Token"): what AWS's front
+    /// door answers for a URL with no API behind it, signed or not: an endpoint URL with a path,
+    /// or one of another service.
+    NoSuchApi,
+}
+
+// The first sentence(s) of an advice, shared by the provider's words and state-scrubber's
+// (`concat!` takes literals only, hence macros).
+macro_rules! clock_skew {
+    () => {
+        "This computer's clock differs from AWS's by more than 5 minutes, and AWS refuses requests signed that far off."
+    };
+}
+macro_rules! session_expired {
+    () => {
+        "The credentials' session has expired. Get new credentials (aws sso login, or run again what set \
+         AWS_SESSION_TOKEN or the profile's keys)"
+    };
+}
+macro_rules! no_such_api {
+    () => {
+        "AWS answered \"Missing Authentication Token\", its answer for a URL with no API behind it, so the endpoint \
+         is probably wrong: the Secrets Manager endpoint URL has a path, or is another service's (an API Gateway \
+         stage, another AWS service)."
+    };
+}
+
+/// Advice for a [`CredentialsFault`], the tool-neutral parts: the provider
+/// ([`StoreError::credentials_advice`]) and state-scrubber say the rest (what to run again,
+/// where the endpoint is set) in their own terms.
+pub mod advice {
+    /// [`super::CredentialsFault::ClockSkew`], before what to do.
+    pub const CLOCK_SKEW: &str = clock_skew!();
+    /// [`super::CredentialsFault::SessionExpired`], up to "and run ... again".
+    pub const SESSION_EXPIRED: &str = session_expired!();
+    /// [`super::CredentialsFault::NoSuchApi`], before where the endpoint is set.
+    pub const NO_SUCH_API: &str = no_such_api!();
+    /// [`super::CredentialsFault::NotRecognised`], all of it.
+    pub const NOT_RECOGNISED: &str = "AWS does not recognise these credentials in this region: the region is an opt-in region (af-south-1, \
+         ap-east-1, eu-south-2, me-south-1, ...) not enabled for the account, or the session token came from STS's \
+         global endpoint, whose tokens hold only in the regions enabled by default (get one from the region's STS \
+         endpoint); or the access key id is mistyped or deleted, a session token is missing or belongs to other keys, \
+         or the keys are of another partition than the region (aws-cn, aws-us-gov). Check the region, then the \
+         credentials in the environment, the profile and its credentials file.";
+    /// [`super::CredentialsFault::SignatureMismatch`], all of it.
+    pub const SIGNATURE_MISMATCH: &str = "The request's signature does not match the access key id: the secret access key is mistyped or belongs to \
+         another key. Check the credentials in the environment, the profile and its credentials file.";
+    /// [`super::CredentialsFault::IncompleteSignature`], all of it.
+    pub const INCOMPLETE_SIGNATURE: &str = "AWS found the request's signature incomplete or malformed, which no secret access key causes: a proxy or \
+         gateway changed or cut the Authorization header, or the access key id holds a character that breaks it \
+         (a space, a line break, a quote copied with it). Check the access key id in the environment, the profile \
+         and its credentials file, and what stands between this computer and AWS.";
+}
+
 impl StoreError {
     /// Classifies an AWS error code (and, for `InvalidRequestException`, its message). Both store
     /// implementations build their errors here so they classify alike.
@@ -492,6 +566,7 @@ impl StoreError {
             | "ExpiredTokenException"
             | "ExpiredToken"
             | "MissingAuthenticationToken"
+            | "MissingAuthenticationTokenException"
             | "IncompleteSignature"
             | "RequestTimeTooSkewed"
             | "RequestExpired" => StoreError::AccessDenied { code, message },
@@ -519,13 +594,13 @@ impl StoreError {
         matches!(self, StoreError::NotFound { .. })
     }
 
-    /// What to do when the credentials themselves are at fault (an [`StoreError::AccessDenied`]
-    /// whose code or message says they are expired, unknown, mistyped, missing, or signed on a
-    /// clock that is off), told apart by code and message; `None` for a plain refusal (a
-    /// permission to grant, which the caller words for its call) and for any other error. An
-    /// expired session or a wrong clock is no permission to grant: "check that the credentials
-    /// allow this action" sent people to their IAM policies for either.
-    pub fn credentials_advice(&self) -> Option<&'static str> {
+    /// Which fault of the credentials (or of the endpoint they are sent to) an
+    /// [`StoreError::AccessDenied`] is, told apart by code and message: expired, unknown,
+    /// mistyped, missing, signed on a clock that is off, or sent to a URL that is no Secrets
+    /// Manager API; `None` for a plain refusal (a permission to grant) and for any other error.
+    /// The one classification both the provider ([`StoreError::credentials_advice`]) and
+    /// state-scrubber word their advice from.
+    pub fn credentials_fault(&self) -> Option<CredentialsFault> {
         let StoreError::AccessDenied { code, message } = self else {
             return None;
         };
@@ -536,41 +611,52 @@ impl StoreError {
             || m.contains("signature expired")
             || m.contains("signature not yet current")
         {
-            return Some(
-                "This computer's clock differs from AWS's by more than 5 minutes, and AWS refuses requests signed that far off. \
-                 Set the clock right (turn on time synchronisation: NTP, chrony or systemd-timesyncd) and run Terraform again.",
-            );
+            return Some(CredentialsFault::ClockSkew);
         }
         match code.as_str() {
-            "ExpiredTokenException" | "ExpiredToken" => Some(
-                "The credentials' session has expired. Get new credentials (aws sso login, or run again what set \
-                 AWS_SESSION_TOKEN or the profile's keys) and run Terraform again: what this run completed is in the \
-                 state, and the next apply goes on from there.",
-            ),
-            "UnrecognizedClientException" | "InvalidClientTokenId" => Some(
-                "AWS does not recognise these credentials in this region: the region is an opt-in region (af-south-1, \
-                 ap-east-1, eu-south-2, me-south-1, ...) not enabled for the account, or the session token came from STS's \
-                 global endpoint, whose tokens hold only in the regions enabled by default (get one from the region's STS \
-                 endpoint); or the access key id is mistyped or deleted, a session token is missing or belongs to other keys, \
-                 or the keys are of another partition than the region (aws-cn, aws-us-gov). Check the region, then the \
-                 credentials in the environment, the profile and its credentials file.",
-            ),
-            "InvalidSignatureException" | "SignatureDoesNotMatch" => Some(
-                "The request's signature does not match the access key id: the secret access key is mistyped or belongs to \
-                 another key. Check the credentials in the environment, the profile and its credentials file.",
-            ),
-            "IncompleteSignature" => Some(
-                "AWS found the request's signature incomplete or malformed, which no secret access key causes: a proxy or \
-                 gateway changed or cut the Authorization header, or the access key id holds a character that breaks it \
-                 (a space, a line break, a quote copied with it). Check the access key id in the environment, the profile \
-                 and its credentials file, and what stands between this computer and AWS.",
-            ),
-            "MissingAuthenticationToken" => Some(
-                "The request was not signed with credentials. Check that the environment, the profile or assume_role \
-                 provide them.",
-            ),
+            "ExpiredTokenException" | "ExpiredToken" => Some(CredentialsFault::SessionExpired),
+            "UnrecognizedClientException" | "InvalidClientTokenId" => {
+                Some(CredentialsFault::NotRecognised)
+            }
+            "InvalidSignatureException" | "SignatureDoesNotMatch" => {
+                Some(CredentialsFault::SignatureMismatch)
+            }
+            "IncompleteSignature" => Some(CredentialsFault::IncompleteSignature),
+            "MissingAuthenticationToken" => Some(CredentialsFault::Unsigned),
+            "MissingAuthenticationTokenException" => Some(CredentialsFault::NoSuchApi),
             _ => None,
         }
+    }
+
+    /// What to do when the credentials themselves are at fault ([`StoreError::credentials_fault`]),
+    /// in the provider's words (run Terraform again, `assume_role`, the `endpoint` argument);
+    /// `None` for a plain refusal (a permission to grant, which the caller words for its call)
+    /// and for any other error. An expired session or a wrong clock is no permission to grant:
+    /// "check that the credentials allow this action" sent people to their IAM policies for
+    /// either.
+    pub fn credentials_advice(&self) -> Option<&'static str> {
+        Some(match self.credentials_fault()? {
+            CredentialsFault::ClockSkew => concat!(
+                clock_skew!(),
+                " Set the clock right (turn on time synchronisation: NTP, chrony or systemd-timesyncd) and run Terraform again."
+            ),
+            CredentialsFault::SessionExpired => concat!(
+                session_expired!(),
+                " and run Terraform again: what this run completed is in the state, and the next apply goes on from there."
+            ),
+            CredentialsFault::NotRecognised => advice::NOT_RECOGNISED,
+            CredentialsFault::SignatureMismatch => advice::SIGNATURE_MISMATCH,
+            CredentialsFault::IncompleteSignature => advice::INCOMPLETE_SIGNATURE,
+            CredentialsFault::Unsigned => {
+                "The request was not signed with credentials. Check that the environment, the profile or assume_role \
+                 provide them."
+            }
+            CredentialsFault::NoSuchApi => concat!(
+                no_such_api!(),
+                " Check the provider's endpoint argument, AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL: \
+                 Secrets Manager's is https://secretsmanager.REGION.amazonaws.com (or a VPC endpoint's DNS name), with no path."
+            ),
+        })
     }
 
     /// Replaces the message when it echoes `value` ([`SecretValue::is_echoed_or_cut_in`]: the
@@ -716,6 +802,9 @@ mod tests {
             ("UnrecognizedClientException", "The security token included in the request is invalid.", "does not recognise"),
             ("InvalidClientTokenId", "The security token included in the request is invalid.", "partition"),
             ("MissingAuthenticationToken", "Request is missing Authentication Token", "not signed"),
+            // What AWS answers for a URL with no API behind it (an endpoint with a path): was
+            // Other, with no advice.
+            ("MissingAuthenticationTokenException", "Missing Authentication Token", "with no path"),
         ];
         for (code, message, word) in cases {
             let e = StoreError::from_code(*code, *message);
