@@ -35,13 +35,14 @@ mod twins;
 mod variables;
 
 /// Data sources that read a secret and have an ephemeral resource of the same name.
-const SECRET_DATA_SOURCES: [&str; 6] = [
+const SECRET_DATA_SOURCES: [&str; 7] = [
     "aws_secretsmanager_secret_version",
     "aws_ssm_parameter",
     "vault_kv_secret_v2",
     "google_secret_manager_secret_version",
     "azurerm_key_vault_secret",
     "aws_eks_cluster_auth",
+    "google_client_config",
 ];
 
 /// What one module's plan produced.

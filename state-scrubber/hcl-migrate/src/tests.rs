@@ -4706,3 +4706,48 @@ fn an_ephemeral_variable_needs_a_required_version_from_1_10() {
         ]
     );
 }
+
+/// `google_client_config`'s `access_token` (an OAuth bearer token of whoever runs Terraform) is
+/// stored in the state by the data source, which is what configures the kubernetes and helm
+/// providers on GKE. hashicorp/google 7.10.0 has the ephemeral `google_client_config` (PR
+/// #24900: the same attributes, no arguments), so a data source read only by providers becomes
+/// it; one also read for `project` by a resource stays, with the reason.
+#[test]
+fn a_google_client_config_read_by_providers_becomes_ephemeral() {
+    let module = |extra: &str| {
+        format!(
+            "data \"google_client_config\" \"default\" {{}}\n\n\
+             provider \"kubernetes\" {{\n  host  = \"https://example\"\n  token = data.google_client_config.default.access_token\n}}\n\n\
+             provider \"helm\" {{\n  kubernetes {{\n    token = data.google_client_config.default.access_token\n  }}\n}}\n{extra}"
+        )
+    };
+    let (plan, text, _dir) = migrate_main(&[("main.tf", &module(""))]);
+    assert!(
+        text.starts_with("ephemeral \"google_client_config\" \"default\" {}\n")
+            && text
+                .matches("token = ephemeral.google_client_config.default.access_token")
+                .count()
+                == 2
+            && !text.contains("data.google_client_config"),
+        "{text}"
+    );
+    let notes = info_notes(&plan);
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "the ephemeral blocks introduced here need provider hashicorp/google >= 7.10.0 and Terraform >= 1.10"
+        )),
+        "{notes:#?}"
+    );
+    let (plan, text, _dir) = migrate_main(&[(
+        "main.tf",
+        &module("\nresource \"google_storage_bucket\" \"b\" {\n  name    = \"b\"\n  project = data.google_client_config.default.project\n}\n"),
+    )]);
+    assert!(text.is_empty(), "{text}");
+    assert!(
+        plan.notes.iter().any(|n| n
+            .message
+            .contains("`data.google_client_config.default` not made ephemeral: it is used in")),
+        "{:#?}",
+        plan.notes
+    );
+}

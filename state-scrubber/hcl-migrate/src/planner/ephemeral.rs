@@ -626,7 +626,9 @@ impl Planner<'_> {
 /// ephemeral form of `ty`, from the providers' changelogs: hashicorp/aws 5.77.0
 /// (`aws_secretsmanager_secret_version`, PR #40009) and 5.81.0 (`aws_ssm_parameter`, PR #40313),
 /// hashicorp/vault 5.0.0, hashicorp/google 7.6.0 (#24566), hashicorp/azurerm 4.11.0 (#28083),
-/// hashicorp/random 3.7.0 (#625), hashicorp/aws 5.84.0 (`aws_eks_cluster_auth`, issue #40343).
+/// hashicorp/random 3.7.0 (#625), hashicorp/aws 5.84.0 (`aws_eks_cluster_auth`, issue #40343),
+/// hashicorp/google 7.10.0 (`google_client_config`, #24900: the data source's attributes, no
+/// arguments).
 fn ephemeral_first_version(ty: &str) -> Option<(&'static str, &'static str)> {
     Some(match ty {
         "aws_secretsmanager_secret_version" => ("hashicorp/aws", "5.77.0"),
@@ -636,6 +638,7 @@ fn ephemeral_first_version(ty: &str) -> Option<(&'static str, &'static str)> {
         "azurerm_key_vault_secret" => ("hashicorp/azurerm", "4.11.0"),
         "random_password" => ("hashicorp/random", "3.7.0"),
         "aws_eks_cluster_auth" => ("hashicorp/aws", "5.84.0"),
+        "google_client_config" => ("hashicorp/google", "7.10.0"),
         _ => return None,
     })
 }

@@ -521,6 +521,7 @@ fn secret_attribute(ty: &str, attr: &str) -> bool {
         "vault_kv_secret_v2" => matches!(attr, "data" | "data_json"),
         "google_secret_manager_secret_version" => attr == "secret_data",
         "aws_eks_cluster_auth" => attr == "token",
+        "google_client_config" => attr == "access_token",
         _ => is_secret_key(attr),
     }
 }
