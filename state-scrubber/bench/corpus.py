@@ -398,6 +398,16 @@ def issuer_tokens(d: Doc):
         "slack_app": t("xapp-1-A" + rs(string.ascii_uppercase + string.digits, 10) + "-" + rs(string.digits, 13) + "-" + rs(HEX, 64)),
         "grafana": t(grafana),
         "kubeconfig_user": "users:\n- name: eks\n  user:\n    token: " + t(eks) + "\n",
+        # AI inference providers' keys, in an .env file a local_file writes and as bare values
+        "ai_env": "GROQ_API_KEY=" + t("gsk_" + rs(ALNUM, 52)) + "\nPERPLEXITY_API_KEY=" + t("pplx-" + rs(ALNUM, 48)) + "\n",
+        "replicate": t("r8_" + rs(ALNUM, 37)),
+        "xai": t("xai-" + rs(ALNUM, 80)),
+        "openrouter": t("sk-or-v1-" + rs(HEX, 64)),
+        "langsmith": t("lsv2_sk_" + rs(HEX, 32) + "_" + rs(HEX, 10)),
+        "pinecone": t("pcsk_" + rs(ALNUM, 6) + "_" + rs(ALNUM, 63)),
+        "together": t("tgp_v1_" + rs(URL, 43)),
+        "cerebras": t("csk-" + rs(LOWER36, 48)),
+        "hf_org": t("api_org_" + rs(ALNUM, 34)),
     }
     looks = {
         "age_recipient": "age1" + rs(BECH32.lower(), 58),
@@ -414,6 +424,8 @@ def issuer_tokens(d: Doc):
         "eks_prefix_only": "k8s-aws-v1.",
         "teams_base": "https://acme.webhook.office.com/webhookb2/",
         "dynatrace_env": "https://" + rs(string.ascii_lowercase, 8) + ".live.dynatrace.com/api/v2/metrics/ingest",
+        "xai_model": "xai-grok-2-vision-latest",
+        "perplexity_model": "pplx-7b-online",
     }
     return [
         res("null_resource", "bootstrap", [inst({"id": str(R.randint(10**18, 10**19 - 1)), "triggers": steps})], provider="hashicorp/null"),

@@ -1179,3 +1179,99 @@ fn a_password_in_an_hcl_heredoc_is_found() {
     )];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// AI inference providers' API keys (Groq, Perplexity, Replicate, xAI, OpenRouter, LangSmith,
+/// Pinecone, Together AI, Cerebras, a Hugging Face organization token) start with a prefix of
+/// their own and have a fixed length: under a neutral key (a trigger, a script, an `.env` file a
+/// `local_file` writes) every one was missed, and under `GROQ_API_KEY=` it was only a MEDIUM text
+/// assignment. OpenAI's, Anthropic's and Hugging Face's user tokens were already found and stay
+/// so. Look-alikes stay quiet: model names and slugs after the same prefixes, a short or
+/// over-long body.
+#[test]
+fn ai_provider_api_keys_are_found_by_their_prefix() {
+    const HEX: &str = "0123456789abcdef";
+    const LOWER: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
+    const URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let r = random;
+    let t = |token: String| plant(&token);
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "groq_env",
+            format!("GROQ_API_KEY={}\n", t(format!("gsk_{}", r(ALNUM, 52)))),
+            &["groq-api-key"],
+        ),
+        (
+            "perplexity",
+            format!("{}\n", t(format!("pplx-{}", r(ALNUM, 48)))),
+            &["perplexity-api-key"],
+        ),
+        (
+            "replicate",
+            format!(
+                "curl -H \"X-Token: {}\" https://api.replicate.com/v1/predictions\n",
+                t(format!("r8_{}", r(ALNUM, 37)))
+            ),
+            &["replicate-api-token"],
+        ),
+        (
+            "xai",
+            format!("{}\n", t(format!("xai-{}", r(ALNUM, 80)))),
+            &["xai-api-key"],
+        ),
+        (
+            "openrouter",
+            format!("{}\n", t(format!("sk-or-v1-{}", r(HEX, 64)))),
+            &["openrouter-api-key"],
+        ),
+        (
+            "langsmith",
+            format!("{}\n", t(format!("lsv2_pt_{}_{}", r(HEX, 32), r(HEX, 10)))),
+            &["langsmith-api-key"],
+        ),
+        (
+            "pinecone",
+            format!("{}\n", t(format!("pcsk_{}_{}", r(ALNUM, 6), r(ALNUM, 63)))),
+            &["pinecone-api-key"],
+        ),
+        (
+            "together",
+            format!("{}\n", t(format!("tgp_v1_{}", r(URL, 43)))),
+            &["togetherai-api-key"],
+        ),
+        (
+            "cerebras",
+            format!("{}\n", t(format!("csk-{}", r(LOWER, 48)))),
+            &["cerebras-api-key"],
+        ),
+        (
+            "huggingface_org",
+            format!("{}\n", t(format!("api_org_{}", r(ALNUM, 34)))),
+            &["huggingface-token"],
+        ),
+        (
+            "huggingface_user",
+            format!("{}\n", t(format!("hf_{}", r(ALNUM, 34)))),
+            &["huggingface-token"],
+        ),
+        (
+            "openai_project",
+            format!(
+                "{}\n",
+                t(format!("sk-proj-{}T3BlbkFJ{}", r(URL, 74), r(URL, 74)))
+            ),
+            &["openai-api-key"],
+        ),
+        (
+            "anthropic",
+            format!("{}\n", t(format!("sk-ant-api03-{}AA", r(URL, 93)))),
+            &["anthropic-api-key"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        ("xai_model", "model: xai-grok-2-vision-latest\n"),
+        ("perplexity_model", "model: pplx-7b-online\n"),
+        ("hf_org_page", "see api_org_settings_page\n"),
+        ("groq_short", "prefix: gsk_live\n"),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
