@@ -194,6 +194,40 @@ def test_metadata_change_is_in_place(ws, sm):
     ws.sweep()
 
 
+def test_a_tag_set_to_null_is_not_set_and_plans_clean(ws, sm):
+    """`tags = { owner = var.owner }` with no owner given: a null tag value sets no tag, as in
+    hashicorp/aws (null values are placeholders for tags not configured), so the default tag
+    of that key applies and the next plan is empty. A refresh used to take the remote default
+    tag into `tags` under the null key: every plan showed `tags` changing back, forever."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+
+    def write(defaults: dict) -> None:
+        body = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0, raw={"tags": '{ team = null, env = "test", owner = null }'})
+        ws.write(hcl.config(ws.endpoint, body, provider_attrs={"default_tags": defaults}))
+
+    write({"team": "payments"})
+    ws.apply()
+    assert store.tags(sm, name) == {"team": "payments", "env": "test"}
+    a = ws.attributes(ADDR)
+    assert a["tags_all"] == {"team": "payments", "env": "test"}
+    assert a["tags"] == {"team": None, "env": "test", "owner": None}
+    ws.assert_no_changes("null tag values after create")
+
+    # A tag set outside Terraform under a key the configuration leaves null is drift of
+    # tags_all, and the apply removes it; the default tag's new value is applied.
+    sm.tag_resource(SecretId=name, Tags=[{"Key": "owner", "Value": "someone"}])
+    write({"team": "billing"})
+    plan = ws.plan()
+    assert plan.actions(ADDR) == ["update"], plan.summary()
+    ws.apply(plan)
+    assert store.tags(sm, name) == {"team": "billing", "env": "test"}
+    ws.assert_no_changes("null tag values after an update")
+    store.assert_value(sm, name, c)
+    ws.sweep()
+
+
 def test_the_aws_managed_key_by_its_alias_plans_clean(ws, sm):
     """`kms_key_id = "alias/aws/secretsmanager"` (hashicorp/aws configurations often spell the
     default key so) on a secret that reports no key of its own, then the argument removed: no

@@ -1918,16 +1918,34 @@ impl offstate_framework::Resource for SecretResource {
                 // provider configuration is still a default tag: counted as the
                 // secret's own, it came back in `tags`, and with `ignore_changes =
                 // [tags]` it overrode the new default, which was never applied.
+                // A key the configuration sets to null (`tags = { owner = var.owner }`
+                // with no owner given) sets no tag, as in hashicorp/aws (#31587): it
+                // stays null in `tags`, so the configuration is no diff, and the remote
+                // tag of that key (a default tag's, or one set outside Terraform) is
+                // shown in `tags_all` only.
+                let null_keys: Vec<String> = match prior.get("tags") {
+                    Value::Map(m) => m
+                        .iter()
+                        .filter(|(_, v)| v.is_null())
+                        .map(|(k, _)| k.clone())
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 let own: BTreeMap<String, String> = shown_tags(&meta.tags)
                     .into_iter()
+                    .filter(|(k, _)| !null_keys.contains(k))
                     .filter(|(k, _)| {
                         !c.default_tags.contains_key(k) || prior.get("tags").get_map_key(k)
                     })
                     .collect();
-                if own.is_empty() && prior.get("tags").is_null() {
+                if own.is_empty() && null_keys.is_empty() && prior.get("tags").is_null() {
                     s.set("tags", Value::Null);
                 } else {
-                    s.set("tags", tags_value(&own));
+                    let mut tags = tags_value(&own);
+                    if let Value::Map(m) = &mut tags {
+                        m.extend(null_keys.into_iter().map(|k| (k, Value::Null)));
+                    }
+                    s.set("tags", tags);
                 }
                 if s.get("recovery_window_in_days").is_null() {
                     s.set(
