@@ -12,8 +12,9 @@ use super::interrupt::{self, Stop};
 use super::lock::{LineageBusy, LineageLock, StateLock};
 use super::plan::Selection;
 use super::rewrite::{
-    check_owner_kept, check_writable, replace_if_unchanged, write_private, ChangedMeanwhile,
-    DirNotWritable, OwnerNotKept, ReadOnly, ReplacedButNotDurable, Swap,
+    check_owner_kept, check_writable, private_target, replace_if_unchanged, write_private,
+    ChangedMeanwhile, DirNotWritable, NotPrivate, OwnerNotKept, PrivateTarget, ReadOnly,
+    ReplacedButNotDurable, Swap,
 };
 use super::{
     names, parse_for_scrub, render, restore, scrub_parsed, selects_nothing, signal_name,
@@ -854,21 +855,41 @@ fn check_backup(b: &Path) -> anyhow::Result<()> {
             shown()
         )
     };
-    match std::fs::metadata(b) {
-        Ok(m) if m.is_dir() => return Err(refused("a directory".into())),
-        Ok(_) => {
+    if std::fs::metadata(b).is_ok_and(|m| m.is_dir()) {
+        return Err(refused("a directory".into()));
+    }
+    match private_target(b) {
+        Ok(PrivateTarget::Stream) => {
             return match check_writable(b) {
                 Ok(()) => Ok(()),
                 Err(e) if e.get_ref().is_some_and(|i| i.is::<ReadOnly>()) => {
                     Err(refused("a file this user may not write to".into()))
                 }
                 Err(e) => Err(refused(crate::input::io_message(&e))),
-            }
+            };
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(refused(crate::input::io_message(&e))),
+        Ok(PrivateTarget::File) => {}
+        Err(e) => match e.get_ref().and_then(|i| i.downcast_ref::<NotPrivate>()) {
+            Some(why) => return Err(refused(why.to_string())),
+            None => return Err(refused(crate::input::io_message(&e))),
+        },
     }
-    // Not there yet: it is created in its directory.
+    // A file there is removed and a new one made in its place (see `write_private`): the
+    // directory must take it, and a file another user owns is theirs to remove (in a sticky
+    // directory such as /tmp, only they may), which root could, but it is no place for a
+    // plaintext copy either way.
+    #[cfg(unix)]
+    if let Ok(m) = std::fs::symlink_metadata(b) {
+        use std::os::unix::fs::MetadataExt as _;
+        // SAFETY: geteuid takes nothing and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if m.uid() != me {
+            return Err(refused(format!(
+                "it is owned by uid {}, another user; a plaintext copy is written only over a file of this user's",
+                m.uid()
+            )));
+        }
+    }
     let dir = crate::output::directory_of(b);
     let at_dir = |why: String| refused(format!("{}: {why}", crate::input::path_label(dir)));
     match std::fs::metadata(dir) {

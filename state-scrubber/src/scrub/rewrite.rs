@@ -514,23 +514,109 @@ fn write_atomically_inner(
 
 /// Write a file readable only by the owner (mode 0600), replacing any file there, and sync it:
 /// `--backup`'s plaintext copy, the lock info.
+///
+/// The file is always a new one, made by this process (`O_CREAT|O_EXCL`, mode 0600, which
+/// follows no link): an existing file is removed first, never truncated and written. Writing
+/// into the existing file handed the plaintext to whoever owned it or held it open: root's
+/// `--backup /tmp/shared/b.json` over a file another user had put there left the copy owned by
+/// that user (the chmod to 0600 kept the owner), and a link there had the state written over
+/// whatever it pointed to. A symbolic link at `path` is refused (see [`private_target`]).
+///
+/// A character device or a FIFO (`/dev/null`, `>(gpg -e ...)`) is a stream: written to as it
+/// is, never chmodded (root's chmod made `/dev/null` 0600 for everyone) nor synced (fsync on
+/// one is EINVAL, which failed the run after the state was written).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if private_target(path)? == PrivateTarget::Stream {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        return f.write_all(bytes).and_then(|()| f.flush());
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    // create_new: a file (or link) put there since the removal is an error, not written to.
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        opts.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
     }
     let mut f = opts.open(path)?;
-    #[cfg(unix)]
-    {
-        // `mode` applies only on creation; an existing file may be wider.
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+/// What [`write_private`] finds at a path.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PrivateTarget {
+    /// Nothing, or a regular file: a new file takes its place.
+    File,
+    /// A character device or a FIFO, written to as it is.
+    Stream,
+}
+
+/// Why a path cannot take a file of secrets (see [`private_target`]).
+#[derive(Debug, thiserror::Error)]
+pub enum NotPrivate {
+    #[error("it is a symbolic link; a file that holds secrets is not written through one (name the file itself)")]
+    Link,
+    #[error(
+        "it is a {what} owned by uid {uid}, another user, who would read what is written to it"
+    )]
+    ForeignStream { what: &'static str, uid: u32 },
+    #[error("it is not a regular file, a character device or a pipe")]
+    Other,
+}
+
+/// What is at `path`, for a file of secrets: [`NotPrivate`] (in an `io::Error`) for what must
+/// not take one. A symbolic link, unless it is one of the kernel's names for this process's own
+/// descriptors (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`: a process substitution), which no
+/// other user can plant. A FIFO or a character device owned by neither this user nor root: a
+/// pipe another user made, a link to their terminal.
+pub fn private_target(path: &Path) -> std::io::Result<PrivateTarget> {
+    let own_descriptor = || {
+        path.starts_with("/dev/fd")
+            || path.starts_with("/proc/self/fd")
+            || path == Path::new("/dev/stdout")
+            || path == Path::new("/dev/stderr")
+    };
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PrivateTarget::File),
+        Err(e) => return Err(e),
+    };
+    if meta.file_type().is_symlink() && !own_descriptor() {
+        return Err(std::io::Error::other(NotPrivate::Link));
+    }
+    let meta = std::fs::metadata(path)?;
+    if crate::output::is_stream(&meta) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+            // SAFETY: geteuid takes nothing and cannot fail.
+            let me = unsafe { libc::geteuid() };
+            if meta.uid() != me && meta.uid() != 0 && !own_descriptor() {
+                let what = if meta.file_type().is_fifo() {
+                    "pipe"
+                } else {
+                    "character device"
+                };
+                return Err(std::io::Error::other(NotPrivate::ForeignStream {
+                    what,
+                    uid: meta.uid(),
+                }));
+            }
+        }
+        return Ok(PrivateTarget::Stream);
+    }
+    if meta.is_file() {
+        Ok(PrivateTarget::File)
+    } else {
+        Err(std::io::Error::other(NotPrivate::Other))
+    }
 }
 
 #[cfg(test)]
@@ -658,5 +744,90 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, RewriteError::Missing(_)));
+    }
+
+    /// `--backup`'s plaintext copy over an existing file: a new file, this process's, mode 0600.
+    /// It was written into the existing one: whoever held it open read the copy, and root's
+    /// backup over a file another user put in /tmp stayed that user's (chmod keeps the owner).
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_replaces_an_existing_one_instead_of_writing_into_it() {
+        use std::io::Read as _;
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("backup.json");
+        std::fs::write(&p, b"").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).unwrap();
+        // SAFETY: geteuid takes nothing and cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        if root {
+            std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+        }
+        let mut held = std::fs::File::open(&p).unwrap();
+        write_private(&p, b"plaintext").unwrap();
+        let mut seen = Vec::new();
+        held.read_to_end(&mut seen).unwrap();
+        assert!(seen.is_empty(), "the file held open got the copy");
+        assert_eq!(std::fs::read(&p).unwrap(), b"plaintext");
+        let m = std::fs::metadata(&p).unwrap();
+        assert_eq!(m.permissions().mode() & 0o7777, 0o600);
+        // SAFETY: as above.
+        assert_eq!(m.uid(), unsafe { libc::geteuid() }, "owned by another user");
+    }
+
+    /// A link at the path is refused, and what it points to is left alone: the state was
+    /// written over it (and it was made 0600).
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_is_not_written_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("victim");
+        std::fs::write(&target, b"theirs").unwrap();
+        let p = dir.path().join("backup.json");
+        std::os::unix::fs::symlink(&target, &p).unwrap();
+        let e = write_private(&p, b"plaintext").unwrap_err();
+        assert!(e.get_ref().is_some_and(|i| i.is::<NotPrivate>()), "{e}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"theirs");
+        assert!(std::fs::symlink_metadata(&p)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+
+    /// A FIFO (`--backup >(gpg -e ...)`) is written to as it is: not chmodded (as root, a chmod
+    /// of /dev/null made it 0600 for everyone), not synced (fsync on it is EINVAL: the run
+    /// failed after the state was written).
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_into_a_pipe_is_written_without_chmod_or_sync() {
+        use std::io::Read as _;
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("backup.fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: `c` is a NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                std::fs::File::open(&fifo)
+                    .unwrap()
+                    .read_to_end(&mut got)
+                    .unwrap();
+                got
+            })
+        };
+        let written = write_private(&fifo, b"plaintext");
+        if written.is_err() {
+            // Let the reader go.
+            drop(std::fs::OpenOptions::new().write(true).open(&fifo));
+        }
+        let got = reader.join().unwrap();
+        written.unwrap();
+        assert_eq!(got, b"plaintext");
+        let mode = std::fs::metadata(&fifo).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
     }
 }

@@ -507,11 +507,26 @@ fn a_backup_that_cannot_be_written_is_refused_before_anything_is_stored() {
     let ps = p.to_str().unwrap();
     let sub = dir.path().join("sub");
     std::fs::create_dir(&sub).unwrap();
-    let cases = [
+    // A link there: the plaintext copy was written over what it points to.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "theirs").unwrap();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let mut cases = vec![
         (sub.clone(), "a directory"),
         (dir.path().join("missing/plain.json"), "No such file"),
         (p.join("plain.json"), "Not a directory"),
+        (link, "it is a symbolic link"),
     ];
+    // A file another user put there (a shared, sticky directory such as /tmp): root's copy was
+    // written into it, and it stayed theirs. Only root can give a file to another user here.
+    // SAFETY: geteuid takes nothing and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        let theirs = dir.path().join("theirs.json");
+        std::fs::write(&theirs, "").unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        cases.push((theirs, "owned by uid 65534, another user"));
+    }
     for (i, (backup, why)) in cases.iter().enumerate() {
         let prefix = format!("bk{i}/app");
         let mut a = write_args("scrub", ps, &prefix, &moto.url).to_vec();
@@ -528,7 +543,11 @@ fn a_backup_that_cannot_be_written_is_refused_before_anything_is_stored() {
         );
         assert_eq!(std::fs::read_to_string(&p).unwrap(), original, "{why}");
         assert!(names_at(&moto.url, &prefix).is_empty(), "{why}: stored");
+        if backup.is_file() {
+            assert_no_canary(&c, why, &std::fs::read(backup).unwrap());
+        }
     }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "theirs");
     // A file that can be written is written, mode 0600.
     let bk = dir.path().join("plain.json");
     let mut a = write_args("scrub", ps, "bk/app", &moto.url).to_vec();
