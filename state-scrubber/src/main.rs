@@ -5,6 +5,7 @@ use clap::Parser;
 use state_scrubber::cli::{run, Cli, Command};
 
 fn main() -> ExitCode {
+    keep_memory_private();
     // Rust's default panic hook prints the panic message, which a `format!` over an input value
     // or a string slice's index error can fill with a secret; it runs even for the panics the
     // saved-plan reader catches. This one says where, never what.
@@ -50,4 +51,30 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// No core file, and no other process of this user may attach to this one or read its memory,
+/// as the provider does (`PR_SET_DUMPABLE` 0 on Linux; elsewhere a core size limit of 0). Every
+/// command holds values in plaintext: the states it reads, the values scrub stores and restore
+/// reads back. A crash or a SIGQUIT under `ulimit -c unlimited` wrote `core` (the default
+/// `core_pattern`) into the working directory, a Terraform repository or a CI workspace, with
+/// every value the run had read. Root still can read the memory; `/proc/PID/status` stays
+/// readable. Best effort: nothing to say when the kernel refuses.
+fn keep_memory_private() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: PR_SET_DUMPABLE takes an integer argument and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0);
+    }
+    #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+    {
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `none` is a valid rlimit that outlives the call.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+        }
+    }
 }

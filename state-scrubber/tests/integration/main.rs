@@ -7,6 +7,7 @@ mod audit;
 mod credentials;
 mod hostile;
 mod keys;
+mod memory;
 mod migrate_terminal;
 mod redaction;
 mod saved_plan;
