@@ -456,8 +456,11 @@ impl<'a> Lister<'a> {
                     Some(Object {
                         bucket: bucket.clone(),
                         key: v.key()?.to_string(),
-                        // "null": an object written before versioning was enabled.
-                        version_id: v.version_id().filter(|v| *v != "null").map(str::to_string),
+                        // "null" is a version too: the object as written before versioning
+                        // was enabled, under the versions written since. Fetched by that id
+                        // (GetObject takes `versionId=null`); without one S3 returns the
+                        // current version instead.
+                        version_id: v.version_id().map(str::to_string),
                         size: v.size().unwrap_or(0).max(0) as u64,
                     })
                 })

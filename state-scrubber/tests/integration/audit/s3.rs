@@ -195,3 +195,73 @@ fn an_object_named_beside_a_prefix_that_covers_it_is_still_read() {
         assert_eq!(findings(&r).len(), 2, "{}", r.stdout);
     }
 }
+
+/// A state written before the bucket's versioning was enabled is the object's `null` version
+/// (ListObjectVersions says `VersionId: "null"`); a later apply writes the current version above
+/// it. `--all-versions` must read that old version itself: before, it was fetched without a
+/// version id, which is the current version, so the old state (the one holding the password)
+/// was never read and the report named the current version's bytes as the object's.
+#[test]
+fn all_versions_reads_the_version_written_before_versioning_was_enabled() {
+    let Some(moto) = Moto::start() else { return };
+    moto.put("/tf-states", b"");
+    moto.put(
+        "/tf-states/prod/terraform.tfstate",
+        db_state(&pw()).as_bytes(),
+    );
+    moto.put(
+        "/tf-states?versioning",
+        b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>",
+    );
+    // The password moved out of state since (write-only): the current version holds none.
+    // (moto refuses an unsigned overwrite of an existing key; any Authorization header will do.)
+    put_authorized(
+        &moto,
+        "/tf-states/prod/terraform.tfstate",
+        state_v4(json!([])).as_bytes(),
+    );
+
+    let r = audit_s3(&moto, &["s3://tf-states/prod/", "--all-versions"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let found = findings(&r);
+    assert_eq!(found.len(), 1, "{}", r.stdout);
+    assert_eq!(
+        found[0]["file"], "s3://tf-states/prod/terraform.tfstate?versionId=null",
+        "{}",
+        r.stdout
+    );
+    let files: Vec<(String, String)> = statuses(&r);
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|(f, _)| f == "s3://tf-states/prod/terraform.tfstate?versionId=null"),
+        "{files:?}"
+    );
+
+    // Without --all-versions only the current version is read: no finding.
+    let r = audit_s3(&moto, &["s3://tf-states/prod/"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+/// A path-style PUT with an `Authorization` header: moto checks none, but takes an unsigned PUT
+/// over an existing key for an anonymous one and refuses it (403).
+fn put_authorized(moto: &Moto, path: &str, body: &[u8]) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", moto.port)).unwrap();
+    write!(
+        s,
+        "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: AWS testing:x\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        moto.port,
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "PUT {path}: {response}"
+    );
+}
