@@ -701,9 +701,12 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         }),
     };
     let wrote_backup = |b: &Path| {
+        // A pipe or a device is written to as it is, its mode left alone (see `write_private`).
+        let file = !std::fs::metadata(b).is_ok_and(|m| crate::output::is_stream(&m));
         format!(
-            "wrote plaintext backup {} (mode 0600): it holds the secrets; delete it once the scrubbed state is proven",
-            b.display()
+            "wrote plaintext backup {}{}: it holds the secrets; delete it once the scrubbed state is proven",
+            b.display(),
+            if file { " (mode 0600)" } else { "" }
         )
     };
     if let Some(signal) = stop.requested() {

@@ -556,6 +556,20 @@ fn a_backup_that_cannot_be_written_is_refused_before_anything_is_stored() {
     assert_no_canary_out(&c, &o);
     assert_ok(&o);
     assert_eq!(std::fs::read_to_string(&bk).unwrap(), original);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(" (mode 0600): it holds the secrets"));
+    // A device is written to as it is: fsync on it was EINVAL (exit 2 after the state was
+    // written) and, as root, the chmod made /dev/null 0600 for everyone.
+    std::fs::write(&p, &original).unwrap();
+    let mut a = write_args("scrub", ps, "bk/null", &moto.url).to_vec();
+    a.extend(["--backup", "/dev/null"]);
+    let o = run(&a, None);
+    assert_no_canary_out(&c, &o);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("wrote plaintext backup /dev/null: it holds"),
+        "{out}"
+    );
 }
 
 // ---- binary: --only / --exclude, no region, nothing to restore -------------------------------
