@@ -309,6 +309,26 @@ def test_import_reads_no_value_then_plans_clean(ws, sm, how, by):
     ws.sweep()
 
 
+def test_import_by_the_version_import_id_of_hashicorp_aws_says_what_to_import_by(ws, sm):
+    """`SECRET_ID|VERSION_ID` is how hashicorp/aws imports an aws_secretsmanager_secret_version,
+    the resource an offstate_secret replaces: the import error says to import by the part before
+    the `|` (it used to say that no such secret exists in the region)."""
+    name = ws.name()
+    outside = ws.canary("outside")
+    arn = sm.create_secret(Name=name, SecretString=outside.reveal())["ARN"]
+    version = store.stages(sm, name)["AWSCURRENT"]
+    ws.write(hcl.config(ws.endpoint, hcl.secret(name=name, value_var=None), variables=()))
+    res = ws.tf("import", "-input=false", ADDR, f"{arn}|{version}", expect=1)
+    text = " ".join(res.output.split())
+    assert "Invalid import id" in text and "aws_secretsmanager_secret_version" in text, text[-600:]
+    assert "the part before the" in text and "non-existent" not in text, text[-600:]
+    assert ws.attributes(ADDR) is None
+    ws.tf("import", "-input=false", ADDR, arn)
+    assert ws.attributes(ADDR)["arn"] == arn
+    ws.assert_no_changes("after the import by ARN")
+    ws.sweep()
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
 def test_value_changed_outside_is_drift_and_not_overwritten(ws, sm):
     c1 = ws.canary("v1")
     name = ws.name()

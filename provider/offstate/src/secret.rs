@@ -2258,6 +2258,17 @@ impl offstate_framework::Resource for SecretResource {
             Some((id, v)) => (id, Some(v)),
             None => (raw_id, None),
         };
+        // `SECRET_ID|VERSION_ID` is how hashicorp/aws imports an aws_secretsmanager_secret_version,
+        // which an offstate_secret replaces: no secret name or ARN holds a `|`, so say what to
+        // import by rather than "not found".
+        if id.contains('|') {
+            return resp.diagnostics.error(
+                "Invalid import id",
+                "The import id holds a \"|\": SECRET_ID|VERSION_ID is the import id of aws_secretsmanager_secret_version \
+                 (hashicorp/aws). Import an offstate_secret by the secret's name or ARN alone, the part before the \"|\", \
+                 optionally followed by ?value_wo_version=V to adopt the current value under that trigger.",
+            );
+        }
         if id.is_empty() || (!is_arn(id) && validate_name(id).is_err()) {
             return resp.diagnostics.error(
                 "Invalid import id",
