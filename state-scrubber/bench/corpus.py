@@ -408,6 +408,7 @@ def issuer_tokens(d: Doc):
         "together": t("tgp_v1_" + rs(URL, 43)),
         "cerebras": t("csk-" + rs(LOWER36, 48)),
         "hf_org": t("api_org_" + rs(ALNUM, 34)),
+        "kubeconfig_static": "users:\n- name: ci\n  user:\n    username: ci\n    token: " + t(rs(ALNUM, 40)) + "\n",
     }
     looks = {
         "age_recipient": "age1" + rs(BECH32.lower(), 58),

@@ -1275,3 +1275,42 @@ fn ai_provider_api_keys_are_found_by_their_prefix() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// A kubeconfig user's `token:` (a kubeconfig a `local_file` writes, a CI variable holding one)
+/// is the cluster's bearer credential: it was only a MEDIUM text-secret-assignment, the rule
+/// for any `*token*: value`. It is now HIGH, rule kubeconfig-user-token, after other members
+/// of the `user:` mapping too. A token file, a reference and a `token:` outside a user stay
+/// as they were.
+#[test]
+fn a_kubeconfig_user_token_has_its_own_rule() {
+    const HEX: &str = "0123456789abcdef";
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "kubeconfig",
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: https://10.0.0.1:6443\nusers:\n- name: ci\n  user:\n    token: {}\ncontexts: []\n",
+                plant(&random(ALNUM, 40))
+            ),
+            &["kubeconfig-user-token"],
+        ),
+        (
+            "after_other_members",
+            format!(
+                "users:\n  - name: static\n    user:\n      username: admin\n      token: \"{}\"\n",
+                plant(&random(HEX, 32))
+            ),
+            &["kubeconfig-user-token"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        (
+            "token_file",
+            "users:\n- name: ci\n  user:\n    tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token\n",
+        ),
+        (
+            "reference",
+            "users:\n- name: ci\n  user:\n    token: ${var.cluster_token}\n",
+        ),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
