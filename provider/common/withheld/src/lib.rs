@@ -117,8 +117,14 @@ pub fn withhold(secret: &str) {
         }
     }
     let both = ascii.replace('/', "\\/");
+    // Java's Jackson (and .NET's encoders) write a `\u` escape's hex digits in upper case
+    // (`\u00F6`, `\u001F`, `\uD83D`): JSON leaves the case to the encoder.
+    let upper: Vec<String> = [&escaped, &ascii, &both]
+        .into_iter()
+        .map(|f| upper_unicode_escapes(f))
+        .collect();
     let mut forms = vec![secret.to_owned(), escaped.clone(), encoded, lower];
-    for other in [slashed, ascii, both] {
+    for other in [slashed, ascii, both].into_iter().chain(upper) {
         if other != escaped && !forms.contains(&other) {
             forms.push(other);
         }
@@ -163,6 +169,28 @@ pub fn withhold(secret: &str) {
         Ok(automaton) => state.long = Some(automaton),
         Err(_) => state.unbuilt = true,
     }
+}
+
+/// `json` (a JSON string's inside) with the four hex digits of each `\u` escape in upper case.
+fn upper_unicode_escapes(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut chars = json.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '\\' {
+            continue;
+        }
+        // An escape: `\\`, `\"`, `\n`... are copied as they are; `\uXXXX` in upper case.
+        match chars.next() {
+            Some('u') => {
+                out.push('u');
+                out.extend(chars.by_ref().take(4).map(|h| h.to_ascii_uppercase()));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 /// The base64 characters that depend on `bytes` alone, for `bytes` at each of the three byte
@@ -257,6 +285,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
             .map(|m| m.range())
             .collect();
         hits.extend(wrapped_hits(long, text));
+        hits.extend(separated_hex_hits(long, text));
         if !hits.is_empty() {
             out = Cow::Owned(mask_ranges(text, hits));
         }
@@ -334,6 +363,65 @@ fn wrapped_hits(long: &AhoCorasick, text: &str) -> Vec<Range<usize>> {
     }
     if !broken {
         return Vec::new();
+    }
+    long.find_overlapping_iter(&joined[..])
+        .map(|m| at[m.start()]..at[m.end() - 1] + 1)
+        .collect()
+}
+
+/// Whether `b` is a hex digit.
+fn hex_char(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+}
+
+/// Occurrences of the hex forms in a dump with separators between its bytes or groups (`de ad
+/// be ef`, `DE:AD:BE:EF`, `hexdump -C`'s two spaces mid-line, `xxd`'s `dead beef`): `text`
+/// read again without a space, two spaces or a colon between two hex digits. Only for a text
+/// with four such pairs in a row (`de ad be ef`, `de:ad:be:ef`: the 4 bytes of [`HEX_MIN_LEN`];
+/// a log line's time `18:00:00` has three); a line without is left after one pass.
+/// Separated forms as patterns of their own (4 more per form) made every line's scan 1.6-2
+/// times as long (bench_scrub); this costs a line without a dump one pass over its spaces and
+/// colons.
+fn separated_hex_hits(long: &AhoCorasick, text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let pair = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .is_some_and(|p| p.iter().all(|&b| hex_char(b)))
+    };
+    let dump = memchr::memchr2_iter(b' ', b':', bytes).any(|i| {
+        let c = bytes[i];
+        i >= 2
+            && pair(i - 2)
+            && pair(i + 1)
+            && bytes.get(i + 3) == Some(&c)
+            && pair(i + 4)
+            && bytes.get(i + 6) == Some(&c)
+            && pair(i + 7)
+    });
+    if !dump {
+        return Vec::new();
+    }
+    // The text without such separators, and where each of its bytes is in `text`.
+    let (mut joined, mut at) = (
+        Vec::with_capacity(bytes.len()),
+        Vec::with_capacity(bytes.len()),
+    );
+    let mut i = 0;
+    while i < bytes.len() {
+        joined.push(bytes[i]);
+        at.push(i);
+        i += 1;
+        if hex_char(bytes[i - 1]) {
+            let sep = match &bytes[i..] {
+                [b' ', b' ', ..] => 2,
+                [b' ' | b':', ..] => 1,
+                _ => 0,
+            };
+            if sep > 0 && bytes.get(i + sep).copied().is_some_and(hex_char) {
+                i += sep;
+            }
+        }
     }
     long.find_overlapping_iter(&joined[..])
         .map(|m| at[m.start()]..at[m.end() - 1] + 1)
@@ -485,6 +573,47 @@ mod tests {
         }
     }
 
+    /// A hex dump with a space or a colon between bytes (`de ad be ef`, `DE:AD:BE:EF`) of a
+    /// request carrying a credential: only hex without separators was masked. From 4 bytes, as
+    /// plain hex; no assertion prints the credential.
+    #[test]
+    fn a_credential_in_a_hex_dump_with_separators_is_masked() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(7, |d| d.subsec_nanos());
+        let full = format!("{nanos:09}+q/Zx-sep");
+        for len in [4, 7, 12, 17] {
+            let secret = format!("{}{}", char::from(b'k' + len as u8), &full[..len - 1]);
+            withhold(&secret);
+            let body = format!("X-Amz-External-Id: {secret}\r\n");
+            for sep in [" ", ":"] {
+                let dump = body
+                    .bytes()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(sep);
+                for (i, text) in [dump.clone(), dump.to_ascii_uppercase()].iter().enumerate() {
+                    let line = format!("request: {text} end");
+                    let out = scrub(&line);
+                    let p = body.find(&secret).unwrap_or(0) * (2 + sep.len());
+                    let shown = out.contains(&text[p..p + len * 3 - 1]) || !out.contains(MASK);
+                    assert!(
+                        !shown,
+                        "{len} bytes, separator {sep:?}, case {i}: not masked"
+                    );
+                }
+            }
+        }
+        // Dates, times and MAC-like ids with no credential in them are left alone.
+        for text in [
+            "at 12:34:56 on 2026-11-28",
+            "mac 00:1a:2b:3c:4d:5e",
+            "ff ee dd cc",
+        ] {
+            assert!(scrub(text) == text);
+        }
+    }
+
     /// Hex of `bytes`, lower case.
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -507,6 +636,34 @@ mod tests {
         withhold("pr\u{f6}xy/withheld-11");
         let out = scrub(r#"{"password":"pr\u00f6xy\/withheld-11"}"#);
         assert!(out == r#"{"password":"[withheld]"}"#, "PHP's default");
+    }
+
+    /// Java's Jackson writes a `\u` escape's hex digits in upper case (`\u00F6`, a surrogate
+    /// pair as `\uD83D\uDD11`, a control character as `\u001F`): only lower case was masked.
+    #[test]
+    fn a_credential_escaped_in_upper_case_hex_is_masked() {
+        withhold("pr\u{f6}xy-\u{1f511}-withheld-12");
+        let out = scrub(r#"{"password":"pr\u00F6xy-\uD83D\uDD11-withheld-12"}"#);
+        assert!(
+            out == r#"{"password":"[withheld]"}"#,
+            "Jackson's non-ASCII escapes"
+        );
+        withhold("ctl\u{1f}withheld-13");
+        let out = scrub(r#"{"password":"ctl\u001Fwithheld-13"}"#);
+        assert!(
+            out == r#"{"password":"[withheld]"}"#,
+            "Jackson's control escape"
+        );
+        // Escaped slash and upper case together (Jackson with ESCAPE_FORWARD_SLASHES).
+        withhold("pr\u{f6}xy/withheld-14");
+        let out = scrub(r#"{"password":"pr\u00F6xy\/withheld-14"}"#);
+        assert!(out == r#"{"password":"[withheld]"}"#, "upper case and \\/");
+        // A short one, masked as a whole token.
+        withhold("k\u{e9}y9");
+        assert!(
+            scrub(r#"{"p":"k\u00E9y9"}"#) == r#"{"p":"[withheld]"}"#,
+            "short"
+        );
     }
 
     /// Base64 wrapped into lines, as MIME (76 columns, CRLF), a `base64` tool (76, LF), PEM (64)
