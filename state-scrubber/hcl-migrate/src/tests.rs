@@ -4644,6 +4644,21 @@ fn a_required_version_that_admits_terraform_before_1_11_is_a_warning() {
             ],
             vec![],
         ),
+        // A run over a repository of roots: one with a backend is a root, wherever it is.
+        (
+            vec![
+                (
+                    "envs/prod/main.tf",
+                    format!("terraform {{\n  backend \"s3\" {{}}\n}}\n\n{resource}"),
+                ),
+                ("modules/db/main.tf", resource.to_owned()),
+            ],
+            vec![(
+                "envs/prod/main.tf",
+                1,
+                "add `required_version = \">= 1.11.0\"` to this `terraform` block",
+            )],
+        ),
     ];
     for (files, expected) in cases {
         let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();

@@ -208,7 +208,7 @@ impl Planner<'_> {
     }
 
     /// Warns when the module's `required_version` admits a Terraform older than `needed` that
-    /// the rewrites (named by `what_needs`) need, or when the root module has none. Constraints
+    /// the rewrites (named by `what_needs`) need, or when a root module has none. Constraints
     /// that admit no version from `needed` on are left to the check that says so.
     pub(super) fn check_required_version(&mut self, needed: &str, what_needs: &str, is_root: bool) {
         let Some(needed_v) = Admitted::parse(needed).map(|a| a.low) else {
@@ -237,8 +237,14 @@ impl Planner<'_> {
                 let Some(first) = self.files.first() else {
                     return;
                 };
-                if !is_root {
-                    // A called module usually leaves the Terraform version to the root.
+                // A called module usually leaves the Terraform version to the root. A module
+                // with a `backend` or `cloud` block is a root one, wherever it sits (a run over
+                // a repository of `envs/*` roots plans none of them as the first module).
+                let has_backend = self.blocks("terraform").any(|(_, block)| {
+                    block.body.get_blocks("backend").next().is_some()
+                        || block.body.get_blocks("cloud").next().is_some()
+                });
+                if !is_root && !has_backend {
                     return;
                 }
                 let terraform = self
