@@ -408,6 +408,7 @@ def issuer_tokens(d: Doc):
         "together": t("tgp_v1_" + rs(URL, 43)),
         "cerebras": t("csk-" + rs(LOWER36, 48)),
         "hf_org": t("api_org_" + rs(ALNUM, 34)),
+        "tf_heredoc": "locals {\n  db_password = <<-EOT\n    " + t(rs(ALNUM, 4) + ";" + rs(ALNUM, 5) + "(" + rs(ALNUM, 4) + ")'" + rs(ALNUM, 4)) + "\n  EOT\n}\n",
         "kubeconfig_static": "users:\n- name: ci\n  user:\n    username: ci\n    token: " + t(rs(ALNUM, 40)) + "\n",
     }
     looks = {

@@ -1314,3 +1314,51 @@ fn a_kubeconfig_user_token_has_its_own_rule() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// An HCL heredoc's body is its value as written: `password = <<EOT` with a password holding
+/// `;`, `(`, `$`, a quote or a space on the next line was missed (text-secret-assignment takes
+/// the value only up to the first such character, and needs 8 before it). The body's line is
+/// now taken whole (rule text-secret-heredoc); an interpolating body and a JSON document stay
+/// quiet.
+#[test]
+fn an_hcl_heredoc_body_with_symbols_is_found_whole() {
+    let symbols = || {
+        plant(&format!(
+            "{};{}({})'{} {}$",
+            random(ALNUM, 4),
+            random(ALNUM, 5),
+            random(ALNUM, 4),
+            random(ALNUM, 3),
+            random(ALNUM, 5)
+        ))
+    };
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "eot",
+            format!(
+                "resource \"x\" \"y\" {{\n  password = <<EOT\n{}\nEOT\n}}\n",
+                symbols()
+            ),
+            &["text-secret-heredoc"],
+        ),
+        (
+            "indented",
+            format!(
+                "locals {{\n  api_token = <<-EOT\n    {}\n  EOT\n}}\n",
+                symbols()
+            ),
+            &["text-secret-heredoc"],
+        ),
+    ];
+    let quiet: &[(&str, &str)] = &[
+        (
+            "interpolated",
+            "  password = <<-EOT\n    prefix-${var.suffix}\n  EOT\n",
+        ),
+        (
+            "json_document",
+            "  secret = <<EOT\n{\"username\": \"app\", \"engine\": \"postgres\"}\nEOT\n",
+        ),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
