@@ -4766,3 +4766,46 @@ fn a_google_client_config_read_by_providers_becomes_ephemeral() {
         plan.notes
     );
 }
+
+/// An override file's `required_version` takes the place of the `.tf` files' (Terraform's
+/// override merge), and migrate's check that a constraint excludes Terraform 1.11 read `.tf`
+/// files only: `versions_override.tf` pinning `~> 1.10.0` under a `main.tf` saying `>= 1.11`
+/// went without a word, and `terraform plan` then fails on every `*_wo` migrate wrote.
+#[test]
+fn an_override_file_whose_required_version_excludes_1_11_is_a_warning() {
+    let main = "terraform {\n  required_version = \">= 1.11\"\n}\n\n\
+                variable \"p\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                resource \"aws_rds_cluster\" \"a\" {\n  cluster_identifier = \"a\"\n  master_password    = var.p\n}\n";
+    let pin = "# pinned for the CI image\nterraform {\n  required_version = \"~> 1.10.0\"\n}\n";
+    let (plan, _dir) = migrate_text(&[("main.tf", main), ("versions_override.tf", pin)]);
+    let excludes: Vec<(String, usize, &str)> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.hazard == Hazard::VersionConstraintExcludes)
+        .map(|w| {
+            let name = w
+                .path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, w.line, w.message.as_str())
+        })
+        .collect();
+    assert_eq!(
+        excludes,
+        vec![(
+            "versions_override.tf".to_owned(),
+            3,
+            "`versions_override.tf` overrides the module's `required_version` with \"~> 1.10.0\", which excludes \
+             1.11.0 and later, and the write-only arguments introduced here need Terraform >= 1.11.0: widen the \
+             constraint (migrate does not rewrite this file)"
+        )]
+    );
+    // Excluded in a `.tf` file: the `.tf` files' check says it, once.
+    let (plan, _dir) = migrate_text(&[("main.tf", &main.replace(">= 1.11", "~> 1.10.0"))]);
+    assert_eq!(
+        warnings_of(&plan, Hazard::VersionConstraintExcludes).len(),
+        1
+    );
+}

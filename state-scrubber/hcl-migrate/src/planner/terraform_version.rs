@@ -226,7 +226,11 @@ impl Planner<'_> {
         let Some(oldest) = admitted.oldest() else {
             return;
         };
-        if oldest >= needed_v || !admitted.admits_from(needed_v) {
+        if !admitted.admits_from(needed_v) {
+            self.excluded_by_others(&declared, needed, what_needs);
+            return;
+        }
+        if oldest >= needed_v {
             return;
         }
         let consequence = "an older Terraform does not stop at the constraint with a version message but fails on \
@@ -315,6 +319,46 @@ impl Planner<'_> {
             line,
             hazard: Hazard::OlderTerraformAdmitted,
             message,
+        });
+    }
+}
+
+impl Planner<'_> {
+    /// When only an override or `.tf.json` file's `required_version` rules out every Terraform
+    /// from `needed` on (Terraform uses an override's in place of the `.tf` files'), the warning
+    /// the `.tf` files' check gives: that check reads `.tf` files only.
+    fn excluded_by_others(&mut self, declared: &[Declared], needed: &str, what_needs: &str) {
+        let in_tf = self
+            .version_constraints("terraform")
+            .iter()
+            .any(|(_, _, constraint)| !super::constraint_admits(constraint, needed));
+        if in_tf {
+            return;
+        }
+        let tf_files: Vec<&PathBuf> = self.files.iter().map(|f| &f.path).collect();
+        let Some(d) = declared.iter().find(|d| !tf_files.contains(&&d.path)) else {
+            return;
+        };
+        let name = d
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let whose = if crate::module::is_override(&name) {
+            format!(
+                "`{name}` overrides the module's `required_version` with {:?}",
+                d.constraint
+            )
+        } else {
+            format!("`required_version` is {:?} in `{name}`", d.constraint)
+        };
+        self.plan.warnings.push(Warning {
+            path: d.path.clone(),
+            line: d.line,
+            hazard: Hazard::VersionConstraintExcludes,
+            message: format!(
+                "{whose}, which excludes {needed} and later, and {what_needs} Terraform >= {needed}: widen the \
+                 constraint (migrate does not rewrite this file)"
+            ),
         });
     }
 }
