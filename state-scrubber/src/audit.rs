@@ -37,6 +37,13 @@ pub struct FileResult {
 pub const NOT_TERRAFORM_NOTE: &str =
     "skipped: not a Terraform state, plan, backend cache or `terraform output -json`";
 
+/// The note of an S3 object a listing found in an archive storage class (S3 Glacier Flexible
+/// Retrieval or Deep Archive, an Intelligent-Tiering archive tier) and not restored: GetObject
+/// refuses it (`InvalidObjectState`), so it is skipped, not read.
+pub const ARCHIVED_NOTE: &str = "skipped: archived in an S3 Glacier storage class (or an \
+    Intelligent-Tiering archive tier) and not restored: not read; restore it (`aws s3api \
+    restore-object`) to audit it";
+
 /// What picked a file that is read as walked: an S3 listing (its label is the object's URL) or
 /// a directory walk.
 fn found_by(file: &str) -> &'static str {
@@ -83,6 +90,12 @@ impl FileResult {
     /// Found by a walk and not Terraform JSON: neither scanned nor an error.
     pub fn is_skipped(&self) -> bool {
         self.kind.is_none() && self.error.is_none()
+    }
+
+    /// Not read at all: left out by `--exclude`, or an archived S3 object (see
+    /// [`ARCHIVED_NOTE`]). A baseline's entries for it are not stale.
+    pub fn not_read(&self) -> bool {
+        self.excluded.is_some() || self.notes.iter().any(|n| n == ARCHIVED_NOTE)
     }
 
     /// An entry `--exclude` left out (`dir`: a directory, not walked).
@@ -290,6 +303,22 @@ pub fn audit_excluding(
             };
             let (files, errors) =
                 crate::s3::scan(&urls, &s3, exclude, &engine, &fp_key, opts.jobs, &progress);
+            let archived = files
+                .iter()
+                .filter(|f| f.notes.iter().any(|n| n == ARCHIVED_NOTE))
+                .count();
+            if archived > 0 {
+                let (n, what) = match archived {
+                    1 => ("1 S3 object is".to_string(), "it"),
+                    n => (format!("{n} S3 objects are"), "them"),
+                };
+                report.walk_notes.push(format!(
+                    "{n} archived in an S3 Glacier storage class (or an Intelligent-Tiering \
+                     archive tier) and not restored: not read, and a secret in {what} is not \
+                     reported; restore {what} (`aws s3api restore-object`) to audit {what} \
+                     (--verbose or --format json names {what})"
+                ));
+            }
             report.files.extend(files);
             report.errors.extend(errors);
         }
@@ -321,7 +350,7 @@ pub fn audit_excluding(
         let read: Vec<String> = report
             .files
             .iter()
-            .filter(|f| f.error.is_none() && f.excluded.is_none())
+            .filter(|f| f.error.is_none() && !f.not_read())
             .map(|f| f.file.clone())
             .collect();
         report.stale_baseline_entries = b.stale(&read, &report.accepted);

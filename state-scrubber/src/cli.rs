@@ -759,8 +759,9 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
                 let scanned: Vec<String> = report
                     .files
                     .iter()
-                    // Not read: an excluded file keeps its entries, like a file not scanned.
-                    .filter(|f| f.error.is_none() && f.excluded.is_none())
+                    // Not read: an excluded file or an archived S3 object keeps its entries,
+                    // like a file not scanned.
+                    .filter(|f| f.error.is_none() && !f.not_read())
                     .map(|f| f.file.clone())
                     .collect();
                 Baseline::updated(old, &scanned, report.findings(), report.accepted.iter())

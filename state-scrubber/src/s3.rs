@@ -90,6 +90,9 @@ enum Fetched {
     Memory(Vec<u8>),
     Spilled(tempfile::NamedTempFile),
 }
+    /// GetObject said `InvalidObjectState`: the object (version) is archived (S3 Glacier
+    /// Flexible Retrieval or Deep Archive, an Intelligent-Tiering archive tier) and not restored.
+    Archived,
 
 struct Job {
     index: usize,
@@ -263,6 +266,26 @@ fn scan_unmasked(
                 format!("{}: {message}", job.label),
             )],
             Ok(Fetched::Memory(v)) => scan_bytes(
+            // Found by a listing: skipped with a note (a lifecycle rule that moves old versions
+            // to Glacier would otherwise fail every `--all-versions` run). Named by its URL: an
+            // error, as a file named on the command line that cannot be read is.
+            Ok(Fetched::Archived) if job.listed => vec![FileResult::skipped(
+                job.label.clone(),
+                0,
+                job.start.elapsed(),
+                crate::audit::ARCHIVED_NOTE.to_string(),
+            )],
+            Ok(Fetched::Archived) => vec![FileResult::failed(
+                job.label.clone(),
+                0,
+                job.start.elapsed(),
+                format!(
+                    "{}: archived in an S3 Glacier storage class (or an Intelligent-Tiering \
+                     archive tier) and not restored: restore it (`aws s3api restore-object`) to \
+                     audit it",
+                    job.label
+                ),
+            )],
                 engine,
                 fp_key,
                 job.label,
@@ -514,8 +537,14 @@ async fn fetch(
         .key(&obj.key)
         .set_version_id(obj.version_id.clone())
         .send()
-        .await
-        .map_err(|e| sdk_error(&e))?;
+        .await;
+    let out = match out {
+        Ok(out) => out,
+        Err(SdkError::ServiceError(e)) if e.err().code() == Some("InvalidObjectState") => {
+            return Ok(Fetched::Archived)
+        }
+        Err(e) => return Err(sdk_error(&e)),
+    };
     let len = out
         .content_length()
         .map(|n| n.max(0) as u64)

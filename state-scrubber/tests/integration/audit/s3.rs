@@ -244,14 +244,19 @@ fn all_versions_reads_the_version_written_before_versioning_was_enabled() {
     assert_eq!(r.code, 0, "{}", r.all());
 }
 
-/// A path-style PUT with an `Authorization` header: moto checks none, but takes an unsigned PUT
-/// over an existing key for an anonymous one and refuses it (403).
+/// A path-style PUT with an `Authorization` header and `headers` (`x-amz-storage-class: GLACIER`):
+/// moto checks no signature, but takes an unsigned PUT over an existing key for an anonymous one
+/// and refuses it (403).
 fn put_authorized(moto: &Moto, path: &str, body: &[u8]) {
+    put_with(moto, path, "", body)
+}
+
+fn put_with(moto: &Moto, path: &str, headers: &str, body: &[u8]) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", moto.port)).unwrap();
     write!(
         s,
-        "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: AWS testing:x\r\n\
+        "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: AWS testing:x\r\n{headers}\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         moto.port,
         body.len()
@@ -264,4 +269,95 @@ fn put_authorized(moto: &Moto, path: &str, body: &[u8]) {
         response.starts_with("HTTP/1.1 200"),
         "PUT {path}: {response}"
     );
+}
+
+/// A lifecycle rule that moves old states (or noncurrent versions) to S3 Glacier is common in a
+/// state bucket; GetObject refuses such an object until it is restored (`InvalidObjectState`).
+/// Before, each was an error: `audit s3://b/ --all-versions` exited 2 on every run, whatever
+/// the readable states held, and `--exclude` cannot name a storage class. Now a listed archived
+/// object is skipped with a note (JSON status `skipped`; stderr counts them), its baseline
+/// entries are kept and not stale; an archived object named by its URL is still an error.
+#[test]
+fn a_listed_object_in_glacier_is_skipped_with_a_note_not_an_error() {
+    let Some(moto) = Moto::start() else { return };
+    moto.put("/tf-states", b"");
+    moto.put(
+        "/tf-states/live/terraform.tfstate",
+        db_state(&pw()).as_bytes(),
+    );
+    put_with(
+        &moto,
+        "/tf-states/old/terraform.tfstate",
+        "x-amz-storage-class: GLACIER\r\n",
+        db_state(&pw()).as_bytes(),
+    );
+    put_with(
+        &moto,
+        "/tf-states/older/terraform.tfstate",
+        "x-amz-storage-class: DEEP_ARCHIVE\r\n",
+        db_state(&pw()).as_bytes(),
+    );
+
+    let r = audit_s3(&moto, &["s3://tf-states/"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(findings(&r).len(), 1, "{}", r.stdout);
+    assert_eq!(
+        statuses(&r),
+        [
+            (
+                "s3://tf-states/live/terraform.tfstate".into(),
+                "scanned".into()
+            ),
+            (
+                "s3://tf-states/old/terraform.tfstate".into(),
+                "skipped".into()
+            ),
+            (
+                "s3://tf-states/older/terraform.tfstate".into(),
+                "skipped".into()
+            ),
+        ]
+    );
+    let notes = r.json()["files"][1]["notes"].to_string();
+    assert!(notes.contains("restore-object"), "{notes}");
+    assert!(
+        r.stderr.contains("2 S3 objects are archived"),
+        "{}",
+        r.stderr
+    );
+
+    // Baseline entries for an archived object are kept by an update and are not stale.
+    let dir = tempfile::tempdir().unwrap();
+    let bl = dir.path().join("baseline.json");
+    let entry = |file: &str| {
+        json!({"fingerprint": "0123456789abcdef0123456789abcdef", "rule_id":
+               "attr.aws_db_instance.password", "address": "aws_db_instance.main",
+               "attribute_path": "password", "file": file})
+    };
+    let baseline = json!({"version": 1, "tool": "state-scrubber", "findings":
+                          [entry("s3://tf-states/old/terraform.tfstate")]});
+    std::fs::write(&bl, baseline.to_string()).unwrap();
+    let bl = bl.to_str().unwrap();
+    let r = audit_s3(&moto, &["s3://tf-states/", "--baseline", bl]);
+    assert_eq!(
+        r.json()["summary"]["stale_baseline_entries"],
+        0,
+        "{}",
+        r.all()
+    );
+    audit_s3(
+        &moto,
+        &["s3://tf-states/", "--baseline", bl, "--write-baseline", bl],
+    );
+    let kept = std::fs::read_to_string(bl).unwrap();
+    assert!(
+        kept.contains("s3://tf-states/old/terraform.tfstate"),
+        "{kept}"
+    );
+
+    // Named by its URL, it is held to being read: an error that says what to do.
+    let r = audit_s3(&moto, &["s3://tf-states/old/terraform.tfstate"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    let errors = r.json()["errors"].to_string();
+    assert!(errors.contains("restore-object"), "{errors}");
 }
