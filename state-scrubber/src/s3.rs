@@ -89,10 +89,10 @@ impl Object {
 enum Fetched {
     Memory(Vec<u8>),
     Spilled(tempfile::NamedTempFile),
-}
     /// GetObject said `InvalidObjectState`: the object (version) is archived (S3 Glacier
     /// Flexible Retrieval or Deep Archive, an Intelligent-Tiering archive tier) and not restored.
     Archived,
+}
 
 struct Job {
     index: usize,
@@ -265,7 +265,6 @@ fn scan_unmasked(
                 job.start.elapsed(),
                 format!("{}: {message}", job.label),
             )],
-            Ok(Fetched::Memory(v)) => scan_bytes(
             // Found by a listing: skipped with a note (a lifecycle rule that moves old versions
             // to Glacier would otherwise fail every `--all-versions` run). Named by its URL: an
             // error, as a file named on the command line that cannot be read is.
@@ -286,6 +285,7 @@ fn scan_unmasked(
                     job.label
                 ),
             )],
+            Ok(Fetched::Memory(v)) => scan_bytes(
                 engine,
                 fp_key,
                 job.label,
