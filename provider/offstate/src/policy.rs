@@ -173,6 +173,24 @@ fn replicas_of(v: &Value) -> BTreeMap<String, Option<String>> {
         .collect()
 }
 
+/// Whether a replica's own KMS key as AWS reports it (`None`: the AWS managed key) may be the
+/// key a `replica` block names. An alias on either side may name the other side's key, and only
+/// KMS could tell: an existing replica is then taken over as it is rather than deleted and made
+/// again, as the secret's own `kms_key_id` is (see `read` in secret.rs).
+fn may_be_same_key(remote: Option<&str>, wanted: Option<&str>) -> bool {
+    match (remote, wanted) {
+        (None, None) => true,
+        (Some(r), Some(w)) => {
+            r == w
+                || match (crate::secret::kms_key_of(r), crate::secret::kms_key_of(w)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        }
+        _ => false,
+    }
+}
+
 /// Every replica region `state` knows of: those it manages (`replica`) and those the last
 /// refresh found (`replica_status`). Deleting a primary secret needs all of them gone first.
 pub fn all_replica_regions(state: &Value) -> Vec<String> {
@@ -322,9 +340,14 @@ pub async fn apply(
             store_diag("DescribeSecret", arn, &e).at(AttributePath::attr("replica"))
         })?;
         for r in meta.map(|m| m.replicas).unwrap_or_default() {
-            if found.contains(&r.region) {
+            if let (true, Some(wanted)) = (found.contains(&r.region), want.get(&r.region)) {
                 let own = r.kms_key_id.filter(|k| !crate::secret::is_default_key(k));
-                had.insert(r.region, own);
+                let key = if may_be_same_key(own.as_deref(), wanted.as_deref()) {
+                    wanted.clone()
+                } else {
+                    own
+                };
+                had.insert(r.region, key);
             }
         }
     }
@@ -446,7 +469,29 @@ impl OrEmptyMap for Value {
 
 #[cfg(test)]
 mod tests {
-    use super::equivalent;
+    use super::{equivalent, may_be_same_key};
+
+    #[test]
+    fn an_existing_replicas_key_is_taken_for_the_configured_one_unless_it_surely_differs() {
+        let arn = "arn:aws:kms:us-west-2:123456789012:key/1111";
+        for (remote, wanted, same) in [
+            (None, None, true),
+            (Some("alias/app"), Some("alias/app"), true),
+            (Some(arn), Some("1111"), true),
+            // An alias may name the key on the other side: only KMS knows.
+            (Some(arn), Some("alias/app"), true),
+            (Some("alias/app"), Some(arn), true),
+            (Some(arn), Some("2222"), false),
+            (Some(arn), None, false),
+            (None, Some("alias/app"), false),
+        ] {
+            assert_eq!(
+                may_be_same_key(remote, wanted),
+                same,
+                "{remote:?} {wanted:?}"
+            );
+        }
+    }
 
     #[test]
     fn equivalent_policies() {

@@ -641,7 +641,7 @@ fn digest(parts: &[&str]) -> [u8; 32] {
 /// The key a KMS key reference names, when it names one directly: the id of a key ARN
 /// (`arn:aws:kms:REGION:ACCOUNT:key/ID`) or a bare key id. `None` for aliases (`alias/NAME`, alias
 /// ARNs), which only KMS can resolve.
-fn kms_key_of(reference: &str) -> Option<&str> {
+pub(crate) fn kms_key_of(reference: &str) -> Option<&str> {
     if let Some(rest) = reference.strip_prefix("arn:") {
         return rest.split_once(":key/").map(|(_, id)| id);
     }

@@ -86,3 +86,63 @@ async fn a_replica_on_the_aws_managed_key_is_not_replaced_for_its_spelling() {
     let again = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
     assert_eq!(again, read);
 }
+
+#[tokio::test]
+async fn a_replica_made_outside_terraform_is_taken_over_by_the_block_that_names_it() {
+    // A state that manages no replica (a move from hashicorp/aws, whose `replica` blocks do not
+    // move) and a configuration whose `replica` block names one that exists: the apply takes it
+    // over as it is. ReplicateSecretToRegions for it again is refused (the in-memory store
+    // refuses it as Secrets Manager does), and a key written another way (an alias in AWS, a key
+    // ARN in the configuration: only KMS could tell) does not delete it and make it again.
+    let arn_key = "arn:aws:kms:us-west-2:123456789012:key/1111";
+    for (remote, configured) in [(None, None), (Some("alias/app-west"), Some(arn_key))] {
+        let h = harness();
+        let mut c = config("app/taken-over", &canary(), "1");
+        let state = h.create(&c).await;
+        h.store
+            .replicate(
+                "app/taken-over",
+                &[offstate_common::store::Replica {
+                    region: "us-west-2".into(),
+                    kms_key_id: remote.map(str::to_string),
+                }],
+                false,
+            )
+            .await
+            .unwrap();
+        let read = undv(&h.read(&state).await.new_state, &h.ty);
+        let mut block = replica("us-west-2");
+        block.set(
+            "kms_key_id",
+            Value::opt_string(configured.map(str::to_string)),
+        );
+        c.set("replica", Value::Set(vec![block]));
+        let before = h.store.calls().len();
+        let plan = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+        let applied = h.apply(&read, &plan, &c).await;
+        assert!(
+            errors(&applied.diagnostics).is_empty(),
+            "{remote:?}: {:?}",
+            applied.diagnostics
+        );
+        let calls = h.store.calls();
+        assert!(
+            !calls[before..]
+                .iter()
+                .any(|c| *c == "remove_replica_regions" || *c == "replicate"),
+            "{remote:?}: {:?}",
+            &calls[before..]
+        );
+        let meta = h.store.describe("app/taken-over").await.unwrap().unwrap();
+        let kept: Vec<_> = meta
+            .replicas
+            .iter()
+            .map(|r| (r.region.as_str(), r.kms_key_id.as_deref()))
+            .collect();
+        assert_eq!(kept, [("us-west-2", remote)]);
+        let state = undv(&applied.new_state, &h.ty);
+        let read = undv(&h.read(&state).await.new_state, &h.ty);
+        let again = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
+        assert_eq!(again, read, "{remote:?}: the next plan changes nothing");
+    }
+}
