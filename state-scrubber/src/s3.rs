@@ -29,6 +29,7 @@ use crate::audit::{scan_bytes, FileResult};
 use crate::detect::Engine;
 use crate::input::{self, Source};
 use crate::progress::Progress;
+use crate::scrub::interrupt::PrivateDir;
 
 /// Objects up to this size are read into memory; larger ones go through a temporary file.
 pub const IN_MEMORY_MAX: u64 = 32 << 20;
@@ -529,7 +530,7 @@ impl<'a> Lister<'a> {
 async fn fetch(
     client: &Client,
     obj: &Object,
-    spill_dir: &tokio::sync::OnceCell<Result<tempfile::TempDir, String>>,
+    spill_dir: &tokio::sync::OnceCell<Result<PrivateDir, String>>,
 ) -> Result<Fetched, String> {
     let out = client
         .get_object()
@@ -558,15 +559,14 @@ async fn fetch(
         }
         return Ok(Fetched::Memory(v));
     }
-    // Too large for memory: into a 0600 file of a private 0700 directory made for this run.
+    // Too large for memory: into a 0600 file of a private 0700 directory made for this run,
+    // removed on every way out, SIGINT and SIGTERM included (see `PrivateDir`).
     // tempfile's errors say what the OS said and the temporary path (`No space left on device
     // (os error 28) at path "/tmp/state-scrubber-s3-.../.tmpXXXX"`), never content: shown as
     // they are.
     let dir = spill_dir
         .get_or_init(|| async {
-            tempfile::Builder::new()
-                .prefix("state-scrubber-s3-")
-                .tempdir()
+            PrivateDir::new("state-scrubber-s3-")
                 .map_err(|e| format!("cannot create a temporary directory: {e}"))
         })
         .await

@@ -13,6 +13,11 @@
 //!
 //! The signals are waited for on a thread of their own, so that a second one is acted on even
 //! while the run is blocked outside the async runtime.
+//!
+//! `audit` has no safe point to reach: the only thing it leaves behind when a signal ends it is
+//! a [`PrivateDir`], the directory holding the plaintext copies of S3 objects too large for
+//! memory. The first one made catches SIGINT and SIGTERM ([`install_for_private_dirs`]); a
+//! signal then removes every such directory and ends the process by that signal ([`die_of`]).
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -83,7 +88,79 @@ pub(crate) fn replacing() -> std::sync::MutexGuard<'static, ()> {
 fn stop_at_once(exit: impl FnOnce()) {
     let _replacing = replacing();
     remove_lock_info();
+    // Held until the exit: no directory is made (or left half removed) after this.
+    let _dirs = remove_private_dirs();
     exit();
+}
+
+/// The directories of live [`PrivateDir`]s.
+static PRIVATE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A 0700 temporary directory for plaintext copies (audit's S3 objects over 32 MiB). Removed
+/// when dropped, which covers every error path and a panic's unwinding (the release profile
+/// unwinds); removed by a SIGINT or SIGTERM too, which no destructor sees: the first
+/// `PrivateDir` of a process catches them ([`install_for_private_dirs`]). Not the panic hook's
+/// business: the saved-plan reader catches panics and the run goes on using the directory.
+#[derive(Debug)]
+pub struct PrivateDir(Option<tempfile::TempDir>);
+
+impl PrivateDir {
+    /// A new directory `TMPDIR/PREFIXrandom`, made and recorded with the list held, so that a
+    /// signal cannot come between the two.
+    pub fn new(prefix: &str) -> std::io::Result<PrivateDir> {
+        install_for_private_dirs()?;
+        let mut dirs = PRIVATE_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+        dirs.push(dir.path().to_path_buf());
+        Ok(PrivateDir(Some(dir)))
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.0.as_ref().expect("taken only by drop").path()
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let mut dirs = PRIVATE_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(dir) = self.0.take() {
+            dirs.retain(|d| d != dir.path());
+            drop(dir);
+        }
+    }
+}
+
+/// Remove the directories of live [`PrivateDir`]s; the list stays locked while the guard lives.
+fn remove_private_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    let mut dirs = PRIVATE_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+    for d in dirs.drain(..) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    dirs
+}
+
+/// Catch SIGINT and SIGTERM, once per process, for the [`PrivateDir`]s: a signal removes them
+/// and ends the process by itself (130 / 143 as the shell shows it), as it did before it was
+/// caught. For `audit` only: `scrub` and `restore` make no `PrivateDir` and catch the signals
+/// themselves ([`install`]).
+fn install_for_private_dirs() -> std::io::Result<()> {
+    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            listen(|sig| {
+                stop_at_once(|| {
+                    let said = say(format!(
+                        "state-scrubber audit: {} received: stopped; the temporary copies of S3 objects are removed\n",
+                        super::signal_name(sig)
+                    ));
+                    let _ = said.recv_timeout(std::time::Duration::from_secs(1));
+                    die_of(sig);
+                })
+            })
+            .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|e| std::io::Error::other(format!("catching SIGINT and SIGTERM: {e}")))
 }
 
 fn remove_lock_info() {
@@ -116,7 +193,6 @@ pub fn die_of(signal: i32) -> ! {
 /// Write `text` to stderr on a thread of its own: stderr may block (a pipe no one reads, or the
 /// main thread holding its lock while blocked in a write), and the signal thread must still
 /// act on a second signal. The receiver hears when it was written.
-#[cfg(unix)]
 fn say(text: String) -> std::sync::mpsc::Receiver<()> {
     use std::io::Write as _;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -145,8 +221,34 @@ fn ignored(signal: i32) -> bool {
 /// names the run in the messages (`scrub --write`).
 #[cfg(unix)]
 pub fn install(command: &'static str) -> std::io::Result<Stop> {
-    use tokio::signal::unix::{signal, SignalKind};
     let (tx, stop) = Stop::channel();
+    let mut first = true;
+    listen(move |sig| {
+        let name = super::signal_name(sig);
+        if first {
+            first = false;
+            let _ = tx.send(Some(sig));
+            say(format!(
+                "state-scrubber {command}: {name} received: stopping at the next safe point (send it again to stop at once)\n"
+            ));
+        } else {
+            stop_at_once(|| {
+                let said = say(format!(
+                    "state-scrubber {command}: {name} received again: stopped at once; the state file is the old or the new one, and a re-run finds the values already stored\n"
+                ));
+                let _ = said.recv_timeout(std::time::Duration::from_secs(1));
+                die_of(sig);
+            });
+        }
+    })?;
+    Ok(stop)
+}
+
+/// Call `on_signal` with each SIGINT and SIGTERM from now on, on a thread of its own; a signal
+/// this process was started with ignored stays ignored.
+#[cfg(unix)]
+fn listen(mut on_signal: impl FnMut(i32) + Send + 'static) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
     std::thread::Builder::new()
         .name("signals".into())
@@ -191,40 +293,28 @@ pub fn install(command: &'static str) -> std::io::Result<Stop> {
                     }
                 }
                 let _ = ready_tx.send(Ok(()));
-                let mut first = true;
                 loop {
                     let sig = tokio::select! {
                         _ = recv(&mut int) => libc::SIGINT,
                         _ = recv(&mut term) => libc::SIGTERM,
                     };
-                    let name = super::signal_name(sig);
-                    if first {
-                        first = false;
-                        let _ = tx.send(Some(sig));
-                        say(format!(
-                            "state-scrubber {command}: {name} received: stopping at the next safe point (send it again to stop at once)\n"
-                        ));
-                    } else {
-                        stop_at_once(|| {
-                            let said = say(format!(
-                                "state-scrubber {command}: {name} received again: stopped at once; the state file is the old or the new one, and a re-run finds the values already stored\n"
-                            ));
-                            let _ = said.recv_timeout(std::time::Duration::from_secs(1));
-                            die_of(sig);
-                        });
-                    }
+                    on_signal(sig);
                 }
             });
         })?;
     ready_rx
         .recv()
-        .unwrap_or_else(|_| Err(std::io::Error::other("the signal thread ended")))?;
-    Ok(stop)
+        .unwrap_or_else(|_| Err(std::io::Error::other("the signal thread ended")))
 }
 
 #[cfg(not(unix))]
 pub fn install(_command: &'static str) -> std::io::Result<Stop> {
     Ok(Stop::default())
+}
+
+#[cfg(not(unix))]
+fn listen(_on_signal: impl FnMut(i32) + Send + 'static) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
