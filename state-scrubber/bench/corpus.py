@@ -409,6 +409,8 @@ def issuer_tokens(d: Doc):
         "cerebras": t("csk-" + rs(LOWER36, 48)),
         "hf_org": t("api_org_" + rs(ALNUM, 34)),
         "tf_heredoc": "locals {\n  db_password = <<-EOT\n    " + t(rs(ALNUM, 4) + ";" + rs(ALNUM, 5) + "(" + rs(ALNUM, 4) + ")'" + rs(ALNUM, 4)) + "\n  EOT\n}\n",
+        "dd_env": "export DD_APP_KEY=" + t(rs(HEX, 40)) + "\n",
+        "twilio": "TWILIO_API_KEY=" + t("SK" + rs(HEX, 32)) + "\n",
         "kubeconfig_static": "users:\n- name: ci\n  user:\n    username: ci\n    token: " + t(rs(ALNUM, 40)) + "\n",
     }
     looks = {
@@ -428,6 +430,8 @@ def issuer_tokens(d: Doc):
         "dynatrace_env": "https://" + rs(string.ascii_lowercase, 8) + ".live.dynatrace.com/api/v2/metrics/ingest",
         "xai_model": "xai-grok-2-vision-latest",
         "perplexity_model": "pplx-7b-online",
+        "datadog_image": "public.ecr.aws/datadog/agent@sha256:" + rs(HEX, 64),
+        "twilio_layer_etag": "twilio-layer.zip " + rs(HEX, 32),
     }
     return [
         res("null_resource", "bootstrap", [inst({"id": str(R.randint(10**18, 10**19 - 1)), "triggers": steps})], provider="hashicorp/null"),

@@ -1362,3 +1362,67 @@ fn an_hcl_heredoc_body_with_symbols_is_found_whole() {
     ];
     assert_loud_and_quiet(loud, quiet);
 }
+
+/// Bare hex keys with no prefix of their own are found where a name says whose they are, as
+/// gitleaks finds them: a Datadog application key after `DD_APP_KEY=` in a script or in a
+/// `provider "datadog"` block was missed (text-secret-assignment has no `app_key`), a
+/// `DATADOG_API_KEY:` only MEDIUM; a Twilio API key SID `SK...` on a line naming Twilio was
+/// missed, `TWILIO_AUTH_TOKEN=` only MEDIUM. Look-alikes stay quiet: the SID alone, a Lambda
+/// zip's hash next to a Datadog provider, an image digest, an etag and an account SID beside
+/// the word Twilio.
+#[test]
+fn datadog_and_twilio_hex_keys_are_found_beside_their_name() {
+    const HEX: &str = "0123456789abcdef";
+    let h = |n| plant(&random(HEX, n));
+    let loud: &[(&str, String, &[&str])] = &[
+        (
+            "dd_app_key",
+            format!("#!/bin/bash\nexport DD_APP_KEY={}\n", h(40)),
+            &["datadog-api-key"],
+        ),
+        (
+            "datadog_api_key_yaml",
+            format!("env:\n  DATADOG_API_KEY: \"{}\"\n", h(32)),
+            &["datadog-api-key"],
+        ),
+        (
+            "provider_block",
+            format!(
+                "provider \"datadog\" {{\n  api_url = \"https://api.datadoghq.eu/\"\n  app_key = \"{}\"\n}}\n",
+                h(40)
+            ),
+            &["datadog-api-key"],
+        ),
+        (
+            "twilio_sid",
+            format!(
+                "twilio api:core:messages:list --api-key {} --api-secret \"$S\"\n",
+                plant(&format!("SK{}", random(HEX, 32)))
+            ),
+            &["twilio-api-key"],
+        ),
+        (
+            "twilio_auth_token",
+            format!("TWILIO_AUTH_TOKEN={}\n", h(32)),
+            &["twilio-api-key"],
+        ),
+    ];
+    let sid = format!("SK{}\n", random(HEX, 32));
+    let zip = format!(
+        "provider \"datadog\" {{\n  api_url = \"https://api.datadoghq.eu/\"\n}}\nresource \"aws_lambda_function\" \"f\" {{\n  source_code_hash = \"{}\"\n}}\n",
+        random(HEX, 40)
+    );
+    let digest = format!("image: datadog/agent@sha256:{}\n", random(HEX, 64));
+    let etag = format!(
+        "twilio-layer.zip etag {} account AC{}\n",
+        random(HEX, 32),
+        random(HEX, 32)
+    );
+    let quiet: &[(&str, &str)] = &[
+        ("sid_alone", &sid),
+        ("lambda_hash", &zip),
+        ("digest", &digest),
+        ("etag", &etag),
+    ];
+    assert_loud_and_quiet(loud, quiet);
+}
