@@ -4716,7 +4716,7 @@ fn an_ephemeral_variable_needs_a_required_version_from_1_10() {
             "`required_version` is \">= 1.0\", which lets Terraform 1.0.0 run this module, and the ephemeral \
              variables introduced here need Terraform >= 1.10.0: an older Terraform does not stop at the \
              constraint with a version message but fails on what migrate wrote (\"Unsupported block type\" or \
-             \"Unsupported argument\", or the provider's error that write-only attributes need Terraform 1.11); \
+             \"Unsupported argument\", or the provider refusing write-only attributes before Terraform 1.11); \
              make it \">= 1.10.0\""
         ]
     );

@@ -235,7 +235,7 @@ impl Planner<'_> {
         }
         let consequence = "an older Terraform does not stop at the constraint with a version message but fails on \
                            what migrate wrote (\"Unsupported block type\" or \"Unsupported argument\", or the \
-                           provider's error that write-only attributes need Terraform 1.11)";
+                           provider refusing write-only attributes before Terraform 1.11)";
         let (path, line, message) = match declared.first() {
             None => {
                 let Some(first) = self.files.first() else {
