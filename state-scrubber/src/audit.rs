@@ -303,6 +303,31 @@ pub fn audit_excluding(
             };
             let (files, errors) =
                 crate::s3::scan(&urls, &s3, exclude, &engine, &fp_key, opts.jobs, &progress);
+            // A prefix does not exist or not: a typo (`s3://tf-states/prdo/`) lists nothing, as an
+            // emptied one does. Beside other inputs that found states, say so for each such URL.
+            for url in &urls {
+                let Ok((bucket, prefix)) = crate::s3::parse_url(url) else {
+                    continue;
+                };
+                let under = |label: &str| {
+                    label
+                        .strip_prefix("s3://")
+                        .and_then(|rest| rest.split_once('/'))
+                        .is_some_and(|(b, key)| b == bucket && key.starts_with(prefix.as_str()))
+                };
+                // Its listing failed, or S3 could not be used at all (the client, the runtime):
+                // an error says so.
+                let failed = errors
+                    .iter()
+                    .any(|e| e.starts_with(url.as_str()) || !crate::s3::is_s3_url(e));
+                if !failed && !files.iter().any(|f| under(&f.file)) {
+                    report.walk_notes.push(format!(
+                        "{}: the listing found no state, plan or backend cache (nothing a \
+                         directory walk would read): check the bucket and prefix",
+                        crate::report::printable(url)
+                    ));
+                }
+            }
             let archived = files
                 .iter()
                 .filter(|f| f.notes.iter().any(|n| n == ARCHIVED_NOTE))

@@ -361,3 +361,54 @@ fn a_listed_object_in_glacier_is_skipped_with_a_note_not_an_error() {
     let errors = r.json()["errors"].to_string();
     assert!(errors.contains("restore-object"), "{errors}");
 }
+
+/// An S3 prefix cannot be told missing from empty: a typo in one of the URLs a CI job audits
+/// (`s3://tf-states/prdo/`) listed nothing and the run said nothing of it, beside the other URLs'
+/// states (the note that nothing was found comes only when the whole run found nothing). Now
+/// each URL whose listing found nothing to read is named in a note on stderr; one whose objects
+/// were all left out by --exclude, or whose listing failed (an error), is not.
+#[test]
+fn a_prefix_that_lists_nothing_is_named_beside_others_that_found_states() {
+    let Some(moto) = Moto::start() else { return };
+    moto.put("/tf-states", b"");
+    moto.put(
+        "/tf-states/prod/terraform.tfstate",
+        db_state(&pw()).as_bytes(),
+    );
+    moto.put(
+        "/tf-states/old/terraform.tfstate",
+        db_state(&pw()).as_bytes(),
+    );
+    moto.put("/tf-states/notes/readme.txt", b"not a state");
+
+    let r = audit_s3(
+        &moto,
+        &[
+            "s3://tf-states/prod/",
+            "s3://tf-states/prdo/",
+            "s3://tf-states/notes/",
+            "s3://tf-states/old/",
+            "--exclude",
+            "/terraform.tfstate",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let said = |url: &str| {
+        r.stderr
+            .contains(&format!("note: {url}: the listing found no state"))
+    };
+    assert!(said("s3://tf-states/prdo/"), "{}", r.stderr);
+    assert!(said("s3://tf-states/notes/"), "{}", r.stderr);
+    assert!(!said("s3://tf-states/prod/"), "{}", r.stderr);
+    assert!(!said("s3://tf-states/old/"), "{}", r.stderr);
+
+    let r = audit_s3(&moto, &["s3://tf-states/prod/", "s3://tf-states/prdo/"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("note: s3://tf-states/prdo/: the listing found no state"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("s3://tf-states/prod/:"), "{}", r.stderr);
+}
