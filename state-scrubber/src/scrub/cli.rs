@@ -10,6 +10,7 @@ use offstate_common::store::aws::{AwsSecretsManager, AwsStoreConfig, ConnectErro
 
 use super::interrupt::{self, Stop};
 use super::lock::{LineageBusy, LineageLock, StateLock};
+use super::pace::Paced;
 use super::plan::Selection;
 use super::rewrite::{
     check_owner_kept, check_writable, private_target, replace_if_unchanged, write_private,
@@ -47,8 +48,10 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    async fn connect(&self) -> anyhow::Result<AwsSecretsManager> {
-        self.connect_with(None).await
+    /// The store --write and restore call: the SDK's retries, then [`Paced`]'s (a call still
+    /// throttled is made again, with fewer calls in flight).
+    async fn connect(&self) -> anyhow::Result<Paced<AwsSecretsManager>> {
+        Ok(Paced::new(self.connect_with(None).await?, super::IN_FLIGHT))
     }
 
     /// `max_attempts` per call: the dry run tries once more at most, so that a store it cannot

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod interrupt;
 pub mod lock;
 pub mod names;
+pub mod pace;
 pub mod plan;
 pub mod restore;
 pub mod rewrite;
@@ -1287,7 +1288,9 @@ enum Looked {
 /// tens of milliseconds to AWS, and a state holds hundreds of values, each three or four calls
 /// in a row. Bounded: the write calls have low quotas (PutSecretValue, and TagResource, 50
 /// requests per second per Region each, not adjustable: AWS Secrets Manager quotas), which a
-/// few values at a time stay near; a throttled call is retried by the SDK, with backoff.
+/// few values at a time stay near; a throttled call is retried by the SDK, with backoff, and
+/// one still throttled after that is made again and shrinks the calls in flight
+/// ([`pace::Paced`], which --write and restore call through).
 pub const IN_FLIGHT: usize = 8;
 
 /// A store error on the scrub manifest `name`, as the error of the scrub of `file`.
