@@ -21,8 +21,8 @@ pub const ECHO_RUN: usize = 16;
 pub const ECHO_EDGE: usize = 8;
 
 /// The fewest of a value's first or last bytes that count as an echo cut short where the text is
-/// cut: a value's start followed by the end of the text or an ellipsis, its end preceded by the
-/// start of the text or an ellipsis. A value of fewer than [`ECHO_EDGE`] + 6 bytes has an edge
+/// cut: a value's start followed by the end of the text, an ellipsis or a closing quote, its end
+/// preceded by the start of the text, an ellipsis or an opening quote. A value of fewer than [`ECHO_EDGE`] + 6 bytes has an edge
 /// of more than half of it but fewer than [`ECHO_EDGE`] bytes, which counts only there (see
 /// [`cut_edge_len`]): anywhere, six bytes such as `secret` of a weak `secret12` would withhold
 /// every Secrets Manager message.
@@ -37,9 +37,12 @@ fn cut_edge_len(len: usize) -> usize {
 
 /// Whether `hay[..at]` ends where a text was cut (`start` false: the kept tail of a value
 /// begins at `at`) or `hay[at..]` begins there (`start` true: the kept head ends at `at`):
-/// the end of the text, an ellipsis (`...`, `…`, also in brackets: `[...]`) or a note saying so
-/// (`(cut)`, `[truncated]`, up to 24 bytes), past any whitespace, and past a character the cut
-/// fell inside (see [`CUT_CHARACTER`]).
+/// the end of the text, an ellipsis (`...`, `…`, also in brackets: `[...]`), a note saying so
+/// (`(cut)`, `[truncated]`, up to 24 bytes) or a double quote (a JSON string member cut and
+/// closed: `{"SecretString":"hunte"}`), past any whitespace, and past a character the cut fell
+/// inside (see [`CUT_CHARACTER`]). A quote as a cut, measured on 5,016 real messages with 600
+/// weak values (`echo::false_matches_on_a_corpus`): 2,129 value-message pairs withheld, 2,103
+/// without it; 0 for 200 random values either way.
 fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
     const ELLIPSIS: [&[u8]; 2] = [b"...", "\u{2026}".as_bytes()];
     // `n`: a bracketed note, from its opening bracket (its closing one there or not).
@@ -64,6 +67,7 @@ fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
             _ => None,
         };
         rest.is_empty()
+            || rest.starts_with(b"\"")
             || ELLIPSIS.iter().any(|e| rest.starts_with(e))
             || closing
                 .is_some_and(|c| memchr::memchr(c, rest).is_some_and(|end| note(&rest[..end])))
@@ -76,6 +80,7 @@ fn at_a_cut(hay: &[u8], at: usize, start: bool) -> bool {
             _ => None,
         };
         before.is_empty()
+            || before.ends_with(b"\"")
             || ELLIPSIS.iter().any(|e| before.ends_with(e))
             || opening.is_some_and(|o| {
                 memchr::memrchr(o, before).is_some_and(|from| note(&before[from..]))
@@ -639,6 +644,60 @@ mod echo {
         if binary_too {
             keep(runs(text, 4, base64_digit, base64_run));
             keep(runs(text, 2, hex_digit, hex_run));
+            keep(separated_hex(text));
+        }
+        out
+    }
+
+    /// Every run of two or more bytes written as hex digit pairs with a separator between two
+    /// (`de ad be ef`, `DE:AD:BE:EF`, `hexdump -C`'s two spaces in mid-line), decoded; the runs
+    /// one after the other, a NUL between two. The separator is one space, two spaces or one
+    /// colon; a run ends where anything else follows a pair.
+    fn separated_hex(text: &[u8]) -> Zeroizing<Vec<u8>> {
+        // At most one byte per three of `text`, and a NUL per run: sized, never grown (see
+        // `runs`).
+        let mut out = Zeroizing::new(Vec::with_capacity(text.len() / 2 + 2));
+        let pair = |at: usize| -> Option<u8> {
+            let h = text.get(at..at + 2)?;
+            Some(hex_digit(h[0])? << 4 | hex_digit(h[1])?)
+        };
+        // A pair stands alone: no hex digit (or other word character) right before it.
+        let starts = |at: usize| at == 0 || !text[at - 1].is_ascii_alphanumeric();
+        let mut i = 0;
+        while i < text.len() {
+            let Some(first) = pair(i).filter(|_| starts(i)) else {
+                i += 1;
+                continue;
+            };
+            // Written in place, taken back when the run is one pair: no buffer of its own.
+            let from = out.len();
+            out.push(first);
+            let mut at = i + 2;
+            loop {
+                let sep = match text.get(at..) {
+                    Some([b' ', b' ', ..]) => 2,
+                    Some([b' ' | b':', ..]) => 1,
+                    _ => 0,
+                };
+                let next = (sep > 0).then(|| pair(at + sep)).flatten().filter(|_| {
+                    !text
+                        .get(at + sep + 2)
+                        .is_some_and(|b| b.is_ascii_alphanumeric())
+                });
+                match next {
+                    Some(b) => {
+                        out.push(b);
+                        at += sep + 2;
+                    }
+                    None => break,
+                }
+            }
+            if out.len() - from >= 2 {
+                out.push(0);
+            } else {
+                out.truncate(from);
+            }
+            i = at;
         }
         out
     }

@@ -267,6 +267,55 @@ fn hex_echo_is_withheld() {
     );
 }
 
+/// A hex dump with a space or a colon between bytes (`de ad be ef`, `DE:AD:BE:EF`, `hexdump -C`
+/// with its two spaces mid-line) of the value or of the request body: only hex without
+/// separators was decoded, and the dump was shown. From 4 bytes (the shortest value decoded);
+/// the value is made at run time, the messages name the case only.
+#[test]
+fn a_hex_dump_with_separators_is_withheld() {
+    let seed = canary();
+    for len in [4, 7, 20] {
+        let s = format!("P{}", &seed["offstate-echo-".len()..][..len - 1]);
+        let v = SecretValue::from_string(s.clone());
+        // The name that puts the value at the start of a 16-byte line of a dump.
+        let json = serde_json::to_string(&s).unwrap();
+        let at = body("n", &json).find(&s).unwrap();
+        let b = body(&"n".repeat(16 - (at - 1) % 16), &json);
+        for (label, bytes) in [("value", s.as_bytes()), ("body", b.as_bytes())] {
+            let pairs: Vec<String> = bytes.iter().map(|x| format!("{x:02x}")).collect();
+            // `hexdump -C`: 16 bytes a line, two spaces after the eighth.
+            let hexdump: String = pairs
+                .chunks(16)
+                .map(|line| {
+                    let (a, b) = line.split_at(line.len().min(8));
+                    format!("00000000  {}  {}\n", a.join(" "), b.join(" "))
+                })
+                .collect();
+            for (sep, dump) in [
+                (" ", pairs.join(" ")),
+                (":", pairs.join(":")),
+                ("upper :", pairs.join(":").to_ascii_uppercase()),
+                ("hexdump -C", hexdump),
+            ] {
+                let e = withheld(&v, "ValidationException", &format!("payload: {dump}"));
+                assert!(
+                    e.message().starts_with("(message withheld"),
+                    "hex of the {label} with {sep:?} between bytes, value of {len} bytes: not withheld"
+                );
+            }
+        }
+    }
+    // Times, dates, MAC addresses and numbers with separators are no echo of such a value.
+    let v = SecretValue::from_string(format!("P{}", &seed[seed.len() - 6..]));
+    for msg in [
+        "Request at 2026-11-28 04:30:00 failed: 12:34:56 ab cd ef 00:1a:2b:3c:4d:5e",
+        "Rate exceeded: 10 20 30 40 50 60 70 80",
+    ] {
+        let e = withheld(&v, "ThrottlingException", msg);
+        assert!(e.message() == msg, "an ordinary message was withheld");
+    }
+}
+
 #[test]
 fn an_error_code_that_echoes_the_value_is_withheld() {
     let s = canary();
@@ -388,6 +437,43 @@ fn a_short_value_cut_where_the_text_ends_is_withheld() {
     }
 }
 
+/// A short value's echo cut and closed as JSON (`{"SecretString":"hunte"}`: a gateway or a fake
+/// that cuts a string member and writes the body back whole) keeping more than half of it was
+/// shown: only the end of the text, an ellipsis or a cut note counted as a cut, not a closing
+/// quote. Measured on 5,016 real messages with 600 weak values (`false_matches_on_a_corpus`): a
+/// quote as a cut withholds 2,129 value-message pairs instead of 2,103 (7.07e-4 vs 6.99e-4);
+/// random values 0 of 1.0M either way.
+#[test]
+fn a_short_value_cut_and_closed_as_json_is_withheld() {
+    let s = canary();
+    let s = &s["offstate-echo-".len()..];
+    for len in [5, 7, 9] {
+        let v = SecretValue::from_string(s[..len].to_owned());
+        // More than half, 4 bytes at least (CUT_EDGE_MIN).
+        for keep in (len / 2 + 1).max(4)..len {
+            let (head, tail) = (&s[..keep], &s[len - keep..len]);
+            for message in [
+                format!(r#"rejected: {{"Name":"n","SecretString":"{head}"}}"#),
+                format!(r#"rejected: {{"SecretString":"{head}","Name":"n"}}"#),
+                format!(r#"rejected: SecretString "{head}" is invalid"#),
+                format!(r#"rejected: {{"SecretString":"{tail}","Name":"n"}}"#),
+                format!(r#"["{tail}"]: rejected"#),
+            ] {
+                let e = withheld(&v, "ValidationException", &message);
+                assert!(
+                    e.message().starts_with("(message withheld"),
+                    "{keep} bytes of a {len}-byte value closed as JSON: not withheld"
+                );
+            }
+        }
+    }
+    // A quoted word that is less than half of a weak value is no echo of it.
+    let weak = SecretValue::from_string("secret12".to_owned());
+    let message = r#"Secrets Manager can't find the "sec" secret."#;
+    let e = withheld(&weak, "ResourceNotFoundException", message);
+    assert!(e.message() == message);
+}
+
 /// A short value's echo cut inside a multi-byte character, keeping more than half of it: the
 /// character's escape begun (Python's `ensure_ascii` `\u00`, percent `%C3%A`) or its bytes
 /// decoded lossily (U+FFFD) sat between the kept bytes and the cut, so 5 of a 9-byte value were
@@ -497,4 +583,72 @@ fn a_shared_start_is_an_echo_only_for_a_write() {
                   secretsmanager:GetSecretValue because no identity-based policy allows it";
     assert!(!arn.is_echoed_in(denied));
     assert!(arn.is_echoed_or_cut_in(denied));
+}
+
+/// The false-match rate of the cut-echo search on real messages, a measurement, not an
+/// assertion: `OFFSTATE_ECHO_CORPUS=FILE cargo test --release -p offstate-common --test
+/// integration -- --ignored --nocapture false_matches`. FILE holds one message a line (the
+/// figures in secret.rs's `at_a_cut` came from moto's exception and response strings and the
+/// sentences of botocore's Secrets Manager documentation, 5,016 lines). Values are weak ones
+/// made from the corpus's own words (`Request12`, `secret7`: 4 to 12 bytes), which share the
+/// most with its messages, and random ones; the count is of messages a value withholds.
+#[test]
+#[ignore]
+fn false_matches_on_a_corpus() {
+    let Ok(path) = std::env::var("OFFSTATE_ECHO_CORPUS") else {
+        println!("OFFSTATE_ECHO_CORPUS not set");
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let messages: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    let mut words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| (3..=9).contains(&w.len()))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    let mut x: u64 = 0x5851_f42d_4c95_7f2d;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut weak = Vec::new();
+    for _ in 0..600 {
+        let w = words[(next() % words.len() as u64) as usize];
+        let digits = 1 + next() % 3;
+        let v = format!("{w}{}", next() % 10u64.pow(digits as u32));
+        weak.push(v);
+    }
+    let random: Vec<String> = (0..200)
+        .map(|_| {
+            let len = 4 + next() % 9;
+            (0..len)
+                .map(|_| {
+                    char::from(
+                        b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+                            [(next() % 57) as usize],
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    for (label, values) in [("weak", &weak), ("random", &random)] {
+        let mut hits = 0usize;
+        for v in values {
+            let sv = SecretValue::from_string(v.clone());
+            hits += messages
+                .iter()
+                .filter(|m| sv.is_echoed_or_cut_in(m))
+                .count();
+        }
+        let pairs = values.len() * messages.len();
+        println!(
+            "{label}: {hits} of {pairs} value-message pairs withheld ({:.2e}), {} messages, {} values",
+            hits as f64 / pairs as f64,
+            messages.len(),
+            values.len()
+        );
+    }
 }
