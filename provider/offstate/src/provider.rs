@@ -786,6 +786,11 @@ fn withhold_credentials(cfg: &AwsStoreConfig) {
             .as_ref()
             .and_then(|r| r.external_id.as_deref()),
     );
+    // An `endpoint` written with a password (`https://user:pw@host/`), which a connect error
+    // quotes.
+    if let Some(endpoint) = &cfg.endpoint {
+        offstate_common::store::credential_files::withhold_url_credentials(endpoint);
+    }
 }
 
 /// File paths from a list of strings, a leading `~/` taken as `$HOME/`, as hashicorp/aws does.

@@ -69,6 +69,13 @@ pub fn withhold(
     if let Some(id) = external_id {
         withhold(id);
     }
+    // Endpoint URLs aws-config reads (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`) may
+    // carry a password as a proxy URL does.
+    for (var, url) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("AWS_ENDPOINT_URL") {
+            withhold_url_credentials(&url.to_string_lossy());
+        }
+    }
     // Tokens kept in files (web identity for IRSA / GitHub OIDC, the container credentials
     // endpoint's authorization token).
     for var in [
@@ -119,6 +126,22 @@ pub fn withhold(
             for secret in file_credentials(&file) {
                 withhold(&secret);
             }
+        }
+    }
+}
+
+/// Registers the password of a URL written with one (`https://user:pw@host/`): an `endpoint` or
+/// an `AWS_ENDPOINT_URL*` value, which error texts and log lines quote (a connect error names
+/// the URL it could not reach), as written and percent-decoded, and the
+/// `Authorization: Basic` value made of its `user:password`, which a server echoing the request
+/// would show. Nothing for a URL without a password.
+pub fn withhold_url_credentials(url: &str) {
+    use crate::withheld::withhold;
+    if let Some(password) = proxy_password(url) {
+        withhold(password);
+        withhold(&percent_decode(password));
+        if let Some(credentials) = proxy_basic_credentials(url) {
+            withhold(&credentials);
         }
     }
 }
@@ -304,6 +327,36 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An endpoint URL with a password (`endpoint = "https://ci:pw@vpce.example/"`) was not
+    /// registered: a message quoting the URL showed it. Its password, as written and decoded, and
+    /// the Basic credentials made of it are masked; a URL without one registers nothing.
+    #[test]
+    fn an_endpoint_urls_password_is_withheld() {
+        use crate::withheld::{scrub, MASK};
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(7, |d| d.subsec_nanos());
+        let password = format!("ep-{nanos:09}%40pw");
+        let url = format!("https://ci-user:{password}@vpce-1.example.com:4566/");
+        withhold_url_credentials(&url);
+        let decoded = percent_decode(&password);
+        let basic = proxy_basic_credentials(&url).unwrap_or_default();
+        for (i, text) in [
+            format!("dispatch failure: error trying to connect: {url}"),
+            format!("password {decoded} refused"),
+            format!("Authorization: Basic {basic}"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let out = scrub(text);
+            let shown = out.contains(&password) || out.contains(&decoded) || out.contains(&basic);
+            assert!(!shown && out.contains(MASK), "case {i}: not masked");
+        }
+        withhold_url_credentials("https://vpce-2.example.com/");
+        assert!(scrub("https://vpce-2.example.com/") == "https://vpce-2.example.com/");
+    }
 
     #[test]
     fn proxy_passwords_are_found_as_written_and_decoded() {
