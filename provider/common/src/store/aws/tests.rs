@@ -1711,6 +1711,20 @@ fn role_arns_are_checked_part_by_part() {
 /// An endpoint on loopback that answers every request with Secrets Manager's throttling error,
 /// counting them.
 fn throttling_endpoint() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    answering_endpoint(
+        "400 Bad Request",
+        "ThrottlingException",
+        r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+    )
+}
+
+/// An endpoint on loopback that answers every request with `status`, an `x-amzn-ErrorType` of
+/// `error_type` and the JSON `answer`, counting them.
+fn answering_endpoint(
+    status: &'static str,
+    error_type: &'static str,
+    answer: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -1746,10 +1760,9 @@ fn throttling_endpoint() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsi
                         return;
                     }
                     counted.fetch_add(1, Ordering::SeqCst);
-                    let answer = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
                     let whole = format!(
-                        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\
-                         x-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\n\r\n{answer}",
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n\
+                         x-amzn-ErrorType: {error_type}\r\nContent-Length: {}\r\n\r\n{answer}",
                         answer.len()
                     );
                     if out.write_all(whole.as_bytes()).is_err() {
@@ -1819,4 +1832,62 @@ async fn sustained_throttling_leaves_every_call_its_retries() {
         CALLS * ATTEMPTS as usize,
         "every call was tried {ATTEMPTS} times"
     );
+}
+
+/// An endpoint that is not Secrets Manager but an API Gateway (a stage's URL, another service's,
+/// or a path added to the URL) answers a signed request with 403 and
+/// `MissingAuthenticationTokenException`: that code was no known one (an `Other` error, the
+/// endpoint named nowhere); through the SDK as it reads the answer, it is now a credentials
+/// fault whose advice names the endpoint settings.
+#[tokio::test]
+async fn an_api_gateway_answer_says_the_endpoint_is_probably_wrong() {
+    use aws_sdk_secretsmanager::config::Credentials;
+    let (url, requests) = answering_endpoint(
+        "403 Forbidden",
+        "MissingAuthenticationTokenException",
+        r#"{"message":"Missing Authentication Token"}"#,
+    );
+    let store = AwsSecretsManager::connect(&AwsStoreConfig {
+        region: Some("us-east-1".into()),
+        endpoint: Some(format!("{url}/prod")),
+        max_attempts: Some(1),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let conf = store
+        .client
+        .config()
+        .to_builder()
+        .credentials_provider(Credentials::new(
+            "AKIDOFFSTATETEST",
+            "not-a-secret",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let client = aws_sdk_secretsmanager::Client::from_conf(conf);
+    let err = client
+        .describe_secret()
+        .secret_id("s")
+        .send()
+        .await
+        .unwrap_err();
+    let e = super::errors::map_sdk_error(err);
+    assert_eq!(e.code(), "MissingAuthenticationTokenException");
+    assert!(
+        matches!(e, crate::store::StoreError::AccessDenied { .. }),
+        "{e:?}"
+    );
+    let advice = e.credentials_advice().unwrap_or_default();
+    assert!(
+        advice.contains("the endpoint is probably wrong"),
+        "{advice}"
+    );
+    assert!(
+        advice.contains("AWS_ENDPOINT_URL_SECRETS_MANAGER"),
+        "{advice}"
+    );
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
