@@ -143,6 +143,13 @@ fn validate_endpoint(e: &str) -> Result<(), String> {
     }
 }
 
+fn retry_partition() -> aws_sdk_s3::config::retry::RetryPartition {
+    use aws_sdk_s3::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom("state-scrubber-s3")
+        .token_bucket(TokenBucket::unlimited())
+        .build()
+}
+
 async fn connect(o: &S3Options) -> Result<Client, String> {
     crate::withhold_credentials();
     if let Some(e) = &o.endpoint {
@@ -188,7 +195,14 @@ async fn connect(o: &S3Options) -> Result<Client, String> {
     let env_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-    let mut conf = aws_sdk_s3::config::Builder::from(&sdk);
+    // Its own retry partition with no retry quota, as the Secrets Manager client's
+    // (offstate_common's `AwsSecretsManager::connect`): the SDK's standard mode shares one token
+    // bucket per process (500 tokens, 5 a retry, none back for a call that failed in the end),
+    // and audit goes on after an object it could not read, so under sustained throttling (or
+    // 503 SlowDown) the bucket ran dry and every later throttled GET failed at its first attempt
+    // ("not enough retry quota"). Each call's retries stay bounded by its 5 attempts, with
+    // exponential backoff and jitter.
+    let mut conf = aws_sdk_s3::config::Builder::from(&sdk).retry_partition(retry_partition());
     if let Some(e) = &o.endpoint {
         conf = conf.endpoint_url(e.clone());
     }

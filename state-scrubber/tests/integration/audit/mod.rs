@@ -22,6 +22,7 @@ mod report;
 mod rule_list;
 mod rules;
 mod s3;
+mod s3_retry_quota;
 mod s3_signals;
 mod same_value;
 mod sarif;
