@@ -98,6 +98,26 @@ impl FileResult {
         self.excluded.is_some() || self.notes.iter().any(|n| n == ARCHIVED_NOTE)
     }
 
+    /// The labels of `files` a baseline counts as read (its entries for them are stale when
+    /// their finding is gone, and an update replaces them): read without an error, and no
+    /// other version of the same object left unread. A baseline names an S3 object without its
+    /// `?versionId=`, so with `--all-versions` an object whose old version is archived and
+    /// whose current one is readable was counted as read, and the entries for the archived
+    /// version's secrets were stale and dropped by an update.
+    pub fn read_for_baseline(files: &[FileResult]) -> Vec<String> {
+        let unread: std::collections::HashSet<String> = files
+            .iter()
+            .filter(|f| f.error.is_some() || f.not_read())
+            .map(|f| crate::baseline::normalize_file(&f.file))
+            .collect();
+        files
+            .iter()
+            .filter(|f| f.error.is_none() && !f.not_read())
+            .filter(|f| !unread.contains(&crate::baseline::normalize_file(&f.file)))
+            .map(|f| f.file.clone())
+            .collect()
+    }
+
     /// An entry `--exclude` left out (`dir`: a directory, not walked).
     pub fn excluded(file: String, glob: &str, dir: bool) -> FileResult {
         FileResult {
@@ -372,12 +392,7 @@ pub fn audit_excluding(
             report.suppressed += accepted.len();
             report.accepted.extend(accepted);
         }
-        let read: Vec<String> = report
-            .files
-            .iter()
-            .filter(|f| f.error.is_none() && !f.not_read())
-            .map(|f| f.file.clone())
-            .collect();
+        let read = FileResult::read_for_baseline(&report.files);
         report.stale_baseline_entries = b.stale(&read, &report.accepted);
     }
     report.baseline = baseline;

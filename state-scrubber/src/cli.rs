@@ -756,14 +756,9 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         let baseline = match &report.baseline {
             // An update: what the old baseline accepted and is still there stays accepted.
             Some(old) => {
-                let scanned: Vec<String> = report
-                    .files
-                    .iter()
-                    // Not read: an excluded file or an archived S3 object keeps its entries,
-                    // like a file not scanned.
-                    .filter(|f| f.error.is_none() && !f.not_read())
-                    .map(|f| f.file.clone())
-                    .collect();
+                // Not read: an excluded file or an archived S3 object (any version of it)
+                // keeps its entries, like a file not scanned.
+                let scanned = crate::audit::FileResult::read_for_baseline(&report.files);
                 Baseline::updated(old, &scanned, report.findings(), report.accepted.iter())
             }
             None => Baseline::from_findings(report.findings()),
