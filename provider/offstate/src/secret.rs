@@ -1558,15 +1558,19 @@ impl offstate_framework::Resource for SecretResource {
         // The provider's default_tags go into tags_all, in plan and state in plain text, as
         // the resource's own arguments do: a value among them is refused as validate refuses
         // one among those (default_tags are not known to validate). One a tag of `tags`
-        // overrides does not reach the state.
+        // overrides does not reach the state; a key `tags` sets to null overrides nothing (the
+        // default applies: see `managed_tags`), so that default is checked.
         // (A generated value is made only at apply: configured_value would make one now.)
         if config.get("generate").is_null() {
             if let (Ok(c), Ok(Some((v, _)))) = (self.handle.get(), configured_value(config)) {
-                let own = config.get("tags");
+                let overridden = |k: &str| match config.get("tags") {
+                    Value::Map(m) => m.get(k).is_some_and(|t| !t.is_null()),
+                    _ => false,
+                };
                 let defaults: BTreeMap<String, String> = c
                     .default_tags
                     .iter()
-                    .filter(|(k, _)| !own.get_map_key(k))
+                    .filter(|(k, _)| !overridden(k))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 let seen = Value::Object(BTreeMap::from([

@@ -374,6 +374,33 @@ async fn a_value_among_the_default_tags_is_refused_at_plan() {
     );
     let plan = h.plan(&Value::Null, &c).await;
     assert_eq!(errors(&plan.diagnostics), vec![]);
+    // A tag of the resource's own set to null (`team = var.team`, no team given) sets no tag:
+    // the default applies, in tags_all, and is checked.
+    let mut c = config("app/dt", "payments", "1");
+    c.set(
+        "tags",
+        Value::Map(BTreeMap::from([("team".to_string(), Value::Null)])),
+    );
+    let plan = h.plan(&Value::Null, &c).await;
+    assert_eq!(
+        errors(&plan.diagnostics),
+        vec![(
+            "value_wo".to_string(),
+            "The value is also given as another argument".to_string()
+        )]
+    );
+    let mut c = config("app/dt", &canary(), "1");
+    c.set(
+        "tags",
+        Value::Map(BTreeMap::from([("team".to_string(), Value::Null)])),
+    );
+    let plan = h.plan(&Value::Null, &c).await;
+    assert_eq!(errors(&plan.diagnostics), vec![]);
+    let planned = undv(&plan.planned_state, &h.ty);
+    assert_eq!(
+        planned.get("tags_all").as_string_map().unwrap_or_default(),
+        BTreeMap::from([("team".to_string(), "payments".to_string())])
+    );
 }
 
 /// The password settings of `generate` and of `ephemeral "offstate_password"` are checked at
