@@ -191,6 +191,15 @@ fn may_be_same_key(remote: Option<&str>, wanted: Option<&str>) -> bool {
     }
 }
 
+/// Whether two KMS key references surely name one key: both name a key directly (a key id or
+/// key ARN) and it is the same key.
+fn surely_same_key(a: &str, b: &str) -> bool {
+    matches!(
+        (crate::secret::kms_key_of(a), crate::secret::kms_key_of(b)),
+        (Some(x), Some(y)) if x == y
+    )
+}
+
 /// Every replica region `state` knows of: those it manages (`replica`) and those the last
 /// refresh found (`replica_status`). Deleting a primary secret needs all of them gone first.
 pub fn all_replica_regions(state: &Value) -> Vec<String> {
@@ -343,6 +352,23 @@ pub async fn apply(
             if let (true, Some(wanted)) = (found.contains(&r.region), want.get(&r.region)) {
                 let own = r.kms_key_id.filter(|k| !crate::secret::is_default_key(k));
                 let key = if may_be_same_key(own.as_deref(), wanted.as_deref()) {
+                    if let (Some(o), Some(w)) = (&own, wanted) {
+                        if o != w && !surely_same_key(o, w) {
+                            diags.attr_warning(
+                                AttributePath::attr("replica"),
+                                "Replica taken over with a key that may differ",
+                                format!(
+                                    "The replica of secret {arn:?} in {region} already exists, and the replica block for it \
+                                     was taken to manage it as it is. AWS reports its KMS key as {o:?}, the block names {w:?}: \
+                                     an alias names a key only KMS resolves, so they may be one key or two. If they are \
+                                     two, remove the replica block and apply (the replica is deleted in {region}), then \
+                                     add it again: the replica is made anew with the block's key.",
+                                    arn = crate::secret::bounded(arn, crate::secret::MAX_SHOWN_ID),
+                                    region = r.region,
+                                ),
+                            );
+                        }
+                    }
                     wanted.clone()
                 } else {
                     own

@@ -95,7 +95,15 @@ async fn a_replica_made_outside_terraform_is_taken_over_by_the_block_that_names_
     // refuses it as Secrets Manager does), and a key written another way (an alias in AWS, a key
     // ARN in the configuration: only KMS could tell) does not delete it and make it again.
     let arn_key = "arn:aws:kms:us-west-2:123456789012:key/1111";
-    for (remote, configured) in [(None, None), (Some("alias/app-west"), Some(arn_key))] {
+    let other_key = "arn:aws:kms:us-west-2:123456789012:key/2222";
+    // (key in AWS, key of the block, replaced, warned): an alias on one side is taken over with
+    // a warning that the keys may differ; two key ARNs that differ surely name two keys.
+    for (remote, configured, replaced, warned) in [
+        (None, None, false, false),
+        (Some(arn_key), Some("1111"), false, false),
+        (Some("alias/app-west"), Some(arn_key), false, true),
+        (Some(other_key), Some(arn_key), true, false),
+    ] {
         let h = harness();
         let mut c = config("app/taken-over", &canary(), "1");
         let state = h.create(&c).await;
@@ -126,20 +134,42 @@ async fn a_replica_made_outside_terraform_is_taken_over_by_the_block_that_names_
             applied.diagnostics
         );
         let calls = h.store.calls();
-        assert!(
-            !calls[before..]
-                .iter()
-                .any(|c| *c == "remove_replica_regions" || *c == "replicate"),
-            "{remote:?}: {:?}",
-            &calls[before..]
+        let remade: Vec<_> = calls[before..]
+            .iter()
+            .filter(|c| **c == "remove_replica_regions" || **c == "replicate")
+            .copied()
+            .collect();
+        let expected: &[&str] = if replaced {
+            &["remove_replica_regions", "replicate"]
+        } else {
+            &[]
+        };
+        assert_eq!(remade, expected, "{remote:?}");
+        let warnings: Vec<_> = applied
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == pb::diagnostic::Severity::Warning as i32)
+            .collect();
+        assert_eq!(
+            warnings.len(),
+            usize::from(warned),
+            "{remote:?}: {warnings:?}"
         );
+        if warned {
+            let text = &warnings[0].detail;
+            assert!(
+                text.contains("\"alias/app-west\"") && text.contains(arn_key),
+                "{text}"
+            );
+        }
         let meta = h.store.describe("app/taken-over").await.unwrap().unwrap();
         let kept: Vec<_> = meta
             .replicas
             .iter()
             .map(|r| (r.region.as_str(), r.kms_key_id.as_deref()))
             .collect();
-        assert_eq!(kept, [("us-west-2", remote)]);
+        let now = if replaced { configured } else { remote };
+        assert_eq!(kept, [("us-west-2", now)], "{remote:?}");
         let state = undv(&applied.new_state, &h.ty);
         let read = undv(&h.read(&state).await.new_state, &h.ty);
         let again = undv(&h.plan(&read, &c).await.planned_state, &h.ty);
