@@ -162,6 +162,9 @@ struct Planner<'a> {
     terraform_floor: Option<&'static str>,
     /// A file to add the `offstate` provider requirement to, once something needs it.
     needs_offstate: Option<usize>,
+    /// Where migrate adds a `terraform` block of its own (file, position), when the module has
+    /// none.
+    added_terraform_block: Option<(usize, usize)>,
     /// The local name `required_providers` already gives `offstate/offstate`, if any.
     offstate_local: Option<String>,
     /// Why nothing that needs the offstate provider may be written: `required_providers` gives
@@ -214,6 +217,7 @@ pub(crate) fn plan_module(
         ephemeral_versions: BTreeMap::new(),
         terraform_floor: None,
         needs_offstate: None,
+        added_terraform_block: None,
         offstate_local: None,
         offstate_blocked: None,
         json_offstate: None,
@@ -321,6 +325,11 @@ pub(crate) fn plan_module(
         ));
     }
     for (name, needed, what_needs) in &required {
+        // An override file's `required_version` replaces the `.tf` files' (checked with it by
+        // check_required_version).
+        if name == "terraform" && planner.required_version_overridden() {
+            continue;
+        }
         for (file, pos, constraint) in planner.version_constraints(name) {
             if !constraint_admits(&constraint, needed) {
                 let what = if name == "terraform" {

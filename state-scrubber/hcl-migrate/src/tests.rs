@@ -4808,4 +4808,26 @@ fn an_override_file_whose_required_version_excludes_1_11_is_a_warning() {
         warnings_of(&plan, Hazard::VersionConstraintExcludes).len(),
         1
     );
+    // Excluded in a `.tf` file that an override replaces: Terraform never applies it, so it is
+    // not warned about; the override's constraint is what counts (here it admits 1.11 only).
+    let old_main = main.replace(">= 1.11", "~> 1.10.0");
+    let (plan, _dir) = migrate_text(&[
+        ("main.tf", &old_main),
+        ("versions_override.tf", &pin.replace("~> 1.10.0", ">= 1.11")),
+    ]);
+    assert!(
+        warnings_of(&plan, Hazard::VersionConstraintExcludes).is_empty()
+            && warnings_of(&plan, Hazard::OlderTerraformAdmitted).is_empty(),
+        "{:#?}",
+        plan.warnings
+    );
+    // Both exclude it: the override is named, not the `.tf` constraint it replaces.
+    let (plan, _dir) = migrate_text(&[("main.tf", &old_main), ("versions_override.tf", pin)]);
+    let named: Vec<String> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.hazard == Hazard::VersionConstraintExcludes)
+        .map(|w| w.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(named, ["versions_override.tf"]);
 }

@@ -345,6 +345,7 @@ impl<'a> Planner<'a> {
             "\n\n"
         };
         let text = format!("{lead}terraform {{\n{}\n}}\n", rp("  "));
+        self.added_terraform_block = Some((fallback_file, src.len()));
         self.edit(fallback_file, Edit::insert(src.len(), text));
         self.note_edit(
             fallback_file,

@@ -207,6 +207,21 @@ impl Planner<'_> {
         overridden.unwrap_or(primary)
     }
 
+    /// Whether an override file sets `required_version`: then Terraform applies its constraint
+    /// in place of every primary file's.
+    pub(super) fn required_version_overridden(&self) -> bool {
+        self.others.iter().any(|other| {
+            let name = other.name();
+            crate::module::is_override(&name)
+                && !if name.ends_with(".tf.json") {
+                    json_required_versions(&other.src)
+                } else {
+                    hcl_required_versions(&other.src)
+                }
+                .is_empty()
+        })
+    }
+
     /// Warns when the module's `required_version` admits a Terraform older than `needed` that
     /// the rewrites (named by `what_needs`) need, or when a root module has none. Constraints
     /// that admit no version from `needed` on are left to the check that says so.
@@ -255,13 +270,22 @@ impl Planner<'_> {
                     .blocks("terraform")
                     .next()
                     .map(|(file, block)| (file, span_of(block).start));
-                let (path, line, add) = match terraform {
-                    Some((file, at)) => (
+                // No `terraform` block: migrate may be adding one (for `required_providers`).
+                let (path, line, add) = match (terraform, self.added_terraform_block) {
+                    (None, Some((file, at))) => (
+                        self.files[file].path.clone(),
+                        self.line(file, at),
+                        format!(
+                            "add `required_version = \">= {}\"` to the `terraform` block migrate adds at the end of this file",
+                            show(needed_v)
+                        ),
+                    ),
+                    (Some((file, at)), _) => (
                         self.files[file].path.clone(),
                         self.line(file, at),
                         format!("add `required_version = \">= {}\"` to this `terraform` block", show(needed_v)),
                     ),
-                    None => (
+                    (None, None) => (
                         first.path.parent().map(|p| p.to_path_buf()).unwrap_or_default(),
                         0,
                         format!(
@@ -328,10 +352,11 @@ impl Planner<'_> {
     /// from `needed` on (Terraform uses an override's in place of the `.tf` files'), the warning
     /// the `.tf` files' check gives: that check reads `.tf` files only.
     fn excluded_by_others(&mut self, declared: &[Declared], needed: &str, what_needs: &str) {
-        let in_tf = self
-            .version_constraints("terraform")
-            .iter()
-            .any(|(_, _, constraint)| !super::constraint_admits(constraint, needed));
+        let in_tf = !self.required_version_overridden()
+            && self
+                .version_constraints("terraform")
+                .iter()
+                .any(|(_, _, constraint)| !super::constraint_admits(constraint, needed));
         if in_tf {
             return;
         }
