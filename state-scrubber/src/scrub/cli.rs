@@ -704,8 +704,9 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
         }),
     };
     let wrote_backup = |b: &Path| {
-        // A pipe or a device is written to as it is, its mode left alone (see `write_private`).
-        let file = !std::fs::metadata(b).is_ok_and(|m| crate::output::is_stream(&m));
+        // A pipe, a device or /dev/stdout is written to as it is, its mode left alone (see
+        // `write_private`).
+        let file = matches!(private_target(b), Ok(PrivateTarget::File));
         format!(
             "wrote plaintext backup {}{}: it holds the secrets; delete it once the scrubbed state is proven",
             b.display(),

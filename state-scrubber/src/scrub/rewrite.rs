@@ -524,9 +524,23 @@ fn write_atomically_inner(
 ///
 /// A character device or a FIFO (`/dev/null`, `>(gpg -e ...)`) is a stream: written to as it
 /// is, never chmodded (root's chmod made `/dev/null` 0600 for everyone) nor synced (fsync on
-/// one is EINVAL, which failed the run after the state was written).
+/// one is EINVAL, which failed the run after the state was written). So is one of this
+/// process's own descriptors (`/dev/stdout` redirected to a file): written through that
+/// descriptor, at its offset, after what this process printed there. Removing it was removing
+/// the link `/dev/stdout` itself, as root, and making a regular file in its place; as another
+/// user it failed after the state was written.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if private_target(path)? == PrivateTarget::Stream {
+        #[cfg(unix)]
+        if let Some(fd) = own_fd(path) {
+            use std::os::fd::BorrowedFd;
+            std::io::stdout().flush()?;
+            // SAFETY: private_target found /proc/self/fd/N (or its alias) open, and nothing in
+            // this process closes it while it is duplicated here.
+            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+            let mut f = std::fs::File::from(fd.try_clone_to_owned()?);
+            return f.write_all(bytes).and_then(|()| f.flush());
+        }
         let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
         return f.write_all(bytes).and_then(|()| f.flush());
     }
@@ -549,12 +563,27 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// The descriptor `path` names when it is one of the kernel's names for this process's own
+/// descriptors (`/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`).
+fn own_fd(path: &Path) -> Option<i32> {
+    match path.to_str()? {
+        "/dev/stdout" => Some(1),
+        "/dev/stderr" => Some(2),
+        p => p
+            .strip_prefix("/dev/fd/")
+            .or_else(|| p.strip_prefix("/proc/self/fd/"))?
+            .parse()
+            .ok(),
+    }
+}
+
 /// What [`write_private`] finds at a path.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PrivateTarget {
     /// Nothing, or a regular file: a new file takes its place.
     File,
-    /// A character device or a FIFO, written to as it is.
+    /// A character device or a FIFO, or one of this process's own descriptors (whatever it is
+    /// open on), written to as it is.
     Stream,
 }
 
@@ -577,12 +606,7 @@ pub enum NotPrivate {
 /// other user can plant. A FIFO or a character device owned by neither this user nor root: a
 /// pipe another user made, a link to their terminal.
 pub fn private_target(path: &Path) -> std::io::Result<PrivateTarget> {
-    let own_descriptor = || {
-        path.starts_with("/dev/fd")
-            || path.starts_with("/proc/self/fd")
-            || path == Path::new("/dev/stdout")
-            || path == Path::new("/dev/stderr")
-    };
+    let own_descriptor = || own_fd(path).is_some();
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PrivateTarget::File),
@@ -592,13 +616,17 @@ pub fn private_target(path: &Path) -> std::io::Result<PrivateTarget> {
         return Err(std::io::Error::other(NotPrivate::Link));
     }
     let meta = std::fs::metadata(path)?;
+    if own_descriptor() {
+        // What the caller opened (`>`, `>>`, a pipe): the name is no file to replace.
+        return Ok(PrivateTarget::Stream);
+    }
     if crate::output::is_stream(&meta) {
         #[cfg(unix)]
         {
             use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
             // SAFETY: geteuid takes nothing and cannot fail.
             let me = unsafe { libc::geteuid() };
-            if meta.uid() != me && meta.uid() != 0 && !own_descriptor() {
+            if meta.uid() != me && meta.uid() != 0 {
                 let what = if meta.file_type().is_fifo() {
                     "pipe"
                 } else {
@@ -789,6 +817,31 @@ mod tests {
         assert!(e.get_ref().is_some_and(|i| i.is::<NotPrivate>()), "{e}");
         assert_eq!(std::fs::read(&target).unwrap(), b"theirs");
         assert!(std::fs::symlink_metadata(&p)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+
+    /// One of this process's own descriptors open on a regular file (`--backup /dev/stdout >
+    /// b.json`) is written to as it is: the name was removed (as root, the link /dev/stdout
+    /// itself) and a new file made there; this test's /proc/self/fd/N could not be removed, so
+    /// the write failed.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_private_file_into_an_own_descriptor_is_written_through_it() {
+        use std::os::fd::AsRawFd as _;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("redirected.json");
+        std::fs::write(&p, b"").unwrap();
+        let mut held = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        held.write_all(b"before\n").unwrap();
+        let name = PathBuf::from(format!("/proc/self/fd/{}", held.as_raw_fd()));
+        assert_eq!(private_target(&name).unwrap(), PrivateTarget::Stream);
+        write_private(&name, b"plaintext").unwrap();
+        // Through the descriptor, at its offset: what it writes next follows the copy.
+        held.write_all(b"\nafter").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"before\nplaintext\nafter");
+        assert!(std::fs::symlink_metadata(&name)
             .unwrap()
             .file_type()
             .is_symlink());

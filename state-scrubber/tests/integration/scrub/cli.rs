@@ -570,6 +570,29 @@ fn a_backup_that_cannot_be_written_is_refused_before_anything_is_stored() {
         out.contains("wrote plaintext backup /dev/null: it holds"),
         "{out}"
     );
+    // The process's own stdout, redirected to a file (`--backup /dev/stdout > b.json`; /dev/fd/1
+    // here, which no run can remove): written through, after the report. The name was removed
+    // and a new file made in its place (as root, /dev/stdout itself); /dev/fd/1 could not be
+    // removed, and the run failed after the state was written. The report's line follows it.
+    std::fs::write(&p, &original).unwrap();
+    let redirected = dir.path().join("redirected.out");
+    let mut a = write_args("scrub", ps, "bk/fd", &moto.url).to_vec();
+    a.extend(["--backup", "/dev/fd/1"]);
+    let o = command(BIN, &a)
+        .stdout(std::fs::File::create(&redirected).unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_no_canary(&c, "stderr", &o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let out = std::fs::read_to_string(&redirected).unwrap();
+    assert!(
+        out.contains(&original)
+            && out.contains("wrote plaintext backup /dev/fd/1: it holds")
+            && !out.contains("(mode 0600)"),
+        "no backup or a wrong report in the redirected stdout ({} bytes)",
+        out.len()
+    );
 }
 
 // ---- binary: --only / --exclude, no region, nothing to restore -------------------------------
