@@ -119,8 +119,13 @@ pub fn throttling_advice(e: &StoreError) -> Option<String> {
 }
 
 /// `text` (which ends with `e`'s message) followed by [`credentials_advice`] of `e`, or
-/// [`throttling_advice`], if any.
+/// [`throttling_advice`], if any. An STS refusal names its caller in state-scrubber's terms:
+/// the shared message names the provider's `assume_role` too, which state-scrubber has not.
 pub fn with_advice(text: String, e: &StoreError) -> String {
+    let text = text.replace(
+        offstate_common::store::aws::ASSUME_ROLE_CALLERS,
+        "of the profile's role_arn",
+    );
     match credentials_advice(e).or_else(|| throttling_advice(e)) {
         Some(a) if text.ends_with('.') => format!("{text} {a}"),
         Some(a) => format!("{text}. {a}"),

@@ -470,6 +470,14 @@ fn credential_faults_name_the_fix() {
     ] {
         assert!(r.stderr.contains(part), "STS: no {part:?} in: {}", r.stderr);
     }
+    // state-scrubber has no assume_role: the message names the profile's role_arn alone.
+    assert!(
+        r.stderr
+            .contains("STS AssumeRole (of the profile's role_arn) refused")
+            && !r.stderr.contains("assume_role"),
+        "STS: {}",
+        r.stderr
+    );
     assert!(
         std::fs::read(&state).unwrap() == before,
         "the state was changed"

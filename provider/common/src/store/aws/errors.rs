@@ -87,6 +87,10 @@ where
     }
 }
 
+/// Whose `AssumeRole` call [`assume_role_refused_credentials`] names, not knowing which, in the
+/// provider's words: state-scrubber has no `assume_role` and puts its own in place of this.
+pub const ASSUME_ROLE_CALLERS: &str = "of the provider's assume_role or the profile's role_arn";
+
 /// When the credentials could not be loaded because STS refused an `AssumeRole` call for a fault
 /// of the credentials it was signed with (expired, unknown,
 /// a clock off: [`StoreError::credentials_advice`] has advice for it), that refusal under its
@@ -106,7 +110,7 @@ fn assume_role_refused_credentials(err: &(dyn std::error::Error + 'static)) -> O
             let message = sts.err().message().unwrap_or("(no message)");
             let refused = StoreError::from_code(
                 code,
-                format!("STS AssumeRole (of the provider's assume_role or the profile's role_arn) refused the credentials it was signed with: {message}"),
+                format!("STS AssumeRole ({ASSUME_ROLE_CALLERS}) refused the credentials it was signed with: {message}"),
             );
             return refused.credentials_advice().is_some().then_some(refused);
         }

@@ -38,7 +38,7 @@ pub use config::{
 };
 pub use connect::AwsSecretsManager;
 pub use environment::{environment_problems, profile_problems, EnvProblem, ProfileProblem};
-pub use errors::error_chain;
+pub use errors::{error_chain, ASSUME_ROLE_CALLERS};
 pub use https::ca_bundle_client;
 pub use observe::{observe_credentials, observed_credentials, observing_http_client};
 pub use withholding::CredentialProcessFailed;
