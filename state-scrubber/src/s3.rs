@@ -137,6 +137,12 @@ fn validate_endpoint(e: &str) -> Result<(), String> {
         .or_else(|| e.strip_prefix("https://"));
     match rest {
         Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(()),
+        // A `user:password@` may be in it: the value is shown only when it has no `@`.
+        _ if e.contains('@') => Err(
+            "--endpoint: must be an http:// or https:// URL with a host (its value is not shown: \
+             it may hold a password)"
+                .to_string(),
+        ),
         _ => Err(format!(
             "--endpoint {e:?}: must be an http:// or https:// URL with a host"
         )),
@@ -622,6 +628,9 @@ mod tests {
         assert_eq!(o.label(), "s3://b/k/terraform.tfstate?versionId=v1");
         assert!(validate_endpoint("http://127.0.0.1:5000").is_ok());
         assert!(validate_endpoint("localhost:5000").is_err());
+        let e = validate_endpoint("user:Pw-9vQx2@localhost:5000").unwrap_err();
+        assert!(!e.contains("Pw-9vQx2"), "the endpoint's password was shown");
+        assert!(e.starts_with("--endpoint: must be"));
     }
 
     /// Review finding: a listing that could not reach S3 printed `DisplayErrorContext`'s dump
