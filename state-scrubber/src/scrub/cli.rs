@@ -862,6 +862,14 @@ fn check_backup(b: &Path) -> anyhow::Result<()> {
             shown()
         )
     };
+    // `-` reads as stdout but is a file of that name, a plaintext copy left in the working
+    // directory (a repository) where none was expected.
+    if b == Path::new("-") {
+        return Err(refused(
+            "`-` here is a file named `-`, not stdout; give /dev/stdout to write the copy there"
+                .into(),
+        ));
+    }
     if std::fs::metadata(b).is_ok_and(|m| m.is_dir()) {
         return Err(refused("a directory".into()));
     }

@@ -517,6 +517,8 @@ fn a_backup_that_cannot_be_written_is_refused_before_anything_is_stored() {
         (dir.path().join("missing/plain.json"), "No such file"),
         (p.join("plain.json"), "Not a directory"),
         (link, "it is a symbolic link"),
+        // Not stdout: a plaintext file named `-` was left in the working directory.
+        (PathBuf::from("-"), "a file named `-`, not stdout"),
     ];
     // A file another user put there (a shared, sticky directory such as /tmp): root's copy was
     // written into it, and it stayed theirs. Only root can give a file to another user here.
