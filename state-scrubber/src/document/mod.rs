@@ -17,6 +17,7 @@
 mod address;
 mod backend;
 mod configuration;
+mod english;
 mod error;
 mod findings;
 mod identities;

@@ -496,8 +496,20 @@ fn walk_keys<'s>(
 /// generated: letters, digits and `. _ : / @ + -` only, without both capitals and digits
 /// (`db.example.eu-west-1.rds.amazonaws.com`, `postgres`, `admins`, `SQLAzure`, `gp3`). A
 /// generated value (`random_password`, a token, a key) has symbols, or capitals and digits, or
-/// a run that [`looks_random`](crate::rules::looks_random).
-fn is_configuration_member(rules: &crate::rules::Rules, key: &str, value: &str) -> bool {
+/// a run that [`looks_random`](crate::rules::looks_random), or is a bare name of letters and
+/// digits that [`looks_generated`](super::english::looks_generated) (`k3x9mq2vbz7w`).
+pub(super) fn is_configuration_member(rules: &crate::rules::Rules, key: &str, value: &str) -> bool {
+    configuration_member(rules, key, value, true)
+}
+
+/// [`is_configuration_member`], with or without [`looks_generated`](super::english::looks_generated)
+/// (the measurement in `english::tests` compares the two).
+pub(super) fn configuration_member(
+    rules: &crate::rules::Rules,
+    key: &str,
+    value: &str,
+    english: bool,
+) -> bool {
     let v = value.trim();
     if rules.key_match(key, v).is_some() {
         return false;
@@ -510,5 +522,6 @@ fn is_configuration_member(rules: &crate::rules::Rules, key: &str, value: &str) 
         .all(|b| b.is_ascii_alphanumeric() || b"._:/@+-".contains(&b));
     let capitals_and_digits =
         v.bytes().any(|b| b.is_ascii_uppercase()) && v.bytes().any(|b| b.is_ascii_digit());
-    plain && !capitals_and_digits && !crate::rules::looks_random(v)
+    let generated = english && super::english::looks_generated(v);
+    plain && !capitals_and_digits && !crate::rules::looks_random(v) && !generated
 }
