@@ -448,8 +448,6 @@ impl Planner<'_> {
     }
 }
 
-/// Whether some version from `needed` on meets `constraint` (Terraform's syntax: comma-separated
-/// `=`, `!=`, `>`, `>=`, `<`, `<=`, `~>` or a bare version). Anything not understood admits.
 /// Whether every version of `provider` that has the write-only arguments or ephemeral blocks
 /// migrate writes needs Terraform 1.11 or later, ephemeral blocks alone included: hashicorp/vault
 /// 5.0.0 (the first with ephemeral `vault_kv_secret_v2` and `data_json_wo`) requires Terraform
@@ -458,6 +456,8 @@ fn provider_needs_terraform_1_11(provider: &str) -> bool {
     provider == "hashicorp/vault"
 }
 
+/// Whether some version from `needed` on meets `constraint` (Terraform's syntax: comma-separated
+/// `=`, `!=`, `>`, `>=`, `<`, `<=`, `~>` or a bare version). Anything not understood admits.
 fn constraint_admits(constraint: &str, needed: &str) -> bool {
     fn parse(v: &str) -> Option<Vec<u64>> {
         let v = v.trim().trim_start_matches('v');
