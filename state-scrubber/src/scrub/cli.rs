@@ -461,6 +461,16 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
+    if let (Some(b), true) = (&args.backup, pipeline) {
+        // `scrub - --write` prints the scrubbed state on stdout: the plaintext copy there
+        // (`--backup /dev/stdout`, or the file stdout is redirected to) went into it.
+        if is_stdout(b) {
+            anyhow::bail!(
+                "--backup {} is stdout, where `scrub - --write` prints the scrubbed state: the plaintext copy would be written into it; give the copy a file of its own. Nothing was stored or written",
+                crate::input::path_label(b)
+            );
+        }
+    }
     if let Some(b) = &args.backup {
         check_backup(b)?;
     }
@@ -918,6 +928,30 @@ fn check_backup(b: &Path) -> anyhow::Result<()> {
             Err(at_dir("a directory this user may not write to".into()))
         }
         Err(e) => Err(at_dir(crate::input::io_message(&e))),
+    }
+}
+
+/// Whether `b` is what this process's stdout is open on (`/dev/stdout`, `/dev/fd/1`, the file
+/// it is redirected to, the same pipe).
+fn is_stdout(b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        use std::os::unix::fs::MetadataExt;
+        let out = std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata());
+        match (out, std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = b;
+        false
     }
 }
 

@@ -572,6 +572,23 @@ fn a_backup_that_cannot_be_written_is_refused_before_anything_is_stored() {
         out.contains("wrote plaintext backup /dev/null: it holds"),
         "{out}"
     );
+    // `scrub - --write` prints the scrubbed state on stdout: a backup there went into it.
+    for backup in ["/dev/stdout", "/dev/fd/1"] {
+        let mut a = write_args("scrub", "-", "bk/pipe", &moto.url).to_vec();
+        a.extend(["--backup", backup]);
+        let o = run(&a, Some(original.as_bytes()));
+        assert_no_canary_out(&c, &o);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{backup}: {err}");
+        assert!(
+            err.contains(&format!("--backup {backup} is stdout")) && o.stdout.is_empty(),
+            "{backup}: {err}"
+        );
+        assert!(
+            names_at(&moto.url, "bk/pipe").is_empty(),
+            "{backup}: stored"
+        );
+    }
     // The process's own stdout, redirected to a file (`--backup /dev/stdout > b.json`; /dev/fd/1
     // here, which no run can remove): written through, after the report. The name was removed
     // and a new file made in its place (as root, /dev/stdout itself); /dev/fd/1 could not be
