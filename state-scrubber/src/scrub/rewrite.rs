@@ -577,6 +577,32 @@ fn own_fd(path: &Path) -> Option<i32> {
     }
 }
 
+/// Whether `path` is a terminal: one of this process's own descriptors is asked as it is open
+/// (`isatty`); any other character device is opened to ask (`O_NOCTTY`: opening a terminal
+/// does not make it this process's controlling one; `O_NONBLOCK`: a modem line does not wait
+/// for carrier). Only a character device can be a terminal, and opening a FIFO for writing
+/// would wait for a reader.
+#[cfg(unix)]
+fn is_terminal(path: &Path, meta: &std::fs::Metadata) -> bool {
+    use std::io::IsTerminal as _;
+    use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+    if let Some(fd) = own_fd(path) {
+        // SAFETY: isatty only reads the descriptor's state; one not open is EBADF, not a terminal.
+        return unsafe { libc::isatty(fd) } == 1;
+    }
+    meta.file_type().is_char_device()
+        && std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+            .is_ok_and(|f| f.is_terminal())
+}
+
+#[cfg(not(unix))]
+fn is_terminal(_path: &Path, _meta: &std::fs::Metadata) -> bool {
+    false
+}
+
 /// What [`write_private`] finds at a path.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PrivateTarget {
@@ -596,6 +622,8 @@ pub enum NotPrivate {
         "it is a {what} owned by uid {uid}, another user, who would read what is written to it"
     )]
     ForeignStream { what: &'static str, uid: u32 },
+    #[error("it is a terminal, where the plaintext copy would show every secret on screen")]
+    Terminal,
     #[error("it is not a regular file, a character device or a pipe")]
     Other,
 }
@@ -604,7 +632,9 @@ pub enum NotPrivate {
 /// not take one. A symbolic link, unless it is one of the kernel's names for this process's own
 /// descriptors (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`: a process substitution), which no
 /// other user can plant. A FIFO or a character device owned by neither this user nor root: a
-/// pipe another user made, a link to their terminal.
+/// pipe another user made, a link to their terminal. A terminal (`/dev/tty`, `/dev/pts/N`, or
+/// `/dev/stdout` when stdout is one): the secrets would be on screen, in the scrollback, in a
+/// recorded session, as `scrub - --write` and `restore -` refuse to print them there.
 pub fn private_target(path: &Path) -> std::io::Result<PrivateTarget> {
     let own_descriptor = || own_fd(path).is_some();
     let meta = match std::fs::symlink_metadata(path) {
@@ -616,6 +646,9 @@ pub fn private_target(path: &Path) -> std::io::Result<PrivateTarget> {
         return Err(std::io::Error::other(NotPrivate::Link));
     }
     let meta = std::fs::metadata(path)?;
+    if is_terminal(path, &meta) {
+        return Err(std::io::Error::other(NotPrivate::Terminal));
+    }
     if own_descriptor() {
         // What the caller opened (`>`, `>>`, a pipe): the name is no file to replace.
         return Ok(PrivateTarget::Stream);

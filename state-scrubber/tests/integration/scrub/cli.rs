@@ -228,6 +228,41 @@ fn scrub_to_stdout_refuses_a_terminal() {
     }
 }
 
+/// `--backup /dev/tty`, or `--backup /dev/stdout` with stdout a terminal, printed the plaintext
+/// state there once the values were stored and the state rewritten (exit 0, the canary on
+/// screen). Refused before anything is stored, as `scrub -`/`restore -` refuse a terminal.
+#[test]
+fn a_backup_on_a_terminal_is_refused_before_anything_is_stored() {
+    let Some(moto) = Moto::start() else { return };
+    let (c, _dir, p, original) = canary_file();
+    let env: Vec<String> = aws_env().iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for (i, backup) in ["/dev/tty", "/dev/stdout"].into_iter().enumerate() {
+        let prefix = format!("tty{i}/app");
+        let command = format!(
+            "env {} {BIN} {} --backup {backup}",
+            env.join(" "),
+            write_args("scrub", p.to_str().unwrap(), &prefix, &moto.url).join(" ")
+        );
+        let Some(o) = under_a_terminal(&command) else {
+            return;
+        };
+        // `script` copies the terminal (stdout and stderr) to its stdout.
+        assert_no_canary(&c, backup, &o.stdout);
+        let shown = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(2), "{backup}: {shown}");
+        assert!(
+            shown.contains(&format!("--backup {backup}: it is a terminal"))
+                && shown.contains("nothing was stored or written"),
+            "{backup}: {shown}"
+        );
+        assert!(
+            std::fs::read_to_string(&p).unwrap() == original,
+            "{backup}: state changed"
+        );
+        assert!(names_at(&moto.url, &prefix).is_empty(), "{backup}: stored");
+    }
+}
+
 /// Review finding: a lone `\ud800` escape, or a key twice in one object, made scrub and restore
 /// say "internal error ... does not parse back". Terraform writes neither; the error now names
 /// the file and the JSON path, exit 2, and the file is left alone.
