@@ -100,6 +100,10 @@ pub fn credentials_advice(e: &StoreError) -> Option<String> {
             "{} Check --endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL: Secrets Manager's is https://secretsmanager.REGION.amazonaws.com (or a VPC endpoint's DNS name), with no path.",
             advice::NO_SUCH_API
         ),
+        CredentialsFault::StsNoSuchApi => format!(
+            "{} Check AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL and the profile's endpoint_url (--endpoint is Secrets Manager's, never STS's): STS's is https://sts.REGION.amazonaws.com (or a VPC endpoint's DNS name), with no path.",
+            advice::STS_NO_SUCH_API
+        ),
         // CredentialsFault is non_exhaustive: a fault added there has no words here yet.
         _ => return None,
     })
@@ -1094,5 +1098,35 @@ mod tests {
         for (have, want, m) in cases {
             assert_eq!(compare_kms_keys(*have, want), *m, "{have:?} vs {want}");
         }
+    }
+
+    /// "Missing Authentication Token" answered to a profile role_arn's STS AssumeRole names the
+    /// STS endpoint settings in state-scrubber's terms; answered by Secrets Manager's endpoint,
+    /// --endpoint as before. The STS one named --endpoint and AWS_ENDPOINT_URL_SECRETS_MANAGER,
+    /// which STS never uses.
+    #[test]
+    fn no_such_api_names_the_endpoint_that_answered() {
+        use offstate_common::store::{aws::ASSUME_ROLE_CALLERS, StoreError, STS_ASSUME_ROLE};
+        let sts = StoreError::from_code(
+            "MissingAuthenticationTokenException",
+            format!(
+                "{STS_ASSUME_ROLE}{ASSUME_ROLE_CALLERS}) was answered by a URL with no STS API behind it (HTTP 403)"
+            ),
+        );
+        let text = super::advised(&sts);
+        assert!(text.contains("STS endpoint is probably wrong"), "{text}");
+        assert!(text.contains("Check AWS_ENDPOINT_URL_STS"), "{text}");
+        assert!(text.contains("(of the profile's role_arn)"), "{text}");
+        assert!(!text.contains("AWS_ENDPOINT_URL_SECRETS_MANAGER"), "{text}");
+        assert!(!text.contains("endpoint argument"), "{text}");
+        let sm = StoreError::from_code(
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        );
+        let text = super::advised(&sm);
+        assert!(
+            text.contains("Check --endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER"),
+            "{text}"
+        );
     }
 }

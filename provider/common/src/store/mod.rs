@@ -489,7 +489,16 @@ pub enum CredentialsFault {
     /// door answers for a URL with no API behind it, signed or not: an endpoint URL with a path,
     /// or one of another service.
     NoSuchApi,
+    /// `MissingAuthenticationTokenException` answered to STS `AssumeRole` (the provider's
+    /// `assume_role`, a profile's `role_arn`): the STS endpoint is such a URL, and the Secrets
+    /// Manager endpoint settings have nothing to do with it.
+    StsNoSuchApi,
 }
+
+/// How the message of an STS `AssumeRole` refusal starts ([`aws`]'s mapping of a failure to
+/// load credentials): [`StoreError::credentials_fault`] tells STS's endpoint from Secrets
+/// Manager's by it.
+pub const STS_ASSUME_ROLE: &str = "STS AssumeRole (";
 
 // The first sentence(s) of an advice, shared by the provider's words and state-scrubber's
 // (`concat!` takes literals only, hence macros).
@@ -512,6 +521,14 @@ macro_rules! no_such_api {
     };
 }
 
+macro_rules! sts_no_such_api {
+    () => {
+        "STS answered AssumeRole \"Missing Authentication Token\", AWS's answer for a URL with no API behind it, so \
+         the STS endpoint is probably wrong: its URL has a path, or is another service's (an API Gateway stage, \
+         another AWS service)."
+    };
+}
+
 /// Advice for a [`CredentialsFault`], the tool-neutral parts: the provider
 /// ([`StoreError::credentials_advice`]) and state-scrubber say the rest (what to run again,
 /// where the endpoint is set) in their own terms.
@@ -522,6 +539,8 @@ pub mod advice {
     pub const SESSION_EXPIRED: &str = session_expired!();
     /// [`super::CredentialsFault::NoSuchApi`], before where the endpoint is set.
     pub const NO_SUCH_API: &str = no_such_api!();
+    /// [`super::CredentialsFault::StsNoSuchApi`], before where the endpoint is set.
+    pub const STS_NO_SUCH_API: &str = sts_no_such_api!();
     /// [`super::CredentialsFault::NotRecognised`], all of it.
     pub const NOT_RECOGNISED: &str = "AWS does not recognise these credentials in this region: the region is an opt-in region (af-south-1, \
          ap-east-1, eu-south-2, me-south-1, ...) not enabled for the account, or the session token came from STS's \
@@ -597,7 +616,7 @@ impl StoreError {
     /// Which fault of the credentials (or of the endpoint they are sent to) an
     /// [`StoreError::AccessDenied`] is, told apart by code and message: expired, unknown,
     /// mistyped, missing, signed on a clock that is off, or sent to a URL that is no Secrets
-    /// Manager API; `None` for a plain refusal (a permission to grant) and for any other error.
+    /// Manager (or, for `AssumeRole`, STS) API; `None` for a plain refusal (a permission to grant) and for any other error.
     /// The one classification both the provider ([`StoreError::credentials_advice`]) and
     /// state-scrubber word their advice from.
     pub fn credentials_fault(&self) -> Option<CredentialsFault> {
@@ -623,6 +642,9 @@ impl StoreError {
             }
             "IncompleteSignature" => Some(CredentialsFault::IncompleteSignature),
             "MissingAuthenticationToken" => Some(CredentialsFault::Unsigned),
+            "MissingAuthenticationTokenException" if message.starts_with(STS_ASSUME_ROLE) => {
+                Some(CredentialsFault::StsNoSuchApi)
+            }
             "MissingAuthenticationTokenException" => Some(CredentialsFault::NoSuchApi),
             _ => None,
         }
@@ -655,6 +677,12 @@ impl StoreError {
                 no_such_api!(),
                 " Check the provider's endpoint argument, AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL: \
                  Secrets Manager's is https://secretsmanager.REGION.amazonaws.com (or a VPC endpoint's DNS name), with no path."
+            ),
+            CredentialsFault::StsNoSuchApi => concat!(
+                sts_no_such_api!(),
+                " Check AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL and the profile's endpoint_url (the provider's endpoint \
+                 argument is Secrets Manager's, never STS's): STS's is https://sts.REGION.amazonaws.com (or a VPC \
+                 endpoint's DNS name), with no path."
             ),
         })
     }

@@ -5,7 +5,10 @@ use aws_sdk_secretsmanager::config::interceptors::InterceptorContext;
 use aws_sdk_secretsmanager::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 
-use crate::store::StoreError;
+use crate::store::{StoreError, STS_ASSUME_ROLE};
+
+/// AWS's code for a URL with no API behind it ([`crate::store::CredentialsFault::NoSuchApi`]).
+const NO_SUCH_API: &str = "MissingAuthenticationTokenException";
 
 /// Retries HTTP 429 as throttling whatever the body. The SDK's classifiers
 /// retry 500/502/503/504 and the AWS throttling *error codes*, but a 429 from a
@@ -97,6 +100,9 @@ pub const ASSUME_ROLE_CALLERS: &str = "of the provider's assume_role or the prof
 /// own code, so the diagnostic says what to do; else `None` (the dispatch failure as it is).
 /// The call is the provider's `assume_role` or a profile's `role_arn` (aws-config's profile
 /// chain uses the same STS client crate): the text names both, not knowing which.
+/// `MissingAuthenticationTokenException` (also from an API Gateway's `x-amzn-ErrorType` header,
+/// whose JSON body STS's client cannot read) is the STS endpoint URL's fault, not the
+/// credentials': its message says so, and its advice names STS's endpoint settings.
 /// Without it the error was "DispatchFailure: dispatch failure: other: an error occurred while
 /// loading credentials: service error: unhandled error (ExpiredToken): ...", with no advice.
 fn assume_role_refused_credentials(err: &(dyn std::error::Error + 'static)) -> Option<StoreError> {
@@ -106,11 +112,30 @@ fn assume_role_refused_credentials(err: &(dyn std::error::Error + 'static)) -> O
         if let Some(SdkError::ServiceError(sts)) =
             cause.downcast_ref::<aws_sdk_sts::error::SdkError<AssumeRoleError>>()
         {
-            let code = sts.err().code()?;
+            // An API Gateway (an STS endpoint URL with a path, another service's) names its
+            // error in the x-amzn-ErrorType header over a JSON body, which STS's XML error parser
+            // cannot read: no code, and the failure was "error parsing XML: no root element".
+            let code = match sts.err().code() {
+                Some(code) => code,
+                None => sts
+                    .raw()
+                    .headers()
+                    .get("x-amzn-errortype")
+                    .and_then(|t| t.split(':').next())
+                    .filter(|t| *t == NO_SUCH_API)?,
+            };
             let message = sts.err().message().unwrap_or("(no message)");
             let refused = StoreError::from_code(
                 code,
-                format!("STS AssumeRole ({ASSUME_ROLE_CALLERS}) refused the credentials it was signed with: {message}"),
+                if code == NO_SUCH_API {
+                    format!(
+                        "{STS_ASSUME_ROLE}{ASSUME_ROLE_CALLERS}) was answered by a URL with no STS API behind it (HTTP {}{})",
+                        sts.raw().status().as_u16(),
+                        sts.err().message().map(|m| format!(": {m}")).unwrap_or_default()
+                    )
+                } else {
+                    format!("{STS_ASSUME_ROLE}{ASSUME_ROLE_CALLERS}) refused the credentials it was signed with: {message}")
+                },
             );
             return refused.credentials_advice().is_some().then_some(refused);
         }

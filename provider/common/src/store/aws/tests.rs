@@ -1891,3 +1891,62 @@ async fn an_api_gateway_answer_says_the_endpoint_is_probably_wrong() {
     );
     assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// STS answering `assume_role`'s AssumeRole as API Gateway does (403, `x-amzn-ErrorType:
+/// MissingAuthenticationTokenException`, "Missing Authentication Token"): the STS endpoint
+/// (here the profile's `endpoint_url`; `AWS_ENDPOINT_URL_STS` or `AWS_ENDPOINT_URL` alike) is a
+/// URL with no API behind it. The advice named the Secrets Manager endpoint settings, which
+/// STS never uses; it names STS's.
+#[tokio::test]
+async fn an_api_gateway_answer_to_assume_role_names_the_sts_endpoint() {
+    let (url, requests) = answering_endpoint(
+        "403 Forbidden",
+        "MissingAuthenticationTokenException",
+        r#"{"message":"Missing Authentication Token"}"#,
+    );
+    let file = TempFile::new("sts-no-such-api");
+    std::fs::write(
+        &file.0,
+        format!(
+            "[profile gw]\nregion = us-east-1\nendpoint_url = {url}/prod\n\
+             aws_access_key_id = AKIDOFFSTATETEST\naws_secret_access_key = not-a-secret\n"
+        ),
+    )
+    .unwrap();
+    let store = AwsSecretsManager::connect(&AwsStoreConfig {
+        region: Some("us-east-1".into()),
+        profile: Some("gw".into()),
+        shared_config_files: vec![file.0.clone()],
+        shared_credentials_files: vec![file.0.clone()],
+        endpoint: Some("http://127.0.0.1:9".into()),
+        assume_role: Some(AssumeRole {
+            role_arn: "arn:aws:iam::123456789012:role/deploy".into(),
+            ..Default::default()
+        }),
+        max_attempts: Some(1),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let err = store
+        .client
+        .describe_secret()
+        .secret_id("s")
+        .send()
+        .await
+        .unwrap_err();
+    let e = super::errors::map_sdk_error(err);
+    assert_eq!(e.code(), "MissingAuthenticationTokenException", "{e:?}");
+    assert!(e.message().contains("STS AssumeRole"), "{e:?}");
+    let advice = e.credentials_advice().unwrap_or_default();
+    assert!(
+        advice.contains("STS endpoint is probably wrong"),
+        "{advice}"
+    );
+    assert!(advice.contains("AWS_ENDPOINT_URL_STS"), "{advice}");
+    assert!(
+        !advice.contains("AWS_ENDPOINT_URL_SECRETS_MANAGER"),
+        "{advice}"
+    );
+    assert!(requests.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}
