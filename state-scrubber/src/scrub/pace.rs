@@ -16,8 +16,8 @@
 //!   full jitter), [`TRIES`] times at most, then its error is the run's (and says what to do:
 //!   [`super::store::with_advice`]).
 //!
-//! Only throttling and "slow down" answers ([`is_slow_down`]: throttling codes, HTTP 429, 503
-//! Service Unavailable) are tried again here: an endpoint that cannot be reached, a refusal or
+//! Only throttling and "slow down" answers ([`StoreError::is_slow_down`]: throttling codes,
+//! HTTP 429, 503 Service Unavailable) are tried again here: an endpoint that cannot be reached, a refusal or
 //! any other error fails the call at once, as before. Every call here is safe to repeat: a
 //! throttled request was not carried out, and the writes carry idempotency tokens.
 //!
@@ -44,24 +44,6 @@ pub const TRIES: u32 = 8;
 /// to it), up to [`BACKOFF_CAP`].
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(20);
-
-/// Whether `e` is Secrets Manager (or something in front of it) asking to slow down: a
-/// throttling code, HTTP 429 or 503. Such a call was not carried out.
-pub fn is_slow_down(e: &StoreError) -> bool {
-    matches!(e, StoreError::Throttled { .. })
-        || matches!(
-            e.code(),
-            "TooManyRequests"
-                | "TooManyRequestsException"
-                | "RequestThrottled"
-                | "RequestThrottledException"
-                | "SlowDown"
-                | "ServiceUnavailable"
-                | "ServiceUnavailableException"
-                | "HTTP429"
-                | "HTTP503"
-        )
-}
 
 /// A [`SecretStore`] whose calls share an AIMD window and are made again while throttled.
 pub struct Paced<S> {
@@ -172,7 +154,7 @@ impl<S: SecretStore> Paced<S> {
                 f().await
             };
             match r {
-                Err(e) if is_slow_down(&e) => {
+                Err(e) if e.is_slow_down() => {
                     self.window.throttled();
                     if try_ >= self.tries {
                         return Err(e);
@@ -394,27 +376,5 @@ mod tests {
             super::super::store::with_advice(other.to_string(), &other),
             other.to_string()
         );
-    }
-
-    #[test]
-    fn slow_down_answers() {
-        for code in [
-            "ThrottlingException",
-            "TooManyRequestsException",
-            "RequestLimitExceeded",
-            "HTTP429",
-            "HTTP503",
-            "ServiceUnavailable",
-        ] {
-            assert!(is_slow_down(&StoreError::from_code(code, "m")), "{code}");
-        }
-        for code in [
-            "DispatchFailure",
-            "HTTP500",
-            "InternalServiceError",
-            "ResourceNotFoundException",
-        ] {
-            assert!(!is_slow_down(&StoreError::from_code(code, "m")), "{code}");
-        }
     }
 }

@@ -116,7 +116,7 @@ pub fn advised(e: &StoreError) -> String {
 
 /// What to do when a call was still throttled after every retry ([`super::pace`]).
 pub fn throttling_advice(e: &StoreError) -> Option<String> {
-    super::pace::is_slow_down(e).then(|| format!(
+    e.is_slow_down().then(|| format!(
         "Secrets Manager kept throttling this call: it was made {} times, each with the SDK's retries, with fewer and fewer calls at a time. Its request rate is shared by everything that calls it in this account and Region. Run the same command again: it finds the values already stored and stores none twice; or lower the rate first: run it when fewer other calls are made to Secrets Manager there (other pipelines, rotations, terraform applies).",
         super::pace::TRIES
     ))
@@ -133,6 +133,13 @@ pub fn with_advice(text: String, e: &StoreError) -> String {
     match credentials_advice(e).or_else(|| throttling_advice(e)) {
         Some(a) if text.ends_with('.') => format!("{text} {a}"),
         Some(a) => format!("{text}. {a}"),
+        // Never sent (no credentials) or never answered (nothing at the endpoint).
+        None if matches!(e, StoreError::Other { code, .. } if code == "DispatchFailure") => {
+            crate::aws_advice::with_dispatch_advice(
+                &text,
+                crate::aws_advice::SECRETS_MANAGER_ENDPOINT,
+            )
+        }
         None => text,
     }
 }

@@ -613,6 +613,27 @@ impl StoreError {
         matches!(self, StoreError::NotFound { .. })
     }
 
+    /// Whether the service (or something in front of it: a proxy, a gateway, a load balancer)
+    /// asked to slow down: [`StoreError::Throttled`], another throttling code, HTTP 429 or
+    /// HTTP 503 (Service Unavailable). Such a call was not carried out, so it is safe to make
+    /// again after a wait. The one classification of throttling: state-scrubber's pacing and its
+    /// advice read it here.
+    pub fn is_slow_down(&self) -> bool {
+        matches!(self, StoreError::Throttled { .. })
+            || matches!(
+                self.code(),
+                "TooManyRequests"
+                    | "TooManyRequestsException"
+                    | "RequestThrottled"
+                    | "RequestThrottledException"
+                    | "SlowDown"
+                    | "ServiceUnavailable"
+                    | "ServiceUnavailableException"
+                    | "HTTP429"
+                    | "HTTP503"
+            )
+    }
+
     /// Which fault of the credentials (or of the endpoint they are sent to) an
     /// [`StoreError::AccessDenied`] is, told apart by code and message: expired, unknown,
     /// mistyped, missing, signed on a clock that is off, or sent to a URL that is no Secrets
@@ -811,6 +832,44 @@ mod tests {
             assert_eq!(e.message(), *message);
             assert_eq!(e.to_string(), format!("{code}: {message}"));
         }
+    }
+
+    #[test]
+    fn slow_down_answers() {
+        for code in [
+            "ThrottlingException",
+            "Throttling",
+            "TooManyRequestsException",
+            "TooManyRequests",
+            "RequestLimitExceeded",
+            "ProvisionedThroughputExceededException",
+            "RequestThrottled",
+            "RequestThrottledException",
+            "SlowDown",
+            "HTTP429",
+            "HTTP503",
+            "ServiceUnavailable",
+            "ServiceUnavailableException",
+        ] {
+            assert!(StoreError::from_code(code, "m").is_slow_down(), "{code}");
+        }
+        for code in [
+            "DispatchFailure",
+            "TimeoutError",
+            "HTTP500",
+            "InternalServiceError",
+            "LimitExceededException",
+            "ResourceNotFoundException",
+            "AccessDeniedException",
+        ] {
+            assert!(!StoreError::from_code(code, "m").is_slow_down(), "{code}");
+        }
+        // Throttled whatever the code: withhold_value may have replaced it.
+        let withheld = StoreError::Throttled {
+            code: WITHHELD_CODE.to_owned(),
+            message: "m".to_owned(),
+        };
+        assert!(withheld.is_slow_down());
     }
 
     #[test]
