@@ -343,7 +343,7 @@ pub(crate) fn module_dirs(root: &Path, recursive: bool) -> Result<Vec<PathBuf>, 
 
 /// A file of the module that migrate does not rewrite: an override file (`override.tf`,
 /// `*_override.tf`, and their `.tf.json` forms), which Terraform merges into the blocks of the
-/// primary files, or a `.tf.json` file. Its text is only searched for names migrate would change.
+/// primary files, a `.tf.json` file, or an OpenTofu file (`.tofu`, `.tofu.json`). Its text is only searched for names migrate would change.
 pub(crate) struct OtherFile {
     pub path: PathBuf,
     pub src: String,
@@ -372,17 +372,36 @@ fn contains_word(text: &str, word: &str) -> bool {
         })
 }
 
-/// Whether Terraform reads `name` as an override file.
+/// Whether Terraform (or OpenTofu, for its `.tofu` forms) reads `name` as an override file.
 pub(crate) fn is_override(name: &str) -> bool {
     let stem = name
         .strip_suffix(".tf.json")
+        .or_else(|| name.strip_suffix(".tofu.json"))
         .or_else(|| name.strip_suffix(".tf"))
+        .or_else(|| name.strip_suffix(".tofu"))
         .unwrap_or(name);
     stem == "override" || stem.ends_with("_override")
 }
 
+/// Whether `name` is a configuration file in Terraform's JSON syntax (`.tf.json`, or OpenTofu's
+/// `.tofu.json`).
+pub(crate) fn is_json(name: &str) -> bool {
+    name.ends_with(".tf.json") || name.ends_with(".tofu.json")
+}
+
+/// Whether `name` is an OpenTofu-only configuration file (`.tofu`, `.tofu.json`): OpenTofu
+/// (1.8+) reads it beside the `.tf` files, and in place of a `.tf` file of the same base name;
+/// Terraform ignores it.
+pub(crate) fn is_tofu(name: &str) -> bool {
+    name.ends_with(".tofu") || name.ends_with(".tofu.json")
+}
+
 /// Reads and parses the primary `.tf` files of one directory, in name order, and reads (without
-/// parsing) its override and `.tf.json` files.
+/// parsing) its override, `.tf.json` and OpenTofu (`.tofu`, `.tofu.json`) files. The OpenTofu
+/// ones are not rewritten, but what they mention is left alone: under OpenTofu they are part of
+/// the module (an output there reading `T.N.password`, a variable used there), and a `.tofu`
+/// file replaces the `.tf` file of its base name, so a module written for both holds the same
+/// blocks twice.
 pub(crate) fn load_module(dir: &Path) -> Result<(Vec<SourceFile>, Vec<OtherFile>), MigrateError> {
     let mut paths = Vec::new();
     let mut other_paths = Vec::new();
@@ -390,7 +409,7 @@ pub(crate) fn load_module(dir: &Path) -> Result<(Vec<SourceFile>, Vec<OtherFile>
         let entry = entry.map_err(|e| MigrateError::io(dir, e))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !(name.ends_with(".tf") || name.ends_with(".tf.json")) || !path.is_file() {
+        if !(name.ends_with(".tf") || is_json(&name) || is_tofu(&name)) || !path.is_file() {
             continue;
         }
         if name.ends_with(".tf") && !is_override(&name) {

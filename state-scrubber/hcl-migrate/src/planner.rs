@@ -684,8 +684,24 @@ impl<'a> Planner<'a> {
     fn mentioned_in(&self, words: &[&str]) -> Option<(String, String)> {
         self.others.iter().find(|o| o.mentions(words)).map(|o| {
             let file = o.name();
+            if crate::module::is_tofu(&file) {
+                return (
+                    format!(
+                        "`{file}` mentions it, and migrate does not rewrite override, `.tf.json` or OpenTofu (`.tofu`, \
+                         `.tofu.json`) files"
+                    ),
+                    format!(
+                        "move what `{file}` says of it into a `.tf` file (OpenTofu reads those too; remove a `.tofu` \
+                         file that stands in for the `.tf` file of its name, or change it by hand as migrate changes \
+                         that one)"
+                    ),
+                );
+            }
             (
-                format!("`{file}` mentions it, and migrate does not rewrite override or `.tf.json` files"),
+                format!(
+                    "`{file}` mentions it, and migrate does not rewrite override, `.tf.json` or OpenTofu (`.tofu`, \
+                     `.tofu.json`) files"
+                ),
                 format!(
                     "move what `{file}` says of it into a `.tf` file (an override's arguments into the block they \
                      override, where they replace what it sets; a `.tf.json` block written as HCL)"

@@ -2769,8 +2769,8 @@ fn what_an_override_or_tf_json_file_mentions_says_to_move_it_into_a_tf_file() {
     let db = not_converted(&notes, "db");
     assert!(
         db.ends_with(
-            "`main_override.tf` mentions it, and migrate does not rewrite override or `.tf.json` files; to change \
-             it, move what `main_override.tf` says of it into a `.tf` file (an override's arguments into the block \
+            "`main_override.tf` mentions it, and migrate does not rewrite override, `.tf.json` or OpenTofu \
+             (`.tofu`, `.tofu.json`) files; to change it, move what `main_override.tf` says of it into a `.tf` file (an override's arguments into the block \
              they override, where they replace what it sets; a `.tf.json` block written as HCL) and migrate again"
         ),
         "{db}"
@@ -2791,11 +2791,77 @@ fn what_an_override_or_tf_json_file_mentions_says_to_move_it_into_a_tf_file() {
     let db = not_generate(&notes, "db");
     assert!(
         db.contains(
-            "`outputs.tf.json` mentions it, and migrate does not rewrite override or `.tf.json` files; `value_wo` \
-             takes its result instead. To have offstate generate the password (nothing of it in the state), move \
+            "`outputs.tf.json` mentions it, and migrate does not rewrite override, `.tf.json` or OpenTofu \
+             (`.tofu`, `.tofu.json`) files; `value_wo` takes its result instead. To have offstate generate the password (nothing of it in the state), move \
              what `outputs.tf.json` says of it into a `.tf` file"
         ),
         "{db}"
+    );
+}
+
+#[test]
+fn what_an_opentofu_file_mentions_is_left_alone() {
+    // OpenTofu (1.8+) reads `.tofu` and `.tofu.json` files beside the `.tf` ones; Terraform
+    // ignores them. An output there reading the password would get null, and a non-ephemeral
+    // output of an ephemeral variable is an error, so neither the argument nor the variable
+    // may change while migrate does not read those files.
+    let main = "variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n\n\
+                resource \"aws_db_instance\" \"a\" {\n  username = \"app\"\n  password = var.pw\n}\n";
+    let (plan, text, _dir) = migrate_main(&[("main.tf", main)]);
+    assert!(
+        text.contains("password_wo") && text.contains("ephemeral = true"),
+        "{text}"
+    );
+
+    let outputs =
+        "output \"pw\" {\n  value     = aws_db_instance.a.password\n  sensitive = true\n}\n\n\
+                   output \"raw\" {\n  value     = var.pw\n  sensitive = true\n}\n";
+    let json = "{\"output\": {\"pw\": {\"value\": \"${aws_db_instance.a.password}\", \"sensitive\": true}, \
+                \"raw\": {\"value\": \"${var.pw}\", \"sensitive\": true}}}\n";
+    for (name, other) in [("outputs.tofu", outputs), ("outputs.tofu.json", json)] {
+        let (plan, text, _dir) = migrate_main(&[("main.tf", main), (name, other)]);
+        assert!(text.is_empty(), "{name}: {text}");
+        let notes = info_notes(&plan);
+        let expected = format!(
+            "`{name}` mentions it, and migrate does not rewrite override, `.tf.json` or OpenTofu (`.tofu`, \
+             `.tofu.json`) files; to change it, move what `{name}` says of it into a `.tf` file (OpenTofu reads \
+             those too; remove a `.tofu` file that stands in for the `.tf` file of its name, or change it by hand \
+             as migrate changes that one) and migrate again"
+        );
+        assert!(
+            notes.iter().any(
+                |n| n.starts_with("`aws_db_instance.a.password` left as it is")
+                    && n.ends_with(&expected)
+            ),
+            "{name}: {notes:#?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("`var.pw` not made ephemeral")
+                    && n.contains(&format!("`{name}`"))),
+            "{name}: {notes:#?}"
+        );
+    }
+    drop(plan);
+
+    // `override.tofu` is an override file, and a `.tofu` file's `required_providers` is the
+    // module's one for OpenTofu: migrate adds no second one in a `.tf` file.
+    assert!(crate::module::is_override("override.tofu"));
+    assert!(crate::module::is_override("db_override.tofu.json"));
+    let versions =
+        "terraform {\n  required_providers {\n    aws = { source = \"hashicorp/aws\" }\n  }\n}\n";
+    let (plan, text, _dir) = migrate_main(&[
+        ("main.tf", &pair_with("db", "", "", "var.pw")),
+        ("versions.tofu", versions),
+    ]);
+    assert!(!text.contains("required_providers"), "{text}");
+    let notes = info_notes(&plan);
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "`versions.tofu` holds this module's `required_providers`, which migrate does not rewrite"
+        ) && n.contains("add `offstate = { source = \"offstate/offstate\" }` there")),
+        "{notes:#?}"
     );
 }
 

@@ -61,18 +61,12 @@ impl<'a> Planner<'a> {
                 .map(|entry| entry_source(&entry.value))
         });
         hcl.or_else(|| {
-            self.others
-                .iter()
-                .filter(|other| {
-                    let name = other.name();
-                    name.ends_with(".tf.json") && !crate::module::is_override(&name)
-                })
-                .find_map(|other| {
-                    json_required_providers(&other.src)?
-                        .into_iter()
-                        .find(|(name, _)| name == local)
-                        .map(|(_, source)| source)
-                })
+            self.others.iter().find_map(|other| {
+                primary_required_providers(other)?
+                    .into_iter()
+                    .find(|(name, _)| name == local)
+                    .map(|(_, source)| source)
+            })
         })
     }
 
@@ -189,10 +183,7 @@ impl<'a> Planner<'a> {
     pub(super) fn json_required_providers(&self) -> Result<Option<JsonOffstate>, String> {
         for other in self.others {
             let name = other.name();
-            if !name.ends_with(".tf.json") || crate::module::is_override(&name) {
-                continue;
-            }
-            let Some(mut entries) = json_required_providers(&other.src) else {
+            let Some(mut entries) = primary_required_providers(other) else {
                 continue;
             };
             entries.retain(|(local, _)| !self.overrides.contains_key(local));
@@ -211,7 +202,10 @@ impl<'a> Planner<'a> {
                      (migrate then writes `provider = <that name>`)",
                     source.as_deref().unwrap_or("hashicorp/offstate")
                 ),
-                None => "add `\"offstate\": { \"source\": \"offstate/offstate\" }` there".to_owned(),
+                None if crate::module::is_json(&name) => {
+                    "add `\"offstate\": { \"source\": \"offstate/offstate\" }` there".to_owned()
+                }
+                None => "add `offstate = { source = \"offstate/offstate\" }` there".to_owned(),
             };
             return Err(format!(
                 "`{name}` holds this module's `required_providers`, which migrate does not rewrite, and Terraform \
@@ -405,7 +399,7 @@ pub(super) fn override_required_providers(
         if !crate::module::is_override(&name) {
             continue;
         }
-        let entries = if name.ends_with(".tf.json") {
+        let entries = if crate::module::is_json(&name) {
             json_required_providers(&other.src).unwrap_or_default()
         } else {
             hcl_required_providers(&other.src)
@@ -415,6 +409,22 @@ pub(super) fn override_required_providers(
         }
     }
     out
+}
+
+/// The `required_providers` entries of a primary (not override) file migrate does not rewrite,
+/// if it has such a block: a `.tf.json` file, or an OpenTofu file (`.tofu`, `.tofu.json`), which
+/// OpenTofu takes as the module's one `required_providers` as Terraform takes a `.tf.json`'s.
+fn primary_required_providers(other: &OtherFile) -> Option<Vec<(String, Option<String>)>> {
+    let name = other.name();
+    if crate::module::is_override(&name) {
+        None
+    } else if crate::module::is_json(&name) {
+        json_required_providers(&other.src)
+    } else if crate::module::is_tofu(&name) {
+        Some(hcl_required_providers(&other.src)).filter(|entries| !entries.is_empty())
+    } else {
+        None
+    }
 }
 
 /// The `required_providers` entries of an HCL file migrate does not rewrite (local name,

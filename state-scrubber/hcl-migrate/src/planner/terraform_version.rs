@@ -185,7 +185,7 @@ impl Planner<'_> {
         let mut overridden: Option<Vec<Declared>> = None;
         for other in self.others {
             let name = other.name();
-            let found = if name.ends_with(".tf.json") {
+            let found = if crate::module::is_json(&name) {
                 json_required_versions(&other.src)
             } else {
                 hcl_required_versions(&other.src)
@@ -213,7 +213,7 @@ impl Planner<'_> {
         self.others.iter().any(|other| {
             let name = other.name();
             crate::module::is_override(&name)
-                && !if name.ends_with(".tf.json") {
+                && !if crate::module::is_json(&name) {
                     json_required_versions(&other.src)
                 } else {
                     hcl_required_versions(&other.src)
