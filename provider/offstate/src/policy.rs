@@ -226,6 +226,40 @@ fn status_value(statuses: &[ReplicaStatus]) -> Value {
     )
 }
 
+fn is_failed(r: &ReplicaStatus) -> bool {
+    r.status.as_deref() == Some("Failed")
+}
+
+/// Secrets Manager did not replicate to `failed` (ReplicationStatus `Failed`).
+fn replication_failed(arn: &str, failed: &[ReplicaStatus]) -> Diagnostic {
+    let regions: Vec<String> = failed
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r.region,
+                crate::secret::bounded(
+                    r.status_message.as_deref().unwrap_or("no status message"),
+                    crate::secret::MAX_SHOWN_MESSAGE
+                )
+            )
+        })
+        .collect();
+    Diagnostic::error(
+        "Replication failed",
+        format!(
+            "Secrets Manager did not replicate secret {arn:?} to {}: ReplicationStatus is Failed. A secret of the \
+             same name already in that region (a replica promoted with stop-replication-to-replica, or one made \
+             there) is not overwritten unless force_overwrite_replica_secret = true. To keep that secret, remove \
+             the replica block for the region; to have it replaced by the replica, set \
+             force_overwrite_replica_secret = true and apply again.",
+            regions.join(", "),
+            arn = crate::secret::bounded(arn, crate::secret::MAX_SHOWN_ID),
+        ),
+    )
+    .at(AttributePath::attr("replica"))
+}
+
 /// How long PutResourcePolicy is retried while IAM does not know a principal of the policy yet.
 const PRINCIPAL_PROPAGATION: std::time::Duration = std::time::Duration::from_secs(120);
 
@@ -344,11 +378,24 @@ pub async fn apply(
         .into_keys()
         .filter(|r| want.contains_key(r) && !had.contains_key(r))
         .collect();
+    let force = config
+        .get("force_overwrite_replica_secret")
+        .as_bool()
+        .unwrap_or(false);
     if !found.is_empty() {
         let meta = store.describe(arn).await.map_err(|e| {
             store_diag("DescribeSecret", arn, &e).at(AttributePath::attr("replica"))
         })?;
         for r in meta.map(|m| m.replicas).unwrap_or_default() {
+            // A replication that failed (a secret of the same name in that region, such as a
+            // replica promoted with StopReplicationToReplica) is no replica to take over: with
+            // force_overwrite_replica_secret it is asked for again, otherwise it is an error.
+            if found.contains(&r.region) && is_failed(&r) {
+                if force {
+                    continue;
+                }
+                return Err(replication_failed(arn, &[r]));
+            }
             if let (true, Some(wanted)) = (found.contains(&r.region), want.get(&r.region)) {
                 let own = r.kms_key_id.filter(|k| !crate::secret::is_default_key(k));
                 let key = if may_be_same_key(own.as_deref(), wanted.as_deref()) {
@@ -402,14 +449,45 @@ pub async fn apply(
                 })?,
         );
     }
+    let mut failed = Vec::new();
     if !add.is_empty() {
-        let force = config
-            .get("force_overwrite_replica_secret")
-            .as_bool()
-            .unwrap_or(false);
-        statuses = Some(store.replicate(arn, &add, force).await.map_err(|e| {
+        let after = store.replicate(arn, &add, force).await.map_err(|e| {
             store_diag("ReplicateSecretToRegions", arn, &e).at(AttributePath::attr("replica"))
-        })?);
+        })?;
+        // Secrets Manager answers 200 and reports the region Failed when it will not replicate
+        // there (ForceOverwriteReplicaSecret unset and a secret of the name in the region). An
+        // earlier failed entry for a region asked for again with force may still be listed
+        // beside the new one (moto does): a region fails only when no entry for it is better.
+        failed = after
+            .iter()
+            .filter(|r| {
+                add.iter().any(|a| a.region == r.region)
+                    && after.iter().filter(|o| o.region == r.region).all(is_failed)
+            })
+            .cloned()
+            .collect();
+        failed.dedup_by(|a, b| a.region == b.region);
+        statuses = Some(after);
+    }
+    if !failed.is_empty() {
+        // The state keeps the replicas that are there: a failed region stays to be added, so
+        // the next plan shows it again rather than nothing.
+        let kept: Vec<Value> = config
+            .get("replica")
+            .elements()
+            .iter()
+            .filter(|b| {
+                !failed
+                    .iter()
+                    .any(|f| b.get("region").as_str() == Some(f.region.as_str()))
+            })
+            .cloned()
+            .collect();
+        state.set("replica", Value::Set(kept));
+        if let Some(s) = &statuses {
+            state.set("replica_status", status_value(s));
+        }
+        return Err(replication_failed(arn, &failed));
     }
     state.set("replica", config.get("replica").clone());
     state.set(
@@ -442,8 +520,10 @@ pub async fn read(
             None => state.set("policy", Value::Null),
         }
     }
+    // A replica whose replication failed is not there: a managed one shows as to be added.
     let remote: BTreeMap<String, Option<String>> = replicas
         .iter()
+        .filter(|r| !is_failed(r))
         .map(|r| {
             let own = r
                 .kms_key_id

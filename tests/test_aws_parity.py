@@ -1,0 +1,114 @@
+"""offstate_secret next to hashicorp/aws's aws_secretsmanager_secret for the same features, end to
+end (real Terraform, moto): replicas removed or promoted while the primary stays, and the tag
+filters of `data "offstate_secrets"`. Every test plants a canary and sweeps every artifact."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import endpoint as ep
+from harness import hcl
+from harness import store
+
+pytestmark = [pytest.mark.e2e]
+
+SECRET = "offstate_secret.s"
+
+
+def _with_replicas(body: str, *regions: str) -> str:
+    blocks = "".join(f'  replica {{\n    region = "{r}"\n  }}\n' for r in regions)
+    return body.rstrip().rstrip("}") + blocks + "}\n"
+
+
+def _regional(moto_url: str, region: str):
+    import boto3
+
+    return boto3.client(
+        "secretsmanager",
+        endpoint_url=moto_url,
+        region_name=region,
+        aws_access_key_id=ep.DUMMY_CREDS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=ep.DUMMY_CREDS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=ep.DUMMY_CREDS["AWS_SESSION_TOKEN"],
+    )
+
+
+def _regions(sm, name: str) -> list[str]:
+    return sorted(r["Region"] for r in sm.describe_secret(SecretId=name).get("ReplicationStatus", []))
+
+
+def test_a_replica_removed_from_the_set_goes_and_the_rest_stay(ws, sm):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    base = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)
+    ws.write(hcl.config(ws.endpoint, _with_replicas(base, "eu-west-1", "eu-central-1")))
+    ws.apply()
+    assert _regions(sm, name) == ["eu-central-1", "eu-west-1"]
+    arn = ws.attributes(SECRET)["arn"]
+
+    ws.write(hcl.config(ws.endpoint, _with_replicas(base, "eu-central-1")))
+    plan = ws.plan()
+    # In place: the primary (and its value) is kept, only the one replica goes.
+    assert plan.actions(SECRET) == ["update"], plan.summary()
+    ws.apply(plan)
+    assert _regions(sm, name) == ["eu-central-1"]
+    assert ws.attributes(SECRET)["arn"] == arn
+    assert sorted(ws.attributes(SECRET)["replica_status"]) == ["eu-central-1"]
+    # RemoveRegionsFromReplication deleted the replica itself, at once.
+    with pytest.raises(sm.exceptions.ResourceNotFoundException):
+        _regional(ws.endpoint, "eu-west-1").describe_secret(SecretId=name)
+    store.assert_value(sm, name, c)
+    ws.assert_no_changes("one replica left")
+    ws.destroy()
+    ws.sweep()
+
+
+def test_a_replica_promoted_outside_terraform_is_not_silently_failed(ws, sm):
+    """`aws secretsmanager stop-replication-to-replica` makes the replica a standalone secret of
+    the same name in its region, and the primary no longer lists it. moto has no
+    StopReplicationToReplica: the same end state is made with RemoveRegionsFromReplication and a
+    CreateSecret of that name in the region. With the `replica` block still in the
+    configuration, the plan replicates again, and Secrets Manager refuses to overwrite the
+    promoted secret (its ReplicationStatus says Failed): the apply must say so, not record a
+    replica that is not there."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    base = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0)
+    ws.write(hcl.config(ws.endpoint, _with_replicas(base, "eu-west-1")))
+    ws.apply()
+    eu = _regional(ws.endpoint, "eu-west-1")
+    sm.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=["eu-west-1"])
+    promoted = ws.canary("promoted")
+    eu.create_secret(Name=name, SecretString=promoted.reveal())
+    try:
+        plan = ws.plan()
+        assert plan.actions(SECRET) == ["update"], plan.summary()
+        res = ws.apply(plan, expect=None)
+        out = " ".join(res.output.split())
+        assert res.rc == 1, ws.describe_failure(res, "the failed replication was not reported")
+        assert "eu-west-1" in out and "force_overwrite_replica_secret" in out, ws.describe_failure(res, "no region / advice")
+        # The promoted secret is left as it was.
+        store.assert_value(eu, name, promoted)
+        # And the failure stays visible: the next plan replicates again rather than planning nothing.
+        again = ws.plan()
+        assert again.actions(SECRET) == ["update"], again.summary()
+        # The next apply does not take the failed replica over as if it were there.
+        res = ws.apply(again, expect=None)
+        assert res.rc == 1 and "Replication failed" in res.output, ws.describe_failure(res, "failed replica taken over")
+        store.assert_value(eu, name, promoted)
+        # force_overwrite_replica_secret replaces the secret in the region by the replica.
+        ws.write(hcl.config(ws.endpoint, _with_replicas(hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0, force_overwrite_replica_secret=True), "eu-west-1")))
+        ws.apply()
+        assert eu.describe_secret(SecretId=name).get("PrimaryRegion") == "us-east-1"
+        store.assert_value(eu, name, c)
+        assert ws.attributes(SECRET)["replica_status"].get("eu-west-1") == "InSync"
+    finally:
+        if eu.describe_secret(SecretId=name).get("PrimaryRegion") is None:
+            eu.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    store.assert_value(sm, name, c)
+    ws.destroy()
+    with pytest.raises(eu.exceptions.ResourceNotFoundException):
+        eu.describe_secret(SecretId=name)
+    ws.sweep()
