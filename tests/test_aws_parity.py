@@ -112,3 +112,39 @@ def test_a_replica_promoted_outside_terraform_is_not_silently_failed(ws, sm):
     with pytest.raises(eu.exceptions.ResourceNotFoundException):
         eu.describe_secret(SecretId=name)
     ws.sweep()
+
+
+def test_tag_key_and_tag_value_filters_are_not_paired_and_tags_is(ws, sm):
+    """ListSecrets' tag-key and tag-value filters each match any tag of the secret (hashicorp/aws's
+    aws_secretsmanager_secrets passes them through the same way): tag_key = "env" with tag_value =
+    "prod" also finds a secret tagged env = "dev", stage = "prod". `tags` matches key and value
+    together."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    a, b = ws.name("a"), ws.name("b")
+    blocks = [
+        hcl.secret("a", name=a, value_wo_version="1", recovery_window_in_days=0, tags={"env": "prod"}),
+        hcl.secret("b", name=b, value_wo_version="1", recovery_window_in_days=0, tags={"env": "dev", "stage": "prod"}),
+    ]
+    ws.write(hcl.config(ws.endpoint, *blocks))
+    ws.apply()
+    query = (
+        'data "offstate_secrets" "split" {\n'
+        f"  name_prefix = {hcl.lit(ws.prefix + '/')}\n"
+        '  tag_key     = "env"\n'
+        '  tag_value   = "prod"\n'
+        "}\n"
+        'data "offstate_secrets" "paired" {\n'
+        f"  name_prefix = {hcl.lit(ws.prefix + '/')}\n"
+        '  tags        = { env = "prod" }\n'
+        "}\n"
+        'output "split" {\n  value = data.offstate_secrets.split.names\n}\n'
+        'output "paired" {\n  value = data.offstate_secrets.paired.names\n}\n'
+    )
+    ws.write(hcl.config(ws.endpoint, *blocks, query))
+    ws.apply()
+    out = ws.state()["outputs"]
+    assert out["split"]["value"] == [a, b], out
+    assert out["paired"]["value"] == [a], out
+    ws.destroy()
+    ws.sweep()
