@@ -148,3 +148,46 @@ def test_tag_key_and_tag_value_filters_are_not_paired_and_tags_is(ws, sm):
     assert out["paired"]["value"] == [a], out
     ws.destroy()
     ws.sweep()
+
+
+@pytest.mark.parametrize("suffix", ["a+b=c@d.e-f_g", "deep/x/y@z"])
+def test_names_with_plus_equals_at_and_slashes_apply_import_and_plan_clean(ws, sm, suffix):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name(suffix)
+    # An empty tag value is a value (hashicorp/aws keeps it too): set, then no drift.
+    body = hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0, tags={"empty": "", "k": "v"})
+    ws.write(hcl.config(ws.endpoint, body))
+    ws.apply()
+    assert store.tags(sm, name) == {"empty": "", "k": "v"}
+    ws.assert_no_changes("name with + = @ / and an empty tag value")
+    # Forget it, import it back by that name: same ARN, no changes after.
+    arn = ws.attributes(SECRET)["arn"]
+    ws.tf("state", "rm", SECRET)
+    ws.tf("import", "-input=false", SECRET, f"{name}?value_wo_version=1")
+    assert ws.attributes(SECRET)["arn"] == arn
+    # Import writes the default window (30); the configuration's 0 is an update of that alone.
+    plan = ws.plan()
+    ch = plan.change(SECRET)
+    diff = sorted(k for k in set(ch["before"]) | set(ch["after"]) if ch["before"].get(k) != ch["after"].get(k))
+    assert diff == ["recovery_window_in_days"], diff
+    ws.apply(plan)
+    ws.assert_no_changes("after import")
+    store.assert_value(sm, name, c)
+    ws.destroy()
+    assert store.status(sm, name) == "gone"
+    ws.sweep()
+
+
+def test_destroy_without_refresh_of_a_secret_deleted_outside(ws, sm):
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    ws.write(hcl.config(ws.endpoint, _with_replicas(hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=7), "eu-west-1")))
+    ws.apply()
+    sm.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=["eu-west-1"])
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    # No refresh: the provider's delete meets ResourceNotFoundException (on the replicas first).
+    ws.destroy("-refresh=false")
+    assert ws.state().get("resources", []) == []
+    ws.sweep()
