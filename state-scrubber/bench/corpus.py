@@ -609,6 +609,31 @@ def big(path, size_mb, weight=5):
         f.write('\n  ],\n  "check_results": null\n}\n')
 
 
+def many(out, count, weight=5):
+    """A tree of `count` small v4 states (4 resources each, 100 per directory) drawn from the same
+    pool as `big` (for per-file overhead: a CI job auditing every workspace's state)."""
+    lookalike = {"aws_security_group", "aws_iam_role", "aws_kms_key", "random_uuid", "aws_key_pair", "aws_s3_object",
+                 "aws_iam_policy", "random_string", "terraform_data", "random_id", "aws_cloudfront_distribution"}
+    pool = []
+    for _ in range(8):
+        for r in resources(Doc(), True):
+            pool.extend([r] * (weight if r["type"] in lookalike else 1))
+    k = 0
+    for n in range(count):
+        d = os.path.join(out, f"env{n // 100:03d}", f"stack{n % 100:02d}")
+        os.makedirs(d, exist_ok=True)
+        rs = []
+        for _ in range(4):
+            r = dict(pool[k % len(pool)])
+            r["name"] = f'{r["name"]}_{k}'
+            rs.append(r)
+            k += 1
+        state = {"version": 4, "terraform_version": "1.15.0", "serial": 1, "lineage": str(uuid.uuid4()),
+                 "outputs": {}, "resources": rs, "check_results": None}
+        with open(os.path.join(d, "terraform.tfstate"), "w") as f:
+            json.dump(state, f, indent=2)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -616,10 +641,13 @@ def main():
     ap.add_argument("--copies", type=int, default=3)
     ap.add_argument("--big", action="store_true")
     ap.add_argument("--size-mb", type=int, default=1)
+    ap.add_argument("--many", type=int, metavar="N", help="write N small states under OUT (a directory)")
     ap.add_argument("--lookalike-weight", type=int, default=5, help="non-secret resources per secret-bearing one (big mode)")
     a = ap.parse_args()
     R.seed(a.seed)
-    if a.big:
+    if a.many:
+        many(a.out, a.many, a.lookalike_weight)
+    elif a.big:
         big(a.out, a.size_mb, a.lookalike_weight)
     else:
         labels = corpus(a.out, a.copies)
