@@ -4,6 +4,7 @@
 //! masked preview and keyed digests; errors carry positions, never input bytes.
 
 pub mod audit;
+pub mod aws_advice;
 pub mod baseline;
 pub mod catalog;
 pub mod cli;

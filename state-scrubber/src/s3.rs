@@ -127,7 +127,11 @@ fn sdk_error<
                 _ => error_chain(e),
             }
         }
-        _ => error_chain(e),
+        // Never sent (no credentials) or never answered (nothing at the endpoint): say what to
+        // set, on one line.
+        _ => {
+            crate::aws_advice::with_dispatch_advice(&error_chain(e), crate::aws_advice::S3_ENDPOINT)
+        }
     }
 }
 

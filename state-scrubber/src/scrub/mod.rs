@@ -47,6 +47,9 @@ pub enum ScrubError {
     Document(#[from] DocError),
     #[error("{file}: a {kind} file is not a state; scrub and restore work on Terraform state files (v3, v4)")]
     NotState { file: String, kind: &'static str },
+    /// It said "a opentofu_encrypted_state file is not a state", as if it were some other file.
+    #[error("{file}: an OpenTofu-encrypted state (`encrypted_data`): scrub and restore read the state decrypted. With the encryption configured, `tofu state pull > s.json`, scrub s.json, then `tofu state push s.json` (which encrypts it again)")]
+    Encrypted { file: String },
     #[error("{file}: the backend cache (`.terraform/terraform.tfstate`), not a state: its credentials came from -backend-config and Terraform needs them as they are. Give them through the backend's environment variables instead and run `terraform init -reconfigure`, which writes this file again without them")]
     BackendCache { file: String },
     #[error("{file}: the state has no `lineage`, which names its secrets' manifest. Terraform keeps a state's lineage as it is (`terraform state push` of the state does not give it one): `terraform state pull > s.json`, set `\"lineage\"` in s.json to a new UUID (`uuidgen`) and `\"serial\"` one higher, `terraform state push s.json`, then scrub again")]
@@ -463,6 +466,11 @@ pub(crate) fn parse_state<'a>(
     let allowed = found - scanned.findings.len();
     if scanned.kind == DocKind::BackendConfig {
         return Err(ScrubError::BackendCache {
+            file: file.to_string(),
+        });
+    }
+    if scanned.kind == DocKind::Encrypted {
+        return Err(ScrubError::Encrypted {
             file: file.to_string(),
         });
     }

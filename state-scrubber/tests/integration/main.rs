@@ -5,6 +5,7 @@ mod util;
 
 mod audit;
 mod credentials;
+mod first_run;
 mod hostile;
 mod keys;
 mod memory;
