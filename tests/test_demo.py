@@ -55,3 +55,39 @@ def test_make_demo_runs_clean_and_plain_in_a_log():
     assert "ok  password occurrences in terraform.tfstate: 0" in out, out[-4000:]
     # Not a terminal: no escape codes in the log (the step titles were always bold).
     assert "\x1b" not in res.stdout, [line for line in res.stdout.splitlines() if "\x1b" in line][:3]
+
+
+def test_a_second_demo_in_the_same_directory_waits_its_turn(tmp_path):
+    """Two demos at once in one checkout (`make demo` in two terminals, or beside the e2e suite's
+    demo test): the second removed the first one's directory, terraform working directory and moto
+    log included, and the first failed halfway. Now the second stops at once, naming the running
+    one, and touches nothing of it."""
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / "moto.log").write_text("the running demo's log\n")
+    lock = tmp_path / "demo.lock"
+    lock.mkdir()
+    (lock / "pid").write_text(f"{os.getpid()}\n")  # a live owner: this test
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+    # Binaries that exist (the demo checks them before anything else); the lock comes first.
+    env.update(OFFSTATE_DEMO_DIR=str(demo), OFFSTATE_PROVIDER_BIN="/bin/true", PYTHON=sys.executable)
+    scrubber = REPO / "target" / "release" / "state-scrubber"
+    tfh.require(scrubber.is_file(), f"{scrubber} is not built (make build)")
+    res = subprocess.run(["bash", str(REPO / "tools" / "demo.sh")], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, start_new_session=True)
+    assert res.returncode == 1, res.stdout[-2000:] + res.stderr[-2000:]
+    assert f"another demo (pid {os.getpid()}) is running in this checkout ({demo})" in res.stderr, res.stderr
+    assert (demo / "moto.log").read_text() == "the running demo's log\n"
+    assert (lock / "pid").read_text() == f"{os.getpid()}\n"
+    assert "moto_server" not in res.stdout
+
+    # Its owner gone (a demo killed with SIGKILL), the lock is taken over: stale, not a block.
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (lock / "pid").write_text(f"{dead.pid}\n")
+    # An interpreter that does not exist: the demo stops at its first use, just after the lock,
+    # and its trap removes the lock it took over.
+    env["PYTHON"] = str(tmp_path / "no-python")
+    res = subprocess.run(["bash", str(REPO / "tools" / "demo.sh")], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, start_new_session=True)
+    assert res.returncode != 0 and "another demo" not in res.stderr, res.stderr
+    assert not (demo / "moto.log").exists()  # past the lock: its directory made anew
+    assert not lock.exists()

@@ -18,7 +18,7 @@ PYTHON="${PYTHON:-python3}"
 export PATH="$ROOT/tools:$PATH"
 PROVIDER_BIN="${OFFSTATE_PROVIDER_BIN:-$ROOT/target/release/terraform-provider-offstate}"
 SCRUBBER_BIN="$ROOT/target/release/state-scrubber"
-DEMO="$ROOT/target/demo"
+DEMO="${OFFSTATE_DEMO_DIR:-$ROOT/target/demo}"
 VERSION="$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1)"
 
 # Bold step titles on a terminal only (NO_COLOR and TERM=dumb honoured, as state-scrubber does):
@@ -34,6 +34,24 @@ note() { printf '    %s\n' "$*"; }
 [ -x "$PROVIDER_BIN" ] || { echo "demo: $PROVIDER_BIN is missing; run 'make demo' (it builds first)" >&2; exit 1; }
 [ -x "$SCRUBBER_BIN" ] || { echo "demo: $SCRUBBER_BIN is missing; run 'make demo' (it builds first)" >&2; exit 1; }
 
+# One demo at a time in this checkout: a second one started meanwhile (another terminal, the
+# e2e suite's test_demo.py) removed the first one's directory under it, its terraform working
+# directory and moto log included, and the first one failed halfway. A directory as the lock
+# (mkdir is atomic, and works on macOS, which has no flock), with the owner's pid; one whose
+# owner is gone is taken over.
+LOCK="$DEMO.lock"
+mkdir -p "$(dirname "$DEMO")"
+if ! mkdir "$LOCK" 2>/dev/null; then
+  OWNER="$(cat "$LOCK/pid" 2>/dev/null || true)"
+  if [ -z "$OWNER" ] || kill -0 "$OWNER" 2>/dev/null; then
+    echo "demo: another demo${OWNER:+ (pid $OWNER)} is running in this checkout ($DEMO); wait for it to end (if none is, remove $LOCK)" >&2
+    exit 1
+  fi
+  rm -rf "$LOCK"
+  mkdir "$LOCK"
+fi
+echo "$$" >"$LOCK/pid"
+
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
 chmod 700 "$DEMO"
@@ -48,6 +66,7 @@ cleanup() {
     wait "$MOTO_PID" 2>/dev/null || true
     echo "    stopped moto_server (pid $MOTO_PID)"
   fi
+  rm -rf "$LOCK"
   exit "$rc"
 }
 trap cleanup EXIT INT TERM
