@@ -191,3 +191,39 @@ def test_destroy_without_refresh_of_a_secret_deleted_outside(ws, sm):
     ws.destroy("-refresh=false")
     assert ws.state().get("resources", []) == []
     ws.sweep()
+
+
+def test_a_managed_replica_that_fails_later_shows_as_to_be_added(ws, sm):
+    """AWS replicates asynchronously: ReplicateSecretToRegions may answer InProgress and the
+    replica turn Failed later. The refresh that finds a managed replica Failed plans it again
+    (the apply then says why) instead of planning nothing. moto answers Failed at once, so a
+    relay rewrites DescribeSecret's ReplicationStatus as AWS would report it."""
+    import json as _json
+
+    from harness.relay import Relay, aws_json
+
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    with Relay(ws.endpoint) as relay:
+        ws.write(hcl.config(relay.url, _with_replicas(hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0), "eu-west-1")))
+        ws.apply()
+        ws.assert_no_changes("replica in sync")
+
+        def failed(seen):
+            import datetime
+
+            doc = sm.describe_secret(SecretId=seen.request.get("SecretId"))
+            doc.pop("ResponseMetadata", None)
+            doc = _json.loads(_json.dumps(doc, default=lambda d: d.timestamp() if isinstance(d, datetime.datetime) else str(d)))
+            for st in doc.get("ReplicationStatus", []):
+                st["Status"] = "Failed"
+                st["StatusMessage"] = "Replication failed: Secret name already exists in region."
+            return aws_json(doc)
+
+        relay.answer["DescribeSecret"] = failed
+        plan = ws.plan()
+        assert plan.actions(SECRET) == ["update"], plan.summary()
+        relay.answer.pop("DescribeSecret")
+        ws.destroy()
+    ws.sweep()
