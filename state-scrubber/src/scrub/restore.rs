@@ -285,15 +285,19 @@ async fn restore_parsed(
                 }));
             }
             Err(e) => {
-                let message = format!("{address}: {e}");
                 return Err(ScrubError::At {
                     file: file.to_string(),
                     pointer: pointer.clone(),
                     message: match &e {
-                        ResolveError::Store { error, .. } => {
-                            super::store::with_advice(message, error)
-                        }
-                        _ => message,
+                        // ResolveError's Display, with the store error as state-scrubber shows it.
+                        ResolveError::Store { reference, error } => super::store::with_advice(
+                            format!(
+                                "{address}: reading {reference}: {}",
+                                super::store::worded(error)
+                            ),
+                            error,
+                        ),
+                        _ => format!("{address}: {e}"),
                     },
                 });
             }
@@ -424,8 +428,9 @@ async fn restore_parsed(
                 pointer: ptr.clone(),
                 message: super::store::with_advice(
                     format!(
-                        "reading the tags of secret {}, to tell whether scrub wrote this reference: {e}",
-                        r.name
+                        "reading the tags of secret {}, to tell whether scrub wrote this reference: {}",
+                        r.name,
+                        super::store::worded(&e)
                     ),
                     &e,
                 ),

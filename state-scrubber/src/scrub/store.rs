@@ -109,9 +109,20 @@ pub fn credentials_advice(e: &StoreError) -> Option<String> {
     })
 }
 
+/// Who called STS `AssumeRole` when it refused the credentials, in state-scrubber's terms: it
+/// has no `assume_role`, only a profile's `role_arn`.
+const ASSUME_ROLE_CALLER: &str = "of the profile's role_arn";
+
+/// `e` as state-scrubber shows it: its code and message, naming the caller of a refused STS
+/// `AssumeRole` in state-scrubber's terms ([`StoreError::message_naming`]; its `Display` names
+/// the provider's `assume_role` too).
+pub fn worded(e: &StoreError) -> String {
+    format!("{}: {}", e.code(), e.message_naming(ASSUME_ROLE_CALLER))
+}
+
 /// `e` as shown, followed by [`credentials_advice`] when there is one.
 pub fn advised(e: &StoreError) -> String {
-    with_advice(e.to_string(), e)
+    with_advice(worded(e), e)
 }
 
 /// What to do when a call was still throttled after every retry ([`super::pace`]).
@@ -122,14 +133,9 @@ pub fn throttling_advice(e: &StoreError) -> Option<String> {
     ))
 }
 
-/// `text` (which ends with `e`'s message) followed by [`credentials_advice`] of `e`, or
-/// [`throttling_advice`], if any. An STS refusal names its caller in state-scrubber's terms:
-/// the shared message names the provider's `assume_role` too, which state-scrubber has not.
+/// `text` (which ends with `e` [`worded`]) followed by [`credentials_advice`] of `e`, or
+/// [`throttling_advice`], if any.
 pub fn with_advice(text: String, e: &StoreError) -> String {
-    let text = text.replace(
-        offstate_common::store::aws::ASSUME_ROLE_CALLERS,
-        "of the profile's role_arn",
-    );
     match credentials_advice(e).or_else(|| throttling_advice(e)) {
         Some(a) if text.ends_with('.') => format!("{text} {a}"),
         Some(a) => format!("{text}. {a}"),
@@ -1113,12 +1119,10 @@ mod tests {
     /// which STS never uses.
     #[test]
     fn no_such_api_names_the_endpoint_that_answered() {
-        use offstate_common::store::{aws::ASSUME_ROLE_CALLERS, StoreError, STS_ASSUME_ROLE};
-        let sts = StoreError::from_code(
+        use offstate_common::store::StoreError;
+        let sts = StoreError::assume_role_refused(
             "MissingAuthenticationTokenException",
-            format!(
-                "{STS_ASSUME_ROLE}{ASSUME_ROLE_CALLERS}) was answered by a URL with no STS API behind it (HTTP 403)"
-            ),
+            "was answered by a URL with no STS API behind it (HTTP 403)",
         );
         let text = super::advised(&sts);
         assert!(text.contains("STS endpoint is probably wrong"), "{text}");

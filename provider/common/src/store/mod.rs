@@ -446,6 +446,11 @@ pub enum StoreError {
         code: String,
         /// AWS message.
         message: String,
+        /// Set when STS `AssumeRole`, called while the credentials were loaded, answered this
+        /// and the store's own call was never made ([`StoreError::assume_role_refused`]): what
+        /// it answered, without who called it, which each tool names in its own words
+        /// ([`StoreError::message_naming`]); `message` names it in the provider's.
+        assume_role: Option<String>,
     },
     /// Throttled, after the SDK's retries.
     #[error("{code}: {message}")]
@@ -495,10 +500,15 @@ pub enum CredentialsFault {
     StsNoSuchApi,
 }
 
-/// How the message of an STS `AssumeRole` refusal starts ([`aws`]'s mapping of a failure to
-/// load credentials): [`StoreError::credentials_fault`] tells STS's endpoint from Secrets
-/// Manager's by it.
+/// How the message of an STS `AssumeRole` refusal starts ([`StoreError::assume_role_refused`]):
+/// then who called it, then `) `, then what STS answered.
 pub const STS_ASSUME_ROLE: &str = "STS AssumeRole (";
+
+/// Who called STS `AssumeRole`, in the provider's words, not knowing which (the SDK does not
+/// say): the provider's `assume_role` or a profile's `role_arn` (aws-config's profile chain uses
+/// the same STS client crate). state-scrubber has no `assume_role` and names its own
+/// ([`StoreError::message_naming`]).
+pub const ASSUME_ROLE_CALLERS: &str = "of the provider's assume_role or the profile's role_arn";
 
 // The first sentence(s) of an advice, shared by the provider's words and state-scrubber's
 // (`concat!` takes literals only, hence macros).
@@ -588,13 +598,52 @@ impl StoreError {
             | "MissingAuthenticationTokenException"
             | "IncompleteSignature"
             | "RequestTimeTooSkewed"
-            | "RequestExpired" => StoreError::AccessDenied { code, message },
+            | "RequestExpired" => StoreError::AccessDenied {
+                code,
+                message,
+                assume_role: None,
+            },
             "ThrottlingException"
             | "Throttling"
             | "TooManyRequestsException"
             | "RequestLimitExceeded"
             | "ProvisionedThroughputExceededException" => StoreError::Throttled { code, message },
             _ => StoreError::Other { code, message },
+        }
+    }
+
+    /// STS `AssumeRole`, called while the credentials were loaded (the provider's `assume_role`,
+    /// a profile's `role_arn`), answered `code` and `answer` ("refused the credentials it was
+    /// signed with: ...", "was answered by a URL with no STS API behind it (HTTP 403)"), so the
+    /// store's call was never made. Classified by `code` as [`StoreError::from_code`] does; an
+    /// [`StoreError::AccessDenied`] keeps `answer` apart from its caller
+    /// ([`StoreError::message_naming`]), and its message names the caller in the provider's words
+    /// ([`ASSUME_ROLE_CALLERS`]).
+    pub fn assume_role_refused(code: impl Into<String>, answer: impl Into<String>) -> Self {
+        let answer = answer.into();
+        match StoreError::from_code(
+            code,
+            format!("{STS_ASSUME_ROLE}{ASSUME_ROLE_CALLERS}) {answer}"),
+        ) {
+            StoreError::AccessDenied { code, message, .. } => StoreError::AccessDenied {
+                code,
+                message,
+                assume_role: Some(answer),
+            },
+            other => other,
+        }
+    }
+
+    /// The message, with the caller of a refused STS `AssumeRole`
+    /// ([`StoreError::assume_role_refused`]) named as `callers` ("of the profile's role_arn")
+    /// in place of the provider's words; any other message as it is.
+    pub fn message_naming(&self, callers: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            StoreError::AccessDenied {
+                assume_role: Some(answer),
+                ..
+            } => format!("{STS_ASSUME_ROLE}{callers}) {answer}").into(),
+            _ => self.message().into(),
         }
     }
 
@@ -641,7 +690,12 @@ impl StoreError {
     /// The one classification both the provider ([`StoreError::credentials_advice`]) and
     /// state-scrubber word their advice from.
     pub fn credentials_fault(&self) -> Option<CredentialsFault> {
-        let StoreError::AccessDenied { code, message } = self else {
+        let StoreError::AccessDenied {
+            code,
+            message,
+            assume_role,
+        } = self
+        else {
             return None;
         };
         let m = message.to_ascii_lowercase();
@@ -663,7 +717,7 @@ impl StoreError {
             }
             "IncompleteSignature" => Some(CredentialsFault::IncompleteSignature),
             "MissingAuthenticationToken" => Some(CredentialsFault::Unsigned),
-            "MissingAuthenticationTokenException" if message.starts_with(STS_ASSUME_ROLE) => {
+            "MissingAuthenticationTokenException" if assume_role.is_some() => {
                 Some(CredentialsFault::StsNoSuchApi)
             }
             "MissingAuthenticationTokenException" => Some(CredentialsFault::NoSuchApi),
@@ -731,6 +785,7 @@ impl StoreError {
         if message.is_none() && code.is_none() {
             return self;
         }
+        let message_withheld = message.is_some();
         let code = code.unwrap_or_else(|| self.code().to_owned());
         let message = message.unwrap_or_else(|| self.message().to_owned());
         match self {
@@ -740,7 +795,12 @@ impl StoreError {
                 StoreError::ScheduledForDeletion { code, message }
             }
             StoreError::InvalidParameter { .. } => StoreError::InvalidParameter { code, message },
-            StoreError::AccessDenied { .. } => StoreError::AccessDenied { code, message },
+            StoreError::AccessDenied { assume_role, .. } => StoreError::AccessDenied {
+                code,
+                message,
+                // What STS answered is in the message: withheld with it.
+                assume_role: assume_role.filter(|_| !message_withheld),
+            },
             StoreError::Throttled { .. } => StoreError::Throttled { code, message },
             StoreError::Other { .. } => StoreError::Other { code, message },
         }
@@ -752,7 +812,7 @@ impl StoreError {
             | StoreError::AlreadyExists { code, message }
             | StoreError::ScheduledForDeletion { code, message }
             | StoreError::InvalidParameter { code, message }
-            | StoreError::AccessDenied { code, message }
+            | StoreError::AccessDenied { code, message, .. }
             | StoreError::Throttled { code, message }
             | StoreError::Other { code, message } => (code, message),
         }
@@ -870,6 +930,50 @@ mod tests {
             message: "m".to_owned(),
         };
         assert!(withheld.is_slow_down());
+    }
+
+    /// A refused STS AssumeRole keeps STS's answer apart from its caller: the provider's text
+    /// is the one it always was, another tool names the caller without rewording the message,
+    /// and the classification reads the data, not the text.
+    #[test]
+    fn an_assume_role_refusal_carries_its_answer_apart_from_the_caller() {
+        let e = StoreError::assume_role_refused(
+            "MissingAuthenticationTokenException",
+            "was answered by a URL with no STS API behind it (HTTP 403)",
+        );
+        assert_eq!(
+            e.to_string(),
+            "MissingAuthenticationTokenException: STS AssumeRole (of the provider's assume_role or the \
+             profile's role_arn) was answered by a URL with no STS API behind it (HTTP 403)"
+        );
+        assert_eq!(e.message_naming(ASSUME_ROLE_CALLERS), e.message());
+        assert_eq!(
+            e.message_naming("of the profile's role_arn"),
+            "STS AssumeRole (of the profile's role_arn) was answered by a URL with no STS API behind it (HTTP 403)"
+        );
+        assert_eq!(e.credentials_fault(), Some(CredentialsFault::StsNoSuchApi));
+        // The same words from a service are Secrets Manager's endpoint's fault.
+        let text = StoreError::from_code(e.code(), e.message());
+        assert_eq!(text.credentials_fault(), Some(CredentialsFault::NoSuchApi));
+        assert_eq!(text.message_naming("x"), text.message());
+        let expired = StoreError::assume_role_refused(
+            "ExpiredToken",
+            "refused the credentials it was signed with: The security token included in the request is expired",
+        );
+        assert_eq!(
+            expired.credentials_fault(),
+            Some(CredentialsFault::SessionExpired)
+        );
+        assert!(expired
+            .message_naming("of X")
+            .starts_with("STS AssumeRole (of X) refused the credentials"));
+        // Withheld with the message when it echoes a value; kept otherwise.
+        let v = SecretValue::from_string("canary-5e6f7a".to_owned());
+        let kept = expired.clone().withhold_value(&v);
+        assert!(kept == expired);
+        let echo = StoreError::assume_role_refused("ExpiredToken", "refused: canary-5e6f7a")
+            .withhold_value(&v);
+        assert!(!echo.message_naming("of X").contains("canary-5e6f7a"));
     }
 
     #[test]

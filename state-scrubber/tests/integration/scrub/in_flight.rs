@@ -45,10 +45,10 @@ impl SecretStore for Paced {
             return self
                 .call("create", &r.name.clone(), async move {
                     tokio::time::sleep(after).await;
-                    Err(StoreError::AccessDenied {
-                        code: "AccessDeniedException".into(),
-                        message: "not allowed here".into(),
-                    })
+                    Err(StoreError::from_code(
+                        "AccessDeniedException",
+                        "not allowed here",
+                    ))
                 })
                 .await;
         }

@@ -5,7 +5,7 @@ use aws_sdk_secretsmanager::config::interceptors::InterceptorContext;
 use aws_sdk_secretsmanager::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 
-use crate::store::{StoreError, STS_ASSUME_ROLE};
+use crate::store::StoreError;
 
 /// AWS's code for a URL with no API behind it ([`crate::store::CredentialsFault::NoSuchApi`]).
 const NO_SUCH_API: &str = "MissingAuthenticationTokenException";
@@ -90,16 +90,12 @@ where
     }
 }
 
-/// Whose `AssumeRole` call [`assume_role_refused_credentials`] names, not knowing which, in the
-/// provider's words: state-scrubber has no `assume_role` and puts its own in place of this.
-pub const ASSUME_ROLE_CALLERS: &str = "of the provider's assume_role or the profile's role_arn";
-
 /// When the credentials could not be loaded because STS refused an `AssumeRole` call for a fault
 /// of the credentials it was signed with (expired, unknown,
 /// a clock off: [`StoreError::credentials_advice`] has advice for it), that refusal under its
 /// own code, so the diagnostic says what to do; else `None` (the dispatch failure as it is).
-/// The call is the provider's `assume_role` or a profile's `role_arn` (aws-config's profile
-/// chain uses the same STS client crate): the text names both, not knowing which.
+/// The call is the provider's `assume_role` or a profile's `role_arn`: the error keeps STS's
+/// answer apart from its caller ([`StoreError::assume_role_refused`]).
 /// `MissingAuthenticationTokenException` (also from an API Gateway's `x-amzn-ErrorType` header,
 /// whose JSON body STS's client cannot read) is the STS endpoint URL's fault, not the
 /// credentials': its message says so, and its advice names STS's endpoint settings.
@@ -125,16 +121,19 @@ fn assume_role_refused_credentials(err: &(dyn std::error::Error + 'static)) -> O
                     .filter(|t| *t == NO_SUCH_API)?,
             };
             let message = sts.err().message().unwrap_or("(no message)");
-            let refused = StoreError::from_code(
+            let refused = StoreError::assume_role_refused(
                 code,
                 if code == NO_SUCH_API {
                     format!(
-                        "{STS_ASSUME_ROLE}{ASSUME_ROLE_CALLERS}) was answered by a URL with no STS API behind it (HTTP {}{})",
+                        "was answered by a URL with no STS API behind it (HTTP {}{})",
                         sts.raw().status().as_u16(),
-                        sts.err().message().map(|m| format!(": {m}")).unwrap_or_default()
+                        sts.err()
+                            .message()
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
                     )
                 } else {
-                    format!("{STS_ASSUME_ROLE}{ASSUME_ROLE_CALLERS}) refused the credentials it was signed with: {message}")
+                    format!("refused the credentials it was signed with: {message}")
                 },
             );
             return refused.credentials_advice().is_some().then_some(refused);

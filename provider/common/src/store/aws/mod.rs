@@ -32,13 +32,14 @@ mod withholding;
 #[cfg(test)]
 mod tests;
 
+pub use super::ASSUME_ROLE_CALLERS;
 pub use config::{
     is_role_arn, validate_region, AssumeRole, AwsStoreConfig, ConnectError, InvalidRegion,
     DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
 };
 pub use connect::AwsSecretsManager;
 pub use environment::{environment_problems, profile_problems, EnvProblem, ProfileProblem};
-pub use errors::{error_chain, ASSUME_ROLE_CALLERS};
+pub use errors::error_chain;
 pub use https::ca_bundle_client;
 pub use observe::{observe_credentials, observed_credentials, observing_http_client};
 pub use withholding::CredentialProcessFailed;
