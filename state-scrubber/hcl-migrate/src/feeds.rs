@@ -162,7 +162,7 @@ fn read_manifest(dir: &Path) -> Option<Manifest> {
 /// The facts of a module migrate does not plan, or `None` when it cannot be read (Terraform
 /// would refuse it too; nothing is known of its inputs then).
 fn read_module(dir: &Path) -> Option<ModuleFacts> {
-    let (files, others) = crate::module::load_module(dir).ok()?;
+    let (files, others) = crate::module::load_module(dir, None).ok()?;
     Some(ModuleFacts::read(
         files
             .iter()

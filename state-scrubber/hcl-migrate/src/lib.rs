@@ -126,11 +126,27 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
     let mut modules: Vec<(PathBuf, redact::ModuleFacts)> = Vec::new();
     let mut owners: std::collections::HashMap<PathBuf, Vec<usize>> =
         std::collections::HashMap::new();
+    let root = std::fs::canonicalize(dir).map_err(|e| MigrateError::io(dir, e))?;
     for (index, module_dir) in module::module_dirs(dir, opts.recursive)?
         .into_iter()
         .enumerate()
     {
-        let (files, others) = module::load_module(&module_dir)?;
+        let (files, others) = module::load_module(&module_dir, Some(&root))?;
+        for other in &others {
+            if let Some(target) = &other.outside {
+                plan.notes.push(Note {
+                    path: other.path.clone(),
+                    line: 1,
+                    message: format!(
+                        "not rewritten: a symlink to {}, outside the directory migrated, which other \
+                         configurations may link too, and they were not checked (what this module's other files \
+                         say of its blocks is left alone); migrate a directory that holds that file and every \
+                         configuration linking it, or give this module a copy of its own",
+                        target.display()
+                    ),
+                });
+            }
+        }
         if files.is_empty() {
             continue;
         }

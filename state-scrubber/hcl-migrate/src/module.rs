@@ -343,10 +343,16 @@ pub(crate) fn module_dirs(root: &Path, recursive: bool) -> Result<Vec<PathBuf>, 
 
 /// A file of the module that migrate does not rewrite: an override file (`override.tf`,
 /// `*_override.tf`, and their `.tf.json` forms), which Terraform merges into the blocks of the
-/// primary files, a `.tf.json` file, or an OpenTofu file (`.tofu`, `.tofu.json`). Its text is only searched for names migrate would change.
+/// primary files, a `.tf.json` file, an OpenTofu file (`.tofu`, `.tofu.json`), or a `.tf` file
+/// that is a symlink to a file outside the directory migrated. Its text is only searched for
+/// names migrate would change.
 pub(crate) struct OtherFile {
     pub path: PathBuf,
     pub src: String,
+    /// For a symlink to a file outside the directory migrated, that file: other configurations
+    /// may link it too, and migrate reads none of them, so a rewrite could break them (a
+    /// variable made `ephemeral` that another root passes to a plain argument).
+    pub outside: Option<PathBuf>,
 }
 
 impl OtherFile {
@@ -402,7 +408,13 @@ pub(crate) fn is_tofu(name: &str) -> bool {
 /// the module (an output there reading `T.N.password`, a variable used there), and a `.tofu`
 /// file replaces the `.tf` file of its base name, so a module written for both holds the same
 /// blocks twice.
-pub(crate) fn load_module(dir: &Path) -> Result<(Vec<SourceFile>, Vec<OtherFile>), MigrateError> {
+///
+/// `root`, the directory migrated (canonical), when given: a `.tf` file that is a symlink to a
+/// file outside it is read as one migrate does not rewrite.
+pub(crate) fn load_module(
+    dir: &Path,
+    root: Option<&Path>,
+) -> Result<(Vec<SourceFile>, Vec<OtherFile>), MigrateError> {
     let mut paths = Vec::new();
     let mut other_paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| MigrateError::io(dir, e))? {
@@ -412,18 +424,26 @@ pub(crate) fn load_module(dir: &Path) -> Result<(Vec<SourceFile>, Vec<OtherFile>
         if !(name.ends_with(".tf") || is_json(&name) || is_tofu(&name)) || !path.is_file() {
             continue;
         }
-        if name.ends_with(".tf") && !is_override(&name) {
+        let outside = match root {
+            Some(root) if entry.file_type().is_ok_and(|t| t.is_symlink()) => {
+                let target =
+                    std::fs::canonicalize(&path).map_err(|e| MigrateError::io(&path, e))?;
+                (!target.starts_with(root)).then_some(target)
+            }
+            _ => None,
+        };
+        if name.ends_with(".tf") && !is_override(&name) && outside.is_none() {
             paths.push(path);
         } else {
-            other_paths.push(path);
+            other_paths.push((path, outside));
         }
     }
     paths.sort();
     other_paths.sort();
     let mut others = Vec::with_capacity(other_paths.len());
-    for path in other_paths {
+    for (path, outside) in other_paths {
         let src = std::fs::read_to_string(&path).map_err(|e| MigrateError::io(&path, e))?;
-        others.push(OtherFile { path, src });
+        others.push(OtherFile { path, src, outside });
     }
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {

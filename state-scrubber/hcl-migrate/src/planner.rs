@@ -684,6 +684,18 @@ impl<'a> Planner<'a> {
     fn mentioned_in(&self, words: &[&str]) -> Option<(String, String)> {
         self.others.iter().find(|o| o.mentions(words)).map(|o| {
             let file = o.name();
+            if let Some(target) = &o.outside {
+                return (
+                    format!(
+                        "`{file}` mentions it, and migrate does not rewrite it: it is a symlink to {}, outside the \
+                         directory migrated, and other configurations that link that file were not checked",
+                        target.display()
+                    ),
+                    "migrate a directory that holds that file and every configuration linking it (each is checked \
+                     then), or give this module a copy of its own"
+                        .to_owned(),
+                );
+            }
             if crate::module::is_tofu(&file) {
                 return (
                     format!(

@@ -3457,9 +3457,11 @@ fn diff_masks_literals_and_defaults_that_feed_a_secret_through_locals() {
 }
 
 /// A `.tf` file that is a symlink (a file shared between modules, as many repositories keep
-/// `providers.tf` or `versions.tf`) is written through: the link stays a link and the file it
-/// names gets the rewrite, once when two modules link it and rewrite it alike. When they would
-/// rewrite it differently nothing is written, and the error names both links.
+/// `providers.tf` or `versions.tf`) is written through when the file it names is inside the
+/// directory migrated: the link stays a link and the file it names gets the rewrite, once when
+/// two modules link it and rewrite it alike. When they would rewrite it differently nothing is
+/// written, and the error names both paths. A link to a file outside the directory is not
+/// rewritten (see `a_link_to_a_file_outside_the_directory_is_not_rewritten`).
 #[cfg(unix)]
 #[test]
 fn symlinked_files_are_written_through_and_stay_links() {
@@ -3477,7 +3479,14 @@ fn symlinked_files_are_written_through_and_stay_links() {
             .expect("symlink");
         std::fs::write(root.join(env).join("vars.tf"), vars).expect("write");
     }
+    // Migrated from `envs`, the links name a file outside: left alone, with a note.
     let plan = plan_migration(&root, &Options::default()).expect("plan");
+    assert!(plan.files.is_empty(), "{plan:#?}");
+    let notes = notes_containing(&plan, "not rewritten: a symlink to ");
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    // Migrated from the directory that holds them all, it is written through.
+    let top_dir = top.path().to_path_buf();
+    let plan = plan_migration(&top_dir, &Options::default()).expect("plan");
     assert_eq!(plan.files.len(), 1, "{plan:#?}");
     plan.write().expect("write");
     for env in ["dev", "prod"] {
@@ -3493,7 +3502,7 @@ fn symlinked_files_are_written_through_and_stay_links() {
     let written = std::fs::read_to_string(common.join("db.tf")).expect("read");
     assert_eq!(written, plan.files[0].rewritten);
     assert!(written.contains("password_wo"), "{written}");
-    assert!(plan_migration(&root, &Options::default())
+    assert!(plan_migration(&top_dir, &Options::default())
         .expect("plan")
         .is_empty());
 
@@ -3504,13 +3513,13 @@ fn symlinked_files_are_written_through_and_stay_links() {
         "output \"pw\" {\n  value     = aws_db_instance.db.password\n  sensitive = true\n}\n",
     )
     .expect("write");
-    let err = plan_migration(&root, &Options::default()).expect_err("two rewrites of one file");
+    let err = plan_migration(&top_dir, &Options::default()).expect_err("two rewrites of one file");
     assert!(matches!(err, MigrateError::LinkedTwice { .. }), "{err}");
     let message = err.to_string();
     assert!(
         message.starts_with(&format!(
             "{} and {} are the same file",
-            root.join("dev/db.tf").display(),
+            common.join("db.tf").display(),
             root.join("prod/db.tf").display()
         )),
         "{message}"
@@ -3525,6 +3534,90 @@ fn symlinked_files_are_written_through_and_stay_links() {
             vars
         );
     }
+}
+
+/// A `.tf` file linked from outside the directory migrated (a `variables.tf` shared by several
+/// roots) is not rewritten: another root linking it was not checked. Migrating `a` alone made
+/// the shared `pw` ephemeral, and `b`, which passes it to a plain `password` (kept for its
+/// `ignore_changes`), no longer passed `terraform validate` ("Invalid use of ephemeral value").
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_file_outside_the_directory_is_not_rewritten() {
+    let vars = "variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n";
+    let top = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(top.path().join("common")).expect("mkdir");
+    std::fs::write(top.path().join("common/variables.tf"), vars).expect("write");
+    for (root, lifecycle) in [
+        ("a", ""),
+        ("b", "  lifecycle {\n    ignore_changes = [password]\n  }\n"),
+    ] {
+        let dir = top.path().join(root);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::os::unix::fs::symlink("../common/variables.tf", dir.join("variables.tf"))
+            .expect("symlink");
+        std::fs::write(
+            dir.join("main.tf"),
+            format!("resource \"aws_db_instance\" \"{root}\" {{\n  username = \"app\"\n  password = var.pw\n{lifecycle}}}\n"),
+        )
+        .expect("write");
+    }
+    let plan = plan_migration(&top.path().join("a"), &Options::default()).expect("plan");
+    let names: Vec<_> = plan
+        .files
+        .iter()
+        .map(|f| f.path.file_name().expect("name").to_owned())
+        .collect();
+    assert_eq!(names, ["main.tf"], "{plan:#?}");
+    assert!(
+        plan.files[0].rewritten.contains("password_wo"),
+        "{}",
+        plan.files[0].rewritten
+    );
+    plan.write().expect("write");
+    assert_eq!(
+        std::fs::read_to_string(top.path().join("common/variables.tf")).expect("read"),
+        vars
+    );
+
+    assert!(
+        notes_containing(&plan, "not rewritten: a symlink to ")
+            .iter()
+            .any(|n| n.contains("common/variables.tf")),
+        "{:#?}",
+        plan.notes
+    );
+
+    // From the directory holding all three, `a` and `b` would rewrite the shared file
+    // differently: nothing is planned.
+    let err =
+        plan_migration(top.path(), &Options::default()).expect_err("two rewrites of one file");
+    assert!(matches!(err, MigrateError::LinkedTwice { .. }), "{err}");
+
+    // A shared `versions.tf` linked from outside holds the module's `required_providers`:
+    // migrate adds no second one (Terraform refuses two), and says where to add offstate.
+    let versions =
+        "terraform {\n  required_providers {\n    aws = { source = \"hashicorp/aws\" }\n  }\n}\n";
+    std::fs::write(top.path().join("common/versions.tf"), versions).expect("write");
+    let dir = top.path().join("c");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::os::unix::fs::symlink("../common/versions.tf", dir.join("versions.tf")).expect("symlink");
+    std::fs::write(dir.join("main.tf"), pair_with("db", "", "", "var.pw")).expect("write");
+    let plan = plan_migration(&dir, &Options::default()).expect("plan");
+    assert!(
+        plan.files
+            .iter()
+            .all(|f| !f.rewritten.contains("required_providers")),
+        "{plan:#?}"
+    );
+    assert!(
+        !notes_containing(
+            &plan,
+            "`versions.tf` holds this module's `required_providers`"
+        )
+        .is_empty(),
+        "{:#?}",
+        plan.notes
+    );
 }
 
 /// A file with each of `parts` between two resources migrate rewrites, so that each part falls

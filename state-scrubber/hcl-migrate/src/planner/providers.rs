@@ -412,18 +412,18 @@ pub(super) fn override_required_providers(
 }
 
 /// The `required_providers` entries of a primary (not override) file migrate does not rewrite,
-/// if it has such a block: a `.tf.json` file, or an OpenTofu file (`.tofu`, `.tofu.json`), which
-/// OpenTofu takes as the module's one `required_providers` as Terraform takes a `.tf.json`'s.
+/// if it has such a block: a `.tf.json` file, an OpenTofu file (`.tofu`, `.tofu.json`), which
+/// OpenTofu takes as the module's one `required_providers` as Terraform takes a `.tf.json`'s, or
+/// a `.tf` file linked from outside the directory migrated.
 fn primary_required_providers(other: &OtherFile) -> Option<Vec<(String, Option<String>)>> {
     let name = other.name();
     if crate::module::is_override(&name) {
         None
     } else if crate::module::is_json(&name) {
         json_required_providers(&other.src)
-    } else if crate::module::is_tofu(&name) {
-        Some(hcl_required_providers(&other.src)).filter(|entries| !entries.is_empty())
     } else {
-        None
+        // A `.tofu` file, or a `.tf` file linked from outside the directory migrated.
+        Some(hcl_required_providers(&other.src)).filter(|entries| !entries.is_empty())
     }
 }
 
