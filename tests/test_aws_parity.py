@@ -227,3 +227,29 @@ def test_a_managed_replica_that_fails_later_shows_as_to_be_added(ws, sm):
         relay.answer.pop("DescribeSecret")
         ws.destroy()
     ws.sweep()
+
+
+def test_a_create_whose_replication_fails_warns_and_keeps_the_secret(ws, sm):
+    """A new secret replicated to a region that already has a secret of its name: the secret is
+    created with its value and not tainted (a taint would replace it, deleting it, on the next
+    apply); a warning says the replication failed, and the next plan adds the replica again."""
+    c = ws.canary()
+    ws.set_var("secret", c)
+    name = ws.name()
+    eu = _regional(ws.endpoint, "eu-west-1")
+    there = ws.canary("there")
+    eu.create_secret(Name=name, SecretString=there.reveal())
+    try:
+        ws.write(hcl.config(ws.endpoint, _with_replicas(hcl.secret(name=name, value_wo_version="1", recovery_window_in_days=0), "eu-west-1")))
+        res = ws.apply()
+        out = " ".join(res.output.split())
+        assert "Warning: Replication failed" in out and "eu-west-1" in out, ws.describe_failure(res, "no warning")
+        assert not any(r.get("instances", [{}])[0].get("status") == "tainted" for r in ws.state()["resources"])
+        store.assert_value(sm, name, c)
+        store.assert_value(eu, name, there)
+        plan = ws.plan()
+        assert plan.actions(SECRET) == ["update"], plan.summary()
+    finally:
+        eu.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    ws.destroy()
+    ws.sweep()

@@ -469,7 +469,15 @@ pub async fn apply(
         failed.dedup_by(|a, b| a.region == b.region);
         statuses = Some(after);
     }
-    if !failed.is_empty() {
+    if !failed.is_empty() && prior.is_null() {
+        // A create: an error would taint the new secret, and the next apply would replace it
+        // (delete it, with its value) over a replica. The state records what was planned (a
+        // result unlike the plan with no error is refused by Terraform), the warning says
+        // what failed, and the next refresh, which finds the replica Failed, plans it again.
+        let mut d = replication_failed(arn, &failed);
+        d.severity = offstate_framework::diagnostics::Severity::Warning;
+        diags.push(d);
+    } else if !failed.is_empty() {
         // The state keeps the replicas that are there: a failed region stays to be added, so
         // the next plan shows it again rather than nothing.
         let kept: Vec<Value> = config
