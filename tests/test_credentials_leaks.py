@@ -1180,3 +1180,38 @@ def test_sso_cached_token_echoed_by_the_portal(ws, sm):
     assert "/federation/credentials" in calls, calls
     assert_echo_shown(res)
     ws.sweep()
+
+
+@pytest.mark.parametrize("port", ["9", "99999"], ids=["refused", "port-out-of-range"])
+@pytest.mark.parametrize("where", ["profile", "services-section"])
+def test_profile_endpoint_url_password(ws, sm, where, port):
+    """A profile's `endpoint_url` (or its `[services]` section's) written with a password
+    (`http://user:PASSWORD@host/`): the SDK reads it as it reads AWS_ENDPOINT_URL, and the
+    messages and trace log lines that quote the endpoint carried the password, where the same
+    URL in AWS_ENDPOINT_URL or the `endpoint` argument was masked. The endpoint refuses
+    connections or has a port out of range (an error quoting the URL), so the apply fails with an
+    error diagnostic; the sweep finds no canary."""
+    from urllib.parse import quote
+
+    c = ws.canary()
+    ws.set_var("secret", c)
+    pw = ws.canary("endpointpw")
+    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_STS"):
+        ws.env.pop(k, None)
+    files = ws.dir.parent / "aws-files"
+    files.mkdir(exist_ok=True)
+    url = f"http://ci:{quote(pw.reveal(), safe='')}@127.0.0.1:{port}/"
+    if where == "profile":
+        profile = f"endpoint_url = {url}\n"
+        services = ""
+    else:
+        profile = "services = ep\n"
+        services = f"[services ep]\nsecretsmanager =\n  endpoint_url = {url}\n"
+    (files / "endpoint-config").write_text(f"[profile ep]\nregion = us-east-1\n{profile}{services}")
+    ws.env["AWS_CONFIG_FILE"] = str(files / "endpoint-config")
+    ws.env["AWS_PROFILE"] = "ep"
+    ws.write(hcl.config(None, hcl.secret(name=ws.name(), value_wo_version="1"),
+                        provider_attrs={"max_retries": 1}))
+    res = ws.tf("apply", "-input=false", "-auto-approve", "-json", expect=1)
+    assert error_diagnostics(res), "the apply failed without an error diagnostic"
+    ws.sweep()

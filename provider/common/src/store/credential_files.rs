@@ -136,14 +136,20 @@ pub fn withhold(
 /// `Authorization: Basic` value made of its `user:password`, which a server echoing the request
 /// would show. Nothing for a URL without a password.
 pub fn withhold_url_credentials(url: &str) {
-    use crate::withheld::withhold;
-    if let Some(password) = proxy_password(url) {
-        withhold(password);
-        withhold(&percent_decode(password));
-        if let Some(credentials) = proxy_basic_credentials(url) {
-            withhold(&credentials);
-        }
+    for secret in url_credentials(url) {
+        crate::withheld::withhold(&secret);
     }
+}
+
+/// What [`withhold_url_credentials`] registers for `url`: its password as written and
+/// percent-decoded and its `Authorization: Basic` value; nothing without a password.
+fn url_credentials(url: &str) -> Vec<String> {
+    let Some(password) = proxy_password(url) else {
+        return Vec::new();
+    };
+    let mut out = vec![password.to_owned(), percent_decode(password)];
+    out.extend(proxy_basic_credentials(url));
+    out
 }
 
 /// `path` as the SDK reads `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`: a leading `~`
@@ -169,21 +175,30 @@ fn file_credentials(path: &Path) -> Vec<String> {
         return Vec::new();
     };
     text.lines()
-        .filter_map(|line| {
-            let (key, value) = without_comment(line.trim_start()).split_once('=')?;
+        .flat_map(|line| {
+            let Some((key, value)) = without_comment(line.trim_start()).split_once('=') else {
+                return Vec::new();
+            };
             let key = key.trim().to_ascii_lowercase();
             let value = value.trim();
             match key.as_str() {
                 "aws_secret_access_key"
                 | "aws_session_token"
                 | "aws_security_token"
-                | "external_id" => Some(value.to_owned()),
+                | "external_id" => vec![value.to_owned()],
                 // A profile's web identity (EKS, CI runners): the SDK sends the file's JWT in
                 // the form body of AssumeRoleWithWebIdentity, as for AWS_WEB_IDENTITY_TOKEN_FILE.
                 "web_identity_token_file" if !value.is_empty() => {
-                    small_file(std::ffi::OsStr::new(value)).map(|t| t.trim().to_owned())
+                    small_file(std::ffi::OsStr::new(value))
+                        .map(|t| t.trim().to_owned())
+                        .into_iter()
+                        .collect()
                 }
-                _ => None,
+                // A profile's (or a `[services]` section's) endpoint written with a password
+                // (`https://user:pw@host/`), which a connect error quotes, as for
+                // `AWS_ENDPOINT_URL*` ([`withhold_url_credentials`]).
+                "endpoint_url" => url_credentials(value),
+                _ => Vec::new(),
             }
         })
         .filter(|v| !v.is_empty())
@@ -489,6 +504,40 @@ mod tests {
             ]
         );
         assert!(cached_tokens(&dir).is_empty());
+    }
+
+    /// A profile's `endpoint_url` (or a `[services]` section's) written with a password was not
+    /// registered, though the same URL in `AWS_ENDPOINT_URL` was: a connect error quoting it
+    /// showed the password. Its password as written and decoded and its Basic credentials are
+    /// taken from the file; an `endpoint_url` without one gives nothing.
+    #[test]
+    fn a_profiles_endpoint_url_password_is_a_file_credential() {
+        let dir = std::env::temp_dir().join(format!(
+            "offstate-common-endpoint-url-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("config");
+        std::fs::write(
+            &file,
+            "[profile a]\nendpoint_url = https://ci:pw%40a@vpce.example.com/ # the VPC endpoint\n\
+             services = s\n[services s]\nsecretsmanager =\n  endpoint_url = http://u:pw-s@127.0.0.1:4566\n\
+             [profile b]\nendpoint_url = https://vpce.example.com/\n",
+        )
+        .unwrap();
+        let got = file_credentials(&file);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            got,
+            [
+                "pw%40a".to_owned(),
+                "pw@a".to_owned(),
+                proxy_basic_credentials("https://ci:pw%40a@h").unwrap(),
+                "pw-s".to_owned(),
+                "pw-s".to_owned(),
+                proxy_basic_credentials("http://u:pw-s@h").unwrap(),
+            ]
+        );
     }
 
     #[test]
