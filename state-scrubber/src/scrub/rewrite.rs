@@ -555,7 +555,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             let mut f = std::fs::File::from(fd.try_clone_to_owned()?);
             return f.write_all(bytes).and_then(|()| f.flush());
         }
-        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        let mut f = open_checked_stream(path)?;
         return f.write_all(bytes).and_then(|()| f.flush());
     }
     match std::fs::remove_file(path) {
@@ -640,6 +640,8 @@ pub enum NotPrivate {
     Terminal,
     #[error("it is not a regular file, a character device or a pipe")]
     Other,
+    #[error("it was replaced by another file between its check and its opening; nothing was written to it")]
+    Swapped,
 }
 
 /// What is at `path`, for a file of secrets: [`NotPrivate`] (in an `io::Error`) for what must
@@ -650,10 +652,18 @@ pub enum NotPrivate {
 /// `/dev/stdout` when stdout is one): the secrets would be on screen, in the scrollback, in a
 /// recorded session, as `scrub - --write` and `restore -` refuse to print them there.
 pub fn private_target(path: &Path) -> std::io::Result<PrivateTarget> {
+    classify(path).map(|(target, _)| target)
+}
+
+/// [`private_target`], and the metadata of the stream it judged (`None` for a file, or one of
+/// this process's own descriptors).
+fn classify(path: &Path) -> std::io::Result<(PrivateTarget, Option<std::fs::Metadata>)> {
     let own_descriptor = || own_fd(path).is_some();
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PrivateTarget::File),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((PrivateTarget::File, None))
+        }
         Err(e) => return Err(e),
     };
     if meta.file_type().is_symlink() && !own_descriptor() {
@@ -665,33 +675,96 @@ pub fn private_target(path: &Path) -> std::io::Result<PrivateTarget> {
     }
     if own_descriptor() {
         // What the caller opened (`>`, `>>`, a pipe): the name is no file to replace.
-        return Ok(PrivateTarget::Stream);
+        return Ok((PrivateTarget::Stream, None));
     }
     if crate::output::is_stream(&meta) {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
-            // SAFETY: geteuid takes nothing and cannot fail.
-            let me = unsafe { libc::geteuid() };
-            if meta.uid() != me && meta.uid() != 0 {
-                let what = if meta.file_type().is_fifo() {
-                    "pipe"
-                } else {
-                    "character device"
-                };
-                return Err(std::io::Error::other(NotPrivate::ForeignStream {
-                    what,
-                    uid: meta.uid(),
-                }));
-            }
-        }
-        return Ok(PrivateTarget::Stream);
+        check_stream_owner(&meta)?;
+        return Ok((PrivateTarget::Stream, Some(meta)));
     }
     if meta.is_file() {
-        Ok(PrivateTarget::File)
+        Ok((PrivateTarget::File, None))
     } else {
         Err(std::io::Error::other(NotPrivate::Other))
     }
+}
+
+/// A FIFO or character device owned by neither this user nor root: [`NotPrivate::ForeignStream`].
+fn check_stream_owner(meta: &std::fs::Metadata) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+        // SAFETY: geteuid takes nothing and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me && meta.uid() != 0 {
+            let what = if meta.file_type().is_fifo() {
+                "pipe"
+            } else {
+                "character device"
+            };
+            return Err(std::io::Error::other(NotPrivate::ForeignStream {
+                what,
+                uid: meta.uid(),
+            }));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    Ok(())
+}
+
+/// The FIFO or character device at `path` (not one of this process's own descriptors), opened
+/// for writing, and checked again through the descriptor: the very file [`classify`] judged,
+/// still a stream of this user's or root's, not a terminal. The check and the open are two
+/// steps on a name: whoever may rename in its directory (a shared one with no sticky bit, or
+/// theirs) could swap the pipe for a link in between, and the open, which followed links, wrote
+/// the plaintext where the link led (a file of theirs to read, or root's `/etc/passwd` over its
+/// first bytes). `O_NOFOLLOW` refuses a link put there since; the descriptor's device and inode
+/// refuse any other file (swapped in at that name or through a directory on the way), before a
+/// byte is written. Opening still waits for a FIFO's reader, as it did (`O_NOCTTY`: a terminal
+/// swapped in does not become this process's controlling one).
+fn open_checked_stream(path: &Path) -> std::io::Result<std::fs::File> {
+    let (target, judged) = classify(path)?;
+    let (PrivateTarget::Stream, Some(judged)) = (target, judged) else {
+        return Err(std::io::Error::other(NotPrivate::Swapped));
+    };
+    open_judged_stream(path, &judged)
+}
+
+/// The stream at `path` opened for writing, if it is still the one `judged` describes (see
+/// [`open_checked_stream`]).
+fn open_judged_stream(path: &Path, judged: &std::fs::Metadata) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC);
+    }
+    let f = opts.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            // O_NOFOLLOW met a link: one put there since the check found none.
+            return std::io::Error::other(NotPrivate::Swapped);
+        }
+        e
+    })?;
+    #[cfg(unix)]
+    {
+        use std::io::IsTerminal as _;
+        use std::os::unix::fs::MetadataExt as _;
+        let got = f.metadata()?;
+        if (got.dev(), got.ino()) != (judged.dev(), judged.ino()) || !crate::output::is_stream(&got)
+        {
+            return Err(std::io::Error::other(NotPrivate::Swapped));
+        }
+        check_stream_owner(&got)?;
+        if f.is_terminal() {
+            return Err(std::io::Error::other(NotPrivate::Terminal));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = judged;
+    Ok(f)
 }
 
 #[cfg(test)]
@@ -950,5 +1023,57 @@ mod tests {
         assert_eq!(got, b"plaintext");
         let mode = std::fs::metadata(&fifo).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o644);
+    }
+
+    /// `--backup PIPE`: what is opened is the pipe that was checked. Between the check and the
+    /// open, whoever may rename in the pipe's directory could put a link there (the open
+    /// followed it and wrote the plaintext into the file it led to: theirs to read, or root's
+    /// to corrupt), or a pipe or file of their own. Each swap is refused, and nothing written.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_swapped_after_its_check_is_not_written_to() {
+        use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+        let dir = tempfile::tempdir().unwrap();
+        let mkfifo = |p: &Path| {
+            let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+            // SAFETY: `c` is a NUL-terminated path that outlives the call.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        };
+        let fifo = dir.path().join("backup.fifo");
+        mkfifo(&fifo);
+        let judged = std::fs::metadata(&fifo).unwrap();
+        std::fs::rename(&fifo, dir.path().join("moved.fifo")).unwrap();
+        let swapped = |e: std::io::Error| {
+            e.get_ref()
+                .and_then(|i| i.downcast_ref::<NotPrivate>())
+                .is_some_and(|n| matches!(n, NotPrivate::Swapped))
+        };
+
+        // A link to a file: not followed, the file untouched.
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"untouched").unwrap();
+        std::os::unix::fs::symlink(&victim, &fifo).unwrap();
+        let r = open_judged_stream(&fifo, &judged).map(|mut f| f.write_all(b"plaintext"));
+        assert!(r.is_err_and(swapped), "opened through the link");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"untouched");
+
+        // Another file by that name (a regular file here; a pipe of another user's alike).
+        std::fs::remove_file(&fifo).unwrap();
+        std::fs::write(&fifo, b"untouched").unwrap();
+        assert_ne!(std::fs::metadata(&fifo).unwrap().ino(), judged.ino());
+        let r = open_judged_stream(&fifo, &judged).map(|mut f| f.write_all(b"plaintext"));
+        assert!(r.is_err_and(swapped), "opened another file");
+        assert_eq!(std::fs::read(&fifo).unwrap(), b"untouched");
+
+        // The pipe checked, back at its name: opened.
+        std::fs::remove_file(&fifo).unwrap();
+        std::fs::rename(dir.path().join("moved.fifo"), &fifo).unwrap();
+        let reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap();
+        assert!(open_judged_stream(&fifo, &judged).is_ok());
+        drop(reader);
     }
 }
