@@ -1,5 +1,5 @@
 //! The progress line on a terminal: states done (of those known), bytes, findings so far, rate.
-//! Only on a terminal's stderr, never with `--quiet` or when `CI` is set; it never shows a value
+//! Only on a terminal's stderr (not `TERM=dumb`), never with `--quiet` or when `CI` is set; it never shows a value
 //! (counts only, no file content).
 
 use std::io::{IsTerminal, Write};
@@ -21,9 +21,14 @@ pub struct Progress {
     wake: (Mutex<()>, std::sync::Condvar),
 }
 
-/// Should a progress line be shown: not asked to be quiet, stderr is a terminal, not in CI.
+/// Should a progress line be shown: not asked to be quiet, stderr is a terminal that can erase a
+/// line (`TERM` is not `dumb`: Emacs' shell buffer, some CI log viewers, which showed each
+/// `\x1b[2K` as it is), not in CI.
 pub fn wanted(quiet: bool) -> bool {
-    !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+    !quiet
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none()
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
 impl Progress {

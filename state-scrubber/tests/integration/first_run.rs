@@ -183,3 +183,69 @@ fn scrub_of_an_opentofu_encrypted_state_says_how_to_scrub_it() {
         assert!(std::fs::read_to_string(&p).unwrap() == body);
     }
 }
+
+/// `audit` with stderr a terminal (a pseudo-terminal here), `TERM` as given, `CI` unset: what
+/// reached the terminal.
+fn stderr_on_a_terminal(term: &str, path: &std::path::Path) -> Vec<u8> {
+    use std::io::Read as _;
+    use std::os::fd::FromRawFd as _;
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors into the two ints; the other arguments may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just opened and are owned by nothing else.
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        )
+    };
+    let mut c = bin();
+    c.env_remove("CI")
+        .env("TERM", term)
+        .args(["audit", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(slave);
+    let status = c.status().unwrap();
+    // The child is done and `c` (which held the slave) is dropped with it: reading the master
+    // ends with EIO once everything written is read.
+    drop(c);
+    assert_eq!(status.code(), Some(1));
+    let mut out = Vec::new();
+    let mut master = master;
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    out
+}
+
+/// A dumb terminal (`TERM=dumb`: Emacs' shell buffer, some CI log viewers) cannot erase a line:
+/// the progress line's `\r\x1b[2K` showed there as it is. None is written to one now; an xterm
+/// still gets its progress line.
+#[test]
+fn no_progress_line_escapes_on_a_dumb_terminal() {
+    let pw = random(ALNUM, 24);
+    let dir = Dir::new();
+    dir.write("terraform.tfstate", state(&pw));
+    let has_erase = |out: &[u8]| out.windows(4).any(|w| w == b"\x1b[2K");
+    let xterm = stderr_on_a_terminal("xterm-256color", dir.path());
+    assert!(has_erase(&xterm), "{:?}", String::from_utf8_lossy(&xterm));
+    let dumb = stderr_on_a_terminal("dumb", dir.path());
+    assert!(
+        !dumb.contains(&0x1b),
+        "{:?}",
+        String::from_utf8_lossy(&dumb)
+    );
+}
