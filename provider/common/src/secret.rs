@@ -649,47 +649,75 @@ mod echo {
         out
     }
 
-    /// Every run of two or more bytes written as hex digit pairs with a separator between two
-    /// (`de ad be ef`, `DE:AD:BE:EF`, `hexdump -C`'s two spaces in mid-line), decoded; the runs
-    /// one after the other, a NUL between two. The separator is one space, two spaces or one
-    /// colon; a run ends where anything else follows a pair.
+    /// Every run of two or more groups of hex digit pairs with a separator between two (`de ad
+    /// be ef`, `DE:AD:BE:EF`, `hexdump -C`'s two spaces in mid-line, `xxd`'s `6162 6364`),
+    /// decoded; the runs one after the other, a NUL between two. The separator is one space, two
+    /// spaces or one colon; a run ends where anything else follows a group. Then the hex columns
+    /// of each dump of several lines ([`crate::withheld::hexdump_blocks`]: `xxd`, `hexdump -C`),
+    /// joined across its lines, so that a value split across two lines of a dump is one run.
     fn separated_hex(text: &[u8]) -> Zeroizing<Vec<u8>> {
-        // At most one byte per three of `text`, and a NUL per run: sized, never grown (see
-        // `runs`).
-        let mut out = Zeroizing::new(Vec::with_capacity(text.len() / 2 + 2));
-        let pair = |at: usize| -> Option<u8> {
-            let h = text.get(at..at + 2)?;
-            Some(hex_digit(h[0])? << 4 | hex_digit(h[1])?)
+        // At most one byte per two of `text` and a NUL per run, in each of the two passes:
+        // sized, never grown (see `runs`).
+        let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 2 + 4));
+        // A group: an even number of hex digits, no word character right after it.
+        let group = |at: usize| -> Option<usize> {
+            let n = text[at.min(text.len())..]
+                .iter()
+                .take_while(|b| b.is_ascii_hexdigit())
+                .count();
+            let alone = text.get(at + n).is_none_or(|b| !b.is_ascii_alphanumeric());
+            (n >= 2 && n % 2 == 0 && alone).then_some(n)
         };
-        // A pair stands alone: no hex digit (or other word character) right before it.
+        let decode = |digits: &[u8], out: &mut Vec<u8>| {
+            for p in digits.chunks_exact(2) {
+                if let (Some(h), Some(l)) = (hex_digit(p[0]), hex_digit(p[1])) {
+                    out.push(h << 4 | l);
+                }
+            }
+        };
+        // A group stands alone: no hex digit (or other word character) right before it.
         let starts = |at: usize| at == 0 || !text[at - 1].is_ascii_alphanumeric();
         let mut i = 0;
         while i < text.len() {
-            let Some(first) = pair(i).filter(|_| starts(i)) else {
+            let Some(n) = group(i).filter(|_| starts(i)) else {
                 i += 1;
                 continue;
             };
-            // Written in place, taken back when the run is one pair: no buffer of its own.
+            // Written in place, taken back when the run is one group: no buffer of its own.
             let from = out.len();
-            out.push(first);
-            let mut at = i + 2;
+            decode(&text[i..i + n], &mut out);
+            let (mut at, mut groups) = (i + n, 1);
             loop {
                 let sep = match text.get(at..) {
                     Some([b' ', b' ', ..]) => 2,
                     Some([b' ' | b':', ..]) => 1,
                     _ => 0,
                 };
-                let next = (sep > 0).then(|| pair(at + sep)).flatten().filter(|_| {
-                    !text
-                        .get(at + sep + 2)
-                        .is_some_and(|b| b.is_ascii_alphanumeric())
-                });
-                match next {
-                    Some(b) => {
-                        out.push(b);
-                        at += sep + 2;
+                match (sep > 0).then(|| group(at + sep)).flatten() {
+                    Some(n) => {
+                        decode(&text[at + sep..at + sep + n], &mut out);
+                        at += sep + n;
+                        groups += 1;
                     }
                     None => break,
+                }
+            }
+            if groups >= 2 {
+                out.push(0);
+            } else {
+                out.truncate(from);
+            }
+            i = at;
+        }
+        for block in crate::withheld::hexdump_blocks(text) {
+            let from = out.len();
+            let mut odd = None;
+            for g in block {
+                for &d in &text[g] {
+                    match odd.take() {
+                        None => odd = Some(d),
+                        Some(h) => decode(&[h, d], &mut out),
+                    }
                 }
             }
             if out.len() - from >= 2 {
@@ -697,7 +725,6 @@ mod echo {
             } else {
                 out.truncate(from);
             }
-            i = at;
         }
         out
     }
@@ -1002,6 +1029,37 @@ mod tests {
         assert!(!long.is_echoed_in("...56789abcdefghij"));
         let b64 = base64::engine::general_purpose::STANDARD.encode(b.expose_secret());
         assert!(b.is_echoed_in(&format!("truncated: {}", &b64[40..60])));
+    }
+
+    /// A value echoed in `xxd`'s default dump (`6162 6364`: groups of two bytes) was not seen,
+    /// nor one split across two lines of a dump (`xxd`, `hexdump -C`): each line held a piece
+    /// shorter than the echo run. Both are seen now; a dump of other bytes is not an echo.
+    #[test]
+    fn echoed_in_an_xxd_dump_or_across_lines_of_a_dump() {
+        let v = SecretValue::from_string(CANARY.to_owned());
+        let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        for shift in 0..16 {
+            let body = format!("{}{{\"SecretString\":\"{CANARY}\"}}", "#".repeat(shift));
+            for group in [1usize, 2, 4] {
+                let mut dump = String::from("request:\n");
+                for (n, line) in body.as_bytes().chunks(16).enumerate() {
+                    let cells: Vec<String> = line.chunks(group).map(hex).collect();
+                    let text: String = line
+                        .iter()
+                        .map(|&b| if b.is_ascii_graphic() { '.' } else { ' ' })
+                        .collect();
+                    dump.push_str(&format!(
+                        "{:08x}: {:<40}  {text}\n",
+                        n * 16,
+                        cells.join(" ")
+                    ));
+                }
+                assert!(v.is_echoed_in(&dump), "shift {shift}, group {group}");
+            }
+        }
+        let groups: Vec<String> = CANARY.as_bytes().chunks(2).map(hex).collect();
+        assert!(v.is_echoed_in(&format!("got {} end", groups.join(" "))));
+        assert!(!v.is_echoed_in("00000000: 6162 6364 6566 6768  abcdefgh\n00000008: 696a  ij\n"));
     }
 
     #[test]
