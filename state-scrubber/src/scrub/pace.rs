@@ -24,17 +24,11 @@
 //! Interrupts: nothing here waits on its own; the caller races every call (and so the backoff
 //! sleeps and the waits for the window) with the stop request and drops it on Ctrl-C.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use offstate_common::store::{
-    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PolicyValidationError,
-    PutValue, Replica, ReplicaStatus, RotateRequest, SecretMeta, SecretStore, StoreError,
-    VersionInfo, VersionSelector,
-};
+use offstate_common::store::{SecretStore, StoreError};
 use tokio::sync::Notify;
 
 /// Times a call is made (each with the SDK's attempts) while it is throttled.
@@ -141,7 +135,9 @@ impl<S: SecretStore> Paced<S> {
         self.window.lock().size.floor() as usize
     }
 
-    async fn call<T, F, Fut>(&self, mut f: F) -> Result<T, StoreError>
+    /// Every call of the store below, reads and writes alike
+    /// ([`offstate_common::secret_store_through!`]).
+    async fn call<T, F, Fut>(&self, _write: bool, mut f: F) -> Result<T, StoreError>
     where
         F: FnMut() -> Fut + Send,
         Fut: Future<Output = Result<T, StoreError>> + Send,
@@ -176,132 +172,7 @@ impl<S: SecretStore> Paced<S> {
     }
 }
 
-#[async_trait]
-impl<S: SecretStore> SecretStore for Paced<S> {
-    fn region(&self) -> Option<&str> {
-        self.inner.region()
-    }
-
-    async fn create(&self, request: CreateSecret) -> Result<SecretMeta, StoreError> {
-        self.call(|| self.inner.create(request.clone())).await
-    }
-
-    async fn describe(&self, secret_id: &str) -> Result<Option<SecretMeta>, StoreError> {
-        self.call(|| self.inner.describe(secret_id)).await
-    }
-
-    async fn list_versions(&self, secret_id: &str) -> Result<Vec<VersionInfo>, StoreError> {
-        self.call(|| self.inner.list_versions(secret_id)).await
-    }
-
-    async fn put_value(&self, request: PutValue) -> Result<String, StoreError> {
-        self.call(|| self.inner.put_value(request.clone())).await
-    }
-
-    async fn get_value(
-        &self,
-        secret_id: &str,
-        version: VersionSelector,
-    ) -> Result<FetchedValue, StoreError> {
-        self.call(|| self.inner.get_value(secret_id, version.clone()))
-            .await
-    }
-
-    async fn update_metadata(
-        &self,
-        secret_id: &str,
-        update: MetadataUpdate,
-    ) -> Result<(), StoreError> {
-        self.call(|| self.inner.update_metadata(secret_id, update.clone()))
-            .await
-    }
-
-    async fn tag(
-        &self,
-        secret_id: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), StoreError> {
-        self.call(|| self.inner.tag(secret_id, tags)).await
-    }
-
-    async fn untag(&self, secret_id: &str, keys: &[String]) -> Result<(), StoreError> {
-        self.call(|| self.inner.untag(secret_id, keys)).await
-    }
-
-    async fn delete(&self, secret_id: &str, deletion: Deletion) -> Result<(), StoreError> {
-        self.call(|| self.inner.delete(secret_id, deletion)).await
-    }
-
-    async fn restore(&self, secret_id: &str) -> Result<(), StoreError> {
-        self.call(|| self.inner.restore(secret_id)).await
-    }
-
-    async fn list(&self, filter: &ListFilter) -> Result<Vec<SecretMeta>, StoreError> {
-        self.call(|| self.inner.list(filter)).await
-    }
-
-    async fn rotate(
-        &self,
-        secret_id: &str,
-        request: RotateRequest,
-    ) -> Result<Option<String>, StoreError> {
-        self.call(|| self.inner.rotate(secret_id, request.clone()))
-            .await
-    }
-
-    async fn cancel_rotation(&self, secret_id: &str) -> Result<(), StoreError> {
-        self.call(|| self.inner.cancel_rotation(secret_id)).await
-    }
-
-    async fn put_policy(
-        &self,
-        secret_id: &str,
-        policy: &str,
-        block_public_policy: bool,
-    ) -> Result<(), StoreError> {
-        self.call(|| {
-            self.inner
-                .put_policy(secret_id, policy, block_public_policy)
-        })
-        .await
-    }
-
-    async fn get_policy(&self, secret_id: &str) -> Result<Option<String>, StoreError> {
-        self.call(|| self.inner.get_policy(secret_id)).await
-    }
-
-    async fn delete_policy(&self, secret_id: &str) -> Result<(), StoreError> {
-        self.call(|| self.inner.delete_policy(secret_id)).await
-    }
-
-    async fn validate_policy(
-        &self,
-        secret_id: Option<&str>,
-        policy: &str,
-    ) -> Result<Vec<PolicyValidationError>, StoreError> {
-        self.call(|| self.inner.validate_policy(secret_id, policy))
-            .await
-    }
-
-    async fn replicate(
-        &self,
-        secret_id: &str,
-        replicas: &[Replica],
-        force_overwrite: bool,
-    ) -> Result<Vec<ReplicaStatus>, StoreError> {
-        self.call(|| self.inner.replicate(secret_id, replicas, force_overwrite))
-            .await
-    }
-
-    async fn remove_replica_regions(
-        &self,
-        secret_id: &str,
-        regions: &[String],
-    ) -> Result<Vec<ReplicaStatus>, StoreError> {
-        self.call(|| self.inner.remove_replica_regions(secret_id, regions))
-            .await
-    }
-}
+offstate_common::secret_store_through!(Paced<S> where [S: SecretStore], inner, call);
 
 #[cfg(test)]
 mod tests {

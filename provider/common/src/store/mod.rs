@@ -18,6 +18,7 @@ use crate::SecretValue;
 
 pub mod aws;
 pub mod credential_files;
+mod delegate;
 pub mod memory;
 pub mod stoppable;
 

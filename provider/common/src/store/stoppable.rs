@@ -7,18 +7,12 @@
 //!
 //! A stop when no call is in flight changes nothing; a call made after it fails at once, unsent.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use tokio::sync::watch;
 
-use super::{
-    CreateSecret, Deletion, FetchedValue, ListFilter, MetadataUpdate, PolicyValidationError,
-    PutValue, Replica, ReplicaStatus, RotateRequest, SecretMeta, SecretStore, StoreError,
-    VersionInfo, VersionSelector,
-};
+use super::{SecretStore, StoreError};
 
 /// The code of the error a call cut by the stop ends with.
 pub const STOPPED: &str = "ProviderStopped";
@@ -80,153 +74,29 @@ impl Stoppable {
         Arc::new(Stoppable { inner, stop })
     }
 
-    async fn read<T>(
-        &self,
-        call: impl Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
-        until_stopped(&self.stop, false, call).await
-    }
-
-    async fn write<T>(
-        &self,
-        call: impl Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
-        until_stopped(&self.stop, true, call).await
+    /// A call through [`until_stopped`]; [`crate::secret_store_through!`] makes every call
+    /// of `inner` through it.
+    async fn through<T, F, Fut>(&self, write: bool, mut f: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut + Send,
+        Fut: Future<Output = Result<T, StoreError>> + Send,
+        T: Send,
+    {
+        until_stopped(&self.stop, write, f()).await
     }
 }
 
-#[async_trait]
-impl SecretStore for Stoppable {
-    fn region(&self) -> Option<&str> {
-        self.inner.region()
-    }
-
-    async fn create(&self, request: CreateSecret) -> Result<SecretMeta, StoreError> {
-        self.write(self.inner.create(request)).await
-    }
-
-    async fn describe(&self, secret_id: &str) -> Result<Option<SecretMeta>, StoreError> {
-        self.read(self.inner.describe(secret_id)).await
-    }
-
-    async fn list_versions(&self, secret_id: &str) -> Result<Vec<VersionInfo>, StoreError> {
-        self.read(self.inner.list_versions(secret_id)).await
-    }
-
-    async fn put_value(&self, request: PutValue) -> Result<String, StoreError> {
-        self.write(self.inner.put_value(request)).await
-    }
-
-    async fn get_value(
-        &self,
-        secret_id: &str,
-        version: VersionSelector,
-    ) -> Result<FetchedValue, StoreError> {
-        self.read(self.inner.get_value(secret_id, version)).await
-    }
-
-    async fn update_metadata(
-        &self,
-        secret_id: &str,
-        update: MetadataUpdate,
-    ) -> Result<(), StoreError> {
-        self.write(self.inner.update_metadata(secret_id, update))
-            .await
-    }
-
-    async fn tag(
-        &self,
-        secret_id: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), StoreError> {
-        self.write(self.inner.tag(secret_id, tags)).await
-    }
-
-    async fn untag(&self, secret_id: &str, keys: &[String]) -> Result<(), StoreError> {
-        self.write(self.inner.untag(secret_id, keys)).await
-    }
-
-    async fn delete(&self, secret_id: &str, deletion: Deletion) -> Result<(), StoreError> {
-        self.write(self.inner.delete(secret_id, deletion)).await
-    }
-
-    async fn restore(&self, secret_id: &str) -> Result<(), StoreError> {
-        self.write(self.inner.restore(secret_id)).await
-    }
-
-    async fn list(&self, filter: &ListFilter) -> Result<Vec<SecretMeta>, StoreError> {
-        self.read(self.inner.list(filter)).await
-    }
-
-    async fn rotate(
-        &self,
-        secret_id: &str,
-        request: RotateRequest,
-    ) -> Result<Option<String>, StoreError> {
-        self.write(self.inner.rotate(secret_id, request)).await
-    }
-
-    async fn cancel_rotation(&self, secret_id: &str) -> Result<(), StoreError> {
-        self.write(self.inner.cancel_rotation(secret_id)).await
-    }
-
-    async fn put_policy(
-        &self,
-        secret_id: &str,
-        policy: &str,
-        block_public_policy: bool,
-    ) -> Result<(), StoreError> {
-        self.write(
-            self.inner
-                .put_policy(secret_id, policy, block_public_policy),
-        )
-        .await
-    }
-
-    async fn get_policy(&self, secret_id: &str) -> Result<Option<String>, StoreError> {
-        self.read(self.inner.get_policy(secret_id)).await
-    }
-
-    async fn delete_policy(&self, secret_id: &str) -> Result<(), StoreError> {
-        self.write(self.inner.delete_policy(secret_id)).await
-    }
-
-    async fn validate_policy(
-        &self,
-        secret_id: Option<&str>,
-        policy: &str,
-    ) -> Result<Vec<PolicyValidationError>, StoreError> {
-        self.read(self.inner.validate_policy(secret_id, policy))
-            .await
-    }
-
-    async fn replicate(
-        &self,
-        secret_id: &str,
-        replicas: &[Replica],
-        force_overwrite: bool,
-    ) -> Result<Vec<ReplicaStatus>, StoreError> {
-        self.write(self.inner.replicate(secret_id, replicas, force_overwrite))
-            .await
-    }
-
-    async fn remove_replica_regions(
-        &self,
-        secret_id: &str,
-        regions: &[String],
-    ) -> Result<Vec<ReplicaStatus>, StoreError> {
-        self.write(self.inner.remove_replica_regions(secret_id, regions))
-            .await
-    }
-}
+crate::secret_store_through!(Stoppable, inner, through);
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
 
     use super::*;
     use crate::store::memory::MemoryStore;
+    use crate::store::{CreateSecret, VersionSelector};
     use crate::SecretValue;
 
     fn create(name: &str, value: &str) -> CreateSecret {
@@ -298,5 +168,46 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(fetched.value.expose_secret(), b"v1");
+    }
+
+    /// Every call goes through the stop ([`crate::secret_store_through!`]): after it, each one
+    /// fails unsent and the store below sees none.
+    #[tokio::test]
+    async fn every_call_goes_through_the_stop() {
+        use crate::store::{
+            Deletion, ListFilter, MetadataUpdate, PutValue, Replica, RotateRequest,
+        };
+        let memory = Arc::new(MemoryStore::new("us-east-1", "123456789012"));
+        let (stop, watched) = watch::channel(false);
+        let s = Stoppable::wrap(memory.clone(), watched);
+        stop.send_replace(true);
+        let tags = BTreeMap::new();
+        let results: Vec<Result<(), StoreError>> = vec![
+            s.create(create("a", "v")).await.map(drop),
+            s.describe("a").await.map(drop),
+            s.list_versions("a").await.map(drop),
+            s.put_value(PutValue::default()).await.map(drop),
+            s.get_value("a", VersionSelector::Current).await.map(drop),
+            s.update_metadata("a", MetadataUpdate::default()).await,
+            s.tag("a", &tags).await,
+            s.untag("a", &[]).await,
+            s.delete("a", Deletion::Immediate).await,
+            s.restore("a").await,
+            s.list(&ListFilter::default()).await.map(drop),
+            s.rotate("a", RotateRequest::default()).await.map(drop),
+            s.cancel_rotation("a").await,
+            s.put_policy("a", "{}", true).await,
+            s.get_policy("a").await.map(drop),
+            s.delete_policy("a").await,
+            s.validate_policy(None, "{}").await.map(drop),
+            s.replicate("a", &[] as &[Replica], false).await.map(drop),
+            s.remove_replica_regions("a", &[]).await.map(drop),
+        ];
+        for (i, r) in results.into_iter().enumerate() {
+            let e = r.unwrap_err();
+            assert!(e.is_stopped(), "call {i}: {e}");
+        }
+        assert!(memory.calls().is_empty(), "{:?}", memory.calls());
+        assert_eq!(s.region(), memory.region());
     }
 }
