@@ -263,6 +263,28 @@ impl Engine {
             .collect()
     }
 
+    /// A secret of a content rule that finds it by the name in front of it (`by_name`, `K=V`): a value whose key says whose it is (`DD_API_KEY`, a `{name, value}` pair's
+    /// name, a Lambda environment variable) with the shape that rule wants (32 hex digits),
+    /// as the rule finds `DD_API_KEY=...` in a script. Only a find that is the value, whole:
+    /// none that starts in the key, or that is part of a longer value.
+    fn named_content(&self, key: Option<&str>, value: &str) -> Option<ContentHit<'_>> {
+        let key = key?;
+        let v = value.trim();
+        if key.is_empty() || v.is_empty() || v.contains('\n') || !self.rules.any_keyword(key) {
+            return None;
+        }
+        let text = format!("{key}={v}");
+        let start = key.len() + 1;
+        self.rules
+            .content_finds(&text)
+            .into_iter()
+            .find(|f| f.rule.spec.by_name && f.span.start == start && f.span.end == text.len())
+            .map(|f| ContentHit {
+                rule: f.rule,
+                decoded: vec![],
+            })
+    }
+
     /// Name each of `dets`, made from the distinct secrets content rules found in one value
     /// (first: the first rule's first secret), for the fingerprint. The first keeps the place
     /// of the value alone, the fingerprint a value's one finding always had; each other one
@@ -319,6 +341,8 @@ impl Engine {
                 && !(r.is_block_credential() && self.rules.is_example_placeholder(value))
         });
         let key_rule = ctx.key.and_then(|k| self.key_rule(k));
+        // A key a content rule's keyword is in (`DD_API_KEY`): see `named_content`.
+        let named_keyword = ctx.key.is_some_and(|k| self.rules.any_keyword(k));
         let looks_json = matches!(trimmed.as_bytes()[0], b'{' | b'[');
         // No content rule matches fewer than 12 characters (keyword plus secret), and an ARN
         // (`arn:aws:secretsmanager:...:secret:prod-db`) names a secret without holding one.
@@ -328,6 +352,7 @@ impl Engine {
         if row.is_none()
             && ctx.mark.is_none()
             && key_rule.is_none()
+            && !named_keyword
             && !looks_json
             && !has_keyword
             && !b64
@@ -345,6 +370,9 @@ impl Engine {
         if row.is_some() || ctx.mark.is_some() {
             // A weak content rule (text assignment) does not replace the table's verdict.
             let mut content = self.content(value);
+            if content.is_empty() && row.is_none() {
+                content.extend(self.named_content(ctx.key, value));
+            }
             content.retain(|c| row.is_none() || c.rule.spec.severity >= Severity::High);
             // Identifiers that providers mark sensitive (admin_username, ...) are not secrets.
             if row.is_none()
@@ -527,6 +555,15 @@ impl Engine {
             }
         }
 
+        if let Some(c) = self.named_content(ctx.key, value) {
+            let mut d = self.content_detection(value, c.rule, c.decoded, None, fix);
+            d.reasons.push(format!(
+                "the value has that rule's shape and its name `{}` says whose it is",
+                ctx.key.unwrap_or_default()
+            ));
+            out.push(d);
+            return;
+        }
         if let (Some(rule), Some(key)) = (key_rule, ctx.key) {
             if let Some(d) = self.key_detection(key, value, rule, fix) {
                 out.push(d);
@@ -1055,6 +1092,56 @@ mod tests {
             "{\"e2bfb730-ecaa-11e6-8f88-34363bc7c4c0\":{\"create\":600000000000},\"schema_version\":\"1\"}",
         );
         assert!(run(&e, "private", &sdk).is_empty());
+    }
+
+    fn random_hex(n: usize) -> String {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        (0..n)
+            .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+            .collect()
+    }
+
+    /// A Datadog key under a name that says whose it is is the `datadog-api-key` rule's HIGH
+    /// finding in every name/value shape (it was key-token's MEDIUM): an ECS container
+    /// definition's or a Kubernetes env `{name, value}` pair, a Lambda environment map entry.
+    #[test]
+    fn a_named_value_gets_the_content_rule_its_name_selects() {
+        let e = engine();
+        let (api, app) = (random_hex(32), random_hex(40));
+        let ecs = format!(
+            "[{{\"name\":\"app\",\"environment\":[{{\"name\":\"DD_API_KEY\",\"value\":\"{api}\"}},{{\"name\":\"DD_APP_KEY\",\"value\":\"{app}\"}}]}}]"
+        );
+        let d = run(&e, "container_definitions", &ecs);
+        assert_eq!(d.len(), 2, "{d:?}");
+        for (d, at) in d
+            .iter()
+            .zip(["/0/environment/0/value", "/0/environment/1/value"])
+        {
+            assert_eq!(d.rule_id, "datadog-api-key");
+            assert_eq!(d.severity, Severity::High);
+            assert_eq!(d.inner_pointer.as_deref(), Some(at));
+            assert!(!d.preview.contains(&api[..8]) && !d.preview.contains(&app[..8]));
+        }
+        for (key, value) in [("DATADOG_APP_KEY", &app), ("dd_api_key", &api)] {
+            let d = run(&e, key, value);
+            assert_eq!(d.len(), 1, "{key}");
+            assert_eq!(d[0].rule_id, "datadog-api-key", "{key}");
+            assert_eq!(d[0].severity, Severity::High, "{key}");
+        }
+        // A name that is not the key's, a value of another length or with more in it: the
+        // content rule does not apply (the key rule still may, at its own severity).
+        for (key, value) in [
+            ("DD_API_KEY_ID", api.clone()),
+            ("DD_API_KEY", random_hex(36)),
+            ("DD_API_KEY", format!("{api} extra")),
+            ("DD_SITE", api.clone()),
+            ("image_digest", api.clone()),
+        ] {
+            let d = run(&e, key, &value);
+            assert!(d.iter().all(|d| d.rule_id != "datadog-api-key"), "{key}");
+            assert!(d.iter().all(|d| d.severity < Severity::High), "{key}");
+        }
     }
 
     #[test]

@@ -77,6 +77,11 @@ pub struct ContentSpec {
     /// `detect::content_fix`).
     #[serde(default)]
     pub fix: Option<String>,
+    /// The rule knows a secret by the name in front of it (`DD_API_KEY=` before 32 hex digits):
+    /// it also reads a value under such a key in a document (an ECS or Kubernetes
+    /// `{name, value}` pair, a Lambda environment variable) as `KEY=value`.
+    #[serde(default)]
+    pub by_name: bool,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
