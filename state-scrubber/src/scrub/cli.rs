@@ -302,8 +302,16 @@ struct Locked<'a> {
 }
 
 impl Swap for Locked<'_> {
-    fn unchanged(&mut self) -> std::io::Result<bool> {
-        Ok(self.lock.still_at_path()? && self.lock.read()? == self.read)
+    /// Also that `target`, the file the rename replaces, is the locked one: a state given as a
+    /// link is resolved when the write begins, and a link retargeted meanwhile (to a file root
+    /// may write, say) and set back before this check had the rename replace the file it
+    /// pointed to for that moment, with the state's text and that file's owner and mode.
+    fn unchanged(&mut self, target: &Path) -> std::io::Result<bool> {
+        Ok(
+            self.lock.still_at_path()?
+                && self.lock.is_at(target)?
+                && self.lock.read()? == self.read,
+        )
     }
     fn replaced(&mut self) {
         self.lock.replaced();
@@ -1107,4 +1115,61 @@ pub fn run_restore(args: RestoreArgs) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state given as a link (`terraform.tfstate -> ../shared/a.tfstate`) that whoever owns
+    /// the link retargets while the write begins (to a file root may write), and sets back
+    /// before the compare-and-swap: the rename replaced the file the link led to at the start
+    /// of the write. Now the file the rename replaces must be the locked one, and none is.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_retargeted_during_the_write_replaces_nothing() {
+        struct Attacker<'a> {
+            locked: Locked<'a>,
+            link: &'a Path,
+            back_to: &'a Path,
+        }
+        impl Swap for Attacker<'_> {
+            fn unchanged(&mut self, target: &Path) -> std::io::Result<bool> {
+                // The link set back to the state just before the check.
+                std::fs::remove_file(self.link)?;
+                std::os::unix::fs::symlink(self.back_to, self.link)?;
+                self.locked.unchanged(target)
+            }
+            fn replaced(&mut self) {
+                self.locked.replaced();
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (state, victim, link) = (
+            dir.path().join("a.tfstate"),
+            dir.path().join("victim"),
+            dir.path().join("terraform.tfstate"),
+        );
+        std::fs::write(&state, b"{\"serial\": 1}").unwrap();
+        std::fs::write(&victim, b"untouched").unwrap();
+        std::os::unix::fs::symlink(&state, &link).unwrap();
+        let mut lock = StateLock::acquire(&link, "state-scrubber scrub", "written").unwrap();
+        let read = lock.read().unwrap();
+        // Retargeted once the lock is taken.
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let mut swap = Attacker {
+            locked: Locked {
+                lock: &mut lock,
+                read: &read,
+            },
+            link: &link,
+            back_to: &state,
+        };
+        let r = replace_if_unchanged(&link, b"{\"serial\": 2}", &mut swap);
+        assert!(r.is_err(), "the rename replaced a file");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"untouched");
+        assert_eq!(std::fs::read(&state).unwrap(), b"{\"serial\": 1}");
+        drop(lock);
+    }
 }

@@ -337,6 +337,21 @@ impl StateLock {
         names(&self.path, &self.file)
     }
 
+    /// Whether `target`, not followed if it is a link, is the file this lock holds.
+    pub fn is_at(&self, target: &Path) -> std::io::Result<bool> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let (held, now) = (self.file.metadata()?, std::fs::symlink_metadata(target)?);
+            Ok(held.dev() == now.dev() && held.ino() == now.ino())
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = target;
+            Ok(true)
+        }
+    }
+
     /// Whether no name is left for the locked file (a rename replaced its only one).
     fn orphaned(&self) -> bool {
         #[cfg(unix)]

@@ -438,8 +438,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// What [`replace_if_unchanged`] asks of its caller: whether the file still holds what was read
 /// (just before the rename), and, the moment the rename is done, that it happened.
 pub trait Swap {
-    /// Whether the file at the path is still the one read at the start, with the same bytes.
-    fn unchanged(&mut self) -> std::io::Result<bool>;
+    /// Whether the file at the path is still the one read at the start, with the same bytes,
+    /// and is `target` itself (the file the rename replaces: the path, or the file a link there
+    /// led to when the write began).
+    fn unchanged(&mut self, target: &Path) -> std::io::Result<bool>;
     /// The rename put the new file at the path; called at once, before anything else can fail
     /// or block (see [`super::lock::StateLock::replaced`]).
     fn replaced(&mut self);
@@ -489,7 +491,7 @@ fn write_atomically_inner(
         f.sync_all()?;
         drop(f);
         if let Some(swap) = swap.as_deref_mut() {
-            if !swap.unchanged()? {
+            if !swap.unchanged(path)? {
                 return Err(std::io::Error::other(ChangedMeanwhile));
             }
         }
