@@ -527,7 +527,8 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
                 let report = scrub_parsed(&src, &label, &opts, None, &parsed).await?;
                 return Ok((report, None));
             }
-            let store = args.store.connect().await?;
+            // The manifest's save is not raced with a stop request: its backoffs end at one.
+            let store = args.store.connect().await?.with_stop(opts.stop.clone());
             let report = scrub_parsed(&src, &label, &opts, Some(&store), &parsed).await?;
             Ok::<_, anyhow::Error>((report, Some(store)))
         } else {

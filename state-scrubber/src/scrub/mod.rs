@@ -1200,7 +1200,17 @@ pub(crate) async fn scrub_parsed(
             .collect();
         let (_, change) = store::save_manifest(store, prefix, &lineage, entries, &settings)
             .await
-            .map_err(manifest_error)?;
+            .map_err(|e| match opts.stop.requested() {
+                // A stop request ended a throttled call's backoffs ([`pace::Paced::with_stop`]):
+                // the call was not carried out, and the run ends by the signal, the state as it was.
+                Some(signal) => interrupted(
+                    file,
+                    signal,
+                    items.iter().map(|it| it.secret_name.clone()).collect(),
+                    vec![],
+                ),
+                None => manifest_error(e),
+            })?;
         report.manifest = Some(manifest_name);
         report.manifest_change = Some(change);
     }

@@ -21,8 +21,11 @@
 //! any other error fails the call at once, as before. Every call here is safe to repeat: a
 //! throttled request was not carried out, and the writes carry idempotency tokens.
 //!
-//! Interrupts: nothing here waits on its own; the caller races every call (and so the backoff
-//! sleeps and the waits for the window) with the stop request and drops it on Ctrl-C.
+//! Interrupts: the caller races the calls (and so the backoff sleeps and the waits for the
+//! window) with the stop request and drops them on Ctrl-C, except the manifest's save, which
+//! runs to its end once begun. So a stop request ([`Paced::with_stop`]) also ends a backoff,
+//! and no throttled call is made again after one: the call fails with its throttling (it was
+//! not carried out) at once, not after up to [`TRIES`] backoffs of up to [`BACKOFF_CAP`].
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -45,6 +48,7 @@ pub struct Paced<S> {
     window: Window,
     tries: u32,
     base: Duration,
+    stop: super::interrupt::Stop,
 }
 
 struct Window {
@@ -122,7 +126,15 @@ impl<S: SecretStore> Paced<S> {
             },
             tries: tries.max(1),
             base,
+            stop: super::interrupt::Stop::default(),
         }
+    }
+
+    /// Once `stop` fires, a throttled call is not made again and a backoff under way ends: the
+    /// call fails with its throttling.
+    pub fn with_stop(mut self, stop: super::interrupt::Stop) -> Self {
+        self.stop = stop;
+        self
     }
 
     /// The store below.
@@ -152,7 +164,7 @@ impl<S: SecretStore> Paced<S> {
             match r {
                 Err(e) if e.is_slow_down() => {
                     self.window.throttled();
-                    if try_ >= self.tries {
+                    if try_ >= self.tries || self.stop.requested().is_some() {
                         return Err(e);
                     }
                     let cap = self
@@ -160,7 +172,10 @@ impl<S: SecretStore> Paced<S> {
                         .saturating_mul(1 << (try_ - 1).min(16))
                         .min(BACKOFF_CAP);
                     let wait = rand::Rng::random_range(&mut rand::rng(), 0.0..=cap.as_secs_f64());
-                    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs_f64(wait)) => {}
+                        _ = self.stop.wait() => return Err(e),
+                    }
                     try_ += 1;
                 }
                 r => {
@@ -247,5 +262,55 @@ mod tests {
             super::super::store::with_advice(other.to_string(), &other),
             other.to_string()
         );
+    }
+
+    /// A stop request ends the backoffs: a throttled call is not made again once it came
+    /// (the manifest's save is not raced with the stop, so only this ends it promptly).
+    #[tokio::test]
+    async fn a_stop_request_ends_the_backoff() {
+        // Requested before the call: the call is made, its throttling is the answer.
+        let (tx, stop) = super::super::interrupt::Stop::channel();
+        let p = paced(TRIES).with_stop(stop);
+        for _ in 0..3 {
+            p.inner().fail_next(StoreError::from_code(
+                "ThrottlingException",
+                "Rate exceeded",
+            ));
+        }
+        tx.send_replace(Some(libc::SIGINT));
+        let e = p.describe("a").await.unwrap_err();
+        assert!(e.is_slow_down(), "{e}");
+        assert_eq!(p.inner().call_count("describe"), 1);
+
+        // Requested during a backoff, drawn up to a day long: only the stop ends it (the
+        // timeout is a guard against a hang, not a measure).
+        let (tx, stop) = super::super::interrupt::Stop::channel();
+        let p = Paced::with_backoff(
+            MemoryStore::new("us-east-1", "123456789012"),
+            8,
+            TRIES,
+            Duration::from_secs(86_400),
+        )
+        .with_stop(stop);
+        for _ in 0..3 {
+            p.inner().fail_next(StoreError::from_code(
+                "ThrottlingException",
+                "Rate exceeded",
+            ));
+        }
+        let call = p.describe("a");
+        let signal = async {
+            while p.inner().call_count("describe") == 0 {
+                tokio::task::yield_now().await;
+            }
+            tx.send_replace(Some(libc::SIGINT));
+        };
+        let (r, ()) = tokio::time::timeout(Duration::from_secs(60), async {
+            tokio::join!(call, signal)
+        })
+        .await
+        .expect("the stop ends the backoff");
+        assert!(r.unwrap_err().is_slow_down());
+        assert_eq!(p.inner().call_count("describe"), 1);
     }
 }
