@@ -131,7 +131,7 @@ pub fn plan_migration(dir: &Path, opts: &Options) -> Result<MigrationPlan, Migra
         .into_iter()
         .enumerate()
     {
-        let (files, others) = module::load_module(&module_dir, Some(&root))?;
+        let (files, others) = module::load_module(&module_dir, Some((&root, opts.recursive)))?;
         for other in &others {
             if let Some(target) = &other.outside {
                 plan.notes.push(Note {

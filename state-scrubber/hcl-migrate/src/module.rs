@@ -409,11 +409,13 @@ pub(crate) fn is_tofu(name: &str) -> bool {
 /// file replaces the `.tf` file of its base name, so a module written for both holds the same
 /// blocks twice.
 ///
-/// `root`, the directory migrated (canonical), when given: a `.tf` file that is a symlink to a
-/// file outside it is read as one migrate does not rewrite.
+/// `root`, the directory migrated (canonical) and whether its subdirectories are migrated too,
+/// when given: a `.tf` file that is a symlink to a file outside what is migrated (outside `root`,
+/// or, without recursion, outside `root` itself) is read as one migrate does not rewrite, since
+/// the other configurations that may link it are not checked.
 pub(crate) fn load_module(
     dir: &Path,
-    root: Option<&Path>,
+    root: Option<(&Path, bool)>,
 ) -> Result<(Vec<SourceFile>, Vec<OtherFile>), MigrateError> {
     let mut paths = Vec::new();
     let mut other_paths = Vec::new();
@@ -425,10 +427,15 @@ pub(crate) fn load_module(
             continue;
         }
         let outside = match root {
-            Some(root) if entry.file_type().is_ok_and(|t| t.is_symlink()) => {
+            Some((root, recursive)) if entry.file_type().is_ok_and(|t| t.is_symlink()) => {
                 let target =
                     std::fs::canonicalize(&path).map_err(|e| MigrateError::io(&path, e))?;
-                (!target.starts_with(root)).then_some(target)
+                let checked = if recursive {
+                    target.starts_with(root)
+                } else {
+                    target.parent() == Some(root)
+                };
+                (!checked).then_some(target)
             }
             _ => None,
         };

@@ -3620,6 +3620,54 @@ fn a_link_to_a_file_outside_the_directory_is_not_rewritten() {
     );
 }
 
+/// With `--no-recursive`, a link to a file in a subdirectory of DIR is a link outside what is
+/// migrated: a configuration in another subdirectory may link the same file and is not checked
+/// (4063e64 took any file under DIR as checked, which holds only when subdirectories are).
+#[test]
+fn without_recursion_a_link_into_a_subdirectory_is_not_rewritten() {
+    let vars = "variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n";
+    let top = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(top.path().join("common")).expect("mkdir");
+    std::fs::write(top.path().join("common/variables.tf"), vars).expect("write");
+    std::os::unix::fs::symlink("common/variables.tf", top.path().join("variables.tf"))
+        .expect("symlink");
+    std::fs::write(
+        top.path().join("main.tf"),
+        "resource \"aws_db_instance\" \"a\" {\n  username = \"app\"\n  password = var.pw\n}\n",
+    )
+    .expect("write");
+    // Another root under DIR links the same file and keeps a plain password.
+    let b = top.path().join("b");
+    std::fs::create_dir_all(&b).expect("mkdir");
+    std::os::unix::fs::symlink("../common/variables.tf", b.join("variables.tf")).expect("symlink");
+    std::fs::write(
+        b.join("main.tf"),
+        "resource \"aws_db_instance\" \"b\" {\n  username = \"app\"\n  password = var.pw\n  lifecycle {\n    ignore_changes = [password]\n  }\n}\n",
+    )
+    .expect("write");
+    let opts = Options {
+        recursive: false,
+        ..Options::default()
+    };
+    let plan = plan_migration(top.path(), &opts).expect("plan");
+    let names: Vec<_> = plan
+        .files
+        .iter()
+        .map(|f| f.path.file_name().expect("name").to_owned())
+        .collect();
+    assert_eq!(names, ["main.tf"], "{plan:#?}");
+    plan.write().expect("write");
+    assert_eq!(
+        std::fs::read_to_string(top.path().join("common/variables.tf")).expect("read"),
+        vars
+    );
+    assert!(
+        !notes_containing(&plan, "not rewritten: a symlink to ").is_empty(),
+        "{:#?}",
+        plan.notes
+    );
+}
+
 /// A file with each of `parts` between two resources migrate rewrites, so that each part falls
 /// in the diff's context (three lines either side of a change).
 fn interleaved(parts: &[&str]) -> String {
