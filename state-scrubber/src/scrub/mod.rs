@@ -1605,10 +1605,9 @@ fn edits_for(items: &[Item]) -> Vec<Edit> {
     edits
 }
 
-/// The masked preview the diff shows for a value: its length only.
-pub fn masked(len: usize) -> String {
-    format!("<secret: {len} chars>")
-}
+/// What the diffs of `scrub` and `restore` show for a value: nothing of it, not even its length
+/// (a 4-digit PIN was visible as `<secret: 4 chars>`), as Terraform shows `(sensitive value)`.
+pub const MASKED: &str = "<secret>";
 
 /// What a dry run says --write does with a secret.
 fn check_text(c: &Check) -> String {
@@ -1690,12 +1689,7 @@ pub fn render(r: &ScrubReport) -> String {
             it.severity.as_str(),
             it.rules.join(", ")
         );
-        let n = it
-            .value
-            .expose_str()
-            .map(|v| v.chars().count())
-            .unwrap_or(it.value.len());
-        let _ = writeln!(s, "    - {}", masked(n));
+        let _ = writeln!(s, "    - {MASKED}");
         let reference = it.reference().to_string();
         let pending = if it.version_id.is_none() {
             " (version id assigned on --write)"

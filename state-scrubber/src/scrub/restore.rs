@@ -14,7 +14,7 @@ use super::rewrite::{go_json_string, pointer_join, pointer_tokens, Doc, Edit};
 use super::store::{
     load_manifest, manifest_name, tag_value, ManifestEntry, TAG_LINEAGE, TAG_MANAGED_BY,
 };
-use super::{masked, parse_state, ParsedState, ScrubError};
+use super::{parse_state, ParsedState, ScrubError, MASKED};
 use crate::document::shown_pointer;
 use crate::json::{Kind, NodeId};
 
@@ -23,8 +23,6 @@ pub struct Restored {
     pub pointer: String,
     pub address: String,
     pub reference: String,
-    /// Length in characters of the value put back.
-    pub len: usize,
 }
 
 /// Its `Debug` shows the restored state, which holds the values in plaintext, by its length
@@ -307,7 +305,7 @@ async fn restore_parsed(
             pointer: pointer.clone(),
             message: format!("{reference} holds binary data; a state attribute is a string"),
         })?;
-        Ok::<_, ScrubError>(Ok((go_json_string(text), text.chars().count())))
+        Ok::<_, ScrubError>(Ok(go_json_string(text)))
     };
 
     for e in pick_entries(
@@ -361,8 +359,7 @@ async fn restore_parsed(
                 }
             }
         }
-        let (json, len) = match resolve(e.reference.clone(), ptr.clone(), e.address.clone()).await?
-        {
+        let json = match resolve(e.reference.clone(), ptr.clone(), e.address.clone()).await? {
             Ok(x) => x,
             Err(m) => {
                 missing.push(m);
@@ -388,7 +385,6 @@ async fn restore_parsed(
             pointer: ptr.clone(),
             address: e.address.clone(),
             reference: e.reference.clone(),
-            len,
         });
         done.insert(ptr);
     }
@@ -448,7 +444,7 @@ async fn restore_parsed(
                 continue;
             }
         }
-        let (json, len) = match resolve(s.to_string(), ptr.clone(), String::new()).await? {
+        let json = match resolve(s.to_string(), ptr.clone(), String::new()).await? {
             Ok(x) => x,
             Err(m) => {
                 missing.push(m);
@@ -463,7 +459,6 @@ async fn restore_parsed(
             pointer: ptr,
             address: String::new(),
             reference: s.into_owned(),
-            len,
         });
     }
 
@@ -611,7 +606,7 @@ pub fn render(r: &RestoreReport) -> String {
         };
         let _ = writeln!(s, "~ {who}{}", it.pointer);
         let _ = writeln!(s, "    - {}", it.reference);
-        let _ = writeln!(s, "    + {}", masked(it.len));
+        let _ = writeln!(s, "    + {MASKED}");
     }
     if r.write {
         let _ = writeln!(s, "{} value(s) restored", r.restored.len());
@@ -695,5 +690,63 @@ mod tests {
             .unwrap();
         assert_eq!(parses() - before, 1, "parses of the state");
         assert!(report.restored.is_empty() && report.output.is_none());
+    }
+
+    /// The diffs of `scrub` and `restore` show a value as `<secret>`, not its length: a
+    /// 4-digit PIN was visible as such in `<secret: 4 chars>`.
+    #[test]
+    fn the_diffs_do_not_show_a_value_s_length() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = serde_json::json!({"version": 4, "terraform_version": "1.15.0", "serial": 1,
+            "lineage": "0a1b2c3d-0000-4000-8000-00000000aa02", "outputs": {},
+            "resources": [{"mode": "managed", "type": "aws_db_instance", "name": "main",
+                "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                "instances": [{"schema_version": 2,
+                    "attributes": {"id": "db-1", "password": "Pl4nted-Only-In-This-Test"},
+                    "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]}]})
+        .to_string();
+        let store = MemoryStore::new("eu-west-1", "111122223333");
+        let opts = super::super::ScrubOptions {
+            write: true,
+            ..super::super::ScrubOptions::new("test/app")
+        };
+        let scrubbed = rt
+            .block_on(super::super::scrub(
+                state.as_bytes(),
+                "s",
+                &opts,
+                Some(&store),
+            ))
+            .map_err(|e| e.to_string())
+            .unwrap();
+        let diff = super::super::render(&scrubbed);
+        let output = scrubbed.output.expect("scrubbed");
+        let report = rt
+            .block_on(restore_connecting(
+                &output,
+                "s",
+                "test/app",
+                false,
+                || async { Ok(store) },
+            ))
+            .map_err(|e| e.to_string())
+            .unwrap();
+        let back = render(&report);
+        // Neither shows the value; each shows the one value as `<secret>`, and no count.
+        for (what, text, line) in [
+            ("scrub", &diff, "    - <secret>\n"),
+            ("restore", &back, "    + <secret>\n"),
+        ] {
+            assert!(!text.contains("Pl4nted"), "{what}: the value is shown");
+            assert!(text.contains(line), "{what}: no {line:?} in\n{text}");
+            assert_eq!(text.matches("<secret").count(), 1, "{what}:\n{text}");
+            assert!(
+                !text.contains(" chars>"),
+                "{what}: a length is shown in\n{text}"
+            );
+        }
     }
 }
