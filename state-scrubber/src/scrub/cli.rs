@@ -528,7 +528,13 @@ pub fn run_scrub(args: ScrubArgs) -> anyhow::Result<Outcome> {
                 return Ok((report, None));
             }
             // The manifest's save is not raced with a stop request: its backoffs end at one.
-            let store = args.store.connect().await?.with_stop(opts.stop.clone());
+            // Named like the other errors: the state file the run was for.
+            let store = args
+                .store
+                .connect()
+                .await
+                .with_context(|| label.to_string())?
+                .with_stop(opts.stop.clone());
             let report = scrub_parsed(&src, &label, &opts, Some(&store), &parsed).await?;
             Ok::<_, anyhow::Error>((report, Some(store)))
         } else {

@@ -699,3 +699,27 @@ fn restore_dry_run_refuses_as_write_does() {
     assert_eq!(metadata_at(&moto.url, prefix), before);
     assert_eq!(std::fs::read(&p).unwrap(), scrubbed);
 }
+
+/// `scrub --write` without a region said `error: connecting to Secrets Manager: no AWS region:
+/// ...` without the state file every other error names: with several states scrubbed in a loop,
+/// which one it was. Now it starts with the file's label; nothing is written.
+#[test]
+fn no_region_on_write_names_the_state_file() {
+    let (c, _dir, p, original) = canary_file();
+    let o = command(
+        BIN,
+        &["scrub", p.to_str().unwrap(), "--prefix", "p", "--write"],
+    )
+    .env_remove("AWS_REGION")
+    .env_remove("AWS_DEFAULT_REGION")
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("terraform.tfstate: connecting to Secrets Manager: no AWS region"),
+        "{err}"
+    );
+    assert_no_canary_out(&c, &o);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), original);
+}
