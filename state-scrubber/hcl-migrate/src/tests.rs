@@ -4282,6 +4282,33 @@ fn the_version_note_names_the_provider_the_resource_uses() {
     );
 }
 
+/// Terraform ignores OpenTofu's files: an `override.tofu` (or `versions.tofu`) setting
+/// `required_version` for OpenTofu neither replaces nor adds to the `.tf` files' constraint, so a
+/// `.tf` constraint excluding the Terraform the rewrites need is still a warning (6e1ffac read
+/// `override.tofu` as overriding it, and said nothing).
+#[test]
+fn an_opentofu_required_version_is_not_terraform_s() {
+    let main =
+        "resource \"aws_db_instance\" \"db\" {\n  username = \"app\"\n  password = var.pw\n}\n";
+    let versions = "terraform {\n  required_version = \"~> 1.5.0\"\n}\n";
+    let tofu = "terraform {\n  required_version = \">= 1.6\"\n}\n";
+    for name in ["override.tofu", "versions.tofu"] {
+        let (plan, text, _dir) =
+            migrate_main(&[("main.tf", main), ("versions.tf", versions), (name, tofu)]);
+        assert!(text.contains("password_wo"), "{name}: {text}");
+        let excluded = warnings_of(&plan, Hazard::VersionConstraintExcludes);
+        assert!(
+            excluded.iter().any(|w| w.contains("\"~> 1.5.0\"")),
+            "{name}: {:#?}",
+            plan.warnings
+        );
+        assert!(
+            !excluded.iter().any(|w| w.contains(name)),
+            "{name}: {excluded:?}"
+        );
+    }
+}
+
 /// A `validation` condition takes an ephemeral value (Terraform 1.11.4 and 1.15.5, checked with
 /// `terraform plan`): the variable's own, another variable's (1.9+ cross-variable validation) and
 /// one that reads it through a local. So a sensitive variable read there, whose other uses are

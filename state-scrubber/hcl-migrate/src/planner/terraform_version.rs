@@ -183,7 +183,13 @@ impl Planner<'_> {
             }
         }
         let mut overridden: Option<Vec<Declared>> = None;
-        for other in self.others {
+        // Terraform ignores OpenTofu's `.tofu` / `.tofu.json` files (their `required_version`
+        // is OpenTofu's), so they neither add to nor override these constraints.
+        for other in self
+            .others
+            .iter()
+            .filter(|o| !crate::module::is_tofu(&o.name()))
+        {
             let name = other.name();
             let found = if crate::module::is_json(&name) {
                 json_required_versions(&other.src)
@@ -213,6 +219,7 @@ impl Planner<'_> {
         self.others.iter().any(|other| {
             let name = other.name();
             crate::module::is_override(&name)
+                && !crate::module::is_tofu(&name)
                 && !if crate::module::is_json(&name) {
                     json_required_versions(&other.src)
                 } else {
