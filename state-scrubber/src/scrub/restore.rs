@@ -629,11 +629,14 @@ mod tests {
         super::super::PARSES.with(|p| p.get())
     }
 
-    /// The CLI's restore parsed and scanned the state twice when it connected: once to tell
-    /// whether there was anything to restore, once to restore. Once now; and with nothing to
-    /// restore it does not connect.
-    #[test]
-    fn restore_parses_the_state_once_and_connects_only_when_needed() {
+    /// A runtime, a state with one password, the store it was scrubbed into (`--write`, prefix
+    /// `test/app`) and the scrub's report.
+    fn scrubbed_state() -> (
+        tokio::runtime::Runtime,
+        String,
+        MemoryStore,
+        super::super::ScrubReport,
+    ) {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -659,9 +662,17 @@ mod tests {
                 Some(&store),
             ))
             .map_err(|e| e.to_string())
-            .unwrap()
-            .output
-            .expect("scrubbed");
+            .unwrap();
+        (rt, state, store, scrubbed)
+    }
+
+    /// The CLI's restore parsed and scanned the state twice when it connected: once to tell
+    /// whether there was anything to restore, once to restore. Once now; and with nothing to
+    /// restore it does not connect.
+    #[test]
+    fn restore_parses_the_state_once_and_connects_only_when_needed() {
+        let (rt, state, store, scrubbed) = scrubbed_state();
+        let scrubbed = scrubbed.output.expect("scrubbed");
         let before = parses();
         let report = rt
             .block_on(restore_connecting(
@@ -696,32 +707,7 @@ mod tests {
     /// 4-digit PIN was visible as such in `<secret: 4 chars>`.
     #[test]
     fn the_diffs_do_not_show_a_value_s_length() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let state = serde_json::json!({"version": 4, "terraform_version": "1.15.0", "serial": 1,
-            "lineage": "0a1b2c3d-0000-4000-8000-00000000aa02", "outputs": {},
-            "resources": [{"mode": "managed", "type": "aws_db_instance", "name": "main",
-                "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
-                "instances": [{"schema_version": 2,
-                    "attributes": {"id": "db-1", "password": "Pl4nted-Only-In-This-Test"},
-                    "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]}]})
-        .to_string();
-        let store = MemoryStore::new("eu-west-1", "111122223333");
-        let opts = super::super::ScrubOptions {
-            write: true,
-            ..super::super::ScrubOptions::new("test/app")
-        };
-        let scrubbed = rt
-            .block_on(super::super::scrub(
-                state.as_bytes(),
-                "s",
-                &opts,
-                Some(&store),
-            ))
-            .map_err(|e| e.to_string())
-            .unwrap();
+        let (rt, _, store, scrubbed) = scrubbed_state();
         let diff = super::super::render(&scrubbed);
         let output = scrubbed.output.expect("scrubbed");
         let report = rt
