@@ -563,11 +563,15 @@ impl Rules {
     /// "content" (the secret part of a content-rule match, `postgres://app:changeme@db` in a
     /// script; a provider or backend credential). A table row whose value is `changeme` holds
     /// the live password.
+    /// An entry with a `key_regex` is not one: it holds only under a key its regex matches, and
+    /// no key is known here.
     pub fn is_example_placeholder(&self, secret: &str) -> bool {
         let trimmed = secret.trim();
-        self.safe_values
-            .iter()
-            .any(|s| (s.all || s.spec.applies.iter().any(|a| a == "content")) && s.holds(trimmed))
+        self.safe_values.iter().any(|s| {
+            s.key.is_none()
+                && (s.all || s.spec.applies.iter().any(|a| a == "content"))
+                && s.holds(trimmed)
+        })
     }
 
     pub fn is_safe_key(&self, key: &str) -> bool {
@@ -690,6 +694,24 @@ mod tests {
         let r = Rules::builtin().unwrap();
         assert!(r.content.len() >= 20);
         assert!(r.keys.len() >= 4);
+    }
+
+    /// A safe value bounded to a key (`key_regex`) was taken as an example placeholder under
+    /// any key, or none: a content rule's secret or a provider block's credential matching its
+    /// value was let through whatever the key.
+    #[test]
+    fn a_safe_value_bounded_to_a_key_is_no_placeholder_elsewhere() {
+        let context = format!(
+            "{}\n[[safe_value]]\nid = \"probe-bounded\"\nfor = [\"all\", \"content\"]\n\
+             key_regex = '^probe_key$'\nvalue_regex = '^zz-probe-[a-z]+$'\n",
+            include_str!("../rules/context.toml")
+        );
+        let r = Rules::from_sources(include_str!("../rules/content.toml"), &context).unwrap();
+        assert!(r.is_safe_value_under("probe_key", "zz-probe-value", None));
+        assert!(!r.is_safe_value_under("password", "zz-probe-value", None));
+        assert!(!r.is_example_placeholder("zz-probe-value"));
+        // An entry without a key still is one.
+        assert!(r.is_example_placeholder("changeme"));
     }
 
     #[test]
