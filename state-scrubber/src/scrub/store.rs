@@ -772,19 +772,32 @@ pub async fn save_manifest(
     }
     let mut removed = removed.into_iter();
     m.entries.retain(|_| !removed.next().unwrap_or(false));
-    let (version, pages_after) = write_manifest(store, &name, lineage, m, settings).await?;
-    Ok((
-        version,
-        ManifestChange {
-            name,
-            lineage: lineage.to_string(),
-            settings: settings.clone(),
-            added,
-            replaced,
-            pages_before,
-            pages_after,
-        },
-    ))
+    let mut change = ManifestChange {
+        name,
+        lineage: lineage.to_string(),
+        settings: settings.clone(),
+        added,
+        replaced,
+        pages_before,
+        pages_after: vec![],
+    };
+    match write_manifest(store, &change.name, lineage, m, settings).await {
+        Ok((version, pages_after)) => {
+            change.pages_after = pages_after;
+            Ok((version, change))
+        }
+        Err(e) => {
+            // The head may be written already: the error came from its read-back (throttled,
+            // and a stop request ended the backoff; a lost answer). No state is written after a
+            // failed save, so its entries would name a serial this scrub never wrote (see
+            // [`undo_manifest`]): take them back, as far as the store lets us. A head that was
+            // not written is left as it was (the same content is not written again).
+            if let Ok(stale) = undo_manifest(store, &change).await {
+                delete_stale_pages(store, &change.name, lineage, &stale).await;
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Take back what `change` did to the manifest: its added entries go, the entries they replaced
@@ -994,6 +1007,94 @@ async fn write_manifest(
 #[cfg(test)]
 mod tests {
     use super::{compare_kms_keys, same_kms_key, KeyMatch};
+
+    mod a_failed_save {
+        use super::super::*;
+        use offstate_common::store::memory::MemoryStore;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        /// The store below, except that the first read after a write that succeeded is
+        /// throttled (as when a stop request ends its backoff): the manifest head's read-back.
+        struct ThrottledReadBack {
+            inner: MemoryStore,
+            wrote: AtomicBool,
+            failed: AtomicBool,
+        }
+
+        impl ThrottledReadBack {
+            async fn through<T, F, Fut>(&self, write: bool, mut f: F) -> Result<T, StoreError>
+            where
+                F: FnMut() -> Fut + Send,
+                Fut: std::future::Future<Output = Result<T, StoreError>> + Send,
+                T: Send,
+            {
+                if !write
+                    && self.wrote.load(Ordering::SeqCst)
+                    && !self.failed.swap(true, Ordering::SeqCst)
+                {
+                    return Err(StoreError::from_code(
+                        "ThrottlingException",
+                        "Rate exceeded",
+                    ));
+                }
+                let r = f().await;
+                if write && r.is_ok() {
+                    self.wrote.store(true, Ordering::SeqCst);
+                }
+                r
+            }
+        }
+
+        offstate_common::secret_store_through!(ThrottledReadBack, inner, through);
+
+        fn entry(serial: u64) -> ManifestEntry {
+            ManifestEntry {
+                pointer: "/resources/0/instances/0/attributes/password".into(),
+                address: "aws_db_instance.main".into(),
+                attribute: "password".into(),
+                locator: None,
+                action: "reference".into(),
+                twin: None,
+                reference: format!("ref+awssecrets://p/db#{serial}"),
+                version_attribute: None,
+                serial: Some(serial),
+            }
+        }
+
+        /// d1a9874 review: a save whose head was written but whose read-back failed
+        /// (throttled, the backoff ended by a stop) returned an error, and scrub ended without
+        /// writing the state; the head kept this scrub's entries, naming a serial the state
+        /// never got. The save now takes them back.
+        #[tokio::test]
+        async fn a_head_written_before_the_error_is_taken_back() {
+            let settings = SecretSettings::default();
+            let plain = MemoryStore::new("us-east-1", "123456789012");
+            save_manifest(&plain, "p", "lin", vec![entry(2)], &settings)
+                .await
+                .expect("the first save");
+            let store = ThrottledReadBack {
+                inner: plain,
+                wrote: AtomicBool::new(false),
+                failed: AtomicBool::new(false),
+            };
+            let err = save_manifest(&store, "p", "lin", vec![entry(3)], &settings).await;
+            assert!(
+                err.is_err(),
+                "the read-back's throttling is the save's error"
+            );
+            assert!(
+                store.failed.load(Ordering::SeqCst) && store.inner.call_count("put_value") >= 1,
+                "the head was written before the error: {:?}",
+                store.inner.calls()
+            );
+            let m = load_manifest(&store.inner, &manifest_name("p", "lin"))
+                .await
+                .unwrap()
+                .unwrap();
+            let serials: Vec<Option<u64>> = m.entries.iter().map(|e| e.serial).collect();
+            assert_eq!(serials, vec![Some(2)], "the failed save's entry was kept");
+        }
+    }
 
     #[test]
     fn kms_keys_compare_across_their_forms() {
