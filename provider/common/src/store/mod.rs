@@ -31,6 +31,11 @@ pub const AWSPENDING: &str = "AWSPENDING";
 
 /// Secrets Manager operations offstate needs. Implementations are cheap to share (`Arc<dyn
 /// SecretStore>`), and every method is one API call or a paginated series of them.
+///
+/// A new call is declared without a default body: the wrappers written by
+/// [`secret_store_through!`](crate::secret_store_through) (the stop, state-scrubber's pacing)
+/// then fail to compile until the macro routes it. With a default body they would compile and
+/// run the default, not the wrapped store's own implementation of it.
 #[async_trait]
 pub trait SecretStore: Send + Sync {
     /// The region this store acts in, when it knows it. A replica can be judged against it at
